@@ -1,0 +1,50 @@
+# SIMfleet: `make up` runs the whole platform locally, `make test` checks it.
+# Both create the virtual environment (.venv) on first use.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PACKAGES := libs/protos libs/runtime libs/devstack services/identity services/netsim gateway
+PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+
+.PHONY: up test lint typecheck protos protos-check bench clean
+
+$(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt \
+		$(foreach p,$(PACKAGES),-e $(p))
+	@touch $(STAMP)
+
+## up: run NATS, identity, netsim and the gateway on http://127.0.0.1:8080 (Ctrl-C stops all)
+up: $(STAMP)
+	$(BIN)/python -m simfleet_devstack up
+
+## test: lint, types, contracts, unit, end-to-end and fault tests
+test: $(STAMP) lint typecheck protos-check
+	$(BIN)/lint-imports
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd protos && ../$(BIN)/buf lint
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## protos: regenerate libs/protos from protos/
+protos: $(STAMP)
+	$(BIN)/python tools/gen_protos.py >/dev/null
+
+protos-check: $(STAMP)
+	$(BIN)/python tools/gen_protos.py --check
+
+## bench: measure sign-in throughput, latency and memory; writes docs/BENCHMARKS.md
+bench: $(STAMP)
+	$(BIN)/python -m simfleet_devstack.bench --output docs/BENCHMARKS.md
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,215 @@
+"""Idempotent durable pull consumers.
+
+A :class:`DurableConsumer` pulls from its stream, and for each message runs the
+handler and records the event id in ``processed_events`` in one transaction,
+then acks (``ack_sync``: the server confirms). A redelivered message whose id is
+already recorded is acked without running the handler again. A failing handler
+is retried with growing delays (``nak(delay)``); after the last allowed delivery
+the message is written to ``dead_letters``, counted, and terminated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from simfleet_runtime import metrics, telemetry
+from simfleet_runtime.bus import headers as h
+from simfleet_runtime.bus.tables import BusTables
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.db import Database
+from simfleet_runtime.ids import new_id
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("simfleet.bus")
+
+
+@dataclass(frozen=True)
+class Event:
+    """A message as a handler sees it."""
+
+    id: str
+    subject: str
+    data: bytes
+    headers: dict[str, str]
+    tenant: str
+    deliveries: int
+
+
+EventHandler = Callable[[AsyncSession, Event], Awaitable[None]]
+
+
+class PermanentError(Exception):
+    """Raised by a handler for a message that can never succeed: dead-lettered at once."""
+
+
+class DurableConsumer:
+    def __init__(
+        self,
+        *,
+        name: str,
+        stream: str,
+        subject: str,
+        handler: EventHandler,
+        db: Database,
+        tables: BusTables,
+        js: JetStreamContext,
+        clock: Clock,
+        max_deliver: int = 8,
+        backoff: Sequence[float] = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0),
+        batch_size: int = 16,
+        ack_wait_seconds: float = 30.0,
+    ) -> None:
+        self.name = name
+        self._stream = stream
+        self._subject = subject
+        self._handler = handler
+        self._db = db
+        self._tables = tables
+        self._js = js
+        self._clock = clock
+        self._max_deliver = max_deliver
+        self._backoff = list(backoff) or [1.0]
+        self._batch = batch_size
+        self._ack_wait = ack_wait_seconds
+
+    def _config(self) -> ConsumerConfig:
+        # The server redelivers without limit; this class bounds the deliveries
+        # itself so that the last one is always dead-lettered, never dropped.
+        return ConsumerConfig(
+            durable_name=self.name,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self._ack_wait,
+            max_ack_pending=1000,
+            filter_subject=self._subject,
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        subscription = None
+        last_lag_check = 0.0
+        while not stop.is_set():
+            try:
+                if subscription is None:
+                    subscription = await self._js.pull_subscribe(
+                        self._subject, durable=self.name, stream=self._stream, config=self._config()
+                    )
+                try:
+                    messages = await subscription.fetch(self._batch, timeout=1.0)
+                except (TimeoutError, NatsTimeoutError):
+                    messages = []
+                for msg in messages:
+                    await self.handle(msg)
+                now = self._clock.timestamp()
+                if now - last_lag_check > 5:
+                    last_lag_check = now
+                    info = await subscription.consumer_info()
+                    metrics.NATS_CONSUMER_PENDING.labels(self.name).set(info.num_pending or 0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reconnects and server restarts end up here
+                log.warning("consumer %s: %s; retrying", self.name, exc)
+                await asyncio.sleep(1.0)
+        if subscription is not None:
+            try:
+                await subscription.unsubscribe()
+            except Exception:
+                log.debug("unsubscribe failed", exc_info=True)
+
+    async def handle(self, msg: Msg) -> None:
+        headers = dict(msg.headers or {})
+        meta = msg.metadata
+        event_id = headers.get(h.MSG_ID) or f"{meta.stream}:{meta.sequence.stream}"
+        event = Event(
+            id=event_id,
+            subject=msg.subject,
+            data=msg.data,
+            headers=headers,
+            tenant=headers.get(h.TENANT, ""),
+            deliveries=meta.num_delivered,
+        )
+        if event.deliveries > 1:
+            metrics.NATS_REDELIVERED.labels(self.name).inc()
+        parent = telemetry.extract_context(headers)
+        with tracer.start_as_current_span(
+            f"{msg.subject} process",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": msg.subject,
+                "messaging.consumer.group.name": self.name,
+                "messaging.message.id": event_id,
+                "messaging.nats.deliveries": event.deliveries,
+            },
+        ) as span:
+            try:
+                applied = await self._apply(event)
+            except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, str(exc)))
+                await self._fail(msg, event, exc)
+                return
+            await msg.ack_sync()
+            metrics.NATS_CONSUMED.labels(self.name, "applied" if applied else "duplicate").inc()
+
+    async def _apply(self, event: Event) -> bool:
+        processed = self._tables.processed_events
+        async with self._db.transaction() as session:
+            seen = await session.scalar(
+                sa.select(sa.func.count())
+                .select_from(processed)
+                .where(processed.c.consumer == self.name, processed.c.event_id == event.id)
+            )
+            if seen:
+                return False
+            await self._handler(session, event)
+            await session.execute(
+                sa.insert(processed).values(consumer=self.name, event_id=event.id, processed_at=self._clock.now())
+            )
+        return True
+
+    async def _fail(self, msg: Msg, event: Event, exc: Exception) -> None:
+        final = isinstance(exc, PermanentError) or event.deliveries >= self._max_deliver
+        if not final:
+            delay = self._backoff[min(event.deliveries - 1, len(self._backoff) - 1)]
+            log.warning(
+                "handler failed; redelivery in %.1fs",
+                delay,
+                extra={"consumer": self.name, "event_id": event.id, "deliveries": event.deliveries, "error": str(exc)},
+            )
+            await msg.nak(delay=delay)
+            metrics.NATS_CONSUMED.labels(self.name, "retried").inc()
+            return
+        log.error(
+            "message dead-lettered",
+            extra={"consumer": self.name, "event_id": event.id, "deliveries": event.deliveries, "error": str(exc)},
+        )
+        async with self._db.transaction() as session:
+            await session.execute(
+                sa.insert(self._tables.dead_letters).values(
+                    id=new_id(),
+                    consumer=self.name,
+                    subject=event.subject,
+                    event_id=event.id,
+                    payload=event.data,
+                    headers=event.headers,
+                    error=f"{type(exc).__name__}: {exc}"[:4000],
+                    deliveries=event.deliveries,
+                    created_at=self._clock.now(),
+                )
+            )
+        await msg.term()
+        metrics.NATS_DEAD_LETTERED.labels(self.name).inc()
+        metrics.NATS_CONSUMED.labels(self.name, "dead_lettered").inc()

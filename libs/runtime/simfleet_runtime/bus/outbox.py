@@ -1,0 +1,222 @@
+"""The transactional outbox and its relay.
+
+A use case calls :meth:`Outbox.add` with the session of its transaction: the
+event row commits or rolls back with the change it describes. The relay
+publishes committed rows to JetStream with ``Nats-Msg-Id`` = the event id (so a
+republish after a crash is dropped by the server's duplicate window) and marks
+them. A commit wakes the relay at once; it also polls, so nothing waits long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from google.protobuf.message import Message
+from nats.js.client import JetStreamContext
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy import event as sa_event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from simfleet_runtime import metrics, telemetry
+from simfleet_runtime.bus import headers as h
+from simfleet_runtime.bus.tables import BusTables
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.db import Database, is_sqlite
+from simfleet_runtime.ids import new_id
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("simfleet.bus")
+
+
+class Outbox:
+    """Writes events into the outbox table inside the caller's transaction."""
+
+    def __init__(self, tables: BusTables, clock: Clock) -> None:
+        self._table = tables.outbox
+        self._clock = clock
+        self._committed = asyncio.Event()
+
+    @property
+    def committed(self) -> asyncio.Event:
+        """Set after a transaction that wrote an event commits (the relay waits on it)."""
+        return self._committed
+
+    async def add(
+        self,
+        session: AsyncSession,
+        subject: str,
+        message: Message,
+        *,
+        tenant: str = "",
+        event_id: str | None = None,
+    ) -> str:
+        event_id = event_id or new_id()
+        headers: dict[str, str] = {}
+        telemetry.inject_headers(headers)
+        await session.execute(
+            sa.insert(self._table).values(
+                id=event_id,
+                subject=subject,
+                event_type=message.DESCRIPTOR.full_name,
+                payload=message.SerializeToString(),
+                headers=headers,
+                tenant=tenant,
+                created_at=self._clock.now(),
+                attempts=0,
+            )
+        )
+        sa_event.listen(session.sync_session, "after_commit", self._on_commit, once=True)
+        return event_id
+
+    def _on_commit(self, _session: Any) -> None:
+        self._committed.set()
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows in order of creation and marks them published."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        tables: BusTables,
+        outbox: Outbox,
+        js: JetStreamContext,
+        clock: Clock,
+        poll_seconds: float = 0.2,
+        batch_size: int = 100,
+        publish_timeout: float = 2.0,
+        retention: timedelta = timedelta(hours=1),
+    ) -> None:
+        self._db = db
+        self._table = tables.outbox
+        self._outbox = outbox
+        self._js = js
+        self._clock = clock
+        self._poll = poll_seconds
+        self._batch = batch_size
+        self._timeout = publish_timeout
+        self._retention = retention
+        self._last_purge = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            self._outbox.committed.clear()
+            try:
+                published, complete = await self.publish_pending()
+                failures = 0 if complete else failures + 1
+                await self._purge()
+            except Exception:
+                log.exception("outbox relay pass failed")
+                failures += 1
+                published, complete = 0, False
+            if published and complete:
+                continue
+            wait = self._poll if failures == 0 else min(0.25 * 2**failures, 5.0)
+            try:
+                waiters = [asyncio.ensure_future(stop.wait())]
+                if failures == 0:
+                    waiters.append(asyncio.ensure_future(self._outbox.committed.wait()))
+                _, pending = await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+                for task in [*pending, *waiters]:
+                    task.cancel()
+            except asyncio.CancelledError:
+                raise
+
+    async def publish_pending(self) -> tuple[int, bool]:
+        """Publish one batch; returns (how many published, whether all of them went)."""
+        query = (
+            sa.select(self._table)
+            .where(self._table.c.published_at.is_(None))
+            .order_by(self._table.c.created_at, self._table.c.id)
+            .limit(self._batch)
+        )
+        if not is_sqlite(self._db.url):
+            query = query.with_for_update(skip_locked=True)
+        published = 0
+        async with self._db.transaction() as session:
+            rows = (await session.execute(query)).mappings().all()
+            self._report_backlog(len(rows), rows[0]["created_at"] if rows else None)
+            for row in rows:
+                ok = await self._publish(row)
+                if not ok:
+                    await session.execute(
+                        sa.update(self._table)
+                        .where(self._table.c.id == row["id"])
+                        .values(attempts=self._table.c.attempts + 1)
+                    )
+                    return published, False
+                await session.execute(
+                    sa.update(self._table)
+                    .where(self._table.c.id == row["id"])
+                    .values(published_at=self._clock.now(), attempts=self._table.c.attempts + 1)
+                )
+                published += 1
+        if published:
+            await self._refresh_backlog()
+        return published, True
+
+    async def _publish(self, row: Any) -> bool:
+        parent = telemetry.extract_context(row["headers"])
+        subject = row["subject"]
+        with tracer.start_as_current_span(
+            f"{subject} publish",
+            context=parent,
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": subject,
+                "messaging.message.id": row["id"],
+            },
+        ) as span:
+            headers = {h.MSG_ID: row["id"], h.EVENT_TYPE: row["event_type"], h.TENANT: row["tenant"] or ""}
+            telemetry.inject_headers(headers)
+            try:
+                ack = await self._js.publish(subject, row["payload"], timeout=self._timeout, headers=headers)
+            except Exception as exc:  # noqa: BLE001 - the row stays and is tried again
+                span.record_exception(exc)
+                metrics.NATS_PUBLISH_FAILED.labels(subject).inc()
+                log.warning(
+                    "publish failed, will retry", extra={"subject": subject, "event_id": row["id"], "error": str(exc)}
+                )
+                return False
+            span.set_attribute("messaging.nats.stream", ack.stream)
+            span.set_attribute("messaging.nats.duplicate", bool(ack.duplicate))
+        metrics.NATS_PUBLISHED.labels(subject).inc()
+        return True
+
+    def _report_backlog(self, count: int, oldest: Any) -> None:
+        metrics.OUTBOX_BACKLOG.set(count)
+        age = (self._clock.now() - oldest).total_seconds() if oldest is not None else 0.0
+        metrics.OUTBOX_OLDEST_SECONDS.set(max(age, 0.0))
+
+    async def _refresh_backlog(self) -> None:
+        async with self._db.sessions() as session:
+            count, oldest = (
+                await session.execute(
+                    sa.select(sa.func.count(), sa.func.min(self._table.c.created_at)).where(
+                        self._table.c.published_at.is_(None)
+                    )
+                )
+            ).one()
+        self._report_backlog(int(count), oldest)
+
+    async def _purge(self) -> None:
+        """Published rows are kept an hour for inspection, then deleted."""
+        now = self._clock.timestamp()
+        if now - self._last_purge < 60:
+            return
+        self._last_purge = now
+        cutoff = self._clock.now() - self._retention
+        async with self._db.transaction() as session:
+            await session.execute(
+                sa.delete(self._table).where(
+                    self._table.c.published_at.is_not(None), self._table.c.published_at < cutoff
+                )
+            )

@@ -1,0 +1,91 @@
+"""Connecting to NATS and declaring streams.
+
+Every stream has one owner: the service whose subjects it holds declares it at
+start-up (idempotently: added when missing, updated when it exists).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import nats
+from nats.aio.client import Client
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.client import JetStreamContext
+from nats.js.errors import NotFoundError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    subjects: list[str]
+    work_queue: bool = False
+    max_age_seconds: float = 7 * 24 * 3600
+    duplicate_window_seconds: float = 120
+    replicas: int = 1
+    description: str = ""
+    extra_subjects: list[str] = field(default_factory=list)
+
+    def config(self) -> StreamConfig:
+        return StreamConfig(
+            name=self.name,
+            description=self.description or None,
+            subjects=[*self.subjects, *self.extra_subjects],
+            retention=RetentionPolicy.WORK_QUEUE if self.work_queue else RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            discard=DiscardPolicy.OLD,
+            max_age=self.max_age_seconds,
+            duplicate_window=self.duplicate_window_seconds,
+            num_replicas=self.replicas,
+        )
+
+
+async def connect_nats(url: str, *, name: str, stop: asyncio.Event | None = None) -> Client:
+    """Connect, retrying until the server answers (or ``stop`` is set); reconnects forever after."""
+
+    async def disconnected() -> None:
+        log.warning("nats disconnected")
+
+    async def reconnected() -> None:
+        log.info("nats reconnected")
+
+    async def error(exc: Exception) -> None:
+        log.debug("nats client error: %s", exc)
+
+    delay = 0.2
+    while True:
+        try:
+            return await nats.connect(
+                url,
+                name=name,
+                connect_timeout=2,
+                reconnect_time_wait=0.5,
+                max_reconnect_attempts=-1,
+                ping_interval=5,
+                max_outstanding_pings=3,
+                disconnected_cb=disconnected,
+                reconnected_cb=reconnected,
+                error_cb=error,
+            )
+        except Exception as exc:
+            if stop is not None and stop.is_set():
+                raise
+            log.warning("nats not reachable yet at %s: %s", url, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def ensure_streams(js: JetStreamContext, specs: list[StreamSpec]) -> None:
+    for spec in specs:
+        config = spec.config()
+        try:
+            await js.stream_info(spec.name)
+        except NotFoundError:
+            await js.add_stream(config)
+            log.info("stream created", extra={"stream": spec.name})
+        else:
+            await js.update_stream(config)

@@ -1,0 +1,183 @@
+"""The gRPC side of a service: server interceptor, client channels.
+
+Server: every unary call gets a :class:`CallContext` from its metadata, a
+server span continuing the caller's trace, metrics, and the translation of
+:class:`DomainError` into a status with details. Anything else becomes
+INTERNAL with a generic message (the cause is logged, never sent).
+
+Client: :func:`make_channel` gives a channel whose calls carry the trace
+context, get a default deadline when the caller sets none, are measured, and
+retry UNAVAILABLE for the methods named idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+import grpc
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from simfleet_runtime import metrics
+from simfleet_runtime.context import CallContext, reset_current_call, set_current_call
+from simfleet_runtime.errors import DomainError
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("simfleet.grpc")
+
+_UNTRACED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+def _split(full_method: str) -> tuple[str, str]:
+    parts = full_method.lstrip("/").split("/", 1)
+    return (parts[0], parts[1]) if len(parts) == 2 else (full_method, "")
+
+
+class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        full_method = handler_call_details.method
+        if full_method.startswith(_UNTRACED):
+            return handler
+        service, method = _split(full_method)
+        inner = handler.unary_unary
+
+        async def wrapped(request: Any, context: Any) -> Any:
+            metadata = context.invocation_metadata() or ()
+            carrier = {k: v for k, v in metadata if isinstance(v, str)}
+            token = set_current_call(CallContext.from_metadata(metadata))
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
+            with tracer.start_as_current_span(
+                full_method.lstrip("/"),
+                context=propagate.extract(carrier),
+                kind=SpanKind.SERVER,
+                attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": method},
+            ) as span:
+                try:
+                    return await inner(request, context)
+                except DomainError as exc:
+                    code = exc.code
+                    span.set_attribute("simfleet.error.reason", exc.reason)
+                    await context.abort_with_status(exc.to_status())
+                except grpc.aio.AbortError:
+                    code = context.code() or grpc.StatusCode.UNKNOWN
+                    raise
+                except Exception as exc:
+                    code = grpc.StatusCode.INTERNAL
+                    span.record_exception(exc)
+                    log.exception("unhandled error in %s", full_method)
+                    await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+                finally:
+                    span.set_attribute("rpc.grpc.status_code", code.value[0])
+                    if code not in (grpc.StatusCode.OK,):
+                        span.set_status(Status(StatusCode.ERROR, code.name))
+                    metrics.GRPC_SERVER_HANDLED.labels(service, method, code.name).inc()
+                    metrics.GRPC_SERVER_SECONDS.labels(service, method).observe(time.perf_counter() - started)
+                    reset_current_call(token)
+
+        return grpc.unary_unary_rpc_method_handler(
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+class ClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]
+    def __init__(self, default_timeout: float) -> None:
+        self._default_timeout = default_timeout
+
+    async def intercept_unary_unary(
+        self,
+        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[grpc.aio.UnaryUnaryCall[Any, Any]]],
+        client_call_details: grpc.aio.ClientCallDetails,
+        request: Any,
+    ) -> Any:
+        raw_method: Any = client_call_details.method
+        full_method = raw_method.decode() if isinstance(raw_method, bytes) else str(raw_method)
+        service, method = _split(full_method)
+        started = time.perf_counter()
+        with tracer.start_as_current_span(
+            full_method.lstrip("/"),
+            kind=SpanKind.CLIENT,
+            attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": method},
+        ) as span:
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            metadata = grpc.aio.Metadata(*(client_call_details.metadata or ()))
+            for key, value in carrier.items():
+                metadata.add(key, value)
+            details = grpc.aio.ClientCallDetails(
+                method=client_call_details.method,
+                timeout=client_call_details.timeout
+                if client_call_details.timeout is not None
+                else self._default_timeout,
+                metadata=metadata,
+                credentials=client_call_details.credentials,
+                wait_for_ready=client_call_details.wait_for_ready,
+            )
+            code = grpc.StatusCode.OK
+            try:
+                call = await continuation(details, request)
+                return await call
+            except grpc.aio.AioRpcError as exc:
+                code = exc.code()
+                span.set_status(Status(StatusCode.ERROR, code.name))
+                raise
+            finally:
+                span.set_attribute("rpc.grpc.status_code", code.value[0])
+                metrics.GRPC_CLIENT_HANDLED.labels(service, method, code.name).inc()
+                metrics.GRPC_CLIENT_SECONDS.labels(service, method).observe(time.perf_counter() - started)
+
+
+def retry_service_config(idempotent: Iterable[tuple[str, str]]) -> str:
+    """A gRPC service config that retries UNAVAILABLE for the given (service, method) pairs."""
+    names = [{"service": s, "method": m} for s, m in idempotent]
+    if not names:
+        return json.dumps({})
+    return json.dumps(
+        {
+            "methodConfig": [
+                {
+                    "name": names,
+                    "retryPolicy": {
+                        "maxAttempts": 3,
+                        "initialBackoff": "0.1s",
+                        "maxBackoff": "1s",
+                        "backoffMultiplier": 2,
+                        "retryableStatusCodes": ["UNAVAILABLE"],
+                    },
+                }
+            ]
+        }
+    )
+
+
+def make_channel(
+    target: str,
+    *,
+    default_timeout: float = 5.0,
+    idempotent: Sequence[tuple[str, str]] = (),
+) -> grpc.aio.Channel:
+    options = [
+        ("grpc.enable_retries", 1),
+        ("grpc.service_config", retry_service_config(idempotent)),
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.initial_reconnect_backoff_ms", 200),
+        ("grpc.max_reconnect_backoff_ms", 2_000),
+    ]
+    return grpc.aio.insecure_channel(
+        target,
+        options=options,
+        interceptors=[ClientInterceptor(default_timeout)],  # type: ignore[list-item]
+    )

@@ -1,0 +1,62 @@
+"""Alembic, driven from code.
+
+Each service keeps ``migrations/`` (Alembic's script folder) beside its
+``src/``. Its ``env.py`` is three lines that call :func:`run_env`. Migrations run
+at start-up in local mode (``migrate_on_start``) and by the service's
+``migrate`` command in a cluster (a Helm pre-install/upgrade hook).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+
+def alembic_config(script_location: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(script_location: Path, database_url: str, revision: str = "head") -> None:
+    """Apply migrations (blocking; call it in a thread from async code)."""
+    command.upgrade(alembic_config(script_location, database_url), revision)
+
+
+async def upgrade_async(script_location: Path, database_url: str, revision: str = "head") -> None:
+    await asyncio.to_thread(upgrade, script_location, database_url, revision)
+
+
+def run_env(target_metadata: MetaData) -> None:
+    """The body of every service's ``migrations/env.py``."""
+    from alembic import context
+
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url, "sqlalchemy.url is not set"
+    render_as_batch = url.startswith("sqlite")
+
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=render_as_batch)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def migrate(connection: Connection) -> None:
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=render_as_batch)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(migrate)
+        await engine.dispose()
+
+    asyncio.run(run())

@@ -1,0 +1,44 @@
+"""Settings shared by every service, read from the environment.
+
+Each service subclasses :class:`ServiceSettings` with its own ``env_prefix``
+(``IDENTITY_``, ``NETSIM_``...) and adds its own fields; that subclass is the one
+place its configuration lives.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """The part of a service's configuration that the runtime consumes."""
+
+    model_config = SettingsConfigDict(env_prefix="SIMFLEET_", extra="ignore")
+
+    service_name: str = "simfleet"
+    environment: str = Field("local", description="local, dev, prod: shown in logs and traces")
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./simfleet.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    database_pool_size: int = 10
+    migrate_on_start: bool = Field(True, description="apply Alembic migrations at start-up (local mode)")
+    nats_url: str = "nats://127.0.0.1:4222"
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = 50051
+    metrics_port: int = Field(0, description="Prometheus /metrics port; 0 turns it off")
+    log_level: str = "INFO"
+    log_json: bool = True
+    shutdown_grace_seconds: float = 10.0
+    health_check_interval_seconds: float = 2.0
+    outbox_poll_seconds: float = Field(0.2, description="how often the relay looks for new outbox rows")
+    consumer_max_deliver: int = Field(8, description="deliveries before a message is dead-lettered")
+    consumer_backoff_seconds: list[float] = Field(
+        default_factory=lambda: [0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0],
+        description="redelivery delays after a failed attempt, one per attempt",
+    )
+    clock_file: str = Field(
+        "",
+        description="tests only: a file holding a clock offset in seconds (see simfleet_runtime.clock)",
+    )

