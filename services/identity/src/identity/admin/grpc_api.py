@@ -1,0 +1,51 @@
+"""simfleet.identity.v1.IdentityAdminService: operator staff, by operator key.
+
+Operator users with their own roles arrive with the multi-user-account work;
+until then a back-office caller proves itself with the shared operator key
+(``IDENTITY_OPERATOR_KEY``), compared in constant time. An empty key refuses
+every call.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from identity import convert
+from identity.sessions.keys import SigningKeyStore
+from identity.users.service import UserService
+from simfleet.identity.v1 import admin_pb2 as pb
+from simfleet.identity.v1 import admin_pb2_grpc
+from simfleet_runtime.context import current_call
+from simfleet_runtime.errors import PermissionDenied, Unauthenticated
+
+SERVICE_NAME = "simfleet.identity.v1.IdentityAdminService"
+
+
+class AdminApi(admin_pb2_grpc.IdentityAdminServiceServicer):
+    def __init__(self, *, users: UserService, keys: SigningKeyStore, operator_key: str) -> None:
+        self._users = users
+        self._keys = keys
+        self._operator_key = operator_key.encode()
+
+    def _require_operator(self) -> None:
+        presented = current_call().operator_key.encode()
+        if not presented:
+            raise Unauthenticated("the operator key is required", reason="OPERATOR_KEY_MISSING")
+        if not self._operator_key or not hmac.compare_digest(presented, self._operator_key):
+            raise PermissionDenied("the operator key is not valid", reason="OPERATOR_KEY_INVALID")
+
+    async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.CreateUserResponse:
+        self._require_operator()
+        user = await self._users.create(
+            customer_id=request.customer_id,
+            phone=request.phone,
+            email=request.email,
+            display_name=request.display_name,
+            password=request.password,
+        )
+        return pb.CreateUserResponse(user=convert.user(user))
+
+    async def RotateSigningKey(self, request: pb.RotateSigningKeyRequest, context: Any) -> pb.RotateSigningKeyResponse:
+        self._require_operator()
+        return pb.RotateSigningKeyResponse(kid=await self._keys.rotate())

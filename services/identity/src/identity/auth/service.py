@@ -1,0 +1,192 @@
+"""The sign-in flows: one-time code, password, forgotten password.
+
+Each flow runs in one transaction that records the attempt (and, on success,
+opens the session and queues the "you signed in" SMS). A refused attempt still
+commits what it must keep (the counted wrong code, the recorded attempt) and
+then raises.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.notifications.service import Notifier
+from identity.otp import models as otp_models
+from identity.otp.service import Issued, OtpService
+from identity.sessions.service import SessionService, Tokens
+from identity.signins import models as signin
+from identity.signins.service import SignInHistory
+from identity.users.models import User
+from identity.users.passwords import PasswordHashing
+from identity.users.service import UserService
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.context import CallContext
+from simfleet_runtime.db import Database
+from simfleet_runtime.errors import (
+    DomainError,
+    InvalidArgument,
+    PermissionDenied,
+    ResourceExhausted,
+    Unauthenticated,
+)
+from simfleet_runtime.ids import is_id
+from simfleet_runtime.validation import normalize_msisdn
+
+_RESULT_BY_REASON = {
+    "OTP_EXPIRED": signin.CODE_EXPIRED,
+    "OTP_LOCKED": signin.LOCKED,
+}
+
+
+def _channel(value: str) -> str:
+    if value not in (otp_models.SMS, otp_models.EMAIL):
+        raise InvalidArgument(
+            "the channel must be sms or email", reason="INVALID_CHANNEL", field_violations={"channel": "sms or email"}
+        )
+    return value
+
+
+class SignInService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        users: UserService,
+        otp: OtpService,
+        sessions: SessionService,
+        history: SignInHistory,
+        notifier: Notifier,
+        hashing: PasswordHashing,
+        password_failure_limit: int,
+        password_failure_window: timedelta,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._users = users
+        self._otp = otp
+        self._sessions = sessions
+        self._history = history
+        self._notifier = notifier
+        self._hashing = hashing
+        self._failure_limit = password_failure_limit
+        self._failure_window = password_failure_window
+
+    async def start_otp(self, *, phone: str, channel: str, purpose: str, call: CallContext) -> Issued:
+        phone = normalize_msisdn(phone)
+        channel = _channel(channel)
+        async with self._db.transaction() as session:
+            user = await self._users.by_phone(session, phone)
+            return await self._otp.issue(session, phone=phone, user=user, channel=channel, purpose=purpose, call=call)
+
+    async def verify_otp(self, *, challenge_id: str, code: str, call: CallContext) -> Tokens:
+        return await self._with_code(challenge_id=challenge_id, code=code, new_password=None, call=call)
+
+    async def confirm_password_reset(
+        self, *, challenge_id: str, code: str, new_password: str, call: CallContext
+    ) -> Tokens:
+        return await self._with_code(challenge_id=challenge_id, code=code, new_password=new_password, call=call)
+
+    async def _with_code(self, *, challenge_id: str, code: str, new_password: str | None, call: CallContext) -> Tokens:
+        if not (len(code) == 6 and code.isdigit()):
+            raise InvalidArgument(
+                "the code is 6 digits", reason="INVALID_CODE_FORMAT", field_violations={"code": "6 digits"}
+            )
+        purpose = otp_models.SIGN_IN if new_password is None else otp_models.PASSWORD_RESET
+        await self._sessions.prepare()
+        failure: DomainError | None = None
+        tokens: Tokens | None = None
+        async with self._db.transaction() as session:
+            try:
+                challenge = await self._otp.verify(session, challenge_id=challenge_id, code=code, purpose=purpose)
+            except (Unauthenticated, PermissionDenied) as exc:
+                failure = exc
+                pending = await session.get(otp_models.OtpChallenge, challenge_id) if is_id(challenge_id) else None
+                if pending is not None:
+                    user = await session.get(User, pending.user_id) if pending.user_id else None
+                    await self._history.record(
+                        session,
+                        phone=pending.phone,
+                        user=user,
+                        method=self._method(pending.channel, purpose),
+                        result=_RESULT_BY_REASON.get(exc.reason, signin.BAD_CREDENTIALS),
+                        call=call,
+                    )
+            else:
+                user = await session.get(User, challenge.user_id or "", with_for_update=True)
+                assert user is not None
+                method = self._method(challenge.channel, purpose)
+                if not user.active:
+                    failure = PermissionDenied("the user is disabled", reason="USER_DISABLED")
+                    await self._history.record(
+                        session, phone=user.phone, user=user, method=method, result=signin.USER_DISABLED, call=call
+                    )
+                else:
+                    if new_password is not None:
+                        await self._users.set_password(
+                            session, user=user, new_password=new_password, reason="reset", keep_session=None
+                        )
+                    tokens = await self._succeed(session, user=user, method=method, call=call)
+        if failure is not None:
+            raise failure
+        assert tokens is not None
+        return tokens
+
+    @staticmethod
+    def _method(channel: str, purpose: str) -> str:
+        if purpose == otp_models.PASSWORD_RESET:
+            return signin.PASSWORD_RESET
+        return signin.OTP_EMAIL if channel == otp_models.EMAIL else signin.OTP_SMS
+
+    async def _succeed(self, session: AsyncSession, *, user: User, method: str, call: CallContext) -> Tokens:
+        await self._history.record(
+            session, phone=user.phone, user=user, method=method, result=signin.SUCCEEDED, call=call
+        )
+        tokens = await self._sessions.open(session, user=user, method=method, call=call)
+        when = self._clock.now().strftime("%Y-%m-%d %H:%M UTC")
+        where = f" from {call.client_address}" if call.client_address else ""
+        await self._notifier.sms(
+            session,
+            to=user.phone,
+            text=f"SIMfleet: you signed in on {when}{where}. Not you? Change your password now.",
+            tenant=user.customer_id,
+        )
+        return tokens
+
+    async def password(self, *, phone: str, password: str, call: CallContext) -> Tokens:
+        phone = normalize_msisdn(phone)
+        if not password or len(password) > 1024:
+            raise InvalidArgument("a password is required", field_violations={"password": "1 to 1024 characters"})
+        await self._sessions.prepare()
+        failure: DomainError | None = None
+        tokens: Tokens | None = None
+        async with self._db.transaction() as session:
+            failures = await self._history.recent_password_failures(session, phone=phone, window=self._failure_window)
+            user = await self._users.by_phone(session, phone)
+            if failures >= self._failure_limit:
+                await self._history.record(
+                    session, phone=phone, user=user, method=signin.PASSWORD, result=signin.LOCKED, call=call
+                )
+                failure = ResourceExhausted(
+                    "too many wrong passwords; try again later or sign in with a one-time code",
+                    reason="PASSWORD_LOCKED",
+                    retry_after_seconds=int(self._failure_window.total_seconds()),
+                )
+            elif not await self._hashing.verify(user.password_hash if user else None, password):
+                await self._history.record(
+                    session, phone=phone, user=user, method=signin.PASSWORD, result=signin.BAD_CREDENTIALS, call=call
+                )
+                failure = Unauthenticated("the phone number or the password is wrong", reason="BAD_CREDENTIALS")
+            elif user is None or not user.active:
+                await self._history.record(
+                    session, phone=phone, user=user, method=signin.PASSWORD, result=signin.USER_DISABLED, call=call
+                )
+                failure = Unauthenticated("the phone number or the password is wrong", reason="BAD_CREDENTIALS")
+            else:
+                tokens = await self._succeed(session, user=user, method=signin.PASSWORD, call=call)
+        if failure is not None:
+            raise failure
+        assert tokens is not None
+        return tokens

@@ -1,0 +1,159 @@
+"""The composition root: settings → database, bus, use cases, gRPC servicers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from identity import events
+from identity.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
+from identity.admin.grpc_api import AdminApi
+from identity.auth.grpc_api import SERVICE_NAME as AUTH_SERVICE
+from identity.auth.grpc_api import AuthApi
+from identity.auth.service import SignInService
+from identity.models import BUS
+from identity.notifications.mailer import Mailer
+from identity.notifications.service import Notifier
+from identity.otp.service import OtpPolicy, OtpService
+from identity.profile.grpc_api import SERVICE_NAME as PROFILE_SERVICE
+from identity.profile.grpc_api import ProfileApi
+from identity.sessions.keys import SigningKeyStore
+from identity.sessions.service import SessionPolicy, SessionService
+from identity.settings import IdentitySettings
+from identity.signins.service import SignInHistory
+from identity.users.passwords import PasswordHashing, PasswordPolicy
+from identity.users.service import UserService
+from simfleet.identity.v1 import admin_pb2_grpc, auth_pb2_grpc, profile_pb2_grpc
+from simfleet_runtime.auth import JwksCache, TokenVerifier
+from simfleet_runtime.service import ServiceRuntime
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Everything the service is made of, wired; tests build it the same way."""
+
+    runtime: ServiceRuntime
+    keys: SigningKeyStore
+    users: UserService
+    sessions: SessionService
+    sign_in: SignInService
+    history: SignInHistory
+    mailer: Mailer
+
+
+def build(settings: IdentitySettings) -> Identity:
+    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=events.streams())
+    db, clock, outbox = runtime.db, runtime.clock, runtime.outbox
+    access_ttl = timedelta(seconds=settings.access_token_ttl_seconds)
+    keys = SigningKeyStore(
+        db=db,
+        clock=clock,
+        passphrase=settings.signing_key_passphrase.get_secret_value().encode(),
+        max_age=timedelta(days=settings.signing_key_max_age_days),
+        publish_after_retirement=access_ttl + timedelta(minutes=5),
+    )
+    verifier = TokenVerifier(
+        keys=JwksCache(keys.jwks, refresh_interval=1.0),
+        clock=clock,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    sessions = SessionService(
+        db=db,
+        clock=clock,
+        keys=keys,
+        verifier=verifier,
+        outbox=outbox,
+        policy=SessionPolicy(
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            access_ttl=access_ttl,
+            idle_timeout=timedelta(seconds=settings.session_idle_timeout_seconds),
+            absolute_timeout=timedelta(seconds=settings.session_absolute_timeout_seconds),
+        ),
+    )
+    hashing = PasswordHashing(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
+    users = UserService(
+        db=db,
+        clock=clock,
+        outbox=outbox,
+        hashing=hashing,
+        policy=PasswordPolicy(min_length=settings.password_min_length),
+        sessions=sessions,
+    )
+    notifier = Notifier(outbox=outbox, clock=clock, sms_sender=settings.sms_sender)
+    otp = OtpService(
+        clock=clock,
+        notifier=notifier,
+        pepper=settings.otp_pepper.get_secret_value().encode(),
+        policy=OtpPolicy(
+            ttl=timedelta(seconds=settings.otp_ttl_seconds),
+            max_attempts=settings.otp_max_attempts,
+            lockout=timedelta(seconds=settings.otp_lockout_seconds),
+            send_window=timedelta(seconds=settings.otp_send_window_seconds),
+            send_limit_per_phone=settings.otp_send_limit_per_phone,
+            send_limit_per_client=settings.otp_send_limit_per_client,
+        ),
+    )
+    history = SignInHistory(db=db, clock=clock, outbox=outbox)
+    sign_in = SignInService(
+        db=db,
+        clock=clock,
+        users=users,
+        otp=otp,
+        sessions=sessions,
+        history=history,
+        notifier=notifier,
+        hashing=hashing,
+        password_failure_limit=settings.password_failure_limit,
+        password_failure_window=timedelta(seconds=settings.password_failure_window_seconds),
+    )
+    mailer = Mailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value(),
+        starttls=settings.smtp_starttls,
+        timeout=settings.smtp_timeout_seconds,
+    )
+
+    runtime.add_servicer(
+        auth_pb2_grpc.add_AuthServiceServicer_to_server,
+        AuthApi(sign_in=sign_in, sessions=sessions, keys=keys),
+        AUTH_SERVICE,
+    )
+    runtime.add_servicer(
+        profile_pb2_grpc.add_ProfileServiceServicer_to_server,
+        ProfileApi(sessions=sessions, users=users, history=history),
+        PROFILE_SERVICE,
+    )
+    runtime.add_servicer(
+        admin_pb2_grpc.add_IdentityAdminServiceServicer_to_server,
+        AdminApi(users=users, keys=keys, operator_key=settings.operator_key.get_secret_value()),
+        ADMIN_SERVICE,
+    )
+    runtime.add_consumer(
+        name="identity-mailer", stream=events.STREAM, subject=events.EMAIL_REQUESTED, handler=mailer.handle
+    )
+    runtime.add_task("signing-keys", keys.maintain)
+    return Identity(runtime, keys, users, sessions, sign_in, history, mailer)
+
+
+async def serve(settings: IdentitySettings) -> None:
+    identity = build(settings)
+    identity.runtime.setup_telemetry()
+    await identity.runtime.run()
+
+
+async def migrate(settings: IdentitySettings) -> None:
+    identity = build(settings)
+    await identity.runtime.migrate()
+    await identity.runtime.db.dispose()

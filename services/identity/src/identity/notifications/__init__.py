@@ -1,0 +1,1 @@
+"""Messages to users: SMS through the network's SMSC (netsim), email through SMTP."""

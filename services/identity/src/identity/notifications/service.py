@@ -1,0 +1,61 @@
+"""Queueing messages to users, inside the transaction that decided to send them.
+
+An SMS is a command on ``simfleet.netsim.cmd.sms.submit`` (the network's SMSC
+delivers it); an email is identity's own work item on
+``simfleet.identity.email.requested``, which :mod:`identity.notifications.mailer`
+hands to the SMTP relay. Both go through the outbox, so a message is sent if and
+only if the change that caused it committed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity import events
+from identity.sessions.service import timestamp
+from simfleet.events.v1 import identity_pb2 as ev
+from simfleet.netsim.v1 import smsc_pb2
+from simfleet_runtime.bus import Outbox
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.ids import new_id
+
+
+class Notifier:
+    def __init__(self, *, outbox: Outbox, clock: Clock, sms_sender: str) -> None:
+        self._outbox = outbox
+        self._clock = clock
+        self._sender = sms_sender
+
+    async def sms(self, session: AsyncSession, *, to: str, text: str, tenant: str = "") -> str:
+        message_id = new_id()
+        await self._outbox.add(
+            session,
+            events.SMS_SUBMIT,
+            smsc_pb2.SubmitSmsCommand(
+                message_id=message_id,
+                to_msisdn=to,
+                sender=self._sender,
+                text=text,
+                submitted_at=timestamp(self._clock.now()),
+            ),
+            tenant=tenant,
+            event_id=message_id,
+        )
+        return message_id
+
+    async def email(self, session: AsyncSession, *, to: str, subject: str, body: str, tenant: str = "") -> str:
+        message_id = new_id()
+        await self._outbox.add(
+            session,
+            events.EMAIL_REQUESTED,
+            ev.EmailRequested(
+                message_id=message_id,
+                to_address=to,
+                subject=subject,
+                body=body,
+                requested_at=timestamp(self._clock.now()),
+            ),
+            tenant=tenant,
+            event_id=message_id,
+        )
+        return message_id

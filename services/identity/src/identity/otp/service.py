@@ -1,0 +1,180 @@
+"""Issuing and checking one-time codes.
+
+The rules (DESIGN.md § Identity):
+
+* 6 digits, only an HMAC stored, valid ``ttl`` (5 minutes), single use, bound
+  to the challenge they were sent for.
+* At most ``max_attempts`` (5) wrong tries; then the challenge is locked.
+* A new code does not reset the count: a new challenge for the same number and
+  purpose starts with the failures of the previous one (within
+  ``lockout``), and the previous code stops working.
+* Sends are limited per number and per client address within ``send_window``;
+  a refused request gets RESOURCE_EXHAUSTED with the seconds to wait.
+* The answer is the same whether or not the number belongs to a user: a
+  challenge is recorded either way, and only a real user's is delivered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity import metrics
+from identity.notifications.service import Notifier
+from identity.otp import codes
+from identity.otp.models import EMAIL, PASSWORD_RESET, SMS, OtpChallenge
+from identity.users.models import User
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.context import CallContext
+from simfleet_runtime.errors import PermissionDenied, ResourceExhausted, Unauthenticated
+from simfleet_runtime.ids import is_id, new_id
+
+
+@dataclass(frozen=True)
+class OtpPolicy:
+    ttl: timedelta
+    max_attempts: int
+    lockout: timedelta
+    send_window: timedelta
+    send_limit_per_phone: int
+    send_limit_per_client: int
+
+
+@dataclass(frozen=True)
+class Issued:
+    challenge_id: str
+    expires_in: int
+
+
+class OtpService:
+    def __init__(self, *, clock: Clock, notifier: Notifier, pepper: bytes, policy: OtpPolicy) -> None:
+        self._clock = clock
+        self._notifier = notifier
+        self._pepper = pepper
+        self._policy = policy
+
+    async def issue(
+        self,
+        session: AsyncSession,
+        *,
+        phone: str,
+        user: User | None,
+        channel: str,
+        purpose: str,
+        call: CallContext,
+    ) -> Issued:
+        now = self._clock.now()
+        client = call.client_address or "unknown"
+        await self._check_send_limits(session, phone=phone, client=client, now=now)
+        previous = await session.scalar(
+            sa.select(OtpChallenge)
+            .where(
+                OtpChallenge.phone == phone,
+                OtpChallenge.purpose == purpose,
+                OtpChallenge.consumed_at.is_(None),
+                OtpChallenge.superseded_at.is_(None),
+                OtpChallenge.created_at >= now - self._policy.lockout,
+            )
+            .order_by(OtpChallenge.created_at.desc())
+            .limit(1)
+        )
+        carried = 0
+        if previous is not None:
+            carried = previous.attempts
+            previous.superseded_at = now
+        challenge_id = new_id()
+        code = codes.new_code()
+        challenge = OtpChallenge(
+            id=challenge_id,
+            purpose=purpose,
+            channel=channel,
+            phone=phone,
+            user_id=user.id if user is not None else None,
+            code_hash=codes.code_hash(self._pepper, challenge_id, code),
+            attempts=carried,
+            client_address=client,
+            created_at=now,
+            expires_at=now + self._policy.ttl,
+        )
+        session.add(challenge)
+        if user is not None and user.active and carried < self._policy.max_attempts:
+            await self._deliver(session, user=user, channel=channel, purpose=purpose, code=code)
+        return Issued(challenge_id, int(self._policy.ttl.total_seconds()))
+
+    async def _check_send_limits(self, session: AsyncSession, *, phone: str, client: str, now: datetime) -> None:
+        since = now - self._policy.send_window
+        for scope, column, value, limit in (
+            ("phone", OtpChallenge.phone, phone, self._policy.send_limit_per_phone),
+            ("client", OtpChallenge.client_address, client, self._policy.send_limit_per_client),
+        ):
+            count, oldest = (
+                await session.execute(
+                    sa.select(sa.func.count(), sa.func.min(OtpChallenge.created_at)).where(
+                        column == value, OtpChallenge.created_at >= since
+                    )
+                )
+            ).one()
+            if count >= limit:
+                metrics.OTP_THROTTLED.labels(scope).inc()
+                wait = (oldest + self._policy.send_window - now).total_seconds() if oldest is not None else 60
+                raise ResourceExhausted(
+                    "too many codes were requested; try again later",
+                    reason="OTP_SEND_LIMIT",
+                    metadata={"scope": scope},
+                    retry_after_seconds=max(1, int(wait) + 1),
+                )
+
+    async def _deliver(self, session: AsyncSession, *, user: User, channel: str, purpose: str, code: str) -> None:
+        minutes = int(self._policy.ttl.total_seconds() // 60)
+        what = "password reset code" if purpose == PASSWORD_RESET else "sign-in code"
+        text = f"SIMfleet {what}: {code}. Valid for {minutes} minutes. Never share it with anyone."
+        if channel == SMS:
+            await self._notifier.sms(session, to=user.phone, text=text, tenant=user.customer_id)
+        elif channel == EMAIL and user.email:
+            await self._notifier.email(
+                session,
+                to=user.email,
+                subject=f"Your SIMfleet {what}",
+                body=f"Hello {user.display_name},\n\n{text}\n\nIf you did not ask for it, ignore this message.\n",
+                tenant=user.customer_id,
+            )
+        else:
+            return
+        metrics.OTP_SENT.labels(channel, purpose).inc()
+
+    async def verify(self, session: AsyncSession, *, challenge_id: str, code: str, purpose: str) -> OtpChallenge:
+        """Check a code. On success the challenge is consumed and returned.
+
+        Failures raise; the caller commits the session anyway so that the
+        counted attempt is kept (see :meth:`attempt`).
+        """
+        invalid = Unauthenticated("the code is not valid", reason="OTP_INVALID")
+        if not is_id(challenge_id):
+            raise invalid
+        challenge = await session.get(OtpChallenge, challenge_id, with_for_update=True)
+        if challenge is None or challenge.purpose != purpose:
+            metrics.OTP_VERIFIED.labels("invalid").inc()
+            raise invalid
+        now = self._clock.now()
+        if challenge.consumed_at is not None or challenge.superseded_at is not None:
+            metrics.OTP_VERIFIED.labels("invalid").inc()
+            raise Unauthenticated("the code was already used or replaced by a newer one", reason="OTP_INVALID")
+        if challenge.attempts >= self._policy.max_attempts:
+            metrics.OTP_VERIFIED.labels("locked").inc()
+            raise PermissionDenied("too many wrong codes; request a new code later", reason="OTP_LOCKED")
+        if now >= challenge.expires_at:
+            metrics.OTP_VERIFIED.labels("expired").inc()
+            raise Unauthenticated("the code has expired; request a new one", reason="OTP_EXPIRED")
+        if challenge.user_id is None or not codes.code_matches(self._pepper, challenge.id, code, challenge.code_hash):
+            challenge.attempts += 1
+            left = self._policy.max_attempts - challenge.attempts
+            metrics.OTP_VERIFIED.labels("invalid" if left > 0 else "locked").inc()
+            if left <= 0:
+                raise PermissionDenied("too many wrong codes; request a new code later", reason="OTP_LOCKED")
+            raise Unauthenticated("the code is not valid", reason="OTP_INVALID", metadata={"attempts_left": str(left)})
+        challenge.consumed_at = now
+        metrics.OTP_VERIFIED.labels("succeeded").inc()
+        return challenge

@@ -1,0 +1,1 @@
+"""The signed-in user's own profile (ID-6, ID-7)."""

@@ -1,0 +1,1 @@
+"""Sessions: signing keys, access tokens, rotating refresh tokens."""

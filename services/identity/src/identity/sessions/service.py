@@ -1,0 +1,244 @@
+"""Opening, refreshing, checking and ending sessions (ID-7).
+
+* An access token is an EdDSA JWT living ``access_token_ttl`` (10 minutes).
+* A refresh token is 256 random bits; only its SHA-256 is stored. Each refresh
+  spends it and hands out a new one. Presenting a spent one means it leaked:
+  the whole session is revoked.
+* A session ends after ``idle_timeout`` without a refresh or an identity call
+  (20 minutes), and ``absolute_timeout`` after sign-in whatever happens
+  (12 hours).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity import events, metrics
+from identity.sessions.keys import SigningKeyStore
+from identity.sessions.models import RefreshToken, Session
+from identity.users.models import User
+from simfleet.events.v1 import identity_pb2 as ev
+from simfleet_runtime.auth import Principal, TokenVerifier
+from simfleet_runtime.bus import Outbox
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.context import CallContext
+from simfleet_runtime.db import Database
+from simfleet_runtime.errors import Unauthenticated
+from simfleet_runtime.ids import new_id
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    session_id: str
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    issuer: str
+    audience: str
+    access_ttl: timedelta
+    idle_timeout: timedelta
+    absolute_timeout: timedelta
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def timestamp(value: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+class SessionService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        keys: SigningKeyStore,
+        verifier: TokenVerifier,
+        outbox: Outbox,
+        policy: SessionPolicy,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._keys = keys
+        self._verifier = verifier
+        self._outbox = outbox
+        self._policy = policy
+
+    async def prepare(self) -> None:
+        """Make sure a signing key is loaded before a transaction needs one.
+
+        Creating the first key takes its own transaction, which must not wait
+        on the caller's (SQLite has one writer at a time).
+        """
+        await self._keys.active()
+
+    async def open(self, session: AsyncSession, *, user: User, method: str, call: CallContext) -> Tokens:
+        """Start a session for ``user`` inside the caller's transaction."""
+        now = self._clock.now()
+        record = Session(
+            id=new_id(),
+            user_id=user.id,
+            customer_id=user.customer_id,
+            method=method,
+            client_address=call.client_address,
+            user_agent=call.user_agent,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + self._policy.absolute_timeout,
+        )
+        session.add(record)
+        await session.flush()
+        refresh = await self._new_refresh_token(session, record.id, now)
+        access = await self._access_token(user_id=user.id, customer_id=user.customer_id, session=record, now=now)
+        return Tokens(access, refresh, int(self._policy.access_ttl.total_seconds()), record.id)
+
+    async def _new_refresh_token(self, session: AsyncSession, session_id: str, now: datetime) -> str:
+        token = secrets.token_urlsafe(32)
+        session.add(RefreshToken(id=new_id(), session_id=session_id, token_hash=_hash(token), created_at=now))
+        await session.flush()
+        return token
+
+    async def _access_token(self, *, user_id: str, customer_id: str, session: Session, now: datetime) -> str:
+        issued = int(now.timestamp())
+        return await self._keys.sign(
+            {
+                "iss": self._policy.issuer,
+                "aud": self._policy.audience,
+                "sub": user_id,
+                "cid": customer_id,
+                "sid": session.id,
+                "amr": [session.method],
+                "jti": new_id(),
+                "iat": issued,
+                "nbf": issued,
+                "exp": issued + int(self._policy.access_ttl.total_seconds()),
+            }
+        )
+
+    async def refresh(self, refresh_token: str) -> Tokens:
+        await self.prepare()
+        now = self._clock.now()
+        failure: tuple[str, str, str] | None = None
+        tokens: Tokens | None = None
+        async with self._db.transaction() as session:
+            token = await session.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == _hash(refresh_token)))
+            if token is None:
+                raise Unauthenticated("the refresh token is not valid", reason="REFRESH_TOKEN_INVALID")
+            record = await session.get(Session, token.session_id)
+            assert record is not None
+            if record.revoked_at is not None:
+                raise Unauthenticated("the session has ended; sign in again", reason="SESSION_ENDED")
+            spent = await session.execute(
+                sa.update(RefreshToken)
+                .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None))
+                .values(used_at=now)
+            )
+            user = await session.get(User, record.user_id)
+            ended = self._ended(record, now)
+            if spent.rowcount != 1:  # type: ignore[attr-defined]
+                failure = (
+                    "refresh_reuse",
+                    "REFRESH_TOKEN_REUSED",
+                    "the refresh token was already used; the session is revoked for safety",
+                )
+            elif ended is not None:
+                failure = (ended[0], "SESSION_EXPIRED", ended[1])
+            elif user is None or not user.active:
+                failure = ("user_disabled", "USER_DISABLED", "the user is disabled")
+            if failure is not None:
+                await self._revoke(session, record, failure[0], now)
+            else:
+                assert user is not None
+                record.last_seen_at = now
+                new_refresh = await self._new_refresh_token(session, record.id, now)
+                access = await self._access_token(
+                    user_id=user.id, customer_id=user.customer_id, session=record, now=now
+                )
+                tokens = Tokens(access, new_refresh, int(self._policy.access_ttl.total_seconds()), record.id)
+        if failure is not None:
+            raise Unauthenticated(failure[2], reason=failure[1])
+        assert tokens is not None
+        return tokens
+
+    def _ended(self, record: Session, now: datetime) -> tuple[str, str] | None:
+        if now >= record.expires_at:
+            return ("absolute_timeout", "the session reached its 12-hour limit; sign in again")
+        if now - record.last_seen_at >= self._policy.idle_timeout:
+            return ("idle_timeout", "the session ended after inactivity; sign in again")
+        return None
+
+    async def _revoke(self, session: AsyncSession, record: Session, reason: str, now: datetime) -> None:
+        if record.revoked_at is not None:
+            return
+        record.revoked_at = now
+        record.revoke_reason = reason
+        metrics.SESSIONS_REVOKED.labels(reason).inc()
+        await self._outbox.add(
+            session,
+            events.SESSION_REVOKED,
+            ev.SessionRevoked(session_id=record.id, user_id=record.user_id, reason=reason, occurred_at=timestamp(now)),
+            tenant=record.customer_id,
+        )
+
+    async def authenticate(self, call: CallContext) -> tuple[Principal, Session]:
+        """The caller's verified token and live session; records the activity."""
+        principal = await self._verifier.verify(call.bearer_token)
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            record = await session.get(Session, principal.session_id)
+            if record is None or record.user_id != principal.user_id:
+                raise Unauthenticated("the session is not known", reason="SESSION_ENDED")
+            if record.revoked_at is not None:
+                raise Unauthenticated("the session has ended; sign in again", reason="SESSION_ENDED")
+            ended = self._ended(record, now)
+            if ended is not None:
+                await self._revoke(session, record, ended[0], now)
+            else:
+                record.last_seen_at = now
+        if ended is not None:
+            raise Unauthenticated(ended[1], reason="SESSION_EXPIRED")
+        return principal, record
+
+    async def sign_out(self, *, call: CallContext, refresh_token: str) -> None:
+        now = self._clock.now()
+        session_id = ""
+        if call.bearer_token:
+            principal = await self._verifier.verify(call.bearer_token)
+            session_id = principal.session_id
+        elif refresh_token:
+            async with self._db.sessions() as session:
+                token = await session.scalar(
+                    sa.select(RefreshToken).where(RefreshToken.token_hash == _hash(refresh_token))
+                )
+            if token is None:
+                raise Unauthenticated("the refresh token is not valid", reason="REFRESH_TOKEN_INVALID")
+            session_id = token.session_id
+        else:
+            raise Unauthenticated("an access token or a refresh token is required", reason="TOKEN_MISSING")
+        async with self._db.transaction() as session:
+            record = await session.get(Session, session_id)
+            if record is not None:
+                await self._revoke(session, record, "sign_out", now)
+
+    async def revoke_all(self, session: AsyncSession, *, user_id: str, reason: str, keep: str | None = None) -> None:
+        now = self._clock.now()
+        query = sa.select(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+        if keep:
+            query = query.where(Session.id != keep)
+        for record in (await session.scalars(query)).all():
+            await self._revoke(session, record, reason, now)

@@ -1,0 +1,1 @@
+"""The history of sign-in attempts (ID-7)."""

@@ -1,0 +1,101 @@
+"""Recording and listing sign-in attempts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity import events, metrics
+from identity.sessions.service import timestamp
+from identity.signins.models import BAD_CREDENTIALS, PASSWORD, SignInAttempt
+from identity.users.models import User
+from simfleet.events.v1 import identity_pb2 as ev
+from simfleet_runtime.bus import Outbox
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.context import CallContext
+from simfleet_runtime.db import Database
+from simfleet_runtime.errors import InvalidArgument
+from simfleet_runtime.ids import is_id, new_id
+
+
+class SignInHistory:
+    def __init__(self, *, db: Database, clock: Clock, outbox: Outbox) -> None:
+        self._db = db
+        self._clock = clock
+        self._outbox = outbox
+
+    async def record(
+        self,
+        session: AsyncSession,
+        *,
+        phone: str,
+        user: User | None,
+        method: str,
+        result: str,
+        call: CallContext,
+    ) -> SignInAttempt:
+        now = self._clock.now()
+        attempt = SignInAttempt(
+            id=new_id(),
+            user_id=user.id if user else None,
+            customer_id=user.customer_id if user else "",
+            phone=phone,
+            method=method,
+            result=result,
+            client_address=call.client_address,
+            user_agent=call.user_agent,
+            occurred_at=now,
+        )
+        session.add(attempt)
+        metrics.SIGN_INS.labels(method, result).inc()
+        await self._outbox.add(
+            session,
+            events.SIGN_IN_RECORDED,
+            ev.SignInRecorded(
+                attempt_id=attempt.id,
+                user_id=attempt.user_id or "",
+                customer_id=attempt.customer_id,
+                method=method,
+                result=result,
+                client_address=call.client_address,
+                user_agent=call.user_agent,
+                occurred_at=timestamp(now),
+            ),
+            tenant=attempt.customer_id,
+            event_id=attempt.id,
+        )
+        return attempt
+
+    async def recent_password_failures(self, session: AsyncSession, *, phone: str, window: timedelta) -> int:
+        since = self._clock.now() - window
+        count = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(SignInAttempt)
+            .where(
+                SignInAttempt.phone == phone,
+                SignInAttempt.method == PASSWORD,
+                SignInAttempt.result == BAD_CREDENTIALS,
+                SignInAttempt.occurred_at >= since,
+            )
+        )
+        return int(count or 0)
+
+    async def list_for_user(self, *, user_id: str, page_size: int, page_token: str) -> tuple[list[SignInAttempt], str]:
+        if page_size < 0 or page_size > 200:
+            raise InvalidArgument(
+                "page_size must be between 1 and 200", field_violations={"page_size": "between 1 and 200"}
+            )
+        size = page_size or 50
+        if page_token and not is_id(page_token):
+            raise InvalidArgument("the page token is not valid", field_violations={"page_token": "not a page token"})
+        query = sa.select(SignInAttempt).where(SignInAttempt.user_id == user_id)
+        if page_token:
+            query = query.where(SignInAttempt.id < page_token)
+        query = query.order_by(SignInAttempt.id.desc()).limit(size + 1)
+        async with self._db.sessions() as session:
+            rows = list((await session.scalars(query)).all())
+        more = len(rows) > size
+        rows = rows[:size]
+        return rows, (rows[-1].id if more and rows else "")

@@ -1,0 +1,1 @@
+"""Users of corporate customers and their passwords."""

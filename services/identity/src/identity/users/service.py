@@ -1,0 +1,140 @@
+"""Creating users and changing their passwords."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity import events
+from identity.sessions.service import SessionService, timestamp
+from identity.users.models import ACTIVE, User
+from identity.users.passwords import PasswordHashing, PasswordPolicy
+from simfleet.events.v1 import identity_pb2 as ev
+from simfleet_runtime.bus import Outbox
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.db import Database
+from simfleet_runtime.errors import AlreadyExists, InvalidArgument, NotFound
+from simfleet_runtime.ids import new_id
+from simfleet_runtime.validation import normalize_email, normalize_msisdn
+
+
+class UserService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        outbox: Outbox,
+        hashing: PasswordHashing,
+        policy: PasswordPolicy,
+        sessions: SessionService,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._outbox = outbox
+        self._hashing = hashing
+        self._policy = policy
+        self._sessions = sessions
+
+    async def by_phone(self, session: AsyncSession, phone: str) -> User | None:
+        user: User | None = await session.scalar(sa.select(User).where(User.phone == phone))
+        return user
+
+    async def get(self, user_id: str) -> User:
+        async with self._db.sessions() as session:
+            user = await session.get(User, user_id)
+        if user is None:
+            raise NotFound("the user does not exist", reason="USER_NOT_FOUND")
+        return user
+
+    async def create(self, *, customer_id: str, phone: str, email: str, display_name: str, password: str = "") -> User:
+        phone = normalize_msisdn(phone)
+        email = normalize_email(email)
+        display_name = display_name.strip()
+        customer_id = customer_id.strip()
+        violations = {}
+        if not 1 <= len(display_name) <= 200:
+            violations["display_name"] = "1 to 200 characters"
+        if not 1 <= len(customer_id) <= 64:
+            violations["customer_id"] = "1 to 64 characters"
+        if violations:
+            raise InvalidArgument("the user is not valid", field_violations=violations)
+        password_hash = None
+        if password:
+            self._policy.check(password, phone=phone, field="password")
+            password_hash = await self._hashing.hash(password)
+        now = self._clock.now()
+        user = User(
+            id=new_id(),
+            customer_id=customer_id,
+            phone=phone,
+            email=email,
+            display_name=display_name,
+            status=ACTIVE,
+            password_hash=password_hash,
+            password_changed_at=now if password_hash else None,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            async with self._db.transaction() as session:
+                if await self.by_phone(session, phone) is not None:
+                    raise AlreadyExists("a user with this phone number exists", reason="PHONE_TAKEN")
+                session.add(user)
+                await session.flush()
+                await self._outbox.add(
+                    session,
+                    events.USER_CREATED,
+                    ev.UserCreated(
+                        user_id=user.id,
+                        customer_id=customer_id,
+                        phone=phone,
+                        email=email,
+                        occurred_at=timestamp(now),
+                    ),
+                    tenant=customer_id,
+                )
+        except IntegrityError as exc:
+            raise AlreadyExists("a user with this phone number exists", reason="PHONE_TAKEN") from exc
+        return user
+
+    async def set_password(
+        self, session: AsyncSession, *, user: User, new_password: str, reason: str, keep_session: str | None
+    ) -> None:
+        """Set a new password, end the user's other sessions, publish the change."""
+        self._policy.check(new_password, phone=user.phone)
+        if user.password_hash and await self._hashing.verify(user.password_hash, new_password):
+            raise InvalidArgument(
+                "the new password must differ from the current one",
+                reason="PASSWORD_REUSED",
+                field_violations={"new_password": "same as the current password"},
+            )
+        now = self._clock.now()
+        user.password_hash = await self._hashing.hash(new_password)
+        user.password_changed_at = now
+        user.updated_at = now
+        await self._sessions.revoke_all(session, user_id=user.id, reason="password_changed", keep=keep_session)
+        await self._outbox.add(
+            session,
+            events.PASSWORD_CHANGED,
+            ev.PasswordChanged(
+                user_id=user.id, customer_id=user.customer_id, reason=reason, occurred_at=timestamp(now)
+            ),
+            tenant=user.customer_id,
+        )
+
+    async def change_password(self, *, user_id: str, session_id: str, current_password: str, new_password: str) -> None:
+        async with self._db.transaction() as session:
+            user = await session.get(User, user_id, with_for_update=True)
+            if user is None:
+                raise NotFound("the user does not exist", reason="USER_NOT_FOUND")
+            if user.password_hash is not None and not await self._hashing.verify(user.password_hash, current_password):
+                raise InvalidArgument(
+                    "the current password is wrong",
+                    reason="PASSWORD_WRONG",
+                    field_violations={"current_password": "does not match"},
+                )
+            await self.set_password(
+                session, user=user, new_password=new_password, reason="change", keep_session=session_id
+            )
