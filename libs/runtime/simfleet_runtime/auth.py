@@ -20,7 +20,7 @@ import jwt
 
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.context import current_call
-from simfleet_runtime.errors import Unauthenticated
+from simfleet_runtime.errors import Unauthenticated, Unavailable
 
 ALLOWED_ALGORITHMS = ("EdDSA", "ES256")
 DEFAULT_ISSUER = "simfleet-identity"
@@ -47,7 +47,8 @@ class JwksCache:
     def __init__(self, fetch: JwksFetcher, *, refresh_interval: float = 30.0) -> None:
         self._fetch = fetch
         self._keys: dict[str, jwt.PyJWK] = {}
-        self._fetched_at = 0.0
+        # Never fetched: the first unknown kid fetches at once, however short the uptime.
+        self._fetched_at = float("-inf")
         self._refresh_interval = refresh_interval
         self._lock = asyncio.Lock()
 
@@ -60,12 +61,15 @@ class JwksCache:
         return self._keys.get(kid)
 
     async def refresh(self) -> None:
-        keys = await self._fetch()
+        try:
+            keys = await self._fetch()
+        except Exception as exc:
+            raise Unavailable("the signing keys cannot be fetched now", reason="JWKS_UNAVAILABLE") from exc
         self._keys = {k["kid"]: jwt.PyJWK(dict(k)) for k in keys if k.get("kid")}
         self._fetched_at = time.monotonic()
 
     def invalidate(self) -> None:
-        self._fetched_at = 0.0
+        self._fetched_at = float("-inf")
 
 
 class TokenVerifier:

@@ -8,7 +8,7 @@ twenty minutes ahead without sleeping.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,13 +25,17 @@ class Clock:
 
 
 class OffsetFileClock(Clock):
-    """The system clock plus an offset read from a file (re-read when it changes)."""
+    """The system clock plus an offset read from a file (re-read at most every 50 ms).
+
+    The file is read again each time rather than when its mtime changes: file
+    timestamps are coarse, and two writes a few milliseconds apart can leave
+    the same mtime.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
-        self._mtime: float = -1.0
         self._offset = 0.0
-        self._checked = 0.0
+        self._checked = float("-inf")
 
     def _offset_seconds(self) -> float:
         monotonic = time.monotonic()
@@ -39,13 +43,11 @@ class OffsetFileClock(Clock):
             return self._offset
         self._checked = monotonic
         try:
-            mtime = os.stat(self._path).st_mtime
+            text = self._path.read_text().strip()
         except FileNotFoundError:
             self._offset = 0.0
             return 0.0
-        if mtime != self._mtime:
-            self._mtime = mtime
-            text = self._path.read_text().strip()
+        with contextlib.suppress(ValueError):  # a half-written or bad file: keep the last offset
             self._offset = float(text) if text else 0.0
         return self._offset
 

@@ -12,6 +12,7 @@ retry UNAVAILABLE for the methods named idempotent.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -72,6 +73,12 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                     await context.abort_with_status(exc.to_status())
                 except grpc.aio.AbortError:
                     code = context.code() or grpc.StatusCode.UNKNOWN
+                    raise
+                except asyncio.CancelledError:
+                    # The caller went away or its deadline passed: the call did not succeed.
+                    remaining = context.time_remaining()
+                    expired = remaining is not None and remaining <= 0
+                    code = grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
                     raise
                 except Exception as exc:
                     code = grpc.StatusCode.INTERNAL

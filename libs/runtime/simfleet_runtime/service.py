@@ -28,6 +28,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from nats.aio.client import Client
 from nats.js.client import JetStreamContext
+from opentelemetry.sdk.trace import TracerProvider
 
 from simfleet_runtime import metrics, migrations, telemetry
 from simfleet_runtime.bus import DurableConsumer, EventHandler, Outbox, OutboxRelay, StreamSpec, connect_nats
@@ -70,7 +71,10 @@ class ServiceRuntime:
         self._js: JetStreamContext | None = None
         self._running: list[asyncio.Task[None]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        self._tracer_provider: TracerProvider | None = None
         self.bound_port = 0
+        self.failed: list[str] = []
+        """Background tasks that died; a process whose list is not empty exits 1."""
 
     # ----------------------------------------------------------------- wiring
     def add_servicer(self, adder: ServicerAdder, servicer: Any, full_name: str) -> None:
@@ -93,7 +97,7 @@ class ServiceRuntime:
     # ----------------------------------------------------------------- running
     def setup_telemetry(self) -> None:
         telemetry.setup_logging(self.settings.service_name, self.settings.log_level, self.settings.log_json)
-        telemetry.setup_tracing(self.settings.service_name, self.settings.environment)
+        self._tracer_provider = telemetry.setup_tracing(self.settings.service_name, self.settings.environment)
         telemetry.start_metrics_server(self.settings.metrics_port)
 
     async def migrate(self) -> None:
@@ -109,6 +113,8 @@ class ServiceRuntime:
             await self.stop_event.wait()
         finally:
             await self.shutdown()
+        if self.failed:
+            raise SystemExit(f"stopped because these parts failed: {', '.join(self.failed)}")
 
     async def start(self) -> None:
         if self.settings.migrate_on_start:
@@ -131,6 +137,7 @@ class ServiceRuntime:
                 raise
             except Exception:
                 log.exception("background task %s failed", name)
+                self.failed.append(name)
                 self.stop_event.set()
 
         self._running.append(asyncio.create_task(guarded(), name=name))
@@ -151,7 +158,14 @@ class ServiceRuntime:
         self._server = server
 
     async def _start_bus(self) -> None:
-        self._nats = await connect_nats(self.settings.nats_url, name=self.settings.service_name, stop=self.stop_event)
+        try:
+            self._nats = await connect_nats(
+                self.settings.nats_url, name=self.settings.service_name, stop=self.stop_event
+            )
+        except Exception:
+            if self.stop_event.is_set():
+                return  # shut down before NATS was ever reachable
+            raise
         self._js = self._nats.jetstream(timeout=5)
         while not self.stop_event.is_set():
             try:
@@ -224,5 +238,10 @@ class ServiceRuntime:
             except Exception:  # noqa: BLE001 - closing anyway
                 await self._nats.close()
         await self.db.dispose()
-        telemetry.shutdown_tracing()
+        if self._tracer_provider is not None:
+            # Only the provider this runtime installed (setup_telemetry): a process
+            # running several runtimes (tests) keeps its tracing.
+            self._tracer_provider.force_flush(5000)
+            self._tracer_provider.shutdown()
+            self._tracer_provider = None
         log.info("stopped")

@@ -63,7 +63,7 @@ def setup_logging(service: str, level: str = "INFO", json_logs: bool = True) -> 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiosqlite", "asyncio", "nats", "mail.log", "uvicorn.access"):
+    for noisy in ("aiosqlite", "asyncio", "nats", "mail.log", "uvicorn.access", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 

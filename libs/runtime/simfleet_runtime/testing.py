@@ -134,5 +134,3 @@ async def database_url(backend: str, name: str, folder: Path) -> str:
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{folder / (name + '.db')}"
     return await create_postgres_database(name)
-
-

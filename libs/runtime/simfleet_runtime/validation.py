@@ -35,8 +35,9 @@ def normalize_msisdn(value: str, *, field: str = "phone") -> str:
 
 
 def normalize_email(value: str, *, field: str = "email") -> str:
+    """A syntactically valid address, lower-cased; surrounding spaces (a pasted address) are dropped."""
     try:
-        result = validate_email(value or "", check_deliverability=False, test_environment=True)
+        result = validate_email((value or "").strip(), check_deliverability=False, test_environment=True)
     except EmailNotValidError as exc:
         raise InvalidArgument(
             "the email address is not valid", reason="INVALID_EMAIL", field_violations={field: str(exc)}

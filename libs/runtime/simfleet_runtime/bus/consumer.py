@@ -161,7 +161,12 @@ class DurableConsumer:
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
                 await self._fail(msg, event, exc)
                 return
-            await msg.ack_sync()
+            try:
+                await msg.ack_sync(timeout=5.0)
+            except Exception as exc:  # noqa: BLE001 - the change is committed; a redelivery is a no-op
+                log.warning(
+                    "ack not confirmed; the message may come again", extra={"event_id": event_id, "error": str(exc)}
+                )
             metrics.NATS_CONSUMED.labels(self.name, "applied" if applied else "duplicate").inc()
 
     async def _apply(self, event: Event) -> bool:

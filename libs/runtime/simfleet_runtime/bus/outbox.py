@@ -144,26 +144,28 @@ class OutboxRelay:
             rows = (await session.execute(query)).mappings().all()
             self._report_backlog(len(rows), rows[0]["created_at"] if rows else None)
             for row in rows:
-                ok = await self._publish(row)
-                if not ok:
+                error = await self._publish(row)
+                if error is not None:
                     await session.execute(
                         sa.update(self._table)
                         .where(self._table.c.id == row["id"])
-                        .values(attempts=self._table.c.attempts + 1)
+                        .values(attempts=self._table.c.attempts + 1, last_error=error[:4000])
                     )
                     return published, False
                 await session.execute(
                     sa.update(self._table)
                     .where(self._table.c.id == row["id"])
-                    .values(published_at=self._clock.now(), attempts=self._table.c.attempts + 1)
+                    .values(published_at=self._clock.now(), attempts=self._table.c.attempts + 1, last_error=None)
                 )
                 published += 1
         if published:
             await self._refresh_backlog()
         return published, True
 
-    async def _publish(self, row: Any) -> bool:
-        parent = telemetry.extract_context(row["headers"])
+    async def _publish(self, row: Any) -> str | None:
+        """Publish one row; returns None when JetStream acknowledged it, else the error."""
+        stored: dict[str, str] = dict(row["headers"] or {})
+        parent = telemetry.extract_context(stored)
         subject = row["subject"]
         with tracer.start_as_current_span(
             f"{subject} publish",
@@ -175,8 +177,14 @@ class OutboxRelay:
                 "messaging.message.id": row["id"],
             },
         ) as span:
-            headers = {h.MSG_ID: row["id"], h.EVENT_TYPE: row["event_type"], h.TENANT: row["tenant"] or ""}
-            telemetry.inject_headers(headers)
+            # The message carries the trace context stored with the event, that of
+            # the use case that wrote it (so its consumers are children of that span,
+            # like this publish span); only an event written outside any trace gets
+            # this span's context.
+            headers = dict(stored)
+            if h.TRACEPARENT not in headers:
+                telemetry.inject_headers(headers)
+            headers.update({h.MSG_ID: row["id"], h.EVENT_TYPE: row["event_type"], h.TENANT: row["tenant"] or ""})
             try:
                 ack = await self._js.publish(subject, row["payload"], timeout=self._timeout, headers=headers)
             except Exception as exc:  # noqa: BLE001 - the row stays and is tried again
@@ -185,11 +193,11 @@ class OutboxRelay:
                 log.warning(
                     "publish failed, will retry", extra={"subject": subject, "event_id": row["id"], "error": str(exc)}
                 )
-                return False
+                return f"{type(exc).__name__}: {exc}"
             span.set_attribute("messaging.nats.stream", ack.stream)
             span.set_attribute("messaging.nats.duplicate", bool(ack.duplicate))
         metrics.NATS_PUBLISHED.labels(subject).inc()
-        return True
+        return None
 
     def _report_backlog(self, count: int, oldest: Any) -> None:
         metrics.OUTBOX_BACKLOG.set(count)

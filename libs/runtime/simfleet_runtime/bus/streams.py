@@ -7,10 +7,11 @@ start-up (idempotently: added when missing, updated when it exists).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
-import nats
 from nats.aio.client import Client
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
@@ -56,27 +57,50 @@ async def connect_nats(url: str, *, name: str, stop: asyncio.Event | None = None
     async def error(exc: Exception) -> None:
         log.debug("nats client error: %s", exc)
 
+    options: dict[str, Any] = {
+        "name": name,
+        "connect_timeout": 2,
+        "reconnect_time_wait": 0.5,
+        "max_reconnect_attempts": -1,
+        "ping_interval": 5,
+        "max_outstanding_pings": 3,
+        "disconnected_cb": disconnected,
+        "reconnected_cb": reconnected,
+        "error_cb": error,
+    }
     delay = 0.2
     while True:
+        client = Client()
+        # With max_reconnect_attempts=-1 the first connect itself waits for the
+        # server forever, so it is raced against ``stop``.
+        attempt = asyncio.ensure_future(client.connect(url, **options))
+        stopped = asyncio.ensure_future(stop.wait()) if stop is not None else None
         try:
-            return await nats.connect(
-                url,
-                name=name,
-                connect_timeout=2,
-                reconnect_time_wait=0.5,
-                max_reconnect_attempts=-1,
-                ping_interval=5,
-                max_outstanding_pings=3,
-                disconnected_cb=disconnected,
-                reconnected_cb=reconnected,
-                error_cb=error,
-            )
+            await asyncio.wait([f for f in (attempt, stopped) if f is not None], return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            attempt.cancel()
+            raise
+        finally:
+            if stopped is not None:
+                stopped.cancel()
+        if not attempt.done():
+            attempt.cancel()
+            await asyncio.wait([attempt])
+            if not attempt.cancelled():
+                attempt.exception()  # retrieved: the client is closed below either way
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), 1.0)
+            raise ConnectionError(f"stopped before NATS at {url} was reachable")
+        try:
+            attempt.result()
         except Exception as exc:
             if stop is not None and stop.is_set():
                 raise
             log.warning("nats not reachable yet at %s: %s", url, exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+            continue
+        return client
 
 
 async def ensure_streams(js: JetStreamContext, specs: list[StreamSpec]) -> None:

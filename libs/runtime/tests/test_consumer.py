@@ -1,0 +1,280 @@
+"""Idempotent durable consumers: once per event id, retries with backoff, dead letters, traces."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import sqlalchemy as sa
+from google.protobuf.wrappers_pb2 import StringValue
+from nats.aio.msg import Msg
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client import REGISTRY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from simfleet_runtime.bus import BusTables, DurableConsumer, Event, Outbox, OutboxRelay, PermanentError
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.db import Database
+from simfleet_runtime.ids import new_id
+
+from .conftest import Bus, eventually
+
+tracer = trace.get_tracer("rt.tests")
+Background = Callable[[Callable[[asyncio.Event], Awaitable[None]]], asyncio.Event]
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+class Recorder:
+    """A handler that writes a note per event and fails on the deliveries it is told to."""
+
+    def __init__(self, notes: sa.Table, *, fail: Callable[[Event], BaseException | None] = lambda _e: None) -> None:
+        self.notes = notes
+        self.fail = fail
+        self.calls: list[tuple[str, int, float]] = []
+
+    async def __call__(self, session: AsyncSession, event: Event) -> None:
+        self.calls.append((event.id, event.deliveries, time.monotonic()))
+        await session.execute(
+            sa.insert(self.notes).values(
+                id=new_id(), text=StringValue.FromString(event.data).value, created_at=Clock().now()
+            )
+        )
+        error = self.fail(event)
+        if error is not None:
+            raise error
+
+
+def consumer_for(bus: Bus, db: Database, tables: BusTables, handler: Any, **kwargs: Any) -> DurableConsumer:
+    return DurableConsumer(
+        name=f"rt-{new_id().lower()}",
+        stream=bus.stream,
+        subject=bus.subject(">"),
+        handler=handler,
+        db=db,
+        tables=tables,
+        js=bus.js,
+        clock=Clock(),
+        **kwargs,
+    )
+
+
+async def count(db: Database, table: sa.Table) -> int:
+    async with db.sessions() as session:
+        return int(await session.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+
+
+async def publish(bus: Bus, text: str, *, event_id: str | None = None, name: str = "note.created") -> str:
+    event_id = event_id or new_id()
+    ack = await bus.js.publish(
+        bus.subject(name), StringValue(value=text).SerializeToString(), headers={"Nats-Msg-Id": event_id}
+    )
+    assert not ack.duplicate
+    return event_id
+
+
+async def test_the_handler_runs_once_per_event_id_even_when_the_message_comes_twice(
+    db: Database, make_bus: Callable[..., Awaitable[Bus]], tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    bus = await make_bus(duplicate_window_seconds=0.2)
+    handler = Recorder(notes)
+    consumer = consumer_for(bus, db, tables, handler)
+    duplicates_before = metric("simfleet_nats_consumed_total", consumer=consumer.name, result="duplicate")
+    event_id = await publish(bus, "first")
+    # Once the stream's window has passed, the same id is stored a second time:
+    # only the consumer's own record can tell.
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        ack = await bus.js.publish(
+            bus.subject("note.created"),
+            StringValue(value="first").SerializeToString(),
+            headers={"Nats-Msg-Id": event_id},
+        )
+        if not ack.duplicate:
+            break
+    assert len(await bus.messages()) == 2
+    other = await publish(bus, "second")
+    background(consumer.run)
+
+    async def done() -> bool:
+        applied = metric("simfleet_nats_consumed_total", consumer=consumer.name, result="applied")
+        duplicate = metric("simfleet_nats_consumed_total", consumer=consumer.name, result="duplicate")
+        return applied == 2 and duplicate - duplicates_before == 1
+
+    await eventually(done, what="two applied and one duplicate")
+    assert [c[0] for c in handler.calls] == [event_id, other]
+    assert await count(db, notes) == 2
+    async with db.sessions() as session:
+        processed = (await session.execute(sa.select(tables.processed_events))).mappings().all()
+    assert sorted((r["consumer"], r["event_id"]) for r in processed) == sorted(
+        [(consumer.name, event_id), (consumer.name, other)]
+    )
+
+
+class LosesFirstAck(DurableConsumer):
+    """The handler's transaction commits but the ack never reaches the server (a crash)."""
+
+    lost = False
+
+    async def handle(self, msg: Msg) -> None:
+        if not self.lost:
+            self.lost = True
+
+            async def lose(timeout: float = 1.0) -> Msg:
+                raise ConnectionError("process died before its ack")
+
+            msg.ack_sync = lose  # type: ignore[method-assign]
+        await super().handle(msg)
+
+
+async def test_a_redelivery_after_a_lost_ack_changes_nothing(
+    db: Database, bus: Bus, tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    handler = Recorder(notes)
+    consumer = LosesFirstAck(
+        name=f"rt-{new_id().lower()}",
+        stream=bus.stream,
+        subject=bus.subject(">"),
+        handler=handler,
+        db=db,
+        tables=tables,
+        js=bus.js,
+        clock=Clock(),
+        ack_wait_seconds=1.0,
+    )
+    event_id = await publish(bus, "once")
+    background(consumer.run)
+
+    async def duplicate_acked() -> bool:
+        return metric("simfleet_nats_consumed_total", consumer=consumer.name, result="duplicate") == 1
+
+    await eventually(duplicate_acked, timeout=8, what="the redelivered message acked as a duplicate")
+    assert [c[0] for c in handler.calls] == [event_id]
+    assert await count(db, notes) == 1
+    assert metric("simfleet_nats_redelivered_total", consumer=consumer.name) >= 1
+
+
+async def test_a_failing_handler_leaves_no_change_and_is_retried_with_backoff(
+    db: Database, bus: Bus, tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    handler = Recorder(notes, fail=lambda e: RuntimeError("not yet") if e.deliveries < 3 else None)
+    consumer = consumer_for(bus, db, tables, handler, backoff=[0.3, 0.6])
+    event_id = await publish(bus, "eventually")
+    background(consumer.run)
+
+    async def applied() -> bool:
+        return metric("simfleet_nats_consumed_total", consumer=consumer.name, result="applied") == 1
+
+    await eventually(applied, timeout=8, what="applied on the third delivery")
+    assert [(c[0], c[1]) for c in handler.calls] == [(event_id, 1), (event_id, 2), (event_id, 3)]
+    times = [c[2] for c in handler.calls]
+    assert times[1] - times[0] >= 0.25
+    assert times[2] - times[1] >= 0.55
+    assert await count(db, notes) == 1  # the two failed attempts rolled back their notes
+    assert await count(db, tables.processed_events) == 1
+    assert await count(db, tables.dead_letters) == 0
+    assert metric("simfleet_nats_consumed_total", consumer=consumer.name, result="retried") == 2
+    assert metric("simfleet_nats_redelivered_total", consumer=consumer.name) == 2
+
+
+async def test_the_last_allowed_failure_is_dead_lettered_and_the_stream_moves_on(
+    db: Database, bus: Bus, tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    handler = Recorder(notes, fail=lambda e: ValueError("bad note") if e.data.endswith(b"poison") else None)
+    consumer = consumer_for(bus, db, tables, handler, max_deliver=3, backoff=[0.05])
+    poison = await publish(bus, "poison")
+    background(consumer.run)
+
+    async def dead() -> bool:
+        return await count(db, tables.dead_letters) == 1
+
+    await eventually(dead, what="a dead letter")
+    async with db.sessions() as session:
+        (letter,) = (await session.execute(sa.select(tables.dead_letters))).mappings().all()
+    assert letter["event_id"] == poison
+    assert letter["consumer"] == consumer.name
+    assert letter["subject"] == bus.subject("note.created")
+    assert letter["deliveries"] == 3
+    assert letter["error"] == "ValueError: bad note"
+    assert StringValue.FromString(letter["payload"]).value == "poison"
+    assert letter["headers"]["Nats-Msg-Id"] == poison
+    assert metric("simfleet_nats_dead_lettered_total", consumer=consumer.name) == 1
+    assert metric("simfleet_nats_consumed_total", consumer=consumer.name, result="dead_lettered") == 1
+
+    healthy = await publish(bus, "healthy")
+
+    async def healthy_applied() -> bool:
+        return metric("simfleet_nats_consumed_total", consumer=consumer.name, result="applied") == 1
+
+    await eventually(healthy_applied, what="the next message applied")
+    await asyncio.sleep(0.3)  # a terminated message would come back within this time if it were not terminated
+    assert [c[1] for c in handler.calls if c[0] == poison] == [1, 2, 3]
+    assert [c[0] for c in handler.calls if c[0] != poison] == [healthy]
+    assert await count(db, notes) == 1
+    info = await bus.js.consumer_info(bus.stream, consumer.name)
+    assert info.num_ack_pending == 0
+    assert info.num_pending == 0
+
+
+async def test_a_permanent_error_is_dead_lettered_at_once(
+    db: Database, bus: Bus, tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    handler = Recorder(notes, fail=lambda _e: PermanentError("unknown line"))
+    consumer = consumer_for(bus, db, tables, handler, max_deliver=5, backoff=[0.05])
+    event_id = await publish(bus, "never")
+    background(consumer.run)
+
+    async def dead() -> bool:
+        return await count(db, tables.dead_letters) == 1
+
+    await eventually(dead, what="a dead letter")
+    await asyncio.sleep(0.3)
+    assert [(c[0], c[1]) for c in handler.calls] == [(event_id, 1)]
+    async with db.sessions() as session:
+        letter = (await session.execute(sa.select(tables.dead_letters))).mappings().one()
+    assert letter["deliveries"] == 1
+    assert letter["error"] == "PermanentError: unknown line"
+    assert await count(db, notes) == 0
+    assert metric("simfleet_nats_consumed_total", consumer=consumer.name, result="retried") == 0
+
+
+async def test_the_consumer_span_is_a_child_of_the_span_that_wrote_the_event(
+    db: Database,
+    bus: Bus,
+    tables: BusTables,
+    notes: sa.Table,
+    background: Background,
+    spans: InMemorySpanExporter,
+) -> None:
+    clock = Clock()
+    outbox = Outbox(tables, clock)
+    seen_trace: list[int] = []
+
+    async def handler(session: AsyncSession, event: Event) -> None:
+        seen_trace.append(trace.get_current_span().get_span_context().trace_id)
+
+    consumer = consumer_for(bus, db, tables, handler)
+    relay = OutboxRelay(db=db, tables=tables, outbox=outbox, js=bus.js, clock=clock, poll_seconds=0.05)
+    with tracer.start_as_current_span("sign in") as use_case:
+        async with db.transaction() as session:
+            event_id = await outbox.add(session, bus.subject("note.created"), StringValue(value="traced"))
+    background(relay.run)
+    background(consumer.run)
+
+    async def processed() -> list[Any]:
+        return [s for s in spans.get_finished_spans() if s.name == f"{bus.subject('note.created')} process"]
+
+    (span,) = await eventually(processed, what="the consumer span")
+    ctx = use_case.get_span_context()
+    assert span.kind == trace.SpanKind.CONSUMER
+    assert span.parent is not None
+    assert span.parent.span_id == ctx.span_id
+    assert span.context.trace_id == ctx.trace_id
+    assert span.attributes is not None
+    assert span.attributes["messaging.message.id"] == event_id
+    assert seen_trace == [ctx.trace_id]  # the handler runs inside the consumer span
