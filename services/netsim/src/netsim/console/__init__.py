@@ -1,0 +1,22 @@
+"""The HTTP console: what handsets and mailboxes received, for people and tests.
+
+JSON (``application/json``):
+
+* ``GET /handsets`` — handsets that received SMS, most recently active first.
+* ``GET /handsets/{msisdn}/sms?limit=50`` — ``{"msisdn", "messages": [{"id", "to",
+  "sender", "text", "time"}]}``, newest first.
+* ``GET /mailboxes`` — mailboxes that received mail, most recently active first.
+* ``GET /mailboxes/{address}?limit=50`` — ``{"address", "messages": [{"id", "to",
+  "from", "subject", "body", "time"}]}``, newest first.
+* ``GET /healthz`` — 200 ``{"status": "ok"}`` while the database answers, else 503.
+
+HTML for people lives under ``/`` and the ``/ui/`` prefix (no content
+negotiation, so a URL always gives the same kind of answer):
+
+* ``GET /`` — every handset and mailbox with its latest messages.
+* ``GET /ui/handsets/{msisdn}`` and ``GET /ui/mailboxes/{address}`` — one inbox.
+
+Times are ISO 8601 in UTC (``2026-01-02T03:04:05.678901Z``); ``limit`` is 1..500
+(50 when absent). Errors are ``application/problem+json`` (RFC 9457): a bad
+number, address or limit is 422.
+"""

@@ -1,0 +1,108 @@
+"""The composition root: settings in, a running netsim out.
+
+:func:`build` wires everything onto a :class:`ServiceRuntime` (nothing runs
+yet); :func:`serve` sets up telemetry and runs it until SIGTERM/SIGINT;
+:func:`migrate` applies the Alembic migrations and returns.
+
+Migrations ship inside the package (``netsim/migrations/``, Alembic's script
+folder) so that an installed wheel can migrate its database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netsim.console.app import create_app
+from netsim.console.server import ConsoleServer
+from netsim.handsets.grpc_api import SERVICE_NAME, HandsetServicer
+from netsim.models import BUS
+from netsim.settings import NetsimSettings
+from netsim.smsc.events import CONSUMER_NAME, submit_sms_handler
+from netsim.smtp.sink import SmtpSink
+from netsim.streams import COMMAND_STREAM, SUBMIT_SMS_SUBJECT, netsim_streams
+from simfleet.netsim.v1 import smsc_pb2_grpc
+from simfleet_runtime import migrations
+from simfleet_runtime.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+@dataclass
+class Netsim:
+    """The wired service; tests drive it in-process through ``runtime.start()``/``shutdown()``."""
+
+    runtime: ServiceRuntime
+    smtp: SmtpSink
+    console: ConsoleServer
+    failed: list[str] = field(default_factory=list)
+
+
+def build(settings: NetsimSettings) -> Netsim:
+    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS_DIR, streams=netsim_streams())
+    runtime.add_consumer(
+        name=CONSUMER_NAME,
+        stream=COMMAND_STREAM,
+        subject=SUBMIT_SMS_SUBJECT,
+        handler=submit_sms_handler(outbox=runtime.outbox, clock=runtime.clock),
+    )
+    runtime.add_servicer(
+        smsc_pb2_grpc.add_HandsetServiceServicer_to_server,
+        HandsetServicer(runtime.db),
+        SERVICE_NAME,
+    )
+    smtp = SmtpSink(
+        db=runtime.db,
+        clock=runtime.clock,
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        hostname=settings.smtp_hostname,
+        max_message_bytes=settings.smtp_max_message_bytes,
+        grace_seconds=settings.shutdown_grace_seconds,
+    )
+    console = ConsoleServer(
+        create_app(runtime.db),
+        host=settings.http_host,
+        port=settings.http_port,
+        grace_seconds=settings.shutdown_grace_seconds,
+    )
+    netsim = Netsim(runtime=runtime, smtp=smtp, console=console)
+    runtime.add_task("smtp-sink", _essential("smtp-sink", smtp.run, netsim.failed))
+    runtime.add_task("console", _essential("console", console.run, netsim.failed))
+    return netsim
+
+
+def _essential(
+    name: str, task: Callable[[asyncio.Event], Awaitable[None]], failed: list[str]
+) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """A listener the service cannot do without: its failure (e.g. a taken port) fails the process."""
+
+    async def run(stop: asyncio.Event) -> None:
+        try:
+            await task(stop)
+        except Exception:
+            failed.append(name)
+            raise
+
+    return run
+
+
+async def serve(settings: NetsimSettings) -> int:
+    """Run until SIGTERM/SIGINT; the exit status is 1 when a listener failed, else 0."""
+    netsim = build(settings)
+    netsim.runtime.setup_telemetry()
+    await netsim.runtime.run()
+    if netsim.failed:
+        log.error("stopped because a component failed", extra={"components": netsim.failed})
+        return 1
+    return 0
+
+
+def migrate(settings: NetsimSettings) -> None:
+    """Apply the migrations to ``settings.database_url`` (blocking: call it outside an event loop)."""
+    migrations.upgrade(MIGRATIONS_DIR, settings.database_url)

@@ -1,0 +1,13 @@
+"""netsim's whole schema: the domain tables and the bus tables, on one metadata.
+
+Alembic's ``env.py`` and the composition root import this module; it imports
+every domain's models so that nothing is left out of ``metadata``.
+"""
+
+from __future__ import annotations
+
+from netsim.db import BUS, Base, metadata
+from netsim.smsc.models import Sms
+from netsim.smtp.models import Mail
+
+__all__ = ["BUS", "Base", "Mail", "Sms", "metadata"]

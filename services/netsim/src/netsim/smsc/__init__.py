@@ -1,0 +1,1 @@
+"""The SMSC: SMS submitted over NATS, delivered to simulated handsets' inboxes."""

@@ -1,0 +1,128 @@
+"""The SMSC's use cases: deliver a submitted SMS to its handset's inbox, read inboxes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from netsim import metrics
+from netsim.smsc.models import MESSAGE_ID_MAX, SENDER_MAX, TEXT_MAX, Sms
+from netsim.streams import SMS_DELIVERED_SUBJECT
+from netsim.timestamps import to_timestamp
+from simfleet.events.v1 import netsim_pb2 as events_pb2
+from simfleet.netsim.v1 import smsc_pb2
+from simfleet_runtime.bus import Outbox
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.errors import InvalidArgument
+from simfleet_runtime.ids import new_id
+from simfleet_runtime.validation import normalize_msisdn
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated SubmitSmsCommand."""
+
+    message_id: str
+    to_msisdn: str
+    sender: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Handset:
+    msisdn: str
+    messages: int
+    last_delivered_at: datetime
+
+
+def validate_command(command: smsc_pb2.SubmitSmsCommand) -> Submission:
+    """Check a command where it enters; raises :class:`InvalidArgument` naming the bad field."""
+    message_id = command.message_id.strip()
+    if not message_id or len(message_id) > MESSAGE_ID_MAX:
+        raise InvalidArgument(
+            "message_id is required",
+            reason="INVALID_MESSAGE_ID",
+            field_violations={"message_id": f"1 to {MESSAGE_ID_MAX} characters"},
+        )
+    msisdn = normalize_msisdn(command.to_msisdn, field="to_msisdn")
+    sender = command.sender.strip()
+    if not sender or len(sender) > SENDER_MAX:
+        raise InvalidArgument(
+            "sender is required",
+            reason="INVALID_SENDER",
+            field_violations={"sender": f"1 to {SENDER_MAX} characters"},
+        )
+    if len(command.text) > TEXT_MAX:
+        raise InvalidArgument(
+            "the text is too long",
+            reason="INVALID_TEXT",
+            field_violations={"text": f"at most {TEXT_MAX} characters"},
+        )
+    return Submission(message_id=message_id, to_msisdn=msisdn, sender=sender, text=command.text)
+
+
+async def deliver_sms(
+    session: AsyncSession,
+    submission: Submission,
+    *,
+    outbox: Outbox,
+    clock: Clock,
+    tenant: str = "",
+) -> Sms | None:
+    """Put the SMS in its handset's inbox and write its delivery receipt, in the caller's transaction.
+
+    Returns ``None`` when an SMS with the same ``message_id`` was delivered before
+    (nothing is stored or published again).
+    """
+    seen = await session.scalar(sa.select(Sms.id).where(Sms.message_id == submission.message_id))
+    if seen is not None:
+        return None
+    sms = Sms(
+        id=new_id(),
+        message_id=submission.message_id,
+        to_msisdn=submission.to_msisdn,
+        sender=submission.sender,
+        text=submission.text,
+        delivered_at=clock.now(),
+    )
+    session.add(sms)
+    # A concurrent delivery of the same message_id fails here on the unique
+    # constraint; the consumer retries and then finds the row above.
+    await session.flush()
+    receipt = events_pb2.SmsDelivered(
+        message_id=sms.message_id,
+        to_msisdn=sms.to_msisdn,
+        delivered_at=to_timestamp(sms.delivered_at),
+    )
+    await outbox.add(session, SMS_DELIVERED_SUBJECT, receipt, tenant=tenant)
+    sa_event.listen(session.sync_session, "after_commit", _count_delivered, once=True)
+    return sms
+
+
+def _count_delivered(_session: Any) -> None:
+    metrics.SMS_DELIVERED.inc()
+
+
+async def list_sms(session: AsyncSession, *, msisdn: str, limit: int) -> Sequence[Sms]:
+    """A handset's inbox, newest first."""
+    query = sa.select(Sms).where(Sms.to_msisdn == msisdn).order_by(Sms.delivered_at.desc(), Sms.id.desc()).limit(limit)
+    return (await session.scalars(query)).all()
+
+
+async def list_handsets(session: AsyncSession, *, limit: int) -> list[Handset]:
+    """Handsets that received something, the most recently active first."""
+    last = sa.func.max(Sms.delivered_at).label("last")
+    query = (
+        sa.select(Sms.to_msisdn, sa.func.count().label("messages"), last)
+        .group_by(Sms.to_msisdn)
+        .order_by(last.desc(), Sms.to_msisdn)
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [Handset(msisdn=row[0], messages=int(row[1]), last_delivered_at=row[2]) for row in rows]
