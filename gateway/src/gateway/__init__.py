@@ -1,0 +1,1 @@
+"""SIMfleet's gateway: the REST/JSON edge frontends build on (FastAPI, /v1)."""

@@ -1,0 +1,174 @@
+"""/v1/auth: sign-in by one-time code or password, sessions, password reset, JWKS.
+
+Each endpoint validates its body, calls identity's AuthService, and shapes the
+answer. Every POST here is rate limited per client address.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response, status
+
+from gateway.auth.schemas import (
+    CHANNELS,
+    ChallengeResponse,
+    JwksResponse,
+    LogoutRequest,
+    PasswordResetConfirmRequest,
+    PasswordResetRequest,
+    PasswordSignInRequest,
+    RefreshRequest,
+    StartOtpRequest,
+    TokensResponse,
+    VerifyOtpRequest,
+)
+from gateway.deps import AnonymousIdentity, OptionalBearerIdentity, SignInRateLimit
+from gateway.problems import problem_responses
+from simfleet.identity.v1 import auth_pb2
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+NO_STORE = "no-store"
+LOGOUT_EXAMPLES = {
+    "access_token": {"summary": "End the session of the access token (or send no body)", "value": {}},
+    "refresh_token": {
+        "summary": "End the session of a refresh token",
+        "value": {"refresh_token": "rt_7Qm2v9sX0bLk4YwJ1nH8cE5pT3aZ6uRd"},
+    },
+}
+JWKS_CACHE = "public, max-age=300"
+
+
+def _tokens(response: Response, tokens: TokensResponse) -> TokensResponse:
+    response.headers["Cache-Control"] = NO_STORE
+    return tokens
+
+
+@router.post(
+    "/otp",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send a one-time sign-in code",
+    description="Sends a 6-digit code by SMS or to the user's registered email address. "
+    "The answer is the same whether or not the number belongs to a user.",
+    dependencies=[SignInRateLimit],
+    responses=problem_responses(400, 422, 429),
+)
+async def start_otp(body: StartOtpRequest, identity: AnonymousIdentity) -> ChallengeResponse:
+    answer = await identity.call(
+        identity.auth.StartOtpSignIn,
+        auth_pb2.StartOtpSignInRequest(phone=body.phone, channel=CHANNELS[body.channel]),
+    )
+    return ChallengeResponse(challenge_id=answer.challenge_id, expires_in=answer.expires_in)
+
+
+@router.post(
+    "/otp/verify",
+    summary="Sign in with a one-time code",
+    dependencies=[SignInRateLimit],
+    responses=problem_responses(400, 401, 409, 422, 429),
+)
+async def verify_otp(body: VerifyOtpRequest, identity: AnonymousIdentity, response: Response) -> TokensResponse:
+    answer = await identity.call(
+        identity.auth.VerifyOtp,
+        auth_pb2.VerifyOtpRequest(challenge_id=body.challenge_id, code=body.code),
+    )
+    return _tokens(response, TokensResponse.from_proto(answer.tokens))
+
+
+@router.post(
+    "/password",
+    summary="Sign in with phone number and password",
+    dependencies=[SignInRateLimit],
+    responses=problem_responses(400, 401, 409, 422, 429),
+)
+async def sign_in_with_password(
+    body: PasswordSignInRequest, identity: AnonymousIdentity, response: Response
+) -> TokensResponse:
+    answer = await identity.call(
+        identity.auth.SignInWithPassword,
+        auth_pb2.SignInWithPasswordRequest(phone=body.phone, password=body.password),
+    )
+    return _tokens(response, TokensResponse.from_proto(answer.tokens))
+
+
+@router.post(
+    "/refresh",
+    summary="Exchange a refresh token for a new pair",
+    description="Refresh tokens are single use; presenting a spent one ends the whole session.",
+    dependencies=[SignInRateLimit],
+    responses=problem_responses(400, 401, 422, 429),
+)
+async def refresh(body: RefreshRequest, identity: AnonymousIdentity, response: Response) -> TokensResponse:
+    answer = await identity.call(
+        identity.auth.RefreshSession,
+        auth_pb2.RefreshSessionRequest(refresh_token=body.refresh_token),
+    )
+    return _tokens(response, TokensResponse.from_proto(answer.tokens))
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Sign out",
+    description="Ends the session of the access token (Authorization: Bearer), or of the refresh token in the body.",
+    dependencies=[SignInRateLimit],
+    responses=problem_responses(400, 401, 422, 429),
+    openapi_extra={"security": [{}]},  # the bearer token is optional here
+)
+async def logout(
+    identity: OptionalBearerIdentity,
+    body: Annotated[LogoutRequest | None, Body(openapi_examples=LOGOUT_EXAMPLES)] = None,
+) -> Response:
+    await identity.call(
+        identity.auth.SignOut,
+        auth_pb2.SignOutRequest(refresh_token=(body.refresh_token or "") if body else ""),
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send a one-time code to reset a forgotten password",
+    description="The answer is the same whether or not the number belongs to a user.",
+    dependencies=[SignInRateLimit],
+    responses=problem_responses(400, 422, 429),
+)
+async def start_password_reset(body: PasswordResetRequest, identity: AnonymousIdentity) -> ChallengeResponse:
+    answer = await identity.call(
+        identity.auth.StartPasswordReset,
+        auth_pb2.StartPasswordResetRequest(phone=body.phone, channel=CHANNELS[body.channel]),
+    )
+    return ChallengeResponse(challenge_id=answer.challenge_id, expires_in=answer.expires_in)
+
+
+@router.post(
+    "/password-reset/confirm",
+    summary="Set a new password with the code, and sign in",
+    dependencies=[SignInRateLimit],
+    responses=problem_responses(400, 401, 409, 422, 429),
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirmRequest, identity: AnonymousIdentity, response: Response
+) -> TokensResponse:
+    answer = await identity.call(
+        identity.auth.ConfirmPasswordReset,
+        auth_pb2.ConfirmPasswordResetRequest(
+            challenge_id=body.challenge_id, code=body.code, new_password=body.new_password
+        ),
+    )
+    return _tokens(response, TokensResponse.from_proto(answer.tokens))
+
+
+@router.get(
+    "/jwks.json",
+    summary="The public keys that verify access tokens",
+    response_model_exclude_none=True,
+    responses=problem_responses(),
+)
+async def jwks(identity: AnonymousIdentity, response: Response) -> JwksResponse:
+    answer = await identity.call(identity.auth.GetJwks, auth_pb2.GetJwksRequest())
+    response.headers["Cache-Control"] = JWKS_CACHE
+    return JwksResponse.from_proto(answer)

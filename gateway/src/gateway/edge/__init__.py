@@ -1,0 +1,1 @@
+"""What every request passes through: request id, client address, limits, metrics, tracing."""

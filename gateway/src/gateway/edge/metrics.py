@@ -1,0 +1,32 @@
+"""The gateway's Prometheus metrics (RED by route template, never by raw path).
+
+The gRPC client metrics (``simfleet_grpc_client_*``) come from the runtime's
+client interceptor and are served from the same registry on ``/metrics``.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from simfleet_runtime.metrics import LATENCY_BUCKETS
+
+HTTP_REQUESTS = Counter(
+    "simfleet_http_requests_total",
+    "HTTP requests the gateway answered, by method, route template and status.",
+    ["method", "route", "status"],
+)
+HTTP_SECONDS = Histogram(
+    "simfleet_http_request_duration_seconds",
+    "Time the gateway took to answer an HTTP request, by method and route template.",
+    ["method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
+HTTP_IN_FLIGHT = Gauge(
+    "simfleet_http_requests_in_flight",
+    "HTTP requests the gateway is answering now.",
+)
+RATE_LIMITED = Counter(
+    "simfleet_gateway_rate_limited_total",
+    "Requests the gateway refused with 429 before calling a service, by route template.",
+    ["route"],
+)

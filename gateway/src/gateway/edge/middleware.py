@@ -1,0 +1,166 @@
+"""What happens to every HTTP request before and after its route.
+
+One pure-ASGI middleware, the outermost of the application:
+
+* the request id: a sane incoming ``X-Request-ID`` is kept, otherwise a ULID is
+  made; it is on every response and is forwarded to the services;
+* the client's address (see :mod:`gateway.edge.client_address`);
+* a server span continuing an incoming ``traceparent``, so the gRPC client
+  spans of the call are its children;
+* the body size limit (413 problem);
+* RED metrics by route template and one access log line;
+* a problem answer (500) for anything that escaped the exception handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.edge import metrics
+from gateway.edge.client_address import ClientAddressResolver
+from gateway.problems import ProblemError, problem_response
+from simfleet_runtime.ids import new_id
+
+log = logging.getLogger("gateway.access")
+tracer = trace.get_tracer("simfleet.gateway")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED_ROUTE = "unmatched"
+
+
+class BodyTooLarge(StarletteHTTPException):
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
+
+
+def request_id_from(headers: Headers) -> str:
+    incoming = headers.get("x-request-id", "")
+    return incoming if _SANE_REQUEST_ID.fullmatch(incoming) else new_id()
+
+
+def route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) and path else UNMATCHED_ROUTE
+
+
+class EdgeMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        resolver: ClientAddressResolver,
+        max_body_bytes: int,
+        access_log: bool = True,
+    ) -> None:
+        self.app = app
+        self._resolver = resolver
+        self._max_body = max_body_bytes
+        self._access_log = access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = Headers(scope=scope)
+        request_id = request_id_from(headers)
+        client: Any = scope.get("client")
+        client_address = self._resolver.resolve(client[0] if client else None, headers.get("x-forwarded-for"))
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["client_address"] = client_address
+        method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
+        path: str = scope["path"]
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                response_started = True
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        received = 0
+
+        async def receive_limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self._max_body:
+                    raise BodyTooLarge()
+            return message
+
+        async def answer(error: ProblemError) -> None:
+            response = problem_response(error, instance=path, request_id=request_id)
+            await response(scope, receive, send_with_id)
+
+        metrics.HTTP_IN_FLIGHT.inc()
+        with tracer.start_as_current_span(
+            method,
+            context=propagate.extract(headers),
+            kind=SpanKind.SERVER,
+            attributes={
+                "http.request.method": scope["method"],
+                "url.path": path,
+                "client.address": client_address,
+                "simfleet.request_id": request_id,
+            },
+        ) as span:
+            try:
+                declared = headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > self._max_body:
+                    await answer(ProblemError(413, "CONTENT_TOO_LARGE", "the request body is too large"))
+                else:
+                    await self.app(scope, receive_limited, send_with_id)
+            except BodyTooLarge:
+                if response_started:
+                    raise
+                await answer(ProblemError(413, "CONTENT_TOO_LARGE", "the request body is too large"))
+            except Exception as exc:
+                if response_started:
+                    raise
+                span.record_exception(exc)
+                log.exception("unhandled error answering %s %s", scope["method"], path)
+                await answer(ProblemError(500, "INTERNAL_ERROR", "something went wrong on our side"))
+            finally:
+                route = route_template(scope)
+                elapsed = time.perf_counter() - started
+                metrics.HTTP_IN_FLIGHT.dec()
+                metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
+                metrics.HTTP_SECONDS.labels(method, route).observe(elapsed)
+                span.update_name(method if route == UNMATCHED_ROUTE else f"{method} {route}")
+                span.set_attribute("http.response.status_code", status)
+                if route != UNMATCHED_ROUTE:
+                    span.set_attribute("http.route", route)
+                if status >= 500:
+                    span.set_status(Status(StatusCode.ERROR, str(status)))
+                if self._access_log:
+                    log.info(
+                        "%s %s %s",
+                        scope["method"],
+                        path,
+                        status,
+                        extra={
+                            "http_method": scope["method"],
+                            "http_route": route,
+                            "http_status": status,
+                            "duration_ms": round(elapsed * 1000, 2),
+                            "request_id": request_id,
+                            "client_address": client_address,
+                        },
+                    )

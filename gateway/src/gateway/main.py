@@ -1,0 +1,130 @@
+"""The composition root: settings → telemetry → gRPC channel → app → uvicorn.
+
+:func:`create_app` builds the application (nothing happens at import time).
+With ``identity_channel`` given (tests), the app uses it and leaves it open;
+otherwise the app opens its channel to ``settings.identity_target`` when it
+starts and closes it when it stops. :func:`run` is ``python -m gateway``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import FrameType
+
+import grpc
+import uvicorn
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from gateway.edge.client_address import ClientAddressResolver
+from gateway.edge.middleware import REQUEST_ID_HEADER, EdgeMiddleware
+from gateway.edge.rate_limit import TokenBucketLimiter
+from gateway.openapi import DESCRIPTION, install_openapi
+from gateway.problems import install_problem_handlers
+from gateway.routes import register_routers
+from gateway.settings import GatewaySettings
+from gateway.upstream.errors import install_rpc_error_handler
+from gateway.upstream.identity import IdentityStubs, open_identity_channel
+from simfleet_runtime import telemetry
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "gateway"
+API_VERSION = "1.0.0"
+
+
+def create_app(settings: GatewaySettings, identity_channel: grpc.aio.Channel | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if identity_channel is not None:
+            yield
+            return
+        channel = open_identity_channel(settings)
+        app.state.identity = IdentityStubs(channel, timeout=settings.grpc_timeout_seconds)
+        log.info("gateway started", extra={"identity_target": settings.identity_target})
+        try:
+            yield
+        finally:
+            app.state.identity = None
+            await channel.close(grace=1.0)
+            log.info("gateway stopped")
+
+    app = FastAPI(
+        title="SIMfleet API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # The edge middleware makes the server span, the Prometheus metrics and the
+        # logs; FastAPI's own OpenTelemetry spans and metrics would duplicate them.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
+    app.state.settings = settings
+    app.state.identity = (
+        IdentityStubs(identity_channel, timeout=settings.grpc_timeout_seconds) if identity_channel is not None else None
+    )
+    app.state.auth_limiter = TokenBucketLimiter(
+        per_minute=settings.auth_rate_limit_per_minute,
+        burst=settings.auth_rate_limit_burst,
+        max_keys=settings.rate_limit_max_clients,
+    )
+    install_problem_handlers(app)
+    install_rpc_error_handler(app)
+    register_routers(app)
+    install_openapi(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+            max_age=600,
+        )
+    # Added last, so it is the outermost: every answer (CORS preflights too) gets a request id.
+    app.add_middleware(
+        EdgeMiddleware,
+        resolver=ClientAddressResolver(settings.trusted_proxies),
+        max_body_bytes=settings.max_body_bytes,
+        access_log=settings.access_log,
+    )
+    return app
+
+
+async def serve(settings: GatewaySettings) -> None:
+    """Serve until SIGTERM/SIGINT; in-flight requests get ``shutdown_grace_seconds`` to finish."""
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        # uvicorn installs its own handlers while it serves and, once stopped, raises
+        # the signal again against this one: the process then ends normally (exit 0,
+        # traces flushed) instead of being killed by the re-raised signal.
+        server.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    await server.serve()
+
+
+def run() -> None:
+    settings = GatewaySettings()
+    telemetry.setup_logging(SERVICE_NAME, settings.log_level, settings.log_json)
+    telemetry.setup_tracing(SERVICE_NAME, settings.environment)
+    try:
+        asyncio.run(serve(settings))
+    finally:
+        telemetry.shutdown_tracing()

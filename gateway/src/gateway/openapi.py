@@ -1,0 +1,59 @@
+"""The OpenAPI 3.1 document at /openapi.json, as frontend teams read it.
+
+FastAPI documents error responses as ``application/json``; ours are
+``application/problem+json``, so the document says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from gateway.problems import PROBLEM_MEDIA_TYPE
+
+DESCRIPTION = """\
+The REST/JSON API of SIMfleet for web and mobile apps.
+
+* Sign in with `POST /v1/auth/otp` then `POST /v1/auth/otp/verify`, or with
+  `POST /v1/auth/password`; send the access token as `Authorization: Bearer <token>`;
+  renew it with `POST /v1/auth/refresh` (refresh tokens are single use).
+* Errors are `application/problem+json` (RFC 9457) with a stable `reason`
+  (e.g. `OTP_INVALID`, `RATE_LIMITED`); 422 answers list the fields in `errors`;
+  429 and 503 answers carry `Retry-After`.
+* Every response has an `X-Request-ID` (send your own to correlate).
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Sign-in, sessions, password reset, the keys that verify tokens."},
+    {"name": "me", "description": "The signed-in user."},
+    {"name": "operations", "description": "Probes for the platform."},
+]
+
+
+def _problem_media_types(schema: dict[str, Any]) -> None:
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for code, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                if str(code)[0] in "45" and content and "application/json" in content:
+                    response["content"] = {PROBLEM_MEDIA_TYPE: content.pop("application/json"), **content}
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                openapi_version=app.openapi_version,
+                description=app.description,
+                routes=app.routes,
+                tags=TAGS,
+            )
+            _problem_media_types(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,76 @@
+"""The gateway's configuration: one place, read from ``GATEWAY_*`` variables.
+
+Lists (``GATEWAY_CORS_ORIGINS``, ``GATEWAY_TRUSTED_PROXIES``) take either a JSON
+array or comma-separated values, e.g.
+``GATEWAY_TRUSTED_PROXIES=10.0.0.0/8,192.168.0.0/16``.
+"""
+
+from __future__ import annotations
+
+import json
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Network = IPv4Network | IPv6Network
+
+
+def _split_list(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        return json.loads(text)
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    environment: str = Field("local", description="local, dev, prod: shown in logs and traces")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=0, le=65535)
+
+    identity_target: str = Field("127.0.0.1:50051", description="host:port of identity's gRPC server")
+    identity_health_service: str = Field(
+        "", description="the name /readyz asks identity's gRPC health service about ('' = the whole server)"
+    )
+    grpc_timeout_seconds: float = Field(3.0, gt=0, description="deadline on every call to a service")
+    readiness_timeout_seconds: float = Field(1.0, gt=0, description="deadline on the health check behind /readyz")
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="origins allowed to call the API from a browser"
+    )
+    trusted_proxies: Annotated[list[Network], NoDecode] = Field(
+        default_factory=list,
+        description="CIDRs of proxies whose X-Forwarded-For is believed; empty: the client is the socket peer",
+    )
+
+    auth_rate_limit_per_minute: float = Field(
+        30.0, ge=0, description="sign-in calls (POST /v1/auth/*) per client address per minute; 0 turns it off"
+    )
+    auth_rate_limit_burst: int = Field(10, ge=1, description="sign-in calls a client may make at once")
+    rate_limit_max_clients: int = Field(100_000, ge=1, description="client addresses the limiter remembers")
+    max_body_bytes: int = Field(64 * 1024, ge=1, description="largest request body accepted")
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    access_log: bool = Field(True, description="one log line per request")
+    shutdown_grace_seconds: int = Field(10, ge=0, description="time in-flight requests get on SIGTERM")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        items = _split_list(value)
+        if isinstance(items, list):
+            return [ip_network(item, strict=False) if isinstance(item, str) else item for item in items]
+        return items

@@ -1,0 +1,1 @@
+"""The services the gateway calls over gRPC, and how their errors become problems."""

@@ -1,0 +1,320 @@
+# ruff: noqa: E402  (imports follow _use_the_installed_gateway, see below)
+"""The gateway against a scripted identity: a real grpc.aio server on a free port.
+
+:class:`ScriptedIdentity` serves identity's AuthService and ProfileService (and
+the standard health service) through the runtime's ServerInterceptor, so a
+scripted :class:`DomainError` reaches the gateway exactly as identity's would:
+a status with ``google.rpc`` details. It answers with a plausible default
+unless a test scripts something else, and records every call with the metadata
+it carried.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+
+def _use_the_installed_gateway() -> None:
+    """Undo a shadowing of the ``gateway`` package by its own folder.
+
+    In importlib mode pytest names this file ``gateway.tests.conftest`` and, unless
+    the real package was imported already, registers the folder ``gateway/`` (no
+    ``__init__.py``) as a namespace package ``gateway``, which hides the installed
+    ``gateway`` (``gateway/src/gateway``). Put the installed one back.
+    """
+    module = sys.modules.get("gateway")
+    if module is not None and getattr(module, "__file__", None) is None:
+        del sys.modules["gateway"]
+        importlib.import_module("gateway")
+
+
+_use_the_installed_gateway()
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from fastapi import FastAPI
+from google.protobuf import message_factory
+from google.protobuf.timestamp_pb2 import Timestamp
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from gateway.main import create_app
+from gateway.settings import GatewaySettings
+from gateway.upstream.identity import open_identity_channel
+from simfleet.identity.v1 import auth_pb2, common_pb2, profile_pb2
+from simfleet_runtime.grpc_server import ServerInterceptor
+from simfleet_runtime.testing import free_port
+
+AUTH = "simfleet.identity.v1.AuthService"
+PROFILE = "simfleet.identity.v1.ProfileService"
+CLIENT_ADDRESS = ("203.0.113.10", 50000)
+
+
+def _tokens(n: int = 1) -> common_pb2.SessionTokens:
+    return common_pb2.SessionTokens(
+        access_token=f"access.token.{n}",
+        refresh_token=f"refresh-{n}",
+        token_type="Bearer",
+        expires_in=600,
+        session_id="01J9Z3K8Q4W7N2M5X6Y8B0SESS",
+    )
+
+
+def _ts(seconds: int) -> Timestamp:
+    return Timestamp(seconds=seconds)
+
+
+def default_answer(method: str) -> Any:
+    """What identity would plausibly answer to a valid call."""
+    answers: dict[str, Callable[[], Any]] = {
+        "StartOtpSignIn": lambda: auth_pb2.StartOtpSignInResponse(
+            challenge_id="01J9Z3K8Q4W7N2M5X6Y8B0CHAL", expires_in=300
+        ),
+        "VerifyOtp": lambda: auth_pb2.VerifyOtpResponse(tokens=_tokens(1)),
+        "SignInWithPassword": lambda: auth_pb2.SignInWithPasswordResponse(tokens=_tokens(2)),
+        "RefreshSession": lambda: auth_pb2.RefreshSessionResponse(tokens=_tokens(3)),
+        "SignOut": lambda: auth_pb2.SignOutResponse(),
+        "StartPasswordReset": lambda: auth_pb2.StartPasswordResetResponse(
+            challenge_id="01J9Z3K8Q4W7N2M5X6Y8B0RSET", expires_in=300
+        ),
+        "ConfirmPasswordReset": lambda: auth_pb2.ConfirmPasswordResetResponse(tokens=_tokens(4)),
+        "GetJwks": lambda: auth_pb2.GetJwksResponse(
+            keys=[common_pb2.Jwk(kty="OKP", crv="Ed25519", x="11qYAYKxCrfVS", kid="k1", alg="EdDSA", use="sig")]
+        ),
+        "GetMe": lambda: profile_pb2.GetMeResponse(
+            user=common_pb2.User(
+                id="01J9Z3K8Q4W7N2M5X6Y8B0USER",
+                customer_id="01M80FS1VH2MZKYX1PNS53P8M2",
+                phone="+79990000001",
+                email="manager@demo.example",
+                display_name="Demo Profile Manager",
+                status=common_pb2.USER_STATUS_ACTIVE,
+                has_password=True,
+                created_at=_ts(1_768_469_400),  # 2026-01-15T09:30:00Z
+            )
+        ),
+        "ChangePassword": lambda: profile_pb2.ChangePasswordResponse(),
+        "ListSignIns": lambda: profile_pb2.ListSignInsResponse(
+            sign_ins=[
+                common_pb2.SignInAttempt(
+                    id="01J9Z3M2A7B8C9D0E1F2G3H4J5",
+                    occurred_at=_ts(1_768_469_462),
+                    method=common_pb2.SIGN_IN_METHOD_OTP_SMS,
+                    result=common_pb2.SIGN_IN_RESULT_SUCCEEDED,
+                    client_address="203.0.113.10",
+                    user_agent="pytest",
+                ),
+                common_pb2.SignInAttempt(
+                    id="01J9Z3M0Q1R2S3T4V5W6X7Y8Z9",
+                    occurred_at=_ts(1_768_469_440),
+                    method=common_pb2.SIGN_IN_METHOD_PASSWORD,
+                    result=common_pb2.SIGN_IN_RESULT_BAD_CREDENTIALS,
+                    client_address="203.0.113.10",
+                    user_agent="pytest",
+                ),
+            ],
+            next_page_token="page-2",
+        ),
+    }
+    return answers[method]()
+
+
+@dataclass
+class Call:
+    method: str
+    request: Any
+    metadata: dict[str, str]
+
+
+@dataclass
+class Abort:
+    """Abort the call with a bare status (no google.rpc details), as gRPC itself would."""
+
+    code: grpc.StatusCode
+    message: str = ""
+
+
+@dataclass
+class Delay:
+    """Answer (by default) only after this many seconds."""
+
+    seconds: float
+
+
+class ScriptedIdentity:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.target = f"127.0.0.1:{self.port}"
+        self.calls: list[Call] = []
+        self._script: dict[str, list[Any]] = {}
+        self.health = health.aio.HealthServicer()
+        self._server: grpc.aio.Server | None = None
+
+    # ------------------------------------------------------------ scripting
+    def script(self, method: str, *outcomes: Any) -> None:
+        """The next answers to ``method``: a response, a DomainError, an Abort, a Delay, any exception."""
+        self._script.setdefault(method, []).extend(outcomes)
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self._script.clear()
+
+    def last(self, method: str) -> Call:
+        for call in reversed(self.calls):
+            if call.method == method:
+                return call
+        raise AssertionError(f"identity got no {method} call; it got {[c.method for c in self.calls]}")
+
+    async def set_serving(self, serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        await self.health.set("", status)
+
+    # -------------------------------------------------------------- serving
+    def _handler(self, method: str) -> Callable[[Any, Any], Any]:
+        async def handle(request: Any, context: Any) -> Any:
+            metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+            self.calls.append(Call(method, request, metadata))
+            pending = self._script.get(method)
+            outcome = pending.pop(0) if pending else None
+            if isinstance(outcome, Delay):
+                await asyncio.sleep(outcome.seconds)
+                outcome = None
+            if isinstance(outcome, Abort):
+                await context.abort(outcome.code, outcome.message)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome if outcome is not None else default_answer(method)
+
+        return handle
+
+    def _generic_handler(self, service_descriptor: Any) -> grpc.GenericRpcHandler:
+        handlers = {}
+        for method in service_descriptor.methods:
+            request_class = message_factory.GetMessageClass(method.input_type)
+            handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+                self._handler(method.name),
+                request_deserializer=request_class.FromString,
+                response_serializer=lambda message: message.SerializeToString(),
+            )
+        return grpc.method_handlers_generic_handler(service_descriptor.full_name, handlers)
+
+    async def start(self) -> None:
+        server = grpc.aio.server(interceptors=[ServerInterceptor()])
+        server.add_generic_rpc_handlers(
+            (
+                self._generic_handler(auth_pb2.DESCRIPTOR.services_by_name["AuthService"]),
+                self._generic_handler(profile_pb2.DESCRIPTOR.services_by_name["ProfileService"]),
+            )
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        server.add_insecure_port(self.target)
+        await server.start()
+        await self.set_serving(True)
+        self._server = server
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.stop(None)
+
+
+@pytest.fixture(scope="session")
+async def identity_server() -> AsyncIterator[ScriptedIdentity]:
+    double = ScriptedIdentity()
+    await double.start()
+    yield double
+    await double.stop()
+
+
+@pytest.fixture
+async def identity(identity_server: ScriptedIdentity) -> AsyncIterator[ScriptedIdentity]:
+    identity_server.reset()
+    await identity_server.set_serving(True)
+    yield identity_server
+    identity_server.reset()
+
+
+def make_settings(target: str, **overrides: Any) -> GatewaySettings:
+    values: dict[str, Any] = {"identity_target": target, "access_log": False}
+    values.update(overrides)
+    return GatewaySettings(**values)
+
+
+@pytest.fixture
+def settings(identity: ScriptedIdentity) -> GatewaySettings:
+    return make_settings(identity.target)
+
+
+@dataclass
+class Gateway:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: GatewaySettings
+
+
+GatewayFactory = Callable[..., Awaitable[Gateway]]
+
+
+@pytest.fixture
+async def open_gateway(identity: ScriptedIdentity) -> AsyncIterator[GatewayFactory]:
+    """Opens gateways on the scripted identity; settings overrides as keywords."""
+    opened: list[tuple[httpx.AsyncClient, grpc.aio.Channel]] = []
+
+    async def open_(*, client_address: tuple[str, int] = CLIENT_ADDRESS, **overrides: Any) -> Gateway:
+        settings = make_settings(identity.target, **overrides)
+        channel = open_identity_channel(settings)
+        app = create_app(settings, identity_channel=channel)
+        transport = httpx.ASGITransport(app=app, client=client_address)
+        client = httpx.AsyncClient(transport=transport, base_url="http://gateway.test")
+        opened.append((client, channel))
+        return Gateway(app, client, settings)
+
+    yield open_
+    for client, channel in opened:
+        await client.aclose()
+        await channel.close()
+
+
+@pytest.fixture
+async def gateway(open_gateway: GatewayFactory) -> Gateway:
+    return await open_gateway()
+
+
+@pytest.fixture
+def client(gateway: Gateway) -> httpx.AsyncClient:
+    return gateway.client
+
+
+def assert_problem(response: httpx.Response, status: int, reason: str) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status and reason; returns its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["reason"] == reason
+    assert body["type"] == "https://simfleet.dev/problems/" + reason.lower().replace("_", "-")
+    assert body["title"]
+    assert body["detail"]
+    assert body["instance"] == response.request.url.path
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+@pytest.fixture
+def problem() -> Callable[[httpx.Response, int, str], dict[str, Any]]:
+    return assert_problem
+
+
+@pytest.fixture
+def abort() -> type[Abort]:
+    return Abort
+
+
+@pytest.fixture
+def delay() -> type[Delay]:
+    return Delay

@@ -1,0 +1,102 @@
+"""The OpenAPI document frontend teams generate clients from."""
+
+from __future__ import annotations
+
+import pytest
+
+ENDPOINTS = {
+    ("post", "/v1/auth/otp"),
+    ("post", "/v1/auth/otp/verify"),
+    ("post", "/v1/auth/password"),
+    ("post", "/v1/auth/refresh"),
+    ("post", "/v1/auth/logout"),
+    ("post", "/v1/auth/password-reset"),
+    ("post", "/v1/auth/password-reset/confirm"),
+    ("get", "/v1/auth/jwks.json"),
+    ("get", "/v1/me"),
+    ("put", "/v1/me/password"),
+    ("get", "/v1/me/sign-ins"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+}
+
+
+@pytest.fixture
+async def document(client):
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _resolve(document, schema):
+    while "$ref" in schema:
+        name = schema["$ref"].removeprefix("#/components/schemas/")
+        schema = document["components"]["schemas"][name]
+    return schema
+
+
+def _operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield method, path, operation
+
+
+async def test_it_is_openapi_3_1(document):
+    assert document["openapi"].startswith("3.1.")
+    assert document["info"]["title"] == "SIMfleet API"
+
+
+async def test_it_lists_every_endpoint_and_nothing_else(document):
+    assert {(m, p) for m, p, _ in _operations(document)} == ENDPOINTS
+
+
+async def test_every_body_and_answer_has_an_example(document):
+    missing = []
+    for method, path, operation in _operations(document):
+        bodies = operation.get("requestBody", {}).get("content", {})
+        for media, content in bodies.items():
+            if not (content.get("examples") or _resolve(document, content["schema"]).get("examples")):
+                missing.append(f"{method} {path} request {media}")
+        for status, response in operation["responses"].items():
+            for media, content in response.get("content", {}).items():
+                if not _resolve(document, content["schema"]).get("examples"):
+                    missing.append(f"{method} {path} {status} {media}")
+    assert missing == []
+
+
+async def test_errors_are_documented_as_problems(document):
+    for method, path, operation in _operations(document):
+        errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
+        assert "503" in errors or path == "/healthz", f"{method} {path}"
+        for status, response in errors.items():
+            assert list(response["content"]) == ["application/problem+json"], f"{method} {path} {status}"
+            schema = response["content"]["application/problem+json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Problem"}
+
+
+async def test_success_statuses(document):
+    statuses = {(m, p): set(op["responses"]) for m, p, op in _operations(document)}
+    assert "202" in statuses[("post", "/v1/auth/otp")]
+    assert "202" in statuses[("post", "/v1/auth/password-reset")]
+    assert "204" in statuses[("post", "/v1/auth/logout")]
+    assert "204" in statuses[("put", "/v1/me/password")]
+    assert "200" in statuses[("post", "/v1/auth/otp/verify")]
+
+
+async def test_me_endpoints_declare_the_bearer_scheme(document):
+    schemes = document["components"]["securitySchemes"]
+    [(name, scheme)] = schemes.items()
+    assert scheme["type"] == "http"
+    assert scheme["scheme"] == "bearer"
+    for method, path, operation in _operations(document):
+        if path.startswith("/v1/me"):
+            assert operation["security"] == [{name: []}], f"{method} {path}"
+    logout = document["paths"]["/v1/auth/logout"]["post"]
+    assert logout["security"] == [{name: []}, {}]  # optional there
+
+
+async def test_enums_are_documented(document):
+    schemas = document["components"]["schemas"]
+    assert set(schemas["StartOtpRequest"]["properties"]["channel"]["enum"]) == {"sms", "email"}
+    assert set(schemas["UserResponse"]["properties"]["status"]["enum"]) == {"active", "disabled"}
+    assert "otp_sms" in schemas["SignInItem"]["properties"]["method"]["enum"]
