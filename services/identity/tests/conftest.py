@@ -38,7 +38,7 @@ class Harness:
     def advance(self, seconds: float) -> None:
         self._offset += seconds
         self.clock_file.write_text(str(self._offset))
-        self.identity.runtime.clock._checked = 0.0  # type: ignore[attr-defined]
+        self.identity.runtime.clock._checked = float("-inf")  # type: ignore[attr-defined]
 
     async def outbox(self, subject: str) -> list[bytes]:
         async with self.db.sessions() as session:

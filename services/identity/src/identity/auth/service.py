@@ -160,12 +160,19 @@ class SignInService:
         if not password or len(password) > 1024:
             raise InvalidArgument("a password is required", field_violations={"password": "1 to 1024 characters"})
         await self._sessions.prepare()
+        # The hash is checked outside the write transaction: argon2id takes tens
+        # of milliseconds that must not hold the database's write lock.
+        async with self._db.sessions() as session:
+            failures = await self._history.recent_password_failures(session, phone=phone, window=self._failure_window)
+            known = await self._users.by_phone(session, phone)
+            checked_hash = known.password_hash if known else None
+        locked = failures >= self._failure_limit
+        matches = not locked and await self._hashing.verify(checked_hash, password)
         failure: DomainError | None = None
         tokens: Tokens | None = None
         async with self._db.transaction() as session:
-            failures = await self._history.recent_password_failures(session, phone=phone, window=self._failure_window)
             user = await self._users.by_phone(session, phone)
-            if failures >= self._failure_limit:
+            if locked:
                 await self._history.record(
                     session, phone=phone, user=user, method=signin.PASSWORD, result=signin.LOCKED, call=call
                 )
@@ -174,12 +181,12 @@ class SignInService:
                     reason="PASSWORD_LOCKED",
                     retry_after_seconds=int(self._failure_window.total_seconds()),
                 )
-            elif not await self._hashing.verify(user.password_hash if user else None, password):
+            elif not matches or user is None or user.password_hash != checked_hash:
                 await self._history.record(
                     session, phone=phone, user=user, method=signin.PASSWORD, result=signin.BAD_CREDENTIALS, call=call
                 )
                 failure = Unauthenticated("the phone number or the password is wrong", reason="BAD_CREDENTIALS")
-            elif user is None or not user.active:
+            elif not user.active:
                 await self._history.record(
                     session, phone=phone, user=user, method=signin.PASSWORD, result=signin.USER_DISABLED, call=call
                 )
