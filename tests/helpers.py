@@ -1,0 +1,109 @@
+"""What the cross-service tests share: a running platform, users, reading codes off handsets."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from simfleet_devstack.platform import Platform, PlatformConfig
+from simfleet_devstack.seed import DEMO_CUSTOMER_ID, SeedUser, create_user
+from simfleet_runtime.testing import postgres_base_url
+
+CODE = re.compile(r"\b(\d{6})\b")
+_numbers = count(1)
+
+# e2e requests all come from 127.0.0.1: lift the per-client limits so that only
+# the per-number rules (what the tests check) apply.
+E2E_ENV = {
+    "identity": {"IDENTITY_OTP_SEND_LIMIT_PER_CLIENT": "100000", "IDENTITY_LOG_LEVEL": "INFO"},
+    "gateway": {"GATEWAY_AUTH_RATE_LIMIT_PER_MINUTE": "100000"},
+}
+
+
+@contextmanager
+def running_platform(data_dir: Path, name: str, **overrides: Any) -> Iterator[Platform]:
+    pg = postgres_base_url()
+    config = PlatformConfig.free_ports(
+        data_dir,
+        clock_file=data_dir / "clock",
+        extra_env=overrides.pop("extra_env", E2E_ENV),
+        postgres_url=pg.replace("+asyncpg", "") if pg else None,
+        postgres_prefix=f"simfleet_{name}",
+        postgres_reset=True,
+        **overrides,
+    )
+    with Platform(config) as platform:
+        platform.seed()
+        yield platform
+
+
+def new_user(platform: Platform, *, password: str = "", email: str = "") -> SeedUser:
+    n = next(_numbers)
+    stamp = int(time.time() * 1000) % 10_000
+    user = SeedUser(
+        customer_id=DEMO_CUSTOMER_ID,
+        phone=f"+7999{stamp:04d}{n:03d}",
+        email=email or f"user{n}.{stamp}@demo.example",
+        display_name=f"Test User {n}",
+        password=password,
+    )
+    assert create_user(platform.identity_target, platform.config.operator_key, user)
+    return user
+
+
+def inbox(platform: Platform, phone: str) -> list[dict[str, Any]]:
+    response = httpx.get(f"{platform.console_url}/handsets/{phone}/sms", timeout=5)
+    response.raise_for_status()
+    messages: list[dict[str, Any]] = response.json()["messages"]
+    return messages
+
+
+def mailbox(platform: Platform, address: str) -> list[dict[str, Any]]:
+    response = httpx.get(f"{platform.console_url}/mailboxes/{address}", timeout=5)
+    response.raise_for_status()
+    messages: list[dict[str, Any]] = response.json()["messages"]
+    return messages
+
+
+def wait_for(predicate: Any, timeout: float = 15.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def codes_in(messages: list[dict[str, Any]], field: str = "text") -> list[str]:
+    found = []
+    for m in messages:
+        match = CODE.search(str(m.get(field, "")))
+        if match and "code" in str(m.get(field, "")):
+            found.append(match.group(1))
+    return found
+
+
+def wait_for_sms_code(platform: Platform, phone: str, seen: int = 0, timeout: float = 15.0) -> str:
+    """The newest code once the handset holds more than ``seen`` code messages."""
+    codes = wait_for(
+        lambda: c if len(c := codes_in(inbox(platform, phone))) > seen else None,
+        timeout,
+        f"a code SMS to {phone}",
+    )
+    return str(codes[0])
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    return body
