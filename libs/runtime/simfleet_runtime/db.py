@@ -63,7 +63,12 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
-        if not is_sqlite(url):
+        if is_sqlite(url):
+            # One writer at a time is all SQLite allows: a single connection
+            # makes callers queue in the event loop (the pool's checkout)
+            # instead of sleeping in SQLite's busy handler.
+            kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
+        else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if is_sqlite(url):

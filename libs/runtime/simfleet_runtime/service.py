@@ -63,7 +63,7 @@ class ServiceRuntime:
         self._migrations_dir = migrations_dir
         self._streams = streams or []
         self._servicers: list[tuple[ServicerAdder, Any, str]] = []
-        self._consumers: list[tuple[str, str, str, EventHandler]] = []
+        self._consumers: list[tuple[str, str, str, EventHandler, bool]] = []
         self._tasks: list[tuple[str, Task]] = []
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         self._server: grpc.aio.Server | None = None
@@ -80,8 +80,11 @@ class ServiceRuntime:
     def add_servicer(self, adder: ServicerAdder, servicer: Any, full_name: str) -> None:
         self._servicers.append((adder, servicer, full_name))
 
-    def add_consumer(self, *, name: str, stream: str, subject: str, handler: EventHandler) -> None:
-        self._consumers.append((name, stream, subject, handler))
+    def add_consumer(
+        self, *, name: str, stream: str, subject: str, handler: EventHandler, in_transaction: bool = True
+    ) -> None:
+        """A durable consumer; ``in_transaction=False`` for handlers whose effect is outside the database."""
+        self._consumers.append((name, stream, subject, handler, in_transaction))
 
     def add_task(self, name: str, task: Task) -> None:
         """A background loop that runs until the stop event is set."""
@@ -183,7 +186,7 @@ class ServiceRuntime:
             poll_seconds=self.settings.outbox_poll_seconds,
         )
         self._spawn("outbox-relay", relay.run(self.stop_event))
-        for name, stream, subject, handler in self._consumers:
+        for name, stream, subject, handler, in_transaction in self._consumers:
             consumer = DurableConsumer(
                 name=name,
                 stream=stream,
@@ -195,6 +198,7 @@ class ServiceRuntime:
                 clock=self.clock,
                 max_deliver=self.settings.consumer_max_deliver,
                 backoff=self.settings.consumer_backoff_seconds,
+                in_transaction=in_transaction,
             )
             self._spawn(f"consumer-{name}", consumer.run(self.stop_event))
 

@@ -70,6 +70,7 @@ class DurableConsumer:
         backoff: Sequence[float] = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0),
         batch_size: int = 16,
         ack_wait_seconds: float = 30.0,
+        in_transaction: bool = True,
     ) -> None:
         self.name = name
         self._stream = stream
@@ -83,6 +84,7 @@ class DurableConsumer:
         self._backoff = list(backoff) or [1.0]
         self._batch = batch_size
         self._ack_wait = ack_wait_seconds
+        self._in_transaction = in_transaction
 
     def _config(self) -> ConsumerConfig:
         # The server redelivers without limit; this class bounds the deliveries
@@ -170,20 +172,47 @@ class DurableConsumer:
             metrics.NATS_CONSUMED.labels(self.name, "applied" if applied else "duplicate").inc()
 
     async def _apply(self, event: Event) -> bool:
-        processed = self._tables.processed_events
+        if not self._in_transaction:
+            return await self._apply_outside_transaction(event)
         async with self._db.transaction() as session:
-            seen = await session.scalar(
-                sa.select(sa.func.count())
-                .select_from(processed)
-                .where(processed.c.consumer == self.name, processed.c.event_id == event.id)
-            )
-            if seen:
+            if await self._seen(session, event.id):
                 return False
             await self._handler(session, event)
-            await session.execute(
-                sa.insert(processed).values(consumer=self.name, event_id=event.id, processed_at=self._clock.now())
-            )
+            await self._record(session, event.id)
         return True
+
+    async def _apply_outside_transaction(self, event: Event) -> bool:
+        """For handlers whose effect is outside the database (e.g. handing mail to a relay).
+
+        The handler runs without holding a transaction open (a slow peer must
+        not hold the database), then the event id is recorded. A crash between
+        the two repeats the effect on redelivery: at least once, not exactly once.
+        """
+        async with self._db.sessions() as session:
+            if await self._seen(session, event.id):
+                return False
+        async with self._db.sessions() as session:
+            await self._handler(session, event)
+            await session.commit()
+        async with self._db.transaction() as session:
+            await self._record(session, event.id)
+        return True
+
+    async def _seen(self, session: AsyncSession, event_id: str) -> bool:
+        processed = self._tables.processed_events
+        count = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(processed)
+            .where(processed.c.consumer == self.name, processed.c.event_id == event_id)
+        )
+        return bool(count)
+
+    async def _record(self, session: AsyncSession, event_id: str) -> None:
+        await session.execute(
+            sa.insert(self._tables.processed_events).values(
+                consumer=self.name, event_id=event_id, processed_at=self._clock.now()
+            )
+        )
 
     async def _fail(self, msg: Msg, event: Event, exc: Exception) -> None:
         final = isinstance(exc, PermanentError) or event.deliveries >= self._max_deliver

@@ -137,8 +137,16 @@ class OutboxRelay:
             .order_by(self._table.c.created_at, self._table.c.id)
             .limit(self._batch)
         )
-        if not is_sqlite(self._db.url):
-            query = query.with_for_update(skip_locked=True)
+        if is_sqlite(self._db.url):
+            published, complete = await self._publish_unlocked(query)
+        else:
+            published, complete = await self._publish_locked(query.with_for_update(skip_locked=True))
+        if published:
+            await self._refresh_backlog()
+        return published, complete
+
+    async def _publish_locked(self, query: Any) -> tuple[int, bool]:
+        """PostgreSQL: rows stay locked while they are published, so replicas share the work."""
         published = 0
         async with self._db.transaction() as session:
             rows = (await session.execute(query)).mappings().all()
@@ -146,21 +154,50 @@ class OutboxRelay:
             for row in rows:
                 error = await self._publish(row)
                 if error is not None:
-                    await session.execute(
-                        sa.update(self._table)
-                        .where(self._table.c.id == row["id"])
-                        .values(attempts=self._table.c.attempts + 1, last_error=error[:4000])
-                    )
+                    await self._mark_failed(session, row["id"], error)
                     return published, False
-                await session.execute(
-                    sa.update(self._table)
-                    .where(self._table.c.id == row["id"])
-                    .values(published_at=self._clock.now(), attempts=self._table.c.attempts + 1, last_error=None)
-                )
+                await self._mark_published(session, [row["id"]])
                 published += 1
-        if published:
-            await self._refresh_backlog()
         return published, True
+
+    async def _publish_unlocked(self, query: Any) -> tuple[int, bool]:
+        """SQLite (one process per file): publish outside any transaction.
+
+        SQLite has a single writer; holding its lock while waiting for NATS
+        would stall every use case of the service behind the relay.
+        """
+        async with self._db.sessions() as session:
+            rows = (await session.execute(query)).mappings().all()
+        self._report_backlog(len(rows), rows[0]["created_at"] if rows else None)
+        done: list[str] = []
+        failed: tuple[str, str] | None = None
+        for row in rows:
+            error = await self._publish(row)
+            if error is not None:
+                failed = (row["id"], error)
+                break
+            done.append(row["id"])
+        if done or failed:
+            async with self._db.transaction() as session:
+                await self._mark_published(session, done)
+                if failed is not None:
+                    await self._mark_failed(session, *failed)
+        return len(done), failed is None
+
+    async def _mark_published(self, session: AsyncSession, ids: list[str]) -> None:
+        if ids:
+            await session.execute(
+                sa.update(self._table)
+                .where(self._table.c.id.in_(ids))
+                .values(published_at=self._clock.now(), attempts=self._table.c.attempts + 1, last_error=None)
+            )
+
+    async def _mark_failed(self, session: AsyncSession, event_id: str, error: str) -> None:
+        await session.execute(
+            sa.update(self._table)
+            .where(self._table.c.id == event_id)
+            .values(attempts=self._table.c.attempts + 1, last_error=error[:4000])
+        )
 
     async def _publish(self, row: Any) -> str | None:
         """Publish one row; returns None when JetStream acknowledged it, else the error."""

@@ -141,7 +141,11 @@ def build(settings: IdentitySettings) -> Identity:
         ADMIN_SERVICE,
     )
     runtime.add_consumer(
-        name="identity-mailer", stream=events.STREAM, subject=events.EMAIL_REQUESTED, handler=mailer.handle
+        name="identity-mailer",
+        stream=events.STREAM,
+        subject=events.EMAIL_REQUESTED,
+        handler=mailer.handle,
+        in_transaction=False,
     )
     runtime.add_task("signing-keys", keys.maintain)
     return Identity(runtime, keys, users, sessions, sign_in, history, mailer)

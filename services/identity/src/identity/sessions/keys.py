@@ -135,7 +135,10 @@ class SigningKeyStore:
         return self._jwks
 
     async def sign(self, claims: dict[str, Any]) -> str:
-        key = await self.active()
+        # Signing happens inside callers' transactions: use the loaded key even
+        # when its cache time has passed (prepare() and maintain() refresh it),
+        # so that signing never needs a second database connection.
+        key = self._active or await self.active()
         return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": "at+jwt"})
 
     async def maintain(self, stop: asyncio.Event) -> None:
