@@ -278,3 +278,33 @@ async def test_the_consumer_span_is_a_child_of_the_span_that_wrote_the_event(
     assert span.attributes is not None
     assert span.attributes["messaging.message.id"] == event_id
     assert seen_trace == [ctx.trace_id]  # the handler runs inside the consumer span
+
+
+async def test_a_handler_outside_the_transaction_holds_no_connection_and_still_runs_once(
+    db: Database, make_bus: Callable[..., Awaitable[Bus]], tables: BusTables, background: Background
+) -> None:
+    bus = await make_bus()
+    seen: list[tuple[str, int]] = []
+
+    async def hand_to_a_slow_peer(_session: AsyncSession, event: Event) -> None:
+        # e.g. an SMTP relay: while it answers, the database must stay free for others
+        seen.append((event.id, db.engine.pool.checkedout()))  # type: ignore[attr-defined]
+        await asyncio.sleep(0.05)
+
+    consumer = consumer_for(bus, db, tables, hand_to_a_slow_peer, in_transaction=False)
+    event_id = await publish(bus, "mail")
+    background(consumer.run)
+
+    async def applied() -> bool:
+        return metric("simfleet_nats_consumed_total", consumer=consumer.name, result="applied") == 1
+
+    await eventually(applied, what="the event applied")
+    assert seen == [(event_id, 0)]
+    async with db.sessions() as session:
+        recorded = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(tables.processed_events)
+            .where(tables.processed_events.c.consumer == consumer.name)
+        )
+    assert recorded == 1
+    assert len(seen) == 1
