@@ -1,0 +1,101 @@
+"""``python -m simfleet_devstack [up]``: the whole platform on this machine (what ``make up`` runs).
+
+Data (SQLite files, the NATS store, logs) lives in ``<repo>/.data`` and is reused
+by the next run; Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+import grpc
+
+from simfleet_devstack.platform import Platform, PlatformConfig, PlatformError
+from simfleet_devstack.seed import DEMO_MANAGER
+from simfleet_devstack.supervise import run_foreground
+
+
+def repo_root() -> Path:
+    """The repository this package was installed from (editable), else the one around the current folder."""
+    for start in (Path(__file__).resolve().parent, Path.cwd().resolve()):
+        for folder in (start, *start.parents):
+            if (folder / "libs" / "devstack").is_dir() and (folder / "Makefile").is_file():
+                return folder
+    return Path.cwd().resolve()
+
+
+def sign_in_help(platform: Platform) -> str:
+    gateway, console = platform.gateway_url, platform.console_url
+    phone, email, password = DEMO_MANAGER.phone, DEMO_MANAGER.email, DEMO_MANAGER.password
+    return f"""
+SIMfleet is running.
+  gateway (REST API)   {gateway}        API docs: {gateway}/docs
+  netsim console       {console}        simulated handsets and mailboxes
+  identity gRPC        {platform.identity_target}
+  NATS                 {platform.nats_url}
+  data and logs        {platform.data_dir}
+
+Sign in as the demo profile manager ({DEMO_MANAGER.display_name}, {phone}, {email}):
+
+  1. Ask for a one-time code by SMS (or "channel": "email"):
+       curl -s -X POST {gateway}/v1/auth/otp -H 'content-type: application/json' \\
+            -d '{{"phone": "{phone}", "channel": "sms"}}'
+     The answer carries a challenge_id.
+  2. Read the code on the simulated handset (SMS) or in the mailbox (email):
+       curl -s {console}/handsets/{phone}/sms
+       curl -s {console}/mailboxes/{email}
+  3. Exchange it for tokens:
+       curl -s -X POST {gateway}/v1/auth/otp/verify -H 'content-type: application/json' \\
+            -d '{{"challenge_id": "<challenge_id>", "code": "<6 digits>"}}'
+
+  Or sign in with the password:
+       curl -s -X POST {gateway}/v1/auth/password -H 'content-type: application/json' \\
+            -d '{{"phone": "{phone}", "password": "{password}"}}'
+
+  Then: curl -s {gateway}/v1/me -H 'authorization: Bearer <access_token>'
+
+Ctrl-C stops everything.
+"""
+
+
+def _seed_and_greet(out: TextIO) -> Callable[[Platform], None]:
+    def when_ready(platform: Platform) -> None:
+        try:
+            created = platform.seed()
+        except grpc.RpcError as exc:
+            raise PlatformError(
+                f"seeding the demo profile manager failed: {exc.code().name} {exc.details()}",
+                service="identity",
+                log_tail=platform.processes["identity"].log_tail(),
+            ) from exc
+        out.write(f"\ndemo profile manager {'created' if created else 'already there'}\n")
+        out.write(sign_in_help(platform))
+        out.flush()
+
+    return when_ready
+
+
+def up(config: PlatformConfig, *, echo_logs: bool = True, out: TextIO = sys.stdout) -> int:
+    """Run the platform in the foreground; the exit status of ``make up``."""
+    out.write(f"starting SIMfleet (data in {config.data_dir}, logs in {config.data_dir / 'logs'})\n")
+    out.flush()
+    when_ready = _seed_and_greet(out)
+    return run_foreground(Platform(config), when_ready=when_ready, echo_logs=echo_logs, out=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m simfleet_devstack", description=__doc__)
+    parser.add_argument("command", nargs="?", default="up", choices=["up"], help="up (default): run the platform")
+    parser.add_argument("--data-dir", type=Path, default=None, help="default: <repository>/.data")
+    parser.add_argument("--quiet", action="store_true", help="do not copy the services' logs to the terminal")
+    args = parser.parse_args(argv)
+    data_dir = (args.data_dir or repo_root() / ".data").resolve()
+    return up(PlatformConfig(data_dir=data_dir), echo_logs=not args.quiet)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""``python -m simfleet_devstack.bench --output docs/BENCHMARKS.md [--rate 50 --duration 20]`` (``make bench``).
+
+Starts the platform on free ports in a temporary folder, seeds bench users,
+measures each process's resident memory idle, runs an open-loop load of SMS-OTP
+sign-ins through the gateway (see :mod:`simfleet_devstack.loadgen`) while
+sampling memory and CPU, reads the services' latency histograms before and
+after, and writes the report. Goals that are not met are reported, never
+turned into a failing exit status; only a platform that cannot start is (1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from simfleet_devstack import logscan, promtext
+from simfleet_devstack.loadgen import LoadResult, LoadSettings, SignInLoad
+from simfleet_devstack.platform import Platform, PlatformConfig, PlatformError
+from simfleet_devstack.procstats import Sampler
+from simfleet_devstack.report import (
+    BENCH_CLIENT,
+    HISTOGRAMS,
+    QUEUE_GAUGES,
+    BenchRun,
+    Machine,
+    goals_table,
+    latency_table,
+    render,
+)
+from simfleet_devstack.seed import DEMO_CUSTOMER_ID, SeedUser, create_users
+
+# The limits that protect real users from attackers would throttle a bench that
+# signs in 200 numbers from one address; these raise them (names are the services' settings).
+BENCH_SETTINGS: dict[str, dict[str, str]] = {
+    "identity": {
+        "IDENTITY_OTP_SEND_LIMIT_PER_PHONE": "1000",
+        "IDENTITY_OTP_SEND_LIMIT_PER_CLIENT": "100000",
+    },
+    "gateway": {
+        "GATEWAY_AUTH_RATE_LIMIT_PER_MINUTE": "100000",
+        "GATEWAY_AUTH_RATE_LIMIT_BURST": "1000",
+    },
+}
+
+
+def bench_users(count: int) -> list[SeedUser]:
+    return [
+        SeedUser(
+            customer_id=DEMO_CUSTOMER_ID,
+            phone=f"+7999100{index:04d}",
+            email=f"bench-{index:04d}@bench.example",
+            display_name=f"Bench User {index:04d}",
+        )
+        for index in range(count)
+    ]
+
+
+def machine() -> Machine:
+    model = "unknown CPU"
+    memory_kib = 0
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo", encoding="utf-8") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    memory_kib = int(line.split()[1])
+    except OSError:
+        pass
+    return Machine(
+        cpus=len(os.sched_getaffinity(0)),
+        cpu_model=model,
+        memory_gib=memory_kib / 1024 / 1024,
+        kernel=os.uname().release,
+        python=sys.version.split()[0],
+    )
+
+
+def _say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def _scrape(platform: Platform) -> dict[str, dict[promtext.HistogramKey, promtext.Histogram]]:
+    return {name: promtext.scrape(url, HISTOGRAMS) for name, url in platform.metrics_urls().items()}
+
+
+def _load(platform: Platform, phones: list[str], args: argparse.Namespace, duration: float) -> LoadResult:
+    settings = LoadSettings(
+        gateway_url=platform.gateway_url,
+        console_url=platform.console_url,
+        phones=phones,
+        rate=args.rate,
+        duration=duration,
+        poll_first=args.poll_first,
+        poll_interval=args.poll_interval,
+        nats_url=platform.nats_url,
+    )
+    return asyncio.run(SignInLoad(settings).run())
+
+
+def command_line(args: argparse.Namespace) -> str:
+    return (
+        f"python -m simfleet_devstack.bench --output {args.output} --rate {args.rate:g} --duration {args.duration:g} "
+        f"--users {args.users} --warmup {args.warmup:g} --poll-first {args.poll_first:g} "
+        f"--poll-interval {args.poll_interval:g}"
+    )
+
+
+def run(args: argparse.Namespace) -> BenchRun:
+    data_dir = Path(tempfile.mkdtemp(prefix="simfleet-bench-"))
+    platform = Platform(PlatformConfig.free_ports(data_dir, extra_env=BENCH_SETTINGS))
+    try:
+        _say(f"starting the platform in {data_dir}")
+        platform.start()
+        platform.wait_ready(timeout=120)
+        platform.seed()
+        users = bench_users(args.users)
+        created = create_users(platform.identity_target, platform.config.operator_key, users)
+        _say(f"{created} bench users created; letting the platform settle for {args.settle:g} s")
+        time.sleep(args.settle)
+
+        pids = {**platform.pids(), BENCH_CLIENT: os.getpid()}
+        idle = Sampler(pids, interval=0.5).start()
+        time.sleep(3)
+        idle.stop()
+
+        phones = [user.phone for user in users]
+        if args.warmup > 0:
+            _say(f"warm-up: {args.rate:g} sign-ins/s for {args.warmup:g} s")
+            _load(platform, phones, args, args.warmup)
+        before = _scrape(platform)
+        log_offsets = {name: logscan.size(platform.log_path(name)) for name in platform.processes}
+        _say(f"measuring: {args.rate:g} sign-ins/s for {args.duration:g} s")
+        under_load = Sampler(pids, interval=0.5).start()
+        queues = promtext.GaugeWatcher(platform.metrics_urls(), QUEUE_GAUGES).start()
+        result = _load(platform, phones, args, args.duration)
+        queues.stop()
+        under_load.stop()
+        after = _scrape(platform)
+        platform.raise_if_dead()
+        return BenchRun(
+            command=command_line(args),
+            date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            machine=machine(),
+            users=args.users,
+            warmup=args.warmup,
+            poll_first=args.poll_first,
+            poll_interval=args.poll_interval,
+            settings_changed=BENCH_SETTINGS,
+            load=result,
+            idle=idle,
+            under_load=under_load,
+            histograms={name: promtext.difference(before.get(name, {}), after[name]) for name in after},
+            queues=queues.traces,
+            logged={
+                name: logscan.serious_lines(platform.log_path(name), offset) for name, offset in log_offsets.items()
+            },
+        )
+    finally:
+        platform.stop()
+        if args.keep_data:
+            _say(f"data and logs kept in {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m simfleet_devstack.bench", description=__doc__)
+    parser.add_argument("--output", type=Path, default=Path("docs/BENCHMARKS.md"), help="the report to write")
+    parser.add_argument("--rate", type=float, default=50.0, help="offered sign-ins per second")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of measured load")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of uncounted load first")
+    parser.add_argument("--users", type=int, default=200, help="bench users (+7999100xxxx)")
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds between seeding and the idle sample")
+    parser.add_argument("--poll-first", type=float, default=0.15, help="seconds before the first inbox read")
+    parser.add_argument(
+        "--poll-interval", type=float, default=0.1, help="first pause between inbox reads (then doubling)"
+    )
+    parser.add_argument("--keep-data", action="store_true", help="keep the temporary folder (logs, databases)")
+    args = parser.parse_args(argv)
+    if args.rate <= 0 or args.duration <= 0 or not 0 < args.users <= 10_000:
+        parser.error("--rate and --duration must be positive, --users between 1 and 10000")
+    return args
+
+
+def _raise_open_files_limit() -> None:
+    """An open-loop client under overload holds many connections; the hard limit is the ceiling."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = 65536 if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    _raise_open_files_limit()
+    try:
+        result = run(args)
+    except PlatformError as exc:
+        _say(f"the platform failed, no report written:\n{exc}")
+        return 1
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(render(result))
+    print("\n".join([*goals_table(result), "", *latency_table(result.load)]))
+    _say(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

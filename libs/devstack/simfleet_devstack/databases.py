@@ -1,0 +1,56 @@
+"""Each service's database: a SQLite file in the data folder, or a database on a PostgreSQL server."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+
+_SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def sqlite_url(data_dir: Path, service: str) -> str:
+    return f"sqlite+aiosqlite:///{data_dir / (service + '.db')}"
+
+
+def postgres_url(server_url: str, database: str) -> str:
+    """The asyncpg URL of ``database`` on the server that ``server_url`` points to."""
+    url: URL = make_url(server_url).set(drivername="postgresql+asyncpg", database=database)
+    return url.render_as_string(hide_password=False)
+
+
+async def _ensure_databases(server_url: str, names: list[str], reset: bool) -> None:
+    import asyncpg
+
+    url = make_url(server_url)
+    conn = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database or "postgres",
+    )
+    try:
+        for name in names:
+            if not _SAFE_NAME.match(name):
+                raise ValueError(f"not a plain database name: {name!r}")
+            if reset:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+            if not exists:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def ensure_postgres_databases(server_url: str, names: list[str], *, reset: bool = False) -> None:
+    """Create the databases that are missing (``reset``: drop and re-create them all).
+
+    Runs its own event loop in a worker thread, so it may be called from
+    synchronous code and from inside a running event loop alike.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _ensure_databases(server_url, names, reset)).result()
