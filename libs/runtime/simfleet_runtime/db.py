@@ -62,14 +62,15 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        kwargs: dict[str, Any] = {"echo": echo}
         if is_sqlite(url):
             # One writer at a time is all SQLite allows: a single connection
             # makes callers queue in the event loop (the pool's checkout)
             # instead of sleeping in SQLite's busy handler.
             kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+            # A server connection can die under us (failover, idle timeout).
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

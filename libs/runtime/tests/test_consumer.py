@@ -125,10 +125,10 @@ class LosesFirstAck(DurableConsumer):
         if not self.lost:
             self.lost = True
 
-            async def lose(timeout: float = 1.0) -> Msg:
+            async def lose() -> None:
                 raise ConnectionError("process died before its ack")
 
-            msg.ack_sync = lose  # type: ignore[method-assign]
+            msg.ack = lose  # type: ignore[method-assign]
         await super().handle(msg)
 
 

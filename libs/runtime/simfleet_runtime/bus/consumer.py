@@ -2,7 +2,7 @@
 
 A :class:`DurableConsumer` pulls from its stream, and for each message runs the
 handler and records the event id in ``processed_events`` in one transaction,
-then acks (``ack_sync``: the server confirms). A redelivered message whose id is
+then acks. A redelivered message whose id is
 already recorded is acked without running the handler again. A failing handler
 is retried with growing delays (``nak(delay)``); after the last allowed delivery
 the message is written to ``dead_letters``, counted, and terminated.
@@ -164,7 +164,9 @@ class DurableConsumer:
                 await self._fail(msg, event, exc)
                 return
             try:
-                await msg.ack_sync(timeout=5.0)
+                # The change and its event id are committed: a lost ack only
+                # means a redelivery, which the processed-events record absorbs.
+                await msg.ack()
             except Exception as exc:  # noqa: BLE001 - the change is committed; a redelivery is a no-op
                 log.warning(
                     "ack not confirmed; the message may come again", extra={"event_id": event_id, "error": str(exc)}

@@ -21,6 +21,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from simfleet_runtime import metrics, telemetry
 from simfleet_runtime.bus import headers as h
@@ -33,10 +34,32 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("simfleet.bus")
 
 
+_WAKE = "simfleet.outbox.wake"
+
+
+def _wake_relay(session: Session) -> None:
+    wake = session.info.pop(_WAKE, None)
+    if wake is not None:
+        wake.set()
+
+
+def _forget_wake(session: Session, *_args: Any) -> None:
+    session.info.pop(_WAKE, None)
+
+
+def _listen_once() -> None:
+    # One listener for every session of the process (cheaper than one per
+    # transaction): a commit that wrote outbox rows wakes the relay.
+    if not sa_event.contains(Session, "after_commit", _wake_relay):
+        sa_event.listen(Session, "after_commit", _wake_relay)
+        sa_event.listen(Session, "after_rollback", _forget_wake)
+
+
 class Outbox:
     """Writes events into the outbox table inside the caller's transaction."""
 
     def __init__(self, tables: BusTables, clock: Clock) -> None:
+        _listen_once()
         self._table = tables.outbox
         self._clock = clock
         self._committed = asyncio.Event()
@@ -70,11 +93,8 @@ class Outbox:
                 attempts=0,
             )
         )
-        sa_event.listen(session.sync_session, "after_commit", self._on_commit, once=True)
+        session.sync_session.info[_WAKE] = self._committed
         return event_id
-
-    def _on_commit(self, _session: Any) -> None:
-        self._committed.set()
 
 
 class OutboxRelay:
@@ -141,8 +161,10 @@ class OutboxRelay:
             published, complete = await self._publish_unlocked(query)
         else:
             published, complete = await self._publish_locked(query.with_for_update(skip_locked=True))
-        if published:
+        if published >= self._batch:
             await self._refresh_backlog()
+        elif complete:
+            self._report_backlog(0, None)
         return published, complete
 
     async def _publish_locked(self, query: Any) -> tuple[int, bool]:
