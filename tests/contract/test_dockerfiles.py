@@ -1,0 +1,712 @@
+"""The images' Dockerfiles, checked by parsing them (no Docker engine needed).
+
+Each Dockerfile is read with a real parser (``dockerfile-parse``) and held to what
+a cluster needs from its image: a multi-stage build on one pinned slim Python 3.11
+base, every package pinned, nothing built or cached in the final stage, a numeric
+non-root user, a read-only root file system (``/tmp`` the only writable path),
+the listeners and ports of the cluster contract, and a build context
+(``.dockerignore``) that carries what the Dockerfile copies and nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import io
+import json
+import posixpath
+import re
+import shlex
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dockerfile_parse import DockerfileParser
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSTRAINTS = "constraints.txt"
+BASE_IMAGE = re.compile(r"^python:3\.11\.\d+-slim-(bookworm|trixie)(@sha256:[0-9a-f]{64})?$")
+SHARED_PACKAGES = ("libs/protos", "libs/runtime")
+# Compilers and build tools that have no place in a final stage (nor any *-dev package).
+BUILD_TOOLS = {
+    "build-essential",
+    "gcc",
+    "g++",
+    "cc",
+    "clang",
+    "make",
+    "cmake",
+    "cpp",
+    "binutils",
+    "pkg-config",
+    "git",
+    "rustc",
+    "cargo",
+}
+SYSTEM_INSTALLERS = {"apt-get": "install", "apt": "install", "apk": "add"}
+ALL_ADDRESSES = "0.0.0.0"  # noqa: S104 - what a listener in a pod binds
+# pip options that take the next word as their value (unless written --option=value).
+PIP_OPTIONS_WITH_VALUE = {
+    "-c",
+    "--constraint",
+    "-r",
+    "--requirement",
+    "--build-constraint",
+    "-e",
+    "--editable",
+    "--python",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--only-binary",
+    "--no-binary",
+    "-t",
+    "--target",
+    "--prefix",
+    "--root",
+    "--cache-dir",
+    "--platform",
+    "--python-version",
+}
+
+
+@dataclass(frozen=True)
+class Image:
+    """What one Dockerfile must build, from the cluster contract."""
+
+    dockerfile: str
+    package: str  # the service's own package directory (pip installs it with the shared ones)
+    module: str  # `python -m <module>`
+    settings: str  # "module:Class" read from the environment
+    env_prefix: str
+    listen_hosts: tuple[str, ...]  # settings fields that must be 0.0.0.0 in a pod
+    ports: dict[str, int]  # listening settings fields -> the port the cluster expects
+    migrates: bool  # owns a database: migrations ship inside the package, run by a hook Job
+    command: tuple[str, ...] = ()  # the default CMD
+
+    @property
+    def id(self) -> str:
+        return self.module
+
+
+IMAGES = [
+    Image(
+        dockerfile="services/identity/Dockerfile",
+        package="services/identity",
+        module="identity",
+        settings="identity.settings:IdentitySettings",
+        env_prefix="IDENTITY_",
+        listen_hosts=("grpc_host",),
+        ports={"grpc_port": 50051, "metrics_port": 9101},
+        migrates=True,
+        command=("serve",),
+    ),
+    Image(
+        dockerfile="services/netsim/Dockerfile",
+        package="services/netsim",
+        module="netsim",
+        settings="netsim.settings:NetsimSettings",
+        env_prefix="NETSIM_",
+        listen_hosts=("grpc_host", "smtp_host", "http_host"),
+        ports={"grpc_port": 50061, "metrics_port": 9106, "smtp_port": 2525, "http_port": 8090},
+        migrates=True,
+        command=("serve",),
+    ),
+    Image(
+        dockerfile="gateway/Dockerfile",
+        package="gateway",
+        module="gateway",
+        settings="gateway.settings:GatewaySettings",
+        env_prefix="GATEWAY_",
+        listen_hosts=("http_host",),
+        ports={"http_port": 8080},
+        migrates=False,
+    ),
+]
+
+each_image = pytest.mark.parametrize("image", IMAGES, ids=[image.id for image in IMAGES])
+
+
+# --- The Dockerfile, parsed -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Instruction:
+    name: str
+    value: str
+    line: int
+
+    def json_form(self) -> list[str] | None:
+        """The exec (JSON array) form of ENTRYPOINT/CMD/VOLUME, or None for the shell form."""
+        try:
+            parsed = json.loads(self.value)
+        except json.JSONDecodeError:
+            return None
+        return parsed if isinstance(parsed, list) and all(isinstance(x, str) for x in parsed) else None
+
+
+@dataclass
+class Stage:
+    base: str
+    name: str | None
+    instructions: list[Instruction] = field(default_factory=list)
+
+    def of(self, name: str) -> list[Instruction]:
+        return [i for i in self.instructions if i.name == name]
+
+
+@dataclass(frozen=True)
+class Dockerfile:
+    path: str
+    parser: DockerfileParser
+    stages: list[Stage]
+
+    @property
+    def final(self) -> Stage:
+        return self.stages[-1]
+
+
+@cache
+def dockerfile(path: str) -> Dockerfile:
+    parser = DockerfileParser(fileobj=io.BytesIO((ROOT / path).read_bytes()))
+    stages: list[Stage] = []
+    for item in parser.structure:
+        instruction = Instruction(item["instruction"].upper(), item["value"], item["startline"] + 1)
+        if instruction.name == "FROM":
+            words = [w for w in instruction.value.split() if not w.startswith("--")]
+            name = words[2] if len(words) == 3 and words[1].lower() == "as" else None
+            assert len(words) in (1, 3), f"{path}:{instruction.line}: FROM {instruction.value!r}"
+            stages.append(Stage(base=words[0], name=name))
+        elif instruction.name != "COMMENT":
+            assert stages, f"{path}:{instruction.line}: {instruction.name} before any FROM"
+            stages[-1].instructions.append(instruction)
+    return Dockerfile(path, parser, stages)
+
+
+def shell_commands(run: str) -> Iterator[list[str]]:
+    """The simple commands of a RUN line: its words split at &&, ||, ;, |."""
+    lexer = shlex.shlex(run, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    command: list[str] = []
+    for token in lexer:
+        if token in {"&&", "||", ";", "|", "&"}:
+            if command:
+                yield command
+            command = []
+        else:
+            command.append(token)
+    if command:
+        yield command
+
+
+@dataclass(frozen=True)
+class PipCall:
+    subcommand: str
+    options: dict[str, list[str]]  # canonical option -> values ("" for flags)
+    positional: list[str]
+
+
+def pip_call(command: list[str]) -> PipCall | None:
+    """A pip invocation (``pip ...``, ``python -m pip ...``), split into its parts."""
+    words = list(command)
+    if len(words) >= 3 and posixpath.basename(words[0]).startswith("python") and words[1:3] == ["-m", "pip"]:
+        words = words[3:]
+    elif words and posixpath.basename(words[0]) in {"pip", "pip3"}:
+        words = words[1:]
+    else:
+        return None
+    aliases = {"-c": "--constraint", "-r": "--requirement", "-e": "--editable"}
+    options: dict[str, list[str]] = {}
+    positional: list[str] = []
+    subcommand = ""
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if word.startswith("-"):
+            name, has_value, value = word.partition("=")
+            if not has_value and name in PIP_OPTIONS_WITH_VALUE and index < len(words):
+                value = words[index]
+                index += 1
+            options.setdefault(aliases.get(name, name), []).append(value)
+        elif not subcommand:
+            subcommand = word
+        else:
+            positional.append(word)
+    return PipCall(subcommand, options, positional)
+
+
+def pip_calls(stage: Stage) -> Iterator[tuple[Instruction, PipCall]]:
+    for run in stage.of("RUN"):
+        for command in shell_commands(run.value):
+            call = pip_call(command)
+            if call is not None:
+                yield run, call
+
+
+def copy_parts(instruction: Instruction) -> tuple[dict[str, str], list[str], str]:
+    """(--flags, sources, destination) of a COPY/ADD in shell form."""
+    words = shlex.split(instruction.value)
+    flags = {}
+    while words and words[0].startswith("--"):
+        name, _, value = words.pop(0)[2:].partition("=")
+        flags[name] = value
+    assert len(words) >= 2, f"line {instruction.line}: {instruction.name} {instruction.value!r}"
+    return flags, words[:-1], words[-1]
+
+
+def context_copies(stage: Stage) -> Iterator[tuple[Instruction, str, str]]:
+    """(COPY, repository path, absolute path in the stage) for every copy from the build context."""
+    workdir = "/"
+    for instruction in stage.instructions:
+        if instruction.name == "WORKDIR":
+            workdir = posixpath.join(workdir, instruction.value)
+        elif instruction.name in {"COPY", "ADD"}:
+            flags, sources, dest = copy_parts(instruction)
+            if "from" in flags:
+                continue
+            target = posixpath.normpath(posixpath.join(workdir, dest))
+            into_directory = dest.endswith("/") or len(sources) > 1
+            for source in sources:
+                source = posixpath.normpath(source)
+                if (ROOT / source).is_dir() or not into_directory:
+                    yield instruction, source, target
+                else:
+                    yield instruction, source, posixpath.join(target, posixpath.basename(source))
+
+
+def repository_path(stage: Stage, before: Instruction, path: str) -> str | None:
+    """The repository file or folder that a path in the stage was copied from (before ``before``)."""
+    workdir = "/"
+    for instruction in stage.instructions:
+        if instruction is before:
+            break
+        if instruction.name == "WORKDIR":
+            workdir = posixpath.join(workdir, instruction.value)
+    wanted = posixpath.normpath(posixpath.join(workdir, path))
+    found = None
+    for instruction, source, target in context_copies(stage):
+        if instruction.line > before.line:
+            break
+        if wanted == target:
+            found = source
+        elif wanted.startswith(target + "/") and (ROOT / source).is_dir():
+            found = posixpath.join(source, wanted[len(target) + 1 :])
+    return found
+
+
+# --- The build context (.dockerignore, with Docker's own matching rules) ----------
+
+
+@dataclass(frozen=True)
+class IgnorePattern:
+    regex: re.Pattern[str]
+    exclusion: bool  # a "!" line: lets back in what an earlier line left out
+
+
+def ignore_regex(pattern: str) -> re.Pattern[str]:
+    """Docker's pattern syntax (moby/patternmatcher): *, ?, ** across folders, [classes]."""
+    out = ""
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        index += 1
+        if char == "*":
+            if pattern[index : index + 1] == "*":
+                index += 1
+                if pattern[index : index + 1] == "/":
+                    index += 1
+                out += ".*" if index >= len(pattern) else "(.*/)?"
+            else:
+                out += "[^/]*"
+        elif char == "?":
+            out += "[^/]"
+        elif char == "\\" and index < len(pattern):
+            out += re.escape(pattern[index])
+            index += 1
+        elif char == "[":
+            end = pattern.index("]", index)
+            out += "[" + pattern[index:end].replace("\\", "\\\\") + "]"
+            index = end + 1
+        else:
+            out += re.escape(char)
+    return re.compile(f"^{out}$")
+
+
+def read_dockerignore(text: str) -> list[IgnorePattern]:
+    patterns = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        exclusion = line.startswith("!")
+        if exclusion:
+            line = line[1:].strip()
+        line = posixpath.normpath(line).lstrip("/") or "."
+        patterns.append(IgnorePattern(ignore_regex(line), exclusion))
+    return patterns
+
+
+def ignored(patterns: list[IgnorePattern], path: str) -> bool:
+    """Whether Docker leaves ``path`` (relative to the context) out: the last matching line wins,
+    and a line matches a path when it matches the path or one of its parent folders."""
+    parts = path.split("/")
+    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    result = False
+    for pattern in patterns:
+        if any(pattern.regex.match(candidate) for candidate in candidates):
+            result = not pattern.exclusion
+    return result
+
+
+@cache
+def dockerignore() -> list[IgnorePattern]:
+    path = ROOT / ".dockerignore"
+    assert path.is_file(), "the build context (the repository root) needs a .dockerignore"
+    return read_dockerignore(path.read_text())
+
+
+# --- Pins -----------------------------------------------------------------------------
+
+
+def pins(path: Path) -> dict[str, str]:
+    """name -> version of a requirements/constraints file in which every line is ``name==version``."""
+    result = {}
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        requirement = Requirement(line)
+        specifiers = list(requirement.specifier)
+        assert len(specifiers) == 1, f"{path.name}: {line!r} is not pinned to one version"
+        assert specifiers[0].operator == "==", f"{path.name}: {line!r} is not pinned with =="
+        assert "*" not in specifiers[0].version, f"{path.name}: {line!r} is not pinned to one version"
+        result[canonicalize_name(requirement.name)] = specifiers[0].version
+    return result
+
+
+def pyproject(package: str) -> dict[str, Any]:
+    return tomllib.loads((ROOT / package / "pyproject.toml").read_text())
+
+
+def third_party_closure(packages: list[str]) -> dict[str, str]:
+    """Every distribution pip installs for these local packages: canonical name -> who needs it.
+
+    The local packages' own requirements come from their pyproject.toml; those of the
+    third-party ones from their installed metadata (markers evaluated for this interpreter,
+    the image's Python 3.11 on Linux, extras followed)."""
+    local = {canonicalize_name(pyproject(p)["project"]["name"]) for p in packages}
+    queue: list[tuple[Requirement, str]] = [
+        (Requirement(line), p) for p in packages for line in pyproject(p)["project"].get("dependencies", [])
+    ]
+    needed: dict[str, str] = {}
+    extras_seen: dict[str, set[str]] = {}
+    while queue:
+        requirement, needed_by = queue.pop()
+        name = canonicalize_name(requirement.name)
+        if name in local or (requirement.marker and not requirement.marker.evaluate({"extra": ""})):
+            continue
+        extras = set(requirement.extras)
+        if name in needed and extras <= extras_seen[name]:
+            continue
+        needed.setdefault(name, needed_by)
+        extras_seen.setdefault(name, set()).update(extras)
+        try:
+            requires = importlib.metadata.distribution(name).requires or []
+        except importlib.metadata.PackageNotFoundError:
+            pytest.fail(f"{name} (needed by {needed_by}) is not installed here; install with -c {CONSTRAINTS}")
+        for line in requires:
+            child = Requirement(line)
+            if child.marker is None or any(
+                child.marker.evaluate({"extra": extra}) for extra in ({""} | extras_seen[name])
+            ):
+                child.marker = None
+                queue.append((child, name))
+    return needed
+
+
+# --- The checks, for each image -----------------------------------------------------
+
+
+@each_image
+def test_builds_in_stages_from_one_pinned_slim_python_311_base(image: Image) -> None:
+    parsed = dockerfile(image.dockerfile)
+    assert len(parsed.stages) >= 2, "a builder stage and a final stage"
+    builder, final = parsed.stages[0], parsed.final
+    assert builder.name == "builder", "the first stage is named builder"
+    names = [stage.name for stage in parsed.stages]
+    for stage in parsed.stages:
+        assert stage.base not in names, f"stage {stage.name} starts FROM another stage: {stage.base}"
+        assert BASE_IMAGE.match(stage.base), f"{stage.base}: not a slim Python 3.11 base pinned to a patch release"
+    assert final.base == builder.base, "the venv the builder makes only runs on the same base"
+    assert parsed.parser.is_multistage
+
+
+def test_every_image_has_the_same_base() -> None:
+    bases = {image.dockerfile: dockerfile(image.dockerfile).final.base for image in IMAGES}
+    assert len(set(bases.values())) == 1, bases
+
+
+@each_image
+def test_runs_as_a_numeric_non_root_user_after_every_root_step(image: Image) -> None:
+    final = dockerfile(image.dockerfile).final
+    users = final.of("USER")
+    assert users, "the final stage sets USER"
+    user = users[-1]
+    match = re.fullmatch(r"(\d+)(?::(\d+))?", user.value.strip())
+    assert match, f"USER {user.value!r}: numeric uid[:gid], so runAsNonRoot can verify it"
+    uid, gid = match.group(1), match.group(2)
+    assert int(uid) != 0, "USER is root"
+    assert gid is None or int(gid) != 0, "the group is root"
+    late = [i for i in final.instructions if i.name in {"RUN", "COPY", "ADD"} and i.line > user.line]
+    assert not late, f"steps after USER {user.value}: {[(i.name, i.line) for i in late]}"
+    for run in final.of("RUN"):
+        for command in shell_commands(run.value):
+            if command[0] == "useradd" and "--uid" in command:
+                assert command[command.index("--uid") + 1] == uid, "the user created is not the one run as"
+
+
+@each_image
+def test_final_stage_has_no_build_tools_or_installs(image: Image) -> None:
+    parsed = dockerfile(image.dockerfile)
+    final = parsed.final
+    for run in final.of("RUN"):
+        for command in shell_commands(run.value):
+            tool = posixpath.basename(command[0])
+            verb = SYSTEM_INSTALLERS.get(tool)
+            if verb and verb in command:
+                packages = [w.split("=")[0] for w in command[command.index(verb) + 1 :] if not w.startswith("-")]
+                bad = [p for p in packages if p in BUILD_TOOLS or p.endswith("-dev")]
+                assert not bad, f"line {run.line}: build tools in the final stage: {bad}"
+            assert tool not in BUILD_TOOLS, f"line {run.line}: {tool} runs in the final stage"
+    installs = [run.line for run, call in pip_calls(final) if call.subcommand in {"install", "download", "wheel"}]
+    assert not installs, f"pip installs in the final stage (lines {installs}): build in the builder, copy the venv"
+    builder_names = {stage.name for stage in parsed.stages[:-1]}
+    for copy in final.of("COPY"):
+        flags, sources, _dest = copy_parts(copy)
+        if "from" in flags:
+            assert flags["from"] in builder_names, f"line {copy.line}: COPY --from={flags['from']}"
+            leaked = [s for s in sources if s.startswith(("/root", "/build", "/tmp")) or ".cache" in s]
+            assert not leaked, f"line {copy.line}: copies build leftovers {leaked}"
+
+
+@each_image
+def test_pip_installs_are_pinned_not_editable_and_keep_no_cache(image: Image) -> None:
+    parsed = dockerfile(image.dockerfile)
+    builder = parsed.stages[0]
+    installed: set[str] = set()
+    constrained_by: set[str] = set()
+    for run, call in pip_calls(builder):
+        if call.subcommand != "install":
+            continue
+        where = f"line {run.line}"
+        assert "--no-cache-dir" in call.options, f"{where}: pip install without --no-cache-dir"
+        assert "--editable" not in call.options, f"{where}: editable installs point into the build folder"
+        for option in ("--constraint", "--requirement", "--build-constraint"):
+            for value in call.options.get(option, []):
+                source = repository_path(builder, run, value)
+                assert source, f"{where}: {option} {value} was not copied from the repository"
+                pins(ROOT / source)  # every line name==version
+                if option == "--constraint":
+                    constrained_by.add(source)
+        if call.positional:
+            assert call.options.get("--constraint"), f"{where}: installs {call.positional} without -c"
+            for argument in call.positional:
+                source = repository_path(builder, run, argument)
+                assert source, f"{where}: {argument} is not a project copied from the repository (unpinned)"
+                assert (ROOT / source / "pyproject.toml").is_file(), f"{where}: {source} is not a Python project"
+                installed.add(source)
+        else:
+            assert call.options.get("--requirement"), f"{where}: pip install of nothing"
+    assert installed == {*SHARED_PACKAGES, image.package}, "the packages the image installs"
+    assert constrained_by == {CONSTRAINTS}, f"the projects are installed with -c {CONSTRAINTS}"
+
+
+@each_image
+def test_every_package_the_image_installs_is_pinned(image: Image) -> None:
+    pinned = pins(ROOT / CONSTRAINTS)
+    needed = third_party_closure([*SHARED_PACKAGES, image.package])
+    unpinned = {name: by for name, by in needed.items() if name not in pinned}
+    assert not unpinned, f"not pinned in {CONSTRAINTS} (name: needed by): {unpinned}"
+    stale = {
+        name: (pinned[name], importlib.metadata.version(name))
+        for name in needed
+        if Version(importlib.metadata.version(name)) != Version(pinned[name])
+    }
+    assert not stale, f"installed here at another version than {CONSTRAINTS} pins (pin, installed): {stale}"
+
+
+@each_image
+def test_build_tools_are_pinned_and_fit_the_projects(image: Image) -> None:
+    parsed = dockerfile(image.dockerfile)
+    builder = parsed.stages[0]
+    calls = [(run, call) for run, call in pip_calls(builder) if call.subcommand == "install"]
+    uses = {
+        (run.line, repository_path(builder, run, value))
+        for run, call in calls
+        for value in call.options.get("--build-constraint", [])
+    }
+    assert len({source for _, source in uses}) == 1, "one --build-constraint file pins the build backend"
+    first_use, source = min(uses)
+    assert source
+    tools = pins(ROOT / source)
+    assert Version(tools["pip"]) >= Version("25.3"), "--build-constraint needs pip 25.3 or later"
+    installs_tools = [
+        run.line
+        for run, call in calls
+        for value in call.options.get("--requirement", [])
+        if repository_path(builder, run, value) == source
+    ]
+    assert installs_tools, f"the builder installs the pinned pip from {source}"
+    assert min(installs_tools) < first_use, f"the builder installs the pinned pip from {source} before using it"
+    for package in [*SHARED_PACKAGES, image.package]:
+        for line in pyproject(package)["build-system"]["requires"]:
+            requirement = Requirement(line)
+            name = canonicalize_name(requirement.name)
+            assert name in tools, f"{package} builds with {name}, which {source} does not pin"
+            assert requirement.specifier.contains(tools[name]), f"{package} needs {line}; {source} pins {tools[name]}"
+
+
+@each_image
+def test_read_only_root_file_system_works(image: Image) -> None:
+    parsed = dockerfile(image.dockerfile)
+    final = parsed.final
+    volumes: set[str] = set()
+    for volume in final.of("VOLUME"):
+        instruction_paths = volume.json_form() or volume.value.split()
+        volumes.update(posixpath.normpath(p) for p in instruction_paths)
+    assert "/tmp" in volumes, "VOLUME /tmp: the one writable path (an emptyDir in a pod)"
+    env = parsed.parser.envs
+    assert env.get("PYTHONDONTWRITEBYTECODE") == "1", "Python would try to write bytecode"
+    assert env.get("PYTHONUNBUFFERED") == "1", "logs must reach stdout as they are written"
+    home = posixpath.normpath(env.get("HOME", "/"))
+    assert any(home == v or home.startswith(v + "/") for v in volumes), f"HOME={home} is not writable"
+
+
+@each_image
+def test_defaults_fit_a_pod_and_the_cluster_ports(image: Image) -> None:
+    parsed = dockerfile(image.dockerfile)
+    module_name, _, class_name = image.settings.partition(":")
+    settings_class = getattr(importlib.import_module(module_name), class_name)
+    values = {}
+    for key, value in parsed.parser.envs.items():
+        if key.startswith(image.env_prefix):
+            name = key[len(image.env_prefix) :].lower()
+            assert name in settings_class.model_fields, f"ENV {key}: {class_name} has no such setting"
+            values[name] = value
+    settings = settings_class(**values)
+    for host in image.listen_hosts:
+        assert getattr(settings, host) == ALL_ADDRESSES, f"{image.env_prefix}{host.upper()} must be 0.0.0.0 in a pod"
+    assert {name: getattr(settings, name) for name in image.ports} == image.ports
+    exposed = {int(port.split("/")[0]) for expose in parsed.final.of("EXPOSE") for port in expose.value.split()}
+    assert exposed == set(image.ports.values()), "EXPOSE the ports the service listens on"
+    assert settings.log_json is True, "JSON logs in a cluster"
+    if image.migrates:
+        assert settings.migrate_on_start is False, "a Helm hook Job migrates, not every replica at start"
+
+
+@each_image
+def test_entrypoint_runs_the_service_module_from_the_builders_venv(image: Image) -> None:
+    parsed = dockerfile(image.dockerfile)
+    final = parsed.final
+    entrypoints = final.of("ENTRYPOINT")
+    assert entrypoints, "ENTRYPOINT"
+    entrypoint = entrypoints[-1].json_form()
+    assert entrypoint, "ENTRYPOINT in exec form: the service is PID 1 and gets SIGTERM itself"
+    python, *arguments = entrypoint
+    assert arguments == ["-m", image.module], f"ENTRYPOINT runs {arguments}, not -m {image.module}"
+    assert (ROOT / image.package / "src" / image.module / "__main__.py").is_file()
+    venvs = [copy_parts(c)[2] for c in final.of("COPY") if "from" in copy_parts(c)[0]]
+    assert any(python.startswith(posixpath.join(v, "bin/python")) for v in venvs), f"{python} is not the venv's"
+    creates = [run for run in parsed.stages[0].of("RUN") if "venv" in run.value and venvs[0] in run.value]
+    assert creates, f"the builder does not create {venvs[0]}"
+    commands = final.of("CMD")
+    command = commands[-1].json_form() if commands else []
+    assert tuple(command or ()) == image.command, f"CMD {command}"
+
+
+@each_image
+def test_oci_labels(image: Image) -> None:
+    labels = dockerfile(image.dockerfile).parser.labels
+    prefix = "org.opencontainers.image."
+    for key in ("title", "description", "version", "revision", "vendor"):
+        assert labels.get(prefix + key), f"LABEL {prefix}{key}"
+    assert labels[prefix + "title"] == f"simfleet-{image.module}"
+    assert labels[prefix + "version"] == pyproject(image.package)["project"]["version"]
+
+
+@each_image
+def test_build_context_carries_what_is_copied_and_no_tests(image: Image) -> None:
+    patterns = dockerignore()
+    for stage in dockerfile(image.dockerfile).stages:
+        assert not stage.of("ADD"), "COPY, not ADD"
+        for copy, source, _target in context_copies(stage):
+            where = f"line {copy.line}"
+            assert (ROOT / source).exists(), f"{where}: {source} does not exist in the repository"
+            assert not ignored(patterns, source), f"{where}: .dockerignore leaves {source} out of the context"
+            if not (ROOT / source).is_dir():
+                continue
+            assert not ignored(patterns, f"{source}/pyproject.toml"), f"{where}: {source}/pyproject.toml left out"
+            for path in (ROOT / source).rglob("*"):
+                relative = path.relative_to(ROOT).as_posix()
+                parts = path.relative_to(ROOT / source).parts
+                leftover = parts[0] in {"build", "dist"} or any(
+                    part in {"tests", "__pycache__"} or part.endswith(".egg-info") for part in parts
+                )
+                if path.is_file() and not leftover and path.suffix in {".py", ".pyi", ".mako", ".typed", ".toml"}:
+                    assert not ignored(patterns, relative), f"{relative} is left out of the context"
+                if leftover:
+                    assert ignored(patterns, relative), f"{relative} is sent with the context"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".git/HEAD",
+        ".venv/bin/python",
+        ".data/identity.db",
+        ".mypy_cache/3.11/x.json",
+        ".pytest_cache/v/x",
+        ".ruff_cache/x",
+        "docs/architecture.md",
+        "tests/contract/test_dockerfiles.py",
+        "services/identity/tests/conftest.py",
+        "libs/runtime/tests/test_db.py",
+        "libs/runtime/simfleet_runtime/__pycache__/db.cpython-311.pyc",
+        "services/netsim/src/simfleet_netsim.egg-info/PKG-INFO",
+        "libs/protos/build/lib/simfleet/__init__.py",
+        "gateway/dist/simfleet_gateway-0.1.0-py3-none-any.whl",
+        "services/identity/Dockerfile",
+        "libs/devstack/pyproject.toml",
+        ".env",
+    ],
+)
+def test_build_context_leaves_out(path: str) -> None:
+    assert ignored(dockerignore(), path)
+
+
+@pytest.mark.parametrize(
+    ("lines", "path", "expected"),
+    [
+        (["*"], "a/b.py", True),
+        (["*", "!a"], "a/b.py", False),
+        (["*", "!a", "**/tests"], "a/x/tests/t.py", True),
+        (["**/tests"], "a/testsuite/t.py", False),
+        (["**/*.py[cod]"], "a/b/c.pyc", True),
+        (["docs"], "a/docs/x.md", False),
+        (["/docs/"], "docs/x.md", True),
+        (["a/*.txt"], "a/b/c.txt", False),
+        (["**"], "a/b", True),
+    ],
+)
+def test_dockerignore_matching_follows_docker(lines: list[str], path: str, expected: bool) -> None:
+    assert ignored(read_dockerignore("\n".join(lines)), path) is expected
