@@ -2,19 +2,31 @@
 
 SQLite (aiosqlite) is the embedded default, one file per service; PostgreSQL
 (asyncpg) in a cluster. Both run the same code and the same tests.
+
+The pool is observable (:mod:`simfleet_runtime.metrics`): its connections by
+state are read when Prometheus scrapes, and each checkout is timed
+(``simfleet_db_pool_checkout_seconds``); nothing is done per statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator, event, text
+from sqlalchemy import DateTime, Table, TypeDecorator, event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection, QueuePool
+from sqlalchemy.sql.dml import Insert
 
+from simfleet_runtime import metrics
 from simfleet_runtime.clock import as_utc
 
 
@@ -33,6 +45,46 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
+
+
+def insert_ignoring_conflicts(session: AsyncSession, table: Table, **values: Any) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for the session's backend.
+
+    One statement both claims a key and tells (``rowcount == 0``) that it was
+    taken already: cheaper than a look-up followed by an insert, and safe under
+    concurrency on both backends.
+    """
+    bind = session.bind
+    assert bind is not None, "the session is not bound to an engine"
+    if bind.dialect.name == "postgresql":
+        return pg_insert(table).values(**values).on_conflict_do_nothing()
+    return sqlite_insert(table).values(**values).on_conflict_do_nothing()
+
+
+_AFTER_COMMIT = "simfleet.after_commit"
+
+
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, ()):
+        callback()
+
+
+def _forget_after_commit(session: Session, *_args: Any) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the session's transaction commits (never if it rolls back).
+
+    One process-wide listener serves every session: registering an SQLAlchemy
+    listener per transaction costs more than the transaction's own statements.
+    """
+    if not event.contains(Session, "after_commit", _run_after_commit):
+        event.listen(Session, "after_commit", _run_after_commit)
+        event.listen(Session, "after_rollback", _forget_after_commit)
+    callbacks: list[Callable[[], None]] = session.sync_session.info.setdefault(_AFTER_COMMIT, [])
+    if callback not in callbacks:
+        callbacks.append(callback)
 
 
 def is_sqlite(url: str) -> bool:
@@ -57,6 +109,26 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class TimedQueuePool(AsyncAdaptedQueuePool):
+    """The async queue pool, timing each checkout (one histogram observation)."""
+
+    def connect(self) -> PoolProxiedConnection:
+        started = time.perf_counter()
+        try:
+            return super().connect()
+        finally:
+            metrics.DB_POOL_CHECKOUT_SECONDS.observe(time.perf_counter() - started)
+
+
+def _pool_class(url: str) -> type[AsyncAdaptedQueuePool] | None:
+    """The timed pool when the driver's default is the async queue pool (it is for file and server databases)."""
+    parsed = make_url(url)
+    dialect = parsed.get_dialect()
+    if not issubclass(dialect, DefaultDialect):
+        return None
+    return TimedQueuePool if issubclass(dialect.get_pool_class(parsed), AsyncAdaptedQueuePool) else None
+
+
 class Database:
     """Owns the engine and hands out sessions; built in the composition root."""
 
@@ -71,11 +143,32 @@ class Database:
         else:
             # A server connection can die under us (failover, idle timeout).
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        pool_class = _pool_class(url)
+        if pool_class is not None:
+            kwargs["poolclass"] = pool_class
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The metrics thread reads the pool when scraped. Reading it once here
+        # first makes the async queue pool create its queue in this thread: it
+        # creates it on first use, and two threads creating it at once would
+        # lose one (and a connection returned to it).
+        self.pool_state()
+        metrics.DB_POOLS.watch(self)
+
+    def pool_state(self) -> metrics.PoolState | None:
+        """The pool's connections now (None for a pool that does not queue connections)."""
+        pool = self.engine.sync_engine.pool
+        if not isinstance(pool, QueuePool):
+            return None
+        return metrics.PoolState(
+            size=pool.size(),
+            checked_out=max(pool.checkedout(), 0),
+            idle=pool.checkedin(),
+            overflow=max(pool.overflow(), 0),
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -92,4 +185,6 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        """Close the pool's connections; the database leaves the pool metrics (the process is stopping)."""
+        metrics.DB_POOLS.forget(self)
         await self.engine.dispose()

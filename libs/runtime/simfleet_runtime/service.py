@@ -42,6 +42,14 @@ from simfleet_runtime.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 ServicerAdder = Callable[[Any, grpc.aio.Server], None]
+
+LIVENESS_SERVICE = "simfleet.liveness"
+"""Health service name that says SERVING while the process can answer at all.
+
+Readiness ("" and each service's name) follows the database and NATS; a
+liveness probe asks for this name instead, so that an outage of a dependency
+takes pods out of the Service without restarting them all.
+"""
 Task = Callable[[asyncio.Event], Awaitable[None]]
 
 
@@ -85,6 +93,7 @@ class ServiceRuntime:
     ) -> None:
         """A durable consumer; ``in_transaction=False`` for handlers whose effect is outside the database."""
         self._consumers.append((name, stream, subject, handler, in_transaction))
+        metrics.declare_consumer(name)
 
     def add_task(self, name: str, task: Task) -> None:
         """A background loop that runs until the stop event is set."""
@@ -157,6 +166,7 @@ class ServiceRuntime:
         if self.bound_port == 0:
             raise RuntimeError(f"cannot bind gRPC port {self.settings.grpc_port}")
         await self._set_health(False)
+        await self._health.set(LIVENESS_SERVICE, health_pb2.HealthCheckResponse.SERVING)
         await server.start()
         self._server = server
 
@@ -224,6 +234,7 @@ class ServiceRuntime:
         self.stop_event.set()
         log.info("shutting down")
         await self._set_health(False)
+        await self._health.set(LIVENESS_SERVICE, health_pb2.HealthCheckResponse.NOT_SERVING)
         if self._server is not None:
             await self._server.stop(self.settings.shutdown_grace_seconds)
         for callback in self._on_stop:

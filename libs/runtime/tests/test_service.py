@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from simfleet_runtime.bus import Event, StreamSpec
 from simfleet_runtime.ids import new_id
-from simfleet_runtime.service import ServiceRuntime
+from simfleet_runtime.service import LIVENESS_SERVICE, ServiceRuntime
 from simfleet_runtime.settings import ServiceSettings
 from simfleet_runtime.testing import NatsServer, free_port
 
@@ -91,6 +91,8 @@ async def test_health_follows_nats_and_shutdown_is_prompt(
         for _ in range(5):
             assert await health(port) == NOT_SERVING
             assert await health(port, SERVICE) == NOT_SERVING
+            # alive all the same: a dependency outage must not get the pod restarted
+            assert await health(port, LIVENESS_SERVICE) == SERVING
             await asyncio.sleep(0.1)
 
         await asyncio.to_thread(nats.start)
@@ -118,6 +120,7 @@ async def test_health_follows_nats_and_shutdown_is_prompt(
             return await health(port) == NOT_SERVING
 
         await eventually(not_serving, timeout=8, what="NOT_SERVING once NATS is gone")
+        assert await health(port, LIVENESS_SERVICE) == SERVING
 
         started = time.monotonic()
         await runtime.shutdown()

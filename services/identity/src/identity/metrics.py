@@ -1,4 +1,9 @@
-"""identity's business figures (docs/architecture.md § Metrics)."""
+"""identity's business figures (docs/architecture.md § Metrics).
+
+The label values the code uses start at 0 (below): ``rate()`` and
+``increase()`` then see the first event of each series, and the ratios in the
+dashboards and alert rules always have their series.
+"""
 
 from __future__ import annotations
 
@@ -18,3 +23,12 @@ OTP_THROTTLED = Counter(
 SIGN_INS = Counter("simfleet_identity_sign_ins_total", "Sign-in attempts, by method and result.", ["method", "result"])
 SESSIONS_REVOKED = Counter("simfleet_identity_sessions_revoked_total", "Sessions ended, by reason.", ["reason"])
 EMAILS = Counter("simfleet_identity_emails_total", "Emails handed to the SMTP relay, by result.", ["result"])
+
+for _result in ("succeeded", "invalid", "expired", "locked"):
+    OTP_VERIFIED.labels(_result)
+for _channel in ("sms", "email"):
+    OTP_SENT.labels(_channel, "sign_in")
+for _scope in ("phone", "client"):
+    OTP_THROTTLED.labels(_scope)
+for _result in ("sent", "deferred", "rejected"):
+    EMAILS.labels(_result)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from netsim import metrics
@@ -19,6 +17,7 @@ from simfleet.events.v1 import netsim_pb2 as events_pb2
 from simfleet.netsim.v1 import smsc_pb2
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
+from simfleet_runtime.db import after_commit, insert_ignoring_conflicts
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.validation import normalize_msisdn
@@ -80,9 +79,6 @@ async def deliver_sms(
     Returns ``None`` when an SMS with the same ``message_id`` was delivered before
     (nothing is stored or published again).
     """
-    seen = await session.scalar(sa.select(Sms.id).where(Sms.message_id == submission.message_id))
-    if seen is not None:
-        return None
     sms = Sms(
         id=new_id(),
         message_id=submission.message_id,
@@ -91,22 +87,28 @@ async def deliver_sms(
         text=submission.text,
         delivered_at=clock.now(),
     )
-    session.add(sms)
-    # A concurrent delivery of the same message_id fails here on the unique
-    # constraint; the consumer retries and then finds the row above.
-    await session.flush()
+    stored = await session.execute(
+        insert_ignoring_conflicts(
+            session,
+            Sms.__table__,  # type: ignore[arg-type]
+            id=sms.id,
+            message_id=sms.message_id,
+            to_msisdn=sms.to_msisdn,
+            sender=sms.sender,
+            text=sms.text,
+            delivered_at=sms.delivered_at,
+        )
+    )
+    if stored.rowcount == 0:  # type: ignore[attr-defined]
+        return None  # delivered before under another event id
     receipt = events_pb2.SmsDelivered(
         message_id=sms.message_id,
         to_msisdn=sms.to_msisdn,
         delivered_at=to_timestamp(sms.delivered_at),
     )
     await outbox.add(session, SMS_DELIVERED_SUBJECT, receipt, tenant=tenant)
-    sa_event.listen(session.sync_session, "after_commit", _count_delivered, once=True)
+    after_commit(session, metrics.SMS_DELIVERED.inc)
     return sms
-
-
-def _count_delivered(_session: Any) -> None:
-    metrics.SMS_DELIVERED.inc()
 
 
 async def list_sms(session: AsyncSession, *, msisdn: str, limit: int) -> Sequence[Sms]:

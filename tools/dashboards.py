@@ -1,0 +1,992 @@
+"""Write SIMfleet's Grafana dashboards into deploy/grafana/dashboards/ (the JSON files are committed).
+
+Usage: python tools/dashboards.py [--check]
+
+Every dashboard has the same variables (``datasource``: a Prometheus data
+source; ``namespace``; ``job``: the SIMfleet processes, filtered to one service
+on a service's dashboard) and only uses metrics the services export (see
+``simfleet_runtime.metrics`` and each service's ``metrics.py``) or the
+recording rules of ``deploy/prometheus/rules.yaml``. ``--check`` fails when
+the committed files differ from what this script writes;
+``tests/observability`` runs it, and runs every query against a real
+Prometheus scraping the platform.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "deploy" / "grafana" / "dashboards"
+SCHEMA_VERSION = 39
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+
+RATE = "$__rate_interval"
+API = 'route!~"/healthz|/readyz|/metrics"'
+"""The gateway's API traffic: what the objectives count (probes and scrapes left out)."""
+CALLS = 'grpc_service!~"grpc.health.v1.Health|grpc.reflection.*"'
+"""gRPC calls made by users of a service (health checks and reflection left out)."""
+SERVER_ERRORS = 'grpc_code=~"UNKNOWN|INTERNAL|UNAVAILABLE|DEADLINE_EXCEEDED|DATA_LOSS|UNIMPLEMENTED"'
+"""gRPC codes that are the service's fault (not the caller's: INVALID_ARGUMENT, UNAUTHENTICATED...)."""
+AVAILABILITY_BUDGET = 0.005
+LATENCY_BUDGET = 0.01
+
+
+def sel(*matchers: str) -> str:
+    """A label selector limited to the dashboard's namespace and job variables."""
+    return "{" + ", ".join(['namespace=~"$namespace"', 'job=~"$job"', *matchers]) + "}"
+
+
+def rate(metric: str, *matchers: str, by: str = "", window: str = RATE) -> str:
+    grouping = f" by ({by})" if by else ""
+    return f"sum{grouping} (rate({metric}{sel(*matchers)}[{window}]))"
+
+
+def increase(metric: str, *matchers: str) -> str:
+    return f"sum (increase({metric}{sel(*matchers)}[$__range]))"
+
+
+def share(metric: str, part: str, *matchers: str, by: str = "") -> str:
+    """The share of ``metric``'s rate matching ``part``: 0 (not empty) while nothing matches."""
+    whole = rate(metric, *matchers, by=by)
+    return f"({rate(metric, *matchers, part, by=by)} or 0 * {whole}) / {whole}"
+
+
+def quantile(q: float, histogram: str, *matchers: str, by: str = "") -> str:
+    keys = ", ".join([*(k.strip() for k in by.split(",") if k.strip()), "le"])
+    return f"histogram_quantile({q}, sum by ({keys}) (rate({histogram}_bucket{sel(*matchers)}[{RATE}])))"
+
+
+def recorded(name: str) -> str:
+    return f"max({name}{sel()})"
+
+
+@dataclass(frozen=True)
+class Query:
+    expr: str
+    legend: str = ""
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    description: str
+    queries: tuple[Query, ...]
+    unit: str = "short"
+    kind: str = "timeseries"
+    width: int = 8
+    height: int = 8
+    stack: bool = False
+    base_colour: str = "green"
+    """For stat panels: the colour from the bottom up to the first threshold."""
+    thresholds: tuple[tuple[float, str], ...] = ()
+    """For stat panels: (from value, colour), ascending."""
+
+
+@dataclass(frozen=True)
+class Row:
+    title: str
+    panels: tuple[Panel, ...]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    uid: str
+    title: str
+    description: str
+    rows: tuple[Row, ...]
+    job_regex: str = ""
+    """Grafana's filter on the job variable's values (e.g. ``/identity/``); empty: every SIMfleet job."""
+    tags: tuple[str, ...] = ()
+
+    @property
+    def filename(self) -> str:
+        return self.uid.removeprefix("simfleet-") + ".json"
+
+
+def ts(title: str, description: str, *queries: Query, unit: str = "short", **kw: Any) -> Panel:
+    return Panel(title, description, queries, unit=unit, **kw)
+
+
+def stat(title: str, description: str, query: Query, unit: str = "short", **kw: Any) -> Panel:
+    return Panel(title, description, (query,), unit=unit, kind="stat", width=kw.pop("width", 4), height=4, **kw)
+
+
+# ---------------------------------------------------------------- shared panels
+def resources_row(*, database: bool) -> Row:
+    panels = [
+        ts(
+            "CPU",
+            "CPU time used per process (1 = one core; a Python process uses at most one).",
+            Query(f"sum by (job, instance) (rate(process_cpu_seconds_total{sel()}[{RATE}]))", "{{job}} {{instance}}"),
+            unit="short",
+        ),
+        ts(
+            "Resident memory",
+            "Memory each process holds (RSS).",
+            Query(f"sum by (job, instance) (process_resident_memory_bytes{sel()})", "{{job}} {{instance}}"),
+            unit="bytes",
+        ),
+        ts(
+            "Open file descriptors",
+            "Open descriptors as a share of the process's limit (sockets, database files).",
+            Query(
+                f"max by (job, instance) (process_open_fds{sel()} / process_max_fds{sel()})",
+                "{{job}} {{instance}}",
+            ),
+            unit="percentunit",
+        ),
+    ]
+    if database:
+        panels += [
+            ts(
+                "Database pool",
+                "Connections by state (checked_out: in use; idle: open and free; overflow: beyond the pool size) "
+                "against the pool size. checked_out at the size means requests queue for a connection.",
+                Query(f"sum by (job, state) (simfleet_db_pool_connections{sel()})", "{{job}} {{state}}"),
+                Query(f"sum by (job) (simfleet_db_pool_size{sel()})", "{{job}} pool size"),
+            ),
+            ts(
+                "Database pool checkout",
+                "Time to get a connection from the pool (waiting for one, opening one, the liveness ping).",
+                Query(quantile(0.99, "simfleet_db_pool_checkout_seconds", by="job"), "{{job}} p99"),
+                Query(quantile(0.5, "simfleet_db_pool_checkout_seconds", by="job"), "{{job}} p50"),
+                unit="s",
+            ),
+        ]
+    return Row("Resources", tuple(panels))
+
+
+def outbox_panels() -> tuple[Panel, ...]:
+    return (
+        ts(
+            "Outbox backlog",
+            "Events written with their change and not yet published to JetStream (SMS and emails among them).",
+            Query(f"max by (job) (simfleet_outbox_backlog_messages{sel()})", "{{job}}"),
+        ),
+        ts(
+            "Oldest unpublished outbox message",
+            "Age of the oldest event waiting in the outbox (0 when it is empty).",
+            Query(f"max by (job) (simfleet_outbox_oldest_unpublished_seconds{sel()})", "{{job}}"),
+            unit="s",
+        ),
+        ts(
+            "Published to NATS",
+            "Events the outbox relay published, by subject, and publishes JetStream did not acknowledge.",
+            Query(rate("simfleet_nats_published_total", by="subject"), "{{subject}}"),
+            Query(rate("simfleet_nats_publish_failed_total", by="subject"), "{{subject}} failed"),
+            unit="ops",
+        ),
+    )
+
+
+def consumer_panels() -> tuple[Panel, ...]:
+    return (
+        ts(
+            "Consumer lag",
+            "Messages in the stream not yet delivered to each durable consumer.",
+            Query(f"max by (consumer) (simfleet_nats_consumer_pending_messages{sel()})", "{{consumer}}"),
+        ),
+        ts(
+            "Consumed by result",
+            "Messages each durable consumer finished: applied, duplicate (already applied), "
+            "retried (handler failed, redelivered later), dead_lettered (given up).",
+            Query(rate("simfleet_nats_consumed_total", by="consumer, result"), "{{consumer}} {{result}}"),
+            unit="ops",
+        ),
+        ts(
+            "Redelivered and dead-lettered",
+            "Messages that arrived again at a consumer, and messages a consumer gave up on.",
+            Query(rate("simfleet_nats_redelivered_total", by="consumer"), "{{consumer}} redelivered"),
+            Query(rate("simfleet_nats_dead_lettered_total", by="consumer"), "{{consumer}} dead-lettered"),
+            unit="ops",
+        ),
+    )
+
+
+def grpc_server_row(service: str) -> Row:
+    return Row(
+        f"gRPC ({service})",
+        (
+            ts(
+                "Calls by method",
+                "gRPC calls this service answered (health checks and reflection left out).",
+                Query(
+                    rate("simfleet_grpc_server_handled_total", CALLS, by="grpc_service, grpc_method"), "{{grpc_method}}"
+                ),
+                unit="reqps",
+            ),
+            ts(
+                "Answers other than OK",
+                "By method and status code; UNAUTHENTICATED, INVALID_ARGUMENT and the like are the callers' "
+                "mistakes, INTERNAL, UNAVAILABLE and DEADLINE_EXCEEDED the service's.",
+                Query(
+                    rate("simfleet_grpc_server_handled_total", CALLS, 'grpc_code!="OK"', by="grpc_method, grpc_code"),
+                    "{{grpc_method}} {{grpc_code}}",
+                ),
+                unit="reqps",
+            ),
+            ts(
+                "Latency by method",
+                "Time the service spent on a call, 99th and 50th percentiles.",
+                Query(
+                    quantile(0.99, "simfleet_grpc_server_handling_seconds", CALLS, by="grpc_method"),
+                    "{{grpc_method}} p99",
+                ),
+                Query(
+                    quantile(0.5, "simfleet_grpc_server_handling_seconds", CALLS, by="grpc_method"),
+                    "{{grpc_method}} p50",
+                ),
+                unit="s",
+            ),
+        ),
+    )
+
+
+def service_stats(service: str) -> Row:
+    return Row(
+        "Overview",
+        (
+            stat(
+                "Ready processes",
+                f"{service} processes whose health says SERVING (database and NATS reachable).",
+                Query(f"sum(simfleet_service_ready{sel()})"),
+                base_colour="red",
+                thresholds=((1, "green"),),
+            ),
+            stat(
+                "Calls per second",
+                "gRPC calls answered (health checks left out).",
+                Query(rate("simfleet_grpc_server_handled_total", CALLS)),
+                unit="reqps",
+            ),
+            stat(
+                "Server errors",
+                "Share of calls answered with a code that is the service's fault.",
+                Query(share("simfleet_grpc_server_handled_total", SERVER_ERRORS, CALLS)),
+                unit="percentunit",
+                thresholds=((0.005, "orange"), (0.05, "red")),
+            ),
+            stat(
+                "p99 latency",
+                "99th percentile of the time spent on a call.",
+                Query(quantile(0.99, "simfleet_grpc_server_handling_seconds", CALLS)),
+                unit="s",
+                thresholds=((0.1, "orange"), (0.3, "red")),
+            ),
+            stat(
+                "Outbox backlog",
+                "Events waiting to be published.",
+                Query(f"max(simfleet_outbox_backlog_messages{sel()})"),
+                thresholds=((100, "orange"), (1000, "red")),
+            ),
+            stat(
+                "Consumer lag",
+                "Messages waiting for this service's durable consumers.",
+                Query(f"max(simfleet_nats_consumer_pending_messages{sel()})"),
+                thresholds=((100, "orange"), (1000, "red")),
+            ),
+        ),
+    )
+
+
+# ---------------------------------------------------------------- dashboards
+def platform_overview() -> Dashboard:
+    return Dashboard(
+        uid="simfleet-platform-overview",
+        title="SIMfleet / Platform overview",
+        description="Traffic, errors, latency and saturation of every SIMfleet process.",
+        rows=(
+            Row(
+                "Health",
+                (
+                    stat(
+                        "Processes up",
+                        "Targets Prometheus scrapes successfully.",
+                        Query(f"sum(up{sel()})"),
+                        base_colour="red",
+                        thresholds=((1, "green"),),
+                    ),
+                    stat(
+                        "Processes ready",
+                        "Processes whose readiness holds (database and NATS; for the gateway, identity).",
+                        Query(f"sum(simfleet_service_ready{sel()})"),
+                        base_colour="red",
+                        thresholds=((1, "green"),),
+                    ),
+                    stat(
+                        "Gateway requests per second",
+                        "API requests to the gateway (probes and /metrics left out).",
+                        Query(rate("simfleet_http_requests_total", API)),
+                        unit="reqps",
+                    ),
+                    stat(
+                        "Gateway 5xx",
+                        "Share of API requests answered with a 5xx.",
+                        Query(share("simfleet_http_requests_total", 'status=~"5.."', API)),
+                        unit="percentunit",
+                        thresholds=((AVAILABILITY_BUDGET, "orange"), (14.4 * AVAILABILITY_BUDGET, "red")),
+                    ),
+                    stat(
+                        "Gateway p99 latency",
+                        "99th percentile of the time the gateway took to answer.",
+                        Query(quantile(0.99, "simfleet_http_request_duration_seconds", API)),
+                        unit="s",
+                        thresholds=((0.3, "orange"), (1, "red")),
+                    ),
+                    stat(
+                        "Availability budget burn (1h)",
+                        "How fast the gateway spends its 30-day error budget (1 = exactly on budget; 14.4 pages).",
+                        Query(f"{recorded('simfleet:gateway_http_errors:ratio_rate1h')} / {AVAILABILITY_BUDGET}"),
+                        unit="suffix:x",
+                        thresholds=((1, "orange"), (14.4, "red")),
+                    ),
+                ),
+            ),
+            Row(
+                "Traffic, errors, latency",
+                (
+                    ts(
+                        "Requests per second",
+                        "gRPC calls each service answered and HTTP requests the gateway answered.",
+                        Query(rate("simfleet_grpc_server_handled_total", CALLS, by="job"), "{{job}} gRPC"),
+                        Query(rate("simfleet_http_requests_total", API, by="job"), "{{job}} HTTP"),
+                        unit="reqps",
+                    ),
+                    ts(
+                        "Errors",
+                        "Share of gRPC calls failed by the service's fault, and of HTTP requests answered with a 5xx.",
+                        Query(
+                            share("simfleet_grpc_server_handled_total", SERVER_ERRORS, CALLS, by="job"), "{{job}} gRPC"
+                        ),
+                        Query(share("simfleet_http_requests_total", 'status=~"5.."', API, by="job"), "{{job}} HTTP"),
+                        unit="percentunit",
+                    ),
+                    ts(
+                        "Latency p99",
+                        "99th percentile of the time each service took to answer.",
+                        Query(quantile(0.99, "simfleet_grpc_server_handling_seconds", CALLS, by="job"), "{{job}} gRPC"),
+                        Query(quantile(0.99, "simfleet_http_request_duration_seconds", API, by="job"), "{{job}} HTTP"),
+                        unit="s",
+                    ),
+                ),
+            ),
+            resources_row(database=True),
+            Row("Messaging", (*outbox_panels(), *consumer_panels())),
+        ),
+        tags=("overview",),
+    )
+
+
+def identity() -> Dashboard:
+    return Dashboard(
+        uid="simfleet-identity",
+        title="SIMfleet / Identity",
+        description="identity: gRPC calls, sign-in figures, its outbox and mailer, resources.",
+        job_regex="/identity/",
+        rows=(
+            service_stats("identity"),
+            grpc_server_row("simfleet.identity.v1"),
+            Row(
+                "Sign-in",
+                (
+                    ts(
+                        "One-time codes sent",
+                        "Codes handed to the SMS or email channel, by purpose.",
+                        Query(
+                            rate("simfleet_identity_otp_sent_total", by="channel, purpose"), "{{channel}} {{purpose}}"
+                        ),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Code checks by result",
+                        "succeeded, invalid (wrong code), expired, locked (too many wrong codes).",
+                        Query(rate("simfleet_identity_otp_verifications_total", by="result"), "{{result}}"),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Sign-ins by method and result",
+                        "Every sign-in attempt (password, code by SMS or email).",
+                        Query(rate("simfleet_identity_sign_ins_total", by="method, result"), "{{method}} {{result}}"),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Code requests throttled",
+                        "Code requests refused by a send limit, per number (phone) or per client address.",
+                        Query(rate("simfleet_identity_otp_throttled_total", by="scope"), "{{scope}}"),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Sessions ended",
+                        "Sessions revoked, by reason (sign_out, idle_timeout, refresh token reuse...).",
+                        Query(rate("simfleet_identity_sessions_revoked_total", by="reason"), "{{reason}}"),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Emails",
+                        "Emails the mailer handed to the SMTP relay: sent, deferred (retried), rejected.",
+                        Query(rate("simfleet_identity_emails_total", by="result"), "{{result}}"),
+                        unit="ops",
+                    ),
+                ),
+            ),
+            Row("Messaging", (*outbox_panels(), *consumer_panels())),
+            resources_row(database=True),
+        ),
+    )
+
+
+def netsim() -> Dashboard:
+    return Dashboard(
+        uid="simfleet-netsim",
+        title="SIMfleet / Netsim",
+        description="netsim: the simulated SMSC and SMTP sink, its consumers and outbox, resources.",
+        job_regex="/netsim/",
+        rows=(
+            service_stats("netsim"),
+            Row(
+                "SMSC and SMTP sink",
+                (
+                    ts(
+                        "SMS delivered",
+                        "SMS the simulated SMSC put into a handset's inbox.",
+                        Query(rate("simfleet_netsim_sms_delivered_total"), "delivered"),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Mail received",
+                        "Messages the SMTP sink stored, once per recipient mailbox.",
+                        Query(rate("simfleet_netsim_mail_received_total"), "received"),
+                        unit="ops",
+                    ),
+                    *consumer_panels(),
+                ),
+            ),
+            grpc_server_row("simfleet.netsim.v1.HandsetService"),
+            Row("Outbox", outbox_panels()),
+            resources_row(database=True),
+        ),
+    )
+
+
+def gateway() -> Dashboard:
+    return Dashboard(
+        uid="simfleet-gateway",
+        title="SIMfleet / Gateway",
+        description="The gateway: its objectives (availability 99.5%, 99% within 300 ms, over 30 days), "
+        "HTTP traffic by route, calls to identity, resources.",
+        job_regex="/gateway/",
+        rows=(
+            Row(
+                "Objectives",
+                (
+                    stat(
+                        "Availability, 1 day",
+                        "Share of API requests answered without a 5xx over the last day (objective 99.5%).",
+                        Query(f"1 - {recorded('simfleet:gateway_http_errors:ratio_rate1d')}"),
+                        unit="percentunit",
+                        width=6,
+                        base_colour="red",
+                        thresholds=((1 - 6 * AVAILABILITY_BUDGET, "orange"), (1 - AVAILABILITY_BUDGET, "green")),
+                    ),
+                    stat(
+                        "Within 300 ms, 1 day",
+                        "Share of API requests answered within 300 ms over the last day (objective 99%).",
+                        Query(f"1 - {recorded('simfleet:gateway_http_slow:ratio_rate1d')}"),
+                        unit="percentunit",
+                        width=6,
+                        base_colour="red",
+                        thresholds=((1 - 6 * LATENCY_BUDGET, "orange"), (1 - LATENCY_BUDGET, "green")),
+                    ),
+                    stat(
+                        "Ready",
+                        "Gateways that can reach a serving identity.",
+                        Query(f"sum(simfleet_service_ready{sel()})"),
+                        width=6,
+                        base_colour="red",
+                        thresholds=((1, "green"),),
+                    ),
+                    stat(
+                        "Requests in flight",
+                        "Requests being answered now.",
+                        Query(f"sum(simfleet_http_requests_in_flight{sel()})"),
+                        width=6,
+                    ),
+                    ts(
+                        "Availability budget burn rate",
+                        "Error ratio over each alert window divided by the budget (0.5%): above 14.4 (1h) "
+                        "or 6 (6h) pages, above 3 (1d) or 1 (3d) opens a ticket.",
+                        *(
+                            Query(
+                                f"{recorded(f'simfleet:gateway_http_errors:ratio_rate{w}')} / {AVAILABILITY_BUDGET}", w
+                            )
+                            for w in ("5m", "1h", "6h", "1d", "3d")
+                        ),
+                        unit="suffix:x",
+                        width=12,
+                    ),
+                    ts(
+                        "Latency budget burn rate",
+                        "Share of requests slower than 300 ms over each window divided by the budget (1%).",
+                        *(
+                            Query(f"{recorded(f'simfleet:gateway_http_slow:ratio_rate{w}')} / {LATENCY_BUDGET}", w)
+                            for w in ("5m", "1h", "6h", "1d", "3d")
+                        ),
+                        unit="suffix:x",
+                        width=12,
+                    ),
+                ),
+            ),
+            Row(
+                "Traffic",
+                (
+                    ts(
+                        "Requests by route",
+                        "API requests by method and route template.",
+                        Query(rate("simfleet_http_requests_total", API, by="method, route"), "{{method}} {{route}}"),
+                        unit="reqps",
+                    ),
+                    ts(
+                        "Answers by status",
+                        "API answers by HTTP status.",
+                        Query(rate("simfleet_http_requests_total", API, by="status"), "{{status}}"),
+                        unit="reqps",
+                        stack=True,
+                    ),
+                    ts(
+                        "5xx by route",
+                        "Share of each route's requests answered with a 5xx.",
+                        Query(
+                            share("simfleet_http_requests_total", 'status=~"5.."', API, by="method, route"),
+                            "{{method}} {{route}}",
+                        ),
+                        unit="percentunit",
+                    ),
+                    ts(
+                        "Latency p99 by route",
+                        "99th percentile of the time the gateway took to answer.",
+                        Query(
+                            quantile(0.99, "simfleet_http_request_duration_seconds", API, by="method, route"),
+                            "{{method}} {{route}}",
+                        ),
+                        unit="s",
+                    ),
+                    ts(
+                        "Latency p50 by route",
+                        "Median time the gateway took to answer.",
+                        Query(
+                            quantile(0.5, "simfleet_http_request_duration_seconds", API, by="method, route"),
+                            "{{method}} {{route}}",
+                        ),
+                        unit="s",
+                    ),
+                    ts(
+                        "Rate limited",
+                        "Requests refused with 429 before calling a service, by route.",
+                        Query(rate("simfleet_gateway_rate_limited_total", by="route"), "{{route}}"),
+                        unit="reqps",
+                    ),
+                ),
+            ),
+            Row(
+                "Calls to identity",
+                (
+                    ts(
+                        "Calls by method and code",
+                        "gRPC calls the gateway made, by method and status code (readiness checks included).",
+                        Query(
+                            rate("simfleet_grpc_client_handled_total", by="grpc_method, grpc_code"),
+                            "{{grpc_method}} {{grpc_code}}",
+                        ),
+                        unit="reqps",
+                        width=12,
+                    ),
+                    ts(
+                        "Call latency by method",
+                        "Time a call took as the gateway saw it, 99th and 50th percentiles.",
+                        Query(
+                            quantile(0.99, "simfleet_grpc_client_handling_seconds", by="grpc_method"),
+                            "{{grpc_method}} p99",
+                        ),
+                        Query(
+                            quantile(0.5, "simfleet_grpc_client_handling_seconds", by="grpc_method"),
+                            "{{grpc_method}} p50",
+                        ),
+                        unit="s",
+                        width=12,
+                    ),
+                ),
+            ),
+            resources_row(database=False),
+        ),
+    )
+
+
+def sign_in_and_messaging() -> Dashboard:
+    def codes(result: str) -> Query:
+        return Query(increase("simfleet_identity_otp_verifications_total", f'result="{result}"'))
+
+    return Dashboard(
+        uid="simfleet-sign-in-and-messaging",
+        title="SIMfleet / Sign-in and messaging",
+        description="The business figures of signing in: codes sent, accepted, wrong, locked, throttled; "
+        "sign-ins by method and result; SMS and emails delivered.",
+        rows=(
+            Row(
+                "Over the selected time range",
+                (
+                    stat(
+                        "Codes sent",
+                        "One-time codes sent by SMS or email.",
+                        Query(increase("simfleet_identity_otp_sent_total")),
+                        width=3,
+                    ),
+                    stat("Codes accepted", "Code checks that succeeded.", codes("succeeded"), width=3),
+                    stat("Wrong codes", "Code checks with a wrong code.", codes("invalid"), width=3),
+                    stat(
+                        "Locked",
+                        "Code checks refused because the challenge was locked after too many wrong codes.",
+                        codes("locked"),
+                        width=3,
+                    ),
+                    stat("Expired codes", "Code checks that came too late.", codes("expired"), width=3),
+                    stat(
+                        "Code requests throttled",
+                        "Code requests refused by a send limit.",
+                        Query(increase("simfleet_identity_otp_throttled_total")),
+                        width=3,
+                    ),
+                    stat(
+                        "SMS delivered",
+                        "SMS put into a handset's inbox by the SMSC.",
+                        Query(increase("simfleet_netsim_sms_delivered_total")),
+                        width=3,
+                    ),
+                    stat(
+                        "Emails sent",
+                        "Emails the SMTP relay accepted.",
+                        Query(increase("simfleet_identity_emails_total", 'result="sent"')),
+                        width=3,
+                    ),
+                ),
+            ),
+            Row(
+                "One-time codes",
+                (
+                    ts(
+                        "Codes sent by channel",
+                        "One-time codes sent, by channel and purpose.",
+                        Query(
+                            rate("simfleet_identity_otp_sent_total", by="channel, purpose"), "{{channel}} {{purpose}}"
+                        ),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Code checks by result",
+                        "succeeded, invalid (wrong code), expired, locked.",
+                        Query(rate("simfleet_identity_otp_verifications_total", by="result"), "{{result}}"),
+                        unit="ops",
+                        stack=True,
+                    ),
+                    ts(
+                        "Wrong or locked code checks",
+                        "Share of code checks that were wrong or locked (the OTP failure alert watches it).",
+                        Query(
+                            share("simfleet_identity_otp_verifications_total", 'result=~"invalid|locked"'),
+                            "wrong or locked",
+                        ),
+                        unit="percentunit",
+                    ),
+                    ts(
+                        "Code requests throttled",
+                        "Refused by the per-number (phone) or per-client send limit.",
+                        Query(rate("simfleet_identity_otp_throttled_total", by="scope"), "{{scope}}"),
+                        unit="ops",
+                    ),
+                ),
+            ),
+            Row(
+                "Sign-ins",
+                (
+                    ts(
+                        "Sign-ins by method and result",
+                        "Every sign-in attempt: password, code by SMS (otp_sms) or email (otp_email).",
+                        Query(rate("simfleet_identity_sign_ins_total", by="method, result"), "{{method}} {{result}}"),
+                        unit="ops",
+                        width=12,
+                    ),
+                    ts(
+                        "Sign-in success by method",
+                        "Share of each method's attempts that succeeded.",
+                        Query(
+                            rate("simfleet_identity_sign_ins_total", 'result="succeeded"', by="method")
+                            + " / "
+                            + rate("simfleet_identity_sign_ins_total", by="method"),
+                            "{{method}}",
+                        ),
+                        unit="percentunit",
+                        width=12,
+                    ),
+                ),
+            ),
+            Row(
+                "Messages",
+                (
+                    ts(
+                        "SMS delivered",
+                        "SMS the simulated SMSC delivered to handsets.",
+                        Query(rate("simfleet_netsim_sms_delivered_total"), "delivered"),
+                        unit="ops",
+                        width=6,
+                    ),
+                    ts(
+                        "Emails",
+                        "Emails the mailer handed to the SMTP relay: sent, deferred (retried), rejected.",
+                        Query(rate("simfleet_identity_emails_total", by="result"), "{{result}}"),
+                        unit="ops",
+                        width=6,
+                    ),
+                    ts(
+                        "Mail received by the SMTP sink",
+                        "Messages stored in simulated mailboxes, once per recipient.",
+                        Query(rate("simfleet_netsim_mail_received_total"), "received"),
+                        unit="ops",
+                        width=6,
+                    ),
+                    ts(
+                        "Messages waiting for delivery",
+                        "Lag of the consumers that deliver SMS (netsim-smsc) and send emails (identity-mailer).",
+                        Query(f"max by (consumer) (simfleet_nats_consumer_pending_messages{sel()})", "{{consumer}}"),
+                        width=6,
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
+DASHBOARDS = (platform_overview, identity, netsim, gateway, sign_in_and_messaging)
+
+
+# ---------------------------------------------------------------- JSON
+def _variables(dashboard: Dashboard) -> list[dict[str, Any]]:
+    every = {"selected": True, "text": ["All"], "value": ["$__all"]}
+    namespace_query = "label_values(simfleet_service_ready, namespace)"
+    job_query = 'label_values(simfleet_service_ready{namespace=~"$namespace"}, job)'
+    return [
+        {
+            "current": {},
+            "hide": 0,
+            "includeAll": False,
+            "label": "Data source",
+            "multi": False,
+            "name": "datasource",
+            "options": [],
+            "query": "prometheus",
+            "refresh": 1,
+            "regex": "",
+            "type": "datasource",
+        },
+        {
+            # "All" matches any namespace, and series without one (a local Prometheus).
+            "allValue": ".*",
+            "current": every,
+            "datasource": DATASOURCE,
+            "definition": namespace_query,
+            "hide": 0,
+            "includeAll": True,
+            "label": "Namespace",
+            "multi": True,
+            "name": "namespace",
+            "options": [],
+            "query": {"qryType": 1, "query": namespace_query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+            "refresh": 2,
+            "regex": "",
+            "sort": 1,
+            "type": "query",
+        },
+        {
+            # No allValue: "All" stands for the SIMfleet jobs found, never for every job of the namespace.
+            "current": every,
+            "datasource": DATASOURCE,
+            "definition": job_query,
+            "hide": 0,
+            "includeAll": True,
+            "label": "Job",
+            "multi": True,
+            "name": "job",
+            "options": [],
+            "query": {"qryType": 1, "query": job_query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+            "refresh": 2,
+            "regex": dashboard.job_regex,
+            "sort": 1,
+            "type": "query",
+        },
+    ]
+
+
+def _panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
+    targets = [
+        {
+            "datasource": DATASOURCE,
+            "editorMode": "code",
+            "expr": query.expr,
+            "legendFormat": query.legend or "__auto",
+            "range": True,
+            "refId": chr(ord("A") + i),
+        }
+        for i, query in enumerate(panel.queries)
+    ]
+    defaults: dict[str, Any] = {"unit": panel.unit}
+    options: dict[str, Any]
+    if panel.kind == "stat":
+        steps: list[dict[str, Any]] = [{"color": panel.base_colour, "value": None}]
+        steps += [{"color": colour, "value": value} for value, colour in panel.thresholds]
+        defaults.update(color={"mode": "thresholds"}, thresholds={"mode": "absolute", "steps": steps})
+        options = {
+            "colorMode": "value",
+            "graphMode": "area",
+            "justifyMode": "auto",
+            "orientation": "auto",
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "textMode": "auto",
+        }
+    else:
+        defaults.update(
+            color={"mode": "palette-classic"},
+            custom={
+                "drawStyle": "line",
+                "fillOpacity": 10,
+                "lineWidth": 1,
+                "pointSize": 4,
+                "showPoints": "never",
+                "spanNulls": False,
+                "stacking": {"group": "A", "mode": "normal" if panel.stack else "none"},
+            },
+            min=0,
+        )
+        options = {
+            "legend": {"calcs": [], "displayMode": "list", "placement": "bottom", "showLegend": True},
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        }
+    return {
+        "datasource": DATASOURCE,
+        "description": panel.description,
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "gridPos": {"h": panel.height, "w": panel.width, "x": x, "y": y},
+        "id": panel_id,
+        "options": options,
+        "targets": targets,
+        "title": panel.title,
+        "type": panel.kind,
+    }
+
+
+def render(dashboard: Dashboard) -> dict[str, Any]:
+    panels: list[dict[str, Any]] = []
+    y = 0
+    for row in dashboard.rows:
+        panels.append(
+            {
+                "collapsed": False,
+                "gridPos": {"h": 1, "w": 24, "x": 0, "y": y},
+                "id": len(panels) + 1,
+                "panels": [],
+                "title": row.title,
+                "type": "row",
+            }
+        )
+        y += 1
+        x, line_height = 0, 0
+        for panel in row.panels:
+            if x + panel.width > 24:
+                x, y = 0, y + line_height
+                line_height = 0
+            panels.append(_panel_json(panel, len(panels) + 1, x, y))
+            x += panel.width
+            line_height = max(line_height, panel.height)
+        y += line_height
+    return {
+        "annotations": {
+            "list": [
+                {
+                    "builtIn": 1,
+                    "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+                    "enable": True,
+                    "hide": True,
+                    "iconColor": "rgba(0, 211, 255, 1)",
+                    "name": "Annotations & Alerts",
+                    "type": "dashboard",
+                }
+            ]
+        },
+        "description": dashboard.description,
+        "editable": True,
+        "fiscalYearStartMonth": 0,
+        "graphTooltip": 1,
+        "id": None,
+        "links": [
+            {
+                "asDropdown": True,
+                "icon": "external link",
+                "includeVars": True,
+                "keepTime": True,
+                "tags": ["simfleet"],
+                "title": "SIMfleet dashboards",
+                "type": "dashboards",
+            }
+        ],
+        "panels": panels,
+        "refresh": "30s",
+        "schemaVersion": SCHEMA_VERSION,
+        "tags": ["simfleet", *dashboard.tags],
+        "templating": {"list": _variables(dashboard)},
+        "time": {"from": "now-6h", "to": "now"},
+        "timepicker": {},
+        "timezone": "browser",
+        "title": dashboard.title,
+        "uid": dashboard.uid,
+        "version": 1,
+        "weekStart": "",
+    }
+
+
+def dump(dashboard: Dashboard) -> str:
+    return json.dumps(render(dashboard), indent=2, ensure_ascii=False) + "\n"
+
+
+def files() -> dict[str, str]:
+    """Every dashboard's file name and content."""
+    return {d.filename: dump(d) for d in (make() for make in DASHBOARDS)}
+
+
+def main(argv: list[str]) -> int:
+    wanted = files()
+    if argv[1:] == ["--check"]:
+        stale = sorted(
+            name
+            for name, text in wanted.items()
+            if not (OUT_DIR / name).exists() or (OUT_DIR / name).read_text() != text
+        )
+        extra = sorted(p.name for p in OUT_DIR.glob("*.json") if p.name not in wanted)
+        if stale or extra:
+            print(
+                f"dashboards out of date: {', '.join(stale + extra)}; run python tools/dashboards.py", file=sys.stderr
+            )
+            return 1
+        return 0
+    if argv[1:]:
+        print(__doc__, file=sys.stderr)
+        return 2
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    for name, text in wanted.items():
+        (OUT_DIR / name).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
