@@ -229,6 +229,14 @@ async def test_a_server_span_continues_the_callers_trace_and_parents_the_grpc_ca
     assert sent.split("-")[1] == trace_id
 
 
+async def test_probes_and_scrapes_make_no_spans_not_even_for_the_health_call(client, identity, spans):
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert (await client.get(path)).status_code in (200, 503)
+    assert spans.get_finished_spans() == []
+    await client.post(OTP[0], json=OTP[1])
+    assert spans.get_finished_spans(), "an API call is still traced"
+
+
 # ------------------------------------------------------------------- metrics
 def _sample(text: str, name: str, **labels: str) -> float:
     for line in text.splitlines():

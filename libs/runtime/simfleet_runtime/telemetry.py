@@ -67,15 +67,39 @@ def setup_logging(service: str, level: str = "INFO", json_logs: bool = True) -> 
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
+OTLP_PROTOCOL = "http/protobuf"
+"""The one OTLP transport the services speak (a collector's port 4318)."""
+DEFAULT_EXPORT_DELAY_MS = 500
+"""How long finished spans wait before they are sent, unless ``OTEL_BSP_SCHEDULE_DELAY`` says otherwise."""
+
+
 def otlp_configured() -> bool:
     return (
         bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
         and os.environ.get("OTEL_TRACES_EXPORTER", "otlp") != "none"
+        and os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() != "true"
     )
 
 
+def _otlp_protocol() -> str:
+    return (
+        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or OTLP_PROTOCOL
+    ).strip()
+
+
 def setup_tracing(service: str, environment: str) -> TracerProvider:
-    """Install the process's tracer provider; export over OTLP when configured."""
+    """Install the process's tracer provider; export over OTLP when configured.
+
+    The standard variables apply: ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
+    ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``), ``..._HEADERS``, ``..._TIMEOUT``,
+    ``..._COMPRESSION``, ``OTEL_TRACES_SAMPLER(_ARG)``, ``OTEL_BSP_*``,
+    ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_SERVICE_NAME``; ``OTEL_TRACES_EXPORTER=none``
+    or ``OTEL_SDK_DISABLED=true`` turn the export off. The transport is always
+    OTLP/HTTP with protobuf bodies; another ``OTEL_EXPORTER_OTLP_PROTOCOL`` is
+    reported and ignored.
+    """
     resource = Resource.create(
         {
             "service.name": os.environ.get("OTEL_SERVICE_NAME", service),
@@ -87,7 +111,13 @@ def setup_tracing(service: str, environment: str) -> TracerProvider:
     if otlp_configured():
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(), schedule_delay_millis=500))
+        protocol = _otlp_protocol()
+        if protocol != OTLP_PROTOCOL:
+            logging.getLogger(__name__).warning(
+                "OTLP protocol %r is not supported; traces are sent as %s", protocol, OTLP_PROTOCOL
+            )
+        delay = None if os.environ.get("OTEL_BSP_SCHEDULE_DELAY") else DEFAULT_EXPORT_DELAY_MS
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(), schedule_delay_millis=delay))
     trace.set_tracer_provider(provider)
     return provider
 
@@ -105,6 +135,24 @@ def start_metrics_server(port: int, host: str = "0.0.0.0") -> Any:  # noqa: S104
         return None
     server, _thread = start_http_server(port, addr=host)
     return server
+
+
+def messaging_attributes(
+    operation_type: str, operation_name: str, subject: str, message_id: str, body_size: int
+) -> dict[str, str | int]:
+    """The OpenTelemetry messaging attributes of a span about one NATS message.
+
+    ``operation_type`` is the convention's ``create``, ``send`` or ``process``;
+    ``operation_name`` NATS's own word for it (``create``, ``publish``, ``process``).
+    """
+    return {
+        "messaging.system": "nats",
+        "messaging.operation.type": operation_type,
+        "messaging.operation.name": operation_name,
+        "messaging.destination.name": subject,
+        "messaging.message.id": message_id,
+        "messaging.message.body.size": body_size,
+    }
 
 
 def inject_headers(headers: MutableMapping[str, str]) -> MutableMapping[str, str]:

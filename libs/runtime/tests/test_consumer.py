@@ -251,33 +251,47 @@ async def test_the_consumer_span_is_a_child_of_the_span_that_wrote_the_event(
     background: Background,
     spans: InMemorySpanExporter,
 ) -> None:
+    """writer span → "create" span (the creation context) → "publish" span and "process" span."""
     clock = Clock()
     outbox = Outbox(tables, clock)
-    seen_trace: list[int] = []
+    seen_span: list[int] = []
+    subject = bus.subject("note.created")
 
     async def handler(session: AsyncSession, event: Event) -> None:
-        seen_trace.append(trace.get_current_span().get_span_context().trace_id)
+        seen_span.append(trace.get_current_span().get_span_context().span_id)
 
     consumer = consumer_for(bus, db, tables, handler)
     relay = OutboxRelay(db=db, tables=tables, outbox=outbox, js=bus.js, clock=clock, poll_seconds=0.05)
     with tracer.start_as_current_span("sign in") as use_case:
         async with db.transaction() as session:
-            event_id = await outbox.add(session, bus.subject("note.created"), StringValue(value="traced"))
+            event_id = await outbox.add(session, subject, StringValue(value="traced"))
     background(relay.run)
     background(consumer.run)
 
     async def processed() -> list[Any]:
-        return [s for s in spans.get_finished_spans() if s.name == f"{bus.subject('note.created')} process"]
+        return [s for s in spans.get_finished_spans() if s.name == f"process {subject}"]
 
-    (span,) = await eventually(processed, what="the consumer span")
+    (process,) = await eventually(processed, what="the consumer span")
+    finished = {s.name: s for s in spans.get_finished_spans()}
+    create, publish = finished[f"create {subject}"], finished[f"publish {subject}"]
     ctx = use_case.get_span_context()
-    assert span.kind == trace.SpanKind.CONSUMER
-    assert span.parent is not None
-    assert span.parent.span_id == ctx.span_id
-    assert span.context.trace_id == ctx.trace_id
-    assert span.attributes is not None
-    assert span.attributes["messaging.message.id"] == event_id
-    assert seen_trace == [ctx.trace_id]  # the handler runs inside the consumer span
+    assert {create.context.trace_id, publish.context.trace_id, process.context.trace_id} == {ctx.trace_id}
+    assert create.kind == trace.SpanKind.PRODUCER
+    assert create.parent is not None and create.parent.span_id == ctx.span_id
+    assert publish.kind == trace.SpanKind.CLIENT
+    assert publish.parent is not None and publish.parent.span_id == create.context.span_id
+    assert process.kind == trace.SpanKind.CONSUMER
+    assert process.parent is not None and process.parent.span_id == create.context.span_id
+    assert publish.start_time is not None and process.start_time is not None
+    assert publish.start_time <= process.start_time  # published before it was processed
+    for span, operation in ((create, "create"), (publish, "send"), (process, "process")):
+        assert span.attributes is not None
+        assert span.attributes["messaging.system"] == "nats"
+        assert span.attributes["messaging.operation.type"] == operation
+        assert span.attributes["messaging.destination.name"] == subject
+        assert span.attributes["messaging.message.id"] == event_id
+    assert process.attributes is not None and process.attributes["messaging.consumer.group.name"] == consumer.name
+    assert seen_span == [process.context.span_id]  # the handler runs inside the consumer span
 
 
 async def test_a_handler_outside_the_transaction_holds_no_connection_and_still_runs_once(

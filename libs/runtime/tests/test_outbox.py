@@ -207,15 +207,54 @@ async def test_the_consumer_side_sees_the_trace_of_the_use_case(
 ) -> None:
     clock = Clock()
     outbox = Outbox(tables, clock)
+    subject = bus.subject("note.created")
     with tracer.start_as_current_span("use case") as span:
         async with db.transaction() as session:
-            await outbox.add(session, bus.subject("note.created"), StringValue(value="traced"))
+            event_id = await outbox.add(session, subject, StringValue(value="traced"))
     relay = OutboxRelay(db=db, tables=tables, outbox=outbox, js=bus.js, clock=clock)
     assert await relay.publish_pending() == (1, True)
     (msg,) = await bus.messages()
     ctx = span.get_span_context()
-    # The message's parent is the use case's span, not the relay's publish span.
-    assert msg.headers["traceparent"].startswith(f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-")
-    (publish,) = [s for s in spans.get_finished_spans() if s.name.endswith(" publish")]
+    finished = {s.name: s for s in spans.get_finished_spans()}
+    # The use case's span → "create" (the message's creation context) → "publish".
+    create, publish = finished[f"create {subject}"], finished[f"publish {subject}"]
+    assert create.kind == trace.SpanKind.PRODUCER
+    assert create.parent is not None and create.parent.span_id == ctx.span_id
+    assert publish.kind == trace.SpanKind.CLIENT
+    assert publish.parent is not None and publish.parent.span_id == create.context.span_id
+    assert create.context.trace_id == publish.context.trace_id == ctx.trace_id
+    # The message carries the creation context: its consumers are children of "create".
+    assert msg.headers["traceparent"].startswith(f"00-{ctx.trace_id:032x}-{create.context.span_id:016x}-")
+    assert publish.attributes is not None
+    assert dict(publish.attributes) | {"messaging.nats.stream": ""} == {
+        "messaging.system": "nats",
+        "messaging.operation.type": "send",
+        "messaging.operation.name": "publish",
+        "messaging.destination.name": subject,
+        "messaging.message.id": event_id,
+        "messaging.message.body.size": len(StringValue(value="traced").SerializeToString()),
+        "messaging.nats.stream": "",
+        "messaging.nats.duplicate": False,
+    }
+    assert publish.attributes["messaging.nats.stream"] == bus.stream
+
+
+async def test_an_event_written_outside_a_trace_starts_one_when_it_is_published(
+    db: Database, bus: Bus, tables: BusTables, spans: InMemorySpanExporter
+) -> None:
+    clock = Clock()
+    outbox = Outbox(tables, clock)
+    subject = bus.subject("note.created")
+    async with db.transaction() as session:
+        await outbox.add(session, subject, StringValue(value="untraced"))
+    relay = OutboxRelay(db=db, tables=tables, outbox=outbox, js=bus.js, clock=clock)
+    assert await relay.publish_pending() == (1, True)
+    (msg,) = await bus.messages()
+    names = [s.name for s in spans.get_finished_spans()]
+    assert f"create {subject}" not in names
+    (publish,) = [s for s in spans.get_finished_spans() if s.name == f"publish {subject}"]
+    # No creation context was stored: the publish span is the creation context.
     assert publish.kind == trace.SpanKind.PRODUCER
-    assert publish.parent is not None and publish.parent.span_id == ctx.span_id
+    assert publish.parent is None
+    ctx = publish.context
+    assert msg.headers["traceparent"].startswith(f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-")

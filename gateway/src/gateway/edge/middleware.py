@@ -17,10 +17,12 @@ from __future__ import annotations
 import logging
 import re
 import time
+from contextlib import AbstractContextManager
 from typing import Any
 
 from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,6 +55,21 @@ def route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) and path else UNMATCHED_ROUTE
+
+
+UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def _unsampled() -> Span:
+    ids = RandomIdGenerator()
+    return NonRecordingSpan(
+        SpanContext(
+            trace_id=ids.generate_trace_id(),
+            span_id=ids.generate_span_id(),
+            is_remote=False,
+            trace_flags=TraceFlags(TraceFlags.DEFAULT),
+        )
+    )
 
 
 class EdgeMiddleware:
@@ -110,17 +127,24 @@ class EdgeMiddleware:
             await response(scope, receive, send_with_id)
 
         metrics.HTTP_IN_FLIGHT.inc()
-        with tracer.start_as_current_span(
-            method,
-            context=propagate.extract(headers),
-            kind=SpanKind.SERVER,
-            attributes={
-                "http.request.method": scope["method"],
-                "url.path": path,
-                "client.address": client_address,
-                "simfleet.request_id": request_id,
-            },
-        ) as span:
+        if path in UNTRACED_PATHS:
+            # Probes and scrapes come every few seconds from the cluster: an
+            # unsampled context keeps them (and the health calls they make)
+            # out of the trace backend.
+            span_scope: AbstractContextManager[Span] = trace.use_span(_unsampled(), end_on_exit=False)
+        else:
+            span_scope = tracer.start_as_current_span(
+                method,
+                context=propagate.extract(headers),
+                kind=SpanKind.SERVER,
+                attributes={
+                    "http.request.method": scope["method"],
+                    "url.path": path,
+                    "client.address": client_address,
+                    "simfleet.request_id": request_id,
+                },
+            )
+        with span_scope as span:
             try:
                 declared = headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > self._max_body:

@@ -28,7 +28,7 @@ from simfleet_runtime import metrics, telemetry
 from simfleet_runtime.bus import headers as h
 from simfleet_runtime.bus.tables import BusTables
 from simfleet_runtime.clock import Clock
-from simfleet_runtime.db import Database
+from simfleet_runtime.db import Database, insert_ignoring_conflicts
 from simfleet_runtime.ids import new_id
 
 log = logging.getLogger(__name__)
@@ -143,16 +143,16 @@ class DurableConsumer:
         )
         if event.deliveries > 1:
             metrics.NATS_REDELIVERED.labels(self.name).inc()
-        parent = telemetry.extract_context(headers)
+        # The parent is the message's creation context (the producer's "create"
+        # span, or its "publish" span for an event written outside any trace).
+        creation = telemetry.extract_context(headers)
         with tracer.start_as_current_span(
-            f"{msg.subject} process",
-            context=parent,
+            f"process {msg.subject}",
+            context=creation,
             kind=SpanKind.CONSUMER,
             attributes={
-                "messaging.system": "nats",
-                "messaging.destination.name": msg.subject,
+                **telemetry.messaging_attributes("process", "process", msg.subject, event_id, len(msg.data)),
                 "messaging.consumer.group.name": self.name,
-                "messaging.message.id": event_id,
                 "messaging.nats.deliveries": event.deliveries,
             },
         ) as span:
@@ -160,6 +160,7 @@ class DurableConsumer:
                 applied = await self._apply(event)
             except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
                 span.record_exception(exc)
+                span.set_attribute("error.type", type(exc).__qualname__)
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
                 await self._fail(msg, event, exc)
                 return
@@ -177,10 +178,20 @@ class DurableConsumer:
         if not self._in_transaction:
             return await self._apply_outside_transaction(event)
         async with self._db.transaction() as session:
-            if await self._seen(session, event.id):
+            # Claim the event id first: a redelivery finds it taken and changes
+            # nothing; a failing handler rolls the claim back with its change.
+            claimed = await session.execute(
+                insert_ignoring_conflicts(
+                    session,
+                    self._tables.processed_events,
+                    consumer=self.name,
+                    event_id=event.id,
+                    processed_at=self._clock.now(),
+                )
+            )
+            if claimed.rowcount == 0:  # type: ignore[attr-defined]
                 return False
             await self._handler(session, event)
-            await self._record(session, event.id)
         return True
 
     async def _apply_outside_transaction(self, event: Event) -> bool:

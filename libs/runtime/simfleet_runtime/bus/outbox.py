@@ -5,12 +5,22 @@ event row commits or rolls back with the change it describes. The relay
 publishes committed rows to JetStream with ``Nats-Msg-Id`` = the event id (so a
 republish after a crash is dropped by the server's duplicate window) and marks
 them. A commit wakes the relay at once; it also polls, so nothing waits long.
+
+Traces follow the OpenTelemetry messaging conventions. An event written inside
+a trace gets a ``create <subject>`` span (PRODUCER, child of the use case's
+span) whose context is stored with the row: it is the message's *creation
+context*, carried in the message's ``traceparent``, and the parent of the
+relay's ``publish <subject>`` span (CLIENT) and of every consumer's ``process
+<subject>`` span. An event written outside any trace has no creation context
+until the relay publishes it: its ``publish`` span (PRODUCER) starts a trace and
+its context goes with the message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -18,48 +28,35 @@ import sqlalchemy as sa
 from google.protobuf.message import Message
 from nats.js.client import JetStreamContext
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
-from sqlalchemy import event as sa_event
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from simfleet_runtime import metrics, telemetry
 from simfleet_runtime.bus import headers as h
 from simfleet_runtime.bus.tables import BusTables
 from simfleet_runtime.clock import Clock
-from simfleet_runtime.db import Database, is_sqlite
+from simfleet_runtime.db import Database, after_commit, is_sqlite
 from simfleet_runtime.ids import new_id
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("simfleet.bus")
 
 
-_WAKE = "simfleet.outbox.wake"
-
-
-def _wake_relay(session: Session) -> None:
-    wake = session.info.pop(_WAKE, None)
-    if wake is not None:
-        wake.set()
-
-
-def _forget_wake(session: Session, *_args: Any) -> None:
-    session.info.pop(_WAKE, None)
-
-
-def _listen_once() -> None:
-    # One listener for every session of the process (cheaper than one per
-    # transaction): a commit that wrote outbox rows wakes the relay.
-    if not sa_event.contains(Session, "after_commit", _wake_relay):
-        sa_event.listen(Session, "after_commit", _wake_relay)
-        sa_event.listen(Session, "after_rollback", _forget_wake)
+def _create_span(subject: str, event_id: str, size: int) -> AbstractContextManager[Any]:
+    """The "create" span of an event written inside a trace; nothing outside one."""
+    if not trace.get_current_span().get_span_context().is_valid:
+        return nullcontext()
+    return tracer.start_as_current_span(
+        f"create {subject}",
+        kind=SpanKind.PRODUCER,
+        attributes=telemetry.messaging_attributes("create", "create", subject, event_id, size),
+    )
 
 
 class Outbox:
     """Writes events into the outbox table inside the caller's transaction."""
 
     def __init__(self, tables: BusTables, clock: Clock) -> None:
-        _listen_once()
         self._table = tables.outbox
         self._clock = clock
         self._committed = asyncio.Event()
@@ -79,21 +76,23 @@ class Outbox:
         event_id: str | None = None,
     ) -> str:
         event_id = event_id or new_id()
+        payload = message.SerializeToString()
         headers: dict[str, str] = {}
-        telemetry.inject_headers(headers)
-        await session.execute(
-            sa.insert(self._table).values(
-                id=event_id,
-                subject=subject,
-                event_type=message.DESCRIPTOR.full_name,
-                payload=message.SerializeToString(),
-                headers=headers,
-                tenant=tenant,
-                created_at=self._clock.now(),
-                attempts=0,
+        with _create_span(subject, event_id, len(payload)):
+            telemetry.inject_headers(headers)  # the creation context (nothing outside a trace)
+            await session.execute(
+                sa.insert(self._table).values(
+                    id=event_id,
+                    subject=subject,
+                    event_type=message.DESCRIPTOR.full_name,
+                    payload=payload,
+                    headers=headers,
+                    tenant=tenant,
+                    created_at=self._clock.now(),
+                    attempts=0,
+                )
             )
-        )
-        session.sync_session.info[_WAKE] = self._committed
+        after_commit(session, self._committed.set)
         return event_id
 
 
@@ -224,30 +223,27 @@ class OutboxRelay:
     async def _publish(self, row: Any) -> str | None:
         """Publish one row; returns None when JetStream acknowledged it, else the error."""
         stored: dict[str, str] = dict(row["headers"] or {})
-        parent = telemetry.extract_context(stored)
+        creation = telemetry.extract_context(stored)
+        created = trace.get_current_span(creation).get_span_context().is_valid
         subject = row["subject"]
         with tracer.start_as_current_span(
-            f"{subject} publish",
-            context=parent,
-            kind=SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": "nats",
-                "messaging.destination.name": subject,
-                "messaging.message.id": row["id"],
-            },
+            f"publish {subject}",
+            context=creation,
+            # After a "create" span this one is a call to the server; for an event
+            # written outside any trace it is the creation context: a PRODUCER.
+            kind=SpanKind.CLIENT if created else SpanKind.PRODUCER,
+            attributes=telemetry.messaging_attributes("send", "publish", subject, row["id"], len(row["payload"])),
         ) as span:
-            # The message carries the trace context stored with the event, that of
-            # the use case that wrote it (so its consumers are children of that span,
-            # like this publish span); only an event written outside any trace gets
-            # this span's context.
             headers = dict(stored)
-            if h.TRACEPARENT not in headers:
+            if not created:
                 telemetry.inject_headers(headers)
             headers.update({h.MSG_ID: row["id"], h.EVENT_TYPE: row["event_type"], h.TENANT: row["tenant"] or ""})
             try:
                 ack = await self._js.publish(subject, row["payload"], timeout=self._timeout, headers=headers)
             except Exception as exc:  # noqa: BLE001 - the row stays and is tried again
                 span.record_exception(exc)
+                span.set_attribute("error.type", type(exc).__qualname__)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__qualname__))
                 metrics.NATS_PUBLISH_FAILED.labels(subject).inc()
                 log.warning(
                     "publish failed, will retry", extra={"subject": subject, "event_id": row["id"], "error": str(exc)}

@@ -13,6 +13,9 @@ def create_app(database: Database) -> FastAPI:
         title="SIMfleet network simulator console",
         version="1",
         description="What simulated handsets and mailboxes received. Times are ISO 8601 UTC, newest first.",
+        # Console reads are tooling, not user requests: no spans (their paths
+        # carry phone numbers and addresses) and no FastAPI metrics.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.database = database
     problems.install(app)
