@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PACKAGES := libs/protos libs/runtime libs/devstack services/identity services/netsim gateway
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: up test lint typecheck protos protos-check bench clean
+.PHONY: up test lint typecheck protos protos-check bench charts dashboards clean
 
 $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,16 @@ protos-check: $(STAMP)
 ## bench: measure sign-in throughput, latency and memory; writes docs/BENCHMARKS.md
 bench: $(STAMP)
 	$(BIN)/python -m simfleet_devstack.bench --output docs/BENCHMARKS.md
+
+## charts: render, lint and validate the Helm charts under default, dev and prod values
+charts: $(STAMP)
+	$(BIN)/python tools/sync_chart_assets.py --check
+	$(BIN)/python tools/charts.py
+
+## dashboards: regenerate deploy/grafana/dashboards/ and the chart's copies
+dashboards: $(STAMP)
+	$(BIN)/python tools/dashboards.py
+	$(BIN)/python tools/sync_chart_assets.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,130 @@
+"""Every chart renders, lints strictly, validates against Kubernetes 1.33 and meets SIMfleet's rules.
+
+Under the charts' default values and under each file of deploy/environments/
+(the umbrella takes the whole file, a service chart its own section).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.charts.conftest import ENVIRONMENTS, Renders, find
+from tools import charts as chart_tools
+
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the pods' listeners must bind
+CASES = [(chart, env) for chart in chart_tools.CHART_NAMES for env in ENVIRONMENTS]
+IDS = [f"{chart}-{env or 'default'}" for chart, env in CASES]
+
+
+def test_the_environments_are_dev_and_prod() -> None:
+    assert {"dev", "prod"} <= set(chart_tools.environment_names())
+
+
+def test_the_library_chart_lints_clean(charts_dir: Path) -> None:
+    assert chart_tools.lint(charts_dir, chart_tools.LIBRARY) == []
+
+
+@pytest.mark.parametrize(("chart", "environment"), CASES, ids=IDS)
+def test_lint_is_clean(charts_dir: Path, chart: str, environment: str | None) -> None:
+    assert chart_tools.lint(charts_dir, chart, chart_tools.values_for(chart, environment)) == []
+
+
+def test_lint_reports_what_is_wrong(charts_dir: Path) -> None:
+    problems = chart_tools.lint(charts_dir, "netsim", {"replicaCount": 0})
+    assert problems
+    assert any("replicaCount" in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(("chart", "environment"), CASES, ids=IDS)
+def test_every_object_validates_strictly(renders: Renders, chart: str, environment: str | None) -> None:
+    manifests = renders.get(chart, environment)
+    assert manifests
+    assert chart_tools.validate(manifests) == []
+
+
+@pytest.mark.parametrize(("chart", "environment"), CASES, ids=IDS)
+def test_workloads_meet_the_rules(renders: Renders, chart: str, environment: str | None) -> None:
+    manifests = renders.get(chart, environment)
+    assert find(manifests, "Deployment")
+    assert chart_tools.check_policies(manifests) == []
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=[e or "default" for e in ENVIRONMENTS])
+def test_the_umbrella_holds_all_three_services(renders: Renders, environment: str | None) -> None:
+    manifests = renders.get(chart_tools.UMBRELLA, environment)
+    assert sorted(m.name for m in find(manifests, "Deployment")) == ["gateway", "identity", "netsim"]
+    assert sorted(m.name for m in find(manifests, "Service")) == ["gateway", "identity", "netsim"]
+    assert sorted(m.name for m in find(manifests, "Job")) == ["identity-migrate", "netsim-migrate"]
+
+
+def test_the_cli_checks_everything_and_passes() -> None:
+    assert chart_tools.main([]) == 0
+
+
+def test_the_cli_fails_on_an_unknown_environment() -> None:
+    with pytest.raises(SystemExit) as raised:
+        chart_tools.main(["--environment", "staging-nowhere"])
+    assert raised.value.code == 2
+
+
+def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> None:
+    manifests = renders.get(chart_tools.UMBRELLA, "dev")
+    assert not find(manifests, "HorizontalPodAutoscaler")
+    assert {m.name: m.obj["spec"]["replicas"] for m in find(manifests, "Deployment")} == {
+        "identity": 1,
+        "netsim": 1,
+        "gateway": 1,
+    }
+    assert not find(manifests, "ServiceMonitor")
+    assert not find(manifests, "PrometheusRule")
+
+
+def test_prod_scales_monitors_and_traces(renders: Renders) -> None:
+    manifests = renders.get(chart_tools.UMBRELLA, "prod")
+    hpas = {m.name: m.obj["spec"] for m in find(manifests, "HorizontalPodAutoscaler")}
+    assert set(hpas) == {"identity", "netsim", "gateway"}
+    assert all(spec["minReplicas"] >= 2 for spec in hpas.values())
+    for deployment in find(manifests, "Deployment"):
+        assert "replicas" not in deployment.obj["spec"]  # the HPA owns it
+    assert len(find(manifests, "PodDisruptionBudget")) == 3
+    assert sorted(m.name for m in find(manifests, "ServiceMonitor")) == ["gateway", "identity", "netsim"]
+    assert len(find(manifests, "PrometheusRule")) == 1
+    config = find(manifests, "ConfigMap", "identity-config")[0].obj["data"]
+    assert config["IDENTITY_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"
+    assert config["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("http://otel-collector.")
+    default = renders.get(chart_tools.UMBRELLA)
+    default_identity = find(default, "Deployment", "identity")[0].obj["spec"]["template"]["spec"]["containers"][0]
+    prod_identity = find(manifests, "Deployment", "identity")[0].obj["spec"]["template"]["spec"]["containers"][0]
+    assert prod_identity["resources"] != default_identity["resources"]
+
+
+def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Renders) -> None:
+    manifests = renders.get(chart_tools.UMBRELLA)
+    identity = find(manifests, "ConfigMap", "identity-config")[0].obj["data"]
+    netsim = find(manifests, "ConfigMap", "netsim-config")[0].obj["data"]
+    gateway = find(manifests, "ConfigMap", "gateway-config")[0].obj["data"]
+    assert identity["IDENTITY_GRPC_HOST"] == ALL_INTERFACES
+    assert identity["IDENTITY_MIGRATE_ON_START"] == "false"
+    assert identity["IDENTITY_SMTP_HOST"] == "netsim"
+    assert identity["IDENTITY_SMTP_PORT"] == "2525"
+    assert netsim["NETSIM_GRPC_HOST"] == netsim["NETSIM_SMTP_HOST"] == netsim["NETSIM_HTTP_HOST"] == ALL_INTERFACES
+    assert netsim["NETSIM_MIGRATE_ON_START"] == "false"
+    assert gateway["GATEWAY_HTTP_HOST"] == ALL_INTERFACES
+    assert gateway["GATEWAY_IDENTITY_TARGET"] == "identity:50051"
+
+
+def test_grpc_services_probe_grpc_and_the_gateway_http(renders: Renders) -> None:
+    manifests = renders.get(chart_tools.UMBRELLA)
+    for name, port in (("identity", 50051), ("netsim", 50061)):
+        container = find(manifests, "Deployment", name)[0].obj["spec"]["template"]["spec"]["containers"][0]
+        # readiness (and start-up) follow the database and NATS; liveness only asks
+        # whether the process answers, so a dependency outage restarts nothing
+        for probe in ("startupProbe", "readinessProbe"):
+            assert container[probe]["grpc"] == {"port": port}
+        assert container["livenessProbe"]["grpc"] == {"port": port, "service": "simfleet.liveness"}
+    gateway = find(manifests, "Deployment", "gateway")[0].obj["spec"]["template"]["spec"]["containers"][0]
+    assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert gateway["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert gateway["startupProbe"]["httpGet"]["path"] == "/healthz"

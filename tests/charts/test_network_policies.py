@@ -1,0 +1,121 @@
+"""Default deny both ways, then exactly the traffic each service needs (DNS, NATS, database, callers, metrics)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.charts.conftest import Renders, find
+from tools import charts as chart_tools
+
+DNS = [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
+
+
+def policies(manifests: list[chart_tools.Manifest]) -> dict[str, dict[str, Any]]:
+    return {m.name: m.obj["spec"] for m in find(manifests, "NetworkPolicy")}
+
+
+def rule_ports(rules: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """port -> the peers of the rules that open it (one port per rule in these charts)."""
+    by_port: dict[int, list[dict[str, Any]]] = {}
+    for rule in rules:
+        peers = rule.get("from", rule.get("to", []))
+        for port in rule["ports"]:
+            by_port.setdefault(port["port"], []).extend(peers)
+    return by_port
+
+
+def test_each_service_has_a_default_deny_of_both_directions(renders: Renders) -> None:
+    specs = policies(renders.get(chart_tools.UMBRELLA))
+    for service in ("identity", "netsim", "gateway"):
+        deny = specs[f"{service}-default-deny"]
+        assert deny["policyTypes"] == ["Ingress", "Egress"]
+        assert "ingress" not in deny
+        assert "egress" not in deny
+        # every pod of the service's chart: the server and the migration Job alike
+        assert deny["podSelector"]["matchLabels"] == {
+            "app.kubernetes.io/name": service,
+            "app.kubernetes.io/instance": "simfleet",
+        }
+
+
+def test_identity_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and_smtp(renders: Renders) -> None:
+    spec = policies(renders.get(chart_tools.UMBRELLA))["identity"]
+    ingress = rule_ports(spec["ingress"])
+    assert set(ingress) == {50051, 9101}
+    assert ingress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+    assert ingress[9101] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+            "podSelector": {"matchLabels": {}},
+        }
+    ]
+    assert spec["egress"][0]["ports"] == DNS
+    assert spec["egress"][0]["to"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "kube-system"
+    }
+    egress = rule_ports(spec["egress"][1:])
+    assert set(egress) == {4222, 5432, 2525}
+    assert egress[4222][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "nats"}
+    assert egress[5432] == [{"podSelector": {"matchLabels": {"cnpg.io/cluster": "simfleet-db"}}}]
+    assert egress[2525] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "netsim"}}}]
+
+
+def test_netsim_accepts_identity_on_smtp_and_the_namespace_on_its_console(renders: Renders) -> None:
+    spec = policies(renders.get(chart_tools.UMBRELLA))["netsim"]
+    ingress = rule_ports(spec["ingress"])
+    assert set(ingress) == {2525, 8090, 9106}
+    assert ingress[2525] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
+    assert ingress[8090] == [{"podSelector": {"matchLabels": {}}}]  # every pod of the namespace
+    assert set(rule_ports(spec["egress"][1:])) == {4222, 5432}
+
+
+def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_identity(renders: Renders) -> None:
+    spec = policies(renders.get(chart_tools.UMBRELLA))["gateway"]
+    ingress = spec["ingress"]
+    assert [rule["ports"] for rule in ingress] == [[{"port": 8080, "protocol": "TCP"}]] * 2
+    assert ingress[0]["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "ingress-nginx"}
+    assert spec["egress"][0]["ports"] == DNS
+    egress = rule_ports(spec["egress"][1:])
+    assert egress == {50051: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]}
+
+
+def test_the_migration_jobs_reach_only_dns_and_their_database(renders: Renders) -> None:
+    specs = policies(renders.get(chart_tools.UMBRELLA))
+    for service in ("identity", "netsim"):
+        spec = specs[f"{service}-migration"]
+        assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "migration"
+        assert spec["policyTypes"] == ["Ingress", "Egress"]
+        assert "ingress" not in spec
+        assert [rule["ports"] for rule in spec["egress"]] == [DNS, [{"port": 5432, "protocol": "TCP"}]]
+    assert "gateway-migration" not in specs
+
+
+def test_traces_open_egress_to_the_collector_only_when_configured(renders: Renders) -> None:
+    default = policies(renders.get(chart_tools.UMBRELLA))["gateway"]
+    assert 4318 not in rule_ports(default["egress"])
+    prod = policies(renders.get(chart_tools.UMBRELLA, "prod"))["gateway"]
+    assert rule_ports(prod["egress"])[4318][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "observability"
+    }
+
+
+def test_selectors_and_ports_come_from_values(renders: Renders) -> None:
+    manifests = renders.render(
+        "identity",
+        {
+            "networkPolicy": {
+                "database": {"cidr": "10.20.0.5/32", "port": 6432},
+                "nats": {"namespaceSelector": {"kubernetes.io/metadata.name": "messaging"}, "port": 4223},
+                "monitoring": {"namespaceSelector": {"kubernetes.io/metadata.name": "observability"}},
+            }
+        },
+    )
+    spec = policies(manifests)["simfleet-identity"]
+    egress = rule_ports(spec["egress"])
+    assert egress[6432] == [{"ipBlock": {"cidr": "10.20.0.5/32"}}]
+    assert egress[4223][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "messaging"}
+    assert rule_ports(spec["ingress"])[9101][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "observability"
+    }
+    assert chart_tools.validate(manifests) == []
+    assert chart_tools.check_policies(manifests) == []
