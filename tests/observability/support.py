@@ -1,0 +1,177 @@
+"""What the observability tests share: the dashboards' and rules' queries, metric names, a sign-in workload."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+import yaml
+
+from simfleet.netsim.v1 import smsc_pb2, smsc_pb2_grpc
+from simfleet_devstack.platform import Platform
+from tests.helpers import codes_in, mailbox, new_user, wait_for, wait_for_sms_code
+
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARDS_DIR = ROOT / "deploy" / "grafana" / "dashboards"
+RULES_FILE = ROOT / "deploy" / "prometheus" / "rules.yaml"
+RULE_TESTS_DIR = ROOT / "deploy" / "prometheus" / "tests"
+RUNBOOKS = ROOT / "docs" / "runbooks.md"
+JOBS = ("identity", "netsim", "gateway")
+"""SIMfleet's scrape jobs (the ServiceMonitors name them after the service)."""
+
+
+def required_binary(name: str) -> str:
+    """The path of a tool from Debian's prometheus package; skip without it, but fail in CI."""
+    found = shutil.which(name)
+    if found:
+        return found
+    reason = f"{name} is not installed (apt-get install --no-install-recommends prometheus)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI must install it")
+    pytest.skip(reason)
+
+
+# ------------------------------------------------------------------ dashboards and rules
+@dataclass(frozen=True)
+class Query:
+    where: str
+    """Where the query is used (dashboard file and panel, or rule group and rule)."""
+    expr: str
+    job: str = "|".join(JOBS)
+    """What ``$job`` stands for: the jobs a dashboard's job variable offers (all of them: Grafana's "All")."""
+
+    def resolved(self, namespace: str, rate_interval: str = "15s", time_range: str = "10m") -> str:
+        """The query as Grafana sends it, with its variables replaced."""
+        return (
+            self.expr.replace("$namespace", namespace)
+            .replace("$job", self.job)
+            .replace("$__rate_interval", rate_interval)
+            .replace("$__range", time_range)
+        )
+
+
+@cache
+def dashboards() -> dict[str, dict[str, Any]]:
+    return {p.name: json.loads(p.read_text()) for p in sorted(DASHBOARDS_DIR.glob("*.json"))}
+
+
+def job_values(dashboard: dict[str, Any]) -> str:
+    """The jobs a dashboard's job variable offers, as a regex alternation (its regex filter applied)."""
+    variable = next(v for v in dashboard["templating"]["list"] if v["name"] == "job")
+    pattern = str(variable.get("regex") or "").strip("/")
+    return "|".join(job for job in JOBS if re.search(pattern, job)) if pattern else "|".join(JOBS)
+
+
+def panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in dashboard["panels"] if p["type"] != "row"]
+
+
+def dashboard_queries() -> list[Query]:
+    found = []
+    for name, dashboard in dashboards().items():
+        jobs = job_values(dashboard)
+        for panel in panels(dashboard):
+            for target in panel["targets"]:
+                found.append(Query(f"{name}: {panel['title']} ({target['refId']})", target["expr"], jobs))
+    return found
+
+
+@cache
+def rule_groups() -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = yaml.safe_load(RULES_FILE.read_text())["groups"]
+    return groups
+
+
+def rules() -> list[dict[str, Any]]:
+    return [rule for group in rule_groups() for rule in group["rules"]]
+
+
+def alerts() -> list[dict[str, Any]]:
+    return [rule for rule in rules() if "alert" in rule]
+
+
+def recording_rules() -> list[dict[str, Any]]:
+    return [rule for rule in rules() if "record" in rule]
+
+
+def rule_queries() -> list[Query]:
+    return [
+        Query(f"rules.yaml: {group['name']}: {rule.get('alert') or rule.get('record')}", str(rule["expr"]))
+        for group in rule_groups()
+        for rule in group["rules"]
+    ]
+
+
+_METRIC = re.compile(r"\b(?:simfleet[_:][a-z0-9_:]*[a-z0-9]|process_[a-z_]*[a-z])\b|\bup(?=\{)")
+
+
+def metric_names(expr: str) -> set[str]:
+    """The metric names an expression reads (SIMfleet's, the process collector's, ``up``)."""
+    without_strings = re.sub(r'"[^"]*"', '""', expr)
+    return set(_METRIC.findall(without_strings))
+
+
+# ------------------------------------------------------------------ workload
+@dataclass(frozen=True)
+class Workload:
+    """What one run of :func:`sign_in_workload` did."""
+
+    sms_sign_ins: int = 1
+    email_sign_ins: int = 1
+    wrong_codes: int = 1
+    logouts: int = 1
+
+
+def _request_code(api: httpx.Client, phone: str, channel: str) -> str:
+    response = api.post("/v1/auth/otp", json={"phone": phone, "channel": channel})
+    assert response.status_code == 202, response.text
+    return str(response.json()["challenge_id"])
+
+
+def _verify(api: httpx.Client, challenge: str, code: str) -> httpx.Response:
+    return api.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": code})
+
+
+def sign_in_workload(platform: Platform) -> Workload:
+    """Sign in by SMS (one wrong code first) and by email through the gateway, sign out, read a handset over gRPC.
+
+    Touches every business figure of sign-in, the gateway's 2xx and 4xx, identity's
+    gRPC OK and UNAUTHENTICATED, netsim's gRPC OK and INVALID_ARGUMENT, the
+    outboxes, both durable consumers and the SMTP path.
+    """
+    headers = {"User-Agent": "simfleet-observability"}
+    with httpx.Client(base_url=platform.gateway_url, timeout=10, headers=headers) as api:
+        by_sms = new_user(platform)
+        challenge = _request_code(api, by_sms.phone, "sms")
+        code = wait_for_sms_code(platform, by_sms.phone)
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        assert _verify(api, challenge, wrong).status_code == 401
+        signed_in = _verify(api, challenge, code)
+        assert signed_in.status_code == 200, signed_in.text
+        tokens = signed_in.json()
+
+        by_email = new_user(platform)
+        challenge = _request_code(api, by_email.phone, "email")
+        mail = wait_for(lambda: mailbox(platform, by_email.email), what="the code email")
+        response = _verify(api, challenge, codes_in(mail, "body")[0])
+        assert response.status_code == 200, response.text
+
+        logout = api.post("/v1/auth/logout", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        assert logout.status_code == 204, logout.text
+
+    with grpc.insecure_channel(platform.netsim_target) as channel:
+        handsets = smsc_pb2_grpc.HandsetServiceStub(channel)
+        assert handsets.ListSms(smsc_pb2.ListSmsRequest(msisdn=by_sms.phone), timeout=5).messages
+        with pytest.raises(grpc.RpcError) as refused:
+            handsets.ListSms(smsc_pb2.ListSmsRequest(msisdn="not a number"), timeout=5)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    return Workload()
