@@ -105,6 +105,7 @@ async def serve(settings: GatewaySettings) -> None:
         proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        timeout_keep_alive=settings.keep_alive_seconds,
         lifespan="on",
     )
     server = uvicorn.Server(config)

@@ -61,6 +61,12 @@ class GatewaySettings(BaseSettings):
     log_json: bool = True
     access_log: bool = Field(True, description="one log line per request")
     shutdown_grace_seconds: int = Field(10, ge=0, description="time in-flight requests get on SIGTERM")
+    keep_alive_seconds: int = Field(
+        75,
+        ge=1,
+        description="idle time before a kept-alive connection is closed; above a load balancer's (often 60 s), "
+        "so that the gateway never closes a connection the client is about to reuse",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

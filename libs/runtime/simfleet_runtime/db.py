@@ -10,6 +10,7 @@ state are read when Prometheus scrapes, and each checkout is timed
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -47,18 +48,25 @@ class UtcDateTime(TypeDecorator[datetime]):
         return None if value is None else as_utc(value)
 
 
-def insert_ignoring_conflicts(session: AsyncSession, table: Table, **values: Any) -> Insert:
-    """``INSERT ... ON CONFLICT DO NOTHING`` for the session's backend.
+def insert_ignoring_conflicts(session: AsyncSession, table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for the session's backend; execute it with the row's values.
 
     One statement both claims a key and tells (``rowcount == 0``) that it was
     taken already: cheaper than a look-up followed by an insert, and safe under
-    concurrency on both backends.
+    concurrency on both backends. The statement is built once per table and
+    backend, and the values go as parameters: building a statement per row costs
+    a third of the insert.
     """
     bind = session.bind
     assert bind is not None, "the session is not bound to an engine"
-    if bind.dialect.name == "postgresql":
-        return pg_insert(table).values(**values).on_conflict_do_nothing()
-    return sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    return _insert_ignoring_conflicts(table, bind.dialect.name)
+
+
+@functools.cache
+def _insert_ignoring_conflicts(table: Table, dialect: str) -> Insert:
+    if dialect == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 _AFTER_COMMIT = "simfleet.after_commit"

@@ -181,13 +181,8 @@ class DurableConsumer:
             # Claim the event id first: a redelivery finds it taken and changes
             # nothing; a failing handler rolls the claim back with its change.
             claimed = await session.execute(
-                insert_ignoring_conflicts(
-                    session,
-                    self._tables.processed_events,
-                    consumer=self.name,
-                    event_id=event.id,
-                    processed_at=self._clock.now(),
-                )
+                insert_ignoring_conflicts(session, self._tables.processed_events),
+                {"consumer": self.name, "event_id": event.id, "processed_at": self._clock.now()},
             )
             if claimed.rowcount == 0:  # type: ignore[attr-defined]
                 return False

@@ -58,6 +58,7 @@ class Outbox:
 
     def __init__(self, tables: BusTables, clock: Clock) -> None:
         self._table = tables.outbox
+        self._insert = sa.insert(tables.outbox)  # built once; each row's values go as parameters
         self._clock = clock
         self._committed = asyncio.Event()
 
@@ -81,16 +82,17 @@ class Outbox:
         with _create_span(subject, event_id, len(payload)):
             telemetry.inject_headers(headers)  # the creation context (nothing outside a trace)
             await session.execute(
-                sa.insert(self._table).values(
-                    id=event_id,
-                    subject=subject,
-                    event_type=message.DESCRIPTOR.full_name,
-                    payload=payload,
-                    headers=headers,
-                    tenant=tenant,
-                    created_at=self._clock.now(),
-                    attempts=0,
-                )
+                self._insert,
+                {
+                    "id": event_id,
+                    "subject": subject,
+                    "event_type": message.DESCRIPTOR.full_name,
+                    "payload": payload,
+                    "headers": headers,
+                    "tenant": tenant,
+                    "created_at": self._clock.now(),
+                    "attempts": 0,
+                },
             )
         after_commit(session, self._committed.set)
         return event_id

@@ -88,16 +88,15 @@ async def deliver_sms(
         delivered_at=clock.now(),
     )
     stored = await session.execute(
-        insert_ignoring_conflicts(
-            session,
-            Sms.__table__,  # type: ignore[arg-type]
-            id=sms.id,
-            message_id=sms.message_id,
-            to_msisdn=sms.to_msisdn,
-            sender=sms.sender,
-            text=sms.text,
-            delivered_at=sms.delivered_at,
-        )
+        insert_ignoring_conflicts(session, Sms.__table__),  # type: ignore[arg-type]
+        {
+            "id": sms.id,
+            "message_id": sms.message_id,
+            "to_msisdn": sms.to_msisdn,
+            "sender": sms.sender,
+            "text": sms.text,
+            "delivered_at": sms.delivered_at,
+        },
     )
     if stored.rowcount == 0:  # type: ignore[attr-defined]
         return None  # delivered before under another event id
