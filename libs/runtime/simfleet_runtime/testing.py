@@ -17,10 +17,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
 from sqlalchemy.engine import make_url
+
+from simfleet_runtime.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER
 
 POSTGRES_ENV = "SIMFLEET_TEST_POSTGRES_URL"
 
@@ -129,8 +135,65 @@ async def create_postgres_database(name: str) -> str:
     return url.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
 
 
+async def drop_postgres_database(name: str) -> None:
+    """Drop a test database made by :func:`create_postgres_database` (connections and all)."""
+    import asyncpg
+
+    base = postgres_base_url()
+    assert base is not None
+    url = make_url(base)
+    conn = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database or "postgres",
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 async def database_url(backend: str, name: str, folder: Path) -> str:
     """A fresh, empty database for a test: a SQLite file in ``folder`` or a PostgreSQL database."""
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{folder / (name + '.db')}"
     return await create_postgres_database(name)
+
+
+class KeyRing:
+    """What identity does: Ed25519 keys with a kid each, published as a JWKS."""
+
+    def __init__(self) -> None:
+        self.private: dict[str, Ed25519PrivateKey] = {}
+        self.published: list[dict[str, Any]] = []
+        self.fetches = 0
+
+    def new_key(self, kid: str) -> None:
+        key = Ed25519PrivateKey.generate()
+        self.private[kid] = key
+        jwk = OKPAlgorithm.to_jwk(key.public_key(), as_dict=True)
+        self.published.append({**jwk, "kid": kid, "alg": "EdDSA", "use": "sig"})
+
+    async def fetch(self) -> Sequence[dict[str, Any]]:
+        self.fetches += 1
+        return list(self.published)
+
+    def claims(self, **overrides: Any) -> dict[str, Any]:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "sub": "user-1",
+            "cid": "01M80FS1VH2MZKYX1PNS53P8M2",
+            "sid": "session-1",
+            "jti": "token-1",
+            "iss": DEFAULT_ISSUER,
+            "aud": DEFAULT_AUDIENCE,
+            "iat": now,
+            "exp": now + 600,
+        }
+        claims.update(overrides)
+        return {k: v for k, v in claims.items() if v is not None}
+
+    def token(self, kid: str, **overrides: Any) -> str:
+        return jwt.encode(self.claims(**overrides), self.private[kid], algorithm="EdDSA", headers={"kid": kid})

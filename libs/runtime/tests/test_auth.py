@@ -7,7 +7,6 @@ import base64
 import hmac
 import json
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,49 +14,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwt.algorithms import OKPAlgorithm
 
-from simfleet_runtime.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, JwksCache, TokenVerifier
+from simfleet_runtime.auth import JwksCache, TokenVerifier
 from simfleet_runtime.clock import OffsetFileClock
 from simfleet_runtime.context import CallContext, reset_current_call, set_current_call
 from simfleet_runtime.errors import Unauthenticated
-
-
-class KeyRing:
-    """What identity does: Ed25519 keys with a kid each, published as a JWKS."""
-
-    def __init__(self) -> None:
-        self.private: dict[str, Ed25519PrivateKey] = {}
-        self.published: list[dict[str, Any]] = []
-        self.fetches = 0
-
-    def new_key(self, kid: str) -> None:
-        key = Ed25519PrivateKey.generate()
-        self.private[kid] = key
-        jwk = OKPAlgorithm.to_jwk(key.public_key(), as_dict=True)
-        self.published.append({**jwk, "kid": kid, "alg": "EdDSA", "use": "sig"})
-
-    async def fetch(self) -> Sequence[dict[str, Any]]:
-        self.fetches += 1
-        return list(self.published)
-
-    def claims(self, **overrides: Any) -> dict[str, Any]:
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "sub": "user-1",
-            "cid": "01M80FS1VH2MZKYX1PNS53P8M2",
-            "sid": "session-1",
-            "jti": "token-1",
-            "iss": DEFAULT_ISSUER,
-            "aud": DEFAULT_AUDIENCE,
-            "iat": now,
-            "exp": now + 600,
-        }
-        claims.update(overrides)
-        return {k: v for k, v in claims.items() if v is not None}
-
-    def token(self, kid: str, **overrides: Any) -> str:
-        return jwt.encode(self.claims(**overrides), self.private[kid], algorithm="EdDSA", headers={"kid": kid})
+from simfleet_runtime.testing import KeyRing
 
 
 def b64(data: bytes) -> str:

@@ -23,7 +23,6 @@ import sqlalchemy as sa
 from nats.aio.client import Client
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
-from sqlalchemy.engine import make_url
 
 from netsim.main import Netsim, build
 from netsim.models import BUS
@@ -32,7 +31,7 @@ from netsim.streams import COMMAND_STREAM, EVENT_STREAM, SUBMIT_SMS_SUBJECT
 from simfleet.netsim.v1 import smsc_pb2
 from simfleet_runtime.bus import headers as h
 from simfleet_runtime.ids import new_id
-from simfleet_runtime.testing import NatsServer, database_backends, database_url, postgres_base_url
+from simfleet_runtime.testing import NatsServer, database_backends, database_url, drop_postgres_database
 
 
 # ----------------------------------------------------------------- helpers
@@ -98,25 +97,6 @@ class RunningNetsim:
         async with self.app.runtime.db.sessions() as session:
             rows = await session.execute(sa.select(BUS.dead_letters).order_by(BUS.dead_letters.c.created_at))
             return list(rows.mappings().all())
-
-
-async def drop_postgres_database(name: str) -> None:
-    import asyncpg
-
-    base = postgres_base_url()
-    assert base is not None
-    url = make_url(base)
-    conn = await asyncpg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.database or "postgres",
-    )
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 def make_settings(**overrides: Any) -> NetsimSettings:

@@ -1,0 +1,202 @@
+"""Authorisation: permission and scope, decided the same way in every service.
+
+A customer's user holds *grants*: a role (a set of permissions from
+:data:`PERMISSIONS`) over a node of the customer's hierarchy. A grant's scope is
+its node's subtree. Identity writes the grants into the access token
+(``grants`` claim: ``[{"node": id, "role": name, "perms": [...]}]``), so a
+service decides without asking anyone:
+
+* it verifies the token itself (:class:`~simfleet_runtime.auth.TokenVerifier`);
+* it finds the path of the node an object hangs under (the ids from the
+  company's root node down to that node) in its own copy of the tree
+  (:class:`NodePaths`): ``accounts`` owns the tree, every other service keeps a
+  projection of it from ``accounts``' events;
+* the object is in scope when one of the grants' nodes is on that path, and the
+  permissions there are the union of those grants' permissions.
+
+An object outside the caller's scope, or another customer's, answers NOT_FOUND,
+exactly as one that does not exist would (OWASP API1); an object in scope
+without the permission the method needs answers PERMISSION_DENIED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from simfleet_runtime.auth import Principal, TokenVerifier
+from simfleet_runtime.errors import NotFound, PermissionDenied, Unauthenticated
+
+PERMISSIONS: Mapping[str, str] = {
+    "lines:read": "See lines, their SIM cards, services, APNs, forwarding and state",
+    "lines:activate": "Activate lines that are ready",
+    "lines:block": "Block and unblock lines",
+    "lines:replace-sim": "Replace a line's SIM card",
+    "lines:change-number": "Give a line another number",
+    "lines:order-sims": "Order new SIM cards and numbers",
+    "lines:configure": "Change a line's APNs and call forwarding",
+    "lines:move": "Move a line to another node or personal account",
+    "lines:read-puk": "Read the PUK codes of SIM cards (every read is recorded)",
+    "tariffs:change": "Change tariffs and services",
+    "billing:read": "See balances, bills, payments and usage",
+    "billing:pay": "Pay, transfer money between accounts, take promised payments",
+    "packages:buy": "Buy data and minute packages",
+    "users:read": "See users and their grants",
+    "users:manage": "Create, change and disable users and give them grants",
+    "roles:manage": "Create, change and delete custom roles",
+    "hierarchy:manage": "Create, rename, move and delete departments, branches and cities",
+    "tickets:read": "See tickets",
+    "tickets:write": "File tickets and write in them",
+    "reports:read": "See and export reports",
+    "audit:read": "See the action history",
+}
+"""The fixed catalogue: ``<area>:<action>`` → what it allows (shown to customers building roles)."""
+
+GRANTS_CLAIM = "grants"
+
+
+def unknown_permissions(names: Iterable[str]) -> list[str]:
+    return sorted(set(names) - PERMISSIONS.keys())
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A role over a node: the permissions hold in the node's whole subtree."""
+
+    node_id: str
+    permissions: frozenset[str]
+    role: str = ""
+
+    def claim(self) -> dict[str, Any]:
+        return {"node": self.node_id, "role": self.role, "perms": sorted(self.permissions)}
+
+
+def grants_claim(grants: Iterable[Grant]) -> list[dict[str, Any]]:
+    return [g.claim() for g in grants]
+
+
+def grants_from_claims(claims: Mapping[str, Any]) -> tuple[Grant, ...]:
+    """The grants a verified token carries; a malformed claim is an invalid token."""
+    raw = claims.get(GRANTS_CLAIM, [])
+    if not isinstance(raw, list):
+        raise Unauthenticated("the access token's grants are malformed", reason="TOKEN_INVALID")
+    grants = []
+    for item in raw:
+        if not isinstance(item, dict):
+            raise Unauthenticated("the access token's grants are malformed", reason="TOKEN_INVALID")
+        node, perms, role = item.get("node"), item.get("perms", []), item.get("role", "")
+        if not isinstance(node, str) or not node or not isinstance(perms, list) or not isinstance(role, str):
+            raise Unauthenticated("the access token's grants are malformed", reason="TOKEN_INVALID")
+        # Names the catalogue does not know grant nothing (a newer identity may know more).
+        grants.append(Grant(node, frozenset(p for p in perms if isinstance(p, str) and p in PERMISSIONS), role))
+    return tuple(grants)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What the caller of the current call may do: who they are and their grants."""
+
+    principal: Principal
+    grants: tuple[Grant, ...]
+
+    @property
+    def customer_id(self) -> str:
+        return self.principal.customer_id
+
+    @property
+    def user_id(self) -> str:
+        return self.principal.user_id
+
+    def sees(self, path: Sequence[str]) -> bool:
+        """True when a grant's node lies on ``path`` (root → node): the node is in scope."""
+        on_path = set(path)
+        return any(g.node_id in on_path for g in self.grants)
+
+    def permissions_at(self, path: Sequence[str]) -> frozenset[str]:
+        on_path = set(path)
+        held: set[str] = set()
+        for grant in self.grants:
+            if grant.node_id in on_path:
+                held |= grant.permissions
+        return frozenset(held)
+
+    def holds(self, permission: str) -> bool:
+        """True when some grant carries ``permission`` (somewhere in the tree)."""
+        return any(permission in g.permissions for g in self.grants)
+
+    def roots(self, permission: str | None = None) -> tuple[str, ...]:
+        """The nodes whose subtrees make up the scope (of ``permission`` when given)."""
+        return tuple(dict.fromkeys(g.node_id for g in self.grants if permission is None or permission in g.permissions))
+
+    def check(self, permission: str | None, path: Sequence[str] | None, *, what: str = "object") -> None:
+        """Refuse unless the node at ``path`` is in scope and ``permission`` holds there.
+
+        ``path`` is None when the node is unknown or belongs to another customer:
+        the answer is the same NOT_FOUND as for a node outside the scope.
+        """
+        if path is None or not self.sees(path):
+            raise not_found(what)
+        if permission is not None and permission not in self.permissions_at(path):
+            raise PermissionDenied(
+                f"you may not do this here: it needs the {permission} permission",
+                reason="PERMISSION_MISSING",
+                metadata={"permission": permission},
+            )
+
+
+def not_found(what: str) -> NotFound:
+    return NotFound(f"the {what} does not exist", reason=f"{what.upper().replace(' ', '_')}_NOT_FOUND")
+
+
+class NodePaths(Protocol):
+    """A service's view of the hierarchy: node id → the ids from the company root down to it."""
+
+    async def paths(self, customer_id: str, node_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The paths of those of ``node_ids`` that exist and belong to ``customer_id``."""
+        ...
+
+
+class Authorizer:
+    """The one helper every service's gRPC methods use to decide."""
+
+    def __init__(self, *, verifier: TokenVerifier, nodes: NodePaths) -> None:
+        self._verifier = verifier
+        self._nodes = nodes
+
+    async def access(self) -> Access:
+        """The verified caller of the current call, with their grants."""
+        principal = await self._verifier.current()
+        if not principal.customer_id:
+            raise Unauthenticated("the access token names no customer", reason="TOKEN_INVALID")
+        return Access(principal, grants_from_claims(principal.claims))
+
+    async def path(self, access: Access, node_id: str) -> tuple[str, ...] | None:
+        if not node_id:
+            return None
+        return (await self._nodes.paths(access.customer_id, [node_id])).get(node_id)
+
+    async def require(self, permission: str | None, node_id: str, *, what: str = "object") -> Access:
+        """The caller, once they may use ``permission`` on an object under ``node_id``."""
+        access = await self.access()
+        access.check(permission, await self.path(access, node_id), what=what)
+        return access
+
+    async def visible(self, access: Access, node_ids: Iterable[str]) -> set[str]:
+        """Those of ``node_ids`` the caller sees (for filtering lists)."""
+        paths = await self._nodes.paths(access.customer_id, node_ids)
+        return {node_id for node_id, path in paths.items() if access.sees(path)}
+
+
+__all__ = [
+    "GRANTS_CLAIM",
+    "PERMISSIONS",
+    "Access",
+    "Authorizer",
+    "Grant",
+    "NodePaths",
+    "grants_claim",
+    "grants_from_claims",
+    "not_found",
+    "unknown_permissions",
+]
