@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from simfleet.identity.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
@@ -26,12 +28,25 @@ class CreateUserRequest(_message.Message):
     EMAIL_FIELD_NUMBER: _builtins.int
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    GRANTS_FIELD_NUMBER: _builtins.int
+    INVITE_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     phone: _builtins.str
     email: _builtins.str
     display_name: _builtins.str
     password: _builtins.str
     """Optional; without it the user signs in by one-time code."""
+    request_id: _builtins.str
+    """The caller's idempotency key: the same key returns the same user. Optional."""
+    invite: _builtins.bool
+    """Send the user an SMS saying they can now sign in."""
+    @_builtins.property
+    def grants(self) -> _containers.RepeatedCompositeFieldContainer[Global___GrantSpec]:
+        """Roles over nodes of the customer's hierarchy (no check of the granter:
+        this is the operator's call).
+        """
+
     def __init__(
         self,
         *,
@@ -40,14 +55,44 @@ class CreateUserRequest(_message.Message):
         email: _builtins.str = ...,
         display_name: _builtins.str = ...,
         password: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        grants: _abc.Iterable[Global___GrantSpec] | None = ...,
+        invite: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "display_name", b"display_name", "email", b"email", "password", b"password", "phone", b"phone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "display_name", b"display_name", "email", b"email", "grants", b"grants", "invite", b"invite", "password", b"password", "phone", b"phone", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CreateUserRequest: _TypeAlias = CreateUserRequest  # noqa: Y015
+
+@_typing.final
+class GrantSpec(_message.Message):
+    """A role over a node: the role's permissions hold in the node's subtree."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROLE_FIELD_NUMBER: _builtins.int
+    NODE_ID_FIELD_NUMBER: _builtins.int
+    role: _builtins.str
+    """A predefined role ("profile_manager", "account_manager", "number_manager",
+    "viewer", "coordinator_assistant") or the id of one of the customer's roles.
+    """
+    node_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        role: _builtins.str = ...,
+        node_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["node_id", b"node_id", "role", b"role"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrantSpec: _TypeAlias = GrantSpec  # noqa: Y015
 
 @_typing.final
 class CreateUserResponse(_message.Message):

@@ -54,7 +54,8 @@ class IdentityAdminServiceServicer:
     """
 
     def CreateUser(self, request, context):
-        """Creates a user of a customer. ALREADY_EXISTS when the phone is taken.
+        """Creates a user of a customer, with their grants. ALREADY_EXISTS when the
+        phone is taken by another request. Idempotent by request_id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -36,7 +36,9 @@ class IdentityAdminServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> IdentityAdminServiceAsyncStub: ...
     CreateUser: _grpc.UnaryUnaryMultiCallable[_admin_pb2.CreateUserRequest, _admin_pb2.CreateUserResponse]
-    """Creates a user of a customer. ALREADY_EXISTS when the phone is taken."""
+    """Creates a user of a customer, with their grants. ALREADY_EXISTS when the
+    phone is taken by another request. Idempotent by request_id.
+    """
     RotateSigningKey: _grpc.UnaryUnaryMultiCallable[_admin_pb2.RotateSigningKeyRequest, _admin_pb2.RotateSigningKeyResponse]
     """Starts signing new tokens with a fresh key; old keys stay published until
     the tokens they signed have expired.
@@ -50,7 +52,9 @@ class IdentityAdminServiceAsyncStub(IdentityAdminServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateUser: _aio.UnaryUnaryMultiCallable[_admin_pb2.CreateUserRequest, _admin_pb2.CreateUserResponse]  # type: ignore[assignment]
-    """Creates a user of a customer. ALREADY_EXISTS when the phone is taken."""
+    """Creates a user of a customer, with their grants. ALREADY_EXISTS when the
+    phone is taken by another request. Idempotent by request_id.
+    """
     RotateSigningKey: _aio.UnaryUnaryMultiCallable[_admin_pb2.RotateSigningKeyRequest, _admin_pb2.RotateSigningKeyResponse]  # type: ignore[assignment]
     """Starts signing new tokens with a fresh key; old keys stay published until
     the tokens they signed have expired.
@@ -67,7 +71,9 @@ class IdentityAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _admin_pb2.CreateUserRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.CreateUserResponse, _abc.Awaitable[_admin_pb2.CreateUserResponse]]:
-        """Creates a user of a customer. ALREADY_EXISTS when the phone is taken."""
+        """Creates a user of a customer, with their grants. ALREADY_EXISTS when the
+        phone is taken by another request. Idempotent by request_id.
+        """
 
     @_abc_1.abstractmethod
     def RotateSigningKey(
