@@ -80,6 +80,7 @@ def build(settings: IdentitySettings) -> Identity:
         memory_kib=settings.argon2_memory_kib,
         parallelism=settings.argon2_parallelism,
     )
+    notifier = Notifier(outbox=outbox, clock=clock, sms_sender=settings.sms_sender)
     users = UserService(
         db=db,
         clock=clock,
@@ -87,8 +88,9 @@ def build(settings: IdentitySettings) -> Identity:
         hashing=hashing,
         policy=PasswordPolicy(min_length=settings.password_min_length),
         sessions=sessions,
+        notifier=notifier,
+        invitation_text=settings.invitation_text,
     )
-    notifier = Notifier(outbox=outbox, clock=clock, sms_sender=settings.sms_sender)
     otp = OtpService(
         clock=clock,
         notifier=notifier,

@@ -51,6 +51,11 @@ class IdentitySettings(ServiceSettings):
 
     # Messages to the user.
     sms_sender: str = "SIMfleet"
+    invitation_text: str = Field(
+        "SIMfleet: you can now sign in to your company's SIMfleet cabinet with this number. "
+        "Sign in with a one-time code, then set a password.",
+        description="the SMS a new user gets when they are invited",
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525
     smtp_from: str = "SIMfleet <no-reply@simfleet.local>"

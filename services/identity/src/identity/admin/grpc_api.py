@@ -43,6 +43,9 @@ class AdminApi(admin_pb2_grpc.IdentityAdminServiceServicer):
             email=request.email,
             display_name=request.display_name,
             password=request.password,
+            request_id=request.request_id,
+            grant_specs=[(g.role, g.node_id) for g in request.grants],
+            invite=request.invite,
         )
         return pb.CreateUserResponse(user=convert.user(user))
 

@@ -21,11 +21,13 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import events, metrics
+from identity.grants import service as grants
 from identity.sessions.keys import SigningKeyStore
 from identity.sessions.models import RefreshToken, Session
 from identity.users.models import User
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.auth import Principal, TokenVerifier
+from simfleet_runtime.authz import GRANTS_CLAIM, grants_claim
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.context import CallContext
@@ -104,7 +106,9 @@ class SessionService:
         session.add(record)
         await session.flush()
         refresh = await self._new_refresh_token(session, record.id, now)
-        access = await self._access_token(user_id=user.id, customer_id=user.customer_id, session=record, now=now)
+        access = await self._access_token(
+            session, user_id=user.id, customer_id=user.customer_id, record=record, now=now
+        )
         return Tokens(access, refresh, int(self._policy.access_ttl.total_seconds()), record.id)
 
     async def _new_refresh_token(self, session: AsyncSession, session_id: str, now: datetime) -> str:
@@ -113,16 +117,21 @@ class SessionService:
         await session.flush()
         return token
 
-    async def _access_token(self, *, user_id: str, customer_id: str, session: Session, now: datetime) -> str:
+    async def _access_token(
+        self, session: AsyncSession, *, user_id: str, customer_id: str, record: Session, now: datetime
+    ) -> str:
+        """A signed token with the user's grants as they are now: a changed grant shows from the next refresh."""
         issued = int(now.timestamp())
+        held = grants_claim(await grants.for_token(session, user_id))
         return await self._keys.sign(
             {
                 "iss": self._policy.issuer,
                 "aud": self._policy.audience,
                 "sub": user_id,
                 "cid": customer_id,
-                "sid": session.id,
-                "amr": [session.method],
+                "sid": record.id,
+                "amr": [record.method],
+                GRANTS_CLAIM: held,
                 "jti": new_id(),
                 "iat": issued,
                 "nbf": issued,
@@ -167,7 +176,7 @@ class SessionService:
                 record.last_seen_at = now
                 new_refresh = await self._new_refresh_token(session, record.id, now)
                 access = await self._access_token(
-                    user_id=user.id, customer_id=user.customer_id, session=record, now=now
+                    session, user_id=user.id, customer_id=user.customer_id, record=record, now=now
                 )
                 tokens = Tokens(access, new_refresh, int(self._policy.access_ttl.total_seconds()), record.id)
         if failure is not None:

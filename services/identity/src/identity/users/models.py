@@ -23,6 +23,8 @@ class User(Base):
     status: Mapped[str] = mapped_column(String(16), default=ACTIVE)
     password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
+    """The creating caller's idempotency key, when it gave one."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

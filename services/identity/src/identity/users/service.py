@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import events
+from identity.grants import service as grants
+from identity.notifications.service import Notifier
 from identity.sessions.service import SessionService, timestamp
 from identity.users.models import ACTIVE, User
 from identity.users.passwords import PasswordHashing, PasswordPolicy
@@ -29,6 +33,8 @@ class UserService:
         hashing: PasswordHashing,
         policy: PasswordPolicy,
         sessions: SessionService,
+        notifier: Notifier,
+        invitation_text: str,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -36,6 +42,8 @@ class UserService:
         self._hashing = hashing
         self._policy = policy
         self._sessions = sessions
+        self._notifier = notifier
+        self._invitation = invitation_text
 
     async def by_phone(self, session: AsyncSession, phone: str) -> User | None:
         user: User | None = await session.scalar(sa.select(User).where(User.phone == phone))
@@ -48,7 +56,20 @@ class UserService:
             raise NotFound("the user does not exist", reason="USER_NOT_FOUND")
         return user
 
-    async def create(self, *, customer_id: str, phone: str, email: str, display_name: str, password: str = "") -> User:
+    async def create(
+        self,
+        *,
+        customer_id: str,
+        phone: str,
+        email: str,
+        display_name: str,
+        password: str = "",
+        request_id: str = "",
+        grant_specs: Sequence[tuple[str, str]] = (),
+        invite: bool = False,
+        granted_by: str = "operator",
+    ) -> User:
+        """A new user with their grants; the same ``request_id`` again returns the same user."""
         phone = normalize_msisdn(phone)
         email = normalize_email(email)
         display_name = display_name.strip()
@@ -58,8 +79,15 @@ class UserService:
             violations["display_name"] = "1 to 200 characters"
         if not 1 <= len(customer_id) <= 64:
             violations["customer_id"] = "1 to 64 characters"
+        if len(request_id) > 160:
+            violations["request_id"] = "at most 160 characters"
         if violations:
             raise InvalidArgument("the user is not valid", field_violations=violations)
+        grants.check_specs(grant_specs)
+        if request_id:
+            earlier = await self._by_request(request_id)
+            if earlier is not None:
+                return self._same_request(earlier, phone=phone, customer_id=customer_id)
         password_hash = None
         if password:
             self._policy.check(password, phone=phone, field="password")
@@ -74,6 +102,7 @@ class UserService:
             status=ACTIVE,
             password_hash=password_hash,
             password_changed_at=now if password_hash else None,
+            request_id=request_id or None,
             created_at=now,
             updated_at=now,
         )
@@ -83,6 +112,14 @@ class UserService:
                     raise AlreadyExists("a user with this phone number exists", reason="PHONE_TAKEN")
                 session.add(user)
                 await session.flush()
+                await grants.add(
+                    session,
+                    user_id=user.id,
+                    customer_id=customer_id,
+                    specs=grant_specs,
+                    granted_by=granted_by,
+                    now=now,
+                )
                 await self._outbox.add(
                     session,
                     events.USER_CREATED,
@@ -95,9 +132,26 @@ class UserService:
                     ),
                     tenant=customer_id,
                 )
+                if invite:
+                    await self._notifier.sms(session, to=phone, text=self._invitation, tenant=customer_id)
         except IntegrityError as exc:
+            if request_id:  # the same request, sent twice at once: the other one won
+                earlier = await self._by_request(request_id)
+                if earlier is not None:
+                    return self._same_request(earlier, phone=phone, customer_id=customer_id)
             raise AlreadyExists("a user with this phone number exists", reason="PHONE_TAKEN") from exc
         return user
+
+    async def _by_request(self, request_id: str) -> User | None:
+        async with self._db.sessions() as session:
+            user: User | None = await session.scalar(sa.select(User).where(User.request_id == request_id))
+            return user
+
+    @staticmethod
+    def _same_request(earlier: User, *, phone: str, customer_id: str) -> User:
+        if (earlier.phone, earlier.customer_id) != (phone, customer_id):
+            raise AlreadyExists("this request id was used for another user", reason="IDEMPOTENCY_KEY_REUSED")
+        return earlier
 
     async def set_password(
         self, session: AsyncSession, *, user: User, new_password: str, reason: str, keep_session: str | None

@@ -1,0 +1,84 @@
+"""Users created with grants (ID-9, ID-11): what the token carries, idempotent creation, the invitation."""
+
+from __future__ import annotations
+
+import pytest
+
+from identity.grants.roles import PREDEFINED
+from simfleet_runtime.authz import PERMISSIONS, grants_from_claims
+from simfleet_runtime.context import CallContext
+from simfleet_runtime.errors import AlreadyExists, InvalidArgument
+from simfleet_runtime.ids import new_id
+
+from .conftest import CALL, CUSTOMER, Harness
+
+PHONE = "+79990000042"
+PASSWORD = "Another-Passw0rd-2026"
+
+
+async def create(h: Harness, **overrides: object) -> object:
+    values: dict[str, object] = {
+        "customer_id": CUSTOMER,
+        "phone": PHONE,
+        "email": "head.of.sales@demo.example",
+        "display_name": "Head of Sales",
+        "password": PASSWORD,
+    }
+    values.update(overrides)
+    return await h.identity.users.create(**values)  # type: ignore[arg-type]
+
+
+def test_the_predefined_roles_draw_from_the_catalogue() -> None:
+    assert set(PREDEFINED) == {
+        "profile_manager",
+        "account_manager",
+        "number_manager",
+        "viewer",
+        "coordinator_assistant",
+    }
+    assert PREDEFINED["profile_manager"].permissions == frozenset(PERMISSIONS)
+    assert all(role.permissions <= PERMISSIONS.keys() for role in PREDEFINED.values())
+    assert all(p.endswith(":read") for p in PREDEFINED["viewer"].permissions)
+    assert "users:manage" not in PREDEFINED["account_manager"].permissions
+
+
+async def test_the_access_token_carries_the_grants(harness: Harness) -> None:
+    sales, north = new_id(), new_id()
+    await create(harness, grant_specs=[("viewer", sales), ("number_manager", north)])
+    tokens = await harness.identity.sign_in.password(phone=PHONE, password=PASSWORD, call=CALL)
+    principal, _ = await harness.identity.sessions.authenticate(CallContext(bearer_token=tokens.access_token))
+    grants = grants_from_claims(principal.claims)
+    assert [(g.node_id, g.role) for g in grants] == [(sales, "viewer"), (north, "number_manager")]
+    assert grants[1].permissions == PREDEFINED["number_manager"].permissions
+    refreshed = await harness.identity.sessions.refresh(tokens.refresh_token)
+    again, _ = await harness.identity.sessions.authenticate(CallContext(bearer_token=refreshed.access_token))
+    assert grants_from_claims(again.claims) == grants
+
+
+async def test_the_same_request_returns_the_same_user(harness: Harness) -> None:
+    node = new_id()
+    first = await create(harness, request_id="onboard:r1", grant_specs=[("profile_manager", node)], invite=True)
+    second = await create(harness, request_id="onboard:r1", grant_specs=[("profile_manager", node)], invite=True)
+    assert second.id == first.id  # type: ignore[attr-defined]
+    assert len(await harness.sms_to(PHONE)) == 1  # one invitation
+    with pytest.raises(AlreadyExists) as reused:
+        await create(harness, request_id="onboard:r1", phone="+79990000043")
+    assert reused.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    with pytest.raises(AlreadyExists) as taken:
+        await create(harness, request_id="onboard:r2")
+    assert taken.value.reason == "PHONE_TAKEN"
+
+
+async def test_an_invited_user_gets_an_sms_and_others_do_not(harness: Harness) -> None:
+    await create(harness, invite=True)
+    (text,) = await harness.sms_to(PHONE)
+    assert "sign in" in text
+    await create(harness, phone="+79990000044", invite=False)
+    assert await harness.sms_to("+79990000044") == []
+
+
+async def test_bad_grants_are_refused_before_anything_is_written(harness: Harness) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        await create(harness, grant_specs=[("superuser", new_id()), ("viewer", "not-a-node")])
+    assert set(refused.value.field_violations) == {"grants[0].role", "grants[1].node_id"}
+    await create(harness)  # the phone is still free
