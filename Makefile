@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-PACKAGES := libs/protos libs/runtime libs/devstack services/identity services/netsim gateway
+PACKAGES := libs/protos libs/runtime libs/devstack services/identity services/netsim services/accounts gateway
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
 .PHONY: up test lint typecheck protos protos-check bench charts dashboards clean
@@ -18,7 +18,7 @@ $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 		$(foreach p,$(PACKAGES),-e $(p))
 	@touch $(STAMP)
 
-## up: run NATS, identity, netsim and the gateway on http://127.0.0.1:8080 (Ctrl-C stops all)
+## up: run NATS, identity, netsim, accounts and the gateway on http://127.0.0.1:8080 (Ctrl-C stops all)
 up: $(STAMP)
 	$(BIN)/python -m simfleet_devstack up
 

@@ -1,0 +1,1 @@
+"""SIMfleet accounts: corporate customers, the hierarchy of their accounts and departments, node summaries."""

@@ -1,0 +1,87 @@
+"""simfleet.accounts.v1.AccountsAdminService: operator staff, by operator key.
+
+Operator users with roles of their own replace the shared key later; until
+then a back-office caller proves itself with ``ACCOUNTS_OPERATOR_KEY``,
+compared in constant time. An empty key refuses every call.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from accounts import convert
+from accounts.customers.legal import LegalEntity
+from accounts.customers.service import AccountSpec, CustomerService, Manager, Onboarding
+from simfleet.accounts.v1 import admin_pb2 as pb
+from simfleet.accounts.v1 import admin_pb2_grpc
+from simfleet_runtime.context import current_call
+from simfleet_runtime.errors import PermissionDenied, Unauthenticated
+
+SERVICE_NAME = "simfleet.accounts.v1.AccountsAdminService"
+
+
+def _spec(value: pb.AccountSpec) -> AccountSpec:
+    return AccountSpec(value.name, value.account_number, tuple(_spec(c) for c in value.children))
+
+
+class AdminApi(admin_pb2_grpc.AccountsAdminServiceServicer):
+    def __init__(self, *, customers: CustomerService, operator_key: str) -> None:
+        self._customers = customers
+        self._operator_key = operator_key.encode()
+
+    def _require_operator(self) -> None:
+        presented = current_call().operator_key.encode()
+        if not presented:
+            raise Unauthenticated("the operator key is required", reason="OPERATOR_KEY_MISSING")
+        if not self._operator_key or not hmac.compare_digest(presented, self._operator_key):
+            raise PermissionDenied("the operator key is not valid", reason="OPERATOR_KEY_INVALID")
+
+    async def OnboardCustomer(self, request: pb.OnboardCustomerRequest, context: Any) -> pb.OnboardCustomerResponse:
+        self._require_operator()
+        entity = request.legal_entity
+        done = await self._customers.onboard(
+            Onboarding(
+                request_id=request.request_id,
+                legal=LegalEntity(
+                    entity.name, entity.tax_number, entity.registration_number, entity.tax_registration_reason_code
+                ),
+                contracts=tuple((c.number, c.signed_on) for c in request.contracts),
+                general_account=_spec(request.general_account),
+                business_accounts=tuple(_spec(b) for b in request.business_accounts),
+                manager=Manager(
+                    request.profile_manager.phone,
+                    request.profile_manager.email,
+                    request.profile_manager.display_name,
+                    request.profile_manager.password,
+                ),
+            )
+        )
+        return pb.OnboardCustomerResponse(
+            customer=convert.customer(done.customer, done.contracts), nodes=[convert.node(n) for n in done.nodes]
+        )
+
+    async def CreateAccount(self, request: pb.CreateAccountRequest, context: Any) -> pb.CreateAccountResponse:
+        self._require_operator()
+        node = await self._customers.create_account(
+            customer_id=request.customer_id,
+            parent_id=request.parent_id,
+            kind=convert.kind(request.kind),
+            name=request.name,
+            number=request.account_number,
+        )
+        return pb.CreateAccountResponse(node=convert.node(node))
+
+    async def GetCustomer(self, request: pb.GetCustomerRequest, context: Any) -> pb.GetCustomerResponse:
+        self._require_operator()
+        customer, contracts = await self._customers.get(request.customer_id)
+        return pb.GetCustomerResponse(customer=convert.customer(customer, contracts))
+
+    async def ListCustomers(self, request: pb.ListCustomersRequest, context: Any) -> pb.ListCustomersResponse:
+        self._require_operator()
+        rows, token = await self._customers.search(
+            query=request.query, page_size=request.page_size, page_token=request.page_token, order_by=request.order_by
+        )
+        return pb.ListCustomersResponse(
+            customers=[convert.customer(c, contracts) for c, contracts in rows], next_page_token=token
+        )

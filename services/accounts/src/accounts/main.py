@@ -1,0 +1,123 @@
+"""The composition root: settings → database, bus, use cases, gRPC servicers.
+
+Migrations ship inside the package (``accounts/migrations/``, Alembic's script
+folder) so that an installed wheel can migrate its database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from accounts import events
+from accounts.customers.grpc_api import SERVICE_NAME as ADMIN_SERVICE
+from accounts.customers.grpc_api import AdminApi
+from accounts.customers.identity_client import IdentityClient, NewUser
+from accounts.customers.service import CustomerService, UserCreator
+from accounts.hierarchy.grpc_api import SERVICE_NAME as HIERARCHY_SERVICE
+from accounts.hierarchy.grpc_api import HierarchyApi
+from accounts.hierarchy.service import HierarchyService
+from accounts.models import BUS
+from accounts.settings import AccountsSettings
+from simfleet.accounts.v1 import admin_pb2_grpc, hierarchy_pb2_grpc
+from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
+from simfleet_runtime.authz import Authorizer
+from simfleet_runtime.grpc_server import make_channel
+from simfleet_runtime.service import ServiceRuntime
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class IdentityConnection:
+    """One channel to identity, opened on first use (inside the event loop) and closed on stop."""
+
+    def __init__(self, settings: AccountsSettings) -> None:
+        self._settings = settings
+        self._channel: grpc.aio.Channel | None = None
+        self._client: IdentityClient | None = None
+
+    def channel(self) -> grpc.aio.Channel:
+        if self._channel is None:
+            self._channel = make_channel(
+                self._settings.identity_target, default_timeout=self._settings.identity_timeout_seconds
+            )
+        return self._channel
+
+    async def create_user(self, user: NewUser) -> str:
+        if self._client is None:
+            self._client = IdentityClient(
+                self.channel(),
+                operator_key=self._settings.operator_key.get_secret_value(),
+                timeout=self._settings.identity_timeout_seconds,
+            )
+        return await self._client.create_user(user)
+
+    async def jwks(self) -> Any:
+        return await grpc_jwks_fetcher(self.channel())()
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            await self._channel.close(grace=1.0)
+            self._channel = None
+            self._client = None
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """Everything the service is made of, wired; tests build it the same way."""
+
+    runtime: ServiceRuntime
+    hierarchy: HierarchyService
+    customers: CustomerService
+    authorizer: Authorizer
+
+
+def build(
+    settings: AccountsSettings, *, identity: UserCreator | None = None, jwks: JwksFetcher | None = None
+) -> Accounts:
+    """Wire the service; ``identity`` and ``jwks`` replace the calls to identity (tests)."""
+    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=events.streams())
+    db, clock, outbox = runtime.db, runtime.clock, runtime.outbox
+    connection = IdentityConnection(settings)
+    runtime.on_stop(connection.close)
+    hierarchy = HierarchyService(
+        db=db,
+        clock=clock,
+        outbox=outbox,
+        max_depth=settings.max_tree_depth,
+        max_nodes=settings.max_nodes_per_customer,
+    )
+    customers = CustomerService(db=db, clock=clock, outbox=outbox, hierarchy=hierarchy, identity=identity or connection)
+    verifier = TokenVerifier(
+        keys=JwksCache(jwks or connection.jwks, refresh_interval=settings.jwks_refresh_seconds),
+        clock=clock,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    authorizer = Authorizer(verifier=verifier, nodes=hierarchy)
+    runtime.add_servicer(
+        hierarchy_pb2_grpc.add_HierarchyServiceServicer_to_server,
+        HierarchyApi(hierarchy=hierarchy, authorizer=authorizer),
+        HIERARCHY_SERVICE,
+    )
+    runtime.add_servicer(
+        admin_pb2_grpc.add_AccountsAdminServiceServicer_to_server,
+        AdminApi(customers=customers, operator_key=settings.operator_key.get_secret_value()),
+        ADMIN_SERVICE,
+    )
+    return Accounts(runtime, hierarchy, customers, authorizer)
+
+
+async def serve(settings: AccountsSettings) -> None:
+    accounts = build(settings)
+    accounts.runtime.setup_telemetry()
+    await accounts.runtime.run()
+
+
+async def migrate(settings: AccountsSettings) -> None:
+    accounts = build(settings)
+    await accounts.runtime.migrate()
+    await accounts.runtime.db.dispose()

@@ -1,0 +1,180 @@
+"""The gRPC services over a real channel with NATS: tokens checked against the JWKS, operator key, events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import nats
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from accounts.main import build
+from simfleet.accounts.v1 import admin_pb2, admin_pb2_grpc, hierarchy_pb2, hierarchy_pb2_grpc
+from simfleet_runtime.authz import PERMISSIONS, Grant, grants_claim
+from simfleet_runtime.context import OPERATOR_KEY
+from simfleet_runtime.errors import read_error
+from simfleet_runtime.grpc_server import make_channel
+from simfleet_runtime.testing import KeyRing, NatsServer, free_port
+
+from .conftest import OPERATOR_KEY as KEY  # type: ignore[import-not-found]
+from .conftest import FakeIdentity, settings_for  # type: ignore[import-not-found]
+
+OPERATOR = ((OPERATOR_KEY, KEY),)
+
+
+class Running:
+    def __init__(self, target: str, nats_url: str, ring: KeyRing, identity: FakeIdentity) -> None:
+        self.target = target
+        self.nats_url = nats_url
+        self.ring = ring
+        self.identity = identity
+
+    def bearer(self, customer_id: str, *grants: Grant) -> tuple[tuple[str, str], ...]:
+        token = self.ring.token("k1", cid=customer_id, grants=grants_claim(grants))
+        return (("authorization", f"Bearer {token}"),)
+
+
+@pytest.fixture
+async def running(tmp_path: Path, ring: KeyRing) -> AsyncIterator[Running]:
+    with NatsServer(tmp_path / "nats") as server:
+        identity = FakeIdentity()
+        settings = settings_for(
+            f"sqlite+aiosqlite:///{tmp_path / 'accounts.db'}",
+            nats_url=server.url,
+            grpc_port=free_port(),
+            metrics_port=0,
+            outbox_poll_seconds=0.05,
+            health_check_interval_seconds=0.1,
+            shutdown_grace_seconds=2.0,
+        )
+        accounts = build(settings, identity=identity, jwks=ring.fetch)
+        await accounts.runtime.start()
+        try:
+            yield Running(f"127.0.0.1:{accounts.runtime.bound_port}", server.url, ring, identity)
+        finally:
+            await accounts.runtime.shutdown()
+
+
+def onboarding(request_id: str = "req-1") -> admin_pb2.OnboardCustomerRequest:
+    return admin_pb2.OnboardCustomerRequest(
+        request_id=request_id,
+        legal_entity=admin_pb2.LegalEntity(
+            name="Demo Logistics LLC",
+            tax_number="7707083893",
+            registration_number="1027700132195",
+            tax_registration_reason_code="773601001",
+        ),
+        contracts=[admin_pb2.Contract(number="SF-2026/0001", signed_on="2026-01-15")],
+        general_account=admin_pb2.AccountSpec(name="General account", account_number="4000000001"),
+        business_accounts=[
+            admin_pb2.AccountSpec(
+                name="Business 1",
+                account_number="4000000002",
+                children=[admin_pb2.AccountSpec(name="Personal 1.1", account_number="4000000003")],
+            )
+        ],
+        profile_manager=admin_pb2.ProfileManagerSpec(
+            phone="+79990000001", email="manager@demo.example", display_name="Profile Manager"
+        ),
+    )
+
+
+async def failure(call: object) -> tuple[grpc.StatusCode, str]:
+    with pytest.raises(grpc.aio.AioRpcError) as failed:
+        await call  # type: ignore[misc]
+    details = read_error(failed.value)
+    return details.code, details.reason
+
+
+async def test_onboarding_and_the_tree_over_grpc(running: Running) -> None:
+    async with make_channel(running.target) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for _ in range(100):  # SERVING once the database and NATS answer
+            status = await health.Check(health_pb2.HealthCheckRequest(service="simfleet.accounts.v1.HierarchyService"))
+            if status.status == health_pb2.HealthCheckResponse.SERVING:
+                break
+            await asyncio.sleep(0.05)
+        assert status.status == health_pb2.HealthCheckResponse.SERVING
+
+        admin = admin_pb2_grpc.AccountsAdminServiceStub(channel)
+        assert await failure(admin.OnboardCustomer(onboarding())) == (
+            grpc.StatusCode.UNAUTHENTICATED,
+            "OPERATOR_KEY_MISSING",
+        )
+        assert await failure(admin.OnboardCustomer(onboarding(), metadata=((OPERATOR_KEY, "guess"),))) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "OPERATOR_KEY_INVALID",
+        )
+        done = await admin.OnboardCustomer(onboarding(), metadata=OPERATOR)
+        customer = done.customer
+        assert customer.status == admin_pb2.CUSTOMER_STATUS_ACTIVE
+        assert [n.kind for n in done.nodes] == [
+            hierarchy_pb2.NODE_KIND_COMPANY,
+            hierarchy_pb2.NODE_KIND_GENERAL_ACCOUNT,
+            hierarchy_pb2.NODE_KIND_BUSINESS_ACCOUNT,
+            hierarchy_pb2.NODE_KIND_PERSONAL_ACCOUNT,
+        ]
+        again = await admin.OnboardCustomer(onboarding(), metadata=OPERATOR)
+        assert again.customer.id == customer.id
+        bad = onboarding("req-2")
+        bad.legal_entity.tax_number = "7707083894"
+        with pytest.raises(grpc.aio.AioRpcError) as invalid:
+            await admin.OnboardCustomer(bad, metadata=OPERATOR)
+        details = read_error(invalid.value)
+        assert details.code == grpc.StatusCode.INVALID_ARGUMENT
+        assert "legal_entity.tax_number" in details.field_violations
+        listed = await admin.ListCustomers(admin_pb2.ListCustomersRequest(query="7707"), metadata=OPERATOR)
+        assert [c.id for c in listed.customers] == [customer.id]
+
+        tree = hierarchy_pb2_grpc.HierarchyServiceStub(channel)
+        assert await failure(tree.ListNodes(hierarchy_pb2.ListNodesRequest())) == (
+            grpc.StatusCode.UNAUTHENTICATED,
+            "TOKEN_MISSING",
+        )
+        pm = running.bearer(customer.id, Grant(customer.root_node_id, frozenset(PERMISSIONS)))
+        sales = (
+            await tree.CreateNode(
+                hierarchy_pb2.CreateNodeRequest(
+                    parent_id=customer.root_node_id, kind=hierarchy_pb2.NODE_KIND_DEPARTMENT, name="Sales"
+                ),
+                metadata=pm,
+            )
+        ).node
+        assert sales.parent_id == customer.root_node_id and sales.depth == 1
+        listed_nodes = await tree.ListNodes(
+            hierarchy_pb2.ListNodesRequest(kinds=[hierarchy_pb2.NODE_KIND_DEPARTMENT]), metadata=pm
+        )
+        assert [n.id for n in listed_nodes.nodes] == [sales.id]
+        head = running.bearer(customer.id, Grant(sales.id, frozenset({"hierarchy:manage"})))
+        assert await failure(
+            tree.GetNode(hierarchy_pb2.GetNodeRequest(node_id=customer.root_node_id), metadata=head)
+        ) == (grpc.StatusCode.NOT_FOUND, "NODE_NOT_FOUND")
+        viewer = running.bearer(customer.id, Grant(customer.root_node_id, frozenset({"lines:read"})))
+        assert await failure(
+            tree.RenameNode(hierarchy_pb2.RenameNodeRequest(node_id=sales.id, name="Mine"), metadata=viewer)
+        ) == (grpc.StatusCode.PERMISSION_DENIED, "PERMISSION_MISSING")
+        summary = await tree.GetNodeSummary(hierarchy_pb2.GetNodeSummaryRequest(node_id=sales.id), metadata=viewer)
+        assert summary.node_id == sales.id and summary.descendants == 0
+
+    # Every change reached the ACCOUNTS stream through the outbox relay.
+    client = await nats.connect(running.nats_url)
+    try:
+        js = client.jetstream()
+        for _ in range(100):
+            info = await js.stream_info("ACCOUNTS")
+            if info.state.messages >= 6:
+                break
+            await asyncio.sleep(0.05)
+        subjects = []
+        sub = await js.subscribe("simfleet.accounts.>", ordered_consumer=True)
+        for _ in range(info.state.messages):
+            subjects.append((await sub.next_msg(timeout=2)).subject)
+        assert subjects == ["simfleet.accounts.node.created"] * 4 + [
+            "simfleet.accounts.customer.onboarded",
+            "simfleet.accounts.node.created",
+        ]
+    finally:
+        await client.close()

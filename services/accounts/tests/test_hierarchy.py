@@ -1,0 +1,229 @@
+"""The customer's own tree (AC-2, AC-3): scope, permissions, creating, renaming, moving, deleting, summaries."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from accounts import events
+from accounts.customers.service import Onboarded
+from accounts.hierarchy.models import Node
+from simfleet.events.v1 import accounts_pb2 as ev
+from simfleet_runtime.authz import Access
+from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+
+from .conftest import PROFILE_MANAGER, VIEWER, Harness  # type: ignore[import-not-found]
+
+
+@pytest.fixture
+async def customer(harness: Harness) -> Onboarded:
+    return await harness.onboard()
+
+
+def manager(harness: Harness, customer: Onboarded) -> Access:
+    return harness.access(customer.customer.id, (customer.customer.root_node_id, PROFILE_MANAGER))
+
+
+async def test_a_manager_draws_departments_under_the_company(harness: Harness, customer: Onboarded) -> None:
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    root = customer.customer.root_node_id
+    sales = await tree.create(pm, parent_id=root, kind="department", name="  Sales   team ")
+    assert sales.name == "Sales team" and sales.path == f"/{root}/{sales.id}/" and sales.depth == 1
+    north = await tree.create(pm, parent_id=sales.id, kind="branch", name="North")
+    assert north.path == f"{sales.path}{north.id}/"
+    with pytest.raises(FailedPrecondition) as taken:
+        await tree.create(pm, parent_id=root, kind="city", name="SALES TEAM")
+    assert taken.value.reason == "NODE_NAME_TAKEN"
+    with pytest.raises(FailedPrecondition) as under_account:
+        await tree.create(pm, parent_id=customer.nodes[-1].id, kind="department", name="Inside an account")
+    assert under_account.value.reason == "INVALID_PARENT"
+    with pytest.raises(InvalidArgument):
+        await tree.create(pm, parent_id=root, kind="personal_account", name="Sneaky account")
+    with pytest.raises(InvalidArgument):
+        await tree.create(pm, parent_id=root, kind="department", name="tab\there\x00")
+    (_, payload) = (await harness.outbox(events.NODE_CREATED))[-1]
+    created = ev.NodeCreated.FromString(payload)
+    assert created.node.node_id == north.id and created.actor_id == pm.user_id and created.node.kind == "branch"
+
+
+async def test_billing_nodes_are_not_the_customers_to_change(harness: Harness, customer: Onboarded) -> None:
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    general = customer.nodes[1]
+    for change in (
+        tree.rename(pm, node_id=general.id, name="Mine now"),
+        tree.delete(pm, node_id=customer.nodes[-1].id),
+        tree.move(pm, node_id=customer.nodes[-1].id, new_parent_id=customer.customer.root_node_id),
+    ):
+        with pytest.raises(FailedPrecondition) as refused:
+            await change
+        assert refused.value.reason == "BILLING_NODE"
+
+
+async def test_moving_a_subtree_rewrites_every_path_below_in_one_event(harness: Harness, customer: Onboarded) -> None:
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    root = customer.customer.root_node_id
+    sales = await tree.create(pm, parent_id=root, kind="department", name="Sales")
+    north = await tree.create(pm, parent_id=sales.id, kind="branch", name="North")
+    moscow = await tree.create(pm, parent_id=north.id, kind="city", name="Moscow")
+    regions = await tree.create(pm, parent_id=root, kind="department", name="Regions")
+    before = len(await harness.outbox(events.NODE_MOVED))
+
+    moved, count = await tree.move(pm, node_id=north.id, new_parent_id=regions.id)
+    assert count == 2
+    assert moved.path == f"{regions.path}{north.id}/" and moved.depth == 2 and moved.parent_id == regions.id
+    async with harness.db.sessions() as session:
+        city = await session.get(Node, moscow.id)
+        assert city is not None and city.path == f"{regions.path}{north.id}/{moscow.id}/" and city.depth == 3
+        untouched = await session.get(Node, sales.id)
+        assert untouched is not None and untouched.path == sales.path
+    published = await harness.outbox(events.NODE_MOVED)
+    assert len(published) == before + 1
+    event = ev.NodeMoved.FromString(published[-1][1])
+    assert (event.old_path, event.new_path, event.moved_nodes) == (north.path, moved.path, 2)
+    assert (event.old_parent_id, event.new_parent_id) == (sales.id, regions.id)
+
+    with pytest.raises(FailedPrecondition) as loop:
+        await tree.move(pm, node_id=regions.id, new_parent_id=moscow.id)
+    assert loop.value.reason == "MOVE_INTO_SUBTREE"
+    with pytest.raises(FailedPrecondition) as itself:
+        await tree.move(pm, node_id=regions.id, new_parent_id=regions.id)
+    assert itself.value.reason == "MOVE_INTO_SUBTREE"
+
+
+async def test_the_tree_has_a_depth_limit(harness: Harness, customer: Onboarded) -> None:
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    parent = customer.customer.root_node_id
+    chain = []
+    for level in range(1, 7):  # the harness allows 6 levels below the company
+        node = await tree.create(pm, parent_id=parent, kind="department", name=f"Level {level}")
+        chain.append(node)
+        parent = node.id
+    with pytest.raises(FailedPrecondition) as deep:
+        await tree.create(pm, parent_id=parent, kind="department", name="Level 7")
+    assert deep.value.reason == "TREE_TOO_DEEP"
+    side = await tree.create(pm, parent_id=customer.customer.root_node_id, kind="department", name="Side")
+    lower = await tree.create(pm, parent_id=side.id, kind="department", name="Lower")
+    with pytest.raises(FailedPrecondition) as too_deep:  # levels 2..6 one level lower would reach 7
+        await tree.move(pm, node_id=chain[1].id, new_parent_id=lower.id)
+    assert too_deep.value.reason == "TREE_TOO_DEEP"
+    moved, count = await tree.move(pm, node_id=chain[1].id, new_parent_id=side.id)  # same depth: fits
+    assert (moved.depth, count) == (2, 5)
+
+
+async def test_deleting_refuses_a_node_that_holds_anything(harness: Harness, customer: Onboarded) -> None:
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    root = customer.customer.root_node_id
+    sales = await tree.create(pm, parent_id=root, kind="department", name="Sales")
+    north = await tree.create(pm, parent_id=sales.id, kind="branch", name="North")
+    with pytest.raises(FailedPrecondition) as children:
+        await tree.delete(pm, node_id=sales.id)
+    assert children.value.reason == "NODE_NOT_EMPTY"
+    await harness.accounts.hierarchy.record_figures(north.id, {"lines.active": ("lines", 3)})
+    with pytest.raises(FailedPrecondition) as lines:
+        await tree.delete(pm, node_id=north.id)
+    assert lines.value.metadata == {"lines.active": "3"}
+    await harness.accounts.hierarchy.record_figures(north.id, {"lines.active": ("lines", 0)})
+    await tree.delete(pm, node_id=north.id)
+    await tree.delete(pm, node_id=sales.id)
+    with pytest.raises(NotFound):
+        await tree.get(pm, sales.id)
+    deleted = [ev.NodeDeleted.FromString(p) for _, p in await harness.outbox(events.NODE_DELETED)]
+    assert [d.node_id for d in deleted] == [north.id, sales.id]
+
+
+async def test_summaries_add_up_the_subtree(harness: Harness, customer: Onboarded) -> None:
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    root = customer.customer.root_node_id
+    sales = await tree.create(pm, parent_id=root, kind="department", name="Sales")
+    north = await tree.create(pm, parent_id=sales.id, kind="branch", name="North")
+    await tree.record_figures(sales.id, {"lines.active": ("lines", 2), "lines.blocked": ("lines", 1)})
+    await tree.record_figures(north.id, {"lines.active": ("lines", 5)})
+    await tree.record_figures(customer.nodes[-1].id, {"balance": ("RUB", -12_550)})
+    summary = await tree.summary(pm, sales.id)
+    assert summary.descendants == 1
+    assert [(f.name, f.unit, f.own, f.subtree) for f in summary.figures] == [
+        ("lines.active", "lines", 2, 7),
+        ("lines.blocked", "lines", 1, 1),
+    ]
+    company = await tree.summary(pm, root)
+    assert company.descendants == len(customer.nodes) - 1 + 2
+    assert ("balance", "RUB", 0, -12_550) in [(f.name, f.unit, f.own, f.subtree) for f in company.figures]
+
+
+async def test_a_department_grant_sees_and_changes_only_its_subtree(harness: Harness, customer: Onboarded) -> None:
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    root = customer.customer.root_node_id
+    sales = await tree.create(pm, parent_id=root, kind="department", name="Sales")
+    north = await tree.create(pm, parent_id=sales.id, kind="branch", name="North")
+    finance = await tree.create(pm, parent_id=root, kind="department", name="Finance")
+    head = harness.access(customer.customer.id, (sales.id, PROFILE_MANAGER))
+
+    nodes, _ = await tree.find(head)
+    assert [n.id for n in nodes] == [sales.id, north.id]
+    assert (await tree.get(head, north.id)).id == north.id
+    for hidden in (finance.id, root, customer.nodes[1].id):
+        with pytest.raises(NotFound) as outside:
+            await tree.get(head, hidden)
+        assert outside.value.reason == "NODE_NOT_FOUND"
+    with pytest.raises(NotFound):
+        await tree.create(head, parent_id=finance.id, kind="department", name="Audit")
+    with pytest.raises(NotFound):  # cannot carry a node out of the scope
+        await tree.move(head, node_id=north.id, new_parent_id=finance.id)
+    south = await tree.create(head, parent_id=sales.id, kind="branch", name="South")
+    await tree.move(head, node_id=south.id, new_parent_id=north.id)
+
+
+async def test_without_the_permission_in_scope_is_denied(harness: Harness, customer: Onboarded) -> None:
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    root = customer.customer.root_node_id
+    sales = await tree.create(pm, parent_id=root, kind="department", name="Sales")
+    viewer = harness.access(customer.customer.id, (root, VIEWER))
+    assert (await tree.get(viewer, sales.id)).name == "Sales"
+    assert (await tree.summary(viewer, sales.id)).node.id == sales.id
+    for change in (
+        tree.create(viewer, parent_id=root, kind="department", name="Mine"),
+        tree.rename(viewer, node_id=sales.id, name="Renamed"),
+        tree.delete(viewer, node_id=sales.id),
+    ):
+        with pytest.raises(PermissionDenied) as denied:
+            await change
+        assert denied.value.metadata == {"permission": "hierarchy:manage"}
+
+
+async def test_another_customers_user_finds_nothing(harness: Harness, customer: Onboarded) -> None:
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    sales = await tree.create(pm, parent_id=customer.customer.root_node_id, kind="department", name="Sales")
+    other = await harness.onboard()
+    # Even a grant naming this customer's node, under the other customer's id.
+    stranger = harness.access(other.customer.id, (customer.customer.root_node_id, PROFILE_MANAGER))
+    assert (await tree.find(stranger)) == ([], "")
+    with pytest.raises(NotFound):
+        await tree.get(stranger, sales.id)
+    with pytest.raises(NotFound):
+        await tree.rename(stranger, node_id=sales.id, name="Taken over")
+    assert await tree.paths(other.customer.id, [sales.id]) == {}
+
+
+async def test_lists_page_filter_and_sort(harness: Harness, customer: Onboarded) -> None:
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    root = customer.customer.root_node_id
+    made = [await tree.create(pm, parent_id=root, kind="department", name=f"Dept {i:02d}") for i in range(12)]
+    seen, token = [], ""
+    while True:
+        page, token = await tree.find(pm, kinds=["department"], page_size=5, page_token=token, order_by="-name")
+        seen.extend(n.name for n in page)
+        if not token:
+            break
+    assert seen == [n.name for n in reversed(made)]
+    children, _ = await tree.find(pm, parent_id=root, page_size=100)
+    assert {n.kind for n in children} == {"general_account", "department"}
+    found, _ = await tree.find(pm, name_contains="dept 1")
+    assert sorted(n.name for n in found) == ["Dept 10", "Dept 11"]
+    whole, _ = await tree.find(pm, page_size=1000)
+    assert [n.path for n in whole] == sorted(n.path for n in whole)
+    with pytest.raises(InvalidArgument):
+        await tree.find(pm, order_by="secret_column")
+    with pytest.raises(InvalidArgument):
+        await tree.find(pm, page_size=5000)
+    async with harness.db.sessions() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Node)) == len(whole)
