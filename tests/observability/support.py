@@ -16,8 +16,12 @@ import httpx
 import pytest
 import yaml
 
+from simfleet.accounts.v1 import admin_pb2 as accounts_admin
+from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
+from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
 from simfleet.netsim.v1 import smsc_pb2, smsc_pb2_grpc
 from simfleet_devstack.platform import Platform
+from simfleet_runtime.context import OPERATOR_KEY
 from tests.helpers import codes_in, mailbox, new_user, wait_for, wait_for_sms_code
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +29,7 @@ DASHBOARDS_DIR = ROOT / "deploy" / "grafana" / "dashboards"
 RULES_FILE = ROOT / "deploy" / "prometheus" / "rules.yaml"
 RULE_TESTS_DIR = ROOT / "deploy" / "prometheus" / "tests"
 RUNBOOKS = ROOT / "docs" / "runbooks.md"
-JOBS = ("identity", "netsim", "gateway")
+JOBS = ("identity", "netsim", "accounts", "gateway")
 """SIMfleet's scrape jobs (the ServiceMonitors name them after the service)."""
 
 
@@ -146,7 +150,8 @@ def sign_in_workload(platform: Platform) -> Workload:
 
     Touches every business figure of sign-in, the gateway's 2xx and 4xx, identity's
     gRPC OK and UNAUTHENTICATED, netsim's gRPC OK and INVALID_ARGUMENT, the
-    outboxes, both durable consumers and the SMTP path.
+    outboxes, both durable consumers and the SMTP path; accounts answers a
+    back-office list (OK) and a call without a token (UNAUTHENTICATED).
     """
     headers = {"User-Agent": "simfleet-observability"}
     with httpx.Client(base_url=platform.gateway_url, timeout=10, headers=headers) as api:
@@ -174,4 +179,13 @@ def sign_in_workload(platform: Platform) -> Workload:
         with pytest.raises(grpc.RpcError) as refused:
             handsets.ListSms(smsc_pb2.ListSmsRequest(msisdn="not a number"), timeout=5)
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    with grpc.insecure_channel(platform.accounts_target) as channel:
+        admin = accounts_admin_grpc.AccountsAdminServiceStub(channel)
+        operator = ((OPERATOR_KEY, platform.config.operator_key),)
+        assert admin.ListCustomers(accounts_admin.ListCustomersRequest(), metadata=operator, timeout=5).customers
+        tree = hierarchy_pb2_grpc.HierarchyServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as unauthenticated:
+            tree.ListNodes(hierarchy_pb2.ListNodesRequest(), timeout=5)
+        assert unauthenticated.value.code() == grpc.StatusCode.UNAUTHENTICATED
     return Workload()

@@ -21,6 +21,7 @@ from tests.observability.support import ROOT, dashboard_queries, dashboards, pan
 EXPECTED = {
     "platform-overview.json",
     "identity.json",
+    "accounts.json",
     "netsim.json",
     "gateway.json",
     "sign-in-and-messaging.json",
@@ -123,6 +124,9 @@ def test_the_dashboards_show_what_sres_asked_for() -> None:
         assert fragment in sign_in, fragment
     assert "simfleet:gateway_http_errors:ratio_rate1h" in used("gateway.json")
     assert "simfleet_identity_" in used("identity.json")
+    accounts = used("accounts.json")
+    assert "simfleet_accounts_customers_onboarded_total" in accounts
+    assert "simfleet_accounts_node_changes_total" in accounts
     assert "simfleet_netsim_sms_delivered_total" in used("netsim.json")
 
 

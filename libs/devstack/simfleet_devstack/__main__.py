@@ -36,10 +36,13 @@ SIMfleet is running.
   gateway (REST API)   {gateway}        API docs: {gateway}/docs
   netsim console       {console}        simulated handsets and mailboxes
   identity gRPC        {platform.identity_target}
+  accounts gRPC        {platform.accounts_target}
   NATS                 {platform.nats_url}
   data and logs        {platform.data_dir}
 
-Sign in as the demo profile manager ({DEMO_MANAGER.display_name}, {phone}, {email}):
+The demo customer is Demo Logistics LLC: a general account, 3 business and 6
+personal accounts, and departments, cities and a branch its manager drew.
+Sign in as its profile manager ({DEMO_MANAGER.display_name}, {phone}, {email}):
 
   1. Ask for a one-time code by SMS (or "channel": "email"):
        curl -s -X POST {gateway}/v1/auth/otp -H 'content-type: application/json' \\
@@ -68,11 +71,11 @@ def _seed_and_greet(out: TextIO) -> Callable[[Platform], None]:
             created = platform.seed()
         except grpc.RpcError as exc:
             raise PlatformError(
-                f"seeding the demo profile manager failed: {exc.code().name} {exc.details()}",
-                service="identity",
-                log_tail=platform.processes["identity"].log_tail(),
+                f"onboarding the demo customer failed: {exc.code().name} {exc.details()}",
+                service="accounts",
+                log_tail=platform.processes["accounts"].log_tail(),
             ) from exc
-        out.write(f"\ndemo profile manager {'created' if created else 'already there'}\n")
+        out.write(f"\ndemo customer {'onboarded' if created else 'already there'}\n")
         out.write(sign_in_help(platform))
         out.flush()
 

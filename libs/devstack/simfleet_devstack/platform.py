@@ -1,15 +1,15 @@
-"""The whole SIMfleet platform on one machine, as processes: NATS, netsim, identity, gateway.
+"""The whole SIMfleet platform on one machine, as processes: NATS, netsim, identity, accounts, gateway.
 
 Used by ``make up`` (``python -m simfleet_devstack``), by the end-to-end tests
 and by the benchmark::
 
     config = PlatformConfig.free_ports(tmp_path)      # or PlatformConfig(data_dir=...) for the usual ports
     with Platform(config) as platform:                # start() + wait_ready()
-        platform.seed()                               # the demo profile manager (idempotent)
+        platform.seed()                               # the demo customer and its manager (idempotent)
         httpx.post(f"{platform.gateway_url}/v1/auth/otp", json={...})
         platform.stop_nats(); platform.start_nats()   # fault tests
         platform.set_clock_offset(20 * 60)            # needs config.clock_file
-    # stop(): gateway, identity, netsim, NATS, each SIGTERM then SIGKILL
+    # stop(): gateway, accounts, identity, netsim, NATS, each SIGTERM then SIGKILL
 
 Each service runs as ``sys.executable -m <service>`` with its settings in the
 environment (``IDENTITY_*``, ``NETSIM_*``, ``GATEWAY_*``; see :meth:`Platform.env_for`),
@@ -38,16 +38,17 @@ from typing import Any, Self
 from simfleet_devstack import databases, probes
 from simfleet_devstack.ports import distinct_free_ports, port_in_use
 from simfleet_devstack.process import ManagedProcess
-from simfleet_devstack.seed import DEMO_MANAGER, create_user
+from simfleet_devstack.seed import onboard_demo_customer
 from simfleet_runtime.testing import nats_server_binary
 
 NATS = "nats"
 NETSIM = "netsim"
 IDENTITY = "identity"
+ACCOUNTS = "accounts"
 GATEWAY = "gateway"
-SERVICES = (NETSIM, IDENTITY, GATEWAY)
+SERVICES = (NETSIM, IDENTITY, ACCOUNTS, GATEWAY)
 """The Python services, in start order (stop order is the reverse, NATS last)."""
-DATABASE_SERVICES = (NETSIM, IDENTITY)
+DATABASE_SERVICES = (NETSIM, IDENTITY, ACCOUNTS)
 LOCALHOST = "127.0.0.1"
 
 
@@ -80,18 +81,20 @@ class PlatformConfig:
     identity_metrics: int = 9101
     netsim_grpc: int = 50061
     netsim_metrics: int = 9106
+    accounts_grpc: int = 50071
+    accounts_metrics: int = 9107
     smtp_port: int = 2525
     netsim_http: int = 8090
     gateway_http: int = 8080
     operator_key: str = "local-operator-key"
     clock_file: Path | None = None
-    """When set, identity, netsim and the gateway read a clock offset from this file (set_clock_offset)."""
+    """When set, the services and the gateway read a clock offset from this file (set_clock_offset)."""
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
     """More environment per process, by name ("identity", "netsim", "gateway", "nats"); wins over ours."""
     postgres_url: str | None = None
     """A PostgreSQL server (any database URL on it); each service then gets its own database there."""
     postgres_prefix: str = "simfleet"
-    """Database names on that server: <prefix>_identity, <prefix>_netsim."""
+    """Database names on that server: <prefix>_identity, <prefix>_netsim, <prefix>_accounts."""
     postgres_reset: bool = False
     """Drop and re-create those databases at start (fresh state for tests)."""
     service_commands: dict[str, list[str]] = field(default_factory=dict)
@@ -108,6 +111,8 @@ class PlatformConfig:
             "identity_metrics",
             "netsim_grpc",
             "netsim_metrics",
+            "accounts_grpc",
+            "accounts_metrics",
             "smtp_port",
             "netsim_http",
             "gateway_http",
@@ -125,6 +130,8 @@ class PlatformConfig:
             "netsim console HTTP": self.netsim_http,
             "identity gRPC": self.identity_grpc,
             "identity metrics": self.identity_metrics,
+            "accounts gRPC": self.accounts_grpc,
+            "accounts metrics": self.accounts_metrics,
             "gateway HTTP": self.gateway_http,
         }
 
@@ -171,11 +178,16 @@ class Platform:
     def netsim_target(self) -> str:
         return f"{LOCALHOST}:{self.config.netsim_grpc}"
 
+    @property
+    def accounts_target(self) -> str:
+        return f"{LOCALHOST}:{self.config.accounts_grpc}"
+
     def metrics_urls(self) -> dict[str, str]:
         """Where each service serves Prometheus metrics."""
         return {
             IDENTITY: f"http://{LOCALHOST}:{self.config.identity_metrics}/metrics",
             NETSIM: f"http://{LOCALHOST}:{self.config.netsim_metrics}/metrics",
+            ACCOUNTS: f"http://{LOCALHOST}:{self.config.accounts_metrics}/metrics",
             GATEWAY: f"{self.gateway_url}/metrics",
         }
 
@@ -221,11 +233,22 @@ class Platform:
                 "IDENTITY_SMTP_PORT": str(cfg.smtp_port),
                 "IDENTITY_OPERATOR_KEY": cfg.operator_key,
             }
+        elif service == ACCOUNTS:
+            ours = {
+                "ACCOUNTS_DATABASE_URL": self.database_url(ACCOUNTS),
+                "ACCOUNTS_NATS_URL": self.nats_url,
+                "ACCOUNTS_GRPC_HOST": LOCALHOST,
+                "ACCOUNTS_GRPC_PORT": str(cfg.accounts_grpc),
+                "ACCOUNTS_METRICS_PORT": str(cfg.accounts_metrics),
+                "ACCOUNTS_OPERATOR_KEY": cfg.operator_key,
+                "ACCOUNTS_IDENTITY_TARGET": self.identity_target,
+            }
         elif service == GATEWAY:
             ours = {
                 "GATEWAY_HTTP_HOST": LOCALHOST,
                 "GATEWAY_HTTP_PORT": str(cfg.gateway_http),
                 "GATEWAY_IDENTITY_TARGET": self.identity_target,
+                "GATEWAY_ACCOUNTS_TARGET": self.accounts_target,
             }
         if service in SERVICES:
             ours["OTEL_SERVICE_NAME"] = service
@@ -240,7 +263,7 @@ class Platform:
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Start NATS, then netsim, identity and the gateway (without waiting for them to be ready).
+        """Start NATS, then netsim, identity, accounts and the gateway (without waiting for them to be ready).
 
         Raises :class:`PortsInUseError` before starting anything when a port is taken,
         :class:`PlatformError` when NATS does not come up; stops what it started on failure.
@@ -275,7 +298,7 @@ class Platform:
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Block until every service answers its readiness probe.
 
-        identity and netsim: grpc.health.v1 Check("") is SERVING; netsim's console
+        identity, accounts and netsim: grpc.health.v1 Check("") is SERVING; netsim's console
         GET /healthz and the gateway's GET /readyz answer 200. Raises
         :class:`PlatformError` (with the log tail) when a process exits or the deadline passes.
         """
@@ -283,6 +306,7 @@ class Platform:
             f"{NETSIM} gRPC health": lambda: probes.grpc_serving(self.netsim_target),
             f"{NETSIM} console /healthz": lambda: probes.http_ok(f"{self.console_url}/healthz"),
             f"{IDENTITY} gRPC health": lambda: probes.grpc_serving(self.identity_target),
+            f"{ACCOUNTS} gRPC health": lambda: probes.grpc_serving(self.accounts_target),
             f"{GATEWAY} /readyz": lambda: probes.http_ok(f"{self.gateway_url}/readyz"),
         }
         deadline = time.monotonic() + timeout
@@ -305,13 +329,16 @@ class Platform:
             time.sleep(0.2)
 
     def seed(self) -> bool:
-        """Create the demo profile manager unless it exists; True when it was created now."""
-        return create_user(self.identity_target, self.config.operator_key, DEMO_MANAGER)
+        """Onboard the demo customer and its profile manager unless it exists; True when it was created now."""
+        return onboard_demo_customer(self.accounts_target, self.identity_target, self.config.operator_key)
 
     def stop(self) -> None:
-        """Stop the gateway, identity, netsim, then NATS: SIGTERM, then SIGKILL after stop_timeout. Idempotent."""
+        """Stop the gateway, accounts, identity, netsim, then NATS (SIGTERM, then SIGKILL after stop_timeout).
+
+        Idempotent.
+        """
         self._expected.clear()
-        for name in (GATEWAY, IDENTITY, NETSIM, NATS):
+        for name in (GATEWAY, ACCOUNTS, IDENTITY, NETSIM, NATS):
             process = self.processes.get(name)
             if process is not None:
                 process.stop(self.config.stop_timeout)

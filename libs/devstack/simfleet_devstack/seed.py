@@ -1,7 +1,14 @@
-"""Users created through identity's back-office API: the demo profile manager and bench users.
+"""The demo customer, onboarded through the back-office APIs, and users for tests and the bench.
 
-Seeding is idempotent: a phone that is already registered (ALREADY_EXISTS) counts
-as done, so running the launcher again on the same data changes nothing.
+The demo customer goes the way a real one does: accounts onboards it (its
+legal entity, contract, general, business and personal accounts, and its
+profile manager, whom accounts has identity create with the profile manager
+role over the company); then the manager signs in and draws a department tree
+through the same API the cabinet uses, and signs out.
+
+Seeding is idempotent: a customer already there (found by its tax number) or a
+phone already registered (ALREADY_EXISTS) counts as done, so running the
+launcher again on the same data changes nothing.
 """
 
 from __future__ import annotations
@@ -10,10 +17,15 @@ from dataclasses import dataclass
 
 import grpc
 
-from simfleet.identity.v1 import admin_pb2, admin_pb2_grpc
+from simfleet.accounts.v1 import admin_pb2 as accounts_admin
+from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
+from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
+from simfleet.identity.v1 import admin_pb2, admin_pb2_grpc, auth_pb2, auth_pb2_grpc
 from simfleet_runtime.context import OPERATOR_KEY
 
 DEMO_CUSTOMER_ID = "01M80FS1VH2MZKYX1PNS53P8M2"
+"""The customer of the sign-in test and bench users (a customer id identity accepts; not onboarded)."""
+DEMO_TAX_NUMBER = "7701234560"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,4 +77,107 @@ def _create(stub: admin_pb2_grpc.IdentityAdminServiceStub, operator_key: str, us
         if exc.code() == grpc.StatusCode.ALREADY_EXISTS:
             return False
         raise
+    return True
+
+
+def _account(
+    name: str, number: int, children: tuple[accounts_admin.AccountSpec, ...] = ()
+) -> accounts_admin.AccountSpec:
+    return accounts_admin.AccountSpec(name=name, account_number=f"{number:010d}", children=children)
+
+
+DEMO_ONBOARDING = accounts_admin.OnboardCustomerRequest(
+    request_id="demo-customer",
+    legal_entity=accounts_admin.LegalEntity(
+        name="Demo Logistics LLC",
+        tax_number=DEMO_TAX_NUMBER,
+        registration_number="1027700123450",
+        tax_registration_reason_code="770101001",
+    ),
+    contracts=[accounts_admin.Contract(number="SF-2026/0001", signed_on="2026-01-15")],
+    general_account=_account("Demo Logistics: general account", 4_100_000_001),
+    business_accounts=[
+        _account(
+            "Head office",
+            4_100_000_010,
+            (_account("Management", 4_100_000_011), _account("Sales and marketing", 4_100_000_012)),
+        ),
+        _account(
+            "Fleet and field service",
+            4_100_000_020,
+            (
+                _account("Drivers", 4_100_000_021),
+                _account("Couriers", 4_100_000_022),
+                _account("Telematics", 4_100_000_023),
+            ),
+        ),
+        _account("Warehouses", 4_100_000_030, (_account("Warehouse staff", 4_100_000_031),)),
+    ],
+    profile_manager=accounts_admin.ProfileManagerSpec(
+        phone=DEMO_MANAGER.phone,
+        email=DEMO_MANAGER.email,
+        display_name=DEMO_MANAGER.display_name,
+        password=DEMO_MANAGER.password,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Dept:
+    """A node the demo manager draws: a department, branch or city, with what hangs under it."""
+
+    name: str
+    kind: hierarchy_pb2.NodeKind.ValueType = hierarchy_pb2.NODE_KIND_DEPARTMENT
+    children: tuple[Dept, ...] = ()
+
+
+DEMO_DEPARTMENTS = (
+    Dept("Head office", children=(Dept("Finance"), Dept("Sales"))),
+    Dept(
+        "Regions",
+        children=(
+            Dept("Moscow", hierarchy_pb2.NODE_KIND_CITY),
+            Dept("Saint Petersburg", hierarchy_pb2.NODE_KIND_CITY),
+            Dept("North-West branch", hierarchy_pb2.NODE_KIND_BRANCH),
+        ),
+    ),
+    Dept("Field service"),
+)
+"""The tree the demo manager draws under the company."""
+
+
+def onboard_demo_customer(accounts_target: str, identity_target: str, operator_key: str, timeout: float = 15.0) -> bool:
+    """Onboard the demo customer and draw its departments; False when it was there already."""
+    operator = ((OPERATOR_KEY, operator_key),)
+    with grpc.insecure_channel(accounts_target) as channel:
+        admin = accounts_admin_grpc.AccountsAdminServiceStub(channel)
+        found = admin.ListCustomers(
+            accounts_admin.ListCustomersRequest(query=DEMO_TAX_NUMBER),
+            metadata=operator,
+            timeout=timeout,
+            wait_for_ready=True,
+        )
+        if any(c.legal_entity.tax_number == DEMO_TAX_NUMBER for c in found.customers):
+            return False
+        customer = admin.OnboardCustomer(DEMO_ONBOARDING, metadata=operator, timeout=timeout).customer
+        with grpc.insecure_channel(identity_target) as identity_channel:
+            auth = auth_pb2_grpc.AuthServiceStub(identity_channel)
+            tokens = auth.SignInWithPassword(
+                auth_pb2.SignInWithPasswordRequest(phone=DEMO_MANAGER.phone, password=DEMO_MANAGER.password),
+                timeout=timeout,
+            ).tokens
+            bearer = (("authorization", f"Bearer {tokens.access_token}"),)
+            tree = hierarchy_pb2_grpc.HierarchyServiceStub(channel)
+
+            def draw(parent_id: str, nodes: tuple[Dept, ...]) -> None:
+                for dept in nodes:
+                    node = tree.CreateNode(
+                        hierarchy_pb2.CreateNodeRequest(parent_id=parent_id, kind=dept.kind, name=dept.name),
+                        metadata=bearer,
+                        timeout=timeout,
+                    ).node
+                    draw(node.id, dept.children)
+
+            draw(customer.root_node_id, DEMO_DEPARTMENTS)
+            auth.SignOut(auth_pb2.SignOutRequest(refresh_token=tokens.refresh_token), metadata=bearer, timeout=timeout)
     return True

@@ -6,7 +6,9 @@ that environment and its pid in ``<cwd>/<service>.env.json``, serves the gRPC
 health service (SERVING) and, for netsim and the gateway, an HTTP server that
 answers 200. identity also serves IdentityAdminService.CreateUser, checking the
 operator key and remembering phones in ``<cwd>/fake-users.json`` (so a second
-run answers ALREADY_EXISTS).
+run answers ALREADY_EXISTS), and password sign-in and sign-out; accounts serves
+what the demo seed calls: ListCustomers and OnboardCustomer (remembered in
+``<cwd>/fake-customers.json``) and CreateNode.
 
 Knobs for tests: FAKE_IGNORE_SIGTERM=1, FAKE_EXIT_AFTER=<seconds> (exits with 3),
 FAKE_NOT_SERVING=1 (health says NOT_SERVING forever).
@@ -28,9 +30,13 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from simfleet.identity.v1 import admin_pb2, admin_pb2_grpc, common_pb2
+from simfleet.accounts.v1 import admin_pb2 as accounts_admin
+from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
+from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
+from simfleet.identity.v1 import admin_pb2, admin_pb2_grpc, auth_pb2, auth_pb2_grpc, common_pb2
 
 USERS = Path("fake-users.json")
+CUSTOMERS = Path("fake-customers.json")
 
 
 class Admin(admin_pb2_grpc.IdentityAdminServiceServicer):
@@ -44,6 +50,41 @@ class Admin(admin_pb2_grpc.IdentityAdminServiceServicer):
         phones.append(request.phone)
         USERS.write_text(json.dumps(phones))
         return admin_pb2.CreateUserResponse(user=common_pb2.User(phone=request.phone))
+
+
+class Auth(auth_pb2_grpc.AuthServiceServicer):
+    def SignInWithPassword(self, request: Any, context: Any) -> Any:
+        tokens = common_pb2.SessionTokens(access_token="fake-access", refresh_token="fake-refresh")
+        return auth_pb2.SignInWithPasswordResponse(tokens=tokens)
+
+    def SignOut(self, request: Any, context: Any) -> Any:
+        return auth_pb2.SignOutResponse()
+
+
+class AccountsAdmin(accounts_admin_grpc.AccountsAdminServiceServicer):
+    def ListCustomers(self, request: Any, context: Any) -> Any:
+        taxes = json.loads(CUSTOMERS.read_text()) if CUSTOMERS.exists() else []
+        return accounts_admin.ListCustomersResponse(
+            customers=[
+                accounts_admin.Customer(legal_entity=accounts_admin.LegalEntity(tax_number=t))
+                for t in taxes
+                if request.query in t
+            ]
+        )
+
+    def OnboardCustomer(self, request: Any, context: Any) -> Any:
+        key = dict(context.invocation_metadata()).get("simfleet-operator-key")
+        if key != os.environ["ACCOUNTS_OPERATOR_KEY"]:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, "operator key")
+        taxes = json.loads(CUSTOMERS.read_text()) if CUSTOMERS.exists() else []
+        CUSTOMERS.write_text(json.dumps([*taxes, request.legal_entity.tax_number]))
+        customer = accounts_admin.Customer(id="fake-customer", root_node_id="fake-root")
+        return accounts_admin.OnboardCustomerResponse(customer=customer)
+
+
+class Hierarchy(hierarchy_pb2_grpc.HierarchyServiceServicer):
+    def CreateNode(self, request: Any, context: Any) -> Any:
+        return hierarchy_pb2.CreateNodeResponse(node=hierarchy_pb2.Node(id=f"node-{request.name}"))
 
 
 class Ok(BaseHTTPRequestHandler):
@@ -68,10 +109,14 @@ def main(service: str) -> None:
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
     if service == "identity":
         admin_pb2_grpc.add_IdentityAdminServiceServicer_to_server(Admin(), server)
+        auth_pb2_grpc.add_AuthServiceServicer_to_server(Auth(), server)
+    if service == "accounts":
+        accounts_admin_grpc.add_AccountsAdminServiceServicer_to_server(AccountsAdmin(), server)
+        hierarchy_pb2_grpc.add_HierarchyServiceServicer_to_server(Hierarchy(), server)
     if service != "gateway":
         server.add_insecure_port(f"127.0.0.1:{os.environ[prefix + 'GRPC_PORT']}")
         server.start()
-    if service != "identity":
+    if service not in ("identity", "accounts"):
         http = ThreadingHTTPServer(("127.0.0.1", int(os.environ[prefix + "HTTP_PORT"])), Ok)
         threading.Thread(target=http.serve_forever, daemon=True).start()
     print(f"fake {service} serving", flush=True)

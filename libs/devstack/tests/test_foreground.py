@@ -50,10 +50,10 @@ def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 30.
 def test_ctrl_c_stops_every_child_and_exits_0(fake_config: MakeConfig, tmp_path: Path) -> None:
     with launcher(fake_config(), tmp_path) as process:
         printed = read_until(process, "Ctrl-C stops everything")
-        assert "demo profile manager created" in printed
+        assert "demo customer onboarded" in printed
         assert "/v1/auth/otp" in printed and "/handsets/+79990000001/sms" in printed
         children = children_of(process.pid)
-        assert len(children) == 4  # nats, netsim, identity, gateway
+        assert len(children) == 5  # nats, netsim, identity, accounts, gateway
         process.send_signal(signal.SIGINT)
         assert process.wait(20) == 0
         rest = process.stdout.read() if process.stdout else ""
@@ -69,7 +69,7 @@ def test_sigterm_stops_cleanly_and_a_second_run_reuses_the_data(fake_config: Mak
         assert first.wait(20) == 0
     with launcher(config, tmp_path) as second:
         printed = read_until(second, "Ctrl-C stops everything")
-        assert "demo profile manager already there" in printed
+        assert "demo customer already there" in printed
         second.send_signal(signal.SIGINT)
         assert second.wait(20) == 0
 
@@ -78,7 +78,7 @@ def test_no_orphan_survives_a_sigkilled_launcher(fake_config: MakeConfig, tmp_pa
     with launcher(fake_config(), tmp_path) as process:
         read_until(process, "Ctrl-C stops everything")
         children = children_of(process.pid)
-        assert len(children) == 4 and all(alive(pid) for pid in children)
+        assert len(children) == 5 and all(alive(pid) for pid in children)
         process.kill()
         process.wait()
         wait_until(lambda: not any(alive(pid) for pid in children), timeout=10, what="the children to die")

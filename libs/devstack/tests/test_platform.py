@@ -61,9 +61,9 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
     config = fake_config(clock_file=Path("/tmp/devstack-clock"), extra_env={"identity": {"IDENTITY_EXTRA": "1"}})
     with Platform(config) as platform:
         pids = platform.pids()
-        assert set(pids) == {"nats", "netsim", "identity", "gateway"}
+        assert set(pids) == {"nats", "netsim", "identity", "accounts", "gateway"}
         assert platform.seed() is True
-        assert platform.seed() is False  # ALREADY_EXISTS counts as done
+        assert platform.seed() is False  # the customer found by its tax number counts as done
         identity = _recorded_env(config, "identity")
         assert identity["IDENTITY_DATABASE_URL"] == f"sqlite+aiosqlite:///{config.data_dir / 'identity.db'}"
         assert identity["IDENTITY_NATS_URL"] == f"nats://127.0.0.1:{config.nats_port}"
@@ -80,8 +80,14 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
         assert netsim["NETSIM_HTTP_PORT"] == str(config.netsim_http)
         assert netsim["NETSIM_CLOCK_FILE"] == "/tmp/devstack-clock"
         assert "IDENTITY_EXTRA" not in netsim
+        accounts = _recorded_env(config, "accounts")
+        assert accounts["ACCOUNTS_DATABASE_URL"].endswith("/accounts.db")
+        assert accounts["ACCOUNTS_IDENTITY_TARGET"] == platform.identity_target
+        assert accounts["ACCOUNTS_OPERATOR_KEY"] == config.operator_key
+        assert accounts["ACCOUNTS_GRPC_PORT"] == str(config.accounts_grpc)
         gateway = _recorded_env(config, "gateway")
         assert gateway["GATEWAY_IDENTITY_TARGET"] == platform.identity_target
+        assert gateway["GATEWAY_ACCOUNTS_TARGET"] == platform.accounts_target
         assert gateway["GATEWAY_HTTP_PORT"] == str(config.gateway_http)
         assert platform.gateway_url == f"http://127.0.0.1:{config.gateway_http}"
         assert platform.console_url == f"http://127.0.0.1:{config.netsim_http}"
@@ -89,7 +95,7 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
     assert not any(alive(pid) for pid in pids.values())
     platform.stop()  # idempotent
 
-    # A second run on the same data: the seed finds the manager already there.
+    # A second run on the same data: the seed finds the customer already there.
     with Platform(config) as again:
         assert again.seed() is False
 
@@ -97,7 +103,7 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
 def test_otel_variables_pass_through_to_every_service(fake_config: MakeConfig, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
     platform = Platform(fake_config())
-    for service in ("identity", "netsim", "gateway"):
+    for service in ("identity", "netsim", "accounts", "gateway"):
         env = platform.env_for(service)
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"
         assert env["OTEL_SERVICE_NAME"] == service
@@ -107,6 +113,7 @@ def test_wait_ready_reports_a_child_that_exits_with_its_log(fake_config: MakeCon
     commands = {
         "netsim": [sys.executable, str(Path(__file__).parent / "fake_service.py"), "netsim"],
         "identity": [sys.executable, "-c", "print('identity cannot open its database'); raise SystemExit(3)"],
+        "accounts": [sys.executable, str(Path(__file__).parent / "fake_service.py"), "accounts"],
         "gateway": [sys.executable, str(Path(__file__).parent / "fake_service.py"), "gateway"],
     }
     platform = Platform(fake_config(service_commands=commands))
@@ -193,6 +200,7 @@ def test_with_postgres_each_service_gets_its_own_database(fake_config: MakeConfi
         identity_url = _recorded_env(config, "identity")["IDENTITY_DATABASE_URL"]
         assert identity_url.startswith("postgresql+asyncpg://") and identity_url.endswith("/devstack_test_identity")
         assert _recorded_env(config, "netsim")["NETSIM_DATABASE_URL"].endswith("/devstack_test_netsim")
+        assert _recorded_env(config, "accounts")["ACCOUNTS_DATABASE_URL"].endswith("/devstack_test_accounts")
         assert platform.database_url("identity") == identity_url
 
     async def names_then_drop() -> set[str]:
@@ -205,5 +213,9 @@ def test_with_postgres_each_service_gets_its_own_database(fake_config: MakeConfi
             await conn.close()
         return {row["datname"] for row in rows}
 
-    assert asyncio.run(names_then_drop()) == {"devstack_test_identity", "devstack_test_netsim"}
+    assert asyncio.run(names_then_drop()) == {
+        "devstack_test_identity",
+        "devstack_test_netsim",
+        "devstack_test_accounts",
+    }
     assert not os.path.exists(config.data_dir / "identity.db")
