@@ -247,7 +247,16 @@ def grpc_server_row(service: str) -> Row:
     )
 
 
-def service_stats(service: str) -> Row:
+def service_stats(service: str, *, consumes: bool = True) -> Row:
+    """The overview row; ``consumes=False`` for a service without durable consumers (no lag to show)."""
+    lag = (
+        stat(
+            "Consumer lag",
+            "Messages waiting for this service's durable consumers.",
+            Query(f"max(simfleet_nats_consumer_pending_messages{sel()})"),
+            thresholds=((100, "orange"), (1000, "red")),
+        ),
+    )
     return Row(
         "Overview",
         (
@@ -284,12 +293,7 @@ def service_stats(service: str) -> Row:
                 Query(f"max(simfleet_outbox_backlog_messages{sel()})"),
                 thresholds=((100, "orange"), (1000, "red")),
             ),
-            stat(
-                "Consumer lag",
-                "Messages waiting for this service's durable consumers.",
-                Query(f"max(simfleet_nats_consumer_pending_messages{sel()})"),
-                thresholds=((100, "orange"), (1000, "red")),
-            ),
+            *(lag if consumes else ()),
         ),
     )
 
@@ -435,6 +439,42 @@ def identity() -> Dashboard:
                 ),
             ),
             Row("Messaging", (*outbox_panels(), *consumer_panels())),
+            resources_row(database=True),
+        ),
+    )
+
+
+def accounts() -> Dashboard:
+    return Dashboard(
+        uid="simfleet-accounts",
+        title="SIMfleet / Accounts",
+        description="accounts: gRPC calls, customers onboarded and changes to their hierarchy, its outbox, resources.",
+        job_regex="/accounts/",
+        rows=(
+            # accounts consumes no stream yet: its consumer panels arrive with its first consumer.
+            service_stats("accounts", consumes=False),
+            grpc_server_row("simfleet.accounts.v1"),
+            Row(
+                "Customers and hierarchy",
+                (
+                    ts(
+                        "Customers onboarded",
+                        "Corporate customers onboarded (each gets its company node and a profile manager).",
+                        Query(rate("simfleet_accounts_customers_onboarded_total"), "onboarded"),
+                        unit="ops",
+                        width=12,
+                    ),
+                    ts(
+                        "Hierarchy changes by action",
+                        "Nodes of the customers' hierarchies created, renamed, moved and deleted.",
+                        Query(rate("simfleet_accounts_node_changes_total", by="action"), "{{action}}"),
+                        unit="ops",
+                        width=12,
+                        stack=True,
+                    ),
+                ),
+            ),
+            Row("Messaging", outbox_panels()),
             resources_row(database=True),
         ),
     )
@@ -769,7 +809,7 @@ def sign_in_and_messaging() -> Dashboard:
     )
 
 
-DASHBOARDS = (platform_overview, identity, netsim, gateway, sign_in_and_messaging)
+DASHBOARDS = (platform_overview, identity, accounts, netsim, gateway, sign_in_and_messaging)
 
 
 # ---------------------------------------------------------------- JSON

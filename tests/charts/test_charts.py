@@ -52,11 +52,11 @@ def test_workloads_meet_the_rules(renders: Renders, chart: str, environment: str
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS, ids=[e or "default" for e in ENVIRONMENTS])
-def test_the_umbrella_holds_all_three_services(renders: Renders, environment: str | None) -> None:
+def test_the_umbrella_holds_all_four_services(renders: Renders, environment: str | None) -> None:
     manifests = renders.get(chart_tools.UMBRELLA, environment)
-    assert sorted(m.name for m in find(manifests, "Deployment")) == ["gateway", "identity", "netsim"]
-    assert sorted(m.name for m in find(manifests, "Service")) == ["gateway", "identity", "netsim"]
-    assert sorted(m.name for m in find(manifests, "Job")) == ["identity-migrate", "netsim-migrate"]
+    assert sorted(m.name for m in find(manifests, "Deployment")) == ["accounts", "gateway", "identity", "netsim"]
+    assert sorted(m.name for m in find(manifests, "Service")) == ["accounts", "gateway", "identity", "netsim"]
+    assert sorted(m.name for m in find(manifests, "Job")) == ["accounts-migrate", "identity-migrate", "netsim-migrate"]
 
 
 def test_the_cli_checks_everything_and_passes() -> None:
@@ -74,6 +74,7 @@ def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> N
     assert not find(manifests, "HorizontalPodAutoscaler")
     assert {m.name: m.obj["spec"]["replicas"] for m in find(manifests, "Deployment")} == {
         "identity": 1,
+        "accounts": 1,
         "netsim": 1,
         "gateway": 1,
     }
@@ -84,12 +85,12 @@ def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> N
 def test_prod_scales_monitors_and_traces(renders: Renders) -> None:
     manifests = renders.get(chart_tools.UMBRELLA, "prod")
     hpas = {m.name: m.obj["spec"] for m in find(manifests, "HorizontalPodAutoscaler")}
-    assert set(hpas) == {"identity", "netsim", "gateway"}
+    assert set(hpas) == {"identity", "accounts", "netsim", "gateway"}
     assert all(spec["minReplicas"] >= 2 for spec in hpas.values())
     for deployment in find(manifests, "Deployment"):
         assert "replicas" not in deployment.obj["spec"]  # the HPA owns it
-    assert len(find(manifests, "PodDisruptionBudget")) == 3
-    assert sorted(m.name for m in find(manifests, "ServiceMonitor")) == ["gateway", "identity", "netsim"]
+    assert len(find(manifests, "PodDisruptionBudget")) == 4
+    assert sorted(m.name for m in find(manifests, "ServiceMonitor")) == ["accounts", "gateway", "identity", "netsim"]
     assert len(find(manifests, "PrometheusRule")) == 1
     config = find(manifests, "ConfigMap", "identity-config")[0].obj["data"]
     assert config["IDENTITY_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"
@@ -103,21 +104,26 @@ def test_prod_scales_monitors_and_traces(renders: Renders) -> None:
 def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Renders) -> None:
     manifests = renders.get(chart_tools.UMBRELLA)
     identity = find(manifests, "ConfigMap", "identity-config")[0].obj["data"]
+    accounts = find(manifests, "ConfigMap", "accounts-config")[0].obj["data"]
     netsim = find(manifests, "ConfigMap", "netsim-config")[0].obj["data"]
     gateway = find(manifests, "ConfigMap", "gateway-config")[0].obj["data"]
     assert identity["IDENTITY_GRPC_HOST"] == ALL_INTERFACES
     assert identity["IDENTITY_MIGRATE_ON_START"] == "false"
     assert identity["IDENTITY_SMTP_HOST"] == "netsim"
     assert identity["IDENTITY_SMTP_PORT"] == "2525"
+    assert accounts["ACCOUNTS_GRPC_HOST"] == ALL_INTERFACES
+    assert accounts["ACCOUNTS_MIGRATE_ON_START"] == "false"
+    assert accounts["ACCOUNTS_IDENTITY_TARGET"] == "identity:50051"
     assert netsim["NETSIM_GRPC_HOST"] == netsim["NETSIM_SMTP_HOST"] == netsim["NETSIM_HTTP_HOST"] == ALL_INTERFACES
     assert netsim["NETSIM_MIGRATE_ON_START"] == "false"
     assert gateway["GATEWAY_HTTP_HOST"] == ALL_INTERFACES
     assert gateway["GATEWAY_IDENTITY_TARGET"] == "identity:50051"
+    assert gateway["GATEWAY_ACCOUNTS_TARGET"] == "accounts:50071"
 
 
 def test_grpc_services_probe_grpc_and_the_gateway_http(renders: Renders) -> None:
     manifests = renders.get(chart_tools.UMBRELLA)
-    for name, port in (("identity", 50051), ("netsim", 50061)):
+    for name, port in (("identity", 50051), ("accounts", 50071), ("netsim", 50061)):
         container = find(manifests, "Deployment", name)[0].obj["spec"]["template"]["spec"]["containers"][0]
         # readiness (and start-up) follow the database and NATS; liveness only asks
         # whether the process answers, so a dependency outage restarts nothing

@@ -26,7 +26,7 @@ def rule_ports(rules: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
 
 def test_each_service_has_a_default_deny_of_both_directions(renders: Renders) -> None:
     specs = policies(renders.get(chart_tools.UMBRELLA))
-    for service in ("identity", "netsim", "gateway"):
+    for service in ("identity", "accounts", "netsim", "gateway"):
         deny = specs[f"{service}-default-deny"]
         assert deny["policyTypes"] == ["Ingress", "Egress"]
         assert "ingress" not in deny
@@ -38,11 +38,16 @@ def test_each_service_has_a_default_deny_of_both_directions(renders: Renders) ->
         }
 
 
-def test_identity_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and_smtp(renders: Renders) -> None:
+def test_identity_accepts_the_gateway_accounts_and_monitoring_and_reaches_dns_nats_db_and_smtp(
+    renders: Renders,
+) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["identity"]
     ingress = rule_ports(spec["ingress"])
     assert set(ingress) == {50051, 9101}
-    assert ingress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+    assert ingress[50051] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "accounts"}}},
+    ]
     assert ingress[9101] == [
         {
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
@@ -60,6 +65,20 @@ def test_identity_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and
     assert egress[2525] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "netsim"}}}]
 
 
+def test_accounts_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and_identity(renders: Renders) -> None:
+    spec = policies(renders.get(chart_tools.UMBRELLA))["accounts"]
+    ingress = rule_ports(spec["ingress"])
+    assert set(ingress) == {50071, 9107}
+    assert ingress[50071] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+    assert ingress[9107][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
+    assert spec["egress"][0]["ports"] == DNS
+    egress = rule_ports(spec["egress"][1:])
+    assert set(egress) == {4222, 5432, 50051}
+    assert egress[4222][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "nats"}
+    assert egress[5432] == [{"podSelector": {"matchLabels": {"cnpg.io/cluster": "simfleet-db"}}}]
+    assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
+
+
 def test_netsim_accepts_identity_on_smtp_and_the_namespace_on_its_console(renders: Renders) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["netsim"]
     ingress = rule_ports(spec["ingress"])
@@ -69,19 +88,22 @@ def test_netsim_accepts_identity_on_smtp_and_the_namespace_on_its_console(render
     assert set(rule_ports(spec["egress"][1:])) == {4222, 5432}
 
 
-def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_identity(renders: Renders) -> None:
+def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_identity_and_accounts(renders: Renders) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["gateway"]
     ingress = spec["ingress"]
     assert [rule["ports"] for rule in ingress] == [[{"port": 8080, "protocol": "TCP"}]] * 2
     assert ingress[0]["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "ingress-nginx"}
     assert spec["egress"][0]["ports"] == DNS
     egress = rule_ports(spec["egress"][1:])
-    assert egress == {50051: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]}
+    assert egress == {
+        50051: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}],
+        50071: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "accounts"}}}],
+    }
 
 
 def test_the_migration_jobs_reach_only_dns_and_their_database(renders: Renders) -> None:
     specs = policies(renders.get(chart_tools.UMBRELLA))
-    for service in ("identity", "netsim"):
+    for service in ("identity", "accounts", "netsim"):
         spec = specs[f"{service}-migration"]
         assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "migration"
         assert spec["policyTypes"] == ["Ingress", "Egress"]

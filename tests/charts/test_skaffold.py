@@ -1,4 +1,4 @@
-"""skaffold.yaml builds the three images and deploys NATS, PostgreSQL and SIMfleet in that order.
+"""skaffold.yaml builds the four images and deploys NATS, PostgreSQL and SIMfleet in that order.
 
 No cluster here: these tests hold the file to its contract and to the charts
 and manifests it points at (paths, names, the NATS URL, the database selector).
@@ -40,11 +40,12 @@ def test_configs_deploy_in_order_with_dev_and_prod_profiles(configs: dict[str, d
         assert [p["name"] for p in config["profiles"]] == ["dev", "prod"]
 
 
-def test_the_three_images_build_from_the_repository_root(configs: dict[str, dict[str, Any]]) -> None:
+def test_the_four_images_build_from_the_repository_root(configs: dict[str, dict[str, Any]]) -> None:
     artifacts = configs["simfleet"]["build"]["artifacts"]
     dockerfiles = {a["image"]: a["docker"]["dockerfile"] for a in artifacts}
     assert dockerfiles == {
         "simfleet/identity": "services/identity/Dockerfile",
+        "simfleet/accounts": "services/accounts/Dockerfile",
         "simfleet/netsim": "services/netsim/Dockerfile",
         "simfleet/gateway": "gateway/Dockerfile",
     }
@@ -91,7 +92,7 @@ def test_the_services_find_nats_where_the_chart_puts_it(configs: dict[str, dict[
     release = configs["nats"]["deploy"]["helm"]["releases"][0]
     url = f"nats://{release['name']}.{release['namespace']}.svc.cluster.local:4222"
     prod = load_all("deploy/environments/prod.yaml")[0]
-    for service in ("identity", "netsim"):
+    for service in ("identity", "accounts", "netsim"):
         assert prod[service]["nats"]["url"] == url
         defaults = load_all(f"charts/{service}/values.yaml")[0]
         assert defaults["nats"]["url"] == url
@@ -113,18 +114,21 @@ def test_postgres_is_a_cloudnativepg_cluster_after_its_operator(configs: dict[st
     simfleet_namespace = configs["simfleet"]["deploy"]["helm"]["releases"][0]["namespace"]
     assert namespace["metadata"]["name"] == simfleet_namespace
     for path, instances in (("deploy/postgres/cluster.yaml", 1), ("deploy/postgres/cluster-prod.yaml", 3)):
-        cluster, database = load_all(path)
+        cluster, *databases = load_all(path)
         assert cluster["kind"] == "Cluster"
         assert cluster["spec"]["instances"] == instances
         assert cluster["metadata"]["namespace"] == simfleet_namespace
         assert cluster["spec"]["bootstrap"]["initdb"]["database"] == "identity"
-        assert database["kind"] == "Database"
-        assert database["spec"] == {
-            "name": "netsim",
-            "owner": "netsim",
-            "cluster": {"name": cluster["metadata"]["name"]},
-        }
-        for service in ("identity", "netsim"):
+        # every other service: a managed role (its password from <service>-db-credentials) owning a Database
+        roles = {role["name"]: role for role in cluster["spec"]["managed"]["roles"]}
+        assert set(roles) == {"netsim", "accounts"}
+        assert [database["kind"] for database in databases] == ["Database", "Database"]
+        for database in databases:
+            name = database["spec"]["name"]
+            assert database["spec"] == {"name": name, "owner": name, "cluster": {"name": cluster["metadata"]["name"]}}
+            assert roles[name]["passwordSecret"] == {"name": f"{name}-db-credentials"}
+        assert sorted(database["spec"]["name"] for database in databases) == ["accounts", "netsim"]
+        for service in ("identity", "accounts", "netsim"):
             selector = load_all(f"charts/{service}/values.yaml")[0]["networkPolicy"]["database"]["podSelector"]
             assert selector == {"cnpg.io/cluster": cluster["metadata"]["name"]}
 

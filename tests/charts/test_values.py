@@ -24,6 +24,7 @@ SECRET_ENV = {
         "IDENTITY_OTP_PEPPER": "otp-pepper",
         "IDENTITY_SMTP_PASSWORD": "smtp-password",
     },
+    "accounts": {"ACCOUNTS_DATABASE_URL": "database-url", "ACCOUNTS_OPERATOR_KEY": "operator-key"},
     "netsim": {"NETSIM_DATABASE_URL": "database-url"},
 }
 CANARY = "canary-Secret-Value-4f1d"
@@ -56,10 +57,14 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("identity", {"securityContext": {"runAsUser": 0}}),
     ("identity", {"resources": {"limits": {"memory": None}}}),  # null deletes the default
     ("identity", {"probes": {"readiness": {"exec": {"command": ["true"]}}}}),
+    ("accounts", {"settings": {"identityTarget": "identity"}}),
+    ("accounts", {"settings": {"maxTreeDepth": 0}}),
+    ("accounts", {"extraEnv": {"ACCOUNTS_OPERATOR_KEY": CANARY}}),
     ("netsim", {"nats": {"url": "http://nats:4222"}}),
     ("netsim", {"networkPolicy": {"ingress": [{"port": 8090, "from": []}]}}),
     ("gateway", {"migration": {"enabled": True}}),
     ("gateway", {"settings": {"corsOrigins": "https://a.example"}}),
+    ("gateway", {"settings": {"accountsTarget": "accounts"}}),
     ("simfleet", {"unknownKey": 1}),
     ("simfleet", {"identity": {"replicaCount": -1}}),
     ("simfleet", {"gateway": {"settings": {"logLevel": "CHATTY"}}}),
@@ -133,7 +138,7 @@ def test_the_gateway_needs_no_secret(renders: Renders) -> None:
 # -- the migration hook --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("service", ["identity", "netsim"])
+@pytest.mark.parametrize("service", ["identity", "accounts", "netsim"])
 def test_the_migration_job_is_a_pre_install_and_pre_upgrade_hook(renders: Renders, service: str) -> None:
     manifests = renders.get(chart_tools.UMBRELLA)
     job = find(manifests, "Job", f"{service}-migrate")[0]

@@ -111,6 +111,17 @@ IMAGES = [
         command=("serve",),
     ),
     Image(
+        dockerfile="services/accounts/Dockerfile",
+        package="services/accounts",
+        module="accounts",
+        settings="accounts.settings:AccountsSettings",
+        env_prefix="ACCOUNTS_",
+        listen_hosts=("grpc_host",),
+        ports={"grpc_port": 50071, "metrics_port": 9107},
+        migrates=True,
+        command=("serve",),
+    ),
+    Image(
         dockerfile="services/netsim/Dockerfile",
         package="services/netsim",
         module="netsim",
