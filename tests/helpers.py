@@ -44,11 +44,19 @@ def running_platform(data_dir: Path, name: str, **overrides: Any) -> Iterator[Pl
         yield platform
 
 
-def new_user(platform: Platform, *, password: str = "", email: str = "") -> SeedUser:
+def new_user(
+    platform: Platform,
+    *,
+    password: str = "",
+    email: str = "",
+    customer_id: str = DEMO_CUSTOMER_ID,
+    grants: tuple[tuple[str, str], ...] = (),
+) -> SeedUser:
     n = next(_numbers)
     stamp = int(time.time() * 1000) % 10_000
     user = SeedUser(
-        customer_id=DEMO_CUSTOMER_ID,
+        customer_id=customer_id,
+        grants=grants,
         phone=f"+7999{stamp:04d}{n:03d}",
         email=email or f"user{n}.{stamp}@demo.example",
         display_name=f"Test User {n}",

@@ -16,6 +16,14 @@ ENDPOINTS = {
     ("get", "/v1/me"),
     ("put", "/v1/me/password"),
     ("get", "/v1/me/sign-ins"),
+    ("get", "/v1/nodes"),
+    ("post", "/v1/nodes"),
+    ("get", "/v1/nodes/{node_id}"),
+    ("patch", "/v1/nodes/{node_id}"),
+    ("delete", "/v1/nodes/{node_id}"),
+    ("get", "/v1/nodes/{node_id}/children"),
+    ("post", "/v1/nodes/{node_id}/move"),
+    ("get", "/v1/nodes/{node_id}/summary"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }
@@ -81,6 +89,8 @@ async def test_success_statuses(document):
     assert "204" in statuses[("post", "/v1/auth/logout")]
     assert "204" in statuses[("put", "/v1/me/password")]
     assert "200" in statuses[("post", "/v1/auth/otp/verify")]
+    assert "201" in statuses[("post", "/v1/nodes")]
+    assert "204" in statuses[("delete", "/v1/nodes/{node_id}")]
 
 
 async def test_me_endpoints_declare_the_bearer_scheme(document):
@@ -89,7 +99,7 @@ async def test_me_endpoints_declare_the_bearer_scheme(document):
     assert scheme["type"] == "http"
     assert scheme["scheme"] == "bearer"
     for method, path, operation in _operations(document):
-        if path.startswith("/v1/me"):
+        if path.startswith(("/v1/me", "/v1/nodes")):
             assert operation["security"] == [{name: []}], f"{method} {path}"
     logout = document["paths"]["/v1/auth/logout"]["post"]
     assert logout["security"] == [{name: []}, {}]  # optional there

@@ -19,6 +19,7 @@ from gateway.edge.bearer import bearer_token
 from gateway.edge.middleware import route_template
 from gateway.edge.rate_limit import TokenBucketLimiter
 from gateway.problems import ProblemError
+from gateway.upstream.accounts import Accounts, AccountsStubs
 from gateway.upstream.identity import Identity, IdentityStubs, Metadata
 from simfleet_runtime.context import AUTHORIZATION, CLIENT_ADDRESS, CLIENT_AGENT, REQUEST_ID
 
@@ -77,6 +78,24 @@ async def identity_of_signed_in_user(request: Request, _credentials: Credentials
     return await identity(request)
 
 
+def _require_bearer(request: Request) -> None:
+    if bearer_token(request) is None:
+        raise ProblemError(
+            401,
+            "UNAUTHENTICATED",
+            "this call needs an access token: Authorization: Bearer <access_token>",
+            headers={"WWW-Authenticate": 'Bearer realm="simfleet"'},
+        )
+
+
+async def accounts_of_signed_in_user(request: Request, _credentials: Credentials) -> Accounts:
+    _require_bearer(request)
+    stubs = getattr(request.app.state, "accounts", None)
+    if not isinstance(stubs, AccountsStubs):
+        raise ProblemError(503, "SERVICE_UNAVAILABLE", "the gateway is not ready yet", retry_after=1)
+    return stubs.for_request(call_metadata(request))
+
+
 async def limit_sign_in(request: Request) -> None:
     limiter: TokenBucketLimiter = request.app.state.auth_limiter
     wait = limiter.acquire(str(request.state.client_address))
@@ -93,4 +112,5 @@ async def limit_sign_in(request: Request) -> None:
 AnonymousIdentity = Annotated[Identity, Depends(identity)]
 OptionalBearerIdentity = Annotated[Identity, Depends(identity_with_optional_bearer)]
 SignedInIdentity = Annotated[Identity, Depends(identity_of_signed_in_user)]
+SignedInAccounts = Annotated[Accounts, Depends(accounts_of_signed_in_user)]
 SignInRateLimit = Depends(limit_sign_in)

@@ -1,9 +1,9 @@
 """The composition root: settings → telemetry → gRPC channel → app → uvicorn.
 
 :func:`create_app` builds the application (nothing happens at import time).
-With ``identity_channel`` given (tests), the app uses it and leaves it open;
-otherwise the app opens its channel to ``settings.identity_target`` when it
-starts and closes it when it stops. :func:`run` is ``python -m gateway``.
+With ``identity_channel`` or ``accounts_channel`` given (tests), the app uses
+it and leaves it open; otherwise the app opens its channel to the service's
+target when it starts and closes it when it stops. :func:`run` is ``python -m gateway``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from gateway.openapi import DESCRIPTION, install_openapi
 from gateway.problems import install_problem_handlers
 from gateway.routes import register_routers
 from gateway.settings import GatewaySettings
+from gateway.upstream.accounts import AccountsStubs, open_accounts_channel
 from gateway.upstream.errors import install_rpc_error_handler
 from gateway.upstream.identity import IdentityStubs, open_identity_channel
 from simfleet_runtime import telemetry
@@ -37,20 +38,33 @@ SERVICE_NAME = "gateway"
 API_VERSION = "1.0.0"
 
 
-def create_app(settings: GatewaySettings, identity_channel: grpc.aio.Channel | None = None) -> FastAPI:
+def create_app(
+    settings: GatewaySettings,
+    identity_channel: grpc.aio.Channel | None = None,
+    accounts_channel: grpc.aio.Channel | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if identity_channel is not None:
-            yield
-            return
-        channel = open_identity_channel(settings)
-        app.state.identity = IdentityStubs(channel, timeout=settings.grpc_timeout_seconds)
-        log.info("gateway started", extra={"identity_target": settings.identity_target})
+        opened: list[grpc.aio.Channel] = []
+        if identity_channel is None:
+            opened.append(channel := open_identity_channel(settings))
+            app.state.identity = IdentityStubs(channel, timeout=settings.grpc_timeout_seconds)
+        if accounts_channel is None:
+            opened.append(channel := open_accounts_channel(settings))
+            app.state.accounts = AccountsStubs(channel, timeout=settings.grpc_timeout_seconds)
+        log.info(
+            "gateway started",
+            extra={"identity_target": settings.identity_target, "accounts_target": settings.accounts_target},
+        )
         try:
             yield
         finally:
-            app.state.identity = None
-            await channel.close(grace=1.0)
+            for channel in opened:
+                await channel.close(grace=1.0)
+            if identity_channel is None:
+                app.state.identity = None
+            if accounts_channel is None:
+                app.state.accounts = None
             log.info("gateway stopped")
 
     app = FastAPI(
@@ -66,6 +80,9 @@ def create_app(settings: GatewaySettings, identity_channel: grpc.aio.Channel | N
     app.state.identity = (
         IdentityStubs(identity_channel, timeout=settings.grpc_timeout_seconds) if identity_channel is not None else None
     )
+    app.state.accounts = (
+        AccountsStubs(accounts_channel, timeout=settings.grpc_timeout_seconds) if accounts_channel is not None else None
+    )
     app.state.auth_limiter = TokenBucketLimiter(
         per_minute=settings.auth_rate_limit_per_minute,
         burst=settings.auth_rate_limit_burst,
@@ -79,7 +96,7 @@ def create_app(settings: GatewaySettings, identity_channel: grpc.aio.Channel | N
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
             max_age=600,

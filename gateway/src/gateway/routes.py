@@ -7,9 +7,11 @@ from fastapi import FastAPI
 from gateway.auth.router import router as auth_router
 from gateway.health.router import router as health_router
 from gateway.me.router import router as me_router
+from gateway.nodes.router import router as nodes_router
 
 
 def register_routers(app: FastAPI) -> None:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(me_router)
+    app.include_router(nodes_router)

@@ -39,6 +39,7 @@ class GatewaySettings(BaseSettings):
     identity_health_service: str = Field(
         "", description="the name /readyz asks identity's gRPC health service about ('' = the whole server)"
     )
+    accounts_target: str = Field("127.0.0.1:50071", description="host:port of accounts' gRPC server")
     grpc_timeout_seconds: float = Field(3.0, gt=0, description="deadline on every call to a service")
     readiness_timeout_seconds: float = Field(1.0, gt=0, description="deadline on the health check behind /readyz")
 

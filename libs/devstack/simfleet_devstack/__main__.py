@@ -60,6 +60,7 @@ Sign in as its profile manager ({DEMO_MANAGER.display_name}, {phone}, {email}):
             -d '{{"phone": "{phone}", "password": "{password}"}}'
 
   Then: curl -s {gateway}/v1/me -H 'authorization: Bearer <access_token>'
+        curl -s '{gateway}/v1/nodes?view=tree' -H 'authorization: Bearer <access_token>'
 
 Ctrl-C stops everything.
 """

@@ -35,6 +35,8 @@ class SeedUser:
     email: str
     display_name: str
     password: str = ""
+    grants: tuple[tuple[str, str], ...] = ()
+    """(role, node id) pairs."""
 
 
 DEMO_MANAGER = SeedUser(
@@ -70,6 +72,7 @@ def _create(stub: admin_pb2_grpc.IdentityAdminServiceStub, operator_key: str, us
         email=user.email,
         display_name=user.display_name,
         password=user.password,
+        grants=[admin_pb2.GrantSpec(role=role, node_id=node) for role, node in user.grants],
     )
     try:
         stub.CreateUser(request, metadata=((OPERATOR_KEY, operator_key),), timeout=timeout, wait_for_ready=True)
