@@ -22,12 +22,12 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy.engine import make_url
 
 from simfleet_runtime.bus import BusTables, StreamSpec, bus_tables, connect_nats, ensure_streams
 from simfleet_runtime.db import Database, UtcDateTime
 from simfleet_runtime.ids import new_id
-from simfleet_runtime.testing import NatsServer, database_backends, database_url, postgres_base_url
+from simfleet_runtime.nodepaths import node_paths_table
+from simfleet_runtime.testing import NatsServer, database_backends, database_url, drop_postgres_database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -41,6 +41,7 @@ NOTES = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
 BUS = bus_tables(METADATA)
+NODE_PATHS = node_paths_table(METADATA)
 
 
 # ----------------------------------------------------------------- helpers
@@ -134,25 +135,6 @@ async def make_bus(nats_client: Client) -> Callable[..., Awaitable[Bus]]:
 @pytest.fixture
 async def bus(make_bus: Callable[..., Awaitable[Bus]]) -> Bus:
     return await make_bus()
-
-
-async def drop_postgres_database(name: str) -> None:
-    import asyncpg
-
-    base = postgres_base_url()
-    assert base is not None
-    url = make_url(base)
-    conn = await asyncpg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.database or "postgres",
-    )
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(params=database_backends())

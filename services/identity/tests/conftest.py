@@ -35,6 +35,12 @@ class Harness:
     def db(self):  # type: ignore[no-untyped-def]
         return self.identity.runtime.db
 
+    @property
+    def identity_roles(self):  # type: ignore[no-untyped-def]
+        from identity.grants.catalogue import RoleCatalogue
+
+        return RoleCatalogue(db=self.db, clock=self.identity.runtime.clock)
+
     def advance(self, seconds: float) -> None:
         self._offset += seconds
         self.clock_file.write_text(str(self._offset))

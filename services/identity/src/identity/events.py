@@ -10,6 +10,10 @@ SIGN_IN_RECORDED = "simfleet.identity.sign_in.recorded"
 PASSWORD_CHANGED = "simfleet.identity.password.changed"
 SESSION_REVOKED = "simfleet.identity.session.revoked"
 EMAIL_REQUESTED = "simfleet.identity.email.requested"
+USER_DISABLED = "simfleet.identity.user.disabled"
+USER_ENABLED = "simfleet.identity.user.enabled"
+GRANT_ADDED = "simfleet.identity.grant.added"
+GRANT_REMOVED = "simfleet.identity.grant.removed"
 SMS_SUBMIT = "simfleet.netsim.cmd.sms.submit"
 
 

@@ -12,7 +12,10 @@ from identity.admin.grpc_api import AdminApi
 from identity.auth.grpc_api import SERVICE_NAME as AUTH_SERVICE
 from identity.auth.grpc_api import AuthApi
 from identity.auth.service import SignInService
-from identity.models import BUS
+from identity.directory.grpc_api import ROLES_SERVICE, USERS_SERVICE, CustomerUserApi, RoleApi
+from identity.directory.service import Directory
+from identity.grants.catalogue import RoleCatalogue
+from identity.models import BUS, NODE_PATHS
 from identity.notifications.mailer import Mailer
 from identity.notifications.service import Notifier
 from identity.otp.service import OtpPolicy, OtpService
@@ -24,7 +27,8 @@ from identity.settings import IdentitySettings
 from identity.signins.service import SignInHistory
 from identity.users.passwords import PasswordHashing, PasswordPolicy
 from identity.users.service import UserService
-from simfleet.identity.v1 import admin_pb2_grpc, auth_pb2_grpc, profile_pb2_grpc
+from simfleet.identity.v1 import admin_pb2_grpc, auth_pb2_grpc, profile_pb2_grpc, users_pb2_grpc
+from simfleet_runtime import nodepaths
 from simfleet_runtime.auth import JwksCache, TokenVerifier
 from simfleet_runtime.service import ServiceRuntime
 
@@ -42,6 +46,8 @@ class Identity:
     sign_in: SignInService
     history: SignInHistory
     mailer: Mailer
+    directory: Directory
+    paths: nodepaths.ProjectedNodePaths
 
 
 def build(settings: IdentitySettings) -> Identity:
@@ -142,6 +148,24 @@ def build(settings: IdentitySettings) -> Identity:
         AdminApi(users=users, keys=keys, operator_key=settings.operator_key.get_secret_value()),
         ADMIN_SERVICE,
     )
+    paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
+    directory = Directory(db=db, clock=clock, outbox=outbox, users=users, sessions=sessions, paths=paths)
+    runtime.add_servicer(
+        users_pb2_grpc.add_CustomerUserServiceServicer_to_server,
+        CustomerUserApi(sessions=sessions, directory=directory),
+        USERS_SERVICE,
+    )
+    runtime.add_servicer(
+        users_pb2_grpc.add_RoleServiceServicer_to_server,
+        RoleApi(sessions=sessions, directory=directory, roles=RoleCatalogue(db=db, clock=clock)),
+        ROLES_SERVICE,
+    )
+    runtime.add_consumer(
+        name="identity-node-paths",
+        stream=nodepaths.STREAM,
+        subject=nodepaths.SUBJECTS,
+        handler=paths.handler(),
+    )
     runtime.add_consumer(
         name="identity-mailer",
         stream=events.STREAM,
@@ -150,7 +174,7 @@ def build(settings: IdentitySettings) -> Identity:
         in_transaction=False,
     )
     runtime.add_task("signing-keys", keys.maintain)
-    return Identity(runtime, keys, users, sessions, sign_in, history, mailer)
+    return Identity(runtime, keys, users, sessions, sign_in, history, mailer, directory, paths)
 
 
 async def serve(settings: IdentitySettings) -> None:

@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from simfleet_runtime.bus import bus_tables
+from simfleet_runtime.nodepaths import node_paths_table
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -21,3 +22,5 @@ class Base(DeclarativeBase):
 
 
 BUS = bus_tables(Base.metadata)
+NODE_PATHS = node_paths_table(Base.metadata)
+"""identity's copy of the customers' trees (from accounts' events), for checking grants."""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from identity.models import Base
@@ -22,3 +22,20 @@ class GrantRecord(Base):
     node_id: Mapped[str] = mapped_column(String(26), index=True)
     granted_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CustomRole(Base):
+    """A role a customer built from the permission catalogue (ID-10)."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("customer_id", "name_key"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    permissions: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,30 +1,61 @@
-"""Grants: which roles a user holds over which nodes, and what goes into their access tokens."""
+"""Grants and roles: which roles a user holds over which nodes, custom roles, and what tokens carry."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.grants.models import GrantRecord
-from identity.grants.roles import PREDEFINED
-from simfleet_runtime.authz import Grant
+from identity.grants.models import CustomRole, GrantRecord
+from identity.grants.roles import PREDEFINED, Role
+from simfleet_runtime.authz import Grant, unknown_permissions
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
 
 
 def check_specs(specs: Sequence[tuple[str, str]]) -> None:
-    """Refuse unknown roles and malformed node ids before anything is written."""
+    """Refuse role references that cannot be a role and malformed node ids before anything is written."""
     problems = {}
     for i, (role, node_id) in enumerate(specs):
-        if role not in PREDEFINED:
-            problems[f"grants[{i}].role"] = f"one of {', '.join(PREDEFINED)}"
+        if role not in PREDEFINED and not is_id(role):
+            problems[f"grants[{i}].role"] = f"one of {', '.join(PREDEFINED)} or a custom role's id"
         if not is_id(node_id):
             problems[f"grants[{i}].node_id"] = "a node id"
     if problems:
         raise InvalidArgument("the grants are not valid", reason="INVALID_GRANT", field_violations=problems)
+
+
+def custom_role(row: CustomRole) -> Role:
+    return Role(row.id, row.name, row.description, frozenset(row.permissions))
+
+
+async def resolve(session: AsyncSession, customer_id: str, role_ref: str) -> Role | None:
+    """A predefined role by name, or one of the customer's own by id."""
+    if role_ref in PREDEFINED:
+        return PREDEFINED[role_ref]
+    if not is_id(role_ref):
+        return None
+    row = await session.get(CustomRole, role_ref)
+    return custom_role(row) if row is not None and row.customer_id == customer_id else None
+
+
+async def require_roles(session: AsyncSession, customer_id: str, specs: Sequence[tuple[str, str]]) -> list[Role]:
+    roles = []
+    problems = {}
+    for i, (ref, _node) in enumerate(specs):
+        role = await resolve(session, customer_id, ref)
+        if role is None:
+            problems[f"grants[{i}].role"] = "no such role"
+        else:
+            roles.append(role)
+    if problems:
+        raise InvalidArgument(
+            "the grants name roles that do not exist", reason="ROLE_NOT_FOUND", field_violations=problems
+        )
+    return roles
 
 
 async def add(
@@ -35,32 +66,68 @@ async def add(
     specs: Sequence[tuple[str, str]],
     granted_by: str,
     now: datetime,
-) -> None:
+) -> list[GrantRecord]:
+    await require_roles(session, customer_id, specs)
+    records = []
     for role, node_id in dict.fromkeys(specs):
-        session.add(
-            GrantRecord(
-                id=new_id(),
-                user_id=user_id,
-                customer_id=customer_id,
-                role_id=role,
-                node_id=node_id,
-                granted_by=granted_by,
-                created_at=now,
-            )
+        record = GrantRecord(
+            id=new_id(),
+            user_id=user_id,
+            customer_id=customer_id,
+            role_id=role,
+            node_id=node_id,
+            granted_by=granted_by,
+            created_at=now,
         )
+        session.add(record)
+        records.append(record)
     await session.flush()
+    return records
+
+
+async def of_user(session: AsyncSession, user_id: str) -> list[tuple[GrantRecord, Role]]:
+    """The user's grants with their roles (a grant whose custom role is gone grants nothing)."""
+    rows = (
+        await session.scalars(
+            sa.select(GrantRecord)
+            .where(GrantRecord.user_id == user_id)
+            .order_by(GrantRecord.created_at, GrantRecord.id)
+        )
+    ).all()
+    custom_ids = {r.role_id for r in rows if r.role_id not in PREDEFINED}
+    custom = {}
+    if custom_ids:
+        custom = {
+            row.id: custom_role(row)
+            for row in await session.scalars(sa.select(CustomRole).where(CustomRole.id.in_(custom_ids)))
+        }
+    held = []
+    for record in rows:
+        role = PREDEFINED.get(record.role_id) or custom.get(record.role_id)
+        if role is not None:
+            held.append((record, role))
+    return held
 
 
 async def for_token(session: AsyncSession, user_id: str) -> list[Grant]:
     """The user's grants with their roles' permissions, as the access token carries them."""
-    rows = await session.execute(
-        sa.select(GrantRecord.role_id, GrantRecord.node_id)
-        .where(GrantRecord.user_id == user_id)
-        .order_by(GrantRecord.created_at, GrantRecord.id)
-    )
-    grants = []
-    for role_id, node_id in rows:
-        role = PREDEFINED.get(role_id)
-        if role is not None:
-            grants.append(Grant(node_id, role.permissions, role.id))
-    return grants
+    return [Grant(record.node_id, role.permissions, role.id) for record, role in await of_user(session, user_id)]
+
+
+def clean_role(name: str, description: str, permissions: Sequence[str]) -> tuple[str, str, list[str]]:
+    problems = {}
+    name = unicodedata.normalize("NFC", " ".join(name.split()))
+    if not 1 <= len(name) <= 100:
+        problems["name"] = "1 to 100 characters"
+    elif name.casefold() in {r.name.casefold() for r in PREDEFINED.values()} | set(PREDEFINED):
+        problems["name"] = "the name of a predefined role"
+    description = " ".join(description.split())
+    if len(description) > 500:
+        problems["description"] = "at most 500 characters"
+    if not permissions:
+        problems["permissions"] = "at least one"
+    elif unknown := unknown_permissions(permissions):
+        problems["permissions"] = f"not in the catalogue: {', '.join(unknown)}"
+    if problems:
+        raise InvalidArgument("the role is not valid", reason="INVALID_ROLE", field_violations=problems)
+    return name, description, sorted(set(permissions))

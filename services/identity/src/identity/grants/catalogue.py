@@ -1,0 +1,120 @@
+"""Roles as customers see and build them (ID-10): the predefined five and their own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.grants import service as grants
+from identity.grants.models import CustomRole, GrantRecord
+from identity.grants.roles import PREDEFINED, Role
+from simfleet_runtime.authz import Access
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.db import Database
+from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, NotFound, PermissionDenied
+from simfleet_runtime.ids import is_id, new_id
+
+MANAGE = "roles:manage"
+
+
+@dataclass(frozen=True)
+class RoleView:
+    role: Role
+    predefined: bool
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class RoleCatalogue:
+    def __init__(self, *, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def list(self, access: Access) -> list[RoleView]:
+        views = [RoleView(role, True) for role in PREDEFINED.values()]
+        async with self._db.sessions() as session:
+            rows = await session.scalars(
+                sa.select(CustomRole).where(CustomRole.customer_id == access.customer_id).order_by(CustomRole.name_key)
+            )
+            views += [RoleView(grants.custom_role(r), False, r.created_at, r.updated_at) for r in rows]
+        return views
+
+    def _may_manage(self, access: Access, permissions: Sequence[str]) -> None:
+        if not access.holds(MANAGE):
+            raise PermissionDenied(
+                f"this needs the {MANAGE} permission", reason="PERMISSION_MISSING", metadata={"permission": MANAGE}
+            )
+        held: set[str] = set()
+        for grant in access.grants:
+            held |= grant.permissions
+        beyond = set(permissions) - held
+        if beyond:
+            # Otherwise a role manager could widen a role they hold, and so their own access.
+            raise PermissionDenied(
+                "a role cannot hold permissions you do not hold",
+                reason="ROLE_EXCEEDS_YOURS",
+                metadata={"permissions": ",".join(sorted(beyond))},
+            )
+
+    async def create(self, access: Access, *, name: str, description: str, permissions: Sequence[str]) -> RoleView:
+        name, description, perms = grants.clean_role(name, description, permissions)
+        self._may_manage(access, perms)
+        now = self._clock.now()
+        row = CustomRole(
+            id=new_id(),
+            customer_id=access.customer_id,
+            name=name,
+            name_key=name.casefold(),
+            description=description,
+            permissions=perms,
+            created_by=access.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            async with self._db.transaction() as session:
+                session.add(row)
+        except IntegrityError as exc:
+            raise AlreadyExists("a role with this name exists", reason="ROLE_NAME_TAKEN") from exc
+        return RoleView(grants.custom_role(row), False, now, now)
+
+    async def _own(self, session: AsyncSession, access: Access, role_id: str) -> CustomRole:
+        if role_id in PREDEFINED:
+            raise FailedPrecondition("predefined roles cannot be changed", reason="PREDEFINED_ROLE")
+        row = await session.get(CustomRole, role_id) if is_id(role_id) else None
+        if row is None or row.customer_id != access.customer_id:
+            raise NotFound("the role does not exist", reason="ROLE_NOT_FOUND")
+        return row
+
+    async def update(
+        self, access: Access, *, role_id: str, name: str, description: str, permissions: Sequence[str]
+    ) -> RoleView:
+        name, description, perms = grants.clean_role(name, description, permissions)
+        self._may_manage(access, perms)
+        try:
+            async with self._db.transaction() as session:
+                row = await self._own(session, access, role_id)
+                self._may_manage(access, row.permissions)  # nor narrow a role beyond one's own reach
+                row.name, row.name_key, row.description = name, name.casefold(), description
+                row.permissions, row.updated_at = perms, self._clock.now()
+        except IntegrityError as exc:
+            raise AlreadyExists("a role with this name exists", reason="ROLE_NAME_TAKEN") from exc
+        return RoleView(grants.custom_role(row), False, row.created_at, row.updated_at)
+
+    async def delete(self, access: Access, *, role_id: str) -> None:
+        async with self._db.transaction() as session:
+            row = await self._own(session, access, role_id)
+            self._may_manage(access, row.permissions)
+            used = await session.scalar(sa.select(sa.func.count()).where(GrantRecord.role_id == row.id))
+            if used:
+                raise FailedPrecondition(
+                    f"the role is held by {used} grant(s): remove them first",
+                    reason="ROLE_IN_USE",
+                    metadata={"grants": str(used)},
+                )
+            await session.delete(row)

@@ -1,0 +1,198 @@
+"""Customers managing their own users, grants and roles (ID-8 to ID-11): scope, no escalation, disabling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from identity.users.models import User
+from simfleet.events.v1 import accounts_pb2 as accounts_ev
+from simfleet.events.v1 import identity_pb2 as ev
+from simfleet_runtime.auth import Principal
+from simfleet_runtime.authz import Access
+from simfleet_runtime.bus.consumer import Event
+from simfleet_runtime.context import CallContext
+from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from simfleet_runtime.ids import new_id
+
+from .conftest import CALL, CUSTOMER, Harness
+
+PASSWORD = "Directory-Passw0rd-2026"
+
+
+@dataclass
+class Tree:
+    company: str
+    sales: str
+    north: str
+    finance: str
+    regions: str
+
+
+async def node_event(h: Harness, subject: str, message: object) -> None:
+    handle = h.identity.paths.handler()
+    data = message.SerializeToString()  # type: ignore[attr-defined]
+    async with h.db.transaction() as session:
+        await handle(session, Event(new_id(), subject, data, {}, CUSTOMER, 1))
+
+
+async def created(h: Harness, node: str, parent: str, parent_path: str) -> str:
+    path = f"{parent_path}{node}/"
+    snapshot = accounts_ev.NodeSnapshot(node_id=node, customer_id=CUSTOMER, parent_id=parent, path=path)
+    await node_event(h, "simfleet.accounts.node.created", accounts_ev.NodeCreated(node=snapshot))
+    return path
+
+
+@pytest.fixture
+async def tree(harness: Harness) -> Tree:
+    ids = Tree(*(new_id() for _ in range(5)))
+    root = await created(harness, ids.company, "", "/")
+    sales = await created(harness, ids.sales, ids.company, root)
+    await created(harness, ids.north, ids.sales, sales)
+    await created(harness, ids.finance, ids.company, root)
+    await created(harness, ids.regions, ids.company, root)
+    return ids
+
+
+async def person(h: Harness, phone: str, *grants: tuple[str, str]) -> tuple[User, Access]:
+    user = await h.identity.users.create(
+        customer_id=CUSTOMER,
+        phone=phone,
+        email=f"{phone[1:]}@demo.example",
+        display_name=f"User {phone[-3:]}",
+        password=PASSWORD,
+        grant_specs=list(grants),
+    )
+    principal = Principal(user.id, CUSTOMER, new_id(), new_id(), 0.0)
+    return user, await h.identity.directory.access(principal)
+
+
+async def test_a_manager_invites_a_user_who_gets_an_sms(harness: Harness, tree: Tree) -> None:
+    directory = harness.identity.directory
+    _, manager = await person(harness, "+79990000101", ("profile_manager", tree.company))
+    user, held = await directory.invite(
+        manager,
+        phone="+79990000102",
+        email="new@demo.example",
+        display_name="New Colleague",
+        specs=[("viewer", tree.sales)],
+    )
+    assert [(g.role.id, g.record.node_id) for g in held] == [("viewer", tree.sales)]
+    (invitation,) = await harness.sms_to("+79990000102")
+    assert "sign in" in invitation
+    assert user.password_hash is None  # they set one by one-time code
+    users, _ = await directory.find(manager)
+    assert {u.phone for u in users} == {"+79990000101", "+79990000102"}
+    with pytest.raises(InvalidArgument):
+        await directory.invite(manager, phone="+79990000103", email="x@demo.example", display_name="No grant", specs=[])
+
+
+async def test_nobody_grants_beyond_their_scope_or_their_permissions(harness: Harness, tree: Tree) -> None:
+    directory = harness.identity.directory
+    _, manager = await person(harness, "+79990000111", ("profile_manager", tree.company))
+    lead_role = await harness.identity_roles.create(
+        manager, name="Sales lead", description="", permissions=["users:manage", "users:read", "lines:read"]
+    )
+    _, lead = await person(harness, "+79990000112", (lead_role.role.id, tree.sales))
+    target, _ = await person(harness, "+79990000113", ("viewer", tree.north))
+
+    with pytest.raises(NotFound):  # Finance is outside the lead's scope
+        await directory.add_grant(lead, user_id=target.id, role="viewer", node_id=tree.finance)
+    with pytest.raises(PermissionDenied) as beyond:  # number managers may block lines; the lead may not
+        await directory.add_grant(lead, user_id=target.id, role="number_manager", node_id=tree.north)
+    assert beyond.value.reason == "GRANT_EXCEEDS_YOURS" and "lines:block" in beyond.value.metadata["permissions"]
+    smaller = await harness.identity_roles.create(manager, name="Reader", description="", permissions=["lines:read"])
+    added = await directory.add_grant(lead, user_id=target.id, role=smaller.role.id, node_id=tree.north)
+    assert added.role.permissions == {"lines:read"}
+    with pytest.raises(FailedPrecondition):
+        await directory.add_grant(lead, user_id=target.id, role=smaller.role.id, node_id=tree.north)
+
+    # A user whose grants all lie outside the lead's scope does not exist for the lead.
+    outsider, _ = await person(harness, "+79990000114", ("viewer", tree.finance))
+    with pytest.raises(NotFound):
+        await directory.get(lead, outsider.id)
+    assert outsider.id not in {u.id for u in (await directory.find(lead))[0]}
+    # Grants outside the caller's scope are not shown either.
+    await directory.add_grant(manager, user_id=target.id, role="viewer", node_id=tree.finance)
+    shown = {g.record.node_id for g in await directory.grants_of(lead, target.id)}
+    assert shown == {tree.north}
+    with pytest.raises(PermissionDenied):  # the lead cannot disable someone with access beyond theirs
+        await directory.set_status(lead, user_id=target.id, active=False)
+
+
+async def test_disabling_ends_every_session_at_once(harness: Harness, tree: Tree) -> None:
+    directory = harness.identity.directory
+    _, manager = await person(harness, "+79990000121", ("profile_manager", tree.company))
+    worker, worker_access = await person(harness, "+79990000122", ("viewer", tree.sales))
+    tokens = await harness.identity.sign_in.password(phone=worker.phone, password=PASSWORD, call=CALL)
+    disabled = await directory.set_status(manager, user_id=worker.id, active=False)
+    assert disabled.status == "disabled"
+    with pytest.raises(Unauthenticated):
+        await harness.identity.sessions.authenticate(CallContext(bearer_token=tokens.access_token))
+    with pytest.raises(Unauthenticated):
+        await harness.identity.sessions.refresh(tokens.refresh_token)
+    (payload,) = await harness.outbox("simfleet.identity.user.disabled")
+    assert ev.UserDisabled.FromString(payload).user_id == worker.id
+    with pytest.raises(Unauthenticated):  # the same answer as a wrong password
+        await harness.identity.sign_in.password(phone=worker.phone, password=PASSWORD, call=CALL)
+    with pytest.raises(FailedPrecondition) as own:
+        await directory.set_status(manager, user_id=manager.user_id, active=False)
+    assert own.value.reason == "OWN_ACCESS"
+    await directory.set_status(manager, user_id=worker.id, active=True)
+    await harness.identity.sign_in.password(phone=worker.phone, password=PASSWORD, call=CALL)
+    del worker_access
+
+
+async def test_moving_a_department_carries_its_users_scope(harness: Harness, tree: Tree) -> None:
+    directory = harness.identity.directory
+    _, head = await person(harness, "+79990000131", ("profile_manager", tree.sales))
+    member, _ = await person(harness, "+79990000132", ("viewer", tree.north))
+    company_path = f"/{tree.company}/"
+    await node_event(
+        harness,
+        "simfleet.accounts.node.moved",
+        accounts_ev.NodeMoved(
+            node_id=tree.sales,
+            customer_id=CUSTOMER,
+            old_path=f"{company_path}{tree.sales}/",
+            new_path=f"{company_path}{tree.regions}/{tree.sales}/",
+        ),
+    )
+    paths = await harness.identity.paths.paths(CUSTOMER, [tree.north])
+    assert paths[tree.north] == (tree.company, tree.regions, tree.sales, tree.north)
+    assert (await directory.get(head, member.id)).id == member.id
+    added = await directory.add_grant(head, user_id=member.id, role="viewer", node_id=tree.sales)
+    assert added.record.node_id == tree.sales
+
+
+async def test_custom_roles_follow_the_catalogue_and_cannot_widen_access(harness: Harness, tree: Tree) -> None:
+    roles = harness.identity_roles
+    _, manager = await person(harness, "+79990000141", ("profile_manager", tree.company))
+    _, limited = await person(harness, "+79990000142", ("viewer", tree.company))
+    names = [r.role.id for r in await roles.list(manager)]
+    assert names[:5] == ["profile_manager", "account_manager", "number_manager", "viewer", "coordinator_assistant"]
+    with pytest.raises(InvalidArgument):
+        await roles.create(manager, name="Viewer", description="", permissions=["lines:read"])
+    with pytest.raises(InvalidArgument):
+        await roles.create(manager, name="Odd", description="", permissions=["lines:fly"])
+    with pytest.raises(PermissionDenied):
+        await roles.create(limited, name="Mine", description="", permissions=["lines:read"])
+    blocker = await roles.create(manager, name="Blocker", description="blocks lines", permissions=["lines:block"])
+    user, _ = await person(harness, "+79990000143", (blocker.role.id, tree.sales))
+    with pytest.raises(FailedPrecondition) as in_use:
+        await roles.delete(manager, role_id=blocker.role.id)
+    assert in_use.value.reason == "ROLE_IN_USE"
+    with pytest.raises(FailedPrecondition):
+        await roles.update(manager, role_id="viewer", name="Viewer 2", description="", permissions=["lines:read"])
+    updated = await roles.update(
+        manager, role_id=blocker.role.id, name="Blocker", description="", permissions=["lines:block", "lines:read"]
+    )
+    assert updated.role.permissions == {"lines:block", "lines:read"}
+    # The token issued next carries the new permissions.
+    tokens = await harness.identity.sign_in.password(phone=user.phone, password=PASSWORD, call=CALL)
+    principal, _ = await harness.identity.sessions.authenticate(CallContext(bearer_token=tokens.access_token))
+    assert set(principal.claims["grants"][0]["perms"]) == {"lines:block", "lines:read"}
+    (grant,) = await harness.identity.directory.grants_of(manager, user.id)
+    await harness.identity.directory.remove_grant(manager, user_id=user.id, grant_id=grant.record.id)
+    await roles.delete(manager, role_id=blocker.role.id)
