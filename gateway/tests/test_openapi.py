@@ -24,6 +24,19 @@ ENDPOINTS = {
     ("get", "/v1/nodes/{node_id}/children"),
     ("post", "/v1/nodes/{node_id}/move"),
     ("get", "/v1/nodes/{node_id}/summary"),
+    ("get", "/v1/users"),
+    ("post", "/v1/users"),
+    ("get", "/v1/users/{user_id}"),
+    ("post", "/v1/users/{user_id}/disable"),
+    ("post", "/v1/users/{user_id}/enable"),
+    ("get", "/v1/users/{user_id}/grants"),
+    ("post", "/v1/users/{user_id}/grants"),
+    ("delete", "/v1/users/{user_id}/grants/{grant_id}"),
+    ("get", "/v1/roles"),
+    ("post", "/v1/roles"),
+    ("put", "/v1/roles/{role_id}"),
+    ("delete", "/v1/roles/{role_id}"),
+    ("get", "/v1/permissions"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }
@@ -99,7 +112,7 @@ async def test_me_endpoints_declare_the_bearer_scheme(document):
     assert scheme["type"] == "http"
     assert scheme["scheme"] == "bearer"
     for method, path, operation in _operations(document):
-        if path.startswith(("/v1/me", "/v1/nodes")):
+        if path.startswith(("/v1/me", "/v1/nodes", "/v1/users", "/v1/roles", "/v1/permissions")):
             assert operation["security"] == [{name: []}], f"{method} {path}"
     logout = document["paths"]["/v1/auth/logout"]["post"]
     assert logout["security"] == [{name: []}, {}]  # optional there

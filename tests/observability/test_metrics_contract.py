@@ -229,16 +229,19 @@ def test_consumers_and_readiness(scraped: dict[str, dict[str, Family]]) -> None:
     for process, families in scraped.items():
         assert families["simfleet_service_ready"].value() == 1.0, f"{process} is not ready"
     consumers = {
-        "identity": "identity-mailer",
-        "netsim": "netsim-smsc",
+        "identity": ("identity-mailer", "identity-node-paths"),
+        "netsim": ("netsim-smsc",),
     }
-    for process, consumer in consumers.items():
+    for process, names in consumers.items():
         consumed = scraped[process]["simfleet_nats_consumed_total"]
-        assert consumed.values_of("consumer") == {consumer}
+        assert consumed.values_of("consumer") == set(names)
         assert consumed.values_of("result") == {"applied", "duplicate", "retried", "dead_lettered"}
-        assert (consumed.value(consumer=consumer, result="applied") or 0) >= 1
-        assert scraped[process]["simfleet_nats_dead_lettered_total"].value(consumer=consumer) == 0.0
-        assert scraped[process]["simfleet_nats_consumer_pending_messages"].value(consumer=consumer) is not None
+    for process, names in consumers.items():
+        for consumer in names:
+            consumed = scraped[process]["simfleet_nats_consumed_total"]
+            assert (consumed.value(consumer=consumer, result="applied") or 0) >= 1
+            assert scraped[process]["simfleet_nats_dead_lettered_total"].value(consumer=consumer) == 0.0
+            assert scraped[process]["simfleet_nats_consumer_pending_messages"].value(consumer=consumer) is not None
 
 
 def test_the_database_pool_is_visible(scraped: dict[str, dict[str, Family]]) -> None:

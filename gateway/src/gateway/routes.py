@@ -8,6 +8,8 @@ from gateway.auth.router import router as auth_router
 from gateway.health.router import router as health_router
 from gateway.me.router import router as me_router
 from gateway.nodes.router import router as nodes_router
+from gateway.roles.router import router as roles_router
+from gateway.users.router import router as users_router
 
 
 def register_routers(app: FastAPI) -> None:
@@ -15,3 +17,5 @@ def register_routers(app: FastAPI) -> None:
     app.include_router(auth_router)
     app.include_router(me_router)
     app.include_router(nodes_router)
+    app.include_router(users_router)
+    app.include_router(roles_router)

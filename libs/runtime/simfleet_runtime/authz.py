@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from simfleet_runtime.auth import Principal, TokenVerifier
 from simfleet_runtime.errors import NotFound, PermissionDenied, Unauthenticated
+from simfleet_runtime.revocations import Revocations
 
 PERMISSIONS: Mapping[str, str] = {
     "lines:read": "See lines, their SIM cards, services, APNs, forwarding and state",
@@ -160,13 +161,16 @@ class NodePaths(Protocol):
 class Authorizer:
     """The one helper every service's gRPC methods use to decide."""
 
-    def __init__(self, *, verifier: TokenVerifier, nodes: NodePaths) -> None:
+    def __init__(self, *, verifier: TokenVerifier, nodes: NodePaths, revocations: Revocations | None = None) -> None:
         self._verifier = verifier
         self._nodes = nodes
+        self._revocations = revocations
 
     async def access(self) -> Access:
-        """The verified caller of the current call, with their grants."""
+        """The verified caller of the current call, with their grants; an ended session or disabled user is refused."""
         principal = await self._verifier.current()
+        if self._revocations is not None:
+            self._revocations.check(principal)
         if not principal.customer_id:
             raise Unauthenticated("the access token names no customer", reason="TOKEN_INVALID")
         return Access(principal, grants_from_claims(principal.claims))

@@ -16,19 +16,26 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.settings import GatewaySettings
-from simfleet.identity.v1 import auth_pb2_grpc, profile_pb2_grpc
+from simfleet.identity.v1 import auth_pb2_grpc, profile_pb2_grpc, users_pb2_grpc
 from simfleet_runtime.grpc_server import make_channel
 
 log = logging.getLogger(__name__)
 
 AUTH_SERVICE = "simfleet.identity.v1.AuthService"
 PROFILE_SERVICE = "simfleet.identity.v1.ProfileService"
+USERS_SERVICE = "simfleet.identity.v1.CustomerUserService"
+ROLES_SERVICE = "simfleet.identity.v1.RoleService"
 
 # Reads that are safe to send again when identity was momentarily unreachable.
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (AUTH_SERVICE, "GetJwks"),
     (PROFILE_SERVICE, "GetMe"),
     (PROFILE_SERVICE, "ListSignIns"),
+    (USERS_SERVICE, "ListUsers"),
+    (USERS_SERVICE, "GetUser"),
+    (USERS_SERVICE, "ListGrants"),
+    (ROLES_SERVICE, "ListPermissions"),
+    (ROLES_SERVICE, "ListRoles"),
 )
 
 Metadata = tuple[tuple[str, str], ...]
@@ -52,6 +59,8 @@ class IdentityStubs:
         self.timeout = timeout
         self.auth = auth_pb2_grpc.AuthServiceStub(channel)
         self.profile = profile_pb2_grpc.ProfileServiceStub(channel)
+        self.users = users_pb2_grpc.CustomerUserServiceStub(channel)
+        self.roles = users_pb2_grpc.RoleServiceStub(channel)
         self._health: Any = health_pb2_grpc.HealthStub(channel)
 
     async def serving(self, service: str, *, deadline_seconds: float) -> bool:
@@ -75,6 +84,8 @@ class Identity:
     def __init__(self, stubs: IdentityStubs, metadata: Metadata) -> None:
         self.auth = stubs.auth
         self.profile = stubs.profile
+        self.users = stubs.users
+        self.roles = stubs.roles
         self.metadata = metadata
         self._timeout = stubs.timeout
 

@@ -26,6 +26,7 @@ from simfleet.accounts.v1 import admin_pb2_grpc, hierarchy_pb2_grpc
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
 from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.grpc_server import make_channel
+from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -73,6 +74,7 @@ class Accounts:
     hierarchy: HierarchyService
     customers: CustomerService
     authorizer: Authorizer
+    revocations: Revocations
 
 
 def build(
@@ -97,7 +99,9 @@ def build(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
-    authorizer = Authorizer(verifier=verifier, nodes=hierarchy)
+    revocations = Revocations(token_lifetime_seconds=settings.access_token_ttl_seconds)
+    runtime.add_task("revocations", lambda stop: revocations.follow(lambda: runtime.nats, stop))
+    authorizer = Authorizer(verifier=verifier, nodes=hierarchy, revocations=revocations)
     runtime.add_servicer(
         hierarchy_pb2_grpc.add_HierarchyServiceServicer_to_server,
         HierarchyApi(hierarchy=hierarchy, authorizer=authorizer),
@@ -108,7 +112,7 @@ def build(
         AdminApi(customers=customers, operator_key=settings.operator_key.get_secret_value()),
         ADMIN_SERVICE,
     )
-    return Accounts(runtime, hierarchy, customers, authorizer)
+    return Accounts(runtime, hierarchy, customers, authorizer, revocations)
 
 
 async def serve(settings: AccountsSettings) -> None:

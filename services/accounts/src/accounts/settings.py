@@ -26,6 +26,7 @@ class AccountsSettings(ServiceSettings):
     # Verifying callers' access tokens (issued by identity).
     jwt_issuer: str = DEFAULT_ISSUER
     jwt_audience: str = DEFAULT_AUDIENCE
+    access_token_ttl_seconds: float = Field(600.0, description="identity's access token lifetime (revocations kept)")
     jwks_refresh_seconds: float = Field(30.0, description="at most one JWKS fetch per interval on an unknown key")
 
     # The hierarchy.

@@ -1,0 +1,72 @@
+"""/v1/roles and /v1/permissions (ID-10): the predefined roles, the customer's own, the catalogue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from gateway.deps import SignedInIdentity
+from gateway.problems import problem_responses
+from gateway.roles.schemas import PermissionItem, PermissionsList, RoleBody, RoleResponse, RolesList
+from simfleet.identity.v1 import users_pb2 as pb
+
+router = APIRouter(tags=["roles"])
+
+RoleIdPath = Annotated[str, Path(min_length=1, max_length=64, description="a custom role's id")]
+
+
+@router.get("/v1/permissions", summary="The permission catalogue", responses=problem_responses(401))
+async def list_permissions(identity: SignedInIdentity) -> PermissionsList:
+    answer = await identity.call(identity.roles.ListPermissions, pb.ListPermissionsRequest())
+    return PermissionsList(items=[PermissionItem(name=p.name, description=p.description) for p in answer.permissions])
+
+
+@router.get("/v1/roles", summary="Predefined roles, then the customer's own", responses=problem_responses(401))
+async def list_roles(identity: SignedInIdentity) -> RolesList:
+    answer = await identity.call(identity.roles.ListRoles, pb.ListRolesRequest())
+    return RolesList(items=[RoleResponse.from_proto(r) for r in answer.roles])
+
+
+@router.post(
+    "/v1/roles",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a custom role",
+    description="Needs `roles:manage`; a role cannot hold a permission the caller does not hold.",
+    responses=problem_responses(400, 401, 403, 409, 422),
+)
+async def create_role(body: RoleBody, identity: SignedInIdentity, response: Response) -> RoleResponse:
+    answer = await identity.call(
+        identity.roles.CreateRole,
+        pb.CreateRoleRequest(name=body.name, description=body.description, permissions=body.permissions),
+    )
+    response.headers["Location"] = f"/v1/roles/{answer.role.id}"
+    return RoleResponse.from_proto(answer.role)
+
+
+@router.put(
+    "/v1/roles/{role_id}",
+    summary="Change a custom role",
+    description="Holders get the new permissions with their next token (10 minutes at most).",
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+)
+async def update_role(role_id: RoleIdPath, body: RoleBody, identity: SignedInIdentity) -> RoleResponse:
+    answer = await identity.call(
+        identity.roles.UpdateRole,
+        pb.UpdateRoleRequest(
+            role_id=role_id, name=body.name, description=body.description, permissions=body.permissions
+        ),
+    )
+    return RoleResponse.from_proto(answer.role)
+
+
+@router.delete(
+    "/v1/roles/{role_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a custom role no grant uses",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def delete_role(role_id: RoleIdPath, identity: SignedInIdentity) -> Response:
+    await identity.call(identity.roles.DeleteRole, pb.DeleteRoleRequest(role_id=role_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
