@@ -247,16 +247,7 @@ def grpc_server_row(service: str) -> Row:
     )
 
 
-def service_stats(service: str, *, consumes: bool = True) -> Row:
-    """The overview row; ``consumes=False`` for a service without durable consumers (no lag to show)."""
-    lag = (
-        stat(
-            "Consumer lag",
-            "Messages waiting for this service's durable consumers.",
-            Query(f"max(simfleet_nats_consumer_pending_messages{sel()})"),
-            thresholds=((100, "orange"), (1000, "red")),
-        ),
-    )
+def service_stats(service: str) -> Row:
     return Row(
         "Overview",
         (
@@ -293,7 +284,12 @@ def service_stats(service: str, *, consumes: bool = True) -> Row:
                 Query(f"max(simfleet_outbox_backlog_messages{sel()})"),
                 thresholds=((100, "orange"), (1000, "red")),
             ),
-            *(lag if consumes else ()),
+            stat(
+                "Consumer lag",
+                "Messages waiting for this service's durable consumers.",
+                Query(f"max(simfleet_nats_consumer_pending_messages{sel()})"),
+                thresholds=((100, "orange"), (1000, "red")),
+            ),
         ),
     )
 
@@ -448,11 +444,13 @@ def accounts() -> Dashboard:
     return Dashboard(
         uid="simfleet-accounts",
         title="SIMfleet / Accounts",
-        description="accounts: gRPC calls, customers onboarded and changes to their hierarchy, its outbox, resources.",
+        description=(
+            "accounts: gRPC calls, customers onboarded and changes to their hierarchy, the action history's "
+            "consumers, its outbox, resources."
+        ),
         job_regex="/accounts/",
         rows=(
-            # accounts consumes no stream yet: its consumer panels arrive with its first consumer.
-            service_stats("accounts", consumes=False),
+            service_stats("accounts"),
             grpc_server_row("simfleet.accounts.v1"),
             Row(
                 "Customers and hierarchy",
@@ -474,7 +472,7 @@ def accounts() -> Dashboard:
                     ),
                 ),
             ),
-            Row("Messaging", outbox_panels()),
+            Row("Messaging", (*outbox_panels(), *consumer_panels())),
             resources_row(database=True),
         ),
     )

@@ -37,6 +37,7 @@ ENDPOINTS = {
     ("put", "/v1/roles/{role_id}"),
     ("delete", "/v1/roles/{role_id}"),
     ("get", "/v1/permissions"),
+    ("get", "/v1/audit-events"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }
@@ -112,7 +113,7 @@ async def test_me_endpoints_declare_the_bearer_scheme(document):
     assert scheme["type"] == "http"
     assert scheme["scheme"] == "bearer"
     for method, path, operation in _operations(document):
-        if path.startswith(("/v1/me", "/v1/nodes", "/v1/users", "/v1/roles", "/v1/permissions")):
+        if path.startswith(("/v1/me", "/v1/nodes", "/v1/users", "/v1/roles", "/v1/permissions", "/v1/audit-events")):
             assert operation["security"] == [{name: []}], f"{method} {path}"
     logout = document["paths"]["/v1/auth/logout"]["post"]
     assert logout["security"] == [{name: []}, {}]  # optional there

@@ -105,8 +105,11 @@ def test_invite_sign_in_grant_and_disable(platform: Platform, api: httpx.Client)
         assert time.monotonic() < deadline, "accounts still accepts a disabled user's token"
         time.sleep(0.05)
     assert problem(api.get("/v1/nodes", headers=head_auth), 401)["reason"] == "SESSION_ENDED"
-    users = api.get("/v1/users", params={"status": "disabled"}, headers=manager).json()["items"]
-    assert [u["id"] for u in users] == [head["user"]["id"]]
+    disabled_ids = [
+        u["id"] for u in api.get("/v1/users", params={"status": "disabled"}, headers=manager).json()["items"]
+    ]
+    active_ids = [u["id"] for u in api.get("/v1/users", params={"status": "active"}, headers=manager).json()["items"]]
+    assert head["user"]["id"] in disabled_ids and head["user"]["id"] not in active_ids
 
 
 def sign_in_helper(platform: Platform, api: httpx.Client) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from gateway.audit.router import router as audit_router
 from gateway.auth.router import router as auth_router
 from gateway.health.router import router as health_router
 from gateway.me.router import router as me_router
@@ -19,3 +20,4 @@ def register_routers(app: FastAPI) -> None:
     app.include_router(nodes_router)
     app.include_router(users_router)
     app.include_router(roles_router)
+    app.include_router(audit_router)

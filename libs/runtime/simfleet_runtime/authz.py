@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from simfleet_runtime.audit import set_actor
 from simfleet_runtime.auth import Principal, TokenVerifier
 from simfleet_runtime.errors import NotFound, PermissionDenied, Unauthenticated
 from simfleet_runtime.revocations import Revocations
@@ -173,6 +174,7 @@ class Authorizer:
             self._revocations.check(principal)
         if not principal.customer_id:
             raise Unauthenticated("the access token names no customer", reason="TOKEN_INVALID")
+        set_actor(principal.user_id, principal.customer_id)
         return Access(principal, grants_from_claims(principal.claims))
 
     async def path(self, access: Access, node_id: str) -> tuple[str, ...] | None:

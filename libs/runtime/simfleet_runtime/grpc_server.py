@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from opentelemetry import propagate, trace
@@ -26,6 +26,9 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from simfleet_runtime import metrics
 from simfleet_runtime.context import CallContext, reset_current_call, set_current_call
 from simfleet_runtime.errors import DomainError
+
+if TYPE_CHECKING:
+    from simfleet_runtime.audit import AuditTrail
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("simfleet.grpc")
@@ -39,6 +42,9 @@ def _split(full_method: str) -> tuple[str, str]:
 
 
 class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    def __init__(self, audit: AuditTrail | None = None) -> None:
+        self._audit = audit
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
@@ -52,6 +58,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             return handler
         service, method = _split(full_method)
         inner = handler.unary_unary
+        audit = self._audit if self._audit is not None and self._audit.records(full_method) else None
 
         async def wrapped(request: Any, context: Any) -> Any:
             metadata = context.invocation_metadata() or ()
@@ -66,10 +73,15 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": method},
             ) as span:
                 try:
-                    return await inner(request, context)
+                    answer = await inner(request, context)
+                    if audit is not None:
+                        await audit.record(full_method, request, answer, None)
+                    return answer
                 except DomainError as exc:
                     code = exc.code
                     span.set_attribute("simfleet.error.reason", exc.reason)
+                    if audit is not None:
+                        await audit.record(full_method, request, None, exc)
                     await context.abort_with_status(exc.to_status())
                 except grpc.aio.AbortError:
                     code = context.code() or grpc.StatusCode.UNKNOWN

@@ -31,6 +31,7 @@ from nats.js.client import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
 
 from simfleet_runtime import metrics, migrations, telemetry
+from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.bus import DurableConsumer, EventHandler, Outbox, OutboxRelay, StreamSpec, connect_nats
 from simfleet_runtime.bus import ensure_streams as declare_streams
 from simfleet_runtime.bus.tables import BusTables
@@ -81,6 +82,8 @@ class ServiceRuntime:
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self._tracer_provider: TracerProvider | None = None
         self.bound_port = 0
+        self.audit: AuditTrail | None = None
+        """The service's commands to record in the action history (set it before start)."""
         self.failed: list[str] = []
         """Background tasks that died; a process whose list is not empty exits 1."""
 
@@ -155,7 +158,7 @@ class ServiceRuntime:
         self._running.append(asyncio.create_task(guarded(), name=name))
 
     async def _start_grpc(self) -> None:
-        server = grpc.aio.server(interceptors=[ServerInterceptor()])
+        server = grpc.aio.server(interceptors=[ServerInterceptor(self.audit)])
         names = [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
         for adder, servicer, full_name in self._servicers:
             adder(servicer, server)

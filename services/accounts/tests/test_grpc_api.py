@@ -12,7 +12,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accounts.main import build
-from simfleet.accounts.v1 import admin_pb2, admin_pb2_grpc, hierarchy_pb2, hierarchy_pb2_grpc
+from simfleet.accounts.v1 import admin_pb2, admin_pb2_grpc, audit_pb2, audit_pb2_grpc, hierarchy_pb2, hierarchy_pb2_grpc
 from simfleet_runtime.authz import PERMISSIONS, Grant, grants_claim
 from simfleet_runtime.context import OPERATOR_KEY
 from simfleet_runtime.errors import read_error
@@ -165,16 +165,46 @@ async def test_onboarding_and_the_tree_over_grpc(running: Running) -> None:
         js = client.jetstream()
         for _ in range(100):
             info = await js.stream_info("ACCOUNTS")
-            if info.state.messages >= 6:
+            if info.state.messages >= 10:
                 break
             await asyncio.sleep(0.05)
         subjects = []
         sub = await js.subscribe("simfleet.accounts.>", ordered_consumer=True)
         for _ in range(info.state.messages):
             subjects.append((await sub.next_msg(timeout=2)).subject)
-        assert subjects == ["simfleet.accounts.node.created"] * 4 + [
+        facts = [s for s in subjects if not s.endswith(".audit.recorded")]
+        assert facts == ["simfleet.accounts.node.created"] * 4 + [
             "simfleet.accounts.customer.onboarded",
             "simfleet.accounts.node.created",
         ]
+        # Onboarding twice (the operator), one node created, one rename refused; the
+        # invalid onboarding concerns no customer and is not recorded.
+        assert subjects.count("simfleet.accounts.audit.recorded") == 4
     finally:
         await client.close()
+
+    # The audit consumer kept them as the customer's action history.
+    async with make_channel(running.target) as channel:
+        history = audit_pb2_grpc.AuditServiceStub(channel)
+        everything = running.bearer(customer.id, Grant(customer.root_node_id, frozenset(PERMISSIONS)))
+        for _ in range(100):
+            listed = await history.ListAuditEvents(audit_pb2.ListAuditEventsRequest(), metadata=everything)
+            if len(listed.events) >= 4:
+                break
+            await asyncio.sleep(0.05)
+        actions = [(e.action, e.result, e.reason) for e in listed.events]
+        assert actions == [
+            ("hierarchy.node.rename", "failed", "PERMISSION_MISSING"),
+            ("hierarchy.node.create", "succeeded", ""),
+            ("customers.onboard", "succeeded", ""),
+            ("customers.onboard", "succeeded", ""),
+        ]
+        assert listed.events[-1].actor_kind == "operator" and listed.events[1].actor_kind == "user"
+        assert await failure(history.ListAuditEvents(audit_pb2.ListAuditEventsRequest(), metadata=viewer)) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "PERMISSION_MISSING",
+        )
+        only_nodes = await history.ListAuditEvents(
+            audit_pb2.ListAuditEventsRequest(action="hierarchy"), metadata=everything
+        )
+        assert len(only_nodes.events) == 2

@@ -13,7 +13,7 @@ import grpc
 
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
-from simfleet.accounts.v1 import hierarchy_pb2_grpc
+from simfleet.accounts.v1 import audit_pb2_grpc, hierarchy_pb2_grpc
 from simfleet_runtime.grpc_server import make_channel
 
 HIERARCHY_SERVICE = "simfleet.accounts.v1.HierarchyService"
@@ -22,6 +22,7 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (HIERARCHY_SERVICE, "ListNodes"),
     (HIERARCHY_SERVICE, "GetNode"),
     (HIERARCHY_SERVICE, "GetNodeSummary"),
+    ("simfleet.accounts.v1.AuditService", "ListAuditEvents"),
 )
 
 Req = TypeVar("Req")
@@ -41,6 +42,7 @@ class AccountsStubs:
         self.channel = channel
         self.timeout = timeout
         self.hierarchy = hierarchy_pb2_grpc.HierarchyServiceStub(channel)
+        self.audit = audit_pb2_grpc.AuditServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Accounts:
         return Accounts(self, metadata)
@@ -51,6 +53,7 @@ class Accounts:
 
     def __init__(self, stubs: AccountsStubs, metadata: Metadata) -> None:
         self.hierarchy = stubs.hierarchy
+        self.audit = stubs.audit
         self.metadata = metadata
         self._timeout = stubs.timeout
 

@@ -13,6 +13,10 @@ from typing import Any
 import grpc
 
 from accounts import events
+from accounts.audit.commands import COMMANDS
+from accounts.audit.grpc_api import SERVICE_NAME as AUDIT_SERVICE
+from accounts.audit.grpc_api import AuditApi
+from accounts.audit.service import SIGN_IN_RECORDED, AuditLog, audit_subject
 from accounts.customers.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from accounts.customers.grpc_api import AdminApi
 from accounts.customers.identity_client import IdentityClient, NewUser
@@ -22,7 +26,8 @@ from accounts.hierarchy.grpc_api import HierarchyApi
 from accounts.hierarchy.service import HierarchyService
 from accounts.models import BUS
 from accounts.settings import AccountsSettings
-from simfleet.accounts.v1 import admin_pb2_grpc, hierarchy_pb2_grpc
+from simfleet.accounts.v1 import admin_pb2_grpc, audit_pb2_grpc, hierarchy_pb2_grpc
+from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
 from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.grpc_server import make_channel
@@ -75,6 +80,7 @@ class Accounts:
     customers: CustomerService
     authorizer: Authorizer
     revocations: Revocations
+    audit: AuditLog
 
 
 def build(
@@ -107,12 +113,26 @@ def build(
         HierarchyApi(hierarchy=hierarchy, authorizer=authorizer),
         HIERARCHY_SERVICE,
     )
+    audit = AuditLog(db=db)
+    runtime.audit = AuditTrail(db=db, outbox=outbox, clock=clock, service="accounts", commands=COMMANDS)
+    runtime.add_servicer(
+        audit_pb2_grpc.add_AuditServiceServicer_to_server,
+        AuditApi(log=audit, authorizer=authorizer),
+        AUDIT_SERVICE,
+    )
+    # The action history gathers every service's audit events (each on its owner's stream) and sign-ins.
+    for name, stream, subject in (
+        ("accounts-audit-accounts", events.STREAM, audit_subject("accounts")),
+        ("accounts-audit-identity", "IDENTITY", audit_subject("identity")),
+        ("accounts-sign-ins", "IDENTITY", SIGN_IN_RECORDED),
+    ):
+        runtime.add_consumer(name=name, stream=stream, subject=subject, handler=audit.handler())
     runtime.add_servicer(
         admin_pb2_grpc.add_AccountsAdminServiceServicer_to_server,
         AdminApi(customers=customers, operator_key=settings.operator_key.get_secret_value()),
         ADMIN_SERVICE,
     )
-    return Accounts(runtime, hierarchy, customers, authorizer, revocations)
+    return Accounts(runtime, hierarchy, customers, authorizer, revocations, audit)
 
 
 async def serve(settings: AccountsSettings) -> None:

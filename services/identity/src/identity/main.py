@@ -9,6 +9,7 @@ from pathlib import Path
 from identity import events
 from identity.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from identity.admin.grpc_api import AdminApi
+from identity.audit_commands import COMMANDS
 from identity.auth.grpc_api import SERVICE_NAME as AUTH_SERVICE
 from identity.auth.grpc_api import AuthApi
 from identity.auth.service import SignInService
@@ -29,6 +30,7 @@ from identity.users.passwords import PasswordHashing, PasswordPolicy
 from identity.users.service import UserService
 from simfleet.identity.v1 import admin_pb2_grpc, auth_pb2_grpc, profile_pb2_grpc, users_pb2_grpc
 from simfleet_runtime import nodepaths
+from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.auth import JwksCache, TokenVerifier
 from simfleet_runtime.service import ServiceRuntime
 
@@ -148,6 +150,7 @@ def build(settings: IdentitySettings) -> Identity:
         AdminApi(users=users, keys=keys, operator_key=settings.operator_key.get_secret_value()),
         ADMIN_SERVICE,
     )
+    runtime.audit = AuditTrail(db=db, outbox=outbox, clock=clock, service="identity", commands=COMMANDS)
     paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
     directory = Directory(db=db, clock=clock, outbox=outbox, users=users, sessions=sessions, paths=paths)
     runtime.add_servicer(

@@ -15,6 +15,7 @@ from accounts.customers.legal import LegalEntity
 from accounts.customers.service import AccountSpec, CustomerService, Manager, Onboarding
 from simfleet.accounts.v1 import admin_pb2 as pb
 from simfleet.accounts.v1 import admin_pb2_grpc
+from simfleet_runtime.audit import OPERATOR, set_actor
 from simfleet_runtime.context import current_call
 from simfleet_runtime.errors import PermissionDenied, Unauthenticated
 
@@ -36,6 +37,7 @@ class AdminApi(admin_pb2_grpc.AccountsAdminServiceServicer):
             raise Unauthenticated("the operator key is required", reason="OPERATOR_KEY_MISSING")
         if not self._operator_key or not hmac.compare_digest(presented, self._operator_key):
             raise PermissionDenied("the operator key is not valid", reason="OPERATOR_KEY_INVALID")
+        set_actor(OPERATOR, "", OPERATOR)
 
     async def OnboardCustomer(self, request: pb.OnboardCustomerRequest, context: Any) -> pb.OnboardCustomerResponse:
         self._require_operator()

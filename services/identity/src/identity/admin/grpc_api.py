@@ -16,6 +16,7 @@ from identity.sessions.keys import SigningKeyStore
 from identity.users.service import UserService
 from simfleet.identity.v1 import admin_pb2 as pb
 from simfleet.identity.v1 import admin_pb2_grpc
+from simfleet_runtime.audit import OPERATOR, set_actor
 from simfleet_runtime.context import current_call
 from simfleet_runtime.errors import PermissionDenied, Unauthenticated
 
@@ -34,6 +35,7 @@ class AdminApi(admin_pb2_grpc.IdentityAdminServiceServicer):
             raise Unauthenticated("the operator key is required", reason="OPERATOR_KEY_MISSING")
         if not self._operator_key or not hmac.compare_digest(presented, self._operator_key):
             raise PermissionDenied("the operator key is not valid", reason="OPERATOR_KEY_INVALID")
+        set_actor(OPERATOR, "", OPERATOR)
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.CreateUserResponse:
         self._require_operator()

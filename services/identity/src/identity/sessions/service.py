@@ -26,6 +26,7 @@ from identity.sessions.keys import SigningKeyStore
 from identity.sessions.models import RefreshToken, Session
 from identity.users.models import User
 from simfleet.events.v1 import identity_pb2 as ev
+from simfleet_runtime.audit import set_actor
 from simfleet_runtime.auth import Principal, TokenVerifier
 from simfleet_runtime.authz import GRANTS_CLAIM, grants_claim
 from simfleet_runtime.bus import Outbox
@@ -221,6 +222,7 @@ class SessionService:
                 record.last_seen_at = now
         if ended is not None:
             raise Unauthenticated(ended[1], reason="SESSION_EXPIRED")
+        set_actor(principal.user_id, principal.customer_id)
         return principal, record
 
     async def sign_out(self, *, call: CallContext, refresh_token: str) -> None:

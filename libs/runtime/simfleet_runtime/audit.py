@@ -1,0 +1,147 @@
+"""The action history (AU-1): every command a service answers becomes an audit event.
+
+A service lists its commands (full gRPC method → :class:`Command`: the action's
+name and how to read the objects it touched from the request and the answer)
+and hands the :class:`AuditTrail` to its runtime. The server interceptor then
+records each of those calls when it ends, accepted or refused, on the service's
+own subject ``simfleet.<service>.audit.recorded`` through the outbox; accounts
+keeps them as the customer's history.
+
+Who asked is what the call's authorisation found: :func:`set_actor` is called
+by :class:`~simfleet_runtime.authz.Authorizer` (and by identity and the
+back-office checks); a call refused before anyone was identified concerns no
+customer and is not recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import trace
+
+from simfleet.events.v1 import audit_pb2 as ev
+from simfleet_runtime.bus import Outbox
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.context import current_call
+from simfleet_runtime.db import Database
+from simfleet_runtime.errors import DomainError
+from simfleet_runtime.ids import new_id
+from simfleet_runtime.timestamps import timestamp
+
+log = logging.getLogger(__name__)
+
+USER = "user"
+OPERATOR = "operator"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    id: str
+    customer_id: str
+    kind: str = USER
+
+
+_actor: ContextVar[Actor | None] = ContextVar("simfleet_audit_actor", default=None)
+
+
+def set_actor(actor_id: str, customer_id: str, kind: str = USER) -> None:
+    """Who the current call acts for (set once the call's caller is established)."""
+    _actor.set(Actor(actor_id, customer_id, kind))
+
+
+def current_actor() -> Actor | None:
+    return _actor.get()
+
+
+def reset_actor() -> None:
+    _actor.set(None)
+
+
+Objects = Callable[[Any, Any | None], Sequence[ev.AuditObject]]
+"""(request, answer or None when refused) → the objects touched."""
+
+
+@dataclass(frozen=True)
+class Command:
+    action: str
+    objects: Objects = lambda _request, _answer: ()
+    customer: Callable[[Any, Any | None], str] | None = None
+    """The customer the event belongs to when the actor has none (the back-office)."""
+
+
+def obj(kind: str, object_id: str, node_id: str = "") -> ev.AuditObject:
+    return ev.AuditObject(kind=kind, id=object_id, node_id=node_id)
+
+
+class AuditTrail:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        outbox: Outbox,
+        clock: Clock,
+        service: str,
+        commands: Mapping[str, Command],
+    ) -> None:
+        self._db = db
+        self._outbox = outbox
+        self._clock = clock
+        self.service = service
+        self.subject = f"simfleet.{service}.audit.recorded"
+        self._commands = dict(commands)
+
+    def records(self, full_method: str) -> bool:
+        return full_method in self._commands
+
+    async def record(self, full_method: str, request: Any, answer: Any | None, error: DomainError | None) -> None:
+        """Write the event of a finished command (never raises: a failure is logged)."""
+        command = self._commands.get(full_method)
+        actor = current_actor()
+        if command is None or actor is None:
+            return
+        try:
+            customer = actor.customer_id or (command.customer(request, answer) if command.customer else "")
+            if not customer:
+                return
+            call = current_call()
+            span = trace.get_current_span().get_span_context()
+            event = ev.AuditRecorded(
+                audit_id=new_id(),
+                customer_id=customer,
+                actor_id=actor.id,
+                actor_kind=actor.kind,
+                service=self.service,
+                action=command.action,
+                objects=list(command.objects(request, answer)),
+                result=FAILED if error is not None else SUCCEEDED,
+                reason=error.reason if error is not None else "",
+                client_address=call.client_address,
+                request_id=call.request_id,
+                trace_id=format(span.trace_id, "032x") if span.is_valid else "",
+                occurred_at=timestamp(self._clock.now()),
+            )
+            async with self._db.transaction() as session:
+                await self._outbox.add(session, self.subject, event, tenant=customer, event_id=event.audit_id)
+        except Exception:
+            log.exception("recording the audit event of %s failed", full_method)
+
+
+__all__ = [
+    "FAILED",
+    "OPERATOR",
+    "SUCCEEDED",
+    "USER",
+    "Actor",
+    "AuditTrail",
+    "Command",
+    "current_actor",
+    "obj",
+    "reset_actor",
+    "set_actor",
+]

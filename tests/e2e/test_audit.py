@@ -1,0 +1,101 @@
+"""The action history through the gateway (AU-1): commands of every service and sign-ins, within the reader's scope."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from simfleet_devstack.platform import Platform
+from simfleet_devstack.seed import DEMO_MANAGER
+from tests.helpers import new_user, problem
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "Audit-Passw0rd-2026"
+
+
+def sign_in(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
+    response = api.post("/v1/auth/password", json={"phone": phone, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def history(api: httpx.Client, auth: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    response = api.get("/v1/audit-events", params={"limit": 1000, **params}, headers=auth)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def until(check: Any, what: str, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{what} not seen within {timeout}s"
+        time.sleep(0.1)
+
+
+def test_the_history_holds_commands_and_sign_ins_within_scope(platform: Platform, api: httpx.Client) -> None:
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    items = api.get("/v1/nodes", params={"limit": 1000}, headers=manager).json()["items"]
+    by_name = {n["name"]: n for n in items}
+    regions, finance, company = by_name["Regions"], by_name["Finance"], by_name["Demo Logistics LLC"]
+    me = api.get("/v1/me", headers=manager).json()
+
+    # Two changes, in different parts of the tree, and one refused.
+    in_regions = api.post(
+        "/v1/nodes", json={"parent_id": regions["id"], "name": "Kazan", "kind": "city"}, headers=manager
+    )
+    assert in_regions.status_code == 201
+    in_finance = api.post("/v1/nodes", json={"parent_id": finance["id"], "name": "Payroll"}, headers=manager)
+    assert in_finance.status_code == 201
+    try:
+        problem(api.post("/v1/nodes", json={"parent_id": company["id"], "name": "head office"}, headers=manager), 409)
+
+        everything = until(
+            lambda: [e for e in history(api, manager, action="hierarchy.node.create") if e["objects"]],
+            "the node changes",
+        )
+        kazan = next(e for e in everything if e["objects"][0]["id"] == in_regions.json()["id"])
+        assert kazan["result"] == "succeeded" and kazan["service"] == "accounts" and kazan["trace_id"]
+        assert (kazan["actor_id"], kazan["actor_kind"]) == (me["id"], "user")
+        until(
+            lambda: any(e["reason"] == "NODE_NAME_TAKEN" for e in history(api, manager, action="hierarchy")), "refusal"
+        )
+        sign_ins = until(lambda: history(api, manager, action="auth.sign_in"), "sign-ins")
+        assert {e["service"] for e in sign_ins} == {"identity"}
+        assert any(e["action"] == "auth.sign_in.password" and e["result"] == "succeeded" for e in sign_ins)
+
+        # A reader at Regions sees what happened in Regions only, not the company's sign-ins.
+        head = new_user(
+            platform,
+            password=PASSWORD,
+            customer_id=me["customer_id"],
+            grants=(("profile_manager", regions["id"]),),
+        )
+        head_auth = sign_in(api, head.phone, PASSWORD)
+        seen = history(api, head_auth)
+        touched = {o["id"] for e in seen for o in e["objects"]}
+        assert in_regions.json()["id"] in touched and in_finance.json()["id"] not in touched
+        assert not [e for e in seen if e["action"].startswith("auth.sign_in")]
+        assert problem(api.get("/v1/audit-events", params={"node_id": finance["id"]}, headers=head_auth), 404)
+
+        # Without audit:read there is no history to read.
+        viewer = new_user(
+            platform, password=PASSWORD, customer_id=me["customer_id"], grants=(("viewer", company["id"]),)
+        )
+        refused = problem(api.get("/v1/audit-events", headers=sign_in(api, viewer.phone, PASSWORD)), 403)
+        assert refused["reason"] == "PERMISSION_MISSING"
+
+        # Identity's commands are part of it: the manager disabling the viewer.
+        viewer_id = api.get("/v1/users", params={"q": viewer.phone}, headers=manager).json()["items"][0]["id"]
+        assert api.post(f"/v1/users/{viewer_id}/disable", headers=manager).status_code == 200
+        disabled = until(lambda: history(api, manager, action="users.disable", object_id=viewer_id), "the disabling")
+        assert disabled[0]["service"] == "identity" and disabled[0]["result"] == "succeeded"
+    finally:  # the other tests of the package know the demo tree exactly
+        for node in (in_regions, in_finance):
+            api.delete(f"/v1/nodes/{node.json()['id']}", headers=manager)
