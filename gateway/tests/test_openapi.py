@@ -38,6 +38,10 @@ ENDPOINTS = {
     ("delete", "/v1/roles/{role_id}"),
     ("get", "/v1/permissions"),
     ("get", "/v1/audit-events"),
+    ("get", "/v1/admin/customers"),
+    ("post", "/v1/admin/customers"),
+    ("get", "/v1/admin/customers/{customer_id}"),
+    ("post", "/v1/admin/customers/{customer_id}/accounts"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }
@@ -113,7 +117,9 @@ async def test_me_endpoints_declare_the_bearer_scheme(document):
     assert scheme["type"] == "http"
     assert scheme["scheme"] == "bearer"
     for method, path, operation in _operations(document):
-        if path.startswith(("/v1/me", "/v1/nodes", "/v1/users", "/v1/roles", "/v1/permissions", "/v1/audit-events")):
+        if path.startswith(
+            ("/v1/me", "/v1/nodes", "/v1/users", "/v1/roles", "/v1/permissions", "/v1/audit-events", "/v1/admin")
+        ):
             assert operation["security"] == [{name: []}], f"{method} {path}"
     logout = document["paths"]["/v1/auth/logout"]["post"]
     assert logout["security"] == [{name: []}, {}]  # optional there

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from gateway.admin.router import router as admin_router
 from gateway.audit.router import router as audit_router
 from gateway.auth.router import router as auth_router
 from gateway.health.router import router as health_router
@@ -21,3 +22,4 @@ def register_routers(app: FastAPI) -> None:
     app.include_router(users_router)
     app.include_router(roles_router)
     app.include_router(audit_router)
+    app.include_router(admin_router)

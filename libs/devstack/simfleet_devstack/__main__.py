@@ -1,7 +1,9 @@
 """``python -m simfleet_devstack [up]``: the whole platform on this machine (what ``make up`` runs).
 
 Data (SQLite files, the NATS store, logs) lives in ``<repo>/.data`` and is reused
-by the next run; Ctrl-C stops everything.
+by the next run; The back-office (operator staff, /v1/admin): {DEMO_OPERATOR.phone}, password {DEMO_OPERATOR.password}.
+
+Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TextIO
 import grpc
 
 from simfleet_devstack.platform import Platform, PlatformConfig, PlatformError
-from simfleet_devstack.seed import DEMO_MANAGER
+from simfleet_devstack.seed import DEMO_MANAGER, DEMO_OPERATOR
 from simfleet_devstack.supervise import run_foreground
 
 
@@ -61,6 +63,8 @@ Sign in as its profile manager ({DEMO_MANAGER.display_name}, {phone}, {email}):
 
   Then: curl -s {gateway}/v1/me -H 'authorization: Bearer <access_token>'
         curl -s '{gateway}/v1/nodes?view=tree' -H 'authorization: Bearer <access_token>'
+
+The back-office (operator staff, /v1/admin): {DEMO_OPERATOR.phone}, password {DEMO_OPERATOR.password}.
 
 Ctrl-C stops everything.
 """

@@ -38,7 +38,7 @@ from typing import Any, Self
 from simfleet_devstack import databases, probes
 from simfleet_devstack.ports import distinct_free_ports, port_in_use
 from simfleet_devstack.process import ManagedProcess
-from simfleet_devstack.seed import onboard_demo_customer
+from simfleet_devstack.seed import create_demo_operator, onboard_demo_customer
 from simfleet_runtime.testing import nats_server_binary
 
 NATS = "nats"
@@ -329,7 +329,11 @@ class Platform:
             time.sleep(0.2)
 
     def seed(self) -> bool:
-        """Onboard the demo customer and its profile manager unless it exists; True when it was created now."""
+        """Onboard the demo customer and create the demo back-office user unless they exist.
+
+        True when the customer was onboarded now.
+        """
+        create_demo_operator(self.identity_target, self.config.operator_key)
         return onboard_demo_customer(self.accounts_target, self.identity_target, self.config.operator_key)
 
     def stop(self) -> None:

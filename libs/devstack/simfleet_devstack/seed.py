@@ -48,6 +48,37 @@ DEMO_MANAGER = SeedUser(
 )
 
 
+DEMO_OPERATOR = SeedUser(
+    customer_id="",
+    phone="+79990009000",
+    email="back.office@operator.example",
+    display_name="Demo Back Office",
+    password="Operator-Passw0rd-2026",  # the published demo password of the local platform
+)
+"""Operator staff with the back_office role: onboards customers through /v1/admin."""
+
+
+def create_demo_operator(target: str, operator_key: str, timeout: float = 10.0) -> bool:
+    """Create the demo back-office user unless they exist; True when created now."""
+    request = admin_pb2.CreateOperatorRequest(
+        phone=DEMO_OPERATOR.phone,
+        email=DEMO_OPERATOR.email,
+        display_name=DEMO_OPERATOR.display_name,
+        password=DEMO_OPERATOR.password,
+        role="back_office",
+        request_id="demo-operator",
+    )
+    with grpc.insecure_channel(target) as channel:
+        stub = admin_pb2_grpc.IdentityAdminServiceStub(channel)
+        try:
+            stub.CreateOperator(request, metadata=((OPERATOR_KEY, operator_key),), timeout=timeout, wait_for_ready=True)
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.ALREADY_EXISTS:
+                return False
+            raise
+    return True
+
+
 def create_user(target: str, operator_key: str, user: SeedUser, timeout: float = 10.0) -> bool:
     """Create ``user`` in identity at ``target``; True if created, False if it already existed."""
     with grpc.insecure_channel(target) as channel:

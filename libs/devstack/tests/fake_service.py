@@ -51,6 +51,9 @@ class Admin(admin_pb2_grpc.IdentityAdminServiceServicer):
         USERS.write_text(json.dumps(phones))
         return admin_pb2.CreateUserResponse(user=common_pb2.User(phone=request.phone))
 
+    def CreateOperator(self, request: Any, context: Any) -> Any:
+        return admin_pb2.CreateOperatorResponse(user=common_pb2.User(phone=request.phone))
+
 
 class Auth(auth_pb2_grpc.AuthServiceServicer):
     def SignInWithPassword(self, request: Any, context: Any) -> Any:

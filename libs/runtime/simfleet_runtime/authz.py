@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from simfleet_runtime.audit import set_actor
+from simfleet_runtime.audit import OPERATOR, set_actor
 from simfleet_runtime.auth import Principal, TokenVerifier
 from simfleet_runtime.errors import NotFound, PermissionDenied, Unauthenticated
 from simfleet_runtime.revocations import Revocations
@@ -56,6 +56,14 @@ PERMISSIONS: Mapping[str, str] = {
 """The fixed catalogue: ``<area>:<action>`` → what it allows (shown to customers building roles)."""
 
 GRANTS_CLAIM = "grants"
+OPERATOR_CLAIM = "op"
+"""Operator staff's tokens carry ``{"role": ..., "perms": [...]}`` here, and no customer."""
+
+OPERATOR_PERMISSIONS: Mapping[str, str] = {
+    "customers:read": "See corporate customers, their contracts and accounts",
+    "customers:onboard": "Onboard corporate customers and add their accounts",
+}
+"""What operator staff may do in the back-office (their roles are identity's)."""
 
 
 def unknown_permissions(names: Iterable[str]) -> list[str]:
@@ -167,15 +175,37 @@ class Authorizer:
         self._nodes = nodes
         self._revocations = revocations
 
-    async def access(self) -> Access:
-        """The verified caller of the current call, with their grants; an ended session or disabled user is refused."""
+    async def _principal(self) -> Principal:
         principal = await self._verifier.current()
         if self._revocations is not None:
             self._revocations.check(principal)
+        return principal
+
+    async def access(self) -> Access:
+        """The verified caller of the current call, with their grants; an ended session or disabled user is refused."""
+        principal = await self._principal()
+        if OPERATOR_CLAIM in principal.claims:
+            raise PermissionDenied("operator staff work through the back-office API", reason="OPERATOR_TOKEN")
         if not principal.customer_id:
             raise Unauthenticated("the access token names no customer", reason="TOKEN_INVALID")
         set_actor(principal.user_id, principal.customer_id)
         return Access(principal, grants_from_claims(principal.claims))
+
+    async def operator(self, permission: str) -> Principal:
+        """The verified operator staff member calling, once they hold ``permission``."""
+        principal = await self._principal()
+        claim = principal.claims.get(OPERATOR_CLAIM)
+        if not isinstance(claim, dict):
+            raise PermissionDenied("this is for operator staff only", reason="OPERATOR_ONLY")
+        perms = claim.get("perms", [])
+        if not isinstance(perms, list) or permission not in perms:
+            raise PermissionDenied(
+                f"this needs the operator permission {permission}",
+                reason="PERMISSION_MISSING",
+                metadata={"permission": permission},
+            )
+        set_actor(principal.user_id, "", OPERATOR)
+        return principal
 
     async def path(self, access: Access, node_id: str) -> tuple[str, ...] | None:
         if not node_id:
@@ -196,6 +226,8 @@ class Authorizer:
 
 __all__ = [
     "GRANTS_CLAIM",
+    "OPERATOR_CLAIM",
+    "OPERATOR_PERMISSIONS",
     "PERMISSIONS",
     "Access",
     "Authorizer",

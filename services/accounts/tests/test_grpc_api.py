@@ -32,6 +32,10 @@ class Running:
         self.ring = ring
         self.identity = identity
 
+    def operator(self, role: str, *perms: str) -> tuple[tuple[str, str], ...]:
+        token = self.ring.token("k1", cid="", op={"role": role, "perms": list(perms)})
+        return (("authorization", f"Bearer {token}"),)
+
     def bearer(self, customer_id: str, *grants: Grant) -> tuple[tuple[str, str], ...]:
         token = self.ring.token("k1", cid=customer_id, grants=grants_claim(grants))
         return (("authorization", f"Bearer {token}"),)
@@ -102,7 +106,7 @@ async def test_onboarding_and_the_tree_over_grpc(running: Running) -> None:
         admin = admin_pb2_grpc.AccountsAdminServiceStub(channel)
         assert await failure(admin.OnboardCustomer(onboarding())) == (
             grpc.StatusCode.UNAUTHENTICATED,
-            "OPERATOR_KEY_MISSING",
+            "TOKEN_MISSING",
         )
         assert await failure(admin.OnboardCustomer(onboarding(), metadata=((OPERATOR_KEY, "guess"),))) == (
             grpc.StatusCode.PERMISSION_DENIED,
@@ -182,6 +186,26 @@ async def test_onboarding_and_the_tree_over_grpc(running: Running) -> None:
         assert subjects.count("simfleet.accounts.audit.recorded") == 4
     finally:
         await client.close()
+
+    # Operator staff by their tokens: the role's operator permissions decide.
+    async with make_channel(running.target) as channel:
+        admin = admin_pb2_grpc.AccountsAdminServiceStub(channel)
+        support = running.operator("support", "customers:read")
+        listed = await admin.ListCustomers(admin_pb2.ListCustomersRequest(), metadata=support)
+        assert [c.id for c in listed.customers] == [customer.id]
+        assert await failure(admin.OnboardCustomer(onboarding("req-3"), metadata=support)) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "PERMISSION_MISSING",
+        )
+        assert await failure(admin.ListCustomers(admin_pb2.ListCustomersRequest(), metadata=pm)) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "OPERATOR_ONLY",
+        )
+        tree = hierarchy_pb2_grpc.HierarchyServiceStub(channel)
+        assert await failure(tree.ListNodes(hierarchy_pb2.ListNodesRequest(), metadata=support)) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "OPERATOR_TOKEN",
+        )
 
     # The audit consumer kept them as the customer's action history.
     async with make_channel(running.target) as channel:

@@ -82,3 +82,26 @@ async def test_bad_grants_are_refused_before_anything_is_written(harness: Harnes
         await create(harness, grant_specs=[("superuser", new_id()), ("viewer", "not-a-node")])
     assert set(refused.value.field_violations) == {"grants[0].role", "grants[1].node_id"}
     await create(harness)  # the phone is still free
+
+
+async def test_operator_staff_tokens_carry_their_role_and_no_customer(harness: Harness) -> None:
+    staff = await harness.identity.users.create(
+        customer_id="",
+        phone="+79990009901",
+        email="staff@operator.example",
+        display_name="Back Office",
+        password=PASSWORD,
+        operator_role="back_office",
+    )
+    assert staff.customer_id == ""
+    tokens = await harness.identity.sign_in.password(phone=staff.phone, password=PASSWORD, call=CALL)
+    principal, _ = await harness.identity.sessions.authenticate(CallContext(bearer_token=tokens.access_token))
+    assert principal.customer_id == ""
+    assert principal.claims["op"] == {"role": "back_office", "perms": ["customers:onboard", "customers:read"]}
+    assert "grants" not in principal.claims
+    with pytest.raises(InvalidArgument):  # staff hold no customer's grants
+        await create(
+            harness, customer_id="", phone="+79990009902", operator_role="support", grant_specs=[("viewer", new_id())]
+        )
+    with pytest.raises(InvalidArgument):
+        await create(harness, customer_id="", phone="+79990009903", operator_role="janitor")

@@ -13,7 +13,7 @@ import grpc
 
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
-from simfleet.accounts.v1 import audit_pb2_grpc, hierarchy_pb2_grpc
+from simfleet.accounts.v1 import admin_pb2_grpc, audit_pb2_grpc, hierarchy_pb2_grpc
 from simfleet_runtime.grpc_server import make_channel
 
 HIERARCHY_SERVICE = "simfleet.accounts.v1.HierarchyService"
@@ -23,6 +23,8 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (HIERARCHY_SERVICE, "GetNode"),
     (HIERARCHY_SERVICE, "GetNodeSummary"),
     ("simfleet.accounts.v1.AuditService", "ListAuditEvents"),
+    ("simfleet.accounts.v1.AccountsAdminService", "GetCustomer"),
+    ("simfleet.accounts.v1.AccountsAdminService", "ListCustomers"),
 )
 
 Req = TypeVar("Req")
@@ -43,6 +45,7 @@ class AccountsStubs:
         self.timeout = timeout
         self.hierarchy = hierarchy_pb2_grpc.HierarchyServiceStub(channel)
         self.audit = audit_pb2_grpc.AuditServiceStub(channel)
+        self.admin = admin_pb2_grpc.AccountsAdminServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Accounts:
         return Accounts(self, metadata)
@@ -54,6 +57,7 @@ class Accounts:
     def __init__(self, stubs: AccountsStubs, metadata: Metadata) -> None:
         self.hierarchy = stubs.hierarchy
         self.audit = stubs.audit
+        self.admin = stubs.admin
         self.metadata = metadata
         self._timeout = stubs.timeout
 

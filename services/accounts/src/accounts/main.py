@@ -129,7 +129,7 @@ def build(
         runtime.add_consumer(name=name, stream=stream, subject=subject, handler=audit.handler())
     runtime.add_servicer(
         admin_pb2_grpc.add_AccountsAdminServiceServicer_to_server,
-        AdminApi(customers=customers, operator_key=settings.operator_key.get_secret_value()),
+        AdminApi(customers=customers, operator_key=settings.operator_key.get_secret_value(), authorizer=authorizer),
         ADMIN_SERVICE,
     )
     return Accounts(runtime, hierarchy, customers, authorizer, revocations, audit)

@@ -41,6 +41,11 @@ class IdentityAdminServiceStub:
                 request_serializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.CreateUserRequest.SerializeToString,
                 response_deserializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.CreateUserResponse.FromString,
                 _registered_method=True)
+        self.CreateOperator = channel.unary_unary(
+                '/simfleet.identity.v1.IdentityAdminService/CreateOperator',
+                request_serializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.CreateOperatorRequest.SerializeToString,
+                response_deserializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.CreateOperatorResponse.FromString,
+                _registered_method=True)
         self.RotateSigningKey = channel.unary_unary(
                 '/simfleet.identity.v1.IdentityAdminService/RotateSigningKey',
                 request_serializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.RotateSigningKeyRequest.SerializeToString,
@@ -61,6 +66,15 @@ class IdentityAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateOperator(self, request, context):
+        """Creates an operator staff member (a back-office user, not a customer's):
+        they sign in like anyone and their token carries their operator role.
+        ALREADY_EXISTS when the phone is taken. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RotateSigningKey(self, request, context):
         """Starts signing new tokens with a fresh key; old keys stay published until
         the tokens they signed have expired.
@@ -76,6 +90,11 @@ def add_IdentityAdminServiceServicer_to_server(servicer, server):
                     servicer.CreateUser,
                     request_deserializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.CreateUserRequest.FromString,
                     response_serializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.CreateUserResponse.SerializeToString,
+            ),
+            'CreateOperator': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateOperator,
+                    request_deserializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.CreateOperatorRequest.FromString,
+                    response_serializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.CreateOperatorResponse.SerializeToString,
             ),
             'RotateSigningKey': grpc.unary_unary_rpc_method_handler(
                     servicer.RotateSigningKey,
@@ -112,6 +131,33 @@ class IdentityAdminService:
             '/simfleet.identity.v1.IdentityAdminService/CreateUser',
             simfleet_dot_identity_dot_v1_dot_admin__pb2.CreateUserRequest.SerializeToString,
             simfleet_dot_identity_dot_v1_dot_admin__pb2.CreateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateOperator(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simfleet.identity.v1.IdentityAdminService/CreateOperator',
+            simfleet_dot_identity_dot_v1_dot_admin__pb2.CreateOperatorRequest.SerializeToString,
+            simfleet_dot_identity_dot_v1_dot_admin__pb2.CreateOperatorResponse.FromString,
             options,
             channel_credentials,
             insecure,

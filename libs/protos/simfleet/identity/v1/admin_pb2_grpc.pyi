@@ -39,6 +39,11 @@ class IdentityAdminServiceStub:
     """Creates a user of a customer, with their grants. ALREADY_EXISTS when the
     phone is taken by another request. Idempotent by request_id.
     """
+    CreateOperator: _grpc.UnaryUnaryMultiCallable[_admin_pb2.CreateOperatorRequest, _admin_pb2.CreateOperatorResponse]
+    """Creates an operator staff member (a back-office user, not a customer's):
+    they sign in like anyone and their token carries their operator role.
+    ALREADY_EXISTS when the phone is taken. Idempotent by request_id.
+    """
     RotateSigningKey: _grpc.UnaryUnaryMultiCallable[_admin_pb2.RotateSigningKeyRequest, _admin_pb2.RotateSigningKeyResponse]
     """Starts signing new tokens with a fresh key; old keys stay published until
     the tokens they signed have expired.
@@ -54,6 +59,11 @@ class IdentityAdminServiceAsyncStub(IdentityAdminServiceStub):
     CreateUser: _aio.UnaryUnaryMultiCallable[_admin_pb2.CreateUserRequest, _admin_pb2.CreateUserResponse]  # type: ignore[assignment]
     """Creates a user of a customer, with their grants. ALREADY_EXISTS when the
     phone is taken by another request. Idempotent by request_id.
+    """
+    CreateOperator: _aio.UnaryUnaryMultiCallable[_admin_pb2.CreateOperatorRequest, _admin_pb2.CreateOperatorResponse]  # type: ignore[assignment]
+    """Creates an operator staff member (a back-office user, not a customer's):
+    they sign in like anyone and their token carries their operator role.
+    ALREADY_EXISTS when the phone is taken. Idempotent by request_id.
     """
     RotateSigningKey: _aio.UnaryUnaryMultiCallable[_admin_pb2.RotateSigningKeyRequest, _admin_pb2.RotateSigningKeyResponse]  # type: ignore[assignment]
     """Starts signing new tokens with a fresh key; old keys stay published until
@@ -73,6 +83,17 @@ class IdentityAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_admin_pb2.CreateUserResponse, _abc.Awaitable[_admin_pb2.CreateUserResponse]]:
         """Creates a user of a customer, with their grants. ALREADY_EXISTS when the
         phone is taken by another request. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateOperator(
+        self,
+        request: _admin_pb2.CreateOperatorRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.CreateOperatorResponse, _abc.Awaitable[_admin_pb2.CreateOperatorResponse]]:
+        """Creates an operator staff member (a back-office user, not a customer's):
+        they sign in like anyone and their token carries their operator role.
+        ALREADY_EXISTS when the phone is taken. Idempotent by request_id.
         """
 
     @_abc_1.abstractmethod

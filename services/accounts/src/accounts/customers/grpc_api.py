@@ -1,8 +1,10 @@
-"""simfleet.accounts.v1.AccountsAdminService: operator staff, by operator key.
+"""simfleet.accounts.v1.AccountsAdminService: the back-office.
 
-Operator users with roles of their own replace the shared key later; until
-then a back-office caller proves itself with ``ACCOUNTS_OPERATOR_KEY``,
-compared in constant time. An empty key refuses every call.
+Operator staff call with their access token, whose operator role must hold
+the method's operator permission (``customers:onboard``, ``customers:read``).
+Automation inside the platform (the local seed, migrations of customers from
+another system) may present the operator key (``ACCOUNTS_OPERATOR_KEY``)
+instead, compared in constant time; an empty key refuses every key.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from accounts.customers.service import AccountSpec, CustomerService, Manager, On
 from simfleet.accounts.v1 import admin_pb2 as pb
 from simfleet.accounts.v1 import admin_pb2_grpc
 from simfleet_runtime.audit import OPERATOR, set_actor
+from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.context import current_call
 from simfleet_runtime.errors import PermissionDenied, Unauthenticated
 
 SERVICE_NAME = "simfleet.accounts.v1.AccountsAdminService"
+ONBOARD = "customers:onboard"
+READ = "customers:read"
 
 
 def _spec(value: pb.AccountSpec) -> AccountSpec:
@@ -27,20 +32,25 @@ def _spec(value: pb.AccountSpec) -> AccountSpec:
 
 
 class AdminApi(admin_pb2_grpc.AccountsAdminServiceServicer):
-    def __init__(self, *, customers: CustomerService, operator_key: str) -> None:
+    def __init__(self, *, customers: CustomerService, operator_key: str, authorizer: Authorizer) -> None:
         self._customers = customers
         self._operator_key = operator_key.encode()
+        self._authz = authorizer
 
-    def _require_operator(self) -> None:
-        presented = current_call().operator_key.encode()
+    async def _require_operator(self, permission: str) -> None:
+        call = current_call()
+        if call.bearer_token:
+            await self._authz.operator(permission)
+            return
+        presented = call.operator_key.encode()
         if not presented:
-            raise Unauthenticated("the operator key is required", reason="OPERATOR_KEY_MISSING")
+            raise Unauthenticated("an operator's access token is required", reason="TOKEN_MISSING")
         if not self._operator_key or not hmac.compare_digest(presented, self._operator_key):
             raise PermissionDenied("the operator key is not valid", reason="OPERATOR_KEY_INVALID")
         set_actor(OPERATOR, "", OPERATOR)
 
     async def OnboardCustomer(self, request: pb.OnboardCustomerRequest, context: Any) -> pb.OnboardCustomerResponse:
-        self._require_operator()
+        await self._require_operator(ONBOARD)
         entity = request.legal_entity
         done = await self._customers.onboard(
             Onboarding(
@@ -64,7 +74,7 @@ class AdminApi(admin_pb2_grpc.AccountsAdminServiceServicer):
         )
 
     async def CreateAccount(self, request: pb.CreateAccountRequest, context: Any) -> pb.CreateAccountResponse:
-        self._require_operator()
+        await self._require_operator(ONBOARD)
         node = await self._customers.create_account(
             customer_id=request.customer_id,
             parent_id=request.parent_id,
@@ -75,12 +85,12 @@ class AdminApi(admin_pb2_grpc.AccountsAdminServiceServicer):
         return pb.CreateAccountResponse(node=convert.node(node))
 
     async def GetCustomer(self, request: pb.GetCustomerRequest, context: Any) -> pb.GetCustomerResponse:
-        self._require_operator()
+        await self._require_operator(READ)
         customer, contracts = await self._customers.get(request.customer_id)
         return pb.GetCustomerResponse(customer=convert.customer(customer, contracts))
 
     async def ListCustomers(self, request: pb.ListCustomersRequest, context: Any) -> pb.ListCustomersResponse:
-        self._require_operator()
+        await self._require_operator(READ)
         rows, token = await self._customers.search(
             query=request.query, page_size=request.page_size, page_token=request.page_token, order_by=request.order_by
         )

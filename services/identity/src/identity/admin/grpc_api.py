@@ -51,6 +51,19 @@ class AdminApi(admin_pb2_grpc.IdentityAdminServiceServicer):
         )
         return pb.CreateUserResponse(user=convert.user(user))
 
+    async def CreateOperator(self, request: pb.CreateOperatorRequest, context: Any) -> pb.CreateOperatorResponse:
+        self._require_operator()
+        user = await self._users.create(
+            customer_id="",
+            phone=request.phone,
+            email=request.email,
+            display_name=request.display_name,
+            password=request.password,
+            request_id=request.request_id,
+            operator_role=request.role,
+        )
+        return pb.CreateOperatorResponse(user=convert.user(user))
+
     async def RotateSigningKey(self, request: pb.RotateSigningKeyRequest, context: Any) -> pb.RotateSigningKeyResponse:
         self._require_operator()
         return pb.RotateSigningKeyResponse(kid=await self._keys.rotate())

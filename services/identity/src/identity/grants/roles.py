@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simfleet_runtime.authz import PERMISSIONS
+from simfleet_runtime.authz import OPERATOR_PERMISSIONS, PERMISSIONS
 
 
 @dataclass(frozen=True)
@@ -71,3 +71,18 @@ PREDEFINED: dict[str, Role] = {
         ),
     )
 }
+
+
+OPERATOR_ROLES: dict[str, Role] = {
+    role.id: role
+    for role in (
+        Role(
+            "back_office",
+            "Back office",
+            "Onboards corporate customers and adds their accounts.",
+            frozenset(OPERATOR_PERMISSIONS),
+        ),
+        Role("support", "Support", "Reads corporate customers to answer their tickets.", frozenset({"customers:read"})),
+    )
+}
+"""Roles of the operator's own staff (the back-office), not of customers' users."""

@@ -22,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import events, metrics
 from identity.grants import service as grants
+from identity.grants.roles import OPERATOR_ROLES
 from identity.sessions.keys import SigningKeyStore
 from identity.sessions.models import RefreshToken, Session
 from identity.users.models import User
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.audit import set_actor
 from simfleet_runtime.auth import Principal, TokenVerifier
-from simfleet_runtime.authz import GRANTS_CLAIM, grants_claim
+from simfleet_runtime.authz import GRANTS_CLAIM, OPERATOR_CLAIM, grants_claim
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.context import CallContext
@@ -123,7 +124,11 @@ class SessionService:
     ) -> str:
         """A signed token with the user's grants as they are now: a changed grant shows from the next refresh."""
         issued = int(now.timestamp())
-        held = grants_claim(await grants.for_token(session, user_id))
+        user = await session.get(User, user_id)
+        extra: dict[str, object] = {GRANTS_CLAIM: grants_claim(await grants.for_token(session, user_id))}
+        operator = OPERATOR_ROLES.get(user.operator_role or "") if user is not None else None
+        if operator is not None:
+            extra = {OPERATOR_CLAIM: {"role": operator.id, "perms": sorted(operator.permissions)}}
         return await self._keys.sign(
             {
                 "iss": self._policy.issuer,
@@ -132,7 +137,7 @@ class SessionService:
                 "cid": customer_id,
                 "sid": record.id,
                 "amr": [record.method],
-                GRANTS_CLAIM: held,
+                **extra,
                 "jti": new_id(),
                 "iat": issued,
                 "nbf": issued,

@@ -10,6 +10,8 @@ from simfleet_runtime.db import UtcDateTime
 
 ACTIVE = "active"
 DISABLED = "disabled"
+OPERATOR_CUSTOMER = ""
+"""Operator staff belong to no customer."""
 
 
 class User(Base):
@@ -23,6 +25,8 @@ class User(Base):
     status: Mapped[str] = mapped_column(String(16), default=ACTIVE)
     password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    operator_role: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """Set for operator staff (back-office users), who belong to no customer."""
     request_id: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
     """The creating caller's idempotency key, when it gave one."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import events
 from identity.grants import service as grants
+from identity.grants.roles import OPERATOR_ROLES
 from identity.notifications.service import Notifier
 from identity.sessions.service import SessionService, timestamp
 from identity.users.models import ACTIVE, User
@@ -68,8 +69,12 @@ class UserService:
         grant_specs: Sequence[tuple[str, str]] = (),
         invite: bool = False,
         granted_by: str = "operator",
+        operator_role: str | None = None,
     ) -> User:
-        """A new user with their grants; the same ``request_id`` again returns the same user."""
+        """A new user with their grants; the same ``request_id`` again returns the same user.
+
+        With ``operator_role`` the user is operator staff: no customer, no grants.
+        """
         phone = normalize_msisdn(phone)
         email = normalize_email(email)
         display_name = display_name.strip()
@@ -77,8 +82,10 @@ class UserService:
         violations = {}
         if not 1 <= len(display_name) <= 200:
             violations["display_name"] = "1 to 200 characters"
-        if not 1 <= len(customer_id) <= 64:
+        if operator_role is None and not 1 <= len(customer_id) <= 64:
             violations["customer_id"] = "1 to 64 characters"
+        if operator_role is not None and (customer_id or grant_specs or operator_role not in OPERATOR_ROLES):
+            violations["role"] = f"one of {', '.join(OPERATOR_ROLES)}, with no customer and no grants"
         if len(request_id) > 160:
             violations["request_id"] = "at most 160 characters"
         if violations:
@@ -103,6 +110,7 @@ class UserService:
             password_hash=password_hash,
             password_changed_at=now if password_hash else None,
             request_id=request_id or None,
+            operator_role=operator_role,
             created_at=now,
             updated_at=now,
         )
