@@ -17,6 +17,7 @@ from simfleet.accounts.v1 import admin_pb2, admin_pb2_grpc
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER, DEMO_TAX_NUMBER
 from simfleet_runtime.context import OPERATOR_KEY
+from tests.e2e.conftest import OTHER_MANAGER_PASSWORD, OTHER_MANAGER_PHONE, onboard_other_customer
 from tests.helpers import new_user, problem
 
 pytestmark = pytest.mark.e2e
@@ -153,25 +154,8 @@ def test_scope_and_permissions_decide_each_answer(platform: Platform, api: httpx
 
 
 def test_another_customers_nodes_are_not_found(platform: Platform, api: httpx.Client, manager: Any) -> None:
-    request = admin_pb2.OnboardCustomerRequest(
-        request_id="e2e-other-customer",
-        legal_entity=admin_pb2.LegalEntity(
-            name="Other Trading LLC",
-            tax_number="7707083893",
-            registration_number="1027700132195",
-            tax_registration_reason_code="773601001",
-        ),
-        contracts=[admin_pb2.Contract(number="SF-E2E/0002", signed_on="2026-02-01")],
-        general_account=admin_pb2.AccountSpec(name="General", account_number="4200000001"),
-        profile_manager=admin_pb2.ProfileManagerSpec(
-            phone="+79997770001", email="boss@other.example", display_name="Other Boss", password=PASSWORD
-        ),
-    )
-    with grpc.insecure_channel(platform.accounts_target) as channel:
-        other = admin_pb2_grpc.AccountsAdminServiceStub(channel).OnboardCustomer(
-            request, metadata=operator(platform), timeout=10
-        )
-    other_auth = bearer(api, "+79997770001", PASSWORD)
+    other = onboard_other_customer(platform)
+    other_auth = bearer(api, OTHER_MANAGER_PHONE, OTHER_MANAGER_PASSWORD)
     mine = {n["id"] for n in api.get("/v1/nodes", headers=other_auth).json()["items"]}
     assert mine == {n.id for n in other.nodes}
     demo_root = demo(platform).root_node_id

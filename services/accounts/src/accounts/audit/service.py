@@ -111,23 +111,22 @@ class AuditLog:
         limit = paging.page_size(page_size)
         order = paging.parse_order(order_by, allowed=("occurred_at",), default="-occurred_at")
         after = paging.decode_token(page_token, order, size=2)
-        if not access.holds(READ):
-            raise PermissionDenied(
-                f"reading the action history needs the {READ} permission",
-                reason="PERMISSION_MISSING",
-                metadata={"permission": READ},
-            )
         async with self._db.sessions() as session:
             query = sa.select(AuditEvent).where(AuditEvent.customer_id == access.customer_id)
+            if filters.node_id:
+                # Scope first: a node outside it is not found, whatever the caller holds.
+                node = await session.get(Node, filters.node_id) if is_id(filters.node_id) else None
+                if node is None or node.customer_id != access.customer_id or not access.sees(node.ids):
+                    raise not_found("node")
+                if READ not in access.permissions_at(node.ids):
+                    raise _missing()
+                query = query.where(self._touches([node.path]))
+            elif not access.holds(READ):
+                raise _missing()
             root = await session.scalar(sa.select(Customer.root_node_id).where(Customer.id == access.customer_id))
             if not (root and READ in access.permissions_at((root,))):
                 prefixes = await self._prefixes(session, access)
                 query = query.where(self._touches(prefixes))
-            if filters.node_id:
-                node = await session.get(Node, filters.node_id) if is_id(filters.node_id) else None
-                if node is None or node.customer_id != access.customer_id or not access.sees(node.ids):
-                    raise not_found("node")
-                query = query.where(self._touches([node.path]))
             if filters.since is not None:
                 query = query.where(AuditEvent.occurred_at >= filters.since)
             if filters.until is not None:
@@ -174,6 +173,14 @@ class AuditLog:
             Node.id == AuditObject.node_id,
             sa.or_(*(Node.path.startswith(p) for p in prefixes)),
         )
+
+
+def _missing() -> PermissionDenied:
+    return PermissionDenied(
+        f"reading the action history needs the {READ} permission",
+        reason="PERMISSION_MISSING",
+        metadata={"permission": READ},
+    )
 
 
 def _sign_in(event: identity_ev.SignInRecorded) -> audit_pb2.AuditRecorded | None:

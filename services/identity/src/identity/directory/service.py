@@ -111,11 +111,16 @@ class Directory:
         order = paging.parse_order(order_by, allowed=tuple(ORDERS), default="display_name")
         after = paging.decode_token(page_token, order, size=2)
         async with self._db.sessions() as session:
-            nodes = await self._readable_nodes(session, access)
             if node_id:
                 path = (await self._paths.paths(access.customer_id, [node_id], session=session)).get(node_id)
                 if path is None or not access.sees(path):
                     raise not_found("node")
+                if not access.permissions_at(path) & set(READ):
+                    raise _missing(READ[0])
+            elif not any(access.holds(p) for p in READ):
+                raise _missing(READ[0])
+            nodes = await self._readable_nodes(session, access)
+            if node_id:
                 nodes = sorted(set(nodes) & set(await self._paths.subtree(session, access.customer_id, node_id)))
             if not nodes:
                 return [], ""
@@ -151,11 +156,7 @@ class Directory:
             raise not_found("node")
         held = access.permissions_at(path)
         if MANAGE not in held:
-            raise PermissionDenied(
-                f"you may not do this here: it needs the {MANAGE} permission",
-                reason="PERMISSION_MISSING",
-                metadata={"permission": MANAGE},
-            )
+            raise _missing(MANAGE)
         beyond = role.permissions - held
         if beyond:
             raise PermissionDenied(
@@ -219,6 +220,7 @@ class Directory:
         return user, await self.grants_of(access, user.id)
 
     async def add_grant(self, access: Access, *, user_id: str, role: str, node_id: str) -> HeldGrant:
+        await self.get(access, user_id)  # a user the caller cannot see is not found, whatever else is wrong
         await self._check_grants(access, [(role, node_id)])
         now = self._clock.now()
         async with self._db.transaction() as session:
@@ -297,3 +299,11 @@ class Directory:
                 session, events.USER_ENABLED if active else events.USER_DISABLED, message, tenant=user.customer_id
             )
         return user
+
+
+def _missing(permission: str) -> PermissionDenied:
+    return PermissionDenied(
+        f"you may not do this here: it needs the {permission} permission",
+        reason="PERMISSION_MISSING",
+        metadata={"permission": permission},
+    )

@@ -1,0 +1,130 @@
+"""Every row of the scope matrix: each predefined role and a custom one, granted at the company or a department.
+
+Objects lie inside the caller's scope (under Regions), in the company outside
+a department grant (under Finance), or at another customer. Every mismatch is
+reported at once, as "role@level place row: got X, expected Y".
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from simfleet_devstack.platform import Platform
+from simfleet_devstack.seed import DEMO_MANAGER
+from tests.e2e.conftest import OTHER_MANAGER_PASSWORD, OTHER_MANAGER_PHONE, onboard_other_customer
+from tests.e2e.scope_matrix import ROWS, Place, Row
+from tests.helpers import new_user
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "Matrix-Passw0rd-2026"
+_names = itertools.count(1)
+
+
+def sign_in(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
+    response = api.post("/v1/auth/password", json={"phone": phone, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@dataclass
+class Area:
+    """Where objects of one place are made: a parent node, its customer, and a token that may change it."""
+
+    parent_id: str
+    customer_id: str
+    owner: dict[str, str]
+
+
+@dataclass
+class Subject:
+    label: str
+    auth: dict[str, str]
+    permissions: frozenset[str]
+    department_only: bool
+
+
+def fill(value: Any, node: str, user: str, n: int) -> Any:
+    if isinstance(value, dict):
+        return {k: fill(v, node, user, n) for k, v in value.items()}
+    if isinstance(value, str):
+        value = value.replace("{node}", node).replace("{user}", user)
+        return f"{value} {n}" if value in ("Renamed", "Child") else value
+    return value
+
+
+def call(api: httpx.Client, platform: Platform, subject: Subject, row: Row, area: Area) -> int:
+    n = next(_names)
+    created = api.post(
+        "/v1/nodes", json={"parent_id": area.parent_id, "name": f"Matrix {n}", "kind": "city"}, headers=area.owner
+    )
+    assert created.status_code == 201, created.text
+    node = created.json()["id"]
+    if row.path.startswith("/v1/users"):
+        # identity learns of new nodes from accounts' events: wait until its copy of the tree has this one.
+        deadline = time.monotonic() + 10
+        while api.get("/v1/users", params={"node_id": node}, headers=area.owner).status_code == 404:
+            assert time.monotonic() < deadline, "identity never learnt of the node"
+            time.sleep(0.02)
+    user = ""
+    if row.obj == "user":
+        target = new_user(platform, password="", customer_id=area.customer_id, grants=(("viewer", node),))
+        found = api.get("/v1/users", params={"q": target.phone}, headers=area.owner).json()["items"]
+        user = found[0]["id"]
+    answer = api.request(
+        row.method, fill(row.path, node, user, n), json=fill(row.body, node, user, n), headers=subject.auth
+    )
+    if answer.status_code == 201 and row.obj == "node" and row.method == "POST":
+        api.delete(f"/v1/nodes/{answer.json()['id']}", headers=area.owner)
+    if answer.status_code >= 400:
+        assert answer.headers["content-type"].startswith("application/problem+json"), answer.text
+    api.delete(f"/v1/nodes/{node}", headers=area.owner)
+    return answer.status_code
+
+
+def test_the_scope_matrix(platform: Platform, api: httpx.Client) -> None:
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    me = api.get("/v1/me", headers=manager).json()
+    nodes = {n["name"]: n for n in api.get("/v1/nodes", params={"limit": 1000}, headers=manager).json()["items"]}
+    company, regions, finance = nodes["Demo Logistics LLC"], nodes["Regions"], nodes["Finance"]
+    other = onboard_other_customer(platform)
+    areas: dict[Place, Area] = {
+        "inside": Area(regions["id"], me["customer_id"], manager),
+        "outside": Area(finance["id"], me["customer_id"], manager),
+        "other customer": Area(
+            other.customer.root_node_id, other.customer.id, sign_in(api, OTHER_MANAGER_PHONE, OTHER_MANAGER_PASSWORD)
+        ),
+    }
+
+    custom = api.post(
+        "/v1/roles",
+        json={"name": "Matrix custom", "permissions": ["lines:read", "hierarchy:manage", "audit:read"]},
+        headers=manager,
+    )
+    assert custom.status_code == 201, custom.text
+    roles = {r["id"]: frozenset(r["permissions"]) for r in api.get("/v1/roles", headers=manager).json()["items"]}
+    predefined = ("profile_manager", "account_manager", "number_manager", "viewer", "coordinator_assistant")
+    subjects = []
+    for role_id, permissions in roles.items():
+        if role_id not in predefined and role_id != custom.json()["id"]:
+            continue  # roles other tests made
+        for level, node in (("company", company["id"]), ("department", regions["id"])):
+            user = new_user(platform, password=PASSWORD, customer_id=me["customer_id"], grants=((role_id, node),))
+            label = f"{'custom' if role_id == custom.json()['id'] else role_id}@{level}"
+            subjects.append(Subject(label, sign_in(api, user.phone, PASSWORD), permissions, level == "department"))
+    assert len(subjects) == 12
+
+    wrong = []
+    for subject, (place, area), row in itertools.product(subjects, areas.items(), ROWS):
+        in_scope = place == "inside" or (place == "outside" and not subject.department_only)
+        expected = row.expected(subject.permissions if in_scope else None)
+        got = call(api, platform, subject, row, area)
+        if got != expected:
+            wrong.append(f"{subject.label} {place} {row.name}: got {got}, expected {expected}")
+    assert not wrong, f"{len(wrong)} answers differ:\n" + "\n".join(wrong)
+    assert api.delete(f"/v1/roles/{custom.json()['id']}", headers=manager).status_code in (204, 409)
