@@ -163,3 +163,30 @@ def test_another_customers_nodes_are_not_found(platform: Platform, api: httpx.Cl
     assert (
         problem(api.get(f"/v1/nodes/{other.customer.root_node_id}", headers=manager), 404)["reason"] == "NODE_NOT_FOUND"
     )
+
+
+def test_moving_a_department_carries_its_users_scope(platform: Platform, api: httpx.Client, manager: Any) -> None:
+    customer = demo(platform)
+    nodes = by_name(api.get("/v1/nodes", params={"limit": 1000}, headers=manager).json()["items"])
+    audit = api.post("/v1/nodes", json={"parent_id": customer.root_node_id, "name": "Internal audit"}, headers=manager)
+    team = api.post("/v1/nodes", json={"parent_id": audit.json()["id"], "name": "Audit team"}, headers=manager)
+    assert audit.status_code == team.status_code == 201
+    head = new_user(
+        platform, password=PASSWORD, customer_id=customer.id, grants=(("profile_manager", audit.json()["id"]),)
+    )
+    head_auth = bearer(api, head.phone, PASSWORD)
+    try:
+        moved = api.post(
+            f"/v1/nodes/{audit.json()['id']}/move", json={"parent_id": nodes["Finance"]["id"]}, headers=manager
+        )
+        assert moved.status_code == 200, moved.text
+        # The head's grant names the node, not its place: after the move they see the same subtree, at its new path.
+        seen = {n["name"]: n for n in api.get("/v1/nodes", headers=head_auth).json()["items"]}
+        assert set(seen) == {"Internal audit", "Audit team"}
+        assert seen["Audit team"]["path"].startswith(nodes["Finance"]["path"])
+        assert problem(api.get(f"/v1/nodes/{nodes['Finance']['id']}", headers=head_auth), 404)
+        renamed = api.patch(f"/v1/nodes/{team.json()['id']}", json={"name": "Audit squad"}, headers=head_auth)
+        assert renamed.status_code == 200
+    finally:
+        api.delete(f"/v1/nodes/{team.json()['id']}", headers=manager)
+        api.delete(f"/v1/nodes/{audit.json()['id']}", headers=manager)

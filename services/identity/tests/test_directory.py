@@ -196,3 +196,21 @@ async def test_custom_roles_follow_the_catalogue_and_cannot_widen_access(harness
     (grant,) = await harness.identity.directory.grants_of(manager, user.id)
     await harness.identity.directory.remove_grant(manager, user_id=user.id, grant_id=grant.record.id)
     await roles.delete(manager, role_id=blocker.role.id)
+
+
+async def test_grants_over_a_deleted_node_go_with_it(harness: Harness, tree: Tree) -> None:
+    user, _ = await person(harness, "+79990000151", ("viewer", tree.north), ("viewer", tree.finance))
+    handle = harness.identity.directory.node_events()
+    deleted = accounts_ev.NodeDeleted(node_id=tree.north, customer_id=CUSTOMER, actor_id="someone")
+    async with harness.db.transaction() as session:
+        await handle(
+            session, Event(new_id(), "simfleet.accounts.node.deleted", deleted.SerializeToString(), {}, CUSTOMER, 1)
+        )
+    async with harness.db.sessions() as session:
+        from identity.grants import service as grants
+
+        held = await grants.of_user(session, user.id)
+    assert [r.node_id for r, _ in held] == [tree.finance]
+    assert await harness.identity.paths.paths(CUSTOMER, [tree.north]) == {}
+    (removed,) = await harness.outbox("simfleet.identity.grant.removed")
+    assert ev.GrantChanged.FromString(removed).node_id == tree.north

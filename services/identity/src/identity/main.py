@@ -167,7 +167,7 @@ def build(settings: IdentitySettings) -> Identity:
         name="identity-node-paths",
         stream=nodepaths.STREAM,
         subject=nodepaths.SUBJECTS,
-        handler=paths.handler(),
+        handler=directory.node_events(),
     )
     runtime.add_consumer(
         name="identity-mailer",

@@ -27,11 +27,13 @@ from identity.grants.roles import Role
 from identity.sessions.service import SessionService, timestamp
 from identity.users.models import ACTIVE, DISABLED, User
 from identity.users.service import UserService
+from simfleet.events.v1 import accounts_pb2 as accounts_ev
 from simfleet.events.v1 import identity_pb2 as ev
-from simfleet_runtime import paging
+from simfleet_runtime import nodepaths, paging
 from simfleet_runtime.auth import Principal
 from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.bus import Outbox
+from simfleet_runtime.bus.consumer import Event, EventHandler
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied
@@ -279,6 +281,28 @@ class Directory:
             ),
             tenant=record.customer_id,
         )
+
+    def node_events(self) -> EventHandler:
+        """The node-path projection's handler, and: grants over a deleted node go with it."""
+        project = self._paths.handler()
+
+        async def handle(session: AsyncSession, event: Event) -> None:
+            await project(session, event)
+            if event.subject != nodepaths.DELETED:
+                return
+            deleted = accounts_ev.NodeDeleted.FromString(event.data)
+            records = (
+                await session.scalars(
+                    sa.select(GrantRecord).where(
+                        GrantRecord.node_id == deleted.node_id, GrantRecord.customer_id == deleted.customer_id
+                    )
+                )
+            ).all()
+            for record in records:
+                await session.delete(record)
+                await self._publish_grant(session, events.GRANT_REMOVED, record, deleted.actor_id or "accounts")
+
+        return handle
 
     async def set_status(self, access: Access, *, user_id: str, active: bool) -> User:
         """Disable (every session ends now, and every service is told) or enable a user."""
