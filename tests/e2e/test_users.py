@@ -44,6 +44,10 @@ def test_invite_sign_in_grant_and_disable(platform: Platform, api: httpx.Client)
         "viewer",
         "coordinator_assistant",
     ]
+    page = api.get("/v1/roles", params={"limit": 2}, headers=manager).json()
+    following = api.get("/v1/roles", params={"limit": 2, "cursor": page["next_cursor"]}, headers=manager).json()
+    paged = [r["id"] for r in page["items"] + following["items"]]
+    assert paged == ["profile_manager", "account_manager", "number_manager", "viewer"]
     tree = nodes(api, manager)
     regions, moscow, company = tree["Regions"], tree["Moscow"], tree["Demo Logistics LLC"]
 
@@ -90,7 +94,12 @@ def test_invite_sign_in_grant_and_disable(platform: Platform, api: httpx.Client)
     )
     assert granted.status_code == 201, granted.text
     assert problem(api.delete(f"/v1/roles/{role.json()['id']}", headers=manager), 409)["reason"] == "ROLE_IN_USE"
-    grants = api.get(f"/v1/users/{helper_id}/grants", headers=manager).json()["items"]
+    first = api.get(f"/v1/users/{helper_id}/grants", params={"limit": 1}, headers=manager).json()
+    rest = api.get(
+        f"/v1/users/{helper_id}/grants", params={"limit": 1, "cursor": first["next_cursor"]}, headers=manager
+    ).json()
+    grants = first["items"] + rest["items"]
+    assert rest["next_cursor"] is None
     assert {g["role_name"] for g in grants} == {"Number manager", "Fleet coordinator"}
 
     # Disabling: identity refuses at once, accounts as soon as identity's event arrives.

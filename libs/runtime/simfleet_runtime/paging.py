@@ -15,14 +15,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, literal, tuple_
 
 from simfleet_runtime.errors import InvalidArgument
+
+T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -134,12 +136,26 @@ def next_token(rows: Sequence[Any], *, order: Order, limit: int, key: Any) -> tu
     return page, encode_token(order, key(page[-1]))
 
 
+def in_memory(
+    items: Sequence[T], *, key: Callable[[T], list[Any]], order: Order, limit: int, token: str
+) -> tuple[list[T], str]:
+    """The same pagination over a bounded list already in memory (``key``: the sort field's value, then the id)."""
+    if not items:
+        return [], ""
+    after = decode_token(token, order, size=len(key(items[0])))
+    ordered = sorted(items, key=key, reverse=order.descending)
+    if after is not None:
+        ordered = [i for i in ordered if (key(i) < after if order.descending else key(i) > after)]
+    return next_token(ordered[: limit + 1], order=order, limit=limit, key=key)
+
+
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
     "Order",
     "decode_token",
     "encode_token",
+    "in_memory",
     "keyset",
     "next_token",
     "page_size",

@@ -170,7 +170,12 @@ async def test_custom_roles_follow_the_catalogue_and_cannot_widen_access(harness
     roles = harness.identity_roles
     _, manager = await person(harness, "+79990000141", ("profile_manager", tree.company))
     _, limited = await person(harness, "+79990000142", ("viewer", tree.company))
-    names = [r.role.id for r in await roles.list(manager)]
+    names = [r.role.id for r in await roles.all_roles(manager)]
+    first, token = await roles.page(manager, page_size=3)
+    rest, end = await roles.page(manager, page_size=3, page_token=token)
+    assert [r.role.id for r in first + rest] == names[:5] and end == ""
+    found, _ = await roles.page(manager, query="MANAGER", order_by="name")
+    assert [r.role.id for r in found] == ["account_manager", "number_manager", "profile_manager"]
     assert names[:5] == ["profile_manager", "account_manager", "number_manager", "viewer", "coordinator_assistant"]
     with pytest.raises(InvalidArgument):
         await roles.create(manager, name="Viewer", description="", permissions=["lines:read"])
@@ -214,3 +219,12 @@ async def test_grants_over_a_deleted_node_go_with_it(harness: Harness, tree: Tre
     assert await harness.identity.paths.paths(CUSTOMER, [tree.north]) == {}
     (removed,) = await harness.outbox("simfleet.identity.grant.removed")
     assert ev.GrantChanged.FromString(removed).node_id == tree.north
+
+
+async def test_a_users_grants_come_a_page_at_a_time(harness: Harness, tree: Tree) -> None:
+    _, manager = await person(harness, "+79990000161", ("profile_manager", tree.company))
+    user, _ = await person(harness, "+79990000162", ("viewer", tree.north), ("viewer", tree.finance))
+    first, token = await harness.identity.directory.grants_page(manager, user.id, page_size=1)
+    assert token
+    rest, end = await harness.identity.directory.grants_page(manager, user.id, page_size=1, page_token=token)
+    assert [g.record.node_id for g in first + rest] == [tree.north, tree.finance] and end == ""

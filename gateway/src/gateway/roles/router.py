@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from gateway.deps import SignedInIdentity
 from gateway.problems import problem_responses
@@ -22,10 +22,26 @@ async def list_permissions(identity: SignedInIdentity) -> PermissionsList:
     return PermissionsList(items=[PermissionItem(name=p.name, description=p.description) for p in answer.permissions])
 
 
-@router.get("/v1/roles", summary="Predefined roles, then the customer's own", responses=problem_responses(401))
-async def list_roles(identity: SignedInIdentity) -> RolesList:
-    answer = await identity.call(identity.roles.ListRoles, pb.ListRolesRequest())
-    return RolesList(items=[RoleResponse.from_proto(r) for r in answer.roles])
+@router.get(
+    "/v1/roles",
+    summary="Predefined roles, then the customer's own",
+    description="`sort=predefined` (default) lists the predefined roles first, then the customer's by name.",
+    responses=problem_responses(400, 401, 422),
+)
+async def list_roles(
+    identity: SignedInIdentity,
+    q: Annotated[str | None, Query(max_length=100, description="names containing this")] = None,
+    sort: Annotated[Literal["predefined", "name", "-name"], Query()] = "predefined",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=1024)] = None,
+) -> RolesList:
+    answer = await identity.call(
+        identity.roles.ListRoles,
+        pb.ListRolesRequest(query=q or "", order_by=sort, page_size=limit, page_token=cursor or ""),
+    )
+    return RolesList(
+        items=[RoleResponse.from_proto(r) for r in answer.roles], next_cursor=answer.next_page_token or None
+    )
 
 
 @router.post(

@@ -57,9 +57,10 @@ class RoleResponse(BaseModel):
 
 
 class RolesList(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [_ROLE_EXAMPLE]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [_ROLE_EXAMPLE], "next_cursor": None}]})
 
     items: list[RoleResponse]
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last")
 
 
 class RoleBody(BaseModel):

@@ -107,11 +107,24 @@ async def enable_user(user_id: UserIdPath, identity: SignedInIdentity) -> UserRe
 
 
 @router.get(
-    "/{user_id}/grants", summary="The user's grants in the caller's scope", responses=problem_responses(401, 404, 422)
+    "/{user_id}/grants",
+    summary="The user's grants in the caller's scope",
+    responses=problem_responses(400, 401, 404, 422),
 )
-async def list_grants(user_id: UserIdPath, identity: SignedInIdentity) -> GrantsList:
-    answer = await identity.call(identity.users.ListGrants, pb.ListGrantsRequest(user_id=user_id))
-    return GrantsList(items=[GrantResponse.from_proto(g) for g in answer.grants])
+async def list_grants(
+    user_id: UserIdPath,
+    identity: SignedInIdentity,
+    sort: Annotated[Literal["created_at", "-created_at"], Query()] = "created_at",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=1024)] = None,
+) -> GrantsList:
+    answer = await identity.call(
+        identity.users.ListGrants,
+        pb.ListGrantsRequest(user_id=user_id, order_by=sort, page_size=limit, page_token=cursor or ""),
+    )
+    return GrantsList(
+        items=[GrantResponse.from_proto(g) for g in answer.grants], next_cursor=answer.next_page_token or None
+    )
 
 
 @router.post(

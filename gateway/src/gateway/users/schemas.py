@@ -72,9 +72,10 @@ class GrantResponse(BaseModel):
 
 
 class GrantsList(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [_GRANT_EXAMPLE]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [_GRANT_EXAMPLE], "next_cursor": None}]})
 
     items: list[GrantResponse]
+    next_cursor: str | None
 
 
 class InviteUserRequest(BaseModel):

@@ -100,9 +100,14 @@ class CustomerUserApi(users_pb2_grpc.CustomerUserServiceServicer):
 
     async def ListGrants(self, request: pb.ListGrantsRequest, context: Any) -> pb.ListGrantsResponse:
         access = await self._caller.access()
-        return pb.ListGrantsResponse(
-            grants=[grant(g) for g in await self._directory.grants_of(access, request.user_id)]
+        held, token = await self._directory.grants_page(
+            access,
+            request.user_id,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            order_by=request.order_by,
         )
+        return pb.ListGrantsResponse(grants=[grant(g) for g in held], next_page_token=token)
 
     async def AddGrant(self, request: pb.AddGrantRequest, context: Any) -> pb.AddGrantResponse:
         access = await self._caller.access()
@@ -130,7 +135,14 @@ class RoleApi(users_pb2_grpc.RoleServiceServicer):
 
     async def ListRoles(self, request: pb.ListRolesRequest, context: Any) -> pb.ListRolesResponse:
         access = await self._caller.access()
-        return pb.ListRolesResponse(roles=[role(r) for r in await self._roles.list(access)])
+        roles, token = await self._roles.page(
+            access,
+            query=request.query,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            order_by=request.order_by,
+        )
+        return pb.ListRolesResponse(roles=[role(r) for r in roles], next_page_token=token)
 
     async def CreateRole(self, request: pb.CreateRoleRequest, context: Any) -> pb.CreateRoleResponse:
         access = await self._caller.access()

@@ -41,6 +41,7 @@ from simfleet_runtime.ids import is_id
 from simfleet_runtime.nodepaths import ProjectedNodePaths
 
 READ = ("users:read", "users:manage")
+MAX_GRANTS_PER_USER = 100
 MANAGE = "users:manage"
 ORDERS = {"display_name": User.display_name, "created_at": User.created_at}
 
@@ -144,6 +145,16 @@ class Directory:
         key = (lambda u: [u.display_name, u.id]) if order.field == "display_name" else (lambda u: [u.created_at, u.id])
         return paging.next_token(rows, order=order, limit=limit, key=key)
 
+    async def grants_page(
+        self, access: Access, user_id: str, *, page_size: int = 0, page_token: str = "", order_by: str = ""
+    ) -> tuple[list[HeldGrant], str]:
+        limit = paging.page_size(page_size)
+        order = paging.parse_order(order_by, allowed=("created_at",), default="created_at")
+        held = await self.grants_of(access, user_id)
+        return paging.in_memory(
+            held, key=lambda g: [g.record.created_at, g.record.id], order=order, limit=limit, token=page_token
+        )
+
     async def grants_of(self, access: Access, user_id: str) -> list[HeldGrant]:
         """The user's grants that lie in the caller's scope."""
         async with self._db.sessions() as session:
@@ -236,6 +247,11 @@ class Directory:
             )
             if exists is not None:
                 raise FailedPrecondition("the user holds this grant already", reason="GRANT_EXISTS")
+            held = await session.scalar(sa.select(sa.func.count()).where(GrantRecord.user_id == user.id))
+            if int(held or 0) >= MAX_GRANTS_PER_USER:
+                raise FailedPrecondition(
+                    f"a user may hold at most {MAX_GRANTS_PER_USER} grants", reason="TOO_MANY_GRANTS"
+                )
             (record,) = await grants.add(
                 session,
                 user_id=user.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.grants import service as grants
 from identity.grants.models import CustomRole, GrantRecord
 from identity.grants.roles import PREDEFINED, Role
+from simfleet_runtime import paging
 from simfleet_runtime.authz import Access
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
@@ -20,6 +22,8 @@ from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, NotFound,
 from simfleet_runtime.ids import is_id, new_id
 
 MANAGE = "roles:manage"
+MAX_CUSTOM_ROLES = 200
+"""Custom roles one customer may define (the list of roles stays small enough to hold in memory)."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,23 @@ class RoleCatalogue:
         self._db = db
         self._clock = clock
 
-    async def list(self, access: Access) -> list[RoleView]:
+    async def page(
+        self, access: Access, *, query: str = "", page_size: int = 0, page_token: str = "", order_by: str = ""
+    ) -> tuple[list[RoleView], str]:
+        """Roles a page at a time: by default the predefined ones first (in their order), then by name."""
+        limit = paging.page_size(page_size)
+        order = paging.parse_order(order_by, allowed=("predefined", "name"), default="predefined")
+        text = query.strip().casefold()
+        views = [v for v in await self.all_roles(access) if text in v.role.name.casefold()]
+        rank = {role_id: i for i, role_id in enumerate(PREDEFINED)}
+
+        def key(view: RoleView) -> list[Any]:
+            first = rank.get(view.role.id, len(rank)) if order.field == "predefined" else 0
+            return [first, view.role.name.casefold(), view.role.id]
+
+        return paging.in_memory(views, key=key, order=order, limit=limit, token=page_token)
+
+    async def all_roles(self, access: Access) -> list[RoleView]:
         views = [RoleView(role, True) for role in PREDEFINED.values()]
         async with self._db.sessions() as session:
             rows = await session.scalars(
@@ -78,6 +98,13 @@ class RoleCatalogue:
         )
         try:
             async with self._db.transaction() as session:
+                count = await session.scalar(
+                    sa.select(sa.func.count()).where(CustomRole.customer_id == access.customer_id)
+                )
+                if int(count or 0) >= MAX_CUSTOM_ROLES:
+                    raise FailedPrecondition(
+                        f"a customer may define at most {MAX_CUSTOM_ROLES} roles", reason="TOO_MANY_ROLES"
+                    )
                 session.add(row)
         except IntegrityError as exc:
             raise AlreadyExists("a role with this name exists", reason="ROLE_NAME_TAKEN") from exc
