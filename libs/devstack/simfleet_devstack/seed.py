@@ -13,7 +13,9 @@ launcher again on the same data changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 
@@ -70,12 +72,21 @@ def create_demo_operator(target: str, operator_key: str, timeout: float = 10.0) 
     )
     with grpc.insecure_channel(target) as channel:
         stub = admin_pb2_grpc.IdentityAdminServiceStub(channel)
-        try:
-            stub.CreateOperator(request, metadata=((OPERATOR_KEY, operator_key),), timeout=timeout, wait_for_ready=True)
-        except grpc.RpcError as exc:
-            if exc.code() == grpc.StatusCode.ALREADY_EXISTS:
-                return False
-            raise
+        return _new(lambda: stub.CreateOperator(request, **_operator_call(operator_key, timeout)))
+
+
+def _operator_call(operator_key: str, timeout: float) -> dict[str, Any]:
+    return {"metadata": ((OPERATOR_KEY, operator_key),), "timeout": timeout, "wait_for_ready": True}
+
+
+def _new(create: Callable[[], object]) -> bool:
+    """Run a back-office create; False when it was there already (ALREADY_EXISTS counts as done)."""
+    try:
+        create()
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.ALREADY_EXISTS:
+            return False
+        raise
     return True
 
 
@@ -105,13 +116,7 @@ def _create(stub: admin_pb2_grpc.IdentityAdminServiceStub, operator_key: str, us
         password=user.password,
         grants=[admin_pb2.GrantSpec(role=role, node_id=node) for role, node in user.grants],
     )
-    try:
-        stub.CreateUser(request, metadata=((OPERATOR_KEY, operator_key),), timeout=timeout, wait_for_ready=True)
-    except grpc.RpcError as exc:
-        if exc.code() == grpc.StatusCode.ALREADY_EXISTS:
-            return False
-        raise
-    return True
+    return _new(lambda: stub.CreateUser(request, **_operator_call(operator_key, timeout)))
 
 
 def _account(

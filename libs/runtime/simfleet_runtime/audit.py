@@ -59,10 +59,6 @@ def current_actor() -> Actor | None:
     return _actor.get()
 
 
-def reset_actor() -> None:
-    _actor.set(None)
-
-
 Objects = Callable[[Any, Any | None], Sequence[ev.AuditObject]]
 """(request, answer or None when refused) → the objects touched."""
 
@@ -142,6 +138,5 @@ __all__ = [
     "Command",
     "current_actor",
     "obj",
-    "reset_actor",
     "set_actor",
 ]

@@ -11,6 +11,7 @@ most once per ``refresh_interval``.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,9 +19,10 @@ from typing import Any
 
 import jwt
 
+from simfleet_runtime.audit import OPERATOR, set_actor
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.context import current_call
-from simfleet_runtime.errors import Unauthenticated, Unavailable
+from simfleet_runtime.errors import PermissionDenied, Unauthenticated, Unavailable
 
 ALLOWED_ALGORITHMS = ("EdDSA", "ES256")
 DEFAULT_ISSUER = "simfleet-identity"
@@ -136,6 +138,20 @@ class TokenVerifier:
     async def current(self) -> Principal:
         """The verified caller of the current gRPC call."""
         return await self.verify(current_call().bearer_token)
+
+
+def require_operator_key(configured: str) -> None:
+    """Refuse the current call unless it presents the operator key (constant-time; an empty key refuses all).
+
+    The key is for automation inside the platform (the local seed, creating the
+    first operator staff member); people use their access tokens.
+    """
+    presented = current_call().operator_key.encode()
+    if not presented:
+        raise Unauthenticated("the operator key is required", reason="OPERATOR_KEY_MISSING")
+    if not configured or not hmac.compare_digest(presented, configured.encode()):
+        raise PermissionDenied("the operator key is not valid", reason="OPERATOR_KEY_INVALID")
+    set_actor(OPERATOR, "", OPERATOR)
 
 
 def grpc_jwks_fetcher(channel: Any) -> JwksFetcher:

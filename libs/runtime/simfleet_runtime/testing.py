@@ -197,3 +197,41 @@ class KeyRing:
 
     def token(self, kid: str, **overrides: Any) -> str:
         return jwt.encode(self.claims(**overrides), self.private[kid], algorithm="EdDSA", headers={"kid": kid})
+
+
+async def schema_state(url: str, metadata: Any) -> tuple[list[Any], set[str]]:
+    """How the database at ``url`` differs from ``metadata`` (Alembic's comparison), and its table names."""
+    import sqlalchemy as sa
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+
+            def check(sync_conn: sa.Connection) -> tuple[list[Any], set[str]]:
+                context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+                return compare_metadata(context, metadata), set(sa.inspect(sync_conn).get_table_names())
+
+            return await conn.run_sync(check)
+    finally:
+        await engine.dispose()
+
+
+def downgrade_to_base(migrations_dir: Path, url: str) -> None:
+    from alembic import command
+
+    from simfleet_runtime.migrations import alembic_config
+
+    command.downgrade(alembic_config(migrations_dir, url), "base")
+
+
+def run_migrate_command(package: str, url: str) -> subprocess.CompletedProcess[bytes]:
+    """``python -m <package> migrate`` against ``url``, with none of the caller's ``<PACKAGE>_*`` settings."""
+    prefix = package.upper() + "_"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefix)}
+    env.update({f"{prefix}DATABASE_URL": url, f"{prefix}LOG_JSON": "false"})
+    return subprocess.run(
+        [sys.executable, "-m", package, "migrate"], env=env, capture_output=True, timeout=60, check=False
+    )

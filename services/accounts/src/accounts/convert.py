@@ -8,7 +8,7 @@ from accounts.hierarchy.models import Node
 from accounts.hierarchy.service import Summary
 from simfleet.accounts.v1 import admin_pb2 as admin
 from simfleet.accounts.v1 import hierarchy_pb2 as pb
-from simfleet_runtime.timestamps import timestamp
+from simfleet_runtime.timestamps import optional_timestamp, timestamp
 
 KINDS: dict[str, int] = {
     h.COMPANY: pb.NODE_KIND_COMPANY,
@@ -53,7 +53,7 @@ def summary(value: Summary) -> pb.GetNodeSummaryResponse:
                 unit=f.unit,
                 own=f.own,
                 subtree=f.subtree,
-                updated_at=timestamp(f.updated_at) if f.updated_at else None,
+                updated_at=optional_timestamp(f.updated_at),
             )
             for f in value.figures
         ],

@@ -9,7 +9,6 @@ instead, compared in constant time; an empty key refuses every key.
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from accounts import convert
@@ -17,10 +16,10 @@ from accounts.customers.legal import LegalEntity
 from accounts.customers.service import AccountSpec, CustomerService, Manager, Onboarding
 from simfleet.accounts.v1 import admin_pb2 as pb
 from simfleet.accounts.v1 import admin_pb2_grpc
-from simfleet_runtime.audit import OPERATOR, set_actor
+from simfleet_runtime.auth import require_operator_key
 from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.context import current_call
-from simfleet_runtime.errors import PermissionDenied, Unauthenticated
+from simfleet_runtime.errors import Unauthenticated
 
 SERVICE_NAME = "simfleet.accounts.v1.AccountsAdminService"
 ONBOARD = "customers:onboard"
@@ -34,20 +33,17 @@ def _spec(value: pb.AccountSpec) -> AccountSpec:
 class AdminApi(admin_pb2_grpc.AccountsAdminServiceServicer):
     def __init__(self, *, customers: CustomerService, operator_key: str, authorizer: Authorizer) -> None:
         self._customers = customers
-        self._operator_key = operator_key.encode()
+        self._operator_key = operator_key
         self._authz = authorizer
 
     async def _require_operator(self, permission: str) -> None:
         call = current_call()
         if call.bearer_token:
             await self._authz.operator(permission)
-            return
-        presented = call.operator_key.encode()
-        if not presented:
+        elif call.operator_key:
+            require_operator_key(self._operator_key)
+        else:
             raise Unauthenticated("an operator's access token is required", reason="TOKEN_MISSING")
-        if not self._operator_key or not hmac.compare_digest(presented, self._operator_key):
-            raise PermissionDenied("the operator key is not valid", reason="OPERATOR_KEY_INVALID")
-        set_actor(OPERATOR, "", OPERATOR)
 
     async def OnboardCustomer(self, request: pb.OnboardCustomerRequest, context: Any) -> pb.OnboardCustomerResponse:
         await self._require_operator(ONBOARD)

@@ -18,7 +18,6 @@ carries on from step 2.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -449,7 +448,3 @@ class CustomerService:
                 ):
                     contracts[contract.customer_id].append(contract)
         return [(c, contracts[c.id]) for c in page], token
-
-
-def account_numbers(specs: Sequence[AccountSpec]) -> list[str]:
-    return [n for s in specs for n in (s.number, *(c.number for c in s.children))]

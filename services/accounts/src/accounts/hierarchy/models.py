@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from accounts.db import Base
 from simfleet_runtime.db import UtcDateTime
+from simfleet_runtime.nodepaths import path_ids
 
 COMPANY = "company"
 GENERAL_ACCOUNT = "general_account"
@@ -49,10 +50,6 @@ class Node(Base):
     @property
     def ids(self) -> tuple[str, ...]:
         return path_ids(self.path)
-
-
-def path_ids(path: str) -> tuple[str, ...]:
-    return tuple(part for part in path.split("/") if part)
 
 
 class NodeFigure(Base):

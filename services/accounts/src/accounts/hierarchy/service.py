@@ -23,7 +23,6 @@ from accounts.hierarchy.models import (
     CUSTOMER_KINDS,
     Node,
     NodeFigure,
-    path_ids,
 )
 from simfleet.events.v1 import accounts_pb2 as ev
 from simfleet_runtime import paging
@@ -33,6 +32,7 @@ from simfleet_runtime.clock import Clock, as_utc
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
+from simfleet_runtime.nodepaths import path_ids
 from simfleet_runtime.timestamps import timestamp
 
 MANAGE = "hierarchy:manage"

@@ -8,7 +8,6 @@ every call.
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from identity import convert
@@ -16,9 +15,7 @@ from identity.sessions.keys import SigningKeyStore
 from identity.users.service import UserService
 from simfleet.identity.v1 import admin_pb2 as pb
 from simfleet.identity.v1 import admin_pb2_grpc
-from simfleet_runtime.audit import OPERATOR, set_actor
-from simfleet_runtime.context import current_call
-from simfleet_runtime.errors import PermissionDenied, Unauthenticated
+from simfleet_runtime.auth import require_operator_key
 
 SERVICE_NAME = "simfleet.identity.v1.IdentityAdminService"
 
@@ -27,15 +24,10 @@ class AdminApi(admin_pb2_grpc.IdentityAdminServiceServicer):
     def __init__(self, *, users: UserService, keys: SigningKeyStore, operator_key: str) -> None:
         self._users = users
         self._keys = keys
-        self._operator_key = operator_key.encode()
+        self._operator_key = operator_key
 
     def _require_operator(self) -> None:
-        presented = current_call().operator_key.encode()
-        if not presented:
-            raise Unauthenticated("the operator key is required", reason="OPERATOR_KEY_MISSING")
-        if not self._operator_key or not hmac.compare_digest(presented, self._operator_key):
-            raise PermissionDenied("the operator key is not valid", reason="OPERATOR_KEY_INVALID")
-        set_actor(OPERATOR, "", OPERATOR)
+        require_operator_key(self._operator_key)
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.CreateUserResponse:
         self._require_operator()

@@ -13,6 +13,7 @@ from simfleet.identity.v1 import common_pb2, users_pb2_grpc
 from simfleet.identity.v1 import users_pb2 as pb
 from simfleet_runtime.authz import PERMISSIONS, Access
 from simfleet_runtime.context import current_call
+from simfleet_runtime.timestamps import optional_timestamp
 
 USERS_SERVICE = "simfleet.identity.v1.CustomerUserService"
 ROLES_SERVICE = "simfleet.identity.v1.RoleService"
@@ -38,8 +39,8 @@ def role(value: RoleView) -> pb.Role:
         description=value.role.description,
         permissions=sorted(value.role.permissions),
         predefined=value.predefined,
-        created_at=timestamp(value.created_at) if value.created_at else None,
-        updated_at=timestamp(value.updated_at) if value.updated_at else None,
+        created_at=optional_timestamp(value.created_at),
+        updated_at=optional_timestamp(value.updated_at),
     )
 
 
