@@ -3,9 +3,12 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from simfleet.netsim.v1 import hlr_pb2 as _hlr_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -76,3 +79,37 @@ class SmsFailed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SmsFailed: _TypeAlias = SmsFailed  # noqa: Y015
+
+@_typing.final
+class ProvisioningResult(_message.Message):
+    """simfleet.netsim.hlr.result — what became of the items of one ProvisionCommand."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMAND_ID_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    RESULTS_FIELD_NUMBER: _builtins.int
+    COMPLETED_AT_FIELD_NUMBER: _builtins.int
+    command_id: _builtins.str
+    correlation_id: _builtins.str
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[_hlr_pb2.ItemResult]:
+        """In the command's order."""
+
+    @_builtins.property
+    def completed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        command_id: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+        results: _abc.Iterable[_hlr_pb2.ItemResult] | None = ...,
+        completed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["completed_at", b"completed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["command_id", b"command_id", "completed_at", b"completed_at", "correlation_id", b"correlation_id", "results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProvisioningResult: _TypeAlias = ProvisioningResult  # noqa: Y015
