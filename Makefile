@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-PACKAGES := libs/protos libs/runtime libs/devstack services/identity services/netsim services/accounts gateway
+PACKAGES := libs/protos libs/runtime libs/devstack services/identity services/netsim services/accounts services/inventory gateway
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
 .PHONY: up test lint typecheck protos protos-check bench charts dashboards clean

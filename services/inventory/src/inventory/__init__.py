@@ -1,0 +1,1 @@
+"""SIMfleet inventory: SIM cards, numbers, lines, and the operations that change them on the network."""

@@ -1,0 +1,1 @@
+"""The back-office: stock and lines brought in by the operator."""

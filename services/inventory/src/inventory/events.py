@@ -1,0 +1,28 @@
+"""inventory's stream and subjects, and the subjects it consumes."""
+
+from __future__ import annotations
+
+from simfleet_runtime.bus import StreamSpec
+
+STREAM = "INVENTORY"
+OPERATION_ACCEPTED = "simfleet.inventory.operation.accepted"
+OPERATION_STARTED = "simfleet.inventory.operation.started"
+OPERATION_FINISHED = "simfleet.inventory.operation.finished"
+LINE_CHANGED = "simfleet.inventory.line.changed"
+NODE_FIGURES = "simfleet.inventory.node.figures"
+
+# The network's side (netsim's streams).
+PROVISION_COMMAND = "simfleet.netsim.cmd.hlr.provision"
+PROVISIONING_RESULT = "simfleet.netsim.hlr.result"
+NETWORK_STREAM = "NETSIM"
+
+
+def streams(replicas: int = 1) -> list[StreamSpec]:
+    return [
+        StreamSpec(
+            name=STREAM,
+            subjects=["simfleet.inventory.>"],
+            replicas=replicas,
+            description="inventory's facts: operations accepted, started and finished, lines changed, node figures",
+        )
+    ]

@@ -1,0 +1,199 @@
+"""Reading lines within the caller's scope: lists, one line, its PUK codes, where it is."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from inventory.db import NODE_PATHS
+from inventory.lines.models import LINE_STATES, Line, LineLabel
+from inventory.scope import nodes_under
+from inventory.stock import service as stock
+from inventory.stock.identifiers import normalize_iccid
+from inventory.stock.models import IN_STOCK, Sim
+from inventory.stock.puk import PukVault
+from simfleet_runtime.authz import Access, not_found
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.db import Database
+from simfleet_runtime.errors import InvalidArgument
+from simfleet_runtime.nodepaths import ProjectedNodePaths, path_ids
+from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
+from simfleet_runtime.validation import normalize_msisdn
+
+READ = "lines:read"
+READ_PUK = "lines:read-puk"
+ORDERS = ("msisdn", "created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class LineFilter:
+    node_id: str = ""
+    states: Sequence[str] = ()
+    tariff_code: str = ""
+    label: str = ""
+    group: str = ""
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class Puk:
+    msisdn: str
+    iccid: str
+    puk1: str
+    puk2: str
+
+
+@dataclass(frozen=True)
+class Location:
+    msisdn: str
+    cell_id: str
+    latitude: float
+    longitude: float
+    accuracy_m: int
+    observed_at: Timestamp
+
+
+class Locator(Protocol):
+    async def locate(self, msisdn: str) -> Location: ...
+
+
+def _search_digits(value: str) -> str:
+    digits = value.strip().lstrip("+")
+    if not digits.isdigit() or len(digits) > 20:
+        raise InvalidArgument(
+            "search by a number or ICCID: digits, optionally after a '+'",
+            reason="INVALID_QUERY",
+            field_violations={"query": "digits only"},
+        )
+    return digits
+
+
+class LineService:
+    def __init__(
+        self, *, db: Database, clock: Clock, paths: ProjectedNodePaths, vault: PukVault, locator: Locator
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._paths = paths
+        self._vault = vault
+        self._locator = locator
+
+    def filtered(self, access: Access, flt: LineFilter, *, within: str | None) -> sa.Select[Any]:
+        """The caller's visible lines matching ``flt`` (no order, no limit)."""
+        query = sa.select(Line).where(
+            Line.customer_id == access.customer_id,
+            Line.node_id.in_(nodes_under(access.customer_id, access.roots(READ), within=within)),
+        )
+        for state in flt.states:
+            if state not in LINE_STATES:
+                raise InvalidArgument(
+                    f"unknown line state {state!r}", reason="INVALID_STATE", field_violations={"states": state}
+                )
+        if flt.states:
+            query = query.where(Line.state.in_(list(flt.states)))
+        if flt.tariff_code:
+            query = query.where(Line.tariff_code == flt.tariff_code)
+        if flt.group:
+            query = query.where(Line.group_name == flt.group)
+        if flt.label:
+            query = query.where(Line.id.in_(sa.select(LineLabel.line_id).where(LineLabel.label == flt.label)))
+        if flt.query:
+            digits = _search_digits(flt.query)
+            query = query.where(
+                sa.or_(
+                    Line.msisdn.startswith("+" + digits, autoescape=True),
+                    Line.iccid.startswith(digits, autoescape=True),
+                )
+            )
+        return query
+
+    async def node_path(self, access: Access, node_id: str) -> str | None:
+        """The path of a node the caller sees, as stored ("/id/id/"); None otherwise."""
+        async with self._db.sessions() as session:
+            path = await session.scalar(
+                sa.select(NODE_PATHS.c.path).where(
+                    NODE_PATHS.c.customer_id == access.customer_id, NODE_PATHS.c.node_id == node_id
+                )
+            )
+        if path is None or not access.sees(path_ids(path)):
+            return None
+        return str(path)
+
+    async def find(
+        self, access: Access, flt: LineFilter, *, page_size_: int, page_token: str, order_by: str
+    ) -> tuple[list[Line], str]:
+        size = page_size(page_size_)
+        order = parse_order(order_by, allowed=ORDERS, default="msisdn")
+        within = None
+        if flt.node_id:
+            within = await self.node_path(access, flt.node_id)
+            if within is None:
+                raise not_found("node")
+        column = {"msisdn": Line.msisdn, "created_at": Line.created_at, "updated_at": Line.updated_at}[order.field]
+        columns = [column] if order.field == "msisdn" else [column, Line.id]
+        after = decode_token(page_token, order, size=len(columns))
+        query = keyset(self.filtered(access, flt, within=within), columns, order=order, after=after, limit=size)
+        async with self._db.sessions() as session:
+            rows = list((await session.scalars(query)).all())
+
+        def key(line: Line) -> list[object]:
+            return [line.msisdn] if order.field == "msisdn" else [getattr(line, order.field), line.id]
+
+        return next_token(rows, order=order, limit=size, key=key)
+
+    async def line(self, access: Access, msisdn: str, *, permission: str = READ) -> Line:
+        number = normalize_msisdn(msisdn, field="msisdn")
+        async with self._db.sessions() as session:
+            line = await session.scalar(
+                sa.select(Line).where(Line.customer_id == access.customer_id, Line.msisdn == number)
+            )
+        path = None
+        if line is not None:
+            path = (await self._paths.paths(access.customer_id, [line.node_id])).get(line.node_id)
+        access.check(permission, path, what="line")
+        assert line is not None
+        return line
+
+    async def puk(self, access: Access, msisdn: str) -> Puk:
+        line = await self.line(access, msisdn, permission=READ_PUK)
+        async with self._db.sessions() as session:
+            sim = await session.get(Sim, line.iccid)
+        if sim is None:
+            raise not_found("line")
+        puk1, puk2 = self._vault.open(sim.iccid, sim.puk)
+        return Puk(line.msisdn, sim.iccid, puk1, puk2)
+
+    async def location(self, access: Access, msisdn: str) -> Location:
+        line = await self.line(access, msisdn)
+        return await self._locator.locate(line.msisdn)
+
+    async def free_numbers(self, access: Access, *, contains: str, page_size_: int) -> list[str]:
+        if not access.holds("lines:change-number") and not access.holds("lines:order-sims"):
+            raise not_found("number")
+        size = page_size(page_size_, default=20, maximum=100)
+        async with self._db.sessions() as session:
+            return await stock.free_numbers(session, contains=contains, limit=size, now=self._clock.now())
+
+    async def reserve_sims(self, access: Access, *, page_size_: int, page_token: str) -> tuple[list[Sim], str]:
+        """The customer's reserve SIMs (for replacements); anyone who may replace SIMs somewhere sees them."""
+        size = page_size(page_size_)
+        order = parse_order("iccid", allowed=("iccid",), default="iccid")
+        if not access.holds("lines:replace-sim") and not access.holds(READ):
+            return [], ""
+        after = decode_token(page_token, order, size=1)
+        if after is not None:
+            after = [normalize_iccid(str(after[0]))]
+        query = keyset(
+            sa.select(Sim).where(Sim.customer_id == access.customer_id, Sim.state == IN_STOCK),
+            [Sim.iccid],
+            order=order,
+            after=after,
+            limit=size,
+        )
+        async with self._db.sessions() as session:
+            rows = list((await session.scalars(query)).all())
+        return next_token(rows, order=order, limit=size, key=lambda s: [s.iccid])

@@ -1,0 +1,149 @@
+"""The composition root: settings → database, bus, use cases, gRPC servicers, the operation engine.
+
+Migrations ship inside the package (``inventory/migrations/``, Alembic's script
+folder) so that an installed wheel can migrate its database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from inventory import events
+from inventory.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
+from inventory.admin.grpc_api import AdminApi
+from inventory.admin.service import BackOffice
+from inventory.audit_commands import COMMANDS
+from inventory.gauges import Gauges
+from inventory.lines.grpc_api import SERVICE_NAME as LINE_SERVICE
+from inventory.lines.grpc_api import LineApi
+from inventory.lines.location import NetworkLocator
+from inventory.lines.service import LineService, Locator
+from inventory.models import BUS, NODE_PATHS
+from inventory.operations.engine import Engine
+from inventory.operations.grpc_api import SERVICE_NAME as OPERATION_SERVICE
+from inventory.operations.grpc_api import OperationApi
+from inventory.operations.service import OperationService
+from inventory.settings import InventorySettings
+from inventory.stock.puk import PukVault
+from simfleet.inventory.v1 import admin_pb2_grpc, lines_pb2_grpc, operations_pb2_grpc
+from simfleet_runtime import nodepaths
+from simfleet_runtime.audit import AuditTrail
+from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
+from simfleet_runtime.authz import Authorizer
+from simfleet_runtime.grpc_server import make_channel
+from simfleet_runtime.revocations import Revocations
+from simfleet_runtime.service import ServiceRuntime
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class Channels:
+    """The channels to identity and the network, opened on first use (inside the event loop), closed on stop."""
+
+    def __init__(self, settings: InventorySettings) -> None:
+        self._settings = settings
+        self._open: dict[str, grpc.aio.Channel] = {}
+
+    def get(self, target: str) -> grpc.aio.Channel:
+        if target not in self._open:
+            self._open[target] = make_channel(target, default_timeout=self._settings.upstream_timeout_seconds)
+        return self._open[target]
+
+    async def jwks(self) -> Any:
+        return await grpc_jwks_fetcher(self.get(self._settings.identity_target))()
+
+    async def close(self) -> None:
+        for channel in self._open.values():
+            await channel.close(grace=1.0)
+        self._open.clear()
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Everything the service is made of, wired; tests build it the same way."""
+
+    runtime: ServiceRuntime
+    lines: LineService
+    operations: OperationService
+    engine: Engine
+    office: BackOffice
+    authorizer: Authorizer
+    paths: nodepaths.ProjectedNodePaths
+
+
+def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locator: Locator | None = None) -> Inventory:
+    """Wire the service; ``jwks`` and ``locator`` replace the calls to identity and the network (tests)."""
+    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=events.streams())
+    db, clock, outbox = runtime.db, runtime.clock, runtime.outbox
+    channels = Channels(settings)
+    runtime.on_stop(channels.close)
+    vault = PukVault(settings.puk_key.get_secret_value())
+    paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
+    verifier = TokenVerifier(
+        keys=JwksCache(jwks or channels.jwks, refresh_interval=settings.jwks_refresh_seconds),
+        clock=clock,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    revocations = Revocations(token_lifetime_seconds=settings.access_token_ttl_seconds)
+    runtime.add_task("revocations", lambda stop: revocations.follow(lambda: runtime.nats, stop))
+    authorizer = Authorizer(verifier=verifier, nodes=paths, revocations=revocations)
+    network = locator or NetworkLocator(
+        lambda: channels.get(settings.netsim_target), timeout=settings.upstream_timeout_seconds
+    )
+    lines = LineService(db=db, clock=clock, paths=paths, vault=vault, locator=network)
+    operations = OperationService(db=db, clock=clock, outbox=outbox, max_lines=settings.max_lines_per_operation)
+    engine = Engine(
+        db=db,
+        clock=clock,
+        outbox=outbox,
+        wake=operations.accepted,
+        max_lines=settings.max_lines_per_operation,
+        batch_size=settings.command_batch_size,
+        max_in_flight=settings.max_in_flight_items,
+        poll_seconds=settings.dispatch_poll_seconds,
+        quarantine_days=settings.number_quarantine_days,
+    )
+    office = BackOffice(db=db, clock=clock, outbox=outbox, vault=vault)
+    runtime.audit = AuditTrail(db=db, outbox=outbox, clock=clock, service="inventory", commands=COMMANDS)
+    runtime.add_servicer(
+        lines_pb2_grpc.add_LineServiceServicer_to_server, LineApi(lines=lines, authorizer=authorizer), LINE_SERVICE
+    )
+    runtime.add_servicer(
+        operations_pb2_grpc.add_OperationServiceServicer_to_server,
+        OperationApi(operations=operations, authorizer=authorizer),
+        OPERATION_SERVICE,
+    )
+    runtime.add_servicer(
+        admin_pb2_grpc.add_InventoryAdminServiceServicer_to_server,
+        AdminApi(office=office, operator_key=settings.operator_key.get_secret_value(), authorizer=authorizer),
+        ADMIN_SERVICE,
+    )
+    runtime.add_consumer(
+        name="inventory-node-paths", stream=nodepaths.STREAM, subject=nodepaths.SUBJECTS, handler=paths.handler()
+    )
+    runtime.add_consumer(
+        name="inventory-provisioning",
+        stream=events.NETWORK_STREAM,
+        subject=events.PROVISIONING_RESULT,
+        handler=engine.results_handler(),
+    )
+    runtime.add_task("operation-engine", engine.run)
+    runtime.add_task("gauges", Gauges(db=db, interval=settings.health_check_interval_seconds * 5).run)
+    return Inventory(runtime, lines, operations, engine, office, authorizer, paths)
+
+
+async def serve(settings: InventorySettings) -> None:
+    inventory = build(settings)
+    inventory.runtime.setup_telemetry()
+    await inventory.runtime.run()
+
+
+async def migrate(settings: InventorySettings) -> None:
+    inventory = build(settings)
+    await inventory.runtime.migrate()
+    await inventory.runtime.db.dispose()

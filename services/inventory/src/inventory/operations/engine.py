@@ -1,0 +1,497 @@
+"""The engine that runs operations: start what is due, send items to the network, apply its answers.
+
+Every step is one transaction, so a crash anywhere loses nothing and repeats
+nothing:
+
+* **start**: a due operation's selection is resolved (within the scope its
+  requester had) into items, and it turns ``running``;
+* **send**: a window of pending items is checked line by line (skipped,
+  failed, or changed by inventory alone), the rest turn ``in_progress``, their
+  lines are marked as being changed, and the HLR items go into provisioning
+  commands written to the outbox in the same transaction (the relay publishes
+  them with their id as ``Nats-Msg-Id``);
+* **answer**: the consumer of the network's results completes each item's line
+  or undoes what it reserved, in the transaction that records the result's
+  event id (a redelivered result changes nothing), and an operation with no
+  item left open ends.
+
+netsim applies each item at most once (by item id), so a command published
+twice — after a crash between the publish and its mark — changes nothing twice.
+At most ``max_in_flight`` items of an operation are in the network at once; a
+cancelled operation stops sending and skips what it had not sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from google.protobuf.message import DecodeError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inventory import events
+from inventory import metrics as m
+from inventory.convert import line_event, operation_event
+from inventory.db import NODE_PATHS
+from inventory.lines.models import Line, LineLabel
+from inventory.operations.actions import ACTIONS, Context, Prepared, Refusal
+from inventory.operations.models import (
+    CANCELLED,
+    COMPLETED,
+    COMPLETED_WITH_ERRORS,
+    FAILED,
+    IN_PROGRESS,
+    ITEM_FAILED,
+    PENDING,
+    RUNNING,
+    SCHEDULED,
+    SKIPPED,
+    SUCCEEDED,
+    Item,
+    Operation,
+)
+from inventory.scope import in_roots, nodes_under
+from simfleet.events.v1 import netsim_pb2 as net_events
+from simfleet.netsim.v1 import hlr_pb2
+from simfleet_runtime.bus import Event, EventHandler, Outbox, PermanentError
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.db import Database, after_commit, is_sqlite
+from simfleet_runtime.ids import new_id
+from simfleet_runtime.nodepaths import path_ids
+from simfleet_runtime.timestamps import timestamp
+
+log = logging.getLogger(__name__)
+
+FAILURES = {
+    hlr_pb2.PROVISIONING_FAILURE_UNKNOWN_SUBSCRIBER: "unknown_subscriber",
+    hlr_pb2.PROVISIONING_FAILURE_NUMBER_IN_USE: "number_in_use",
+    hlr_pb2.PROVISIONING_FAILURE_SIM_IN_USE: "sim_in_use",
+    hlr_pb2.PROVISIONING_FAILURE_REJECTED: "rejected",
+    hlr_pb2.PROVISIONING_FAILURE_SYSTEM_FAILURE: "system_failure",
+}
+INSERT_CHUNK = 2000
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        outbox: Outbox,
+        wake: asyncio.Event,
+        max_lines: int,
+        batch_size: int,
+        max_in_flight: int,
+        poll_seconds: float,
+        quarantine_days: int,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._outbox = outbox
+        self._wake = wake
+        self._max_lines = max_lines
+        self._batch = max(1, batch_size)
+        self._window = max(1, max_in_flight)
+        self._poll = poll_seconds
+        self._quarantine_days = quarantine_days
+        self._locking = not is_sqlite(db.url)
+
+    # ------------------------------------------------------------ the loop
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            busy = False
+            try:
+                busy = await self.step()
+            except Exception:
+                log.exception("operation engine pass failed")
+            if busy:
+                await asyncio.sleep(0)
+                continue
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait(waiters, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def step(self) -> bool:
+        """One pass: start due operations, then send one window per running operation; True when it did work."""
+        started = await self._start_due()
+        sent = await self._send_all()
+        return started or sent
+
+    def _lock(self, query: sa.Select[Any]) -> sa.Select[Any]:
+        return query.with_for_update(skip_locked=True) if self._locking else query
+
+    # ------------------------------------------------------------ start
+    async def _start_due(self) -> bool:
+        now = self._clock.now()
+        async with self._db.sessions() as session:
+            due = list(
+                await session.scalars(
+                    sa.select(Operation.id)
+                    .where(Operation.state == SCHEDULED, Operation.scheduled_at <= now)
+                    .order_by(Operation.scheduled_at, Operation.id)
+                    .limit(10)
+                )
+            )
+        for operation_id in due:
+            await self._start(operation_id)
+        return bool(due)
+
+    async def _start(self, operation_id: str) -> None:
+        async with self._db.transaction() as session:
+            op = await session.scalar(self._lock(sa.select(Operation).where(Operation.id == operation_id)))
+            if op is None or op.state != SCHEDULED:
+                return
+            now = self._clock.now()
+            op.state, op.started_at, op.updated_at = RUNNING, now, now
+            if op.selection is not None:
+                count = await self._resolve(session, op, now)
+                if count > self._max_lines:
+                    await session.execute(sa.delete(Item).where(Item.operation_id == op.id))
+                    op.error = (
+                        f"the selection holds {count} lines, more than the {self._max_lines} one operation may change"
+                    )
+                    op.total = op.pending = 0
+                    await self._finish(session, op, now, state=FAILED)
+                    return
+            await self._outbox.add(session, events.OPERATION_STARTED, operation_event(op, now), tenant=op.customer_id)
+            if op.pending == 0 and op.in_progress == 0:
+                await self._finish(session, op, now)
+
+    async def _resolve(self, session: AsyncSession, op: Operation, now: datetime) -> int:
+        """The selection's lines, now, within the requester's scope: one pending item each."""
+        sel = op.selection or {}
+        within = await session.scalar(
+            sa.select(NODE_PATHS.c.path).where(
+                NODE_PATHS.c.customer_id == op.customer_id, NODE_PATHS.c.node_id == sel.get("node_id", "")
+            )
+        )
+        if within is None:
+            return 0
+        query = sa.select(Line.id, Line.msisdn).where(
+            Line.customer_id == op.customer_id,
+            Line.node_id.in_(nodes_under(op.customer_id, op.scope_roots, within=within)),
+        )
+        if sel.get("states"):
+            query = query.where(Line.state.in_(sel["states"]))
+        if sel.get("tariff_code"):
+            query = query.where(Line.tariff_code == sel["tariff_code"])
+        if sel.get("group"):
+            query = query.where(Line.group_name == sel["group"])
+        if sel.get("label"):
+            query = query.where(Line.id.in_(sa.select(LineLabel.line_id).where(LineLabel.label == sel["label"])))
+        rows = (await session.execute(query.order_by(Line.msisdn).limit(self._max_lines + 1))).all()
+        if len(rows) > self._max_lines:
+            return len(rows)
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            await session.execute(
+                sa.insert(Item),
+                [
+                    {
+                        "id": new_id(),
+                        "operation_id": op.id,
+                        "position": start + i,
+                        "msisdn": msisdn,
+                        "line_id": line_id,
+                        "state": PENDING,
+                        "params": {},
+                        "code": None,
+                        "reason": None,
+                        "sent_at": None,
+                        "finished_at": None,
+                        "updated_at": now,
+                    }
+                    for i, (line_id, msisdn) in enumerate(chunk, start=1)
+                ],
+            )
+        op.total = op.pending = len(rows)
+        return len(rows)
+
+    # ------------------------------------------------------------ send
+    async def _send_all(self) -> bool:
+        async with self._db.sessions() as session:
+            running = list(
+                await session.scalars(
+                    sa.select(Operation.id)
+                    .where(
+                        Operation.state == RUNNING,
+                        sa.or_(
+                            Operation.cancel_requested.is_(True),
+                            sa.and_(Operation.pending > 0, Operation.in_progress < self._window),
+                        ),
+                    )
+                    .order_by(Operation.started_at, Operation.id)
+                )
+            )
+        worked = False
+        for operation_id in running:
+            worked = await self._send(operation_id) or worked
+        return worked
+
+    async def _send(self, operation_id: str) -> bool:
+        async with self._db.transaction() as session:
+            op = await session.scalar(self._lock(sa.select(Operation).where(Operation.id == operation_id)))
+            if op is None or op.state != RUNNING:
+                return False
+            now = self._clock.now()
+            if op.cancel_requested:
+                await self._skip_pending(session, op, now)
+                if op.in_progress == 0:
+                    await self._finish(session, op, now)
+                return True
+            budget = min(self._window - op.in_progress, self._batch * 4)
+            if budget <= 0 or op.pending <= 0:
+                return False
+            items = list(
+                await session.scalars(
+                    sa.select(Item)
+                    .where(Item.operation_id == op.id, Item.state == PENDING)
+                    .order_by(Item.position)
+                    .limit(budget)
+                )
+            )
+            await self._dispatch(session, op, items, now)
+            if op.pending == 0 and op.in_progress == 0:
+                await self._finish(session, op, now)
+            return bool(items)
+
+    async def _skip_pending(self, session: AsyncSession, op: Operation, now: datetime) -> None:
+        result = await session.execute(
+            sa.update(Item)
+            .where(Item.operation_id == op.id, Item.state == PENDING)
+            .values(
+                state=SKIPPED,
+                code="CANCELLED",
+                reason="the operation was cancelled before this line was sent",
+                finished_at=now,
+                updated_at=now,
+            )
+        )
+        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if count:
+            op.pending -= count
+            op.skipped += count
+            op.updated_at = now
+            after_commit(session, lambda: m.ITEMS_FINISHED.labels("skipped").inc(count))
+
+    async def _dispatch(self, session: AsyncSession, op: Operation, items: Sequence[Item], now: datetime) -> None:
+        action = ACTIONS[op.type]
+        ctx = Context(session=session, operation=op, now=now, quarantine_days=self._quarantine_days)
+        lines = await self._lines_of(session, op, items) if action.needs_line else {}
+        paths = await self._node_paths(session, op.customer_id, [line.node_id for line in lines.values()])
+        outgoing: list[hlr_pb2.ProvisioningItem] = []
+        finished: dict[str, int] = {}
+        for item in items:
+            line = lines.get(item.line_id or item.msisdn) if action.needs_line else None
+            if action.needs_line:
+                if line is None or not in_roots(paths.get(line.node_id, ()), op.scope_roots):
+                    self._end(item, SKIPPED, "NOT_FOUND", "no such line in the requester's scope", now, finished)
+                    continue
+                item.line_id = line.id
+                if line.pending_operation_id and line.pending_operation_id != op.id:
+                    self._end(
+                        item,
+                        SKIPPED,
+                        "LINE_BUSY",
+                        f"operation {line.pending_operation_id} is changing this line",
+                        now,
+                        finished,
+                    )
+                    continue
+                outcome = await action.prepare(ctx, line, item)
+            else:
+                outcome = await action.prepare(ctx, None, item)  # type: ignore[arg-type]
+            if isinstance(outcome, Refusal):
+                self._end(item, outcome.state, outcome.code, outcome.reason, now, finished)
+                continue
+            assert isinstance(outcome, Prepared)
+            if not outcome.hlr:
+                changed = await action.succeeded(ctx, line, item)
+                self._end(item, SUCCEEDED, None, None, now, finished)
+                if changed is not None:
+                    changed.updated_at = now
+                    await self._line_changed(session, op, changed, now)
+                continue
+            item.state, item.sent_at, item.updated_at = IN_PROGRESS, now, now
+            if line is not None:
+                line.pending_operation_id = op.id
+            outgoing.extend(outcome.hlr)
+        sent = len(items) - sum(finished.values())
+        op.pending -= len(items)
+        op.in_progress += sent
+        op.succeeded += finished.get(SUCCEEDED, 0)
+        op.failed += finished.get(ITEM_FAILED, 0)
+        op.skipped += finished.get(SKIPPED, 0)
+        op.updated_at = now
+        for start in range(0, len(outgoing), self._batch):
+            command_id = new_id()
+            command = hlr_pb2.ProvisionCommand(
+                command_id=command_id,
+                correlation_id=op.id,
+                items=outgoing[start : start + self._batch],
+                submitted_at=timestamp(now),
+            )
+            await self._outbox.add(
+                session, events.PROVISION_COMMAND, command, tenant=op.customer_id, event_id=command_id
+            )
+        after_commit(session, lambda: _count_finished(finished))
+        after_commit(session, lambda: m.ITEMS_IN_FLIGHT.inc(sent))
+
+    def _end(
+        self, item: Item, state: str, code: str | None, reason: str | None, now: datetime, tally: dict[str, int]
+    ) -> None:
+        item.state, item.code, item.reason, item.finished_at, item.updated_at = state, code, reason, now, now
+        tally[state] = tally.get(state, 0) + 1
+
+    async def _lines_of(self, session: AsyncSession, op: Operation, items: Sequence[Item]) -> dict[str, Line]:
+        """The items' lines, by line id and by number (items from a list of numbers have no line id yet)."""
+        ids = [i.line_id for i in items if i.line_id]
+        numbers = [i.msisdn for i in items if not i.line_id]
+        found: dict[str, Line] = {}
+        if ids:
+            for line in await session.scalars(sa.select(Line).where(Line.id.in_(ids))):
+                found[line.id] = line
+        if numbers:
+            query = sa.select(Line).where(Line.customer_id == op.customer_id, Line.msisdn.in_(numbers))
+            for line in await session.scalars(query):
+                found[line.msisdn] = line
+        return found
+
+    async def _node_paths(
+        self, session: AsyncSession, customer_id: str, node_ids: Sequence[str]
+    ) -> dict[str, tuple[str, ...]]:
+        ids = list(set(node_ids))
+        if not ids:
+            return {}
+        rows = await session.execute(
+            sa.select(NODE_PATHS.c.node_id, NODE_PATHS.c.path).where(
+                NODE_PATHS.c.customer_id == customer_id, NODE_PATHS.c.node_id.in_(ids)
+            )
+        )
+        return {node_id: path_ids(path) for node_id, path in rows}
+
+    async def _line_changed(self, session: AsyncSession, op: Operation, line: Line, now: datetime) -> None:
+        await self._outbox.add(
+            session,
+            events.LINE_CHANGED,
+            line_event(line, cause=op.type, operation_id=op.id, now=now),
+            tenant=line.customer_id,
+        )
+
+    # ------------------------------------------------------------ answers
+    def results_handler(self) -> EventHandler:
+        async def handle(session: AsyncSession, event: Event) -> None:
+            try:
+                result = net_events.ProvisioningResult.FromString(event.data)
+            except DecodeError as exc:
+                raise PermanentError(f"not a ProvisioningResult: {exc}") from exc
+            await self.apply_results(session, result)
+
+        return handle
+
+    async def apply_results(self, session: AsyncSession, result: net_events.ProvisioningResult) -> None:
+        op = await session.scalar(self._lock_wait(sa.select(Operation).where(Operation.id == result.correlation_id)))
+        if op is None:
+            failed = [r for r in result.results if not r.ok]
+            if failed:
+                log.warning(
+                    "the network refused items of a command no operation sent",
+                    extra={
+                        "command_id": result.command_id,
+                        "correlation_id": result.correlation_id,
+                        "failed": len(failed),
+                    },
+                )
+            return
+        now = self._clock.now()
+        action = ACTIONS[op.type]
+        ctx = Context(session=session, operation=op, now=now, quarantine_days=self._quarantine_days)
+        by_id = {r.item_id: r for r in result.results}
+        items = list(
+            await session.scalars(
+                sa.select(Item).where(Item.operation_id == op.id, Item.id.in_(list(by_id)), Item.state == IN_PROGRESS)
+            )
+        )
+        line_ids = [i.line_id for i in items if i.line_id]
+        lines = (
+            {line.id: line for line in await session.scalars(sa.select(Line).where(Line.id.in_(line_ids)))}
+            if line_ids
+            else {}
+        )
+        tally: dict[str, int] = {}
+        latencies: list[float] = []
+        failures: list[str] = []
+        for item in sorted(items, key=lambda i: i.position):
+            answer = by_id[item.id]
+            line = lines.get(item.line_id or "")
+            if item.sent_at is not None:
+                latencies.append(max((now - item.sent_at).total_seconds(), 0.0))
+            if answer.ok:
+                changed = await action.succeeded(ctx, line, item)
+                self._end(item, SUCCEEDED, None, None, now, tally)
+                if changed is not None:
+                    changed.pending_operation_id = None
+                    changed.updated_at = now
+                    await self._line_changed(session, op, changed, now)
+            else:
+                await action.failed(ctx, line, item)
+                failure = FAILURES.get(answer.failure, "rejected")
+                failures.append(failure)
+                self._end(
+                    item, ITEM_FAILED, failure.upper(), answer.reason or "the network refused the change", now, tally
+                )
+                if line is not None:
+                    line.pending_operation_id = None
+        done = sum(tally.values())
+        op.in_progress -= done
+        op.succeeded += tally.get(SUCCEEDED, 0)
+        op.failed += tally.get(ITEM_FAILED, 0)
+        op.updated_at = now
+        if op.state == RUNNING and op.in_progress == 0 and (op.pending == 0 or op.cancel_requested):
+            if op.cancel_requested:
+                await self._skip_pending(session, op, now)
+            await self._finish(session, op, now)
+
+        def report() -> None:
+            _count_finished(tally)
+            m.ITEMS_IN_FLIGHT.dec(done)
+            for seconds in latencies:
+                m.PROVISIONING_SECONDS.observe(seconds)
+            for failure in failures:
+                m.NETWORK_FAILURES.labels(failure).inc()
+            self._wake.set()
+
+        after_commit(session, report)
+
+    def _lock_wait(self, query: sa.Select[Any]) -> sa.Select[Any]:
+        return query.with_for_update() if self._locking else query
+
+    # ------------------------------------------------------------ the end
+    async def _finish(self, session: AsyncSession, op: Operation, now: datetime, *, state: str | None = None) -> None:
+        if state is None:
+            if op.cancel_requested:
+                state = CANCELLED
+            elif op.failed == 0:
+                state = COMPLETED
+            elif op.succeeded == 0 and op.skipped == 0:
+                state = FAILED
+            else:
+                state = COMPLETED_WITH_ERRORS
+        op.state, op.finished_at, op.updated_at = state, now, now
+        await self._outbox.add(session, events.OPERATION_FINISHED, operation_event(op, now), tenant=op.customer_id)
+        final = state
+        after_commit(session, lambda: m.OPERATIONS_FINISHED.labels(op.type, final).inc())
+
+
+def _count_finished(tally: dict[str, int]) -> None:
+    for state, count in tally.items():
+        m.ITEMS_FINISHED.labels(state).inc(count)

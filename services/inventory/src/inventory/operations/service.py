@@ -1,0 +1,463 @@
+"""Accepting, reading and cancelling operations (the engine runs them: :mod:`inventory.operations.engine`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inventory import events
+from inventory import metrics as m
+from inventory.convert import operation_event
+from inventory.db import NODE_PATHS
+from inventory.lines.models import LINE_STATES, Line
+from inventory.operations.actions import ACTIONS, Action
+from inventory.operations.models import (
+    CANCELLED,
+    FINAL_STATES,
+    IDEMPOTENCY_KEY_MAX,
+    ITEM_STATES,
+    OPERATION_STATES,
+    PENDING,
+    RUNNING,
+    SCHEDULED,
+    SKIPPED,
+    Item,
+    Operation,
+)
+from inventory.scope import nodes_under
+from simfleet_runtime.authz import Access, not_found
+from simfleet_runtime.bus import Outbox
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.db import Database, after_commit
+from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from simfleet_runtime.ids import new_id
+from simfleet_runtime.nodepaths import path_ids
+from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
+from simfleet_runtime.validation import normalize_msisdn
+
+READ = "lines:read"
+MAX_ORDER = 1000
+
+
+@dataclass(frozen=True)
+class Target:
+    msisdn: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Selection:
+    node_id: str
+    states: Sequence[str] = ()
+    tariff_code: str = ""
+    label: str = ""
+    group: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "node_id": self.node_id,
+            "states": list(self.states),
+            "tariff_code": self.tariff_code,
+            "label": self.label,
+            "group": self.group,
+        }
+
+
+@dataclass(frozen=True)
+class NewOperation:
+    type: str
+    targets: Sequence[Target] = ()
+    selection: Selection | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    scheduled_at: datetime | None = None
+    idempotency_key: str = ""
+
+
+def _invalid(name: str, message: str, reason: str = "INVALID_OPERATION") -> InvalidArgument:
+    return InvalidArgument(message, reason=reason, field_violations={name: message})
+
+
+class OperationService:
+    def __init__(self, *, db: Database, clock: Clock, outbox: Outbox, max_lines: int) -> None:
+        self._db = db
+        self._clock = clock
+        self._outbox = outbox
+        self._max_lines = max_lines
+        self.accepted = asyncio.Event()
+        """Set after an operation is accepted or cancelled: the engine wakes up."""
+
+    # ------------------------------------------------------------ accepting
+    def _action(self, type_: str) -> Action:
+        action = ACTIONS.get(type_)
+        if action is None:
+            raise _invalid("type", f"type must be one of {', '.join(sorted(ACTIONS))}")
+        return action
+
+    async def _paths(self, session: AsyncSession, customer_id: str, node_ids: Sequence[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(n for n in node_ids if n))
+        if not ids:
+            return {}
+        rows = await session.execute(
+            sa.select(NODE_PATHS.c.node_id, NODE_PATHS.c.path).where(
+                NODE_PATHS.c.customer_id == customer_id, NODE_PATHS.c.node_id.in_(ids)
+            )
+        )
+        return {node_id: path for node_id, path in rows}
+
+    async def create(self, access: Access, new: NewOperation) -> tuple[Operation, bool]:
+        """Accept an operation; (the operation, True when the idempotency key found an earlier one)."""
+        action = self._action(new.type)
+        if new.type == "order_sims":
+            raise _invalid("type", "SIM cards are ordered with OrderSims")
+        if access.user_id == "" or not access.roots(action.permission):
+            raise PermissionDenied(
+                f"you may not do this: it needs the {action.permission} permission",
+                reason="PERMISSION_MISSING",
+                metadata={"permission": action.permission},
+            )
+        key = self._key(new.idempotency_key)
+        if key and (earlier := await self._by_key(access, key)) is not None:
+            return earlier, True
+        params = action.params({k: v for k, v in new.params.items()})
+        if bool(new.targets) == (new.selection is not None):
+            raise _invalid("targets", "give the lines either by number or by a selection, not both or neither")
+        targets = self._targets(action, new.targets, params)
+        now = self._clock.now()
+        scheduled_at = max(new.scheduled_at or now, now)
+        async with self._db.transaction() as session:
+            roots = list(access.roots(action.permission))
+            if new.selection is not None:
+                node_id = await self._selection_node(session, access, action, new.selection)
+            else:
+                node_id = await self._targets_node(session, access, targets) or roots[0]
+            if new.type == "move":
+                await self._check_destination(session, access, params)
+            operation = self._operation(access, new.type, params, new.selection, node_id, roots, scheduled_at, key, now)
+            session.add(operation)
+            if targets:
+                operation.total = operation.pending = len(targets)
+                await session.flush()
+                await session.execute(
+                    sa.insert(Item),
+                    [
+                        {
+                            "id": new_id(),
+                            "operation_id": operation.id,
+                            "position": i,
+                            "msisdn": t.msisdn,
+                            "line_id": None,
+                            "state": PENDING,
+                            "params": t.params,
+                            "code": None,
+                            "reason": None,
+                            "sent_at": None,
+                            "finished_at": None,
+                            "updated_at": now,
+                        }
+                        for i, t in enumerate(targets, start=1)
+                    ],
+                )
+            await self._accepted(session, operation)
+        return operation, False
+
+    async def order_sims(
+        self,
+        access: Access,
+        *,
+        node_id: str,
+        personal_account_id: str,
+        quantity: int,
+        tariff_code: str,
+        idempotency_key: str,
+    ) -> tuple[Operation, bool]:
+        action = self._action("order_sims")
+        key = self._key(idempotency_key)
+        if key and (earlier := await self._by_key(access, key)) is not None:
+            return earlier, True
+        if not 1 <= quantity <= MAX_ORDER:
+            raise _invalid("quantity", f"quantity must be between 1 and {MAX_ORDER}")
+        tariff = tariff_code.strip()
+        if not tariff or len(tariff) > 64:
+            raise _invalid("tariff_code", "tariff_code is required (up to 64 characters)")
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            paths = await self._paths(session, access.customer_id, [node_id, personal_account_id])
+            for value in (node_id, personal_account_id):
+                path = paths.get(value)
+                access.check(action.permission, path_ids(path) if path else None, what="node")
+            operation = self._operation(
+                access,
+                "order_sims",
+                {
+                    "node_id": node_id,
+                    "personal_account_id": personal_account_id,
+                    "tariff_code": tariff,
+                    "quantity": str(quantity),
+                },
+                None,
+                node_id,
+                list(access.roots(action.permission)),
+                now,
+                key,
+                now,
+            )
+            operation.total = operation.pending = quantity
+            session.add(operation)
+            await session.flush()
+            await session.execute(
+                sa.insert(Item),
+                [
+                    {
+                        "id": new_id(),
+                        "operation_id": operation.id,
+                        "position": i,
+                        "msisdn": "",
+                        "line_id": None,
+                        "state": PENDING,
+                        "params": {},
+                        "code": None,
+                        "reason": None,
+                        "sent_at": None,
+                        "finished_at": None,
+                        "updated_at": now,
+                    }
+                    for i in range(1, quantity + 1)
+                ],
+            )
+            await self._accepted(session, operation)
+        return operation, False
+
+    def _key(self, value: str) -> str:
+        key = value.strip()
+        if len(key) > IDEMPOTENCY_KEY_MAX or any(not ch.isprintable() for ch in key):
+            raise _invalid("idempotency_key", f"the idempotency key is 1 to {IDEMPOTENCY_KEY_MAX} printable characters")
+        return key
+
+    async def _by_key(self, access: Access, key: str) -> Operation | None:
+        async with self._db.sessions() as session:
+            return await session.scalar(
+                sa.select(Operation).where(
+                    Operation.customer_id == access.customer_id,
+                    Operation.requested_by == access.user_id,
+                    Operation.idempotency_key == key,
+                )
+            )
+
+    def _targets(self, action: Action, targets: Sequence[Target], params: dict[str, str]) -> list[Target]:
+        if len(targets) > self._max_lines:
+            raise _invalid("targets", f"one operation changes at most {self._max_lines} lines")
+        seen: set[str] = set()
+        out = []
+        for i, target in enumerate(targets):
+            number = normalize_msisdn(target.msisdn, field=f"targets[{i}].msisdn")
+            if number in seen:
+                raise _invalid(f"targets[{i}].msisdn", f"{number} is given twice")
+            seen.add(number)
+            out.append(Target(number, action.item_params(dict(target.params), params)))
+        return out
+
+    async def _selection_node(self, session: AsyncSession, access: Access, action: Action, selection: Selection) -> str:
+        for state in selection.states:
+            if state not in LINE_STATES:
+                raise _invalid("selection.states", f"unknown line state {state!r}")
+        if not selection.node_id:
+            raise _invalid("selection.node_id", "a selection names the node whose lines it takes")
+        path = (await self._paths(session, access.customer_id, [selection.node_id])).get(selection.node_id)
+        access.check(action.permission, path_ids(path) if path else None, what="node")
+        return selection.node_id
+
+    async def _targets_node(self, session: AsyncSession, access: Access, targets: Sequence[Target]) -> str | None:
+        """The deepest node all the visible target lines share: what the operation hangs under."""
+        numbers = [t.msisdn for t in targets]
+        node_ids: set[str] = set()
+        for start in range(0, len(numbers), 1000):
+            chunk = numbers[start : start + 1000]
+            rows = await session.scalars(
+                sa.select(Line.node_id).where(Line.customer_id == access.customer_id, Line.msisdn.in_(chunk)).distinct()
+            )
+            node_ids.update(rows)
+        paths = [path_ids(p) for p in (await self._paths(session, access.customer_id, list(node_ids))).values()]
+        paths = [p for p in paths if access.sees(p)]
+        if not paths:
+            return None
+        common: list[str] = []
+        for parts in zip(*paths, strict=False):
+            if len(set(parts)) != 1:
+                break
+            common.append(parts[0])
+        # The operation must hang where its requester sees it.
+        while common and not access.sees(common):
+            common.pop()
+        return common[-1] if common else None
+
+    async def _check_destination(self, session: AsyncSession, access: Access, params: dict[str, str]) -> None:
+        wanted = [params[k] for k in ("node_id", "personal_account_id") if k in params]
+        paths = await self._paths(session, access.customer_id, wanted)
+        for node_id in wanted:
+            path = paths.get(node_id)
+            access.check("lines:move", path_ids(path) if path else None, what="node")
+
+    def _operation(
+        self,
+        access: Access,
+        type_: str,
+        params: dict[str, str],
+        selection: Selection | None,
+        node_id: str,
+        roots: list[str],
+        scheduled_at: datetime,
+        key: str,
+        now: datetime,
+    ) -> Operation:
+        return Operation(
+            id=new_id(),
+            customer_id=access.customer_id,
+            type=type_,
+            state=SCHEDULED,
+            params=params,
+            selection=selection.as_json() if selection else None,
+            requested_by=access.user_id,
+            node_id=node_id,
+            scope_roots=roots,
+            idempotency_key=key or None,
+            total=0,
+            pending=0,
+            in_progress=0,
+            succeeded=0,
+            failed=0,
+            skipped=0,
+            cancel_requested=False,
+            error=None,
+            created_at=now,
+            scheduled_at=scheduled_at,
+            started_at=None,
+            finished_at=None,
+            updated_at=now,
+        )
+
+    async def _accepted(self, session: AsyncSession, operation: Operation) -> None:
+        await self._outbox.add(
+            session,
+            events.OPERATION_ACCEPTED,
+            operation_event(operation, self._clock.now()),
+            tenant=operation.customer_id,
+        )
+        after_commit(session, self.accepted.set)
+        after_commit(session, m.OPERATIONS_ACCEPTED.labels(operation.type).inc)
+
+    async def create_idempotent(self, access: Access, new: NewOperation) -> tuple[Operation, bool]:
+        """:meth:`create`, where two requests racing with one key end with one operation."""
+        try:
+            return await self.create(access, new)
+        except IntegrityError:
+            earlier = await self._by_key(access, self._key(new.idempotency_key))
+            if earlier is None:
+                raise
+            return earlier, True
+
+    # ------------------------------------------------------------ reading
+    async def _visible(self, session: AsyncSession, access: Access, operation: Operation | None) -> Operation:
+        if operation is None or operation.customer_id != access.customer_id:
+            raise not_found("operation")
+        if operation.requested_by == access.user_id:
+            return operation
+        path = (await self._paths(session, access.customer_id, [operation.node_id])).get(operation.node_id)
+        access.check(READ, path_ids(path) if path else None, what="operation")
+        return operation
+
+    async def get(self, access: Access, operation_id: str) -> Operation:
+        async with self._db.sessions() as session:
+            return await self._visible(session, access, await session.get(Operation, operation_id))
+
+    async def find(
+        self, access: Access, *, states: Sequence[str], type_: str, page_size_: int, page_token: str
+    ) -> tuple[list[Operation], str]:
+        size = page_size(page_size_)
+        order = parse_order("-created_at", allowed=("created_at",), default="-created_at")
+        for state in states:
+            if state not in OPERATION_STATES:
+                raise _invalid("states", f"unknown operation state {state!r}")
+        if type_ and type_ not in ACTIONS:
+            raise _invalid("type", f"unknown operation type {type_!r}")
+        query = sa.select(Operation).where(
+            Operation.customer_id == access.customer_id,
+            sa.or_(
+                Operation.requested_by == access.user_id,
+                Operation.node_id.in_(nodes_under(access.customer_id, access.roots(READ))),
+            ),
+        )
+        if states:
+            query = query.where(Operation.state.in_(list(states)))
+        if type_:
+            query = query.where(Operation.type == type_)
+        after = decode_token(page_token, order, size=2)
+        query = keyset(query, [Operation.created_at, Operation.id], order=order, after=after, limit=size)
+        async with self._db.sessions() as session:
+            rows = list((await session.scalars(query)).all())
+        return next_token(rows, order=order, limit=size, key=lambda o: [o.created_at, o.id])
+
+    async def items(
+        self, access: Access, operation_id: str, *, states: Sequence[str], page_size_: int, page_token: str
+    ) -> tuple[list[Item], str]:
+        size = page_size(page_size_)
+        order = parse_order("position", allowed=("position",), default="position")
+        for state in states:
+            if state not in ITEM_STATES:
+                raise _invalid("states", f"unknown item state {state!r}")
+        async with self._db.sessions() as session:
+            await self._visible(session, access, await session.get(Operation, operation_id))
+            query = sa.select(Item).where(Item.operation_id == operation_id)
+            if states:
+                query = query.where(Item.state.in_(list(states)))
+            after = decode_token(page_token, order, size=1)
+            query = keyset(query, [Item.position], order=order, after=after, limit=size)
+            rows = list((await session.scalars(query)).all())
+        return next_token(rows, order=order, limit=size, key=lambda i: [i.position])
+
+    # ------------------------------------------------------------ cancelling
+    async def cancel(self, access: Access, operation_id: str) -> Operation:
+        """A scheduled operation ends at once; a running one stops sending (the engine skips what is left)."""
+        async with self._db.transaction() as session:
+            operation = await session.get(Operation, operation_id, with_for_update=True)
+            operation = await self._visible(session, access, operation)
+            action = self._action(operation.type)
+            path = (await self._paths(session, access.customer_id, [operation.node_id])).get(operation.node_id)
+            if operation.requested_by != access.user_id:
+                access.check(action.permission, path_ids(path) if path else None, what="operation")
+            if operation.state in FINAL_STATES:
+                raise FailedPrecondition(
+                    f"the operation has already ended ({operation.state})", reason="OPERATION_ENDED"
+                )
+            now = self._clock.now()
+            operation.cancel_requested = True
+            operation.updated_at = now
+            if operation.state == SCHEDULED:
+                skipped = await session.execute(
+                    sa.update(Item)
+                    .where(Item.operation_id == operation.id, Item.state == PENDING)
+                    .values(
+                        state=SKIPPED,
+                        code="CANCELLED",
+                        reason="the operation was cancelled",
+                        finished_at=now,
+                        updated_at=now,
+                    )
+                )
+                count = int(skipped.rowcount or 0)  # type: ignore[attr-defined]
+                operation.skipped += count
+                operation.pending -= count
+                operation.state, operation.finished_at = CANCELLED, now
+                await self._outbox.add(
+                    session, events.OPERATION_FINISHED, operation_event(operation, now), tenant=operation.customer_id
+                )
+                after_commit(session, m.OPERATIONS_FINISHED.labels(operation.type, CANCELLED).inc)
+            elif operation.state == RUNNING:
+                after_commit(session, self.accepted.set)
+        return operation

@@ -1,0 +1,119 @@
+"""Lines as a customer's users read them: scope, filters, pagination, PUK codes, location; the back-office import."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from inventory.lines.service import LineFilter
+from inventory.stock.models import Sim
+from simfleet_runtime.errors import InvalidArgument, NotFound, PermissionDenied
+
+from .conftest import EVERYTHING, READER, Harness, sim  # type: ignore[import-not-found]
+
+
+async def test_a_manager_sees_every_line_a_department_reader_only_its_own(harness: Harness) -> None:
+    north = await harness.add_lines(5)
+    south = await harness.add_lines(3, node=harness.tree.south_account)
+    lines = harness.inventory.lines
+
+    everything, token = await lines.find(harness.manager(), LineFilter(), page_size_=100, page_token="", order_by="")
+    assert [line.msisdn for line in everything] == sorted(north + south) and token == ""
+
+    reader = harness.access((harness.tree.south, READER))
+    seen, _ = await lines.find(reader, LineFilter(), page_size_=100, page_token="", order_by="")
+    assert [line.msisdn for line in seen] == south
+    with pytest.raises(NotFound):
+        await lines.line(reader, north[0])
+    assert (await lines.line(reader, south[0])).node_id == harness.tree.south_account
+
+    stranger = harness.access((harness.tree.root, EVERYTHING), customer_id="01J0000000000000000000STRG")
+    assert (await lines.find(stranger, LineFilter(), page_size_=100, page_token="", order_by=""))[0] == []
+    with pytest.raises(NotFound):
+        await lines.line(stranger, north[0])
+
+
+async def test_pages_follow_each_other_in_a_stable_order(harness: Harness) -> None:
+    numbers = await harness.add_lines(7)
+    lines, seen, token = harness.inventory.lines, [], ""
+    while True:
+        page, token = await lines.find(
+            harness.manager(), LineFilter(), page_size_=3, page_token=token, order_by="msisdn"
+        )
+        seen.extend(line.msisdn for line in page)
+        if not token:
+            break
+    assert seen == numbers
+    backwards, _ = await lines.find(
+        harness.manager(), LineFilter(), page_size_=100, page_token="", order_by="-created_at"
+    )
+    assert len(backwards) == 7
+    with pytest.raises(InvalidArgument):
+        await lines.find(harness.manager(), LineFilter(), page_size_=3, page_token="garbage", order_by="msisdn")
+
+
+async def test_filters_by_node_state_label_and_search(harness: Harness) -> None:
+    active = await harness.add_lines(3, labels=("drivers",))
+    blocked = await harness.add_lines(2, state="blocked", block_type="voluntary")
+    ready = await harness.add_lines(2, node=harness.tree.south_account, state="ready")
+    lines, manager = harness.inventory.lines, harness.manager()
+
+    async def numbers(flt: LineFilter) -> list[str]:
+        found, _ = await lines.find(manager, flt, page_size_=100, page_token="", order_by="")
+        return [line.msisdn for line in found]
+
+    assert await numbers(LineFilter(states=["blocked"])) == blocked
+    assert await numbers(LineFilter(states=["ready", "blocked"])) == sorted(blocked + ready)
+    assert await numbers(LineFilter(node_id=harness.tree.south)) == ready
+    assert await numbers(LineFilter(label="drivers")) == active
+    assert await numbers(LineFilter(query=active[1])) == [active[1]]
+    line = await lines.line(manager, blocked[0])
+    assert await numbers(LineFilter(query=line.iccid[:-1])) == [blocked[0]]
+    assert line.blocks[0]["type"] == "voluntary" and line.state == "blocked"
+    with pytest.raises(InvalidArgument):
+        await numbers(LineFilter(query="+7abc"))
+    with pytest.raises(InvalidArgument):
+        await numbers(LineFilter(states=["sleeping"]))
+    with pytest.raises(NotFound):
+        await numbers(LineFilter(node_id="01J00000000000000000NOSUCH"))
+
+
+async def test_puk_codes_are_encrypted_at_rest_and_need_their_own_permission(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    lines = harness.inventory.lines
+    with pytest.raises(PermissionDenied):
+        await lines.puk(harness.access((harness.tree.root, READER)), number)
+    puk = await lines.puk(harness.access((harness.tree.root, frozenset({"lines:read", "lines:read-puk"}))), number)
+    expected = sim(int(number[5:]))
+    assert (puk.iccid, puk.puk1, puk.puk2) == (expected.iccid, expected.puk1, expected.puk2)
+    async with harness.db.sessions() as session:
+        sealed = await session.scalar(sa.select(Sim.puk).where(Sim.iccid == expected.iccid))
+    assert sealed is not None and expected.puk1.encode() not in sealed and expected.puk2.encode() not in sealed
+
+
+async def test_location_is_the_networks_answer_for_a_line_in_scope(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    where = await harness.inventory.lines.location(harness.manager(), number)
+    assert where.msisdn == number and where.cell_id.startswith("250-01-")
+    with pytest.raises(NotFound):
+        await harness.inventory.lines.location(harness.access((harness.tree.south, READER)), number)
+
+
+async def test_import_is_idempotent_by_number_and_registers_each_line_in_the_network(harness: Harness) -> None:
+    from inventory.admin.service import ImportedLine
+
+    numbers = harness.numbers(3)
+    batch = [
+        ImportedLine(n, sim(int(n[5:])), harness.tree.north_account, harness.tree.north_account, "BIZ-M", "active")
+        for n in numbers
+    ]
+    office = harness.inventory.office
+    assert await office.import_lines(customer_id=harness.tree.customer, lines=batch) == 3
+    assert await office.import_lines(customer_id=harness.tree.customer, lines=batch) == 0
+    commands = await harness.drain_commands()
+    assert [(i.msisdn, i.params["state"]) for c in commands for i in c.items] == [(n, "active") for n in numbers]
+    with pytest.raises(InvalidArgument):
+        await office.import_lines(
+            customer_id=harness.tree.customer,
+            lines=[ImportedLine("+79991112233", sim(5), harness.tree.north, harness.tree.north, "BIZ-M", "blocked")],
+        )

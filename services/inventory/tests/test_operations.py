@@ -1,0 +1,376 @@
+"""Operations as a saga: accepted, started, sent in windows, completed or undone from the network's answers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from inventory.lines.service import LineFilter
+from inventory.operations.models import Item
+from inventory.operations.service import NewOperation, Selection, Target
+from inventory.stock.models import Number, Sim
+from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+
+from .conftest import EVERYTHING, READER, Harness, iccid, sim  # type: ignore[import-not-found]
+
+
+def block(numbers: list[str], **overrides: object) -> NewOperation:
+    values: dict[str, object] = {
+        "type": "block",
+        "targets": [Target(n) for n in numbers],
+        "params": {"block_type": "voluntary"},
+    }
+    values.update(overrides)
+    return NewOperation(**values)  # type: ignore[arg-type]
+
+
+async def items_of(harness: Harness, operation_id: str) -> list[Item]:
+    items, _ = await harness.inventory.operations.items(
+        harness.manager(), operation_id, states=[], page_size_=1000, page_token=""
+    )
+    return items
+
+
+async def test_a_block_goes_to_the_network_and_the_line_is_blocked_from_its_answer(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    ops = harness.inventory.operations
+    operation, replayed = await ops.create(harness.manager(), block([number]))
+    assert (operation.state, operation.total, operation.pending, replayed) == ("scheduled", 1, 1, False)
+
+    await harness.inventory.engine.step()
+    [command] = await harness.drain_commands()
+    [hlr_item] = command.items
+    assert (hlr_item.msisdn, hlr_item.params["block_type"], command.correlation_id) == (
+        number,
+        "voluntary",
+        operation.id,
+    )
+    running = await ops.get(harness.manager(), operation.id)
+    assert (running.state, running.in_progress) == ("running", 1)
+    line = await harness.inventory.lines.line(harness.manager(), number)
+    assert line.pending_operation_id == operation.id and line.state == "active"
+
+    result = harness.result_of(command)
+    await harness.answer(result)
+    await harness.answer(result)  # a redelivered answer changes nothing
+    done = await ops.get(harness.manager(), operation.id)
+    assert (done.state, done.succeeded, done.in_progress, done.failed) == ("completed", 1, 0, 0)
+    line = await harness.inventory.lines.line(harness.manager(), number)
+    assert (line.state, [b["type"] for b in line.blocks], line.pending_operation_id) == ("blocked", ["voluntary"], None)
+
+    again, _ = await ops.create(harness.manager(), block([number]))
+    await harness.run()
+    [item] = await items_of(harness, again.id)
+    assert (item.state, item.code) == ("skipped", "ALREADY_BLOCKED")
+    assert (await ops.get(harness.manager(), again.id)).state == "completed"
+
+
+async def test_a_bulk_block_ends_with_errors_on_exactly_the_lines_the_network_refused(harness: Harness) -> None:
+    numbers = await harness.add_lines(150)
+    refused = set(numbers[7::20])
+    harness.network.failing = {n: "the HLR did not answer in time" for n in refused}
+    operation, _ = await harness.inventory.operations.create(harness.manager(), block(numbers))
+    await harness.run()
+    done = await harness.inventory.operations.get(harness.manager(), operation.id)
+    assert (done.state, done.succeeded, done.failed, done.skipped) == (
+        "completed_with_errors",
+        150 - len(refused),
+        len(refused),
+        0,
+    )
+    items = await items_of(harness, operation.id)
+    assert {i.msisdn for i in items if i.state == "failed"} == refused
+    assert {i.reason for i in items if i.state == "failed"} == {"the HLR did not answer in time"}
+    assert {i.code for i in items if i.state == "failed"} == {"SYSTEM_FAILURE"}
+    blocked, _ = await harness.inventory.lines.find(
+        harness.manager(),
+        LineFilter(states=["blocked"]),
+        page_size_=1000,
+        page_token="",
+        order_by="",
+    )
+    assert {line.msisdn for line in blocked} == set(numbers) - refused
+    assert len(harness.network.applied) == 150 - len(refused)  # each item went to the network once
+
+
+async def test_at_most_a_window_of_items_is_in_the_network_at_once(harness: Harness) -> None:
+    numbers = await harness.add_lines(150)
+    operation, _ = await harness.inventory.operations.create(harness.manager(), block(numbers))
+    await harness.inventory.engine.step()
+    await harness.inventory.engine.step()
+    running = await harness.inventory.operations.get(harness.manager(), operation.id)
+    assert (running.in_progress, running.pending) == (60, 90)
+    commands = await harness.drain_commands()
+    assert [len(c.items) for c in commands] == [20, 20, 20]
+
+
+async def test_a_selection_takes_the_lines_in_the_requesters_scope_when_the_operation_starts(harness: Harness) -> None:
+    active = await harness.add_lines(4)
+    await harness.add_lines(2, state="ready")
+    south = await harness.add_lines(3, node=harness.tree.south_account)
+    north_manager = harness.access((harness.tree.north, EVERYTHING))
+    with pytest.raises(NotFound):
+        await harness.inventory.operations.create(
+            north_manager,
+            NewOperation("block", selection=Selection(harness.tree.south), params={"block_type": "voluntary"}),
+        )
+    operation, _ = await harness.inventory.operations.create(
+        harness.manager(),
+        NewOperation(
+            "block", selection=Selection(harness.tree.root, states=["active"]), params={"block_type": "financial"}
+        ),
+    )
+    late = await harness.add_lines(1)  # added before the start: taken too
+    await harness.run()
+    done = await harness.inventory.operations.get(harness.manager(), operation.id)
+    assert (done.state, done.total, done.succeeded) == ("completed", 8, 8)
+    assert sorted(i.msisdn for i in await items_of(harness, operation.id)) == sorted(active + south + late)
+
+
+async def test_lines_given_by_number_outside_the_scope_are_skipped_as_unknown(harness: Harness) -> None:
+    north = await harness.add_lines(2)
+    south = await harness.add_lines(1, node=harness.tree.south_account)
+    requester = harness.access((harness.tree.north, EVERYTHING))
+    operation, _ = await harness.inventory.operations.create(requester, block([*north, *south, "+79990009999"]))
+    assert operation.node_id == harness.tree.north_account
+    await harness.run()
+    items = {i.msisdn: (i.state, i.code) for i in await items_of(harness, operation.id)}
+    assert items[south[0]] == items["+79990009999"] == ("skipped", "NOT_FOUND")
+    assert items[north[0]] == ("succeeded", None)
+    assert (await harness.inventory.operations.get(requester, operation.id)).state == "completed"
+
+
+async def test_a_scheduled_operation_waits_for_its_time(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    at = harness.inventory.runtime.clock.now() + timedelta(hours=2)
+    operation, _ = await harness.inventory.operations.create(harness.manager(), block([number], scheduled_at=at))
+    await harness.run()
+    assert (await harness.inventory.operations.get(harness.manager(), operation.id)).state == "scheduled"
+    harness.set_clock_offset(2 * 3600 + 1)
+    await harness.run()
+    done = await harness.inventory.operations.get(harness.manager(), operation.id)
+    assert done.state == "completed" and done.started_at is not None and done.started_at >= at
+
+
+async def test_cancelling_a_running_operation_skips_what_was_not_sent(harness: Harness) -> None:
+    numbers = await harness.add_lines(150)
+    ops, engine = harness.inventory.operations, harness.inventory.engine
+    operation, _ = await ops.create(harness.manager(), block(numbers))
+    await engine.step()
+    in_flight = await harness.drain_commands()
+    cancelled = await ops.cancel(harness.manager(), operation.id)
+    assert cancelled.cancel_requested and cancelled.state == "running"
+    await engine.step()
+    for command in in_flight:
+        await harness.answer(harness.result_of(command))
+    await harness.run()
+    done = await ops.get(harness.manager(), operation.id)
+    assert (done.state, done.succeeded, done.skipped, done.pending, done.in_progress) == ("cancelled", 60, 90, 0, 0)
+    assert {i.code for i in await items_of(harness, operation.id) if i.state == "skipped"} == {"CANCELLED"}
+    with pytest.raises(FailedPrecondition):
+        await ops.cancel(harness.manager(), operation.id)
+
+
+async def test_cancelling_a_scheduled_operation_ends_it_at_once(harness: Harness) -> None:
+    numbers = await harness.add_lines(3)
+    at = harness.inventory.runtime.clock.now() + timedelta(hours=1)
+    operation, _ = await harness.inventory.operations.create(harness.manager(), block(numbers, scheduled_at=at))
+    done = await harness.inventory.operations.cancel(harness.manager(), operation.id)
+    assert (done.state, done.skipped, done.pending) == ("cancelled", 3, 0)
+
+
+async def test_a_sim_is_replaced_by_one_of_the_customers_reserve(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    old = (await harness.inventory.lines.line(harness.manager(), number)).iccid
+    await harness.inventory.office.import_stock(
+        customer_id=harness.tree.customer, sims=[sim(900001), sim(900002)], msisdns=[]
+    )
+    ops = harness.inventory.operations
+    operation, _ = await ops.create(
+        harness.manager(), NewOperation("replace_sim", targets=[Target(number, {"iccid": iccid(900001)})])
+    )
+    await harness.run()
+    assert (await ops.get(harness.manager(), operation.id)).state == "completed"
+    line = await harness.inventory.lines.line(harness.manager(), number)
+    assert (line.iccid, line.imsi, line.msisdn) == (iccid(900001), sim(900001).imsi, number)
+    async with harness.db.sessions() as session:
+        states = dict(
+            (await session.execute(sa.select(Sim.iccid, Sim.state).where(Sim.iccid.in_([old, iccid(900001)])))).all()
+        )
+    assert states == {old: "retired", iccid(900001): "installed"}
+
+    # Refused by the network: the reserve SIM goes back to the reserve.
+    harness.network.failing = {number: "the HLR refused the swap"}
+    failed, _ = await ops.create(
+        harness.manager(), NewOperation("replace_sim", targets=[Target(number, {"iccid": iccid(900002)})])
+    )
+    await harness.run()
+    assert (await ops.get(harness.manager(), failed.id)).state == "failed"
+    async with harness.db.sessions() as session:
+        assert await session.scalar(sa.select(Sim.state).where(Sim.iccid == iccid(900002))) == "in_stock"
+    # Not a SIM of the reserve: failed without asking the network.
+    other, _ = await ops.create(
+        harness.manager(), NewOperation("replace_sim", targets=[Target(number, {"iccid": iccid(1)})])
+    )
+    await harness.run()
+    [item] = await items_of(harness, other.id)
+    assert (item.state, item.code) == ("failed", "SIM_NOT_AVAILABLE")
+    with pytest.raises(InvalidArgument):
+        await ops.create(
+            harness.manager(), NewOperation("replace_sim", targets=[Target(number, {"iccid": "8970199000000000001"})])
+        )
+
+
+async def test_a_number_changes_to_a_free_one_and_the_old_one_rests(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    await harness.inventory.office.import_stock(customer_id="", sims=[], msisdns=["+79995550001", "+79995550002"])
+    free = await harness.inventory.lines.free_numbers(harness.manager(), contains="555", page_size_=10)
+    assert free == ["+79995550001", "+79995550002"]
+    ops = harness.inventory.operations
+    operation, _ = await ops.create(
+        harness.manager(), NewOperation("change_number", targets=[Target(number, {"msisdn": "+79995550002"})])
+    )
+    await harness.run()
+    assert (await ops.get(harness.manager(), operation.id)).state == "completed"
+    line = await harness.inventory.lines.line(harness.manager(), "+79995550002")
+    assert line.msisdn == "+79995550002"
+    async with harness.db.sessions() as session:
+        states = dict(
+            (
+                await session.execute(
+                    sa.select(Number.msisdn, Number.state).where(Number.msisdn.in_([number, "+79995550002"]))
+                )
+            ).all()
+        )
+    assert states == {number: "quarantined", "+79995550002": "assigned"}
+    assert await harness.inventory.lines.free_numbers(harness.manager(), contains="", page_size_=10) == ["+79995550001"]
+
+
+async def test_ordered_sims_arrive_as_ready_lines_under_the_node(harness: Harness) -> None:
+    await harness.inventory.office.import_stock(
+        customer_id="", sims=[sim(800000 + n) for n in range(3)], msisdns=[f"+7999444000{n}" for n in range(3)]
+    )
+    ops = harness.inventory.operations
+    operation, _ = await ops.order_sims(
+        harness.manager(),
+        node_id=harness.tree.south_account,
+        personal_account_id=harness.tree.south_account,
+        quantity=4,
+        tariff_code="IOT-S",
+        idempotency_key="order-1",
+    )
+    await harness.run()
+    done = await ops.get(harness.manager(), operation.id)
+    assert (done.state, done.succeeded, done.failed) == ("completed_with_errors", 3, 1)
+    items = await items_of(harness, operation.id)
+    assert [i.code for i in items if i.state == "failed"] == ["OUT_OF_STOCK"]
+    for item in items[:3]:
+        line = await harness.inventory.lines.line(harness.manager(), item.msisdn)
+        assert (line.state, line.tariff_code, line.node_id) == ("ready", "IOT-S", harness.tree.south_account)
+    again, replayed = await ops.order_sims(
+        harness.manager(),
+        node_id=harness.tree.south_account,
+        personal_account_id=harness.tree.south_account,
+        quantity=4,
+        tariff_code="IOT-S",
+        idempotency_key="order-1",
+    )
+    assert replayed and again.id == operation.id
+
+
+async def test_apns_forwarding_and_moves(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    ops, manager = harness.inventory.operations, harness.manager()
+    for new in (
+        NewOperation(
+            "add_apn", targets=[Target(number)], params={"apn": "iot.corp", "pdp_type": "ipv4", "static_ip": "10.1.2.3"}
+        ),
+        NewOperation(
+            "set_forwarding", targets=[Target(number)], params={"condition": "busy", "target": "+79990001122"}
+        ),
+        NewOperation(
+            "move",
+            targets=[Target(number)],
+            params={"node_id": harness.tree.south, "personal_account_id": harness.tree.south_account},
+        ),
+    ):
+        operation, _ = await ops.create(manager, new)
+        await harness.run()
+        assert (await ops.get(manager, operation.id)).state == "completed", new.type
+    line = await harness.inventory.lines.line(manager, number)
+    assert [(a["name"], a["static_ip"]) for a in line.apns] == [("iot.corp", "10.1.2.3")]
+    assert line.forwarding == {"busy": "+79990001122"}
+    assert (line.node_id, line.personal_account_id) == (harness.tree.south, harness.tree.south_account)
+    with pytest.raises(InvalidArgument):
+        await ops.create(
+            manager,
+            NewOperation(
+                "set_forwarding", targets=[Target(number)], params={"condition": "busy", "target": "+4915112345678"}
+            ),
+        )
+    with pytest.raises(InvalidArgument):
+        await ops.create(manager, NewOperation("add_apn", targets=[Target(number)], params={"apn": "bad apn!"}))
+    operation, _ = await ops.create(
+        manager, NewOperation("remove_apn", targets=[Target(number)], params={"apn": "iot.corp"})
+    )
+    await harness.run()
+    assert (await harness.inventory.lines.line(manager, number)).apns == []
+
+
+async def test_bad_requests_change_nothing(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    ops, manager = harness.inventory.operations, harness.manager()
+    for bad in (
+        NewOperation("explode", targets=[Target(number)]),
+        block([number], params={}),
+        block([number], params={"block_type": "voluntary", "colour": "red"}),
+        block([]),
+        block([number], selection=Selection(harness.tree.root)),
+        block([number, number]),
+        block(["not a number"]),
+        NewOperation(
+            "block", selection=Selection(harness.tree.root, states=["sleeping"]), params={"block_type": "voluntary"}
+        ),
+    ):
+        with pytest.raises(InvalidArgument):
+            await ops.create(manager, bad)
+    with pytest.raises(PermissionDenied):
+        await ops.create(harness.access((harness.tree.root, READER)), block([number]))
+    listed, _ = await ops.find(manager, states=[], type_="", page_size_=100, page_token="")
+    assert listed == []
+
+
+async def test_the_same_idempotency_key_returns_the_same_operation(harness: Harness) -> None:
+    numbers = await harness.add_lines(2)
+    ops, manager = harness.inventory.operations, harness.manager()
+    first, replayed = await ops.create_idempotent(manager, block(numbers, idempotency_key="k-1"))
+    second, replayed_again = await ops.create_idempotent(manager, block(numbers[:1], idempotency_key="k-1"))
+    assert (replayed, replayed_again, second.id, second.total) == (False, True, first.id, 2)
+    other_user = harness.access((harness.tree.root, EVERYTHING), user_id="another0000000000000000001")
+    third, replayed_third = await ops.create_idempotent(other_user, block(numbers, idempotency_key="k-1"))
+    assert third.id != first.id and not replayed_third
+
+
+async def test_who_sees_an_operation(harness: Harness) -> None:
+    numbers = await harness.add_lines(1)
+    south = await harness.add_lines(1, node=harness.tree.south_account)
+    ops = harness.inventory.operations
+    operation, _ = await ops.create(harness.manager(), block(numbers))
+    assert (await ops.get(harness.access((harness.tree.north, READER)), operation.id)).id == operation.id
+    with pytest.raises(NotFound):
+        await ops.get(harness.access((harness.tree.south, READER)), operation.id)
+    with pytest.raises(NotFound):
+        await ops.items(
+            harness.access((harness.tree.south, READER)), operation.id, states=[], page_size_=10, page_token=""
+        )
+    mine, _ = await ops.create(
+        harness.access((harness.tree.south, EVERYTHING), user_id="south000000000000000000001"), block(south)
+    )
+    listed, _ = await ops.find(
+        harness.access((harness.tree.south, READER)), states=[], type_="", page_size_=10, page_token=""
+    )
+    assert [o.id for o in listed] == [mine.id]
+    everything, _ = await ops.find(harness.manager(), states=["scheduled"], type_="block", page_size_=10, page_token="")
+    assert [o.id for o in everything] == [mine.id, operation.id]
