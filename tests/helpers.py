@@ -24,6 +24,8 @@ _numbers = count(1)
 E2E_ENV = {
     "identity": {"IDENTITY_OTP_SEND_LIMIT_PER_CLIENT": "100000", "IDENTITY_LOG_LEVEL": "INFO"},
     "gateway": {"GATEWAY_AUTH_RATE_LIMIT_PER_MINUTE": "100000"},
+    # A narrow window of items in the network, so that a bulk operation has lines still to send when cancelled.
+    "inventory": {"INVENTORY_MAX_IN_FLIGHT_ITEMS": "200", "INVENTORY_COMMAND_BATCH_SIZE": "50"},
 }
 
 

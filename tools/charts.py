@@ -1,6 +1,6 @@
 """Render, lint and check SIMfleet's Helm charts (what ``make charts`` runs).
 
-Every chart under ``charts/`` (the four service charts and the ``simfleet``
+Every chart under ``charts/`` (the five service charts and the ``simfleet``
 umbrella) is rendered with Helm's own engine (the ``helm-python-sdk`` package:
 no helm binary) under its default values and under each environment file of
 ``deploy/environments/``, linted strictly, and every rendered object is
@@ -49,7 +49,7 @@ ENVIRONMENTS = ROOT / "deploy" / "environments"
 CRD_SCHEMAS = Path(__file__).resolve().parent / "crd_schemas"
 
 LIBRARY = "simfleet-lib"
-SERVICES = ("identity", "accounts", "netsim", "gateway")
+SERVICES = ("identity", "accounts", "inventory", "netsim", "gateway")
 UMBRELLA = "simfleet"
 CHART_NAMES = (*SERVICES, UMBRELLA)
 KUBERNETES_VERSION = "1.33.0"
@@ -75,7 +75,16 @@ RESTRICTED_VOLUME_TYPES = frozenset(
     {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
 )
 # An environment variable whose name says it holds a secret must come from a Secret.
-SECRET_NAME_PARTS = ("PASSWORD", "PASSPHRASE", "PEPPER", "SECRET", "TOKEN", "OPERATOR_KEY", "DATABASE_URL")
+SECRET_NAME_PARTS = (
+    "PASSWORD",
+    "PASSPHRASE",
+    "PEPPER",
+    "SECRET",
+    "TOKEN",
+    "OPERATOR_KEY",
+    "PUK_KEY",
+    "DATABASE_URL",
+)
 
 
 class ChartError(Exception):

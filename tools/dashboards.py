@@ -478,14 +478,188 @@ def accounts() -> Dashboard:
     )
 
 
+def inventory() -> Dashboard:
+    def items(outcome: str) -> Query:
+        return Query(increase("simfleet_inventory_operation_items_total", f'outcome="{outcome}"'))
+
+    return Dashboard(
+        uid="simfleet-inventory",
+        title="SIMfleet / Inventory",
+        description=(
+            "inventory: gRPC calls, operations on lines and their items, provisioning on the network "
+            "(latency, failures), lines by state, PUK codes shown, its outbox and consumers, resources."
+        ),
+        job_regex="/inventory/",
+        rows=(
+            service_stats("inventory"),
+            Row(
+                "Over the selected time range",
+                (
+                    stat(
+                        "Operations accepted",
+                        "Operations customers and the back-office started (every type).",
+                        Query(increase("simfleet_inventory_operations_accepted_total")),
+                    ),
+                    stat("Items succeeded", "Operation items the network applied.", items("succeeded")),
+                    stat(
+                        "Items failed",
+                        "Operation items that ended failed (refused by the network or not possible).",
+                        items("failed"),
+                        thresholds=((1, "orange"),),
+                    ),
+                    stat(
+                        "Items skipped", "Operation items with nothing to do (already so, cancelled).", items("skipped")
+                    ),
+                    stat(
+                        "Items in flight",
+                        "Items sent to the network and not yet answered, now (every pod's count together).",
+                        Query(f"sum(simfleet_inventory_operation_items_in_flight{sel()})"),
+                    ),
+                    stat(
+                        "PUK codes shown",
+                        "PUK codes users read (each read is audited).",
+                        Query(increase("simfleet_inventory_puk_reads_total")),
+                    ),
+                ),
+            ),
+            Row(
+                "Operations",
+                (
+                    ts(
+                        "Operations accepted by type",
+                        "Operations accepted (block, unblock, activate, replace_sim, change_number, APNs, "
+                        "forwarding, move, order_sims).",
+                        Query(rate("simfleet_inventory_operations_accepted_total", by="type"), "{{type}}"),
+                        unit="ops",
+                        stack=True,
+                    ),
+                    ts(
+                        "Operations finished by type and state",
+                        "Operations that ended: completed, completed_with_errors, failed, cancelled.",
+                        Query(
+                            rate("simfleet_inventory_operations_finished_total", by="type, state"),
+                            "{{type}} {{state}}",
+                        ),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Operations not yet ended",
+                        "Operations scheduled (waiting for their time) and running.",
+                        Query(f"max by (state) (simfleet_inventory_operations_active{sel()})", "{{state}}"),
+                    ),
+                    ts(
+                        "Items by outcome",
+                        "Operation items that ended: succeeded, failed, skipped.",
+                        Query(rate("simfleet_inventory_operation_items_total", by="outcome"), "{{outcome}}"),
+                        unit="ops",
+                        stack=True,
+                    ),
+                    ts(
+                        "Items in flight",
+                        "Items sent to the network and not yet answered, every pod's count together (a pod "
+                        "counts what it sent less the answers it took). Above 0 and flat while no item ends: "
+                        "operations are stuck.",
+                        Query(f"sum(simfleet_inventory_operation_items_in_flight{sel()})", "in flight"),
+                    ),
+                    ts(
+                        "Provisioning latency",
+                        "From sending an item to the network to its answer, 99th and 50th percentiles.",
+                        Query(quantile(0.99, "simfleet_inventory_provisioning_seconds"), "p99"),
+                        Query(quantile(0.5, "simfleet_inventory_provisioning_seconds"), "p50"),
+                        unit="s",
+                    ),
+                ),
+            ),
+            Row(
+                "Network and lines",
+                (
+                    ts(
+                        "Network failures by failure",
+                        "Items the network refused: unknown_subscriber, number_in_use, sim_in_use, rejected, "
+                        "system_failure.",
+                        Query(rate("simfleet_inventory_network_failures_total", by="failure"), "{{failure}}"),
+                        unit="ops",
+                        width=6,
+                    ),
+                    ts(
+                        "Refused by the network",
+                        "Share of the items answered by the network that it refused (the network failure "
+                        "alert watches it).",
+                        Query(
+                            f"{rate('simfleet_inventory_network_failures_total')} / "
+                            f"{rate('simfleet_inventory_provisioning_seconds_count')}",
+                            "refused",
+                        ),
+                        unit="percentunit",
+                        width=6,
+                    ),
+                    ts(
+                        "Lines by state",
+                        "Lines of every customer: ready, active, blocked, terminated.",
+                        Query(f"max by (state) (simfleet_inventory_lines{sel()})", "{{state}}"),
+                        width=6,
+                    ),
+                    ts(
+                        "PUK codes shown",
+                        "PUK codes users read; a burst is worth a look at the audit trail.",
+                        Query(rate("simfleet_inventory_puk_reads_total"), "shown"),
+                        unit="ops",
+                        width=6,
+                    ),
+                ),
+            ),
+            grpc_server_row("simfleet.inventory.v1"),
+            Row("Messaging", (*outbox_panels(), *consumer_panels())),
+            resources_row(database=True),
+        ),
+    )
+
+
 def netsim() -> Dashboard:
     return Dashboard(
         uid="simfleet-netsim",
         title="SIMfleet / Netsim",
-        description="netsim: the simulated SMSC and SMTP sink, its consumers and outbox, resources.",
+        description="netsim: the simulated HLR (provisioning, failures, outages, latency), SMSC and SMTP sink, "
+        "its consumers and outbox, resources.",
         job_regex="/netsim/",
         rows=(
             service_stats("netsim"),
+            Row(
+                "HLR",
+                (
+                    ts(
+                        "HLR items by action and result",
+                        "Provisioning items the HLR answered, by action (register, bar, swap_sim...) and result "
+                        "(applied, failed, duplicate: answered before).",
+                        Query(rate("simfleet_netsim_hlr_items_total", by="action, result"), "{{action}} {{result}}"),
+                        unit="ops",
+                        width=6,
+                    ),
+                    ts(
+                        "HLR failures by failure",
+                        "Items the HLR refused, by failure (unknown_subscriber, number_in_use, sim_in_use, "
+                        "rejected, system_failure).",
+                        Query(rate("simfleet_netsim_hlr_failures_total", by="failure"), "{{failure}}"),
+                        unit="ops",
+                        width=6,
+                    ),
+                    ts(
+                        "HLR outage",
+                        "1 while the HLR is out of service (commands wait in the NETSIM_CMD queue), 0 otherwise.",
+                        Query(f"max by (instance) (simfleet_netsim_hlr_outage{sel()})", "{{instance}}"),
+                        width=6,
+                    ),
+                    ts(
+                        "HLR latency",
+                        "From taking a provisioning command to its results committed (injected latency "
+                        "included), 99th and 50th percentiles.",
+                        Query(quantile(0.99, "simfleet_netsim_hlr_latency_seconds"), "p99"),
+                        Query(quantile(0.5, "simfleet_netsim_hlr_latency_seconds"), "p50"),
+                        unit="s",
+                        width=6,
+                    ),
+                ),
+            ),
             Row(
                 "SMSC and SMTP sink",
                 (
@@ -504,7 +678,7 @@ def netsim() -> Dashboard:
                     *consumer_panels(),
                 ),
             ),
-            grpc_server_row("simfleet.netsim.v1.HandsetService"),
+            grpc_server_row("simfleet.netsim.v1"),
             Row("Outbox", outbox_panels()),
             resources_row(database=True),
         ),
@@ -807,7 +981,7 @@ def sign_in_and_messaging() -> Dashboard:
     )
 
 
-DASHBOARDS = (platform_overview, identity, accounts, netsim, gateway, sign_in_and_messaging)
+DASHBOARDS = (platform_overview, identity, accounts, inventory, netsim, gateway, sign_in_and_messaging)
 
 
 # ---------------------------------------------------------------- JSON

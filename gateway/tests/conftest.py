@@ -1,12 +1,13 @@
 # ruff: noqa: E402  (imports follow _use_the_installed_gateway, see below)
-"""The gateway against a scripted identity: a real grpc.aio server on a free port.
+"""The gateway against scripted services: real grpc.aio servers on free ports.
 
 :class:`ScriptedIdentity` serves identity's AuthService and ProfileService (and
-the standard health service) through the runtime's ServerInterceptor, so a
-scripted :class:`DomainError` reaches the gateway exactly as identity's would:
-a status with ``google.rpc`` details. It answers with a plausible default
-unless a test scripts something else, and records every call with the metadata
-it carried.
+the standard health service); :class:`ScriptedInventory` (``scripted.py``)
+serves inventory's LineService and OperationService. Both serve through the
+runtime's ServerInterceptor, so a scripted :class:`DomainError` reaches the
+gateway exactly as the service's would: a status with ``google.rpc`` details.
+Each answers with a plausible default unless a test scripts something else,
+and records every call with the metadata it carried.
 """
 
 from __future__ import annotations
@@ -47,9 +48,12 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import open_identity_channel
+from gateway.upstream.inventory import open_inventory_channel
 from simfleet.identity.v1 import auth_pb2, common_pb2, profile_pb2
 from simfleet_runtime.grpc_server import ServerInterceptor
 from simfleet_runtime.testing import free_port
+
+from .scripted import Abort, Call, Delay, ScriptedInventory
 
 AUTH = "simfleet.identity.v1.AuthService"
 PROFILE = "simfleet.identity.v1.ProfileService"
@@ -123,28 +127,6 @@ def default_answer(method: str) -> Any:
         ),
     }
     return answers[method]()
-
-
-@dataclass
-class Call:
-    method: str
-    request: Any
-    metadata: dict[str, str]
-
-
-@dataclass
-class Abort:
-    """Abort the call with a bare status (no google.rpc details), as gRPC itself would."""
-
-    code: grpc.StatusCode
-    message: str = ""
-
-
-@dataclass
-class Delay:
-    """Answer (by default) only after this many seconds."""
-
-    seconds: float
 
 
 class ScriptedIdentity:
@@ -288,6 +270,51 @@ async def gateway(open_gateway: GatewayFactory) -> Gateway:
 @pytest.fixture
 def client(gateway: Gateway) -> httpx.AsyncClient:
     return gateway.client
+
+
+@pytest.fixture(scope="session")
+async def inventory_server() -> AsyncIterator[ScriptedInventory]:
+    double = ScriptedInventory()
+    await double.start()
+    yield double
+    await double.stop()
+
+
+@pytest.fixture
+async def inventory(inventory_server: ScriptedInventory) -> AsyncIterator[ScriptedInventory]:
+    inventory_server.reset()
+    yield inventory_server
+    inventory_server.reset()
+
+
+@pytest.fixture
+async def open_inventory_gateway(
+    identity: ScriptedIdentity, inventory: ScriptedInventory
+) -> AsyncIterator[GatewayFactory]:
+    """Opens gateways on the scripted identity and inventory; settings overrides as keywords."""
+    opened: list[tuple[httpx.AsyncClient, grpc.aio.Channel, grpc.aio.Channel]] = []
+
+    async def open_(*, client_address: tuple[str, int] = CLIENT_ADDRESS, **overrides: Any) -> Gateway:
+        settings = make_settings(identity.target, **{"inventory_target": inventory.target, **overrides})
+        identity_channel = open_identity_channel(settings)
+        inventory_channel = open_inventory_channel(settings)
+        app = create_app(settings, identity_channel=identity_channel, inventory_channel=inventory_channel)
+        transport = httpx.ASGITransport(app=app, client=client_address)
+        client = httpx.AsyncClient(transport=transport, base_url="http://gateway.test")
+        opened.append((client, identity_channel, inventory_channel))
+        return Gateway(app, client, settings)
+
+    yield open_
+    for client, identity_channel, inventory_channel in opened:
+        await client.aclose()
+        await identity_channel.close()
+        await inventory_channel.close()
+
+
+@pytest.fixture
+async def api(open_inventory_gateway: GatewayFactory) -> httpx.AsyncClient:
+    """A client of a gateway whose inventory is the scripted one."""
+    return (await open_inventory_gateway()).client
 
 
 def assert_problem(response: httpx.Response, status: int, reason: str) -> dict[str, Any]:

@@ -120,14 +120,14 @@ async def test_cors_preflight_for_an_allowed_origin(open_gateway):
     assert "x-request-id" in response.headers
 
 
-async def test_cors_exposes_request_id_and_retry_after(open_gateway):
+async def test_cors_exposes_the_headers_frontends_read(open_gateway):
     gateway = await open_gateway(cors_origins='["https://cabinet.example"]')
 
     response = await gateway.client.get("/v1/auth/jwks.json", headers={"Origin": "https://cabinet.example"})
 
     assert response.headers["access-control-allow-origin"] == "https://cabinet.example"
     exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
-    assert {"x-request-id", "retry-after"} <= exposed
+    assert {"x-request-id", "retry-after", "location", "idempotent-replayed"} <= exposed
 
 
 async def test_cors_refuses_other_origins(open_gateway):

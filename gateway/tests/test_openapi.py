@@ -42,6 +42,20 @@ ENDPOINTS = {
     ("post", "/v1/admin/customers"),
     ("get", "/v1/admin/customers/{customer_id}"),
     ("post", "/v1/admin/customers/{customer_id}/accounts"),
+    ("get", "/v1/lines"),
+    ("get", "/v1/lines/{msisdn}"),
+    ("get", "/v1/lines/{msisdn}/puk"),
+    ("get", "/v1/lines/{msisdn}/location"),
+    ("get", "/v1/lines/{msisdn}/apns"),
+    ("get", "/v1/numbers/free"),
+    ("get", "/v1/sims/reserve"),
+    ("post", "/v1/operations"),
+    ("get", "/v1/operations"),
+    ("get", "/v1/operations/{operation_id}"),
+    ("get", "/v1/operations/{operation_id}/items"),
+    ("post", "/v1/operations/{operation_id}/cancel"),
+    ("get", "/v1/operations/{operation_id}/events"),
+    ("post", "/v1/sim-orders"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }
@@ -109,6 +123,13 @@ async def test_success_statuses(document):
     assert "200" in statuses[("post", "/v1/auth/otp/verify")]
     assert "201" in statuses[("post", "/v1/nodes")]
     assert "204" in statuses[("delete", "/v1/nodes/{node_id}")]
+    assert {"202", "200"} <= statuses[("post", "/v1/operations")]
+    assert {"202", "200"} <= statuses[("post", "/v1/sim-orders")]
+
+
+async def test_the_event_stream_is_documented_as_such(document):
+    answer = document["paths"]["/v1/operations/{operation_id}/events"]["get"]["responses"]["200"]
+    assert list(answer["content"]) == ["text/event-stream"]
 
 
 async def test_me_endpoints_declare_the_bearer_scheme(document):
@@ -118,7 +139,20 @@ async def test_me_endpoints_declare_the_bearer_scheme(document):
     assert scheme["scheme"] == "bearer"
     for method, path, operation in _operations(document):
         if path.startswith(
-            ("/v1/me", "/v1/nodes", "/v1/users", "/v1/roles", "/v1/permissions", "/v1/audit-events", "/v1/admin")
+            (
+                "/v1/me",
+                "/v1/nodes",
+                "/v1/users",
+                "/v1/roles",
+                "/v1/permissions",
+                "/v1/audit-events",
+                "/v1/admin",
+                "/v1/lines",
+                "/v1/numbers",
+                "/v1/sims",
+                "/v1/operations",
+                "/v1/sim-orders",
+            )
         ):
             assert operation["security"] == [{name: []}], f"{method} {path}"
     logout = document["paths"]["/v1/auth/logout"]["post"]
@@ -130,3 +164,6 @@ async def test_enums_are_documented(document):
     assert set(schemas["StartOtpRequest"]["properties"]["channel"]["enum"]) == {"sms", "email"}
     assert set(schemas["UserResponse"]["properties"]["status"]["enum"]) == {"active", "disabled"}
     assert "otp_sms" in schemas["SignInItem"]["properties"]["method"]["enum"]
+    assert set(schemas["LineResponse"]["properties"]["state"]["enum"]) == {"ready", "active", "blocked", "terminated"}
+    assert "completed_with_errors" in schemas["OperationResponse"]["properties"]["state"]["enum"]
+    assert "order_sims" not in schemas["CreateOperationRequest"]["properties"]["type"]["enum"]

@@ -24,6 +24,16 @@ def test_defaults(monkeypatch):
     assert settings.cors_origins == []
     assert settings.trusted_proxies == []
     assert settings.auth_rate_limit_per_minute == 30
+    assert settings.inventory_target == "127.0.0.1:50081"
+    assert settings.operation_events_poll_seconds == 0.5
+    assert settings.operation_events_keepalive_seconds == 15
+    assert settings.operation_events_max_seconds == 3600
+
+
+def test_inventory_target_from_the_environment(monkeypatch):
+    monkeypatch.setenv("GATEWAY_INVENTORY_TARGET", "inventory:50081")
+
+    assert GatewaySettings().inventory_target == "inventory:50081"
 
 
 def test_lists_from_comma_separated_or_json(monkeypatch):
@@ -40,7 +50,11 @@ def test_lists_from_comma_separated_or_json(monkeypatch):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("GATEWAY_TRUSTED_PROXIES", "not-a-network"), ("GATEWAY_GRPC_TIMEOUT_SECONDS", "0")],
+    [
+        ("GATEWAY_TRUSTED_PROXIES", "not-a-network"),
+        ("GATEWAY_GRPC_TIMEOUT_SECONDS", "0"),
+        ("GATEWAY_OPERATION_EVENTS_POLL_SECONDS", "0"),
+    ],
 )
 def test_bad_values_are_refused(monkeypatch, name, value):
     monkeypatch.setenv(name, value)

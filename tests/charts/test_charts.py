@@ -52,11 +52,17 @@ def test_workloads_meet_the_rules(renders: Renders, chart: str, environment: str
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS, ids=[e or "default" for e in ENVIRONMENTS])
-def test_the_umbrella_holds_all_four_services(renders: Renders, environment: str | None) -> None:
+def test_the_umbrella_holds_all_five_services(renders: Renders, environment: str | None) -> None:
     manifests = renders.get(chart_tools.UMBRELLA, environment)
-    assert sorted(m.name for m in find(manifests, "Deployment")) == ["accounts", "gateway", "identity", "netsim"]
-    assert sorted(m.name for m in find(manifests, "Service")) == ["accounts", "gateway", "identity", "netsim"]
-    assert sorted(m.name for m in find(manifests, "Job")) == ["accounts-migrate", "identity-migrate", "netsim-migrate"]
+    services = ["accounts", "gateway", "identity", "inventory", "netsim"]
+    assert sorted(m.name for m in find(manifests, "Deployment")) == services
+    assert sorted(m.name for m in find(manifests, "Service")) == services
+    assert sorted(m.name for m in find(manifests, "Job")) == [
+        "accounts-migrate",
+        "identity-migrate",
+        "inventory-migrate",
+        "netsim-migrate",
+    ]
 
 
 def test_the_cli_checks_everything_and_passes() -> None:
@@ -75,6 +81,7 @@ def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> N
     assert {m.name: m.obj["spec"]["replicas"] for m in find(manifests, "Deployment")} == {
         "identity": 1,
         "accounts": 1,
+        "inventory": 1,
         "netsim": 1,
         "gateway": 1,
     }
@@ -85,12 +92,18 @@ def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> N
 def test_prod_scales_monitors_and_traces(renders: Renders) -> None:
     manifests = renders.get(chart_tools.UMBRELLA, "prod")
     hpas = {m.name: m.obj["spec"] for m in find(manifests, "HorizontalPodAutoscaler")}
-    assert set(hpas) == {"identity", "accounts", "netsim", "gateway"}
+    assert set(hpas) == {"identity", "accounts", "inventory", "netsim", "gateway"}
     assert all(spec["minReplicas"] >= 2 for spec in hpas.values())
     for deployment in find(manifests, "Deployment"):
         assert "replicas" not in deployment.obj["spec"]  # the HPA owns it
-    assert len(find(manifests, "PodDisruptionBudget")) == 4
-    assert sorted(m.name for m in find(manifests, "ServiceMonitor")) == ["accounts", "gateway", "identity", "netsim"]
+    assert len(find(manifests, "PodDisruptionBudget")) == 5
+    assert sorted(m.name for m in find(manifests, "ServiceMonitor")) == [
+        "accounts",
+        "gateway",
+        "identity",
+        "inventory",
+        "netsim",
+    ]
     assert len(find(manifests, "PrometheusRule")) == 1
     config = find(manifests, "ConfigMap", "identity-config")[0].obj["data"]
     assert config["IDENTITY_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"
@@ -105,6 +118,7 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     manifests = renders.get(chart_tools.UMBRELLA)
     identity = find(manifests, "ConfigMap", "identity-config")[0].obj["data"]
     accounts = find(manifests, "ConfigMap", "accounts-config")[0].obj["data"]
+    inventory = find(manifests, "ConfigMap", "inventory-config")[0].obj["data"]
     netsim = find(manifests, "ConfigMap", "netsim-config")[0].obj["data"]
     gateway = find(manifests, "ConfigMap", "gateway-config")[0].obj["data"]
     assert identity["IDENTITY_GRPC_HOST"] == ALL_INTERFACES
@@ -114,16 +128,24 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     assert accounts["ACCOUNTS_GRPC_HOST"] == ALL_INTERFACES
     assert accounts["ACCOUNTS_MIGRATE_ON_START"] == "false"
     assert accounts["ACCOUNTS_IDENTITY_TARGET"] == "identity:50051"
+    assert inventory["INVENTORY_GRPC_HOST"] == ALL_INTERFACES
+    assert inventory["INVENTORY_GRPC_PORT"] == "50081"
+    assert inventory["INVENTORY_METRICS_PORT"] == "9108"
+    assert inventory["INVENTORY_MIGRATE_ON_START"] == "false"
+    assert inventory["INVENTORY_IDENTITY_TARGET"] == "identity:50051"
+    assert inventory["INVENTORY_NETSIM_TARGET"] == "netsim:50061"
+    assert inventory["INVENTORY_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"
     assert netsim["NETSIM_GRPC_HOST"] == netsim["NETSIM_SMTP_HOST"] == netsim["NETSIM_HTTP_HOST"] == ALL_INTERFACES
     assert netsim["NETSIM_MIGRATE_ON_START"] == "false"
     assert gateway["GATEWAY_HTTP_HOST"] == ALL_INTERFACES
     assert gateway["GATEWAY_IDENTITY_TARGET"] == "identity:50051"
     assert gateway["GATEWAY_ACCOUNTS_TARGET"] == "accounts:50071"
+    assert gateway["GATEWAY_INVENTORY_TARGET"] == "inventory:50081"
 
 
 def test_grpc_services_probe_grpc_and_the_gateway_http(renders: Renders) -> None:
     manifests = renders.get(chart_tools.UMBRELLA)
-    for name, port in (("identity", 50051), ("accounts", 50071), ("netsim", 50061)):
+    for name, port in (("identity", 50051), ("accounts", 50071), ("inventory", 50081), ("netsim", 50061)):
         container = find(manifests, "Deployment", name)[0].obj["spec"]["template"]["spec"]["containers"][0]
         # readiness (and start-up) follow the database and NATS; liveness only asks
         # whether the process answers, so a dependency outage restarts nothing

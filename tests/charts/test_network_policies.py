@@ -26,7 +26,7 @@ def rule_ports(rules: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
 
 def test_each_service_has_a_default_deny_of_both_directions(renders: Renders) -> None:
     specs = policies(renders.get(chart_tools.UMBRELLA))
-    for service in ("identity", "accounts", "netsim", "gateway"):
+    for service in ("identity", "accounts", "inventory", "netsim", "gateway"):
         deny = specs[f"{service}-default-deny"]
         assert deny["policyTypes"] == ["Ingress", "Egress"]
         assert "ingress" not in deny
@@ -38,7 +38,7 @@ def test_each_service_has_a_default_deny_of_both_directions(renders: Renders) ->
         }
 
 
-def test_identity_accepts_the_gateway_accounts_and_monitoring_and_reaches_dns_nats_db_and_smtp(
+def test_identity_accepts_the_gateway_accounts_inventory_and_monitoring_and_reaches_dns_nats_db_and_smtp(
     renders: Renders,
 ) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["identity"]
@@ -47,6 +47,7 @@ def test_identity_accepts_the_gateway_accounts_and_monitoring_and_reaches_dns_na
     assert ingress[50051] == [
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}},
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "accounts"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}},
     ]
     assert ingress[9101] == [
         {
@@ -79,16 +80,41 @@ def test_accounts_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and
     assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
 
 
-def test_netsim_accepts_identity_on_smtp_and_the_namespace_on_its_console(renders: Renders) -> None:
+def test_inventory_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_identity_and_netsim(
+    renders: Renders,
+) -> None:
+    spec = policies(renders.get(chart_tools.UMBRELLA))["inventory"]
+    ingress = rule_ports(spec["ingress"])
+    assert set(ingress) == {50081, 9108}
+    assert ingress[50081] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+    assert ingress[9108] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+            "podSelector": {"matchLabels": {}},
+        }
+    ]
+    assert spec["egress"][0]["ports"] == DNS
+    egress = rule_ports(spec["egress"][1:])
+    assert set(egress) == {4222, 5432, 50051, 50061}
+    assert egress[4222][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "nats"}
+    assert egress[5432] == [{"podSelector": {"matchLabels": {"cnpg.io/cluster": "simfleet-db"}}}]
+    assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
+    assert egress[50061] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "netsim"}}}]
+
+
+def test_netsim_accepts_inventory_on_grpc_identity_on_smtp_and_the_namespace_on_its_console(renders: Renders) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["netsim"]
     ingress = rule_ports(spec["ingress"])
-    assert set(ingress) == {2525, 8090, 9106}
+    assert set(ingress) == {50061, 2525, 8090, 9106}
+    assert ingress[50061] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}}]
     assert ingress[2525] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
     assert ingress[8090] == [{"podSelector": {"matchLabels": {}}}]  # every pod of the namespace
     assert set(rule_ports(spec["egress"][1:])) == {4222, 5432}
 
 
-def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_identity_and_accounts(renders: Renders) -> None:
+def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_identity_accounts_and_inventory(
+    renders: Renders,
+) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["gateway"]
     ingress = spec["ingress"]
     assert [rule["ports"] for rule in ingress] == [[{"port": 8080, "protocol": "TCP"}]] * 2
@@ -98,12 +124,13 @@ def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_identity_an
     assert egress == {
         50051: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}],
         50071: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "accounts"}}}],
+        50081: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}}],
     }
 
 
 def test_the_migration_jobs_reach_only_dns_and_their_database(renders: Renders) -> None:
     specs = policies(renders.get(chart_tools.UMBRELLA))
-    for service in ("identity", "accounts", "netsim"):
+    for service in ("identity", "accounts", "inventory", "netsim"):
         spec = specs[f"{service}-migration"]
         assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "migration"
         assert spec["policyTypes"] == ["Ingress", "Egress"]

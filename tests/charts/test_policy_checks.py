@@ -96,6 +96,10 @@ def _literal_secret(m: list[chart_tools.Manifest]) -> None:
     container(m)["env"].append({"name": "IDENTITY_OTP_PEPPER", "value": "pepper"})
 
 
+def _literal_puk_key(m: list[chart_tools.Manifest]) -> None:
+    container(m, "Job")["env"].append({"name": "INVENTORY_PUK_KEY", "value": "c2VjcmV0"})
+
+
 def _secret_in_config(m: list[chart_tools.Manifest]) -> None:
     obj(m, "ConfigMap")["data"]["IDENTITY_DATABASE_URL"] = "postgresql+asyncpg://identity:pw@db/identity"
 
@@ -136,6 +140,7 @@ BREAKAGES: dict[str, tuple[Mutation, str]] = {
     "missing label": (_no_labels, "lacks the standard labels app.kubernetes.io/part-of"),
     "missing pod label": (_no_pod_labels, "its pod template lacks the standard labels app.kubernetes.io/version"),
     "literal secret": (_literal_secret, "IDENTITY_OTP_PEPPER must come from a Secret"),
+    "literal PUK key": (_literal_puk_key, "INVENTORY_PUK_KEY must come from a Secret"),
     "secret in a ConfigMap": (_secret_in_config, "IDENTITY_DATABASE_URL looks like a secret"),
     "service account token": (_token_mounted, "automountServiceAccountToken must be false"),
     "no default deny": (_no_default_deny, "no NetworkPolicy denying all ingress and egress"),

@@ -1,4 +1,4 @@
-"""skaffold.yaml builds the four images and deploys NATS, PostgreSQL and SIMfleet in that order.
+"""skaffold.yaml builds the five images and deploys NATS, PostgreSQL and SIMfleet in that order.
 
 No cluster here: these tests hold the file to its contract and to the charts
 and manifests it points at (paths, names, the NATS URL, the database selector).
@@ -40,12 +40,13 @@ def test_configs_deploy_in_order_with_dev_and_prod_profiles(configs: dict[str, d
         assert [p["name"] for p in config["profiles"]] == ["dev", "prod"]
 
 
-def test_the_four_images_build_from_the_repository_root(configs: dict[str, dict[str, Any]]) -> None:
+def test_the_five_images_build_from_the_repository_root(configs: dict[str, dict[str, Any]]) -> None:
     artifacts = configs["simfleet"]["build"]["artifacts"]
     dockerfiles = {a["image"]: a["docker"]["dockerfile"] for a in artifacts}
     assert dockerfiles == {
         "simfleet/identity": "services/identity/Dockerfile",
         "simfleet/accounts": "services/accounts/Dockerfile",
+        "simfleet/inventory": "services/inventory/Dockerfile",
         "simfleet/netsim": "services/netsim/Dockerfile",
         "simfleet/gateway": "gateway/Dockerfile",
     }
@@ -71,6 +72,9 @@ def test_the_umbrella_gets_the_built_images(configs: dict[str, dict[str, Any]]) 
     } in prod
     hook = configs["simfleet"]["deploy"]["helm"]["hooks"]["before"][0]["host"]["command"]
     assert "helm dependency build" in hook[-1]
+    loop = hook[-1].split(";")[0].split()  # for chart in <every service chart>
+    assert loop[:3] == ["for", "chart", "in"]
+    assert sorted(loop[3:]) == sorted(chart_tools.SERVICES)
 
 
 def test_nats_runs_jetstream_on_files_and_fsyncs_before_acknowledging(configs: dict[str, dict[str, Any]]) -> None:
@@ -92,7 +96,7 @@ def test_the_services_find_nats_where_the_chart_puts_it(configs: dict[str, dict[
     release = configs["nats"]["deploy"]["helm"]["releases"][0]
     url = f"nats://{release['name']}.{release['namespace']}.svc.cluster.local:4222"
     prod = load_all("deploy/environments/prod.yaml")[0]
-    for service in ("identity", "accounts", "netsim"):
+    for service in ("identity", "accounts", "inventory", "netsim"):
         assert prod[service]["nats"]["url"] == url
         defaults = load_all(f"charts/{service}/values.yaml")[0]
         assert defaults["nats"]["url"] == url
@@ -121,14 +125,14 @@ def test_postgres_is_a_cloudnativepg_cluster_after_its_operator(configs: dict[st
         assert cluster["spec"]["bootstrap"]["initdb"]["database"] == "identity"
         # every other service: a managed role (its password from <service>-db-credentials) owning a Database
         roles = {role["name"]: role for role in cluster["spec"]["managed"]["roles"]}
-        assert set(roles) == {"netsim", "accounts"}
-        assert [database["kind"] for database in databases] == ["Database", "Database"]
+        assert set(roles) == {"netsim", "accounts", "inventory"}
+        assert [database["kind"] for database in databases] == ["Database"] * 3
         for database in databases:
             name = database["spec"]["name"]
             assert database["spec"] == {"name": name, "owner": name, "cluster": {"name": cluster["metadata"]["name"]}}
             assert roles[name]["passwordSecret"] == {"name": f"{name}-db-credentials"}
-        assert sorted(database["spec"]["name"] for database in databases) == ["accounts", "netsim"]
-        for service in ("identity", "accounts", "netsim"):
+        assert sorted(database["spec"]["name"] for database in databases) == ["accounts", "inventory", "netsim"]
+        for service in ("identity", "accounts", "inventory", "netsim"):
             selector = load_all(f"charts/{service}/values.yaml")[0]["networkPolicy"]["database"]["podSelector"]
             assert selector == {"cnpg.io/cluster": cluster["metadata"]["name"]}
 

@@ -25,6 +25,11 @@ SECRET_ENV = {
         "IDENTITY_SMTP_PASSWORD": "smtp-password",
     },
     "accounts": {"ACCOUNTS_DATABASE_URL": "database-url", "ACCOUNTS_OPERATOR_KEY": "operator-key"},
+    "inventory": {
+        "INVENTORY_DATABASE_URL": "database-url",
+        "INVENTORY_OPERATOR_KEY": "operator-key",
+        "INVENTORY_PUK_KEY": "puk-key",
+    },
     "netsim": {"NETSIM_DATABASE_URL": "database-url"},
 }
 CANARY = "canary-Secret-Value-4f1d"
@@ -60,11 +65,16 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("accounts", {"settings": {"identityTarget": "identity"}}),
     ("accounts", {"settings": {"maxTreeDepth": 0}}),
     ("accounts", {"extraEnv": {"ACCOUNTS_OPERATOR_KEY": CANARY}}),
+    ("inventory", {"settings": {"netsimTarget": "netsim"}}),
+    ("inventory", {"settings": {"commandBatchSize": 0}}),
+    ("inventory", {"extraEnv": {"INVENTORY_PUK_KEY": CANARY}}),
+    ("inventory", {"secretEnv": {"pukKey": None}}),  # null deletes the default: the PUK key must be referenced
     ("netsim", {"nats": {"url": "http://nats:4222"}}),
     ("netsim", {"networkPolicy": {"ingress": [{"port": 8090, "from": []}]}}),
     ("gateway", {"migration": {"enabled": True}}),
     ("gateway", {"settings": {"corsOrigins": "https://a.example"}}),
     ("gateway", {"settings": {"accountsTarget": "accounts"}}),
+    ("gateway", {"settings": {"inventoryTarget": "inventory"}}),
     ("simfleet", {"unknownKey": 1}),
     ("simfleet", {"identity": {"replicaCount": -1}}),
     ("simfleet", {"gateway": {"settings": {"logLevel": "CHATTY"}}}),
@@ -138,7 +148,7 @@ def test_the_gateway_needs_no_secret(renders: Renders) -> None:
 # -- the migration hook --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("service", ["identity", "accounts", "netsim"])
+@pytest.mark.parametrize("service", ["identity", "accounts", "inventory", "netsim"])
 def test_the_migration_job_is_a_pre_install_and_pre_upgrade_hook(renders: Renders, service: str) -> None:
     manifests = renders.get(chart_tools.UMBRELLA)
     job = find(manifests, "Job", f"{service}-migrate")[0]

@@ -122,6 +122,17 @@ IMAGES = [
         command=("serve",),
     ),
     Image(
+        dockerfile="services/inventory/Dockerfile",
+        package="services/inventory",
+        module="inventory",
+        settings="inventory.settings:InventorySettings",
+        env_prefix="INVENTORY_",
+        listen_hosts=("grpc_host",),
+        ports={"grpc_port": 50081, "metrics_port": 9108},
+        migrates=True,
+        command=("serve",),
+    ),
+    Image(
         dockerfile="services/netsim/Dockerfile",
         package="services/netsim",
         module="netsim",

@@ -21,6 +21,7 @@ from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
 from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
 from simfleet.netsim.v1 import smsc_pb2, smsc_pb2_grpc
 from simfleet_devstack.platform import Platform
+from simfleet_devstack.seed import DEMO_MANAGER
 from simfleet_runtime.context import OPERATOR_KEY
 from tests.helpers import codes_in, mailbox, new_user, wait_for, wait_for_sms_code
 
@@ -29,7 +30,7 @@ DASHBOARDS_DIR = ROOT / "deploy" / "grafana" / "dashboards"
 RULES_FILE = ROOT / "deploy" / "prometheus" / "rules.yaml"
 RULE_TESTS_DIR = ROOT / "deploy" / "prometheus" / "tests"
 RUNBOOKS = ROOT / "docs" / "runbooks.md"
-JOBS = ("identity", "netsim", "accounts", "gateway")
+JOBS = ("identity", "netsim", "accounts", "inventory", "gateway")
 """SIMfleet's scrape jobs (the ServiceMonitors name them after the service)."""
 
 
@@ -172,6 +173,25 @@ def sign_in_workload(platform: Platform) -> Workload:
 
         logout = api.post("/v1/auth/logout", headers={"Authorization": f"Bearer {tokens['access_token']}"})
         assert logout.status_code == 204, logout.text
+
+        # The demo manager blocks a line and reads a PUK: inventory's operations, items and the network's HLR.
+        signed = api.post("/v1/auth/password", json={"phone": DEMO_MANAGER.phone, "password": DEMO_MANAGER.password})
+        assert signed.status_code == 200, signed.text
+        manager = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+        lines = api.get("/v1/lines", params={"state": "active", "limit": 1}, headers=manager)
+        assert lines.status_code == 200, lines.text
+        msisdn = lines.json()["items"][0]["msisdn"]
+        assert api.get(f"/v1/lines/{msisdn}/puk", headers=manager).status_code == 200
+        accepted = api.post(
+            "/v1/operations",
+            json={"type": "block", "lines": [msisdn], "params": {"block_type": "voluntary"}},
+            headers=manager,
+        )
+        assert accepted.status_code == 202, accepted.text
+        wait_for(
+            lambda: api.get(f"/v1/operations/{accepted.json()['id']}", headers=manager).json()["state"] == "completed",
+            what="the block operation",
+        )
 
     with grpc.insecure_channel(platform.netsim_target) as channel:
         handsets = smsc_pb2_grpc.HandsetServiceStub(channel)

@@ -22,6 +22,7 @@ EXPECTED = {
     "platform-overview.json",
     "identity.json",
     "accounts.json",
+    "inventory.json",
     "netsim.json",
     "gateway.json",
     "sign-in-and-messaging.json",
@@ -127,7 +128,35 @@ def test_the_dashboards_show_what_sres_asked_for() -> None:
     accounts = used("accounts.json")
     assert "simfleet_accounts_customers_onboarded_total" in accounts
     assert "simfleet_accounts_node_changes_total" in accounts
-    assert "simfleet_netsim_sms_delivered_total" in used("netsim.json")
+    netsim = used("netsim.json")
+    for metric in (
+        "simfleet_netsim_sms_delivered_total",
+        "simfleet_netsim_hlr_items_total",
+        "simfleet_netsim_hlr_failures_total",
+        "simfleet_netsim_hlr_outage",
+        "simfleet_netsim_hlr_latency_seconds_bucket",
+    ):
+        assert metric in netsim, metric
+    inventory = used("inventory.json")
+    for metric in (
+        "simfleet_inventory_operations_accepted_total",
+        "simfleet_inventory_operations_finished_total",
+        "simfleet_inventory_operations_active",
+        "simfleet_inventory_operation_items_total",
+        "simfleet_inventory_operation_items_in_flight",
+        "simfleet_inventory_provisioning_seconds_bucket",
+        "simfleet_inventory_network_failures_total",
+        "simfleet_inventory_lines",
+        "simfleet_inventory_puk_reads_total",
+        # the standard rows every service dashboard has
+        "simfleet_grpc_server_handled_total",
+        "simfleet_service_ready",
+        "simfleet_outbox_backlog_messages",
+        "simfleet_nats_consumer_pending_messages",
+        "simfleet_db_pool_connections",
+        "process_cpu_seconds_total",
+    ):
+        assert metric in inventory, metric
 
 
 def test_every_query_parses(tmp_path: Path) -> None:

@@ -65,6 +65,22 @@ EXPECTED: dict[str, Contract] = {
     | contract(
         simfleet_netsim_sms_delivered_total=(C, set()),
         simfleet_netsim_mail_received_total=(C, set()),
+        simfleet_netsim_hlr_items_total=(C, {"action", "result"}),
+        simfleet_netsim_hlr_failures_total=(C, {"failure"}),
+        simfleet_netsim_hlr_outage=(G, set()),
+        simfleet_netsim_hlr_latency_seconds=(H, set()),
+    ),
+    "inventory": SERVICE
+    | contract(
+        simfleet_inventory_operations_accepted_total=(C, {"type"}),
+        simfleet_inventory_operations_finished_total=(C, {"type", "state"}),
+        simfleet_inventory_operations_active=(G, {"state"}),
+        simfleet_inventory_operation_items_total=(C, {"outcome"}),
+        simfleet_inventory_operation_items_in_flight=(G, set()),
+        simfleet_inventory_provisioning_seconds=(H, set()),
+        simfleet_inventory_network_failures_total=(C, {"failure"}),
+        simfleet_inventory_lines=(G, {"state"}),
+        simfleet_inventory_puk_reads_total=(C, set()),
     ),
     "accounts": SERVICE
     | contract(
@@ -222,8 +238,14 @@ def test_consumers_and_readiness(scraped: dict[str, dict[str, Family]]) -> None:
         assert families["simfleet_service_ready"].value() == 1.0, f"{process} is not ready"
     consumers = {
         "identity": ("identity-mailer", "identity-node-paths"),
-        "netsim": ("netsim-smsc",),
-        "accounts": ("accounts-audit-accounts", "accounts-audit-identity", "accounts-sign-ins"),
+        "netsim": ("netsim-smsc", "netsim-hlr"),
+        "accounts": (
+            "accounts-audit-accounts",
+            "accounts-audit-identity",
+            "accounts-audit-inventory",
+            "accounts-sign-ins",
+        ),
+        "inventory": ("inventory-node-paths", "inventory-provisioning"),
     }
     for process, names in consumers.items():
         consumed = scraped[process]["simfleet_nats_consumed_total"]

@@ -109,3 +109,14 @@ def test_the_required_alerts_exist() -> None:
     assert "simfleet_nats_consumer_pending_messages" in exprs["SimfleetConsumerLagHigh"]
     assert "simfleet_nats_dead_lettered_total" in exprs["SimfleetMessagesDeadLettered"]
     assert "simfleet_identity_otp_verifications_total" in exprs["SimfleetOtpFailureSpike"]
+    for job in ("identity", "accounts", "inventory", "netsim", "gateway"):
+        assert job in exprs["SimfleetServiceDown"], job
+        assert f'absent(up{{job="{job}"}})' in exprs["SimfleetServiceMissing"], job
+    stuck = exprs["SimfleetInventoryOperationsStuck"]
+    assert 'simfleet_inventory_operations_active{state="running"}' in stuck
+    assert "simfleet_inventory_operation_items_total" in stuck
+    assert "simfleet_inventory_provisioning_seconds_bucket" in exprs["SimfleetInventoryProvisioningSlow"]
+    failures = exprs["SimfleetInventoryNetworkFailuresHigh"]
+    assert "simfleet_inventory_network_failures_total" in failures
+    assert "simfleet_inventory_provisioning_seconds_count" in failures
+    assert "simfleet_netsim_hlr_outage" in exprs["SimfleetNetsimHlrOutage"]

@@ -1,6 +1,6 @@
-"""The dependencies routes declare: identity for this request, the bearer, the limiter.
+"""The dependencies routes declare: identity, accounts or inventory for this request, the bearer, the limiter.
 
-The metadata each call to identity carries (keys in
+The metadata each call to a service carries (keys in
 :mod:`simfleet_runtime.context`): ``x-request-id``, ``simfleet-client-address``,
 ``simfleet-client-agent`` (the User-Agent), and ``authorization`` when the
 request has a bearer token.
@@ -21,6 +21,7 @@ from gateway.edge.rate_limit import TokenBucketLimiter
 from gateway.problems import ProblemError
 from gateway.upstream.accounts import Accounts, AccountsStubs
 from gateway.upstream.identity import Identity, IdentityStubs, Metadata
+from gateway.upstream.inventory import Inventory, InventoryStubs
 from simfleet_runtime.context import AUTHORIZATION, CLIENT_ADDRESS, CLIENT_AGENT, REQUEST_ID
 
 MAX_AGENT_LENGTH = 512
@@ -96,6 +97,14 @@ async def accounts_of_signed_in_user(request: Request, _credentials: Credentials
     return stubs.for_request(call_metadata(request))
 
 
+async def inventory_of_signed_in_user(request: Request, _credentials: Credentials) -> Inventory:
+    _require_bearer(request)
+    stubs = getattr(request.app.state, "inventory", None)
+    if not isinstance(stubs, InventoryStubs):
+        raise ProblemError(503, "SERVICE_UNAVAILABLE", "the gateway is not ready yet", retry_after=1)
+    return stubs.for_request(call_metadata(request))
+
+
 async def limit_sign_in(request: Request) -> None:
     limiter: TokenBucketLimiter = request.app.state.auth_limiter
     wait = limiter.acquire(str(request.state.client_address))
@@ -113,4 +122,5 @@ AnonymousIdentity = Annotated[Identity, Depends(identity)]
 OptionalBearerIdentity = Annotated[Identity, Depends(identity_with_optional_bearer)]
 SignedInIdentity = Annotated[Identity, Depends(identity_of_signed_in_user)]
 SignedInAccounts = Annotated[Accounts, Depends(accounts_of_signed_in_user)]
+SignedInInventory = Annotated[Inventory, Depends(inventory_of_signed_in_user)]
 SignInRateLimit = Depends(limit_sign_in)

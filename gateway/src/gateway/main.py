@@ -1,9 +1,9 @@
 """The composition root: settings → telemetry → gRPC channel → app → uvicorn.
 
 :func:`create_app` builds the application (nothing happens at import time).
-With ``identity_channel`` or ``accounts_channel`` given (tests), the app uses
-it and leaves it open; otherwise the app opens its channel to the service's
-target when it starts and closes it when it stops. :func:`run` is ``python -m gateway``.
+With ``identity_channel``, ``accounts_channel`` or ``inventory_channel`` given
+(tests), the app uses it and leaves it open; otherwise the app opens its
+channel to the service's target when it starts and closes it when it stops. :func:`run` is ``python -m gateway``.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from gateway.edge.client_address import ClientAddressResolver
 from gateway.edge.middleware import REQUEST_ID_HEADER, EdgeMiddleware
 from gateway.edge.rate_limit import TokenBucketLimiter
 from gateway.openapi import DESCRIPTION, install_openapi
+from gateway.operations.router import OPERATIONS_PATH
 from gateway.problems import install_problem_handlers
 from gateway.routes import register_routers
 from gateway.settings import GatewaySettings
 from gateway.upstream.accounts import AccountsStubs, open_accounts_channel
 from gateway.upstream.errors import install_rpc_error_handler
 from gateway.upstream.identity import IdentityStubs, open_identity_channel
+from gateway.upstream.inventory import InventoryStubs, open_inventory_channel
 from simfleet_runtime import telemetry
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ def create_app(
     settings: GatewaySettings,
     identity_channel: grpc.aio.Channel | None = None,
     accounts_channel: grpc.aio.Channel | None = None,
+    inventory_channel: grpc.aio.Channel | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,9 +55,16 @@ def create_app(
         if accounts_channel is None:
             opened.append(channel := open_accounts_channel(settings))
             app.state.accounts = AccountsStubs(channel, timeout=settings.grpc_timeout_seconds)
+        if inventory_channel is None:
+            opened.append(channel := open_inventory_channel(settings))
+            app.state.inventory = InventoryStubs(channel, timeout=settings.grpc_timeout_seconds)
         log.info(
             "gateway started",
-            extra={"identity_target": settings.identity_target, "accounts_target": settings.accounts_target},
+            extra={
+                "identity_target": settings.identity_target,
+                "accounts_target": settings.accounts_target,
+                "inventory_target": settings.inventory_target,
+            },
         )
         try:
             yield
@@ -65,6 +75,8 @@ def create_app(
                 app.state.identity = None
             if accounts_channel is None:
                 app.state.accounts = None
+            if inventory_channel is None:
+                app.state.inventory = None
             log.info("gateway stopped")
 
     app = FastAPI(
@@ -83,6 +95,11 @@ def create_app(
     app.state.accounts = (
         AccountsStubs(accounts_channel, timeout=settings.grpc_timeout_seconds) if accounts_channel is not None else None
     )
+    app.state.inventory = (
+        InventoryStubs(inventory_channel, timeout=settings.grpc_timeout_seconds)
+        if inventory_channel is not None
+        else None
+    )
     app.state.auth_limiter = TokenBucketLimiter(
         per_minute=settings.auth_rate_limit_per_minute,
         burst=settings.auth_rate_limit_burst,
@@ -98,7 +115,7 @@ def create_app(
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", REQUEST_ID_HEADER],
-            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After", "Location", "Idempotent-Replayed"],
             max_age=600,
         )
     # Added last, so it is the outermost: every answer (CORS preflights too) gets a request id.
@@ -106,6 +123,7 @@ def create_app(
         EdgeMiddleware,
         resolver=ClientAddressResolver(settings.trusted_proxies),
         max_body_bytes=settings.max_body_bytes,
+        body_limits={OPERATIONS_PATH: settings.max_operation_body_bytes},
         access_log=settings.access_log,
     )
     return app

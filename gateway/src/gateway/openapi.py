@@ -28,6 +28,15 @@ The REST/JSON API of SIMfleet for web and mobile apps.
 TAGS = [
     {"name": "auth", "description": "Sign-in, sessions, password reset, the keys that verify tokens."},
     {"name": "me", "description": "The signed-in user."},
+    {
+        "name": "lines",
+        "description": "The customer's lines (number, SIM, tariff, services, APNs), free numbers, reserve SIMs.",
+    },
+    {
+        "name": "line operations",
+        "description": "Every change to lines: accepted at once (202), run in the background, one item per line; "
+        "followed by polling or Server-Sent Events.",
+    },
     {"name": "operations", "description": "Probes for the platform."},
 ]
 

@@ -105,7 +105,8 @@ def problem_type(reason: str) -> str:
     return PROBLEM_TYPE_BASE + reason.lower().replace("_", "-")
 
 
-def problem_response(error: ProblemError, *, instance: str, request_id: str) -> JSONResponse:
+def problem_body(error: ProblemError, *, instance: str, request_id: str) -> dict[str, Any]:
+    """The problem's JSON (also sent as an event once a stream has started and a status can no longer be)."""
     body: dict[str, Any] = {
         "type": problem_type(error.reason),
         "title": HTTPStatus(error.status).phrase,
@@ -117,9 +118,15 @@ def problem_response(error: ProblemError, *, instance: str, request_id: str) -> 
     }
     if error.errors:
         body["errors"] = [e.model_dump() for e in error.errors]
-    headers = dict(error.headers)
     if error.retry_after is not None:
         body["retry_after"] = error.retry_after
+    return body
+
+
+def problem_response(error: ProblemError, *, instance: str, request_id: str) -> JSONResponse:
+    body = problem_body(error, instance=instance, request_id=request_id)
+    headers = dict(error.headers)
+    if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     return JSONResponse(body, status_code=error.status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
@@ -153,12 +160,19 @@ def _message_of(error: Mapping[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+MAX_FIELD_ERRORS = 20
+"""A body with thousands of bad fields (a bulk operation's lines) is answered with the first few."""
+
+
 def validation_problem(errors: Sequence[Mapping[str, Any]]) -> ProblemError:
+    detail = "the request is not valid"
+    if len(errors) > MAX_FIELD_ERRORS:
+        detail += f" ({len(errors)} problems; the first {MAX_FIELD_ERRORS} are listed)"
     return ProblemError(
         422,
         "VALIDATION_FAILED",
-        "the request is not valid",
-        errors=[FieldError(field=_field_of(e), message=_message_of(e)) for e in errors],
+        detail,
+        errors=[FieldError(field=_field_of(e), message=_message_of(e)) for e in errors[:MAX_FIELD_ERRORS]],
     )
 
 

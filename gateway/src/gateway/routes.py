@@ -8,8 +8,12 @@ from gateway.admin.router import router as admin_router
 from gateway.audit.router import router as audit_router
 from gateway.auth.router import router as auth_router
 from gateway.health.router import router as health_router
+from gateway.lines.router import router as lines_router
+from gateway.lines.router import stock_router
 from gateway.me.router import router as me_router
 from gateway.nodes.router import router as nodes_router
+from gateway.operations.router import router as operations_router
+from gateway.operations.router import sim_orders_router
 from gateway.roles.router import router as roles_router
 from gateway.users.router import router as users_router
 
@@ -23,3 +27,7 @@ def register_routers(app: FastAPI) -> None:
     app.include_router(roles_router)
     app.include_router(audit_router)
     app.include_router(admin_router)
+    app.include_router(lines_router)
+    app.include_router(stock_router)
+    app.include_router(operations_router)
+    app.include_router(sim_orders_router)

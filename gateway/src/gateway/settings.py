@@ -40,6 +40,7 @@ class GatewaySettings(BaseSettings):
         "", description="the name /readyz asks identity's gRPC health service about ('' = the whole server)"
     )
     accounts_target: str = Field("127.0.0.1:50071", description="host:port of accounts' gRPC server")
+    inventory_target: str = Field("127.0.0.1:50081", description="host:port of inventory's gRPC server")
     grpc_timeout_seconds: float = Field(3.0, gt=0, description="deadline on every call to a service")
     readiness_timeout_seconds: float = Field(1.0, gt=0, description="deadline on the health check behind /readyz")
 
@@ -57,6 +58,21 @@ class GatewaySettings(BaseSettings):
     auth_rate_limit_burst: int = Field(10, ge=1, description="sign-in calls a client may make at once")
     rate_limit_max_clients: int = Field(100_000, ge=1, description="client addresses the limiter remembers")
     max_body_bytes: int = Field(64 * 1024, ge=1, description="largest request body accepted")
+    max_operation_body_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1,
+        description="largest body of POST /v1/operations (up to 200,000 lines, each with its own params)",
+    )
+
+    operation_events_poll_seconds: float = Field(
+        0.5, gt=0, description="how often GET /v1/operations/{id}/events asks inventory for the operation"
+    )
+    operation_events_keepalive_seconds: float = Field(
+        15.0, gt=0, description="the longest an operation's event stream stays silent (a comment line keeps it open)"
+    )
+    operation_events_max_seconds: float = Field(
+        3600.0, gt=0, description="the longest an operation's event stream lives; the client reconnects to go on"
+    )
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -1,4 +1,4 @@
-"""The whole SIMfleet platform on one machine, as processes: NATS, netsim, identity, accounts, gateway.
+"""The whole SIMfleet platform on one machine, as processes: NATS, netsim, identity, accounts, inventory, gateway.
 
 Used by ``make up`` (``python -m simfleet_devstack``), by the end-to-end tests
 and by the benchmark::
@@ -9,7 +9,7 @@ and by the benchmark::
         httpx.post(f"{platform.gateway_url}/v1/auth/otp", json={...})
         platform.stop_nats(); platform.start_nats()   # fault tests
         platform.set_clock_offset(20 * 60)            # needs config.clock_file
-    # stop(): gateway, accounts, identity, netsim, NATS, each SIGTERM then SIGKILL
+    # stop(): gateway, inventory, accounts, identity, netsim, NATS, each SIGTERM then SIGKILL
 
 Each service runs as ``sys.executable -m <service>`` with its settings in the
 environment (``IDENTITY_*``, ``NETSIM_*``, ``GATEWAY_*``; see :meth:`Platform.env_for`),
@@ -38,17 +38,18 @@ from typing import Any, Self
 from simfleet_devstack import databases, probes
 from simfleet_devstack.ports import distinct_free_ports, port_in_use
 from simfleet_devstack.process import ManagedProcess
-from simfleet_devstack.seed import create_demo_operator, onboard_demo_customer
+from simfleet_devstack.seed import create_demo_operator, onboard_demo_customer, seed_demo_lines
 from simfleet_runtime.testing import nats_server_binary
 
 NATS = "nats"
 NETSIM = "netsim"
 IDENTITY = "identity"
 ACCOUNTS = "accounts"
+INVENTORY = "inventory"
 GATEWAY = "gateway"
-SERVICES = (NETSIM, IDENTITY, ACCOUNTS, GATEWAY)
+SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, GATEWAY)
 """The Python services, in start order (stop order is the reverse, NATS last)."""
-DATABASE_SERVICES = (NETSIM, IDENTITY, ACCOUNTS)
+DATABASE_SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY)
 LOCALHOST = "127.0.0.1"
 
 
@@ -83,6 +84,8 @@ class PlatformConfig:
     netsim_metrics: int = 9106
     accounts_grpc: int = 50071
     accounts_metrics: int = 9107
+    inventory_grpc: int = 50081
+    inventory_metrics: int = 9108
     smtp_port: int = 2525
     netsim_http: int = 8090
     gateway_http: int = 8080
@@ -113,6 +116,8 @@ class PlatformConfig:
             "netsim_metrics",
             "accounts_grpc",
             "accounts_metrics",
+            "inventory_grpc",
+            "inventory_metrics",
             "smtp_port",
             "netsim_http",
             "gateway_http",
@@ -132,6 +137,8 @@ class PlatformConfig:
             "identity metrics": self.identity_metrics,
             "accounts gRPC": self.accounts_grpc,
             "accounts metrics": self.accounts_metrics,
+            "inventory gRPC": self.inventory_grpc,
+            "inventory metrics": self.inventory_metrics,
             "gateway HTTP": self.gateway_http,
         }
 
@@ -182,12 +189,17 @@ class Platform:
     def accounts_target(self) -> str:
         return f"{LOCALHOST}:{self.config.accounts_grpc}"
 
+    @property
+    def inventory_target(self) -> str:
+        return f"{LOCALHOST}:{self.config.inventory_grpc}"
+
     def metrics_urls(self) -> dict[str, str]:
         """Where each service serves Prometheus metrics."""
         return {
             IDENTITY: f"http://{LOCALHOST}:{self.config.identity_metrics}/metrics",
             NETSIM: f"http://{LOCALHOST}:{self.config.netsim_metrics}/metrics",
             ACCOUNTS: f"http://{LOCALHOST}:{self.config.accounts_metrics}/metrics",
+            INVENTORY: f"http://{LOCALHOST}:{self.config.inventory_metrics}/metrics",
             GATEWAY: f"{self.gateway_url}/metrics",
         }
 
@@ -243,12 +255,24 @@ class Platform:
                 "ACCOUNTS_OPERATOR_KEY": cfg.operator_key,
                 "ACCOUNTS_IDENTITY_TARGET": self.identity_target,
             }
+        elif service == INVENTORY:
+            ours = {
+                "INVENTORY_DATABASE_URL": self.database_url(INVENTORY),
+                "INVENTORY_NATS_URL": self.nats_url,
+                "INVENTORY_GRPC_HOST": LOCALHOST,
+                "INVENTORY_GRPC_PORT": str(cfg.inventory_grpc),
+                "INVENTORY_METRICS_PORT": str(cfg.inventory_metrics),
+                "INVENTORY_OPERATOR_KEY": cfg.operator_key,
+                "INVENTORY_IDENTITY_TARGET": self.identity_target,
+                "INVENTORY_NETSIM_TARGET": self.netsim_target,
+            }
         elif service == GATEWAY:
             ours = {
                 "GATEWAY_HTTP_HOST": LOCALHOST,
                 "GATEWAY_HTTP_PORT": str(cfg.gateway_http),
                 "GATEWAY_IDENTITY_TARGET": self.identity_target,
                 "GATEWAY_ACCOUNTS_TARGET": self.accounts_target,
+                "GATEWAY_INVENTORY_TARGET": self.inventory_target,
             }
         if service in SERVICES:
             ours["OTEL_SERVICE_NAME"] = service
@@ -263,7 +287,7 @@ class Platform:
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Start NATS, then netsim, identity, accounts and the gateway (without waiting for them to be ready).
+        """Start NATS, then netsim, identity, accounts, inventory and the gateway (not waiting for them to be ready).
 
         Raises :class:`PortsInUseError` before starting anything when a port is taken,
         :class:`PlatformError` when NATS does not come up; stops what it started on failure.
@@ -307,6 +331,7 @@ class Platform:
             f"{NETSIM} console /healthz": lambda: probes.http_ok(f"{self.console_url}/healthz"),
             f"{IDENTITY} gRPC health": lambda: probes.grpc_serving(self.identity_target),
             f"{ACCOUNTS} gRPC health": lambda: probes.grpc_serving(self.accounts_target),
+            f"{INVENTORY} gRPC health": lambda: probes.grpc_serving(self.inventory_target),
             f"{GATEWAY} /readyz": lambda: probes.http_ok(f"{self.gateway_url}/readyz"),
         }
         deadline = time.monotonic() + timeout
@@ -329,20 +354,22 @@ class Platform:
             time.sleep(0.2)
 
     def seed(self) -> bool:
-        """Onboard the demo customer and create the demo back-office user unless they exist.
+        """Onboard the demo customer (with its lines) and create the demo back-office user unless they exist.
 
         True when the customer was onboarded now.
         """
         create_demo_operator(self.identity_target, self.config.operator_key)
-        return onboard_demo_customer(self.accounts_target, self.identity_target, self.config.operator_key)
+        created = onboard_demo_customer(self.accounts_target, self.identity_target, self.config.operator_key)
+        seed_demo_lines(self.accounts_target, self.identity_target, self.inventory_target, self.config.operator_key)
+        return created
 
     def stop(self) -> None:
-        """Stop the gateway, accounts, identity, netsim, then NATS (SIGTERM, then SIGKILL after stop_timeout).
+        """Stop the gateway, inventory, accounts, identity, netsim, then NATS (SIGTERM, SIGKILL after stop_timeout).
 
         Idempotent.
         """
         self._expected.clear()
-        for name in (GATEWAY, ACCOUNTS, IDENTITY, NETSIM, NATS):
+        for name in (GATEWAY, INVENTORY, ACCOUNTS, IDENTITY, NETSIM, NATS):
             process = self.processes.get(name)
             if process is not None:
                 process.stop(self.config.stop_timeout)
@@ -391,6 +418,36 @@ class Platform:
         process = self.processes.get(NATS)
         if process is not None:
             process.stop(self.config.stop_timeout)
+
+    def kill_service(self, name: str) -> None:
+        """Kill one service at once (SIGKILL: no drain, no goodbye), as a crash would; the others keep running."""
+        self._expected.discard(name)
+        process = self.processes.get(name)
+        if process is not None:
+            process.kill()
+
+    def start_service(self, name: str, timeout: float = 60.0) -> None:
+        """(Re)start one service with its usual command and environment; returns once it is ready."""
+        if name not in SERVICES:
+            raise PlatformError(f"no such service: {name}")
+        process = ManagedProcess(
+            name, self._command(name), log_path=self.log_path(name), env=self.env_for(name), cwd=self.data_dir
+        )
+        self.processes[name] = process
+        process.start(truncate_log=False)
+        self._expected.add(name)
+        target = {
+            NETSIM: self.netsim_target,
+            IDENTITY: self.identity_target,
+            ACCOUNTS: self.accounts_target,
+            INVENTORY: self.inventory_target,
+        }.get(name)
+        deadline = time.monotonic() + timeout
+        while not (probes.grpc_serving(target) if target else probes.http_ok(f"{self.gateway_url}/readyz")):
+            self.raise_if_dead()
+            if time.monotonic() >= deadline:
+                raise PlatformError(f"{name} not ready after {timeout:.0f}s", service=name, log_tail=process.log_tail())
+            time.sleep(0.2)
 
     def _start_nats(self, *, truncate_log: bool, timeout: float = 15.0) -> None:
         argv = [

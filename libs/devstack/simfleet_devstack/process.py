@@ -182,6 +182,19 @@ class ManagedProcess:
             self._log = None
         return process.returncode
 
+    def kill(self) -> int | None:
+        """SIGKILL at once, the way a crash ends a process: no signal handler runs. Idempotent."""
+        process = self._process
+        if process is None:
+            return None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return process.returncode
+
     def wait_exit(self, timeout: float) -> int | None:
         """Wait up to ``timeout`` seconds for the process to end by itself."""
         if self._process is None:

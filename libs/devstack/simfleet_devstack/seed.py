@@ -23,6 +23,9 @@ from simfleet.accounts.v1 import admin_pb2 as accounts_admin
 from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
 from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
 from simfleet.identity.v1 import admin_pb2, admin_pb2_grpc, auth_pb2, auth_pb2_grpc
+from simfleet.inventory.v1 import admin_pb2 as inventory_admin
+from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
+from simfleet.inventory.v1 import lines_pb2 as inventory_lines
 from simfleet_runtime.context import OPERATOR_KEY
 
 DEMO_CUSTOMER_ID = "01M80FS1VH2MZKYX1PNS53P8M2"
@@ -220,3 +223,116 @@ def onboard_demo_customer(accounts_target: str, identity_target: str, operator_k
             draw(customer.root_node_id, DEMO_DEPARTMENTS)
             auth.SignOut(auth_pb2.SignOutRequest(refresh_token=tokens.refresh_token), metadata=bearer, timeout=timeout)
     return True
+
+
+DEMO_LINES_PER_ACCOUNT = 400
+DEMO_TARIFFS = ("BIZ-S", "BIZ-M", "BIZ-L", "IOT-S")
+DEMO_STOCK = 500
+"""SIM cards and free numbers in the operator's stock (for orders and changes of number)."""
+DEMO_RESERVE = 20
+"""SIM cards in the demo customer's own reserve (for replacements)."""
+_IMPORT_CHUNK = 1000
+
+
+def luhn_complete(body: str) -> str:
+    """``body`` with the Luhn check digit appended (ICCIDs)."""
+    for digit in "0123456789":
+        total = 0
+        for i, ch in enumerate(reversed(body + digit)):
+            d = int(ch) * (2 if i % 2 else 1)
+            total += d - 9 if d > 9 else d
+        if total % 10 == 0:
+            return body + digit
+    raise AssertionError("unreachable: one digit always completes a Luhn sum")
+
+
+def demo_sim(serial: int) -> inventory_admin.StockSim:
+    """A SIM card of the demo data: ICCID, IMSI and PUKs derived from its serial number."""
+    return inventory_admin.StockSim(
+        iccid=luhn_complete(f"8970101{serial:011d}"),
+        imsi=f"25001{serial:010d}",
+        puk1=f"{(serial * 7919) % 10**8:08d}",
+        puk2=f"{(serial * 104729) % 10**8:08d}",
+    )
+
+
+def _demo_state(n: int) -> tuple[inventory_lines.LineState.ValueType, str]:
+    """Mostly active lines, some blocked (voluntary or financial), some ready for activation."""
+    slot = n % 20
+    if slot < 15:
+        return inventory_lines.LINE_STATE_ACTIVE, ""
+    if slot < 17:
+        return inventory_lines.LINE_STATE_BLOCKED, "voluntary" if slot == 15 else "financial"
+    return inventory_lines.LINE_STATE_READY, ""
+
+
+def seed_demo_lines(
+    accounts_target: str, identity_target: str, inventory_target: str, operator_key: str, timeout: float = 30.0
+) -> int:
+    """Give the demo customer its lines (400 per personal account, mixed states), stock and reserve.
+
+    Idempotent (inventory's imports skip what they hold); returns how many lines were added now.
+    """
+    with grpc.insecure_channel(identity_target) as identity_channel:
+        auth = auth_pb2_grpc.AuthServiceStub(identity_channel)
+        tokens = auth.SignInWithPassword(
+            auth_pb2.SignInWithPasswordRequest(phone=DEMO_MANAGER.phone, password=DEMO_MANAGER.password),
+            timeout=timeout,
+            wait_for_ready=True,
+        ).tokens
+        bearer = (("authorization", f"Bearer {tokens.access_token}"),)
+        with grpc.insecure_channel(accounts_target) as channel:
+            answer = hierarchy_pb2_grpc.HierarchyServiceStub(channel).ListNodes(
+                hierarchy_pb2.ListNodesRequest(kinds=[hierarchy_pb2.NODE_KIND_PERSONAL_ACCOUNT], page_size=100),
+                metadata=bearer,
+                timeout=timeout,
+            )
+        auth.SignOut(auth_pb2.SignOutRequest(refresh_token=tokens.refresh_token), metadata=bearer, timeout=timeout)
+    accounts = sorted(answer.nodes, key=lambda n: n.account_number)
+    if not accounts:
+        return 0
+    customer_id = accounts[0].customer_id
+    lines: list[inventory_admin.ImportedLine] = []
+    for a, account in enumerate(accounts):
+        for i in range(DEMO_LINES_PER_ACCOUNT):
+            n = a * DEMO_LINES_PER_ACCOUNT + i
+            state, block_type = _demo_state(n)
+            lines.append(
+                inventory_admin.ImportedLine(
+                    msisdn=f"+79991{n:06d}",
+                    sim=demo_sim(n + 1),
+                    node_id=account.id,
+                    personal_account_id=account.id,
+                    tariff_code=DEMO_TARIFFS[n % len(DEMO_TARIFFS)],
+                    state=state,
+                    block_type=block_type,
+                    services=["voice", "sms", "data"] if n % 4 != 3 else ["data"],
+                    labels=["vip"] if n % 50 == 0 else [],
+                    group="telematics" if n % 4 == 3 else "",
+                )
+            )
+    added = 0
+    with grpc.insecure_channel(inventory_target) as channel:
+        admin = inventory_admin_grpc.InventoryAdminServiceStub(channel)
+        call = _operator_call(operator_key, timeout)
+        for start in range(0, len(lines), _IMPORT_CHUNK):
+            request = inventory_admin.ImportLinesRequest(
+                customer_id=customer_id, lines=lines[start : start + _IMPORT_CHUNK]
+            )
+            added += admin.ImportLines(request, **call).lines_added
+        base = len(lines) + 1
+        admin.ImportStock(
+            inventory_admin.ImportStockRequest(
+                sims=[demo_sim(base + i) for i in range(DEMO_STOCK)],
+                msisdns=[f"+79992{i:06d}" for i in range(DEMO_STOCK)],
+            ),
+            **call,
+        )
+        admin.ImportStock(
+            inventory_admin.ImportStockRequest(
+                customer_id=customer_id,
+                sims=[demo_sim(base + DEMO_STOCK + i) for i in range(DEMO_RESERVE)],
+            ),
+            **call,
+        )
+    return added

@@ -32,7 +32,15 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from simfleet_runtime import metrics, migrations, telemetry
 from simfleet_runtime.audit import AuditTrail
-from simfleet_runtime.bus import DurableConsumer, EventHandler, Outbox, OutboxRelay, StreamSpec, connect_nats
+from simfleet_runtime.bus import (
+    BeforeHook,
+    DurableConsumer,
+    EventHandler,
+    Outbox,
+    OutboxRelay,
+    StreamSpec,
+    connect_nats,
+)
 from simfleet_runtime.bus import ensure_streams as declare_streams
 from simfleet_runtime.bus.tables import BusTables
 from simfleet_runtime.clock import Clock, make_clock
@@ -72,7 +80,7 @@ class ServiceRuntime:
         self._migrations_dir = migrations_dir
         self._streams = streams or []
         self._servicers: list[tuple[ServicerAdder, Any, str]] = []
-        self._consumers: list[tuple[str, str, str, EventHandler, bool]] = []
+        self._consumers: list[tuple[str, str, str, EventHandler, bool, BeforeHook | None]] = []
         self._tasks: list[tuple[str, Task]] = []
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         self._server: grpc.aio.Server | None = None
@@ -92,10 +100,21 @@ class ServiceRuntime:
         self._servicers.append((adder, servicer, full_name))
 
     def add_consumer(
-        self, *, name: str, stream: str, subject: str, handler: EventHandler, in_transaction: bool = True
+        self,
+        *,
+        name: str,
+        stream: str,
+        subject: str,
+        handler: EventHandler,
+        in_transaction: bool = True,
+        before: BeforeHook | None = None,
     ) -> None:
-        """A durable consumer; ``in_transaction=False`` for handlers whose effect is outside the database."""
-        self._consumers.append((name, stream, subject, handler, in_transaction))
+        """A durable consumer; ``in_transaction=False`` for handlers whose effect is outside the database.
+
+        ``before`` runs ahead of the handler's transaction, outside it (see
+        :class:`~simfleet_runtime.bus.DurableConsumer`): waits and delays go there.
+        """
+        self._consumers.append((name, stream, subject, handler, in_transaction, before))
         metrics.declare_consumer(name)
 
     def add_task(self, name: str, task: Task) -> None:
@@ -199,7 +218,7 @@ class ServiceRuntime:
             poll_seconds=self.settings.outbox_poll_seconds,
         )
         self._spawn("outbox-relay", relay.run(self.stop_event))
-        for name, stream, subject, handler, in_transaction in self._consumers:
+        for name, stream, subject, handler, in_transaction, before in self._consumers:
             consumer = DurableConsumer(
                 name=name,
                 stream=stream,
@@ -212,6 +231,7 @@ class ServiceRuntime:
                 max_deliver=self.settings.consumer_max_deliver,
                 backoff=self.settings.consumer_backoff_seconds,
                 in_transaction=in_transaction,
+                before=before,
             )
             self._spawn(f"consumer-{name}", consumer.run(self.stop_event))
 

@@ -7,9 +7,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from google.protobuf.wrappers_pb2 import StringValue
 from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import REGISTRY
@@ -322,3 +324,136 @@ async def test_a_handler_outside_the_transaction_holds_no_connection_and_still_r
         )
     assert recorded == 1
     assert len(seen) == 1
+
+
+async def test_a_before_hook_runs_ahead_of_the_transaction_holding_no_connection(
+    db: Database, bus: Bus, tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    steps: list[tuple[str, str, int]] = []
+    handler = Recorder(notes)
+
+    async def before(event: Event) -> None:
+        # e.g. a simulated network's latency: other writers must not wait for it
+        steps.append(("before", event.id, db.engine.pool.checkedout()))  # type: ignore[attr-defined]
+        await asyncio.sleep(0.05)
+
+    async def recording(session: AsyncSession, event: Event) -> None:
+        steps.append(("handler", event.id, db.engine.pool.checkedout()))  # type: ignore[attr-defined]
+        await handler(session, event)
+
+    consumer = consumer_for(bus, db, tables, recording, before=before)
+    event_id = await publish(bus, "with a hook")
+    background(consumer.run)
+
+    async def applied() -> bool:
+        return metric("simfleet_nats_consumed_total", consumer=consumer.name, result="applied") == 1
+
+    await eventually(applied, what="the event applied")
+    assert steps == [("before", event_id, 0), ("handler", event_id, 1)]
+    assert await count(db, notes) == 1
+
+
+async def test_a_long_before_hook_keeps_its_message_from_being_redelivered(
+    db: Database, bus: Bus, tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    handler = Recorder(notes)
+    hooked: list[int] = []
+
+    async def slow(event: Event) -> None:
+        hooked.append(event.deliveries)
+        await asyncio.sleep(2.5)
+
+    consumer = consumer_for(bus, db, tables, handler, before=slow, ack_wait_seconds=1.0)
+    await publish(bus, "slow")
+    background(consumer.run)
+    await eventually(lambda: _true_when(bool(hooked)), what="the hook started")
+    # Another puller on the same durable would get the message once its ack wait
+    # ran out: the hook's in-progress signals keep it with the first one.
+    rival = await bus.js.pull_subscribe(bus.subject(">"), durable=consumer.name, stream=bus.stream)
+    with pytest.raises((TimeoutError, NatsTimeoutError)):
+        await rival.fetch(1, timeout=2.0)
+
+    async def applied() -> bool:
+        return metric("simfleet_nats_consumed_total", consumer=consumer.name, result="applied") == 1
+
+    await eventually(applied, what="the event applied after the hook")
+    assert hooked == [1]
+    assert [c[1] for c in handler.calls] == [1]
+    assert metric("simfleet_nats_redelivered_total", consumer=consumer.name) == 0
+    await rival.unsubscribe()
+
+
+async def test_a_failing_before_hook_is_a_failed_attempt_and_the_handler_does_not_run(
+    db: Database, bus: Bus, tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    handler = Recorder(notes)
+
+    async def flaky(event: Event) -> None:
+        if event.deliveries == 1:
+            raise RuntimeError("not ready")
+
+    consumer = consumer_for(bus, db, tables, handler, before=flaky, backoff=[0.1])
+    event_id = await publish(bus, "second time lucky")
+    background(consumer.run)
+
+    async def applied() -> bool:
+        return metric("simfleet_nats_consumed_total", consumer=consumer.name, result="applied") == 1
+
+    await eventually(applied, what="applied on the second delivery")
+    assert [(c[0], c[1]) for c in handler.calls] == [(event_id, 2)]
+    assert metric("simfleet_nats_consumed_total", consumer=consumer.name, result="retried") == 1
+    assert await count(db, notes) == 1
+
+
+async def test_a_consumer_stopped_during_its_before_hook_hands_the_message_back(
+    db: Database, bus: Bus, tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    handler = Recorder(notes)
+    started = asyncio.Event()
+    cancelled: list[bool] = []
+
+    async def waits_forever(_event: Event) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    first = consumer_for(bus, db, tables, handler, before=waits_forever)
+    event_id = await publish(bus, "handed back")
+    stop = asyncio.Event()
+    running = asyncio.create_task(first.run(stop))
+    await asyncio.wait_for(started.wait(), 5)
+    stop.set()
+    await asyncio.wait_for(running, 3)  # the hook does not hold the stop up
+    assert cancelled == [True]
+    assert handler.calls == []
+    assert await count(db, tables.processed_events) == 0
+
+    async def passes(_event: Event) -> None:
+        return None
+
+    second = DurableConsumer(
+        name=first.name,
+        stream=bus.stream,
+        subject=bus.subject(">"),
+        handler=handler,
+        db=db,
+        tables=tables,
+        js=bus.js,
+        clock=Clock(),
+        before=passes,
+    )
+    background(second.run)
+
+    async def applied() -> bool:
+        return bool(handler.calls)
+
+    await eventually(applied, timeout=5, what="the next consumer applied the handed-back message")
+    assert [(c[0], c[1]) for c in handler.calls] == [(event_id, 2)]  # handed back at once, not after the ack wait
+    assert await count(db, notes) == 1
+
+
+async def _true_when(value: bool) -> bool:
+    return value

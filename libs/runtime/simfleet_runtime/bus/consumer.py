@@ -6,6 +6,15 @@ then acks. A redelivered message whose id is
 already recorded is acked without running the handler again. A failing handler
 is retried with growing delays (``nak(delay)``); after the last allowed delivery
 the message is written to ``dead_letters``, counted, and terminated.
+
+An optional ``before`` hook runs ahead of that transaction, holding no database
+connection: the place to wait or slow down (a simulated network's latency, an
+outage) without stalling other writers. While it runs, the message's ack
+deadline is kept alive (``in_progress``), so a long wait is neither redelivered
+nor counted as a delivery; when the consumer is stopped meanwhile, the hook is
+abandoned and the message handed back (``nak``) for the next process. A hook
+must therefore change nothing that matters when the message comes again; an
+error it raises counts as a failed attempt, like the handler's.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from nats.aio.msg import Msg
@@ -48,6 +58,8 @@ class Event:
 
 
 EventHandler = Callable[[AsyncSession, Event], Awaitable[None]]
+BeforeHook = Callable[[Event], Awaitable[None]]
+"""Runs before the handler's transaction, outside it (see the module's notes)."""
 
 
 class PermanentError(Exception):
@@ -71,6 +83,7 @@ class DurableConsumer:
         batch_size: int = 16,
         ack_wait_seconds: float = 30.0,
         in_transaction: bool = True,
+        before: BeforeHook | None = None,
     ) -> None:
         self.name = name
         self._stream = stream
@@ -85,6 +98,8 @@ class DurableConsumer:
         self._batch = batch_size
         self._ack_wait = ack_wait_seconds
         self._in_transaction = in_transaction
+        self._before = before
+        self._stop: asyncio.Event | None = None
 
     def _config(self) -> ConsumerConfig:
         # The server redelivers without limit; this class bounds the deliveries
@@ -99,6 +114,7 @@ class DurableConsumer:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._stop = stop
         subscription = None
         last_lag_check = 0.0
         while not stop.is_set():
@@ -157,12 +173,21 @@ class DurableConsumer:
             },
         ) as span:
             try:
-                applied = await self._apply(event)
+                handed_back = self._before is not None and not await self._run_before(msg, event)
+                applied = False if handed_back else await self._apply(event)
             except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
                 span.record_exception(exc)
                 span.set_attribute("error.type", type(exc).__qualname__)
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
                 await self._fail(msg, event, exc)
+                return
+            if handed_back:
+                # Stopped while the hook waited: nothing was applied; the next process takes it.
+                span.set_attribute("messaging.nats.handed_back", True)
+                try:
+                    await msg.nak()
+                except Exception as exc:  # noqa: BLE001 - unacked, it comes again after the ack wait
+                    log.debug("nak not sent: %s", exc)
                 return
             try:
                 # The change and its event id are committed: a lost ack only
@@ -173,6 +198,33 @@ class DurableConsumer:
                     "ack not confirmed; the message may come again", extra={"event_id": event_id, "error": str(exc)}
                 )
             metrics.NATS_CONSUMED.labels(self.name, "applied" if applied else "duplicate").inc()
+
+    async def _run_before(self, msg: Msg, event: Event) -> bool:
+        """Run the before hook, keeping the message's ack deadline alive; False when the consumer stops first."""
+        assert self._before is not None
+        hook = asyncio.ensure_future(self._before(event))
+        stopping = asyncio.ensure_future(self._stop.wait()) if self._stop is not None else None
+        waiting: list[asyncio.Future[Any]] = [hook] if stopping is None else [hook, stopping]
+        try:
+            while True:
+                done, _ = await asyncio.wait(
+                    waiting, timeout=max(self._ack_wait / 3, 0.05), return_when=asyncio.FIRST_COMPLETED
+                )
+                if hook in done:
+                    hook.result()  # the hook's own error is a failed attempt
+                    return True
+                if stopping is not None and stopping in done:
+                    return False
+                try:
+                    await msg.in_progress()
+                except Exception as exc:  # noqa: BLE001 - at worst the message comes again (and is a duplicate)
+                    log.debug("in_progress not sent: %s", exc)
+        finally:
+            if stopping is not None:
+                stopping.cancel()
+            if not hook.done():
+                hook.cancel()
+                await asyncio.gather(hook, return_exceptions=True)
 
     async def _apply(self, event: Event) -> bool:
         if not self._in_transaction:

@@ -124,6 +124,7 @@ def build(
     for name, stream, subject in (
         ("accounts-audit-accounts", events.STREAM, audit_subject("accounts")),
         ("accounts-audit-identity", "IDENTITY", audit_subject("identity")),
+        ("accounts-audit-inventory", "INVENTORY", audit_subject("inventory")),
         ("accounts-sign-ins", "IDENTITY", SIGN_IN_RECORDED),
     ):
         runtime.add_consumer(name=name, stream=stream, subject=subject, handler=audit.handler())

@@ -19,12 +19,15 @@ from pathlib import Path
 from netsim.console.app import create_app
 from netsim.console.server import ConsoleServer
 from netsim.handsets.grpc_api import SERVICE_NAME, HandsetServicer
+from netsim.hlr import events as hlr_events
+from netsim.hlr import grpc_api as hlr_api
+from netsim.hlr.faults import FaultInjector, validate_faults
 from netsim.models import BUS
 from netsim.settings import NetsimSettings
 from netsim.smsc.events import CONSUMER_NAME, submit_sms_handler
 from netsim.smtp.sink import SmtpSink
-from netsim.streams import COMMAND_STREAM, SUBMIT_SMS_SUBJECT, netsim_streams
-from simfleet.netsim.v1 import smsc_pb2_grpc
+from netsim.streams import COMMAND_STREAM, HLR_PROVISION_SUBJECT, SUBMIT_SMS_SUBJECT, netsim_streams
+from simfleet.netsim.v1 import hlr_pb2_grpc, smsc_pb2_grpc
 from simfleet_runtime import migrations
 from simfleet_runtime.service import ServiceRuntime
 
@@ -40,6 +43,7 @@ class Netsim:
     runtime: ServiceRuntime
     smtp: SmtpSink
     console: ConsoleServer
+    faults: FaultInjector
     failed: list[str] = field(default_factory=list)
 
 
@@ -51,10 +55,32 @@ def build(settings: NetsimSettings) -> Netsim:
         subject=SUBMIT_SMS_SUBJECT,
         handler=submit_sms_handler(outbox=runtime.outbox, clock=runtime.clock),
     )
+    faults = FaultInjector(
+        validate_faults(
+            latency_ms=settings.hlr_latency_ms,
+            failure_rate=settings.hlr_failure_rate,
+            outage=False,
+            failing_msisdns=[],
+        ),
+        seed=settings.hlr_fault_seed,
+    )
+    hlr = hlr_events.ProvisionConsumer(outbox=runtime.outbox, clock=runtime.clock, faults=faults)
+    runtime.add_consumer(
+        name=hlr_events.CONSUMER_NAME,
+        stream=COMMAND_STREAM,
+        subject=HLR_PROVISION_SUBJECT,
+        handler=hlr.handle,
+        before=hlr.before,
+    )
     runtime.add_servicer(
         smsc_pb2_grpc.add_HandsetServiceServicer_to_server,
         HandsetServicer(runtime.db),
         SERVICE_NAME,
+    )
+    runtime.add_servicer(
+        hlr_pb2_grpc.add_HlrServiceServicer_to_server,
+        hlr_api.HlrServicer(runtime.db, faults, runtime.clock),
+        hlr_api.SERVICE_NAME,
     )
     smtp = SmtpSink(
         db=runtime.db,
@@ -66,12 +92,12 @@ def build(settings: NetsimSettings) -> Netsim:
         grace_seconds=settings.shutdown_grace_seconds,
     )
     console = ConsoleServer(
-        create_app(runtime.db),
+        create_app(runtime.db, faults),
         host=settings.http_host,
         port=settings.http_port,
         grace_seconds=settings.shutdown_grace_seconds,
     )
-    netsim = Netsim(runtime=runtime, smtp=smtp, console=console)
+    netsim = Netsim(runtime=runtime, smtp=smtp, console=console, faults=faults)
     runtime.add_task("smtp-sink", _essential("smtp-sink", smtp.run, netsim.failed))
     runtime.add_task("console", _essential("console", console.run, netsim.failed))
     return netsim

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge, Histogram
 
 SMS_DELIVERED = Counter(
     "simfleet_netsim_sms_delivered_total",
@@ -12,3 +12,46 @@ MAIL_RECEIVED = Counter(
     "simfleet_netsim_mail_received_total",
     "Messages the SMTP sink stored, counted once per recipient mailbox.",
 )
+
+HLR_ACTIONS = (
+    "unspecified",
+    "register",
+    "activate",
+    "bar",
+    "unbar",
+    "swap_sim",
+    "change_msisdn",
+    "add_apn",
+    "remove_apn",
+    "set_forwarding",
+    "clear_forwarding",
+    "deregister",
+)
+"""The values of ``action``: a ProvisioningAction's name, lower-case, without its prefix."""
+HLR_ITEM_RESULTS = ("applied", "failed", "duplicate")
+HLR_FAILURES = ("unknown_subscriber", "number_in_use", "sim_in_use", "rejected", "system_failure")
+"""The values of ``failure``: a ProvisioningFailure's name, lower-case, without its prefix."""
+
+HLR_ITEMS = Counter(
+    "simfleet_netsim_hlr_items_total",
+    "Provisioning items the HLR answered, by action and result (applied, failed, duplicate: answered before).",
+    ["action", "result"],
+)
+HLR_FAILURES_TOTAL = Counter(
+    "simfleet_netsim_hlr_failures_total",
+    "Provisioning items the HLR did not apply, by failure.",
+    ["failure"],
+)
+HLR_OUTAGE = Gauge("simfleet_netsim_hlr_outage", "1 while the simulated HLR is in an outage (takes no commands).")
+HLR_LATENCY = Histogram(
+    "simfleet_netsim_hlr_latency_seconds",
+    "From taking a provisioning command to its results committed, injected latency included.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
+
+for _action in HLR_ACTIONS:
+    for _result in HLR_ITEM_RESULTS:
+        HLR_ITEMS.labels(_action, _result)
+for _failure in HLR_FAILURES:
+    HLR_FAILURES_TOTAL.labels(_failure)
+HLR_OUTAGE.set(0)

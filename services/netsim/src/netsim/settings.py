@@ -26,3 +26,13 @@ class NetsimSettings(ServiceSettings):
 
     http_host: str = Field("127.0.0.1", description="where the HTTP console listens")
     http_port: int = 8090
+
+    hlr_latency_ms: int = Field(
+        0, ge=0, le=60000, description="HLR fault injection at start: delay added to every item"
+    )
+    hlr_failure_rate: float = Field(
+        0.0, ge=0.0, le=1.0, description="HLR fault injection at start: the share of items failing SYSTEM_FAILURE"
+    )
+    hlr_fault_seed: int | None = Field(
+        None, description="seed of the failure-rate draws, for runs that must repeat; unset: a fresh seed"
+    )

@@ -6,6 +6,8 @@ from simfleet_runtime.bus import StreamSpec
 
 SUBMIT_SMS_SUBJECT = "simfleet.netsim.cmd.sms.submit"
 SMS_DELIVERED_SUBJECT = "simfleet.netsim.sms.delivered"
+HLR_PROVISION_SUBJECT = "simfleet.netsim.cmd.hlr.provision"
+HLR_RESULT_SUBJECT = "simfleet.netsim.hlr.result"
 
 COMMAND_STREAM = "NETSIM_CMD"
 EVENT_STREAM = "NETSIM"
@@ -21,7 +23,7 @@ def netsim_streams() -> list[StreamSpec]:
         ),
         StreamSpec(
             name=EVENT_STREAM,
-            subjects=["simfleet.netsim.sms.>"],
-            description="What the simulated network reports: SMS delivery receipts.",
+            subjects=["simfleet.netsim.sms.>", "simfleet.netsim.hlr.>"],
+            description="What the simulated network reports: SMS delivery receipts, HLR provisioning results.",
         ),
     ]

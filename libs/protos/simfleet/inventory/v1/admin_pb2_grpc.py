@@ -59,8 +59,9 @@ class InventoryAdminServiceServicer:
 
     def ImportStock(self, request, context):
         """Put SIM cards and numbers into stock: the operator's (customer_id empty)
-        or a customer's reserve. Each SIM is registered in the HLR. Idempotent:
-        a SIM or number already there is left as it is.
+        or a customer's reserve. A SIM reaches the HLR when a line takes it
+        (an order or a replacement). Idempotent: a SIM or number already there
+        is left as it is.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

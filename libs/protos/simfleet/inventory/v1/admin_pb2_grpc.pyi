@@ -39,8 +39,9 @@ class InventoryAdminServiceStub:
     def __new__(cls, channel: _aio.Channel) -> InventoryAdminServiceAsyncStub: ...
     ImportStock: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ImportStockRequest, _admin_pb2.ImportStockResponse]
     """Put SIM cards and numbers into stock: the operator's (customer_id empty)
-    or a customer's reserve. Each SIM is registered in the HLR. Idempotent:
-    a SIM or number already there is left as it is.
+    or a customer's reserve. A SIM reaches the HLR when a line takes it
+    (an order or a replacement). Idempotent: a SIM or number already there
+    is left as it is.
     """
     ImportLines: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ImportLinesRequest, _admin_pb2.ImportLinesResponse]
     """Lines a customer already has (a migration from another system), each
@@ -58,8 +59,9 @@ class InventoryAdminServiceAsyncStub(InventoryAdminServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ImportStock: _aio.UnaryUnaryMultiCallable[_admin_pb2.ImportStockRequest, _admin_pb2.ImportStockResponse]  # type: ignore[assignment]
     """Put SIM cards and numbers into stock: the operator's (customer_id empty)
-    or a customer's reserve. Each SIM is registered in the HLR. Idempotent:
-    a SIM or number already there is left as it is.
+    or a customer's reserve. A SIM reaches the HLR when a line takes it
+    (an order or a replacement). Idempotent: a SIM or number already there
+    is left as it is.
     """
     ImportLines: _aio.UnaryUnaryMultiCallable[_admin_pb2.ImportLinesRequest, _admin_pb2.ImportLinesResponse]  # type: ignore[assignment]
     """Lines a customer already has (a migration from another system), each
@@ -80,8 +82,9 @@ class InventoryAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.ImportStockResponse, _abc.Awaitable[_admin_pb2.ImportStockResponse]]:
         """Put SIM cards and numbers into stock: the operator's (customer_id empty)
-        or a customer's reserve. Each SIM is registered in the HLR. Idempotent:
-        a SIM or number already there is left as it is.
+        or a customer's reserve. A SIM reaches the HLR when a line takes it
+        (an order or a replacement). Idempotent: a SIM or number already there
+        is left as it is.
         """
 
     @_abc_1.abstractmethod

@@ -504,6 +504,7 @@ class OrderSimsRequest(_message.Message):
     node_id: _builtins.str
     """Where the new lines go (a personal account or a node under one)."""
     personal_account_id: _builtins.str
+    """The personal account they are billed to; empty: node_id is that account."""
     quantity: _builtins.int
     """1 to 1000."""
     tariff_code: _builtins.str

@@ -178,6 +178,7 @@ class OperationService:
         idempotency_key: str,
     ) -> tuple[Operation, bool]:
         action = self._action("order_sims")
+        personal_account_id = personal_account_id or node_id
         key = self._key(idempotency_key)
         if key and (earlier := await self._by_key(access, key)) is not None:
             return earlier, True

@@ -1,4 +1,4 @@
-"""The HTTP console: what handsets and mailboxes received, for people and tests.
+"""The HTTP console: what handsets and mailboxes received and what the HLR holds, for people and tests.
 
 JSON (``application/json``):
 
@@ -8,6 +8,12 @@ JSON (``application/json``):
 * ``GET /mailboxes`` — mailboxes that received mail, most recently active first.
 * ``GET /mailboxes/{address}?limit=50`` — ``{"address", "messages": [{"id", "to",
   "from", "subject", "body", "time"}]}``, newest first.
+* ``GET /hlr/subscribers/{msisdn}`` — the HLR's subscriber with this number: ``{"imsi",
+  "msisdn", "iccid", "barrings", "apns", "forwarding", "version", "registered_at",
+  "updated_at"}``; 404 when none has it.
+* ``GET /hlr/faults`` and ``PUT /hlr/faults`` — the HLR's fault injection, ``{"latency_ms",
+  "failure_rate", "outage", "failing_msisdns"}``; a PUT replaces every field (absent ones
+  are off) and answers what is now in force.
 * ``GET /healthz`` — 200 ``{"status": "ok"}`` while the database answers, else 503.
 
 HTML for people lives under ``/`` and the ``/ui/`` prefix (no content
@@ -18,5 +24,5 @@ negotiation, so a URL always gives the same kind of answer):
 
 Times are ISO 8601 in UTC (``2026-01-02T03:04:05.678901Z``); ``limit`` is 1..500
 (50 when absent). Errors are ``application/problem+json`` (RFC 9457): a bad
-number, address or limit is 422.
+number, address, limit or fault is 422.
 """

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from netsim.console import api, pages, problems
+from netsim.console import api, hlr, pages, problems
+from netsim.hlr.faults import FaultInjector
 from simfleet_runtime.db import Database
 
 
-def create_app(database: Database) -> FastAPI:
+def create_app(database: Database, faults: FaultInjector) -> FastAPI:
     app = FastAPI(
         title="SIMfleet network simulator console",
         version="1",
-        description="What simulated handsets and mailboxes received. Times are ISO 8601 UTC, newest first.",
+        description=(
+            "What simulated handsets and mailboxes received, the HLR's subscribers and its fault injection."
+            " Times are ISO 8601 UTC, newest first."
+        ),
         # Console reads are tooling, not user requests: no spans (their paths
         # carry phone numbers and addresses) and no FastAPI metrics.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.database = database
+    app.state.faults = faults
     problems.install(app)
     app.include_router(api.router)
+    app.include_router(hlr.router)
     app.include_router(pages.router)
     return app

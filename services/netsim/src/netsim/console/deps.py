@@ -1,4 +1,4 @@
-"""What the console's routes are given: a database session per request."""
+"""What the console's routes are given: a database session per request, the HLR's fault injection."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from netsim.hlr.faults import FaultInjector
 from simfleet_runtime.db import Database
 
 
@@ -22,5 +23,12 @@ async def get_session(database: Annotated[Database, Depends(get_database)]) -> A
         yield session
 
 
+def get_faults(request: Request) -> FaultInjector:
+    faults = request.app.state.faults
+    assert isinstance(faults, FaultInjector)
+    return faults
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
+FaultsDep = Annotated[FaultInjector, Depends(get_faults)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

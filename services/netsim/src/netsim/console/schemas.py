@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from netsim.hlr.faults import Faults
+from netsim.hlr.models import Subscriber
 from netsim.smsc.models import Sms
 from netsim.smsc.service import Handset
 from netsim.smtp.models import Mail
@@ -99,3 +101,74 @@ class MailboxesOut(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class SubscriberOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "imsi": "250010000000001",
+                    "msisdn": "+79990000001",
+                    "iccid": "8970101000000000004",
+                    "barrings": [],
+                    "apns": ["internet"],
+                    "forwarding": {"busy": "+79990000002"},
+                    "version": 3,
+                    "registered_at": "2026-01-02T03:04:05.678901Z",
+                    "updated_at": "2026-01-02T03:14:05.678901Z",
+                }
+            ]
+        }
+    )
+
+    imsi: str
+    msisdn: str | None
+    iccid: str
+    barrings: list[str] = Field(description="the barrings in force; empty: the subscriber may use the network")
+    apns: list[str]
+    forwarding: dict[str, str] = Field(description="condition → E.164 target")
+    version: int = Field(description="changes applied since registration")
+    registered_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, subscriber: Subscriber) -> SubscriberOut:
+        return cls(
+            imsi=subscriber.imsi,
+            msisdn=subscriber.msisdn,
+            iccid=subscriber.iccid,
+            barrings=subscriber.barrings,
+            apns=subscriber.apns,
+            forwarding=subscriber.forwarding,
+            version=subscriber.version,
+            registered_at=to_iso(subscriber.registered_at),
+            updated_at=to_iso(subscriber.updated_at),
+        )
+
+
+class FaultsBody(BaseModel):
+    """The HLR's fault injection; in a PUT, every field absent is off."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"latency_ms": 250, "failure_rate": 0.1, "outage": False, "failing_msisdns": ["+79990000013"]}]
+        },
+    )
+
+    latency_ms: int = Field(0, description="added to every provisioning item, 0 to 60000")
+    failure_rate: float = Field(0.0, description="the share of items that fail with SYSTEM_FAILURE, 0.0 to 1.0")
+    outage: bool = Field(False, description="while true, no provisioning command is taken: they wait in the queue")
+    failing_msisdns: list[str] = Field(
+        default_factory=list, description="items for these numbers always fail with SYSTEM_FAILURE"
+    )
+
+    @classmethod
+    def of(cls, faults: Faults) -> FaultsBody:
+        return cls(
+            latency_ms=faults.latency_ms,
+            failure_rate=faults.failure_rate,
+            outage=faults.outage,
+            failing_msisdns=list(faults.failing_msisdns),
+        )

@@ -1,0 +1,268 @@
+"""Scripted stand-ins for the services the gateway calls, and what a test scripts them with.
+
+:class:`ScriptedInventory` implements inventory's LineService and
+OperationService servicers on a real grpc.aio server (through the runtime's
+ServerInterceptor, so a scripted :class:`DomainError` reaches the gateway as
+inventory's would). It answers with a plausible default unless a test scripts
+something else, and records every call with the metadata it carried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from simfleet.inventory.v1 import lines_pb2, lines_pb2_grpc, operations_pb2, operations_pb2_grpc
+from simfleet_runtime.grpc_server import ServerInterceptor
+from simfleet_runtime.testing import free_port
+
+
+@dataclass
+class Call:
+    method: str
+    request: Any
+    metadata: dict[str, str]
+
+
+@dataclass
+class Abort:
+    """Abort the call with a bare status (no google.rpc details), as gRPC itself would."""
+
+    code: grpc.StatusCode
+    message: str = ""
+
+
+@dataclass
+class Delay:
+    """Answer (by default) only after this many seconds."""
+
+    seconds: float
+
+
+def ts(seconds: int) -> Timestamp:
+    return Timestamp(seconds=seconds)
+
+
+JAN_15 = 1_768_469_400  # 2026-01-15T09:30:00Z
+JAN_16 = 1_768_564_800  # 2026-01-16T12:00:00Z
+OPERATION_ID = "01JA3D4E5F6G7H8J9K0M1N2P3Q"
+
+
+def line(msisdn: str = "+79990000101", **changes: Any) -> lines_pb2.Line:
+    """A line as inventory would answer it."""
+    fields: dict[str, Any] = {
+        "id": "01JA2C3D4E5F6G7H8J9K0M1N2P",
+        "customer_id": "01M80FS1VH2MZKYX1PNS53P8M2",
+        "msisdn": msisdn,
+        "sim": lines_pb2.Sim(iccid="8970199000000000106", imsi="250990000000101", state="installed"),
+        "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
+        "personal_account_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7C",
+        "tariff_code": "corp-unlimited",
+        "state": lines_pb2.LINE_STATE_ACTIVE,
+        "services": ["roaming", "voicemail"],
+        "apns": [
+            lines_pb2.Apn(name="internet", pdp_type="ipv4v6", added_at=ts(JAN_15)),
+            lines_pb2.Apn(name="corp.simfleet", pdp_type="ipv4", static_ip="10.20.0.15", added_at=ts(JAN_16)),
+        ],
+        "forwarding": [lines_pb2.Forwarding(condition="busy", target="+79990000199")],
+        "labels": ["drivers"],
+        "group": "fleet",
+        "created_at": ts(JAN_15),
+        "updated_at": ts(JAN_16),
+    }
+    fields.update(changes)
+    return lines_pb2.Line(**fields)
+
+
+def operation(state: int = operations_pb2.OPERATION_STATE_RUNNING, **changes: Any) -> operations_pb2.Operation:
+    """An operation as inventory would answer it: two lines, by default one done."""
+    fields: dict[str, Any] = {
+        "id": OPERATION_ID,
+        "customer_id": "01M80FS1VH2MZKYX1PNS53P8M2",
+        "type": operations_pb2.OPERATION_TYPE_BLOCK,
+        "state": state,
+        "params": {"block_type": "voluntary"},
+        "requested_by": "01J9Z3K8Q4W7N2M5X6Y8B0USER",
+        "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
+        "counts": operations_pb2.ItemCounts(total=2, pending=1, succeeded=1),
+        "created_at": ts(JAN_16),
+        "started_at": ts(JAN_16 + 1),
+    }
+    fields.update(changes)
+    return operations_pb2.Operation(**fields)
+
+
+def finished_operation(**changes: Any) -> operations_pb2.Operation:
+    fields: dict[str, Any] = {
+        "state": operations_pb2.OPERATION_STATE_COMPLETED,
+        "counts": operations_pb2.ItemCounts(total=2, succeeded=2),
+        "finished_at": ts(JAN_16 + 4),
+    }
+    fields.update(changes)
+    return operation(**fields)
+
+
+def default_answer(method: str) -> Any:
+    """What inventory would plausibly answer to a valid call."""
+    if method == "ListLines":
+        return lines_pb2.ListLinesResponse(lines=[line()], next_page_token="page-2")
+    if method == "GetLine":
+        return lines_pb2.GetLineResponse(line=line())
+    if method == "GetPuk":
+        return lines_pb2.GetPukResponse(
+            msisdn="+79990000101", iccid="8970199000000000106", puk1="12345678", puk2="87654321"
+        )
+    if method == "GetLocation":
+        return lines_pb2.GetLocationResponse(
+            msisdn="+79990000101",
+            cell_id="250-99-1234-5678",
+            latitude=55.7558,
+            longitude=37.6173,
+            accuracy_m=350,
+            observed_at=ts(JAN_16),
+        )
+    if method == "ListFreeNumbers":
+        return lines_pb2.ListFreeNumbersResponse(msisdns=["+79990007770", "+79990007771"])
+    if method == "ListReserveSims":
+        return lines_pb2.ListReserveSimsResponse(
+            sims=[lines_pb2.Sim(iccid="8970199000000000205", imsi="250990000000102", state="in_stock")]
+        )
+    if method == "CreateOperation":
+        return operations_pb2.CreateOperationResponse(
+            operation=operation(counts=operations_pb2.ItemCounts(total=2, pending=2))
+        )
+    if method == "OrderSims":
+        return operations_pb2.OrderSimsResponse(
+            operation=operation(
+                type=operations_pb2.OPERATION_TYPE_ORDER_SIMS,
+                params={"quantity": "10"},
+                counts=operations_pb2.ItemCounts(total=10, pending=10),
+            )
+        )
+    if method == "GetOperation":
+        # Finished, so that an event stream a test does not script ends by itself.
+        return operations_pb2.GetOperationResponse(operation=finished_operation())
+    if method == "ListOperations":
+        return operations_pb2.ListOperationsResponse(operations=[finished_operation()], next_page_token="page-2")
+    if method == "ListOperationItems":
+        return operations_pb2.ListOperationItemsResponse(
+            items=[
+                operations_pb2.Item(
+                    id="01JA3D4E5F6G7H8J9K0M1N2P3R",
+                    operation_id=OPERATION_ID,
+                    position=2,
+                    msisdn="+79990000102",
+                    state=operations_pb2.ITEM_STATE_FAILED,
+                    code="ALREADY_BLOCKED",
+                    reason="the line is already blocked",
+                    updated_at=ts(JAN_16 + 3),
+                )
+            ]
+        )
+    if method == "CancelOperation":
+        return operations_pb2.CancelOperationResponse(operation=operation(cancel_requested=True))
+    raise AssertionError(f"no default answer for {method}")
+
+
+class _Lines(lines_pb2_grpc.LineServiceServicer):
+    def __init__(self, double: ScriptedInventory) -> None:
+        self._double = double
+
+    async def ListLines(self, request: Any, context: Any) -> Any:
+        return await self._double.answer("ListLines", request, context)
+
+    async def GetLine(self, request: Any, context: Any) -> Any:
+        return await self._double.answer("GetLine", request, context)
+
+    async def GetPuk(self, request: Any, context: Any) -> Any:
+        return await self._double.answer("GetPuk", request, context)
+
+    async def GetLocation(self, request: Any, context: Any) -> Any:
+        return await self._double.answer("GetLocation", request, context)
+
+    async def ListFreeNumbers(self, request: Any, context: Any) -> Any:
+        return await self._double.answer("ListFreeNumbers", request, context)
+
+    async def ListReserveSims(self, request: Any, context: Any) -> Any:
+        return await self._double.answer("ListReserveSims", request, context)
+
+
+class _Operations(operations_pb2_grpc.OperationServiceServicer):
+    def __init__(self, double: ScriptedInventory) -> None:
+        self._double = double
+
+    async def CreateOperation(self, request: Any, context: Any) -> Any:
+        return await self._double.answer("CreateOperation", request, context)
+
+    async def OrderSims(self, request: Any, context: Any) -> Any:
+        return await self._double.answer("OrderSims", request, context)
+
+    async def GetOperation(self, request: Any, context: Any) -> Any:
+        return await self._double.answer("GetOperation", request, context)
+
+    async def ListOperations(self, request: Any, context: Any) -> Any:
+        return await self._double.answer("ListOperations", request, context)
+
+    async def ListOperationItems(self, request: Any, context: Any) -> Any:
+        return await self._double.answer("ListOperationItems", request, context)
+
+    async def CancelOperation(self, request: Any, context: Any) -> Any:
+        return await self._double.answer("CancelOperation", request, context)
+
+
+class ScriptedInventory:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.target = f"127.0.0.1:{self.port}"
+        self.calls: list[Call] = []
+        self._script: dict[str, list[Any]] = {}
+        self._server: grpc.aio.Server | None = None
+
+    # ------------------------------------------------------------ scripting
+    def script(self, method: str, *outcomes: Any) -> None:
+        """The next answers to ``method``: a response, a DomainError, an Abort, a Delay, any exception."""
+        self._script.setdefault(method, []).extend(outcomes)
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self._script.clear()
+
+    def last(self, method: str) -> Call:
+        for call in reversed(self.calls):
+            if call.method == method:
+                return call
+        raise AssertionError(f"inventory got no {method} call; it got {[c.method for c in self.calls]}")
+
+    def count(self, method: str) -> int:
+        return sum(1 for call in self.calls if call.method == method)
+
+    # -------------------------------------------------------------- serving
+    async def answer(self, method: str, request: Any, context: Any) -> Any:
+        metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+        self.calls.append(Call(method, request, metadata))
+        pending = self._script.get(method)
+        outcome = pending.pop(0) if pending else None
+        if isinstance(outcome, Delay):
+            await asyncio.sleep(outcome.seconds)
+            outcome = None
+        if isinstance(outcome, Abort):
+            await context.abort(outcome.code, outcome.message)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome if outcome is not None else default_answer(method)
+
+    async def start(self) -> None:
+        server = grpc.aio.server(interceptors=[ServerInterceptor()])
+        lines_pb2_grpc.add_LineServiceServicer_to_server(_Lines(self), server)
+        operations_pb2_grpc.add_OperationServiceServicer_to_server(_Operations(self), server)
+        server.add_insecure_port(self.target)
+        await server.start()
+        self._server = server
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.stop(None)

@@ -1,0 +1,54 @@
+"""The HLR's tables: its subscribers, and the record of every provisioning item it answered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from netsim.db import Base
+from simfleet_runtime.db import UtcDateTime
+
+ITEM_ID_MAX = 100
+COMMAND_ID_MAX = 100
+ITEM_IMSI_MAX = 32
+
+
+class Subscriber(Base):
+    """One subscription, keyed by the IMSI of the SIM it uses."""
+
+    __tablename__ = "hlr_subscribers"
+
+    imsi: Mapped[str] = mapped_column(String(15), primary_key=True)
+    # E.164; none for a data-only subscription.
+    msisdn: Mapped[str | None] = mapped_column(String(16), unique=True)
+    iccid: Mapped[str] = mapped_column(String(20), unique=True)
+    # The barrings in force (block types, or "not_activated"), in the order they were set.
+    barrings: Mapped[list[str]] = mapped_column(JSON)
+    apns: Mapped[list[str]] = mapped_column(JSON)
+    # condition → E.164 target.
+    forwarding: Mapped[dict[str, str]] = mapped_column(JSON)
+    # Changes applied since registration: each applied item adds exactly one.
+    version: Mapped[int] = mapped_column(Integer)
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AppliedItem(Base):
+    """The answer to one provisioning item: what makes a repeated ``item_id`` change nothing."""
+
+    __tablename__ = "hlr_applied_items"
+    __table_args__ = (Index(None, "command_id"),)
+
+    item_id: Mapped[str] = mapped_column(String(ITEM_ID_MAX), primary_key=True)
+    command_id: Mapped[str] = mapped_column(String(COMMAND_ID_MAX))
+    # As the item gave it (it may not have been a valid IMSI).
+    imsi: Mapped[str] = mapped_column(String(ITEM_IMSI_MAX))
+    # The action's name, lower-case without its prefix ("bar").
+    action: Mapped[str] = mapped_column(String(32))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    # The failure's name, lower-case without its prefix ("number_in_use"); none when ok.
+    failure: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,295 @@
+"""Lines and operations through the gateway against the real processes: inventory, netsim's HLR, NATS.
+
+Each test brings its own lines the back-office way (inventory's ImportLines),
+registered in the HLR like every line, and changes them through
+``POST /v1/operations``; what the network holds afterwards is read from
+netsim's HLR service.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+
+from simfleet.inventory.v1 import admin_pb2, admin_pb2_grpc
+from simfleet.inventory.v1 import lines_pb2 as lpb
+from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
+from simfleet_devstack.platform import Platform
+from simfleet_devstack.seed import DEMO_MANAGER, demo_sim
+from simfleet_runtime.context import OPERATOR_KEY
+from tests.helpers import problem, wait_for
+
+pytestmark = pytest.mark.e2e
+_blocks = count(1)
+
+
+def bearer(api: httpx.Client) -> dict[str, str]:
+    response = api.post("/v1/auth/password", json={"phone": DEMO_MANAGER.phone, "password": DEMO_MANAGER.password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def manager(api: httpx.Client) -> dict[str, str]:
+    return bearer(api)
+
+
+@pytest.fixture(scope="module")
+def account(platform: Platform) -> dict[str, Any]:
+    """A personal account of the demo customer (its lines are the tests' own)."""
+    with httpx.Client(base_url=platform.gateway_url, timeout=10) as api:
+        headers = bearer(api)
+        nodes = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 100}, headers=headers)
+        me = api.get("/v1/me", headers=headers)
+    assert nodes.status_code == 200, nodes.text
+    return {**sorted(nodes.json()["items"], key=lambda n: n["name"])[0], "customer_id": me.json()["customer_id"]}
+
+
+def hlr(platform: Platform) -> hlr_pb2_grpc.HlrServiceStub:
+    return hlr_pb2_grpc.HlrServiceStub(grpc.insecure_channel(platform.netsim_target))
+
+
+def set_faults(platform: Platform, **faults: Any) -> None:
+    hlr(platform).SetFaults(hlr_pb2.SetFaultsRequest(faults=hlr_pb2.Faults(**faults)), timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def no_faults(platform: Platform) -> Iterator[None]:
+    yield
+    set_faults(platform)
+
+
+def import_lines(
+    platform: Platform, account: dict[str, Any], count_: int, state: int = lpb.LINE_STATE_ACTIVE
+) -> list[str]:
+    """``count_`` new lines under the account, registered in the HLR before this returns."""
+    block = next(_blocks)
+    numbers = [f"+79993{block:02d}{i:04d}" for i in range(count_)]
+    lines = [
+        admin_pb2.ImportedLine(
+            msisdn=n,
+            sim=demo_sim(700_000 + block * 10_000 + i),
+            node_id=account["id"],
+            personal_account_id=account["id"],
+            tariff_code="BIZ-M",
+            state=state,
+        )
+        for i, n in enumerate(numbers)
+    ]
+    with grpc.insecure_channel(platform.inventory_target) as channel:
+        stub = admin_pb2_grpc.InventoryAdminServiceStub(channel)
+        metadata = ((OPERATOR_KEY, platform.config.operator_key),)
+        for start in range(0, len(lines), 1000):
+            stub.ImportLines(
+                admin_pb2.ImportLinesRequest(customer_id=account["customer_id"], lines=lines[start : start + 1000]),
+                metadata=metadata,
+                timeout=30,
+            )
+    network = hlr(platform)
+
+    def registered() -> bool:
+        try:
+            network.GetSubscriber(hlr_pb2.GetSubscriberRequest(msisdn=numbers[-1]), timeout=5)
+        except grpc.RpcError:
+            return False
+        return True
+
+    wait_for(registered, 60, "the imported lines in the HLR")
+    return numbers
+
+
+def subscriber(platform: Platform, msisdn: str) -> hlr_pb2.Subscriber:
+    return hlr(platform).GetSubscriber(hlr_pb2.GetSubscriberRequest(msisdn=msisdn), timeout=5).subscriber
+
+
+def finished(api: httpx.Client, manager: dict[str, str], operation_id: str, timeout: float = 60) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        answer = api.get(f"/v1/operations/{operation_id}", headers=manager)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body if body["state"] not in ("scheduled", "running") else None
+
+    result: dict[str, Any] = wait_for(done, timeout, f"operation {operation_id} to end")
+    return result
+
+
+def items(
+    api: httpx.Client, manager: dict[str, str], operation_id: str, state: str | None = None
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 1000, **({"state": state} if state else {})}
+    while True:
+        page = api.get(f"/v1/operations/{operation_id}/items", params=params, headers=manager)
+        assert page.status_code == 200, page.text
+        found.extend(page.json()["items"])
+        if not page.json().get("next_cursor"):
+            return found
+        params["cursor"] = page.json()["next_cursor"]
+
+
+def test_the_demo_customer_sees_its_lines(api: httpx.Client, manager: dict[str, str]) -> None:
+    page = api.get("/v1/lines", params={"limit": 50, "state": "active"}, headers=manager)
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert len(body["items"]) == 50 and body["next_cursor"]
+    assert {line["state"] for line in body["items"]} == {"active"}
+    msisdn = body["items"][0]["msisdn"]
+    line = api.get(f"/v1/lines/{msisdn}", headers=manager)
+    assert line.status_code == 200 and line.json()["sim"]["iccid"].startswith("89")
+    puk = api.get(f"/v1/lines/{msisdn}/puk", headers=manager)
+    assert puk.status_code == 200 and len(puk.json()["puk1"]) == 8
+    where = api.get(f"/v1/lines/{msisdn}/location", headers=manager)
+    assert where.status_code == 200, where.text
+    problem(api.get("/v1/lines/+79990000000", headers=manager), 404)
+    problem(api.get("/v1/lines", headers={}), 401)
+
+
+def test_blocking_one_line_bars_it_in_the_hlr(
+    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
+) -> None:
+    [number] = import_lines(platform, account, 1)
+    assert list(subscriber(platform, number).barrings) == []
+    answer = api.post(
+        "/v1/operations",
+        json={"type": "block", "lines": [number], "params": {"block_type": "voluntary"}},
+        headers={**manager, "Idempotency-Key": f"block-{number}"},
+    )
+    assert answer.status_code == 202, answer.text
+    assert answer.headers["Location"] == f"/v1/operations/{answer.json()['id']}"
+    again = api.post(
+        "/v1/operations",
+        json={"type": "block", "lines": [number], "params": {"block_type": "voluntary"}},
+        headers={**manager, "Idempotency-Key": f"block-{number}"},
+    )
+    assert again.status_code == 200 and again.json()["id"] == answer.json()["id"]
+    done = finished(api, manager, answer.json()["id"])
+    assert done["state"] == "completed" and done["counts"]["succeeded"] == 1
+    assert list(subscriber(platform, number).barrings) == ["voluntary"]
+    line = api.get(f"/v1/lines/{number}", headers=manager).json()
+    assert line["state"] == "blocked" and [b["type"] for b in line["blocks"]] == ["voluntary"]
+
+
+def test_a_bulk_block_ends_with_errors_on_exactly_the_lines_netsim_failed(
+    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
+) -> None:
+    numbers = import_lines(platform, account, 1000)
+    failing = numbers[13::37]
+    set_faults(platform, failing_msisdns=failing)
+    answer = api.post(
+        "/v1/operations",
+        json={"type": "block", "lines": numbers, "params": {"block_type": "lost_or_stolen"}},
+        headers=manager,
+    )
+    assert answer.status_code == 202, answer.text
+    done = finished(api, manager, answer.json()["id"], timeout=120)
+    assert done["state"] == "completed_with_errors"
+    assert done["counts"] == {
+        "total": 1000,
+        "pending": 0,
+        "in_progress": 0,
+        "succeeded": 1000 - len(failing),
+        "failed": len(failing),
+        "skipped": 0,
+    }
+    failed = items(api, manager, done["id"], "failed")
+    assert sorted(i["msisdn"] for i in failed) == sorted(failing)
+    assert all(i["code"] == "SYSTEM_FAILURE" and i["reason"] for i in failed)
+    for number in (numbers[0], failing[0], numbers[-1]):
+        barred = "lost_or_stolen" in subscriber(platform, number).barrings
+        assert barred == (number not in failing)
+        assert subscriber(platform, number).version == (1 if barred else 0)  # barred once at most
+
+
+def test_a_sim_is_replaced_and_a_number_changed(
+    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
+) -> None:
+    [number] = import_lines(platform, account, 1)
+    reserve = api.get("/v1/sims/reserve", params={"limit": 1}, headers=manager)
+    assert reserve.status_code == 200, reserve.text
+    new_iccid = reserve.json()["items"][0]["iccid"]
+    answer = api.post(
+        "/v1/operations",
+        json={"type": "replace_sim", "items": [{"msisdn": number, "params": {"iccid": new_iccid}}]},
+        headers=manager,
+    )
+    assert answer.status_code == 202, answer.text
+    assert finished(api, manager, answer.json()["id"])["state"] == "completed"
+    assert api.get(f"/v1/lines/{number}", headers=manager).json()["sim"]["iccid"] == new_iccid
+    assert subscriber(platform, number).iccid == new_iccid
+
+    free = api.get("/v1/numbers/free", params={"limit": 3}, headers=manager)
+    assert free.status_code == 200, free.text
+    new_number = free.json()["items"][0]
+    answer = api.post(
+        "/v1/operations",
+        json={"type": "change_number", "items": [{"msisdn": number, "params": {"msisdn": new_number}}]},
+        headers=manager,
+    )
+    assert finished(api, manager, answer.json()["id"])["state"] == "completed"
+    assert api.get(f"/v1/lines/{new_number}", headers=manager).json()["sim"]["iccid"] == new_iccid
+    problem(api.get(f"/v1/lines/{number}", headers=manager), 404)
+    assert subscriber(platform, new_number).iccid == new_iccid
+
+
+def test_a_scheduled_block_runs_at_its_time(
+    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
+) -> None:
+    [number] = import_lines(platform, account, 1)
+    at = datetime.now(UTC) + timedelta(seconds=3)
+    answer = api.post(
+        "/v1/operations",
+        json={
+            "type": "block",
+            "lines": [number],
+            "params": {"block_type": "scheduled"},
+            "scheduled_at": at.isoformat(),
+        },
+        headers=manager,
+    )
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["state"] == "scheduled"
+    time.sleep(1)
+    assert api.get(f"/v1/operations/{answer.json()['id']}", headers=manager).json()["state"] == "scheduled"
+    assert list(subscriber(platform, number).barrings) == []
+    done = finished(api, manager, answer.json()["id"])
+    assert done["state"] == "completed"
+    assert datetime.fromisoformat(done["started_at"]) >= at
+    assert list(subscriber(platform, number).barrings) == ["scheduled"]
+
+
+def test_cancelling_a_running_bulk_operation(
+    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
+) -> None:
+    numbers = import_lines(platform, account, 600)
+    set_faults(platform, latency_ms=10)
+    answer = api.post(
+        "/v1/operations",
+        json={"type": "block", "lines": numbers, "params": {"block_type": "voluntary"}},
+        headers=manager,
+    )
+    assert answer.status_code == 202, answer.text
+    operation_id = answer.json()["id"]
+
+    def progressing() -> bool:
+        counts = api.get(f"/v1/operations/{operation_id}", headers=manager).json()["counts"]
+        return bool(counts["succeeded"] > 0)
+
+    wait_for(progressing, 60, "the first lines blocked")
+    cancel = api.post(f"/v1/operations/{operation_id}/cancel", headers=manager)
+    assert cancel.status_code == 200, cancel.text
+    done = finished(api, manager, operation_id)
+    counts = done["counts"]
+    assert done["state"] == "cancelled" and done["cancel_requested"]
+    assert counts["skipped"] > 0 and counts["succeeded"] > 0
+    assert counts["succeeded"] + counts["skipped"] == 600 and counts["failed"] == 0
+    skipped = {i["msisdn"] for i in items(api, manager, operation_id, "skipped")}
+    for number in (numbers[0], numbers[-1]):
+        assert ("voluntary" in subscriber(platform, number).barrings) == (number not in skipped)
+    problem(api.post(f"/v1/operations/{operation_id}/cancel", headers=manager), 409)
