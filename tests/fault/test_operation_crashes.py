@@ -22,7 +22,7 @@ from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_devstack.platform import INVENTORY, NETSIM, Platform
 from simfleet_devstack.seed import DEMO_MANAGER, demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
-from tests.helpers import running_platform, wait_for
+from tests.helpers import E2E_ENV, running_platform, wait_for
 
 pytestmark = pytest.mark.fault
 LINES = 5000
@@ -31,7 +31,9 @@ LINES = 5000
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     data_dir: Path = tmp_path_factory.mktemp("crashes")
-    with running_platform(data_dir, "crashes") as running:
+    # inventory's own window and batch size (the e2e platform narrows them for its cancel test).
+    env = {service: values for service, values in E2E_ENV.items() if service != "inventory"}
+    with running_platform(data_dir, "crashes", extra_env=env) as running:
         yield running
 
 

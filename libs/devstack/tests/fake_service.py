@@ -1,4 +1,4 @@
-"""A stand-in for identity, netsim or the gateway that speaks only what the launcher checks.
+"""A stand-in for identity, netsim, accounts, inventory or the gateway that speaks only what the launcher checks.
 
 Run as ``python fake_service.py <service>``. It reads the same environment the
 real service reads (``<SERVICE>_GRPC_PORT``, ``<SERVICE>_HTTP_PORT``...), records
@@ -8,7 +8,9 @@ answers 200. identity also serves IdentityAdminService.CreateUser, checking the
 operator key and remembering phones in ``<cwd>/fake-users.json`` (so a second
 run answers ALREADY_EXISTS), and password sign-in and sign-out; accounts serves
 what the demo seed calls: ListCustomers and OnboardCustomer (remembered in
-``<cwd>/fake-customers.json``) and CreateNode.
+``<cwd>/fake-customers.json``), CreateNode and ListNodes; inventory serves
+ImportLines (numbers remembered in ``<cwd>/fake-lines.json``, so a second run
+adds none) and ImportStock.
 
 Knobs for tests: FAKE_IGNORE_SIGTERM=1, FAKE_EXIT_AFTER=<seconds> (exits with 3),
 FAKE_NOT_SERVING=1 (health says NOT_SERVING forever).
@@ -34,9 +36,12 @@ from simfleet.accounts.v1 import admin_pb2 as accounts_admin
 from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
 from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
 from simfleet.identity.v1 import admin_pb2, admin_pb2_grpc, auth_pb2, auth_pb2_grpc, common_pb2
+from simfleet.inventory.v1 import admin_pb2 as inventory_admin
+from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
 
 USERS = Path("fake-users.json")
 CUSTOMERS = Path("fake-customers.json")
+LINES = Path("fake-lines.json")
 
 
 class Admin(admin_pb2_grpc.IdentityAdminServiceServicer):
@@ -89,6 +94,30 @@ class Hierarchy(hierarchy_pb2_grpc.HierarchyServiceServicer):
     def CreateNode(self, request: Any, context: Any) -> Any:
         return hierarchy_pb2.CreateNodeResponse(node=hierarchy_pb2.Node(id=f"node-{request.name}"))
 
+    def ListNodes(self, request: Any, context: Any) -> Any:
+        accounts = [
+            hierarchy_pb2.Node(id=f"fake-account-{n}", customer_id="fake-customer", account_number=f"41{n:08d}")
+            for n in (1, 2)
+        ]
+        return hierarchy_pb2.ListNodesResponse(nodes=accounts)
+
+
+class InventoryAdmin(inventory_admin_grpc.InventoryAdminServiceServicer):
+    def _check(self, context: Any) -> None:
+        if dict(context.invocation_metadata()).get("simfleet-operator-key") != os.environ["INVENTORY_OPERATOR_KEY"]:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, "operator key")
+
+    def ImportLines(self, request: Any, context: Any) -> Any:
+        self._check(context)
+        known = set(json.loads(LINES.read_text())) if LINES.exists() else set()
+        fresh = [line.msisdn for line in request.lines if line.msisdn not in known]
+        LINES.write_text(json.dumps(sorted(known | set(fresh))))
+        return inventory_admin.ImportLinesResponse(lines_added=len(fresh))
+
+    def ImportStock(self, request: Any, context: Any) -> Any:
+        self._check(context)
+        return inventory_admin.ImportStockResponse(sims_added=len(request.sims), numbers_added=len(request.msisdns))
+
 
 class Ok(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
@@ -116,10 +145,12 @@ def main(service: str) -> None:
     if service == "accounts":
         accounts_admin_grpc.add_AccountsAdminServiceServicer_to_server(AccountsAdmin(), server)
         hierarchy_pb2_grpc.add_HierarchyServiceServicer_to_server(Hierarchy(), server)
+    if service == "inventory":
+        inventory_admin_grpc.add_InventoryAdminServiceServicer_to_server(InventoryAdmin(), server)
     if service != "gateway":
         server.add_insecure_port(f"127.0.0.1:{os.environ[prefix + 'GRPC_PORT']}")
         server.start()
-    if service not in ("identity", "accounts"):
+    if service not in ("identity", "accounts", "inventory"):
         http = ThreadingHTTPServer(("127.0.0.1", int(os.environ[prefix + "HTTP_PORT"])), Ok)
         threading.Thread(target=http.serve_forever, daemon=True).start()
     print(f"fake {service} serving", flush=True)

@@ -61,7 +61,7 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
     config = fake_config(clock_file=Path("/tmp/devstack-clock"), extra_env={"identity": {"IDENTITY_EXTRA": "1"}})
     with Platform(config) as platform:
         pids = platform.pids()
-        assert set(pids) == {"nats", "netsim", "identity", "accounts", "gateway"}
+        assert set(pids) == {"nats", "netsim", "identity", "accounts", "inventory", "gateway"}
         assert platform.seed() is True
         assert platform.seed() is False  # the customer found by its tax number counts as done
         identity = _recorded_env(config, "identity")
@@ -103,7 +103,7 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
 def test_otel_variables_pass_through_to_every_service(fake_config: MakeConfig, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
     platform = Platform(fake_config())
-    for service in ("identity", "netsim", "accounts", "gateway"):
+    for service in ("identity", "netsim", "accounts", "inventory", "gateway"):
         env = platform.env_for(service)
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"
         assert env["OTEL_SERVICE_NAME"] == service
@@ -114,6 +114,7 @@ def test_wait_ready_reports_a_child_that_exits_with_its_log(fake_config: MakeCon
         "netsim": [sys.executable, str(Path(__file__).parent / "fake_service.py"), "netsim"],
         "identity": [sys.executable, "-c", "print('identity cannot open its database'); raise SystemExit(3)"],
         "accounts": [sys.executable, str(Path(__file__).parent / "fake_service.py"), "accounts"],
+        "inventory": [sys.executable, str(Path(__file__).parent / "fake_service.py"), "inventory"],
         "gateway": [sys.executable, str(Path(__file__).parent / "fake_service.py"), "gateway"],
     }
     platform = Platform(fake_config(service_commands=commands))
@@ -217,5 +218,6 @@ def test_with_postgres_each_service_gets_its_own_database(fake_config: MakeConfi
         "devstack_test_identity",
         "devstack_test_netsim",
         "devstack_test_accounts",
+        "devstack_test_inventory",
     }
     assert not os.path.exists(config.data_dir / "identity.db")

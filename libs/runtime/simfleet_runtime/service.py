@@ -177,7 +177,11 @@ class ServiceRuntime:
         self._running.append(asyncio.create_task(guarded(), name=name))
 
     async def _start_grpc(self) -> None:
-        server = grpc.aio.server(interceptors=[ServerInterceptor(self.audit)])
+        limit = self.settings.grpc_max_message_bytes
+        server = grpc.aio.server(
+            interceptors=[ServerInterceptor(self.audit)],
+            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)],
+        )
         names = [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
         for adder, servicer, full_name in self._servicers:
             adder(servicer, server)

@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
+    grpc_max_message_bytes: int = Field(
+        4 * 1024 * 1024, description="the largest gRPC request the server takes (and answer it sends)"
+    )
     metrics_port: int = Field(0, description="Prometheus /metrics port; 0 turns it off")
     log_level: str = "INFO"
     log_json: bool = True

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import grpc
+import pytest
 import sqlalchemy as sa
 from google.protobuf.wrappers_pb2 import StringValue
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -27,7 +28,7 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def make_runtime(database_url: str, nats: NatsServer, stream: str) -> ServiceRuntime:
+def make_runtime(database_url: str, nats: NatsServer, stream: str, **overrides: object) -> ServiceRuntime:
     settings = ServiceSettings(
         service_name="rt-test",
         database_url=database_url,
@@ -37,6 +38,7 @@ def make_runtime(database_url: str, nats: NatsServer, stream: str) -> ServiceRun
         shutdown_grace_seconds=5.0,
         outbox_poll_seconds=30.0,
         consumer_backoff_seconds=[0.1],
+        **overrides,  # type: ignore[arg-type]
     )
     runtime = ServiceRuntime(
         settings,
@@ -149,3 +151,24 @@ async def test_shutdown_is_prompt_when_nats_never_came(empty_database_url: str, 
     took = time.monotonic() - started
     assert took < 3.0, f"shutdown took {took:.1f}s"
     assert all(t.done() for t in runtime._running)
+
+
+async def test_the_largest_request_taken_is_a_setting(empty_database_url: str, tmp_path: Path) -> None:
+    """4 MiB by default (gRPC's own limit); a service that takes bulk requests raises it."""
+    nats = NatsServer(store_dir=tmp_path / "nats")  # never started: the gRPC server answers without it
+    body = b"x" * (5 * 1024 * 1024)
+    small = make_runtime(empty_database_url, nats, f"RT{new_id()}")
+    large = make_runtime(empty_database_url, nats, f"RT{new_id()}", grpc_max_message_bytes=8 * 1024 * 1024)
+    for runtime in (small, large):
+        await runtime.start()
+    try:
+        options = [("grpc.max_send_message_length", 16 * 1024 * 1024)]
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{large.bound_port}", options=options) as channel:
+            assert await channel.unary_unary(f"/{SERVICE}/Ping")(body, timeout=5) == b"pong"
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{small.bound_port}", options=options) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await channel.unary_unary(f"/{SERVICE}/Ping")(body, timeout=5)
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    finally:
+        for runtime in (small, large):
+            await runtime.shutdown()

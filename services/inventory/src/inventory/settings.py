@@ -16,6 +16,9 @@ class InventorySettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///./inventory.db"
     grpc_port: int = 50081
     metrics_port: int = 9108
+    grpc_max_message_bytes: int = Field(
+        32 * 1024 * 1024, description="the largest request taken: an operation on 200,000 lines with their own params"
+    )
 
     operator_key: SecretStr = Field(
         SecretStr(""), description="back-office automation presents it; empty refuses every back-office key"
