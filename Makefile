@@ -42,7 +42,7 @@ protos: $(STAMP)
 protos-check: $(STAMP)
 	$(BIN)/python tools/gen_protos.py --check
 
-## bench: measure sign-in throughput, latency and memory; writes docs/BENCHMARKS.md
+## bench: measure sign-in throughput, latency and memory, a 100,000-line bulk block and line pages; writes docs/BENCHMARKS.md
 bench: $(STAMP)
 	$(BIN)/python -m simfleet_devstack.bench --output docs/BENCHMARKS.md
 

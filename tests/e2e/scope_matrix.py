@@ -27,9 +27,9 @@ class Row:
     name: str
     method: str
     path: str
-    """With ``{node}`` (the object's node) and ``{user}`` (for user rows) filled in."""
+    """With ``{node}`` (the object's node), ``{user}`` (user rows) and ``{line}`` (line rows: its number) filled in."""
     success: int
-    obj: Literal["node", "user"] = "node"
+    obj: Literal["node", "user", "line"] = "node"
     permission: str | None = None
     visible_with: frozenset[str] = field(default_factory=frozenset)
     """Permissions one of which makes the object visible at all (empty: any grant over it)."""
@@ -81,5 +81,16 @@ ROWS: list[Row] = [
         obj="user",
         visible_with=USERS_VISIBLE,
         permission="users:manage",
+    ),
+    Row("list a node's lines", "GET", "/v1/lines?node_id={node}", 200),
+    Row("read a line", "GET", "/v1/lines/{line}", 200, obj="line", permission="lines:read"),
+    Row("read a line's PUK codes", "GET", "/v1/lines/{line}/puk", 200, obj="line", permission="lines:read-puk"),
+    Row(
+        "block a node's lines",
+        "POST",
+        "/v1/operations",
+        202,
+        permission="lines:block",
+        body={"type": "block", "selection": {"node_id": "{node}"}, "params": {"block_type": "voluntary"}},
     ),
 ]

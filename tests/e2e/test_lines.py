@@ -67,7 +67,11 @@ def no_faults(platform: Platform) -> Iterator[None]:
 
 
 def import_lines(
-    platform: Platform, account: dict[str, Any], count_: int, state: int = lpb.LINE_STATE_ACTIVE
+    platform: Platform,
+    account: dict[str, Any],
+    count_: int,
+    state: lpb.LineState.ValueType = lpb.LINE_STATE_ACTIVE,
+    node_id: str = "",
 ) -> list[str]:
     """``count_`` new lines under the account, registered in the HLR before this returns."""
     block = next(_blocks)
@@ -76,7 +80,7 @@ def import_lines(
         admin_pb2.ImportedLine(
             msisdn=n,
             sim=demo_sim(700_000 + block * 10_000 + i),
-            node_id=account["id"],
+            node_id=node_id or account["id"],
             personal_account_id=account["id"],
             tariff_code="BIZ-M",
             state=state,
@@ -293,3 +297,33 @@ def test_cancelling_a_running_bulk_operation(
     for number in (numbers[0], numbers[-1]):
         assert ("voluntary" in subscriber(platform, number).barrings) == (number not in skipped)
     problem(api.post(f"/v1/operations/{operation_id}/cancel", headers=manager), 409)
+
+
+def test_a_nodes_summary_counts_its_lines_by_state(
+    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
+) -> None:
+    root = api.get("/v1/nodes", params={"kind": "company"}, headers=manager).json()["items"][0]
+    created = api.post(
+        "/v1/nodes",
+        json={"parent_id": root["id"], "name": f"Depot {next(_blocks)}", "kind": "department"},
+        headers=manager,
+    )
+    assert created.status_code == 201, created.text
+    depot = created.json()["id"]
+    numbers = import_lines(platform, account, 4, node_id=depot)
+
+    def figures() -> dict[str, int]:
+        summary = api.get(f"/v1/nodes/{depot}/summary", headers=manager)
+        assert summary.status_code == 200, summary.text
+        return {f["name"]: f["own"] for f in summary.json()["figures"]}
+
+    wait_for(lambda: figures().get("lines.active") == 4, 30, "the depot's lines counted")
+    answer = api.post(
+        "/v1/operations",
+        json={"type": "block", "lines": numbers[:1], "params": {"block_type": "voluntary"}},
+        headers=manager,
+    )
+    assert finished(api, manager, answer.json()["id"])["state"] == "completed"
+    wait_for(lambda: (f := figures()).get("lines.active") == 3 and f.get("lines.blocked") == 1, 30, "the new counts")
+    refused = api.delete(f"/v1/nodes/{depot}", headers=manager)
+    assert refused.status_code == 409, refused.text  # it holds lines

@@ -12,11 +12,16 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
 import httpx
 import pytest
 
+from simfleet.inventory.v1 import admin_pb2 as inventory_admin
+from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
+from simfleet.inventory.v1 import lines_pb2
 from simfleet_devstack.platform import Platform
-from simfleet_devstack.seed import DEMO_MANAGER
+from simfleet_devstack.seed import DEMO_MANAGER, demo_sim
+from simfleet_runtime.context import OPERATOR_KEY
 from tests.e2e.conftest import OTHER_MANAGER_PASSWORD, OTHER_MANAGER_PHONE, onboard_other_customer
 from tests.e2e.scope_matrix import ROWS, Place, Row
 from tests.helpers import new_user
@@ -49,11 +54,11 @@ class Subject:
     department_only: bool
 
 
-def fill(value: Any, node: str, user: str, n: int) -> Any:
+def fill(value: Any, node: str, user: str, n: int, line: str = "") -> Any:
     if isinstance(value, dict):
-        return {k: fill(v, node, user, n) for k, v in value.items()}
+        return {k: fill(v, node, user, n, line) for k, v in value.items()}
     if isinstance(value, str):
-        value = value.replace("{node}", node).replace("{user}", user)
+        value = value.replace("{node}", node).replace("{user}", user).replace("{line}", line)
         return f"{value} {n}" if value in ("Renamed", "Child") else value
     return value
 
@@ -71,13 +76,40 @@ def call(api: httpx.Client, platform: Platform, subject: Subject, row: Row, area
         while api.get("/v1/users", params={"node_id": node}, headers=area.owner).status_code == 404:
             assert time.monotonic() < deadline, "identity never learnt of the node"
             time.sleep(0.02)
+    line = ""
+    if row.obj == "line" or row.path.startswith(("/v1/lines", "/v1/operations")):
+        # inventory learns of new nodes from accounts' events too.
+        deadline = time.monotonic() + 10
+        while api.get("/v1/lines", params={"node_id": node}, headers=area.owner).status_code == 404:
+            assert time.monotonic() < deadline, "inventory never learnt of the node"
+            time.sleep(0.02)
+    if row.obj == "line":
+        line = f"+79994{n:06d}"
+        with grpc.insecure_channel(platform.inventory_target) as channel:
+            inventory_admin_grpc.InventoryAdminServiceStub(channel).ImportLines(
+                inventory_admin.ImportLinesRequest(
+                    customer_id=area.customer_id,
+                    lines=[
+                        inventory_admin.ImportedLine(
+                            msisdn=line,
+                            sim=demo_sim(5_000_000 + n),
+                            node_id=node,
+                            personal_account_id=node,
+                            tariff_code="BIZ-S",
+                            state=lines_pb2.LINE_STATE_ACTIVE,
+                        )
+                    ],
+                ),
+                metadata=((OPERATOR_KEY, platform.config.operator_key),),
+                timeout=10,
+            )
     user = ""
     if row.obj == "user":
         target = new_user(platform, password="", customer_id=area.customer_id, grants=(("viewer", node),))
         found = api.get("/v1/users", params={"q": target.phone}, headers=area.owner).json()["items"]
         user = found[0]["id"]
     answer = api.request(
-        row.method, fill(row.path, node, user, n), json=fill(row.body, node, user, n), headers=subject.auth
+        row.method, fill(row.path, node, user, n, line), json=fill(row.body, node, user, n, line), headers=subject.auth
     )
     if answer.status_code == 201 and row.obj == "node" and row.method == "POST":
         api.delete(f"/v1/nodes/{answer.json()['id']}", headers=area.owner)

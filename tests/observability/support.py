@@ -182,6 +182,7 @@ def sign_in_workload(platform: Platform) -> Workload:
         assert lines.status_code == 200, lines.text
         msisdn = lines.json()["items"][0]["msisdn"]
         assert api.get(f"/v1/lines/{msisdn}/puk", headers=manager).status_code == 200
+        assert api.get("/v1/lines/+79990000000", headers=manager).status_code == 404  # inventory's NOT_FOUND
         accepted = api.post(
             "/v1/operations",
             json={"type": "block", "lines": [msisdn], "params": {"block_type": "voluntary"}},

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from simfleet_devstack import logscan, promtext
+from simfleet_devstack.linebench import LinesResult, render_lines, run_lines
 from simfleet_devstack.loadgen import LoadResult, LoadSettings, SignInLoad
 from simfleet_devstack.platform import Platform, PlatformConfig, PlatformError
 from simfleet_devstack.procstats import Sampler
@@ -114,11 +115,12 @@ def command_line(args: argparse.Namespace) -> str:
     return (
         f"python -m simfleet_devstack.bench --output {args.output} --rate {args.rate:g} --duration {args.duration:g} "
         f"--users {args.users} --warmup {args.warmup:g} --poll-first {args.poll_first:g} "
-        f"--poll-interval {args.poll_interval:g}"
+        f"--poll-interval {args.poll_interval:g} --bulk-lines {args.bulk_lines} --scale-lines {args.scale_lines} "
+        f"--pages {args.pages}"
     )
 
 
-def run(args: argparse.Namespace) -> BenchRun:
+def run(args: argparse.Namespace) -> tuple[BenchRun, LinesResult | None]:
     data_dir = Path(tempfile.mkdtemp(prefix="simfleet-bench-"))
     platform = Platform(PlatformConfig.free_ports(data_dir, extra_env=BENCH_SETTINGS))
     try:
@@ -150,6 +152,16 @@ def run(args: argparse.Namespace) -> BenchRun:
         under_load.stop()
         after = _scrape(platform)
         platform.raise_if_dead()
+        lines = None
+        if args.bulk_lines > 0:
+            lines = run_lines(
+                platform,
+                bulk_lines=args.bulk_lines,
+                scale_lines=args.scale_lines,
+                pages=args.pages,
+                pids={**platform.pids(), BENCH_CLIENT: os.getpid()},
+            )
+            platform.raise_if_dead()
         return BenchRun(
             command=command_line(args),
             date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -167,7 +179,7 @@ def run(args: argparse.Namespace) -> BenchRun:
             logged={
                 name: logscan.serious_lines(platform.log_path(name), offset) for name, offset in log_offsets.items()
             },
-        )
+        ), lines
     finally:
         platform.stop()
         if args.keep_data:
@@ -188,6 +200,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--poll-interval", type=float, default=0.1, help="first pause between inbox reads (then doubling)"
     )
+    parser.add_argument(
+        "--bulk-lines", type=int, default=100_000, help="lines blocked in one operation (0: no lines part)"
+    )
+    parser.add_argument("--scale-lines", type=int, default=1_000_000, help="lines of the customer whose pages are read")
+    parser.add_argument("--pages", type=int, default=300, help="requests of each kind of GET /v1/lines page")
     parser.add_argument("--keep-data", action="store_true", help="keep the temporary folder (logs, databases)")
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.duration <= 0 or not 0 < args.users <= 10_000:
@@ -208,12 +225,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     _raise_open_files_limit()
     try:
-        result = run(args)
+        result, lines = run(args)
     except PlatformError as exc:
         _say(f"the platform failed, no report written:\n{exc}")
         return 1
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render(result))
+    report = render(result)
+    if lines is not None:
+        report = report.rstrip("\n") + "\n" + "\n".join(render_lines(lines, command_line(args))) + "\n"
+    args.output.write_text(report)
     print("\n".join([*goals_table(result), "", *latency_table(result.load)]))
     _say(f"wrote {args.output}")
     return 0

@@ -227,3 +227,36 @@ async def test_lists_page_filter_and_sort(harness: Harness, customer: Onboarded)
         await tree.find(pm, page_size=5000)
     async with harness.db.sessions() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(Node)) == len(whole)
+
+
+async def test_inventorys_line_counts_land_in_the_summary_newest_first(harness: Harness, customer: Onboarded) -> None:
+    from datetime import timedelta
+
+    from simfleet.events.v1 import inventory_pb2
+    from simfleet_runtime.bus import Event
+    from simfleet_runtime.ids import new_id
+    from simfleet_runtime.timestamps import timestamp
+
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    node = customer.nodes[-1]
+    handler = tree.line_figures()
+    now = harness.accounts.runtime.clock.now()
+
+    async def deliver(customer_id: str, active: int, at: object) -> None:
+        report = inventory_pb2.NodeLineFigures(
+            node_id=node.id,
+            customer_id=customer_id,
+            figures={"lines.active": active, "lines.blocked": 1},
+            computed_at=at,
+        )
+        event = Event(new_id(), "simfleet.inventory.node.figures", report.SerializeToString(), {}, customer_id, 1)
+        async with harness.db.transaction() as session:
+            await handler(session, event)
+
+    await deliver(customer.customer.id, 40, timestamp(now))
+    await deliver(customer.customer.id, 7, timestamp(now - timedelta(seconds=5)))  # an older count, late
+    await deliver("01J0000000000000000000STRG", 999, timestamp(now + timedelta(seconds=5)))  # not this customer's node
+    figures = {f.name: f.own for f in (await tree.summary(pm, node.id)).figures}
+    assert figures == {"lines.active": 40, "lines.blocked": 1}
+    await deliver(customer.customer.id, 39, timestamp(now + timedelta(seconds=1)))
+    assert {f.name: f.own for f in (await tree.summary(pm, node.id)).figures}["lines.active"] == 39

@@ -338,6 +338,13 @@ async def test_bad_requests_change_nothing(harness: Harness) -> None:
             await ops.create(manager, bad)
     with pytest.raises(PermissionDenied):
         await ops.create(harness.access((harness.tree.root, READER)), block([number]))
+    # A node outside the scope is not found, even for a caller who may block nothing anywhere.
+    south_reader = harness.access((harness.tree.south, READER))
+    by_node = NewOperation("block", selection=Selection(harness.tree.north), params={"block_type": "voluntary"})
+    with pytest.raises(NotFound):
+        await ops.create(south_reader, by_node)
+    with pytest.raises(PermissionDenied):
+        await ops.create(harness.access((harness.tree.north, READER)), by_node)
     listed, _ = await ops.find(manager, states=[], type_="", page_size_=100, page_token="")
     assert listed == []
 

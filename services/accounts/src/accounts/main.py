@@ -121,6 +121,12 @@ def build(
         AUDIT_SERVICE,
     )
     # The action history gathers every service's audit events (each on its owner's stream) and sign-ins.
+    runtime.add_consumer(
+        name="accounts-line-figures",
+        stream="INVENTORY",
+        subject="simfleet.inventory.node.figures",
+        handler=hierarchy.line_figures(),
+    )
     for name, stream, subject in (
         ("accounts-audit-accounts", events.STREAM, audit_subject("accounts")),
         ("accounts-audit-identity", "IDENTITY", audit_subject("identity")),

@@ -8,7 +8,7 @@ STREAM = "INVENTORY"
 OPERATION_ACCEPTED = "simfleet.inventory.operation.accepted"
 OPERATION_STARTED = "simfleet.inventory.operation.started"
 OPERATION_FINISHED = "simfleet.inventory.operation.finished"
-LINE_CHANGED = "simfleet.inventory.line.changed"
+LINES_CHANGED = "simfleet.inventory.lines.changed"
 NODE_FIGURES = "simfleet.inventory.node.figures"
 
 # The network's side (netsim's streams).

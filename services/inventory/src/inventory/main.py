@@ -17,6 +17,7 @@ from inventory.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from inventory.admin.grpc_api import AdminApi
 from inventory.admin.service import BackOffice
 from inventory.audit_commands import COMMANDS
+from inventory.figures import FigureReporter
 from inventory.gauges import Gauges
 from inventory.lines.grpc_api import SERVICE_NAME as LINE_SERVICE
 from inventory.lines.grpc_api import LineApi
@@ -71,6 +72,7 @@ class Inventory:
     operations: OperationService
     engine: Engine
     office: BackOffice
+    figures: FigureReporter
     authorizer: Authorizer
     paths: nodepaths.ProjectedNodePaths
 
@@ -134,7 +136,9 @@ def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locat
     )
     runtime.add_task("operation-engine", engine.run)
     runtime.add_task("gauges", Gauges(db=db, interval=settings.health_check_interval_seconds * 5).run)
-    return Inventory(runtime, lines, operations, engine, office, authorizer, paths)
+    reporter = FigureReporter(db=db, clock=clock, outbox=outbox, interval=settings.figures_interval_seconds)
+    runtime.add_task("line-figures", reporter.run)
+    return Inventory(runtime, lines, operations, engine, office, reporter, authorizer, paths)
 
 
 async def serve(settings: InventorySettings) -> None:

@@ -7,10 +7,23 @@ every domain's models so that nothing is left out of ``metadata``.
 from __future__ import annotations
 
 from inventory.db import BUS, NODE_PATHS, Base
+from inventory.figures import FigureNode
 from inventory.lines.models import Line, LineLabel
 from inventory.operations.models import Item, Operation
 from inventory.stock.models import Number, Sim
 
 metadata = Base.metadata
 
-__all__ = ["BUS", "NODE_PATHS", "Base", "Item", "Line", "LineLabel", "Number", "Operation", "Sim", "metadata"]
+__all__ = [
+    "BUS",
+    "NODE_PATHS",
+    "Base",
+    "FigureNode",
+    "Item",
+    "Line",
+    "LineLabel",
+    "Number",
+    "Operation",
+    "Sim",
+    "metadata",
+]

@@ -43,3 +43,4 @@ class InventorySettings(ServiceSettings):
     max_in_flight_items: int = Field(2_000, description="items of one operation sent and not yet answered")
     dispatch_poll_seconds: float = Field(0.5, description="how often the dispatcher looks for due work")
     number_quarantine_days: int = Field(90, description="a released number rests this long before reuse")
+    figures_interval_seconds: float = Field(2.0, description="how often line counts per node go to accounts")

@@ -79,8 +79,8 @@ Global___OperationChanged: _TypeAlias = OperationChanged  # noqa: Y015
 
 @_typing.final
 class LineChanged(_message.Message):
-    """simfleet.inventory.line.changed — a line after an item changed it (or it
-    was created): its whole state, for projections (billing, accounts' figures).
+    """A line after an item changed it (or it was created): its whole state, for
+    projections (billing).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -136,6 +136,31 @@ class LineChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___LineChanged: _TypeAlias = LineChanged  # noqa: Y015
+
+@_typing.final
+class LinesChanged(_message.Message):
+    """simfleet.inventory.lines.changed — the lines one step of an operation (or
+    one import) changed, in one message: a bulk operation publishes one per
+    batch of items rather than one per line.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___LineChanged]: ...
+    def __init__(
+        self,
+        *,
+        lines: _abc.Iterable[Global___LineChanged] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LinesChanged: _TypeAlias = LinesChanged  # noqa: Y015
 
 @_typing.final
 class NodeLineFigures(_message.Message):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from google.protobuf.message import DecodeError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import events, metrics
@@ -25,9 +26,10 @@ from accounts.hierarchy.models import (
     NodeFigure,
 )
 from simfleet.events.v1 import accounts_pb2 as ev
+from simfleet.events.v1 import inventory_pb2 as inventory_events
 from simfleet_runtime import paging
 from simfleet_runtime.authz import Access, not_found
-from simfleet_runtime.bus import Outbox
+from simfleet_runtime.bus import Event, EventHandler, Outbox, PermanentError
 from simfleet_runtime.clock import Clock, as_utc
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument
@@ -200,14 +202,35 @@ class HierarchyService:
 
     async def record_figures(self, node_id: str, figures: dict[str, tuple[str, int]]) -> None:
         """Set a node's figures (name → (unit, value)): what the services that own lines and money report."""
-        now = self._clock.now()
         async with self._db.transaction() as session:
-            for name, (unit, value) in figures.items():
-                row = await session.get(NodeFigure, (node_id, name))
-                if row is None:
-                    session.add(NodeFigure(node_id=node_id, name=name, unit=unit, value=value, updated_at=now))
-                else:
-                    row.unit, row.value, row.updated_at = unit, value, now
+            await self._set_figures(session, node_id, figures, self._clock.now())
+
+    async def _set_figures(
+        self, session: AsyncSession, node_id: str, figures: dict[str, tuple[str, int]], at: datetime
+    ) -> None:
+        """Figures counted at ``at``: a figure already counted later is kept (reports may arrive out of order)."""
+        for name, (unit, value) in figures.items():
+            row = await session.get(NodeFigure, (node_id, name))
+            if row is None:
+                session.add(NodeFigure(node_id=node_id, name=name, unit=unit, value=value, updated_at=at))
+            elif as_utc(row.updated_at) <= at:
+                row.unit, row.value, row.updated_at = unit, value, at
+
+    def line_figures(self) -> EventHandler:
+        """inventory's ``node.figures``: the lines under a node by state (a node deleted since is ignored)."""
+
+        async def handle(session: AsyncSession, event: Event) -> None:
+            try:
+                report = inventory_events.NodeLineFigures.FromString(event.data)
+            except DecodeError as exc:
+                raise PermanentError(f"not a NodeLineFigures: {exc}") from exc
+            node = await session.get(Node, report.node_id)
+            if node is None or node.customer_id != report.customer_id:
+                return
+            at = report.computed_at.ToDatetime(tzinfo=UTC)
+            await self._set_figures(session, node.id, {k: ("lines", v) for k, v in report.figures.items()}, at)
+
+        return handle
 
     # ------------------------------------------------------------ changing
     async def create(self, access: Access, *, parent_id: str, kind: str, name: str) -> Node:

@@ -13,12 +13,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from inventory import events
+from inventory import events, figures
 from inventory.convert import line_event
 from inventory.lines.models import ACTIVE, BLOCK_TYPES, BLOCKED, READY, Line, LineLabel
 from inventory.stock import service as stock
 from inventory.stock.models import ASSIGNED, INSTALLED, Number, Sim
 from inventory.stock.puk import PukVault
+from simfleet.events.v1 import inventory_pb2 as ev
 from simfleet.netsim.v1 import hlr_pb2
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
@@ -30,6 +31,7 @@ from simfleet_runtime.validation import normalize_msisdn
 
 MAX_LINES = 10_000
 REGISTER_BATCH = 500
+EVENT_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ class BackOffice:
                 )
                 labels.extend({"line_id": line_id, "label": label} for label in dict.fromkeys(v.labels))
             await session.execute(sa.insert(Line), rows)
+            await figures.mark(session, customer_id, [row["node_id"] for row in rows])
             if labels:
                 await session.execute(sa.insert(LineLabel), labels)
             for start in range(0, len(rows), REGISTER_BATCH):
@@ -213,12 +216,12 @@ class BackOffice:
                 await self._outbox.add(
                     session, events.PROVISION_COMMAND, command, tenant=customer_id, event_id=command_id
                 )
-            for row in rows:
-                line = Line(**row)
-                await self._outbox.add(
-                    session,
-                    events.LINE_CHANGED,
-                    line_event(line, cause="imported", operation_id="", now=now),
-                    tenant=customer_id,
+            for start in range(0, len(rows), EVENT_CHUNK):
+                message = ev.LinesChanged(
+                    lines=[
+                        line_event(Line(**row), cause="imported", operation_id="", now=now)
+                        for row in rows[start : start + EVENT_CHUNK]
+                    ]
                 )
+                await self._outbox.add(session, events.LINES_CHANGED, message, tenant=customer_id)
         return len(rows)

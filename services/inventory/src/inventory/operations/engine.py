@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from google.protobuf.message import DecodeError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inventory import events
+from inventory import events, figures
 from inventory import metrics as m
 from inventory.convert import line_event, operation_event
 from inventory.db import NODE_PATHS
@@ -56,6 +56,7 @@ from inventory.operations.models import (
     Operation,
 )
 from inventory.scope import in_roots, nodes_under
+from simfleet.events.v1 import inventory_pb2 as ev
 from simfleet.events.v1 import netsim_pb2 as net_events
 from simfleet.netsim.v1 import hlr_pb2
 from simfleet_runtime.bus import Event, EventHandler, Outbox, PermanentError
@@ -75,6 +76,7 @@ FAILURES = {
     hlr_pb2.PROVISIONING_FAILURE_SYSTEM_FAILURE: "system_failure",
 }
 INSERT_CHUNK = 2000
+EVENT_CHUNK = 1000
 
 
 class Engine:
@@ -244,10 +246,11 @@ class Engine:
                 return False
             now = self._clock.now()
             if op.cancel_requested:
-                await self._skip_pending(session, op, now)
+                skipped = await self._skip_pending(session, op, now)
                 if op.in_progress == 0:
                     await self._finish(session, op, now)
-                return True
+                    return True
+                return skipped > 0  # the rest ends with the answers of what is in the network
             budget = min(self._window - op.in_progress, self._batch * 4)
             if budget <= 0 or op.pending <= 0:
                 return False
@@ -264,7 +267,7 @@ class Engine:
                 await self._finish(session, op, now)
             return bool(items)
 
-    async def _skip_pending(self, session: AsyncSession, op: Operation, now: datetime) -> None:
+    async def _skip_pending(self, session: AsyncSession, op: Operation, now: datetime) -> int:
         result = await session.execute(
             sa.update(Item)
             .where(Item.operation_id == op.id, Item.state == PENDING)
@@ -282,6 +285,7 @@ class Engine:
             op.skipped += count
             op.updated_at = now
             after_commit(session, lambda: m.ITEMS_FINISHED.labels("skipped").inc(count))
+        return count
 
     async def _dispatch(self, session: AsyncSession, op: Operation, items: Sequence[Item], now: datetime) -> None:
         action = ACTIONS[op.type]
@@ -290,6 +294,8 @@ class Engine:
         paths = await self._node_paths(session, op.customer_id, [line.node_id for line in lines.values()])
         outgoing: list[hlr_pb2.ProvisioningItem] = []
         finished: dict[str, int] = {}
+        changed_lines: list[Line] = []
+        left: list[str] = []
         for item in items:
             line = lines.get(item.line_id or item.msisdn) if action.needs_line else None
             if action.needs_line:
@@ -315,16 +321,19 @@ class Engine:
                 continue
             assert isinstance(outcome, Prepared)
             if not outcome.hlr:
+                was = line.node_id if line is not None else ""
                 changed = await action.succeeded(ctx, line, item)
                 self._end(item, SUCCEEDED, None, None, now, finished)
                 if changed is not None:
                     changed.updated_at = now
-                    await self._line_changed(session, op, changed, now)
+                    changed_lines.append(changed)
+                    left.append(was)
                 continue
             item.state, item.sent_at, item.updated_at = IN_PROGRESS, now, now
             if line is not None:
                 line.pending_operation_id = op.id
             outgoing.extend(outcome.hlr)
+        await self._lines_changed(session, op, changed_lines, left, now)
         sent = len(items) - sum(finished.values())
         op.pending -= len(items)
         op.in_progress += sent
@@ -379,13 +388,19 @@ class Engine:
         )
         return {node_id: path_ids(path) for node_id, path in rows}
 
-    async def _line_changed(self, session: AsyncSession, op: Operation, line: Line, now: datetime) -> None:
-        await self._outbox.add(
-            session,
-            events.LINE_CHANGED,
-            line_event(line, cause=op.type, operation_id=op.id, now=now),
-            tenant=line.customer_id,
-        )
+    async def _lines_changed(
+        self, session: AsyncSession, op: Operation, lines: Sequence[Line], left: Sequence[str], now: datetime
+    ) -> None:
+        """One ``lines.changed`` event per step (per 1,000 lines), and their nodes' counts due to accounts."""
+        if not lines:
+            return
+        await figures.mark(session, op.customer_id, [*(line.node_id for line in lines), *left])
+        for start in range(0, len(lines), EVENT_CHUNK):
+            chunk = lines[start : start + EVENT_CHUNK]
+            message = ev.LinesChanged(
+                lines=[line_event(line, cause=op.type, operation_id=op.id, now=now) for line in chunk]
+            )
+            await self._outbox.add(session, events.LINES_CHANGED, message, tenant=op.customer_id)
 
     # ------------------------------------------------------------ answers
     def results_handler(self) -> EventHandler:
@@ -428,6 +443,7 @@ class Engine:
             else {}
         )
         tally: dict[str, int] = {}
+        changed_lines: list[Line] = []
         latencies: list[float] = []
         failures: list[str] = []
         for item in sorted(items, key=lambda i: i.position):
@@ -441,7 +457,7 @@ class Engine:
                 if changed is not None:
                     changed.pending_operation_id = None
                     changed.updated_at = now
-                    await self._line_changed(session, op, changed, now)
+                    changed_lines.append(changed)
             else:
                 await action.failed(ctx, line, item)
                 failure = FAILURES.get(answer.failure, "rejected")
@@ -451,6 +467,7 @@ class Engine:
                 )
                 if line is not None:
                     line.pending_operation_id = None
+        await self._lines_changed(session, op, changed_lines, [], now)
         done = sum(tally.values())
         op.in_progress -= done
         op.succeeded += tally.get(SUCCEEDED, 0)

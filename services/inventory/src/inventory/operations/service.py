@@ -116,6 +116,10 @@ class OperationService:
         action = self._action(new.type)
         if new.type == "order_sims":
             raise _invalid("type", "SIM cards are ordered with OrderSims")
+        if new.selection is not None and new.selection.node_id:
+            # A node outside the scope is not found, whatever the caller may do elsewhere.
+            async with self._db.sessions() as session:
+                await self._selection_node(session, access, action, new.selection)
         if access.user_id == "" or not access.roots(action.permission):
             raise PermissionDenied(
                 f"you may not do this: it needs the {action.permission} permission",
