@@ -24,7 +24,7 @@ from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER, demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
-from tests.helpers import problem, wait_for
+from tests.helpers import inbox, problem, wait_for
 
 pytestmark = pytest.mark.e2e
 _blocks = count(1)
@@ -327,3 +327,23 @@ def test_a_nodes_summary_counts_its_lines_by_state(
     wait_for(lambda: (f := figures()).get("lines.active") == 3 and f.get("lines.blocked") == 1, 30, "the new counts")
     refused = api.delete(f"/v1/nodes/{depot}", headers=manager)
     assert refused.status_code == 409, refused.text  # it holds lines
+
+
+def test_an_sms_to_chosen_lines_reaches_their_handsets(
+    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
+) -> None:
+    numbers = import_lines(platform, account, 2)
+    text = f"Depot closes early today ({next(_blocks)})"
+    answer = api.post(
+        "/v1/operations",
+        json={"type": "send_sms", "lines": numbers, "params": {"text": text, "sender": "Demo Fleet"}},
+        headers=manager,
+    )
+    assert answer.status_code == 202, answer.text
+    done = finished(api, manager, answer.json()["id"])
+    assert done["state"] == "completed" and done["counts"]["succeeded"] == 2
+    for number in numbers:
+        messages = inbox(platform, number)
+        assert [(m["sender"], m["text"]) for m in messages] == [("Demo Fleet", text)]
+    bad = api.post("/v1/operations", json={"type": "send_sms", "lines": numbers, "params": {}}, headers=manager)
+    problem(bad, 422)

@@ -243,9 +243,10 @@ def test_consumers_and_readiness(scraped: dict[str, dict[str, Family]]) -> None:
             "accounts-audit-accounts",
             "accounts-audit-identity",
             "accounts-audit-inventory",
+            "accounts-line-figures",
             "accounts-sign-ins",
         ),
-        "inventory": ("inventory-node-paths", "inventory-provisioning"),
+        "inventory": ("inventory-node-paths", "inventory-provisioning", "inventory-sms-receipts"),
     }
     for process, names in consumers.items():
         consumed = scraped[process]["simfleet_nats_consumed_total"]

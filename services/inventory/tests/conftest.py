@@ -27,7 +27,7 @@ from inventory.stock.identifiers import luhn_digit
 from inventory.stock.service import StockSim
 from simfleet.events.v1 import accounts_pb2 as acc
 from simfleet.events.v1 import netsim_pb2 as net
-from simfleet.netsim.v1 import hlr_pb2
+from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
 from simfleet_runtime.auth import Principal
 from simfleet_runtime.authz import PERMISSIONS, Access, Grant
 from simfleet_runtime.bus import Event
@@ -77,6 +77,7 @@ class Harness:
         self.inventory = inventory
         self.tree = tree
         self.network = Network()
+        self.sent_sms: list[smsc_pb2.SubmitSmsCommand] = []
         self.clock_file = clock_file
         self._next = 1000
 
@@ -147,6 +148,33 @@ class Harness:
                 )
         return [hlr_pb2.ProvisionCommand.FromString(r[1]) for r in rows]
 
+    async def drain_sms(self) -> list[smsc_pb2.SubmitSmsCommand]:
+        """The SMS inventory asked the SMSC to send and not yet taken, marked taken."""
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    sa.select(BUS.outbox.c.id, BUS.outbox.c.payload)
+                    .where(
+                        BUS.outbox.c.subject == "simfleet.netsim.cmd.sms.submit", BUS.outbox.c.published_at.is_(None)
+                    )
+                    .order_by(BUS.outbox.c.created_at, BUS.outbox.c.id)
+                )
+            ).all()
+            if rows:
+                await session.execute(
+                    sa.update(BUS.outbox)
+                    .where(BUS.outbox.c.id.in_([r[0] for r in rows]))
+                    .values(published_at=self.inventory.runtime.clock.now())
+                )
+        return [smsc_pb2.SubmitSmsCommand.FromString(r[1]) for r in rows]
+
+    async def deliver(self, sms: smsc_pb2.SubmitSmsCommand) -> None:
+        """The SMSC's delivery receipt for ``sms``, as inventory's consumer gets it."""
+        receipt = net.SmsDelivered(message_id=sms.message_id, to_msisdn=sms.to_msisdn)
+        event = Event(new_id(), "simfleet.netsim.sms.delivered", receipt.SerializeToString(), {}, "", 1)
+        async with self.db.transaction() as session:
+            await self.inventory.engine.receipts_handler()(session, event)
+
     def result_of(self, command: hlr_pb2.ProvisionCommand) -> net.ProvisioningResult:
         results = []
         for item in command.items:
@@ -178,7 +206,11 @@ class Harness:
             commands = await self.drain_commands()
             for command in commands:
                 await self.answer(self.result_of(command))
-            if not worked and not commands:
+            messages = await self.drain_sms()
+            for sms in messages:
+                self.sent_sms.append(sms)
+                await self.deliver(sms)
+            if not worked and not commands and not messages:
                 return
         raise AssertionError("the engine did not settle")
 

@@ -381,3 +381,34 @@ async def test_who_sees_an_operation(harness: Harness) -> None:
     assert [o.id for o in listed] == [mine.id]
     everything, _ = await ops.find(harness.manager(), states=["scheduled"], type_="block", page_size_=10, page_token="")
     assert [o.id for o in everything] == [mine.id, operation.id]
+
+
+async def test_an_sms_reaches_the_active_lines_and_completes_on_its_receipt(harness: Harness) -> None:
+    active = await harness.add_lines(2)
+    blocked = await harness.add_lines(1, state="blocked", block_type="financial")
+    ops, manager = harness.inventory.operations, harness.manager()
+    text = "Fleet meeting at 9:00\nBring your SIM cards"
+    operation, _ = await ops.create(
+        manager, NewOperation("send_sms", targets=[Target(n) for n in active + blocked], params={"text": text})
+    )
+    await harness.inventory.engine.step()
+    sent = await harness.drain_sms()
+    assert sorted(s.to_msisdn for s in sent) == active
+    assert {(s.text, s.sender) for s in sent} == {(text, "SIMfleet")}
+    running = await ops.get(manager, operation.id)
+    assert (running.state, running.in_progress, running.skipped) == ("running", 2, 1)
+    for sms in sent:
+        await harness.deliver(sms)
+        await harness.deliver(sms)  # a repeated receipt changes nothing
+    done = await ops.get(manager, operation.id)
+    assert (done.state, done.succeeded, done.skipped) == ("completed", 2, 1)
+    items = {i.msisdn: i.code for i in await items_of(harness, operation.id)}
+    assert items[blocked[0]] == "LINE_BLOCKED"
+    for bad in (
+        {"text": ""},
+        {"text": "x" * 671},
+        {"text": "hi", "sender": "Far too long a name"},
+        {"text": "hi", "to": "x"},
+    ):
+        with pytest.raises(InvalidArgument):
+            await ops.create(manager, NewOperation("send_sms", targets=[Target(active[0])], params=bad))

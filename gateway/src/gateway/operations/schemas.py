@@ -33,6 +33,8 @@ from simfleet.inventory.v1 import operations_pb2 as pb
 
 MAX_LINES = 200_000
 """The most lines one operation may name."""
+SMS_TEXT_MAX = 670
+"""Ten concatenated parts of 67 UCS-2 characters."""
 
 OperationTypeName = Literal[
     "block",
@@ -46,6 +48,7 @@ OperationTypeName = Literal[
     "clear_forwarding",
     "move",
     "order_sims",
+    "send_sms",
 ]
 RequestedType = Literal[
     "block",
@@ -58,6 +61,7 @@ RequestedType = Literal[
     "set_forwarding",
     "clear_forwarding",
     "move",
+    "send_sms",
 ]
 """The types POST /v1/operations accepts (order_sims is POST /v1/sim-orders)."""
 OperationStateName = Literal["scheduled", "running", "completed", "completed_with_errors", "failed", "cancelled"]
@@ -69,7 +73,7 @@ ITEM_STATES = enum_names(pb.ItemState, "ITEM_STATE_", ItemStateName)
 FINISHED_STATES: frozenset[str] = frozenset({"completed", "completed_with_errors", "failed", "cancelled"})
 
 ParamName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
-ParamValue = Annotated[str, Field(max_length=256)]
+ParamValue = Annotated[str, Field(max_length=SMS_TEXT_MAX)]
 Params = dict[ParamName, ParamValue]
 Label = Annotated[str, Field(min_length=1, max_length=100)]
 NodeRef = Annotated[str, Field(min_length=1, max_length=64, examples=["01JA0Z6X3W8T9R2Q1P0N5M4K7B"])]
@@ -120,6 +124,16 @@ def _iccid(value: str) -> str | None:
     return None
 
 
+def _sms_text(value: str) -> str | None:
+    if len(value) > SMS_TEXT_MAX:
+        return f"must be at most {SMS_TEXT_MAX} characters"
+    return None if value.strip() and value.replace("\n", "").isprintable() else "must be printable text"
+
+
+def _sms_sender(value: str) -> str | None:
+    return None if re.fullmatch(r"[A-Za-z0-9 ]{1,11}", value) else "must be up to 11 letters, digits or spaces"
+
+
 def _node(value: str) -> str | None:
     return None if 1 <= len(value) <= 64 else "must be a node id"
 
@@ -136,6 +150,7 @@ OPERATION_PARAMS: dict[str, dict[str, tuple[bool, ParamCheck]]] = {
     "set_forwarding": {"condition": (True, _one_of(FORWARDING_CONDITIONS)), "target": (True, _msisdn)},
     "clear_forwarding": {"condition": (True, _one_of(FORWARDING_CONDITIONS))},
     "move": {"node_id": (False, _node), "personal_account_id": (False, _node)},
+    "send_sms": {"text": (True, _sms_text), "sender": (False, _sms_sender)},
 }
 # The params an item (one line) of a type takes.
 ITEM_PARAMS: dict[str, dict[str, tuple[bool, ParamCheck]]] = {

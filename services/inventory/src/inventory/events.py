@@ -14,6 +14,8 @@ NODE_FIGURES = "simfleet.inventory.node.figures"
 # The network's side (netsim's streams).
 PROVISION_COMMAND = "simfleet.netsim.cmd.hlr.provision"
 PROVISIONING_RESULT = "simfleet.netsim.hlr.result"
+SUBMIT_SMS = "simfleet.netsim.cmd.sms.submit"
+SMS_DELIVERED = "simfleet.netsim.sms.delivered"
 NETWORK_STREAM = "NETSIM"
 
 

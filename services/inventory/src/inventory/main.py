@@ -134,6 +134,12 @@ def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locat
         subject=events.PROVISIONING_RESULT,
         handler=engine.results_handler(),
     )
+    runtime.add_consumer(
+        name="inventory-sms-receipts",
+        stream=events.NETWORK_STREAM,
+        subject=events.SMS_DELIVERED,
+        handler=engine.receipts_handler(),
+    )
     runtime.add_task("operation-engine", engine.run)
     runtime.add_task("gauges", Gauges(db=db, interval=settings.health_check_interval_seconds * 5).run)
     reporter = FigureReporter(db=db, clock=clock, outbox=outbox, interval=settings.figures_interval_seconds)

@@ -20,6 +20,7 @@ OPERATION_TYPES = (
     "clear_forwarding",
     "move",
     "order_sims",
+    "send_sms",
 )
 FINAL_STATES = ("completed", "completed_with_errors", "failed", "cancelled")
 ITEM_OUTCOMES = ("succeeded", "failed", "skipped")

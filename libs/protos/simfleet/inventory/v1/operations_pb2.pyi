@@ -49,6 +49,11 @@ class _OperationTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Operati
     """params: node_id and/or personal_account_id."""
     OPERATION_TYPE_ORDER_SIMS: _OperationType.ValueType  # 11
     """Created by OrderSims."""
+    OPERATION_TYPE_SEND_SMS: _OperationType.ValueType  # 12
+    """params: text (1 to 670 characters), optional sender (up to 11 letters,
+    digits or spaces). Each line's handset gets the SMS through the SMSC; an
+    item succeeds on its delivery receipt.
+    """
 
 class OperationType(_OperationType, metaclass=_OperationTypeEnumTypeWrapper): ...
 
@@ -74,6 +79,11 @@ OPERATION_TYPE_MOVE: OperationType.ValueType  # 10
 """params: node_id and/or personal_account_id."""
 OPERATION_TYPE_ORDER_SIMS: OperationType.ValueType  # 11
 """Created by OrderSims."""
+OPERATION_TYPE_SEND_SMS: OperationType.ValueType  # 12
+"""params: text (1 to 670 characters), optional sender (up to 11 letters,
+digits or spaces). Each line's handset gets the SMS through the SMSC; an
+item succeeds on its delivery receipt.
+"""
 Global___OperationType: _TypeAlias = OperationType  # noqa: Y015
 
 class _OperationState:

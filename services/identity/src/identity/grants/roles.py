@@ -54,6 +54,7 @@ PREDEFINED: dict[str, Role] = {
                     "lines:order-sims",
                     "lines:configure",
                     "lines:move",
+                    "lines:send-sms",
                     "tariffs:change",
                     "packages:buy",
                     "tickets:read",

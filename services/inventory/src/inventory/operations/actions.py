@@ -32,9 +32,10 @@ from inventory.lines.models import (
 from inventory.operations.models import Item, Operation
 from inventory.stock import service as stock
 from inventory.stock.identifiers import normalize_iccid
-from simfleet.netsim.v1 import hlr_pb2
+from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import normalize_msisdn
 
 A = hlr_pb2.ProvisioningAction
@@ -56,9 +57,14 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Prepared:
-    """What to send to the HLR for the item; empty when the change is inventory's alone."""
+    """What to send to the network for the item (HLR items, SMS); nothing when the change is inventory's alone."""
 
     hlr: list[hlr_pb2.ProvisioningItem] = field(default_factory=list)
+    sms: list[smsc_pb2.SubmitSmsCommand] = field(default_factory=list)
+
+    @property
+    def local(self) -> bool:
+        return not self.hlr and not self.sms
 
 
 @dataclass
@@ -439,6 +445,47 @@ class Move(Action):
         return line
 
 
+SMS_TEXT_MAX = 670
+_SENDER = re.compile(r"^[A-Za-z0-9 ]{1,11}$")
+
+
+class SendSms(Action):
+    """An SMS to each line's handset through the SMSC (SIM-11); an item succeeds on its delivery receipt."""
+
+    type = "send_sms"
+    permission = "lines:send-sms"
+
+    def params(self, raw: dict[str, str]) -> dict[str, str]:
+        _only(raw, ("text", "sender"))
+        text = raw.get("text", "")
+        if not text.strip() or len(text) > SMS_TEXT_MAX or not text.replace("\n", "").isprintable():
+            raise _bad("params.text", f"text is 1 to {SMS_TEXT_MAX} printable characters")
+        sender = raw.get("sender", "").strip() or "SIMfleet"
+        if not _SENDER.match(sender):
+            raise _bad("params.sender", "sender is up to 11 letters, digits or spaces")
+        return {"text": text, "sender": sender}
+
+    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+        if refusal := _terminated(line):
+            return refusal
+        if line.state == READY:
+            return skip("LINE_NOT_ACTIVE", "the line is not active yet: its handset cannot receive")
+        if line.state == BLOCKED:
+            return skip("LINE_BLOCKED", "the line is blocked: its handset cannot receive")
+        p = ctx.operation.params
+        return Prepared(
+            sms=[
+                smsc_pb2.SubmitSmsCommand(
+                    message_id=item.id,
+                    to_msisdn=line.msisdn,
+                    sender=p["sender"],
+                    text=p["text"],
+                    submitted_at=timestamp(ctx.now),
+                )
+            ]
+        )
+
+
 class OrderSims(Action):
     """One new line per item: a SIM of the operator's stock and a free number, registered ready in the HLR."""
 
@@ -523,5 +570,6 @@ ACTIONS: dict[str, Action] = {
         ClearForwarding(),
         Move(),
         OrderSims(),
+        SendSms(),
     )
 }

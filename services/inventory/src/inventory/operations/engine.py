@@ -58,7 +58,7 @@ from inventory.operations.models import (
 from inventory.scope import in_roots, nodes_under
 from simfleet.events.v1 import inventory_pb2 as ev
 from simfleet.events.v1 import netsim_pb2 as net_events
-from simfleet.netsim.v1 import hlr_pb2
+from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
 from simfleet_runtime.bus import Event, EventHandler, Outbox, PermanentError
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, after_commit, is_sqlite
@@ -296,6 +296,7 @@ class Engine:
         finished: dict[str, int] = {}
         changed_lines: list[Line] = []
         left: list[str] = []
+        messages: list[smsc_pb2.SubmitSmsCommand] = []
         for item in items:
             line = lines.get(item.line_id or item.msisdn) if action.needs_line else None
             if action.needs_line:
@@ -320,7 +321,7 @@ class Engine:
                 self._end(item, outcome.state, outcome.code, outcome.reason, now, finished)
                 continue
             assert isinstance(outcome, Prepared)
-            if not outcome.hlr:
+            if outcome.local:
                 was = line.node_id if line is not None else ""
                 changed = await action.succeeded(ctx, line, item)
                 self._end(item, SUCCEEDED, None, None, now, finished)
@@ -333,6 +334,7 @@ class Engine:
             if line is not None:
                 line.pending_operation_id = op.id
             outgoing.extend(outcome.hlr)
+            messages.extend(outcome.sms)
         await self._lines_changed(session, op, changed_lines, left, now)
         sent = len(items) - sum(finished.values())
         op.pending -= len(items)
@@ -352,6 +354,8 @@ class Engine:
             await self._outbox.add(
                 session, events.PROVISION_COMMAND, command, tenant=op.customer_id, event_id=command_id
             )
+        for sms in messages:
+            await self._outbox.add(session, events.SUBMIT_SMS, sms, tenant=op.customer_id, event_id=sms.message_id)
         after_commit(session, lambda: _count_finished(finished))
         after_commit(session, lambda: m.ITEMS_IN_FLIGHT.inc(sent))
 
@@ -427,10 +431,33 @@ class Engine:
                     },
                 )
             return
+        await self._apply(session, op, {r.item_id: r for r in result.results})
+
+    def receipts_handler(self) -> EventHandler:
+        """The SMSC's delivery receipts: an SMS of an operation's item has reached its handset."""
+
+        async def handle(session: AsyncSession, event: Event) -> None:
+            try:
+                receipt = net_events.SmsDelivered.FromString(event.data)
+            except DecodeError as exc:
+                raise PermanentError(f"not an SmsDelivered: {exc}") from exc
+            operation_id = await session.scalar(
+                sa.select(Item.operation_id).where(Item.id == receipt.message_id, Item.state == IN_PROGRESS)
+            )
+            if operation_id is None:
+                return  # another service's SMS (a sign-in code), or an item already ended
+            op = await session.scalar(self._lock_wait(sa.select(Operation).where(Operation.id == operation_id)))
+            if op is not None:
+                answer = hlr_pb2.ItemResult(item_id=receipt.message_id, ok=True)
+                await self._apply(session, op, {receipt.message_id: answer})
+
+        return handle
+
+    async def _apply(self, session: AsyncSession, op: Operation, by_id: dict[str, hlr_pb2.ItemResult]) -> None:
+        """The network's answers to items of ``op``: each line completed or its reservations undone."""
         now = self._clock.now()
         action = ACTIONS[op.type]
         ctx = Context(session=session, operation=op, now=now, quarantine_days=self._quarantine_days)
-        by_id = {r.item_id: r for r in result.results}
         items = list(
             await session.scalars(
                 sa.select(Item).where(Item.operation_id == op.id, Item.id.in_(list(by_id)), Item.state == IN_PROGRESS)
