@@ -328,6 +328,14 @@ def test_a_nodes_summary_counts_its_lines_by_state(
     refused = api.delete(f"/v1/nodes/{depot}", headers=manager)
     assert refused.status_code == 409, refused.text  # it holds lines
 
+    # Moved away, the lines leave the depot empty: it can go.
+    moved = api.post(
+        "/v1/operations", json={"type": "move", "lines": numbers, "params": {"node_id": account["id"]}}, headers=manager
+    )
+    assert finished(api, manager, moved.json()["id"])["state"] == "completed"
+    wait_for(lambda: not any(figures().values()), 30, "the depot's counts at zero")
+    assert api.delete(f"/v1/nodes/{depot}", headers=manager).status_code == 204
+
 
 def test_an_sms_to_chosen_lines_reaches_their_handsets(
     platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]

@@ -360,7 +360,13 @@ class Platform:
         """
         create_demo_operator(self.identity_target, self.config.operator_key)
         created = onboard_demo_customer(self.accounts_target, self.identity_target, self.config.operator_key)
-        seed_demo_lines(self.accounts_target, self.identity_target, self.inventory_target, self.config.operator_key)
+        seed_demo_lines(
+            self.accounts_target,
+            self.identity_target,
+            self.inventory_target,
+            self.config.operator_key,
+            netsim_target=self.netsim_target,
+        )
         return created
 
     def stop(self) -> None:

@@ -13,6 +13,7 @@ launcher again on the same data changes nothing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from simfleet.identity.v1 import admin_pb2, admin_pb2_grpc, auth_pb2, auth_pb2_g
 from simfleet.inventory.v1 import admin_pb2 as inventory_admin
 from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
 from simfleet.inventory.v1 import lines_pb2 as inventory_lines
+from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_runtime.context import OPERATOR_KEY
 
 DEMO_CUSTOMER_ID = "01M80FS1VH2MZKYX1PNS53P8M2"
@@ -267,11 +269,18 @@ def _demo_state(n: int) -> tuple[inventory_lines.LineState.ValueType, str]:
 
 
 def seed_demo_lines(
-    accounts_target: str, identity_target: str, inventory_target: str, operator_key: str, timeout: float = 30.0
+    accounts_target: str,
+    identity_target: str,
+    inventory_target: str,
+    operator_key: str,
+    timeout: float = 30.0,
+    netsim_target: str = "",
 ) -> int:
     """Give the demo customer its lines (400 per personal account, mixed states), stock and reserve.
 
-    Idempotent (inventory's imports skip what they hold); returns how many lines were added now.
+    Idempotent (inventory's imports skip what they hold); returns how many lines were added now. With
+    ``netsim_target``, returns once the network's HLR holds the lines too (they are registered through
+    provisioning commands, a moment after the import).
     """
     with grpc.insecure_channel(identity_target) as identity_channel:
         auth = auth_pb2_grpc.AuthServiceStub(identity_channel)
@@ -335,4 +344,21 @@ def seed_demo_lines(
             ),
             **call,
         )
+    if netsim_target and lines:
+        _wait_registered(netsim_target, lines[-1].msisdn, timeout=120.0)
     return added
+
+
+def _wait_registered(netsim_target: str, msisdn: str, *, timeout: float) -> None:
+    """Until the HLR knows ``msisdn`` (registration follows the import's order, so the last one means all)."""
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(netsim_target) as channel:
+        hlr = hlr_pb2_grpc.HlrServiceStub(channel)
+        while True:
+            try:
+                hlr.GetSubscriber(hlr_pb2.GetSubscriberRequest(msisdn=msisdn), timeout=5, wait_for_ready=True)
+                return
+            except grpc.RpcError as exc:
+                if exc.code() != grpc.StatusCode.NOT_FOUND or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.2)

@@ -10,7 +10,7 @@ run answers ALREADY_EXISTS), and password sign-in and sign-out; accounts serves
 what the demo seed calls: ListCustomers and OnboardCustomer (remembered in
 ``<cwd>/fake-customers.json``), CreateNode and ListNodes; inventory serves
 ImportLines (numbers remembered in ``<cwd>/fake-lines.json``, so a second run
-adds none) and ImportStock.
+adds none) and ImportStock; netsim answers the HLR's GetSubscriber for any number.
 
 Knobs for tests: FAKE_IGNORE_SIGTERM=1, FAKE_EXIT_AFTER=<seconds> (exits with 3),
 FAKE_NOT_SERVING=1 (health says NOT_SERVING forever).
@@ -38,6 +38,7 @@ from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
 from simfleet.identity.v1 import admin_pb2, admin_pb2_grpc, auth_pb2, auth_pb2_grpc, common_pb2
 from simfleet.inventory.v1 import admin_pb2 as inventory_admin
 from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
+from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 
 USERS = Path("fake-users.json")
 CUSTOMERS = Path("fake-customers.json")
@@ -119,6 +120,11 @@ class InventoryAdmin(inventory_admin_grpc.InventoryAdminServiceServicer):
         return inventory_admin.ImportStockResponse(sims_added=len(request.sims), numbers_added=len(request.msisdns))
 
 
+class Hlr(hlr_pb2_grpc.HlrServiceServicer):
+    def GetSubscriber(self, request: Any, context: Any) -> Any:
+        return hlr_pb2.GetSubscriberResponse(subscriber=hlr_pb2.Subscriber(msisdn=request.msisdn))
+
+
 class Ok(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_response(200)
@@ -147,6 +153,8 @@ def main(service: str) -> None:
         hierarchy_pb2_grpc.add_HierarchyServiceServicer_to_server(Hierarchy(), server)
     if service == "inventory":
         inventory_admin_grpc.add_InventoryAdminServiceServicer_to_server(InventoryAdmin(), server)
+    if service == "netsim":
+        hlr_pb2_grpc.add_HlrServiceServicer_to_server(Hlr(), server)
     if service != "gateway":
         server.add_insecure_port(f"127.0.0.1:{os.environ[prefix + 'GRPC_PORT']}")
         server.start()

@@ -248,3 +248,29 @@ unrelated 5.0
         ("simfleet_nats_consumer_pending_messages", (("consumer", "smsc"),)): 7.0,
         ("simfleet_nats_consumer_pending_messages", (("consumer", "other"),)): 1.0,
     }
+
+
+def test_the_lines_report_states_both_goals_and_the_pages() -> None:
+    from simfleet_devstack.linebench import LinesResult, PageTimes, render_lines
+
+    result = LinesResult(
+        bulk_lines=100_000,
+        import_seconds=40.0,
+        register_seconds=60.0,
+        operation={
+            "state": "completed",
+            "counts": {"succeeded": 100_000, "failed": 0, "skipped": 0},
+            "started_at": "2026-12-01T10:00:00+00:00",
+            "finished_at": "2026-12-01T10:00:42+00:00",
+        },
+        wall_seconds=42.5,
+        sampler=None,
+        scale_lines=1_000_000,
+        seed_seconds=90.0,
+        pages=[PageTimes("first page", [0.010] * 99 + [0.080]), PageTimes("next pages", [0.020] * 100)],
+    )
+    text = "\n".join(render_lines(result, "python -m simfleet_devstack.bench --bulk-lines 100000"))
+    assert "| bulk block of 100,000 lines, request to end | < 30 s | 42.5 s (2,353 lines/s) | **not met** |" in text
+    assert "| p99 of a `GET /v1/lines` page, 1,000,000 lines | < 50 ms | 80.0 ms" in text
+    assert "| first page | 100 | 10.0 | 10.0 | 80.0 | 80.0 | 10.7 |" in text
+    assert result.run_seconds == 42.0

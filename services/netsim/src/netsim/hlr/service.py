@@ -11,7 +11,7 @@ subscriber's ``version`` (a new subscriber starts at 0).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -103,13 +103,96 @@ def validate_command(command: hlr_pb2.ProvisionCommand) -> None:
         )
 
 
+class Batch:
+    """The subscribers and answered items a command names, loaded in a few queries before it applies.
+
+    Looking each one up per item would cost a database round trip apiece; the
+    batch answers from memory and follows the changes its items make (a new
+    subscriber, a moved number or SIM, a removed subscriber). Anything a
+    command did not name is looked up in the database.
+    """
+
+    CHUNK = 500
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.applied: dict[str, AppliedItem | None] = {}
+        self.by_imsi: dict[str, Subscriber | None] = {}
+        self.by_msisdn: dict[str, Subscriber | None] = {}
+        self.by_iccid: dict[str, Subscriber | None] = {}
+
+    async def load(self, items: Sequence[hlr_pb2.ProvisioningItem]) -> None:
+        ids = {i.item_id.strip() for i in items if i.item_id.strip()}
+        imsis = {i.imsi.strip() for i in items} | {i.params.get("new_imsi", "").strip() for i in items}
+        msisdns = {_number_or_none(i.msisdn) for i in items} | {
+            _number_or_none(i.params.get("new_msisdn", "")) for i in items
+        }
+        iccids = {i.iccid.strip() for i in items} | {i.params.get("new_iccid", "").strip() for i in items}
+        imsis.discard("")
+        msisdns.discard(None)
+        iccids.discard("")
+        for chunk in _chunks(sorted(ids), self.CHUNK):
+            for answered in await self.session.scalars(sa.select(AppliedItem).where(AppliedItem.item_id.in_(chunk))):
+                self.applied[answered.item_id] = answered
+        self.applied.update({i: None for i in ids if i not in self.applied})
+        for column, values in ((Subscriber.imsi, imsis), (Subscriber.msisdn, msisdns), (Subscriber.iccid, iccids)):
+            for chunk in _chunks(sorted(v for v in values if v), self.CHUNK):
+                for found in await self.session.scalars(sa.select(Subscriber).where(column.in_(chunk))):
+                    self.index(found)
+        self.by_imsi.update({i: None for i in imsis if i not in self.by_imsi})
+        self.by_msisdn.update({m: None for m in msisdns if m is not None and m not in self.by_msisdn})
+        self.by_iccid.update({c: None for c in iccids if c not in self.by_iccid})
+
+    def index(self, subscriber: Subscriber) -> None:
+        self.by_imsi[subscriber.imsi] = subscriber
+        if subscriber.msisdn:
+            self.by_msisdn[subscriber.msisdn] = subscriber
+        self.by_iccid[subscriber.iccid] = subscriber
+
+    def forget(self, subscriber: Subscriber) -> None:
+        for index, key in (
+            (self.by_imsi, subscriber.imsi),
+            (self.by_msisdn, subscriber.msisdn),
+            (self.by_iccid, subscriber.iccid),
+        ):
+            if key and index.get(key) is subscriber:
+                index[key] = None
+
+    async def answered(self, item_id: str) -> AppliedItem | None:
+        if item_id in self.applied:
+            return self.applied[item_id]
+        return await self.session.get(AppliedItem, item_id)
+
+    async def subscriber(self, imsi: str) -> Subscriber | None:
+        if imsi in self.by_imsi:
+            return self.by_imsi[imsi]
+        return await self.session.get(Subscriber, imsi)
+
+    async def holder_of_number(self, msisdn: str) -> Subscriber | None:
+        if msisdn in self.by_msisdn:
+            return self.by_msisdn[msisdn]
+        return await _holder_of_number(self.session, msisdn)
+
+    async def holder_of_sim(self, iccid: str) -> Subscriber | None:
+        if iccid in self.by_iccid:
+            return self.by_iccid[iccid]
+        return await _holder_of_sim(self.session, iccid)
+
+
+def _chunks(values: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
 async def provision(
     session: AsyncSession, command: hlr_pb2.ProvisionCommand, *, faults: FaultInjector, clock: Clock
 ) -> list[Answer]:
     """Apply a (validated) command's items in order, in the caller's transaction."""
     command_id = command.command_id.strip()
+    batch = Batch(session)
+    await batch.load(command.items)
     return [
-        await apply_item(session, item, command_id=command_id, faults=faults, clock=clock) for item in command.items
+        await apply_item(session, item, command_id=command_id, faults=faults, clock=clock, batch=batch)
+        for item in command.items
     ]
 
 
@@ -120,7 +203,9 @@ async def apply_item(
     command_id: str,
     faults: FaultInjector,
     clock: Clock,
+    batch: Batch | None = None,
 ) -> Answer:
+    batch = batch or Batch(session)
     action = ACTION_NAMES.get(item.action, ACTION_NAMES[Action.PROVISIONING_ACTION_UNSPECIFIED])
     now = clock.now()
     item_id = item.item_id.strip()
@@ -128,28 +213,27 @@ async def apply_item(
         # Without a usable id the answer cannot be kept: it is given, not recorded.
         failed = _rejected(f"the item has no item_id (1 to {ITEM_ID_MAX} characters)")
         return Answer(_result(item.item_id, now, failed), action, duplicate=False)
-    stored = await session.get(AppliedItem, item_id)
+    stored = await batch.answered(item_id)
     if stored is not None:
         return Answer(_stored_result(stored), stored.action, duplicate=True)
     try:
-        await _apply(session, item, faults=faults, now=now)
+        await _apply(batch, item, faults=faults, now=now)
     except ItemFailure as failure:
         result = _result(item_id, now, failure)
     else:
         result = _result(item_id, now)
-    session.add(
-        AppliedItem(
-            item_id=item_id,
-            command_id=command_id,
-            imsi=item.imsi.strip()[:ITEM_IMSI_MAX],
-            action=action,
-            ok=result.ok,
-            failure=None if result.ok else FAILURE_NAMES[result.failure],
-            reason=result.reason,
-            applied_at=now,
-        )
+    record = AppliedItem(
+        item_id=item_id,
+        command_id=command_id,
+        imsi=item.imsi.strip()[:ITEM_IMSI_MAX],
+        action=action,
+        ok=result.ok,
+        failure=None if result.ok else FAILURE_NAMES[result.failure],
+        reason=result.reason,
+        applied_at=now,
     )
-    await session.flush()
+    session.add(record)  # written with the rest at the next flush (one batch of inserts)
+    batch.applied[item_id] = record
     return Answer(result, action, duplicate=False)
 
 
@@ -172,26 +256,23 @@ def _stored_result(stored: AppliedItem) -> hlr_pb2.ItemResult:
 
 
 # ----------------------------------------------------------------- applying one item
-async def _apply(
-    session: AsyncSession, item: hlr_pb2.ProvisioningItem, *, faults: FaultInjector, now: datetime
-) -> None:
+async def _apply(batch: Batch, item: hlr_pb2.ProvisioningItem, *, faults: FaultInjector, now: datetime) -> None:
     if item.action not in _ACTIONS and item.action != Action.PROVISIONING_ACTION_REGISTER:
         raise _rejected(f"unknown provisioning action {item.action}")
     imsi = _checked(normalize_imsi, item.imsi, "imsi")
-    subscriber = await session.get(Subscriber, imsi)
+    subscriber = await batch.subscriber(imsi)
     fault = faults.failure([_number_or_none(item.msisdn), subscriber.msisdn if subscriber else None])
     if fault is not None:
         raise ItemFailure(Failure.PROVISIONING_FAILURE_SYSTEM_FAILURE, fault)
     if item.action == Action.PROVISIONING_ACTION_REGISTER:
-        await _register(session, subscriber, imsi=imsi, item=item, now=now)
+        await _register(batch, subscriber, imsi=imsi, item=item, now=now)
         return
     if subscriber is None:
         raise ItemFailure(Failure.PROVISIONING_FAILURE_UNKNOWN_SUBSCRIBER, f"no subscriber has the IMSI {imsi}")
-    await _ACTIONS[item.action](session, subscriber, item.params)
+    await _ACTIONS[item.action](batch, subscriber, item.params)
     if item.action != Action.PROVISIONING_ACTION_DEREGISTER:
         subscriber.version += 1
         subscriber.updated_at = now
-        await session.flush()
 
 
 def _checked(normalize: Callable[..., str], value: str, field: str) -> str:
@@ -251,7 +332,7 @@ def _sim_in_use(what: str) -> ItemFailure:
 
 
 async def _register(
-    session: AsyncSession,
+    batch: Batch,
     subscriber: Subscriber | None,
     *,
     imsi: str,
@@ -263,112 +344,120 @@ async def _register(
     msisdn = _checked(normalize_msisdn, item.msisdn, "msisdn") if item.msisdn.strip() else None
     barrings = _initial_barrings(item.params)
     if msisdn is not None:
-        holder = await _holder_of_number(session, msisdn)
+        holder = await batch.holder_of_number(msisdn)
         if holder is not None and holder.imsi != imsi:
             raise _number_in_use(msisdn)
-    sim = await _holder_of_sim(session, iccid)
+    sim = await batch.holder_of_sim(iccid)
     if sim is not None and sim.imsi != imsi:
         raise _sim_in_use(f"the SIM {iccid}")
     if subscriber is None:
-        session.add(
-            Subscriber(
-                imsi=imsi,
-                msisdn=msisdn,
-                iccid=iccid,
-                barrings=barrings,
-                apns=[],
-                forwarding={},
-                version=0,
-                registered_at=now,
-                updated_at=now,
-            )
+        created = Subscriber(
+            imsi=imsi,
+            msisdn=msisdn,
+            iccid=iccid,
+            barrings=barrings,
+            apns=[],
+            forwarding={},
+            version=0,
+            registered_at=now,
+            updated_at=now,
         )
-        await session.flush()
+        batch.session.add(created)  # inserted with the rest at the next flush
+        batch.index(created)
         return
+    batch.forget(subscriber)
     subscriber.msisdn = msisdn
     subscriber.iccid = iccid
     subscriber.barrings = barrings
     subscriber.version += 1
     subscriber.updated_at = now
-    await session.flush()
+    batch.index(subscriber)
+    await batch.session.flush()  # a unique key may have changed: written before anything reuses it
 
 
-async def _activate(_session: AsyncSession, subscriber: Subscriber, _params: Mapping[str, str]) -> None:
+async def _activate(_batch: Batch, subscriber: Subscriber, _params: Mapping[str, str]) -> None:
     subscriber.barrings = []
 
 
-async def _bar(_session: AsyncSession, subscriber: Subscriber, params: Mapping[str, str]) -> None:
+async def _bar(_batch: Batch, subscriber: Subscriber, params: Mapping[str, str]) -> None:
     block_type = _block_type(params)
     if block_type in subscriber.barrings:
         raise _rejected(f"the subscriber is already barred ({block_type})")
     subscriber.barrings = [*subscriber.barrings, block_type]
 
 
-async def _unbar(_session: AsyncSession, subscriber: Subscriber, params: Mapping[str, str]) -> None:
+async def _unbar(_batch: Batch, subscriber: Subscriber, params: Mapping[str, str]) -> None:
     block_type = _block_type(params)
     if block_type not in subscriber.barrings:
         raise _rejected(f"no {block_type} barring is in force")
     subscriber.barrings = [b for b in subscriber.barrings if b != block_type]
 
 
-async def _swap_sim(session: AsyncSession, subscriber: Subscriber, params: Mapping[str, str]) -> None:
+async def _swap_sim(batch: Batch, subscriber: Subscriber, params: Mapping[str, str]) -> None:
     """The subscription moves to the new SIM (and its IMSI), keeping number, barring, APNs and forwarding."""
     new_iccid = _checked(normalize_iccid, params.get("new_iccid", ""), "new_iccid")
     raw_imsi = params.get("new_imsi", "")
     new_imsi = _checked(normalize_imsi, raw_imsi, "new_imsi") if raw_imsi.strip() else subscriber.imsi
     if new_iccid == subscriber.iccid and new_imsi == subscriber.imsi:
         raise _rejected(f"the subscriber already uses the SIM {new_iccid}")
-    sim = await _holder_of_sim(session, new_iccid)
+    sim = await batch.holder_of_sim(new_iccid)
     if sim is not None and sim.imsi != subscriber.imsi:
         raise _sim_in_use(f"the SIM {new_iccid}")
-    if new_imsi != subscriber.imsi and await session.get(Subscriber, new_imsi) is not None:
+    if new_imsi != subscriber.imsi and await batch.subscriber(new_imsi) is not None:
         raise _sim_in_use(f"the IMSI {new_imsi}")
+    batch.forget(subscriber)
     subscriber.iccid = new_iccid
     subscriber.imsi = new_imsi  # the primary key: the ORM updates the row in place
+    batch.index(subscriber)
+    await batch.session.flush()
 
 
-async def _change_msisdn(session: AsyncSession, subscriber: Subscriber, params: Mapping[str, str]) -> None:
+async def _change_msisdn(batch: Batch, subscriber: Subscriber, params: Mapping[str, str]) -> None:
     new_msisdn = _checked(normalize_msisdn, params.get("new_msisdn", ""), "new_msisdn")
     if new_msisdn == subscriber.msisdn:
         raise _rejected(f"the subscriber already has the number {new_msisdn}")
-    if await _holder_of_number(session, new_msisdn) is not None:
+    if await batch.holder_of_number(new_msisdn) is not None:
         raise _number_in_use(new_msisdn)
+    batch.forget(subscriber)
     subscriber.msisdn = new_msisdn
+    batch.index(subscriber)
+    await batch.session.flush()
 
 
-async def _add_apn(_session: AsyncSession, subscriber: Subscriber, params: Mapping[str, str]) -> None:
+async def _add_apn(_batch: Batch, subscriber: Subscriber, params: Mapping[str, str]) -> None:
     apn = _checked(normalize_apn, params.get("apn", ""), "apn")
     if apn in subscriber.apns:
         raise _rejected(f"the APN {apn} is already in the subscriber's profile")
     subscriber.apns = [*subscriber.apns, apn]
 
 
-async def _remove_apn(_session: AsyncSession, subscriber: Subscriber, params: Mapping[str, str]) -> None:
+async def _remove_apn(_batch: Batch, subscriber: Subscriber, params: Mapping[str, str]) -> None:
     apn = _checked(normalize_apn, params.get("apn", ""), "apn")
     if apn not in subscriber.apns:
         raise _rejected(f"the APN {apn} is not in the subscriber's profile")
     subscriber.apns = [a for a in subscriber.apns if a != apn]
 
 
-async def _set_forwarding(_session: AsyncSession, subscriber: Subscriber, params: Mapping[str, str]) -> None:
+async def _set_forwarding(_batch: Batch, subscriber: Subscriber, params: Mapping[str, str]) -> None:
     condition = _condition(params)
     target = _checked(normalize_forwarding_target, params.get("target", ""), "target")
     subscriber.forwarding = {**subscriber.forwarding, condition: target}
 
 
-async def _clear_forwarding(_session: AsyncSession, subscriber: Subscriber, params: Mapping[str, str]) -> None:
+async def _clear_forwarding(_batch: Batch, subscriber: Subscriber, params: Mapping[str, str]) -> None:
     condition = _condition(params)
     if condition not in subscriber.forwarding:
         raise _rejected(f"no forwarding is set for {condition}")
     subscriber.forwarding = {c: t for c, t in subscriber.forwarding.items() if c != condition}
 
 
-async def _deregister(session: AsyncSession, subscriber: Subscriber, _params: Mapping[str, str]) -> None:
-    await session.delete(subscriber)
-    await session.flush()
+async def _deregister(batch: Batch, subscriber: Subscriber, _params: Mapping[str, str]) -> None:
+    batch.forget(subscriber)
+    await batch.session.delete(subscriber)
+    await batch.session.flush()
 
 
-_ACTIONS: dict[int, Callable[[AsyncSession, Subscriber, Mapping[str, str]], Awaitable[None]]] = {
+_ACTIONS: dict[int, Callable[[Batch, Subscriber, Mapping[str, str]], Awaitable[None]]] = {
     Action.PROVISIONING_ACTION_ACTIVATE: _activate,
     Action.PROVISIONING_ACTION_BAR: _bar,
     Action.PROVISIONING_ACTION_UNBAR: _unbar,
