@@ -10,11 +10,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from gateway.lines.schemas import luhn_valid
 from gateway.main import create_app
 from simfleet.inventory.v1 import lines_pb2
 from simfleet_runtime.errors import NotFound, PermissionDenied
 from simfleet_runtime.testing import free_port
+from simfleet_runtime.validation import luhn_ok as luhn_valid
 
 from .conftest import CLIENT_ADDRESS, make_settings
 from .scripted import line

@@ -29,6 +29,7 @@ from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
 from simfleet.inventory.v1 import lines_pb2 as inventory_lines
 from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_runtime.context import OPERATOR_KEY
+from simfleet_runtime.validation import luhn_check_digit
 
 DEMO_CUSTOMER_ID = "01M80FS1VH2MZKYX1PNS53P8M2"
 """The customer of the sign-in test and bench users (a customer id identity accepts; not onboarded)."""
@@ -236,22 +237,10 @@ DEMO_RESERVE = 20
 _IMPORT_CHUNK = 1000
 
 
-def luhn_complete(body: str) -> str:
-    """``body`` with the Luhn check digit appended (ICCIDs)."""
-    for digit in "0123456789":
-        total = 0
-        for i, ch in enumerate(reversed(body + digit)):
-            d = int(ch) * (2 if i % 2 else 1)
-            total += d - 9 if d > 9 else d
-        if total % 10 == 0:
-            return body + digit
-    raise AssertionError("unreachable: one digit always completes a Luhn sum")
-
-
 def demo_sim(serial: int) -> inventory_admin.StockSim:
     """A SIM card of the demo data: ICCID, IMSI and PUKs derived from its serial number."""
     return inventory_admin.StockSim(
-        iccid=luhn_complete(f"8970101{serial:011d}"),
+        iccid=(body := f"8970101{serial:011d}") + luhn_check_digit(body),
         imsi=f"25001{serial:010d}",
         puk1=f"{(serial * 7919) % 10**8:08d}",
         puk2=f"{(serial * 104729) % 10**8:08d}",

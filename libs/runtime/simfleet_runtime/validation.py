@@ -10,6 +10,8 @@ from email_validator import EmailNotValidError, validate_email
 from simfleet_runtime.errors import InvalidArgument
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_IMSI = re.compile(r"^\d{15}$")
+_ICCID = re.compile(r"^89\d{17,18}$")
 
 
 def normalize_msisdn(value: str, *, field: str = "phone") -> str:
@@ -43,3 +45,43 @@ def normalize_email(value: str, *, field: str = "email") -> str:
             "the email address is not valid", reason="INVALID_EMAIL", field_violations={field: str(exc)}
         ) from exc
     return result.normalized.lower()
+
+
+def luhn_ok(digits: str) -> bool:
+    """True when the last digit of ``digits`` is their Luhn check digit (ICCIDs)."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def luhn_check_digit(body: str) -> str:
+    """The digit that completes ``body`` into a number :func:`luhn_ok` accepts."""
+    return next(digit for digit in "0123456789" if luhn_ok(body + digit))
+
+
+def normalize_iccid(value: str, *, field: str = "iccid") -> str:
+    """19 or 20 digits starting 89 (telecom), with a valid Luhn check digit; spaces dropped."""
+    compact = re.sub(r"\s", "", value or "")
+    if not _ICCID.match(compact) or not luhn_ok(compact):
+        raise InvalidArgument(
+            "the ICCID must be 19 or 20 digits starting with 89, with a valid check digit",
+            reason="INVALID_ICCID",
+            field_violations={field: "not a valid ICCID"},
+        )
+    return compact
+
+
+def normalize_imsi(value: str, *, field: str = "imsi") -> str:
+    """15 digits."""
+    compact = (value or "").strip()
+    if not _IMSI.match(compact):
+        raise InvalidArgument(
+            "the IMSI must be 15 digits", reason="INVALID_IMSI", field_violations={field: "not 15 digits"}
+        )
+    return compact

@@ -49,3 +49,18 @@ def test_bad_emails_are_refused_with_a_field_violation(raw: str) -> None:
     assert caught.value.reason == "INVALID_EMAIL"
     assert list(caught.value.field_violations) == ["email"]
     assert caught.value.field_violations["email"]
+
+
+def test_iccids_carry_a_luhn_check_digit_and_imsis_are_fifteen_digits() -> None:
+    from simfleet_runtime.validation import luhn_check_digit, luhn_ok, normalize_iccid, normalize_imsi
+
+    body = "897019900000000010"
+    iccid = body + luhn_check_digit(body)
+    assert iccid == "8970199000000000106" and luhn_ok(iccid)
+    assert normalize_iccid("8970 1990 0000 0000 106") == iccid
+    for bad in ("8970199000000000107", "1234567890123456789", "89701990"):
+        with pytest.raises(InvalidArgument):
+            normalize_iccid(bad)
+    assert normalize_imsi(" 250010000000001 ") == "250010000000001"
+    with pytest.raises(InvalidArgument):
+        normalize_imsi("25001")

@@ -23,7 +23,6 @@ from inventory.lines.service import Location
 from inventory.main import Inventory, build
 from inventory.models import BUS
 from inventory.settings import InventorySettings
-from inventory.stock.identifiers import luhn_digit
 from inventory.stock.service import StockSim
 from simfleet.events.v1 import accounts_pb2 as acc
 from simfleet.events.v1 import netsim_pb2 as net
@@ -34,6 +33,7 @@ from simfleet_runtime.bus import Event
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import KeyRing, database_backends, database_url, drop_postgres_database
 from simfleet_runtime.timestamps import timestamp
+from simfleet_runtime.validation import luhn_check_digit
 
 OPERATOR_KEY = "test-operator-key"
 EVERYTHING = frozenset(PERMISSIONS)
@@ -42,7 +42,7 @@ READER = frozenset({"lines:read"})
 
 def iccid(n: int) -> str:
     body = f"8970199{n:011d}"
-    return body + luhn_digit(body)
+    return body + luhn_check_digit(body)
 
 
 def sim(n: int) -> StockSim:

@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 
 from netsim.hlr.faults import TIMEOUT_REASON, FaultInjector, Faults
-from netsim.hlr.identifiers import luhn_ok
 from netsim.hlr.models import AppliedItem, Subscriber
 from netsim.hlr.service import Answer, provision
 from netsim.models import metadata
@@ -16,6 +15,7 @@ from simfleet.netsim.v1 import hlr_pb2
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.validation import luhn_ok
 
 A = hlr_pb2.ProvisioningAction
 F = hlr_pb2.ProvisioningFailure

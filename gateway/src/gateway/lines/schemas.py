@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from gateway.proto_enums import enum_names
 from simfleet.inventory.v1 import lines_pb2 as pb
+from simfleet_runtime.validation import luhn_ok
 
 MSISDN_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 _ICCID = re.compile(r"[0-9]{19,20}")
@@ -36,20 +37,10 @@ Msisdn = Annotated[
 ]
 
 
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = int(char)
-        if position % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
-
-
 def check_iccid(value: str) -> str:
     if not _ICCID.fullmatch(value):
         raise PydanticCustomError("iccid", "must be an ICCID: 19 or 20 digits")
-    if not luhn_valid(value):
+    if not luhn_ok(value):
         raise PydanticCustomError("iccid", "is not an ICCID: its check digit is wrong")
     return value
 

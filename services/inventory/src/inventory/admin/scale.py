@@ -20,12 +20,12 @@ import sqlalchemy as sa
 from inventory import figures
 from inventory.lines.models import ACTIVE, BLOCKED, READY, Line
 from inventory.settings import InventorySettings
-from inventory.stock.identifiers import luhn_digit
 from inventory.stock.models import ASSIGNED, INSTALLED, Number, Sim
 from inventory.stock.puk import PukVault
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.validation import luhn_check_digit
 
 CHUNK = 5000
 TARIFFS = ("BIZ-S", "BIZ-M", "BIZ-L", "IOT-S")
@@ -68,7 +68,7 @@ async def seed_lines(
                     if msisdn in known:
                         continue
                     body = f"8970109{serial_base + i:011d}"
-                    iccid = body + luhn_digit(body)
+                    iccid = body + luhn_check_digit(body)
                     imsi = f"25009{serial_base + i:010d}"
                     state, blocks = _state(i)
                     sims.append(

@@ -13,7 +13,6 @@ from inventory.db import NODE_PATHS
 from inventory.lines.models import LINE_STATES, Line, LineLabel
 from inventory.scope import nodes_under
 from inventory.stock import service as stock
-from inventory.stock.identifiers import normalize_iccid
 from inventory.stock.models import IN_STOCK, Sim
 from inventory.stock.puk import PukVault
 from simfleet_runtime.authz import Access, not_found
@@ -22,7 +21,7 @@ from simfleet_runtime.db import Database
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.nodepaths import ProjectedNodePaths, path_ids
 from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
-from simfleet_runtime.validation import normalize_msisdn
+from simfleet_runtime.validation import normalize_iccid, normalize_msisdn
 
 READ = "lines:read"
 READ_PUK = "lines:read-puk"

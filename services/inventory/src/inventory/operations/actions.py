@@ -31,12 +31,11 @@ from inventory.lines.models import (
 )
 from inventory.operations.models import Item, Operation
 from inventory.stock import service as stock
-from inventory.stock.identifiers import normalize_iccid
 from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.timestamps import timestamp
-from simfleet_runtime.validation import normalize_msisdn
+from simfleet_runtime.validation import normalize_iccid, normalize_msisdn
 
 A = hlr_pb2.ProvisioningAction
 _APN = re.compile(

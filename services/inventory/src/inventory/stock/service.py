@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inventory.stock.identifiers import normalize_iccid, normalize_imsi, normalize_puk
+from inventory.stock.identifiers import normalize_puk
 from inventory.stock.models import (
     ASSIGNED,
     FREE,
@@ -30,7 +30,7 @@ from inventory.stock.models import (
 from inventory.stock.puk import PukVault
 from simfleet_runtime.db import is_sqlite
 from simfleet_runtime.errors import InvalidArgument
-from simfleet_runtime.validation import normalize_msisdn
+from simfleet_runtime.validation import normalize_iccid, normalize_imsi, normalize_msisdn
 
 MAX_IMPORT = 10_000
 Q = TypeVar("Q", bound=sa.Select[Any])

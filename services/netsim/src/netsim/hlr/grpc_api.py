@@ -7,7 +7,7 @@ from typing import Any
 import grpc
 
 from netsim.hlr.faults import FaultInjector, Faults, validate_faults
-from netsim.hlr.identifiers import normalize_imsi, normalize_msisdn_prefix
+from netsim.hlr.identifiers import normalize_msisdn_prefix
 from netsim.hlr.location import locate
 from netsim.hlr.models import Subscriber
 from netsim.hlr.service import find_subscriber, list_subscribers
@@ -17,7 +17,7 @@ from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import InvalidArgument, NotFound
 from simfleet_runtime.paging import page_size
-from simfleet_runtime.validation import normalize_msisdn
+from simfleet_runtime.validation import normalize_imsi, normalize_msisdn
 
 SERVICE_NAME = hlr_pb2.DESCRIPTOR.services_by_name["HlrService"].full_name
 

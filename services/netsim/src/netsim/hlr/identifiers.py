@@ -1,4 +1,4 @@
-"""IMSI, ICCID, APN and forwarding targets as the HLR accepts them.
+"""APNs, forwarding targets and number prefixes as the HLR accepts them (IMSI, ICCID: the runtime's).
 
 Each check raises :class:`InvalidArgument` naming the field: the gRPC API
 answers it as INVALID_ARGUMENT, provisioning turns it into a REJECTED item.
@@ -11,8 +11,6 @@ import re
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.validation import normalize_msisdn
 
-_IMSI = re.compile(r"^\d{15}$")
-_ICCID = re.compile(r"^89\d{17,18}$")
 # Dot-separated labels of letters, digits and hyphens (3GPP TS 23.003 network identifier).
 _APN = re.compile(r"^(?=.{1,100}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$")
 _MSISDN_PREFIX = re.compile(r"^\+\d{0,15}$")
@@ -24,39 +22,6 @@ NOT_ACTIVATED = "not_activated"
 FORWARDING_CONDITIONS = ("unconditional", "busy", "no_answer", "unreachable")
 HOME_COUNTRY_PREFIX = "+7"
 """Forwarding goes to numbers of the home country only."""
-
-
-def normalize_imsi(value: str, *, field: str = "imsi") -> str:
-    compact = (value or "").strip()
-    if not _IMSI.match(compact):
-        raise InvalidArgument(
-            "the IMSI must be 15 digits", reason="INVALID_IMSI", field_violations={field: "not 15 digits"}
-        )
-    return compact
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def normalize_iccid(value: str, *, field: str = "iccid") -> str:
-    """19 or 20 digits starting 89 (telecom), with a valid Luhn check digit; spaces dropped."""
-    compact = re.sub(r"\s", "", value or "")
-    if not _ICCID.match(compact) or not luhn_ok(compact):
-        raise InvalidArgument(
-            "the ICCID must be 19 or 20 digits starting with 89, with a valid check digit",
-            reason="INVALID_ICCID",
-            field_violations={field: "not a valid ICCID"},
-        )
-    return compact
 
 
 def normalize_apn(value: str, *, field: str = "apn") -> str:

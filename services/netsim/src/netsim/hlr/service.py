@@ -25,8 +25,6 @@ from netsim.hlr.identifiers import (
     NOT_ACTIVATED,
     normalize_apn,
     normalize_forwarding_target,
-    normalize_iccid,
-    normalize_imsi,
 )
 from netsim.hlr.models import COMMAND_ID_MAX, ITEM_ID_MAX, ITEM_IMSI_MAX, AppliedItem, Subscriber
 from netsim.timestamps import to_timestamp
@@ -34,7 +32,7 @@ from simfleet.netsim.v1 import hlr_pb2
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.paging import Order, decode_token, keyset, next_token
-from simfleet_runtime.validation import normalize_msisdn
+from simfleet_runtime.validation import normalize_iccid, normalize_imsi, normalize_msisdn
 
 MAX_ITEMS = 1000
 CORRELATION_ID_MAX = 200
