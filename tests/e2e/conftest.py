@@ -16,23 +16,38 @@ OTHER_MANAGER_PHONE = "+79997770001"
 OTHER_MANAGER_PASSWORD = "Other-Passw0rd-2026"
 
 
-def onboard_other_customer(platform: Platform) -> admin_pb2.OnboardCustomerResponse:
-    """A second customer, onboarded the back-office way (idempotent: every test gets the same one)."""
+def _inn10(n: int) -> str:
+    """A valid 10-digit tax number (INN) made from ``n``."""
+    body = f"77{n:07d}"[:9]
+    weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+    return body + str(sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11 % 10)
+
+
+def _ogrn13(n: int) -> str:
+    """A valid 13-digit registration number (OGRN) made from ``n``."""
+    body = f"102770{n:06d}"
+    return body + str(int(body) % 11 % 10)
+
+
+def onboard_customer(
+    platform: Platform, *, key: str, n: int, name: str, phone: str, password: str
+) -> admin_pb2.OnboardCustomerResponse:
+    """A customer onboarded the back-office way, idempotent by ``key``: every test asking for it gets the same one.
+
+    ``n`` picks its tax and registration numbers (valid check digits, unique per ``n``).
+    """
     request = admin_pb2.OnboardCustomerRequest(
-        request_id="e2e-other-customer",
+        request_id=f"e2e-{key}",
         legal_entity=admin_pb2.LegalEntity(
-            name="Other Trading LLC",
-            tax_number="7707083893",
-            registration_number="1027700132195",
+            name=name,
+            tax_number=_inn10(n),
+            registration_number=_ogrn13(n),
             tax_registration_reason_code="773601001",
         ),
-        contracts=[admin_pb2.Contract(number="SF-E2E/0002", signed_on="2026-02-01")],
-        general_account=admin_pb2.AccountSpec(name="General", account_number="4200000001"),
+        contracts=[admin_pb2.Contract(number=f"SF-E2E/{n:04d}", signed_on="2026-02-01")],
+        general_account=admin_pb2.AccountSpec(name="General", account_number=f"42{n:08d}"),
         profile_manager=admin_pb2.ProfileManagerSpec(
-            phone=OTHER_MANAGER_PHONE,
-            email="boss@other.example",
-            display_name="Other Boss",
-            password=OTHER_MANAGER_PASSWORD,
+            phone=phone, email=f"boss@{key}.example", display_name=f"{name} boss", password=password
         ),
     )
     with grpc.insecure_channel(platform.accounts_target) as channel:
@@ -41,6 +56,18 @@ def onboard_other_customer(platform: Platform) -> admin_pb2.OnboardCustomerRespo
             request, metadata=((OPERATOR_KEY, platform.config.operator_key),), timeout=10
         )
     return answer
+
+
+def onboard_other_customer(platform: Platform) -> admin_pb2.OnboardCustomerResponse:
+    """A second customer beside the demo one (idempotent: every test gets the same one)."""
+    return onboard_customer(
+        platform,
+        key="other-customer",
+        n=2,
+        name="Other Trading LLC",
+        phone=OTHER_MANAGER_PHONE,
+        password=OTHER_MANAGER_PASSWORD,
+    )
 
 
 @pytest.fixture(scope="package")

@@ -1,8 +1,11 @@
 """Every row of the scope matrix: each predefined role and a custom one, granted at the company or a department.
 
-Objects lie inside the caller's scope (under Regions), in the company outside
-a department grant (under Finance), or at another customer. Every mismatch is
-reported at once, as "role@level place row: got X, expected Y".
+Objects lie inside the caller's scope (under the department "Inside"), in the
+company outside a department grant (under "Outside"), or at another customer.
+The matrix brings two customers of its own, so that the nodes, lines and
+operations it leaves behind never show in what other tests see of the demo
+customer. Every mismatch is reported at once, as "role@level place row: got X,
+expected Y".
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ from simfleet.inventory.v1 import admin_pb2 as inventory_admin
 from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
 from simfleet.inventory.v1 import lines_pb2
 from simfleet_devstack.platform import Platform
-from simfleet_devstack.seed import DEMO_MANAGER, demo_sim
+from simfleet_devstack.seed import demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
-from tests.e2e.conftest import OTHER_MANAGER_PASSWORD, OTHER_MANAGER_PHONE, onboard_other_customer
+from tests.e2e.conftest import onboard_customer
 from tests.e2e.scope_matrix import ROWS, Place, Row
 from tests.helpers import new_user
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "Matrix-Passw0rd-2026"
+MATRIX_MANAGER = "+79996660001"
+RIVAL_MANAGER = "+79996660002"
 _names = itertools.count(1)
 
 
@@ -120,17 +125,28 @@ def call(api: httpx.Client, platform: Platform, subject: Subject, row: Row, area
 
 
 def test_the_scope_matrix(platform: Platform, api: httpx.Client) -> None:
-    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
-    me = api.get("/v1/me", headers=manager).json()
-    nodes = {n["name"]: n for n in api.get("/v1/nodes", params={"limit": 1000}, headers=manager).json()["items"]}
-    company, regions, finance = nodes["Demo Logistics LLC"], nodes["Regions"], nodes["Finance"]
-    other = onboard_other_customer(platform)
+    matrix = onboard_customer(
+        platform, key="matrix", n=66, name="Matrix Holding LLC", phone=MATRIX_MANAGER, password=PASSWORD
+    )
+    rival = onboard_customer(
+        platform, key="rival", n=67, name="Rival Holding LLC", phone=RIVAL_MANAGER, password=PASSWORD
+    )
+    manager = sign_in(api, MATRIX_MANAGER, PASSWORD)
+    company = matrix.customer.root_node_id
+    inside, outside = (
+        api.post("/v1/nodes", json={"parent_id": company, "name": name, "kind": "department"}, headers=manager)
+        for name in ("Inside", "Outside")
+    )
+    assert inside.status_code == outside.status_code == 201, (inside.text, outside.text)
+    # Users are granted the department below: identity learns of it from accounts' events.
+    deadline = time.monotonic() + 10
+    while api.get("/v1/users", params={"node_id": inside.json()["id"]}, headers=manager).status_code == 404:
+        assert time.monotonic() < deadline, "identity never learnt of the department"
+        time.sleep(0.02)
     areas: dict[Place, Area] = {
-        "inside": Area(regions["id"], me["customer_id"], manager),
-        "outside": Area(finance["id"], me["customer_id"], manager),
-        "other customer": Area(
-            other.customer.root_node_id, other.customer.id, sign_in(api, OTHER_MANAGER_PHONE, OTHER_MANAGER_PASSWORD)
-        ),
+        "inside": Area(inside.json()["id"], matrix.customer.id, manager),
+        "outside": Area(outside.json()["id"], matrix.customer.id, manager),
+        "other customer": Area(rival.customer.root_node_id, rival.customer.id, sign_in(api, RIVAL_MANAGER, PASSWORD)),
     }
 
     custom = api.post(
@@ -143,10 +159,9 @@ def test_the_scope_matrix(platform: Platform, api: httpx.Client) -> None:
     predefined = ("profile_manager", "account_manager", "number_manager", "viewer", "coordinator_assistant")
     subjects = []
     for role_id, permissions in roles.items():
-        if role_id not in predefined and role_id != custom.json()["id"]:
-            continue  # roles other tests made
-        for level, node in (("company", company["id"]), ("department", regions["id"])):
-            user = new_user(platform, password=PASSWORD, customer_id=me["customer_id"], grants=((role_id, node),))
+        assert role_id in predefined or role_id == custom.json()["id"], role_id  # the customer is the matrix's own
+        for level, node in (("company", company), ("department", areas["inside"].parent_id)):
+            user = new_user(platform, password=PASSWORD, customer_id=matrix.customer.id, grants=((role_id, node),))
             label = f"{'custom' if role_id == custom.json()['id'] else role_id}@{level}"
             subjects.append(Subject(label, sign_in(api, user.phone, PASSWORD), permissions, level == "department"))
     assert len(subjects) == 12
