@@ -11,6 +11,12 @@ Who asked is what the call's authorisation found: :func:`set_actor` is called
 by :class:`~simfleet_runtime.authz.Authorizer` (and by identity and the
 back-office checks); a call refused before anyone was identified concerns no
 customer and is not recorded.
+
+A command whose answer must not leave the service unrecorded (reading a PUK)
+is declared ``in_transaction``: it writes its own success event with
+:meth:`AuditTrail.add` in the transaction that reads or changes what it
+answers with, so a failed write fails the call; the interceptor then records
+only its refusals, never a second success.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from simfleet.events.v1 import audit_pb2 as ev
 from simfleet_runtime.bus import Outbox
@@ -69,6 +76,8 @@ class Command:
     objects: Objects = lambda _request, _answer: ()
     customer: Callable[[Any, Any | None], str] | None = None
     """The customer the event belongs to when the actor has none (the back-office)."""
+    in_transaction: bool = False
+    """The command writes its success event itself (:meth:`AuditTrail.add`); the interceptor records its refusals."""
 
 
 def obj(kind: str, object_id: str, node_id: str = "") -> ev.AuditObject:
@@ -96,36 +105,67 @@ class AuditTrail:
         return full_method in self._commands
 
     async def record(self, full_method: str, request: Any, answer: Any | None, error: DomainError | None) -> None:
-        """Write the event of a finished command (never raises: a failure is logged)."""
+        """Write the event of a finished command (never raises: a failure is logged).
+
+        The success of an ``in_transaction`` command is not written here: the command wrote it itself.
+        """
         command = self._commands.get(full_method)
         actor = current_actor()
         if command is None or actor is None:
+            return
+        if command.in_transaction and error is None:
             return
         try:
             customer = actor.customer_id or (command.customer(request, answer) if command.customer else "")
             if not customer:
                 return
-            call = current_call()
-            span = trace.get_current_span().get_span_context()
-            event = ev.AuditRecorded(
-                audit_id=new_id(),
-                customer_id=customer,
-                actor_id=actor.id,
-                actor_kind=actor.kind,
-                service=self.service,
-                action=command.action,
-                objects=list(command.objects(request, answer)),
-                result=FAILED if error is not None else SUCCEEDED,
+            event = self._event(
+                actor,
+                customer,
+                command.action,
+                list(command.objects(request, answer)),
                 reason=error.reason if error is not None else "",
-                client_address=call.client_address,
-                request_id=call.request_id,
-                trace_id=format(span.trace_id, "032x") if span.is_valid else "",
-                occurred_at=timestamp(self._clock.now()),
+                failed=error is not None,
             )
             async with self._db.transaction() as session:
                 await self._outbox.add(session, self.subject, event, tenant=customer, event_id=event.audit_id)
         except Exception:
             log.exception("recording the audit event of %s failed", full_method)
+
+    async def add(
+        self, session: AsyncSession, action: str, objects: Sequence[ev.AuditObject], *, actor: Actor
+    ) -> ev.AuditRecorded:
+        """Write the success event of ``action`` in the command's own transaction ``session``.
+
+        Raises when it cannot (the caller's transaction fails with it, and so does the call): what the
+        command answers with is never shown unrecorded.
+        """
+        if not actor.id or not actor.customer_id:
+            raise ValueError("an audited command needs its actor and customer")
+        event = self._event(actor, actor.customer_id, action, list(objects), reason="", failed=False)
+        await self._outbox.add(session, self.subject, event, tenant=actor.customer_id, event_id=event.audit_id)
+        return event
+
+    def _event(
+        self, actor: Actor, customer: str, action: str, objects: list[ev.AuditObject], *, reason: str, failed: bool
+    ) -> ev.AuditRecorded:
+        call = current_call()
+        span = trace.get_current_span().get_span_context()
+        return ev.AuditRecorded(
+            audit_id=new_id(),
+            customer_id=customer,
+            actor_id=actor.id,
+            actor_kind=actor.kind,
+            service=self.service,
+            action=action,
+            objects=objects,
+            result=FAILED if failed else SUCCEEDED,
+            reason=reason,
+            client_address=call.client_address,
+            request_id=call.request_id,
+            trace_id=format(span.trace_id, "032x") if span.is_valid else "",
+            occurred_at=timestamp(self._clock.now()),
+        )
 
 
 __all__ = [

@@ -6,7 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from inventory.lines.service import LineFilter
+from inventory.models import BUS
 from inventory.stock.models import Sim
+from simfleet.events.v1 import audit_pb2
 from simfleet_runtime.errors import InvalidArgument, NotFound, PermissionDenied
 
 from .conftest import EVERYTHING, READER, Harness, sim  # type: ignore[import-not-found]
@@ -89,6 +91,56 @@ async def test_puk_codes_are_encrypted_at_rest_and_need_their_own_permission(har
     async with harness.db.sessions() as session:
         sealed = await session.scalar(sa.select(Sim.puk).where(Sim.iccid == expected.iccid))
     assert sealed is not None and expected.puk1.encode() not in sealed and expected.puk2.encode() not in sealed
+
+
+async def audit_events(harness: Harness) -> list[tuple[bytes, audit_pb2.AuditRecorded]]:
+    async with harness.db.sessions() as session:
+        rows = await session.execute(
+            sa.select(BUS.outbox.c.payload)
+            .where(BUS.outbox.c.subject == "simfleet.inventory.audit.recorded")
+            .order_by(BUS.outbox.c.created_at, BUS.outbox.c.id)
+        )
+        return [(payload, audit_pb2.AuditRecorded.FromString(payload)) for (payload,) in rows]
+
+
+async def test_a_puk_read_is_recorded_in_its_own_transaction_without_the_codes(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    reader = harness.access(
+        (harness.tree.north, frozenset({"lines:read", "lines:read-puk"})), user_id="puk0reader0000000000000001"
+    )
+    assert await audit_events(harness) == []
+    puk = await harness.inventory.lines.puk(reader, number)
+
+    [(payload, event)] = await audit_events(harness)
+    assert (event.actor_id, event.actor_kind, event.customer_id) == (
+        "puk0reader0000000000000001",
+        "user",
+        harness.tree.customer,
+    )
+    assert (event.service, event.action, event.result) == ("inventory", "lines.puk.read", "succeeded")
+    assert [(o.kind, o.id, o.node_id) for o in event.objects] == [("line", number, harness.tree.north_account)]
+    assert puk.puk1.encode() not in payload and puk.puk2.encode() not in payload
+
+    # A refused read shows nothing and writes no success (the interceptor records the refusal).
+    with pytest.raises(NotFound):
+        await harness.inventory.lines.puk(harness.access((harness.tree.south, EVERYTHING)), number)
+    assert len(await audit_events(harness)) == 1
+
+
+async def test_a_puk_read_whose_record_cannot_be_written_shows_nothing(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [number] = await harness.add_lines(1)
+    outbox = harness.inventory.runtime.outbox
+
+    async def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("the outbox is not writable")
+
+    monkeypatch.setattr(outbox, "add", broken)
+    with pytest.raises(RuntimeError, match="outbox"):
+        await harness.inventory.lines.puk(harness.manager(), number)
+    monkeypatch.undo()
+    assert await audit_events(harness) == []
 
 
 async def test_location_is_the_networks_answer_for_a_line_in_scope(harness: Harness) -> None:

@@ -10,13 +10,17 @@ L = "/simfleet.inventory.v1.LineService/"
 OPS = "/simfleet.inventory.v1.OperationService/"
 A = "/simfleet.inventory.v1.InventoryAdminService/"
 
+PUK_READ = "lines.puk.read"
+"""Written by the read itself, in its transaction (``LineService.puk``): no PUK leaves unrecorded."""
+
 
 def _operation(ans: Any) -> list[Any]:
     return [obj("operation", ans.operation.id, ans.operation.node_id)] if ans else []
 
 
 COMMANDS = {
-    L + "GetPuk": Command("lines.puk.read", lambda req, _ans: [obj("line", str(req.msisdn))]),
+    # A refused read is recorded by the interceptor; a shown PUK by the read itself (fail-closed).
+    L + "GetPuk": Command(PUK_READ, lambda req, _ans: [obj("line", str(req.msisdn))], in_transaction=True),
     OPS + "CreateOperation": Command("operations.create", lambda _req, ans: _operation(ans)),
     OPS + "OrderSims": Command(
         "operations.order_sims", lambda req, ans: _operation(ans) or [obj("node", req.node_id, req.node_id)]

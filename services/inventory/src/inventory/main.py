@@ -97,7 +97,9 @@ def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locat
     network = locator or NetworkLocator(
         lambda: channels.get(settings.netsim_target), timeout=settings.upstream_timeout_seconds
     )
-    lines = LineService(db=db, clock=clock, paths=paths, vault=vault, locator=network)
+    audit = AuditTrail(db=db, outbox=outbox, clock=clock, service="inventory", commands=COMMANDS)
+    runtime.audit = audit
+    lines = LineService(db=db, clock=clock, paths=paths, vault=vault, locator=network, audit=audit)
     operations = OperationService(db=db, clock=clock, outbox=outbox, max_lines=settings.max_lines_per_operation)
     engine = Engine(
         db=db,
@@ -111,7 +113,6 @@ def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locat
         quarantine_days=settings.number_quarantine_days,
     )
     office = BackOffice(db=db, clock=clock, outbox=outbox, vault=vault)
-    runtime.audit = AuditTrail(db=db, outbox=outbox, clock=clock, service="inventory", commands=COMMANDS)
     runtime.add_servicer(
         lines_pb2_grpc.add_LineServiceServicer_to_server, LineApi(lines=lines, authorizer=authorizer), LINE_SERVICE
     )

@@ -1,4 +1,4 @@
-"""Reading lines within the caller's scope: lists, one line, its PUK codes, where it is."""
+"""Reading lines within the caller's scope: lists, one line, its PUK codes (every read audited), where it is."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from inventory.audit_commands import PUK_READ
 from inventory.db import NODE_PATHS
 from inventory.lines.models import LINE_STATES, Line, LineLabel
 from inventory.scope import nodes_under
 from inventory.stock import service as stock
 from inventory.stock.models import IN_STOCK, Sim
 from inventory.stock.puk import PukVault
+from simfleet_runtime.audit import Actor, AuditTrail, obj
 from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
@@ -73,13 +76,21 @@ def _search_digits(value: str) -> str:
 
 class LineService:
     def __init__(
-        self, *, db: Database, clock: Clock, paths: ProjectedNodePaths, vault: PukVault, locator: Locator
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        paths: ProjectedNodePaths,
+        vault: PukVault,
+        locator: Locator,
+        audit: AuditTrail,
     ) -> None:
         self._db = db
         self._clock = clock
         self._paths = paths
         self._vault = vault
         self._locator = locator
+        self._audit = audit
 
     def filtered(self, access: Access, flt: LineFilter, *, within: str | None) -> sa.Select[Any]:
         """The caller's visible lines matching ``flt`` (no order, no limit)."""
@@ -145,25 +156,39 @@ class LineService:
         return next_token(rows, order=order, limit=size, key=key)
 
     async def line(self, access: Access, msisdn: str, *, permission: str = READ) -> Line:
-        number = normalize_msisdn(msisdn, field="msisdn")
         async with self._db.sessions() as session:
-            line = await session.scalar(
-                sa.select(Line).where(Line.customer_id == access.customer_id, Line.msisdn == number)
-            )
+            return await self._line(session, access, msisdn, permission=permission)
+
+    async def _line(self, session: AsyncSession, access: Access, msisdn: str, *, permission: str) -> Line:
+        number = normalize_msisdn(msisdn, field="msisdn")
+        line = await session.scalar(
+            sa.select(Line).where(Line.customer_id == access.customer_id, Line.msisdn == number)
+        )
         path = None
         if line is not None:
-            path = (await self._paths.paths(access.customer_id, [line.node_id])).get(line.node_id)
+            path = (await self._paths.paths(access.customer_id, [line.node_id], session=session)).get(line.node_id)
         access.check(permission, path, what="line")
         assert line is not None
         return line
 
     async def puk(self, access: Access, msisdn: str) -> Puk:
-        line = await self.line(access, msisdn, permission=READ_PUK)
-        async with self._db.sessions() as session:
+        """The line's PUK codes, recorded in the action history in the same transaction (fail-closed).
+
+        The event (who, ``lines.puk.read``, which line; never the codes) goes to the outbox in the
+        transaction that reads the SIM: if it cannot be written, the read fails and shows nothing.
+        """
+        async with self._db.transaction() as session:
+            line = await self._line(session, access, msisdn, permission=READ_PUK)
             sim = await session.get(Sim, line.iccid)
-        if sim is None:
-            raise not_found("line")
-        puk1, puk2 = self._vault.open(sim.iccid, sim.puk)
+            if sim is None:
+                raise not_found("line")
+            puk1, puk2 = self._vault.open(sim.iccid, sim.puk)
+            await self._audit.add(
+                session,
+                PUK_READ,
+                [obj("line", line.msisdn, line.node_id)],
+                actor=Actor(access.user_id, access.customer_id),
+            )
         return Puk(line.msisdn, sim.iccid, puk1, puk2)
 
     async def location(self, access: Access, msisdn: str) -> Location:
