@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from simfleet.inventory.v1 import lines_pb2, operations_pb2
-from simfleet_runtime.errors import FailedPrecondition, NotFound, Unauthenticated
+from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
 
 from .scripted import OPERATION_ID, finished_operation, operation
 
@@ -507,6 +507,37 @@ async def test_invalid_orders_never_reach_inventory(api, inventory, problem, bod
     found = problem(await api.post("/v1/sim-orders", headers=BEARER, json=body), 422, "VALIDATION_FAILED")
     assert field in [e["field"] for e in found["errors"]]
     assert inventory.calls == []
+
+
+@pytest.mark.parametrize(
+    ("path", "rpc", "body", "field", "reason"),
+    [
+        (
+            "/v1/sim-orders",
+            "OrderSims",
+            {"node_id": "n1", "quantity": 1},
+            "personal_account_id",
+            "PERSONAL_ACCOUNT_REQUIRED",
+        ),
+        (
+            "/v1/operations",
+            "CreateOperation",
+            {"type": "move", "lines": ["+79990000101"], "params": {"personal_account_id": "n1"}},
+            "params.personal_account_id",
+            "NOT_A_PERSONAL_ACCOUNT",
+        ),
+    ],
+)
+async def test_billing_lines_to_what_is_not_a_personal_account_is_a_422(
+    api, inventory, problem, path, rpc, body, field, reason
+):
+    message = "lines are billed to a personal account, and this node is a department"
+    inventory.script(rpc, InvalidArgument(message, reason=reason, field_violations={field: message}))
+
+    found = problem(await api.post(path, headers=BEARER, json=body), 422, reason)
+
+    assert found["errors"] == [{"field": field, "message": message}]
+    assert found["detail"] == message
 
 
 # ------------------------------------------------------------ event stream

@@ -378,3 +378,36 @@ def test_an_sms_to_chosen_lines_reaches_their_handsets(
         assert [(m["sender"], m["text"]) for m in messages] == [("Demo Fleet", text)]
     bad = api.post("/v1/operations", json={"type": "send_sms", "lines": numbers, "params": {}}, headers=manager)
     problem(bad, 422)
+
+
+def test_lines_are_billed_only_to_personal_accounts(
+    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
+) -> None:
+    [number] = import_lines(platform, account, 1)
+    departments = api.get("/v1/nodes", params={"kind": "department", "limit": 1}, headers=manager)
+    assert departments.status_code == 200, departments.text
+    department = departments.json()["items"][0]["id"]
+
+    moved = api.post(
+        "/v1/operations",
+        json={"type": "move", "lines": [number], "params": {"personal_account_id": department}},
+        headers=manager,
+    )
+    refused = problem(moved, 422)
+    assert refused["reason"] == "NOT_A_PERSONAL_ACCOUNT"
+    assert [e["field"] for e in refused["errors"]] == ["params.personal_account_id"]
+
+    ordered = api.post(
+        "/v1/sim-orders", json={"node_id": department, "quantity": 1, "tariff": "IOT-S"}, headers=manager
+    )
+    refused = problem(ordered, 422)
+    assert refused["reason"] == "PERSONAL_ACCOUNT_REQUIRED"
+    assert [e["field"] for e in refused["errors"]] == ["personal_account_id"]
+    ordered = api.post(
+        "/v1/sim-orders",
+        json={"node_id": department, "personal_account_id": department, "quantity": 1, "tariff": "IOT-S"},
+        headers=manager,
+    )
+    assert problem(ordered, 422)["reason"] == "NOT_A_PERSONAL_ACCOUNT"
+    # Nothing was made of the refusals: the line is where it was.
+    assert api.get(f"/v1/lines/{number}", headers=manager).json()["personal_account_id"] == account["id"]

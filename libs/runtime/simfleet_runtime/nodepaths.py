@@ -1,4 +1,4 @@
-"""A service's own copy of the customers' trees: node id → path, kept from accounts' events.
+"""A service's own copy of the customers' trees: node id → path and kind, kept from accounts' events.
 
 Services other than ``accounts`` decide scope without calling it: they add the
 ``node_paths`` table to their metadata (:func:`node_paths_table`), register
@@ -11,6 +11,10 @@ later, so an event may arrive after one that followed it. A created node
 therefore takes its path from its parent's current path when the parent is
 known (a move of the parent that was applied first is not lost), and a move
 rewrites every path under the old prefix, whatever arrived before it.
+
+A node's kind (``company``, ``personal_account``, ``department``...) comes
+with its ``node.created`` and never changes. Rows projected before kinds were
+kept have none (NULL): that means *not known*, never "not a personal account".
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ STREAM = "ACCOUNTS"
 CREATED = "simfleet.accounts.node.created"
 MOVED = "simfleet.accounts.node.moved"
 DELETED = "simfleet.accounts.node.deleted"
+PERSONAL_ACCOUNT = "personal_account"
 
 
 def node_paths_table(metadata: sa.MetaData) -> sa.Table:
@@ -40,6 +45,8 @@ def node_paths_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("node_id", sa.String(26), primary_key=True),
         sa.Column("customer_id", sa.String(64), nullable=False, index=True),
         sa.Column("path", sa.String(1024), nullable=False),
+        # NULL: projected before kinds were kept, not known (see the module's notes).
+        sa.Column("kind", sa.String(24), nullable=True),
         sa.Column("updated_at", UtcDateTime(), nullable=False),
         sa.Index("ix_node_paths_path", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
     )
@@ -104,7 +111,9 @@ class ProjectedNodePaths:
             parent = await session.scalar(sa.select(t.c.path).where(t.c.node_id == node.parent_id))
             if parent is not None:
                 path = f"{parent}{node.node_id}/"
-        values = {"customer_id": node.customer_id, "path": path, "updated_at": self._clock.now()}
+        values: dict[str, object] = {"customer_id": node.customer_id, "path": path, "updated_at": self._clock.now()}
+        if node.kind:  # a snapshot without one (older producers) leaves what is known
+            values["kind"] = node.kind[:24]
         updated = await session.execute(sa.update(t).where(t.c.node_id == node.node_id).values(**values))
         if not updated.rowcount:  # type: ignore[attr-defined]
             await session.execute(sa.insert(t).values(node_id=node.node_id, **values))
@@ -125,4 +134,4 @@ class ProjectedNodePaths:
         await session.execute(sa.delete(t).where(t.c.node_id == event.node_id))
 
 
-__all__ = ["MOVED", "STREAM", "SUBJECTS", "ProjectedNodePaths", "node_paths_table", "path_ids"]
+__all__ = ["MOVED", "PERSONAL_ACCOUNT", "STREAM", "SUBJECTS", "ProjectedNodePaths", "node_paths_table", "path_ids"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from simfleet.events.v1 import accounts_pb2 as ev
 from simfleet_runtime.bus.consumer import Event
 from simfleet_runtime.clock import Clock
@@ -75,3 +77,28 @@ async def test_a_child_created_after_its_parent_moved_follows_the_parent(db: Dat
         created("N", "S", "/C/S/N/"),  # a redelivery changes nothing
     )
     assert (await projection.paths(CUSTOMER, ["N"]))["N"] == ("C", "R", "S", "N")
+
+
+async def test_each_node_keeps_the_kind_it_was_created_with(db: Database) -> None:
+    projection = ProjectedNodePaths(db=db, table=NODE_PATHS, clock=Clock())
+    account = ev.NodeSnapshot(node_id="P", customer_id=CUSTOMER, parent_id="C", kind="personal_account", path="/C/P/")
+    kindless = ev.NodeSnapshot(node_id="P", customer_id=CUSTOMER, parent_id="C", path="/C/P/")
+    await apply(
+        db,
+        projection,
+        created("C", "", "/C/"),
+        event(CREATED, ev.NodeCreated(node=account).SerializeToString()),
+        created("D", "C", "/C/D/"),
+        created("E", "D", "/C/D/E/"),
+        moved("E", "/C/D/E/", "/C/E/"),  # a move changes the path, not the kind
+        # A snapshot without a kind (an older producer) tells nothing about it: the known kind stays.
+        event(CREATED, ev.NodeCreated(node=kindless).SerializeToString()),
+    )
+    async with db.sessions() as session:
+        rows = await session.execute(sa.select(NODE_PATHS.c.node_id, NODE_PATHS.c.kind))
+        assert dict(rows.all()) == {
+            "C": "department",
+            "P": "personal_account",
+            "D": "department",
+            "E": "department",
+        }

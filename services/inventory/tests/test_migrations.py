@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from inventory.main import MIGRATIONS as MIGRATIONS_DIR
 from inventory.models import metadata
 from simfleet_runtime import migrations
@@ -39,3 +42,26 @@ async def test_the_migrate_command_applies_them(db_url: str) -> None:
     differences, tables = await schema_state(db_url, metadata)
     assert differences == []
     assert "lines" in tables
+
+
+async def test_nodes_projected_before_kinds_keep_an_unknown_kind_except_the_company(db_url: str) -> None:
+    """0003 fills only what a path proves (a root is its company); every other kind stays not known."""
+    await migrations.upgrade_async(MIGRATIONS_DIR, db_url, revision="0002")
+    engine = create_async_engine(db_url)
+    rows = [("C", "/C/"), ("D", "/C/D/"), ("P", "/C/G/B/P/")]
+    try:
+        async with engine.begin() as conn:
+            for node_id, path in rows:
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO node_paths (node_id, customer_id, path, updated_at)"
+                        " VALUES (:node_id, 'customer', :path, CURRENT_TIMESTAMP)"
+                    ),
+                    {"node_id": node_id, "path": path},
+                )
+        await migrations.upgrade_async(MIGRATIONS_DIR, db_url)
+        async with engine.connect() as conn:
+            kinds = dict((await conn.execute(sa.text("SELECT node_id, kind FROM node_paths"))).all())
+    finally:
+        await engine.dispose()
+    assert kinds == {"C": "company", "D": None, "P": None}

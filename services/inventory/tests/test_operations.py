@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from inventory.db import NODE_PATHS
 from inventory.lines.service import LineFilter
 from inventory.operations.models import Item
 from inventory.operations.service import NewOperation, Selection, Target
@@ -412,3 +413,80 @@ async def test_an_sms_reaches_the_active_lines_and_completes_on_its_receipt(harn
     ):
         with pytest.raises(InvalidArgument):
             await ops.create(manager, NewOperation("send_sms", targets=[Target(active[0])], params=bad))
+
+
+async def test_lines_are_billed_only_to_personal_accounts(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    tree, ops, manager = harness.tree, harness.inventory.operations, harness.manager()
+
+    def move_to(**params: str) -> NewOperation:
+        return NewOperation("move", targets=[Target(number)], params=params)
+
+    # A department named as the personal account: refused, naming the field and the reason.
+    with pytest.raises(InvalidArgument) as refused:
+        await ops.create(manager, move_to(personal_account_id=tree.south))
+    assert refused.value.reason == "NOT_A_PERSONAL_ACCOUNT"
+    assert list(refused.value.field_violations) == ["params.personal_account_id"]
+    with pytest.raises(InvalidArgument) as refused:
+        await ops.order_sims(
+            manager,
+            node_id=tree.south,
+            personal_account_id=tree.root,
+            quantity=1,
+            tariff_code="IOT-S",
+            idempotency_key="",
+        )
+    assert (refused.value.reason, list(refused.value.field_violations)) == (
+        "NOT_A_PERSONAL_ACCOUNT",
+        ["personal_account_id"],
+    )
+    # An order for a node that is not one must say which account pays.
+    with pytest.raises(InvalidArgument) as refused:
+        await ops.order_sims(
+            manager, node_id=tree.south, personal_account_id="", quantity=1, tariff_code="IOT-S", idempotency_key=""
+        )
+    assert (refused.value.reason, list(refused.value.field_violations)) == (
+        "PERSONAL_ACCOUNT_REQUIRED",
+        ["personal_account_id"],
+    )
+    # A personal account outside the caller's scope is not found, whatever it is.
+    north_mover = harness.access((tree.north, EVERYTHING), user_id="north000000000000000000001")
+    with pytest.raises(NotFound):
+        await ops.create(north_mover, move_to(personal_account_id=tree.south_account))
+    with pytest.raises(NotFound):
+        await ops.order_sims(
+            north_mover,
+            node_id=tree.north,
+            personal_account_id=tree.south_account,
+            quantity=1,
+            tariff_code="IOT-S",
+            idempotency_key="",
+        )
+    listed, _ = await ops.find(manager, states=[], type_="", page_size_=100, page_token="")
+    assert listed == []  # nothing refused was made
+
+    # A personal account is accepted; an order for one bills it by default.
+    moved, _ = await ops.create(manager, move_to(node_id=tree.south, personal_account_id=tree.south_account))
+    ordered, _ = await ops.order_sims(
+        manager, node_id=tree.north_account, personal_account_id="", quantity=1, tariff_code="IOT-S", idempotency_key=""
+    )
+    assert moved.params["personal_account_id"] == tree.south_account
+    assert (ordered.node_id, ordered.params["personal_account_id"]) == (tree.north_account, tree.north_account)
+
+
+async def test_a_node_projected_before_kinds_were_kept_is_not_refused(harness: Harness) -> None:
+    """Its kind is not known (NULL): the lines already billed to it keep being movable to it."""
+    [number] = await harness.add_lines(1)
+    tree, ops, manager = harness.tree, harness.inventory.operations, harness.manager()
+    async with harness.db.transaction() as session:
+        await session.execute(sa.update(NODE_PATHS).where(NODE_PATHS.c.node_id == tree.south).values(kind=None))
+    operation, _ = await ops.create(
+        manager, NewOperation("move", targets=[Target(number)], params={"personal_account_id": tree.south})
+    )
+    assert operation.params["personal_account_id"] == tree.south
+    # Not known is not known to be one either: an order cannot derive its account from it.
+    with pytest.raises(InvalidArgument) as refused:
+        await ops.order_sims(
+            manager, node_id=tree.south, personal_account_id="", quantity=1, tariff_code="IOT-S", idempotency_key=""
+        )
+    assert refused.value.reason == "PERSONAL_ACCOUNT_REQUIRED"

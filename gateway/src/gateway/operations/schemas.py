@@ -335,8 +335,12 @@ class OrderSimsRequest(BaseModel):
         },
     )
 
-    node_id: NodeRef = Field(description="where the new lines go: a personal account or a node under one")
-    personal_account_id: NodeRef | None = Field(None, description="the account they are billed to")
+    node_id: NodeRef = Field(description="where the new lines go: any node in the caller's scope")
+    personal_account_id: NodeRef | None = Field(
+        None,
+        description="the personal account they are billed to (in the caller's scope); "
+        "may be left out only when node_id is itself a personal account",
+    )
     quantity: int = Field(ge=1, le=1000)
     tariff: TariffCode | None = Field(None, description="the new lines' tariff code")
 

@@ -46,7 +46,7 @@ class _OperationTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Operati
     OPERATION_TYPE_CLEAR_FORWARDING: _OperationType.ValueType  # 9
     """params: condition."""
     OPERATION_TYPE_MOVE: _OperationType.ValueType  # 10
-    """params: node_id and/or personal_account_id."""
+    """params: node_id and/or personal_account_id (a personal account)."""
     OPERATION_TYPE_ORDER_SIMS: _OperationType.ValueType  # 11
     """Created by OrderSims."""
     OPERATION_TYPE_SEND_SMS: _OperationType.ValueType  # 12
@@ -76,7 +76,7 @@ OPERATION_TYPE_SET_FORWARDING: OperationType.ValueType  # 8
 OPERATION_TYPE_CLEAR_FORWARDING: OperationType.ValueType  # 9
 """params: condition."""
 OPERATION_TYPE_MOVE: OperationType.ValueType  # 10
-"""params: node_id and/or personal_account_id."""
+"""params: node_id and/or personal_account_id (a personal account)."""
 OPERATION_TYPE_ORDER_SIMS: OperationType.ValueType  # 11
 """Created by OrderSims."""
 OPERATION_TYPE_SEND_SMS: OperationType.ValueType  # 12
@@ -512,9 +512,12 @@ class OrderSimsRequest(_message.Message):
     TARIFF_CODE_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     node_id: _builtins.str
-    """Where the new lines go (a personal account or a node under one)."""
+    """Where the new lines go: any node in the caller's scope."""
     personal_account_id: _builtins.str
-    """The personal account they are billed to; empty: node_id is that account."""
+    """The personal account they are billed to, in the caller's scope (anything
+    else is INVALID_ARGUMENT NOT_A_PERSONAL_ACCOUNT); empty only when node_id
+    is itself a personal account (else PERSONAL_ACCOUNT_REQUIRED).
+    """
     quantity: _builtins.int
     """1 to 1000."""
     tariff_code: _builtins.str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,9 +39,11 @@ from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, after_commit
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from simfleet_runtime.ids import new_id
-from simfleet_runtime.nodepaths import path_ids
+from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT, path_ids
 from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
 from simfleet_runtime.validation import normalize_msisdn
+
+log = logging.getLogger(__name__)
 
 READ = "lines:read"
 MAX_ORDER = 1000
@@ -84,6 +87,14 @@ def _invalid(name: str, message: str, reason: str = "INVALID_OPERATION") -> Inva
     return InvalidArgument(message, reason=reason, field_violations={name: message})
 
 
+def _not_a_personal_account(name: str, kind: str) -> InvalidArgument:
+    return _invalid(
+        name,
+        f"lines are billed to a personal account, and this node is a {kind.replace('_', ' ')}",
+        reason="NOT_A_PERSONAL_ACCOUNT",
+    )
+
+
 class OperationService:
     def __init__(self, *, db: Database, clock: Clock, outbox: Outbox, max_lines: int) -> None:
         self._db = db
@@ -110,6 +121,25 @@ class OperationService:
             )
         )
         return {node_id: path for node_id, path in rows}
+
+    async def _kind(self, session: AsyncSession, customer_id: str, node_id: str) -> str | None:
+        """The kind of a node of the projection; None when not known (projected before kinds were kept)."""
+        kind = await session.scalar(
+            sa.select(NODE_PATHS.c.kind).where(NODE_PATHS.c.customer_id == customer_id, NODE_PATHS.c.node_id == node_id)
+        )
+        return str(kind) if kind else None
+
+    async def _check_personal_account(self, session: AsyncSession, customer_id: str, node_id: str, name: str) -> None:
+        """Refuse a node (already known to be in scope) that is not a personal account.
+
+        A node whose kind is not known (projected before kinds were kept) is accepted as before:
+        the lines billed to it already exist, and unknown is not "not a personal account".
+        """
+        kind = await self._kind(session, customer_id, node_id)
+        if kind is None:
+            log.warning("node %s has no known kind: accepted as %s's personal account", node_id, name)
+        elif kind != PERSONAL_ACCOUNT:
+            raise _not_a_personal_account(name, kind)
 
     async def create(self, access: Access, new: NewOperation) -> tuple[Operation, bool]:
         """Accept an operation; (the operation, True when the idempotency key found an earlier one)."""
@@ -182,7 +212,7 @@ class OperationService:
         idempotency_key: str,
     ) -> tuple[Operation, bool]:
         action = self._action("order_sims")
-        personal_account_id = personal_account_id or node_id
+        personal_account_id = personal_account_id.strip()
         key = self._key(idempotency_key)
         if key and (earlier := await self._by_key(access, key)) is not None:
             return earlier, True
@@ -194,9 +224,21 @@ class OperationService:
         now = self._clock.now()
         async with self._db.transaction() as session:
             paths = await self._paths(session, access.customer_id, [node_id, personal_account_id])
-            for value in (node_id, personal_account_id):
+            for value in (node_id, personal_account_id) if personal_account_id else (node_id,):
                 path = paths.get(value)
                 access.check(action.permission, path_ids(path) if path else None, what="node")
+            if personal_account_id:
+                await self._check_personal_account(
+                    session, access.customer_id, personal_account_id, "personal_account_id"
+                )
+            elif await self._kind(session, access.customer_id, node_id) == PERSONAL_ACCOUNT:
+                personal_account_id = node_id
+            else:
+                raise _invalid(
+                    "personal_account_id",
+                    "name the personal account the new lines are billed to (node_id is not one)",
+                    reason="PERSONAL_ACCOUNT_REQUIRED",
+                )
             operation = self._operation(
                 access,
                 "order_sims",
@@ -303,11 +345,16 @@ class OperationService:
         return common[-1] if common else None
 
     async def _check_destination(self, session: AsyncSession, access: Access, params: dict[str, str]) -> None:
+        """Where a move takes lines: nodes in the caller's scope, and a personal account that is one."""
         wanted = [params[k] for k in ("node_id", "personal_account_id") if k in params]
         paths = await self._paths(session, access.customer_id, wanted)
         for node_id in wanted:
             path = paths.get(node_id)
             access.check("lines:move", path_ids(path) if path else None, what="node")
+        if "personal_account_id" in params:
+            await self._check_personal_account(
+                session, access.customer_id, params["personal_account_id"], "params.personal_account_id"
+            )
 
     def _operation(
         self,
