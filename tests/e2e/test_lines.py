@@ -411,3 +411,25 @@ def test_lines_are_billed_only_to_personal_accounts(
     assert problem(ordered, 422)["reason"] == "NOT_A_PERSONAL_ACCOUNT"
     # Nothing was made of the refusals: the line is where it was.
     assert api.get(f"/v1/lines/{number}", headers=manager).json()["personal_account_id"] == account["id"]
+
+
+def test_activating_a_ready_line_lifts_its_barring_in_the_hlr(
+    platform: Platform, api: httpx.Client, manager: dict[str, str]
+) -> None:
+    page = api.get("/v1/lines", params={"state": "ready", "limit": 1}, headers=manager)
+    assert page.status_code == 200, page.text
+    [line] = page.json()["items"]  # the demo customer has ready lines
+    number = line["msisdn"]
+    assert list(subscriber(platform, number).barrings) == ["not_activated"]  # how the HLR holds a ready line
+
+    answer = api.post("/v1/operations", json={"type": "activate", "lines": [number]}, headers=manager)
+    assert answer.status_code == 202, answer.text
+    done = finished(api, manager, answer.json()["id"])
+    assert done["state"] == "completed" and done["counts"]["succeeded"] == 1
+    assert api.get(f"/v1/lines/{number}", headers=manager).json()["state"] == "active"
+    assert list(subscriber(platform, number).barrings) == []
+
+    again = api.post("/v1/operations", json={"type": "activate", "lines": [number]}, headers=manager)
+    assert finished(api, manager, again.json()["id"])["counts"]["skipped"] == 1
+    [item] = items(api, manager, again.json()["id"])
+    assert (item["state"], item["code"]) == ("skipped", "ALREADY_ACTIVE")

@@ -8,10 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from inventory.db import NODE_PATHS
+from inventory.lines.models import Line
 from inventory.lines.service import LineFilter
 from inventory.operations.models import Item
 from inventory.operations.service import NewOperation, Selection, Target
 from inventory.stock.models import Number, Sim
+from simfleet.netsim.v1 import hlr_pb2
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 from .conftest import EVERYTHING, READER, Harness, iccid, sim  # type: ignore[import-not-found]
@@ -490,3 +492,40 @@ async def test_a_node_projected_before_kinds_were_kept_is_not_refused(harness: H
             manager, node_id=tree.south, personal_account_id="", quantity=1, tariff_code="IOT-S", idempotency_key=""
         )
     assert refused.value.reason == "PERSONAL_ACCOUNT_REQUIRED"
+
+
+async def test_activate_brings_ready_lines_live_through_the_hlr_and_skips_the_rest(harness: Harness) -> None:
+    ready = await harness.add_lines(2, state="ready")
+    [active] = await harness.add_lines(1)
+    [terminated] = await harness.add_lines(1)
+    async with harness.db.transaction() as session:
+        await session.execute(sa.update(Line).where(Line.msisdn == terminated).values(state="terminated"))
+    harness.network.failing = {ready[1]: "the HLR refused the activation"}
+    ops, manager = harness.inventory.operations, harness.manager()
+    operation, _ = await ops.create(
+        manager, NewOperation("activate", targets=[Target(n) for n in [*ready, active, terminated]])
+    )
+
+    await harness.inventory.engine.step()
+    commands = await harness.drain_commands()
+    sent = [item for command in commands for item in command.items]
+    # Only the ready lines go to the network, each as an ACTIVATE of its subscriber.
+    assert sorted((i.msisdn, i.action) for i in sent) == [
+        (n, hlr_pb2.PROVISIONING_ACTION_ACTIVATE) for n in sorted(ready)
+    ]
+    first = await harness.inventory.lines.line(manager, ready[0])
+    assert {(i.imsi, i.iccid) for i in sent if i.msisdn == ready[0]} == {(first.imsi, first.iccid)}
+    assert (first.state, first.pending_operation_id) == ("ready", operation.id)  # live only on the HLR's yes
+    for command in commands:
+        await harness.answer(harness.result_of(command))
+
+    done = await ops.get(manager, operation.id)
+    assert (done.state, done.succeeded, done.failed, done.skipped) == ("completed_with_errors", 1, 1, 2)
+    outcome = {i.msisdn: (i.state, i.code) for i in await items_of(harness, operation.id)}
+    assert outcome[ready[0]] == ("succeeded", None)
+    assert outcome[ready[1]][0] == "failed"
+    assert outcome[active] == ("skipped", "ALREADY_ACTIVE")
+    assert outcome[terminated] == ("skipped", "LINE_TERMINATED")
+    states = {n: (await harness.inventory.lines.line(manager, n)).state for n in [*ready, active, terminated]}
+    assert states == {ready[0]: "active", ready[1]: "ready", active: "active", terminated: "terminated"}
+    assert [i.msisdn for i in harness.network.applied if i.action == hlr_pb2.PROVISIONING_ACTION_ACTIVATE] == [ready[0]]
