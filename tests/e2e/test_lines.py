@@ -8,6 +8,7 @@ netsim's HLR service.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from simfleet.inventory.v1 import admin_pb2, admin_pb2_grpc
 from simfleet.inventory.v1 import lines_pb2 as lpb
 from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_devstack.platform import Platform
-from simfleet_devstack.seed import DEMO_MANAGER, demo_sim
+from simfleet_devstack.seed import DEMO_LINES_PER_ACCOUNT, DEMO_MANAGER, DEMO_STOCK, demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
 from tests.helpers import inbox, problem, wait_for
 
@@ -433,3 +434,96 @@ def test_activating_a_ready_line_lifts_its_barring_in_the_hlr(
     assert finished(api, manager, again.json()["id"])["counts"]["skipped"] == 1
     [item] = items(api, manager, again.json()["id"])
     assert (item["state"], item["code"]) == ("skipped", "ALREADY_ACTIVE")
+
+
+def test_ordered_sims_arrive_as_ready_lines_with_stock_sims_and_pool_numbers(
+    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
+) -> None:
+    accounts = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 100}, headers=manager).json()["items"]
+    # The operator's stock as the demo seed filled it (after the demo lines' own SIMs).
+    base = DEMO_LINES_PER_ACCOUNT * len(accounts) + 1
+    stock = {demo_sim(base + i).iccid: demo_sim(base + i).imsi for i in range(DEMO_STOCK)}
+    # The pool gives its lowest free numbers first: those listed now are the ones the order gets.
+    free = api.get("/v1/numbers/free", params={"limit": 3}, headers=manager)
+    assert free.status_code == 200, free.text
+    expected_numbers = free.json()["items"]
+    assert len(expected_numbers) == 3
+
+    # A personal account as the node: the lines are billed to it without naming it twice.
+    answer = api.post(
+        "/v1/sim-orders",
+        json={"node_id": account["id"], "quantity": 3, "tariff": "IOT-S"},
+        headers={**manager, "Idempotency-Key": f"order-{next(_blocks)}"},
+    )
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["type"] == "order_sims"
+    done = finished(api, manager, answer.json()["id"])
+    assert done["state"] == "completed" and done["counts"]["succeeded"] == 3
+
+    numbers = sorted(item["msisdn"] for item in items(api, manager, done["id"]))
+    assert numbers == expected_numbers
+    iccids = set()
+    for number in numbers:
+        line = api.get(f"/v1/lines/{number}", headers=manager).json()
+        assert (line["state"], line["node_id"], line["personal_account_id"], line["tariff"]) == (
+            "ready",
+            account["id"],
+            account["id"],
+            "IOT-S",
+        )
+        iccid, imsi = line["sim"]["iccid"], line["sim"]["imsi"]
+        assert stock.get(iccid) == imsi and line["sim"]["state"] == "installed"
+        iccids.add(iccid)
+        held = subscriber(platform, number)  # registered in the HLR, not live yet
+        assert (held.iccid, held.imsi, list(held.barrings)) == (iccid, imsi, ["not_activated"])
+        left = api.get("/v1/numbers/free", params={"contains": number.lstrip("+")}, headers=manager)
+        assert left.json()["items"] == []  # no longer in the pool
+    assert len(iccids) == 3
+
+
+def read_events(api: httpx.Client, manager: dict[str, str], operation_id: str, timeout: float) -> list[tuple[str, Any]]:
+    """The server-sent events of an operation until the stream ends (failing after ``timeout`` seconds)."""
+    events: list[tuple[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    name = ""
+    with api.stream(
+        "GET",
+        f"/v1/operations/{operation_id}/events",
+        headers={**manager, "Accept": "text/event-stream"},
+        timeout=httpx.Timeout(timeout, read=20),
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            assert time.monotonic() < deadline, f"the stream did not end within {timeout}s"
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                events.append((name, json.loads(line.removeprefix("data: "))))
+    return events
+
+
+def test_an_operations_event_stream_tells_its_progress_and_ends_with_its_final_state(
+    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
+) -> None:
+    numbers = import_lines(platform, account, 300)
+    set_faults(platform, latency_ms=10)  # about three seconds in the network: several polls of the stream
+    answer = api.post(
+        "/v1/operations",
+        json={"type": "block", "lines": numbers, "params": {"block_type": "voluntary"}},
+        headers=manager,
+    )
+    assert answer.status_code == 202, answer.text
+    operation_id = answer.json()["id"]
+
+    events = read_events(api, manager, operation_id, timeout=90)
+    names = [name for name, _ in events]
+    assert names[0] == "progress" and names[-1] == "finished" and set(names) == {"progress", "finished"}
+    assert all(body["id"] == operation_id for _, body in events)
+    progress = [body for name, body in events if name == "progress"]
+    assert len(progress) >= 2, names  # it changed while followed
+    done = [body["counts"]["succeeded"] for body in progress]
+    assert done == sorted(done)  # counts only grow
+    final = events[-1][1]
+    assert final["state"] == "completed" and final["counts"]["succeeded"] == 300
+    assert final == api.get(f"/v1/operations/{operation_id}", headers=manager).json()
