@@ -169,3 +169,13 @@ async def test_import_is_idempotent_by_number_and_registers_each_line_in_the_net
             customer_id=harness.tree.customer,
             lines=[ImportedLine("+79991112233", sim(5), harness.tree.north, harness.tree.north, "BIZ-M", "blocked")],
         )
+
+
+async def test_free_numbers_are_refused_to_whoever_may_neither_change_numbers_nor_order_sims(harness: Harness) -> None:
+    await harness.inventory.office.import_stock(customer_id="", sims=[], msisdns=["+79995550101"])
+    lines = harness.inventory.lines
+    # The pool is the operator's: no object of the caller's scope to hide, a missing permission like any other.
+    with pytest.raises(PermissionDenied):
+        await lines.free_numbers(harness.access((harness.tree.root, READER)), contains="", page_size_=10)
+    orderer = harness.access((harness.tree.south, frozenset({"lines:order-sims"})))
+    assert await lines.free_numbers(orderer, contains="", page_size_=10) == ["+79995550101"]

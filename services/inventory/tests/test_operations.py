@@ -352,6 +352,20 @@ async def test_bad_requests_change_nothing(harness: Harness) -> None:
     assert listed == []
 
 
+async def test_a_move_to_a_node_outside_the_scope_is_not_found_whatever_the_caller_may_do(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    ops = harness.inventory.operations
+    to_south = NewOperation("move", targets=[Target(number)], params={"node_id": harness.tree.south})
+    for caller in (
+        harness.access((harness.tree.north, READER)),  # may move nothing anywhere
+        harness.access((harness.tree.north, frozenset({"lines:read", "lines:move"}))),
+    ):
+        with pytest.raises(NotFound):
+            await ops.create(caller, to_south)
+    with pytest.raises(PermissionDenied):
+        await ops.create(harness.access((harness.tree.south, READER)), to_south)
+
+
 async def test_the_same_idempotency_key_returns_the_same_operation(harness: Harness) -> None:
     numbers = await harness.add_lines(2)
     ops, manager = harness.inventory.operations, harness.manager()

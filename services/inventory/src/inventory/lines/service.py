@@ -21,7 +21,7 @@ from simfleet_runtime.audit import Actor, AuditTrail, obj
 from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
-from simfleet_runtime.errors import InvalidArgument
+from simfleet_runtime.errors import InvalidArgument, PermissionDenied
 from simfleet_runtime.nodepaths import ProjectedNodePaths, path_ids
 from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
 from simfleet_runtime.validation import normalize_iccid, normalize_msisdn
@@ -197,7 +197,12 @@ class LineService:
 
     async def free_numbers(self, access: Access, *, contains: str, page_size_: int) -> list[str]:
         if not access.holds("lines:change-number") and not access.holds("lines:order-sims"):
-            raise not_found("number")
+            # The operator's pool hides nothing; it is just not theirs to use: 403, like any missing permission.
+            raise PermissionDenied(
+                "you may not do this: it needs the lines:change-number or lines:order-sims permission",
+                reason="PERMISSION_MISSING",
+                metadata={"permission": "lines:change-number"},
+            )
         size = page_size(page_size_, default=20, maximum=100)
         async with self._db.sessions() as session:
             return await stock.free_numbers(session, contains=contains, limit=size, now=self._clock.now())

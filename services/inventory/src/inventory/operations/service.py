@@ -150,6 +150,10 @@ class OperationService:
             # A node outside the scope is not found, whatever the caller may do elsewhere.
             async with self._db.sessions() as session:
                 await self._selection_node(session, access, action, new.selection)
+        if new.type == "move":
+            # So is a destination outside it.
+            async with self._db.sessions() as session:
+                await self._check_destination(session, access, action.params(dict(new.params)), kinds=False)
         if access.user_id == "" or not access.roots(action.permission):
             raise PermissionDenied(
                 f"you may not do this: it needs the {action.permission} permission",
@@ -344,14 +348,16 @@ class OperationService:
             common.pop()
         return common[-1] if common else None
 
-    async def _check_destination(self, session: AsyncSession, access: Access, params: dict[str, str]) -> None:
-        """Where a move takes lines: nodes in the caller's scope, and a personal account that is one."""
+    async def _check_destination(
+        self, session: AsyncSession, access: Access, params: dict[str, str], *, kinds: bool = True
+    ) -> None:
+        """Where a move takes lines: nodes in the caller's scope, and (``kinds``) a personal account that is one."""
         wanted = [params[k] for k in ("node_id", "personal_account_id") if k in params]
         paths = await self._paths(session, access.customer_id, wanted)
         for node_id in wanted:
             path = paths.get(node_id)
             access.check("lines:move", path_ids(path) if path else None, what="node")
-        if "personal_account_id" in params:
+        if kinds and "personal_account_id" in params:
             await self._check_personal_account(
                 session, access.customer_id, params["personal_account_id"], "params.personal_account_id"
             )
