@@ -1,17 +1,29 @@
 """The scope matrix as data (OWASP API1, API5): which answer each endpoint owes each caller.
 
-A row is an endpoint called on one object: a node, or a user with a grant at a
-node. The object lies inside the caller's scope, outside it, or at another
-customer. The expected answer follows from the row:
+A row is an endpoint called on one object: a node, a user with a grant at a
+node, a line (a number under a node), an operation (made by the node's owner
+on the node's lines), or none (the customer's stock). The object lies inside
+the caller's scope, outside it, or at another customer. Most endpoints name
+their object (``reach="object"``), and the expected answer follows from the row:
 
 * outside the scope, or another customer's: 404, exactly as for nothing at all;
 * inside, where the row's object is only visible with certain permissions
-  (users are visible to those who may read users) and the caller holds none of
-  them there: 404 too;
+  (users are visible to those who may read users, operations to those who may
+  read lines) and the caller holds none of them there: 404 too;
 * inside, without the permission the row needs there: 403;
 * otherwise the row's success status.
 
-Later services add their rows (lines, operations, tickets...) to ``ROWS``.
+Some endpoints name no object of the place (``reach="customer"``): a list of
+everything in the caller's scope, the customer's stock, an operation on lines
+given by number (a number outside the scope is not an error: its item is
+skipped as unknown). Their answer cannot depend on the place, or it would tell
+what lies outside: it is 403 without the permission anywhere, the row's success
+otherwise. What the place changes is whether the caller reaches the object —
+``shows`` says where that is seen: the object is listed, or the operation's item
+for the line is not skipped ``NOT_FOUND`` — and they reach it exactly when it is
+inside, visible to them and with the row's permission there.
+
+Later services add their rows (tickets, bills...) to ``ROWS``.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Place = Literal["inside", "outside", "other customer"]
+Obj = Literal["none", "node", "user", "line", "operation"]
 
 
 @dataclass(frozen=True)
@@ -27,24 +40,79 @@ class Row:
     name: str
     method: str
     path: str
-    """With ``{node}`` (the object's node), ``{user}`` (user rows) and ``{line}`` (line rows: its number) filled in."""
+    """With ``{node}`` (the object's node), ``{user}`` (user rows), ``{line}`` (line rows: its number),
+    ``{operation}`` (operation rows: its id), ``{home}`` (a node in every caller's scope) and ``{account}``
+    (a personal account of the caller's customer, see ``names_account``) filled in."""
     success: int
-    obj: Literal["node", "user", "line"] = "node"
+    obj: Obj = "node"
     permission: str | None = None
     visible_with: frozenset[str] = field(default_factory=frozenset)
     """Permissions one of which makes the object visible at all (empty: any grant over it)."""
     body: dict[str, Any] | None = None
+    reach: Literal["object", "customer"] = "object"
+    shows: Literal["listed", "item"] | None = None
+    """How a ``reach="customer"`` row shows whether the caller reached the object: ``listed`` (the answer's
+    ``items`` hold it), ``item`` (the answer is an operation whose item for the line is not skipped NOT_FOUND)."""
+    fresh: bool = False
+    """Make a new object for each call even though the row only reads (a GET, otherwise one per place serves all)."""
+    names_account: bool = False
+    """The body also names ``{account}``. Personal accounts hang in the billing tree beside the departments, so
+    only a company grant reaches one. It is checked after the row's object: where that would succeed, the account
+    answers as a second object (404 out of the caller's scope, 403 without the permission there)."""
 
-    def expected(self, held: frozenset[str] | None) -> int:
-        """The status owed to a caller holding ``held`` at the object's node (None: not in their scope)."""
-        if held is None or (self.visible_with and not held & self.visible_with):
+    @property
+    def shares(self) -> bool:
+        """Whether the row may call on one object of its place made for every caller: it changes nothing."""
+        return self.method == "GET" and not self.fresh
+
+    def expected(
+        self, here: frozenset[str] | None, anywhere: frozenset[str], account: frozenset[str] | None = None
+    ) -> int:
+        """The status owed to a caller holding ``here`` at the object's node (None: not in their scope),
+        ``anywhere`` in their whole scope and ``account`` at ``{account}``."""
+        status = self._status(here, anywhere)
+        if self.names_account and status == self.success:
+            return self._status(account, anywhere)
+        return status
+
+    def _status(self, here: frozenset[str] | None, anywhere: frozenset[str]) -> int:
+        if self.reach == "customer":
+            held = anywhere
+        elif here is None or (self.visible_with and not here & self.visible_with):
             return 404
+        else:
+            held = here
         if self.permission is not None and self.permission not in held:
             return 403
         return self.success
 
+    def reaches(self, here: frozenset[str] | None) -> bool:
+        """Whether a caller holding ``here`` at the object's node reaches it: it is visible, with the permission."""
+        if here is None or (self.visible_with and not here & self.visible_with):
+            return False
+        return self.permission is None or self.permission in here
+
 
 USERS_VISIBLE = frozenset({"users:read", "users:manage"})
+OPERATIONS_VISIBLE = frozenset({"lines:read"})
+"""Another user's operation is visible to those who may read lines at its node (its requester always sees it)."""
+SCHEDULED_LATER = "2099-01-01T00:00:00Z"
+
+
+def on_lines(name: str, type_: str, permission: str, **extra: Any) -> Row:
+    """An operation on the row's line given by number: accepted anywhere the caller may do it at all."""
+    return Row(
+        name,
+        "POST",
+        "/v1/operations",
+        202,
+        obj="line",
+        permission=permission,
+        reach="customer",
+        shows="item",
+        body={"type": type_, **extra} if "items" in extra else {"type": type_, "lines": ["{line}"], **extra},
+    )
+
 
 ROWS: list[Row] = [
     Row("read a node", "GET", "/v1/nodes/{node}", 200),
@@ -82,9 +150,76 @@ ROWS: list[Row] = [
         visible_with=USERS_VISIBLE,
         permission="users:manage",
     ),
+    # ---------------------------------------------------------------- lines and stock (inventory)
     Row("list a node's lines", "GET", "/v1/lines?node_id={node}", 200),
+    Row(
+        "find a line among all lines",
+        "GET",
+        "/v1/lines?q={line}",
+        200,
+        obj="line",
+        permission="lines:read",
+        reach="customer",
+        shows="listed",
+    ),
     Row("read a line", "GET", "/v1/lines/{line}", 200, obj="line", permission="lines:read"),
+    Row("read a line's APNs", "GET", "/v1/lines/{line}/apns", 200, obj="line", permission="lines:read"),
+    Row("locate a line", "GET", "/v1/lines/{line}/location", 200, obj="line", permission="lines:read"),
     Row("read a line's PUK codes", "GET", "/v1/lines/{line}/puk", 200, obj="line", permission="lines:read-puk"),
+    # The pool of free numbers is the operator's, offered to whoever may change a number or order SIMs
+    # (the matrix's roles hold both or neither).
+    Row(
+        "list free numbers",
+        "GET",
+        "/v1/numbers/free",
+        200,
+        obj="none",
+        permission="lines:change-number",
+        reach="customer",
+    ),
+    # The customer's reserve SIMs: whoever may read lines or replace SIMs somewhere sees them; anyone else
+    # gets an empty page, not a refusal.
+    Row("list reserve SIMs", "GET", "/v1/sims/reserve", 200, obj="none", reach="customer"),
+    # ---------------------------------------------------------------- operations (inventory)
+    Row(
+        "list operations",
+        "GET",
+        "/v1/operations",
+        200,
+        obj="operation",
+        visible_with=OPERATIONS_VISIBLE,
+        reach="customer",
+        shows="listed",
+        fresh=True,  # newest first: an operation made just before is on the first page
+    ),
+    Row(
+        "read an operation", "GET", "/v1/operations/{operation}", 200, obj="operation", visible_with=OPERATIONS_VISIBLE
+    ),
+    Row(
+        "read an operation's items",
+        "GET",
+        "/v1/operations/{operation}/items",
+        200,
+        obj="operation",
+        visible_with=OPERATIONS_VISIBLE,
+    ),
+    Row(
+        "follow an operation's events",
+        "GET",
+        "/v1/operations/{operation}/events",
+        200,
+        obj="operation",
+        visible_with=OPERATIONS_VISIBLE,
+    ),
+    Row(
+        "cancel an operation",
+        "POST",
+        "/v1/operations/{operation}/cancel",
+        200,
+        obj="operation",
+        visible_with=OPERATIONS_VISIBLE,
+        permission="lines:block",  # the permission of the operation's type (a block)
+    ),
     Row(
         "block a node's lines",
         "POST",
@@ -92,5 +227,47 @@ ROWS: list[Row] = [
         202,
         permission="lines:block",
         body={"type": "block", "selection": {"node_id": "{node}"}, "params": {"block_type": "voluntary"}},
+    ),
+    on_lines("block lines by number", "block", "lines:block", params={"block_type": "voluntary"}),
+    on_lines("activate lines", "activate", "lines:activate"),
+    on_lines(
+        "replace a line's SIM",
+        "replace_sim",
+        "lines:replace-sim",
+        items=[{"msisdn": "{line}", "params": {"iccid": "8970101000099999991"}}],
+    ),
+    on_lines(
+        "change a line's number",
+        "change_number",
+        "lines:change-number",
+        items=[{"msisdn": "{line}", "params": {"msisdn": "{line}"}}],
+    ),
+    on_lines("add an APN to lines", "add_apn", "lines:configure", params={"apn": "matrix.corp"}),
+    on_lines(
+        "forward lines' calls",
+        "set_forwarding",
+        "lines:configure",
+        params={"condition": "busy", "target": "+79990001122"},
+    ),
+    on_lines("move a line to a node in scope", "move", "lines:move", params={"node_id": "{home}"}),
+    # Where lines go must be in the caller's scope, with the permission: the destination is the row's object.
+    Row(
+        "move a line to a node",
+        "POST",
+        "/v1/operations",
+        202,
+        obj="line",
+        permission="lines:move",
+        body={"type": "move", "lines": ["{line}"], "params": {"node_id": "{node}"}},
+    ),
+    on_lines("send SMS to lines", "send_sms", "lines:send-sms", params={"text": "Matrix"}),
+    Row(
+        "order SIM cards for a node",
+        "POST",
+        "/v1/sim-orders",
+        202,
+        permission="lines:order-sims",
+        body={"node_id": "{node}", "personal_account_id": "{account}", "quantity": 1, "tariff": "BIZ-S"},
+        names_account=True,  # new lines are billed to a personal account: a node of a department is not one
     ),
 ]

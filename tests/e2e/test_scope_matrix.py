@@ -4,8 +4,13 @@ Objects lie inside the caller's scope (under the department "Inside"), in the
 company outside a department grant (under "Outside"), or at another customer.
 The matrix brings two customers of its own, so that the nodes, lines and
 operations it leaves behind never show in what other tests see of the demo
-customer. Every mismatch is reported at once, as "role@level place row: got X,
-expected Y".
+customer. Each place has a node made when first needed, with a user, a line and
+an operation in it, shared by the rows that only read. A row that changes
+something gets an object of its own for every call: a node of its own when it
+changes a node, else a user, line or operation of its own in the place's node.
+SIM orders bill a personal account of the matrix customer, made once by the
+back-office (accounts hang beside the departments, in the company's scope only).
+Every mismatch is reported at once, as "role@level place row: got X, expected Y".
 """
 
 from __future__ import annotations
@@ -14,11 +19,15 @@ import itertools
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import grpc
 import httpx
 import pytest
 
+from simfleet.accounts.v1 import admin_pb2 as accounts_admin
+from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
+from simfleet.accounts.v1 import hierarchy_pb2
 from simfleet.inventory.v1 import admin_pb2 as inventory_admin
 from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
 from simfleet.inventory.v1 import lines_pb2
@@ -26,13 +35,14 @@ from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
 from tests.e2e.conftest import onboard_customer
-from tests.e2e.scope_matrix import ROWS, Place, Row
+from tests.e2e.scope_matrix import ROWS, SCHEDULED_LATER, Place, Row
 from tests.helpers import new_user
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "Matrix-Passw0rd-2026"
 MATRIX_MANAGER = "+79996660001"
 RIVAL_MANAGER = "+79996660002"
+INVENTORY_PATHS = ("/v1/lines", "/v1/operations", "/v1/sim-orders")
 _names = itertools.count(1)
 
 
@@ -40,6 +50,14 @@ def sign_in(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
     response = api.post("/v1/auth/password", json={"phone": phone, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def wait_until_known(api: httpx.Client, path: str, node: str, owner: dict[str, str], service: str) -> None:
+    """A service learns of new nodes from accounts' events: wait until its copy of the tree has ``node``."""
+    deadline = time.monotonic() + 10
+    while api.get(path, params={"node_id": node}, headers=owner).status_code == 404:
+        assert time.monotonic() < deadline, f"{service} never learnt of the node"
+        time.sleep(0.02)
 
 
 @dataclass
@@ -59,69 +77,187 @@ class Subject:
     department_only: bool
 
 
-def fill(value: Any, node: str, user: str, n: int, line: str = "") -> Any:
+@dataclass
+class Objects:
+    """What a call works on: a node and, as its row needs them, a user, a line and an operation in it."""
+
+    node: str = ""
+    user: str = ""
+    line: str = ""
+    operation: str = ""
+
+
+class Maker:
+    """Makes the objects of the rows in an area: new ones per call, or one shared set per area for rows that read."""
+
+    def __init__(self, api: httpx.Client, platform: Platform, inventory: Any) -> None:
+        self._api = api
+        self._platform = platform
+        self._inventory = inventory
+        self._shared: dict[str, Objects] = {}
+
+    def objects(self, row: Row, area: Area) -> Objects:
+        if row.obj == "none":
+            return Objects()
+        shared = self._shared.get(area.parent_id)
+        if shared is None:
+            shared = self._shared[area.parent_id] = Objects(self._node(area, identity=True, inventory=True))
+        if row.shares:
+            objects = shared
+        elif row.obj == "node":
+            objects = Objects(
+                self._node(
+                    area,
+                    identity=row.path.startswith("/v1/users"),
+                    inventory=row.path.startswith(INVENTORY_PATHS),
+                )
+            )
+        else:  # a user, line or operation of the call's own, in the place's node (the row changes no node)
+            objects = Objects(shared.node)
+        if row.obj == "user" and not objects.user:
+            target = new_user(
+                self._platform, password="", customer_id=area.customer_id, grants=(("viewer", objects.node),)
+            )
+            found = self._api.get("/v1/users", params={"q": target.phone}, headers=area.owner).json()["items"]
+            objects.user = found[0]["id"]
+        if row.obj == "line" and not objects.line:
+            objects.line = self._line(area, objects.node)
+        if row.obj == "operation" and not objects.operation:
+            # A block of the node's lines by its owner, due long after the test: it stays scheduled (cancellable).
+            made = self._api.post(
+                "/v1/operations",
+                json={
+                    "type": "block",
+                    "selection": {"node_id": objects.node},
+                    "params": {"block_type": "voluntary"},
+                    "scheduled_at": SCHEDULED_LATER,
+                },
+                headers=area.owner,
+            )
+            assert made.status_code == 202, made.text
+            objects.operation = made.json()["id"]
+        return objects
+
+    def _node(self, area: Area, *, identity: bool, inventory: bool) -> str:
+        created = self._api.post(
+            "/v1/nodes",
+            json={"parent_id": area.parent_id, "name": f"Matrix {next(_names)}", "kind": "city"},
+            headers=area.owner,
+        )
+        assert created.status_code == 201, created.text
+        node: str = created.json()["id"]
+        if identity:
+            wait_until_known(self._api, "/v1/users", node, area.owner, "identity")
+        if inventory:
+            wait_until_known(self._api, "/v1/lines", node, area.owner, "inventory")
+        return node
+
+    def _line(self, area: Area, node: str) -> str:
+        n = next(_names)
+        line = f"+79994{n:06d}"
+        self._inventory.ImportLines(
+            inventory_admin.ImportLinesRequest(
+                customer_id=area.customer_id,
+                lines=[
+                    inventory_admin.ImportedLine(
+                        msisdn=line,
+                        sim=demo_sim(5_000_000 + n),
+                        node_id=node,
+                        personal_account_id=node,
+                        tariff_code="BIZ-S",
+                        state=lines_pb2.LINE_STATE_ACTIVE,
+                    )
+                ],
+            ),
+            metadata=((OPERATOR_KEY, self._platform.config.operator_key),),
+            timeout=10,
+        )
+        return line
+
+
+def fill(value: Any, values: dict[str, str], n: int, *, url: bool = False) -> Any:
     if isinstance(value, dict):
-        return {k: fill(v, node, user, n, line) for k, v in value.items()}
+        return {k: fill(v, values, n) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, values, n) for v in value]
     if isinstance(value, str):
-        value = value.replace("{node}", node).replace("{user}", user).replace("{line}", line)
+        for name, filler in values.items():
+            value = value.replace("{" + name + "}", quote(filler, safe="") if url else filler)
         return f"{value} {n}" if value in ("Renamed", "Child") else value
     return value
 
 
-def call(api: httpx.Client, platform: Platform, subject: Subject, row: Row, area: Area) -> int:
-    n = next(_names)
-    created = api.post(
-        "/v1/nodes", json={"parent_id": area.parent_id, "name": f"Matrix {n}", "kind": "city"}, headers=area.owner
-    )
-    assert created.status_code == 201, created.text
-    node = created.json()["id"]
-    if row.path.startswith("/v1/users"):
-        # identity learns of new nodes from accounts' events: wait until its copy of the tree has this one.
-        deadline = time.monotonic() + 10
-        while api.get("/v1/users", params={"node_id": node}, headers=area.owner).status_code == 404:
-            assert time.monotonic() < deadline, "identity never learnt of the node"
-            time.sleep(0.02)
-    line = ""
-    if row.obj == "line" or row.path.startswith(("/v1/lines", "/v1/operations")):
-        # inventory learns of new nodes from accounts' events too.
-        deadline = time.monotonic() + 10
-        while api.get("/v1/lines", params={"node_id": node}, headers=area.owner).status_code == 404:
-            assert time.monotonic() < deadline, "inventory never learnt of the node"
-            time.sleep(0.02)
-    if row.obj == "line":
-        line = f"+79994{n:06d}"
-        with grpc.insecure_channel(platform.inventory_target) as channel:
-            inventory_admin_grpc.InventoryAdminServiceStub(channel).ImportLines(
-                inventory_admin.ImportLinesRequest(
-                    customer_id=area.customer_id,
-                    lines=[
-                        inventory_admin.ImportedLine(
-                            msisdn=line,
-                            sim=demo_sim(5_000_000 + n),
-                            node_id=node,
-                            personal_account_id=node,
-                            tariff_code="BIZ-S",
-                            state=lines_pb2.LINE_STATE_ACTIVE,
-                        )
-                    ],
+def item_reached(api: httpx.Client, subject: Subject, operation_id: str) -> bool:
+    """Whether the engine took the operation's one line as the caller's (not skipped NOT_FOUND), once it has."""
+    deadline = time.monotonic() + 10
+    while True:
+        items = api.get(f"/v1/operations/{operation_id}/items", headers=subject.auth)
+        assert items.status_code == 200, items.text
+        [item] = items.json()["items"]
+        if item["state"] != "pending":
+            return not (item["state"] == "skipped" and item["code"] == "NOT_FOUND")
+        assert time.monotonic() < deadline, f"the operation {operation_id} never took its line"
+        time.sleep(0.02)
+
+
+def personal_account(platform: Platform, onboarded: accounts_admin.OnboardCustomerResponse) -> str:
+    """A personal account of the customer, under a business account of its general account (the back-office's)."""
+    [general] = [n.id for n in onboarded.nodes if n.kind == hierarchy_pb2.NODE_KIND_GENERAL_ACCOUNT]
+    parent = general
+    with grpc.insecure_channel(platform.accounts_target) as channel:
+        stub = accounts_admin_grpc.AccountsAdminServiceStub(channel)
+        for kind, number in (
+            (hierarchy_pb2.NODE_KIND_BUSINESS_ACCOUNT, "4066600001"),
+            (hierarchy_pb2.NODE_KIND_PERSONAL_ACCOUNT, "4066600002"),
+        ):
+            made = stub.CreateAccount(
+                accounts_admin.CreateAccountRequest(
+                    customer_id=onboarded.customer.id, parent_id=parent, kind=kind, name="Matrix", account_number=number
                 ),
                 metadata=((OPERATOR_KEY, platform.config.operator_key),),
                 timeout=10,
             )
-    user = ""
-    if row.obj == "user":
-        target = new_user(platform, password="", customer_id=area.customer_id, grants=(("viewer", node),))
-        found = api.get("/v1/users", params={"q": target.phone}, headers=area.owner).json()["items"]
-        user = found[0]["id"]
-    answer = api.request(
-        row.method, fill(row.path, node, user, n, line), json=fill(row.body, node, user, n, line), headers=subject.auth
-    )
-    if answer.status_code == 201 and row.obj == "node" and row.method == "POST":
-        api.delete(f"/v1/nodes/{answer.json()['id']}", headers=area.owner)
-    if answer.status_code >= 400:
-        assert answer.headers["content-type"].startswith("application/problem+json"), answer.text
-    api.delete(f"/v1/nodes/{node}", headers=area.owner)
-    return answer.status_code
+            parent = made.node.id
+    return parent
+
+
+def call(
+    api: httpx.Client, maker: Maker, subject: Subject, row: Row, area: Area, places: dict[str, str]
+) -> tuple[int, bool | None]:
+    """The status the row's call answered, and whether the caller reached its object (None: the row does not show)."""
+    n = next(_names)
+    objects = maker.objects(row, area)
+    values = {
+        "node": objects.node,
+        "user": objects.user,
+        "line": objects.line,
+        "operation": objects.operation,
+        **places,
+    }
+    with api.stream(
+        row.method, fill(row.path, values, n, url=True), json=fill(row.body, values, n), headers=subject.auth
+    ) as answer:
+        if answer.headers.get("content-type", "").startswith("text/event-stream"):
+            first = next(answer.iter_lines())  # the stream goes on while the operation lives: its first event will do
+            assert first == "event: progress", first
+            body: Any = None
+        else:
+            body = answer.json() if answer.read() else None
+    status = answer.status_code
+    if status >= 400:
+        assert answer.headers["content-type"].startswith("application/problem+json"), body
+    reached = None
+    if row.shows is not None and status == row.success:
+        if row.shows == "listed":
+            key, value = ("msisdn", objects.line) if row.obj == "line" else ("id", objects.operation)
+            reached = any(item[key] == value for item in body["items"])
+        else:
+            reached = item_reached(api, subject, body["id"])
+    if status == 201 and row.obj == "node" and row.method == "POST":
+        api.delete(f"/v1/nodes/{body['id']}", headers=area.owner)
+    if row.obj == "node" and not row.shares and not row.path.startswith(INVENTORY_PATHS):
+        api.delete(f"/v1/nodes/{objects.node}", headers=area.owner)  # nodes that may hold lines or operations stay
+    return status, reached
 
 
 def test_the_scope_matrix(platform: Platform, api: httpx.Client) -> None:
@@ -138,13 +274,15 @@ def test_the_scope_matrix(platform: Platform, api: httpx.Client) -> None:
         for name in ("Inside", "Outside")
     )
     assert inside.status_code == outside.status_code == 201, (inside.text, outside.text)
-    # Users are granted the department below: identity learns of it from accounts' events.
-    deadline = time.monotonic() + 10
-    while api.get("/v1/users", params={"node_id": inside.json()["id"]}, headers=manager).status_code == 404:
-        assert time.monotonic() < deadline, "identity never learnt of the department"
-        time.sleep(0.02)
+    home = inside.json()["id"]
+    # Users are granted the department below, and lines move to it: identity and inventory learn of it.
+    wait_until_known(api, "/v1/users", home, manager, "identity")
+    wait_until_known(api, "/v1/lines", home, manager, "inventory")
+    account = personal_account(platform, matrix)
+    wait_until_known(api, "/v1/lines", account, manager, "inventory")
+    places = {"home": home, "account": account}
     areas: dict[Place, Area] = {
-        "inside": Area(inside.json()["id"], matrix.customer.id, manager),
+        "inside": Area(home, matrix.customer.id, manager),
         "outside": Area(outside.json()["id"], matrix.customer.id, manager),
         "other customer": Area(rival.customer.root_node_id, rival.customer.id, sign_in(api, RIVAL_MANAGER, PASSWORD)),
     }
@@ -160,18 +298,26 @@ def test_the_scope_matrix(platform: Platform, api: httpx.Client) -> None:
     subjects = []
     for role_id, permissions in roles.items():
         assert role_id in predefined or role_id == custom.json()["id"], role_id  # the customer is the matrix's own
-        for level, node in (("company", company), ("department", areas["inside"].parent_id)):
+        for level, node in (("company", company), ("department", home)):
             user = new_user(platform, password=PASSWORD, customer_id=matrix.customer.id, grants=((role_id, node),))
             label = f"{'custom' if role_id == custom.json()['id'] else role_id}@{level}"
             subjects.append(Subject(label, sign_in(api, user.phone, PASSWORD), permissions, level == "department"))
     assert len(subjects) == 12
 
     wrong = []
-    for subject, (place, area), row in itertools.product(subjects, areas.items(), ROWS):
-        in_scope = place == "inside" or (place == "outside" and not subject.department_only)
-        expected = row.expected(subject.permissions if in_scope else None)
-        got = call(api, platform, subject, row, area)
-        if got != expected:
-            wrong.append(f"{subject.label} {place} {row.name}: got {got}, expected {expected}")
+    with grpc.insecure_channel(platform.inventory_target) as channel:
+        maker = Maker(api, platform, inventory_admin_grpc.InventoryAdminServiceStub(channel))
+        for subject, (place, area), row in itertools.product(subjects, areas.items(), ROWS):
+            in_scope = place == "inside" or (place == "outside" and not subject.department_only)
+            here = subject.permissions if in_scope else None
+            # Accounts hang beside the departments: only a company grant reaches one.
+            at_account = None if subject.department_only else subject.permissions
+            expected = row.expected(here, subject.permissions, at_account)
+            got, reached = call(api, maker, subject, row, area, places)
+            if got != expected:
+                wrong.append(f"{subject.label} {place} {row.name}: got {got}, expected {expected}")
+            elif reached is not None and reached != row.reaches(here):
+                seen = "reached" if reached else "did not reach"
+                wrong.append(f"{subject.label} {place} {row.name}: {seen} the {row.obj}, expected otherwise")
     assert not wrong, f"{len(wrong)} answers differ:\n" + "\n".join(wrong)
     assert api.delete(f"/v1/roles/{custom.json()['id']}", headers=manager).status_code in (204, 409)
