@@ -33,6 +33,7 @@ from gateway.upstream.errors import install_rpc_error_handler
 from gateway.upstream.identity import IdentityStubs, open_identity_channel
 from gateway.upstream.inventory import InventoryStubs, open_inventory_channel
 from simfleet_runtime import telemetry
+from simfleet_runtime.gctune import tune_gc
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,7 @@ async def serve(settings: GatewaySettings) -> None:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, stop)
+    tune_gc(settings.gc_gen0_threshold)
     await server.serve()
 
 

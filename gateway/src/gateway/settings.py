@@ -34,6 +34,9 @@ class GatewaySettings(BaseSettings):
     environment: str = Field("local", description="local, dev, prod: shown in logs and traces")
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
+    gc_gen0_threshold: int = Field(
+        20_000, ge=100, description="allocations between young-generation collections (CPython's default is 700)"
+    )
 
     identity_target: str = Field("127.0.0.1:50051", description="host:port of identity's gRPC server")
     identity_health_service: str = Field(

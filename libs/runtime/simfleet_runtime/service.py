@@ -45,6 +45,7 @@ from simfleet_runtime.bus import ensure_streams as declare_streams
 from simfleet_runtime.bus.tables import BusTables
 from simfleet_runtime.clock import Clock, make_clock
 from simfleet_runtime.db import Database
+from simfleet_runtime.gctune import tune_gc
 from simfleet_runtime.grpc_server import ServerInterceptor
 from simfleet_runtime.settings import ServiceSettings
 
@@ -158,6 +159,7 @@ class ServiceRuntime:
             self._spawn(name, task(self.stop_event))
         self._spawn("nats", self._start_bus())
         self._spawn("health", self._watch_health())
+        tune_gc(self.settings.gc_gen0_threshold)
         log.info(
             "service started",
             extra={"grpc_port": self.bound_port, "metrics_port": self.settings.metrics_port},

@@ -34,6 +34,12 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     shutdown_grace_seconds: float = 10.0
+    gc_gen0_threshold: int = Field(
+        20_000,
+        ge=100,
+        description="allocations between young-generation collections (CPython's default is 700: bulk work "
+        "that makes many short-lived rows would spend much of its time collecting)",
+    )
     health_check_interval_seconds: float = 2.0
     outbox_poll_seconds: float = Field(0.2, description="how often the relay looks for new outbox rows")
     consumer_max_deliver: int = Field(8, description="deliveries before a message is dead-lettered")
