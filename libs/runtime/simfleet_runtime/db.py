@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import DateTime, Table, TypeDecorator, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -128,6 +129,10 @@ class TimedQueuePool(AsyncAdaptedQueuePool):
             metrics.DB_POOL_CHECKOUT_SECONDS.observe(time.perf_counter() - started)
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def _pool_class(url: str) -> type[AsyncAdaptedQueuePool] | None:
     """The timed pool when the driver's default is the async queue pool (it is for file and server databases)."""
     parsed = make_url(url)
@@ -142,7 +147,9 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"echo": echo}
+        # JSON columns (a line's blocks, APNs, forwarding...) are read and written per row on the hot
+        # paths of bulk operations: orjson does it several times faster than the standard library.
+        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _json_dumps, "json_deserializer": orjson.loads}
         if is_sqlite(url):
             # One writer at a time is all SQLite allows: a single connection
             # makes callers queue in the event loop (the pool's checkout)
