@@ -9,6 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from inventory.lines.models import ACTIVE, BLOCKED, READY, TERMINATED, Line
 from inventory.operations.models import Item, Operation
+from inventory.operations.records import LineRow
 from inventory.stock.models import Sim
 from simfleet.events.v1 import inventory_pb2 as ev
 from simfleet.inventory.v1 import lines_pb2 as lpb
@@ -154,7 +155,7 @@ def operation_event(value: Operation, now: datetime) -> ev.OperationChanged:
     )
 
 
-def line_event(value: Line, *, cause: str, operation_id: str, now: datetime) -> ev.LineChanged:
+def line_event(value: Line | LineRow, *, cause: str, operation_id: str, now: datetime) -> ev.LineChanged:
     return ev.LineChanged(
         line_id=value.id,
         customer_id=value.customer_id,

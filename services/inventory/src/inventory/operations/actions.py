@@ -27,9 +27,9 @@ from inventory.lines.models import (
     FORWARDING_CONDITIONS,
     READY,
     TERMINATED,
-    Line,
 )
-from inventory.operations.models import Item, Operation
+from inventory.operations.models import Operation
+from inventory.operations.records import ItemRow, LineRow
 from inventory.stock import service as stock
 from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
 from simfleet_runtime.errors import InvalidArgument
@@ -94,7 +94,7 @@ def _only(params: dict[str, str], allowed: tuple[str, ...], where: str = "params
         )
 
 
-def _hlr(item: Item, line: Line, action: int, **params: str) -> hlr_pb2.ProvisioningItem:
+def _hlr(item: ItemRow, line: LineRow, action: int, **params: str) -> hlr_pb2.ProvisioningItem:
     return hlr_pb2.ProvisioningItem(
         item_id=item.id,
         action=action,  # type: ignore[arg-type]
@@ -126,18 +126,18 @@ class Action(ABC):
         return {}
 
     @abstractmethod
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         """Whether there is anything to do for this line, and what to ask of the network."""
 
-    async def succeeded(self, ctx: Context, line: Line | None, item: Item) -> Line | None:
-        """Apply the network's yes; returns the line as it now is (a new one for orders)."""
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
+        """Apply the network's yes; returns the line as it now is (a new one for orders, which the engine inserts)."""
         return line
 
-    async def failed(self, ctx: Context, line: Line | None, item: Item) -> None:  # noqa: B027 - most reserve nothing
+    async def failed(self, ctx: Context, line: LineRow | None, item: ItemRow) -> None:  # noqa: B027 - most reserve nothing
         """Give back what :meth:`prepare` reserved."""
 
 
-def _terminated(line: Line) -> Refusal | None:
+def _terminated(line: LineRow) -> Refusal | None:
     if line.state == TERMINATED:
         return skip("LINE_TERMINATED", "the line is terminated")
     return None
@@ -151,7 +151,7 @@ class Block(Action):
         _only(raw, ("block_type",))
         return {"block_type": block_type(raw)}
 
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         kind = ctx.operation.params["block_type"]
         if refusal := _terminated(line):
             return refusal
@@ -161,7 +161,7 @@ class Block(Action):
             return skip("ALREADY_BLOCKED", f"the line is already blocked ({kind.replace('_', ' ')})")
         return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_BAR, block_type=kind)])
 
-    async def succeeded(self, ctx: Context, line: Line | None, item: Item) -> Line | None:
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
         kind = ctx.operation.params["block_type"]
         line.blocks = [*line.blocks, {"type": kind, "since": ctx.now.isoformat()}]
@@ -177,7 +177,7 @@ class Unblock(Action):
         _only(raw, ("block_type",))
         return {"block_type": block_type(raw)}
 
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         kind = ctx.operation.params["block_type"]
         if refusal := _terminated(line):
             return refusal
@@ -185,7 +185,7 @@ class Unblock(Action):
             return skip("NOT_BLOCKED", f"the line has no {kind.replace('_', ' ')} block")
         return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_UNBAR, block_type=kind)])
 
-    async def succeeded(self, ctx: Context, line: Line | None, item: Item) -> Line | None:
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
         kind = ctx.operation.params["block_type"]
         line.blocks = [b for b in line.blocks if b["type"] != kind]
@@ -198,14 +198,14 @@ class Activate(Action):
     type = "activate"
     permission = "lines:activate"
 
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
         if line.state != READY:
             return skip("ALREADY_ACTIVE", "the line is already active")
         return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_ACTIVATE)])
 
-    async def succeeded(self, ctx: Context, line: Line | None, item: Item) -> Line | None:
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
         line.state = ACTIVE
         return line
@@ -221,7 +221,7 @@ class ReplaceSim(Action):
             raise _bad("items.params.iccid", "each line needs the ICCID of its new SIM")
         return {"iccid": normalize_iccid(raw["iccid"], field="items.params.iccid")}
 
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
         iccid = item.params["iccid"]
@@ -233,14 +233,14 @@ class ReplaceSim(Action):
         item.params = {**item.params, "imsi": sim.imsi, "old_iccid": line.iccid}
         return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_SWAP_SIM, new_iccid=sim.iccid, new_imsi=sim.imsi)])
 
-    async def succeeded(self, ctx: Context, line: Line | None, item: Item) -> Line | None:
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
         await stock.retire_sim(ctx.session, iccid=line.iccid, now=ctx.now)
         await stock.install_sim(ctx.session, iccid=item.params["iccid"], now=ctx.now)
         line.iccid, line.imsi = item.params["iccid"], item.params["imsi"]
         return line
 
-    async def failed(self, ctx: Context, line: Line | None, item: Item) -> None:
+    async def failed(self, ctx: Context, line: LineRow | None, item: ItemRow) -> None:
         if "imsi" in item.params:
             await stock.release_sim(ctx.session, iccid=item.params["iccid"], now=ctx.now, to_operator=False)
 
@@ -258,7 +258,7 @@ class ChangeNumber(Action):
             return {"msisdn": number}
         return {}
 
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
         wanted = item.params.get("msisdn")
@@ -272,7 +272,7 @@ class ChangeNumber(Action):
         item.params = {**item.params, "new_msisdn": number.msisdn, "old_msisdn": line.msisdn}
         return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_CHANGE_MSISDN, new_msisdn=number.msisdn)])
 
-    async def succeeded(self, ctx: Context, line: Line | None, item: Item) -> Line | None:
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
         old, new = line.msisdn, item.params["new_msisdn"]
         await stock.quarantine_number(ctx.session, msisdn=old, now=ctx.now, days=ctx.quarantine_days)
@@ -280,7 +280,7 @@ class ChangeNumber(Action):
         line.msisdn = new
         return line
 
-    async def failed(self, ctx: Context, line: Line | None, item: Item) -> None:
+    async def failed(self, ctx: Context, line: LineRow | None, item: ItemRow) -> None:
         if "new_msisdn" in item.params:
             await stock.release_number(ctx.session, msisdn=item.params["new_msisdn"], now=ctx.now)
 
@@ -309,7 +309,7 @@ class AddApn(Action):
                 raise _bad("params.static_ip", "static_ip must be an IP address") from exc
         return out
 
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
         name = ctx.operation.params["apn"]
@@ -317,7 +317,7 @@ class AddApn(Action):
             return skip("APN_ALREADY_ADDED", f"the line already has the APN {name}")
         return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_ADD_APN, apn=name)])
 
-    async def succeeded(self, ctx: Context, line: Line | None, item: Item) -> Line | None:
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
         p = ctx.operation.params
         apn = {
@@ -338,7 +338,7 @@ class RemoveApn(Action):
         _only(raw, ("apn",))
         return {"apn": _apn_name(raw)}
 
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
         name = ctx.operation.params["apn"]
@@ -346,7 +346,7 @@ class RemoveApn(Action):
             return skip("APN_NOT_PRESENT", f"the line has no APN {name}")
         return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_REMOVE_APN, apn=name)])
 
-    async def succeeded(self, ctx: Context, line: Line | None, item: Item) -> Line | None:
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
         name = ctx.operation.params["apn"]
         line.apns = [a for a in line.apns if a["name"] != name]
@@ -371,7 +371,7 @@ class SetForwarding(Action):
             raise _bad("params.target", "calls may be forwarded to domestic numbers (+7) only")
         return {"condition": _condition(raw), "target": target}
 
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
         p = ctx.operation.params
@@ -383,7 +383,7 @@ class SetForwarding(Action):
             [_hlr(item, line, A.PROVISIONING_ACTION_SET_FORWARDING, condition=p["condition"], target=p["target"])]
         )
 
-    async def succeeded(self, ctx: Context, line: Line | None, item: Item) -> Line | None:
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
         p = ctx.operation.params
         line.forwarding = {**line.forwarding, p["condition"]: p["target"]}
@@ -398,7 +398,7 @@ class ClearForwarding(Action):
         _only(raw, ("condition",))
         return {"condition": _condition(raw)}
 
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
         condition = ctx.operation.params["condition"]
@@ -406,7 +406,7 @@ class ClearForwarding(Action):
             return skip("FORWARDING_NOT_SET", f"the line has no forwarding ({condition})")
         return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_CLEAR_FORWARDING, condition=condition)])
 
-    async def succeeded(self, ctx: Context, line: Line | None, item: Item) -> Line | None:
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
         condition = ctx.operation.params["condition"]
         line.forwarding = {k: v for k, v in line.forwarding.items() if k != condition}
@@ -426,7 +426,7 @@ class Move(Action):
             raise _bad("params.node_id", "give node_id, personal_account_id or both")
         return out
 
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
         p = ctx.operation.params
@@ -436,7 +436,7 @@ class Move(Action):
             return skip("ALREADY_THERE", "the line is already there")
         return Prepared()
 
-    async def succeeded(self, ctx: Context, line: Line | None, item: Item) -> Line | None:
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
         p = ctx.operation.params
         line.node_id = p.get("node_id", line.node_id)
@@ -464,7 +464,7 @@ class SendSms(Action):
             raise _bad("params.sender", "sender is up to 11 letters, digits or spaces")
         return {"text": text, "sender": sender}
 
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
         if line.state == READY:
@@ -492,7 +492,7 @@ class OrderSims(Action):
     permission = "lines:order-sims"
     needs_line = False
 
-    async def reserve(self, ctx: Context, item: Item) -> Prepared | Refusal:
+    async def reserve(self, ctx: Context, item: ItemRow) -> Prepared | Refusal:
         op = ctx.operation
         sims = await stock.take_operator_sims(ctx.session, customer_id=op.customer_id, count=1, now=ctx.now)
         if not sims:
@@ -517,14 +517,14 @@ class OrderSims(Action):
             ]
         )
 
-    async def prepare(self, ctx: Context, line: Line, item: Item) -> Prepared | Refusal:
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         return await self.reserve(ctx, item)
 
-    async def succeeded(self, ctx: Context, line: Line | None, item: Item) -> Line | None:
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         op = ctx.operation
         await stock.install_sim(ctx.session, iccid=item.params["iccid"], now=ctx.now)
         await stock.assign_number(ctx.session, msisdn=item.msisdn, now=ctx.now)
-        created = Line(
+        created = LineRow(
             id=new_id(),
             customer_id=op.customer_id,
             msisdn=item.msisdn,
@@ -544,11 +544,10 @@ class OrderSims(Action):
             created_at=ctx.now,
             updated_at=ctx.now,
         )
-        ctx.session.add(created)
         item.line_id = created.id
         return created
 
-    async def failed(self, ctx: Context, line: Line | None, item: Item) -> None:
+    async def failed(self, ctx: Context, line: LineRow | None, item: ItemRow) -> None:
         if "iccid" in item.params:
             await stock.release_sim(ctx.session, iccid=item.params["iccid"], now=ctx.now, to_operator=True)
         if item.msisdn:

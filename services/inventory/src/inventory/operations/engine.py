@@ -55,6 +55,7 @@ from inventory.operations.models import (
     Item,
     Operation,
 )
+from inventory.operations.records import ItemRow, LineRow, insert_rows, load, write_changes
 from inventory.scope import in_roots, nodes_under
 from simfleet.events.v1 import inventory_pb2 as ev
 from simfleet.events.v1 import netsim_pb2 as net_events
@@ -196,7 +197,7 @@ class Engine:
         for start in range(0, len(rows), INSERT_CHUNK):
             chunk = rows[start : start + INSERT_CHUNK]
             await session.execute(
-                sa.insert(Item),
+                sa.insert(ItemRow.table),
                 [
                     {
                         "id": new_id(),
@@ -254,12 +255,15 @@ class Engine:
             budget = min(self._window - op.in_progress, self._batch * 4)
             if budget <= 0 or op.pending <= 0:
                 return False
-            items = list(
-                await session.scalars(
-                    sa.select(Item)
-                    .where(Item.operation_id == op.id, Item.state == PENDING)
-                    .order_by(Item.position)
-                    .limit(budget)
+            items: list[ItemRow] = list(
+                map(
+                    ItemRow.from_row,
+                    await session.execute(
+                        ItemRow.select()
+                        .where(Item.operation_id == op.id, Item.state == PENDING)
+                        .order_by(Item.position)
+                        .limit(budget)
+                    ),
                 )
             )
             await self._dispatch(session, op, items, now)
@@ -287,14 +291,14 @@ class Engine:
             after_commit(session, lambda: m.ITEMS_FINISHED.labels("skipped").inc(count))
         return count
 
-    async def _dispatch(self, session: AsyncSession, op: Operation, items: Sequence[Item], now: datetime) -> None:
+    async def _dispatch(self, session: AsyncSession, op: Operation, items: Sequence[ItemRow], now: datetime) -> None:
         action = ACTIONS[op.type]
         ctx = Context(session=session, operation=op, now=now, quarantine_days=self._quarantine_days)
         lines = await self._lines_of(session, op, items) if action.needs_line else {}
         paths = await self._node_paths(session, op.customer_id, [line.node_id for line in lines.values()])
         outgoing: list[hlr_pb2.ProvisioningItem] = []
         finished: dict[str, int] = {}
-        changed_lines: list[Line] = []
+        changed_lines: list[LineRow] = []
         left: list[str] = []
         messages: list[smsc_pb2.SubmitSmsCommand] = []
         for item in items:
@@ -303,7 +307,8 @@ class Engine:
                 if line is None or not in_roots(paths.get(line.node_id, ()), op.scope_roots):
                     self._end(item, SKIPPED, "NOT_FOUND", "no such line in the requester's scope", now, finished)
                     continue
-                item.line_id = line.id
+                if item.line_id != line.id:
+                    item.line_id = line.id
                 if line.pending_operation_id and line.pending_operation_id != op.id:
                     self._end(
                         item,
@@ -335,6 +340,8 @@ class Engine:
                 line.pending_operation_id = op.id
             outgoing.extend(outcome.hlr)
             messages.extend(outcome.sms)
+        await write_changes(session, items)
+        await write_changes(session, lines.values())
         await self._lines_changed(session, op, changed_lines, left, now)
         sent = len(items) - sum(finished.values())
         op.pending -= len(items)
@@ -360,22 +367,23 @@ class Engine:
         after_commit(session, lambda: m.ITEMS_IN_FLIGHT.inc(sent))
 
     def _end(
-        self, item: Item, state: str, code: str | None, reason: str | None, now: datetime, tally: dict[str, int]
+        self, item: ItemRow, state: str, code: str | None, reason: str | None, now: datetime, tally: dict[str, int]
     ) -> None:
         item.state, item.code, item.reason, item.finished_at, item.updated_at = state, code, reason, now, now
         tally[state] = tally.get(state, 0) + 1
 
-    async def _lines_of(self, session: AsyncSession, op: Operation, items: Sequence[Item]) -> dict[str, Line]:
+    async def _lines_of(self, session: AsyncSession, op: Operation, items: Sequence[ItemRow]) -> dict[str, LineRow]:
         """The items' lines, by line id and by number (items from a list of numbers have no line id yet)."""
         ids = [i.line_id for i in items if i.line_id]
         numbers = [i.msisdn for i in items if not i.line_id]
-        found: dict[str, Line] = {}
+        found: dict[str, LineRow] = {}
         if ids:
-            for line in await session.scalars(sa.select(Line).where(Line.id.in_(ids))):
+            for line in await load(session, LineRow, Line.id.in_(ids)):
                 found[line.id] = line
         if numbers:
-            query = sa.select(Line).where(Line.customer_id == op.customer_id, Line.msisdn.in_(numbers))
-            for line in await session.scalars(query):
+            for line in await load(
+                session, LineRow, sa.and_(Line.customer_id == op.customer_id, Line.msisdn.in_(numbers))
+            ):
                 found[line.msisdn] = line
         return found
 
@@ -393,7 +401,7 @@ class Engine:
         return {node_id: path_ids(path) for node_id, path in rows}
 
     async def _lines_changed(
-        self, session: AsyncSession, op: Operation, lines: Sequence[Line], left: Sequence[str], now: datetime
+        self, session: AsyncSession, op: Operation, lines: Sequence[LineRow], left: Sequence[str], now: datetime
     ) -> None:
         """One ``lines.changed`` event per step (per 1,000 lines), and their nodes' counts due to accounts."""
         if not lines:
@@ -458,19 +466,16 @@ class Engine:
         now = self._clock.now()
         action = ACTIONS[op.type]
         ctx = Context(session=session, operation=op, now=now, quarantine_days=self._quarantine_days)
-        items = list(
-            await session.scalars(
-                sa.select(Item).where(Item.operation_id == op.id, Item.id.in_(list(by_id)), Item.state == IN_PROGRESS)
-            )
+        items: list[ItemRow] = await load(
+            session, ItemRow, sa.and_(Item.operation_id == op.id, Item.id.in_(list(by_id)), Item.state == IN_PROGRESS)
         )
         line_ids = [i.line_id for i in items if i.line_id]
-        lines = (
-            {line.id: line for line in await session.scalars(sa.select(Line).where(Line.id.in_(line_ids)))}
-            if line_ids
-            else {}
+        lines: dict[str, LineRow] = (
+            {line.id: line for line in await load(session, LineRow, Line.id.in_(line_ids))} if line_ids else {}
         )
         tally: dict[str, int] = {}
-        changed_lines: list[Line] = []
+        changed_lines: list[LineRow] = []
+        created: list[LineRow] = []
         latencies: list[float] = []
         failures: list[str] = []
         for item in sorted(items, key=lambda i: i.position):
@@ -485,6 +490,8 @@ class Engine:
                     changed.pending_operation_id = None
                     changed.updated_at = now
                     changed_lines.append(changed)
+                    if changed is not line:
+                        created.append(changed)
             else:
                 await action.failed(ctx, line, item)
                 failure = FAILURES.get(answer.failure, "rejected")
@@ -494,6 +501,9 @@ class Engine:
                 )
                 if line is not None:
                     line.pending_operation_id = None
+        await insert_rows(session, created)
+        await write_changes(session, items)
+        await write_changes(session, lines.values())
         await self._lines_changed(session, op, changed_lines, [], now)
         done = sum(tally.values())
         op.in_progress -= done
