@@ -70,6 +70,18 @@ def _rejected(reason: str) -> ItemFailure:
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """An item's answer as kept in ``hlr_applied_items`` (a row read back, or one this command writes)."""
+
+    item_id: str
+    action: str
+    ok: bool
+    failure: str | None
+    reason: str
+    applied_at: datetime
+
+
+@dataclass(frozen=True)
 class Answer:
     """One item's result, the action it named, and whether it was answered before."""
 
@@ -114,7 +126,8 @@ class Batch:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.applied: dict[str, AppliedItem | None] = {}
+        self.applied: dict[str, AppliedItem | Recorded | None] = {}
+        self.records: list[dict[str, object]] = []
         self.by_imsi: dict[str, Subscriber | None] = {}
         self.by_msisdn: dict[str, Subscriber | None] = {}
         self.by_iccid: dict[str, Subscriber | None] = {}
@@ -156,7 +169,17 @@ class Batch:
             if key and index.get(key) is subscriber:
                 index[key] = None
 
-    async def answered(self, item_id: str) -> AppliedItem | None:
+    def record(self, row: dict[str, object], answer: Recorded) -> None:
+        """Keep an item's answer: written by :meth:`write` with the command's others in one statement."""
+        self.records.append(row)
+        self.applied[answer.item_id] = answer
+
+    async def write(self) -> None:
+        if self.records:
+            await self.session.execute(sa.insert(AppliedItem.__table__), self.records)  # type: ignore[arg-type]
+            self.records = []
+
+    async def answered(self, item_id: str) -> AppliedItem | Recorded | None:
         if item_id in self.applied:
             return self.applied[item_id]
         return await self.session.get(AppliedItem, item_id)
@@ -188,10 +211,12 @@ async def provision(
     command_id = command.command_id.strip()
     batch = Batch(session)
     await batch.load(command.items)
-    return [
+    answers = [
         await apply_item(session, item, command_id=command_id, faults=faults, clock=clock, batch=batch)
         for item in command.items
     ]
+    await batch.write()
+    return answers
 
 
 async def apply_item(
@@ -201,9 +226,9 @@ async def apply_item(
     command_id: str,
     faults: FaultInjector,
     clock: Clock,
-    batch: Batch | None = None,
+    batch: Batch,
 ) -> Answer:
-    batch = batch or Batch(session)
+    """One item, answered and recorded in ``batch`` (written by :meth:`Batch.write`)."""
     action = ACTION_NAMES.get(item.action, ACTION_NAMES[Action.PROVISIONING_ACTION_UNSPECIFIED])
     now = clock.now()
     item_id = item.item_id.strip()
@@ -220,18 +245,15 @@ async def apply_item(
         result = _result(item_id, now, failure)
     else:
         result = _result(item_id, now)
-    record = AppliedItem(
+    answer = Recorded(
         item_id=item_id,
-        command_id=command_id,
-        imsi=item.imsi.strip()[:ITEM_IMSI_MAX],
         action=action,
         ok=result.ok,
         failure=None if result.ok else FAILURE_NAMES[result.failure],
         reason=result.reason,
         applied_at=now,
     )
-    session.add(record)  # written with the rest at the next flush (one batch of inserts)
-    batch.applied[item_id] = record
+    batch.record({**answer.__dict__, "command_id": command_id, "imsi": item.imsi.strip()[:ITEM_IMSI_MAX]}, answer)
     return Answer(result, action, duplicate=False)
 
 
@@ -243,7 +265,7 @@ def _result(item_id: str, now: datetime, failure: ItemFailure | None = None) -> 
     )
 
 
-def _stored_result(stored: AppliedItem) -> hlr_pb2.ItemResult:
+def _stored_result(stored: AppliedItem | Recorded) -> hlr_pb2.ItemResult:
     return hlr_pb2.ItemResult(
         item_id=stored.item_id,
         ok=stored.ok,
@@ -282,6 +304,8 @@ def _checked(normalize: Callable[..., str], value: str, field: str) -> str:
 
 
 def _number_or_none(value: str) -> str | None:
+    if not value:
+        return None  # most items name no second number: no need to raise and catch for it
     try:
         return normalize_msisdn(value, field="msisdn")
     except InvalidArgument:
