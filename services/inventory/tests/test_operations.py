@@ -132,6 +132,32 @@ async def test_a_selection_takes_the_lines_in_the_requesters_scope_when_the_oper
     assert sorted(i.msisdn for i in await items_of(harness, operation.id)) == sorted(active + south + late)
 
 
+async def test_a_selection_without_a_node_takes_its_lines_wherever_the_requester_may_change_them(
+    harness: Harness,
+) -> None:
+    north_vip = await harness.add_lines(2, labels=("vip",))
+    await harness.add_lines(2)
+    south_vip = await harness.add_lines(1, node=harness.tree.south_account, labels=("vip",))
+    north_manager = harness.access((harness.tree.north, EVERYTHING))
+    by_label = NewOperation("block", selection=Selection("", label="vip"), params={"block_type": "voluntary"})
+    theirs, _ = await harness.inventory.operations.create(north_manager, by_label)
+    assert theirs.node_id == harness.tree.north  # where the requester's grant is, so they see it
+    await harness.run()
+    assert sorted(i.msisdn for i in await items_of(harness, theirs.id)) == sorted(north_vip)
+    everyone, _ = await harness.inventory.operations.create(
+        harness.manager(),
+        NewOperation("block", selection=Selection("", label="vip"), params={"block_type": "lost_or_stolen"}),
+    )
+    assert everyone.node_id == harness.tree.root
+    await harness.run()
+    assert sorted(i.msisdn for i in await items_of(harness, everyone.id)) == sorted(north_vip + south_vip)
+    with pytest.raises(InvalidArgument) as empty:
+        await harness.inventory.operations.create(
+            harness.manager(), NewOperation("block", selection=Selection(""), params={"block_type": "voluntary"})
+        )
+    assert "selection" in empty.value.field_violations
+
+
 async def test_lines_given_by_number_outside_the_scope_are_skipped_as_unknown(harness: Harness) -> None:
     north = await harness.add_lines(2)
     south = await harness.add_lines(1, node=harness.tree.south_account)

@@ -172,13 +172,15 @@ class Engine:
     async def _resolve(self, session: AsyncSession, op: Operation, now: datetime) -> int:
         """The selection's lines, now, within the requester's scope: one pending item each."""
         sel = op.selection or {}
-        within = await session.scalar(
-            sa.select(NODE_PATHS.c.path).where(
-                NODE_PATHS.c.customer_id == op.customer_id, NODE_PATHS.c.node_id == sel.get("node_id", "")
+        within = None
+        if sel.get("node_id"):
+            within = await session.scalar(
+                sa.select(NODE_PATHS.c.path).where(
+                    NODE_PATHS.c.customer_id == op.customer_id, NODE_PATHS.c.node_id == sel["node_id"]
+                )
             )
-        )
-        if within is None:
-            return 0
+            if within is None:
+                return 0  # the node went away before the operation started
         query = sa.select(Line.id, Line.msisdn).where(
             Line.customer_id == op.customer_id,
             Line.node_id.in_(nodes_under(op.customer_id, op.scope_roots, within=within)),

@@ -318,11 +318,26 @@ class OperationService:
         for state in selection.states:
             if state not in LINE_STATES:
                 raise _invalid("selection.states", f"unknown line state {state!r}")
+        if not (selection.node_id or selection.states or selection.tariff_code or selection.label or selection.group):
+            raise _invalid("selection", "a selection needs at least one criterion: node, state, tariff, label or group")
         if not selection.node_id:
-            raise _invalid("selection.node_id", "a selection names the node whose lines it takes")
+            # Every line the caller may change this way: the operation hangs where their grants meet.
+            return await self._scope_node(session, access, action)
         path = (await self._paths(session, access.customer_id, [selection.node_id])).get(selection.node_id)
         access.check(action.permission, path_ids(path) if path else None, what="node")
         return selection.node_id
+
+    async def _scope_node(self, session: AsyncSession, access: Access, action: Action) -> str:
+        """The deepest node shared by every subtree where the caller holds the action's permission and sees."""
+        roots = list(access.roots(action.permission))
+        if not roots:
+            raise PermissionDenied(
+                f"you may not do this: it needs the {action.permission} permission",
+                reason="PERMISSION_MISSING",
+                metadata={"permission": action.permission},
+            )
+        paths = [path_ids(p) for p in (await self._paths(session, access.customer_id, roots)).values()]
+        return _deepest_shared(access, paths) or roots[0]
 
     async def _targets_node(self, session: AsyncSession, access: Access, targets: Sequence[Target]) -> str | None:
         """The deepest node all the visible target lines share: what the operation hangs under."""
@@ -335,18 +350,7 @@ class OperationService:
             )
             node_ids.update(rows)
         paths = [path_ids(p) for p in (await self._paths(session, access.customer_id, list(node_ids))).values()]
-        paths = [p for p in paths if access.sees(p)]
-        if not paths:
-            return None
-        common: list[str] = []
-        for parts in zip(*paths, strict=False):
-            if len(set(parts)) != 1:
-                break
-            common.append(parts[0])
-        # The operation must hang where its requester sees it.
-        while common and not access.sees(common):
-            common.pop()
-        return common[-1] if common else None
+        return _deepest_shared(access, [p for p in paths if access.sees(p)])
 
     async def _check_destination(
         self, session: AsyncSession, access: Access, params: dict[str, str], *, kinds: bool = True
@@ -519,3 +523,18 @@ class OperationService:
             elif operation.state == RUNNING:
                 after_commit(session, self.accepted.set)
         return operation
+
+
+def _deepest_shared(access: Access, paths: Sequence[Sequence[str]]) -> str | None:
+    """The deepest node on every path (root → node) that ``access`` sees: where an operation on them hangs."""
+    if not paths:
+        return None
+    common: list[str] = []
+    for parts in zip(*paths, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    # The operation must hang where its requester sees it.
+    while common and not access.sees(common):
+        common.pop()
+    return common[-1] if common else None
