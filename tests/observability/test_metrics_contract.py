@@ -246,7 +246,7 @@ def test_consumers_and_readiness(scraped: dict[str, dict[str, Family]]) -> None:
             "accounts-line-figures",
             "accounts-sign-ins",
         ),
-        "inventory": ("inventory-node-paths", "inventory-provisioning", "inventory-sms-receipts"),
+        "inventory": ("inventory-node-paths", "inventory-provisioning", "inventory-own-sms-receipts"),
     }
     for process, names in consumers.items():
         consumed = scraped[process]["simfleet_nats_consumed_total"]

@@ -49,9 +49,11 @@ async def eventually(
     raise AssertionError(f"{what} not reached within {timeout}s (last value: {last!r})")
 
 
-def sms_command(to: str, text: str, *, message_id: str | None = None, sender: str = "SIMfleet") -> bytes:
+def sms_command(
+    to: str, text: str, *, message_id: str | None = None, sender: str = "SIMfleet", origin: str = ""
+) -> bytes:
     return smsc_pb2.SubmitSmsCommand(
-        message_id=message_id or new_id(), to_msisdn=to, sender=sender, text=text
+        message_id=message_id or new_id(), to_msisdn=to, sender=sender, text=text, origin=origin
     ).SerializeToString()
 
 

@@ -123,12 +123,29 @@ async def _count_published(netsim: RunningNetsim) -> bool:
     return pending == 0
 
 
+async def test_a_receipt_goes_to_the_subject_of_the_sms_origin_only(netsim: RunningNetsim) -> None:
+    own = await netsim.nc.subscribe(f"{SMS_DELIVERED_SUBJECT}.inventory")
+    bare = await netsim.nc.subscribe(SMS_DELIVERED_SUBJECT)
+    await netsim.nc.flush()
+    message_id = new_id()
+    await netsim.submit(sms_command("+79990000007", "Fleet notice", message_id=message_id, origin="inventory"))
+    receipt = events_pb2.SmsDelivered.FromString((await own.next_msg(timeout=10)).data)
+    assert receipt.message_id == message_id
+    await netsim.submit(sms_command("+79990000007", "Your SIMfleet code: 123456"))
+    code_receipt = events_pb2.SmsDelivered.FromString((await bare.next_msg(timeout=10)).data)
+    assert code_receipt.message_id != message_id, "the bare subject never carried the inventory SMS's receipt"
+    assert own.pending_msgs == 0
+    await own.unsubscribe()
+    await bare.unsubscribe()
+
+
 async def test_invalid_commands_are_dead_lettered_and_do_not_block_the_next(netsim: RunningNetsim) -> None:
     bad = {
         "bad-number": sms_command("12345", "to nowhere"),
         "not-protobuf": b"\xff\xff\xff not a protobuf message",
         "no-message-id": sms_command("+79990000005", "no id", message_id=" "),
         "no-sender": sms_command("+79990000005", "no sender", sender=""),
+        "bad-origin": sms_command("+79990000005", "bad origin", origin="Inventory.>"),
     }
     for msg_id, payload in bad.items():
         await netsim.submit(payload, msg_id=msg_id)
@@ -148,6 +165,7 @@ async def test_invalid_commands_are_dead_lettered_and_do_not_block_the_next(nets
     assert "INVALID_PHONE" in by_id["bad-number"]["error"]
     assert "INVALID_MESSAGE_ID" in by_id["no-message-id"]["error"]
     assert "INVALID_SENDER" in by_id["no-sender"]["error"]
+    assert "INVALID_ORIGIN" in by_id["bad-origin"]["error"]
     assert "not a SubmitSmsCommand" in by_id["not-protobuf"]["error"]
     texts = [m["text"] for m in await netsim.inbox("+79990000005")]
     assert texts == ["after the bad ones"]

@@ -15,7 +15,9 @@ NODE_FIGURES = "simfleet.inventory.node.figures"
 PROVISION_COMMAND = "simfleet.netsim.cmd.hlr.provision"
 PROVISIONING_RESULT = "simfleet.netsim.hlr.result"
 SUBMIT_SMS = "simfleet.netsim.cmd.sms.submit"
-SMS_DELIVERED = "simfleet.netsim.sms.delivered"
+# inventory's SMS name it as their origin: the SMSC sends their receipts (and only theirs) here.
+SMS_ORIGIN = "inventory"
+SMS_DELIVERED = f"simfleet.netsim.sms.delivered.{SMS_ORIGIN}"
 NETWORK_STREAM = "NETSIM"
 
 

@@ -136,7 +136,8 @@ def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locat
         handler=engine.results_handler(),
     )
     runtime.add_consumer(
-        name="inventory-sms-receipts",
+        # Named anew when receipts got their own subject: a durable keeps the filter it was made with.
+        name="inventory-own-sms-receipts",
         stream=events.NETWORK_STREAM,
         subject=events.SMS_DELIVERED,
         handler=engine.receipts_handler(),

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsimfleet/netsim/v1/smsc.proto\x12\x12simfleet.netsim.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x89\x01\n\x10SubmitSmsCommand\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x11\n\tto_msisdn\x18\x02 \x01(\t\x12\x0e\n\x06sender\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x30\n\x0csubmitted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"t\n\x03Sms\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tto_msisdn\x18\x02 \x01(\t\x12\x0e\n\x06sender\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8c\x01\n\x04Mail\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nto_address\x18\x02 \x01(\t\x12\x14\n\x0c\x66rom_address\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12/\n\x0breceived_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"/\n\x0eListSmsRequest\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"<\n\x0fListSmsResponse\x12)\n\x08messages\x18\x01 \x03(\x0b\x32\x17.simfleet.netsim.v1.Sms\"1\n\x0fListMailRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\">\n\x10ListMailResponse\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.simfleet.netsim.v1.Mail2\xbb\x01\n\x0eHandsetService\x12R\n\x07ListSms\x12\".simfleet.netsim.v1.ListSmsRequest\x1a#.simfleet.netsim.v1.ListSmsResponse\x12U\n\x08ListMail\x12#.simfleet.netsim.v1.ListMailRequest\x1a$.simfleet.netsim.v1.ListMailResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsimfleet/netsim/v1/smsc.proto\x12\x12simfleet.netsim.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x01\n\x10SubmitSmsCommand\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x11\n\tto_msisdn\x18\x02 \x01(\t\x12\x0e\n\x06sender\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x30\n\x0csubmitted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06origin\x18\x06 \x01(\t\"t\n\x03Sms\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tto_msisdn\x18\x02 \x01(\t\x12\x0e\n\x06sender\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8c\x01\n\x04Mail\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nto_address\x18\x02 \x01(\t\x12\x14\n\x0c\x66rom_address\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12/\n\x0breceived_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"/\n\x0eListSmsRequest\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"<\n\x0fListSmsResponse\x12)\n\x08messages\x18\x01 \x03(\x0b\x32\x17.simfleet.netsim.v1.Sms\"1\n\x0fListMailRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\">\n\x10ListMailResponse\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.simfleet.netsim.v1.Mail2\xbb\x01\n\x0eHandsetService\x12R\n\x07ListSms\x12\".simfleet.netsim.v1.ListSmsRequest\x1a#.simfleet.netsim.v1.ListSmsResponse\x12U\n\x08ListMail\x12#.simfleet.netsim.v1.ListMailRequest\x1a$.simfleet.netsim.v1.ListMailResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,19 +33,19 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'simfleet.netsim.v1.smsc_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUBMITSMSCOMMAND']._serialized_start=87
-  _globals['_SUBMITSMSCOMMAND']._serialized_end=224
-  _globals['_SMS']._serialized_start=226
-  _globals['_SMS']._serialized_end=342
-  _globals['_MAIL']._serialized_start=345
-  _globals['_MAIL']._serialized_end=485
-  _globals['_LISTSMSREQUEST']._serialized_start=487
-  _globals['_LISTSMSREQUEST']._serialized_end=534
-  _globals['_LISTSMSRESPONSE']._serialized_start=536
-  _globals['_LISTSMSRESPONSE']._serialized_end=596
-  _globals['_LISTMAILREQUEST']._serialized_start=598
-  _globals['_LISTMAILREQUEST']._serialized_end=647
-  _globals['_LISTMAILRESPONSE']._serialized_start=649
-  _globals['_LISTMAILRESPONSE']._serialized_end=711
-  _globals['_HANDSETSERVICE']._serialized_start=714
-  _globals['_HANDSETSERVICE']._serialized_end=901
+  _globals['_SUBMITSMSCOMMAND']._serialized_end=240
+  _globals['_SMS']._serialized_start=242
+  _globals['_SMS']._serialized_end=358
+  _globals['_MAIL']._serialized_start=361
+  _globals['_MAIL']._serialized_end=501
+  _globals['_LISTSMSREQUEST']._serialized_start=503
+  _globals['_LISTSMSREQUEST']._serialized_end=550
+  _globals['_LISTSMSRESPONSE']._serialized_start=552
+  _globals['_LISTSMSRESPONSE']._serialized_end=612
+  _globals['_LISTMAILREQUEST']._serialized_start=614
+  _globals['_LISTMAILREQUEST']._serialized_end=663
+  _globals['_LISTMAILRESPONSE']._serialized_start=665
+  _globals['_LISTMAILRESPONSE']._serialized_end=727
+  _globals['_HANDSETSERVICE']._serialized_start=730
+  _globals['_HANDSETSERVICE']._serialized_end=917
 # @@protoc_insertion_point(module_scope)

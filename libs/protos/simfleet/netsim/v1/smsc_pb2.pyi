@@ -32,6 +32,7 @@ class SubmitSmsCommand(_message.Message):
     SENDER_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
     SUBMITTED_AT_FIELD_NUMBER: _builtins.int
+    ORIGIN_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
     """Unique per message; repeats of the same id deliver once."""
     to_msisdn: _builtins.str
@@ -39,6 +40,12 @@ class SubmitSmsCommand(_message.Message):
     sender: _builtins.str
     """Alphanumeric sender name or number shown on the handset."""
     text: _builtins.str
+    origin: _builtins.str
+    """Who submitted it and wants its delivery receipt: a lower-case token such
+    as "inventory". The receipt is published on
+    simfleet.netsim.sms.delivered.<origin>, so that a service consumes the
+    receipts of its own messages only; empty: on simfleet.netsim.sms.delivered.
+    """
     @_builtins.property
     def submitted_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -49,10 +56,11 @@ class SubmitSmsCommand(_message.Message):
         sender: _builtins.str = ...,
         text: _builtins.str = ...,
         submitted_at: _timestamp_pb2.Timestamp | None = ...,
+        origin: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["submitted_at", b"submitted_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["message_id", b"message_id", "sender", b"sender", "submitted_at", b"submitted_at", "text", b"text", "to_msisdn", b"to_msisdn"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message_id", b"message_id", "origin", b"origin", "sender", b"sender", "submitted_at", b"submitted_at", "text", b"text", "to_msisdn", b"to_msisdn"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inventory.events import SMS_ORIGIN
 from inventory.lines.models import (
     ACTIVE,
     BLOCK_TYPES,
@@ -480,6 +481,7 @@ class SendSms(Action):
                     sender=p["sender"],
                     text=p["text"],
                     submitted_at=timestamp(ctx.now),
+                    origin=SMS_ORIGIN,
                 )
             ]
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,8 @@ from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.validation import normalize_msisdn
 
+_ORIGIN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -31,6 +34,11 @@ class Submission:
     to_msisdn: str
     sender: str
     text: str
+    origin: str = ""
+
+    @property
+    def receipt_subject(self) -> str:
+        return f"{SMS_DELIVERED_SUBJECT}.{self.origin}" if self.origin else SMS_DELIVERED_SUBJECT
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,13 @@ def validate_command(command: smsc_pb2.SubmitSmsCommand) -> Submission:
             reason="INVALID_TEXT",
             field_violations={"text": f"at most {TEXT_MAX} characters"},
         )
-    return Submission(message_id=message_id, to_msisdn=msisdn, sender=sender, text=command.text)
+    if command.origin and not _ORIGIN.match(command.origin):
+        raise InvalidArgument(
+            "origin must be a lower-case token",
+            reason="INVALID_ORIGIN",
+            field_violations={"origin": "a letter, then up to 31 lower-case letters, digits or underscores"},
+        )
+    return Submission(message_id=message_id, to_msisdn=msisdn, sender=sender, text=command.text, origin=command.origin)
 
 
 async def deliver_sms(
@@ -105,7 +119,7 @@ async def deliver_sms(
         to_msisdn=sms.to_msisdn,
         delivered_at=to_timestamp(sms.delivered_at),
     )
-    await outbox.add(session, SMS_DELIVERED_SUBJECT, receipt, tenant=tenant)
+    await outbox.add(session, submission.receipt_subject, receipt, tenant=tenant)
     after_commit(session, metrics.SMS_DELIVERED.inc)
     return sms
 
