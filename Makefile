@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PACKAGES := libs/protos libs/runtime libs/devstack services/identity services/netsim services/accounts services/inventory gateway
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: up test lint typecheck protos protos-check bench charts dashboards clean
+.PHONY: up test lint typecheck protos protos-shipped protos-check bench charts dashboards clean
 
 $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ typecheck: $(STAMP)
 ## protos: regenerate libs/protos from protos/
 protos: $(STAMP)
 	$(BIN)/python tools/gen_protos.py >/dev/null
+
+## protos-shipped: record the protos as they are as the contract later changes must not break (buf breaking)
+protos-shipped: $(STAMP)
+	cd protos && ../$(BIN)/buf build --exclude-source-info -o shipped.binpb
 
 protos-check: $(STAMP)
 	$(BIN)/python tools/gen_protos.py --check

@@ -24,6 +24,16 @@ def test_protos_pass_buf_lint() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_protos_keep_what_has_shipped() -> None:
+    """No change breaks a client or a stored event built on the contract as it last shipped.
+
+    ``protos/shipped.binpb`` is that contract (``make protos-shipped`` writes it
+    from the protos as they are, on purpose, when a breaking change is agreed).
+    """
+    result = run(str(BIN / "buf"), "breaking", "--against", "shipped.binpb", cwd=ROOT / "protos")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_services_do_not_import_each_other() -> None:
     result = run(str(BIN / "lint-imports"))
     assert result.returncode == 0, result.stdout + result.stderr
