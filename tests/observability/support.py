@@ -174,7 +174,8 @@ def sign_in_workload(platform: Platform) -> Workload:
         logout = api.post("/v1/auth/logout", headers={"Authorization": f"Bearer {tokens['access_token']}"})
         assert logout.status_code == 204, logout.text
 
-        # The demo manager blocks a line and reads a PUK: inventory's operations, items and the network's HLR.
+        # The demo manager reads a PUK, sends an SMS to a line and blocks it: inventory's operations, items,
+        # the SMSC's receipts and the network's HLR.
         signed = api.post("/v1/auth/password", json={"phone": DEMO_MANAGER.phone, "password": DEMO_MANAGER.password})
         assert signed.status_code == 200, signed.text
         manager = {"Authorization": f"Bearer {signed.json()['access_token']}"}
@@ -183,6 +184,17 @@ def sign_in_workload(platform: Platform) -> Workload:
         msisdn = lines.json()["items"][0]["msisdn"]
         assert api.get(f"/v1/lines/{msisdn}/puk", headers=manager).status_code == 200
         assert api.get("/v1/lines/+79990000000", headers=manager).status_code == 404  # inventory's NOT_FOUND
+        # An SMS to the line first: its delivery receipt comes back to inventory's own consumer.
+        sms = api.post(
+            "/v1/operations",
+            json={"type": "send_sms", "lines": [msisdn], "params": {"text": "Fleet check"}},
+            headers=manager,
+        )
+        assert sms.status_code == 202, sms.text
+        wait_for(
+            lambda: api.get(f"/v1/operations/{sms.json()['id']}", headers=manager).json()["state"] == "completed",
+            what="the SMS operation",
+        )
         accepted = api.post(
             "/v1/operations",
             json={"type": "block", "lines": [msisdn], "params": {"block_type": "voluntary"}},
