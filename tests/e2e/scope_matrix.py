@@ -164,7 +164,7 @@ ROWS: list[Row] = [
     ),
     Row("read a line", "GET", "/v1/lines/{line}", 200, obj="line", permission="lines:read"),
     Row("read a line's APNs", "GET", "/v1/lines/{line}/apns", 200, obj="line", permission="lines:read"),
-    Row("locate a line", "GET", "/v1/lines/{line}/location", 200, obj="line", permission="lines:read"),
+    Row("locate a line", "GET", "/v1/lines/{line}/location", 200, obj="line", permission="lines:locate"),
     Row("read a line's PUK codes", "GET", "/v1/lines/{line}/puk", 200, obj="line", permission="lines:read-puk"),
     # The pool of free numbers is the operator's, offered to whoever may change a number or order SIMs
     # (the matrix's roles hold both or neither).

@@ -156,22 +156,23 @@ def test_the_demo_customer_sees_its_lines(api: httpx.Client, manager: dict[str, 
     problem(api.get("/v1/lines", headers={}), 401)
 
 
-def test_every_puk_read_is_in_the_action_history(
-    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
+@pytest.mark.parametrize(("suffix", "action"), [("puk", "lines.puk.read"), ("location", "lines.location.read")])
+def test_every_puk_and_location_read_is_in_the_action_history(
+    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any], suffix: str, action: str
 ) -> None:
     [number] = import_lines(platform, account, 1)
     me = api.get("/v1/me", headers=manager).json()
-    puk = api.get(f"/v1/lines/{number}/puk", headers=manager)
-    assert puk.status_code == 200, puk.text
-    codes = (puk.json()["puk1"], puk.json()["puk2"])
+    read = api.get(f"/v1/lines/{number}/{suffix}", headers=manager)
+    assert read.status_code == 200, read.text
+    codes = (read.json()["puk1"], read.json()["puk2"]) if suffix == "puk" else ()
 
     def recorded() -> list[dict[str, Any]]:
-        answer = api.get("/v1/audit-events", params={"action": "lines.puk.read", "object_id": number}, headers=manager)
+        answer = api.get("/v1/audit-events", params={"action": action, "object_id": number}, headers=manager)
         assert answer.status_code == 200, answer.text
         events: list[dict[str, Any]] = answer.json()["items"]
         return events
 
-    [event] = wait_for(recorded, 30, "the PUK read in the history")
+    [event] = wait_for(recorded, 30, f"the {suffix} read in the history")
     assert (event["service"], event["result"], event["actor_id"]) == ("inventory", "succeeded", me["id"])
     assert [(o["kind"], o["id"], o["node_id"]) for o in event["objects"]] == [("line", number, account["id"])]
     assert not any(code in str(event) for code in codes)

@@ -40,6 +40,7 @@ PERMISSIONS: Mapping[str, str] = {
     "lines:configure": "Change a line's APNs and call forwarding",
     "lines:move": "Move a line to another node or personal account",
     "lines:read-puk": "Read the PUK codes of SIM cards (every read is recorded)",
+    "lines:locate": "Locate lines' handsets: cell and coordinates (every location read is recorded)",
     "lines:send-sms": "Send SMS to lines' handsets",
     "tariffs:change": "Change tariffs and services",
     "billing:read": "See balances, bills, payments and usage",

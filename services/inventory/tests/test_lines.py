@@ -143,12 +143,38 @@ async def test_a_puk_read_whose_record_cannot_be_written_shows_nothing(
     assert await audit_events(harness) == []
 
 
-async def test_location_is_the_networks_answer_for_a_line_in_scope(harness: Harness) -> None:
+async def test_location_is_the_networks_answer_needs_its_own_permission_and_is_recorded(harness: Harness) -> None:
     [number] = await harness.add_lines(1)
-    where = await harness.inventory.lines.location(harness.manager(), number)
+    locator = harness.access(
+        (harness.tree.north, frozenset({"lines:read", "lines:locate"})), user_id="locator000000000000000001"
+    )
+    where = await harness.inventory.lines.location(locator, number)
     assert where.msisdn == number and where.cell_id.startswith("250-01-")
+    [(_, event)] = await audit_events(harness)
+    assert (event.actor_id, event.action, event.result) == (
+        "locator000000000000000001",
+        "lines.location.read",
+        "succeeded",
+    )
+    assert [(o.kind, o.id, o.node_id) for o in event.objects] == [("line", number, harness.tree.north_account)]
+    with pytest.raises(PermissionDenied):  # sees the line, may not follow its handset
+        await harness.inventory.lines.location(harness.access((harness.tree.root, READER)), number)
     with pytest.raises(NotFound):
-        await harness.inventory.lines.location(harness.access((harness.tree.south, READER)), number)
+        await harness.inventory.lines.location(harness.access((harness.tree.south, EVERYTHING)), number)
+    assert len(await audit_events(harness)) == 1
+
+
+async def test_a_location_whose_record_cannot_be_written_is_not_shown(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [number] = await harness.add_lines(1)
+
+    async def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("the outbox is not writable")
+
+    monkeypatch.setattr(harness.inventory.runtime.outbox, "add", broken)
+    with pytest.raises(RuntimeError, match="outbox"):
+        await harness.inventory.lines.location(harness.manager(), number)
 
 
 async def test_import_is_idempotent_by_number_and_registers_each_line_in_the_network(harness: Harness) -> None:

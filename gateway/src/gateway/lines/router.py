@@ -122,7 +122,8 @@ async def get_puk(msisdn: MsisdnPath, inventory: SignedInInventory, response: Re
 @router.get(
     "/{msisdn}/location",
     summary="Where the line's handset is now",
-    description="The cell it is attached to and that cell's position, with the accuracy in metres (SIM-10).",
+    description="The cell it is attached to and that cell's position, with the accuracy in metres (SIM-10). "
+    "Needs `lines:locate`; every read is recorded in the action history. Never cached.",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_location(msisdn: MsisdnPath, inventory: SignedInInventory, response: Response) -> LocationResponse:

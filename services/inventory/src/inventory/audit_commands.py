@@ -12,6 +12,8 @@ A = "/simfleet.inventory.v1.InventoryAdminService/"
 
 PUK_READ = "lines.puk.read"
 """Written by the read itself, in its transaction (``LineService.puk``): no PUK leaves unrecorded."""
+LOCATION_READ = "lines.location.read"
+"""Written by the read itself (``LineService.location``): no handset's whereabouts leave unrecorded."""
 
 
 def _operation(ans: Any) -> list[Any]:
@@ -21,6 +23,7 @@ def _operation(ans: Any) -> list[Any]:
 COMMANDS = {
     # A refused read is recorded by the interceptor; a shown PUK by the read itself (fail-closed).
     L + "GetPuk": Command(PUK_READ, lambda req, _ans: [obj("line", str(req.msisdn))], in_transaction=True),
+    L + "GetLocation": Command(LOCATION_READ, lambda req, _ans: [obj("line", str(req.msisdn))], in_transaction=True),
     OPS + "CreateOperation": Command("operations.create", lambda _req, ans: _operation(ans)),
     OPS + "OrderSims": Command(
         "operations.order_sims", lambda req, ans: _operation(ans) or [obj("node", req.node_id, req.node_id)]

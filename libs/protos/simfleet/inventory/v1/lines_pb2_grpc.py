@@ -100,7 +100,8 @@ class LineServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetLocation(self, request, context):
-        """Where the line's handset is now.
+        """Where the line's handset is now (needs lines:locate; every read is
+        recorded in the action history).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

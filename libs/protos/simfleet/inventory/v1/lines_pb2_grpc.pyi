@@ -46,7 +46,9 @@ class LineServiceStub:
     recorded in the action history).
     """
     GetLocation: _grpc.UnaryUnaryMultiCallable[_lines_pb2.GetLocationRequest, _lines_pb2.GetLocationResponse]
-    """Where the line's handset is now."""
+    """Where the line's handset is now (needs lines:locate; every read is
+    recorded in the action history).
+    """
     ListFreeNumbers: _grpc.UnaryUnaryMultiCallable[_lines_pb2.ListFreeNumbersRequest, _lines_pb2.ListFreeNumbersResponse]
     """Free numbers the caller may choose from for a change of number (SIM-4)."""
     ListReserveSims: _grpc.UnaryUnaryMultiCallable[_lines_pb2.ListReserveSimsRequest, _lines_pb2.ListReserveSimsResponse]
@@ -70,7 +72,9 @@ class LineServiceAsyncStub(LineServiceStub):
     recorded in the action history).
     """
     GetLocation: _aio.UnaryUnaryMultiCallable[_lines_pb2.GetLocationRequest, _lines_pb2.GetLocationResponse]  # type: ignore[assignment]
-    """Where the line's handset is now."""
+    """Where the line's handset is now (needs lines:locate; every read is
+    recorded in the action history).
+    """
     ListFreeNumbers: _aio.UnaryUnaryMultiCallable[_lines_pb2.ListFreeNumbersRequest, _lines_pb2.ListFreeNumbersResponse]  # type: ignore[assignment]
     """Free numbers the caller may choose from for a change of number (SIM-4)."""
     ListReserveSims: _aio.UnaryUnaryMultiCallable[_lines_pb2.ListReserveSimsRequest, _lines_pb2.ListReserveSimsResponse]  # type: ignore[assignment]
@@ -115,7 +119,9 @@ class LineServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _lines_pb2.GetLocationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_lines_pb2.GetLocationResponse, _abc.Awaitable[_lines_pb2.GetLocationResponse]]:
-        """Where the line's handset is now."""
+        """Where the line's handset is now (needs lines:locate; every read is
+        recorded in the action history).
+        """
 
     @_abc_1.abstractmethod
     def ListFreeNumbers(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inventory.audit_commands import PUK_READ
+from inventory.audit_commands import LOCATION_READ, PUK_READ
 from inventory.db import NODE_PATHS
 from inventory.lines.models import LINE_STATES, Line, LineLabel
 from inventory.scope import nodes_under
@@ -28,6 +28,7 @@ from simfleet_runtime.validation import normalize_iccid, normalize_msisdn
 
 READ = "lines:read"
 READ_PUK = "lines:read-puk"
+LOCATE = "lines:locate"
 ORDERS = ("msisdn", "created_at", "updated_at")
 
 
@@ -192,8 +193,21 @@ class LineService:
         return Puk(line.msisdn, sim.iccid, puk1, puk2)
 
     async def location(self, access: Access, msisdn: str) -> Location:
-        line = await self.line(access, msisdn)
-        return await self._locator.locate(line.msisdn)
+        """Where the line's handset is, as the network sees it; recorded in the action history (fail-closed).
+
+        An employee's whereabouts are personal data (SIM-10): the read needs its own permission, and the
+        answer is only given once the event (who, ``lines.location.read``, which line) is in the outbox.
+        """
+        line = await self.line(access, msisdn, permission=LOCATE)
+        where = await self._locator.locate(line.msisdn)
+        async with self._db.transaction() as session:
+            await self._audit.add(
+                session,
+                LOCATION_READ,
+                [obj("line", line.msisdn, line.node_id)],
+                actor=Actor(access.user_id, access.customer_id),
+            )
+        return where
 
     async def free_numbers(self, access: Access, *, contains: str, page_size_: int) -> list[str]:
         if not access.holds("lines:change-number") and not access.holds("lines:order-sims"):
