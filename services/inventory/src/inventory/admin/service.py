@@ -1,8 +1,9 @@
 """The back-office: the operator's stock, and a customer's lines brought over from another system.
 
 Imported lines are registered in the HLR in their state by provisioning
-commands written with them (correlation ``import:<batch>``), so the network
-knows every line inventory holds.
+commands written with them (correlation ``import:<command_id>``, see
+:mod:`inventory.admin.registration`), so the network knows every line
+inventory holds.
 """
 
 from __future__ import annotations
@@ -14,23 +15,21 @@ from typing import Any
 import sqlalchemy as sa
 
 from inventory import events, figures
+from inventory.admin.registration import add_to_outbox, register_commands
 from inventory.convert import line_event
 from inventory.lines.models import ACTIVE, BLOCK_TYPES, BLOCKED, READY, Line, LineLabel
 from inventory.stock import service as stock
 from inventory.stock.models import ASSIGNED, INSTALLED, Number, Sim
 from inventory.stock.puk import PukVault
 from simfleet.events.v1 import inventory_pb2 as ev
-from simfleet.netsim.v1 import hlr_pb2
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
-from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import normalize_msisdn
 
 MAX_LINES = 10_000
-REGISTER_BATCH = 500
 EVENT_CHUNK = 1000
 
 
@@ -191,31 +190,9 @@ class BackOffice:
             await figures.mark(session, customer_id, [row["node_id"] for row in rows])
             if labels:
                 await session.execute(sa.insert(LineLabel), labels)
-            for start in range(0, len(rows), REGISTER_BATCH):
-                chunk = rows[start : start + REGISTER_BATCH]
-                command_id = new_id()
-                command = hlr_pb2.ProvisionCommand(
-                    command_id=command_id,
-                    correlation_id=f"import:{command_id}",
-                    items=[
-                        hlr_pb2.ProvisioningItem(
-                            item_id=f"import:{row['id']}",
-                            action=hlr_pb2.PROVISIONING_ACTION_REGISTER,
-                            imsi=row["imsi"],
-                            msisdn=row["msisdn"],
-                            iccid=row["iccid"],
-                            params={
-                                "state": row["state"],
-                                **({"block_type": row["blocks"][0]["type"]} if row["blocks"] else {}),
-                            },
-                        )
-                        for row in chunk
-                    ],
-                    submitted_at=timestamp(now),
-                )
-                await self._outbox.add(
-                    session, events.PROVISION_COMMAND, command, tenant=customer_id, event_id=command_id
-                )
+            await add_to_outbox(
+                session, self._outbox, customer_id=customer_id, commands=register_commands(rows, now=now)
+            )
             for start in range(0, len(rows), EVENT_CHUNK):
                 message = ev.LinesChanged(
                     lines=[
