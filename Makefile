@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PACKAGES := libs/protos libs/runtime libs/devstack services/identity services/netsim services/accounts services/inventory gateway
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+LINES ?= 1000000
 
-.PHONY: up test lint typecheck protos protos-shipped protos-check bench charts dashboards clean
+.PHONY: up seed-scale test lint typecheck protos protos-shipped protos-check bench charts dashboards clean
 
 $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +22,10 @@ $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 ## up: run NATS, identity, netsim, accounts and the gateway on http://127.0.0.1:8080 (Ctrl-C stops all)
 up: $(STAMP)
 	$(BIN)/python -m simfleet_devstack up
+
+## seed-scale: while `make up` runs, a customer (Scale Test LLC) with LINES lines (default 1000000) registered in netsim's HLR
+seed-scale: $(STAMP)
+	$(BIN)/python -m simfleet_devstack seed-scale --lines $(LINES)
 
 ## test: lint, types, contracts, unit, end-to-end and fault tests
 test: $(STAMP) lint typecheck protos-check

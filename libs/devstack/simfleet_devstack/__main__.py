@@ -1,9 +1,11 @@
 """``python -m simfleet_devstack [up]``: the whole platform on this machine (what ``make up`` runs).
 
 Data (SQLite files, the NATS store, logs) lives in ``<repo>/.data`` and is reused
-by the next run; The back-office (operator staff, /v1/admin): {DEMO_OPERATOR.phone}, password {DEMO_OPERATOR.password}.
+by the next run. Ctrl-C stops everything.
 
-Ctrl-C stops everything.
+``python -m simfleet_devstack seed-scale [--lines N]`` (``make seed-scale``), while
+the platform runs: a customer with a million lines (or N) for scale work, their
+lines registered in netsim's HLR; see :mod:`simfleet_devstack.scale`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TextIO
 
 import grpc
 
+from simfleet_devstack import scale
 from simfleet_devstack.platform import Platform, PlatformConfig, PlatformError
 from simfleet_devstack.seed import DEMO_MANAGER, DEMO_OPERATOR
 from simfleet_devstack.supervise import run_foreground
@@ -97,12 +100,24 @@ def up(config: PlatformConfig, *, echo_logs: bool = True, out: TextIO = sys.stdo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m simfleet_devstack", description=__doc__)
-    parser.add_argument("command", nargs="?", default="up", choices=["up"], help="up (default): run the platform")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="up",
+        choices=["up", "seed-scale"],
+        help="up (default): run the platform; seed-scale: a customer with many lines, on the running platform",
+    )
     parser.add_argument("--data-dir", type=Path, default=None, help="default: <repository>/.data")
-    parser.add_argument("--quiet", action="store_true", help="do not copy the services' logs to the terminal")
+    parser.add_argument("--quiet", action="store_true", help="up: do not copy the services' logs to the terminal")
+    parser.add_argument(
+        "--lines", type=int, default=scale.DEFAULT_LINES, help="seed-scale: how many lines (default 1,000,000)"
+    )
     args = parser.parse_args(argv)
     data_dir = (args.data_dir or repo_root() / ".data").resolve()
-    return up(PlatformConfig(data_dir=data_dir), echo_logs=not args.quiet)
+    config = PlatformConfig(data_dir=data_dir)
+    if args.command == "seed-scale":
+        return scale.main(Platform(config), lines=args.lines)
+    return up(config, echo_logs=not args.quiet)
 
 
 if __name__ == "__main__":
