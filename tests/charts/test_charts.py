@@ -128,6 +128,8 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     assert accounts["ACCOUNTS_GRPC_HOST"] == ALL_INTERFACES
     assert accounts["ACCOUNTS_MIGRATE_ON_START"] == "false"
     assert accounts["ACCOUNTS_IDENTITY_TARGET"] == "identity:50051"
+    assert accounts["ACCOUNTS_INVENTORY_TARGET"] == "inventory:50081"
+    assert accounts["ACCOUNTS_INVENTORY_TIMEOUT_SECONDS"] == "1"
     assert inventory["INVENTORY_GRPC_HOST"] == ALL_INTERFACES
     assert inventory["INVENTORY_GRPC_PORT"] == "50081"
     assert inventory["INVENTORY_METRICS_PORT"] == "9108"

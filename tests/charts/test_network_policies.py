@@ -66,7 +66,9 @@ def test_identity_accepts_the_gateway_accounts_inventory_and_monitoring_and_reac
     assert egress[2525] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "netsim"}}}]
 
 
-def test_accounts_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and_identity(renders: Renders) -> None:
+def test_accounts_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_identity_and_inventory(
+    renders: Renders,
+) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["accounts"]
     ingress = rule_ports(spec["ingress"])
     assert set(ingress) == {50071, 9107}
@@ -74,19 +76,24 @@ def test_accounts_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and
     assert ingress[9107][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
     assert spec["egress"][0]["ports"] == DNS
     egress = rule_ports(spec["egress"][1:])
-    assert set(egress) == {4222, 5432, 50051}
+    assert set(egress) == {4222, 5432, 50051, 50081}
     assert egress[4222][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "nats"}
     assert egress[5432] == [{"podSelector": {"matchLabels": {"cnpg.io/cluster": "simfleet-db"}}}]
     assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
+    # What a node holds, asked before deleting it.
+    assert egress[50081] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}}]
 
 
-def test_inventory_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_identity_and_netsim(
+def test_inventory_accepts_the_gateway_accounts_and_monitoring_and_reaches_dns_nats_db_identity_and_netsim(
     renders: Renders,
 ) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["inventory"]
     ingress = rule_ports(spec["ingress"])
     assert set(ingress) == {50081, 9108}
-    assert ingress[50081] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+    assert ingress[50081] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "accounts"}}},
+    ]
     assert ingress[9108] == [
         {
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},

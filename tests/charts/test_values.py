@@ -63,6 +63,8 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("identity", {"resources": {"limits": {"memory": None}}}),  # null deletes the default
     ("identity", {"probes": {"readiness": {"exec": {"command": ["true"]}}}}),
     ("accounts", {"settings": {"identityTarget": "identity"}}),
+    ("accounts", {"settings": {"inventoryTarget": "inventory"}}),
+    ("accounts", {"settings": {"inventoryTimeoutSeconds": 0}}),
     ("accounts", {"settings": {"maxTreeDepth": 0}}),
     ("accounts", {"extraEnv": {"ACCOUNTS_OPERATOR_KEY": CANARY}}),
     ("inventory", {"settings": {"netsimTarget": "netsim"}}),

@@ -14,10 +14,18 @@ import httpx
 import pytest
 
 from simfleet.accounts.v1 import admin_pb2, admin_pb2_grpc
+from simfleet.inventory.v1 import admin_pb2 as inventory_admin
+from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
+from simfleet.inventory.v1 import lines_pb2
 from simfleet_devstack.platform import Platform
-from simfleet_devstack.seed import DEMO_MANAGER, DEMO_TAX_NUMBER
+from simfleet_devstack.seed import DEMO_MANAGER, DEMO_TAX_NUMBER, demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
-from tests.e2e.conftest import OTHER_MANAGER_PASSWORD, OTHER_MANAGER_PHONE, onboard_other_customer
+from tests.e2e.conftest import (
+    OTHER_MANAGER_PASSWORD,
+    OTHER_MANAGER_PHONE,
+    onboard_customer,
+    onboard_other_customer,
+)
 from tests.helpers import new_user, problem
 
 pytestmark = pytest.mark.e2e
@@ -190,3 +198,45 @@ def test_moving_a_department_carries_its_users_scope(platform: Platform, api: ht
     finally:
         api.delete(f"/v1/nodes/{team.json()['id']}", headers=manager)
         api.delete(f"/v1/nodes/{audit.json()['id']}", headers=manager)
+
+
+def test_a_node_is_not_deleted_under_a_line_imported_a_moment_ago(platform: Platform, api: httpx.Client) -> None:
+    """accounts' line figures arrive seconds later; inventory's answer at the time of the deletion decides.
+
+    A customer of its own, so that the line and the node it keeps change no other test's counts.
+    """
+    phone = "+79996680001"
+    onboarded = onboard_customer(
+        platform, key="node-deletion", n=68, name="Deletion Check LLC", phone=phone, password=PASSWORD
+    )
+    owner = bearer(api, phone, PASSWORD)
+    created = api.post(
+        "/v1/nodes",
+        json={"parent_id": onboarded.customer.root_node_id, "name": "Field engineers", "kind": "department"},
+        headers=owner,
+    )
+    assert created.status_code == 201, created.text
+    node = created.json()["id"]
+    with grpc.insecure_channel(platform.inventory_target) as channel:
+        inventory_admin_grpc.InventoryAdminServiceStub(channel).ImportLines(
+            inventory_admin.ImportLinesRequest(
+                customer_id=onboarded.customer.id,
+                lines=[
+                    inventory_admin.ImportedLine(
+                        msisdn="+79996680101",
+                        sim=demo_sim(6_680_101),
+                        node_id=node,
+                        personal_account_id=node,
+                        tariff_code="BIZ-S",
+                        state=lines_pb2.LINE_STATE_ACTIVE,
+                    )
+                ],
+            ),
+            metadata=operator(platform),
+            timeout=10,
+        )
+
+    refused = problem(api.delete(f"/v1/nodes/{node}", headers=owner), 409)
+    assert refused["reason"] == "NODE_NOT_EMPTY"
+    still = api.get(f"/v1/nodes/{node}", headers=owner)
+    assert still.status_code == 200 and still.json()["id"] == node

@@ -254,6 +254,7 @@ class Platform:
                 "ACCOUNTS_METRICS_PORT": str(cfg.accounts_metrics),
                 "ACCOUNTS_OPERATOR_KEY": cfg.operator_key,
                 "ACCOUNTS_IDENTITY_TARGET": self.identity_target,
+                "ACCOUNTS_INVENTORY_TARGET": self.inventory_target,
             }
         elif service == INVENTORY:
             ours = {

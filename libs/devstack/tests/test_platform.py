@@ -83,6 +83,7 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
         accounts = _recorded_env(config, "accounts")
         assert accounts["ACCOUNTS_DATABASE_URL"].endswith("/accounts.db")
         assert accounts["ACCOUNTS_IDENTITY_TARGET"] == platform.identity_target
+        assert accounts["ACCOUNTS_INVENTORY_TARGET"] == platform.inventory_target
         assert accounts["ACCOUNTS_OPERATOR_KEY"] == config.operator_key
         assert accounts["ACCOUNTS_GRPC_PORT"] == str(config.accounts_grpc)
         gateway = _recorded_env(config, "gateway")

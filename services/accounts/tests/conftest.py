@@ -3,17 +3,21 @@
 Identity is another service: these tests stand in for it with a recorder of
 the users accounts asks it to create (the real call is proven end to end in
 ``tests/e2e``), and sign their own access tokens with a key published the way
-identity publishes its JWKS.
+identity publishes its JWKS. Inventory, which accounts asks what a node holds
+before deleting it, is a scripted gRPC server on a free port
+(:class:`FakeInventory`): the real client and channel talk to it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import sqlalchemy as sa
 
@@ -23,6 +27,7 @@ from accounts.customers.service import AccountSpec, Manager, Onboarded, Onboardi
 from accounts.main import Accounts, build
 from accounts.models import BUS
 from accounts.settings import AccountsSettings
+from simfleet.inventory.v1 import nodes_pb2, nodes_pb2_grpc
 from simfleet_runtime.auth import Principal
 from simfleet_runtime.authz import PERMISSIONS, Access, Grant
 from simfleet_runtime.errors import DomainError
@@ -53,6 +58,44 @@ class FakeIdentity:
         return self.ids[user.request_id]
 
 
+class FakeInventory(nodes_pb2_grpc.NodeHoldingsServiceServicer):
+    """inventory's NodeHoldingsService, scripted: what each node holds, and the calls it got (node id, metadata).
+
+    ``delay`` holds every answer back; ``refuse`` answers with that status instead; ``stop()`` takes it away.
+    """
+
+    def __init__(self) -> None:
+        self.held: dict[str, nodes_pb2.GetNodeHoldingsResponse] = {}
+        self.calls: list[tuple[str, dict[str, str]]] = []
+        self.delay = 0.0
+        self.refuse: tuple[grpc.StatusCode, str] | None = None
+        self.target = ""
+        self._server: grpc.aio.Server | None = None
+
+    def hold(self, node_id: str, *, lines: dict[str, int] | None = None, operations: int = 0, items: int = 0) -> None:
+        self.held[node_id] = nodes_pb2.GetNodeHoldingsResponse(lines=lines or {}, operations=operations, items=items)
+
+    async def GetNodeHoldings(self, request: nodes_pb2.GetNodeHoldingsRequest, context: Any) -> Any:
+        self.calls.append((request.node_id, {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.refuse is not None:
+            await context.abort(*self.refuse)
+        return self.held.get(request.node_id, nodes_pb2.GetNodeHoldingsResponse())
+
+    async def start(self) -> None:
+        self._server = grpc.aio.server()
+        nodes_pb2_grpc.add_NodeHoldingsServiceServicer_to_server(self, self._server)
+        # Back on the same port after stop(): accounts' channel finds it again.
+        self.target = f"127.0.0.1:{self._server.add_insecure_port(self.target or '127.0.0.1:0')}"
+        await self._server.start()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.stop(None)
+            self._server = None
+
+
 def _inn10(rng: random.Random) -> str:
     digits = [rng.randrange(10) for _ in range(9)]
     weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -65,10 +108,11 @@ def _ogrn13(rng: random.Random) -> str:
 
 
 class Harness:
-    def __init__(self, accounts: Accounts, identity: FakeIdentity, ring: KeyRing) -> None:
+    def __init__(self, accounts: Accounts, identity: FakeIdentity, ring: KeyRing, inventory: FakeInventory) -> None:
         self.accounts = accounts
         self.identity = identity
         self.ring = ring
+        self.inventory = inventory
         self._rng = random.Random(7)
         self._numbers = iter(range(4000_0000_0001, 4999_0000_0000))
 
@@ -128,22 +172,35 @@ def settings_for(url: str, **overrides: Any) -> AccountsSettings:
         "log_json": False,
         "max_tree_depth": 6,
         "max_nodes_per_customer": 60,
+        "inventory_timeout_seconds": 0.5,
     }
     values.update(overrides)
     return AccountsSettings(**values)
 
 
+@pytest.fixture
+async def inventory() -> AsyncIterator[FakeInventory]:
+    fake = FakeInventory()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
 @pytest.fixture(params=database_backends())
-async def harness(request: pytest.FixtureRequest, tmp_path: Path, ring: KeyRing) -> AsyncIterator[Harness]:
+async def harness(
+    request: pytest.FixtureRequest, tmp_path: Path, ring: KeyRing, inventory: FakeInventory
+) -> AsyncIterator[Harness]:
     name = f"accounts_test_{new_id().lower()}"
     url = await database_url(request.param, name, tmp_path)
     identity = FakeIdentity()
-    accounts = build(settings_for(url), identity=identity, jwks=ring.fetch)
+    accounts = build(settings_for(url, inventory_target=inventory.target), identity=identity, jwks=ring.fetch)
     await accounts.runtime.migrate()
     try:
-        yield Harness(accounts, identity, ring)
+        yield Harness(accounts, identity, ring, inventory)
     finally:
-        await accounts.runtime.db.dispose()
+        await accounts.runtime.shutdown()  # closes the channel to inventory and the database
         if request.param == "postgresql":
             await drop_postgres_database(name)
 

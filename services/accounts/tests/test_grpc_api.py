@@ -20,17 +20,20 @@ from simfleet_runtime.grpc_server import make_channel
 from simfleet_runtime.testing import KeyRing, NatsServer, free_port
 
 from .conftest import OPERATOR_KEY as KEY  # type: ignore[import-not-found]
-from .conftest import FakeIdentity, settings_for  # type: ignore[import-not-found]
+from .conftest import FakeIdentity, FakeInventory, settings_for  # type: ignore[import-not-found]
 
 OPERATOR = ((OPERATOR_KEY, KEY),)
 
 
 class Running:
-    def __init__(self, target: str, nats_url: str, ring: KeyRing, identity: FakeIdentity) -> None:
+    def __init__(
+        self, target: str, nats_url: str, ring: KeyRing, identity: FakeIdentity, inventory: FakeInventory
+    ) -> None:
         self.target = target
         self.nats_url = nats_url
         self.ring = ring
         self.identity = identity
+        self.inventory = inventory
 
     def operator(self, role: str, *perms: str) -> tuple[tuple[str, str], ...]:
         token = self.ring.token("k1", cid="", op={"role": role, "perms": list(perms)})
@@ -42,7 +45,7 @@ class Running:
 
 
 @pytest.fixture
-async def running(tmp_path: Path, ring: KeyRing) -> AsyncIterator[Running]:
+async def running(tmp_path: Path, ring: KeyRing, inventory: FakeInventory) -> AsyncIterator[Running]:
     with NatsServer(tmp_path / "nats") as server:
         identity = FakeIdentity()
         settings = settings_for(
@@ -53,11 +56,12 @@ async def running(tmp_path: Path, ring: KeyRing) -> AsyncIterator[Running]:
             outbox_poll_seconds=0.05,
             health_check_interval_seconds=0.1,
             shutdown_grace_seconds=2.0,
+            inventory_target=inventory.target,
         )
         accounts = build(settings, identity=identity, jwks=ring.fetch)
         await accounts.runtime.start()
         try:
-            yield Running(f"127.0.0.1:{accounts.runtime.bound_port}", server.url, ring, identity)
+            yield Running(f"127.0.0.1:{accounts.runtime.bound_port}", server.url, ring, identity, inventory)
         finally:
             await accounts.runtime.shutdown()
 
@@ -232,3 +236,57 @@ async def test_onboarding_and_the_tree_over_grpc(running: Running) -> None:
             audit_pb2.ListAuditEventsRequest(action="hierarchy"), metadata=everything
         )
         assert len(only_nodes.events) == 2
+
+
+async def test_deleting_a_node_asks_inventory_with_the_callers_token_and_never_deletes_blind(running: Running) -> None:
+    inventory = running.inventory
+    await inventory.stop()  # readiness does not wait for inventory: only deletions need it
+    async with make_channel(running.target) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for _ in range(100):
+            status = await health.Check(health_pb2.HealthCheckRequest(service=""))
+            if status.status == health_pb2.HealthCheckResponse.SERVING:
+                break
+            await asyncio.sleep(0.05)
+        assert status.status == health_pb2.HealthCheckResponse.SERVING
+
+        customer = (
+            await admin_pb2_grpc.AccountsAdminServiceStub(channel).OnboardCustomer(onboarding(), metadata=OPERATOR)
+        ).customer
+        pm = running.bearer(customer.id, Grant(customer.root_node_id, frozenset(PERMISSIONS)))
+        tree = hierarchy_pb2_grpc.HierarchyServiceStub(channel)
+        new = hierarchy_pb2.CreateNodeRequest(
+            parent_id=customer.root_node_id, kind=hierarchy_pb2.NODE_KIND_CITY, name="Kazan"
+        )
+        kazan = (await tree.CreateNode(new, metadata=pm)).node
+        delete = hierarchy_pb2.DeleteNodeRequest(node_id=kazan.id)
+
+        assert await failure(tree.DeleteNode(delete, metadata=pm)) == (
+            grpc.StatusCode.UNAVAILABLE,
+            "INVENTORY_UNAVAILABLE",
+        )
+        assert (await tree.GetNode(hierarchy_pb2.GetNodeRequest(node_id=kazan.id), metadata=pm)).node.id == kazan.id
+
+        await inventory.start()
+        inventory.hold(kazan.id, lines={"active": 1})
+        for _ in range(100):  # until accounts' channel finds inventory back
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await tree.DeleteNode(delete, metadata=pm)
+            if read_error(refused.value).code != grpc.StatusCode.UNAVAILABLE:
+                break
+            await asyncio.sleep(0.1)
+        details = read_error(refused.value)
+        assert (details.code, details.reason, details.metadata) == (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "NODE_NOT_EMPTY",
+            {"lines.active": "1"},
+        )
+        node_id, metadata = inventory.calls[-1]
+        assert node_id == kazan.id and ("authorization", metadata["authorization"]) == pm[0]
+
+        inventory.hold(kazan.id)
+        await tree.DeleteNode(delete, metadata=pm)
+        assert await failure(tree.GetNode(hierarchy_pb2.GetNodeRequest(node_id=kazan.id), metadata=pm)) == (
+            grpc.StatusCode.NOT_FOUND,
+            "NODE_NOT_FOUND",
+        )

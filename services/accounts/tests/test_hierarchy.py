@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 import sqlalchemy as sa
 
@@ -10,7 +11,15 @@ from accounts.customers.service import Onboarded
 from accounts.hierarchy.models import Node
 from simfleet.events.v1 import accounts_pb2 as ev
 from simfleet_runtime.authz import Access
-from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from simfleet_runtime.context import CallContext, reset_current_call, set_current_call
+from simfleet_runtime.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    Unavailable,
+)
 
 from .conftest import PROFILE_MANAGER, VIEWER, Harness  # type: ignore[import-not-found]
 
@@ -129,6 +138,78 @@ async def test_deleting_refuses_a_node_that_holds_anything(harness: Harness, cus
         await tree.get(pm, sales.id)
     deleted = [ev.NodeDeleted.FromString(p) for _, p in await harness.outbox(events.NODE_DELETED)]
     assert [d.node_id for d in deleted] == [north.id, sales.id]
+
+
+async def test_deleting_asks_inventory_what_the_node_holds_now(harness: Harness, customer: Onboarded) -> None:
+    """A line imported a moment ago is in no figure yet: inventory's answer at the time of the call decides."""
+    tree, pm, inventory = harness.accounts.hierarchy, manager(harness, customer), harness.inventory
+    sales = await tree.create(pm, parent_id=customer.customer.root_node_id, kind="department", name="Sales")
+    north = await tree.create(pm, parent_id=sales.id, kind="branch", name="North")
+
+    with pytest.raises(FailedPrecondition) as children:  # what accounts knows refuses without asking
+        await tree.delete(pm, node_id=sales.id)
+    assert children.value.reason == "NODE_NOT_EMPTY" and inventory.calls == []
+
+    inventory.hold(north.id, lines={"active": 1, "ready": 0})
+    with pytest.raises(FailedPrecondition) as lines:
+        await tree.delete(pm, node_id=north.id)
+    assert lines.value.reason == "NODE_NOT_EMPTY"
+    assert lines.value.metadata == {"lines.active": "1"}
+    inventory.hold(north.id, operations=1, items=3)  # a SIM order or a move on its way there
+    with pytest.raises(FailedPrecondition) as bringing:
+        await tree.delete(pm, node_id=north.id)
+    assert bringing.value.reason == "NODE_NOT_EMPTY"
+    assert bringing.value.metadata == {"operations": "1", "items": "3"}
+    assert (await tree.get(pm, north.id)).id == north.id
+    assert await harness.outbox(events.NODE_DELETED) == []
+
+    inventory.hold(north.id)
+    await tree.delete(pm, node_id=north.id)
+    await tree.delete(pm, node_id=sales.id)
+    assert [node for node, _ in inventory.calls] == [north.id, north.id, north.id, sales.id]
+    assert len(await harness.outbox(events.NODE_DELETED)) == 2
+
+
+async def test_deleting_forwards_the_callers_token_to_inventory(harness: Harness, customer: Onboarded) -> None:
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    sales = await tree.create(pm, parent_id=customer.customer.root_node_id, kind="department", name="Sales")
+    token = set_current_call(CallContext(request_id="req-delete-1", bearer_token="the.callers.token"))
+    try:
+        await tree.delete(pm, node_id=sales.id)
+    finally:
+        reset_current_call(token)
+    [(node_id, metadata)] = harness.inventory.calls
+    assert node_id == sales.id
+    assert metadata["authorization"] == "Bearer the.callers.token"
+    assert metadata["x-request-id"] == "req-delete-1"
+
+
+async def test_without_inventorys_answer_the_node_stays(harness: Harness, customer: Onboarded) -> None:
+    """Fail closed: inventory slow, lagging or away is UNAVAILABLE (503), never a deletion made blind."""
+    tree, pm, inventory = harness.accounts.hierarchy, manager(harness, customer), harness.inventory
+    sales = await tree.create(pm, parent_id=customer.customer.root_node_id, kind="department", name="Sales")
+
+    inventory.delay = 1.0  # past the harness's 0.5 s deadline
+    with pytest.raises(Unavailable) as slow:
+        await tree.delete(pm, node_id=sales.id)
+    assert slow.value.reason == "INVENTORY_UNAVAILABLE" and slow.value.retry_after_seconds
+    inventory.delay = 0.0
+
+    inventory.refuse = (grpc.StatusCode.NOT_FOUND, "the node does not exist")  # its copy of the tree lags
+    with pytest.raises(Unavailable) as lagging:
+        await tree.delete(pm, node_id=sales.id)
+    assert lagging.value.reason == "INVENTORY_UNAVAILABLE"
+    inventory.refuse = (grpc.StatusCode.UNAUTHENTICATED, "the session has ended")
+    with pytest.raises(Unauthenticated):
+        await tree.delete(pm, node_id=sales.id)
+    inventory.refuse = None
+
+    await inventory.stop()
+    with pytest.raises(Unavailable) as away:
+        await tree.delete(pm, node_id=sales.id)
+    assert away.value.reason == "INVENTORY_UNAVAILABLE"
+    assert (await tree.get(pm, sales.id)).id == sales.id
+    assert await harness.outbox(events.NODE_DELETED) == []
 
 
 async def test_summaries_add_up_the_subtree(harness: Harness, customer: Onboarded) -> None:

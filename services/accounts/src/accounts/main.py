@@ -23,7 +23,9 @@ from accounts.customers.identity_client import IdentityClient, NewUser
 from accounts.customers.service import CustomerService, UserCreator
 from accounts.hierarchy.grpc_api import SERVICE_NAME as HIERARCHY_SERVICE
 from accounts.hierarchy.grpc_api import HierarchyApi
-from accounts.hierarchy.service import HierarchyService
+from accounts.hierarchy.inventory_client import IDEMPOTENT as INVENTORY_READS
+from accounts.hierarchy.inventory_client import InventoryClient
+from accounts.hierarchy.service import HierarchyService, Holdings
 from accounts.models import BUS
 from accounts.settings import AccountsSettings
 from simfleet.accounts.v1 import admin_pb2_grpc, audit_pb2_grpc, hierarchy_pb2_grpc
@@ -71,6 +73,33 @@ class IdentityConnection:
             self._client = None
 
 
+class InventoryConnection:
+    """One channel to inventory, opened on first use (inside the event loop) and closed on stop.
+
+    Readiness never waits for it: only deleting a node needs inventory, and is refused while it is away.
+    """
+
+    def __init__(self, settings: AccountsSettings) -> None:
+        self._settings = settings
+        self._channel: grpc.aio.Channel | None = None
+        self._client: InventoryClient | None = None
+
+    async def holdings(self, node_id: str) -> Holdings:
+        if self._client is None:
+            timeout = self._settings.inventory_timeout_seconds
+            self._channel = make_channel(
+                self._settings.inventory_target, default_timeout=timeout, idempotent=INVENTORY_READS
+            )
+            self._client = InventoryClient(self._channel, timeout=timeout)
+        return await self._client.holdings(node_id)
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            await self._channel.close(grace=1.0)
+            self._channel = None
+            self._client = None
+
+
 @dataclass(frozen=True)
 class Accounts:
     """Everything the service is made of, wired; tests build it the same way."""
@@ -91,12 +120,15 @@ def build(
     db, clock, outbox = runtime.db, runtime.clock, runtime.outbox
     connection = IdentityConnection(settings)
     runtime.on_stop(connection.close)
+    holdings = InventoryConnection(settings)
+    runtime.on_stop(holdings.close)
     hierarchy = HierarchyService(
         db=db,
         clock=clock,
         outbox=outbox,
         max_depth=settings.max_tree_depth,
         max_nodes=settings.max_nodes_per_customer,
+        inventory=holdings,
     )
     customers = CustomerService(db=db, clock=clock, outbox=outbox, hierarchy=hierarchy, identity=identity or connection)
     verifier = TokenVerifier(

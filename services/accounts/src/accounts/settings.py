@@ -22,6 +22,10 @@ class AccountsSettings(ServiceSettings):
     )
     identity_target: str = Field("127.0.0.1:50051", description="identity's gRPC address (users, JWKS)")
     identity_timeout_seconds: float = Field(5.0, description="deadline of each call to identity")
+    inventory_target: str = Field("127.0.0.1:50081", description="inventory's gRPC address (what a node holds)")
+    inventory_timeout_seconds: float = Field(
+        1.0, gt=0, description="deadline of each call to inventory; no answer in time refuses a node's deletion"
+    )
 
     # Verifying callers' access tokens (issued by identity).
     jwt_issuer: str = DEFAULT_ISSUER

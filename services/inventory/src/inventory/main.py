@@ -24,13 +24,16 @@ from inventory.lines.grpc_api import LineApi
 from inventory.lines.location import NetworkLocator
 from inventory.lines.service import LineService, Locator
 from inventory.models import BUS, NODE_PATHS
+from inventory.nodes.grpc_api import SERVICE_NAME as HOLDINGS_SERVICE
+from inventory.nodes.grpc_api import NodeHoldingsApi
+from inventory.nodes.service import NodeHoldings
 from inventory.operations.engine import Engine
 from inventory.operations.grpc_api import SERVICE_NAME as OPERATION_SERVICE
 from inventory.operations.grpc_api import OperationApi
 from inventory.operations.service import OperationService
 from inventory.settings import InventorySettings
 from inventory.stock.puk import PukVault
-from simfleet.inventory.v1 import admin_pb2_grpc, lines_pb2_grpc, operations_pb2_grpc
+from simfleet.inventory.v1 import admin_pb2_grpc, lines_pb2_grpc, nodes_pb2_grpc, operations_pb2_grpc
 from simfleet_runtime import nodepaths
 from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
@@ -75,6 +78,7 @@ class Inventory:
     figures: FigureReporter
     authorizer: Authorizer
     paths: nodepaths.ProjectedNodePaths
+    holdings: NodeHoldings
 
 
 def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locator: Locator | None = None) -> Inventory:
@@ -126,6 +130,13 @@ def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locat
         AdminApi(office=office, operator_key=settings.operator_key.get_secret_value(), authorizer=authorizer),
         ADMIN_SERVICE,
     )
+    # accounts asks, with its caller's token, what a node holds before deleting it.
+    holdings = NodeHoldings(db=db)
+    runtime.add_servicer(
+        nodes_pb2_grpc.add_NodeHoldingsServiceServicer_to_server,
+        NodeHoldingsApi(holdings=holdings, authorizer=authorizer),
+        HOLDINGS_SERVICE,
+    )
     runtime.add_consumer(
         name="inventory-node-paths", stream=nodepaths.STREAM, subject=nodepaths.SUBJECTS, handler=paths.handler()
     )
@@ -146,7 +157,7 @@ def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locat
     runtime.add_task("gauges", Gauges(db=db, interval=settings.health_check_interval_seconds * 5).run)
     reporter = FigureReporter(db=db, clock=clock, outbox=outbox, interval=settings.figures_interval_seconds)
     runtime.add_task("line-figures", reporter.run)
-    return Inventory(runtime, lines, operations, engine, office, reporter, authorizer, paths)
+    return Inventory(runtime, lines, operations, engine, office, reporter, authorizer, paths, holdings)
 
 
 async def serve(settings: InventorySettings) -> None:

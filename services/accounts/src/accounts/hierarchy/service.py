@@ -4,6 +4,10 @@ Every change to a customer's tree holds that customer's row locked for its
 transaction, so two moves can never build a cycle between them, and writes the
 event that says what changed in the same transaction (outbox). Moving a subtree
 rewrites every path below it with one statement and publishes one event.
+
+Deleting a node asks inventory what the node holds, now (:class:`NodeHoldings`):
+the line figures inventory reports every few seconds miss lines that arrived a
+moment ago. Without inventory's answer the node is not deleted.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import sqlalchemy as sa
 from google.protobuf.message import DecodeError
@@ -87,11 +92,39 @@ class Summary:
     figures: list[Figure]
 
 
+@dataclass(frozen=True)
+class Holdings:
+    """What inventory holds under a node's subtree at the time it answered."""
+
+    lines: dict[str, int]
+    """Lines by state (``ready``, ``active``, ``blocked``, ``terminated``)."""
+    operations: int = 0
+    """Operations not yet ended that put lines there (moves to it, SIM orders for it)."""
+    items: int = 0
+    """Their items not yet ended (lines on their way, SIMs and numbers reserved for new lines)."""
+
+
+class NodeHoldings(Protocol):
+    async def holdings(self, node_id: str) -> Holdings:
+        """Inventory's answer for the current call's user; a domain error (UNAVAILABLE...) when there is none."""
+        ...
+
+
 class HierarchyService:
-    def __init__(self, *, db: Database, clock: Clock, outbox: Outbox, max_depth: int, max_nodes: int) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        outbox: Outbox,
+        max_depth: int,
+        max_nodes: int,
+        inventory: NodeHoldings,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._outbox = outbox
+        self._inventory = inventory
         self._max_depth = max_depth
         self._max_nodes = max_nodes
 
@@ -380,32 +413,35 @@ class HierarchyService:
         return node, moved
 
     async def delete(self, access: Access, *, node_id: str) -> None:
+        """Delete a department, branch or city that holds no nodes and no lines.
+
+        What accounts knows refuses first (nodes, the reported line figures);
+        then inventory says what the node holds now (lines, and operations
+        bringing lines there), outside any transaction so that no lock waits
+        on it; then, with the customer locked, the node is checked again and
+        deleted. Inventory not answering refuses the deletion (UNAVAILABLE).
+        """
+        async with self._db.sessions() as session:
+            await self._deletable(session, access, node_id)
+        held = await self._inventory.holdings(node_id)
+        if any(held.lines.values()):
+            counts = {f"lines.{state}": value for state, value in sorted(held.lines.items()) if value}
+            what = ", ".join(f"{name} {value}" for name, value in counts.items())
+            raise FailedPrecondition(
+                f"the node still holds lines ({what}): move them first",
+                reason="NODE_NOT_EMPTY",
+                metadata={name: str(value) for name, value in counts.items()},
+            )
+        if held.operations or held.items:
+            raise FailedPrecondition(
+                f"{held.operations} operation(s) are bringing lines to the node: let them end or cancel them first",
+                reason="NODE_NOT_EMPTY",
+                metadata={"operations": str(held.operations), "items": str(held.items)},
+            )
         now = self._clock.now()
         async with self._db.transaction() as session:
-            node = await self._visible(session, access, node_id, permission=MANAGE)
-            await self.lock_customer(session, node.customer_id)
-            self._check_customer_kind(node, "deleted")
-            children = await session.scalar(sa.select(sa.func.count()).where(Node.parent_id == node.id))
-            if children:
-                raise FailedPrecondition(
-                    f"the node still holds {children} node(s): move or delete them first",
-                    reason="NODE_NOT_EMPTY",
-                    metadata={"nodes": str(children)},
-                )
-            held = (
-                await session.execute(
-                    sa.select(NodeFigure.name, NodeFigure.value).where(
-                        NodeFigure.node_id == node.id, NodeFigure.unit == "lines", NodeFigure.value != 0
-                    )
-                )
-            ).all()
-            if held:
-                what = ", ".join(f"{name} {value}" for name, value in held)
-                raise FailedPrecondition(
-                    f"the node still holds lines ({what}): move them first",
-                    reason="NODE_NOT_EMPTY",
-                    metadata={name: str(value) for name, value in held},
-                )
+            await self.lock_customer(session, access.customer_id)
+            node = await self._deletable(session, access, node_id)
             await session.execute(sa.delete(NodeFigure).where(NodeFigure.node_id == node.id))
             await session.delete(node)
             await self._outbox.add(
@@ -421,6 +457,33 @@ class HierarchyService:
                 tenant=node.customer_id,
             )
         metrics.NODE_CHANGES.labels("deleted").inc()
+
+    async def _deletable(self, session: AsyncSession, access: Access, node_id: str) -> Node:
+        """The node, once the caller may delete it and accounts knows of nothing it holds."""
+        node = await self._visible(session, access, node_id, permission=MANAGE)
+        self._check_customer_kind(node, "deleted")
+        children = await session.scalar(sa.select(sa.func.count()).where(Node.parent_id == node.id))
+        if children:
+            raise FailedPrecondition(
+                f"the node still holds {children} node(s): move or delete them first",
+                reason="NODE_NOT_EMPTY",
+                metadata={"nodes": str(children)},
+            )
+        held = (
+            await session.execute(
+                sa.select(NodeFigure.name, NodeFigure.value).where(
+                    NodeFigure.node_id == node.id, NodeFigure.unit == "lines", NodeFigure.value != 0
+                )
+            )
+        ).all()
+        if held:
+            what = ", ".join(f"{name} {value}" for name, value in held)
+            raise FailedPrecondition(
+                f"the node still holds lines ({what}): move them first",
+                reason="NODE_NOT_EMPTY",
+                metadata={name: str(value) for name, value in held},
+            )
+        return node
 
     # ------------------------------------------------------------ rules
     async def lock_customer(self, session: AsyncSession, customer_id: str) -> None:
