@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,13 +137,12 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         await drop_postgres_database(name)
 
 
-@pytest.fixture
-async def netsim(nats_server: NatsServer, db_url: str) -> AsyncIterator[RunningNetsim]:
-    """netsim wired by its composition root and started in-process; stopped (and checked) afterwards."""
-    settings = make_settings(database_url=db_url, nats_url=nats_server.url)
+@asynccontextmanager
+async def started(settings: NetsimSettings) -> AsyncIterator[RunningNetsim]:
+    """A netsim with these settings, started in-process and ready; stopped (and checked) afterwards."""
     app = build(settings)
     await app.runtime.start()
-    nc = await nats.connect(nats_server.url, name="netsim-tests")
+    nc = await nats.connect(settings.nats_url, name="netsim-tests")
     js = nc.jetstream(timeout=5)
     http: httpx.AsyncClient | None = None
     try:
@@ -166,3 +166,10 @@ async def netsim(nats_server: NatsServer, db_url: str) -> AsyncIterator[RunningN
         app.runtime.stop_event.set()
         await asyncio.wait_for(app.runtime.shutdown(), 15)
     assert not app.failed, f"components failed: {app.failed}"
+
+
+@pytest.fixture
+async def netsim(nats_server: NatsServer, db_url: str) -> AsyncIterator[RunningNetsim]:
+    """netsim wired by its composition root and started in-process; stopped (and checked) afterwards."""
+    async with started(make_settings(database_url=db_url, nats_url=nats_server.url)) as running:
+        yield running

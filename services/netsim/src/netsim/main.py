@@ -21,6 +21,7 @@ from netsim.console.server import ConsoleServer
 from netsim.handsets.grpc_api import SERVICE_NAME, HandsetServicer
 from netsim.hlr import events as hlr_events
 from netsim.hlr import grpc_api as hlr_api
+from netsim.hlr.fault_store import FaultStore
 from netsim.hlr.faults import FaultInjector, validate_faults
 from netsim.models import BUS
 from netsim.settings import NetsimSettings
@@ -44,6 +45,8 @@ class Netsim:
     smtp: SmtpSink
     console: ConsoleServer
     faults: FaultInjector
+    """The faults this process applies (in memory); ``fault_store`` keeps them in step with the stored ones."""
+    fault_store: FaultStore
     failed: list[str] = field(default_factory=list)
 
 
@@ -55,14 +58,20 @@ def build(settings: NetsimSettings) -> Netsim:
         subject=SUBMIT_SMS_SUBJECT,
         handler=submit_sms_handler(outbox=runtime.outbox, clock=runtime.clock),
     )
-    faults = FaultInjector(
-        validate_faults(
-            latency_ms=settings.hlr_latency_ms,
-            failure_rate=settings.hlr_failure_rate,
-            outage=False,
-            failing_msisdns=[],
-        ),
-        seed=settings.hlr_fault_seed,
+    initial_faults = validate_faults(
+        latency_ms=settings.hlr_latency_ms,
+        failure_rate=settings.hlr_failure_rate,
+        outage=False,
+        failing_msisdns=[],
+    )
+    # Held until the stored faults are first read: a restart during an outage takes no command meanwhile.
+    faults = FaultInjector(initial_faults, seed=settings.hlr_fault_seed, held=True)
+    fault_store = FaultStore(
+        runtime.db,
+        faults,
+        runtime.clock,
+        initial=initial_faults,
+        refresh_seconds=settings.hlr_faults_refresh_seconds,
     )
     hlr = hlr_events.ProvisionConsumer(outbox=runtime.outbox, clock=runtime.clock, faults=faults)
     runtime.add_consumer(
@@ -79,7 +88,7 @@ def build(settings: NetsimSettings) -> Netsim:
     )
     runtime.add_servicer(
         hlr_pb2_grpc.add_HlrServiceServicer_to_server,
-        hlr_api.HlrServicer(runtime.db, faults, runtime.clock),
+        hlr_api.HlrServicer(runtime.db, fault_store, runtime.clock),
         hlr_api.SERVICE_NAME,
     )
     smtp = SmtpSink(
@@ -92,12 +101,13 @@ def build(settings: NetsimSettings) -> Netsim:
         grace_seconds=settings.shutdown_grace_seconds,
     )
     console = ConsoleServer(
-        create_app(runtime.db, faults),
+        create_app(runtime.db, fault_store),
         host=settings.http_host,
         port=settings.http_port,
         grace_seconds=settings.shutdown_grace_seconds,
     )
-    netsim = Netsim(runtime=runtime, smtp=smtp, console=console, faults=faults)
+    netsim = Netsim(runtime=runtime, smtp=smtp, console=console, faults=faults, fault_store=fault_store)
+    runtime.add_task("hlr-faults", fault_store.run)
     runtime.add_task("smtp-sink", _essential("smtp-sink", smtp.run, netsim.failed))
     runtime.add_task("console", _essential("console", console.run, netsim.failed))
     return netsim

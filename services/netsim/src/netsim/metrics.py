@@ -42,7 +42,14 @@ HLR_FAILURES_TOTAL = Counter(
     "Provisioning items the HLR did not apply, by failure.",
     ["failure"],
 )
-HLR_OUTAGE = Gauge("simfleet_netsim_hlr_outage", "1 while the simulated HLR is in an outage (takes no commands).")
+HLR_OUTAGE = Gauge(
+    "simfleet_netsim_hlr_outage", "1 while the simulated HLR is in an outage (this process takes no commands)."
+)
+HLR_FAULTS_VERSION = Gauge(
+    "simfleet_netsim_hlr_faults_version",
+    "The version of the stored HLR faults this process applies (0 before it has read them);"
+    " processes showing different versions have not all caught up with a change yet.",
+)
 HLR_LATENCY = Histogram(
     "simfleet_netsim_hlr_latency_seconds",
     "From taking a provisioning command to its results committed, injected latency included.",
@@ -55,3 +62,4 @@ for _action in HLR_ACTIONS:
 for _failure in HLR_FAILURES:
     HLR_FAILURES_TOTAL.labels(_failure)
 HLR_OUTAGE.set(0)
+HLR_FAULTS_VERSION.set(0)

@@ -7,8 +7,8 @@ every domain's models so that nothing is left out of ``metadata``.
 from __future__ import annotations
 
 from netsim.db import BUS, Base, metadata
-from netsim.hlr.models import AppliedItem, Subscriber
+from netsim.hlr.models import AppliedItem, StoredFaults, Subscriber
 from netsim.smsc.models import Sms
 from netsim.smtp.models import Mail
 
-__all__ = ["BUS", "AppliedItem", "Base", "Mail", "Sms", "Subscriber", "metadata"]
+__all__ = ["BUS", "AppliedItem", "Base", "Mail", "Sms", "StoredFaults", "Subscriber", "metadata"]

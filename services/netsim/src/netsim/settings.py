@@ -28,11 +28,25 @@ class NetsimSettings(ServiceSettings):
     http_port: int = 8090
 
     hlr_latency_ms: int = Field(
-        0, ge=0, le=60000, description="HLR fault injection at start: delay added to every item"
+        0,
+        ge=0,
+        le=60000,
+        description="HLR fault injection of a fresh database: delay added to every item (the stored faults win)",
     )
     hlr_failure_rate: float = Field(
-        0.0, ge=0.0, le=1.0, description="HLR fault injection at start: the share of items failing SYSTEM_FAILURE"
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "HLR fault injection of a fresh database: the share of items failing SYSTEM_FAILURE (the stored faults win)"
+        ),
     )
     hlr_fault_seed: int | None = Field(
         None, description="seed of the failure-rate draws, for runs that must repeat; unset: a fresh seed"
+    )
+    hlr_faults_refresh_seconds: float = Field(
+        0.5,
+        gt=0.0,
+        le=60.0,
+        description="how often each process reads the stored HLR faults: a change reaches every replica within it",
     )

@@ -12,8 +12,9 @@ JSON (``application/json``):
   "msisdn", "iccid", "barrings", "apns", "forwarding", "version", "registered_at",
   "updated_at"}``; 404 when none has it.
 * ``GET /hlr/faults`` and ``PUT /hlr/faults`` — the HLR's fault injection, ``{"latency_ms",
-  "failure_rate", "outage", "failing_msisdns"}``; a PUT replaces every field (absent ones
-  are off) and answers what is now in force.
+  "failure_rate", "outage", "failing_msisdns"}``, as stored for every replica; a PUT replaces
+  every field (absent ones are off), applies it in this process at once (the others within
+  ``hlr_faults_refresh_seconds``) and answers what is now in force.
 * ``GET /healthz`` — 200 ``{"status": "ok"}`` while the database answers, else 503.
 
 HTML for people lives under ``/`` and the ``/ui/`` prefix (no content

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from netsim.console import api, hlr, pages, problems
-from netsim.hlr.faults import FaultInjector
+from netsim.hlr.fault_store import FaultStore
 from simfleet_runtime.db import Database
 
 
-def create_app(database: Database, faults: FaultInjector) -> FastAPI:
+def create_app(database: Database, faults: FaultStore) -> FastAPI:
     app = FastAPI(
         title="SIMfleet network simulator console",
         version="1",

@@ -1,4 +1,4 @@
-"""What the console's routes are given: a database session per request, the HLR's fault injection."""
+"""What the console's routes are given: a database session per request, the HLR's stored faults."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from netsim.hlr.faults import FaultInjector
+from netsim.hlr.fault_store import FaultStore
 from simfleet_runtime.db import Database
 
 
@@ -23,12 +23,12 @@ async def get_session(database: Annotated[Database, Depends(get_database)]) -> A
         yield session
 
 
-def get_faults(request: Request) -> FaultInjector:
+def get_faults(request: Request) -> FaultStore:
     faults = request.app.state.faults
-    assert isinstance(faults, FaultInjector)
+    assert isinstance(faults, FaultStore)
     return faults
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
-FaultsDep = Annotated[FaultInjector, Depends(get_faults)]
+FaultsDep = Annotated[FaultStore, Depends(get_faults)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -35,7 +35,7 @@ async def subscriber(msisdn: str, session: SessionDep) -> SubscriberOut:
 
 @router.get("/faults", response_model=FaultsBody)
 async def get_faults(faults: FaultsDep) -> FaultsBody:
-    return FaultsBody.of(faults.faults)
+    return FaultsBody.of(await faults.get())
 
 
 @router.put("/faults", response_model=FaultsBody, responses=BAD_FAULTS)
@@ -46,4 +46,4 @@ async def put_faults(body: FaultsBody, faults: FaultsDep) -> FaultsBody:
         outage=body.outage,
         failing_msisdns=body.failing_msisdns,
     )
-    return FaultsBody.of(faults.set(wanted))
+    return FaultsBody.of(await faults.set(wanted))

@@ -1,11 +1,27 @@
 """Fault injection of the simulated HLR: latency, failures, failing numbers, outage.
 
-One :class:`FaultInjector` per netsim process (faults are process-local: a
-second replica would have its own), built by the composition root from the
-settings and changed at run time through ``HlrService.SetFaults`` or the
-console. The consumer waits out an outage and sleeps the latency in its
-``before`` hook, outside the database transaction; failures are drawn per
-item inside it.
+The faults in force are netsim's state, shared by every replica: one row of
+``hlr_faults`` (:class:`~netsim.hlr.models.StoredFaults`: the faults, a
+``version`` raised by every change, ``updated_at``), kept by
+:class:`~netsim.hlr.fault_store.FaultStore`. ``HlrService.SetFaults`` and the
+console's ``PUT /hlr/faults`` validate the faults (:func:`validate_faults`),
+write the row and apply it at once in the process that took the call
+(``GetFaults`` and ``GET /hlr/faults`` answer the row); every process reads the
+row's version every ``hlr_faults_refresh_seconds`` (0.5 s by default, a runtime
+task) and applies the row when its version is not the one it holds, so a
+change reaches every replica within about that interval and survives restarts.
+The settings ``hlr_latency_ms`` and ``hlr_failure_rate`` give the faults of a
+fresh database only (the first process to start writes them as the row); once
+the row exists, the row wins.
+
+Each process applies the faults through its one :class:`FaultInjector`, in
+memory: the provisioning consumer asks it per command and per item and never
+reads the database for faults. The consumer waits out an outage (and, at
+start, until the stored faults are first read) and sleeps the latency in its
+``before`` hook, outside the database transaction; failures are drawn per item
+inside it. Ending an outage, in this process or through the row on another,
+releases the commands waiting in the hook. ``simfleet_netsim_hlr_outage`` and
+``simfleet_netsim_hlr_faults_version`` show each process's view.
 """
 
 from __future__ import annotations
@@ -62,31 +78,49 @@ def validate_faults(*, latency_ms: int, failure_rate: float, outage: bool, faili
 
 
 class FaultInjector:
-    """The faults in force, and what they do to a command and its items."""
+    """The faults in force in this process, and what they do to a command and its items."""
 
-    def __init__(self, faults: Faults | None = None, *, seed: int | None = None) -> None:
-        self._faults = Faults()
+    def __init__(self, faults: Faults | None = None, *, seed: int | None = None, held: bool = False) -> None:
+        """``held``: take no command until :meth:`set` gives the first faults (the stored ones)."""
+        self._faults = faults or Faults()
+        self._version: int | None = None
+        self._held = held
         self._random = random.Random(seed)  # a simulation's dice, not a secret
         self._available = asyncio.Event()
-        self.set(faults or Faults())
+        self._update()
 
     @property
     def faults(self) -> Faults:
         return self._faults
 
-    def set(self, faults: Faults) -> Faults:
-        """Replace every fault at once; ending an outage releases the waiting commands."""
+    @property
+    def version(self) -> int | None:
+        """The version of the stored faults applied here; None when these did not come from the store."""
+        return self._version
+
+    def set(self, faults: Faults, *, version: int | None = None) -> Faults:
+        """Replace every fault at once; ending an outage (or a hold) releases the waiting commands.
+
+        ``version`` is the stored row's when the faults come from it (the store
+        re-applies the row while the version differs).
+        """
         self._faults = faults
-        if faults.outage:
+        self._version = version
+        self._held = False
+        self._update()
+        return faults
+
+    def _update(self) -> None:
+        if self._faults.outage or self._held:
             self._available.clear()
         else:
             self._available.set()
-        metrics.HLR_OUTAGE.set(1 if faults.outage else 0)
-        return faults
+        metrics.HLR_OUTAGE.set(1 if self._faults.outage else 0)
+        metrics.HLR_FAULTS_VERSION.set(self._version or 0)
 
     async def wait_available(self) -> None:
-        """Return once no outage is on (at once when none is)."""
-        while self._faults.outage:
+        """Return once no outage (and no hold) is on (at once when none is)."""
+        while not self._available.is_set():
             await self._available.wait()
 
     def latency_seconds(self, items: int) -> float:

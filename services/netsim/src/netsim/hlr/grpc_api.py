@@ -6,7 +6,8 @@ from typing import Any
 
 import grpc
 
-from netsim.hlr.faults import FaultInjector, Faults, validate_faults
+from netsim.hlr.fault_store import FaultStore
+from netsim.hlr.faults import Faults, validate_faults
 from netsim.hlr.identifiers import normalize_msisdn_prefix
 from netsim.hlr.location import locate
 from netsim.hlr.models import Subscriber
@@ -49,7 +50,7 @@ def subscriber_not_found() -> NotFound:
 
 
 class HlrServicer(hlr_pb2_grpc.HlrServiceServicer):
-    def __init__(self, database: Database, faults: FaultInjector, clock: Clock) -> None:
+    def __init__(self, database: Database, faults: FaultStore, clock: Clock) -> None:
         self._db = database
         self._faults = faults
         self._clock = clock
@@ -85,7 +86,7 @@ class HlrServicer(hlr_pb2_grpc.HlrServiceServicer):
     async def GetFaults(
         self, request: hlr_pb2.GetFaultsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> hlr_pb2.GetFaultsResponse:
-        return hlr_pb2.GetFaultsResponse(faults=faults_message(self._faults.faults))
+        return hlr_pb2.GetFaultsResponse(faults=faults_message(await self._faults.get()))
 
     async def SetFaults(
         self, request: hlr_pb2.SetFaultsRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -97,7 +98,7 @@ class HlrServicer(hlr_pb2_grpc.HlrServiceServicer):
             outage=wanted.outage,
             failing_msisdns=list(wanted.failing_msisdns),
         )
-        return hlr_pb2.SetFaultsResponse(faults=faults_message(self._faults.set(faults)))
+        return hlr_pb2.SetFaultsResponse(faults=faults_message(await self._faults.set(faults)))
 
     async def GetLocation(
         self, request: hlr_pb2.GetLocationRequest, context: grpc.aio.ServicerContext[Any, Any]

@@ -1,10 +1,10 @@
-"""The HLR's tables: its subscribers, and the record of every provisioning item it answered."""
+"""The HLR's tables: its subscribers, the record of every provisioning item it answered, its faults in force."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from netsim.db import Base
@@ -13,6 +13,7 @@ from simfleet_runtime.db import UtcDateTime
 ITEM_ID_MAX = 100
 COMMAND_ID_MAX = 100
 ITEM_IMSI_MAX = 32
+FAULTS_ROW_ID = 1
 
 
 class Subscriber(Base):
@@ -52,3 +53,20 @@ class AppliedItem(Base):
     failure: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     applied_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StoredFaults(Base):
+    """The HLR's fault injection in force for every replica: one row (id 1), see :mod:`netsim.hlr.faults`."""
+
+    __tablename__ = "hlr_faults"
+    __table_args__ = (CheckConstraint(f"id = {FAULTS_ROW_ID}", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    failure_rate: Mapped[float] = mapped_column(Float)
+    outage: Mapped[bool] = mapped_column(Boolean)
+    # E.164, validated and de-duplicated (validate_faults), in the order given.
+    failing_msisdns: Mapped[list[str]] = mapped_column(JSON)
+    # One more on every change: replicas compare it with the version they apply.
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
