@@ -125,7 +125,7 @@ def test_inventory_netsim_and_nats_go_down_during_one_operation(platform: Platfo
 
     def crash_netsim() -> None:
         platform.kill_service(NETSIM)
-        platform.start_service(NETSIM)  # its faults are the process's: the new one runs at full speed
+        platform.start_service(NETSIM)  # the faults are in its database: the new process keeps the latency
         hlr(platform).SetFaults(hlr_pb2.SetFaultsRequest(faults=hlr_pb2.Faults(latency_ms=3)), timeout=5)
 
     def restart_nats() -> None:
