@@ -9,24 +9,12 @@ import pytest
 
 from simfleet.accounts.v1 import admin_pb2, admin_pb2_grpc
 from simfleet_devstack.platform import Platform
+from simfleet_devstack.seed import with_inn_check_digit, with_ogrn_check_digit
 from simfleet_runtime.context import OPERATOR_KEY
 from tests.helpers import running_platform
 
 OTHER_MANAGER_PHONE = "+79997770001"
 OTHER_MANAGER_PASSWORD = "Other-Passw0rd-2026"
-
-
-def _inn10(n: int) -> str:
-    """A valid 10-digit tax number (INN) made from ``n``."""
-    body = f"77{n:07d}"[:9]
-    weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-    return body + str(sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11 % 10)
-
-
-def _ogrn13(n: int) -> str:
-    """A valid 13-digit registration number (OGRN) made from ``n``."""
-    body = f"102770{n:06d}"
-    return body + str(int(body) % 11 % 10)
 
 
 def onboard_customer(
@@ -40,8 +28,8 @@ def onboard_customer(
         request_id=f"e2e-{key}",
         legal_entity=admin_pb2.LegalEntity(
             name=name,
-            tax_number=_inn10(n),
-            registration_number=_ogrn13(n),
+            tax_number=with_inn_check_digit(f"77{n:07d}"),
+            registration_number=with_ogrn_check_digit(f"102770{n:06d}"),
             tax_registration_reason_code="773601001",
         ),
         contracts=[admin_pb2.Contract(number=f"SF-E2E/{n:04d}", signed_on="2026-02-01")],

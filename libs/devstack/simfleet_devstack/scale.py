@@ -39,7 +39,7 @@ from simfleet.inventory.v1 import lines_pb2, lines_pb2_grpc
 from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_devstack import probes
 from simfleet_devstack.platform import ACCOUNTS, IDENTITY, INVENTORY, NETSIM, Platform
-from simfleet_devstack.seed import SeedUser
+from simfleet_devstack.seed import SeedUser, account_spec, with_inn_check_digit, with_ogrn_check_digit
 from simfleet_runtime.context import OPERATOR_KEY
 
 SCALE_CUSTOMER = "Scale Test LLC"
@@ -62,35 +62,18 @@ class ScaleError(RuntimeError):
     """seed-scale cannot go on; the message says why and what to do."""
 
 
-def _inn10(body: str) -> str:
-    """A 10-digit tax number (INN) with its check digit."""
-    weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-    return body + str(sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11 % 10)
-
-
-def _ogrn13(body: str) -> str:
-    """A 13-digit registration number (OGRN) with its check digit."""
-    return body + str(int(body) % 11 % 10)
-
-
-def _account(
-    name: str, number: int, children: tuple[accounts_admin.AccountSpec, ...] = ()
-) -> accounts_admin.AccountSpec:
-    return accounts_admin.AccountSpec(name=name, account_number=f"{number:010d}", children=children)
-
-
 SCALE_ONBOARDING = accounts_admin.OnboardCustomerRequest(
     request_id=SCALE_REQUEST_ID,
     legal_entity=accounts_admin.LegalEntity(
         name=SCALE_CUSTOMER,
-        tax_number=_inn10("770999100"),
-        registration_number=_ogrn13("102770999100"),
+        tax_number=with_inn_check_digit("770999100"),
+        registration_number=with_ogrn_check_digit("102770999100"),
         tax_registration_reason_code="770901001",
     ),
     contracts=[accounts_admin.Contract(number="SF-SCALE/0001", signed_on="2026-01-20")],
-    general_account=_account("Scale Test: general account", 4_300_000_001),
+    general_account=account_spec("Scale Test: general account", 4_300_000_001),
     business_accounts=[
-        _account("Scale Test: business account", 4_300_000_010, (_account("Scale Test: lines", 4_300_000_011),))
+        account_spec("Scale Test: business account", 4_300_000_010, (account_spec("Scale Test: lines", 4_300_000_011),))
     ],
     profile_manager=accounts_admin.ProfileManagerSpec(
         phone=SCALE_MANAGER.phone,

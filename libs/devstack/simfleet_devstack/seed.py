@@ -125,7 +125,18 @@ def _create(stub: admin_pb2_grpc.IdentityAdminServiceStub, operator_key: str, us
     return _new(lambda: stub.CreateUser(request, **_operator_call(operator_key, timeout)))
 
 
-def _account(
+def with_inn_check_digit(body: str) -> str:
+    """A 10-digit tax number (INN) of an organisation: ``body`` (9 digits) and its check digit."""
+    weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+    return body + str(sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11 % 10)
+
+
+def with_ogrn_check_digit(body: str) -> str:
+    """A 13-digit registration number (OGRN): ``body`` (12 digits) and its check digit."""
+    return body + str(int(body) % 11 % 10)
+
+
+def account_spec(
     name: str, number: int, children: tuple[accounts_admin.AccountSpec, ...] = ()
 ) -> accounts_admin.AccountSpec:
     return accounts_admin.AccountSpec(name=name, account_number=f"{number:010d}", children=children)
@@ -140,23 +151,23 @@ DEMO_ONBOARDING = accounts_admin.OnboardCustomerRequest(
         tax_registration_reason_code="770101001",
     ),
     contracts=[accounts_admin.Contract(number="SF-2026/0001", signed_on="2026-01-15")],
-    general_account=_account("Demo Logistics: general account", 4_100_000_001),
+    general_account=account_spec("Demo Logistics: general account", 4_100_000_001),
     business_accounts=[
-        _account(
+        account_spec(
             "Head office",
             4_100_000_010,
-            (_account("Management", 4_100_000_011), _account("Sales and marketing", 4_100_000_012)),
+            (account_spec("Management", 4_100_000_011), account_spec("Sales and marketing", 4_100_000_012)),
         ),
-        _account(
+        account_spec(
             "Fleet and field service",
             4_100_000_020,
             (
-                _account("Drivers", 4_100_000_021),
-                _account("Couriers", 4_100_000_022),
-                _account("Telematics", 4_100_000_023),
+                account_spec("Drivers", 4_100_000_021),
+                account_spec("Couriers", 4_100_000_022),
+                account_spec("Telematics", 4_100_000_023),
             ),
         ),
-        _account("Warehouses", 4_100_000_030, (_account("Warehouse staff", 4_100_000_031),)),
+        account_spec("Warehouses", 4_100_000_030, (account_spec("Warehouse staff", 4_100_000_031),)),
     ],
     profile_manager=accounts_admin.ProfileManagerSpec(
         phone=DEMO_MANAGER.phone,

@@ -200,3 +200,28 @@ def make_channel(
         options=options,
         interceptors=[ClientInterceptor(default_timeout)],  # type: ignore[list-item]
     )
+
+
+class Channels:
+    """A service's client channels, one per target, each opened on first use and all closed together.
+
+    A channel must be made inside the running event loop, not when the
+    composition root wires the service: :meth:`get` makes it on the first call
+    (with :func:`make_channel`'s retries and default deadline), and
+    :meth:`close` goes to the runtime's ``on_stop``.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[str, grpc.aio.Channel] = {}
+
+    def get(
+        self, target: str, *, default_timeout: float = 5.0, idempotent: Sequence[tuple[str, str]] = ()
+    ) -> grpc.aio.Channel:
+        if target not in self._open:
+            self._open[target] = make_channel(target, default_timeout=default_timeout, idempotent=idempotent)
+        return self._open[target]
+
+    async def close(self) -> None:
+        for channel in self._open.values():
+            await channel.close(grace=1.0)
+        self._open.clear()

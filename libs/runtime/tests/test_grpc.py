@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 
 from simfleet_runtime.context import current_call
 from simfleet_runtime.errors import InvalidArgument, NotFound, ResourceExhausted, read_error
-from simfleet_runtime.grpc_server import ServerInterceptor, make_channel
+from simfleet_runtime.grpc_server import Channels, ServerInterceptor, make_channel
 
 from .conftest import eventually
 
@@ -252,3 +252,14 @@ def test_not_found_defaults() -> None:
     status = NotFound("no such user").to_status()
     assert status.code == grpc.StatusCode.NOT_FOUND
     assert status.details == "no such user"
+
+
+async def test_channels_open_one_channel_per_target_on_first_use_and_close_them_all() -> None:
+    channels = Channels()
+    first = channels.get("127.0.0.1:1", default_timeout=1.0)
+    assert channels.get("127.0.0.1:1") is first
+    other = channels.get("127.0.0.1:2")
+    assert other is not first
+    await channels.close()
+    assert channels.get("127.0.0.1:1") is not first  # closed ones are forgotten: a later call opens anew
+    await channels.close()

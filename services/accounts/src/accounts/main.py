@@ -32,7 +32,7 @@ from simfleet.accounts.v1 import admin_pb2_grpc, audit_pb2_grpc, hierarchy_pb2_g
 from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
 from simfleet_runtime.authz import Authorizer
-from simfleet_runtime.grpc_server import make_channel
+from simfleet_runtime.grpc_server import Channels
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
 
@@ -40,64 +40,45 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 class IdentityConnection:
-    """One channel to identity, opened on first use (inside the event loop) and closed on stop."""
+    """identity as accounts calls it: users created for onboarding, and its JWKS."""
 
-    def __init__(self, settings: AccountsSettings) -> None:
+    def __init__(self, settings: AccountsSettings, channels: Channels) -> None:
         self._settings = settings
-        self._channel: grpc.aio.Channel | None = None
-        self._client: IdentityClient | None = None
+        self._channels = channels
 
     def channel(self) -> grpc.aio.Channel:
-        if self._channel is None:
-            self._channel = make_channel(
-                self._settings.identity_target, default_timeout=self._settings.identity_timeout_seconds
-            )
-        return self._channel
+        return self._channels.get(
+            self._settings.identity_target, default_timeout=self._settings.identity_timeout_seconds
+        )
 
     async def create_user(self, user: NewUser) -> str:
-        if self._client is None:
-            self._client = IdentityClient(
-                self.channel(),
-                operator_key=self._settings.operator_key.get_secret_value(),
-                timeout=self._settings.identity_timeout_seconds,
-            )
-        return await self._client.create_user(user)
+        client = IdentityClient(
+            self.channel(),
+            operator_key=self._settings.operator_key.get_secret_value(),
+            timeout=self._settings.identity_timeout_seconds,
+        )
+        return await client.create_user(user)
 
     async def jwks(self) -> Any:
         return await grpc_jwks_fetcher(self.channel())()
 
-    async def close(self) -> None:
-        if self._channel is not None:
-            await self._channel.close(grace=1.0)
-            self._channel = None
-            self._client = None
-
 
 class InventoryConnection:
-    """One channel to inventory, opened on first use (inside the event loop) and closed on stop.
+    """inventory as accounts calls it: what a node holds.
 
     Readiness never waits for it: only deleting a node needs inventory, and is refused while it is away.
     """
 
-    def __init__(self, settings: AccountsSettings) -> None:
+    def __init__(self, settings: AccountsSettings, channels: Channels) -> None:
         self._settings = settings
-        self._channel: grpc.aio.Channel | None = None
-        self._client: InventoryClient | None = None
+        self._channels = channels
 
     async def holdings(self, node_id: str) -> Holdings:
-        if self._client is None:
-            timeout = self._settings.inventory_timeout_seconds
-            self._channel = make_channel(
-                self._settings.inventory_target, default_timeout=timeout, idempotent=INVENTORY_READS
-            )
-            self._client = InventoryClient(self._channel, timeout=timeout)
-        return await self._client.holdings(node_id)
-
-    async def close(self) -> None:
-        if self._channel is not None:
-            await self._channel.close(grace=1.0)
-            self._channel = None
-            self._client = None
+        timeout = self._settings.inventory_timeout_seconds
+        channel = self._channels.get(
+            self._settings.inventory_target, default_timeout=timeout, idempotent=INVENTORY_READS
+        )
+        return await InventoryClient(channel, timeout=timeout).holdings(node_id)
 
 
 @dataclass(frozen=True)
@@ -118,10 +99,10 @@ def build(
     """Wire the service; ``identity`` and ``jwks`` replace the calls to identity (tests)."""
     runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=events.streams())
     db, clock, outbox = runtime.db, runtime.clock, runtime.outbox
-    connection = IdentityConnection(settings)
-    runtime.on_stop(connection.close)
-    holdings = InventoryConnection(settings)
-    runtime.on_stop(holdings.close)
+    channels = Channels()
+    runtime.on_stop(channels.close)
+    connection = IdentityConnection(settings, channels)
+    holdings = InventoryConnection(settings, channels)
     hierarchy = HierarchyService(
         db=db,
         clock=clock,

@@ -38,32 +38,11 @@ from simfleet_runtime import nodepaths
 from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
 from simfleet_runtime.authz import Authorizer
-from simfleet_runtime.grpc_server import make_channel
+from simfleet_runtime.grpc_server import Channels
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-class Channels:
-    """The channels to identity and the network, opened on first use (inside the event loop), closed on stop."""
-
-    def __init__(self, settings: InventorySettings) -> None:
-        self._settings = settings
-        self._open: dict[str, grpc.aio.Channel] = {}
-
-    def get(self, target: str) -> grpc.aio.Channel:
-        if target not in self._open:
-            self._open[target] = make_channel(target, default_timeout=self._settings.upstream_timeout_seconds)
-        return self._open[target]
-
-    async def jwks(self) -> Any:
-        return await grpc_jwks_fetcher(self.get(self._settings.identity_target))()
-
-    async def close(self) -> None:
-        for channel in self._open.values():
-            await channel.close(grace=1.0)
-        self._open.clear()
 
 
 @dataclass(frozen=True)
@@ -85,12 +64,19 @@ def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locat
     """Wire the service; ``jwks`` and ``locator`` replace the calls to identity and the network (tests)."""
     runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=events.streams())
     db, clock, outbox = runtime.db, runtime.clock, runtime.outbox
-    channels = Channels(settings)
+    channels = Channels()
     runtime.on_stop(channels.close)
+
+    def upstream(target: str) -> grpc.aio.Channel:
+        return channels.get(target, default_timeout=settings.upstream_timeout_seconds)
+
+    async def identity_jwks() -> Any:
+        return await grpc_jwks_fetcher(upstream(settings.identity_target))()
+
     vault = PukVault(settings.puk_key.get_secret_value())
     paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
     verifier = TokenVerifier(
-        keys=JwksCache(jwks or channels.jwks, refresh_interval=settings.jwks_refresh_seconds),
+        keys=JwksCache(jwks or identity_jwks, refresh_interval=settings.jwks_refresh_seconds),
         clock=clock,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
@@ -99,7 +85,7 @@ def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locat
     runtime.add_task("revocations", lambda stop: revocations.follow(lambda: runtime.nats, stop))
     authorizer = Authorizer(verifier=verifier, nodes=paths, revocations=revocations)
     network = locator or NetworkLocator(
-        lambda: channels.get(settings.netsim_target), timeout=settings.upstream_timeout_seconds
+        lambda: upstream(settings.netsim_target), timeout=settings.upstream_timeout_seconds
     )
     audit = AuditTrail(db=db, outbox=outbox, clock=clock, service="inventory", commands=COMMANDS)
     runtime.audit = audit

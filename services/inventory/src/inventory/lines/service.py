@@ -1,4 +1,4 @@
-"""Reading lines within the caller's scope: lists, one line, its PUK codes (every read audited), where it is."""
+"""Reading lines within the caller's scope: lists, one line, its PUK codes and where it is (both reads audited)."""
 
 from __future__ import annotations
 
@@ -184,12 +184,7 @@ class LineService:
             if sim is None:
                 raise not_found("line")
             puk1, puk2 = self._vault.open(sim.iccid, sim.puk)
-            await self._audit.add(
-                session,
-                PUK_READ,
-                [obj("line", line.msisdn, line.node_id)],
-                actor=Actor(access.user_id, access.customer_id),
-            )
+            await self._recorded(session, access, PUK_READ, line)
         return Puk(line.msisdn, sim.iccid, puk1, puk2)
 
     async def location(self, access: Access, msisdn: str) -> Location:
@@ -201,13 +196,14 @@ class LineService:
         line = await self.line(access, msisdn, permission=LOCATE)
         where = await self._locator.locate(line.msisdn)
         async with self._db.transaction() as session:
-            await self._audit.add(
-                session,
-                LOCATION_READ,
-                [obj("line", line.msisdn, line.node_id)],
-                actor=Actor(access.user_id, access.customer_id),
-            )
+            await self._recorded(session, access, LOCATION_READ, line)
         return where
+
+    async def _recorded(self, session: AsyncSession, access: Access, action: str, line: Line) -> None:
+        """The read's event in its own transaction: raises (and so fails the read) when it cannot be written."""
+        await self._audit.add(
+            session, action, [obj("line", line.msisdn, line.node_id)], actor=Actor(access.user_id, access.customer_id)
+        )
 
     async def free_numbers(self, access: Access, *, contains: str, page_size_: int) -> list[str]:
         if not access.holds("lines:change-number") and not access.holds("lines:order-sims"):

@@ -73,10 +73,9 @@ class NodeHoldings:
                 subtree = sa.select(t.c.node_id).where(
                     t.c.customer_id == customer_id, t.c.path.startswith(path, autoescape=True)
                 )
-                nodes = {node_id, *(await session.scalars(subtree))}
-                under = sa.or_(Line.node_id == node_id, Line.node_id.in_(subtree))
+                nodes = set(await session.scalars(subtree))  # the node itself and every node below it
             elif access.holds(MANAGE):
-                nodes, under = {node_id}, Line.node_id == node_id
+                nodes = {node_id}
             else:
                 raise PermissionDenied(
                     f"you may not do this here: it needs the {MANAGE} permission",
@@ -85,7 +84,7 @@ class NodeHoldings:
                 )
             counts = await session.execute(
                 sa.select(Line.state, sa.func.count())
-                .where(Line.customer_id == customer_id, under)
+                .where(Line.customer_id == customer_id, Line.node_id.in_(nodes))
                 .group_by(Line.state)
             )
             lines = {state: int(count) for state, count in counts if count}

@@ -328,14 +328,11 @@ class OperationService:
         return selection.node_id
 
     async def _scope_node(self, session: AsyncSession, access: Access, action: Action) -> str:
-        """The deepest node shared by every subtree where the caller holds the action's permission and sees."""
+        """The deepest node shared by every subtree where the caller holds the action's permission and sees.
+
+        Called once :meth:`create` has found the caller holds the permission somewhere (``roots`` not empty).
+        """
         roots = list(access.roots(action.permission))
-        if not roots:
-            raise PermissionDenied(
-                f"you may not do this: it needs the {action.permission} permission",
-                reason="PERMISSION_MISSING",
-                metadata={"permission": action.permission},
-            )
         paths = [path_ids(p) for p in (await self._paths(session, access.customer_id, roots)).values()]
         return _deepest_shared(access, paths) or roots[0]
 
