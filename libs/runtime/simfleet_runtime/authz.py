@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from simfleet_runtime.audit import OPERATOR, set_actor
 from simfleet_runtime.auth import Principal, TokenVerifier
 from simfleet_runtime.errors import NotFound, PermissionDenied, Unauthenticated
-from simfleet_runtime.revocations import Revocations
+from simfleet_runtime.revocations import GRANTS_VERSION_CLAIM, Revocations
 
 PERMISSIONS: Mapping[str, str] = {
     "lines:read": "See lines, their SIM cards, services, APNs, forwarding and state",
@@ -228,6 +228,7 @@ class Authorizer:
 
 __all__ = [
     "GRANTS_CLAIM",
+    "GRANTS_VERSION_CLAIM",
     "OPERATOR_CLAIM",
     "OPERATOR_PERMISSIONS",
     "PERMISSIONS",

@@ -1,13 +1,18 @@
-"""Tokens that stopped counting before they expire: ended sessions and disabled users.
+"""Tokens that stopped counting before they expire: ended sessions, disabled users, changed grants.
 
 An access token is valid for its whole lifetime wherever it is verified. When
 identity ends a session (sign-out, a reused refresh token, a password change)
 or disables a user, it publishes ``simfleet.identity.session.revoked`` or
-``simfleet.identity.user.disabled``; every service follows those two subjects
-with ordered (ephemeral) consumers starting one token lifetime in the past, and
-refuses a token whose session or user it has heard of. Nothing needs to be
-stored: a revocation older than the longest token lifetime concerns only tokens
-that have expired anyway.
+``simfleet.identity.user.disabled``; when what a user's grants mean changes (a
+grant added or removed, a custom role they hold edited, a node they held a
+grant over deleted) it publishes ``simfleet.identity.user.grants_revised`` with
+the user's new grants version. Every service follows those subjects with
+ordered (ephemeral) consumers starting one token lifetime in the past, and
+refuses a token whose session or user it has heard of, or whose grants version
+(claim ``gv``) is older than the latest it has heard of: the caller refreshes
+and gets a token with the grants as they are now. Nothing needs to be stored:
+a revocation older than the longest token lifetime concerns only tokens that
+have expired anyway.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ log = logging.getLogger(__name__)
 SESSION_REVOKED = "simfleet.identity.session.revoked"
 USER_DISABLED = "simfleet.identity.user.disabled"
 USER_ENABLED = "simfleet.identity.user.enabled"
+GRANTS_REVISED = "simfleet.identity.user.grants_revised"
+GRANTS_VERSION_CLAIM = "gv"
+"""The user's grants version when the token was issued (a later change of their grants makes it stale)."""
 
 
 class Revocations:
@@ -39,6 +47,7 @@ class Revocations:
         self._keep = token_lifetime_seconds + margin_seconds
         self._sessions: dict[str, float] = {}
         self._users: dict[str, float] = {}
+        self._versions: dict[str, tuple[int, float]] = {}
         self.ready = asyncio.Event()
         """Set once the feed is subscribed (and so has the revocations of the last token lifetime)."""
 
@@ -46,12 +55,22 @@ class Revocations:
     def check(self, principal: Principal) -> None:
         if principal.session_id in self._sessions or principal.user_id in self._users:
             raise Unauthenticated("the session has ended; sign in again", reason="SESSION_ENDED")
+        latest = self._versions.get(principal.user_id)
+        if latest is not None and _version(principal) < latest[0]:
+            raise Unauthenticated(
+                "your access has changed since this token was issued; refresh it", reason="GRANTS_CHANGED"
+            )
 
     def session_revoked(self, session_id: str) -> None:
         self._sessions[session_id] = time.monotonic()
 
     def user_disabled(self, user_id: str) -> None:
         self._users[user_id] = time.monotonic()
+
+    def grants_revised(self, user_id: str, version: int) -> None:
+        known = self._versions.get(user_id)
+        if known is None or version >= known[0]:
+            self._versions[user_id] = (version, time.monotonic())
 
     def user_enabled(self, user_id: str) -> None:
         # Their sessions were revoked when they were disabled: old tokens stay refused.
@@ -62,6 +81,8 @@ class Revocations:
         for table in (self._sessions, self._users):
             for key in [k for k, at in table.items() if at < horizon]:
                 del table[key]
+        for key in [k for k, (_, at) in self._versions.items() if at < horizon]:
+            del self._versions[key]
 
     # ------------------------------------------------------------ following identity
     def _on(self, subject: str) -> Callable[[Any], Any]:
@@ -69,6 +90,9 @@ class Revocations:
             try:
                 if subject == SESSION_REVOKED:
                     self.session_revoked(ev.SessionRevoked.FromString(msg.data).session_id)
+                elif subject == GRANTS_REVISED:
+                    revised = ev.GrantsRevised.FromString(msg.data)
+                    self.grants_revised(revised.user_id, revised.grants_version)
                 elif subject == USER_DISABLED:
                     self.user_disabled(ev.UserDisabled.FromString(msg.data).user_id)
                 else:
@@ -89,7 +113,7 @@ class Revocations:
             try:
                 js = client.jetstream()
                 since = datetime.now(UTC) - timedelta(seconds=self._keep)
-                for subject in (SESSION_REVOKED, USER_DISABLED, USER_ENABLED):
+                for subject in (SESSION_REVOKED, USER_DISABLED, USER_ENABLED, GRANTS_REVISED):
                     subscriptions.append(
                         await js.subscribe(
                             subject,
@@ -113,6 +137,11 @@ class Revocations:
                         log.debug("unsubscribe failed", exc_info=True)
 
 
+def _version(principal: Principal) -> int:
+    value = principal.claims.get(GRANTS_VERSION_CLAIM, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     try:
         await asyncio.wait_for(stop.wait(), seconds)
@@ -120,4 +149,4 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
         return
 
 
-__all__ = ["SESSION_REVOKED", "USER_DISABLED", "USER_ENABLED", "Revocations"]
+__all__ = ["GRANTS_REVISED", "GRANTS_VERSION_CLAIM", "SESSION_REVOKED", "USER_DISABLED", "USER_ENABLED", "Revocations"]

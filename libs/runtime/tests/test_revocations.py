@@ -11,14 +11,15 @@ import pytest
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.auth import Principal
 from simfleet_runtime.errors import Unauthenticated
-from simfleet_runtime.revocations import SESSION_REVOKED, USER_DISABLED, USER_ENABLED, Revocations
+from simfleet_runtime.revocations import GRANTS_REVISED, SESSION_REVOKED, USER_DISABLED, USER_ENABLED, Revocations
 from simfleet_runtime.testing import NatsServer
 
 from .conftest import eventually
 
 
-def principal(user: str, session: str) -> Principal:
-    return Principal(user, "customer", session, "token", 0.0)
+def principal(user: str, session: str, grants_version: int | None = None) -> Principal:
+    claims = {} if grants_version is None else {"gv": grants_version}
+    return Principal(user, "customer", session, "token", 0.0, claims)
 
 
 def refused(revocations: Revocations, who: Principal) -> bool:
@@ -54,6 +55,17 @@ async def test_revocations_before_and_after_the_start_are_both_heard(tmp_path: P
 
             await js.publish(USER_ENABLED, ev.UserEnabled(user_id="u2").SerializeToString())
             await eventually(lambda: _async(not refused(revocations, principal("u2", "new"))), what="enabled user")
+
+            # A grant of u3's changed: tokens issued before it (version 0, or none) stop counting.
+            assert not refused(revocations, principal("u3", "s3", 0))
+            revised = ev.GrantsRevised(user_id="u3", grants_version=1, cause="grant_removed")
+            await js.publish(GRANTS_REVISED, revised.SerializeToString())
+            await eventually(lambda: _async(refused(revocations, principal("u3", "s3", 0))), what="revised grants")
+            with pytest.raises(Unauthenticated) as stale:
+                revocations.check(principal("u3", "s3"))
+            assert stale.value.reason == "GRANTS_CHANGED"
+            assert not refused(revocations, principal("u3", "s3", 1))  # the refreshed token
+            assert not refused(revocations, principal("u4", "s4", 0))  # nobody else
         finally:
             stop.set()
             await follower
@@ -66,6 +78,15 @@ async def test_old_entries_are_forgotten_after_a_token_lifetime() -> None:
     await asyncio.sleep(0.01)
     revocations.forget_old()
     assert not refused(revocations, principal("u", "s"))
+
+
+def test_a_grants_version_never_goes_back() -> None:
+    revocations = Revocations()
+    revocations.grants_revised("u", 3)
+    revocations.grants_revised("u", 2)  # an older event heard late
+    assert refused(revocations, principal("u", "s", 2))
+    assert not refused(revocations, principal("u", "s", 3))
+    assert refused(revocations, principal("u", "s", True))  # type: ignore[arg-type]  # not a number
 
 
 async def _async(value: bool) -> bool:

@@ -39,7 +39,12 @@ class Harness:
     def identity_roles(self):  # type: ignore[no-untyped-def]
         from identity.grants.catalogue import RoleCatalogue
 
-        return RoleCatalogue(db=self.db, clock=self.identity.runtime.clock)
+        return RoleCatalogue(
+            db=self.db,
+            clock=self.identity.runtime.clock,
+            outbox=self.identity.runtime.outbox,
+            paths=self.identity.paths,
+        )
 
     def advance(self, seconds: float) -> None:
         self._offset += seconds

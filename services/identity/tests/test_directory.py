@@ -228,3 +228,62 @@ async def test_a_users_grants_come_a_page_at_a_time(harness: Harness, tree: Tree
     assert token
     rest, end = await harness.identity.directory.grants_page(manager, user.id, page_size=1, page_token=token)
     assert [g.record.node_id for g in first + rest] == [tree.north, tree.finance] and end == ""
+
+
+async def test_editing_a_role_is_checked_against_every_grant_of_it(harness: Harness, tree: Tree) -> None:
+    """The escalation: a department's user and role manager widens a role they hold over the whole company."""
+    roles = harness.identity_roles
+    _, owner = await person(harness, "+79990000171", ("profile_manager", tree.company))
+    narrow = await roles.create(owner, name="Narrow", description="", permissions=["lines:read"])
+    attacker_user, attacker = await person(
+        harness, "+79990000172", ("profile_manager", tree.sales), (narrow.role.id, tree.company)
+    )
+    with pytest.raises(PermissionDenied) as widened:
+        await roles.update(
+            attacker,
+            role_id=narrow.role.id,
+            name="Narrow",
+            description="",
+            permissions=["lines:read", "users:manage"],
+        )
+    assert widened.value.reason == "ROLE_GRANTED_BEYOND_YOU"
+    with pytest.raises(PermissionDenied):  # nor swap what the company-wide grant means
+        await roles.update(attacker, role_id=narrow.role.id, name="Narrow", description="", permissions=["lines:block"])
+    unchanged = {r.role.id: r.role for r in await roles.all_roles(owner)}[narrow.role.id]
+    assert unchanged.permissions == {"lines:read"}
+    # A rename changes no grant's meaning: anyone managing roles may do it.
+    await roles.update(
+        attacker, role_id=narrow.role.id, name="Narrow reads", description="", permissions=["lines:read"]
+    )
+    assert await harness.outbox("simfleet.identity.user.grants_revised") == []
+
+    # The owner holds everything wherever the role is granted: the change is theirs to make, and the
+    # holders' older tokens stop counting everywhere (the new version is published, and tokens carry it).
+    await roles.update(
+        owner, role_id=narrow.role.id, name="Narrow reads", description="", permissions=["lines:read", "lines:block"]
+    )
+    (revised,) = [ev.GrantsRevised.FromString(p) for p in await harness.outbox("simfleet.identity.user.grants_revised")]
+    assert (revised.user_id, revised.grants_version, revised.cause) == (attacker_user.id, 1, "role_changed")
+    tokens = await harness.identity.sign_in.password(phone=attacker_user.phone, password=PASSWORD, call=CALL)
+    principal, _ = await harness.identity.sessions.authenticate(CallContext(bearer_token=tokens.access_token))
+    assert principal.claims["gv"] == 1
+
+
+async def test_every_grant_change_makes_older_tokens_stale(harness: Harness, tree: Tree) -> None:
+    _, manager = await person(harness, "+79990000181", ("profile_manager", tree.company))
+    user, _ = await person(harness, "+79990000182", ("viewer", tree.north))
+    directory = harness.identity.directory
+    added = await directory.add_grant(manager, user_id=user.id, role="viewer", node_id=tree.finance)
+    await directory.remove_grant(manager, user_id=user.id, grant_id=added.record.id)
+    handle = directory.node_events()
+    deleted = accounts_ev.NodeDeleted(node_id=tree.north, customer_id=CUSTOMER, actor_id="someone")
+    async with harness.db.transaction() as session:
+        await handle(
+            session, Event(new_id(), "simfleet.accounts.node.deleted", deleted.SerializeToString(), {}, CUSTOMER, 1)
+        )
+    revised = [ev.GrantsRevised.FromString(p) for p in await harness.outbox("simfleet.identity.user.grants_revised")]
+    assert [(r.user_id, r.grants_version, r.cause) for r in revised] == [
+        (user.id, 1, "grant_added"),
+        (user.id, 2, "grant_removed"),
+        (user.id, 3, "node_deleted"),
+    ]

@@ -14,6 +14,7 @@ USER_DISABLED = "simfleet.identity.user.disabled"
 USER_ENABLED = "simfleet.identity.user.enabled"
 GRANT_ADDED = "simfleet.identity.grant.added"
 GRANT_REMOVED = "simfleet.identity.grant.removed"
+GRANTS_REVISED = "simfleet.identity.user.grants_revised"
 SMS_SUBMIT = "simfleet.netsim.cmd.sms.submit"
 
 

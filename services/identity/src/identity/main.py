@@ -160,7 +160,11 @@ def build(settings: IdentitySettings) -> Identity:
     )
     runtime.add_servicer(
         users_pb2_grpc.add_RoleServiceServicer_to_server,
-        RoleApi(sessions=sessions, directory=directory, roles=RoleCatalogue(db=db, clock=clock)),
+        RoleApi(
+            sessions=sessions,
+            directory=directory,
+            roles=RoleCatalogue(db=db, clock=clock, outbox=outbox, paths=paths),
+        ),
         ROLES_SERVICE,
     )
     runtime.add_consumer(

@@ -299,3 +299,45 @@ class GrantChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GrantChanged: _TypeAlias = GrantChanged  # noqa: Y015
+
+@_typing.final
+class GrantsRevised(_message.Message):
+    """simfleet.identity.user.grants_revised: what the user's grants mean changed
+    (a grant added or removed, a custom role they hold changed, a node they held
+    a grant over deleted). Tokens carry the version they were issued under
+    (claim "gv"); every service refuses a token older than the latest version it
+    has heard of, so the change applies within moments instead of at the next
+    refresh.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    GRANTS_VERSION_FIELD_NUMBER: _builtins.int
+    CAUSE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    customer_id: _builtins.str
+    grants_version: _builtins.int
+    """The user's grants version after the change (only ever grows)."""
+    cause: _builtins.str
+    """grant_added, grant_removed, role_changed or node_deleted."""
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        grants_version: _builtins.int = ...,
+        cause: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cause", b"cause", "customer_id", b"customer_id", "grants_version", b"grants_version", "occurred_at", b"occurred_at", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrantsRevised: _TypeAlias = GrantsRevised  # noqa: Y015

@@ -261,6 +261,9 @@ class Directory:
                 now=now,
             )
             await self._publish_grant(session, events.GRANT_ADDED, record, access.user_id)
+            await grants.revise(
+                session, self._outbox, user_ids=[user.id], customer_id=user.customer_id, cause="grant_added", now=now
+            )
             resolved = await grants.resolve(session, access.customer_id, role)
         assert resolved is not None
         return HeldGrant(record, resolved)
@@ -281,6 +284,14 @@ class Directory:
                 self._may_grant(access, role, path)
             await session.delete(record)
             await self._publish_grant(session, events.GRANT_REMOVED, record, access.user_id)
+            await grants.revise(
+                session,
+                self._outbox,
+                user_ids=[user.id],
+                customer_id=user.customer_id,
+                cause="grant_removed",
+                now=self._clock.now(),
+            )
 
     async def _publish_grant(self, session: AsyncSession, subject: str, record: GrantRecord, actor: str) -> None:
         await self._outbox.add(
@@ -317,6 +328,14 @@ class Directory:
             for record in records:
                 await session.delete(record)
                 await self._publish_grant(session, events.GRANT_REMOVED, record, deleted.actor_id or "accounts")
+            await grants.revise(
+                session,
+                self._outbox,
+                user_ids=[r.user_id for r in records],
+                customer_id=deleted.customer_id,
+                cause="node_deleted",
+                now=self._clock.now(),
+            )
 
         return handle
 

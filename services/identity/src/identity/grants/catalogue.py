@@ -16,10 +16,12 @@ from identity.grants.models import CustomRole, GrantRecord
 from identity.grants.roles import PREDEFINED, Role
 from simfleet_runtime import paging
 from simfleet_runtime.authz import Access
+from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, NotFound, PermissionDenied
 from simfleet_runtime.ids import is_id, new_id
+from simfleet_runtime.nodepaths import ProjectedNodePaths
 
 MANAGE = "roles:manage"
 MAX_CUSTOM_ROLES = 200
@@ -35,9 +37,11 @@ class RoleView:
 
 
 class RoleCatalogue:
-    def __init__(self, *, db: Database, clock: Clock) -> None:
+    def __init__(self, *, db: Database, clock: Clock, outbox: Outbox, paths: ProjectedNodePaths) -> None:
         self._db = db
         self._clock = clock
+        self._outbox = outbox
+        self._paths = paths
 
     async def page(
         self, access: Access, *, query: str = "", page_size: int = 0, page_token: str = "", order_by: str = ""
@@ -127,11 +131,53 @@ class RoleCatalogue:
             async with self._db.transaction() as session:
                 row = await self._own(session, access, role_id)
                 self._may_manage(access, row.permissions)  # nor narrow a role beyond one's own reach
+                changed = set(perms) ^ set(row.permissions)
+                holders = await self._check_grants_of(session, access, row.id, changed) if changed else []
+                now = self._clock.now()
                 row.name, row.name_key, row.description = name, name.casefold(), description
-                row.permissions, row.updated_at = perms, self._clock.now()
+                row.permissions, row.updated_at = perms, now
+                if holders:
+                    await grants.revise(
+                        session,
+                        self._outbox,
+                        user_ids=holders,
+                        customer_id=access.customer_id,
+                        cause="role_changed",
+                        now=now,
+                    )
         except IntegrityError as exc:
             raise AlreadyExists("a role with this name exists", reason="ROLE_NAME_TAKEN") from exc
         return RoleView(grants.custom_role(row), False, row.created_at, row.updated_at)
+
+    async def _check_grants_of(
+        self, session: AsyncSession, access: Access, role_id: str, changed: set[str]
+    ) -> list[str]:
+        """The users holding the role, once the editor holds every changed permission wherever it is granted.
+
+        Changing a role changes every grant of it: without this, someone who
+        manages roles in one department could widen (or strip) a role granted
+        over the whole company, and so their own access or their superiors'.
+        """
+        records = (
+            await session.execute(
+                sa.select(GrantRecord.user_id, GrantRecord.node_id).where(GrantRecord.role_id == role_id)
+            )
+        ).all()
+        nodes = {node for _, node in records}
+        paths = await self._paths.paths(access.customer_id, nodes, session=session)
+        for node in sorted(nodes):
+            path = paths.get(node)
+            if path is None:
+                continue  # the node is gone: the grant reaches nothing
+            missing = changed - (access.permissions_at(path) if access.sees(path) else frozenset())
+            if missing:
+                raise PermissionDenied(
+                    "the role is granted where you do not hold the permissions you change: "
+                    + ", ".join(sorted(missing)),
+                    reason="ROLE_GRANTED_BEYOND_YOU",
+                    metadata={"permissions": ",".join(sorted(missing))},
+                )
+        return sorted({user for user, _ in records})
 
     async def delete(self, access: Access, *, role_id: str) -> None:
         async with self._db.transaction() as session:

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity import events
 from identity.grants.models import CustomRole, GrantRecord
 from identity.grants.roles import PREDEFINED, Role
+from identity.users.models import User
+from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.authz import Grant, unknown_permissions
+from simfleet_runtime.bus import Outbox
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
+from simfleet_runtime.timestamps import timestamp
+
+_CHUNK = 500
 
 
 def check_specs(specs: Sequence[tuple[str, str]]) -> None:
@@ -131,3 +138,43 @@ def clean_role(name: str, description: str, permissions: Sequence[str]) -> tuple
     if problems:
         raise InvalidArgument("the role is not valid", reason="INVALID_ROLE", field_violations=problems)
     return name, description, sorted(set(permissions))
+
+
+async def revise(
+    session: AsyncSession,
+    outbox: Outbox,
+    *,
+    user_ids: Iterable[str],
+    customer_id: str,
+    cause: str,
+    now: datetime,
+) -> None:
+    """What these users' grants mean has changed: bump their grants version and tell every service.
+
+    Their access tokens carry the version they were issued under; every service
+    follows ``user.grants_revised`` and refuses an older token, so the change holds
+    everywhere within moments, not at the next refresh.
+    """
+    ids = sorted(set(user_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        await session.execute(
+            sa.update(User)
+            .where(User.id.in_(chunk))
+            .values(grants_version=User.grants_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        rows = await session.execute(sa.select(User.id, User.grants_version).where(User.id.in_(chunk)))
+        for user_id, version in rows:
+            await outbox.add(
+                session,
+                events.GRANTS_REVISED,
+                ev.GrantsRevised(
+                    user_id=user_id,
+                    customer_id=customer_id,
+                    grants_version=int(version),
+                    cause=cause,
+                    occurred_at=timestamp(now),
+                ),
+                tenant=customer_id,
+            )

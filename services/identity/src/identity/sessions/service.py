@@ -29,7 +29,7 @@ from identity.users.models import User
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.audit import set_actor
 from simfleet_runtime.auth import Principal, TokenVerifier
-from simfleet_runtime.authz import GRANTS_CLAIM, OPERATOR_CLAIM, grants_claim
+from simfleet_runtime.authz import GRANTS_CLAIM, GRANTS_VERSION_CLAIM, OPERATOR_CLAIM, grants_claim
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.context import CallContext
@@ -126,6 +126,8 @@ class SessionService:
         issued = int(now.timestamp())
         user = await session.get(User, user_id)
         extra: dict[str, object] = {GRANTS_CLAIM: grants_claim(await grants.for_token(session, user_id))}
+        if user is not None:
+            extra[GRANTS_VERSION_CLAIM] = user.grants_version
         operator = OPERATOR_ROLES.get(user.operator_role or "") if user is not None else None
         if operator is not None:
             extra = {OPERATOR_CLAIM: {"role": operator.id, "perms": sorted(operator.permissions)}}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from identity.models import Base
@@ -29,6 +29,8 @@ class User(Base):
     """Set for operator staff (back-office users), who belong to no customer."""
     request_id: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
     """The creating caller's idempotency key, when it gave one."""
+    grants_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped whenever what the user's grants mean changes; tokens carry it (claim ``gv``)."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
