@@ -254,6 +254,28 @@ async def test_a_department_grant_sees_and_changes_only_its_subtree(harness: Har
     await tree.move(head, node_id=south.id, new_parent_id=north.id)
 
 
+async def test_a_move_never_widens_the_movers_own_access(harness: Harness, customer: Onboarded) -> None:
+    """Someone who reorganises two departments cannot carry a subtree to where they hold more over it."""
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    root = customer.customer.root_node_id
+    sales = await tree.create(pm, parent_id=root, kind="department", name="Sales")
+    north = await tree.create(pm, parent_id=sales.id, kind="branch", name="North")
+    finance = await tree.create(pm, parent_id=root, kind="department", name="Finance")
+    organiser = harness.access(
+        customer.customer.id,
+        (sales.id, frozenset({"hierarchy:manage", "users:read"})),
+        (finance.id, frozenset({"hierarchy:manage", "users:read", "users:manage"})),
+    )
+    with pytest.raises(PermissionDenied) as widened:
+        await tree.move(organiser, node_id=north.id, new_parent_id=finance.id)
+    assert widened.value.reason == "MOVE_WIDENS_YOUR_ACCESS"
+    assert (await tree.get(pm, north.id)).parent_id == sales.id
+    # The other way loses permissions, which is the organiser's to give up; so is a move that changes nothing.
+    audit = await tree.create(pm, parent_id=finance.id, kind="branch", name="Audit")
+    await tree.move(organiser, node_id=audit.id, new_parent_id=sales.id)
+    await tree.move(pm, node_id=north.id, new_parent_id=finance.id)
+
+
 async def test_without_the_permission_in_scope_is_denied(harness: Harness, customer: Onboarded) -> None:
     tree, pm = harness.accounts.hierarchy, manager(harness, customer)
     root = customer.customer.root_node_id

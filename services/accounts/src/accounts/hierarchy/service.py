@@ -37,7 +37,7 @@ from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.bus import Event, EventHandler, Outbox, PermanentError
 from simfleet_runtime.clock import Clock, as_utc
 from simfleet_runtime.db import Database
-from simfleet_runtime.errors import FailedPrecondition, InvalidArgument
+from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.nodepaths import path_ids
 from simfleet_runtime.timestamps import timestamp
@@ -366,6 +366,16 @@ class HierarchyService:
             if parent.id == node.parent_id:
                 count = await self._subtree_size(session, node)
                 return node, count
+            gained = access.permissions_at((*parent.ids, node.id)) - access.permissions_at(node.ids)
+            if gained:
+                # Otherwise someone who may reorganise two places could carry a subtree to where they
+                # hold more (users:manage, say) and so widen their own access over its users and lines.
+                raise PermissionDenied(
+                    "moving the node there would give you permissions over it that you do not hold now: "
+                    + ", ".join(sorted(gained)),
+                    reason="MOVE_WIDENS_YOUR_ACCESS",
+                    metadata={"permissions": ",".join(sorted(gained))},
+                )
             await self._check_free_name(session, node.customer_id, parent.id, node.name)
             deepest = await session.scalar(
                 sa.select(sa.func.max(Node.depth)).where(
