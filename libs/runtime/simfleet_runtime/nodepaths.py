@@ -78,6 +78,16 @@ class ProjectedNodePaths:
         async with self._db.sessions() as own:
             return {node_id: path_ids(path) for node_id, path in await own.execute(query)}
 
+    async def root(self, session: AsyncSession, customer_id: str) -> str | None:
+        """The customer's company node (the one whose path is itself), when known."""
+        t = self._table
+        found = await session.scalar(
+            sa.select(t.c.node_id)
+            .where(t.c.customer_id == customer_id, t.c.path == sa.literal("/") + t.c.node_id + sa.literal("/"))
+            .limit(1)
+        )
+        return None if found is None else str(found)
+
     async def subtree(self, session: AsyncSession, customer_id: str, node_id: str) -> list[str]:
         """The ids of ``node_id`` and every node below it (empty when unknown)."""
         t = self._table

@@ -8,6 +8,7 @@ import pytest
 
 from identity.users.models import User
 from simfleet.events.v1 import accounts_pb2 as accounts_ev
+from simfleet.events.v1 import audit_pb2 as audit_ev
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.auth import Principal
 from simfleet_runtime.authz import Access
@@ -287,3 +288,33 @@ async def test_every_grant_change_makes_older_tokens_stale(harness: Harness, tre
         (user.id, 2, "grant_removed"),
         (user.id, 3, "node_deleted"),
     ]
+
+
+async def test_a_user_left_without_grants_stays_manageable_from_the_company(harness: Harness, tree: Tree) -> None:
+    _, company_manager = await person(harness, "+79990000191", ("profile_manager", tree.company))
+    _, sales_manager = await person(harness, "+79990000192", ("profile_manager", tree.sales))
+    orphan, _ = await person(harness, "+79990000193", ("viewer", tree.north))
+    directory = harness.identity.directory
+    deleted = accounts_ev.NodeDeleted(node_id=tree.north, customer_id=CUSTOMER, actor_id=sales_manager.user_id)
+    async with harness.db.transaction() as session:
+        await directory.node_events()(
+            session, Event(new_id(), "simfleet.accounts.node.deleted", deleted.SerializeToString(), {}, CUSTOMER, 1)
+        )
+    # The removal is in the action history, by whoever deleted the node.
+    (recorded,) = [
+        audit_ev.AuditRecorded.FromString(p) for p in await harness.outbox("simfleet.identity.audit.recorded")
+    ]
+    assert (recorded.action, recorded.actor_id) == ("users.grant.remove", sales_manager.user_id)
+    assert [o.kind for o in recorded.objects] == ["user", "grant"] and recorded.objects[0].id == orphan.id
+
+    # Without a grant the user hangs at the company node: its managers see, disable and re-grant them.
+    with pytest.raises(NotFound):
+        await directory.get(sales_manager, orphan.id)
+    assert (await directory.get(company_manager, orphan.id)).id == orphan.id
+    listed, _ = await directory.find(company_manager, page_size=1000)
+    assert orphan.id in {u.id for u in listed}
+    below, _ = await directory.find(company_manager, node_id=tree.sales, page_size=1000)
+    assert orphan.id not in {u.id for u in below}
+    disabled = await directory.set_status(company_manager, user_id=orphan.id, active=False)
+    assert disabled.status == "disabled"
+    await directory.add_grant(company_manager, user_id=orphan.id, role="viewer", node_id=tree.finance)

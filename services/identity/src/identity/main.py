@@ -152,7 +152,9 @@ def build(settings: IdentitySettings) -> Identity:
     )
     runtime.audit = AuditTrail(db=db, outbox=outbox, clock=clock, service="identity", commands=COMMANDS)
     paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
-    directory = Directory(db=db, clock=clock, outbox=outbox, users=users, sessions=sessions, paths=paths)
+    directory = Directory(
+        db=db, clock=clock, outbox=outbox, users=users, sessions=sessions, paths=paths, audit=runtime.audit
+    )
     runtime.add_servicer(
         users_pb2_grpc.add_CustomerUserServiceServicer_to_server,
         CustomerUserApi(sessions=sessions, directory=directory),

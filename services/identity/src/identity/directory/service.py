@@ -9,7 +9,11 @@ holds them now (fresher than their token) and identity's copy of the tree:
 * giving or taking a grant needs ``users:manage`` at its node, and the role may
   hold nothing the caller does not hold there (no escalation);
 * disabling or enabling a user needs that over every grant the user holds: one
-  cannot disable someone who outranks them, nor themselves.
+  cannot disable someone who outranks them, nor themselves;
+* a user left without any grant (the last one removed, or its node deleted)
+  belongs to the company as a whole: those who hold ``users:read`` or
+  ``users:manage`` over the company node see and manage them, so nobody is
+  left able to sign in whom no one can disable.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from identity.users.service import UserService
 from simfleet.events.v1 import accounts_pb2 as accounts_ev
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime import nodepaths, paging
+from simfleet_runtime.audit import Actor, AuditTrail, obj
 from simfleet_runtime.auth import Principal
 from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.bus import Outbox
@@ -62,7 +67,9 @@ class Directory:
         users: UserService,
         sessions: SessionService,
         paths: ProjectedNodePaths,
+        audit: AuditTrail | None = None,
     ) -> None:
+        self._audit = audit
         self._db = db
         self._clock = clock
         self._outbox = outbox
@@ -90,8 +97,10 @@ class Directory:
         nodes = [
             r.node_id for r in (await session.scalars(sa.select(GrantRecord).where(GrantRecord.user_id == user.id)))
         ]
-        paths = await self._paths.paths(access.customer_id, nodes, session=session)
-        if not any(access.permissions_at(p) & set(READ) for p in paths.values()):
+        paths = list((await self._paths.paths(access.customer_id, nodes, session=session)).values())
+        if not paths and (root := await self._paths.root(session, access.customer_id)) is not None:
+            paths = [(root,)]  # no grant: the user belongs to the company as a whole
+        if not any(access.permissions_at(p) & set(READ) for p in paths):
             raise not_found("user")
         return user
 
@@ -128,7 +137,12 @@ class Directory:
             if not nodes:
                 return [], ""
             holders = sa.select(GrantRecord.user_id).where(GrantRecord.node_id.in_(nodes))
-            select = sa.select(User).where(User.customer_id == access.customer_id, User.id.in_(holders))
+            reach = User.id.in_(holders)
+            root = await self._paths.root(session, access.customer_id)
+            if root is not None and root in nodes and (not node_id or node_id == root):
+                # Users without any grant hang at the company node.
+                reach = sa.or_(reach, User.id.not_in(sa.select(GrantRecord.user_id)))
+            select = sa.select(User).where(User.customer_id == access.customer_id, User.operator_role.is_(None), reach)
             if status:
                 select = select.where(User.status == status)
             text = query.strip().lower()
@@ -325,9 +339,13 @@ class Directory:
                     )
                 )
             ).all()
+            actor = Actor(deleted.actor_id or "accounts", deleted.customer_id)
             for record in records:
                 await session.delete(record)
-                await self._publish_grant(session, events.GRANT_REMOVED, record, deleted.actor_id or "accounts")
+                await self._publish_grant(session, events.GRANT_REMOVED, record, actor.id)
+                if self._audit is not None:  # in the action history like any other grant change
+                    objects = [obj("user", record.user_id), obj("grant", record.id, record.node_id)]
+                    await self._audit.add(session, "users.grant.remove", objects, actor=actor)
             await grants.revise(
                 session,
                 self._outbox,
