@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from identity.users.models import User
 from identity.users.passwords import PasswordPolicy
 from simfleet_runtime.context import CallContext
-from simfleet_runtime.errors import InvalidArgument, ResourceExhausted, Unauthenticated
+from simfleet_runtime.errors import InvalidArgument, PermissionDenied, ResourceExhausted, Unauthenticated
+from simfleet_runtime.ids import new_id
 
-from .conftest import CALL, PASSWORD, PHONE, Harness
+from .conftest import CALL, CUSTOMER, PASSWORD, PHONE, Harness
 
 POLICY = PasswordPolicy()
 
@@ -110,3 +113,33 @@ async def test_forgotten_password_reset_by_code(harness: Harness, manager: User)
         await harness.identity.sessions.refresh(old_session.refresh_token)
     assert await harness.identity.sign_in.password(phone=PHONE, password="Reset-passw0rd-7", call=CALL)
     del manager
+
+
+async def test_a_first_password_needs_a_fresh_code_sign_in(harness: Harness) -> None:
+    """An invited user (no password yet) proves it is them with a recent code, not just any open session."""
+    user = await harness.identity.users.create(
+        customer_id=CUSTOMER, phone="+79990000077", email="first@demo.example", display_name="First", invite=True
+    )
+    now = harness.identity.runtime.clock.now()
+
+    async def first_password(method: str, signed_in_at: datetime) -> None:
+        await harness.identity.users.change_password(
+            user_id=user.id,
+            session_id=new_id(),
+            current_password="",
+            new_password="First-Passw0rd-2026",
+            signed_in_by=method,
+            signed_in_at=signed_in_at,
+        )
+
+    with pytest.raises(PermissionDenied) as stale:
+        await first_password("otp_sms", now - timedelta(minutes=11))
+    assert stale.value.reason == "FRESH_SIGN_IN_REQUIRED"
+    with pytest.raises(PermissionDenied):
+        await first_password("password", now)
+    with pytest.raises(PermissionDenied):  # nothing said how the session began
+        await harness.identity.users.change_password(
+            user_id=user.id, session_id=new_id(), current_password="", new_password="First-Passw0rd-2026"
+        )
+    await first_password("otp_email", now - timedelta(minutes=2))
+    assert await harness.identity.sign_in.password(phone="+79990000077", password="First-Passw0rd-2026", call=CALL)

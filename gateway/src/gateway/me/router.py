@@ -30,7 +30,11 @@ async def get_me(identity: SignedInIdentity, response: Response) -> UserResponse
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Change the password",
-    description="Needs the current password; the new one must meet the password rules (422 with errors if not).",
+    description=(
+        "Needs the current password; the new one must meet the password rules (422 with errors if not). "
+        "A user without a password yet (invited) sets the first one from a session opened by a one-time code "
+        "at most 10 minutes ago (403 `FRESH_SIGN_IN_REQUIRED` otherwise)."
+    ),
     responses=problem_responses(400, 401, 403, 409, 422),
 )
 async def change_password(body: ChangePasswordRequest, identity: SignedInIdentity) -> Response:

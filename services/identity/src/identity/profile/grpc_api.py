@@ -32,6 +32,8 @@ class ProfileApi(profile_pb2_grpc.ProfileServiceServicer):
             session_id=session.id,
             current_password=request.current_password,
             new_password=request.new_password,
+            signed_in_by=session.method,
+            signed_in_at=session.created_at,
         )
         return pb.ChangePasswordResponse()
 

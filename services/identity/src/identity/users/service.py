@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -13,15 +14,20 @@ from identity.grants import service as grants
 from identity.grants.roles import OPERATOR_ROLES
 from identity.notifications.service import Notifier
 from identity.sessions.service import SessionService, timestamp
+from identity.signins.models import OTP_EMAIL, OTP_SMS
 from identity.users.models import ACTIVE, User
 from identity.users.passwords import PasswordHashing, PasswordPolicy
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
-from simfleet_runtime.errors import AlreadyExists, InvalidArgument, NotFound
+from simfleet_runtime.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.validation import normalize_email, normalize_msisdn
+
+CODE_METHODS = frozenset({OTP_SMS, OTP_EMAIL})
+FIRST_PASSWORD_WINDOW = timedelta(minutes=10)
+"""How recent the code sign-in must be that sets a user's first password."""
 
 
 class UserService:
@@ -186,11 +192,35 @@ class UserService:
             tenant=user.customer_id,
         )
 
-    async def change_password(self, *, user_id: str, session_id: str, current_password: str, new_password: str) -> None:
+    async def change_password(
+        self,
+        *,
+        user_id: str,
+        session_id: str,
+        current_password: str,
+        new_password: str,
+        signed_in_by: str = "",
+        signed_in_at: datetime | None = None,
+    ) -> None:
+        """A new password for the signed-in user: proven by the current one, or (a first password) by a fresh code.
+
+        A user without a password (invited, ID-8) proves it is them with a code sign-in made at most
+        ``FIRST_PASSWORD_WINDOW`` ago: a stolen or left-open session cannot set one.
+        """
         async with self._db.transaction() as session:
             user = await session.get(User, user_id, with_for_update=True)
             if user is None:
                 raise NotFound("the user does not exist", reason="USER_NOT_FOUND")
+            if user.password_hash is None and not (
+                signed_in_by in CODE_METHODS
+                and signed_in_at is not None
+                and self._clock.now() - signed_in_at <= FIRST_PASSWORD_WINDOW
+            ):
+                minutes = int(FIRST_PASSWORD_WINDOW.total_seconds() // 60)
+                raise PermissionDenied(
+                    f"setting a first password needs a sign-in by one-time code within the last {minutes} minutes",
+                    reason="FRESH_SIGN_IN_REQUIRED",
+                )
             if user.password_hash is not None and not await self._hashing.verify(user.password_hash, current_password):
                 raise InvalidArgument(
                     "the current password is wrong",
