@@ -177,9 +177,17 @@ ROWS: list[Row] = [
         permission="lines:change-number",
         reach="customer",
     ),
-    # The customer's reserve SIMs: whoever may read lines or replace SIMs somewhere sees them; anyone else
-    # gets an empty page, not a refusal.
-    Row("list reserve SIMs", "GET", "/v1/sims/reserve", 200, obj="none", reach="customer"),
+    # The customer's reserve SIMs (ICCIDs and IMSIs): for whoever may replace SIMs or order them somewhere
+    # (the matrix's roles hold both or neither); a viewer is refused.
+    Row(
+        "list reserve SIMs",
+        "GET",
+        "/v1/sims/reserve",
+        200,
+        obj="none",
+        permission="lines:replace-sim",
+        reach="customer",
+    ),
     # ---------------------------------------------------------------- operations (inventory)
     Row(
         "list operations",

@@ -205,3 +205,15 @@ async def test_free_numbers_are_refused_to_whoever_may_neither_change_numbers_no
         await lines.free_numbers(harness.access((harness.tree.root, READER)), contains="", page_size_=10)
     orderer = harness.access((harness.tree.south, frozenset({"lines:order-sims"})))
     assert await lines.free_numbers(orderer, contains="", page_size_=10) == ["+79995550101"]
+
+
+async def test_the_reserve_is_for_those_who_may_replace_or_order_sims(harness: Harness) -> None:
+    await harness.inventory.office.import_stock(customer_id=harness.tree.customer, sims=[sim(910001)], msisdns=[])
+    lines = harness.inventory.lines
+    # A department's viewer may read lines, but the customer's reserve ICCIDs and IMSIs are not theirs to see.
+    with pytest.raises(PermissionDenied):
+        await lines.reserve_sims(harness.access((harness.tree.south, READER)), page_size_=10, page_token="")
+    for permission in ("lines:replace-sim", "lines:order-sims"):
+        allowed = harness.access((harness.tree.south, frozenset({permission})))
+        sims, _ = await lines.reserve_sims(allowed, page_size_=10, page_token="")
+        assert [s.iccid for s in sims] == [sim(910001).iccid]

@@ -218,11 +218,19 @@ class LineService:
             return await stock.free_numbers(session, contains=contains, limit=size, now=self._clock.now())
 
     async def reserve_sims(self, access: Access, *, page_size_: int, page_token: str) -> tuple[list[Sim], str]:
-        """The customer's reserve SIMs (for replacements); anyone who may replace SIMs somewhere sees them."""
+        """The customer's reserve SIMs (for replacements and orders): for those who may replace SIMs or order them.
+
+        The reserve is the customer's, under no node; its ICCIDs and IMSIs are not for everyone who may read a
+        line somewhere (a department's viewer): without either permission anywhere the answer is 403.
+        """
         size = page_size(page_size_)
         order = parse_order("iccid", allowed=("iccid",), default="iccid")
-        if not access.holds("lines:replace-sim") and not access.holds(READ):
-            return [], ""
+        if not access.holds("lines:replace-sim") and not access.holds("lines:order-sims"):
+            raise PermissionDenied(
+                "you may not do this: it needs the lines:replace-sim or lines:order-sims permission",
+                reason="PERMISSION_MISSING",
+                metadata={"permission": "lines:replace-sim"},
+            )
         after = decode_token(page_token, order, size=1)
         if after is not None:
             after = [normalize_iccid(str(after[0]))]
