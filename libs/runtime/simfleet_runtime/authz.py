@@ -34,6 +34,7 @@ PERMISSIONS: Mapping[str, str] = {
     "lines:read": "See lines, their SIM cards, services, APNs, forwarding and state",
     "lines:activate": "Activate lines that are ready",
     "lines:block": "Block and unblock lines",
+    "lines:lift-protected-blocks": "Lift financial and lost-or-stolen blocks (with lines:block)",
     "lines:replace-sim": "Replace a line's SIM card",
     "lines:change-number": "Give a line another number",
     "lines:order-sims": "Order new SIM cards and numbers",
@@ -56,6 +57,8 @@ PERMISSIONS: Mapping[str, str] = {
     "audit:read": "See the action history",
 }
 """The fixed catalogue: ``<area>:<action>`` → what it allows (shown to customers building roles)."""
+
+LIFT_PROTECTED_BLOCKS = "lines:lift-protected-blocks"
 
 GRANTS_CLAIM = "grants"
 OPERATOR_CLAIM = "op"
@@ -229,6 +232,7 @@ class Authorizer:
 __all__ = [
     "GRANTS_CLAIM",
     "GRANTS_VERSION_CLAIM",
+    "LIFT_PROTECTED_BLOCKS",
     "OPERATOR_CLAIM",
     "OPERATOR_PERMISSIONS",
     "PERMISSIONS",

@@ -569,3 +569,22 @@ async def test_activate_brings_ready_lines_live_through_the_hlr_and_skips_the_re
     states = {n: (await harness.inventory.lines.line(manager, n)).state for n in [*ready, active, terminated]}
     assert states == {ready[0]: "active", ready[1]: "ready", active: "active", terminated: "terminated"}
     assert [i.msisdn for i in harness.network.applied if i.action == hlr_pb2.PROVISIONING_ACTION_ACTIVATE] == [ready[0]]
+
+
+async def test_lifting_a_financial_or_lost_block_needs_its_own_permission(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    ops = harness.inventory.operations
+    blocker = harness.access((harness.tree.root, frozenset({"lines:read", "lines:block"})))
+    lifter = harness.access(
+        (harness.tree.root, frozenset({"lines:read", "lines:block", "lines:lift-protected-blocks"}))
+    )
+    for kind in ("financial", "lost_or_stolen"):
+        unblock = NewOperation("unblock", targets=[Target(number, {})], params={"block_type": kind})
+        with pytest.raises(PermissionDenied) as refused:
+            await ops.create(blocker, unblock)
+        assert refused.value.metadata["permission"] == "lines:lift-protected-blocks"
+        accepted, _ = await ops.create(lifter, unblock)
+        assert accepted.type == "unblock"
+    # A voluntary block is still lifted by whoever may block.
+    voluntary = NewOperation("unblock", targets=[Target(number, {})], params={"block_type": "voluntary"})
+    assert (await ops.create(blocker, voluntary))[0].type == "unblock"

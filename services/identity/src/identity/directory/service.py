@@ -137,7 +137,7 @@ class Directory:
             if not nodes:
                 return [], ""
             holders = sa.select(GrantRecord.user_id).where(GrantRecord.node_id.in_(nodes))
-            reach = User.id.in_(holders)
+            reach: sa.ColumnElement[bool] = User.id.in_(holders)
             root = await self._paths.root(session, access.customer_id)
             if root is not None and root in nodes and (not node_id or node_id == root):
                 # Users without any grant hang at the company node.

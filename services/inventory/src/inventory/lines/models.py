@@ -22,6 +22,8 @@ LOST_OR_STOLEN = "lost_or_stolen"
 FINANCIAL = "financial"
 SCHEDULED = "scheduled"
 BLOCK_TYPES = (VOLUNTARY, LOST_OR_STOLEN, FINANCIAL, SCHEDULED)
+PROTECTED_BLOCK_TYPES = (LOST_OR_STOLEN, FINANCIAL)
+"""Blocks that only those holding ``lines:lift-protected-blocks`` may lift."""
 
 FORWARDING_CONDITIONS = ("unconditional", "busy", "no_answer", "unreachable")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
@@ -26,6 +27,7 @@ from inventory.lines.models import (
     BLOCK_TYPES,
     BLOCKED,
     FORWARDING_CONDITIONS,
+    PROTECTED_BLOCK_TYPES,
     READY,
     TERMINATED,
 )
@@ -33,6 +35,7 @@ from inventory.operations.models import Operation
 from inventory.operations.records import ItemRow, LineRow
 from inventory.stock import service as stock
 from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
+from simfleet_runtime.authz import LIFT_PROTECTED_BLOCKS
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.timestamps import timestamp
@@ -118,6 +121,10 @@ class Action(ABC):
     permission: ClassVar[str]
     needs_line: ClassVar[bool] = True
 
+    def permission_for(self, raw: Mapping[str, str]) -> str:
+        """The permission an operation with these parameters needs (most actions: one whatever they are)."""
+        return self.permission
+
     def params(self, raw: dict[str, str]) -> dict[str, str]:
         _only(raw, ())
         return {}
@@ -173,6 +180,13 @@ class Block(Action):
 class Unblock(Action):
     type = "unblock"
     permission = "lines:block"
+
+    def permission_for(self, raw: Mapping[str, str]) -> str:
+        # A financial or lost-or-stolen block protects the operator or the customer: lifting one is not
+        # for everyone who may block a line.
+        if str(raw.get("block_type", "")).strip() in PROTECTED_BLOCK_TYPES:
+            return LIFT_PROTECTED_BLOCKS
+        return self.permission
 
     def params(self, raw: dict[str, str]) -> dict[str, str]:
         _only(raw, ("block_type",))

@@ -144,21 +144,22 @@ class OperationService:
     async def create(self, access: Access, new: NewOperation) -> tuple[Operation, bool]:
         """Accept an operation; (the operation, True when the idempotency key found an earlier one)."""
         action = self._action(new.type)
+        permission = action.permission_for(new.params)
         if new.type == "order_sims":
             raise _invalid("type", "SIM cards are ordered with OrderSims")
         if new.selection is not None and new.selection.node_id:
             # A node outside the scope is not found, whatever the caller may do elsewhere.
             async with self._db.sessions() as session:
-                await self._selection_node(session, access, action, new.selection)
+                await self._selection_node(session, access, permission, new.selection)
         if new.type == "move":
             # So is a destination outside it.
             async with self._db.sessions() as session:
                 await self._check_destination(session, access, action.params(dict(new.params)), kinds=False)
-        if access.user_id == "" or not access.roots(action.permission):
+        if access.user_id == "" or not access.roots(permission):
             raise PermissionDenied(
-                f"you may not do this: it needs the {action.permission} permission",
+                f"you may not do this: it needs the {permission} permission",
                 reason="PERMISSION_MISSING",
-                metadata={"permission": action.permission},
+                metadata={"permission": permission},
             )
         key = self._key(new.idempotency_key)
         if key and (earlier := await self._by_key(access, key)) is not None:
@@ -170,9 +171,9 @@ class OperationService:
         now = self._clock.now()
         scheduled_at = max(new.scheduled_at or now, now)
         async with self._db.transaction() as session:
-            roots = list(access.roots(action.permission))
+            roots = list(access.roots(permission))
             if new.selection is not None:
-                node_id = await self._selection_node(session, access, action, new.selection)
+                node_id = await self._selection_node(session, access, permission, new.selection)
             else:
                 node_id = await self._targets_node(session, access, targets) or roots[0]
             if new.type == "move":
@@ -314,7 +315,9 @@ class OperationService:
             out.append(Target(number, action.item_params(dict(target.params), params)))
         return out
 
-    async def _selection_node(self, session: AsyncSession, access: Access, action: Action, selection: Selection) -> str:
+    async def _selection_node(
+        self, session: AsyncSession, access: Access, permission: str, selection: Selection
+    ) -> str:
         for state in selection.states:
             if state not in LINE_STATES:
                 raise _invalid("selection.states", f"unknown line state {state!r}")
@@ -322,17 +325,17 @@ class OperationService:
             raise _invalid("selection", "a selection needs at least one criterion: node, state, tariff, label or group")
         if not selection.node_id:
             # Every line the caller may change this way: the operation hangs where their grants meet.
-            return await self._scope_node(session, access, action)
+            return await self._scope_node(session, access, permission)
         path = (await self._paths(session, access.customer_id, [selection.node_id])).get(selection.node_id)
-        access.check(action.permission, path_ids(path) if path else None, what="node")
+        access.check(permission, path_ids(path) if path else None, what="node")
         return selection.node_id
 
-    async def _scope_node(self, session: AsyncSession, access: Access, action: Action) -> str:
+    async def _scope_node(self, session: AsyncSession, access: Access, permission: str) -> str:
         """The deepest node shared by every subtree where the caller holds the action's permission and sees.
 
         Called once :meth:`create` has found the caller holds the permission somewhere (``roots`` not empty).
         """
-        roots = list(access.roots(action.permission))
+        roots = list(access.roots(permission))
         paths = [path_ids(p) for p in (await self._paths(session, access.customer_id, roots)).values()]
         return _deepest_shared(access, paths) or roots[0]
 
@@ -489,7 +492,9 @@ class OperationService:
             action = self._action(operation.type)
             path = (await self._paths(session, access.customer_id, [operation.node_id])).get(operation.node_id)
             if operation.requested_by != access.user_id:
-                access.check(action.permission, path_ids(path) if path else None, what="operation")
+                access.check(
+                    action.permission_for(operation.params), path_ids(path) if path else None, what="operation"
+                )
             if operation.state in FINAL_STATES:
                 raise FailedPrecondition(
                     f"the operation has already ended ({operation.state})", reason="OPERATION_ENDED"
