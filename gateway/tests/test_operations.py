@@ -296,7 +296,7 @@ async def test_inventory_refusing_is_a_problem(api, inventory, problem):
     ],
 )
 async def test_every_endpoint_needs_a_bearer_token(api, inventory, problem, method, path):
-    body = BLOCK if path == "/v1/operations" else {"node_id": "n", "quantity": 1}
+    body = BLOCK if path == "/v1/operations" else {"node_id": "n", "quantity": 1, "tariff": "BIZ-S"}
     response = await api.request(method, path, json=body if method == "POST" else None)
 
     problem(response, 401, "UNAUTHENTICATED")
@@ -484,13 +484,15 @@ async def test_a_replayed_order_answers_200(api, inventory):
     )
 
     response = await api.post(
-        "/v1/sim-orders", headers={**BEARER, "Idempotency-Key": "order-1"}, json={"node_id": "n1", "quantity": 1}
+        "/v1/sim-orders",
+        headers={**BEARER, "Idempotency-Key": "order-1"},
+        json={"node_id": "n1", "quantity": 1, "tariff": "BIZ-S"},
     )
 
     assert response.status_code == 200
     assert response.headers["idempotent-replayed"] == "true"
     request = inventory.last("OrderSims").request
-    assert (request.personal_account_id, request.tariff_code) == ("", "")
+    assert (request.personal_account_id, request.tariff_code) == ("", "BIZ-S")
 
 
 @pytest.mark.parametrize(
@@ -501,6 +503,10 @@ async def test_a_replayed_order_answers_200(api, inventory):
         ({"quantity": 5}, "node_id"),
         ({"node_id": "n1", "quantity": 5, "colour": "red"}, "colour"),
         ({"node_id": "n1", "quantity": 5, "tariff": ""}, "tariff"),
+        ({"node_id": "n1", "quantity": 5}, "tariff"),  # required, as the service requires it
+        ({"node_id": "n1", "quantity": "5", "tariff": "BIZ-S"}, "quantity"),  # strictly an integer
+        ({"node_id": "n1", "quantity": 5.0, "tariff": "BIZ-S"}, "quantity"),
+        ({"node_id": "n1", "quantity": True, "tariff": "BIZ-S"}, "quantity"),
     ],
 )
 async def test_invalid_orders_never_reach_inventory(api, inventory, problem, body, field):
@@ -515,7 +521,7 @@ async def test_invalid_orders_never_reach_inventory(api, inventory, problem, bod
         (
             "/v1/sim-orders",
             "OrderSims",
-            {"node_id": "n1", "quantity": 1},
+            {"node_id": "n1", "quantity": 1, "tariff": "BIZ-S"},
             "personal_account_id",
             "PERSONAL_ACCOUNT_REQUIRED",
         ),

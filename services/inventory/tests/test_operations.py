@@ -11,10 +11,10 @@ from inventory.db import NODE_PATHS
 from inventory.lines.models import Line
 from inventory.lines.service import LineFilter
 from inventory.operations.models import Item
-from inventory.operations.service import NewOperation, Selection, Target
+from inventory.operations.service import NewOperation, OperationService, Selection, Target
 from inventory.stock.models import Number, Sim
 from simfleet.netsim.v1 import hlr_pb2
-from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
 
 from .conftest import EVERYTHING, READER, Harness, iccid, sim  # type: ignore[import-not-found]
 
@@ -588,3 +588,37 @@ async def test_lifting_a_financial_or_lost_block_needs_its_own_permission(harnes
     # A voluntary block is still lifted by whoever may block.
     voluntary = NewOperation("unblock", targets=[Target(number, {})], params={"block_type": "voluntary"})
     assert (await ops.create(blocker, voluntary))[0].type == "unblock"
+
+
+async def test_sim_orders_take_known_tariffs_and_a_customer_cannot_empty_the_shared_stock(harness: Harness) -> None:
+    tree, manager = harness.tree, harness.manager()
+    ops = OperationService(
+        db=harness.inventory.runtime.db,
+        clock=harness.inventory.runtime.clock,
+        outbox=harness.inventory.runtime.outbox,
+        max_lines=1000,
+        tariffs=["IOT-S"],
+        order_quota_per_day=10,
+    )
+
+    async def order(quantity: int, tariff: str = "IOT-S") -> object:
+        return await ops.order_sims(
+            manager,
+            node_id=tree.north_account,
+            personal_account_id="",
+            quantity=quantity,
+            tariff_code=tariff,
+            idempotency_key="",
+        )
+
+    with pytest.raises(InvalidArgument) as unknown:
+        await order(1, "NO-SUCH-TARIFF")
+    assert (unknown.value.reason, list(unknown.value.field_violations)) == ("UNKNOWN_TARIFF", ["tariff_code"])
+    await order(6)
+    with pytest.raises(ResourceExhausted) as quota:
+        await order(5)
+    assert quota.value.reason == "SIM_ORDER_QUOTA" and quota.value.metadata["left"] == "4"
+    await order(4)
+    harness.set_clock_offset(24 * 3600 + 1)  # the window moves on
+    harness.inventory.runtime.clock._checked = float("-inf")  # type: ignore[attr-defined]
+    await order(10)

@@ -17,7 +17,16 @@ from ipaddress import ip_address
 from typing import Annotated, Any, Literal, get_args
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, WithJsonSchema
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StrictInt,
+    WithJsonSchema,
+)
 
 from gateway.lines.schemas import (
     LINE_STATES,
@@ -329,7 +338,7 @@ class OrderSimsRequest(BaseModel):
                     "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7C",
                     "personal_account_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7C",
                     "quantity": 10,
-                    "tariff": "corp-unlimited",
+                    "tariff": "BIZ-M",
                 }
             ]
         },
@@ -341,15 +350,15 @@ class OrderSimsRequest(BaseModel):
         description="the personal account they are billed to (in the caller's scope); "
         "may be left out only when node_id is itself a personal account",
     )
-    quantity: int = Field(ge=1, le=1000)
-    tariff: TariffCode | None = Field(None, description="the new lines' tariff code")
+    quantity: StrictInt = Field(ge=1, le=1000, description="how many SIM cards (a JSON integer, not a string)")
+    tariff: TariffCode = Field(description="the new lines' tariff code (one the operator offers for new lines)")
 
     def to_proto(self, idempotency_key: str | None) -> pb.OrderSimsRequest:
         return pb.OrderSimsRequest(
             node_id=self.node_id,
             personal_account_id=self.personal_account_id or "",
             quantity=self.quantity,
-            tariff_code=self.tariff or "",
+            tariff_code=self.tariff,
             idempotency_key=idempotency_key or "",
         )
 

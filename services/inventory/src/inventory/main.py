@@ -90,7 +90,14 @@ def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locat
     audit = AuditTrail(db=db, outbox=outbox, clock=clock, service="inventory", commands=COMMANDS)
     runtime.audit = audit
     lines = LineService(db=db, clock=clock, paths=paths, vault=vault, locator=network, audit=audit)
-    operations = OperationService(db=db, clock=clock, outbox=outbox, max_lines=settings.max_lines_per_operation)
+    operations = OperationService(
+        db=db,
+        clock=clock,
+        outbox=outbox,
+        max_lines=settings.max_lines_per_operation,
+        tariffs=settings.orderable_tariffs,
+        order_quota_per_day=settings.sim_order_quota_per_day,
+    )
     engine = Engine(
         db=db,
         clock=clock,

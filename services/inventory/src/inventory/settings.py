@@ -44,3 +44,10 @@ class InventorySettings(ServiceSettings):
     dispatch_poll_seconds: float = Field(0.5, description="how often the dispatcher looks for due work")
     number_quarantine_days: int = Field(90, description="a released number rests this long before reuse")
     figures_interval_seconds: float = Field(2.0, description="how often line counts per node go to accounts")
+    orderable_tariffs: list[str] = Field(
+        default_factory=lambda: ["BIZ-S", "BIZ-M", "BIZ-L", "IOT-S"],
+        description="the tariff codes new SIM cards may be ordered on (JSON list)",
+    )
+    sim_order_quota_per_day: int = Field(
+        5_000, ge=0, description="SIM cards one customer may order from the shared stock in any 24 hours"
+    )

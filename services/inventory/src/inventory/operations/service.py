@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,7 +37,7 @@ from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, after_commit
-from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied, ResourceExhausted
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT, path_ids
 from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 READ = "lines:read"
 MAX_ORDER = 1000
+DEFAULT_TARIFFS = ("BIZ-S", "BIZ-M", "BIZ-L", "IOT-S")
+DEFAULT_ORDER_QUOTA = 5_000
+ORDER_QUOTA_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,22 @@ def _not_a_personal_account(name: str, kind: str) -> InvalidArgument:
 
 
 class OperationService:
-    def __init__(self, *, db: Database, clock: Clock, outbox: Outbox, max_lines: int) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        outbox: Outbox,
+        max_lines: int,
+        tariffs: Sequence[str] = DEFAULT_TARIFFS,
+        order_quota_per_day: int = DEFAULT_ORDER_QUOTA,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._outbox = outbox
         self._max_lines = max_lines
+        self._tariffs = tuple(tariffs)
+        self._order_quota = order_quota_per_day
         self.accepted = asyncio.Event()
         """Set after an operation is accepted or cancelled: the engine wakes up."""
 
@@ -226,8 +240,11 @@ class OperationService:
         tariff = tariff_code.strip()
         if not tariff or len(tariff) > 64:
             raise _invalid("tariff_code", "tariff_code is required (up to 64 characters)")
+        if tariff not in self._tariffs:
+            raise _invalid("tariff_code", f"unknown tariff: one of {', '.join(self._tariffs)}", reason="UNKNOWN_TARIFF")
         now = self._clock.now()
         async with self._db.transaction() as session:
+            await self._check_order_quota(session, access.customer_id, quantity, now)
             paths = await self._paths(session, access.customer_id, [node_id, personal_account_id])
             for value in (node_id, personal_account_id) if personal_account_id else (node_id,):
                 path = paths.get(value)
@@ -314,6 +331,28 @@ class OperationService:
             seen.add(number)
             out.append(Target(number, action.item_params(dict(target.params), params)))
         return out
+
+    async def _check_order_quota(self, session: AsyncSession, customer_id: str, quantity: int, now: datetime) -> None:
+        """One customer cannot empty the operator's shared stock: at most the quota in any 24 hours."""
+        if session.get_bind().dialect.name == "postgresql":
+            # Two orders of one customer racing would each see the other's SIMs as not yet ordered.
+            await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(customer_id))))
+        ordered = await session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Operation.total), 0)).where(
+                Operation.customer_id == customer_id,
+                Operation.type == "order_sims",
+                Operation.created_at > now - ORDER_QUOTA_WINDOW,
+                Operation.state != CANCELLED,
+            )
+        )
+        left = max(0, self._order_quota - int(ordered or 0))
+        if quantity > left:
+            raise ResourceExhausted(
+                f"a customer may order at most {self._order_quota} SIM cards in 24 hours; {left} can be ordered now",
+                reason="SIM_ORDER_QUOTA",
+                metadata={"quota": str(self._order_quota), "left": str(left)},
+                retry_after_seconds=3600,
+            )
 
     async def _selection_node(
         self, session: AsyncSession, access: Access, permission: str, selection: Selection
