@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import jwt
 import pytest
 
@@ -62,6 +64,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(harness: Harness) -
     second = await harness.identity.sessions.refresh(first.refresh_token)
     assert second.refresh_token != first.refresh_token
     assert second.session_id == first.session_id
+    harness.advance(11)  # past the reuse grace
     with pytest.raises(Unauthenticated) as reused:
         await harness.identity.sessions.refresh(first.refresh_token)
     assert reused.value.reason == "REFRESH_TOKEN_REUSED"
@@ -70,6 +73,33 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(harness: Harness) -
     assert revoked.value.reason == "SESSION_ENDED"
     with pytest.raises(Unauthenticated):
         await harness.identity.sessions.authenticate(bearer(second))
+
+
+async def test_two_tabs_refreshing_at_once_share_one_successor(harness: Harness) -> None:
+    """The same refresh token twice within seconds: the same new refresh token, the session lives on."""
+    first = await sign_in(harness)
+    tab_a = await harness.identity.sessions.refresh(first.refresh_token)
+    tab_b = await harness.identity.sessions.refresh(first.refresh_token)
+    assert tab_b.refresh_token == tab_a.refresh_token and tab_b.session_id == tab_a.session_id
+    await harness.identity.sessions.authenticate(bearer(tab_b))
+    # Both tabs go on with the one successor: it is spent once, and then the chain moves on.
+    third = await harness.identity.sessions.refresh(tab_a.refresh_token)
+    assert third.refresh_token not in (first.refresh_token, tab_a.refresh_token)
+    # The first token again, its successor spent: a leak, and the session ends.
+    with pytest.raises(Unauthenticated) as reused:
+        await harness.identity.sessions.refresh(first.refresh_token)
+    assert reused.value.reason == "REFRESH_TOKEN_REUSED"
+    with pytest.raises(Unauthenticated):
+        await harness.identity.sessions.refresh(third.refresh_token)
+
+
+async def test_a_concurrent_refresh_is_answered_not_revoked(harness: Harness) -> None:
+    first = await sign_in(harness)
+    answers = await asyncio.gather(
+        *(harness.identity.sessions.refresh(first.refresh_token) for _ in range(3)), return_exceptions=True
+    )
+    assert all(not isinstance(a, BaseException) for a in answers), answers
+    assert len({a.refresh_token for a in answers if not isinstance(a, BaseException)}) == 1
 
 
 async def test_twenty_idle_minutes_end_the_session(harness: Harness) -> None:

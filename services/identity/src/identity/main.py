@@ -81,6 +81,8 @@ def build(settings: IdentitySettings) -> Identity:
             access_ttl=access_ttl,
             idle_timeout=timedelta(seconds=settings.session_idle_timeout_seconds),
             absolute_timeout=timedelta(seconds=settings.session_absolute_timeout_seconds),
+            reuse_grace=timedelta(seconds=settings.refresh_reuse_grace_seconds),
+            successor_key=settings.refresh_token_key.get_secret_value().encode(),
         ),
     )
     hashing = PasswordHashing(

@@ -34,6 +34,13 @@ class IdentitySettings(ServiceSettings):
 
     # One-time codes (ID-3, ID-4, ID-5).
     otp_pepper: SecretStr = Field(SecretStr("simfleet-local-otp-pepper"), description="HMAC key for code hashes")
+    refresh_token_key: SecretStr = Field(
+        SecretStr("simfleet-local-refresh-tokens"),
+        description="HMAC key deriving a refresh token's successor (the reuse grace hands the same one out twice)",
+    )
+    refresh_reuse_grace_seconds: float = Field(
+        10.0, ge=0, le=60, description="a spent refresh token presented again this soon gets the same successor"
+    )
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
     otp_lockout_seconds: int = Field(900, description="failures carry over to new codes for this long")

@@ -3,7 +3,11 @@
 * An access token is an EdDSA JWT living ``access_token_ttl`` (10 minutes).
 * A refresh token is 256 random bits; only its SHA-256 is stored. Each refresh
   spends it and hands out a new one. Presenting a spent one means it leaked:
-  the whole session is revoked.
+  the whole session is revoked, except within ``reuse_grace`` (seconds) of its
+  spending while its successor is still unspent: two browser tabs refreshing
+  at the same moment both get the same successor (and each a new access
+  token). The successor is derived, HMAC(key, spent token), so nothing
+  readable is stored to hand it out twice.
 * A session ends after ``idle_timeout`` without a refresh or an identity call
   (20 minutes), and ``absolute_timeout`` after sign-in whatever happens
   (12 hours).
@@ -11,7 +15,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,6 +59,8 @@ class SessionPolicy:
     access_ttl: timedelta
     idle_timeout: timedelta
     absolute_timeout: timedelta
+    reuse_grace: timedelta = timedelta(seconds=10)
+    successor_key: bytes = b"simfleet-local-refresh-tokens"
 
 
 def _hash(token: str) -> str:
@@ -113,8 +121,14 @@ class SessionService:
         )
         return Tokens(access, refresh, int(self._policy.access_ttl.total_seconds()), record.id)
 
-    async def _new_refresh_token(self, session: AsyncSession, session_id: str, now: datetime) -> str:
-        token = secrets.token_urlsafe(32)
+    def _successor(self, spent: str) -> str:
+        digest = hmac.new(self._policy.successor_key, b"refresh-successor:" + spent.encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+    async def _new_refresh_token(
+        self, session: AsyncSession, session_id: str, now: datetime, *, spent: str = ""
+    ) -> str:
+        token = self._successor(spent) if spent else secrets.token_urlsafe(32)
         session.add(RefreshToken(id=new_id(), session_id=session_id, token_hash=_hash(token), created_at=now))
         await session.flush()
         return token
@@ -167,7 +181,8 @@ class SessionService:
             )
             user = await session.get(User, record.user_id)
             ended = self._ended(record, now)
-            if spent.rowcount != 1:  # type: ignore[attr-defined]
+            replay = spent.rowcount != 1  # type: ignore[attr-defined]
+            if replay and not await self._within_grace(session, token.id, self._successor(refresh_token), now):
                 failure = (
                     "refresh_reuse",
                     "REFRESH_TOKEN_REUSED",
@@ -182,7 +197,10 @@ class SessionService:
             else:
                 assert user is not None
                 record.last_seen_at = now
-                new_refresh = await self._new_refresh_token(session, record.id, now)
+                if replay:  # the same successor the first of the two refreshes handed out
+                    new_refresh = self._successor(refresh_token)
+                else:
+                    new_refresh = await self._new_refresh_token(session, record.id, now, spent=refresh_token)
                 access = await self._access_token(
                     session, user_id=user.id, customer_id=user.customer_id, record=record, now=now
                 )
@@ -191,6 +209,17 @@ class SessionService:
             raise Unauthenticated(failure[2], reason=failure[1])
         assert tokens is not None
         return tokens
+
+    async def _within_grace(self, session: AsyncSession, token_id: str, successor: str, now: datetime) -> bool:
+        """A spent token presented again moments after it was spent, its successor not yet used: a second tab."""
+        used_at = await session.scalar(sa.select(RefreshToken.used_at).where(RefreshToken.id == token_id))
+        if used_at is None or now - used_at > self._policy.reuse_grace:
+            return False
+        successor_used = await session.execute(
+            sa.select(RefreshToken.used_at).where(RefreshToken.token_hash == _hash(successor))
+        )
+        row = successor_used.first()
+        return row is not None and row[0] is None
 
     def _ended(self, record: Session, now: datetime) -> tuple[str, str] | None:
         if now >= record.expires_at:
