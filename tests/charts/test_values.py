@@ -22,6 +22,7 @@ SECRET_ENV = {
         "IDENTITY_OPERATOR_KEY": "operator-key",
         "IDENTITY_SIGNING_KEY_PASSPHRASE": "signing-key-passphrase",
         "IDENTITY_OTP_PEPPER": "otp-pepper",
+        "IDENTITY_REFRESH_TOKEN_KEY": "refresh-token-key",
         "IDENTITY_SMTP_PASSWORD": "smtp-password",
     },
     "accounts": {"ACCOUNTS_DATABASE_URL": "database-url", "ACCOUNTS_OPERATOR_KEY": "operator-key"},
