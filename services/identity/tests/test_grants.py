@@ -7,7 +7,7 @@ import pytest
 from identity.grants.roles import PREDEFINED
 from simfleet_runtime.authz import PERMISSIONS, grants_from_claims
 from simfleet_runtime.context import CallContext
-from simfleet_runtime.errors import AlreadyExists, InvalidArgument
+from simfleet_runtime.errors import AlreadyExists, InvalidArgument, NotFound
 from simfleet_runtime.ids import new_id
 
 from .conftest import CALL, CUSTOMER, Harness
@@ -105,3 +105,16 @@ async def test_operator_staff_tokens_carry_their_role_and_no_customer(harness: H
         )
     with pytest.raises(InvalidArgument):
         await create(harness, customer_id="", phone="+79990009903", operator_role="janitor")
+
+
+async def test_a_users_access_now_is_what_other_services_ask_before_acting_later(harness: Harness) -> None:
+    node = new_id()
+    user = await create(harness, grant_specs=[("number_manager", node)])
+    found, held = await harness.identity.users.access_of(user.id, customer_id=CUSTOMER)  # type: ignore[attr-defined]
+    assert found.active and [(g.node_id, g.role) for g in held] == [(node, "number_manager")]
+    assert held[0].permissions == PREDEFINED["number_manager"].permissions
+    for customer in ("another-customer", ""):  # another customer's user, or no customer named: unknown
+        with pytest.raises(NotFound):
+            await harness.identity.users.access_of(user.id, customer_id=customer)  # type: ignore[attr-defined]
+    with pytest.raises(NotFound):
+        await harness.identity.users.access_of("not-an-id", customer_id=CUSTOMER)

@@ -22,6 +22,7 @@ from inventory.admin.service import ImportedLine
 from inventory.lines.service import Location
 from inventory.main import Inventory, build
 from inventory.models import BUS
+from inventory.operations.identity_client import RequesterAccess
 from inventory.settings import InventorySettings
 from inventory.stock.service import StockSim
 from simfleet.events.v1 import accounts_pb2 as acc
@@ -59,6 +60,23 @@ class Tree:
     south_account: str
 
 
+class FakeAuthority:
+    """identity's answer about requesters: whoever is not named holds what they held (the tree's root, everything)."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, RequesterAccess] = {}
+        self.down = False
+        self.asked: list[str] = []
+
+    async def access(self, customer_id: str, user_id: str) -> RequesterAccess:
+        self.asked.append(user_id)
+        if self.down:
+            raise ConnectionError("identity is not reachable")
+        return self.known.get(user_id, RequesterAccess(True, (Grant(self.root, EVERYTHING, "profile_manager"),)))
+
+    root = ""
+
+
 class FakeLocator:
     async def locate(self, msisdn: str) -> Location:
         return Location(msisdn, "250-01-7701-12345", 55.75, 37.61, 150, timestamp(datetime.now(UTC)))
@@ -80,6 +98,7 @@ class Harness:
         self.sent_sms: list[smsc_pb2.SubmitSmsCommand] = []
         self.clock_file = clock_file
         self._next = 1000
+        self.authority = FakeAuthority()
 
     @property
     def db(self) -> Any:
@@ -275,10 +294,16 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path, ring: KeyRing)
     url = await database_url(request.param, name, tmp_path)
     clock_file = tmp_path / "clock"
     overrides = getattr(request, "param_overrides", {})
-    inventory = build(settings_for(url, clock_file, **overrides), jwks=ring.fetch, locator=FakeLocator())
+    authority = FakeAuthority()
+    inventory = build(
+        settings_for(url, clock_file, **overrides), jwks=ring.fetch, locator=FakeLocator(), authority=authority
+    )
     await inventory.runtime.migrate()
     try:
-        yield Harness(inventory, await grow_tree(inventory), clock_file)
+        harness = Harness(inventory, await grow_tree(inventory), clock_file)
+        authority.root = harness.tree.root
+        harness.authority = authority
+        yield harness
     finally:
         await inventory.runtime.db.dispose()
         if request.param == "postgresql":

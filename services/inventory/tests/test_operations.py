@@ -10,10 +10,12 @@ import sqlalchemy as sa
 from inventory.db import NODE_PATHS
 from inventory.lines.models import Line
 from inventory.lines.service import LineFilter
+from inventory.operations.identity_client import RequesterAccess
 from inventory.operations.models import Item
 from inventory.operations.service import NewOperation, OperationService, Selection, Target
 from inventory.stock.models import Number, Sim
 from simfleet.netsim.v1 import hlr_pb2
+from simfleet_runtime.authz import Grant
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
 
 from .conftest import EVERYTHING, READER, Harness, iccid, sim  # type: ignore[import-not-found]
@@ -622,3 +624,42 @@ async def test_sim_orders_take_known_tariffs_and_a_customer_cannot_empty_the_sha
     harness.set_clock_offset(24 * 3600 + 1)  # the window moves on
     harness.inventory.runtime.clock._checked = float("-inf")  # type: ignore[attr-defined]
     await order(10)
+
+
+async def test_a_scheduled_operation_runs_with_the_authority_its_requester_has_when_it_starts(harness: Harness) -> None:
+    north = await harness.add_lines(2, node=harness.tree.north)
+    south = await harness.add_lines(2, node=harness.tree.south)
+    ops, requester = harness.inventory.operations, harness.manager()
+    at = harness.inventory.runtime.clock.now() + timedelta(hours=1)
+    narrowed, _ = await ops.create(requester, block(north + south, scheduled_at=at))
+    by_selection, _ = await ops.create(
+        requester,
+        NewOperation(
+            "block", selection=Selection(harness.tree.root), params={"block_type": "voluntary"}, scheduled_at=at
+        ),
+    )
+    # Meanwhile the requester kept lines:block over north only.
+    harness.authority.known[requester.user_id] = RequesterAccess(
+        True, (Grant(harness.tree.north, frozenset({"lines:read", "lines:block"}), "custom"),)
+    )
+    harness.authority.down = True  # identity unreachable: nothing starts on the old authority
+    harness.set_clock_offset(3600 + 1)
+    await harness.run()
+    assert (await ops.get(requester, narrowed.id)).state == "scheduled"
+    harness.authority.down = False
+    await harness.run()
+    items = {i.msisdn: (i.state, i.code) for i in await items_of(harness, narrowed.id)}
+    assert [items[n] for n in north] == [("succeeded", None)] * 2
+    assert [items[n][0] for n in south] == ["skipped"] * 2
+    selected = {i.msisdn for i in await items_of(harness, by_selection.id)}
+    assert selected == set(north)  # the selection now reaches north only
+
+    # A disabled requester's operation is refused line by line.
+    later = harness.inventory.runtime.clock.now() + timedelta(hours=1)
+    refused, _ = await ops.create(requester, block(north, scheduled_at=later, params={"block_type": "financial"}))
+    harness.authority.known[requester.user_id] = RequesterAccess(False, ())
+    harness.set_clock_offset(2 * 3600 + 2)
+    await harness.run()
+    done = await ops.get(requester, refused.id)
+    assert (done.skipped, done.succeeded, done.pending) == (2, 0, 0) and done.state not in ("scheduled", "running")
+    assert {i.code for i in await items_of(harness, refused.id)} == {"REQUESTER_NOT_ALLOWED"}

@@ -30,6 +30,7 @@ from inventory.nodes.service import NodeHoldings
 from inventory.operations.engine import Engine
 from inventory.operations.grpc_api import SERVICE_NAME as OPERATION_SERVICE
 from inventory.operations.grpc_api import OperationApi
+from inventory.operations.identity_client import IdentityAuthority, RequesterAuthority
 from inventory.operations.service import OperationService
 from inventory.settings import InventorySettings
 from inventory.stock.puk import PukVault
@@ -60,8 +61,14 @@ class Inventory:
     holdings: NodeHoldings
 
 
-def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locator: Locator | None = None) -> Inventory:
-    """Wire the service; ``jwks`` and ``locator`` replace the calls to identity and the network (tests)."""
+def build(
+    settings: InventorySettings,
+    *,
+    jwks: JwksFetcher | None = None,
+    locator: Locator | None = None,
+    authority: RequesterAuthority | None = None,
+) -> Inventory:
+    """Wire the service; ``jwks``, ``locator`` and ``authority`` replace the calls to identity and the network."""
     runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=events.streams())
     db, clock, outbox = runtime.db, runtime.clock, runtime.outbox
     channels = Channels()
@@ -108,6 +115,12 @@ def build(settings: InventorySettings, *, jwks: JwksFetcher | None = None, locat
         max_in_flight=settings.max_in_flight_items,
         poll_seconds=settings.dispatch_poll_seconds,
         quarantine_days=settings.number_quarantine_days,
+        authority=authority
+        or IdentityAuthority(
+            lambda: upstream(settings.identity_target),
+            operator_key=settings.operator_key.get_secret_value(),
+            timeout=settings.upstream_timeout_seconds,
+        ),
     )
     office = BackOffice(db=db, clock=clock, outbox=outbox, vault=vault)
     runtime.add_servicer(

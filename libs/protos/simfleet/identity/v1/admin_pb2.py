@@ -25,27 +25,33 @@ _sym_db = _symbol_database.Default()
 from simfleet.identity.v1 import common_pb2 as simfleet_dot_identity_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n simfleet/identity/v1/admin.proto\x12\x14simfleet.identity.v1\x1a!simfleet/identity/v1/common.proto\"\xc3\x01\n\x11\x43reateUserRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x10\n\x08password\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12/\n\x06grants\x18\x07 \x03(\x0b\x32\x1f.simfleet.identity.v1.GrantSpec\x12\x0e\n\x06invite\x18\x08 \x01(\x08\"*\n\tGrantSpec\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07node_id\x18\x02 \x01(\t\">\n\x12\x43reateUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.simfleet.identity.v1.User\"\x7f\n\x15\x43reateOperatorRequest\x12\r\n\x05phone\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x10\n\x08password\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"B\n\x16\x43reateOperatorResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.simfleet.identity.v1.User\"\x19\n\x17RotateSigningKeyRequest\"\'\n\x18RotateSigningKeyResponse\x12\x0b\n\x03kid\x18\x01 \x01(\t2\xd7\x02\n\x14IdentityAdminService\x12_\n\nCreateUser\x12\'.simfleet.identity.v1.CreateUserRequest\x1a(.simfleet.identity.v1.CreateUserResponse\x12k\n\x0e\x43reateOperator\x12+.simfleet.identity.v1.CreateOperatorRequest\x1a,.simfleet.identity.v1.CreateOperatorResponse\x12q\n\x10RotateSigningKey\x12-.simfleet.identity.v1.RotateSigningKeyRequest\x1a..simfleet.identity.v1.RotateSigningKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n simfleet/identity/v1/admin.proto\x12\x14simfleet.identity.v1\x1a!simfleet/identity/v1/common.proto\"<\n\x14GetUserAccessRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\"t\n\x15GetUserAccessResponse\x12\x0e\n\x06\x61\x63tive\x18\x01 \x01(\x08\x12\x33\n\x06grants\x18\x02 \x03(\x0b\x32#.simfleet.identity.v1.GrantedAccess\x12\x16\n\x0egrants_version\x18\x03 \x01(\x03\"C\n\rGrantedAccess\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x13\n\x0bpermissions\x18\x03 \x03(\t\"\xc3\x01\n\x11\x43reateUserRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x10\n\x08password\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12/\n\x06grants\x18\x07 \x03(\x0b\x32\x1f.simfleet.identity.v1.GrantSpec\x12\x0e\n\x06invite\x18\x08 \x01(\x08\"*\n\tGrantSpec\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07node_id\x18\x02 \x01(\t\">\n\x12\x43reateUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.simfleet.identity.v1.User\"\x7f\n\x15\x43reateOperatorRequest\x12\r\n\x05phone\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x10\n\x08password\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"B\n\x16\x43reateOperatorResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.simfleet.identity.v1.User\"\x19\n\x17RotateSigningKeyRequest\"\'\n\x18RotateSigningKeyResponse\x12\x0b\n\x03kid\x18\x01 \x01(\t2\xc1\x03\n\x14IdentityAdminService\x12_\n\nCreateUser\x12\'.simfleet.identity.v1.CreateUserRequest\x1a(.simfleet.identity.v1.CreateUserResponse\x12k\n\x0e\x43reateOperator\x12+.simfleet.identity.v1.CreateOperatorRequest\x1a,.simfleet.identity.v1.CreateOperatorResponse\x12q\n\x10RotateSigningKey\x12-.simfleet.identity.v1.RotateSigningKeyRequest\x1a..simfleet.identity.v1.RotateSigningKeyResponse\x12h\n\rGetUserAccess\x12*.simfleet.identity.v1.GetUserAccessRequest\x1a+.simfleet.identity.v1.GetUserAccessResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'simfleet.identity.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEUSERREQUEST']._serialized_start=94
-  _globals['_CREATEUSERREQUEST']._serialized_end=289
-  _globals['_GRANTSPEC']._serialized_start=291
-  _globals['_GRANTSPEC']._serialized_end=333
-  _globals['_CREATEUSERRESPONSE']._serialized_start=335
-  _globals['_CREATEUSERRESPONSE']._serialized_end=397
-  _globals['_CREATEOPERATORREQUEST']._serialized_start=399
-  _globals['_CREATEOPERATORREQUEST']._serialized_end=526
-  _globals['_CREATEOPERATORRESPONSE']._serialized_start=528
-  _globals['_CREATEOPERATORRESPONSE']._serialized_end=594
-  _globals['_ROTATESIGNINGKEYREQUEST']._serialized_start=596
-  _globals['_ROTATESIGNINGKEYREQUEST']._serialized_end=621
-  _globals['_ROTATESIGNINGKEYRESPONSE']._serialized_start=623
-  _globals['_ROTATESIGNINGKEYRESPONSE']._serialized_end=662
-  _globals['_IDENTITYADMINSERVICE']._serialized_start=665
-  _globals['_IDENTITYADMINSERVICE']._serialized_end=1008
+  _globals['_GETUSERACCESSREQUEST']._serialized_start=93
+  _globals['_GETUSERACCESSREQUEST']._serialized_end=153
+  _globals['_GETUSERACCESSRESPONSE']._serialized_start=155
+  _globals['_GETUSERACCESSRESPONSE']._serialized_end=271
+  _globals['_GRANTEDACCESS']._serialized_start=273
+  _globals['_GRANTEDACCESS']._serialized_end=340
+  _globals['_CREATEUSERREQUEST']._serialized_start=343
+  _globals['_CREATEUSERREQUEST']._serialized_end=538
+  _globals['_GRANTSPEC']._serialized_start=540
+  _globals['_GRANTSPEC']._serialized_end=582
+  _globals['_CREATEUSERRESPONSE']._serialized_start=584
+  _globals['_CREATEUSERRESPONSE']._serialized_end=646
+  _globals['_CREATEOPERATORREQUEST']._serialized_start=648
+  _globals['_CREATEOPERATORREQUEST']._serialized_end=775
+  _globals['_CREATEOPERATORRESPONSE']._serialized_start=777
+  _globals['_CREATEOPERATORRESPONSE']._serialized_end=843
+  _globals['_ROTATESIGNINGKEYREQUEST']._serialized_start=845
+  _globals['_ROTATESIGNINGKEYREQUEST']._serialized_end=870
+  _globals['_ROTATESIGNINGKEYRESPONSE']._serialized_start=872
+  _globals['_ROTATESIGNINGKEYRESPONSE']._serialized_end=911
+  _globals['_IDENTITYADMINSERVICE']._serialized_start=914
+  _globals['_IDENTITYADMINSERVICE']._serialized_end=1363
 # @@protoc_insertion_point(module_scope)

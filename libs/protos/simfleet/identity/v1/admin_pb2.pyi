@@ -20,6 +20,86 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
+class GetUserAccessRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    customer_id: _builtins.str
+    """The customer the caller expects the user to belong to: another
+    customer's user is NOT_FOUND.
+    """
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUserAccessRequest: _TypeAlias = GetUserAccessRequest  # noqa: Y015
+
+@_typing.final
+class GetUserAccessResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIVE_FIELD_NUMBER: _builtins.int
+    GRANTS_FIELD_NUMBER: _builtins.int
+    GRANTS_VERSION_FIELD_NUMBER: _builtins.int
+    active: _builtins.bool
+    grants_version: _builtins.int
+    """The user's grants version (the "gv" claim of tokens issued now)."""
+    @_builtins.property
+    def grants(self) -> _containers.RepeatedCompositeFieldContainer[Global___GrantedAccess]: ...
+    def __init__(
+        self,
+        *,
+        active: _builtins.bool = ...,
+        grants: _abc.Iterable[Global___GrantedAccess] | None = ...,
+        grants_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "grants", b"grants", "grants_version", b"grants_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUserAccessResponse: _TypeAlias = GetUserAccessResponse  # noqa: Y015
+
+@_typing.final
+class GrantedAccess(_message.Message):
+    """A grant as it reaches other services: the node and what the role allows there."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NODE_ID_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    PERMISSIONS_FIELD_NUMBER: _builtins.int
+    node_id: _builtins.str
+    role: _builtins.str
+    @_builtins.property
+    def permissions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        node_id: _builtins.str = ...,
+        role: _builtins.str = ...,
+        permissions: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["node_id", b"node_id", "permissions", b"permissions", "role", b"role"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrantedAccess: _TypeAlias = GrantedAccess  # noqa: Y015
+
+@_typing.final
 class CreateUserRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -51,6 +51,11 @@ class IdentityAdminServiceStub:
                 request_serializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.RotateSigningKeyRequest.SerializeToString,
                 response_deserializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.RotateSigningKeyResponse.FromString,
                 _registered_method=True)
+        self.GetUserAccess = channel.unary_unary(
+                '/simfleet.identity.v1.IdentityAdminService/GetUserAccess',
+                request_serializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.GetUserAccessRequest.SerializeToString,
+                response_deserializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.GetUserAccessResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityAdminServiceServicer:
@@ -83,6 +88,17 @@ class IdentityAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUserAccess(self, request, context):
+        """A customer's user's access as it is now: whether they are active, and
+        their grants with each role's permissions. Services ask it before acting
+        later on a user's earlier request (a scheduled operation), so the request
+        runs with no more than the authority its requester still has. NOT_FOUND
+        for an unknown user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IdentityAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -100,6 +116,11 @@ def add_IdentityAdminServiceServicer_to_server(servicer, server):
                     servicer.RotateSigningKey,
                     request_deserializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.RotateSigningKeyRequest.FromString,
                     response_serializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.RotateSigningKeyResponse.SerializeToString,
+            ),
+            'GetUserAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUserAccess,
+                    request_deserializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.GetUserAccessRequest.FromString,
+                    response_serializer=simfleet_dot_identity_dot_v1_dot_admin__pb2.GetUserAccessResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -185,6 +206,33 @@ class IdentityAdminService:
             '/simfleet.identity.v1.IdentityAdminService/RotateSigningKey',
             simfleet_dot_identity_dot_v1_dot_admin__pb2.RotateSigningKeyRequest.SerializeToString,
             simfleet_dot_identity_dot_v1_dot_admin__pb2.RotateSigningKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUserAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simfleet.identity.v1.IdentityAdminService/GetUserAccess',
+            simfleet_dot_identity_dot_v1_dot_admin__pb2.GetUserAccessRequest.SerializeToString,
+            simfleet_dot_identity_dot_v1_dot_admin__pb2.GetUserAccessResponse.FromString,
             options,
             channel_credentials,
             insecure,

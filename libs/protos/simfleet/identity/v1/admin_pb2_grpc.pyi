@@ -48,6 +48,13 @@ class IdentityAdminServiceStub:
     """Starts signing new tokens with a fresh key; old keys stay published until
     the tokens they signed have expired.
     """
+    GetUserAccess: _grpc.UnaryUnaryMultiCallable[_admin_pb2.GetUserAccessRequest, _admin_pb2.GetUserAccessResponse]
+    """A customer's user's access as it is now: whether they are active, and
+    their grants with each role's permissions. Services ask it before acting
+    later on a user's earlier request (a scheduled operation), so the request
+    runs with no more than the authority its requester still has. NOT_FOUND
+    for an unknown user.
+    """
 
 @_typing.type_check_only
 class IdentityAdminServiceAsyncStub(IdentityAdminServiceStub):
@@ -68,6 +75,13 @@ class IdentityAdminServiceAsyncStub(IdentityAdminServiceStub):
     RotateSigningKey: _aio.UnaryUnaryMultiCallable[_admin_pb2.RotateSigningKeyRequest, _admin_pb2.RotateSigningKeyResponse]  # type: ignore[assignment]
     """Starts signing new tokens with a fresh key; old keys stay published until
     the tokens they signed have expired.
+    """
+    GetUserAccess: _aio.UnaryUnaryMultiCallable[_admin_pb2.GetUserAccessRequest, _admin_pb2.GetUserAccessResponse]  # type: ignore[assignment]
+    """A customer's user's access as it is now: whether they are active, and
+    their grants with each role's permissions. Services ask it before acting
+    later on a user's earlier request (a scheduled operation), so the request
+    runs with no more than the authority its requester still has. NOT_FOUND
+    for an unknown user.
     """
 
 class IdentityAdminServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -104,6 +118,19 @@ class IdentityAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_admin_pb2.RotateSigningKeyResponse, _abc.Awaitable[_admin_pb2.RotateSigningKeyResponse]]:
         """Starts signing new tokens with a fresh key; old keys stay published until
         the tokens they signed have expired.
+        """
+
+    @_abc_1.abstractmethod
+    def GetUserAccess(
+        self,
+        request: _admin_pb2.GetUserAccessRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.GetUserAccessResponse, _abc.Awaitable[_admin_pb2.GetUserAccessResponse]]:
+        """A customer's user's access as it is now: whether they are active, and
+        their grants with each role's permissions. Services ask it before acting
+        later on a user's earlier request (a scheduled operation), so the request
+        runs with no more than the authority its requester still has. NOT_FOUND
+        for an unknown user.
         """
 
 def add_IdentityAdminServiceServicer_to_server(servicer: IdentityAdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

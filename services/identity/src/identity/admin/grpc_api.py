@@ -59,3 +59,14 @@ class AdminApi(admin_pb2_grpc.IdentityAdminServiceServicer):
     async def RotateSigningKey(self, request: pb.RotateSigningKeyRequest, context: Any) -> pb.RotateSigningKeyResponse:
         self._require_operator()
         return pb.RotateSigningKeyResponse(kid=await self._keys.rotate())
+
+    async def GetUserAccess(self, request: pb.GetUserAccessRequest, context: Any) -> pb.GetUserAccessResponse:
+        self._require_operator()
+        user, held = await self._users.access_of(request.user_id, customer_id=request.customer_id)
+        return pb.GetUserAccessResponse(
+            active=user.active,
+            grants=[
+                pb.GrantedAccess(node_id=g.node_id, role=g.role, permissions=sorted(g.permissions)) for g in held
+            ],
+            grants_version=user.grants_version,
+        )

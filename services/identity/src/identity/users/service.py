@@ -22,7 +22,8 @@ from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
-from simfleet_runtime.ids import new_id
+from simfleet_runtime.authz import Grant
+from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.validation import normalize_email, normalize_msisdn
 
 CODE_METHODS = frozenset({OTP_SMS, OTP_EMAIL})
@@ -191,6 +192,14 @@ class UserService:
             ),
             tenant=user.customer_id,
         )
+
+    async def access_of(self, user_id: str, *, customer_id: str) -> tuple[User, list[Grant]]:
+        """A customer's user as they are now, with the grants their next token would carry."""
+        async with self._db.sessions() as session:
+            user = await session.get(User, user_id) if is_id(user_id) else None
+            if user is None or not customer_id or user.customer_id != customer_id:
+                raise NotFound("the user does not exist", reason="USER_NOT_FOUND")
+            return user, await grants.for_token(session, user.id)
 
     async def change_password(
         self,

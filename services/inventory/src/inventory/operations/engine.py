@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,6 +40,7 @@ from inventory.convert import line_event, operation_event
 from inventory.db import NODE_PATHS
 from inventory.lines.models import Line, LineLabel
 from inventory.operations.actions import ACTIONS, Context, Prepared, Refusal
+from inventory.operations.identity_client import RequesterAuthority
 from inventory.operations.models import (
     CANCELLED,
     COMPLETED,
@@ -69,6 +70,25 @@ from simfleet_runtime.timestamps import timestamp
 
 log = logging.getLogger(__name__)
 
+RECHECK_AFTER = timedelta(seconds=60)
+"""An operation scheduled this long after it was accepted asks identity, when it starts, what its requester holds."""
+
+
+def narrow_roots(then: Sequence[str], now: Sequence[str], paths: dict[str, tuple[str, ...]]) -> list[str]:
+    """The subtrees inside both a root of ``then`` and a root of ``now`` (``paths``: node → its path)."""
+    kept: list[str] = []
+    for a in then:
+        for b in now:
+            pa, pb = paths.get(a), paths.get(b)
+            if pa is None or pb is None:
+                continue
+            if a in pb:  # b lies in a's subtree
+                kept.append(b)
+            elif b in pa:  # a lies in b's subtree
+                kept.append(a)
+    return list(dict.fromkeys(kept))
+
+
 FAILURES = {
     hlr_pb2.PROVISIONING_FAILURE_UNKNOWN_SUBSCRIBER: "unknown_subscriber",
     hlr_pb2.PROVISIONING_FAILURE_NUMBER_IN_USE: "number_in_use",
@@ -93,11 +113,15 @@ class Engine:
         max_in_flight: int,
         poll_seconds: float,
         quarantine_days: int,
+        authority: RequesterAuthority | None = None,
+        recheck_after: timedelta = RECHECK_AFTER,
     ) -> None:
         self._db = db
         self._clock = clock
         self._outbox = outbox
         self._wake = wake
+        self._authority = authority
+        self._recheck_after = recheck_after
         self._max_lines = max_lines
         self._batch = max(1, batch_size)
         self._window = max(1, max_in_flight)
@@ -144,17 +168,33 @@ class Engine:
                     .limit(10)
                 )
             )
+        started = False
         for operation_id in due:
-            await self._start(operation_id)
-        return bool(due)
+            started = await self._start(operation_id) or started
+        return started
 
-    async def _start(self, operation_id: str) -> None:
+    async def _start(self, operation_id: str) -> bool:
+        """Start one due operation; False when it must wait (its requester's access cannot be checked now)."""
+        try:
+            narrowed = await self._requester_scope(operation_id)
+        except Exception as exc:  # noqa: BLE001 - identity unreachable: the operation waits for a later pass
+            log.warning("operation %s waits: its requester's access cannot be checked now (%s)", operation_id, exc)
+            return False
         async with self._db.transaction() as session:
             op = await session.scalar(self._lock(sa.select(Operation).where(Operation.id == operation_id)))
             if op is None or op.state != SCHEDULED:
-                return
+                return False
             now = self._clock.now()
             op.state, op.started_at, op.updated_at = RUNNING, now, now
+            if narrowed is not None and list(narrowed) != list(op.scope_roots):
+                # The requester lost part of the authority they had when scheduling it: the operation
+                # runs with what they hold now, and lines beyond it are refused item by item.
+                op.scope_roots = list(narrowed)
+                if not narrowed:
+                    op.error = "the requester may no longer do this: every line is refused"
+                    await self._skip_pending(
+                        session, op, now, code="REQUESTER_NOT_ALLOWED", reason="the requester may no longer do this"
+                    )
             if op.selection is not None:
                 count = await self._resolve(session, op, now)
                 if count > self._max_lines:
@@ -164,10 +204,32 @@ class Engine:
                     )
                     op.total = op.pending = 0
                     await self._finish(session, op, now, state=FAILED)
-                    return
+                    return True
             await self._outbox.add(session, events.OPERATION_STARTED, operation_event(op, now), tenant=op.customer_id)
             if op.pending == 0 and op.in_progress == 0:
                 await self._finish(session, op, now)
+        return True
+
+    async def _requester_scope(self, operation_id: str) -> list[str] | None:
+        """For an operation scheduled a while ago: its scope cut down to what its requester holds now.
+
+        None when no check is due (an operation started as soon as it was accepted runs on the check made
+        then). A disabled requester, or one who lost the permission everywhere, holds nothing: ``[]``.
+        """
+        if self._authority is None:
+            return None
+        async with self._db.sessions() as session:
+            op = await session.get(Operation, operation_id)
+            if op is None or op.state != SCHEDULED or not op.requested_by:
+                return None
+            if op.scheduled_at - op.created_at < self._recheck_after:
+                return None
+            customer, requester, then = op.customer_id, op.requested_by, list(op.scope_roots)
+            permission = ACTIONS[op.type].permission_for(op.params)
+        now = await self._authority.access(customer, requester)
+        async with self._db.sessions() as session:
+            paths = await self._node_paths(session, customer, [*then, *now.roots(permission)])
+        return narrow_roots(then, list(now.roots(permission)), paths)
 
     async def _resolve(self, session: AsyncSession, op: Operation, now: datetime) -> int:
         """The selection's lines, now, within the requester's scope: one pending item each."""
@@ -273,14 +335,22 @@ class Engine:
                 await self._finish(session, op, now)
             return bool(items)
 
-    async def _skip_pending(self, session: AsyncSession, op: Operation, now: datetime) -> int:
+    async def _skip_pending(
+        self,
+        session: AsyncSession,
+        op: Operation,
+        now: datetime,
+        *,
+        code: str = "CANCELLED",
+        reason: str = "the operation was cancelled before this line was sent",
+    ) -> int:
         result = await session.execute(
             sa.update(Item)
             .where(Item.operation_id == op.id, Item.state == PENDING)
             .values(
                 state=SKIPPED,
-                code="CANCELLED",
-                reason="the operation was cancelled before this line was sent",
+                code=code,
+                reason=reason,
                 finished_at=now,
                 updated_at=now,
             )
