@@ -65,8 +65,6 @@ class AdminApi(admin_pb2_grpc.IdentityAdminServiceServicer):
         user, held = await self._users.access_of(request.user_id, customer_id=request.customer_id)
         return pb.GetUserAccessResponse(
             active=user.active,
-            grants=[
-                pb.GrantedAccess(node_id=g.node_id, role=g.role, permissions=sorted(g.permissions)) for g in held
-            ],
+            grants=[pb.GrantedAccess(node_id=g.node_id, role=g.role, permissions=sorted(g.permissions)) for g in held],
             grants_version=user.grants_version,
         )

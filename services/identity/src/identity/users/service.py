@@ -18,11 +18,11 @@ from identity.signins.models import OTP_EMAIL, OTP_SMS
 from identity.users.models import ACTIVE, User
 from identity.users.passwords import PasswordHashing, PasswordPolicy
 from simfleet.events.v1 import identity_pb2 as ev
+from simfleet_runtime.authz import Grant
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
-from simfleet_runtime.authz import Grant
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.validation import normalize_email, normalize_msisdn
 
