@@ -221,7 +221,7 @@ def test_the_sign_in_figures_count_what_happened(scraped: dict[str, dict[str, Fa
     assert (identity["simfleet_identity_emails_total"].value(result="sent") or 0) >= 1
     assert identity["simfleet_identity_emails_total"].values_of("result") == {"sent", "deferred", "rejected"}
     assert (identity["simfleet_identity_sessions_revoked_total"].value(reason="sign_out") or 0) >= 1
-    assert identity["simfleet_identity_otp_throttled_total"].values_of("scope") == {"phone", "client"}
+    assert identity["simfleet_identity_otp_throttled_total"].values_of("scope") == {"phone_client", "phone", "client"}
     assert (netsim["simfleet_netsim_sms_delivered_total"].value() or 0) >= 1
     assert (netsim["simfleet_netsim_mail_received_total"].value() or 0) >= 1
     requests = gateway["simfleet_http_requests_total"]

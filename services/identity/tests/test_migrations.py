@@ -41,6 +41,7 @@ async def test_migrations_match_the_models_and_downgrade_cleanly(db_url: str) ->
         "roles",
         "node_paths",
         "sessions",
+        "sign_in_throttles",
         "outbox",
         "processed_events",
         "dead_letters",

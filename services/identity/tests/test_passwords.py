@@ -9,7 +9,7 @@ import pytest
 from identity.users.models import User
 from identity.users.passwords import PasswordPolicy
 from simfleet_runtime.context import CallContext
-from simfleet_runtime.errors import InvalidArgument, PermissionDenied, ResourceExhausted, Unauthenticated
+from simfleet_runtime.errors import InvalidArgument, PermissionDenied, Unauthenticated
 from simfleet_runtime.ids import new_id
 
 from .conftest import CALL, CUSTOMER, PASSWORD, PHONE, Harness
@@ -54,18 +54,6 @@ async def test_wrong_password_and_unknown_number_answer_alike(harness: Harness) 
             await harness.identity.sign_in.password(phone=phone, password=password, call=CALL)
         errors.append((err.value.reason, err.value.message))
     assert errors[0] == errors[1] == ("BAD_CREDENTIALS", "the phone number or the password is wrong")
-
-
-@pytest.mark.usefixtures("manager")
-async def test_repeated_wrong_passwords_lock_password_sign_in(harness: Harness) -> None:
-    for _ in range(10):
-        with pytest.raises(Unauthenticated):
-            await harness.identity.sign_in.password(phone=PHONE, password="Wrong-passw0rd", call=CALL)
-    with pytest.raises(ResourceExhausted) as err:
-        await harness.identity.sign_in.password(phone=PHONE, password=PASSWORD, call=CALL)
-    assert err.value.reason == "PASSWORD_LOCKED"
-    harness.advance(901)
-    assert await harness.identity.sign_in.password(phone=PHONE, password=PASSWORD, call=CALL)
 
 
 async def test_change_password_needs_the_current_one_and_ends_other_sessions(harness: Harness, manager: User) -> None:

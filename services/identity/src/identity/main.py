@@ -26,6 +26,7 @@ from identity.sessions.keys import SigningKeyStore
 from identity.sessions.service import SessionPolicy, SessionService
 from identity.settings import IdentitySettings
 from identity.signins.service import SignInHistory
+from identity.signins.throttle import SignInThrottles, ThrottlePolicy
 from identity.users.passwords import PasswordHashing, PasswordPolicy
 from identity.users.service import UserService
 from simfleet.identity.v1 import admin_pb2_grpc, auth_pb2_grpc, profile_pb2_grpc, users_pb2_grpc
@@ -112,6 +113,7 @@ def build(settings: IdentitySettings) -> Identity:
             send_window=timedelta(seconds=settings.otp_send_window_seconds),
             send_limit_per_phone=settings.otp_send_limit_per_phone,
             send_limit_per_client=settings.otp_send_limit_per_client,
+            send_limit_per_phone_all_clients=settings.otp_send_limit_per_phone_all_clients,
         ),
     )
     history = SignInHistory(db=db, clock=clock, outbox=outbox)
@@ -124,8 +126,17 @@ def build(settings: IdentitySettings) -> Identity:
         history=history,
         notifier=notifier,
         hashing=hashing,
-        password_failure_limit=settings.password_failure_limit,
-        password_failure_window=timedelta(seconds=settings.password_failure_window_seconds),
+        throttles=SignInThrottles(
+            clock=clock,
+            policy=ThrottlePolicy(
+                free_failures=settings.sign_in_free_failures_per_client,
+                backoff_base=timedelta(seconds=settings.sign_in_backoff_base_seconds),
+                backoff_cap=timedelta(seconds=settings.sign_in_backoff_cap_seconds),
+                client_memory=timedelta(seconds=settings.sign_in_client_memory_seconds),
+                account_limit=settings.sign_in_account_failure_limit,
+            ),
+        ),
+        known_client_window=timedelta(days=settings.sign_in_known_client_days),
     )
     mailer = Mailer(
         host=settings.smtp_host,

@@ -28,7 +28,7 @@ for _result in ("succeeded", "invalid", "expired", "locked"):
     OTP_VERIFIED.labels(_result)
 for _channel in ("sms", "email"):
     OTP_SENT.labels(_channel, "sign_in")
-for _scope in ("phone", "client"):
+for _scope in ("phone_client", "phone", "client"):
     OTP_THROTTLED.labels(_scope)
 for _result in ("sent", "deferred", "rejected"):
     EMAILS.labels(_result)

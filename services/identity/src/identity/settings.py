@@ -45,16 +45,37 @@ class IdentitySettings(ServiceSettings):
     otp_max_attempts: int = 5
     otp_lockout_seconds: int = Field(900, description="failures carry over to new codes for this long")
     otp_send_window_seconds: int = 900
-    otp_send_limit_per_phone: int = 5
-    otp_send_limit_per_client: int = 30
+    otp_send_limit_per_phone: int = Field(5, ge=1, description="codes per number asked for from one client address")
+    otp_send_limit_per_client: int = Field(30, ge=1, description="codes per client address, whatever the numbers")
+    otp_send_limit_per_phone_all_clients: int = Field(
+        20, ge=1, description="codes per number from all the client addresses the number has not signed in from"
+    )
 
     # Passwords (ID-2, ID-6).
     password_min_length: int = 10
-    password_failure_limit: int = Field(10, description="failed password sign-ins per number per window")
-    password_failure_window_seconds: int = 900
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+
+    # Throttling failed sign-ins (docs/architecture.md § Sign-in rules).
+    sign_in_free_failures_per_client: int = Field(
+        5, ge=1, description="failures one client address may make for a number before it has to wait"
+    )
+    sign_in_backoff_base_seconds: int = Field(2, ge=1, description="the first wait; each further failure doubles it")
+    sign_in_backoff_cap_seconds: int = Field(900, ge=1, description="the longest wait of one client address")
+    sign_in_client_memory_seconds: int = Field(
+        86400, ge=1, description="a client address's failures for a number are forgotten this long after its last"
+    )
+    sign_in_account_failure_limit: int = Field(
+        100,
+        ge=1,
+        le=100,
+        description="consecutive failures with one factor for a number, from all addresses, that close the factor "
+        "until the number signs in (NIST SP 800-63B 5.2.2: at most 100)",
+    )
+    sign_in_known_client_days: int = Field(
+        30, ge=0, description="a number that signed in from an address within this many days is known there"
+    )
 
     # Messages to the user.
     sms_sender: str = "SIMfleet"

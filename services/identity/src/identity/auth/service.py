@@ -2,8 +2,9 @@
 
 Each flow runs in one transaction that records the attempt (and, on success,
 opens the session and queues the "you signed in" SMS). A refused attempt still
-commits what it must keep (the counted wrong code, the recorded attempt) and
-then raises.
+commits what it must keep (the counted wrong code, the counted failure, the
+recorded attempt) and then raises. Failures are throttled per number and
+client address, with a ceiling per number (``identity.signins.throttle``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from identity.otp.service import Issued, OtpService
 from identity.sessions.service import SessionService, Tokens
 from identity.signins import models as signin
 from identity.signins.service import SignInHistory
+from identity.signins.throttle import CODE, PASSWORD, SignInThrottles, client_key
 from identity.users.models import User
 from identity.users.passwords import PasswordHashing
 from identity.users.service import UserService
@@ -60,8 +62,8 @@ class SignInService:
         history: SignInHistory,
         notifier: Notifier,
         hashing: PasswordHashing,
-        password_failure_limit: int,
-        password_failure_window: timedelta,
+        throttles: SignInThrottles,
+        known_client_window: timedelta,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -71,15 +73,26 @@ class SignInService:
         self._history = history
         self._notifier = notifier
         self._hashing = hashing
-        self._failure_limit = password_failure_limit
-        self._failure_window = password_failure_window
+        self._throttles = throttles
+        self._known_client_window = known_client_window
 
     async def start_otp(self, *, phone: str, channel: str, purpose: str, call: CallContext) -> Issued:
         phone = normalize_msisdn(phone)
         channel = _channel(channel)
         async with self._db.transaction() as session:
             user = await self._users.by_phone(session, phone)
-            return await self._otp.issue(session, phone=phone, user=user, channel=channel, purpose=purpose, call=call)
+            known = await self._known_client(session, phone=phone, call=call)
+            return await self._otp.issue(
+                session, phone=phone, user=user, channel=channel, purpose=purpose, call=call, known_client=known
+            )
+
+    async def _known_client(self, session: AsyncSession, *, phone: str, call: CallContext) -> bool:
+        """Whether the number signed in from the caller's address lately (an empty address is never known)."""
+        if not call.client_address:
+            return False
+        return await self._history.signed_in_from(
+            session, phone=phone, client=call.client_address, since=self._known_client_window
+        )
 
     async def verify_otp(self, *, challenge_id: str, code: str, call: CallContext) -> Tokens:
         return await self._with_code(challenge_id=challenge_id, code=code, new_password=None, call=call)
@@ -98,20 +111,35 @@ class SignInService:
         await self._sessions.prepare()
         failure: DomainError | None = None
         tokens: Tokens | None = None
+        client = client_key(call.client_address)
         async with self._db.transaction() as session:
+            pending = (
+                await session.get(otp_models.OtpChallenge, challenge_id, with_for_update=True)
+                if is_id(challenge_id)
+                else None
+            )
+            tried = pending.attempts if pending is not None else 0
             try:
-                challenge = await self._otp.verify(session, challenge_id=challenge_id, code=code, purpose=purpose)
-            except (Unauthenticated, PermissionDenied) as exc:
-                failure = exc
-                pending = await session.get(otp_models.OtpChallenge, challenge_id) if is_id(challenge_id) else None
                 if pending is not None:
+                    # A number's ceiling of wrong codes binds only the addresses it has not signed in from.
+                    known = await self._known_client(session, phone=pending.phone, call=call)
+                    await self._throttles.check(
+                        session, factor=CODE, phone=pending.phone, client=client, account_wide=not known, lock=True
+                    )
+                challenge = await self._otp.verify(session, challenge_id=challenge_id, code=code, purpose=purpose)
+            except (Unauthenticated, PermissionDenied, ResourceExhausted) as exc:
+                failure = exc
+                if pending is not None:
+                    if pending.attempts > tried:
+                        await self._throttles.failed(session, factor=CODE, phone=pending.phone, client=client)
                     user = await session.get(User, pending.user_id) if pending.user_id else None
+                    result = signin.LOCKED if isinstance(exc, ResourceExhausted) else None
                     await self._history.record(
                         session,
                         phone=pending.phone,
                         user=user,
                         method=self._method(pending.channel, purpose),
-                        result=_RESULT_BY_REASON.get(exc.reason, signin.BAD_CREDENTIALS),
+                        result=result or _RESULT_BY_REASON.get(exc.reason, signin.BAD_CREDENTIALS),
                         call=call,
                     )
             else:
@@ -141,6 +169,7 @@ class SignInService:
         return signin.OTP_EMAIL if channel == otp_models.EMAIL else signin.OTP_SMS
 
     async def _succeed(self, session: AsyncSession, *, user: User, method: str, call: CallContext) -> Tokens:
+        await self._throttles.succeeded(session, phone=user.phone, client=client_key(call.client_address))
         await self._history.record(
             session, phone=user.phone, user=user, method=method, result=signin.SUCCEEDED, call=call
         )
@@ -160,36 +189,38 @@ class SignInService:
         if not password or len(password) > 1024:
             raise InvalidArgument("a password is required", field_violations={"password": "1 to 1024 characters"})
         await self._sessions.prepare()
+        client = client_key(call.client_address)
         # The hash is checked outside the write transaction: argon2id takes tens
-        # of milliseconds that must not hold the database's write lock.
+        # of milliseconds that must not hold the database's write lock. A
+        # throttled attempt checks no password, known number or not.
         async with self._db.sessions() as session:
-            failures = await self._history.recent_password_failures(session, phone=phone, window=self._failure_window)
+            refusal = await self._password_throttled(session, phone=phone, client=client, lock=False)
             known = await self._users.by_phone(session, phone)
             checked_hash = known.password_hash if known else None
-        locked = failures >= self._failure_limit
-        matches = not locked and await self._hashing.verify(checked_hash, password)
+        matches = refusal is None and await self._hashing.verify(checked_hash, password)
         failure: DomainError | None = None
         tokens: Tokens | None = None
         async with self._db.transaction() as session:
             user = await self._users.by_phone(session, phone)
-            if locked:
+            if refusal is None:
+                # Failures committed while the hash was checked count too.
+                refusal = await self._password_throttled(session, phone=phone, client=client, lock=True)
+            if refusal is not None:
                 await self._history.record(
                     session, phone=phone, user=user, method=signin.PASSWORD, result=signin.LOCKED, call=call
                 )
-                failure = ResourceExhausted(
-                    "too many wrong passwords; try again later or sign in with a one-time code",
-                    reason="PASSWORD_LOCKED",
-                    retry_after_seconds=int(self._failure_window.total_seconds()),
-                )
+                failure = refusal
             elif not matches or user is None or user.password_hash != checked_hash:
                 await self._history.record(
                     session, phone=phone, user=user, method=signin.PASSWORD, result=signin.BAD_CREDENTIALS, call=call
                 )
+                await self._throttles.failed(session, factor=PASSWORD, phone=phone, client=client)
                 failure = Unauthenticated("the phone number or the password is wrong", reason="BAD_CREDENTIALS")
             elif not user.active:
                 await self._history.record(
                     session, phone=phone, user=user, method=signin.PASSWORD, result=signin.USER_DISABLED, call=call
                 )
+                await self._throttles.failed(session, factor=PASSWORD, phone=phone, client=client)
                 failure = Unauthenticated("the phone number or the password is wrong", reason="BAD_CREDENTIALS")
             else:
                 tokens = await self._succeed(session, user=user, method=signin.PASSWORD, call=call)
@@ -197,3 +228,14 @@ class SignInService:
             raise failure
         assert tokens is not None
         return tokens
+
+    async def _password_throttled(
+        self, session: AsyncSession, *, phone: str, client: str, lock: bool
+    ) -> ResourceExhausted | None:
+        try:
+            await self._throttles.check(
+                session, factor=PASSWORD, phone=phone, client=client, account_wide=True, lock=lock
+            )
+        except ResourceExhausted as refusal:
+            return refusal
+        return None

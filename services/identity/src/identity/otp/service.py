@@ -5,11 +5,17 @@ The rules (DESIGN.md § Identity):
 * 6 digits, only an HMAC stored, valid ``ttl`` (5 minutes), single use, bound
   to the challenge they were sent for.
 * At most ``max_attempts`` (5) wrong tries; then the challenge is locked.
-* A new code does not reset the count: a new challenge for the same number and
-  purpose starts with the failures of the previous one (within
-  ``lockout``), and the previous code stops working.
-* Sends are limited per number and per client address within ``send_window``;
-  a refused request gets RESOURCE_EXHAUSTED with the seconds to wait.
+* A new code does not reset the count: a new challenge for the same number,
+  purpose and client address starts with the failures of that client's
+  previous one (within ``lockout``), and that previous code stops working.
+  Challenges other clients asked for are left alone, so that failing (or
+  asking for codes) from one address does not stop the number's owner from
+  signing in from another.
+* Sends are limited within ``send_window``: per number from one client
+  address, per client address, and per number from all the addresses the
+  number has not signed in from (a ceiling that cannot lock the owner out of
+  an address they use); a refused request gets RESOURCE_EXHAUSTED with the
+  seconds to wait.
 * The answer is the same whether or not the number belongs to a user: a
   challenge is recorded either way, and only a real user's is delivered.
 """
@@ -26,6 +32,7 @@ from identity import metrics
 from identity.notifications.service import Notifier
 from identity.otp import codes
 from identity.otp.models import EMAIL, PASSWORD_RESET, SMS, OtpChallenge
+from identity.signins.throttle import client_key
 from identity.users.models import User
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.context import CallContext
@@ -41,6 +48,7 @@ class OtpPolicy:
     send_window: timedelta
     send_limit_per_phone: int
     send_limit_per_client: int
+    send_limit_per_phone_all_clients: int
 
 
 @dataclass(frozen=True)
@@ -65,15 +73,22 @@ class OtpService:
         channel: str,
         purpose: str,
         call: CallContext,
+        known_client: bool,
     ) -> Issued:
+        """Record a challenge (and send its code to a real user).
+
+        ``known_client``: the number signed in from this client address before,
+        so the ceiling of sends to the number from all addresses does not apply.
+        """
         now = self._clock.now()
-        client = call.client_address or "unknown"
-        await self._check_send_limits(session, phone=phone, client=client, now=now)
+        client = client_key(call.client_address)
+        await self._check_send_limits(session, phone=phone, client=client, now=now, known_client=known_client)
         previous = await session.scalar(
             sa.select(OtpChallenge)
             .where(
                 OtpChallenge.phone == phone,
                 OtpChallenge.purpose == purpose,
+                OtpChallenge.client_address == client,
                 OtpChallenge.consumed_at.is_(None),
                 OtpChallenge.superseded_at.is_(None),
                 OtpChallenge.created_at >= now - self._policy.lockout,
@@ -104,16 +119,25 @@ class OtpService:
             await self._deliver(session, user=user, channel=channel, purpose=purpose, code=code)
         return Issued(challenge_id, int(self._policy.ttl.total_seconds()))
 
-    async def _check_send_limits(self, session: AsyncSession, *, phone: str, client: str, now: datetime) -> None:
+    async def _check_send_limits(
+        self, session: AsyncSession, *, phone: str, client: str, now: datetime, known_client: bool
+    ) -> None:
         since = now - self._policy.send_window
-        for scope, column, value, limit in (
-            ("phone", OtpChallenge.phone, phone, self._policy.send_limit_per_phone),
-            ("client", OtpChallenge.client_address, client, self._policy.send_limit_per_client),
-        ):
+        limits: list[tuple[str, sa.ColumnElement[bool], int]] = [
+            (
+                "phone_client",
+                sa.and_(OtpChallenge.phone == phone, OtpChallenge.client_address == client),
+                self._policy.send_limit_per_phone,
+            ),
+            ("client", OtpChallenge.client_address == client, self._policy.send_limit_per_client),
+        ]
+        if not known_client:
+            limits.append(("phone", OtpChallenge.phone == phone, self._policy.send_limit_per_phone_all_clients))
+        for scope, condition, limit in limits:
             count, oldest = (
                 await session.execute(
                     sa.select(sa.func.count(), sa.func.min(OtpChallenge.created_at)).where(
-                        column == value, OtpChallenge.created_at >= since
+                        condition, OtpChallenge.created_at >= since
                     )
                 )
             ).one()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from identity.models import Base
@@ -37,3 +37,22 @@ class SignInAttempt(Base):
     client_address: Mapped[str] = mapped_column(String(64))
     user_agent: Mapped[str] = mapped_column(String(512))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SignInThrottle(Base):
+    """Consecutive failed sign-ins with one factor for one number.
+
+    One row per client address that failed (``client_address``), with the
+    time before which that client is refused; and one row per factor with
+    ``client_address`` = ``*`` counting the failures from every client since
+    the number last signed in. Unknown numbers get rows like known ones.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    phone: Mapped[str] = mapped_column(String(16), primary_key=True)
+    factor: Mapped[str] = mapped_column(String(16), primary_key=True)
+    client_address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

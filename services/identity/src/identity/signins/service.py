@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import events, metrics
 from identity.sessions.service import timestamp
-from identity.signins.models import BAD_CREDENTIALS, PASSWORD, SignInAttempt
+from identity.signins.models import SUCCEEDED, SignInAttempt
 from identity.users.models import User
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.bus import Outbox
@@ -68,19 +68,19 @@ class SignInHistory:
         )
         return attempt
 
-    async def recent_password_failures(self, session: AsyncSession, *, phone: str, window: timedelta) -> int:
-        since = self._clock.now() - window
-        count = await session.scalar(
-            sa.select(sa.func.count())
-            .select_from(SignInAttempt)
+    async def signed_in_from(self, session: AsyncSession, *, phone: str, client: str, since: timedelta) -> bool:
+        """Whether ``phone`` signed in successfully from the client address ``client`` within ``since``."""
+        found = await session.scalar(
+            sa.select(SignInAttempt.id)
             .where(
                 SignInAttempt.phone == phone,
-                SignInAttempt.method == PASSWORD,
-                SignInAttempt.result == BAD_CREDENTIALS,
-                SignInAttempt.occurred_at >= since,
+                SignInAttempt.occurred_at >= self._clock.now() - since,
+                SignInAttempt.client_address == client,
+                SignInAttempt.result == SUCCEEDED,
             )
+            .limit(1)
         )
-        return int(count or 0)
+        return found is not None
 
     async def list_for_user(self, *, user_id: str, page_size: int, page_token: str) -> tuple[list[SignInAttempt], str]:
         if page_size < 0 or page_size > 200:
