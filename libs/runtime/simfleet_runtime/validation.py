@@ -11,25 +11,51 @@ from email_validator import EmailNotValidError, validate_email
 from simfleet_runtime.errors import InvalidArgument
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_SEPARATORS = re.compile(r"[\s\-()]")
 _IMSI = re.compile(r"^\d{15}$")
 _ICCID = re.compile(r"^89\d{17,18}$")
 
 
 def normalize_msisdn(value: str, *, field: str = "phone") -> str:
     """An E.164 number (``+79990000001``); spaces, dashes and brackets are dropped."""
-    compact = re.sub(r"[\s\-()]", "", value or "")
+    compact = value if _E164.match(value or "") else _SEPARATORS.sub("", value or "")
     if not _E164.match(compact):
         raise InvalidArgument(
             "the phone number must be in international E.164 form, e.g. +79990000001",
             reason="INVALID_PHONE",
             field_violations={field: "not an E.164 number"},
         )
-    number, problem = _parsed_e164(compact)
+    number, problem = _checked(compact)
     if number is None:
         raise InvalidArgument(
             "the phone number is not valid", reason="INVALID_PHONE", field_violations={field: problem}
         )
     return number
+
+
+_SHAPE_DIGITS = 8
+"""How many leading characters (``+``, the country code, the first national digits) with the length decide how
+phonenumbers reads a number: the country code, a national prefix it may strip, and the possible lengths all
+depend on those alone."""
+
+
+def _checked(compact: str) -> tuple[str | None, str]:
+    """:func:`_parsed_e164`, without parsing again a number shaped like one already found to stand as written.
+
+    A bulk operation names 200,000 numbers, nearly all of one operator's ranges: parsing each took 35 µs,
+    seven seconds in all. A number whose shape (its first digits and its length) is that of a number that
+    phonenumbers left unchanged is read the same way.
+    """
+    shape = (compact[:_SHAPE_DIGITS], len(compact))
+    if shape in _UNCHANGED:
+        return compact, ""
+    number, problem = _parsed_e164(compact)
+    if number == compact and len(_UNCHANGED) < 100_000:
+        _UNCHANGED.add(shape)
+    return number, problem
+
+
+_UNCHANGED: set[tuple[str, int]] = set()
 
 
 @functools.lru_cache(maxsize=65_536)

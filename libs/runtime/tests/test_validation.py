@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from simfleet_runtime import validation
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.validation import normalize_email, normalize_msisdn
 
@@ -64,3 +65,23 @@ def test_iccids_carry_a_luhn_check_digit_and_imsis_are_fifteen_digits() -> None:
     assert normalize_imsi(" 250010000000001 ") == "250010000000001"
     with pytest.raises(InvalidArgument):
         normalize_imsi("25001")
+
+
+@pytest.mark.parametrize(
+    "numbers",
+    [
+        ["+79990000001", "+79990000002", "+79991234567"],
+        ["+78001234567", "+78009876543"],  # Russian toll-free: a national prefix 8 that must not be stripped
+        ["+390612345678", "+390698765432"],  # Italy keeps its leading zero
+        ["+5491123456789", "+5491187654321"],  # Argentina's mobile 9
+        ["+14155550100", "+14155550199"],
+        ["+4915112345678", "+4915187654321"],
+        ["+9989012345678", "+9989012345670"],  # too long for Uzbekistan: refused every time
+    ],
+)
+def test_numbers_of_one_shape_are_read_as_phonenumbers_reads_each(numbers: list[str]) -> None:
+    """The shape cache (first digits and length) answers exactly what parsing each number would."""
+    for number in numbers:
+        expected, _ = validation._parsed_e164.__wrapped__(number)
+        got, _ = validation._checked(number)
+        assert got == expected, number

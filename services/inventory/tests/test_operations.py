@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from inventory.db import NODE_PATHS
 from inventory.lines.models import Line
 from inventory.lines.service import LineFilter
+from inventory.operations import service as operations_service
 from inventory.operations.identity_client import RequesterAccess
-from inventory.operations.models import Item
+from inventory.operations.models import Item, TargetChunk
 from inventory.operations.service import NewOperation, OperationService, Selection, Target
 from inventory.stock.models import Number, Sim
 from simfleet.netsim.v1 import hlr_pb2
@@ -663,3 +664,37 @@ async def test_a_scheduled_operation_runs_with_the_authority_its_requester_has_w
     done = await ops.get(requester, refused.id)
     assert (done.skipped, done.succeeded, done.pending) == (2, 0, 0) and done.state not in ("scheduled", "running")
     assert {i.code for i in await items_of(harness, refused.id)} == {"REQUESTER_NOT_ALLOWED"}
+
+
+async def test_a_large_operation_keeps_its_numbers_until_it_starts(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Accepting 200,000 numbers must not wait for 200,000 item rows: they are written when it starts."""
+    monkeypatch.setattr(operations_service, "INLINE_TARGETS", 3)
+    monkeypatch.setattr(operations_service, "TARGETS_PER_CHUNK", 2)
+    numbers = await harness.add_lines(5)
+    ops = harness.inventory.operations
+    unknown = "+79990999999"
+    operation, _ = await ops.create(harness.manager(), block([*numbers, unknown]))
+    assert (operation.total, operation.pending) == (6, 6)
+    async with harness.db.sessions() as session:
+        chunks = (await session.scalars(sa.select(TargetChunk).order_by(TargetChunk.chunk))).all()
+    assert [len(c.targets) for c in chunks] == [2, 2, 2]
+    assert await items_of(harness, operation.id) == []
+    await harness.run()
+    items = await items_of(harness, operation.id)
+    assert [i.msisdn for i in items] == [*numbers, unknown]  # in the order given
+    assert [i.position for i in items] == [1, 2, 3, 4, 5, 6]
+    assert {i.msisdn: i.code for i in items}[unknown] == "NOT_FOUND"
+    done = await ops.get(harness.manager(), operation.id)
+    assert (done.state, done.succeeded, done.skipped, done.pending) == ("completed", 5, 1, 0)
+    async with harness.db.sessions() as session:
+        assert (await session.scalars(sa.select(TargetChunk))).all() == []
+
+    # Cancelled before it starts, a large operation skips every number and keeps none.
+    at = harness.inventory.runtime.clock.now() + timedelta(hours=1)
+    later, _ = await ops.create(harness.manager(), block(numbers, scheduled_at=at, params={"block_type": "financial"}))
+    cancelled = await ops.cancel(harness.manager(), later.id)
+    assert (cancelled.state, cancelled.skipped, cancelled.pending) == ("cancelled", 5, 0)
+    async with harness.db.sessions() as session:
+        assert (await session.scalars(sa.select(TargetChunk))).all() == []

@@ -55,8 +55,9 @@ from inventory.operations.models import (
     SUCCEEDED,
     Item,
     Operation,
+    TargetChunk,
 )
-from inventory.operations.records import ItemRow, LineRow, insert_rows, load, write_changes
+from inventory.operations.records import ItemRow, LineRow, insert_pending_items, insert_rows, load, write_changes
 from inventory.scope import in_roots, nodes_under
 from simfleet.events.v1 import inventory_pb2 as ev
 from simfleet.events.v1 import netsim_pb2 as net_events
@@ -96,7 +97,6 @@ FAILURES = {
     hlr_pb2.PROVISIONING_FAILURE_REJECTED: "rejected",
     hlr_pb2.PROVISIONING_FAILURE_SYSTEM_FAILURE: "system_failure",
 }
-INSERT_CHUNK = 2000
 EVENT_CHUNK = 1000
 
 
@@ -186,6 +186,7 @@ class Engine:
                 return False
             now = self._clock.now()
             op.state, op.started_at, op.updated_at = RUNNING, now, now
+            await self._expand_targets(session, op, now)
             if narrowed is not None and list(narrowed) != list(op.scope_roots):
                 # The requester lost part of the authority they had when scheduling it: the operation
                 # runs with what they hold now, and lines beyond it are refused item by item.
@@ -209,6 +210,19 @@ class Engine:
             if op.pending == 0 and op.in_progress == 0:
                 await self._finish(session, op, now)
         return True
+
+    async def _expand_targets(self, session: AsyncSession, op: Operation, now: datetime) -> None:
+        """A large operation's numbers, kept as accepted, become its pending items now."""
+        chunks = (
+            await session.execute(
+                sa.select(TargetChunk.targets).where(TargetChunk.operation_id == op.id).order_by(TargetChunk.chunk)
+            )
+        ).all()
+        if not chunks:
+            return
+        items = [(msisdn, None, params) for (targets,) in chunks for msisdn, params in targets]
+        await insert_pending_items(session, op.id, items, now)
+        await session.execute(sa.delete(TargetChunk).where(TargetChunk.operation_id == op.id))
 
     async def _requester_scope(self, operation_id: str) -> list[str] | None:
         """For an operation scheduled a while ago: its scope cut down to what its requester holds now.
@@ -258,28 +272,7 @@ class Engine:
         rows = (await session.execute(query.order_by(Line.msisdn).limit(self._max_lines + 1))).all()
         if len(rows) > self._max_lines:
             return len(rows)
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = rows[start : start + INSERT_CHUNK]
-            await session.execute(
-                sa.insert(ItemRow.table),
-                [
-                    {
-                        "id": new_id(),
-                        "operation_id": op.id,
-                        "position": start + i,
-                        "msisdn": msisdn,
-                        "line_id": line_id,
-                        "state": PENDING,
-                        "params": {},
-                        "code": None,
-                        "reason": None,
-                        "sent_at": None,
-                        "finished_at": None,
-                        "updated_at": now,
-                    }
-                    for i, (line_id, msisdn) in enumerate(chunk, start=1)
-                ],
-            )
+        await insert_pending_items(session, op.id, [(msisdn, line_id, {}) for line_id, msisdn in rows], now)
         op.total = op.pending = len(rows)
         return len(rows)
 

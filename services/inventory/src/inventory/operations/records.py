@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory.lines.models import Line
-from inventory.operations.models import Item
+from inventory.operations.models import PENDING, Item
+from simfleet_runtime.ids import new_ids
 
 
 class Tracked:
@@ -194,3 +195,44 @@ async def insert_rows(session: AsyncSession, records: Sequence[Tracked]) -> None
         await session.execute(sa.insert(type(records[0]).table), [r.values() for r in records])
         for record in records:
             record.changed.clear()
+
+
+ITEMS_PER_INSERT = 2000
+
+
+async def insert_pending_items(
+    session: AsyncSession,
+    operation_id: str,
+    items: Sequence[tuple[str, str | None, dict[str, str]]],
+    now: datetime,
+    *,
+    first_position: int = 1,
+) -> None:
+    """An operation's new items, pending, numbered from ``first_position``: ``(msisdn, line id, params)`` each.
+
+    Plain rows, ids drawn as one batch, a few thousand rows per ``INSERT``: the 200,000 items of the largest
+    operation are written in a fraction of what one object (and one ULID) each cost.
+    """
+    ids = new_ids(len(items))
+    table = ItemRow.table
+    for start in range(0, len(items), ITEMS_PER_INSERT):
+        await session.execute(
+            sa.insert(table),
+            [
+                {
+                    "id": ids[start + i],
+                    "operation_id": operation_id,
+                    "position": first_position + start + i,
+                    "msisdn": msisdn,
+                    "line_id": line_id,
+                    "state": PENDING,
+                    "params": params,
+                    "code": None,
+                    "reason": None,
+                    "sent_at": None,
+                    "finished_at": None,
+                    "updated_at": now,
+                }
+                for i, (msisdn, line_id, params) in enumerate(items[start : start + ITEMS_PER_INSERT])
+            ],
+        )

@@ -31,7 +31,9 @@ from inventory.operations.models import (
     SKIPPED,
     Item,
     Operation,
+    TargetChunk,
 )
+from inventory.operations.records import insert_pending_items
 from inventory.scope import nodes_under
 from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.bus import Outbox
@@ -47,6 +49,9 @@ log = logging.getLogger(__name__)
 
 READ = "lines:read"
 MAX_ORDER = 1000
+INLINE_TARGETS = 1000
+"""Up to this many numbers, an operation's items are written as it is accepted; beyond, when it starts."""
+TARGETS_PER_CHUNK = 10_000
 DEFAULT_TARIFFS = ("BIZ-S", "BIZ-M", "BIZ-L", "IOT-S")
 DEFAULT_ORDER_QUOTA = 5_000
 ORDER_QUOTA_WINDOW = timedelta(hours=24)
@@ -186,8 +191,13 @@ class OperationService:
         scheduled_at = max(new.scheduled_at or now, now)
         async with self._db.transaction() as session:
             roots = list(access.roots(permission))
+            deferred = len(targets) > INLINE_TARGETS
             if new.selection is not None:
                 node_id = await self._selection_node(session, access, permission, new.selection)
+            elif deferred:
+                # Finding the lines' deepest shared node would read them all: a large operation hangs
+                # where the requester's grants meet, like a selection without a node.
+                node_id = await self._scope_node(session, access, permission)
             else:
                 node_id = await self._targets_node(session, access, targets) or roots[0]
             if new.type == "move":
@@ -197,26 +207,21 @@ class OperationService:
             if targets:
                 operation.total = operation.pending = len(targets)
                 await session.flush()
-                await session.execute(
-                    sa.insert(Item),
-                    [
-                        {
-                            "id": new_id(),
-                            "operation_id": operation.id,
-                            "position": i,
-                            "msisdn": t.msisdn,
-                            "line_id": None,
-                            "state": PENDING,
-                            "params": t.params,
-                            "code": None,
-                            "reason": None,
-                            "sent_at": None,
-                            "finished_at": None,
-                            "updated_at": now,
-                        }
-                        for i, t in enumerate(targets, start=1)
-                    ],
-                )
+                if deferred:
+                    await session.execute(
+                        sa.insert(TargetChunk),
+                        [
+                            {
+                                "operation_id": operation.id,
+                                "chunk": n,
+                                "targets": [[t.msisdn, t.params] for t in targets[start : start + TARGETS_PER_CHUNK]],
+                            }
+                            for n, start in enumerate(range(0, len(targets), TARGETS_PER_CHUNK))
+                        ],
+                    )
+                else:
+                    items = [(t.msisdn, None, t.params) for t in targets]
+                    await insert_pending_items(session, operation.id, items, now)
             await self._accepted(session, operation)
         return operation, False
 
@@ -280,26 +285,7 @@ class OperationService:
             operation.total = operation.pending = quantity
             session.add(operation)
             await session.flush()
-            await session.execute(
-                sa.insert(Item),
-                [
-                    {
-                        "id": new_id(),
-                        "operation_id": operation.id,
-                        "position": i,
-                        "msisdn": "",
-                        "line_id": None,
-                        "state": PENDING,
-                        "params": {},
-                        "code": None,
-                        "reason": None,
-                        "sent_at": None,
-                        "finished_at": None,
-                        "updated_at": now,
-                    }
-                    for i in range(1, quantity + 1)
-                ],
-            )
+            await insert_pending_items(session, operation.id, [("", None, {})] * quantity, now)
             await self._accepted(session, operation)
         return operation, False
 
@@ -324,12 +310,18 @@ class OperationService:
             raise _invalid("targets", f"one operation changes at most {self._max_lines} lines")
         seen: set[str] = set()
         out = []
+        none: dict[str, str] | None = None  # most items give no params of their own: checked once
         for i, target in enumerate(targets):
             number = normalize_msisdn(target.msisdn, field=f"targets[{i}].msisdn")
             if number in seen:
                 raise _invalid(f"targets[{i}].msisdn", f"{number} is given twice")
             seen.add(number)
-            out.append(Target(number, action.item_params(dict(target.params), params)))
+            if target.params:
+                out.append(Target(number, action.item_params(dict(target.params), params)))
+            else:
+                if none is None:
+                    none = action.item_params({}, params)
+                out.append(Target(number, none))
         return out
 
     async def _check_order_quota(self, session: AsyncSession, customer_id: str, quantity: int, now: datetime) -> None:
@@ -542,7 +534,7 @@ class OperationService:
             operation.cancel_requested = True
             operation.updated_at = now
             if operation.state == SCHEDULED:
-                skipped = await session.execute(
+                await session.execute(
                     sa.update(Item)
                     .where(Item.operation_id == operation.id, Item.state == PENDING)
                     .values(
@@ -553,9 +545,10 @@ class OperationService:
                         updated_at=now,
                     )
                 )
-                count = int(skipped.rowcount or 0)  # type: ignore[attr-defined]
-                operation.skipped += count
-                operation.pending -= count
+                # A large operation's numbers not yet made items (it never started) are skipped too.
+                await session.execute(sa.delete(TargetChunk).where(TargetChunk.operation_id == operation.id))
+                operation.skipped += operation.pending
+                operation.pending = 0
                 operation.state, operation.finished_at = CANCELLED, now
                 await self._outbox.add(
                     session, events.OPERATION_FINISHED, operation_event(operation, now), tenant=operation.customer_id

@@ -1,0 +1,17 @@
+"""Identifiers: one ULID at a time, or a batch of them at once."""
+
+from __future__ import annotations
+
+from ulid import ULID
+
+from simfleet_runtime.ids import is_id, new_id, new_ids
+
+
+def test_a_batch_of_ids_is_distinct_sorted_ulids_of_now() -> None:
+    one = ULID.from_str(new_id())
+    batch = new_ids(70_000)  # more than one 15-bit half of the counter
+    assert len(set(batch)) == 70_000 and batch == sorted(batch)
+    assert all(is_id(i) and str(ULID.from_str(i)) == i for i in batch[::997])
+    assert abs(ULID.from_str(batch[0]).timestamp - one.timestamp) < 5
+    assert new_ids(2)[0][:10] >= batch[-1][:10]  # later batches sort after (same millisecond or later)
+    assert new_ids(0) == []
