@@ -228,6 +228,18 @@ def test_a_cursor_continues_only_its_own_list_and_order(world: World) -> None:
                 refused(world.get(listing, limit=1, cursor=cursor), f"{other}'s cursor on {listing.name}")
 
 
+def test_each_service_signs_with_the_secret_it_is_given(world: World) -> None:
+    """A well-typed key is taken when signed with the configured secret, and refused with the local default."""
+    by_name = {listing.name: listing for listing in LISTINGS}
+    for name, key in (("users", ["", ""]), ("nodes", ["", ""]), ("lines", [""])):
+        listing = by_name[name]
+        taken = world.get(listing, limit=1, cursor=signed(SECRETS[listing.service], listing, key))
+        assert taken.status_code == 200, taken.text
+        assert taken.json()["items"] == world.get(listing, limit=1).json()["items"]
+        local = signed(paging.LOCAL_PAGE_TOKEN_SECRET, listing, key)
+        refused(world.get(listing, limit=1, cursor=local), f"{name} with the local default key")
+
+
 def test_forging_left_no_unhandled_error_in_any_log(cursors_platform: Platform, world: World) -> None:
     """Run last: none of the forgeries above reached a query (no unexpected error, no SQL in a log)."""
     for listing in LISTINGS:
