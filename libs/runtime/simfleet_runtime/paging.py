@@ -41,7 +41,7 @@ MAX_PAGE_SIZE = 1000
 LOCAL_PAGE_TOKEN_SECRET = "simfleet-local-page-tokens"
 """The key when a service is given none (a laptop, the tests); the charts pass a real one from a Secret."""
 
-MAX_TOKEN_LENGTH = 2048
+MAX_TOKEN_LENGTH = 4096
 """Longer than any token a service makes; longer ones are refused before they are decoded."""
 
 
@@ -121,7 +121,8 @@ class PageTokens:
         return hmac.new(self._key, signed, hashlib.sha256).digest()
 
     def encode(self, order: Order, key: Sequence[Any], *, list_name: str) -> str:
-        payload = json.dumps([_dump(v) for v in key], separators=(",", ":")).encode()
+        # UTF-8, not \u escapes: a name in Cyrillic makes a token a third as long.
+        payload = json.dumps([_dump(v) for v in key], separators=(",", ":"), ensure_ascii=False).encode()
         return f"{_b64(payload)}.{_b64(self._mac(list_name, order, payload))}"
 
     def decode(self, token: str, order: Order, *, list_name: str, size: int | None) -> list[Any]:

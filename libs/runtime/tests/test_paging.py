@@ -70,6 +70,13 @@ def test_a_token_gives_back_its_key_in_its_list_and_order_only() -> None:
     refused(lambda: paging.decode_token(token, NEWEST, list_name="users", size=1))
 
 
+def test_a_long_name_in_any_script_makes_a_token_the_gateway_takes() -> None:
+    name = "Торговый дом «Северный ветер» " * 10  # 300 characters, a customer's longest name
+    token = paging.encode_token(NAME, [name, "01M80FS1VH2MZKYX1PNS53P8M2"], list_name="customers")
+    assert len(token) <= 1024  # the gateway's limit on ?cursor=
+    assert paging.decode_token(token, NAME, list_name="customers", size=2) == [name, "01M80FS1VH2MZKYX1PNS53P8M2"]
+
+
 def test_replicas_sharing_the_secret_read_each_others_tokens_and_no_other_key_does() -> None:
     one, other_replica = paging.PageTokens("shared-secret"), paging.PageTokens("shared-secret")
     token = one.encode(NAME, ["alpha", "01H"], list_name="nodes")
