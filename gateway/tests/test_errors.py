@@ -79,6 +79,24 @@ async def test_field_violations_become_422_with_errors(client, identity, problem
     assert body["errors"] == [{"field": "new_password", "message": "at least 10 characters"}]
 
 
+async def test_a_refused_page_token_is_named_cursor_as_the_caller_sent_it(client, identity, problem):
+    identity.script(
+        "ListSignIns",
+        InvalidArgument(
+            "the page token is not valid for this list",
+            reason="INVALID_PAGE_TOKEN",
+            field_violations={"page_token": "not a token of this list and order"},
+        ),
+    )
+
+    response = await client.get(
+        "/v1/me/sign-ins", params={"cursor": "forged"}, headers={"Authorization": "Bearer access.token.1"}
+    )
+
+    body = problem(response, 422, "INVALID_PAGE_TOKEN")
+    assert body["errors"] == [{"field": "cursor", "message": "not a token of this list and order"}]
+
+
 async def test_throttling_in_identity_gives_429_with_retry_after(client, identity, problem):
     identity.script("StartOtpSignIn", ResourceExhausted("too many codes for this number", retry_after_seconds=42))
 

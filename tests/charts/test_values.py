@@ -24,14 +24,20 @@ SECRET_ENV = {
         "IDENTITY_OTP_PEPPER": "otp-pepper",
         "IDENTITY_REFRESH_TOKEN_KEY": "refresh-token-key",
         "IDENTITY_SMTP_PASSWORD": "smtp-password",
+        "IDENTITY_PAGE_TOKEN_SECRET": "page-token-secret",
     },
-    "accounts": {"ACCOUNTS_DATABASE_URL": "database-url", "ACCOUNTS_OPERATOR_KEY": "operator-key"},
+    "accounts": {
+        "ACCOUNTS_DATABASE_URL": "database-url",
+        "ACCOUNTS_OPERATOR_KEY": "operator-key",
+        "ACCOUNTS_PAGE_TOKEN_SECRET": "page-token-secret",
+    },
     "inventory": {
         "INVENTORY_DATABASE_URL": "database-url",
         "INVENTORY_OPERATOR_KEY": "operator-key",
         "INVENTORY_PUK_KEY": "puk-key",
+        "INVENTORY_PAGE_TOKEN_SECRET": "page-token-secret",
     },
-    "netsim": {"NETSIM_DATABASE_URL": "database-url"},
+    "netsim": {"NETSIM_DATABASE_URL": "database-url", "NETSIM_PAGE_TOKEN_SECRET": "page-token-secret"},
 }
 CANARY = "canary-Secret-Value-4f1d"
 
@@ -72,6 +78,7 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("inventory", {"settings": {"commandBatchSize": 0}}),
     ("inventory", {"extraEnv": {"INVENTORY_PUK_KEY": CANARY}}),
     ("inventory", {"secretEnv": {"pukKey": None}}),  # null deletes the default: the PUK key must be referenced
+    ("netsim", {"secretEnv": {"pageTokenSecret": None}}),  # every service's page-token key must be referenced
     ("netsim", {"nats": {"url": "http://nats:4222"}}),
     ("netsim", {"networkPolicy": {"ingress": [{"port": 8090, "from": []}]}}),
     ("gateway", {"migration": {"enabled": True}}),
@@ -123,7 +130,10 @@ def test_secrets_come_from_the_existing_secret_by_reference(renders: Renders, se
 def test_another_secret_name_is_only_a_reference(renders: Renders) -> None:
     manifests = renders.render("netsim", {"existingSecret": "netsim-from-vault"})
     deployment = find(manifests, "Deployment")[0]
-    assert secret_refs(containers(deployment)[0]) == {"NETSIM_DATABASE_URL": ("netsim-from-vault", "database-url")}
+    assert secret_refs(containers(deployment)[0]) == {
+        "NETSIM_DATABASE_URL": ("netsim-from-vault", "database-url"),
+        "NETSIM_PAGE_TOKEN_SECRET": ("netsim-from-vault", "page-token-secret"),
+    }
 
 
 def test_a_secret_value_never_appears_in_rendered_output(renders: Renders) -> None:

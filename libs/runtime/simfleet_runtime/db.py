@@ -149,7 +149,14 @@ class Database:
         self.url = url
         # JSON columns (a line's blocks, APNs, forwarding...) are read and written per row on the hot
         # paths of bulk operations: orjson does it several times faster than the standard library.
-        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+        # hide_parameters: an error's message (and so any log line or trace carrying it) shows the SQL but
+        # never the values bound to it, which may be a caller's data or a secret.
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "hide_parameters": True,
+            "json_serializer": _json_dumps,
+            "json_deserializer": orjson.loads,
+        }
         if is_sqlite(url):
             # One writer at a time is all SQLite allows: a single connection
             # makes callers queue in the event loop (the pool's checkout)

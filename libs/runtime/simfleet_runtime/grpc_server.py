@@ -23,7 +23,7 @@ import grpc
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from simfleet_runtime import metrics
+from simfleet_runtime import metrics, telemetry
 from simfleet_runtime.context import CallContext, reset_current_call, set_current_call
 from simfleet_runtime.errors import DomainError
 
@@ -94,7 +94,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                     raise
                 except Exception as exc:
                     code = grpc.StatusCode.INTERNAL
-                    span.record_exception(exc)
+                    telemetry.record_exception(span, exc)
                     log.exception("unhandled error in %s", full_method)
                     await context.abort(grpc.StatusCode.INTERNAL, "internal error")
                 finally:

@@ -30,7 +30,7 @@ from nats.aio.client import Client
 from nats.js.client import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
 
-from simfleet_runtime import metrics, migrations, telemetry
+from simfleet_runtime import metrics, migrations, paging, telemetry
 from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.bus import (
     BeforeHook,
@@ -73,6 +73,7 @@ class ServiceRuntime:
         streams: list[StreamSpec] | None = None,
     ) -> None:
         self.settings = settings
+        paging.use_secret(settings.page_token_secret.get_secret_value())
         self.clock: Clock = make_clock(settings.clock_file)
         self.db = Database(settings.database_url, pool_size=settings.database_pool_size)
         self.tables = tables

@@ -7,8 +7,10 @@ place its configuration lives.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from simfleet_runtime.paging import LOCAL_PAGE_TOKEN_SECRET
 
 
 class ServiceSettings(BaseSettings):
@@ -29,6 +31,10 @@ class ServiceSettings(BaseSettings):
     grpc_port: int = 50051
     grpc_max_message_bytes: int = Field(
         4 * 1024 * 1024, description="the largest gRPC request the server takes (and answer it sends)"
+    )
+    page_token_secret: SecretStr = Field(
+        SecretStr(LOCAL_PAGE_TOKEN_SECRET),
+        description="HMAC key of the list page tokens; every replica of a service needs the same one",
     )
     metrics_port: int = Field(0, description="Prometheus /metrics port; 0 turns it off")
     log_level: str = "INFO"

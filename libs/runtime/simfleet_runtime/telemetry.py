@@ -6,6 +6,10 @@
   otherwise spans are still made (ids appear in logs and NATS headers) but not
   exported.
 * Prometheus metrics served on their own port.
+* Errors as logs and traces show them: a database error names its statement
+  and the driver's error class, never the driver's message, which may quote the
+  values bound to the statement (PostgreSQL's does); the engines hide the
+  parameters themselves (``hide_parameters``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -23,11 +28,94 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from prometheus_client import start_http_server
+from sqlalchemy.exc import StatementError
 
 _RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
-class JsonFormatter(logging.Formatter):
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
+_SCHEMA_DETAILS = ("sqlstate", "schema_name", "table_name", "column_name", "constraint_name")
+MAX_STATEMENT_CHARS = 4000
+
+
+def _chain(error: BaseException) -> list[tuple[BaseException, str, bool]]:
+    """The error and what it came from, newest first: (exception, how it links to the newer one, withheld)."""
+    chain: list[tuple[BaseException, str, bool]] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    link, withheld = "", False
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        # A statement error and what caused it (the driver's errors) are told without their messages.
+        withheld = withheld or isinstance(current, StatementError)
+        chain.append((current, link, withheld))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, _CAUSE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link, withheld = current.__context__, _CONTEXT, False
+        else:
+            current = None
+    return chain
+
+
+def _name(error: BaseException) -> str:
+    kind = type(error)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _withheld(error: BaseException) -> str:
+    if isinstance(error, StatementError):
+        statement = str(error.statement or "")[:MAX_STATEMENT_CHARS]
+        return f"{_name(error)}: [SQL: {statement}] (the driver's message is withheld: it may quote bound values)"
+    details = [f"{key}={value}" for key in _SCHEMA_DETAILS if (value := getattr(error, key, None))]
+    return f"{_name(error)}: (message withheld{': ' + ', '.join(details) if details else ''})"
+
+
+def error_text(error: BaseException) -> str:
+    """One line about an error, safe for logs, traces and stored records (see the module's docstring)."""
+    chain = _chain(error)
+    if not any(withheld for _, _, withheld in chain):
+        return f"{type(error).__name__}: {error}"
+    return "; caused by ".join(_withheld(e) for e, link, withheld in chain if withheld and link != _CONTEXT)
+
+
+def format_error(error: BaseException) -> str:
+    """The error's traceback, each part of a database error told as :func:`error_text` tells it."""
+    parts: list[str] = []
+    chain = _chain(error)
+    for index in range(len(chain) - 1, -1, -1):
+        current, link, withheld = chain[index]
+        if current.__traceback__ is not None:
+            parts.append("Traceback (most recent call last):\n")
+            parts.extend(traceback.format_tb(current.__traceback__))
+        if withheld:
+            parts.append(_withheld(current) + "\n")
+        else:
+            parts.extend(traceback.format_exception_only(type(current), current))
+        parts.append(link)
+    return "".join(parts).rstrip("\n")
+
+
+def record_exception(span: trace.Span, error: BaseException) -> None:
+    """``span.record_exception`` with the message and stack trace of :func:`error_text` and :func:`format_error`."""
+    span.record_exception(
+        error, attributes={"exception.message": error_text(error), "exception.stacktrace": format_error(error)}
+    )
+
+
+class _SafeExceptions(logging.Formatter):
+    def formatException(self, ei: Any) -> str:
+        if ei and ei[1] is not None:
+            return format_error(ei[1])
+        return super().formatException(ei)
+
+
+class PlainFormatter(_SafeExceptions):
+    """Text lines (``log_json`` off), tracebacks told as :func:`format_error` tells them."""
+
+
+class JsonFormatter(_SafeExceptions):
     """One JSON object per record, with trace context and any ``extra`` fields."""
 
     def __init__(self, service: str) -> None:
@@ -59,7 +147,7 @@ def setup_logging(service: str, level: str = "INFO", json_logs: bool = True) -> 
     if json_logs:
         handler.setFormatter(JsonFormatter(service))
     else:
-        handler.setFormatter(logging.Formatter(f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(PlainFormatter(f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -33,6 +33,10 @@ _SIMPLE = {
 }
 
 
+_QUERY_FIELDS = {"page_token": "cursor"}
+"""Fields of a list request the gateway takes under another name: the caller is told the name they sent."""
+
+
 def _has_details(error: grpc.aio.AioRpcError) -> bool:
     trailing: Any = error.trailing_metadata() or ()
     return any(key == _STATUS_DETAILS_KEY for key, _ in trailing)
@@ -43,7 +47,7 @@ def problem_from_rpc_error(error: grpc.aio.AioRpcError, *, bearer_sent: bool = F
     code = details.code
     message = details.message or "the request was refused"
     if code == grpc.StatusCode.INVALID_ARGUMENT:
-        violations = [FieldError(field=f, message=m) for f, m in details.field_violations.items()]
+        violations = [FieldError(field=_QUERY_FIELDS.get(f, f), message=m) for f, m in details.field_violations.items()]
         return ProblemError(422 if violations else 400, details.reason, message, errors=violations)
     if code == grpc.StatusCode.UNAUTHENTICATED:
         challenge = 'Bearer realm="simfleet"' + (', error="invalid_token"' if bearer_sent else "")

@@ -176,9 +176,9 @@ class DurableConsumer:
                 handed_back = self._before is not None and not await self._run_before(msg, event)
                 applied = False if handed_back else await self._apply(event)
             except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
-                span.record_exception(exc)
+                telemetry.record_exception(span, exc)
                 span.set_attribute("error.type", type(exc).__qualname__)
-                span.set_status(Status(StatusCode.ERROR, str(exc)))
+                span.set_status(Status(StatusCode.ERROR, telemetry.error_text(exc)))
                 await self._fail(msg, event, exc)
                 return
             if handed_back:
@@ -281,14 +281,24 @@ class DurableConsumer:
             log.warning(
                 "handler failed; redelivery in %.1fs",
                 delay,
-                extra={"consumer": self.name, "event_id": event.id, "deliveries": event.deliveries, "error": str(exc)},
+                extra={
+                    "consumer": self.name,
+                    "event_id": event.id,
+                    "deliveries": event.deliveries,
+                    "error": telemetry.error_text(exc),
+                },
             )
             await msg.nak(delay=delay)
             metrics.NATS_CONSUMED.labels(self.name, "retried").inc()
             return
         log.error(
             "message dead-lettered",
-            extra={"consumer": self.name, "event_id": event.id, "deliveries": event.deliveries, "error": str(exc)},
+            extra={
+                "consumer": self.name,
+                "event_id": event.id,
+                "deliveries": event.deliveries,
+                "error": telemetry.error_text(exc),
+            },
         )
         async with self._db.transaction() as session:
             await session.execute(
@@ -299,7 +309,7 @@ class DurableConsumer:
                     event_id=event.id,
                     payload=event.data,
                     headers=event.headers,
-                    error=f"{type(exc).__name__}: {exc}"[:4000],
+                    error=telemetry.error_text(exc)[:4000],
                     deliveries=event.deliveries,
                     created_at=self._clock.now(),
                 )

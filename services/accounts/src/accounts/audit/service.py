@@ -29,6 +29,7 @@ from simfleet_runtime.ids import is_id
 
 READ = "audit:read"
 SIGN_IN_RECORDED = "simfleet.identity.sign_in.recorded"
+LIST_NAME = "audit-events"
 
 
 def audit_subject(service: str) -> str:
@@ -110,7 +111,7 @@ class AuditLog:
     ) -> tuple[list[Entry], str]:
         limit = paging.page_size(page_size)
         order = paging.parse_order(order_by, allowed=("occurred_at",), default="-occurred_at")
-        after = paging.decode_token(page_token, order, size=2)
+        after = paging.decode_token(page_token, order, list_name=LIST_NAME, size=2)
         async with self._db.sessions() as session:
             query = sa.select(AuditEvent).where(AuditEvent.customer_id == access.customer_id)
             if filters.node_id:
@@ -146,7 +147,9 @@ class AuditLog:
                 )
             query = paging.keyset(query, [AuditEvent.occurred_at, AuditEvent.id], order=order, after=after, limit=limit)
             rows = list((await session.scalars(query)).all())
-            page, token = paging.next_token(rows, order=order, limit=limit, key=lambda e: [e.occurred_at, e.id])
+            page, token = paging.next_token(
+                rows, order=order, limit=limit, key=lambda e: [e.occurred_at, e.id], list_name=LIST_NAME
+            )
             objects: dict[str, list[AuditObject]] = {e.id: [] for e in page}
             if page:
                 for ref in await session.scalars(

@@ -59,6 +59,7 @@ PROFILE_MANAGER_ROLE = "profile_manager"
 _CONTRACT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/.\-]{0,63}$")
 _ACCOUNT_NUMBER = re.compile(r"^\d{6,20}$")
 ORDERS = {"created_at": Customer.created_at, "name": Customer.name}
+LIST_NAME = "customers"
 PARENT_OF = {BUSINESS_ACCOUNT: GENERAL_ACCOUNT, PERSONAL_ACCOUNT: BUSINESS_ACCOUNT}
 
 
@@ -426,7 +427,7 @@ class CustomerService:
     ) -> tuple[list[tuple[Customer, list[Contract]]], str]:
         limit = paging.page_size(page_size)
         order = paging.parse_order(order_by, allowed=tuple(ORDERS), default="-created_at")
-        after = paging.decode_token(page_token, order, size=2)
+        after = paging.decode_token(page_token, order, list_name=LIST_NAME, size=2)
         select = sa.select(Customer).where(Customer.status != ONBOARDING)
         text = query.strip()
         if text:
@@ -440,7 +441,7 @@ class CustomerService:
         async with self._db.sessions() as session:
             rows = list((await session.scalars(select)).all())
             key = (lambda c: [c.created_at, c.id]) if order.field == "created_at" else (lambda c: [c.name, c.id])
-            page, token = paging.next_token(rows, order=order, limit=limit, key=key)
+            page, token = paging.next_token(rows, order=order, limit=limit, key=key, list_name=LIST_NAME)
             contracts: dict[str, list[Contract]] = {c.id: [] for c in page}
             if page:
                 for contract in await session.scalars(

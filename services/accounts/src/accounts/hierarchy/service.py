@@ -44,6 +44,7 @@ from simfleet_runtime.timestamps import timestamp
 
 MANAGE = "hierarchy:manage"
 ORDERS = {"path": Node.path, "name": Node.name_key, "created_at": Node.created_at}
+LIST_NAME = "nodes"
 
 PARENT_KINDS = (COMPANY, *CUSTOMER_KINDS)
 """Departments, branches and cities hang under the company or under each other."""
@@ -165,7 +166,7 @@ class HierarchyService:
     ) -> tuple[list[Node], str]:
         limit = paging.page_size(page_size)
         order = paging.parse_order(order_by, allowed=tuple(ORDERS), default="path")
-        after = paging.decode_token(page_token, order, size=2)
+        after = paging.decode_token(page_token, order, list_name=LIST_NAME, size=2)
         async with self._db.sessions() as session:
             scope = await self._scope_prefixes(session, access)
             if not scope:
@@ -191,7 +192,7 @@ class HierarchyService:
             "name": lambda n: [n.name_key, n.id],
             "created_at": lambda n: [n.created_at, n.id],
         }[order.field]
-        return paging.next_token(rows, order=order, limit=limit, key=key_of)
+        return paging.next_token(rows, order=order, limit=limit, key=key_of, list_name=LIST_NAME)
 
     async def _scope_prefixes(self, session: AsyncSession, access: Access) -> list[str]:
         """The paths of the caller's grant nodes, without those inside another one."""

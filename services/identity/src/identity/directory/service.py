@@ -49,6 +49,8 @@ READ = ("users:read", "users:manage")
 MAX_GRANTS_PER_USER = 100
 MANAGE = "users:manage"
 ORDERS = {"display_name": User.display_name, "created_at": User.created_at}
+USERS_LIST = "users"
+GRANTS_LIST = "grants"
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class Directory:
     ) -> tuple[list[User], str]:
         limit = paging.page_size(page_size)
         order = paging.parse_order(order_by, allowed=tuple(ORDERS), default="display_name")
-        after = paging.decode_token(page_token, order, size=2)
+        after = paging.decode_token(page_token, order, list_name=USERS_LIST, size=2)
         async with self._db.sessions() as session:
             if node_id:
                 path = (await self._paths.paths(access.customer_id, [node_id], session=session)).get(node_id)
@@ -157,7 +159,7 @@ class Directory:
             select = paging.keyset(select, [ORDERS[order.field], User.id], order=order, after=after, limit=limit)
             rows = list((await session.scalars(select)).all())
         key = (lambda u: [u.display_name, u.id]) if order.field == "display_name" else (lambda u: [u.created_at, u.id])
-        return paging.next_token(rows, order=order, limit=limit, key=key)
+        return paging.next_token(rows, order=order, limit=limit, key=key, list_name=USERS_LIST)
 
     async def grants_page(
         self, access: Access, user_id: str, *, page_size: int = 0, page_token: str = "", order_by: str = ""
@@ -166,7 +168,12 @@ class Directory:
         order = paging.parse_order(order_by, allowed=("created_at",), default="created_at")
         held = await self.grants_of(access, user_id)
         return paging.in_memory(
-            held, key=lambda g: [g.record.created_at, g.record.id], order=order, limit=limit, token=page_token
+            held,
+            key=lambda g: [g.record.created_at, g.record.id],
+            order=order,
+            limit=limit,
+            token=page_token,
+            list_name=GRANTS_LIST,
         )
 
     async def grants_of(self, access: Access, user_id: str) -> list[HeldGrant]:

@@ -26,6 +26,7 @@ from simfleet_runtime.nodepaths import ProjectedNodePaths
 MANAGE = "roles:manage"
 MAX_CUSTOM_ROLES = 200
 """Custom roles one customer may define (the list of roles stays small enough to hold in memory)."""
+LIST_NAME = "roles"
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class RoleCatalogue:
             first = rank.get(view.role.id, len(rank)) if order.field == "predefined" else 0
             return [first, view.role.name.casefold(), view.role.id]
 
-        return paging.in_memory(views, key=key, order=order, limit=limit, token=page_token)
+        return paging.in_memory(views, key=key, order=order, limit=limit, token=page_token, list_name=LIST_NAME)
 
     async def all_roles(self, access: Access) -> list[RoleView]:
         views = [RoleView(role, True) for role in PREDEFINED.values()]

@@ -12,12 +12,15 @@ from identity.sessions.service import timestamp
 from identity.signins.models import SUCCEEDED, SignInAttempt
 from identity.users.models import User
 from simfleet.events.v1 import identity_pb2 as ev
+from simfleet_runtime import paging
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.context import CallContext
 from simfleet_runtime.db import Database
-from simfleet_runtime.errors import InvalidArgument
-from simfleet_runtime.ids import is_id, new_id
+from simfleet_runtime.ids import new_id
+
+NEWEST_FIRST = paging.Order("id", descending=True)
+LIST_NAME = "sign-ins"
 
 
 class SignInHistory:
@@ -83,19 +86,16 @@ class SignInHistory:
         return found is not None
 
     async def list_for_user(self, *, user_id: str, page_size: int, page_token: str) -> tuple[list[SignInAttempt], str]:
-        if page_size < 0 or page_size > 200:
-            raise InvalidArgument(
-                "page_size must be between 1 and 200", field_violations={"page_size": "between 1 and 200"}
-            )
-        size = page_size or 50
-        if page_token and not is_id(page_token):
-            raise InvalidArgument("the page token is not valid", field_violations={"page_token": "not a page token"})
-        query = sa.select(SignInAttempt).where(SignInAttempt.user_id == user_id)
-        if page_token:
-            query = query.where(SignInAttempt.id < page_token)
-        query = query.order_by(SignInAttempt.id.desc()).limit(size + 1)
+        """The user's attempts, newest first (ids grow with time), paged like every other list."""
+        size = paging.page_size(page_size, default=50, maximum=200)
+        after = paging.decode_token(page_token, NEWEST_FIRST, list_name=LIST_NAME, size=1)
+        query = paging.keyset(
+            sa.select(SignInAttempt).where(SignInAttempt.user_id == user_id),
+            [SignInAttempt.id],
+            order=NEWEST_FIRST,
+            after=after,
+            limit=size,
+        )
         async with self._db.sessions() as session:
             rows = list((await session.scalars(query)).all())
-        more = len(rows) > size
-        rows = rows[:size]
-        return rows, (rows[-1].id if more and rows else "")
+        return paging.next_token(rows, order=NEWEST_FIRST, limit=size, key=lambda a: [a.id], list_name=LIST_NAME)

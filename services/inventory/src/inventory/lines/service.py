@@ -24,12 +24,14 @@ from simfleet_runtime.db import Database
 from simfleet_runtime.errors import InvalidArgument, PermissionDenied
 from simfleet_runtime.nodepaths import ProjectedNodePaths, path_ids
 from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
-from simfleet_runtime.validation import normalize_iccid, normalize_msisdn
+from simfleet_runtime.validation import normalize_msisdn
 
 READ = "lines:read"
 READ_PUK = "lines:read-puk"
 LOCATE = "lines:locate"
 ORDERS = ("msisdn", "created_at", "updated_at")
+LINES_LIST = "lines"
+RESERVE_LIST = "reserve-sims"
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ class LineService:
                 raise not_found("node")
         column = {"msisdn": Line.msisdn, "created_at": Line.created_at, "updated_at": Line.updated_at}[order.field]
         columns = [column] if order.field == "msisdn" else [column, Line.id]
-        after = decode_token(page_token, order, size=len(columns))
+        after = decode_token(page_token, order, list_name=LINES_LIST, size=len(columns))
         query = keyset(self.filtered(access, flt, within=within), columns, order=order, after=after, limit=size)
         async with self._db.sessions() as session:
             rows = list((await session.scalars(query)).all())
@@ -154,7 +156,7 @@ class LineService:
         def key(line: Line) -> list[object]:
             return [line.msisdn] if order.field == "msisdn" else [getattr(line, order.field), line.id]
 
-        return next_token(rows, order=order, limit=size, key=key)
+        return next_token(rows, order=order, limit=size, key=key, list_name=LINES_LIST)
 
     async def line(self, access: Access, msisdn: str, *, permission: str = READ) -> Line:
         async with self._db.sessions() as session:
@@ -231,9 +233,7 @@ class LineService:
                 reason="PERMISSION_MISSING",
                 metadata={"permission": "lines:replace-sim"},
             )
-        after = decode_token(page_token, order, size=1)
-        if after is not None:
-            after = [normalize_iccid(str(after[0]))]
+        after = decode_token(page_token, order, list_name=RESERVE_LIST, size=1)
         query = keyset(
             sa.select(Sim).where(Sim.customer_id == access.customer_id, Sim.state == IN_STOCK),
             [Sim.iccid],
@@ -243,4 +243,4 @@ class LineService:
         )
         async with self._db.sessions() as session:
             rows = list((await session.scalars(query)).all())
-        return next_token(rows, order=order, limit=size, key=lambda s: [s.iccid])
+        return next_token(rows, order=order, limit=size, key=lambda s: [s.iccid], list_name=RESERVE_LIST)

@@ -55,6 +55,8 @@ TARGETS_PER_CHUNK = 10_000
 DEFAULT_TARIFFS = ("BIZ-S", "BIZ-M", "BIZ-L", "IOT-S")
 DEFAULT_ORDER_QUOTA = 5_000
 ORDER_QUOTA_WINDOW = timedelta(hours=24)
+OPERATIONS_LIST = "operations"
+ITEMS_LIST = "operation-items"
 
 
 @dataclass(frozen=True)
@@ -490,11 +492,11 @@ class OperationService:
             query = query.where(Operation.state.in_(list(states)))
         if type_:
             query = query.where(Operation.type == type_)
-        after = decode_token(page_token, order, size=2)
+        after = decode_token(page_token, order, list_name=OPERATIONS_LIST, size=2)
         query = keyset(query, [Operation.created_at, Operation.id], order=order, after=after, limit=size)
         async with self._db.sessions() as session:
             rows = list((await session.scalars(query)).all())
-        return next_token(rows, order=order, limit=size, key=lambda o: [o.created_at, o.id])
+        return next_token(rows, order=order, limit=size, key=lambda o: [o.created_at, o.id], list_name=OPERATIONS_LIST)
 
     async def items(
         self, access: Access, operation_id: str, *, states: Sequence[str], page_size_: int, page_token: str
@@ -509,10 +511,10 @@ class OperationService:
             query = sa.select(Item).where(Item.operation_id == operation_id)
             if states:
                 query = query.where(Item.state.in_(list(states)))
-            after = decode_token(page_token, order, size=1)
+            after = decode_token(page_token, order, list_name=ITEMS_LIST, size=1)
             query = keyset(query, [Item.position], order=order, after=after, limit=size)
             rows = list((await session.scalars(query)).all())
-        return next_token(rows, order=order, limit=size, key=lambda i: [i.position])
+        return next_token(rows, order=order, limit=size, key=lambda i: [i.position], list_name=ITEMS_LIST)
 
     # ------------------------------------------------------------ cancelling
     async def cancel(self, access: Access, operation_id: str) -> Operation:

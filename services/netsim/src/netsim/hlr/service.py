@@ -54,6 +54,7 @@ _FAILURE_VALUES: dict[str, hlr_pb2.ProvisioningFailure.ValueType] = {
 }
 
 BY_IMSI = Order("imsi")
+SUBSCRIBERS_LIST = "subscribers"
 
 
 class ItemFailure(Exception):
@@ -506,9 +507,9 @@ async def list_subscribers(
     session: AsyncSession, *, msisdn_prefix: str, limit: int, page_token: str
 ) -> tuple[list[Subscriber], str]:
     """A page of subscribers ordered by IMSI, optionally only numbers starting ``msisdn_prefix``."""
-    after = decode_token(page_token, BY_IMSI, size=1)
+    after = decode_token(page_token, BY_IMSI, list_name=SUBSCRIBERS_LIST, size=1)
     query = sa.select(Subscriber)
     if msisdn_prefix:
         query = query.where(Subscriber.msisdn.startswith(msisdn_prefix, autoescape=True))
     rows = (await session.scalars(keyset(query, [Subscriber.imsi], order=BY_IMSI, after=after, limit=limit))).all()
-    return next_token(rows, order=BY_IMSI, limit=limit, key=lambda s: [s.imsi])
+    return next_token(rows, order=BY_IMSI, limit=limit, key=lambda s: [s.imsi], list_name=SUBSCRIBERS_LIST)
