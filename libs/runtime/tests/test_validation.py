@@ -85,3 +85,13 @@ def test_numbers_of_one_shape_are_read_as_phonenumbers_reads_each(numbers: list[
         expected, _ = validation._parsed_e164.__wrapped__(number)
         got, _ = validation._checked(number)
         assert got == expected, number
+
+
+def test_many_numbers_at_once_are_what_each_would_be() -> None:
+    written = ["+79990000001", "+79990000002", "+78001234567"]
+    assert validation.normalize_msisdns(written) == written
+    assert validation.normalize_msisdns(["+7 999 000-00-03", "+79990000004"]) == ["+79990000003", "+79990000004"]
+    assert validation.normalize_msisdns([]) == []
+    with pytest.raises(InvalidArgument) as bad:
+        validation.normalize_msisdns(["+79990000001", "+9989012345678"], field="targets[{}].msisdn")
+    assert list(bad.value.field_violations) == ["targets[1].msisdn"]

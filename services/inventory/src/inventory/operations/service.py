@@ -43,7 +43,7 @@ from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, Permiss
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT, path_ids
 from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
-from simfleet_runtime.validation import normalize_msisdn
+from simfleet_runtime.validation import normalize_msisdns
 
 log = logging.getLogger(__name__)
 
@@ -310,14 +310,16 @@ class OperationService:
     def _targets(self, action: Action, targets: Sequence[Target], params: dict[str, str]) -> list[Target]:
         if len(targets) > self._max_lines:
             raise _invalid("targets", f"one operation changes at most {self._max_lines} lines")
-        seen: set[str] = set()
+        numbers = normalize_msisdns([t.msisdn for t in targets], field="targets[{}].msisdn")
+        if len(set(numbers)) != len(numbers):
+            seen: set[str] = set()
+            for i, number in enumerate(numbers):
+                if number in seen:
+                    raise _invalid(f"targets[{i}].msisdn", f"{number} is given twice")
+                seen.add(number)
         out = []
         none: dict[str, str] | None = None  # most items give no params of their own: checked once
-        for i, target in enumerate(targets):
-            number = normalize_msisdn(target.msisdn, field=f"targets[{i}].msisdn")
-            if number in seen:
-                raise _invalid(f"targets[{i}].msisdn", f"{number} is given twice")
-            seen.add(number)
+        for number, target in zip(numbers, targets, strict=True):
             if target.params:
                 out.append(Target(number, action.item_params(dict(target.params), params)))
             else:
