@@ -547,17 +547,19 @@ async def test_billing_lines_to_what_is_not_a_personal_account_is_a_422(
 
 
 # ------------------------------------------------------------ event stream
-def parse_events(text: str) -> list[tuple[str, Any]]:
-    """(event, data as JSON) per event, ("comment", text) per comment line."""
+def parse_events(text: str, *, ids: list[str] | None = None) -> list[tuple[str, Any]]:
+    """(event, data as JSON) per event, ("comment", text) per comment line; each event's id into ``ids``."""
     events: list[tuple[str, Any]] = []
     for block in text.split("\n\n"):
-        if not block:
+        if not block or block.startswith("retry: "):
             continue
         if block.startswith(":"):
             events.append(("comment", block[1:].strip()))
             continue
         fields = dict(line.split(": ", 1) for line in block.split("\n"))
         events.append((fields["event"], json.loads(fields["data"])))
+        if ids is not None:
+            ids.append(fields["id"])
     return events
 
 
@@ -568,8 +570,33 @@ def running(pending: int, succeeded: int = 0, failed: int = 0) -> operations_pb2
     return operations_pb2.GetOperationResponse(operation=operation(RUNNING, counts=counts))
 
 
-async def follow(gateway: Any) -> httpx.Response:
-    return await gateway.client.get(f"/v1/operations/{OPERATION_ID}/events", headers=BEARER, timeout=10)
+async def follow(gateway: Any, **headers: str) -> httpx.Response:
+    return await gateway.client.get(f"/v1/operations/{OPERATION_ID}/events", headers={**BEARER, **headers}, timeout=10)
+
+
+async def test_a_browser_reconnecting_resumes_where_it_was(open_inventory_gateway, inventory):
+    """Events carry ids and the stream says how soon to reconnect; Last-Event-ID spares an unchanged state."""
+    gateway = await open_inventory_gateway(operation_events_poll_seconds=0.01, operation_events_max_seconds=0.3)
+    inventory.script("GetOperation", *[running(2)] * 5, running(2, 1))  # it changes, then ends
+    first = await follow(gateway)
+    assert first.text.startswith("retry: 3000\n\n")
+    ids: list[str] = []
+    assert [name for name, _ in parse_events(first.text, ids=ids)] == ["progress", "progress", "finished"]
+    seen = ids[0]  # the client lost the connection after the first event
+
+    inventory.reset()
+    inventory.script("GetOperation", running(2), running(2), running(1, 1))
+    resumed: list[str] = []
+    events = parse_events((await follow(gateway, **{"Last-Event-ID": seen})).text, ids=resumed)
+    # The state the client had is not sent again; what changed since is, then the end.
+    assert [name for name, _ in events if name != "comment"] == ["progress", "finished"]
+    assert events[0][1]["counts"]["succeeded"] == 1
+    assert seen not in resumed and len(set(resumed)) == 2
+
+    inventory.reset()
+    inventory.script("GetOperation", running(1, 1))
+    changed = parse_events((await follow(gateway, **{"Last-Event-ID": seen})).text)
+    assert changed[0][0] == "progress" and changed[0][1]["counts"]["succeeded"] == 1  # not the state it had
 
 
 async def test_the_stream_tells_each_change_then_the_end(open_inventory_gateway, inventory):
@@ -684,4 +711,4 @@ async def test_the_stream_stops_when_the_client_goes_away(open_inventory_gateway
     await asyncio.sleep(0.1)
     assert inventory.count("GetOperation") == polls  # nothing polls for a client that left
     assert polls < 10
-    assert b"".join(chunks).startswith(b"event: progress\n")
+    assert b"".join(chunks).startswith(b"retry: 3000\n\nevent: progress\n")

@@ -12,6 +12,12 @@ The stream (``text/event-stream``) is:
 * a comment line (``: keep-alive``) whenever nothing was sent for a while, so
   that proxies keep the connection open.
 
+Every event has an ``id:``, a digest of the operation it carries, and the
+stream opens with ``retry:`` (how long a browser's EventSource waits before
+reconnecting). A browser reconnecting sends the last id it saw as
+``Last-Event-ID``: when the operation has not changed since, the opening
+``progress`` is not sent again, so a client resumes where it was.
+
 The stream also ends when the client goes away and, at the latest, after
 ``operation_events_max_seconds``: the client reconnects to go on following.
 """
@@ -19,6 +25,7 @@ The stream also ends when the client goes away and, at the latest, after
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -36,9 +43,18 @@ KEEP_ALIVE = b": keep-alive\n\n"
 TIME_UP = b": the stream's time is up; reconnect to follow the operation on\n\n"
 
 
+RETRY_MILLISECONDS = 3000
+"""What the stream tells an EventSource to wait before reconnecting."""
+
+
+def event_id(data: str) -> str:
+    """The id of the event carrying ``data``: the same operation state, the same id."""
+    return hashlib.sha256(data.encode()).hexdigest()[:20]
+
+
 def sse(event: str, data: str) -> bytes:
     """One event; ``data`` is one line of JSON (a multi-line payload would need one data: line each)."""
-    return f"event: {event}\ndata: {data}\n\n".encode()
+    return f"event: {event}\nid: {event_id(data)}\ndata: {data}\n\n".encode()
 
 
 @dataclass(frozen=True)
@@ -56,13 +72,20 @@ async def operation_events(
     disconnected: Callable[[], Awaitable[bool]],
     instance: str,
     request_id: str,
+    last_event_id: str = "",
 ) -> AsyncIterator[bytes]:
-    """The events of one operation, from ``first`` (already fetched, so that a 404 is a normal answer) to its end."""
+    """The events of one operation, from ``first`` (already fetched, so that a 404 is a normal answer) to its end.
+
+    ``last_event_id``: what a reconnecting client saw last; the opening state is skipped when it is that.
+    """
     clock = time.monotonic
     ends_at = clock() + limits.max_seconds
     current = first
     sent = current.model_dump_json()
-    yield sse("progress", sent)
+    opening = f"retry: {RETRY_MILLISECONDS}\n\n".encode()
+    if not (last_event_id and last_event_id == event_id(sent) and not current.finished):
+        opening += sse("progress", sent)
+    yield opening
     last_sent = clock()
     while not current.finished:
         pause = min(limits.poll_seconds, max(0.0, ends_at - clock()))

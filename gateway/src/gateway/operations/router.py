@@ -63,10 +63,11 @@ _REPLAYED: dict[int | str, dict[str, Any]] = {
     }
 }
 _EVENTS_EXAMPLE = (
-    'event: progress\ndata: {"id":"01JA3D4E5F6G7H8J9K0M1N2P3Q","type":"block","state":"running",'
+    "retry: 3000\n\n"
+    'event: progress\nid: 5f0c2b8e91d4a7c3e6b1\ndata: {"id":"01JA3D4E5F6G7H8J9K0M1N2P3Q","type":"block","state":"running",'
     '"counts":{"total":2,"pending":1,"in_progress":1,"succeeded":0,"failed":0,"skipped":0},...}\n\n'
     ": keep-alive\n\n"
-    'event: finished\ndata: {"id":"01JA3D4E5F6G7H8J9K0M1N2P3Q","type":"block","state":"completed",'
+    'event: finished\nid: 9a41d07c2e58b6f3d210\ndata: {"id":"01JA3D4E5F6G7H8J9K0M1N2P3Q","type":"block","state":"completed",'
     '"counts":{"total":2,"pending":0,"in_progress":0,"succeeded":2,"failed":0,"skipped":0},...}\n\n'
 )
 
@@ -203,18 +204,40 @@ async def cancel_operation(operation_id: OperationIdPath, inventory: SignedInInv
         "`text/event-stream`: `event: progress` with the operation (as GET /v1/operations/{id}) at the start and "
         "whenever it changes, then `event: finished` with the final operation, and the stream ends (close the "
         "EventSource on `finished`). A comment line keeps a quiet stream open; `event: error` with a problem ends "
-        "it if inventory stops answering. A stream lives an hour at most: reconnect to go on."
+        "it if inventory stops answering. A stream lives an hour at most: reconnect to go on. Every event has an "
+        "`id:` and the stream opens with `retry:`, so a browser's EventSource reconnects by itself; sent back as "
+        "`Last-Event-ID`, the id spares the client the opening `progress` when nothing changed since. The events' "
+        "`data` schemas are under `x-events` of the 200 answer."
     ),
     responses={
         200: {
             "description": "The operation's events",
-            "content": {"text/event-stream": {"schema": {"type": "string", "examples": [_EVENTS_EXAMPLE]}}},
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string", "examples": [_EVENTS_EXAMPLE]},
+                    "x-events": {
+                        "progress": {"$ref": "#/components/schemas/OperationResponse"},
+                        "finished": {"$ref": "#/components/schemas/OperationResponse"},
+                        "error": {"$ref": "#/components/schemas/Problem"},
+                    },
+                }
+            },
         },
         **problem_responses(401, 403, 404, 422),
     },
 )
 async def follow_operation(
-    operation_id: OperationIdPath, inventory: SignedInInventory, request: Request
+    operation_id: OperationIdPath,
+    inventory: SignedInInventory,
+    request: Request,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            max_length=64,
+            description="the id of the last event seen (a browser's EventSource sends it when it reconnects)",
+        ),
+    ] = None,
 ) -> StreamingResponse:
     get = pb.GetOperationRequest(operation_id=operation_id)
     first = OperationResponse.from_proto((await inventory.call(inventory.operations.GetOperation, get)).operation)
@@ -230,6 +253,7 @@ async def follow_operation(
         disconnected=request.is_disconnected,
         instance=request.url.path,
         request_id=request_id_of(request),
+        last_event_id=last_event_id or "",
     )
     return StreamingResponse(
         events,
