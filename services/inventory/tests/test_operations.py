@@ -691,6 +691,17 @@ async def test_a_large_operation_keeps_its_numbers_until_it_starts(
     async with harness.db.sessions() as session:
         assert (await session.scalars(sa.select(TargetChunk))).all() == []
 
+    # Started, it makes its items a chunk at a time; cancelled midway, the numbers left are skipped too.
+    running, _ = await ops.create(harness.manager(), block(numbers, params={"block_type": "lost_or_stolen"}))
+    await harness.inventory.engine._start_due()
+    assert [i.position for i in await items_of(harness, running.id)] == [1, 2]
+    await ops.cancel(harness.manager(), running.id)
+    await harness.run()
+    stopped = await ops.get(harness.manager(), running.id)
+    assert (stopped.state, stopped.skipped, stopped.pending, stopped.in_progress) == ("cancelled", 5, 0, 0)
+    async with harness.db.sessions() as session:
+        assert (await session.scalars(sa.select(TargetChunk))).all() == []
+
     # Cancelled before it starts, a large operation skips every number and keeps none.
     at = harness.inventory.runtime.clock.now() + timedelta(hours=1)
     later, _ = await ops.create(harness.manager(), block(numbers, scheduled_at=at, params={"block_type": "financial"}))

@@ -57,7 +57,15 @@ from inventory.operations.models import (
     Operation,
     TargetChunk,
 )
-from inventory.operations.records import ItemRow, LineRow, insert_pending_items, insert_rows, load, write_changes
+from inventory.operations.records import (
+    ItemRow,
+    LineRow,
+    discard_target_chunks,
+    insert_pending_items,
+    insert_rows,
+    load,
+    write_changes,
+)
 from inventory.scope import in_roots, nodes_under
 from simfleet.events.v1 import inventory_pb2 as ev
 from simfleet.events.v1 import netsim_pb2 as net_events
@@ -211,18 +219,30 @@ class Engine:
                 await self._finish(session, op, now)
         return True
 
-    async def _expand_targets(self, session: AsyncSession, op: Operation, now: datetime) -> None:
-        """A large operation's numbers, kept as accepted, become its pending items now."""
-        chunks = (
+    async def _expand_targets(self, session: AsyncSession, op: Operation, now: datetime) -> int:
+        """The next chunk of a large operation's numbers, kept as accepted, becomes pending items now.
+
+        One chunk (10,000 numbers) per transaction: the engine calls this as the operation starts and
+        whenever it runs short of pending items, so the 200,000 items of the largest operation never hold
+        the database in one go. The number of items made (0: none was left).
+        """
+        chunk = (
             await session.execute(
-                sa.select(TargetChunk.targets).where(TargetChunk.operation_id == op.id).order_by(TargetChunk.chunk)
+                sa.select(TargetChunk.chunk, TargetChunk.first_position, TargetChunk.targets)
+                .where(TargetChunk.operation_id == op.id)
+                .order_by(TargetChunk.chunk)
+                .limit(1)
             )
-        ).all()
-        if not chunks:
-            return
-        items = [(msisdn, None, params) for (targets,) in chunks for msisdn, params in targets]
-        await insert_pending_items(session, op.id, items, now)
-        await session.execute(sa.delete(TargetChunk).where(TargetChunk.operation_id == op.id))
+        ).first()
+        if chunk is None:
+            return 0
+        number, first, targets = chunk
+        items = [(msisdn, None, params) for msisdn, params in targets]
+        await insert_pending_items(session, op.id, items, now, first_position=first)
+        await session.execute(
+            sa.delete(TargetChunk).where(TargetChunk.operation_id == op.id, TargetChunk.chunk == number)
+        )
+        return len(items)
 
     async def _requester_scope(self, operation_id: str) -> list[str] | None:
         """For an operation scheduled a while ago: its scope cut down to what its requester holds now.
@@ -312,21 +332,22 @@ class Engine:
             budget = min(self._window - op.in_progress, self._batch * 4)
             if budget <= 0 or op.pending <= 0:
                 return False
-            items: list[ItemRow] = list(
-                map(
-                    ItemRow.from_row,
-                    await session.execute(
-                        ItemRow.select()
-                        .where(Item.operation_id == op.id, Item.state == PENDING)
-                        .order_by(Item.position)
-                        .limit(budget)
-                    ),
-                )
-            )
+            items = await self._pending(session, op, budget)
+            if len(items) < budget and await self._expand_targets(session, op, now):
+                items = await self._pending(session, op, budget)
             await self._dispatch(session, op, items, now)
             if op.pending == 0 and op.in_progress == 0:
                 await self._finish(session, op, now)
             return bool(items)
+
+    async def _pending(self, session: AsyncSession, op: Operation, limit: int) -> list[ItemRow]:
+        rows = await session.execute(
+            ItemRow.select()
+            .where(Item.operation_id == op.id, Item.state == PENDING)
+            .order_by(Item.position)
+            .limit(limit)
+        )
+        return list(map(ItemRow.from_row, rows))
 
     async def _skip_pending(
         self,
@@ -349,6 +370,7 @@ class Engine:
             )
         )
         count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        count += await discard_target_chunks(session, op.id)  # numbers not yet made items: skipped all the same
         if count:
             op.pending -= count
             op.skipped += count

@@ -96,12 +96,15 @@ class TargetChunk(Base):
 
     Writing 200,000 item rows took seconds; the caller waited for them. An operation on more than
     ``INLINE_TARGETS`` numbers is accepted with its numbers in a few rows like this one, and the engine
-    writes the items when the operation starts (as it does for a selection).
+    makes each chunk its items as the operation runs, a chunk per transaction, so that no transaction
+    holds the database for all 200,000.
     """
 
     __tablename__ = "operation_target_chunks"
 
     operation_id: Mapped[str] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"), primary_key=True)
     chunk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The position its first number's item takes.
+    first_position: Mapped[int] = mapped_column(Integer)
     # [[msisdn, {item params}], ...] in the order given.
     targets: Mapped[list[Any]] = mapped_column(JSON)

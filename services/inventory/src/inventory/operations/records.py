@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory.lines.models import Line
-from inventory.operations.models import PENDING, Item
+from inventory.operations.models import PENDING, Item, TargetChunk
 from simfleet_runtime.ids import new_ids
 
 
@@ -236,3 +236,13 @@ async def insert_pending_items(
                 for i, (msisdn, line_id, params) in enumerate(items[start : start + ITEMS_PER_INSERT])
             ],
         )
+
+
+async def discard_target_chunks(session: AsyncSession, operation_id: str) -> int:
+    """Drop a large operation's numbers not yet made items (it ends without them); how many there were."""
+    chunks = (
+        await session.scalars(sa.select(TargetChunk.targets).where(TargetChunk.operation_id == operation_id))
+    ).all()
+    if chunks:
+        await session.execute(sa.delete(TargetChunk).where(TargetChunk.operation_id == operation_id))
+    return sum(len(targets) for targets in chunks)

@@ -33,7 +33,7 @@ from inventory.operations.models import (
     Operation,
     TargetChunk,
 )
-from inventory.operations.records import insert_pending_items
+from inventory.operations.records import discard_target_chunks, insert_pending_items
 from inventory.scope import nodes_under
 from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.bus import Outbox
@@ -216,6 +216,7 @@ class OperationService:
                             {
                                 "operation_id": operation.id,
                                 "chunk": n,
+                                "first_position": start + 1,
                                 "targets": [[t.msisdn, t.params] for t in targets[start : start + TARGETS_PER_CHUNK]],
                             }
                             for n, start in enumerate(range(0, len(targets), TARGETS_PER_CHUNK))
@@ -550,7 +551,7 @@ class OperationService:
                     )
                 )
                 # A large operation's numbers not yet made items (it never started) are skipped too.
-                await session.execute(sa.delete(TargetChunk).where(TargetChunk.operation_id == operation.id))
+                await discard_target_chunks(session, operation.id)
                 operation.skipped += operation.pending
                 operation.pending = 0
                 operation.state, operation.finished_at = CANCELLED, now

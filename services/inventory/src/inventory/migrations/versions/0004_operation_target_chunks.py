@@ -24,6 +24,7 @@ def upgrade() -> None:
         "operation_target_chunks",
         sa.Column("operation_id", sa.String(length=26), nullable=False),
         sa.Column("chunk", sa.Integer(), nullable=False),
+        sa.Column("first_position", sa.Integer(), nullable=False),
         sa.Column("targets", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["operation_id"],
