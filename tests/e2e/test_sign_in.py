@@ -81,11 +81,16 @@ def test_refresh_rotates_and_a_reused_token_revokes_the_session(platform: Platfo
     first = assert_tokens(api.post("/v1/auth/password", json={"phone": user.phone, "password": "Test-passw0rd-e2e"}))
     second = assert_tokens(api.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}))
     assert second["refresh_token"] != first["refresh_token"]
+    # A second tab refreshing with the same token moments later gets the same successor.
+    tab = assert_tokens(api.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}))
+    assert tab["refresh_token"] == second["refresh_token"]
+    third = assert_tokens(api.post("/v1/auth/refresh", json={"refresh_token": second["refresh_token"]}))
+    # Once the successor is spent, the first token again is a leak: the session ends.
     reused = api.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert problem(reused, 401)["reason"] == "REFRESH_TOKEN_REUSED"
-    after = api.post("/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    after = api.post("/v1/auth/refresh", json={"refresh_token": third["refresh_token"]})
     assert problem(after, 401)["reason"] == "SESSION_ENDED"
-    assert me(api, second["access_token"]).status_code == 401
+    assert me(api, third["access_token"]).status_code == 401
 
 
 def test_logout_ends_the_session(platform: Platform, api: httpx.Client) -> None:
