@@ -5,7 +5,10 @@ handler and records the event id in ``processed_events`` in one transaction,
 then acks. A redelivered message whose id is
 already recorded is acked without running the handler again. A failing handler
 is retried with growing delays (``nak(delay)``); after the last allowed delivery
-the message is written to ``dead_letters``, counted, and terminated.
+the message is written to ``dead_letters``, counted, and terminated. A message
+marked ``Simfleet-Sensitive`` (it carries a secret) is dead-lettered sealed
+with the service's sealer, never readable (without a sealer, without its
+payload).
 
 An optional ``before`` hook runs ahead of that transaction, holding no database
 connection: the place to wait or slow down (a simulated network's latency, an
@@ -40,6 +43,7 @@ from simfleet_runtime.bus.tables import BusTables
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, insert_ignoring_conflicts
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.sealing import Sealer
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("simfleet.bus")
@@ -84,6 +88,7 @@ class DurableConsumer:
         ack_wait_seconds: float = 30.0,
         in_transaction: bool = True,
         before: BeforeHook | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.name = name
         self._stream = stream
@@ -99,6 +104,7 @@ class DurableConsumer:
         self._ack_wait = ack_wait_seconds
         self._in_transaction = in_transaction
         self._before = before
+        self._sealer = sealer
         self._stop: asyncio.Event | None = None
 
     def _config(self) -> ConsumerConfig:
@@ -290,6 +296,10 @@ class DurableConsumer:
             "message dead-lettered",
             extra={"consumer": self.name, "event_id": event.id, "deliveries": event.deliveries, "error": str(exc)},
         )
+        payload = event.data
+        if event.headers.get(h.SENSITIVE):
+            # A secret (a one-time code) is never stored readable; the id binds it to its event.
+            payload = self._sealer.seal(payload, event.id.encode()) if self._sealer is not None else b""
         async with self._db.transaction() as session:
             await session.execute(
                 sa.insert(self._tables.dead_letters).values(
@@ -297,7 +307,7 @@ class DurableConsumer:
                     consumer=self.name,
                     subject=event.subject,
                     event_id=event.id,
-                    payload=event.data,
+                    payload=payload,
                     headers=event.headers,
                     error=f"{type(exc).__name__}: {exc}"[:4000],
                     deliveries=event.deliveries,
