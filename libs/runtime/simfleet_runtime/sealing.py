@@ -31,17 +31,22 @@ class SealError(Exception):
 
 
 class Sealer:
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, *, warning: str = "") -> None:
         if len(key) != KEY_BYTES:
             raise ValueError(f"a sealing key is {KEY_BYTES} bytes")
         self._aead = AESGCM(key)
+        self._warning = warning  # logged once, when the sealer is first used
 
     @classmethod
     def from_setting(cls, key_b64: str, *, setting: str, local_label: str) -> Sealer:
-        """The sealer of a base64 key setting; an empty setting derives a local-only key from ``local_label``."""
+        """The sealer of a base64 key setting; an empty setting derives a local-only key from ``local_label``.
+
+        The local key is announced (a warning) when it first seals or opens
+        something: a service that never does has nothing to warn about.
+        """
         if not key_b64:
-            log.warning("%s is not set: secrets at rest are encrypted with a local-only key", setting)
-            return cls(hashlib.sha256(local_label.encode()).digest())
+            warning = f"{setting} is not set: secrets at rest are encrypted with a local-only key"
+            return cls(hashlib.sha256(local_label.encode()).digest(), warning=warning)
         try:
             key = base64.b64decode(key_b64, validate=True)
         except (binascii.Error, ValueError) as exc:
@@ -50,11 +55,18 @@ class Sealer:
             raise ValueError(f"{setting} must be base64 of {KEY_BYTES} bytes")
         return cls(key)
 
+    def _warn_once(self) -> None:
+        if self._warning:
+            log.warning(self._warning)
+            self._warning = ""
+
     def seal(self, plain: bytes, associated: bytes) -> bytes:
+        self._warn_once()
         nonce = os.urandom(NONCE_BYTES)
         return nonce + self._aead.encrypt(nonce, plain, associated)
 
     def open(self, sealed: bytes, associated: bytes) -> bytes:
+        self._warn_once()
         if len(sealed) < NONCE_BYTES + 16:
             raise SealError("the sealed value is too short")
         try:
