@@ -184,3 +184,59 @@ async def test_a_sensitive_message_is_dead_lettered_sealed(
     assert StringValue.FromString(sealer.open(dead["payload"], event_id.encode())).value == code
     assert dead["headers"][h.SENSITIVE] == "1"
     assert code.encode() not in await stored_bytes(db)
+
+
+async def test_a_message_sealed_on_the_bus_is_opened_only_by_a_consumer_with_the_key(
+    db: Database, bus: Bus, tables: BusTables, background: Background
+) -> None:
+    clock = Clock()
+    sealer = Sealer(os.urandom(32))
+    outbox = Outbox(tables, clock, sealer=sealer)
+    code = secret()
+    async with db.transaction() as session:
+        event_id = await outbox.add(
+            session, bus.subject("email.requested"), StringValue(value=code), sealed_on_bus=True
+        )
+    relay = OutboxRelay(db=db, tables=tables, outbox=outbox, js=bus.js, clock=clock)
+    assert await relay.publish_pending() == (1, True)
+
+    (msg,) = await bus.messages()
+    assert code.encode() not in msg.data  # the stream never holds it readable
+    assert (msg.headers[h.SENSITIVE], msg.headers[h.SEALED]) == ("1", "1")
+
+    seen: list[str] = []
+
+    async def read(_session: Any, event: Any) -> None:
+        seen.append(StringValue.FromString(event.data).value)
+
+    def consumer(with_sealer: Sealer) -> DurableConsumer:
+        return DurableConsumer(
+            name=f"rt-{new_id().lower()}",
+            stream=bus.stream,
+            subject=bus.subject(">"),
+            handler=read,
+            db=db,
+            tables=tables,
+            js=bus.js,
+            clock=Clock(),
+            sealer=with_sealer,
+        )
+
+    async def opened() -> list[str]:
+        return seen
+
+    background(consumer(sealer).run)
+    await eventually(opened, what="the opened message")
+    assert seen == [code]
+
+    background(consumer(Sealer(os.urandom(32))).run)  # another service's key: dead-lettered at once, as it came
+
+    async def letter() -> Any:
+        async with db.sessions() as session:
+            return (await session.execute(sa.select(tables.dead_letters))).mappings().one_or_none()
+
+    dead = await eventually(letter, what="a dead letter")
+    assert dead["deliveries"] == 1
+    assert "does not open" in dead["error"]
+    assert StringValue.FromString(sealer.open(dead["payload"], event_id.encode())).value == code
+    assert seen == [code]

@@ -12,7 +12,10 @@ A message marked ``sensitive`` (a one-time code) is never stored readable: its
 payload is sealed (AES-GCM, :mod:`simfleet_runtime.sealing`, the event id as
 associated data) before it is written, the relay opens it only to publish, and
 the message carries ``Simfleet-Sensitive`` so that a consumer that dead-letters
-it seals it too.
+it seals it too. A sensitive message only the service's own consumers read (a
+work item such as an email to send) can stay sealed on the bus as well
+(``sealed_on_bus``, header ``Simfleet-Sealed``): the stream never holds it
+readable, and the service's consumer opens it with the same key.
 
 Traces follow the OpenTelemetry messaging conventions. An event written inside
 a trace gets a ``create <subject>`` span (PRODUCER, child of the use case's
@@ -91,17 +94,25 @@ class Outbox:
         tenant: str = "",
         event_id: str | None = None,
         sensitive: bool = False,
+        sealed_on_bus: bool = False,
     ) -> str:
-        """Write ``message`` in ``session``'s transaction; ``sensitive`` seals it (a secret such as a one-time code)."""
+        """Write ``message`` in ``session``'s transaction.
+
+        ``sensitive`` seals it at rest (a secret such as a one-time code);
+        ``sealed_on_bus`` (implies ``sensitive``) keeps it sealed when published,
+        for a message only this service's consumers read.
+        """
         event_id = event_id or new_id()
         payload = message.SerializeToString()
         size = len(payload)
         headers: dict[str, str] = {}
-        if sensitive:
+        if sensitive or sealed_on_bus:
             if self._sealer is None:
                 raise RuntimeError("this outbox has no sealer: it cannot take a sensitive message")
             payload = self._sealer.seal(payload, event_id.encode())
             headers[h.SENSITIVE] = "1"
+            if sealed_on_bus:
+                headers[h.SEALED] = "1"
         with _create_span(subject, event_id, size):
             telemetry.inject_headers(headers)  # the creation context (nothing outside a trace)
             await session.execute(
@@ -119,6 +130,13 @@ class Outbox:
             )
         after_commit(session, self._committed.set)
         return event_id
+
+    def published_payload(self, row: Any) -> bytes:
+        """What the relay publishes for a row: the message, opened unless it stays sealed on the bus."""
+        if (row["headers"] or {}).get(h.SEALED):
+            stored: bytes = row["payload"]
+            return stored
+        return self.payload(row)
 
     def payload(self, row: Any) -> bytes:
         """The message bytes of an outbox row (a mapping with ``id``, ``payload``, ``headers``): opened if sealed."""
@@ -268,7 +286,7 @@ class OutboxRelay:
         created = trace.get_current_span(creation).get_span_context().is_valid
         subject = row["subject"]
         try:
-            payload = self._outbox.payload(row)
+            payload = self._outbox.published_payload(row)
         except Exception as exc:  # noqa: BLE001 - another key or altered bytes: the row stays, and says why
             metrics.NATS_PUBLISH_FAILED.labels(subject).inc()
             log.error("a sealed outbox payload does not open", extra={"subject": subject, "event_id": row["id"]})
