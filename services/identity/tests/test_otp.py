@@ -52,6 +52,8 @@ async def test_the_message_carrying_a_code_is_sealed_in_the_outbox(harness: Harn
         code = next(w.strip(".:") for w in email.body.split() if w.strip(".:").isdigit() and len(w.strip(".:")) == 6)
     (sealed,) = [r for r in rows if r["headers"].get("Simfleet-Sensitive")]
     assert code.encode() not in sealed["payload"]
+    # An email request is identity's own work item: it stays sealed on the bus, for identity's mailer.
+    assert sealed["headers"].get("Simfleet-Sealed") == ("1" if channel == "email" else None)
     assert all(code.encode() not in r["payload"] for r in rows)
 
 

@@ -6,7 +6,9 @@ delivers it); an email is identity's own work item on
 hands to the SMTP relay. Both go through the outbox, so a message is sent if and
 only if the change that caused it committed. A message carrying a secret (a
 one-time code) is ``sensitive``: the outbox seals it, so the code is never
-stored readable in identity's database.
+stored readable in identity's database. An email request is identity's own
+work item, so a sensitive one stays sealed on the bus too (only identity's
+mailer, with the same key, opens it): the IDENTITY stream never holds the code.
 """
 
 from __future__ import annotations
@@ -62,6 +64,6 @@ class Notifier:
             ),
             tenant=tenant,
             event_id=message_id,
-            sensitive=sensitive,
+            sealed_on_bus=sensitive,
         )
         return message_id
