@@ -1,14 +1,15 @@
 """One-time codes and new passwords at rest: after they were sent and used, no platform store holds them readable.
 
 On the suite's platform (SQLite files in a temporary directory, or PostgreSQL
-databases when ``SIMFLEET_TEST_POSTGRES_URL`` is set), a new user signs
-in with an SMS code and with an email code, and resets their password with a
-code; once every message has reached the handset and the mailbox, each
-service's database is read as an attacker with a copy of it would: every row
-of every table, and on SQLite the raw bytes of the file and its write-ahead
-log; so is every message the JetStream streams still hold. netsim's handset
-inbox and mailbox are the user's phone and mail box: they hold the messages by
-design, and only they are left out.
+databases when ``SIMFLEET_TEST_POSTGRES_URL`` is set), a new user signs in
+with an SMS code and with an email code and resets their password with a code,
+and a customer is onboarded with its manager's first password. Once every
+message has reached the handset and the mailbox, each service's database is
+read as an attacker with a copy of it would: every row of every table, and on
+SQLite the raw bytes of the file and its write-ahead log; so is every message
+the JetStream streams still hold. netsim's handset inbox and mailbox are the
+user's phone and mail box: they hold the messages by design, and only they are
+left out.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from simfleet_devstack.platform import DATABASE_SERVICES, IDENTITY, NETSIM, Platform
 from simfleet_runtime.ids import new_id
+from tests.e2e.conftest import onboard_customer
 from tests.helpers import codes_in, inbox, mailbox, new_user, wait_for, wait_for_sms_code
 
 pytestmark = pytest.mark.e2e
@@ -91,7 +93,17 @@ def file_bytes(url: str) -> bytes:
 def test_codes_and_passwords_are_not_readable_in_any_database(platform: Platform) -> None:
     password = f"Start-passw0rd-{new_id()}"
     new_password = f"Reset-passw0rd-{new_id()}"
+    manager_password = f"Onboard-passw0rd-{new_id()}"
     user = new_user(platform, password=password)
+    # A first password given at onboarding goes through accounts to identity.
+    onboard_customer(
+        platform,
+        key="secrets-at-rest",
+        n=4127,
+        name="Secrets At Rest LLC",
+        phone="+79997774127",
+        password=manager_password,
+    )
     sent: list[str] = []
     with httpx.Client(base_url=platform.gateway_url, timeout=10, headers={"User-Agent": "simfleet-security"}) as api:
         # An SMS code sign-in.
@@ -123,7 +135,9 @@ def test_codes_and_passwords_are_not_readable_in_any_database(platform: Platform
 
     # How a secret would be stored: the message text ("... code: 123456. Valid ..."),
     # and the password as typed.
-    carried = [f"code: {code}".encode() for code in sent] + [password.encode(), new_password.encode()]
+    carried = [f"code: {code}".encode() for code in sent] + [
+        p.encode() for p in (password, new_password, manager_password)
+    ]
     # Identity, which made the codes, must not hold them in any form: the bare code
     # (not inside a longer number such as a phone number) is looked for there too.
     bare = [re.compile(rb"(?<!\d)" + code.encode() + rb"(?!\d)") for code in sent]
