@@ -76,11 +76,6 @@ class Outbox:
         self._committed = asyncio.Event()
 
     @property
-    def sealer(self) -> Sealer | None:
-        """Seals sensitive payloads (None: this outbox takes no sensitive message)."""
-        return self._sealer
-
-    @property
     def committed(self) -> asyncio.Event:
         """Set after a transaction that wrote an event commits (the relay waits on it)."""
         return self._committed
