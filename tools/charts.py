@@ -83,6 +83,7 @@ SECRET_NAME_PARTS = (
     "TOKEN",
     "OPERATOR_KEY",
     "PUK_KEY",
+    "SEALING_KEY",
     "DATABASE_URL",
 )
 

@@ -23,6 +23,7 @@ SECRET_ENV = {
         "IDENTITY_SIGNING_KEY_PASSPHRASE": "signing-key-passphrase",
         "IDENTITY_OTP_PEPPER": "otp-pepper",
         "IDENTITY_REFRESH_TOKEN_KEY": "refresh-token-key",
+        "IDENTITY_SEALING_KEY": "sealing-key",
         "IDENTITY_SMTP_PASSWORD": "smtp-password",
         "IDENTITY_PAGE_TOKEN_SECRET": "page-token-secret",
     },
@@ -64,6 +65,9 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("identity", {"settings": {"grpcPortt": 50051}}),
     ("identity", {"settings": {"databaseUrl": f"postgresql+asyncpg://identity:{CANARY}@db/identity"}}),
     ("identity", {"extraEnv": {"IDENTITY_OTP_PEPPER": CANARY}}),
+    ("identity", {"extraEnv": {"IDENTITY_SEALING_KEY": CANARY}}),
+    ("identity", {"secretEnv": {"sealingKey": None}}),  # null deletes the default: the sealing key must be referenced
+    ("netsim", {"extraEnv": {"NETSIM_SEALING_KEY": CANARY}}),
     ("identity", {"existingSecret": ""}),
     ("identity", {"image": {"pullPolicy": "Sometimes"}}),
     ("identity", {"securityContext": {"runAsUser": 0}}),

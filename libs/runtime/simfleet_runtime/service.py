@@ -47,6 +47,7 @@ from simfleet_runtime.clock import Clock, make_clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.gctune import tune_gc
 from simfleet_runtime.grpc_server import ServerInterceptor
+from simfleet_runtime.sealing import Sealer
 from simfleet_runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,14 @@ class ServiceRuntime:
         self.clock: Clock = make_clock(settings.clock_file)
         self.db = Database(settings.database_url, pool_size=settings.database_pool_size)
         self.tables = tables
-        self.outbox = Outbox(tables, self.clock)
+        prefix = str(settings.model_config.get("env_prefix", ""))
+        self.sealer = Sealer.from_setting(
+            settings.sealing_key.get_secret_value(),
+            setting=f"{prefix}SEALING_KEY",
+            local_label=f"simfleet-local-sealing-key:{settings.service_name}",
+        )
+        """Seals secrets in messages (the outbox's sensitive payloads, their dead letters)."""
+        self.outbox = Outbox(tables, self.clock, sealer=self.sealer)
         self.stop_event = asyncio.Event()
         self._migrations_dir = migrations_dir
         self._streams = streams or []
@@ -239,6 +247,7 @@ class ServiceRuntime:
                 backoff=self.settings.consumer_backoff_seconds,
                 in_transaction=in_transaction,
                 before=before,
+                sealer=self.sealer,
             )
             self._spawn(f"consumer-{name}", consumer.run(self.stop_event))
 

@@ -48,6 +48,11 @@ class ServiceSettings(BaseSettings):
     )
     health_check_interval_seconds: float = 2.0
     outbox_poll_seconds: float = Field(0.2, description="how often the relay looks for new outbox rows")
+    sealing_key: SecretStr = Field(
+        SecretStr(""),
+        description="base64 of 32 bytes: encrypts (AES-GCM) messages marked sensitive (one-time codes) in the "
+        "outbox and dead letters; empty derives a local-only key",
+    )
     consumer_max_deliver: int = Field(8, description="deliveries before a message is dead-lettered")
     consumer_backoff_seconds: list[float] = Field(
         default_factory=lambda: [0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0],

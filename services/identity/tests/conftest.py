@@ -52,13 +52,14 @@ class Harness:
         self.identity.runtime.clock._checked = float("-inf")  # type: ignore[attr-defined]
 
     async def outbox(self, subject: str) -> list[bytes]:
+        """The messages queued on ``subject``, opened when sealed (as the relay publishes them)."""
         async with self.db.sessions() as session:
             rows = await session.execute(
-                sa.select(BUS.outbox.c.payload)
+                sa.select(BUS.outbox.c.id, BUS.outbox.c.payload, BUS.outbox.c.headers)
                 .where(BUS.outbox.c.subject == subject)
                 .order_by(BUS.outbox.c.created_at, BUS.outbox.c.id)
             )
-            return [r[0] for r in rows]
+            return [self.identity.runtime.outbox.payload(r) for r in rows.mappings()]
 
     async def sms_to(self, phone: str) -> list[str]:
         commands = [

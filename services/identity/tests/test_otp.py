@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from identity.models import BUS
 from identity.otp.models import OtpChallenge
 from simfleet_runtime.context import CallContext
 from simfleet_runtime.errors import InvalidArgument, PermissionDenied, ResourceExhausted, Unauthenticated
@@ -37,6 +38,23 @@ async def test_code_is_stored_only_as_a_hash(harness: Harness) -> None:
         row = await session.get(OtpChallenge, challenge)
     assert row is not None
     assert code not in row.code_hash and len(row.code_hash) == 64
+
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+async def test_the_message_carrying_a_code_is_sealed_in_the_outbox(harness: Harness, channel: str) -> None:
+    await start(harness, channel=channel)
+    async with harness.db.sessions() as session:
+        rows = (await session.execute(sa.select(BUS.outbox))).mappings().all()
+    if channel == "sms":
+        code = await harness.last_code(PHONE)
+    else:
+        (email,) = await harness.emails_to(EMAIL)
+        code = next(w.strip(".:") for w in email.body.split() if w.strip(".:").isdigit() and len(w.strip(".:")) == 6)
+    (sealed,) = [r for r in rows if r["headers"].get("Simfleet-Sensitive")]
+    assert code.encode() not in sealed["payload"]
+    # An email request is identity's own work item: it stays sealed on the bus, for identity's mailer.
+    assert sealed["headers"].get("Simfleet-Sealed") == ("1" if channel == "email" else None)
+    assert all(code.encode() not in r["payload"] for r in rows)
 
 
 async def test_email_code_goes_to_the_registered_address(harness: Harness) -> None:

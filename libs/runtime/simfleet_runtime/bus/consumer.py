@@ -5,7 +5,12 @@ handler and records the event id in ``processed_events`` in one transaction,
 then acks. A redelivered message whose id is
 already recorded is acked without running the handler again. A failing handler
 is retried with growing delays (``nak(delay)``); after the last allowed delivery
-the message is written to ``dead_letters``, counted, and terminated.
+the message is written to ``dead_letters``, counted, and terminated. A message
+marked ``Simfleet-Sensitive`` (it carries a secret) is dead-lettered sealed
+with the service's sealer, never readable (without a sealer, without its
+payload). A message marked ``Simfleet-Sealed`` (sealed by this service's own
+outbox) is opened before the handler sees it; one that does not open is
+dead-lettered at once, as it came.
 
 An optional ``before`` hook runs ahead of that transaction, holding no database
 connection: the place to wait or slow down (a simulated network's latency, an
@@ -40,6 +45,7 @@ from simfleet_runtime.bus.tables import BusTables
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, insert_ignoring_conflicts
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.sealing import Sealer, SealError
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("simfleet.bus")
@@ -84,6 +90,7 @@ class DurableConsumer:
         ack_wait_seconds: float = 30.0,
         in_transaction: bool = True,
         before: BeforeHook | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.name = name
         self._stream = stream
@@ -99,6 +106,7 @@ class DurableConsumer:
         self._ack_wait = ack_wait_seconds
         self._in_transaction = in_transaction
         self._before = before
+        self._sealer = sealer
         self._stop: asyncio.Event | None = None
 
     def _config(self) -> ConsumerConfig:
@@ -149,14 +157,25 @@ class DurableConsumer:
         headers = dict(msg.headers or {})
         meta = msg.metadata
         event_id = headers.get(h.MSG_ID) or f"{meta.stream}:{meta.sequence.stream}"
+        data, unopened = msg.data, None
+        if headers.get(h.SEALED):
+            try:
+                if self._sealer is None:
+                    raise SealError("this consumer has no sealer")
+                data = self._sealer.open(msg.data, event_id.encode())
+            except SealError as exc:
+                unopened = PermanentError(f"the sealed message does not open: {exc}")
         event = Event(
             id=event_id,
             subject=msg.subject,
-            data=msg.data,
+            data=data,
             headers=headers,
             tenant=headers.get(h.TENANT, ""),
             deliveries=meta.num_delivered,
         )
+        if unopened is not None:
+            await self._fail(msg, event, unopened, opened=False)
+            return
         if event.deliveries > 1:
             metrics.NATS_REDELIVERED.labels(self.name).inc()
         # The parent is the message's creation context (the producer's "create"
@@ -274,7 +293,7 @@ class DurableConsumer:
             )
         )
 
-    async def _fail(self, msg: Msg, event: Event, exc: Exception) -> None:
+    async def _fail(self, msg: Msg, event: Event, exc: Exception, *, opened: bool = True) -> None:
         final = isinstance(exc, PermanentError) or event.deliveries >= self._max_deliver
         if not final:
             delay = self._backoff[min(event.deliveries - 1, len(self._backoff) - 1)]
@@ -300,6 +319,10 @@ class DurableConsumer:
                 "error": telemetry.error_text(exc),
             },
         )
+        payload = event.data
+        if event.headers.get(h.SENSITIVE) and opened:
+            # A secret (a one-time code) is never stored readable; the id binds it to its event.
+            payload = self._sealer.seal(payload, event.id.encode()) if self._sealer is not None else b""
         async with self._db.transaction() as session:
             await session.execute(
                 sa.insert(self._tables.dead_letters).values(
@@ -307,7 +330,7 @@ class DurableConsumer:
                     consumer=self.name,
                     subject=event.subject,
                     event_id=event.id,
-                    payload=event.data,
+                    payload=payload,
                     headers=event.headers,
                     error=telemetry.error_text(exc)[:4000],
                     deliveries=event.deliveries,

@@ -6,6 +6,17 @@ publishes committed rows to JetStream with ``Nats-Msg-Id`` = the event id (so a
 republish after a crash is dropped by the server's duplicate window) and marks
 them. A commit wakes the relay at once; it also polls, so nothing waits long.
 
+A published row keeps its metadata (subject, id, times) for an hour, but not
+its payload: marking it published empties the payload in the same statement.
+A message marked ``sensitive`` (a one-time code) is never stored readable: its
+payload is sealed (AES-GCM, :mod:`simfleet_runtime.sealing`, the event id as
+associated data) before it is written, the relay opens it only to publish, and
+the message carries ``Simfleet-Sensitive`` so that a consumer that dead-letters
+it seals it too. A sensitive message only the service's own consumers read (a
+work item such as an email to send) can stay sealed on the bus as well
+(``sealed_on_bus``, header ``Simfleet-Sealed``): the stream never holds it
+readable, and the service's consumer opens it with the same key.
+
 Traces follow the OpenTelemetry messaging conventions. An event written inside
 a trace gets a ``create <subject>`` span (PRODUCER, child of the use case's
 span) whose context is stored with the row: it is the message's *creation
@@ -37,6 +48,7 @@ from simfleet_runtime.bus.tables import BusTables
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, after_commit, is_sqlite
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.sealing import Sealer
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("simfleet.bus")
@@ -56,10 +68,11 @@ def _create_span(subject: str, event_id: str, size: int) -> AbstractContextManag
 class Outbox:
     """Writes events into the outbox table inside the caller's transaction."""
 
-    def __init__(self, tables: BusTables, clock: Clock) -> None:
+    def __init__(self, tables: BusTables, clock: Clock, *, sealer: Sealer | None = None) -> None:
         self._table = tables.outbox
         self._insert = sa.insert(tables.outbox)  # built once; each row's values go as parameters
         self._clock = clock
+        self._sealer = sealer
         self._committed = asyncio.Event()
 
     @property
@@ -75,11 +88,27 @@ class Outbox:
         *,
         tenant: str = "",
         event_id: str | None = None,
+        sensitive: bool = False,
+        sealed_on_bus: bool = False,
     ) -> str:
+        """Write ``message`` in ``session``'s transaction.
+
+        ``sensitive`` seals it at rest (a secret such as a one-time code);
+        ``sealed_on_bus`` (implies ``sensitive``) keeps it sealed when published,
+        for a message only this service's consumers read.
+        """
         event_id = event_id or new_id()
         payload = message.SerializeToString()
+        size = len(payload)
         headers: dict[str, str] = {}
-        with _create_span(subject, event_id, len(payload)):
+        if sensitive or sealed_on_bus:
+            if self._sealer is None:
+                raise RuntimeError("this outbox has no sealer: it cannot take a sensitive message")
+            payload = self._sealer.seal(payload, event_id.encode())
+            headers[h.SENSITIVE] = "1"
+            if sealed_on_bus:
+                headers[h.SEALED] = "1"
+        with _create_span(subject, event_id, size):
             telemetry.inject_headers(headers)  # the creation context (nothing outside a trace)
             await session.execute(
                 self._insert,
@@ -97,9 +126,25 @@ class Outbox:
         after_commit(session, self._committed.set)
         return event_id
 
+    def published_payload(self, row: Any) -> bytes:
+        """What the relay publishes for a row: the message, opened unless it stays sealed on the bus."""
+        if (row["headers"] or {}).get(h.SEALED):
+            stored: bytes = row["payload"]
+            return stored
+        return self.payload(row)
+
+    def payload(self, row: Any) -> bytes:
+        """The message bytes of an outbox row (a mapping with ``id``, ``payload``, ``headers``): opened if sealed."""
+        stored: bytes = row["payload"]
+        if not (row["headers"] or {}).get(h.SENSITIVE):
+            return stored
+        if self._sealer is None:
+            raise RuntimeError("this outbox has no sealer: it cannot open a sensitive message")
+        return self._sealer.open(stored, str(row["id"]).encode())
+
 
 class OutboxRelay:
-    """Publishes committed outbox rows in order of creation and marks them published."""
+    """Publishes committed outbox rows in order of creation, marks them published and empties their payloads."""
 
     def __init__(
         self,
@@ -212,7 +257,14 @@ class OutboxRelay:
             await session.execute(
                 sa.update(self._table)
                 .where(self._table.c.id.in_(ids))
-                .values(published_at=self._clock.now(), attempts=self._table.c.attempts + 1, last_error=None)
+                # The payload goes at once (a published message lives on in the stream): what stays
+                # for inspection until the purge is the row's metadata.
+                .values(
+                    published_at=self._clock.now(),
+                    payload=b"",
+                    attempts=self._table.c.attempts + 1,
+                    last_error=None,
+                )
             )
 
     async def _mark_failed(self, session: AsyncSession, event_id: str, error: str) -> None:
@@ -228,20 +280,26 @@ class OutboxRelay:
         creation = telemetry.extract_context(stored)
         created = trace.get_current_span(creation).get_span_context().is_valid
         subject = row["subject"]
+        try:
+            payload = self._outbox.published_payload(row)
+        except Exception as exc:  # noqa: BLE001 - another key or altered bytes: the row stays, and says why
+            metrics.NATS_PUBLISH_FAILED.labels(subject).inc()
+            log.error("a sealed outbox payload does not open", extra={"subject": subject, "event_id": row["id"]})
+            return f"sealed payload does not open (was the sealing key changed?): {type(exc).__name__}"
         with tracer.start_as_current_span(
             f"publish {subject}",
             context=creation,
             # After a "create" span this one is a call to the server; for an event
             # written outside any trace it is the creation context: a PRODUCER.
             kind=SpanKind.CLIENT if created else SpanKind.PRODUCER,
-            attributes=telemetry.messaging_attributes("send", "publish", subject, row["id"], len(row["payload"])),
+            attributes=telemetry.messaging_attributes("send", "publish", subject, row["id"], len(payload)),
         ) as span:
             headers = dict(stored)
             if not created:
                 telemetry.inject_headers(headers)
             headers.update({h.MSG_ID: row["id"], h.EVENT_TYPE: row["event_type"], h.TENANT: row["tenant"] or ""})
             try:
-                ack = await self._js.publish(subject, row["payload"], timeout=self._timeout, headers=headers)
+                ack = await self._js.publish(subject, payload, timeout=self._timeout, headers=headers)
             except Exception as exc:  # noqa: BLE001 - the row stays and is tried again
                 span.record_exception(exc)
                 span.set_attribute("error.type", type(exc).__qualname__)
@@ -273,7 +331,7 @@ class OutboxRelay:
         self._report_backlog(int(count), oldest)
 
     async def _purge(self) -> None:
-        """Published rows are kept an hour for inspection, then deleted."""
+        """Published rows (their payloads emptied) are kept an hour for inspection, then deleted."""
         now = self._clock.timestamp()
         if now - self._last_purge < 60:
             return

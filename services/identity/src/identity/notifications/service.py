@@ -4,7 +4,11 @@ An SMS is a command on ``simfleet.netsim.cmd.sms.submit`` (the network's SMSC
 delivers it); an email is identity's own work item on
 ``simfleet.identity.email.requested``, which :mod:`identity.notifications.mailer`
 hands to the SMTP relay. Both go through the outbox, so a message is sent if and
-only if the change that caused it committed.
+only if the change that caused it committed. A message carrying a secret (a
+one-time code) is ``sensitive``: the outbox seals it, so the code is never
+stored readable in identity's database. An email request is identity's own
+work item, so a sensitive one stays sealed on the bus too (only identity's
+mailer, with the same key, opens it): the IDENTITY stream never holds the code.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ class Notifier:
         self._clock = clock
         self._sender = sms_sender
 
-    async def sms(self, session: AsyncSession, *, to: str, text: str, tenant: str = "") -> str:
+    async def sms(self, session: AsyncSession, *, to: str, text: str, tenant: str = "", sensitive: bool = False) -> str:
         message_id = new_id()
         await self._outbox.add(
             session,
@@ -40,10 +44,13 @@ class Notifier:
             ),
             tenant=tenant,
             event_id=message_id,
+            sensitive=sensitive,
         )
         return message_id
 
-    async def email(self, session: AsyncSession, *, to: str, subject: str, body: str, tenant: str = "") -> str:
+    async def email(
+        self, session: AsyncSession, *, to: str, subject: str, body: str, tenant: str = "", sensitive: bool = False
+    ) -> str:
         message_id = new_id()
         await self._outbox.add(
             session,
@@ -57,5 +64,6 @@ class Notifier:
             ),
             tenant=tenant,
             event_id=message_id,
+            sealed_on_bus=sensitive,
         )
         return message_id

@@ -3,7 +3,8 @@
 The rules (DESIGN.md § Identity):
 
 * 6 digits, only an HMAC stored, valid ``ttl`` (5 minutes), single use, bound
-  to the challenge they were sent for.
+  to the challenge they were sent for. The message carrying a code is sealed
+  in the outbox (``sensitive``): the code is never stored readable.
 * At most ``max_attempts`` (5) wrong tries; then the challenge is locked.
 * A new code does not reset the count: a new challenge for the same number,
   purpose and client address starts with the failures of that client's
@@ -156,7 +157,7 @@ class OtpService:
         what = "password reset code" if purpose == PASSWORD_RESET else "sign-in code"
         text = f"SIMfleet {what}: {code}. Valid for {minutes} minutes. Never share it with anyone."
         if channel == SMS:
-            await self._notifier.sms(session, to=user.phone, text=text, tenant=user.customer_id)
+            await self._notifier.sms(session, to=user.phone, text=text, tenant=user.customer_id, sensitive=True)
         elif channel == EMAIL and user.email:
             await self._notifier.email(
                 session,
@@ -164,6 +165,7 @@ class OtpService:
                 subject=f"Your SIMfleet {what}",
                 body=f"Hello {user.display_name},\n\n{text}\n\nIf you did not ask for it, ignore this message.\n",
                 tenant=user.customer_id,
+                sensitive=True,
             )
         else:
             return
