@@ -64,10 +64,12 @@ _REPLAYED: dict[int | str, dict[str, Any]] = {
 }
 _EVENTS_EXAMPLE = (
     "retry: 3000\n\n"
-    'event: progress\nid: 5f0c2b8e91d4a7c3e6b1\ndata: {"id":"01JA3D4E5F6G7H8J9K0M1N2P3Q","type":"block","state":"running",'
+    "event: progress\nid: 5f0c2b8e91d4a7c3e6b1\n"
+    'data: {"id":"01JA3D4E5F6G7H8J9K0M1N2P3Q","type":"block","state":"running",'
     '"counts":{"total":2,"pending":1,"in_progress":1,"succeeded":0,"failed":0,"skipped":0},...}\n\n'
     ": keep-alive\n\n"
-    'event: finished\nid: 9a41d07c2e58b6f3d210\ndata: {"id":"01JA3D4E5F6G7H8J9K0M1N2P3Q","type":"block","state":"completed",'
+    "event: finished\nid: 9a41d07c2e58b6f3d210\n"
+    'data: {"id":"01JA3D4E5F6G7H8J9K0M1N2P3Q","type":"block","state":"completed",'
     '"counts":{"total":2,"pending":0,"in_progress":0,"succeeded":2,"failed":0,"skipped":0},...}\n\n'
 )
 
