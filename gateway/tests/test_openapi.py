@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
+
+from simfleet_devstack.seed import DEMO_MANAGER, DEMO_OPERATOR
 
 ENDPOINTS = {
     ("post", "/v1/auth/otp"),
@@ -167,3 +172,66 @@ async def test_enums_are_documented(document):
     assert set(schemas["LineResponse"]["properties"]["state"]["enum"]) == {"ready", "active", "blocked", "terminated"}
     assert "completed_with_errors" in schemas["OperationResponse"]["properties"]["state"]["enum"]
     assert "order_sims" not in schemas["CreateOperationRequest"]["properties"]["type"]["enum"]
+
+
+async def test_every_operation_has_a_unique_human_operation_id(document):
+    ids = [operation.get("operationId", "") for _, _, operation in _operations(document)]
+    assert [i for i in ids if not re.fullmatch(r"[a-z][A-Za-z]+", i)] == []
+    assert len(ids) == len(set(ids))
+    by_route = {(m, p): op["operationId"] for m, p, op in _operations(document)}
+    assert by_route[("get", "/v1/lines")] == "listLines"
+    assert by_route[("get", "/v1/lines/{msisdn}")] == "getLine"
+    assert by_route[("post", "/v1/operations")] == "createOperation"
+    assert by_route[("get", "/v1/operations")] == "listOperations"
+    assert by_route[("post", "/v1/operations/{operation_id}/cancel")] == "cancelOperation"
+    assert by_route[("post", "/v1/auth/password")] == "signInWithPassword"
+    assert by_route[("post", "/v1/auth/otp")] == "requestOneTimeCode"
+
+
+async def test_every_tag_is_described(document):
+    described = {tag["name"]: tag.get("description", "") for tag in document["tags"]}
+    used = {tag for _, _, operation in _operations(document) for tag in operation.get("tags", [])}
+    assert used <= set(described)
+    assert all(described[tag].strip() for tag in used)
+    assert all(operation.get("tags") for _, _, operation in _operations(document))
+
+
+async def test_response_headers_are_documented_where_they_are_sent(document):
+    for method, path, operation in _operations(document):
+        for status, response in operation["responses"].items():
+            headers = response.get("headers", {})
+            assert "X-Request-ID" in headers, f"{method} {path} {status}"
+            if status in ("429", "503"):
+                assert headers["Retry-After"]["schema"]["type"] == "integer", f"{method} {path} {status}"
+    located = {
+        ("post", "/v1/admin/customers", "201"),
+        ("post", "/v1/nodes", "201"),
+        ("post", "/v1/roles", "201"),
+        ("post", "/v1/users", "201"),
+        ("post", "/v1/operations", "202"),
+        ("post", "/v1/operations", "200"),
+        ("post", "/v1/sim-orders", "202"),
+        ("post", "/v1/sim-orders", "200"),
+    }
+    documented = {
+        (m, p, s)
+        for m, p, op in _operations(document)
+        for s, response in op["responses"].items()
+        if "Location" in response.get("headers", {})
+    }
+    assert documented == located
+    replayed = {
+        (m, p, s)
+        for m, p, op in _operations(document)
+        for s, response in op["responses"].items()
+        if "Idempotent-Replayed" in response.get("headers", {})
+    }
+    assert replayed == {("post", "/v1/operations", "200"), ("post", "/v1/sim-orders", "200")}
+
+
+async def test_no_example_carries_a_seeded_credential(document):
+    """Fuzzers and tutorials send the examples: none may sign in as the demo manager or operator."""
+    text = json.dumps(document)
+    for user in (DEMO_MANAGER, DEMO_OPERATOR):
+        assert user.phone not in text
+        assert user.password not in text

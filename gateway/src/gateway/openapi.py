@@ -1,7 +1,12 @@
 """The OpenAPI 3.1 document at /openapi.json, as frontend teams read it.
 
 FastAPI documents error responses as ``application/json``; ours are
-``application/problem+json``, so the document says so.
+``application/problem+json``, so the document says so. Every operation has an
+``operationId`` set on its route (camelCase verb and noun, e.g. ``listLines``:
+generated clients name their functions after it), every tag a description, and
+the headers answers carry are documented: ``X-Request-ID`` on every answer and
+``Retry-After`` on every 429 and 503 (added here), ``Location`` and
+``Idempotent-Replayed`` by the routes that send them (:func:`sends`).
 """
 
 from __future__ import annotations
@@ -27,7 +32,22 @@ The REST/JSON API of SIMfleet for web and mobile apps.
 
 TAGS = [
     {"name": "auth", "description": "Sign-in, sessions, password reset, the keys that verify tokens."},
-    {"name": "me", "description": "The signed-in user."},
+    {"name": "me", "description": "The signed-in user: profile, password, sign-in history."},
+    {
+        "name": "hierarchy",
+        "description": "The customer's company tree: departments, branches and cities, and the figures of each.",
+    },
+    {
+        "name": "users",
+        "description": "The customer's users and their grants (a role at a node of the hierarchy); inviting, "
+        "disabling and enabling them.",
+    },
+    {"name": "roles", "description": "The permission catalogue and the customer's custom roles."},
+    {"name": "audit", "description": "The action history: every command answered and every sign-in."},
+    {
+        "name": "back-office",
+        "description": "For operator staff only: corporate customers, their onboarding and accounts.",
+    },
     {
         "name": "lines",
         "description": "The customer's lines (number, SIM, tariff, services, APNs), free numbers, reserve SIMs.",
@@ -37,8 +57,37 @@ TAGS = [
         "description": "Every change to lines: accepted at once (202), run in the background, one item per line; "
         "followed by polling or Server-Sent Events.",
     },
-    {"name": "operations", "description": "Probes for the platform."},
+    {"name": "health", "description": "Liveness and readiness probes for the platform."},
 ]
+
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "The request's id (the one sent, or a new one); quote it when reporting a problem.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "Location": {
+        "description": "The path of the resource the request created (or, replayed, created before).",
+        "required": True,
+        "schema": {"type": "string", "format": "uri-reference"},
+    },
+    "Idempotent-Replayed": {
+        "description": "`true`: the `Idempotency-Key` was used before and this is the first request's result.",
+        "required": True,
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+_RETRYABLE = ("429", "503")
+
+
+def sends(*headers: str) -> dict[str, Any]:
+    """The OpenAPI of a response that carries ``headers`` (keys of :data:`RESPONSE_HEADERS`), for ``responses=``."""
+    return {"headers": {name: RESPONSE_HEADERS[name] for name in headers}}
 
 
 def _problem_media_types(schema: dict[str, Any]) -> None:
@@ -48,6 +97,16 @@ def _problem_media_types(schema: dict[str, Any]) -> None:
                 content = response.get("content")
                 if str(code)[0] in "45" and content and "application/json" in content:
                     response["content"] = {PROBLEM_MEDIA_TYPE: content.pop("application/json"), **content}
+
+
+def _document_headers(schema: dict[str, Any]) -> None:
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for code, response in operation.get("responses", {}).items():
+                headers = response.setdefault("headers", {})
+                headers["X-Request-ID"] = RESPONSE_HEADERS["X-Request-ID"]
+                if str(code) in _RETRYABLE:
+                    headers["Retry-After"] = RESPONSE_HEADERS["Retry-After"]
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -62,6 +121,7 @@ def install_openapi(app: FastAPI) -> None:
                 tags=TAGS,
             )
             _problem_media_types(schema)
+            _document_headers(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

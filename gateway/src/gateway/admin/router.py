@@ -20,6 +20,7 @@ from gateway.admin.schemas import (
 )
 from gateway.deps import SignedInAccounts
 from gateway.nodes.schemas import KINDS, NodeResponse
+from gateway.openapi import sends
 from gateway.problems import problem_responses
 from simfleet.accounts.v1 import admin_pb2 as pb
 
@@ -30,6 +31,7 @@ CustomerIdPath = Annotated[str, Path(min_length=1, max_length=64, description="a
 
 @router.get(
     "/customers",
+    operation_id="listCustomers",
     summary="Corporate customers",
     description="Needs the operator permission `customers:read`. Newest first unless `sort` says otherwise.",
     responses=problem_responses(400, 401, 403, 422),
@@ -56,6 +58,7 @@ async def list_customers(
 
 @router.post(
     "/customers",
+    operation_id="onboardCustomer",
     status_code=status.HTTP_201_CREATED,
     summary="Onboard a corporate customer",
     description=(
@@ -63,7 +66,7 @@ async def list_customers(
         "(who gets an SMS). Needs `customers:onboard` and an `Idempotency-Key`: the same key returns the same "
         "customer, and a request cut short by an outage finishes when sent again."
     ),
-    responses=problem_responses(400, 401, 403, 409, 422),
+    responses={201: sends("Location"), **problem_responses(400, 401, 403, 409, 422)},
 )
 async def onboard_customer(
     body: OnboardCustomerRequest,
@@ -78,7 +81,12 @@ async def onboard_customer(
     )
 
 
-@router.get("/customers/{customer_id}", summary="One customer", responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/customers/{customer_id}",
+    operation_id="getCustomer",
+    summary="One customer",
+    responses=problem_responses(401, 403, 404, 422),
+)
 async def get_customer(customer_id: CustomerIdPath, accounts: SignedInAccounts) -> CustomerResponse:
     answer = await accounts.call(accounts.admin.GetCustomer, pb.GetCustomerRequest(customer_id=customer_id))
     return CustomerResponse.from_proto(answer.customer)
@@ -86,6 +94,7 @@ async def get_customer(customer_id: CustomerIdPath, accounts: SignedInAccounts) 
 
 @router.post(
     "/customers/{customer_id}/accounts",
+    operation_id="createAccount",
     status_code=status.HTTP_201_CREATED,
     summary="Add a business or personal account",
     description="A business account under the general account, a personal account under a business account.",

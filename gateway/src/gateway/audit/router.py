@@ -26,6 +26,7 @@ def _timestamp(value: datetime, field: str) -> Timestamp:
 
 @router.get(
     "",
+    operation_id="listAuditEvents",
     summary="The action history",
     description=(
         "Every command any service answered for the customer (accepted or refused) and every sign-in, newest "

@@ -47,6 +47,7 @@ def _tokens(response: Response, tokens: TokensResponse) -> TokensResponse:
 
 @router.post(
     "/otp",
+    operation_id="requestOneTimeCode",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send a one-time sign-in code",
     description="Sends a 6-digit code by SMS or to the user's registered email address. "
@@ -64,6 +65,7 @@ async def start_otp(body: StartOtpRequest, identity: AnonymousIdentity) -> Chall
 
 @router.post(
     "/otp/verify",
+    operation_id="signInWithOneTimeCode",
     summary="Sign in with a one-time code",
     dependencies=[SignInRateLimit],
     responses=problem_responses(400, 401, 409, 422, 429),
@@ -78,6 +80,7 @@ async def verify_otp(body: VerifyOtpRequest, identity: AnonymousIdentity, respon
 
 @router.post(
     "/password",
+    operation_id="signInWithPassword",
     summary="Sign in with phone number and password",
     dependencies=[SignInRateLimit],
     responses=problem_responses(400, 401, 409, 422, 429),
@@ -94,6 +97,7 @@ async def sign_in_with_password(
 
 @router.post(
     "/refresh",
+    operation_id="refreshTokens",
     summary="Exchange a refresh token for a new pair",
     description="Refresh tokens are single use; presenting a spent one ends the whole session.",
     dependencies=[SignInRateLimit],
@@ -109,6 +113,7 @@ async def refresh(body: RefreshRequest, identity: AnonymousIdentity, response: R
 
 @router.post(
     "/logout",
+    operation_id="signOut",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Sign out",
@@ -130,6 +135,7 @@ async def logout(
 
 @router.post(
     "/password-reset",
+    operation_id="requestPasswordReset",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send a one-time code to reset a forgotten password",
     description="The answer is the same whether or not the number belongs to a user.",
@@ -146,6 +152,7 @@ async def start_password_reset(body: PasswordResetRequest, identity: AnonymousId
 
 @router.post(
     "/password-reset/confirm",
+    operation_id="confirmPasswordReset",
     summary="Set a new password with the code, and sign in",
     dependencies=[SignInRateLimit],
     responses=problem_responses(400, 401, 409, 422, 429),
@@ -164,6 +171,7 @@ async def confirm_password_reset(
 
 @router.get(
     "/jwks.json",
+    operation_id="getSigningKeys",
     summary="The public keys that verify access tokens",
     response_model_exclude_none=True,
     responses=problem_responses(),

@@ -20,7 +20,7 @@ def _phone(value: str) -> str:
         return normalize_msisdn(value)
     except InvalidArgument as exc:
         raise PydanticCustomError(
-            "phone", "must be a phone number in international E.164 form, e.g. +79990000001"
+            "phone", "must be a phone number in international E.164 form, e.g. +79990000000"
         ) from exc
 
 
@@ -32,7 +32,7 @@ def _code(value: str) -> str:
 
 Phone = Annotated[
     str,
-    Field(min_length=1, max_length=32, description="E.164, e.g. +79990000001"),
+    Field(min_length=1, max_length=32, description="E.164, e.g. +79990000000"),
     AfterValidator(_phone),
 ]
 OtpCode = Annotated[
@@ -53,7 +53,7 @@ CHANNELS: dict[str, common_pb2.OtpChannel.ValueType] = {
 
 class StartOtpRequest(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"phone": "+79990000001", "channel": "sms"}]},
+        json_schema_extra={"examples": [{"phone": "+79990000000", "channel": "sms"}]},
     )
 
     phone: Phone
@@ -71,7 +71,7 @@ class VerifyOtpRequest(BaseModel):
 
 class PasswordSignInRequest(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"phone": "+79990000001", "password": "Demo-Passw0rd-2026"}]},
+        json_schema_extra={"examples": [{"phone": "+79990000000", "password": "Example-Passw0rd-1"}]},
     )
 
     phone: Phone
@@ -98,7 +98,7 @@ class LogoutRequest(BaseModel):
 
 class PasswordResetRequest(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"phone": "+79990000001", "channel": "email"}]},
+        json_schema_extra={"examples": [{"phone": "+79990000000", "channel": "email"}]},
     )
 
     phone: Phone
@@ -112,7 +112,7 @@ class PasswordResetConfirmRequest(BaseModel):
                 {
                     "challenge_id": "01J9Z3K8Q4W7N2M5X6Y8B0C1D2",
                     "code": "123456",
-                    "new_password": "New-Passw0rd-2026",
+                    "new_password": "Example-Passw0rd-2",
                 }
             ]
         },

@@ -19,10 +19,10 @@ from gateway.settings import GatewaySettings
 from gateway.upstream.identity import IdentityStubs
 from simfleet_runtime.metrics import SERVICE_READY
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
+@router.get("/healthz", operation_id="checkLiveness", summary="Liveness: the process answers")
 async def healthz() -> HealthStatus:
     return HealthStatus()
 
@@ -37,7 +37,9 @@ async def _ready(request: Request) -> bool:
     return ready
 
 
-@router.get("/readyz", summary="Readiness: identity is serving", responses=problem_responses())
+@router.get(
+    "/readyz", operation_id="checkReadiness", summary="Readiness: identity is serving", responses=problem_responses()
+)
 async def readyz(request: Request) -> HealthStatus:
     if await _ready(request):
         return HealthStatus()

@@ -48,6 +48,7 @@ LineSort = Literal["msisdn", "-msisdn", "created_at", "-created_at", "updated_at
 
 @router.get(
     "",
+    operation_id="listLines",
     summary="The lines in the caller's scope",
     description=(
         "A page at a time, in a stable order: by `msisdn` unless `sort` says `created_at` or `updated_at` "
@@ -98,6 +99,7 @@ async def list_lines(
 
 @router.get(
     "/{msisdn}",
+    operation_id="getLine",
     summary="One line",
     description="Its state, SIM, node, personal account, tariff, services, APNs, forwarding, blocks and labels.",
     responses=problem_responses(401, 403, 404, 422),
@@ -109,6 +111,7 @@ async def get_line(msisdn: MsisdnPath, inventory: SignedInInventory) -> LineResp
 
 @router.get(
     "/{msisdn}/puk",
+    operation_id="getLinePuk",
     summary="The PUK codes of the line's SIM",
     description="Needs `lines:read-puk`; every read is recorded in the action history. Never cached.",
     responses=problem_responses(401, 403, 404, 422),
@@ -121,6 +124,7 @@ async def get_puk(msisdn: MsisdnPath, inventory: SignedInInventory, response: Re
 
 @router.get(
     "/{msisdn}/location",
+    operation_id="getLineLocation",
     summary="Where the line's handset is now",
     description="The cell it is attached to and that cell's position, with the accuracy in metres (SIM-10). "
     "Needs `lines:locate`; every read is recorded in the action history. Never cached.",
@@ -134,6 +138,7 @@ async def get_location(msisdn: MsisdnPath, inventory: SignedInInventory, respons
 
 @router.get(
     "/{msisdn}/apns",
+    operation_id="listLineApns",
     summary="The APNs active on the line's SIM",
     description="Each with its PDP type, static address (if any) and when it was added (SIM-9).",
     responses=problem_responses(401, 403, 404, 422),
@@ -146,6 +151,7 @@ async def get_apns(msisdn: MsisdnPath, inventory: SignedInInventory) -> LineApns
 
 @stock_router.get(
     "/v1/numbers/free",
+    operation_id="listFreeNumbers",
     summary="Free numbers to choose from",
     description="For a change of number (operation `change_number`, item param `msisdn`); `contains` narrows them.",
     responses=problem_responses(400, 401, 403, 422),
@@ -167,6 +173,7 @@ async def list_free_numbers(
 
 @stock_router.get(
     "/v1/sims/reserve",
+    operation_id="listReserveSims",
     summary="Reserve SIM cards in the customer's stock",
     description="The SIMs a line's SIM may be replaced by (operation `replace_sim`, item param `iccid`).",
     responses=problem_responses(400, 401, 403, 422),

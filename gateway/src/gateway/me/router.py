@@ -18,7 +18,7 @@ from simfleet.identity.v1 import profile_pb2
 router = APIRouter(prefix="/v1/me", tags=["me"])
 
 
-@router.get("", summary="The signed-in user", responses=problem_responses(401, 403, 404))
+@router.get("", operation_id="getMe", summary="The signed-in user", responses=problem_responses(401, 403, 404))
 async def get_me(identity: SignedInIdentity, response: Response) -> UserResponse:
     answer = await identity.call(identity.profile.GetMe, profile_pb2.GetMeRequest())
     response.headers["Cache-Control"] = "no-store"
@@ -27,6 +27,7 @@ async def get_me(identity: SignedInIdentity, response: Response) -> UserResponse
 
 @router.put(
     "/password",
+    operation_id="changeMyPassword",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Change the password",
@@ -47,6 +48,7 @@ async def change_password(body: ChangePasswordRequest, identity: SignedInIdentit
 
 @router.get(
     "/sign-ins",
+    operation_id="listMySignIns",
     summary="The user's sign-in history, newest first",
     responses=problem_responses(400, 401, 403, 422),
 )

@@ -52,7 +52,7 @@ class UserResponse(BaseModel):
                 {
                     "id": "01J9Z3K8Q4W7N2M5X6Y8B0C1D2",
                     "customer_id": "01M80FS1VH2MZKYX1PNS53P8M2",
-                    "phone": "+79990000001",
+                    "phone": "+79990000000",
                     "email": "manager@demo.example",
                     "display_name": "Demo Profile Manager",
                     "status": "active",
@@ -89,7 +89,7 @@ class UserResponse(BaseModel):
 class ChangePasswordRequest(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"current_password": "Demo-Passw0rd-2026", "new_password": "New-Passw0rd-2026"}]
+            "examples": [{"current_password": "Example-Passw0rd-1", "new_password": "Example-Passw0rd-2"}]
         },
     )
 

@@ -24,6 +24,7 @@ from gateway.nodes.schemas import (
     RenameNodeRequest,
     as_trees,
 )
+from gateway.openapi import sends
 from gateway.problems import problem_responses
 from simfleet.accounts.v1 import hierarchy_pb2 as pb
 
@@ -36,6 +37,7 @@ TREE_LIMIT = 10_000
 
 @router.get(
     "",
+    operation_id="listNodes",
     summary="The nodes in the caller's scope",
     description=(
         "Flat (`view=flat`, each node with its `parent_id`, paginated) or nested (`view=tree`: the whole scope "
@@ -85,10 +87,11 @@ async def list_nodes(
 
 @router.post(
     "",
+    operation_id="createNode",
     status_code=status.HTTP_201_CREATED,
     summary="Create a department, branch or city",
     description="Under the company or another department, branch or city; needs `hierarchy:manage` there.",
-    responses=problem_responses(400, 401, 403, 404, 409, 422),
+    responses={201: sends("Location"), **problem_responses(400, 401, 403, 404, 409, 422)},
 )
 async def create_node(body: CreateNodeRequest, accounts: SignedInAccounts, response: Response) -> NodeResponse:
     answer = await accounts.call(
@@ -99,7 +102,7 @@ async def create_node(body: CreateNodeRequest, accounts: SignedInAccounts, respo
     return NodeResponse.from_proto(answer.node)
 
 
-@router.get("/{node_id}", summary="One node", responses=problem_responses(401, 404, 422))
+@router.get("/{node_id}", operation_id="getNode", summary="One node", responses=problem_responses(401, 404, 422))
 async def get_node(node_id: NodeIdPath, accounts: SignedInAccounts) -> NodeResponse:
     answer = await accounts.call(accounts.hierarchy.GetNode, pb.GetNodeRequest(node_id=node_id))
     return NodeResponse.from_proto(answer.node)
@@ -107,6 +110,7 @@ async def get_node(node_id: NodeIdPath, accounts: SignedInAccounts) -> NodeRespo
 
 @router.get(
     "/{node_id}/children",
+    operation_id="listNodeChildren",
     summary="A node's direct children",
     responses=problem_responses(400, 401, 404, 422),
 )
@@ -128,6 +132,7 @@ async def list_children(
 
 @router.patch(
     "/{node_id}",
+    operation_id="renameNode",
     summary="Rename a department, branch or city",
     responses=problem_responses(400, 401, 403, 404, 409, 422),
 )
@@ -138,6 +143,7 @@ async def rename_node(node_id: NodeIdPath, body: RenameNodeRequest, accounts: Si
 
 @router.post(
     "/{node_id}/move",
+    operation_id="moveNode",
     summary="Move a department, branch or city with everything below it",
     description="Needs `hierarchy:manage` at the node and at the new parent; every path below changes at once.",
     responses=problem_responses(400, 401, 403, 404, 409, 422),
@@ -151,6 +157,7 @@ async def move_node(node_id: NodeIdPath, body: MoveNodeRequest, accounts: Signed
 
 @router.delete(
     "/{node_id}",
+    operation_id="deleteNode",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete an empty department, branch or city",
@@ -164,6 +171,7 @@ async def delete_node(node_id: NodeIdPath, accounts: SignedInAccounts) -> Respon
 
 @router.get(
     "/{node_id}/summary",
+    operation_id="getNodeSummary",
     summary="Figures of a node and its subtree",
     description="Counts of lines by state, balances: what the services owning them report, added up.",
     responses=problem_responses(401, 404, 422),

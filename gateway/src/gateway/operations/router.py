@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from gateway.deps import SignedInInventory
+from gateway.openapi import sends
 from gateway.operations.events import StreamLimits, operation_events
 from gateway.operations.schemas import (
     ITEM_STATES,
@@ -56,11 +57,13 @@ IdempotencyKey = Annotated[
 Limit = Annotated[int, Query(ge=1, le=1000, description="items per page")]
 Cursor = Annotated[str | None, Query(min_length=1, max_length=1024, description="from next_cursor")]
 
-_REPLAYED: dict[int | str, dict[str, Any]] = {
+_ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: sends("Location"),
     200: {
         "model": OperationResponse,
         "description": "The Idempotency-Key was used before: the operation it created (`Idempotent-Replayed: true`)",
-    }
+        **sends("Location", "Idempotent-Replayed"),
+    },
 }
 _EVENTS_EXAMPLE = (
     "retry: 3000\n\n"
@@ -84,6 +87,7 @@ def _accepted(operation: OperationResponse, *, replayed: bool, response: Respons
 
 @router.post(
     "",
+    operation_id="createOperation",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Change lines: block, unblock, activate, replace a SIM, change a number, APNs, forwarding, move",
     description=(
@@ -98,7 +102,7 @@ def _accepted(operation: OperationResponse, *, replayed: bool, response: Respons
         "`change_number` `msisdn` (a free number, see /v1/numbers/free; empty: one is picked). `scheduled_at` "
         "runs it later. Answers 202 with the operation; follow it at its Location or its `/events`."
     ),
-    responses={**_REPLAYED, **problem_responses(400, 401, 403, 404, 409, 422, 429)},
+    responses={**_ACCEPTED, **problem_responses(400, 401, 403, 404, 409, 422, 429)},
 )
 async def create_operation(
     body: CreateOperationRequest,
@@ -115,6 +119,7 @@ async def create_operation(
 
 @router.get(
     "",
+    operation_id="listOperations",
     summary="The operations in the caller's scope",
     description="Newest first; `state` (repeat for several) and `type` narrow them.",
     responses=problem_responses(400, 401, 403, 422),
@@ -144,7 +149,12 @@ async def list_operations(
     )
 
 
-@router.get("/{operation_id}", summary="One operation", responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/{operation_id}",
+    operation_id="getOperation",
+    summary="One operation",
+    responses=problem_responses(401, 403, 404, 422),
+)
 async def get_operation(
     operation_id: OperationIdPath, inventory: SignedInInventory, response: Response
 ) -> OperationResponse:
@@ -155,6 +165,7 @@ async def get_operation(
 
 @router.get(
     "/{operation_id}/items",
+    operation_id="listOperationItems",
     summary="The operation's lines and how each went",
     description="In the order of the operation's lines; `state` (repeat for several) narrows them, e.g. to `failed`.",
     responses=problem_responses(400, 401, 403, 404, 422),
@@ -184,6 +195,7 @@ async def list_items(
 
 @router.post(
     "/{operation_id}/cancel",
+    operation_id="cancelOperation",
     summary="Cancel an operation",
     description=(
         "A scheduled operation is cancelled at once; a running one stops sending: its lines not yet sent become "
@@ -200,6 +212,7 @@ async def cancel_operation(operation_id: OperationIdPath, inventory: SignedInInv
 
 @router.get(
     "/{operation_id}/events",
+    operation_id="followOperationEvents",
     response_class=StreamingResponse,
     summary="Follow an operation as Server-Sent Events",
     description=(
@@ -266,6 +279,7 @@ async def follow_operation(
 
 @sim_orders_router.post(
     "",
+    operation_id="orderSims",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Order new SIM cards",
     description=(
@@ -273,7 +287,7 @@ async def follow_operation(
         "`order_sims`, followed like any other. An `Idempotency-Key` makes a retry return the same operation "
         "(200, `Idempotent-Replayed: true`)."
     ),
-    responses={**_REPLAYED, **problem_responses(400, 401, 403, 404, 409, 422, 429)},
+    responses={**_ACCEPTED, **problem_responses(400, 401, 403, 404, 409, 422, 429)},
 )
 async def order_sims(
     body: OrderSimsRequest,

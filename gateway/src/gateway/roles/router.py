@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response, status
 
 from gateway.deps import SignedInIdentity
+from gateway.openapi import sends
 from gateway.problems import problem_responses
 from gateway.roles.schemas import PermissionItem, PermissionsList, RoleBody, RoleResponse, RolesList
 from simfleet.identity.v1 import users_pb2 as pb
@@ -16,7 +17,12 @@ router = APIRouter(tags=["roles"])
 RoleIdPath = Annotated[str, Path(min_length=1, max_length=64, description="a custom role's id")]
 
 
-@router.get("/v1/permissions", summary="The permission catalogue", responses=problem_responses(401))
+@router.get(
+    "/v1/permissions",
+    operation_id="listPermissions",
+    summary="The permission catalogue",
+    responses=problem_responses(401),
+)
 async def list_permissions(identity: SignedInIdentity) -> PermissionsList:
     answer = await identity.call(identity.roles.ListPermissions, pb.ListPermissionsRequest())
     return PermissionsList(items=[PermissionItem(name=p.name, description=p.description) for p in answer.permissions])
@@ -24,6 +30,7 @@ async def list_permissions(identity: SignedInIdentity) -> PermissionsList:
 
 @router.get(
     "/v1/roles",
+    operation_id="listRoles",
     summary="Predefined roles, then the customer's own",
     description="`sort=predefined` (default) lists the predefined roles first, then the customer's by name.",
     responses=problem_responses(400, 401, 422),
@@ -46,10 +53,11 @@ async def list_roles(
 
 @router.post(
     "/v1/roles",
+    operation_id="createRole",
     status_code=status.HTTP_201_CREATED,
     summary="Create a custom role",
     description="Needs `roles:manage`; a role cannot hold a permission the caller does not hold.",
-    responses=problem_responses(400, 401, 403, 409, 422),
+    responses={201: sends("Location"), **problem_responses(400, 401, 403, 409, 422)},
 )
 async def create_role(body: RoleBody, identity: SignedInIdentity, response: Response) -> RoleResponse:
     answer = await identity.call(
@@ -62,6 +70,7 @@ async def create_role(body: RoleBody, identity: SignedInIdentity, response: Resp
 
 @router.put(
     "/v1/roles/{role_id}",
+    operation_id="updateRole",
     summary="Change a custom role",
     description="Holders get the new permissions with their next token (10 minutes at most).",
     responses=problem_responses(400, 401, 403, 404, 409, 422),
@@ -78,6 +87,7 @@ async def update_role(role_id: RoleIdPath, body: RoleBody, identity: SignedInIde
 
 @router.delete(
     "/v1/roles/{role_id}",
+    operation_id="deleteRole",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete a custom role no grant uses",

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from gateway.deps import SignedInIdentity
 from gateway.me.schemas import UserResponse
+from gateway.openapi import sends
 from gateway.problems import problem_responses
 from gateway.users.schemas import GrantBody, GrantResponse, GrantsList, InvitedUser, InviteUserRequest, UsersPage
 from simfleet.identity.v1 import common_pb2
@@ -23,7 +24,12 @@ UserIdPath = Annotated[str, Path(min_length=1, max_length=64, description="a use
 STATUSES = {"active": common_pb2.USER_STATUS_ACTIVE, "disabled": common_pb2.USER_STATUS_DISABLED}
 
 
-@router.get("", summary="Users with a grant in the caller's scope", responses=problem_responses(400, 401, 404, 422))
+@router.get(
+    "",
+    operation_id="listUsers",
+    summary="Users with a grant in the caller's scope",
+    responses=problem_responses(400, 401, 404, 422),
+)
 async def list_users(
     identity: SignedInIdentity,
     response: Response,
@@ -53,6 +59,7 @@ async def list_users(
 
 @router.post(
     "",
+    operation_id="inviteUser",
     status_code=status.HTTP_201_CREATED,
     summary="Invite a user",
     description=(
@@ -60,7 +67,7 @@ async def list_users(
         "lacks there); they get an SMS and set a password by one-time code. An `Idempotency-Key` makes a retry "
         "return the same user."
     ),
-    responses=problem_responses(400, 401, 403, 404, 409, 422),
+    responses={201: sends("Location"), **problem_responses(400, 401, 403, 404, 409, 422)},
 )
 async def invite_user(
     body: InviteUserRequest,
@@ -84,7 +91,7 @@ async def invite_user(
     )
 
 
-@router.get("/{user_id}", summary="One user", responses=problem_responses(401, 404, 422))
+@router.get("/{user_id}", operation_id="getUser", summary="One user", responses=problem_responses(401, 404, 422))
 async def get_user(user_id: UserIdPath, identity: SignedInIdentity) -> UserResponse:
     answer = await identity.call(identity.users.GetUser, pb.GetUserRequest(user_id=user_id))
     return UserResponse.from_proto(answer.user)
@@ -92,6 +99,7 @@ async def get_user(user_id: UserIdPath, identity: SignedInIdentity) -> UserRespo
 
 @router.post(
     "/{user_id}/disable",
+    operation_id="disableUser",
     summary="Disable a user: every session ends at once",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
@@ -100,7 +108,12 @@ async def disable_user(user_id: UserIdPath, identity: SignedInIdentity) -> UserR
     return UserResponse.from_proto(answer.user)
 
 
-@router.post("/{user_id}/enable", summary="Enable a user again", responses=problem_responses(401, 403, 404, 409, 422))
+@router.post(
+    "/{user_id}/enable",
+    operation_id="enableUser",
+    summary="Enable a user again",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 async def enable_user(user_id: UserIdPath, identity: SignedInIdentity) -> UserResponse:
     answer = await identity.call(identity.users.EnableUser, pb.EnableUserRequest(user_id=user_id))
     return UserResponse.from_proto(answer.user)
@@ -108,6 +121,7 @@ async def enable_user(user_id: UserIdPath, identity: SignedInIdentity) -> UserRe
 
 @router.get(
     "/{user_id}/grants",
+    operation_id="listUserGrants",
     summary="The user's grants in the caller's scope",
     responses=problem_responses(400, 401, 404, 422),
 )
@@ -129,6 +143,7 @@ async def list_grants(
 
 @router.post(
     "/{user_id}/grants",
+    operation_id="addUserGrant",
     status_code=status.HTTP_201_CREATED,
     summary="Give a user a role over a node",
     responses=problem_responses(400, 401, 403, 404, 409, 422),
@@ -143,6 +158,7 @@ async def add_grant(user_id: UserIdPath, body: GrantBody, identity: SignedInIden
 
 @router.delete(
     "/{user_id}/grants/{grant_id}",
+    operation_id="removeUserGrant",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Take a grant away",
