@@ -235,3 +235,9 @@ async def test_no_example_carries_a_seeded_credential(document):
     for user in (DEMO_MANAGER, DEMO_OPERATOR):
         assert user.phone not in text
         assert user.password not in text
+
+
+async def test_a_body_too_large_is_documented_wherever_a_body_is_taken(document):
+    for method, path, operation in _operations(document):
+        if "requestBody" in operation:
+            assert "413" in operation["responses"], f"{method} {path}"

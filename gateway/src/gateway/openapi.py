@@ -83,6 +83,8 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
     },
 }
 _RETRYABLE = ("429", "503")
+BODY_PROBLEMS = {"413": "The request body is too large"}
+"""What the edge answers to any request with a body, before a route sees it."""
 
 
 def sends(*headers: str) -> dict[str, Any]:
@@ -97,6 +99,15 @@ def _problem_media_types(schema: dict[str, Any]) -> None:
                 content = response.get("content")
                 if str(code)[0] in "45" and content and "application/json" in content:
                     response["content"] = {PROBLEM_MEDIA_TYPE: content.pop("application/json"), **content}
+
+
+def _body_problems(schema: dict[str, Any]) -> None:
+    problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if "requestBody" in operation:
+                for code, description in BODY_PROBLEMS.items():
+                    operation["responses"].setdefault(code, {"description": description, "content": problem})
 
 
 def _document_headers(schema: dict[str, Any]) -> None:
@@ -121,6 +132,7 @@ def install_openapi(app: FastAPI) -> None:
                 tags=TAGS,
             )
             _problem_media_types(schema)
+            _body_problems(schema)
             _document_headers(schema)
             app.openapi_schema = schema
         return app.openapi_schema
