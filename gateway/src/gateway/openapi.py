@@ -6,7 +6,9 @@ FastAPI documents error responses as ``application/json``; ours are
 generated clients name their functions after it), every tag a description, and
 the headers answers carry are documented: ``X-Request-ID`` on every answer and
 ``Retry-After`` on every 429 and 503 (added here), ``Location`` and
-``Idempotent-Replayed`` by the routes that send them (:func:`sends`).
+``Idempotent-Replayed`` by the routes that send them (:func:`sends`). The
+problems the edge answers before any route (a 413 to a body too large) are
+documented on every operation that takes a body.
 """
 
 from __future__ import annotations
