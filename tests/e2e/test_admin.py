@@ -67,6 +67,7 @@ def test_operator_staff_onboard_a_customer_whose_manager_signs_in(platform: Plat
         headers=staff,
     )
     assert account.status_code == 201, account.text
+    assert account.headers["Location"] == f"/v1/nodes/{account.json()['id']}"
     assert api.get(f"/v1/admin/customers/{customer['id']}", headers=staff).json()["status"] == "active"
     found = api.get("/v1/admin/customers", params={"q": "northwind"}, headers=staff).json()["items"]
     assert [c["id"] for c in found] == [customer["id"]]

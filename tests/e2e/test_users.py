@@ -93,6 +93,7 @@ def test_invite_sign_in_grant_and_disable(platform: Platform, api: httpx.Client)
         f"/v1/users/{helper_id}/grants", json={"role": role.json()["id"], "node_id": regions["id"]}, headers=head_auth
     )
     assert granted.status_code == 201, granted.text
+    assert granted.headers["Location"] == f"/v1/users/{helper_id}/grants/{granted.json()['id']}"
     assert problem(api.delete(f"/v1/roles/{role.json()['id']}", headers=manager), 409)["reason"] == "ROLE_IN_USE"
     first = api.get(f"/v1/users/{helper_id}/grants", params={"limit": 1}, headers=manager).json()
     rest = api.get(

@@ -98,10 +98,10 @@ async def get_customer(customer_id: CustomerIdPath, accounts: SignedInAccounts) 
     status_code=status.HTTP_201_CREATED,
     summary="Add a business or personal account",
     description="A business account under the general account, a personal account under a business account.",
-    responses=problem_responses(400, 401, 403, 404, 409, 422),
+    responses={201: sends("Location"), **problem_responses(400, 401, 403, 404, 409, 422)},
 )
 async def create_account(
-    customer_id: CustomerIdPath, body: CreateAccountRequest, accounts: SignedInAccounts
+    customer_id: CustomerIdPath, body: CreateAccountRequest, accounts: SignedInAccounts, response: Response
 ) -> NodeResponse:
     answer = await accounts.call(
         accounts.admin.CreateAccount,
@@ -113,4 +113,5 @@ async def create_account(
             account_number=body.account_number,
         ),
     )
+    response.headers["Location"] = f"/v1/nodes/{answer.node.id}"
     return NodeResponse.from_proto(answer.node)

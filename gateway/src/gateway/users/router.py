@@ -146,13 +146,16 @@ async def list_grants(
     operation_id="addUserGrant",
     status_code=status.HTTP_201_CREATED,
     summary="Give a user a role over a node",
-    responses=problem_responses(400, 401, 403, 404, 409, 422),
+    responses={201: sends("Location"), **problem_responses(400, 401, 403, 404, 409, 422)},
 )
-async def add_grant(user_id: UserIdPath, body: GrantBody, identity: SignedInIdentity) -> GrantResponse:
+async def add_grant(
+    user_id: UserIdPath, body: GrantBody, identity: SignedInIdentity, response: Response
+) -> GrantResponse:
     answer = await identity.call(
         identity.users.AddGrant,
         pb.AddGrantRequest(user_id=user_id, grant=pb.GrantRequest(role=body.role, node_id=body.node_id)),
     )
+    response.headers["Location"] = f"/v1/users/{user_id}/grants/{answer.grant.id}"
     return GrantResponse.from_proto(answer.grant)
 
 
