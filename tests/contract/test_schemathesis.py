@@ -5,6 +5,11 @@ throwaway customer with a few lines; each answer must be no 5xx, a documented st
 type, with the documented headers, and conform to the documented schema. Seeded and derandomized: the same cases
 every run. The document is the gateway's own (built in-process, so that the cases exist when pytest collects them);
 a test checks that the platform serves exactly that document.
+
+No operation is left out. The sign-in endpoints (tag `auth`) are sent without the manager's token, as the
+anonymous clients they serve would (a sign-out must not end the session the other cases run in). The event
+stream is included: generated ids find no operation, so it answers problems, never an endless stream.
+Schemathesis' stateful phase is off (the cases are independent, which keeps the run bounded and repeatable).
 """
 
 from __future__ import annotations
