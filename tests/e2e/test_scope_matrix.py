@@ -239,9 +239,9 @@ def call(
     ) as answer:
         if answer.headers.get("content-type", "").startswith("text/event-stream"):
             # The stream goes on while the operation lives: its opening (retry:, then the first event) will do.
-            lines = answer.iter_lines()
-            opening = [next(lines) for _ in range(3)]
-            assert opening[0].startswith("retry: ") and opening[2] == "event: progress", opening
+            lines = (line for line in answer.iter_lines() if line)
+            opening = [next(lines), next(lines)]
+            assert opening[0].startswith("retry: ") and opening[1] == "event: progress", opening
             body: Any = None
         else:
             body = answer.json() if answer.read() else None
