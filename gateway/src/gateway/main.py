@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from gateway.edge.client_address import ClientAddressResolver
+from gateway.edge.docs import install_docs
 from gateway.edge.middleware import REQUEST_ID_HEADER, EdgeMiddleware
 from gateway.edge.rate_limit import TokenBucketLimiter
 from gateway.openapi import DESCRIPTION, install_openapi
@@ -85,6 +86,8 @@ def create_app(
         version=API_VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         # The edge middleware makes the server span, the Prometheus metrics and the
         # logs; FastAPI's own OpenTelemetry spans and metrics would duplicate them.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -110,6 +113,7 @@ def create_app(
     install_rpc_error_handler(app)
     register_routers(app)
     install_openapi(app)
+    install_docs(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
