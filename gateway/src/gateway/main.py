@@ -22,6 +22,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from gateway.edge.client_address import ClientAddressResolver
 from gateway.edge.docs import install_docs
+from gateway.edge.media_type import JsonBodyMiddleware
 from gateway.edge.middleware import REQUEST_ID_HEADER, EdgeMiddleware
 from gateway.edge.rate_limit import TokenBucketLimiter
 from gateway.openapi import DESCRIPTION, install_openapi
@@ -114,6 +115,7 @@ def create_app(
     register_routers(app)
     install_openapi(app)
     install_docs(app)
+    app.add_middleware(JsonBodyMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -22,6 +22,8 @@ The REST/JSON API of SIMfleet for web and mobile apps.
 * Errors are `application/problem+json` (RFC 9457) with a stable `reason`
   (e.g. `OTP_INVALID`, `RATE_LIMITED`); 422 answers list the fields in `errors`;
   429 and 503 answers carry `Retry-After`.
+* Request bodies are `application/json` in UTF-8 without a byte order mark;
+  anything else is refused with 415 (`UNSUPPORTED_MEDIA_TYPE`).
 * Every response has an `X-Request-ID` (send your own to correlate).
 """
 
@@ -50,6 +52,17 @@ def _problem_media_types(schema: dict[str, Any]) -> None:
                     response["content"] = {PROBLEM_MEDIA_TYPE: content.pop("application/json"), **content}
 
 
+def _unsupported_media_type(schema: dict[str, Any]) -> None:
+    """Every operation that takes a body may answer 415 (see :mod:`gateway.edge.media_type`)."""
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if "requestBody" in operation:
+                operation.setdefault("responses", {})["415"] = {
+                    "description": "The body is not application/json in UTF-8 (or starts with a byte order mark)",
+                    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -62,6 +75,7 @@ def install_openapi(app: FastAPI) -> None:
                 tags=TAGS,
             )
             _problem_media_types(schema)
+            _unsupported_media_type(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
