@@ -709,3 +709,57 @@ async def test_a_large_operation_keeps_its_numbers_until_it_starts(
     assert (cancelled.state, cancelled.skipped, cancelled.pending) == ("cancelled", 5, 0)
     async with harness.db.sessions() as session:
         assert (await session.scalars(sa.select(TargetChunk))).all() == []
+
+
+async def test_a_selection_with_control_or_bidi_characters_is_refused(harness: Harness) -> None:
+    for field, selection in (
+        ("selection.label", Selection("", label="vip\u202e")),
+        ("selection.group", Selection("", group="fl\u0000eet")),
+        ("selection.tariff_code", Selection("", tariff_code="\u2066BIZ-M\u2069")),
+    ):
+        with pytest.raises(InvalidArgument) as refused:
+            await harness.inventory.operations.create(
+                harness.manager(), NewOperation("block", selection=selection, params={"block_type": "voluntary"})
+            )
+        assert list(refused.value.field_violations) == [field]
+
+
+async def test_imported_labels_and_groups_with_control_or_bidi_characters_are_refused(harness: Harness) -> None:
+    from inventory.admin.service import ImportedLine
+
+    (number,) = harness.numbers(1)
+    tree = harness.tree
+    for field, changes in (
+        ("lines[0].labels[1]", {"labels": ("vip", "v\u202eip")}),
+        ("lines[0].group", {"group": "a\x1bb"}),
+    ):
+        line = ImportedLine(
+            number, sim(int(number[5:])), tree.north_account, tree.north_account, "BIZ-M", "active", **changes
+        )
+        with pytest.raises(InvalidArgument) as refused:
+            await harness.inventory.office.import_lines(customer_id=tree.customer, lines=[line])
+        assert list(refused.value.field_violations) == [field]
+
+
+async def test_an_operation_is_scheduled_at_most_the_horizon_ahead(harness: Harness) -> None:
+    from inventory.operations.service import SCHEDULE_HORIZON
+
+    [number] = await harness.add_lines(1)
+    now = harness.inventory.runtime.clock.now()
+    too_far = NewOperation(
+        "block",
+        targets=[Target(number)],
+        params={"block_type": "voluntary"},
+        scheduled_at=now + SCHEDULE_HORIZON + timedelta(minutes=1),
+    )
+    with pytest.raises(InvalidArgument) as refused:
+        await harness.inventory.operations.create(harness.manager(), too_far)
+    assert list(refused.value.field_violations) == ["scheduled_at"]
+    within = NewOperation(
+        "block",
+        targets=[Target(number)],
+        params={"block_type": "voluntary"},
+        scheduled_at=now + SCHEDULE_HORIZON - timedelta(minutes=1),
+    )
+    operation, _ = await harness.inventory.operations.create(harness.manager(), within)
+    assert operation.state == "scheduled"

@@ -53,7 +53,7 @@ from simfleet_runtime.errors import (
 )
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.timestamps import timestamp
-from simfleet_runtime.validation import normalize_email, normalize_msisdn
+from simfleet_runtime.validation import normalize_email, normalize_msisdn, text_problem
 
 PROFILE_MANAGER_ROLE = "profile_manager"
 _CONTRACT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/.\-]{0,63}$")
@@ -148,6 +148,8 @@ class CustomerService:
             tax_registration_reason_code=request.legal.tax_registration_reason_code.strip().upper(),
         )
         problems.update(legal_entity_problems(legal))
+        if problem := text_problem(request.legal.name):
+            problems["legal_entity.name"] = problem
         contracts: list[tuple[str, date]] = []
         if not request.contracts:
             problems["contracts"] = "at least one contract"

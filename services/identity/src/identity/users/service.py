@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -24,7 +25,7 @@ from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from simfleet_runtime.ids import is_id, new_id
-from simfleet_runtime.validation import normalize_email, normalize_msisdn
+from simfleet_runtime.validation import normalize_email, normalize_msisdn, text_problem
 
 CODE_METHODS = frozenset({OTP_SMS, OTP_EMAIL})
 FIRST_PASSWORD_WINDOW = timedelta(minutes=10)
@@ -84,10 +85,13 @@ class UserService:
         """
         phone = normalize_msisdn(phone)
         email = normalize_email(email)
-        display_name = display_name.strip()
+        name_problem = text_problem(display_name)
+        display_name = unicodedata.normalize("NFC", display_name.strip())
         customer_id = customer_id.strip()
         violations = {}
-        if not 1 <= len(display_name) <= 200:
+        if name_problem:
+            violations["display_name"] = name_problem
+        elif not 1 <= len(display_name) <= 200:
             violations["display_name"] = "1 to 200 characters"
         if operator_role is None and not 1 <= len(customer_id) <= 64:
             violations["customer_id"] = "1 to 64 characters"

@@ -43,7 +43,7 @@ from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, Permiss
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT, path_ids
 from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
-from simfleet_runtime.validation import normalize_msisdns
+from simfleet_runtime.validation import normalize_msisdns, text_problem
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ DEFAULT_ORDER_QUOTA = 5_000
 ORDER_QUOTA_WINDOW = timedelta(hours=24)
 OPERATIONS_LIST = "operations"
 ITEMS_LIST = "operation-items"
+SCHEDULE_HORIZON = timedelta(days=90)
+"""The furthest ahead an operation may be scheduled (the gateway documents the same limit)."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,8 @@ class OperationService:
                 reason="PERMISSION_MISSING",
                 metadata={"permission": permission},
             )
+        if new.scheduled_at is not None and new.scheduled_at > self._clock.now() + SCHEDULE_HORIZON:
+            raise _invalid("scheduled_at", f"at most {SCHEDULE_HORIZON.days} days ahead")
         key = self._key(new.idempotency_key)
         if key and (earlier := await self._by_key(access, key)) is not None:
             return earlier, True
@@ -357,6 +361,9 @@ class OperationService:
         for state in selection.states:
             if state not in LINE_STATES:
                 raise _invalid("selection.states", f"unknown line state {state!r}")
+        for name in ("label", "group", "tariff_code"):
+            if problem := text_problem(getattr(selection, name)):
+                raise _invalid(f"selection.{name}", problem)
         if not (selection.node_id or selection.states or selection.tariff_code or selection.label or selection.group):
             raise _invalid("selection", "a selection needs at least one criterion: node, state, tariff, label or group")
         if not selection.node_id:
