@@ -399,8 +399,42 @@ async def test_the_same_idempotency_key_returns_the_same_operation(harness: Harn
     numbers = await harness.add_lines(2)
     ops, manager = harness.inventory.operations, harness.manager()
     first, replayed = await ops.create_idempotent(manager, block(numbers, idempotency_key="k-1"))
-    second, replayed_again = await ops.create_idempotent(manager, block(numbers[:1], idempotency_key="k-1"))
+    second, replayed_again = await ops.create_idempotent(manager, block(numbers, idempotency_key="k-1"))
     assert (replayed, replayed_again, second.id, second.total) == (False, True, first.id, 2)
+    # The key was used for those two lines: another request under it is refused, not answered with the first.
+    for other in (
+        block(numbers[:1], idempotency_key="k-1"),
+        block(numbers[::-1], idempotency_key="k-1"),
+        NewOperation(
+            "block", targets=[Target(n) for n in numbers], params={"block_type": "financial"}, idempotency_key="k-1"
+        ),
+        NewOperation(
+            "unblock", targets=[Target(n) for n in numbers], params={"block_type": "voluntary"}, idempotency_key="k-1"
+        ),
+    ):
+        with pytest.raises(InvalidArgument) as reused:
+            await ops.create_idempotent(manager, other)
+        assert (reused.value.reason, list(reused.value.field_violations)) == (
+            "IDEMPOTENCY_KEY_REUSED",
+            ["idempotency_key"],
+        )
+    with pytest.raises(InvalidArgument) as elsewhere:  # nor on another call sharing the key's scope
+        await ops.order_sims(
+            manager,
+            node_id=harness.tree.north_account,
+            personal_account_id="",
+            quantity=1,
+            tariff_code="IOT-S",
+            idempotency_key="k-1",
+        )
+    assert elsewhere.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    order = {"node_id": harness.tree.north_account, "personal_account_id": "", "tariff_code": "IOT-S"}
+    ordered, _ = await ops.order_sims(manager, quantity=2, idempotency_key="o-1", **order)
+    again, replayed_order = await ops.order_sims(manager, quantity=2, idempotency_key="o-1", **order)
+    assert (again.id, replayed_order) == (ordered.id, True)
+    with pytest.raises(InvalidArgument) as more:
+        await ops.order_sims(manager, quantity=3, idempotency_key="o-1", **order)
+    assert more.value.reason == "IDEMPOTENCY_KEY_REUSED"
     other_user = harness.access((harness.tree.root, EVERYTHING), user_id="another0000000000000000001")
     third, replayed_third = await ops.create_idempotent(other_user, block(numbers, idempotency_key="k-1"))
     assert third.id != first.id and not replayed_third
