@@ -18,12 +18,12 @@ from types import FrameType
 import grpc
 import uvicorn
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from gateway.edge.client_address import ClientAddressResolver
+from gateway.edge.cors import CorsMiddleware
 from gateway.edge.docs import install_docs
 from gateway.edge.media_type import JsonBodyMiddleware
-from gateway.edge.middleware import REQUEST_ID_HEADER, EdgeMiddleware
+from gateway.edge.middleware import EdgeMiddleware
 from gateway.edge.rate_limit import TokenBucketLimiter
 from gateway.openapi import DESCRIPTION, install_openapi
 from gateway.operations.router import OPERATIONS_PATH
@@ -116,15 +116,7 @@ def create_app(
     install_openapi(app)
     install_docs(app)
     app.add_middleware(JsonBodyMiddleware)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", REQUEST_ID_HEADER],
-            expose_headers=[REQUEST_ID_HEADER, "Retry-After", "Location", "Idempotent-Replayed"],
-            max_age=600,
-        )
+    app.add_middleware(CorsMiddleware, origins=settings.cors_origins)
     # Added last, so it is the outermost: every answer (CORS preflights too) gets a request id.
     app.add_middleware(
         EdgeMiddleware,

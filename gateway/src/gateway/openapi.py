@@ -25,6 +25,8 @@ The REST/JSON API of SIMfleet for web and mobile apps.
 * Request bodies are `application/json` in UTF-8 without a byte order mark;
   anything else is refused with 415 (`UNSUPPORTED_MEDIA_TYPE`).
 * Every response has an `X-Request-ID` (send your own to correlate).
+* Browsers may call the API from the origins the deployment allows (CORS,
+  `GATEWAY_CORS_ORIGINS`); preflights are answered 204.
 """
 
 TAGS = [

@@ -51,6 +51,13 @@ SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, GATEWAY)
 """The Python services, in start order (stop order is the reverse, NATS last)."""
 DATABASE_SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY)
 LOCALHOST = "127.0.0.1"
+LOCAL_FRONTEND_ORIGINS = (
+    "http://localhost:3000",
+    "http://127.0.0.1:3000",
+    "http://localhost:5173",
+    "http://127.0.0.1:5173",
+)
+"""Where a frontend's development server runs (webpack's and Vite's ports): the browser may call the gateway."""
 
 
 class PlatformError(RuntimeError):
@@ -275,6 +282,7 @@ class Platform:
             ours = {
                 "GATEWAY_HTTP_HOST": LOCALHOST,
                 "GATEWAY_HTTP_PORT": str(cfg.gateway_http),
+                "GATEWAY_CORS_ORIGINS": ",".join(LOCAL_FRONTEND_ORIGINS),
                 "GATEWAY_IDENTITY_TARGET": self.identity_target,
                 "GATEWAY_ACCOUNTS_TARGET": self.accounts_target,
                 "GATEWAY_INVENTORY_TARGET": self.inventory_target,
