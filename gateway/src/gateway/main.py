@@ -18,8 +18,10 @@ from types import FrameType
 import grpc
 import uvicorn
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from gateway.edge.client_address import ClientAddressResolver
+from gateway.edge.conditional import ConditionalGetMiddleware
 from gateway.edge.cors import CorsMiddleware
 from gateway.edge.docs import install_docs
 from gateway.edge.media_type import JsonBodyMiddleware
@@ -115,7 +117,11 @@ def create_app(
     register_routers(app)
     install_openapi(app)
     install_docs(app)
+    # Outermost last: edge → CORS → gzip → ETag → JSON bodies → routes. The ETag is of
+    # the JSON itself, and a 304 has no body to compress.
     app.add_middleware(JsonBodyMiddleware)
+    app.add_middleware(ConditionalGetMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     app.add_middleware(CorsMiddleware, origins=settings.cors_origins)
     # Added last, so it is the outermost: every answer (CORS preflights too) gets a request id.
     app.add_middleware(

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from gateway.edge.openapi_headers import document_edge_headers
 from gateway.problems import PROBLEM_MEDIA_TYPE
 
 DESCRIPTION = """\
@@ -25,6 +26,12 @@ The REST/JSON API of SIMfleet for web and mobile apps.
 * Request bodies are `application/json` in UTF-8 without a byte order mark;
   anything else is refused with 415 (`UNSUPPORTED_MEDIA_TYPE`).
 * Every response has an `X-Request-ID` (send your own to correlate).
+* Reads of JSON carry a weak `ETag`; send it back as `If-None-Match` to get
+  `304 Not Modified` while it is current. Answers of 1 KB and more are
+  gzip-compressed for clients that send `Accept-Encoding: gzip`.
+* Rate-limited calls (sign-in) carry `RateLimit-Limit`, `RateLimit-Remaining`,
+  `RateLimit-Reset` and `RateLimit-Policy` (IETF draft
+  draft-ietf-httpapi-ratelimit-headers), their 429s `Retry-After` too.
 * Browsers may call the API from the origins the deployment allows (CORS,
   `GATEWAY_CORS_ORIGINS`); preflights are answered 204.
 """
@@ -78,6 +85,7 @@ def install_openapi(app: FastAPI) -> None:
             )
             _problem_media_types(schema)
             _unsupported_media_type(schema)
+            document_edge_headers(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

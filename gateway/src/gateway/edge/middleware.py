@@ -15,7 +15,9 @@ One pure-ASGI middleware, the outermost of the application:
   more, the docs, sets its own), ``X-Frame-Options: DENY``, and
   ``Cache-Control: no-store`` on every answer to a request that carries
   ``Authorization`` and on every sign-in answer (``POST /v1/auth/...``: they
-  hold tokens), so no shared or browser cache keeps them.
+  hold tokens), so no shared or browser cache keeps them;
+* the ``RateLimit-*`` fields a rate limit left in the request's state
+  (:mod:`gateway.edge.rate_limit`), on every answer of a limited call.
 """
 
 from __future__ import annotations
@@ -137,6 +139,11 @@ class EdgeMiddleware:
                 response_started = True
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
                 add_security_headers(message, private=private)
+                rate_limit: dict[str, str] | None = state.get("rate_limit_headers")
+                if rate_limit:
+                    response_headers = MutableHeaders(scope=message)
+                    for name, value in rate_limit.items():
+                        response_headers[name] = value
             await send(message)
 
         received = 0
