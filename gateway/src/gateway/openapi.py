@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from gateway.edge.openapi_headers import document_edge_headers
 from gateway.problems import PROBLEM_MEDIA_TYPE
 
 DESCRIPTION = """\
@@ -22,7 +23,17 @@ The REST/JSON API of SIMfleet for web and mobile apps.
 * Errors are `application/problem+json` (RFC 9457) with a stable `reason`
   (e.g. `OTP_INVALID`, `RATE_LIMITED`); 422 answers list the fields in `errors`;
   429 and 503 answers carry `Retry-After`.
+* Request bodies are `application/json` in UTF-8 without a byte order mark;
+  anything else is refused with 415 (`UNSUPPORTED_MEDIA_TYPE`).
 * Every response has an `X-Request-ID` (send your own to correlate).
+* Reads of JSON carry a weak `ETag`; send it back as `If-None-Match` to get
+  `304 Not Modified` while it is current. Answers of 1 KB and more are
+  gzip-compressed for clients that send `Accept-Encoding: gzip`.
+* Rate-limited calls (sign-in) carry `RateLimit-Limit`, `RateLimit-Remaining`,
+  `RateLimit-Reset` and `RateLimit-Policy` (IETF draft
+  draft-ietf-httpapi-ratelimit-headers), their 429s `Retry-After` too.
+* Browsers may call the API from the origins the deployment allows (CORS,
+  `GATEWAY_CORS_ORIGINS`); preflights are answered 204.
 """
 
 TAGS = [
@@ -50,6 +61,17 @@ def _problem_media_types(schema: dict[str, Any]) -> None:
                     response["content"] = {PROBLEM_MEDIA_TYPE: content.pop("application/json"), **content}
 
 
+def _unsupported_media_type(schema: dict[str, Any]) -> None:
+    """Every operation that takes a body may answer 415 (see :mod:`gateway.edge.media_type`)."""
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if "requestBody" in operation:
+                operation.setdefault("responses", {})["415"] = {
+                    "description": "The body is not application/json in UTF-8 (or starts with a byte order mark)",
+                    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -62,6 +84,8 @@ def install_openapi(app: FastAPI) -> None:
                 tags=TAGS,
             )
             _problem_media_types(schema)
+            _unsupported_media_type(schema)
+            document_edge_headers(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
