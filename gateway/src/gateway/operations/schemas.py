@@ -300,7 +300,7 @@ class CreateOperationRequest(BaseModel):
         given = [name for name in ("lines", "items", "selection") if getattr(self, name) is not None]
         if len(given) != 1:
             message = "give exactly one of lines, items or selection" + (f"; got {', '.join(given)}" if given else "")
-            return [FieldError(field="/".join(given) if given else "lines", message=message)]
+            return [FieldError(field=given[-1] if given else "lines", message=message)]
         errors = _check_params(self.params, OPERATION_PARAMS[self.type], "params", self.type)
         if self.type == "move" and not (self.params.get("node_id") or self.params.get("personal_account_id")):
             errors.append(FieldError(field="params", message="move needs node_id or personal_account_id"))
