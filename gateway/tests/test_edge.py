@@ -115,7 +115,8 @@ async def test_cors_preflight_for_an_allowed_origin(open_gateway):
         },
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 204
+    assert response.content == b""
     assert response.headers["access-control-allow-origin"] == "https://m.cabinet.example"
     assert "x-request-id" in response.headers
 

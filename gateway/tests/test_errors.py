@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from gateway.upstream.errors import api_field
 from simfleet_runtime.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -76,7 +77,10 @@ async def test_field_violations_become_422_with_errors(client, identity, problem
     )
 
     body = problem(response, 422, "PASSWORD_TOO_WEAK")
-    assert body["errors"] == [{"field": "new_password", "message": "at least 10 characters"}]
+    # A service's violation is named as the request names it, with where it is in the body.
+    assert body["errors"] == [
+        {"field": "new_password", "pointer": "/new_password", "message": "at least 10 characters"}
+    ]
 
 
 async def test_a_refused_page_token_is_named_cursor_as_the_caller_sent_it(client, identity, problem):
@@ -94,7 +98,7 @@ async def test_a_refused_page_token_is_named_cursor_as_the_caller_sent_it(client
     )
 
     body = problem(response, 422, "INVALID_PAGE_TOKEN")
-    assert body["errors"] == [{"field": "cursor", "message": "not a token of this list and order"}]
+    assert body["errors"] == [{"field": "cursor", "pointer": None, "message": "not a token of this list and order"}]
 
 
 async def test_throttling_in_identity_gives_429_with_retry_after(client, identity, problem):
@@ -179,7 +183,11 @@ async def test_the_phone_message_says_what_is_expected(client, problem):
 
     body = problem(response, 422, "VALIDATION_FAILED")
     assert body["errors"] == [
-        {"field": "phone", "message": "must be a phone number in international E.164 form, e.g. +79990000000"}
+        {
+            "field": "phone",
+            "pointer": "/phone",
+            "message": "must be a phone number in international E.164 form, e.g. +79990000000",
+        }
     ]
 
 
@@ -189,7 +197,7 @@ async def test_invalid_json_gives_422_on_the_body(client, problem):
     )
 
     body = problem(response, 422, "VALIDATION_FAILED")
-    assert body["errors"] == [{"field": "body", "message": "the body is not valid JSON"}]
+    assert body["errors"] == [{"field": "body", "pointer": "", "message": "the body is not valid JSON"}]
 
 
 async def test_a_password_is_never_echoed_in_errors(client, problem):
@@ -248,3 +256,23 @@ async def test_an_unhandled_error_gives_500_problem(gateway, problem):
 
     problem(response, 500, "INTERNAL_ERROR")
     assert "secret" not in response.text
+
+
+def test_a_services_field_path_is_named_as_the_request_names_it() -> None:
+    assert api_field("grants[1].role") == "grants.1.role"
+    assert api_field("targets[3].msisdn") == "items.3.msisdn"
+    assert api_field("page_token") == "cursor"
+    assert api_field("tariff_code") == "tariff"
+    assert api_field("params.block_type") == "params.block_type"
+
+
+async def test_the_gateways_own_findings_carry_pointers_into_the_body(client, problem):
+    invite = {"phone": "+79990000777", "email": "new@example.test", "name": "New User", "grants": [{"role": 1}]}
+
+    response = await client.post("/v1/users", headers={"Authorization": "Bearer access.token.1"}, json=invite)
+
+    found = problem(response, 422, "VALIDATION_FAILED")
+    assert {(e["field"], e["pointer"]) for e in found["errors"]} >= {
+        ("grants.0.role", "/grants/0/role"),
+        ("grants.0.node_id", "/grants/0/node_id"),
+    }

@@ -168,7 +168,7 @@ def _many(n: int) -> list[str]:
     ("body", "field"),
     [
         ({"type": "block", "params": {"block_type": "voluntary"}}, "lines"),
-        ({**BLOCK, "selection": {"node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B"}}, "lines/selection"),
+        ({**BLOCK, "selection": {"node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B"}}, "selection"),
         ({**BLOCK, "lines": []}, "lines"),
         ({**BLOCK, "lines": ["79990000101"]}, "lines.0"),
         ({**BLOCK, "lines": ["+79990000101", "+7999abc"]}, "lines.1"),
@@ -542,7 +542,7 @@ async def test_billing_lines_to_what_is_not_a_personal_account_is_a_422(
 
     found = problem(await api.post(path, headers=BEARER, json=body), 422, reason)
 
-    assert found["errors"] == [{"field": field, "message": message}]
+    assert found["errors"] == [{"field": field, "pointer": "/" + field.replace(".", "/"), "message": message}]
     assert found["detail"] == message
 
 

@@ -138,6 +138,8 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     assert inventory["INVENTORY_NETSIM_TARGET"] == "netsim:50061"
     assert inventory["INVENTORY_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"
     assert netsim["NETSIM_GRPC_HOST"] == netsim["NETSIM_SMTP_HOST"] == netsim["NETSIM_HTTP_HOST"] == ALL_INTERFACES
+    for prefix, data in (("IDENTITY", identity), ("ACCOUNTS", accounts), ("INVENTORY", inventory), ("NETSIM", netsim)):
+        assert data[f"{prefix}_METRICS_HOST"] == ALL_INTERFACES  # scraped from the pod network; loopback by default
     assert netsim["NETSIM_MIGRATE_ON_START"] == "false"
     assert gateway["GATEWAY_HTTP_HOST"] == ALL_INTERFACES
     assert gateway["GATEWAY_IDENTITY_TARGET"] == "identity:50051"

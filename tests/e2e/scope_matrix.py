@@ -29,6 +29,7 @@ Later services add their rows (tickets, bills...) to ``ROWS``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 Place = Literal["inside", "outside", "other customer"]
@@ -96,7 +97,8 @@ class Row:
 USERS_VISIBLE = frozenset({"users:read", "users:manage"})
 OPERATIONS_VISIBLE = frozenset({"lines:read"})
 """Another user's operation is visible to those who may read lines at its node (its requester always sees it)."""
-SCHEDULED_LATER = "2099-01-01T00:00:00Z"
+SCHEDULED_LATER = (datetime.now(UTC) + timedelta(days=60)).isoformat()
+"""Later than the matrix runs, within the 90 days an operation may be scheduled ahead."""
 
 
 def on_lines(name: str, type_: str, permission: str, **extra: Any) -> Row:

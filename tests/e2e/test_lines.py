@@ -198,6 +198,20 @@ def test_blocking_one_line_bars_it_in_the_hlr(
         headers={**manager, "Idempotency-Key": f"block-{number}"},
     )
     assert again.status_code == 200 and again.json()["id"] == answer.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    # The key was used for that block: another body under it is refused, not answered with the first.
+    reused = api.post(
+        "/v1/operations",
+        json={"type": "block", "lines": [number], "params": {"block_type": "financial"}},
+        headers={**manager, "Idempotency-Key": f"block-{number}"},
+    )
+    assert reused.status_code == 422 and reused.json()["reason"] == "IDEMPOTENCY_KEY_REUSED", reused.text
+    elsewhere = api.post(
+        "/v1/sim-orders",
+        json={"node_id": account["id"], "quantity": 1, "tariff": "BIZ-M"},
+        headers={**manager, "Idempotency-Key": f"block-{number}"},
+    )
+    assert elsewhere.status_code == 422 and elsewhere.json()["reason"] == "IDEMPOTENCY_KEY_REUSED", elsewhere.text
     done = finished(api, manager, answer.json()["id"])
     assert done["state"] == "completed" and done["counts"]["succeeded"] == 1
     assert list(subscriber(platform, number).barrings) == ["voluntary"]

@@ -238,8 +238,10 @@ def call(
         row.method, fill(row.path, values, n, url=True), json=fill(row.body, values, n), headers=subject.auth
     ) as answer:
         if answer.headers.get("content-type", "").startswith("text/event-stream"):
-            first = next(answer.iter_lines())  # the stream goes on while the operation lives: its first event will do
-            assert first == "event: progress", first
+            # The stream goes on while the operation lives: its opening (retry:, then the first event) will do.
+            lines = (line for line in answer.iter_lines() if line)
+            opening = [next(lines), next(lines)]
+            assert opening[0].startswith("retry: ") and opening[1] == "event: progress", opening
             body: Any = None
         else:
             body = answer.json() if answer.read() else None

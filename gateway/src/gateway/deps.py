@@ -107,14 +107,20 @@ async def inventory_of_signed_in_user(request: Request, _credentials: Credential
 
 async def limit_sign_in(request: Request) -> None:
     limiter: TokenBucketLimiter = request.app.state.auth_limiter
-    wait = limiter.acquire(str(request.state.client_address))
-    if wait:
+    if not limiter.enabled:
+        return
+    decision = limiter.take(str(request.state.client_address))
+    # The edge puts them on the answer, whatever it is (see gateway.edge.middleware).
+    headers = limiter.headers(decision)
+    request.state.rate_limit_headers = headers
+    if decision.wait:
         metrics.RATE_LIMITED.labels(route_template(request.scope)).inc()
         raise ProblemError(
             429,
             "RATE_LIMITED",
             "too many sign-in requests from this address; try again later",
-            retry_after=wait,
+            retry_after=decision.wait,
+            headers=headers,
         )
 
 

@@ -18,10 +18,14 @@ from types import FrameType
 import grpc
 import uvicorn
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from gateway.edge.client_address import ClientAddressResolver
-from gateway.edge.middleware import REQUEST_ID_HEADER, EdgeMiddleware
+from gateway.edge.conditional import ConditionalGetMiddleware
+from gateway.edge.cors import CorsMiddleware
+from gateway.edge.docs import install_docs
+from gateway.edge.media_type import JsonBodyMiddleware
+from gateway.edge.middleware import EdgeMiddleware
 from gateway.edge.rate_limit import TokenBucketLimiter
 from gateway.openapi import DESCRIPTION, install_openapi
 from gateway.operations.router import OPERATIONS_PATH
@@ -85,6 +89,8 @@ def create_app(
         version=API_VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         # The edge middleware makes the server span, the Prometheus metrics and the
         # logs; FastAPI's own OpenTelemetry spans and metrics would duplicate them.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -110,15 +116,13 @@ def create_app(
     install_rpc_error_handler(app)
     register_routers(app)
     install_openapi(app)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", REQUEST_ID_HEADER],
-            expose_headers=[REQUEST_ID_HEADER, "Retry-After", "Location", "Idempotent-Replayed"],
-            max_age=600,
-        )
+    install_docs(app)
+    # Outermost last: edge → CORS → gzip → ETag → JSON bodies → routes. The ETag is of
+    # the JSON itself, and a 304 has no body to compress.
+    app.add_middleware(JsonBodyMiddleware)
+    app.add_middleware(ConditionalGetMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
+    app.add_middleware(CorsMiddleware, origins=settings.cors_origins)
     # Added last, so it is the outermost: every answer (CORS preflights too) gets a request id.
     app.add_middleware(
         EdgeMiddleware,

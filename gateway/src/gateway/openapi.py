@@ -7,8 +7,10 @@ generated clients name their functions after it), every tag a description, and
 the headers answers carry are documented: ``X-Request-ID`` on every answer and
 ``Retry-After`` on every 429 and 503 (added here), ``Location`` and
 ``Idempotent-Replayed`` by the routes that send them (:func:`sends`). The
-problems the edge answers before any route (a 413 to a body too large) are
-documented on every operation that takes a body.
+problems the edge answers before any route (413 to a body too large, 415 to
+one that is not UTF-8 JSON) are documented on every operation that takes a
+body; the edge's own headers (``ETag``, ``RateLimit-*``) by
+:func:`gateway.edge.openapi_headers.document_edge_headers`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from gateway.edge.openapi_headers import document_edge_headers
 from gateway.problems import PROBLEM_MEDIA_TYPE
 
 DESCRIPTION = """\
@@ -29,7 +32,17 @@ The REST/JSON API of SIMfleet for web and mobile apps.
 * Errors are `application/problem+json` (RFC 9457) with a stable `reason`
   (e.g. `OTP_INVALID`, `RATE_LIMITED`); 422 answers list the fields in `errors`;
   429 and 503 answers carry `Retry-After`.
+* Request bodies are `application/json` in UTF-8 without a byte order mark;
+  anything else is refused with 415 (`UNSUPPORTED_MEDIA_TYPE`).
 * Every response has an `X-Request-ID` (send your own to correlate).
+* Reads of JSON carry a weak `ETag`; send it back as `If-None-Match` to get
+  `304 Not Modified` while it is current. Answers of 1 KB and more are
+  gzip-compressed for clients that send `Accept-Encoding: gzip`.
+* Rate-limited calls (sign-in) carry `RateLimit-Limit`, `RateLimit-Remaining`,
+  `RateLimit-Reset` and `RateLimit-Policy` (IETF draft
+  draft-ietf-httpapi-ratelimit-headers), their 429s `Retry-After` too.
+* Browsers may call the API from the origins the deployment allows (CORS,
+  `GATEWAY_CORS_ORIGINS`); preflights are answered 204.
 """
 
 TAGS = [
@@ -85,8 +98,11 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
     },
 }
 _RETRYABLE = ("429", "503")
-BODY_PROBLEMS = {"413": "The request body is too large"}
-"""What the edge answers to any request with a body, before a route sees it."""
+BODY_PROBLEMS = {
+    "413": "The request body is too large",
+    "415": "The body is not application/json in UTF-8 (or starts with a byte order mark)",
+}
+"""What the edge answers to any request with a body, before a route sees it (see :mod:`gateway.edge`)."""
 
 
 def sends(*headers: str) -> dict[str, Any]:
@@ -135,6 +151,7 @@ def install_openapi(app: FastAPI) -> None:
             )
             _problem_media_types(schema)
             _body_problems(schema)
+            document_edge_headers(schema)
             _document_headers(schema)
             app.openapi_schema = schema
         return app.openapi_schema

@@ -25,8 +25,45 @@ PROBLEM_TYPE_BASE = "https://simfleet.dev/problems/"
 
 
 class FieldError(BaseModel):
-    field: str = Field(description="the request field, dotted for nested ones (e.g. 'phone')")
+    """One failing field, named the same way by every endpoint, whichever part of SIMfleet found it."""
+
+    field: str = Field(
+        description="the field as the request names it: a query, path or header parameter, or a member of the body, "
+        "dotted for nested ones with list items by index (e.g. 'phone', 'cursor', 'items.3.msisdn')"
+    )
+    pointer: str | None = Field(
+        None,
+        description="for a member of the JSON body, where it is as an RFC 6901 JSON pointer (e.g. '/items/3/msisdn'; "
+        "'' for the body as a whole); null for a parameter",
+    )
     message: str
+
+
+def json_pointer(field: str) -> str:
+    """The RFC 6901 pointer of a dotted body field ('items.3.msisdn' → '/items/3/msisdn'; 'body' → '')."""
+    if field == "body":
+        return ""
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in field.split("."))
+
+
+def _body_members(request: Request) -> frozenset[str]:
+    """The top-level members of the body the request's route takes (none for a route without a body)."""
+    route = request.scope.get("route")
+    body = getattr(route, "body_field", None)
+    model = getattr(getattr(body, "field_info", None), "annotation", None)
+    fields = getattr(model, "model_fields", None) or {}
+    return frozenset({"body", *fields, *(f.alias for f in fields.values() if getattr(f, "alias", None))})
+
+
+def with_pointers(request: Request, errors: Sequence[FieldError]) -> list[FieldError]:
+    """Each error of a body member with its JSON pointer (found by the route's body model, whoever found it)."""
+    members = _body_members(request)
+    return [
+        e.model_copy(update={"pointer": json_pointer(e.field)})
+        if e.pointer is None and e.field.split(".", 1)[0] in members
+        else e
+        for e in errors
+    ]
 
 
 class Problem(BaseModel):
@@ -136,6 +173,8 @@ def request_id_of(request: Request) -> str:
 
 
 def respond(request: Request, error: ProblemError) -> JSONResponse:
+    if error.errors:
+        error.errors = with_pointers(request, error.errors)
     return problem_response(error, instance=request.url.path, request_id=request_id_of(request))
 
 
@@ -146,11 +185,13 @@ _HTTP_REASONS = {
 }
 
 
-def _field_of(error: Mapping[str, Any]) -> str:
+def _field_of(error: Mapping[str, Any]) -> FieldError:
     if error.get("type") == "json_invalid":
-        return "body"
+        return FieldError(field="body", pointer="", message=_message_of(error))
     loc = [str(part) for part in error.get("loc", ())]
-    return ".".join(loc[1:]) or (loc[0] if loc else "body")
+    field = ".".join(loc[1:]) or (loc[0] if loc else "body")
+    pointer = json_pointer(".".join(loc[1:])) if loc and loc[0] == "body" else None
+    return FieldError(field=field, pointer=pointer, message=_message_of(error))
 
 
 def _message_of(error: Mapping[str, Any]) -> str:
@@ -172,7 +213,7 @@ def validation_problem(errors: Sequence[Mapping[str, Any]]) -> ProblemError:
         422,
         "VALIDATION_FAILED",
         detail,
-        errors=[FieldError(field=_field_of(e), message=_message_of(e)) for e in errors[:MAX_FIELD_ERRORS]],
+        errors=[_field_of(e) for e in errors[:MAX_FIELD_ERRORS]],
     )
 
 

@@ -61,6 +61,9 @@ class GatewaySettings(BaseSettings):
     auth_rate_limit_burst: int = Field(10, ge=1, description="sign-in calls a client may make at once")
     rate_limit_max_clients: int = Field(100_000, ge=1, description="client addresses the limiter remembers")
     max_body_bytes: int = Field(64 * 1024, ge=1, description="largest request body accepted")
+    gzip_minimum_bytes: int = Field(
+        1024, ge=0, description="answers at least this large are gzip-compressed for clients that accept it"
+    )
     max_operation_body_bytes: int = Field(
         32 * 1024 * 1024,
         ge=1,

@@ -51,6 +51,13 @@ SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, GATEWAY)
 """The Python services, in start order (stop order is the reverse, NATS last)."""
 DATABASE_SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY)
 LOCALHOST = "127.0.0.1"
+LOCAL_FRONTEND_ORIGINS = (
+    "http://localhost:3000",
+    "http://127.0.0.1:3000",
+    "http://localhost:5173",
+    "http://127.0.0.1:5173",
+)
+"""Where a frontend's development server runs (webpack's and Vite's ports): the browser may call the gateway."""
 
 
 class PlatformError(RuntimeError):
@@ -228,6 +235,7 @@ class Platform:
                 "NETSIM_NATS_URL": self.nats_url,
                 "NETSIM_GRPC_HOST": LOCALHOST,
                 "NETSIM_GRPC_PORT": str(cfg.netsim_grpc),
+                "NETSIM_METRICS_HOST": LOCALHOST,
                 "NETSIM_METRICS_PORT": str(cfg.netsim_metrics),
                 "NETSIM_SMTP_HOST": LOCALHOST,
                 "NETSIM_SMTP_PORT": str(cfg.smtp_port),
@@ -240,6 +248,7 @@ class Platform:
                 "IDENTITY_NATS_URL": self.nats_url,
                 "IDENTITY_GRPC_HOST": LOCALHOST,
                 "IDENTITY_GRPC_PORT": str(cfg.identity_grpc),
+                "IDENTITY_METRICS_HOST": LOCALHOST,
                 "IDENTITY_METRICS_PORT": str(cfg.identity_metrics),
                 "IDENTITY_SMTP_HOST": LOCALHOST,
                 "IDENTITY_SMTP_PORT": str(cfg.smtp_port),
@@ -251,6 +260,7 @@ class Platform:
                 "ACCOUNTS_NATS_URL": self.nats_url,
                 "ACCOUNTS_GRPC_HOST": LOCALHOST,
                 "ACCOUNTS_GRPC_PORT": str(cfg.accounts_grpc),
+                "ACCOUNTS_METRICS_HOST": LOCALHOST,
                 "ACCOUNTS_METRICS_PORT": str(cfg.accounts_metrics),
                 "ACCOUNTS_OPERATOR_KEY": cfg.operator_key,
                 "ACCOUNTS_IDENTITY_TARGET": self.identity_target,
@@ -262,6 +272,7 @@ class Platform:
                 "INVENTORY_NATS_URL": self.nats_url,
                 "INVENTORY_GRPC_HOST": LOCALHOST,
                 "INVENTORY_GRPC_PORT": str(cfg.inventory_grpc),
+                "INVENTORY_METRICS_HOST": LOCALHOST,
                 "INVENTORY_METRICS_PORT": str(cfg.inventory_metrics),
                 "INVENTORY_OPERATOR_KEY": cfg.operator_key,
                 "INVENTORY_IDENTITY_TARGET": self.identity_target,
@@ -271,6 +282,7 @@ class Platform:
             ours = {
                 "GATEWAY_HTTP_HOST": LOCALHOST,
                 "GATEWAY_HTTP_PORT": str(cfg.gateway_http),
+                "GATEWAY_CORS_ORIGINS": ",".join(LOCAL_FRONTEND_ORIGINS),
                 "GATEWAY_IDENTITY_TARGET": self.identity_target,
                 "GATEWAY_ACCOUNTS_TARGET": self.accounts_target,
                 "GATEWAY_INVENTORY_TARGET": self.inventory_target,

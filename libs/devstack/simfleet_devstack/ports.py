@@ -12,7 +12,7 @@ def port_in_use(port: int) -> bool:
         # Servers set SO_REUSEADDR, so a port in TIME_WAIT is free for them: check the same way.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("0.0.0.0", port))  # noqa: S104 - metrics servers listen on every address
+            sock.bind(("0.0.0.0", port))  # noqa: S104 - taken if anything listens on any address
         except OSError:
             return True
     return False

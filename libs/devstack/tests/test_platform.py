@@ -222,3 +222,16 @@ def test_with_postgres_each_service_gets_its_own_database(fake_config: MakeConfi
         "devstack_test_inventory",
     }
     assert not os.path.exists(config.data_dir / "identity.db")
+
+
+def test_every_service_serves_its_metrics_on_the_loopback_only(fake_config: MakeConfig) -> None:
+    platform = Platform(fake_config())
+    for service in ("netsim", "identity", "accounts", "inventory"):
+        env = platform.env_for(service)
+        assert env[f"{service.upper()}_METRICS_HOST"] == "127.0.0.1", service
+
+
+def test_a_local_frontend_may_call_the_gateway_from_a_browser(fake_config: MakeConfig) -> None:
+    env = Platform(fake_config()).env_for("gateway")
+    assert "http://localhost:5173" in env["GATEWAY_CORS_ORIGINS"].split(",")
+    assert "http://localhost:3000" in env["GATEWAY_CORS_ORIGINS"].split(",")

@@ -142,7 +142,7 @@ class ServiceRuntime:
     def setup_telemetry(self) -> None:
         telemetry.setup_logging(self.settings.service_name, self.settings.log_level, self.settings.log_json)
         self._tracer_provider = telemetry.setup_tracing(self.settings.service_name, self.settings.environment)
-        telemetry.start_metrics_server(self.settings.metrics_port)
+        telemetry.start_metrics_server(self.settings.metrics_port, self.settings.metrics_host)
 
     async def migrate(self) -> None:
         if self._migrations_dir is not None:
@@ -171,7 +171,11 @@ class ServiceRuntime:
         tune_gc(self.settings.gc_gen0_threshold)
         log.info(
             "service started",
-            extra={"grpc_port": self.bound_port, "metrics_port": self.settings.metrics_port},
+            extra={
+                "grpc_port": self.bound_port,
+                "metrics_host": self.settings.metrics_host,
+                "metrics_port": self.settings.metrics_port,
+            },
         )
 
     def _spawn(self, name: str, coro: Awaitable[None]) -> None:

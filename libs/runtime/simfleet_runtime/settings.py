@@ -36,6 +36,9 @@ class ServiceSettings(BaseSettings):
         SecretStr(LOCAL_PAGE_TOKEN_SECRET),
         description="HMAC key of the list page tokens; every replica of a service needs the same one",
     )
+    metrics_host: str = Field(
+        "127.0.0.1", description="address of the /metrics server (like grpc_host; 0.0.0.0 in a pod, to be scraped)"
+    )
     metrics_port: int = Field(0, description="Prometheus /metrics port; 0 turns it off")
     log_level: str = "INFO"
     log_json: bool = True

@@ -217,8 +217,8 @@ def shutdown_tracing() -> None:
         provider.shutdown()
 
 
-def start_metrics_server(port: int, host: str = "0.0.0.0") -> Any:  # noqa: S104 - scraped from the pod network
-    """Serve ``/metrics`` on ``port`` (in a daemon thread); returns the server."""
+def start_metrics_server(port: int, host: str = "127.0.0.1") -> Any:
+    """Serve ``/metrics`` on ``host``:``port`` (in a daemon thread); returns the server."""
     if port <= 0:
         return None
     server, _thread = start_http_server(port, addr=host)

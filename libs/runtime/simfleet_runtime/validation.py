@@ -1,15 +1,57 @@
-"""Validation of identifiers where they enter the platform."""
+"""Validation of identifiers and human-readable text where they enter the platform."""
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Sequence
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from simfleet_runtime.errors import InvalidArgument
+
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""The Arabic letter mark, LRM/RLM, the embeddings and overrides (U+202A..E) and the isolates (U+2066..9)."""
+_TEXT_SEPARATORS = frozenset("\u2028\u2029\ufeff")
+TEXT_PROBLEM = "must not contain control characters or bidirectional controls"
+
+
+def _refused_char(ch: str, multiline: bool) -> bool:
+    if ch == "\n":
+        return not multiline
+    if ch in BIDI_CONTROLS or ch in _TEXT_SEPARATORS:
+        return True
+    if unicodedata.category(ch) in ("Cc", "Cs"):
+        return True
+    code = ord(ch)
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE  # noncharacters
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """What is wrong with a human-readable text (a name, a label, a description), or None.
+
+    Refused: C0 and C1 controls (NUL, tab, escape, ...; a line feed only unless
+    ``multiline``), the bidirectional marks, embeddings, overrides and isolates
+    (U+202E "RIGHT-TO-LEFT OVERRIDE" makes ``txt.exe`` of ``exe.txt`` in a
+    list), line and paragraph separators, the BOM, lone surrogates and
+    noncharacters. Every other character (letters of any script, emoji with
+    their joiners) is taken.
+    """
+    bad = next((ch for ch in value if _refused_char(ch, multiline)), None)
+    if bad is None:
+        return None
+    return f"{TEXT_PROBLEM} (U+{ord(bad):04X} found)"
+
+
+def check_text(value: str, *, field: str, multiline: bool = False, reason: str = "INVALID_TEXT") -> str:
+    """``value`` in NFC when it is acceptable text (see :func:`text_problem`), else InvalidArgument naming ``field``."""
+    problem = text_problem(value or "", multiline=multiline)
+    if problem is not None:
+        raise InvalidArgument(f"the {field} is not valid text", reason=reason, field_violations={field: problem})
+    return unicodedata.normalize("NFC", value or "")
+
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _SEPARATORS = re.compile(r"[\s\-()]")

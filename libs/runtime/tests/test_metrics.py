@@ -10,6 +10,9 @@ from prometheus_client import REGISTRY, generate_latest
 
 from simfleet_runtime import metrics
 from simfleet_runtime.db import Database, is_sqlite
+from simfleet_runtime.settings import ServiceSettings
+from simfleet_runtime.telemetry import start_metrics_server
+from simfleet_runtime.testing import free_port
 
 
 def pool_figures() -> dict[str, float]:
@@ -108,3 +111,13 @@ def test_counters_export_no_created_series() -> None:
     page = generate_latest(REGISTRY).decode()
     assert 'simfleet_nats_published_total{subject="rt.metrics.created"} 1.0' in page
     assert "_created" not in page
+
+
+def test_the_metrics_server_listens_on_the_loopback_unless_told_otherwise() -> None:
+    settings = ServiceSettings(metrics_port=free_port())
+    server = start_metrics_server(settings.metrics_port, settings.metrics_host)
+    try:
+        assert server.server_address[0] == "127.0.0.1"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from simfleet_runtime import validation
 from simfleet_runtime.errors import InvalidArgument
-from simfleet_runtime.validation import normalize_email, normalize_msisdn
+from simfleet_runtime.validation import check_text, normalize_email, normalize_msisdn, text_problem
 
 
 @pytest.mark.parametrize(
@@ -95,3 +97,51 @@ def test_many_numbers_at_once_are_what_each_would_be() -> None:
     with pytest.raises(InvalidArgument) as bad:
         validation.normalize_msisdns(["+79990000001", "+9989012345678"], field="targets[{}].msisdn")
     assert list(bad.value.field_violations) == ["targets[1].msisdn"]
+
+
+REFUSED_TEXT = [
+    "\u202eexe.txt",
+    "a\u202db",
+    "a\u2066b\u2069",
+    "a\u2067b",
+    "a\u2068b",
+    "\u200eSales",
+    "Sales\u200f",
+    "a\u061cb",
+    "a\u0000b",
+    "a\tb",
+    "a\x1bb",
+    "a\x7fb",
+    "a\x85b",
+    "a\x9bb",
+    "a\rb",
+    "a\nb",
+    "a\u2028b",
+    "a\ufeffb",
+    "a\ud800b",
+    "a\uffffb",
+]
+
+
+@pytest.mark.parametrize("text", REFUSED_TEXT)
+def test_control_and_bidi_characters_are_refused_with_the_field_named(text: str) -> None:
+    assert text_problem(text) is not None
+    with pytest.raises(InvalidArgument) as caught:
+        check_text(text, field="display_name", reason="INVALID_NAME")
+    assert caught.value.reason == "INVALID_NAME"
+    assert list(caught.value.field_violations) == ["display_name"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Sales", "Отдел продаж", "営業部", "قسم المبيعات", "👩\u200d👩\u200d👧 family", "Zoë", "O'Brien & Co. (№ 5)"],
+)
+def test_text_of_any_script_is_taken(text: str) -> None:
+    assert text_problem(text) is None
+    assert check_text(text, field="name") == unicodedata.normalize("NFC", text)
+
+
+def test_a_line_feed_only_where_several_lines_are_allowed() -> None:
+    assert text_problem("one\ntwo", multiline=True) is None
+    assert text_problem("one\rtwo", multiline=True) is not None
+    assert check_text("Zoe\u0308", field="name") == "Zo\u00eb"

@@ -290,3 +290,42 @@ async def test_deleting_a_node_asks_inventory_with_the_callers_token_and_never_d
             grpc.StatusCode.NOT_FOUND,
             "NODE_NOT_FOUND",
         )
+
+
+async def test_names_with_control_or_bidi_characters_are_refused_over_grpc(running: Running) -> None:
+    async with make_channel(running.target) as channel:
+        admin = admin_pb2_grpc.AccountsAdminServiceStub(channel)
+        spoofed = onboarding("req-bidi")
+        spoofed.legal_entity.name = "Demo \u202eCLL scitsigoL"
+        with pytest.raises(grpc.aio.AioRpcError) as invalid:
+            await admin.OnboardCustomer(spoofed, metadata=OPERATOR)
+        details = read_error(invalid.value)
+        assert details.code == grpc.StatusCode.INVALID_ARGUMENT
+        assert "legal_entity.name" in details.field_violations
+        assert (await admin.ListCustomers(admin_pb2.ListCustomersRequest(), metadata=OPERATOR)).customers == []
+
+        customer = (await admin.OnboardCustomer(onboarding(), metadata=OPERATOR)).customer
+        tree = hierarchy_pb2_grpc.HierarchyServiceStub(channel)
+        pm = running.bearer(customer.id, Grant(customer.root_node_id, frozenset(PERMISSIONS)))
+        for name in ("Sales\u202e", "Sa\u0000les", "\u2066Sales\u2069", "Sales\u200f", "Sa\tles", "Sa\x85les"):
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await tree.CreateNode(
+                    hierarchy_pb2.CreateNodeRequest(
+                        parent_id=customer.root_node_id, kind=hierarchy_pb2.NODE_KIND_DEPARTMENT, name=name
+                    ),
+                    metadata=pm,
+                )
+            details = read_error(refused.value)
+            assert (details.code, details.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_NAME"), name
+            assert list(details.field_violations) == ["name"]
+        sales = (
+            await tree.CreateNode(
+                hierarchy_pb2.CreateNodeRequest(
+                    parent_id=customer.root_node_id, kind=hierarchy_pb2.NODE_KIND_DEPARTMENT, name="Продажи"
+                ),
+                metadata=pm,
+            )
+        ).node
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await tree.RenameNode(hierarchy_pb2.RenameNodeRequest(node_id=sales.id, name="\u202eselaS"), metadata=pm)
+        assert read_error(refused.value).reason == "INVALID_NAME"

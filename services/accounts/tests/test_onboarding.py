@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -85,9 +86,17 @@ async def test_the_same_request_again_returns_the_same_customer(harness: Harness
     assert len(harness.identity.created) == 1
     assert len(await harness.outbox(events.CUSTOMER_ONBOARDED)) == 1
     other = harness.request(request_id=request.request_id)  # another customer under a used key
-    with pytest.raises(AlreadyExists) as reused:
+    with pytest.raises(InvalidArgument) as reused:
         await harness.accounts.customers.onboard(other)
-    assert reused.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    assert (reused.value.reason, list(reused.value.field_violations)) == ("IDEMPOTENCY_KEY_REUSED", ["request_id"])
+    # So is the same customer with anything else changed: the key answers only the request it was used for.
+    renamed = replace(request, general_account=replace(request.general_account, name="Main account"))
+    with pytest.raises(InvalidArgument) as changed:
+        await harness.accounts.customers.onboard(renamed)
+    assert changed.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    # The manager's password is no part of what is compared.
+    with_password = replace(request, manager=replace(request.manager, password="Some-Passw0rd-2026"))
+    assert (await harness.accounts.customers.onboard(with_password)).customer.id == first.customer.id
 
 
 async def test_a_bad_request_names_every_problem_and_writes_nothing(harness: Harness) -> None:

@@ -318,3 +318,29 @@ async def test_a_user_left_without_grants_stays_manageable_from_the_company(harn
     disabled = await directory.set_status(company_manager, user_id=orphan.id, active=False)
     assert disabled.status == "disabled"
     await directory.add_grant(company_manager, user_id=orphan.id, role="viewer", node_id=tree.finance)
+
+
+@pytest.mark.parametrize("text", ["Mine\u202e", "Mi\u0000ne", "\u2067Mine\u2069", "Mine\u200e", "Mi\x1bne", "Mi\x9bne"])
+async def test_names_and_descriptions_with_control_or_bidi_characters_are_refused(
+    harness: Harness, tree: Tree, text: str
+) -> None:
+    roles = harness.identity_roles
+    directory = harness.identity.directory
+    _, manager = await person(harness, "+79990000151", ("profile_manager", tree.company))
+    before = {r.role.id for r in await roles.all_roles(manager)}
+    for name, description, field in ((text, "", "name"), ("Mine", f"Reads {text}", "description")):
+        with pytest.raises(InvalidArgument) as refused:
+            await roles.create(manager, name=name, description=description, permissions=["lines:read"])
+        assert field in refused.value.field_violations
+    assert {r.role.id for r in await roles.all_roles(manager)} == before
+    role = await roles.create(manager, name="Reader", description="Reads lines", permissions=["lines:read"])
+    with pytest.raises(InvalidArgument) as refused:
+        await roles.update(manager, role_id=role.role.id, name=text, description="", permissions=["lines:read"])
+    assert "name" in refused.value.field_violations
+    with pytest.raises(InvalidArgument) as refused:
+        await directory.invite(
+            manager, phone="+79990000152", email="n@demo.example", display_name=text, specs=[("viewer", tree.sales)]
+        )
+    assert list(refused.value.field_violations) == ["display_name"]
+    users, _ = await directory.find(manager)
+    assert "+79990000152" not in {u.phone for u in users}

@@ -61,9 +61,30 @@ async def test_the_same_request_returns_the_same_user(harness: Harness) -> None:
     second = await create(harness, request_id="onboard:r1", grant_specs=[("profile_manager", node)], invite=True)
     assert second.id == first.id  # type: ignore[attr-defined]
     assert len(await harness.sms_to(PHONE)) == 1  # one invitation
-    with pytest.raises(AlreadyExists) as reused:
-        await create(harness, request_id="onboard:r1", phone="+79990000043")
-    assert reused.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    # The key was used for that user: another request under it is refused (422), not answered with the first.
+    for other in (
+        {"phone": "+79990000043"},
+        {"email": "someone.else@demo.example"},
+        {"display_name": "Someone Else"},
+        {"grant_specs": [("viewer", node)]},
+        {"grant_specs": [("profile_manager", node)], "invite": False},
+    ):
+        with pytest.raises(InvalidArgument) as reused:
+            await create(
+                harness,
+                request_id="onboard:r1",
+                **{"grant_specs": [("profile_manager", node)], "invite": True, **other},
+            )
+        assert (reused.value.reason, list(reused.value.field_violations)) == ("IDEMPOTENCY_KEY_REUSED", ["request_id"])
+    # The password is no part of what is compared (nor of what is kept).
+    third = await create(
+        harness,
+        request_id="onboard:r1",
+        grant_specs=[("profile_manager", node)],
+        invite=True,
+        password="An0ther-Passw0rd!",
+    )
+    assert third.id == first.id  # type: ignore[attr-defined]
     with pytest.raises(AlreadyExists) as taken:
         await create(harness, request_id="onboard:r2")
     assert taken.value.reason == "PHONE_TAKEN"

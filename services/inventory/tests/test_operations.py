@@ -399,8 +399,42 @@ async def test_the_same_idempotency_key_returns_the_same_operation(harness: Harn
     numbers = await harness.add_lines(2)
     ops, manager = harness.inventory.operations, harness.manager()
     first, replayed = await ops.create_idempotent(manager, block(numbers, idempotency_key="k-1"))
-    second, replayed_again = await ops.create_idempotent(manager, block(numbers[:1], idempotency_key="k-1"))
+    second, replayed_again = await ops.create_idempotent(manager, block(numbers, idempotency_key="k-1"))
     assert (replayed, replayed_again, second.id, second.total) == (False, True, first.id, 2)
+    # The key was used for those two lines: another request under it is refused, not answered with the first.
+    for other in (
+        block(numbers[:1], idempotency_key="k-1"),
+        block(numbers[::-1], idempotency_key="k-1"),
+        NewOperation(
+            "block", targets=[Target(n) for n in numbers], params={"block_type": "financial"}, idempotency_key="k-1"
+        ),
+        NewOperation(
+            "unblock", targets=[Target(n) for n in numbers], params={"block_type": "voluntary"}, idempotency_key="k-1"
+        ),
+    ):
+        with pytest.raises(InvalidArgument) as reused:
+            await ops.create_idempotent(manager, other)
+        assert (reused.value.reason, list(reused.value.field_violations)) == (
+            "IDEMPOTENCY_KEY_REUSED",
+            ["idempotency_key"],
+        )
+    with pytest.raises(InvalidArgument) as elsewhere:  # nor on another call sharing the key's scope
+        await ops.order_sims(
+            manager,
+            node_id=harness.tree.north_account,
+            personal_account_id="",
+            quantity=1,
+            tariff_code="IOT-S",
+            idempotency_key="k-1",
+        )
+    assert elsewhere.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    order = {"node_id": harness.tree.north_account, "personal_account_id": "", "tariff_code": "IOT-S"}
+    ordered, _ = await ops.order_sims(manager, quantity=2, idempotency_key="o-1", **order)
+    again, replayed_order = await ops.order_sims(manager, quantity=2, idempotency_key="o-1", **order)
+    assert (again.id, replayed_order) == (ordered.id, True)
+    with pytest.raises(InvalidArgument) as more:
+        await ops.order_sims(manager, quantity=3, idempotency_key="o-1", **order)
+    assert more.value.reason == "IDEMPOTENCY_KEY_REUSED"
     other_user = harness.access((harness.tree.root, EVERYTHING), user_id="another0000000000000000001")
     third, replayed_third = await ops.create_idempotent(other_user, block(numbers, idempotency_key="k-1"))
     assert third.id != first.id and not replayed_third
@@ -709,3 +743,57 @@ async def test_a_large_operation_keeps_its_numbers_until_it_starts(
     assert (cancelled.state, cancelled.skipped, cancelled.pending) == ("cancelled", 5, 0)
     async with harness.db.sessions() as session:
         assert (await session.scalars(sa.select(TargetChunk))).all() == []
+
+
+async def test_a_selection_with_control_or_bidi_characters_is_refused(harness: Harness) -> None:
+    for field, selection in (
+        ("selection.label", Selection("", label="vip\u202e")),
+        ("selection.group", Selection("", group="fl\u0000eet")),
+        ("selection.tariff_code", Selection("", tariff_code="\u2066BIZ-M\u2069")),
+    ):
+        with pytest.raises(InvalidArgument) as refused:
+            await harness.inventory.operations.create(
+                harness.manager(), NewOperation("block", selection=selection, params={"block_type": "voluntary"})
+            )
+        assert list(refused.value.field_violations) == [field]
+
+
+async def test_imported_labels_and_groups_with_control_or_bidi_characters_are_refused(harness: Harness) -> None:
+    from inventory.admin.service import ImportedLine
+
+    (number,) = harness.numbers(1)
+    tree = harness.tree
+    for field, changes in (
+        ("lines[0].labels[1]", {"labels": ("vip", "v\u202eip")}),
+        ("lines[0].group", {"group": "a\x1bb"}),
+    ):
+        line = ImportedLine(
+            number, sim(int(number[5:])), tree.north_account, tree.north_account, "BIZ-M", "active", **changes
+        )
+        with pytest.raises(InvalidArgument) as refused:
+            await harness.inventory.office.import_lines(customer_id=tree.customer, lines=[line])
+        assert list(refused.value.field_violations) == [field]
+
+
+async def test_an_operation_is_scheduled_at_most_the_horizon_ahead(harness: Harness) -> None:
+    from inventory.operations.service import SCHEDULE_HORIZON
+
+    [number] = await harness.add_lines(1)
+    now = harness.inventory.runtime.clock.now()
+    too_far = NewOperation(
+        "block",
+        targets=[Target(number)],
+        params={"block_type": "voluntary"},
+        scheduled_at=now + SCHEDULE_HORIZON + timedelta(minutes=1),
+    )
+    with pytest.raises(InvalidArgument) as refused:
+        await harness.inventory.operations.create(harness.manager(), too_far)
+    assert list(refused.value.field_violations) == ["scheduled_at"]
+    within = NewOperation(
+        "block",
+        targets=[Target(number)],
+        params={"block_type": "voluntary"},
+        scheduled_at=now + SCHEDULE_HORIZON - timedelta(minutes=1),
+    )
+    operation, _ = await harness.inventory.operations.create(harness.manager(), within)
+    assert operation.state == "scheduled"

@@ -63,8 +63,9 @@ async def list_customers(
     summary="Onboard a corporate customer",
     description=(
         "Creates the customer, its contracts, general, business and personal accounts, and its profile manager "
-        "(who gets an SMS). Needs `customers:onboard` and an `Idempotency-Key`: the same key returns the same "
-        "customer, and a request cut short by an outage finishes when sent again."
+        "(who gets an SMS). Needs `customers:onboard` and an `Idempotency-Key`: the same key and body return the "
+        "same customer, and a request cut short by an outage finishes when sent again; the key with another body "
+        "is refused (422 `IDEMPOTENCY_KEY_REUSED`)."
     ),
     responses={201: sends("Location"), **problem_responses(400, 401, 403, 409, 422)},
 )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from gateway.nodes.schemas import NodeResponse
+from gateway.text import HumanText
 from simfleet.accounts.v1 import admin_pb2 as pb
 
 AccountNumber = Field(min_length=1, max_length=32, description="digits, unique across the operator")
@@ -44,7 +45,7 @@ _CUSTOMER_EXAMPLE: dict[str, JsonValue] = {
 class LegalEntity(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=300)
+    name: Annotated[str, HumanText] = Field(min_length=1, max_length=300)
     tax_number: str = Field(min_length=1, max_length=12, description="INN, check digits verified")
     registration_number: str = Field(min_length=1, max_length=15, description="OGRN or OGRNIP")
     tax_registration_reason_code: str = Field("", max_length=9, description="KPP; organisations only")
@@ -60,7 +61,7 @@ class Contract(BaseModel):
 class Account(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, HumanText] = Field(min_length=1, max_length=200)
     account_number: str = AccountNumber
 
 
@@ -73,7 +74,7 @@ class ProfileManager(BaseModel):
 
     phone: str = Field(min_length=1, max_length=32, description="E.164")
     email: str = Field(min_length=3, max_length=254)
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, HumanText] = Field(min_length=1, max_length=200)
 
 
 class OnboardCustomerRequest(BaseModel):
@@ -179,5 +180,5 @@ class CreateAccountRequest(BaseModel):
 
     parent_id: str = Field(min_length=1, max_length=64)
     kind: Literal["business_account", "personal_account"]
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, HumanText] = Field(min_length=1, max_length=200)
     account_number: str = AccountNumber

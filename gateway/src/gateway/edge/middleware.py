@@ -9,7 +9,15 @@ One pure-ASGI middleware, the outermost of the application:
   spans of the call are its children;
 * the body size limit (413 problem), larger on the few paths that take bulk bodies;
 * RED metrics by route template and one access log line;
-* a problem answer (500) for anything that escaped the exception handlers.
+* a problem answer (500) for anything that escaped the exception handlers;
+* the security headers of every answer: ``X-Content-Type-Options: nosniff``, a
+  Content-Security-Policy that allows nothing and no framing (a page that needs
+  more, the docs, sets its own), ``X-Frame-Options: DENY``, and
+  ``Cache-Control: no-store`` on every answer to a request that carries
+  ``Authorization`` and on every sign-in answer (``POST /v1/auth/...``: they
+  hold tokens), so no shared or browser cache keeps them;
+* the ``RateLimit-*`` fields a rate limit left in the request's state
+  (:mod:`gateway.edge.rate_limit`), on every answer of a limited call.
 """
 
 from __future__ import annotations
@@ -40,6 +48,22 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED_ROUTE = "unmatched"
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+AUTH_PATH_PREFIX = "/v1/auth/"
+
+
+def is_private_answer(method: str, path: str, headers: Headers) -> bool:
+    """Whether the answer is for one caller only: an authenticated request, or a sign-in that answers tokens."""
+    return "authorization" in headers or (path.startswith(AUTH_PATH_PREFIX) and method not in ("GET", "HEAD"))
+
+
+def add_security_headers(message: Message, *, private: bool) -> None:
+    headers = MutableHeaders(scope=message)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    if private:
+        headers["Cache-Control"] = "no-store"
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -104,6 +128,7 @@ class EdgeMiddleware:
         method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
         path: str = scope["path"]
         max_body = self._body_limits.get(path, self._max_body)
+        private = is_private_answer(scope["method"], path, headers)
         status = 500
         response_started = False
 
@@ -113,6 +138,12 @@ class EdgeMiddleware:
                 status = int(message["status"])
                 response_started = True
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                add_security_headers(message, private=private)
+                rate_limit: dict[str, str] | None = state.get("rate_limit_headers")
+                if rate_limit:
+                    response_headers = MutableHeaders(scope=message)
+                    for name, value in rate_limit.items():
+                        response_headers[name] = value
             await send(message)
 
         received = 0

@@ -3,6 +3,13 @@
 It spares identity from floods at the edge; the authoritative limits (per phone
 number, per address) live in identity. Buckets of addresses not seen for a
 while are forgotten first when the table is full.
+
+Every answer subject to it tells the client where it stands, in the fields of
+the IETF draft "RateLimit header fields for HTTP" (draft-ietf-httpapi-
+ratelimit-headers, the separate-field form): ``RateLimit-Limit`` (the burst:
+calls that may be made at once), ``RateLimit-Remaining`` (calls left now),
+``RateLimit-Reset`` (seconds until the bucket is full again) and
+``RateLimit-Policy: <burst>;w=<seconds to refill it>``.
 """
 
 from __future__ import annotations
@@ -18,6 +25,23 @@ from dataclasses import dataclass
 class _Bucket:
     tokens: float
     updated: float
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    wait: int
+    """0 when the call may go on, else the whole seconds until it may (Retry-After)."""
+    limit: int
+    remaining: int
+    reset: int
+
+    def headers(self, window: int) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+            "RateLimit-Policy": f"{self.limit};w={window}",
+        }
 
 
 class TokenBucketLimiter:
@@ -39,10 +63,20 @@ class TokenBucketLimiter:
     def enabled(self) -> bool:
         return self._rate > 0
 
+    @property
+    def window(self) -> int:
+        """Seconds an empty bucket takes to fill."""
+        return max(1, math.ceil(self._burst / self._rate)) if self.enabled else 0
+
     def acquire(self, key: str) -> int:
         """Take a token for ``key``: 0 when granted, else the whole seconds to wait."""
+        return self.take(key).wait
+
+    def take(self, key: str) -> Decision:
+        """Take a token for ``key``, and say what is left."""
+        burst = int(self._burst)
         if not self.enabled:
-            return 0
+            return Decision(0, burst, burst, 0)
         now = self._clock()
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -54,10 +88,16 @@ class TokenBucketLimiter:
             bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
             bucket.updated = now
             self._buckets.move_to_end(key)
+        wait = 0
         if bucket.tokens >= 1.0:
             bucket.tokens -= 1.0
-            return 0
-        return max(1, math.ceil((1.0 - bucket.tokens) / self._rate))
+        else:
+            wait = max(1, math.ceil((1.0 - bucket.tokens) / self._rate))
+        reset = math.ceil((self._burst - bucket.tokens) / self._rate - 1e-9)
+        return Decision(wait, burst, math.floor(bucket.tokens), reset)
+
+    def headers(self, decision: Decision) -> dict[str, str]:
+        return decision.headers(self.window)
 
     def __len__(self) -> int:
         return len(self._buckets)

@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from gateway.text import HumanText
 from simfleet.accounts.v1 import hierarchy_pb2 as pb
 
 NodeKind = Literal["company", "general_account", "business_account", "personal_account", "department", "branch", "city"]
 CustomerKind = Literal["department", "branch", "city"]
-NodeName = Annotated[str, Field(min_length=1, max_length=200, examples=["Sales"])]
+NodeName = Annotated[str, Field(min_length=1, max_length=200, examples=["Sales"]), HumanText]
 NodeId = Annotated[str, Field(min_length=26, max_length=26, pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 
 KINDS: dict[str, int] = {

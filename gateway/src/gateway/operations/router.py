@@ -3,8 +3,12 @@
 An operation is accepted at once (202 with the operation and its Location)
 and runs in the background, one item per line; the client follows it by
 polling GET /v1/operations/{id} or by its event stream, and reads each line's
-result from its items. The same ``Idempotency-Key`` from the same user
-returns the operation it created first: 200 and ``Idempotent-Replayed: true``.
+result from its items. The same ``Idempotency-Key`` from the same user with
+the same body returns the operation it created first: 200 and
+``Idempotent-Replayed: true``; with another body, or on the other endpoint
+(a key is the user's, across /v1/operations and /v1/sim-orders), it is 422
+``IDEMPOTENCY_KEY_REUSED`` (inventory keeps a fingerprint of the request with
+the key).
 """
 
 from __future__ import annotations
@@ -50,7 +54,9 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=200,
         pattern=r"^[\x20-\x7e]+$",
-        description="any printable text, unique per intended change: a retry with the same key creates nothing new",
+        description="any printable text, unique per intended change: a retry with the same key and body creates "
+        "nothing new (200, `Idempotent-Replayed: true`); the key with another body, or on the other of "
+        "/v1/operations and /v1/sim-orders, is refused (422 `IDEMPOTENCY_KEY_REUSED`)",
         examples=["01JA3D4E5F6G7H8J9K0M1N2P3Q"],
     ),
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from typing import Annotated, Any, Literal, NotRequired, get_args
 
@@ -26,6 +26,7 @@ from pydantic import (
     JsonValue,
     StrictInt,
     WithJsonSchema,
+    field_validator,
     with_config,
 )
 from typing_extensions import TypedDict
@@ -40,12 +41,15 @@ from gateway.lines.schemas import (
 )
 from gateway.problems import MAX_FIELD_ERRORS, FieldError
 from gateway.proto_enums import enum_names
+from gateway.text import HumanText
 from simfleet.inventory.v1 import operations_pb2 as pb
 
 MAX_LINES = 200_000
 """The most lines one operation may name."""
 SMS_TEXT_MAX = 670
 """Ten concatenated parts of 67 UCS-2 characters."""
+SCHEDULE_HORIZON = timedelta(days=90)
+"""The furthest ahead ``scheduled_at`` may be: inventory's limit (``SCHEDULE_HORIZON``), documented and checked here."""
 
 OperationTypeName = Literal[
     "block",
@@ -86,9 +90,9 @@ FINISHED_STATES: frozenset[str] = frozenset({"completed", "completed_with_errors
 ParamName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 ParamValue = Annotated[str, Field(max_length=SMS_TEXT_MAX)]
 Params = dict[ParamName, ParamValue]
-Label = Annotated[str, Field(min_length=1, max_length=100)]
+Label = Annotated[str, Field(min_length=1, max_length=100), HumanText]
 NodeRef = Annotated[str, Field(min_length=1, max_length=64, examples=["01JA0Z6X3W8T9R2Q1P0N5M4K7B"])]
-TariffCode = Annotated[str, Field(min_length=1, max_length=64, examples=["corp-unlimited"])]
+TariffCode = Annotated[str, Field(min_length=1, max_length=64, examples=["corp-unlimited"]), HumanText]
 
 BLOCK_TYPES = ("voluntary", "lost_or_stolen", "financial", "scheduled")
 FORWARDING_CONDITIONS = ("unconditional", "busy", "no_answer", "unreachable")
@@ -279,15 +283,24 @@ class CreateOperationRequest(BaseModel):
     selection: SelectionBody | None = Field(None, description="the lines by a filter")
     params: Params = Field(default_factory=dict, description="the operation's params (see its type)")
     scheduled_at: AwareDatetime | None = Field(
-        None, description="when to run it (RFC 3339 with a time zone); unset or past: now"
+        None,
+        description="when to run it (RFC 3339 with a time zone); unset or past: now; "
+        f"at most {SCHEDULE_HORIZON.days} days ahead",
     )
+
+    @field_validator("scheduled_at")
+    @classmethod
+    def _within_the_horizon(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value > datetime.now(UTC) + SCHEDULE_HORIZON:
+            raise ValueError(f"at most {SCHEDULE_HORIZON.days} days ahead")
+        return value
 
     def problems(self) -> list[FieldError]:
         """What is wrong beyond the fields' own types: the lines given, each once, the type's params."""
         given = [name for name in ("lines", "items", "selection") if getattr(self, name) is not None]
         if len(given) != 1:
             message = "give exactly one of lines, items or selection" + (f"; got {', '.join(given)}" if given else "")
-            return [FieldError(field="/".join(given) if given else "lines", message=message)]
+            return [FieldError(field=given[-1] if given else "lines", message=message)]
         errors = _check_params(self.params, OPERATION_PARAMS[self.type], "params", self.type)
         if self.type == "move" and not (self.params.get("node_id") or self.params.get("personal_account_id")):
             errors.append(FieldError(field="params", message="move needs node_id or personal_account_id"))

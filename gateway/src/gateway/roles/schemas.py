@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from gateway.text import HumanText
 from simfleet.identity.v1 import users_pb2 as pb
 
 _ROLE_EXAMPLE: dict[str, JsonValue] = {
@@ -77,6 +79,6 @@ class RoleBody(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=100)
-    description: str = Field("", max_length=500)
+    name: Annotated[str, HumanText] = Field(min_length=1, max_length=100)
+    description: Annotated[str, HumanText] = Field("", max_length=500)
     permissions: list[str] = Field(min_length=1, max_length=100, description="names from /v1/permissions")

@@ -11,6 +11,7 @@ logged, never sent.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import grpc
@@ -33,8 +34,21 @@ _SIMPLE = {
 }
 
 
-_QUERY_FIELDS = {"page_token": "cursor"}
-"""Fields of a list request the gateway takes under another name: the caller is told the name they sent."""
+_API_NAMES = {
+    "page_token": "cursor",
+    "page_size": "limit",
+    "order_by": "sort",
+    "tariff_code": "tariff",
+    "targets": "items",
+}
+"""Fields the gateway takes under another name than the services' requests: the caller is told the name they sent."""
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def api_field(name: str) -> str:
+    """A service's field path (``targets[3].msisdn``) as the API names it (``items.3.msisdn``)."""
+    parts = _INDEX.sub(r".\1", name).split(".")
+    return ".".join([_API_NAMES.get(parts[0], parts[0]), *parts[1:]])
 
 
 def _has_details(error: grpc.aio.AioRpcError) -> bool:
@@ -47,7 +61,7 @@ def problem_from_rpc_error(error: grpc.aio.AioRpcError, *, bearer_sent: bool = F
     code = details.code
     message = details.message or "the request was refused"
     if code == grpc.StatusCode.INVALID_ARGUMENT:
-        violations = [FieldError(field=_QUERY_FIELDS.get(f, f), message=m) for f, m in details.field_violations.items()]
+        violations = [FieldError(field=api_field(f), message=m) for f, m in details.field_violations.items()]
         return ProblemError(422 if violations else 400, details.reason, message, errors=violations)
     if code == grpc.StatusCode.UNAUTHENTICATED:
         challenge = 'Bearer realm="simfleet"' + (', error="invalid_token"' if bearer_sent else "")

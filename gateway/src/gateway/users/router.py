@@ -65,7 +65,8 @@ async def list_users(
     description=(
         "Creates the user with their grants (each needs `users:manage` at its node and may hold nothing the caller "
         "lacks there); they get an SMS and set a password by one-time code. An `Idempotency-Key` makes a retry "
-        "return the same user."
+        "with the same body return the same user; the key with another body is refused (422 "
+        "`IDEMPOTENCY_KEY_REUSED`)."
     ),
     responses={201: sends("Location"), **problem_responses(400, 401, 403, 404, 409, 422)},
 )

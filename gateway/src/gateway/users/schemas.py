@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from gateway.me.schemas import UserResponse
+from gateway.text import HumanText
 from simfleet.identity.v1 import users_pb2 as pb
 
 _GRANT_EXAMPLE: dict[str, JsonValue] = {
@@ -95,7 +96,7 @@ class InviteUserRequest(BaseModel):
 
     phone: str = Field(min_length=1, max_length=32, description="E.164")
     email: str = Field(min_length=3, max_length=254)
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, HumanText] = Field(min_length=1, max_length=200)
     grants: list[GrantBody] = Field(min_length=1, max_length=50, description="at least one")
 
 

@@ -27,6 +27,8 @@ class Customer(Base):
     profile_manager_user_id: Mapped[str] = mapped_column(String(26), default="")
     request_id: Mapped[str] = mapped_column(String(128), unique=True)
     """The back-office's idempotency key of the onboarding request."""
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """What the key was used for (simfleet_runtime.idempotency): a reuse for another customer is refused."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

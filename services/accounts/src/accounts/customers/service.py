@@ -18,7 +18,7 @@ carries on from step 2.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol
 
@@ -51,9 +51,10 @@ from simfleet_runtime.errors import (
     NotFound,
     Unavailable,
 )
+from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.timestamps import timestamp
-from simfleet_runtime.validation import normalize_email, normalize_msisdn
+from simfleet_runtime.validation import normalize_email, normalize_msisdn, text_problem
 
 PROFILE_MANAGER_ROLE = "profile_manager"
 _CONTRACT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/.\-]{0,63}$")
@@ -148,6 +149,8 @@ class CustomerService:
             tax_registration_reason_code=request.legal.tax_registration_reason_code.strip().upper(),
         )
         problems.update(legal_entity_problems(legal))
+        if problem := text_problem(request.legal.name):
+            problems["legal_entity.name"] = problem
         contracts: list[tuple[str, date]] = []
         if not request.contracts:
             problems["contracts"] = "at least one contract"
@@ -218,14 +221,18 @@ class CustomerService:
 
     async def _write_pending(self, request: Onboarding, contracts: list[tuple[str, date]]) -> Onboarded:
         now = self._clock.now()
+        # What the key is used for: the validated request without its key and the manager's password.
+        content = replace(request, request_id="", manager=replace(request.manager, password=""))
+        request_fingerprint = fingerprint("OnboardCustomer", content)
         try:
             async with self._db.transaction() as session:
                 existing = await session.scalar(sa.select(Customer).where(Customer.request_id == request.request_id))
                 if existing is not None:
-                    if existing.tax_number != request.legal.tax_number:
-                        raise AlreadyExists(
-                            "this request id was used for another customer", reason="IDEMPOTENCY_KEY_REUSED"
-                        )
+                    # Customers onboarded before fingerprints were kept are compared by their tax number.
+                    stored = existing.request_fingerprint
+                    if stored is None and existing.tax_number != request.legal.tax_number:
+                        stored = "another customer"
+                    check_same_request(stored, request_fingerprint, field="request_id")
                     return await self._load(session, existing)
                 await self._check_unique(session, request, contracts)
                 customer_id = new_id()
@@ -242,6 +249,7 @@ class CustomerService:
                     root_node_id=company.id,
                     profile_manager_user_id="",
                     request_id=request.request_id,
+                    request_fingerprint=request_fingerprint,
                     created_at=now,
                     updated_at=now,
                 )

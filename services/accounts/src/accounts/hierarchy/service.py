@@ -41,6 +41,7 @@ from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, Permiss
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.nodepaths import path_ids
 from simfleet_runtime.timestamps import timestamp
+from simfleet_runtime.validation import check_text
 
 MANAGE = "hierarchy:manage"
 ORDERS = {"path": Node.path, "name": Node.name_key, "created_at": Node.created_at}
@@ -51,6 +52,7 @@ PARENT_KINDS = (COMPANY, *CUSTOMER_KINDS)
 
 
 def clean_name(value: str, *, field: str = "name") -> str:
+    check_text(value, field=field, reason="INVALID_NAME")
     name = unicodedata.normalize("NFC", " ".join((value or "").split()))
     if not 1 <= len(name) <= 200 or any(unicodedata.category(c).startswith("C") for c in name):
         raise InvalidArgument(

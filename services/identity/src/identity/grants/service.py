@@ -19,6 +19,7 @@ from simfleet_runtime.bus import Outbox
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.timestamps import timestamp
+from simfleet_runtime.validation import text_problem
 
 _CHUNK = 500
 
@@ -123,13 +124,18 @@ async def for_token(session: AsyncSession, user_id: str) -> list[Grant]:
 
 def clean_role(name: str, description: str, permissions: Sequence[str]) -> tuple[str, str, list[str]]:
     problems = {}
+    name_problem, description_problem = text_problem(name), text_problem(description)
     name = unicodedata.normalize("NFC", " ".join(name.split()))
-    if not 1 <= len(name) <= 100:
+    if name_problem:
+        problems["name"] = name_problem
+    elif not 1 <= len(name) <= 100:
         problems["name"] = "1 to 100 characters"
     elif name.casefold() in {r.name.casefold() for r in PREDEFINED.values()} | set(PREDEFINED):
         problems["name"] = "the name of a predefined role"
-    description = " ".join(description.split())
-    if len(description) > 500:
+    description = unicodedata.normalize("NFC", " ".join(description.split()))
+    if description_problem:
+        problems["description"] = description_problem
+    elif len(description) > 500:
         problems["description"] = "at most 500 characters"
     if not permissions:
         problems["permissions"] = "at least one"

@@ -29,6 +29,8 @@ class User(Base):
     """Set for operator staff (back-office users), who belong to no customer."""
     request_id: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
     """The creating caller's idempotency key, when it gave one."""
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """What the key was used for (simfleet_runtime.idempotency): a reuse for another user is refused."""
     grants_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Bumped whenever what the user's grants mean changes; tokens carry it (claim ``gv``)."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

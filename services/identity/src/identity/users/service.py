@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -23,8 +24,9 @@ from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import is_id, new_id
-from simfleet_runtime.validation import normalize_email, normalize_msisdn
+from simfleet_runtime.validation import normalize_email, normalize_msisdn, text_problem
 
 CODE_METHODS = frozenset({OTP_SMS, OTP_EMAIL})
 FIRST_PASSWORD_WINDOW = timedelta(minutes=10)
@@ -84,10 +86,13 @@ class UserService:
         """
         phone = normalize_msisdn(phone)
         email = normalize_email(email)
-        display_name = display_name.strip()
+        name_problem = text_problem(display_name)
+        display_name = unicodedata.normalize("NFC", display_name.strip())
         customer_id = customer_id.strip()
         violations = {}
-        if not 1 <= len(display_name) <= 200:
+        if name_problem:
+            violations["display_name"] = name_problem
+        elif not 1 <= len(display_name) <= 200:
             violations["display_name"] = "1 to 200 characters"
         if operator_role is None and not 1 <= len(customer_id) <= 64:
             violations["customer_id"] = "1 to 64 characters"
@@ -98,10 +103,22 @@ class UserService:
         if violations:
             raise InvalidArgument("the user is not valid", field_violations=violations)
         grants.check_specs(grant_specs)
+        request_fingerprint = None
         if request_id:
+            # What the key is used for; the password is left out (a fingerprint must not hash it).
+            content = {
+                "customer_id": customer_id,
+                "phone": phone,
+                "email": email,
+                "display_name": display_name,
+                "grants": sorted(grant_specs),
+                "invite": invite,
+                "operator_role": operator_role,
+            }
+            request_fingerprint = fingerprint("CreateUser", content)
             earlier = await self._by_request(request_id)
             if earlier is not None:
-                return self._same_request(earlier, phone=phone, customer_id=customer_id)
+                return self._same_request(earlier, request_fingerprint, phone=phone, customer_id=customer_id)
         password_hash = None
         if password:
             self._policy.check(password, phone=phone, field="password")
@@ -117,6 +134,7 @@ class UserService:
             password_hash=password_hash,
             password_changed_at=now if password_hash else None,
             request_id=request_id or None,
+            request_fingerprint=request_fingerprint,
             operator_role=operator_role,
             created_at=now,
             updated_at=now,
@@ -152,8 +170,8 @@ class UserService:
         except IntegrityError as exc:
             if request_id:  # the same request, sent twice at once: the other one won
                 earlier = await self._by_request(request_id)
-                if earlier is not None:
-                    return self._same_request(earlier, phone=phone, customer_id=customer_id)
+                if earlier is not None and request_fingerprint is not None:
+                    return self._same_request(earlier, request_fingerprint, phone=phone, customer_id=customer_id)
             raise AlreadyExists("a user with this phone number exists", reason="PHONE_TAKEN") from exc
         return user
 
@@ -163,9 +181,13 @@ class UserService:
             return user
 
     @staticmethod
-    def _same_request(earlier: User, *, phone: str, customer_id: str) -> User:
-        if (earlier.phone, earlier.customer_id) != (phone, customer_id):
-            raise AlreadyExists("this request id was used for another user", reason="IDEMPOTENCY_KEY_REUSED")
+    def _same_request(earlier: User, request_fingerprint: str, *, phone: str, customer_id: str) -> User:
+        """The user the key made, when this is the request it was used for (else 422 IDEMPOTENCY_KEY_REUSED)."""
+        # Users made before fingerprints were kept are compared by who they are.
+        stored = earlier.request_fingerprint
+        if stored is None and (earlier.phone, earlier.customer_id) != (phone, customer_id):
+            stored = "another user"
+        check_same_request(stored, request_fingerprint, field="request_id")
         return earlier
 
     async def set_password(

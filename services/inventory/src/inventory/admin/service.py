@@ -27,7 +27,7 @@ from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
-from simfleet_runtime.validation import normalize_msisdn
+from simfleet_runtime.validation import normalize_msisdn, text_problem
 
 MAX_LINES = 10_000
 EVENT_CHUNK = 1000
@@ -94,6 +94,11 @@ class BackOffice:
                 raise _bad(f"{where}.{name}", "not a node id")
         if not value.tariff_code.strip() or len(value.tariff_code) > 64:
             raise _bad(f"{where}.tariff_code", "required, up to 64 characters")
+        for j, label in enumerate(value.labels):
+            if problem := text_problem(label):
+                raise _bad(f"{where}.labels[{j}]", problem)
+        if problem := text_problem(value.group):
+            raise _bad(f"{where}.group", problem)
         return Checked(msisdn, sim, value)
 
     async def import_lines(self, *, customer_id: str, lines: Sequence[ImportedLine]) -> int:

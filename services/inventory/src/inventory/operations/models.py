@@ -53,6 +53,8 @@ class Operation(Base):
     # The nodes whose subtrees the requester could change with this operation's permission.
     scope_roots: Mapped[list[str]] = mapped_column(JSON)
     idempotency_key: Mapped[str | None] = mapped_column(String(IDEMPOTENCY_KEY_MAX))
+    # What the key was used for (simfleet_runtime.idempotency): a reuse for another request is refused.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     total: Mapped[int] = mapped_column(Integer)
     pending: Mapped[int] = mapped_column(Integer)
     in_progress: Mapped[int] = mapped_column(Integer)

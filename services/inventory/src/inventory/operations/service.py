@@ -40,10 +40,11 @@ from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, after_commit
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied, ResourceExhausted
+from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT, path_ids
 from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
-from simfleet_runtime.validation import normalize_msisdns
+from simfleet_runtime.validation import normalize_msisdns, text_problem
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ DEFAULT_ORDER_QUOTA = 5_000
 ORDER_QUOTA_WINDOW = timedelta(hours=24)
 OPERATIONS_LIST = "operations"
 ITEMS_LIST = "operation-items"
+SCHEDULE_HORIZON = timedelta(days=90)
+"""The furthest ahead an operation may be scheduled (the gateway documents the same limit)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,21 @@ class NewOperation:
     params: dict[str, str] = field(default_factory=dict)
     scheduled_at: datetime | None = None
     idempotency_key: str = ""
+
+
+def _fingerprint(new: NewOperation) -> str:
+    """What a CreateOperation asked for, its lines hashed one by one (there may be 200,000)."""
+    content = {
+        "type": new.type,
+        "selection": new.selection.as_json() if new.selection else None,
+        "params": new.params,
+        "scheduled_at": new.scheduled_at,
+    }
+    rows = (
+        t.msisdn + "".join(f"\x1f{k}={v}" for k, v in sorted(t.params.items())) if t.params else t.msisdn
+        for t in new.targets
+    )
+    return fingerprint("CreateOperation", content, rows)
 
 
 def _invalid(name: str, message: str, reason: str = "INVALID_OPERATION") -> InvalidArgument:
@@ -182,8 +200,11 @@ class OperationService:
                 reason="PERMISSION_MISSING",
                 metadata={"permission": permission},
             )
+        if new.scheduled_at is not None and new.scheduled_at > self._clock.now() + SCHEDULE_HORIZON:
+            raise _invalid("scheduled_at", f"at most {SCHEDULE_HORIZON.days} days ahead")
         key = self._key(new.idempotency_key)
-        if key and (earlier := await self._by_key(access, key)) is not None:
+        request_fingerprint = _fingerprint(new) if key else None
+        if key and (earlier := await self._by_key(access, key, request_fingerprint)) is not None:
             return earlier, True
         params = action.params({k: v for k, v in new.params.items()})
         if bool(new.targets) == (new.selection is not None):
@@ -205,6 +226,7 @@ class OperationService:
             if new.type == "move":
                 await self._check_destination(session, access, params)
             operation = self._operation(access, new.type, params, new.selection, node_id, roots, scheduled_at, key, now)
+            operation.request_fingerprint = request_fingerprint
             session.add(operation)
             if targets:
                 operation.total = operation.pending = len(targets)
@@ -241,7 +263,11 @@ class OperationService:
         action = self._action("order_sims")
         personal_account_id = personal_account_id.strip()
         key = self._key(idempotency_key)
-        if key and (earlier := await self._by_key(access, key)) is not None:
+        request_fingerprint = None
+        if key:
+            order = {"node_id": node_id, "personal_account_id": personal_account_id, "quantity": quantity}
+            request_fingerprint = fingerprint("OrderSims", {**order, "tariff_code": tariff_code.strip()})
+        if key and (earlier := await self._by_key(access, key, request_fingerprint)) is not None:
             return earlier, True
         if not 1 <= quantity <= MAX_ORDER:
             raise _invalid("quantity", f"quantity must be between 1 and {MAX_ORDER}")
@@ -285,6 +311,7 @@ class OperationService:
                 key,
                 now,
             )
+            operation.request_fingerprint = request_fingerprint
             operation.total = operation.pending = quantity
             session.add(operation)
             await session.flush()
@@ -298,15 +325,19 @@ class OperationService:
             raise _invalid("idempotency_key", f"the idempotency key is 1 to {IDEMPOTENCY_KEY_MAX} printable characters")
         return key
 
-    async def _by_key(self, access: Access, key: str) -> Operation | None:
+    async def _by_key(self, access: Access, key: str, request_fingerprint: str | None) -> Operation | None:
+        """The caller's operation made with ``key``, when the request is the one it was made for."""
         async with self._db.sessions() as session:
-            return await session.scalar(
+            earlier = await session.scalar(
                 sa.select(Operation).where(
                     Operation.customer_id == access.customer_id,
                     Operation.requested_by == access.user_id,
                     Operation.idempotency_key == key,
                 )
             )
+        if earlier is not None and request_fingerprint is not None:
+            check_same_request(earlier.request_fingerprint, request_fingerprint, field="idempotency_key")
+        return earlier
 
     def _targets(self, action: Action, targets: Sequence[Target], params: dict[str, str]) -> list[Target]:
         if len(targets) > self._max_lines:
@@ -357,6 +388,9 @@ class OperationService:
         for state in selection.states:
             if state not in LINE_STATES:
                 raise _invalid("selection.states", f"unknown line state {state!r}")
+        for name in ("label", "group", "tariff_code"):
+            if problem := text_problem(getattr(selection, name)):
+                raise _invalid(f"selection.{name}", problem)
         if not (selection.node_id or selection.states or selection.tariff_code or selection.label or selection.group):
             raise _invalid("selection", "a selection needs at least one criterion: node, state, tariff, label or group")
         if not selection.node_id:
@@ -455,7 +489,7 @@ class OperationService:
         try:
             return await self.create(access, new)
         except IntegrityError:
-            earlier = await self._by_key(access, self._key(new.idempotency_key))
+            earlier = await self._by_key(access, self._key(new.idempotency_key), _fingerprint(new))
             if earlier is None:
                 raise
             return earlier, True
