@@ -10,6 +10,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from simfleet.inventory.v1 import lines_pb2 as _lines_pb2
+from simfleet.inventory.v1 import operation_params_pb2 as _operation_params_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -29,61 +30,38 @@ class _OperationTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Operati
     DESCRIPTOR: _descriptor.EnumDescriptor
     OPERATION_TYPE_UNSPECIFIED: _OperationType.ValueType  # 0
     OPERATION_TYPE_BLOCK: _OperationType.ValueType  # 1
-    """params: block_type (voluntary, lost_or_stolen, financial, scheduled)."""
     OPERATION_TYPE_UNBLOCK: _OperationType.ValueType  # 2
-    """params: block_type; the line is active again once no block is left."""
     OPERATION_TYPE_ACTIVATE: _OperationType.ValueType  # 3
     OPERATION_TYPE_REPLACE_SIM: _OperationType.ValueType  # 4
-    """item params: iccid (a reserve SIM of the customer's stock)."""
     OPERATION_TYPE_CHANGE_NUMBER: _OperationType.ValueType  # 5
-    """item params: msisdn (a free number; empty: the pool picks one)."""
     OPERATION_TYPE_ADD_APN: _OperationType.ValueType  # 6
-    """params: apn, optional pdp_type, static_ip."""
     OPERATION_TYPE_REMOVE_APN: _OperationType.ValueType  # 7
-    """params: apn."""
     OPERATION_TYPE_SET_FORWARDING: _OperationType.ValueType  # 8
-    """params: condition, target."""
     OPERATION_TYPE_CLEAR_FORWARDING: _OperationType.ValueType  # 9
-    """params: condition."""
     OPERATION_TYPE_MOVE: _OperationType.ValueType  # 10
-    """params: node_id and/or personal_account_id (a personal account)."""
     OPERATION_TYPE_ORDER_SIMS: _OperationType.ValueType  # 11
     """Created by OrderSims."""
     OPERATION_TYPE_SEND_SMS: _OperationType.ValueType  # 12
-    """params: text (1 to 670 characters), optional sender (up to 11 letters,
-    digits or spaces). Each line's handset gets the SMS through the SMSC; an
-    item succeeds on its delivery receipt.
-    """
 
-class OperationType(_OperationType, metaclass=_OperationTypeEnumTypeWrapper): ...
+class OperationType(_OperationType, metaclass=_OperationTypeEnumTypeWrapper):
+    """What each type takes: its field of OperationParams (and of ItemParams for
+    each line's own) in operation_params.proto.
+    """
 
 OPERATION_TYPE_UNSPECIFIED: OperationType.ValueType  # 0
 OPERATION_TYPE_BLOCK: OperationType.ValueType  # 1
-"""params: block_type (voluntary, lost_or_stolen, financial, scheduled)."""
 OPERATION_TYPE_UNBLOCK: OperationType.ValueType  # 2
-"""params: block_type; the line is active again once no block is left."""
 OPERATION_TYPE_ACTIVATE: OperationType.ValueType  # 3
 OPERATION_TYPE_REPLACE_SIM: OperationType.ValueType  # 4
-"""item params: iccid (a reserve SIM of the customer's stock)."""
 OPERATION_TYPE_CHANGE_NUMBER: OperationType.ValueType  # 5
-"""item params: msisdn (a free number; empty: the pool picks one)."""
 OPERATION_TYPE_ADD_APN: OperationType.ValueType  # 6
-"""params: apn, optional pdp_type, static_ip."""
 OPERATION_TYPE_REMOVE_APN: OperationType.ValueType  # 7
-"""params: apn."""
 OPERATION_TYPE_SET_FORWARDING: OperationType.ValueType  # 8
-"""params: condition, target."""
 OPERATION_TYPE_CLEAR_FORWARDING: OperationType.ValueType  # 9
-"""params: condition."""
 OPERATION_TYPE_MOVE: OperationType.ValueType  # 10
-"""params: node_id and/or personal_account_id (a personal account)."""
 OPERATION_TYPE_ORDER_SIMS: OperationType.ValueType  # 11
 """Created by OrderSims."""
 OPERATION_TYPE_SEND_SMS: OperationType.ValueType  # 12
-"""params: text (1 to 670 characters), optional sender (up to 11 letters,
-digits or spaces). Each line's handset gets the SMS through the SMSC; an
-item succeeds on its delivery receipt.
-"""
 Global___OperationType: _TypeAlias = OperationType  # noqa: Y015
 
 class _OperationState:
@@ -201,18 +179,30 @@ class Target(_message.Message):
 
     MSISDN_FIELD_NUMBER: _builtins.int
     PARAMS_FIELD_NUMBER: _builtins.int
+    ITEM_PARAMS_FIELD_NUMBER: _builtins.int
     msisdn: _builtins.str
     @_builtins.property
-    def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The line's own parameters as text (enum values by their short lower-case
+        names, e.g. "voluntary"), for clients that predate item_params.
+        """
+
+    @_builtins.property
+    def item_params(self) -> _operation_params_pb2.ItemParams:
+        """The line's own parameters (operation_params.proto); when set, params is
+        ignored.
+        """
+
     def __init__(
         self,
         *,
         msisdn: _builtins.str = ...,
         params: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        item_params: _operation_params_pb2.ItemParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["item_params", b"item_params"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["msisdn", b"msisdn", "params", b"params"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_params", b"item_params", "msisdn", b"msisdn", "params", b"params"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -291,6 +281,7 @@ class Operation(_message.Message):
     SCHEDULED_AT_FIELD_NUMBER: _builtins.int
     STARTED_AT_FIELD_NUMBER: _builtins.int
     FINISHED_AT_FIELD_NUMBER: _builtins.int
+    TYPED_PARAMS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     customer_id: _builtins.str
     type: Global___OperationType.ValueType
@@ -303,7 +294,9 @@ class Operation(_message.Message):
     error: _builtins.str
     """Why it failed as a whole, when it did."""
     @_builtins.property
-    def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The parameters as text, as inventory keeps them."""
+
     @_builtins.property
     def selection(self) -> Global___Selection:
         """Set when the lines were chosen by a filter."""
@@ -318,6 +311,10 @@ class Operation(_message.Message):
     def started_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def finished_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def typed_params(self) -> _operation_params_pb2.OperationParams:
+        """The same parameters, typed."""
+
     def __init__(
         self,
         *,
@@ -336,10 +333,11 @@ class Operation(_message.Message):
         scheduled_at: _timestamp_pb2.Timestamp | None = ...,
         started_at: _timestamp_pb2.Timestamp | None = ...,
         finished_at: _timestamp_pb2.Timestamp | None = ...,
+        typed_params: _operation_params_pb2.OperationParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts", "created_at", b"created_at", "finished_at", b"finished_at", "scheduled_at", b"scheduled_at", "selection", b"selection", "started_at", b"started_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts", "created_at", b"created_at", "finished_at", b"finished_at", "scheduled_at", b"scheduled_at", "selection", b"selection", "started_at", b"started_at", "typed_params", b"typed_params"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_requested", b"cancel_requested", "counts", b"counts", "created_at", b"created_at", "customer_id", b"customer_id", "error", b"error", "finished_at", b"finished_at", "id", b"id", "node_id", b"node_id", "params", b"params", "requested_by", b"requested_by", "scheduled_at", b"scheduled_at", "selection", b"selection", "started_at", b"started_at", "state", b"state", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_requested", b"cancel_requested", "counts", b"counts", "created_at", b"created_at", "customer_id", b"customer_id", "error", b"error", "finished_at", b"finished_at", "id", b"id", "node_id", b"node_id", "params", b"params", "requested_by", b"requested_by", "scheduled_at", b"scheduled_at", "selection", b"selection", "started_at", b"started_at", "state", b"state", "type", b"type", "typed_params", b"typed_params"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -443,6 +441,7 @@ class CreateOperationRequest(_message.Message):
     PARAMS_FIELD_NUMBER: _builtins.int
     SCHEDULED_AT_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    TYPED_PARAMS_FIELD_NUMBER: _builtins.int
     type: Global___OperationType.ValueType
     idempotency_key: _builtins.str
     """Up to 200 characters; the same key from the same user returns the same operation."""
@@ -455,10 +454,20 @@ class CreateOperationRequest(_message.Message):
     @_builtins.property
     def selection(self) -> Global___Selection: ...
     @_builtins.property
-    def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The parameters as text (enum values by their short lower-case names,
+        e.g. "voluntary"), for clients that predate typed_params.
+        """
+
     @_builtins.property
     def scheduled_at(self) -> _timestamp_pb2.Timestamp:
         """Unset or in the past: now."""
+
+    @_builtins.property
+    def typed_params(self) -> _operation_params_pb2.OperationParams:
+        """The parameters (operation_params.proto): the field named after type, or
+        none for a type that takes none. When set, params is ignored.
+        """
 
     def __init__(
         self,
@@ -469,10 +478,11 @@ class CreateOperationRequest(_message.Message):
         params: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         scheduled_at: _timestamp_pb2.Timestamp | None = ...,
         idempotency_key: _builtins.str = ...,
+        typed_params: _operation_params_pb2.OperationParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["scheduled_at", b"scheduled_at", "selection", b"selection"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scheduled_at", b"scheduled_at", "selection", b"selection", "typed_params", b"typed_params"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "params", b"params", "scheduled_at", b"scheduled_at", "selection", b"selection", "targets", b"targets", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "params", b"params", "scheduled_at", b"scheduled_at", "selection", b"selection", "targets", b"targets", "type", b"type", "typed_params", b"typed_params"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
