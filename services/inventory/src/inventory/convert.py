@@ -14,6 +14,7 @@ from inventory.stock.models import Sim
 from simfleet.events.v1 import inventory_pb2 as ev
 from simfleet.inventory.v1 import lines_pb2 as lpb
 from simfleet.inventory.v1 import operations_pb2 as opb
+from simfleet_runtime.operation_params import params_from_text
 from simfleet_runtime.timestamps import optional_timestamp, timestamp
 
 LINE_STATES = {
@@ -122,6 +123,7 @@ def operation(value: Operation) -> opb.Operation:
         scheduled_at=timestamp(value.scheduled_at),
         started_at=optional_timestamp(value.started_at),
         finished_at=optional_timestamp(value.finished_at),
+        typed_params=params_from_text(value.type, value.params),
     )
 
 

@@ -11,8 +11,6 @@ engine's transactions.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,9 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inventory.events import SMS_ORIGIN
 from inventory.lines.models import (
     ACTIVE,
-    BLOCK_TYPES,
     BLOCKED,
-    FORWARDING_CONDITIONS,
     PROTECTED_BLOCK_TYPES,
     READY,
     TERMINATED,
@@ -36,17 +32,11 @@ from inventory.operations.records import ItemRow, LineRow
 from inventory.stock import service as stock
 from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
 from simfleet_runtime.authz import LIFT_PROTECTED_BLOCKS
-from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.operation_params import checked_item_params, checked_params
 from simfleet_runtime.timestamps import timestamp
-from simfleet_runtime.validation import normalize_iccid, normalize_msisdn
 
 A = hlr_pb2.ProvisioningAction
-_APN = re.compile(
-    r"^[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*$"
-)
-PDP_TYPES = ("ipv4", "ipv6", "ipv4v6")
-DOMESTIC_PREFIX = "+7"
 
 
 @dataclass(frozen=True)
@@ -86,18 +76,6 @@ def fail(code: str, reason: str) -> Refusal:
     return Refusal("failed", code, reason)
 
 
-def _bad(field_name: str, message: str, reason: str = "INVALID_PARAMS") -> InvalidArgument:
-    return InvalidArgument(message, reason=reason, field_violations={field_name: message})
-
-
-def _only(params: dict[str, str], allowed: tuple[str, ...], where: str = "params") -> None:
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise _bad(
-            where, f"unknown parameters: {', '.join(unknown)} (this operation takes {', '.join(allowed) or 'none'})"
-        )
-
-
 def _hlr(item: ItemRow, line: LineRow, action: int, **params: str) -> hlr_pb2.ProvisioningItem:
     return hlr_pb2.ProvisioningItem(
         item_id=item.id,
@@ -107,13 +85,6 @@ def _hlr(item: ItemRow, line: LineRow, action: int, **params: str) -> hlr_pb2.Pr
         iccid=line.iccid,
         params=params,
     )
-
-
-def block_type(params: dict[str, str]) -> str:
-    value = params.get("block_type", "").strip()
-    if value not in BLOCK_TYPES:
-        raise _bad("params.block_type", f"block_type must be one of {', '.join(BLOCK_TYPES)}")
-    return value
 
 
 class Action(ABC):
@@ -126,12 +97,12 @@ class Action(ABC):
         return self.permission
 
     def params(self, raw: dict[str, str]) -> dict[str, str]:
-        _only(raw, ())
-        return {}
+        """The operation's parameters as kept, checked by the contract's rules (operation_params.proto)."""
+        return checked_params(self.type, raw)
 
     def item_params(self, raw: dict[str, str], operation_params: dict[str, str]) -> dict[str, str]:
-        _only(raw, (), "items.params")
-        return {}
+        """One line's own parameters as kept, checked the same way."""
+        return checked_item_params(self.type, raw)
 
     @abstractmethod
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
@@ -154,10 +125,6 @@ def _terminated(line: LineRow) -> Refusal | None:
 class Block(Action):
     type = "block"
     permission = "lines:block"
-
-    def params(self, raw: dict[str, str]) -> dict[str, str]:
-        _only(raw, ("block_type",))
-        return {"block_type": block_type(raw)}
 
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         kind = ctx.operation.params["block_type"]
@@ -187,10 +154,6 @@ class Unblock(Action):
         if str(raw.get("block_type", "")).strip() in PROTECTED_BLOCK_TYPES:
             return LIFT_PROTECTED_BLOCKS
         return self.permission
-
-    def params(self, raw: dict[str, str]) -> dict[str, str]:
-        _only(raw, ("block_type",))
-        return {"block_type": block_type(raw)}
 
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         kind = ctx.operation.params["block_type"]
@@ -230,12 +193,6 @@ class ReplaceSim(Action):
     type = "replace_sim"
     permission = "lines:replace-sim"
 
-    def item_params(self, raw: dict[str, str], operation_params: dict[str, str]) -> dict[str, str]:
-        _only(raw, ("iccid",), "items.params")
-        if not raw.get("iccid"):
-            raise _bad("items.params.iccid", "each line needs the ICCID of its new SIM")
-        return {"iccid": normalize_iccid(raw["iccid"], field="items.params.iccid")}
-
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
@@ -264,15 +221,6 @@ class ChangeNumber(Action):
     type = "change_number"
     permission = "lines:change-number"
 
-    def item_params(self, raw: dict[str, str], operation_params: dict[str, str]) -> dict[str, str]:
-        _only(raw, ("msisdn",), "items.params")
-        if raw.get("msisdn"):
-            number = normalize_msisdn(raw["msisdn"], field="items.params.msisdn")
-            if not number.startswith(DOMESTIC_PREFIX):
-                raise _bad("items.params.msisdn", "the new number must be one of the operator's (+7)")
-            return {"msisdn": number}
-        return {}
-
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
@@ -300,29 +248,9 @@ class ChangeNumber(Action):
             await stock.release_number(ctx.session, msisdn=item.params["new_msisdn"], now=ctx.now)
 
 
-def _apn_name(params: dict[str, str]) -> str:
-    name = params.get("apn", "").strip().lower()
-    if not name or len(name) > 100 or not _APN.match(name):
-        raise _bad("params.apn", "apn must be a name like internet.corp or iot.m2m")
-    return name
-
-
 class AddApn(Action):
     type = "add_apn"
     permission = "lines:configure"
-
-    def params(self, raw: dict[str, str]) -> dict[str, str]:
-        _only(raw, ("apn", "pdp_type", "static_ip"))
-        pdp = raw.get("pdp_type", "ipv4").strip().lower()
-        if pdp not in PDP_TYPES:
-            raise _bad("params.pdp_type", f"pdp_type must be one of {', '.join(PDP_TYPES)}")
-        out = {"apn": _apn_name(raw), "pdp_type": pdp}
-        if raw.get("static_ip"):
-            try:
-                out["static_ip"] = str(ipaddress.ip_address(raw["static_ip"].strip()))
-            except ValueError as exc:
-                raise _bad("params.static_ip", "static_ip must be an IP address") from exc
-        return out
 
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
@@ -349,10 +277,6 @@ class RemoveApn(Action):
     type = "remove_apn"
     permission = "lines:configure"
 
-    def params(self, raw: dict[str, str]) -> dict[str, str]:
-        _only(raw, ("apn",))
-        return {"apn": _apn_name(raw)}
-
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
@@ -368,23 +292,9 @@ class RemoveApn(Action):
         return line
 
 
-def _condition(params: dict[str, str]) -> str:
-    value = params.get("condition", "").strip()
-    if value not in FORWARDING_CONDITIONS:
-        raise _bad("params.condition", f"condition must be one of {', '.join(FORWARDING_CONDITIONS)}")
-    return value
-
-
 class SetForwarding(Action):
     type = "set_forwarding"
     permission = "lines:configure"
-
-    def params(self, raw: dict[str, str]) -> dict[str, str]:
-        _only(raw, ("condition", "target"))
-        target = normalize_msisdn(raw.get("target", ""), field="params.target")
-        if not target.startswith(DOMESTIC_PREFIX):
-            raise _bad("params.target", "calls may be forwarded to domestic numbers (+7) only")
-        return {"condition": _condition(raw), "target": target}
 
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
@@ -409,10 +319,6 @@ class ClearForwarding(Action):
     type = "clear_forwarding"
     permission = "lines:configure"
 
-    def params(self, raw: dict[str, str]) -> dict[str, str]:
-        _only(raw, ("condition",))
-        return {"condition": _condition(raw)}
-
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
@@ -434,13 +340,6 @@ class Move(Action):
     type = "move"
     permission = "lines:move"
 
-    def params(self, raw: dict[str, str]) -> dict[str, str]:
-        _only(raw, ("node_id", "personal_account_id"))
-        out = {k: raw[k].strip() for k in ("node_id", "personal_account_id") if raw.get(k, "").strip()}
-        if not out:
-            raise _bad("params.node_id", "give node_id, personal_account_id or both")
-        return out
-
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
@@ -459,25 +358,11 @@ class Move(Action):
         return line
 
 
-SMS_TEXT_MAX = 670
-_SENDER = re.compile(r"^[A-Za-z0-9 ]{1,11}$")
-
-
 class SendSms(Action):
     """An SMS to each line's handset through the SMSC (SIM-11); an item succeeds on its delivery receipt."""
 
     type = "send_sms"
     permission = "lines:send-sms"
-
-    def params(self, raw: dict[str, str]) -> dict[str, str]:
-        _only(raw, ("text", "sender"))
-        text = raw.get("text", "")
-        if not text.strip() or len(text) > SMS_TEXT_MAX or not text.replace("\n", "").isprintable():
-            raise _bad("params.text", f"text is 1 to {SMS_TEXT_MAX} printable characters")
-        sender = raw.get("sender", "").strip() or "SIMfleet"
-        if not _SENDER.match(sender):
-            raise _bad("params.sender", "sender is up to 11 letters, digits or spaces")
-        return {"text": text, "sender": sender}
 
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):

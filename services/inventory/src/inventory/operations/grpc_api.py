@@ -11,6 +11,7 @@ from simfleet.inventory.v1 import operations_pb2 as pb
 from simfleet.inventory.v1 import operations_pb2_grpc
 from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.errors import InvalidArgument
+from simfleet_runtime.operation_params import item_params_to_text, params_to_text
 
 SERVICE_NAME = "simfleet.inventory.v1.OperationService"
 
@@ -24,6 +25,33 @@ def _type(value: int) -> str:
             field_violations={"type": "required"},
         )
     return name
+
+
+def _params(request: pb.CreateOperationRequest, type_name: str) -> dict[str, str]:
+    """The typed parameters when given (the field named after the type), else the text map of older clients."""
+    if not request.HasField("typed_params"):
+        return dict(request.params)
+    which, values = params_to_text(request.typed_params)
+    if which is not None and which != type_name:
+        raise InvalidArgument(
+            f"typed_params holds the parameters of {which}, not of {type_name}",
+            reason="INVALID_PARAMS",
+            field_violations={"params": f"the parameters of {which} given for {type_name}"},
+        )
+    return values
+
+
+def _target(target: pb.Target, type_name: str) -> Target:
+    if not target.HasField("item_params"):
+        return Target(target.msisdn, dict(target.params))
+    which, values = item_params_to_text(target.item_params)
+    if which is not None and which != type_name:
+        raise InvalidArgument(
+            f"a line's item_params hold the parameters of {which}, not of {type_name}",
+            reason="INVALID_PARAMS",
+            field_violations={"items.params": f"the parameters of {which} given for {type_name}"},
+        )
+    return Target(target.msisdn, values)
 
 
 class OperationApi(operations_pb2_grpc.OperationServiceServicer):
@@ -43,11 +71,12 @@ class OperationApi(operations_pb2_grpc.OperationServiceServicer):
                 label=s.label,
                 group=s.group,
             )
+        type_name = _type(request.type)
         new = NewOperation(
-            type=_type(request.type),
-            targets=[Target(t.msisdn, dict(t.params)) for t in request.targets],
+            type=type_name,
+            targets=[_target(t, type_name) for t in request.targets],
             selection=selection,
-            params=dict(request.params),
+            params=_params(request, type_name),
             scheduled_at=request.scheduled_at.ToDatetime(tzinfo=UTC) if request.HasField("scheduled_at") else None,
             idempotency_key=request.idempotency_key,
         )

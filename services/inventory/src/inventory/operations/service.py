@@ -43,6 +43,7 @@ from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, Permiss
 from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT, path_ids
+from simfleet_runtime.operation_params import spec
 from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
 from simfleet_runtime.validation import normalize_msisdns, text_problem
 
@@ -209,6 +210,8 @@ class OperationService:
         params = action.params({k: v for k, v in new.params.items()})
         if bool(new.targets) == (new.selection is not None):
             raise _invalid("targets", "give the lines either by number or by a selection, not both or neither")
+        if new.selection is not None and (found := spec(new.type)) is not None and found.items_required:
+            raise _invalid("selection", f"{new.type} names each line by number with its own parameters (items)")
         targets = self._targets(action, new.targets, params)
         now = self._clock.now()
         scheduled_at = max(new.scheduled_at or now, now)
