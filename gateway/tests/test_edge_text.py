@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from gateway.admin.schemas import CreateAccountRequest, OnboardCustomerRequest
 from gateway.nodes.schemas import CreateNodeRequest, RenameNodeRequest
-from gateway.operations.schemas import SCHEDULE_HORIZON, CreateOperationRequest
+from gateway.operations.schemas import OPERATION_BODIES, SCHEDULE_HORIZON
 from gateway.roles.schemas import RoleBody
 from gateway.users.schemas import InviteUserRequest
 
@@ -74,9 +74,9 @@ CASES: list[tuple[type[BaseModel], dict[str, Any], str]] = [
         {"parent_id": NODE, "kind": "personal_account", "name": "Couriers", "account_number": "4300000004"},
         "name",
     ),
-    (CreateOperationRequest, BLOCK_BY_LABEL, "selection.label"),
-    (CreateOperationRequest, {**BLOCK_BY_LABEL, "selection": {"group": "fleet"}}, "selection.group"),
-    (CreateOperationRequest, {**BLOCK_BY_LABEL, "selection": {"tariff": "corp"}}, "selection.tariff"),
+    (OPERATION_BODIES["block"], BLOCK_BY_LABEL, "selection.label"),
+    (OPERATION_BODIES["block"], {**BLOCK_BY_LABEL, "selection": {"group": "fleet"}}, "selection.group"),
+    (OPERATION_BODIES["block"], {**BLOCK_BY_LABEL, "selection": {"tariff": "corp"}}, "selection.tariff"),
 ]
 
 
@@ -134,5 +134,7 @@ async def test_an_operation_scheduled_beyond_the_horizon_is_a_422_naming_schedul
 
 
 def test_the_horizon_is_documented(gateway):
-    schema = gateway.app.openapi()["components"]["schemas"]["CreateOperationRequest"]
-    assert f"at most {SCHEDULE_HORIZON.days} days ahead" in schema["properties"]["scheduled_at"]["description"]
+    schemas = gateway.app.openapi()["components"]["schemas"]
+    for name in OPERATION_BODIES:
+        schema = schemas[OPERATION_BODIES[name].__name__]
+        assert f"at most {SCHEDULE_HORIZON.days} days ahead" in schema["properties"]["scheduled_at"]["description"]

@@ -171,7 +171,14 @@ async def test_enums_are_documented(document):
     assert "otp_sms" in schemas["SignInItem"]["properties"]["method"]["enum"]
     assert set(schemas["LineResponse"]["properties"]["state"]["enum"]) == {"ready", "active", "blocked", "terminated"}
     assert "completed_with_errors" in schemas["OperationResponse"]["properties"]["state"]["enum"]
-    assert "order_sims" not in schemas["CreateOperationRequest"]["properties"]["type"]["enum"]
+    body = document["paths"]["/v1/operations"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    mapping = body["discriminator"]["mapping"]
+    assert body["discriminator"]["propertyName"] == "type"
+    assert "block" in mapping and "send_sms" in mapping and "order_sims" not in mapping
+    assert len(body["oneOf"]) == len(mapping)
+    block = schemas[mapping["block"].rsplit("/", 1)[1]]
+    params = schemas[block["properties"]["params"]["$ref"].rsplit("/", 1)[1]]
+    assert set(params["properties"]["block_type"]["enum"]) == {"voluntary", "lost_or_stolen", "financial", "scheduled"}
 
 
 async def test_every_operation_has_a_unique_human_operation_id(document):

@@ -184,7 +184,8 @@ def _many(n: int) -> list[str]:
         ({**BLOCK, "type": "explode"}, "type"),
         ({**BLOCK, "extra": True}, "extra"),
         ({"type": "replace_sim", "lines": ["+79990000101"]}, "lines"),
-        ({"type": "replace_sim", "items": [{"msisdn": "+79990000101"}]}, "items.0.params.iccid"),
+        ({"type": "replace_sim", "items": [{"msisdn": "+79990000101"}]}, "items.0.params"),
+        ({"type": "replace_sim", "items": [{"msisdn": "+79990000101", "params": {}}]}, "items.0.params.iccid"),
         (
             {"type": "replace_sim", "items": [{"msisdn": "+79990000101", "params": {"iccid": "8970199000000000107"}}]},
             "items.0.params.iccid",
@@ -209,7 +210,7 @@ def _many(n: int) -> list[str]:
         ),
         (
             {"type": "activate", "items": [{"msisdn": "+79990000101", "params": {"iccid": "8970199000000000205"}}]},
-            "items.0.params.iccid",
+            "items.0.params",
         ),
         ({"type": "activate", "selection": {}}, "selection"),
         ({"type": "activate", "selection": {"state": []}}, "selection"),
@@ -227,7 +228,8 @@ def _many(n: int) -> list[str]:
             },
             "params.condition",
         ),
-        ({"type": "clear_forwarding", "lines": ["+79990000101"]}, "params.condition"),
+        ({"type": "clear_forwarding", "lines": ["+79990000101"]}, "params"),
+        ({"type": "clear_forwarding", "lines": ["+79990000101"], "params": {}}, "params.condition"),
         ({"type": "add_apn", "lines": ["+79990000101"], "params": {"apn": "bad apn"}}, "params.apn"),
         (
             {"type": "add_apn", "lines": ["+79990000101"], "params": {"apn": "corp", "static_ip": "10.0.0.999"}},
@@ -237,7 +239,21 @@ def _many(n: int) -> list[str]:
             {"type": "add_apn", "lines": ["+79990000101"], "params": {"apn": "corp", "pdp_type": "ipx"}},
             "params.pdp_type",
         ),
-        ({"type": "remove_apn", "lines": ["+79990000101"]}, "params.apn"),
+        ({"type": "remove_apn", "lines": ["+79990000101"]}, "params"),
+        ({"type": "remove_apn", "lines": ["+79990000101"], "params": {"apn": ""}}, "params.apn"),
+        (
+            {
+                "type": "set_forwarding",
+                "lines": ["+79990000101"],
+                "params": {"condition": "busy", "target": "+4915112345678"},
+            },
+            "params.target",
+        ),
+        (
+            {"type": "send_sms", "lines": ["+79990000101"], "params": {"text": "hi", "sender": "Too long a name"}},
+            "params.sender",
+        ),
+        ({"type": "move", "lines": ["+79990000101"], "params": {}}, "params"),
         ({"type": "move", "lines": ["+79990000101"]}, "params"),
     ],
 )

@@ -120,11 +120,14 @@ def test_a_generated_client_signs_in_pages_blocks_and_follows(
     assert seen == sorted(lines)
     assert pages == 3
 
-    # Block the first line; the same Idempotency-Key again is the same operation, replayed.
+    # Block the first line; the same Idempotency-Key again is the same operation, replayed. Each type's
+    # params are a model of their own, with its enums: the client is typed from the discriminated union.
     create_operation = generated.api("line_operations.create_operation")
-    body = generated.model("CreateOperationRequest").from_dict(
+    body = generated.model("BlockOperation").from_dict(
         {"type": "block", "lines": [lines[0]], "params": {"block_type": "voluntary"}}
     )
+    assert isinstance(body.params, generated.model("BlockParams")), body.params
+    assert body.params.block_type == generated.model("BlockParamsBlockType").VOLUNTARY
     key = f"contract-block-{time.time_ns()}"
     accepted = create_operation.sync_detailed(client=client, body=body, idempotency_key=key)
     assert accepted.status_code == 202, accepted.content

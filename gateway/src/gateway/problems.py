@@ -10,9 +10,9 @@ apply ``errors`` (field by field) and ``retry_after`` (seconds).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -50,9 +50,14 @@ def _body_members(request: Request) -> frozenset[str]:
     """The top-level members of the body the request's route takes (none for a route without a body)."""
     route = request.scope.get("route")
     body = getattr(route, "body_field", None)
-    model = getattr(getattr(body, "field_info", None), "annotation", None)
-    fields = getattr(model, "model_fields", None) or {}
-    return frozenset({"body", *fields, *(f.alias for f in fields.values() if getattr(f, "alias", None))})
+    annotation = getattr(getattr(body, "field_info", None), "annotation", None)
+    members = {"body"}
+    # A model, or a union of models (one per operation type): the members of any of them.
+    for model in [annotation, *get_args(annotation)]:
+        fields = getattr(model, "model_fields", None) or {}
+        members.update(fields)
+        members.update(f.alias for f in fields.values() if getattr(f, "alias", None))
+    return frozenset(members)
 
 
 def with_pointers(request: Request, errors: Sequence[FieldError]) -> list[FieldError]:
@@ -185,10 +190,27 @@ _HTTP_REASONS = {
 }
 
 
+_UNION_TAGS: set[str] = set()
+
+
+def register_union_tags(tags: Iterable[str]) -> None:
+    """Name the tags of a discriminated union that is a whole body (an operation's ``type``).
+
+    pydantic puts the tag of the member it validated in each error's location
+    (``body.block.params.block_type``); the field a client sent is
+    ``params.block_type``, so the tag is left out of the names and pointers.
+    """
+    _UNION_TAGS.update(tags)
+
+
 def _field_of(error: Mapping[str, Any]) -> FieldError:
     if error.get("type") == "json_invalid":
         return FieldError(field="body", pointer="", message=_message_of(error))
     loc = [str(part) for part in error.get("loc", ())]
+    if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        loc.append(str((error.get("ctx") or {}).get("discriminator", "type")).strip("'"))
+    elif len(loc) > 2 and loc[0] == "body" and loc[1] in _UNION_TAGS:
+        del loc[1]
     field = ".".join(loc[1:]) or (loc[0] if loc else "body")
     pointer = json_pointer(".".join(loc[1:])) if loc and loc[0] == "body" else None
     return FieldError(field=field, pointer=pointer, message=_message_of(error))
@@ -198,6 +220,10 @@ def _message_of(error: Mapping[str, Any]) -> str:
     message = str(error.get("msg", "is not valid"))
     if error.get("type") == "json_invalid":
         return "the body is not valid JSON"
+    if error.get("type") == "union_tag_invalid":
+        return "must be one of " + str((error.get("ctx") or {}).get("expected_tags", "")).replace("'", "")
+    if error.get("type") == "union_tag_not_found":
+        return "is required"
     return message.removeprefix("Value error, ")
 
 

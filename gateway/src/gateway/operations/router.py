@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from gateway.deps import SignedInInventory
 from gateway.openapi import sends
 from gateway.operations.events import StreamLimits, operation_events
+from gateway.operations.params import described
 from gateway.operations.schemas import (
     ITEM_STATES,
+    OPERATION_EXAMPLES,
     OPERATION_STATES,
     OPERATION_TYPES,
     CreateOperationRequest,
@@ -99,19 +101,16 @@ def _accepted(operation: OperationResponse, *, replayed: bool, response: Respons
     description=(
         "Name the lines with exactly one of `lines` (numbers), `items` (numbers each with its own `params`) or "
         "`selection` (a filter resolved when the operation starts: `node_id`, `state`, `tariff`, `label`, "
-        "`group`), at most 200,000. `params` by type: `block`/`unblock` `block_type` (voluntary, lost_or_stolen, "
-        "financial, scheduled); `add_apn` `apn`, optional `pdp_type` (ipv4, ipv6, ipv4v6) and `static_ip`; "
-        "`remove_apn` `apn`; `set_forwarding` `condition` (unconditional, busy, no_answer, unreachable) and "
-        "`target` (E.164); `clear_forwarding` `condition`; `move` `node_id` and/or `personal_account_id` "
-        "(a personal account: 422 `NOT_A_PERSONAL_ACCOUNT` otherwise). "
-        "Per line (`items[].params`): `replace_sim` `iccid` (a reserve SIM, see /v1/sims/reserve; needs `items`), "
-        "`change_number` `msisdn` (a free number, see /v1/numbers/free; empty: one is picked). `scheduled_at` "
-        "runs it later. Answers 202 with the operation; follow it at its Location or its `/events`."
+        "`group`), at most 200,000. The `type` says which `params` the operation takes (one schema per type, "
+        "from the contract's definition in operation_params.proto):\n\n"
+        + described()
+        + "\n\n`scheduled_at` runs it later. Answers 202 with the operation; follow it at its Location or its "
+        "`/events`."
     ),
     responses={**_ACCEPTED, **problem_responses(400, 401, 403, 404, 409, 422, 429)},
 )
 async def create_operation(
-    body: CreateOperationRequest,
+    body: Annotated[CreateOperationRequest, Body(openapi_examples=OPERATION_EXAMPLES)],
     inventory: SignedInInventory,
     response: Response,
     idempotency_key: IdempotencyKey = None,

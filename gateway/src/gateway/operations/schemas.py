@@ -10,12 +10,10 @@ takes (``block_type`` of a block, ``apn`` of an APN...).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from ipaddress import ip_address
-from typing import Annotated, Any, Literal, NotRequired, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired, Required, Union, get_args
 
+from fastapi.openapi.models import Example
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import (
     AwareDatetime,
@@ -26,6 +24,7 @@ from pydantic import (
     JsonValue,
     StrictInt,
     WithJsonSchema,
+    create_model,
     field_validator,
     with_config,
 )
@@ -33,16 +32,16 @@ from typing_extensions import TypedDict
 
 from gateway.lines.schemas import (
     LINE_STATES,
-    MSISDN_PATTERN,
     LineStateName,
     Msisdn,
-    check_iccid,
     optional_timestamp,
 )
-from gateway.problems import MAX_FIELD_ERRORS, FieldError
+from gateway.operations.params import SCHEMAS, TypeSchemas, camel
+from gateway.problems import MAX_FIELD_ERRORS, FieldError, register_union_tags
 from gateway.proto_enums import enum_names
 from gateway.text import HumanText
 from simfleet.inventory.v1 import operations_pb2 as pb
+from simfleet_runtime.operation_params import item_params_from_text, params_from_text
 
 MAX_LINES = 200_000
 """The most lines one operation may name."""
@@ -65,20 +64,6 @@ OperationTypeName = Literal[
     "order_sims",
     "send_sms",
 ]
-RequestedType = Literal[
-    "block",
-    "unblock",
-    "activate",
-    "replace_sim",
-    "change_number",
-    "add_apn",
-    "remove_apn",
-    "set_forwarding",
-    "clear_forwarding",
-    "move",
-    "send_sms",
-]
-"""The types POST /v1/operations accepts (order_sims is POST /v1/sim-orders)."""
 OperationStateName = Literal["scheduled", "running", "completed", "completed_with_errors", "failed", "cancelled"]
 ItemStateName = Literal["pending", "in_progress", "succeeded", "failed", "skipped"]
 
@@ -87,111 +72,9 @@ OPERATION_STATES = enum_names(pb.OperationState, "OPERATION_STATE_", OperationSt
 ITEM_STATES = enum_names(pb.ItemState, "ITEM_STATE_", ItemStateName)
 FINISHED_STATES: frozenset[str] = frozenset({"completed", "completed_with_errors", "failed", "cancelled"})
 
-ParamName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
-ParamValue = Annotated[str, Field(max_length=SMS_TEXT_MAX)]
-Params = dict[ParamName, ParamValue]
 Label = Annotated[str, Field(min_length=1, max_length=100), HumanText]
 NodeRef = Annotated[str, Field(min_length=1, max_length=64, examples=["01JA0Z6X3W8T9R2Q1P0N5M4K7B"])]
 TariffCode = Annotated[str, Field(min_length=1, max_length=64, examples=["corp-unlimited"]), HumanText]
-
-BLOCK_TYPES = ("voluntary", "lost_or_stolen", "financial", "scheduled")
-FORWARDING_CONDITIONS = ("unconditional", "busy", "no_answer", "unreachable")
-PDP_TYPES = ("ipv4", "ipv6", "ipv4v6")
-_MSISDN = re.compile(MSISDN_PATTERN)
-_APN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
-
-
-# ----------------------------------------------------------------- params
-ParamCheck = Callable[[str], str | None]
-"""A param's value → what is wrong with it, or None."""
-
-
-def _one_of(choices: Iterable[str]) -> ParamCheck:
-    allowed = tuple(choices)
-
-    def check(value: str) -> str | None:
-        return None if value in allowed else "must be one of " + ", ".join(allowed)
-
-    return check
-
-
-def _msisdn(value: str) -> str | None:
-    return None if _MSISDN.match(value) else "must be a number in E.164 form, e.g. +79990000101"
-
-
-def _apn(value: str) -> str | None:
-    return None if len(value) <= 100 and _APN.fullmatch(value) else "must be an APN name, e.g. corp.simfleet"
-
-
-def _ip(value: str) -> str | None:
-    try:
-        ip_address(value)
-    except ValueError:
-        return "must be an IPv4 or IPv6 address"
-    return None
-
-
-def _iccid(value: str) -> str | None:
-    try:
-        check_iccid(value)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
-def _sms_text(value: str) -> str | None:
-    if len(value) > SMS_TEXT_MAX:
-        return f"must be at most {SMS_TEXT_MAX} characters"
-    return None if value.strip() and value.replace("\n", "").isprintable() else "must be printable text"
-
-
-def _sms_sender(value: str) -> str | None:
-    return None if re.fullmatch(r"[A-Za-z0-9 ]{1,11}", value) else "must be up to 11 letters, digits or spaces"
-
-
-def _node(value: str) -> str | None:
-    return None if 1 <= len(value) <= 64 else "must be a node id"
-
-
-# For each type: the params it takes, whether each is required, and how its value is checked.
-OPERATION_PARAMS: dict[str, dict[str, tuple[bool, ParamCheck]]] = {
-    "block": {"block_type": (True, _one_of(BLOCK_TYPES))},
-    "unblock": {"block_type": (True, _one_of(BLOCK_TYPES))},
-    "activate": {},
-    "replace_sim": {},
-    "change_number": {},
-    "add_apn": {"apn": (True, _apn), "pdp_type": (False, _one_of(PDP_TYPES)), "static_ip": (False, _ip)},
-    "remove_apn": {"apn": (True, _apn)},
-    "set_forwarding": {"condition": (True, _one_of(FORWARDING_CONDITIONS)), "target": (True, _msisdn)},
-    "clear_forwarding": {"condition": (True, _one_of(FORWARDING_CONDITIONS))},
-    "move": {"node_id": (False, _node), "personal_account_id": (False, _node)},
-    "send_sms": {"text": (True, _sms_text), "sender": (False, _sms_sender)},
-}
-# The params an item (one line) of a type takes.
-ITEM_PARAMS: dict[str, dict[str, tuple[bool, ParamCheck]]] = {
-    "replace_sim": {"iccid": (True, _iccid)},
-    "change_number": {"msisdn": (False, _msisdn)},
-}
-
-
-def _check_params(
-    params: Mapping[str, str], allowed: Mapping[str, tuple[bool, ParamCheck]], where: str, what: str
-) -> list[FieldError]:
-    errors = [
-        FieldError(field=f"{where}.{name}", message=f"{what} takes no param {name!r}")
-        for name in params
-        if name not in allowed
-    ]
-    for name, (required, check) in allowed.items():
-        value = params.get(name)
-        if value is None or value == "":
-            if required:
-                errors.append(FieldError(field=f"{where}.{name}", message=f"{what} needs this param"))
-            continue
-        message = check(value)
-        if message is not None:
-            errors.append(FieldError(field=f"{where}.{name}", message=message))
-    return errors
 
 
 # --------------------------------------------------------------- requests
@@ -214,18 +97,6 @@ StateOrStates = Annotated[
     ),
 ]
 """One state (``"active"``) or several (``["active", "blocked"]``)."""
-
-
-@with_config(ConfigDict(extra="forbid"))
-class TargetBody(TypedDict):
-    """One line of an operation with its own params (e.g. iccid for replace_sim, msisdn for change_number).
-
-    A plain typed dict, not a model: an operation names up to 200,000 of them, and a model each cost the
-    gateway a second.
-    """
-
-    msisdn: Msisdn
-    params: NotRequired[Params]
 
 
 class SelectionBody(BaseModel):
@@ -255,33 +126,25 @@ class SelectionBody(BaseModel):
         )
 
 
-class CreateOperationRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"type": "block", "lines": ["+79990000101", "+79990000102"], "params": {"block_type": "voluntary"}},
-                {
-                    "type": "replace_sim",
-                    "items": [{"msisdn": "+79990000101", "params": {"iccid": "8970199000000000205"}}],
-                },
-                {
-                    "type": "add_apn",
-                    "selection": {"node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B", "state": ["active", "blocked"]},
-                    "params": {"apn": "corp.simfleet", "pdp_type": "ipv4"},
-                    "scheduled_at": "2026-02-01T03:00:00Z",
-                },
-            ]
-        },
-    )
+@with_config(ConfigDict(extra="forbid"))
+class TargetBody(TypedDict):
+    """One line of an operation by number, for a type whose lines take no params of their own."""
 
-    type: RequestedType
+    msisdn: Msisdn
+
+
+class OperationBody(BaseModel):
+    """What every operation request has: its lines (one of three ways) and when to run it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
     lines: list[Msisdn] | None = Field(None, min_length=1, max_length=MAX_LINES, description="the lines by number")
-    items: list[TargetBody] | None = Field(
+    items: list[Any] | None = Field(
         None, min_length=1, max_length=MAX_LINES, description="the lines by number, each with its own params"
     )
     selection: SelectionBody | None = Field(None, description="the lines by a filter")
-    params: Params = Field(default_factory=dict, description="the operation's params (see its type)")
+    params: BaseModel
     scheduled_at: AwareDatetime | None = Field(
         None,
         description="when to run it (RFC 3339 with a time zone); unset or past: now; "
@@ -295,19 +158,24 @@ class CreateOperationRequest(BaseModel):
             raise ValueError(f"at most {SCHEDULE_HORIZON.days} days ahead")
         return value
 
+    def param_values(self) -> dict[str, str]:
+        """The operation's params as text (enum values by their short names), as inventory keeps them."""
+        return {k: v for k, v in self.params.model_dump(exclude_none=True).items() if v != ""}
+
     def problems(self) -> list[FieldError]:
-        """What is wrong beyond the fields' own types: the lines given, each once, the type's params."""
+        """What is wrong beyond the fields' own types: the lines given, each once, params needed together."""
+        spec = SCHEMAS[self.type].spec
         given = [name for name in ("lines", "items", "selection") if getattr(self, name) is not None]
         if len(given) != 1:
             message = "give exactly one of lines, items or selection" + (f"; got {', '.join(given)}" if given else "")
             return [FieldError(field=given[-1] if given else "lines", message=message)]
-        errors = _check_params(self.params, OPERATION_PARAMS[self.type], "params", self.type)
-        if self.type == "move" and not (self.params.get("node_id") or self.params.get("personal_account_id")):
-            errors.append(FieldError(field="params", message="move needs node_id or personal_account_id"))
+        errors: list[FieldError] = []
+        values = self.param_values()
+        if spec.any_of and not any(values.get(name) for name in spec.any_of):
+            errors.append(FieldError(field="params", message=f"{self.type} needs {' or '.join(spec.any_of)}"))
         if self.selection is not None and not self.selection.has_criteria():
             errors.append(FieldError(field="selection", message="give at least one criterion (e.g. node_id)"))
-        item_params = ITEM_PARAMS.get(self.type, {})
-        if any(required for required, _ in item_params.values()) and self.items is None:
+        if spec.items_required and self.items is None:
             errors.append(FieldError(field=given[0], message=f"{self.type} needs items, each with its params"))
         numbers = self.lines if self.lines is not None else [item["msisdn"] for item in self.items or ()]
         where = "lines.{}" if self.lines is not None else "items.{}.msisdn"
@@ -315,13 +183,12 @@ class CreateOperationRequest(BaseModel):
         for position, number in enumerate(numbers):
             if number in seen:
                 errors.append(FieldError(field=where.format(position), message="the line is named more than once"))
+                if len(errors) >= MAX_FIELD_ERRORS:
+                    break
             seen.add(number)
         iccids: set[str] = set()
         for position, item in enumerate(self.items or ()):
-            params = item.get("params") or {}
-            if params or item_params:
-                errors.extend(_check_params(params, item_params, f"items.{position}.params", self.type))
-            iccid = params.get("iccid")
+            iccid = (item.get("params") or {}).get("iccid")
             if iccid:
                 if iccid in iccids:
                     errors.append(FieldError(field=f"items.{position}.params.iccid", message="the SIM is named twice"))
@@ -331,14 +198,21 @@ class CreateOperationRequest(BaseModel):
         return errors[:MAX_FIELD_ERRORS]
 
     def to_proto(self, idempotency_key: str | None) -> pb.CreateOperationRequest:
+        """The request to inventory: the typed params, and the same as text for an inventory that predates them."""
+        values = self.param_values()
         request = pb.CreateOperationRequest(
-            type=OPERATION_TYPES.value(self.type), params=self.params, idempotency_key=idempotency_key or ""
+            type=OPERATION_TYPES.value(self.type),
+            params=values,
+            typed_params=params_from_text(self.type, values),
+            idempotency_key=idempotency_key or "",
         )
         for number in self.lines or ():
             request.targets.add(msisdn=number)
         for item in self.items or ():
-            if params := item.get("params"):
-                request.targets.add(msisdn=item["msisdn"], params=params)
+            if own := {k: v for k, v in (item.get("params") or {}).items() if v != ""}:
+                request.targets.add(
+                    msisdn=item["msisdn"], params=own, item_params=item_params_from_text(self.type, own)
+                )
             else:
                 request.targets.add(msisdn=item["msisdn"])
         if self.selection is not None:
@@ -348,6 +222,80 @@ class CreateOperationRequest(BaseModel):
             stamp.FromDatetime(self.scheduled_at)
             request.scheduled_at.CopyFrom(stamp)
         return request
+
+
+def _example(name: str, schemas: TypeSchemas) -> dict[str, JsonValue]:
+    spec = schemas.spec
+    params: dict[str, JsonValue] = {p.name: p.example for p in spec.params if p.required or p.example}
+    if spec.any_of:
+        params = {spec.any_of[0]: params[spec.any_of[0]]}
+    example: dict[str, JsonValue] = {"type": name}
+    if spec.item_params:
+        own: dict[str, JsonValue] = {p.name: p.example for p in spec.item_params}
+        example["items"] = [{"msisdn": "+79990000101", "params": own}]
+    else:
+        example["lines"] = ["+79990000101", "+79990000102"]
+    if params:
+        example["params"] = params
+    return example
+
+
+def _item_type(name: str, schemas: TypeSchemas) -> Any:
+    if schemas.item_params is None:
+        return TargetBody
+    wrapper = Required if schemas.item_params_required else NotRequired
+    typed = TypedDict(  # type: ignore[misc]  # noqa: UP013 - its fields come from the contract
+        f"{camel(name)}Target", {"msisdn": Msisdn, "params": wrapper[schemas.item_params]}
+    )
+    typed.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+    typed.__doc__ = f"One line of a {name} operation, with its own params."
+    return typed
+
+
+def _variant(name: str, schemas: TypeSchemas) -> type[OperationBody]:
+    params_field = (
+        Field(description=schemas.spec.description)
+        if schemas.params_required
+        # Left out, params is {} (validated, so it is a model like any other).
+        else Field(default_factory=dict, validate_default=True, description=schemas.spec.description)
+    )
+    item_type = _item_type(name, schemas)
+    tag: Any = Literal[name]
+    lines_of: Any = list[item_type] | None  # type: ignore[valid-type]
+    model = create_model(
+        f"{camel(name)}Operation",
+        __base__=OperationBody,
+        __doc__=schemas.spec.description,
+        type=(tag, Field(description="the operation's type")),
+        params=(schemas.params, params_field),
+        items=(
+            lines_of,
+            Field(None, min_length=1, max_length=MAX_LINES, description="the lines by number, each with its params"),
+        ),
+    )
+    model.model_config["json_schema_extra"] = {"examples": [_example(name, schemas)]}
+    model.model_rebuild(force=True)
+    return model
+
+
+OPERATION_BODIES: dict[str, type[OperationBody]] = {name: _variant(name, s) for name, s in SCHEMAS.items()}
+"""The body of POST /v1/operations for each type it takes (not order_sims: that is POST /v1/sim-orders)."""
+register_union_tags(OPERATION_BODIES)
+
+if TYPE_CHECKING:
+    CreateOperationRequest = OperationBody
+else:
+    CreateOperationRequest = Annotated[
+        Union[tuple(OPERATION_BODIES.values())],  # noqa: UP007 - a union built from the contract's types
+        Field(discriminator="type", description="an operation: its `type` says which params it takes"),
+    ]
+"""One schema per operation type, told apart by ``type`` (the OpenAPI's oneOf with a discriminator)."""
+
+OPERATION_EXAMPLES: dict[str, Example] = {
+    name: {"summary": f"{name}: {body.__doc__ or ''}".strip(), "value": _example(name, SCHEMAS[name])}
+    for name, body in OPERATION_BODIES.items()
+}
+"""A body of each type, for the OpenAPI's request examples."""
 
 
 class OrderSimsRequest(BaseModel):
