@@ -592,7 +592,7 @@ async def follow(gateway: Any, **headers: str) -> httpx.Response:
 
 async def test_a_browser_reconnecting_resumes_where_it_was(open_inventory_gateway, inventory):
     """Events carry ids and the stream says how soon to reconnect; Last-Event-ID spares an unchanged state."""
-    gateway = await open_inventory_gateway(operation_events_poll_seconds=0.01, operation_events_max_seconds=0.3)
+    gateway = await open_inventory_gateway(operation_events_poll_seconds=0.01, operation_events_max_seconds=5)
     inventory.script("GetOperation", *[running(2)] * 5, running(2, 1))  # it changes, then ends
     first = await follow(gateway)
     assert first.text.startswith("retry: 3000\n\n")

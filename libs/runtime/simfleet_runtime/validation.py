@@ -64,7 +64,7 @@ def normalize_msisdn(value: str, *, field: str = "phone") -> str:
     compact = value if _E164.match(value or "") else _SEPARATORS.sub("", value or "")
     if not _E164.match(compact):
         raise InvalidArgument(
-            "the phone number must be in international E.164 form, e.g. +79990000001",
+            "the phone number must be in international E.164 form, e.g. +79990000101",
             reason="INVALID_PHONE",
             field_violations={field: "not an E.164 number"},
         )

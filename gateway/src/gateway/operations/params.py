@@ -56,12 +56,13 @@ def _field(param: ParamSpec) -> FieldInfo:
 
 def _params_model(spec: TypeSpec) -> type[BaseModel]:
     fields: dict[str, Any] = {p.name: (_annotation(p), _field(p)) for p in spec.params}
-    description = spec.description
+    extra: dict[str, Any] = {"description": spec.description}
     if spec.any_of:
-        description += " Give " + " and/or ".join(spec.any_of) + "."
+        extra["description"] += " Give " + " and/or ".join(spec.any_of) + "."
+        extra["x-at-least-one-of"] = list(spec.any_of)  # not anyOf: generators drop such a model
     return create_model(
         f"{camel(spec.type)}Params",
-        __config__=ConfigDict(extra="forbid", json_schema_extra={"description": description}),
+        __config__=ConfigDict(extra="forbid", json_schema_extra=extra),
         **fields,
     )
 

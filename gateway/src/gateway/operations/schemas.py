@@ -133,6 +133,10 @@ class TargetBody(TypedDict):
     msisdn: Msisdn
 
 
+LINE_CHOICES = ("lines", "items", "selection")
+"""The ways an operation names its lines: exactly one of them."""
+
+
 class OperationBody(BaseModel):
     """What every operation request has: its lines (one of three ways) and when to run it."""
 
@@ -165,7 +169,7 @@ class OperationBody(BaseModel):
     def problems(self) -> list[FieldError]:
         """What is wrong beyond the fields' own types: the lines given, each once, params needed together."""
         spec = SCHEMAS[self.type].spec
-        given = [name for name in ("lines", "items", "selection") if getattr(self, name) is not None]
+        given = [name for name in LINE_CHOICES if getattr(self, name) is not None]
         if len(given) != 1:
             message = "give exactly one of lines, items or selection" + (f"; got {', '.join(given)}" if given else "")
             return [FieldError(field=given[-1] if given else "lines", message=message)]
@@ -273,7 +277,12 @@ def _variant(name: str, schemas: TypeSchemas) -> type[OperationBody]:
             Field(None, min_length=1, max_length=MAX_LINES, description="the lines by number, each with its params"),
         ),
     )
-    model.model_config["json_schema_extra"] = {"examples": [_example(name, schemas)]}
+    model.model_config["json_schema_extra"] = {
+        "examples": [_example(name, schemas)],
+        # Exactly one way of naming the lines. Said as an extension: an object-level oneOf of required members
+        # is standard JSON Schema, but client generators (openapi-python-client) drop the model it sits on.
+        "x-exactly-one-of": list(LINE_CHOICES),
+    }
     model.model_rebuild(force=True)
     return model
 
