@@ -38,7 +38,11 @@ SECRET_ENV = {
         "INVENTORY_PUK_KEY": "puk-key",
         "INVENTORY_PAGE_TOKEN_SECRET": "page-token-secret",
     },
-    "netsim": {"NETSIM_DATABASE_URL": "database-url", "NETSIM_PAGE_TOKEN_SECRET": "page-token-secret"},
+    "netsim": {
+        "NETSIM_DATABASE_URL": "database-url",
+        "NETSIM_PAGE_TOKEN_SECRET": "page-token-secret",
+        "NETSIM_SEALING_KEY": "sealing-key",
+    },
 }
 CANARY = "canary-Secret-Value-4f1d"
 
@@ -68,6 +72,7 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("identity", {"extraEnv": {"IDENTITY_SEALING_KEY": CANARY}}),
     ("identity", {"secretEnv": {"sealingKey": None}}),  # null deletes the default: the sealing key must be referenced
     ("netsim", {"extraEnv": {"NETSIM_SEALING_KEY": CANARY}}),
+    ("netsim", {"secretEnv": {"sealingKey": None}}),  # netsim dead-letters code SMS: sealed under a real key
     ("identity", {"existingSecret": ""}),
     ("identity", {"image": {"pullPolicy": "Sometimes"}}),
     ("identity", {"securityContext": {"runAsUser": 0}}),
@@ -137,6 +142,7 @@ def test_another_secret_name_is_only_a_reference(renders: Renders) -> None:
     assert secret_refs(containers(deployment)[0]) == {
         "NETSIM_DATABASE_URL": ("netsim-from-vault", "database-url"),
         "NETSIM_PAGE_TOKEN_SECRET": ("netsim-from-vault", "page-token-secret"),
+        "NETSIM_SEALING_KEY": ("netsim-from-vault", "sealing-key"),
     }
 
 
