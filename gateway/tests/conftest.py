@@ -101,7 +101,19 @@ def default_answer(method: str) -> Any:
                 status=common_pb2.USER_STATUS_ACTIVE,
                 has_password=True,
                 created_at=_ts(1_768_469_400),  # 2026-01-15T09:30:00Z
-            )
+            ),
+            memberships=[
+                profile_pb2.Membership(
+                    customer_id="01M80FS1VH2MZKYX1PNS53P8M2",
+                    user_id="01J9Z3K8Q4W7N2M5X6Y8B0USER",
+                    display_name="Demo Profile Manager",
+                ),
+                profile_pb2.Membership(
+                    customer_id="01M80FS1VH2MZKYX1PNS53P8M3",
+                    user_id="01J9Z3K8Q4W7N2M5X6Y8B0OTHR",
+                    display_name="Demo Manager (Other Co)",
+                ),
+            ],
         ),
         "ChangePassword": lambda: profile_pb2.ChangePasswordResponse(),
         "ListSignIns": lambda: profile_pb2.ListSignInsResponse(

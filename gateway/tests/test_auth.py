@@ -24,6 +24,21 @@ async def test_start_otp_by_email(client, identity):
     assert identity.last("StartOtpSignIn").request.channel == common_pb2.OTP_CHANNEL_EMAIL
 
 
+async def test_the_customer_to_sign_in_to_is_passed_on_by_every_flow(client, identity):
+    customer = "01M80FS1VH2MZKYX1PNS53P8M3"
+    for path, body, method in (
+        ("/v1/auth/otp", {"phone": "+79990000001", "channel": "sms"}, "StartOtpSignIn"),
+        ("/v1/auth/password", {"phone": "+79990000001", "password": "Demo-Passw0rd-2026"}, "SignInWithPassword"),
+        ("/v1/auth/password-reset", {"phone": "+79990000001", "channel": "sms"}, "StartPasswordReset"),
+    ):
+        response = await client.post(path, json=body)
+        assert response.status_code < 300, path
+        assert identity.last(method).request.customer_id == "", path  # none asked: the number's default
+        response = await client.post(path, json={**body, "customer_id": customer})
+        assert response.status_code < 300, path
+        assert identity.last(method).request.customer_id == customer, path
+
+
 async def test_verify_otp_answers_tokens(client, identity):
     response = await client.post(
         "/v1/auth/otp/verify", json={"challenge_id": "01J9Z3K8Q4W7N2M5X6Y8B0CHAL", "code": "123456"}

@@ -25,6 +25,18 @@ async def test_get_me_answers_the_user(client, identity):
         "status": "active",
         "has_password": True,
         "created_at": "2026-01-15T09:30:00Z",
+        "memberships": [
+            {
+                "customer_id": "01M80FS1VH2MZKYX1PNS53P8M2",
+                "user_id": "01J9Z3K8Q4W7N2M5X6Y8B0USER",
+                "display_name": "Demo Profile Manager",
+            },
+            {
+                "customer_id": "01M80FS1VH2MZKYX1PNS53P8M3",
+                "user_id": "01J9Z3K8Q4W7N2M5X6Y8B0OTHR",
+                "display_name": "Demo Manager (Other Co)",
+            },
+        ],
     }
     assert response.headers["cache-control"] == "no-store"
     assert identity.last("GetMe").metadata["authorization"] == "Bearer access.token.1"

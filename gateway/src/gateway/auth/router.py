@@ -58,7 +58,9 @@ def _tokens(response: Response, tokens: TokensResponse) -> TokensResponse:
 async def start_otp(body: StartOtpRequest, identity: AnonymousIdentity) -> ChallengeResponse:
     answer = await identity.call(
         identity.auth.StartOtpSignIn,
-        auth_pb2.StartOtpSignInRequest(phone=body.phone, channel=CHANNELS[body.channel]),
+        auth_pb2.StartOtpSignInRequest(
+            phone=body.phone, channel=CHANNELS[body.channel], customer_id=body.customer_id or ""
+        ),
     )
     return ChallengeResponse(challenge_id=answer.challenge_id, expires_in=answer.expires_in)
 
@@ -90,7 +92,9 @@ async def sign_in_with_password(
 ) -> TokensResponse:
     answer = await identity.call(
         identity.auth.SignInWithPassword,
-        auth_pb2.SignInWithPasswordRequest(phone=body.phone, password=body.password),
+        auth_pb2.SignInWithPasswordRequest(
+            phone=body.phone, password=body.password, customer_id=body.customer_id or ""
+        ),
     )
     return _tokens(response, TokensResponse.from_proto(answer.tokens))
 
@@ -145,7 +149,9 @@ async def logout(
 async def start_password_reset(body: PasswordResetRequest, identity: AnonymousIdentity) -> ChallengeResponse:
     answer = await identity.call(
         identity.auth.StartPasswordReset,
-        auth_pb2.StartPasswordResetRequest(phone=body.phone, channel=CHANNELS[body.channel]),
+        auth_pb2.StartPasswordResetRequest(
+            phone=body.phone, channel=CHANNELS[body.channel], customer_id=body.customer_id or ""
+        ),
     )
     return ChallengeResponse(challenge_id=answer.challenge_id, expires_in=answer.expires_in)
 

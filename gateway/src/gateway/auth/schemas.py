@@ -44,6 +44,19 @@ ChallengeId = Annotated[str, Field(min_length=1, max_length=64, description="fro
 Password = Annotated[str, Field(min_length=1, max_length=256)]
 RefreshToken = Annotated[str, Field(min_length=1, max_length=1024)]
 Channel = Literal["sms", "email"]
+CustomerChoice = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[0-9A-Za-z_.-]+$",
+        description=(
+            "for a number that is a user of several customers: the customer to sign in to (one of "
+            "`memberships` in `GET /v1/me`); without it, the one the number signed in to last. A customer the "
+            "number is not a user of is answered as an unknown number is"
+        ),
+    ),
+]
 
 CHANNELS: dict[str, common_pb2.OtpChannel.ValueType] = {
     "sms": common_pb2.OTP_CHANNEL_SMS,
@@ -58,6 +71,7 @@ class StartOtpRequest(BaseModel):
 
     phone: Phone
     channel: Channel = Field(description="sms: to the phone; email: to the user's registered address")
+    customer_id: CustomerChoice = None
 
 
 class VerifyOtpRequest(BaseModel):
@@ -76,6 +90,7 @@ class PasswordSignInRequest(BaseModel):
 
     phone: Phone
     password: Password
+    customer_id: CustomerChoice = None
 
 
 class RefreshRequest(BaseModel):
@@ -103,6 +118,7 @@ class PasswordResetRequest(BaseModel):
 
     phone: Phone
     channel: Channel
+    customer_id: CustomerChoice = None
 
 
 class PasswordResetConfirmRequest(BaseModel):

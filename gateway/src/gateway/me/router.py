@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from gateway.deps import SignedInIdentity
-from gateway.me.schemas import ChangePasswordRequest, SignInItem, SignInsPage, UserResponse
+from gateway.me.schemas import ChangePasswordRequest, MeResponse, SignInItem, SignInsPage
 from gateway.problems import problem_responses
 from simfleet.identity.v1 import profile_pb2
 
@@ -19,10 +19,10 @@ router = APIRouter(prefix="/v1/me", tags=["me"])
 
 
 @router.get("", operation_id="getMe", summary="The signed-in user", responses=problem_responses(401, 403, 404))
-async def get_me(identity: SignedInIdentity, response: Response) -> UserResponse:
+async def get_me(identity: SignedInIdentity, response: Response) -> MeResponse:
     answer = await identity.call(identity.profile.GetMe, profile_pb2.GetMeRequest())
     response.headers["Cache-Control"] = "no-store"
-    return UserResponse.from_proto(answer.user)
+    return MeResponse.from_me(answer)
 
 
 @router.put(

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, get_args
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, ConfigDict, Field
 
-from simfleet.identity.v1 import common_pb2
+from simfleet.identity.v1 import common_pb2, profile_pb2
 
 UserStatus = Literal["active", "disabled"]
 SignInMethod = Literal["unspecified", "password", "otp_sms", "otp_email", "password_reset"]
@@ -83,6 +83,60 @@ class UserResponse(BaseModel):
             status="active" if user.status == common_pb2.USER_STATUS_ACTIVE else "disabled",
             has_password=user.has_password,
             created_at=_utc(user.created_at),
+        )
+
+
+class Membership(BaseModel):
+    """One customer the signed-in phone number is a user of."""
+
+    customer_id: str
+    user_id: str
+    display_name: str = Field(description="the name that customer knows the user by")
+
+
+class MeResponse(UserResponse):
+    """The signed-in user, and every customer their phone number is a user of."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "01J9Z3K8Q4W7N2M5X6Y8B0C1D2",
+                    "customer_id": "01M80FS1VH2MZKYX1PNS53P8M2",
+                    "phone": "+79990000000",
+                    "email": "manager@demo.example",
+                    "display_name": "Demo Profile Manager",
+                    "status": "active",
+                    "has_password": True,
+                    "created_at": "2026-01-15T09:30:00Z",
+                    "memberships": [
+                        {
+                            "customer_id": "01M80FS1VH2MZKYX1PNS53P8M2",
+                            "user_id": "01J9Z3K8Q4W7N2M5X6Y8B0C1D2",
+                            "display_name": "Demo Profile Manager",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+    memberships: list[Membership] = Field(
+        description=(
+            "the active users with this phone number, one per customer, this one first; sign in to another "
+            "with `customer_id` in `POST /v1/auth/otp` or `POST /v1/auth/password`"
+        )
+    )
+
+    @classmethod
+    def from_me(cls, answer: profile_pb2.GetMeResponse) -> MeResponse:
+        user = UserResponse.from_proto(answer.user)
+        return cls(
+            **user.model_dump(),
+            memberships=[
+                Membership(customer_id=m.customer_id, user_id=m.user_id, display_name=m.display_name)
+                for m in answer.memberships
+            ],
         )
 
 

@@ -64,8 +64,10 @@ class IdentityAdminServiceServicer:
     """
 
     def CreateUser(self, request, context):
-        """Creates a user of a customer, with their grants. ALREADY_EXISTS when the
-        phone is taken by another request. Idempotent by request_id.
+        """Creates a user of a customer, with their grants. ALREADY_EXISTS
+        (PHONE_TAKEN) when the number is already a user of the same customer; a
+        number may be a user of several customers, so another customer's user is
+        neither refused nor revealed. Idempotent by request_id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -74,7 +76,8 @@ class IdentityAdminServiceServicer:
     def CreateOperator(self, request, context):
         """Creates an operator staff member (a back-office user, not a customer's):
         they sign in like anyone and their token carries their operator role.
-        ALREADY_EXISTS when the phone is taken. Idempotent by request_id.
+        ALREADY_EXISTS (PHONE_TAKEN) when the number is already operator staff.
+        Idempotent by request_id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -36,13 +36,16 @@ class IdentityAdminServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> IdentityAdminServiceAsyncStub: ...
     CreateUser: _grpc.UnaryUnaryMultiCallable[_admin_pb2.CreateUserRequest, _admin_pb2.CreateUserResponse]
-    """Creates a user of a customer, with their grants. ALREADY_EXISTS when the
-    phone is taken by another request. Idempotent by request_id.
+    """Creates a user of a customer, with their grants. ALREADY_EXISTS
+    (PHONE_TAKEN) when the number is already a user of the same customer; a
+    number may be a user of several customers, so another customer's user is
+    neither refused nor revealed. Idempotent by request_id.
     """
     CreateOperator: _grpc.UnaryUnaryMultiCallable[_admin_pb2.CreateOperatorRequest, _admin_pb2.CreateOperatorResponse]
     """Creates an operator staff member (a back-office user, not a customer's):
     they sign in like anyone and their token carries their operator role.
-    ALREADY_EXISTS when the phone is taken. Idempotent by request_id.
+    ALREADY_EXISTS (PHONE_TAKEN) when the number is already operator staff.
+    Idempotent by request_id.
     """
     RotateSigningKey: _grpc.UnaryUnaryMultiCallable[_admin_pb2.RotateSigningKeyRequest, _admin_pb2.RotateSigningKeyResponse]
     """Starts signing new tokens with a fresh key; old keys stay published until
@@ -64,13 +67,16 @@ class IdentityAdminServiceAsyncStub(IdentityAdminServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateUser: _aio.UnaryUnaryMultiCallable[_admin_pb2.CreateUserRequest, _admin_pb2.CreateUserResponse]  # type: ignore[assignment]
-    """Creates a user of a customer, with their grants. ALREADY_EXISTS when the
-    phone is taken by another request. Idempotent by request_id.
+    """Creates a user of a customer, with their grants. ALREADY_EXISTS
+    (PHONE_TAKEN) when the number is already a user of the same customer; a
+    number may be a user of several customers, so another customer's user is
+    neither refused nor revealed. Idempotent by request_id.
     """
     CreateOperator: _aio.UnaryUnaryMultiCallable[_admin_pb2.CreateOperatorRequest, _admin_pb2.CreateOperatorResponse]  # type: ignore[assignment]
     """Creates an operator staff member (a back-office user, not a customer's):
     they sign in like anyone and their token carries their operator role.
-    ALREADY_EXISTS when the phone is taken. Idempotent by request_id.
+    ALREADY_EXISTS (PHONE_TAKEN) when the number is already operator staff.
+    Idempotent by request_id.
     """
     RotateSigningKey: _aio.UnaryUnaryMultiCallable[_admin_pb2.RotateSigningKeyRequest, _admin_pb2.RotateSigningKeyResponse]  # type: ignore[assignment]
     """Starts signing new tokens with a fresh key; old keys stay published until
@@ -95,8 +101,10 @@ class IdentityAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _admin_pb2.CreateUserRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.CreateUserResponse, _abc.Awaitable[_admin_pb2.CreateUserResponse]]:
-        """Creates a user of a customer, with their grants. ALREADY_EXISTS when the
-        phone is taken by another request. Idempotent by request_id.
+        """Creates a user of a customer, with their grants. ALREADY_EXISTS
+        (PHONE_TAKEN) when the number is already a user of the same customer; a
+        number may be a user of several customers, so another customer's user is
+        neither refused nor revealed. Idempotent by request_id.
         """
 
     @_abc_1.abstractmethod
@@ -107,7 +115,8 @@ class IdentityAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_admin_pb2.CreateOperatorResponse, _abc.Awaitable[_admin_pb2.CreateOperatorResponse]]:
         """Creates an operator staff member (a back-office user, not a customer's):
         they sign in like anyone and their token carries their operator role.
-        ALREADY_EXISTS when the phone is taken. Idempotent by request_id.
+        ALREADY_EXISTS (PHONE_TAKEN) when the number is already operator staff.
+        Idempotent by request_id.
         """
 
     @_abc_1.abstractmethod

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from simfleet.identity.v1 import common_pb2 as simfleet_dot_identity_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsimfleet/identity/v1/auth.proto\x12\x14simfleet.identity.v1\x1a!simfleet/identity/v1/common.proto\"Y\n\x15StartOtpSignInRequest\x12\r\n\x05phone\x18\x01 \x01(\t\x12\x31\n\x07\x63hannel\x18\x02 \x01(\x0e\x32 .simfleet.identity.v1.OtpChannel\"B\n\x16StartOtpSignInResponse\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x12\n\nexpires_in\x18\x02 \x01(\x05\"6\n\x10VerifyOtpRequest\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"H\n\x11VerifyOtpResponse\x12\x33\n\x06tokens\x18\x01 \x01(\x0b\x32#.simfleet.identity.v1.SessionTokens\"<\n\x19SignInWithPasswordRequest\x12\r\n\x05phone\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"Q\n\x1aSignInWithPasswordResponse\x12\x33\n\x06tokens\x18\x01 \x01(\x0b\x32#.simfleet.identity.v1.SessionTokens\".\n\x15RefreshSessionRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"M\n\x16RefreshSessionResponse\x12\x33\n\x06tokens\x18\x01 \x01(\x0b\x32#.simfleet.identity.v1.SessionTokens\"\'\n\x0eSignOutRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x11\n\x0fSignOutResponse\"]\n\x19StartPasswordResetRequest\x12\r\n\x05phone\x18\x01 \x01(\t\x12\x31\n\x07\x63hannel\x18\x02 \x01(\x0e\x32 .simfleet.identity.v1.OtpChannel\"F\n\x1aStartPasswordResetResponse\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x12\n\nexpires_in\x18\x02 \x01(\x05\"W\n\x1b\x43onfirmPasswordResetRequest\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x14\n\x0cnew_password\x18\x03 \x01(\t\"S\n\x1c\x43onfirmPasswordResetResponse\x12\x33\n\x06tokens\x18\x01 \x01(\x0b\x32#.simfleet.identity.v1.SessionTokens\"\x10\n\x0eGetJwksRequest\":\n\x0fGetJwksResponse\x12\'\n\x04keys\x18\x01 \x03(\x0b\x32\x19.simfleet.identity.v1.Jwk2\xe6\x06\n\x0b\x41uthService\x12k\n\x0eStartOtpSignIn\x12+.simfleet.identity.v1.StartOtpSignInRequest\x1a,.simfleet.identity.v1.StartOtpSignInResponse\x12\\\n\tVerifyOtp\x12&.simfleet.identity.v1.VerifyOtpRequest\x1a\'.simfleet.identity.v1.VerifyOtpResponse\x12w\n\x12SignInWithPassword\x12/.simfleet.identity.v1.SignInWithPasswordRequest\x1a\x30.simfleet.identity.v1.SignInWithPasswordResponse\x12k\n\x0eRefreshSession\x12+.simfleet.identity.v1.RefreshSessionRequest\x1a,.simfleet.identity.v1.RefreshSessionResponse\x12V\n\x07SignOut\x12$.simfleet.identity.v1.SignOutRequest\x1a%.simfleet.identity.v1.SignOutResponse\x12w\n\x12StartPasswordReset\x12/.simfleet.identity.v1.StartPasswordResetRequest\x1a\x30.simfleet.identity.v1.StartPasswordResetResponse\x12}\n\x14\x43onfirmPasswordReset\x12\x31.simfleet.identity.v1.ConfirmPasswordResetRequest\x1a\x32.simfleet.identity.v1.ConfirmPasswordResetResponse\x12V\n\x07GetJwks\x12$.simfleet.identity.v1.GetJwksRequest\x1a%.simfleet.identity.v1.GetJwksResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsimfleet/identity/v1/auth.proto\x12\x14simfleet.identity.v1\x1a!simfleet/identity/v1/common.proto\"n\n\x15StartOtpSignInRequest\x12\r\n\x05phone\x18\x01 \x01(\t\x12\x31\n\x07\x63hannel\x18\x02 \x01(\x0e\x32 .simfleet.identity.v1.OtpChannel\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\"B\n\x16StartOtpSignInResponse\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x12\n\nexpires_in\x18\x02 \x01(\x05\"6\n\x10VerifyOtpRequest\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"H\n\x11VerifyOtpResponse\x12\x33\n\x06tokens\x18\x01 \x01(\x0b\x32#.simfleet.identity.v1.SessionTokens\"Q\n\x19SignInWithPasswordRequest\x12\r\n\x05phone\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\"Q\n\x1aSignInWithPasswordResponse\x12\x33\n\x06tokens\x18\x01 \x01(\x0b\x32#.simfleet.identity.v1.SessionTokens\".\n\x15RefreshSessionRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"M\n\x16RefreshSessionResponse\x12\x33\n\x06tokens\x18\x01 \x01(\x0b\x32#.simfleet.identity.v1.SessionTokens\"\'\n\x0eSignOutRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x11\n\x0fSignOutResponse\"r\n\x19StartPasswordResetRequest\x12\r\n\x05phone\x18\x01 \x01(\t\x12\x31\n\x07\x63hannel\x18\x02 \x01(\x0e\x32 .simfleet.identity.v1.OtpChannel\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\"F\n\x1aStartPasswordResetResponse\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x12\n\nexpires_in\x18\x02 \x01(\x05\"W\n\x1b\x43onfirmPasswordResetRequest\x12\x14\n\x0c\x63hallenge_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x14\n\x0cnew_password\x18\x03 \x01(\t\"S\n\x1c\x43onfirmPasswordResetResponse\x12\x33\n\x06tokens\x18\x01 \x01(\x0b\x32#.simfleet.identity.v1.SessionTokens\"\x10\n\x0eGetJwksRequest\":\n\x0fGetJwksResponse\x12\'\n\x04keys\x18\x01 \x03(\x0b\x32\x19.simfleet.identity.v1.Jwk2\xe6\x06\n\x0b\x41uthService\x12k\n\x0eStartOtpSignIn\x12+.simfleet.identity.v1.StartOtpSignInRequest\x1a,.simfleet.identity.v1.StartOtpSignInResponse\x12\\\n\tVerifyOtp\x12&.simfleet.identity.v1.VerifyOtpRequest\x1a\'.simfleet.identity.v1.VerifyOtpResponse\x12w\n\x12SignInWithPassword\x12/.simfleet.identity.v1.SignInWithPasswordRequest\x1a\x30.simfleet.identity.v1.SignInWithPasswordResponse\x12k\n\x0eRefreshSession\x12+.simfleet.identity.v1.RefreshSessionRequest\x1a,.simfleet.identity.v1.RefreshSessionResponse\x12V\n\x07SignOut\x12$.simfleet.identity.v1.SignOutRequest\x1a%.simfleet.identity.v1.SignOutResponse\x12w\n\x12StartPasswordReset\x12/.simfleet.identity.v1.StartPasswordResetRequest\x1a\x30.simfleet.identity.v1.StartPasswordResetResponse\x12}\n\x14\x43onfirmPasswordReset\x12\x31.simfleet.identity.v1.ConfirmPasswordResetRequest\x1a\x32.simfleet.identity.v1.ConfirmPasswordResetResponse\x12V\n\x07GetJwks\x12$.simfleet.identity.v1.GetJwksRequest\x1a%.simfleet.identity.v1.GetJwksResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,37 +33,37 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'simfleet.identity.v1.auth_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_STARTOTPSIGNINREQUEST']._serialized_start=92
-  _globals['_STARTOTPSIGNINREQUEST']._serialized_end=181
-  _globals['_STARTOTPSIGNINRESPONSE']._serialized_start=183
-  _globals['_STARTOTPSIGNINRESPONSE']._serialized_end=249
-  _globals['_VERIFYOTPREQUEST']._serialized_start=251
-  _globals['_VERIFYOTPREQUEST']._serialized_end=305
-  _globals['_VERIFYOTPRESPONSE']._serialized_start=307
-  _globals['_VERIFYOTPRESPONSE']._serialized_end=379
-  _globals['_SIGNINWITHPASSWORDREQUEST']._serialized_start=381
-  _globals['_SIGNINWITHPASSWORDREQUEST']._serialized_end=441
-  _globals['_SIGNINWITHPASSWORDRESPONSE']._serialized_start=443
-  _globals['_SIGNINWITHPASSWORDRESPONSE']._serialized_end=524
-  _globals['_REFRESHSESSIONREQUEST']._serialized_start=526
-  _globals['_REFRESHSESSIONREQUEST']._serialized_end=572
-  _globals['_REFRESHSESSIONRESPONSE']._serialized_start=574
-  _globals['_REFRESHSESSIONRESPONSE']._serialized_end=651
-  _globals['_SIGNOUTREQUEST']._serialized_start=653
-  _globals['_SIGNOUTREQUEST']._serialized_end=692
-  _globals['_SIGNOUTRESPONSE']._serialized_start=694
-  _globals['_SIGNOUTRESPONSE']._serialized_end=711
-  _globals['_STARTPASSWORDRESETREQUEST']._serialized_start=713
-  _globals['_STARTPASSWORDRESETREQUEST']._serialized_end=806
-  _globals['_STARTPASSWORDRESETRESPONSE']._serialized_start=808
-  _globals['_STARTPASSWORDRESETRESPONSE']._serialized_end=878
-  _globals['_CONFIRMPASSWORDRESETREQUEST']._serialized_start=880
-  _globals['_CONFIRMPASSWORDRESETREQUEST']._serialized_end=967
-  _globals['_CONFIRMPASSWORDRESETRESPONSE']._serialized_start=969
-  _globals['_CONFIRMPASSWORDRESETRESPONSE']._serialized_end=1052
-  _globals['_GETJWKSREQUEST']._serialized_start=1054
-  _globals['_GETJWKSREQUEST']._serialized_end=1070
-  _globals['_GETJWKSRESPONSE']._serialized_start=1072
-  _globals['_GETJWKSRESPONSE']._serialized_end=1130
-  _globals['_AUTHSERVICE']._serialized_start=1133
-  _globals['_AUTHSERVICE']._serialized_end=2003
+  _globals['_STARTOTPSIGNINREQUEST']._serialized_end=202
+  _globals['_STARTOTPSIGNINRESPONSE']._serialized_start=204
+  _globals['_STARTOTPSIGNINRESPONSE']._serialized_end=270
+  _globals['_VERIFYOTPREQUEST']._serialized_start=272
+  _globals['_VERIFYOTPREQUEST']._serialized_end=326
+  _globals['_VERIFYOTPRESPONSE']._serialized_start=328
+  _globals['_VERIFYOTPRESPONSE']._serialized_end=400
+  _globals['_SIGNINWITHPASSWORDREQUEST']._serialized_start=402
+  _globals['_SIGNINWITHPASSWORDREQUEST']._serialized_end=483
+  _globals['_SIGNINWITHPASSWORDRESPONSE']._serialized_start=485
+  _globals['_SIGNINWITHPASSWORDRESPONSE']._serialized_end=566
+  _globals['_REFRESHSESSIONREQUEST']._serialized_start=568
+  _globals['_REFRESHSESSIONREQUEST']._serialized_end=614
+  _globals['_REFRESHSESSIONRESPONSE']._serialized_start=616
+  _globals['_REFRESHSESSIONRESPONSE']._serialized_end=693
+  _globals['_SIGNOUTREQUEST']._serialized_start=695
+  _globals['_SIGNOUTREQUEST']._serialized_end=734
+  _globals['_SIGNOUTRESPONSE']._serialized_start=736
+  _globals['_SIGNOUTRESPONSE']._serialized_end=753
+  _globals['_STARTPASSWORDRESETREQUEST']._serialized_start=755
+  _globals['_STARTPASSWORDRESETREQUEST']._serialized_end=869
+  _globals['_STARTPASSWORDRESETRESPONSE']._serialized_start=871
+  _globals['_STARTPASSWORDRESETRESPONSE']._serialized_end=941
+  _globals['_CONFIRMPASSWORDRESETREQUEST']._serialized_start=943
+  _globals['_CONFIRMPASSWORDRESETREQUEST']._serialized_end=1030
+  _globals['_CONFIRMPASSWORDRESETRESPONSE']._serialized_start=1032
+  _globals['_CONFIRMPASSWORDRESETRESPONSE']._serialized_end=1115
+  _globals['_GETJWKSREQUEST']._serialized_start=1117
+  _globals['_GETJWKSREQUEST']._serialized_end=1133
+  _globals['_GETJWKSRESPONSE']._serialized_start=1135
+  _globals['_GETJWKSRESPONSE']._serialized_end=1193
+  _globals['_AUTHSERVICE']._serialized_start=1196
+  _globals['_AUTHSERVICE']._serialized_end=2066
 # @@protoc_insertion_point(module_scope)

@@ -25,17 +25,24 @@ class StartOtpSignInRequest(_message.Message):
 
     PHONE_FIELD_NUMBER: _builtins.int
     CHANNEL_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     phone: _builtins.str
     channel: _common_pb2.OtpChannel.ValueType
+    customer_id: _builtins.str
+    """For a number that is a user of several customers: the customer to sign in
+    to. Empty: the one the number signed in to last (else its oldest). A
+    customer the number is not a user of is answered as an unknown number.
+    """
     def __init__(
         self,
         *,
         phone: _builtins.str = ...,
         channel: _common_pb2.OtpChannel.ValueType = ...,
+        customer_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "phone", b"phone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "customer_id", b"customer_id", "phone", b"phone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -111,17 +118,24 @@ class SignInWithPasswordRequest(_message.Message):
 
     PHONE_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     phone: _builtins.str
     password: _builtins.str
+    customer_id: _builtins.str
+    """For a number that is a user of several customers: the customer to sign in
+    to. Empty: the one the number signed in to last (else its oldest). A
+    customer the number is not a user of is answered as an unknown number.
+    """
     def __init__(
         self,
         *,
         phone: _builtins.str = ...,
         password: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["password", b"password", "phone", b"phone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "password", b"password", "phone", b"phone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -227,17 +241,24 @@ class StartPasswordResetRequest(_message.Message):
 
     PHONE_FIELD_NUMBER: _builtins.int
     CHANNEL_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     phone: _builtins.str
     channel: _common_pb2.OtpChannel.ValueType
+    customer_id: _builtins.str
+    """For a number that is a user of several customers: the customer to sign in
+    to. Empty: the one the number signed in to last (else its oldest). A
+    customer the number is not a user of is answered as an unknown number.
+    """
     def __init__(
         self,
         *,
         phone: _builtins.str = ...,
         channel: _common_pb2.OtpChannel.ValueType = ...,
+        customer_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "phone", b"phone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "customer_id", b"customer_id", "phone", b"phone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

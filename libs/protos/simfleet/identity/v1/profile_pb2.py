@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from simfleet.identity.v1 import common_pb2 as simfleet_dot_identity_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"simfleet/identity/v1/profile.proto\x12\x14simfleet.identity.v1\x1a!simfleet/identity/v1/common.proto\"\x0e\n\x0cGetMeRequest\"9\n\rGetMeResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.simfleet.identity.v1.User\"G\n\x15\x43hangePasswordRequest\x12\x18\n\x10\x63urrent_password\x18\x01 \x01(\t\x12\x14\n\x0cnew_password\x18\x02 \x01(\t\"\x18\n\x16\x43hangePasswordResponse\";\n\x12ListSignInsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"e\n\x13ListSignInsResponse\x12\x35\n\x08sign_ins\x18\x01 \x03(\x0b\x32#.simfleet.identity.v1.SignInAttempt\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xb3\x02\n\x0eProfileService\x12P\n\x05GetMe\x12\".simfleet.identity.v1.GetMeRequest\x1a#.simfleet.identity.v1.GetMeResponse\x12k\n\x0e\x43hangePassword\x12+.simfleet.identity.v1.ChangePasswordRequest\x1a,.simfleet.identity.v1.ChangePasswordResponse\x12\x62\n\x0bListSignIns\x12(.simfleet.identity.v1.ListSignInsRequest\x1a).simfleet.identity.v1.ListSignInsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"simfleet/identity/v1/profile.proto\x12\x14simfleet.identity.v1\x1a!simfleet/identity/v1/common.proto\"\x0e\n\x0cGetMeRequest\"p\n\rGetMeResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.simfleet.identity.v1.User\x12\x35\n\x0bmemberships\x18\x02 \x03(\x0b\x32 .simfleet.identity.v1.Membership\"H\n\nMembership\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\"G\n\x15\x43hangePasswordRequest\x12\x18\n\x10\x63urrent_password\x18\x01 \x01(\t\x12\x14\n\x0cnew_password\x18\x02 \x01(\t\"\x18\n\x16\x43hangePasswordResponse\";\n\x12ListSignInsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"e\n\x13ListSignInsResponse\x12\x35\n\x08sign_ins\x18\x01 \x03(\x0b\x32#.simfleet.identity.v1.SignInAttempt\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xb3\x02\n\x0eProfileService\x12P\n\x05GetMe\x12\".simfleet.identity.v1.GetMeRequest\x1a#.simfleet.identity.v1.GetMeResponse\x12k\n\x0e\x43hangePassword\x12+.simfleet.identity.v1.ChangePasswordRequest\x1a,.simfleet.identity.v1.ChangePasswordResponse\x12\x62\n\x0bListSignIns\x12(.simfleet.identity.v1.ListSignInsRequest\x1a).simfleet.identity.v1.ListSignInsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,15 +35,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETMEREQUEST']._serialized_start=95
   _globals['_GETMEREQUEST']._serialized_end=109
   _globals['_GETMERESPONSE']._serialized_start=111
-  _globals['_GETMERESPONSE']._serialized_end=168
-  _globals['_CHANGEPASSWORDREQUEST']._serialized_start=170
-  _globals['_CHANGEPASSWORDREQUEST']._serialized_end=241
-  _globals['_CHANGEPASSWORDRESPONSE']._serialized_start=243
-  _globals['_CHANGEPASSWORDRESPONSE']._serialized_end=267
-  _globals['_LISTSIGNINSREQUEST']._serialized_start=269
-  _globals['_LISTSIGNINSREQUEST']._serialized_end=328
-  _globals['_LISTSIGNINSRESPONSE']._serialized_start=330
-  _globals['_LISTSIGNINSRESPONSE']._serialized_end=431
-  _globals['_PROFILESERVICE']._serialized_start=434
-  _globals['_PROFILESERVICE']._serialized_end=741
+  _globals['_GETMERESPONSE']._serialized_end=223
+  _globals['_MEMBERSHIP']._serialized_start=225
+  _globals['_MEMBERSHIP']._serialized_end=297
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_start=299
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_end=370
+  _globals['_CHANGEPASSWORDRESPONSE']._serialized_start=372
+  _globals['_CHANGEPASSWORDRESPONSE']._serialized_end=396
+  _globals['_LISTSIGNINSREQUEST']._serialized_start=398
+  _globals['_LISTSIGNINSREQUEST']._serialized_end=457
+  _globals['_LISTSIGNINSRESPONSE']._serialized_start=459
+  _globals['_LISTSIGNINSRESPONSE']._serialized_end=560
+  _globals['_PROFILESERVICE']._serialized_start=563
+  _globals['_PROFILESERVICE']._serialized_end=870
 # @@protoc_insertion_point(module_scope)

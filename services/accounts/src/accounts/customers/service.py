@@ -10,7 +10,8 @@ each safe to repeat under the request's idempotency key:
 3. mark the customer active and publish its nodes and the onboarding, in one
    transaction.
 
-Identity refusing the manager (the phone is taken) undoes step 1; identity out
+Identity refusing the manager (an invalid phone or email; a number that is a
+user of other customers is not refused) undoes step 1; identity out
 of reach leaves the customer in ``onboarding``, and the same request sent again
 carries on from step 2.
 """

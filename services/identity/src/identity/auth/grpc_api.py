@@ -28,6 +28,7 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
             channel=convert.channel(request.channel),
             purpose=otp_models.SIGN_IN,
             call=current_call(),
+            customer_id=request.customer_id,
         )
         return pb.StartOtpSignInResponse(challenge_id=issued.challenge_id, expires_in=issued.expires_in)
 
@@ -40,7 +41,9 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
     async def SignInWithPassword(
         self, request: pb.SignInWithPasswordRequest, context: Any
     ) -> pb.SignInWithPasswordResponse:
-        tokens = await self._sign_in.password(phone=request.phone, password=request.password, call=current_call())
+        tokens = await self._sign_in.password(
+            phone=request.phone, password=request.password, call=current_call(), customer_id=request.customer_id
+        )
         return pb.SignInWithPasswordResponse(tokens=convert.tokens(tokens))
 
     async def RefreshSession(self, request: pb.RefreshSessionRequest, context: Any) -> pb.RefreshSessionResponse:
@@ -59,6 +62,7 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
             channel=convert.channel(request.channel),
             purpose=otp_models.PASSWORD_RESET,
             call=current_call(),
+            customer_id=request.customer_id,
         )
         return pb.StartPasswordResetResponse(challenge_id=issued.challenge_id, expires_in=issued.expires_in)
 

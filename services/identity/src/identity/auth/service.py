@@ -50,6 +50,18 @@ def _channel(value: str) -> str:
     return value
 
 
+def _customer(value: str) -> str:
+    """The customer a sign-in asks to enter; empty for the number's default."""
+    value = value.strip()
+    if len(value) > 64 or not value.isprintable():
+        raise InvalidArgument(
+            "the customer is not valid",
+            reason="INVALID_ARGUMENT",
+            field_violations={"customer_id": "at most 64 printable characters"},
+        )
+    return value
+
+
 class SignInService:
     def __init__(
         self,
@@ -76,11 +88,14 @@ class SignInService:
         self._throttles = throttles
         self._known_client_window = known_client_window
 
-    async def start_otp(self, *, phone: str, channel: str, purpose: str, call: CallContext) -> Issued:
+    async def start_otp(
+        self, *, phone: str, channel: str, purpose: str, call: CallContext, customer_id: str = ""
+    ) -> Issued:
         phone = normalize_msisdn(phone)
         channel = _channel(channel)
+        customer_id = _customer(customer_id)
         async with self._db.transaction() as session:
-            user = await self._users.by_phone(session, phone)
+            user = await self._users.member(session, phone, customer_id=customer_id)
             known = await self._known_client(session, phone=phone, call=call)
             return await self._otp.issue(
                 session, phone=phone, user=user, channel=channel, purpose=purpose, call=call, known_client=known
@@ -184,8 +199,9 @@ class SignInService:
         )
         return tokens
 
-    async def password(self, *, phone: str, password: str, call: CallContext) -> Tokens:
+    async def password(self, *, phone: str, password: str, call: CallContext, customer_id: str = "") -> Tokens:
         phone = normalize_msisdn(phone)
+        customer_id = _customer(customer_id)
         if not password or len(password) > 1024:
             raise InvalidArgument("a password is required", field_violations={"password": "1 to 1024 characters"})
         await self._sessions.prepare()
@@ -195,13 +211,13 @@ class SignInService:
         # throttled attempt checks no password, known number or not.
         async with self._db.sessions() as session:
             refusal = await self._password_throttled(session, phone=phone, client=client, lock=False)
-            known = await self._users.by_phone(session, phone)
+            known = await self._users.member(session, phone, customer_id=customer_id)
             checked_hash = known.password_hash if known else None
         matches = refusal is None and await self._hashing.verify(checked_hash, password)
         failure: DomainError | None = None
         tokens: Tokens | None = None
         async with self._db.transaction() as session:
-            user = await self._users.by_phone(session, phone)
+            user = await self._users.member(session, phone, customer_id=customer_id)
             if refusal is None:
                 # Failures committed while the hash was checked count too.
                 refusal = await self._password_throttled(session, phone=phone, client=client, lock=True)

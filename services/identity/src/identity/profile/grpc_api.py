@@ -23,7 +23,14 @@ class ProfileApi(profile_pb2_grpc.ProfileServiceServicer):
 
     async def GetMe(self, request: pb.GetMeRequest, context: Any) -> pb.GetMeResponse:
         principal, _session = await self._sessions.authenticate(current_call())
-        return pb.GetMeResponse(user=convert.user(await self._users.get(principal.user_id)))
+        user = await self._users.get(principal.user_id)
+        members = await self._users.memberships(user)
+        return pb.GetMeResponse(
+            user=convert.user(user),
+            memberships=[
+                pb.Membership(customer_id=m.customer_id, user_id=m.id, display_name=m.display_name) for m in members
+            ],
+        )
 
     async def ChangePassword(self, request: pb.ChangePasswordRequest, context: Any) -> pb.ChangePasswordResponse:
         principal, session = await self._sessions.authenticate(current_call())

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from identity.models import Base
@@ -15,11 +15,19 @@ OPERATOR_CUSTOMER = ""
 
 
 class User(Base):
+    """A person's membership of one customer (or of the operator's staff).
+
+    A phone number may be a user of several customers (a manager of two
+    companies): one row per customer, each with its own grants, password and
+    email, and a sign-in enters one of them (``UserService.member``).
+    """
+
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("customer_id", "phone"),)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(64), index=True)
-    phone: Mapped[str] = mapped_column(String(16), unique=True)
+    phone: Mapped[str] = mapped_column(String(16), index=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
     display_name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default=ACTIVE)

@@ -15,7 +15,7 @@ from identity.grants import service as grants
 from identity.grants.roles import OPERATOR_ROLES
 from identity.notifications.service import Notifier
 from identity.sessions.service import SessionService, timestamp
-from identity.signins.models import OTP_EMAIL, OTP_SMS
+from identity.signins.models import OTP_EMAIL, OTP_SMS, SUCCEEDED, SignInAttempt
 from identity.users.models import ACTIVE, User
 from identity.users.passwords import PasswordHashing, PasswordPolicy
 from simfleet.events.v1 import identity_pb2 as ev
@@ -55,9 +55,44 @@ class UserService:
         self._notifier = notifier
         self._invitation = invitation_text
 
-    async def by_phone(self, session: AsyncSession, phone: str) -> User | None:
-        user: User | None = await session.scalar(sa.select(User).where(User.phone == phone))
-        return user
+    async def member(self, session: AsyncSession, phone: str, *, customer_id: str = "") -> User | None:
+        """The user a sign-in with ``phone`` enters: the number's membership of ``customer_id``.
+
+        Without a customer: the number's only user; for a number that is a user
+        of several customers, the active one it last signed in to, else its
+        oldest active one (else its oldest). ``None`` for a number that is no
+        user (of that customer).
+        """
+        query = sa.select(User).where(User.phone == phone)
+        if customer_id:
+            query = query.where(User.customer_id == customer_id)
+        users = list((await session.scalars(query.order_by(User.created_at, User.id))).all())
+        if len(users) <= 1:
+            return users[0] if users else None
+        active = [u for u in users if u.active] or users
+        last = await session.scalar(
+            sa.select(SignInAttempt.user_id)
+            .where(
+                SignInAttempt.phone == phone,
+                SignInAttempt.result == SUCCEEDED,
+                SignInAttempt.user_id.in_([u.id for u in active]),
+            )
+            .order_by(SignInAttempt.occurred_at.desc(), SignInAttempt.id.desc())
+            .limit(1)
+        )
+        return next((u for u in active if u.id == last), active[0])
+
+    async def memberships(self, user: User) -> list[User]:
+        """The active users with ``user``'s phone number, ``user`` first, then by age."""
+        async with self._db.sessions() as session:
+            others = (
+                await session.scalars(
+                    sa.select(User)
+                    .where(User.phone == user.phone, User.id != user.id, User.status == ACTIVE)
+                    .order_by(User.created_at, User.id)
+                )
+            ).all()
+        return [user, *others]
 
     async def get(self, user_id: str) -> User:
         async with self._db.sessions() as session:
@@ -141,8 +176,10 @@ class UserService:
         )
         try:
             async with self._db.transaction() as session:
-                if await self.by_phone(session, phone) is not None:
-                    raise AlreadyExists("a user with this phone number exists", reason="PHONE_TAKEN")
+                # Only a number of the same customer is refused: another customer's
+                # user with this number is none of the inviter's business.
+                if await self.member(session, phone, customer_id=customer_id) is not None:
+                    raise AlreadyExists("this phone number is already a user of the customer", reason="PHONE_TAKEN")
                 session.add(user)
                 await session.flush()
                 await grants.add(
@@ -172,7 +209,7 @@ class UserService:
                 earlier = await self._by_request(request_id)
                 if earlier is not None and request_fingerprint is not None:
                     return self._same_request(earlier, request_fingerprint, phone=phone, customer_id=customer_id)
-            raise AlreadyExists("a user with this phone number exists", reason="PHONE_TAKEN") from exc
+            raise AlreadyExists("this phone number is already a user of the customer", reason="PHONE_TAKEN") from exc
         return user
 
     async def _by_request(self, request_id: str) -> User | None:
