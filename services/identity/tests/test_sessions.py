@@ -7,7 +7,8 @@ import asyncio
 import jwt
 import pytest
 
-from identity.sessions.service import Tokens
+from identity.sessions.models import Session
+from identity.sessions.service import ACTIVITY_RESOLUTION, Tokens
 from simfleet_runtime.context import CallContext
 from simfleet_runtime.errors import Unauthenticated
 
@@ -107,6 +108,36 @@ async def test_twenty_idle_minutes_end_the_session(harness: Harness) -> None:
     harness.advance(19 * 60)
     tokens = await harness.identity.sessions.refresh(tokens.refresh_token)  # activity keeps it alive
     harness.advance(19 * 60)
+    tokens = await harness.identity.sessions.refresh(tokens.refresh_token)
+    harness.advance(20 * 60 + 1)
+    with pytest.raises(Unauthenticated) as err:
+        await harness.identity.sessions.refresh(tokens.refresh_token)
+    assert err.value.reason == "SESSION_EXPIRED"
+
+
+async def last_seen(h: Harness, tokens: Tokens):  # type: ignore[no-untyped-def]
+    async with h.db.sessions() as session:
+        record = await session.get(Session, tokens.session_id)
+    assert record is not None
+    return record.last_seen_at
+
+
+async def test_identity_calls_keep_the_session_alive_writing_only_stale_activity(harness: Harness) -> None:
+    tokens = await sign_in(harness)
+    signed_in_at = await last_seen(harness, tokens)
+    harness.advance(ACTIVITY_RESOLUTION.total_seconds() / 2)
+    await harness.identity.sessions.authenticate(bearer(tokens))
+    assert await last_seen(harness, tokens) == signed_in_at  # a read: nothing written
+    harness.advance(ACTIVITY_RESOLUTION.total_seconds() / 2)
+    await harness.identity.sessions.authenticate(bearer(tokens))
+    recorded = await last_seen(harness, tokens)
+    assert recorded > signed_in_at  # now stale: the activity is recorded
+    # An identity call is activity as a refresh is: the session outlives 20 minutes after the last refresh.
+    harness.advance(9 * 60)
+    tokens = await harness.identity.sessions.refresh(tokens.refresh_token)
+    harness.advance(9 * 60 + 30)
+    await harness.identity.sessions.authenticate(bearer(tokens))
+    harness.advance(11 * 60)  # 20.5 minutes after the refresh, 11 after the call
     tokens = await harness.identity.sessions.refresh(tokens.refresh_token)
     harness.advance(20 * 60 + 1)
     with pytest.raises(Unauthenticated) as err:

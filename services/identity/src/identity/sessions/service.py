@@ -10,7 +10,8 @@
   readable is stored to hand it out twice.
 * A session ends after ``idle_timeout`` without a refresh or an identity call
   (20 minutes), and ``absolute_timeout`` after sign-in whatever happens
-  (12 hours).
+  (12 hours). A call's activity is recorded to within ``ACTIVITY_RESOLUTION``
+  (a call within that time of the recorded one writes nothing).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ from simfleet_runtime.context import CallContext
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import Unauthenticated
 from simfleet_runtime.ids import new_id
+
+ACTIVITY_RESOLUTION = timedelta(seconds=30)
+"""How stale a session's recorded activity may get before a call writes it again."""
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,13 @@ class SessionService:
         row = successor_used.first()
         return row is not None and row[0] is None
 
+    @staticmethod
+    def _check_known(record: Session | None, principal: Principal) -> None:
+        if record is None or record.user_id != principal.user_id:
+            raise Unauthenticated("the session is not known", reason="SESSION_ENDED")
+        if record.revoked_at is not None:
+            raise Unauthenticated("the session has ended; sign in again", reason="SESSION_ENDED")
+
     def _ended(self, record: Session, now: datetime) -> tuple[str, str] | None:
         if now >= record.expires_at:
             return ("absolute_timeout", "the session reached its 12-hour limit; sign in again")
@@ -245,17 +256,25 @@ class SessionService:
         """The caller's verified token and live session; records the activity."""
         principal = await self._verifier.verify(call.bearer_token)
         now = self._clock.now()
-        async with self._db.transaction() as session:
+        # A read, most of the time: the activity is written only when the one
+        # recorded is ACTIVITY_RESOLUTION old, so reads do not queue behind
+        # writes (SQLite has one writer) nor write on every call.
+        async with self._db.sessions() as session:
             record = await session.get(Session, principal.session_id)
-            if record is None or record.user_id != principal.user_id:
-                raise Unauthenticated("the session is not known", reason="SESSION_ENDED")
-            if record.revoked_at is not None:
-                raise Unauthenticated("the session has ended; sign in again", reason="SESSION_ENDED")
+            self._check_known(record, principal)
+            assert record is not None
             ended = self._ended(record, now)
-            if ended is not None:
-                await self._revoke(session, record, ended[0], now)
-            else:
-                record.last_seen_at = now
+            stale = now - record.last_seen_at >= ACTIVITY_RESOLUTION
+        if ended is not None or stale:
+            async with self._db.transaction() as session:
+                record = await session.get(Session, principal.session_id, with_for_update=True)
+                self._check_known(record, principal)
+                assert record is not None
+                ended = self._ended(record, now)
+                if ended is not None:
+                    await self._revoke(session, record, ended[0], now)
+                elif record.last_seen_at < now:
+                    record.last_seen_at = now
         if ended is not None:
             raise Unauthenticated(ended[1], reason="SESSION_EXPIRED")
         set_actor(principal.user_id, principal.customer_id)
