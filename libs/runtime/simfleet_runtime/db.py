@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection, QueuePool
 from sqlalchemy.sql.dml import Insert
 
-from simfleet_runtime import metrics
+from simfleet_runtime import metrics, sqlite_inline
 from simfleet_runtime.clock import as_utc
 
 
@@ -107,7 +107,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # Waiting for another writer is done without blocking the loop (sqlite_inline's retries).
+    cursor.execute("PRAGMA busy_timeout=0")
     # Deleted and overwritten rows (published outbox payloads...) are zeroed, not left in free space.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
@@ -116,7 +117,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     # A transaction that reads and then writes must hold the write lock from the
     # start: otherwise SQLite refuses the upgrade at once ("database is locked")
-    # when another writer committed in between. Writers queue on busy_timeout.
+    # when another writer committed in between. Writers queue (sqlite_inline's retries).
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -164,6 +165,8 @@ class Database:
             # makes callers queue in the event loop (the pool's checkout)
             # instead of sleeping in SQLite's busy handler.
             kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
+            # Statements run on the loop's thread, not aiosqlite's (see sqlite_inline).
+            kwargs["async_creator"] = sqlite_inline.creator(url)
         else:
             # A server connection can die under us (failover, idle timeout).
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
