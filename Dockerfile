@@ -12,6 +12,11 @@
 # No registry can be reached from where this file was written, so no digest
 # could be looked up: pin one (FROM python:...@sha256:...) where images are
 # built and pushed, and let the dependency bot move tag and digest together.
+#
+# Test helpers and the scale seeder (simfleet_runtime/testing.py,
+# inventory/admin/scale.py) never reach an image: .dockerignore leaves them out
+# of the build context, and no module that ships imports them
+# (tests/contract/test_dockerfiles.py checks both).
 
 ARG SERVICE
 

@@ -9,11 +9,14 @@ its image: a multi-stage build on one pinned slim Python 3.11
 base, every package pinned, nothing built or cached in the final stage, a numeric
 non-root user, a read-only root file system (``/tmp`` the only writable path),
 the listeners and ports of the cluster contract, and a build context
-(``.dockerignore``) that carries what the Dockerfile copies and nothing else.
+(``.dockerignore``) that carries what the Dockerfile copies and nothing else: no
+tests, no test helpers, no scale seeder, and nothing a shipped module imports is
+left out.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.metadata
 import io
@@ -36,6 +39,8 @@ from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "Dockerfile"
+# Inside the shipped packages, yet only for tests and the scale seeder: no image may carry them.
+TEST_ONLY = ("libs/runtime/simfleet_runtime/testing.py", "services/inventory/src/inventory/admin/scale.py")
 CONSTRAINTS = "constraints.txt"
 BASE_IMAGE = re.compile(r"^python:3\.11\.\d+-slim-(bookworm|trixie)(@sha256:[0-9a-f]{64})?$")
 SHARED_PACKAGES = ("libs/protos", "libs/runtime")
@@ -771,7 +776,9 @@ def test_build_context_carries_what_is_copied_and_no_tests(image: Image) -> None
                 leftover = parts[0] in {"build", "dist"} or any(
                     part in {"tests", "__pycache__"} or part.endswith(".egg-info") for part in parts
                 )
-                if path.is_file() and not leftover and path.suffix in {".py", ".pyi", ".mako", ".typed", ".toml"}:
+                if relative in TEST_ONLY:
+                    assert ignored(patterns, relative), f"{relative} (only for tests) is sent with the context"
+                elif path.is_file() and not leftover and path.suffix in {".py", ".pyi", ".mako", ".typed", ".toml"}:
                     assert not ignored(patterns, relative), f"{relative} is left out of the context"
                 if leftover:
                     assert ignored(patterns, relative), f"{relative} is sent with the context"
@@ -797,6 +804,7 @@ def test_build_context_carries_what_is_copied_and_no_tests(image: Image) -> None
         "Dockerfile",
         "libs/devstack/pyproject.toml",
         ".env",
+        *TEST_ONLY,
     ],
 )
 def test_build_context_leaves_out(path: str) -> None:
@@ -819,3 +827,91 @@ def test_build_context_leaves_out(path: str) -> None:
 )
 def test_dockerignore_matching_follows_docker(lines: list[str], path: str, expected: bool) -> None:
     assert ignored(read_dockerignore("\n".join(lines)), path) is expected
+
+
+# --- What the images ship of our own code -----------------------------------------------
+
+
+def shipped_files(image: Image) -> dict[str, str]:
+    """The repository's files the image's wheels are built from: module name -> repository path.
+
+    Each project pip installs in the builder, as the build context has it (after
+    .dockerignore); only .py files inside its Python packages (a src/ layout or
+    not) become modules of the installed wheel."""
+    builder = dockerfile(image.module).stages[0]
+    projects = {
+        repository_path(builder, run, argument)
+        for run, call in pip_calls(builder)
+        if call.subcommand == "install"
+        for argument in call.positional
+    }
+    assert None not in projects
+    patterns = dockerignore()
+    modules: dict[str, str] = {}
+    for project in sorted(p for p in projects if p):
+        package_root = ROOT / project / "src" if (ROOT / project / "src").is_dir() else ROOT / project
+        for path in package_root.rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            parts = path.relative_to(package_root).with_suffix("").parts
+            if ignored(patterns, relative) or not (package_root / parts[0]).is_dir():
+                continue
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            modules[name] = relative
+    return modules
+
+
+def all_modules() -> dict[str, str]:
+    """Every module of the shipped projects, shipped or not: module name -> repository path."""
+    modules: dict[str, str] = {}
+    for project in ["libs/protos", "libs/runtime", *(image.package for image in IMAGES)]:
+        package_root = ROOT / project / "src" if (ROOT / project / "src").is_dir() else ROOT / project
+        for path in package_root.rglob("*.py"):
+            parts = path.relative_to(package_root).with_suffix("").parts
+            if not (package_root / parts[0]).is_dir() or "tests" in parts:
+                continue
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path.relative_to(ROOT).as_posix()
+    return modules
+
+
+def imported_modules(path: Path, module: str) -> Iterator[tuple[int, str]]:
+    """(line, module) for every import in a file, relative ones made absolute; ``from x import y``
+    gives both x and x.y (y may be a module)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parent = parts[: len(parts) - node.level + 1]
+                base = ".".join([*parent, base] if base else parent)
+            yield node.lineno, base
+            for alias in node.names:
+                yield node.lineno, f"{base}.{alias.name}"
+
+
+@each_image
+def test_the_image_ships_no_test_helpers_nor_the_scale_seeder(image: Image) -> None:
+    shipped = set(shipped_files(image).values())
+    package = image.package.rstrip("/")
+    main = f"{package}/src/{image.module}/main.py"
+    assert main in shipped, f"the file list is broken: {main} is not in it"
+    assert "libs/runtime/simfleet_runtime/db.py" in shipped, "the file list is broken: the runtime is not in it"
+    assert not shipped & set(TEST_ONLY), f"the image ships {sorted(shipped & set(TEST_ONLY))}"
+
+
+@each_image
+def test_no_shipped_module_imports_what_the_image_leaves_out(image: Image) -> None:
+    shipped = shipped_files(image)
+    ours = all_modules()
+    left_out = {name: path for name, path in ours.items() if name not in shipped}
+    assert {ours[name] for name in left_out} >= set(TEST_ONLY) & set(ours.values())
+    broken = [
+        f"{path}:{line} imports {name}"
+        for module, path in shipped.items()
+        for line, name in imported_modules(ROOT / path, module)
+        if name in left_out
+    ]
+    assert not broken, f"modules in the image import what it leaves out: {broken}"
