@@ -7,10 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PACKAGES := libs/protos libs/runtime libs/devstack services/identity services/netsim services/accounts services/inventory gateway
+# The services with an image, all built from the root Dockerfile (SERVICE=<name>, image simfleet/<name>).
+SERVICES := identity accounts inventory netsim gateway
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 LINES ?= 1000000
 
-.PHONY: up seed-scale test lint typecheck protos protos-shipped protos-check bench charts dashboards clean
+.PHONY: up seed-scale test lint typecheck protos protos-shipped protos-check bench charts dashboards images clean
 
 $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +66,12 @@ charts: $(STAMP)
 dashboards: $(STAMP)
 	$(BIN)/python tools/dashboards.py
 	$(BIN)/python tools/sync_chart_assets.py
+
+## images: build simfleet/<service> for every service from the one Dockerfile (needs Docker with BuildKit)
+images:
+	for service in $(SERVICES); do \
+		docker build --build-arg SERVICE=$$service -t simfleet/$$service . || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

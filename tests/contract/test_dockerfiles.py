@@ -1,15 +1,22 @@
-"""The images' Dockerfiles, checked by parsing them (no Docker engine needed).
+"""The images' Dockerfile, checked by parsing it (no Docker engine needed).
 
-Each Dockerfile is read with a real parser (``dockerfile-parse``) and held to what
-a cluster needs from its image: a multi-stage build on one pinned slim Python 3.11
+One Dockerfile at the repository root builds every service's image, the build
+argument SERVICE naming the service. It is read with a real parser
+(``dockerfile-parse``) and, for each service, resolved as Docker resolves it: the
+stages its image is built from (SERVICE substituted, a stage that starts FROM
+another stage taking that one's steps first), held to what a cluster needs from
+its image: a multi-stage build on one pinned slim Python 3.11
 base, every package pinned, nothing built or cached in the final stage, a numeric
 non-root user, a read-only root file system (``/tmp`` the only writable path),
 the listeners and ports of the cluster contract, and a build context
-(``.dockerignore``) that carries what the Dockerfile copies and nothing else.
+(``.dockerignore``) that carries what the Dockerfile copies and nothing else: no
+tests, no test helpers, no scale seeder, and nothing a shipped module imports is
+left out.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.metadata
 import io
@@ -31,6 +38,9 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = "Dockerfile"
+# Inside the shipped packages, yet only for tests and the scale seeder: no image may carry them.
+TEST_ONLY = ("libs/runtime/simfleet_runtime/testing.py", "services/inventory/src/inventory/admin/scale.py")
 CONSTRAINTS = "constraints.txt"
 BASE_IMAGE = re.compile(r"^python:3\.11\.\d+-slim-(bookworm|trixie)(@sha256:[0-9a-f]{64})?$")
 SHARED_PACKAGES = ("libs/protos", "libs/runtime")
@@ -81,9 +91,8 @@ PIP_OPTIONS_WITH_VALUE = {
 
 @dataclass(frozen=True)
 class Image:
-    """What one Dockerfile must build, from the cluster contract."""
+    """What the Dockerfile must build for one service (SERVICE=module), from the cluster contract."""
 
-    dockerfile: str
     package: str  # the service's own package directory (pip installs it with the shared ones)
     module: str  # `python -m <module>`
     settings: str  # "module:Class" read from the environment
@@ -100,7 +109,6 @@ class Image:
 
 IMAGES = [
     Image(
-        dockerfile="services/identity/Dockerfile",
         package="services/identity",
         module="identity",
         settings="identity.settings:IdentitySettings",
@@ -111,7 +119,6 @@ IMAGES = [
         command=("serve",),
     ),
     Image(
-        dockerfile="services/accounts/Dockerfile",
         package="services/accounts",
         module="accounts",
         settings="accounts.settings:AccountsSettings",
@@ -122,7 +129,6 @@ IMAGES = [
         command=("serve",),
     ),
     Image(
-        dockerfile="services/inventory/Dockerfile",
         package="services/inventory",
         module="inventory",
         settings="inventory.settings:InventorySettings",
@@ -133,7 +139,6 @@ IMAGES = [
         command=("serve",),
     ),
     Image(
-        dockerfile="services/netsim/Dockerfile",
         package="services/netsim",
         module="netsim",
         settings="netsim.settings:NetsimSettings",
@@ -144,7 +149,6 @@ IMAGES = [
         command=("serve",),
     ),
     Image(
-        dockerfile="gateway/Dockerfile",
         package="gateway",
         module="gateway",
         settings="gateway.settings:GatewaySettings",
@@ -187,8 +191,23 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class Written:
+    """The Dockerfile as written: its global ARGs (before the first FROM) and its stages."""
+
+    parser: DockerfileParser
+    global_args: list[Instruction]
+    stages: list[Stage]
+    sources: dict[int, str]  # an instruction's first line -> its text as written
+
+    def stage(self, name: str) -> Stage | None:
+        return next((stage for stage in self.stages if stage.name == name), None)
+
+
+@dataclass(frozen=True)
 class Dockerfile:
-    path: str
+    """What the build of one service runs: the builder and the final stage, each resolved to one stage
+    on the base image, and ``parser``, the final stage alone (its ENV and LABEL values)."""
+
     parser: DockerfileParser
     stages: list[Stage]
 
@@ -198,20 +217,58 @@ class Dockerfile:
 
 
 @cache
-def dockerfile(path: str) -> Dockerfile:
-    parser = DockerfileParser(fileobj=io.BytesIO((ROOT / path).read_bytes()))
+def written() -> Written:
+    parser = DockerfileParser(fileobj=io.BytesIO((ROOT / DOCKERFILE).read_bytes()))
     stages: list[Stage] = []
+    global_args: list[Instruction] = []
+    sources: dict[int, str] = {}
     for item in parser.structure:
         instruction = Instruction(item["instruction"].upper(), item["value"], item["startline"] + 1)
+        sources[instruction.line] = item["content"]
         if instruction.name == "FROM":
             words = [w for w in instruction.value.split() if not w.startswith("--")]
             name = words[2] if len(words) == 3 and words[1].lower() == "as" else None
-            assert len(words) in (1, 3), f"{path}:{instruction.line}: FROM {instruction.value!r}"
+            assert len(words) in (1, 3), f"{DOCKERFILE}:{instruction.line}: FROM {instruction.value!r}"
             stages.append(Stage(base=words[0], name=name))
+        elif instruction.name == "ARG" and not stages:
+            global_args.append(instruction)
         elif instruction.name != "COMMENT":
-            assert stages, f"{path}:{instruction.line}: {instruction.name} before any FROM"
+            assert stages, f"{DOCKERFILE}:{instruction.line}: {instruction.name} before any FROM"
             stages[-1].instructions.append(instruction)
-    return Dockerfile(path, parser, stages)
+    return Written(parser, global_args, stages, sources)
+
+
+def with_service(text: str, service: str) -> str:
+    return text.replace("${SERVICE}", service).replace("$SERVICE", service)
+
+
+def chain(stage: Stage, service: str) -> list[Stage]:
+    """The stages a stage is built on, itself last: FROM another stage takes that stage's steps first."""
+    parent = written().stage(with_service(stage.base, service))
+    if parent is None:
+        return [stage]
+    assert parent is not stage, f"stage {stage.name} starts FROM itself"
+    return [*chain(parent, service), stage]
+
+
+def resolved(stage: Stage, service: str) -> Stage:
+    """One stage on the base image with every step the build of ``service`` runs for ``stage``."""
+    stages = chain(stage, service)
+    base = with_service(stages[0].base, service)
+    return Stage(base=base, name=stage.name, instructions=[i for s in stages for i in s.instructions])
+
+
+@cache
+def dockerfile(service: str) -> Dockerfile:
+    """The Dockerfile as ``docker build --build-arg SERVICE=<service>`` runs it."""
+    file = written()
+    builder = file.stage("builder")
+    assert builder is not None, "the stage that builds the virtual environment is named builder"
+    final = resolved(file.stages[-1], service)
+    text = "".join(file.sources[i.line] for i in file.global_args) + f"FROM {final.base}\n"
+    text += "".join(file.sources[i.line] for i in final.instructions)
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode()), build_args={"SERVICE": service})
+    return Dockerfile(parser, [resolved(builder, service), final])
 
 
 def shell_commands(run: str) -> Iterator[list[str]]:
@@ -459,28 +516,51 @@ def third_party_closure(packages: list[str]) -> dict[str, str]:
 # --- The checks, for each image -----------------------------------------------------
 
 
+def test_one_dockerfile_builds_every_service_named_by_a_build_argument() -> None:
+    file = written()
+    assert [arg.value for arg in file.global_args] == ["SERVICE"], "ARG SERVICE (no default) before the first FROM"
+    assert file.stages[-1].base == "${SERVICE}" and file.stages[-1].name is None, "the last stage is FROM ${SERVICE}"
+    names = [stage.name for stage in file.stages if stage.name]
+    assert len(names) == len(set(names)), f"stage names repeat: {names}"
+    services = {image.module for image in IMAGES}
+    final_stages = {stage.name for stage in file.stages if stage.base == "runtime"}
+    assert final_stages == services, "one final stage per service, named after it, FROM runtime"
+    sources = {stage.name for stage in file.stages if stage.name and stage.name.endswith("-source")}
+    assert sources == {f"{service}-source" for service in services}, "one source stage per service"
+    leftovers = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("*/**/Dockerfile") if ".venv" not in p.parts)
+    assert not leftovers, f"Dockerfiles besides the one at the root: {leftovers}"
+
+
+def test_every_stage_starts_from_the_base_or_another_stage() -> None:
+    file = written()
+    names = {stage.name for stage in file.stages}
+    for stage in file.stages:
+        if "$" in stage.base:
+            continue  # resolved per service by the checks below
+        assert stage.base in names or BASE_IMAGE.match(stage.base), f"FROM {stage.base}: not a pinned slim Python 3.11"
+
+
 @each_image
 def test_builds_in_stages_from_one_pinned_slim_python_311_base(image: Image) -> None:
-    parsed = dockerfile(image.dockerfile)
-    assert len(parsed.stages) >= 2, "a builder stage and a final stage"
-    builder, final = parsed.stages[0], parsed.final
-    assert builder.name == "builder", "the first stage is named builder"
-    names = [stage.name for stage in parsed.stages]
+    parsed = dockerfile(image.module)
+    builder, final = parsed.stages
+    assert builder.name == "builder", "the stage that makes the venv is named builder"
+    assert [stage.name for stage in chain(written().stages[-1], image.module)][-2:] == [image.module, None]
     for stage in parsed.stages:
-        assert stage.base not in names, f"stage {stage.name} starts FROM another stage: {stage.base}"
         assert BASE_IMAGE.match(stage.base), f"{stage.base}: not a slim Python 3.11 base pinned to a patch release"
     assert final.base == builder.base, "the venv the builder makes only runs on the same base"
-    assert parsed.parser.is_multistage
+    assert "builder" not in {s.name for s in chain(written().stages[-1], image.module)}, "the builder is not shipped"
+    assert written().parser.is_multistage
 
 
 def test_every_image_has_the_same_base() -> None:
-    bases = {image.dockerfile: dockerfile(image.dockerfile).final.base for image in IMAGES}
+    bases = {image.module: dockerfile(image.module).final.base for image in IMAGES}
     assert len(set(bases.values())) == 1, bases
 
 
 @each_image
 def test_runs_as_a_numeric_non_root_user_after_every_root_step(image: Image) -> None:
-    final = dockerfile(image.dockerfile).final
+    final = dockerfile(image.module).final
     users = final.of("USER")
     assert users, "the final stage sets USER"
     user = users[-1]
@@ -499,7 +579,7 @@ def test_runs_as_a_numeric_non_root_user_after_every_root_step(image: Image) -> 
 
 @each_image
 def test_final_stage_has_no_build_tools_or_installs(image: Image) -> None:
-    parsed = dockerfile(image.dockerfile)
+    parsed = dockerfile(image.module)
     final = parsed.final
     for run in final.of("RUN"):
         for command in shell_commands(run.value):
@@ -523,7 +603,7 @@ def test_final_stage_has_no_build_tools_or_installs(image: Image) -> None:
 
 @each_image
 def test_pip_installs_are_pinned_not_editable_and_keep_no_cache(image: Image) -> None:
-    parsed = dockerfile(image.dockerfile)
+    parsed = dockerfile(image.module)
     builder = parsed.stages[0]
     installed: set[str] = set()
     constrained_by: set[str] = set()
@@ -569,7 +649,7 @@ def test_every_package_the_image_installs_is_pinned(image: Image) -> None:
 
 @each_image
 def test_build_tools_are_pinned_and_fit_the_projects(image: Image) -> None:
-    parsed = dockerfile(image.dockerfile)
+    parsed = dockerfile(image.module)
     builder = parsed.stages[0]
     calls = [(run, call) for run, call in pip_calls(builder) if call.subcommand == "install"]
     uses = {
@@ -600,7 +680,7 @@ def test_build_tools_are_pinned_and_fit_the_projects(image: Image) -> None:
 
 @each_image
 def test_read_only_root_file_system_works(image: Image) -> None:
-    parsed = dockerfile(image.dockerfile)
+    parsed = dockerfile(image.module)
     final = parsed.final
     volumes: set[str] = set()
     for volume in final.of("VOLUME"):
@@ -616,7 +696,7 @@ def test_read_only_root_file_system_works(image: Image) -> None:
 
 @each_image
 def test_defaults_fit_a_pod_and_the_cluster_ports(image: Image) -> None:
-    parsed = dockerfile(image.dockerfile)
+    parsed = dockerfile(image.module)
     module_name, _, class_name = image.settings.partition(":")
     settings_class = getattr(importlib.import_module(module_name), class_name)
     values = {}
@@ -638,7 +718,7 @@ def test_defaults_fit_a_pod_and_the_cluster_ports(image: Image) -> None:
 
 @each_image
 def test_entrypoint_runs_the_service_module_from_the_builders_venv(image: Image) -> None:
-    parsed = dockerfile(image.dockerfile)
+    parsed = dockerfile(image.module)
     final = parsed.final
     entrypoints = final.of("ENTRYPOINT")
     assert entrypoints, "ENTRYPOINT"
@@ -657,8 +737,20 @@ def test_entrypoint_runs_the_service_module_from_the_builders_venv(image: Image)
 
 
 @each_image
+def test_the_builder_proves_the_migrations_ship(image: Image) -> None:
+    """The builder checks the installed package for migrations when the service's source has them."""
+    migrations = ROOT / image.package / "src" / image.module / "migrations"
+    assert migrations.is_dir() == image.migrates, f"{migrations}: migrates={image.migrates}"
+    if image.migrates:
+        assert any((migrations / "versions").glob("*.py")), f"{migrations}/versions holds no migration"
+    runs = " ".join(run.value for run in dockerfile(image.module).stages[0].of("RUN"))
+    assert '[ -d "service/src/${SERVICE}/migrations" ]' in runs, "the builder does not look for migrations"
+    assert "'migrations' / 'versions'" in runs, "the builder does not check the installed migrations"
+
+
+@each_image
 def test_oci_labels(image: Image) -> None:
-    labels = dockerfile(image.dockerfile).parser.labels
+    labels = dockerfile(image.module).parser.labels
     prefix = "org.opencontainers.image."
     for key in ("title", "description", "version", "revision", "vendor"):
         assert labels.get(prefix + key), f"LABEL {prefix}{key}"
@@ -669,7 +761,7 @@ def test_oci_labels(image: Image) -> None:
 @each_image
 def test_build_context_carries_what_is_copied_and_no_tests(image: Image) -> None:
     patterns = dockerignore()
-    for stage in dockerfile(image.dockerfile).stages:
+    for stage in dockerfile(image.module).stages:
         assert not stage.of("ADD"), "COPY, not ADD"
         for copy, source, _target in context_copies(stage):
             where = f"line {copy.line}"
@@ -684,7 +776,9 @@ def test_build_context_carries_what_is_copied_and_no_tests(image: Image) -> None
                 leftover = parts[0] in {"build", "dist"} or any(
                     part in {"tests", "__pycache__"} or part.endswith(".egg-info") for part in parts
                 )
-                if path.is_file() and not leftover and path.suffix in {".py", ".pyi", ".mako", ".typed", ".toml"}:
+                if relative in TEST_ONLY:
+                    assert ignored(patterns, relative), f"{relative} (only for tests) is sent with the context"
+                elif path.is_file() and not leftover and path.suffix in {".py", ".pyi", ".mako", ".typed", ".toml"}:
                     assert not ignored(patterns, relative), f"{relative} is left out of the context"
                 if leftover:
                     assert ignored(patterns, relative), f"{relative} is sent with the context"
@@ -707,9 +801,10 @@ def test_build_context_carries_what_is_copied_and_no_tests(image: Image) -> None
         "services/netsim/src/simfleet_netsim.egg-info/PKG-INFO",
         "libs/protos/build/lib/simfleet/__init__.py",
         "gateway/dist/simfleet_gateway-0.1.0-py3-none-any.whl",
-        "services/identity/Dockerfile",
+        "Dockerfile",
         "libs/devstack/pyproject.toml",
         ".env",
+        *TEST_ONLY,
     ],
 )
 def test_build_context_leaves_out(path: str) -> None:
@@ -732,3 +827,91 @@ def test_build_context_leaves_out(path: str) -> None:
 )
 def test_dockerignore_matching_follows_docker(lines: list[str], path: str, expected: bool) -> None:
     assert ignored(read_dockerignore("\n".join(lines)), path) is expected
+
+
+# --- What the images ship of our own code -----------------------------------------------
+
+
+def shipped_files(image: Image) -> dict[str, str]:
+    """The repository's files the image's wheels are built from: module name -> repository path.
+
+    Each project pip installs in the builder, as the build context has it (after
+    .dockerignore); only .py files inside its Python packages (a src/ layout or
+    not) become modules of the installed wheel."""
+    builder = dockerfile(image.module).stages[0]
+    projects = {
+        repository_path(builder, run, argument)
+        for run, call in pip_calls(builder)
+        if call.subcommand == "install"
+        for argument in call.positional
+    }
+    assert None not in projects
+    patterns = dockerignore()
+    modules: dict[str, str] = {}
+    for project in sorted(p for p in projects if p):
+        package_root = ROOT / project / "src" if (ROOT / project / "src").is_dir() else ROOT / project
+        for path in package_root.rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            parts = path.relative_to(package_root).with_suffix("").parts
+            if ignored(patterns, relative) or not (package_root / parts[0]).is_dir():
+                continue
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            modules[name] = relative
+    return modules
+
+
+def all_modules() -> dict[str, str]:
+    """Every module of the shipped projects, shipped or not: module name -> repository path."""
+    modules: dict[str, str] = {}
+    for project in ["libs/protos", "libs/runtime", *(image.package for image in IMAGES)]:
+        package_root = ROOT / project / "src" if (ROOT / project / "src").is_dir() else ROOT / project
+        for path in package_root.rglob("*.py"):
+            parts = path.relative_to(package_root).with_suffix("").parts
+            if not (package_root / parts[0]).is_dir() or "tests" in parts:
+                continue
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path.relative_to(ROOT).as_posix()
+    return modules
+
+
+def imported_modules(path: Path, module: str) -> Iterator[tuple[int, str]]:
+    """(line, module) for every import in a file, relative ones made absolute; ``from x import y``
+    gives both x and x.y (y may be a module)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parent = parts[: len(parts) - node.level + 1]
+                base = ".".join([*parent, base] if base else parent)
+            yield node.lineno, base
+            for alias in node.names:
+                yield node.lineno, f"{base}.{alias.name}"
+
+
+@each_image
+def test_the_image_ships_no_test_helpers_nor_the_scale_seeder(image: Image) -> None:
+    shipped = set(shipped_files(image).values())
+    package = image.package.rstrip("/")
+    main = f"{package}/src/{image.module}/main.py"
+    assert main in shipped, f"the file list is broken: {main} is not in it"
+    assert "libs/runtime/simfleet_runtime/db.py" in shipped, "the file list is broken: the runtime is not in it"
+    assert not shipped & set(TEST_ONLY), f"the image ships {sorted(shipped & set(TEST_ONLY))}"
+
+
+@each_image
+def test_no_shipped_module_imports_what_the_image_leaves_out(image: Image) -> None:
+    shipped = shipped_files(image)
+    ours = all_modules()
+    left_out = {name: path for name, path in ours.items() if name not in shipped}
+    assert {ours[name] for name in left_out} >= set(TEST_ONLY) & set(ours.values())
+    broken = [
+        f"{path}:{line} imports {name}"
+        for module, path in shipped.items()
+        for line, name in imported_modules(ROOT / path, module)
+        if name in left_out
+    ]
+    assert not broken, f"modules in the image import what it leaves out: {broken}"

@@ -7,7 +7,7 @@
    (the operation's own ``started_at``/``finished_at`` and the wall clock),
    sampling each process's CPU meanwhile.
 2. ``scale_lines`` more lines are written straight into inventory's database
-   (``python -m inventory seed-lines --no-register``) under another personal
+   (``python -m inventory.admin.scale --no-register``) under another personal
    account, and ``GET /v1/lines`` is timed page by page: the first page, pages
    further on by cursor, and a page filtered by state. These lines are only
    read, so they are not registered in the HLR: registering them would make
@@ -236,8 +236,7 @@ def run_lines(
             [
                 sys.executable,
                 "-m",
-                "inventory",
-                "seed-lines",
+                "inventory.admin.scale",
                 "--customer-id",
                 customer,
                 "--node-id",
@@ -340,7 +339,7 @@ def render_lines(result: LinesResult, command: str) -> list[str]:
     out += [
         "## Reading lines",
         "",
-        f"- {result.scale_lines:,} lines written by `python -m inventory seed-lines --no-register` (only read here, "
+        f"- {result.scale_lines:,} lines written by `python -m inventory.admin.scale --no-register` (only read here, "
         f"so not registered in the HLR) under one personal account in {result.seed_seconds:.1f} s (SQLite), on top of "
         "the lines above and the demo customer's own.",
         "- Each kind of page requested the same number of times, one after another, by the demo manager "

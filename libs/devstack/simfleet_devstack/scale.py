@@ -8,8 +8,8 @@ real customer would arrive, and then fast:
    personal account under it, and a profile manager with a known phone and
    password;
 2. once inventory has the personal account in its projection of the tree
-   (``ListLines`` on it answers the manager), ``python -m inventory
-   seed-lines`` runs with inventory's own environment and writes the lines
+   (``ListLines`` on it answers the manager), ``python -m
+   inventory.admin.scale`` runs with inventory's own environment and writes the lines
    straight into its database, each chunk with the REGISTER commands that
    the running inventory's outbox relay publishes and netsim's HLR applies;
 3. it waits until the HLR holds the last line.
@@ -42,6 +42,8 @@ from simfleet_devstack.platform import ACCOUNTS, IDENTITY, INVENTORY, NETSIM, Pl
 from simfleet_devstack.seed import SeedUser, account_spec, with_inn_check_digit, with_ogrn_check_digit
 from simfleet_runtime.context import OPERATOR_KEY
 
+SEEDER = "inventory.admin.scale"
+"""The seeder's module, run with inventory's environment (it ships in no image)."""
 SCALE_CUSTOMER = "Scale Test LLC"
 SCALE_REQUEST_ID = "scale-customer"
 SCALE_MANAGER = SeedUser(
@@ -191,12 +193,11 @@ def wait_projected(platform: Platform, bearer: Any, account_id: str, timeout: fl
 
 
 def seed_lines(platform: Platform, customer: ScaleCustomer, lines: int, out: TextIO) -> dict[str, Any]:
-    """Run ``python -m inventory seed-lines`` with inventory's environment; its JSON summary."""
+    """Run ``python -m inventory.admin.scale`` with inventory's environment; its JSON summary."""
     argv = [
         sys.executable,
         "-m",
-        INVENTORY,
-        "seed-lines",
+        SEEDER,
         "--customer-id",
         customer.customer_id,
         "--node-id",
@@ -228,7 +229,7 @@ def seed_lines(platform: Platform, customer: ScaleCustomer, lines: int, out: Tex
                 out.write(f"  {line}")
                 out.flush()
     if child.returncode != 0 or summary is None:
-        raise ScaleError(f"python -m inventory seed-lines failed (exit status {child.returncode}); see above")
+        raise ScaleError(f"python -m {SEEDER} failed (exit status {child.returncode}); see above")
     return summary
 
 
@@ -291,7 +292,7 @@ def seed_scale(
     bearer, sign_out = _signed_in(platform, timeout=10.0)
     try:
         wait_projected(platform, bearer, customer.personal_account_id)
-        out.write(f"writing {lines:,} lines into inventory's database (python -m inventory seed-lines)\n")
+        out.write(f"writing {lines:,} lines into inventory's database (python -m {SEEDER})\n")
         out.flush()
         summary = seed_lines(platform, customer, lines, out)
         if not _list_lines(platform, bearer, customer.personal_account_id, timeout=10.0).lines:

@@ -1,4 +1,8 @@
-"""/v1/operations and /v1/sim-orders: every change to lines is an operation (SIM-2..SIM-8, SIM-12, SIM-13, AU-2).
+"""/v1/operations and /v1/sim-orders: every change to lines is an operation.
+
+Blocks (SIM-2), SIM replacement (SIM-3), new numbers (SIM-4), SIM orders (SIM-5),
+forwarding (SIM-8), APNs (SIM-9), SMS (SIM-11), moves (SIM-12), all in bulk with
+each line's result (SIM-13, AU-2).
 
 An operation is accepted at once (202 with the operation and its Location)
 and runs in the background, one item per line; the client follows it by

@@ -1,4 +1,8 @@
-"""``python -m inventory`` serves; ``migrate`` applies migrations; ``seed-lines`` writes many lines for scale work."""
+"""``python -m inventory`` serves; ``migrate`` applies migrations.
+
+Scale seeding (``python -m inventory.admin.scale``) is no command of the service:
+it is left out of the images, and no module of the service imports it.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,8 @@ def main() -> None:
         asyncio.run(serve(InventorySettings()))
     elif command == "migrate":
         asyncio.run(migrate(InventorySettings()))
-    elif command == "seed-lines":
-        from inventory.admin.scale import main as seed_lines
-
-        seed_lines(sys.argv[2:])
     else:
-        sys.exit(f"usage: python -m inventory [serve|migrate|seed-lines] (got {command!r})")
+        sys.exit(f"usage: python -m inventory [serve|migrate] (got {command!r})")
 
 
 if __name__ == "__main__":

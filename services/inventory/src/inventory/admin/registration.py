@@ -1,7 +1,7 @@
 """Lines brought into inventory from outside an operation are registered in netsim's HLR in their state.
 
 Both ways lines arrive that way, the back-office's ImportLines and the scale
-seed (``python -m inventory seed-lines``), write the same REGISTER commands
+seed (``python -m inventory.admin.scale``), write the same REGISTER commands
 into the outbox in the transaction that inserts the lines: one
 ``ProvisionCommand`` per :data:`REGISTER_BATCH` lines, correlation
 ``import:<command_id>`` (no operation waits for their results), each item

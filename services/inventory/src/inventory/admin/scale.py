@@ -1,4 +1,4 @@
-"""``python -m inventory seed-lines``: many lines for scale work, written straight into inventory's database.
+"""``python -m inventory.admin.scale``: many lines for scale work, written straight into inventory's database.
 
 For a customer the size of a large one (a million lines) on one machine: the
 lines, their SIM cards (PUK codes sealed as usual) and numbers are inserted in
@@ -199,7 +199,7 @@ async def seed_lines(
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m inventory seed-lines",
+        prog="python -m inventory.admin.scale",
         description=__doc__.split("\n\n")[0],
         epilog="Runs with inventory's settings from the environment (INVENTORY_DATABASE_URL, INVENTORY_PUK_KEY...).",
     )
@@ -265,3 +265,7 @@ def main(argv: list[str]) -> None:
             f"in {seeded.seconds:.1f}s",
             flush=True,
         )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
