@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +36,7 @@ from identity.otp import codes
 from identity.otp.models import EMAIL, PASSWORD_RESET, SMS, OtpChallenge
 from identity.signins.throttle import client_key
 from identity.users.models import User
-from simfleet_runtime.clock import Clock
+from simfleet_runtime.clock import Clock, as_utc
 from simfleet_runtime.context import CallContext
 from simfleet_runtime.errors import PermissionDenied, ResourceExhausted, Unauthenticated
 from simfleet_runtime.ids import is_id, new_id
@@ -123,27 +124,29 @@ class OtpService:
     async def _check_send_limits(
         self, session: AsyncSession, *, phone: str, client: str, now: datetime, known_client: bool
     ) -> None:
+        """Refuse when a send limit is reached: one statement counts the window's sends for every limit."""
         since = now - self._policy.send_window
-        limits: list[tuple[str, sa.ColumnElement[bool], int]] = [
-            (
-                "phone_client",
-                sa.and_(OtpChallenge.phone == phone, OtpChallenge.client_address == client),
-                self._policy.send_limit_per_phone,
-            ),
-            ("client", OtpChallenge.client_address == client, self._policy.send_limit_per_client),
+        c = OtpChallenge
+        scopes: list[tuple[str, sa.ColumnElement[bool], int]] = [
+            ("phone_client", sa.and_(c.phone == phone, c.client_address == client), self._policy.send_limit_per_phone),
+            ("client", c.client_address == client, self._policy.send_limit_per_client),
         ]
         if not known_client:
-            limits.append(("phone", OtpChallenge.phone == phone, self._policy.send_limit_per_phone_all_clients))
-        for scope, condition, limit in limits:
-            count, oldest = (
-                await session.execute(
-                    sa.select(sa.func.count(), sa.func.min(OtpChallenge.created_at)).where(
-                        condition, OtpChallenge.created_at >= since
-                    )
-                )
-            ).one()
+            scopes.append(("phone", c.phone == phone, self._policy.send_limit_per_phone_all_clients))
+        columns: list[sa.ColumnElement[Any]] = []
+        for _scope, condition, _limit in scopes:
+            columns.append(sa.func.count(sa.case((condition, 1))))
+            columns.append(sa.func.min(sa.case((condition, c.created_at))))
+        row = (
+            await session.execute(
+                sa.select(*columns).where(c.created_at >= since, sa.or_(c.phone == phone, c.client_address == client))
+            )
+        ).one()
+        for index, (scope, _condition, limit) in enumerate(scopes):
+            count, oldest = row[2 * index], row[2 * index + 1]
             if count >= limit:
                 metrics.OTP_THROTTLED.labels(scope).inc()
+                oldest = as_utc(oldest) if isinstance(oldest, datetime) else None
                 wait = (oldest + self._policy.send_window - now).total_seconds() if oldest is not None else 60
                 raise ResourceExhausted(
                     "too many codes were requested; try again later",
