@@ -141,7 +141,9 @@ class SignInService:
                     await self._throttles.check(
                         session, factor=CODE, phone=pending.phone, client=client, account_wide=not known, lock=True
                     )
-                challenge = await self._otp.verify(session, challenge_id=challenge_id, code=code, purpose=purpose)
+                challenge = await self._otp.verify(
+                    session, challenge_id=challenge_id, code=code, purpose=purpose, locked=True
+                )
             except (Unauthenticated, PermissionDenied, ResourceExhausted) as exc:
                 failure = exc
                 if pending is not None:

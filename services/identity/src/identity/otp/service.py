@@ -174,16 +174,20 @@ class OtpService:
             return
         metrics.OTP_SENT.labels(channel, purpose).inc()
 
-    async def verify(self, session: AsyncSession, *, challenge_id: str, code: str, purpose: str) -> OtpChallenge:
+    async def verify(
+        self, session: AsyncSession, *, challenge_id: str, code: str, purpose: str, locked: bool = False
+    ) -> OtpChallenge:
         """Check a code. On success the challenge is consumed and returned.
 
         Failures raise; the caller commits the session anyway so that the
-        counted attempt is kept (see :meth:`attempt`).
+        counted attempt is kept (see :meth:`attempt`). ``locked``: the caller
+        already loaded the challenge ``FOR UPDATE`` in ``session`` (it is taken
+        from the session, not read again).
         """
         invalid = Unauthenticated("the code is not valid", reason="OTP_INVALID")
         if not is_id(challenge_id):
             raise invalid
-        challenge = await session.get(OtpChallenge, challenge_id, with_for_update=True)
+        challenge = await session.get(OtpChallenge, challenge_id, with_for_update=not locked)
         if challenge is None or challenge.purpose != purpose:
             metrics.OTP_VERIFIED.labels("invalid").inc()
             raise invalid
