@@ -371,7 +371,11 @@ def cpu_table(result: DatabaseReads) -> list[str]:
         "| --- | " + " | ".join("---:" for _ in names) + " | ---: |",
     ]
     for run in result.runs:
-        cells = [f"{run.cores[n]:.2f}" if n in run.cores else "" for n in names]
+        rate = run.wrk.requests_per_second
+        cells = [
+            f"{run.cores[n]:.2f} ({run.cores[n] * 1000 / rate:.1f} ms)" if n in run.cores and rate > 0 else ""
+            for n in names
+        ]
         rows.append(f"| {run.target} | " + " | ".join(cells) + f" | {run.machine_cores:.2f} |")
     return rows
 
@@ -420,7 +424,8 @@ def render_reads(result: ReadsResult) -> list[str]:
             "",
             *reads_table(db),
             "",
-            "CPU during each run (cores):",
+            "CPU during each run, in cores and (in brackets) CPU milliseconds per request: the second figure "
+            "depends less on what else the machine runs.",
             "",
             *cpu_table(db),
             "",

@@ -166,7 +166,7 @@ def test_render_reads_says_when_the_machine_was_busy() -> None:
     assert "busy 0.05 of 2 cores (anything above" in text
     assert "wrk 1 thread, 32 connections" in text
     assert "| GET /v1/me | gateway" not in text
-    assert "| GET /v1/me | 0.50 | 1.90 |" in text
+    assert "| GET /v1/me | 0.50 (0.4 ms) | 1.90 |" in text
 
 
 def test_replace_sections_keeps_the_others_in_place_and_appends_new_ones() -> None:
