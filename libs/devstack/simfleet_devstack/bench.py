@@ -5,7 +5,8 @@ Three parts, all by default (``--parts``): ``signins`` and ``lines`` below, and
 ``GET /v1/lines`` under wrk next to a floor, on SQLite and on PostgreSQL, each
 on a platform of its own). A run of some parts rewrites only their sections of
 the report and keeps the others. The reads need ``wrk`` on the PATH; the bench
-says so and stops before starting anything when it is missing.
+says so and stops before starting anything when it is missing, and so it does
+when the PostgreSQL server (``--postgres-url``) does not answer.
 
 Starts the platform on free ports in a temporary folder, seeds bench users,
 measures each process's resident memory idle, runs an open-loop load of SMS-OTP
@@ -37,9 +38,11 @@ from simfleet_devstack.procstats import Sampler
 from simfleet_devstack.readbench import (
     DATABASES,
     DEFAULT_POSTGRES_URL,
+    POSTGRESQL,
     ReadsResult,
     WrkError,
     WrkSettings,
+    postgres_problem,
     render_reads,
     replace_sections,
     run_reads,
@@ -301,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
         except WrkError as exc:
             _say(str(exc))
             return 2
+        if POSTGRESQL in args.databases:
+            problem = postgres_problem(args.postgres_url)
+            if problem is not None:
+                _say(problem)
+                return 2
     sections: dict[str, str] = {}
     summary: list[str] = []
     try:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from simfleet_devstack import floor
+from simfleet_devstack import databases, floor
 from simfleet_devstack.platform import GATEWAY, IDENTITY, INVENTORY, LOCALHOST, Platform, PlatformConfig
 from simfleet_devstack.ports import distinct_free_ports
 from simfleet_devstack.process import ManagedProcess
@@ -125,6 +125,18 @@ def parse_wrk(output: str) -> WrkResult:
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors={k: v for k, v in socket_errors.items() if v},
     )
+
+
+def postgres_problem(url: str) -> str | None:
+    """Why the PostgreSQL server at ``url`` cannot be used, or None when it answers."""
+    try:
+        databases.ensure_postgres_databases(url, [])
+    except Exception as exc:  # noqa: BLE001 - any failure is reported as it is
+        return (
+            f"PostgreSQL does not answer at {url} ({type(exc).__name__}: {exc}): start it, give another "
+            "server with --postgres-url, or leave it out with --databases sqlite"
+        )
+    return None
 
 
 def wrk_binary() -> str:

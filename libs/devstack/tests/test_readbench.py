@@ -101,6 +101,18 @@ def test_a_missing_wrk_stops_the_bench_before_anything_starts(
     assert not output.exists()
 
 
+def test_a_postgresql_that_does_not_answer_stops_the_bench_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setattr(readbench.shutil, "which", lambda _name: "/usr/bin/wrk")
+    monkeypatch.setattr(bench, "run", lambda _args: pytest.fail("the platform was started"))
+    output = tmp_path / "BENCHMARKS.md"
+    argv = ["--output", str(output), "--parts", "reads", "--postgres-url", "postgresql://postgres@127.0.0.1:1/postgres"]
+    assert bench.main(argv) == 2
+    assert "PostgreSQL does not answer at postgresql://postgres@127.0.0.1:1/postgres" in capsys.readouterr().err
+    assert not output.exists()
+
+
 def _run(target: str, rps: float, p50: float, p99: float, errors: int = 0) -> ReadRun:
     wrk = WrkResult(
         requests=int(rps * 10),
