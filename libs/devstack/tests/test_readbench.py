@@ -197,6 +197,10 @@ def test_parts_and_databases_are_checked() -> None:
         with pytest.raises(SystemExit):
             bench.parse_args(wrong)
     assert bench.parse_args([]).parts == ["signins", "lines", "reads"]
+    assert "--parts" not in bench.command_line(bench.parse_args([]))
+    assert bench.command_line(bench.parse_args(["--parts", "signins"])).endswith(
+        "--bulk-lines 0 --scale-lines 1000000 --pages 300 --parts signins"
+    )
 
 
 def test_nan_latencies_are_not_figures() -> None:
