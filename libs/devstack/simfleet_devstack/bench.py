@@ -1,5 +1,13 @@
 """``python -m simfleet_devstack.bench --output docs/BENCHMARKS.md [--rate 50 --duration 20]`` (``make bench``).
 
+Three parts, all by default (``--parts``): ``signins`` and ``lines`` below, and
+``reads`` (:mod:`simfleet_devstack.readbench`: ``GET /v1/me`` and
+``GET /v1/lines`` under wrk next to a floor, on SQLite and on PostgreSQL, each
+on a platform of its own). A run of some parts rewrites only their sections of
+the report and keeps the others. The reads need ``wrk`` on the PATH; the bench
+says so and stops before starting anything when it is missing, and so it does
+when the PostgreSQL server (``--postgres-url``) does not answer.
+
 Starts the platform on free ports in a temporary folder, seeds bench users,
 measures each process's resident memory idle, runs an open-loop load of SMS-OTP
 sign-ins through the gateway (see :mod:`simfleet_devstack.loadgen`) while
@@ -27,6 +35,19 @@ from simfleet_devstack.linebench import LinesResult, render_lines, run_lines
 from simfleet_devstack.loadgen import LoadResult, LoadSettings, SignInLoad
 from simfleet_devstack.platform import Platform, PlatformConfig, PlatformError
 from simfleet_devstack.procstats import Sampler
+from simfleet_devstack.readbench import (
+    DATABASES,
+    DEFAULT_POSTGRES_URL,
+    POSTGRESQL,
+    ReadsResult,
+    WrkError,
+    WrkSettings,
+    postgres_problem,
+    render_reads,
+    replace_sections,
+    run_reads,
+    wrk_binary,
+)
 from simfleet_devstack.report import (
     BENCH_CLIENT,
     HISTOGRAMS,
@@ -111,12 +132,26 @@ def _load(platform: Platform, phones: list[str], args: argparse.Namespace, durat
     return asyncio.run(SignInLoad(settings).run())
 
 
+PARTS = ("signins", "lines", "reads")
+SIGN_IN_TITLE = "Benchmarks"
+LINES_TITLE = "Lines and operations"
+READS_TITLE = "Authenticated reads"
+
+
 def command_line(args: argparse.Namespace) -> str:
     return (
         f"python -m simfleet_devstack.bench --output {args.output} --rate {args.rate:g} --duration {args.duration:g} "
         f"--users {args.users} --warmup {args.warmup:g} --poll-first {args.poll_first:g} "
         f"--poll-interval {args.poll_interval:g} --bulk-lines {args.bulk_lines} --scale-lines {args.scale_lines} "
-        f"--pages {args.pages}"
+        f"--pages {args.pages}" + ("" if list(args.parts) == list(PARTS) else f" --parts {','.join(args.parts)}")
+    )
+
+
+def reads_command_line(args: argparse.Namespace) -> str:
+    return (
+        f"python -m simfleet_devstack.bench --output {args.output} --parts reads "
+        f"--databases {','.join(args.databases)} --wrk-seconds {args.wrk_seconds:g} "
+        f"--wrk-connections {args.wrk_connections} --wrk-warmup {args.wrk_warmup:g}"
     )
 
 
@@ -206,9 +241,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale-lines", type=int, default=1_000_000, help="lines of the customer whose pages are read")
     parser.add_argument("--pages", type=int, default=300, help="requests of each kind of GET /v1/lines page")
     parser.add_argument("--keep-data", action="store_true", help="keep the temporary folder (logs, databases)")
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)} (lines needs signins)"
+    )
+    parser.add_argument(
+        "--databases",
+        default=",".join(DATABASES),
+        help="comma-separated: where the reads part runs (sqlite, postgresql)",
+    )
+    parser.add_argument(
+        "--postgres-url", default=DEFAULT_POSTGRES_URL, help="the PostgreSQL server for --databases postgresql"
+    )
+    parser.add_argument("--wrk-seconds", type=float, default=10.0, help="seconds wrk drives each read")
+    parser.add_argument("--wrk-connections", type=int, default=32, help="wrk's connections (one thread)")
+    parser.add_argument("--wrk-warmup", type=float, default=2.0, help="seconds of uncounted wrk load first")
+    parser.add_argument(
+        "--hold", type=float, default=0.0, help="seconds to wait before the reads (to attach a profiler)"
+    )
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.duration <= 0 or not 0 < args.users <= 10_000:
         parser.error("--rate and --duration must be positive, --users between 1 and 10000")
+    args.parts = [p for p in args.parts.split(",") if p]
+    args.databases = [d for d in args.databases.split(",") if d]
+    if not args.parts or set(args.parts) - set(PARTS) or ("lines" in args.parts and "signins" not in args.parts):
+        parser.error(f"--parts takes some of {', '.join(PARTS)}, and lines only with signins")
+    if set(args.databases) - set(DATABASES) or ("reads" in args.parts and not args.databases):
+        parser.error(f"--databases takes some of {', '.join(DATABASES)}")
+    if args.wrk_seconds <= 0 or args.wrk_connections <= 0 or args.wrk_warmup < 0:
+        parser.error("--wrk-seconds and --wrk-connections must be positive")
+    if "lines" not in args.parts:
+        args.bulk_lines = 0
     return args
 
 
@@ -221,20 +283,56 @@ def _raise_open_files_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
+def _reads(args: argparse.Namespace) -> ReadsResult:
+    settings = WrkSettings(connections=args.wrk_connections, seconds=args.wrk_seconds, warmup=args.wrk_warmup)
+    return run_reads(
+        args.databases,
+        settings,
+        command=reads_command_line(args),
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        postgres_url=args.postgres_url,
+        hold=args.hold,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     _raise_open_files_limit()
+    if "reads" in args.parts:
+        try:
+            wrk_binary()
+        except WrkError as exc:
+            _say(str(exc))
+            return 2
+        if POSTGRESQL in args.databases:
+            problem = postgres_problem(args.postgres_url)
+            if problem is not None:
+                _say(problem)
+                return 2
+    sections: dict[str, str] = {}
+    summary: list[str] = []
     try:
-        result, lines = run(args)
+        if "signins" in args.parts:
+            result, lines = run(args)
+            sections[SIGN_IN_TITLE] = render(result)
+            summary += [*goals_table(result), "", *latency_table(result.load), ""]
+            if lines is not None:
+                sections[LINES_TITLE] = "\n".join(render_lines(lines, command_line(args)))
+        if "reads" in args.parts:
+            reads = _reads(args)
+            rendered = render_reads(reads)
+            sections[READS_TITLE] = "\n".join(rendered)
+            summary += [line for line in rendered if line.startswith(("|", "## "))]
     except PlatformError as exc:
         _say(f"the platform failed, no report written:\n{exc}")
         return 1
+    except WrkError as exc:
+        _say(f"wrk failed, no report written:\n{exc}")
+        return 1
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    report = render(result)
-    if lines is not None:
-        report = report.rstrip("\n") + "\n" + "\n".join(render_lines(lines, command_line(args))) + "\n"
-    args.output.write_text(report)
-    print("\n".join([*goals_table(result), "", *latency_table(result.load)]))
+    existing = args.output.read_text() if args.output.exists() else ""
+    args.output.write_text(replace_sections(existing, sections))
+    print("\n".join(summary))
     _say(f"wrote {args.output}")
     return 0
 

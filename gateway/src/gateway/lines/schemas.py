@@ -7,7 +7,7 @@ Luhn check digit; both are checked where they enter.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from google.protobuf.message import Message
@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from gateway.proto_enums import enum_names
 from simfleet.inventory.v1 import lines_pb2 as pb
+from simfleet_runtime.timestamps import to_datetime
 from simfleet_runtime.validation import luhn_ok
 
 MSISDN_PATTERN = r"^\+[1-9][0-9]{6,14}$"
@@ -53,7 +54,7 @@ Iccid = Annotated[
 
 
 def timestamp(stamp: Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=UTC)
+    return to_datetime(stamp)
 
 
 def optional_timestamp(message: Message, field: str) -> datetime | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal, get_args
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, ConfigDict, Field
 
 from simfleet.identity.v1 import common_pb2, profile_pb2
+from simfleet_runtime.timestamps import to_datetime
 
 UserStatus = Literal["active", "disabled"]
 SignInMethod = Literal["unspecified", "password", "otp_sms", "otp_email", "password_reset"]
@@ -17,7 +18,7 @@ Password = Annotated[str, Field(min_length=1, max_length=256)]
 
 
 def _utc(ts: Timestamp) -> datetime:
-    return ts.ToDatetime(tzinfo=UTC)
+    return to_datetime(ts)
 
 
 def _enum_name(full_name: str, prefix: str, allowed: tuple[str, ...]) -> str:
