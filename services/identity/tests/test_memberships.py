@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import jwt
 import pytest
+import sqlalchemy as sa
 
 from identity.sessions.service import Tokens
-from simfleet_runtime.errors import AlreadyExists, InvalidArgument, Unauthenticated
+from identity.users.models import DISABLED, User
+from simfleet_runtime.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 
 from .conftest import CALL, CUSTOMER, PASSWORD, PHONE, Harness
 
@@ -108,5 +110,12 @@ async def test_an_email_code_goes_to_the_chosen_membership_s_address(harness: Ha
 
 async def test_the_profile_lists_every_active_membership_own_first(harness: Harness, both) -> None:  # type: ignore[no-untyped-def]
     first, second = both
-    assert [u.id for u in await harness.identity.users.memberships(second)] == [second.id, first.id]
-    assert [u.customer_id for u in await harness.identity.users.memberships(first)] == [CUSTOMER, OTHER]
+    assert [u.id for u in await harness.identity.users.with_memberships(second.id)] == [second.id, first.id]
+    assert [u.customer_id for u in await harness.identity.users.with_memberships(first.id)] == [CUSTOMER, OTHER]
+    async with harness.db.transaction() as session:
+        await session.execute(sa.update(User).where(User.id == first.id).values(status=DISABLED))
+    # A disabled membership is no longer listed to the others, but its own profile still shows it.
+    assert [u.id for u in await harness.identity.users.with_memberships(second.id)] == [second.id]
+    assert [u.id for u in await harness.identity.users.with_memberships(first.id)] == [first.id, second.id]
+    with pytest.raises(NotFound):
+        await harness.identity.users.with_memberships("01M80FS1VH2MZKYX1PNS53P8M9")

@@ -23,8 +23,8 @@ class ProfileApi(profile_pb2_grpc.ProfileServiceServicer):
 
     async def GetMe(self, request: pb.GetMeRequest, context: Any) -> pb.GetMeResponse:
         principal, _session = await self._sessions.authenticate(current_call())
-        user = await self._users.get(principal.user_id)
-        members = await self._users.memberships(user)
+        user, *others = await self._users.with_memberships(principal.user_id)
+        members = [user, *others]
         return pb.GetMeResponse(
             user=convert.user(user),
             memberships=[

@@ -82,17 +82,23 @@ class UserService:
         )
         return next((u for u in active if u.id == last), active[0])
 
-    async def memberships(self, user: User) -> list[User]:
-        """The active users with ``user``'s phone number, ``user`` first, then by age."""
+    async def with_memberships(self, user_id: str) -> list[User]:
+        """The user, then the other active users with their phone number, by age: one statement.
+
+        A number may be a user of several customers (``member``); the profile lists them all.
+        """
+        same_phone = sa.select(User.phone).where(User.id == user_id).scalar_subquery()
+        query = (
+            sa.select(User)
+            .where(User.phone == same_phone, sa.or_(User.id == user_id, User.status == ACTIVE))
+            .order_by(User.created_at, User.id)
+        )
         async with self._db.sessions() as session:
-            others = (
-                await session.scalars(
-                    sa.select(User)
-                    .where(User.phone == user.phone, User.id != user.id, User.status == ACTIVE)
-                    .order_by(User.created_at, User.id)
-                )
-            ).all()
-        return [user, *others]
+            users = list((await session.scalars(query)).all())
+        own = next((u for u in users if u.id == user_id), None)
+        if own is None:
+            raise NotFound("the user does not exist", reason="USER_NOT_FOUND")
+        return [own, *(u for u in users if u.id != user_id)]
 
     async def get(self, user_id: str) -> User:
         async with self._db.sessions() as session:
