@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import DateTime, Table, TypeDecorator, event, text
+from sqlalchemy import DateTime, Table, TypeDecorator, event, exc, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
@@ -121,6 +121,29 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+IDLE_PING_SECONDS = 10.0
+"""A server connection idle this long is pinged when checked out (it may have died meanwhile)."""
+_CHECKED_IN_AT = "simfleet_checked_in_at"
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+
+def _ping_if_idle(idle_seconds: float, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that sat idle; a dead one is replaced (the pool retries the checkout)."""
+    checked_in_at = record.info.get(_CHECKED_IN_AT)
+    if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+    except Exception as error:
+        raise exc.DisconnectionError(f"an idle connection did not answer: {type(error).__name__}") from error
+
+
 class TimedQueuePool(AsyncAdaptedQueuePool):
     """The async queue pool, timing each checkout (one histogram observation)."""
 
@@ -148,7 +171,9 @@ def _pool_class(url: str) -> type[AsyncAdaptedQueuePool] | None:
 class Database:
     """Owns the engine and hands out sessions; built in the composition root."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, echo: bool = False, idle_ping_seconds: float = IDLE_PING_SECONDS
+    ) -> None:
         self.url = url
         # JSON columns (a line's blocks, APNs, forwarding...) are read and written per row on the hot
         # paths of bulk operations: orjson does it several times faster than the standard library.
@@ -168,8 +193,10 @@ class Database:
             # Statements run on the loop's thread, not aiosqlite's (see sqlite_inline).
             kwargs["async_creator"] = sqlite_inline.creator(url)
         else:
-            # A server connection can die under us (failover, idle timeout).
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # A server connection can die under us (failover, idle timeout): one
+            # that sat idle is pinged before use (_ping_if_idle), one in steady
+            # use is not (a ping is three round trips on every checkout).
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         pool_class = _pool_class(url)
         if pool_class is not None:
             kwargs["poolclass"] = pool_class
@@ -177,6 +204,9 @@ class Database:
         if is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+        else:
+            event.listen(self.engine.sync_engine.pool, "checkout", functools.partial(_ping_if_idle, idle_ping_seconds))
+            event.listen(self.engine.sync_engine.pool, "checkin", _note_checkin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # The metrics thread reads the pool when scraped. Reading it once here
         # first makes the async queue pool create its queue in this thread: it
