@@ -6,6 +6,13 @@ gateway: algorithm allow-listed, ``iss``, ``aud``, ``exp``, ``nbf`` checked
 against the service's clock, key looked up by ``kid``. The key set is cached and
 fetched again when a token names a key it does not know (key rotation), at
 most once per ``refresh_interval``.
+
+A token verified once is remembered (by its exact text, up to
+``VERIFIED_TOKENS`` of them): a client sends the same token with every call for
+its lifetime, and checking the signature again each time was a tenth of a
+read's CPU. A remembered token still has its times checked on every call, and
+is refused once its key leaves the key set; revocations are checked by the
+caller (:mod:`simfleet_runtime.revocations`) whatever the cache says.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ DEFAULT_ISSUER = "simfleet-identity"
 DEFAULT_AUDIENCE = "simfleet"
 
 JwksFetcher = Callable[[], Awaitable[Sequence[dict[str, Any]]]]
+VERIFIED_TOKENS = 10_000
+"""How many verified tokens a service remembers (the oldest is forgotten first)."""
 
 
 @dataclass(frozen=True)
@@ -91,10 +100,20 @@ class TokenVerifier:
         self._audience = audience
         self._algorithms = tuple(algorithms)
         self._leeway = leeway_seconds
+        self._verified: dict[str, tuple[Principal, str, float]] = {}
+        """token → (its principal, its key's kid, its not-before), in the order they were verified."""
 
     async def verify(self, token: str) -> Principal:
         if not token:
             raise Unauthenticated("an access token is required", reason="TOKEN_MISSING")
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, kid, not_before = remembered
+            self._check_times(principal.expires_at, not_before)
+            if await self._keys.key(kid) is None:
+                self._verified.pop(token, None)
+                raise Unauthenticated("the access token's key is unknown", reason="TOKEN_INVALID")
+            return principal
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -121,12 +140,9 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated("the access token is not valid", reason="TOKEN_INVALID") from exc
-        now = self._clock.timestamp()
-        if float(claims["exp"]) < now - self._leeway:
-            raise Unauthenticated("the access token has expired", reason="TOKEN_EXPIRED")
-        if float(claims.get("nbf", claims["iat"])) > now + self._leeway:
-            raise Unauthenticated("the access token is not valid yet", reason="TOKEN_INVALID")
-        return Principal(
+        not_before = float(claims.get("nbf", claims["iat"]))
+        self._check_times(float(claims["exp"]), not_before)
+        principal = Principal(
             user_id=str(claims["sub"]),
             customer_id=str(claims.get("cid", "")),
             session_id=str(claims.get("sid", "")),
@@ -134,6 +150,17 @@ class TokenVerifier:
             expires_at=float(claims["exp"]),
             claims=claims,
         )
+        if len(self._verified) >= VERIFIED_TOKENS:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = (principal, str(header.get("kid", "")), not_before)
+        return principal
+
+    def _check_times(self, expires_at: float, not_before: float) -> None:
+        now = self._clock.timestamp()
+        if expires_at < now - self._leeway:
+            raise Unauthenticated("the access token has expired", reason="TOKEN_EXPIRED")
+        if not_before > now + self._leeway:
+            raise Unauthenticated("the access token is not valid yet", reason="TOKEN_INVALID")
 
     async def current(self) -> Principal:
         """The verified caller of the current gRPC call."""

@@ -177,3 +177,31 @@ async def test_a_cache_made_right_after_start_fetches_at_once(ring: KeyRing, clo
     ring.new_key("k2")
     assert await cache.key("k2") is not None
     assert ring.fetches == 2
+
+
+async def test_a_verified_token_is_remembered_but_its_times_and_key_still_count(
+    ring: KeyRing, clock_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = JwksCache(ring.fetch, refresh_interval=0)
+    verifier = TokenVerifier(keys=cache, clock=OffsetFileClock(clock_file))
+    decoded = 0
+    real_decode = jwt.decode
+
+    def counting_decode(*args: Any, **kwargs: Any) -> Any:
+        nonlocal decoded
+        decoded += 1
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    token = ring.token("k1")
+    first = await verifier.verify(token)
+    for _ in range(3):
+        assert await verifier.verify(token) == first
+    assert decoded == 1  # the signature was checked once
+    # A forged token differing in one signature character is not the remembered one.
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    assert await reason_of(verifier, tampered) == "TOKEN_INVALID"
+
+    ring.published.clear()  # identity withdraws the key (a compromise): once the key set is fetched again,
+    await cache.refresh()  # the remembered token stops counting
+    assert await reason_of(verifier, token) == "TOKEN_INVALID"
