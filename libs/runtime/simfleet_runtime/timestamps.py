@@ -1,4 +1,4 @@
-"""Between UTC datetimes and protobuf timestamps."""
+"""Between UTC datetimes and their wire forms: protobuf timestamps and ISO 8601 text."""
 
 from __future__ import annotations
 
@@ -15,3 +15,8 @@ def timestamp(value: datetime) -> Timestamp:
 
 def optional_timestamp(value: datetime | None) -> Timestamp | None:
     return None if value is None else timestamp(value)
+
+
+def iso(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, microseconds always shown: ``2026-01-02T03:04:05.678901Z``."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

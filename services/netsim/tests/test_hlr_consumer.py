@@ -18,7 +18,6 @@ from netsim.hlr.models import Subscriber
 from netsim.main import build
 from netsim.models import BUS
 from netsim.streams import COMMAND_STREAM, EVENT_STREAM, HLR_PROVISION_SUBJECT, HLR_RESULT_SUBJECT
-from netsim.timestamps import to_timestamp
 from simfleet.events.v1 import netsim_pb2 as events_pb2
 from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_runtime.bus import DurableConsumer
@@ -26,6 +25,7 @@ from simfleet_runtime.bus import headers as h
 from simfleet_runtime.grpc_server import make_channel
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import NatsServer
+from simfleet_runtime.timestamps import timestamp
 
 from .conftest import RunningNetsim, eventually, make_settings, sms_command  # type: ignore[import-not-found]
 from .test_hlr_provisioning import MSISDN, OTHER_IMSI, OTHER_MSISDN, A, F, item, register  # type: ignore[import-not-found]
@@ -46,7 +46,7 @@ def command(*items: hlr_pb2.ProvisioningItem, correlation_id: str = "operation-1
         command_id=new_id(),
         correlation_id=correlation_id,
         items=items,
-        submitted_at=to_timestamp(datetime.now(UTC)),
+        submitted_at=timestamp(datetime.now(UTC)),
     )
 
 

@@ -28,7 +28,7 @@ from identity import events
 from identity.grants import service as grants
 from identity.grants.models import GrantRecord
 from identity.grants.roles import Role
-from identity.sessions.service import SessionService, timestamp
+from identity.sessions.service import SessionService
 from identity.users.models import ACTIVE, DISABLED, User
 from identity.users.service import UserService
 from simfleet.events.v1 import accounts_pb2 as accounts_ev
@@ -44,6 +44,7 @@ from simfleet_runtime.db import Database
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from simfleet_runtime.ids import is_id
 from simfleet_runtime.nodepaths import ProjectedNodePaths
+from simfleet_runtime.timestamps import timestamp
 
 READ = ("users:read", "users:manage")
 MAX_GRANTS_PER_USER = 100

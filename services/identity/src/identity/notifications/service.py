@@ -16,12 +16,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import events
-from identity.sessions.service import timestamp
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet.netsim.v1 import smsc_pb2
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.timestamps import timestamp
 
 
 class Notifier:

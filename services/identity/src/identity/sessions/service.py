@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import events, metrics
@@ -43,6 +42,7 @@ from simfleet_runtime.context import CallContext
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import Unauthenticated
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.timestamps import timestamp
 
 ACTIVITY_RESOLUTION = timedelta(seconds=30)
 """How stale a session's recorded activity may get before a call writes it again."""
@@ -69,12 +69,6 @@ class SessionPolicy:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def timestamp(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
 
 
 class SessionService:

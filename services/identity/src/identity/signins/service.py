@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import events, metrics
-from identity.sessions.service import timestamp
 from identity.signins.models import SUCCEEDED, SignInAttempt
 from identity.users.models import User
 from simfleet.events.v1 import identity_pb2 as ev
@@ -18,6 +17,7 @@ from simfleet_runtime.clock import Clock
 from simfleet_runtime.context import CallContext
 from simfleet_runtime.db import Database
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.timestamps import timestamp
 
 NEWEST_FIRST = paging.Order("id", descending=True)
 LIST_NAME = "sign-ins"

@@ -14,7 +14,7 @@ from identity import events
 from identity.grants import service as grants
 from identity.grants.roles import OPERATOR_ROLES
 from identity.notifications.service import Notifier
-from identity.sessions.service import SessionService, timestamp
+from identity.sessions.service import SessionService
 from identity.signins.models import OTP_EMAIL, OTP_SMS, SUCCEEDED, SignInAttempt
 from identity.users.models import ACTIVE, User
 from identity.users.passwords import PasswordHashing, PasswordPolicy
@@ -26,6 +26,7 @@ from simfleet_runtime.db import Database
 from simfleet_runtime.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import is_id, new_id
+from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import normalize_email, normalize_msisdn, text_problem
 
 CODE_METHODS = frozenset({OTP_SMS, OTP_EMAIL})

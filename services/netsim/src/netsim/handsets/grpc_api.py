@@ -10,9 +10,9 @@ from netsim.paging import page_limit
 from netsim.smsc.service import list_sms
 from netsim.smtp.addresses import mailbox_key
 from netsim.smtp.service import list_mail
-from netsim.timestamps import to_timestamp
 from simfleet.netsim.v1 import smsc_pb2, smsc_pb2_grpc
 from simfleet_runtime.db import Database
+from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import normalize_msisdn
 
 SERVICE_NAME = smsc_pb2.DESCRIPTOR.services_by_name["HandsetService"].full_name
@@ -36,7 +36,7 @@ class HandsetServicer(smsc_pb2_grpc.HandsetServiceServicer):
                     to_msisdn=m.to_msisdn,
                     sender=m.sender,
                     text=m.text,
-                    delivered_at=to_timestamp(m.delivered_at),
+                    delivered_at=timestamp(m.delivered_at),
                 )
                 for m in messages
             ]
@@ -57,7 +57,7 @@ class HandsetServicer(smsc_pb2_grpc.HandsetServiceServicer):
                     from_address=m.from_address,
                     subject=m.subject,
                     body=m.body,
-                    received_at=to_timestamp(m.received_at),
+                    received_at=timestamp(m.received_at),
                 )
                 for m in messages
             ]

@@ -12,12 +12,12 @@ from netsim.hlr.identifiers import normalize_msisdn_prefix
 from netsim.hlr.location import locate
 from netsim.hlr.models import Subscriber
 from netsim.hlr.service import find_subscriber, list_subscribers
-from netsim.timestamps import to_timestamp
 from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import InvalidArgument, NotFound
 from simfleet_runtime.paging import page_size
+from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import normalize_imsi, normalize_msisdn
 
 SERVICE_NAME = hlr_pb2.DESCRIPTOR.services_by_name["HlrService"].full_name
@@ -32,7 +32,7 @@ def subscriber_message(subscriber: Subscriber) -> hlr_pb2.Subscriber:
         apns=subscriber.apns,
         forwarding=subscriber.forwarding,
         version=subscriber.version,
-        updated_at=to_timestamp(subscriber.updated_at),
+        updated_at=timestamp(subscriber.updated_at),
     )
 
 
@@ -115,5 +115,5 @@ class HlrServicer(hlr_pb2_grpc.HlrServiceServicer):
             latitude=where.latitude,
             longitude=where.longitude,
             accuracy_m=where.accuracy_m,
-            observed_at=to_timestamp(where.observed_at),
+            observed_at=timestamp(where.observed_at),
         )
