@@ -6,7 +6,7 @@ from typing import Any
 
 import grpc
 
-from netsim.paging import page_limit
+from netsim.handsets import list_limit
 from netsim.smsc.service import list_sms
 from netsim.smtp.addresses import mailbox_key
 from netsim.smtp.service import list_mail
@@ -26,7 +26,7 @@ class HandsetServicer(smsc_pb2_grpc.HandsetServiceServicer):
         self, request: smsc_pb2.ListSmsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> smsc_pb2.ListSmsResponse:
         msisdn = normalize_msisdn(request.msisdn, field="msisdn")
-        limit = page_limit(request.limit)
+        limit = list_limit(request.limit)
         async with self._db.sessions() as session:
             messages = await list_sms(session, msisdn=msisdn, limit=limit)
         return smsc_pb2.ListSmsResponse(
@@ -46,7 +46,7 @@ class HandsetServicer(smsc_pb2_grpc.HandsetServiceServicer):
         self, request: smsc_pb2.ListMailRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> smsc_pb2.ListMailResponse:
         address = mailbox_key(request.address)
-        limit = page_limit(request.limit)
+        limit = list_limit(request.limit)
         async with self._db.sessions() as session:
             messages = await list_mail(session, address=address, limit=limit)
         return smsc_pb2.ListMailResponse(
