@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,24 +31,10 @@ from netsim.streams import COMMAND_STREAM, EVENT_STREAM, SUBMIT_SMS_SUBJECT
 from simfleet.netsim.v1 import smsc_pb2
 from simfleet_runtime.bus import headers as h
 from simfleet_runtime.ids import new_id
-from simfleet_runtime.testing import NatsServer, database_backends, database_url, drop_postgres_database
+from simfleet_runtime.testing import NatsServer, database_backends, database_url, drop_postgres_database, eventually
 
 
 # ----------------------------------------------------------------- helpers
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"
-) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"{what} not reached within {timeout}s (last value: {last!r})")
-
-
 def sms_command(
     to: str, text: str, *, message_id: str | None = None, sender: str = "SIMfleet", origin: str = ""
 ) -> bytes:

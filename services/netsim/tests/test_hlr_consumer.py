@@ -24,10 +24,10 @@ from simfleet_runtime.bus import DurableConsumer
 from simfleet_runtime.bus import headers as h
 from simfleet_runtime.grpc_server import make_channel
 from simfleet_runtime.ids import new_id
-from simfleet_runtime.testing import NatsServer
+from simfleet_runtime.testing import NatsServer, eventually
 from simfleet_runtime.timestamps import timestamp
 
-from .conftest import RunningNetsim, eventually, make_settings, sms_command  # type: ignore[import-not-found]
+from .conftest import RunningNetsim, make_settings, sms_command  # type: ignore[import-not-found]
 from .test_hlr_provisioning import MSISDN, OTHER_IMSI, OTHER_MSISDN, A, F, item, register  # type: ignore[import-not-found]
 
 TENANT = "01M80FS1VH2MZKYX1PNS53P8M2"

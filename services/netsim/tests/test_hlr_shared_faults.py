@@ -22,9 +22,9 @@ from simfleet_runtime import migrations
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.grpc_server import make_channel
-from simfleet_runtime.testing import NatsServer
+from simfleet_runtime.testing import NatsServer, eventually
 
-from .conftest import RunningNetsim, eventually, make_settings, started  # type: ignore[import-not-found]
+from .conftest import RunningNetsim, make_settings, started  # type: ignore[import-not-found]
 from .test_hlr_consumer import command, result_of, results, send  # type: ignore[import-not-found]
 from .test_hlr_provisioning import register  # type: ignore[import-not-found]
 

@@ -20,9 +20,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from netsim.streams import SUBMIT_SMS_SUBJECT
 from simfleet_runtime.bus import headers as h
-from simfleet_runtime.testing import NatsServer, free_port
+from simfleet_runtime.testing import NatsServer, eventually, free_port
 
-from .conftest import eventually, sms_command  # type: ignore[import-not-found]
+from .conftest import sms_command  # type: ignore[import-not-found]
 
 
 class NetsimProcess:

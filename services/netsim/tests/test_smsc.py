@@ -13,8 +13,9 @@ from netsim.streams import EVENT_STREAM, SMS_DELIVERED_SUBJECT
 from simfleet.events.v1 import netsim_pb2 as events_pb2
 from simfleet_runtime.bus import headers as h
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.testing import eventually
 
-from .conftest import RunningNetsim, eventually, sms_command  # type: ignore[import-not-found]
+from .conftest import RunningNetsim, sms_command  # type: ignore[import-not-found]
 
 TENANT = "01M80FS1VH2MZKYX1PNS53P8M2"
 
