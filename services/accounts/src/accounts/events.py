@@ -1,15 +1,9 @@
-"""accounts' stream and subjects."""
+"""accounts' stream: its subjects are the contract's (:class:`simfleet_subjects.AccountsSubjects`)."""
 
 from __future__ import annotations
 
 from simfleet_runtime.bus import StreamSpec
-
-STREAM = "ACCOUNTS"
-CUSTOMER_ONBOARDED = "simfleet.accounts.customer.onboarded"
-NODE_CREATED = "simfleet.accounts.node.created"
-NODE_RENAMED = "simfleet.accounts.node.renamed"
-NODE_MOVED = "simfleet.accounts.node.moved"
-NODE_DELETED = "simfleet.accounts.node.deleted"
+from simfleet_subjects import AccountsSubjects
 
 OPERATOR_ACTOR = "operator"
 """The actor of back-office changes until operator staff sign in as users of their own."""
@@ -18,8 +12,8 @@ OPERATOR_ACTOR = "operator"
 def streams(replicas: int = 1) -> list[StreamSpec]:
     return [
         StreamSpec(
-            name=STREAM,
-            subjects=["simfleet.accounts.>"],
+            name=AccountsSubjects.STREAM,
+            subjects=list(AccountsSubjects.STREAM_SUBJECTS),
             replicas=replicas,
             description="accounts' facts: customers onboarded, the hierarchy's nodes created, renamed, moved, deleted",
         )

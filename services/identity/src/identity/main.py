@@ -34,6 +34,7 @@ from simfleet_runtime import nodepaths
 from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.auth import JwksCache, TokenVerifier
 from simfleet_runtime.service import ServiceRuntime
+from simfleet_subjects import IdentitySubjects
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -190,8 +191,8 @@ def build(settings: IdentitySettings) -> Identity:
     )
     runtime.add_consumer(
         name="identity-mailer",
-        stream=events.STREAM,
-        subject=events.EMAIL_REQUESTED,
+        stream=IdentitySubjects.STREAM,
+        subject=IdentitySubjects.EMAIL_REQUESTED,
         handler=mailer.handle,
         in_transaction=False,
     )

@@ -1,31 +1,24 @@
-"""inventory's stream and subjects, and the subjects it consumes."""
+"""inventory's stream, and where the network sends it its SMS receipts.
+
+The subjects are the contract's (:class:`simfleet_subjects.InventorySubjects`, and
+:class:`simfleet_subjects.NetsimSubjects` for the network's side).
+"""
 
 from __future__ import annotations
 
 from simfleet_runtime.bus import StreamSpec
+from simfleet_subjects import InventorySubjects, NetsimSubjects
 
-STREAM = "INVENTORY"
-OPERATION_ACCEPTED = "simfleet.inventory.operation.accepted"
-OPERATION_STARTED = "simfleet.inventory.operation.started"
-OPERATION_FINISHED = "simfleet.inventory.operation.finished"
-LINES_CHANGED = "simfleet.inventory.lines.changed"
-NODE_FIGURES = "simfleet.inventory.node.figures"
-
-# The network's side (netsim's streams).
-PROVISION_COMMAND = "simfleet.netsim.cmd.hlr.provision"
-PROVISIONING_RESULT = "simfleet.netsim.hlr.result"
-SUBMIT_SMS = "simfleet.netsim.cmd.sms.submit"
-# inventory's SMS name it as their origin: the SMSC sends their receipts (and only theirs) here.
 SMS_ORIGIN = "inventory"
-SMS_DELIVERED = f"simfleet.netsim.sms.delivered.{SMS_ORIGIN}"
-NETWORK_STREAM = "NETSIM"
+"""inventory's SMS name it as their origin: the SMSC sends their receipts (and only theirs) to ``SMS_DELIVERED``."""
+SMS_DELIVERED = NetsimSubjects.sms_delivered_to(SMS_ORIGIN)
 
 
 def streams(replicas: int = 1) -> list[StreamSpec]:
     return [
         StreamSpec(
-            name=STREAM,
-            subjects=["simfleet.inventory.>"],
+            name=InventorySubjects.STREAM,
+            subjects=list(InventorySubjects.STREAM_SUBJECTS),
             replicas=replicas,
             description="inventory's facts: operations accepted, started and finished, lines changed, node figures",
         )

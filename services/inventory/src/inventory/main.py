@@ -42,6 +42,7 @@ from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.grpc_server import Channels
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
+from simfleet_subjects import NetsimSubjects
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -148,14 +149,14 @@ def build(
     )
     runtime.add_consumer(
         name="inventory-provisioning",
-        stream=events.NETWORK_STREAM,
-        subject=events.PROVISIONING_RESULT,
+        stream=NetsimSubjects.EVENT_STREAM,
+        subject=NetsimSubjects.PROVISIONING_RESULT,
         handler=engine.results_handler(),
     )
     runtime.add_consumer(
         # Named anew when receipts got their own subject: a durable keeps the filter it was made with.
         name="inventory-own-sms-receipts",
-        stream=events.NETWORK_STREAM,
+        stream=NetsimSubjects.EVENT_STREAM,
         subject=events.SMS_DELIVERED,
         handler=engine.receipts_handler(),
     )

@@ -27,10 +27,11 @@ from netsim.models import BUS
 from netsim.settings import NetsimSettings
 from netsim.smsc.events import CONSUMER_NAME, submit_sms_handler
 from netsim.smtp.sink import SmtpSink
-from netsim.streams import COMMAND_STREAM, HLR_PROVISION_SUBJECT, SUBMIT_SMS_SUBJECT, netsim_streams
+from netsim.streams import netsim_streams
 from simfleet.netsim.v1 import hlr_pb2_grpc, smsc_pb2_grpc
 from simfleet_runtime import migrations
 from simfleet_runtime.service import ServiceRuntime
+from simfleet_subjects import NetsimSubjects
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,8 @@ def build(settings: NetsimSettings) -> Netsim:
     runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS_DIR, streams=netsim_streams())
     runtime.add_consumer(
         name=CONSUMER_NAME,
-        stream=COMMAND_STREAM,
-        subject=SUBMIT_SMS_SUBJECT,
+        stream=NetsimSubjects.COMMAND_STREAM,
+        subject=NetsimSubjects.SUBMIT_SMS,
         handler=submit_sms_handler(outbox=runtime.outbox, clock=runtime.clock),
     )
     initial_faults = validate_faults(
@@ -76,8 +77,8 @@ def build(settings: NetsimSettings) -> Netsim:
     hlr = hlr_events.ProvisionConsumer(outbox=runtime.outbox, clock=runtime.clock, faults=faults)
     runtime.add_consumer(
         name=hlr_events.CONSUMER_NAME,
-        stream=COMMAND_STREAM,
-        subject=HLR_PROVISION_SUBJECT,
+        stream=NetsimSubjects.COMMAND_STREAM,
+        subject=NetsimSubjects.PROVISION,
         handler=hlr.handle,
         before=hlr.before,
     )

@@ -56,6 +56,7 @@ from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import normalize_email, normalize_msisdn, text_problem
+from simfleet_subjects import AccountsSubjects
 
 PROFILE_MANAGER_ROLE = "profile_manager"
 _CONTRACT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/.\-]{0,63}$")
@@ -359,7 +360,7 @@ class CustomerService:
                 await self._hierarchy.publish_created(session, node, actor_id=events.OPERATOR_ACTOR)
             await self._outbox.add(
                 session,
-                events.CUSTOMER_ONBOARDED,
+                AccountsSubjects.CUSTOMER_ONBOARDED,
                 ev.CustomerOnboarded(
                     customer_id=customer.id,
                     name=customer.name,

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity import events, metrics
+from identity import metrics
 from identity.grants import service as grants
 from identity.grants.roles import OPERATOR_ROLES
 from identity.sessions.keys import SigningKeyStore
@@ -43,6 +43,7 @@ from simfleet_runtime.db import Database
 from simfleet_runtime.errors import Unauthenticated
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.timestamps import timestamp
+from simfleet_subjects import IdentitySubjects
 
 ACTIVITY_RESOLUTION = timedelta(seconds=30)
 """How stale a session's recorded activity may get before a call writes it again."""
@@ -241,7 +242,7 @@ class SessionService:
         metrics.SESSIONS_REVOKED.labels(reason).inc()
         await self._outbox.add(
             session,
-            events.SESSION_REVOKED,
+            IdentitySubjects.SESSION_REVOKED,
             ev.SessionRevoked(session_id=record.id, user_id=record.user_id, reason=reason, occurred_at=timestamp(now)),
             tenant=record.customer_id,
         )
