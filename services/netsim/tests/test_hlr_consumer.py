@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from nats.js.api import StreamConfig
 from prometheus_client import REGISTRY
 
-from netsim.hlr.events import CONSUMER_NAME, ProvisionConsumer
+from netsim.hlr.consumer import CONSUMER_NAME, ProvisionConsumer
 from netsim.hlr.models import Subscriber
 from netsim.main import build
 from netsim.models import BUS

@@ -10,11 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
-from netsim.hlr.events import CONSUMER_NAME
+from netsim.hlr.consumer import CONSUMER_NAME
 from netsim.hlr.fault_store import FaultStore
 from netsim.hlr.faults import FaultInjector, Faults
 from netsim.hlr.models import AppliedItem, StoredFaults
-from netsim.main import MIGRATIONS_DIR
+from netsim.main import MIGRATIONS as MIGRATIONS_DIR
 from netsim.settings import NetsimSettings
 from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_runtime import migrations

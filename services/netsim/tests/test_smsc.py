@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
 from netsim.models import BUS
-from netsim.smsc.events import CONSUMER_NAME
+from netsim.smsc.consumer import CONSUMER_NAME
 from simfleet.events.v1 import netsim_pb2 as events_pb2
 from simfleet_runtime.bus import headers as h
 from simfleet_runtime.ids import new_id

@@ -12,11 +12,10 @@ from typing import Any
 
 import grpc
 
-from accounts import events
-from accounts.audit.commands import COMMANDS
 from accounts.audit.grpc_api import SERVICE_NAME as AUDIT_SERVICE
 from accounts.audit.grpc_api import AuditApi
 from accounts.audit.service import AuditLog
+from accounts.audit_commands import COMMANDS
 from accounts.customers.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from accounts.customers.grpc_api import AdminApi
 from accounts.customers.identity_client import IdentityClient, NewUser
@@ -28,6 +27,7 @@ from accounts.hierarchy.inventory_client import InventoryClient
 from accounts.hierarchy.service import HierarchyService, Holdings
 from accounts.models import BUS
 from accounts.settings import AccountsSettings
+from accounts.streams import streams
 from simfleet.accounts.v1 import admin_pb2_grpc, audit_pb2_grpc, hierarchy_pb2_grpc
 from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
@@ -98,7 +98,7 @@ def build(
     settings: AccountsSettings, *, identity: UserCreator | None = None, jwks: JwksFetcher | None = None
 ) -> Accounts:
     """Wire the service; ``identity`` and ``jwks`` replace the calls to identity (tests)."""
-    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=events.streams())
+    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=streams())
     db, clock, outbox = runtime.db, runtime.clock, runtime.outbox
     channels = Channels()
     runtime.on_stop(channels.close)

@@ -9,7 +9,7 @@ from simfleet_runtime.bus import StreamSpec
 from simfleet_subjects import NetsimSubjects
 
 
-def netsim_streams() -> list[StreamSpec]:
+def streams() -> list[StreamSpec]:
     return [
         StreamSpec(
             name=NetsimSubjects.COMMAND_STREAM,

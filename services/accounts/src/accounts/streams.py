@@ -5,9 +5,6 @@ from __future__ import annotations
 from simfleet_runtime.bus import StreamSpec
 from simfleet_subjects import AccountsSubjects
 
-OPERATOR_ACTOR = "operator"
-"""The actor of back-office changes until operator staff sign in as users of their own."""
-
 
 def streams(replicas: int = 1) -> list[StreamSpec]:
     return [
