@@ -14,7 +14,7 @@ import httpx
 
 from simfleet_devstack.platform import Platform, PlatformConfig
 from simfleet_devstack.seed import DEMO_CUSTOMER_ID, SeedUser, create_user
-from simfleet_runtime.testing import postgres_base_url
+from simfleet_runtime.testing import postgres_base_url, wait_until
 
 CODE = re.compile(r"\b(\d{6})\b")
 _numbers = count(1)
@@ -82,16 +82,6 @@ def mailbox(platform: Platform, address: str) -> list[dict[str, Any]]:
     return messages
 
 
-def wait_for(predicate: Any, timeout: float = 15.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def codes_in(messages: list[dict[str, Any]], field: str = "text") -> list[str]:
     found = []
     for m in messages:
@@ -103,7 +93,7 @@ def codes_in(messages: list[dict[str, Any]], field: str = "text") -> list[str]:
 
 def wait_for_sms_code(platform: Platform, phone: str, seen: int = 0, timeout: float = 15.0) -> str:
     """The newest code once the handset holds more than ``seen`` code messages."""
-    codes = wait_for(
+    codes = wait_until(
         lambda: c if len(c := codes_in(inbox(platform, phone))) > seen else None,
         timeout,
         f"a code SMS to {phone}",

@@ -20,7 +20,8 @@ from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import demo_sim, with_inn_check_digit, with_ogrn_check_digit
 from simfleet_runtime.context import OPERATOR_KEY
-from tests.helpers import running_platform, wait_for
+from simfleet_runtime.testing import wait_until
+from tests.helpers import running_platform
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def import_contract_lines(platform: Platform, tenant: ContractTenant, count: int
                 return False
             return True
 
-        wait_for(registered, 60, "the imported lines in the HLR")
+        wait_until(registered, 60, "the imported lines in the HLR")
     return numbers
 
 

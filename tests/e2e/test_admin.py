@@ -7,7 +7,8 @@ import pytest
 
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER, DEMO_OPERATOR
-from tests.helpers import inbox, problem, wait_for, wait_for_sms_code
+from simfleet_runtime.testing import wait_until
+from tests.helpers import inbox, problem, wait_for_sms_code
 
 pytestmark = pytest.mark.e2e
 
@@ -74,7 +75,7 @@ def test_operator_staff_onboard_a_customer_whose_manager_signs_in(platform: Plat
 
     # The new manager was invited, signs in by code, and sees the new tree.
     phone = ONBOARDING["profile_manager"]["phone"]
-    wait_for(lambda: inbox(platform, phone), what="the invitation")
+    wait_until(lambda: inbox(platform, phone), what="the invitation")
     challenge = api.post("/v1/auth/otp", json={"phone": phone, "channel": "sms"}).json()["challenge_id"]
     code = wait_for_sms_code(platform, phone)
     tokens = api.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": code}).json()

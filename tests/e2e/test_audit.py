@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -10,6 +9,7 @@ import pytest
 
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER
+from simfleet_runtime.testing import wait_until
 from tests.helpers import new_user, problem
 
 pytestmark = pytest.mark.e2e
@@ -29,16 +29,6 @@ def history(api: httpx.Client, auth: dict[str, str], **params: Any) -> list[dict
     return items
 
 
-def until(check: Any, what: str, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what} not seen within {timeout}s"
-        time.sleep(0.1)
-
-
 def test_the_history_holds_commands_and_sign_ins_within_scope(platform: Platform, api: httpx.Client) -> None:
     manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
     items = api.get("/v1/nodes", params={"limit": 1000}, headers=manager).json()["items"]
@@ -56,17 +46,22 @@ def test_the_history_holds_commands_and_sign_ins_within_scope(platform: Platform
     try:
         problem(api.post("/v1/nodes", json={"parent_id": company["id"], "name": "head office"}, headers=manager), 409)
 
-        everything = until(
+        everything = wait_until(
             lambda: [e for e in history(api, manager, action="hierarchy.node.create") if e["objects"]],
+            10,
             "the node changes",
+            interval=0.1,
         )
         kazan = next(e for e in everything if e["objects"][0]["id"] == in_regions.json()["id"])
         assert kazan["result"] == "succeeded" and kazan["service"] == "accounts" and kazan["trace_id"]
         assert (kazan["actor_id"], kazan["actor_kind"]) == (me["id"], "user")
-        until(
-            lambda: any(e["reason"] == "NODE_NAME_TAKEN" for e in history(api, manager, action="hierarchy")), "refusal"
+        wait_until(
+            lambda: any(e["reason"] == "NODE_NAME_TAKEN" for e in history(api, manager, action="hierarchy")),
+            10,
+            "refusal",
+            interval=0.1,
         )
-        sign_ins = until(lambda: history(api, manager, action="auth.sign_in"), "sign-ins")
+        sign_ins = wait_until(lambda: history(api, manager, action="auth.sign_in"), 10, "sign-ins", interval=0.1)
         assert {e["service"] for e in sign_ins} == {"identity"}
         assert any(e["action"] == "auth.sign_in.password" and e["result"] == "succeeded" for e in sign_ins)
 
@@ -94,7 +89,12 @@ def test_the_history_holds_commands_and_sign_ins_within_scope(platform: Platform
         # Identity's commands are part of it: the manager disabling the viewer.
         viewer_id = api.get("/v1/users", params={"q": viewer.phone}, headers=manager).json()["items"][0]["id"]
         assert api.post(f"/v1/users/{viewer_id}/disable", headers=manager).status_code == 200
-        disabled = until(lambda: history(api, manager, action="users.disable", object_id=viewer_id), "the disabling")
+        disabled = wait_until(
+            lambda: history(api, manager, action="users.disable", object_id=viewer_id),
+            10,
+            "the disabling",
+            interval=0.1,
+        )
         assert disabled[0]["service"] == "identity" and disabled[0]["result"] == "succeeded"
     finally:  # the other tests of the package know the demo tree exactly
         for node in (in_regions, in_finance):

@@ -25,7 +25,8 @@ from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_LINES_PER_ACCOUNT, DEMO_MANAGER, DEMO_STOCK, demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
-from tests.helpers import inbox, problem, wait_for
+from simfleet_runtime.testing import wait_until
+from tests.helpers import inbox, problem
 
 pytestmark = pytest.mark.e2e
 _blocks = count(1)
@@ -106,7 +107,7 @@ def import_lines(
             return False
         return True
 
-    wait_for(registered, 60, "the imported lines in the HLR")
+    wait_until(registered, 60, "the imported lines in the HLR")
     return numbers
 
 
@@ -121,7 +122,7 @@ def finished(api: httpx.Client, manager: dict[str, str], operation_id: str, time
         body: dict[str, Any] = answer.json()
         return body if body["state"] not in ("scheduled", "running") else None
 
-    result: dict[str, Any] = wait_for(done, timeout, f"operation {operation_id} to end")
+    result: dict[str, Any] = wait_until(done, timeout, f"operation {operation_id} to end")
     return result
 
 
@@ -172,7 +173,7 @@ def test_every_puk_and_location_read_is_in_the_action_history(
         events: list[dict[str, Any]] = answer.json()["items"]
         return events
 
-    [event] = wait_for(recorded, 30, f"the {suffix} read in the history")
+    [event] = wait_until(recorded, 30, f"the {suffix} read in the history")
     assert (event["service"], event["result"], event["actor_id"]) == ("inventory", "succeeded", me["id"])
     assert [(o["kind"], o["id"], o["node_id"]) for o in event["objects"]] == [("line", number, account["id"])]
     assert not any(code in str(event) for code in codes)
@@ -324,7 +325,7 @@ def test_cancelling_a_running_bulk_operation(
         counts = api.get(f"/v1/operations/{operation_id}", headers=manager).json()["counts"]
         return bool(counts["succeeded"] > 0)
 
-    wait_for(progressing, 60, "the first lines blocked")
+    wait_until(progressing, 60, "the first lines blocked")
     cancel = api.post(f"/v1/operations/{operation_id}/cancel", headers=manager)
     assert cancel.status_code == 200, cancel.text
     done = finished(api, manager, operation_id)
@@ -356,14 +357,14 @@ def test_a_nodes_summary_counts_its_lines_by_state(
         assert summary.status_code == 200, summary.text
         return {f["name"]: f["own"] for f in summary.json()["figures"]}
 
-    wait_for(lambda: figures().get("lines.active") == 4, 30, "the depot's lines counted")
+    wait_until(lambda: figures().get("lines.active") == 4, 30, "the depot's lines counted")
     answer = api.post(
         "/v1/operations",
         json={"type": "block", "lines": numbers[:1], "params": {"block_type": "voluntary"}},
         headers=manager,
     )
     assert finished(api, manager, answer.json()["id"])["state"] == "completed"
-    wait_for(lambda: (f := figures()).get("lines.active") == 3 and f.get("lines.blocked") == 1, 30, "the new counts")
+    wait_until(lambda: (f := figures()).get("lines.active") == 3 and f.get("lines.blocked") == 1, 30, "the new counts")
     refused = api.delete(f"/v1/nodes/{depot}", headers=manager)
     assert refused.status_code == 409, refused.text  # it holds lines
 
@@ -372,7 +373,7 @@ def test_a_nodes_summary_counts_its_lines_by_state(
         "/v1/operations", json={"type": "move", "lines": numbers, "params": {"node_id": account["id"]}}, headers=manager
     )
     assert finished(api, manager, moved.json()["id"])["state"] == "completed"
-    wait_for(lambda: not any(figures().values()), 30, "the depot's counts at zero")
+    wait_until(lambda: not any(figures().values()), 30, "the depot's counts at zero")
     assert api.delete(f"/v1/nodes/{depot}", headers=manager).status_code == 204
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER
-from tests.helpers import codes_in, inbox, mailbox, new_user, problem, wait_for, wait_for_sms_code
+from simfleet_runtime.testing import wait_until
+from tests.helpers import codes_in, inbox, mailbox, new_user, problem, wait_for_sms_code
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +49,7 @@ def test_demo_manager_signs_in_with_a_code_read_from_the_handset(platform: Platf
     assert profile.json()["phone"] == DEMO_MANAGER.phone
     assert profile.json()["email"] == DEMO_MANAGER.email
     # every sign-in is announced by SMS (ID-7)
-    wait_for(
+    wait_until(
         lambda: any("signed in" in m["text"] for m in inbox(platform, DEMO_MANAGER.phone)),
         what="the sign-in notice",
     )
@@ -57,7 +58,7 @@ def test_demo_manager_signs_in_with_a_code_read_from_the_handset(platform: Platf
 def test_sign_in_with_a_code_read_from_the_mailbox(platform: Platform, api: httpx.Client) -> None:
     user = new_user(platform)
     challenge = request_code(api, user.phone, channel="email")
-    mail = wait_for(lambda: mailbox(platform, user.email), what="the code email")
+    mail = wait_until(lambda: mailbox(platform, user.email), what="the code email")
     code = codes_in(mail, "body")[0]
     assert_tokens(verify(api, challenge, code))
     assert codes_in(inbox(platform, user.phone)) == []

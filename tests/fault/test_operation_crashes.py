@@ -22,7 +22,8 @@ from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_devstack.platform import INVENTORY, NETSIM, Platform
 from simfleet_devstack.seed import DEMO_MANAGER, demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
-from tests.helpers import E2E_ENV, running_platform, wait_for
+from simfleet_runtime.testing import wait_until
+from tests.helpers import E2E_ENV, running_platform
 
 pytestmark = pytest.mark.fault
 LINES = 5000
@@ -100,7 +101,7 @@ def test_inventory_netsim_and_nats_go_down_during_one_operation(platform: Platfo
     prefix = "+7999601"
     headers = manager(platform)
     numbers = import_lines(platform, prefix, headers)
-    wait_for(lambda: len(subscribers(platform, prefix)) == LINES, 120, "the lines registered in the HLR")
+    wait_until(lambda: len(subscribers(platform, prefix)) == LINES, 120, "the lines registered in the HLR")
     before = {s.msisdn: s.version for s in subscribers(platform, prefix)}
     # Slow enough that the operation is still under way through three faults.
     hlr(platform).SetFaults(hlr_pb2.SetFaultsRequest(faults=hlr_pb2.Faults(latency_ms=3)), timeout=5)
@@ -139,10 +140,12 @@ def test_inventory_netsim_and_nats_go_down_during_one_operation(platform: Platfo
             now = operation()
             return now if now["counts"]["succeeded"] >= at_least else None
 
-        progress = wait_for(reached, 180, f"{threshold} lines blocked")
+        progress = wait_until(reached, 180, f"{threshold} lines blocked")
         assert progress["state"] == "running", f"the operation ended before the fault at {threshold}"
         fault()
-    done = wait_for(lambda: o if (o := operation())["state"] not in ("scheduled", "running") else None, 300, "the end")
+    done = wait_until(
+        lambda: o if (o := operation())["state"] not in ("scheduled", "running") else None, 300, "the end"
+    )
     assert done["state"] == "completed", done
     assert done["counts"]["succeeded"] == LINES
     after = subscribers(platform, prefix)

@@ -23,7 +23,8 @@ from simfleet.netsim.v1 import smsc_pb2, smsc_pb2_grpc
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER
 from simfleet_runtime.context import OPERATOR_KEY
-from tests.helpers import codes_in, mailbox, new_user, wait_for, wait_for_sms_code
+from simfleet_runtime.testing import wait_until
+from tests.helpers import codes_in, mailbox, new_user, wait_for_sms_code
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS_DIR = ROOT / "deploy" / "grafana" / "dashboards"
@@ -167,7 +168,7 @@ def sign_in_workload(platform: Platform) -> Workload:
 
         by_email = new_user(platform)
         challenge = _request_code(api, by_email.phone, "email")
-        mail = wait_for(lambda: mailbox(platform, by_email.email), what="the code email")
+        mail = wait_until(lambda: mailbox(platform, by_email.email), what="the code email")
         response = _verify(api, challenge, codes_in(mail, "body")[0])
         assert response.status_code == 200, response.text
 
@@ -191,7 +192,7 @@ def sign_in_workload(platform: Platform) -> Workload:
             headers=manager,
         )
         assert sms.status_code == 202, sms.text
-        wait_for(
+        wait_until(
             lambda: api.get(f"/v1/operations/{sms.json()['id']}", headers=manager).json()["state"] == "completed",
             what="the SMS operation",
         )
@@ -201,7 +202,7 @@ def sign_in_workload(platform: Platform) -> Workload:
             headers=manager,
         )
         assert accepted.status_code == 202, accepted.text
-        wait_for(
+        wait_until(
             lambda: api.get(f"/v1/operations/{accepted.json()['id']}", headers=manager).json()["state"] == "completed",
             what="the block operation",
         )

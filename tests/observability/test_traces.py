@@ -33,7 +33,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanProto
 
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER
-from tests.helpers import E2E_ENV, new_user, running_platform, wait_for, wait_for_sms_code
+from simfleet_runtime.testing import wait_until
+from tests.helpers import E2E_ENV, new_user, running_platform, wait_for_sms_code
 
 pytestmark = pytest.mark.e2e
 
@@ -208,7 +209,7 @@ def wait_for_spans(receiver: OtlpReceiver, trace_id: str, *wanted: tuple[str, st
         present = {(s.service, s.name) for s in spans}
         return spans if all(w in present for w in wanted) else None
 
-    found: list[Span] = wait_for(complete, SPAN_WAIT, f"spans {wanted} in trace {trace_id}")
+    found: list[Span] = wait_until(complete, SPAN_WAIT, f"spans {wanted} in trace {trace_id}")
     return found
 
 

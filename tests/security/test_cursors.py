@@ -27,8 +27,9 @@ import pytest
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER, DEMO_OPERATOR
 from simfleet_runtime import paging
+from simfleet_runtime.testing import wait_until
 from tests.e2e.conftest import onboard_other_customer
-from tests.helpers import E2E_ENV, new_user, problem, running_platform, wait_for
+from tests.helpers import E2E_ENV, new_user, problem, running_platform
 
 pytestmark = pytest.mark.e2e
 
@@ -181,7 +182,7 @@ def world(cursors_platform: Platform) -> Iterator[World]:
             {"root": root["id"], "grantee": users[0]["id"], "operation": operation},
         )
         items = next(x for x in LISTINGS if x.name == "operation-items")
-        wait_for(lambda: len(world.get(items).json()["items"]) >= 2, 30, "the operation's items")
+        wait_until(lambda: len(world.get(items).json()["items"]) >= 2, 30, "the operation's items")
         yield world
 
 

@@ -28,8 +28,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from simfleet_devstack.platform import DATABASE_SERVICES, IDENTITY, NETSIM, Platform
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.testing import wait_until
 from tests.e2e.conftest import onboard_customer
-from tests.helpers import codes_in, inbox, mailbox, new_user, wait_for, wait_for_sms_code
+from tests.helpers import codes_in, inbox, mailbox, new_user, wait_for_sms_code
 
 pytestmark = pytest.mark.e2e
 
@@ -112,7 +113,7 @@ def test_codes_and_passwords_are_not_readable_in_any_database(platform: Platform
         signed_in(api.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": sent[-1]}))
         # An email code sign-in (identity's mailer hands it to the SMTP relay).
         challenge = api.post("/v1/auth/otp", json={"phone": user.phone, "channel": "email"}).json()["challenge_id"]
-        mail = wait_for(lambda: mailbox(platform, user.email), what="the code email")
+        mail = wait_until(lambda: mailbox(platform, user.email), what="the code email")
         sent.append(codes_in(mail, "body")[0])
         signed_in(api.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": sent[-1]}))
         # A password reset with a code.
@@ -127,7 +128,7 @@ def test_codes_and_passwords_are_not_readable_in_any_database(platform: Platform
             )
         )
     # Every sign-in is announced by SMS: once the last notice is on the handset, everything before it went out.
-    wait_for(
+    wait_until(
         lambda: sum("signed in" in m["text"] for m in inbox(platform, user.phone)) >= 3,
         what="the sign-in notices",
     )

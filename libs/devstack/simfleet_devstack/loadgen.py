@@ -28,6 +28,8 @@ from typing import Any
 
 import httpx
 
+from simfleet_subjects import NetsimSubjects
+
 CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 STEP_OTP = "POST /v1/auth/otp"
 STEP_DELIVERY = "code delivery (SMS seen on the handset)"
@@ -39,7 +41,7 @@ POLL_CEILING = 0.5
 """Longest pause between two reads of an inbox: slow deliveries must not turn into a flood of reads."""
 HINTED_POLL_CEILING = 5.0
 """The same when delivery receipts from NATS wake the reader up."""
-SMS_DELIVERED = "simfleet.netsim.sms.delivered"
+SMS_DELIVERED = NetsimSubjects.SMS_DELIVERED
 
 
 class FlowError(Exception):

@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from simfleet_devstack.platform import PlatformConfig
+from simfleet_runtime.testing import wait_until
 
-from .conftest import LAUNCHER, alive, children_of, wait_until, write_launcher_config  # type: ignore[import-not-found]
+from .conftest import LAUNCHER, alive, children_of, write_launcher_config  # type: ignore[import-not-found]
 
 MakeConfig = Callable[..., PlatformConfig]
 

@@ -11,9 +11,9 @@ import nats
 import pytest
 
 from simfleet_devstack.platform import Platform, PlatformConfig, PlatformError, PortsInUseError
-from simfleet_runtime.testing import postgres_base_url
+from simfleet_runtime.testing import postgres_base_url, wait_until
 
-from .conftest import alive, wait_until  # type: ignore[import-not-found]
+from .conftest import alive  # type: ignore[import-not-found]
 
 MakeConfig = Callable[..., PlatformConfig]
 

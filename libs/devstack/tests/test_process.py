@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 from simfleet_devstack.process import ManagedProcess, read_cpu_seconds, read_rss_bytes
+from simfleet_runtime.testing import wait_until
 
-from .conftest import alive, wait_until  # type: ignore[import-not-found]
+from .conftest import alive  # type: ignore[import-not-found]
 
 IGNORES_SIGTERM = (
     "import signal, time\n"

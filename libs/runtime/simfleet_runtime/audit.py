@@ -38,6 +38,7 @@ from simfleet_runtime.db import Database
 from simfleet_runtime.errors import DomainError
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.timestamps import timestamp
+from simfleet_subjects import audit_recorded
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class AuditTrail:
         self._outbox = outbox
         self._clock = clock
         self.service = service
-        self.subject = f"simfleet.{service}.audit.recorded"
+        self.subject = audit_recorded(service)
         self._commands = dict(commands)
 
     def records(self, full_method: str) -> bool:

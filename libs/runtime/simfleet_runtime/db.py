@@ -31,6 +31,19 @@ from sqlalchemy.sql.dml import Insert
 from simfleet_runtime import metrics, sqlite_inline
 from simfleet_runtime.clock import as_utc
 
+NAMING: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""How every service's metadata names its constraints and indexes (``MetaData(naming_convention=NAMING)``).
+
+Migrations name them the same way, so a test can hold each service's models to
+its migrations, and a later migration can drop a constraint by its name.
+"""
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every backend (SQLite stores it naive)."""

@@ -29,12 +29,13 @@ from simfleet.events.v1 import accounts_pb2 as ev
 from simfleet_runtime.bus.consumer import Event, EventHandler, PermanentError
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, UtcDateTime
+from simfleet_subjects import AccountsSubjects
 
-SUBJECTS = "simfleet.accounts.node.>"
-STREAM = "ACCOUNTS"
-CREATED = "simfleet.accounts.node.created"
-MOVED = "simfleet.accounts.node.moved"
-DELETED = "simfleet.accounts.node.deleted"
+SUBJECTS = AccountsSubjects.NODE_EVENTS
+STREAM = AccountsSubjects.STREAM
+CREATED = AccountsSubjects.NODE_CREATED
+MOVED = AccountsSubjects.NODE_MOVED
+DELETED = AccountsSubjects.NODE_DELETED
 PERSONAL_ACCOUNT = "personal_account"
 
 

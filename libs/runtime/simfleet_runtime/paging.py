@@ -45,15 +45,22 @@ MAX_TOKEN_LENGTH = 4096
 """Longer than any token a service makes; longer ones are refused before they are decoded."""
 
 
-def page_size(value: int | None, *, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> int:
-    """``None`` or 0 means ``default``; otherwise 1 to ``maximum``."""
+def page_size(
+    value: int | None, *, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE, field: str = "page_size"
+) -> int:
+    """``None`` or 0 means ``default``; otherwise 1 to ``maximum``.
+
+    ``field`` is the request's name for it: a refusal names that field, with the
+    reason ``INVALID_<FIELD>`` (``INVALID_PAGE_SIZE``; ``INVALID_LIMIT`` for a
+    list that takes a ``limit`` and has no further pages).
+    """
     if not value:
         return default
     if not 1 <= value <= maximum:
         raise InvalidArgument(
-            f"page_size must be between 1 and {maximum}",
-            reason="INVALID_PAGE_SIZE",
-            field_violations={"page_size": f"must be between 1 and {maximum}"},
+            f"{field} must be between 1 and {maximum}",
+            reason=f"INVALID_{field.upper()}",
+            field_violations={field: f"must be between 1 and {maximum}"},
         )
     return value
 

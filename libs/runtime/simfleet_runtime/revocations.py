@@ -31,13 +31,14 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.auth import Principal
 from simfleet_runtime.errors import Unauthenticated
+from simfleet_subjects import IdentitySubjects
 
 log = logging.getLogger(__name__)
 
-SESSION_REVOKED = "simfleet.identity.session.revoked"
-USER_DISABLED = "simfleet.identity.user.disabled"
-USER_ENABLED = "simfleet.identity.user.enabled"
-GRANTS_REVISED = "simfleet.identity.user.grants_revised"
+SESSION_REVOKED = IdentitySubjects.SESSION_REVOKED
+USER_DISABLED = IdentitySubjects.USER_DISABLED
+USER_ENABLED = IdentitySubjects.USER_ENABLED
+GRANTS_REVISED = IdentitySubjects.GRANTS_REVISED
 GRANTS_VERSION_CLAIM = "gv"
 """The user's grants version when the token was issued (a later change of their grants makes it stale)."""
 

@@ -1,4 +1,4 @@
-"""Helpers for tests: a private NATS server, free ports, test databases.
+"""Helpers for tests: a private NATS server, free ports, test databases, waiting for a condition.
 
 Tests never lean on the NATS server or database that happen to run on the
 machine: :class:`NatsServer` starts ``nats-server`` (from the
@@ -10,6 +10,7 @@ is created fresh under that server.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -17,9 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -35,6 +36,39 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+T = TypeVar("T")
+
+
+def wait_until(check: Callable[[], T], timeout: float = 15.0, what: str = "condition", *, interval: float = 0.05) -> T:
+    """Call ``check`` until it returns something truthy, and return that; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s (last value: {value!r:.300})")
+        time.sleep(interval)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = 10.0,  # noqa: ASYNC109 - a deadline between checks; asyncio.timeout would cut one short
+    interval: float = 0.05,
+    what: str = "condition",
+) -> T:
+    """Await ``check`` until it returns something truthy, and return that; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s (last value: {value!r:.300})")
+        await asyncio.sleep(interval)
 
 
 def wait_for_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> None:

@@ -1,4 +1,4 @@
-"""Between UTC datetimes and protobuf timestamps.
+"""Between UTC datetimes and their wire forms: protobuf timestamps and ISO 8601 text.
 
 Arithmetic on ``timedelta`` rather than ``Timestamp.FromDatetime`` /
 ``ToDatetime``: protobuf's own conversions are pure Python even on upb and cost
@@ -28,3 +28,8 @@ def optional_timestamp(value: datetime | None) -> Timestamp | None:
 def to_datetime(stamp: Timestamp) -> datetime:
     """An aware UTC datetime, as ``stamp.ToDatetime(tzinfo=UTC)`` (nanoseconds truncated to microseconds)."""
     return EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1_000)
+
+
+def iso(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, microseconds always shown: ``2026-01-02T03:04:05.678901Z``."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,20 +44,6 @@ NODE_PATHS = node_paths_table(METADATA)
 
 
 # ----------------------------------------------------------------- helpers
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 5.0, interval: float = 0.05, what: str = "condition"
-) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"{what} not reached within {timeout}s (last value: {last!r})")
-
-
 @dataclass
 class Bus:
     """A NATS connection and a stream of this test's own."""

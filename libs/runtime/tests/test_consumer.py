@@ -21,8 +21,9 @@ from simfleet_runtime.bus import BusTables, DurableConsumer, Event, Outbox, Outb
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.testing import eventually
 
-from .conftest import Bus, eventually
+from .conftest import Bus
 
 tracer = trace.get_tracer("rt.tests")
 Background = Callable[[Callable[[asyncio.Event], Awaitable[None]]], asyncio.Event]

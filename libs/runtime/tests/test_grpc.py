@@ -16,8 +16,7 @@ from prometheus_client import REGISTRY
 from simfleet_runtime.context import current_call
 from simfleet_runtime.errors import InvalidArgument, NotFound, ResourceExhausted, read_error
 from simfleet_runtime.grpc_server import Channels, ServerInterceptor, make_channel
-
-from .conftest import eventually
+from simfleet_runtime.testing import eventually
 
 SERVICE = "rt.test.v1.Probe"
 tracer = trace.get_tracer("rt.tests")

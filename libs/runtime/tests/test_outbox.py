@@ -17,9 +17,9 @@ from simfleet_runtime.bus import BusTables, Outbox, OutboxRelay, StreamSpec, con
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.ids import new_id
-from simfleet_runtime.testing import NatsServer
+from simfleet_runtime.testing import NatsServer, eventually
 
-from .conftest import Bus, eventually
+from .conftest import Bus
 
 tracer = trace.get_tracer("rt.tests")
 Background = Callable[[Callable[[asyncio.Event], Awaitable[None]]], asyncio.Event]

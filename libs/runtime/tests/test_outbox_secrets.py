@@ -25,8 +25,9 @@ from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, is_sqlite
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.sealing import Sealer, SealError
+from simfleet_runtime.testing import eventually
 
-from .conftest import Bus, eventually
+from .conftest import Bus
 
 Background = Callable[[Callable[[asyncio.Event], Awaitable[None]]], asyncio.Event]
 

@@ -12,9 +12,7 @@ from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.auth import Principal
 from simfleet_runtime.errors import Unauthenticated
 from simfleet_runtime.revocations import GRANTS_REVISED, SESSION_REVOKED, USER_DISABLED, USER_ENABLED, Revocations
-from simfleet_runtime.testing import NatsServer
-
-from .conftest import eventually
+from simfleet_runtime.testing import NatsServer, eventually
 
 
 def principal(user: str, session: str, grants_version: int | None = None) -> Principal:

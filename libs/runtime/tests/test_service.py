@@ -19,9 +19,9 @@ from simfleet_runtime.bus import Event, StreamSpec
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.service import LIVENESS_SERVICE, ServiceRuntime
 from simfleet_runtime.settings import ServiceSettings
-from simfleet_runtime.testing import NatsServer, free_port
+from simfleet_runtime.testing import NatsServer, eventually, free_port
 
-from .conftest import BUS, MIGRATIONS_DIR, NOTES, eventually
+from .conftest import BUS, MIGRATIONS_DIR, NOTES
 
 SERVICE = "rt.test.v1.Notes"
 SERVING = health_pb2.HealthCheckResponse.SERVING

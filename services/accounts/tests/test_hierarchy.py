@@ -6,7 +6,6 @@ import grpc
 import pytest
 import sqlalchemy as sa
 
-from accounts import events
 from accounts.customers.service import Onboarded
 from accounts.hierarchy.models import Node
 from simfleet.events.v1 import accounts_pb2 as ev
@@ -20,6 +19,7 @@ from simfleet_runtime.errors import (
     Unauthenticated,
     Unavailable,
 )
+from simfleet_subjects import AccountsSubjects
 
 from .conftest import PROFILE_MANAGER, VIEWER, Harness  # type: ignore[import-not-found]
 
@@ -50,7 +50,7 @@ async def test_a_manager_draws_departments_under_the_company(harness: Harness, c
         await tree.create(pm, parent_id=root, kind="personal_account", name="Sneaky account")
     with pytest.raises(InvalidArgument):
         await tree.create(pm, parent_id=root, kind="department", name="tab\there\x00")
-    (_, payload) = (await harness.outbox(events.NODE_CREATED))[-1]
+    (_, payload) = (await harness.outbox(AccountsSubjects.NODE_CREATED))[-1]
     created = ev.NodeCreated.FromString(payload)
     assert created.node.node_id == north.id and created.actor_id == pm.user_id and created.node.kind == "branch"
 
@@ -75,7 +75,7 @@ async def test_moving_a_subtree_rewrites_every_path_below_in_one_event(harness: 
     north = await tree.create(pm, parent_id=sales.id, kind="branch", name="North")
     moscow = await tree.create(pm, parent_id=north.id, kind="city", name="Moscow")
     regions = await tree.create(pm, parent_id=root, kind="department", name="Regions")
-    before = len(await harness.outbox(events.NODE_MOVED))
+    before = len(await harness.outbox(AccountsSubjects.NODE_MOVED))
 
     moved, count = await tree.move(pm, node_id=north.id, new_parent_id=regions.id)
     assert count == 2
@@ -85,7 +85,7 @@ async def test_moving_a_subtree_rewrites_every_path_below_in_one_event(harness: 
         assert city is not None and city.path == f"{regions.path}{north.id}/{moscow.id}/" and city.depth == 3
         untouched = await session.get(Node, sales.id)
         assert untouched is not None and untouched.path == sales.path
-    published = await harness.outbox(events.NODE_MOVED)
+    published = await harness.outbox(AccountsSubjects.NODE_MOVED)
     assert len(published) == before + 1
     event = ev.NodeMoved.FromString(published[-1][1])
     assert (event.old_path, event.new_path, event.moved_nodes) == (north.path, moved.path, 2)
@@ -136,7 +136,7 @@ async def test_deleting_refuses_a_node_that_holds_anything(harness: Harness, cus
     await tree.delete(pm, node_id=sales.id)
     with pytest.raises(NotFound):
         await tree.get(pm, sales.id)
-    deleted = [ev.NodeDeleted.FromString(p) for _, p in await harness.outbox(events.NODE_DELETED)]
+    deleted = [ev.NodeDeleted.FromString(p) for _, p in await harness.outbox(AccountsSubjects.NODE_DELETED)]
     assert [d.node_id for d in deleted] == [north.id, sales.id]
 
 
@@ -161,13 +161,13 @@ async def test_deleting_asks_inventory_what_the_node_holds_now(harness: Harness,
     assert bringing.value.reason == "NODE_NOT_EMPTY"
     assert bringing.value.metadata == {"operations": "1", "items": "3"}
     assert (await tree.get(pm, north.id)).id == north.id
-    assert await harness.outbox(events.NODE_DELETED) == []
+    assert await harness.outbox(AccountsSubjects.NODE_DELETED) == []
 
     inventory.hold(north.id)
     await tree.delete(pm, node_id=north.id)
     await tree.delete(pm, node_id=sales.id)
     assert [node for node, _ in inventory.calls] == [north.id, north.id, north.id, sales.id]
-    assert len(await harness.outbox(events.NODE_DELETED)) == 2
+    assert len(await harness.outbox(AccountsSubjects.NODE_DELETED)) == 2
 
 
 async def test_deleting_forwards_the_callers_token_to_inventory(harness: Harness, customer: Onboarded) -> None:
@@ -209,7 +209,7 @@ async def test_without_inventorys_answer_the_node_stays(harness: Harness, custom
         await tree.delete(pm, node_id=sales.id)
     assert away.value.reason == "INVENTORY_UNAVAILABLE"
     assert (await tree.get(pm, sales.id)).id == sales.id
-    assert await harness.outbox(events.NODE_DELETED) == []
+    assert await harness.outbox(AccountsSubjects.NODE_DELETED) == []
 
 
 async def test_summaries_add_up_the_subtree(harness: Harness, customer: Onboarded) -> None:

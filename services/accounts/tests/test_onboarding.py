@@ -8,13 +8,13 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from accounts import events
 from accounts.customers.legal import LegalEntity, inn_problem, kpp_problem, ogrn_problem
 from accounts.customers.models import Customer
 from accounts.customers.service import AccountSpec, Manager
 from accounts.hierarchy.models import Node
 from simfleet.events.v1 import accounts_pb2 as ev
 from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from simfleet_subjects import AccountsSubjects
 
 from .conftest import Harness  # type: ignore[import-not-found]
 
@@ -69,8 +69,8 @@ async def test_onboarding_builds_the_billing_tree_and_asks_identity_for_the_mana
     assert customer.profile_manager_user_id == harness.identity.ids[created.request_id]
 
     published = await harness.outbox()
-    assert [s for s, _ in published] == [events.NODE_CREATED] * 8 + [events.CUSTOMER_ONBOARDED]
-    snapshots = [ev.NodeCreated.FromString(p).node for s, p in published if s == events.NODE_CREATED]
+    assert [s for s, _ in published] == [AccountsSubjects.NODE_CREATED] * 8 + [AccountsSubjects.CUSTOMER_ONBOARDED]
+    snapshots = [ev.NodeCreated.FromString(p).node for s, p in published if s == AccountsSubjects.NODE_CREATED]
     assert [s.node_id for s in snapshots] == [n.id for n in done.nodes]  # parents before children
     assert snapshots[1].kind == "general_account" and snapshots[1].path == done.nodes[1].path
     onboarded = ev.CustomerOnboarded.FromString(published[-1][1])
@@ -84,7 +84,7 @@ async def test_the_same_request_again_returns_the_same_customer(harness: Harness
     assert again.customer.id == first.customer.id
     assert [n.id for n in again.nodes] == [n.id for n in first.nodes]
     assert len(harness.identity.created) == 1
-    assert len(await harness.outbox(events.CUSTOMER_ONBOARDED)) == 1
+    assert len(await harness.outbox(AccountsSubjects.CUSTOMER_ONBOARDED)) == 1
     other = harness.request(request_id=request.request_id)  # another customer under a used key
     with pytest.raises(InvalidArgument) as reused:
         await harness.accounts.customers.onboard(other)
@@ -182,7 +182,7 @@ async def test_identity_out_of_reach_leaves_it_pending_and_a_retry_finishes(harn
     harness.identity.fail_with = None
     done = await harness.accounts.customers.onboard(request)
     assert done.customer.id == pending.id and done.customer.status == "active"
-    assert len(await harness.outbox(events.NODE_CREATED)) == 8
+    assert len(await harness.outbox(AccountsSubjects.NODE_CREATED)) == 8
 
 
 async def test_accounts_are_added_under_the_right_parents(harness: Harness) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from identity.main import MIGRATIONS as MIGRATIONS_DIR
-from identity.tables import metadata as all_tables
+from identity.models import metadata
 from simfleet_runtime import migrations
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import (
@@ -33,7 +33,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 async def test_migrations_match_the_models_and_downgrade_cleanly(db_url: str) -> None:
     await migrations.upgrade_async(MIGRATIONS_DIR, db_url)
-    differences, tables = await schema_state(db_url, all_tables())
+    differences, tables = await schema_state(db_url, metadata)
     assert differences == []
     assert {
         "users",
@@ -49,13 +49,13 @@ async def test_migrations_match_the_models_and_downgrade_cleanly(db_url: str) ->
     } <= tables
 
     await asyncio.to_thread(downgrade_to_base, MIGRATIONS_DIR, db_url)
-    _, tables = await schema_state(db_url, all_tables())
+    _, tables = await schema_state(db_url, metadata)
     assert tables <= {"alembic_version"}
 
 
 async def test_the_migrate_command_applies_them(db_url: str) -> None:
     result = await asyncio.to_thread(run_migrate_command, "identity", db_url)
     assert result.returncode == 0, result.stderr.decode()
-    differences, tables = await schema_state(db_url, all_tables())
+    differences, tables = await schema_state(db_url, metadata)
     assert differences == []
     assert "grants" in tables

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,28 +27,14 @@ from nats.js.errors import NotFoundError
 from netsim.main import Netsim, build
 from netsim.models import BUS
 from netsim.settings import NetsimSettings
-from netsim.streams import COMMAND_STREAM, EVENT_STREAM, SUBMIT_SMS_SUBJECT
 from simfleet.netsim.v1 import smsc_pb2
 from simfleet_runtime.bus import headers as h
 from simfleet_runtime.ids import new_id
-from simfleet_runtime.testing import NatsServer, database_backends, database_url, drop_postgres_database
+from simfleet_runtime.testing import NatsServer, database_backends, database_url, drop_postgres_database, eventually
+from simfleet_subjects import NetsimSubjects
 
 
 # ----------------------------------------------------------------- helpers
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"
-) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"{what} not reached within {timeout}s (last value: {last!r})")
-
-
 def sms_command(
     to: str, text: str, *, message_id: str | None = None, sender: str = "SIMfleet", origin: str = ""
 ) -> bytes:
@@ -81,7 +66,7 @@ class RunningNetsim:
         headers = {h.MSG_ID: msg_id or new_id()}
         if tenant:
             headers[h.TENANT] = tenant
-        return await self.js.publish(SUBMIT_SMS_SUBJECT, payload, headers=headers, timeout=5)
+        return await self.js.publish(NetsimSubjects.SUBMIT_SMS, payload, headers=headers, timeout=5)
 
     async def inbox(self, msisdn: str) -> list[dict[str, Any]]:
         response = await self.http.get(f"/handsets/{msisdn}/sms", params={"limit": 500})
@@ -150,8 +135,8 @@ async def started(settings: NetsimSettings) -> AsyncIterator[RunningNetsim]:
 
         async def streams_declared() -> bool:
             try:
-                await js.stream_info(COMMAND_STREAM)
-                await js.stream_info(EVENT_STREAM)
+                await js.stream_info(NetsimSubjects.COMMAND_STREAM)
+                await js.stream_info(NetsimSubjects.EVENT_STREAM)
             except NotFoundError:
                 return False
             return await app.runtime.ready()

@@ -14,8 +14,9 @@ from simfleet.netsim.v1 import smsc_pb2, smsc_pb2_grpc
 from simfleet_runtime.errors import read_error
 from simfleet_runtime.grpc_server import make_channel
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.testing import eventually
 
-from .conftest import RunningNetsim, eventually  # type: ignore[import-not-found]
+from .conftest import RunningNetsim  # type: ignore[import-not-found]
 
 
 async def test_list_sms_and_mail_newest_first(netsim: RunningNetsim) -> None:

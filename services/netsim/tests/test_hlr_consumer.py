@@ -13,21 +13,21 @@ import sqlalchemy as sa
 from nats.js.api import StreamConfig
 from prometheus_client import REGISTRY
 
-from netsim.hlr.events import CONSUMER_NAME, ProvisionConsumer
+from netsim.hlr.consumer import CONSUMER_NAME, ProvisionConsumer
 from netsim.hlr.models import Subscriber
 from netsim.main import build
 from netsim.models import BUS
-from netsim.streams import COMMAND_STREAM, EVENT_STREAM, HLR_PROVISION_SUBJECT, HLR_RESULT_SUBJECT
-from netsim.timestamps import to_timestamp
 from simfleet.events.v1 import netsim_pb2 as events_pb2
 from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_runtime.bus import DurableConsumer
 from simfleet_runtime.bus import headers as h
 from simfleet_runtime.grpc_server import make_channel
 from simfleet_runtime.ids import new_id
-from simfleet_runtime.testing import NatsServer
+from simfleet_runtime.testing import NatsServer, eventually
+from simfleet_runtime.timestamps import timestamp
+from simfleet_subjects import NetsimSubjects
 
-from .conftest import RunningNetsim, eventually, make_settings, sms_command  # type: ignore[import-not-found]
+from .conftest import RunningNetsim, make_settings, sms_command  # type: ignore[import-not-found]
 from .test_hlr_provisioning import MSISDN, OTHER_IMSI, OTHER_MSISDN, A, F, item, register  # type: ignore[import-not-found]
 
 TENANT = "01M80FS1VH2MZKYX1PNS53P8M2"
@@ -46,24 +46,24 @@ def command(*items: hlr_pb2.ProvisioningItem, correlation_id: str = "operation-1
         command_id=new_id(),
         correlation_id=correlation_id,
         items=items,
-        submitted_at=to_timestamp(datetime.now(UTC)),
+        submitted_at=timestamp(datetime.now(UTC)),
     )
 
 
 async def send(netsim: RunningNetsim, payload: hlr_pb2.ProvisionCommand | bytes, *, msg_id: str = "") -> None:
     data = payload if isinstance(payload, bytes) else payload.SerializeToString()
     headers = {h.MSG_ID: msg_id or new_id(), h.TENANT: TENANT}
-    await netsim.js.publish(HLR_PROVISION_SUBJECT, data, headers=headers, timeout=5)
+    await netsim.js.publish(NetsimSubjects.PROVISION, data, headers=headers, timeout=5)
 
 
 async def results(netsim: RunningNetsim) -> list[tuple[events_pb2.ProvisioningResult, dict[str, str]]]:
     """Every ProvisioningResult the NETSIM stream holds, in order, with its headers."""
-    info = await netsim.js.stream_info(EVENT_STREAM)
+    info = await netsim.js.stream_info(NetsimSubjects.EVENT_STREAM)
     found = []
     if info.state.messages:
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
-            msg = await netsim.js.get_msg(EVENT_STREAM, seq)
-            if msg.subject == HLR_RESULT_SUBJECT:
+            msg = await netsim.js.get_msg(NetsimSubjects.EVENT_STREAM, seq)
+            if msg.subject == NetsimSubjects.PROVISIONING_RESULT:
                 found.append((events_pb2.ProvisioningResult.FromString(msg.data or b""), dict(msg.headers or {})))
     return found
 
@@ -88,7 +88,7 @@ async def set_faults(netsim: RunningNetsim, **faults: Any) -> None:
 
 
 async def test_a_command_is_applied_in_order_and_answered_by_one_result_event(netsim: RunningNetsim) -> None:
-    subscription = await netsim.nc.subscribe(HLR_RESULT_SUBJECT)
+    subscription = await netsim.nc.subscribe(NetsimSubjects.PROVISIONING_RESULT)
     await netsim.nc.flush()
     before = {
         "register": items_total("register", "applied"),
@@ -151,7 +151,7 @@ async def test_a_command_sent_again_is_answered_the_same_and_changes_nothing(net
 
 class _Meta:
     def __init__(self, sequence: int, deliveries: int) -> None:
-        self.stream = COMMAND_STREAM
+        self.stream = NetsimSubjects.COMMAND_STREAM
         self.sequence = type("Sequence", (), {"stream": sequence})()
         self.num_delivered = deliveries
 
@@ -160,7 +160,7 @@ class FakeMsg:
     """A JetStream message as the consumer sees it, delivered as often as the test likes."""
 
     def __init__(self, data: bytes, event_id: str, deliveries: int) -> None:
-        self.subject = HLR_PROVISION_SUBJECT
+        self.subject = NetsimSubjects.PROVISION
         self.data = data
         self.headers = {h.MSG_ID: event_id, h.TENANT: TENANT}
         self.metadata = _Meta(1, deliveries)
@@ -185,8 +185,8 @@ async def test_a_redelivered_command_is_a_duplicate_and_writes_no_second_result(
     hlr = ProvisionConsumer(outbox=runtime.outbox, clock=runtime.clock, faults=netsim.app.faults)
     consumer = DurableConsumer(
         name=CONSUMER_NAME,
-        stream=COMMAND_STREAM,
-        subject=HLR_PROVISION_SUBJECT,
+        stream=NetsimSubjects.COMMAND_STREAM,
+        subject=NetsimSubjects.PROVISION,
         handler=hlr.handle,
         before=hlr.before,
         db=runtime.db,
@@ -203,7 +203,7 @@ async def test_a_redelivered_command_is_a_duplicate_and_writes_no_second_result(
     assert await version_of(netsim, "250010000000001") == 1
     async with runtime.db.sessions() as session:
         outbox = (await session.execute(sa.select(BUS.outbox))).mappings().all()
-    assert [(row["subject"], row["tenant"]) for row in outbox] == [(HLR_RESULT_SUBJECT, TENANT)]
+    assert [(row["subject"], row["tenant"]) for row in outbox] == [(NetsimSubjects.PROVISIONING_RESULT, TENANT)]
     # The relay empties a row's payload once it is published: the result is read where it went.
     assert (await result_of(netsim, sent.command_id)).results[1].ok
 
@@ -242,7 +242,7 @@ async def test_an_outage_holds_commands_and_they_apply_once_it_ends(netsim: Runn
     await asyncio.sleep(1.5)
     assert await results(netsim) == []
     assert await version_of(netsim, "250010000000001") is None
-    info = await netsim.js.consumer_info(COMMAND_STREAM, CONSUMER_NAME)
+    info = await netsim.js.consumer_info(NetsimSubjects.COMMAND_STREAM, CONSUMER_NAME)
     assert (info.num_pending or 0) + (info.num_ack_pending or 0) == 2  # still queued or held, none lost
 
     # The SMSC is not part of the outage.
@@ -255,7 +255,7 @@ async def test_an_outage_holds_commands_and_they_apply_once_it_ends(netsim: Runn
     assert (await result_of(netsim, second.command_id)).results[0].ok
     assert await version_of(netsim, "250010000000001") == 1
     assert [r for r in await netsim.dead_letters() if r["consumer"] == CONSUMER_NAME] == []
-    info = await netsim.js.consumer_info(COMMAND_STREAM, CONSUMER_NAME)
+    info = await netsim.js.consumer_info(NetsimSubjects.COMMAND_STREAM, CONSUMER_NAME)
     assert info.num_redelivered == 0
 
 
@@ -310,13 +310,13 @@ async def test_an_existing_netsim_stream_gains_the_hlr_subjects(nats_server: Nat
 
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream(timeout=5)
-    await js.add_stream(StreamConfig(name=EVENT_STREAM, subjects=["simfleet.netsim.sms.>"]))
+    await js.add_stream(StreamConfig(name=NetsimSubjects.EVENT_STREAM, subjects=["simfleet.netsim.sms.>"]))
     app = build(make_settings(database_url=db_url, nats_url=nats_server.url))
     await app.runtime.start()
     try:
 
         async def updated() -> bool:
-            info = await js.stream_info(EVENT_STREAM)
+            info = await js.stream_info(NetsimSubjects.EVENT_STREAM)
             return "simfleet.netsim.hlr.>" in (info.config.subjects or [])
 
         await eventually(updated, what="the NETSIM stream updated")

@@ -10,21 +10,21 @@ from typing import Any
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
-from netsim.hlr.events import CONSUMER_NAME
+from netsim.hlr.consumer import CONSUMER_NAME
 from netsim.hlr.fault_store import FaultStore
 from netsim.hlr.faults import FaultInjector, Faults
 from netsim.hlr.models import AppliedItem, StoredFaults
-from netsim.main import MIGRATIONS_DIR
+from netsim.main import MIGRATIONS as MIGRATIONS_DIR
 from netsim.settings import NetsimSettings
-from netsim.streams import COMMAND_STREAM
 from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_runtime import migrations
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.grpc_server import make_channel
-from simfleet_runtime.testing import NatsServer
+from simfleet_runtime.testing import NatsServer, eventually
+from simfleet_subjects import NetsimSubjects
 
-from .conftest import RunningNetsim, eventually, make_settings, started  # type: ignore[import-not-found]
+from .conftest import RunningNetsim, make_settings, started  # type: ignore[import-not-found]
 from .test_hlr_consumer import command, result_of, results, send  # type: ignore[import-not-found]
 from .test_hlr_provisioning import register  # type: ignore[import-not-found]
 
@@ -118,7 +118,7 @@ async def test_an_outage_set_on_one_holds_commands_on_the_other_until_lifted_on_
             await send(second, held)
             await asyncio.sleep(1.0)
             assert await answered_items(second, held.command_id) == [], "the second applied a command in the outage"
-            info = await second.js.consumer_info(COMMAND_STREAM, CONSUMER_NAME)
+            info = await second.js.consumer_info(NetsimSubjects.COMMAND_STREAM, CONSUMER_NAME)
             assert (info.num_pending or 0) + (info.num_ack_pending or 0) == 1  # held, not lost
 
             lifted = time.monotonic()
@@ -129,7 +129,7 @@ async def test_an_outage_set_on_one_holds_commands_on_the_other_until_lifted_on_
 
             assert await eventually(answered, timeout=REACHES_WITHIN + 1, what="the held command applied") == [True]
             assert time.monotonic() - lifted < REACHES_WITHIN + 1
-            info = await second.js.consumer_info(COMMAND_STREAM, CONSUMER_NAME)
+            info = await second.js.consumer_info(NetsimSubjects.COMMAND_STREAM, CONSUMER_NAME)
             assert info.num_redelivered == 0
 
 

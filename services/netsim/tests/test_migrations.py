@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from netsim.main import MIGRATIONS_DIR
+from netsim.main import MIGRATIONS as MIGRATIONS_DIR
 from netsim.models import metadata
 from simfleet_runtime import migrations
 from simfleet_runtime.testing import downgrade_to_base, run_migrate_command, schema_state

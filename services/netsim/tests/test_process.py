@@ -18,11 +18,11 @@ import nats
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from netsim.streams import SUBMIT_SMS_SUBJECT
 from simfleet_runtime.bus import headers as h
-from simfleet_runtime.testing import NatsServer, free_port
+from simfleet_runtime.testing import NatsServer, eventually, free_port
+from simfleet_subjects import NetsimSubjects
 
-from .conftest import eventually, sms_command  # type: ignore[import-not-found]
+from .conftest import sms_command  # type: ignore[import-not-found]
 
 
 class NetsimProcess:
@@ -89,7 +89,7 @@ async def test_it_serves_then_stops_cleanly_on_sigterm(process: NetsimProcess, n
     nc = await nats.connect(nats_server.url)
     try:
         await nc.jetstream(timeout=5).publish(
-            SUBMIT_SMS_SUBJECT, sms_command("+79990000030", "through the process"), headers={h.MSG_ID: "proc-1"}
+            NetsimSubjects.SUBMIT_SMS, sms_command("+79990000030", "through the process"), headers={h.MSG_ID: "proc-1"}
         )
     finally:
         await nc.close()

@@ -8,13 +8,14 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
 from netsim.models import BUS
-from netsim.smsc.events import CONSUMER_NAME
-from netsim.streams import EVENT_STREAM, SMS_DELIVERED_SUBJECT
+from netsim.smsc.consumer import CONSUMER_NAME
 from simfleet.events.v1 import netsim_pb2 as events_pb2
 from simfleet_runtime.bus import headers as h
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.testing import eventually
+from simfleet_subjects import NetsimSubjects
 
-from .conftest import RunningNetsim, eventually, sms_command  # type: ignore[import-not-found]
+from .conftest import RunningNetsim, sms_command  # type: ignore[import-not-found]
 
 TENANT = "01M80FS1VH2MZKYX1PNS53P8M2"
 
@@ -25,18 +26,18 @@ def delivered_total() -> float:
 
 async def receipts_in_stream(netsim: RunningNetsim) -> list[events_pb2.SmsDelivered]:
     """Every SmsDelivered the NETSIM stream holds, in order."""
-    info = await netsim.js.stream_info(EVENT_STREAM)
+    info = await netsim.js.stream_info(NetsimSubjects.EVENT_STREAM)
     receipts = []
     if info.state.messages:
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
-            msg = await netsim.js.get_msg(EVENT_STREAM, seq)
-            assert msg.subject == SMS_DELIVERED_SUBJECT
+            msg = await netsim.js.get_msg(NetsimSubjects.EVENT_STREAM, seq)
+            assert msg.subject == NetsimSubjects.SMS_DELIVERED
             receipts.append(events_pb2.SmsDelivered.FromString(msg.data or b""))
     return receipts
 
 
 async def test_a_submitted_sms_reaches_the_inbox_and_its_receipt_is_published(netsim: RunningNetsim) -> None:
-    subscription = await netsim.nc.subscribe(SMS_DELIVERED_SUBJECT)
+    subscription = await netsim.nc.subscribe(NetsimSubjects.SMS_DELIVERED)
     await netsim.nc.flush()
     before = delivered_total()
     message_id = new_id()
@@ -124,8 +125,8 @@ async def _count_published(netsim: RunningNetsim) -> bool:
 
 
 async def test_a_receipt_goes_to_the_subject_of_the_sms_origin_only(netsim: RunningNetsim) -> None:
-    own = await netsim.nc.subscribe(f"{SMS_DELIVERED_SUBJECT}.inventory")
-    bare = await netsim.nc.subscribe(SMS_DELIVERED_SUBJECT)
+    own = await netsim.nc.subscribe(f"{NetsimSubjects.SMS_DELIVERED}.inventory")
+    bare = await netsim.nc.subscribe(NetsimSubjects.SMS_DELIVERED)
     await netsim.nc.flush()
     message_id = new_id()
     await netsim.submit(sms_command("+79990000007", "Fleet notice", message_id=message_id, origin="inventory"))

@@ -9,7 +9,9 @@ import aiosmtplib
 import pytest
 from prometheus_client import REGISTRY
 
-from .conftest import RunningNetsim, eventually  # type: ignore[import-not-found]
+from simfleet_runtime.testing import eventually
+
+from .conftest import RunningNetsim  # type: ignore[import-not-found]
 
 
 def received_total() -> float:

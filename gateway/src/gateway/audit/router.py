@@ -12,6 +12,7 @@ from gateway.audit.schemas import AuditEventResponse, AuditEventsPage
 from gateway.deps import SignedInAccounts
 from gateway.problems import ProblemError, problem_responses
 from simfleet.accounts.v1 import audit_pb2 as pb
+from simfleet_runtime.timestamps import timestamp
 
 router = APIRouter(prefix="/v1/audit-events", tags=["audit"])
 
@@ -19,9 +20,7 @@ router = APIRouter(prefix="/v1/audit-events", tags=["audit"])
 def _timestamp(value: datetime, field: str) -> Timestamp:
     if value.tzinfo is None:
         raise ProblemError(422, "INVALID_TIME", f"{field} needs a time zone, e.g. 2026-01-15T09:30:00Z")
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+    return timestamp(value)
 
 
 @router.get(

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired, Required, Union, get_args
 
 from fastapi.openapi.models import Example
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -41,6 +40,7 @@ from gateway.problems import MAX_FIELD_ERRORS, FieldError, register_union_tags
 from gateway.proto_enums import enum_names
 from gateway.text import HumanText
 from simfleet.inventory.v1 import operations_pb2 as pb
+from simfleet_runtime import timestamps
 from simfleet_runtime.operation_params import item_params_from_text, params_from_text
 
 MAX_LINES = 200_000
@@ -222,9 +222,7 @@ class OperationBody(BaseModel):
         if self.selection is not None:
             request.selection.CopyFrom(self.selection.to_proto())
         if self.scheduled_at is not None:
-            stamp = Timestamp()
-            stamp.FromDatetime(self.scheduled_at)
-            request.scheduled_at.CopyFrom(stamp)
+            request.scheduled_at.CopyFrom(timestamps.timestamp(self.scheduled_at))
         return request
 
 

@@ -12,11 +12,10 @@ from typing import Any
 
 import grpc
 
-from accounts import events
-from accounts.audit.commands import COMMANDS
 from accounts.audit.grpc_api import SERVICE_NAME as AUDIT_SERVICE
 from accounts.audit.grpc_api import AuditApi
-from accounts.audit.service import SIGN_IN_RECORDED, AuditLog, audit_subject
+from accounts.audit.service import AuditLog
+from accounts.audit_commands import COMMANDS
 from accounts.customers.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from accounts.customers.grpc_api import AdminApi
 from accounts.customers.identity_client import IdentityClient, NewUser
@@ -28,6 +27,7 @@ from accounts.hierarchy.inventory_client import InventoryClient
 from accounts.hierarchy.service import HierarchyService, Holdings
 from accounts.models import BUS
 from accounts.settings import AccountsSettings
+from accounts.streams import streams
 from simfleet.accounts.v1 import admin_pb2_grpc, audit_pb2_grpc, hierarchy_pb2_grpc
 from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
@@ -35,6 +35,7 @@ from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.grpc_server import Channels
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
+from simfleet_subjects import AccountsSubjects, IdentitySubjects, InventorySubjects, audit_recorded
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -97,7 +98,7 @@ def build(
     settings: AccountsSettings, *, identity: UserCreator | None = None, jwks: JwksFetcher | None = None
 ) -> Accounts:
     """Wire the service; ``identity`` and ``jwks`` replace the calls to identity (tests)."""
-    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=events.streams())
+    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=streams())
     db, clock, outbox = runtime.db, runtime.clock, runtime.outbox
     channels = Channels()
     runtime.on_stop(channels.close)
@@ -136,15 +137,15 @@ def build(
     # The action history gathers every service's audit events (each on its owner's stream) and sign-ins.
     runtime.add_consumer(
         name="accounts-line-figures",
-        stream="INVENTORY",
-        subject="simfleet.inventory.node.figures",
+        stream=InventorySubjects.STREAM,
+        subject=InventorySubjects.NODE_FIGURES,
         handler=hierarchy.line_figures(),
     )
     for name, stream, subject in (
-        ("accounts-audit-accounts", events.STREAM, audit_subject("accounts")),
-        ("accounts-audit-identity", "IDENTITY", audit_subject("identity")),
-        ("accounts-audit-inventory", "INVENTORY", audit_subject("inventory")),
-        ("accounts-sign-ins", "IDENTITY", SIGN_IN_RECORDED),
+        ("accounts-audit-accounts", AccountsSubjects.STREAM, audit_recorded("accounts")),
+        ("accounts-audit-identity", IdentitySubjects.STREAM, audit_recorded("identity")),
+        ("accounts-audit-inventory", InventorySubjects.STREAM, audit_recorded("inventory")),
+        ("accounts-sign-ins", IdentitySubjects.STREAM, IdentitySubjects.SIGN_IN_RECORDED),
     ):
         runtime.add_consumer(name=name, stream=stream, subject=subject, handler=audit.handler())
     runtime.add_servicer(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from identity.sessions.service import Tokens, timestamp
+from identity.sessions.service import Tokens
 from identity.signins import models as signin
 from identity.signins.models import SignInAttempt
 from identity.users.models import ACTIVE, User
 from simfleet.identity.v1 import common_pb2 as pb
+from simfleet_runtime.timestamps import timestamp
 
 CHANNELS: dict[int, str] = {pb.OTP_CHANNEL_SMS: "sms", pb.OTP_CHANNEL_EMAIL: "email"}
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from identity import events
 from identity.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from identity.admin.grpc_api import AdminApi
 from identity.audit_commands import COMMANDS
@@ -27,6 +26,7 @@ from identity.sessions.service import SessionPolicy, SessionService
 from identity.settings import IdentitySettings
 from identity.signins.service import SignInHistory
 from identity.signins.throttle import SignInThrottles, ThrottlePolicy
+from identity.streams import streams
 from identity.users.passwords import PasswordHashing, PasswordPolicy
 from identity.users.service import UserService
 from simfleet.identity.v1 import admin_pb2_grpc, auth_pb2_grpc, profile_pb2_grpc, users_pb2_grpc
@@ -34,6 +34,7 @@ from simfleet_runtime import nodepaths
 from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.auth import JwksCache, TokenVerifier
 from simfleet_runtime.service import ServiceRuntime
+from simfleet_subjects import IdentitySubjects
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -54,7 +55,7 @@ class Identity:
 
 
 def build(settings: IdentitySettings) -> Identity:
-    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=events.streams())
+    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=streams())
     db, clock, outbox = runtime.db, runtime.clock, runtime.outbox
     access_ttl = timedelta(seconds=settings.access_token_ttl_seconds)
     keys = SigningKeyStore(
@@ -190,8 +191,8 @@ def build(settings: IdentitySettings) -> Identity:
     )
     runtime.add_consumer(
         name="identity-mailer",
-        stream=events.STREAM,
-        subject=events.EMAIL_REQUESTED,
+        stream=IdentitySubjects.STREAM,
+        subject=IdentitySubjects.EMAIL_REQUESTED,
         handler=mailer.handle,
         in_transaction=False,
     )

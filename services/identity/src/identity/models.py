@@ -1,26 +1,32 @@
-"""The metadata every identity table hangs on, and the bus tables."""
+"""identity's whole schema: the domain tables, the bus tables and the hierarchy's projection, on one metadata.
+
+Alembic's ``env.py`` and the composition root import this module; it imports
+every domain's models so that nothing is left out of ``metadata``.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from identity.db import BUS, NODE_PATHS, Base
+from identity.grants.models import CustomRole, GrantRecord
+from identity.otp.models import OtpChallenge
+from identity.sessions.models import RefreshToken, Session, SigningKey
+from identity.signins.models import SignInAttempt, SignInThrottle
+from identity.users.models import User
 
-from simfleet_runtime.bus import bus_tables
-from simfleet_runtime.nodepaths import node_paths_table
+metadata = Base.metadata
 
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
-BUS = bus_tables(Base.metadata)
-NODE_PATHS = node_paths_table(Base.metadata)
-"""identity's copy of the customers' trees (from accounts' events), for checking grants."""
+__all__ = [
+    "BUS",
+    "NODE_PATHS",
+    "Base",
+    "CustomRole",
+    "GrantRecord",
+    "OtpChallenge",
+    "RefreshToken",
+    "Session",
+    "SignInAttempt",
+    "SignInThrottle",
+    "SigningKey",
+    "User",
+    "metadata",
+]

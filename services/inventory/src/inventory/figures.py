@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inventory import events
 from inventory.db import Base
 from inventory.lines.models import LINE_STATES, Line
 from simfleet.events.v1 import inventory_pb2 as ev
@@ -26,6 +25,7 @@ from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, insert_ignoring_conflicts
 from simfleet_runtime.timestamps import timestamp
+from simfleet_subjects import InventorySubjects
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -74,7 +74,7 @@ class FigureReporter:
             for node_id, customer_id in marked:
                 figures = {f"lines.{state}": value for state, value in counts[node_id].items()}
                 report = ev.NodeLineFigures(node_id=node_id, customer_id=customer_id, figures=figures, computed_at=now)
-                await self._outbox.add(session, events.NODE_FIGURES, report, tenant=customer_id)
+                await self._outbox.add(session, InventorySubjects.NODE_FIGURES, report, tenant=customer_id)
         return len(marked)
 
     async def run(self, stop: asyncio.Event) -> None:

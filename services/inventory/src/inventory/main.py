@@ -12,7 +12,6 @@ from typing import Any
 
 import grpc
 
-from inventory import events
 from inventory.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from inventory.admin.grpc_api import AdminApi
 from inventory.admin.service import BackOffice
@@ -21,7 +20,7 @@ from inventory.figures import FigureReporter
 from inventory.gauges import Gauges
 from inventory.lines.grpc_api import SERVICE_NAME as LINE_SERVICE
 from inventory.lines.grpc_api import LineApi
-from inventory.lines.location import NetworkLocator
+from inventory.lines.netsim_client import NetsimClient
 from inventory.lines.service import LineService, Locator
 from inventory.models import BUS, NODE_PATHS
 from inventory.nodes.grpc_api import SERVICE_NAME as HOLDINGS_SERVICE
@@ -34,6 +33,7 @@ from inventory.operations.identity_client import IdentityAuthority, RequesterAut
 from inventory.operations.service import OperationService
 from inventory.settings import InventorySettings
 from inventory.stock.puk import PukVault
+from inventory.streams import SMS_DELIVERED, streams
 from simfleet.inventory.v1 import admin_pb2_grpc, lines_pb2_grpc, nodes_pb2_grpc, operations_pb2_grpc
 from simfleet_runtime import nodepaths
 from simfleet_runtime.audit import AuditTrail
@@ -42,6 +42,7 @@ from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.grpc_server import Channels
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
+from simfleet_subjects import NetsimSubjects
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -69,7 +70,7 @@ def build(
     authority: RequesterAuthority | None = None,
 ) -> Inventory:
     """Wire the service; ``jwks``, ``locator`` and ``authority`` replace the calls to identity and the network."""
-    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=events.streams())
+    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=streams())
     db, clock, outbox = runtime.db, runtime.clock, runtime.outbox
     channels = Channels()
     runtime.on_stop(channels.close)
@@ -91,7 +92,7 @@ def build(
     revocations = Revocations(token_lifetime_seconds=settings.access_token_ttl_seconds)
     runtime.add_task("revocations", lambda stop: revocations.follow(lambda: runtime.nats, stop))
     authorizer = Authorizer(verifier=verifier, nodes=paths, revocations=revocations)
-    network = locator or NetworkLocator(
+    network = locator or NetsimClient(
         lambda: upstream(settings.netsim_target), timeout=settings.upstream_timeout_seconds
     )
     audit = AuditTrail(db=db, outbox=outbox, clock=clock, service="inventory", commands=COMMANDS)
@@ -148,15 +149,15 @@ def build(
     )
     runtime.add_consumer(
         name="inventory-provisioning",
-        stream=events.NETWORK_STREAM,
-        subject=events.PROVISIONING_RESULT,
+        stream=NetsimSubjects.EVENT_STREAM,
+        subject=NetsimSubjects.PROVISIONING_RESULT,
         handler=engine.results_handler(),
     )
     runtime.add_consumer(
         # Named anew when receipts got their own subject: a durable keeps the filter it was made with.
         name="inventory-own-sms-receipts",
-        stream=events.NETWORK_STREAM,
-        subject=events.SMS_DELIVERED,
+        stream=NetsimSubjects.EVENT_STREAM,
+        subject=SMS_DELIVERED,
         handler=engine.receipts_handler(),
     )
     runtime.add_task("operation-engine", engine.run)

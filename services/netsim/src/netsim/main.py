@@ -19,22 +19,23 @@ from pathlib import Path
 from netsim.console.app import create_app
 from netsim.console.server import ConsoleServer
 from netsim.handsets.grpc_api import SERVICE_NAME, HandsetServicer
-from netsim.hlr import events as hlr_events
+from netsim.hlr import consumer as hlr_consumer
 from netsim.hlr import grpc_api as hlr_api
 from netsim.hlr.fault_store import FaultStore
 from netsim.hlr.faults import FaultInjector, validate_faults
 from netsim.models import BUS
 from netsim.settings import NetsimSettings
-from netsim.smsc.events import CONSUMER_NAME, submit_sms_handler
+from netsim.smsc.consumer import CONSUMER_NAME, submit_sms_handler
 from netsim.smtp.sink import SmtpSink
-from netsim.streams import COMMAND_STREAM, HLR_PROVISION_SUBJECT, SUBMIT_SMS_SUBJECT, netsim_streams
+from netsim.streams import streams
 from simfleet.netsim.v1 import hlr_pb2_grpc, smsc_pb2_grpc
 from simfleet_runtime import migrations
 from simfleet_runtime.service import ServiceRuntime
+from simfleet_subjects import NetsimSubjects
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 @dataclass
@@ -51,11 +52,11 @@ class Netsim:
 
 
 def build(settings: NetsimSettings) -> Netsim:
-    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS_DIR, streams=netsim_streams())
+    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=streams())
     runtime.add_consumer(
         name=CONSUMER_NAME,
-        stream=COMMAND_STREAM,
-        subject=SUBMIT_SMS_SUBJECT,
+        stream=NetsimSubjects.COMMAND_STREAM,
+        subject=NetsimSubjects.SUBMIT_SMS,
         handler=submit_sms_handler(outbox=runtime.outbox, clock=runtime.clock),
     )
     initial_faults = validate_faults(
@@ -73,11 +74,11 @@ def build(settings: NetsimSettings) -> Netsim:
         initial=initial_faults,
         refresh_seconds=settings.hlr_faults_refresh_seconds,
     )
-    hlr = hlr_events.ProvisionConsumer(outbox=runtime.outbox, clock=runtime.clock, faults=faults)
+    hlr = hlr_consumer.ProvisionConsumer(outbox=runtime.outbox, clock=runtime.clock, faults=faults)
     runtime.add_consumer(
-        name=hlr_events.CONSUMER_NAME,
-        stream=COMMAND_STREAM,
-        subject=HLR_PROVISION_SUBJECT,
+        name=hlr_consumer.CONSUMER_NAME,
+        stream=NetsimSubjects.COMMAND_STREAM,
+        subject=NetsimSubjects.PROVISION,
         handler=hlr.handle,
         before=hlr.before,
     )
@@ -141,4 +142,4 @@ async def serve(settings: NetsimSettings) -> int:
 
 def migrate(settings: NetsimSettings) -> None:
     """Apply the migrations to ``settings.database_url`` (blocking: call it outside an event loop)."""
-    migrations.upgrade(MIGRATIONS_DIR, settings.database_url)
+    migrations.upgrade(MIGRATIONS, settings.database_url)

@@ -1,29 +1,25 @@
-"""The NATS streams netsim owns and the subjects it speaks on (docs/architecture.md)."""
+"""The NATS streams netsim owns.
+
+Their names and subjects are the contract's (:class:`simfleet_subjects.NetsimSubjects`).
+"""
 
 from __future__ import annotations
 
 from simfleet_runtime.bus import StreamSpec
-
-SUBMIT_SMS_SUBJECT = "simfleet.netsim.cmd.sms.submit"
-SMS_DELIVERED_SUBJECT = "simfleet.netsim.sms.delivered"
-HLR_PROVISION_SUBJECT = "simfleet.netsim.cmd.hlr.provision"
-HLR_RESULT_SUBJECT = "simfleet.netsim.hlr.result"
-
-COMMAND_STREAM = "NETSIM_CMD"
-EVENT_STREAM = "NETSIM"
+from simfleet_subjects import NetsimSubjects
 
 
-def netsim_streams() -> list[StreamSpec]:
+def streams() -> list[StreamSpec]:
     return [
         StreamSpec(
-            name=COMMAND_STREAM,
-            subjects=["simfleet.netsim.cmd.>"],
+            name=NetsimSubjects.COMMAND_STREAM,
+            subjects=list(NetsimSubjects.COMMAND_SUBJECTS),
             work_queue=True,
             description="Commands to the simulated network (work queue: each is taken once).",
         ),
         StreamSpec(
-            name=EVENT_STREAM,
-            subjects=["simfleet.netsim.sms.>", "simfleet.netsim.hlr.>"],
+            name=NetsimSubjects.EVENT_STREAM,
+            subjects=list(NetsimSubjects.EVENT_SUBJECTS),
             description="What the simulated network reports: SMS delivery receipts, HLR provisioning results.",
         ),
     ]

@@ -26,14 +26,10 @@ from simfleet_runtime.clock import as_utc
 from simfleet_runtime.db import Database, insert_ignoring_conflicts
 from simfleet_runtime.errors import PermissionDenied
 from simfleet_runtime.ids import is_id
+from simfleet_subjects import IdentitySubjects
 
 READ = "audit:read"
-SIGN_IN_RECORDED = "simfleet.identity.sign_in.recorded"
 LIST_NAME = "audit-events"
-
-
-def audit_subject(service: str) -> str:
-    return f"simfleet.{service}.audit.recorded"
 
 
 @dataclass(frozen=True)
@@ -93,7 +89,7 @@ class AuditLog:
     def handler(self) -> EventHandler:
         async def handle(session: AsyncSession, event: Event) -> None:
             try:
-                if event.subject == SIGN_IN_RECORDED:
+                if event.subject == IdentitySubjects.SIGN_IN_RECORDED:
                     record = _sign_in(identity_ev.SignInRecorded.FromString(event.data))
                     if record is None:
                         return  # an attempt for a number that belongs to nobody concerns no customer

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts import events, metrics
+from accounts import metrics
 from accounts.customers.identity_client import NewUser
 from accounts.customers.legal import LegalEntity, legal_entity_problems
 from accounts.customers.models import ACTIVE, ONBOARDING, Contract, Customer
@@ -56,6 +56,10 @@ from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import normalize_email, normalize_msisdn, text_problem
+from simfleet_subjects import AccountsSubjects
+
+OPERATOR_ACTOR = "operator"
+"""The actor of back-office changes until operator staff sign in as users of their own."""
 
 PROFILE_MANAGER_ROLE = "profile_manager"
 _CONTRACT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/.\-]{0,63}$")
@@ -356,10 +360,10 @@ class CustomerService:
             customer.status, customer.profile_manager_user_id, customer.updated_at = ACTIVE, user_id, now
             loaded = await self._load(session, customer)
             for node in loaded.nodes:
-                await self._hierarchy.publish_created(session, node, actor_id=events.OPERATOR_ACTOR)
+                await self._hierarchy.publish_created(session, node, actor_id=OPERATOR_ACTOR)
             await self._outbox.add(
                 session,
-                events.CUSTOMER_ONBOARDED,
+                AccountsSubjects.CUSTOMER_ONBOARDED,
                 ev.CustomerOnboarded(
                     customer_id=customer.id,
                     name=customer.name,
@@ -412,7 +416,7 @@ class CustomerService:
                 node = self._hierarchy.new_node(parent=parent, kind=kind, name=name, now=now, number=number)
                 session.add(node)
                 await session.flush()
-                await self._hierarchy.publish_created(session, node, actor_id=events.OPERATOR_ACTOR)
+                await self._hierarchy.publish_created(session, node, actor_id=OPERATOR_ACTOR)
         except IntegrityError as exc:
             raise AlreadyExists("the account number or the name is taken", reason="ACCOUNT_NUMBER_TAKEN") from exc
         metrics.NODE_CHANGES.labels("created").inc()

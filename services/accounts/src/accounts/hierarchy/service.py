@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from google.protobuf.message import DecodeError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts import events, metrics
+from accounts import metrics
 from accounts.customers.models import Customer
 from accounts.hierarchy.models import (
     COMPANY,
@@ -42,6 +42,7 @@ from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.nodepaths import path_ids
 from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import check_text
+from simfleet_subjects import AccountsSubjects
 
 MANAGE = "hierarchy:manage"
 ORDERS = {"path": Node.path, "name": Node.name_key, "created_at": Node.created_at}
@@ -320,7 +321,7 @@ class HierarchyService:
     async def publish_created(self, session: AsyncSession, node: Node, *, actor_id: str) -> None:
         await self._outbox.add(
             session,
-            events.NODE_CREATED,
+            AccountsSubjects.NODE_CREATED,
             ev.NodeCreated(node=snapshot(node), actor_id=actor_id, occurred_at=timestamp(node.created_at)),
             tenant=node.customer_id,
         )
@@ -339,7 +340,7 @@ class HierarchyService:
             node.name, node.name_key, node.updated_at = name, name_key(name), now
             await self._outbox.add(
                 session,
-                events.NODE_RENAMED,
+                AccountsSubjects.NODE_RENAMED,
                 ev.NodeRenamed(
                     node_id=node.id,
                     customer_id=node.customer_id,
@@ -408,7 +409,7 @@ class HierarchyService:
             await session.refresh(node)
             await self._outbox.add(
                 session,
-                events.NODE_MOVED,
+                AccountsSubjects.NODE_MOVED,
                 ev.NodeMoved(
                     node_id=node.id,
                     customer_id=node.customer_id,
@@ -459,7 +460,7 @@ class HierarchyService:
             await session.delete(node)
             await self._outbox.add(
                 session,
-                events.NODE_DELETED,
+                AccountsSubjects.NODE_DELETED,
                 ev.NodeDeleted(
                     node_id=node.id,
                     customer_id=node.customer_id,

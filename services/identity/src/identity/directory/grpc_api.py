@@ -7,13 +7,13 @@ from typing import Any
 from identity import convert
 from identity.directory.service import Directory, HeldGrant
 from identity.grants.catalogue import RoleCatalogue, RoleView
-from identity.sessions.service import SessionService, timestamp
+from identity.sessions.service import SessionService
 from identity.users.models import ACTIVE, DISABLED
 from simfleet.identity.v1 import common_pb2, users_pb2_grpc
 from simfleet.identity.v1 import users_pb2 as pb
 from simfleet_runtime.authz import PERMISSIONS, Access
 from simfleet_runtime.context import current_call
-from simfleet_runtime.timestamps import optional_timestamp
+from simfleet_runtime.timestamps import optional_timestamp, timestamp
 
 USERS_SERVICE = "simfleet.identity.v1.CustomerUserService"
 ROLES_SERVICE = "simfleet.identity.v1.RoleService"

@@ -24,11 +24,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity import events
 from identity.grants import service as grants
 from identity.grants.models import GrantRecord
 from identity.grants.roles import Role
-from identity.sessions.service import SessionService, timestamp
+from identity.sessions.service import SessionService
 from identity.users.models import ACTIVE, DISABLED, User
 from identity.users.service import UserService
 from simfleet.events.v1 import accounts_pb2 as accounts_ev
@@ -44,6 +43,8 @@ from simfleet_runtime.db import Database
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from simfleet_runtime.ids import is_id
 from simfleet_runtime.nodepaths import ProjectedNodePaths
+from simfleet_runtime.timestamps import timestamp
+from simfleet_subjects import IdentitySubjects
 
 READ = ("users:read", "users:manage")
 MAX_GRANTS_PER_USER = 100
@@ -281,7 +282,7 @@ class Directory:
                 granted_by=access.user_id,
                 now=now,
             )
-            await self._publish_grant(session, events.GRANT_ADDED, record, access.user_id)
+            await self._publish_grant(session, IdentitySubjects.GRANT_ADDED, record, access.user_id)
             await grants.revise(
                 session, self._outbox, user_ids=[user.id], customer_id=user.customer_id, cause="grant_added", now=now
             )
@@ -304,7 +305,7 @@ class Directory:
             if role is not None:
                 self._may_grant(access, role, path)
             await session.delete(record)
-            await self._publish_grant(session, events.GRANT_REMOVED, record, access.user_id)
+            await self._publish_grant(session, IdentitySubjects.GRANT_REMOVED, record, access.user_id)
             await grants.revise(
                 session,
                 self._outbox,
@@ -349,7 +350,7 @@ class Directory:
             actor = Actor(deleted.actor_id or "accounts", deleted.customer_id)
             for record in records:
                 await session.delete(record)
-                await self._publish_grant(session, events.GRANT_REMOVED, record, actor.id)
+                await self._publish_grant(session, IdentitySubjects.GRANT_REMOVED, record, actor.id)
                 if self._audit is not None:  # in the action history like any other grant change
                     objects = [obj("user", record.user_id), obj("grant", record.id, record.node_id)]
                     await self._audit.add(session, "users.grant.remove", objects, actor=actor)
@@ -380,7 +381,10 @@ class Directory:
                 user_id=user.id, customer_id=user.customer_id, actor_id=access.user_id, occurred_at=timestamp(now)
             )
             await self._outbox.add(
-                session, events.USER_ENABLED if active else events.USER_DISABLED, message, tenant=user.customer_id
+                session,
+                IdentitySubjects.USER_ENABLED if active else IdentitySubjects.USER_DISABLED,
+                message,
+                tenant=user.customer_id,
             )
         return user
 

@@ -9,7 +9,6 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity import events
 from identity.grants.models import CustomRole, GrantRecord
 from identity.grants.roles import PREDEFINED, Role
 from identity.users.models import User
@@ -20,6 +19,7 @@ from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import text_problem
+from simfleet_subjects import IdentitySubjects
 
 _CHUNK = 500
 
@@ -174,7 +174,7 @@ async def revise(
         for user_id, version in rows:
             await outbox.add(
                 session,
-                events.GRANTS_REVISED,
+                IdentitySubjects.GRANTS_REVISED,
                 ev.GrantsRevised(
                     user_id=user_id,
                     customer_id=customer_id,

@@ -1,6 +1,6 @@
 """Alembic environment of identity: every model module is imported so its tables are known."""
 
-from identity import tables
+from identity.models import metadata
 from simfleet_runtime.migrations import run_env
 
-run_env(tables.metadata())
+run_env(metadata)

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity import events
-from identity.sessions.service import timestamp
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet.netsim.v1 import smsc_pb2
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.timestamps import timestamp
+from simfleet_subjects import IdentitySubjects, NetsimSubjects
 
 
 class Notifier:
@@ -34,7 +34,7 @@ class Notifier:
         message_id = new_id()
         await self._outbox.add(
             session,
-            events.SMS_SUBMIT,
+            NetsimSubjects.SUBMIT_SMS,
             smsc_pb2.SubmitSmsCommand(
                 message_id=message_id,
                 to_msisdn=to,
@@ -54,7 +54,7 @@ class Notifier:
         message_id = new_id()
         await self._outbox.add(
             session,
-            events.EMAIL_REQUESTED,
+            IdentitySubjects.EMAIL_REQUESTED,
             ev.EmailRequested(
                 message_id=message_id,
                 to_address=to,

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from identity.models import Base
+from identity.db import Base
 from simfleet_runtime.db import UtcDateTime
 
 SIGN_IN = "sign_in"

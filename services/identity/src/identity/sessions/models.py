@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from identity.models import Base
+from identity.db import Base
 from simfleet_runtime.db import UtcDateTime
 
 

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity import events, metrics
+from identity import metrics
 from identity.grants import service as grants
 from identity.grants.roles import OPERATOR_ROLES
 from identity.sessions.keys import SigningKeyStore
@@ -43,6 +42,8 @@ from simfleet_runtime.context import CallContext
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import Unauthenticated
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.timestamps import timestamp
+from simfleet_subjects import IdentitySubjects
 
 ACTIVITY_RESOLUTION = timedelta(seconds=30)
 """How stale a session's recorded activity may get before a call writes it again."""
@@ -69,12 +70,6 @@ class SessionPolicy:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def timestamp(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
 
 
 class SessionService:
@@ -247,7 +242,7 @@ class SessionService:
         metrics.SESSIONS_REVOKED.labels(reason).inc()
         await self._outbox.add(
             session,
-            events.SESSION_REVOKED,
+            IdentitySubjects.SESSION_REVOKED,
             ev.SessionRevoked(session_id=record.id, user_id=record.user_id, reason=reason, occurred_at=timestamp(now)),
             tenant=record.customer_id,
         )

@@ -7,8 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity import events, metrics
-from identity.sessions.service import timestamp
+from identity import metrics
 from identity.signins.models import SUCCEEDED, SignInAttempt
 from identity.users.models import User
 from simfleet.events.v1 import identity_pb2 as ev
@@ -18,6 +17,8 @@ from simfleet_runtime.clock import Clock
 from simfleet_runtime.context import CallContext
 from simfleet_runtime.db import Database
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.timestamps import timestamp
+from simfleet_subjects import IdentitySubjects
 
 NEWEST_FIRST = paging.Order("id", descending=True)
 LIST_NAME = "sign-ins"
@@ -55,7 +56,7 @@ class SignInHistory:
         metrics.SIGN_INS.labels(method, result).inc()
         await self._outbox.add(
             session,
-            events.SIGN_IN_RECORDED,
+            IdentitySubjects.SIGN_IN_RECORDED,
             ev.SignInRecorded(
                 attempt_id=attempt.id,
                 user_id=attempt.user_id or "",

@@ -10,11 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity import events
 from identity.grants import service as grants
 from identity.grants.roles import OPERATOR_ROLES
 from identity.notifications.service import Notifier
-from identity.sessions.service import SessionService, timestamp
+from identity.sessions.service import SessionService
 from identity.signins.models import OTP_EMAIL, OTP_SMS, SUCCEEDED, SignInAttempt
 from identity.users.models import ACTIVE, User
 from identity.users.passwords import PasswordHashing, PasswordPolicy
@@ -26,7 +25,9 @@ from simfleet_runtime.db import Database
 from simfleet_runtime.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import is_id, new_id
+from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import normalize_email, normalize_msisdn, text_problem
+from simfleet_subjects import IdentitySubjects
 
 CODE_METHODS = frozenset({OTP_SMS, OTP_EMAIL})
 FIRST_PASSWORD_WINDOW = timedelta(minutes=10)
@@ -198,7 +199,7 @@ class UserService:
                 )
                 await self._outbox.add(
                     session,
-                    events.USER_CREATED,
+                    IdentitySubjects.USER_CREATED,
                     ev.UserCreated(
                         user_id=user.id,
                         customer_id=customer_id,
@@ -251,7 +252,7 @@ class UserService:
         await self._sessions.revoke_all(session, user_id=user.id, reason="password_changed", keep=keep_session)
         await self._outbox.add(
             session,
-            events.PASSWORD_CHANGED,
+            IdentitySubjects.PASSWORD_CHANGED,
             ev.PasswordChanged(
                 user_id=user.id, customer_id=user.customer_id, reason=reason, occurred_at=timestamp(now)
             ),

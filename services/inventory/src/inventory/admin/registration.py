@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inventory import events
 from simfleet.netsim.v1 import hlr_pb2
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.timestamps import timestamp
+from simfleet_subjects import NetsimSubjects
 
 REGISTER_BATCH = 500
 CORRELATION_PREFIX = "import:"
@@ -64,4 +64,4 @@ async def add_to_outbox(
 ) -> None:
     """Write ``commands`` (from :func:`register_commands`) into the outbox, in ``session``'s transaction."""
     for command in commands:
-        await outbox.add(session, events.PROVISION_COMMAND, command, tenant=customer_id, event_id=command.command_id)
+        await outbox.add(session, NetsimSubjects.PROVISION, command, tenant=customer_id, event_id=command.command_id)

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from inventory import events, figures
+from inventory import figures
 from inventory.admin.registration import add_to_outbox, register_commands
 from inventory.convert import line_event
 from inventory.lines.models import ACTIVE, BLOCK_TYPES, BLOCKED, READY, Line, LineLabel
@@ -28,6 +28,7 @@ from simfleet_runtime.db import Database
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.validation import normalize_msisdn, text_problem
+from simfleet_subjects import InventorySubjects
 
 MAX_LINES = 10_000
 EVENT_CHUNK = 1000
@@ -205,5 +206,5 @@ class BackOffice:
                         for row in rows[start : start + EVENT_CHUNK]
                     ]
                 )
-                await self._outbox.add(session, events.LINES_CHANGED, message, tenant=customer_id)
+                await self._outbox.add(session, InventorySubjects.LINES_CHANGED, message, tenant=customer_id)
         return len(rows)

@@ -19,7 +19,6 @@ from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inventory.events import SMS_ORIGIN
 from inventory.lines.models import (
     ACTIVE,
     BLOCKED,
@@ -30,6 +29,7 @@ from inventory.lines.models import (
 from inventory.operations.models import Operation
 from inventory.operations.records import ItemRow, LineRow
 from inventory.stock import service as stock
+from inventory.streams import SMS_ORIGIN
 from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
 from simfleet_runtime.authz import LIFT_PROTECTED_BLOCKS
 from simfleet_runtime.ids import new_id

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from google.protobuf.message import DecodeError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inventory import events, figures
+from inventory import figures
 from inventory import metrics as m
 from inventory.convert import line_event, operation_event
 from inventory.db import NODE_PATHS
@@ -76,6 +76,7 @@ from simfleet_runtime.db import Database, after_commit, is_sqlite
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.nodepaths import path_ids
 from simfleet_runtime.timestamps import timestamp
+from simfleet_subjects import InventorySubjects, NetsimSubjects
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +215,9 @@ class Engine:
                     op.total = op.pending = 0
                     await self._finish(session, op, now, state=FAILED)
                     return True
-            await self._outbox.add(session, events.OPERATION_STARTED, operation_event(op, now), tenant=op.customer_id)
+            await self._outbox.add(
+                session, InventorySubjects.OPERATION_STARTED, operation_event(op, now), tenant=op.customer_id
+            )
             if op.pending == 0 and op.in_progress == 0:
                 await self._finish(session, op, now)
         return True
@@ -446,10 +449,12 @@ class Engine:
                 submitted_at=timestamp(now),
             )
             await self._outbox.add(
-                session, events.PROVISION_COMMAND, command, tenant=op.customer_id, event_id=command_id
+                session, NetsimSubjects.PROVISION, command, tenant=op.customer_id, event_id=command_id
             )
         for sms in messages:
-            await self._outbox.add(session, events.SUBMIT_SMS, sms, tenant=op.customer_id, event_id=sms.message_id)
+            await self._outbox.add(
+                session, NetsimSubjects.SUBMIT_SMS, sms, tenant=op.customer_id, event_id=sms.message_id
+            )
         after_commit(session, lambda: _count_finished(finished))
         after_commit(session, lambda: m.ITEMS_IN_FLIGHT.inc(sent))
 
@@ -499,7 +504,7 @@ class Engine:
             message = ev.LinesChanged(
                 lines=[line_event(line, cause=op.type, operation_id=op.id, now=now) for line in chunk]
             )
-            await self._outbox.add(session, events.LINES_CHANGED, message, tenant=op.customer_id)
+            await self._outbox.add(session, InventorySubjects.LINES_CHANGED, message, tenant=op.customer_id)
 
     # ------------------------------------------------------------ answers
     def results_handler(self) -> EventHandler:
@@ -628,7 +633,9 @@ class Engine:
             else:
                 state = COMPLETED_WITH_ERRORS
         op.state, op.finished_at, op.updated_at = state, now, now
-        await self._outbox.add(session, events.OPERATION_FINISHED, operation_event(op, now), tenant=op.customer_id)
+        await self._outbox.add(
+            session, InventorySubjects.OPERATION_FINISHED, operation_event(op, now), tenant=op.customer_id
+        )
         final = state
         after_commit(session, lambda: m.OPERATIONS_FINISHED.labels(op.type, final).inc())
 

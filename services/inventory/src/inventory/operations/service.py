@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inventory import events
 from inventory import metrics as m
 from inventory.convert import operation_event
 from inventory.db import NODE_PATHS
@@ -46,6 +45,7 @@ from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT, path_ids
 from simfleet_runtime.operation_params import spec
 from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
 from simfleet_runtime.validation import normalize_msisdns, text_problem
+from simfleet_subjects import InventorySubjects
 
 log = logging.getLogger(__name__)
 
@@ -480,7 +480,7 @@ class OperationService:
     async def _accepted(self, session: AsyncSession, operation: Operation) -> None:
         await self._outbox.add(
             session,
-            events.OPERATION_ACCEPTED,
+            InventorySubjects.OPERATION_ACCEPTED,
             operation_event(operation, self._clock.now()),
             tenant=operation.customer_id,
         )
@@ -593,7 +593,10 @@ class OperationService:
                 operation.pending = 0
                 operation.state, operation.finished_at = CANCELLED, now
                 await self._outbox.add(
-                    session, events.OPERATION_FINISHED, operation_event(operation, now), tenant=operation.customer_id
+                    session,
+                    InventorySubjects.OPERATION_FINISHED,
+                    operation_event(operation, now),
+                    tenant=operation.customer_id,
                 )
                 after_commit(session, m.OPERATIONS_FINISHED.labels(operation.type, CANCELLED).inc)
             elif operation.state == RUNNING:

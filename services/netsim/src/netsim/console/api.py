@@ -19,7 +19,7 @@ from netsim.console.schemas import (
     MailOut,
     SmsOut,
 )
-from netsim.paging import MAX_LIMIT, page_limit
+from netsim.handsets import MAX_LIMIT, list_limit
 from netsim.smsc.service import list_handsets, list_sms
 from netsim.smtp.addresses import mailbox_key
 from netsim.smtp.service import list_mail, list_mailboxes
@@ -35,27 +35,27 @@ PROBLEM: dict[int | str, dict[str, Any]] = {
 
 @router.get("/handsets", response_model=HandsetsOut, tags=["handsets"])
 async def handsets(session: SessionDep, limit: Limit = None) -> HandsetsOut:
-    found = await list_handsets(session, limit=page_limit(limit))
+    found = await list_handsets(session, limit=list_limit(limit))
     return HandsetsOut(handsets=[HandsetSummary.of(h) for h in found])
 
 
 @router.get("/handsets/{msisdn}/sms", response_model=InboxOut, tags=["handsets"], responses=PROBLEM)
 async def handset_sms(msisdn: str, session: SessionDep, limit: Limit = None) -> InboxOut:
     number = normalize_msisdn(msisdn, field="msisdn")
-    messages = await list_sms(session, msisdn=number, limit=page_limit(limit))
+    messages = await list_sms(session, msisdn=number, limit=list_limit(limit))
     return InboxOut(msisdn=number, messages=[SmsOut.of(m) for m in messages])
 
 
 @router.get("/mailboxes", response_model=MailboxesOut, tags=["mailboxes"])
 async def mailboxes(session: SessionDep, limit: Limit = None) -> MailboxesOut:
-    found = await list_mailboxes(session, limit=page_limit(limit))
+    found = await list_mailboxes(session, limit=list_limit(limit))
     return MailboxesOut(mailboxes=[MailboxSummary.of(m) for m in found])
 
 
 @router.get("/mailboxes/{address:path}", response_model=MailboxOut, tags=["mailboxes"], responses=PROBLEM)
 async def mailbox(address: str, session: SessionDep, limit: Limit = None) -> MailboxOut:
     key = mailbox_key(address)
-    messages = await list_mail(session, address=key, limit=page_limit(limit))
+    messages = await list_mail(session, address=key, limit=list_limit(limit))
     return MailboxOut(address=key, messages=[MailOut.of(m) for m in messages])
 
 

@@ -15,7 +15,7 @@ from netsim.smsc.service import list_handsets, list_sms
 from netsim.smtp.addresses import mailbox_key
 from netsim.smtp.models import Mail
 from netsim.smtp.service import list_mail, list_mailboxes
-from netsim.timestamps import to_iso
+from simfleet_runtime.timestamps import iso
 from simfleet_runtime.validation import normalize_msisdn
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -47,7 +47,7 @@ def _page(title: str, body: str) -> str:
 
 def _sms_rows(messages: Iterable[Sms]) -> str:
     rows = "".join(
-        f"<tr><td><time>{escape(to_iso(m.delivered_at))}</time></td><td>{escape(m.sender)}</td>"
+        f"<tr><td><time>{escape(iso(m.delivered_at))}</time></td><td>{escape(m.sender)}</td>"
         f"<td><pre>{escape(m.text)}</pre></td></tr>"
         for m in messages
     )
@@ -56,7 +56,7 @@ def _sms_rows(messages: Iterable[Sms]) -> str:
 
 def _mail_rows(messages: Iterable[Mail]) -> str:
     rows = "".join(
-        f"<tr><td><time>{escape(to_iso(m.received_at))}</time></td><td>{escape(m.from_address)}</td>"
+        f"<tr><td><time>{escape(iso(m.received_at))}</time></td><td>{escape(m.from_address)}</td>"
         f"<td><strong>{escape(m.subject)}</strong><pre>{escape(m.body)}</pre></td></tr>"
         for m in messages
     )

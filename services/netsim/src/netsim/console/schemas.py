@@ -10,7 +10,7 @@ from netsim.smsc.models import Sms
 from netsim.smsc.service import Handset
 from netsim.smtp.models import Mail
 from netsim.smtp.service import Mailbox
-from netsim.timestamps import to_iso
+from simfleet_runtime.timestamps import iso
 
 
 class SmsOut(BaseModel):
@@ -36,7 +36,7 @@ class SmsOut(BaseModel):
 
     @classmethod
     def of(cls, sms: Sms) -> SmsOut:
-        return cls(id=sms.id, to=sms.to_msisdn, sender=sms.sender, text=sms.text, time=to_iso(sms.delivered_at))
+        return cls(id=sms.id, to=sms.to_msisdn, sender=sms.sender, text=sms.text, time=iso(sms.delivered_at))
 
 
 class InboxOut(BaseModel):
@@ -62,7 +62,7 @@ class MailOut(BaseModel):
             from_=mail.from_address,
             subject=mail.subject,
             body=mail.body,
-            time=to_iso(mail.received_at),
+            time=iso(mail.received_at),
         )
 
 
@@ -78,7 +78,7 @@ class HandsetSummary(BaseModel):
 
     @classmethod
     def of(cls, handset: Handset) -> HandsetSummary:
-        return cls(msisdn=handset.msisdn, messages=handset.messages, last_time=to_iso(handset.last_delivered_at))
+        return cls(msisdn=handset.msisdn, messages=handset.messages, last_time=iso(handset.last_delivered_at))
 
 
 class HandsetsOut(BaseModel):
@@ -92,7 +92,7 @@ class MailboxSummary(BaseModel):
 
     @classmethod
     def of(cls, mailbox: Mailbox) -> MailboxSummary:
-        return cls(address=mailbox.address, messages=mailbox.messages, last_time=to_iso(mailbox.last_received_at))
+        return cls(address=mailbox.address, messages=mailbox.messages, last_time=iso(mailbox.last_received_at))
 
 
 class MailboxesOut(BaseModel):
@@ -142,8 +142,8 @@ class SubscriberOut(BaseModel):
             apns=subscriber.apns,
             forwarding=subscriber.forwarding,
             version=subscriber.version,
-            registered_at=to_iso(subscriber.registered_at),
-            updated_at=to_iso(subscriber.updated_at),
+            registered_at=iso(subscriber.registered_at),
+            updated_at=iso(subscriber.updated_at),
         )
 
 

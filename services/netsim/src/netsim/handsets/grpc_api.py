@@ -6,11 +6,11 @@ from typing import Any
 
 import grpc
 
-from netsim.paging import page_limit
+from netsim.convert import mail_message, sms_message
+from netsim.handsets import list_limit
 from netsim.smsc.service import list_sms
 from netsim.smtp.addresses import mailbox_key
 from netsim.smtp.service import list_mail
-from netsim.timestamps import to_timestamp
 from simfleet.netsim.v1 import smsc_pb2, smsc_pb2_grpc
 from simfleet_runtime.db import Database
 from simfleet_runtime.validation import normalize_msisdn
@@ -26,39 +26,16 @@ class HandsetServicer(smsc_pb2_grpc.HandsetServiceServicer):
         self, request: smsc_pb2.ListSmsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> smsc_pb2.ListSmsResponse:
         msisdn = normalize_msisdn(request.msisdn, field="msisdn")
-        limit = page_limit(request.limit)
+        limit = list_limit(request.limit)
         async with self._db.sessions() as session:
             messages = await list_sms(session, msisdn=msisdn, limit=limit)
-        return smsc_pb2.ListSmsResponse(
-            messages=[
-                smsc_pb2.Sms(
-                    id=m.id,
-                    to_msisdn=m.to_msisdn,
-                    sender=m.sender,
-                    text=m.text,
-                    delivered_at=to_timestamp(m.delivered_at),
-                )
-                for m in messages
-            ]
-        )
+        return smsc_pb2.ListSmsResponse(messages=[sms_message(m) for m in messages])
 
     async def ListMail(
         self, request: smsc_pb2.ListMailRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> smsc_pb2.ListMailResponse:
         address = mailbox_key(request.address)
-        limit = page_limit(request.limit)
+        limit = list_limit(request.limit)
         async with self._db.sessions() as session:
             messages = await list_mail(session, address=address, limit=limit)
-        return smsc_pb2.ListMailResponse(
-            messages=[
-                smsc_pb2.Mail(
-                    id=m.id,
-                    to_address=m.to_address,
-                    from_address=m.from_address,
-                    subject=m.subject,
-                    body=m.body,
-                    received_at=to_timestamp(m.received_at),
-                )
-                for m in messages
-            ]
-        )
+        return smsc_pb2.ListMailResponse(messages=[mail_message(m) for m in messages])

@@ -6,13 +6,12 @@ from typing import Any
 
 import grpc
 
+from netsim.convert import faults_message, location_response, subscriber_message
 from netsim.hlr.fault_store import FaultStore
-from netsim.hlr.faults import Faults, validate_faults
+from netsim.hlr.faults import validate_faults
 from netsim.hlr.identifiers import normalize_msisdn_prefix
 from netsim.hlr.location import locate
-from netsim.hlr.models import Subscriber
 from netsim.hlr.service import find_subscriber, list_subscribers
-from netsim.timestamps import to_timestamp
 from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
@@ -21,28 +20,6 @@ from simfleet_runtime.paging import page_size
 from simfleet_runtime.validation import normalize_imsi, normalize_msisdn
 
 SERVICE_NAME = hlr_pb2.DESCRIPTOR.services_by_name["HlrService"].full_name
-
-
-def subscriber_message(subscriber: Subscriber) -> hlr_pb2.Subscriber:
-    return hlr_pb2.Subscriber(
-        imsi=subscriber.imsi,
-        msisdn=subscriber.msisdn or "",
-        iccid=subscriber.iccid,
-        barrings=subscriber.barrings,
-        apns=subscriber.apns,
-        forwarding=subscriber.forwarding,
-        version=subscriber.version,
-        updated_at=to_timestamp(subscriber.updated_at),
-    )
-
-
-def faults_message(faults: Faults) -> hlr_pb2.Faults:
-    return hlr_pb2.Faults(
-        latency_ms=faults.latency_ms,
-        failure_rate=faults.failure_rate,
-        outage=faults.outage,
-        failing_msisdns=faults.failing_msisdns,
-    )
 
 
 def subscriber_not_found() -> NotFound:
@@ -109,11 +86,4 @@ class HlrServicer(hlr_pb2_grpc.HlrServiceServicer):
         if subscriber is None:
             raise subscriber_not_found()
         where = locate(msisdn, self._clock.now())
-        return hlr_pb2.GetLocationResponse(
-            msisdn=where.msisdn,
-            cell_id=where.cell_id,
-            latitude=where.latitude,
-            longitude=where.longitude,
-            accuracy_m=where.accuracy_m,
-            observed_at=to_timestamp(where.observed_at),
-        )
+        return location_response(where)

@@ -27,11 +27,11 @@ from netsim.hlr.identifiers import (
     normalize_forwarding_target,
 )
 from netsim.hlr.models import COMMAND_ID_MAX, ITEM_ID_MAX, ITEM_IMSI_MAX, AppliedItem, Subscriber
-from netsim.timestamps import to_timestamp
 from simfleet.netsim.v1 import hlr_pb2
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.paging import Order, decode_token, keyset, next_token
+from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import normalize_iccid, normalize_imsi, normalize_msisdn
 
 MAX_ITEMS = 1000
@@ -260,9 +260,9 @@ async def apply_item(
 
 def _result(item_id: str, now: datetime, failure: ItemFailure | None = None) -> hlr_pb2.ItemResult:
     if failure is None:
-        return hlr_pb2.ItemResult(item_id=item_id, ok=True, applied_at=to_timestamp(now))
+        return hlr_pb2.ItemResult(item_id=item_id, ok=True, applied_at=timestamp(now))
     return hlr_pb2.ItemResult(
-        item_id=item_id, ok=False, failure=failure.failure, reason=failure.reason, applied_at=to_timestamp(now)
+        item_id=item_id, ok=False, failure=failure.failure, reason=failure.reason, applied_at=timestamp(now)
     )
 
 
@@ -272,7 +272,7 @@ def _stored_result(stored: AppliedItem | Recorded) -> hlr_pb2.ItemResult:
         ok=stored.ok,
         failure=_FAILURE_VALUES[stored.failure] if stored.failure else Failure.PROVISIONING_FAILURE_UNSPECIFIED,
         reason=stored.reason,
-        applied_at=to_timestamp(stored.applied_at),
+        applied_at=timestamp(stored.applied_at),
     )
 
 

@@ -12,8 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from netsim import metrics
 from netsim.smsc.models import MESSAGE_ID_MAX, SENDER_MAX, TEXT_MAX, Sms
-from netsim.streams import SMS_DELIVERED_SUBJECT
-from netsim.timestamps import to_timestamp
 from simfleet.events.v1 import netsim_pb2 as events_pb2
 from simfleet.netsim.v1 import smsc_pb2
 from simfleet_runtime.bus import Outbox
@@ -21,7 +19,9 @@ from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import after_commit, insert_ignoring_conflicts
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import normalize_msisdn
+from simfleet_subjects import NetsimSubjects
 
 _ORIGIN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
@@ -38,7 +38,7 @@ class Submission:
 
     @property
     def receipt_subject(self) -> str:
-        return f"{SMS_DELIVERED_SUBJECT}.{self.origin}" if self.origin else SMS_DELIVERED_SUBJECT
+        return NetsimSubjects.sms_delivered_to(self.origin)
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ async def deliver_sms(
     receipt = events_pb2.SmsDelivered(
         message_id=sms.message_id,
         to_msisdn=sms.to_msisdn,
-        delivered_at=to_timestamp(sms.delivered_at),
+        delivered_at=timestamp(sms.delivered_at),
     )
     await outbox.add(session, submission.receipt_subject, receipt, tenant=tenant)
     after_commit(session, metrics.SMS_DELIVERED.inc)

@@ -11,7 +11,7 @@ from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_runtime.errors import NotFound, Unavailable
 
 
-class NetworkLocator:
+class NetsimClient:
     def __init__(self, channel: Callable[[], grpc.aio.Channel], *, timeout: float) -> None:
         self._channel = channel
         self._timeout = timeout

@@ -29,14 +29,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from netsim import metrics
 from netsim.hlr.faults import FaultInjector
 from netsim.hlr.service import FAILURE_NAMES, Answer, provision, validate_command
-from netsim.streams import HLR_RESULT_SUBJECT
-from netsim.timestamps import to_timestamp
 from simfleet.events.v1 import netsim_pb2 as events_pb2
 from simfleet.netsim.v1 import hlr_pb2
 from simfleet_runtime.bus import Event, Outbox, PermanentError
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import after_commit
 from simfleet_runtime.errors import InvalidArgument
+from simfleet_runtime.timestamps import timestamp
+from simfleet_subjects import NetsimSubjects
 
 CONSUMER_NAME = "netsim-hlr"
 
@@ -75,9 +75,9 @@ class ProvisionConsumer:
             command_id=command.command_id.strip(),
             correlation_id=command.correlation_id,
             results=[a.result for a in answers],
-            completed_at=to_timestamp(self._clock.now()),
+            completed_at=timestamp(self._clock.now()),
         )
-        await self._outbox.add(session, HLR_RESULT_SUBJECT, result, tenant=event.tenant)
+        await self._outbox.add(session, NetsimSubjects.PROVISIONING_RESULT, result, tenant=event.tenant)
         after_commit(session, _count(answers, taken))
 
 

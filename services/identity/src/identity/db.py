@@ -1,0 +1,19 @@
+"""The metadata every identity table hangs on, the bus tables and the projection of the hierarchy."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+from simfleet_runtime.bus import bus_tables
+from simfleet_runtime.db import NAMING
+from simfleet_runtime.nodepaths import node_paths_table
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+BUS = bus_tables(Base.metadata)
+NODE_PATHS = node_paths_table(Base.metadata)
+"""identity's copy of the customers' trees (from accounts' events), for checking grants."""

@@ -1,0 +1,65 @@
+"""Between netsim's domain objects and their protobuf form."""
+
+from __future__ import annotations
+
+from netsim.hlr.faults import Faults
+from netsim.hlr.location import Location
+from netsim.hlr.models import Subscriber
+from netsim.smsc.models import Sms
+from netsim.smtp.models import Mail
+from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
+from simfleet_runtime.timestamps import timestamp
+
+
+def subscriber_message(subscriber: Subscriber) -> hlr_pb2.Subscriber:
+    return hlr_pb2.Subscriber(
+        imsi=subscriber.imsi,
+        msisdn=subscriber.msisdn or "",
+        iccid=subscriber.iccid,
+        barrings=subscriber.barrings,
+        apns=subscriber.apns,
+        forwarding=subscriber.forwarding,
+        version=subscriber.version,
+        updated_at=timestamp(subscriber.updated_at),
+    )
+
+
+def faults_message(faults: Faults) -> hlr_pb2.Faults:
+    return hlr_pb2.Faults(
+        latency_ms=faults.latency_ms,
+        failure_rate=faults.failure_rate,
+        outage=faults.outage,
+        failing_msisdns=faults.failing_msisdns,
+    )
+
+
+def location_response(where: Location) -> hlr_pb2.GetLocationResponse:
+    return hlr_pb2.GetLocationResponse(
+        msisdn=where.msisdn,
+        cell_id=where.cell_id,
+        latitude=where.latitude,
+        longitude=where.longitude,
+        accuracy_m=where.accuracy_m,
+        observed_at=timestamp(where.observed_at),
+    )
+
+
+def sms_message(sms: Sms) -> smsc_pb2.Sms:
+    return smsc_pb2.Sms(
+        id=sms.id,
+        to_msisdn=sms.to_msisdn,
+        sender=sms.sender,
+        text=sms.text,
+        delivered_at=timestamp(sms.delivered_at),
+    )
+
+
+def mail_message(mail: Mail) -> smsc_pb2.Mail:
+    return smsc_pb2.Mail(
+        id=mail.id,
+        to_address=mail.to_address,
+        from_address=mail.from_address,
+        subject=mail.subject,
+        body=mail.body,
+        received_at=timestamp(mail.received_at),
+    )
