@@ -574,13 +574,14 @@ async def test_a_node_projected_before_kinds_were_kept_is_not_refused(harness: H
 async def test_activate_brings_ready_lines_live_through_the_hlr_and_skips_the_rest(harness: Harness) -> None:
     ready = await harness.add_lines(2, state="ready")
     [active] = await harness.add_lines(1)
+    [blocked] = await harness.add_lines(1, state="blocked", block_type="financial")
     [terminated] = await harness.add_lines(1)
     async with harness.db.transaction() as session:
         await session.execute(sa.update(Line).where(Line.msisdn == terminated).values(state="terminated"))
     harness.network.failing = {ready[1]: "the HLR refused the activation"}
     ops, manager = harness.inventory.operations, harness.manager()
     operation, _ = await ops.create(
-        manager, NewOperation("activate", targets=[Target(n) for n in [*ready, active, terminated]])
+        manager, NewOperation("activate", targets=[Target(n) for n in [*ready, active, blocked, terminated]])
     )
 
     await harness.inventory.engine.step()
@@ -597,14 +598,27 @@ async def test_activate_brings_ready_lines_live_through_the_hlr_and_skips_the_re
         await harness.answer(harness.result_of(command))
 
     done = await ops.get(manager, operation.id)
-    assert (done.state, done.succeeded, done.failed, done.skipped) == ("completed_with_errors", 1, 1, 2)
-    outcome = {i.msisdn: (i.state, i.code) for i in await items_of(harness, operation.id)}
+    assert (done.state, done.succeeded, done.failed, done.skipped) == ("completed_with_errors", 1, 1, 3)
+    items = {i.msisdn: i for i in await items_of(harness, operation.id)}
+    outcome = {n: (i.state, i.code) for n, i in items.items()}
     assert outcome[ready[0]] == ("succeeded", None)
     assert outcome[ready[1]][0] == "failed"
     assert outcome[active] == ("skipped", "ALREADY_ACTIVE")
+    # A blocked line is not active: activating it does not lift its blocks (that is unblock's, under its own
+    # permissions), and it says so instead of calling the line active.
+    assert outcome[blocked] == ("skipped", "LINE_BLOCKED")
+    assert "unblock" in (items[blocked].reason or "")
     assert outcome[terminated] == ("skipped", "LINE_TERMINATED")
-    states = {n: (await harness.inventory.lines.line(manager, n)).state for n in [*ready, active, terminated]}
-    assert states == {ready[0]: "active", ready[1]: "ready", active: "active", terminated: "terminated"}
+    numbers = [*ready, active, blocked, terminated]
+    states = {n: (await harness.inventory.lines.line(manager, n)).state for n in numbers}
+    assert states == {
+        ready[0]: "active",
+        ready[1]: "ready",
+        active: "active",
+        blocked: "blocked",
+        terminated: "terminated",
+    }
+    assert [b["type"] for b in (await harness.inventory.lines.line(manager, blocked)).blocks] == ["financial"]
     assert [i.msisdn for i in harness.network.applied if i.action == hlr_pb2.PROVISIONING_ACTION_ACTIVATE] == [ready[0]]
 
 

@@ -173,12 +173,19 @@ class Unblock(Action):
 
 
 class Activate(Action):
+    """A ready line goes live. A blocked line is live on the network but barred: activating does not lift its
+    blocks, which is unblock's (under ``lines:block``, and ``lines:lift-protected-blocks`` for protected ones),
+    so it is skipped as ``LINE_BLOCKED`` with what to do instead."""
+
     type = "activate"
     permission = "lines:activate"
 
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
+        if line.state == BLOCKED:
+            kinds = ", ".join(b["type"].replace("_", " ") for b in line.blocks) or "blocked"
+            return skip("LINE_BLOCKED", f"the line is blocked ({kinds}): lift its blocks with unblock")
         if line.state != READY:
             return skip("ALREADY_ACTIVE", "the line is already active")
         return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_ACTIVATE)])
