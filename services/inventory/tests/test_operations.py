@@ -7,15 +7,19 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from inventory.admin.service import ImportedLine
 from inventory.db import NODE_PATHS
 from inventory.lines.models import Line
 from inventory.lines.service import LineFilter
+from inventory.models import BUS
 from inventory.operations import service as operations_service
 from inventory.operations.identity_client import RequesterAccess
-from inventory.operations.models import Item, TargetChunk
+from inventory.operations.models import Item, Operation, TargetChunk
 from inventory.operations.service import NewOperation, OperationService, Selection, Target
 from inventory.stock.models import Number, Sim
+from simfleet.events.v1 import audit_pb2
 from simfleet.netsim.v1 import hlr_pb2
+from simfleet_runtime.audit import OPERATOR, set_actor
 from simfleet_runtime.authz import Grant
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
 
@@ -811,3 +815,81 @@ async def test_an_operation_is_scheduled_at_most_the_horizon_ahead(harness: Harn
     )
     operation, _ = await harness.inventory.operations.create(harness.manager(), within)
     assert operation.state == "scheduled"
+
+
+async def audit_actions(harness: Harness) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    async with harness.db.sessions() as session:
+        rows = await session.execute(
+            sa.select(BUS.outbox.c.payload)
+            .where(BUS.outbox.c.subject == "simfleet.inventory.audit.recorded")
+            .order_by(BUS.outbox.c.created_at, BUS.outbox.c.id)
+        )
+        events = [audit_pb2.AuditRecorded.FromString(payload) for (payload,) in rows]
+    return [(e.action, e.actor_id, [(o.kind, o.id) for o in e.objects]) for e in events]
+
+
+async def test_a_command_writes_its_audit_event_in_the_transaction_of_its_change(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [number] = await harness.add_lines(1)
+    ops, manager = harness.inventory.operations, harness.manager()
+    operation, _ = await ops.create(
+        manager, block([number], scheduled_at=harness.inventory.runtime.clock.now() + timedelta(hours=1))
+    )
+    order, _ = await ops.order_sims(
+        manager,
+        node_id=harness.tree.north_account,
+        personal_account_id="",
+        quantity=1,
+        tariff_code="IOT-S",
+        idempotency_key="",
+    )
+    await ops.cancel(manager, operation.id)
+    # Written with the change, not after the answer by the interceptor: a crash in between loses neither.
+    assert await audit_actions(harness) == [
+        ("operations.create", manager.user_id, [("operation", operation.id)]),
+        ("operations.order_sims", manager.user_id, [("operation", order.id)]),
+        ("operations.cancel", manager.user_id, [("operation", operation.id)]),
+    ]
+
+    # And an event that cannot be written takes the change with it.
+    audit = harness.inventory.runtime.audit
+    assert audit is not None
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the outbox is not writable")
+
+    monkeypatch.setattr(audit, "add", broken)
+    async with harness.db.sessions() as session:
+        before = await session.scalar(sa.select(sa.func.count()).select_from(Operation))
+    with pytest.raises(RuntimeError):
+        await ops.create(manager, block([number]))
+    async with harness.db.sessions() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Operation)) == before
+
+
+async def test_a_back_office_import_writes_its_audit_event_under_the_customer_in_its_transaction(
+    harness: Harness,
+) -> None:
+    set_actor("staff0000000000000000000001", "", OPERATOR)
+    [number] = harness.numbers(1)
+    line = ImportedLine(
+        msisdn=number,
+        sim=sim(int(number[5:])),
+        node_id=harness.tree.north_account,
+        personal_account_id=harness.tree.north_account,
+        tariff_code="BIZ-M",
+        state="active",
+    )
+    assert await harness.inventory.office.import_lines(customer_id=harness.tree.customer, lines=[line]) == 1
+    async with harness.db.sessions() as session:
+        payload = await session.scalar(
+            sa.select(BUS.outbox.c.payload).where(BUS.outbox.c.subject == "simfleet.inventory.audit.recorded")
+        )
+    assert payload is not None
+    event = audit_pb2.AuditRecorded.FromString(payload)
+    assert (event.action, event.actor_kind, event.customer_id) == (
+        "inventory.lines.import",
+        OPERATOR,
+        harness.tree.customer,
+    )
