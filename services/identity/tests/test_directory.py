@@ -405,3 +405,9 @@ async def test_every_command_writes_its_audit_event_in_the_transaction_of_its_ch
     with pytest.raises(RuntimeError):
         await directory.set_status(manager, user_id=user.id, active=False)
     assert (await directory.get(manager, user.id)).status == "active"
+
+
+def test_every_command_is_declared_to_write_its_success_in_its_own_transaction() -> None:
+    from identity.audit_commands import COMMANDS
+
+    assert [method for method, command in COMMANDS.items() if not command.in_transaction] == []

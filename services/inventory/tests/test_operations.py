@@ -893,3 +893,9 @@ async def test_a_back_office_import_writes_its_audit_event_under_the_customer_in
         OPERATOR,
         harness.tree.customer,
     )
+
+
+def test_every_command_is_declared_to_write_its_success_in_its_own_transaction() -> None:
+    from inventory.audit_commands import COMMANDS
+
+    assert [method for method, command in COMMANDS.items() if not command.in_transaction] == []
