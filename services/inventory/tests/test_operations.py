@@ -899,3 +899,76 @@ def test_every_command_is_declared_to_write_its_success_in_its_own_transaction()
     from inventory.audit_commands import COMMANDS
 
     assert [method for method, command in COMMANDS.items() if not command.in_transaction] == []
+
+
+async def test_terminate_ends_lines_for_good_retires_their_sims_and_rests_their_numbers(harness: Harness) -> None:
+    [ready] = await harness.add_lines(1, state="ready")
+    [active, other] = await harness.add_lines(2)
+    [blocked] = await harness.add_lines(1, state="blocked", block_type="financial")
+    ops, manager = harness.inventory.operations, harness.manager()
+    lines = harness.inventory.lines
+    iccids = {n: (await lines.line(manager, n)).iccid for n in (ready, active, blocked)}
+    other_id = (await lines.line(manager, other)).id
+
+    # It needs its own permission: managing blocks, numbers or SIMs is not ending lines.
+    number_manager = harness.access(
+        (harness.tree.root, EVERYTHING - {"lines:terminate"}), user_id="numbermanager0000000000001"
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        await ops.create(number_manager, NewOperation("terminate", targets=[Target(active)]))
+    assert refused.value.metadata == {"permission": "lines:terminate"}
+
+    terminate = NewOperation("terminate", targets=[Target(n) for n in (ready, active, blocked)])
+    operation, _ = await ops.create(manager, terminate)
+    await harness.inventory.engine.step()
+    commands = await harness.drain_commands()
+    sent = sorted((i.msisdn, i.action) for c in commands for i in c.items)
+    assert sent == [(n, hlr_pb2.PROVISIONING_ACTION_DEREGISTER) for n in sorted((ready, active, blocked))]
+    for command in commands:
+        await harness.answer(harness.result_of(command))
+    done = await ops.get(manager, operation.id)
+    assert (done.state, done.succeeded) == ("completed", 3)
+    now = harness.inventory.runtime.clock.now()
+    async with harness.db.sessions() as session:
+        numbers = {
+            n: (state, until)
+            for n, state, until in (
+                await session.execute(
+                    sa.select(Number.msisdn, Number.state, Number.quarantined_until).where(
+                        Number.msisdn.in_([ready, active, blocked])
+                    )
+                )
+            ).all()
+        }
+        sims = dict(
+            (await session.execute(sa.select(Sim.iccid, Sim.state).where(Sim.iccid.in_(iccids.values())))).all()
+        )
+    for number in (ready, active, blocked):
+        assert (await lines.line(manager, number)).state == "terminated"
+        state, until = numbers[number]
+        assert state == "quarantined" and until is not None
+        assert until.replace(tzinfo=now.tzinfo) - now > timedelta(days=89)  # it rests before anyone gets it
+    assert set(sims.values()) == {"retired"}
+
+    # A terminated line stays terminated: terminating it again, or anything else, is skipped.
+    again, _ = await ops.create(manager, NewOperation("terminate", targets=[Target(active)]))
+    activate, _ = await ops.create(manager, NewOperation("activate", targets=[Target(ready)]))
+    await harness.run()
+    for op in (again, activate):
+        [item] = await items_of(harness, op.id)
+        assert (item.state, item.code) == ("skipped", "LINE_TERMINATED")
+    assert await lines.free_numbers(manager, contains=active[-7:], page_size_=10) == []
+
+    # Once its rest is over the number is the pool's again; the terminated line that held it leaves the list.
+    async with harness.db.transaction() as session:
+        await session.execute(
+            sa.update(Number).where(Number.msisdn == active).values(quarantined_until=now - timedelta(seconds=1))
+        )
+    assert await lines.free_numbers(manager, contains=active[-7:], page_size_=10) == [active]
+    change, _ = await ops.create(manager, NewOperation("change_number", targets=[Target(other, {"msisdn": active})]))
+    await harness.run()
+    assert (await ops.get(manager, change.id)).state == "completed"
+    line = await lines.line(manager, active)
+    assert (line.id, line.state) == (other_id, "active")
+    async with harness.db.sessions() as session:
+        assert await session.scalar(sa.select(sa.func.count()).where(Line.msisdn == active)) == 1
