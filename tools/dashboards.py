@@ -528,7 +528,7 @@ def inventory() -> Dashboard:
                     ts(
                         "Operations accepted by type",
                         "Operations accepted (block, unblock, activate, replace_sim, change_number, APNs, "
-                        "forwarding, move, order_sims).",
+                        "forwarding, move, order_sims, send_sms, terminate).",
                         Query(rate("simfleet_inventory_operations_accepted_total", by="type"), "{{type}}"),
                         unit="ops",
                         stack=True,

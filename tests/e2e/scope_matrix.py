@@ -271,6 +271,7 @@ ROWS: list[Row] = [
         body={"type": "move", "lines": ["{line}"], "params": {"node_id": "{node}"}},
     ),
     on_lines("send SMS to lines", "send_sms", "lines:send-sms", params={"text": "Matrix"}),
+    on_lines("terminate lines", "terminate", "lines:terminate"),
     Row(
         "order SIM cards for a node",
         "POST",

@@ -452,6 +452,32 @@ def test_activating_a_ready_line_lifts_its_barring_in_the_hlr(
     assert (item["state"], item["code"]) == ("skipped", "ALREADY_ACTIVE")
 
 
+def test_terminating_a_line_removes_it_from_the_hlr_and_rests_its_number(
+    platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
+) -> None:
+    [number] = import_lines(platform, account, 1)
+    assert subscriber(platform, number).msisdn == number
+
+    answer = api.post("/v1/operations", json={"type": "terminate", "lines": [number]}, headers=manager)
+    assert answer.status_code == 202, answer.text
+    done = finished(api, manager, answer.json()["id"])
+    assert done["state"] == "completed" and done["counts"]["succeeded"] == 1
+    assert api.get(f"/v1/lines/{number}", headers=manager).json()["state"] == "terminated"
+    with pytest.raises(grpc.RpcError) as gone:
+        subscriber(platform, number)
+    assert gone.value.code() == grpc.StatusCode.NOT_FOUND  # the network forgot it
+    # It rests in quarantine: nobody is offered the number.
+    free = api.get("/v1/numbers/free", params={"contains": number[1:], "limit": 5}, headers=manager)
+    assert free.status_code == 200, free.text
+    assert free.json()["items"] == []
+
+    # And nothing brings it back.
+    again = api.post("/v1/operations", json={"type": "activate", "lines": [number]}, headers=manager)
+    assert finished(api, manager, again.json()["id"])["counts"]["skipped"] == 1
+    [item] = items(api, manager, again.json()["id"])
+    assert (item["state"], item["code"]) == ("skipped", "LINE_TERMINATED")
+
+
 def test_ordered_sims_arrive_as_ready_lines_with_stock_sims_and_pool_numbers(
     platform: Platform, api: httpx.Client, manager: dict[str, str], account: dict[str, Any]
 ) -> None:

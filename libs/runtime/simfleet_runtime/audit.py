@@ -12,11 +12,19 @@ by :class:`~simfleet_runtime.authz.Authorizer` (and by identity and the
 back-office checks); a call refused before anyone was identified concerns no
 customer and is not recorded.
 
-A command whose answer must not leave the service unrecorded (reading a PUK)
-is declared ``in_transaction``: it writes its own success event with
-:meth:`AuditTrail.add` in the transaction that reads or changes what it
-answers with, so a failed write fails the call; the interceptor then records
-only its refusals, never a second success.
+A command that changes something, and one whose answer must not leave the
+service unrecorded (reading a PUK), is declared ``in_transaction``: it writes
+its own success event with :meth:`AuditTrail.add` in the transaction that
+changes or reads what it answers with, so the change and its event commit
+together (a crash between them loses neither) and a failed write fails the
+call; the interceptor then records only its refusals, never a second success.
+An ``in_transaction`` command that answers without writing one (an idempotent
+replay, which changes nothing) is recorded by the interceptor after its answer,
+as other commands are.
+
+Refusals have no transaction of theirs (nothing changed): the interceptor
+records them after the answer, so a crash at that instant can lose a refusal's
+event, never a change's.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from opentelemetry import trace
@@ -34,7 +43,7 @@ from simfleet.events.v1 import audit_pb2 as ev
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.context import current_call
-from simfleet_runtime.db import Database
+from simfleet_runtime.db import Database, after_commit
 from simfleet_runtime.errors import DomainError
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.timestamps import timestamp
@@ -56,6 +65,8 @@ class Actor:
 
 
 _actor: ContextVar[Actor | None] = ContextVar("simfleet_audit_actor", default=None)
+_written: ContextVar[list[str] | None] = ContextVar("simfleet_audit_written", default=None)
+"""The actions the current call committed with its changes (:meth:`AuditTrail.add`); :meth:`AuditTrail.begin`."""
 
 
 def set_actor(actor_id: str, customer_id: str, kind: str = USER) -> None:
@@ -105,6 +116,10 @@ class AuditTrail:
     def records(self, full_method: str) -> bool:
         return full_method in self._commands
 
+    def begin(self) -> None:
+        """A recorded call starts (the interceptor, in the call's own context): nothing written yet."""
+        _written.set([])
+
     async def record(self, full_method: str, request: Any, answer: Any | None, error: DomainError | None) -> None:
         """Write the event of a finished command (never raises: a failure is logged).
 
@@ -114,8 +129,9 @@ class AuditTrail:
         actor = current_actor()
         if command is None or actor is None:
             return
-        if command.in_transaction and error is None:
-            return
+        written = _written.get()
+        if command.in_transaction and error is None and (written is None or command.action in written):
+            return  # committed with the change (or, outside a recorded call, left to the command)
         try:
             customer = actor.customer_id or (command.customer(request, answer) if command.customer else "")
             if not customer:
@@ -134,18 +150,38 @@ class AuditTrail:
             log.exception("recording the audit event of %s failed", full_method)
 
     async def add(
-        self, session: AsyncSession, action: str, objects: Sequence[ev.AuditObject], *, actor: Actor
+        self,
+        session: AsyncSession,
+        action: str,
+        objects: Sequence[ev.AuditObject],
+        *,
+        actor: Actor,
+        customer: str = "",
     ) -> ev.AuditRecorded:
         """Write the success event of ``action`` in the command's own transaction ``session``.
 
+        ``customer`` is the customer the event belongs to when the actor has none (the back-office).
         Raises when it cannot (the caller's transaction fails with it, and so does the call): what the
-        command answers with is never shown unrecorded.
+        command changed or answers with is never committed or shown unrecorded.
         """
-        if not actor.id or not actor.customer_id:
+        customer = actor.customer_id or customer
+        if not actor.id or not customer:
             raise ValueError("an audited command needs its actor and customer")
-        event = self._event(actor, actor.customer_id, action, list(objects), reason="", failed=False)
-        await self._outbox.add(session, self.subject, event, tenant=actor.customer_id, event_id=event.audit_id)
+        event = self._event(actor, customer, action, list(objects), reason="", failed=False)
+        await self._outbox.add(session, self.subject, event, tenant=customer, event_id=event.audit_id)
+        written = _written.get()
+        if written is not None:
+            after_commit(session, partial(written.append, action))
         return event
+
+    async def add_for_caller(
+        self, session: AsyncSession, action: str, objects: Sequence[ev.AuditObject], *, customer: str = ""
+    ) -> ev.AuditRecorded | None:
+        """:meth:`add` for the current call's actor (:func:`set_actor`); nothing when no one was identified."""
+        actor = current_actor()
+        if actor is None or not (actor.customer_id or customer):
+            return None  # like the interceptor: no one identified, or no customer concerned (the operator's stock)
+        return await self.add(session, action, objects, actor=actor, customer=customer)
 
     def _event(
         self, actor: Actor, customer: str, action: str, objects: list[ev.AuditObject], *, reason: str, failed: bool

@@ -43,6 +43,7 @@ PERMISSIONS: Mapping[str, str] = {
     "lines:read-puk": "Read the PUK codes of SIM cards (every read is recorded)",
     "lines:locate": "Locate lines' handsets: cell and coordinates (every location read is recorded)",
     "lines:send-sms": "Send SMS to lines' handsets",
+    "lines:terminate": "Terminate lines for good (their SIM is retired, their number goes to quarantine)",
     "tariffs:change": "Change tariffs and services",
     "billing:read": "See balances, bills, payments and usage",
     "billing:pay": "Pay, transfer money between accounts, take promised payments",
@@ -59,6 +60,7 @@ PERMISSIONS: Mapping[str, str] = {
 """The fixed catalogue: ``<area>:<action>`` → what it allows (shown to customers building roles)."""
 
 LIFT_PROTECTED_BLOCKS = "lines:lift-protected-blocks"
+TERMINATE = "lines:terminate"
 
 GRANTS_CLAIM = "grants"
 OPERATOR_CLAIM = "op"

@@ -72,6 +72,8 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 kind=SpanKind.SERVER,
                 attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": method},
             ) as span:
+                if audit is not None:
+                    audit.begin()
                 try:
                     answer = await inner(request, context)
                     if audit is not None:

@@ -85,3 +85,44 @@ async def test_a_self_recorded_event_lives_and_dies_with_its_transaction(db: Dat
     with pytest.raises(ValueError, match="actor"):
         async with db.transaction() as session:
             await audit.add(session, "secrets.read", [], actor=Actor("", "customer-1"))
+
+
+async def test_in_a_recorded_call_a_command_that_wrote_no_event_with_a_change_is_recorded_after_it(
+    db: Database, tables: BusTables
+) -> None:
+    audit = trail(db, tables)
+    set_actor("user-1", "customer-1")
+    # A call that changed something wrote its event in that transaction: the interceptor adds nothing.
+    audit.begin()
+    async with db.transaction() as session:
+        await audit.add_for_caller(session, "secrets.read", [obj("secret", "s1")])
+    await audit.record(READ, "s1", object(), None)
+    assert [e.action for e in await recorded(db, tables)] == ["secrets.read"]
+
+    # One that changed nothing (an idempotent replay), or whose transaction rolled back, is still recorded.
+    audit.begin()
+
+    async def write_then_fail() -> None:
+        async with db.transaction() as session:
+            await audit.add_for_caller(session, "secrets.read", [obj("secret", "s2")])
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        await write_then_fail()
+    await audit.record(READ, "s2", object(), None)
+    events = await recorded(db, tables)
+    assert [(e.action, [o.id for o in e.objects]) for e in events] == [
+        ("secrets.read", ["s1"]),
+        ("secrets.read", ["s2"]),
+    ]
+
+
+async def test_a_back_office_command_records_its_event_under_the_customer_it_names(
+    db: Database, tables: BusTables
+) -> None:
+    audit = trail(db, tables)
+    set_actor("staff-1", "", "operator")
+    async with db.transaction() as session:
+        await audit.add_for_caller(session, "secrets.read", [], customer="customer-9")
+    [event] = await recorded(db, tables)
+    assert (event.actor_id, event.actor_kind, event.customer_id) == ("staff-1", "operator", "customer-9")

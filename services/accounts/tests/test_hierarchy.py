@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from accounts.customers.service import Onboarded
 from accounts.hierarchy.models import Node
 from simfleet.events.v1 import accounts_pb2 as ev
+from simfleet.events.v1 import audit_pb2 as audit_ev
+from simfleet_runtime.audit import OPERATOR, set_actor
 from simfleet_runtime.authz import Access
 from simfleet_runtime.context import CallContext, reset_current_call, set_current_call
 from simfleet_runtime.errors import (
@@ -363,3 +365,56 @@ async def test_inventorys_line_counts_land_in_the_summary_newest_first(harness: 
     assert figures == {"lines.active": 40, "lines.blocked": 1}
     await deliver(customer.customer.id, 39, timestamp(now + timedelta(seconds=1)))
     assert {f.name: f.own for f in (await tree.summary(pm, node.id)).figures}["lines.active"] == 39
+
+
+async def audit_events(harness: Harness) -> list[audit_ev.AuditRecorded]:
+    return [audit_ev.AuditRecorded.FromString(p) for _, p in await harness.outbox("simfleet.accounts.audit.recorded")]
+
+
+async def test_every_command_writes_its_audit_event_in_the_transaction_of_its_change(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_actor("staff0000000000000000000001", "", OPERATOR)
+    customer = await harness.onboard()  # the back-office's, under the customer it made
+    general = customer.nodes[1]
+    account = await harness.accounts.customers.create_account(
+        customer_id=customer.customer.id, parent_id=general.id, kind="business_account", name="Branch", number="700001"
+    )
+    tree, pm = harness.accounts.hierarchy, manager(harness, customer)
+    root = customer.customer.root_node_id
+    sales = await tree.create(pm, parent_id=root, kind="department", name="Sales")
+    north = await tree.create(pm, parent_id=root, kind="department", name="North")
+    await tree.rename(pm, node_id=north.id, name="North team")
+    await tree.move(pm, node_id=north.id, new_parent_id=sales.id)
+    await tree.delete(pm, node_id=north.id)
+    # Written with each change, not after the answer by the interceptor: a crash in between loses neither.
+    events_ = await audit_events(harness)
+    assert [(e.action, e.actor_id, e.customer_id) for e in events_] == [
+        ("customers.onboard", "staff0000000000000000000001", customer.customer.id),
+        ("accounts.create", "staff0000000000000000000001", customer.customer.id),
+        ("hierarchy.node.create", pm.user_id, customer.customer.id),
+        ("hierarchy.node.create", pm.user_id, customer.customer.id),
+        ("hierarchy.node.rename", pm.user_id, customer.customer.id),
+        ("hierarchy.node.move", pm.user_id, customer.customer.id),
+        ("hierarchy.node.delete", pm.user_id, customer.customer.id),
+    ]
+    assert [o.id for o in events_[1].objects] == [account.id]
+    assert [o.id for o in events_[5].objects] == [north.id, sales.id]
+
+    # An event that cannot be written takes the change with it.
+    audit = harness.accounts.runtime.audit
+    assert audit is not None
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the outbox is not writable")
+
+    monkeypatch.setattr(audit, "add", broken)
+    with pytest.raises(RuntimeError):
+        await tree.rename(pm, node_id=sales.id, name="Sales team")
+    assert (await tree.get(pm, sales.id)).name == "Sales"
+
+
+def test_every_command_is_declared_to_write_its_success_in_its_own_transaction() -> None:
+    from accounts.audit.commands import COMMANDS
+
+    assert [method for method, command in COMMANDS.items() if not command.in_transaction] == []

@@ -44,6 +44,7 @@ class Harness:
             clock=self.identity.runtime.clock,
             outbox=self.identity.runtime.outbox,
             paths=self.identity.paths,
+            audit=self.identity.runtime.audit,
         )
 
     def advance(self, seconds: float) -> None:

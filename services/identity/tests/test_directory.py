@@ -344,3 +344,70 @@ async def test_names_and_descriptions_with_control_or_bidi_characters_are_refuse
     assert list(refused.value.field_violations) == ["display_name"]
     users, _ = await directory.find(manager)
     assert "+79990000152" not in {u.phone for u in users}
+
+
+async def test_every_command_writes_its_audit_event_in_the_transaction_of_its_change(
+    harness: Harness, tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager_user, manager = await person(harness, "+79990000401", ("profile_manager", tree.company))
+    directory, roles = harness.identity.directory, harness.identity_roles
+    user, _ = await directory.invite(
+        manager,
+        phone="+79990000402",
+        email="new402@demo.example",
+        display_name="New Colleague",
+        specs=[("viewer", tree.sales)],
+    )
+    added = await directory.add_grant(manager, user_id=user.id, role="viewer", node_id=tree.north)
+    await directory.remove_grant(manager, user_id=user.id, grant_id=added.record.id)
+    await directory.set_status(manager, user_id=user.id, active=False)
+    await directory.set_status(manager, user_id=user.id, active=True)
+    role = await roles.create(manager, name="Line readers", description="", permissions=["lines:read"])
+    await roles.update(manager, role_id=role.role.id, name="Readers", description="", permissions=["lines:read"])
+    await roles.delete(manager, role_id=role.role.id)
+    session = await harness.identity.sign_in.password(phone="+79990000401", password=PASSWORD, call=CALL)
+    await harness.identity.users.change_password(
+        user_id=manager_user.id,
+        session_id=session.session_id,
+        current_password=PASSWORD,
+        new_password="New-passw0rd-1",
+    )
+    # Written with each change, not after the answer by the interceptor: a crash in between loses neither.
+    events = [audit_ev.AuditRecorded.FromString(p) for p in await harness.outbox("simfleet.identity.audit.recorded")]
+    assert [(e.action, e.actor_id, e.customer_id, e.result) for e in events] == [
+        (action, manager.user_id, CUSTOMER, "succeeded")
+        for action in (
+            "users.invite",
+            "users.grant.add",
+            "users.grant.remove",
+            "users.disable",
+            "users.enable",
+            "roles.create",
+            "roles.update",
+            "roles.delete",
+            "profile.password.change",
+        )
+    ]
+    assert (events[0].objects[0].kind, events[0].objects[0].id) == ("user", user.id)
+    assert [(o.kind, o.id, o.node_id) for o in events[1].objects] == [
+        ("user", user.id, ""),
+        ("grant", added.record.id, tree.north),
+    ]
+
+    # An event that cannot be written takes the change with it.
+    audit = harness.identity.runtime.audit
+    assert audit is not None
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the outbox is not writable")
+
+    monkeypatch.setattr(audit, "add", broken)
+    with pytest.raises(RuntimeError):
+        await directory.set_status(manager, user_id=user.id, active=False)
+    assert (await directory.get(manager, user.id)).status == "active"
+
+
+def test_every_command_is_declared_to_write_its_success_in_its_own_transaction() -> None:
+    from identity.audit_commands import COMMANDS
+
+    assert [method for method, command in COMMANDS.items() if not command.in_transaction] == []

@@ -7,15 +7,19 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from inventory.admin.service import ImportedLine
 from inventory.db import NODE_PATHS
 from inventory.lines.models import Line
 from inventory.lines.service import LineFilter
+from inventory.models import BUS
 from inventory.operations import service as operations_service
 from inventory.operations.identity_client import RequesterAccess
-from inventory.operations.models import Item, TargetChunk
+from inventory.operations.models import Item, Operation, TargetChunk
 from inventory.operations.service import NewOperation, OperationService, Selection, Target
 from inventory.stock.models import Number, Sim
+from simfleet.events.v1 import audit_pb2
 from simfleet.netsim.v1 import hlr_pb2
+from simfleet_runtime.audit import OPERATOR, set_actor
 from simfleet_runtime.authz import Grant
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
 
@@ -574,13 +578,14 @@ async def test_a_node_projected_before_kinds_were_kept_is_not_refused(harness: H
 async def test_activate_brings_ready_lines_live_through_the_hlr_and_skips_the_rest(harness: Harness) -> None:
     ready = await harness.add_lines(2, state="ready")
     [active] = await harness.add_lines(1)
+    [blocked] = await harness.add_lines(1, state="blocked", block_type="financial")
     [terminated] = await harness.add_lines(1)
     async with harness.db.transaction() as session:
         await session.execute(sa.update(Line).where(Line.msisdn == terminated).values(state="terminated"))
     harness.network.failing = {ready[1]: "the HLR refused the activation"}
     ops, manager = harness.inventory.operations, harness.manager()
     operation, _ = await ops.create(
-        manager, NewOperation("activate", targets=[Target(n) for n in [*ready, active, terminated]])
+        manager, NewOperation("activate", targets=[Target(n) for n in [*ready, active, blocked, terminated]])
     )
 
     await harness.inventory.engine.step()
@@ -597,14 +602,27 @@ async def test_activate_brings_ready_lines_live_through_the_hlr_and_skips_the_re
         await harness.answer(harness.result_of(command))
 
     done = await ops.get(manager, operation.id)
-    assert (done.state, done.succeeded, done.failed, done.skipped) == ("completed_with_errors", 1, 1, 2)
-    outcome = {i.msisdn: (i.state, i.code) for i in await items_of(harness, operation.id)}
+    assert (done.state, done.succeeded, done.failed, done.skipped) == ("completed_with_errors", 1, 1, 3)
+    items = {i.msisdn: i for i in await items_of(harness, operation.id)}
+    outcome = {n: (i.state, i.code) for n, i in items.items()}
     assert outcome[ready[0]] == ("succeeded", None)
     assert outcome[ready[1]][0] == "failed"
     assert outcome[active] == ("skipped", "ALREADY_ACTIVE")
+    # A blocked line is not active: activating it does not lift its blocks (that is unblock's, under its own
+    # permissions), and it says so instead of calling the line active.
+    assert outcome[blocked] == ("skipped", "LINE_BLOCKED")
+    assert "unblock" in (items[blocked].reason or "")
     assert outcome[terminated] == ("skipped", "LINE_TERMINATED")
-    states = {n: (await harness.inventory.lines.line(manager, n)).state for n in [*ready, active, terminated]}
-    assert states == {ready[0]: "active", ready[1]: "ready", active: "active", terminated: "terminated"}
+    numbers = [*ready, active, blocked, terminated]
+    states = {n: (await harness.inventory.lines.line(manager, n)).state for n in numbers}
+    assert states == {
+        ready[0]: "active",
+        ready[1]: "ready",
+        active: "active",
+        blocked: "blocked",
+        terminated: "terminated",
+    }
+    assert [b["type"] for b in (await harness.inventory.lines.line(manager, blocked)).blocks] == ["financial"]
     assert [i.msisdn for i in harness.network.applied if i.action == hlr_pb2.PROVISIONING_ACTION_ACTIVATE] == [ready[0]]
 
 
@@ -797,3 +815,160 @@ async def test_an_operation_is_scheduled_at_most_the_horizon_ahead(harness: Harn
     )
     operation, _ = await harness.inventory.operations.create(harness.manager(), within)
     assert operation.state == "scheduled"
+
+
+async def audit_actions(harness: Harness) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    async with harness.db.sessions() as session:
+        rows = await session.execute(
+            sa.select(BUS.outbox.c.payload)
+            .where(BUS.outbox.c.subject == "simfleet.inventory.audit.recorded")
+            .order_by(BUS.outbox.c.created_at, BUS.outbox.c.id)
+        )
+        events = [audit_pb2.AuditRecorded.FromString(payload) for (payload,) in rows]
+    return [(e.action, e.actor_id, [(o.kind, o.id) for o in e.objects]) for e in events]
+
+
+async def test_a_command_writes_its_audit_event_in_the_transaction_of_its_change(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [number] = await harness.add_lines(1)
+    ops, manager = harness.inventory.operations, harness.manager()
+    operation, _ = await ops.create(
+        manager, block([number], scheduled_at=harness.inventory.runtime.clock.now() + timedelta(hours=1))
+    )
+    order, _ = await ops.order_sims(
+        manager,
+        node_id=harness.tree.north_account,
+        personal_account_id="",
+        quantity=1,
+        tariff_code="IOT-S",
+        idempotency_key="",
+    )
+    await ops.cancel(manager, operation.id)
+    # Written with the change, not after the answer by the interceptor: a crash in between loses neither.
+    assert await audit_actions(harness) == [
+        ("operations.create", manager.user_id, [("operation", operation.id)]),
+        ("operations.order_sims", manager.user_id, [("operation", order.id)]),
+        ("operations.cancel", manager.user_id, [("operation", operation.id)]),
+    ]
+
+    # And an event that cannot be written takes the change with it.
+    audit = harness.inventory.runtime.audit
+    assert audit is not None
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the outbox is not writable")
+
+    monkeypatch.setattr(audit, "add", broken)
+    async with harness.db.sessions() as session:
+        before = await session.scalar(sa.select(sa.func.count()).select_from(Operation))
+    with pytest.raises(RuntimeError):
+        await ops.create(manager, block([number]))
+    async with harness.db.sessions() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Operation)) == before
+
+
+async def test_a_back_office_import_writes_its_audit_event_under_the_customer_in_its_transaction(
+    harness: Harness,
+) -> None:
+    set_actor("staff0000000000000000000001", "", OPERATOR)
+    [number] = harness.numbers(1)
+    line = ImportedLine(
+        msisdn=number,
+        sim=sim(int(number[5:])),
+        node_id=harness.tree.north_account,
+        personal_account_id=harness.tree.north_account,
+        tariff_code="BIZ-M",
+        state="active",
+    )
+    assert await harness.inventory.office.import_lines(customer_id=harness.tree.customer, lines=[line]) == 1
+    async with harness.db.sessions() as session:
+        payload = await session.scalar(
+            sa.select(BUS.outbox.c.payload).where(BUS.outbox.c.subject == "simfleet.inventory.audit.recorded")
+        )
+    assert payload is not None
+    event = audit_pb2.AuditRecorded.FromString(payload)
+    assert (event.action, event.actor_kind, event.customer_id) == (
+        "inventory.lines.import",
+        OPERATOR,
+        harness.tree.customer,
+    )
+
+
+def test_every_command_is_declared_to_write_its_success_in_its_own_transaction() -> None:
+    from inventory.audit_commands import COMMANDS
+
+    assert [method for method, command in COMMANDS.items() if not command.in_transaction] == []
+
+
+async def test_terminate_ends_lines_for_good_retires_their_sims_and_rests_their_numbers(harness: Harness) -> None:
+    [ready] = await harness.add_lines(1, state="ready")
+    [active, other] = await harness.add_lines(2)
+    [blocked] = await harness.add_lines(1, state="blocked", block_type="financial")
+    ops, manager = harness.inventory.operations, harness.manager()
+    lines = harness.inventory.lines
+    iccids = {n: (await lines.line(manager, n)).iccid for n in (ready, active, blocked)}
+    other_id = (await lines.line(manager, other)).id
+
+    # It needs its own permission: managing blocks, numbers or SIMs is not ending lines.
+    number_manager = harness.access(
+        (harness.tree.root, EVERYTHING - {"lines:terminate"}), user_id="numbermanager0000000000001"
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        await ops.create(number_manager, NewOperation("terminate", targets=[Target(active)]))
+    assert refused.value.metadata == {"permission": "lines:terminate"}
+
+    terminate = NewOperation("terminate", targets=[Target(n) for n in (ready, active, blocked)])
+    operation, _ = await ops.create(manager, terminate)
+    await harness.inventory.engine.step()
+    commands = await harness.drain_commands()
+    sent = sorted((i.msisdn, i.action) for c in commands for i in c.items)
+    assert sent == [(n, hlr_pb2.PROVISIONING_ACTION_DEREGISTER) for n in sorted((ready, active, blocked))]
+    for command in commands:
+        await harness.answer(harness.result_of(command))
+    done = await ops.get(manager, operation.id)
+    assert (done.state, done.succeeded) == ("completed", 3)
+    now = harness.inventory.runtime.clock.now()
+    async with harness.db.sessions() as session:
+        numbers = {
+            n: (state, until)
+            for n, state, until in (
+                await session.execute(
+                    sa.select(Number.msisdn, Number.state, Number.quarantined_until).where(
+                        Number.msisdn.in_([ready, active, blocked])
+                    )
+                )
+            ).all()
+        }
+        sims = dict(
+            (await session.execute(sa.select(Sim.iccid, Sim.state).where(Sim.iccid.in_(iccids.values())))).all()
+        )
+    for number in (ready, active, blocked):
+        assert (await lines.line(manager, number)).state == "terminated"
+        state, until = numbers[number]
+        assert state == "quarantined" and until is not None
+        assert until.replace(tzinfo=now.tzinfo) - now > timedelta(days=89)  # it rests before anyone gets it
+    assert set(sims.values()) == {"retired"}
+
+    # A terminated line stays terminated: terminating it again, or anything else, is skipped.
+    again, _ = await ops.create(manager, NewOperation("terminate", targets=[Target(active)]))
+    activate, _ = await ops.create(manager, NewOperation("activate", targets=[Target(ready)]))
+    await harness.run()
+    for op in (again, activate):
+        [item] = await items_of(harness, op.id)
+        assert (item.state, item.code) == ("skipped", "LINE_TERMINATED")
+    assert await lines.free_numbers(manager, contains=active[-7:], page_size_=10) == []
+
+    # Once its rest is over the number is the pool's again; the terminated line that held it leaves the list.
+    async with harness.db.transaction() as session:
+        await session.execute(
+            sa.update(Number).where(Number.msisdn == active).values(quarantined_until=now - timedelta(seconds=1))
+        )
+    assert await lines.free_numbers(manager, contains=active[-7:], page_size_=10) == [active]
+    change, _ = await ops.create(manager, NewOperation("change_number", targets=[Target(other, {"msisdn": active})]))
+    await harness.run()
+    assert (await ops.get(manager, change.id)).state == "completed"
+    line = await lines.line(manager, active)
+    assert (line.id, line.state) == (other_id, "active")
+    async with harness.db.sessions() as session:
+        assert await session.scalar(sa.select(sa.func.count()).where(Line.msisdn == active)) == 1

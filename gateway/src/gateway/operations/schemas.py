@@ -63,6 +63,7 @@ OperationTypeName = Literal[
     "move",
     "order_sims",
     "send_sms",
+    "terminate",
 ]
 OperationStateName = Literal["scheduled", "running", "completed", "completed_with_errors", "failed", "cancelled"]
 ItemStateName = Literal["pending", "in_progress", "succeeded", "failed", "skipped"]

@@ -104,6 +104,8 @@ def build(
     runtime.on_stop(channels.close)
     connection = IdentityConnection(settings, channels)
     holdings = InventoryConnection(settings, channels)
+    trail = AuditTrail(db=db, outbox=outbox, clock=clock, service="accounts", commands=COMMANDS)
+    runtime.audit = trail
     hierarchy = HierarchyService(
         db=db,
         clock=clock,
@@ -111,8 +113,11 @@ def build(
         max_depth=settings.max_tree_depth,
         max_nodes=settings.max_nodes_per_customer,
         inventory=holdings,
+        audit=trail,
     )
-    customers = CustomerService(db=db, clock=clock, outbox=outbox, hierarchy=hierarchy, identity=identity or connection)
+    customers = CustomerService(
+        db=db, clock=clock, outbox=outbox, hierarchy=hierarchy, identity=identity or connection, audit=trail
+    )
     verifier = TokenVerifier(
         keys=JwksCache(jwks or connection.jwks, refresh_interval=settings.jwks_refresh_seconds),
         clock=clock,
@@ -128,7 +133,6 @@ def build(
         HIERARCHY_SERVICE,
     )
     audit = AuditLog(db=db)
-    runtime.audit = AuditTrail(db=db, outbox=outbox, clock=clock, service="accounts", commands=COMMANDS)
     runtime.add_servicer(
         audit_pb2_grpc.add_AuditServiceServicer_to_server,
         AuditApi(log=audit, authorizer=authorizer),

@@ -93,6 +93,8 @@ def build(settings: IdentitySettings) -> Identity:
         parallelism=settings.argon2_parallelism,
     )
     notifier = Notifier(outbox=outbox, clock=clock, sms_sender=settings.sms_sender)
+    audit = AuditTrail(db=db, outbox=outbox, clock=clock, service="identity", commands=COMMANDS)
+    runtime.audit = audit
     users = UserService(
         db=db,
         clock=clock,
@@ -102,6 +104,7 @@ def build(settings: IdentitySettings) -> Identity:
         sessions=sessions,
         notifier=notifier,
         invitation_text=settings.invitation_text,
+        audit=audit,
     )
     otp = OtpService(
         clock=clock,
@@ -164,11 +167,8 @@ def build(settings: IdentitySettings) -> Identity:
         AdminApi(users=users, keys=keys, operator_key=settings.operator_key.get_secret_value()),
         ADMIN_SERVICE,
     )
-    runtime.audit = AuditTrail(db=db, outbox=outbox, clock=clock, service="identity", commands=COMMANDS)
     paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
-    directory = Directory(
-        db=db, clock=clock, outbox=outbox, users=users, sessions=sessions, paths=paths, audit=runtime.audit
-    )
+    directory = Directory(db=db, clock=clock, outbox=outbox, users=users, sessions=sessions, paths=paths, audit=audit)
     runtime.add_servicer(
         users_pb2_grpc.add_CustomerUserServiceServicer_to_server,
         CustomerUserApi(sessions=sessions, directory=directory),
@@ -179,7 +179,7 @@ def build(settings: IdentitySettings) -> Identity:
         RoleApi(
             sessions=sessions,
             directory=directory,
-            roles=RoleCatalogue(db=db, clock=clock, outbox=outbox, paths=paths),
+            roles=RoleCatalogue(db=db, clock=clock, outbox=outbox, paths=paths, audit=audit),
         ),
         ROLES_SERVICE,
     )

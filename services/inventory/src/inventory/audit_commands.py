@@ -14,6 +14,13 @@ PUK_READ = "lines.puk.read"
 """Written by the read itself, in its transaction (``LineService.puk``): no PUK leaves unrecorded."""
 LOCATION_READ = "lines.location.read"
 """Written by the read itself (``LineService.location``): no handset's whereabouts leave unrecorded."""
+OPERATION_CREATE = "operations.create"
+ORDER_SIMS = "operations.order_sims"
+OPERATION_CANCEL = "operations.cancel"
+STOCK_IMPORT = "inventory.stock.import"
+LINES_IMPORT = "inventory.lines.import"
+"""Written by each command in the transaction of its change (``in_transaction``): the change and its event
+commit together. The interceptor records refusals, and a replayed idempotent request (no transaction)."""
 
 
 def _operation(ans: Any) -> list[Any]:
@@ -24,15 +31,19 @@ COMMANDS = {
     # A refused read is recorded by the interceptor; a shown PUK by the read itself (fail-closed).
     L + "GetPuk": Command(PUK_READ, lambda req, _ans: [obj("line", str(req.msisdn))], in_transaction=True),
     L + "GetLocation": Command(LOCATION_READ, lambda req, _ans: [obj("line", str(req.msisdn))], in_transaction=True),
-    OPS + "CreateOperation": Command("operations.create", lambda _req, ans: _operation(ans)),
+    OPS + "CreateOperation": Command(OPERATION_CREATE, lambda _req, ans: _operation(ans), in_transaction=True),
     OPS + "OrderSims": Command(
-        "operations.order_sims", lambda req, ans: _operation(ans) or [obj("node", req.node_id, req.node_id)]
+        ORDER_SIMS,
+        lambda req, ans: _operation(ans) or [obj("node", req.node_id, req.node_id)],
+        in_transaction=True,
     ),
-    OPS + "CancelOperation": Command("operations.cancel", lambda req, _ans: [obj("operation", str(req.operation_id))]),
+    OPS + "CancelOperation": Command(
+        OPERATION_CANCEL, lambda req, _ans: [obj("operation", str(req.operation_id))], in_transaction=True
+    ),
     A + "ImportStock": Command(
-        "inventory.stock.import", lambda req, _ans: [], customer=lambda req, _ans: str(req.customer_id)
+        STOCK_IMPORT, lambda req, _ans: [], customer=lambda req, _ans: str(req.customer_id), in_transaction=True
     ),
     A + "ImportLines": Command(
-        "inventory.lines.import", lambda req, _ans: [], customer=lambda req, _ans: str(req.customer_id)
+        LINES_IMPORT, lambda req, _ans: [], customer=lambda req, _ans: str(req.customer_id), in_transaction=True
     ),
 }

@@ -105,6 +105,7 @@ def build(
         max_lines=settings.max_lines_per_operation,
         tariffs=settings.orderable_tariffs,
         order_quota_per_day=settings.sim_order_quota_per_day,
+        audit=audit,
     )
     engine = Engine(
         db=db,
@@ -123,7 +124,7 @@ def build(
             timeout=settings.upstream_timeout_seconds,
         ),
     )
-    office = BackOffice(db=db, clock=clock, outbox=outbox, vault=vault)
+    office = BackOffice(db=db, clock=clock, outbox=outbox, vault=vault, audit=audit)
     runtime.add_servicer(
         lines_pb2_grpc.add_LineServiceServicer_to_server, LineApi(lines=lines, authorizer=authorizer), LINE_SERVICE
     )

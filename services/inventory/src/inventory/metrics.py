@@ -21,6 +21,7 @@ OPERATION_TYPES = (
     "move",
     "order_sims",
     "send_sms",
+    "terminate",
 )
 FINAL_STATES = ("completed", "completed_with_errors", "failed", "cancelled")
 ITEM_OUTCOMES = ("succeeded", "failed", "skipped")

@@ -422,6 +422,21 @@ class SendSmsParams(_message.Message):
 Global___SendSmsParams: _TypeAlias = SendSmsParams  # noqa: Y015
 
 @_typing.final
+class TerminateParams(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TerminateParams: _TypeAlias = TerminateParams  # noqa: Y015
+
+@_typing.final
 class OperationParams(_message.Message):
     """The parameters of an operation: the field named after its type."""
 
@@ -438,6 +453,7 @@ class OperationParams(_message.Message):
     CLEAR_FORWARDING_FIELD_NUMBER: _builtins.int
     MOVE_FIELD_NUMBER: _builtins.int
     SEND_SMS_FIELD_NUMBER: _builtins.int
+    TERMINATE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def block(self) -> Global___BlockParams: ...
     @_builtins.property
@@ -460,6 +476,8 @@ class OperationParams(_message.Message):
     def move(self) -> Global___MoveParams: ...
     @_builtins.property
     def send_sms(self) -> Global___SendSmsParams: ...
+    @_builtins.property
+    def terminate(self) -> Global___TerminateParams: ...
     def __init__(
         self,
         *,
@@ -474,12 +492,13 @@ class OperationParams(_message.Message):
         clear_forwarding: Global___ClearForwardingParams | None = ...,
         move: Global___MoveParams | None = ...,
         send_sms: Global___SendSmsParams | None = ...,
+        terminate: Global___TerminateParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["activate", b"activate", "add_apn", b"add_apn", "block", b"block", "change_number", b"change_number", "clear_forwarding", b"clear_forwarding", "move", b"move", "params", b"params", "remove_apn", b"remove_apn", "replace_sim", b"replace_sim", "send_sms", b"send_sms", "set_forwarding", b"set_forwarding", "unblock", b"unblock"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["activate", b"activate", "add_apn", b"add_apn", "block", b"block", "change_number", b"change_number", "clear_forwarding", b"clear_forwarding", "move", b"move", "params", b"params", "remove_apn", b"remove_apn", "replace_sim", b"replace_sim", "send_sms", b"send_sms", "set_forwarding", b"set_forwarding", "terminate", b"terminate", "unblock", b"unblock"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["activate", b"activate", "add_apn", b"add_apn", "block", b"block", "change_number", b"change_number", "clear_forwarding", b"clear_forwarding", "move", b"move", "params", b"params", "remove_apn", b"remove_apn", "replace_sim", b"replace_sim", "send_sms", b"send_sms", "set_forwarding", b"set_forwarding", "unblock", b"unblock"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activate", b"activate", "add_apn", b"add_apn", "block", b"block", "change_number", b"change_number", "clear_forwarding", b"clear_forwarding", "move", b"move", "params", b"params", "remove_apn", b"remove_apn", "replace_sim", b"replace_sim", "send_sms", b"send_sms", "set_forwarding", b"set_forwarding", "terminate", b"terminate", "unblock", b"unblock"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_params: _TypeAlias = _typing.Literal["block", "unblock", "activate", "replace_sim", "change_number", "add_apn", "remove_apn", "set_forwarding", "clear_forwarding", "move", "send_sms"]  # noqa: Y015
+    _WhichOneofReturnType_params: _TypeAlias = _typing.Literal["block", "unblock", "activate", "replace_sim", "change_number", "add_apn", "remove_apn", "set_forwarding", "clear_forwarding", "move", "send_sms", "terminate"]  # noqa: Y015
     _WhichOneofArgType_params: _TypeAlias = _typing.Literal["params", b"params"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_params) -> _WhichOneofReturnType_params | None: ...
 

@@ -42,6 +42,10 @@ class _OperationTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Operati
     OPERATION_TYPE_ORDER_SIMS: _OperationType.ValueType  # 11
     """Created by OrderSims."""
     OPERATION_TYPE_SEND_SMS: _OperationType.ValueType  # 12
+    OPERATION_TYPE_TERMINATE: _OperationType.ValueType  # 13
+    """Ends the lines for good: the network forgets them, their SIM is retired
+    and their number rests in quarantine before anyone else gets it.
+    """
 
 class OperationType(_OperationType, metaclass=_OperationTypeEnumTypeWrapper):
     """What each type takes: its field of OperationParams (and of ItemParams for
@@ -62,6 +66,10 @@ OPERATION_TYPE_MOVE: OperationType.ValueType  # 10
 OPERATION_TYPE_ORDER_SIMS: OperationType.ValueType  # 11
 """Created by OrderSims."""
 OPERATION_TYPE_SEND_SMS: OperationType.ValueType  # 12
+OPERATION_TYPE_TERMINATE: OperationType.ValueType  # 13
+"""Ends the lines for good: the network forgets them, their SIM is retired
+and their number rests in quarantine before anyone else gets it.
+"""
 Global___OperationType: _TypeAlias = OperationType  # noqa: Y015
 
 class _OperationState:

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import metrics
+from accounts.audit_commands import ACCOUNT_CREATE, ONBOARD
 from accounts.customers.identity_client import NewUser
 from accounts.customers.legal import LegalEntity, legal_entity_problems
 from accounts.customers.models import ACTIVE, ONBOARDING, Contract, Customer
@@ -41,6 +42,7 @@ from accounts.hierarchy.models import (
 from accounts.hierarchy.service import HierarchyService, clean_name
 from simfleet.events.v1 import accounts_pb2 as ev
 from simfleet_runtime import paging
+from simfleet_runtime.audit import AuditTrail, obj
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
@@ -109,8 +111,16 @@ class Onboarded:
 
 class CustomerService:
     def __init__(
-        self, *, db: Database, clock: Clock, outbox: Outbox, hierarchy: HierarchyService, identity: UserCreator
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        outbox: Outbox,
+        hierarchy: HierarchyService,
+        identity: UserCreator,
+        audit: AuditTrail | None = None,
     ) -> None:
+        self._audit = audit
         self._db = db
         self._clock = clock
         self._outbox = outbox
@@ -374,6 +384,9 @@ class CustomerService:
                 ),
                 tenant=customer.id,
             )
+            if self._audit is not None:  # the operator's, under the new customer, with its activation
+                objects = [obj("customer", customer.id, customer.root_node_id)]
+                await self._audit.add_for_caller(session, ONBOARD, objects, customer=customer.id)
         metrics.CUSTOMERS_ONBOARDED.inc()
         return loaded
 
@@ -417,6 +430,9 @@ class CustomerService:
                 session.add(node)
                 await session.flush()
                 await self._hierarchy.publish_created(session, node, actor_id=OPERATOR_ACTOR)
+                if self._audit is not None:
+                    objects = [obj("node", node.id, node.id)]
+                    await self._audit.add_for_caller(session, ACCOUNT_CREATE, objects, customer=customer.id)
         except IntegrityError as exc:
             raise AlreadyExists("the account number or the name is taken", reason="ACCOUNT_NUMBER_TAKEN") from exc
         metrics.NODE_CHANGES.labels("created").inc()

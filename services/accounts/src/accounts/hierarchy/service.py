@@ -23,6 +23,7 @@ from google.protobuf.message import DecodeError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import metrics
+from accounts.audit_commands import NODE_CREATE, NODE_DELETE, NODE_MOVE, NODE_RENAME
 from accounts.customers.models import Customer
 from accounts.hierarchy.models import (
     COMPANY,
@@ -33,6 +34,7 @@ from accounts.hierarchy.models import (
 from simfleet.events.v1 import accounts_pb2 as ev
 from simfleet.events.v1 import inventory_pb2 as inventory_events
 from simfleet_runtime import paging
+from simfleet_runtime.audit import Actor, AuditTrail, obj
 from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.bus import Event, EventHandler, Outbox, PermanentError
 from simfleet_runtime.clock import Clock, as_utc
@@ -124,7 +126,9 @@ class HierarchyService:
         max_depth: int,
         max_nodes: int,
         inventory: NodeHoldings,
+        audit: AuditTrail | None = None,
     ) -> None:
+        self._audit = audit
         self._db = db
         self._clock = clock
         self._outbox = outbox
@@ -297,6 +301,7 @@ class HierarchyService:
             session.add(node)
             await session.flush()
             await self.publish_created(session, node, actor_id=access.user_id)
+            await self._recorded(session, access, NODE_CREATE, node.id, parent.id)
         metrics.NODE_CHANGES.labels("created").inc()
         return node
 
@@ -350,6 +355,7 @@ class HierarchyService:
                 ),
                 tenant=node.customer_id,
             )
+            await self._recorded(session, access, NODE_RENAME, node.id)
         metrics.NODE_CHANGES.labels("renamed").inc()
         return node
 
@@ -423,6 +429,7 @@ class HierarchyService:
                 ),
                 tenant=node.customer_id,
             )
+            await self._recorded(session, access, NODE_MOVE, node.id, parent.id)
         metrics.NODE_CHANGES.labels("moved").inc()
         return node, moved
 
@@ -470,7 +477,14 @@ class HierarchyService:
                 ),
                 tenant=node.customer_id,
             )
+            await self._recorded(session, access, NODE_DELETE, node.id)
         metrics.NODE_CHANGES.labels("deleted").inc()
+
+    async def _recorded(self, session: AsyncSession, access: Access, action: str, *node_ids: str) -> None:
+        """The command's audit event, in the transaction of its change (fails it when it cannot be written)."""
+        if self._audit is not None:
+            objects = [obj("node", node_id, node_id) for node_id in node_ids]
+            await self._audit.add(session, action, objects, actor=Actor(access.user_id, access.customer_id))
 
     async def _deletable(self, session: AsyncSession, access: Access, node_id: str) -> Node:
         """The node, once the caller may delete it and accounts knows of nothing it holds."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from identity import convert
+from identity.audit_commands import USER_CREATE
 from identity.sessions.keys import SigningKeyStore
 from identity.users.service import UserService
 from simfleet.identity.v1 import admin_pb2 as pb
@@ -40,6 +41,7 @@ class AdminApi(admin_pb2_grpc.IdentityAdminServiceServicer):
             request_id=request.request_id,
             grant_specs=[(g.role, g.node_id) for g in request.grants],
             invite=request.invite,
+            audited=(USER_CREATE, None),  # the operator, under the customer: with the user, in its transaction
         )
         return pb.CreateUserResponse(user=convert.user(user))
 

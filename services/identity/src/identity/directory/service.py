@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.audit_commands import DISABLE, ENABLE, GRANT_ADD, GRANT_REMOVE, INVITE
 from identity.grants import service as grants
 from identity.grants.models import GrantRecord
 from identity.grants.roles import Role
@@ -31,6 +32,7 @@ from identity.sessions.service import SessionService
 from identity.users.models import ACTIVE, DISABLED, User
 from identity.users.service import UserService
 from simfleet.events.v1 import accounts_pb2 as accounts_ev
+from simfleet.events.v1 import audit_pb2
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime import nodepaths, paging
 from simfleet_runtime.audit import Actor, AuditTrail, obj
@@ -251,6 +253,7 @@ class Directory:
             grant_specs=specs,
             invite=True,
             granted_by=access.user_id,
+            audited=(INVITE, _actor(access)),
         )
         return user, await self.grants_of(access, user.id)
 
@@ -286,6 +289,9 @@ class Directory:
             await grants.revise(
                 session, self._outbox, user_ids=[user.id], customer_id=user.customer_id, cause="grant_added", now=now
             )
+            await self._recorded(
+                session, access, GRANT_ADD, [obj("user", user.id), obj("grant", record.id, record.node_id)]
+            )
             resolved = await grants.resolve(session, access.customer_id, role)
         assert resolved is not None
         return HeldGrant(record, resolved)
@@ -314,6 +320,16 @@ class Directory:
                 cause="grant_removed",
                 now=self._clock.now(),
             )
+            await self._recorded(
+                session, access, GRANT_REMOVE, [obj("user", user.id), obj("grant", record.id, record.node_id)]
+            )
+
+    async def _recorded(
+        self, session: AsyncSession, access: Access, action: str, objects: list[audit_pb2.AuditObject]
+    ) -> None:
+        """The command's audit event, in the transaction of its change (fails it when it cannot be written)."""
+        if self._audit is not None:
+            await self._audit.add(session, action, objects, actor=_actor(access))
 
     async def _publish_grant(self, session: AsyncSession, subject: str, record: GrantRecord, actor: str) -> None:
         await self._outbox.add(
@@ -353,7 +369,7 @@ class Directory:
                 await self._publish_grant(session, IdentitySubjects.GRANT_REMOVED, record, actor.id)
                 if self._audit is not None:  # in the action history like any other grant change
                     objects = [obj("user", record.user_id), obj("grant", record.id, record.node_id)]
-                    await self._audit.add(session, "users.grant.remove", objects, actor=actor)
+                    await self._audit.add(session, GRANT_REMOVE, objects, actor=actor)
             await grants.revise(
                 session,
                 self._outbox,
@@ -386,7 +402,12 @@ class Directory:
                 message,
                 tenant=user.customer_id,
             )
+            await self._recorded(session, access, ENABLE if active else DISABLE, [obj("user", user.id)])
         return user
+
+
+def _actor(access: Access) -> Actor:
+    return Actor(access.user_id, access.customer_id)
 
 
 def _missing(permission: str) -> PermissionDenied:

@@ -11,10 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.audit_commands import ROLE_CREATE, ROLE_DELETE, ROLE_UPDATE
 from identity.grants import service as grants
 from identity.grants.models import CustomRole, GrantRecord
 from identity.grants.roles import PREDEFINED, Role
 from simfleet_runtime import paging
+from simfleet_runtime.audit import Actor, AuditTrail, obj
 from simfleet_runtime.authz import Access
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
@@ -38,7 +40,16 @@ class RoleView:
 
 
 class RoleCatalogue:
-    def __init__(self, *, db: Database, clock: Clock, outbox: Outbox, paths: ProjectedNodePaths) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        outbox: Outbox,
+        paths: ProjectedNodePaths,
+        audit: AuditTrail | None = None,
+    ) -> None:
+        self._audit = audit
         self._db = db
         self._clock = clock
         self._outbox = outbox
@@ -111,6 +122,7 @@ class RoleCatalogue:
                         f"a customer may define at most {MAX_CUSTOM_ROLES} roles", reason="TOO_MANY_ROLES"
                     )
                 session.add(row)
+                await self._recorded(session, access, ROLE_CREATE, row.id)
         except IntegrityError as exc:
             raise AlreadyExists("a role with this name exists", reason="ROLE_NAME_TAKEN") from exc
         return RoleView(grants.custom_role(row), False, now, now)
@@ -146,6 +158,7 @@ class RoleCatalogue:
                         cause="role_changed",
                         now=now,
                     )
+                await self._recorded(session, access, ROLE_UPDATE, row.id)
         except IntegrityError as exc:
             raise AlreadyExists("a role with this name exists", reason="ROLE_NAME_TAKEN") from exc
         return RoleView(grants.custom_role(row), False, row.created_at, row.updated_at)
@@ -192,3 +205,11 @@ class RoleCatalogue:
                     metadata={"grants": str(used)},
                 )
             await session.delete(row)
+            await self._recorded(session, access, ROLE_DELETE, row.id)
+
+    async def _recorded(self, session: AsyncSession, access: Access, action: str, role_id: str) -> None:
+        """The command's audit event, in the transaction of its change (fails it when it cannot be written)."""
+        if self._audit is not None:
+            await self._audit.add(
+                session, action, [obj("role", role_id)], actor=Actor(access.user_id, access.customer_id)
+            )

@@ -43,7 +43,7 @@ PREDEFINED: dict[str, Role] = {
         Role(
             "number_manager",
             "Number manager",
-            "Manages lines: blocks, SIM cards, numbers, services, tariffs and packages.",
+            "Manages lines: blocks, SIM cards, numbers, services, tariffs and packages; terminates lines.",
             frozenset(
                 {
                     "lines:read",
@@ -55,6 +55,7 @@ PREDEFINED: dict[str, Role] = {
                     "lines:configure",
                     "lines:move",
                     "lines:send-sms",
+                    "lines:terminate",
                     "tariffs:change",
                     "packages:buy",
                     "tickets:read",

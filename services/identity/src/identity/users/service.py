@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.audit_commands import PASSWORD_CHANGE
 from identity.grants import service as grants
 from identity.grants.roles import OPERATOR_ROLES
 from identity.notifications.service import Notifier
@@ -18,6 +19,7 @@ from identity.signins.models import OTP_EMAIL, OTP_SMS, SUCCEEDED, SignInAttempt
 from identity.users.models import ACTIVE, User
 from identity.users.passwords import PasswordHashing, PasswordPolicy
 from simfleet.events.v1 import identity_pb2 as ev
+from simfleet_runtime.audit import Actor, AuditTrail, obj
 from simfleet_runtime.authz import Grant
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
@@ -46,7 +48,9 @@ class UserService:
         sessions: SessionService,
         notifier: Notifier,
         invitation_text: str,
+        audit: AuditTrail | None = None,
     ) -> None:
+        self._audit = audit
         self._db = db
         self._clock = clock
         self._outbox = outbox
@@ -121,10 +125,12 @@ class UserService:
         invite: bool = False,
         granted_by: str = "operator",
         operator_role: str | None = None,
+        audited: tuple[str, Actor | None] | None = None,
     ) -> User:
         """A new user with their grants; the same ``request_id`` again returns the same user.
 
-        With ``operator_role`` the user is operator staff: no customer, no grants.
+        With ``operator_role`` the user is operator staff: no customer, no grants. ``audited`` is the
+        command's action and actor (None: the current call's) whose audit event is written with the user.
         """
         phone = normalize_msisdn(phone)
         email = normalize_email(email)
@@ -189,7 +195,7 @@ class UserService:
                     raise AlreadyExists("this phone number is already a user of the customer", reason="PHONE_TAKEN")
                 session.add(user)
                 await session.flush()
-                await grants.add(
+                records = await grants.add(
                     session,
                     user_id=user.id,
                     customer_id=customer_id,
@@ -211,6 +217,13 @@ class UserService:
                 )
                 if invite:
                     await self._notifier.sms(session, to=phone, text=self._invitation, tenant=customer_id)
+                if audited is not None and self._audit is not None:
+                    action, actor = audited
+                    objects = [obj("user", user.id), *(obj("grant", r.id, r.node_id) for r in records)]
+                    if actor is not None:
+                        await self._audit.add(session, action, objects, actor=actor)
+                    else:
+                        await self._audit.add_for_caller(session, action, objects, customer=customer_id)
         except IntegrityError as exc:
             if request_id:  # the same request, sent twice at once: the other one won
                 earlier = await self._by_request(request_id)
@@ -305,3 +318,5 @@ class UserService:
             await self.set_password(
                 session, user=user, new_password=new_password, reason="change", keep_session=session_id
             )
+            if self._audit is not None and user.customer_id:  # operator staff concern no customer
+                await self._audit.add(session, PASSWORD_CHANGE, [], actor=Actor(user.id, user.customer_id))

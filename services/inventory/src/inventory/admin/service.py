@@ -13,15 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory import figures
 from inventory.admin.registration import add_to_outbox, register_commands
+from inventory.audit_commands import LINES_IMPORT, STOCK_IMPORT
 from inventory.convert import line_event
 from inventory.lines.models import ACTIVE, BLOCK_TYPES, BLOCKED, READY, Line, LineLabel
 from inventory.stock import service as stock
 from inventory.stock.models import ASSIGNED, INSTALLED, Number, Sim
 from inventory.stock.puk import PukVault
 from simfleet.events.v1 import inventory_pb2 as ev
+from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
@@ -61,7 +64,10 @@ def _bad(name: str, message: str) -> InvalidArgument:
 
 
 class BackOffice:
-    def __init__(self, *, db: Database, clock: Clock, outbox: Outbox, vault: PukVault) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, outbox: Outbox, vault: PukVault, audit: AuditTrail | None = None
+    ) -> None:
+        self._audit = audit
         self._db = db
         self._clock = clock
         self._outbox = outbox
@@ -73,7 +79,7 @@ class BackOffice:
         if customer_id and not is_id(customer_id):
             raise _bad("customer_id", "not a customer id")
         async with self._db.transaction() as session:
-            return await stock.add_stock(
+            added = await stock.add_stock(
                 session,
                 vault=self._vault,
                 customer_id=customer_id or None,
@@ -81,6 +87,13 @@ class BackOffice:
                 msisdns=msisdns,
                 now=self._clock.now(),
             )
+            await self._recorded(session, STOCK_IMPORT, customer_id)
+            return added
+
+    async def _recorded(self, session: AsyncSession, action: str, customer_id: str) -> None:
+        """The command's audit event (the operator's, under the customer it concerns) in its transaction."""
+        if self._audit is not None:
+            await self._audit.add_for_caller(session, action, [], customer=customer_id)
 
     def _check(self, i: int, value: ImportedLine) -> Checked:
         where = f"lines[{i}]"
@@ -207,4 +220,5 @@ class BackOffice:
                     ]
                 )
                 await self._outbox.add(session, InventorySubjects.LINES_CHANGED, message, tenant=customer_id)
+            await self._recorded(session, LINES_IMPORT, customer_id)
         return len(rows)

@@ -31,7 +31,7 @@ from inventory.operations.records import ItemRow, LineRow
 from inventory.stock import service as stock
 from inventory.streams import SMS_ORIGIN
 from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
-from simfleet_runtime.authz import LIFT_PROTECTED_BLOCKS
+from simfleet_runtime.authz import LIFT_PROTECTED_BLOCKS, TERMINATE
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.operation_params import checked_item_params, checked_params
 from simfleet_runtime.timestamps import timestamp
@@ -173,12 +173,19 @@ class Unblock(Action):
 
 
 class Activate(Action):
+    """A ready line goes live. A blocked line is live on the network but barred: activating does not lift its
+    blocks, which is unblock's (under ``lines:block``, and ``lines:lift-protected-blocks`` for protected ones),
+    so it is skipped as ``LINE_BLOCKED`` with what to do instead."""
+
     type = "activate"
     permission = "lines:activate"
 
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if refusal := _terminated(line):
             return refusal
+        if line.state == BLOCKED:
+            kinds = ", ".join(b["type"].replace("_", " ") for b in line.blocks) or "blocked"
+            return skip("LINE_BLOCKED", f"the line is blocked ({kinds}): lift its blocks with unblock")
         if line.state != READY:
             return skip("ALREADY_ACTIVE", "the line is already active")
         return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_ACTIVATE)])
@@ -386,6 +393,30 @@ class SendSms(Action):
         )
 
 
+class Terminate(Action):
+    """The line ends for good (any state but terminated; a block is no reason to keep it).
+
+    The HLR forgets the subscriber (DEREGISTER); on its yes the line is ``terminated`` (it stays listed, in
+    that state), its SIM is retired and its number rests in quarantine (``INVENTORY_NUMBER_QUARANTINE_DAYS``)
+    before the pool gives it to anyone again. Nothing brings a terminated line back: every action skips it.
+    """
+
+    type = "terminate"
+    permission = TERMINATE
+
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
+        if refusal := _terminated(line):
+            return refusal
+        return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_DEREGISTER)])
+
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
+        assert line is not None
+        await stock.retire_sim(ctx.session, iccid=line.iccid, now=ctx.now)
+        await stock.quarantine_number(ctx.session, msisdn=line.msisdn, now=ctx.now, days=ctx.quarantine_days)
+        line.state = TERMINATED
+        return line
+
+
 class OrderSims(Action):
     """One new line per item: a SIM of the operator's stock and a free number, registered ready in the HLR."""
 
@@ -470,5 +501,6 @@ ACTIONS: dict[str, Action] = {
         Move(),
         OrderSims(),
         SendSms(),
+        Terminate(),
     )
 }

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory import metrics as m
+from inventory.audit_commands import OPERATION_CANCEL, OPERATION_CREATE, ORDER_SIMS
 from inventory.convert import operation_event
 from inventory.db import NODE_PATHS
 from inventory.lines.models import LINE_STATES, Line
@@ -34,6 +35,7 @@ from inventory.operations.models import (
 )
 from inventory.operations.records import discard_target_chunks, insert_pending_items
 from inventory.scope import nodes_under
+from simfleet_runtime.audit import Actor, AuditTrail, obj
 from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
@@ -134,7 +136,9 @@ class OperationService:
         max_lines: int,
         tariffs: Sequence[str] = DEFAULT_TARIFFS,
         order_quota_per_day: int = DEFAULT_ORDER_QUOTA,
+        audit: AuditTrail | None = None,
     ) -> None:
+        self._audit = audit
         self._db = db
         self._clock = clock
         self._outbox = outbox
@@ -251,7 +255,14 @@ class OperationService:
                     items = [(t.msisdn, None, t.params) for t in targets]
                     await insert_pending_items(session, operation.id, items, now)
             await self._accepted(session, operation)
+            await self._recorded(session, access, OPERATION_CREATE, operation)
         return operation, False
+
+    async def _recorded(self, session: AsyncSession, access: Access, action: str, operation: Operation) -> None:
+        """The command's audit event, in the transaction of its change (fails it when it cannot be written)."""
+        if self._audit is not None:
+            actor = Actor(access.user_id, access.customer_id)
+            await self._audit.add(session, action, [obj("operation", operation.id, operation.node_id)], actor=actor)
 
     async def order_sims(
         self,
@@ -320,6 +331,7 @@ class OperationService:
             await session.flush()
             await insert_pending_items(session, operation.id, [("", None, {})] * quantity, now)
             await self._accepted(session, operation)
+            await self._recorded(session, access, ORDER_SIMS, operation)
         return operation, False
 
     def _key(self, value: str) -> str:
@@ -601,6 +613,7 @@ class OperationService:
                 after_commit(session, m.OPERATIONS_FINISHED.labels(operation.type, CANCELLED).inc)
             elif operation.state == RUNNING:
                 after_commit(session, self.accepted.set)
+            await self._recorded(session, access, OPERATION_CANCEL, operation)
         return operation
 
 

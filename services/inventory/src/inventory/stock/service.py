@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inventory import figures
+from inventory.lines.models import TERMINATED, Line, LineLabel
 from inventory.stock.identifiers import normalize_puk
 from inventory.stock.models import (
     ASSIGNED,
@@ -107,6 +109,8 @@ async def reserve_number(
     number = (await session.scalars(_locked(session, query))).first()
     if number is None:
         return None
+    if number.state == QUARANTINED:
+        await _forget_terminated_lines(session, number.msisdn)
     number.state, number.customer_id, number.quarantined_until, number.updated_at = (
         NUMBER_RESERVED,
         customer_id,
@@ -114,6 +118,26 @@ async def reserve_number(
         now,
     )
     return number
+
+
+async def _forget_terminated_lines(session: AsyncSession, msisdn: str) -> None:
+    """The number's rest is over and it goes to a new line: the terminated line that held it leaves the list.
+
+    A number belongs to one listed line (``lines.msisdn`` is unique); a terminated line stays listed while its
+    number rests in quarantine, and its operations' items keep the number after it has gone.
+    """
+    rows = (
+        await session.execute(
+            sa.select(Line.id, Line.customer_id, Line.node_id).where(Line.msisdn == msisdn, Line.state == TERMINATED)
+        )
+    ).all()
+    if not rows:
+        return
+    ids = [row.id for row in rows]
+    await session.execute(sa.delete(LineLabel).where(LineLabel.line_id.in_(ids)))
+    await session.execute(sa.delete(Line).where(Line.id.in_(ids)))
+    for row in rows:
+        await figures.mark(session, row.customer_id, [row.node_id])  # its node counts one terminated line less
 
 
 async def release_number(session: AsyncSession, *, msisdn: str, now: datetime) -> None:
