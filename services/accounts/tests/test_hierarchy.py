@@ -415,6 +415,6 @@ async def test_every_command_writes_its_audit_event_in_the_transaction_of_its_ch
 
 
 def test_every_command_is_declared_to_write_its_success_in_its_own_transaction() -> None:
-    from accounts.audit.commands import COMMANDS
+    from accounts.audit_commands import COMMANDS
 
     assert [method for method, command in COMMANDS.items() if not command.in_transaction] == []
