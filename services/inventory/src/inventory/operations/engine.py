@@ -40,11 +40,16 @@ from inventory.convert import line_event, operation_event
 from inventory.db import NODE_PATHS
 from inventory.lines.models import Line, LineLabel
 from inventory.operations.actions import ACTIONS, Context, Prepared, Refusal
+from inventory.operations.ending import (
+    CANCELLED_CODE,
+    CANCELLED_UNSENT,
+    count_finished,
+    end_item,
+    finish,
+    skip_pending,
+)
 from inventory.operations.identity_client import RequesterAuthority
 from inventory.operations.models import (
-    CANCELLED,
-    COMPLETED,
-    COMPLETED_WITH_ERRORS,
     FAILED,
     IN_PROGRESS,
     ITEM_FAILED,
@@ -60,7 +65,6 @@ from inventory.operations.models import (
 from inventory.operations.records import (
     ItemRow,
     LineRow,
-    discard_target_chunks,
     insert_pending_items,
     insert_rows,
     load,
@@ -202,7 +206,7 @@ class Engine:
                 op.scope_roots = list(narrowed)
                 if not narrowed:
                     op.error = "the requester may no longer do this: every line is refused"
-                    await self._skip_pending(
+                    await skip_pending(
                         session, op, now, code="REQUESTER_NOT_ALLOWED", reason="the requester may no longer do this"
                     )
             if op.selection is not None:
@@ -213,13 +217,13 @@ class Engine:
                         f"the selection holds {count} lines, more than the {self._max_lines} one operation may change"
                     )
                     op.total = op.pending = 0
-                    await self._finish(session, op, now, state=FAILED)
+                    await finish(session, self._outbox, op, now, state=FAILED)
                     return True
             await self._outbox.add(
                 session, InventorySubjects.OPERATION_STARTED, operation_event(op, now), tenant=op.customer_id
             )
             if op.pending == 0 and op.in_progress == 0:
-                await self._finish(session, op, now)
+                await finish(session, self._outbox, op, now)
         return True
 
     async def _expand_targets(self, session: AsyncSession, op: Operation, now: datetime) -> int:
@@ -327,9 +331,9 @@ class Engine:
                 return False
             now = self._clock.now()
             if op.cancel_requested:
-                skipped = await self._skip_pending(session, op, now)
+                skipped = await self._skip_unsent(session, op, now)
                 if op.in_progress == 0:
-                    await self._finish(session, op, now)
+                    await finish(session, self._outbox, op, now)
                     return True
                 return skipped > 0  # the rest ends with the answers of what is in the network
             budget = min(self._window - op.in_progress, self._batch * 4)
@@ -340,7 +344,7 @@ class Engine:
                 items = await self._pending(session, op, budget)
             await self._dispatch(session, op, items, now)
             if op.pending == 0 and op.in_progress == 0:
-                await self._finish(session, op, now)
+                await finish(session, self._outbox, op, now)
             return bool(items)
 
     async def _pending(self, session: AsyncSession, op: Operation, limit: int) -> list[ItemRow]:
@@ -352,34 +356,9 @@ class Engine:
         )
         return list(map(ItemRow.from_row, rows))
 
-    async def _skip_pending(
-        self,
-        session: AsyncSession,
-        op: Operation,
-        now: datetime,
-        *,
-        code: str = "CANCELLED",
-        reason: str = "the operation was cancelled before this line was sent",
-    ) -> int:
-        result = await session.execute(
-            sa.update(Item)
-            .where(Item.operation_id == op.id, Item.state == PENDING)
-            .values(
-                state=SKIPPED,
-                code=code,
-                reason=reason,
-                finished_at=now,
-                updated_at=now,
-            )
-        )
-        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        count += await discard_target_chunks(session, op.id)  # numbers not yet made items: skipped all the same
-        if count:
-            op.pending -= count
-            op.skipped += count
-            op.updated_at = now
-            after_commit(session, lambda: m.ITEMS_FINISHED.labels("skipped").inc(count))
-        return count
+    async def _skip_unsent(self, session: AsyncSession, op: Operation, now: datetime) -> int:
+        """A cancelled running operation's items not sent yet end skipped."""
+        return await skip_pending(session, op, now, code=CANCELLED_CODE, reason=CANCELLED_UNSENT)
 
     async def _dispatch(self, session: AsyncSession, op: Operation, items: Sequence[ItemRow], now: datetime) -> None:
         action = ACTIONS[op.type]
@@ -395,12 +374,12 @@ class Engine:
             line = lines.get(item.line_id or item.msisdn) if action.needs_line else None
             if action.needs_line:
                 if line is None or not in_roots(paths.get(line.node_id, ()), op.scope_roots):
-                    self._end(item, SKIPPED, "NOT_FOUND", "no such line in the requester's scope", now, finished)
+                    end_item(item, SKIPPED, "NOT_FOUND", "no such line in the requester's scope", now, finished)
                     continue
                 if item.line_id != line.id:
                     item.line_id = line.id
                 if line.pending_operation_id and line.pending_operation_id != op.id:
-                    self._end(
+                    end_item(
                         item,
                         SKIPPED,
                         "LINE_BUSY",
@@ -413,13 +392,13 @@ class Engine:
             else:
                 outcome = await action.prepare(ctx, None, item)  # type: ignore[arg-type]
             if isinstance(outcome, Refusal):
-                self._end(item, outcome.state, outcome.code, outcome.reason, now, finished)
+                end_item(item, outcome.state, outcome.code, outcome.reason, now, finished)
                 continue
             assert isinstance(outcome, Prepared)
             if outcome.local:
                 was = line.node_id if line is not None else ""
                 changed = await action.succeeded(ctx, line, item)
-                self._end(item, SUCCEEDED, None, None, now, finished)
+                end_item(item, SUCCEEDED, None, None, now, finished)
                 if changed is not None:
                     changed.updated_at = now
                     changed_lines.append(changed)
@@ -455,14 +434,8 @@ class Engine:
             await self._outbox.add(
                 session, NetsimSubjects.SUBMIT_SMS, sms, tenant=op.customer_id, event_id=sms.message_id
             )
-        after_commit(session, lambda: _count_finished(finished))
+        after_commit(session, lambda: count_finished(finished))
         after_commit(session, lambda: m.ITEMS_IN_FLIGHT.inc(sent))
-
-    def _end(
-        self, item: ItemRow, state: str, code: str | None, reason: str | None, now: datetime, tally: dict[str, int]
-    ) -> None:
-        item.state, item.code, item.reason, item.finished_at, item.updated_at = state, code, reason, now, now
-        tally[state] = tally.get(state, 0) + 1
 
     async def _lines_of(self, session: AsyncSession, op: Operation, items: Sequence[ItemRow]) -> dict[str, LineRow]:
         """The items' lines, by line id and by number (items from a list of numbers have no line id yet)."""
@@ -577,7 +550,7 @@ class Engine:
                 latencies.append(max((now - item.sent_at).total_seconds(), 0.0))
             if answer.ok:
                 changed = await action.succeeded(ctx, line, item)
-                self._end(item, SUCCEEDED, None, None, now, tally)
+                end_item(item, SUCCEEDED, None, None, now, tally)
                 if changed is not None:
                     changed.pending_operation_id = None
                     changed.updated_at = now
@@ -588,7 +561,7 @@ class Engine:
                 await action.failed(ctx, line, item)
                 failure = FAILURES.get(answer.failure, "rejected")
                 failures.append(failure)
-                self._end(
+                end_item(
                     item, ITEM_FAILED, failure.upper(), answer.reason or "the network refused the change", now, tally
                 )
                 if line is not None:
@@ -604,11 +577,11 @@ class Engine:
         op.updated_at = now
         if op.state == RUNNING and op.in_progress == 0 and (op.pending == 0 or op.cancel_requested):
             if op.cancel_requested:
-                await self._skip_pending(session, op, now)
-            await self._finish(session, op, now)
+                await self._skip_unsent(session, op, now)
+            await finish(session, self._outbox, op, now)
 
         def report() -> None:
-            _count_finished(tally)
+            count_finished(tally)
             m.ITEMS_IN_FLIGHT.dec(done)
             for seconds in latencies:
                 m.PROVISIONING_SECONDS.observe(seconds)
@@ -620,26 +593,3 @@ class Engine:
 
     def _lock_wait(self, query: sa.Select[Any]) -> sa.Select[Any]:
         return query.with_for_update() if self._locking else query
-
-    # ------------------------------------------------------------ the end
-    async def _finish(self, session: AsyncSession, op: Operation, now: datetime, *, state: str | None = None) -> None:
-        if state is None:
-            if op.cancel_requested:
-                state = CANCELLED
-            elif op.failed == 0:
-                state = COMPLETED
-            elif op.succeeded == 0 and op.skipped == 0:
-                state = FAILED
-            else:
-                state = COMPLETED_WITH_ERRORS
-        op.state, op.finished_at, op.updated_at = state, now, now
-        await self._outbox.add(
-            session, InventorySubjects.OPERATION_FINISHED, operation_event(op, now), tenant=op.customer_id
-        )
-        final = state
-        after_commit(session, lambda: m.OPERATIONS_FINISHED.labels(op.type, final).inc())
-
-
-def _count_finished(tally: dict[str, int]) -> None:
-    for state, count in tally.items():
-        m.ITEMS_FINISHED.labels(state).inc(count)

@@ -19,21 +19,20 @@ from inventory.convert import operation_event
 from inventory.db import NODE_PATHS
 from inventory.lines.models import LINE_STATES, Line
 from inventory.operations.actions import ACTIONS, Action
+from inventory.operations.ending import CANCELLED_CODE, CANCELLED_UNSTARTED, finish, skip_pending
 from inventory.operations.models import (
     CANCELLED,
     FINAL_STATES,
     IDEMPOTENCY_KEY_MAX,
     ITEM_STATES,
     OPERATION_STATES,
-    PENDING,
     RUNNING,
     SCHEDULED,
-    SKIPPED,
     Item,
     Operation,
     TargetChunk,
 )
-from inventory.operations.records import discard_target_chunks, insert_pending_items
+from inventory.operations.records import insert_pending_items
 from inventory.scope import nodes_under
 from simfleet_runtime.audit import Actor, AuditTrail, obj
 from simfleet_runtime.authz import Access, not_found
@@ -588,29 +587,11 @@ class OperationService:
             operation.cancel_requested = True
             operation.updated_at = now
             if operation.state == SCHEDULED:
-                await session.execute(
-                    sa.update(Item)
-                    .where(Item.operation_id == operation.id, Item.state == PENDING)
-                    .values(
-                        state=SKIPPED,
-                        code="CANCELLED",
-                        reason="the operation was cancelled",
-                        finished_at=now,
-                        updated_at=now,
-                    )
+                # It never started: every item (and every number not yet made one) is skipped, and it ends.
+                await skip_pending(
+                    session, operation, now, code=CANCELLED_CODE, reason=CANCELLED_UNSTARTED, counted=False
                 )
-                # A large operation's numbers not yet made items (it never started) are skipped too.
-                await discard_target_chunks(session, operation.id)
-                operation.skipped += operation.pending
-                operation.pending = 0
-                operation.state, operation.finished_at = CANCELLED, now
-                await self._outbox.add(
-                    session,
-                    InventorySubjects.OPERATION_FINISHED,
-                    operation_event(operation, now),
-                    tenant=operation.customer_id,
-                )
-                after_commit(session, m.OPERATIONS_FINISHED.labels(operation.type, CANCELLED).inc)
+                await finish(session, self._outbox, operation, now, state=CANCELLED)
             elif operation.state == RUNNING:
                 after_commit(session, self.accepted.set)
             await self._recorded(session, access, OPERATION_CANCEL, operation)
