@@ -122,31 +122,63 @@ def _terminated(line: LineRow) -> Refusal | None:
     return None
 
 
-class Block(Action):
-    type = "block"
+def _has_block(line: LineRow, kind: str) -> bool:
+    return any(b["type"] == kind for b in line.blocks)
+
+
+def _block_name(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+class _BlockChange(Action):
+    """Block and unblock: one type of block put on a line or lifted, the HLR barring or unbarring it.
+
+    They differ only in when there is nothing to do (:meth:`refusal`) and in what the line's blocks become
+    (:meth:`change`); the checks around them, the HLR item and the answer's handling are this class's.
+    """
+
     permission = "lines:block"
+    hlr_action: ClassVar[int]
+
+    @abstractmethod
+    def refusal(self, line: LineRow, kind: str) -> Refusal | None:
+        """Why a line that is not terminated needs no change, if it needs none."""
+
+    @abstractmethod
+    def change(self, line: LineRow, kind: str, now: datetime) -> None:
+        """The line's blocks (and state) once the network has said yes."""
 
     async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         kind = ctx.operation.params["block_type"]
-        if refusal := _terminated(line):
+        if refusal := _terminated(line) or self.refusal(line, kind):
             return refusal
-        if line.state == READY:
-            return skip("LINE_NOT_ACTIVE", "the line is not active yet: activate it first")
-        if any(b["type"] == kind for b in line.blocks):
-            return skip("ALREADY_BLOCKED", f"the line is already blocked ({kind.replace('_', ' ')})")
-        return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_BAR, block_type=kind)])
+        return Prepared([_hlr(item, line, self.hlr_action, block_type=kind)])
 
     async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
-        kind = ctx.operation.params["block_type"]
-        line.blocks = [*line.blocks, {"type": kind, "since": ctx.now.isoformat()}]
-        line.state = BLOCKED
+        self.change(line, ctx.operation.params["block_type"], ctx.now)
         return line
 
 
-class Unblock(Action):
+class Block(_BlockChange):
+    type = "block"
+    hlr_action = A.PROVISIONING_ACTION_BAR
+
+    def refusal(self, line: LineRow, kind: str) -> Refusal | None:
+        if line.state == READY:
+            return skip("LINE_NOT_ACTIVE", "the line is not active yet: activate it first")
+        if _has_block(line, kind):
+            return skip("ALREADY_BLOCKED", f"the line is already blocked ({_block_name(kind)})")
+        return None
+
+    def change(self, line: LineRow, kind: str, now: datetime) -> None:
+        line.blocks = [*line.blocks, {"type": kind, "since": now.isoformat()}]
+        line.state = BLOCKED
+
+
+class Unblock(_BlockChange):
     type = "unblock"
-    permission = "lines:block"
+    hlr_action = A.PROVISIONING_ACTION_UNBAR
 
     def permission_for(self, raw: Mapping[str, str]) -> str:
         # A financial or lost-or-stolen block protects the operator or the customer: lifting one is not
@@ -155,21 +187,15 @@ class Unblock(Action):
             return LIFT_PROTECTED_BLOCKS
         return self.permission
 
-    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        kind = ctx.operation.params["block_type"]
-        if refusal := _terminated(line):
-            return refusal
-        if not any(b["type"] == kind for b in line.blocks):
-            return skip("NOT_BLOCKED", f"the line has no {kind.replace('_', ' ')} block")
-        return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_UNBAR, block_type=kind)])
+    def refusal(self, line: LineRow, kind: str) -> Refusal | None:
+        if not _has_block(line, kind):
+            return skip("NOT_BLOCKED", f"the line has no {_block_name(kind)} block")
+        return None
 
-    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
-        assert line is not None
-        kind = ctx.operation.params["block_type"]
+    def change(self, line: LineRow, kind: str, now: datetime) -> None:
         line.blocks = [b for b in line.blocks if b["type"] != kind]
         if not line.blocks:
             line.state = ACTIVE
-        return line
 
 
 class Activate(Action):
