@@ -37,7 +37,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inventory import figures
 from inventory import metrics as m
 from inventory.convert import line_event, operation_event
-from inventory.db import NODE_PATHS
 from inventory.lines.models import Line, LineLabel
 from inventory.operations.actions import ACTIONS, Context, Prepared, Refusal
 from inventory.operations.ending import (
@@ -62,6 +61,7 @@ from inventory.operations.models import (
     Operation,
     TargetChunk,
 )
+from inventory.operations.nodes import node_path_ids, node_paths
 from inventory.operations.records import (
     ItemRow,
     LineRow,
@@ -78,7 +78,6 @@ from simfleet_runtime.bus import Event, EventHandler, Outbox, PermanentError
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, after_commit, is_sqlite
 from simfleet_runtime.ids import new_id
-from simfleet_runtime.nodepaths import path_ids
 from simfleet_runtime.timestamps import timestamp
 from simfleet_subjects import InventorySubjects, NetsimSubjects
 
@@ -269,7 +268,7 @@ class Engine:
             permission = ACTIONS[op.type].permission_for(op.params)
         now = await self._authority.access(customer, requester)
         async with self._db.sessions() as session:
-            paths = await self._node_paths(session, customer, [*then, *now.roots(permission)])
+            paths = await node_path_ids(session, customer, [*then, *now.roots(permission)])
         return narrow_roots(then, list(now.roots(permission)), paths)
 
     async def _resolve(self, session: AsyncSession, op: Operation, now: datetime) -> int:
@@ -277,11 +276,7 @@ class Engine:
         sel = op.selection or {}
         within = None
         if sel.get("node_id"):
-            within = await session.scalar(
-                sa.select(NODE_PATHS.c.path).where(
-                    NODE_PATHS.c.customer_id == op.customer_id, NODE_PATHS.c.node_id == sel["node_id"]
-                )
-            )
+            within = (await node_paths(session, op.customer_id, [sel["node_id"]])).get(sel["node_id"])
             if within is None:
                 return 0  # the node went away before the operation started
         query = sa.select(Line.id, Line.msisdn).where(
@@ -364,7 +359,7 @@ class Engine:
         action = ACTIONS[op.type]
         ctx = Context(session=session, operation=op, now=now, quarantine_days=self._quarantine_days)
         lines = await self._lines_of(session, op, items) if action.needs_line else {}
-        paths = await self._node_paths(session, op.customer_id, [line.node_id for line in lines.values()])
+        paths = await node_path_ids(session, op.customer_id, [line.node_id for line in lines.values()])
         outgoing: list[hlr_pb2.ProvisioningItem] = []
         finished: dict[str, int] = {}
         changed_lines: list[LineRow] = []
@@ -451,19 +446,6 @@ class Engine:
             ):
                 found[line.msisdn] = line
         return found
-
-    async def _node_paths(
-        self, session: AsyncSession, customer_id: str, node_ids: Sequence[str]
-    ) -> dict[str, tuple[str, ...]]:
-        ids = list(set(node_ids))
-        if not ids:
-            return {}
-        rows = await session.execute(
-            sa.select(NODE_PATHS.c.node_id, NODE_PATHS.c.path).where(
-                NODE_PATHS.c.customer_id == customer_id, NODE_PATHS.c.node_id.in_(ids)
-            )
-        )
-        return {node_id: path_ids(path) for node_id, path in rows}
 
     async def _lines_changed(
         self, session: AsyncSession, op: Operation, lines: Sequence[LineRow], left: Sequence[str], now: datetime

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inventory import metrics as m
 from inventory.audit_commands import OPERATION_CANCEL, OPERATION_CREATE, ORDER_SIMS
 from inventory.convert import operation_event
-from inventory.db import NODE_PATHS
 from inventory.lines.models import LINE_STATES, Line
 from inventory.operations.actions import ACTIONS, Action
 from inventory.operations.ending import CANCELLED_CODE, CANCELLED_UNSTARTED, finish, skip_pending
@@ -32,6 +31,7 @@ from inventory.operations.models import (
     Operation,
     TargetChunk,
 )
+from inventory.operations.nodes import checked_path, node_kind, node_path, node_path_ids, node_paths
 from inventory.operations.records import insert_pending_items
 from inventory.scope import nodes_under
 from simfleet_runtime.audit import Actor, AuditTrail, obj
@@ -42,7 +42,7 @@ from simfleet_runtime.db import Database, after_commit
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied, ResourceExhausted
 from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import new_id
-from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT, path_ids
+from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT
 from simfleet_runtime.operation_params import spec
 from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
 from simfleet_runtime.validation import normalize_msisdns, text_problem
@@ -154,31 +154,13 @@ class OperationService:
             raise _invalid("type", f"type must be one of {', '.join(sorted(ACTIONS))}")
         return action
 
-    async def _paths(self, session: AsyncSession, customer_id: str, node_ids: Sequence[str]) -> dict[str, str]:
-        ids = list(dict.fromkeys(n for n in node_ids if n))
-        if not ids:
-            return {}
-        rows = await session.execute(
-            sa.select(NODE_PATHS.c.node_id, NODE_PATHS.c.path).where(
-                NODE_PATHS.c.customer_id == customer_id, NODE_PATHS.c.node_id.in_(ids)
-            )
-        )
-        return {node_id: path for node_id, path in rows}
-
-    async def _kind(self, session: AsyncSession, customer_id: str, node_id: str) -> str | None:
-        """The kind of a node of the projection; None when not known (projected before kinds were kept)."""
-        kind = await session.scalar(
-            sa.select(NODE_PATHS.c.kind).where(NODE_PATHS.c.customer_id == customer_id, NODE_PATHS.c.node_id == node_id)
-        )
-        return str(kind) if kind else None
-
     async def _check_personal_account(self, session: AsyncSession, customer_id: str, node_id: str, name: str) -> None:
         """Refuse a node (already known to be in scope) that is not a personal account.
 
         A node whose kind is not known (projected before kinds were kept) is accepted as before:
         the lines billed to it already exist, and unknown is not "not a personal account".
         """
-        kind = await self._kind(session, customer_id, node_id)
+        kind = await node_kind(session, customer_id, node_id)
         if kind is None:
             log.warning("node %s has no known kind: accepted as %s's personal account", node_id, name)
         elif kind != PERSONAL_ACCOUNT:
@@ -292,15 +274,14 @@ class OperationService:
         now = self._clock.now()
         async with self._db.transaction() as session:
             await self._check_order_quota(session, access.customer_id, quantity, now)
-            paths = await self._paths(session, access.customer_id, [node_id, personal_account_id])
+            paths = await node_paths(session, access.customer_id, [node_id, personal_account_id])
             for value in (node_id, personal_account_id) if personal_account_id else (node_id,):
-                path = paths.get(value)
-                access.check(action.permission, path_ids(path) if path else None, what="node")
+                access.check(action.permission, checked_path(paths.get(value)), what="node")
             if personal_account_id:
                 await self._check_personal_account(
                     session, access.customer_id, personal_account_id, "personal_account_id"
                 )
-            elif await self._kind(session, access.customer_id, node_id) == PERSONAL_ACCOUNT:
+            elif await node_kind(session, access.customer_id, node_id) == PERSONAL_ACCOUNT:
                 personal_account_id = node_id
             else:
                 raise _invalid(
@@ -410,8 +391,7 @@ class OperationService:
         if not selection.node_id:
             # Every line the caller may change this way: the operation hangs where their grants meet.
             return await self._scope_node(session, access, permission)
-        path = (await self._paths(session, access.customer_id, [selection.node_id])).get(selection.node_id)
-        access.check(permission, path_ids(path) if path else None, what="node")
+        access.check(permission, await node_path(session, access.customer_id, selection.node_id), what="node")
         return selection.node_id
 
     async def _scope_node(self, session: AsyncSession, access: Access, permission: str) -> str:
@@ -420,7 +400,7 @@ class OperationService:
         Called once :meth:`create` has found the caller holds the permission somewhere (``roots`` not empty).
         """
         roots = list(access.roots(permission))
-        paths = [path_ids(p) for p in (await self._paths(session, access.customer_id, roots)).values()]
+        paths = list((await node_path_ids(session, access.customer_id, roots)).values())
         return _deepest_shared(access, paths) or roots[0]
 
     async def _targets_node(self, session: AsyncSession, access: Access, targets: Sequence[Target]) -> str | None:
@@ -433,7 +413,7 @@ class OperationService:
                 sa.select(Line.node_id).where(Line.customer_id == access.customer_id, Line.msisdn.in_(chunk)).distinct()
             )
             node_ids.update(rows)
-        paths = [path_ids(p) for p in (await self._paths(session, access.customer_id, list(node_ids))).values()]
+        paths = list((await node_path_ids(session, access.customer_id, list(node_ids))).values())
         return _deepest_shared(access, [p for p in paths if access.sees(p)])
 
     async def _check_destination(
@@ -441,10 +421,9 @@ class OperationService:
     ) -> None:
         """Where a move takes lines: nodes in the caller's scope, and (``kinds``) a personal account that is one."""
         wanted = [params[k] for k in ("node_id", "personal_account_id") if k in params]
-        paths = await self._paths(session, access.customer_id, wanted)
+        paths = await node_paths(session, access.customer_id, wanted)
         for node_id in wanted:
-            path = paths.get(node_id)
-            access.check("lines:move", path_ids(path) if path else None, what="node")
+            access.check("lines:move", checked_path(paths.get(node_id)), what="node")
         if kinds and "personal_account_id" in params:
             await self._check_personal_account(
                 session, access.customer_id, params["personal_account_id"], "params.personal_account_id"
@@ -514,8 +493,7 @@ class OperationService:
             raise not_found("operation")
         if operation.requested_by == access.user_id:
             return operation
-        path = (await self._paths(session, access.customer_id, [operation.node_id])).get(operation.node_id)
-        access.check(READ, path_ids(path) if path else None, what="operation")
+        access.check(READ, await node_path(session, access.customer_id, operation.node_id), what="operation")
         return operation
 
     async def get(self, access: Access, operation_id: str) -> Operation:
@@ -574,11 +552,9 @@ class OperationService:
             operation = await session.get(Operation, operation_id, with_for_update=True)
             operation = await self._visible(session, access, operation)
             action = self._action(operation.type)
-            path = (await self._paths(session, access.customer_id, [operation.node_id])).get(operation.node_id)
             if operation.requested_by != access.user_id:
-                access.check(
-                    action.permission_for(operation.params), path_ids(path) if path else None, what="operation"
-                )
+                path = await node_path(session, access.customer_id, operation.node_id)
+                access.check(action.permission_for(operation.params), path, what="operation")
             if operation.state in FINAL_STATES:
                 raise FailedPrecondition(
                     f"the operation has already ended ({operation.state})", reason="OPERATION_ENDED"
