@@ -21,8 +21,10 @@ from inventory.operations.models import (
     COMPLETED,
     COMPLETED_WITH_ERRORS,
     FAILED,
+    ITEM_FAILED,
     PENDING,
     SKIPPED,
+    SUCCEEDED,
     Item,
     Operation,
 )
@@ -80,6 +82,19 @@ async def skip_pending(
         if counted:
             after_commit(session, lambda: m.ITEMS_FINISHED.labels(SKIPPED).inc(count))
     return count
+
+
+async def skip_unsent(session: AsyncSession, op: Operation, now: datetime) -> int:
+    """A running operation that was cancelled: what it had not sent ends skipped (the rest ends with its answers)."""
+    return await skip_pending(session, op, now, code=CANCELLED_CODE, reason=CANCELLED_UNSENT)
+
+
+def add_ended(op: Operation, tally: dict[str, int], now: datetime) -> None:
+    """The items of ``tally`` (by state) that ended in one step, added to ``op``'s counts."""
+    op.succeeded += tally.get(SUCCEEDED, 0)
+    op.failed += tally.get(ITEM_FAILED, 0)
+    op.skipped += tally.get(SKIPPED, 0)
+    op.updated_at = now
 
 
 def final_state(op: Operation) -> str:

@@ -246,3 +246,29 @@ async def discard_target_chunks(session: AsyncSession, operation_id: str) -> int
     if chunks:
         await session.execute(sa.delete(TargetChunk).where(TargetChunk.operation_id == operation_id))
     return sum(len(targets) for targets in chunks)
+
+
+async def expand_next_chunk(session: AsyncSession, operation_id: str, now: datetime) -> int:
+    """The next chunk of a large operation's numbers, kept as accepted, becomes pending items now.
+
+    One chunk (10,000 numbers) per transaction: the engine calls this as the operation starts and
+    whenever it runs short of pending items, so the 200,000 items of the largest operation never hold
+    the database in one go. The number of items made (0: none was left).
+    """
+    chunk = (
+        await session.execute(
+            sa.select(TargetChunk.chunk, TargetChunk.first_position, TargetChunk.targets)
+            .where(TargetChunk.operation_id == operation_id)
+            .order_by(TargetChunk.chunk)
+            .limit(1)
+        )
+    ).first()
+    if chunk is None:
+        return 0
+    number, first, targets = chunk
+    items = [(msisdn, None, params) for msisdn, params in targets]
+    await insert_pending_items(session, operation_id, items, now, first_position=first)
+    await session.execute(
+        sa.delete(TargetChunk).where(TargetChunk.operation_id == operation_id, TargetChunk.chunk == number)
+    )
+    return len(items)
