@@ -6,7 +6,8 @@ from datetime import UTC
 from typing import Any
 
 from inventory import convert
-from inventory.operations.service import NewOperation, OperationService, Selection, Target
+from inventory.operations.requests import NewOperation, Selection, Target
+from inventory.operations.service import OperationService
 from simfleet.inventory.v1 import operations_pb2 as pb
 from simfleet.inventory.v1 import operations_pb2_grpc
 from simfleet_runtime.authz import Authorizer

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inventory import metrics as m
 from inventory.audit_commands import OPERATION_CANCEL, OPERATION_CREATE, ORDER_SIMS
 from inventory.convert import operation_event
-from inventory.lines.models import LINE_STATES, Line
 from inventory.operations.actions import ACTIONS, Action
 from inventory.operations.ending import CANCELLED_CODE, CANCELLED_UNSTARTED, finish, skip_pending
 from inventory.operations.models import (
@@ -31,24 +27,30 @@ from inventory.operations.models import (
     Operation,
     TargetChunk,
 )
-from inventory.operations.nodes import checked_path, node_kind, node_path, node_path_ids, node_paths
+from inventory.operations.nodes import checked_path, node_kind, node_path, node_paths
+from inventory.operations.placement import (
+    check_destination,
+    check_personal_account,
+    scope_node,
+    selection_node,
+    targets_node,
+)
 from inventory.operations.records import insert_pending_items
+from inventory.operations.requests import NewOperation, Selection, Target, fingerprint_of, invalid
 from inventory.scope import nodes_under
 from simfleet_runtime.audit import Actor, AuditTrail, obj
 from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, after_commit
-from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied, ResourceExhausted
+from simfleet_runtime.errors import FailedPrecondition, PermissionDenied, ResourceExhausted
 from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT
 from simfleet_runtime.operation_params import spec
 from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
-from simfleet_runtime.validation import normalize_msisdns, text_problem
+from simfleet_runtime.validation import normalize_msisdns
 from simfleet_subjects import InventorySubjects
-
-log = logging.getLogger(__name__)
 
 READ = "lines:read"
 MAX_ORDER = 1000
@@ -62,67 +64,6 @@ OPERATIONS_LIST = "operations"
 ITEMS_LIST = "operation-items"
 SCHEDULE_HORIZON = timedelta(days=90)
 """The furthest ahead an operation may be scheduled (the gateway documents the same limit)."""
-
-
-@dataclass(frozen=True)
-class Target:
-    msisdn: str
-    params: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Selection:
-    node_id: str
-    states: Sequence[str] = ()
-    tariff_code: str = ""
-    label: str = ""
-    group: str = ""
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "node_id": self.node_id,
-            "states": list(self.states),
-            "tariff_code": self.tariff_code,
-            "label": self.label,
-            "group": self.group,
-        }
-
-
-@dataclass(frozen=True)
-class NewOperation:
-    type: str
-    targets: Sequence[Target] = ()
-    selection: Selection | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    scheduled_at: datetime | None = None
-    idempotency_key: str = ""
-
-
-def _fingerprint(new: NewOperation) -> str:
-    """What a CreateOperation asked for, its lines hashed one by one (there may be 200,000)."""
-    content = {
-        "type": new.type,
-        "selection": new.selection.as_json() if new.selection else None,
-        "params": new.params,
-        "scheduled_at": new.scheduled_at,
-    }
-    rows = (
-        t.msisdn + "".join(f"\x1f{k}={v}" for k, v in sorted(t.params.items())) if t.params else t.msisdn
-        for t in new.targets
-    )
-    return fingerprint("CreateOperation", content, rows)
-
-
-def _invalid(name: str, message: str, reason: str = "INVALID_OPERATION") -> InvalidArgument:
-    return InvalidArgument(message, reason=reason, field_violations={name: message})
-
-
-def _not_a_personal_account(name: str, kind: str) -> InvalidArgument:
-    return _invalid(
-        name,
-        f"lines are billed to a personal account, and this node is a {kind.replace('_', ' ')}",
-        reason="NOT_A_PERSONAL_ACCOUNT",
-    )
 
 
 class OperationService:
@@ -151,35 +92,23 @@ class OperationService:
     def _action(self, type_: str) -> Action:
         action = ACTIONS.get(type_)
         if action is None:
-            raise _invalid("type", f"type must be one of {', '.join(sorted(ACTIONS))}")
+            raise invalid("type", f"type must be one of {', '.join(sorted(ACTIONS))}")
         return action
-
-    async def _check_personal_account(self, session: AsyncSession, customer_id: str, node_id: str, name: str) -> None:
-        """Refuse a node (already known to be in scope) that is not a personal account.
-
-        A node whose kind is not known (projected before kinds were kept) is accepted as before:
-        the lines billed to it already exist, and unknown is not "not a personal account".
-        """
-        kind = await node_kind(session, customer_id, node_id)
-        if kind is None:
-            log.warning("node %s has no known kind: accepted as %s's personal account", node_id, name)
-        elif kind != PERSONAL_ACCOUNT:
-            raise _not_a_personal_account(name, kind)
 
     async def create(self, access: Access, new: NewOperation) -> tuple[Operation, bool]:
         """Accept an operation; (the operation, True when the idempotency key found an earlier one)."""
         action = self._action(new.type)
         permission = action.permission_for(new.params)
         if new.type == "order_sims":
-            raise _invalid("type", "SIM cards are ordered with OrderSims")
+            raise invalid("type", "SIM cards are ordered with OrderSims")
         if new.selection is not None and new.selection.node_id:
             # A node outside the scope is not found, whatever the caller may do elsewhere.
             async with self._db.sessions() as session:
-                await self._selection_node(session, access, permission, new.selection)
+                await selection_node(session, access, permission, new.selection)
         if new.type == "move":
             # So is a destination outside it.
             async with self._db.sessions() as session:
-                await self._check_destination(session, access, action.params(dict(new.params)), kinds=False)
+                await check_destination(session, access, action.params(dict(new.params)), kinds=False)
         if access.user_id == "" or not access.roots(permission):
             raise PermissionDenied(
                 f"you may not do this: it needs the {permission} permission",
@@ -187,16 +116,16 @@ class OperationService:
                 metadata={"permission": permission},
             )
         if new.scheduled_at is not None and new.scheduled_at > self._clock.now() + SCHEDULE_HORIZON:
-            raise _invalid("scheduled_at", f"at most {SCHEDULE_HORIZON.days} days ahead")
+            raise invalid("scheduled_at", f"at most {SCHEDULE_HORIZON.days} days ahead")
         key = self._key(new.idempotency_key)
-        request_fingerprint = _fingerprint(new) if key else None
+        request_fingerprint = fingerprint_of(new) if key else None
         if key and (earlier := await self._by_key(access, key, request_fingerprint)) is not None:
             return earlier, True
         params = action.params({k: v for k, v in new.params.items()})
         if bool(new.targets) == (new.selection is not None):
-            raise _invalid("targets", "give the lines either by number or by a selection, not both or neither")
+            raise invalid("targets", "give the lines either by number or by a selection, not both or neither")
         if new.selection is not None and (found := spec(new.type)) is not None and found.items_required:
-            raise _invalid("selection", f"{new.type} names each line by number with its own parameters (items)")
+            raise invalid("selection", f"{new.type} names each line by number with its own parameters (items)")
         targets = self._targets(action, new.targets, params)
         now = self._clock.now()
         scheduled_at = max(new.scheduled_at or now, now)
@@ -204,15 +133,15 @@ class OperationService:
             roots = list(access.roots(permission))
             deferred = len(targets) > INLINE_TARGETS
             if new.selection is not None:
-                node_id = await self._selection_node(session, access, permission, new.selection)
+                node_id = await selection_node(session, access, permission, new.selection)
             elif deferred:
                 # Finding the lines' deepest shared node would read them all: a large operation hangs
                 # where the requester's grants meet, like a selection without a node.
-                node_id = await self._scope_node(session, access, permission)
+                node_id = await scope_node(session, access, permission)
             else:
-                node_id = await self._targets_node(session, access, targets) or roots[0]
+                node_id = await targets_node(session, access, targets) or roots[0]
             if new.type == "move":
-                await self._check_destination(session, access, params)
+                await check_destination(session, access, params)
             operation = self._operation(access, new.type, params, new.selection, node_id, roots, scheduled_at, key, now)
             operation.request_fingerprint = request_fingerprint
             session.add(operation)
@@ -265,12 +194,12 @@ class OperationService:
         if key and (earlier := await self._by_key(access, key, request_fingerprint)) is not None:
             return earlier, True
         if not 1 <= quantity <= MAX_ORDER:
-            raise _invalid("quantity", f"quantity must be between 1 and {MAX_ORDER}")
+            raise invalid("quantity", f"quantity must be between 1 and {MAX_ORDER}")
         tariff = tariff_code.strip()
         if not tariff or len(tariff) > 64:
-            raise _invalid("tariff_code", "tariff_code is required (up to 64 characters)")
+            raise invalid("tariff_code", "tariff_code is required (up to 64 characters)")
         if tariff not in self._tariffs:
-            raise _invalid("tariff_code", f"unknown tariff: one of {', '.join(self._tariffs)}", reason="UNKNOWN_TARIFF")
+            raise invalid("tariff_code", f"unknown tariff: one of {', '.join(self._tariffs)}", reason="UNKNOWN_TARIFF")
         now = self._clock.now()
         async with self._db.transaction() as session:
             await self._check_order_quota(session, access.customer_id, quantity, now)
@@ -278,13 +207,11 @@ class OperationService:
             for value in (node_id, personal_account_id) if personal_account_id else (node_id,):
                 access.check(action.permission, checked_path(paths.get(value)), what="node")
             if personal_account_id:
-                await self._check_personal_account(
-                    session, access.customer_id, personal_account_id, "personal_account_id"
-                )
+                await check_personal_account(session, access.customer_id, personal_account_id, "personal_account_id")
             elif await node_kind(session, access.customer_id, node_id) == PERSONAL_ACCOUNT:
                 personal_account_id = node_id
             else:
-                raise _invalid(
+                raise invalid(
                     "personal_account_id",
                     "name the personal account the new lines are billed to (node_id is not one)",
                     reason="PERSONAL_ACCOUNT_REQUIRED",
@@ -317,7 +244,7 @@ class OperationService:
     def _key(self, value: str) -> str:
         key = value.strip()
         if len(key) > IDEMPOTENCY_KEY_MAX or any(not ch.isprintable() for ch in key):
-            raise _invalid("idempotency_key", f"the idempotency key is 1 to {IDEMPOTENCY_KEY_MAX} printable characters")
+            raise invalid("idempotency_key", f"the idempotency key is 1 to {IDEMPOTENCY_KEY_MAX} printable characters")
         return key
 
     async def _by_key(self, access: Access, key: str, request_fingerprint: str | None) -> Operation | None:
@@ -336,13 +263,13 @@ class OperationService:
 
     def _targets(self, action: Action, targets: Sequence[Target], params: dict[str, str]) -> list[Target]:
         if len(targets) > self._max_lines:
-            raise _invalid("targets", f"one operation changes at most {self._max_lines} lines")
+            raise invalid("targets", f"one operation changes at most {self._max_lines} lines")
         numbers = normalize_msisdns([t.msisdn for t in targets], field="targets[{}].msisdn")
         if len(set(numbers)) != len(numbers):
             seen: set[str] = set()
             for i, number in enumerate(numbers):
                 if number in seen:
-                    raise _invalid(f"targets[{i}].msisdn", f"{number} is given twice")
+                    raise invalid(f"targets[{i}].msisdn", f"{number} is given twice")
                 seen.add(number)
         out = []
         none: dict[str, str] | None = None  # most items give no params of their own: checked once
@@ -375,58 +302,6 @@ class OperationService:
                 reason="SIM_ORDER_QUOTA",
                 metadata={"quota": str(self._order_quota), "left": str(left)},
                 retry_after_seconds=3600,
-            )
-
-    async def _selection_node(
-        self, session: AsyncSession, access: Access, permission: str, selection: Selection
-    ) -> str:
-        for state in selection.states:
-            if state not in LINE_STATES:
-                raise _invalid("selection.states", f"unknown line state {state!r}")
-        for name in ("label", "group", "tariff_code"):
-            if problem := text_problem(getattr(selection, name)):
-                raise _invalid(f"selection.{name}", problem)
-        if not (selection.node_id or selection.states or selection.tariff_code or selection.label or selection.group):
-            raise _invalid("selection", "a selection needs at least one criterion: node, state, tariff, label or group")
-        if not selection.node_id:
-            # Every line the caller may change this way: the operation hangs where their grants meet.
-            return await self._scope_node(session, access, permission)
-        access.check(permission, await node_path(session, access.customer_id, selection.node_id), what="node")
-        return selection.node_id
-
-    async def _scope_node(self, session: AsyncSession, access: Access, permission: str) -> str:
-        """The deepest node shared by every subtree where the caller holds the action's permission and sees.
-
-        Called once :meth:`create` has found the caller holds the permission somewhere (``roots`` not empty).
-        """
-        roots = list(access.roots(permission))
-        paths = list((await node_path_ids(session, access.customer_id, roots)).values())
-        return _deepest_shared(access, paths) or roots[0]
-
-    async def _targets_node(self, session: AsyncSession, access: Access, targets: Sequence[Target]) -> str | None:
-        """The deepest node all the visible target lines share: what the operation hangs under."""
-        numbers = [t.msisdn for t in targets]
-        node_ids: set[str] = set()
-        for start in range(0, len(numbers), 1000):
-            chunk = numbers[start : start + 1000]
-            rows = await session.scalars(
-                sa.select(Line.node_id).where(Line.customer_id == access.customer_id, Line.msisdn.in_(chunk)).distinct()
-            )
-            node_ids.update(rows)
-        paths = list((await node_path_ids(session, access.customer_id, list(node_ids))).values())
-        return _deepest_shared(access, [p for p in paths if access.sees(p)])
-
-    async def _check_destination(
-        self, session: AsyncSession, access: Access, params: dict[str, str], *, kinds: bool = True
-    ) -> None:
-        """Where a move takes lines: nodes in the caller's scope, and (``kinds``) a personal account that is one."""
-        wanted = [params[k] for k in ("node_id", "personal_account_id") if k in params]
-        paths = await node_paths(session, access.customer_id, wanted)
-        for node_id in wanted:
-            access.check("lines:move", checked_path(paths.get(node_id)), what="node")
-        if kinds and "personal_account_id" in params:
-            await self._check_personal_account(
-                session, access.customer_id, params["personal_account_id"], "params.personal_account_id"
             )
 
     def _operation(
@@ -482,7 +357,7 @@ class OperationService:
         try:
             return await self.create(access, new)
         except IntegrityError:
-            earlier = await self._by_key(access, self._key(new.idempotency_key), _fingerprint(new))
+            earlier = await self._by_key(access, self._key(new.idempotency_key), fingerprint_of(new))
             if earlier is None:
                 raise
             return earlier, True
@@ -507,9 +382,9 @@ class OperationService:
         order = parse_order("-created_at", allowed=("created_at",), default="-created_at")
         for state in states:
             if state not in OPERATION_STATES:
-                raise _invalid("states", f"unknown operation state {state!r}")
+                raise invalid("states", f"unknown operation state {state!r}")
         if type_ and type_ not in ACTIONS:
-            raise _invalid("type", f"unknown operation type {type_!r}")
+            raise invalid("type", f"unknown operation type {type_!r}")
         query = sa.select(Operation).where(
             Operation.customer_id == access.customer_id,
             sa.or_(
@@ -534,7 +409,7 @@ class OperationService:
         order = parse_order("position", allowed=("position",), default="position")
         for state in states:
             if state not in ITEM_STATES:
-                raise _invalid("states", f"unknown item state {state!r}")
+                raise invalid("states", f"unknown item state {state!r}")
         async with self._db.sessions() as session:
             await self._visible(session, access, await session.get(Operation, operation_id))
             query = sa.select(Item).where(Item.operation_id == operation_id)
@@ -572,18 +447,3 @@ class OperationService:
                 after_commit(session, self.accepted.set)
             await self._recorded(session, access, OPERATION_CANCEL, operation)
         return operation
-
-
-def _deepest_shared(access: Access, paths: Sequence[Sequence[str]]) -> str | None:
-    """The deepest node on every path (root → node) that ``access`` sees: where an operation on them hangs."""
-    if not paths:
-        return None
-    common: list[str] = []
-    for parts in zip(*paths, strict=False):
-        if len(set(parts)) != 1:
-            break
-        common.append(parts[0])
-    # The operation must hang where its requester sees it.
-    while common and not access.sees(common):
-        common.pop()
-    return common[-1] if common else None
