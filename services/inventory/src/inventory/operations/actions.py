@@ -6,7 +6,9 @@ An action validates its parameters where they enter (:meth:`Action.params`,
 :class:`Prepared` carries the HLR items to send, none for a change the network
 does not hold), and applies the network's answer (:meth:`Action.succeeded`) or
 undoes what it reserved (:meth:`Action.failed`). Everything runs inside the
-engine's transactions.
+engine's transactions. An action on an existing line is a :class:`LineAction`:
+a terminated line is skipped before its :meth:`LineAction.plan` is asked, so
+no action can bring one back.
 """
 
 from __future__ import annotations
@@ -116,10 +118,17 @@ class Action(ABC):
         """Give back what :meth:`prepare` reserved."""
 
 
-def _terminated(line: LineRow) -> Refusal | None:
-    if line.state == TERMINATED:
-        return skip("LINE_TERMINATED", "the line is terminated")
-    return None
+class LineAction(Action):
+    """An action on a line that exists. Nothing changes a terminated line: every such action skips it."""
+
+    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
+        if line.state == TERMINATED:
+            return skip("LINE_TERMINATED", "the line is terminated")
+        return await self.plan(ctx, line, item)
+
+    @abstractmethod
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
+        """:meth:`prepare` for a line that is not terminated."""
 
 
 def _has_block(line: LineRow, kind: str) -> bool:
@@ -130,7 +139,7 @@ def _block_name(kind: str) -> str:
     return kind.replace("_", " ")
 
 
-class _BlockChange(Action):
+class _BlockChange(LineAction):
     """Block and unblock: one type of block put on a line or lifted, the HLR barring or unbarring it.
 
     They differ only in when there is nothing to do (:meth:`refusal`) and in what the line's blocks become
@@ -142,15 +151,15 @@ class _BlockChange(Action):
 
     @abstractmethod
     def refusal(self, line: LineRow, kind: str) -> Refusal | None:
-        """Why a line that is not terminated needs no change, if it needs none."""
+        """Why the line needs no change, if it needs none."""
 
     @abstractmethod
     def change(self, line: LineRow, kind: str, now: datetime) -> None:
         """The line's blocks (and state) once the network has said yes."""
 
-    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         kind = ctx.operation.params["block_type"]
-        if refusal := _terminated(line) or self.refusal(line, kind):
+        if refusal := self.refusal(line, kind):
             return refusal
         return Prepared([_hlr(item, line, self.hlr_action, block_type=kind)])
 
@@ -198,7 +207,7 @@ class Unblock(_BlockChange):
             line.state = ACTIVE
 
 
-class Activate(Action):
+class Activate(LineAction):
     """A ready line goes live. A blocked line is live on the network but barred: activating does not lift its
     blocks, which is unblock's (under ``lines:block``, and ``lines:lift-protected-blocks`` for protected ones),
     so it is skipped as ``LINE_BLOCKED`` with what to do instead."""
@@ -206,9 +215,7 @@ class Activate(Action):
     type = "activate"
     permission = "lines:activate"
 
-    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        if refusal := _terminated(line):
-            return refusal
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if line.state == BLOCKED:
             kinds = ", ".join(b["type"].replace("_", " ") for b in line.blocks) or "blocked"
             return skip("LINE_BLOCKED", f"the line is blocked ({kinds}): lift its blocks with unblock")
@@ -222,13 +229,11 @@ class Activate(Action):
         return line
 
 
-class ReplaceSim(Action):
+class ReplaceSim(LineAction):
     type = "replace_sim"
     permission = "lines:replace-sim"
 
-    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        if refusal := _terminated(line):
-            return refusal
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         iccid = item.params["iccid"]
         if iccid == line.iccid:
             return skip("SAME_SIM", "the line already uses this SIM")
@@ -250,13 +255,11 @@ class ReplaceSim(Action):
             await stock.release_sim(ctx.session, iccid=item.params["iccid"], now=ctx.now, to_operator=False)
 
 
-class ChangeNumber(Action):
+class ChangeNumber(LineAction):
     type = "change_number"
     permission = "lines:change-number"
 
-    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        if refusal := _terminated(line):
-            return refusal
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         wanted = item.params.get("msisdn")
         if wanted == line.msisdn:
             return skip("SAME_NUMBER", "the line already has this number")
@@ -281,13 +284,11 @@ class ChangeNumber(Action):
             await stock.release_number(ctx.session, msisdn=item.params["new_msisdn"], now=ctx.now)
 
 
-class AddApn(Action):
+class AddApn(LineAction):
     type = "add_apn"
     permission = "lines:configure"
 
-    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        if refusal := _terminated(line):
-            return refusal
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         name = ctx.operation.params["apn"]
         if any(a["name"] == name for a in line.apns):
             return skip("APN_ALREADY_ADDED", f"the line already has the APN {name}")
@@ -306,13 +307,11 @@ class AddApn(Action):
         return line
 
 
-class RemoveApn(Action):
+class RemoveApn(LineAction):
     type = "remove_apn"
     permission = "lines:configure"
 
-    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        if refusal := _terminated(line):
-            return refusal
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         name = ctx.operation.params["apn"]
         if not any(a["name"] == name for a in line.apns):
             return skip("APN_NOT_PRESENT", f"the line has no APN {name}")
@@ -325,13 +324,11 @@ class RemoveApn(Action):
         return line
 
 
-class SetForwarding(Action):
+class SetForwarding(LineAction):
     type = "set_forwarding"
     permission = "lines:configure"
 
-    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        if refusal := _terminated(line):
-            return refusal
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         p = ctx.operation.params
         if p["target"] == line.msisdn:
             return fail("FORWARDING_TO_ITSELF", "a line cannot forward calls to itself")
@@ -348,13 +345,11 @@ class SetForwarding(Action):
         return line
 
 
-class ClearForwarding(Action):
+class ClearForwarding(LineAction):
     type = "clear_forwarding"
     permission = "lines:configure"
 
-    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        if refusal := _terminated(line):
-            return refusal
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         condition = ctx.operation.params["condition"]
         if condition not in line.forwarding:
             return skip("FORWARDING_NOT_SET", f"the line has no forwarding ({condition})")
@@ -367,15 +362,13 @@ class ClearForwarding(Action):
         return line
 
 
-class Move(Action):
+class Move(LineAction):
     """To another node and/or personal account: inventory's change alone (the network does not hold it)."""
 
     type = "move"
     permission = "lines:move"
 
-    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        if refusal := _terminated(line):
-            return refusal
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         p = ctx.operation.params
         if line.node_id == p.get("node_id", line.node_id) and line.personal_account_id == p.get(
             "personal_account_id", line.personal_account_id
@@ -391,15 +384,13 @@ class Move(Action):
         return line
 
 
-class SendSms(Action):
+class SendSms(LineAction):
     """An SMS to each line's handset through the SMSC (SIM-11); an item succeeds on its delivery receipt."""
 
     type = "send_sms"
     permission = "lines:send-sms"
 
-    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        if refusal := _terminated(line):
-            return refusal
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         if line.state == READY:
             return skip("LINE_NOT_ACTIVE", "the line is not active yet: its handset cannot receive")
         if line.state == BLOCKED:
@@ -419,7 +410,7 @@ class SendSms(Action):
         )
 
 
-class Terminate(Action):
+class Terminate(LineAction):
     """The line ends for good (any state but terminated; a block is no reason to keep it).
 
     The HLR forgets the subscriber (DEREGISTER); on its yes the line is ``terminated`` (it stays listed, in
@@ -430,9 +421,7 @@ class Terminate(Action):
     type = "terminate"
     permission = TERMINATE
 
-    async def prepare(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        if refusal := _terminated(line):
-            return refusal
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
         return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_DEREGISTER)])
 
     async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
