@@ -1,13 +1,15 @@
 # ruff: noqa: E402  (imports follow _use_the_installed_gateway, see below)
 """The gateway against scripted services: real grpc.aio servers on free ports.
 
-:class:`ScriptedIdentity` serves identity's AuthService and ProfileService (and
-the standard health service); :class:`ScriptedInventory` (``scripted.py``)
-serves inventory's LineService and OperationService. Both serve through the
-runtime's ServerInterceptor, so a scripted :class:`DomainError` reaches the
-gateway exactly as the service's would: a status with ``google.rpc`` details.
-Each answers with a plausible default unless a test scripts something else,
-and records every call with the metadata it carried.
+:class:`ScriptedIdentity` serves identity's AuthService, ProfileService,
+CustomerUserService and RoleService (and the standard health service);
+:class:`ScriptedInventory` (``scripted.py``) serves inventory's LineService and
+OperationService; ``accounts`` (a :class:`ScriptedServices`) serves accounts'
+AccountsAdminService and AuditService. All serve through the runtime's
+ServerInterceptor, so a scripted :class:`DomainError` reaches the gateway
+exactly as the service's would: a status with ``google.rpc`` details. Each
+answers with a plausible default (or the empty response) unless a test scripts
+something else, and records every call with the metadata it carried.
 """
 
 from __future__ import annotations
@@ -41,19 +43,20 @@ import grpc
 import httpx
 import pytest
 from fastapi import FastAPI
-from google.protobuf import message_factory
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
+from gateway.upstream.accounts import open_accounts_channel
 from gateway.upstream.identity import open_identity_channel
 from gateway.upstream.inventory import open_inventory_channel
-from simfleet.identity.v1 import auth_pb2, common_pb2, profile_pb2
+from simfleet.accounts.v1 import admin_pb2, audit_pb2
+from simfleet.identity.v1 import auth_pb2, common_pb2, profile_pb2, users_pb2
 from simfleet_runtime.grpc_server import ServerInterceptor
 from simfleet_runtime.testing import free_port
 
-from .scripted import Abort, Call, Delay, ScriptedInventory
+from .scripted import Abort, Call, Delay, ScriptedInventory, ScriptedServices, generic_handler
 
 AUTH = "simfleet.identity.v1.AuthService"
 PROFILE = "simfleet.identity.v1.ProfileService"
@@ -75,7 +78,7 @@ def _ts(seconds: int) -> Timestamp:
 
 
 def default_answer(method: str) -> Any:
-    """What identity would plausibly answer to a valid call."""
+    """What identity would plausibly answer to a valid call (None: its empty response)."""
     answers: dict[str, Callable[[], Any]] = {
         "StartOtpSignIn": lambda: auth_pb2.StartOtpSignInResponse(
             challenge_id="01J9Z3K8Q4W7N2M5X6Y8B0CHAL", expires_in=300
@@ -138,7 +141,8 @@ def default_answer(method: str) -> Any:
             next_page_token="page-2",
         ),
     }
-    return answers[method]()
+    answer = answers.get(method)
+    return answer() if answer is not None else None
 
 
 class ScriptedIdentity:
@@ -170,7 +174,7 @@ class ScriptedIdentity:
         await self.health.set("", status)
 
     # -------------------------------------------------------------- serving
-    def _handler(self, method: str) -> Callable[[Any, Any], Any]:
+    def _handler(self, method: str, empty: Callable[[], Any]) -> Callable[[Any, Any], Any]:
         async def handle(request: Any, context: Any) -> Any:
             metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
             self.calls.append(Call(method, request, metadata))
@@ -183,29 +187,22 @@ class ScriptedIdentity:
                 await context.abort(outcome.code, outcome.message)
             if isinstance(outcome, BaseException):
                 raise outcome
-            return outcome if outcome is not None else default_answer(method)
+            if outcome is not None:
+                return outcome
+            answer = default_answer(method)
+            return answer if answer is not None else empty()
 
         return handle
 
-    def _generic_handler(self, service_descriptor: Any) -> grpc.GenericRpcHandler:
-        handlers = {}
-        for method in service_descriptor.methods:
-            request_class = message_factory.GetMessageClass(method.input_type)
-            handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-                self._handler(method.name),
-                request_deserializer=request_class.FromString,
-                response_serializer=lambda message: message.SerializeToString(),
-            )
-        return grpc.method_handlers_generic_handler(service_descriptor.full_name, handlers)
-
     async def start(self) -> None:
         server = grpc.aio.server(interceptors=[ServerInterceptor()])
-        server.add_generic_rpc_handlers(
-            (
-                self._generic_handler(auth_pb2.DESCRIPTOR.services_by_name["AuthService"]),
-                self._generic_handler(profile_pb2.DESCRIPTOR.services_by_name["ProfileService"]),
-            )
+        served = (
+            auth_pb2.DESCRIPTOR.services_by_name["AuthService"],
+            profile_pb2.DESCRIPTOR.services_by_name["ProfileService"],
+            users_pb2.DESCRIPTOR.services_by_name["CustomerUserService"],
+            users_pb2.DESCRIPTOR.services_by_name["RoleService"],
         )
+        server.add_generic_rpc_handlers(tuple(generic_handler(s, self._handler) for s in served))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         server.add_insecure_port(self.target)
         await server.start()
@@ -282,6 +279,39 @@ async def gateway(open_gateway: GatewayFactory) -> Gateway:
 @pytest.fixture
 def client(gateway: Gateway) -> httpx.AsyncClient:
     return gateway.client
+
+
+@pytest.fixture(scope="session")
+async def accounts_server() -> AsyncIterator[ScriptedServices]:
+    double = ScriptedServices(
+        "accounts",
+        admin_pb2.DESCRIPTOR.services_by_name["AccountsAdminService"],
+        audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
+    )
+    await double.start()
+    yield double
+    await double.stop()
+
+
+@pytest.fixture
+async def accounts(accounts_server: ScriptedServices) -> AsyncIterator[ScriptedServices]:
+    accounts_server.reset()
+    yield accounts_server
+    accounts_server.reset()
+
+
+@pytest.fixture
+async def accounts_client(identity: ScriptedIdentity, accounts: ScriptedServices) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a gateway whose accounts (back-office, action history) is the scripted one."""
+    settings = make_settings(identity.target, accounts_target=accounts.target)
+    identity_channel = open_identity_channel(settings)
+    accounts_channel = open_accounts_channel(settings)
+    app = create_app(settings, identity_channel=identity_channel, accounts_channel=accounts_channel)
+    transport = httpx.ASGITransport(app=app, client=CLIENT_ADDRESS)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+        yield client
+    await identity_channel.close()
+    await accounts_channel.close()
 
 
 @pytest.fixture(scope="session")

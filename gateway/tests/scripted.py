@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from google.protobuf import message_factory
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from simfleet.inventory.v1 import lines_pb2, lines_pb2_grpc, operations_pb2, operations_pb2_grpc
@@ -266,3 +267,76 @@ class ScriptedInventory:
     async def stop(self) -> None:
         if self._server is not None:
             await self._server.stop(None)
+
+
+class ScriptedServices:
+    """Any gRPC services, by their descriptors, on a real grpc.aio server (through the runtime's interceptor).
+
+    Each method answers its scripted outcomes in turn, else its empty response; every call is recorded with
+    the metadata it carried. The gateway's back-office and audit routes are tested on one serving accounts'
+    AccountsAdminService and AuditService.
+    """
+
+    def __init__(self, name: str, *services: Any) -> None:
+        self.name = name
+        self.port = free_port()
+        self.target = f"127.0.0.1:{self.port}"
+        self.calls: list[Call] = []
+        self._services = services
+        self._script: dict[str, list[Any]] = {}
+        self._server: grpc.aio.Server | None = None
+
+    def script(self, method: str, *outcomes: Any) -> None:
+        """The next answers to ``method``: a response, a DomainError, an Abort, a Delay, any exception."""
+        self._script.setdefault(method, []).extend(outcomes)
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self._script.clear()
+
+    def last(self, method: str) -> Call:
+        for call in reversed(self.calls):
+            if call.method == method:
+                return call
+        raise AssertionError(f"{self.name} got no {method} call; it got {[c.method for c in self.calls]}")
+
+    def _handler(self, method: str, empty: Any) -> Any:
+        async def handle(request: Any, context: Any) -> Any:
+            metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+            self.calls.append(Call(method, request, metadata))
+            pending = self._script.get(method)
+            outcome = pending.pop(0) if pending else None
+            if isinstance(outcome, Delay):
+                await asyncio.sleep(outcome.seconds)
+                outcome = None
+            if isinstance(outcome, Abort):
+                await context.abort(outcome.code, outcome.message)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome if outcome is not None else empty()
+
+        return handle
+
+    async def start(self) -> None:
+        server = grpc.aio.server(interceptors=[ServerInterceptor()])
+        server.add_generic_rpc_handlers(tuple(generic_handler(s, self._handler) for s in self._services))
+        server.add_insecure_port(self.target)
+        await server.start()
+        self._server = server
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.stop(None)
+
+
+def generic_handler(service: Any, handler: Any) -> grpc.GenericRpcHandler:
+    """``service``'s methods served by ``handler(method name, response class)``."""
+    handlers = {}
+    for method in service.methods:
+        request_class = message_factory.GetMessageClass(method.input_type)
+        handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+            handler(method.name, message_factory.GetMessageClass(method.output_type)),
+            request_deserializer=request_class.FromString,
+            response_serializer=lambda message: message.SerializeToString(),
+        )
+    return grpc.method_handlers_generic_handler(service.full_name, handlers)

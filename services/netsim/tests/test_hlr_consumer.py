@@ -239,7 +239,12 @@ async def test_an_outage_holds_commands_and_they_apply_once_it_ends(netsim: Runn
     first, second = command(register()), command(item(A.PROVISIONING_ACTION_BAR, block_type="scheduled"))
     await send(netsim, first)
     await send(netsim, second)
-    await asyncio.sleep(1.5)
+
+    # The consumer has taken the first command and the outage holds it (the second waits behind it).
+    async def held() -> bool:
+        return netsim.app.faults.holding == 1
+
+    await eventually(held, what="the first command held by the outage")
     assert await results(netsim) == []
     assert await version_of(netsim, "250010000000001") is None
     info = await netsim.js.consumer_info(NetsimSubjects.COMMAND_STREAM, CONSUMER_NAME)
@@ -265,7 +270,12 @@ async def test_latency_is_slept_outside_the_transaction_so_the_smsc_goes_on(nets
     slow = command(register())
     started = time.monotonic()
     await send(netsim, slow)
-    await asyncio.sleep(0.3)  # the HLR is sleeping its latency now
+
+    async def taken() -> bool:  # the HLR has the command in hand, and sleeps its latency now
+        info = await netsim.js.consumer_info(NetsimSubjects.COMMAND_STREAM, CONSUMER_NAME)
+        return info.num_ack_pending == 1
+
+    await eventually(taken, what="the slow command taken by the HLR")
     await netsim.submit(sms_command("+79990000151", "while the HLR is slow"))
     await netsim.wait_for_sms("+79990000151", "while the HLR is slow")
     assert await results(netsim) == [], "the SMS waited for the slow HLR command"

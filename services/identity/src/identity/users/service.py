@@ -224,11 +224,15 @@ class UserService:
                         await self._audit.add(session, action, objects, actor=actor)
                     else:
                         await self._audit.add_for_caller(session, action, objects, customer=customer_id)
-        except IntegrityError as exc:
-            if request_id:  # the same request, sent twice at once: the other one won
+        except (IntegrityError, AlreadyExists) as exc:
+            # The same request, sent twice at once: the other one won, by committing first (its number is
+            # then taken when this one looks) or by failing this one's insert.
+            if request_id:
                 earlier = await self._by_request(request_id)
                 if earlier is not None and request_fingerprint is not None:
                     return self._same_request(earlier, request_fingerprint, phone=phone, customer_id=customer_id)
+            if isinstance(exc, AlreadyExists):
+                raise
             raise AlreadyExists("this phone number is already a user of the customer", reason="PHONE_TAKEN") from exc
         return user
 

@@ -87,11 +87,17 @@ class FaultInjector:
         self._held = held
         self._random = random.Random(seed)  # a simulation's dice, not a secret
         self._available = asyncio.Event()
+        self._holding = 0
         self._update()
 
     @property
     def faults(self) -> Faults:
         return self._faults
+
+    @property
+    def holding(self) -> int:
+        """How many commands an outage (or the hold) keeps waiting right now."""
+        return self._holding
 
     @property
     def version(self) -> int | None:
@@ -120,8 +126,14 @@ class FaultInjector:
 
     async def wait_available(self) -> None:
         """Return once no outage (and no hold) is on (at once when none is)."""
-        while not self._available.is_set():
-            await self._available.wait()
+        if self._available.is_set():
+            return
+        self._holding += 1
+        try:
+            while not self._available.is_set():
+                await self._available.wait()
+        finally:
+            self._holding -= 1
 
     def latency_seconds(self, items: int) -> float:
         """The delay added to a command of ``items`` items."""
