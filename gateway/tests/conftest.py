@@ -34,7 +34,6 @@ def _use_the_installed_gateway() -> None:
 
 _use_the_installed_gateway()
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,10 +52,8 @@ from gateway.upstream.identity import open_identity_channel
 from gateway.upstream.inventory import open_inventory_channel
 from simfleet.accounts.v1 import admin_pb2, audit_pb2
 from simfleet.identity.v1 import auth_pb2, common_pb2, profile_pb2, users_pb2
-from simfleet_runtime.grpc_server import ServerInterceptor
-from simfleet_runtime.testing import free_port
 
-from .scripted import Abort, Call, Delay, ScriptedInventory, ScriptedServices, generic_handler
+from .scripted import Abort, Delay, ScriptedInventory, ScriptedServices
 
 AUTH = "simfleet.identity.v1.AuthService"
 PROFILE = "simfleet.identity.v1.ProfileService"
@@ -145,73 +142,30 @@ def default_answer(method: str) -> Any:
     return answer() if answer is not None else None
 
 
-class ScriptedIdentity:
+class ScriptedIdentity(ScriptedServices):
+    """identity's auth, profile, users and roles services, answering :func:`default_answer`, with a health service."""
+
     def __init__(self) -> None:
-        self.port = free_port()
-        self.target = f"127.0.0.1:{self.port}"
-        self.calls: list[Call] = []
-        self._script: dict[str, list[Any]] = {}
+        super().__init__(
+            "identity",
+            auth_pb2.DESCRIPTOR.services_by_name["AuthService"],
+            profile_pb2.DESCRIPTOR.services_by_name["ProfileService"],
+            users_pb2.DESCRIPTOR.services_by_name["CustomerUserService"],
+            users_pb2.DESCRIPTOR.services_by_name["RoleService"],
+            defaults=default_answer,
+        )
         self.health = health.aio.HealthServicer()
-        self._server: grpc.aio.Server | None = None
-
-    # ------------------------------------------------------------ scripting
-    def script(self, method: str, *outcomes: Any) -> None:
-        """The next answers to ``method``: a response, a DomainError, an Abort, a Delay, any exception."""
-        self._script.setdefault(method, []).extend(outcomes)
-
-    def reset(self) -> None:
-        self.calls.clear()
-        self._script.clear()
-
-    def last(self, method: str) -> Call:
-        for call in reversed(self.calls):
-            if call.method == method:
-                return call
-        raise AssertionError(f"identity got no {method} call; it got {[c.method for c in self.calls]}")
 
     async def set_serving(self, serving: bool) -> None:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
         await self.health.set("", status)
 
-    # -------------------------------------------------------------- serving
-    def _handler(self, method: str, empty: Callable[[], Any]) -> Callable[[Any, Any], Any]:
-        async def handle(request: Any, context: Any) -> Any:
-            metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-            self.calls.append(Call(method, request, metadata))
-            pending = self._script.get(method)
-            outcome = pending.pop(0) if pending else None
-            if isinstance(outcome, Delay):
-                await asyncio.sleep(outcome.seconds)
-                outcome = None
-            if isinstance(outcome, Abort):
-                await context.abort(outcome.code, outcome.message)
-            if isinstance(outcome, BaseException):
-                raise outcome
-            if outcome is not None:
-                return outcome
-            answer = default_answer(method)
-            return answer if answer is not None else empty()
-
-        return handle
+    def _add_more(self, server: grpc.aio.Server) -> None:
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
 
     async def start(self) -> None:
-        server = grpc.aio.server(interceptors=[ServerInterceptor()])
-        served = (
-            auth_pb2.DESCRIPTOR.services_by_name["AuthService"],
-            profile_pb2.DESCRIPTOR.services_by_name["ProfileService"],
-            users_pb2.DESCRIPTOR.services_by_name["CustomerUserService"],
-            users_pb2.DESCRIPTOR.services_by_name["RoleService"],
-        )
-        server.add_generic_rpc_handlers(tuple(generic_handler(s, self._handler) for s in served))
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        server.add_insecure_port(self.target)
-        await server.start()
+        await super().start()
         await self.set_serving(True)
-        self._server = server
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            await self._server.stop(None)
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,16 @@
 """Scripted stand-ins for the services the gateway calls, and what a test scripts them with.
 
-:class:`ScriptedInventory` implements inventory's LineService and
-OperationService servicers on a real grpc.aio server (through the runtime's
+:class:`ScriptedServices` serves any services by their descriptors on a real grpc.aio server (through the runtime's
 ServerInterceptor, so a scripted :class:`DomainError` reaches the gateway as
-inventory's would). It answers with a plausible default unless a test scripts
-something else, and records every call with the metadata it carried.
+the service's would); :class:`ScriptedInventory` is inventory's, answering a
+plausible default unless a test scripts something else. Every call is recorded
+with the metadata it carried.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ import grpc
 from google.protobuf import message_factory
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from simfleet.inventory.v1 import lines_pb2, lines_pb2_grpc, operations_pb2, operations_pb2_grpc
+from simfleet.inventory.v1 import lines_pb2, operations_pb2
 from simfleet_runtime.grpc_server import ServerInterceptor
 from simfleet_runtime.testing import free_port
 
@@ -169,120 +170,21 @@ def default_answer(method: str) -> Any:
     raise AssertionError(f"no default answer for {method}")
 
 
-class _Lines(lines_pb2_grpc.LineServiceServicer):
-    def __init__(self, double: ScriptedInventory) -> None:
-        self._double = double
-
-    async def ListLines(self, request: Any, context: Any) -> Any:
-        return await self._double.answer("ListLines", request, context)
-
-    async def GetLine(self, request: Any, context: Any) -> Any:
-        return await self._double.answer("GetLine", request, context)
-
-    async def GetPuk(self, request: Any, context: Any) -> Any:
-        return await self._double.answer("GetPuk", request, context)
-
-    async def GetLocation(self, request: Any, context: Any) -> Any:
-        return await self._double.answer("GetLocation", request, context)
-
-    async def ListFreeNumbers(self, request: Any, context: Any) -> Any:
-        return await self._double.answer("ListFreeNumbers", request, context)
-
-    async def ListReserveSims(self, request: Any, context: Any) -> Any:
-        return await self._double.answer("ListReserveSims", request, context)
-
-
-class _Operations(operations_pb2_grpc.OperationServiceServicer):
-    def __init__(self, double: ScriptedInventory) -> None:
-        self._double = double
-
-    async def CreateOperation(self, request: Any, context: Any) -> Any:
-        return await self._double.answer("CreateOperation", request, context)
-
-    async def OrderSims(self, request: Any, context: Any) -> Any:
-        return await self._double.answer("OrderSims", request, context)
-
-    async def GetOperation(self, request: Any, context: Any) -> Any:
-        return await self._double.answer("GetOperation", request, context)
-
-    async def ListOperations(self, request: Any, context: Any) -> Any:
-        return await self._double.answer("ListOperations", request, context)
-
-    async def ListOperationItems(self, request: Any, context: Any) -> Any:
-        return await self._double.answer("ListOperationItems", request, context)
-
-    async def CancelOperation(self, request: Any, context: Any) -> Any:
-        return await self._double.answer("CancelOperation", request, context)
-
-
-class ScriptedInventory:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.target = f"127.0.0.1:{self.port}"
-        self.calls: list[Call] = []
-        self._script: dict[str, list[Any]] = {}
-        self._server: grpc.aio.Server | None = None
-
-    # ------------------------------------------------------------ scripting
-    def script(self, method: str, *outcomes: Any) -> None:
-        """The next answers to ``method``: a response, a DomainError, an Abort, a Delay, any exception."""
-        self._script.setdefault(method, []).extend(outcomes)
-
-    def reset(self) -> None:
-        self.calls.clear()
-        self._script.clear()
-
-    def last(self, method: str) -> Call:
-        for call in reversed(self.calls):
-            if call.method == method:
-                return call
-        raise AssertionError(f"inventory got no {method} call; it got {[c.method for c in self.calls]}")
-
-    def count(self, method: str) -> int:
-        return sum(1 for call in self.calls if call.method == method)
-
-    # -------------------------------------------------------------- serving
-    async def answer(self, method: str, request: Any, context: Any) -> Any:
-        metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-        self.calls.append(Call(method, request, metadata))
-        pending = self._script.get(method)
-        outcome = pending.pop(0) if pending else None
-        if isinstance(outcome, Delay):
-            await asyncio.sleep(outcome.seconds)
-            outcome = None
-        if isinstance(outcome, Abort):
-            await context.abort(outcome.code, outcome.message)
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome if outcome is not None else default_answer(method)
-
-    async def start(self) -> None:
-        server = grpc.aio.server(interceptors=[ServerInterceptor()])
-        lines_pb2_grpc.add_LineServiceServicer_to_server(_Lines(self), server)
-        operations_pb2_grpc.add_OperationServiceServicer_to_server(_Operations(self), server)
-        server.add_insecure_port(self.target)
-        await server.start()
-        self._server = server
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            await self._server.stop(None)
-
-
 class ScriptedServices:
     """Any gRPC services, by their descriptors, on a real grpc.aio server (through the runtime's interceptor).
 
-    Each method answers its scripted outcomes in turn, else its empty response; every call is recorded with
-    the metadata it carried. The gateway's back-office and audit routes are tested on one serving accounts'
-    AccountsAdminService and AuditService.
+    Each method answers its scripted outcomes in turn, else ``defaults(method)``, else its empty response;
+    every call is recorded with the metadata it carried. The stand-ins of identity, inventory and accounts
+    are all this one double with their services and defaults.
     """
 
-    def __init__(self, name: str, *services: Any) -> None:
+    def __init__(self, name: str, *services: Any, defaults: Callable[[str], Any] = lambda _method: None) -> None:
         self.name = name
         self.port = free_port()
         self.target = f"127.0.0.1:{self.port}"
         self.calls: list[Call] = []
         self._services = services
+        self._defaults = defaults
         self._script: dict[str, list[Any]] = {}
         self._server: grpc.aio.Server | None = None
 
@@ -300,6 +202,9 @@ class ScriptedServices:
                 return call
         raise AssertionError(f"{self.name} got no {method} call; it got {[c.method for c in self.calls]}")
 
+    def count(self, method: str) -> int:
+        return sum(1 for call in self.calls if call.method == method)
+
     def _handler(self, method: str, empty: Any) -> Any:
         async def handle(request: Any, context: Any) -> Any:
             metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
@@ -313,13 +218,20 @@ class ScriptedServices:
                 await context.abort(outcome.code, outcome.message)
             if isinstance(outcome, BaseException):
                 raise outcome
-            return outcome if outcome is not None else empty()
+            if outcome is not None:
+                return outcome
+            answer = self._defaults(method)
+            return answer if answer is not None else empty()
 
         return handle
+
+    def _add_more(self, server: grpc.aio.Server) -> None:
+        """Anything else the double serves beside its scripted services (a subclass's health service)."""
 
     async def start(self) -> None:
         server = grpc.aio.server(interceptors=[ServerInterceptor()])
         server.add_generic_rpc_handlers(tuple(generic_handler(s, self._handler) for s in self._services))
+        self._add_more(server)
         server.add_insecure_port(self.target)
         await server.start()
         self._server = server
@@ -327,6 +239,18 @@ class ScriptedServices:
     async def stop(self) -> None:
         if self._server is not None:
             await self._server.stop(None)
+
+
+class ScriptedInventory(ScriptedServices):
+    """inventory's LineService and OperationService, answering plausible defaults (:func:`default_answer`)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "inventory",
+            lines_pb2.DESCRIPTOR.services_by_name["LineService"],
+            operations_pb2.DESCRIPTOR.services_by_name["OperationService"],
+            defaults=default_answer,
+        )
 
 
 def generic_handler(service: Any, handler: Any) -> grpc.GenericRpcHandler:
