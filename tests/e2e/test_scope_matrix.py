@@ -31,6 +31,7 @@ from simfleet.accounts.v1 import hierarchy_pb2
 from simfleet.inventory.v1 import admin_pb2 as inventory_admin
 from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
 from simfleet.inventory.v1 import lines_pb2
+from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
@@ -94,6 +95,7 @@ class Maker:
         self._api = api
         self._platform = platform
         self._inventory = inventory
+        self._netsim = grpc.insecure_channel(platform.netsim_target)
         self._shared: dict[str, Objects] = {}
 
     def objects(self, row: Row, area: Area) -> Objects:
@@ -172,7 +174,19 @@ class Maker:
             metadata=((OPERATOR_KEY, self._platform.config.operator_key),),
             timeout=10,
         )
-        return line
+        # An imported active line is registered in the HLR afterwards: until the network knows it, locating it
+        # is 404 LOCATION_UNKNOWN whoever asks, which is not what the matrix checks.
+        hlr = hlr_pb2_grpc.HlrServiceStub(self._netsim)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                hlr.GetLocation(hlr_pb2.GetLocationRequest(msisdn=line), timeout=5)
+                return line
+            except grpc.RpcError as error:
+                if error.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+            assert time.monotonic() < deadline, f"the HLR never registered {line}"
+            time.sleep(0.05)
 
 
 def fill(value: Any, values: dict[str, str], n: int, *, url: bool = False) -> Any:
