@@ -261,6 +261,7 @@ async def test_an_unhandled_error_gives_500_problem(gateway, problem):
 def test_a_services_field_path_is_named_as_the_request_names_it() -> None:
     assert api_field("grants[1].role") == "grants.1.role"
     assert api_field("targets[3].msisdn") == "items.3.msisdn"
+    assert api_field("msisdns[7]") == "lines.7"
     assert api_field("page_token") == "cursor"
     assert api_field("tariff_code") == "tariff"
     assert api_field("params.block_type") == "params.block_type"

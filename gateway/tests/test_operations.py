@@ -47,7 +47,8 @@ async def test_an_operation_is_accepted_with_its_location(api, inventory):
     call = inventory.last("CreateOperation")
     request = call.request
     assert request.type == operations_pb2.OPERATION_TYPE_BLOCK
-    assert [(t.msisdn, dict(t.params)) for t in request.targets] == [("+79990000101", {}), ("+79990000102", {})]
+    assert list(request.msisdns) == ["+79990000101", "+79990000102"]  # numbers alone: one list, not messages
+    assert list(request.targets) == []
     assert dict(request.params) == {"block_type": "voluntary"}
     assert request.idempotency_key == "block-2026-01-16"
     assert not request.HasField("selection")
@@ -104,7 +105,7 @@ async def test_change_number_may_leave_the_new_number_to_the_pool(api, inventory
     assert (await api.post("/v1/operations", headers=BEARER, json=body)).status_code == 202
     first, second = [c.request for c in inventory.calls if c.method == "CreateOperation"]
     assert dict(first.targets[0].params) == {"msisdn": "+79990007770"}
-    assert second.targets[0].msisdn == "+79990000102"
+    assert list(second.msisdns) == ["+79990000102"]
 
 
 @pytest.mark.parametrize(
@@ -149,8 +150,8 @@ async def test_two_hundred_thousand_lines_fit(api, inventory):
 
     assert response.status_code == 202, response.text
     request = inventory.last("CreateOperation").request
-    assert len(request.targets) == 200_000
-    assert request.targets[-1].msisdn == "+79990199999"
+    assert len(request.msisdns) == 200_000
+    assert request.msisdns[-1] == "+79990199999"
 
 
 async def test_a_large_body_is_only_taken_by_the_operations_path(api, inventory, problem):

@@ -41,15 +41,15 @@ def fingerprint(call: str, content: Any, rows: Iterable[str] = ()) -> str:
     """The request's fingerprint: ``call`` (e.g. ``CreateOperation``) and its content (JSON-able, dataclasses too).
 
     ``rows`` are the request's many small parts (a bulk operation's lines), each
-    already one canonical string: hashed in order without building one document.
+    already one canonical string: hashed in order, each after a newline, not as JSON.
     """
     canonical = json.dumps(
         {"call": call, "content": _plain(content)}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
     digest = hashlib.sha256(canonical.encode())
-    for row in rows:
-        digest.update(b"\n")
-        digest.update(row.encode())
+    parts = list(rows)
+    if parts:  # each row after a newline, hashed in one call (200,000 calls took longer than the hashing)
+        digest.update(("\n" + "\n".join(parts)).encode())
     return digest.hexdigest()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -86,10 +87,12 @@ def normalize_msisdns(values: Sequence[str], *, field: str = "phones[{}]") -> li
     stand as written, they are checked in a few passes over the whole list instead of one call each.
     """
     if values and _CANONICAL_LINES.fullmatch("\n".join(values)):
-        for value in values:
-            if (value[:_SHAPE_DIGITS], len(value)) not in _UNCHANGED:
+        # One number of each shape (first digits, length), found without a Python step per number.
+        shapes = dict(zip(zip(map(_SHAPE_PREFIX, values), map(len, values), strict=True), values, strict=True))
+        for shape, value in shapes.items():
+            if shape not in _UNCHANGED:
                 _checked(value)  # learns the shape when the number stands as written
-        if all((v[:_SHAPE_DIGITS], len(v)) in _UNCHANGED for v in values):
+        if _UNCHANGED.issuperset(shapes):
             return list(values)
     return [normalize_msisdn(v, field=field.format(i)) for i, v in enumerate(values)]
 
@@ -98,6 +101,7 @@ _SHAPE_DIGITS = 8
 """How many leading characters (``+``, the country code, the first national digits) with the length decide how
 phonenumbers reads a number: the country code, a national prefix it may strip, and the possible lengths all
 depend on those alone."""
+_SHAPE_PREFIX = operator.itemgetter(slice(0, _SHAPE_DIGITS))
 
 
 def _checked(compact: str) -> tuple[str | None, str]:

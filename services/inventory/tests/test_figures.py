@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from inventory.models import BUS
-from inventory.operations.service import NewOperation, Target
+from inventory.operations.requests import NewOperation, Target
 from simfleet.events.v1 import inventory_pb2 as ev
 
 from .conftest import Harness  # type: ignore[import-not-found]

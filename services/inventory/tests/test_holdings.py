@@ -8,7 +8,7 @@ import pytest
 
 from inventory.nodes.grpc_api import NodeHoldingsApi
 from inventory.nodes.service import MANAGE, Holdings
-from inventory.operations.service import NewOperation, Target
+from inventory.operations.requests import NewOperation, Target
 from simfleet.inventory.v1 import nodes_pb2
 from simfleet_runtime.authz import Grant, grants_claim
 from simfleet_runtime.context import CallContext, reset_current_call, set_current_call

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,8 @@ from inventory.models import BUS
 from inventory.operations import service as operations_service
 from inventory.operations.identity_client import RequesterAccess
 from inventory.operations.models import Item, Operation, TargetChunk
-from inventory.operations.service import NewOperation, OperationService, Selection, Target
+from inventory.operations.requests import NewOperation, Selection, Target
+from inventory.operations.service import OperationService
 from inventory.stock.models import Number, Sim
 from simfleet.events.v1 import audit_pb2
 from simfleet.netsim.v1 import hlr_pb2
@@ -731,7 +733,7 @@ async def test_a_large_operation_keeps_its_numbers_until_it_starts(
     assert (operation.total, operation.pending) == (6, 6)
     async with harness.db.sessions() as session:
         chunks = (await session.scalars(sa.select(TargetChunk).order_by(TargetChunk.chunk))).all()
-    assert [len(c.targets) for c in chunks] == [2, 2, 2]
+    assert [c.targets for c in chunks] == [numbers[:2], numbers[2:4], [numbers[4], unknown]]  # numbers alone
     assert await items_of(harness, operation.id) == []
     await harness.run()
     items = await items_of(harness, operation.id)
@@ -754,6 +756,21 @@ async def test_a_large_operation_keeps_its_numbers_until_it_starts(
     async with harness.db.sessions() as session:
         assert (await session.scalars(sa.select(TargetChunk))).all() == []
 
+    # A number with params of its own keeps them in its chunk until it is made an item.
+    await harness.inventory.office.import_stock(customer_id="", sims=[], msisdns=["+79995550001", "+79995550002"])
+    change, _ = await ops.create(
+        harness.manager(),
+        NewOperation(
+            "change_number", targets=[Target(numbers[0], {"msisdn": "+79995550002"})], numbers=numbers[1:4]
+        ),
+    )
+    async with harness.db.sessions() as session:
+        kept = (await session.scalars(sa.select(TargetChunk.targets).order_by(TargetChunk.chunk))).all()
+    assert kept == [[[numbers[0], {"msisdn": "+79995550002"}], numbers[1]], numbers[2:4]]
+    await harness.run()
+    changed = {i.msisdn: i.params.get("new_msisdn") for i in await items_of(harness, change.id)}
+    assert [changed[n] for n in numbers[:2]] == ["+79995550002", "+79995550001"]  # its own, then a free one
+
     # Cancelled before it starts, a large operation skips every number and keeps none.
     at = harness.inventory.runtime.clock.now() + timedelta(hours=1)
     later, _ = await ops.create(harness.manager(), block(numbers, scheduled_at=at, params={"block_type": "financial"}))
@@ -761,6 +778,36 @@ async def test_a_large_operation_keeps_its_numbers_until_it_starts(
     assert (cancelled.state, cancelled.skipped, cancelled.pending) == ("cancelled", 5, 0)
     async with harness.db.sessions() as session:
         assert (await session.scalars(sa.select(TargetChunk))).all() == []
+
+
+async def test_numbers_given_as_one_list_mean_what_targets_would(harness: Harness) -> None:
+    """A bulk operation's numbers come as one list (msisdns): the same lines, order and idempotency as targets."""
+    numbers = await harness.add_lines(3)
+    ops = harness.inventory.operations
+    voluntary = {"block_type": "voluntary"}
+    first = NewOperation("block", targets=[Target(numbers[0])], numbers=numbers[1:], params=voluntary)
+    operation, _ = await ops.create(harness.manager(), replace(first, idempotency_key="k-list"))
+    assert (operation.total, operation.pending) == (3, 3)
+    await harness.run()
+    assert [(i.msisdn, i.state) for i in await items_of(harness, operation.id)] == [(n, "succeeded") for n in numbers]
+
+    # Sent as targets, it is the same request for its idempotency key; another order is another request.
+    again, replayed = await ops.create(harness.manager(), block(numbers, idempotency_key="k-list"))
+    assert (again.id, replayed) == (operation.id, True)
+    with pytest.raises(InvalidArgument) as reused:
+        await ops.create(harness.manager(), block(numbers[::-1], idempotency_key="k-list"))
+    assert reused.value.reason == "IDEMPOTENCY_KEY_REUSED"
+
+    # A bad or repeated number is named where it was given.
+    with pytest.raises(InvalidArgument) as bad:
+        await ops.create(harness.manager(), replace(first, numbers=[numbers[1], "12x"]))
+    assert list(bad.value.field_violations) == ["msisdns[1]"]
+    with pytest.raises(InvalidArgument) as twice:
+        await ops.create(harness.manager(), replace(first, numbers=[numbers[1], numbers[0]]))
+    assert list(twice.value.field_violations) == ["msisdns[1]"]
+    with pytest.raises(InvalidArgument) as both:
+        await ops.create(harness.manager(), replace(first, selection=Selection(harness.tree.root)))
+    assert list(both.value.field_violations) == ["targets"]
 
 
 async def test_a_selection_with_control_or_bidi_characters_is_refused(harness: Harness) -> None:

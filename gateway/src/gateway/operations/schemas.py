@@ -185,7 +185,7 @@ class OperationBody(BaseModel):
         numbers = self.lines if self.lines is not None else [item["msisdn"] for item in self.items or ()]
         where = "lines.{}" if self.lines is not None else "items.{}.msisdn"
         seen: set[str] = set()
-        for position, number in enumerate(numbers):
+        for position, number in enumerate(numbers) if len(set(numbers)) != len(numbers) else ():
             if number in seen:
                 errors.append(FieldError(field=where.format(position), message="the line is named more than once"))
                 if len(errors) >= MAX_FIELD_ERRORS:
@@ -211,8 +211,7 @@ class OperationBody(BaseModel):
             typed_params=params_from_text(self.type, values),
             idempotency_key=idempotency_key or "",
         )
-        for number in self.lines or ():
-            request.targets.add(msisdn=number)
+        request.msisdns.extend(self.lines or ())  # one list of strings, not a message per number
         for item in self.items or ():
             if own := {k: v for k, v in (item.get("params") or {}).items() if v != ""}:
                 request.targets.add(

@@ -40,6 +40,7 @@ _API_NAMES = {
     "order_by": "sort",
     "tariff_code": "tariff",
     "targets": "items",
+    "msisdns": "lines",
 }
 """Fields the gateway takes under another name than the services' requests: the caller is told the name they sent."""
 _INDEX = re.compile(r"\[(\d+)\]")

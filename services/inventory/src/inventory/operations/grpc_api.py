@@ -76,6 +76,7 @@ class OperationApi(operations_pb2_grpc.OperationServiceServicer):
         new = NewOperation(
             type=type_name,
             targets=[_target(t, type_name) for t in request.targets],
+            numbers=list(request.msisdns),
             selection=selection,
             params=_params(request, type_name),
             scheduled_at=request.scheduled_at.ToDatetime(tzinfo=UTC) if request.HasField("scheduled_at") else None,

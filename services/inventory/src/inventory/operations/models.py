@@ -108,5 +108,6 @@ class TargetChunk(Base):
     chunk: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The position its first number's item takes.
     first_position: Mapped[int] = mapped_column(Integer)
-    # [[msisdn, {item params}], ...] in the order given.
+    # In the order given, each number as [msisdn, {item params}], or as the msisdn alone when it has no
+    # item params (what nearly every number of a bulk operation is: a string each, not a list and a dict).
     targets: Mapped[list[Any]] = mapped_column(JSON)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory.lines.models import LINE_STATES, Line
 from inventory.operations.nodes import checked_path, node_kind, node_path, node_path_ids, node_paths
-from inventory.operations.requests import Selection, Target, invalid, not_a_personal_account
+from inventory.operations.requests import Selection, invalid, not_a_personal_account
 from simfleet_runtime.authz import Access
 from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT
 from simfleet_runtime.validation import text_problem
@@ -66,9 +66,8 @@ async def scope_node(session: AsyncSession, access: Access, permission: str) -> 
     return deepest_shared(access, paths) or roots[0]
 
 
-async def targets_node(session: AsyncSession, access: Access, targets: Sequence[Target]) -> str | None:
-    """The deepest node all the visible target lines share: what the operation hangs under."""
-    numbers = [t.msisdn for t in targets]
+async def targets_node(session: AsyncSession, access: Access, numbers: Sequence[str]) -> str | None:
+    """The deepest node all the visible lines of these numbers share: what the operation hangs under."""
     node_ids: set[str] = set()
     for start in range(0, len(numbers), 1000):
         chunk = numbers[start : start + 1000]

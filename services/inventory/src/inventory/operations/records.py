@@ -266,7 +266,7 @@ async def expand_next_chunk(session: AsyncSession, operation_id: str, now: datet
     if chunk is None:
         return 0
     number, first, targets = chunk
-    items = [(msisdn, None, params) for msisdn, params in targets]
+    items = [(target, None, {}) if isinstance(target, str) else (target[0], None, target[1]) for target in targets]
     await insert_pending_items(session, operation_id, items, now, first_position=first)
     await session.execute(
         sa.delete(TargetChunk).where(TargetChunk.operation_id == operation_id, TargetChunk.chunk == number)

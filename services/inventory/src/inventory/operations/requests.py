@@ -46,7 +46,11 @@ class Selection:
 
 @dataclass(frozen=True)
 class NewOperation:
-    """What a CreateOperation asks for: lines by number (``targets``) or by a ``selection``, never both."""
+    """What a CreateOperation asks for: lines by number (``targets``, ``numbers``) or by a ``selection``, never both.
+
+    ``numbers`` are lines without params of their own, after ``targets`` in order: the way a bulk operation's
+    200,000 numbers arrive, without an object each.
+    """
 
     type: str
     targets: Sequence[Target] = ()
@@ -54,6 +58,12 @@ class NewOperation:
     params: dict[str, str] = field(default_factory=dict)
     scheduled_at: datetime | None = None
     idempotency_key: str = ""
+    numbers: Sequence[str] = ()
+
+    @property
+    def by_number(self) -> bool:
+        """The lines are named by number (targets or numbers), not by a selection."""
+        return bool(self.targets) or bool(self.numbers)
 
 
 def fingerprint_of(new: NewOperation) -> str:
@@ -64,11 +74,12 @@ def fingerprint_of(new: NewOperation) -> str:
         "params": new.params,
         "scheduled_at": new.scheduled_at,
     }
-    rows = (
+    rows = [
         t.msisdn + "".join(f"\x1f{k}={v}" for k, v in sorted(t.params.items())) if t.params else t.msisdn
         for t in new.targets
-    )
-    return fingerprint("CreateOperation", content, rows)
+    ]
+    # A number without params is the same request whichever field carried it.
+    return fingerprint("CreateOperation", content, [*rows, *new.numbers] if new.numbers else rows)
 
 
 def invalid(name: str, message: str, reason: str = "INVALID_OPERATION") -> InvalidArgument:
