@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 import sqlalchemy as sa
 
 from inventory.admin.service import ImportedLine
@@ -774,8 +775,11 @@ async def test_a_large_operation_keeps_its_numbers_until_it_starts(
     # Cancelled before it starts, a large operation skips every number and keeps none.
     at = harness.inventory.runtime.clock.now() + timedelta(hours=1)
     later, _ = await ops.create(harness.manager(), block(numbers, scheduled_at=at, params={"block_type": "financial"}))
+    skipped_before = REGISTRY.get_sample_value("simfleet_inventory_operation_items_total", {"outcome": "skipped"}) or 0
     cancelled = await ops.cancel(harness.manager(), later.id)
     assert (cancelled.state, cancelled.skipped, cancelled.pending) == ("cancelled", 5, 0)
+    skipped = REGISTRY.get_sample_value("simfleet_inventory_operation_items_total", {"outcome": "skipped"})
+    assert skipped == skipped_before + 5  # its items ended, skipped: the metric says so as its counts do
     async with harness.db.sessions() as session:
         assert (await session.scalars(sa.select(TargetChunk))).all() == []
 

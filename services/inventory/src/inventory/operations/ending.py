@@ -61,12 +61,11 @@ async def skip_pending(
     *,
     code: str,
     reason: str,
-    counted: bool = True,
 ) -> int:
     """Every item of ``op`` not sent yet, and every number not yet made an item, ends ``skipped``; how many.
 
-    ``counted``: the items are counted in the items metric once committed. An operation cancelled before
-    it started never counted them (its items never reached the engine), and still does not.
+    They are counted in the items metric once committed, those of an operation cancelled before it started
+    too: each ended, skipped, as the operation's own counts and its items say.
     """
     result = await session.execute(
         sa.update(Item)
@@ -79,8 +78,7 @@ async def skip_pending(
         op.pending -= count
         op.skipped += count
         op.updated_at = now
-        if counted:
-            after_commit(session, lambda: m.ITEMS_FINISHED.labels(SKIPPED).inc(count))
+        after_commit(session, lambda: m.ITEMS_FINISHED.labels(SKIPPED).inc(count))
     return count
 
 

@@ -457,9 +457,7 @@ class OperationService:
             operation.updated_at = now
             if operation.state == SCHEDULED:
                 # It never started: every item (and every number not yet made one) is skipped, and it ends.
-                await skip_pending(
-                    session, operation, now, code=CANCELLED_CODE, reason=CANCELLED_UNSTARTED, counted=False
-                )
+                await skip_pending(session, operation, now, code=CANCELLED_CODE, reason=CANCELLED_UNSTARTED)
                 await finish(session, self._outbox, operation, now, state=CANCELLED)
             elif operation.state == RUNNING:
                 after_commit(session, self.accepted.set)
