@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from prometheus_client import REGISTRY
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from inventory.admin.service import ImportedLine
 from inventory.db import NODE_PATHS
@@ -761,9 +761,7 @@ async def test_a_large_operation_keeps_its_numbers_until_it_starts(
     await harness.inventory.office.import_stock(customer_id="", sims=[], msisdns=["+79995550001", "+79995550002"])
     change, _ = await ops.create(
         harness.manager(),
-        NewOperation(
-            "change_number", targets=[Target(numbers[0], {"msisdn": "+79995550002"})], numbers=numbers[1:4]
-        ),
+        NewOperation("change_number", targets=[Target(numbers[0], {"msisdn": "+79995550002"})], numbers=numbers[1:4]),
     )
     async with harness.db.sessions() as session:
         kept = (await session.scalars(sa.select(TargetChunk.targets).order_by(TargetChunk.chunk))).all()
