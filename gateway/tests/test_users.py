@@ -189,6 +189,24 @@ async def test_identitys_field_findings_on_an_invitation_name_the_body_fields(cl
     assert [(e["field"], e["message"]) for e in body["errors"]] == [("grants.0.role", "no such role")]
 
 
+async def test_identitys_findings_on_the_name_and_the_key_name_them_as_the_request_gives_them(
+    client, identity, problem
+):
+    identity.script(
+        "InviteUser",
+        InvalidArgument(
+            "the request is not valid",
+            reason="INVALID_USER",
+            field_violations={"display_name": "1 to 200 characters", "request_id": "at most 160 characters"},
+        ),
+    )
+
+    response = await client.post("/v1/users", headers={**BEARER, "Idempotency-Key": "k"}, json=INVITE)
+
+    body = problem(response, 422, "INVALID_USER")
+    assert [e["field"] for e in body["errors"]] == ["name", "Idempotency-Key"]  # the body's name, the header
+
+
 async def test_one_user_is_asked_for_by_id_and_an_unknown_one_is_a_404(client, identity, problem):
     identity.script("GetUser", pb.GetUserResponse(user=user(email="")), NotFound("no", reason="USER_NOT_FOUND"))
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -41,15 +43,33 @@ _API_NAMES = {
     "tariff_code": "tariff",
     "targets": "items",
     "msisdns": "lines",
+    # Every endpoint that takes an idempotency key takes it as this header.
+    "request_id": "Idempotency-Key",
+    "idempotency_key": "Idempotency-Key",
 }
 """Fields the gateway takes under another name than the services' requests: the caller is told the name they sent."""
 _INDEX = re.compile(r"\[(\d+)\]")
 
 
-def api_field(name: str) -> str:
-    """A service's field path (``targets[3].msisdn``) as the API names it (``items.3.msisdn``)."""
+def api_field(name: str, names: Mapping[str, str] | None = None) -> str:
+    """A service's field path (``targets[3].msisdn``) as the API names it (``items.3.msisdn``).
+
+    ``names``: what one endpoint calls a field otherwise (its body's ``name`` is the request's ``display_name``).
+    """
     parts = _INDEX.sub(r".\1", name).split(".")
-    return ".".join([_API_NAMES.get(parts[0], parts[0]), *parts[1:]])
+    first = (names or {}).get(parts[0]) or _API_NAMES.get(parts[0], parts[0])
+    return ".".join([first, *parts[1:]])
+
+
+@contextmanager
+def fields_named(names: Mapping[str, str]) -> Iterator[None]:
+    """Within, a service's refusal names the fields as this endpoint takes them (``names``: service → API)."""
+    try:
+        yield
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
+            raise
+        raise problem_from_rpc_error(error, names=names) from error
 
 
 def _has_details(error: grpc.aio.AioRpcError) -> bool:
@@ -57,12 +77,14 @@ def _has_details(error: grpc.aio.AioRpcError) -> bool:
     return any(key == _STATUS_DETAILS_KEY for key, _ in trailing)
 
 
-def problem_from_rpc_error(error: grpc.aio.AioRpcError, *, bearer_sent: bool = False) -> ProblemError:
+def problem_from_rpc_error(
+    error: grpc.aio.AioRpcError, *, bearer_sent: bool = False, names: Mapping[str, str] | None = None
+) -> ProblemError:
     details = read_error(error)
     code = details.code
     message = details.message or "the request was refused"
     if code == grpc.StatusCode.INVALID_ARGUMENT:
-        violations = [FieldError(field=api_field(f), message=m) for f, m in details.field_violations.items()]
+        violations = [FieldError(field=api_field(f, names), message=m) for f, m in details.field_violations.items()]
         return ProblemError(422 if violations else 400, details.reason, message, errors=violations)
     if code == grpc.StatusCode.UNAUTHENTICATED:
         challenge = 'Bearer realm="simfleet"' + (', error="invalid_token"' if bearer_sent else "")

@@ -14,6 +14,7 @@ from gateway.deps import SignedInIdentity
 from gateway.me.schemas import UserResponse
 from gateway.openapi import sends
 from gateway.problems import problem_responses
+from gateway.upstream.errors import fields_named
 from gateway.users.schemas import GrantBody, GrantResponse, GrantsList, InvitedUser, InviteUserRequest, UsersPage
 from simfleet.identity.v1 import common_pb2
 from simfleet.identity.v1 import users_pb2 as pb
@@ -76,16 +77,17 @@ async def invite_user(
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> InvitedUser:
-    answer = await identity.call(
-        identity.users.InviteUser,
-        pb.InviteUserRequest(
-            phone=body.phone,
-            email=body.email,
-            display_name=body.name,
-            grants=[pb.GrantRequest(role=g.role, node_id=g.node_id) for g in body.grants],
-            request_id=idempotency_key or "",
-        ),
-    )
+    with fields_named({"display_name": "name"}):
+        answer = await identity.call(
+            identity.users.InviteUser,
+            pb.InviteUserRequest(
+                phone=body.phone,
+                email=body.email,
+                display_name=body.name,
+                grants=[pb.GrantRequest(role=g.role, node_id=g.node_id) for g in body.grants],
+                request_id=idempotency_key or "",
+            ),
+        )
     response.headers["Location"] = f"/v1/users/{answer.user.id}"
     return InvitedUser(
         user=UserResponse.from_proto(answer.user), grants=[GrantResponse.from_proto(g) for g in answer.grants]
