@@ -30,6 +30,7 @@ from sqlalchemy.sql.dml import Insert
 
 from simfleet_runtime import metrics, sqlite_inline
 from simfleet_runtime.clock import as_utc
+from simfleet_runtime.direct_reads import DirectReads
 
 NAMING: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -221,6 +222,8 @@ class Database:
             event.listen(self.engine.sync_engine.pool, "checkout", functools.partial(_ping_if_idle, idle_ping_seconds))
             event.listen(self.engine.sync_engine.pool, "checkin", _note_checkin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The hottest reads, on the driver itself (see direct_reads).
+        self.direct = DirectReads(self, pool_size=min(pool_size, 4))
         # The metrics thread reads the pool when scraped. Reading it once here
         # first makes the async queue pool create its queue in this thread: it
         # creates it on first use, and two threads creating it at once would
@@ -257,4 +260,5 @@ class Database:
     async def dispose(self) -> None:
         """Close the pool's connections; the database leaves the pool metrics (the process is stopping)."""
         metrics.DB_POOLS.forget(self)
+        await self.direct.close()
         await self.engine.dispose()

@@ -43,7 +43,7 @@ def _busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in str(error) or "busy" in str(error)
 
 
-async def _patiently(call: Callable[[], Any]) -> Any:
+async def patiently(call: Callable[[], Any]) -> Any:
     """``call()``, tried again after short asynchronous pauses while the database is busy."""
     try:
         return call()
@@ -95,12 +95,12 @@ class _Cursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Any = ()) -> _Cursor:
-        await _patiently(lambda: self._cursor.execute(sql, parameters))
+        await patiently(lambda: self._cursor.execute(sql, parameters))
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> _Cursor:
         rows = list(parameters)
-        await _patiently(lambda: self._cursor.executemany(sql, rows))
+        await patiently(lambda: self._cursor.executemany(sql, rows))
         return self
 
     async def fetchone(self) -> Any:
@@ -163,7 +163,7 @@ class InlineConnection:
         self._conn.create_function(*args, **kwargs)
 
     async def commit(self) -> None:
-        await _patiently(self._conn.commit)
+        await patiently(self._conn.commit)
 
     async def rollback(self) -> None:
         self._conn.rollback()

@@ -22,6 +22,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +48,32 @@ from simfleet_subjects import IdentitySubjects
 
 ACTIVITY_RESOLUTION = timedelta(seconds=30)
 """How stale a session's recorded activity may get before a call writes it again."""
+
+
+class SessionRecord(Protocol):
+    """What a call learns of its session: the stored row, or its columns as read directly."""
+
+    id: str
+    user_id: str
+    customer_id: str
+    method: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+_LIVE_SESSION = sa.select(
+    Session.id,
+    Session.user_id,
+    Session.customer_id,
+    Session.method,
+    Session.created_at,
+    Session.last_seen_at,
+    Session.expires_at,
+    Session.revoked_at,
+).where(Session.id == sa.bindparam("id"))
+"""The caller's session, read on every authenticated call (on the driver: see simfleet_runtime.direct_reads)."""
 
 
 @dataclass(frozen=True)
@@ -221,13 +248,13 @@ class SessionService:
         return row is not None and row[0] is None
 
     @staticmethod
-    def _check_known(record: Session | None, principal: Principal) -> None:
+    def _check_known(record: SessionRecord | None, principal: Principal) -> None:
         if record is None or record.user_id != principal.user_id:
             raise Unauthenticated("the session is not known", reason="SESSION_ENDED")
         if record.revoked_at is not None:
             raise Unauthenticated("the session has ended; sign in again", reason="SESSION_ENDED")
 
-    def _ended(self, record: Session, now: datetime) -> tuple[str, str] | None:
+    def _ended(self, record: SessionRecord, now: datetime) -> tuple[str, str] | None:
         if now >= record.expires_at:
             return ("absolute_timeout", "the session reached its 12-hour limit; sign in again")
         if now - record.last_seen_at >= self._policy.idle_timeout:
@@ -247,29 +274,29 @@ class SessionService:
             tenant=record.customer_id,
         )
 
-    async def authenticate(self, call: CallContext) -> tuple[Principal, Session]:
+    async def authenticate(self, call: CallContext) -> tuple[Principal, SessionRecord]:
         """The caller's verified token and live session; records the activity."""
         principal = await self._verifier.verify(call.bearer_token)
         now = self._clock.now()
         # A read, most of the time: the activity is written only when the one
         # recorded is ACTIVITY_RESOLUTION old, so reads do not queue behind
         # writes (SQLite has one writer) nor write on every call.
-        async with self._db.sessions() as session:
-            record = await session.get(Session, principal.session_id)
-            self._check_known(record, principal)
-            assert record is not None
-            ended = self._ended(record, now)
-            stale = now - record.last_seen_at >= ACTIVITY_RESOLUTION
+        record: SessionRecord | None = await self._db.direct.first(_LIVE_SESSION, {"id": principal.session_id})
+        self._check_known(record, principal)
+        assert record is not None
+        ended = self._ended(record, now)
+        stale = now - record.last_seen_at >= ACTIVITY_RESOLUTION
         if ended is not None or stale:
             async with self._db.transaction() as session:
-                record = await session.get(Session, principal.session_id, with_for_update=True)
-                self._check_known(record, principal)
-                assert record is not None
-                ended = self._ended(record, now)
+                stored = await session.get(Session, principal.session_id, with_for_update=True)
+                self._check_known(stored, principal)
+                assert stored is not None
+                ended = self._ended(stored, now)
                 if ended is not None:
-                    await self._revoke(session, record, ended[0], now)
-                elif record.last_seen_at < now:
-                    record.last_seen_at = now
+                    await self._revoke(session, stored, ended[0], now)
+                elif stored.last_seen_at < now:
+                    stored.last_seen_at = now
+                record = stored
         if ended is not None:
             raise Unauthenticated(ended[1], reason="SESSION_EXPIRED")
         set_actor(principal.user_id, principal.customer_id)

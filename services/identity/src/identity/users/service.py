@@ -36,6 +36,17 @@ FIRST_PASSWORD_WINDOW = timedelta(minutes=10)
 """How recent the code sign-in must be that sets a user's first password."""
 
 
+_WITH_MEMBERSHIPS = (
+    sa.select(*User.__table__.c)
+    .where(
+        User.phone == sa.select(User.phone).where(User.id == sa.bindparam("user_id")).scalar_subquery(),
+        sa.or_(User.id == sa.bindparam("user_id"), User.status == ACTIVE),
+    )
+    .order_by(User.created_at, User.id)
+)
+"""A user and every active user with the same number (its memberships), oldest first."""
+
+
 class UserService:
     def __init__(
         self,
@@ -90,16 +101,10 @@ class UserService:
     async def with_memberships(self, user_id: str) -> list[User]:
         """The user, then the other active users with their phone number, by age: one statement.
 
-        A number may be a user of several customers (``member``); the profile lists them all.
+        A number may be a user of several customers (``member``); the profile lists them all. Read on the
+        driver (every ``GET /v1/me``): the users come back as their columns, not as objects of a session.
         """
-        same_phone = sa.select(User.phone).where(User.id == user_id).scalar_subquery()
-        query = (
-            sa.select(User)
-            .where(User.phone == same_phone, sa.or_(User.id == user_id, User.status == ACTIVE))
-            .order_by(User.created_at, User.id)
-        )
-        async with self._db.sessions() as session:
-            users = list((await session.scalars(query)).all())
+        users: list[User] = await self._db.direct.all(_WITH_MEMBERSHIPS, {"user_id": user_id})
         own = next((u for u in users if u.id == user_id), None)
         if own is None:
             raise NotFound("the user does not exist", reason="USER_NOT_FOUND")
