@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
+from gateway.answers import JsonAnswer
 from gateway.deps import SignedInInventory
 from gateway.lines.schemas import (
     LINE_STATES,
@@ -24,6 +25,7 @@ from gateway.lines.schemas import (
     PukResponse,
     ReserveSimsPage,
     SimResponse,
+    line_json,
 )
 from gateway.problems import problem_responses
 from simfleet.inventory.v1 import lines_pb2 as pb
@@ -49,6 +51,7 @@ LineSort = Literal["msisdn", "-msisdn", "created_at", "-created_at", "updated_at
 @router.get(
     "",
     operation_id="listLines",
+    response_model=LinesPage,
     summary="The lines in the caller's scope",
     description=(
         "A page at a time, in a stable order: by `msisdn` unless `sort` says `created_at` or `updated_at` "
@@ -59,7 +62,6 @@ LineSort = Literal["msisdn", "-msisdn", "created_at", "-created_at", "updated_at
 )
 async def list_lines(
     inventory: SignedInInventory,
-    response: Response,
     node_id: Annotated[str | None, Query(min_length=1, max_length=64, description="only this node's subtree")] = None,
     state: Annotated[list[LineStateName] | None, Query(description="only these states (repeat the parameter)")] = None,
     tariff: Annotated[str | None, Query(min_length=1, max_length=64, description="only this tariff's code")] = None,
@@ -76,7 +78,7 @@ async def list_lines(
     sort: Annotated[LineSort, Query(description="order")] = "msisdn",
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> LinesPage:
+) -> JsonAnswer:
     answer = await inventory.call(
         inventory.lines.ListLines,
         pb.ListLinesRequest(
@@ -91,10 +93,8 @@ async def list_lines(
             order_by=sort,
         ),
     )
-    response.headers["Cache-Control"] = "no-store"
-    return LinesPage(
-        items=[LineResponse.from_proto(line) for line in answer.lines], next_cursor=answer.next_page_token or None
-    )
+    page = {"items": [line_json(line) for line in answer.lines], "next_cursor": answer.next_page_token or None}
+    return JsonAnswer(page, headers={"Cache-Control": "no-store"})
 
 
 @router.get(

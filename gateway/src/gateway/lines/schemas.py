@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -177,6 +177,38 @@ class LineResponse(BaseModel):
             created_at=optional_timestamp(line, "created_at"),
             updated_at=optional_timestamp(line, "updated_at"),
         )
+
+
+def line_json(line: pb.Line) -> dict[str, Any]:
+    """What ``LineResponse.from_proto(line)`` serializes to, built without the models (a page holds up to 1,000)."""
+    return {
+        "id": line.id,
+        "msisdn": line.msisdn,
+        "state": LINE_STATES.name(line.state),
+        "sim": {"iccid": line.sim.iccid, "imsi": line.sim.imsi, "state": line.sim.state}
+        if line.HasField("sim")
+        else None,
+        "node_id": line.node_id,
+        "personal_account_id": line.personal_account_id,
+        "tariff": line.tariff_code,
+        "services": list(line.services),
+        "apns": [
+            {
+                "name": a.name,
+                "pdp_type": a.pdp_type,
+                "static_ip": a.static_ip or None,
+                "added_at": optional_timestamp(a, "added_at"),
+            }
+            for a in line.apns
+        ],
+        "forwarding": [{"condition": f.condition, "target": f.target} for f in line.forwarding],
+        "blocks": [{"type": b.type, "since": optional_timestamp(b, "since")} for b in line.blocks],
+        "labels": list(line.labels),
+        "group": line.group or None,
+        "pending_operation_id": line.pending_operation_id or None,
+        "created_at": optional_timestamp(line, "created_at"),
+        "updated_at": optional_timestamp(line, "updated_at"),
+    }
 
 
 class LinesPage(BaseModel):

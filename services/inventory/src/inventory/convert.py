@@ -7,7 +7,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from inventory.lines.models import ACTIVE, BLOCKED, READY, TERMINATED, Line
+from inventory.lines.models import ACTIVE, BLOCKED, READY, TERMINATED, Line, LineView
 from inventory.operations.models import Item, Operation
 from inventory.operations.records import LineRow
 from inventory.stock.models import Sim
@@ -60,7 +60,7 @@ def sim(value: Sim) -> lpb.Sim:
     return lpb.Sim(iccid=value.iccid, imsi=value.imsi, state=value.state)
 
 
-def line(value: Line, sim_state: str = "installed") -> lpb.Line:
+def line(value: LineView, sim_state: str = "installed") -> lpb.Line:
     return lpb.Line(
         id=value.id,
         customer_id=value.customer_id,

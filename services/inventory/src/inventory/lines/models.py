@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,6 +26,29 @@ PROTECTED_BLOCK_TYPES = (LOST_OR_STOLEN, FINANCIAL)
 """Blocks that only those holding ``lines:lift-protected-blocks`` may lift."""
 
 FORWARDING_CONDITIONS = ("unconditional", "busy", "no_answer", "unreachable")
+
+
+class LineView(Protocol):
+    """A line as read: the stored object, or its columns as a row (a page of lines is read as rows)."""
+
+    id: str
+    customer_id: str
+    msisdn: str
+    iccid: str
+    imsi: str
+    node_id: str
+    personal_account_id: str
+    tariff_code: str
+    state: str
+    blocks: list[dict[str, Any]]
+    services: list[str]
+    apns: list[dict[str, Any]]
+    forwarding: dict[str, str]
+    labels: list[str]
+    group_name: str | None
+    pending_operation_id: str | None
+    created_at: datetime
+    updated_at: datetime
 
 
 class Line(Base):

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory.audit_commands import LOCATION_READ, PUK_READ
 from inventory.db import NODE_PATHS
-from inventory.lines.models import LINE_STATES, Line, LineLabel
+from inventory.lines.models import LINE_STATES, Line, LineLabel, LineView
 from inventory.scope import nodes_under
 from inventory.stock import service as stock
 from inventory.stock.models import IN_STOCK, Sim
@@ -96,8 +96,8 @@ class LineService:
         self._audit = audit
 
     def filtered(self, access: Access, flt: LineFilter, *, within: str | None) -> sa.Select[Any]:
-        """The caller's visible lines matching ``flt`` (no order, no limit)."""
-        query = sa.select(Line).where(
+        """The caller's visible lines matching ``flt``, their columns (no order, no limit)."""
+        query = sa.select(*Line.__table__.c).where(
             Line.customer_id == access.customer_id,
             Line.node_id.in_(nodes_under(access.customer_id, access.roots(READ), within=within)),
         )
@@ -138,7 +138,7 @@ class LineService:
 
     async def find(
         self, access: Access, flt: LineFilter, *, page_size_: int, page_token: str, order_by: str
-    ) -> tuple[list[Line], str]:
+    ) -> tuple[list[LineView], str]:
         size = page_size(page_size_)
         order = parse_order(order_by, allowed=ORDERS, default="msisdn")
         within = None
@@ -150,10 +150,11 @@ class LineService:
         columns = [column] if order.field == "msisdn" else [column, Line.id]
         after = decode_token(page_token, order, list_name=LINES_LIST, size=len(columns))
         query = keyset(self.filtered(access, flt, within=within), columns, order=order, after=after, limit=size)
-        async with self._db.sessions() as session:
-            rows = list((await session.scalars(query)).all())
+        # Rows, not objects of a session: a page is read to be answered, never changed.
+        async with self._db.engine.connect() as connection:
+            rows: list[Any] = list((await connection.execute(query)).all())
 
-        def key(line: Line) -> list[object]:
+        def key(line: LineView) -> list[object]:
             return [line.msisdn] if order.field == "msisdn" else [getattr(line, order.field), line.id]
 
         return next_token(rows, order=order, limit=size, key=key, list_name=LINES_LIST)
