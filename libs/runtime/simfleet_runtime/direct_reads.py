@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 _Processor = Callable[[Any], Any] | None
 AnySelect = Select[*tuple[Any, ...]]
+MAX_STATEMENTS = 256
+"""Compiled statements kept per database (a service has a handful)."""
 """A ``Select`` of any columns."""
 
 
@@ -101,6 +103,9 @@ class DirectReads:
     def _statement(self, query: AnySelect) -> DirectRead:
         found = self._compiled.get(id(query))
         if found is None or found._query is not query:
+            if len(self._compiled) >= MAX_STATEMENTS:
+                # Statements are meant to be built once, at import; one built per call would grow this forever.
+                self._compiled.clear()
             found = self._compiled[id(query)] = DirectRead(query, self._db.engine.dialect)
         return found
 
@@ -118,7 +123,8 @@ class DirectReads:
         statement = self._statement(query)
         connection = self._sqlite
         if connection is None:
-            connection = sqlite3.connect(self._sqlite_file, check_same_thread=False, isolation_level=None)
+            # timeout 0: a busy database is waited for without blocking the loop (patiently).
+            connection = sqlite3.connect(self._sqlite_file, check_same_thread=False, isolation_level=None, timeout=0)
             connection.execute("PRAGMA query_only=ON")
             self._sqlite = connection
         parameters = statement.parameters(values)
