@@ -59,6 +59,32 @@ class Issued:
     expires_in: int
 
 
+def _send_counts(known_client: bool) -> sa.Select[Any]:
+    """For each send limit, the window's sends and the oldest of them: one statement, built once.
+
+    The limits: the number from this address, this address, and (for an address the number has not
+    signed in from) the number from anywhere, in that order.
+    """
+    c = OtpChallenge
+    phone: sa.BindParameter[str] = sa.bindparam("phone")
+    client: sa.BindParameter[str] = sa.bindparam("client")
+    conditions: list[sa.ColumnElement[bool]] = [sa.and_(c.phone == phone, c.client_address == client)]
+    conditions.append(c.client_address == client)
+    if not known_client:
+        conditions.append(c.phone == phone)
+    columns: list[sa.ColumnElement[Any]] = []
+    for condition in conditions:
+        columns.append(sa.func.count(sa.case((condition, 1))))
+        columns.append(sa.func.min(sa.case((condition, c.created_at))))
+    return sa.select(*columns).where(
+        c.created_at >= sa.bindparam("since", type_=c.created_at.type),
+        sa.or_(c.phone == phone, c.client_address == client),
+    )
+
+
+_SEND_COUNTS = {known: _send_counts(known) for known in (True, False)}
+
+
 class OtpService:
     def __init__(self, *, clock: Clock, notifier: Notifier, pepper: bytes, policy: OtpPolicy) -> None:
         self._clock = clock
@@ -125,24 +151,15 @@ class OtpService:
         self, session: AsyncSession, *, phone: str, client: str, now: datetime, known_client: bool
     ) -> None:
         """Refuse when a send limit is reached: one statement counts the window's sends for every limit."""
-        since = now - self._policy.send_window
-        c = OtpChallenge
-        scopes: list[tuple[str, sa.ColumnElement[bool], int]] = [
-            ("phone_client", sa.and_(c.phone == phone, c.client_address == client), self._policy.send_limit_per_phone),
-            ("client", c.client_address == client, self._policy.send_limit_per_client),
-        ]
+        limits = [("phone_client", self._policy.send_limit_per_phone), ("client", self._policy.send_limit_per_client)]
         if not known_client:
-            scopes.append(("phone", c.phone == phone, self._policy.send_limit_per_phone_all_clients))
-        columns: list[sa.ColumnElement[Any]] = []
-        for _scope, condition, _limit in scopes:
-            columns.append(sa.func.count(sa.case((condition, 1))))
-            columns.append(sa.func.min(sa.case((condition, c.created_at))))
+            limits.append(("phone", self._policy.send_limit_per_phone_all_clients))
         row = (
             await session.execute(
-                sa.select(*columns).where(c.created_at >= since, sa.or_(c.phone == phone, c.client_address == client))
+                _SEND_COUNTS[known_client], {"phone": phone, "client": client, "since": now - self._policy.send_window}
             )
         ).one()
-        for index, (scope, _condition, limit) in enumerate(scopes):
+        for index, (scope, limit) in enumerate(limits):
             count, oldest = row[2 * index], row[2 * index + 1]
             if count >= limit:
                 metrics.OTP_THROTTLED.labels(scope).inc()

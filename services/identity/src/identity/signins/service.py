@@ -24,6 +24,19 @@ NEWEST_FIRST = paging.Order("id", descending=True)
 LIST_NAME = "sign-ins"
 
 
+_SIGNED_IN_FROM = (
+    sa.select(SignInAttempt.id)
+    .where(
+        SignInAttempt.phone == sa.bindparam("phone"),
+        SignInAttempt.occurred_at >= sa.bindparam("since", type_=SignInAttempt.occurred_at.type),
+        SignInAttempt.client_address == sa.bindparam("client"),
+        SignInAttempt.result == SUCCEEDED,
+    )
+    .limit(1)
+)
+"""A successful sign-in of a number from an address since a time (asked on every code sign-in): built once."""
+
+
 class SignInHistory:
     def __init__(self, *, db: Database, clock: Clock, outbox: Outbox) -> None:
         self._db = db
@@ -75,14 +88,7 @@ class SignInHistory:
     async def signed_in_from(self, session: AsyncSession, *, phone: str, client: str, since: timedelta) -> bool:
         """Whether ``phone`` signed in successfully from the client address ``client`` within ``since``."""
         found = await session.scalar(
-            sa.select(SignInAttempt.id)
-            .where(
-                SignInAttempt.phone == phone,
-                SignInAttempt.occurred_at >= self._clock.now() - since,
-                SignInAttempt.client_address == client,
-                SignInAttempt.result == SUCCEEDED,
-            )
-            .limit(1)
+            _SIGNED_IN_FROM, {"phone": phone, "client": client, "since": self._clock.now() - since}
         )
         return found is not None
 
