@@ -5,7 +5,7 @@ from __future__ import annotations
 from netsim.hlr.faults import Faults
 from netsim.hlr.location import Location
 from netsim.hlr.models import Subscriber
-from netsim.smsc.models import Sms
+from netsim.smsc.models import SmsView
 from netsim.smtp.models import Mail
 from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
 from simfleet_runtime.timestamps import timestamp
@@ -44,7 +44,7 @@ def location_response(where: Location) -> hlr_pb2.GetLocationResponse:
     )
 
 
-def sms_message(sms: Sms) -> smsc_pb2.Sms:
+def sms_message(sms: SmsView) -> smsc_pb2.Sms:
     return smsc_pb2.Sms(
         id=sms.id,
         to_msisdn=sms.to_msisdn,

@@ -40,9 +40,9 @@ async def handsets(session: SessionDep, limit: Limit = None) -> HandsetsOut:
 
 
 @router.get("/handsets/{msisdn}/sms", response_model=InboxOut, tags=["handsets"], responses=PROBLEM)
-async def handset_sms(msisdn: str, session: SessionDep, limit: Limit = None) -> InboxOut:
+async def handset_sms(msisdn: str, database: DatabaseDep, limit: Limit = None) -> InboxOut:
     number = normalize_msisdn(msisdn, field="msisdn")
-    messages = await list_sms(session, msisdn=number, limit=list_limit(limit))
+    messages = await list_sms(database, msisdn=number, limit=list_limit(limit))
     return InboxOut(msisdn=number, messages=[SmsOut.of(m) for m in messages])
 
 

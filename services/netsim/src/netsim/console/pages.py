@@ -9,8 +9,8 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from netsim.console.deps import SessionDep
-from netsim.smsc.models import Sms
+from netsim.console.deps import DatabaseDep, SessionDep
+from netsim.smsc.models import SmsView
 from netsim.smsc.service import list_handsets, list_sms
 from netsim.smtp.addresses import mailbox_key
 from netsim.smtp.models import Mail
@@ -45,7 +45,7 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _sms_rows(messages: Iterable[Sms]) -> str:
+def _sms_rows(messages: Iterable[SmsView]) -> str:
     rows = "".join(
         f"<tr><td><time>{escape(iso(m.delivered_at))}</time></td><td>{escape(m.sender)}</td>"
         f"<td><pre>{escape(m.text)}</pre></td></tr>"
@@ -78,10 +78,10 @@ def _boxes(items: Sequence[tuple[str, int, str]], empty: str) -> str:
 
 
 @router.get("/", summary="Every handset and mailbox with its latest messages (HTML)")
-async def index(session: SessionDep) -> HTMLResponse:
+async def index(session: SessionDep, database: DatabaseDep) -> HTMLResponse:
     handsets = []
     for handset in await list_handsets(session, limit=INDEX_ENTRIES):
-        latest = await list_sms(session, msisdn=handset.msisdn, limit=INDEX_LATEST)
+        latest = await list_sms(database, msisdn=handset.msisdn, limit=INDEX_LATEST)
         handsets.append((_link("handsets", handset.msisdn), handset.messages, _sms_rows(latest)))
     mailboxes = []
     for mailbox in await list_mailboxes(session, limit=INDEX_ENTRIES):
@@ -97,9 +97,9 @@ async def index(session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/ui/handsets/{msisdn}", summary="One handset's inbox (HTML)")
-async def handset_page(msisdn: str, session: SessionDep) -> HTMLResponse:
+async def handset_page(msisdn: str, database: DatabaseDep) -> HTMLResponse:
     number = normalize_msisdn(msisdn, field="msisdn")
-    messages = await list_sms(session, msisdn=number, limit=PAGE_MESSAGES)
+    messages = await list_sms(database, msisdn=number, limit=PAGE_MESSAGES)
     return HTMLResponse(_page(f"Handset {number}", _sms_rows(messages)))
 
 

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from netsim.hlr.faults import Faults
 from netsim.hlr.models import Subscriber
-from netsim.smsc.models import Sms
+from netsim.smsc.models import SmsView
 from netsim.smsc.service import Handset
 from netsim.smtp.models import Mail
 from netsim.smtp.service import Mailbox
@@ -35,7 +35,7 @@ class SmsOut(BaseModel):
     time: str = Field(description="delivery time, ISO 8601 UTC")
 
     @classmethod
-    def of(cls, sms: Sms) -> SmsOut:
+    def of(cls, sms: SmsView) -> SmsOut:
         return cls(id=sms.id, to=sms.to_msisdn, sender=sms.sender, text=sms.text, time=iso(sms.delivered_at))
 
 

@@ -27,8 +27,7 @@ class HandsetServicer(smsc_pb2_grpc.HandsetServiceServicer):
     ) -> smsc_pb2.ListSmsResponse:
         msisdn = normalize_msisdn(request.msisdn, field="msisdn")
         limit = list_limit(request.limit)
-        async with self._db.sessions() as session:
-            messages = await list_sms(session, msisdn=msisdn, limit=limit)
+        messages = await list_sms(self._db, msisdn=msisdn, limit=limit)
         return smsc_pb2.ListSmsResponse(messages=[sms_message(m) for m in messages])
 
     async def ListMail(

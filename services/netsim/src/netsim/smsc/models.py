@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -13,6 +14,16 @@ from simfleet_runtime.db import UtcDateTime
 MESSAGE_ID_MAX = 100
 SENDER_MAX = 64
 TEXT_MAX = 4096
+
+
+class SmsView(Protocol):
+    """A delivered SMS as read: the stored object, or its columns as a row (inboxes are read as rows)."""
+
+    id: str
+    to_msisdn: str
+    sender: str
+    text: str
+    delivered_at: datetime
 
 
 class Sms(Base):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,12 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from netsim import metrics
-from netsim.smsc.models import MESSAGE_ID_MAX, SENDER_MAX, TEXT_MAX, Sms
+from netsim.smsc.models import MESSAGE_ID_MAX, SENDER_MAX, TEXT_MAX, Sms, SmsView
 from simfleet.events.v1 import netsim_pb2 as events_pb2
 from simfleet.netsim.v1 import smsc_pb2
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
-from simfleet_runtime.db import after_commit, insert_ignoring_conflicts
+from simfleet_runtime.db import Database, after_commit, insert_ignoring_conflicts
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.timestamps import timestamp
@@ -124,10 +123,18 @@ async def deliver_sms(
     return sms
 
 
-async def list_sms(session: AsyncSession, *, msisdn: str, limit: int) -> Sequence[Sms]:
-    """A handset's inbox, newest first."""
-    query = sa.select(Sms).where(Sms.to_msisdn == msisdn).order_by(Sms.delivered_at.desc(), Sms.id.desc()).limit(limit)
-    return (await session.scalars(query)).all()
+_INBOX = (
+    sa.select(Sms.id, Sms.to_msisdn, Sms.sender, Sms.text, Sms.delivered_at)
+    .where(Sms.to_msisdn == sa.bindparam("msisdn"))
+    .order_by(Sms.delivered_at.desc(), Sms.id.desc())
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
+
+
+async def list_sms(db: Database, *, msisdn: str, limit: int) -> list[SmsView]:
+    """A handset's inbox, newest first: read directly (tests and the bench poll it while SMS arrive)."""
+    rows: list[SmsView] = await db.direct.all(_INBOX, {"msisdn": msisdn, "limit": limit})
+    return rows
 
 
 async def list_handsets(session: AsyncSession, *, limit: int) -> list[Handset]:
