@@ -1,0 +1,1 @@
+"""SIMfleet billing: the double-entry ledger of personal accounts."""

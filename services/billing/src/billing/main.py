@@ -1,0 +1,127 @@
+"""The composition root: settings → database, bus, use cases, gRPC servicers.
+
+Migrations ship inside the package (``billing/migrations/``, Alembic's script
+folder) so that an installed wheel can migrate its database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from billing.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
+from billing.admin.grpc_api import AdminApi
+from billing.ledger.grpc_api import SERVICE_NAME as LEDGER_SERVICE
+from billing.ledger.grpc_api import LedgerApi
+from billing.ledger.service import LedgerService
+from billing.models import BUS, NODE_PATHS
+from billing.settings import BillingSettings
+from billing.settlement.service import SettlementService
+from simfleet.billing.v1 import admin_pb2_grpc, ledger_pb2_grpc
+from simfleet_runtime import nodepaths
+from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
+from simfleet_runtime.authz import Authorizer
+from simfleet_runtime.grpc_server import Channels
+from simfleet_runtime.revocations import Revocations
+from simfleet_runtime.service import ServiceRuntime
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+log = logging.getLogger(__name__)
+
+
+class Sweeper:
+    """The ledger's clockwork: settlement changes that came due, pending entries that ran out of time."""
+
+    def __init__(self, *, ledger: LedgerService, settlement: SettlementService, interval: float) -> None:
+        self._ledger = ledger
+        self._settlement = settlement
+        self._interval = interval
+
+    async def once(self) -> tuple[int, int]:
+        """One pass: (changes applied, entries voided)."""
+        return await self._settlement.apply_due(), await self._ledger.void_expired()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.once()
+            except Exception:  # the next pass tries again
+                log.exception("the ledger's sweep failed; it runs again")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+            except TimeoutError:
+                continue
+
+
+@dataclass(frozen=True)
+class Billing:
+    """Everything the service is made of, wired; tests build it the same way."""
+
+    runtime: ServiceRuntime
+    ledger: LedgerService
+    settlement: SettlementService
+    paths: nodepaths.ProjectedNodePaths
+    authorizer: Authorizer
+    revocations: Revocations
+    sweeper: Sweeper
+
+
+def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Billing:
+    """Wire the service; ``jwks`` replaces the call to identity for its keys (tests)."""
+    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS)
+    db, clock = runtime.db, runtime.clock
+    channels = Channels()
+    runtime.on_stop(channels.close)
+
+    async def identity_jwks() -> Any:
+        channel = channels.get(settings.identity_target, default_timeout=settings.identity_timeout_seconds)
+        return await grpc_jwks_fetcher(channel)()
+
+    paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
+    runtime.add_consumer(
+        name="billing-node-paths", stream=nodepaths.STREAM, subject=nodepaths.SUBJECTS, handler=paths.handler()
+    )
+    ledger = LedgerService(db=db, clock=clock)
+    settlement = SettlementService(db=db, clock=clock)
+    sweeper = Sweeper(ledger=ledger, settlement=settlement, interval=settings.ledger_sweep_seconds)
+    runtime.add_task("ledger-sweep", sweeper.run)
+    verifier = TokenVerifier(
+        keys=JwksCache(jwks or identity_jwks, refresh_interval=settings.jwks_refresh_seconds),
+        clock=clock,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    revocations = Revocations(token_lifetime_seconds=settings.access_token_ttl_seconds)
+    runtime.add_task("revocations", lambda stop: revocations.follow(lambda: runtime.nats, stop))
+    authorizer = Authorizer(verifier=verifier, nodes=paths, revocations=revocations)
+    runtime.add_servicer(
+        ledger_pb2_grpc.add_LedgerServiceServicer_to_server,
+        LedgerApi(ledger=ledger, settlement=settlement, authorizer=authorizer),
+        LEDGER_SERVICE,
+    )
+    runtime.add_servicer(
+        admin_pb2_grpc.add_BillingAdminServiceServicer_to_server,
+        AdminApi(
+            ledger=ledger,
+            settlement=settlement,
+            operator_key=settings.operator_key.get_secret_value(),
+            authorizer=authorizer,
+        ),
+        ADMIN_SERVICE,
+    )
+    return Billing(runtime, ledger, settlement, paths, authorizer, revocations, sweeper)
+
+
+async def serve(settings: BillingSettings) -> None:
+    billing = build(settings)
+    billing.runtime.setup_telemetry()
+    await billing.runtime.run()
+
+
+async def migrate(settings: BillingSettings) -> None:
+    billing = build(settings)
+    await billing.runtime.migrate()
+    await billing.runtime.db.dispose()

@@ -1,0 +1,37 @@
+"""billing's configuration: every knob, from ``BILLING_*`` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from simfleet_runtime.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER
+from simfleet_runtime.settings import ServiceSettings
+
+
+class BillingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="BILLING_", extra="ignore")
+
+    service_name: str = "billing"
+    database_url: str = "sqlite+aiosqlite:///./billing.db"
+    grpc_port: int = 50091
+    metrics_port: int = 9109
+
+    operator_key: SecretStr = Field(
+        SecretStr(""), description="the platform's automation presents it; empty refuses every call by key"
+    )
+    identity_target: str = Field("127.0.0.1:50051", description="identity's gRPC address (JWKS)")
+    identity_timeout_seconds: float = Field(5.0, description="deadline of each call to identity")
+
+    # Verifying callers' access tokens (issued by identity).
+    jwt_issuer: str = DEFAULT_ISSUER
+    jwt_audience: str = DEFAULT_AUDIENCE
+    access_token_ttl_seconds: float = Field(600.0, description="identity's access token lifetime (revocations kept)")
+    jwks_refresh_seconds: float = Field(30.0, description="at most one JWKS fetch per interval on an unknown key")
+
+    # The ledger.
+    ledger_sweep_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="how often settlement changes that came due are applied and expired pending entries voided",
+    )

@@ -1,0 +1,103 @@
+"""Real concurrent transactions on PostgreSQL racing on one account: the floor holds, each entry counts once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from billing.ledger.models import PAYMENTS_CLEARING, REVENUE
+from billing.ledger.service import CREDIT, DEBIT, Leg, NewEntry
+from billing.main import Billing, build
+from simfleet_runtime.errors import DomainError
+from simfleet_runtime.ids import new_id
+from simfleet_runtime.testing import KeyRing, create_postgres_database, drop_postgres_database, postgres_base_url
+
+from .conftest import Harness, settings_for  # type: ignore[import-not-found]
+
+pytestmark = pytest.mark.skipif(postgres_base_url() is None, reason="needs SIMFLEET_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+async def pg(tmp_path: Path, ring: KeyRing) -> AsyncIterator[Harness]:
+    name = f"billing_race_{new_id().lower()}"
+    url = await create_postgres_database(name)
+    billing: Billing = build(settings_for(url, database_pool_size=10), jwks=ring.fetch)
+    await billing.runtime.migrate()
+    try:
+        yield Harness(billing, tmp_path / "clock")
+    finally:
+        await billing.runtime.shutdown()
+        await drop_postgres_database(name)
+
+
+async def _attempt(harness: Harness, entry: NewEntry) -> str:
+    try:
+        await harness.billing.ledger.post(entry)
+    except DomainError as refused:
+        return refused.reason
+    return "taken"
+
+
+async def test_racing_debits_never_take_an_account_below_its_floor(pg: Harness) -> None:
+    clearing = await pg.operator_account(PAYMENTS_CLEARING)
+    revenue = await pg.operator_account(REVENUE)
+    account = await pg.personal("postpaid", 300)
+    await pg.move("pay-1", clearing.id, account.id, 1_000)
+
+    # 40 charges of 70 at once on 20 connections: 1,300 allows 18 of them.
+    charges = [
+        NewEntry(
+            id=f"usage-{n}",
+            kind="usage",
+            currency="RUB",
+            legs=(Leg(account.id, DEBIT, 70), Leg(revenue.id, CREDIT, 70)),
+            pending=n % 4 == 0,  # reservations race with the postings
+        )
+        for n in range(40)
+    ]
+    outcomes = await asyncio.gather(*(_attempt(pg, entry) for entry in charges))
+    assert set(outcomes) == {"taken", "INSUFFICIENT_FUNDS"}
+    assert outcomes.count("taken") == 18
+    after = await pg.account(account.id)
+    assert after.balance - after.debits_pending >= after.floor  # type: ignore[operator]
+    assert after.balance - after.debits_pending == 1_000 - 18 * 70
+
+    # Posting and voiding the reservations race too; each resolves once.
+    pending = [e.id for e, outcome in zip(charges, outcomes, strict=True) if e.pending and outcome == "taken"]
+    ledger = pg.billing.ledger
+    results = await asyncio.gather(
+        *(ledger.post_pending(entry_id) for entry_id in pending),
+        *(ledger.void_pending(entry_id) for entry_id in pending),
+        return_exceptions=True,
+    )
+    posts, voids = results[: len(pending)], results[len(pending) :]
+    posted = 0
+    for post, void in zip(posts, voids, strict=True):  # one of the two won, the other was told so
+        if isinstance(void, DomainError):
+            assert void.reason == "ENTRY_POSTED" and not isinstance(post, BaseException)
+            posted += 1
+        else:
+            assert isinstance(post, DomainError) and post.reason == "ENTRY_VOIDED"
+    final = await pg.account(account.id)
+    assert final.debits_pending == 0 and final.balance >= final.floor  # type: ignore[operator]
+    taken_now = 18 - len(pending) + posted
+    assert final.balance == 1_000 - taken_now * 70
+    assert (await pg.account(revenue.id)).balance == taken_now * 70
+    assert final.postings_count == 1 + taken_now
+
+
+async def test_the_same_entry_sent_at_once_counts_once(pg: Harness) -> None:
+    clearing = await pg.operator_account(PAYMENTS_CLEARING)
+    account = await pg.personal()
+    entry = NewEntry(
+        id="payment:once",
+        kind="payment",
+        currency="RUB",
+        legs=(Leg(clearing.id, DEBIT, 250), Leg(account.id, CREDIT, 250)),
+    )
+    results = await asyncio.gather(*(pg.billing.ledger.post(entry) for _ in range(12)))
+    assert sum(not r.replayed for r in results) == 1
+    assert (await pg.account(account.id)).balance == 250

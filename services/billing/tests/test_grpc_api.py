@@ -1,0 +1,291 @@
+"""The gRPC services over a real channel: operator key and staff tokens, customers' tokens and scope, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+import sqlalchemy as sa
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from billing.main import Billing, build
+from billing.models import NODE_PATHS
+from simfleet.billing.v1 import admin_pb2, admin_pb2_grpc, ledger_pb2, ledger_pb2_grpc
+from simfleet_runtime.authz import PERMISSIONS, Grant, grants_claim
+from simfleet_runtime.context import OPERATOR_KEY
+from simfleet_runtime.errors import read_error
+from simfleet_runtime.grpc_server import make_channel
+from simfleet_runtime.ids import new_id
+from simfleet_runtime.testing import KeyRing, NatsServer, free_port
+
+from .conftest import OPERATOR_KEY as KEY  # type: ignore[import-not-found]
+from .conftest import settings_for  # type: ignore[import-not-found]
+
+OPERATOR = ((OPERATOR_KEY, KEY),)
+READER = frozenset({"billing:read"})
+MANAGER = frozenset(PERMISSIONS)
+
+
+class Running:
+    def __init__(self, target: str, ring: KeyRing, billing: Billing) -> None:
+        self.target = target
+        self.ring = ring
+        self.billing = billing
+        self.customer_id = new_id()
+        self.company = new_id()
+        self.branch = new_id()
+        self.personal = new_id()
+        self.elsewhere = new_id()
+
+    async def tree(self) -> None:
+        """The customer's tree as billing's consumer of accounts' node events keeps it."""
+        now = self.billing.runtime.clock.now()
+        rows = [
+            (self.company, f"/{self.company}/", "company"),
+            (self.branch, f"/{self.company}/{self.branch}/", "business_account"),
+            (self.personal, f"/{self.company}/{self.branch}/{self.personal}/", "personal_account"),
+            (self.elsewhere, f"/{self.company}/{self.elsewhere}/", "personal_account"),
+        ]
+        async with self.billing.runtime.db.transaction() as session:
+            for node_id, path, kind in rows:
+                await session.execute(
+                    sa.insert(NODE_PATHS).values(
+                        node_id=node_id, customer_id=self.customer_id, path=path, kind=kind, updated_at=now
+                    )
+                )
+
+    def operator(self, *perms: str) -> tuple[tuple[str, str], ...]:
+        token = self.ring.token("k1", cid="", op={"role": "back_office", "perms": list(perms)})
+        return (("authorization", f"Bearer {token}"),)
+
+    def bearer(self, *grants: Grant, customer_id: str = "") -> tuple[tuple[str, str], ...]:
+        token = self.ring.token("k1", cid=customer_id or self.customer_id, grants=grants_claim(grants))
+        return (("authorization", f"Bearer {token}"),)
+
+
+@pytest.fixture
+async def running(tmp_path: Path, ring: KeyRing) -> AsyncIterator[Running]:
+    with NatsServer(tmp_path / "nats") as server:
+        settings = settings_for(
+            f"sqlite+aiosqlite:///{tmp_path / 'billing.db'}",
+            nats_url=server.url,
+            grpc_port=free_port(),
+            metrics_port=0,
+            outbox_poll_seconds=0.05,
+            health_check_interval_seconds=0.1,
+            shutdown_grace_seconds=2.0,
+        )
+        billing = build(settings, jwks=ring.fetch)
+        await billing.runtime.start()
+        try:
+            yield Running(f"127.0.0.1:{billing.runtime.bound_port}", ring, billing)
+        finally:
+            await billing.runtime.shutdown()
+
+
+async def failure(call: object) -> tuple[grpc.StatusCode, str, dict[str, str]]:
+    with pytest.raises(grpc.aio.AioRpcError) as failed:
+        await call  # type: ignore[misc]
+    details = read_error(failed.value)
+    return details.code, details.reason, details.field_violations
+
+
+def transfer(
+    entry_id: str, debit: str, credit: str, amount: int, *, currency: str = "RUB", **extra: object
+) -> admin_pb2.PostEntryRequest:
+    return admin_pb2.PostEntryRequest(
+        entry_id=entry_id,
+        kind="payment",
+        currency=currency,
+        legs=[
+            admin_pb2.EntryLeg(account_id=debit, side=admin_pb2.SIDE_DEBIT, amount=amount),
+            admin_pb2.EntryLeg(account_id=credit, side=admin_pb2.SIDE_CREDIT, amount=amount),
+        ],
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+async def test_the_ledger_over_grpc(running: Running) -> None:
+    await running.tree()
+    async with make_channel(running.target) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for _ in range(100):  # SERVING once the database and NATS answer
+            status = await health.Check(health_pb2.HealthCheckRequest(service="simfleet.billing.v1.LedgerService"))
+            if status.status == health_pb2.HealthCheckResponse.SERVING:
+                break
+            await asyncio.sleep(0.05)
+        assert status.status == health_pb2.HealthCheckResponse.SERVING
+
+        admin = admin_pb2_grpc.BillingAdminServiceStub(channel)
+        ledger = ledger_pb2_grpc.LedgerServiceStub(channel)
+        open_personal = admin_pb2.OpenAccountRequest(
+            kind=ledger_pb2.ACCOUNT_KIND_PERSONAL,
+            customer_id=running.customer_id,
+            personal_account_id=running.personal,
+            currency="RUB",
+            settlement_method=ledger_pb2.SETTLEMENT_METHOD_POSTPAID,
+            credit_limit=10_000,
+            bill_email="accounting@demo.example",
+        )
+        assert (await failure(admin.OpenAccount(open_personal)))[:2] == (
+            grpc.StatusCode.UNAUTHENTICATED,
+            "TOKEN_MISSING",
+        )
+        assert (await failure(admin.OpenAccount(open_personal, metadata=running.operator("customers:read"))))[:2] == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "PERMISSION_MISSING",
+        )
+        assert (await failure(admin.OpenAccount(open_personal, metadata=running.bearer())))[:2] == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "OPERATOR_ONLY",
+        )
+        personal = (await admin.OpenAccount(open_personal, metadata=running.operator("customers:onboard"))).account
+        assert personal.floor.amount == -10_000 and personal.available.amount == 10_000
+        assert (personal.balance.currency, personal.balance.exponent) == ("RUB", 2)
+        clearing = (
+            await admin.OpenAccount(
+                admin_pb2.OpenAccountRequest(kind=ledger_pb2.ACCOUNT_KIND_PAYMENTS_CLEARING, currency="RUB"),
+                metadata=OPERATOR,
+            )
+        ).account
+        assert not clearing.HasField("floor")
+        revenue = (
+            await admin.OpenAccount(
+                admin_pb2.OpenAccountRequest(kind=ledger_pb2.ACCOUNT_KIND_REVENUE, currency="RUB"), metadata=OPERATOR
+            )
+        ).account
+        code, reason, fields = await failure(
+            admin.OpenAccount(
+                admin_pb2.OpenAccountRequest(kind=ledger_pb2.ACCOUNT_KIND_REVENUE, currency="rub"), metadata=OPERATOR
+            )
+        )
+        assert (code, reason, set(fields)) == (grpc.StatusCode.INVALID_ARGUMENT, "UNKNOWN_CURRENCY", {"currency"})
+
+        # Money moves by the operator key only.
+        assert (
+            await failure(
+                admin.PostEntry(
+                    transfer("pay-1", clearing.id, personal.id, 5_000), metadata=running.operator("customers:onboard")
+                )
+            )
+        )[:2] == (grpc.StatusCode.PERMISSION_DENIED, "OPERATOR_KEY_REQUIRED")
+        posted = await admin.PostEntry(transfer("pay-1", clearing.id, personal.id, 5_000), metadata=OPERATOR)
+        assert posted.entry.state == admin_pb2.ENTRY_STATE_POSTED and not posted.replayed
+        assert posted.entry.customer_id == running.customer_id
+        assert (await admin.PostEntry(transfer("pay-1", clearing.id, personal.id, 5_000), metadata=OPERATOR)).replayed
+        assert await failure(
+            admin.PostEntry(transfer("pay-1", clearing.id, personal.id, 4_000), metadata=OPERATOR)
+        ) == (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "IDEMPOTENCY_KEY_REUSED",
+            {"entry_id": "used before with another body or on another endpoint"},
+        )
+        for bad, field in (
+            (transfer("bad-1", clearing.id, personal.id, 0), "legs[0].amount"),
+            (transfer("bad-2", clearing.id, personal.id, -3), "legs[0].amount"),
+            (transfer("bad-3", clearing.id, new_id(), 3), "legs[1].account_id"),
+            (transfer("bad-4", clearing.id, personal.id, 3, currency="XTS"), "currency"),
+        ):
+            code, _reason, fields = await failure(admin.PostEntry(bad, metadata=OPERATOR))
+            assert code == grpc.StatusCode.INVALID_ARGUMENT and field in fields
+        unbalanced = transfer("bad-5", clearing.id, personal.id, 3)
+        unbalanced.legs[1].amount = 2
+        assert (await failure(admin.PostEntry(unbalanced, metadata=OPERATOR)))[1] == "UNBALANCED_ENTRY"
+
+        held = await admin.PostEntry(
+            transfer("usage-1", personal.id, revenue.id, 15_000, pending=True, pending_timeout_seconds=600),
+            metadata=OPERATOR,
+        )
+        assert held.entry.state == admin_pb2.ENTRY_STATE_PENDING
+        assert (await failure(admin.PostEntry(transfer("usage-2", personal.id, revenue.id, 1), metadata=OPERATOR)))[
+            :2
+        ] == (grpc.StatusCode.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS")
+        done = await admin.PostPendingEntry(admin_pb2.PostPendingEntryRequest(entry_id="usage-1"), metadata=OPERATOR)
+        assert done.entry.state == admin_pb2.ENTRY_STATE_POSTED and done.entry.HasField("resolved_at")
+        assert (
+            await failure(
+                admin.VoidPendingEntry(admin_pb2.VoidPendingEntryRequest(entry_id="usage-1"), metadata=OPERATOR)
+            )
+        )[1] == "ENTRY_POSTED"
+
+        # The customer's side: scope and permissions.
+        reader = running.bearer(Grant(running.branch, READER, "viewer"))
+        balance = (
+            await ledger.GetBalance(ledger_pb2.GetBalanceRequest(personal_account_id=running.personal), metadata=reader)
+        ).account
+        assert (balance.balance.amount, balance.available.amount) == (-10_000, 0)
+        assert balance.settlement_method == ledger_pb2.SETTLEMENT_METHOD_POSTPAID
+        page = await ledger.ListPostings(
+            ledger_pb2.ListPostingsRequest(personal_account_id=running.personal, page_size=1), metadata=reader
+        )
+        assert [(p.entry_id, p.amount.amount, p.balance_after.amount) for p in page.postings] == [
+            ("usage-1", -15_000, -10_000)
+        ]
+        rest = await ledger.ListPostings(
+            ledger_pb2.ListPostingsRequest(
+                personal_account_id=running.personal, page_size=1, page_token=page.next_page_token
+            ),
+            metadata=reader,
+        )
+        assert [p.sequence for p in rest.postings] == [1] and rest.next_page_token == ""
+        for outside in (
+            running.bearer(Grant(running.elsewhere, MANAGER, "manager")),
+            running.bearer(Grant(running.branch, MANAGER, "manager"), customer_id=new_id()),
+        ):
+            assert (
+                await failure(
+                    ledger.GetBalance(
+                        ledger_pb2.GetBalanceRequest(personal_account_id=running.personal), metadata=outside
+                    )
+                )
+            )[:2] == (grpc.StatusCode.NOT_FOUND, "PERSONAL_ACCOUNT_NOT_FOUND")
+        no_ledger = await failure(
+            ledger.GetBalance(
+                ledger_pb2.GetBalanceRequest(personal_account_id=running.elsewhere),
+                metadata=running.bearer(Grant(running.company, READER, "viewer")),
+            )
+        )
+        assert no_ledger[:2] == (grpc.StatusCode.NOT_FOUND, "PERSONAL_ACCOUNT_NOT_FOUND")
+        delivery = ledger_pb2.SetBillDeliveryRequest(personal_account_id=running.personal, email="bills@demo.example")
+        assert (await failure(ledger.SetBillDelivery(delivery, metadata=reader)))[:2] == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "PERMISSION_MISSING",
+        )
+        manager = running.bearer(Grant(running.company, MANAGER, "manager"))
+        assert (await ledger.SetBillDelivery(delivery, metadata=manager)).account.bill_email == "bills@demo.example"
+        assert (
+            await failure(
+                ledger.GetBalance(
+                    ledger_pb2.GetBalanceRequest(personal_account_id=running.personal),
+                    metadata=running.operator("customers:read"),
+                )
+            )
+        )[1] == "OPERATOR_TOKEN"
+
+        # Settlement: a change from a date, its history.
+        changed = await admin.ChangeSettlementMethod(
+            admin_pb2.ChangeSettlementMethodRequest(
+                account_id=personal.id, method=ledger_pb2.SETTLEMENT_METHOD_PREPAID, note="pays ahead from now"
+            ),
+            metadata=running.operator("customers:onboard"),
+        )
+        assert changed.change.HasField("applied_at") and changed.account.floor.amount == 0
+        assert changed.change.requested_by == "user-1"
+        bad = await failure(
+            admin.ChangeSettlementMethod(
+                admin_pb2.ChangeSettlementMethodRequest(account_id=personal.id, credit_limit=-1), metadata=OPERATOR
+            )
+        )
+        assert bad[0] == grpc.StatusCode.INVALID_ARGUMENT and {"method", "credit_limit"} <= set(bad[2])
+        history = await admin.ListSettlementChanges(
+            admin_pb2.ListSettlementChangesRequest(account_id=personal.id), metadata=running.operator("customers:read")
+        )
+        assert [c.method for c in history.changes] == [
+            ledger_pb2.SETTLEMENT_METHOD_PREPAID,
+            ledger_pb2.SETTLEMENT_METHOD_POSTPAID,
+        ]
+        got = await admin.GetAccount(admin_pb2.GetAccountRequest(account_id=revenue.id), metadata=OPERATOR)
+        assert got.account.balance.amount == 15_000
