@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The image of every SIMfleet Python service: identity, accounts, inventory,
-# netsim and the gateway. The build argument SERVICE names the one to build; the
+# netsim, billing and the gateway. The build argument SERVICE names the one to build; the
 # repository root is the build context:
 #   docker build --build-arg SERVICE=identity -t simfleet/identity .
 # What all images share is written once (the builder, the runtime); each service
@@ -52,6 +52,9 @@ COPY services/inventory/ service/
 
 FROM build-base AS netsim-source
 COPY services/netsim/ service/
+
+FROM build-base AS billing-source
+COPY services/billing/ service/
 
 FROM build-base AS gateway-source
 COPY gateway/ service/
@@ -186,6 +189,22 @@ ENV NETSIM_GRPC_HOST=0.0.0.0 \
 # HTTP console.
 EXPOSE 50061 9106 2525 8090
 ENTRYPOINT ["/opt/venv/bin/python", "-m", "netsim"]
+CMD ["serve"]
+
+# Secrets: BILLING_DATABASE_URL, BILLING_OPERATOR_KEY (the only key that moves money:
+# entries are posted by the platform's automation), BILLING_PAGE_TOKEN_SECRET.
+FROM runtime AS billing
+LABEL org.opencontainers.image.title="simfleet-billing" \
+      org.opencontainers.image.description="SIMfleet billing: the double-entry ledger of customers' personal accounts, their settlement methods (gRPC)."
+ENV BILLING_GRPC_HOST=0.0.0.0 \
+    BILLING_METRICS_HOST=0.0.0.0 \
+    BILLING_GRPC_PORT=50091 \
+    BILLING_METRICS_PORT=9109 \
+    BILLING_MIGRATE_ON_START=false \
+    BILLING_LOG_JSON=true
+# gRPC (grpc.health.v1 for the probes), Prometheus /metrics.
+EXPOSE 50091 9109
+ENTRYPOINT ["/opt/venv/bin/python", "-m", "billing"]
 CMD ["serve"]
 
 # The gateway keeps no state; in a cluster the chart points it at the services

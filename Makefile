@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PACKAGES := libs/protos libs/runtime libs/devstack services/identity services/netsim services/accounts services/inventory services/billing gateway
 # The services with an image, all built from the root Dockerfile (SERVICE=<name>, image simfleet/<name>).
-SERVICES := identity accounts inventory netsim gateway
+SERVICES := identity accounts inventory netsim billing gateway
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 LINES ?= 1000000
 
