@@ -52,13 +52,14 @@ def test_workloads_meet_the_rules(renders: Renders, chart: str, environment: str
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS, ids=[e or "default" for e in ENVIRONMENTS])
-def test_the_umbrella_holds_all_five_services(renders: Renders, environment: str | None) -> None:
+def test_the_umbrella_holds_all_six_services(renders: Renders, environment: str | None) -> None:
     manifests = renders.get(chart_tools.UMBRELLA, environment)
-    services = ["accounts", "gateway", "identity", "inventory", "netsim"]
+    services = ["accounts", "billing", "gateway", "identity", "inventory", "netsim"]
     assert sorted(m.name for m in find(manifests, "Deployment")) == services
     assert sorted(m.name for m in find(manifests, "Service")) == services
     assert sorted(m.name for m in find(manifests, "Job")) == [
         "accounts-migrate",
+        "billing-migrate",
         "identity-migrate",
         "inventory-migrate",
         "netsim-migrate",
@@ -83,6 +84,7 @@ def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> N
         "accounts": 1,
         "inventory": 1,
         "netsim": 1,
+        "billing": 1,
         "gateway": 1,
     }
     assert not find(manifests, "ServiceMonitor")
@@ -92,13 +94,14 @@ def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> N
 def test_prod_scales_monitors_and_traces(renders: Renders) -> None:
     manifests = renders.get(chart_tools.UMBRELLA, "prod")
     hpas = {m.name: m.obj["spec"] for m in find(manifests, "HorizontalPodAutoscaler")}
-    assert set(hpas) == {"identity", "accounts", "inventory", "netsim", "gateway"}
+    assert set(hpas) == {"identity", "accounts", "inventory", "netsim", "billing", "gateway"}
     assert all(spec["minReplicas"] >= 2 for spec in hpas.values())
     for deployment in find(manifests, "Deployment"):
         assert "replicas" not in deployment.obj["spec"]  # the HPA owns it
-    assert len(find(manifests, "PodDisruptionBudget")) == 5
+    assert len(find(manifests, "PodDisruptionBudget")) == 6
     assert sorted(m.name for m in find(manifests, "ServiceMonitor")) == [
         "accounts",
+        "billing",
         "gateway",
         "identity",
         "inventory",
@@ -120,6 +123,7 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     accounts = find(manifests, "ConfigMap", "accounts-config")[0].obj["data"]
     inventory = find(manifests, "ConfigMap", "inventory-config")[0].obj["data"]
     netsim = find(manifests, "ConfigMap", "netsim-config")[0].obj["data"]
+    billing = find(manifests, "ConfigMap", "billing-config")[0].obj["data"]
     gateway = find(manifests, "ConfigMap", "gateway-config")[0].obj["data"]
     assert identity["IDENTITY_GRPC_HOST"] == ALL_INTERFACES
     assert identity["IDENTITY_MIGRATE_ON_START"] == "false"
@@ -138,7 +142,15 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     assert inventory["INVENTORY_NETSIM_TARGET"] == "netsim:50061"
     assert inventory["INVENTORY_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"
     assert netsim["NETSIM_GRPC_HOST"] == netsim["NETSIM_SMTP_HOST"] == netsim["NETSIM_HTTP_HOST"] == ALL_INTERFACES
-    for prefix, data in (("IDENTITY", identity), ("ACCOUNTS", accounts), ("INVENTORY", inventory), ("NETSIM", netsim)):
+    assert billing["BILLING_GRPC_HOST"] == ALL_INTERFACES
+    assert billing["BILLING_GRPC_PORT"] == "50091"
+    assert billing["BILLING_METRICS_PORT"] == "9109"
+    assert billing["BILLING_MIGRATE_ON_START"] == "false"
+    assert billing["BILLING_IDENTITY_TARGET"] == "identity:50051"
+    assert billing["BILLING_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"
+    assert billing["BILLING_LEDGER_SWEEP_SECONDS"] == "30"
+    services = (("IDENTITY", identity), ("ACCOUNTS", accounts), ("INVENTORY", inventory), ("NETSIM", netsim))
+    for prefix, data in (*services, ("BILLING", billing)):
         assert data[f"{prefix}_METRICS_HOST"] == ALL_INTERFACES  # scraped from the pod network; loopback by default
     assert netsim["NETSIM_MIGRATE_ON_START"] == "false"
     assert gateway["GATEWAY_HTTP_HOST"] == ALL_INTERFACES
@@ -149,7 +161,8 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
 
 def test_grpc_services_probe_grpc_and_the_gateway_http(renders: Renders) -> None:
     manifests = renders.get(chart_tools.UMBRELLA)
-    for name, port in (("identity", 50051), ("accounts", 50071), ("inventory", 50081), ("netsim", 50061)):
+    services = (("identity", 50051), ("accounts", 50071), ("inventory", 50081), ("netsim", 50061), ("billing", 50091))
+    for name, port in services:
         container = find(manifests, "Deployment", name)[0].obj["spec"]["template"]["spec"]["containers"][0]
         # readiness (and start-up) follow the database and NATS; liveness only asks
         # whether the process answers, so a dependency outage restarts nothing

@@ -26,7 +26,7 @@ def rule_ports(rules: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
 
 def test_each_service_has_a_default_deny_of_both_directions(renders: Renders) -> None:
     specs = policies(renders.get(chart_tools.UMBRELLA))
-    for service in ("identity", "accounts", "inventory", "netsim", "gateway"):
+    for service in ("identity", "accounts", "inventory", "netsim", "billing", "gateway"):
         deny = specs[f"{service}-default-deny"]
         assert deny["policyTypes"] == ["Ingress", "Egress"]
         assert "ingress" not in deny
@@ -38,7 +38,7 @@ def test_each_service_has_a_default_deny_of_both_directions(renders: Renders) ->
         }
 
 
-def test_identity_accepts_the_gateway_accounts_inventory_and_monitoring_and_reaches_dns_nats_db_and_smtp(
+def test_identity_accepts_the_gateway_accounts_inventory_billing_and_monitoring_and_reaches_dns_nats_db_and_smtp(
     renders: Renders,
 ) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["identity"]
@@ -48,6 +48,7 @@ def test_identity_accepts_the_gateway_accounts_inventory_and_monitoring_and_reac
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}},
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "accounts"}}},
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "billing"}}},
     ]
     assert ingress[9101] == [
         {
@@ -119,6 +120,26 @@ def test_netsim_accepts_inventory_on_grpc_identity_on_smtp_and_the_namespace_on_
     assert set(rule_ports(spec["egress"][1:])) == {4222, 5432}
 
 
+def test_billing_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and_identity(renders: Renders) -> None:
+    spec = policies(renders.get(chart_tools.UMBRELLA))["billing"]
+    ingress = rule_ports(spec["ingress"])
+    assert set(ingress) == {50091, 9109}
+    assert ingress[50091] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+    assert ingress[9109] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+            "podSelector": {"matchLabels": {}},
+        }
+    ]
+    assert spec["egress"][0]["ports"] == DNS
+    egress = rule_ports(spec["egress"][1:])
+    # NATS: accounts' node events and identity's revocations; identity: the JWKS that verifies tokens.
+    assert set(egress) == {4222, 5432, 50051}
+    assert egress[4222][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "nats"}
+    assert egress[5432] == [{"podSelector": {"matchLabels": {"cnpg.io/cluster": "simfleet-db"}}}]
+    assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
+
+
 def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_identity_accounts_and_inventory(
     renders: Renders,
 ) -> None:
@@ -137,7 +158,7 @@ def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_identity_ac
 
 def test_the_migration_jobs_reach_only_dns_and_their_database(renders: Renders) -> None:
     specs = policies(renders.get(chart_tools.UMBRELLA))
-    for service in ("identity", "accounts", "inventory", "netsim"):
+    for service in ("identity", "accounts", "inventory", "netsim", "billing"):
         spec = specs[f"{service}-migration"]
         assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "migration"
         assert spec["policyTypes"] == ["Ingress", "Egress"]

@@ -43,6 +43,11 @@ SECRET_ENV = {
         "NETSIM_PAGE_TOKEN_SECRET": "page-token-secret",
         "NETSIM_SEALING_KEY": "sealing-key",
     },
+    "billing": {
+        "BILLING_DATABASE_URL": "database-url",
+        "BILLING_OPERATOR_KEY": "operator-key",
+        "BILLING_PAGE_TOKEN_SECRET": "page-token-secret",
+    },
 }
 CANARY = "canary-Secret-Value-4f1d"
 
@@ -90,6 +95,11 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("netsim", {"secretEnv": {"pageTokenSecret": None}}),  # every service's page-token key must be referenced
     ("netsim", {"nats": {"url": "http://nats:4222"}}),
     ("netsim", {"networkPolicy": {"ingress": [{"port": 8090, "from": []}]}}),
+    ("billing", {"settings": {"identityTarget": "identity"}}),
+    ("billing", {"settings": {"ledgerSweepSeconds": 0}}),
+    ("billing", {"extraEnv": {"BILLING_OPERATOR_KEY": CANARY}}),
+    ("billing", {"secretEnv": {"operatorKey": None}}),  # only the operator key posts entries: it must be referenced
+    ("simfleet", {"billing": {"replicaCount": 0}}),
     ("gateway", {"migration": {"enabled": True}}),
     ("gateway", {"settings": {"corsOrigins": "https://a.example"}}),
     ("gateway", {"settings": {"accountsTarget": "accounts"}}),
@@ -171,7 +181,7 @@ def test_the_gateway_needs_no_secret(renders: Renders) -> None:
 # -- the migration hook --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("service", ["identity", "accounts", "inventory", "netsim"])
+@pytest.mark.parametrize("service", ["identity", "accounts", "inventory", "netsim", "billing"])
 def test_the_migration_job_is_a_pre_install_and_pre_upgrade_hook(renders: Renders, service: str) -> None:
     manifests = renders.get(chart_tools.UMBRELLA)
     job = find(manifests, "Job", f"{service}-migrate")[0]
