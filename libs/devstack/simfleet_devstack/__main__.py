@@ -42,6 +42,8 @@ SIMfleet is running.
   netsim console       {console}        simulated handsets and mailboxes
   identity gRPC        {platform.identity_target}
   accounts gRPC        {platform.accounts_target}
+  inventory gRPC       {platform.inventory_target}
+  billing gRPC         {platform.billing_target}
   NATS                 {platform.nats_url}
   data and logs        {platform.data_dir}
 

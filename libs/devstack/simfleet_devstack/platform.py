@@ -1,4 +1,4 @@
-"""The whole SIMfleet platform on one machine, as processes: NATS, netsim, identity, accounts, inventory, gateway.
+"""The whole SIMfleet platform on one machine, as processes: NATS and the six services.
 
 Used by ``make up`` (``python -m simfleet_devstack``), by the end-to-end tests
 and by the benchmark::
@@ -9,7 +9,7 @@ and by the benchmark::
         httpx.post(f"{platform.gateway_url}/v1/auth/otp", json={...})
         platform.stop_nats(); platform.start_nats()   # fault tests
         platform.set_clock_offset(20 * 60)            # needs config.clock_file
-    # stop(): gateway, inventory, accounts, identity, netsim, NATS, each SIGTERM then SIGKILL
+    # stop(): gateway, billing, inventory, accounts, identity, netsim, NATS, each SIGTERM then SIGKILL
 
 Each service runs as ``sys.executable -m <service>`` with its settings in the
 environment (``IDENTITY_*``, ``NETSIM_*``, ``GATEWAY_*``; see :meth:`Platform.env_for`),
@@ -46,10 +46,11 @@ NETSIM = "netsim"
 IDENTITY = "identity"
 ACCOUNTS = "accounts"
 INVENTORY = "inventory"
+BILLING = "billing"
 GATEWAY = "gateway"
-SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, GATEWAY)
+SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING, GATEWAY)
 """The Python services, in start order (stop order is the reverse, NATS last)."""
-DATABASE_SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY)
+DATABASE_SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING)
 LOCALHOST = "127.0.0.1"
 LOCAL_FRONTEND_ORIGINS = (
     "http://localhost:3000",
@@ -93,6 +94,8 @@ class PlatformConfig:
     accounts_metrics: int = 9107
     inventory_grpc: int = 50081
     inventory_metrics: int = 9108
+    billing_grpc: int = 50091
+    billing_metrics: int = 9109
     smtp_port: int = 2525
     netsim_http: int = 8090
     gateway_http: int = 8080
@@ -125,6 +128,8 @@ class PlatformConfig:
             "accounts_metrics",
             "inventory_grpc",
             "inventory_metrics",
+            "billing_grpc",
+            "billing_metrics",
             "smtp_port",
             "netsim_http",
             "gateway_http",
@@ -146,6 +151,8 @@ class PlatformConfig:
             "accounts metrics": self.accounts_metrics,
             "inventory gRPC": self.inventory_grpc,
             "inventory metrics": self.inventory_metrics,
+            "billing gRPC": self.billing_grpc,
+            "billing metrics": self.billing_metrics,
             "gateway HTTP": self.gateway_http,
         }
 
@@ -200,6 +207,10 @@ class Platform:
     def inventory_target(self) -> str:
         return f"{LOCALHOST}:{self.config.inventory_grpc}"
 
+    @property
+    def billing_target(self) -> str:
+        return f"{LOCALHOST}:{self.config.billing_grpc}"
+
     def metrics_urls(self) -> dict[str, str]:
         """Where each service serves Prometheus metrics."""
         return {
@@ -207,6 +218,7 @@ class Platform:
             NETSIM: f"http://{LOCALHOST}:{self.config.netsim_metrics}/metrics",
             ACCOUNTS: f"http://{LOCALHOST}:{self.config.accounts_metrics}/metrics",
             INVENTORY: f"http://{LOCALHOST}:{self.config.inventory_metrics}/metrics",
+            BILLING: f"http://{LOCALHOST}:{self.config.billing_metrics}/metrics",
             GATEWAY: f"{self.gateway_url}/metrics",
         }
 
@@ -278,6 +290,17 @@ class Platform:
                 "INVENTORY_IDENTITY_TARGET": self.identity_target,
                 "INVENTORY_NETSIM_TARGET": self.netsim_target,
             }
+        elif service == BILLING:
+            ours = {
+                "BILLING_DATABASE_URL": self.database_url(BILLING),
+                "BILLING_NATS_URL": self.nats_url,
+                "BILLING_GRPC_HOST": LOCALHOST,
+                "BILLING_GRPC_PORT": str(cfg.billing_grpc),
+                "BILLING_METRICS_HOST": LOCALHOST,
+                "BILLING_METRICS_PORT": str(cfg.billing_metrics),
+                "BILLING_OPERATOR_KEY": cfg.operator_key,
+                "BILLING_IDENTITY_TARGET": self.identity_target,
+            }
         elif service == GATEWAY:
             ours = {
                 "GATEWAY_HTTP_HOST": LOCALHOST,
@@ -300,7 +323,7 @@ class Platform:
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Start NATS, then netsim, identity, accounts, inventory and the gateway (not waiting for them to be ready).
+        """Start NATS, then netsim, identity, accounts, inventory, billing and the gateway (not waiting for them).
 
         Raises :class:`PortsInUseError` before starting anything when a port is taken,
         :class:`PlatformError` when NATS does not come up; stops what it started on failure.
@@ -345,6 +368,7 @@ class Platform:
             f"{IDENTITY} gRPC health": lambda: probes.grpc_serving(self.identity_target),
             f"{ACCOUNTS} gRPC health": lambda: probes.grpc_serving(self.accounts_target),
             f"{INVENTORY} gRPC health": lambda: probes.grpc_serving(self.inventory_target),
+            f"{BILLING} gRPC health": lambda: probes.grpc_serving(self.billing_target),
             f"{GATEWAY} /readyz": lambda: probes.http_ok(f"{self.gateway_url}/readyz"),
         }
         deadline = time.monotonic() + timeout
@@ -383,12 +407,12 @@ class Platform:
         return created
 
     def stop(self) -> None:
-        """Stop the gateway, inventory, accounts, identity, netsim, then NATS (SIGTERM, SIGKILL after stop_timeout).
+        """Stop the gateway, billing, inventory, accounts, identity, netsim, then NATS (SIGTERM, then SIGKILL).
 
         Idempotent.
         """
         self._expected.clear()
-        for name in (GATEWAY, INVENTORY, ACCOUNTS, IDENTITY, NETSIM, NATS):
+        for name in (GATEWAY, BILLING, INVENTORY, ACCOUNTS, IDENTITY, NETSIM, NATS):
             process = self.processes.get(name)
             if process is not None:
                 process.stop(self.config.stop_timeout)
@@ -460,6 +484,7 @@ class Platform:
             IDENTITY: self.identity_target,
             ACCOUNTS: self.accounts_target,
             INVENTORY: self.inventory_target,
+            BILLING: self.billing_target,
         }.get(name)
         deadline = time.monotonic() + timeout
         while not (probes.grpc_serving(target) if target else probes.http_ok(f"{self.gateway_url}/readyz")):

@@ -61,7 +61,7 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
     config = fake_config(clock_file=Path("/tmp/devstack-clock"), extra_env={"identity": {"IDENTITY_EXTRA": "1"}})
     with Platform(config) as platform:
         pids = platform.pids()
-        assert set(pids) == {"nats", "netsim", "identity", "accounts", "inventory", "gateway"}
+        assert set(pids) == {"nats", "netsim", "identity", "accounts", "inventory", "billing", "gateway"}
         assert platform.seed() is True
         assert platform.seed() is False  # the customer found by its tax number counts as done
         identity = _recorded_env(config, "identity")
@@ -86,6 +86,15 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
         assert accounts["ACCOUNTS_INVENTORY_TARGET"] == platform.inventory_target
         assert accounts["ACCOUNTS_OPERATOR_KEY"] == config.operator_key
         assert accounts["ACCOUNTS_GRPC_PORT"] == str(config.accounts_grpc)
+        billing = _recorded_env(config, "billing")
+        assert billing["BILLING_DATABASE_URL"].endswith("/billing.db")
+        assert billing["BILLING_NATS_URL"] == f"nats://127.0.0.1:{config.nats_port}"
+        assert billing["BILLING_IDENTITY_TARGET"] == platform.identity_target
+        assert billing["BILLING_OPERATOR_KEY"] == config.operator_key
+        assert (billing["BILLING_GRPC_PORT"], billing["BILLING_METRICS_PORT"]) == (
+            str(config.billing_grpc),
+            str(config.billing_metrics),
+        )
         gateway = _recorded_env(config, "gateway")
         assert gateway["GATEWAY_IDENTITY_TARGET"] == platform.identity_target
         assert gateway["GATEWAY_ACCOUNTS_TARGET"] == platform.accounts_target

@@ -14,6 +14,7 @@ from typing import Any
 
 from billing.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from billing.admin.grpc_api import AdminApi
+from billing.ledger.consumer import node_events_handler
 from billing.ledger.grpc_api import SERVICE_NAME as LEDGER_SERVICE
 from billing.ledger.grpc_api import LedgerApi
 from billing.ledger.service import LedgerService
@@ -81,10 +82,18 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         return await grpc_jwks_fetcher(channel)()
 
     paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
-    runtime.add_consumer(
-        name="billing-node-paths", stream=nodepaths.STREAM, subject=nodepaths.SUBJECTS, handler=paths.handler()
-    )
     ledger = LedgerService(db=db, clock=clock)
+    runtime.add_consumer(
+        name="billing-node-paths",
+        stream=nodepaths.STREAM,
+        subject=nodepaths.SUBJECTS,
+        handler=node_events_handler(
+            paths=paths,
+            ledger=ledger,
+            currency=settings.default_currency,
+            settlement_method=settings.default_settlement_method,
+        ),
+    )
     settlement = SettlementService(db=db, clock=clock)
     sweeper = Sweeper(ledger=ledger, settlement=settlement, interval=settings.ledger_sweep_seconds)
     runtime.add_task("ledger-sweep", sweeper.run)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from billing.money import EXPONENTS
 from simfleet_runtime.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER
 from simfleet_runtime.settings import ServiceSettings
 
@@ -30,8 +33,21 @@ class BillingSettings(ServiceSettings):
     jwks_refresh_seconds: float = Field(30.0, description="at most one JWKS fetch per interval on an unknown key")
 
     # The ledger.
+    default_currency: str = Field(
+        "RUB", pattern=r"^[A-Z]{3}$", description="ISO 4217: the currency of a new personal account's ledger account"
+    )
+    default_settlement_method: Literal["prepaid", "postpaid", "credit"] = Field(
+        "prepaid", description="how a new personal account settles until it is changed (credit limit 0)"
+    )
     ledger_sweep_seconds: float = Field(
         30.0,
         gt=0,
         description="how often settlement changes that came due are applied and expired pending entries voided",
     )
+
+    @field_validator("default_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in EXPONENTS:
+            raise ValueError(f"not a currency the ledger keeps: one of {', '.join(sorted(EXPONENTS))}")
+        return value

@@ -222,9 +222,17 @@ class LedgerService:
         self._clock = clock
 
     # ------------------------------------------------------------- accounts
-    async def open_account(self, spec: NewAccount) -> LedgerAccount:
-        """Open a ledger account; the same owner again answers its account (ACCOUNT_EXISTS if it differs)."""
-        spec = await self._validate_account(spec)
+    async def open_account(self, spec: NewAccount, *, session: AsyncSession | None = None) -> LedgerAccount:
+        """Open a ledger account; the same owner again answers its account (ACCOUNT_EXISTS if it differs).
+
+        ``session``: in that transaction (a consumer opening the account of a personal account it just heard of).
+        """
+        if session is not None:
+            return await self._open(session, await self._validate_account(spec, session=session))
+        async with self._db.transaction() as own:
+            return await self._open(own, await self._validate_account(spec, session=own))
+
+    async def _open(self, session: AsyncSession, spec: NewAccount) -> LedgerAccount:
         now = self._clock.now()
         owner = f"personal:{spec.personal_account_id}" if spec.kind == PERSONAL else f"{spec.kind}:{spec.currency}"
         method = spec.settlement_method if spec.kind == PERSONAL else None
@@ -246,39 +254,38 @@ class LedgerService:
             "created_at": now,
             "updated_at": now,
         }
-        async with self._db.transaction() as session:
-            claimed = await session.execute(insert_ignoring_conflicts(session, ACCOUNTS), values)
-            # The history starts with the method it opened with.
-            if claimed.rowcount and method is not None:  # type: ignore[attr-defined]
-                session.add(
-                    SettlementChange(
-                        id=new_id(),
-                        account_id=values["id"],
-                        method=method,
-                        credit_limit=spec.credit_limit,
-                        effective_at=now,
-                        requested_at=now,
-                        requested_by="operator",
-                        note="opened",
-                        applied_at=now,
-                    )
+        claimed = await session.execute(insert_ignoring_conflicts(session, ACCOUNTS), values)
+        # The history starts with the method it opened with.
+        if claimed.rowcount and method is not None:  # type: ignore[attr-defined]
+            session.add(
+                SettlementChange(
+                    id=new_id(),
+                    account_id=values["id"],
+                    method=method,
+                    credit_limit=spec.credit_limit,
+                    effective_at=now,
+                    requested_at=now,
+                    requested_by="operator",
+                    note="opened",
+                    applied_at=now,
                 )
-            account = await session.scalar(sa.select(LedgerAccount).where(LedgerAccount.owner_key == owner))
-            assert account is not None
-            if (account.kind, account.customer_id, account.personal_account_id, account.currency) != (
-                spec.kind,
-                spec.customer_id,
-                spec.personal_account_id,
-                spec.currency,
-            ):
-                raise AlreadyExists(
-                    "this personal account has a ledger account already, in another currency",
-                    reason="ACCOUNT_EXISTS",
-                    metadata={"account_id": account.id},
-                )
-            return account
+            )
+        account = await session.scalar(sa.select(LedgerAccount).where(LedgerAccount.owner_key == owner))
+        assert account is not None
+        if (account.kind, account.customer_id, account.personal_account_id, account.currency) != (
+            spec.kind,
+            spec.customer_id,
+            spec.personal_account_id,
+            spec.currency,
+        ):
+            raise AlreadyExists(
+                "this personal account has a ledger account already, in another currency",
+                reason="ACCOUNT_EXISTS",
+                metadata={"account_id": account.id},
+            )
+        return account
 
-    async def _validate_account(self, spec: NewAccount) -> NewAccount:
+    async def _validate_account(self, spec: NewAccount, *, session: AsyncSession) -> NewAccount:
         problems: dict[str, str] = {}
         if spec.kind not in KINDS:
             problems["kind"] = "personal, revenue, payments_clearing or promised_credit"
@@ -323,7 +330,7 @@ class LedgerService:
         if problems:
             raise InvalidArgument("the account is not valid", reason="INVALID_ACCOUNT", field_violations=problems)
         if spec.kind == PERSONAL:
-            await self._require_personal_account(spec.customer_id, spec.personal_account_id)
+            await self._require_personal_account(session, spec.customer_id, spec.personal_account_id)
         return NewAccount(
             kind=spec.kind,
             currency=spec.currency,
@@ -334,13 +341,12 @@ class LedgerService:
             bill_email=email,
         )
 
-    async def _require_personal_account(self, customer_id: str, node_id: str) -> None:
+    async def _require_personal_account(self, session: AsyncSession, customer_id: str, node_id: str) -> None:
         """The node must be the customer's personal account in billing's copy of the tree."""
         t = NODE_PATHS
-        async with self._db.sessions() as session:
-            row = (
-                await session.execute(sa.select(t.c.kind).where(t.c.customer_id == customer_id, t.c.node_id == node_id))
-            ).first()
+        row = (
+            await session.execute(sa.select(t.c.kind).where(t.c.customer_id == customer_id, t.c.node_id == node_id))
+        ).first()
         if row is None:
             raise NotFound(
                 "the customer has no such personal account (or billing has not heard of it yet)",
