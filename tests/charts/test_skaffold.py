@@ -128,7 +128,12 @@ def test_postgres_is_a_cloudnativepg_cluster_after_its_operator(configs: dict[st
             name = database["spec"]["name"]
             assert database["spec"] == {"name": name, "owner": name, "cluster": {"name": cluster["metadata"]["name"]}}
             assert roles[name]["passwordSecret"] == {"name": f"{name}-db-credentials"}
-        assert sorted(database["spec"]["name"] for database in databases) == ["accounts", "billing", "inventory", "netsim"]
+        assert sorted(database["spec"]["name"] for database in databases) == [
+            "accounts",
+            "billing",
+            "inventory",
+            "netsim",
+        ]
         for service in ("identity", "accounts", "inventory", "netsim", "billing"):
             selector = load_all(f"charts/{service}/values.yaml")[0]["networkPolicy"]["database"]["podSelector"]
             assert selector == {"cnpg.io/cluster": cluster["metadata"]["name"]}
