@@ -478,6 +478,85 @@ def accounts() -> Dashboard:
     )
 
 
+def billing() -> Dashboard:
+    def entries(outcome: str) -> Query:
+        return Query(rate("simfleet_billing_entries_total", f'outcome="{outcome}"'), outcome)
+
+    refused = increase("simfleet_billing_entries_total", 'outcome="refused"')
+    recorded_or_refused = increase("simfleet_billing_entries_total", 'outcome=~"posted|pending|refused"')
+
+    return Dashboard(
+        uid="simfleet-billing",
+        title="SIMfleet / Billing",
+        description=(
+            "billing: gRPC calls, the ledger's journal entries and pending entries, money moved, settlement "
+            "changes, the node consumer that keeps its copy of the tree, resources."
+        ),
+        job_regex="/billing/",
+        rows=(
+            service_stats("billing"),
+            grpc_server_row("simfleet.billing.v1"),
+            Row(
+                "Ledger",
+                (
+                    ts(
+                        "Entries recorded",
+                        "Journal entries posted at once, pending entries placed (reservations), and entries refused "
+                        "at an account's floor (INSUFFICIENT_FUNDS: a customer without the money, not a fault).",
+                        entries("posted"),
+                        entries("pending"),
+                        entries("refused"),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Pending entries resolved",
+                        "How reservations end: posted by their owner, voided by their owner, or expired (voided by "
+                        "the ledger's sweep, or posted too late). Expired ones mean the caller lost track of them.",
+                        entries("pending_posted"),
+                        entries("voided"),
+                        entries("expired"),
+                        unit="ops",
+                        stack=True,
+                    ),
+                    ts(
+                        "Money moved",
+                        "The debits of posted entries (and of pending entries when posted), in minor units of each "
+                        "currency (kopecks for RUB): compare a currency only with itself.",
+                        Query(rate("simfleet_billing_money_moved_minor_units_total", by="currency"), "{{currency}}"),
+                    ),
+                    ts(
+                        "Settlement changes applied",
+                        "Accounts moved to prepaid, postpaid or credit: at once when due, or by the ledger's sweep "
+                        "when their date comes. Each moves the account's floor, never its money.",
+                        Query(rate("simfleet_billing_settlement_changes_total", by="method"), "{{method}}"),
+                        unit="ops",
+                        width=12,
+                        stack=True,
+                    ),
+                    stat(
+                        "Entries refused",
+                        "Share of entries refused at an account's floor over the time range: customers out of "
+                        "money or credit (watch the trend; the ledger is working as it should).",
+                        Query(f"{refused} / {recorded_or_refused}"),
+                        unit="percentunit",
+                        width=6,
+                        thresholds=((0.2, "orange"),),
+                    ),
+                    stat(
+                        "Pending entries expired",
+                        "Reservations that ran out of time over the time range instead of being posted or voided.",
+                        Query(increase("simfleet_billing_entries_total", 'outcome="expired"')),
+                        width=6,
+                        thresholds=((1, "orange"),),
+                    ),
+                ),
+            ),
+            Row("Messaging", consumer_panels()),
+            resources_row(database=True),
+        ),
+    )
+
+
 def inventory() -> Dashboard:
     def items(outcome: str) -> Query:
         return Query(increase("simfleet_inventory_operation_items_total", f'outcome="{outcome}"'))
@@ -981,7 +1060,7 @@ def sign_in_and_messaging() -> Dashboard:
     )
 
 
-DASHBOARDS = (platform_overview, identity, accounts, inventory, netsim, gateway, sign_in_and_messaging)
+DASHBOARDS = (platform_overview, identity, accounts, inventory, netsim, billing, gateway, sign_in_and_messaging)
 
 
 # ---------------------------------------------------------------- JSON

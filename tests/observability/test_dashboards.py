@@ -24,6 +24,7 @@ EXPECTED = {
     "accounts.json",
     "inventory.json",
     "netsim.json",
+    "billing.json",
     "gateway.json",
     "sign-in-and-messaging.json",
 }
@@ -157,6 +158,22 @@ def test_the_dashboards_show_what_sres_asked_for() -> None:
         "process_cpu_seconds_total",
     ):
         assert metric in inventory, metric
+    billing = used("billing.json")
+    for fragment in (
+        'simfleet_billing_entries_total{namespace=~"$namespace", job=~"$job", outcome="posted"}',
+        'outcome="pending"',
+        'outcome="refused"',
+        'outcome="pending_posted"',
+        'outcome="voided"',
+        'outcome="expired"',
+        "simfleet_billing_money_moved_minor_units_total",
+        "simfleet_billing_settlement_changes_total",
+        'grpc_code!="OK"',
+        "simfleet_nats_consumer_pending_messages",
+        "simfleet_db_pool_connections",
+        "process_cpu_seconds_total",
+    ):
+        assert fragment in billing, fragment
 
 
 def test_every_query_parses(tmp_path: Path) -> None:
