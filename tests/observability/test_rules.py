@@ -109,7 +109,7 @@ def test_the_required_alerts_exist() -> None:
     assert "simfleet_nats_consumer_pending_messages" in exprs["SimfleetConsumerLagHigh"]
     assert "simfleet_nats_dead_lettered_total" in exprs["SimfleetMessagesDeadLettered"]
     assert "simfleet_identity_otp_verifications_total" in exprs["SimfleetOtpFailureSpike"]
-    for job in ("identity", "accounts", "inventory", "netsim", "gateway"):
+    for job in ("identity", "accounts", "inventory", "netsim", "billing", "gateway"):
         assert job in exprs["SimfleetServiceDown"], job
         assert f'absent(up{{job="{job}"}})' in exprs["SimfleetServiceMissing"], job
     stuck = exprs["SimfleetInventoryOperationsStuck"]
@@ -120,3 +120,12 @@ def test_the_required_alerts_exist() -> None:
     assert "simfleet_inventory_network_failures_total" in failures
     assert "simfleet_inventory_provisioning_seconds_count" in failures
     assert "simfleet_netsim_hlr_outage" in exprs["SimfleetNetsimHlrOutage"]
+    # billing: its own faults only (a refusal at the floor is a customer without money, never an alert)
+    ledger = exprs["SimfleetBillingLedgerErrors"]
+    assert "simfleet_grpc_server_handled_total" in ledger and "billing" in ledger
+    assert "FAILED_PRECONDITION" not in ledger
+    assert not any('outcome="refused"' in expr for expr in exprs.values())
+    assert 'outcome="expired"' in exprs["SimfleetBillingPendingEntriesExpiring"]
+    stalled = exprs["SimfleetBillingNodeEventsStalled"]
+    assert 'consumer="billing-node-paths"' in stalled
+    assert "simfleet_nats_consumer_pending_messages" in stalled and "simfleet_nats_consumed_total" in stalled
