@@ -19,6 +19,9 @@ import yaml
 from simfleet.accounts.v1 import admin_pb2 as accounts_admin
 from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
 from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
+from simfleet.billing.v1 import admin_pb2 as billing_admin
+from simfleet.billing.v1 import admin_pb2_grpc as billing_admin_grpc
+from simfleet.billing.v1 import ledger_pb2, ledger_pb2_grpc
 from simfleet.netsim.v1 import smsc_pb2, smsc_pb2_grpc
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER
@@ -31,7 +34,7 @@ DASHBOARDS_DIR = ROOT / "deploy" / "grafana" / "dashboards"
 RULES_FILE = ROOT / "deploy" / "prometheus" / "rules.yaml"
 RULE_TESTS_DIR = ROOT / "deploy" / "prometheus" / "tests"
 RUNBOOKS = ROOT / "docs" / "runbooks.md"
-JOBS = ("identity", "netsim", "accounts", "inventory", "gateway")
+JOBS = ("identity", "netsim", "accounts", "inventory", "billing", "gateway")
 """SIMfleet's scrape jobs (the ServiceMonitors name them after the service)."""
 
 
@@ -153,7 +156,8 @@ def sign_in_workload(platform: Platform) -> Workload:
     Touches every business figure of sign-in, the gateway's 2xx and 4xx, identity's
     gRPC OK and UNAUTHENTICATED, netsim's gRPC OK and INVALID_ARGUMENT, the
     outboxes, both durable consumers and the SMTP path; accounts answers a
-    back-office list (OK) and a call without a token (UNAUTHENTICATED).
+    back-office list (OK) and a call without a token (UNAUTHENTICATED); billing a back-office read of an
+    account that does not exist (NOT_FOUND) and a balance asked without a token (UNAUTHENTICATED).
     """
     headers = {"User-Agent": "simfleet-observability"}
     with httpx.Client(base_url=platform.gateway_url, timeout=10, headers=headers) as api:
@@ -221,5 +225,17 @@ def sign_in_workload(platform: Platform) -> Workload:
         tree = hierarchy_pb2_grpc.HierarchyServiceStub(channel)
         with pytest.raises(grpc.RpcError) as unauthenticated:
             tree.ListNodes(hierarchy_pb2.ListNodesRequest(), timeout=5)
+        assert unauthenticated.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    with grpc.insecure_channel(platform.billing_target) as channel:
+        billing = billing_admin_grpc.BillingAdminServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as missing:
+            billing.GetAccount(
+                billing_admin.GetAccountRequest(account_id="no-such-account"), metadata=operator, timeout=5
+            )
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+        ledger = ledger_pb2_grpc.LedgerServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as unauthenticated:
+            ledger.GetBalance(ledger_pb2.GetBalanceRequest(personal_account_id="no-such-account"), timeout=5)
         assert unauthenticated.value.code() == grpc.StatusCode.UNAUTHENTICATED
     return Workload()

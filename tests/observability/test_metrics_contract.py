@@ -87,6 +87,13 @@ EXPECTED: dict[str, Contract] = {
         simfleet_accounts_customers_onboarded_total=(C, set()),
         simfleet_accounts_node_changes_total=(C, {"action"}),
     ),
+    # billing publishes nothing yet (docs/architecture.md § Billing): no subject, no simfleet_nats_published_total.
+    "billing": {name: family for name, family in SERVICE.items() if name != "simfleet_nats_published_total"}
+    | contract(
+        simfleet_billing_entries_total=(C, {"outcome"}),
+        simfleet_billing_money_moved_minor_units_total=(C, {"currency"}),
+        simfleet_billing_settlement_changes_total=(C, {"method"}),
+    ),
     "gateway": PROCESS
     | contract(
         simfleet_service_ready=(G, set()),
@@ -101,6 +108,7 @@ EXPECTED: dict[str, Contract] = {
 MAY_HAVE_NO_SAMPLES = {
     "simfleet_nats_publish_failed_total": "JetStream acknowledges every publish in a healthy run",
     "simfleet_gateway_rate_limited_total": "the tests lift the gateway's rate limits (tests.helpers.E2E_ENV)",
+    "simfleet_billing_money_moved_minor_units_total": "the workload posts no entry (its currency label comes with one)",
 }
 FOREIGN_PREFIXES = ("process_", "python_")
 """prometheus_client's own collectors (the process's CPU, memory, descriptors; the interpreter)."""
@@ -247,6 +255,7 @@ def test_consumers_and_readiness(scraped: dict[str, dict[str, Family]]) -> None:
             "accounts-sign-ins",
         ),
         "inventory": ("inventory-node-paths", "inventory-provisioning", "inventory-own-sms-receipts"),
+        "billing": ("billing-node-paths",),
     }
     for process, names in consumers.items():
         consumed = scraped[process]["simfleet_nats_consumed_total"]
