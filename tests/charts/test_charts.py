@@ -149,6 +149,8 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     assert billing["BILLING_IDENTITY_TARGET"] == "identity:50051"
     assert billing["BILLING_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"
     assert billing["BILLING_LEDGER_SWEEP_SECONDS"] == "30"
+    assert billing["BILLING_DEFAULT_CURRENCY"] == "RUB"
+    assert billing["BILLING_DEFAULT_SETTLEMENT_METHOD"] == "prepaid"
     services = (("IDENTITY", identity), ("ACCOUNTS", accounts), ("INVENTORY", inventory), ("NETSIM", netsim))
     for prefix, data in (*services, ("BILLING", billing)):
         assert data[f"{prefix}_METRICS_HOST"] == ALL_INTERFACES  # scraped from the pod network; loopback by default

@@ -97,6 +97,8 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("netsim", {"networkPolicy": {"ingress": [{"port": 8090, "from": []}]}}),
     ("billing", {"settings": {"identityTarget": "identity"}}),
     ("billing", {"settings": {"ledgerSweepSeconds": 0}}),
+    ("billing", {"settings": {"defaultCurrency": "rub"}}),
+    ("billing", {"settings": {"defaultSettlementMethod": "barter"}}),
     ("billing", {"extraEnv": {"BILLING_OPERATOR_KEY": CANARY}}),
     ("billing", {"secretEnv": {"operatorKey": None}}),  # only the operator key posts entries: it must be referenced
     ("simfleet", {"billing": {"replicaCount": 0}}),
