@@ -61,6 +61,9 @@ ENDPOINTS = {
     ("post", "/v1/operations/{operation_id}/cancel"),
     ("get", "/v1/operations/{operation_id}/events"),
     ("post", "/v1/sim-orders"),
+    ("get", "/v1/personal-accounts/{personal_account_id}/balance"),
+    ("get", "/v1/personal-accounts/{personal_account_id}/postings"),
+    ("put", "/v1/personal-accounts/{personal_account_id}/bill-delivery"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

@@ -23,7 +23,8 @@ otherwise. What the place changes is whether the caller reaches the object —
 for the line is not skipped ``NOT_FOUND`` — and they reach it exactly when it is
 inside, visible to them and with the row's permission there.
 
-Later services add their rows (tickets, bills...) to ``ROWS``.
+Later services add their rows (tickets, bills...) to ``ROWS``; billing's rows name a personal account
+(``obj="account"``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 Place = Literal["inside", "outside", "other customer"]
-Obj = Literal["none", "node", "user", "line", "operation"]
+Obj = Literal["none", "node", "user", "line", "operation", "account"]
+"""``account``: a personal account itself (billing's rows): the matrix customer's inside and outside (it hangs in
+the billing tree beside the departments, so only a company grant reaches it), the rival's at the other customer."""
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,32 @@ ROWS: list[Row] = [
         body={"type": "move", "lines": ["{line}"], "params": {"node_id": "{node}"}},
     ),
     on_lines("send SMS to lines", "send_sms", "lines:send-sms", params={"text": "Matrix"}),
+    # ---------------------------------------------------------------- a personal account's money (billing)
+    Row(
+        "read a personal account's balance",
+        "GET",
+        "/v1/personal-accounts/{account}/balance",
+        200,
+        obj="account",
+        permission="billing:read",
+    ),
+    Row(
+        "list a personal account's movements",
+        "GET",
+        "/v1/personal-accounts/{account}/postings",
+        200,
+        obj="account",
+        permission="billing:read",
+    ),
+    Row(
+        "set where a personal account's bills go",
+        "PUT",
+        "/v1/personal-accounts/{account}/bill-delivery",
+        200,
+        obj="account",
+        permission="billing:pay",
+        body={"email": "bills@matrix.example"},
+    ),
     on_lines("terminate lines", "terminate", "lines:terminate"),
     Row(
         "order SIM cards for a node",

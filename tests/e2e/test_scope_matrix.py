@@ -56,7 +56,9 @@ def sign_in(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
 def wait_until_known(api: httpx.Client, path: str, node: str, owner: dict[str, str], service: str) -> None:
     """A service learns of new nodes from accounts' events: wait until its copy of the tree has ``node``."""
     deadline = time.monotonic() + 10
-    while api.get(path, params={"node_id": node}, headers=owner).status_code == 404:
+    # A path with {} names the node itself (billing: a personal account's balance), else it filters by node_id.
+    url, params = (path.format(node), None) if "{}" in path else (path, {"node_id": node})
+    while api.get(url, params=params, headers=owner).status_code == 404:
         assert time.monotonic() < deadline, f"{service} never learnt of the node"
         time.sleep(0.02)
 
@@ -99,7 +101,7 @@ class Maker:
         self._shared: dict[str, Objects] = {}
 
     def objects(self, row: Row, area: Area) -> Objects:
-        if row.obj == "none":
+        if row.obj in ("none", "account"):
             return Objects()
         shared = self._shared.get(area.parent_id)
         if shared is None:
@@ -214,15 +216,19 @@ def item_reached(api: httpx.Client, subject: Subject, operation_id: str) -> bool
         time.sleep(0.02)
 
 
-def personal_account(platform: Platform, onboarded: accounts_admin.OnboardCustomerResponse) -> str:
-    """A personal account of the customer, under a business account of its general account (the back-office's)."""
+def personal_account(
+    platform: Platform, onboarded: accounts_admin.OnboardCustomerResponse, prefix: str = "40666"
+) -> str:
+    """A personal account of the customer, under a business account of its general account (the back-office's).
+
+    ``prefix`` starts its account numbers (unique across customers)."""
     [general] = [n.id for n in onboarded.nodes if n.kind == hierarchy_pb2.NODE_KIND_GENERAL_ACCOUNT]
     parent = general
     with grpc.insecure_channel(platform.accounts_target) as channel:
         stub = accounts_admin_grpc.AccountsAdminServiceStub(channel)
         for kind, number in (
-            (hierarchy_pb2.NODE_KIND_BUSINESS_ACCOUNT, "4066600001"),
-            (hierarchy_pb2.NODE_KIND_PERSONAL_ACCOUNT, "4066600002"),
+            (hierarchy_pb2.NODE_KIND_BUSINESS_ACCOUNT, f"{prefix}00001"),
+            (hierarchy_pb2.NODE_KIND_PERSONAL_ACCOUNT, f"{prefix}00002"),
         ):
             made = stub.CreateAccount(
                 accounts_admin.CreateAccountRequest(
@@ -296,11 +302,15 @@ def test_the_scope_matrix(platform: Platform, api: httpx.Client) -> None:
     wait_until_known(api, "/v1/lines", home, manager, "inventory")
     account = personal_account(platform, matrix)
     wait_until_known(api, "/v1/lines", account, manager, "inventory")
+    rival_manager = sign_in(api, RIVAL_MANAGER, PASSWORD)
+    rival_account = personal_account(platform, rival, "40667")
+    for owner, node in ((manager, account), (rival_manager, rival_account)):
+        wait_until_known(api, "/v1/personal-accounts/{}/balance", node, owner, "billing")
     places = {"home": home, "account": account}
     areas: dict[Place, Area] = {
         "inside": Area(home, matrix.customer.id, manager),
         "outside": Area(outside.json()["id"], matrix.customer.id, manager),
-        "other customer": Area(rival.customer.root_node_id, rival.customer.id, sign_in(api, RIVAL_MANAGER, PASSWORD)),
+        "other customer": Area(rival.customer.root_node_id, rival.customer.id, rival_manager),
     }
 
     custom = api.post(
@@ -328,8 +338,12 @@ def test_the_scope_matrix(platform: Platform, api: httpx.Client) -> None:
             here = subject.permissions if in_scope else None
             # Accounts hang beside the departments: only a company grant reaches one.
             at_account = None if subject.department_only else subject.permissions
+            called = places
+            if row.obj == "account":  # the row's object is the account: the customer's, or the rival's
+                here = at_account if place != "other customer" else None
+                called = {**places, "account": rival_account} if place == "other customer" else places
             expected = row.expected(here, subject.permissions, at_account)
-            got, reached = call(api, maker, subject, row, area, places)
+            got, reached = call(api, maker, subject, row, area, called)
             if got != expected:
                 wrong.append(f"{subject.label} {place} {row.name}: got {got}, expected {expected}")
             elif reached is not None and reached != row.reaches(here):

@@ -20,6 +20,7 @@ from gateway.edge.middleware import route_template
 from gateway.edge.rate_limit import TokenBucketLimiter
 from gateway.problems import ProblemError
 from gateway.upstream.accounts import Accounts, AccountsStubs
+from gateway.upstream.billing import Billing, BillingStubs
 from gateway.upstream.identity import Identity, IdentityStubs, Metadata
 from gateway.upstream.inventory import Inventory, InventoryStubs
 from simfleet_runtime.context import AUTHORIZATION, CLIENT_ADDRESS, CLIENT_AGENT, REQUEST_ID
@@ -105,6 +106,14 @@ async def inventory_of_signed_in_user(request: Request, _credentials: Credential
     return stubs.for_request(call_metadata(request))
 
 
+async def billing_of_signed_in_user(request: Request, _credentials: Credentials) -> Billing:
+    _require_bearer(request)
+    stubs = getattr(request.app.state, "billing", None)
+    if not isinstance(stubs, BillingStubs):
+        raise ProblemError(503, "SERVICE_UNAVAILABLE", "the gateway is not ready yet", retry_after=1)
+    return stubs.for_request(call_metadata(request))
+
+
 async def limit_sign_in(request: Request) -> None:
     limiter: TokenBucketLimiter = request.app.state.auth_limiter
     if not limiter.enabled:
@@ -129,4 +138,5 @@ OptionalBearerIdentity = Annotated[Identity, Depends(identity_with_optional_bear
 SignedInIdentity = Annotated[Identity, Depends(identity_of_signed_in_user)]
 SignedInAccounts = Annotated[Accounts, Depends(accounts_of_signed_in_user)]
 SignedInInventory = Annotated[Inventory, Depends(inventory_of_signed_in_user)]
+SignedInBilling = Annotated[Billing, Depends(billing_of_signed_in_user)]
 SignInRateLimit = Depends(limit_sign_in)

@@ -33,6 +33,7 @@ from gateway.problems import install_problem_handlers
 from gateway.routes import register_routers
 from gateway.settings import GatewaySettings
 from gateway.upstream.accounts import AccountsStubs, open_accounts_channel
+from gateway.upstream.billing import BillingStubs, open_billing_channel
 from gateway.upstream.errors import install_rpc_error_handler
 from gateway.upstream.identity import IdentityStubs, open_identity_channel
 from gateway.upstream.inventory import InventoryStubs, open_inventory_channel
@@ -50,6 +51,7 @@ def create_app(
     identity_channel: grpc.aio.Channel | None = None,
     accounts_channel: grpc.aio.Channel | None = None,
     inventory_channel: grpc.aio.Channel | None = None,
+    billing_channel: grpc.aio.Channel | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,12 +65,16 @@ def create_app(
         if inventory_channel is None:
             opened.append(channel := open_inventory_channel(settings))
             app.state.inventory = InventoryStubs(channel, timeout=settings.grpc_timeout_seconds)
+        if billing_channel is None:
+            opened.append(channel := open_billing_channel(settings))
+            app.state.billing = BillingStubs(channel, timeout=settings.grpc_timeout_seconds)
         log.info(
             "gateway started",
             extra={
                 "identity_target": settings.identity_target,
                 "accounts_target": settings.accounts_target,
                 "inventory_target": settings.inventory_target,
+                "billing_target": settings.billing_target,
             },
         )
         try:
@@ -82,6 +88,8 @@ def create_app(
                 app.state.accounts = None
             if inventory_channel is None:
                 app.state.inventory = None
+            if billing_channel is None:
+                app.state.billing = None
             log.info("gateway stopped")
 
     app = FastAPI(
@@ -106,6 +114,9 @@ def create_app(
         InventoryStubs(inventory_channel, timeout=settings.grpc_timeout_seconds)
         if inventory_channel is not None
         else None
+    )
+    app.state.billing = (
+        BillingStubs(billing_channel, timeout=settings.grpc_timeout_seconds) if billing_channel is not None else None
     )
     app.state.auth_limiter = TokenBucketLimiter(
         per_minute=settings.auth_rate_limit_per_minute,

@@ -72,6 +72,12 @@ TAGS = [
         "description": "Every change to lines: accepted at once (202), run in the background, one item per line; "
         "followed by polling or Server-Sent Events.",
     },
+    {
+        "name": "billing",
+        "description": "A personal account's money: its balance, settlement method and credit limit, its movements, "
+        "where its bills go. Amounts are integers of minor units with their currency, and written for people in "
+        "the caller's language (Accept-Language).",
+    },
     {"name": "health", "description": "Liveness and readiness probes for the platform."},
 ]
 

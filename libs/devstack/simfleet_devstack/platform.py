@@ -309,6 +309,7 @@ class Platform:
                 "GATEWAY_IDENTITY_TARGET": self.identity_target,
                 "GATEWAY_ACCOUNTS_TARGET": self.accounts_target,
                 "GATEWAY_INVENTORY_TARGET": self.inventory_target,
+                "GATEWAY_BILLING_TARGET": self.billing_target,
             }
         if service in SERVICES:
             ours["OTEL_SERVICE_NAME"] = service

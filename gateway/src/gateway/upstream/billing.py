@@ -1,0 +1,58 @@
+"""billing's gRPC API as the gateway uses it: one channel per process, the request's metadata on each call.
+
+The caller's bearer token travels in the metadata; billing verifies it and
+decides on scope itself (a personal account outside the caller's grants is NOT_FOUND).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+import grpc
+
+from gateway.settings import GatewaySettings
+from gateway.upstream.identity import Metadata
+from simfleet.billing.v1 import ledger_pb2_grpc
+from simfleet_runtime.grpc_server import make_channel
+
+LEDGER_SERVICE = "simfleet.billing.v1.LedgerService"
+
+IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
+    (LEDGER_SERVICE, "GetBalance"),
+    (LEDGER_SERVICE, "ListPostings"),
+    (LEDGER_SERVICE, "SetBillDelivery"),
+)
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+
+
+def open_billing_channel(settings: GatewaySettings) -> grpc.aio.Channel:
+    return make_channel(
+        settings.billing_target, default_timeout=settings.grpc_timeout_seconds, idempotent=IDEMPOTENT_METHODS
+    )
+
+
+class BillingStubs:
+    """The stubs on one channel, shared by all requests."""
+
+    def __init__(self, channel: grpc.aio.Channel, *, timeout: float) -> None:
+        self.channel = channel
+        self.timeout = timeout
+        self.ledger = ledger_pb2_grpc.LedgerServiceStub(channel)
+
+    def for_request(self, metadata: Metadata) -> Billing:
+        return Billing(self, metadata)
+
+
+class Billing:
+    """billing as one request calls it: its metadata, the deadline."""
+
+    def __init__(self, stubs: BillingStubs, metadata: Metadata) -> None:
+        self.ledger = stubs.ledger
+        self.metadata = metadata
+        self._timeout = stubs.timeout
+
+    async def call(self, method: grpc.aio.UnaryUnaryMultiCallable[Req, Resp], request: Req) -> Resp:
+        return await method(request, timeout=self._timeout, metadata=self.metadata)

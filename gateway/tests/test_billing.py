@@ -1,0 +1,223 @@
+"""/v1/personal-accounts/{id}: balances, movements and bill delivery, from billing, in the caller's language."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from gateway.billing.money import locale_of
+from gateway.main import create_app
+from gateway.upstream.billing import open_billing_channel
+from gateway.upstream.identity import open_identity_channel
+from simfleet.billing.v1 import ledger_pb2 as pb
+from simfleet_runtime.errors import InvalidArgument, NotFound, PermissionDenied
+
+from .conftest import CLIENT_ADDRESS, ScriptedIdentity, make_settings
+from .scripted import ScriptedServices
+
+BEARER = {"Authorization": "Bearer access.token.1"}
+ACCOUNT = "01JA0Z6X3W8T9R2Q1P0N5M4K7C"
+
+
+def rub(amount: int) -> pb.Money:
+    return pb.Money(amount=amount, currency="RUB", exponent=2)
+
+
+def ledger_account(**changes: object) -> pb.LedgerAccount:
+    fields: dict[str, object] = {
+        "id": "01JB0000000000000000000001",
+        "kind": pb.ACCOUNT_KIND_PERSONAL,
+        "customer_id": "01M80FS1VH2MZKYX1PNS53P8M2",
+        "personal_account_id": ACCOUNT,
+        "currency": "RUB",
+        "balance": rub(-123450),
+        "debits_pending": rub(5000),
+        "credits_pending": rub(0),
+        "available": rub(371550),
+        "floor": rub(-500000),
+        "settlement_method": pb.SETTLEMENT_METHOD_POSTPAID,
+        "credit_limit": rub(500000),
+        "bill_email": "accounts@demo.example",
+        "updated_at": Timestamp(seconds=1_768_469_400),
+    }
+    fields.update(changes)
+    return pb.LedgerAccount(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+async def billing_server() -> AsyncIterator[ScriptedServices]:
+    double = ScriptedServices("billing", pb.DESCRIPTOR.services_by_name["LedgerService"])
+    await double.start()
+    yield double
+    await double.stop()
+
+
+@pytest.fixture
+async def billing(billing_server: ScriptedServices) -> AsyncIterator[ScriptedServices]:
+    billing_server.reset()
+    yield billing_server
+    billing_server.reset()
+
+
+@pytest.fixture
+async def client(identity: ScriptedIdentity, billing: ScriptedServices) -> AsyncIterator[httpx.AsyncClient]:
+    settings = make_settings(identity.target, billing_target=billing.target)
+    identity_channel, billing_channel = open_identity_channel(settings), open_billing_channel(settings)
+    app = create_app(settings, identity_channel=identity_channel, billing_channel=billing_channel)
+    transport = httpx.ASGITransport(app=app, client=CLIENT_ADDRESS)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+        yield client
+    await identity_channel.close()
+    await billing_channel.close()
+
+
+async def test_a_balance_is_billings_answer_in_minor_units_and_written_in_the_callers_language(client, billing):
+    billing.script("GetBalance", *[pb.GetBalanceResponse(account=ledger_account())] * 2)
+
+    english = await client.get(f"/v1/personal-accounts/{ACCOUNT}/balance", headers=BEARER)
+    russian = await client.get(
+        f"/v1/personal-accounts/{ACCOUNT}/balance", headers={**BEARER, "Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"}
+    )
+
+    assert english.status_code == 200, english.text
+    body = english.json()
+    assert body["balance"] == {"amount": -123450, "currency": "RUB", "exponent": 2, "formatted": "-RUB1,234.50"}
+    assert (body["reserved"]["amount"], body["available"]["amount"], body["floor"]["amount"]) == (5000, 371550, -500000)
+    assert (body["settlement_method"], body["credit_limit"]["amount"]) == ("postpaid", 500000)
+    assert (body["personal_account_id"], body["bill_email"], body["scheduled_change"]) == (
+        ACCOUNT,
+        "accounts@demo.example",
+        None,
+    )
+    assert body["updated_at"] == "2026-01-15T09:30:00Z"
+    assert russian.json()["balance"]["formatted"] == "-1\u00a0234,50\u00a0₽"
+    assert billing.last("GetBalance").request.personal_account_id == ACCOUNT
+    assert billing.last("GetBalance").metadata["authorization"] == BEARER["Authorization"]
+    assert english.headers["cache-control"] == "no-store"
+
+
+async def test_an_account_without_a_floor_or_with_a_change_ahead_says_so(client, billing):
+    change = pb.SettlementChange(
+        method=pb.SETTLEMENT_METHOD_PREPAID, credit_limit=rub(0), effective_at=Timestamp(seconds=1_768_564_800)
+    )
+    account = ledger_account(scheduled_change=change)
+    account.ClearField("floor")
+    account.ClearField("available")
+    billing.script("GetBalance", pb.GetBalanceResponse(account=account))
+
+    body = (await client.get(f"/v1/personal-accounts/{ACCOUNT}/balance", headers=BEARER)).json()
+
+    assert (body["floor"], body["available"]) == (None, None)
+    assert body["scheduled_change"] == {
+        "settlement_method": "prepaid",
+        "credit_limit": {"amount": 0, "currency": "RUB", "exponent": 2, "formatted": "RUB0.00"},
+        "effective_at": "2026-01-16T12:00:00Z",
+    }
+
+
+async def test_movements_come_a_page_at_a_time_in_the_asked_order(client, billing):
+    posting = pb.Posting(
+        entry_id="payment:1",
+        kind="payment",
+        description="top-up",
+        amount=rub(100000),
+        balance_after=rub(100000),
+        sequence=1,
+        posted_at=Timestamp(seconds=1_768_469_400),
+    )
+    billing.script("ListPostings", pb.ListPostingsResponse(postings=[posting], next_page_token="p2"))
+
+    response = await client.get(
+        f"/v1/personal-accounts/{ACCOUNT}/postings",
+        params={"sort": "sequence", "limit": 10, "cursor": "p1"},
+        headers={**BEARER, "Accept-Language": "fa"},
+    )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["next_cursor"] == "p2"
+    (item,) = body["items"]
+    assert (item["entry_id"], item["kind"], item["amount"]["amount"], item["sequence"]) == (
+        "payment:1",
+        "payment",
+        100000,
+        1,
+    )
+    assert item["amount"]["formatted"] != "RUB1,000.00"  # Persian
+    request = billing.last("ListPostings").request
+    assert (request.personal_account_id, request.order_by, request.page_size, request.page_token) == (
+        ACCOUNT,
+        "sequence",
+        10,
+        "p1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/postings", {"sort": "amount"}),
+        ("/postings", {"limit": 0}),
+        ("/postings", {"limit": 1001}),
+        ("/postings", {"cursor": ""}),
+    ],
+)
+async def test_a_bad_query_is_refused_before_billing_is_asked(client, billing, problem, path, params):
+    response = await client.get(f"/v1/personal-accounts/{ACCOUNT}{path}", params=params, headers=BEARER)
+    problem(response, 422, "VALIDATION_FAILED")
+    assert billing.calls == []
+
+
+async def test_without_a_token_nothing_is_asked(client, billing, problem):
+    response = await client.get(f"/v1/personal-accounts/{ACCOUNT}/balance")
+    problem(response, 401, "UNAUTHENTICATED")
+    assert billing.calls == []
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (NotFound("no such personal account", reason="PERSONAL_ACCOUNT_NOT_FOUND"), 404),
+        (PermissionDenied("needs billing:pay", reason="PERMISSION_MISSING"), 403),
+        (InvalidArgument("bad email", reason="INVALID_EMAIL", field_violations={"email": "not an address"}), 422),
+    ],
+)
+async def test_billings_refusals_are_problems(client, billing, problem, error, status):
+    billing.script("SetBillDelivery", error)
+
+    response = await client.put(
+        f"/v1/personal-accounts/{ACCOUNT}/bill-delivery", json={"email": "x@y.example"}, headers=BEARER
+    )
+
+    problem(response, status, error.reason)
+
+
+async def test_bill_delivery_is_set_or_stopped(client, billing):
+    billing.script(
+        "SetBillDelivery",
+        pb.SetBillDeliveryResponse(account=ledger_account(bill_email="new@demo.example")),
+        pb.SetBillDeliveryResponse(account=ledger_account(bill_email="")),
+    )
+
+    first = await client.put(
+        f"/v1/personal-accounts/{ACCOUNT}/bill-delivery", json={"email": "new@demo.example"}, headers=BEARER
+    )
+    second = await client.put(f"/v1/personal-accounts/{ACCOUNT}/bill-delivery", json={"email": None}, headers=BEARER)
+    unknown = await client.put(
+        f"/v1/personal-accounts/{ACCOUNT}/bill-delivery", json={"email": "a@b.example", "cc": "x"}, headers=BEARER
+    )
+
+    assert (first.json()["bill_email"], second.json()["bill_email"]) == ("new@demo.example", None)
+    assert [c.request.email for c in billing.calls] == ["new@demo.example", ""]
+    assert unknown.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [(None, "en"), ("ru", "ru"), ("fa-IR", "fa"), ("de-DE, ru;q=0.5", "ru"), ("ru;q=0, en", "en"), ("x;q=z", "en")],
+)
+def test_the_language_of_amounts_is_the_best_one_asked_for_that_simfleet_speaks(header, language):
+    assert locale_of(header) == language

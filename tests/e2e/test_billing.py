@@ -1,0 +1,117 @@
+"""A personal account's money, end to end: billing opens its ledger account from accounts' event, money the
+platform posts shows in the balance and the movements at the gateway, in the caller's language, and a customer
+never reads another's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import httpx
+
+from simfleet.billing.v1 import admin_pb2 as billing_admin
+from simfleet.billing.v1 import admin_pb2_grpc as billing_admin_grpc
+from simfleet.billing.v1 import ledger_pb2
+from simfleet_devstack.platform import Platform
+from simfleet_devstack.seed import DEMO_MANAGER
+from simfleet_runtime.context import OPERATOR_KEY
+from simfleet_runtime.testing import wait_until
+from simfleet_runtime.validation import normalize_email
+from tests.e2e.conftest import OTHER_MANAGER_PASSWORD, OTHER_MANAGER_PHONE, onboard_other_customer
+from tests.helpers import problem
+
+
+def sign_in(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
+    answer = api.post("/v1/auth/password", json={"phone": phone, "password": password})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def post_payment(platform: Platform, customer_id: str, account_node: str, amount: int, entry_id: str) -> Any:
+    """What a payment provider's capture will do: the operator's clearing account pays the personal account."""
+    key = ((OPERATOR_KEY, platform.config.operator_key),)
+    with grpc.insecure_channel(platform.billing_target) as channel:
+        admin = billing_admin_grpc.BillingAdminServiceStub(channel)
+        personal = admin.OpenAccount(
+            billing_admin.OpenAccountRequest(
+                kind=ledger_pb2.ACCOUNT_KIND_PERSONAL,
+                customer_id=customer_id,
+                personal_account_id=account_node,
+                currency="RUB",
+            ),
+            metadata=key,
+            timeout=10,
+        ).account
+        clearing = admin.OpenAccount(
+            billing_admin.OpenAccountRequest(kind=ledger_pb2.ACCOUNT_KIND_PAYMENTS_CLEARING, currency="RUB"),
+            metadata=key,
+            timeout=10,
+        ).account
+        legs = [
+            billing_admin.EntryLeg(account_id=clearing.id, side=billing_admin.SIDE_DEBIT, amount=amount),
+            billing_admin.EntryLeg(account_id=personal.id, side=billing_admin.SIDE_CREDIT, amount=amount),
+        ]
+        request = billing_admin.PostEntryRequest(
+            entry_id=entry_id, kind="payment", description="top-up by card", currency="RUB", legs=legs
+        )
+        first = admin.PostEntry(request, metadata=key, timeout=10)
+        again = admin.PostEntry(request, metadata=key, timeout=10)  # a provider's retry: posted once
+        assert (first.replayed, again.replayed) == (False, True)
+        return first
+
+
+def test_money_posted_to_a_personal_account_shows_at_the_gateway_once(platform: Platform, api: httpx.Client) -> None:
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    nodes = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 10}, headers=manager).json()["items"]
+    account = nodes[0]
+    path = f"/v1/personal-accounts/{account['id']}"
+    # billing opened its ledger account when accounts said the personal account was created
+    wait_until(lambda: api.get(f"{path}/balance", headers=manager).status_code == 200, timeout=15)
+    before = api.get(f"{path}/balance", headers=manager).json()
+    assert (before["currency"], before["settlement_method"], before["floor"]["amount"]) == ("RUB", "prepaid", 0)
+
+    customer_id = api.get("/v1/me", headers=manager).json()["customer_id"]
+    post_payment(platform, customer_id, account["id"], 150_000, f"payment:e2e-{account['id']}")
+
+    after = api.get(f"{path}/balance", headers={**manager, "Accept-Language": "ru"}).json()
+    assert after["balance"]["amount"] == before["balance"]["amount"] + 150_000
+    assert after["balance"]["exponent"] == 2 and after["balance"]["formatted"].endswith("₽")
+    movements = api.get(f"{path}/postings", params={"limit": 5}, headers=manager).json()
+    latest = movements["items"][0]
+    assert (latest["entry_id"], latest["kind"], latest["amount"]["amount"]) == (
+        f"payment:e2e-{account['id']}",
+        "payment",
+        150_000,
+    )
+    assert latest["balance_after"]["amount"] == after["balance"]["amount"]
+    assert [m["entry_id"] for m in movements["items"]].count(latest["entry_id"]) == 1
+
+    # Another customer's manager: the account is not there at all.
+    onboard_other_customer(platform)
+    other = sign_in(api, OTHER_MANAGER_PHONE, OTHER_MANAGER_PASSWORD)
+    for answer in (
+        api.get(f"{path}/balance", headers=other),
+        api.get(f"{path}/postings", headers=other),
+        api.put(f"{path}/bill-delivery", json={"email": "thief@other.example"}, headers=other),
+    ):
+        problem(answer, 404)
+    assert api.get(f"{path}/balance", headers=manager).json()["bill_email"] is None
+
+
+def test_bad_input_on_a_personal_account_is_a_4xx_that_changes_nothing(platform: Platform, api: httpx.Client) -> None:
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    account = api.get("/v1/nodes", params={"kind": "personal_account"}, headers=manager).json()["items"][1]
+    path = f"/v1/personal-accounts/{account['id']}"
+    wait_until(lambda: api.get(f"{path}/balance", headers=manager).status_code == 200, timeout=15)
+    for answer, statuses in (
+        (api.put(f"{path}/bill-delivery", json={"email": "not an address"}, headers=manager), {422}),
+        (api.get(f"{path}/postings", params={"cursor": "forged"}, headers=manager), {422}),
+        (api.get("/v1/personal-accounts/%00/balance", headers=manager), {404, 422}),
+        (api.get(f"/v1/personal-accounts/{'x' * 65}/balance", headers=manager), {422}),
+    ):
+        assert answer.status_code in statuses, (answer.request.url, answer.text)
+        problem(answer, answer.status_code)
+    assert api.get(f"{path}/balance", headers=manager).json()["bill_email"] is None
+    changed = api.put(f"{path}/bill-delivery", json={"email": "Bills@Demo.Example"}, headers=manager)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["bill_email"] == normalize_email("Bills@Demo.Example")
