@@ -140,7 +140,7 @@ def test_billing_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and_
     assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
 
 
-def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_identity_accounts_and_inventory(
+def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_the_services_it_routes_to(
     renders: Renders,
 ) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["gateway"]
@@ -153,6 +153,7 @@ def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_identity_ac
         50051: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}],
         50071: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "accounts"}}}],
         50081: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}}],
+        50091: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "billing"}}}],
     }
 
 

@@ -106,6 +106,7 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("gateway", {"settings": {"corsOrigins": "https://a.example"}}),
     ("gateway", {"settings": {"accountsTarget": "accounts"}}),
     ("gateway", {"settings": {"inventoryTarget": "inventory"}}),
+    ("gateway", {"settings": {"billingTarget": "billing"}}),
     ("simfleet", {"unknownKey": 1}),
     ("simfleet", {"identity": {"replicaCount": -1}}),
     ("simfleet", {"gateway": {"settings": {"logLevel": "CHATTY"}}}),

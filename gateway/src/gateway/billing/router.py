@@ -80,7 +80,7 @@ async def list_postings(
     operation_id="setBillDelivery",
     summary="Where a personal account's bills are emailed",
     description="Needs `billing:pay` over the account. `email: null` stops emailing its bills.",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(400, 401, 403, 404, 422),
 )
 async def set_bill_delivery(
     personal_account_id: AccountIdPath,
