@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from billing import metrics
 from billing.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from billing.admin.grpc_api import AdminApi
 from billing.ledger.consumer import node_events_handler
@@ -50,7 +51,11 @@ class Sweeper:
             try:
                 await self.once()
             except Exception:  # the next pass tries again
+                metrics.LEDGER_SWEEPS.labels("failed").inc()
                 log.exception("the ledger's sweep failed; it runs again")
+            else:
+                metrics.LEDGER_SWEEPS.labels("ok").inc()
+                metrics.LEDGER_SWEEP_LAST_SUCCESS.set_to_current_time()
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self._interval)
             except TimeoutError:

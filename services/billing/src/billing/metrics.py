@@ -6,7 +6,7 @@ The label values the code uses start at 0 (below), so ``rate()`` and
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 ENTRIES = Counter(
     "simfleet_billing_entries_total",
@@ -24,6 +24,18 @@ SETTLEMENT_CHANGES = Counter(
     ["method"],
 )
 
+LEDGER_SWEEPS = Counter(
+    "simfleet_billing_ledger_sweeps_total",
+    "Passes of the ledger's sweep (settlement changes come due, pending entries run out), by result (ok, failed).",
+    ["result"],
+)
+LEDGER_SWEEP_LAST_SUCCESS = Gauge(
+    "simfleet_billing_ledger_sweep_last_success_timestamp_seconds",
+    "When the ledger's sweep last finished a pass (Unix time; 0 until it has).",
+)
+
+for _result in ("ok", "failed"):
+    LEDGER_SWEEPS.labels(_result)
 for _outcome in ("posted", "pending", "pending_posted", "voided", "expired", "refused"):
     ENTRIES.labels(_outcome)
 for _method in ("prepaid", "postpaid", "credit"):
