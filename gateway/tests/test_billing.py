@@ -13,7 +13,7 @@ from gateway.main import create_app
 from gateway.upstream.billing import open_billing_channel
 from gateway.upstream.identity import open_identity_channel
 from simfleet.billing.v1 import ledger_pb2 as pb
-from simfleet_runtime.errors import InvalidArgument, NotFound, PermissionDenied
+from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 from .conftest import CLIENT_ADDRESS, ScriptedIdentity, make_settings
 from .scripted import ScriptedServices
@@ -221,3 +221,94 @@ async def test_bill_delivery_is_set_or_stopped(client, billing):
 )
 def test_the_language_of_amounts_is_the_best_one_asked_for_that_simfleet_speaks(header, language):
     assert locale_of(header) == language
+
+
+def transfer_answer(replayed: bool = False) -> pb.TransferResponse:
+    return pb.TransferResponse(
+        entry_id="transfer:abc",
+        from_account=ledger_account(balance=rub(30_000)),
+        to_account=ledger_account(personal_account_id="01JA0Z6X3W8T9R2Q1P0N5M4K7D", balance=rub(20_000)),
+        amount=rub(20_000),
+        description="to the branch",
+        posted_at=Timestamp(seconds=1_768_469_400),
+        replayed=replayed,
+    )
+
+
+TRANSFER = {"to_personal_account_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7D", "amount": 20000, "currency": "RUB"}
+
+
+async def test_a_transfer_moves_money_once_per_key(client, billing):
+    billing.script("Transfer", transfer_answer(), transfer_answer(replayed=True))
+    headers = {**BEARER, "Idempotency-Key": "move-1"}
+
+    first = await client.post(f"/v1/personal-accounts/{ACCOUNT}/transfers", json=TRANSFER, headers=headers)
+    again = await client.post(f"/v1/personal-accounts/{ACCOUNT}/transfers", json=TRANSFER, headers=headers)
+
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert (body["id"], body["amount"]["amount"], body["description"]) == ("transfer:abc", 20000, "to the branch")
+    assert (body["from"]["balance"]["amount"], body["to"]["balance"]["amount"]) == (30000, 20000)
+    assert "idempotent-replayed" not in first.headers
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    request = billing.last("Transfer").request
+    assert (request.from_personal_account_id, request.to_personal_account_id) == (
+        ACCOUNT,
+        TRANSFER["to_personal_account_id"],
+    )
+    assert (request.amount, request.currency, request.idempotency_key) == (20000, "RUB", "move-1")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount": 0}, "amount"),
+        ({"amount": -1}, "amount"),
+        ({"amount": "20000"}, "amount"),
+        ({"amount": 1.5}, "amount"),
+        ({"amount": 10**15 + 1}, "amount"),
+        ({"currency": "rub"}, "currency"),
+        ({"to_personal_account_id": ""}, "to_personal_account_id"),
+        ({"description": "x" * 201}, "description"),
+        ({"cc": "me"}, "cc"),
+    ],
+)
+async def test_a_bad_transfer_is_refused_before_billing_is_asked(client, billing, problem, change, field):
+    response = await client.post(
+        f"/v1/personal-accounts/{ACCOUNT}/transfers", json={**TRANSFER, **change}, headers=BEARER
+    )
+    body = problem(response, 422, "VALIDATION_FAILED")
+    assert field in {e["field"] for e in body["errors"]}
+    assert billing.calls == []
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "fields"),
+    [
+        (FailedPrecondition("not enough money", reason="INSUFFICIENT_FUNDS"), 409, set()),
+        (NotFound("no such personal account", reason="PERSONAL_ACCOUNT_NOT_FOUND"), 404, set()),
+        (
+            InvalidArgument(
+                "the key was used for another transfer",
+                reason="IDEMPOTENCY_KEY_REUSED",
+                field_violations={"idempotency_key": "used before with another body"},
+            ),
+            422,
+            {"Idempotency-Key"},
+        ),
+        (
+            InvalidArgument("same", reason="SAME_ACCOUNT", field_violations={"from_personal_account_id": "x"}),
+            422,
+            {"personal_account_id"},
+        ),
+    ],
+)
+async def test_billings_refusals_of_a_transfer_name_the_requests_fields(
+    client, billing, problem, error, status, fields
+):
+    billing.script("Transfer", error)
+    response = await client.post(
+        f"/v1/personal-accounts/{ACCOUNT}/transfers", json=TRANSFER, headers={**BEARER, "Idempotency-Key": "k"}
+    )
+    body = problem(response, status, error.reason)
+    assert {e["field"] for e in body.get("errors", [])} == fields

@@ -64,6 +64,7 @@ ENDPOINTS = {
     ("get", "/v1/personal-accounts/{personal_account_id}/balance"),
     ("get", "/v1/personal-accounts/{personal_account_id}/postings"),
     ("put", "/v1/personal-accounts/{personal_account_id}/bill-delivery"),
+    ("post", "/v1/personal-accounts/{personal_account_id}/transfers"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }
@@ -233,7 +234,11 @@ async def test_response_headers_are_documented_where_they_are_sent(document):
         for s, response in op["responses"].items()
         if "Idempotent-Replayed" in response.get("headers", {})
     }
-    assert replayed == {("post", "/v1/operations", "200"), ("post", "/v1/sim-orders", "200")}
+    assert replayed == {
+        ("post", "/v1/operations", "200"),
+        ("post", "/v1/sim-orders", "200"),
+        ("post", "/v1/personal-accounts/{personal_account_id}/transfers", "200"),
+    }
 
 
 async def test_no_example_carries_a_seeded_credential(document):

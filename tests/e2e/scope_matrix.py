@@ -45,8 +45,9 @@ class Row:
     method: str
     path: str
     """With ``{node}`` (the object's node), ``{user}`` (user rows), ``{line}`` (line rows: its number),
-    ``{operation}`` (operation rows: its id), ``{home}`` (a node in every caller's scope) and ``{account}``
-    (a personal account of the caller's customer, see ``names_account``) filled in."""
+    ``{operation}`` (operation rows: its id), ``{home}`` (a node in every caller's scope), ``{account}``
+    (a personal account of the caller's customer, see ``names_account``) and ``{account2}`` (another one,
+    holding no money) filled in."""
     success: int
     obj: Obj = "node"
     permission: str | None = None
@@ -290,6 +291,15 @@ ROWS: list[Row] = [
         200,
         obj="account",
         permission="billing:read",
+    ),
+    Row(
+        "move money to another personal account",
+        "POST",
+        "/v1/personal-accounts/{account}/transfers",
+        200,
+        obj="account",
+        permission="billing:pay",
+        body={"to_personal_account_id": "{account2}", "amount": 1, "currency": "RUB"},
     ),
     Row(
         "set where a personal account's bills go",

@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 import httpx
 
+from simfleet.accounts.v1 import hierarchy_pb2
 from simfleet.billing.v1 import admin_pb2 as billing_admin
 from simfleet.billing.v1 import admin_pb2_grpc as billing_admin_grpc
 from simfleet.billing.v1 import ledger_pb2
@@ -115,3 +116,47 @@ def test_bad_input_on_a_personal_account_is_a_4xx_that_changes_nothing(platform:
     changed = api.put(f"{path}/bill-delivery", json={"email": "Bills@Demo.Example"}, headers=manager)
     assert changed.status_code == 200, changed.text
     assert changed.json()["bill_email"] == normalize_email("Bills@Demo.Example")
+
+
+def test_money_moves_between_a_customers_personal_accounts_once_and_never_below_the_floor(
+    platform: Platform, api: httpx.Client
+) -> None:
+    """BI-11: atomically, once per Idempotency-Key, never below the source's floor, never to another customer."""
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    source, target = api.get("/v1/nodes", params={"kind": "personal_account"}, headers=manager).json()["items"][2:4]
+    for node in (source, target):
+        wait_until(
+            lambda n=node: api.get(f"/v1/personal-accounts/{n['id']}/balance", headers=manager).status_code == 200
+        )
+    customer_id = api.get("/v1/me", headers=manager).json()["customer_id"]
+    post_payment(platform, customer_id, source["id"], 50_000, f"payment:e2e-transfer-{source['id']}")
+
+    def balances() -> tuple[int, int]:
+        return tuple(  # type: ignore[return-value]
+            api.get(f"/v1/personal-accounts/{n['id']}/balance", headers=manager).json()["balance"]["amount"]
+            for n in (source, target)
+        )
+
+    before = balances()
+    path = f"/v1/personal-accounts/{source['id']}/transfers"
+    body = {"to_personal_account_id": target["id"], "amount": 20_000, "currency": "RUB", "description": "e2e"}
+    key = {**manager, "Idempotency-Key": f"e2e-transfer-{source['id']}"}
+    first = api.post(path, json=body, headers=key)
+    again = api.post(path, json=body, headers=key)
+    assert first.status_code == again.status_code == 200, (first.text, again.text)
+    assert again.headers["idempotent-replayed"] == "true" and again.json()["id"] == first.json()["id"]
+    assert balances() == (before[0] - 20_000, before[1] + 20_000)
+    movements = api.get(f"/v1/personal-accounts/{target['id']}/postings", headers=manager).json()["items"]
+    assert (movements[0]["entry_id"], movements[0]["kind"], movements[0]["amount"]["amount"]) == (
+        first.json()["id"],
+        "transfer",
+        20_000,
+    )
+
+    # More than the source holds, another body under the key, another customer's account: refused, nothing moves.
+    problem(api.post(path, json={**body, "amount": before[0]}, headers=manager), 409)
+    problem(api.post(path, json={**body, "amount": 1}, headers=key), 422)
+    other = onboard_other_customer(platform)
+    elsewhere = next(n.id for n in other.nodes if n.kind == hierarchy_pb2.NODE_KIND_GENERAL_ACCOUNT)
+    problem(api.post(path, json={**body, "to_personal_account_id": elsewhere}, headers=manager), 404)
+    assert balances() == (before[0] - 20_000, before[1] + 20_000)

@@ -28,6 +28,9 @@ import pytest
 from simfleet.accounts.v1 import admin_pb2 as accounts_admin
 from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
 from simfleet.accounts.v1 import hierarchy_pb2
+from simfleet.billing.v1 import admin_pb2 as billing_admin
+from simfleet.billing.v1 import admin_pb2_grpc as billing_admin_grpc
+from simfleet.billing.v1 import ledger_pb2
 from simfleet.inventory.v1 import admin_pb2 as inventory_admin
 from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
 from simfleet.inventory.v1 import lines_pb2
@@ -232,13 +235,50 @@ def personal_account(
         ):
             made = stub.CreateAccount(
                 accounts_admin.CreateAccountRequest(
-                    customer_id=onboarded.customer.id, parent_id=parent, kind=kind, name="Matrix", account_number=number
+                    customer_id=onboarded.customer.id,
+                    parent_id=parent,
+                    kind=kind,
+                    name=f"Matrix {prefix}",
+                    account_number=number,
                 ),
                 metadata=((OPERATOR_KEY, platform.config.operator_key),),
                 timeout=10,
             )
             parent = made.node.id
     return parent
+
+
+def fund(platform: Platform, customer_id: str, node: str, amount: int) -> None:
+    """Money on a personal account, paid in through the operator's clearing account (the platform's automation)."""
+    key = ((OPERATOR_KEY, platform.config.operator_key),)
+    with grpc.insecure_channel(platform.billing_target) as channel:
+        admin = billing_admin_grpc.BillingAdminServiceStub(channel)
+        opened = [
+            admin.OpenAccount(request, metadata=key, timeout=10).account
+            for request in (
+                billing_admin.OpenAccountRequest(
+                    kind=ledger_pb2.ACCOUNT_KIND_PERSONAL,
+                    customer_id=customer_id,
+                    personal_account_id=node,
+                    currency="RUB",
+                ),
+                billing_admin.OpenAccountRequest(kind=ledger_pb2.ACCOUNT_KIND_PAYMENTS_CLEARING, currency="RUB"),
+            )
+        ]
+        personal, clearing = opened
+        admin.PostEntry(
+            billing_admin.PostEntryRequest(
+                entry_id=f"payment:matrix-{node}",
+                kind="payment",
+                currency="RUB",
+                legs=[
+                    billing_admin.EntryLeg(account_id=clearing.id, side=billing_admin.SIDE_DEBIT, amount=amount),
+                    billing_admin.EntryLeg(account_id=personal.id, side=billing_admin.SIDE_CREDIT, amount=amount),
+                ],
+            ),
+            metadata=key,
+            timeout=10,
+        )
 
 
 def call(
@@ -304,9 +344,11 @@ def test_the_scope_matrix(platform: Platform, api: httpx.Client) -> None:
     wait_until_known(api, "/v1/lines", account, manager, "inventory")
     rival_manager = sign_in(api, RIVAL_MANAGER, PASSWORD)
     rival_account = personal_account(platform, rival, "40667")
-    for owner, node in ((manager, account), (rival_manager, rival_account)):
+    account2 = personal_account(platform, matrix, "40668")
+    for owner, node in ((manager, account), (manager, account2), (rival_manager, rival_account)):
         wait_until_known(api, "/v1/personal-accounts/{}/balance", node, owner, "billing")
-    places = {"home": home, "account": account}
+    fund(platform, matrix.customer.id, account, 1_000_000)  # what the transfer row moves, a kopeck a call
+    places = {"home": home, "account": account, "account2": account2}
     areas: dict[Place, Area] = {
         "inside": Area(home, matrix.customer.id, manager),
         "outside": Area(outside.json()["id"], matrix.customer.id, manager),
@@ -340,6 +382,8 @@ def test_the_scope_matrix(platform: Platform, api: httpx.Client) -> None:
             at_account = None if subject.department_only else subject.permissions
             called = places
             if row.obj == "account":  # the row's object is the account: the customer's, or the rival's
+                if place == "outside":
+                    continue  # the customer's account is the same object from every place of the customer
                 here = at_account if place != "other customer" else None
                 called = {**places, "account": rival_account} if place == "other customer" else places
             expected = row.expected(here, subject.permissions, at_account)

@@ -212,6 +212,7 @@ def test_with_postgres_each_service_gets_its_own_database(fake_config: MakeConfi
         assert identity_url.startswith("postgresql+asyncpg://") and identity_url.endswith("/devstack_test_identity")
         assert _recorded_env(config, "netsim")["NETSIM_DATABASE_URL"].endswith("/devstack_test_netsim")
         assert _recorded_env(config, "accounts")["ACCOUNTS_DATABASE_URL"].endswith("/devstack_test_accounts")
+        assert _recorded_env(config, "billing")["BILLING_DATABASE_URL"].endswith("/devstack_test_billing")
         assert platform.database_url("identity") == identity_url
 
     async def names_then_drop() -> set[str]:
@@ -229,13 +230,14 @@ def test_with_postgres_each_service_gets_its_own_database(fake_config: MakeConfi
         "devstack_test_netsim",
         "devstack_test_accounts",
         "devstack_test_inventory",
+        "devstack_test_billing",
     }
     assert not os.path.exists(config.data_dir / "identity.db")
 
 
 def test_every_service_serves_its_metrics_on_the_loopback_only(fake_config: MakeConfig) -> None:
     platform = Platform(fake_config())
-    for service in ("netsim", "identity", "accounts", "inventory"):
+    for service in ("netsim", "identity", "accounts", "inventory", "billing"):
         env = platform.env_for(service)
         assert env[f"{service.upper()}_METRICS_HOST"] == "127.0.0.1", service
 

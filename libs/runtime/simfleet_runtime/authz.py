@@ -21,6 +21,7 @@ without the permission the method needs answers PERMISSION_DENIED.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -174,6 +175,18 @@ class NodePaths(Protocol):
         ...
 
 
+_NODE_ID = re.compile(r"[\x21-\x7e]{1,64}")
+
+
+def is_node_id(value: str) -> bool:
+    """Whether ``value`` could name a node: 1 to 64 printable ASCII characters, no space.
+
+    Anything else names nothing and is not looked up: a NUL or a lone surrogate in a query parameter
+    would make PostgreSQL refuse the statement (a 5xx for a forged id, where a missing node is a 404).
+    """
+    return _NODE_ID.fullmatch(value) is not None
+
+
 class Authorizer:
     """The one helper every service's gRPC methods use to decide."""
 
@@ -215,7 +228,8 @@ class Authorizer:
         return principal
 
     async def path(self, access: Access, node_id: str) -> tuple[str, ...] | None:
-        if not node_id:
+        """The path of ``node_id`` in the caller's customer; None for no such node (nor for a forged id)."""
+        if not is_node_id(node_id):
             return None
         return (await self._nodes.paths(access.customer_id, [node_id])).get(node_id)
 
@@ -227,7 +241,7 @@ class Authorizer:
 
     async def visible(self, access: Access, node_ids: Iterable[str]) -> set[str]:
         """Those of ``node_ids`` the caller sees (for filtering lists)."""
-        paths = await self._nodes.paths(access.customer_id, node_ids)
+        paths = await self._nodes.paths(access.customer_id, [n for n in node_ids if is_node_id(n)])
         return {node_id for node_id, path in paths.items() if access.sees(path)}
 
 
@@ -244,6 +258,7 @@ __all__ = [
     "NodePaths",
     "grants_claim",
     "grants_from_claims",
+    "is_node_id",
     "not_found",
     "unknown_permissions",
 ]

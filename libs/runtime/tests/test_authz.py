@@ -148,6 +148,28 @@ async def test_the_authorizer_decides_from_the_verified_token(authorizer: Author
     assert await authorizer.visible(caller, ["north", "finance", "company", "ghost"]) == {"north"}
 
 
+async def test_a_forged_node_id_is_nothing_and_is_never_looked_up(ring: KeyRing, as_caller: Any) -> None:
+    """A NUL, a space, a lone surrogate or 65 characters name no node: NOT_FOUND, no query (PostgreSQL would 5xx)."""
+    asked: list[str] = []
+
+    class Recording(Tree):
+        async def paths(self, customer_id: str, node_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+            ids = list(node_ids)
+            asked.extend(ids)
+            return await super().paths(customer_id, ids)
+
+    verifier = TokenVerifier(keys=JwksCache(ring.fetch), clock=Clock())
+    authorizer = Authorizer(verifier=verifier, nodes=Recording(CUSTOMER, TREE))
+    as_caller([grant("company", *PERMISSIONS)], cid=CUSTOMER)
+    forged = ["north\x00", "no rth", "\ud800", "x" * 65, "sales\n", "ёлка"]
+    for node in forged:
+        with pytest.raises(NotFound):
+            await authorizer.require("lines:read", node, what="line")
+    caller = await authorizer.access()
+    assert await authorizer.visible(caller, [*forged, "north"]) == {"north"}
+    assert asked == ["north"]
+
+
 async def test_another_customers_token_sees_nothing(authorizer: Authorizer, as_caller: Any) -> None:
     # Node ids of one customer mean nothing under another customer's token,
     # even with a grant naming the very same node.

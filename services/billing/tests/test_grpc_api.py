@@ -289,3 +289,93 @@ async def test_the_ledger_over_grpc(running: Running) -> None:
         ]
         got = await admin.GetAccount(admin_pb2.GetAccountRequest(account_id=revenue.id), metadata=OPERATOR)
         assert got.account.balance.amount == 15_000
+
+
+async def test_a_customer_moves_money_between_its_personal_accounts_once(running: Running) -> None:
+    """BI-11: billing:pay over both accounts, atomically, never below the source's floor, once per key."""
+    await running.tree()
+    async with make_channel(running.target) as channel:
+        admin = admin_pb2_grpc.BillingAdminServiceStub(channel)
+        ledger = ledger_pb2_grpc.LedgerServiceStub(channel)
+        staff = running.operator("customers:onboard")
+        accounts = {}
+        for node in (running.personal, running.elsewhere):
+            accounts[node] = (
+                await admin.OpenAccount(
+                    admin_pb2.OpenAccountRequest(
+                        kind=ledger_pb2.ACCOUNT_KIND_PERSONAL,
+                        customer_id=running.customer_id,
+                        personal_account_id=node,
+                        currency="RUB",
+                    ),
+                    metadata=staff,
+                )
+            ).account
+        clearing = (
+            await admin.OpenAccount(
+                admin_pb2.OpenAccountRequest(kind=ledger_pb2.ACCOUNT_KIND_PAYMENTS_CLEARING, currency="RUB"),
+                metadata=staff,
+            )
+        ).account
+        await admin.PostEntry(transfer("pay-1", clearing.id, accounts[running.personal].id, 50_000), metadata=OPERATOR)
+
+        payer = running.bearer(Grant(running.company, frozenset({"billing:pay", "billing:read"}), "profile_manager"))
+        move = ledger_pb2.TransferRequest(
+            from_personal_account_id=running.personal,
+            to_personal_account_id=running.elsewhere,
+            amount=20_000,
+            currency="RUB",
+            description="to the branch",
+            idempotency_key="move-1",
+        )
+        done = await ledger.Transfer(move, metadata=payer)
+        again = await ledger.Transfer(move, metadata=payer)
+        assert (done.replayed, again.replayed, again.entry_id) == (False, True, done.entry_id)
+        assert (done.from_account.balance.amount, done.to_account.balance.amount) == (30_000, 20_000)
+        assert (done.amount.amount, done.description) == (20_000, "to the branch")
+
+        # Another body under the key, too much money, the same account twice, bad amounts: refused, nothing moves.
+        reused = ledger_pb2.TransferRequest()
+        reused.CopyFrom(move)
+        reused.amount = 1
+        assert (await failure(ledger.Transfer(reused, metadata=payer)))[1:] == (
+            "IDEMPOTENCY_KEY_REUSED",
+            {"idempotency_key": "used before with another body or on another endpoint"},
+        )
+        too_much = ledger_pb2.TransferRequest()
+        too_much.CopyFrom(move)
+        too_much.amount, too_much.idempotency_key = 30_001, "move-2"
+        assert (await failure(ledger.Transfer(too_much, metadata=payer)))[:2] == (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "INSUFFICIENT_FUNDS",
+        )
+        same = ledger_pb2.TransferRequest(
+            from_personal_account_id=running.personal, to_personal_account_id=running.personal, amount=1, currency="RUB"
+        )
+        assert (await failure(ledger.Transfer(same, metadata=payer)))[1] == "SAME_ACCOUNT"
+        for amount, currency in ((0, "RUB"), (-5, "RUB"), (5, "USD")):
+            bad = ledger_pb2.TransferRequest()
+            bad.CopyFrom(move)
+            bad.amount, bad.currency, bad.idempotency_key = amount, currency, ""
+            code, _reason, fields = await failure(ledger.Transfer(bad, metadata=payer))
+            assert code == grpc.StatusCode.INVALID_ARGUMENT and set(fields) <= {
+                "amount",
+                "currency",
+                "from_personal_account_id",
+                "to_personal_account_id",
+            }, fields
+        balance = await ledger.GetBalance(
+            ledger_pb2.GetBalanceRequest(personal_account_id=running.personal), metadata=payer
+        )
+        assert balance.account.balance.amount == 30_000
+
+        # billing:read alone, a grant that reaches only one of the accounts, another customer: no transfer.
+        reader = running.bearer(Grant(running.company, READER, "viewer"))
+        assert (await failure(ledger.Transfer(move, metadata=reader)))[:2] == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "PERMISSION_MISSING",
+        )
+        branch_only = running.bearer(Grant(running.branch, MANAGER, "profile_manager"))
+        assert (await failure(ledger.Transfer(move, metadata=branch_only)))[0] == grpc.StatusCode.NOT_FOUND
+        stranger = running.bearer(Grant(new_id(), MANAGER, "profile_manager"), customer_id=new_id())
+        assert (await failure(ledger.Transfer(move, metadata=stranger)))[0] == grpc.StatusCode.NOT_FOUND

@@ -12,17 +12,38 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from gateway.billing.money import locale_of
-from gateway.billing.schemas import BalanceResponse, BillDeliveryRequest, PostingResponse, PostingsPage
+from gateway.billing.schemas import (
+    BalanceResponse,
+    BillDeliveryRequest,
+    PostingResponse,
+    PostingsPage,
+    TransferRequest,
+    TransferResponse,
+)
 from gateway.deps import SignedInBilling
+from gateway.openapi import sends
 from gateway.problems import problem_responses
+from gateway.upstream.errors import fields_named
 from simfleet.billing.v1 import ledger_pb2 as pb
 
 router = APIRouter(prefix="/v1/personal-accounts", tags=["billing"])
 
 AccountIdPath = Annotated[str, Path(min_length=1, max_length=64, description="a personal account's node id")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[\x20-\x7e]+$",
+        description="any printable text, unique per intended transfer: a retry with the same key and body moves "
+        "nothing more (200, `Idempotent-Replayed: true`); the key with another body is refused (422 "
+        "`IDEMPOTENCY_KEY_REUSED`)",
+        examples=["01JA3D4E5F6G7H8J9K0M1N2P3Q"],
+    ),
+]
 AcceptLanguage = Annotated[
     str | None, Header(max_length=256, description="the language amounts are written in (en, ru, fa)")
 ]
@@ -93,3 +114,33 @@ async def set_bill_delivery(
         pb.SetBillDeliveryRequest(personal_account_id=personal_account_id, email=body.email or ""),
     )
     return BalanceResponse.from_proto(answer.account, locale_of(accept_language))
+
+
+@router.post(
+    "/{personal_account_id}/transfers",
+    operation_id="transferMoney",
+    summary="Move money to another of the customer's personal accounts",
+    description=(
+        "Atomically, from this personal account to `to_personal_account_id`: `billing:pay` over both (an account "
+        "outside the caller's scope, or another customer's, is a 404). The source may not go below its floor "
+        "(409 `INSUFFICIENT_FUNDS`); both accounts hold `currency`. Answers the transfer made (it is in both "
+        "accounts' `/postings` under its `id`). With an `Idempotency-Key`, a retry moves nothing more and answers "
+        "the first transfer with `Idempotent-Replayed: true`."
+    ),
+    response_model=TransferResponse,
+    response_model_by_alias=True,
+    responses={200: sends("Idempotent-Replayed"), **problem_responses(400, 401, 403, 404, 409, 422)},
+)
+async def transfer_money(
+    personal_account_id: AccountIdPath,
+    body: TransferRequest,
+    billing: SignedInBilling,
+    response: Response,
+    accept_language: AcceptLanguage = None,
+    idempotency_key: IdempotencyKey = None,
+) -> TransferResponse:
+    with fields_named({"from_personal_account_id": "personal_account_id"}):
+        answer = await billing.call(billing.ledger.Transfer, body.to_proto(personal_account_id, idempotency_key))
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return TransferResponse.from_proto(answer, locale_of(accept_language))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictInt, StringConstraints
 
 from gateway.billing.money import MoneyResponse
 from gateway.lines.schemas import optional_timestamp
@@ -139,3 +139,76 @@ class BillDeliveryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"email": "accounts@demo.example"}]})
 
     email: Annotated[str, StringConstraints(min_length=3, max_length=254)] | None
+
+
+class TransferRequest(BaseModel):
+    """Money to move from this personal account to another of the customer's (BI-11)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "to_personal_account_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7D",
+                    "amount": 150000,
+                    "currency": "RUB",
+                    "description": "to the Kazan branch",
+                }
+            ]
+        },
+    )
+
+    to_personal_account_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="the personal account that receives the money (in the caller's scope, billing:pay there too)"
+    )
+    amount: StrictInt = Field(gt=0, le=10**15, description="in minor units of the currency (a JSON integer)")
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
+        description="ISO 4217: the currency both accounts hold", examples=["RUB"]
+    )
+    description: Annotated[str, StringConstraints(max_length=200)] = Field(
+        "", description="for both accounts' statements"
+    )
+
+    def to_proto(self, from_account: str, idempotency_key: str | None) -> pb.TransferRequest:
+        return pb.TransferRequest(
+            from_personal_account_id=from_account,
+            to_personal_account_id=self.to_personal_account_id,
+            amount=self.amount,
+            currency=self.currency,
+            description=self.description,
+            idempotency_key=idempotency_key or "",
+        )
+
+
+_TRANSFER_EXAMPLE: dict[str, JsonValue] = {
+    "id": "transfer:5f1c0b7e9d3a4c2b8e6f1a0d9c8b7a6e5f4d3c2b1a0f9e8d",
+    "from": _BALANCE_EXAMPLE,
+    "to": _BALANCE_EXAMPLE,
+    "amount": _MONEY,
+    "description": "to the Kazan branch",
+    "posted_at": "2026-12-06T10:00:00Z",
+}
+
+
+class TransferResponse(BaseModel):
+    """A transfer made: both accounts as it left them."""
+
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [_TRANSFER_EXAMPLE]})
+
+    id: str = Field(description="the transfer's id (its entry in both accounts' movements)")
+    from_: BalanceResponse = Field(alias="from", serialization_alias="from")
+    to: BalanceResponse
+    amount: MoneyResponse
+    description: str
+    posted_at: datetime | None
+
+    @classmethod
+    def from_proto(cls, answer: pb.TransferResponse, locale: str) -> TransferResponse:
+        return cls(
+            id=answer.entry_id,
+            from_=BalanceResponse.from_proto(answer.from_account, locale),
+            to=BalanceResponse.from_proto(answer.to_account, locale),
+            amount=_money(answer.amount, locale),
+            description=answer.description,
+            posted_at=optional_timestamp(answer, "posted_at"),
+        )

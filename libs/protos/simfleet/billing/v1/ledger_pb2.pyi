@@ -432,3 +432,86 @@ class SetBillDeliveryResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetBillDeliveryResponse: _TypeAlias = SetBillDeliveryResponse  # noqa: Y015
+
+@_typing.final
+class TransferRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_PERSONAL_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    TO_PERSONAL_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    from_personal_account_id: _builtins.str
+    to_personal_account_id: _builtins.str
+    amount: _builtins.int
+    """More than 0, in minor units of the accounts' currency."""
+    currency: _builtins.str
+    """ISO 4217: both accounts hold it."""
+    description: _builtins.str
+    """Up to 200 characters, for both accounts' statements."""
+    idempotency_key: _builtins.str
+    """Up to 128 printable characters; empty: every call is a new transfer."""
+    def __init__(
+        self,
+        *,
+        from_personal_account_id: _builtins.str = ...,
+        to_personal_account_id: _builtins.str = ...,
+        amount: _builtins.int = ...,
+        currency: _builtins.str = ...,
+        description: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "currency", b"currency", "description", b"description", "from_personal_account_id", b"from_personal_account_id", "idempotency_key", b"idempotency_key", "to_personal_account_id", b"to_personal_account_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferRequest: _TypeAlias = TransferRequest  # noqa: Y015
+
+@_typing.final
+class TransferResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRY_ID_FIELD_NUMBER: _builtins.int
+    FROM_ACCOUNT_FIELD_NUMBER: _builtins.int
+    TO_ACCOUNT_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    POSTED_AT_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    entry_id: _builtins.str
+    """The entry that moved the money (its id is the transfer's)."""
+    description: _builtins.str
+    replayed: _builtins.bool
+    """True when the idempotency key answered a transfer made before (this call moved nothing)."""
+    @_builtins.property
+    def from_account(self) -> Global___LedgerAccount:
+        """Both accounts as the transfer left them."""
+
+    @_builtins.property
+    def to_account(self) -> Global___LedgerAccount: ...
+    @_builtins.property
+    def amount(self) -> Global___Money: ...
+    @_builtins.property
+    def posted_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        entry_id: _builtins.str = ...,
+        from_account: Global___LedgerAccount | None = ...,
+        to_account: Global___LedgerAccount | None = ...,
+        amount: Global___Money | None = ...,
+        description: _builtins.str = ...,
+        posted_at: _timestamp_pb2.Timestamp | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "from_account", b"from_account", "posted_at", b"posted_at", "to_account", b"to_account"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "description", b"description", "entry_id", b"entry_id", "from_account", b"from_account", "posted_at", b"posted_at", "replayed", b"replayed", "to_account", b"to_account"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferResponse: _TypeAlias = TransferResponse  # noqa: Y015

@@ -54,6 +54,11 @@ class LedgerServiceStub:
                 request_serializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.SetBillDeliveryRequest.SerializeToString,
                 response_deserializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.SetBillDeliveryResponse.FromString,
                 _registered_method=True)
+        self.Transfer = channel.unary_unary(
+                '/simfleet.billing.v1.LedgerService/Transfer',
+                request_serializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.TransferRequest.SerializeToString,
+                response_deserializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.TransferResponse.FromString,
+                _registered_method=True)
 
 
 class LedgerServiceServicer:
@@ -86,6 +91,16 @@ class LedgerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Transfer(self, request, context):
+        """Moves money from one of the customer's personal accounts to another (BI-11), atomically: billing:pay
+        over both; the source may not go below its floor (FAILED_PRECONDITION INSUFFICIENT_FUNDS). Idempotent by
+        idempotency_key for the caller: the same transfer again answers the first one (replayed); another
+        content under the key is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LedgerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -103,6 +118,11 @@ def add_LedgerServiceServicer_to_server(servicer, server):
                     servicer.SetBillDelivery,
                     request_deserializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.SetBillDeliveryRequest.FromString,
                     response_serializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.SetBillDeliveryResponse.SerializeToString,
+            ),
+            'Transfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.Transfer,
+                    request_deserializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.TransferRequest.FromString,
+                    response_serializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.TransferResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -191,6 +211,33 @@ class LedgerService:
             '/simfleet.billing.v1.LedgerService/SetBillDelivery',
             simfleet_dot_billing_dot_v1_dot_ledger__pb2.SetBillDeliveryRequest.SerializeToString,
             simfleet_dot_billing_dot_v1_dot_ledger__pb2.SetBillDeliveryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Transfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simfleet.billing.v1.LedgerService/Transfer',
+            simfleet_dot_billing_dot_v1_dot_ledger__pb2.TransferRequest.SerializeToString,
+            simfleet_dot_billing_dot_v1_dot_ledger__pb2.TransferResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -46,6 +46,12 @@ class LedgerServiceStub:
     """The account's posted movements, newest first unless order_by says "sequence"."""
     SetBillDelivery: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.SetBillDeliveryRequest, _ledger_pb2.SetBillDeliveryResponse]
     """Where the personal account's bills are emailed (BI-13)."""
+    Transfer: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.TransferRequest, _ledger_pb2.TransferResponse]
+    """Moves money from one of the customer's personal accounts to another (BI-11), atomically: billing:pay
+    over both; the source may not go below its floor (FAILED_PRECONDITION INSUFFICIENT_FUNDS). Idempotent by
+    idempotency_key for the caller: the same transfer again answers the first one (replayed); another
+    content under the key is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED.
+    """
 
 @_typing.type_check_only
 class LedgerServiceAsyncStub(LedgerServiceStub):
@@ -65,6 +71,12 @@ class LedgerServiceAsyncStub(LedgerServiceStub):
     """The account's posted movements, newest first unless order_by says "sequence"."""
     SetBillDelivery: _aio.UnaryUnaryMultiCallable[_ledger_pb2.SetBillDeliveryRequest, _ledger_pb2.SetBillDeliveryResponse]  # type: ignore[assignment]
     """Where the personal account's bills are emailed (BI-13)."""
+    Transfer: _aio.UnaryUnaryMultiCallable[_ledger_pb2.TransferRequest, _ledger_pb2.TransferResponse]  # type: ignore[assignment]
+    """Moves money from one of the customer's personal accounts to another (BI-11), atomically: billing:pay
+    over both; the source may not go below its floor (FAILED_PRECONDITION INSUFFICIENT_FUNDS). Idempotent by
+    idempotency_key for the caller: the same transfer again answers the first one (replayed); another
+    content under the key is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED.
+    """
 
 class LedgerServiceServicer(metaclass=_abc_1.ABCMeta):
     """The customer's own view of the money on its personal accounts (BI-1,
@@ -99,5 +111,17 @@ class LedgerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ledger_pb2.SetBillDeliveryResponse, _abc.Awaitable[_ledger_pb2.SetBillDeliveryResponse]]:
         """Where the personal account's bills are emailed (BI-13)."""
+
+    @_abc_1.abstractmethod
+    def Transfer(
+        self,
+        request: _ledger_pb2.TransferRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ledger_pb2.TransferResponse, _abc.Awaitable[_ledger_pb2.TransferResponse]]:
+        """Moves money from one of the customer's personal accounts to another (BI-11), atomically: billing:pay
+        over both; the source may not go below its floor (FAILED_PRECONDITION INSUFFICIENT_FUNDS). Idempotent by
+        idempotency_key for the caller: the same transfer again answers the first one (replayed); another
+        content under the key is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED.
+        """
 
 def add_LedgerServiceServicer_to_server(servicer: LedgerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
