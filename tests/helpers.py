@@ -10,10 +10,15 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 
+from simfleet.billing.v1 import admin_pb2 as billing_admin
+from simfleet.billing.v1 import admin_pb2_grpc as billing_admin_grpc
+from simfleet.billing.v1 import ledger_pb2
 from simfleet_devstack.platform import Platform, PlatformConfig
 from simfleet_devstack.seed import DEMO_CUSTOMER_ID, SeedUser, create_user
+from simfleet_runtime.context import OPERATOR_KEY
 from simfleet_runtime.testing import postgres_base_url, wait_until
 
 CODE = re.compile(r"\b(\d{6})\b")
@@ -107,3 +112,31 @@ def problem(response: httpx.Response, status: int) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["status"] == status
     return body
+
+
+def pay_in(platform: Platform, customer_id: str, node: str, amount: int, entry_id: str) -> Any:
+    """Money paid onto a personal account, as a payment provider's capture will post it: from the operator's
+    clearing account, through billing's admin API with the operator key. The PostEntryResponse."""
+    key = ((OPERATOR_KEY, platform.config.operator_key),)
+    with grpc.insecure_channel(platform.billing_target) as channel:
+        admin = billing_admin_grpc.BillingAdminServiceStub(channel)
+        personal, clearing = (
+            admin.OpenAccount(request, metadata=key, timeout=10).account
+            for request in (
+                billing_admin.OpenAccountRequest(
+                    kind=ledger_pb2.ACCOUNT_KIND_PERSONAL,
+                    customer_id=customer_id,
+                    personal_account_id=node,
+                    currency="RUB",
+                ),
+                billing_admin.OpenAccountRequest(kind=ledger_pb2.ACCOUNT_KIND_PAYMENTS_CLEARING, currency="RUB"),
+            )
+        )
+        legs = [
+            billing_admin.EntryLeg(account_id=clearing.id, side=billing_admin.SIDE_DEBIT, amount=amount),
+            billing_admin.EntryLeg(account_id=personal.id, side=billing_admin.SIDE_CREDIT, amount=amount),
+        ]
+        request = billing_admin.PostEntryRequest(
+            entry_id=entry_id, kind="payment", description="top-up by card", currency="RUB", legs=legs
+        )
+        return admin.PostEntry(request, metadata=key, timeout=10)

@@ -6,20 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
 import httpx
 
 from simfleet.accounts.v1 import hierarchy_pb2
-from simfleet.billing.v1 import admin_pb2 as billing_admin
-from simfleet.billing.v1 import admin_pb2_grpc as billing_admin_grpc
-from simfleet.billing.v1 import ledger_pb2
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER
-from simfleet_runtime.context import OPERATOR_KEY
 from simfleet_runtime.testing import wait_until
 from simfleet_runtime.validation import normalize_email
 from tests.e2e.conftest import OTHER_MANAGER_PASSWORD, OTHER_MANAGER_PHONE, onboard_other_customer
-from tests.helpers import problem
+from tests.helpers import pay_in, problem
 
 
 def sign_in(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
@@ -29,36 +24,11 @@ def sign_in(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
 
 
 def post_payment(platform: Platform, customer_id: str, account_node: str, amount: int, entry_id: str) -> Any:
-    """What a payment provider's capture will do: the operator's clearing account pays the personal account."""
-    key = ((OPERATOR_KEY, platform.config.operator_key),)
-    with grpc.insecure_channel(platform.billing_target) as channel:
-        admin = billing_admin_grpc.BillingAdminServiceStub(channel)
-        personal = admin.OpenAccount(
-            billing_admin.OpenAccountRequest(
-                kind=ledger_pb2.ACCOUNT_KIND_PERSONAL,
-                customer_id=customer_id,
-                personal_account_id=account_node,
-                currency="RUB",
-            ),
-            metadata=key,
-            timeout=10,
-        ).account
-        clearing = admin.OpenAccount(
-            billing_admin.OpenAccountRequest(kind=ledger_pb2.ACCOUNT_KIND_PAYMENTS_CLEARING, currency="RUB"),
-            metadata=key,
-            timeout=10,
-        ).account
-        legs = [
-            billing_admin.EntryLeg(account_id=clearing.id, side=billing_admin.SIDE_DEBIT, amount=amount),
-            billing_admin.EntryLeg(account_id=personal.id, side=billing_admin.SIDE_CREDIT, amount=amount),
-        ]
-        request = billing_admin.PostEntryRequest(
-            entry_id=entry_id, kind="payment", description="top-up by card", currency="RUB", legs=legs
-        )
-        first = admin.PostEntry(request, metadata=key, timeout=10)
-        again = admin.PostEntry(request, metadata=key, timeout=10)  # a provider's retry: posted once
-        assert (first.replayed, again.replayed) == (False, True)
-        return first
+    """A payment onto the account, and the provider's retry of it: posted once."""
+    first = pay_in(platform, customer_id, account_node, amount, entry_id)
+    again = pay_in(platform, customer_id, account_node, amount, entry_id)
+    assert (first.replayed, again.replayed) == (False, True)
+    return first
 
 
 def test_money_posted_to_a_personal_account_shows_at_the_gateway_once(platform: Platform, api: httpx.Client) -> None:

@@ -28,9 +28,6 @@ import pytest
 from simfleet.accounts.v1 import admin_pb2 as accounts_admin
 from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
 from simfleet.accounts.v1 import hierarchy_pb2
-from simfleet.billing.v1 import admin_pb2 as billing_admin
-from simfleet.billing.v1 import admin_pb2_grpc as billing_admin_grpc
-from simfleet.billing.v1 import ledger_pb2
 from simfleet.inventory.v1 import admin_pb2 as inventory_admin
 from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
 from simfleet.inventory.v1 import lines_pb2
@@ -40,7 +37,7 @@ from simfleet_devstack.seed import demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
 from tests.e2e.conftest import onboard_customer
 from tests.e2e.scope_matrix import ROWS, SCHEDULED_LATER, Place, Row
-from tests.helpers import new_user
+from tests.helpers import new_user, pay_in
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "Matrix-Passw0rd-2026"
@@ -248,39 +245,6 @@ def personal_account(
     return parent
 
 
-def fund(platform: Platform, customer_id: str, node: str, amount: int) -> None:
-    """Money on a personal account, paid in through the operator's clearing account (the platform's automation)."""
-    key = ((OPERATOR_KEY, platform.config.operator_key),)
-    with grpc.insecure_channel(platform.billing_target) as channel:
-        admin = billing_admin_grpc.BillingAdminServiceStub(channel)
-        opened = [
-            admin.OpenAccount(request, metadata=key, timeout=10).account
-            for request in (
-                billing_admin.OpenAccountRequest(
-                    kind=ledger_pb2.ACCOUNT_KIND_PERSONAL,
-                    customer_id=customer_id,
-                    personal_account_id=node,
-                    currency="RUB",
-                ),
-                billing_admin.OpenAccountRequest(kind=ledger_pb2.ACCOUNT_KIND_PAYMENTS_CLEARING, currency="RUB"),
-            )
-        ]
-        personal, clearing = opened
-        admin.PostEntry(
-            billing_admin.PostEntryRequest(
-                entry_id=f"payment:matrix-{node}",
-                kind="payment",
-                currency="RUB",
-                legs=[
-                    billing_admin.EntryLeg(account_id=clearing.id, side=billing_admin.SIDE_DEBIT, amount=amount),
-                    billing_admin.EntryLeg(account_id=personal.id, side=billing_admin.SIDE_CREDIT, amount=amount),
-                ],
-            ),
-            metadata=key,
-            timeout=10,
-        )
-
-
 def call(
     api: httpx.Client, maker: Maker, subject: Subject, row: Row, area: Area, places: dict[str, str]
 ) -> tuple[int, bool | None]:
@@ -347,7 +311,7 @@ def test_the_scope_matrix(platform: Platform, api: httpx.Client) -> None:
     account2 = personal_account(platform, matrix, "40668")
     for owner, node in ((manager, account), (manager, account2), (rival_manager, rival_account)):
         wait_until_known(api, "/v1/personal-accounts/{}/balance", node, owner, "billing")
-    fund(platform, matrix.customer.id, account, 1_000_000)  # what the transfer row moves, a kopeck a call
+    pay_in(platform, matrix.customer.id, account, 1_000_000, f"payment:matrix-{account}")  # what transfers move
     places = {"home": home, "account": account, "account2": account2}
     areas: dict[Place, Area] = {
         "inside": Area(home, matrix.customer.id, manager),

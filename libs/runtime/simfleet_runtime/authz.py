@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from simfleet_runtime.audit import OPERATOR, set_actor
-from simfleet_runtime.auth import Principal, TokenVerifier
+from simfleet_runtime.auth import Principal, TokenVerifier, require_operator_key
+from simfleet_runtime.context import current_call
 from simfleet_runtime.errors import NotFound, PermissionDenied, Unauthenticated
 from simfleet_runtime.revocations import GRANTS_VERSION_CLAIM, Revocations
 
@@ -226,6 +227,17 @@ class Authorizer:
             )
         set_actor(principal.user_id, "", OPERATOR)
         return principal
+
+    async def operator_or_key(self, permission: str, operator_key: str) -> str:
+        """Who acts for the operator in a back-office call: the staff member's user id (their access token,
+        holding ``permission``), or ``OPERATOR`` for the platform's automation presenting the operator key."""
+        call = current_call()
+        if call.bearer_token:
+            return (await self.operator(permission)).user_id
+        if call.operator_key:
+            require_operator_key(operator_key)
+            return OPERATOR
+        raise Unauthenticated("an operator's access token is required", reason="TOKEN_MISSING")
 
     async def path(self, access: Access, node_id: str) -> tuple[str, ...] | None:
         """The path of ``node_id`` in the caller's customer; None for no such node (nor for a forged id)."""

@@ -61,3 +61,15 @@ def check_same_request(stored: str | None, current: str, *, field: str) -> None:
             reason="IDEMPOTENCY_KEY_REUSED",
             field_violations={field: "used before with another body or on another endpoint"},
         )
+
+
+def checked_key(value: str, *, maximum: int, field: str = "idempotency_key") -> str:
+    """An idempotency key as a service keeps it: blanks around it dropped, at most ``maximum`` printable
+    characters ("" when none was given); anything else is ``INVALID_ARGUMENT`` naming ``field``."""
+    key = value.strip()
+    if len(key) > maximum or not key.isprintable():
+        message = f"at most {maximum} printable characters"
+        raise InvalidArgument(
+            f"the idempotency key is {message}", reason="INVALID_IDEMPOTENCY_KEY", field_violations={field: message}
+        )
+    return key

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from simfleet_runtime.errors import InvalidArgument
-from simfleet_runtime.idempotency import FINGERPRINT_LENGTH, check_same_request, fingerprint
+from simfleet_runtime.idempotency import FINGERPRINT_LENGTH, check_same_request, checked_key, fingerprint
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,15 @@ def test_another_request_under_a_used_key_is_refused_naming_the_field() -> None:
         check_same_request(stored, fingerprint("CreateUser", {"phone": "+79990000002"}), field="request_id")
     assert refused.value.reason == "IDEMPOTENCY_KEY_REUSED"
     assert list(refused.value.field_violations) == ["request_id"]
+
+
+def test_a_key_is_kept_trimmed_and_anything_unprintable_or_too_long_is_refused() -> None:
+    assert checked_key("  k-1  ", maximum=10) == "k-1"
+    assert checked_key("", maximum=10) == ""
+    for bad in ("k\x00", "k\n1", "x" * 11):
+        with pytest.raises(InvalidArgument) as refused:
+            checked_key(bad, maximum=10)
+        assert (refused.value.reason, list(refused.value.field_violations)) == (
+            "INVALID_IDEMPOTENCY_KEY",
+            ["idempotency_key"],
+        )

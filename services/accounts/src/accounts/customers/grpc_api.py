@@ -16,10 +16,7 @@ from accounts.customers.legal import LegalEntity
 from accounts.customers.service import AccountSpec, CustomerService, Manager, Onboarding
 from simfleet.accounts.v1 import admin_pb2 as pb
 from simfleet.accounts.v1 import admin_pb2_grpc
-from simfleet_runtime.auth import require_operator_key
 from simfleet_runtime.authz import Authorizer
-from simfleet_runtime.context import current_call
-from simfleet_runtime.errors import Unauthenticated
 
 SERVICE_NAME = "simfleet.accounts.v1.AccountsAdminService"
 ONBOARD = "customers:onboard"
@@ -37,13 +34,7 @@ class AdminApi(admin_pb2_grpc.AccountsAdminServiceServicer):
         self._authz = authorizer
 
     async def _require_operator(self, permission: str) -> None:
-        call = current_call()
-        if call.bearer_token:
-            await self._authz.operator(permission)
-        elif call.operator_key:
-            require_operator_key(self._operator_key)
-        else:
-            raise Unauthenticated("an operator's access token is required", reason="TOKEN_MISSING")
+        await self._authz.operator_or_key(permission, self._operator_key)
 
     async def OnboardCustomer(self, request: pb.OnboardCustomerRequest, context: Any) -> pb.OnboardCustomerResponse:
         await self._require_operator(ONBOARD)

@@ -16,12 +16,11 @@ from billing.ledger.service import LedgerService, Leg, NewAccount, NewEntry
 from billing.settlement.service import Change, SettlementService
 from simfleet.billing.v1 import admin_pb2 as pb
 from simfleet.billing.v1 import admin_pb2_grpc
-from simfleet_runtime.audit import OPERATOR
 from simfleet_runtime.auth import require_operator_key
 from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.clock import as_utc
 from simfleet_runtime.context import current_call
-from simfleet_runtime.errors import PermissionDenied, Unauthenticated
+from simfleet_runtime.errors import PermissionDenied
 
 SERVICE_NAME = "simfleet.billing.v1.BillingAdminService"
 ONBOARD = "customers:onboard"
@@ -39,13 +38,7 @@ class AdminApi(admin_pb2_grpc.BillingAdminServiceServicer):
 
     async def _require_operator(self, permission: str) -> str:
         """Who acts: the staff member's user id, or ``operator`` for the key."""
-        call = current_call()
-        if call.bearer_token:
-            return (await self._authz.operator(permission)).user_id
-        if call.operator_key:
-            require_operator_key(self._operator_key)
-            return OPERATOR
-        raise Unauthenticated("an operator's access token is required", reason="TOKEN_MISSING")
+        return await self._authz.operator_or_key(permission, self._operator_key)
 
     def _require_key(self) -> None:
         call = current_call()

@@ -18,6 +18,7 @@ from simfleet.billing.v1 import ledger_pb2 as pb
 from simfleet.billing.v1 import ledger_pb2_grpc
 from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.errors import InvalidArgument
+from simfleet_runtime.idempotency import checked_key
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.timestamps import timestamp
 
@@ -51,13 +52,7 @@ class LedgerApi(ledger_pb2_grpc.LedgerServiceServicer):
         return pb.ListPostingsResponse(postings=[convert.posting(line) for line in lines], next_page_token=token)
 
     async def Transfer(self, request: pb.TransferRequest, context: Any) -> pb.TransferResponse:
-        key = request.idempotency_key
-        if len(key) > IDEMPOTENCY_KEY_MAX or any(not ch.isprintable() for ch in key):
-            raise InvalidArgument(
-                "the idempotency key is at most 128 printable characters",
-                reason="INVALID_IDEMPOTENCY_KEY",
-                field_violations={"idempotency_key": f"at most {IDEMPOTENCY_KEY_MAX} printable characters"},
-            )
+        key = checked_key(request.idempotency_key, maximum=IDEMPOTENCY_KEY_MAX)
         if request.from_personal_account_id == request.to_personal_account_id:
             raise InvalidArgument(
                 "money moves between two different personal accounts",

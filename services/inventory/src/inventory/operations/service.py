@@ -44,7 +44,7 @@ from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, after_commit
 from simfleet_runtime.errors import FailedPrecondition, PermissionDenied, ResourceExhausted
-from simfleet_runtime.idempotency import check_same_request, fingerprint
+from simfleet_runtime.idempotency import check_same_request, checked_key, fingerprint
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT
 from simfleet_runtime.operation_params import spec
@@ -249,10 +249,7 @@ class OperationService:
         return operation, False
 
     def _key(self, value: str) -> str:
-        key = value.strip()
-        if len(key) > IDEMPOTENCY_KEY_MAX or any(not ch.isprintable() for ch in key):
-            raise invalid("idempotency_key", f"the idempotency key is 1 to {IDEMPOTENCY_KEY_MAX} printable characters")
-        return key
+        return checked_key(value, maximum=IDEMPOTENCY_KEY_MAX)
 
     async def _by_key(self, access: Access, key: str, request_fingerprint: str | None) -> Operation | None:
         """The caller's operation made with ``key``, when the request is the one it was made for."""
