@@ -70,6 +70,10 @@ class NetsimSubjects:
     """Receipts of SMS submitted without an ``origin``; see :meth:`sms_delivered_to`."""
     PROVISION: Final = "simfleet.netsim.cmd.hlr.provision"
     PROVISIONING_RESULT: Final = "simfleet.netsim.hlr.result"
+    USAGE_STREAM: Final = "NETSIM_USAGE"
+    """The network's usage records (mediation), kept apart for their volume and retention."""
+    USAGE_SUBJECTS: Final = ("simfleet.netsim.usage.>",)
+    USAGE_RECORDED: Final = "simfleet.netsim.usage.recorded"
 
     @staticmethod
     def sms_delivered_to(origin: str) -> str:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"simfleet/events/v1/inventory.proto\x12\x12simfleet.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x01\n\x10OperationChanged\x12\x14\n\x0coperation_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x14\n\x0crequested_by\x18\x05 \x01(\t\x12\x0f\n\x07node_id\x18\x06 \x01(\t\x12\r\n\x05total\x18\x07 \x01(\x05\x12\x11\n\tsucceeded\x18\x08 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\t \x01(\x05\x12\x0f\n\x07skipped\x18\n \x01(\x05\x12/\n\x0boccurred_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8f\x02\n\x0bLineChanged\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06msisdn\x18\x03 \x01(\t\x12\r\n\x05iccid\x18\x04 \x01(\t\x12\x0f\n\x07node_id\x18\x05 \x01(\t\x12\x1b\n\x13personal_account_id\x18\x06 \x01(\t\x12\x13\n\x0btariff_code\x18\x07 \x01(\t\x12\r\n\x05state\x18\x08 \x01(\t\x12\x13\n\x0b\x62lock_types\x18\t \x03(\t\x12\r\n\x05\x63\x61use\x18\n \x01(\t\x12\x14\n\x0coperation_id\x18\x0b \x01(\t\x12/\n\x0boccurred_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\">\n\x0cLinesChanged\x12.\n\x05lines\x18\x01 \x03(\x0b\x32\x1f.simfleet.events.v1.LineChanged\"\xdb\x01\n\x0fNodeLineFigures\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x41\n\x07\x66igures\x18\x03 \x03(\x0b\x32\x30.simfleet.events.v1.NodeLineFigures.FiguresEntry\x12/\n\x0b\x63omputed_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a.\n\x0c\x46iguresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"simfleet/events/v1/inventory.proto\x12\x12simfleet.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x01\n\x10OperationChanged\x12\x14\n\x0coperation_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x14\n\x0crequested_by\x18\x05 \x01(\t\x12\x0f\n\x07node_id\x18\x06 \x01(\t\x12\r\n\x05total\x18\x07 \x01(\x05\x12\x11\n\tsucceeded\x18\x08 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\t \x01(\x05\x12\x0f\n\x07skipped\x18\n \x01(\x05\x12/\n\x0boccurred_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xaf\x02\n\x0bLineChanged\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06msisdn\x18\x03 \x01(\t\x12\r\n\x05iccid\x18\x04 \x01(\t\x12\x0f\n\x07node_id\x18\x05 \x01(\t\x12\x1b\n\x13personal_account_id\x18\x06 \x01(\t\x12\x13\n\x0btariff_code\x18\x07 \x01(\t\x12\r\n\x05state\x18\x08 \x01(\t\x12\x13\n\x0b\x62lock_types\x18\t \x03(\t\x12\r\n\x05\x63\x61use\x18\n \x01(\t\x12\x14\n\x0coperation_id\x18\x0b \x01(\t\x12/\n\x0boccurred_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04imsi\x18\r \x01(\t\x12\x10\n\x08services\x18\x0e \x03(\t\">\n\x0cLinesChanged\x12.\n\x05lines\x18\x01 \x03(\x0b\x32\x1f.simfleet.events.v1.LineChanged\"\xdb\x01\n\x0fNodeLineFigures\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x41\n\x07\x66igures\x18\x03 \x03(\x0b\x32\x30.simfleet.events.v1.NodeLineFigures.FiguresEntry\x12/\n\x0b\x63omputed_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a.\n\x0c\x46iguresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,11 +37,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OPERATIONCHANGED']._serialized_start=92
   _globals['_OPERATIONCHANGED']._serialized_end=337
   _globals['_LINECHANGED']._serialized_start=340
-  _globals['_LINECHANGED']._serialized_end=611
-  _globals['_LINESCHANGED']._serialized_start=613
-  _globals['_LINESCHANGED']._serialized_end=675
-  _globals['_NODELINEFIGURES']._serialized_start=678
-  _globals['_NODELINEFIGURES']._serialized_end=897
-  _globals['_NODELINEFIGURES_FIGURESENTRY']._serialized_start=851
-  _globals['_NODELINEFIGURES_FIGURESENTRY']._serialized_end=897
+  _globals['_LINECHANGED']._serialized_end=643
+  _globals['_LINESCHANGED']._serialized_start=645
+  _globals['_LINESCHANGED']._serialized_end=707
+  _globals['_NODELINEFIGURES']._serialized_start=710
+  _globals['_NODELINEFIGURES']._serialized_end=929
+  _globals['_NODELINEFIGURES_FIGURESENTRY']._serialized_start=883
+  _globals['_NODELINEFIGURES_FIGURESENTRY']._serialized_end=929
 # @@protoc_insertion_point(module_scope)

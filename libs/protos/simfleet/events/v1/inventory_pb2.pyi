@@ -97,6 +97,8 @@ class LineChanged(_message.Message):
     CAUSE_FIELD_NUMBER: _builtins.int
     OPERATION_ID_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    IMSI_FIELD_NUMBER: _builtins.int
+    SERVICES_FIELD_NUMBER: _builtins.int
     line_id: _builtins.str
     customer_id: _builtins.str
     msisdn: _builtins.str
@@ -109,10 +111,15 @@ class LineChanged(_message.Message):
     cause: _builtins.str
     """What changed it: the operation's type, or "imported"."""
     operation_id: _builtins.str
+    imsi: _builtins.str
     @_builtins.property
     def block_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def services(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The services connected (e.g. "voice", "sms", "data", "roaming")."""
+
     def __init__(
         self,
         *,
@@ -128,10 +135,12 @@ class LineChanged(_message.Message):
         cause: _builtins.str = ...,
         operation_id: _builtins.str = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        imsi: _builtins.str = ...,
+        services: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["block_types", b"block_types", "cause", b"cause", "customer_id", b"customer_id", "iccid", b"iccid", "line_id", b"line_id", "msisdn", b"msisdn", "node_id", b"node_id", "occurred_at", b"occurred_at", "operation_id", b"operation_id", "personal_account_id", b"personal_account_id", "state", b"state", "tariff_code", b"tariff_code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["block_types", b"block_types", "cause", b"cause", "customer_id", b"customer_id", "iccid", b"iccid", "imsi", b"imsi", "line_id", b"line_id", "msisdn", b"msisdn", "node_id", b"node_id", "occurred_at", b"occurred_at", "operation_id", b"operation_id", "personal_account_id", b"personal_account_id", "services", b"services", "state", b"state", "tariff_code", b"tariff_code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -24,19 +24,22 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from simfleet.netsim.v1 import hlr_pb2 as simfleet_dot_netsim_dot_v1_dot_hlr__pb2
+from simfleet.netsim.v1 import usage_pb2 as simfleet_dot_netsim_dot_v1_dot_usage__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsimfleet/events/v1/netsim.proto\x12\x12simfleet.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1csimfleet/netsim/v1/hlr.proto\"g\n\x0cSmsDelivered\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x11\n\tto_msisdn\x18\x02 \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"q\n\tSmsFailed\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x11\n\tto_msisdn\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12-\n\tfailed_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa3\x01\n\x12ProvisioningResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x02 \x01(\t\x12/\n\x07results\x18\x03 \x03(\x0b\x32\x1e.simfleet.netsim.v1.ItemResult\x12\x30\n\x0c\x63ompleted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsimfleet/events/v1/netsim.proto\x12\x12simfleet.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1csimfleet/netsim/v1/hlr.proto\x1a\x1esimfleet/netsim/v1/usage.proto\"g\n\x0cSmsDelivered\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x11\n\tto_msisdn\x18\x02 \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"q\n\tSmsFailed\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x11\n\tto_msisdn\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12-\n\tfailed_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa3\x01\n\x12ProvisioningResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x02 \x01(\t\x12/\n\x07results\x18\x03 \x03(\x0b\x32\x1e.simfleet.netsim.v1.ItemResult\x12\x30\n\x0c\x63ompleted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x0cUsageRecords\x12\x30\n\x07records\x18\x01 \x03(\x0b\x32\x1f.simfleet.netsim.v1.UsageRecordb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'simfleet.events.v1.netsim_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SMSDELIVERED']._serialized_start=118
-  _globals['_SMSDELIVERED']._serialized_end=221
-  _globals['_SMSFAILED']._serialized_start=223
-  _globals['_SMSFAILED']._serialized_end=336
-  _globals['_PROVISIONINGRESULT']._serialized_start=339
-  _globals['_PROVISIONINGRESULT']._serialized_end=502
+  _globals['_SMSDELIVERED']._serialized_start=150
+  _globals['_SMSDELIVERED']._serialized_end=253
+  _globals['_SMSFAILED']._serialized_start=255
+  _globals['_SMSFAILED']._serialized_end=368
+  _globals['_PROVISIONINGRESULT']._serialized_start=371
+  _globals['_PROVISIONINGRESULT']._serialized_end=534
+  _globals['_USAGERECORDS']._serialized_start=536
+  _globals['_USAGERECORDS']._serialized_end=600
 # @@protoc_insertion_point(module_scope)

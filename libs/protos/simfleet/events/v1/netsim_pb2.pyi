@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from simfleet.netsim.v1 import hlr_pb2 as _hlr_pb2
+from simfleet.netsim.v1 import usage_pb2 as _usage_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -113,3 +114,27 @@ class ProvisioningResult(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ProvisioningResult: _TypeAlias = ProvisioningResult  # noqa: Y015
+
+@_typing.final
+class UsageRecords(_message.Message):
+    """simfleet.netsim.usage.recorded (stream NETSIM_USAGE) — a batch of the
+    network's usage records, at most 1,000.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def records(self) -> _containers.RepeatedCompositeFieldContainer[_usage_pb2.UsageRecord]: ...
+    def __init__(
+        self,
+        *,
+        records: _abc.Iterable[_usage_pb2.UsageRecord] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["records", b"records"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UsageRecords: _TypeAlias = UsageRecords  # noqa: Y015

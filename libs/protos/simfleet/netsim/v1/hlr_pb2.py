@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csimfleet/netsim/v1/hlr.proto\x12\x12simfleet.netsim.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf9\x01\n\x10ProvisioningItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x36\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32&.simfleet.netsim.v1.ProvisioningAction\x12\x0c\n\x04imsi\x18\x03 \x01(\t\x12\x0e\n\x06msisdn\x18\x04 \x01(\t\x12\r\n\x05iccid\x18\x05 \x01(\t\x12@\n\x06params\x18\x06 \x03(\x0b\x32\x30.simfleet.netsim.v1.ProvisioningItem.ParamsEntry\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa5\x01\n\x10ProvisionCommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x02 \x01(\t\x12\x33\n\x05items\x18\x03 \x03(\x0b\x32$.simfleet.netsim.v1.ProvisioningItem\x12\x30\n\x0csubmitted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa3\x01\n\nItemResult\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x38\n\x07\x66\x61ilure\x18\x03 \x01(\x0e\x32\'.simfleet.netsim.v1.ProvisioningFailure\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12.\n\napplied_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x91\x02\n\nSubscriber\x12\x0c\n\x04imsi\x18\x01 \x01(\t\x12\x0e\n\x06msisdn\x18\x02 \x01(\t\x12\r\n\x05iccid\x18\x03 \x01(\t\x12\x10\n\x08\x62\x61rrings\x18\x04 \x03(\t\x12\x0c\n\x04\x61pns\x18\x05 \x03(\t\x12\x42\n\nforwarding\x18\x06 \x03(\x0b\x32..simfleet.netsim.v1.Subscriber.ForwardingEntry\x12\x0f\n\x07version\x18\x07 \x01(\x03\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x31\n\x0f\x46orwardingEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"[\n\x06\x46\x61ults\x12\x12\n\nlatency_ms\x18\x01 \x01(\x05\x12\x14\n\x0c\x66\x61ilure_rate\x18\x02 \x01(\x01\x12\x0e\n\x06outage\x18\x03 \x01(\x08\x12\x17\n\x0f\x66\x61iling_msisdns\x18\x04 \x03(\t\"4\n\x14GetSubscriberRequest\x12\x0c\n\x04imsi\x18\x01 \x01(\t\x12\x0e\n\x06msisdn\x18\x02 \x01(\t\"K\n\x15GetSubscriberResponse\x12\x32\n\nsubscriber\x18\x01 \x01(\x0b\x32\x1e.simfleet.netsim.v1.Subscriber\"V\n\x16ListSubscribersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x15\n\rmsisdn_prefix\x18\x03 \x01(\t\"g\n\x17ListSubscribersResponse\x12\x33\n\x0bsubscribers\x18\x01 \x03(\x0b\x32\x1e.simfleet.netsim.v1.Subscriber\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x12\n\x10GetFaultsRequest\"?\n\x11GetFaultsResponse\x12*\n\x06\x66\x61ults\x18\x01 \x01(\x0b\x32\x1a.simfleet.netsim.v1.Faults\">\n\x10SetFaultsRequest\x12*\n\x06\x66\x61ults\x18\x01 \x01(\x0b\x32\x1a.simfleet.netsim.v1.Faults\"?\n\x11SetFaultsResponse\x12*\n\x06\x66\x61ults\x18\x01 \x01(\x0b\x32\x1a.simfleet.netsim.v1.Faults\"$\n\x12GetLocationRequest\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\"\xa0\x01\n\x13GetLocationResponse\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x65ll_id\x18\x02 \x01(\t\x12\x10\n\x08latitude\x18\x03 \x01(\x01\x12\x11\n\tlongitude\x18\x04 \x01(\x01\x12\x12\n\naccuracy_m\x18\x05 \x01(\x05\x12/\n\x0bobserved_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xbd\x03\n\x12ProvisioningAction\x12#\n\x1fPROVISIONING_ACTION_UNSPECIFIED\x10\x00\x12 \n\x1cPROVISIONING_ACTION_REGISTER\x10\x01\x12 \n\x1cPROVISIONING_ACTION_ACTIVATE\x10\x02\x12\x1b\n\x17PROVISIONING_ACTION_BAR\x10\x03\x12\x1d\n\x19PROVISIONING_ACTION_UNBAR\x10\x04\x12 \n\x1cPROVISIONING_ACTION_SWAP_SIM\x10\x05\x12%\n!PROVISIONING_ACTION_CHANGE_MSISDN\x10\x06\x12\x1f\n\x1bPROVISIONING_ACTION_ADD_APN\x10\x07\x12\"\n\x1ePROVISIONING_ACTION_REMOVE_APN\x10\x08\x12&\n\"PROVISIONING_ACTION_SET_FORWARDING\x10\t\x12(\n$PROVISIONING_ACTION_CLEAR_FORWARDING\x10\n\x12\"\n\x1ePROVISIONING_ACTION_DEREGISTER\x10\x0b*\x81\x02\n\x13ProvisioningFailure\x12$\n PROVISIONING_FAILURE_UNSPECIFIED\x10\x00\x12+\n\'PROVISIONING_FAILURE_UNKNOWN_SUBSCRIBER\x10\x01\x12&\n\"PROVISIONING_FAILURE_NUMBER_IN_USE\x10\x02\x12#\n\x1fPROVISIONING_FAILURE_SIM_IN_USE\x10\x03\x12!\n\x1dPROVISIONING_FAILURE_REJECTED\x10\x04\x12\'\n#PROVISIONING_FAILURE_SYSTEM_FAILURE\x10\x05\x32\xf2\x03\n\nHlrService\x12\x64\n\rGetSubscriber\x12(.simfleet.netsim.v1.GetSubscriberRequest\x1a).simfleet.netsim.v1.GetSubscriberResponse\x12j\n\x0fListSubscribers\x12*.simfleet.netsim.v1.ListSubscribersRequest\x1a+.simfleet.netsim.v1.ListSubscribersResponse\x12X\n\tGetFaults\x12$.simfleet.netsim.v1.GetFaultsRequest\x1a%.simfleet.netsim.v1.GetFaultsResponse\x12X\n\tSetFaults\x12$.simfleet.netsim.v1.SetFaultsRequest\x1a%.simfleet.netsim.v1.SetFaultsResponse\x12^\n\x0bGetLocation\x12&.simfleet.netsim.v1.GetLocationRequest\x1a\'.simfleet.netsim.v1.GetLocationResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csimfleet/netsim/v1/hlr.proto\x12\x12simfleet.netsim.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf9\x01\n\x10ProvisioningItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x36\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32&.simfleet.netsim.v1.ProvisioningAction\x12\x0c\n\x04imsi\x18\x03 \x01(\t\x12\x0e\n\x06msisdn\x18\x04 \x01(\t\x12\r\n\x05iccid\x18\x05 \x01(\t\x12@\n\x06params\x18\x06 \x03(\x0b\x32\x30.simfleet.netsim.v1.ProvisioningItem.ParamsEntry\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa5\x01\n\x10ProvisionCommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x02 \x01(\t\x12\x33\n\x05items\x18\x03 \x03(\x0b\x32$.simfleet.netsim.v1.ProvisioningItem\x12\x30\n\x0csubmitted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa3\x01\n\nItemResult\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x38\n\x07\x66\x61ilure\x18\x03 \x01(\x0e\x32\'.simfleet.netsim.v1.ProvisioningFailure\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12.\n\napplied_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa3\x02\n\nSubscriber\x12\x0c\n\x04imsi\x18\x01 \x01(\t\x12\x0e\n\x06msisdn\x18\x02 \x01(\t\x12\r\n\x05iccid\x18\x03 \x01(\t\x12\x10\n\x08\x62\x61rrings\x18\x04 \x03(\t\x12\x0c\n\x04\x61pns\x18\x05 \x03(\t\x12\x42\n\nforwarding\x18\x06 \x03(\x0b\x32..simfleet.netsim.v1.Subscriber.ForwardingEntry\x12\x0f\n\x07version\x18\x07 \x01(\x03\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08services\x18\t \x03(\t\x1a\x31\n\x0f\x46orwardingEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"[\n\x06\x46\x61ults\x12\x12\n\nlatency_ms\x18\x01 \x01(\x05\x12\x14\n\x0c\x66\x61ilure_rate\x18\x02 \x01(\x01\x12\x0e\n\x06outage\x18\x03 \x01(\x08\x12\x17\n\x0f\x66\x61iling_msisdns\x18\x04 \x03(\t\"4\n\x14GetSubscriberRequest\x12\x0c\n\x04imsi\x18\x01 \x01(\t\x12\x0e\n\x06msisdn\x18\x02 \x01(\t\"K\n\x15GetSubscriberResponse\x12\x32\n\nsubscriber\x18\x01 \x01(\x0b\x32\x1e.simfleet.netsim.v1.Subscriber\"V\n\x16ListSubscribersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x15\n\rmsisdn_prefix\x18\x03 \x01(\t\"g\n\x17ListSubscribersResponse\x12\x33\n\x0bsubscribers\x18\x01 \x03(\x0b\x32\x1e.simfleet.netsim.v1.Subscriber\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x12\n\x10GetFaultsRequest\"?\n\x11GetFaultsResponse\x12*\n\x06\x66\x61ults\x18\x01 \x01(\x0b\x32\x1a.simfleet.netsim.v1.Faults\">\n\x10SetFaultsRequest\x12*\n\x06\x66\x61ults\x18\x01 \x01(\x0b\x32\x1a.simfleet.netsim.v1.Faults\"?\n\x11SetFaultsResponse\x12*\n\x06\x66\x61ults\x18\x01 \x01(\x0b\x32\x1a.simfleet.netsim.v1.Faults\"$\n\x12GetLocationRequest\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\"\xa0\x01\n\x13GetLocationResponse\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x65ll_id\x18\x02 \x01(\t\x12\x10\n\x08latitude\x18\x03 \x01(\x01\x12\x11\n\tlongitude\x18\x04 \x01(\x01\x12\x12\n\naccuracy_m\x18\x05 \x01(\x05\x12/\n\x0bobserved_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xe3\x03\n\x12ProvisioningAction\x12#\n\x1fPROVISIONING_ACTION_UNSPECIFIED\x10\x00\x12 \n\x1cPROVISIONING_ACTION_REGISTER\x10\x01\x12 \n\x1cPROVISIONING_ACTION_ACTIVATE\x10\x02\x12\x1b\n\x17PROVISIONING_ACTION_BAR\x10\x03\x12\x1d\n\x19PROVISIONING_ACTION_UNBAR\x10\x04\x12 \n\x1cPROVISIONING_ACTION_SWAP_SIM\x10\x05\x12%\n!PROVISIONING_ACTION_CHANGE_MSISDN\x10\x06\x12\x1f\n\x1bPROVISIONING_ACTION_ADD_APN\x10\x07\x12\"\n\x1ePROVISIONING_ACTION_REMOVE_APN\x10\x08\x12&\n\"PROVISIONING_ACTION_SET_FORWARDING\x10\t\x12(\n$PROVISIONING_ACTION_CLEAR_FORWARDING\x10\n\x12\"\n\x1ePROVISIONING_ACTION_DEREGISTER\x10\x0b\x12$\n PROVISIONING_ACTION_SET_SERVICES\x10\x0c*\x81\x02\n\x13ProvisioningFailure\x12$\n PROVISIONING_FAILURE_UNSPECIFIED\x10\x00\x12+\n\'PROVISIONING_FAILURE_UNKNOWN_SUBSCRIBER\x10\x01\x12&\n\"PROVISIONING_FAILURE_NUMBER_IN_USE\x10\x02\x12#\n\x1fPROVISIONING_FAILURE_SIM_IN_USE\x10\x03\x12!\n\x1dPROVISIONING_FAILURE_REJECTED\x10\x04\x12\'\n#PROVISIONING_FAILURE_SYSTEM_FAILURE\x10\x05\x32\xf2\x03\n\nHlrService\x12\x64\n\rGetSubscriber\x12(.simfleet.netsim.v1.GetSubscriberRequest\x1a).simfleet.netsim.v1.GetSubscriberResponse\x12j\n\x0fListSubscribers\x12*.simfleet.netsim.v1.ListSubscribersRequest\x1a+.simfleet.netsim.v1.ListSubscribersResponse\x12X\n\tGetFaults\x12$.simfleet.netsim.v1.GetFaultsRequest\x1a%.simfleet.netsim.v1.GetFaultsResponse\x12X\n\tSetFaults\x12$.simfleet.netsim.v1.SetFaultsRequest\x1a%.simfleet.netsim.v1.SetFaultsResponse\x12^\n\x0bGetLocation\x12&.simfleet.netsim.v1.GetLocationRequest\x1a\'.simfleet.netsim.v1.GetLocationResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,10 +36,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROVISIONINGITEM_PARAMSENTRY']._serialized_options = b'8\001'
   _globals['_SUBSCRIBER_FORWARDINGENTRY']._loaded_options = None
   _globals['_SUBSCRIBER_FORWARDINGENTRY']._serialized_options = b'8\001'
-  _globals['_PROVISIONINGACTION']._serialized_start=1780
-  _globals['_PROVISIONINGACTION']._serialized_end=2225
-  _globals['_PROVISIONINGFAILURE']._serialized_start=2228
-  _globals['_PROVISIONINGFAILURE']._serialized_end=2485
+  _globals['_PROVISIONINGACTION']._serialized_start=1798
+  _globals['_PROVISIONINGACTION']._serialized_end=2281
+  _globals['_PROVISIONINGFAILURE']._serialized_start=2284
+  _globals['_PROVISIONINGFAILURE']._serialized_end=2541
   _globals['_PROVISIONINGITEM']._serialized_start=86
   _globals['_PROVISIONINGITEM']._serialized_end=335
   _globals['_PROVISIONINGITEM_PARAMSENTRY']._serialized_start=290
@@ -49,31 +49,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ITEMRESULT']._serialized_start=506
   _globals['_ITEMRESULT']._serialized_end=669
   _globals['_SUBSCRIBER']._serialized_start=672
-  _globals['_SUBSCRIBER']._serialized_end=945
-  _globals['_SUBSCRIBER_FORWARDINGENTRY']._serialized_start=896
-  _globals['_SUBSCRIBER_FORWARDINGENTRY']._serialized_end=945
-  _globals['_FAULTS']._serialized_start=947
-  _globals['_FAULTS']._serialized_end=1038
-  _globals['_GETSUBSCRIBERREQUEST']._serialized_start=1040
-  _globals['_GETSUBSCRIBERREQUEST']._serialized_end=1092
-  _globals['_GETSUBSCRIBERRESPONSE']._serialized_start=1094
-  _globals['_GETSUBSCRIBERRESPONSE']._serialized_end=1169
-  _globals['_LISTSUBSCRIBERSREQUEST']._serialized_start=1171
-  _globals['_LISTSUBSCRIBERSREQUEST']._serialized_end=1257
-  _globals['_LISTSUBSCRIBERSRESPONSE']._serialized_start=1259
-  _globals['_LISTSUBSCRIBERSRESPONSE']._serialized_end=1362
-  _globals['_GETFAULTSREQUEST']._serialized_start=1364
-  _globals['_GETFAULTSREQUEST']._serialized_end=1382
-  _globals['_GETFAULTSRESPONSE']._serialized_start=1384
-  _globals['_GETFAULTSRESPONSE']._serialized_end=1447
-  _globals['_SETFAULTSREQUEST']._serialized_start=1449
-  _globals['_SETFAULTSREQUEST']._serialized_end=1511
-  _globals['_SETFAULTSRESPONSE']._serialized_start=1513
-  _globals['_SETFAULTSRESPONSE']._serialized_end=1576
-  _globals['_GETLOCATIONREQUEST']._serialized_start=1578
-  _globals['_GETLOCATIONREQUEST']._serialized_end=1614
-  _globals['_GETLOCATIONRESPONSE']._serialized_start=1617
-  _globals['_GETLOCATIONRESPONSE']._serialized_end=1777
-  _globals['_HLRSERVICE']._serialized_start=2488
-  _globals['_HLRSERVICE']._serialized_end=2986
+  _globals['_SUBSCRIBER']._serialized_end=963
+  _globals['_SUBSCRIBER_FORWARDINGENTRY']._serialized_start=914
+  _globals['_SUBSCRIBER_FORWARDINGENTRY']._serialized_end=963
+  _globals['_FAULTS']._serialized_start=965
+  _globals['_FAULTS']._serialized_end=1056
+  _globals['_GETSUBSCRIBERREQUEST']._serialized_start=1058
+  _globals['_GETSUBSCRIBERREQUEST']._serialized_end=1110
+  _globals['_GETSUBSCRIBERRESPONSE']._serialized_start=1112
+  _globals['_GETSUBSCRIBERRESPONSE']._serialized_end=1187
+  _globals['_LISTSUBSCRIBERSREQUEST']._serialized_start=1189
+  _globals['_LISTSUBSCRIBERSREQUEST']._serialized_end=1275
+  _globals['_LISTSUBSCRIBERSRESPONSE']._serialized_start=1277
+  _globals['_LISTSUBSCRIBERSRESPONSE']._serialized_end=1380
+  _globals['_GETFAULTSREQUEST']._serialized_start=1382
+  _globals['_GETFAULTSREQUEST']._serialized_end=1400
+  _globals['_GETFAULTSRESPONSE']._serialized_start=1402
+  _globals['_GETFAULTSRESPONSE']._serialized_end=1465
+  _globals['_SETFAULTSREQUEST']._serialized_start=1467
+  _globals['_SETFAULTSREQUEST']._serialized_end=1529
+  _globals['_SETFAULTSRESPONSE']._serialized_start=1531
+  _globals['_SETFAULTSRESPONSE']._serialized_end=1594
+  _globals['_GETLOCATIONREQUEST']._serialized_start=1596
+  _globals['_GETLOCATIONREQUEST']._serialized_end=1632
+  _globals['_GETLOCATIONRESPONSE']._serialized_start=1635
+  _globals['_GETLOCATIONRESPONSE']._serialized_end=1795
+  _globals['_HLRSERVICE']._serialized_start=2544
+  _globals['_HLRSERVICE']._serialized_end=3042
 # @@protoc_insertion_point(module_scope)

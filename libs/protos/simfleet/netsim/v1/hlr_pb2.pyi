@@ -29,7 +29,8 @@ class _ProvisioningActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Pr
     PROVISIONING_ACTION_UNSPECIFIED: _ProvisioningAction.ValueType  # 0
     PROVISIONING_ACTION_REGISTER: _ProvisioningAction.ValueType  # 1
     """Register (or refresh) a subscriber: imsi, msisdn, iccid; barred unless
-    params["state"] is "active".
+    params["state"] is "active"; params["services"], when given, the services
+    it may use, comma-separated (see SET_SERVICES).
     """
     PROVISIONING_ACTION_ACTIVATE: _ProvisioningAction.ValueType  # 2
     """Lift every barring of a registered subscriber (a ready line goes live)."""
@@ -59,6 +60,12 @@ class _ProvisioningActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Pr
     """Clear the forwarding of params["condition"]."""
     PROVISIONING_ACTION_DEREGISTER: _ProvisioningAction.ValueType  # 11
     """Remove the subscriber (the line is terminated)."""
+    PROVISIONING_ACTION_SET_SERVICES: _ProvisioningAction.ValueType  # 12
+    """Replace the services the network lets the subscriber use with
+    params["services"], comma-separated (e.g. "voice,sms,data,roaming";
+    "" for none): "voice", "sms" and "data" gate those kinds of usage,
+    "roaming" use abroad, "international" calls and SMS to other countries.
+    """
 
 class ProvisioningAction(_ProvisioningAction, metaclass=_ProvisioningActionEnumTypeWrapper):
     """The simulated HLR: one subscriber per IMSI, with its number, the SIM in use,
@@ -74,7 +81,8 @@ class ProvisioningAction(_ProvisioningAction, metaclass=_ProvisioningActionEnumT
 PROVISIONING_ACTION_UNSPECIFIED: ProvisioningAction.ValueType  # 0
 PROVISIONING_ACTION_REGISTER: ProvisioningAction.ValueType  # 1
 """Register (or refresh) a subscriber: imsi, msisdn, iccid; barred unless
-params["state"] is "active".
+params["state"] is "active"; params["services"], when given, the services
+it may use, comma-separated (see SET_SERVICES).
 """
 PROVISIONING_ACTION_ACTIVATE: ProvisioningAction.ValueType  # 2
 """Lift every barring of a registered subscriber (a ready line goes live)."""
@@ -104,6 +112,12 @@ PROVISIONING_ACTION_CLEAR_FORWARDING: ProvisioningAction.ValueType  # 10
 """Clear the forwarding of params["condition"]."""
 PROVISIONING_ACTION_DEREGISTER: ProvisioningAction.ValueType  # 11
 """Remove the subscriber (the line is terminated)."""
+PROVISIONING_ACTION_SET_SERVICES: ProvisioningAction.ValueType  # 12
+"""Replace the services the network lets the subscriber use with
+params["services"], comma-separated (e.g. "voice,sms,data,roaming";
+"" for none): "voice", "sms" and "data" gate those kinds of usage,
+"roaming" use abroad, "international" calls and SMS to other countries.
+"""
 Global___ProvisioningAction: _TypeAlias = ProvisioningAction  # noqa: Y015
 
 class _ProvisioningFailure:
@@ -304,6 +318,7 @@ class Subscriber(_message.Message):
     FORWARDING_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    SERVICES_FIELD_NUMBER: _builtins.int
     imsi: _builtins.str
     msisdn: _builtins.str
     iccid: _builtins.str
@@ -321,6 +336,12 @@ class Subscriber(_message.Message):
 
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def services(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The services the network lets it use (SET_SERVICES); a subscriber
+        registered without them has "voice", "sms" and "data".
+        """
+
     def __init__(
         self,
         *,
@@ -332,10 +353,11 @@ class Subscriber(_message.Message):
         forwarding: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         version: _builtins.int = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        services: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["apns", b"apns", "barrings", b"barrings", "forwarding", b"forwarding", "iccid", b"iccid", "imsi", b"imsi", "msisdn", b"msisdn", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["apns", b"apns", "barrings", b"barrings", "forwarding", b"forwarding", "iccid", b"iccid", "imsi", b"imsi", "msisdn", b"msisdn", "services", b"services", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
