@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
@@ -11,15 +12,20 @@ import pytest
 import sqlalchemy as sa
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from billing.lines.consumer import lines_changed_handler
 from billing.main import Billing, build
 from billing.models import NODE_PATHS
-from simfleet.billing.v1 import admin_pb2, admin_pb2_grpc, ledger_pb2, ledger_pb2_grpc
+from simfleet.billing.v1 import admin_pb2, admin_pb2_grpc, ledger_pb2, ledger_pb2_grpc, usage_pb2, usage_pb2_grpc
+from simfleet.events.v1 import inventory_pb2
+from simfleet.netsim.v1 import usage_pb2 as usage_pb2_net
 from simfleet_runtime.authz import PERMISSIONS, Grant, grants_claim
+from simfleet_runtime.bus import Event
 from simfleet_runtime.context import OPERATOR_KEY
 from simfleet_runtime.errors import read_error
 from simfleet_runtime.grpc_server import make_channel
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import KeyRing, NatsServer, free_port
+from simfleet_runtime.timestamps import timestamp
 
 from .conftest import OPERATOR_KEY as KEY  # type: ignore[import-not-found]
 from .conftest import settings_for  # type: ignore[import-not-found]
@@ -379,3 +385,104 @@ async def test_a_customer_moves_money_between_its_personal_accounts_once(running
         assert (await failure(ledger.Transfer(move, metadata=branch_only)))[0] == grpc.StatusCode.NOT_FOUND
         stranger = running.bearer(Grant(new_id(), MANAGER, "profile_manager"), customer_id=new_id())
         assert (await failure(ledger.Transfer(move, metadata=stranger)))[0] == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_lines_usage_and_the_catalogue_over_grpc(running: Running) -> None:
+    await running.tree()
+    billing = running.billing
+    await billing.catalogue.wait_loaded()
+    now = billing.runtime.clock.now()
+    async with make_channel(running.target) as channel:
+        admin = admin_pb2_grpc.BillingAdminServiceStub(channel)
+        usage = usage_pb2_grpc.UsageServiceStub(channel)
+        await admin.OpenAccount(
+            admin_pb2.OpenAccountRequest(
+                kind=ledger_pb2.ACCOUNT_KIND_PERSONAL,
+                customer_id=running.customer_id,
+                personal_account_id=running.personal,
+                currency="RUB",
+            ),
+            metadata=OPERATOR,
+        )
+        line_id = new_id()
+        change = inventory_pb2.LineChanged(
+            line_id=line_id,
+            customer_id=running.customer_id,
+            msisdn="+79990000042",
+            node_id=running.personal,
+            personal_account_id=running.personal,
+            tariff_code="BIZ-S",
+            state="active",
+            occurred_at=timestamp(now - timedelta(hours=1)),
+        )
+        handle = lines_changed_handler(billing.runtime.clock)
+        async with billing.runtime.db.transaction() as session:
+            await handle(
+                session,
+                Event(
+                    new_id(),
+                    "simfleet.inventory.lines.changed",
+                    inventory_pb2.LinesChanged(lines=[change]).SerializeToString(),
+                    {},
+                    "",
+                    1,
+                ),
+            )
+            records = [
+                usage_pb2_net.UsageRecord(
+                    record_id=f"g-{i}",
+                    msisdn="+79990000042",
+                    kind=usage_pb2_net.USAGE_KIND_SMS,
+                    zone=usage_pb2_net.USAGE_ZONE_INTERNATIONAL,
+                    quantity=1,
+                    started_at=timestamp(now - timedelta(minutes=i)),
+                )
+                for i in range(20)
+            ]
+            records.append(
+                usage_pb2_net.UsageRecord(
+                    record_id="nobody",
+                    msisdn="+79990000043",
+                    kind=usage_pb2_net.USAGE_KIND_SMS,
+                    zone=usage_pb2_net.USAGE_ZONE_ON_NET,
+                    quantity=1,
+                    started_at=timestamp(now),
+                )
+            )
+            await billing.rater.rate(session, records, "batch-g")
+
+        reader = running.bearer(Grant(running.branch, READER, "viewer"))
+        got = await usage.GetLineUsage(usage_pb2.GetLineUsageRequest(line_id=line_id), metadata=reader)
+        assert (got.msisdn, got.tariff_code, got.personal_account_id) == ("+79990000042", "BIZ-S", running.personal)
+        assert got.account.balance.amount == -20 * 900 == -got.charged.amount
+        sms = next(t for t in got.totals if t.kind == usage_pb2.USAGE_KIND_SMS)
+        assert (sms.records, sms.units, sms.charged.amount) == (20, 20, 20 * 900)
+        assert [r.record_id for r in got.last_records] == [f"g-{i}" for i in range(15)]
+        allowance = next(a for a in got.allowances if a.kind == usage_pb2.USAGE_KIND_SMS)
+        assert (allowance.included, allowance.used, allowance.remaining) == (100, 0, 100)
+
+        for refused in (
+            running.bearer(Grant(running.elsewhere, MANAGER, "manager")),
+            running.bearer(Grant(running.branch, frozenset({"lines:read"}), "viewer")),
+            running.bearer(Grant(running.branch, MANAGER, "manager"), customer_id=new_id()),
+        ):
+            code, reason, _ = await failure(
+                usage.GetLineUsage(usage_pb2.GetLineUsageRequest(line_id=line_id), metadata=refused)
+            )
+            assert code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED), reason
+        for forged in ("", "x" * 26, "../" + line_id, new_id()):
+            code, _, _ = await failure(
+                usage.GetLineUsage(usage_pb2.GetLineUsageRequest(line_id=forged), metadata=reader)
+            )
+            assert code == grpc.StatusCode.NOT_FOUND
+
+        tariffs = await usage.ListTariffs(usage_pb2.ListTariffsRequest(), metadata=reader)
+        assert {t.code for t in tariffs.tariffs} == {"BIZ-S", "BIZ-M", "BIZ-L", "IOT-S"}
+        assert "europe" in {g.name for g in tariffs.roaming_groups}
+        assert (await failure(usage.ListTariffs(usage_pb2.ListTariffsRequest())))[0] == grpc.StatusCode.UNAUTHENTICATED
+
+        rejected = await admin.ListRejectedUsage(admin_pb2.ListRejectedUsageRequest(), metadata=OPERATOR)
+        assert [(r.record_id, r.reason) for r in rejected.records] == [("nobody", "UNKNOWN_LINE")]
+        assert (await failure(admin.ListRejectedUsage(admin_pb2.ListRejectedUsageRequest(), metadata=reader)))[0] == (
+            grpc.StatusCode.PERMISSION_DENIED
+        )

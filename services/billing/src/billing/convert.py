@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from billing import money
+from billing.catalogue import plans
 from billing.ledger import models as m
 from billing.ledger.models import JournalEntry, LedgerAccount, Posting
 from billing.ledger.service import CREDIT, DEBIT, PostingLine
+from billing.rating.models import RATED
+from billing.rating.service import LineUsage
 from billing.settlement.models import SettlementChange
 from simfleet.billing.v1 import admin_pb2 as admin
 from simfleet.billing.v1 import ledger_pb2 as pb
+from simfleet.billing.v1 import usage_pb2 as usage
 from simfleet_runtime.timestamps import optional_timestamp, timestamp
 
 KINDS: dict[str, int] = {
@@ -122,4 +128,105 @@ def posting(value: PostingLine) -> pb.Posting:
         balance_after=amount(p.balance_after, c),
         sequence=p.sequence,
         posted_at=timestamp(p.posted_at),
+    )
+
+
+USAGE_KINDS: dict[str, int] = {
+    plans.VOICE: usage.USAGE_KIND_VOICE,
+    plans.SMS: usage.USAGE_KIND_SMS,
+    plans.DATA: usage.USAGE_KIND_DATA,
+}
+
+
+def _money_or_none(value: int, currency: str) -> pb.Money | None:
+    """An amount in a known currency; none for a record rejected before its currency was known."""
+    return amount(value, currency) if currency in money.EXPONENTS else None
+
+
+def rated_usage(row: Any) -> usage.RatedUsage:
+    """A row of ``usage_records`` as the API shows it."""
+    return usage.RatedUsage(
+        record_id=row.record_id,
+        kind=USAGE_KINDS.get(row.kind, usage.USAGE_KIND_UNSPECIFIED),  # type: ignore[arg-type]
+        zone=row.zone,
+        roaming_country=row.roaming_country,
+        destination=row.destination,
+        started_at=timestamp(row.started_at),
+        quantity=row.quantity,
+        units=row.units,
+        included_units=row.included_units,
+        charged=_money_or_none(row.charged, row.currency),
+        outcome=usage.RATING_OUTCOME_RATED if row.outcome == RATED else usage.RATING_OUTCOME_REJECTED,
+        reason=row.reason,
+        tariff_code=row.tariff_code,
+        rated_at=timestamp(row.rated_at),
+    )
+
+
+def line_usage(value: LineUsage, account_pb: pb.LedgerAccount) -> usage.GetLineUsageResponse:
+    currency = value.currency
+    return usage.GetLineUsageResponse(
+        line_id=value.line.line_id,
+        msisdn=value.line.msisdn,
+        personal_account_id=value.line.personal_account_id,
+        tariff_code=value.line.tariff_code,
+        period=value.period,
+        period_start=timestamp(value.period_start),
+        period_end=timestamp(value.period_end),
+        account=account_pb,
+        totals=[
+            usage.UsageTotal(
+                kind=USAGE_KINDS[t.kind],  # type: ignore[arg-type]
+                records=t.records,
+                quantity=t.quantity,
+                units=t.units,
+                included_units=t.included_units,
+                charged=amount(t.charged, currency),
+            )
+            for t in value.totals
+        ],
+        allowances=[
+            usage.AllowanceLeft(
+                kind=USAGE_KINDS[a.kind],  # type: ignore[arg-type]
+                unit=a.unit,
+                included=a.included,
+                used=a.used,
+                remaining=a.remaining,
+            )
+            for a in value.allowances
+        ],
+        last_records=[rated_usage(row) for row in value.last_records],
+        charged=amount(sum(t.charged for t in value.totals), currency),
+    )
+
+
+def tariff(value: plans.Tariff) -> usage.Tariff:
+    currency = value.currency
+    home = [
+        usage.UnitPrice(kind=USAGE_KINDS[kind], zone=zone, price=amount(p, currency))  # type: ignore[arg-type]
+        for kind, zones in value.home.items()
+        for zone, p in zones.items()
+    ]
+    roaming = [
+        usage.UnitPrice(kind=USAGE_KINDS[kind], zone=group, price=amount(p, currency))  # type: ignore[arg-type]
+        for group, prices in value.roaming.items()
+        for kind, p in prices.items()
+    ]
+    return usage.Tariff(
+        code=value.code,
+        name=value.name,
+        version=value.version,
+        effective_from=timestamp(value.effective_from),
+        monthly_fee=amount(value.monthly_fee, currency),
+        allowances=[
+            usage.AllowanceLeft(
+                kind=USAGE_KINDS[kind],  # type: ignore[arg-type]
+                unit=plans.UNITS[kind],
+                included=value.allowances.get(kind, 0),
+                remaining=value.allowances.get(kind, 0),
+            )
+            for kind in plans.KINDS
+        ],
+        home_prices=home,
+        roaming_prices=roaming,
     )

@@ -15,20 +15,27 @@ from typing import Any
 from billing import metrics
 from billing.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from billing.admin.grpc_api import AdminApi
+from billing.catalogue.service import Catalogue
 from billing.ledger.consumer import node_events_handler
 from billing.ledger.grpc_api import SERVICE_NAME as LEDGER_SERVICE
 from billing.ledger.grpc_api import LedgerApi
 from billing.ledger.service import LedgerService
+from billing.lines.consumer import lines_changed_handler
 from billing.models import BUS, NODE_PATHS
+from billing.rating.consumer import catalogue_loaded, usage_handler
+from billing.rating.grpc_api import SERVICE_NAME as USAGE_SERVICE
+from billing.rating.grpc_api import UsageApi
+from billing.rating.service import Rater
 from billing.settings import BillingSettings
 from billing.settlement.service import SettlementService
-from simfleet.billing.v1 import admin_pb2_grpc, ledger_pb2_grpc
+from simfleet.billing.v1 import admin_pb2_grpc, ledger_pb2_grpc, usage_pb2_grpc
 from simfleet_runtime import nodepaths
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
 from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.grpc_server import Channels
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
+from simfleet_subjects import InventorySubjects, NetsimSubjects
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger(__name__)
@@ -69,6 +76,8 @@ class Billing:
     runtime: ServiceRuntime
     ledger: LedgerService
     settlement: SettlementService
+    catalogue: Catalogue
+    rater: Rater
     paths: nodepaths.ProjectedNodePaths
     authorizer: Authorizer
     revocations: Revocations
@@ -100,6 +109,22 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         ),
     )
     settlement = SettlementService(db=db, clock=clock)
+    catalogue = Catalogue(db=db, clock=clock, refresh_seconds=settings.catalogue_refresh_seconds)
+    runtime.add_task("catalogue", catalogue.run)
+    rater = Rater(db=db, clock=clock, ledger=ledger, catalogue=catalogue)
+    runtime.add_consumer(
+        name="billing-lines",
+        stream=InventorySubjects.STREAM,
+        subject=InventorySubjects.LINES_CHANGED,
+        handler=lines_changed_handler(clock),
+    )
+    runtime.add_consumer(
+        name="billing-rating",
+        stream=NetsimSubjects.USAGE_STREAM,
+        subject=NetsimSubjects.USAGE_RECORDED,
+        handler=usage_handler(rater),
+        before=catalogue_loaded(catalogue),
+    )
     sweeper = Sweeper(ledger=ledger, settlement=settlement, interval=settings.ledger_sweep_seconds)
     runtime.add_task("ledger-sweep", sweeper.run)
     verifier = TokenVerifier(
@@ -121,12 +146,18 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         AdminApi(
             ledger=ledger,
             settlement=settlement,
+            rater=rater,
             operator_key=settings.operator_key.get_secret_value(),
             authorizer=authorizer,
         ),
         ADMIN_SERVICE,
     )
-    return Billing(runtime, ledger, settlement, paths, authorizer, revocations, sweeper)
+    runtime.add_servicer(
+        usage_pb2_grpc.add_UsageServiceServicer_to_server,
+        UsageApi(rater=rater, ledger=ledger, catalogue=catalogue, authorizer=authorizer, clock=clock),
+        USAGE_SERVICE,
+    )
+    return Billing(runtime, ledger, settlement, catalogue, rater, paths, authorizer, revocations, sweeper)
 
 
 async def serve(settings: BillingSettings) -> None:

@@ -6,7 +6,7 @@ The label values the code uses start at 0 (below), so ``rate()`` and
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 ENTRIES = Counter(
     "simfleet_billing_entries_total",
@@ -34,9 +34,38 @@ LEDGER_SWEEP_LAST_SUCCESS = Gauge(
     "When the ledger's sweep last finished a pass (Unix time; 0 until it has).",
 )
 
+LINES_PROJECTED = Counter(
+    "simfleet_billing_lines_projected_total",
+    "Line changes from inventory applied to billing's copy of the lines.",
+)
+USAGE_RECORDS = Counter(
+    "simfleet_billing_usage_records_total",
+    "Usage records taken by rating, by outcome (rated, rejected, duplicate) and kind (voice, sms, data, unknown).",
+    ["outcome", "kind"],
+)
+USAGE_CHARGED = Counter(
+    "simfleet_billing_usage_charged_minor_units_total",
+    "What rated usage cost, in minor units, by currency.",
+    ["currency"],
+)
+RATING_LAG = Histogram(
+    "simfleet_billing_rating_lag_seconds",
+    "From a usage record's start to its rating: how far behind the network rating runs.",
+    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600, 14400, 86400),
+)
+RATING_BATCH_SECONDS = Histogram(
+    "simfleet_billing_rating_batch_seconds",
+    "Time to rate one batch of usage records (up to 1,000) in its transaction.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
 for _result in ("ok", "failed"):
     LEDGER_SWEEPS.labels(_result)
 for _outcome in ("posted", "pending", "pending_posted", "voided", "expired", "refused"):
     ENTRIES.labels(_outcome)
 for _method in ("prepaid", "postpaid", "credit"):
     SETTLEMENT_CHANGES.labels(_method)
+for _usage_outcome in ("rated", "rejected", "duplicate"):
+    for _kind in ("voice", "sms", "data", "unknown"):
+        USAGE_RECORDS.labels(_usage_outcome, _kind)
+USAGE_CHARGED.labels("RUB")

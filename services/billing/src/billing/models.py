@@ -6,8 +6,11 @@ every domain's models so that nothing is left out of ``metadata``.
 
 from __future__ import annotations
 
+from billing.catalogue.models import TariffVersion
 from billing.db import BUS, NODE_PATHS, Base
 from billing.ledger.models import JournalEntry, LedgerAccount, Posting
+from billing.lines.models import BillingLine, LineTerm
+from billing.rating.models import AllowanceUse, UsageRecord
 from billing.settlement.models import SettlementChange
 
 metadata = Base.metadata
@@ -15,10 +18,15 @@ metadata = Base.metadata
 __all__ = [
     "BUS",
     "NODE_PATHS",
+    "AllowanceUse",
     "Base",
+    "BillingLine",
     "JournalEntry",
     "LedgerAccount",
+    "LineTerm",
     "Posting",
     "SettlementChange",
+    "TariffVersion",
+    "UsageRecord",
     "metadata",
 ]

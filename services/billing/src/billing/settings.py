@@ -45,6 +45,10 @@ class BillingSettings(ServiceSettings):
         description="how often settlement changes that came due are applied and expired pending entries voided",
     )
 
+    catalogue_refresh_seconds: float = Field(
+        60.0, gt=0, description="how often the tariff catalogue is read again (a new version is seen within it)"
+    )
+
     @field_validator("default_currency")
     @classmethod
     def _known_currency(cls, value: str) -> str:

@@ -24,51 +24,56 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from simfleet.billing.v1 import ledger_pb2 as simfleet_dot_billing_dot_v1_dot_ledger__pb2
+from simfleet.billing.v1 import usage_pb2 as simfleet_dot_billing_dot_v1_dot_usage__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsimfleet/billing/v1/admin.proto\x12\x13simfleet.billing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a simfleet/billing/v1/ledger.proto\"\xf4\x01\n\x12OpenAccountRequest\x12.\n\x04kind\x18\x01 \x01(\x0e\x32 .simfleet.billing.v1.AccountKind\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x1b\n\x13personal_account_id\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12@\n\x11settlement_method\x18\x05 \x01(\x0e\x32%.simfleet.billing.v1.SettlementMethod\x12\x14\n\x0c\x63redit_limit\x18\x06 \x01(\x03\x12\x12\n\nbill_email\x18\x07 \x01(\t\"J\n\x13OpenAccountResponse\x12\x33\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\"\'\n\x11GetAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\"I\n\x12GetAccountResponse\x12\x33\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\"W\n\x08\x45ntryLeg\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\'\n\x04side\x18\x02 \x01(\x0e\x32\x19.simfleet.billing.v1.Side\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\"\xe5\x02\n\x0cJournalEntry\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12+\n\x04legs\x18\x06 \x03(\x0b\x32\x1d.simfleet.billing.v1.EntryLeg\x12.\n\x05state\x18\x07 \x01(\x0e\x32\x1f.simfleet.billing.v1.EntryState\x12\x11\n\ttwo_phase\x18\x08 \x01(\x08\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bresolved_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb8\x01\n\x10PostEntryRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12+\n\x04legs\x18\x05 \x03(\x0b\x32\x1d.simfleet.billing.v1.EntryLeg\x12\x0f\n\x07pending\x18\x06 \x01(\x08\x12\x1f\n\x17pending_timeout_seconds\x18\x07 \x01(\x03\"W\n\x11PostEntryResponse\x12\x30\n\x05\x65ntry\x18\x01 \x01(\x0b\x32!.simfleet.billing.v1.JournalEntry\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"+\n\x17PostPendingEntryRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\"L\n\x18PostPendingEntryResponse\x12\x30\n\x05\x65ntry\x18\x01 \x01(\x0b\x32!.simfleet.billing.v1.JournalEntry\"+\n\x17VoidPendingEntryRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\"L\n\x18VoidPendingEntryResponse\x12\x30\n\x05\x65ntry\x18\x01 \x01(\x0b\x32!.simfleet.billing.v1.JournalEntry\"\xc0\x01\n\x1d\x43hangeSettlementMethodRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x35\n\x06method\x18\x02 \x01(\x0e\x32%.simfleet.billing.v1.SettlementMethod\x12\x14\n\x0c\x63redit_limit\x18\x03 \x01(\x03\x12\x30\n\x0c\x65\x66\x66\x65\x63tive_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04note\x18\x05 \x01(\t\"\x8c\x01\n\x1e\x43hangeSettlementMethodResponse\x12\x35\n\x06\x63hange\x18\x01 \x01(\x0b\x32%.simfleet.billing.v1.SettlementChange\x12\x33\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\"Y\n\x1cListSettlementChangesRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"p\n\x1dListSettlementChangesResponse\x12\x36\n\x07\x63hanges\x18\x01 \x03(\x0b\x32%.simfleet.billing.v1.SettlementChange\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*=\n\x04Side\x12\x14\n\x10SIDE_UNSPECIFIED\x10\x00\x12\x0e\n\nSIDE_DEBIT\x10\x01\x12\x0f\n\x0bSIDE_CREDIT\x10\x02*r\n\nEntryState\x12\x1b\n\x17\x45NTRY_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45NTRY_STATE_POSTED\x10\x01\x12\x17\n\x13\x45NTRY_STATE_PENDING\x10\x02\x12\x16\n\x12\x45NTRY_STATE_VOIDED\x10\x03\x32\x98\x06\n\x13\x42illingAdminService\x12`\n\x0bOpenAccount\x12\'.simfleet.billing.v1.OpenAccountRequest\x1a(.simfleet.billing.v1.OpenAccountResponse\x12]\n\nGetAccount\x12&.simfleet.billing.v1.GetAccountRequest\x1a\'.simfleet.billing.v1.GetAccountResponse\x12Z\n\tPostEntry\x12%.simfleet.billing.v1.PostEntryRequest\x1a&.simfleet.billing.v1.PostEntryResponse\x12o\n\x10PostPendingEntry\x12,.simfleet.billing.v1.PostPendingEntryRequest\x1a-.simfleet.billing.v1.PostPendingEntryResponse\x12o\n\x10VoidPendingEntry\x12,.simfleet.billing.v1.VoidPendingEntryRequest\x1a-.simfleet.billing.v1.VoidPendingEntryResponse\x12\x81\x01\n\x16\x43hangeSettlementMethod\x12\x32.simfleet.billing.v1.ChangeSettlementMethodRequest\x1a\x33.simfleet.billing.v1.ChangeSettlementMethodResponse\x12~\n\x15ListSettlementChanges\x12\x31.simfleet.billing.v1.ListSettlementChangesRequest\x1a\x32.simfleet.billing.v1.ListSettlementChangesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsimfleet/billing/v1/admin.proto\x12\x13simfleet.billing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a simfleet/billing/v1/ledger.proto\x1a\x1fsimfleet/billing/v1/usage.proto\"\xf4\x01\n\x12OpenAccountRequest\x12.\n\x04kind\x18\x01 \x01(\x0e\x32 .simfleet.billing.v1.AccountKind\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x1b\n\x13personal_account_id\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12@\n\x11settlement_method\x18\x05 \x01(\x0e\x32%.simfleet.billing.v1.SettlementMethod\x12\x14\n\x0c\x63redit_limit\x18\x06 \x01(\x03\x12\x12\n\nbill_email\x18\x07 \x01(\t\"J\n\x13OpenAccountResponse\x12\x33\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\"\'\n\x11GetAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\"I\n\x12GetAccountResponse\x12\x33\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\"W\n\x08\x45ntryLeg\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\'\n\x04side\x18\x02 \x01(\x0e\x32\x19.simfleet.billing.v1.Side\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\"\xe5\x02\n\x0cJournalEntry\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12+\n\x04legs\x18\x06 \x03(\x0b\x32\x1d.simfleet.billing.v1.EntryLeg\x12.\n\x05state\x18\x07 \x01(\x0e\x32\x1f.simfleet.billing.v1.EntryState\x12\x11\n\ttwo_phase\x18\x08 \x01(\x08\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bresolved_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb8\x01\n\x10PostEntryRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12+\n\x04legs\x18\x05 \x03(\x0b\x32\x1d.simfleet.billing.v1.EntryLeg\x12\x0f\n\x07pending\x18\x06 \x01(\x08\x12\x1f\n\x17pending_timeout_seconds\x18\x07 \x01(\x03\"W\n\x11PostEntryResponse\x12\x30\n\x05\x65ntry\x18\x01 \x01(\x0b\x32!.simfleet.billing.v1.JournalEntry\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"+\n\x17PostPendingEntryRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\"L\n\x18PostPendingEntryResponse\x12\x30\n\x05\x65ntry\x18\x01 \x01(\x0b\x32!.simfleet.billing.v1.JournalEntry\"+\n\x17VoidPendingEntryRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\"L\n\x18VoidPendingEntryResponse\x12\x30\n\x05\x65ntry\x18\x01 \x01(\x0b\x32!.simfleet.billing.v1.JournalEntry\"\xc0\x01\n\x1d\x43hangeSettlementMethodRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x35\n\x06method\x18\x02 \x01(\x0e\x32%.simfleet.billing.v1.SettlementMethod\x12\x14\n\x0c\x63redit_limit\x18\x03 \x01(\x03\x12\x30\n\x0c\x65\x66\x66\x65\x63tive_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04note\x18\x05 \x01(\t\"\x8c\x01\n\x1e\x43hangeSettlementMethodResponse\x12\x35\n\x06\x63hange\x18\x01 \x01(\x0b\x32%.simfleet.billing.v1.SettlementChange\x12\x33\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\"Y\n\x1cListSettlementChangesRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"p\n\x1dListSettlementChangesResponse\x12\x36\n\x07\x63hanges\x18\x01 \x03(\x0b\x32%.simfleet.billing.v1.SettlementChange\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"A\n\x18ListRejectedUsageRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"f\n\x19ListRejectedUsageResponse\x12\x30\n\x07records\x18\x01 \x03(\x0b\x32\x1f.simfleet.billing.v1.RatedUsage\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*=\n\x04Side\x12\x14\n\x10SIDE_UNSPECIFIED\x10\x00\x12\x0e\n\nSIDE_DEBIT\x10\x01\x12\x0f\n\x0bSIDE_CREDIT\x10\x02*r\n\nEntryState\x12\x1b\n\x17\x45NTRY_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45NTRY_STATE_POSTED\x10\x01\x12\x17\n\x13\x45NTRY_STATE_PENDING\x10\x02\x12\x16\n\x12\x45NTRY_STATE_VOIDED\x10\x03\x32\x8c\x07\n\x13\x42illingAdminService\x12`\n\x0bOpenAccount\x12\'.simfleet.billing.v1.OpenAccountRequest\x1a(.simfleet.billing.v1.OpenAccountResponse\x12]\n\nGetAccount\x12&.simfleet.billing.v1.GetAccountRequest\x1a\'.simfleet.billing.v1.GetAccountResponse\x12Z\n\tPostEntry\x12%.simfleet.billing.v1.PostEntryRequest\x1a&.simfleet.billing.v1.PostEntryResponse\x12o\n\x10PostPendingEntry\x12,.simfleet.billing.v1.PostPendingEntryRequest\x1a-.simfleet.billing.v1.PostPendingEntryResponse\x12o\n\x10VoidPendingEntry\x12,.simfleet.billing.v1.VoidPendingEntryRequest\x1a-.simfleet.billing.v1.VoidPendingEntryResponse\x12\x81\x01\n\x16\x43hangeSettlementMethod\x12\x32.simfleet.billing.v1.ChangeSettlementMethodRequest\x1a\x33.simfleet.billing.v1.ChangeSettlementMethodResponse\x12~\n\x15ListSettlementChanges\x12\x31.simfleet.billing.v1.ListSettlementChangesRequest\x1a\x32.simfleet.billing.v1.ListSettlementChangesResponse\x12r\n\x11ListRejectedUsage\x12-.simfleet.billing.v1.ListRejectedUsageRequest\x1a..simfleet.billing.v1.ListRejectedUsageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'simfleet.billing.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SIDE']._serialized_start=2076
-  _globals['_SIDE']._serialized_end=2137
-  _globals['_ENTRYSTATE']._serialized_start=2139
-  _globals['_ENTRYSTATE']._serialized_end=2253
-  _globals['_OPENACCOUNTREQUEST']._serialized_start=124
-  _globals['_OPENACCOUNTREQUEST']._serialized_end=368
-  _globals['_OPENACCOUNTRESPONSE']._serialized_start=370
-  _globals['_OPENACCOUNTRESPONSE']._serialized_end=444
-  _globals['_GETACCOUNTREQUEST']._serialized_start=446
-  _globals['_GETACCOUNTREQUEST']._serialized_end=485
-  _globals['_GETACCOUNTRESPONSE']._serialized_start=487
-  _globals['_GETACCOUNTRESPONSE']._serialized_end=560
-  _globals['_ENTRYLEG']._serialized_start=562
-  _globals['_ENTRYLEG']._serialized_end=649
-  _globals['_JOURNALENTRY']._serialized_start=652
-  _globals['_JOURNALENTRY']._serialized_end=1009
-  _globals['_POSTENTRYREQUEST']._serialized_start=1012
-  _globals['_POSTENTRYREQUEST']._serialized_end=1196
-  _globals['_POSTENTRYRESPONSE']._serialized_start=1198
-  _globals['_POSTENTRYRESPONSE']._serialized_end=1285
-  _globals['_POSTPENDINGENTRYREQUEST']._serialized_start=1287
-  _globals['_POSTPENDINGENTRYREQUEST']._serialized_end=1330
-  _globals['_POSTPENDINGENTRYRESPONSE']._serialized_start=1332
-  _globals['_POSTPENDINGENTRYRESPONSE']._serialized_end=1408
-  _globals['_VOIDPENDINGENTRYREQUEST']._serialized_start=1410
-  _globals['_VOIDPENDINGENTRYREQUEST']._serialized_end=1453
-  _globals['_VOIDPENDINGENTRYRESPONSE']._serialized_start=1455
-  _globals['_VOIDPENDINGENTRYRESPONSE']._serialized_end=1531
-  _globals['_CHANGESETTLEMENTMETHODREQUEST']._serialized_start=1534
-  _globals['_CHANGESETTLEMENTMETHODREQUEST']._serialized_end=1726
-  _globals['_CHANGESETTLEMENTMETHODRESPONSE']._serialized_start=1729
-  _globals['_CHANGESETTLEMENTMETHODRESPONSE']._serialized_end=1869
-  _globals['_LISTSETTLEMENTCHANGESREQUEST']._serialized_start=1871
-  _globals['_LISTSETTLEMENTCHANGESREQUEST']._serialized_end=1960
-  _globals['_LISTSETTLEMENTCHANGESRESPONSE']._serialized_start=1962
-  _globals['_LISTSETTLEMENTCHANGESRESPONSE']._serialized_end=2074
-  _globals['_BILLINGADMINSERVICE']._serialized_start=2256
-  _globals['_BILLINGADMINSERVICE']._serialized_end=3048
+  _globals['_SIDE']._serialized_start=2280
+  _globals['_SIDE']._serialized_end=2341
+  _globals['_ENTRYSTATE']._serialized_start=2343
+  _globals['_ENTRYSTATE']._serialized_end=2457
+  _globals['_OPENACCOUNTREQUEST']._serialized_start=157
+  _globals['_OPENACCOUNTREQUEST']._serialized_end=401
+  _globals['_OPENACCOUNTRESPONSE']._serialized_start=403
+  _globals['_OPENACCOUNTRESPONSE']._serialized_end=477
+  _globals['_GETACCOUNTREQUEST']._serialized_start=479
+  _globals['_GETACCOUNTREQUEST']._serialized_end=518
+  _globals['_GETACCOUNTRESPONSE']._serialized_start=520
+  _globals['_GETACCOUNTRESPONSE']._serialized_end=593
+  _globals['_ENTRYLEG']._serialized_start=595
+  _globals['_ENTRYLEG']._serialized_end=682
+  _globals['_JOURNALENTRY']._serialized_start=685
+  _globals['_JOURNALENTRY']._serialized_end=1042
+  _globals['_POSTENTRYREQUEST']._serialized_start=1045
+  _globals['_POSTENTRYREQUEST']._serialized_end=1229
+  _globals['_POSTENTRYRESPONSE']._serialized_start=1231
+  _globals['_POSTENTRYRESPONSE']._serialized_end=1318
+  _globals['_POSTPENDINGENTRYREQUEST']._serialized_start=1320
+  _globals['_POSTPENDINGENTRYREQUEST']._serialized_end=1363
+  _globals['_POSTPENDINGENTRYRESPONSE']._serialized_start=1365
+  _globals['_POSTPENDINGENTRYRESPONSE']._serialized_end=1441
+  _globals['_VOIDPENDINGENTRYREQUEST']._serialized_start=1443
+  _globals['_VOIDPENDINGENTRYREQUEST']._serialized_end=1486
+  _globals['_VOIDPENDINGENTRYRESPONSE']._serialized_start=1488
+  _globals['_VOIDPENDINGENTRYRESPONSE']._serialized_end=1564
+  _globals['_CHANGESETTLEMENTMETHODREQUEST']._serialized_start=1567
+  _globals['_CHANGESETTLEMENTMETHODREQUEST']._serialized_end=1759
+  _globals['_CHANGESETTLEMENTMETHODRESPONSE']._serialized_start=1762
+  _globals['_CHANGESETTLEMENTMETHODRESPONSE']._serialized_end=1902
+  _globals['_LISTSETTLEMENTCHANGESREQUEST']._serialized_start=1904
+  _globals['_LISTSETTLEMENTCHANGESREQUEST']._serialized_end=1993
+  _globals['_LISTSETTLEMENTCHANGESRESPONSE']._serialized_start=1995
+  _globals['_LISTSETTLEMENTCHANGESRESPONSE']._serialized_end=2107
+  _globals['_LISTREJECTEDUSAGEREQUEST']._serialized_start=2109
+  _globals['_LISTREJECTEDUSAGEREQUEST']._serialized_end=2174
+  _globals['_LISTREJECTEDUSAGERESPONSE']._serialized_start=2176
+  _globals['_LISTREJECTEDUSAGERESPONSE']._serialized_end=2278
+  _globals['_BILLINGADMINSERVICE']._serialized_start=2460
+  _globals['_BILLINGADMINSERVICE']._serialized_end=3368
 # @@protoc_insertion_point(module_scope)

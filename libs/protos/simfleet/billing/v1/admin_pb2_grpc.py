@@ -75,6 +75,11 @@ class BillingAdminServiceStub:
                 request_serializer=simfleet_dot_billing_dot_v1_dot_admin__pb2.ListSettlementChangesRequest.SerializeToString,
                 response_deserializer=simfleet_dot_billing_dot_v1_dot_admin__pb2.ListSettlementChangesResponse.FromString,
                 _registered_method=True)
+        self.ListRejectedUsage = channel.unary_unary(
+                '/simfleet.billing.v1.BillingAdminService/ListRejectedUsage',
+                request_serializer=simfleet_dot_billing_dot_v1_dot_admin__pb2.ListRejectedUsageRequest.SerializeToString,
+                response_deserializer=simfleet_dot_billing_dot_v1_dot_admin__pb2.ListRejectedUsageResponse.FromString,
+                _registered_method=True)
 
 
 class BillingAdminServiceServicer:
@@ -139,6 +144,14 @@ class BillingAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListRejectedUsage(self, request, context):
+        """The usage records rating refused (an unknown line, no tariff, a malformed
+        record), newest first, each with its reason: what the billing team works off.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -176,6 +189,11 @@ def add_BillingAdminServiceServicer_to_server(servicer, server):
                     servicer.ListSettlementChanges,
                     request_deserializer=simfleet_dot_billing_dot_v1_dot_admin__pb2.ListSettlementChangesRequest.FromString,
                     response_serializer=simfleet_dot_billing_dot_v1_dot_admin__pb2.ListSettlementChangesResponse.SerializeToString,
+            ),
+            'ListRejectedUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRejectedUsage,
+                    request_deserializer=simfleet_dot_billing_dot_v1_dot_admin__pb2.ListRejectedUsageRequest.FromString,
+                    response_serializer=simfleet_dot_billing_dot_v1_dot_admin__pb2.ListRejectedUsageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -373,6 +391,33 @@ class BillingAdminService:
             '/simfleet.billing.v1.BillingAdminService/ListSettlementChanges',
             simfleet_dot_billing_dot_v1_dot_admin__pb2.ListSettlementChangesRequest.SerializeToString,
             simfleet_dot_billing_dot_v1_dot_admin__pb2.ListSettlementChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRejectedUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simfleet.billing.v1.BillingAdminService/ListRejectedUsage',
+            simfleet_dot_billing_dot_v1_dot_admin__pb2.ListRejectedUsageRequest.SerializeToString,
+            simfleet_dot_billing_dot_v1_dot_admin__pb2.ListRejectedUsageResponse.FromString,
             options,
             channel_credentials,
             insecure,

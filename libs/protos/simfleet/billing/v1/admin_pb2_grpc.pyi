@@ -59,6 +59,10 @@ class BillingAdminServiceStub:
     """Changes a personal account's settlement method (BI-13) from a date; the floor moves then."""
     ListSettlementChanges: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListSettlementChangesRequest, _admin_pb2.ListSettlementChangesResponse]
     """A personal account's settlement changes, newest first."""
+    ListRejectedUsage: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListRejectedUsageRequest, _admin_pb2.ListRejectedUsageResponse]
+    """The usage records rating refused (an unknown line, no tariff, a malformed
+    record), newest first, each with its reason: what the billing team works off.
+    """
 
 @_typing.type_check_only
 class BillingAdminServiceAsyncStub(BillingAdminServiceStub):
@@ -91,6 +95,10 @@ class BillingAdminServiceAsyncStub(BillingAdminServiceStub):
     """Changes a personal account's settlement method (BI-13) from a date; the floor moves then."""
     ListSettlementChanges: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListSettlementChangesRequest, _admin_pb2.ListSettlementChangesResponse]  # type: ignore[assignment]
     """A personal account's settlement changes, newest first."""
+    ListRejectedUsage: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListRejectedUsageRequest, _admin_pb2.ListRejectedUsageResponse]  # type: ignore[assignment]
+    """The usage records rating refused (an unknown line, no tariff, a malformed
+    record), newest first, each with its reason: what the billing team works off.
+    """
 
 class BillingAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """The operator's side of the ledger. Opening accounts and changing their
@@ -162,5 +170,15 @@ class BillingAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.ListSettlementChangesResponse, _abc.Awaitable[_admin_pb2.ListSettlementChangesResponse]]:
         """A personal account's settlement changes, newest first."""
+
+    @_abc_1.abstractmethod
+    def ListRejectedUsage(
+        self,
+        request: _admin_pb2.ListRejectedUsageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListRejectedUsageResponse, _abc.Awaitable[_admin_pb2.ListRejectedUsageResponse]]:
+        """The usage records rating refused (an unknown line, no tariff, a malformed
+        record), newest first, each with its reason: what the billing team works off.
+        """
 
 def add_BillingAdminServiceServicer_to_server(servicer: BillingAdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

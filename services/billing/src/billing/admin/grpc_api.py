@@ -13,6 +13,7 @@ from typing import Any
 
 from billing import convert
 from billing.ledger.service import LedgerService, Leg, NewAccount, NewEntry
+from billing.rating.service import Rater
 from billing.settlement.service import Change, SettlementService
 from simfleet.billing.v1 import admin_pb2 as pb
 from simfleet.billing.v1 import admin_pb2_grpc
@@ -29,8 +30,15 @@ READ = "customers:read"
 
 class AdminApi(admin_pb2_grpc.BillingAdminServiceServicer):
     def __init__(
-        self, *, ledger: LedgerService, settlement: SettlementService, operator_key: str, authorizer: Authorizer
+        self,
+        *,
+        ledger: LedgerService,
+        settlement: SettlementService,
+        rater: Rater,
+        operator_key: str,
+        authorizer: Authorizer,
     ) -> None:
+        self._rater = rater
         self._ledger = ledger
         self._settlement = settlement
         self._operator_key = operator_key
@@ -123,3 +131,10 @@ class AdminApi(admin_pb2_grpc.BillingAdminServiceServicer):
         return pb.ListSettlementChangesResponse(
             changes=[convert.change(c, account.currency) for c in changes], next_page_token=token
         )
+
+    async def ListRejectedUsage(
+        self, request: pb.ListRejectedUsageRequest, context: Any
+    ) -> pb.ListRejectedUsageResponse:
+        await self._require_operator(READ)
+        rows, token = await self._rater.rejected(page_size=request.page_size, page_token=request.page_token)
+        return pb.ListRejectedUsageResponse(records=[convert.rated_usage(row) for row in rows], next_page_token=token)

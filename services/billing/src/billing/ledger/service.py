@@ -460,6 +460,42 @@ class LedgerService:
 
     async def _apply(self, session: AsyncSession, entry: NewEntry, now: datetime) -> list[Posting]:
         """Move (or reserve) every leg, in the order of the accounts' ids; refuse the whole entry at the floor."""
+        await self._move(session, entry, now, enforce_floor=True)
+        return await self._legs(session, entry.id)
+
+    async def post_charges(self, session: AsyncSession, entry: NewEntry, *, customer_id: str) -> None:
+        """Record a posted entry of charges for what was already used, in the caller's transaction.
+
+        The network's usage has happened by the time it is rated, so its
+        charges are taken even below an account's floor (a prepaid account
+        goes negative and is then blocked financially); every other entry is
+        refused at the floor. The caller checked the accounts and gives a new
+        id (a repeated one fails the transaction: the caller's records are its
+        guard against charging twice).
+        """
+        entry = validate_entry(entry)
+        now = self._clock.now()
+        await session.execute(
+            sa.insert(ENTRIES),
+            {
+                "id": entry.id,
+                "kind": entry.kind,
+                "description": entry.description,
+                "customer_id": customer_id,
+                "currency": entry.currency,
+                "state": POSTED,
+                "two_phase": False,
+                "fingerprint": _entry_fingerprint(entry),
+                "created_at": now,
+                "resolved_at": None,
+                "expires_at": None,
+            },
+        )
+        await self._move(session, entry, now, enforce_floor=False)
+        metrics.ENTRIES.labels("posted").inc()
+        metrics.MONEY_MOVED.labels(entry.currency).inc(sum(leg.amount for leg in entry.legs if leg.side == DEBIT))
+
+    async def _move(self, session: AsyncSession, entry: NewEntry, now: datetime, *, enforce_floor: bool) -> None:
         rows: list[dict[str, Any]] = []
         for leg in sorted(entry.legs, key=lambda leg: leg.account_id):
             delta = leg.delta
@@ -476,7 +512,7 @@ class LedgerService:
                     raise _below_floor(leg.account_id)
                 rows.append({"entry_id": entry.id, "account_id": leg.account_id, "amount": delta})
                 continue
-            if delta < 0:
+            if delta < 0 and enforce_floor:
                 statement = statement.where(floor_holds)
             moved = await session.execute(
                 statement.values(
@@ -501,7 +537,6 @@ class LedgerService:
             row_values.setdefault("balance_after", None)
             row_values.setdefault("posted_at", None)
         await session.execute(sa.insert(POSTINGS), rows)
-        return await self._legs(session, entry.id)
 
     async def _legs(self, session: AsyncSession, entry_id: str) -> list[Posting]:
         found = await session.scalars(

@@ -1,0 +1,49 @@
+"""simfleet.billing.v1.UsageService: a line's usage and the tariff catalogue, for the customer's users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billing import convert
+from billing.catalogue.plans import ROAMING_GROUPS
+from billing.catalogue.service import Catalogue
+from billing.ledger.service import LedgerService
+from billing.rating.service import Rater
+from simfleet.billing.v1 import usage_pb2 as pb
+from simfleet.billing.v1 import usage_pb2_grpc
+from simfleet_runtime.authz import Authorizer, is_node_id, not_found
+from simfleet_runtime.clock import Clock
+
+SERVICE_NAME = "simfleet.billing.v1.UsageService"
+READ = "billing:read"
+WHAT = "line"
+
+
+class UsageApi(usage_pb2_grpc.UsageServiceServicer):
+    def __init__(
+        self, *, rater: Rater, ledger: LedgerService, catalogue: Catalogue, authorizer: Authorizer, clock: Clock
+    ) -> None:
+        self._rater = rater
+        self._ledger = ledger
+        self._catalogue = catalogue
+        self._authz = authorizer
+        self._clock = clock
+
+    async def GetLineUsage(self, request: pb.GetLineUsageRequest, context: Any) -> pb.GetLineUsageResponse:
+        access = await self._authz.access()
+        # A forged id is nothing: no query is made for it.
+        line = await self._rater.line(request.line_id) if is_node_id(request.line_id) else None
+        if line is None or line.customer_id != access.customer_id:
+            raise not_found(WHAT)
+        access.check(READ, await self._authz.path(access, line.node_id), what=WHAT)
+        account = await self._ledger.personal_account(access.customer_id, line.personal_account_id)
+        figures = await self._rater.line_usage(line, account.currency)
+        return convert.line_usage(figures, convert.account(account))
+
+    async def ListTariffs(self, request: pb.ListTariffsRequest, context: Any) -> pb.ListTariffsResponse:
+        await self._authz.access()
+        tariffs = self._catalogue.book().current(self._clock.now())
+        return pb.ListTariffsResponse(
+            tariffs=[convert.tariff(t) for t in tariffs],
+            roaming_groups=[pb.RoamingGroup(name=name, countries=list(c)) for name, c in ROAMING_GROUPS.items()],
+        )

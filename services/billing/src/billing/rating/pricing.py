@@ -1,0 +1,66 @@
+"""The price of one usage record under one tariff: pure arithmetic, no database.
+
+- Units: a call is charged by started minutes, an SMS by messages, data by bytes.
+- At home, the tariff's allowances cover units first (calls and SMS to on-net
+  and national numbers, and data); what remains is priced by zone.
+  International calls and SMS never come out of the allowances.
+- Abroad, nothing is included: every unit is priced by the visited country's
+  roaming group.
+- Data is priced per mebibyte: a record costs its bytes times the price,
+  divided by 2^20, rounded up to the next minor unit. Every record is rounded
+  on its own, so the sum of a period is the sum of its records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from billing.catalogue.plans import DATA, INTERNATIONAL, MEBIBYTE, VOICE, Tariff, roaming_group
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    kind: str
+    zone: str
+    roaming_country: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    units: int
+    included: int
+    charged: int
+    # Where the chargeable units were priced: a home zone, or the roaming group abroad.
+    priced_as: str
+
+
+def units_of(kind: str, quantity: int) -> int:
+    if kind == VOICE:
+        return -(-quantity // 60)
+    return quantity
+
+
+def covered_by_allowance(usage: Usage) -> bool:
+    """Whether the tariff's allowances may cover this record."""
+    return not usage.roaming_country and (usage.kind == DATA or usage.zone != INTERNATIONAL)
+
+
+def price(usage: Usage, tariff: Tariff, allowance_left: int) -> Price:
+    """What ``usage`` costs under ``tariff`` with ``allowance_left`` units of its kind's allowance left.
+
+    Raises KeyError when the tariff has no price for it (the caller rejects the record).
+    """
+    units = units_of(usage.kind, usage.quantity)
+    included = min(units, max(allowance_left, 0)) if covered_by_allowance(usage) else 0
+    chargeable = units - included
+    if usage.roaming_country:
+        group = roaming_group(usage.roaming_country)
+        unit_price = tariff.roaming[group][usage.kind]
+        priced_as = group
+    else:
+        zone = "" if usage.kind == DATA else usage.zone
+        unit_price = tariff.home[usage.kind][zone]
+        priced_as = zone
+    charged = -(-chargeable * unit_price // MEBIBYTE) if usage.kind == DATA else chargeable * unit_price
+    return Price(units=units, included=included, charged=charged, priced_as=priced_as)

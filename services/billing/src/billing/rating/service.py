@@ -1,0 +1,505 @@
+"""Rating: a batch of usage records priced and charged in one transaction, each record once.
+
+For a batch (one ``UsageRecords`` message, up to 1,000 records):
+
+1. Records whose id is stored already are dropped: a record sent again in
+   another batch is never charged twice (its id is the key of ``usage_records``).
+2. Each remaining record is matched, by number, to the line's terms in force
+   when it started (billing's copy of the lines), then to the tariff version in
+   force then, and priced (:mod:`billing.rating.pricing`) in the order the
+   records started, so allowances are consumed in time order.
+3. One journal entry per customer and currency (up to 63 personal accounts
+   each) debits the personal accounts and credits the operator's revenue; each
+   charged record names its entry.
+4. A record that cannot be rated is stored as rejected with its reason, never
+   charged, and shown on the rejected list.
+
+The caller (the consumer) holds the transaction, with the batch's event id
+claimed in it: everything above commits together or not at all.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing import metrics
+from billing.catalogue.plans import DATA, KINDS, SMS, UNITS, VOICE, ZONES
+from billing.catalogue.service import Catalogue
+from billing.ledger.models import ACCOUNTS, REVENUE
+from billing.ledger.service import CREDIT, DEBIT, MAX_LEGS, LedgerService, Leg, NewAccount, NewEntry
+from billing.lines.models import LINE_TERMS, LINES
+from billing.rating.models import ALLOWANCE_USE, RATED, RECORD_ID_MAX, REJECTED, USAGE
+from billing.rating.pricing import Usage, price
+from simfleet.netsim.v1 import usage_pb2 as net
+from simfleet_runtime import paging
+from simfleet_runtime.clock import Clock
+from simfleet_runtime.db import Database
+
+_RECORD_ID = re.compile(rf"^[A-Za-z0-9._:-]{{1,{RECORD_ID_MAX}}}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_KIND_NAMES = {net.USAGE_KIND_VOICE: VOICE, net.USAGE_KIND_SMS: SMS, net.USAGE_KIND_DATA: DATA}
+_ZONE_NAMES = {
+    net.USAGE_ZONE_NONE: "",
+    net.USAGE_ZONE_ON_NET: "on_net",
+    net.USAGE_ZONE_NATIONAL: "national",
+    net.USAGE_ZONE_INTERNATIONAL: "international",
+}
+MAX_QUANTITY = 10**13
+"""Larger than any real record (a day-long call is 86,400 s, a session of 10 TB is 10^13 bytes)."""
+LAST_RECORDS = 15
+REJECTED_LIST = "billing.usage.rejected"
+TERMINATED = "terminated"
+
+
+def period_of(when: datetime) -> str:
+    return f"{when.year:04d}-{when.month:02d}"
+
+
+def period_bounds(when: datetime) -> tuple[datetime, datetime]:
+    start = datetime(when.year, when.month, 1, tzinfo=UTC)
+    end = datetime(when.year + (when.month == 12), when.month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    line_id: str
+    customer_id: str
+    personal_account_id: str
+    tariff_code: str
+    state: str
+    effective_from: datetime
+
+
+@dataclass(slots=True)
+class BatchSummary:
+    rated: int = 0
+    rejected: int = 0
+    duplicate: int = 0
+    charged: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class KindTotal:
+    kind: str
+    records: int
+    quantity: int
+    units: int
+    included_units: int
+    charged: int
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    kind: str
+    unit: str
+    included: int
+    used: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.included - self.used, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class LineUsage:
+    line: Any
+    period: str
+    period_start: datetime
+    period_end: datetime
+    currency: str
+    totals: list[KindTotal]
+    allowances: list[Allowance]
+    last_records: list[Any]
+
+
+def _problem(record: net.UsageRecord) -> str:
+    """Why a record cannot be rated whatever the lines and tariffs say; "" when it is well formed."""
+    if not _RECORD_ID.match(record.record_id):
+        return "INVALID_RECORD_ID"
+    if record.kind not in _KIND_NAMES:
+        return "UNKNOWN_KIND"
+    if record.zone not in _ZONE_NAMES:
+        return "UNKNOWN_ZONE"
+    if (record.kind == net.USAGE_KIND_DATA) != (record.zone == net.USAGE_ZONE_NONE):
+        return "ZONE_DOES_NOT_FIT_KIND"
+    if not 0 < record.quantity <= MAX_QUANTITY:
+        return "INVALID_QUANTITY"
+    if record.kind == net.USAGE_KIND_SMS and record.quantity != 1:
+        return "INVALID_QUANTITY"
+    if not record.HasField("started_at"):
+        return "NO_START_TIME"
+    if record.roaming_country and not _COUNTRY.match(record.roaming_country):
+        return "INVALID_COUNTRY"
+    if not record.msisdn or len(record.msisdn) > 16:
+        return "INVALID_MSISDN"
+    return ""
+
+
+def _fit(text: str, size: int) -> str:
+    return text[:size]
+
+
+class Rater:
+    def __init__(self, *, db: Database, clock: Clock, ledger: LedgerService, catalogue: Catalogue) -> None:
+        self._db = db
+        self._clock = clock
+        self._ledger = ledger
+        self._catalogue = catalogue
+        self._revenue: dict[str, str] = {}
+
+    # ------------------------------------------------------------- rating
+    async def rate(self, session: AsyncSession, records: Sequence[net.UsageRecord], batch_id: str) -> BatchSummary:
+        """Rate one batch in the caller's transaction (see the module's docstring)."""
+        book = self._catalogue.book()
+        now = self._clock.now()
+        summary = BatchSummary()
+        keyed: list[tuple[net.UsageRecord, str]] = []
+        for index, record in enumerate(records):
+            record_id = record.record_id
+            if not _RECORD_ID.match(record_id):
+                # Kept under an id of its own, the same whenever this batch comes again.
+                digest = hashlib.sha256(f"{batch_id}\x1f{index}".encode()).hexdigest()
+                record_id = f"invalid:{digest[:40]}"
+            keyed.append((record, record_id))
+        ids = list({record_id for _, record_id in keyed})
+        stored = set((await session.execute(sa.select(USAGE.c.record_id).where(USAGE.c.record_id.in_(ids)))).scalars())
+        fresh: list[tuple[net.UsageRecord, str, datetime]] = []
+        seen: set[str] = set()
+        for record, record_id in keyed:
+            if record_id in stored or record_id in seen:
+                summary.duplicate += 1
+                metrics.USAGE_RECORDS.labels("duplicate", _KIND_NAMES.get(record.kind, "unknown")).inc()
+                continue
+            seen.add(record_id)
+            started = record.started_at.ToDatetime(tzinfo=UTC) if record.HasField("started_at") else now
+            fresh.append((record, record_id, started))
+        if not fresh:
+            return summary
+        fresh.sort(key=lambda item: (item[2], item[1]))
+
+        terms = await self._terms(session, {record.msisdn for record, _, _ in fresh})
+        rows: list[dict[str, Any]] = []
+        resolved: list[tuple[dict[str, Any], Term | None]] = []
+        for record, record_id, started in fresh:
+            row: dict[str, Any] = {
+                "record_id": record_id,
+                "outcome": RATED,
+                "reason": _problem(record),
+                "line_id": "",
+                "customer_id": "",
+                "personal_account_id": "",
+                "msisdn": _fit(record.msisdn, 16),
+                "imsi": _fit(record.imsi, 15),
+                "kind": _KIND_NAMES.get(record.kind, "unknown"),
+                "zone": _ZONE_NAMES.get(record.zone, ""),
+                "roaming_country": _fit(record.roaming_country, 2),
+                "destination": _fit(record.destination, 16),
+                "started_at": started,
+                "period": period_of(started),
+                "quantity": record.quantity if 0 <= record.quantity <= MAX_QUANTITY else 0,
+                "units": 0,
+                "included_units": 0,
+                "charged": 0,
+                "currency": "",
+                "tariff_code": "",
+                "tariff_version": 0,
+                "entry_id": None,
+                "rated_at": now,
+            }
+            term = None
+            if not row["reason"]:
+                term = _term_at(terms.get(record.msisdn, []), started)
+                if term is None:
+                    row["reason"] = "UNKNOWN_LINE"
+                elif term.state == TERMINATED:
+                    row["reason"] = "LINE_TERMINATED"
+            if term is not None:
+                row.update(
+                    line_id=term.line_id,
+                    customer_id=term.customer_id,
+                    personal_account_id=term.personal_account_id,
+                    tariff_code=term.tariff_code,
+                )
+            rows.append(row)
+            resolved.append((row, term))
+
+        accounts = await self._accounts(
+            session, {term.personal_account_id for row, term in resolved if term is not None and not row["reason"]}
+        )
+        allowance_keys = {(row["line_id"], row["period"]) for row, term in resolved if term is not None}
+        used, existing_use = await self._allowance_use(session, allowance_keys)
+        touched: set[tuple[str, str, str]] = set()
+        # (customer, currency) → ledger account id → amount
+        charges: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        charged_rows: list[tuple[dict[str, Any], str]] = []
+        for row, term in resolved:
+            if row["reason"] or term is None:
+                continue
+            account = accounts.get(term.personal_account_id)
+            tariff = book.at(term.tariff_code, row["started_at"])
+            if account is None:
+                row["reason"] = "NO_LEDGER_ACCOUNT"
+                continue
+            if tariff is None:
+                row["reason"] = "UNKNOWN_TARIFF"
+                continue
+            account_id, currency = account
+            if tariff.currency != currency:
+                row["reason"] = "CURRENCY_MISMATCH"
+                continue
+            usage = Usage(row["kind"], row["zone"], row["roaming_country"], row["quantity"])
+            key = (term.line_id, row["period"], row["kind"])
+            left = tariff.allowances.get(row["kind"], 0) - used.get(key, 0)
+            try:
+                priced = price(usage, tariff, left)
+            except KeyError:
+                row["reason"] = "NO_PRICE"
+                continue
+            if priced.included:
+                used[key] = used.get(key, 0) + priced.included
+                touched.add(key)
+            row.update(
+                units=priced.units,
+                included_units=priced.included,
+                charged=priced.charged,
+                currency=currency,
+                tariff_version=tariff.version,
+            )
+            if priced.charged:
+                charges[(term.customer_id, currency)][account_id] += priced.charged
+                charged_rows.append((row, account_id))
+
+        entry_of = await self._charge(session, charges, batch_id)
+        for row, account_id in charged_rows:
+            row["entry_id"] = entry_of[account_id]
+        for row in rows:
+            if row["reason"]:
+                row["outcome"] = REJECTED
+                summary.rejected += 1
+            else:
+                summary.rated += 1
+                if row["charged"]:
+                    summary.charged[row["currency"]] = summary.charged.get(row["currency"], 0) + row["charged"]
+            metrics.USAGE_RECORDS.labels(row["outcome"], row["kind"]).inc()
+            if row["outcome"] == RATED:
+                metrics.RATING_LAG.observe(max((now - row["started_at"]).total_seconds(), 0.0))
+        await session.execute(sa.insert(USAGE), rows)
+        await self._keep_allowance_use(session, touched, used, existing_use)
+        for currency, amount in summary.charged.items():
+            metrics.USAGE_CHARGED.labels(currency).inc(amount)
+        return summary
+
+    async def _terms(self, session: AsyncSession, msisdns: set[str]) -> dict[str, list[Term]]:
+        found: dict[str, list[Term]] = defaultdict(list)
+        wanted = [m for m in msisdns if m]
+        if not wanted:
+            return found
+        t = LINE_TERMS.c
+        rows = await session.execute(
+            sa.select(
+                t.msisdn, t.line_id, t.customer_id, t.personal_account_id, t.tariff_code, t.state, t.effective_from
+            )
+            .where(t.msisdn.in_(wanted))
+            .order_by(t.msisdn, t.effective_from, t.id)
+        )
+        for row in rows:
+            found[row.msisdn].append(
+                Term(
+                    row.line_id,
+                    row.customer_id,
+                    row.personal_account_id,
+                    row.tariff_code,
+                    row.state,
+                    row.effective_from,
+                )
+            )
+        return found
+
+    async def _accounts(self, session: AsyncSession, personal_account_ids: set[str]) -> dict[str, tuple[str, str]]:
+        """personal account id → (ledger account id, currency)."""
+        if not personal_account_ids:
+            return {}
+        a = ACCOUNTS.c
+        rows = await session.execute(
+            sa.select(a.personal_account_id, a.id, a.currency).where(
+                a.owner_key.in_([f"personal:{node_id}" for node_id in personal_account_ids])
+            )
+        )
+        return {row.personal_account_id: (row.id, row.currency) for row in rows}
+
+    async def _allowance_use(
+        self, session: AsyncSession, keys: set[tuple[str, str]]
+    ) -> tuple[dict[tuple[str, str, str], int], set[tuple[str, str, str]]]:
+        if not keys:
+            return {}, set()
+        u = ALLOWANCE_USE.c
+        rows = await session.execute(
+            sa.select(u.line_id, u.period, u.kind, u.used).where(
+                u.line_id.in_({line for line, _ in keys}), u.period.in_({period for _, period in keys})
+            )
+        )
+        used = {(row.line_id, row.period, row.kind): row.used for row in rows}
+        return used, set(used)
+
+    async def _keep_allowance_use(
+        self,
+        session: AsyncSession,
+        touched: set[tuple[str, str, str]],
+        used: dict[tuple[str, str, str], int],
+        existing: set[tuple[str, str, str]],
+    ) -> None:
+        new = [
+            {"line_id": line, "period": period, "kind": kind, "used": used[(line, period, kind)]}
+            for line, period, kind in sorted(touched - existing)
+        ]
+        changed = [
+            {"b_line_id": line, "b_period": period, "b_kind": kind, "b_used": used[(line, period, kind)]}
+            for line, period, kind in sorted(touched & existing)
+        ]
+        if new:
+            await session.execute(sa.insert(ALLOWANCE_USE), new)
+        if changed:
+            u = ALLOWANCE_USE.c
+            await session.execute(
+                sa.update(ALLOWANCE_USE)
+                .where(
+                    u.line_id == sa.bindparam("b_line_id"),
+                    u.period == sa.bindparam("b_period"),
+                    u.kind == sa.bindparam("b_kind"),
+                )
+                .values(used=sa.bindparam("b_used")),
+                changed,
+            )
+
+    async def _charge(
+        self, session: AsyncSession, charges: dict[tuple[str, str], dict[str, int]], batch_id: str
+    ) -> dict[str, str]:
+        """One entry per customer, currency and up to 63 accounts; answers ledger account id → its entry's id."""
+        entry_of: dict[str, str] = {}
+        for (customer_id, currency), amounts in sorted(charges.items()):
+            revenue = await self._revenue_account(session, currency)
+            accounts = sorted(amounts)
+            for chunk, start in enumerate(range(0, len(accounts), MAX_LEGS - 1)):
+                part = accounts[start : start + MAX_LEGS - 1]
+                digest = hashlib.sha256(f"{batch_id}\x1f{customer_id}\x1f{currency}\x1f{chunk}".encode()).hexdigest()
+                entry_id = f"usage:{digest[:48]}"
+                legs = [Leg(account_id, DEBIT, amounts[account_id]) for account_id in part]
+                legs.append(Leg(revenue, CREDIT, sum(amounts[account_id] for account_id in part)))
+                await self._ledger.post_charges(
+                    session,
+                    NewEntry(
+                        id=entry_id,
+                        kind="usage",
+                        currency=currency,
+                        legs=tuple(legs),
+                        description=f"usage: {len(part)} account(s)",
+                    ),
+                    customer_id=customer_id,
+                )
+                for account_id in part:
+                    entry_of[account_id] = entry_id
+        return entry_of
+
+    async def _revenue_account(self, session: AsyncSession, currency: str) -> str:
+        """The operator's revenue account in ``currency``, opened with the first charge in it."""
+        known = self._revenue.get(currency)
+        if known is not None:
+            return known
+        a = ACCOUNTS.c
+        found = await session.scalar(sa.select(a.id).where(a.owner_key == f"{REVENUE}:{currency}"))
+        if found is not None:
+            # Only a committed account is remembered: one opened in this transaction may yet roll back.
+            self._revenue[currency] = found
+            return cast(str, found)
+        account = await self._ledger.open_account(NewAccount(kind=REVENUE, currency=currency), session=session)
+        return account.id
+
+    # ------------------------------------------------------------- reading
+    async def line(self, line_id: str) -> Any | None:
+        async with self._db.sessions() as session:
+            return (await session.execute(sa.select(LINES).where(LINES.c.line_id == line_id))).first()
+
+    async def line_usage(self, line: Any, currency: str) -> LineUsage:
+        now = self._clock.now()
+        start, end = period_bounds(now)
+        period = period_of(now)
+        u = USAGE.c
+        async with self._db.sessions() as session:
+            sums = await session.execute(
+                sa.select(
+                    u.kind,
+                    sa.func.count(),
+                    sa.func.sum(u.quantity),
+                    sa.func.sum(u.units),
+                    sa.func.sum(u.included_units),
+                    sa.func.sum(u.charged),
+                )
+                .where(u.line_id == line.line_id, u.started_at >= start, u.started_at < end, u.outcome == RATED)
+                .group_by(u.kind)
+            )
+            by_kind = {row[0]: row for row in sums}
+            a = ALLOWANCE_USE.c
+            used = dict(
+                (
+                    await session.execute(
+                        sa.select(a.kind, a.used).where(a.line_id == line.line_id, a.period == period)
+                    )
+                ).all()
+            )
+            last = (
+                await session.execute(
+                    sa.select(USAGE)
+                    .where(u.line_id == line.line_id)
+                    .order_by(u.started_at.desc(), u.record_id.desc())
+                    .limit(LAST_RECORDS)
+                )
+            ).all()
+        totals = []
+        for kind in KINDS:
+            row = by_kind.get(kind)
+            totals.append(
+                KindTotal(kind, *(int(v or 0) for v in row[1:])) if row is not None else KindTotal(kind, 0, 0, 0, 0, 0)
+            )
+        tariff = self._catalogue.book().at(line.tariff_code, now)
+        allowances = [
+            Allowance(kind, UNITS[kind], tariff.allowances.get(kind, 0) if tariff else 0, int(used.get(kind, 0)))
+            for kind in KINDS
+        ]
+        return LineUsage(line, period, start, end, currency, totals, allowances, list(last))
+
+    async def rejected(self, *, page_size: int, page_token: str) -> tuple[list[Any], str]:
+        size = paging.page_size(page_size)
+        order = paging.parse_order("", allowed=("rated_at",), default="-rated_at")
+        after = paging.decode_token(page_token, order, list_name=REJECTED_LIST, size=2)
+        u = USAGE.c
+        query = paging.keyset(
+            cast("sa.Select[Any]", sa.select(USAGE).where(u.outcome == REJECTED)),
+            [u.rated_at, u.record_id],
+            order=order,
+            after=after,
+            limit=size,
+        )
+        async with self._db.sessions() as session:
+            rows = (await session.execute(query)).all()
+        return paging.next_token(
+            rows, order=order, limit=size, key=lambda row: [row.rated_at, row.record_id], list_name=REJECTED_LIST
+        )
+
+
+def _term_at(terms: list[Term], when: datetime) -> Term | None:
+    index = bisect.bisect_right([term.effective_from for term in terms], when) - 1
+    return terms[index] if index >= 0 else None
+
+
+__all__ = ["ZONES", "BatchSummary", "LineUsage", "Rater", "period_bounds", "period_of"]
