@@ -13,6 +13,7 @@ from gateway.main import create_app
 from gateway.upstream.billing import open_billing_channel
 from gateway.upstream.identity import open_identity_channel
 from simfleet.billing.v1 import ledger_pb2 as pb
+from simfleet.billing.v1 import usage_pb2
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 from .conftest import CLIENT_ADDRESS, ScriptedIdentity, make_settings
@@ -49,7 +50,11 @@ def ledger_account(**changes: object) -> pb.LedgerAccount:
 
 @pytest.fixture(scope="module")
 async def billing_server() -> AsyncIterator[ScriptedServices]:
-    double = ScriptedServices("billing", pb.DESCRIPTOR.services_by_name["LedgerService"])
+    double = ScriptedServices(
+        "billing",
+        pb.DESCRIPTOR.services_by_name["LedgerService"],
+        usage_pb2.DESCRIPTOR.services_by_name["UsageService"],
+    )
     await double.start()
     yield double
     await double.stop()
@@ -312,3 +317,93 @@ async def test_billings_refusals_of_a_transfer_name_the_requests_fields(
     )
     body = problem(response, status, error.reason)
     assert {e["field"] for e in body.get("errors", [])} == fields
+
+
+def line_usage() -> usage_pb2.GetLineUsageResponse:
+    return usage_pb2.GetLineUsageResponse(
+        line_id="01JA0Z6X3W8T9R2Q1P0N5M4K7E",
+        msisdn="+79990000101",
+        personal_account_id=ACCOUNT,
+        tariff_code="BIZ-S",
+        period="2026-12",
+        period_start=Timestamp(seconds=1_796_083_200),
+        period_end=Timestamp(seconds=1_798_761_600),
+        account=ledger_account(),
+        totals=[
+            usage_pb2.UsageTotal(
+                kind=usage_pb2.USAGE_KIND_VOICE, records=2, quantity=130, units=3, included_units=3, charged=rub(0)
+            ),
+            usage_pb2.UsageTotal(kind=usage_pb2.USAGE_KIND_SMS, records=1, quantity=1, units=1, charged=rub(900)),
+        ],
+        allowances=[
+            usage_pb2.AllowanceLeft(kind=usage_pb2.USAGE_KIND_VOICE, unit="minute", included=300, used=3, remaining=297)
+        ],
+        last_records=[
+            usage_pb2.RatedUsage(
+                record_id="r-1",
+                kind=usage_pb2.USAGE_KIND_SMS,
+                zone="international",
+                destination="+4930123456",
+                started_at=Timestamp(seconds=1_796_100_000),
+                quantity=1,
+                units=1,
+                charged=rub(900),
+                outcome=usage_pb2.RATING_OUTCOME_RATED,
+                tariff_code="BIZ-S",
+            )
+        ],
+        charged=rub(900),
+    )
+
+
+async def test_a_lines_usage_is_asked_by_number_and_answered_in_the_callers_language(client, billing):
+    billing.script("GetLineUsage", line_usage())
+    answer = await client.get("/v1/lines/%2B79990000101/usage", headers={**BEARER, "Accept-Language": "ru"})
+    assert answer.status_code == 200, answer.text
+    assert billing.last("GetLineUsage").request == usage_pb2.GetLineUsageRequest(msisdn="+79990000101")
+    body = answer.json()
+    assert (body["msisdn"], body["tariff_code"], body["period"]) == ("+79990000101", "BIZ-S", "2026-12")
+    assert body["account"]["balance"]["amount"] == -123450
+    assert body["charged"]["amount"] == 900 and "9,00" in body["charged"]["formatted"]
+    assert [u["kind"] for u in body["usage"]] == ["voice", "sms"]
+    assert body["allowances"] == [{"kind": "voice", "unit": "minute", "included": 300, "used": 3, "remaining": 297}]
+    (record,) = body["last_records"]
+    assert (record["outcome"], record["reason"], record["roaming_country"]) == ("rated", None, None)
+
+    billing.script("GetLineUsage", NotFound("no such line", reason="NOT_FOUND"))
+    missing = await client.get("/v1/lines/%2B79990000102/usage", headers=BEARER)
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    before = len(billing.calls)
+    for forged in ("79990000101", "%2B7abc", "%2B" + "1" * 20):
+        refused = await client.get(f"/v1/lines/{forged}/usage", headers=BEARER)
+        assert refused.status_code in (404, 422), (forged, refused.status_code)
+    assert len(billing.calls) == before  # forged numbers never reach billing
+    assert (await client.get("/v1/lines/%2B79990000101/usage")).status_code == 401
+
+
+async def test_the_tariff_catalogue(client, billing):
+    billing.script(
+        "ListTariffs",
+        usage_pb2.ListTariffsResponse(
+            tariffs=[
+                usage_pb2.Tariff(
+                    code="BIZ-S",
+                    name="Business S",
+                    version=1,
+                    monthly_fee=rub(45000),
+                    allowances=[usage_pb2.AllowanceLeft(kind=usage_pb2.USAGE_KIND_DATA, unit="byte", included=5 << 30)],
+                    home_prices=[usage_pb2.UnitPrice(kind=usage_pb2.USAGE_KIND_DATA, zone="", price=rub(50))],
+                    roaming_prices=[
+                        usage_pb2.UnitPrice(kind=usage_pb2.USAGE_KIND_DATA, zone="europe", price=rub(29900))
+                    ],
+                )
+            ],
+            roaming_groups=[usage_pb2.RoamingGroup(name="europe", countries=["FR"])],
+        ),
+    )
+    answer = await client.get("/v1/tariffs", headers=BEARER)
+    assert answer.status_code == 200, answer.text
+    (tariff,) = answer.json()["tariffs"]
+    assert tariff["included"] == [{"kind": "data", "unit": "byte", "included": 5 << 30}]
+    assert tariff["roaming_prices"][0]["zone"] == "europe" and tariff["monthly_fee"]["amount"] == 45000
+    assert answer.json()["roaming_groups"] == [{"name": "europe", "countries": ["FR"]}]

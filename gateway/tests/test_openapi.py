@@ -65,6 +65,8 @@ ENDPOINTS = {
     ("get", "/v1/personal-accounts/{personal_account_id}/postings"),
     ("put", "/v1/personal-accounts/{personal_account_id}/bill-delivery"),
     ("post", "/v1/personal-accounts/{personal_account_id}/transfers"),
+    ("get", "/v1/lines/{msisdn}/usage"),
+    ("get", "/v1/tariffs"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

@@ -172,6 +172,8 @@ ROWS: list[Row] = [
     Row("read a line's APNs", "GET", "/v1/lines/{line}/apns", 200, obj="line", permission="lines:read"),
     Row("locate a line", "GET", "/v1/lines/{line}/location", 200, obj="line", permission="lines:locate"),
     Row("read a line's PUK codes", "GET", "/v1/lines/{line}/puk", 200, obj="line", permission="lines:read-puk"),
+    Row("read a line's usage and money", "GET", "/v1/lines/{line}/usage", 200, obj="line", permission="billing:read"),
+    Row("read the tariff catalogue", "GET", "/v1/tariffs", 200, obj="none", reach="customer"),
     # The pool of free numbers is the operator's, offered to whoever may change a number or order SIMs
     # (the matrix's roles hold both or neither).
     Row(

@@ -183,12 +183,15 @@ class Maker:
         while True:
             try:
                 hlr.GetLocation(hlr_pb2.GetLocationRequest(msisdn=line), timeout=5)
-                return line
+                break
             except grpc.RpcError as error:
                 if error.code() != grpc.StatusCode.NOT_FOUND:
                     raise
             assert time.monotonic() < deadline, f"the HLR never registered {line}"
             time.sleep(0.05)
+        # billing learns of the line from inventory's events: until then its usage is a 404 for everyone.
+        wait_until_known(self._api, "/v1/lines/{}/usage", line, area.owner, "billing")
+        return line
 
 
 def fill(value: Any, values: dict[str, str], n: int, *, url: bool = False) -> Any:

@@ -8,6 +8,7 @@ from gateway.admin.router import router as admin_router
 from gateway.audit.router import router as audit_router
 from gateway.auth.router import router as auth_router
 from gateway.billing.router import router as billing_router
+from gateway.billing.usage_router import router as usage_router
 from gateway.health.router import router as health_router
 from gateway.lines.router import router as lines_router
 from gateway.lines.router import stock_router
@@ -33,3 +34,4 @@ def register_routers(app: FastAPI) -> None:
     app.include_router(operations_router)
     app.include_router(sim_orders_router)
     app.include_router(billing_router)
+    app.include_router(usage_router)

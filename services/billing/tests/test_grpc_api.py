@@ -458,6 +458,13 @@ async def test_a_lines_usage_and_the_catalogue_over_grpc(running: Running) -> No
         sms = next(t for t in got.totals if t.kind == usage_pb2.USAGE_KIND_SMS)
         assert (sms.records, sms.units, sms.charged.amount) == (20, 20, 20 * 900)
         assert [r.record_id for r in got.last_records] == [f"g-{i}" for i in range(15)]
+        by_number = await usage.GetLineUsage(usage_pb2.GetLineUsageRequest(msisdn="+79990000042"), metadata=reader)
+        assert by_number == got
+        for number in ("+79990000043", "79990000042", "+7 999", "+79990000042' or 1=1"):
+            code, _, _ = await failure(
+                usage.GetLineUsage(usage_pb2.GetLineUsageRequest(msisdn=number), metadata=reader)
+            )
+            assert code == grpc.StatusCode.NOT_FOUND
         allowance = next(a for a in got.allowances if a.kind == usage_pb2.USAGE_KIND_SMS)
         assert (allowance.included, allowance.used, allowance.remaining) == (100, 0, 100)
 

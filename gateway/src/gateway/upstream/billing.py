@@ -13,15 +13,18 @@ import grpc
 
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
-from simfleet.billing.v1 import ledger_pb2_grpc
+from simfleet.billing.v1 import ledger_pb2_grpc, usage_pb2_grpc
 from simfleet_runtime.grpc_server import make_channel
 
 LEDGER_SERVICE = "simfleet.billing.v1.LedgerService"
+USAGE_SERVICE = "simfleet.billing.v1.UsageService"
 
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (LEDGER_SERVICE, "GetBalance"),
     (LEDGER_SERVICE, "ListPostings"),
     (LEDGER_SERVICE, "SetBillDelivery"),
+    (USAGE_SERVICE, "GetLineUsage"),
+    (USAGE_SERVICE, "ListTariffs"),
 )
 
 Req = TypeVar("Req")
@@ -41,6 +44,7 @@ class BillingStubs:
         self.channel = channel
         self.timeout = timeout
         self.ledger = ledger_pb2_grpc.LedgerServiceStub(channel)
+        self.usage = usage_pb2_grpc.UsageServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Billing:
         return Billing(self, metadata)
@@ -51,6 +55,7 @@ class Billing:
 
     def __init__(self, stubs: BillingStubs, metadata: Metadata) -> None:
         self.ledger = stubs.ledger
+        self.usage = stubs.usage
         self.metadata = metadata
         self._timeout = stubs.timeout
 

@@ -163,7 +163,7 @@ def rated_usage(row: Any) -> usage.RatedUsage:
     )
 
 
-def line_usage(value: LineUsage, account_pb: pb.LedgerAccount) -> usage.GetLineUsageResponse:
+def line_usage(value: LineUsage, account_pb: pb.LedgerAccount | None) -> usage.GetLineUsageResponse:
     currency = value.currency
     return usage.GetLineUsageResponse(
         line_id=value.line.line_id,

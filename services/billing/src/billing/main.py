@@ -154,7 +154,14 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     )
     runtime.add_servicer(
         usage_pb2_grpc.add_UsageServiceServicer_to_server,
-        UsageApi(rater=rater, ledger=ledger, catalogue=catalogue, authorizer=authorizer, clock=clock),
+        UsageApi(
+            rater=rater,
+            ledger=ledger,
+            catalogue=catalogue,
+            authorizer=authorizer,
+            clock=clock,
+            default_currency=settings.default_currency,
+        ),
         USAGE_SERVICE,
     )
     return Billing(runtime, ledger, settlement, catalogue, rater, paths, authorizer, revocations, sweeper)

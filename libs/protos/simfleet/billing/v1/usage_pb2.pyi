@@ -208,15 +208,22 @@ class GetLineUsageRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     LINE_ID_FIELD_NUMBER: _builtins.int
+    MSISDN_FIELD_NUMBER: _builtins.int
     line_id: _builtins.str
+    """One of them: the line's id, or its number (E.164) among the caller's
+    customer's lines (a number given up by a terminated line names the line
+    that holds it now).
+    """
+    msisdn: _builtins.str
     def __init__(
         self,
         *,
         line_id: _builtins.str = ...,
+        msisdn: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["line_id", b"line_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["line_id", b"line_id", "msisdn", b"msisdn"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -250,7 +257,10 @@ class GetLineUsageResponse(_message.Message):
     def period_end(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def account(self) -> _ledger_pb2.LedgerAccount:
-        """The line's personal account: balance, credit limit, what may be spent."""
+        """The line's personal account: balance, credit limit, what may be spent;
+        unset when billing keeps no money for the node the line names as its
+        personal account.
+        """
 
     @_builtins.property
     def totals(self) -> _containers.RepeatedCompositeFieldContainer[Global___UsageTotal]:

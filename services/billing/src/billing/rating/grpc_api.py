@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from billing import convert
@@ -13,16 +14,26 @@ from simfleet.billing.v1 import usage_pb2 as pb
 from simfleet.billing.v1 import usage_pb2_grpc
 from simfleet_runtime.authz import Authorizer, is_node_id, not_found
 from simfleet_runtime.clock import Clock
+from simfleet_runtime.errors import NotFound
 
 SERVICE_NAME = "simfleet.billing.v1.UsageService"
+_MSISDN = re.compile(r"^\+[1-9][0-9]{6,14}$")
 READ = "billing:read"
 WHAT = "line"
 
 
 class UsageApi(usage_pb2_grpc.UsageServiceServicer):
     def __init__(
-        self, *, rater: Rater, ledger: LedgerService, catalogue: Catalogue, authorizer: Authorizer, clock: Clock
+        self,
+        *,
+        rater: Rater,
+        ledger: LedgerService,
+        catalogue: Catalogue,
+        authorizer: Authorizer,
+        clock: Clock,
+        default_currency: str,
     ) -> None:
+        self._default_currency = default_currency
         self._rater = rater
         self._ledger = ledger
         self._catalogue = catalogue
@@ -31,12 +42,24 @@ class UsageApi(usage_pb2_grpc.UsageServiceServicer):
 
     async def GetLineUsage(self, request: pb.GetLineUsageRequest, context: Any) -> pb.GetLineUsageResponse:
         access = await self._authz.access()
-        # A forged id is nothing: no query is made for it.
-        line = await self._rater.line(request.line_id) if is_node_id(request.line_id) else None
+        # A forged id or number is nothing: no query is made for it.
+        if request.msisdn:
+            line = (
+                await self._rater.line_by_number(access.customer_id, request.msisdn)
+                if _MSISDN.match(request.msisdn)
+                else None
+            )
+        else:
+            line = await self._rater.line(request.line_id) if is_node_id(request.line_id) else None
         if line is None or line.customer_id != access.customer_id:
             raise not_found(WHAT)
         access.check(READ, await self._authz.path(access, line.node_id), what=WHAT)
-        account = await self._ledger.personal_account(access.customer_id, line.personal_account_id)
+        try:
+            account = await self._ledger.personal_account(access.customer_id, line.personal_account_id)
+        except NotFound:  # a line under a node billing keeps no money for: its usage, without a balance
+            tariff = self._catalogue.book().at(line.tariff_code, self._clock.now())
+            currency = tariff.currency if tariff is not None else self._default_currency
+            return convert.line_usage(await self._rater.line_usage(line, currency), None)
         figures = await self._rater.line_usage(line, account.currency)
         return convert.line_usage(figures, convert.account(account))
 

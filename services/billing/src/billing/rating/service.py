@@ -430,6 +430,19 @@ class Rater:
         async with self._db.sessions() as session:
             return (await session.execute(sa.select(LINES).where(LINES.c.line_id == line_id))).first()
 
+    async def line_by_number(self, customer_id: str, msisdn: str) -> Any | None:
+        """The customer's line with this number: the one holding it now, else the last that did."""
+        c = LINES.c
+        async with self._db.sessions() as session:
+            return (
+                await session.execute(
+                    sa.select(LINES)
+                    .where(c.msisdn == msisdn, c.customer_id == customer_id)
+                    .order_by((c.state == TERMINATED).asc(), c.changed_at.desc())
+                    .limit(1)
+                )
+            ).first()
+
     async def line_usage(self, line: Any, currency: str) -> LineUsage:
         now = self._clock.now()
         start, end = period_bounds(now)
