@@ -101,3 +101,35 @@ async def test_the_same_entry_sent_at_once_counts_once(pg: Harness) -> None:
     results = await asyncio.gather(*(pg.billing.ledger.post(entry) for _ in range(12)))
     assert sum(not r.replayed for r in results) == 1
     assert (await pg.account(account.id)).balance == 250
+
+
+async def test_racing_usage_charges_and_payments_keep_every_balance_and_sequence_exact(pg: Harness) -> None:
+    """Usage charges (no floor, locked in bulk) race with one another and with floor-checked entries."""
+    clearing = await pg.operator_account(PAYMENTS_CLEARING)
+    revenue = await pg.operator_account(REVENUE)
+    accounts = [await pg.personal("postpaid", 10**6) for _ in range(3)]
+
+    async def charge(n: int) -> None:
+        legs = [Leg(a.id, DEBIT, 10 + n) for a in accounts]
+        entry = NewEntry(
+            id=f"usage:{n}", kind="usage", currency="RUB", legs=(*legs, Leg(revenue.id, CREDIT, 3 * (10 + n)))
+        )
+        async with pg.db.transaction() as session:
+            await pg.billing.ledger.post_charges(session, entry, customer_id=pg.customer_id)
+
+    async def pay(n: int) -> None:
+        await pg.move(f"pay:{n}", clearing.id, accounts[n % 3].id, 1_000)
+
+    await asyncio.gather(*(charge(n) for n in range(20)), *(pay(n) for n in range(9)))
+    charged = sum(10 + n for n in range(20))
+    for account in accounts:
+        found = await pg.account(account.id)
+        assert found.balance == 3 * 1_000 - charged
+        assert found.postings_count == 20 + 3
+        lines, _ = await pg.billing.ledger.postings(found, page_size=100, page_token="", order_by="sequence")
+        assert [line.posting.sequence for line in lines] == list(range(1, 24))
+        running = 0
+        for line in lines:  # each posting's balance_after is the running sum of the account's postings
+            running += line.posting.amount
+            assert line.posting.balance_after == running
+    assert (await pg.account(revenue.id)).balance == 3 * charged

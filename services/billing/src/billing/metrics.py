@@ -50,7 +50,7 @@ USAGE_CHARGED = Counter(
 )
 RATING_LAG = Histogram(
     "simfleet_billing_rating_lag_seconds",
-    "From a usage record's start to its rating: how far behind the network rating runs.",
+    "From the start of the oldest record of a rated batch to its rating: how far behind the network rating runs.",
     buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600, 14400, 86400),
 )
 RATING_BATCH_SECONDS = Histogram(

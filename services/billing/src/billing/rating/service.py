@@ -164,6 +164,7 @@ class Rater:
         book = self._catalogue.book()
         now = self._clock.now()
         summary = BatchSummary()
+        counted: dict[tuple[str, str], int] = defaultdict(int)
         keyed: list[tuple[net.UsageRecord, str]] = []
         for index, record in enumerate(records):
             record_id = record.record_id
@@ -179,12 +180,13 @@ class Rater:
         for record, record_id in keyed:
             if record_id in stored or record_id in seen:
                 summary.duplicate += 1
-                metrics.USAGE_RECORDS.labels("duplicate", _KIND_NAMES.get(record.kind, "unknown")).inc()
+                counted[("duplicate", _KIND_NAMES.get(record.kind, "unknown"))] += 1
                 continue
             seen.add(record_id)
             started = record.started_at.ToDatetime(tzinfo=UTC) if record.HasField("started_at") else now
             fresh.append((record, record_id, started))
         if not fresh:
+            _count(counted)
             return summary
         fresh.sort(key=lambda item: (item[2], item[1]))
 
@@ -291,9 +293,12 @@ class Rater:
                 summary.rated += 1
                 if row["charged"]:
                     summary.charged[row["currency"]] = summary.charged.get(row["currency"], 0) + row["charged"]
-            metrics.USAGE_RECORDS.labels(row["outcome"], row["kind"]).inc()
-            if row["outcome"] == RATED:
-                metrics.RATING_LAG.observe(max((now - row["started_at"]).total_seconds(), 0.0))
+            counted[(row["outcome"], row["kind"])] += 1
+        # The lag of the batch: how long its oldest rated record waited.
+        oldest = min((row["started_at"] for row in rows if row["outcome"] == RATED), default=None)
+        if oldest is not None:
+            metrics.RATING_LAG.observe(max((now - oldest).total_seconds(), 0.0))
+        _count(counted)
         await session.execute(sa.insert(USAGE), rows)
         await self._keep_allowance_use(session, touched, used, existing_use)
         for currency, amount in summary.charged.items():
@@ -508,6 +513,11 @@ class Rater:
         return paging.next_token(
             rows, order=order, limit=size, key=lambda row: [row.rated_at, row.record_id], list_name=REJECTED_LIST
         )
+
+
+def _count(counted: dict[tuple[str, str], int]) -> None:
+    for (outcome, kind), n in counted.items():
+        metrics.USAGE_RECORDS.labels(outcome, kind).inc(n)
 
 
 def _term_at(terms: list[Term], when: datetime) -> Term | None:
