@@ -93,6 +93,11 @@ EXPECTED: dict[str, Contract] = {
         simfleet_billing_entries_total=(C, {"outcome"}),
         simfleet_billing_money_moved_minor_units_total=(C, {"currency"}),
         simfleet_billing_settlement_changes_total=(C, {"method"}),
+        simfleet_billing_lines_projected_total=(C, set()),
+        simfleet_billing_usage_records_total=(C, {"outcome", "kind"}),
+        simfleet_billing_usage_charged_minor_units_total=(C, {"currency"}),
+        simfleet_billing_rating_lag_seconds=(H, set()),
+        simfleet_billing_rating_batch_seconds=(H, set()),
     ),
     "gateway": PROCESS
     | contract(
@@ -255,7 +260,7 @@ def test_consumers_and_readiness(scraped: dict[str, dict[str, Family]]) -> None:
             "accounts-sign-ins",
         ),
         "inventory": ("inventory-node-paths", "inventory-provisioning", "inventory-own-sms-receipts"),
-        "billing": ("billing-node-paths",),
+        "billing": ("billing-lines", "billing-node-paths", "billing-rating"),
     }
     for process, names in consumers.items():
         consumed = scraped[process]["simfleet_nats_consumed_total"]
