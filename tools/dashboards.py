@@ -699,7 +699,7 @@ def netsim() -> Dashboard:
         uid="simfleet-netsim",
         title="SIMfleet / Netsim",
         description="netsim: the simulated HLR (provisioning, failures, outages, latency), SMSC and SMTP sink, "
-        "its consumers and outbox, resources.",
+        "the mediation's usage records, its consumers and outbox, resources.",
         job_regex="/netsim/",
         rows=(
             service_stats("netsim"),
@@ -755,6 +755,34 @@ def netsim() -> Dashboard:
                         unit="ops",
                     ),
                     *consumer_panels(),
+                ),
+            ),
+            Row(
+                "Mediation (usage records)",
+                (
+                    ts(
+                        "Usage records by kind",
+                        "Usage records published on the NETSIM_USAGE stream (acknowledged), by kind "
+                        "(voice, sms, data).",
+                        Query(rate("simfleet_netsim_usage_records_total", by="kind"), "{{kind}}"),
+                        unit="ops",
+                        width=8,
+                    ),
+                    ts(
+                        "Usage batches and publish failures",
+                        "UsageRecords batches the stream acknowledged, and batches dropped after their retries.",
+                        Query(rate("simfleet_netsim_usage_batches_total"), "published"),
+                        Query(rate("simfleet_netsim_usage_publish_failures_total"), "failed"),
+                        unit="ops",
+                        width=8,
+                    ),
+                    ts(
+                        "Usage generator",
+                        "1 on the replica running the continuous generator (it holds the lease, the rate is above "
+                        "0); none at 1: the generator is off.",
+                        Query(f"max by (instance) (simfleet_netsim_usage_generating{sel()})", "{{instance}}"),
+                        width=8,
+                    ),
                 ),
             ),
             grpc_server_row("simfleet.netsim.v1"),

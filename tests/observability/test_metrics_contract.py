@@ -69,6 +69,11 @@ EXPECTED: dict[str, Contract] = {
         simfleet_netsim_hlr_failures_total=(C, {"failure"}),
         simfleet_netsim_hlr_outage=(G, set()),
         simfleet_netsim_hlr_latency_seconds=(H, set()),
+        simfleet_netsim_usage_records_total=(C, {"kind"}),
+        simfleet_netsim_usage_batches_total=(C, set()),
+        simfleet_netsim_usage_publish_failures_total=(C, set()),
+        simfleet_netsim_usage_generating=(G, set()),
+        simfleet_netsim_usage_settings_version=(G, set()),
     ),
     "inventory": SERVICE
     | contract(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -20,7 +21,7 @@ import grpc
 
 from simfleet_devstack import scale
 from simfleet_devstack.platform import Platform, PlatformConfig, PlatformError
-from simfleet_devstack.seed import DEMO_MANAGER, DEMO_OPERATOR
+from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER, DEMO_OPERATOR
 from simfleet_devstack.supervise import run_foreground
 
 
@@ -92,8 +93,22 @@ def _seed_and_greet(out: TextIO) -> Callable[[Platform], None]:
     return when_ready
 
 
+LOCAL_USAGE = {"NETSIM_USAGE_RECORDS_PER_SECOND": "2", "NETSIM_USAGE_MSISDN_PREFIXES": DEMO_LINES_PREFIX}
+"""``make up``'s network makes a gentle flow of usage for the demo customer's lines (the tests' platform makes none).
+
+They seed a fresh database only: the console's ``/ui/usage`` changes the stored settings, which then win."""
+
+
+def with_local_usage(config: PlatformConfig) -> PlatformConfig:
+    """``config`` with :data:`LOCAL_USAGE` under netsim's environment (what is given there already wins)."""
+    extra = {name: dict(env) for name, env in config.extra_env.items()}
+    extra["netsim"] = {**LOCAL_USAGE, **extra.get("netsim", {})}
+    return replace(config, extra_env=extra)
+
+
 def up(config: PlatformConfig, *, echo_logs: bool = True, out: TextIO = sys.stdout) -> int:
     """Run the platform in the foreground; the exit status of ``make up``."""
+    config = with_local_usage(config)
     out.write(f"starting SIMfleet (data in {config.data_dir}, logs in {config.data_dir / 'logs'})\n")
     out.flush()
     when_ready = _seed_and_greet(out)

@@ -240,6 +240,8 @@ def onboard_demo_customer(accounts_target: str, identity_target: str, operator_k
 
 
 DEMO_LINES_PER_ACCOUNT = 400
+DEMO_LINES_PREFIX = "+79991"
+"""The demo customer's lines are +79991000000 onwards."""
 DEMO_TARIFFS = ("BIZ-S", "BIZ-M", "BIZ-L", "IOT-S")
 DEMO_STOCK = 500
 """SIM cards and free numbers in the operator's stock (for orders and changes of number)."""
@@ -308,7 +310,7 @@ def seed_demo_lines(
             state, block_type = _demo_state(n)
             lines.append(
                 inventory_admin.ImportedLine(
-                    msisdn=f"+79991{n:06d}",
+                    msisdn=f"{DEMO_LINES_PREFIX}{n:06d}",
                     sim=demo_sim(n + 1),
                     node_id=account.id,
                     personal_account_id=account.id,

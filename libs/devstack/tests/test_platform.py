@@ -246,3 +246,16 @@ def test_a_local_frontend_may_call_the_gateway_from_a_browser(fake_config: MakeC
     env = Platform(fake_config()).env_for("gateway")
     assert "http://localhost:5173" in env["GATEWAY_CORS_ORIGINS"].split(",")
     assert "http://localhost:3000" in env["GATEWAY_CORS_ORIGINS"].split(",")
+
+
+def test_make_up_makes_gentle_usage_for_the_demo_lines_and_the_tests_platform_none(fake_config: MakeConfig) -> None:
+    from simfleet_devstack.__main__ import with_local_usage
+
+    tests_env = Platform(fake_config()).env_for("netsim")
+    assert "NETSIM_USAGE_RECORDS_PER_SECOND" not in tests_env  # netsim's default: 0, no usage unless a test asks
+    local = with_local_usage(fake_config())
+    env = Platform(local).env_for("netsim")
+    assert (env["NETSIM_USAGE_RECORDS_PER_SECOND"], env["NETSIM_USAGE_MSISDN_PREFIXES"]) == ("2", "+79991")
+    assert "NETSIM_USAGE_RECORDS_PER_SECOND" not in Platform(local).env_for("identity")
+    given = with_local_usage(fake_config(extra_env={"netsim": {"NETSIM_USAGE_RECORDS_PER_SECOND": "0"}}))
+    assert Platform(given).env_for("netsim")["NETSIM_USAGE_RECORDS_PER_SECOND"] == "0", "what is given wins"

@@ -96,6 +96,7 @@ class ServiceRuntime:
         self._server: grpc.aio.Server | None = None
         self._nats: Client | None = None
         self._js: JetStreamContext | None = None
+        self._streams_declared = False
         self._running: list[asyncio.Task[None]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self._tracer_provider: TracerProvider | None = None
@@ -137,6 +138,14 @@ class ServiceRuntime:
     @property
     def nats(self) -> Client | None:
         return self._nats
+
+    @property
+    def js(self) -> JetStreamContext | None:
+        """JetStream once NATS is connected and the owner's streams are declared (None before).
+
+        For what a service publishes straight to a stream of its own rather than through its outbox.
+        """
+        return self._js if self._streams_declared else None
 
     # ----------------------------------------------------------------- running
     def setup_telemetry(self) -> None:
@@ -224,6 +233,7 @@ class ServiceRuntime:
         while not self.stop_event.is_set():
             try:
                 await declare_streams(self._js, self._streams)
+                self._streams_declared = True
                 break
             except Exception as exc:  # noqa: BLE001 - JetStream may still be starting
                 log.warning("declaring streams failed: %s; retrying", exc)

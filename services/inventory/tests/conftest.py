@@ -26,6 +26,7 @@ from inventory.operations.identity_client import RequesterAccess
 from inventory.settings import InventorySettings
 from inventory.stock.service import StockSim
 from simfleet.events.v1 import accounts_pb2 as acc
+from simfleet.events.v1 import inventory_pb2 as inventory_events_pb2
 from simfleet.events.v1 import netsim_pb2 as net
 from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
 from simfleet_runtime.auth import Principal
@@ -35,6 +36,7 @@ from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import KeyRing, database_backends, database_url, drop_postgres_database
 from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import luhn_check_digit
+from simfleet_subjects import InventorySubjects
 
 OPERATOR_KEY = "test-operator-key"
 EVERYTHING = frozenset(PERMISSIONS)
@@ -124,6 +126,7 @@ class Harness:
         state: str = "active",
         labels: Iterable[str] = (),
         block_type: str = "",
+        services: Iterable[str] = (),
     ) -> list[str]:
         node = node or self.tree.north_account
         account = (
@@ -140,12 +143,25 @@ class Harness:
                 state=state,
                 block_type=block_type,
                 labels=tuple(labels),
+                services=tuple(services),
             )
             for msisdn in numbers
         ]
         await self.inventory.office.import_lines(customer_id=self.tree.customer, lines=lines)
         await self.drain_commands()  # the HLR registration of imported lines
         return numbers
+
+    async def lines_changed(self) -> list[inventory_events_pb2.LineChanged]:
+        """Every line of every ``lines.changed`` event written so far, in order (the outbox keeps them)."""
+        async with self.db.sessions() as session:
+            payloads = (
+                await session.scalars(
+                    sa.select(BUS.outbox.c.payload)
+                    .where(BUS.outbox.c.subject == InventorySubjects.LINES_CHANGED)
+                    .order_by(BUS.outbox.c.created_at, BUS.outbox.c.id)
+                )
+            ).all()
+        return [line for p in payloads for line in inventory_events_pb2.LinesChanged.FromString(p).lines]
 
     async def drain_commands(self) -> list[hlr_pb2.ProvisionCommand]:
         """The provisioning commands written and not yet taken, marked taken."""

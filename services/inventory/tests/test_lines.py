@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import sqlalchemy as sa
 
@@ -185,11 +187,18 @@ async def test_import_is_idempotent_by_number_and_registers_each_line_in_the_net
         ImportedLine(n, sim(int(n[5:])), harness.tree.north_account, harness.tree.north_account, "BIZ-M", "active")
         for n in numbers
     ]
+    batch[1] = replace(batch[1], services=("data", "voice", "roaming"))
     office = harness.inventory.office
     assert await office.import_lines(customer_id=harness.tree.customer, lines=batch) == 3
     assert await office.import_lines(customer_id=harness.tree.customer, lines=batch) == 0
     commands = await harness.drain_commands()
     assert [(i.msisdn, i.params["state"]) for c in commands for i in c.items] == [(n, "active") for n in numbers]
+    # The network is told the line's services ("" for none) and the line's event carries them with the IMSI.
+    assert [i.params["services"] for c in commands for i in c.items] == ["", "data,voice,roaming", ""]
+    changed = await harness.lines_changed()
+    assert [(c.msisdn, c.imsi, list(c.services), c.cause) for c in changed] == [
+        (line.msisdn, line.sim.imsi, list(line.services), "imported") for line in batch
+    ]
     with pytest.raises(InvalidArgument):
         await office.import_lines(
             customer_id=harness.tree.customer,

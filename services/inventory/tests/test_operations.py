@@ -47,7 +47,7 @@ async def items_of(harness: Harness, operation_id: str) -> list[Item]:
 
 
 async def test_a_block_goes_to_the_network_and_the_line_is_blocked_from_its_answer(harness: Harness) -> None:
-    [number] = await harness.add_lines(1)
+    [number] = await harness.add_lines(1, services=("voice", "sms", "data", "roaming"))
     ops = harness.inventory.operations
     operation, replayed = await ops.create(harness.manager(), block([number]))
     assert (operation.state, operation.total, operation.pending, replayed) == ("scheduled", 1, 1, False)
@@ -72,6 +72,15 @@ async def test_a_block_goes_to_the_network_and_the_line_is_blocked_from_its_answ
     assert (done.state, done.succeeded, done.in_progress, done.failed) == ("completed", 1, 0, 0)
     line = await harness.inventory.lines.line(harness.manager(), number)
     assert (line.state, [b["type"] for b in line.blocks], line.pending_operation_id) == ("blocked", ["voluntary"], None)
+    *_, changed = await harness.lines_changed()
+    assert (changed.msisdn, changed.imsi, list(changed.services), changed.cause, changed.operation_id) == (
+        number,
+        line.imsi,
+        ["voice", "sms", "data", "roaming"],
+        "block",
+        operation.id,
+    )
+    assert list(changed.block_types) == ["voluntary"]
 
     again, _ = await ops.create(harness.manager(), block([number]))
     await harness.run()

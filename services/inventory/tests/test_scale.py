@@ -67,7 +67,11 @@ async def test_seeded_lines_are_registered_through_the_outbox_in_commands_of_500
         line = lines[item.msisdn]
         assert item.action == hlr_pb2.PROVISIONING_ACTION_REGISTER
         assert (item.item_id, item.imsi, item.iccid) == (f"import:{line.id}", line.imsi, line.iccid)
-        expected = {"state": line.state, **({"block_type": "voluntary"} if line.state == "blocked" else {})}
+        expected = {
+            "state": line.state,
+            "services": "voice,sms,data",
+            **({"block_type": "voluntary"} if line.state == "blocked" else {}),
+        }
         assert dict(item.params) == expected
     assert {item.params["state"] for item in items} == {"active", "blocked", "ready"}
     # Round-robin over the nodes given, each line billed to its own node (a personal account).

@@ -137,6 +137,7 @@ async def started(settings: NetsimSettings) -> AsyncIterator[RunningNetsim]:
             try:
                 await js.stream_info(NetsimSubjects.COMMAND_STREAM)
                 await js.stream_info(NetsimSubjects.EVENT_STREAM)
+                await js.stream_info(NetsimSubjects.USAGE_STREAM)
             except NotFoundError:
                 return False
             return await app.runtime.ready()

@@ -64,6 +64,7 @@ async def test_get_and_list_subscribers(netsim: RunningNetsim) -> None:
             {"busy": "+79990000299"},
         )
         assert by_imsi.version == 2
+        assert list(by_imsi.services) == ["voice", "sms", "data"], "registered without services: the default ones"
         assert by_imsi.updated_at.ToDatetime(tzinfo=UTC) <= datetime.now(UTC)
         by_number = (await stub.GetSubscriber(hlr_pb2.GetSubscriberRequest(msisdn="+7 999 000-02-03"))).subscriber
         assert (by_number.imsi, by_number.msisdn, by_number.version) == ("250010000000003", "+79990000203", 0)
@@ -193,14 +194,16 @@ async def test_the_console_shows_a_subscriber(netsim: RunningNetsim) -> None:
         "barrings",
         "apns",
         "forwarding",
+        "services",
         "version",
         "registered_at",
         "updated_at",
     }
-    assert (body["imsi"], body["apns"], body["forwarding"], body["version"]) == (
+    assert (body["imsi"], body["apns"], body["forwarding"], body["services"], body["version"]) == (
         "250010000000001",
         ["internet"],
         {"busy": "+79990000299"},
+        ["voice", "sms", "data"],  # registered without services: the default ones
         2,
     )
     assert datetime.fromisoformat(body["registered_at"]) <= datetime.fromisoformat(body["updated_at"])

@@ -336,7 +336,7 @@ async def test_an_existing_netsim_stream_gains_the_hlr_subjects(nats_server: Nat
         await nc.close()
 
 
-async def test_health_serves_the_hlr_service(netsim: RunningNetsim) -> None:
+async def test_health_serves_the_hlr_and_usage_services(netsim: RunningNetsim) -> None:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     from netsim.hlr.grpc_api import SERVICE_NAME
@@ -350,3 +350,5 @@ async def test_health_serves_the_hlr_service(netsim: RunningNetsim) -> None:
             return answer.status == health_pb2.HealthCheckResponse.SERVING
 
         await eventually(serving, what="HlrService SERVING")
+        answer = await health.Check(health_pb2.HealthCheckRequest(service="simfleet.netsim.v1.UsageService"))
+        assert answer.status == health_pb2.HealthCheckResponse.SERVING

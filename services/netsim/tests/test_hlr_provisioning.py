@@ -435,3 +435,45 @@ async def _clear(db: Database) -> None:
         subscriber = await session.get(Subscriber, IMSI)
         assert subscriber is not None
         subscriber.barrings = []
+
+
+async def test_register_gives_services_and_set_services_replaces_them_once(db: Database) -> None:
+    ok(
+        *await apply(
+            db,
+            register(IMSI, MSISDN, 1),  # none given: the default ones
+            register(OTHER_IMSI, OTHER_MSISDN, 2, services="data, voice,roaming,data"),
+            register("250010000000003", "+79990000103", 3, services=""),  # given empty: none
+        )
+    )
+    assert (await the_subscriber(db)).services is None
+    assert (await the_subscriber(db, OTHER_IMSI)).services == ["voice", "data", "roaming"]
+    assert (await the_subscriber(db, "250010000000003")).services == []
+
+    once = item(A.PROVISIONING_ACTION_SET_SERVICES, services="voice,sms,data,international")
+    first, again = await answers(db, once, once)
+    ok(first.result)
+    assert again.duplicate and again.result == first.result
+    changed = await the_subscriber(db)
+    assert (changed.services, changed.version) == (["voice", "sms", "data", "international"], 1)
+
+    # A refresh without services keeps them; with them, replaces them.
+    ok(*await apply(db, register(IMSI, MSISDN, 1), register(OTHER_IMSI, OTHER_MSISDN, 2, services="sms")))
+    assert (await the_subscriber(db)).services == ["voice", "sms", "data", "international"]
+    assert (await the_subscriber(db, OTHER_IMSI)).services == ["sms"]
+
+
+async def test_unknown_or_missing_services_fail_the_item_and_change_nothing(db: Database) -> None:
+    ok(*await apply(db, register(IMSI, MSISDN, 1, services="voice")))
+    unknown, missing, on_register = await apply(
+        db,
+        item(A.PROVISIONING_ACTION_SET_SERVICES, services="voice,5g,fax"),
+        item(A.PROVISIONING_ACTION_SET_SERVICES),
+        register(OTHER_IMSI, OTHER_MSISDN, 2, services="telepathy"),
+    )
+    failed(unknown, F.PROVISIONING_FAILURE_REJECTED, "unknown service", "'5g'", "'fax'", "roaming")
+    failed(missing, F.PROVISIONING_FAILURE_REJECTED, 'params["services"]')
+    failed(on_register, F.PROVISIONING_FAILURE_REJECTED, "unknown service", "'telepathy'")
+    kept = await the_subscriber(db)
+    assert (kept.services, kept.version) == (["voice"], 0)
+    assert await subscriber(db, OTHER_IMSI) is None

@@ -27,6 +27,8 @@ class StreamSpec:
     work_queue: bool = False
     max_age_seconds: float = 7 * 24 * 3600
     duplicate_window_seconds: float = 120
+    max_bytes: int = -1
+    """The most the stream keeps (the oldest messages go first); -1: no limit but the age."""
     replicas: int = 1
     description: str = ""
     extra_subjects: list[str] = field(default_factory=list)
@@ -40,6 +42,7 @@ class StreamSpec:
             storage=StorageType.FILE,
             discard=DiscardPolicy.OLD,
             max_age=self.max_age_seconds,
+            max_bytes=self.max_bytes,
             duplicate_window=self.duplicate_window_seconds,
             num_replicas=self.replicas,
         )

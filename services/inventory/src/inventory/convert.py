@@ -169,6 +169,8 @@ def line_event(value: Line | LineRow, *, cause: str, operation_id: str, now: dat
         state=value.state,
         block_types=[b["type"] for b in value.blocks],
         cause=cause,
+        imsi=value.imsi,
+        services=list(value.services),
         operation_id=operation_id,
         occurred_at=timestamp(now),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from netsim.hlr.faults import Faults
+from netsim.hlr.identifiers import services_of
 from netsim.hlr.location import Location
 from netsim.hlr.models import Subscriber
 from netsim.smsc.models import SmsView
@@ -19,6 +20,7 @@ def subscriber_message(subscriber: Subscriber) -> hlr_pb2.Subscriber:
         barrings=subscriber.barrings,
         apns=subscriber.apns,
         forwarding=subscriber.forwarding,
+        services=services_of(subscriber.services),
         version=subscriber.version,
         updated_at=timestamp(subscriber.updated_at),
     )

@@ -28,7 +28,12 @@ from netsim.settings import NetsimSettings
 from netsim.smsc.consumer import CONSUMER_NAME, submit_sms_handler
 from netsim.smtp.sink import SmtpSink
 from netsim.streams import streams
-from simfleet.netsim.v1 import hlr_pb2_grpc, smsc_pb2_grpc
+from netsim.usage import grpc_api as usage_api
+from netsim.usage.generator import UsageGenerator
+from netsim.usage.lease import Lease
+from netsim.usage.settings import validate_usage_settings
+from netsim.usage.settings_store import UsageSettingsStore
+from simfleet.netsim.v1 import hlr_pb2_grpc, smsc_pb2_grpc, usage_pb2_grpc
 from simfleet_runtime import migrations
 from simfleet_runtime.service import ServiceRuntime
 from simfleet_subjects import NetsimSubjects
@@ -48,11 +53,19 @@ class Netsim:
     faults: FaultInjector
     """The faults this process applies (in memory); ``fault_store`` keeps them in step with the stored ones."""
     fault_store: FaultStore
+    usage_store: UsageSettingsStore
+    """The usage settings in force (the stored row's, kept in step by its runtime task)."""
+    usage: UsageGenerator
     failed: list[str] = field(default_factory=list)
 
 
 def build(settings: NetsimSettings) -> Netsim:
-    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=streams())
+    runtime = ServiceRuntime(
+        settings,
+        tables=BUS,
+        migrations_dir=MIGRATIONS,
+        streams=streams(usage_max_bytes=settings.usage_stream_max_bytes),
+    )
     runtime.add_consumer(
         name=CONSUMER_NAME,
         stream=NetsimSubjects.COMMAND_STREAM,
@@ -92,6 +105,34 @@ def build(settings: NetsimSettings) -> Netsim:
         hlr_api.HlrServicer(runtime.db, fault_store, runtime.clock),
         hlr_api.SERVICE_NAME,
     )
+    initial_usage = validate_usage_settings(
+        records_per_second=settings.usage_records_per_second,
+        voice_weight=settings.usage_voice_weight,
+        sms_weight=settings.usage_sms_weight,
+        data_weight=settings.usage_data_weight,
+        roaming_share=settings.usage_roaming_share,
+        international_share=settings.usage_international_share,
+        msisdn_prefixes=[p for p in settings.usage_msisdn_prefixes.split(",") if p.strip()],
+    )
+    usage_store = UsageSettingsStore(
+        runtime.db, runtime.clock, initial=initial_usage, refresh_seconds=settings.usage_settings_refresh_seconds
+    )
+    usage = UsageGenerator(
+        db=runtime.db,
+        clock=runtime.clock,
+        store=usage_store,
+        lease=Lease(runtime.db, runtime.clock, seconds=settings.usage_lease_seconds),
+        js=lambda: runtime.js,
+        tick_seconds=settings.usage_tick_seconds,
+        sample_size=settings.usage_sample_size,
+        sample_refresh_seconds=settings.usage_sample_refresh_seconds,
+        seed=settings.usage_seed,
+    )
+    runtime.add_servicer(
+        usage_pb2_grpc.add_UsageServiceServicer_to_server,
+        usage_api.UsageServicer(usage_store, usage),
+        usage_api.SERVICE_NAME,
+    )
     smtp = SmtpSink(
         db=runtime.db,
         clock=runtime.clock,
@@ -102,13 +143,23 @@ def build(settings: NetsimSettings) -> Netsim:
         grace_seconds=settings.shutdown_grace_seconds,
     )
     console = ConsoleServer(
-        create_app(runtime.db, fault_store),
+        create_app(runtime.db, fault_store, usage_store, usage),
         host=settings.http_host,
         port=settings.http_port,
         grace_seconds=settings.shutdown_grace_seconds,
     )
-    netsim = Netsim(runtime=runtime, smtp=smtp, console=console, faults=faults, fault_store=fault_store)
+    netsim = Netsim(
+        runtime=runtime,
+        smtp=smtp,
+        console=console,
+        faults=faults,
+        fault_store=fault_store,
+        usage_store=usage_store,
+        usage=usage,
+    )
     runtime.add_task("hlr-faults", fault_store.run)
+    runtime.add_task("usage-settings", usage_store.run)
+    runtime.add_task("usage-generator", usage.run)
     runtime.add_task("smtp-sink", _essential("smtp-sink", smtp.run, netsim.failed))
     runtime.add_task("console", _essential("console", console.run, netsim.failed))
     return netsim

@@ -26,6 +26,7 @@ HLR_ACTIONS = (
     "set_forwarding",
     "clear_forwarding",
     "deregister",
+    "set_services",
 )
 """The values of ``action``: a ProvisioningAction's name, lower-case, without its prefix."""
 HLR_ITEM_RESULTS = ("applied", "failed", "duplicate")
@@ -56,6 +57,33 @@ HLR_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
 )
 
+USAGE_KINDS = ("voice", "sms", "data")
+USAGE_RECORDS = Counter(
+    "simfleet_netsim_usage_records_total",
+    "Usage records the mediation published (acknowledged by the NETSIM_USAGE stream), by kind.",
+    ["kind"],
+)
+USAGE_BATCHES = Counter(
+    "simfleet_netsim_usage_batches_total",
+    "UsageRecords batches (at most 1,000 records each) the NETSIM_USAGE stream acknowledged.",
+)
+USAGE_PUBLISH_FAILURES = Counter(
+    "simfleet_netsim_usage_publish_failures_total",
+    "UsageRecords batches dropped because JetStream did not acknowledge them after their retries.",
+)
+USAGE_GENERATING = Gauge(
+    "simfleet_netsim_usage_generating",
+    "1 while this process runs the continuous usage generator (it holds the lease and the rate is above 0).",
+)
+USAGE_SETTINGS_VERSION = Gauge(
+    "simfleet_netsim_usage_settings_version",
+    "The version of the stored usage settings this process applies (0 before it has read them).",
+)
+
+for _kind in USAGE_KINDS:
+    USAGE_RECORDS.labels(_kind)
+USAGE_GENERATING.set(0)
+USAGE_SETTINGS_VERSION.set(0)
 for _action in HLR_ACTIONS:
     for _result in HLR_ITEM_RESULTS:
         HLR_ITEMS.labels(_action, _result)

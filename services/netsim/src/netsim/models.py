@@ -10,5 +10,17 @@ from netsim.db import BUS, Base, metadata
 from netsim.hlr.models import AppliedItem, StoredFaults, Subscriber
 from netsim.smsc.models import Sms
 from netsim.smtp.models import Mail
+from netsim.usage.models import StoredUsageSettings, UsageLease
 
-__all__ = ["BUS", "AppliedItem", "Base", "Mail", "Sms", "StoredFaults", "Subscriber", "metadata"]
+__all__ = [
+    "BUS",
+    "AppliedItem",
+    "Base",
+    "Mail",
+    "Sms",
+    "StoredFaults",
+    "StoredUsageSettings",
+    "Subscriber",
+    "UsageLease",
+    "metadata",
+]

@@ -50,3 +50,43 @@ class NetsimSettings(ServiceSettings):
         le=60.0,
         description="how often each process reads the stored HLR faults: a change reaches every replica within it",
     )
+
+    usage_records_per_second: float = Field(
+        0.0,
+        ge=0.0,
+        le=50000.0,
+        description="usage records per second of a fresh database (the stored settings win); 0: none",
+    )
+    usage_voice_weight: float = Field(0.0, ge=0.0, description="relative weight of calls (all 0: the default mix)")
+    usage_sms_weight: float = Field(0.0, ge=0.0, description="relative weight of SMS (all 0: the default mix)")
+    usage_data_weight: float = Field(
+        0.0, ge=0.0, description="relative weight of data sessions (all 0: the default mix)"
+    )
+    usage_roaming_share: float = Field(
+        0.05, ge=0.0, le=1.0, description="share of records made roaming (subscribers with the roaming service)"
+    )
+    usage_international_share: float = Field(
+        0.05, ge=0.0, le=1.0, description="share of calls and SMS abroad (subscribers with the international service)"
+    )
+    usage_msisdn_prefixes: str = Field(
+        "", description="comma-separated number prefixes (+7999) usage is made for; empty: every subscriber"
+    )
+    usage_settings_refresh_seconds: float = Field(
+        0.5, gt=0.0, le=60.0, description="how often each process reads the stored usage settings"
+    )
+    usage_tick_seconds: float = Field(
+        0.25, ge=0.01, le=5.0, description="the continuous generator publishes what the rate owes every tick"
+    )
+    usage_lease_seconds: float = Field(
+        6.0, ge=0.5, le=300.0, description="the generator's lease: a replica that dies is replaced after it"
+    )
+    usage_sample_size: int = Field(
+        20000, ge=1, le=1_000_000, description="eligible subscribers held in memory to draw records for"
+    )
+    usage_sample_refresh_seconds: float = Field(
+        5.0, gt=0.0, le=3600.0, description="how often the continuous generator reads its next sample of subscribers"
+    )
+    usage_seed: int | None = Field(None, description="seed of the generator's draws, for runs that must repeat")
+    usage_stream_max_bytes: int = Field(
+        1024**3, ge=-1, description="the NETSIM_USAGE stream's size limit (the oldest records go first); -1: none"
+    )

@@ -5,9 +5,9 @@ seed (``python -m inventory.admin.scale``), write the same REGISTER commands
 into the outbox in the transaction that inserts the lines: one
 ``ProvisionCommand`` per :data:`REGISTER_BATCH` lines, correlation
 ``import:<command_id>`` (no operation waits for their results), each item
-``import:<line id>`` with the line's state and, for a blocked line, its block
-type. The outbox relay of the running inventory publishes them, and netsim's
-HLR consumer applies them.
+``import:<line id>`` with the line's state, its services (comma-separated, ""
+for none) and, for a blocked line, its block type. The outbox relay of the
+running inventory publishes them, and netsim's HLR consumer applies them.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ CORRELATION_PREFIX = "import:"
 
 def register_commands(rows: Sequence[Mapping[str, Any]], *, now: datetime) -> list[hlr_pb2.ProvisionCommand]:
     """REGISTER commands for new lines, given as the rows inserted into ``lines`` (id, msisdn, iccid, imsi,
-    state, blocks), at most :data:`REGISTER_BATCH` items each, in the rows' order."""
+    state, blocks, services), at most :data:`REGISTER_BATCH` items each, in the rows' order."""
     submitted_at = timestamp(now)
     commands = []
     for start in range(0, len(rows), REGISTER_BATCH):
@@ -48,6 +48,7 @@ def register_commands(rows: Sequence[Mapping[str, Any]], *, now: datetime) -> li
                         iccid=row["iccid"],
                         params={
                             "state": row["state"],
+                            "services": ",".join(row["services"]),
                             **({"block_type": row["blocks"][0]["type"]} if row["blocks"] else {}),
                         },
                     )

@@ -459,7 +459,8 @@ class OrderSims(Action):
                     imsi=sim.imsi,
                     msisdn=number.msisdn,
                     iccid=sim.iccid,
-                    params={"state": "ready"},
+                    # The line it becomes has no services yet (see succeeded): the network's profile says so too.
+                    params={"state": "ready", "services": ""},
                 )
             ]
         )

@@ -15,6 +15,12 @@ JSON (``application/json``):
   "failure_rate", "outage", "failing_msisdns"}``, as stored for every replica; a PUT replaces
   every field (absent ones are off), applies it in this process at once (the others within
   ``hlr_faults_refresh_seconds``) and answers what is now in force.
+* ``GET /usage/settings`` and ``PUT /usage/settings`` — the usage generator's settings,
+  ``{"records_per_second", "voice_weight", "sms_weight", "data_weight", "roaming_share",
+  "international_share", "msisdn_prefixes"}``, stored for every replica like the faults; a PUT
+  replaces every field (absent ones are 0 or none).
+* ``GET /usage/counters`` — what this process published since it started: ``{"records": {kind:
+  count}, "batches", "publish_failures", "generating", "settings_version"}``.
 * ``GET /healthz`` — 200 ``{"status": "ok"}`` while the database answers, else 503.
 
 HTML for people lives under ``/`` and the ``/ui/`` prefix (no content
@@ -22,6 +28,7 @@ negotiation, so a URL always gives the same kind of answer):
 
 * ``GET /`` — every handset and mailbox with its latest messages.
 * ``GET /ui/handsets/{msisdn}`` and ``GET /ui/mailboxes/{address}`` — one inbox.
+* ``GET /ui/usage`` — the usage generator's settings (a form, ``POST /ui/usage``) and counters.
 
 Times are ISO 8601 in UTC (``2026-01-02T03:04:05.678901Z``); ``limit`` is 1..500
 (50 when absent). Errors are ``application/problem+json`` (RFC 9457): a bad

@@ -9,6 +9,8 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from netsim.hlr.fault_store import FaultStore
+from netsim.usage.generator import UsageGenerator
+from netsim.usage.settings_store import UsageSettingsStore
 from simfleet_runtime.db import Database
 
 
@@ -29,6 +31,20 @@ def get_faults(request: Request) -> FaultStore:
     return faults
 
 
+def get_usage_settings(request: Request) -> UsageSettingsStore:
+    store = request.app.state.usage_settings
+    assert isinstance(store, UsageSettingsStore)
+    return store
+
+
+def get_usage_generator(request: Request) -> UsageGenerator:
+    generator = request.app.state.usage_generator
+    assert isinstance(generator, UsageGenerator)
+    return generator
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
 FaultsDep = Annotated[FaultStore, Depends(get_faults)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+UsageSettingsDep = Annotated[UsageSettingsStore, Depends(get_usage_settings)]
+UsageGeneratorDep = Annotated[UsageGenerator, Depends(get_usage_generator)]

@@ -24,7 +24,7 @@ INDEX_ENTRIES = 25
 INDEX_LATEST = 3
 PAGE_MESSAGES = 100
 
-_STYLE = """
+STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #1d2733; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 section.box { border: 1px solid #d5dbe3; border-radius: 6px; padding: .6rem 1rem; margin: .8rem 0; }
@@ -39,9 +39,10 @@ def _page(title: str, body: str) -> str:
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta http-equiv="refresh" content="5">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
         f"<body><h1>{escape(title)}</h1>{body}"
-        '<p class="muted"><a href="/">all handsets and mailboxes</a> · refreshes every 5 s</p></body></html>\n'
+        '<p class="muted"><a href="/">all handsets and mailboxes</a> · <a href="/ui/usage">usage generator</a>'
+        " · refreshes every 5 s</p></body></html>\n"
     )
 
 

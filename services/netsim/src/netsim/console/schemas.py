@@ -5,11 +5,14 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from netsim.hlr.faults import Faults
+from netsim.hlr.identifiers import services_of
 from netsim.hlr.models import Subscriber
 from netsim.smsc.models import SmsView
 from netsim.smsc.service import Handset
 from netsim.smtp.models import Mail
 from netsim.smtp.service import Mailbox
+from netsim.usage.generator import Counts
+from netsim.usage.settings import UsageSettings
 from simfleet_runtime.timestamps import iso
 
 
@@ -114,6 +117,7 @@ class SubscriberOut(BaseModel):
                     "barrings": [],
                     "apns": ["internet"],
                     "forwarding": {"busy": "+79990000002"},
+                    "services": ["voice", "sms", "data", "roaming"],
                     "version": 3,
                     "registered_at": "2026-01-02T03:04:05.678901Z",
                     "updated_at": "2026-01-02T03:14:05.678901Z",
@@ -128,6 +132,7 @@ class SubscriberOut(BaseModel):
     barrings: list[str] = Field(description="the barrings in force; empty: the subscriber may use the network")
     apns: list[str]
     forwarding: dict[str, str] = Field(description="condition → E.164 target")
+    services: list[str] = Field(description="the services it may use: voice, sms, data, roaming, international")
     version: int = Field(description="changes applied since registration")
     registered_at: str
     updated_at: str
@@ -141,6 +146,7 @@ class SubscriberOut(BaseModel):
             barrings=subscriber.barrings,
             apns=subscriber.apns,
             forwarding=subscriber.forwarding,
+            services=services_of(subscriber.services),
             version=subscriber.version,
             registered_at=iso(subscriber.registered_at),
             updated_at=iso(subscriber.updated_at),
@@ -171,4 +177,69 @@ class FaultsBody(BaseModel):
             failure_rate=faults.failure_rate,
             outage=faults.outage,
             failing_msisdns=list(faults.failing_msisdns),
+        )
+
+
+class UsageSettingsBody(BaseModel):
+    """The usage generator's settings; in a PUT, every field absent is 0 (or none)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "records_per_second": 2.0,
+                    "voice_weight": 0.45,
+                    "sms_weight": 0.2,
+                    "data_weight": 0.35,
+                    "roaming_share": 0.05,
+                    "international_share": 0.05,
+                    "msisdn_prefixes": ["+79991"],
+                }
+            ]
+        },
+    )
+
+    records_per_second: float = Field(0.0, description="records per second across all subscribers, 0 to 50000; 0: off")
+    voice_weight: float = Field(0.0, description="relative weight of calls (all weights 0: the default mix)")
+    sms_weight: float = Field(0.0, description="relative weight of SMS")
+    data_weight: float = Field(0.0, description="relative weight of data sessions")
+    roaming_share: float = Field(0.0, description="0.0 to 1.0: share of records made roaming (roaming service only)")
+    international_share: float = Field(
+        0.0, description="0.0 to 1.0: share of calls and SMS abroad (international service only)"
+    )
+    msisdn_prefixes: list[str] = Field(
+        default_factory=list, description="only numbers starting with one of these (at most 50); none: everyone"
+    )
+
+    @classmethod
+    def of(cls, settings: UsageSettings) -> UsageSettingsBody:
+        return cls(
+            records_per_second=settings.records_per_second,
+            voice_weight=settings.voice_weight,
+            sms_weight=settings.sms_weight,
+            data_weight=settings.data_weight,
+            roaming_share=settings.roaming_share,
+            international_share=settings.international_share,
+            msisdn_prefixes=list(settings.msisdn_prefixes),
+        )
+
+
+class UsageCountersOut(BaseModel):
+    """What this netsim process generated since it started, and whether it runs the continuous flow now."""
+
+    records: dict[str, int] = Field(description="records published, by kind (voice, sms, data)")
+    batches: int = Field(description="UsageRecords batches the stream acknowledged")
+    publish_failures: int = Field(description="batches dropped after their publish retries")
+    generating: bool = Field(description="this process holds the generator's lease (the others wait)")
+    settings_version: int = Field(description="the version of the stored settings this process applies")
+
+    @classmethod
+    def of(cls, counts: Counts, *, generating: bool, settings_version: int | None) -> UsageCountersOut:
+        return cls(
+            records=dict(counts.records),
+            batches=counts.batches,
+            publish_failures=counts.publish_failures,
+            generating=generating,
+            settings_version=settings_version or 0,
         )

@@ -20,6 +20,11 @@ BLOCK_TYPES = ("voluntary", "lost_or_stolen", "financial", "scheduled")
 NOT_ACTIVATED = "not_activated"
 """The barring of a registered subscriber whose line is not live yet (lifted by ACTIVATE)."""
 FORWARDING_CONDITIONS = ("unconditional", "busy", "no_answer", "unreachable")
+SERVICES = ("voice", "sms", "data", "roaming", "international")
+"""The services the network lets a subscriber use (SET_SERVICES): "voice", "sms" and "data" gate those kinds of
+usage, "roaming" use abroad, "international" calls and SMS to other countries."""
+DEFAULT_SERVICES = ("voice", "sms", "data")
+"""The services of a subscriber registered without any."""
 HOME_COUNTRY_PREFIX = "+7"
 """Forwarding goes to numbers of the home country only."""
 
@@ -61,3 +66,22 @@ def normalize_msisdn_prefix(value: str, *, field: str = "msisdn_prefix") -> str:
             field_violations={field: "not the start of an E.164 number"},
         )
     return compact
+
+
+def parse_services(value: str, *, field: str = "services") -> list[str]:
+    """Comma-separated service names ("" for none) → the known ones, de-duplicated, in :data:`SERVICES`' order."""
+    names = {part.strip().lower() for part in (value or "").split(",")} - {""}
+    unknown = sorted(names - set(SERVICES))
+    if unknown:
+        shown = ", ".join(repr(n if len(n) <= 20 else n[:20] + "…") for n in unknown[:5])
+        raise InvalidArgument(
+            f"unknown service {shown}: the services are {', '.join(SERVICES)}",
+            reason="UNKNOWN_SERVICE",
+            field_violations={field: f"comma-separated, of {', '.join(SERVICES)}"},
+        )
+    return [name for name in SERVICES if name in names]
+
+
+def services_of(stored: list[str] | None) -> list[str]:
+    """A subscriber's services as stored (None: never given, the default ones)."""
+    return list(DEFAULT_SERVICES) if stored is None else list(stored)

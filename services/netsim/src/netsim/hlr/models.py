@@ -30,6 +30,8 @@ class Subscriber(Base):
     apns: Mapped[list[str]] = mapped_column(JSON)
     # condition → E.164 target.
     forwarding: Mapped[dict[str, str]] = mapped_column(JSON)
+    # The services it may use (SET_SERVICES, or REGISTER's); NULL: never given, the default voice, sms and data.
+    services: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     # Changes applied since registration: each applied item adds exactly one.
     version: Mapped[int] = mapped_column(Integer)
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -25,6 +25,7 @@ from netsim.hlr.identifiers import (
     NOT_ACTIVATED,
     normalize_apn,
     normalize_forwarding_target,
+    parse_services,
 )
 from netsim.hlr.models import COMMAND_ID_MAX, ITEM_ID_MAX, ITEM_IMSI_MAX, AppliedItem, Subscriber
 from simfleet.netsim.v1 import hlr_pb2
@@ -354,6 +355,13 @@ def _sim_in_use(what: str) -> ItemFailure:
     return ItemFailure(Failure.PROVISIONING_FAILURE_SIM_IN_USE, f"{what} is in use by another subscriber")
 
 
+def _services(params: Mapping[str, str]) -> list[str]:
+    try:
+        return parse_services(params.get("services", ""))
+    except InvalidArgument as exc:
+        raise _rejected(exc.message) from exc
+
+
 async def _register(
     batch: Batch,
     subscriber: Subscriber | None,
@@ -362,10 +370,11 @@ async def _register(
     item: hlr_pb2.ProvisioningItem,
     now: datetime,
 ) -> None:
-    """Create the subscriber, or refresh it (number, SIM, barring; APNs and forwarding stay)."""
+    """Create the subscriber, or refresh it (number, SIM, barring, services when given; APNs and forwarding stay)."""
     iccid = _checked(normalize_iccid, item.iccid, "iccid")
     msisdn = _checked(normalize_msisdn, item.msisdn, "msisdn") if item.msisdn.strip() else None
     barrings = _initial_barrings(item.params)
+    services = _services(item.params) if "services" in item.params else None
     if msisdn is not None:
         holder = await batch.holder_of_number(msisdn)
         if holder is not None and holder.imsi != imsi:
@@ -381,6 +390,7 @@ async def _register(
             barrings=barrings,
             apns=[],
             forwarding={},
+            services=services,
             version=0,
             registered_at=now,
             updated_at=now,
@@ -392,6 +402,8 @@ async def _register(
     subscriber.msisdn = msisdn
     subscriber.iccid = iccid
     subscriber.barrings = barrings
+    if services is not None:
+        subscriber.services = services
     subscriber.version += 1
     subscriber.updated_at = now
     batch.index(subscriber)
@@ -474,6 +486,12 @@ async def _clear_forwarding(_batch: Batch, subscriber: Subscriber, params: Mappi
     subscriber.forwarding = {c: t for c, t in subscriber.forwarding.items() if c != condition}
 
 
+async def _set_services(_batch: Batch, subscriber: Subscriber, params: Mapping[str, str]) -> None:
+    if "services" not in params:
+        raise _rejected('params["services"] is required: the services, comma-separated ("" for none)')
+    subscriber.services = _services(params)
+
+
 async def _deregister(batch: Batch, subscriber: Subscriber, _params: Mapping[str, str]) -> None:
     batch.forget(subscriber)
     await batch.session.delete(subscriber)
@@ -491,6 +509,7 @@ _ACTIONS: dict[int, Callable[[Batch, Subscriber, Mapping[str, str]], Awaitable[N
     Action.PROVISIONING_ACTION_SET_FORWARDING: _set_forwarding,
     Action.PROVISIONING_ACTION_CLEAR_FORWARDING: _clear_forwarding,
     Action.PROVISIONING_ACTION_DEREGISTER: _deregister,
+    Action.PROVISIONING_ACTION_SET_SERVICES: _set_services,
 }
 """Every action but REGISTER (which may create the subscriber): applied to a subscriber that exists."""
 
