@@ -483,6 +483,8 @@ def billing() -> Dashboard:
         return Query(rate("simfleet_billing_entries_total", f'outcome="{outcome}"'), outcome)
 
     refused = increase("simfleet_billing_entries_total", 'outcome="refused"')
+    rejected = increase("simfleet_billing_usage_records_total", 'outcome="rejected"')
+    taken = increase("simfleet_billing_usage_records_total", 'outcome=~"rated|rejected"')
     recorded_or_refused = increase("simfleet_billing_entries_total", 'outcome=~"posted|pending|refused"')
 
     return Dashboard(
@@ -548,6 +550,57 @@ def billing() -> Dashboard:
                         Query(increase("simfleet_billing_entries_total", 'outcome="expired"')),
                         width=6,
                         thresholds=((1, "orange"),),
+                    ),
+                ),
+            ),
+            Row(
+                "Rating",
+                (
+                    ts(
+                        "Usage records rated/s",
+                        "Records of the network's usage taken by rating, by kind: rated (priced, charged when they "
+                        "cost anything), rejected (kept with their reason, charged to nobody), duplicate (sent "
+                        "again: never charged twice).",
+                        Query(rate("simfleet_billing_usage_records_total", 'outcome="rated"', by="kind"), "{{kind}}"),
+                        Query(rate("simfleet_billing_usage_records_total", 'outcome="rejected"'), "rejected"),
+                        Query(rate("simfleet_billing_usage_records_total", 'outcome="duplicate"'), "duplicate"),
+                        unit="ops",
+                        stack=True,
+                    ),
+                    ts(
+                        "Rating lag",
+                        "From the start of a batch's oldest record to its rating: how far behind the network "
+                        "balances run (SimfleetBillingRatingLagging above 15 minutes).",
+                        Query(quantile(0.9, "simfleet_billing_rating_lag_seconds"), "p90"),
+                        Query(quantile(0.5, "simfleet_billing_rating_lag_seconds"), "p50"),
+                        unit="s",
+                    ),
+                    ts(
+                        "Rating batch time",
+                        "One batch (up to 1,000 records) rated in its transaction: the database's share of rating.",
+                        Query(quantile(0.99, "simfleet_billing_rating_batch_seconds"), "p99"),
+                        Query(quantile(0.5, "simfleet_billing_rating_batch_seconds"), "p50"),
+                        unit="s",
+                    ),
+                    ts(
+                        "Usage charged",
+                        "What rated usage cost, in minor units of each currency.",
+                        Query(rate("simfleet_billing_usage_charged_minor_units_total", by="currency"), "{{currency}}"),
+                    ),
+                    stat(
+                        "Records rejected",
+                        "Share of the usage records rejected over the time range (SimfleetBillingUsageRejected "
+                        "above 1%): see BillingAdminService.ListRejectedUsage for their reasons.",
+                        Query(f"{rejected} / {taken}"),
+                        unit="percentunit",
+                        width=6,
+                        thresholds=((0.01, "orange"),),
+                    ),
+                    stat(
+                        "Lines known",
+                        "Line changes from inventory applied to billing's copy of the lines over the time range.",
+                        Query(increase("simfleet_billing_lines_projected_total")),
+                        width=6,
                     ),
                 ),
             ),

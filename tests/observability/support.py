@@ -22,9 +22,9 @@ from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
 from simfleet.billing.v1 import admin_pb2 as billing_admin
 from simfleet.billing.v1 import admin_pb2_grpc as billing_admin_grpc
 from simfleet.billing.v1 import ledger_pb2, ledger_pb2_grpc
-from simfleet.netsim.v1 import smsc_pb2, smsc_pb2_grpc
+from simfleet.netsim.v1 import smsc_pb2, smsc_pb2_grpc, usage_pb2, usage_pb2_grpc
 from simfleet_devstack.platform import Platform
-from simfleet_devstack.seed import DEMO_MANAGER
+from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER
 from simfleet_runtime.context import OPERATOR_KEY
 from simfleet_runtime.testing import wait_until
 from tests.helpers import codes_in, mailbox, new_user, wait_for_sms_code
@@ -150,6 +150,16 @@ def _verify(api: httpx.Client, challenge: str, code: str) -> httpx.Response:
     return api.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": code})
 
 
+def _rated(platform: Platform) -> float:
+    """billing's count of usage records taken (rated or rejected)."""
+    text = httpx.get(platform.metrics_urls()["billing"], timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("simfleet_billing_usage_records_total{") and 'outcome="duplicate"' not in line
+    )
+
+
 def sign_in_workload(platform: Platform) -> Workload:
     """Sign in by SMS (one wrong code first) and by email through the gateway, sign out, read a handset over gRPC.
 
@@ -212,6 +222,12 @@ def sign_in_workload(platform: Platform) -> Workload:
         )
 
     with grpc.insecure_channel(platform.netsim_target) as channel:
+        # The network's usage for the demo lines, rated by billing (its rating consumer and figures).
+        made = usage_pb2_grpc.UsageServiceStub(channel).GenerateUsage(
+            usage_pb2.GenerateUsageRequest(count=50, msisdn_prefixes=[DEMO_LINES_PREFIX]), timeout=30
+        )
+        assert made.generated == 50
+        wait_until(lambda: _rated(platform) >= 50, what="billing rating the usage")
         handsets = smsc_pb2_grpc.HandsetServiceStub(channel)
         assert handsets.ListSms(smsc_pb2.ListSmsRequest(msisdn=by_sms.phone), timeout=5).messages
         with pytest.raises(grpc.RpcError) as refused:

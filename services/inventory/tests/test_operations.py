@@ -317,6 +317,9 @@ async def test_ordered_sims_arrive_as_ready_lines_under_the_node(harness: Harnes
     for item in items[:3]:
         line = await harness.inventory.lines.line(harness.manager(), item.msisdn)
         assert (line.state, line.tariff_code, line.node_id) == ("ready", "IOT-S", harness.tree.south_account)
+        assert line.services == ["voice", "sms", "data"]  # the basic services, and the network is told so
+    registered = [item for item in harness.network.applied if item.action == hlr_pb2.PROVISIONING_ACTION_REGISTER]
+    assert len(registered) == 3 and {item.params["services"] for item in registered} == {"voice,sms,data"}
     again, replayed = await ops.order_sims(
         harness.manager(),
         node_id=harness.tree.south_account,

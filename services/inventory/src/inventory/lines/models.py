@@ -25,6 +25,9 @@ BLOCK_TYPES = (VOLUNTARY, LOST_OR_STOLEN, FINANCIAL, SCHEDULED)
 PROTECTED_BLOCK_TYPES = (LOST_OR_STOLEN, FINANCIAL)
 """Blocks that only those holding ``lines:lift-protected-blocks`` may lift."""
 
+BASIC_SERVICES = ("voice", "sms", "data")
+"""What a new SIM card's line may use until its services are changed: calls, SMS and data at home."""
+
 FORWARDING_CONDITIONS = ("unconditional", "busy", "no_answer", "unreachable")
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory.lines.models import (
     ACTIVE,
+    BASIC_SERVICES,
     BLOCKED,
     PROTECTED_BLOCK_TYPES,
     READY,
@@ -459,8 +460,8 @@ class OrderSims(Action):
                     imsi=sim.imsi,
                     msisdn=number.msisdn,
                     iccid=sim.iccid,
-                    # The line it becomes has no services yet (see succeeded): the network's profile says so too.
-                    params={"state": "ready", "services": ""},
+                    # The line it becomes has the basic services (see succeeded): the network's profile says so too.
+                    params={"state": "ready", "services": ",".join(BASIC_SERVICES)},
                 )
             ]
         )
@@ -483,7 +484,7 @@ class OrderSims(Action):
             tariff_code=op.params["tariff_code"],
             state=READY,
             blocks=[],
-            services=[],
+            services=list(BASIC_SERVICES),
             apns=[],
             forwarding={},
             labels=[],
