@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import grpc
 import httpx
 
 from simfleet.accounts.v1 import hierarchy_pb2
+from simfleet.netsim.v1 import usage_pb2, usage_pb2_grpc
 from simfleet_devstack.platform import Platform
-from simfleet_devstack.seed import DEMO_MANAGER
+from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER
 from simfleet_runtime.testing import wait_until
 from simfleet_runtime.validation import normalize_email
 from tests.e2e.conftest import OTHER_MANAGER_PASSWORD, OTHER_MANAGER_PHONE, onboard_other_customer
@@ -130,3 +132,47 @@ def test_money_moves_between_a_customers_personal_accounts_once_and_never_below_
     elsewhere = next(n.id for n in other.nodes if n.kind == hierarchy_pb2.NODE_KIND_GENERAL_ACCOUNT)
     problem(api.post(path, json={**body, "to_personal_account_id": elsewhere}, headers=manager), 404)
     assert balances() == (before[0] - 20_000, before[1] + 20_000)
+
+
+def test_the_networks_usage_shows_on_the_line_and_its_balance_falls(platform: Platform, api: httpx.Client) -> None:
+    """netsim's mediation makes SMS for a line past its allowance; billing rates them once, the line's usage and
+    its personal account's balance show it at the gateway, and the catalogue prices it."""
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    lines = api.get("/v1/lines", params={"state": "active", "limit": 50}, headers=manager).json()["items"]
+    line = next(item for item in lines if item["msisdn"].startswith(DEMO_LINES_PREFIX) and "sms" in item["services"])
+    usage_url = f"/v1/lines/{line['msisdn']}/usage"
+    wait_until(lambda: api.get(usage_url, headers=manager).status_code == 200, 30, "billing's copy of the line")
+    before = api.get(usage_url, headers=manager).json()
+    assert before["tariff_code"] == line["tariff"] and before["account"] is not None
+    sms_left = next(a for a in before["allowances"] if a["kind"] == "sms")["remaining"]
+    sent_before = next(u for u in before["usage"] if u["kind"] == "sms")["records"]
+
+    count = sms_left + 20  # the allowance, then 20 that are paid for
+    with grpc.insecure_channel(platform.netsim_target) as channel:
+        made = usage_pb2_grpc.UsageServiceStub(channel).GenerateUsage(
+            usage_pb2.GenerateUsageRequest(
+                count=count, kinds=[usage_pb2.USAGE_KIND_SMS], msisdn_prefixes=[line["msisdn"]]
+            ),
+            timeout=30,
+        )
+    assert made.generated == count
+
+    def rated() -> dict[str, Any] | None:
+        found: dict[str, Any] = api.get(usage_url, headers=manager).json()
+        sms = next(u for u in found["usage"] if u["kind"] == "sms")
+        return found if sms["records"] >= sent_before + count else None
+
+    after = wait_until(rated, 60, "the SMS rated")
+    sms = next(u for u in after["usage"] if u["kind"] == "sms")
+    assert sms["records"] == sent_before + count
+    assert next(a for a in after["allowances"] if a["kind"] == "sms")["remaining"] == 0
+    charged = after["charged"]["amount"] - before["charged"]["amount"]
+    tariffs = {t["code"]: t for t in api.get("/v1/tariffs", headers=manager).json()["tariffs"]}
+    home = {(p["kind"], p["zone"]): p["price"]["amount"] for p in tariffs[line["tariff"]]["home_prices"]}
+    # 20 paid SMS, each priced by its zone (netsim sends on-net and national ones to a line without international).
+    assert 20 * home[("sms", "on_net")] <= charged <= 20 * home[("sms", "national")]
+    assert after["account"]["balance"]["amount"] == before["account"]["balance"]["amount"] - charged
+    assert len(after["last_records"]) == 15 and after["last_records"][0]["kind"] == "sms"
+    assert [r["started_at"] for r in after["last_records"]] == sorted(
+        (r["started_at"] for r in after["last_records"]), reverse=True
+    )

@@ -41,8 +41,8 @@ MEBIBYTE = 1 << 20
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    data_dir: Path = tmp_path_factory.mktemp("rating-fault")
-    with running_platform(data_dir, "rating-fault") as running:
+    data_dir: Path = tmp_path_factory.mktemp("rating_fault")
+    with running_platform(data_dir, "rating_fault") as running:
         yield running
 
 
