@@ -35,6 +35,7 @@ from simfleet_devstack.linebench import LinesResult, render_lines, run_lines
 from simfleet_devstack.loadgen import LoadResult, LoadSettings, SignInLoad
 from simfleet_devstack.platform import Platform, PlatformConfig, PlatformError
 from simfleet_devstack.procstats import Sampler
+from simfleet_devstack.ratingbench import rating_on, render_rating
 from simfleet_devstack.readbench import (
     DATABASES,
     DEFAULT_POSTGRES_URL,
@@ -132,10 +133,11 @@ def _load(platform: Platform, phones: list[str], args: argparse.Namespace, durat
     return asyncio.run(SignInLoad(settings).run())
 
 
-PARTS = ("signins", "lines", "reads")
+PARTS = ("signins", "lines", "reads", "rating")
 SIGN_IN_TITLE = "Benchmarks"
 LINES_TITLE = "Lines and operations"
 READS_TITLE = "Authenticated reads"
+RATING_TITLE = "Rating usage"
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -152,6 +154,13 @@ def reads_command_line(args: argparse.Namespace) -> str:
         f"python -m simfleet_devstack.bench --output {args.output} --parts reads "
         f"--databases {','.join(args.databases)} --wrk-seconds {args.wrk_seconds:g} "
         f"--wrk-connections {args.wrk_connections} --wrk-warmup {args.wrk_warmup:g}"
+    )
+
+
+def rating_command_line(args: argparse.Namespace) -> str:
+    return (
+        f"python -m simfleet_devstack.bench --output {args.output} --parts rating "
+        f"--databases {','.join(args.databases)} --usage-records {args.usage_records}"
     )
 
 
@@ -256,6 +265,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wrk-connections", type=int, default=32, help="wrk's connections (one thread)")
     parser.add_argument("--wrk-warmup", type=float, default=2.0, help="seconds of uncounted wrk load first")
     parser.add_argument(
+        "--usage-records", type=int, default=1_000_000, help="usage records the rating part makes and rates"
+    )
+    parser.add_argument(
         "--hold", type=float, default=0.0, help="seconds to wait before the reads (to attach a profiler)"
     )
     args = parser.parse_args(argv)
@@ -265,7 +277,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.databases = [d for d in args.databases.split(",") if d]
     if not args.parts or set(args.parts) - set(PARTS) or ("lines" in args.parts and "signins" not in args.parts):
         parser.error(f"--parts takes some of {', '.join(PARTS)}, and lines only with signins")
-    if set(args.databases) - set(DATABASES) or ("reads" in args.parts and not args.databases):
+    if set(args.databases) - set(DATABASES) or ({"reads", "rating"} & set(args.parts) and not args.databases):
         parser.error(f"--databases takes some of {', '.join(DATABASES)}")
     if args.wrk_seconds <= 0 or args.wrk_connections <= 0 or args.wrk_warmup < 0:
         parser.error("--wrk-seconds and --wrk-connections must be positive")
@@ -304,11 +316,11 @@ def main(argv: list[str] | None = None) -> int:
         except WrkError as exc:
             _say(str(exc))
             return 2
-        if POSTGRESQL in args.databases:
-            problem = postgres_problem(args.postgres_url)
-            if problem is not None:
-                _say(problem)
-                return 2
+    if ("reads" in args.parts or "rating" in args.parts) and POSTGRESQL in args.databases:
+        problem = postgres_problem(args.postgres_url)
+        if problem is not None:
+            _say(problem)
+            return 2
     sections: dict[str, str] = {}
     summary: list[str] = []
     try:
@@ -318,6 +330,14 @@ def main(argv: list[str] | None = None) -> int:
             summary += [*goals_table(result), "", *latency_table(result.load), ""]
             if lines is not None:
                 sections[LINES_TITLE] = "\n".join(render_lines(lines, command_line(args)))
+        if "rating" in args.parts:
+            runs = [
+                rating_on(database, records=args.usage_records, postgres_url=args.postgres_url)
+                for database in args.databases
+            ]
+            rendered = render_rating(runs, rating_command_line(args), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+            sections[RATING_TITLE] = "\n".join(rendered)
+            summary += [line for line in rendered if line.startswith("|")]
         if "reads" in args.parts:
             reads = _reads(args)
             rendered = render_reads(reads)

@@ -7,7 +7,7 @@ from typing import Any
 from billing import money
 from billing.catalogue import plans
 from billing.ledger import models as m
-from billing.ledger.models import JournalEntry, LedgerAccount, Posting
+from billing.ledger.models import JournalEntry, LedgerAccount, Posting, available_of
 from billing.ledger.service import CREDIT, DEBIT, PostingLine
 from billing.rating.models import RATED
 from billing.rating.service import LineUsage
@@ -71,9 +71,10 @@ def change(value: SettlementChange, currency: str) -> pb.SettlementChange:
     )
 
 
-def account(value: LedgerAccount, scheduled: SettlementChange | None = None) -> pb.LedgerAccount:
+def account(value: LedgerAccount | Any, scheduled: SettlementChange | None = None) -> pb.LedgerAccount:
+    """A ledger account, stored or read as a row (``LedgerService.personal_account_row``)."""
     c = value.currency
-    available = value.available
+    available = available_of(value)
     return pb.LedgerAccount(
         id=value.id,
         kind=KINDS[value.kind],  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ customer's money (positive balance) is matched by the operator's accounts
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Protocol, cast
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,6 +46,19 @@ def floor_of(method: str | None, credit_limit: int) -> int | None:
     if method is None:
         return None
     return 0 if method == PREPAID else -credit_limit
+
+
+class AccountFigures(Protocol):
+    balance: int
+    debits_pending: int
+    floor: int | None
+
+
+def available_of(account: AccountFigures) -> int | None:
+    """What a debit may take from an account (stored, or read as a row); None without a floor."""
+    if account.floor is None:
+        return None
+    return account.balance - account.debits_pending - account.floor
 
 
 class LedgerAccount(Base):
@@ -88,9 +101,7 @@ class LedgerAccount(Base):
     @property
     def available(self) -> int | None:
         """What a debit may take now; None for an account without a floor."""
-        if self.floor is None:
-            return None
-        return self.balance - self.debits_pending - self.floor
+        return available_of(self)
 
 
 class JournalEntry(Base):

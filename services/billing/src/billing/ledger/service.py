@@ -219,6 +219,9 @@ _MOVE_BY_DELTA = (
     .values(balance=A.balance + sa.bindparam("b_delta"), postings_count=A.postings_count + 1)
 )
 """A posting's move of its account, with no floor (charges for usage that has happened)."""
+_PERSONAL = sa.select(ACCOUNTS).where(
+    A.owner_key == sa.bindparam("owner_key"), A.customer_id == sa.bindparam("customer_id")
+)
 P = POSTINGS.c
 E = ENTRIES.c
 
@@ -374,6 +377,13 @@ class LedgerService:
                 found = await own.get(LedgerAccount, account_id) if account_id else None
         if found is None:
             raise NotFound("the account does not exist", reason="ACCOUNT_NOT_FOUND")
+        return found
+
+    async def personal_account_row(self, customer_id: str, node_id: str) -> Any:
+        """The same as :meth:`personal_account`, read on the driver as a row (never behind the service's writes)."""
+        found = await self._db.direct.first(_PERSONAL, {"owner_key": f"personal:{node_id}", "customer_id": customer_id})
+        if found is None:
+            raise NotFound("the personal account does not exist", reason="PERSONAL_ACCOUNT_NOT_FOUND")
         return found
 
     async def personal_account(self, customer_id: str, node_id: str) -> LedgerAccount:

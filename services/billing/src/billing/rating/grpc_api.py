@@ -55,7 +55,7 @@ class UsageApi(usage_pb2_grpc.UsageServiceServicer):
             raise not_found(WHAT)
         access.check(READ, await self._authz.path(access, line.node_id), what=WHAT)
         try:
-            account = await self._ledger.personal_account(access.customer_id, line.personal_account_id)
+            account = await self._ledger.personal_account_row(access.customer_id, line.personal_account_id)
         except NotFound:  # a line under a node billing keeps no money for: its usage, without a balance
             tariff = self._catalogue.book().at(line.tariff_code, self._clock.now())
             currency = tariff.currency if tariff is not None else self._default_currency

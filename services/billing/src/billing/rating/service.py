@@ -20,6 +20,7 @@ claimed in it: everything above commits together or not at all.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import hashlib
 import re
@@ -191,6 +192,7 @@ class Rater:
         fresh.sort(key=lambda item: (item[2], item[1]))
 
         terms = await self._terms(session, {record.msisdn for record, _, _ in fresh})
+        await _let_others_run()
         rows: list[dict[str, Any]] = []
         resolved: list[tuple[dict[str, Any], Term | None]] = []
         for record, record_id, started in fresh:
@@ -283,6 +285,7 @@ class Rater:
                 charged_rows.append((row, account_id))
 
         entry_of = await self._charge(session, charges, batch_id)
+        await _let_others_run()
         for row, account_id in charged_rows:
             row["entry_id"] = entry_of[account_id]
         for row in rows:
@@ -300,6 +303,7 @@ class Rater:
             metrics.RATING_LAG.observe(max((now - oldest).total_seconds(), 0.0))
         _count(counted)
         await session.execute(sa.insert(USAGE), rows)
+        await _let_others_run()
         await self._keep_allowance_use(session, touched, used, existing_use)
         for currency, amount in summary.charged.items():
             metrics.USAGE_CHARGED.labels(currency).inc(amount)
@@ -431,63 +435,39 @@ class Rater:
         return account.id
 
     # ------------------------------------------------------------- reading
+    # A line's figures are read on the driver (simfleet_runtime.direct_reads): on SQLite they never queue behind
+    # rating's write transaction, which holds the service's only write connection for a whole batch.
     async def line(self, line_id: str) -> Any | None:
-        async with self._db.sessions() as session:
-            return (await session.execute(sa.select(LINES).where(LINES.c.line_id == line_id))).first()
+        return await self._db.direct.first(_LINE, {"line_id": line_id})
 
     async def line_by_number(self, customer_id: str, msisdn: str) -> Any | None:
         """The customer's line with this number: the one holding it now, else the last that did."""
-        c = LINES.c
-        async with self._db.sessions() as session:
-            return (
-                await session.execute(
-                    sa.select(LINES)
-                    .where(c.msisdn == msisdn, c.customer_id == customer_id)
-                    .order_by((c.state == TERMINATED).asc(), c.changed_at.desc())
-                    .limit(1)
-                )
-            ).first()
+        return await self._db.direct.first(_LINE_BY_NUMBER, {"msisdn": msisdn, "customer_id": customer_id})
 
     async def line_usage(self, line: Any, currency: str) -> LineUsage:
         now = self._clock.now()
         start, end = period_bounds(now)
         period = period_of(now)
-        u = USAGE.c
-        async with self._db.sessions() as session:
-            sums = await session.execute(
-                sa.select(
-                    u.kind,
-                    sa.func.count(),
-                    sa.func.sum(u.quantity),
-                    sa.func.sum(u.units),
-                    sa.func.sum(u.included_units),
-                    sa.func.sum(u.charged),
-                )
-                .where(u.line_id == line.line_id, u.started_at >= start, u.started_at < end, u.outcome == RATED)
-                .group_by(u.kind)
-            )
-            by_kind = {row[0]: row for row in sums}
-            a = ALLOWANCE_USE.c
-            used = dict(
-                (
-                    await session.execute(
-                        sa.select(a.kind, a.used).where(a.line_id == line.line_id, a.period == period)
-                    )
-                ).all()
-            )
-            last = (
-                await session.execute(
-                    sa.select(USAGE)
-                    .where(u.line_id == line.line_id)
-                    .order_by(u.started_at.desc(), u.record_id.desc())
-                    .limit(LAST_RECORDS)
-                )
-            ).all()
+        sums = await self._db.direct.all(_TOTALS, {"line_id": line.line_id, "start": start, "end": end})
+        by_kind = {row.kind: row for row in sums}
+        used = {
+            row.kind: row.used for row in await self._db.direct.all(_USED, {"line_id": line.line_id, "period": period})
+        }
+        last = await self._db.direct.all(_LAST, {"line_id": line.line_id})
         totals = []
         for kind in KINDS:
             row = by_kind.get(kind)
             totals.append(
-                KindTotal(kind, *(int(v or 0) for v in row[1:])) if row is not None else KindTotal(kind, 0, 0, 0, 0, 0)
+                KindTotal(
+                    kind,
+                    int(row.records),
+                    int(row.quantity or 0),
+                    int(row.units or 0),
+                    int(row.included or 0),
+                    int(row.charged or 0),
+                )
+                if row is not None
+                else KindTotal(kind, 0, 0, 0, 0, 0)
             )
         tariff = self._catalogue.book().at(line.tariff_code, now)
         allowances = [
@@ -513,6 +493,51 @@ class Rater:
         return paging.next_token(
             rows, order=order, limit=size, key=lambda row: [row.rated_at, row.record_id], list_name=REJECTED_LIST
         )
+
+
+_U = USAGE.c
+_LINE = sa.select(LINES).where(LINES.c.line_id == sa.bindparam("line_id"))
+_LINE_BY_NUMBER = (
+    sa.select(LINES)
+    .where(LINES.c.msisdn == sa.bindparam("msisdn"), LINES.c.customer_id == sa.bindparam("customer_id"))
+    .order_by((LINES.c.state == TERMINATED).asc(), LINES.c.changed_at.desc())
+    .limit(1)
+)
+_TOTALS = (
+    sa.select(
+        _U.kind,
+        sa.func.count().label("records"),
+        sa.func.sum(_U.quantity).label("quantity"),
+        sa.func.sum(_U.units).label("units"),
+        sa.func.sum(_U.included_units).label("included"),
+        sa.func.sum(_U.charged).label("charged"),
+    )
+    .where(
+        _U.line_id == sa.bindparam("line_id"),
+        _U.started_at >= sa.bindparam("start", type_=USAGE.c.started_at.type),
+        _U.started_at < sa.bindparam("end", type_=USAGE.c.started_at.type),
+        _U.outcome == RATED,
+    )
+    .group_by(_U.kind)
+)
+_USED = sa.select(ALLOWANCE_USE.c.kind, ALLOWANCE_USE.c.used).where(
+    ALLOWANCE_USE.c.line_id == sa.bindparam("line_id"), ALLOWANCE_USE.c.period == sa.bindparam("period")
+)
+_LAST = (
+    sa.select(USAGE)
+    .where(_U.line_id == sa.bindparam("line_id"))
+    .order_by(_U.started_at.desc(), _U.record_id.desc())
+    .limit(LAST_RECORDS)
+)
+
+
+async def _let_others_run() -> None:
+    """Give the loop to other calls between the steps of a batch.
+
+    On SQLite the statements run inline, so a batch would otherwise hold the
+    loop for its whole transaction and a balance read would wait behind it.
+    """
+    await asyncio.sleep(0)
 
 
 def _count(counted: dict[tuple[str, str], int]) -> None:
