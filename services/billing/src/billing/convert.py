@@ -9,11 +9,13 @@ from billing.catalogue import plans
 from billing.ledger import models as m
 from billing.ledger.models import JournalEntry, LedgerAccount, Posting, available_of
 from billing.ledger.service import CREDIT, DEBIT, PostingLine
+from billing.payments import models as pay_models
 from billing.rating.models import RATED
 from billing.rating.service import LineUsage
 from billing.settlement.models import SettlementChange
 from simfleet.billing.v1 import admin_pb2 as admin
 from simfleet.billing.v1 import ledger_pb2 as pb
+from simfleet.billing.v1 import payments_pb2 as payments_pb
 from simfleet.billing.v1 import usage_pb2 as usage
 from simfleet_runtime.timestamps import optional_timestamp, timestamp
 
@@ -230,4 +232,48 @@ def tariff(value: plans.Tariff) -> usage.Tariff:
         ],
         home_prices=home,
         roaming_prices=roaming,
+    )
+
+
+PAYMENT_STATES: dict[str, int] = {
+    pay_models.PENDING: payments_pb.PAYMENT_STATE_PENDING,
+    pay_models.CREDITED: payments_pb.PAYMENT_STATE_CREDITED,
+    pay_models.DECLINED: payments_pb.PAYMENT_STATE_DECLINED,
+    pay_models.FAILED: payments_pb.PAYMENT_STATE_FAILED,
+}
+PAYMENT_STATE_NAMES = {value: name for name, value in PAYMENT_STATES.items()}
+PAYMENT_KINDS: dict[str, int] = {
+    pay_models.CARD: payments_pb.PAYMENT_KIND_CARD,
+    pay_models.AUTOMATIC: payments_pb.PAYMENT_KIND_AUTOMATIC,
+}
+PAYMENT_KIND_NAMES = {value: name for name, value in PAYMENT_KINDS.items()}
+
+
+def payment(value: pay_models.Payment) -> payments_pb.Payment:
+    return payments_pb.Payment(
+        id=value.id,
+        personal_account_id=value.personal_account_id,
+        kind=PAYMENT_KINDS[value.kind],  # type: ignore[arg-type]
+        state=PAYMENT_STATES[value.state],  # type: ignore[arg-type]
+        amount=amount(value.amount, value.currency),
+        card_token=value.card_token,
+        reason=value.reason,
+        requested_by=value.requested_by,
+        entry_id=value.entry_id or "",
+        created_at=timestamp(value.created_at),
+        updated_at=timestamp(value.updated_at),
+        credited_at=optional_timestamp(value.credited_at),
+    )
+
+
+def auto_payment(value: pay_models.AutoPayment) -> payments_pb.AutoPayment:
+    return payments_pb.AutoPayment(
+        personal_account_id=value.personal_account_id,
+        threshold=amount(value.threshold, value.currency),
+        amount=amount(value.amount, value.currency),
+        card_token=value.card_token,
+        daily_limit=value.daily_limit,
+        set_by=value.set_by,
+        updated_at=timestamp(value.updated_at),
+        last_paid_at=optional_timestamp(value.last_paid_at),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,17 @@ from billing.ledger.grpc_api import LedgerApi
 from billing.ledger.service import LedgerService
 from billing.lines.consumer import lines_changed_handler
 from billing.models import BUS, NODE_PATHS
+from billing.payments.grpc_api import SERVICE_NAME as PAYMENT_SERVICE
+from billing.payments.grpc_api import PaymentApi
+from billing.payments.provider import PaymentProvider
+from billing.payments.service import Payments
 from billing.rating.consumer import catalogue_loaded, usage_handler
 from billing.rating.grpc_api import SERVICE_NAME as USAGE_SERVICE
 from billing.rating.grpc_api import UsageApi
 from billing.rating.service import Rater
 from billing.settings import BillingSettings
 from billing.settlement.service import SettlementService
-from simfleet.billing.v1 import admin_pb2_grpc, ledger_pb2_grpc, usage_pb2_grpc
+from simfleet.billing.v1 import admin_pb2_grpc, ledger_pb2_grpc, payments_pb2_grpc, usage_pb2_grpc
 from simfleet_runtime import nodepaths
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
 from simfleet_runtime.authz import Authorizer
@@ -78,6 +83,7 @@ class Billing:
     settlement: SettlementService
     catalogue: Catalogue
     rater: Rater
+    payments: Payments
     paths: nodepaths.ProjectedNodePaths
     authorizer: Authorizer
     revocations: Revocations
@@ -112,6 +118,21 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     catalogue = Catalogue(db=db, clock=clock, refresh_seconds=settings.catalogue_refresh_seconds)
     runtime.add_task("catalogue", catalogue.run)
     rater = Rater(db=db, clock=clock, ledger=ledger, catalogue=catalogue)
+    payments = Payments(
+        db=db,
+        clock=clock,
+        ledger=ledger,
+        provider=PaymentProvider(
+            channels=channels,
+            target=settings.payment_provider_target,
+            timeout=settings.payment_provider_timeout_seconds,
+        ),
+        max_amount=settings.payment_max_amount,
+        retry_seconds=settings.payment_retry_seconds,
+        give_up_after=timedelta(hours=settings.payment_give_up_hours),
+        interval=settings.payments_interval_seconds,
+    )
+    runtime.add_task("payments", payments.run)
     runtime.add_consumer(
         name="billing-lines",
         stream=InventorySubjects.STREAM,
@@ -164,7 +185,12 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         ),
         USAGE_SERVICE,
     )
-    return Billing(runtime, ledger, settlement, catalogue, rater, paths, authorizer, revocations, sweeper)
+    runtime.add_servicer(
+        payments_pb2_grpc.add_PaymentServiceServicer_to_server,
+        PaymentApi(payments=payments, ledger=ledger, authorizer=authorizer),
+        PAYMENT_SERVICE,
+    )
+    return Billing(runtime, ledger, settlement, catalogue, rater, payments, paths, authorizer, revocations, sweeper)
 
 
 async def serve(settings: BillingSettings) -> None:

@@ -59,6 +59,13 @@ RATING_BATCH_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
+PAYMENTS = Counter(
+    "simfleet_billing_payments_total",
+    "Payments onto personal accounts by kind (card, automatic) and outcome (requested, credited, declined, failed, "
+    "unanswered: the provider did not answer a step, which is tried again).",
+    ["kind", "outcome"],
+)
+
 for _result in ("ok", "failed"):
     LEDGER_SWEEPS.labels(_result)
 for _outcome in ("posted", "pending", "pending_posted", "voided", "expired", "refused"):
@@ -69,3 +76,6 @@ for _usage_outcome in ("rated", "rejected", "duplicate"):
     for _kind in ("voice", "sms", "data", "unknown"):
         USAGE_RECORDS.labels(_usage_outcome, _kind)
 USAGE_CHARGED.labels("RUB")
+for _payment_kind in ("card", "automatic"):
+    for _payment_outcome in ("requested", "credited", "declined", "failed", "unanswered"):
+        PAYMENTS.labels(_payment_kind, _payment_outcome)

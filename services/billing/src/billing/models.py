@@ -10,6 +10,7 @@ from billing.catalogue.models import TariffVersion
 from billing.db import BUS, NODE_PATHS, Base
 from billing.ledger.models import JournalEntry, LedgerAccount, Posting
 from billing.lines.models import BillingLine, LineTerm
+from billing.payments.models import AutoPayment, Payment
 from billing.rating.models import AllowanceUse, UsageRecord
 from billing.settlement.models import SettlementChange
 
@@ -19,11 +20,13 @@ __all__ = [
     "BUS",
     "NODE_PATHS",
     "AllowanceUse",
+    "AutoPayment",
     "Base",
     "BillingLine",
     "JournalEntry",
     "LedgerAccount",
     "LineTerm",
+    "Payment",
     "Posting",
     "SettlementChange",
     "TariffVersion",

@@ -45,6 +45,21 @@ class BillingSettings(ServiceSettings):
         description="how often settlement changes that came due are applied and expired pending entries voided",
     )
 
+    # Payments (BI-14) through the payment provider (netsim's simulated acquirer).
+    payment_provider_target: str = Field("127.0.0.1:50061", description="the payment provider's gRPC address")
+    payment_provider_timeout_seconds: float = Field(5.0, gt=0, description="deadline of each call to the provider")
+    payment_max_amount: int = Field(
+        100_000_000, gt=0, description="the most one payment may be, in minor units (1,000,000.00 RUB)"
+    )
+    payment_retry_seconds: float = Field(
+        2.0, gt=0, description="the first pause before asking the provider again about an unanswered payment"
+    )
+    payment_give_up_hours: float = Field(
+        24.0, gt=0, description="a payment the provider has not settled after this long fails"
+    )
+    payments_interval_seconds: float = Field(
+        5.0, gt=0, description="how often pending payments are retried and automatic payments checked"
+    )
     catalogue_refresh_seconds: float = Field(
         60.0, gt=0, description="how often the tariff catalogue is read again (a new version is seen within it)"
     )

@@ -481,12 +481,13 @@ class LedgerService:
         return await self._legs(session, entry.id)
 
     async def post_charges(self, session: AsyncSession, entry: NewEntry, *, customer_id: str) -> None:
-        """Record a posted entry of charges for what was already used, in the caller's transaction.
+        """Record a posted entry that cannot be refused, in the caller's transaction, without the floor check.
 
-        The network's usage has happened by the time it is rated, so its
-        charges are taken even below an account's floor (a prepaid account
-        goes negative and is then blocked financially); every other entry is
-        refused at the floor. The caller checked the accounts and gives a new
+        For charges for what was already used (the network's usage has happened
+        by the time it is rated, so a prepaid account goes negative and is then
+        blocked financially) and for payments the provider has captured (the
+        money is taken: its credit must land); every other entry is refused at
+        the floor. The caller checked the accounts and gives a new
         id (a repeated one fails the transaction: the caller's records are its
         guard against charging twice).
         """
