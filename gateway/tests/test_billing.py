@@ -13,7 +13,7 @@ from gateway.main import create_app
 from gateway.upstream.billing import open_billing_channel
 from gateway.upstream.identity import open_identity_channel
 from simfleet.billing.v1 import ledger_pb2 as pb
-from simfleet.billing.v1 import usage_pb2
+from simfleet.billing.v1 import payments_pb2, usage_pb2
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 from .conftest import CLIENT_ADDRESS, ScriptedIdentity, make_settings
@@ -54,6 +54,7 @@ async def billing_server() -> AsyncIterator[ScriptedServices]:
         "billing",
         pb.DESCRIPTOR.services_by_name["LedgerService"],
         usage_pb2.DESCRIPTOR.services_by_name["UsageService"],
+        payments_pb2.DESCRIPTOR.services_by_name["PaymentService"],
     )
     await double.start()
     yield double
@@ -407,3 +408,82 @@ async def test_the_tariff_catalogue(client, billing):
     assert tariff["included"] == [{"kind": "data", "unit": "byte", "included": 5 << 30}]
     assert tariff["roaming_prices"][0]["zone"] == "europe" and tariff["monthly_fee"]["amount"] == 45000
     assert answer.json()["roaming_groups"] == [{"name": "europe", "countries": ["FR"]}]
+
+
+def payment(**changes: object) -> payments_pb2.Payment:
+    fields: dict[str, object] = {
+        "id": "pay:abc",
+        "personal_account_id": ACCOUNT,
+        "kind": payments_pb2.PAYMENT_KIND_CARD,
+        "state": payments_pb2.PAYMENT_STATE_CREDITED,
+        "amount": rub(150_000),
+        "card_token": "tok_visa",
+        "entry_id": "payment:abc",
+        "created_at": Timestamp(seconds=1_796_100_000),
+    }
+    fields.update(changes)
+    return payments_pb2.Payment(**fields)  # type: ignore[arg-type]
+
+
+async def test_a_top_up_by_card_and_its_replay(client, billing):
+    billing.script(
+        "Pay",
+        payments_pb2.PayResponse(payment=payment(), account=ledger_account()),
+        payments_pb2.PayResponse(payment=payment(), account=ledger_account(), replayed=True),
+    )
+    body = {"amount": 150_000, "currency": "RUB", "card_token": "tok_visa"}
+    headers = {**BEARER, "Idempotency-Key": "top-up-1"}
+    first = await client.post(f"/v1/personal-accounts/{ACCOUNT}/payments", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    assert first.json()["payment"]["state"] == "credited" and first.json()["account"]["currency"] == "RUB"
+    assert first.headers["location"] == f"/v1/personal-accounts/{ACCOUNT}/payments/pay:abc"
+    sent = billing.last("Pay").request
+    assert (sent.personal_account_id, sent.amount, sent.card_token, sent.idempotency_key) == (
+        ACCOUNT,
+        150_000,
+        "tok_visa",
+        "top-up-1",
+    )
+    again = await client.post(f"/v1/personal-accounts/{ACCOUNT}/payments", json=body, headers=headers)
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+
+    before = len(billing.calls)
+    for bad in (
+        {**body, "amount": 0},
+        {**body, "amount": "100"},
+        {**body, "amount": 1.5},
+        {**body, "currency": "rub"},
+        {**body, "card_token": "4111 1111 1111 1111"},
+        {**body, "extra": 1},
+    ):
+        refused = await client.post(f"/v1/personal-accounts/{ACCOUNT}/payments", json=bad, headers=BEARER)
+        assert refused.status_code == 422, (bad, refused.text)
+    assert len(billing.calls) == before
+
+
+async def test_payments_are_listed_with_filters_and_the_automatic_payment_is_set(client, billing):
+    billing.script("ListPayments", payments_pb2.ListPaymentsResponse(payments=[payment()], next_page_token="next"))
+    listed = await client.get(
+        f"/v1/personal-accounts/{ACCOUNT}/payments",
+        params={"state": ["credited", "declined"], "kind": "card", "amount_min": 100, "limit": 10},
+        headers=BEARER,
+    )
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["next_cursor"] == "next" and listed.json()["items"][0]["id"] == "pay:abc"
+    sent = billing.last("ListPayments").request
+    assert list(sent.states) == [payments_pb2.PAYMENT_STATE_CREDITED, payments_pb2.PAYMENT_STATE_DECLINED]
+    assert (list(sent.kinds), sent.amount_min, sent.page_size) == ([payments_pb2.PAYMENT_KIND_CARD], 100, 10)
+    assert (await client.get(f"/v1/personal-accounts/{ACCOUNT}/payments?state=lost", headers=BEARER)).status_code == 422
+
+    billing.script("GetAutoPayment", payments_pb2.GetAutoPaymentResponse())
+    none = await client.get(f"/v1/personal-accounts/{ACCOUNT}/auto-payment", headers=BEARER)
+    assert none.status_code == 200 and none.json() == {"auto_payment": None}
+    rule = payments_pb2.AutoPayment(
+        personal_account_id=ACCOUNT, threshold=rub(50_000), amount=rub(150_000), card_token="tok_visa", daily_limit=3
+    )
+    billing.script("SetAutoPayment", payments_pb2.SetAutoPaymentResponse(auto_payment=rule))
+    body = {"threshold": 50_000, "amount": 150_000, "currency": "RUB", "card_token": "tok_visa"}
+    put = await client.put(f"/v1/personal-accounts/{ACCOUNT}/auto-payment", json=body, headers=BEARER)
+    assert put.status_code == 200 and put.json()["threshold"]["amount"] == 50_000
+    assert billing.last("SetAutoPayment").request.daily_limit == 3
+    assert (await client.delete(f"/v1/personal-accounts/{ACCOUNT}/auto-payment", headers=BEARER)).status_code == 204

@@ -66,6 +66,12 @@ ENDPOINTS = {
     ("put", "/v1/personal-accounts/{personal_account_id}/bill-delivery"),
     ("post", "/v1/personal-accounts/{personal_account_id}/transfers"),
     ("get", "/v1/lines/{msisdn}/usage"),
+    ("post", "/v1/personal-accounts/{personal_account_id}/payments"),
+    ("get", "/v1/personal-accounts/{personal_account_id}/payments"),
+    ("get", "/v1/personal-accounts/{personal_account_id}/payments/{payment_id}"),
+    ("get", "/v1/personal-accounts/{personal_account_id}/auto-payment"),
+    ("put", "/v1/personal-accounts/{personal_account_id}/auto-payment"),
+    ("delete", "/v1/personal-accounts/{personal_account_id}/auto-payment"),
     ("get", "/v1/tariffs"),
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -240,6 +246,7 @@ async def test_response_headers_are_documented_where_they_are_sent(document):
         ("post", "/v1/operations", "200"),
         ("post", "/v1/sim-orders", "200"),
         ("post", "/v1/personal-accounts/{personal_account_id}/transfers", "200"),
+        ("post", "/v1/personal-accounts/{personal_account_id}/payments", "200"),
     }
 
 

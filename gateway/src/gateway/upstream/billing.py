@@ -13,11 +13,12 @@ import grpc
 
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
-from simfleet.billing.v1 import ledger_pb2_grpc, usage_pb2_grpc
+from simfleet.billing.v1 import ledger_pb2_grpc, payments_pb2_grpc, usage_pb2_grpc
 from simfleet_runtime.grpc_server import make_channel
 
 LEDGER_SERVICE = "simfleet.billing.v1.LedgerService"
 USAGE_SERVICE = "simfleet.billing.v1.UsageService"
+PAYMENT_SERVICE = "simfleet.billing.v1.PaymentService"
 
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (LEDGER_SERVICE, "GetBalance"),
@@ -25,6 +26,11 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (LEDGER_SERVICE, "SetBillDelivery"),
     (USAGE_SERVICE, "GetLineUsage"),
     (USAGE_SERVICE, "ListTariffs"),
+    (PAYMENT_SERVICE, "GetPayment"),
+    (PAYMENT_SERVICE, "ListPayments"),
+    (PAYMENT_SERVICE, "GetAutoPayment"),
+    (PAYMENT_SERVICE, "SetAutoPayment"),
+    (PAYMENT_SERVICE, "DeleteAutoPayment"),
 )
 
 Req = TypeVar("Req")
@@ -45,6 +51,7 @@ class BillingStubs:
         self.timeout = timeout
         self.ledger = ledger_pb2_grpc.LedgerServiceStub(channel)
         self.usage = usage_pb2_grpc.UsageServiceStub(channel)
+        self.payments = payments_pb2_grpc.PaymentServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Billing:
         return Billing(self, metadata)
@@ -56,6 +63,7 @@ class Billing:
     def __init__(self, stubs: BillingStubs, metadata: Metadata) -> None:
         self.ledger = stubs.ledger
         self.usage = stubs.usage
+        self.payments = stubs.payments
         self.metadata = metadata
         self._timeout = stubs.timeout
 
