@@ -31,6 +31,8 @@ E2E_ENV = {
     "gateway": {"GATEWAY_AUTH_RATE_LIMIT_PER_MINUTE": "100000"},
     # A narrow window of items in the network, so that a bulk operation has lines still to send when cancelled.
     "inventory": {"INVENTORY_MAX_IN_FLIGHT_ITEMS": "200", "INVENTORY_COMMAND_BATCH_SIZE": "50"},
+    # Unanswered payments are asked about again within a second.
+    "billing": {"BILLING_PAYMENTS_INTERVAL_SECONDS": "0.5", "BILLING_PAYMENT_RETRY_SECONDS": "0.2"},
 }
 
 

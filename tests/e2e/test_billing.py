@@ -10,7 +10,7 @@ import grpc
 import httpx
 
 from simfleet.accounts.v1 import hierarchy_pb2
-from simfleet.netsim.v1 import usage_pb2, usage_pb2_grpc
+from simfleet.netsim.v1 import payments_pb2, payments_pb2_grpc, usage_pb2, usage_pb2_grpc
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER
 from simfleet_runtime.testing import wait_until
@@ -176,3 +176,68 @@ def test_the_networks_usage_shows_on_the_line_and_its_balance_falls(platform: Pl
     assert [r["started_at"] for r in after["last_records"]] == sorted(
         (r["started_at"] for r in after["last_records"]), reverse=True
     )
+
+
+def test_a_top_up_by_card_is_credited_once_through_the_networks_acquirer(platform: Platform, api: httpx.Client) -> None:
+    """A card payment through netsim's acquirer raises the balance once (a retry with its key pays nothing more),
+    a declined card pays nothing, and a payment whose answers the acquirer loses is credited once it answers."""
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    nodes = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 10}, headers=manager).json()["items"]
+    account = nodes[-1]["id"]
+    path = f"/v1/personal-accounts/{account}"
+    wait_until(lambda: api.get(f"{path}/balance", headers=manager).status_code == 200, 15, "the ledger account")
+
+    def balance() -> int:
+        return int(api.get(f"{path}/balance", headers=manager).json()["balance"]["amount"])
+
+    before = balance()
+    body = {"amount": 250_000, "currency": "RUB", "card_token": "tok_e2e_visa"}
+    key = {**manager, "Idempotency-Key": f"e2e-top-up-{account}"}
+    paid = api.post(f"{path}/payments", json=body, headers=key)
+    assert paid.status_code == 201, paid.text
+    payment = paid.json()["payment"]
+    assert (payment["state"], payment["kind"]) == ("credited", "card")
+    assert paid.json()["account"]["balance"]["amount"] == before + 250_000 == balance()
+    again = api.post(f"{path}/payments", json=body, headers=key)
+    assert again.status_code == 200 and again.json()["payment"]["id"] == payment["id"]
+    assert balance() == before + 250_000
+    assert api.get(paid.headers["location"], headers=manager).json()["state"] == "credited"
+
+    with grpc.insecure_channel(platform.netsim_target) as channel:
+        acquirer = payments_pb2_grpc.PaymentProviderServiceStub(channel)
+        acquirer.SetPaymentFaults(
+            payments_pb2.SetPaymentFaultsRequest(faults=payments_pb2.PaymentFaults(declining_cards=["tok_e2e_broke"])),
+            timeout=10,
+        )
+        declined = api.post(f"{path}/payments", json={**body, "card_token": "tok_e2e_broke"}, headers=manager)
+        assert declined.status_code == 201, declined.text
+        assert (declined.json()["payment"]["state"], declined.json()["payment"]["reason"]) == (
+            "declined",
+            "insufficient_funds",
+        )
+        assert balance() == before + 250_000
+
+        # The acquirer does its work and loses every answer: the payment waits, pending, until it answers again.
+        acquirer.SetPaymentFaults(
+            payments_pb2.SetPaymentFaultsRequest(faults=payments_pb2.PaymentFaults(lost_answer_rate=1.0)), timeout=10
+        )
+        try:
+            waiting = api.post(f"{path}/payments", json={**body, "amount": 1_000}, headers=manager)
+            assert waiting.status_code == 201, waiting.text
+            assert waiting.json()["payment"]["state"] == "pending"
+        finally:
+            acquirer.SetPaymentFaults(
+                payments_pb2.SetPaymentFaultsRequest(faults=payments_pb2.PaymentFaults()), timeout=10
+            )
+    settled = wait_until(
+        lambda: api.get(waiting.headers["location"], headers=manager).json()["state"] == "credited" or None,
+        30,
+        "the reconciler crediting the payment",
+    )
+    assert settled and balance() == before + 251_000
+    listed = api.get(f"{path}/payments", params={"state": "credited", "limit": 10}, headers=manager).json()["items"]
+    assert {p["id"] for p in listed} >= {payment["id"], waiting.json()["payment"]["id"]}
+    onboard_other_customer(platform)
+    stranger = sign_in(api, OTHER_MANAGER_PHONE, OTHER_MANAGER_PASSWORD)
+    problem(api.post(f"{path}/payments", json=body, headers=stranger), 404)
+    problem(api.get(paid.headers["location"], headers=stranger), 404)

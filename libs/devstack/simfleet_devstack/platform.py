@@ -300,6 +300,7 @@ class Platform:
                 "BILLING_METRICS_PORT": str(cfg.billing_metrics),
                 "BILLING_OPERATOR_KEY": cfg.operator_key,
                 "BILLING_IDENTITY_TARGET": self.identity_target,
+                "BILLING_PAYMENT_PROVIDER_TARGET": self.netsim_target,
             }
         elif service == GATEWAY:
             ours = {
