@@ -7,6 +7,7 @@ signed by a key published the way identity publishes its JWKS.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,7 @@ class Harness:
 
     def move_clock(self, seconds: float) -> None:
         self.clock_file.write_text(str(seconds))
+        time.sleep(0.06)  # the clock reads its offset at most every 50 ms
 
 
 @pytest.fixture

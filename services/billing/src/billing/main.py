@@ -17,6 +17,7 @@ from billing import metrics
 from billing.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from billing.admin.grpc_api import AdminApi
 from billing.catalogue.service import Catalogue
+from billing.fees.service import Fees
 from billing.ledger.consumer import node_events_handler
 from billing.ledger.grpc_api import SERVICE_NAME as LEDGER_SERVICE
 from billing.ledger.grpc_api import LedgerApi
@@ -84,6 +85,7 @@ class Billing:
     catalogue: Catalogue
     rater: Rater
     payments: Payments
+    fees: Fees
     paths: nodepaths.ProjectedNodePaths
     authorizer: Authorizer
     revocations: Revocations
@@ -133,6 +135,8 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         interval=settings.payments_interval_seconds,
     )
     runtime.add_task("payments", payments.run)
+    fees = Fees(db=db, clock=clock, ledger=ledger, catalogue=catalogue, interval=settings.fees_interval_seconds)
+    runtime.add_task("fees", fees.run)
     runtime.add_consumer(
         name="billing-lines",
         stream=InventorySubjects.STREAM,
@@ -190,7 +194,9 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         PaymentApi(payments=payments, ledger=ledger, authorizer=authorizer),
         PAYMENT_SERVICE,
     )
-    return Billing(runtime, ledger, settlement, catalogue, rater, payments, paths, authorizer, revocations, sweeper)
+    return Billing(
+        runtime, ledger, settlement, catalogue, rater, payments, fees, paths, authorizer, revocations, sweeper
+    )
 
 
 async def serve(settings: BillingSettings) -> None:

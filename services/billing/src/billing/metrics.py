@@ -59,6 +59,10 @@ RATING_BATCH_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
+FEE_LINE_DAYS = Counter(
+    "simfleet_billing_fee_line_days_total",
+    "Days of lines' monthly fees charged (one line for one day each).",
+)
 PAYMENTS = Counter(
     "simfleet_billing_payments_total",
     "Payments onto personal accounts by kind (card, automatic) and outcome (requested, credited, declined, failed, "

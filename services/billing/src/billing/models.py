@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from billing.catalogue.models import TariffVersion
 from billing.db import BUS, NODE_PATHS, Base
+from billing.fees.models import FeeProgress
 from billing.ledger.models import JournalEntry, LedgerAccount, Posting
 from billing.lines.models import BillingLine, LineTerm
 from billing.payments.models import AutoPayment, Payment
@@ -23,6 +24,7 @@ __all__ = [
     "AutoPayment",
     "Base",
     "BillingLine",
+    "FeeProgress",
     "JournalEntry",
     "LedgerAccount",
     "LineTerm",
