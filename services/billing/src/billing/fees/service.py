@@ -104,13 +104,18 @@ class Fees:
                 return charged
             after = rows[-1].line_id
             async with self._db.transaction() as session:
-                charged += await self._charge(session, rows, now)
+                charged += await self._charge(session, [row.line_id for row in rows], now)
             await asyncio.sleep(0)
 
-    async def _charge(self, session: AsyncSession, rows: Sequence[Any], now: datetime) -> int:
+    async def _charge(self, session: AsyncSession, ids: Sequence[str], now: datetime) -> int:
         book = self._catalogue.book()
         today = now.date()
-        ids = [row.line_id for row in rows]
+        # Where each line stands, read again in this transaction and locked (PostgreSQL; SQLite's transaction
+        # holds the write lock): a racing run waits here and then sees the days this one charged.
+        progress_of = sa.select(FEE_PROGRESS).where(FEE_PROGRESS.c.line_id.in_(ids))
+        if session.get_bind().dialect.name == "postgresql":
+            progress_of = progress_of.order_by(FEE_PROGRESS.c.line_id).with_for_update()
+        stood = {row.line_id: row.charged_through for row in await session.execute(progress_of)}
         terms: dict[str, list[Any]] = defaultdict(list)
         for stored in await session.execute(
             sa.select(LINE_TERMS).where(LINE_TERMS.c.line_id.in_(ids)).order_by(LINE_TERMS.c.effective_from)
@@ -130,12 +135,13 @@ class Fees:
         amounts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         progress: list[dict[str, Any]] = []
         charged: list[str] = []
-        for row in rows:
-            history = terms.get(row.line_id, [])
+        for line_id in ids:
+            history = terms.get(line_id, [])
             if not history:
                 continue
-            day = row.charged_through + timedelta(days=1) if row.charged_through else history[0].effective_from.date()
-            through = row.charged_through
+            was = stood.get(line_id)
+            day = was + timedelta(days=1) if was else history[0].effective_from.date()
+            through = was
             while day <= today:
                 term = chargeable(history, day, now)
                 if term is not None:
@@ -145,13 +151,13 @@ class Fees:
                         share = daily_share(tariff.monthly_fee, day)
                         if share:
                             amounts[(term.customer_id, account[1])][account[0]] += share
-                            charged.append(f"{row.line_id}:{day}")
+                            charged.append(f"{line_id}:{day}")
                     through = day
                 elif day < today:
                     through = day  # a past day out of service stays so; today may yet come into service
                 day += timedelta(days=1)
-            if through != row.charged_through:
-                progress.append({"b_line": row.line_id, "b_was": row.charged_through, "b_now": through})
+            if through != was:
+                progress.append({"b_line": line_id, "b_was": was, "b_now": through})
         await self._post(session, amounts, charged, today)
         await self._advance(session, progress)
         metrics.FEE_LINE_DAYS.inc(len(charged))
@@ -162,16 +168,14 @@ class Fees:
         new = [{"line_id": r["b_line"], "charged_through": r["b_now"]} for r in progress if r["b_was"] is None]
         moved = [r for r in progress if r["b_was"] is not None]
         if new:
-            await session.execute(sa.insert(FEE_PROGRESS), new)  # a racing run fails here and rolls back
+            await session.execute(sa.insert(FEE_PROGRESS), new)  # a racing run's first row fails here: it rolls back
         if moved:
-            result = await session.execute(
+            await session.execute(
                 sa.update(FEE_PROGRESS)
-                .where(p.line_id == sa.bindparam("b_line"), p.charged_through == sa.bindparam("b_was"))
+                .where(p.line_id == sa.bindparam("b_line"))
                 .values(charged_through=sa.bindparam("b_now")),
-                moved,
+                [{"b_line": r["b_line"], "b_now": r["b_now"]} for r in moved],
             )
-            if result.rowcount != len(moved):  # type: ignore[attr-defined]
-                raise RuntimeError("another fee run moved these lines first; this one rolls back")
 
     async def _post(
         self, session: AsyncSession, amounts: dict[tuple[str, str], dict[str, int]], charged: list[str], today: date
