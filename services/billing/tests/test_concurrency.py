@@ -133,3 +133,36 @@ async def test_racing_usage_charges_and_payments_keep_every_balance_and_sequence
             running += line.posting.amount
             assert line.posting.balance_after == running
     assert (await pg.account(revenue.id)).balance == 3 * charged
+
+
+async def test_two_batches_of_one_line_rated_at_once_share_its_allowance_exactly(pg: Harness) -> None:
+    """100 SMS are included in BIZ-S: 8 x 15 rated at once on eight connections leave exactly 20 to pay."""
+    from datetime import timedelta
+
+    from .test_rating import Line, record  # type: ignore[import-not-found]
+
+    await pg.billing.catalogue.seed()
+    await pg.billing.catalogue.reload()
+    account = await pg.personal("postpaid", 10**6)
+    now = pg.billing.runtime.clock.now()
+    line = Line(pg, account, "+79990000091")
+    await line.change(now - timedelta(hours=1))
+    batches = [
+        [record(line.msisdn, "sms", 1, now - timedelta(seconds=b * 60 + i), rid=f"b{b}-{i}") for i in range(15)]
+        for b in range(8)
+    ]
+
+    async def rate(records: list[object], batch: str) -> None:
+        for attempt in range(5):  # the loser of a first-use race fails on the allowance row and comes again
+            try:
+                async with pg.db.transaction() as session:
+                    await pg.billing.rater.rate(session, records, batch)  # type: ignore[arg-type]
+                return
+            except Exception:
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("the batch never went through")
+
+    # The line's allowance row exists before the race (one SMS), so both batches update the same row.
+    await rate([record(line.msisdn, "sms", 1, now - timedelta(minutes=30), rid="first")], "prime")
+    await asyncio.gather(*(rate(batch, f"race-{n}") for n, batch in enumerate(batches)))
+    assert (await pg.account(account.id)).balance == -21 * 300

@@ -353,11 +353,15 @@ class Rater:
         if not keys:
             return {}, set()
         u = ALLOWANCE_USE.c
-        rows = await session.execute(
-            sa.select(u.line_id, u.period, u.kind, u.used).where(
-                u.line_id.in_({line for line, _ in keys}), u.period.in_({period for _, period in keys})
-            )
+        query = sa.select(u.line_id, u.period, u.kind, u.used).where(
+            u.line_id.in_({line for line, _ in keys}), u.period.in_({period for _, period in keys})
         )
+        if session.get_bind().dialect.name == "postgresql":
+            # Two replicas rating records of one line at once: the second waits here and reads what the first
+            # consumed (SQLite's transaction holds the write lock from its start). A row neither had yet is
+            # inserted by both: the second's insert fails and its batch comes again.
+            query = query.order_by(u.line_id, u.period, u.kind).with_for_update()
+        rows = await session.execute(query)
         used = {(row.line_id, row.period, row.kind): row.used for row in rows}
         return used, set(used)
 
