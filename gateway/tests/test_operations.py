@@ -256,6 +256,40 @@ def _many(n: int) -> list[str]:
         ),
         ({"type": "move", "lines": ["+79990000101"], "params": {}}, "params"),
         ({"type": "move", "lines": ["+79990000101"]}, "params"),
+        ({"type": "change_tariff", "lines": ["+79990000101"]}, "params"),
+        ({"type": "change_tariff", "lines": ["+79990000101"], "params": {}}, "params.tariff_code"),
+        (
+            {"type": "change_tariff", "lines": ["+79990000101"], "params": {"tariff_code": "BIZ M"}},
+            "params.tariff_code",
+        ),
+        (
+            {
+                "type": "change_tariff",
+                "lines": ["+79990000101"],
+                "params": {"tariff_code": "BIZ-M", "notify_subscribers": "yes"},
+            },
+            "params.notify_subscribers",
+        ),
+        ({"type": "set_services", "lines": ["+79990000101"]}, "params"),
+        ({"type": "set_services", "lines": ["+79990000101"], "params": {"connect": []}}, "params"),
+        ({"type": "set_services", "lines": ["+79990000101"], "params": {"connect": ["teleport"]}}, "params.connect.0"),
+        (
+            {
+                "type": "set_services",
+                "lines": ["+79990000101"],
+                "params": {"connect": ["roaming"], "disconnect": ["sms", "Data"]},
+            },
+            "params.disconnect.1",
+        ),
+        ({"type": "set_services", "lines": ["+79990000101"], "params": {"connect": "roaming"}}, "params.connect"),
+        (
+            {
+                "type": "set_services",
+                "lines": ["+79990000101"],
+                "params": {"connect": ["roaming", "data"], "disconnect": ["data"]},
+            },
+            "params.disconnect.0",
+        ),
     ],
 )
 async def test_invalid_operations_never_reach_inventory(api, inventory, problem, body, field):
@@ -264,6 +298,58 @@ async def test_invalid_operations_never_reach_inventory(api, inventory, problem,
     found = problem(response, 422, "VALIDATION_FAILED")
     assert field in [e["field"] for e in found["errors"]], found["errors"]
     assert inventory.calls == []
+
+
+async def test_a_tariff_change_goes_to_inventory_typed_and_as_text(api, inventory):
+    body = {
+        "type": "change_tariff",
+        "lines": ["+79990000101"],
+        "params": {"tariff_code": "BIZ-L", "notify_subscribers": True},
+        "scheduled_at": "2026-01-20T00:00:00Z",
+    }
+
+    response = await api.post("/v1/operations", headers=BEARER, json=body)
+
+    assert response.status_code == 202, response.text
+    request = inventory.last("CreateOperation").request
+    assert request.type == operations_pb2.OPERATION_TYPE_CHANGE_TARIFF
+    assert dict(request.params) == {"tariff_code": "BIZ-L", "notify_subscribers": "true"}
+    typed = request.typed_params.change_tariff
+    assert (typed.tariff_code, typed.notify_subscribers) == ("BIZ-L", True)
+    assert request.HasField("scheduled_at")
+
+
+async def test_services_go_to_inventory_as_lists(api, inventory):
+    body = {
+        "type": "set_services",
+        "lines": ["+79990000101", "+79990000102"],
+        "params": {"connect": ["roaming", "international"], "disconnect": ["data"]},
+    }
+
+    response = await api.post("/v1/operations", headers=BEARER, json=body)
+
+    assert response.status_code == 202, response.text
+    request = inventory.last("CreateOperation").request
+    assert request.type == operations_pb2.OPERATION_TYPE_SET_SERVICES
+    assert dict(request.params) == {"connect": "roaming,international", "disconnect": "data"}
+    typed = request.typed_params.set_services
+    assert (list(typed.connect), list(typed.disconnect), typed.notify_subscribers) == (
+        ["roaming", "international"],
+        ["data"],
+        False,
+    )
+
+
+async def test_an_unknown_tariff_is_inventorys_422_naming_the_param(api, inventory, problem):
+    message = "unknown tariff: one of BIZ-S, BIZ-M, BIZ-L, IOT-S"
+    inventory.script(
+        "CreateOperation",
+        InvalidArgument(message, reason="UNKNOWN_TARIFF", field_violations={"params.tariff_code": message}),
+    )
+    body = {"type": "change_tariff", "lines": ["+79990000101"], "params": {"tariff_code": "GOLD"}}
+
+    found = problem(await api.post("/v1/operations", headers=BEARER, json=body), 422, "UNKNOWN_TARIFF")
+    assert [(e["field"], e.get("pointer")) for e in found["errors"]] == [("params.tariff_code", "/params/tariff_code")]
 
 
 async def test_many_bad_lines_are_reported_a_few_at_a_time(api, inventory, problem):

@@ -355,6 +355,13 @@ ROWS: list[Row] = [
         permission="billing:pay",
     ),
     on_lines("terminate lines", "terminate", "lines:terminate"),
+    on_lines("change lines' tariff", "change_tariff", "tariffs:change", params={"tariff_code": "BIZ-L"}),
+    on_lines(
+        "connect and disconnect lines' services",
+        "set_services",
+        "tariffs:change",
+        params={"connect": ["roaming"], "disconnect": ["international"]},
+    ),
     Row(
         "order SIM cards for a node",
         "POST",

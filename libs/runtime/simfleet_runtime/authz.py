@@ -63,6 +63,7 @@ PERMISSIONS: Mapping[str, str] = {
 
 LIFT_PROTECTED_BLOCKS = "lines:lift-protected-blocks"
 TERMINATE = "lines:terminate"
+CHANGE_TARIFFS = "tariffs:change"
 
 GRANTS_CLAIM = "grants"
 OPERATOR_CLAIM = "op"

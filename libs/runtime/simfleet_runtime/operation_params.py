@@ -14,6 +14,10 @@ the three things every reader needs with them:
 - the named checks themselves (:data:`FORMATS`), which the gateway's schemas
   and inventory run alike.
 
+A repeated parameter is kept as its values comma-joined (each checked, each
+once, in the order given) and a bool as ``true`` or ``false``;
+:func:`json_value` gives a parameter's JSON form (the gateway's examples).
+
 Nothing here knows any particular type: a new type is a new message and a new
 field in the contract, and every reader picks it up.
 """
@@ -39,10 +43,16 @@ DOMESTIC_PREFIX = "+7"
 SMS_TEXT_MAX = 670
 """Ten concatenated parts of 67 UCS-2 characters."""
 APN_MAX = 100
+TARIFF_CODE_MAX = 64
+SERVICES = ("voice", "sms", "data", "roaming", "international")
+"""The services the network lets a line use (the HLR's SET_SERVICES takes these names): "voice", "sms" and "data"
+gate those kinds of usage, "roaming" use abroad, "international" calls and SMS to other countries."""
+TRUE, FALSE = "true", "false"
 
 _APN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 _SENDER = re.compile(r"[A-Za-z0-9 ]{1,11}")
 _NODE_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_TARIFF_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 # ------------------------------------------------------------ named checks
@@ -103,6 +113,19 @@ def _node_id(value: str) -> str:
     return node
 
 
+def _tariff_code(value: str) -> str:
+    code = value.strip()
+    if not _TARIFF_CODE.fullmatch(code):
+        raise ValueError(f"must be a tariff's code: up to {TARIFF_CODE_MAX} letters, digits, dots, dashes, e.g. BIZ-M")
+    return code
+
+
+def _service(value: str) -> str:
+    if value not in SERVICES:
+        raise ValueError("must be one of " + ", ".join(SERVICES))
+    return value
+
+
 FORMATS: dict[str, Callable[[str], str]] = {
     "msisdn": _msisdn,
     "domestic_msisdn": _domestic_msisdn,
@@ -112,6 +135,8 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "sms_text": _sms_text,
     "sms_sender": _sms_sender,
     "node_id": _node_id,
+    "tariff_code": _tariff_code,
+    "service": _service,
 }
 """A named check: the value as kept (normalized), or ValueError saying what it must be."""
 
@@ -124,8 +149,13 @@ MAX_LENGTHS: dict[str, int] = {
     "sms_text": SMS_TEXT_MAX,
     "sms_sender": 11,
     "node_id": 64,
+    "tariff_code": TARIFF_CODE_MAX,
+    "service": max(map(len, SERVICES)),
 }
 """The longest value each check can pass: the schema's maxLength, so nothing longer is even read."""
+
+FORMAT_CHOICES: dict[str, tuple[str, ...]] = {"service": SERVICES}
+"""Named checks that take a closed set of names: the schema lists them (an enum, like a proto enum's)."""
 
 
 # ------------------------------------------------------------------ specs
@@ -141,9 +171,40 @@ class ParamSpec:
     """The enum's values by their short names (``voluntary``); empty for text."""
     example: str = ""
     default: str = ""
+    repeated: bool = False
+    """A list: kept as its values comma-joined, each checked."""
+    boolean: bool = False
+    """A bool: kept as ``true`` or ``false``."""
 
     def normalized(self, value: str) -> str:
-        """The value as kept; ValueError saying what it must be."""
+        """The value as kept; ValueError saying what it must be (a list's: :meth:`problems`)."""
+        if self.repeated:
+            values, problems = self.normalized_values(value)
+            if problems:
+                raise ValueError(problems[0][1])
+            return ",".join(values)
+        return self._one(value)
+
+    def normalized_values(self, value: str) -> tuple[list[str], list[tuple[int, str]]]:
+        """A list's values as kept (each once, in the order given), and what is wrong with which of them."""
+        out: list[str] = []
+        problems: list[tuple[int, str]] = []
+        for index, part in enumerate(value.split(",")):
+            try:
+                one = self._one(part.strip())
+            except ValueError as exc:
+                problems.append((index, str(exc)))
+                continue
+            if one not in out:
+                out.append(one)
+        return out, problems
+
+    def _one(self, value: str) -> str:
+        if self.boolean:
+            flag = value.strip().lower()
+            if flag not in (TRUE, FALSE):
+                raise ValueError("must be true or false")
+            return flag
         if self.choices:
             if value not in self.choices:
                 raise ValueError("must be one of " + ", ".join(self.choices))
@@ -163,6 +224,8 @@ class TypeSpec:
     item_params: tuple[ParamSpec, ...]
     any_of: tuple[str, ...]
     items_required: bool
+    disjoint: tuple[str, ...]
+    """List parameters that may not share a value."""
     message: Descriptor
     item_message: Descriptor | None
 
@@ -181,7 +244,7 @@ def _param(field: FieldDescriptor) -> ParamSpec:
     rule = field.GetOptions().Extensions[params_pb.param]
     if rule.format and rule.format not in FORMATS:
         raise ValueError(f"{field.full_name}: no check named {rule.format!r}")
-    choices = _short_names(field.enum_type) if field.enum_type is not None else ()
+    choices = _short_names(field.enum_type) if field.enum_type is not None else FORMAT_CHOICES.get(rule.format, ())
     return ParamSpec(
         name=field.name,
         required=rule.required,
@@ -190,6 +253,8 @@ def _param(field: FieldDescriptor) -> ParamSpec:
         choices=choices,
         example=rule.example or (choices[0] if choices else ""),
         default=rule.default_value,
+        repeated=field.is_repeated,
+        boolean=field.type == FieldDescriptor.TYPE_BOOL,
     )
 
 
@@ -210,6 +275,7 @@ def catalogue() -> dict[str, TypeSpec]:
             item_params=tuple(_param(f) for f in item_message.fields) if item_message is not None else (),
             any_of=tuple(rule.any_of),
             items_required=rule.items_required,
+            disjoint=tuple(rule.disjoint),
             message=message,
             item_message=item_message,
         )
@@ -226,9 +292,17 @@ Violation = tuple[str, str]
 
 
 def check(
-    specs: Iterable[ParamSpec], values: Mapping[str, str], *, where: str, any_of: Iterable[str] = ()
+    specs: Iterable[ParamSpec],
+    values: Mapping[str, str],
+    *,
+    where: str,
+    any_of: Iterable[str] = (),
+    disjoint: Iterable[str] = (),
 ) -> tuple[dict[str, str], list[Violation]]:
-    """``values`` normalized (defaults filled in, empties dropped), and what is wrong with them."""
+    """``values`` normalized (defaults filled in, empties dropped), and what is wrong with them.
+
+    A list's bad value is named by its place (``params.connect[1]``), as a service names a list's members.
+    """
     known = {p.name: p for p in specs}
     problems: list[Violation] = [
         (f"{where}.{name}", "takes no such parameter (it takes " + (", ".join(known) or "none") + ")")
@@ -244,14 +318,39 @@ def check(
             elif param.default:
                 out[name] = param.default
             continue
+        if param.repeated:
+            kept, wrong = param.normalized_values(value)
+            problems.extend((f"{where}.{name}[{index}]", what) for index, what in wrong)
+            if kept and not wrong:
+                out[name] = ",".join(kept)
+            continue
         try:
             out[name] = param.normalized(value)
         except ValueError as exc:
             problems.append((f"{where}.{name}", str(exc)))
     wanted = tuple(any_of)
-    if wanted and not any(out.get(name) for name in wanted):
+    named = {field.split("[")[0] for field, _ in problems}
+    if wanted and not any(out.get(name) for name in wanted) and not named & {f"{where}.{n}" for n in wanted}:
         problems.append((where, "give " + " or ".join(wanted) + " (or both)" * (len(wanted) == 2)))
+    problems.extend(shared_values({name: split(out.get(name, "")) for name in disjoint}, where=where))
     return out, problems
+
+
+def split(value: str) -> list[str]:
+    """A list parameter's values as kept (comma-joined; "" for none)."""
+    return [part for part in value.split(",") if part]
+
+
+def shared_values(lists: Mapping[str, list[str]], *, where: str) -> list[Violation]:
+    """Each value of a list that an earlier list (in ``lists``' order) already has, named by its place."""
+    seen: dict[str, str] = {}
+    problems: list[Violation] = []
+    for name, values in lists.items():
+        for index, value in enumerate(values):
+            if value in seen and seen[value] != name:
+                problems.append((f"{where}.{name}[{index}]", f"{value} is also in {seen[value]}"))
+            seen.setdefault(value, name)
+    return problems
 
 
 def refuse(problems: list[Violation], reason: str = "INVALID_PARAMS") -> InvalidArgument:
@@ -267,7 +366,7 @@ def checked_params(type_name: str, values: Mapping[str, str]) -> dict[str, str]:
         if values:
             raise refuse([("params", f"{type_name} takes no parameters")])
         return {}
-    out, problems = check(found.params, values, where="params", any_of=found.any_of)
+    out, problems = check(found.params, values, where="params", any_of=found.any_of, disjoint=found.disjoint)
     if problems:
         raise refuse(problems)
     return out
@@ -283,10 +382,38 @@ def checked_item_params(type_name: str, values: Mapping[str, str], *, where: str
 
 
 # ------------------------------------------------------------ conversions
+JsonParam = str | bool | list[str]
+"""A parameter as JSON carries it: text, a bool, a list of text."""
+
+
+def json_value(param: ParamSpec, text: str) -> JsonParam:
+    """A parameter kept as text in its JSON form (``roaming,data`` → ``["roaming", "data"]``, ``true`` → true)."""
+    if param.repeated:
+        return split(text)
+    if param.boolean:
+        return text == TRUE
+    return text
+
+
+def text_value(value: JsonParam) -> str:
+    """A parameter's JSON form as the text kept (:func:`json_value` back)."""
+    if isinstance(value, bool):
+        return TRUE if value else FALSE
+    if isinstance(value, list):
+        return ",".join(value)
+    return value
+
+
 def _message_to_text(message: Message) -> dict[str, str]:
     out: dict[str, str] = {}
     for field, value in message.ListFields():
         enum = field.enum_type
+        if field.is_repeated:
+            out[field.name] = ",".join(str(v) for v in value)  # each value checked by check(), commas and all
+            continue
+        if field.type == FieldDescriptor.TYPE_BOOL:
+            out[field.name] = TRUE if value else FALSE
+            continue
         if enum is None:
             out[field.name] = str(value)
             continue
@@ -303,7 +430,11 @@ def _text_to_message(message: Message, values: Mapping[str, str]) -> None:
         if not value:
             continue
         enum = field.enum_type
-        if enum is None:
+        if field.is_repeated:
+            getattr(message, field.name).extend(split(value))
+        elif field.type == FieldDescriptor.TYPE_BOOL:
+            setattr(message, field.name, value.strip().lower() == TRUE)
+        elif enum is None:
             setattr(message, field.name, value)
         elif (known := enum.values_by_name.get(_prefix(enum) + value.upper())) is not None and known.number:
             setattr(message, field.name, known.number)

@@ -85,3 +85,62 @@ def test_an_enum_number_the_contract_does_not_know_is_refused_not_guessed() -> N
     assert values == {"block_type": "99"}
     with pytest.raises(InvalidArgument):
         op.checked_params("block", values)
+
+
+def test_services_are_a_closed_set_of_names_checked_one_by_one() -> None:
+    connect, disconnect, notify = op.catalogue()["set_services"].params
+    assert disconnect.repeated and disconnect.choices == op.SERVICES
+    assert (connect.repeated, connect.choices) == (True, op.SERVICES)
+    assert op.SERVICES == ("voice", "sms", "data", "roaming", "international")
+    assert (notify.boolean, notify.default) == (True, "false")
+    assert op.checked_params("set_services", {"connect": "roaming, international,roaming"}) == {
+        "connect": "roaming,international",
+        "notify_subscribers": "false",
+    }
+    assert op.checked_params("set_services", {"disconnect": "roaming", "notify_subscribers": "TRUE"}) == {
+        "disconnect": "roaming",
+        "notify_subscribers": "true",
+    }
+    with pytest.raises(InvalidArgument) as refused:
+        op.checked_params("set_services", {"connect": "roaming,teleport"})
+    assert refused.value.field_violations == {"params.connect[1]": "must be one of " + ", ".join(op.SERVICES)}
+    with pytest.raises(InvalidArgument) as refused:
+        op.checked_params("set_services", {"connect": "data,roaming", "disconnect": "voice,roaming"})
+    assert refused.value.field_violations == {"params.disconnect[1]": "roaming is also in connect"}
+    with pytest.raises(InvalidArgument) as refused:
+        op.checked_params("set_services", {"notify_subscribers": "true"})
+    assert set(refused.value.field_violations) == {"params"}  # at least one name to connect or disconnect
+    with pytest.raises(InvalidArgument) as refused:
+        op.checked_params("set_services", {"connect": "roaming", "notify_subscribers": "maybe"})
+    assert set(refused.value.field_violations) == {"params.notify_subscribers"}
+
+
+def test_a_tariff_change_takes_a_tariffs_code() -> None:
+    assert op.checked_params("change_tariff", {"tariff_code": " BIZ-L "}) == {
+        "tariff_code": "BIZ-L",
+        "notify_subscribers": "false",
+    }
+    for bad in ({}, {"tariff_code": "BIZ L"}, {"tariff_code": "x" * 65}):
+        with pytest.raises(InvalidArgument) as refused:
+            op.checked_params("change_tariff", bad)
+        assert set(refused.value.field_violations) == {"params.tariff_code"}
+
+
+def test_lists_and_bools_convert_both_ways_and_to_json() -> None:
+    values = {"connect": "roaming,international", "disconnect": "data", "notify_subscribers": "true"}
+    typed = op.params_from_text("set_services", values)
+    assert list(typed.set_services.connect) == ["roaming", "international"]
+    assert typed.set_services.notify_subscribers is True
+    assert op.params_to_text(typed) == ("set_services", values)
+    # proto3 leaves a false bool out: the default fills it in when checked, as from text.
+    quiet = op.params_from_text("change_tariff", {"tariff_code": "BIZ-S", "notify_subscribers": "false"})
+    assert op.checked_params("change_tariff", op.params_to_text(quiet)[1])["notify_subscribers"] == "false"
+    connect, _, notify = op.catalogue()["set_services"].params
+    assert op.json_value(connect, "roaming,data") == ["roaming", "data"]
+    assert op.json_value(notify, "true") is True
+    assert [op.text_value(v) for v in (["roaming", "data"], True, False, "BIZ-M")] == [
+        "roaming,data",
+        "true",
+        "false",
+        "BIZ-M",
+    ]

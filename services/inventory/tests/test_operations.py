@@ -1033,3 +1033,209 @@ async def test_terminate_ends_lines_for_good_retires_their_sims_and_rests_their_
     assert (line.id, line.state) == (other_id, "active")
     async with harness.db.sessions() as session:
         assert await session.scalar(sa.select(sa.func.count()).where(Line.msisdn == active)) == 1
+
+
+async def _terminated_line(harness: Harness) -> str:
+    [number] = await harness.add_lines(1)
+    operation, _ = await harness.inventory.operations.create(
+        harness.manager(), NewOperation("terminate", targets=[Target(number)])
+    )
+    await harness.run()
+    assert (await harness.inventory.operations.get(harness.manager(), operation.id)).state == "completed"
+    return number
+
+
+async def test_a_tariff_change_is_inventorys_alone_and_tells_billing_when_it_happened(harness: Harness) -> None:
+    numbers = await harness.add_lines(2)
+    terminated = await _terminated_line(harness)
+    ops, manager, lines = harness.inventory.operations, harness.manager(), harness.inventory.lines
+
+    # It needs tariffs:change: managing lines is not changing what they cost.
+    line_manager = harness.access((harness.tree.root, EVERYTHING - {"tariffs:change"}))
+    with pytest.raises(PermissionDenied) as refused:
+        await ops.create(line_manager, NewOperation("change_tariff", targets=[Target(numbers[0])], params={}))
+    assert refused.value.metadata == {"permission": "tariffs:change"}
+    # Only a tariff the operator offers, checked when asked, not line by line.
+    with pytest.raises(InvalidArgument) as unknown:
+        await ops.create(
+            manager, NewOperation("change_tariff", targets=[Target(numbers[0])], params={"tariff_code": "GOLD"})
+        )
+    assert unknown.value.reason == "UNKNOWN_TARIFF"
+    assert list(unknown.value.field_violations) == ["params.tariff_code"]
+    with pytest.raises(InvalidArgument) as missing:
+        await ops.create(manager, NewOperation("change_tariff", targets=[Target(numbers[0])], params={}))
+    assert list(missing.value.field_violations) == ["params.tariff_code"]
+
+    change = NewOperation(
+        "change_tariff", targets=[Target(n) for n in [*numbers, terminated]], params={"tariff_code": "BIZ-L"}
+    )
+    operation, _ = await ops.create(manager, change)
+    assert operation.params == {"tariff_code": "BIZ-L", "notify_subscribers": "false"}
+    before = len(await harness.lines_changed())
+    await harness.inventory.engine.step()
+    assert await harness.drain_commands() == []  # the network does not hold tariffs
+    ran_at = harness.inventory.runtime.clock.now()
+    done = await ops.get(manager, operation.id)
+    assert (done.state, done.succeeded, done.skipped) == ("completed", 2, 1)
+    items = {i.msisdn: (i.state, i.code, i.params) for i in await items_of(harness, operation.id)}
+    assert items[terminated] == ("skipped", "LINE_TERMINATED", {})
+    assert items[numbers[0]] == ("succeeded", None, {"old_tariff_code": "BIZ-M"})
+    for number in numbers:
+        assert (await lines.line(manager, number)).tariff_code == "BIZ-L"
+    changed = (await harness.lines_changed())[before:]
+    assert sorted((c.msisdn, c.tariff_code, c.cause, c.operation_id) for c in changed) == [
+        (n, "BIZ-L", "change_tariff", operation.id) for n in numbers
+    ]
+    for event in changed:
+        assert abs(event.occurred_at.ToDatetime(tzinfo=ran_at.tzinfo) - ran_at) < timedelta(seconds=5)
+
+    # A line already on the tariff has nothing to change.
+    again, _ = await ops.create(
+        manager, NewOperation("change_tariff", targets=[Target(numbers[0])], params={"tariff_code": "BIZ-L"})
+    )
+    await harness.run()
+    [item] = await items_of(harness, again.id)
+    assert (item.state, item.code, item.reason) == ("skipped", "ALREADY_ON_TARIFF", "the line is already on BIZ-L")
+
+
+async def test_a_scheduled_tariff_change_applies_at_its_date(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    ops, manager = harness.inventory.operations, harness.manager()
+    accepted_at = harness.inventory.runtime.clock.now()
+    at = accepted_at + timedelta(days=3)
+    operation, _ = await ops.create(
+        manager,
+        NewOperation("change_tariff", targets=[Target(number)], params={"tariff_code": "IOT-S"}, scheduled_at=at),
+    )
+    before = len(await harness.lines_changed())
+    await harness.run()
+    assert (await ops.get(manager, operation.id)).state == "scheduled"
+    assert (await harness.inventory.lines.line(manager, number)).tariff_code == "BIZ-M"
+
+    harness.set_clock_offset(3 * 24 * 3600 + 5)
+    await harness.run()
+    done = await ops.get(manager, operation.id)
+    assert done.state == "completed" and done.started_at is not None and done.started_at >= at
+    assert (await harness.inventory.lines.line(manager, number)).tariff_code == "IOT-S"
+    [event] = (await harness.lines_changed())[before:]
+    # Billing keeps the new term from when the line changed: the date it ran, not when it was asked.
+    occurred = event.occurred_at.ToDatetime(tzinfo=at.tzinfo)
+    assert (event.tariff_code, event.cause) == ("IOT-S", "change_tariff")
+    assert at <= occurred < at + timedelta(minutes=1)
+
+
+async def test_services_go_to_the_hlr_as_the_whole_new_list_and_change_on_its_yes(harness: Harness) -> None:
+    [plain] = await harness.add_lines(1, services=("voice", "sms", "data"))
+    [roaming] = await harness.add_lines(1, services=("voice", "sms", "roaming"))
+    [refused] = await harness.add_lines(1, services=("voice", "sms", "data"))
+    terminated = await _terminated_line(harness)
+    ops, manager, lines = harness.inventory.operations, harness.manager(), harness.inventory.lines
+    harness.network.failing[refused] = "the HLR is busy"
+
+    change = NewOperation(
+        "set_services",
+        targets=[Target(n) for n in (plain, roaming, refused, terminated)],
+        params={"connect": "roaming,international", "disconnect": "data"},
+    )
+    operation, _ = await ops.create(manager, change)
+    await harness.inventory.engine.step()
+    commands = await harness.drain_commands()
+    sent = {i.msisdn: (i.action, dict(i.params)) for c in commands for i in c.items}
+    assert sent == {
+        plain: (hlr_pb2.PROVISIONING_ACTION_SET_SERVICES, {"services": "voice,sms,roaming,international"}),
+        roaming: (hlr_pb2.PROVISIONING_ACTION_SET_SERVICES, {"services": "voice,sms,roaming,international"}),
+        refused: (hlr_pb2.PROVISIONING_ACTION_SET_SERVICES, {"services": "voice,sms,roaming,international"}),
+    }
+    # Nothing changes on the line before the network has said yes.
+    assert (await lines.line(manager, plain)).services == ["voice", "sms", "data"]
+    for command in commands:
+        await harness.answer(harness.result_of(command))
+    done = await ops.get(manager, operation.id)
+    assert (done.state, done.succeeded, done.failed, done.skipped) == ("completed_with_errors", 2, 1, 1)
+    assert (await lines.line(manager, plain)).services == ["voice", "sms", "roaming", "international"]
+    assert (await lines.line(manager, roaming)).services == ["voice", "sms", "roaming", "international"]
+    assert (await lines.line(manager, refused)).services == ["voice", "sms", "data"]  # the network said no
+    items = {i.msisdn: (i.state, i.code) for i in await items_of(harness, operation.id)}
+    assert items[refused] == ("failed", "SYSTEM_FAILURE")
+    assert items[terminated] == ("skipped", "LINE_TERMINATED")
+    *_, changed = await harness.lines_changed()
+    assert (changed.cause, list(changed.services)) == ("set_services", ["voice", "sms", "roaming", "international"])
+
+    # Nothing to connect or disconnect: skipped, nothing sent.
+    again, _ = await ops.create(
+        manager, NewOperation("set_services", targets=[Target(plain)], params={"connect": "roaming"})
+    )
+    await harness.inventory.engine.step()
+    assert await harness.drain_commands() == []
+    [item] = await items_of(harness, again.id)
+    assert (item.state, item.code) == ("skipped", "NO_CHANGE")
+    assert item.reason == "nothing to change: the line's services are voice, sms, roaming, international"
+
+
+async def test_services_are_checked_before_anything_is_accepted(harness: Harness) -> None:
+    [number] = await harness.add_lines(1)
+    ops, manager = harness.inventory.operations, harness.manager()
+    for params, field in (
+        ({"connect": "roaming,teleport"}, "params.connect[1]"),
+        ({"connect": "roaming", "disconnect": "voice,roaming"}, "params.disconnect[1]"),
+        ({}, "params"),
+        ({"notify_subscribers": "true"}, "params"),
+    ):
+        with pytest.raises(InvalidArgument) as refused:
+            await ops.create(manager, NewOperation("set_services", targets=[Target(number)], params=params))
+        assert list(refused.value.field_violations) == [field], params
+    no_tariffs = harness.access((harness.tree.root, EVERYTHING - {"tariffs:change"}))
+    with pytest.raises(PermissionDenied) as denied:
+        await ops.create(no_tariffs, NewOperation("set_services", targets=[Target(number)], params={"connect": "sms"}))
+    assert denied.value.metadata == {"permission": "tariffs:change"}
+    async with harness.db.sessions() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Operation)) == 0
+
+
+async def test_subscribers_are_told_by_sms_of_the_changes_that_succeeded_when_asked(harness: Harness) -> None:
+    active = await harness.add_lines(2, services=("voice", "sms", "data"))
+    [blocked] = await harness.add_lines(1, state="blocked", block_type="voluntary", services=("voice", "sms"))
+    ops, manager = harness.inventory.operations, harness.manager()
+    harness.network.failing[active[1]] = "the HLR is busy"
+
+    tariff, _ = await ops.create(
+        manager,
+        NewOperation(
+            "change_tariff",
+            targets=[Target(n) for n in [*active, blocked]],
+            params={"tariff_code": "BIZ-L", "notify_subscribers": "true"},
+        ),
+    )
+    await harness.run()
+    assert (await ops.get(manager, tariff.id)).succeeded == 3
+    # A blocked line's handset cannot receive: its subscriber is not told.
+    assert sorted((s.to_msisdn, s.text, s.sender) for s in harness.sent_sms) == [
+        (n, "Your tariff is now BIZ-L.", "SIMfleet") for n in active
+    ]
+    harness.sent_sms.clear()
+
+    services, _ = await ops.create(
+        manager,
+        NewOperation(
+            "set_services",
+            targets=[Target(n) for n in active],
+            params={"connect": "roaming", "disconnect": "data", "notify_subscribers": "true"},
+        ),
+    )
+    await harness.inventory.engine.step()
+    assert await harness.drain_sms() == []  # nothing is told before the network has said yes
+    await harness.run()
+    done = await ops.get(manager, services.id)
+    assert (done.succeeded, done.failed) == (1, 1)
+    # Only the line whose change went through is told; the receipt of a notice ends no item.
+    assert [(s.to_msisdn, s.text) for s in harness.sent_sms] == [
+        (active[0], "Your services have changed: connected roaming; disconnected data.")
+    ]
+
+    # Without notify_subscribers nobody is told.
+    quiet, _ = await ops.create(
+        manager, NewOperation("change_tariff", targets=[Target(active[0])], params={"tariff_code": "BIZ-S"})
+    )
+    harness.sent_sms.clear()
+    await harness.run()
+    assert (await ops.get(manager, quiet.id)).succeeded == 1 and harness.sent_sms == []

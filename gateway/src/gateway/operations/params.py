@@ -13,11 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NotRequired, Required
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, create_model
 from pydantic.fields import FieldInfo
 from typing_extensions import TypedDict
 
-from simfleet_runtime.operation_params import FORMATS, MAX_LENGTHS, ParamSpec, TypeSpec, catalogue
+from simfleet_runtime.operation_params import FORMATS, MAX_LENGTHS, ParamSpec, TypeSpec, catalogue, json_value
+
+MAX_LIST = 20
+"""The most values a list parameter takes (each checked; repeats count once)."""
 
 
 def camel(name: str) -> str:
@@ -34,7 +37,20 @@ def _checked_by(format_name: str) -> Callable[[str], str]:
 
 
 def _annotation(param: ParamSpec) -> Any:
-    """The parameter's type: a closed set of names for an enum, else text passing its named check."""
+    """The parameter's type: a list of its values' type, a bool, or one value.
+
+    One value is a closed set of names for an enum (or a named check that takes names, such as ``service``),
+    else text passing its named check.
+    """
+    if param.boolean:
+        return StrictBool
+    one = _value(param)
+    if param.repeated:
+        return Annotated[list[one], Field(min_length=1 if param.required else 0, max_length=MAX_LIST)]  # type: ignore[valid-type]
+    return one
+
+
+def _value(param: ParamSpec) -> Any:
     if param.choices:
         return Literal[param.choices]
     constraints: list[Any] = [
@@ -47,7 +63,7 @@ def _annotation(param: ParamSpec) -> Any:
 
 def _field(param: ParamSpec) -> FieldInfo:
     description = param.description + (f" (default {param.default})" if param.default else "")
-    extra: dict[str, Any] = {"examples": [param.example]} if param.example else {}
+    extra: dict[str, Any] = {"examples": [json_value(param, param.example)]} if param.example else {}
     info: FieldInfo = (
         Field(description=description, **extra) if param.required else Field(None, description=description, **extra)
     )
@@ -60,6 +76,8 @@ def _params_model(spec: TypeSpec) -> type[BaseModel]:
     if spec.any_of:
         extra["description"] += " Give " + " and/or ".join(spec.any_of) + "."
         extra["x-at-least-one-of"] = list(spec.any_of)  # not anyOf: generators drop such a model
+    if spec.disjoint:
+        extra["description"] += " A value may be in only one of " + " and ".join(spec.disjoint) + "."
     return create_model(
         f"{camel(spec.type)}Params",
         __config__=ConfigDict(extra="forbid", json_schema_extra=extra),
@@ -125,5 +143,7 @@ def described() -> str:
 def _named(param: ParamSpec) -> str:
     text = f"`{param.name}`" + ("" if param.required else " (optional)")
     if param.choices:
-        text += " one of " + ", ".join(param.choices)
+        text += (" a list of " if param.repeated else " one of ") + ", ".join(param.choices)
+    elif param.boolean:
+        text += " true or false"
     return text

@@ -11,7 +11,7 @@ takes (``block_type`` of a block, ``apn`` of an APN...).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired, Required, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired, Required, Union, cast, get_args
 
 from fastapi.openapi.models import Example
 from pydantic import (
@@ -39,9 +39,17 @@ from gateway.operations.params import SCHEMAS, TypeSchemas, camel
 from gateway.problems import MAX_FIELD_ERRORS, FieldError, register_union_tags
 from gateway.proto_enums import enum_names
 from gateway.text import HumanText
+from gateway.upstream.errors import api_field
 from simfleet.inventory.v1 import operations_pb2 as pb
 from simfleet_runtime import timestamps
-from simfleet_runtime.operation_params import item_params_from_text, params_from_text
+from simfleet_runtime.operation_params import (
+    item_params_from_text,
+    json_value,
+    params_from_text,
+    shared_values,
+    split,
+    text_value,
+)
 
 MAX_LINES = 200_000
 """The most lines one operation may name."""
@@ -64,6 +72,8 @@ OperationTypeName = Literal[
     "order_sims",
     "send_sms",
     "terminate",
+    "change_tariff",
+    "set_services",
 ]
 OperationStateName = Literal["scheduled", "running", "completed", "completed_with_errors", "failed", "cancelled"]
 ItemStateName = Literal["pending", "in_progress", "succeeded", "failed", "skipped"]
@@ -164,8 +174,10 @@ class OperationBody(BaseModel):
         return value
 
     def param_values(self) -> dict[str, str]:
-        """The operation's params as text (enum values by their short names), as inventory keeps them."""
-        return {k: v for k, v in self.params.model_dump(exclude_none=True).items() if v != ""}
+        """The operation's params as text (enum values by their short names, lists comma-joined, bools true or
+        false), as inventory keeps them."""
+        texts = {k: text_value(v) for k, v in self.params.model_dump(exclude_none=True).items()}
+        return {k: v for k, v in texts.items() if v != ""}
 
     def problems(self) -> list[FieldError]:
         """What is wrong beyond the fields' own types: the lines given, each once, params needed together."""
@@ -178,6 +190,9 @@ class OperationBody(BaseModel):
         values = self.param_values()
         if spec.any_of and not any(values.get(name) for name in spec.any_of):
             errors.append(FieldError(field="params", message=f"{self.type} needs {' or '.join(spec.any_of)}"))
+        lists = {name: split(values.get(name, "")) for name in spec.disjoint}
+        for field, message in shared_values(lists, where="params"):
+            errors.append(FieldError(field=api_field(field), message=message))
         if self.selection is not None and not self.selection.has_criteria():
             errors.append(FieldError(field="selection", message="give at least one criterion (e.g. node_id)"))
         if spec.items_required and self.items is None:
@@ -228,7 +243,9 @@ class OperationBody(BaseModel):
 
 def _example(name: str, schemas: TypeSchemas) -> dict[str, JsonValue]:
     spec = schemas.spec
-    params: dict[str, JsonValue] = {p.name: p.example for p in spec.params if p.required or p.example}
+    params: dict[str, JsonValue] = {
+        p.name: cast(JsonValue, json_value(p, p.example)) for p in spec.params if p.required or p.example
+    }
     if spec.any_of:
         params = {spec.any_of[0]: params[spec.any_of[0]]}
     example: dict[str, JsonValue] = {"type": name}

@@ -22,6 +22,8 @@ OPERATION_TYPES = (
     "order_sims",
     "send_sms",
     "terminate",
+    "change_tariff",
+    "set_services",
 )
 FINAL_STATES = ("completed", "completed_with_errors", "failed", "cancelled")
 ITEM_OUTCOMES = ("succeeded", "failed", "skipped")

@@ -114,7 +114,11 @@ class ParamRule(_message.Message):
     "msisdn" (E.164), "domestic_msisdn" (E.164 in the operator's country
     code, +7), "iccid" (19 or 20 digits, Luhn), "apn" (a dotted APN name),
     "ip" (IPv4 or IPv6), "sms_text" (1 to 670 printable characters),
-    "sms_sender" (up to 11 letters, digits or spaces), "node_id".
+    "sms_sender" (up to 11 letters, digits or spaces), "node_id",
+    "tariff_code" (a tariff's code, e.g. BIZ-M), "service" (one of the
+    services the network knows: voice, sms, data, roaming, international).
+    A repeated field's rule applies to each of its values; a bool takes
+    "true" or "false" as text.
     """
     description: _builtins.str
     """For people: what it means (the OpenAPI's description)."""
@@ -148,6 +152,7 @@ class ParamsRule(_message.Message):
     ANY_OF_FIELD_NUMBER: _builtins.int
     ITEMS_REQUIRED_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
+    DISJOINT_FIELD_NUMBER: _builtins.int
     items_required: _builtins.bool
     """Each line must be named with its own parameters (`items`)."""
     description: _builtins.str
@@ -156,16 +161,23 @@ class ParamsRule(_message.Message):
     def any_of(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """At least one of these fields must be given."""
 
+    @_builtins.property
+    def disjoint(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Repeated fields that may not share a value (a name given in two of them
+        is refused).
+        """
+
     def __init__(
         self,
         *,
         any_of: _abc.Iterable[_builtins.str] | None = ...,
         items_required: _builtins.bool = ...,
         description: _builtins.str = ...,
+        disjoint: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["any_of", b"any_of", "description", b"description", "items_required", b"items_required"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["any_of", b"any_of", "description", b"description", "disjoint", b"disjoint", "items_required", b"items_required"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -437,6 +449,55 @@ class TerminateParams(_message.Message):
 Global___TerminateParams: _TypeAlias = TerminateParams  # noqa: Y015
 
 @_typing.final
+class ChangeTariffParams(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TARIFF_CODE_FIELD_NUMBER: _builtins.int
+    NOTIFY_SUBSCRIBERS_FIELD_NUMBER: _builtins.int
+    tariff_code: _builtins.str
+    notify_subscribers: _builtins.bool
+    def __init__(
+        self,
+        *,
+        tariff_code: _builtins.str = ...,
+        notify_subscribers: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["notify_subscribers", b"notify_subscribers", "tariff_code", b"tariff_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChangeTariffParams: _TypeAlias = ChangeTariffParams  # noqa: Y015
+
+@_typing.final
+class SetServicesParams(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONNECT_FIELD_NUMBER: _builtins.int
+    DISCONNECT_FIELD_NUMBER: _builtins.int
+    NOTIFY_SUBSCRIBERS_FIELD_NUMBER: _builtins.int
+    notify_subscribers: _builtins.bool
+    @_builtins.property
+    def connect(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def disconnect(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        connect: _abc.Iterable[_builtins.str] | None = ...,
+        disconnect: _abc.Iterable[_builtins.str] | None = ...,
+        notify_subscribers: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connect", b"connect", "disconnect", b"disconnect", "notify_subscribers", b"notify_subscribers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetServicesParams: _TypeAlias = SetServicesParams  # noqa: Y015
+
+@_typing.final
 class OperationParams(_message.Message):
     """The parameters of an operation: the field named after its type."""
 
@@ -454,6 +515,8 @@ class OperationParams(_message.Message):
     MOVE_FIELD_NUMBER: _builtins.int
     SEND_SMS_FIELD_NUMBER: _builtins.int
     TERMINATE_FIELD_NUMBER: _builtins.int
+    CHANGE_TARIFF_FIELD_NUMBER: _builtins.int
+    SET_SERVICES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def block(self) -> Global___BlockParams: ...
     @_builtins.property
@@ -478,6 +541,10 @@ class OperationParams(_message.Message):
     def send_sms(self) -> Global___SendSmsParams: ...
     @_builtins.property
     def terminate(self) -> Global___TerminateParams: ...
+    @_builtins.property
+    def change_tariff(self) -> Global___ChangeTariffParams: ...
+    @_builtins.property
+    def set_services(self) -> Global___SetServicesParams: ...
     def __init__(
         self,
         *,
@@ -493,12 +560,14 @@ class OperationParams(_message.Message):
         move: Global___MoveParams | None = ...,
         send_sms: Global___SendSmsParams | None = ...,
         terminate: Global___TerminateParams | None = ...,
+        change_tariff: Global___ChangeTariffParams | None = ...,
+        set_services: Global___SetServicesParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["activate", b"activate", "add_apn", b"add_apn", "block", b"block", "change_number", b"change_number", "clear_forwarding", b"clear_forwarding", "move", b"move", "params", b"params", "remove_apn", b"remove_apn", "replace_sim", b"replace_sim", "send_sms", b"send_sms", "set_forwarding", b"set_forwarding", "terminate", b"terminate", "unblock", b"unblock"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["activate", b"activate", "add_apn", b"add_apn", "block", b"block", "change_number", b"change_number", "change_tariff", b"change_tariff", "clear_forwarding", b"clear_forwarding", "move", b"move", "params", b"params", "remove_apn", b"remove_apn", "replace_sim", b"replace_sim", "send_sms", b"send_sms", "set_forwarding", b"set_forwarding", "set_services", b"set_services", "terminate", b"terminate", "unblock", b"unblock"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["activate", b"activate", "add_apn", b"add_apn", "block", b"block", "change_number", b"change_number", "clear_forwarding", b"clear_forwarding", "move", b"move", "params", b"params", "remove_apn", b"remove_apn", "replace_sim", b"replace_sim", "send_sms", b"send_sms", "set_forwarding", b"set_forwarding", "terminate", b"terminate", "unblock", b"unblock"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activate", b"activate", "add_apn", b"add_apn", "block", b"block", "change_number", b"change_number", "change_tariff", b"change_tariff", "clear_forwarding", b"clear_forwarding", "move", b"move", "params", b"params", "remove_apn", b"remove_apn", "replace_sim", b"replace_sim", "send_sms", b"send_sms", "set_forwarding", b"set_forwarding", "set_services", b"set_services", "terminate", b"terminate", "unblock", b"unblock"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_params: _TypeAlias = _typing.Literal["block", "unblock", "activate", "replace_sim", "change_number", "add_apn", "remove_apn", "set_forwarding", "clear_forwarding", "move", "send_sms", "terminate"]  # noqa: Y015
+    _WhichOneofReturnType_params: _TypeAlias = _typing.Literal["block", "unblock", "activate", "replace_sim", "change_number", "add_apn", "remove_apn", "set_forwarding", "clear_forwarding", "move", "send_sms", "terminate", "change_tariff", "set_services"]  # noqa: Y015
     _WhichOneofArgType_params: _TypeAlias = _typing.Literal["params", b"params"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_params) -> _WhichOneofReturnType_params | None: ...
 

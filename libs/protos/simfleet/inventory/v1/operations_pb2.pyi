@@ -46,6 +46,14 @@ class _OperationTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Operati
     """Ends the lines for good: the network forgets them, their SIM is retired
     and their number rests in quarantine before anyone else gets it.
     """
+    OPERATION_TYPE_CHANGE_TARIFF: _OperationType.ValueType  # 14
+    """Moves the lines to another tariff: inventory's change alone (the network
+    does not hold tariffs); billing learns of it from lines.changed.
+    """
+    OPERATION_TYPE_SET_SERVICES: _OperationType.ValueType  # 15
+    """Connects and disconnects services (roaming, international...): the HLR's
+    SET_SERVICES with each line's whole new list.
+    """
 
 class OperationType(_OperationType, metaclass=_OperationTypeEnumTypeWrapper):
     """What each type takes: its field of OperationParams (and of ItemParams for
@@ -69,6 +77,14 @@ OPERATION_TYPE_SEND_SMS: OperationType.ValueType  # 12
 OPERATION_TYPE_TERMINATE: OperationType.ValueType  # 13
 """Ends the lines for good: the network forgets them, their SIM is retired
 and their number rests in quarantine before anyone else gets it.
+"""
+OPERATION_TYPE_CHANGE_TARIFF: OperationType.ValueType  # 14
+"""Moves the lines to another tariff: inventory's change alone (the network
+does not hold tariffs); billing learns of it from lines.changed.
+"""
+OPERATION_TYPE_SET_SERVICES: OperationType.ValueType  # 15
+"""Connects and disconnects services (roaming, international...): the HLR's
+SET_SERVICES with each line's whole new list.
 """
 Global___OperationType: _TypeAlias = OperationType  # noqa: Y015
 

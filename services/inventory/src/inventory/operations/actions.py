@@ -5,8 +5,10 @@ An action validates its parameters where they enter (:meth:`Action.params`,
 (:meth:`Action.prepare`: a :class:`Refusal` skips or fails the item, a
 :class:`Prepared` carries the HLR items to send, none for a change the network
 does not hold), and applies the network's answer (:meth:`Action.succeeded`) or
-undoes what it reserved (:meth:`Action.failed`). Everything runs inside the
-engine's transactions. An action on an existing line is a :class:`LineAction`:
+undoes what it reserved (:meth:`Action.failed`). An operation that asks for it
+(``notify_subscribers``) tells each changed line's subscriber by SMS
+(:meth:`Action.notification`). Everything runs inside the engine's
+transactions. An action on an existing line is a :class:`LineAction`:
 a terminated line is skipped before its :meth:`LineAction.plan` is asked, so
 no action can bring one back.
 """
@@ -34,12 +36,15 @@ from inventory.operations.records import ItemRow, LineRow
 from inventory.stock import service as stock
 from inventory.streams import SMS_ORIGIN
 from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
-from simfleet_runtime.authz import LIFT_PROTECTED_BLOCKS, TERMINATE
+from simfleet_runtime.authz import CHANGE_TARIFFS, LIFT_PROTECTED_BLOCKS, TERMINATE
 from simfleet_runtime.ids import new_id
-from simfleet_runtime.operation_params import checked_item_params, checked_params
+from simfleet_runtime.operation_params import SERVICES, TRUE, checked_item_params, checked_params, split
 from simfleet_runtime.timestamps import timestamp
 
 A = hlr_pb2.ProvisioningAction
+NOTIFY = "notify_subscribers"
+"""The parameter asking for an SMS to each line whose change succeeded."""
+NOTICE_SENDER = "SIMfleet"
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,29 @@ class Action(ABC):
 
     async def failed(self, ctx: Context, line: LineRow | None, item: ItemRow) -> None:  # noqa: B027 - most reserve nothing
         """Give back what :meth:`prepare` reserved."""
+
+    def notice(self, ctx: Context, line: LineRow, item: ItemRow) -> str:
+        """What the line's subscriber is told of its change, for types that can tell them ("" for none)."""
+        return ""
+
+    def notification(self, ctx: Context, line: LineRow | None, item: ItemRow) -> smsc_pb2.SubmitSmsCommand | None:
+        """The SMS telling a changed line's subscriber, when the operation asks for it and the handset can receive.
+
+        It goes through the SMSC as ``send_sms``'s do, under an id of its own: its receipt ends no item.
+        """
+        if ctx.operation.params.get(NOTIFY) != TRUE or line is None or line.state != ACTIVE:
+            return None
+        text = self.notice(ctx, line, item)
+        if not text:
+            return None
+        return smsc_pb2.SubmitSmsCommand(
+            message_id=new_id(),
+            to_msisdn=line.msisdn,
+            sender=NOTICE_SENDER,
+            text=text,
+            submitted_at=timestamp(ctx.now),
+            origin=SMS_ORIGIN,
+        )
 
 
 class LineAction(Action):
@@ -433,6 +461,72 @@ class Terminate(LineAction):
         return line
 
 
+class ChangeTariff(LineAction):
+    """Another tariff for the line (SIM-6): inventory's change alone, the network does not hold tariffs.
+
+    The line's tariff changes when its item runs (at the operation's ``scheduled_at`` for a scheduled one), and
+    the ``lines.changed`` event saying so carries that time: billing keeps the new term from then on and prices
+    the line's later usage at the new tariff. The tariff is one the operator offers (checked when accepted).
+    """
+
+    type = "change_tariff"
+    permission = CHANGE_TARIFFS
+
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
+        tariff = ctx.operation.params["tariff_code"]
+        if line.tariff_code == tariff:
+            return skip("ALREADY_ON_TARIFF", f"the line is already on {tariff}")
+        item.params = {**item.params, "old_tariff_code": line.tariff_code}
+        return Prepared()
+
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
+        assert line is not None
+        line.tariff_code = ctx.operation.params["tariff_code"]
+        return line
+
+    def notice(self, ctx: Context, line: LineRow, item: ItemRow) -> str:
+        return f"Your tariff is now {line.tariff_code}."
+
+
+class SetServices(LineAction):
+    """Connect and disconnect services (SIM-7, SIM-14): the HLR gets the line's whole new list (SET_SERVICES).
+
+    The line's ``services`` change on the network's yes; a refusal leaves them as they were. Roaming connected
+    lets the line be used abroad, international lets it call and text other countries.
+    """
+
+    type = "set_services"
+    permission = CHANGE_TARIFFS
+
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
+        p = ctx.operation.params
+        connect, disconnect = set(split(p.get("connect", ""))), set(split(p.get("disconnect", "")))
+        current = set(line.services)
+        wanted = [name for name in SERVICES if (name in current or name in connect) and name not in disconnect]
+        if set(wanted) == current:
+            has = ", ".join(name for name in SERVICES if name in current) or "none"
+            return skip("NO_CHANGE", f"nothing to change: the line's services are {has}")
+        services = ",".join(wanted)
+        item.params = {**item.params, "services": services, "old_services": ",".join(line.services)}
+        return Prepared([_hlr(item, line, A.PROVISIONING_ACTION_SET_SERVICES, services=services)])
+
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
+        assert line is not None
+        line.services = split(item.params["services"])
+        return line
+
+    def notice(self, ctx: Context, line: LineRow, item: ItemRow) -> str:
+        now, before = split(item.params["services"]), split(item.params.get("old_services", ""))
+        connected = [name for name in now if name not in before]
+        disconnected = [name for name in before if name not in now]
+        told = []
+        if connected:
+            told.append("connected " + ", ".join(connected))
+        if disconnected:
+            told.append("disconnected " + ", ".join(disconnected))
+        return "Your services have changed: " + "; ".join(told) + "."
+
+
 class OrderSims(Action):
     """One new line per item: a SIM of the operator's stock and a free number, registered ready in the HLR."""
 
@@ -519,5 +613,7 @@ ACTIONS: dict[str, Action] = {
         OrderSims(),
         SendSms(),
         Terminate(),
+        ChangeTariff(),
+        SetServices(),
     )
 }

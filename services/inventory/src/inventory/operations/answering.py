@@ -2,7 +2,8 @@
 
 The consumer of netsim's HLR results (and of the SMSC's delivery receipts,
 an SMS item's yes) applies them in the transaction that records the result's
-event id, so a redelivered result changes nothing; an operation with no item
+event id, so a redelivered result changes nothing (nor sends the SMS telling
+a subscriber of their change twice); an operation with no item
 left open ends (a cancelled one skipping what it had not sent).
 """
 
@@ -24,10 +25,11 @@ from inventory.operations.locks import wait_for
 from inventory.operations.models import IN_PROGRESS, ITEM_FAILED, RUNNING, SUCCEEDED, Item, Operation
 from inventory.operations.records import ItemRow, LineRow, insert_rows, load, write_changes
 from simfleet.events.v1 import netsim_pb2 as net_events
-from simfleet.netsim.v1 import hlr_pb2
+from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
 from simfleet_runtime.bus import Event, EventHandler, Outbox, PermanentError
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import after_commit
+from simfleet_subjects import NetsimSubjects
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +120,7 @@ class Answers:
         created: list[LineRow] = []
         latencies: list[float] = []
         failures: list[str] = []
+        notices: list[smsc_pb2.SubmitSmsCommand] = []
         for item in sorted(items, key=lambda i: i.position):
             answer = by_id[item.id]
             line = lines.get(item.line_id or "")
@@ -132,6 +135,8 @@ class Answers:
                     changed_lines.append(changed)
                     if changed is not line:
                         created.append(changed)
+                if notice := action.notification(ctx, changed, item):
+                    notices.append(notice)
             else:
                 await action.failed(ctx, line, item)
                 failure = FAILURES.get(answer.failure, "rejected")
@@ -145,6 +150,10 @@ class Answers:
         await write_changes(session, items)
         await write_changes(session, lines.values())
         await lines_changed(session, self._outbox, op, changed_lines, [], now)
+        for sms in notices:
+            await self._outbox.add(
+                session, NetsimSubjects.SUBMIT_SMS, sms, tenant=op.customer_id, event_id=sms.message_id
+            )
         done = sum(tally.values())
         op.in_progress -= done
         add_ended(op, tally, now)

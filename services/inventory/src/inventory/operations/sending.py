@@ -157,6 +157,8 @@ class Sender:
                     changed.updated_at = now
                     changed_lines.append(changed)
                     left.append(was)
+                if notice := action.notification(ctx, changed, item):
+                    messages.append(notice)
                 continue
             item.state, item.sent_at, item.updated_at = IN_PROGRESS, now, now
             if line is not None:

@@ -122,6 +122,8 @@ class OperationService:
         if key and (earlier := await self._by_key(access, key, request_fingerprint)) is not None:
             return earlier, True
         params = action.params({k: v for k, v in new.params.items()})
+        if new.type == "change_tariff":
+            self._known_tariff(params["tariff_code"], field="params.tariff_code")
         if new.by_number == (new.selection is not None):
             raise invalid("targets", "give the lines either by number or by a selection, not both or neither")
         if new.selection is not None and (found := spec(new.type)) is not None and found.items_required:
@@ -205,8 +207,7 @@ class OperationService:
         tariff = tariff_code.strip()
         if not tariff or len(tariff) > 64:
             raise invalid("tariff_code", "tariff_code is required (up to 64 characters)")
-        if tariff not in self._tariffs:
-            raise invalid("tariff_code", f"unknown tariff: one of {', '.join(self._tariffs)}", reason="UNKNOWN_TARIFF")
+        self._known_tariff(tariff, field="tariff_code")
         now = self._clock.now()
         async with self._db.transaction() as session:
             await self._check_order_quota(session, access.customer_id, quantity, now)
@@ -247,6 +248,11 @@ class OperationService:
             await self._accepted(session, operation)
             await self._recorded(session, access, ORDER_SIMS, operation)
         return operation, False
+
+    def _known_tariff(self, tariff: str, *, field: str) -> None:
+        """A tariff the operator offers (``INVENTORY_ORDERABLE_TARIFFS``), for new lines and tariff changes alike."""
+        if tariff not in self._tariffs:
+            raise invalid(field, f"unknown tariff: one of {', '.join(self._tariffs)}", reason="UNKNOWN_TARIFF")
 
     def _key(self, value: str) -> str:
         return checked_key(value, maximum=IDEMPOTENCY_KEY_MAX)
