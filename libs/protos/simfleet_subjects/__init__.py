@@ -57,6 +57,16 @@ class InventorySubjects:
     NODE_FIGURES: Final = "simfleet.inventory.node.figures"
 
 
+class BillingSubjects:
+    STREAM: Final = "BILLING"
+    STREAM_SUBJECTS: Final = ("simfleet.billing.>",)
+
+    ACCOUNT_EXHAUSTED: Final = "simfleet.billing.account.exhausted"
+    ACCOUNT_REPLENISHED: Final = "simfleet.billing.account.replenished"
+    ACCOUNT_FUNDS: Final = "simfleet.billing.account.>"
+    """Both: what inventory's financial blocks consume."""
+
+
 class NetsimSubjects:
     COMMAND_STREAM: Final = "NETSIM_CMD"
     """Commands to the simulated network, a work queue: each is taken once."""
@@ -81,4 +91,4 @@ class NetsimSubjects:
         return f"{NetsimSubjects.SMS_DELIVERED}.{origin}" if origin else NetsimSubjects.SMS_DELIVERED
 
 
-__all__ = ["AccountsSubjects", "IdentitySubjects", "InventorySubjects", "NetsimSubjects", "audit_recorded"]
+__all__ = ["AccountsSubjects", "BillingSubjects", "IdentitySubjects", "InventorySubjects", "NetsimSubjects", "audit_recorded"]

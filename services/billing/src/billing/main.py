@@ -18,6 +18,7 @@ from billing.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from billing.admin.grpc_api import AdminApi
 from billing.catalogue.service import Catalogue
 from billing.fees.service import Fees
+from billing.holds.service import Holds
 from billing.ledger.consumer import node_events_handler
 from billing.ledger.grpc_api import SERVICE_NAME as LEDGER_SERVICE
 from billing.ledger.grpc_api import LedgerApi
@@ -34,6 +35,7 @@ from billing.rating.grpc_api import UsageApi
 from billing.rating.service import Rater
 from billing.settings import BillingSettings
 from billing.settlement.service import SettlementService
+from billing.streams import streams
 from simfleet.billing.v1 import admin_pb2_grpc, ledger_pb2_grpc, payments_pb2_grpc, usage_pb2_grpc
 from simfleet_runtime import nodepaths
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
@@ -86,6 +88,7 @@ class Billing:
     rater: Rater
     payments: Payments
     fees: Fees
+    holds: Holds
     paths: nodepaths.ProjectedNodePaths
     authorizer: Authorizer
     revocations: Revocations
@@ -94,7 +97,7 @@ class Billing:
 
 def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Billing:
     """Wire the service; ``jwks`` replaces the call to identity for its keys (tests)."""
-    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS)
+    runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=streams())
     db, clock = runtime.db, runtime.clock
     channels = Channels()
     runtime.on_stop(channels.close)
@@ -137,6 +140,8 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     runtime.add_task("payments", payments.run)
     fees = Fees(db=db, clock=clock, ledger=ledger, catalogue=catalogue, interval=settings.fees_interval_seconds)
     runtime.add_task("fees", fees.run)
+    holds = Holds(db=db, clock=clock, outbox=runtime.outbox, interval=settings.holds_interval_seconds)
+    runtime.add_task("holds", holds.run)
     runtime.add_consumer(
         name="billing-lines",
         stream=InventorySubjects.STREAM,
@@ -195,7 +200,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         PAYMENT_SERVICE,
     )
     return Billing(
-        runtime, ledger, settlement, catalogue, rater, payments, fees, paths, authorizer, revocations, sweeper
+        runtime, ledger, settlement, catalogue, rater, payments, fees, holds, paths, authorizer, revocations, sweeper
     )
 
 

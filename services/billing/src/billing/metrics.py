@@ -59,6 +59,11 @@ RATING_BATCH_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
+HOLDS = Counter(
+    "simfleet_billing_financial_holds_total",
+    "Financial holds placed (a personal account below its floor: its lines are blocked) and lifted.",
+    ["change"],
+)
 FEE_LINE_DAYS = Counter(
     "simfleet_billing_fee_line_days_total",
     "Days of lines' monthly fees charged (one line for one day each).",
@@ -83,3 +88,5 @@ USAGE_CHARGED.labels("RUB")
 for _payment_kind in ("card", "automatic"):
     for _payment_outcome in ("requested", "credited", "declined", "failed", "unanswered"):
         PAYMENTS.labels(_payment_kind, _payment_outcome)
+for _change in ("placed", "lifted"):
+    HOLDS.labels(_change)

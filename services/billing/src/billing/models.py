@@ -9,6 +9,7 @@ from __future__ import annotations
 from billing.catalogue.models import TariffVersion
 from billing.db import BUS, NODE_PATHS, Base
 from billing.fees.models import FeeProgress
+from billing.holds.models import FinancialHold
 from billing.ledger.models import JournalEntry, LedgerAccount, Posting
 from billing.lines.models import BillingLine, LineTerm
 from billing.payments.models import AutoPayment, Payment
@@ -25,6 +26,7 @@ __all__ = [
     "Base",
     "BillingLine",
     "FeeProgress",
+    "FinancialHold",
     "JournalEntry",
     "LedgerAccount",
     "LineTerm",

@@ -60,6 +60,9 @@ class BillingSettings(ServiceSettings):
     payments_interval_seconds: float = Field(
         5.0, gt=0, description="how often pending payments are retried and automatic payments checked"
     )
+    holds_interval_seconds: float = Field(
+        5.0, gt=0, description="how often accounts are compared with their floors (financial holds placed or lifted)"
+    )
     fees_interval_seconds: float = Field(
         300.0, gt=0, description="how often lines' monthly fees are charged for the days due (a day at a time)"
     )
