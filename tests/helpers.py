@@ -31,8 +31,15 @@ E2E_ENV = {
     "gateway": {"GATEWAY_AUTH_RATE_LIMIT_PER_MINUTE": "100000"},
     # A narrow window of items in the network, so that a bulk operation has lines still to send when cancelled.
     "inventory": {"INVENTORY_MAX_IN_FLIGHT_ITEMS": "200", "INVENTORY_COMMAND_BATCH_SIZE": "50"},
-    # Unanswered payments are asked about again within a second.
-    "billing": {"BILLING_PAYMENTS_INTERVAL_SECONDS": "0.5", "BILLING_PAYMENT_RETRY_SECONDS": "0.2"},
+    # Unanswered payments are asked about again within a second; accounts below their floor are held within one.
+    # Monthly fees are charged when billing starts and then not again during a test run: a fee run mid-test
+    # (at midnight) would move the balances the tests compare.
+    "billing": {
+        "BILLING_PAYMENTS_INTERVAL_SECONDS": "0.5",
+        "BILLING_PAYMENT_RETRY_SECONDS": "0.2",
+        "BILLING_HOLDS_INTERVAL_SECONDS": "0.5",
+        "BILLING_FEES_INTERVAL_SECONDS": "86400",
+    },
 }
 
 

@@ -405,6 +405,7 @@ class Platform:
             self.inventory_target,
             self.config.operator_key,
             netsim_target=self.netsim_target,
+            billing_target=self.billing_target,
         )
         return created
 

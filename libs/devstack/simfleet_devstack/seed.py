@@ -23,6 +23,9 @@ import grpc
 from simfleet.accounts.v1 import admin_pb2 as accounts_admin
 from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
 from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
+from simfleet.billing.v1 import admin_pb2 as billing_admin
+from simfleet.billing.v1 import admin_pb2_grpc as billing_admin_grpc
+from simfleet.billing.v1 import ledger_pb2 as billing_ledger
 from simfleet.identity.v1 import admin_pb2, admin_pb2_grpc, auth_pb2, auth_pb2_grpc
 from simfleet.inventory.v1 import admin_pb2 as inventory_admin
 from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
@@ -277,8 +280,11 @@ def seed_demo_lines(
     operator_key: str,
     timeout: float = 30.0,
     netsim_target: str = "",
+    billing_target: str = "",
 ) -> int:
     """Give the demo customer its lines (400 per personal account, mixed states), stock and reserve.
+
+    With ``billing_target``, each demo personal account is first given its deposit (:func:`seed_demo_deposits`).
 
     Idempotent (inventory's imports skip what they hold); returns how many lines were added now. With
     ``netsim_target``, returns once the network's HLR holds the lines too (they are registered through
@@ -302,6 +308,8 @@ def seed_demo_lines(
     accounts = sorted(answer.nodes, key=lambda n: n.account_number)
     if not accounts:
         return 0
+    if billing_target:
+        seed_demo_deposits(billing_target, [(a.customer_id, a.id) for a in accounts], operator_key)
     customer_id = accounts[0].customer_id
     lines: list[inventory_admin.ImportedLine] = []
     for a, account in enumerate(accounts):
@@ -349,6 +357,65 @@ def seed_demo_lines(
     if netsim_target and lines:
         _wait_registered(netsim_target, lines[-1].msisdn, timeout=120.0)
     return added
+
+
+DEMO_DEPOSIT = 100_000_000
+"""What each demo personal account is given at seeding, in kopecks (1,000,000.00 RUB): its lines' monthly fees
+for months, so that the demo's prepaid accounts are not blocked financially the day they are made."""
+
+
+def seed_demo_deposits(billing_target: str, personal_accounts: list[tuple[str, str]], operator_key: str) -> int:
+    """Pay ``DEMO_DEPOSIT`` onto each (customer id, personal account id) once (entry ``payment:demo-<id>``).
+
+    billing opens a personal account's ledger account when it hears of the node from accounts: until then
+    opening it is NOT_FOUND, and this waits. Returns how many deposits were paid now.
+    """
+    call = _operator_call(operator_key, 10.0)
+    paid = 0
+    with grpc.insecure_channel(billing_target) as channel:
+        admin = billing_admin_grpc.BillingAdminServiceStub(channel)
+        clearing = admin.OpenAccount(
+            billing_admin.OpenAccountRequest(kind=billing_ledger.ACCOUNT_KIND_PAYMENTS_CLEARING, currency="RUB"),
+            wait_for_ready=True,
+            **call,
+        ).account
+        for customer_id, node_id in personal_accounts:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    account = admin.OpenAccount(
+                        billing_admin.OpenAccountRequest(
+                            kind=billing_ledger.ACCOUNT_KIND_PERSONAL,
+                            customer_id=customer_id,
+                            personal_account_id=node_id,
+                            currency="RUB",
+                        ),
+                        **call,
+                    ).account
+                    break
+                except grpc.RpcError as error:
+                    if error.code() != grpc.StatusCode.NOT_FOUND or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            posted = admin.PostEntry(
+                billing_admin.PostEntryRequest(
+                    entry_id=f"payment:demo-{node_id}",
+                    kind="payment",
+                    currency="RUB",
+                    description="the demo's deposit",
+                    legs=[
+                        billing_admin.EntryLeg(
+                            account_id=clearing.id, side=billing_admin.SIDE_DEBIT, amount=DEMO_DEPOSIT
+                        ),
+                        billing_admin.EntryLeg(
+                            account_id=account.id, side=billing_admin.SIDE_CREDIT, amount=DEMO_DEPOSIT
+                        ),
+                    ],
+                ),
+                **call,
+            )
+            paid += 0 if posted.replayed else 1
+    return paid
 
 
 def _wait_registered(netsim_target: str, msisdn: str, *, timeout: float) -> None:

@@ -27,6 +27,7 @@ from inventory.nodes.grpc_api import SERVICE_NAME as HOLDINGS_SERVICE
 from inventory.nodes.grpc_api import NodeHoldingsApi
 from inventory.nodes.service import NodeHoldings
 from inventory.operations.engine import Engine
+from inventory.operations.financial import financial_blocks_handler
 from inventory.operations.grpc_api import SERVICE_NAME as OPERATION_SERVICE
 from inventory.operations.grpc_api import OperationApi
 from inventory.operations.identity_client import IdentityAuthority, RequesterAuthority
@@ -42,7 +43,7 @@ from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.grpc_server import Channels
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
-from simfleet_subjects import NetsimSubjects
+from simfleet_subjects import BillingSubjects, NetsimSubjects
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -147,6 +148,15 @@ def build(
     )
     runtime.add_consumer(
         name="inventory-node-paths", stream=nodepaths.STREAM, subject=nodepaths.SUBJECTS, handler=paths.handler()
+    )
+    runtime.add_consumer(
+        # Its effect is an operation made in transactions of its own: at least once, and the hold's id as
+        # the operation's idempotency key makes a repeat find the first.
+        name="inventory-financial-blocks",
+        stream=BillingSubjects.STREAM,
+        subject=BillingSubjects.ACCOUNT_FUNDS,
+        handler=financial_blocks_handler(operations=operations, paths=paths, db=db),
+        in_transaction=False,
     )
     runtime.add_consumer(
         name="inventory-provisioning",

@@ -141,8 +141,8 @@ class Starter:
             return None
         async with self._db.sessions() as session:
             op = await session.get(Operation, operation_id)
-            if op is None or op.state != SCHEDULED or not op.requested_by:
-                return None
+            if op is None or op.state != SCHEDULED or not op.requested_by or op.requested_by.startswith("system:"):
+                return None  # the system's own operations (financial blocks) hold no user's grants
             if op.scheduled_at - op.created_at < self._recheck_after:
                 return None
             customer, requester, then = op.customer_id, op.requested_by, list(op.scope_roots)
