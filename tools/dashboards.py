@@ -752,7 +752,7 @@ def netsim() -> Dashboard:
         uid="simfleet-netsim",
         title="SIMfleet / Netsim",
         description="netsim: the simulated HLR (provisioning, failures, outages, latency), SMSC and SMTP sink, "
-        "the mediation's usage records, its consumers and outbox, resources.",
+        "the mediation's usage records, the simulated acquirer's payments, its consumers and outbox, resources.",
         job_regex="/netsim/",
         rows=(
             service_stats("netsim"),
@@ -835,6 +835,33 @@ def netsim() -> Dashboard:
                         "0); none at 1: the generator is off.",
                         Query(f"max by (instance) (simfleet_netsim_usage_generating{sel()})", "{{instance}}"),
                         width=8,
+                    ),
+                ),
+            ),
+            Row(
+                "Payments (simulated acquirer)",
+                (
+                    ts(
+                        "Payment calls by operation and outcome",
+                        "Authorize, Capture and Void calls the simulated acquirer answered, by outcome (approved, "
+                        "declined, refused, lost_answer, outage); a repeated call counts again.",
+                        Query(
+                            rate("simfleet_netsim_payments_total", by="operation, outcome"),
+                            "{{operation}} {{outcome}}",
+                        ),
+                        unit="ops",
+                        width=12,
+                    ),
+                    ts(
+                        "Payment calls callers saw fail",
+                        "Calls answered UNAVAILABLE: lost answers (the work was done, asking again finds it) and "
+                        "outages (nothing was done), as injected by the payment faults.",
+                        Query(
+                            rate("simfleet_netsim_payments_total", 'outcome=~"lost_answer|outage"', by="outcome"),
+                            "{{outcome}}",
+                        ),
+                        unit="ops",
+                        width=12,
                     ),
                 ),
             ),

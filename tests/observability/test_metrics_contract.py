@@ -74,6 +74,7 @@ EXPECTED: dict[str, Contract] = {
         simfleet_netsim_usage_publish_failures_total=(C, set()),
         simfleet_netsim_usage_generating=(G, set()),
         simfleet_netsim_usage_settings_version=(G, set()),
+        simfleet_netsim_payments_total=(C, {"operation", "outcome"}),
     ),
     "inventory": SERVICE
     | contract(

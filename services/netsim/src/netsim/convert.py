@@ -6,9 +6,11 @@ from netsim.hlr.faults import Faults
 from netsim.hlr.identifiers import services_of
 from netsim.hlr.location import Location
 from netsim.hlr.models import Subscriber
+from netsim.payments.faults import PaymentFaults
+from netsim.payments.models import AUTHORIZED, CAPTURED, DECLINED, VOIDED, Payment
 from netsim.smsc.models import SmsView
 from netsim.smtp.models import Mail
-from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
+from simfleet.netsim.v1 import hlr_pb2, payments_pb2, smsc_pb2
 from simfleet_runtime.timestamps import timestamp
 
 
@@ -64,4 +66,36 @@ def mail_message(mail: Mail) -> smsc_pb2.Mail:
         subject=mail.subject,
         body=mail.body,
         received_at=timestamp(mail.received_at),
+    )
+
+
+PAYMENT_STATES: dict[str, payments_pb2.PaymentState.ValueType] = {
+    AUTHORIZED: payments_pb2.PAYMENT_STATE_AUTHORIZED,
+    CAPTURED: payments_pb2.PAYMENT_STATE_CAPTURED,
+    DECLINED: payments_pb2.PAYMENT_STATE_DECLINED,
+    VOIDED: payments_pb2.PAYMENT_STATE_VOIDED,
+}
+
+
+def payment_message(payment: Payment) -> payments_pb2.Payment:
+    return payments_pb2.Payment(
+        payment_id=payment.payment_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        card_token=payment.card_token,
+        state=PAYMENT_STATES[payment.state],
+        decline_reason=payment.decline_reason or "",
+        authorization_code=payment.authorization_code or "",
+        created_at=timestamp(payment.created_at),
+        updated_at=timestamp(payment.updated_at),
+    )
+
+
+def payment_faults_message(faults: PaymentFaults) -> payments_pb2.PaymentFaults:
+    return payments_pb2.PaymentFaults(
+        latency_ms=faults.latency_ms,
+        decline_rate=faults.decline_rate,
+        lost_answer_rate=faults.lost_answer_rate,
+        outage=faults.outage,
+        declining_cards=faults.declining_cards,
     )

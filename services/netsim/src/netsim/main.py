@@ -24,6 +24,10 @@ from netsim.hlr import grpc_api as hlr_api
 from netsim.hlr.fault_store import FaultStore
 from netsim.hlr.faults import FaultInjector, validate_faults
 from netsim.models import BUS
+from netsim.payments import grpc_api as payments_api
+from netsim.payments.fault_store import PaymentFaultStore
+from netsim.payments.faults import validate_payment_faults
+from netsim.payments.service import PaymentProvider
 from netsim.settings import NetsimSettings
 from netsim.smsc.consumer import CONSUMER_NAME, submit_sms_handler
 from netsim.smtp.sink import SmtpSink
@@ -33,7 +37,7 @@ from netsim.usage.generator import UsageGenerator
 from netsim.usage.lease import Lease
 from netsim.usage.settings import validate_usage_settings
 from netsim.usage.settings_store import UsageSettingsStore
-from simfleet.netsim.v1 import hlr_pb2_grpc, smsc_pb2_grpc, usage_pb2_grpc
+from simfleet.netsim.v1 import hlr_pb2_grpc, payments_pb2_grpc, smsc_pb2_grpc, usage_pb2_grpc
 from simfleet_runtime import migrations
 from simfleet_runtime.service import ServiceRuntime
 from simfleet_subjects import NetsimSubjects
@@ -56,6 +60,8 @@ class Netsim:
     usage_store: UsageSettingsStore
     """The usage settings in force (the stored row's, kept in step by its runtime task)."""
     usage: UsageGenerator
+    payments: PaymentProvider
+    """The simulated card acquirer (its faults: ``payments.faults``)."""
     failed: list[str] = field(default_factory=list)
 
 
@@ -133,6 +139,25 @@ def build(settings: NetsimSettings) -> Netsim:
         usage_api.UsageServicer(usage_store, usage),
         usage_api.SERVICE_NAME,
     )
+    initial_payment_faults = validate_payment_faults(
+        latency_ms=settings.payments_latency_ms,
+        decline_rate=settings.payments_decline_rate,
+        lost_answer_rate=settings.payments_lost_answer_rate,
+        outage=settings.payments_outage,
+        declining_cards=[c.strip() for c in settings.payments_declining_cards.split(",") if c.strip()],
+    )
+    payment_faults = PaymentFaultStore(
+        runtime.db,
+        runtime.clock,
+        initial=initial_payment_faults,
+        refresh_seconds=settings.payments_faults_refresh_seconds,
+    )
+    payments = PaymentProvider(runtime.db, runtime.clock, payment_faults, seed=settings.payments_fault_seed)
+    runtime.add_servicer(
+        payments_pb2_grpc.add_PaymentProviderServiceServicer_to_server,
+        payments_api.PaymentProviderServicer(payments),
+        payments_api.SERVICE_NAME,
+    )
     smtp = SmtpSink(
         db=runtime.db,
         clock=runtime.clock,
@@ -143,7 +168,7 @@ def build(settings: NetsimSettings) -> Netsim:
         grace_seconds=settings.shutdown_grace_seconds,
     )
     console = ConsoleServer(
-        create_app(runtime.db, fault_store, usage_store, usage),
+        create_app(runtime.db, fault_store, usage_store, usage, payment_faults),
         host=settings.http_host,
         port=settings.http_port,
         grace_seconds=settings.shutdown_grace_seconds,
@@ -156,9 +181,11 @@ def build(settings: NetsimSettings) -> Netsim:
         fault_store=fault_store,
         usage_store=usage_store,
         usage=usage,
+        payments=payments,
     )
     runtime.add_task("hlr-faults", fault_store.run)
     runtime.add_task("usage-settings", usage_store.run)
+    runtime.add_task("payment-faults", payment_faults.run)
     runtime.add_task("usage-generator", usage.run)
     runtime.add_task("smtp-sink", _essential("smtp-sink", smtp.run, netsim.failed))
     runtime.add_task("console", _essential("console", console.run, netsim.failed))

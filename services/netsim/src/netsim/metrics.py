@@ -80,6 +80,21 @@ USAGE_SETTINGS_VERSION = Gauge(
     "The version of the stored usage settings this process applies (0 before it has read them).",
 )
 
+PAYMENT_OPERATIONS = ("authorize", "capture", "void")
+PAYMENT_OUTCOMES = ("approved", "declined", "refused", "lost_answer", "outage")
+"""``approved``: authorised, captured or voided (a repeated call too); ``declined``: an authorisation the issuer
+refused; ``refused``: INVALID_ARGUMENT, NOT_FOUND or FAILED_PRECONDITION; ``lost_answer``: done, then the answer
+was lost (UNAVAILABLE ANSWER_LOST); ``outage``: UNAVAILABLE, nothing done."""
+PAYMENTS = Counter(
+    "simfleet_netsim_payments_total",
+    "Payment calls the simulated acquirer answered, by operation (authorize, capture, void) and outcome"
+    " (approved, declined, refused, lost_answer, outage); a repeated call counts again.",
+    ["operation", "outcome"],
+)
+
+for _operation in PAYMENT_OPERATIONS:
+    for _outcome in PAYMENT_OUTCOMES:
+        PAYMENTS.labels(_operation, _outcome)
 for _kind in USAGE_KINDS:
     USAGE_RECORDS.labels(_kind)
 USAGE_GENERATING.set(0)

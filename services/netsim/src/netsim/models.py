@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from netsim.db import BUS, Base, metadata
 from netsim.hlr.models import AppliedItem, StoredFaults, Subscriber
+from netsim.payments.models import Payment, StoredPaymentFaults
 from netsim.smsc.models import Sms
 from netsim.smtp.models import Mail
 from netsim.usage.models import StoredUsageSettings, UsageLease
@@ -17,8 +18,10 @@ __all__ = [
     "AppliedItem",
     "Base",
     "Mail",
+    "Payment",
     "Sms",
     "StoredFaults",
+    "StoredPaymentFaults",
     "StoredUsageSettings",
     "Subscriber",
     "UsageLease",

@@ -51,6 +51,34 @@ class NetsimSettings(ServiceSettings):
         description="how often each process reads the stored HLR faults: a change reaches every replica within it",
     )
 
+    payments_latency_ms: int = Field(
+        0, ge=0, le=60000, description="acquirer faults of a fresh database: delay added to every payment call"
+    )
+    payments_decline_rate: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="acquirer faults of a fresh database: the share of new authorisations declined (do_not_honor)",
+    )
+    payments_lost_answer_rate: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="acquirer faults of a fresh database: the share of calls done whose answer is lost (UNAVAILABLE)",
+    )
+    payments_outage: bool = Field(
+        False, description="acquirer faults of a fresh database: every payment call UNAVAILABLE, nothing changed"
+    )
+    payments_declining_cards: str = Field(
+        "", description="acquirer faults of a fresh database: comma-separated card tokens always declined"
+    )
+    payments_fault_seed: int | None = Field(
+        None, description="seed of the acquirer's draws (declines, lost answers, codes); unset: a fresh seed"
+    )
+    payments_faults_refresh_seconds: float = Field(
+        0.5, gt=0.0, le=60.0, description="how often each process reads the stored acquirer faults"
+    )
+
     usage_records_per_second: float = Field(
         0.0,
         ge=0.0,

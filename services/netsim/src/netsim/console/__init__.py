@@ -21,6 +21,12 @@ JSON (``application/json``):
   replaces every field (absent ones are 0 or none).
 * ``GET /usage/counters`` — what this process published since it started: ``{"records": {kind:
   count}, "batches", "publish_failures", "generating", "settings_version"}``.
+* ``GET /payments/faults`` and ``PUT /payments/faults`` — the simulated acquirer's fault injection,
+  ``{"latency_ms", "decline_rate", "lost_answer_rate", "outage", "declining_cards"}``, stored for
+  every replica like the HLR's; a PUT replaces every field (absent ones are off).
+* ``GET /payments?limit=50`` — the acquirer's most recent payments, newest first: ``{"payments":
+  [{"payment_id", "amount", "currency", "card_token", "description", "state", "decline_reason",
+  "authorization_code", "created_at", "updated_at"}]}``.
 * ``GET /healthz`` — 200 ``{"status": "ok"}`` while the database answers, else 503.
 
 HTML for people lives under ``/`` and the ``/ui/`` prefix (no content
@@ -29,6 +35,7 @@ negotiation, so a URL always gives the same kind of answer):
 * ``GET /`` — every handset and mailbox with its latest messages.
 * ``GET /ui/handsets/{msisdn}`` and ``GET /ui/mailboxes/{address}`` — one inbox.
 * ``GET /ui/usage`` — the usage generator's settings (a form, ``POST /ui/usage``) and counters.
+* ``GET /ui/payments`` — the acquirer's faults (a form, ``POST /ui/payments``) and recent payments.
 
 Times are ISO 8601 in UTC (``2026-01-02T03:04:05.678901Z``); ``limit`` is 1..500
 (50 when absent). Errors are ``application/problem+json`` (RFC 9457): a bad

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from netsim.hlr.fault_store import FaultStore
+from netsim.payments.fault_store import PaymentFaultStore
 from netsim.usage.generator import UsageGenerator
 from netsim.usage.settings_store import UsageSettingsStore
 from simfleet_runtime.db import Database
@@ -43,8 +44,15 @@ def get_usage_generator(request: Request) -> UsageGenerator:
     return generator
 
 
+def get_payment_faults(request: Request) -> PaymentFaultStore:
+    store = request.app.state.payment_faults
+    assert isinstance(store, PaymentFaultStore)
+    return store
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
 FaultsDep = Annotated[FaultStore, Depends(get_faults)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 UsageSettingsDep = Annotated[UsageSettingsStore, Depends(get_usage_settings)]
 UsageGeneratorDep = Annotated[UsageGenerator, Depends(get_usage_generator)]
+PaymentFaultsDep = Annotated[PaymentFaultStore, Depends(get_payment_faults)]

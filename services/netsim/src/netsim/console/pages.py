@@ -42,6 +42,7 @@ def _page(title: str, body: str) -> str:
         f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
         f"<body><h1>{escape(title)}</h1>{body}"
         '<p class="muted"><a href="/">all handsets and mailboxes</a> · <a href="/ui/usage">usage generator</a>'
+        ' · <a href="/ui/payments">payment provider</a>'
         " · refreshes every 5 s</p></body></html>\n"
     )
 

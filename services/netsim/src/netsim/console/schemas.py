@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from netsim.hlr.faults import Faults
 from netsim.hlr.identifiers import services_of
 from netsim.hlr.models import Subscriber
+from netsim.payments.faults import PaymentFaults
+from netsim.payments.models import Payment
 from netsim.smsc.models import SmsView
 from netsim.smsc.service import Handset
 from netsim.smtp.models import Mail
@@ -243,3 +245,74 @@ class UsageCountersOut(BaseModel):
             generating=generating,
             settings_version=settings_version or 0,
         )
+
+
+class PaymentFaultsBody(BaseModel):
+    """The simulated acquirer's fault injection; in a PUT, every field absent is off."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "latency_ms": 300,
+                    "decline_rate": 0.1,
+                    "lost_answer_rate": 0.05,
+                    "outage": False,
+                    "declining_cards": ["tok_declined_01"],
+                }
+            ]
+        },
+    )
+
+    latency_ms: int = Field(0, description="added to every payment call, 0 to 60000")
+    decline_rate: float = Field(0.0, description="0.0 to 1.0: the share of new authorisations declined (do_not_honor)")
+    lost_answer_rate: float = Field(
+        0.0, description="0.0 to 1.0: the share of Authorize, Capture and Void calls done whose answer is lost"
+    )
+    outage: bool = Field(False, description="while true, every payment call is UNAVAILABLE and changes nothing")
+    declining_cards: list[str] = Field(
+        default_factory=list, description="card tokens (at most 100) always declined (insufficient_funds)"
+    )
+
+    @classmethod
+    def of(cls, faults: PaymentFaults) -> PaymentFaultsBody:
+        return cls(
+            latency_ms=faults.latency_ms,
+            decline_rate=faults.decline_rate,
+            lost_answer_rate=faults.lost_answer_rate,
+            outage=faults.outage,
+            declining_cards=list(faults.declining_cards),
+        )
+
+
+class PaymentOut(BaseModel):
+    payment_id: str
+    amount: int = Field(description="minor units of currency")
+    currency: str
+    card_token: str
+    description: str
+    state: str = Field(description="authorized, captured, declined or voided")
+    decline_reason: str | None
+    authorization_code: str | None
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentOut:
+        return cls(
+            payment_id=payment.payment_id,
+            amount=payment.amount,
+            currency=payment.currency,
+            card_token=payment.card_token,
+            description=payment.description,
+            state=payment.state,
+            decline_reason=payment.decline_reason,
+            authorization_code=payment.authorization_code,
+            created_at=iso(payment.created_at),
+            updated_at=iso(payment.updated_at),
+        )
+
+
+class PaymentsOut(BaseModel):
+    payments: list[PaymentOut] = Field(description="newest first")

@@ -1,0 +1,1 @@
+"""The simulated card acquirer: the payment provider billing tops personal accounts up through (BI-14)."""
