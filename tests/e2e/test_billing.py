@@ -4,15 +4,22 @@ never reads another's."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import grpc
 import httpx
 
+from simfleet.accounts.v1 import admin_pb2 as accounts_admin
+from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
 from simfleet.accounts.v1 import hierarchy_pb2
+from simfleet.inventory.v1 import admin_pb2 as inventory_admin
+from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
+from simfleet.inventory.v1 import lines_pb2
 from simfleet.netsim.v1 import payments_pb2, payments_pb2_grpc, usage_pb2, usage_pb2_grpc
 from simfleet_devstack.platform import Platform
-from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER
+from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER, demo_sim
+from simfleet_runtime.context import OPERATOR_KEY
 from simfleet_runtime.testing import wait_until
 from simfleet_runtime.validation import normalize_email
 from tests.e2e.conftest import OTHER_MANAGER_PASSWORD, OTHER_MANAGER_PHONE, onboard_other_customer
@@ -241,3 +248,91 @@ def test_a_top_up_by_card_is_credited_once_through_the_networks_acquirer(platfor
     stranger = sign_in(api, OTHER_MANAGER_PHONE, OTHER_MANAGER_PASSWORD)
     problem(api.post(f"{path}/payments", json=body, headers=stranger), 404)
     problem(api.get(paid.headers["location"], headers=stranger), 404)
+
+
+def test_an_account_that_runs_out_has_its_lines_blocked_and_a_payment_lifts_it(
+    platform: Platform, api: httpx.Client
+) -> None:
+    """A prepaid account with nothing on it: the network's usage (data abroad, which no allowance covers) takes it
+    below zero, billing holds it and inventory blocks its lines financially, as the system; a top-up by card
+    brings it back and the block is lifted."""
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    customer_id = api.get("/v1/me", headers=manager).json()["customer_id"]
+    general = api.get("/v1/nodes", params={"kind": "general_account", "limit": 1}, headers=manager).json()["items"]
+    operator = ((OPERATOR_KEY, platform.config.operator_key),)
+    parent = general[0]["id"]
+    with grpc.insecure_channel(platform.accounts_target) as channel:
+        for kind, number in (
+            (hierarchy_pb2.NODE_KIND_BUSINESS_ACCOUNT, "4077700001"),
+            (hierarchy_pb2.NODE_KIND_PERSONAL_ACCOUNT, "4077700002"),
+        ):
+            parent = (
+                accounts_admin_grpc.AccountsAdminServiceStub(channel)
+                .CreateAccount(
+                    accounts_admin.CreateAccountRequest(
+                        customer_id=customer_id, parent_id=parent, kind=kind, name="Roaming team", account_number=number
+                    ),
+                    metadata=operator,
+                    timeout=10,
+                )
+                .node.id
+            )
+    path = f"/v1/personal-accounts/{parent}"
+    wait_until(lambda: api.get(f"{path}/balance", headers=manager).status_code == 200, 30, "the ledger account")
+    msisdn = "+79997770001"
+    with grpc.insecure_channel(platform.inventory_target) as channel:
+        inventory_admin_grpc.InventoryAdminServiceStub(channel).ImportLines(
+            inventory_admin.ImportLinesRequest(
+                customer_id=customer_id,
+                lines=[
+                    inventory_admin.ImportedLine(
+                        msisdn=msisdn,
+                        sim=demo_sim(7_770_001),
+                        node_id=parent,
+                        personal_account_id=parent,
+                        tariff_code="BIZ-S",
+                        state=lines_pb2.LINE_STATE_ACTIVE,
+                        services=["voice", "sms", "data", "roaming"],
+                    )
+                ],
+            ),
+            metadata=operator,
+            timeout=30,
+        )
+    wait_until(lambda: api.get(f"/v1/lines/{msisdn}/usage", headers=manager).status_code == 200, 60, "the line")
+    time.sleep(1.2)  # the mediation dates its records up to a second back: not before the line was billing's
+
+    with grpc.insecure_channel(platform.netsim_target) as channel:
+        network = usage_pb2_grpc.UsageServiceStub(channel)
+        before = network.GetUsageSettings(usage_pb2.GetUsageSettingsRequest(), timeout=10).settings
+        abroad = usage_pb2.UsageSettings()
+        abroad.CopyFrom(before)
+        abroad.roaming_share = 1.0
+        network.SetUsageSettings(usage_pb2.SetUsageSettingsRequest(settings=abroad), timeout=10)
+        try:
+            made = network.GenerateUsage(
+                usage_pb2.GenerateUsageRequest(count=3, kinds=[usage_pb2.USAGE_KIND_DATA], msisdn_prefixes=[msisdn]),
+                timeout=30,
+            )
+        finally:
+            network.SetUsageSettings(usage_pb2.SetUsageSettingsRequest(settings=before), timeout=10)
+    assert made.generated == 3
+
+    def financial(number: str) -> bool:
+        line = api.get(f"/v1/lines/{number}", headers=manager).json()
+        return any(block["type"] == "financial" for block in line["blocks"])
+
+    wait_until(lambda: financial(msisdn), 60, "the line blocked financially")
+    balance = api.get(f"{path}/balance", headers=manager).json()["balance"]["amount"]
+    assert balance < 0
+    made_by = api.get("/v1/operations", params={"limit": 20}, headers=manager).json()["items"]
+    assert any(op["type"] == "block" and op["requested_by"] == "system:billing" for op in made_by)
+
+    paid = api.post(
+        f"{path}/payments",
+        json={"amount": -balance + 10_000, "currency": "RUB", "card_token": "tok_e2e_rescue"},
+        headers=manager,
+    )
+    assert paid.status_code == 201 and paid.json()["payment"]["state"] == "credited", paid.text
+    wait_until(lambda: not financial(msisdn), 60, "the financial block lifted")
+    assert api.get(f"/v1/lines/{msisdn}", headers=manager).json()["state"] == "active"

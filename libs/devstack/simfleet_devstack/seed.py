@@ -376,7 +376,6 @@ def seed_demo_deposits(billing_target: str, personal_accounts: list[tuple[str, s
         admin = billing_admin_grpc.BillingAdminServiceStub(channel)
         clearing = admin.OpenAccount(
             billing_admin.OpenAccountRequest(kind=billing_ledger.ACCOUNT_KIND_PAYMENTS_CLEARING, currency="RUB"),
-            wait_for_ready=True,
             **call,
         ).account
         for customer_id, node_id in personal_accounts:
