@@ -93,7 +93,7 @@ EXPECTED: dict[str, Contract] = {
         simfleet_accounts_customers_onboarded_total=(C, set()),
         simfleet_accounts_node_changes_total=(C, {"action"}),
     ),
-    # billing publishes nothing yet (docs/architecture.md § Billing): no subject, no simfleet_nats_published_total.
+    # billing publishes only its financial holds, which the workload never places: no published subject yet.
     "billing": {name: family for name, family in SERVICE.items() if name != "simfleet_nats_published_total"}
     | contract(
         simfleet_billing_entries_total=(C, {"outcome"}),
