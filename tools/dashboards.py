@@ -596,6 +596,19 @@ def billing() -> Dashboard:
                         width=6,
                         thresholds=((0.01, "orange"),),
                     ),
+                    ts(
+                        "Payments by outcome",
+                        "Top-ups by card and automatic payments: requested, credited, declined by the card's issuer, "
+                        "failed (given up), and steps the payment provider did not answer (asked again).",
+                        Query(rate("simfleet_billing_payments_total", by="outcome"), "{{outcome}}"),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Financial holds",
+                        "Personal accounts held below their floor (their lines blocked) and released.",
+                        Query(rate("simfleet_billing_financial_holds_total", by="change"), "{{change}}"),
+                        unit="ops",
+                    ),
                     stat(
                         "Lines known",
                         "Line changes from inventory applied to billing's copy of the lines over the time range.",
