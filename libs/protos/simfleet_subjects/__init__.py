@@ -91,4 +91,11 @@ class NetsimSubjects:
         return f"{NetsimSubjects.SMS_DELIVERED}.{origin}" if origin else NetsimSubjects.SMS_DELIVERED
 
 
-__all__ = ["AccountsSubjects", "BillingSubjects", "IdentitySubjects", "InventorySubjects", "NetsimSubjects", "audit_recorded"]
+__all__ = [
+    "AccountsSubjects",
+    "BillingSubjects",
+    "IdentitySubjects",
+    "InventorySubjects",
+    "NetsimSubjects",
+    "audit_recorded",
+]
