@@ -280,3 +280,39 @@ def test_the_lines_report_states_both_goals_and_the_pages() -> None:
     assert "| p99 of a `GET /v1/lines` page, 1,000,000 lines | < 50 ms | 80.0 ms" in text
     assert "| first page | 100 | 10.0 | 10.0 | 80.0 | 80.0 | 10.7 |" in text
     assert result.run_seconds == 42.0
+
+
+def test_the_rating_report_states_both_goals_and_where_the_time_goes() -> None:
+    from simfleet_devstack.ratingbench import RatingRun, render_rating
+
+    fast = RatingRun(
+        database="sqlite",
+        records=1_000_000,
+        generated=1_000_000,
+        seconds=80.0,
+        taken=1_000_000,
+        duplicates=0,
+        balance_reads=[0.010] * 99 + [0.040],
+        cores={"billing": 0.9, "netsim": 0.1},
+        machine_cores=1.6,
+        batch_p50=0.080,
+        batch_p99=0.200,
+    )
+    slow = RatingRun(
+        database="postgresql",
+        records=1_000_000,
+        generated=1_000_000,
+        seconds=200.0,
+        taken=1_000_000,
+        duplicates=3,
+        balance_reads=[0.300] * 10,
+        balance_failures=1,
+        cores={"billing": 1.0},
+        machine_cores=1.9,
+    )
+    text = "\n".join(render_rating([fast, slow], "python -m simfleet_devstack.bench --parts rating", "2026-12-07"))
+    assert "| sqlite | 1,000,000 of 1,000,000 | 80.0 s | 12,500 (met) | 0 | 10.0 / 40.0 ms (met; 100 reads" in text
+    assert "| postgresql | 1,000,000 of 1,000,000 | 200.0 s | 5,000 (NOT MET) | 3 | 300.0 / 300.0 ms (NOT MET" in text
+    assert "| sqlite | 0.90 | 0.10 | 1.60 |" in text
+    assert "sqlite: billing 72 µs, netsim 8 µs" in text
+    assert parse_args(["--parts", "rating", "--databases", "sqlite", "--usage-records", "5000"]).usage_records == 5000
