@@ -195,6 +195,9 @@ def rating_on(database: str, *, records: int, postgres_url: str, timeout: float 
 
 def render_rating(runs: list[RatingRun], command: str, date: str) -> list[str]:
     out = [
+        "",
+        "# Rating usage",
+        "",
         f"Measured {date} with `{command}`: on a fresh platform per database (seeded with the demo customer), "
         "netsim's mediation publishes the records for the demo lines (`UsageService.GenerateUsage`, batches of "
         "1,000); the time runs from that request until billing has taken every record (rated or rejected), while "

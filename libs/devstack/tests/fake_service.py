@@ -10,7 +10,9 @@ run answers ALREADY_EXISTS), and password sign-in and sign-out; accounts serves
 what the demo seed calls: ListCustomers and OnboardCustomer (remembered in
 ``<cwd>/fake-customers.json``), CreateNode and ListNodes; inventory serves
 ImportLines (numbers remembered in ``<cwd>/fake-lines.json``, so a second run
-adds none) and ImportStock; netsim answers the HLR's GetSubscriber for any number.
+adds none) and ImportStock; netsim answers the HLR's GetSubscriber for any number; billing opens ledger
+accounts and posts the demo's deposits (entry ids remembered in ``<cwd>/fake-entries.json``, so a second run
+replays them).
 
 Knobs for tests: FAKE_IGNORE_SIGTERM=1, FAKE_EXIT_AFTER=<seconds> (exits with 3),
 FAKE_NOT_SERVING=1 (health says NOT_SERVING forever).
@@ -35,6 +37,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from simfleet.accounts.v1 import admin_pb2 as accounts_admin
 from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
 from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
+from simfleet.billing.v1 import admin_pb2 as billing_admin
+from simfleet.billing.v1 import admin_pb2_grpc as billing_admin_grpc
+from simfleet.billing.v1 import ledger_pb2 as billing_ledger
 from simfleet.identity.v1 import admin_pb2, admin_pb2_grpc, auth_pb2, auth_pb2_grpc, common_pb2
 from simfleet.inventory.v1 import admin_pb2 as inventory_admin
 from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
@@ -43,6 +48,7 @@ from simfleet.netsim.v1 import hlr_pb2, hlr_pb2_grpc
 USERS = Path("fake-users.json")
 CUSTOMERS = Path("fake-customers.json")
 LINES = Path("fake-lines.json")
+ENTRIES = Path("fake-entries.json")
 
 
 class Admin(admin_pb2_grpc.IdentityAdminServiceServicer):
@@ -120,6 +126,25 @@ class InventoryAdmin(inventory_admin_grpc.InventoryAdminServiceServicer):
         return inventory_admin.ImportStockResponse(sims_added=len(request.sims), numbers_added=len(request.msisdns))
 
 
+class BillingAdmin(billing_admin_grpc.BillingAdminServiceServicer):
+    def _check(self, context: Any) -> None:
+        if dict(context.invocation_metadata()).get("simfleet-operator-key") != os.environ["BILLING_OPERATOR_KEY"]:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, "operator key")
+
+    def OpenAccount(self, request: Any, context: Any) -> Any:
+        self._check(context)
+        account = billing_ledger.LedgerAccount(
+            id=f"ledger-{request.personal_account_id or request.kind}", currency=request.currency
+        )
+        return billing_admin.OpenAccountResponse(account=account)
+
+    def PostEntry(self, request: Any, context: Any) -> Any:
+        self._check(context)
+        known = set(json.loads(ENTRIES.read_text())) if ENTRIES.exists() else set()
+        ENTRIES.write_text(json.dumps(sorted(known | {request.entry_id})))
+        return billing_admin.PostEntryResponse(replayed=request.entry_id in known)
+
+
 class Hlr(hlr_pb2_grpc.HlrServiceServicer):
     def GetSubscriber(self, request: Any, context: Any) -> Any:
         return hlr_pb2.GetSubscriberResponse(subscriber=hlr_pb2.Subscriber(msisdn=request.msisdn))
@@ -155,6 +180,8 @@ def main(service: str) -> None:
         inventory_admin_grpc.add_InventoryAdminServiceServicer_to_server(InventoryAdmin(), server)
     if service == "netsim":
         hlr_pb2_grpc.add_HlrServiceServicer_to_server(Hlr(), server)
+    if service == "billing":
+        billing_admin_grpc.add_BillingAdminServiceServicer_to_server(BillingAdmin(), server)
     if service != "gateway":
         server.add_insecure_port(f"127.0.0.1:{os.environ[prefix + 'GRPC_PORT']}")
         server.start()

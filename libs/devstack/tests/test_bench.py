@@ -311,6 +311,7 @@ def test_the_rating_report_states_both_goals_and_where_the_time_goes() -> None:
         machine_cores=1.9,
     )
     text = "\n".join(render_rating([fast, slow], "python -m simfleet_devstack.bench --parts rating", "2026-12-07"))
+    assert text.startswith("\n# Rating usage\n")
     assert "| sqlite | 1,000,000 of 1,000,000 | 80.0 s | 12,500 (met) | 0 | 10.0 / 40.0 ms (met; 100 reads" in text
     assert "| postgresql | 1,000,000 of 1,000,000 | 200.0 s | 5,000 (NOT MET) | 3 | 300.0 / 300.0 ms (NOT MET" in text
     assert "| sqlite | 0.90 | 0.10 | 1.60 |" in text
