@@ -22,8 +22,11 @@ from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER, demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
 from simfleet_runtime.testing import wait_until
 from simfleet_runtime.validation import normalize_email
-from tests.e2e.conftest import OTHER_MANAGER_PASSWORD, OTHER_MANAGER_PHONE, onboard_other_customer
+from tests.e2e.conftest import OTHER_MANAGER_PASSWORD, OTHER_MANAGER_PHONE, onboard_customer, onboard_other_customer
 from tests.helpers import pay_in, problem
+
+HOLDS_MANAGER = "+79996690001"
+HOLDS_PASSWORD = "Holds-Passw0rd-2026"
 
 
 def sign_in(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
@@ -256,11 +259,14 @@ def test_an_account_that_runs_out_has_its_lines_blocked_and_a_payment_lifts_it(
     """A prepaid account with nothing on it: the network's usage (data abroad, which no allowance covers) takes it
     below zero, billing holds it and inventory blocks its lines financially, as the system; a top-up by card
     brings it back and the block is lifted."""
-    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
-    customer_id = api.get("/v1/me", headers=manager).json()["customer_id"]
-    general = api.get("/v1/nodes", params={"kind": "general_account", "limit": 1}, headers=manager).json()["items"]
+    # A customer of its own: the demo's tree and accounts stay as the other tests count them.
+    onboarded = onboard_customer(
+        platform, key="holds", n=69, name="Roaming Ventures LLC", phone=HOLDS_MANAGER, password=HOLDS_PASSWORD
+    )
+    manager = sign_in(api, HOLDS_MANAGER, HOLDS_PASSWORD)
+    customer_id = onboarded.customer.id
     operator = ((OPERATOR_KEY, platform.config.operator_key),)
-    parent = general[0]["id"]
+    parent = next(n.id for n in onboarded.nodes if n.kind == hierarchy_pb2.NODE_KIND_GENERAL_ACCOUNT)
     with grpc.insecure_channel(platform.accounts_target) as channel:
         for kind, number in (
             (hierarchy_pb2.NODE_KIND_BUSINESS_ACCOUNT, "4077700001"),

@@ -151,6 +151,31 @@ def pending_for_rating(platform: Platform) -> float:
     return found[0] if found else -1.0
 
 
+def last_sequence(api: httpx.Client, auth: dict[str, str], account: str) -> int:
+    found = api.get(f"/v1/personal-accounts/{account}/postings", params={"limit": 1}, headers=auth).json()["items"]
+    return int(found[0]["sequence"]) if found else 0
+
+
+def movements_since(api: httpx.Client, auth: dict[str, str], account: str, sequence: int) -> list[tuple[str, int]]:
+    """The account's movements after ``sequence``: (kind, signed amount)."""
+    moved: list[tuple[str, int]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+        page = api.get(f"/v1/personal-accounts/{account}/postings", params=params, headers=auth).json()
+        for item in page["items"]:
+            if item["sequence"] <= sequence:
+                return moved
+            moved.append((item["kind"], item["amount"]["amount"]))
+        cursor = page["next_cursor"]
+        if not cursor:
+            return moved
+
+
+def fees_since(api: httpx.Client, auth: dict[str, str], account: str, sequence: int) -> int:
+    return -sum(amount for kind, amount in movements_since(api, auth, account, sequence) if kind == "fee")
+
+
 def rated_so_far(platform: Platform) -> float:
     text = httpx.get(platform.metrics_urls()["billing"], timeout=5).text
     prefix = 'simfleet_billing_usage_records_total{kind="'
@@ -176,6 +201,7 @@ def test_killing_billing_then_nats_while_rating_charges_every_record_once(platfo
             "billing's copy of the lines",
         )
         before = api.get(balance_url, headers=auth).json()["balance"]["amount"]
+        first_sequence = last_sequence(api, auth, account)
         records, expected = make_records(numbers, prices(api, auth))
         asyncio.run(publish(platform.nats_url, records))
 
@@ -190,13 +216,18 @@ def test_killing_billing_then_nats_while_rating_charges_every_record_once(platfo
 
         def settled() -> Any:
             balance = api.get(balance_url, headers=auth).json()["balance"]["amount"]
-            return balance if before - balance >= expected else None
+            return balance if before - balance - fees_since(api, auth, account, first_sequence) >= expected else None
 
         wait_until(settled, 300, "every record rated")
         # Nothing more is coming: whatever was delivered twice has been handled by now.
         wait_until(lambda: pending_for_rating(platform) == 0, 60, "billing's rating consumer drained")
         after = api.get(balance_url, headers=auth).json()["balance"]["amount"]
-        assert before - after == expected
+        # Monthly fees are charged when billing starts again (the day's share of the new lines): they are in the
+        # account's movements under their own kind, and nothing else moved it.
+        moved = movements_since(api, auth, account, first_sequence)
+        assert {kind for kind, _ in moved} <= {"usage", "fee"}
+        assert -sum(amount for kind, amount in moved if kind == "usage") == expected
+        assert before - after == expected + fees_since(api, auth, account, first_sequence)
         # Nothing rejected, nothing twice: each line shows exactly its records.
         per_line = RECORDS // LINES
         for number in numbers[:3]:

@@ -74,6 +74,8 @@ async def stream_messages(nats_url: str) -> list[tuple[str, bytes]]:
         js = nc.jetstream(timeout=5)
         found = []
         for info in await js.streams_info():
+            if not info.state.messages:
+                continue  # never written to (or emptied): first and last sequence are 0, which no message has
             for seq in range(info.state.first_seq, info.state.last_seq + 1):
                 try:
                     msg = await js.get_msg(info.config.name or "", seq)
