@@ -60,6 +60,12 @@ _IMSI = re.compile(r"^\d{15}$")
 _ICCID = re.compile(r"^89\d{17,18}$")
 
 
+def is_e164(value: str) -> bool:
+    """Whether ``value`` is already a number in E.164 (``+`` and 7 to 15 digits), as stored: no query needed
+    for anything else."""
+    return bool(_E164.match(value))
+
+
 def normalize_msisdn(value: str, *, field: str = "phone") -> str:
     """An E.164 number (``+79990000001``); spaces, dashes and brackets are dropped."""
     compact = value if _E164.match(value or "") else _SEPARATORS.sub("", value or "")

@@ -35,8 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing import metrics
 from billing.catalogue.service import Catalogue
 from billing.fees.models import FEE_PROGRESS
-from billing.ledger.models import ACCOUNTS, REVENUE
-from billing.ledger.service import CREDIT, DEBIT, MAX_LEGS, LedgerService, Leg, NewAccount, NewEntry
+from billing.ledger.models import ACCOUNTS
+from billing.ledger.service import LedgerService
 from billing.lines.models import LINE_TERMS, LINES
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
@@ -158,7 +158,15 @@ class Fees:
                 day += timedelta(days=1)
             if through != was:
                 progress.append({"b_line": line_id, "b_was": was, "b_now": through})
-        await self._post(session, amounts, charged, today)
+        # The entries' ids come from the line-days they charge: those days are never charged again (the
+        # progress rows say so), so an id is never reused.
+        await self._ledger.charge_to_revenue(
+            session,
+            amounts,
+            kind="fee",
+            seed=hashlib.sha256("\x1f".join(charged).encode()).hexdigest(),
+            description=f"monthly fees through {today}",
+        )
         await self._advance(session, progress)
         metrics.FEE_LINE_DAYS.inc(len(charged))
         return len(charged)
@@ -176,38 +184,6 @@ class Fees:
                 .values(charged_through=sa.bindparam("b_now")),
                 [{"b_line": r["b_line"], "b_now": r["b_now"]} for r in moved],
             )
-
-    async def _post(
-        self, session: AsyncSession, amounts: dict[tuple[str, str], dict[str, int]], charged: list[str], today: date
-    ) -> None:
-        # The entries' ids come from the line-days they charge: the same days are never charged again (the
-        # progress rows say so), so an id is never reused.
-        batch = hashlib.sha256("\x1f".join(charged).encode()).hexdigest()
-        for (customer_id, currency), per_account in sorted(amounts.items()):
-            revenue = await self._revenue(session, currency)
-            accounts = sorted(per_account)
-            for chunk, start in enumerate(range(0, len(accounts), MAX_LEGS - 1)):
-                part = accounts[start : start + MAX_LEGS - 1]
-                digest = hashlib.sha256(f"{batch}\x1f{customer_id}\x1f{chunk}".encode()).hexdigest()
-                legs = [Leg(a, DEBIT, per_account[a]) for a in part]
-                legs.append(Leg(revenue, CREDIT, sum(per_account[a] for a in part)))
-                await self._ledger.post_charges(
-                    session,
-                    NewEntry(
-                        id=f"fee:{digest[:48]}",
-                        kind="fee",
-                        currency=currency,
-                        legs=tuple(legs),
-                        description=f"monthly fees through {today}",
-                    ),
-                    customer_id=customer_id,
-                )
-
-    async def _revenue(self, session: AsyncSession, currency: str) -> str:
-        found = await session.scalar(sa.select(ACCOUNTS.c.id).where(ACCOUNTS.c.owner_key == f"{REVENUE}:{currency}"))
-        if found is not None:
-            return str(found)
-        return (await self._ledger.open_account(NewAccount(kind=REVENUE, currency=currency), session=session)).id
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._catalogue.wait_loaded()

@@ -21,6 +21,7 @@ leaves nothing behind, so its cause may try again.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from billing.ledger.models import (
     POSTED,
     POSTINGS,
     PREPAID,
+    REVENUE,
     VOIDED,
     JournalEntry,
     LedgerAccount,
@@ -555,6 +557,43 @@ class LedgerService:
             row_values.setdefault("balance_after", None)
             row_values.setdefault("posted_at", None)
         await session.execute(sa.insert(POSTINGS), rows)
+
+    async def operator_account_id(self, session: AsyncSession, kind: str, currency: str) -> str:
+        """The operator's account of ``kind`` in ``currency`` (revenue, payments clearing), opened on first use."""
+        found = await session.scalar(sa.select(A.id).where(A.owner_key == f"{kind}:{currency}"))
+        if found is not None:
+            return str(found)
+        return (await self.open_account(NewAccount(kind=kind, currency=currency), session=session)).id
+
+    async def charge_to_revenue(
+        self,
+        session: AsyncSession,
+        charges: dict[tuple[str, str], dict[str, int]],
+        *,
+        kind: str,
+        seed: str,
+        description: str,
+    ) -> dict[str, str]:
+        """Debit personal accounts and credit revenue, in the caller's transaction (see :meth:`post_charges`).
+
+        ``charges``: (customer, currency) → ledger account → amount. One entry per customer, currency and up
+        to 63 accounts, its id ``<kind>:`` and a hash of ``seed`` (which must name what is charged, so an id
+        is never reused), the customer, the currency and the chunk. Answers ledger account → its entry's id.
+        """
+        entry_of: dict[str, str] = {}
+        for (customer_id, currency), amounts in sorted(charges.items()):
+            revenue = await self.operator_account_id(session, REVENUE, currency)
+            accounts = sorted(amounts)
+            for chunk, start in enumerate(range(0, len(accounts), MAX_LEGS - 1)):
+                part = accounts[start : start + MAX_LEGS - 1]
+                digest = hashlib.sha256(f"{seed}\x1f{customer_id}\x1f{currency}\x1f{chunk}".encode()).hexdigest()
+                entry_id = f"{kind}:{digest[:48]}"
+                legs = [Leg(account_id, DEBIT, amounts[account_id]) for account_id in part]
+                legs.append(Leg(revenue, CREDIT, sum(amounts[account_id] for account_id in part)))
+                entry = NewEntry(id=entry_id, kind=kind, currency=currency, legs=tuple(legs), description=description)
+                await self.post_charges(session, entry, customer_id=customer_id)
+                entry_of.update(dict.fromkeys(part, entry_id))
+        return entry_of
 
     async def _move_unchecked(self, session: AsyncSession, entry: NewEntry, now: datetime) -> None:
         """Post every leg without the floor check, in three statements whatever the number of legs.

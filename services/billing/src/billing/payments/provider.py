@@ -45,7 +45,7 @@ class PaymentProvider:
         self._target = target
         self._timeout = timeout
 
-    def _stub(self) -> payments_pb2_grpc.PaymentProviderServiceStub:
+    def _acquirer(self) -> payments_pb2_grpc.PaymentProviderServiceStub:
         channel = self._channels.get(self._target, default_timeout=self._timeout, idempotent=IDEMPOTENT)
         return payments_pb2_grpc.PaymentProviderServiceStub(channel)
 
@@ -55,16 +55,16 @@ class PaymentProvider:
         request = pb.AuthorizeRequest(
             payment_id=payment_id, amount=amount, currency=currency, card_token=card_token, description=description
         )
-        return await self._call(self._stub().Authorize, request)
+        return await self._call(self._acquirer().Authorize, request)
 
     async def capture(self, payment_id: str) -> ProviderAnswer:
-        return await self._call(self._stub().Capture, pb.CaptureRequest(payment_id=payment_id))
+        return await self._call(self._acquirer().Capture, pb.CaptureRequest(payment_id=payment_id))
 
     async def void(self, payment_id: str) -> ProviderAnswer:
-        return await self._call(self._stub().Void, pb.VoidRequest(payment_id=payment_id))
+        return await self._call(self._acquirer().Void, pb.VoidRequest(payment_id=payment_id))
 
     async def read(self, payment_id: str) -> ProviderAnswer:
-        return await self._call(self._stub().GetPayment, pb.GetPaymentRequest(payment_id=payment_id))
+        return await self._call(self._acquirer().GetPayment, pb.GetPaymentRequest(payment_id=payment_id))
 
     async def _call(self, method: object, request: object) -> ProviderAnswer:
         try:

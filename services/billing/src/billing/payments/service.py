@@ -26,14 +26,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import metrics, money
 from billing.ledger.models import ACCOUNTS, PAYMENTS_CLEARING, LedgerAccount
-from billing.ledger.service import CREDIT, DEBIT, LedgerService, Leg, NewAccount, NewEntry
+from billing.ledger.service import CREDIT, DEBIT, LedgerService, Leg, NewEntry
 from billing.payments.models import (
     AUTHORIZED,
     AUTO_PAYMENTS,
@@ -302,7 +302,7 @@ class Payments:
                 )
             )
             if moved.rowcount:  # type: ignore[attr-defined]
-                clearing = await self._clearing(session, payment.currency)
+                clearing = await self._ledger.operator_account_id(session, PAYMENTS_CLEARING, payment.currency)
                 await self._ledger.post_charges(
                     session,
                     NewEntry(
@@ -317,16 +317,6 @@ class Payments:
         if moved.rowcount:  # type: ignore[attr-defined]
             metrics.PAYMENTS.labels(payment.kind, CREDITED).inc()
         return await self._payment(payment.id)
-
-    async def _clearing(self, session: AsyncSession, currency: str) -> str:
-        a = ACCOUNTS.c
-        found = await session.scalar(sa.select(a.id).where(a.owner_key == f"{PAYMENTS_CLEARING}:{currency}"))
-        if found is not None:
-            return cast(str, found)
-        account = await self._ledger.open_account(
-            NewAccount(kind=PAYMENTS_CLEARING, currency=currency), session=session
-        )
-        return account.id
 
     # ------------------------------------------------------------ the clock
     async def reconcile_once(self) -> int:

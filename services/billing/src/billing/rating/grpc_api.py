@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from billing import convert
@@ -15,9 +14,9 @@ from simfleet.billing.v1 import usage_pb2_grpc
 from simfleet_runtime.authz import Authorizer, is_node_id, not_found
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.errors import NotFound
+from simfleet_runtime.validation import is_e164
 
 SERVICE_NAME = "simfleet.billing.v1.UsageService"
-_MSISDN = re.compile(r"^\+[1-9][0-9]{6,14}$")
 READ = "billing:read"
 WHAT = "line"
 
@@ -46,7 +45,7 @@ class UsageApi(usage_pb2_grpc.UsageServiceServicer):
         if request.msisdn:
             line = (
                 await self._rater.line_by_number(access.customer_id, request.msisdn)
-                if _MSISDN.match(request.msisdn)
+                if is_e164(request.msisdn)
                 else None
             )
         else:

@@ -36,8 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing import metrics
 from billing.catalogue.plans import DATA, KINDS, SMS, UNITS, VOICE, ZONES
 from billing.catalogue.service import Catalogue
-from billing.ledger.models import ACCOUNTS, REVENUE
-from billing.ledger.service import CREDIT, DEBIT, MAX_LEGS, LedgerService, Leg, NewAccount, NewEntry
+from billing.ledger.models import ACCOUNTS
+from billing.ledger.service import LedgerService
 from billing.lines.models import LINE_TERMS, LINES
 from billing.rating.models import ALLOWANCE_USE, RATED, RECORD_ID_MAX, REJECTED, USAGE
 from billing.rating.pricing import Usage, price
@@ -157,7 +157,6 @@ class Rater:
         self._clock = clock
         self._ledger = ledger
         self._catalogue = catalogue
-        self._revenue: dict[str, str] = {}
 
     # ------------------------------------------------------------- rating
     async def rate(self, session: AsyncSession, records: Sequence[net.UsageRecord], batch_id: str) -> BatchSummary:
@@ -284,7 +283,9 @@ class Rater:
                 charges[(term.customer_id, currency)][account_id] += priced.charged
                 charged_rows.append((row, account_id))
 
-        entry_of = await self._charge(session, charges, batch_id)
+        entry_of = await self._ledger.charge_to_revenue(
+            session, charges, kind="usage", seed=batch_id, description="usage rated in one batch"
+        )
         await _let_others_run()
         for row, account_id in charged_rows:
             row["entry_id"] = entry_of[account_id]
@@ -394,49 +395,6 @@ class Rater:
                 .values(used=sa.bindparam("b_used")),
                 changed,
             )
-
-    async def _charge(
-        self, session: AsyncSession, charges: dict[tuple[str, str], dict[str, int]], batch_id: str
-    ) -> dict[str, str]:
-        """One entry per customer, currency and up to 63 accounts; answers ledger account id → its entry's id."""
-        entry_of: dict[str, str] = {}
-        for (customer_id, currency), amounts in sorted(charges.items()):
-            revenue = await self._revenue_account(session, currency)
-            accounts = sorted(amounts)
-            for chunk, start in enumerate(range(0, len(accounts), MAX_LEGS - 1)):
-                part = accounts[start : start + MAX_LEGS - 1]
-                digest = hashlib.sha256(f"{batch_id}\x1f{customer_id}\x1f{currency}\x1f{chunk}".encode()).hexdigest()
-                entry_id = f"usage:{digest[:48]}"
-                legs = [Leg(account_id, DEBIT, amounts[account_id]) for account_id in part]
-                legs.append(Leg(revenue, CREDIT, sum(amounts[account_id] for account_id in part)))
-                await self._ledger.post_charges(
-                    session,
-                    NewEntry(
-                        id=entry_id,
-                        kind="usage",
-                        currency=currency,
-                        legs=tuple(legs),
-                        description=f"usage: {len(part)} account(s)",
-                    ),
-                    customer_id=customer_id,
-                )
-                for account_id in part:
-                    entry_of[account_id] = entry_id
-        return entry_of
-
-    async def _revenue_account(self, session: AsyncSession, currency: str) -> str:
-        """The operator's revenue account in ``currency``, opened with the first charge in it."""
-        known = self._revenue.get(currency)
-        if known is not None:
-            return known
-        a = ACCOUNTS.c
-        found = await session.scalar(sa.select(a.id).where(a.owner_key == f"{REVENUE}:{currency}"))
-        if found is not None:
-            # Only a committed account is remembered: one opened in this transaction may yet roll back.
-            self._revenue[currency] = found
-            return cast(str, found)
-        account = await self._ledger.open_account(NewAccount(kind=REVENUE, currency=currency), session=session)
-        return account.id
 
     # ------------------------------------------------------------- reading
     # A line's figures are read on the driver (simfleet_runtime.direct_reads): on SQLite they never queue behind
