@@ -99,6 +99,23 @@ class GroupRefusal(BaseModel):
 class GroupPromisedPayments(BaseModel):
     """What a group's promised payments did: one per personal account, each decided on its own."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "taken": [_PROMISED_EXAMPLE],
+                    "refused": [
+                        {
+                            "personal_account_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7E",
+                            "reason": "PROMISED_PAYMENT_OPEN",
+                            "message": "the account has an open promised payment already: it is repaid first",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     taken: list[PromisedPaymentResponse]
     refused: list[GroupRefusal]
 
@@ -112,8 +129,21 @@ class PromisedPaymentsPage(BaseModel):
     next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last")
 
 
+_CHANGE_EXAMPLE: dict[str, JsonValue] = {
+    "id": "01JA3D4E5F6G7H8J9K0M1N2P3Q",
+    "settlement_method": "postpaid",
+    "credit_limit": {"amount": 0, "currency": "RUB", "exponent": 2, "formatted": "RUB0.00"},
+    "effective_at": "2027-01-01T00:00:00Z",
+    "requested_at": "2026-12-07T10:00:00Z",
+    "applied_at": None,
+    "requested_by": "01JA0Z6X3W8T9R2Q1P0N5M4K7D",
+}
+
+
 class SettlementChangeResponse(BaseModel):
     """A change of settlement method, applied at its date."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CHANGE_EXAMPLE]})
 
     id: str
     settlement_method: SettlementMethodName
@@ -138,6 +168,12 @@ class SettlementChangeResponse(BaseModel):
 
 class SettlementMethodResponse(BaseModel):
     """The account with its current method, credit limit and scheduled change; its history of changes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"account": _BALANCE_EXAMPLE, "history": [_CHANGE_EXAMPLE], "next_cursor": None}]
+        }
+    )
 
     account: BalanceResponse
     history: list[SettlementChangeResponse] = Field(description="newest request first")
@@ -166,5 +202,11 @@ class SettlementMethodRequest(BaseModel):
 
 
 class SettlementMethodChanged(BaseModel):
+    """The change asked for (applied at once when it is due now) and the account as it stands."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"change": _CHANGE_EXAMPLE, "account": _BALANCE_EXAMPLE}]}
+    )
+
     change: SettlementChangeResponse
     account: BalanceResponse
