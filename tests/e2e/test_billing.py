@@ -5,6 +5,7 @@ never reads another's."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -404,7 +405,9 @@ def test_a_promised_payment_raises_the_balance_and_is_taken_back_when_due(
     assert [(p["id"], p["status"], p["repaid_by"]) for p in listed] == [(promised["id"], "repaid", "due")]
 
     chosen = api.put(
-        f"{path}/settlement-method", json={"method": "postpaid", "effective_from": "2099-01-01"}, headers=manager
+        f"{path}/settlement-method",
+        json={"method": "postpaid", "effective_from": (datetime.now(UTC).date() + timedelta(days=30)).isoformat()},
+        headers=manager,
     )
     assert chosen.status_code == 200, chosen.text
     assert chosen.json()["change"]["applied_at"] is None

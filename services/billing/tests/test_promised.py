@@ -311,7 +311,11 @@ async def test_customers_choose_their_settlement_method_and_keep_the_operators_l
         scheduled = await stub.ChangeMySettlementMethod(later, metadata=manager)
         assert not scheduled.change.HasField("applied_at") and scheduled.change.credit_limit.amount == 0
         assert scheduled.account.scheduled_change.method == ledger_pb2.SETTLEMENT_METHOD_PREPAID
-        for bad_date in ((today - timedelta(days=1)).isoformat(), "2027-13-01", "tomorrow"):
+        for bad_date in (
+            (today - timedelta(days=1)).isoformat(),
+            (today + timedelta(days=400)).isoformat(),
+            "tomorrow",
+        ):
             refused_date = await failure(
                 stub.ChangeMySettlementMethod(
                     settlement_pb2.ChangeMySettlementMethodRequest(

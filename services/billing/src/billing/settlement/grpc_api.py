@@ -90,9 +90,16 @@ class SettlementMethodApi(settlement_pb2_grpc.SettlementMethodServiceServicer):
         method = convert.METHOD_NAMES[request.method]
         when = effective_at(request.effective_from, self._clock.now())
         limit = 0 if method == PREPAID else account.credit_limit
-        change, changed = await self._settlement.change(
-            Change(account.id, method, limit, when, "asked for by the customer"), actor=access.user_id
-        )
+        try:
+            change, changed = await self._settlement.change(
+                Change(account.id, method, limit, when, "asked for by the customer"), actor=access.user_id
+            )
+        except InvalidArgument as refused:  # named as this request's fields
+            violations = {
+                "effective_from" if name == "effective_at" else name: text
+                for name, text in refused.field_violations.items()
+            }
+            raise InvalidArgument(refused.message, reason=refused.reason, field_violations=violations) from refused
         return pb.ChangeMySettlementMethodResponse(
             change=convert.change(change, changed.currency),
             account=convert.account(changed, await self._settlement.scheduled(account.id)),
