@@ -13,7 +13,7 @@ from gateway.main import create_app
 from gateway.upstream.billing import open_billing_channel
 from gateway.upstream.identity import open_identity_channel
 from simfleet.billing.v1 import ledger_pb2 as pb
-from simfleet.billing.v1 import payments_pb2, usage_pb2
+from simfleet.billing.v1 import payments_pb2, promised_pb2, settlement_pb2, usage_pb2
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 from .conftest import CLIENT_ADDRESS, ScriptedIdentity, make_settings
@@ -55,6 +55,8 @@ async def billing_server() -> AsyncIterator[ScriptedServices]:
         pb.DESCRIPTOR.services_by_name["LedgerService"],
         usage_pb2.DESCRIPTOR.services_by_name["UsageService"],
         payments_pb2.DESCRIPTOR.services_by_name["PaymentService"],
+        promised_pb2.DESCRIPTOR.services_by_name["PromisedPaymentService"],
+        settlement_pb2.DESCRIPTOR.services_by_name["SettlementMethodService"],
     )
     await double.start()
     yield double
@@ -487,3 +489,132 @@ async def test_payments_are_listed_with_filters_and_the_automatic_payment_is_set
     assert put.status_code == 200 and put.json()["threshold"]["amount"] == 50_000
     assert billing.last("SetAutoPayment").request.daily_limit == 3
     assert (await client.delete(f"/v1/personal-accounts/{ACCOUNT}/auto-payment", headers=BEARER)).status_code == 204
+
+
+def promised_payment(**changes: object) -> promised_pb2.PromisedPayment:
+    fields: dict[str, object] = {
+        "id": "pp:abc",
+        "personal_account_id": ACCOUNT,
+        "amount": rub(50_000),
+        "status": promised_pb2.PROMISED_PAYMENT_STATUS_OPEN,
+        "taken_by": "user-1",
+        "taken_at": Timestamp(seconds=1_768_469_400),
+        "due_at": Timestamp(seconds=1_768_469_400 + 7 * 86_400),
+        "entry_id": "promised:pp:abc",
+    }
+    fields.update(changes)
+    return promised_pb2.PromisedPayment(**fields)  # type: ignore[arg-type]
+
+
+async def test_a_promised_payment_is_taken_once_per_key_and_refusals_are_problems(client, billing, problem):
+    billing.script(
+        "TakePromisedPayment",
+        promised_pb2.TakePromisedPaymentResponse(promised_payment=promised_payment(), account=ledger_account()),
+        promised_pb2.TakePromisedPaymentResponse(
+            promised_payment=promised_payment(), account=ledger_account(), replayed=True
+        ),
+        FailedPrecondition("one open already", reason="PROMISED_PAYMENT_OPEN"),
+    )
+    path = f"/v1/personal-accounts/{ACCOUNT}/promised-payments"
+    headers = {**BEARER, "Idempotency-Key": "promise-1"}
+    first = await client.post(path, json={"amount": 50_000}, headers=headers)
+    assert first.status_code == 201, first.text
+    assert first.headers["location"] == f"{path}/pp:abc"
+    body = first.json()["promised_payment"]
+    assert (body["status"], body["amount"]["formatted"], body["repaid_at"]) == ("open", "RUB500.00", None)
+    assert body["due_at"] == "2026-01-22T09:30:00Z"
+    sent = billing.last("TakePromisedPayment").request
+    assert (sent.personal_account_id, sent.amount, sent.idempotency_key) == (ACCOUNT, 50_000, "promise-1")
+    again = await client.post(path, json={"amount": 50_000}, headers=headers)
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    problem(await client.post(path, json={"amount": 1}, headers=BEARER), 409, "PROMISED_PAYMENT_OPEN")
+    before = len(billing.calls)
+    for bad in ({"amount": 0}, {"amount": "100"}, {"amount": 1.5}, {}, {"amount": 1, "extra": 1}):
+        assert (await client.post(path, json=bad, headers=BEARER)).status_code == 422, bad
+    assert len(billing.calls) == before
+
+
+async def test_promised_payments_for_a_line_and_a_group_are_asked_of_billing(client, billing):
+    billing.script(
+        "TakeLinePromisedPayment",
+        promised_pb2.TakeLinePromisedPaymentResponse(promised_payment=promised_payment(), account=ledger_account()),
+    )
+    line = await client.post("/v1/lines/%2B79990000101/promised-payment", json={"amount": 100}, headers=BEARER)
+    assert line.status_code == 201, line.text
+    assert billing.last("TakeLinePromisedPayment").request.msisdn == "+79990000101"
+    billing.script(
+        "TakeGroupPromisedPayments",
+        promised_pb2.TakeGroupPromisedPaymentsResponse(
+            taken=[promised_payment()],
+            refused=[
+                promised_pb2.GroupRefusal(personal_account_id="acc-2", reason="PROMISED_PAYMENT_LIMIT", message="m")
+            ],
+        ),
+    )
+    group = await client.post("/v1/nodes/node-1/promised-payments", json={"amount": 100}, headers=BEARER)
+    assert group.status_code == 200, group.text
+    assert [p["id"] for p in group.json()["taken"]] == ["pp:abc"]
+    assert group.json()["refused"][0]["reason"] == "PROMISED_PAYMENT_LIMIT"
+    billing.script(
+        "ListPromisedPayments",
+        promised_pb2.ListPromisedPaymentsResponse(
+            promised_payments=[
+                promised_payment(
+                    status=promised_pb2.PROMISED_PAYMENT_STATUS_REPAID,
+                    repaid_at=Timestamp(seconds=1_768_469_500),
+                    repaid_by="due",
+                )
+            ],
+            next_page_token="next",
+        ),
+    )
+    listed = await client.get(f"/v1/personal-accounts/{ACCOUNT}/promised-payments?limit=5", headers=BEARER)
+    assert listed.status_code == 200 and listed.json()["next_cursor"] == "next"
+    assert (listed.json()["items"][0]["status"], listed.json()["items"][0]["repaid_by"]) == ("repaid", "due")
+    assert billing.last("ListPromisedPayments").request.page_size == 5
+
+
+async def test_the_settlement_method_is_read_and_chosen_by_the_customer(client, billing, problem):
+    change = pb.SettlementChange(
+        id="ch-1",
+        account_id="01JB0000000000000000000001",
+        method=pb.SETTLEMENT_METHOD_POSTPAID,
+        credit_limit=rub(500_000),
+        effective_at=Timestamp(seconds=1_798_761_600),
+        requested_at=Timestamp(seconds=1_768_469_400),
+        requested_by="user-1",
+    )
+    billing.script(
+        "GetSettlementMethod",
+        settlement_pb2.GetSettlementMethodResponse(account=ledger_account(), history=[change]),
+    )
+    read = await client.get(f"/v1/personal-accounts/{ACCOUNT}/settlement-method", headers=BEARER)
+    assert read.status_code == 200, read.text
+    assert read.json()["history"][0]["settlement_method"] == "postpaid" and read.json()["next_cursor"] is None
+    assert read.json()["account"]["credit_limit"]["amount"] == 500_000
+    billing.script(
+        "ChangeMySettlementMethod",
+        settlement_pb2.ChangeMySettlementMethodResponse(change=change, account=ledger_account()),
+    )
+    path = f"/v1/personal-accounts/{ACCOUNT}/settlement-method"
+    changed = await client.put(path, json={"method": "postpaid", "effective_from": "2027-01-01"}, headers=BEARER)
+    assert changed.status_code == 200, changed.text
+    sent = billing.last("ChangeMySettlementMethod").request
+    assert (sent.method, sent.effective_from) == (pb.SETTLEMENT_METHOD_POSTPAID, "2027-01-01")
+    before = len(billing.calls)
+    for bad in (
+        {"method": "barter"},
+        {"method": "credit", "effective_from": "soon"},
+        {"method": "credit", "credit_limit": 5},
+    ):
+        assert (await client.put(path, json=bad, headers=BEARER)).status_code == 422, bad
+    assert len(billing.calls) == before
+    billing.script(
+        "ChangeMySettlementMethod",
+        InvalidArgument("past", reason="INVALID_SETTLEMENT", field_violations={"effective_from": "today or later"}),
+    )
+    problem(
+        await client.put(path, json={"method": "credit", "effective_from": "2020-01-01"}, headers=BEARER),
+        422,
+        "INVALID_SETTLEMENT",
+    )

@@ -72,6 +72,14 @@ ENDPOINTS = {
     ("get", "/v1/personal-accounts/{personal_account_id}/auto-payment"),
     ("put", "/v1/personal-accounts/{personal_account_id}/auto-payment"),
     ("delete", "/v1/personal-accounts/{personal_account_id}/auto-payment"),
+    ("post", "/v1/personal-accounts/{personal_account_id}/promised-payments"),
+    ("get", "/v1/personal-accounts/{personal_account_id}/promised-payments"),
+    ("get", "/v1/personal-accounts/{personal_account_id}/promised-payments/{promised_payment_id}"),
+    ("post", "/v1/personal-accounts/{personal_account_id}/promised-payments/{promised_payment_id}/repay"),
+    ("post", "/v1/lines/{msisdn}/promised-payment"),
+    ("post", "/v1/nodes/{node_id}/promised-payments"),
+    ("get", "/v1/personal-accounts/{personal_account_id}/settlement-method"),
+    ("put", "/v1/personal-accounts/{personal_account_id}/settlement-method"),
     ("get", "/v1/tariffs"),
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -247,6 +255,8 @@ async def test_response_headers_are_documented_where_they_are_sent(document):
         ("post", "/v1/sim-orders", "200"),
         ("post", "/v1/personal-accounts/{personal_account_id}/transfers", "200"),
         ("post", "/v1/personal-accounts/{personal_account_id}/payments", "200"),
+        ("post", "/v1/personal-accounts/{personal_account_id}/promised-payments", "200"),
+        ("post", "/v1/lines/{msisdn}/promised-payment", "200"),
     }
 
 

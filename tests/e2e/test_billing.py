@@ -5,6 +5,7 @@ never reads another's."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -27,6 +28,8 @@ from tests.helpers import pay_in, problem
 
 HOLDS_MANAGER = "+79996690001"
 HOLDS_PASSWORD = "Holds-Passw0rd-2026"
+PROMISED_MANAGER = "+79996730001"
+PROMISED_PASSWORD = "Promised-Passw0rd-2026"
 
 
 def sign_in(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
@@ -342,3 +345,78 @@ def test_an_account_that_runs_out_has_its_lines_blocked_and_a_payment_lifts_it(
     assert paid.status_code == 201 and paid.json()["payment"]["state"] == "credited", paid.text
     wait_until(lambda: not financial(msisdn), 60, "the financial block lifted")
     assert api.get(f"/v1/lines/{msisdn}", headers=manager).json()["state"] == "active"
+
+
+def test_a_promised_payment_raises_the_balance_and_is_taken_back_when_due(
+    platform: Platform, api: httpx.Client
+) -> None:
+    """A customer takes a promised payment: the balance rises at once and falls back when it is due (about three
+    seconds in these tests); the customer also chooses its account's settlement method for a later day."""
+    onboarded = onboard_customer(
+        platform, key="promised", n=73, name="Promise Keepers LLC", phone=PROMISED_MANAGER, password=PROMISED_PASSWORD
+    )
+    manager = sign_in(api, PROMISED_MANAGER, PROMISED_PASSWORD)
+    parent = next(n.id for n in onboarded.nodes if n.kind == hierarchy_pb2.NODE_KIND_GENERAL_ACCOUNT)
+    with grpc.insecure_channel(platform.accounts_target) as channel:
+        for kind, number in (
+            (hierarchy_pb2.NODE_KIND_BUSINESS_ACCOUNT, "4077300001"),
+            (hierarchy_pb2.NODE_KIND_PERSONAL_ACCOUNT, "4077300002"),
+        ):
+            parent = (
+                accounts_admin_grpc.AccountsAdminServiceStub(channel)
+                .CreateAccount(
+                    accounts_admin.CreateAccountRequest(
+                        customer_id=onboarded.customer.id,
+                        parent_id=parent,
+                        kind=kind,
+                        name="Promises",
+                        account_number=number,
+                    ),
+                    metadata=((OPERATOR_KEY, platform.config.operator_key),),
+                    timeout=10,
+                )
+                .node.id
+            )
+    path = f"/v1/personal-accounts/{parent}"
+    wait_until(lambda: api.get(f"{path}/balance", headers=manager).status_code == 200, 30, "the ledger account")
+
+    def balance() -> int:
+        return int(api.get(f"{path}/balance", headers=manager).json()["balance"]["amount"])
+
+    assert balance() == 0
+    key = {**manager, "Idempotency-Key": f"e2e-promise-{parent}"}
+    taken = api.post(f"{path}/promised-payments", json={"amount": 50_000}, headers=key)
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["account"]["balance"]["amount"] == 50_000
+    promised = taken.json()["promised_payment"]
+    assert (promised["status"], promised["amount"]["amount"]) == ("open", 50_000)
+    again = api.post(f"{path}/promised-payments", json={"amount": 50_000}, headers=key)
+    assert again.status_code == 200 and again.json()["promised_payment"]["id"] == promised["id"]
+    refused = api.post(f"{path}/promised-payments", json={"amount": 100}, headers=manager)
+    assert problem(refused, 409)["reason"] == "PROMISED_PAYMENT_OPEN"
+
+    repaid = wait_until(
+        lambda: api.get(taken.headers["location"], headers=manager).json()["status"] == "repaid" or None,
+        20,
+        "the promised payment taken back when due",
+    )
+    assert repaid and balance() == 0
+    listed = api.get(f"{path}/promised-payments", headers=manager).json()["items"]
+    assert [(p["id"], p["status"], p["repaid_by"]) for p in listed] == [(promised["id"], "repaid", "due")]
+
+    chosen = api.put(
+        f"{path}/settlement-method",
+        json={"method": "postpaid", "effective_from": (datetime.now(UTC).date() + timedelta(days=30)).isoformat()},
+        headers=manager,
+    )
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["change"]["applied_at"] is None
+    read = api.get(f"{path}/settlement-method", headers=manager).json()
+    assert read["account"]["settlement_method"] == "prepaid"
+    assert read["account"]["scheduled_change"]["settlement_method"] == "postpaid"
+    problem(
+        api.put(
+            f"{path}/settlement-method", json={"method": "credit", "effective_from": "2020-01-01"}, headers=manager
+        ),
+        422,
+    )

@@ -44,6 +44,7 @@ PASSWORD = "Matrix-Passw0rd-2026"
 MATRIX_MANAGER = "+79996660001"
 RIVAL_MANAGER = "+79996660002"
 INVENTORY_PATHS = ("/v1/lines", "/v1/operations", "/v1/sim-orders")
+BILLING_NODE_PATHS = ("/v1/nodes/{node}/promised-payments",)
 _names = itertools.count(1)
 
 
@@ -114,6 +115,7 @@ class Maker:
                     area,
                     identity=row.path.startswith("/v1/users"),
                     inventory=row.path.startswith(INVENTORY_PATHS),
+                    billing=row.path.startswith(BILLING_NODE_PATHS),
                 )
             )
         else:  # a user, line or operation of the call's own, in the place's node (the row changes no node)
@@ -142,7 +144,7 @@ class Maker:
             objects.operation = made.json()["id"]
         return objects
 
-    def _node(self, area: Area, *, identity: bool, inventory: bool) -> str:
+    def _node(self, area: Area, *, identity: bool, inventory: bool, billing: bool = False) -> str:
         created = self._api.post(
             "/v1/nodes",
             json={"parent_id": area.parent_id, "name": f"Matrix {next(_names)}", "kind": "city"},
@@ -154,6 +156,16 @@ class Maker:
             wait_until_known(self._api, "/v1/users", node, area.owner, "identity")
         if inventory:
             wait_until_known(self._api, "/v1/lines", node, area.owner, "inventory")
+        if billing:  # billing has no read of a node: a refused promised payment (422) answers 404 until it knows it
+            deadline = time.monotonic() + 10
+            while (
+                self._api.post(
+                    f"/v1/nodes/{node}/promised-payments", json={"amount": 10**12}, headers=area.owner
+                ).status_code
+                == 404
+            ):
+                assert time.monotonic() < deadline, "billing never learnt of the node"
+                time.sleep(0.02)
         return node
 
     def _line(self, area: Area, node: str) -> str:

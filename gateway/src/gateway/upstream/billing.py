@@ -13,12 +13,20 @@ import grpc
 
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
-from simfleet.billing.v1 import ledger_pb2_grpc, payments_pb2_grpc, usage_pb2_grpc
+from simfleet.billing.v1 import (
+    ledger_pb2_grpc,
+    payments_pb2_grpc,
+    promised_pb2_grpc,
+    settlement_pb2_grpc,
+    usage_pb2_grpc,
+)
 from simfleet_runtime.grpc_server import make_channel
 
 LEDGER_SERVICE = "simfleet.billing.v1.LedgerService"
 USAGE_SERVICE = "simfleet.billing.v1.UsageService"
 PAYMENT_SERVICE = "simfleet.billing.v1.PaymentService"
+PROMISED_SERVICE = "simfleet.billing.v1.PromisedPaymentService"
+SETTLEMENT_SERVICE = "simfleet.billing.v1.SettlementMethodService"
 
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (LEDGER_SERVICE, "GetBalance"),
@@ -31,6 +39,10 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (PAYMENT_SERVICE, "GetAutoPayment"),
     (PAYMENT_SERVICE, "SetAutoPayment"),
     (PAYMENT_SERVICE, "DeleteAutoPayment"),
+    (PROMISED_SERVICE, "GetPromisedPayment"),
+    (PROMISED_SERVICE, "ListPromisedPayments"),
+    (PROMISED_SERVICE, "RepayPromisedPayment"),
+    (SETTLEMENT_SERVICE, "GetSettlementMethod"),
 )
 
 Req = TypeVar("Req")
@@ -52,6 +64,8 @@ class BillingStubs:
         self.ledger = ledger_pb2_grpc.LedgerServiceStub(channel)
         self.usage = usage_pb2_grpc.UsageServiceStub(channel)
         self.payments = payments_pb2_grpc.PaymentServiceStub(channel)
+        self.promised = promised_pb2_grpc.PromisedPaymentServiceStub(channel)
+        self.settlement = settlement_pb2_grpc.SettlementMethodServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Billing:
         return Billing(self, metadata)
@@ -64,6 +78,8 @@ class Billing:
         self.ledger = stubs.ledger
         self.usage = stubs.usage
         self.payments = stubs.payments
+        self.promised = stubs.promised
+        self.settlement = stubs.settlement
         self.metadata = metadata
         self._timeout = stubs.timeout
 

@@ -29,14 +29,26 @@ from billing.payments.grpc_api import SERVICE_NAME as PAYMENT_SERVICE
 from billing.payments.grpc_api import PaymentApi
 from billing.payments.provider import PaymentProvider
 from billing.payments.service import Payments
+from billing.promised.grpc_api import SERVICE_NAME as PROMISED_SERVICE
+from billing.promised.grpc_api import PromisedPaymentApi
+from billing.promised.service import Limits, PromisedPayments
 from billing.rating.consumer import catalogue_loaded, usage_handler
 from billing.rating.grpc_api import SERVICE_NAME as USAGE_SERVICE
 from billing.rating.grpc_api import UsageApi
 from billing.rating.service import Rater
 from billing.settings import BillingSettings
+from billing.settlement.grpc_api import SERVICE_NAME as SETTLEMENT_SERVICE
+from billing.settlement.grpc_api import SettlementMethodApi
 from billing.settlement.service import SettlementService
 from billing.streams import streams
-from simfleet.billing.v1 import admin_pb2_grpc, ledger_pb2_grpc, payments_pb2_grpc, usage_pb2_grpc
+from simfleet.billing.v1 import (
+    admin_pb2_grpc,
+    ledger_pb2_grpc,
+    payments_pb2_grpc,
+    promised_pb2_grpc,
+    settlement_pb2_grpc,
+    usage_pb2_grpc,
+)
 from simfleet_runtime import nodepaths
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
 from simfleet_runtime.authz import Authorizer
@@ -93,6 +105,7 @@ class Billing:
     authorizer: Authorizer
     revocations: Revocations
     sweeper: Sweeper
+    promised: PromisedPayments
 
 
 def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Billing:
@@ -142,6 +155,18 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     runtime.add_task("fees", fees.run)
     holds = Holds(db=db, clock=clock, outbox=runtime.outbox, interval=settings.holds_interval_seconds)
     runtime.add_task("holds", holds.run)
+    promised = PromisedPayments(
+        db=db,
+        clock=clock,
+        ledger=ledger,
+        limits=Limits(
+            max_amount=settings.promised_max_amount,
+            duration=timedelta(days=settings.promised_days),
+            per_30_days=settings.promised_per_30_days,
+        ),
+        interval=settings.promised_interval_seconds,
+    )
+    runtime.add_task("promised", promised.run)
     runtime.add_consumer(
         name="billing-lines",
         stream=InventorySubjects.STREAM,
@@ -199,8 +224,30 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         PaymentApi(payments=payments, ledger=ledger, authorizer=authorizer),
         PAYMENT_SERVICE,
     )
+    runtime.add_servicer(
+        promised_pb2_grpc.add_PromisedPaymentServiceServicer_to_server,
+        PromisedPaymentApi(promised=promised, ledger=ledger, authorizer=authorizer),
+        PROMISED_SERVICE,
+    )
+    runtime.add_servicer(
+        settlement_pb2_grpc.add_SettlementMethodServiceServicer_to_server,
+        SettlementMethodApi(ledger=ledger, settlement=settlement, authorizer=authorizer, clock=clock),
+        SETTLEMENT_SERVICE,
+    )
     return Billing(
-        runtime, ledger, settlement, catalogue, rater, payments, fees, holds, paths, authorizer, revocations, sweeper
+        runtime,
+        ledger,
+        settlement,
+        catalogue,
+        rater,
+        payments,
+        fees,
+        holds,
+        paths,
+        authorizer,
+        revocations,
+        sweeper,
+        promised,
     )
 
 

@@ -13,6 +13,7 @@ from billing.holds.models import FinancialHold
 from billing.ledger.models import JournalEntry, LedgerAccount, Posting
 from billing.lines.models import BillingLine, LineTerm
 from billing.payments.models import AutoPayment, Payment
+from billing.promised.models import PromisedPayment
 from billing.rating.models import AllowanceUse, UsageRecord
 from billing.settlement.models import SettlementChange
 
@@ -32,6 +33,7 @@ __all__ = [
     "LineTerm",
     "Payment",
     "Posting",
+    "PromisedPayment",
     "SettlementChange",
     "TariffVersion",
     "UsageRecord",

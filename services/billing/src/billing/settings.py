@@ -66,6 +66,17 @@ class BillingSettings(ServiceSettings):
     fees_interval_seconds: float = Field(
         300.0, gt=0, description="how often lines' monthly fees are charged for the days due (a day at a time)"
     )
+    # Promised payments (BI-9): a temporary credit, taken back when it falls due.
+    promised_max_amount: int = Field(
+        300_000, gt=0, description="the most one promised payment may be, in minor units (3,000.00 RUB)"
+    )
+    promised_days: float = Field(7.0, gt=0, description="how long a promised payment lasts before it is taken back")
+    promised_per_30_days: int = Field(
+        3, gt=0, description="how many promised payments one personal account may take in any 30 days"
+    )
+    promised_interval_seconds: float = Field(
+        30.0, gt=0, description="how often promised payments that fell due are taken back"
+    )
     catalogue_refresh_seconds: float = Field(
         60.0, gt=0, description="how often the tariff catalogue is read again (a new version is seen within it)"
     )
