@@ -23,6 +23,9 @@ from billing.ledger.consumer import node_events_handler
 from billing.ledger.grpc_api import SERVICE_NAME as LEDGER_SERVICE
 from billing.ledger.grpc_api import LedgerApi
 from billing.ledger.service import LedgerService
+from billing.limits.grpc_api import SERVICE_NAME as LIMITS_SERVICE
+from billing.limits.grpc_api import SpendingLimitApi
+from billing.limits.service import SpendingLimits
 from billing.lines.consumer import lines_changed_handler
 from billing.models import BUS, NODE_PATHS
 from billing.payments.grpc_api import SERVICE_NAME as PAYMENT_SERVICE
@@ -36,7 +39,7 @@ from billing.rating.service import Rater
 from billing.settings import BillingSettings
 from billing.settlement.service import SettlementService
 from billing.streams import streams
-from simfleet.billing.v1 import admin_pb2_grpc, ledger_pb2_grpc, payments_pb2_grpc, usage_pb2_grpc
+from simfleet.billing.v1 import admin_pb2_grpc, ledger_pb2_grpc, limits_pb2_grpc, payments_pb2_grpc, usage_pb2_grpc
 from simfleet_runtime import nodepaths
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
 from simfleet_runtime.authz import Authorizer
@@ -89,6 +92,7 @@ class Billing:
     payments: Payments
     fees: Fees
     holds: Holds
+    limits: SpendingLimits
     paths: nodepaths.ProjectedNodePaths
     authorizer: Authorizer
     revocations: Revocations
@@ -142,6 +146,15 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     runtime.add_task("fees", fees.run)
     holds = Holds(db=db, clock=clock, outbox=runtime.outbox, interval=settings.holds_interval_seconds)
     runtime.add_task("holds", holds.run)
+    limits = SpendingLimits(
+        db=db,
+        clock=clock,
+        outbox=runtime.outbox,
+        paths=paths,
+        sms_sender=settings.limits_sms_sender,
+        interval=settings.limits_interval_seconds,
+    )
+    runtime.add_task("limits", limits.run)
     runtime.add_consumer(
         name="billing-lines",
         stream=InventorySubjects.STREAM,
@@ -199,8 +212,25 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         PaymentApi(payments=payments, ledger=ledger, authorizer=authorizer),
         PAYMENT_SERVICE,
     )
+    runtime.add_servicer(
+        limits_pb2_grpc.add_SpendingLimitServiceServicer_to_server,
+        SpendingLimitApi(limits=limits, paths=paths, authorizer=authorizer),
+        LIMITS_SERVICE,
+    )
     return Billing(
-        runtime, ledger, settlement, catalogue, rater, payments, fees, holds, paths, authorizer, revocations, sweeper
+        runtime,
+        ledger,
+        settlement,
+        catalogue,
+        rater,
+        payments,
+        fees,
+        holds,
+        limits,
+        paths,
+        authorizer,
+        revocations,
+        sweeper,
     )
 
 
