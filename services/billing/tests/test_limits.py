@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import sqlalchemy as sa
 
@@ -18,14 +19,18 @@ from billing.limits.models import SPEND
 from billing.limits.service import Settings, Target, settings, written
 from billing.main import Billing, build
 from billing.models import BUS
+from simfleet.billing.v1 import limits_pb2, limits_pb2_grpc
 from simfleet.events.v1 import billing_pb2 as ev
 from simfleet.netsim.v1 import smsc_pb2
+from simfleet_runtime.authz import Grant
 from simfleet_runtime.errors import InvalidArgument
+from simfleet_runtime.grpc_server import make_channel
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import KeyRing, create_postgres_database, drop_postgres_database, postgres_base_url
 from simfleet_subjects import BillingSubjects, NetsimSubjects
 
 from .conftest import Harness, settings_for  # type: ignore[import-not-found]
+from .test_grpc_api import MANAGER, READER, Running, failure, running  # type: ignore[import-not-found]  # noqa: F401
 from .test_rating import Line, rate, record  # type: ignore[import-not-found]
 
 INTL_MINUTE = 4900  # one international minute on BIZ-S
@@ -397,3 +402,92 @@ async def test_racing_sweeps_block_and_warn_once(pg: Harness) -> None:
     await asyncio.gather(*(limits.sweep() for _ in range(4)), holds.sweep(), holds.sweep())
     events = await blocks(pg)
     assert len(events) == 2 and blocked_now(events) == set()
+
+
+# ----------------------------------------------------------------- over gRPC, with scope
+
+
+async def test_the_limits_over_grpc_with_scope(running: Running) -> None:  # noqa: F811
+    await running.tree()
+    manager = running.bearer(Grant(running.branch, MANAGER, "manager"))
+    reader = running.bearer(Grant(running.branch, READER, "reader"))
+    boss = running.bearer(Grant(running.company, MANAGER, "admin"))
+    stranger = running.bearer(Grant(running.elsewhere, MANAGER, "manager"))
+
+    def create(**fields: Any) -> limits_pb2.CreateSpendingLimitRequest:
+        values: dict[str, Any] = {
+            "scope": limits_pb2.SPENDING_LIMIT_SCOPE_NODE,
+            "node_id": running.branch,
+            "amount": 500_000,
+            "currency": "RUB",
+            "action": limits_pb2.SPENDING_LIMIT_ACTION_WARN,
+            "notify": [PHONE, "boss@example.com"],
+        } | fields
+        return limits_pb2.CreateSpendingLimitRequest(**values)
+
+    async with make_channel(running.target) as channel:
+        api = limits_pb2_grpc.SpendingLimitServiceStub(channel)
+        made = await api.CreateSpendingLimit(create(idempotency_key="k-1"), metadata=manager)
+        limit = made.limit
+        assert (limit.node_id, limit.amount.amount, limit.amount.exponent, limit.current_period) == (
+            running.branch,
+            500_000,
+            2,
+            running.billing.runtime.clock.now().strftime("%Y-%m"),
+        )
+        assert (limit.spent.amount, limit.reached, made.replayed) == (0, False, False)
+        again = await api.CreateSpendingLimit(create(idempotency_key="k-1"), metadata=manager)
+        assert again.replayed and again.limit.id == limit.id
+
+        assert (await failure(api.CreateSpendingLimit(create(), metadata=reader)))[:2] == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "PERMISSION_MISSING",
+        )
+        company = create(scope=limits_pb2.SPENDING_LIMIT_SCOPE_COMPANY, node_id="")
+        assert (await failure(api.CreateSpendingLimit(company, metadata=manager)))[0] == grpc.StatusCode.NOT_FOUND
+        whole = await api.CreateSpendingLimit(company, metadata=boss)
+        assert whole.limit.node_id == running.company
+        assert (await failure(api.CreateSpendingLimit(create(), metadata=stranger)))[:2] == (
+            grpc.StatusCode.NOT_FOUND,
+            "NODE_NOT_FOUND",
+        )
+        line = create(scope=limits_pb2.SPENDING_LIMIT_SCOPE_LINE, node_id="", msisdn="+79990009999")
+        assert (await failure(api.CreateSpendingLimit(line, metadata=manager)))[:2] == (
+            grpc.StatusCode.NOT_FOUND,
+            "LINE_NOT_FOUND",
+        )
+        code, reason, fields = await failure(
+            api.CreateSpendingLimit(create(amount=0, notify=["nobody"]), metadata=manager)
+        )
+        assert (code, reason, set(fields)) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_AMOUNT", {"amount"})
+
+        read = await api.GetSpendingLimit(limits_pb2.GetSpendingLimitRequest(limit_id=limit.id), metadata=reader)
+        assert read.limit.id == limit.id
+        assert (
+            await failure(
+                api.GetSpendingLimit(limits_pb2.GetSpendingLimitRequest(limit_id=limit.id), metadata=stranger)
+            )
+        )[:2] == (grpc.StatusCode.NOT_FOUND, "SPENDING_LIMIT_NOT_FOUND")
+        listed = await api.ListSpendingLimits(limits_pb2.ListSpendingLimitsRequest(), metadata=reader)
+        assert [found.id for found in listed.limits] == [limit.id]  # not the company's: above the reader
+        listed = await api.ListSpendingLimits(limits_pb2.ListSpendingLimitsRequest(), metadata=boss)
+        assert {found.id for found in listed.limits} == {limit.id, whole.limit.id}
+        assert not (await api.ListSpendingLimits(limits_pb2.ListSpendingLimitsRequest(), metadata=stranger)).limits
+
+        change = limits_pb2.UpdateSpendingLimitRequest(
+            limit_id=limit.id,
+            amount=900_000,
+            currency="RUB",
+            action=limits_pb2.SPENDING_LIMIT_ACTION_BLOCK,
+        )
+        assert (await failure(api.UpdateSpendingLimit(change, metadata=reader)))[0] == grpc.StatusCode.PERMISSION_DENIED
+        changed = await api.UpdateSpendingLimit(change, metadata=manager)
+        assert (changed.limit.amount.amount, changed.limit.action, list(changed.limit.notify)) == (
+            900_000,
+            limits_pb2.SPENDING_LIMIT_ACTION_BLOCK,
+            [],
+        )
+        gone = limits_pb2.DeleteSpendingLimitRequest(limit_id=limit.id)
+        assert (await failure(api.DeleteSpendingLimit(gone, metadata=stranger)))[0] == grpc.StatusCode.NOT_FOUND
+        await api.DeleteSpendingLimit(gone, metadata=manager)
+        assert (await failure(api.DeleteSpendingLimit(gone, metadata=manager)))[0] == grpc.StatusCode.NOT_FOUND
