@@ -73,6 +73,11 @@ ENDPOINTS = {
     ("put", "/v1/personal-accounts/{personal_account_id}/auto-payment"),
     ("delete", "/v1/personal-accounts/{personal_account_id}/auto-payment"),
     ("get", "/v1/tariffs"),
+    ("post", "/v1/spending-limits"),
+    ("get", "/v1/spending-limits"),
+    ("get", "/v1/spending-limits/{limit_id}"),
+    ("put", "/v1/spending-limits/{limit_id}"),
+    ("delete", "/v1/spending-limits/{limit_id}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }
@@ -247,6 +252,7 @@ async def test_response_headers_are_documented_where_they_are_sent(document):
         ("post", "/v1/sim-orders", "200"),
         ("post", "/v1/personal-accounts/{personal_account_id}/transfers", "200"),
         ("post", "/v1/personal-accounts/{personal_account_id}/payments", "200"),
+        ("post", "/v1/spending-limits", "200"),
     }
 
 

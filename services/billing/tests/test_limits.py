@@ -473,6 +473,18 @@ async def test_the_limits_over_grpc_with_scope(running: Running) -> None:  # noq
         listed = await api.ListSpendingLimits(limits_pb2.ListSpendingLimitsRequest(), metadata=boss)
         assert {found.id for found in listed.limits} == {limit.id, whole.limit.id}
         assert not (await api.ListSpendingLimits(limits_pb2.ListSpendingLimitsRequest(), metadata=stranger)).limits
+        under = limits_pb2.ListSpendingLimitsRequest(node_id=running.branch)
+        assert [found.id for found in (await api.ListSpendingLimits(under, metadata=boss)).limits] == [limit.id]
+        assert (await failure(api.ListSpendingLimits(under, metadata=stranger)))[:2] == (
+            grpc.StatusCode.NOT_FOUND,
+            "NODE_NOT_FOUND",
+        )
+        nobody = running.bearer(Grant(running.branch, frozenset({"lines:read"}), "viewer"))
+        assert (await failure(api.ListSpendingLimits(under, metadata=nobody)))[0] == grpc.StatusCode.PERMISSION_DENIED
+        everything = limits_pb2.ListSpendingLimitsRequest()
+        assert (await failure(api.ListSpendingLimits(everything, metadata=nobody)))[
+            0
+        ] == grpc.StatusCode.PERMISSION_DENIED
 
         change = limits_pb2.UpdateSpendingLimitRequest(
             limit_id=limit.id,

@@ -26,19 +26,19 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from simfleet.billing.v1 import ledger_pb2 as simfleet_dot_billing_dot_v1_dot_ledger__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n simfleet/billing/v1/limits.proto\x12\x13simfleet.billing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a simfleet/billing/v1/ledger.proto\"\xf9\x03\n\rSpendingLimit\x12\n\n\x02id\x18\x01 \x01(\t\x12\x36\n\x05scope\x18\x02 \x01(\x0e\x32\'.simfleet.billing.v1.SpendingLimitScope\x12\x0f\n\x07node_id\x18\x03 \x01(\t\x12\x0f\n\x07line_id\x18\x04 \x01(\t\x12\x0e\n\x06msisdn\x18\x05 \x01(\t\x12\x38\n\x06period\x18\x06 \x01(\x0e\x32(.simfleet.billing.v1.SpendingLimitPeriod\x12*\n\x06\x61mount\x18\x07 \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12\x38\n\x06\x61\x63tion\x18\x08 \x01(\x0e\x32(.simfleet.billing.v1.SpendingLimitAction\x12\x0e\n\x06notify\x18\t \x03(\t\x12\x16\n\x0e\x63urrent_period\x18\n \x01(\t\x12)\n\x05spent\x18\x0b \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12\x0f\n\x07reached\x18\x0c \x01(\x08\x12\x0e\n\x06set_by\x18\r \x01(\t\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x02\n\x1a\x43reateSpendingLimitRequest\x12\x36\n\x05scope\x18\x01 \x01(\x0e\x32\'.simfleet.billing.v1.SpendingLimitScope\x12\x0f\n\x07node_id\x18\x02 \x01(\t\x12\x0e\n\x06msisdn\x18\x03 \x01(\t\x12\x38\n\x06period\x18\x04 \x01(\x0e\x32(.simfleet.billing.v1.SpendingLimitPeriod\x12\x0e\n\x06\x61mount\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\x38\n\x06\x61\x63tion\x18\x07 \x01(\x0e\x32(.simfleet.billing.v1.SpendingLimitAction\x12\x0e\n\x06notify\x18\x08 \x03(\t\x12\x17\n\x0fidempotency_key\x18\t \x01(\t\"b\n\x1b\x43reateSpendingLimitResponse\x12\x31\n\x05limit\x18\x01 \x01(\x0b\x32\".simfleet.billing.v1.SpendingLimit\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"+\n\x17GetSpendingLimitRequest\x12\x10\n\x08limit_id\x18\x01 \x01(\t\"M\n\x18GetSpendingLimitResponse\x12\x31\n\x05limit\x18\x01 \x01(\x0b\x32\".simfleet.billing.v1.SpendingLimit\"\x1b\n\x19ListSpendingLimitsRequest\"P\n\x1aListSpendingLimitsResponse\x12\x32\n\x06limits\x18\x01 \x03(\x0b\x32\".simfleet.billing.v1.SpendingLimit\"\xd4\x01\n\x1aUpdateSpendingLimitRequest\x12\x10\n\x08limit_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x38\n\x06\x61\x63tion\x18\x04 \x01(\x0e\x32(.simfleet.billing.v1.SpendingLimitAction\x12\x0e\n\x06notify\x18\x05 \x03(\t\x12\x38\n\x06period\x18\x06 \x01(\x0e\x32(.simfleet.billing.v1.SpendingLimitPeriod\"P\n\x1bUpdateSpendingLimitResponse\x12\x31\n\x05limit\x18\x01 \x01(\x0b\x32\".simfleet.billing.v1.SpendingLimit\".\n\x1a\x44\x65leteSpendingLimitRequest\x12\x10\n\x08limit_id\x18\x01 \x01(\t\"\x1d\n\x1b\x44\x65leteSpendingLimitResponse*\x9a\x01\n\x12SpendingLimitScope\x12$\n SPENDING_LIMIT_SCOPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19SPENDING_LIMIT_SCOPE_LINE\x10\x01\x12\x1d\n\x19SPENDING_LIMIT_SCOPE_NODE\x10\x02\x12 \n\x1cSPENDING_LIMIT_SCOPE_COMPANY\x10\x03*}\n\x13SpendingLimitAction\x12%\n!SPENDING_LIMIT_ACTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSPENDING_LIMIT_ACTION_WARN\x10\x01\x12\x1f\n\x1bSPENDING_LIMIT_ACTION_BLOCK\x10\x02*]\n\x13SpendingLimitPeriod\x12%\n!SPENDING_LIMIT_PERIOD_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSPENDING_LIMIT_PERIOD_MONTH\x10\x01\x32\xec\x04\n\x14SpendingLimitService\x12x\n\x13\x43reateSpendingLimit\x12/.simfleet.billing.v1.CreateSpendingLimitRequest\x1a\x30.simfleet.billing.v1.CreateSpendingLimitResponse\x12o\n\x10GetSpendingLimit\x12,.simfleet.billing.v1.GetSpendingLimitRequest\x1a-.simfleet.billing.v1.GetSpendingLimitResponse\x12u\n\x12ListSpendingLimits\x12..simfleet.billing.v1.ListSpendingLimitsRequest\x1a/.simfleet.billing.v1.ListSpendingLimitsResponse\x12x\n\x13UpdateSpendingLimit\x12/.simfleet.billing.v1.UpdateSpendingLimitRequest\x1a\x30.simfleet.billing.v1.UpdateSpendingLimitResponse\x12x\n\x13\x44\x65leteSpendingLimit\x12/.simfleet.billing.v1.DeleteSpendingLimitRequest\x1a\x30.simfleet.billing.v1.DeleteSpendingLimitResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n simfleet/billing/v1/limits.proto\x12\x13simfleet.billing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a simfleet/billing/v1/ledger.proto\"\xf9\x03\n\rSpendingLimit\x12\n\n\x02id\x18\x01 \x01(\t\x12\x36\n\x05scope\x18\x02 \x01(\x0e\x32\'.simfleet.billing.v1.SpendingLimitScope\x12\x0f\n\x07node_id\x18\x03 \x01(\t\x12\x0f\n\x07line_id\x18\x04 \x01(\t\x12\x0e\n\x06msisdn\x18\x05 \x01(\t\x12\x38\n\x06period\x18\x06 \x01(\x0e\x32(.simfleet.billing.v1.SpendingLimitPeriod\x12*\n\x06\x61mount\x18\x07 \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12\x38\n\x06\x61\x63tion\x18\x08 \x01(\x0e\x32(.simfleet.billing.v1.SpendingLimitAction\x12\x0e\n\x06notify\x18\t \x03(\t\x12\x16\n\x0e\x63urrent_period\x18\n \x01(\t\x12)\n\x05spent\x18\x0b \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12\x0f\n\x07reached\x18\x0c \x01(\x08\x12\x0e\n\x06set_by\x18\r \x01(\t\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x02\n\x1a\x43reateSpendingLimitRequest\x12\x36\n\x05scope\x18\x01 \x01(\x0e\x32\'.simfleet.billing.v1.SpendingLimitScope\x12\x0f\n\x07node_id\x18\x02 \x01(\t\x12\x0e\n\x06msisdn\x18\x03 \x01(\t\x12\x38\n\x06period\x18\x04 \x01(\x0e\x32(.simfleet.billing.v1.SpendingLimitPeriod\x12\x0e\n\x06\x61mount\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\x38\n\x06\x61\x63tion\x18\x07 \x01(\x0e\x32(.simfleet.billing.v1.SpendingLimitAction\x12\x0e\n\x06notify\x18\x08 \x03(\t\x12\x17\n\x0fidempotency_key\x18\t \x01(\t\"b\n\x1b\x43reateSpendingLimitResponse\x12\x31\n\x05limit\x18\x01 \x01(\x0b\x32\".simfleet.billing.v1.SpendingLimit\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"+\n\x17GetSpendingLimitRequest\x12\x10\n\x08limit_id\x18\x01 \x01(\t\"M\n\x18GetSpendingLimitResponse\x12\x31\n\x05limit\x18\x01 \x01(\x0b\x32\".simfleet.billing.v1.SpendingLimit\",\n\x19ListSpendingLimitsRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\"P\n\x1aListSpendingLimitsResponse\x12\x32\n\x06limits\x18\x01 \x03(\x0b\x32\".simfleet.billing.v1.SpendingLimit\"\xd4\x01\n\x1aUpdateSpendingLimitRequest\x12\x10\n\x08limit_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x38\n\x06\x61\x63tion\x18\x04 \x01(\x0e\x32(.simfleet.billing.v1.SpendingLimitAction\x12\x0e\n\x06notify\x18\x05 \x03(\t\x12\x38\n\x06period\x18\x06 \x01(\x0e\x32(.simfleet.billing.v1.SpendingLimitPeriod\"P\n\x1bUpdateSpendingLimitResponse\x12\x31\n\x05limit\x18\x01 \x01(\x0b\x32\".simfleet.billing.v1.SpendingLimit\".\n\x1a\x44\x65leteSpendingLimitRequest\x12\x10\n\x08limit_id\x18\x01 \x01(\t\"\x1d\n\x1b\x44\x65leteSpendingLimitResponse*\x9a\x01\n\x12SpendingLimitScope\x12$\n SPENDING_LIMIT_SCOPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19SPENDING_LIMIT_SCOPE_LINE\x10\x01\x12\x1d\n\x19SPENDING_LIMIT_SCOPE_NODE\x10\x02\x12 \n\x1cSPENDING_LIMIT_SCOPE_COMPANY\x10\x03*}\n\x13SpendingLimitAction\x12%\n!SPENDING_LIMIT_ACTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSPENDING_LIMIT_ACTION_WARN\x10\x01\x12\x1f\n\x1bSPENDING_LIMIT_ACTION_BLOCK\x10\x02*]\n\x13SpendingLimitPeriod\x12%\n!SPENDING_LIMIT_PERIOD_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSPENDING_LIMIT_PERIOD_MONTH\x10\x01\x32\xec\x04\n\x14SpendingLimitService\x12x\n\x13\x43reateSpendingLimit\x12/.simfleet.billing.v1.CreateSpendingLimitRequest\x1a\x30.simfleet.billing.v1.CreateSpendingLimitResponse\x12o\n\x10GetSpendingLimit\x12,.simfleet.billing.v1.GetSpendingLimitRequest\x1a-.simfleet.billing.v1.GetSpendingLimitResponse\x12u\n\x12ListSpendingLimits\x12..simfleet.billing.v1.ListSpendingLimitsRequest\x1a/.simfleet.billing.v1.ListSpendingLimitsResponse\x12x\n\x13UpdateSpendingLimit\x12/.simfleet.billing.v1.UpdateSpendingLimitRequest\x1a\x30.simfleet.billing.v1.UpdateSpendingLimitResponse\x12x\n\x13\x44\x65leteSpendingLimit\x12/.simfleet.billing.v1.DeleteSpendingLimitRequest\x1a\x30.simfleet.billing.v1.DeleteSpendingLimitResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'simfleet.billing.v1.limits_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SPENDINGLIMITSCOPE']._serialized_start=1655
-  _globals['_SPENDINGLIMITSCOPE']._serialized_end=1809
-  _globals['_SPENDINGLIMITACTION']._serialized_start=1811
-  _globals['_SPENDINGLIMITACTION']._serialized_end=1936
-  _globals['_SPENDINGLIMITPERIOD']._serialized_start=1938
-  _globals['_SPENDINGLIMITPERIOD']._serialized_end=2031
+  _globals['_SPENDINGLIMITSCOPE']._serialized_start=1672
+  _globals['_SPENDINGLIMITSCOPE']._serialized_end=1826
+  _globals['_SPENDINGLIMITACTION']._serialized_start=1828
+  _globals['_SPENDINGLIMITACTION']._serialized_end=1953
+  _globals['_SPENDINGLIMITPERIOD']._serialized_start=1955
+  _globals['_SPENDINGLIMITPERIOD']._serialized_end=2048
   _globals['_SPENDINGLIMIT']._serialized_start=125
   _globals['_SPENDINGLIMIT']._serialized_end=630
   _globals['_CREATESPENDINGLIMITREQUEST']._serialized_start=633
@@ -50,17 +50,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSPENDINGLIMITRESPONSE']._serialized_start=1088
   _globals['_GETSPENDINGLIMITRESPONSE']._serialized_end=1165
   _globals['_LISTSPENDINGLIMITSREQUEST']._serialized_start=1167
-  _globals['_LISTSPENDINGLIMITSREQUEST']._serialized_end=1194
-  _globals['_LISTSPENDINGLIMITSRESPONSE']._serialized_start=1196
-  _globals['_LISTSPENDINGLIMITSRESPONSE']._serialized_end=1276
-  _globals['_UPDATESPENDINGLIMITREQUEST']._serialized_start=1279
-  _globals['_UPDATESPENDINGLIMITREQUEST']._serialized_end=1491
-  _globals['_UPDATESPENDINGLIMITRESPONSE']._serialized_start=1493
-  _globals['_UPDATESPENDINGLIMITRESPONSE']._serialized_end=1573
-  _globals['_DELETESPENDINGLIMITREQUEST']._serialized_start=1575
-  _globals['_DELETESPENDINGLIMITREQUEST']._serialized_end=1621
-  _globals['_DELETESPENDINGLIMITRESPONSE']._serialized_start=1623
-  _globals['_DELETESPENDINGLIMITRESPONSE']._serialized_end=1652
-  _globals['_SPENDINGLIMITSERVICE']._serialized_start=2034
-  _globals['_SPENDINGLIMITSERVICE']._serialized_end=2654
+  _globals['_LISTSPENDINGLIMITSREQUEST']._serialized_end=1211
+  _globals['_LISTSPENDINGLIMITSRESPONSE']._serialized_start=1213
+  _globals['_LISTSPENDINGLIMITSRESPONSE']._serialized_end=1293
+  _globals['_UPDATESPENDINGLIMITREQUEST']._serialized_start=1296
+  _globals['_UPDATESPENDINGLIMITREQUEST']._serialized_end=1508
+  _globals['_UPDATESPENDINGLIMITRESPONSE']._serialized_start=1510
+  _globals['_UPDATESPENDINGLIMITRESPONSE']._serialized_end=1590
+  _globals['_DELETESPENDINGLIMITREQUEST']._serialized_start=1592
+  _globals['_DELETESPENDINGLIMITREQUEST']._serialized_end=1638
+  _globals['_DELETESPENDINGLIMITRESPONSE']._serialized_start=1640
+  _globals['_DELETESPENDINGLIMITRESPONSE']._serialized_end=1669
+  _globals['_SPENDINGLIMITSERVICE']._serialized_start=2051
+  _globals['_SPENDINGLIMITSERVICE']._serialized_end=2671
 # @@protoc_insertion_point(module_scope)

@@ -102,7 +102,9 @@ class SpendingLimitServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListSpendingLimits(self, request, context):
-        """The limits whose node the caller sees with billing:read.
+        """The limits whose node the caller sees with billing:read; with node_id,
+        those set on that node or below it (NOT_FOUND when the caller does not
+        see the node).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

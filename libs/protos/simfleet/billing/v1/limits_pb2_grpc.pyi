@@ -51,7 +51,10 @@ class SpendingLimitServiceStub:
     """
     GetSpendingLimit: _grpc.UnaryUnaryMultiCallable[_limits_pb2.GetSpendingLimitRequest, _limits_pb2.GetSpendingLimitResponse]
     ListSpendingLimits: _grpc.UnaryUnaryMultiCallable[_limits_pb2.ListSpendingLimitsRequest, _limits_pb2.ListSpendingLimitsResponse]
-    """The limits whose node the caller sees with billing:read."""
+    """The limits whose node the caller sees with billing:read; with node_id,
+    those set on that node or below it (NOT_FOUND when the caller does not
+    see the node).
+    """
     UpdateSpendingLimit: _grpc.UnaryUnaryMultiCallable[_limits_pb2.UpdateSpendingLimitRequest, _limits_pb2.UpdateSpendingLimitResponse]
     """Changes the amount, action and who is warned (the scope stays)."""
     DeleteSpendingLimit: _grpc.UnaryUnaryMultiCallable[_limits_pb2.DeleteSpendingLimitRequest, _limits_pb2.DeleteSpendingLimitResponse]
@@ -79,7 +82,10 @@ class SpendingLimitServiceAsyncStub(SpendingLimitServiceStub):
     """
     GetSpendingLimit: _aio.UnaryUnaryMultiCallable[_limits_pb2.GetSpendingLimitRequest, _limits_pb2.GetSpendingLimitResponse]  # type: ignore[assignment]
     ListSpendingLimits: _aio.UnaryUnaryMultiCallable[_limits_pb2.ListSpendingLimitsRequest, _limits_pb2.ListSpendingLimitsResponse]  # type: ignore[assignment]
-    """The limits whose node the caller sees with billing:read."""
+    """The limits whose node the caller sees with billing:read; with node_id,
+    those set on that node or below it (NOT_FOUND when the caller does not
+    see the node).
+    """
     UpdateSpendingLimit: _aio.UnaryUnaryMultiCallable[_limits_pb2.UpdateSpendingLimitRequest, _limits_pb2.UpdateSpendingLimitResponse]  # type: ignore[assignment]
     """Changes the amount, action and who is warned (the scope stays)."""
     DeleteSpendingLimit: _aio.UnaryUnaryMultiCallable[_limits_pb2.DeleteSpendingLimitRequest, _limits_pb2.DeleteSpendingLimitResponse]  # type: ignore[assignment]
@@ -122,7 +128,10 @@ class SpendingLimitServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _limits_pb2.ListSpendingLimitsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_limits_pb2.ListSpendingLimitsResponse, _abc.Awaitable[_limits_pb2.ListSpendingLimitsResponse]]:
-        """The limits whose node the caller sees with billing:read."""
+        """The limits whose node the caller sees with billing:read; with node_id,
+        those set on that node or below it (NOT_FOUND when the caller does not
+        see the node).
+        """
 
     @_abc_1.abstractmethod
     def UpdateSpendingLimit(

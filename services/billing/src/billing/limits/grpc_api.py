@@ -17,7 +17,7 @@ from simfleet.billing.v1 import limits_pb2 as pb
 from simfleet.billing.v1 import limits_pb2_grpc
 from simfleet_runtime import nodepaths
 from simfleet_runtime.authz import Access, Authorizer
-from simfleet_runtime.errors import InvalidArgument
+from simfleet_runtime.errors import InvalidArgument, PermissionDenied
 from simfleet_runtime.idempotency import checked_key
 from simfleet_runtime.timestamps import timestamp
 
@@ -121,10 +121,25 @@ class SpendingLimitApi(limits_pb2_grpc.SpendingLimitServiceServicer):
         self, request: pb.ListSpendingLimitsRequest, context: Any
     ) -> pb.ListSpendingLimitsResponse:
         access = await self._authz.access()
+        under: tuple[str, ...] = ()
+        if request.node_id:
+            path = await self._authz.path(access, request.node_id)
+            access.check(READ, path, what="node")
+            under = path or ()
+        elif not access.holds(READ):
+            raise PermissionDenied(
+                f"you may not do this here: it needs the {READ} permission",
+                reason="PERMISSION_MISSING",
+                metadata={"permission": READ},
+            )
         found = await self._limits.all(access.customer_id)
         paths = await self._paths.paths(access.customer_id, {limit.node_id for limit in found})
         readable = [
-            limit for limit in found if limit.node_id in paths and READ in access.permissions_at(paths[limit.node_id])
+            limit
+            for limit in found
+            if limit.node_id in paths
+            and READ in access.permissions_at(paths[limit.node_id])
+            and paths[limit.node_id][: len(under)] == under
         ]
         return pb.ListSpendingLimitsResponse(limits=[to_proto(v) for v in await self._limits.views(readable)])
 
