@@ -35,7 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import money
+from billing import metrics, money
 from billing.db import NODE_PATHS
 from billing.holds import lines as holds
 from billing.ledger.models import ACCOUNTS, PERSONAL
@@ -398,6 +398,9 @@ class SpendingLimits:
         for reason in reasons:
             if reason not in blocking:
                 unblocked += await self._release(reason, now)
+        metrics.LIMITS.labels("reached").inc(reached)
+        metrics.LIMITS.labels("lines_blocked").inc(blocked)
+        metrics.LIMITS.labels("lines_unblocked").inc(unblocked)
         return reached, blocked, unblocked
 
     async def _notice(self, limit: SpendingLimit, period: str, spent: int, now: datetime) -> int:
