@@ -81,6 +81,11 @@ ENDPOINTS = {
     ("get", "/v1/personal-accounts/{personal_account_id}/settlement-method"),
     ("put", "/v1/personal-accounts/{personal_account_id}/settlement-method"),
     ("get", "/v1/tariffs"),
+    ("post", "/v1/spending-limits"),
+    ("get", "/v1/spending-limits"),
+    ("get", "/v1/spending-limits/{limit_id}"),
+    ("put", "/v1/spending-limits/{limit_id}"),
+    ("delete", "/v1/spending-limits/{limit_id}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }
@@ -257,6 +262,7 @@ async def test_response_headers_are_documented_where_they_are_sent(document):
         ("post", "/v1/personal-accounts/{personal_account_id}/payments", "200"),
         ("post", "/v1/personal-accounts/{personal_account_id}/promised-payments", "200"),
         ("post", "/v1/lines/{msisdn}/promised-payment", "200"),
+        ("post", "/v1/spending-limits", "200"),
     }
 
 

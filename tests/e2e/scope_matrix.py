@@ -34,9 +34,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 Place = Literal["inside", "outside", "other customer"]
-Obj = Literal["none", "node", "user", "line", "operation", "account"]
+Obj = Literal["none", "node", "user", "line", "operation", "account", "limit"]
 """``account``: a personal account itself (billing's rows): the matrix customer's inside and outside (it hangs in
-the billing tree beside the departments, so only a company grant reaches it), the rival's at the other customer."""
+the billing tree beside the departments, so only a company grant reaches it), the rival's at the other customer.
+``limit``: a spending limit set on the place's node by its owner (billing's ``/v1/spending-limits/{limit}``)."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,8 @@ class Row:
     path: str
     """With ``{node}`` (the object's node), ``{user}`` (user rows), ``{line}`` (line rows: its number),
     ``{operation}`` (operation rows: its id), ``{home}`` (a node in every caller's scope), ``{account}``
-    (a personal account of the caller's customer, see ``names_account``) and ``{account2}`` (another one,
-    holding no money) filled in."""
+    (a personal account of the caller's customer, see ``names_account``), ``{account2}`` (another one,
+    holding no money) and ``{limit}`` (limit rows: a spending limit's id) filled in."""
     success: int
     obj: Obj = "node"
     permission: str | None = None
@@ -424,6 +425,43 @@ ROWS: list[Row] = [
         permission="billing:pay",
         body={"method": "prepaid"},  # as it is: a change in the history, the account's money unmoved
     ),
+    # ---------------------------------------------------------------- spending limits (billing, BI-10)
+    Row(
+        "set a spending limit on a node",
+        "POST",
+        "/v1/spending-limits",
+        201,
+        permission="billing:pay",
+        body={"scope": "node", "node_id": "{node}", "amount": 100_000, "currency": "RUB", "action": "block"},
+    ),
+    Row(
+        "list the spending limits under a node",
+        "GET",
+        "/v1/spending-limits?node_id={node}",
+        200,
+        permission="billing:read",
+    ),
+    Row(
+        "list spending limits",
+        "GET",
+        "/v1/spending-limits",
+        200,
+        obj="limit",
+        permission="billing:read",
+        reach="customer",
+        shows="listed",
+    ),
+    Row("read a spending limit", "GET", "/v1/spending-limits/{limit}", 200, obj="limit", permission="billing:read"),
+    Row(
+        "change a spending limit",
+        "PUT",
+        "/v1/spending-limits/{limit}",
+        200,
+        obj="limit",
+        permission="billing:pay",
+        body={"amount": 200_000, "currency": "RUB", "action": "warn", "notify": ["+79990001122"]},
+    ),
+    Row("delete a spending limit", "DELETE", "/v1/spending-limits/{limit}", 204, obj="limit", permission="billing:pay"),
     on_lines("terminate lines", "terminate", "lines:terminate"),
     on_lines("change lines' tariff", "change_tariff", "tariffs:change", params={"tariff_code": "BIZ-L"}),
     on_lines(

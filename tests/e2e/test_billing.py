@@ -420,3 +420,103 @@ def test_a_promised_payment_raises_the_balance_and_is_taken_back_when_due(
         ),
         422,
     )
+
+
+def test_a_line_past_its_spending_limit_is_blocked_and_raising_the_limit_lifts_it(
+    platform: Platform, api: httpx.Client
+) -> None:
+    """BI-10: a limit that blocks, on a line of an account with money on it: the network's usage takes the line
+    past the limit, billing asks inventory to block it financially, as the system; the limit raised, the block
+    is lifted."""
+    onboarded = onboard_customer(
+        platform, key="holds", n=69, name="Roaming Ventures LLC", phone=HOLDS_MANAGER, password=HOLDS_PASSWORD
+    )
+    manager = sign_in(api, HOLDS_MANAGER, HOLDS_PASSWORD)
+    customer_id = onboarded.customer.id
+    operator = ((OPERATOR_KEY, platform.config.operator_key),)
+    parent = next(n.id for n in onboarded.nodes if n.kind == hierarchy_pb2.NODE_KIND_GENERAL_ACCOUNT)
+    with grpc.insecure_channel(platform.accounts_target) as channel:
+        for kind, number in (
+            (hierarchy_pb2.NODE_KIND_BUSINESS_ACCOUNT, "4077700003"),
+            (hierarchy_pb2.NODE_KIND_PERSONAL_ACCOUNT, "4077700004"),
+        ):
+            parent = (
+                accounts_admin_grpc.AccountsAdminServiceStub(channel)
+                .CreateAccount(
+                    accounts_admin.CreateAccountRequest(
+                        customer_id=customer_id, parent_id=parent, kind=kind, name="Limits team", account_number=number
+                    ),
+                    metadata=operator,
+                    timeout=10,
+                )
+                .node.id
+            )
+    path = f"/v1/personal-accounts/{parent}"
+    wait_until(lambda: api.get(f"{path}/balance", headers=manager).status_code == 200, 30, "the ledger account")
+    pay_in(platform, customer_id, parent, 100_000_000, f"payment:e2e-limits-{parent}")  # never runs out here
+    msisdn = "+79997770002"
+    with grpc.insecure_channel(platform.inventory_target) as channel:
+        inventory_admin_grpc.InventoryAdminServiceStub(channel).ImportLines(
+            inventory_admin.ImportLinesRequest(
+                customer_id=customer_id,
+                lines=[
+                    inventory_admin.ImportedLine(
+                        msisdn=msisdn,
+                        sim=demo_sim(7_770_002),
+                        node_id=parent,
+                        personal_account_id=parent,
+                        tariff_code="BIZ-S",
+                        state=lines_pb2.LINE_STATE_ACTIVE,
+                        services=["voice", "sms", "data", "roaming"],
+                    )
+                ],
+            ),
+            metadata=operator,
+            timeout=30,
+        )
+    wait_until(lambda: api.get(f"/v1/lines/{msisdn}/usage", headers=manager).status_code == 200, 60, "the line")
+    made = api.post(
+        "/v1/spending-limits",
+        json={"scope": "line", "msisdn": msisdn, "amount": 1, "currency": "RUB", "action": "block"},
+        headers={**manager, "Idempotency-Key": f"e2e-limit-{msisdn}"},
+    )
+    assert made.status_code == 201, made.text
+    limit = made.json()
+    assert (limit["node_id"], limit["reached"], limit["spent"]["amount"]) == (parent, False, 0)
+    time.sleep(1.2)  # the mediation dates its records up to a second back: not before the line was billing's
+
+    with grpc.insecure_channel(platform.netsim_target) as channel:
+        network = usage_pb2_grpc.UsageServiceStub(channel)
+        before = network.GetUsageSettings(usage_pb2.GetUsageSettingsRequest(), timeout=10).settings
+        abroad = usage_pb2.UsageSettings()
+        abroad.CopyFrom(before)
+        abroad.roaming_share = 1.0
+        network.SetUsageSettings(usage_pb2.SetUsageSettingsRequest(settings=abroad), timeout=10)
+        try:
+            generated = network.GenerateUsage(
+                usage_pb2.GenerateUsageRequest(count=1, kinds=[usage_pb2.USAGE_KIND_DATA], msisdn_prefixes=[msisdn]),
+                timeout=30,
+            )
+        finally:
+            network.SetUsageSettings(usage_pb2.SetUsageSettingsRequest(settings=before), timeout=10)
+    assert generated.generated == 1
+
+    def financial() -> bool:
+        line = api.get(f"/v1/lines/{msisdn}", headers=manager).json()
+        return any(block["type"] == "financial" for block in line["blocks"])
+
+    wait_until(financial, 60, "the line blocked financially")
+    read = api.get(f"/v1/spending-limits/{limit['id']}", headers=manager).json()
+    assert read["reached"] is True and read["spent"]["amount"] > 0
+    assert api.get(f"{path}/balance", headers=manager).json()["balance"]["amount"] > 0  # the limit, not the money
+    made_by = api.get("/v1/operations", params={"limit": 20}, headers=manager).json()["items"]
+    assert any(op["type"] == "block" and op["requested_by"] == "system:billing" for op in made_by)
+
+    raised = api.put(
+        f"/v1/spending-limits/{limit['id']}",
+        json={"amount": 10**12, "currency": "RUB", "action": "block"},
+        headers=manager,
+    )
+    assert raised.status_code == 200 and raised.json()["reached"] is False, raised.text
+    wait_until(lambda: not financial(), 60, "the financial block lifted")
+    assert api.get(f"/v1/lines/{msisdn}", headers=manager).json()["state"] == "active"

@@ -44,7 +44,8 @@ PASSWORD = "Matrix-Passw0rd-2026"
 MATRIX_MANAGER = "+79996660001"
 RIVAL_MANAGER = "+79996660002"
 INVENTORY_PATHS = ("/v1/lines", "/v1/operations", "/v1/sim-orders")
-BILLING_NODE_PATHS = ("/v1/nodes/{node}/promised-payments",)
+BILLING_NODE_PATHS = ("/v1/nodes/{node}/promised-payments", "/v1/spending-limits")
+"""Rows whose node billing must know (from accounts' events) before they are called."""
 _names = itertools.count(1)
 
 
@@ -89,6 +90,7 @@ class Objects:
     user: str = ""
     line: str = ""
     operation: str = ""
+    limit: str = ""
 
 
 class Maker:
@@ -106,7 +108,9 @@ class Maker:
             return Objects()
         shared = self._shared.get(area.parent_id)
         if shared is None:
-            shared = self._shared[area.parent_id] = Objects(self._node(area, identity=True, inventory=True))
+            shared = self._shared[area.parent_id] = Objects(
+                self._node(area, identity=True, inventory=True, billing=True)
+            )
         if row.shares:
             objects = shared
         elif row.obj == "node":
@@ -128,6 +132,21 @@ class Maker:
             objects.user = found[0]["id"]
         if row.obj == "line" and not objects.line:
             objects.line = self._line(area, objects.node)
+        if row.obj == "limit" and not objects.limit:
+            made = self._api.post(
+                "/v1/spending-limits",
+                json={
+                    "scope": "node",
+                    "node_id": objects.node,
+                    "amount": 100_000_000,
+                    "currency": "RUB",
+                    "action": "warn",
+                    "notify": ["+79990001122"],
+                },
+                headers=area.owner,
+            )
+            assert made.status_code == 201, made.text
+            objects.limit = made.json()["id"]
         if row.obj == "operation" and not objects.operation:
             # A block of the node's lines by its owner, due long after the test: it stays scheduled (cancellable).
             made = self._api.post(
@@ -156,16 +175,8 @@ class Maker:
             wait_until_known(self._api, "/v1/users", node, area.owner, "identity")
         if inventory:
             wait_until_known(self._api, "/v1/lines", node, area.owner, "inventory")
-        if billing:  # billing has no read of a node: a refused promised payment (422) answers 404 until it knows it
-            deadline = time.monotonic() + 10
-            while (
-                self._api.post(
-                    f"/v1/nodes/{node}/promised-payments", json={"amount": 10**12}, headers=area.owner
-                ).status_code
-                == 404
-            ):
-                assert time.monotonic() < deadline, "billing never learnt of the node"
-                time.sleep(0.02)
+        if billing:
+            wait_until_known(self._api, "/v1/spending-limits", node, area.owner, "billing")
         return node
 
     def _line(self, area: Area, node: str) -> str:
@@ -271,6 +282,7 @@ def call(
         "user": objects.user,
         "line": objects.line,
         "operation": objects.operation,
+        "limit": objects.limit,
         **places,
     }
     with api.stream(
@@ -290,7 +302,11 @@ def call(
     reached = None
     if row.shows is not None and status == row.success:
         if row.shows == "listed":
-            key, value = ("msisdn", objects.line) if row.obj == "line" else ("id", objects.operation)
+            key, value = (
+                ("msisdn", objects.line)
+                if row.obj == "line"
+                else ("id", objects.limit if row.obj == "limit" else objects.operation)
+            )
             reached = any(item[key] == value for item in body["items"])
         else:
             reached = item_reached(api, subject, body["id"])

@@ -107,6 +107,7 @@ EXPECTED: dict[str, Contract] = {
         simfleet_billing_payments_total=(C, {"kind", "outcome"}),
         simfleet_billing_fee_line_days_total=(C, set()),
         simfleet_billing_financial_holds_total=(C, {"change"}),
+        simfleet_billing_spending_limits_total=(C, {"event"}),
     ),
     "gateway": PROCESS
     | contract(

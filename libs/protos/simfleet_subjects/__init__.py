@@ -63,8 +63,13 @@ class BillingSubjects:
 
     ACCOUNT_EXHAUSTED: Final = "simfleet.billing.account.exhausted"
     ACCOUNT_REPLENISHED: Final = "simfleet.billing.account.replenished"
+    LINES_HELD: Final = "simfleet.billing.account.lines.held"
+    """Lines to be blocked for another reason than their account (a spending limit), as AccountFundsChanged."""
+    LINES_RELEASED: Final = "simfleet.billing.account.lines.released"
     ACCOUNT_FUNDS: Final = "simfleet.billing.account.>"
-    """Both: what inventory's financial blocks consume."""
+    """All four: what inventory's financial blocks consume."""
+    LIMIT_REACHED: Final = "simfleet.billing.limit.reached"
+    """A spending limit reached in a period (SpendingLimitReached), once per limit and period."""
 
 
 class NetsimSubjects:

@@ -15,6 +15,7 @@ from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
 from simfleet.billing.v1 import (
     ledger_pb2_grpc,
+    limits_pb2_grpc,
     payments_pb2_grpc,
     promised_pb2_grpc,
     settlement_pb2_grpc,
@@ -27,6 +28,7 @@ USAGE_SERVICE = "simfleet.billing.v1.UsageService"
 PAYMENT_SERVICE = "simfleet.billing.v1.PaymentService"
 PROMISED_SERVICE = "simfleet.billing.v1.PromisedPaymentService"
 SETTLEMENT_SERVICE = "simfleet.billing.v1.SettlementMethodService"
+LIMITS_SERVICE = "simfleet.billing.v1.SpendingLimitService"
 
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (LEDGER_SERVICE, "GetBalance"),
@@ -43,6 +45,9 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (PROMISED_SERVICE, "ListPromisedPayments"),
     (PROMISED_SERVICE, "RepayPromisedPayment"),
     (SETTLEMENT_SERVICE, "GetSettlementMethod"),
+    (LIMITS_SERVICE, "GetSpendingLimit"),
+    (LIMITS_SERVICE, "ListSpendingLimits"),
+    (LIMITS_SERVICE, "UpdateSpendingLimit"),
 )
 
 Req = TypeVar("Req")
@@ -66,6 +71,7 @@ class BillingStubs:
         self.payments = payments_pb2_grpc.PaymentServiceStub(channel)
         self.promised = promised_pb2_grpc.PromisedPaymentServiceStub(channel)
         self.settlement = settlement_pb2_grpc.SettlementMethodServiceStub(channel)
+        self.limits = limits_pb2_grpc.SpendingLimitServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Billing:
         return Billing(self, metadata)
@@ -80,6 +86,7 @@ class Billing:
         self.payments = stubs.payments
         self.promised = stubs.promised
         self.settlement = stubs.settlement
+        self.limits = stubs.limits
         self.metadata = metadata
         self._timeout = stubs.timeout
 

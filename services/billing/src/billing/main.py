@@ -23,6 +23,9 @@ from billing.ledger.consumer import node_events_handler
 from billing.ledger.grpc_api import SERVICE_NAME as LEDGER_SERVICE
 from billing.ledger.grpc_api import LedgerApi
 from billing.ledger.service import LedgerService
+from billing.limits.grpc_api import SERVICE_NAME as LIMITS_SERVICE
+from billing.limits.grpc_api import SpendingLimitApi
+from billing.limits.service import SpendingLimits
 from billing.lines.consumer import lines_changed_handler
 from billing.models import BUS, NODE_PATHS
 from billing.payments.grpc_api import SERVICE_NAME as PAYMENT_SERVICE
@@ -44,6 +47,7 @@ from billing.streams import streams
 from simfleet.billing.v1 import (
     admin_pb2_grpc,
     ledger_pb2_grpc,
+    limits_pb2_grpc,
     payments_pb2_grpc,
     promised_pb2_grpc,
     settlement_pb2_grpc,
@@ -101,6 +105,7 @@ class Billing:
     payments: Payments
     fees: Fees
     holds: Holds
+    limits: SpendingLimits
     paths: nodepaths.ProjectedNodePaths
     authorizer: Authorizer
     revocations: Revocations
@@ -167,6 +172,15 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         interval=settings.promised_interval_seconds,
     )
     runtime.add_task("promised", promised.run)
+    limits = SpendingLimits(
+        db=db,
+        clock=clock,
+        outbox=runtime.outbox,
+        paths=paths,
+        sms_sender=settings.limits_sms_sender,
+        interval=settings.limits_interval_seconds,
+    )
+    runtime.add_task("limits", limits.run)
     runtime.add_consumer(
         name="billing-lines",
         stream=InventorySubjects.STREAM,
@@ -234,6 +248,11 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         SettlementMethodApi(ledger=ledger, settlement=settlement, authorizer=authorizer, clock=clock),
         SETTLEMENT_SERVICE,
     )
+    runtime.add_servicer(
+        limits_pb2_grpc.add_SpendingLimitServiceServicer_to_server,
+        SpendingLimitApi(limits=limits, paths=paths, authorizer=authorizer),
+        LIMITS_SERVICE,
+    )
     return Billing(
         runtime,
         ledger,
@@ -243,6 +262,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         payments,
         fees,
         holds,
+        limits,
         paths,
         authorizer,
         revocations,

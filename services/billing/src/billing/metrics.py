@@ -64,6 +64,11 @@ HOLDS = Counter(
     "Financial holds placed (a personal account below its floor: its lines are blocked) and lifted.",
     ["change"],
 )
+LIMITS = Counter(
+    "simfleet_billing_spending_limits_total",
+    "Spending limits reached in a period (once each), and the lines they blocked and unblocked.",
+    ["event"],
+)
 FEE_LINE_DAYS = Counter(
     "simfleet_billing_fee_line_days_total",
     "Days of lines' monthly fees charged (one line for one day each).",
@@ -90,3 +95,5 @@ for _payment_kind in ("card", "automatic"):
         PAYMENTS.labels(_payment_kind, _payment_outcome)
 for _change in ("placed", "lifted"):
     HOLDS.labels(_change)
+for _event in ("reached", "lines_blocked", "lines_unblocked"):
+    LIMITS.labels(_event)

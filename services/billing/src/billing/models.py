@@ -9,8 +9,9 @@ from __future__ import annotations
 from billing.catalogue.models import TariffVersion
 from billing.db import BUS, NODE_PATHS, Base
 from billing.fees.models import FeeProgress
-from billing.holds.models import FinancialHold
+from billing.holds.models import FinancialHold, LineHold, LineHoldReason
 from billing.ledger.models import JournalEntry, LedgerAccount, Posting
+from billing.limits.models import LimitNotice, LineSpend, SpendingLimit
 from billing.lines.models import BillingLine, LineTerm
 from billing.payments.models import AutoPayment, Payment
 from billing.promised.models import PromisedPayment
@@ -30,11 +31,16 @@ __all__ = [
     "FinancialHold",
     "JournalEntry",
     "LedgerAccount",
+    "LimitNotice",
+    "LineHold",
+    "LineHoldReason",
+    "LineSpend",
     "LineTerm",
     "Payment",
     "Posting",
     "PromisedPayment",
     "SettlementChange",
+    "SpendingLimit",
     "TariffVersion",
     "UsageRecord",
     "metadata",

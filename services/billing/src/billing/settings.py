@@ -63,6 +63,12 @@ class BillingSettings(ServiceSettings):
     holds_interval_seconds: float = Field(
         5.0, gt=0, description="how often accounts are compared with their floors (financial holds placed or lifted)"
     )
+    limits_interval_seconds: float = Field(
+        10.0, gt=0, description="how often spending limits are compared with their lines' spend (warn or block)"
+    )
+    limits_sms_sender: str = Field(
+        "SIMfleet", min_length=1, max_length=16, description="the sender shown on spending limits' SMS warnings"
+    )
     fees_interval_seconds: float = Field(
         300.0, gt=0, description="how often lines' monthly fees are charged for the days due (a day at a time)"
     )

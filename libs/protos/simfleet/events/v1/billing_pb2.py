@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n simfleet/events/v1/billing.proto\x12\x12simfleet.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x01\n\x13\x41\x63\x63ountFundsChanged\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x1b\n\x13personal_account_id\x18\x02 \x01(\t\x12\x0f\n\x07\x62\x61lance\x18\x03 \x01(\x03\x12\r\n\x05\x66loor\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x0f\n\x07msisdns\x18\x06 \x03(\t\x12/\n\x0boccurred_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07hold_id\x18\x08 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n simfleet/events/v1/billing.proto\x12\x12simfleet.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdc\x01\n\x13\x41\x63\x63ountFundsChanged\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x1b\n\x13personal_account_id\x18\x02 \x01(\t\x12\x0f\n\x07\x62\x61lance\x18\x03 \x01(\x03\x12\r\n\x05\x66loor\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x0f\n\x07msisdns\x18\x06 \x03(\t\x12/\n\x0boccurred_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07hold_id\x18\x08 \x01(\t\x12\x0e\n\x06reason\x18\t \x01(\t\"\xff\x01\n\x14SpendingLimitReached\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x10\n\x08limit_id\x18\x02 \x01(\t\x12\r\n\x05scope\x18\x03 \x01(\t\x12\x0f\n\x07node_id\x18\x04 \x01(\t\x12\x0e\n\x06msisdn\x18\x05 \x01(\t\x12\x0e\n\x06period\x18\x06 \x01(\t\x12\x0e\n\x06\x61mount\x18\x07 \x01(\x03\x12\r\n\x05spent\x18\x08 \x01(\x03\x12\x10\n\x08\x63urrency\x18\t \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\n \x01(\t\x12\x0e\n\x06notify\x18\x0b \x03(\t\x12/\n\x0boccurred_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'simfleet.events.v1.billing_
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ACCOUNTFUNDSCHANGED']._serialized_start=90
-  _globals['_ACCOUNTFUNDSCHANGED']._serialized_end=294
+  _globals['_ACCOUNTFUNDSCHANGED']._serialized_end=310
+  _globals['_SPENDINGLIMITREACHED']._serialized_start=313
+  _globals['_SPENDINGLIMITREACHED']._serialized_end=568
 # @@protoc_insertion_point(module_scope)

@@ -28,6 +28,14 @@ class AccountFundsChanged(_message.Message):
     simfleet.billing.account.replenished — the account is back at or above
     its floor (a payment, a transfer, a raised limit): the financial block of
     its lines is to be lifted.
+    simfleet.billing.account.lines.held — lines to be blocked financially for
+    another reason (a spending limit that blocks was reached; reason
+    "limit:<id>"); personal_account_id, balance, floor and currency are empty.
+    simfleet.billing.account.lines.released — that reason is gone (the limit
+    raised or deleted, a new period): the lines' block is to be lifted.
+    A line held for several reasons at once (its account ran out and a limit
+    blocks it) is named once, in the event of its first reason, and its
+    unblock in the event of its last: msisdns may be empty.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -40,6 +48,7 @@ class AccountFundsChanged(_message.Message):
     MSISDNS_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     HOLD_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     personal_account_id: _builtins.str
     balance: _builtins.int
@@ -47,7 +56,11 @@ class AccountFundsChanged(_message.Message):
     floor: _builtins.int
     currency: _builtins.str
     hold_id: _builtins.str
-    """Unique per hold: the exhaustion and the replenishment that ends it share it."""
+    """Unique per hold: the exhaustion and the replenishment that ends it share it.
+    For lines.held and lines.released: unique per event.
+    """
+    reason: _builtins.str
+    """Why: "account:<ledger account id>" or "limit:<spending limit id>"."""
     @_builtins.property
     def msisdns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The lines billing knows under the account in service (active or blocked), E.164."""
@@ -65,11 +78,77 @@ class AccountFundsChanged(_message.Message):
         msisdns: _abc.Iterable[_builtins.str] | None = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
         hold_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["balance", b"balance", "currency", b"currency", "customer_id", b"customer_id", "floor", b"floor", "hold_id", b"hold_id", "msisdns", b"msisdns", "occurred_at", b"occurred_at", "personal_account_id", b"personal_account_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["balance", b"balance", "currency", b"currency", "customer_id", b"customer_id", "floor", b"floor", "hold_id", b"hold_id", "msisdns", b"msisdns", "occurred_at", b"occurred_at", "personal_account_id", b"personal_account_id", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AccountFundsChanged: _TypeAlias = AccountFundsChanged  # noqa: Y015
+
+@_typing.final
+class SpendingLimitReached(_message.Message):
+    """simfleet.billing.limit.reached — a spending limit's spend reached its
+    amount in a period (BI-10), published once per limit and period. For a
+    limit that warns, billing has sent its SMS warnings to the phone numbers in
+    notify (emails are in notify for a mailer; billing does not send them); for
+    one that blocks, its lines are being blocked (lines.held).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    LIMIT_ID_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    NODE_ID_FIELD_NUMBER: _builtins.int
+    MSISDN_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    SPENT_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    NOTIFY_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    limit_id: _builtins.str
+    scope: _builtins.str
+    """"line", "node" or "company"."""
+    node_id: _builtins.str
+    msisdn: _builtins.str
+    period: _builtins.str
+    """"YYYY-MM" (UTC)."""
+    amount: _builtins.int
+    """Minor units of currency."""
+    spent: _builtins.int
+    currency: _builtins.str
+    action: _builtins.str
+    """"warn" or "block"."""
+    @_builtins.property
+    def notify(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        limit_id: _builtins.str = ...,
+        scope: _builtins.str = ...,
+        node_id: _builtins.str = ...,
+        msisdn: _builtins.str = ...,
+        period: _builtins.str = ...,
+        amount: _builtins.int = ...,
+        spent: _builtins.int = ...,
+        currency: _builtins.str = ...,
+        action: _builtins.str = ...,
+        notify: _abc.Iterable[_builtins.str] | None = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "amount", b"amount", "currency", b"currency", "customer_id", b"customer_id", "limit_id", b"limit_id", "msisdn", b"msisdn", "node_id", b"node_id", "notify", b"notify", "occurred_at", b"occurred_at", "period", b"period", "scope", b"scope", "spent", b"spent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SpendingLimitReached: _TypeAlias = SpendingLimitReached  # noqa: Y015

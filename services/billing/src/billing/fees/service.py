@@ -37,6 +37,7 @@ from billing.catalogue.service import Catalogue
 from billing.fees.models import FEE_PROGRESS
 from billing.ledger.models import ACCOUNTS
 from billing.ledger.service import LedgerService
+from billing.limits.spend import add_spend
 from billing.lines.models import LINE_TERMS, LINES
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
@@ -135,6 +136,7 @@ class Fees:
         amounts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         progress: list[dict[str, Any]] = []
         charged: list[str] = []
+        spent: dict[tuple[str, str, str], int] = defaultdict(int)  # (line, period, currency) → fees
         for line_id in ids:
             history = terms.get(line_id, [])
             if not history:
@@ -152,6 +154,7 @@ class Fees:
                         if share:
                             amounts[(term.customer_id, account[1])][account[0]] += share
                             charged.append(f"{line_id}:{day}")
+                            spent[(line_id, f"{day.year:04d}-{day.month:02d}", account[1])] += share
                     through = day
                 elif day < today:
                     through = day  # a past day out of service stays so; today may yet come into service
@@ -168,6 +171,7 @@ class Fees:
             description=f"monthly fees through {today}",
         )
         await self._advance(session, progress)
+        await add_spend(session, spent)
         metrics.FEE_LINE_DAYS.inc(len(charged))
         return len(charged)
 

@@ -2,11 +2,15 @@
 
 A sweep compares every personal account's spendable balance with its floor:
 
-- below it and not held: a hold is recorded and ``account.exhausted`` is
-  published (through the outbox, in the same transaction) with the account's
-  lines in service, which inventory blocks financially;
+- below it and not held: a hold is recorded, the account's lines in service
+  are given the reason ``account:<id>`` (:mod:`billing.holds.lines`) and
+  ``account.exhausted`` is published (through the outbox, in the same
+  transaction) naming those not held for another reason already, which
+  inventory blocks financially;
 - held and back at or above it (a payment, a transfer, a raised limit): the
-  hold is deleted and ``account.replenished`` published, which lifts the block.
+  hold is deleted, the reason taken from its lines and ``account.replenished``
+  published naming those it was the last reason of (a line a spending limit
+  still holds stays blocked), which inventory unblocks.
 
 The hold row is the guard: a sweep that races another, or runs again after a
 crash, finds it (or its absence) and publishes nothing twice.
@@ -21,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from billing import metrics
+from billing.holds import lines
 from billing.holds.models import HOLDS
 from billing.ledger.models import ACCOUNTS, PERSONAL
 from billing.lines.models import LINES
@@ -90,26 +95,34 @@ class Holds:
                 claimed = await session.execute(sa.delete(HOLDS).where(H.hold_id == hold_id))
             if not claimed.rowcount:  # type: ignore[attr-defined]
                 return 0  # another sweep did it
-            numbers = (
-                await session.execute(
-                    sa.select(LINES.c.msisdn)
-                    .where(
+            reason = lines.account_reason(account.id)
+            if subject == BillingSubjects.ACCOUNT_EXHAUSTED:
+                in_service = await session.execute(
+                    sa.select(LINES.c.line_id, LINES.c.msisdn).where(
                         LINES.c.personal_account_id == account.personal_account_id,
                         LINES.c.customer_id == account.customer_id,
                         LINES.c.state.in_(IN_SERVICE),
                     )
-                    .order_by(LINES.c.msisdn)
                 )
-            ).scalars()
+                numbers = await lines.hold(
+                    session,
+                    customer_id=account.customer_id,
+                    lines=[(row.line_id, row.msisdn) for row in in_service],
+                    reason=reason,
+                    now=now,
+                )
+            else:
+                numbers = await lines.release(session, reason=reason, now=now)
             message = ev.AccountFundsChanged(
                 customer_id=account.customer_id,
                 personal_account_id=account.personal_account_id,
                 balance=account.balance,
                 floor=account.floor,
                 currency=account.currency,
-                msisdns=list(numbers),
+                msisdns=numbers,
                 occurred_at=timestamp(now),
                 hold_id=hold_id,
+                reason=reason,
             )
             await self._outbox.add(session, subject, message, tenant=account.customer_id)
         metrics.HOLDS.labels("placed" if subject == BillingSubjects.ACCOUNT_EXHAUSTED else "lifted").inc()

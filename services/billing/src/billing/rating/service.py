@@ -38,6 +38,7 @@ from billing.catalogue.plans import DATA, KINDS, SMS, UNITS, VOICE, ZONES
 from billing.catalogue.service import Catalogue
 from billing.ledger.models import ACCOUNTS
 from billing.ledger.service import LedgerService
+from billing.limits.spend import add_spend, usage_spend
 from billing.lines.models import LINE_TERMS, LINES
 from billing.rating.models import ALLOWANCE_USE, RATED, RECORD_ID_MAX, REJECTED, USAGE
 from billing.rating.pricing import Usage, price
@@ -304,6 +305,7 @@ class Rater:
             metrics.RATING_LAG.observe(max((now - oldest).total_seconds(), 0.0))
         _count(counted)
         await session.execute(sa.insert(USAGE), rows)
+        await add_spend(session, usage_spend(rows))  # the lines' spend (limits), with the charge
         await _let_others_run()
         await self._keep_allowance_use(session, touched, used, existing_use)
         for currency, amount in summary.charged.items():

@@ -7,6 +7,12 @@ operation, its items say what became of each line, and a customer cannot
 lift it (a financial block is a protected one). ``account.replenished`` makes
 the matching ``unblock``. The operation's idempotency key is the hold's id:
 an event delivered again finds its operation and makes no second one.
+
+``account.lines.held`` and ``account.lines.released`` (a spending limit
+reached, then raised, deleted or over with its period) are the same message
+and are blocked and unblocked the same way. billing names a line held for
+several reasons once, when the first appears, and unblocks it when the last
+goes.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from simfleet_subjects import BillingSubjects
 SYSTEM_BILLING = "system:billing"
 """Who requests the financial blocks billing asks for (an operation's ``requested_by``)."""
 BLOCK = "lines:block"
+BLOCKING = (BillingSubjects.ACCOUNT_EXHAUSTED, BillingSubjects.LINES_HELD)
+UNBLOCKING = (BillingSubjects.ACCOUNT_REPLENISHED, BillingSubjects.LINES_RELEASED)
 
 
 class CustomerUnknown(Exception):
@@ -44,7 +52,7 @@ def financial_blocks_handler(
             message = ev.AccountFundsChanged.FromString(event.data)
         except DecodeError as exc:
             raise PermanentError(f"not an AccountFundsChanged: {exc}") from exc
-        if event.subject not in (BillingSubjects.ACCOUNT_EXHAUSTED, BillingSubjects.ACCOUNT_REPLENISHED):
+        if event.subject not in BLOCKING and event.subject not in UNBLOCKING:
             return
         if not message.msisdns or not message.customer_id or not message.hold_id:
             return
@@ -62,7 +70,7 @@ def financial_blocks_handler(
             ),
             (Grant(root, frozenset({BLOCK, LIFT_PROTECTED_BLOCKS}), "system"),),
         )
-        exhausted = event.subject == BillingSubjects.ACCOUNT_EXHAUSTED
+        exhausted = event.subject in BLOCKING
         await operations.create_idempotent(
             system,
             NewOperation(

@@ -1,6 +1,6 @@
 """billing: promised payments
 
-Revision ID: 0007_promised
+Revision ID: 0007
 Revises: 0005
 Create Date: 2026-12-07 05:40:00
 
@@ -14,7 +14,7 @@ from alembic import op
 from simfleet_runtime.db import UtcDateTime
 
 # revision identifiers, used by Alembic.
-revision: str = "0007_promised"
+revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
