@@ -12,6 +12,7 @@ from billing.fees.models import FeeProgress
 from billing.holds.models import FinancialHold
 from billing.ledger.models import JournalEntry, LedgerAccount, Posting
 from billing.lines.models import BillingLine, LineTerm
+from billing.packages.models import DataPackage, PackagePurchase, PackageReceipt
 from billing.payments.models import AutoPayment, Payment
 from billing.rating.models import AllowanceUse, UsageRecord
 from billing.settlement.models import SettlementChange
@@ -25,11 +26,14 @@ __all__ = [
     "AutoPayment",
     "Base",
     "BillingLine",
+    "DataPackage",
     "FeeProgress",
     "FinancialHold",
     "JournalEntry",
     "LedgerAccount",
     "LineTerm",
+    "PackagePurchase",
+    "PackageReceipt",
     "Payment",
     "Posting",
     "SettlementChange",
