@@ -25,6 +25,7 @@ from billing.ledger.grpc_api import LedgerApi
 from billing.ledger.service import LedgerService
 from billing.lines.consumer import lines_changed_handler
 from billing.models import BUS, NODE_PATHS
+from billing.packages.service import PackageService
 from billing.payments.grpc_api import SERVICE_NAME as PAYMENT_SERVICE
 from billing.payments.grpc_api import PaymentApi
 from billing.payments.provider import PaymentProvider
@@ -89,6 +90,7 @@ class Billing:
     payments: Payments
     fees: Fees
     holds: Holds
+    packages: PackageService
     paths: nodepaths.ProjectedNodePaths
     authorizer: Authorizer
     revocations: Revocations
@@ -142,6 +144,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     runtime.add_task("fees", fees.run)
     holds = Holds(db=db, clock=clock, outbox=runtime.outbox, interval=settings.holds_interval_seconds)
     runtime.add_task("holds", holds.run)
+    packages = PackageService(db=db, clock=clock, ledger=ledger)
     runtime.add_consumer(
         name="billing-lines",
         stream=InventorySubjects.STREAM,
@@ -200,7 +203,19 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         PAYMENT_SERVICE,
     )
     return Billing(
-        runtime, ledger, settlement, catalogue, rater, payments, fees, holds, paths, authorizer, revocations, sweeper
+        runtime,
+        ledger,
+        settlement,
+        catalogue,
+        rater,
+        payments,
+        fees,
+        holds,
+        packages,
+        paths,
+        authorizer,
+        revocations,
+        sweeper,
     )
 
 
