@@ -140,11 +140,11 @@ async def test_lines_out_of_scope_or_unknown_are_not_found_and_nothing_is_bought
     await harness.billing.packages.purchase(narrow, PurchaseRequest("DATA-1G", ["+79990000001"]), key="n")
     wide = access(harness, harness.company_id)
     await harness.billing.packages.purchase(wide, PurchaseRequest("DATA-5G", ["+79990000002"]), key="w")
-    seen, _ = await harness.billing.packages.list(narrow, PurchaseFilter(), page_size=10, page_token="")
+    seen, _ = await harness.billing.packages.history(narrow, PurchaseFilter(), page_size=10, page_token="")
     assert [p.offer_code for p in seen] == ["DATA-1G"]
-    every, _ = await harness.billing.packages.list(wide, PurchaseFilter(), page_size=10, page_token="")
+    every, _ = await harness.billing.packages.history(wide, PurchaseFilter(), page_size=10, page_token="")
     assert sorted(p.offer_code for p in every) == ["DATA-1G", "DATA-5G"]
-    by_number, _ = await harness.billing.packages.list(
+    by_number, _ = await harness.billing.packages.history(
         wide, PurchaseFilter(msisdn="+79990000002"), page_size=10, page_token=""
     )
     assert [p.offer_code for p in by_number] == ["DATA-5G"]

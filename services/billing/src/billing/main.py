@@ -25,6 +25,8 @@ from billing.ledger.grpc_api import LedgerApi
 from billing.ledger.service import LedgerService
 from billing.lines.consumer import lines_changed_handler
 from billing.models import BUS, NODE_PATHS
+from billing.packages.grpc_api import SERVICE_NAME as PACKAGE_SERVICE
+from billing.packages.grpc_api import PackageApi
 from billing.packages.service import PackageService
 from billing.payments.grpc_api import SERVICE_NAME as PAYMENT_SERVICE
 from billing.payments.grpc_api import PaymentApi
@@ -37,7 +39,13 @@ from billing.rating.service import Rater
 from billing.settings import BillingSettings
 from billing.settlement.service import SettlementService
 from billing.streams import streams
-from simfleet.billing.v1 import admin_pb2_grpc, ledger_pb2_grpc, payments_pb2_grpc, usage_pb2_grpc
+from simfleet.billing.v1 import (
+    admin_pb2_grpc,
+    ledger_pb2_grpc,
+    packages_pb2_grpc,
+    payments_pb2_grpc,
+    usage_pb2_grpc,
+)
 from simfleet_runtime import nodepaths
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
 from simfleet_runtime.authz import Authorizer
@@ -194,8 +202,14 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
             authorizer=authorizer,
             clock=clock,
             default_currency=settings.default_currency,
+            packages=packages,
         ),
         USAGE_SERVICE,
+    )
+    runtime.add_servicer(
+        packages_pb2_grpc.add_PackageServiceServicer_to_server,
+        PackageApi(packages=packages, authorizer=authorizer),
+        PACKAGE_SERVICE,
     )
     runtime.add_servicer(
         payments_pb2_grpc.add_PaymentServiceServicer_to_server,

@@ -358,7 +358,7 @@ class PackageService:
                 raise NotFound("no such purchase", reason="PURCHASE_NOT_FOUND")
             return Bought(purchase, await self._packages_of(session, pid))
 
-    async def list(
+    async def history(
         self, access: Access, flt: PurchaseFilter, *, page_size: int, page_token: str
     ) -> tuple[list[PackagePurchase], str]:
         size = paging.page_size(page_size)
