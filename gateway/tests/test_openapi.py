@@ -75,6 +75,11 @@ ENDPOINTS = {
     ("get", "/v1/tariffs"),
     ("get", "/healthz"),
     ("get", "/readyz"),
+    ("get", "/v1/packages/offers"),
+    ("post", "/v1/packages/purchases"),
+    ("get", "/v1/packages/purchases"),
+    ("get", "/v1/packages/purchases/{purchase_id}"),
+    ("get", "/v1/packages/purchases/{purchase_id}/receipt"),
 }
 
 
@@ -169,6 +174,7 @@ async def test_me_endpoints_declare_the_bearer_scheme(document):
                 "/v1/sims",
                 "/v1/operations",
                 "/v1/sim-orders",
+                "/v1/packages",
             )
         ):
             assert operation["security"] == [{name: []}], f"{method} {path}"
@@ -247,6 +253,7 @@ async def test_response_headers_are_documented_where_they_are_sent(document):
         ("post", "/v1/sim-orders", "200"),
         ("post", "/v1/personal-accounts/{personal_account_id}/transfers", "200"),
         ("post", "/v1/personal-accounts/{personal_account_id}/payments", "200"),
+        ("post", "/v1/packages/purchases", "200"),
     }
 
 

@@ -13,12 +13,13 @@ import grpc
 
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
-from simfleet.billing.v1 import ledger_pb2_grpc, payments_pb2_grpc, usage_pb2_grpc
+from simfleet.billing.v1 import ledger_pb2_grpc, packages_pb2_grpc, payments_pb2_grpc, usage_pb2_grpc
 from simfleet_runtime.grpc_server import make_channel
 
 LEDGER_SERVICE = "simfleet.billing.v1.LedgerService"
 USAGE_SERVICE = "simfleet.billing.v1.UsageService"
 PAYMENT_SERVICE = "simfleet.billing.v1.PaymentService"
+PACKAGE_SERVICE = "simfleet.billing.v1.PackageService"
 
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (LEDGER_SERVICE, "GetBalance"),
@@ -31,6 +32,10 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (PAYMENT_SERVICE, "GetAutoPayment"),
     (PAYMENT_SERVICE, "SetAutoPayment"),
     (PAYMENT_SERVICE, "DeleteAutoPayment"),
+    (PACKAGE_SERVICE, "ListOffers"),
+    (PACKAGE_SERVICE, "GetPurchase"),
+    (PACKAGE_SERVICE, "ListPurchases"),
+    (PACKAGE_SERVICE, "GetReceipt"),
 )
 
 Req = TypeVar("Req")
@@ -52,6 +57,7 @@ class BillingStubs:
         self.ledger = ledger_pb2_grpc.LedgerServiceStub(channel)
         self.usage = usage_pb2_grpc.UsageServiceStub(channel)
         self.payments = payments_pb2_grpc.PaymentServiceStub(channel)
+        self.packages = packages_pb2_grpc.PackageServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Billing:
         return Billing(self, metadata)
@@ -64,6 +70,7 @@ class Billing:
         self.ledger = stubs.ledger
         self.usage = stubs.usage
         self.payments = stubs.payments
+        self.packages = stubs.packages
         self.metadata = metadata
         self._timeout = stubs.timeout
 
