@@ -205,7 +205,9 @@ class PackageService:
                 scope_node = request.node_id
                 rows = [_package(pid, chosen, access.customer_id, now, expires, node_id=request.node_id)]
                 owed_by_pa = {request.personal_account_id: chosen.price}
-            accounts = await self._accounts(session, access.customer_id, payers, chosen.currency)
+            accounts = await self._accounts(
+                session, access.customer_id, payers, chosen.currency, named=chosen.scope == GROUP
+            )
             owed = {accounts[pa]: amount for pa, amount in owed_by_pa.items()}
             entries = [entry_id(pid, chunk) for chunk in range(-(-len(owed) // (MAX_LEGS - 1)))]
             amount = chosen.price * len(rows)
@@ -323,7 +325,7 @@ class PackageService:
         return [found[number] for number in numbers]
 
     async def _accounts(
-        self, session: AsyncSession, customer_id: str, personal_account_ids: set[str], currency: str
+        self, session: AsyncSession, customer_id: str, personal_account_ids: set[str], currency: str, *, named: bool
     ) -> dict[str, str]:
         """personal account id → its ledger account id; every one must exist and hold the offer's currency."""
         a = ACCOUNTS.c
@@ -336,8 +338,14 @@ class PackageService:
         found = {row.personal_account_id: row for row in rows}
         for pa in sorted(personal_account_ids):
             row = found.get(pa)
-            if row is None:
+            if row is None and named:
                 raise NotFound("the personal account does not exist", reason="PERSONAL_ACCOUNT_NOT_FOUND")
+            if row is None:  # a line's account (in scope with the line) that billing keeps no money for
+                raise FailedPrecondition(
+                    "billing keeps no money for the line's personal account",
+                    reason="NO_LEDGER_ACCOUNT",
+                    metadata={"personal_account_id": pa},
+                )
             if row.currency != currency:
                 raise FailedPrecondition(
                     f"the package is sold in {currency}; the account holds {row.currency}",
