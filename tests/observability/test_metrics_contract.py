@@ -107,6 +107,8 @@ EXPECTED: dict[str, Contract] = {
         simfleet_billing_payments_total=(C, {"kind", "outcome"}),
         simfleet_billing_fee_line_days_total=(C, set()),
         simfleet_billing_financial_holds_total=(C, {"change"}),
+        simfleet_billing_packages_bought_total=(C, {"scope"}),
+        simfleet_billing_package_receipts_total=(C, {"outcome"}),
     ),
     "gateway": PROCESS
     | contract(

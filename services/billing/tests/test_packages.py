@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from email.message import EmailMessage
 
+import aiosmtplib
 import pytest
 import sqlalchemy as sa
 
@@ -232,3 +234,63 @@ async def test_a_group_package_is_shared_by_the_lines_under_its_node(harness: Ha
     assert (rows["g-1"]["package_units"], rows["g-2"]["package_units"]) == (10, 20)
     active = await harness.billing.packages.active_for_line(await harness.billing.rater.line(one.line_id))
     assert [(p.scope, p.left) for p in active] == [("group", GROUP_50G.bytes - 30)]
+
+
+async def test_receipts_are_emailed_after_the_purchase_and_tried_again_until_taken(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await company(harness)
+    account = await harness.personal()
+    await fund(harness, account, 100_000)
+    await lines(harness, account, "+79990000001", "+79990000002")
+    buyer = access(harness, harness.company_id)
+    sent: list[EmailMessage] = []
+    answers: list[Exception | None] = [OSError("relay down"), aiosmtplib.SMTPResponseException(451, "later"), None]
+
+    async def send(message: EmailMessage, **_: object) -> None:
+        answer = answers.pop(0) if answers else None
+        if answer is not None:
+            raise answer
+        sent.append(message)
+
+    monkeypatch.setattr(aiosmtplib, "send", send)
+    bought = await harness.billing.packages.purchase(
+        buyer, PurchaseRequest("DATA-1G", ["+79990000001"], receipt_email="boss@example.com"), key="r"
+    )
+    receipts = harness.billing.receipts
+    assert await receipts.send_due() == 0  # the relay is down: later
+    harness.move_clock(3600)
+    assert await receipts.send_due() == 0  # 451: later again
+    harness.move_clock(7200)
+    assert await receipts.send_due() == 1
+    (message,) = sent
+    assert message["To"] == "boss@example.com"
+    assert bought.purchase.id in message.get_content() and "Amount: 150.00 RUB" in message.get_content()
+    harness.move_clock(10_800)
+    assert await receipts.send_due() == 0  # sent once
+
+    # A relay that refuses an address for good: given up, the receipt still readable.
+    answers[:] = [aiosmtplib.SMTPResponseException(550, "no such mailbox")]
+    await harness.billing.packages.purchase(
+        buyer, PurchaseRequest("DATA-1G", ["+79990000002"], receipt_email="nobody@example.com"), key="r2"
+    )
+    assert await receipts.send_due() == 0
+    harness.move_clock(20_000)
+    assert await receipts.send_due() == 0 and len(sent) == 1
+    async with harness.db.sessions() as session:
+        given_up = (await session.execute(sa.select(RECEIPTS).where(RECEIPTS.c.email == "nobody@example.com"))).one()
+    assert given_up.sent_at is None and "550" in given_up.last_error
+
+
+async def test_a_line_whose_account_holds_no_money_buys_nothing(harness: Harness) -> None:
+    await company(harness)
+    node = new_id()
+    await harness.node(node, f"/{harness.company_id}/{node}/", kind="department")
+    await harness.billing.catalogue.seed()
+    line = Line(harness, LedgerAccount(customer_id=harness.customer_id, personal_account_id=node), "+79990000003")
+    await line.change(harness.billing.runtime.clock.now() - timedelta(days=1))
+    with pytest.raises(FailedPrecondition) as refused:
+        await harness.billing.packages.purchase(
+            access(harness, harness.company_id), PurchaseRequest("DATA-1G", ["+79990000003"]), key="z"
+        )
+    assert refused.value.reason == "NO_LEDGER_ACCOUNT"

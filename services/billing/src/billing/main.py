@@ -27,6 +27,7 @@ from billing.lines.consumer import lines_changed_handler
 from billing.models import BUS, NODE_PATHS
 from billing.packages.grpc_api import SERVICE_NAME as PACKAGE_SERVICE
 from billing.packages.grpc_api import PackageApi
+from billing.packages.receipts import ReceiptMailer
 from billing.packages.service import PackageService
 from billing.payments.grpc_api import SERVICE_NAME as PAYMENT_SERVICE
 from billing.payments.grpc_api import PaymentApi
@@ -50,6 +51,7 @@ from simfleet_runtime import nodepaths
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
 from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.grpc_server import Channels
+from simfleet_runtime.mail import SmtpSender
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
 from simfleet_subjects import InventorySubjects, NetsimSubjects
@@ -99,6 +101,7 @@ class Billing:
     fees: Fees
     holds: Holds
     packages: PackageService
+    receipts: ReceiptMailer
     paths: nodepaths.ProjectedNodePaths
     authorizer: Authorizer
     revocations: Revocations
@@ -153,6 +156,21 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     holds = Holds(db=db, clock=clock, outbox=runtime.outbox, interval=settings.holds_interval_seconds)
     runtime.add_task("holds", holds.run)
     packages = PackageService(db=db, clock=clock, ledger=ledger)
+    receipts = ReceiptMailer(
+        db=db,
+        clock=clock,
+        smtp=SmtpSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value(),
+            starttls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
+        ),
+        interval=settings.receipts_interval_seconds,
+    )
+    runtime.add_task("receipts", receipts.run)
     runtime.add_consumer(
         name="billing-lines",
         stream=InventorySubjects.STREAM,
@@ -226,6 +244,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         fees,
         holds,
         packages,
+        receipts,
         paths,
         authorizer,
         revocations,

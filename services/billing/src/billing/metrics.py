@@ -74,6 +74,16 @@ PAYMENTS = Counter(
     "unanswered: the provider did not answer a step, which is tried again).",
     ["kind", "outcome"],
 )
+PACKAGES_BOUGHT = Counter(
+    "simfleet_billing_packages_bought_total",
+    "Data packages bought, by scope (line: one per line; group: one per group purchase).",
+    ["scope"],
+)
+PACKAGE_RECEIPTS = Counter(
+    "simfleet_billing_package_receipts_total",
+    "Package purchase receipts emailed (sent), refused for now and tried again (deferred) or for good (rejected).",
+    ["outcome"],
+)
 
 for _result in ("ok", "failed"):
     LEDGER_SWEEPS.labels(_result)
@@ -90,3 +100,7 @@ for _payment_kind in ("card", "automatic"):
         PAYMENTS.labels(_payment_kind, _payment_outcome)
 for _change in ("placed", "lifted"):
     HOLDS.labels(_change)
+for _scope in ("line", "group"):
+    PACKAGES_BOUGHT.labels(_scope)
+for _receipt in ("sent", "deferred", "rejected"):
+    PACKAGE_RECEIPTS.labels(_receipt)

@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import money
+from billing import metrics, money
 from billing.catalogue.packages import GROUP, LINE, PackageOffer, offer
 from billing.db import NODE_PATHS
 from billing.ledger.models import ACCOUNTS, REVENUE
@@ -273,6 +273,7 @@ class PackageService:
             purchase = await session.get(PackagePurchase, pid)
             assert purchase is not None
             packages = await self._packages_of(session, pid)
+        metrics.PACKAGES_BOUGHT.labels(chosen.scope).inc(len(rows))
         return Bought(purchase, packages)
 
     async def _replayed(self, session: AsyncSession, pid: str, digest: str) -> Bought | None:
