@@ -179,7 +179,7 @@ class PackageService:
             },
         )
         async with self._db.transaction() as session:
-            existing = await self._replayed(session, pid, digest)
+            existing = await self._replayed(session, pid, digest, access)
             if existing is not None:
                 return existing
             now = self._clock.now()
@@ -238,7 +238,7 @@ class PackageService:
             )
             if not claimed.rowcount:  # type: ignore[attr-defined]
                 # The same key won a race a moment ago: its purchase answers.
-                raced = await self._replayed(session, pid, digest)
+                raced = await self._replayed(session, pid, digest, access)
                 assert raced is not None
                 return raced
             await session.execute(sa.insert(PACKAGES), rows)
@@ -276,12 +276,23 @@ class PackageService:
         metrics.PACKAGES_BOUGHT.labels(chosen.scope).inc(len(rows))
         return Bought(purchase, packages)
 
-    async def _replayed(self, session: AsyncSession, pid: str, digest: str) -> Bought | None:
+    async def _replayed(self, session: AsyncSession, pid: str, digest: str, access: Access) -> Bought | None:
+        """The purchase already made under this id, once the caller may still buy for all it was made for."""
         existing = await session.get(PackagePurchase, pid)
         if existing is None:
             return None
+        packages = await self._packages_of(session, pid)
+        line_ids = [p.line_id for p in packages if p.line_id]
+        nodes = {p.node_id: p.node_id for p in packages if p.node_id}
+        if line_ids:
+            c = LINES.c
+            rows = await session.execute(sa.select(c.line_id, c.node_id).where(c.line_id.in_(line_ids)))
+            nodes.update({row.line_id: row.node_id for row in rows})
+        paths = await self._paths(session, access.customer_id, list(nodes.values()))
+        for node in nodes.values():
+            access.check(BUY, paths.get(node), what="line")
         check_same_request(existing.fingerprint, digest, field="idempotency_key")
-        return Bought(existing, await self._packages_of(session, pid), replayed=True)
+        return Bought(existing, packages, replayed=True)
 
     async def _packages_of(self, session: AsyncSession, pid: str) -> list[DataPackage]:
         query = (
