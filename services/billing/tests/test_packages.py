@@ -294,3 +294,14 @@ async def test_a_line_whose_account_holds_no_money_buys_nothing(harness: Harness
             access(harness, harness.company_id), PurchaseRequest("DATA-1G", ["+79990000003"]), key="z"
         )
     assert refused.value.reason == "NO_LEDGER_ACCOUNT"
+
+
+async def test_forged_ids_name_nothing(harness: Harness) -> None:
+    buyer = access(harness, harness.company_id)
+    for pid in ("", "pkg:\x00", "x" * 65, "no such"):
+        with pytest.raises(NotFound):
+            await harness.billing.packages.get(buyer, pid)
+    with pytest.raises(NotFound):
+        await harness.billing.packages.purchase(
+            buyer, PurchaseRequest("GROUP-50G", node_id="bad\x00id", personal_account_id="has space"), key="f"
+        )

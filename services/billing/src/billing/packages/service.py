@@ -19,6 +19,7 @@ A purchase, all or nothing, in one transaction:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from billing.lines.models import LINES
 from billing.packages.models import PACKAGES, PURCHASES, RECEIPTS, DataPackage, PackagePurchase
 from billing.rating.pricing import Package
 from simfleet_runtime import paging
-from simfleet_runtime.authz import Access
+from simfleet_runtime.authz import Access, is_node_id
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, insert_ignoring_conflicts
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -53,6 +54,7 @@ HISTORY_DAYS = 15
 PURCHASES_LIST = "billing.package_purchases"
 TERMINATED = "terminated"
 P = PURCHASES.c
+_PURCHASE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 K = PACKAGES.c
 
 
@@ -303,7 +305,7 @@ class PackageService:
     async def _paths(
         self, session: AsyncSession, customer_id: str, node_ids: Sequence[str]
     ) -> dict[str, tuple[str, ...]]:
-        wanted = [n for n in dict.fromkeys(node_ids) if n]
+        wanted = [n for n in dict.fromkeys(node_ids) if n and is_node_id(n)]  # a forged id names nothing
         if not wanted:
             return {}
         t = NODE_PATHS.c
@@ -369,7 +371,7 @@ class PackageService:
     # ------------------------------------------------------------ reading
     async def get(self, access: Access, pid: str) -> Bought:
         async with self._db.sessions() as session:
-            purchase = await session.get(PackagePurchase, pid) if pid else None
+            purchase = await session.get(PackagePurchase, pid) if _PURCHASE_ID.match(pid) else None
             if purchase is None or purchase.customer_id != access.customer_id:
                 raise NotFound("no such purchase", reason="PURCHASE_NOT_FOUND")
             paths = await self._paths(session, access.customer_id, [purchase.scope_node_id])
