@@ -39,6 +39,7 @@ E2E_ENV = {
         "BILLING_PAYMENT_RETRY_SECONDS": "0.2",
         "BILLING_HOLDS_INTERVAL_SECONDS": "0.5",
         "BILLING_LIMITS_INTERVAL_SECONDS": "0.5",
+        "BILLING_RECEIPTS_INTERVAL_SECONDS": "0.5",
         "BILLING_FEES_INTERVAL_SECONDS": "86400",
         # A promised payment lasts about 3 seconds, and is taken back within half a second once due.
         "BILLING_PROMISED_DAYS": "0.000035",

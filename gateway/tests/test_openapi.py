@@ -88,6 +88,11 @@ ENDPOINTS = {
     ("delete", "/v1/spending-limits/{limit_id}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
+    ("get", "/v1/packages/offers"),
+    ("post", "/v1/packages/purchases"),
+    ("get", "/v1/packages/purchases"),
+    ("get", "/v1/packages/purchases/{purchase_id}"),
+    ("get", "/v1/packages/purchases/{purchase_id}/receipt"),
 }
 
 
@@ -182,6 +187,7 @@ async def test_me_endpoints_declare_the_bearer_scheme(document):
                 "/v1/sims",
                 "/v1/operations",
                 "/v1/sim-orders",
+                "/v1/packages",
             )
         ):
             assert operation["security"] == [{name: []}], f"{method} {path}"
@@ -263,6 +269,7 @@ async def test_response_headers_are_documented_where_they_are_sent(document):
         ("post", "/v1/personal-accounts/{personal_account_id}/promised-payments", "200"),
         ("post", "/v1/lines/{msisdn}/promised-payment", "200"),
         ("post", "/v1/spending-limits", "200"),
+        ("post", "/v1/packages/purchases", "200"),
     }
 
 

@@ -120,7 +120,10 @@ def test_netsim_accepts_inventory_and_billing_on_grpc_identity_on_smtp_and_the_n
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}},
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "billing"}}},
     ]
-    assert ingress[2525] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
+    assert ingress[2525] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "billing"}}},
+    ]
     assert ingress[8090] == [{"podSelector": {"matchLabels": {}}}]  # every pod of the namespace
     assert set(rule_ports(spec["egress"][1:])) == {4222, 5432}
 
@@ -139,9 +142,10 @@ def test_billing_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and_
     assert spec["egress"][0]["ports"] == DNS
     egress = rule_ports(spec["egress"][1:])
     # NATS: accounts' node events and identity's revocations; identity: the JWKS that verifies tokens;
-    # netsim: the payment provider (card acquirer).
-    assert set(egress) == {4222, 5432, 50051, 50061}
+    # netsim: the payment provider (card acquirer) and the mail relay for receipts.
+    assert set(egress) == {4222, 5432, 50051, 50061, 2525}
     assert egress[50061] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "netsim"}}}]
+    assert egress[2525] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "netsim"}}}]
     assert egress[4222][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "nats"}
     assert egress[5432] == [{"podSelector": {"matchLabels": {"cnpg.io/cluster": "simfleet-db"}}}]
     assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]

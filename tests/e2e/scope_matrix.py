@@ -462,6 +462,22 @@ ROWS: list[Row] = [
         body={"amount": 200_000, "currency": "RUB", "action": "warn", "notify": ["+79990001122"]},
     ),
     Row("delete a spending limit", "DELETE", "/v1/spending-limits/{limit}", 204, obj="limit", permission="billing:pay"),
+    # ---------------------------------------------------------------- data packages (billing, BI-7)
+    Row("list the data package offers", "GET", "/v1/packages/offers", 200, obj="none", reach="customer"),
+    # Lists what the caller may read (billing:read where it was bought): never refused, possibly empty.
+    Row("list data package purchases", "GET", "/v1/packages/purchases", 200, obj="none", reach="customer"),
+    # The matrix's lines name their department as personal account, which holds no money: where the caller
+    # may buy, billing answers 409 NO_LEDGER_ACCOUNT after the scope check (nothing is bought, so no row
+    # changes anything a later call sees).
+    Row(
+        "buy a data package for a line",
+        "POST",
+        "/v1/packages/purchases",
+        409,
+        obj="line",
+        permission="packages:buy",
+        body={"offer_code": "DATA-1G", "msisdns": ["{line}"]},
+    ),
     on_lines("terminate lines", "terminate", "lines:terminate"),
     on_lines("change lines' tariff", "change_tariff", "tariffs:change", params={"tariff_code": "BIZ-L"}),
     on_lines(

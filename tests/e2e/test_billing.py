@@ -24,7 +24,7 @@ from simfleet_runtime.context import OPERATOR_KEY
 from simfleet_runtime.testing import wait_until
 from simfleet_runtime.validation import normalize_email
 from tests.e2e.conftest import OTHER_MANAGER_PASSWORD, OTHER_MANAGER_PHONE, onboard_customer, onboard_other_customer
-from tests.helpers import pay_in, problem
+from tests.helpers import mailbox, pay_in, problem
 
 HOLDS_MANAGER = "+79996690001"
 HOLDS_PASSWORD = "Holds-Passw0rd-2026"
@@ -520,3 +520,49 @@ def test_a_line_past_its_spending_limit_is_blocked_and_raising_the_limit_lifts_i
     assert raised.status_code == 200 and raised.json()["reached"] is False, raised.text
     wait_until(lambda: not financial(), 60, "the financial block lifted")
     assert api.get(f"/v1/lines/{msisdn}", headers=manager).json()["state"] == "active"
+
+
+def test_a_data_package_bought_for_a_demo_line_is_charged_once_and_shows_on_its_usage(
+    platform: Platform, api: httpx.Client
+) -> None:
+    """BI-7: the manager buys a package for a line; its personal account pays the price once (a retry with the key
+    buys nothing more), the line's usage lists the package, the history and the receipt show the purchase, and the
+    receipt reaches the mailbox given."""
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    lines = api.get("/v1/lines", params={"state": "active", "limit": 50}, headers=manager).json()["items"]
+    line = next(item for item in lines if item["msisdn"].startswith(DEMO_LINES_PREFIX) and "data" in item["services"])
+    usage_url = f"/v1/lines/{line['msisdn']}/usage"
+    wait_until(lambda: api.get(usage_url, headers=manager).status_code == 200, 30, "billing's copy of the line")
+    before = api.get(usage_url, headers=manager).json()
+    account = before["personal_account_id"]
+    customer_id = api.get("/v1/me", headers=manager).json()["customer_id"]
+    pay_in(platform, customer_id, account, 15_000, f"payment:e2e-package-{account}")  # what the package costs
+    balance_url = f"/v1/personal-accounts/{account}/balance"
+    start = api.get(balance_url, headers=manager).json()["balance"]["amount"]
+
+    offers = {o["code"]: o for o in api.get("/v1/packages/offers", headers=manager).json()["items"]}
+    price = offers["DATA-1G"]["price"]["amount"]
+    body = {"offer_code": "DATA-1G", "msisdns": [line["msisdn"]], "receipt_email": "packages@e2e.example"}
+    headers = {**manager, "Idempotency-Key": f"e2e-package-{line['msisdn']}"}
+    bought = api.post("/v1/packages/purchases", json=body, headers=headers)
+    assert bought.status_code == 201, bought.text
+    again = api.post("/v1/packages/purchases", json=body, headers=headers)
+    assert again.status_code == 200 and again.json()["id"] == bought.json()["id"]
+    assert api.get(balance_url, headers=manager).json()["balance"]["amount"] == start - price
+
+    after = api.get(usage_url, headers=manager).json()
+    package = next(p for p in after["packages"] if p["offer_code"] == "DATA-1G")
+    assert package["remaining"] == offers["DATA-1G"]["bytes"] and package["scope"] == "line"
+    purchase_id = bought.json()["id"]
+    history = api.get("/v1/packages/purchases", params={"msisdn": line["msisdn"]}, headers=manager).json()["items"]
+    assert purchase_id in [p["id"] for p in history]
+    receipt = api.get(f"/v1/packages/purchases/{purchase_id}/receipt", headers=manager)
+    assert receipt.status_code == 200 and line["msisdn"] in receipt.text and purchase_id in receipt.text
+    mail = wait_until(lambda: mailbox(platform, "packages@e2e.example"), 15, "the receipt email")
+    assert purchase_id in str(mail[0])
+
+    # Another customer's manager: neither the line nor the purchase is there.
+    onboard_other_customer(platform)
+    other = sign_in(api, OTHER_MANAGER_PHONE, OTHER_MANAGER_PASSWORD)
+    problem(api.post("/v1/packages/purchases", json=body, headers=other), 404)
+    problem(api.get(f"/v1/packages/purchases/{purchase_id}", headers=other), 404)

@@ -108,6 +108,8 @@ EXPECTED: dict[str, Contract] = {
         simfleet_billing_fee_line_days_total=(C, set()),
         simfleet_billing_financial_holds_total=(C, {"change"}),
         simfleet_billing_spending_limits_total=(C, {"event"}),
+        simfleet_billing_packages_bought_total=(C, {"scope"}),
+        simfleet_billing_package_receipts_total=(C, {"outcome"}),
     ),
     "gateway": PROCESS
     | contract(

@@ -301,6 +301,8 @@ class Platform:
                 "BILLING_OPERATOR_KEY": cfg.operator_key,
                 "BILLING_IDENTITY_TARGET": self.identity_target,
                 "BILLING_PAYMENT_PROVIDER_TARGET": self.netsim_target,
+                "BILLING_SMTP_HOST": LOCALHOST,
+                "BILLING_SMTP_PORT": str(cfg.smtp_port),
             }
         elif service == GATEWAY:
             ours = {

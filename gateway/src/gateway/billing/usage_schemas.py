@@ -36,6 +36,7 @@ class UsageRecordResponse(BaseModel):
     quantity: int = Field(description="as the network measured it: seconds, messages or bytes")
     units: int = Field(description="what is charged by: started minutes, messages or bytes")
     included_units: int = Field(description="of the units, those the tariff's allowances covered")
+    package_units: int = Field(0, description="of the units, those bought data packages covered (after the allowances)")
     charged: MoneyResponse | None = Field(description="null for a rejected record")
     outcome: Literal["rated", "rejected"]
     reason: str | None = Field(description="why a rejected record was not rated (e.g. UNKNOWN_LINE)")
@@ -53,6 +54,7 @@ class UsageRecordResponse(BaseModel):
             quantity=value.quantity,
             units=value.units,
             included_units=value.included_units,
+            package_units=value.package_units,
             charged=MoneyResponse.from_proto(value.charged, locale) if value.HasField("charged") else None,
             outcome="rated" if value.outcome == pb.RATING_OUTCOME_RATED else "rejected",
             reason=value.reason or None,
@@ -83,6 +85,30 @@ def _allowance(value: pb.AllowanceLeft) -> AllowanceResponse:
     )
     return AllowanceResponse(
         kind=_kind(value.kind), unit=unit, included=value.included, used=value.used, remaining=value.remaining
+    )
+
+
+class PackageLeftResponse(BaseModel):
+    """A bought data package the line may draw on now, and what is left of it."""
+
+    package_id: str
+    offer_code: str
+    scope: Literal["line", "group"] = Field(description="the line's own, or a group's shared by the lines under a node")
+    bytes: int
+    used: int = Field(description="by all the lines drawing on it")
+    remaining: int
+    expires_at: datetime | None
+
+
+def _package(value: pb.PackageLeft) -> PackageLeftResponse:
+    return PackageLeftResponse(
+        package_id=value.package_id,
+        offer_code=value.offer_code,
+        scope="group" if value.scope == "group" else "line",
+        bytes=value.bytes,
+        used=value.used,
+        remaining=value.remaining,
+        expires_at=optional_timestamp(value, "expires_at"),
     )
 
 
@@ -135,6 +161,10 @@ class LineUsageResponse(BaseModel):
     usage: list[UsageTotalResponse] = Field(description="voice, SMS and data this period")
     allowances: list[AllowanceResponse] = Field(description="what remains of the tariff's allowances")
     last_records: list[UsageRecordResponse] = Field(description="the line's last 15 usage records, newest first")
+    packages: list[PackageLeftResponse] = Field(
+        default_factory=list,
+        description="the data packages the line may draw on now (its own and its groups'), the first to expire first",
+    )
 
     @classmethod
     def from_proto(cls, value: pb.GetLineUsageResponse, locale: str) -> LineUsageResponse:
@@ -161,6 +191,7 @@ class LineUsageResponse(BaseModel):
             ],
             allowances=[_allowance(a) for a in value.allowances],
             last_records=[UsageRecordResponse.from_proto(r, locale) for r in value.last_records],
+            packages=[_package(p) for p in value.packages],
         )
 
 

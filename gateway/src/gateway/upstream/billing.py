@@ -16,6 +16,7 @@ from gateway.upstream.identity import Metadata
 from simfleet.billing.v1 import (
     ledger_pb2_grpc,
     limits_pb2_grpc,
+    packages_pb2_grpc,
     payments_pb2_grpc,
     promised_pb2_grpc,
     settlement_pb2_grpc,
@@ -29,6 +30,7 @@ PAYMENT_SERVICE = "simfleet.billing.v1.PaymentService"
 PROMISED_SERVICE = "simfleet.billing.v1.PromisedPaymentService"
 SETTLEMENT_SERVICE = "simfleet.billing.v1.SettlementMethodService"
 LIMITS_SERVICE = "simfleet.billing.v1.SpendingLimitService"
+PACKAGE_SERVICE = "simfleet.billing.v1.PackageService"
 
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (LEDGER_SERVICE, "GetBalance"),
@@ -48,6 +50,10 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (LIMITS_SERVICE, "GetSpendingLimit"),
     (LIMITS_SERVICE, "ListSpendingLimits"),
     (LIMITS_SERVICE, "UpdateSpendingLimit"),
+    (PACKAGE_SERVICE, "ListOffers"),
+    (PACKAGE_SERVICE, "GetPurchase"),
+    (PACKAGE_SERVICE, "ListPurchases"),
+    (PACKAGE_SERVICE, "GetReceipt"),
 )
 
 Req = TypeVar("Req")
@@ -72,6 +78,7 @@ class BillingStubs:
         self.promised = promised_pb2_grpc.PromisedPaymentServiceStub(channel)
         self.settlement = settlement_pb2_grpc.SettlementMethodServiceStub(channel)
         self.limits = limits_pb2_grpc.SpendingLimitServiceStub(channel)
+        self.packages = packages_pb2_grpc.PackageServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Billing:
         return Billing(self, metadata)
@@ -87,6 +94,7 @@ class Billing:
         self.promised = stubs.promised
         self.settlement = stubs.settlement
         self.limits = stubs.limits
+        self.packages = stubs.packages
         self.metadata = metadata
         self._timeout = stubs.timeout
 

@@ -158,6 +158,7 @@ def rated_usage(row: Any) -> usage.RatedUsage:
         quantity=row.quantity,
         units=row.units,
         included_units=row.included_units,
+        package_units=getattr(row, "package_units", 0) or 0,
         charged=_money_or_none(row.charged, row.currency),
         outcome=usage.RATING_OUTCOME_RATED if row.outcome == RATED else usage.RATING_OUTCOME_REJECTED,
         reason=row.reason,

@@ -28,6 +28,10 @@ from billing.limits.grpc_api import SpendingLimitApi
 from billing.limits.service import SpendingLimits
 from billing.lines.consumer import lines_changed_handler
 from billing.models import BUS, NODE_PATHS
+from billing.packages.grpc_api import SERVICE_NAME as PACKAGE_SERVICE
+from billing.packages.grpc_api import PackageApi
+from billing.packages.receipts import ReceiptMailer
+from billing.packages.service import PackageService
 from billing.payments.grpc_api import SERVICE_NAME as PAYMENT_SERVICE
 from billing.payments.grpc_api import PaymentApi
 from billing.payments.provider import PaymentProvider
@@ -48,6 +52,7 @@ from simfleet.billing.v1 import (
     admin_pb2_grpc,
     ledger_pb2_grpc,
     limits_pb2_grpc,
+    packages_pb2_grpc,
     payments_pb2_grpc,
     promised_pb2_grpc,
     settlement_pb2_grpc,
@@ -57,6 +62,7 @@ from simfleet_runtime import nodepaths
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
 from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.grpc_server import Channels
+from simfleet_runtime.mail import SmtpSender
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
 from simfleet_subjects import InventorySubjects, NetsimSubjects
@@ -106,6 +112,8 @@ class Billing:
     fees: Fees
     holds: Holds
     limits: SpendingLimits
+    packages: PackageService
+    receipts: ReceiptMailer
     paths: nodepaths.ProjectedNodePaths
     authorizer: Authorizer
     revocations: Revocations
@@ -181,6 +189,22 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         interval=settings.limits_interval_seconds,
     )
     runtime.add_task("limits", limits.run)
+    packages = PackageService(db=db, clock=clock, ledger=ledger)
+    receipts = ReceiptMailer(
+        db=db,
+        clock=clock,
+        smtp=SmtpSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value(),
+            starttls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
+        ),
+        interval=settings.receipts_interval_seconds,
+    )
+    runtime.add_task("receipts", receipts.run)
     runtime.add_consumer(
         name="billing-lines",
         stream=InventorySubjects.STREAM,
@@ -230,8 +254,14 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
             authorizer=authorizer,
             clock=clock,
             default_currency=settings.default_currency,
+            packages=packages,
         ),
         USAGE_SERVICE,
+    )
+    runtime.add_servicer(
+        packages_pb2_grpc.add_PackageServiceServicer_to_server,
+        PackageApi(packages=packages, authorizer=authorizer),
+        PACKAGE_SERVICE,
     )
     runtime.add_servicer(
         payments_pb2_grpc.add_PaymentServiceServicer_to_server,
@@ -263,6 +293,8 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         fees,
         holds,
         limits,
+        packages,
+        receipts,
         paths,
         authorizer,
         revocations,

@@ -79,6 +79,16 @@ PAYMENTS = Counter(
     "unanswered: the provider did not answer a step, which is tried again).",
     ["kind", "outcome"],
 )
+PACKAGES_BOUGHT = Counter(
+    "simfleet_billing_packages_bought_total",
+    "Data packages bought, by scope (line: one per line; group: one per group purchase).",
+    ["scope"],
+)
+PACKAGE_RECEIPTS = Counter(
+    "simfleet_billing_package_receipts_total",
+    "Package purchase receipts emailed (sent), refused for now and tried again (deferred) or for good (rejected).",
+    ["outcome"],
+)
 
 for _result in ("ok", "failed"):
     LEDGER_SWEEPS.labels(_result)
@@ -97,3 +107,7 @@ for _change in ("placed", "lifted"):
     HOLDS.labels(_change)
 for _event in ("reached", "lines_blocked", "lines_unblocked"):
     LIMITS.labels(_event)
+for _scope in ("line", "group"):
+    PACKAGES_BOUGHT.labels(_scope)
+for _receipt in ("sent", "deferred", "rejected"):
+    PACKAGE_RECEIPTS.labels(_receipt)

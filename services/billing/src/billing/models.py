@@ -13,6 +13,7 @@ from billing.holds.models import FinancialHold, LineHold, LineHoldReason
 from billing.ledger.models import JournalEntry, LedgerAccount, Posting
 from billing.limits.models import LimitNotice, LineSpend, SpendingLimit
 from billing.lines.models import BillingLine, LineTerm
+from billing.packages.models import DataPackage, PackagePurchase, PackageReceipt
 from billing.payments.models import AutoPayment, Payment
 from billing.promised.models import PromisedPayment
 from billing.rating.models import AllowanceUse, UsageRecord
@@ -27,6 +28,7 @@ __all__ = [
     "AutoPayment",
     "Base",
     "BillingLine",
+    "DataPackage",
     "FeeProgress",
     "FinancialHold",
     "JournalEntry",
@@ -36,6 +38,8 @@ __all__ = [
     "LineHoldReason",
     "LineSpend",
     "LineTerm",
+    "PackagePurchase",
+    "PackageReceipt",
     "Payment",
     "Posting",
     "PromisedPayment",

@@ -83,6 +83,17 @@ class BillingSettings(ServiceSettings):
     promised_interval_seconds: float = Field(
         30.0, gt=0, description="how often promised payments that fell due are taken back"
     )
+    # Receipts of data package purchases, emailed through the SMTP relay (netsim's sink locally), as identity.
+    smtp_host: str = Field("127.0.0.1", description="the SMTP relay's host")
+    smtp_port: int = Field(2525, description="the SMTP relay's port")
+    smtp_from: str = Field("SIMfleet <no-reply@simfleet.local>", description="who receipts come from")
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(10.0, gt=0, description="deadline of each conversation with the relay")
+    receipts_interval_seconds: float = Field(
+        5.0, gt=0, description="how often due receipts are emailed (and failed ones tried again, pausing longer)"
+    )
     catalogue_refresh_seconds: float = Field(
         60.0, gt=0, description="how often the tariff catalogue is read again (a new version is seen within it)"
     )

@@ -26,37 +26,39 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from simfleet.billing.v1 import ledger_pb2 as simfleet_dot_billing_dot_v1_dot_ledger__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsimfleet/billing/v1/usage.proto\x12\x13simfleet.billing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a simfleet/billing/v1/ledger.proto\"\xa7\x03\n\nRatedUsage\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.simfleet.billing.v1.UsageKind\x12\x0c\n\x04zone\x18\x03 \x01(\t\x12\x17\n\x0froaming_country\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x05 \x01(\t\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08quantity\x18\x07 \x01(\x03\x12\r\n\x05units\x18\x08 \x01(\x03\x12\x16\n\x0eincluded_units\x18\t \x01(\x03\x12+\n\x07\x63harged\x18\n \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12\x33\n\x07outcome\x18\x0b \x01(\x0e\x32\".simfleet.billing.v1.RatingOutcome\x12\x0e\n\x06reason\x18\x0c \x01(\t\x12\x13\n\x0btariff_code\x18\r \x01(\t\x12,\n\x08rated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb1\x01\n\nUsageTotal\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.simfleet.billing.v1.UsageKind\x12\x0f\n\x07records\x18\x02 \x01(\x03\x12\x10\n\x08quantity\x18\x03 \x01(\x03\x12\r\n\x05units\x18\x04 \x01(\x03\x12\x16\n\x0eincluded_units\x18\x05 \x01(\x03\x12+\n\x07\x63harged\x18\x06 \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\"~\n\rAllowanceLeft\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.simfleet.billing.v1.UsageKind\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\x10\n\x08included\x18\x03 \x01(\x03\x12\x0c\n\x04used\x18\x04 \x01(\x03\x12\x11\n\tremaining\x18\x05 \x01(\x03\"6\n\x13GetLineUsageRequest\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x0e\n\x06msisdn\x18\x02 \x01(\t\"\xdd\x03\n\x14GetLineUsageResponse\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x0e\n\x06msisdn\x18\x02 \x01(\t\x12\x1b\n\x13personal_account_id\x18\x03 \x01(\t\x12\x13\n\x0btariff_code\x18\x04 \x01(\t\x12\x0e\n\x06period\x18\x05 \x01(\t\x12\x30\n\x0cperiod_start\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x07\x61\x63\x63ount\x18\x08 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\x12/\n\x06totals\x18\t \x03(\x0b\x32\x1f.simfleet.billing.v1.UsageTotal\x12\x36\n\nallowances\x18\n \x03(\x0b\x32\".simfleet.billing.v1.AllowanceLeft\x12\x35\n\x0clast_records\x18\x0b \x03(\x0b\x32\x1f.simfleet.billing.v1.RatedUsage\x12+\n\x07\x63harged\x18\x0c \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\"r\n\tUnitPrice\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.simfleet.billing.v1.UsageKind\x12\x0c\n\x04zone\x18\x02 \x01(\t\x12)\n\x05price\x18\x03 \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\"\xbf\x02\n\x06Tariff\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x32\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bmonthly_fee\x18\x05 \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12\x36\n\nallowances\x18\x06 \x03(\x0b\x32\".simfleet.billing.v1.AllowanceLeft\x12\x33\n\x0bhome_prices\x18\x07 \x03(\x0b\x32\x1e.simfleet.billing.v1.UnitPrice\x12\x36\n\x0eroaming_prices\x18\x08 \x03(\x0b\x32\x1e.simfleet.billing.v1.UnitPrice\"/\n\x0cRoamingGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tcountries\x18\x02 \x03(\t\"\x14\n\x12ListTariffsRequest\"~\n\x13ListTariffsResponse\x12,\n\x07tariffs\x18\x01 \x03(\x0b\x32\x1b.simfleet.billing.v1.Tariff\x12\x39\n\x0eroaming_groups\x18\x02 \x03(\x0b\x32!.simfleet.billing.v1.RoamingGroup*f\n\tUsageKind\x12\x1a\n\x16USAGE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10USAGE_KIND_VOICE\x10\x01\x12\x12\n\x0eUSAGE_KIND_SMS\x10\x02\x12\x13\n\x0fUSAGE_KIND_DATA\x10\x03*f\n\rRatingOutcome\x12\x1e\n\x1aRATING_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n\x14RATING_OUTCOME_RATED\x10\x01\x12\x1b\n\x17RATING_OUTCOME_REJECTED\x10\x02\x32\xd5\x01\n\x0cUsageService\x12\x63\n\x0cGetLineUsage\x12(.simfleet.billing.v1.GetLineUsageRequest\x1a).simfleet.billing.v1.GetLineUsageResponse\x12`\n\x0bListTariffs\x12\'.simfleet.billing.v1.ListTariffsRequest\x1a(.simfleet.billing.v1.ListTariffsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsimfleet/billing/v1/usage.proto\x12\x13simfleet.billing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a simfleet/billing/v1/ledger.proto\"\xbe\x03\n\nRatedUsage\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.simfleet.billing.v1.UsageKind\x12\x0c\n\x04zone\x18\x03 \x01(\t\x12\x17\n\x0froaming_country\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x05 \x01(\t\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08quantity\x18\x07 \x01(\x03\x12\r\n\x05units\x18\x08 \x01(\x03\x12\x16\n\x0eincluded_units\x18\t \x01(\x03\x12+\n\x07\x63harged\x18\n \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12\x33\n\x07outcome\x18\x0b \x01(\x0e\x32\".simfleet.billing.v1.RatingOutcome\x12\x0e\n\x06reason\x18\x0c \x01(\t\x12\x13\n\x0btariff_code\x18\r \x01(\t\x12,\n\x08rated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rpackage_units\x18\x0f \x01(\x03\"\xb1\x01\n\nUsageTotal\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.simfleet.billing.v1.UsageKind\x12\x0f\n\x07records\x18\x02 \x01(\x03\x12\x10\n\x08quantity\x18\x03 \x01(\x03\x12\r\n\x05units\x18\x04 \x01(\x03\x12\x16\n\x0eincluded_units\x18\x05 \x01(\x03\x12+\n\x07\x63harged\x18\x06 \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\"~\n\rAllowanceLeft\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.simfleet.billing.v1.UsageKind\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\x10\n\x08included\x18\x03 \x01(\x03\x12\x0c\n\x04used\x18\x04 \x01(\x03\x12\x11\n\tremaining\x18\x05 \x01(\x03\"6\n\x13GetLineUsageRequest\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x0e\n\x06msisdn\x18\x02 \x01(\t\"\x91\x04\n\x14GetLineUsageResponse\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x0e\n\x06msisdn\x18\x02 \x01(\t\x12\x1b\n\x13personal_account_id\x18\x03 \x01(\t\x12\x13\n\x0btariff_code\x18\x04 \x01(\t\x12\x0e\n\x06period\x18\x05 \x01(\t\x12\x30\n\x0cperiod_start\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x07\x61\x63\x63ount\x18\x08 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\x12/\n\x06totals\x18\t \x03(\x0b\x32\x1f.simfleet.billing.v1.UsageTotal\x12\x36\n\nallowances\x18\n \x03(\x0b\x32\".simfleet.billing.v1.AllowanceLeft\x12\x35\n\x0clast_records\x18\x0b \x03(\x0b\x32\x1f.simfleet.billing.v1.RatedUsage\x12+\n\x07\x63harged\x18\x0c \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12\x32\n\x08packages\x18\r \x03(\x0b\x32 .simfleet.billing.v1.PackageLeft\"\xa4\x01\n\x0bPackageLeft\x12\x12\n\npackage_id\x18\x01 \x01(\t\x12\x12\n\noffer_code\x18\x02 \x01(\t\x12\r\n\x05scope\x18\x03 \x01(\t\x12\r\n\x05\x62ytes\x18\x04 \x01(\x03\x12\x0c\n\x04used\x18\x05 \x01(\x03\x12\x11\n\tremaining\x18\x06 \x01(\x03\x12.\n\nexpires_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"r\n\tUnitPrice\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.simfleet.billing.v1.UsageKind\x12\x0c\n\x04zone\x18\x02 \x01(\t\x12)\n\x05price\x18\x03 \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\"\xbf\x02\n\x06Tariff\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x32\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bmonthly_fee\x18\x05 \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12\x36\n\nallowances\x18\x06 \x03(\x0b\x32\".simfleet.billing.v1.AllowanceLeft\x12\x33\n\x0bhome_prices\x18\x07 \x03(\x0b\x32\x1e.simfleet.billing.v1.UnitPrice\x12\x36\n\x0eroaming_prices\x18\x08 \x03(\x0b\x32\x1e.simfleet.billing.v1.UnitPrice\"/\n\x0cRoamingGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tcountries\x18\x02 \x03(\t\"\x14\n\x12ListTariffsRequest\"~\n\x13ListTariffsResponse\x12,\n\x07tariffs\x18\x01 \x03(\x0b\x32\x1b.simfleet.billing.v1.Tariff\x12\x39\n\x0eroaming_groups\x18\x02 \x03(\x0b\x32!.simfleet.billing.v1.RoamingGroup*f\n\tUsageKind\x12\x1a\n\x16USAGE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10USAGE_KIND_VOICE\x10\x01\x12\x12\n\x0eUSAGE_KIND_SMS\x10\x02\x12\x13\n\x0fUSAGE_KIND_DATA\x10\x03*f\n\rRatingOutcome\x12\x1e\n\x1aRATING_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n\x14RATING_OUTCOME_RATED\x10\x01\x12\x1b\n\x17RATING_OUTCOME_REJECTED\x10\x02\x32\xd5\x01\n\x0cUsageService\x12\x63\n\x0cGetLineUsage\x12(.simfleet.billing.v1.GetLineUsageRequest\x1a).simfleet.billing.v1.GetLineUsageResponse\x12`\n\x0bListTariffs\x12\'.simfleet.billing.v1.ListTariffsRequest\x1a(.simfleet.billing.v1.ListTariffsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'simfleet.billing.v1.usage_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_USAGEKIND']._serialized_start=2030
-  _globals['_USAGEKIND']._serialized_end=2132
-  _globals['_RATINGOUTCOME']._serialized_start=2134
-  _globals['_RATINGOUTCOME']._serialized_end=2236
+  _globals['_USAGEKIND']._serialized_start=2272
+  _globals['_USAGEKIND']._serialized_end=2374
+  _globals['_RATINGOUTCOME']._serialized_start=2376
+  _globals['_RATINGOUTCOME']._serialized_end=2478
   _globals['_RATEDUSAGE']._serialized_start=124
-  _globals['_RATEDUSAGE']._serialized_end=547
-  _globals['_USAGETOTAL']._serialized_start=550
-  _globals['_USAGETOTAL']._serialized_end=727
-  _globals['_ALLOWANCELEFT']._serialized_start=729
-  _globals['_ALLOWANCELEFT']._serialized_end=855
-  _globals['_GETLINEUSAGEREQUEST']._serialized_start=857
-  _globals['_GETLINEUSAGEREQUEST']._serialized_end=911
-  _globals['_GETLINEUSAGERESPONSE']._serialized_start=914
-  _globals['_GETLINEUSAGERESPONSE']._serialized_end=1391
-  _globals['_UNITPRICE']._serialized_start=1393
-  _globals['_UNITPRICE']._serialized_end=1507
-  _globals['_TARIFF']._serialized_start=1510
-  _globals['_TARIFF']._serialized_end=1829
-  _globals['_ROAMINGGROUP']._serialized_start=1831
-  _globals['_ROAMINGGROUP']._serialized_end=1878
-  _globals['_LISTTARIFFSREQUEST']._serialized_start=1880
-  _globals['_LISTTARIFFSREQUEST']._serialized_end=1900
-  _globals['_LISTTARIFFSRESPONSE']._serialized_start=1902
-  _globals['_LISTTARIFFSRESPONSE']._serialized_end=2028
-  _globals['_USAGESERVICE']._serialized_start=2239
-  _globals['_USAGESERVICE']._serialized_end=2452
+  _globals['_RATEDUSAGE']._serialized_end=570
+  _globals['_USAGETOTAL']._serialized_start=573
+  _globals['_USAGETOTAL']._serialized_end=750
+  _globals['_ALLOWANCELEFT']._serialized_start=752
+  _globals['_ALLOWANCELEFT']._serialized_end=878
+  _globals['_GETLINEUSAGEREQUEST']._serialized_start=880
+  _globals['_GETLINEUSAGEREQUEST']._serialized_end=934
+  _globals['_GETLINEUSAGERESPONSE']._serialized_start=937
+  _globals['_GETLINEUSAGERESPONSE']._serialized_end=1466
+  _globals['_PACKAGELEFT']._serialized_start=1469
+  _globals['_PACKAGELEFT']._serialized_end=1633
+  _globals['_UNITPRICE']._serialized_start=1635
+  _globals['_UNITPRICE']._serialized_end=1749
+  _globals['_TARIFF']._serialized_start=1752
+  _globals['_TARIFF']._serialized_end=2071
+  _globals['_ROAMINGGROUP']._serialized_start=2073
+  _globals['_ROAMINGGROUP']._serialized_end=2120
+  _globals['_LISTTARIFFSREQUEST']._serialized_start=2122
+  _globals['_LISTTARIFFSREQUEST']._serialized_end=2142
+  _globals['_LISTTARIFFSRESPONSE']._serialized_start=2144
+  _globals['_LISTTARIFFSRESPONSE']._serialized_end=2270
+  _globals['_USAGESERVICE']._serialized_start=2481
+  _globals['_USAGESERVICE']._serialized_end=2694
 # @@protoc_insertion_point(module_scope)

@@ -83,6 +83,7 @@ class RatedUsage(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     TARIFF_CODE_FIELD_NUMBER: _builtins.int
     RATED_AT_FIELD_NUMBER: _builtins.int
+    PACKAGE_UNITS_FIELD_NUMBER: _builtins.int
     record_id: _builtins.str
     kind: Global___UsageKind.ValueType
     zone: _builtins.str
@@ -100,6 +101,8 @@ class RatedUsage(_message.Message):
     reason: _builtins.str
     """Why a rejected record was not rated (e.g. UNKNOWN_LINE)."""
     tariff_code: _builtins.str
+    package_units: _builtins.int
+    """Of the units, those bought data packages covered (after the allowances)."""
     @_builtins.property
     def started_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -123,10 +126,11 @@ class RatedUsage(_message.Message):
         reason: _builtins.str = ...,
         tariff_code: _builtins.str = ...,
         rated_at: _timestamp_pb2.Timestamp | None = ...,
+        package_units: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["charged", b"charged", "rated_at", b"rated_at", "started_at", b"started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["charged", b"charged", "destination", b"destination", "included_units", b"included_units", "kind", b"kind", "outcome", b"outcome", "quantity", b"quantity", "rated_at", b"rated_at", "reason", b"reason", "record_id", b"record_id", "roaming_country", b"roaming_country", "started_at", b"started_at", "tariff_code", b"tariff_code", "units", b"units", "zone", b"zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charged", b"charged", "destination", b"destination", "included_units", b"included_units", "kind", b"kind", "outcome", b"outcome", "package_units", b"package_units", "quantity", b"quantity", "rated_at", b"rated_at", "reason", b"reason", "record_id", b"record_id", "roaming_country", b"roaming_country", "started_at", b"started_at", "tariff_code", b"tariff_code", "units", b"units", "zone", b"zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -245,6 +249,7 @@ class GetLineUsageResponse(_message.Message):
     ALLOWANCES_FIELD_NUMBER: _builtins.int
     LAST_RECORDS_FIELD_NUMBER: _builtins.int
     CHARGED_FIELD_NUMBER: _builtins.int
+    PACKAGES_FIELD_NUMBER: _builtins.int
     line_id: _builtins.str
     msisdn: _builtins.str
     personal_account_id: _builtins.str
@@ -276,6 +281,12 @@ class GetLineUsageResponse(_message.Message):
     def charged(self) -> _ledger_pb2.Money:
         """What the period's usage cost so far."""
 
+    @_builtins.property
+    def packages(self) -> _containers.RepeatedCompositeFieldContainer[Global___PackageLeft]:
+        """The data packages the line may draw on now (its own and its nodes'
+        groups'), the first to expire first.
+        """
+
     def __init__(
         self,
         *,
@@ -291,14 +302,56 @@ class GetLineUsageResponse(_message.Message):
         allowances: _abc.Iterable[Global___AllowanceLeft] | None = ...,
         last_records: _abc.Iterable[Global___RatedUsage] | None = ...,
         charged: _ledger_pb2.Money | None = ...,
+        packages: _abc.Iterable[Global___PackageLeft] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "charged", b"charged", "period_end", b"period_end", "period_start", b"period_start"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "allowances", b"allowances", "charged", b"charged", "last_records", b"last_records", "line_id", b"line_id", "msisdn", b"msisdn", "period", b"period", "period_end", b"period_end", "period_start", b"period_start", "personal_account_id", b"personal_account_id", "tariff_code", b"tariff_code", "totals", b"totals"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "allowances", b"allowances", "charged", b"charged", "last_records", b"last_records", "line_id", b"line_id", "msisdn", b"msisdn", "packages", b"packages", "period", b"period", "period_end", b"period_end", "period_start", b"period_start", "personal_account_id", b"personal_account_id", "tariff_code", b"tariff_code", "totals", b"totals"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetLineUsageResponse: _TypeAlias = GetLineUsageResponse  # noqa: Y015
+
+@_typing.final
+class PackageLeft(_message.Message):
+    """A bought data package a line may draw on, and what is left of it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PACKAGE_ID_FIELD_NUMBER: _builtins.int
+    OFFER_CODE_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    BYTES_FIELD_NUMBER: _builtins.int
+    USED_FIELD_NUMBER: _builtins.int
+    REMAINING_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    package_id: _builtins.str
+    offer_code: _builtins.str
+    scope: _builtins.str
+    """"line" or "group" (shared by the lines under a node)."""
+    bytes: _builtins.int
+    used: _builtins.int
+    remaining: _builtins.int
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        package_id: _builtins.str = ...,
+        offer_code: _builtins.str = ...,
+        scope: _builtins.str = ...,
+        bytes: _builtins.int = ...,
+        used: _builtins.int = ...,
+        remaining: _builtins.int = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes", b"bytes", "expires_at", b"expires_at", "offer_code", b"offer_code", "package_id", b"package_id", "remaining", b"remaining", "scope", b"scope", "used", b"used"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PackageLeft: _TypeAlias = PackageLeft  # noqa: Y015
 
 @_typing.final
 class UnitPrice(_message.Message):

@@ -515,6 +515,45 @@ class LedgerService:
         metrics.ENTRIES.labels("posted").inc()
         metrics.MONEY_MOVED.labels(entry.currency).inc(sum(leg.amount for leg in entry.legs if leg.side == DEBIT))
 
+    async def post_in(self, session: AsyncSession, entry: NewEntry) -> None:
+        """Record a posted entry in the caller's transaction, refused at the floor like :meth:`post`.
+
+        For a purchase whose own rows must commit with its charge (data
+        packages): ``FAILED_PRECONDITION`` ``INSUFFICIENT_FUNDS`` leaves the
+        caller to roll everything back. The caller's records guard the id
+        (a repeated one fails the transaction).
+        """
+        entry = validate_entry(entry)
+        if entry.pending:
+            raise InvalidArgument("a purchase is posted at once", reason="PENDING_NOT_ALLOWED")
+        now = self._clock.now()
+        await session.execute(
+            sa.insert(ENTRIES),
+            {
+                "id": entry.id,
+                "kind": entry.kind,
+                "description": entry.description,
+                "customer_id": "",
+                "currency": entry.currency,
+                "state": POSTED,
+                "two_phase": False,
+                "fingerprint": _entry_fingerprint(entry),
+                "created_at": now,
+                "resolved_at": None,
+                "expires_at": None,
+            },
+        )
+        customer = await self._check_accounts(session, entry)
+        if customer:
+            await session.execute(sa.update(ENTRIES).where(E.id == entry.id).values(customer_id=customer))
+        try:
+            await self._move(session, entry, now, enforce_floor=True)
+        except FailedPrecondition:
+            metrics.ENTRIES.labels("refused").inc()
+            raise
+        metrics.ENTRIES.labels("posted").inc()
+        metrics.MONEY_MOVED.labels(entry.currency).inc(sum(leg.amount for leg in entry.legs if leg.side == DEBIT))
+
     async def _move(self, session: AsyncSession, entry: NewEntry, now: datetime, *, enforce_floor: bool) -> None:
         rows: list[dict[str, Any]] = []
         for leg in sorted(entry.legs, key=lambda leg: leg.account_id):

@@ -8,6 +8,8 @@ from billing import convert
 from billing.catalogue.plans import ROAMING_GROUPS
 from billing.catalogue.service import Catalogue
 from billing.ledger.service import LedgerService
+from billing.packages.grpc_api import package_left_pb
+from billing.packages.service import PackageService
 from billing.rating.service import Rater
 from simfleet.billing.v1 import usage_pb2 as pb
 from simfleet.billing.v1 import usage_pb2_grpc
@@ -31,7 +33,9 @@ class UsageApi(usage_pb2_grpc.UsageServiceServicer):
         authorizer: Authorizer,
         clock: Clock,
         default_currency: str,
+        packages: PackageService | None = None,
     ) -> None:
+        self._packages = packages
         self._default_currency = default_currency
         self._rater = rater
         self._ledger = ledger
@@ -58,9 +62,13 @@ class UsageApi(usage_pb2_grpc.UsageServiceServicer):
         except NotFound:  # a line under a node billing keeps no money for: its usage, without a balance
             tariff = self._catalogue.book().at(line.tariff_code, self._clock.now())
             currency = tariff.currency if tariff is not None else self._default_currency
-            return convert.line_usage(await self._rater.line_usage(line, currency), None)
-        figures = await self._rater.line_usage(line, account.currency)
-        return convert.line_usage(figures, convert.account(account))
+            answer = convert.line_usage(await self._rater.line_usage(line, currency), None)
+        else:
+            figures = await self._rater.line_usage(line, account.currency)
+            answer = convert.line_usage(figures, convert.account(account))
+        if self._packages is not None:
+            answer.packages.extend(package_left_pb(p) for p in await self._packages.active_for_line(line))
+        return answer
 
     async def ListTariffs(self, request: pb.ListTariffsRequest, context: Any) -> pb.ListTariffsResponse:
         await self._authz.access()

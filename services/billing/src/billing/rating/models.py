@@ -48,6 +48,8 @@ class UsageRecord(Base):
     quantity: Mapped[int] = mapped_column(BigInteger)
     units: Mapped[int] = mapped_column(BigInteger)
     included_units: Mapped[int] = mapped_column(BigInteger)
+    # What bought data packages covered (bytes), after the allowance.
+    package_units: Mapped[int] = mapped_column(BigInteger, server_default="0")
     charged: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     tariff_code: Mapped[str] = mapped_column(String(64))

@@ -40,6 +40,7 @@ from billing.ledger.models import ACCOUNTS
 from billing.ledger.service import LedgerService
 from billing.limits.spend import add_spend, usage_spend
 from billing.lines.models import LINE_TERMS, LINES
+from billing.packages.service import RatingPackages
 from billing.rating.models import ALLOWANCE_USE, RATED, RECORD_ID_MAX, REJECTED, USAGE
 from billing.rating.pricing import Usage, price
 from simfleet.netsim.v1 import usage_pb2 as net
@@ -214,6 +215,7 @@ class Rater:
                 "quantity": record.quantity if 0 <= record.quantity <= MAX_QUANTITY else 0,
                 "units": 0,
                 "included_units": 0,
+                "package_units": 0,
                 "charged": 0,
                 "currency": "",
                 "tariff_code": "",
@@ -243,6 +245,11 @@ class Rater:
         )
         allowance_keys = {(row["line_id"], row["period"]) for row, term in resolved if term is not None}
         used, existing_use = await self._allowance_use(session, allowance_keys)
+        packages = await RatingPackages.load(
+            session,
+            {row["line_id"] for row, term in resolved if term is not None and row["kind"] == DATA},
+            since=min(row["started_at"] for row in rows),
+        )
         touched: set[tuple[str, str, str]] = set()
         # (customer, currency) → ledger account id → amount
         charges: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -266,16 +273,20 @@ class Rater:
             key = (term.line_id, row["period"], row["kind"])
             left = tariff.allowances.get(row["kind"], 0) - used.get(key, 0)
             try:
-                priced = price(usage, tariff, left)
+                priced = price(
+                    usage, tariff, left, packages.by_line.get(term.line_id, ()), packages.left, row["started_at"]
+                )
             except KeyError:
                 row["reason"] = "NO_PRICE"
                 continue
+            packages.take(priced.drawn)
             if priced.included:
                 used[key] = used.get(key, 0) + priced.included
                 touched.add(key)
             row.update(
                 units=priced.units,
                 included_units=priced.included,
+                package_units=priced.packaged,
                 charged=priced.charged,
                 currency=currency,
                 tariff_version=tariff.version,
@@ -308,6 +319,7 @@ class Rater:
         await add_spend(session, usage_spend(rows))  # the lines' spend (limits), with the charge
         await _let_others_run()
         await self._keep_allowance_use(session, touched, used, existing_use)
+        await packages.keep(session)
         for currency, amount in summary.charged.items():
             metrics.USAGE_CHARGED.labels(currency).inc(amount)
         return summary

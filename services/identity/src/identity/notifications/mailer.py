@@ -9,7 +9,6 @@ dead-lettered.
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,9 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity import metrics
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.bus import Event, PermanentError
+from simfleet_runtime.mail import SmtpSender, is_permanent
 
 
 class Mailer:
+    """identity's emails (EmailRequested on its stream) through the runtime's SMTP sender."""
+
     def __init__(
         self,
         *,
@@ -31,39 +33,28 @@ class Mailer:
         starttls: bool = False,
         timeout: float = 10.0,
     ) -> None:
-        self._host = host
-        self._port = port
-        self._sender = sender
-        self._username = username or None
-        self._password = password or None
-        self._starttls = starttls
-        self._timeout = timeout
+        self._smtp = SmtpSender(
+            host=host,
+            port=port,
+            sender=sender,
+            username=username,
+            password=password,
+            starttls=starttls,
+            timeout=timeout,
+        )
 
     def compose(self, request: ev.EmailRequested) -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = self._sender
-        message["To"] = request.to_address
-        message["Subject"] = request.subject
-        message["Date"] = formatdate(usegmt=True)
-        message["Message-ID"] = make_msgid(idstring=request.message_id, domain="simfleet.local")
-        message.set_content(request.body)
-        return message
+        return self._smtp.compose(
+            to=request.to_address, subject=request.subject, body=request.body, message_id=request.message_id
+        )
 
     async def handle(self, _session: AsyncSession, event: Event) -> None:
         request = ev.EmailRequested.FromString(event.data)
         try:
-            await aiosmtplib.send(
-                self.compose(request),
-                hostname=self._host,
-                port=self._port,
-                username=self._username,
-                password=self._password,
-                start_tls=self._starttls,
-                timeout=self._timeout,
-            )
+            await self._smtp.send(self.compose(request))
         except aiosmtplib.SMTPResponseException as exc:
-            metrics.EMAILS.labels("rejected" if exc.code >= 500 else "deferred").inc()
-            if exc.code >= 500:
+            metrics.EMAILS.labels("rejected" if is_permanent(exc) else "deferred").inc()
+            if is_permanent(exc):
                 raise PermanentError(f"relay rejected the message: {exc.code} {exc.message}") from exc
             raise
         except (aiosmtplib.SMTPException, OSError):

@@ -1,7 +1,7 @@
 """billing: promised payments
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-07 05:40:00
 
 """
@@ -15,7 +15,7 @@ from simfleet_runtime.db import UtcDateTime
 
 # revision identifiers, used by Alembic.
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
