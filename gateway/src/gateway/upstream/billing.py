@@ -14,6 +14,7 @@ import grpc
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
 from simfleet.billing.v1 import (
+    catalogue_pb2_grpc,
     ledger_pb2_grpc,
     limits_pb2_grpc,
     payments_pb2_grpc,
@@ -29,6 +30,7 @@ PAYMENT_SERVICE = "simfleet.billing.v1.PaymentService"
 PROMISED_SERVICE = "simfleet.billing.v1.PromisedPaymentService"
 SETTLEMENT_SERVICE = "simfleet.billing.v1.SettlementMethodService"
 LIMITS_SERVICE = "simfleet.billing.v1.SpendingLimitService"
+CATALOGUE_SERVICE = "simfleet.billing.v1.CatalogueService"
 
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (LEDGER_SERVICE, "GetBalance"),
@@ -48,6 +50,8 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (LIMITS_SERVICE, "GetSpendingLimit"),
     (LIMITS_SERVICE, "ListSpendingLimits"),
     (LIMITS_SERVICE, "UpdateSpendingLimit"),
+    (CATALOGUE_SERVICE, "ListOptions"),
+    (CATALOGUE_SERVICE, "CheckAvailability"),
 )
 
 Req = TypeVar("Req")
@@ -72,6 +76,7 @@ class BillingStubs:
         self.promised = promised_pb2_grpc.PromisedPaymentServiceStub(channel)
         self.settlement = settlement_pb2_grpc.SettlementMethodServiceStub(channel)
         self.limits = limits_pb2_grpc.SpendingLimitServiceStub(channel)
+        self.catalogue = catalogue_pb2_grpc.CatalogueServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Billing:
         return Billing(self, metadata)
@@ -87,6 +92,7 @@ class Billing:
         self.promised = stubs.promised
         self.settlement = stubs.settlement
         self.limits = stubs.limits
+        self.catalogue = stubs.catalogue
         self.metadata = metadata
         self._timeout = stubs.timeout
 
