@@ -66,6 +66,28 @@ class LineAvailabilityResponse(BaseModel):
 class AvailabilityResponse(BaseModel):
     """Per line found in the caller's scope, the answer; the rest as not found (numbers or ids as asked)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "line_id": "01JD8X3K5V6W7Y8Z9A0B1C2D3E",
+                            "msisdn": "+79990000101",
+                            "allowed": False,
+                            "reason": "SERVICE_NOT_ALLOWED_ON_TARIFF",
+                            "message": "IOT-S does not allow voice, which the line has: disconnect it in the same "
+                            "request",
+                            "available_tariffs": ["BIZ-L", "BIZ-S"],
+                            "available_options": ["roaming", "international"],
+                        }
+                    ],
+                    "not_found": ["+79990000999"],
+                }
+            ]
+        }
+    )
+
     items: list[LineAvailabilityResponse]
     not_found: list[str] = Field(description="the numbers and ids asked that name no line in your scope")
 
@@ -104,6 +126,28 @@ class TariffOptionsResponse(BaseModel):
 
 
 class OptionsResponse(BaseModel):
+    """The options with their fees, and per tariff those it allows and those its fee includes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "options": [
+                        {
+                            "code": "roaming",
+                            "name": "Roaming",
+                            "monthly_fee": {"amount": 4900, "currency": "RUB", "exponent": 2, "formatted": "RUB49.00"},
+                            "requires_any": ["voice", "sms", "data"],
+                        }
+                    ],
+                    "tariffs": [
+                        {"tariff_code": "IOT-S", "allowed": ["sms", "data", "roaming"], "included": ["sms", "data"]}
+                    ],
+                }
+            ]
+        }
+    )
+
     options: list[OptionResponse]
     tariffs: list[TariffOptionsResponse]
 
