@@ -261,4 +261,4 @@ def test_a_tariff_a_line_cannot_take_is_refused_on_its_item_with_billings_reason
     item = only_item(api, manager, done["id"])
     assert (item["state"], item["code"]) == ("failed", "SERVICE_NOT_ALLOWED_ON_TARIFF"), item
     assert "voice" in item["reason"]
-    assert api.get(f"/v1/lines/{number}", headers=manager).json()["tariff_code"] == "BIZ-M"
+    assert api.get(f"/v1/lines/{number}", headers=manager).json()["tariff"] == "BIZ-M"
