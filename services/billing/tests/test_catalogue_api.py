@@ -8,7 +8,7 @@ from datetime import timedelta
 import grpc
 import sqlalchemy as sa
 
-from billing.holds.models import HOLDS
+from billing.holds.models import HOLDS, LINE_HOLDS
 from billing.lines.consumer import lines_changed_handler
 from simfleet.billing.v1 import catalogue_pb2 as pb
 from simfleet.billing.v1 import catalogue_pb2_grpc, usage_pb2, usage_pb2_grpc
@@ -22,18 +22,20 @@ from simfleet_runtime.timestamps import timestamp
 from .test_grpc_api import OPERATOR, Running, failure, running  # type: ignore[import-not-found]  # noqa: F401
 
 VOICE_LINE, IOT_LINE, DEBT_LINE, ELSEWHERE_LINE = "+79990000101", "+79990000102", "+79990000103", "+79990000104"
+LIMITED_LINE = "+79990000105"
 
 
 async def _lines(serving: Running) -> dict[str, str]:
     billing = serving.billing
     now = billing.runtime.clock.now()
     debt_account = new_id()
-    ids = {number: new_id() for number in (VOICE_LINE, IOT_LINE, DEBT_LINE, ELSEWHERE_LINE)}
+    ids = {number: new_id() for number in (VOICE_LINE, IOT_LINE, DEBT_LINE, ELSEWHERE_LINE, LIMITED_LINE)}
     specs = [
         (VOICE_LINE, serving.personal, serving.personal, "BIZ-S", ["voice", "sms", "data"]),
         (IOT_LINE, serving.personal, serving.personal, "IOT-S", ["sms", "data"]),
         (DEBT_LINE, serving.personal, debt_account, "BIZ-S", ["voice", "sms", "data"]),
         (ELSEWHERE_LINE, serving.elsewhere, serving.elsewhere, "BIZ-S", ["voice", "sms", "data"]),
+        (LIMITED_LINE, serving.personal, serving.personal, "BIZ-S", ["voice", "sms", "data"]),
     ]
     changes = [
         inventory_pb2.LineChanged(
@@ -70,6 +72,26 @@ async def _lines(serving: Running) -> dict[str, str]:
                 since=now,
             )
         )
+        # A line held on its own (a spending limit reached), and one whose hold has no reasons left.
+        await session.execute(
+            sa.insert(LINE_HOLDS),
+            [
+                {
+                    "line_id": ids[LIMITED_LINE],
+                    "customer_id": serving.customer_id,
+                    "msisdn": LIMITED_LINE,
+                    "reasons": 1,
+                    "changed_at": now,
+                },
+                {
+                    "line_id": ids[VOICE_LINE],
+                    "customer_id": serving.customer_id,
+                    "msisdn": VOICE_LINE,
+                    "reasons": 0,
+                    "changed_at": now,
+                },
+            ],
+        )
     return ids
 
 
@@ -103,9 +125,13 @@ async def test_which_lines_may_take_a_tariff_or_an_option(running: Running) -> N
         )
         assert (await catalogue.CheckAvailability(with_disconnect, metadata=changer)).lines[0].allowed
 
-        roaming = pb.CheckAvailabilityRequest(msisdns=[VOICE_LINE, DEBT_LINE], connect=["roaming"])
+        roaming = pb.CheckAvailabilityRequest(msisdns=[VOICE_LINE, DEBT_LINE, LIMITED_LINE], connect=["roaming"])
         answer = await catalogue.CheckAvailability(roaming, metadata=changer)
-        assert [(a.allowed, a.reason) for a in answer.lines] == [(True, ""), (False, "FINANCIALLY_BLOCKED")]
+        assert [(a.allowed, a.reason) for a in answer.lines] == [
+            (True, ""),
+            (False, "FINANCIALLY_BLOCKED"),
+            (False, "FINANCIALLY_BLOCKED"),
+        ]
 
         # billing:read alone does not show lines.
         answer = await catalogue.CheckAvailability(roaming, metadata=billing_only)

@@ -2,7 +2,8 @@
 
 The rules are :mod:`billing.catalogue.rules`; this reads what they need of
 the lines: billing's copy of each line (tariff, services, state) and whether
-its personal account is held for debt (a financial hold in force).
+it is held financially: its personal account is on a financial hold, or the line itself is (a spending limit
+reached, its account run out: ``line_holds`` with reasons).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from billing.holds.models import HOLDS
+from billing.holds.models import HOLDS, LINE_HOLDS
 from billing.lines.models import LINES
 from simfleet_runtime.db import Database
 
@@ -62,6 +63,16 @@ class LineFinder:
                 if accounts
                 else set()
             )
+            ids = [row.line_id for row in rows]
+            held_lines = (
+                set(
+                    await session.scalars(
+                        sa.select(LINE_HOLDS.c.line_id).where(LINE_HOLDS.c.line_id.in_(ids), LINE_HOLDS.c.reasons > 0)
+                    )
+                )
+                if ids
+                else set()
+            )
         by_id: dict[str, KnownLine] = {}
         by_number: dict[str, tuple[Any, KnownLine]] = {}
         wanted_ids, wanted_numbers = set(line_ids), set(msisdns)
@@ -73,7 +84,7 @@ class LineFinder:
                 tariff_code=row.tariff_code,
                 services=frozenset(row.services),
                 state=row.state,
-                financially_blocked=row.personal_account_id in held,
+                financially_blocked=row.personal_account_id in held or row.line_id in held_lines,
             )
             if row.line_id in wanted_ids:
                 by_id[row.line_id] = line
