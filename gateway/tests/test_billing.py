@@ -12,8 +12,8 @@ from gateway.billing.money import locale_of
 from gateway.main import create_app
 from gateway.upstream.billing import open_billing_channel
 from gateway.upstream.identity import open_identity_channel
+from simfleet.billing.v1 import catalogue_pb2, payments_pb2, promised_pb2, settlement_pb2, usage_pb2
 from simfleet.billing.v1 import ledger_pb2 as pb
-from simfleet.billing.v1 import payments_pb2, promised_pb2, settlement_pb2, usage_pb2
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 from .conftest import CLIENT_ADDRESS, ScriptedIdentity, make_settings
@@ -57,6 +57,7 @@ async def billing_server() -> AsyncIterator[ScriptedServices]:
         payments_pb2.DESCRIPTOR.services_by_name["PaymentService"],
         promised_pb2.DESCRIPTOR.services_by_name["PromisedPaymentService"],
         settlement_pb2.DESCRIPTOR.services_by_name["SettlementMethodService"],
+        catalogue_pb2.DESCRIPTOR.services_by_name["CatalogueService"],
     )
     await double.start()
     yield double

@@ -86,6 +86,8 @@ ENDPOINTS = {
     ("get", "/v1/spending-limits/{limit_id}"),
     ("put", "/v1/spending-limits/{limit_id}"),
     ("delete", "/v1/spending-limits/{limit_id}"),
+    ("get", "/v1/options"),
+    ("post", "/v1/lines/availability"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/v1/packages/offers"),

@@ -140,6 +140,7 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     assert inventory["INVENTORY_MIGRATE_ON_START"] == "false"
     assert inventory["INVENTORY_IDENTITY_TARGET"] == "identity:50051"
     assert inventory["INVENTORY_NETSIM_TARGET"] == "netsim:50061"
+    assert inventory["INVENTORY_BILLING_TARGET"] == "billing:50091"
     assert inventory["INVENTORY_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"
     assert netsim["NETSIM_GRPC_HOST"] == netsim["NETSIM_SMTP_HOST"] == netsim["NETSIM_HTTP_HOST"] == ALL_INTERFACES
     assert billing["BILLING_GRPC_HOST"] == ALL_INTERFACES

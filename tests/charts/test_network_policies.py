@@ -85,7 +85,7 @@ def test_accounts_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_ide
     assert egress[50081] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}}]
 
 
-def test_inventory_accepts_the_gateway_accounts_and_monitoring_and_reaches_dns_nats_db_identity_and_netsim(
+def test_inventory_accepts_the_gateway_accounts_and_monitoring_and_reaches_dns_nats_db_identity_netsim_and_billing(
     renders: Renders,
 ) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["inventory"]
@@ -103,11 +103,13 @@ def test_inventory_accepts_the_gateway_accounts_and_monitoring_and_reaches_dns_n
     ]
     assert spec["egress"][0]["ports"] == DNS
     egress = rule_ports(spec["egress"][1:])
-    assert set(egress) == {4222, 5432, 50051, 50061}
+    assert set(egress) == {4222, 5432, 50051, 50061, 50091}
     assert egress[4222][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "nats"}
     assert egress[5432] == [{"podSelector": {"matchLabels": {"cnpg.io/cluster": "simfleet-db"}}}]
     assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
     assert egress[50061] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "netsim"}}}]
+    # Which lines may take a tariff or a service, asked before changing them.
+    assert egress[50091] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "billing"}}}]
 
 
 def test_netsim_accepts_inventory_and_billing_on_grpc_identity_on_smtp_and_the_namespace_on_its_console(
@@ -128,11 +130,16 @@ def test_netsim_accepts_inventory_and_billing_on_grpc_identity_on_smtp_and_the_n
     assert set(rule_ports(spec["egress"][1:])) == {4222, 5432}
 
 
-def test_billing_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and_identity(renders: Renders) -> None:
+def test_billing_accepts_the_gateway_inventory_and_monitoring_and_reaches_dns_nats_db_and_identity(
+    renders: Renders,
+) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["billing"]
     ingress = rule_ports(spec["ingress"])
     assert set(ingress) == {50091, 9109}
-    assert ingress[50091] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+    assert ingress[50091] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}},
+    ]
     assert ingress[9109] == [
         {
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},

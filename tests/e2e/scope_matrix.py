@@ -175,6 +175,20 @@ ROWS: list[Row] = [
     Row("read a line's PUK codes", "GET", "/v1/lines/{line}/puk", 200, obj="line", permission="lines:read-puk"),
     Row("read a line's usage and money", "GET", "/v1/lines/{line}/usage", 200, obj="line", permission="billing:read"),
     Row("read the tariff catalogue", "GET", "/v1/tariffs", 200, obj="none", reach="customer"),
+    Row("read the options catalogue", "GET", "/v1/options", 200, obj="none", reach="customer"),
+    # A read sent as a POST (its lines in the body): lines outside the caller's scope are listed as not found,
+    # the rest answered in ``items``; seen with lines:read or tariffs:change over the line.
+    Row(
+        "check which tariffs and options lines may take",
+        "POST",
+        "/v1/lines/availability",
+        200,
+        obj="line",
+        visible_with=frozenset({"lines:read", "tariffs:change"}),
+        body={"msisdns": ["{line}"], "tariff_code": "BIZ-L"},
+        reach="customer",
+        shows="listed",
+    ),
     # The pool of free numbers is the operator's, offered to whoever may change a number or order SIMs
     # (the matrix's roles hold both or neither).
     Row(

@@ -227,3 +227,38 @@ def test_a_scheduled_tariff_change_prices_the_usage_after_it_at_the_new_tariff(
         "UNKNOWN_TARIFF",
         ["params.tariff_code"],
     )
+
+
+def test_a_tariff_a_line_cannot_take_is_refused_on_its_item_with_billings_reason(
+    platform: Platform,
+    api: httpx.Client,
+    manager: dict[str, str],
+    account: dict[str, Any],
+    hlr: hlr_pb2_grpc.HlrServiceStub,
+) -> None:
+    number = import_line(platform, account, hlr)  # BIZ-M with voice: IOT-S allows no voice
+
+    def answered() -> dict[str, Any] | None:
+        answer = api.post("/v1/lines/availability", json={"msisdns": [number], "tariff_code": "IOT-S"}, headers=manager)
+        assert answer.status_code == 200, answer.text
+        items: list[dict[str, Any]] = answer.json()["items"]
+        return items[0] if items else None  # billing learns of the line from inventory's event
+
+    check = wait_until(answered, 30, "billing's answer on the imported line")
+    assert (check["allowed"], check["reason"]) == (False, "SERVICE_NOT_ALLOWED_ON_TARIFF"), check
+    assert "IOT-S" not in check["available_tariffs"]
+    with_disconnect = api.post(
+        "/v1/lines/availability",
+        json={"msisdns": [number], "tariff_code": "IOT-S", "disconnect": ["voice"]},
+        headers=manager,
+    )
+    assert with_disconnect.json()["items"][0]["allowed"] is True, with_disconnect.text
+    bad = api.post("/v1/lines/availability", json={"msisdns": [], "tariff_code": "IOT-S"}, headers=manager)
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+
+    done = run(api, manager, {"type": "change_tariff", "lines": [number], "params": {"tariff_code": "IOT-S"}})
+    assert (done["state"], done["counts"]["failed"]) == ("failed", 1), done
+    item = only_item(api, manager, done["id"])
+    assert (item["state"], item["code"]) == ("failed", "SERVICE_NOT_ALLOWED_ON_TARIFF"), item
+    assert "voice" in item["reason"]
+    assert api.get(f"/v1/lines/{number}", headers=manager).json()["tariff"] == "BIZ-M"

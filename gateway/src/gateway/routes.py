@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from gateway.admin.router import router as admin_router
 from gateway.audit.router import router as audit_router
 from gateway.auth.router import router as auth_router
+from gateway.billing.availability_router import router as availability_router
 from gateway.billing.limits_router import router as limits_router
 from gateway.billing.packages_router import router as packages_router
 from gateway.billing.payments_router import router as payments_router
@@ -33,6 +34,7 @@ def register_routers(app: FastAPI) -> None:
     app.include_router(roles_router)
     app.include_router(audit_router)
     app.include_router(admin_router)
+    app.include_router(availability_router)  # before the lines': /v1/lines/availability is no line's number
     app.include_router(lines_router)
     app.include_router(stock_router)
     app.include_router(operations_router)

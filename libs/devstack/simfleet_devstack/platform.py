@@ -289,6 +289,7 @@ class Platform:
                 "INVENTORY_OPERATOR_KEY": cfg.operator_key,
                 "INVENTORY_IDENTITY_TARGET": self.identity_target,
                 "INVENTORY_NETSIM_TARGET": self.netsim_target,
+                "INVENTORY_BILLING_TARGET": self.billing_target,
             }
         elif service == BILLING:
             ours = {

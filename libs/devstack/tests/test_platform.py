@@ -86,6 +86,8 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
         assert accounts["ACCOUNTS_INVENTORY_TARGET"] == platform.inventory_target
         assert accounts["ACCOUNTS_OPERATOR_KEY"] == config.operator_key
         assert accounts["ACCOUNTS_GRPC_PORT"] == str(config.accounts_grpc)
+        inventory = _recorded_env(config, "inventory")
+        assert inventory["INVENTORY_BILLING_TARGET"] == platform.billing_target
         billing = _recorded_env(config, "billing")
         assert billing["BILLING_DATABASE_URL"].endswith("/billing.db")
         assert billing["BILLING_NATS_URL"] == f"nats://127.0.0.1:{config.nats_port}"

@@ -9,7 +9,7 @@ The hierarchy comes as accounts' events, applied by the projection's own handler
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +22,9 @@ from inventory.admin.service import ImportedLine
 from inventory.lines.service import Location
 from inventory.main import Inventory, build
 from inventory.models import BUS
+from inventory.operations.availability import Ask, Facts, Verdict
 from inventory.operations.identity_client import RequesterAccess
+from inventory.operations.records import LineRow
 from inventory.settings import InventorySettings
 from inventory.stock.service import StockSim
 from simfleet.events.v1 import accounts_pb2 as acc
@@ -85,6 +87,25 @@ class FakeLocator:
 
 
 @dataclass
+class FakeAvailability:
+    """Billing's CheckAvailability: yes, unless told to refuse a number (or to be away)."""
+
+    refusing: dict[str, tuple[str, str]] = field(default_factory=dict)
+    away: bool = False
+    asked: list[tuple[str, Ask]] = field(default_factory=list)
+
+    async def check(self, customer_id: str, lines: Sequence[LineRow], ask: Ask) -> dict[str, Verdict]:
+        if self.away:
+            raise ConnectionError("billing is away")
+        verdicts = {}
+        for line in lines:
+            self.asked.append((line.msisdn, ask))
+            reason, message = self.refusing.get(line.msisdn, ("", ""))
+            verdicts[line.id] = Verdict(Facts.of(line), not reason, reason, message)
+        return verdicts
+
+
+@dataclass
 class Network:
     """Answers inventory's provisioning commands like the HLR: yes, unless told to fail a number."""
 
@@ -101,6 +122,7 @@ class Harness:
         self.clock_file = clock_file
         self._next = 1000
         self.authority = FakeAuthority()
+        self.availability = FakeAvailability()
 
     @property
     def db(self) -> Any:
@@ -311,14 +333,20 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path, ring: KeyRing)
     clock_file = tmp_path / "clock"
     overrides = getattr(request, "param_overrides", {})
     authority = FakeAuthority()
+    availability = FakeAvailability()
     inventory = build(
-        settings_for(url, clock_file, **overrides), jwks=ring.fetch, locator=FakeLocator(), authority=authority
+        settings_for(url, clock_file, **overrides),
+        jwks=ring.fetch,
+        locator=FakeLocator(),
+        authority=authority,
+        availability=availability,
     )
     await inventory.runtime.migrate()
     try:
         harness = Harness(inventory, await grow_tree(inventory), clock_file)
         authority.root = harness.tree.root
         harness.authority = authority
+        harness.availability = availability
         yield harness
     finally:
         await inventory.runtime.db.dispose()

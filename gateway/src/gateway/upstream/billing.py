@@ -14,6 +14,7 @@ import grpc
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
 from simfleet.billing.v1 import (
+    catalogue_pb2_grpc,
     ledger_pb2_grpc,
     limits_pb2_grpc,
     packages_pb2_grpc,
@@ -31,6 +32,7 @@ PROMISED_SERVICE = "simfleet.billing.v1.PromisedPaymentService"
 SETTLEMENT_SERVICE = "simfleet.billing.v1.SettlementMethodService"
 LIMITS_SERVICE = "simfleet.billing.v1.SpendingLimitService"
 PACKAGE_SERVICE = "simfleet.billing.v1.PackageService"
+CATALOGUE_SERVICE = "simfleet.billing.v1.CatalogueService"
 
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (LEDGER_SERVICE, "GetBalance"),
@@ -54,6 +56,8 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (PACKAGE_SERVICE, "GetPurchase"),
     (PACKAGE_SERVICE, "ListPurchases"),
     (PACKAGE_SERVICE, "GetReceipt"),
+    (CATALOGUE_SERVICE, "ListOptions"),
+    (CATALOGUE_SERVICE, "CheckAvailability"),
 )
 
 Req = TypeVar("Req")
@@ -79,6 +83,7 @@ class BillingStubs:
         self.settlement = settlement_pb2_grpc.SettlementMethodServiceStub(channel)
         self.limits = limits_pb2_grpc.SpendingLimitServiceStub(channel)
         self.packages = packages_pb2_grpc.PackageServiceStub(channel)
+        self.catalogue = catalogue_pb2_grpc.CatalogueServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Billing:
         return Billing(self, metadata)
@@ -95,6 +100,7 @@ class Billing:
         self.settlement = stubs.settlement
         self.limits = stubs.limits
         self.packages = stubs.packages
+        self.catalogue = stubs.catalogue
         self.metadata = metadata
         self._timeout = stubs.timeout
 

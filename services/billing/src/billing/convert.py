@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from billing import money
-from billing.catalogue import plans
+from billing.catalogue import options, plans
 from billing.ledger import models as m
 from billing.ledger.models import JournalEntry, LedgerAccount, Posting, available_of
 from billing.ledger.service import CREDIT, DEBIT, PostingLine
@@ -206,6 +206,7 @@ def line_usage(value: LineUsage, account_pb: pb.LedgerAccount | None) -> usage.G
 
 def tariff(value: plans.Tariff) -> usage.Tariff:
     currency = value.currency
+    rules = options.options_of(value.code)
     home = [
         usage.UnitPrice(kind=USAGE_KINDS[kind], zone=zone, price=amount(p, currency))  # type: ignore[arg-type]
         for kind, zones in value.home.items()
@@ -233,6 +234,8 @@ def tariff(value: plans.Tariff) -> usage.Tariff:
         ],
         home_prices=home,
         roaming_prices=roaming,
+        allowed_options=[code for code in options.OPTION_CODES if code in rules.allowed],
+        included_options=[code for code in options.OPTION_CODES if code in rules.included],
     )
 
 

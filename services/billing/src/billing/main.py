@@ -16,6 +16,9 @@ from typing import Any
 from billing import metrics
 from billing.admin.grpc_api import SERVICE_NAME as ADMIN_SERVICE
 from billing.admin.grpc_api import AdminApi
+from billing.catalogue.availability import LineFinder
+from billing.catalogue.grpc_api import SERVICE_NAME as CATALOGUE_SERVICE
+from billing.catalogue.grpc_api import CatalogueApi
 from billing.catalogue.service import Catalogue
 from billing.fees.service import Fees
 from billing.holds.service import Holds
@@ -50,6 +53,7 @@ from billing.settlement.service import SettlementService
 from billing.streams import streams
 from simfleet.billing.v1 import (
     admin_pb2_grpc,
+    catalogue_pb2_grpc,
     ledger_pb2_grpc,
     limits_pb2_grpc,
     packages_pb2_grpc,
@@ -282,6 +286,18 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         limits_pb2_grpc.add_SpendingLimitServiceServicer_to_server,
         SpendingLimitApi(limits=limits, paths=paths, authorizer=authorizer),
         LIMITS_SERVICE,
+    )
+    runtime.add_servicer(
+        catalogue_pb2_grpc.add_CatalogueServiceServicer_to_server,
+        CatalogueApi(
+            catalogue=catalogue,
+            finder=LineFinder(db=db),
+            authorizer=authorizer,
+            paths=paths,
+            clock=clock,
+            operator_key=settings.operator_key.get_secret_value(),
+        ),
+        CATALOGUE_SERVICE,
     )
     return Billing(
         runtime,

@@ -26,6 +26,7 @@ from inventory.models import BUS, NODE_PATHS
 from inventory.nodes.grpc_api import SERVICE_NAME as HOLDINGS_SERVICE
 from inventory.nodes.grpc_api import NodeHoldingsApi
 from inventory.nodes.service import NodeHoldings
+from inventory.operations.availability import Availability, BillingAvailability
 from inventory.operations.engine import Engine
 from inventory.operations.financial import financial_blocks_handler
 from inventory.operations.grpc_api import SERVICE_NAME as OPERATION_SERVICE
@@ -69,8 +70,10 @@ def build(
     jwks: JwksFetcher | None = None,
     locator: Locator | None = None,
     authority: RequesterAuthority | None = None,
+    availability: Availability | None = None,
 ) -> Inventory:
-    """Wire the service; ``jwks``, ``locator`` and ``authority`` replace the calls to identity and the network."""
+    """Wire the service; ``jwks``, ``locator``, ``authority`` and ``availability`` replace the calls to identity,
+    the network and billing."""
     runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=streams())
     db, clock, outbox = runtime.db, runtime.clock, runtime.outbox
     channels = Channels()
@@ -121,6 +124,12 @@ def build(
         authority=authority
         or IdentityAuthority(
             lambda: upstream(settings.identity_target),
+            operator_key=settings.operator_key.get_secret_value(),
+            timeout=settings.upstream_timeout_seconds,
+        ),
+        availability=availability
+        or BillingAvailability(
+            lambda: upstream(settings.billing_target),
             operator_key=settings.operator_key.get_secret_value(),
             timeout=settings.upstream_timeout_seconds,
         ),

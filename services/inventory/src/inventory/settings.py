@@ -29,7 +29,12 @@ class InventorySettings(ServiceSettings):
     )
     identity_target: str = Field("127.0.0.1:50051", description="identity's gRPC address (JWKS)")
     netsim_target: str = Field("127.0.0.1:50061", description="the network's gRPC address (locations)")
-    upstream_timeout_seconds: float = Field(5.0, description="deadline of each call to identity or the network")
+    billing_target: str = Field(
+        "127.0.0.1:50091", description="billing's gRPC address (which lines may take a tariff or a service)"
+    )
+    upstream_timeout_seconds: float = Field(
+        5.0, description="deadline of each call to identity, the network or billing"
+    )
 
     # Verifying callers' access tokens (issued by identity).
     jwt_issuer: str = DEFAULT_ISSUER

@@ -396,6 +396,8 @@ class Tariff(_message.Message):
     ALLOWANCES_FIELD_NUMBER: _builtins.int
     HOME_PRICES_FIELD_NUMBER: _builtins.int
     ROAMING_PRICES_FIELD_NUMBER: _builtins.int
+    ALLOWED_OPTIONS_FIELD_NUMBER: _builtins.int
+    INCLUDED_OPTIONS_FIELD_NUMBER: _builtins.int
     code: _builtins.str
     name: _builtins.str
     version: _builtins.int
@@ -411,6 +413,14 @@ class Tariff(_message.Message):
     def home_prices(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnitPrice]: ...
     @_builtins.property
     def roaming_prices(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnitPrice]: ...
+    @_builtins.property
+    def allowed_options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The options a line of this tariff may have, and those its fee includes
+        (CatalogueService.ListOptions has their fees).
+        """
+
+    @_builtins.property
+    def included_options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -422,10 +432,12 @@ class Tariff(_message.Message):
         allowances: _abc.Iterable[Global___AllowanceLeft] | None = ...,
         home_prices: _abc.Iterable[Global___UnitPrice] | None = ...,
         roaming_prices: _abc.Iterable[Global___UnitPrice] | None = ...,
+        allowed_options: _abc.Iterable[_builtins.str] | None = ...,
+        included_options: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["effective_from", b"effective_from", "monthly_fee", b"monthly_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowances", b"allowances", "code", b"code", "effective_from", b"effective_from", "home_prices", b"home_prices", "monthly_fee", b"monthly_fee", "name", b"name", "roaming_prices", b"roaming_prices", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowances", b"allowances", "allowed_options", b"allowed_options", "code", b"code", "effective_from", b"effective_from", "home_prices", b"home_prices", "included_options", b"included_options", "monthly_fee", b"monthly_fee", "name", b"name", "roaming_prices", b"roaming_prices", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

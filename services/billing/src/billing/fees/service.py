@@ -15,6 +15,11 @@
   that it still stands where the run read it, so a day is charged once even
   when two runs race.
 - Fees are taken below the floor, like usage: the line was in service.
+- Options (SIM-7, SIM-14; billing.catalogue.options) are charged the same
+  way, in the same entry and under the same progress: a day's share of each
+  option's monthly fee for every option the line had at some moment of the
+  day while in service (so from the day it is connected through the day it
+  is disconnected), nothing for options the day's tariff includes.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import metrics
+from billing.catalogue.options import OPTIONS, option_fee
 from billing.catalogue.service import Catalogue
 from billing.fees.models import FEE_PROGRESS
 from billing.ledger.models import ACCOUNTS
@@ -69,6 +75,23 @@ def chargeable(terms: list[Any], day: date, now: datetime) -> Any | None:
         if term.state in IN_SERVICE:
             return term
     return None
+
+
+def options_of_day(terms: list[Any], day: date, now: datetime) -> set[str]:
+    """The options a line had at some moment of ``day`` (up to ``now``) while in service."""
+    begin, end = _start(day), min(_start(day + timedelta(days=1)), now)
+    if end <= begin:
+        return set()
+    first = bisect.bisect_right([t.effective_from for t in terms], begin) - 1
+    during = ([terms[first]] if first >= 0 else []) + [t for t in terms[first + 1 :] if t.effective_from < end]
+    return {name for term in during if term.state in IN_SERVICE for name in term.services if name in OPTIONS}
+
+
+def options_share(tariff_code: str, options: set[str], currency: str, day: date) -> int:
+    """Day ``day``'s share of the options' monthly fees on ``tariff_code`` (those in ``currency``)."""
+    return sum(
+        daily_share(option_fee(tariff_code, name), day) for name in options if OPTIONS[name].currency == currency
+    )
 
 
 class Fees:
@@ -150,7 +173,9 @@ class Fees:
                     tariff = book.at(term.tariff_code, _start(day))
                     account = accounts.get(term.personal_account_id)
                     if tariff is not None and account is not None and account[1] == tariff.currency:
-                        share = daily_share(tariff.monthly_fee, day)
+                        share = daily_share(tariff.monthly_fee, day) + options_share(
+                            tariff.code, options_of_day(history, day, now), account[1], day
+                        )
                         if share:
                             amounts[(term.customer_id, account[1])][account[0]] += share
                             charged.append(f"{line_id}:{day}")

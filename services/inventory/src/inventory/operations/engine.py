@@ -36,6 +36,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory.operations.answering import Answers
+from inventory.operations.availability import Availability
 from inventory.operations.identity_client import RequesterAuthority
 from inventory.operations.sending import Sender
 from inventory.operations.starting import RECHECK_AFTER, Starter
@@ -61,6 +62,7 @@ class Engine:
         poll_seconds: float,
         quarantine_days: int,
         authority: RequesterAuthority | None = None,
+        availability: Availability | None = None,
         recheck_after: timedelta = RECHECK_AFTER,
     ) -> None:
         locking = not is_sqlite(db.url)
@@ -83,6 +85,7 @@ class Engine:
             batch_size=max(1, batch_size),
             window=max(1, max_in_flight),
             quarantine_days=quarantine_days,
+            availability=availability,
         )
         self._answers = Answers(clock=clock, outbox=outbox, locking=locking, quarantine_days=quarantine_days, wake=wake)
 

@@ -8,10 +8,18 @@ changed, and their HLR items go into provisioning commands (their SMS into
 SMSC commands) written to the outbox in the same transaction. At most
 ``window`` items of an operation are in the network at once; a cancelled
 operation stops sending and skips what it had not sent.
+
+Before the items of a tariff or services change are checked, billing is
+asked whether their lines may take it (operations/availability.py), outside
+the transaction: a refused line's item fails with billing's reason; an item
+whose line changed since billing was asked, or that billing was not asked
+about, stays pending for the next pass, and so do all when billing cannot
+answer.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -19,12 +27,22 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory import metrics as m
-from inventory.lines.models import Line
+from inventory.lines.models import TERMINATED, Line
 from inventory.operations.actions import ACTIONS, Context, Prepared, Refusal
+from inventory.operations.availability import CHECKED_TYPES, Ask, Availability, Facts, Verdict
 from inventory.operations.changes import lines_changed
 from inventory.operations.ending import add_ended, count_finished, end_item, finish, skip_unsent
 from inventory.operations.locks import claim
-from inventory.operations.models import IN_PROGRESS, PENDING, RUNNING, SKIPPED, SUCCEEDED, Item, Operation
+from inventory.operations.models import (
+    IN_PROGRESS,
+    ITEM_FAILED,
+    PENDING,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    Item,
+    Operation,
+)
 from inventory.operations.nodes import node_path_ids
 from inventory.operations.records import ItemRow, LineRow, expand_next_chunk, load, write_changes
 from inventory.scope import in_roots
@@ -35,6 +53,8 @@ from simfleet_runtime.db import Database, after_commit
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.timestamps import timestamp
 from simfleet_subjects import NetsimSubjects
+
+log = logging.getLogger(__name__)
 
 
 class Sender:
@@ -50,7 +70,9 @@ class Sender:
         batch_size: int,
         window: int,
         quarantine_days: int,
+        availability: Availability | None = None,
     ) -> None:
+        self._availability = availability
         self._db = db
         self._clock = clock
         self._outbox = outbox
@@ -80,8 +102,32 @@ class Sender:
             worked = await self._send(operation_id) or worked
         return worked
 
+    async def _ask_billing(self, operation_id: str) -> dict[str, Verdict] | None:
+        """Billing's verdicts on the lines of the operation's next pending items ({} for a type it has no say in);
+        None when billing could not answer."""
+        if self._availability is None:
+            return {}
+        async with self._db.sessions() as session:
+            op = await session.get(Operation, operation_id)
+            if op is None or op.type not in CHECKED_TYPES or op.state != RUNNING or op.cancel_requested:
+                return {}
+            items = await self._pending(session, op, self._batch * 4)
+            lines = [line for line in (await self._lines_of(session, op, items)).values() if line.state != TERMINATED]
+            customer_id, ask = op.customer_id, Ask.of(op.type, op.params)
+        unique = list({line.id: line for line in lines}.values())
+        if not unique:
+            return {}
+        try:
+            return await self._availability.check(customer_id, unique, ask)
+        except Exception:  # billing is away: the items wait for the next pass
+            log.warning("billing could not say which lines may take operation %s's change", operation_id, exc_info=True)
+            return None
+
     async def _send(self, operation_id: str) -> bool:
         """One window of one operation, in one transaction; a cancelled one skips what it had not sent."""
+        verdicts = await self._ask_billing(operation_id)
+        if verdicts is None:
+            return False
         async with self._db.transaction() as session:
             op = await claim(session, operation_id, locking=self._locking)
             if op is None or op.state != RUNNING:
@@ -99,10 +145,10 @@ class Sender:
             items = await self._pending(session, op, budget)
             if len(items) < budget and await expand_next_chunk(session, op.id, now):
                 items = await self._pending(session, op, budget)
-            await self._dispatch(session, op, items, now)
+            waiting = await self._dispatch(session, op, items, now, verdicts)
             if op.pending == 0 and op.in_progress == 0:
                 await finish(session, self._outbox, op, now)
-            return bool(items)
+            return len(items) > waiting
 
     async def _pending(self, session: AsyncSession, op: Operation, limit: int) -> list[ItemRow]:
         rows = await session.execute(
@@ -113,9 +159,20 @@ class Sender:
         )
         return list(map(ItemRow.from_row, rows))
 
-    async def _dispatch(self, session: AsyncSession, op: Operation, items: Sequence[ItemRow], now: datetime) -> None:
-        """Each item checked against its line and the action: ended here, changed here, or sent."""
+    async def _dispatch(
+        self,
+        session: AsyncSession,
+        op: Operation,
+        items: Sequence[ItemRow],
+        now: datetime,
+        verdicts: dict[str, Verdict] | None = None,
+    ) -> int:
+        """Each item checked against its line and the action: ended here, changed here, or sent (or, waiting for
+        billing's verdict, left pending: answers how many)."""
         action = ACTIONS[op.type]
+        checked = self._availability is not None and op.type in CHECKED_TYPES
+        verdicts = verdicts or {}
+        waiting = 0
         ctx = Context(session=session, operation=op, now=now, quarantine_days=self._quarantine_days)
         lines = await self._lines_of(session, op, items) if action.needs_line else {}
         paths = await node_path_ids(session, op.customer_id, [line.node_id for line in lines.values()])
@@ -142,6 +199,14 @@ class Sender:
                         finished,
                     )
                     continue
+                if checked and line.state != TERMINATED:
+                    verdict = verdicts.get(line.id)
+                    if verdict is None or verdict.facts != Facts.of(line):
+                        waiting += 1  # billing was not asked about the line as it is now: next pass
+                        continue
+                    if not verdict.allowed:
+                        end_item(item, ITEM_FAILED, verdict.reason, verdict.message, now, finished)
+                        continue
                 outcome = await action.prepare(ctx, line, item)
             else:
                 outcome = await action.prepare(ctx, None, item)  # type: ignore[arg-type]
@@ -168,13 +233,14 @@ class Sender:
         await write_changes(session, items)
         await write_changes(session, lines.values())
         await lines_changed(session, self._outbox, op, changed_lines, left, now)
-        sent = len(items) - sum(finished.values())
-        op.pending -= len(items)
+        sent = len(items) - sum(finished.values()) - waiting
+        op.pending -= len(items) - waiting
         op.in_progress += sent
         add_ended(op, finished, now)
         await self._write_commands(session, op, outgoing, messages, now)
         after_commit(session, lambda: count_finished(finished))
         after_commit(session, lambda: m.ITEMS_IN_FLIGHT.inc(sent))
+        return waiting
 
     async def _write_commands(
         self,
