@@ -73,6 +73,8 @@ ENDPOINTS = {
     ("put", "/v1/personal-accounts/{personal_account_id}/auto-payment"),
     ("delete", "/v1/personal-accounts/{personal_account_id}/auto-payment"),
     ("get", "/v1/tariffs"),
+    ("get", "/v1/personal-accounts/{personal_account_id}/statement"),
+    ("get", "/v1/nodes/{node_id}/finances"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from gateway.admin.router import router as admin_router
 from gateway.audit.router import router as audit_router
 from gateway.auth.router import router as auth_router
+from gateway.billing.finances_router import router as finances_router
 from gateway.billing.payments_router import router as payments_router
 from gateway.billing.router import router as billing_router
 from gateway.billing.usage_router import router as usage_router
@@ -37,3 +38,4 @@ def register_routers(app: FastAPI) -> None:
     app.include_router(billing_router)
     app.include_router(usage_router)
     app.include_router(payments_router)
+    app.include_router(finances_router)

@@ -35,6 +35,7 @@ from billing.rating.grpc_api import UsageApi
 from billing.rating.service import Rater
 from billing.settings import BillingSettings
 from billing.settlement.service import SettlementService
+from billing.statements.service import Statements
 from billing.streams import streams
 from simfleet.billing.v1 import admin_pb2_grpc, ledger_pb2_grpc, payments_pb2_grpc, usage_pb2_grpc
 from simfleet_runtime import nodepaths
@@ -93,6 +94,7 @@ class Billing:
     authorizer: Authorizer
     revocations: Revocations
     sweeper: Sweeper
+    statements: Statements
 
 
 def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Billing:
@@ -166,9 +168,10 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     revocations = Revocations(token_lifetime_seconds=settings.access_token_ttl_seconds)
     runtime.add_task("revocations", lambda stop: revocations.follow(lambda: runtime.nats, stop))
     authorizer = Authorizer(verifier=verifier, nodes=paths, revocations=revocations)
+    statements = Statements(db=db, clock=clock)
     runtime.add_servicer(
         ledger_pb2_grpc.add_LedgerServiceServicer_to_server,
-        LedgerApi(ledger=ledger, settlement=settlement, authorizer=authorizer),
+        LedgerApi(ledger=ledger, settlement=settlement, statements=statements, authorizer=authorizer),
         LEDGER_SERVICE,
     )
     runtime.add_servicer(
@@ -200,7 +203,19 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         PAYMENT_SERVICE,
     )
     return Billing(
-        runtime, ledger, settlement, catalogue, rater, payments, fees, holds, paths, authorizer, revocations, sweeper
+        runtime,
+        ledger,
+        settlement,
+        catalogue,
+        rater,
+        payments,
+        fees,
+        holds,
+        paths,
+        authorizer,
+        revocations,
+        sweeper,
+        statements,
     )
 
 
