@@ -7,7 +7,7 @@ list, changed by a release as prices are):
 
 - **IRR**: 500 rials per rouble. The rial has no minor unit in payments
   (billing/money.py), so a price of 250 kopecks (2.50 RUB) a minute is 1,250
-  rials; every price and fee is converted by ``amount × rate × 10^(target
+  rials; every price and fee is converted by ``amount * rate * 10^(target
   digits) / 10^(rouble digits)``, rounded half up to a whole minor unit.
 
 The allowances, zones and roaming groups are the tariff's own; only the
