@@ -88,6 +88,8 @@ ENDPOINTS = {
     ("delete", "/v1/spending-limits/{limit_id}"),
     ("get", "/v1/options"),
     ("post", "/v1/lines/availability"),
+    ("get", "/v1/personal-accounts/{personal_account_id}/statement"),
+    ("get", "/v1/nodes/{node_id}/finances"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/v1/packages/offers"),

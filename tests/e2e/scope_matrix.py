@@ -310,6 +310,15 @@ ROWS: list[Row] = [
         permission="billing:read",
     ),
     Row(
+        "read a personal account's statement of a month",
+        "GET",
+        "/v1/personal-accounts/{account}/statement",
+        200,
+        obj="account",
+        permission="billing:read",
+    ),
+    Row("read a node's finances of a month", "GET", "/v1/nodes/{node}/finances", 200, permission="billing:read"),
+    Row(
         "move money to another personal account",
         "POST",
         "/v1/personal-accounts/{account}/transfers",

@@ -15,8 +15,15 @@ import pytest
 
 from simfleet.accounts.v1 import admin_pb2, admin_pb2_grpc, hierarchy_pb2, hierarchy_pb2_grpc
 from simfleet_devstack.platform import Platform
-from simfleet_devstack.seed import DEMO_DEPARTMENTS, DEMO_MANAGER, DEMO_TAX_NUMBER
+from simfleet_devstack.seed import (
+    DEMO_DEPARTMENTS,
+    DEMO_MANAGER,
+    DEMO_TAX_NUMBER,
+    with_inn_check_digit,
+    with_ogrn_check_digit,
+)
 from simfleet_runtime.context import OPERATOR_KEY
+from simfleet_runtime.testing import wait_until
 from tests.helpers import inbox
 
 pytestmark = pytest.mark.e2e
@@ -82,3 +89,64 @@ def test_accounts_answers_the_managers_token_with_the_whole_tree(platform: Platf
         with pytest.raises(grpc.RpcError) as refused:
             tree.ListNodes(hierarchy_pb2.ListNodesRequest(), metadata=(("authorization", f"Bearer {forged}"),))
         assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+RIALS_MANAGER = "+79996710001"
+RIALS_PASSWORD = "Rials-Passw0rd-2026"
+
+
+def test_a_customer_onboarded_in_rials_keeps_its_money_in_rials(platform: Platform, api: httpx.Client) -> None:
+    """The operator onboards a customer in IRR: billing opens its personal account in rials, and the balance, the
+    month's statement and the company's finances answer whole rials; an unknown currency is refused."""
+
+    def request(request_id: str, currency: str) -> admin_pb2.OnboardCustomerRequest:
+        return admin_pb2.OnboardCustomerRequest(
+            request_id=request_id,
+            legal_entity=admin_pb2.LegalEntity(
+                name="Persian Freight LLC",
+                tax_number=with_inn_check_digit(f"77{71:07d}"),
+                registration_number=with_ogrn_check_digit(f"102770{71:06d}"),
+                tax_registration_reason_code="773601001",
+            ),
+            contracts=[admin_pb2.Contract(number="SF-E2E/0071", signed_on="2026-02-01")],
+            general_account=admin_pb2.AccountSpec(name="General", account_number="4200000071"),
+            business_accounts=[
+                admin_pb2.AccountSpec(
+                    name="Tehran office",
+                    account_number="4200000072",
+                    children=[admin_pb2.AccountSpec(name="Fleet", account_number="4200000073")],
+                )
+            ],
+            profile_manager=admin_pb2.ProfileManagerSpec(
+                phone=RIALS_MANAGER, email="boss@rials.example", display_name="Rials boss", password=RIALS_PASSWORD
+            ),
+            currency=currency,
+        )
+
+    operator = ((OPERATOR_KEY, platform.config.operator_key),)
+    with grpc.insecure_channel(platform.accounts_target) as channel:
+        admin = admin_pb2_grpc.AccountsAdminServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as refused:
+            admin.OnboardCustomer(request("e2e-rials-bad", "XYZ"), metadata=operator, timeout=10)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        onboarded = admin.OnboardCustomer(request("e2e-rials", "IRR"), metadata=operator, timeout=10)
+    assert (onboarded.customer.currency, onboarded.customer.settlement_method) == ("IRR", "prepaid")
+    personal = next(n.id for n in onboarded.nodes if n.kind == hierarchy_pb2.NODE_KIND_PERSONAL_ACCOUNT)
+    signed_in = api.post("/v1/auth/password", json={"phone": RIALS_MANAGER, "password": RIALS_PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}", "Accept-Language": "en"}
+    path = f"/v1/personal-accounts/{personal}"
+    balance = wait_until(
+        lambda: (answer := api.get(f"{path}/balance", headers=headers)).status_code == 200 and answer,
+        30,
+        "the ledger account",
+    )
+    body = balance.json()
+    assert (body["currency"], body["balance"]["exponent"], body["balance"]["formatted"]) == ("IRR", 0, "IRR0")
+    statement = api.get(f"{path}/statement", headers=headers)
+    assert statement.status_code == 200, statement.text
+    assert statement.json()["figures"]["closing_balance"]["currency"] == "IRR"
+    finances = api.get(f"/v1/nodes/{onboarded.customer.root_node_id}/finances", headers=headers)
+    assert finances.status_code == 200, finances.text
+    assert [(t["currency"], t["personal_accounts"]) for t in finances.json()["totals"]] == [("IRR", 1)]
+    assert api.get(f"{path}/statement", params={"period": "2026-13"}, headers=headers).status_code == 422

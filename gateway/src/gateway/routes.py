@@ -8,6 +8,7 @@ from gateway.admin.router import router as admin_router
 from gateway.audit.router import router as audit_router
 from gateway.auth.router import router as auth_router
 from gateway.billing.availability_router import router as availability_router
+from gateway.billing.finances_router import router as finances_router
 from gateway.billing.limits_router import router as limits_router
 from gateway.billing.packages_router import router as packages_router
 from gateway.billing.payments_router import router as payments_router
@@ -45,3 +46,4 @@ def register_routers(app: FastAPI) -> None:
     app.include_router(promised_router)
     app.include_router(limits_router)
     app.include_router(packages_router)
+    app.include_router(finances_router)

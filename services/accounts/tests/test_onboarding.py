@@ -252,3 +252,55 @@ async def test_customers_page_by_name_and_search(harness: Harness) -> None:
     _, by_date = await harness.accounts.customers.search(page_size=2)
     with pytest.raises(InvalidArgument):  # a token of one order cannot continue another
         await harness.accounts.customers.search(page_token=by_date, order_by="name")
+
+
+async def test_a_customer_keeps_its_money_in_the_currency_chosen_at_onboarding(harness: Harness) -> None:
+    done = await harness.accounts.customers.onboard(harness.request(currency="IRR", settlement_method="postpaid"))
+    assert (done.customer.currency, done.customer.settlement_method) == ("IRR", "postpaid")
+    published = await harness.outbox(AccountsSubjects.NODE_CREATED)
+    created = [ev.NodeCreated.FromString(p) for _, p in published]
+    personal = [c for c in created if c.node.kind == "personal_account"]
+    assert len(personal) == 4
+    assert {(c.currency, c.settlement_method) for c in personal} == {("IRR", "postpaid")}
+    assert {c.currency for c in created if c.node.kind != "personal_account"} == {""}
+    # A personal account added later is opened in it as well.
+    business = next(n for n in done.nodes if n.kind == "business_account")
+    await harness.accounts.customers.create_account(
+        customer_id=done.customer.id,
+        parent_id=business.id,
+        kind="personal_account",
+        name="Added later",
+        number=harness.account_number(),
+    )
+    later = ev.NodeCreated.FromString((await harness.outbox(AccountsSubjects.NODE_CREATED))[-1][1])
+    assert (later.node.name, later.currency, later.settlement_method) == ("Added later", "IRR", "postpaid")
+
+
+async def test_without_a_choice_a_customer_is_rub_and_prepaid(harness: Harness) -> None:
+    done = await harness.onboard()
+    assert (done.customer.currency, done.customer.settlement_method) == ("RUB", "prepaid")
+    published = await harness.outbox(AccountsSubjects.NODE_CREATED)
+    personal = [ev.NodeCreated.FromString(p) for _, p in published]
+    assert {(c.currency, c.settlement_method) for c in personal if c.node.kind == "personal_account"} == {
+        ("RUB", "prepaid")
+    }
+
+
+@pytest.mark.parametrize(
+    ("currency", "method", "fields"),
+    [
+        ("irr", "", {"currency"}),
+        ("XYZ", "", {"currency"}),
+        ("DEM", "", {"currency"}),  # withdrawn
+        ("XAU", "", {"currency"}),  # gold is no tender
+        ("RUBL", "", {"currency"}),
+        ("RUB", "monthly", {"settlement_method"}),
+    ],
+)
+async def test_an_unknown_currency_or_method_is_refused(
+    harness: Harness, currency: str, method: str, fields: set[str]
+) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        await harness.accounts.customers.onboard(harness.request(currency=currency, settlement_method=method))
+    assert set(refused.value.field_violations) == fields
+    assert harness.identity.calls == 0

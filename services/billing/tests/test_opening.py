@@ -73,3 +73,24 @@ async def test_the_currency_and_method_of_new_accounts_are_settings_checked_at_s
     for bad in ({"default_currency": "XXX"}, {"default_currency": "rub"}, {"default_settlement_method": "free"}):
         with pytest.raises(ValidationError):
             BillingSettings(**bad)  # type: ignore[arg-type]
+
+
+def created_with(harness: Harness, node_id: str, currency: str, method: str) -> Event:
+    event = created(harness, node_id, "personal_account")
+    message = ev.NodeCreated.FromString(event.data)
+    message.currency, message.settlement_method = currency, method
+    return Event(new_id(), nodepaths.CREATED, message.SerializeToString(), {}, harness.customer_id, 1)
+
+
+async def test_an_account_opens_in_its_customers_currency_from_the_event(harness: Harness) -> None:
+    rials, plain, odd = new_id(), new_id(), new_id()
+    await deliver(harness, created_with(harness, rials, "IRR", "postpaid"))
+    await deliver(harness, created(harness, plain, "personal_account"))  # from before customers chose: defaults
+    await deliver(harness, created_with(harness, odd, "XAU", ""))  # not a currency the ledger keeps
+    opened = {a.personal_account_id: a for a in await ledger_accounts(harness)}
+    assert (opened[rials].currency, opened[rials].settlement_method) == ("IRR", "postpaid")
+    assert (opened[plain].currency, opened[plain].settlement_method) == ("RUB", "prepaid")
+    assert odd not in opened
+    async with harness.db.sessions() as session:
+        kept = set((await session.scalars(sa.select(NODE_PATHS.c.node_id))).all())
+    assert {rials, plain, odd} <= kept  # the tree's copy is kept even so

@@ -11,6 +11,7 @@ from gateway.nodes.schemas import NodeResponse
 from gateway.text import HumanText
 from simfleet.accounts.v1 import admin_pb2 as pb
 
+SettlementMethod = Literal["prepaid", "postpaid", "credit"]
 AccountNumber = Field(min_length=1, max_length=32, description="digits, unique across the operator")
 
 _ONBOARDING_EXAMPLE: dict[str, JsonValue] = {
@@ -30,6 +31,8 @@ _ONBOARDING_EXAMPLE: dict[str, JsonValue] = {
         }
     ],
     "profile_manager": {"phone": "+79990001234", "email": "it@northwind.example", "name": "Anna Petrova"},
+    "currency": "RUB",
+    "settlement_method": "prepaid",
 }
 _CUSTOMER_EXAMPLE: dict[str, JsonValue] = {
     "id": "01JA2C3D4E5F6G7H8J9K0M1N2P",
@@ -39,6 +42,8 @@ _CUSTOMER_EXAMPLE: dict[str, JsonValue] = {
     "root_node_id": "01JA2C3D4E5F6G7H8J9K0M1N2Q",
     "profile_manager_user_id": "01JA2C3D4E5F6G7H8J9K0M1N2R",
     "created_at": "2026-02-01T10:00:00Z",
+    "currency": "RUB",
+    "settlement_method": "prepaid",
 }
 
 
@@ -85,6 +90,13 @@ class OnboardCustomerRequest(BaseModel):
     general_account: Account
     business_accounts: list[BusinessAccount] = Field(default_factory=list, max_length=1000)
     profile_manager: ProfileManager
+    currency: str = Field(
+        "RUB",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217, in use today (e.g. RUB, IRR): the currency of every personal account's money",
+        examples=["IRR"],
+    )
+    settlement_method: SettlementMethod = Field("prepaid", description="how its personal accounts settle")
 
     def to_proto(self, request_id: str) -> pb.OnboardCustomerRequest:
         entity = self.legal_entity
@@ -115,6 +127,8 @@ class OnboardCustomerRequest(BaseModel):
                 email=self.profile_manager.email,
                 display_name=self.profile_manager.name,
             ),
+            currency=self.currency,
+            settlement_method=self.settlement_method,
         )
 
 
@@ -128,6 +142,8 @@ class CustomerResponse(BaseModel):
     root_node_id: str
     profile_manager_user_id: str
     created_at: datetime
+    currency: str = Field(description="ISO 4217: the currency of its personal accounts")
+    settlement_method: str = Field(description="prepaid, postpaid or credit")
 
     @classmethod
     def from_proto(cls, customer: pb.Customer) -> CustomerResponse:
@@ -146,6 +162,8 @@ class CustomerResponse(BaseModel):
             root_node_id=customer.root_node_id,
             profile_manager_user_id=customer.profile_manager_user_id,
             created_at=customer.created_at.ToDatetime(tzinfo=UTC),
+            currency=customer.currency or "RUB",
+            settlement_method=customer.settlement_method or "prepaid",
         )
 
 

@@ -74,4 +74,6 @@ def customer(value: Customer, contracts: list[Contract]) -> admin.Customer:
         root_node_id=value.root_node_id,
         profile_manager_user_id=value.profile_manager_user_id,
         created_at=timestamp(value.created_at),
+        currency=value.currency,
+        settlement_method=value.settlement_method,
     )

@@ -50,6 +50,7 @@ from billing.settings import BillingSettings
 from billing.settlement.grpc_api import SERVICE_NAME as SETTLEMENT_SERVICE
 from billing.settlement.grpc_api import SettlementMethodApi
 from billing.settlement.service import SettlementService
+from billing.statements.service import Statements
 from billing.streams import streams
 from simfleet.billing.v1 import (
     admin_pb2_grpc,
@@ -123,6 +124,7 @@ class Billing:
     revocations: Revocations
     sweeper: Sweeper
     promised: PromisedPayments
+    statements: Statements
 
 
 def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Billing:
@@ -233,9 +235,10 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     revocations = Revocations(token_lifetime_seconds=settings.access_token_ttl_seconds)
     runtime.add_task("revocations", lambda stop: revocations.follow(lambda: runtime.nats, stop))
     authorizer = Authorizer(verifier=verifier, nodes=paths, revocations=revocations)
+    statements = Statements(db=db, clock=clock)
     runtime.add_servicer(
         ledger_pb2_grpc.add_LedgerServiceServicer_to_server,
-        LedgerApi(ledger=ledger, settlement=settlement, authorizer=authorizer),
+        LedgerApi(ledger=ledger, settlement=settlement, statements=statements, authorizer=authorizer),
         LEDGER_SERVICE,
     )
     runtime.add_servicer(
@@ -316,6 +319,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         revocations,
         sweeper,
         promised,
+        statements,
     )
 
 

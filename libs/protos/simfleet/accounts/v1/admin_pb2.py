@@ -26,15 +26,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from simfleet.accounts.v1 import hierarchy_pb2 as simfleet_dot_accounts_dot_v1_dot_hierarchy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n simfleet/accounts/v1/admin.proto\x12\x14simfleet.accounts.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$simfleet/accounts/v1/hierarchy.proto\"r\n\x0bLegalEntity\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ntax_number\x18\x02 \x01(\t\x12\x1b\n\x13registration_number\x18\x03 \x01(\t\x12$\n\x1ctax_registration_reason_code\x18\x04 \x01(\t\"-\n\x08\x43ontract\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\x11\n\tsigned_on\x18\x02 \x01(\t\"h\n\x0b\x41\x63\x63ountSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x02 \x01(\t\x12\x33\n\x08\x63hildren\x18\x03 \x03(\x0b\x32!.simfleet.accounts.v1.AccountSpec\"Z\n\x12ProfileManagerSpec\x12\r\n\x05phone\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x10\n\x08password\x18\x04 \x01(\t\"\xd5\x02\n\x16OnboardCustomerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x37\n\x0clegal_entity\x18\x02 \x01(\x0b\x32!.simfleet.accounts.v1.LegalEntity\x12\x31\n\tcontracts\x18\x03 \x03(\x0b\x32\x1e.simfleet.accounts.v1.Contract\x12:\n\x0fgeneral_account\x18\x04 \x01(\x0b\x32!.simfleet.accounts.v1.AccountSpec\x12<\n\x11\x62usiness_accounts\x18\x05 \x03(\x0b\x32!.simfleet.accounts.v1.AccountSpec\x12\x41\n\x0fprofile_manager\x18\x06 \x01(\x0b\x32(.simfleet.accounts.v1.ProfileManagerSpec\"\x9f\x02\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x37\n\x0clegal_entity\x18\x02 \x01(\x0b\x32!.simfleet.accounts.v1.LegalEntity\x12\x31\n\tcontracts\x18\x03 \x03(\x0b\x32\x1e.simfleet.accounts.v1.Contract\x12\x34\n\x06status\x18\x04 \x01(\x0e\x32$.simfleet.accounts.v1.CustomerStatus\x12\x14\n\x0croot_node_id\x18\x05 \x01(\t\x12\x1f\n\x17profile_manager_user_id\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"v\n\x17OnboardCustomerResponse\x12\x30\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x1e.simfleet.accounts.v1.Customer\x12)\n\x05nodes\x18\x02 \x03(\x0b\x32\x1a.simfleet.accounts.v1.Node\"\x92\x01\n\x14\x43reateAccountRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tparent_id\x18\x02 \x01(\t\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.simfleet.accounts.v1.NodeKind\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x05 \x01(\t\"A\n\x15\x43reateAccountResponse\x12(\n\x04node\x18\x01 \x01(\x0b\x32\x1a.simfleet.accounts.v1.Node\")\n\x12GetCustomerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\"G\n\x13GetCustomerResponse\x12\x30\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x1e.simfleet.accounts.v1.Customer\"^\n\x14ListCustomersRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\"c\n\x15ListCustomersResponse\x12\x31\n\tcustomers\x18\x01 \x03(\x0b\x32\x1e.simfleet.accounts.v1.Customer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*l\n\x0e\x43ustomerStatus\x12\x1f\n\x1b\x43USTOMER_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43USTOMER_STATUS_ACTIVE\x10\x01\x12\x1d\n\x19\x43USTOMER_STATUS_SUSPENDED\x10\x02\x32\xbe\x03\n\x14\x41\x63\x63ountsAdminService\x12n\n\x0fOnboardCustomer\x12,.simfleet.accounts.v1.OnboardCustomerRequest\x1a-.simfleet.accounts.v1.OnboardCustomerResponse\x12h\n\rCreateAccount\x12*.simfleet.accounts.v1.CreateAccountRequest\x1a+.simfleet.accounts.v1.CreateAccountResponse\x12\x62\n\x0bGetCustomer\x12(.simfleet.accounts.v1.GetCustomerRequest\x1a).simfleet.accounts.v1.GetCustomerResponse\x12h\n\rListCustomers\x12*.simfleet.accounts.v1.ListCustomersRequest\x1a+.simfleet.accounts.v1.ListCustomersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n simfleet/accounts/v1/admin.proto\x12\x14simfleet.accounts.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$simfleet/accounts/v1/hierarchy.proto\"r\n\x0bLegalEntity\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ntax_number\x18\x02 \x01(\t\x12\x1b\n\x13registration_number\x18\x03 \x01(\t\x12$\n\x1ctax_registration_reason_code\x18\x04 \x01(\t\"-\n\x08\x43ontract\x12\x0e\n\x06number\x18\x01 \x01(\t\x12\x11\n\tsigned_on\x18\x02 \x01(\t\"h\n\x0b\x41\x63\x63ountSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x02 \x01(\t\x12\x33\n\x08\x63hildren\x18\x03 \x03(\x0b\x32!.simfleet.accounts.v1.AccountSpec\"Z\n\x12ProfileManagerSpec\x12\r\n\x05phone\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x10\n\x08password\x18\x04 \x01(\t\"\x82\x03\n\x16OnboardCustomerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x37\n\x0clegal_entity\x18\x02 \x01(\x0b\x32!.simfleet.accounts.v1.LegalEntity\x12\x31\n\tcontracts\x18\x03 \x03(\x0b\x32\x1e.simfleet.accounts.v1.Contract\x12:\n\x0fgeneral_account\x18\x04 \x01(\x0b\x32!.simfleet.accounts.v1.AccountSpec\x12<\n\x11\x62usiness_accounts\x18\x05 \x03(\x0b\x32!.simfleet.accounts.v1.AccountSpec\x12\x41\n\x0fprofile_manager\x18\x06 \x01(\x0b\x32(.simfleet.accounts.v1.ProfileManagerSpec\x12\x10\n\x08\x63urrency\x18\x07 \x01(\t\x12\x19\n\x11settlement_method\x18\x08 \x01(\t\"\xcc\x02\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x37\n\x0clegal_entity\x18\x02 \x01(\x0b\x32!.simfleet.accounts.v1.LegalEntity\x12\x31\n\tcontracts\x18\x03 \x03(\x0b\x32\x1e.simfleet.accounts.v1.Contract\x12\x34\n\x06status\x18\x04 \x01(\x0e\x32$.simfleet.accounts.v1.CustomerStatus\x12\x14\n\x0croot_node_id\x18\x05 \x01(\t\x12\x1f\n\x17profile_manager_user_id\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63urrency\x18\x08 \x01(\t\x12\x19\n\x11settlement_method\x18\t \x01(\t\"v\n\x17OnboardCustomerResponse\x12\x30\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x1e.simfleet.accounts.v1.Customer\x12)\n\x05nodes\x18\x02 \x03(\x0b\x32\x1a.simfleet.accounts.v1.Node\"\x92\x01\n\x14\x43reateAccountRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tparent_id\x18\x02 \x01(\t\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.simfleet.accounts.v1.NodeKind\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x05 \x01(\t\"A\n\x15\x43reateAccountResponse\x12(\n\x04node\x18\x01 \x01(\x0b\x32\x1a.simfleet.accounts.v1.Node\")\n\x12GetCustomerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\"G\n\x13GetCustomerResponse\x12\x30\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x1e.simfleet.accounts.v1.Customer\"^\n\x14ListCustomersRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\"c\n\x15ListCustomersResponse\x12\x31\n\tcustomers\x18\x01 \x03(\x0b\x32\x1e.simfleet.accounts.v1.Customer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*l\n\x0e\x43ustomerStatus\x12\x1f\n\x1b\x43USTOMER_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43USTOMER_STATUS_ACTIVE\x10\x01\x12\x1d\n\x19\x43USTOMER_STATUS_SUSPENDED\x10\x02\x32\xbe\x03\n\x14\x41\x63\x63ountsAdminService\x12n\n\x0fOnboardCustomer\x12,.simfleet.accounts.v1.OnboardCustomerRequest\x1a-.simfleet.accounts.v1.OnboardCustomerResponse\x12h\n\rCreateAccount\x12*.simfleet.accounts.v1.CreateAccountRequest\x1a+.simfleet.accounts.v1.CreateAccountResponse\x12\x62\n\x0bGetCustomer\x12(.simfleet.accounts.v1.GetCustomerRequest\x1a).simfleet.accounts.v1.GetCustomerResponse\x12h\n\rListCustomers\x12*.simfleet.accounts.v1.ListCustomersRequest\x1a+.simfleet.accounts.v1.ListCustomersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'simfleet.accounts.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CUSTOMERSTATUS']._serialized_start=1773
-  _globals['_CUSTOMERSTATUS']._serialized_end=1881
+  _globals['_CUSTOMERSTATUS']._serialized_start=1863
+  _globals['_CUSTOMERSTATUS']._serialized_end=1971
   _globals['_LEGALENTITY']._serialized_start=129
   _globals['_LEGALENTITY']._serialized_end=243
   _globals['_CONTRACT']._serialized_start=245
@@ -44,23 +44,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROFILEMANAGERSPEC']._serialized_start=398
   _globals['_PROFILEMANAGERSPEC']._serialized_end=488
   _globals['_ONBOARDCUSTOMERREQUEST']._serialized_start=491
-  _globals['_ONBOARDCUSTOMERREQUEST']._serialized_end=832
-  _globals['_CUSTOMER']._serialized_start=835
-  _globals['_CUSTOMER']._serialized_end=1122
-  _globals['_ONBOARDCUSTOMERRESPONSE']._serialized_start=1124
-  _globals['_ONBOARDCUSTOMERRESPONSE']._serialized_end=1242
-  _globals['_CREATEACCOUNTREQUEST']._serialized_start=1245
-  _globals['_CREATEACCOUNTREQUEST']._serialized_end=1391
-  _globals['_CREATEACCOUNTRESPONSE']._serialized_start=1393
-  _globals['_CREATEACCOUNTRESPONSE']._serialized_end=1458
-  _globals['_GETCUSTOMERREQUEST']._serialized_start=1460
-  _globals['_GETCUSTOMERREQUEST']._serialized_end=1501
-  _globals['_GETCUSTOMERRESPONSE']._serialized_start=1503
-  _globals['_GETCUSTOMERRESPONSE']._serialized_end=1574
-  _globals['_LISTCUSTOMERSREQUEST']._serialized_start=1576
-  _globals['_LISTCUSTOMERSREQUEST']._serialized_end=1670
-  _globals['_LISTCUSTOMERSRESPONSE']._serialized_start=1672
-  _globals['_LISTCUSTOMERSRESPONSE']._serialized_end=1771
-  _globals['_ACCOUNTSADMINSERVICE']._serialized_start=1884
-  _globals['_ACCOUNTSADMINSERVICE']._serialized_end=2330
+  _globals['_ONBOARDCUSTOMERREQUEST']._serialized_end=877
+  _globals['_CUSTOMER']._serialized_start=880
+  _globals['_CUSTOMER']._serialized_end=1212
+  _globals['_ONBOARDCUSTOMERRESPONSE']._serialized_start=1214
+  _globals['_ONBOARDCUSTOMERRESPONSE']._serialized_end=1332
+  _globals['_CREATEACCOUNTREQUEST']._serialized_start=1335
+  _globals['_CREATEACCOUNTREQUEST']._serialized_end=1481
+  _globals['_CREATEACCOUNTRESPONSE']._serialized_start=1483
+  _globals['_CREATEACCOUNTRESPONSE']._serialized_end=1548
+  _globals['_GETCUSTOMERREQUEST']._serialized_start=1550
+  _globals['_GETCUSTOMERREQUEST']._serialized_end=1591
+  _globals['_GETCUSTOMERRESPONSE']._serialized_start=1593
+  _globals['_GETCUSTOMERRESPONSE']._serialized_end=1664
+  _globals['_LISTCUSTOMERSREQUEST']._serialized_start=1666
+  _globals['_LISTCUSTOMERSREQUEST']._serialized_end=1760
+  _globals['_LISTCUSTOMERSRESPONSE']._serialized_start=1762
+  _globals['_LISTCUSTOMERSRESPONSE']._serialized_end=1861
+  _globals['_ACCOUNTSADMINSERVICE']._serialized_start=1974
+  _globals['_ACCOUNTSADMINSERVICE']._serialized_end=2420
 # @@protoc_insertion_point(module_scope)

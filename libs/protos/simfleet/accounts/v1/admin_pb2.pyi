@@ -169,8 +169,16 @@ class OnboardCustomerRequest(_message.Message):
     GENERAL_ACCOUNT_FIELD_NUMBER: _builtins.int
     BUSINESS_ACCOUNTS_FIELD_NUMBER: _builtins.int
     PROFILE_MANAGER_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    SETTLEMENT_METHOD_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """The caller's idempotency key (1 to 128 characters)."""
+    currency: _builtins.str
+    """The customer's currency, ISO 4217 in capitals (e.g. "RUB", "IRR"): every personal account's money is kept
+    in it. Empty: "RUB".
+    """
+    settlement_method: _builtins.str
+    """How its personal accounts settle: "prepaid", "postpaid" or "credit". Empty: "prepaid"."""
     @_builtins.property
     def legal_entity(self) -> Global___LegalEntity: ...
     @_builtins.property
@@ -192,10 +200,12 @@ class OnboardCustomerRequest(_message.Message):
         general_account: Global___AccountSpec | None = ...,
         business_accounts: _abc.Iterable[Global___AccountSpec] | None = ...,
         profile_manager: Global___ProfileManagerSpec | None = ...,
+        currency: _builtins.str = ...,
+        settlement_method: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["general_account", b"general_account", "legal_entity", b"legal_entity", "profile_manager", b"profile_manager"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["business_accounts", b"business_accounts", "contracts", b"contracts", "general_account", b"general_account", "legal_entity", b"legal_entity", "profile_manager", b"profile_manager", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["business_accounts", b"business_accounts", "contracts", b"contracts", "currency", b"currency", "general_account", b"general_account", "legal_entity", b"legal_entity", "profile_manager", b"profile_manager", "request_id", b"request_id", "settlement_method", b"settlement_method"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -212,11 +222,17 @@ class Customer(_message.Message):
     ROOT_NODE_ID_FIELD_NUMBER: _builtins.int
     PROFILE_MANAGER_USER_ID_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    SETTLEMENT_METHOD_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     status: Global___CustomerStatus.ValueType
     root_node_id: _builtins.str
     """The company node, root of the customer's hierarchy."""
     profile_manager_user_id: _builtins.str
+    currency: _builtins.str
+    """ISO 4217: the currency of its personal accounts."""
+    settlement_method: _builtins.str
+    """"prepaid", "postpaid" or "credit": how its personal accounts settle."""
     @_builtins.property
     def legal_entity(self) -> Global___LegalEntity: ...
     @_builtins.property
@@ -233,10 +249,12 @@ class Customer(_message.Message):
         root_node_id: _builtins.str = ...,
         profile_manager_user_id: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        currency: _builtins.str = ...,
+        settlement_method: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "legal_entity", b"legal_entity"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contracts", b"contracts", "created_at", b"created_at", "id", b"id", "legal_entity", b"legal_entity", "profile_manager_user_id", b"profile_manager_user_id", "root_node_id", b"root_node_id", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contracts", b"contracts", "created_at", b"created_at", "currency", b"currency", "id", b"id", "legal_entity", b"legal_entity", "profile_manager_user_id", b"profile_manager_user_id", "root_node_id", b"root_node_id", "settlement_method", b"settlement_method", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

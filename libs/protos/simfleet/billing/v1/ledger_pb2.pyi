@@ -515,3 +515,210 @@ class TransferResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TransferResponse: _TypeAlias = TransferResponse  # noqa: Y015
+
+@_typing.final
+class GetStatementRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSONAL_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    personal_account_id: _builtins.str
+    period: _builtins.str
+    """"YYYY-MM" (UTC months); empty: the current month. Not after the current month."""
+    def __init__(
+        self,
+        *,
+        personal_account_id: _builtins.str = ...,
+        period: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["period", b"period", "personal_account_id", b"personal_account_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStatementRequest: _TypeAlias = GetStatementRequest  # noqa: Y015
+
+@_typing.final
+class PeriodFigures(_message.Message):
+    """Money over one period: what moved the balance from opening to closing. Every posting of the period
+    falls in exactly one of charges, payments, transfers_in, other_credits, transfers_out, other_debits,
+    so closing_balance = opening_balance + payments + transfers_in + other_credits - charges - transfers_out
+    - other_debits. Amounts of movements are 0 or more.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    OPENING_BALANCE_FIELD_NUMBER: _builtins.int
+    CHARGES_FIELD_NUMBER: _builtins.int
+    PAYMENTS_FIELD_NUMBER: _builtins.int
+    TRANSFERS_IN_FIELD_NUMBER: _builtins.int
+    OTHER_CREDITS_FIELD_NUMBER: _builtins.int
+    TRANSFERS_OUT_FIELD_NUMBER: _builtins.int
+    OTHER_DEBITS_FIELD_NUMBER: _builtins.int
+    CLOSING_BALANCE_FIELD_NUMBER: _builtins.int
+    POSTINGS_COUNT_FIELD_NUMBER: _builtins.int
+    PERSONAL_ACCOUNTS_FIELD_NUMBER: _builtins.int
+    currency: _builtins.str
+    postings_count: _builtins.int
+    """The postings counted in the period."""
+    personal_accounts: _builtins.int
+    """How many personal accounts the figures sum (1 for one account's statement)."""
+    @_builtins.property
+    def opening_balance(self) -> Global___Money:
+        """The balance when the period began: the previous period's closing balance."""
+
+    @_builtins.property
+    def charges(self) -> Global___Money:
+        """Debits that paid the operator's revenue: usage, monthly fees, packages."""
+
+    @_builtins.property
+    def payments(self) -> Global___Money:
+        """Credits of payments received (cards, automatic payments)."""
+
+    @_builtins.property
+    def transfers_in(self) -> Global___Money:
+        """Credits from the customer's other personal accounts."""
+
+    @_builtins.property
+    def other_credits(self) -> Global___Money:
+        """Every other credit: promised payments, corrections."""
+
+    @_builtins.property
+    def transfers_out(self) -> Global___Money:
+        """Debits to the customer's other personal accounts."""
+
+    @_builtins.property
+    def other_debits(self) -> Global___Money:
+        """Every other debit: promised payments repaid, corrections."""
+
+    @_builtins.property
+    def closing_balance(self) -> Global___Money:
+        """The balance when the period ended; for the current period, the balance now."""
+
+    def __init__(
+        self,
+        *,
+        currency: _builtins.str = ...,
+        opening_balance: Global___Money | None = ...,
+        charges: Global___Money | None = ...,
+        payments: Global___Money | None = ...,
+        transfers_in: Global___Money | None = ...,
+        other_credits: Global___Money | None = ...,
+        transfers_out: Global___Money | None = ...,
+        other_debits: Global___Money | None = ...,
+        closing_balance: Global___Money | None = ...,
+        postings_count: _builtins.int = ...,
+        personal_accounts: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["charges", b"charges", "closing_balance", b"closing_balance", "opening_balance", b"opening_balance", "other_credits", b"other_credits", "other_debits", b"other_debits", "payments", b"payments", "transfers_in", b"transfers_in", "transfers_out", b"transfers_out"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charges", b"charges", "closing_balance", b"closing_balance", "currency", b"currency", "opening_balance", b"opening_balance", "other_credits", b"other_credits", "other_debits", b"other_debits", "payments", b"payments", "personal_accounts", b"personal_accounts", "postings_count", b"postings_count", "transfers_in", b"transfers_in", "transfers_out", b"transfers_out"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PeriodFigures: _TypeAlias = PeriodFigures  # noqa: Y015
+
+@_typing.final
+class GetStatementResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSONAL_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    PERIOD_START_FIELD_NUMBER: _builtins.int
+    PERIOD_END_FIELD_NUMBER: _builtins.int
+    OPEN_FIELD_NUMBER: _builtins.int
+    FIGURES_FIELD_NUMBER: _builtins.int
+    personal_account_id: _builtins.str
+    period: _builtins.str
+    """"YYYY-MM"."""
+    open: _builtins.bool
+    """True while the period is the current month (its closing balance still moves)."""
+    @_builtins.property
+    def period_start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def period_end(self) -> _timestamp_pb2.Timestamp:
+        """Exclusive: the start of the next period."""
+
+    @_builtins.property
+    def figures(self) -> Global___PeriodFigures: ...
+    def __init__(
+        self,
+        *,
+        personal_account_id: _builtins.str = ...,
+        period: _builtins.str = ...,
+        period_start: _timestamp_pb2.Timestamp | None = ...,
+        period_end: _timestamp_pb2.Timestamp | None = ...,
+        open: _builtins.bool = ...,
+        figures: Global___PeriodFigures | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["figures", b"figures", "period_end", b"period_end", "period_start", b"period_start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["figures", b"figures", "open", b"open", "period", b"period", "period_end", b"period_end", "period_start", b"period_start", "personal_account_id", b"personal_account_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStatementResponse: _TypeAlias = GetStatementResponse  # noqa: Y015
+
+@_typing.final
+class GetNodeFinancesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NODE_ID_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    node_id: _builtins.str
+    period: _builtins.str
+    """"YYYY-MM"; empty: the current month."""
+    def __init__(
+        self,
+        *,
+        node_id: _builtins.str = ...,
+        period: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["node_id", b"node_id", "period", b"period"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetNodeFinancesRequest: _TypeAlias = GetNodeFinancesRequest  # noqa: Y015
+
+@_typing.final
+class GetNodeFinancesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NODE_ID_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    PERIOD_START_FIELD_NUMBER: _builtins.int
+    PERIOD_END_FIELD_NUMBER: _builtins.int
+    OPEN_FIELD_NUMBER: _builtins.int
+    TOTALS_FIELD_NUMBER: _builtins.int
+    node_id: _builtins.str
+    period: _builtins.str
+    open: _builtins.bool
+    @_builtins.property
+    def period_start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def period_end(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def totals(self) -> _containers.RepeatedCompositeFieldContainer[Global___PeriodFigures]:
+        """One per currency held by the personal accounts at or under the node, by currency code."""
+
+    def __init__(
+        self,
+        *,
+        node_id: _builtins.str = ...,
+        period: _builtins.str = ...,
+        period_start: _timestamp_pb2.Timestamp | None = ...,
+        period_end: _timestamp_pb2.Timestamp | None = ...,
+        open: _builtins.bool = ...,
+        totals: _abc.Iterable[Global___PeriodFigures] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["period_end", b"period_end", "period_start", b"period_start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["node_id", b"node_id", "open", b"open", "period", b"period", "period_end", b"period_end", "period_start", b"period_start", "totals", b"totals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetNodeFinancesResponse: _TypeAlias = GetNodeFinancesResponse  # noqa: Y015

@@ -59,6 +59,16 @@ class LedgerServiceStub:
                 request_serializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.TransferRequest.SerializeToString,
                 response_deserializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.TransferResponse.FromString,
                 _registered_method=True)
+        self.GetStatement = channel.unary_unary(
+                '/simfleet.billing.v1.LedgerService/GetStatement',
+                request_serializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.GetStatementRequest.SerializeToString,
+                response_deserializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.GetStatementResponse.FromString,
+                _registered_method=True)
+        self.GetNodeFinances = channel.unary_unary(
+                '/simfleet.billing.v1.LedgerService/GetNodeFinances',
+                request_serializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.GetNodeFinancesRequest.SerializeToString,
+                response_deserializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.GetNodeFinancesResponse.FromString,
+                _registered_method=True)
 
 
 class LedgerServiceServicer:
@@ -101,6 +111,23 @@ class LedgerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStatement(self, request, context):
+        """A personal account's money over one calendar month (AC-2, BI-1): the opening balance (the previous
+        period's closing), the charges, payments and other credits, transfers, and the closing balance (the
+        current balance for this month). billing:read over the account.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNodeFinances(self, request, context):
+        """The same figures summed over every personal account at or under a node, one total per currency
+        (AC-2): billing:read over the node.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LedgerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -123,6 +150,16 @@ def add_LedgerServiceServicer_to_server(servicer, server):
                     servicer.Transfer,
                     request_deserializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.TransferRequest.FromString,
                     response_serializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.TransferResponse.SerializeToString,
+            ),
+            'GetStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatement,
+                    request_deserializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.GetStatementRequest.FromString,
+                    response_serializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.GetStatementResponse.SerializeToString,
+            ),
+            'GetNodeFinances': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNodeFinances,
+                    request_deserializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.GetNodeFinancesRequest.FromString,
+                    response_serializer=simfleet_dot_billing_dot_v1_dot_ledger__pb2.GetNodeFinancesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -238,6 +275,60 @@ class LedgerService:
             '/simfleet.billing.v1.LedgerService/Transfer',
             simfleet_dot_billing_dot_v1_dot_ledger__pb2.TransferRequest.SerializeToString,
             simfleet_dot_billing_dot_v1_dot_ledger__pb2.TransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simfleet.billing.v1.LedgerService/GetStatement',
+            simfleet_dot_billing_dot_v1_dot_ledger__pb2.GetStatementRequest.SerializeToString,
+            simfleet_dot_billing_dot_v1_dot_ledger__pb2.GetStatementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNodeFinances(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simfleet.billing.v1.LedgerService/GetNodeFinances',
+            simfleet_dot_billing_dot_v1_dot_ledger__pb2.GetNodeFinancesRequest.SerializeToString,
+            simfleet_dot_billing_dot_v1_dot_ledger__pb2.GetNodeFinancesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,15 @@ class LedgerServiceStub:
     idempotency_key for the caller: the same transfer again answers the first one (replayed); another
     content under the key is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED.
     """
+    GetStatement: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.GetStatementRequest, _ledger_pb2.GetStatementResponse]
+    """A personal account's money over one calendar month (AC-2, BI-1): the opening balance (the previous
+    period's closing), the charges, payments and other credits, transfers, and the closing balance (the
+    current balance for this month). billing:read over the account.
+    """
+    GetNodeFinances: _grpc.UnaryUnaryMultiCallable[_ledger_pb2.GetNodeFinancesRequest, _ledger_pb2.GetNodeFinancesResponse]
+    """The same figures summed over every personal account at or under a node, one total per currency
+    (AC-2): billing:read over the node.
+    """
 
 @_typing.type_check_only
 class LedgerServiceAsyncStub(LedgerServiceStub):
@@ -76,6 +85,15 @@ class LedgerServiceAsyncStub(LedgerServiceStub):
     over both; the source may not go below its floor (FAILED_PRECONDITION INSUFFICIENT_FUNDS). Idempotent by
     idempotency_key for the caller: the same transfer again answers the first one (replayed); another
     content under the key is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED.
+    """
+    GetStatement: _aio.UnaryUnaryMultiCallable[_ledger_pb2.GetStatementRequest, _ledger_pb2.GetStatementResponse]  # type: ignore[assignment]
+    """A personal account's money over one calendar month (AC-2, BI-1): the opening balance (the previous
+    period's closing), the charges, payments and other credits, transfers, and the closing balance (the
+    current balance for this month). billing:read over the account.
+    """
+    GetNodeFinances: _aio.UnaryUnaryMultiCallable[_ledger_pb2.GetNodeFinancesRequest, _ledger_pb2.GetNodeFinancesResponse]  # type: ignore[assignment]
+    """The same figures summed over every personal account at or under a node, one total per currency
+    (AC-2): billing:read over the node.
     """
 
 class LedgerServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -122,6 +140,27 @@ class LedgerServiceServicer(metaclass=_abc_1.ABCMeta):
         over both; the source may not go below its floor (FAILED_PRECONDITION INSUFFICIENT_FUNDS). Idempotent by
         idempotency_key for the caller: the same transfer again answers the first one (replayed); another
         content under the key is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED.
+        """
+
+    @_abc_1.abstractmethod
+    def GetStatement(
+        self,
+        request: _ledger_pb2.GetStatementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ledger_pb2.GetStatementResponse, _abc.Awaitable[_ledger_pb2.GetStatementResponse]]:
+        """A personal account's money over one calendar month (AC-2, BI-1): the opening balance (the previous
+        period's closing), the charges, payments and other credits, transfers, and the closing balance (the
+        current balance for this month). billing:read over the account.
+        """
+
+    @_abc_1.abstractmethod
+    def GetNodeFinances(
+        self,
+        request: _ledger_pb2.GetNodeFinancesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ledger_pb2.GetNodeFinancesResponse, _abc.Awaitable[_ledger_pb2.GetNodeFinancesResponse]]:
+        """The same figures summed over every personal account at or under a node, one total per currency
+        (AC-2): billing:read over the node.
         """
 
 def add_LedgerServiceServicer_to_server(servicer: LedgerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

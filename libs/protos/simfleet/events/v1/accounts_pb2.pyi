@@ -106,8 +106,16 @@ class NodeCreated(_message.Message):
     NODE_FIELD_NUMBER: _builtins.int
     ACTOR_ID_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    SETTLEMENT_METHOD_FIELD_NUMBER: _builtins.int
     actor_id: _builtins.str
     """Who created it: a user id, or "operator" for the back-office."""
+    currency: _builtins.str
+    """For a personal account: its customer's currency (ISO 4217) and settlement method ("prepaid", "postpaid",
+    "credit"), which billing opens its ledger account with; empty (other nodes, or events from before
+    customers chose them): billing's defaults.
+    """
+    settlement_method: _builtins.str
     @_builtins.property
     def node(self) -> Global___NodeSnapshot: ...
     @_builtins.property
@@ -118,10 +126,12 @@ class NodeCreated(_message.Message):
         node: Global___NodeSnapshot | None = ...,
         actor_id: _builtins.str = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        currency: _builtins.str = ...,
+        settlement_method: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "node", b"node", "occurred_at", b"occurred_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "currency", b"currency", "node", b"node", "occurred_at", b"occurred_at", "settlement_method", b"settlement_method"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

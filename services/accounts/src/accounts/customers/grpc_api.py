@@ -54,6 +54,8 @@ class AdminApi(admin_pb2_grpc.AccountsAdminServiceServicer):
                     request.profile_manager.display_name,
                     request.profile_manager.password,
                 ),
+                currency=request.currency,
+                settlement_method=request.settlement_method,
             )
         )
         return pb.OnboardCustomerResponse(

@@ -29,6 +29,10 @@ class Customer(Base):
     """The back-office's idempotency key of the onboarding request."""
     request_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """What the key was used for (simfleet_runtime.idempotency): a reuse for another customer is refused."""
+    currency: Mapped[str] = mapped_column(String(3), default="RUB", server_default="RUB")
+    """ISO 4217: the currency of every personal account's money (node.created carries it to billing)."""
+    settlement_method: Mapped[str] = mapped_column(String(16), default="prepaid", server_default="prepaid")
+    """How its personal accounts settle: prepaid, postpaid or credit."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -19,7 +19,7 @@ carries on from step 2.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Protocol
 
@@ -32,6 +32,7 @@ from accounts.audit_commands import ACCOUNT_CREATE, ONBOARD
 from accounts.customers.identity_client import NewUser
 from accounts.customers.legal import LegalEntity, legal_entity_problems
 from accounts.customers.models import ACTIVE, ONBOARDING, Contract, Customer
+from accounts.customers.money import DEFAULT_CURRENCY, DEFAULT_SETTLEMENT_METHOD, currency_problem, method_problem
 from accounts.hierarchy.models import (
     BUSINESS_ACCOUNT,
     COMPANY,
@@ -100,6 +101,10 @@ class Onboarding:
     general_account: AccountSpec
     business_accounts: tuple[AccountSpec, ...]
     manager: Manager
+    currency: str = ""
+    """ISO 4217 (accounts.customers.money); empty: RUB."""
+    settlement_method: str = ""
+    """prepaid, postpaid or credit; empty: prepaid."""
 
 
 @dataclass
@@ -107,6 +112,19 @@ class Onboarded:
     customer: Customer
     contracts: list[Contract]
     nodes: list[Node] = field(default_factory=list)
+
+
+def _fingerprinted(content: Onboarding) -> dict[str, object]:
+    """The request's content, without the currency and settlement method when they are the defaults.
+
+    Requests from before customers chose them fingerprint as they did then, so their retries still match.
+    """
+    defaults = {"currency": DEFAULT_CURRENCY, "settlement_method": DEFAULT_SETTLEMENT_METHOD}
+    return {
+        f.name: getattr(content, f.name)
+        for f in fields(content)
+        if f.name not in defaults or getattr(content, f.name) != defaults[f.name]
+    }
 
 
 class CustomerService:
@@ -217,6 +235,12 @@ class CustomerService:
                 problems.update(exc.field_violations)
         if not 1 <= len(manager.display_name.strip()) <= 200:
             problems["profile_manager.display_name"] = "1 to 200 characters"
+        currency = request.currency.strip() or DEFAULT_CURRENCY
+        if problem := currency_problem(currency, today):
+            problems["currency"] = problem
+        method = request.settlement_method.strip() or DEFAULT_SETTLEMENT_METHOD
+        if problem := method_problem(method):
+            problems["settlement_method"] = problem
         if problems:
             raise InvalidArgument("the onboarding request is not valid", field_violations=problems)
         clean = Onboarding(
@@ -231,6 +255,8 @@ class CustomerService:
                 display_name=manager.display_name.strip(),
                 password=manager.password,
             ),
+            currency=currency,
+            settlement_method=method,
         )
         return clean, contracts
 
@@ -238,7 +264,7 @@ class CustomerService:
         now = self._clock.now()
         # What the key is used for: the validated request without its key and the manager's password.
         content = replace(request, request_id="", manager=replace(request.manager, password=""))
-        request_fingerprint = fingerprint("OnboardCustomer", content)
+        request_fingerprint = fingerprint("OnboardCustomer", _fingerprinted(content))
         try:
             async with self._db.transaction() as session:
                 existing = await session.scalar(sa.select(Customer).where(Customer.request_id == request.request_id))
@@ -265,6 +291,8 @@ class CustomerService:
                     profile_manager_user_id="",
                     request_id=request.request_id,
                     request_fingerprint=request_fingerprint,
+                    currency=request.currency,
+                    settlement_method=request.settlement_method,
                     created_at=now,
                     updated_at=now,
                 )

@@ -28,6 +28,7 @@ from accounts.customers.models import Customer
 from accounts.hierarchy.models import (
     COMPANY,
     CUSTOMER_KINDS,
+    PERSONAL_ACCOUNT,
     Node,
     NodeFigure,
 )
@@ -324,12 +325,13 @@ class HierarchyService:
         )
 
     async def publish_created(self, session: AsyncSession, node: Node, *, actor_id: str) -> None:
-        await self._outbox.add(
-            session,
-            AccountsSubjects.NODE_CREATED,
-            ev.NodeCreated(node=snapshot(node), actor_id=actor_id, occurred_at=timestamp(node.created_at)),
-            tenant=node.customer_id,
-        )
+        """node.created; a personal account's carries its customer's currency and settlement method (billing's)."""
+        created = ev.NodeCreated(node=snapshot(node), actor_id=actor_id, occurred_at=timestamp(node.created_at))
+        if node.kind == PERSONAL_ACCOUNT:
+            customer = await session.get(Customer, node.customer_id)
+            if customer is not None:
+                created.currency, created.settlement_method = customer.currency, customer.settlement_method
+        await self._outbox.add(session, AccountsSubjects.NODE_CREATED, created, tenant=node.customer_id)
 
     async def rename(self, access: Access, *, node_id: str, name: str) -> Node:
         name = clean_name(name)

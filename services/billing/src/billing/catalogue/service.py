@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from billing.catalogue.models import TARIFF_VERSIONS
 from billing.catalogue.plans import BUILTIN, Tariff
+from billing.catalogue.price_lists import price_lists
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, insert_ignoring_conflicts
 from simfleet_runtime.errors import Unavailable
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class TariffBook:
-    """Every version of every tariff, by code, in the order they apply."""
+    """Every version of every tariff, by code, in the order they apply; and in each currency's price list."""
 
     def __init__(self, versions: Iterable[Tariff]) -> None:
         by_code: dict[str, list[Tariff]] = {}
@@ -28,14 +29,30 @@ class TariffBook:
             by_code.setdefault(tariff.code, []).append(tariff)
         self._by_code = by_code
         self._starts = {code: [t.effective_from for t in found] for code, found in by_code.items()}
+        # (code, currency) → each stored version in that currency's price list (billing/catalogue/price_lists.py),
+        # in the stored versions' order; None where a version has none.
+        self._priced: dict[tuple[str, str], list[Tariff | None]] = {}
+        for code, found in by_code.items():
+            for index, tariff in enumerate(found):
+                for other in price_lists(tariff):
+                    self._priced.setdefault((code, other.currency), [None] * len(found))[index] = other
 
-    def at(self, code: str, when: datetime) -> Tariff | None:
-        """The version of ``code`` in force at ``when``; None when there is none (unknown, or not yet)."""
+    def at(self, code: str, when: datetime, currency: str = "") -> Tariff | None:
+        """The version of ``code`` in force at ``when``; None when there is none (unknown, or not yet).
+
+        With ``currency``, the version from that currency's price list when the catalogue has one; the
+        stored version otherwise (its currency then tells the caller it does not fit).
+        """
         starts = self._starts.get(code)
         if not starts:
             return None
         index = bisect.bisect_right(starts, when) - 1
-        return self._by_code[code][index] if index >= 0 else None
+        if index < 0:
+            return None
+        stored = self._by_code[code][index]
+        if currency and currency != stored.currency and (code, currency) in self._priced:
+            return self._priced[(code, currency)][index] or stored
+        return stored
 
     def current(self, now: datetime) -> list[Tariff]:
         """The version of every tariff in force now."""

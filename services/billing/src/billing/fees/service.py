@@ -170,8 +170,8 @@ class Fees:
             while day <= today:
                 term = chargeable(history, day, now)
                 if term is not None:
-                    tariff = book.at(term.tariff_code, _start(day))
                     account = accounts.get(term.personal_account_id)
+                    tariff = book.at(term.tariff_code, _start(day), account[1] if account else "")
                     if tariff is not None and account is not None and account[1] == tariff.currency:
                         share = daily_share(tariff.monthly_fee, day) + options_share(
                             tariff.code, options_of_day(history, day, now), account[1], day

@@ -4,10 +4,15 @@ The handler of billing's node consumer: it keeps billing's copy of the tree
 (:class:`simfleet_runtime.nodepaths.ProjectedNodePaths`) and, for a new
 personal account, opens its ledger account in the same transaction, so the
 two never disagree and a redelivered event opens nothing twice (the runtime
-records the event once; opening an account that exists answers it).
+records the event once; opening an account that exists answers it). The
+account is opened in the customer's currency and settlement method, which
+accounts puts in the event from the customer's onboarding; events without them
+(from before customers chose) open in billing's defaults.
 """
 
 from __future__ import annotations
+
+import logging
 
 from google.protobuf.message import DecodeError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +22,9 @@ from billing.ledger.service import LedgerService, NewAccount
 from simfleet.events.v1 import accounts_pb2 as ev
 from simfleet_runtime import nodepaths
 from simfleet_runtime.bus import Event, EventHandler, PermanentError
+from simfleet_runtime.errors import InvalidArgument
+
+log = logging.getLogger(__name__)
 
 
 def node_events_handler(
@@ -30,20 +38,26 @@ def node_events_handler(
         if event.subject != nodepaths.CREATED:
             return
         try:
-            node = ev.NodeCreated.FromString(event.data).node
+            created = ev.NodeCreated.FromString(event.data)
         except DecodeError as exc:
             raise PermanentError(f"not a NodeCreated: {exc}") from exc
+        node = created.node
         if node.kind != nodepaths.PERSONAL_ACCOUNT:
             return
-        await ledger.open_account(
-            NewAccount(
-                kind=PERSONAL,
-                currency=currency,
-                customer_id=node.customer_id,
-                personal_account_id=node.node_id,
-                settlement_method=settlement_method,
-            ),
-            session=session,
-        )
+        try:
+            await ledger.open_account(
+                NewAccount(
+                    kind=PERSONAL,
+                    currency=created.currency or currency,
+                    customer_id=node.customer_id,
+                    personal_account_id=node.node_id,
+                    settlement_method=created.settlement_method or settlement_method,
+                ),
+                session=session,
+            )
+        except InvalidArgument as exc:
+            # A currency or method the ledger does not keep (refused before anything is written): no retry
+            # helps, and the tree's copy must stay. The account answers NOT_FOUND and its usage NO_LEDGER_ACCOUNT.
+            log.error("personal account %s not opened: %s %s", node.node_id, exc.message, exc.field_violations)
 
     return handle

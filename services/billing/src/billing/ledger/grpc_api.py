@@ -14,6 +14,7 @@ from billing import convert
 from billing.ledger.models import LedgerAccount
 from billing.ledger.service import CREDIT, DEBIT, LedgerService, Leg, NewEntry
 from billing.settlement.service import SettlementService
+from billing.statements.service import Figures, Period, Statements
 from simfleet.billing.v1 import ledger_pb2 as pb
 from simfleet.billing.v1 import ledger_pb2_grpc
 from simfleet_runtime.authz import Authorizer
@@ -30,9 +31,12 @@ WHAT = "personal account"
 
 
 class LedgerApi(ledger_pb2_grpc.LedgerServiceServicer):
-    def __init__(self, *, ledger: LedgerService, settlement: SettlementService, authorizer: Authorizer) -> None:
+    def __init__(
+        self, *, ledger: LedgerService, settlement: SettlementService, statements: Statements, authorizer: Authorizer
+    ) -> None:
         self._ledger = ledger
         self._settlement = settlement
+        self._statements = statements
         self._authz = authorizer
 
     async def _account(self, permission: str, node_id: str) -> LedgerAccount:
@@ -89,12 +93,52 @@ class LedgerApi(ledger_pb2_grpc.LedgerServiceServicer):
             replayed=recorded.replayed,
         )
 
+    async def GetStatement(self, request: pb.GetStatementRequest, context: Any) -> pb.GetStatementResponse:
+        period = self._statements.period(request.period)
+        account = await self._account(READ, request.personal_account_id)
+        figures = (await self._statements.of_accounts([(account.id, account.currency)], period))[account.id]
+        return pb.GetStatementResponse(
+            personal_account_id=account.personal_account_id,
+            period=period.name,
+            period_start=timestamp(period.start),
+            period_end=timestamp(period.end),
+            open=period.open,
+            figures=_figures(figures),
+        )
+
+    async def GetNodeFinances(self, request: pb.GetNodeFinancesRequest, context: Any) -> pb.GetNodeFinancesResponse:
+        period: Period = self._statements.period(request.period)
+        access = await self._authz.require(READ, request.node_id, what="node")
+        totals = await self._statements.of_node(access.customer_id, request.node_id, period)
+        return pb.GetNodeFinancesResponse(
+            node_id=request.node_id,
+            period=period.name,
+            period_start=timestamp(period.start),
+            period_end=timestamp(period.end),
+            open=period.open,
+            totals=[_figures(total) for total in totals],
+        )
+
     async def SetBillDelivery(self, request: pb.SetBillDeliveryRequest, context: Any) -> pb.SetBillDeliveryResponse:
         account = await self._account(PAY, request.personal_account_id)
         changed = await self._settlement.set_bill_email(account.id, request.email)
         return pb.SetBillDeliveryResponse(
             account=convert.account(changed, await self._settlement.scheduled(account.id))
         )
+
+
+def _figures(value: Figures) -> pb.PeriodFigures:
+    def money(amount: int) -> pb.Money:
+        return convert.amount(amount, value.currency)
+
+    return pb.PeriodFigures(
+        currency=value.currency,
+        opening_balance=money(value.opening_balance),
+        closing_balance=money(value.closing_balance),
+        postings_count=value.postings_count,
+        personal_accounts=value.personal_accounts,
+        **{name: money(amount) for name, amount in value.movements.items()},
+    )
 
 
 def transfer_id(customer_id: str, user_id: str, key: str) -> str:

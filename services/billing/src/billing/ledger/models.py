@@ -141,6 +141,8 @@ class Posting(Base):
         UniqueConstraint("account_id", "sequence", name="uq_postings_account_id_sequence"),
         UniqueConstraint("entry_id", "account_id", name="uq_postings_entry_id_account_id"),
         CheckConstraint("amount <> 0", name="amount_not_zero"),
+        # Statements sum an account's postings by when they were posted (billing/statements).
+        Index("ix_postings_account_id_posted_at", "account_id", "posted_at"),
     )
 
     id: Mapped[int] = mapped_column(SERIAL, primary_key=True, autoincrement=True)

@@ -258,7 +258,7 @@ class Rater:
             if row["reason"] or term is None:
                 continue
             account = accounts.get(term.personal_account_id)
-            tariff = book.at(term.tariff_code, row["started_at"])
+            tariff = book.at(term.tariff_code, row["started_at"], account[1] if account else "")
             if account is None:
                 row["reason"] = "NO_LEDGER_ACCOUNT"
                 continue

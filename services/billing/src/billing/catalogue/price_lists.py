@@ -1,0 +1,57 @@
+"""Price lists per currency: every tariff priced in each currency customers may hold.
+
+The catalogue's tariffs are stored in roubles. A customer onboarded in another
+currency has its usage and monthly fees priced by the same tariff in that
+currency, from a fixed rate per rouble kept here (not a market rate: a price
+list, changed by a release as prices are):
+
+- **IRR**: 500 rials per rouble. The rial has no minor unit in payments
+  (billing/money.py), so a price of 250 kopecks (2.50 RUB) a minute is 1,250
+  rials; every price and fee is converted by ``amount * rate * 10^(target
+  digits) / 10^(rouble digits)``, rounded half up to a whole minor unit.
+
+The allowances, zones and roaming groups are the tariff's own; only the
+amounts change. A version of a tariff in another currency starts when the
+rouble version does, so a price change applies in every currency at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Final
+
+from billing import money
+from billing.catalogue.plans import Tariff
+
+BASE_CURRENCY: Final = "RUB"
+RATES: Final[dict[str, Decimal]] = {"IRR": Decimal(500)}
+"""Units of each currency per rouble, for the currencies the catalogue has price lists in besides roubles."""
+
+
+def convert(amount: int, currency: str, *, source: str = BASE_CURRENCY) -> int:
+    """``amount`` minor units of ``source`` in minor units of ``currency`` at :data:`RATES`, rounded half up."""
+    scaled = Decimal(amount) * RATES[currency] * Decimal(10) ** (money.exponent(currency) - money.exponent(source))
+    return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def priced_in(tariff: Tariff, currency: str) -> Tariff:
+    """The same version of ``tariff`` (stored in :data:`BASE_CURRENCY`) with every amount in ``currency``."""
+
+    def each(prices: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        return {key: {inner: convert(p, currency) for inner, p in values.items()} for key, values in prices.items()}
+
+    return replace(
+        tariff,
+        currency=currency,
+        monthly_fee=convert(tariff.monthly_fee, currency),
+        home=each(tariff.home),
+        roaming=each(tariff.roaming),
+    )
+
+
+def price_lists(tariff: Tariff) -> list[Tariff]:
+    """The tariff in every currency of :data:`RATES` (none for one not stored in roubles)."""
+    if tariff.currency != BASE_CURRENCY:
+        return []
+    return [priced_in(tariff, currency) for currency in sorted(RATES)]
