@@ -32,7 +32,7 @@ seed-scale: $(STAMP)
 ## test: lint, types, contracts, unit, end-to-end and fault tests
 test: $(STAMP) lint typecheck protos-check
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadscope --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

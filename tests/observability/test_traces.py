@@ -1,8 +1,8 @@
 """One sign-in makes one trace across the processes, received over OTLP/HTTP from the real platform.
 
-The test runs a small OTLP/HTTP receiver (``POST /v1/traces``, protobuf bodies)
-and starts the platform with the usual ``OTEL_*`` variables in its environment,
-as ``make up`` would be started. A code request through the gateway must then
+The folder's platform (``conftest.py``) runs with the usual ``OTEL_*`` variables
+in its environment, as ``make up`` would be started, exporting to a small
+OTLP/HTTP receiver (``otlp.py``: ``POST /v1/traces``, protobuf bodies). A code request through the gateway must then
 show, in one trace and linked by parent span ids: the gateway's server span →
 its gRPC client span → identity's server span → the ``create`` span of the
 ``SubmitSmsCommand`` (the message's creation context) → identity's ``publish``
@@ -12,29 +12,19 @@ code, a password, a token or a phone number.
 
 from __future__ import annotations
 
-import gzip
-import os
 import secrets
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanProto
 
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER
 from simfleet_runtime.testing import wait_until
-from tests.helpers import E2E_ENV, new_user, running_platform, wait_for_sms_code
+from tests.helpers import new_user, wait_for_sms_code
+from tests.observability.otlp import OtlpReceiver, Span
 
 pytestmark = pytest.mark.e2e
 
@@ -46,129 +36,11 @@ PRODUCER, CONSUMER = SpanProto.SPAN_KIND_PRODUCER, SpanProto.SPAN_KIND_CONSUMER
 SPAN_WAIT = 20.0
 
 
-# ------------------------------------------------------------------ receiver
-def plain(value: AnyValue) -> Any:
-    kind = value.WhichOneof("value")
-    if kind == "array_value":
-        return [plain(v) for v in value.array_value.values]
-    if kind == "kvlist_value":
-        return {kv.key: plain(kv.value) for kv in value.kvlist_value.values}
-    return getattr(value, kind) if kind else None
-
-
-@dataclass(frozen=True)
-class Span:
-    service: str
-    name: str
-    kind: int
-    trace_id: str
-    span_id: str
-    parent_id: str
-    attributes: dict[str, Any]
-    texts: tuple[str, ...] = field(repr=False)
-    """Every string the span carries: name, attribute values, events, status message."""
-
-
-def spans_of(request: ExportTraceServiceRequest) -> list[Span]:
-    found = []
-    for resource_spans in request.resource_spans:
-        resource = {kv.key: plain(kv.value) for kv in resource_spans.resource.attributes}
-        for scope_spans in resource_spans.scope_spans:
-            for s in scope_spans.spans:
-                attributes = {kv.key: plain(kv.value) for kv in s.attributes}
-                texts = [s.name, s.status.message, *map(str, attributes.values())]
-                for event in s.events:
-                    texts += [event.name, *(str(plain(kv.value)) for kv in event.attributes)]
-                found.append(
-                    Span(
-                        service=str(resource.get("service.name", "")),
-                        name=s.name,
-                        kind=s.kind,
-                        trace_id=s.trace_id.hex(),
-                        span_id=s.span_id.hex(),
-                        parent_id=s.parent_span_id.hex(),
-                        attributes=attributes,
-                        texts=tuple(texts),
-                    )
-                )
-    return found
-
-
-class OtlpReceiver:
-    """An OTLP/HTTP trace receiver on a free local port, keeping every span it is sent."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._spans: list[Span] = []
-        self.bad_requests: list[str] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                if self.path != "/v1/traces" or self.headers.get("Content-Type") != "application/x-protobuf":
-                    receiver.bad_requests.append(f"{self.path} {self.headers.get('Content-Type')}")
-                    self.send_error(404 if self.path != "/v1/traces" else 415)
-                    return
-                request = ExportTraceServiceRequest.FromString(body)
-                with receiver._lock:
-                    receiver._spans.extend(spans_of(request))
-                answer = ExportTraceServiceResponse().SerializeToString()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="otlp-receiver", daemon=True)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> OtlpReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-    def spans(self) -> list[Span]:
-        with self._lock:
-            return list(self._spans)
-
-    def trace(self, trace_id: str) -> list[Span]:
-        return [s for s in self.spans() if s.trace_id == trace_id]
-
-
 # ------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory, receiver: OtlpReceiver) -> Iterator[Platform]:
-    """The platform started with the usual OTEL_* variables, passed through by the launcher."""
-    data_dir: Path = tmp_path_factory.mktemp("traces")
-    with pytest.MonkeyPatch.context() as env:
-        for name in [n for n in os.environ if n.startswith("OTEL_")]:
-            env.delenv(name)  # nothing from the machine may redirect or silence the export
-        env.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
-        env.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
-        env.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")
-        with running_platform(data_dir, "traces", extra_env=E2E_ENV) as running:
-            yield running
+@pytest.fixture
+def platform(metrics_platform: Platform) -> Platform:
+    """The folder's platform (tests/observability/conftest.py), started with the usual OTEL_* variables."""
+    return metrics_platform
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from simfleet_devstack.platform import Platform
-from tests.helpers import E2E_ENV, new_user, problem, running_platform, wait_for_sms_code
+from tests.helpers import new_user, problem, wait_for_sms_code
 
 pytestmark = pytest.mark.e2e
 
@@ -23,24 +23,17 @@ OWNER = "198.51.100.20"
 PASSWORD = "Owner-passw0rd-2026"
 
 
-@pytest.fixture(scope="module")
-def lockout_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    env = {**E2E_ENV, "gateway": {**E2E_ENV["gateway"], "GATEWAY_TRUSTED_PROXIES": "127.0.0.1/32"}}
-    with running_platform(tmp_path_factory.mktemp("lockout"), "lockout", extra_env=env) as platform:
-        yield platform
-
-
 @pytest.fixture
-def attacker(lockout_platform: Platform) -> Iterator[httpx.Client]:
+def attacker(platform: Platform) -> Iterator[httpx.Client]:
     headers = {"X-Forwarded-For": ATTACKER, "User-Agent": "lockout-attacker"}
-    with httpx.Client(base_url=lockout_platform.gateway_url, timeout=10, headers=headers) as client:
+    with httpx.Client(base_url=platform.gateway_url, timeout=10, headers=headers) as client:
         yield client
 
 
 @pytest.fixture
-def owner(lockout_platform: Platform) -> Iterator[httpx.Client]:
+def owner(platform: Platform) -> Iterator[httpx.Client]:
     headers = {"X-Forwarded-For": OWNER, "User-Agent": "lockout-owner"}
-    with httpx.Client(base_url=lockout_platform.gateway_url, timeout=10, headers=headers) as client:
+    with httpx.Client(base_url=platform.gateway_url, timeout=10, headers=headers) as client:
         yield client
 
 
@@ -64,9 +57,9 @@ def sign_in_with_code(platform: Platform, api: httpx.Client, phone: str, seen: i
 
 
 def test_wrong_passwords_from_one_address_leave_the_owner_signing_in_from_another(
-    lockout_platform: Platform, attacker: httpx.Client, owner: httpx.Client
+    platform: Platform, attacker: httpx.Client, owner: httpx.Client
 ) -> None:
-    user = new_user(lockout_platform, password=PASSWORD)
+    user = new_user(platform, password=PASSWORD)
     # the 6th guess is right, but from an address that must wait it is not even checked
     guesses = [f"Wrong-passw0rd-{n}" for n in range(5)] + [PASSWORD] + [f"Wrong-passw0rd-{n}" for n in range(5, 11)]
     answers = [sign_in_with_password(attacker, user.phone, guess) for guess in guesses]
@@ -77,7 +70,7 @@ def test_wrong_passwords_from_one_address_leave_the_owner_signing_in_from_anothe
 
     signed_in = sign_in_with_password(owner, user.phone, PASSWORD)
     assert signed_in.status_code == 200, signed_in.text
-    assert sign_in_with_code(lockout_platform, owner, user.phone, seen=0).status_code == 200
+    assert sign_in_with_code(platform, owner, user.phone, seen=0).status_code == 200
 
     history = owner.get(
         "/v1/me/sign-ins", headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"}
@@ -87,19 +80,19 @@ def test_wrong_passwords_from_one_address_leave_the_owner_signing_in_from_anothe
 
 
 def test_wrong_codes_and_code_requests_from_one_address_leave_the_owner_a_code(
-    lockout_platform: Platform, attacker: httpx.Client, owner: httpx.Client
+    platform: Platform, attacker: httpx.Client, owner: httpx.Client
 ) -> None:
-    user = new_user(lockout_platform, password=PASSWORD)
+    user = new_user(platform, password=PASSWORD)
     first = request_code(attacker, user.phone)
     assert first.status_code == 202
-    wrong = f"{(int(wait_for_sms_code(lockout_platform, user.phone)) + 1) % 1_000_000:06d}"
+    wrong = f"{(int(wait_for_sms_code(platform, user.phone)) + 1) % 1_000_000:06d}"
     guesses = [verify(attacker, first.json()["challenge_id"], wrong) for _ in range(5)]
     assert [g.status_code for g in guesses] == [401] * 4 + [403]
 
     # the owner asks for a code; the attacker then asks for more (before, each replaced the owner's)
     mine = request_code(owner, user.phone)
     assert mine.status_code == 202
-    code = wait_for_sms_code(lockout_platform, user.phone, seen=1)
+    code = wait_for_sms_code(platform, user.phone, seen=1)
     more = [request_code(attacker, user.phone) for _ in range(5)]
     assert [m.status_code for m in more] == [202] * 4 + [429]
     assert problem(more[-1], 429)["reason"] == "OTP_SEND_LIMIT"
@@ -107,5 +100,5 @@ def test_wrong_codes_and_code_requests_from_one_address_leave_the_owner_a_code(
     signed_in = verify(owner, mine.json()["challenge_id"], code)
     assert signed_in.status_code == 200, signed_in.text
     # and the owner gets another code whenever they want one
-    assert sign_in_with_code(lockout_platform, owner, user.phone, seen=2).status_code == 200
+    assert sign_in_with_code(platform, owner, user.phone, seen=2).status_code == 200
     assert sign_in_with_password(owner, user.phone, PASSWORD).status_code == 200

@@ -121,6 +121,7 @@ class ManagedProcess:
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._log_start = 0
+        self._terminated: int | None = None  # the pid that was sent SIGTERM by terminate()
 
     @property
     def pid(self) -> int | None:
@@ -162,6 +163,14 @@ class ManagedProcess:
         """The end of what this run of the process wrote."""
         return tail(self.log_path, lines, since=self._log_start)
 
+    def terminate(self) -> None:
+        """SIGTERM without waiting: the process begins its graceful stop (:meth:`stop` then waits for it)."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+            self._terminated = process.pid
+
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL; returns the exit status. Idempotent."""
         process = self._process
@@ -169,7 +178,8 @@ class ManagedProcess:
             return None
         if process.poll() is None:
             try:
-                process.send_signal(signal.SIGTERM)
+                if self._terminated != process.pid:  # one SIGTERM: a second may cut the graceful stop short
+                    process.send_signal(signal.SIGTERM)
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
                 process.kill()
