@@ -109,12 +109,12 @@ def test_a_customer_onboarded_in_rials_keeps_its_money_in_rials(platform: Platfo
                 tax_registration_reason_code="773601001",
             ),
             contracts=[admin_pb2.Contract(number="SF-E2E/0071", signed_on="2026-02-01")],
-            general_account=admin_pb2.AccountSpec(name="General", account_number="4200000071"),
+            general_account=admin_pb2.AccountSpec(name="General", account_number="4200007101"),
             business_accounts=[
                 admin_pb2.AccountSpec(
                     name="Tehran office",
-                    account_number="4200000072",
-                    children=[admin_pb2.AccountSpec(name="Fleet", account_number="4200000073")],
+                    account_number="4200007102",
+                    children=[admin_pb2.AccountSpec(name="Fleet", account_number="4200007103")],
                 )
             ],
             profile_manager=admin_pb2.ProfileManagerSpec(

@@ -301,10 +301,15 @@ class ServiceRuntime:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         if self._nats is not None and not self._nats.is_closed:
-            try:
-                await asyncio.wait_for(self._nats.drain(), timeout=5)
-            except Exception:  # noqa: BLE001 - closing anyway
+            if not self._nats.is_connected:
+                # Nothing can be flushed to a server that is gone: draining would wait out its timeout while the
+                # client tries to reconnect.
                 await self._nats.close()
+            else:
+                try:
+                    await asyncio.wait_for(self._nats.drain(), timeout=5)
+                except Exception:  # noqa: BLE001 - closing anyway
+                    await self._nats.close()
         await self.db.dispose()
         if self._tracer_provider is not None:
             # Only the provider this runtime installed (setup_telemetry): a process
