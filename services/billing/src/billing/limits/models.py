@@ -4,8 +4,8 @@
   (the line's node for a line, the group's node, the company's root node).
 - ``limit_notices``: the limit reached in a period, once (the guard of its
   ``limit.reached`` event and its warnings).
-- ``line_spend``: what each line was charged per period (usage and monthly
-  fees), moved in the transaction of the charge.
+- ``line_spend``: what each line was charged per period (usage, monthly
+  fees, the data packages bought for it), moved in the transaction of the charge.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Spending limits (BI-10): set, read, and the sweep that warns or blocks when one is reached.
 
 - A limit counts the spend of its lines in the current period (a calendar
-  month, UTC): the sum of ``line_spend`` (usage rated and monthly fees, moved
-  with each charge) over a line, the lines under a node (its sub-nodes
+  month, UTC): the sum of ``line_spend`` (usage rated, monthly fees and line
+  data packages bought, moved with each charge; a group package counts for no
+  line) over a line, the lines under a node (its sub-nodes
   included, by billing's copy of the tree) or every line of the customer. A
   line counts under the node it is in now.
 - The sweep (``BILLING_LIMITS_INTERVAL_SECONDS``) finds the limits reached
