@@ -110,6 +110,7 @@ EXPECTED: dict[str, Contract] = {
         simfleet_billing_spending_limits_total=(C, {"event"}),
         simfleet_billing_packages_bought_total=(C, {"scope"}),
         simfleet_billing_package_receipts_total=(C, {"outcome"}),
+        simfleet_billing_limit_emails_total=(C, {"outcome"}),
     ),
     "gateway": PROCESS
     | contract(

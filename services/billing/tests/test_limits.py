@@ -4,6 +4,7 @@ lines held for several reasons at once blocked once and unblocked when the last 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,10 +13,13 @@ from typing import Any
 import grpc
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from billing.ledger.models import LedgerAccount
 from billing.ledger.service import NewAccount
-from billing.limits.models import SPEND
+from billing.limits.emails import SUBJECT, LimitEmailer
+from billing.limits.models import EMAILS, SPEND
 from billing.limits.service import Settings, Target, settings, written
 from billing.main import Billing, build
 from billing.models import BUS
@@ -26,6 +30,7 @@ from simfleet_runtime.authz import Grant
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.grpc_server import make_channel
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.mail import SmtpSender
 from simfleet_runtime.testing import KeyRing, create_postgres_database, drop_postgres_database, postgres_base_url
 from simfleet_subjects import BillingSubjects, NetsimSubjects
 
@@ -173,7 +178,7 @@ async def test_a_warning_limit_warns_once_a_period_by_sms(harness: Harness) -> N
     event = ev.SpendingLimitReached.FromString(reached[1])
     assert (event.limit_id, event.action, event.amount, event.spent) == (limit_id, "warn", INTL_MINUTE, INTL_MINUTE)
     assert list(event.notify) == [PHONE, "boss@example.com"]
-    (sms,) = await outbox(harness, NetsimSubjects.SUBMIT_SMS)  # the phone only: emails are not sent by billing
+    (sms,) = await outbox(harness, NetsimSubjects.SUBMIT_SMS)  # the phone only: emails go by mail
     command = smsc_pb2.SubmitSmsCommand.FromString(sms[1])
     assert command.to_msisdn == PHONE and command.origin == "billing"
     assert line.msisdn in command.text and "49.00 RUB" in command.text
@@ -193,6 +198,74 @@ async def test_a_warning_limit_warns_once_a_period_by_sms(harness: Harness) -> N
     (view,) = await limits.views([await limits.get(harness.customer_id, limit_id)])
     assert (view.spent, view.reached) == (0, False)
     assert await limits.sweep() == (0, 0, 0)
+
+
+class Sink:
+    """An SMTP relay (aiosmtpd) that answers the first ``busy`` messages 451 and keeps the rest."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy = busy
+        self.taken: list[tuple[list[str], str]] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.busy:
+            self.busy -= 1
+            return "451 try again later"
+        content = envelope.content if isinstance(envelope.content, bytes) else b""
+        self.taken.append((list(envelope.rcpt_tos), content.decode()))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_a_warning_limit_emails_each_address_once_a_period_retrying_a_busy_or_absent_relay(
+    harness: Harness,
+) -> None:
+    line = await a_line(harness, "+79990000103")
+    limits = harness.billing.limits
+    await new_limit(
+        harness,
+        line_target(line),
+        amount=INTL_MINUTE,
+        action="warn",
+        notify=(PHONE, "boss@example.com", "cfo@example.com"),
+    )
+    port = free_port()
+    emailer = LimitEmailer(
+        db=harness.db,
+        clock=harness.billing.runtime.clock,
+        smtp=SmtpSender(host="127.0.0.1", port=port, sender="SIMfleet <no-reply@simfleet.local>", timeout=5.0),
+        interval=1.0,
+    )
+    await spend_intl(harness, line)
+    assert await limits.sweep() == (1, 0, 0)
+    assert await emailer.send_due() == 0  # no relay listening yet: both later
+    sink = Sink(busy=1)
+    relay = Controller(sink, hostname="127.0.0.1", port=port)
+    relay.start()
+    try:
+        harness.move_clock(10)
+        assert await emailer.send_due() == 1  # the first answered 451: later again
+        harness.move_clock(60)
+        assert await emailer.send_due() == 1
+        await spend_intl(harness, line)
+        assert await limits.sweep() == (0, 0, 0)  # reached already this period: nothing queued
+        harness.move_clock(3600)
+        assert await emailer.send_due() == 0  # each address once
+    finally:
+        relay.stop()
+    assert sorted(to for tos, _ in sink.taken for to in tos) == ["boss@example.com", "cfo@example.com"]
+    for _, content in sink.taken:
+        assert f"Subject: {SUBJECT}" in content
+        assert line.msisdn in content and "49.00 RUB" in content
+    async with harness.db.sessions() as session:
+        rows = (await session.execute(sa.select(EMAILS))).all()
+    assert sorted(row.email for row in rows if row.sent_at is not None) == ["boss@example.com", "cfo@example.com"]
+    assert sorted(row.attempts for row in rows) == [2, 3]  # absent relay, then one 451 for one of them
 
 
 # ----------------------------------------------------------------- block

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from billing.catalogue.options import OPTIONS
 from billing.catalogue.plans import BUILTIN
+from billing.catalogue.price_lists import convert, option_fee_in
 from billing.fees.service import daily_share
 from billing.ledger.models import LedgerAccount
 from simfleet.events.v1 import inventory_pb2 as inv
@@ -74,4 +75,23 @@ async def test_an_option_pays_from_the_day_connected_through_the_day_disconnecte
     assert await fees.run_once() == 7
     assert (await harness.account(account.id)).balance == -expected
     assert await fees.run_once() == 0
+    assert (await harness.account(account.id)).balance == -expected
+
+
+async def test_an_irr_line_pays_its_options_from_the_rial_price_list(harness: Harness) -> None:
+    await harness.billing.catalogue.seed()
+    await harness.billing.catalogue.reload()
+    account = await harness.personal("postpaid", 10**12, currency="IRR")
+    line = new_id()
+    await change(harness, line, account, days_ago(harness, 2), ["voice", "sms", "data", "roaming"])
+    today = harness.billing.runtime.clock.now().date()
+    irr_fee = convert(FEES["BIZ-S"], "IRR")
+    irr_roaming = convert(ROAMING, "IRR")
+    assert option_fee_in("BIZ-S", "roaming", "IRR") == irr_roaming == 24_500  # 49.00 RUB
+    assert option_fee_in("BIZ-S", "roaming", "USD") is None  # no price list in dollars
+    expected = sum(
+        daily_share(irr_fee, today - timedelta(days=n)) + daily_share(irr_roaming, today - timedelta(days=n))
+        for n in (2, 1, 0)
+    )
+    assert await harness.billing.fees.run_once() == 3
     assert (await harness.account(account.id)).balance == -expected

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from billing.catalogue.packages import GIBIBYTE, OFFERS_BY_CODE
 from billing.catalogue.plans import MEBIBYTE
 from billing.ledger.models import LedgerAccount
+from billing.limits.models import SPEND
 from billing.packages.models import PACKAGES, PURCHASES, RECEIPTS
 from billing.packages.service import BUY, READ, PurchaseFilter, PurchaseRequest, receipt_text
 from simfleet_runtime.auth import Principal
@@ -234,6 +235,33 @@ async def test_a_group_package_is_shared_by_the_lines_under_its_node(harness: Ha
     assert (rows["g-1"]["package_units"], rows["g-2"]["package_units"]) == (10, 20)
     active = await harness.billing.packages.active_for_line(await harness.billing.rater.line(one.line_id))
     assert [(p.scope, p.left) for p in active] == [("group", GROUP_50G.bytes - 30)]
+
+
+async def test_a_line_package_counts_in_its_lines_spend_once_and_a_group_package_in_none(harness: Harness) -> None:
+    await company(harness)
+    account = await harness.personal()
+    await fund(harness, account, 10 * GROUP_50G.price)
+    one, two = await lines(harness, account, "+79990000001", "+79990000002")
+    buyer = access(harness, harness.company_id)
+    now = harness.billing.runtime.clock.now()
+    period = f"{now.year:04d}-{now.month:02d}"
+
+    async def spend() -> dict[str, tuple[str, str, int]]:
+        async with harness.db.sessions() as session:
+            rows = await session.execute(sa.select(SPEND))
+            return {row.line_id: (row.period, row.currency, row.amount) for row in rows}
+
+    request = PurchaseRequest("DATA-1G", ["+79990000001", "+79990000002"])
+    await harness.billing.packages.purchase(buyer, request, key="s-1")
+    await harness.billing.packages.purchase(buyer, request, key="s-1")  # replayed: counted once
+    expected = (period, DATA_1G.currency, DATA_1G.price)
+    assert await spend() == {one.line_id: expected, two.line_id: expected}
+    await harness.billing.packages.purchase(
+        buyer,
+        PurchaseRequest("GROUP-50G", node_id=harness.company_id, personal_account_id=account.personal_account_id),
+        key="s-2",
+    )
+    assert await spend() == {one.line_id: expected, two.line_id: expected}  # the group's package: no line's
 
 
 async def test_receipts_are_emailed_after_the_purchase_and_tried_again_until_taken(

@@ -107,13 +107,13 @@ class SpendingLimitSettings(BaseModel):
     amount: StrictInt = Field(gt=0, le=10**15, description="in minor units of the currency (a JSON integer)")
     currency: Currency = Field(description="ISO 4217: the currency of the customer's personal accounts")
     action: ActionName = Field(
-        description="warn: an SMS to each phone number in notify, once a period; block: the lines are blocked "
-        "financially until the limit is raised or deleted or a new period starts"
+        description="warn: an SMS to each phone number and an email to each address in notify, once a period; "
+        "block: the lines are blocked financially until the limit is raised or deleted or a new period starts"
     )
     notify: list[Recipient] = Field(
         default_factory=list,
         max_length=10,
-        description="E.164 phone numbers (told by SMS) and email addresses (kept; not sent yet); at least one "
+        description="E.164 phone numbers (told by SMS) and email addresses (told by email); at least one "
         "for a limit that warns",
     )
 

@@ -26,6 +26,7 @@ from billing.ledger.consumer import node_events_handler
 from billing.ledger.grpc_api import SERVICE_NAME as LEDGER_SERVICE
 from billing.ledger.grpc_api import LedgerApi
 from billing.ledger.service import LedgerService
+from billing.limits.emails import LimitEmailer
 from billing.limits.grpc_api import SERVICE_NAME as LIMITS_SERVICE
 from billing.limits.grpc_api import SpendingLimitApi
 from billing.limits.service import SpendingLimits
@@ -119,6 +120,7 @@ class Billing:
     limits: SpendingLimits
     packages: PackageService
     receipts: ReceiptMailer
+    limit_emails: LimitEmailer
     paths: nodepaths.ProjectedNodePaths
     authorizer: Authorizer
     revocations: Revocations
@@ -196,21 +198,20 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     )
     runtime.add_task("limits", limits.run)
     packages = PackageService(db=db, clock=clock, ledger=ledger)
-    receipts = ReceiptMailer(
-        db=db,
-        clock=clock,
-        smtp=SmtpSender(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            sender=settings.smtp_from,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value(),
-            starttls=settings.smtp_starttls,
-            timeout=settings.smtp_timeout_seconds,
-        ),
-        interval=settings.receipts_interval_seconds,
+    smtp = SmtpSender(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value(),
+        starttls=settings.smtp_starttls,
+        timeout=settings.smtp_timeout_seconds,
     )
+    receipts = ReceiptMailer(db=db, clock=clock, smtp=smtp, interval=settings.receipts_interval_seconds)
     runtime.add_task("receipts", receipts.run)
+    # The limits' warnings go through the same relay, at the same pace.
+    limit_emails = LimitEmailer(db=db, clock=clock, smtp=smtp, interval=settings.receipts_interval_seconds)
+    runtime.add_task("limit-emails", limit_emails.run)
     runtime.add_consumer(
         name="billing-lines",
         stream=InventorySubjects.STREAM,
@@ -314,6 +315,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         limits,
         packages,
         receipts,
+        limit_emails,
         paths,
         authorizer,
         revocations,

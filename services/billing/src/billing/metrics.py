@@ -89,6 +89,11 @@ PACKAGE_RECEIPTS = Counter(
     "Package purchase receipts emailed (sent), refused for now and tried again (deferred) or for good (rejected).",
     ["outcome"],
 )
+LIMIT_EMAILS = Counter(
+    "simfleet_billing_limit_emails_total",
+    "Spending limits' warnings emailed (sent), refused for now and tried again (deferred) or for good (rejected).",
+    ["outcome"],
+)
 
 for _result in ("ok", "failed"):
     LEDGER_SWEEPS.labels(_result)
@@ -111,3 +116,4 @@ for _scope in ("line", "group"):
     PACKAGES_BOUGHT.labels(_scope)
 for _receipt in ("sent", "deferred", "rejected"):
     PACKAGE_RECEIPTS.labels(_receipt)
+    LIMIT_EMAILS.labels(_receipt)

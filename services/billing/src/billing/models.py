@@ -11,7 +11,7 @@ from billing.db import BUS, NODE_PATHS, Base
 from billing.fees.models import FeeProgress
 from billing.holds.models import FinancialHold, LineHold, LineHoldReason
 from billing.ledger.models import JournalEntry, LedgerAccount, Posting
-from billing.limits.models import LimitNotice, LineSpend, SpendingLimit
+from billing.limits.models import LimitEmail, LimitNotice, LineSpend, SpendingLimit
 from billing.lines.models import BillingLine, LineTerm
 from billing.packages.models import DataPackage, PackagePurchase, PackageReceipt
 from billing.payments.models import AutoPayment, Payment
@@ -33,6 +33,7 @@ __all__ = [
     "FinancialHold",
     "JournalEntry",
     "LedgerAccount",
+    "LimitEmail",
     "LimitNotice",
     "LineHold",
     "LineHoldReason",

@@ -93,8 +93,7 @@ class SpendingLimitReached(_message.Message):
     """simfleet.billing.limit.reached — a spending limit's spend reached its
     amount in a period (BI-10), published once per limit and period. For a
     limit that warns, billing has sent its SMS warnings to the phone numbers in
-    notify (emails are in notify for a mailer; billing does not send them); for
-    one that blocks, its lines are being blocked (lines.held).
+    notify and queued its emails to the addresses in notify; for one that blocks, its lines are being blocked (lines.held).
     """
 
     DESCRIPTOR: _descriptor.Descriptor

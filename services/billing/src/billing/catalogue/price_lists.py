@@ -11,8 +11,10 @@ list, changed by a release as prices are):
   digits) / 10^(rouble digits)``, rounded half up to a whole minor unit.
 
 The allowances, zones and roaming groups are the tariff's own; only the
-amounts change. A version of a tariff in another currency starts when the
-rouble version does, so a price change applies in every currency at once.
+amounts change. Options' monthly fees (:mod:`billing.catalogue.options`, stored
+in roubles too) are converted the same way: :func:`option_fee_in`. A version
+of a tariff in another currency starts when the rouble version does, so a
+price change applies in every currency at once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 from billing import money
+from billing.catalogue.options import OPTIONS, option_fee
 from billing.catalogue.plans import Tariff
 
 BASE_CURRENCY: Final = "RUB"
@@ -55,3 +58,15 @@ def price_lists(tariff: Tariff) -> list[Tariff]:
     if tariff.currency != BASE_CURRENCY:
         return []
     return [priced_in(tariff, currency) for currency in sorted(RATES)]
+
+
+def option_fee_in(tariff_code: str, option_code: str, currency: str) -> int | None:
+    """What ``option_code`` costs a month on ``tariff_code`` in ``currency``; None without a price list in it."""
+    fee = option_fee(tariff_code, option_code)
+    option = OPTIONS.get(option_code)
+    stored = option.currency if option is not None else BASE_CURRENCY
+    if currency == stored:
+        return fee
+    if stored != BASE_CURRENCY or currency not in RATES:
+        return None
+    return convert(fee, currency)

@@ -19,7 +19,10 @@
   way, in the same entry and under the same progress: a day's share of each
   option's monthly fee for every option the line had at some moment of the
   day while in service (so from the day it is connected through the day it
-  is disconnected), nothing for options the day's tariff includes.
+  is disconnected), nothing for options the day's tariff includes. They come
+  from the price list of the account's currency, as the tariff's fee does
+  (billing.catalogue.price_lists: an IRR line pays the option's rouble fee in
+  rials at the list's rate).
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import metrics
-from billing.catalogue.options import OPTIONS, option_fee
+from billing.catalogue.options import OPTIONS
+from billing.catalogue.price_lists import option_fee_in
 from billing.catalogue.service import Catalogue
 from billing.fees.models import FEE_PROGRESS
 from billing.ledger.models import ACCOUNTS
@@ -88,10 +92,8 @@ def options_of_day(terms: list[Any], day: date, now: datetime) -> set[str]:
 
 
 def options_share(tariff_code: str, options: set[str], currency: str, day: date) -> int:
-    """Day ``day``'s share of the options' monthly fees on ``tariff_code`` (those in ``currency``)."""
-    return sum(
-        daily_share(option_fee(tariff_code, name), day) for name in options if OPTIONS[name].currency == currency
-    )
+    """Day ``day``'s share of the options' monthly fees on ``tariff_code``, from ``currency``'s price list."""
+    return sum(daily_share(option_fee_in(tariff_code, name, currency) or 0, day) for name in sorted(options))
 
 
 class Fees:

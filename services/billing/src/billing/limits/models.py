@@ -4,8 +4,10 @@
   (the line's node for a line, the group's node, the company's root node).
 - ``limit_notices``: the limit reached in a period, once (the guard of its
   ``limit.reached`` event and its warnings).
-- ``line_spend``: what each line was charged per period (usage and monthly
-  fees), moved in the transaction of the charge.
+- ``limit_emails``: a warning to email, queued with its notice and sent after
+  it commits (:mod:`billing.limits.emails`).
+- ``line_spend``: what each line was charged per period (usage, monthly
+  fees, the data packages bought for it), moved in the transaction of the charge.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import JSON, BigInteger, Index, String, Table
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.db import Base
@@ -66,6 +68,24 @@ class LimitNotice(Base):
     reached_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class LimitEmail(Base):
+    """A limit's warning to email to one address; ``sent_at`` once the mail server took it."""
+
+    __tablename__ = "limit_emails"
+    __table_args__ = (Index(None, "sent_at", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
+    limit_id: Mapped[str] = mapped_column(String(26))
+    period: Mapped[str] = mapped_column(String(7))
+    email: Mapped[str] = mapped_column(String(254))
+    text: Mapped[str] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(String(200))
+
+
 class LineSpend(Base):
     """What a line was charged in a period (``YYYY-MM``, UTC), in its account's currency."""
 
@@ -80,3 +100,4 @@ class LineSpend(Base):
 LIMITS = cast(Table, SpendingLimit.__table__)
 NOTICES = cast(Table, LimitNotice.__table__)
 SPEND = cast(Table, LineSpend.__table__)
+EMAILS = cast(Table, LimitEmail.__table__)

@@ -1,16 +1,18 @@
 """Spending limits (BI-10): set, read, and the sweep that warns or blocks when one is reached.
 
 - A limit counts the spend of its lines in the current period (a calendar
-  month, UTC): the sum of ``line_spend`` (usage rated and monthly fees, moved
-  with each charge) over a line, the lines under a node (its sub-nodes
+  month, UTC): the sum of ``line_spend`` (usage rated, monthly fees and line
+  data packages bought, moved with each charge; a group package counts for no
+  line) over a line, the lines under a node (its sub-nodes
   included, by billing's copy of the tree) or every line of the customer. A
   line counts under the node it is in now.
 - The sweep (``BILLING_LIMITS_INTERVAL_SECONDS``) finds the limits reached
   (spend at or above the amount). Once per limit and period (the
   ``limit_notices`` row is the guard) it publishes ``limit.reached`` and, for
   a limit that warns, an SMS to each phone number it names through netsim's
-  SMSC, all through the outbox in the transaction of the guard. Emails are
-  kept and carried in the event; billing does not send them.
+  SMSC (through the outbox) and an email to each address it names (a
+  ``limit_emails`` row, sent by :mod:`billing.limits.emails` through the SMTP
+  relay), all in the transaction of the guard.
 - A limit that blocks gives its lines in service the hold reason
   ``limit:<id>`` (:mod:`billing.holds.lines`) and publishes
   ``account.lines.held`` for those not held already; a line that left its
@@ -43,6 +45,7 @@ from billing.limits.models import (
     ACTIONS,
     BLOCK,
     COMPANY,
+    EMAILS,
     LIMITS,
     LINE,
     MONTH,
@@ -457,6 +460,24 @@ class SpendingLimits:
                         tenant=limit.customer_id,
                         event_id=message_id,
                     )
+                emails = [
+                    {
+                        "id": new_id(),
+                        "customer_id": limit.customer_id,
+                        "limit_id": limit.id,
+                        "period": period,
+                        "email": email,
+                        "text": text,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "sent_at": None,
+                        "last_error": "",
+                    }
+                    for email in limit.notify
+                    if not _PHONE.match(email)
+                ]
+                if emails:
+                    await session.execute(sa.insert(EMAILS), emails)
         return 1
 
     @staticmethod

@@ -1,6 +1,6 @@
 """The spend counters: what each line was charged per period, moved in the transaction of the charge.
 
-Rating and the fee run call :func:`add_spend` with what they charged, in the
+Rating, the fee run and a line package's purchase call :func:`add_spend` with what they charged, in the
 transaction of their journal entry: a charge counted is a charge posted, and a
 batch or a fee day charged once is counted once.
 """

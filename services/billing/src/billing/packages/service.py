@@ -14,6 +14,11 @@ A purchase, all or nothing, in one transaction:
    refused at the floor (``INSUFFICIENT_FUNDS``): then nothing is bought.
 4. The purchase row, a package row per line (or the group's one) and, when
    there is an address, the receipt to email commit together with the entries.
+5. A line package counts in its line's spend for spending limits
+   (:mod:`billing.limits.spend`), its price in the month bought, in the same
+   transaction. A group package counts for no line: it is paid from a
+   personal account for all the lines under a node, none of which bought it
+   (a limit counts what its lines were charged).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from billing.catalogue.packages import GROUP, LINE, PackageOffer, offer
 from billing.db import NODE_PATHS
 from billing.ledger.models import ACCOUNTS, REVENUE
 from billing.ledger.service import CREDIT, DEBIT, MAX_LEGS, LedgerService, Leg, NewEntry
+from billing.limits.spend import add_spend
 from billing.lines.models import LINES
 from billing.packages.models import PACKAGES, PURCHASES, RECEIPTS, DataPackage, PackagePurchase
 from billing.rating.pricing import Package
@@ -272,6 +278,9 @@ class PackageService:
                         description=f"data package {chosen.code}",
                     ),
                 )
+            if chosen.scope == LINE:
+                period = f"{now.year:04d}-{now.month:02d}"
+                await add_spend(session, {(row["line_id"], period, chosen.currency): chosen.price for row in rows})
             purchase = await session.get(PackagePurchase, pid)
             assert purchase is not None
             packages = await self._packages_of(session, pid)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from simfleet_runtime.errors import InvalidArgument
+from simfleet_runtime.operation_params import SERVICES as SERVICES
 from simfleet_runtime.validation import normalize_msisdn
 
 # Dot-separated labels of letters, digits and hyphens (3GPP TS 23.003 network identifier).
@@ -20,9 +21,8 @@ BLOCK_TYPES = ("voluntary", "lost_or_stolen", "financial", "scheduled")
 NOT_ACTIVATED = "not_activated"
 """The barring of a registered subscriber whose line is not live yet (lifted by ACTIVATE)."""
 FORWARDING_CONDITIONS = ("unconditional", "busy", "no_answer", "unreachable")
-SERVICES = ("voice", "sms", "data", "roaming", "international")
-"""The services the network lets a subscriber use (SET_SERVICES): "voice", "sms" and "data" gate those kinds of
-usage, "roaming" use abroad, "international" calls and SMS to other countries."""
+# SERVICES, the services the network lets a subscriber use (SET_SERVICES), are the runtime's: inventory checks an
+# operation's services against the same list, and billing sells each as an option.
 DEFAULT_SERVICES = ("voice", "sms", "data")
 """The services of a subscriber registered without any."""
 HOME_COUNTRY_PREFIX = "+7"
