@@ -166,3 +166,44 @@ async def test_two_batches_of_one_line_rated_at_once_share_its_allowance_exactly
     await rate([record(line.msisdn, "sms", 1, now - timedelta(minutes=30), rid="first")], "prime")
     await asyncio.gather(*(rate(batch, f"race-{n}") for n, batch in enumerate(batches)))
     assert (await pg.account(account.id)).balance == -21 * 300
+
+
+async def test_the_same_records_in_two_batches_rated_at_once_are_charged_once(pg: Harness) -> None:
+    """Two replicas take the same records in different batches at once: the loser's store fails, and again is none."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from billing.rating.models import ALLOWANCE_USE, USAGE
+
+    from .test_rating import Line, record  # type: ignore[import-not-found]
+
+    await pg.billing.catalogue.seed()
+    await pg.billing.catalogue.reload()
+    account = await pg.personal("postpaid", 10**6)
+    now = pg.billing.runtime.clock.now()
+    line = Line(pg, account, "+79990000092")
+    await line.change(now - timedelta(hours=1))
+    same = [record(line.msisdn, "sms", 1, now - timedelta(seconds=i + 1), rid=f"same-{i}") for i in range(10)]
+    failures: list[str] = []
+    summaries = []
+
+    async def rate(records: list[object], batch: str) -> None:
+        for attempt in range(5):
+            try:
+                async with pg.db.transaction() as session:
+                    summaries.append(await pg.billing.rater.rate(session, records, batch))  # type: ignore[arg-type]
+                return
+            except Exception as exc:
+                failures.append(type(exc).__name__)
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("the batch never went through")
+
+    await rate([record(line.msisdn, "sms", 1, now - timedelta(minutes=30), rid="first")], "prime")
+    await asyncio.gather(rate(same, "replica-a"), rate(same, "replica-b"))
+    async with pg.db.sessions() as session:
+        stored = await session.scalar(sa.select(sa.func.count()).select_from(USAGE))
+        used = await session.scalar(sa.select(ALLOWANCE_USE.c.used).where(ALLOWANCE_USE.c.line_id == line.line_id))
+    assert stored == 11
+    assert used == 11
+    assert sorted((s.rated, s.duplicate) for s in summaries[1:]) == [(0, 10), (10, 0)]

@@ -315,7 +315,7 @@ class Rater:
         if oldest is not None:
             metrics.RATING_LAG.observe(max((now - oldest).total_seconds(), 0.0))
         _count(counted)
-        await session.execute(sa.insert(USAGE), rows)
+        await _store(session, rows)
         await add_spend(session, usage_spend(rows))  # the lines' spend (limits), with the charge
         await _let_others_run()
         await self._keep_allowance_use(session, touched, used, existing_use)
@@ -516,13 +516,38 @@ async def _let_others_run() -> None:
     await asyncio.sleep(0)
 
 
+async def _store(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert the batch's records: on PostgreSQL with one COPY (a third of the time of a multi-row insert)."""
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql" or not rows:
+        await session.execute(sa.insert(USAGE), rows)
+        return
+    # COPY runs on the driver's connection, inside the transaction SQLAlchemy began on it (the batch's event id is
+    # claimed there already), so it commits or rolls back with the rest; a record id stored meanwhile by another
+    # replica fails it like the insert would (a unique violation), and the batch comes again.
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    columns = tuple(rows[0])  # the same columns the insert would name
+    await driver.copy_records_to_table(
+        USAGE.name,
+        records=[tuple(row[name] for name in columns) for row in rows],
+        columns=columns,
+        schema_name=USAGE.schema,
+    )
+
+
 def _count(counted: dict[tuple[str, str], int]) -> None:
     for (outcome, kind), n in counted.items():
         metrics.USAGE_RECORDS.labels(outcome, kind).inc(n)
 
 
+def _effective_from(term: Term) -> datetime:
+    return term.effective_from
+
+
 def _term_at(terms: list[Term], when: datetime) -> Term | None:
-    index = bisect.bisect_right([term.effective_from for term in terms], when) - 1
+    index = bisect.bisect_right(terms, when, key=_effective_from) - 1
     return terms[index] if index >= 0 else None
 
 
