@@ -129,7 +129,7 @@ async def test_limits_are_listed_read_changed_and_deleted(client, billing):
 
     changed = limit(amount=rub(9_000_000), action=limits_pb2.SPENDING_LIMIT_ACTION_BLOCK, notify=[])
     billing.script("UpdateSpendingLimit", limits_pb2.UpdateSpendingLimitResponse(limit=changed))
-    body = {"amount": 9_000_000, "currency": "RUB", "action": "block"}
+    body = {"amount": 9_000_000, "currency": "RUB", "action": "block", "notify": []}
     put = await client.put(f"/v1/spending-limits/{LIMIT}", json=body, headers=BEARER)
     assert put.status_code == 200 and put.json()["action"] == "block" and put.json()["notify"] == []
     sent = billing.last("UpdateSpendingLimit").request

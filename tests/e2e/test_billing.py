@@ -477,7 +477,7 @@ def test_a_line_past_its_spending_limit_is_blocked_and_raising_the_limit_lifts_i
     wait_until(lambda: api.get(f"/v1/lines/{msisdn}/usage", headers=manager).status_code == 200, 60, "the line")
     made = api.post(
         "/v1/spending-limits",
-        json={"scope": "line", "msisdn": msisdn, "amount": 1, "currency": "RUB", "action": "block"},
+        json={"scope": "line", "msisdn": msisdn, "amount": 1, "currency": "RUB", "action": "block", "notify": []},
         headers={**manager, "Idempotency-Key": f"e2e-limit-{msisdn}"},
     )
     assert made.status_code == 201, made.text
@@ -514,7 +514,7 @@ def test_a_line_past_its_spending_limit_is_blocked_and_raising_the_limit_lifts_i
 
     raised = api.put(
         f"/v1/spending-limits/{limit['id']}",
-        json={"amount": 10**12, "currency": "RUB", "action": "block"},
+        json={"amount": 10**12, "currency": "RUB", "action": "block", "notify": []},
         headers=manager,
     )
     assert raised.status_code == 200 and raised.json()["reached"] is False, raised.text

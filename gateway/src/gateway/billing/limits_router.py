@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
 from gateway.billing.limits_schemas import (
+    SPENDING_LIMIT_EXAMPLES,
     SpendingLimitRequest,
     SpendingLimitResponse,
     SpendingLimitSettings,
@@ -64,7 +65,7 @@ IdempotencyKey = Annotated[
     },
 )
 async def create_spending_limit(
-    body: SpendingLimitRequest,
+    body: Annotated[SpendingLimitRequest, Body(openapi_examples=SPENDING_LIMIT_EXAMPLES)],
     billing: SignedInBilling,
     response: Response,
     accept_language: AcceptLanguage = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictInt, StringConstraints
 
@@ -111,10 +111,9 @@ class SpendingLimitSettings(BaseModel):
         "block: the lines are blocked financially until the limit is raised or deleted or a new period starts"
     )
     notify: list[Recipient] = Field(
-        default_factory=list,
         max_length=10,
-        description="E.164 phone numbers (told by SMS) and email addresses (told by email); at least one "
-        "for a limit that warns",
+        description="E.164 phone numbers (told by SMS) and email addresses (told by email), always given: at least one "
+        "for a limit that warns, an empty list for one that blocks and tells no one",
     )
 
     def to_update(self, limit_id: str) -> pb.UpdateSpendingLimitRequest:
@@ -128,41 +127,15 @@ class SpendingLimitSettings(BaseModel):
         )
 
 
-class SpendingLimitRequest(SpendingLimitSettings):
-    """A new limit for a line (``msisdn``), a group (``node_id``: its lines and those below) or the company."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "scope": "node",
-                    "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7C",
-                    "amount": 5000000,
-                    "currency": "RUB",
-                    "action": "block",
-                },
-                {
-                    "scope": "line",
-                    "msisdn": "+79991234567",
-                    "amount": 100000,
-                    "currency": "RUB",
-                    "action": "warn",
-                    "notify": ["+79997654321"],
-                },
-            ]
-        },
-    )
-
+class _NewLimit(SpendingLimitSettings):
+    model_config = ConfigDict(extra="forbid")
     scope: ScopeName
-    node_id: str | None = Field(None, min_length=1, max_length=64, description="for scope node")
-    msisdn: str | None = Field(None, pattern=r"^\+[1-9][0-9]{6,14}$", description="for scope line (E.164)")
 
     def to_create(self, key: str | None) -> pb.CreateSpendingLimitRequest:
         return pb.CreateSpendingLimitRequest(
             scope=SCOPES[self.scope],  # type: ignore[arg-type]
-            node_id=self.node_id or "",
-            msisdn=self.msisdn or "",
+            node_id=getattr(self, "node_id", ""),
+            msisdn=getattr(self, "msisdn", ""),
             period=PERIODS[self.period],  # type: ignore[arg-type]
             amount=self.amount,
             currency=self.currency,
@@ -170,3 +143,55 @@ class SpendingLimitRequest(SpendingLimitSettings):
             notify=self.notify,
             idempotency_key=key or "",
         )
+
+
+class LineLimitRequest(_NewLimit):
+    """A limit for one line, by its number."""
+
+    scope: Literal["line"]
+    msisdn: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="the line's number (E.164)")
+
+
+class NodeLimitRequest(_NewLimit):
+    """A limit for a group: the lines of a node and of every node below it."""
+
+    scope: Literal["node"]
+    node_id: str = Field(min_length=1, max_length=64, description="the group's node")
+
+
+class CompanyLimitRequest(_NewLimit):
+    """A limit for the whole company: every line of the customer."""
+
+    scope: Literal["company"]
+
+
+SpendingLimitRequest = Annotated[
+    LineLimitRequest | NodeLimitRequest | CompanyLimitRequest,
+    Field(discriminator="scope", description="a new limit: its `scope` says what it counts"),
+]
+"""A new limit for a line (``msisdn``), a group (``node_id``: its lines and those below) or the company."""
+
+SPENDING_LIMIT_EXAMPLES: dict[str, Any] = {
+    "group": {
+        "summary": "a group's limit that blocks",
+        "value": {
+            "scope": "node",
+            "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7C",
+            "amount": 5000000,
+            "currency": "RUB",
+            "action": "block",
+            "notify": [],
+        },
+    },
+    "line": {
+        "summary": "a line's limit that warns by SMS",
+        "value": {
+            "scope": "line",
+            "msisdn": "+79991234567",
+            "amount": 100000,
+            "currency": "RUB",
+            "action": "warn",
+            "notify": ["+79997654321"],
+        },
+    },
+}

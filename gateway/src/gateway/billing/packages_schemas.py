@@ -153,9 +153,18 @@ class PurchaseResponse(BaseModel):
         )
 
 
+class GroupPurchase(BaseModel):
+    """A group package: the node whose lines share it (sub-nodes included) and the personal account that pays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    node_id: NodeId = Field(description="the node whose lines share the package")
+    personal_account_id: NodeId = Field(description="the personal account that pays")
+
+
 class PurchaseRequest(BaseModel):
-    """Buy an offer for 1 to 1,000 lines (a line package), or for a node with the personal account that pays
-    (a group package)."""
+    """Buy an offer for 1 to 1,000 lines (``msisdns``: a line package each), or for a group (``group``: one
+    package its lines share); exactly one of the two."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -164,20 +173,24 @@ class PurchaseRequest(BaseModel):
                 {"offer_code": "DATA-1G", "msisdns": ["+79990000101", "+79990000102"]},
                 {
                     "offer_code": "GROUP-50G",
-                    "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
-                    "personal_account_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7C",
+                    "group": {
+                        "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
+                        "personal_account_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7C",
+                    },
                     "receipt_email": "finance@example.com",
                 },
-            ]
+            ],
+            # Said as an extension, as for operations' lines: client generators drop a model with an object-level
+            # oneOf of required members.
+            "x-exactly-one-of": ["msisdns", "group"],
         },
     )
 
     offer_code: OfferCode
-    msisdns: list[Msisdn] = Field(
-        default_factory=list, max_length=1000, description="a line package: the lines' numbers (E.164), each once"
+    msisdns: list[Msisdn] | None = Field(
+        None, min_length=1, max_length=1000, description="a line package: the lines' numbers (E.164), each once"
     )
-    node_id: NodeId | None = Field(None, description="a group package: the node whose lines share it")
-    personal_account_id: NodeId | None = Field(None, description="a group package: the personal account that pays")
+    group: GroupPurchase | None = Field(None, description="a group package: its node and who pays")
     receipt_email: Annotated[str, StringConstraints(max_length=254)] | None = Field(
         None,
         description="where the receipt goes; when omitted, the buyer's own address if their token names one, "
@@ -187,9 +200,9 @@ class PurchaseRequest(BaseModel):
     def to_proto(self, key: str | None) -> pb.PurchaseRequest:
         return pb.PurchaseRequest(
             offer_code=self.offer_code,
-            msisdns=self.msisdns,
-            node_id=self.node_id or "",
-            personal_account_id=self.personal_account_id or "",
+            msisdns=self.msisdns or [],
+            node_id=self.group.node_id if self.group else "",
+            personal_account_id=self.group.personal_account_id if self.group else "",
             receipt_email=self.receipt_email or "",
             idempotency_key=key or "",
         )
