@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -49,10 +50,50 @@ BILLING_NODE_PATHS = ("/v1/nodes/{node}/promised-payments", "/v1/spending-limits
 _names = itertools.count(1)
 
 
+class ReSigning(httpx.HTTPTransport):
+    """Signs a caller in again when its access token expires (they last 10 minutes; on a busy machine the matrix
+    takes longer), and sends the new token in place of the old from then on: the rows keep their headers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.credentials: dict[str, tuple[str, str]] = {}  # access token → (phone, password)
+        self.successor: dict[str, str] = {}  # expired access token → the one signed in in its place
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        while token in self.successor:
+            token = self.successor[token]
+            request.headers["authorization"] = f"Bearer {token}"
+        response = super().handle_request(request)
+        if response.status_code != 401 or token not in self.credentials:
+            return response
+        response.read()
+        if response.json().get("reason") != "TOKEN_EXPIRED":
+            return response
+        phone, password = self.credentials[token]
+        renewal = httpx.Request(
+            "POST",
+            request.url.copy_with(path="/v1/auth/password", query=None),
+            json={"phone": phone, "password": password},
+        )
+        renewed = super().handle_request(renewal)
+        renewed.read()
+        assert renewed.status_code == 200, renewed.text
+        fresh = renewed.json()["access_token"]
+        self.credentials[fresh] = (phone, password)
+        self.successor[token] = fresh
+        request.headers["authorization"] = f"Bearer {fresh}"
+        return super().handle_request(request)
+
+
 def sign_in(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
     response = api.post("/v1/auth/password", json={"phone": phone, "password": password})
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    token = response.json()["access_token"]
+    transport = getattr(api, "_transport", None)
+    if isinstance(transport, ReSigning):
+        transport.credentials[token] = (phone, password)
+    return {"Authorization": f"Bearer {token}"}
 
 
 def wait_until_known(api: httpx.Client, path: str, node: str, owner: dict[str, str], service: str) -> None:
@@ -315,6 +356,15 @@ def call(
     if row.obj == "node" and not row.shares and not row.path.startswith(INVENTORY_PATHS):
         api.delete(f"/v1/nodes/{objects.node}", headers=area.owner)  # nodes that may hold lines or operations stay
     return status, reached
+
+
+@pytest.fixture
+def api(platform: Platform) -> Iterator[httpx.Client]:
+    """The package's client, re-signing callers whose tokens expire mid-matrix."""
+    with httpx.Client(
+        base_url=platform.gateway_url, timeout=10, headers={"User-Agent": "simfleet-e2e"}, transport=ReSigning()
+    ) as client:
+        yield client
 
 
 def test_the_scope_matrix(platform: Platform, api: httpx.Client) -> None:
