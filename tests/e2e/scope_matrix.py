@@ -455,7 +455,14 @@ ROWS: list[Row] = [
         "/v1/spending-limits",
         201,
         permission="billing:pay",
-        body={"scope": "node", "node_id": "{node}", "amount": 100_000, "currency": "RUB", "action": "block", "notify": []},
+        body={
+            "scope": "node",
+            "node_id": "{node}",
+            "amount": 100_000,
+            "currency": "RUB",
+            "action": "block",
+            "notify": [],
+        },
     ),
     Row(
         "list the spending limits under a node",
