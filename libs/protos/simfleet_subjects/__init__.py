@@ -72,6 +72,17 @@ class BillingSubjects:
     """A spending limit reached in a period (SpendingLimitReached), once per limit and period."""
 
 
+class TicketingSubjects:
+    STREAM: Final = "TICKETING"
+    STREAM_SUBJECTS: Final = ("simfleet.ticketing.>",)
+
+    TICKET_CREATED: Final = "simfleet.ticketing.ticket.created"
+    TICKET_STATE_CHANGED: Final = "simfleet.ticketing.ticket.state_changed"
+    TICKET_NOTE_ADDED: Final = "simfleet.ticketing.ticket.note_added"
+    TICKET_EVENTS: Final = "simfleet.ticketing.ticket.>"
+    """All three: what notices about tickets consume."""
+
+
 class NetsimSubjects:
     COMMAND_STREAM: Final = "NETSIM_CMD"
     """Commands to the simulated network, a work queue: each is taken once."""
@@ -102,5 +113,6 @@ __all__ = [
     "IdentitySubjects",
     "InventorySubjects",
     "NetsimSubjects",
+    "TicketingSubjects",
     "audit_recorded",
 ]
