@@ -27,10 +27,12 @@ from simfleet_runtime.testing import (
     database_backends,
     database_url,
     drop_postgres_database,
+    eventually,
     free_port,
 )
+from simfleet_subjects import TicketingSubjects
 from ticketing.main import Ticketing, build
-from ticketing.models import NODE_PATHS
+from ticketing.models import BUS, NODE_PATHS
 from ticketing.settings import TicketingSettings
 
 OPERATOR_KEY = "test-operator-key"
@@ -78,8 +80,15 @@ class Running:
                     )
                 )
 
+    def _times(self) -> dict[str, int]:
+        """A token's times on the service's clock (the tests move it by days)."""
+        now = int(self.ticketing.runtime.clock.now().timestamp())
+        return {"iat": now, "exp": now + 600}
+
     def bearer(self, *grants: Grant, user: str = "user-1", customer_id: str = "") -> Metadata:
-        token = self.ring.token("k1", sub=user, cid=customer_id or self.customer_id, grants=grants_claim(grants))
+        token = self.ring.token(
+            "k1", sub=user, cid=customer_id or self.customer_id, grants=grants_claim(grants), **self._times()
+        )
         return (("authorization", f"Bearer {token}"),)
 
     def manager(self, user: str = "user-1") -> Metadata:
@@ -87,7 +96,8 @@ class Running:
         return self.bearer(Grant(self.company, WRITER), user=user)
 
     def support(self, *perms: str, user: str = "agent-1") -> Metadata:
-        token = self.ring.token("k1", sub=user, cid="", op={"role": "support", "perms": list(perms or ["customers:read"])})
+        claim = {"role": "support", "perms": list(perms or ["customers:read"])}
+        token = self.ring.token("k1", sub=user, cid="", op=claim, **self._times())
         return (("authorization", f"Bearer {token}"),)
 
     @property
@@ -118,6 +128,29 @@ class Running:
     def move_clock(self, seconds: float) -> None:
         self.clock_file.write_text(str(seconds))
         time.sleep(0.06)  # the clock reads its offset at most every 50 ms
+
+
+async def published(running: Running, subject: str) -> list[bytes]:
+    """The payloads published on ``subject``, in order, once the outbox has sent everything written so far."""
+    outbox = BUS.outbox
+
+    async def sent() -> bool:
+        async with running.db.sessions() as session:
+            left = await session.scalar(
+                sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+            )
+        return left == 0
+
+    await eventually(sent, what="the outbox sent")
+    js = running.ticketing.runtime.js
+    assert js is not None
+    info = await js.stream_info(TicketingSubjects.STREAM)
+    found = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        message = await js.get_msg(TicketingSubjects.STREAM, seq)
+        if message.subject == subject and message.data is not None:
+            found.append(message.data)
+    return found
 
 
 async def failure(call: object) -> tuple[grpc.StatusCode, str, dict[str, str], dict[str, str]]:

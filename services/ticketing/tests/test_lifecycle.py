@@ -7,9 +7,11 @@ from itertools import product
 from typing import Any
 
 import grpc
+import pytest
 import sqlalchemy as sa
 
 from simfleet.ticketing.v1 import support_pb2, tickets_pb2
+from simfleet_runtime.errors import FailedPrecondition
 from simfleet_subjects import TicketingSubjects
 from ticketing.models import BUS
 from ticketing.tickets import lifecycle as lc
@@ -35,7 +37,9 @@ def test_the_matrix_is_whole_and_ends_where_it_should() -> None:
     assert {f for f, t in product(lc.STATES, lc.STATES) if lc.allowed(f, t, lc.CUSTOMER) and t == lc.CANCELLED} == set(
         lc.OPEN
     )
-    assert {(f, t) for f, t in product(lc.STATES, lc.STATES) if lc.allowed(f, t, lc.CUSTOMER) and t != lc.CANCELLED} == {
+    assert {
+        (f, t) for f, t in product(lc.STATES, lc.STATES) if lc.allowed(f, t, lc.CUSTOMER) and t != lc.CANCELLED
+    } == {
         (lc.RESOLVED, lc.IN_PROGRESS),
         (lc.RESOLVED, lc.CLOSED),
     }
@@ -120,14 +124,11 @@ def test_every_forbidden_move_is_refused_by_the_one_check() -> None:
         if lc.allowed(from_state, to_state, actor):
             lc.check_move(from_state, to_state, actor)
             continue
-        try:
+        with pytest.raises(FailedPrecondition) as refused:
             lc.check_move(from_state, to_state, actor)
-        except lc.FailedPrecondition as refused:
-            assert refused.reason == "TRANSITION_NOT_ALLOWED"
-            assert refused.metadata == {"from": from_state, "to": to_state, "by": actor}
-            assert refused.message
-        else:
-            raise AssertionError(f"{actor} moved a ticket from {from_state} to {to_state}")
+        assert refused.value.reason == "TRANSITION_NOT_ALLOWED"
+        assert refused.value.metadata == {"from": from_state, "to": to_state, "by": actor}
+        assert refused.value.message
 
 
 async def test_an_unknown_state_is_a_bad_argument(running: Running) -> None:
