@@ -623,6 +623,92 @@ def billing() -> Dashboard:
     )
 
 
+def ticketing() -> Dashboard:
+    def gauge(metric: str, by: str) -> str:
+        # Every replica reports the same figures (read from the database by the sweep): max, never sum.
+        return f"max by ({by}) ({metric}{sel()})"
+
+    return Dashboard(
+        uid="simfleet-ticketing",
+        title="SIMfleet / Ticketing",
+        description=(
+            "ticketing: gRPC calls, tickets by state, overdue tickets, tickets filed, state changes and notes, "
+            "the sweep that closes resolved tickets, its outbox and node consumer, resources."
+        ),
+        job_regex="/ticketing/",
+        rows=(
+            service_stats("ticketing"),
+            grpc_server_row("simfleet.ticketing.v1"),
+            Row(
+                "Tickets",
+                (
+                    ts(
+                        "Tickets by state",
+                        "Every customer's tickets in each TMF621 state (refreshed by the sweep).",
+                        Query(gauge("simfleet_ticketing_tickets", "state"), "{{state}}"),
+                        stack=True,
+                    ),
+                    ts(
+                        "Overdue tickets",
+                        "Open tickets late on their target: no first answer from support yet (response), or not "
+                        "resolved yet (resolution). Targets by severity are settings (SimfleetTicketsOverdue).",
+                        Query(gauge("simfleet_ticketing_overdue_tickets", "target"), "{{target}}"),
+                    ),
+                    stat(
+                        "Overdue now",
+                        "Open tickets past their resolution target.",
+                        Query("max(simfleet_ticketing_overdue_tickets" + sel('target="resolution"') + ")"),
+                        width=8,
+                        thresholds=((1, "orange"),),
+                    ),
+                    ts(
+                        "Tickets filed by type",
+                        "Tickets customers filed, by type (complaints and suggestions among them).",
+                        Query(rate("simfleet_ticketing_tickets_created_total", by="type"), "{{type}}"),
+                        unit="ops",
+                        stack=True,
+                    ),
+                    ts(
+                        "State changes",
+                        "Tickets moved, by the state reached and who moved them (customer, support, system: the "
+                        "automatic closing and a customer's answer to a pending ticket).",
+                        Query(
+                            rate("simfleet_ticketing_transitions_total", by="to_state, actor"),
+                            "{{to_state}} by {{actor}}",
+                        ),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Notes",
+                        "Notes written in tickets' conversations, by the customer and by support.",
+                        Query(rate("simfleet_ticketing_notes_total", by="author"), "{{author}}"),
+                        unit="ops",
+                        stack=True,
+                    ),
+                    ts(
+                        "Sweeps",
+                        "Passes of the sweep that closes resolved tickets and refreshes the figures, by outcome "
+                        "(SimfleetTicketingSweepStalled when none succeeds).",
+                        Query(rate("simfleet_ticketing_sweeps_total", by="outcome"), "{{outcome}}"),
+                        unit="ops",
+                        width=12,
+                    ),
+                    stat(
+                        "Since the last sweep",
+                        "Time since the sweep last completed.",
+                        Query(f"time() - max(simfleet_ticketing_sweep_last_success_timestamp_seconds{sel()})"),
+                        unit="s",
+                        width=12,
+                        thresholds=((600, "orange"),),
+                    ),
+                ),
+            ),
+            Row("Messaging", (*outbox_panels(), *consumer_panels())),
+            resources_row(database=True),
+        ),
+    )
+
+
 def inventory() -> Dashboard:
     def items(outcome: str) -> Query:
         return Query(increase("simfleet_inventory_operation_items_total", f'outcome="{outcome}"'))
@@ -1181,7 +1267,17 @@ def sign_in_and_messaging() -> Dashboard:
     )
 
 
-DASHBOARDS = (platform_overview, identity, accounts, inventory, netsim, billing, gateway, sign_in_and_messaging)
+DASHBOARDS = (
+    platform_overview,
+    identity,
+    accounts,
+    inventory,
+    netsim,
+    billing,
+    ticketing,
+    gateway,
+    sign_in_and_messaging,
+)
 
 
 # ---------------------------------------------------------------- JSON

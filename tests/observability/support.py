@@ -34,7 +34,7 @@ DASHBOARDS_DIR = ROOT / "deploy" / "grafana" / "dashboards"
 RULES_FILE = ROOT / "deploy" / "prometheus" / "rules.yaml"
 RULE_TESTS_DIR = ROOT / "deploy" / "prometheus" / "tests"
 RUNBOOKS = ROOT / "docs" / "runbooks.md"
-JOBS = ("identity", "netsim", "accounts", "inventory", "billing", "gateway")
+JOBS = ("identity", "netsim", "accounts", "inventory", "billing", "ticketing", "gateway")
 """SIMfleet's scrape jobs (the ServiceMonitors name them after the service)."""
 
 

@@ -25,6 +25,7 @@ EXPECTED = {
     "inventory.json",
     "netsim.json",
     "billing.json",
+    "ticketing.json",
     "gateway.json",
     "sign-in-and-messaging.json",
 }
@@ -174,6 +175,20 @@ def test_the_dashboards_show_what_sres_asked_for() -> None:
         "process_cpu_seconds_total",
     ):
         assert fragment in billing, fragment
+    ticketing = used("ticketing.json")
+    for fragment in (
+        "simfleet_ticketing_tickets{",
+        'simfleet_ticketing_overdue_tickets{namespace=~"$namespace", job=~"$job", target="resolution"}',
+        "simfleet_ticketing_tickets_created_total",
+        "simfleet_ticketing_transitions_total",
+        "simfleet_ticketing_notes_total",
+        "simfleet_ticketing_sweep_last_success_timestamp_seconds",
+        "simfleet_outbox_backlog_messages",
+        "simfleet_nats_consumer_pending_messages",
+        "simfleet_db_pool_connections",
+        "process_cpu_seconds_total",
+    ):
+        assert fragment in ticketing, fragment
 
 
 def test_every_query_parses(tmp_path: Path) -> None:

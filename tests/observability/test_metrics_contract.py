@@ -112,6 +112,17 @@ EXPECTED: dict[str, Contract] = {
         simfleet_billing_package_receipts_total=(C, {"outcome"}),
         simfleet_billing_limit_emails_total=(C, {"outcome"}),
     ),
+    # ticketing publishes tickets' events, and the workload files no ticket: no published subject yet.
+    "ticketing": {name: family for name, family in SERVICE.items() if name != "simfleet_nats_published_total"}
+    | contract(
+        simfleet_ticketing_tickets_created_total=(C, {"type"}),
+        simfleet_ticketing_transitions_total=(C, {"to_state", "actor"}),
+        simfleet_ticketing_notes_total=(C, {"author"}),
+        simfleet_ticketing_tickets=(G, {"state"}),
+        simfleet_ticketing_overdue_tickets=(G, {"target"}),
+        simfleet_ticketing_sweeps_total=(C, {"outcome"}),
+        simfleet_ticketing_sweep_last_success_timestamp_seconds=(G, set()),
+    ),
     "gateway": PROCESS
     | contract(
         simfleet_service_ready=(G, set()),
@@ -130,6 +141,7 @@ MAY_HAVE_NO_SAMPLES = {
 }
 IDLE_CONSUMERS = {
     "inventory-financial-blocks": "no personal account runs out in the workload (the demo's have deposits)",
+    "accounts-audit-ticketing": "the workload files no ticket",
 }
 FOREIGN_PREFIXES = ("process_", "python_")
 """prometheus_client's own collectors (the process's CPU, memory, descriptors; the interpreter)."""
@@ -272,6 +284,7 @@ def test_consumers_and_readiness(scraped: dict[str, dict[str, Family]]) -> None:
             "accounts-audit-accounts",
             "accounts-audit-identity",
             "accounts-audit-inventory",
+            "accounts-audit-ticketing",
             "accounts-line-figures",
             "accounts-sign-ins",
         ),
@@ -282,6 +295,7 @@ def test_consumers_and_readiness(scraped: dict[str, dict[str, Family]]) -> None:
             "inventory-own-sms-receipts",
         ),
         "billing": ("billing-lines", "billing-node-paths", "billing-rating"),
+        "ticketing": ("ticketing-node-paths",),
     }
     for process, names in consumers.items():
         consumed = scraped[process]["simfleet_nats_consumed_total"]

@@ -109,7 +109,7 @@ def test_the_required_alerts_exist() -> None:
     assert "simfleet_nats_consumer_pending_messages" in exprs["SimfleetConsumerLagHigh"]
     assert "simfleet_nats_dead_lettered_total" in exprs["SimfleetMessagesDeadLettered"]
     assert "simfleet_identity_otp_verifications_total" in exprs["SimfleetOtpFailureSpike"]
-    for job in ("identity", "accounts", "inventory", "netsim", "billing", "gateway"):
+    for job in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "gateway"):
         assert job in exprs["SimfleetServiceDown"], job
         assert f'absent(up{{job="{job}"}})' in exprs["SimfleetServiceMissing"], job
     stuck = exprs["SimfleetInventoryOperationsStuck"]
@@ -128,4 +128,8 @@ def test_the_required_alerts_exist() -> None:
     assert 'outcome="expired"' in exprs["SimfleetBillingPendingEntriesExpiring"]
     stalled = exprs["SimfleetBillingNodeEventsStalled"]
     assert 'consumer="billing-node-paths"' in stalled
+    # ticketing: tickets past their resolution target, its sweep, its node consumer
+    assert 'simfleet_ticketing_overdue_tickets{target="resolution"}' in exprs["SimfleetTicketsOverdue"]
+    assert "simfleet_ticketing_sweep_last_success_timestamp_seconds" in exprs["SimfleetTicketingSweepStalled"]
+    assert 'consumer="ticketing-node-paths"' in exprs["SimfleetTicketingNodeEventsStalled"]
     assert "simfleet_nats_consumer_pending_messages" in stalled and "simfleet_nats_consumed_total" in stalled

@@ -45,6 +45,7 @@ SIMfleet is running.
   accounts gRPC        {platform.accounts_target}
   inventory gRPC       {platform.inventory_target}
   billing gRPC         {platform.billing_target}
+  ticketing gRPC       {platform.ticketing_target}
   NATS                 {platform.nats_url}
   data and logs        {platform.data_dir}
 

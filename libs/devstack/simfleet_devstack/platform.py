@@ -1,4 +1,4 @@
-"""The whole SIMfleet platform on one machine, as processes: NATS and the six services.
+"""The whole SIMfleet platform on one machine, as processes: NATS and the seven services.
 
 Used by ``make up`` (``python -m simfleet_devstack``), by the end-to-end tests
 and by the benchmark::
@@ -9,7 +9,7 @@ and by the benchmark::
         httpx.post(f"{platform.gateway_url}/v1/auth/otp", json={...})
         platform.stop_nats(); platform.start_nats()   # fault tests
         platform.set_clock_offset(20 * 60)            # needs config.clock_file
-    # stop(): gateway, billing, inventory, accounts, identity, netsim, NATS, each SIGTERM then SIGKILL
+    # stop(): gateway, ticketing, billing, inventory, accounts, identity, netsim, NATS, each SIGTERM then SIGKILL
 
 Each service runs as ``sys.executable -m <service>`` with its settings in the
 environment (``IDENTITY_*``, ``NETSIM_*``, ``GATEWAY_*``; see :meth:`Platform.env_for`),
@@ -47,10 +47,11 @@ IDENTITY = "identity"
 ACCOUNTS = "accounts"
 INVENTORY = "inventory"
 BILLING = "billing"
+TICKETING = "ticketing"
 GATEWAY = "gateway"
-SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING, GATEWAY)
+SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING, TICKETING, GATEWAY)
 """The Python services, in start order (stop order is the reverse, NATS last)."""
-DATABASE_SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING)
+DATABASE_SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING, TICKETING)
 LOCALHOST = "127.0.0.1"
 LOCAL_FRONTEND_ORIGINS = (
     "http://localhost:3000",
@@ -96,6 +97,8 @@ class PlatformConfig:
     inventory_metrics: int = 9108
     billing_grpc: int = 50091
     billing_metrics: int = 9109
+    ticketing_grpc: int = 50101
+    ticketing_metrics: int = 9110
     smtp_port: int = 2525
     netsim_http: int = 8090
     gateway_http: int = 8080
@@ -130,6 +133,8 @@ class PlatformConfig:
             "inventory_metrics",
             "billing_grpc",
             "billing_metrics",
+            "ticketing_grpc",
+            "ticketing_metrics",
             "smtp_port",
             "netsim_http",
             "gateway_http",
@@ -153,6 +158,8 @@ class PlatformConfig:
             "inventory metrics": self.inventory_metrics,
             "billing gRPC": self.billing_grpc,
             "billing metrics": self.billing_metrics,
+            "ticketing gRPC": self.ticketing_grpc,
+            "ticketing metrics": self.ticketing_metrics,
             "gateway HTTP": self.gateway_http,
         }
 
@@ -211,6 +218,10 @@ class Platform:
     def billing_target(self) -> str:
         return f"{LOCALHOST}:{self.config.billing_grpc}"
 
+    @property
+    def ticketing_target(self) -> str:
+        return f"{LOCALHOST}:{self.config.ticketing_grpc}"
+
     def metrics_urls(self) -> dict[str, str]:
         """Where each service serves Prometheus metrics."""
         return {
@@ -219,6 +230,7 @@ class Platform:
             ACCOUNTS: f"http://{LOCALHOST}:{self.config.accounts_metrics}/metrics",
             INVENTORY: f"http://{LOCALHOST}:{self.config.inventory_metrics}/metrics",
             BILLING: f"http://{LOCALHOST}:{self.config.billing_metrics}/metrics",
+            TICKETING: f"http://{LOCALHOST}:{self.config.ticketing_metrics}/metrics",
             GATEWAY: f"{self.gateway_url}/metrics",
         }
 
@@ -305,6 +317,17 @@ class Platform:
                 "BILLING_SMTP_HOST": LOCALHOST,
                 "BILLING_SMTP_PORT": str(cfg.smtp_port),
             }
+        elif service == TICKETING:
+            ours = {
+                "TICKETING_DATABASE_URL": self.database_url(TICKETING),
+                "TICKETING_NATS_URL": self.nats_url,
+                "TICKETING_GRPC_HOST": LOCALHOST,
+                "TICKETING_GRPC_PORT": str(cfg.ticketing_grpc),
+                "TICKETING_METRICS_HOST": LOCALHOST,
+                "TICKETING_METRICS_PORT": str(cfg.ticketing_metrics),
+                "TICKETING_OPERATOR_KEY": cfg.operator_key,
+                "TICKETING_IDENTITY_TARGET": self.identity_target,
+            }
         elif service == GATEWAY:
             ours = {
                 "GATEWAY_HTTP_HOST": LOCALHOST,
@@ -328,7 +351,7 @@ class Platform:
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Start NATS, then netsim, identity, accounts, inventory, billing and the gateway (not waiting for them).
+        """Start NATS, then netsim, identity, accounts, inventory, billing, ticketing and the gateway (not waiting).
 
         Raises :class:`PortsInUseError` before starting anything when a port is taken,
         :class:`PlatformError` when NATS does not come up; stops what it started on failure.
@@ -374,6 +397,7 @@ class Platform:
             f"{ACCOUNTS} gRPC health": lambda: probes.grpc_serving(self.accounts_target),
             f"{INVENTORY} gRPC health": lambda: probes.grpc_serving(self.inventory_target),
             f"{BILLING} gRPC health": lambda: probes.grpc_serving(self.billing_target),
+            f"{TICKETING} gRPC health": lambda: probes.grpc_serving(self.ticketing_target),
             f"{GATEWAY} /readyz": lambda: probes.http_ok(f"{self.gateway_url}/readyz"),
         }
         deadline = time.monotonic() + timeout
@@ -413,7 +437,7 @@ class Platform:
         return created
 
     def stop(self) -> None:
-        """Stop the gateway, then billing, inventory, accounts, identity and netsim together, then NATS.
+        """Stop the gateway, then ticketing, billing, inventory, accounts, identity and netsim together, then NATS.
 
         Each gets SIGTERM, then SIGKILL after ``stop_timeout``.
 
@@ -424,7 +448,9 @@ class Platform:
         if gateway is not None:
             gateway.stop(self.config.stop_timeout)  # no request comes in while the services stop
         services = [
-            self.processes[name] for name in (BILLING, INVENTORY, ACCOUNTS, IDENTITY, NETSIM) if name in self.processes
+            self.processes[name]
+            for name in (TICKETING, BILLING, INVENTORY, ACCOUNTS, IDENTITY, NETSIM)
+            if name in self.processes
         ]
         for process in services:
             process.terminate()  # they drain side by side: a stop takes as long as the slowest, not the sum
@@ -502,6 +528,7 @@ class Platform:
             ACCOUNTS: self.accounts_target,
             INVENTORY: self.inventory_target,
             BILLING: self.billing_target,
+            TICKETING: self.ticketing_target,
         }.get(name)
         deadline = time.monotonic() + timeout
         while not (probes.grpc_serving(target) if target else probes.http_ok(f"{self.gateway_url}/readyz")):

@@ -1,4 +1,4 @@
-"""A stand-in for identity, netsim, accounts, inventory or the gateway that speaks only what the launcher checks.
+"""A stand-in for any service of the platform that speaks only what the launcher checks.
 
 Run as ``python fake_service.py <service>``. It reads the same environment the
 real service reads (``<SERVICE>_GRPC_PORT``, ``<SERVICE>_HTTP_PORT``...), records
@@ -185,7 +185,7 @@ def main(service: str) -> None:
     if service != "gateway":
         server.add_insecure_port(f"127.0.0.1:{os.environ[prefix + 'GRPC_PORT']}")
         server.start()
-    if service not in ("identity", "accounts", "inventory", "billing"):
+    if service not in ("identity", "accounts", "inventory", "billing", "ticketing"):
         http = ThreadingHTTPServer(("127.0.0.1", int(os.environ[prefix + "HTTP_PORT"])), Ok)
         threading.Thread(target=http.serve_forever, daemon=True).start()
     print(f"fake {service} serving", flush=True)

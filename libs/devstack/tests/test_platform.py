@@ -61,7 +61,7 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
     config = fake_config(clock_file=Path("/tmp/devstack-clock"), extra_env={"identity": {"IDENTITY_EXTRA": "1"}})
     with Platform(config) as platform:
         pids = platform.pids()
-        assert set(pids) == {"nats", "netsim", "identity", "accounts", "inventory", "billing", "gateway"}
+        assert set(pids) == {"nats", "netsim", "identity", "accounts", "inventory", "billing", "ticketing", "gateway"}
         assert platform.seed() is True
         assert platform.seed() is False  # the customer found by its tax number counts as done
         identity = _recorded_env(config, "identity")
@@ -96,6 +96,15 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
         assert (billing["BILLING_GRPC_PORT"], billing["BILLING_METRICS_PORT"]) == (
             str(config.billing_grpc),
             str(config.billing_metrics),
+        )
+        ticketing = _recorded_env(config, "ticketing")
+        assert ticketing["TICKETING_DATABASE_URL"].endswith("/ticketing.db")
+        assert ticketing["TICKETING_NATS_URL"] == f"nats://127.0.0.1:{config.nats_port}"
+        assert ticketing["TICKETING_IDENTITY_TARGET"] == platform.identity_target
+        assert ticketing["TICKETING_OPERATOR_KEY"] == config.operator_key
+        assert (ticketing["TICKETING_GRPC_PORT"], ticketing["TICKETING_METRICS_PORT"]) == (
+            str(config.ticketing_grpc),
+            str(config.ticketing_metrics),
         )
         gateway = _recorded_env(config, "gateway")
         assert gateway["GATEWAY_IDENTITY_TARGET"] == platform.identity_target

@@ -35,7 +35,13 @@ from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.grpc_server import Channels
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
-from simfleet_subjects import AccountsSubjects, IdentitySubjects, InventorySubjects, audit_recorded
+from simfleet_subjects import (
+    AccountsSubjects,
+    IdentitySubjects,
+    InventorySubjects,
+    TicketingSubjects,
+    audit_recorded,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -149,6 +155,7 @@ def build(
         ("accounts-audit-accounts", AccountsSubjects.STREAM, audit_recorded("accounts")),
         ("accounts-audit-identity", IdentitySubjects.STREAM, audit_recorded("identity")),
         ("accounts-audit-inventory", InventorySubjects.STREAM, audit_recorded("inventory")),
+        ("accounts-audit-ticketing", TicketingSubjects.STREAM, audit_recorded("ticketing")),
         ("accounts-sign-ins", IdentitySubjects.STREAM, IdentitySubjects.SIGN_IN_RECORDED),
     ):
         runtime.add_consumer(name=name, stream=stream, subject=subject, handler=audit.handler())
