@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The image of every SIMfleet Python service: identity, accounts, inventory,
-# netsim, billing and the gateway. The build argument SERVICE names the one to build; the
+# netsim, billing, ticketing and the gateway. The build argument SERVICE names the one to build; the
 # repository root is the build context:
 #   docker build --build-arg SERVICE=identity -t simfleet/identity .
 # What all images share is written once (the builder, the runtime); each service
@@ -55,6 +55,9 @@ COPY services/netsim/ service/
 
 FROM build-base AS billing-source
 COPY services/billing/ service/
+
+FROM build-base AS ticketing-source
+COPY services/ticketing/ service/
 
 FROM build-base AS gateway-source
 COPY gateway/ service/
@@ -205,6 +208,22 @@ ENV BILLING_GRPC_HOST=0.0.0.0 \
 # gRPC (grpc.health.v1 for the probes), Prometheus /metrics.
 EXPOSE 50091 9109
 ENTRYPOINT ["/opt/venv/bin/python", "-m", "billing"]
+CMD ["serve"]
+
+# Secrets: TICKETING_DATABASE_URL, TICKETING_OPERATOR_KEY (the support desk's automation),
+# TICKETING_PAGE_TOKEN_SECRET.
+FROM runtime AS ticketing
+LABEL org.opencontainers.image.title="simfleet-ticketing" \
+      org.opencontainers.image.description="SIMfleet ticketing: customers' tickets, their TMF621 states and conversation, the operator's support desk (gRPC)."
+ENV TICKETING_GRPC_HOST=0.0.0.0 \
+    TICKETING_METRICS_HOST=0.0.0.0 \
+    TICKETING_GRPC_PORT=50101 \
+    TICKETING_METRICS_PORT=9110 \
+    TICKETING_MIGRATE_ON_START=false \
+    TICKETING_LOG_JSON=true
+# gRPC (grpc.health.v1 for the probes), Prometheus /metrics.
+EXPOSE 50101 9110
+ENTRYPOINT ["/opt/venv/bin/python", "-m", "ticketing"]
 CMD ["serve"]
 
 # The gateway keeps no state; in a cluster the chart points it at the services

@@ -1,6 +1,6 @@
 """Render, lint and check SIMfleet's Helm charts (what ``make charts`` runs).
 
-Every chart under ``charts/`` (the six service charts and the ``simfleet``
+Every chart under ``charts/`` (the seven service charts and the ``simfleet``
 umbrella) is rendered with Helm's own engine (the ``helm-python-sdk`` package:
 no helm binary) under its default values and under each environment file of
 ``deploy/environments/``, linted strictly, and every rendered object is
@@ -49,7 +49,7 @@ ENVIRONMENTS = ROOT / "deploy" / "environments"
 CRD_SCHEMAS = Path(__file__).resolve().parent / "crd_schemas"
 
 LIBRARY = "simfleet-lib"
-SERVICES = ("identity", "accounts", "inventory", "netsim", "billing", "gateway")
+SERVICES = ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "gateway")
 UMBRELLA = "simfleet"
 CHART_NAMES = (*SERVICES, UMBRELLA)
 KUBERNETES_VERSION = "1.33.0"

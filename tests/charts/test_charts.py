@@ -52,9 +52,9 @@ def test_workloads_meet_the_rules(renders: Renders, chart: str, environment: str
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS, ids=[e or "default" for e in ENVIRONMENTS])
-def test_the_umbrella_holds_all_six_services(renders: Renders, environment: str | None) -> None:
+def test_the_umbrella_holds_all_seven_services(renders: Renders, environment: str | None) -> None:
     manifests = renders.get(chart_tools.UMBRELLA, environment)
-    services = ["accounts", "billing", "gateway", "identity", "inventory", "netsim"]
+    services = ["accounts", "billing", "gateway", "identity", "inventory", "netsim", "ticketing"]
     assert sorted(m.name for m in find(manifests, "Deployment")) == services
     assert sorted(m.name for m in find(manifests, "Service")) == services
     assert sorted(m.name for m in find(manifests, "Job")) == [
@@ -63,6 +63,7 @@ def test_the_umbrella_holds_all_six_services(renders: Renders, environment: str 
         "identity-migrate",
         "inventory-migrate",
         "netsim-migrate",
+        "ticketing-migrate",
     ]
 
 
@@ -85,6 +86,7 @@ def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> N
         "inventory": 1,
         "netsim": 1,
         "billing": 1,
+        "ticketing": 1,
         "gateway": 1,
     }
     assert not find(manifests, "ServiceMonitor")
@@ -94,11 +96,11 @@ def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> N
 def test_prod_scales_monitors_and_traces(renders: Renders) -> None:
     manifests = renders.get(chart_tools.UMBRELLA, "prod")
     hpas = {m.name: m.obj["spec"] for m in find(manifests, "HorizontalPodAutoscaler")}
-    assert set(hpas) == {"identity", "accounts", "inventory", "netsim", "billing", "gateway"}
+    assert set(hpas) == {"identity", "accounts", "inventory", "netsim", "billing", "ticketing", "gateway"}
     assert all(spec["minReplicas"] >= 2 for spec in hpas.values())
     for deployment in find(manifests, "Deployment"):
         assert "replicas" not in deployment.obj["spec"]  # the HPA owns it
-    assert len(find(manifests, "PodDisruptionBudget")) == 6
+    assert len(find(manifests, "PodDisruptionBudget")) == 7
     assert sorted(m.name for m in find(manifests, "ServiceMonitor")) == [
         "accounts",
         "billing",
@@ -106,6 +108,7 @@ def test_prod_scales_monitors_and_traces(renders: Renders) -> None:
         "identity",
         "inventory",
         "netsim",
+        "ticketing",
     ]
     assert len(find(manifests, "PrometheusRule")) == 1
     config = find(manifests, "ConfigMap", "identity-config")[0].obj["data"]
@@ -124,6 +127,7 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     inventory = find(manifests, "ConfigMap", "inventory-config")[0].obj["data"]
     netsim = find(manifests, "ConfigMap", "netsim-config")[0].obj["data"]
     billing = find(manifests, "ConfigMap", "billing-config")[0].obj["data"]
+    ticketing = find(manifests, "ConfigMap", "ticketing-config")[0].obj["data"]
     gateway = find(manifests, "ConfigMap", "gateway-config")[0].obj["data"]
     assert identity["IDENTITY_GRPC_HOST"] == ALL_INTERFACES
     assert identity["IDENTITY_MIGRATE_ON_START"] == "false"
@@ -152,8 +156,15 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     assert billing["BILLING_LEDGER_SWEEP_SECONDS"] == "30"
     assert billing["BILLING_DEFAULT_CURRENCY"] == "RUB"
     assert billing["BILLING_DEFAULT_SETTLEMENT_METHOD"] == "prepaid"
+    assert ticketing["TICKETING_GRPC_HOST"] == ALL_INTERFACES
+    assert ticketing["TICKETING_GRPC_PORT"] == "50101"
+    assert ticketing["TICKETING_METRICS_PORT"] == "9110"
+    assert ticketing["TICKETING_MIGRATE_ON_START"] == "false"
+    assert ticketing["TICKETING_IDENTITY_TARGET"] == "identity:50051"
+    assert ticketing["TICKETING_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"
+    assert ticketing["TICKETING_AUTO_CLOSE_AFTER"] == "P7D"
     services = (("IDENTITY", identity), ("ACCOUNTS", accounts), ("INVENTORY", inventory), ("NETSIM", netsim))
-    for prefix, data in (*services, ("BILLING", billing)):
+    for prefix, data in (*services, ("BILLING", billing), ("TICKETING", ticketing)):
         assert data[f"{prefix}_METRICS_HOST"] == ALL_INTERFACES  # scraped from the pod network; loopback by default
     assert netsim["NETSIM_MIGRATE_ON_START"] == "false"
     assert gateway["GATEWAY_HTTP_HOST"] == ALL_INTERFACES
@@ -166,6 +177,7 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
 def test_grpc_services_probe_grpc_and_the_gateway_http(renders: Renders) -> None:
     manifests = renders.get(chart_tools.UMBRELLA)
     services = (("identity", 50051), ("accounts", 50071), ("inventory", 50081), ("netsim", 50061), ("billing", 50091))
+    services = (*services, ("ticketing", 50101))
     for name, port in services:
         container = find(manifests, "Deployment", name)[0].obj["spec"]["template"]["spec"]["containers"][0]
         # readiness (and start-up) follow the database and NATS; liveness only asks

@@ -26,7 +26,7 @@ def rule_ports(rules: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
 
 def test_each_service_has_a_default_deny_of_both_directions(renders: Renders) -> None:
     specs = policies(renders.get(chart_tools.UMBRELLA))
-    for service in ("identity", "accounts", "inventory", "netsim", "billing", "gateway"):
+    for service in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "gateway"):
         deny = specs[f"{service}-default-deny"]
         assert deny["policyTypes"] == ["Ingress", "Egress"]
         assert "ingress" not in deny
@@ -38,7 +38,7 @@ def test_each_service_has_a_default_deny_of_both_directions(renders: Renders) ->
         }
 
 
-def test_identity_accepts_the_gateway_accounts_inventory_billing_and_monitoring_and_reaches_dns_nats_db_and_smtp(
+def test_identity_accepts_the_services_that_verify_tokens_and_monitoring_and_reaches_dns_nats_db_and_smtp(
     renders: Renders,
 ) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["identity"]
@@ -49,6 +49,7 @@ def test_identity_accepts_the_gateway_accounts_inventory_billing_and_monitoring_
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "accounts"}}},
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}},
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "billing"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ticketing"}}},
     ]
     assert ingress[9101] == [
         {
@@ -158,6 +159,18 @@ def test_billing_accepts_the_gateway_inventory_and_monitoring_and_reaches_dns_na
     assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
 
 
+def test_ticketing_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and_identity(renders: Renders) -> None:
+    spec = policies(renders.get(chart_tools.UMBRELLA))["ticketing"]
+    ingress = rule_ports(spec["ingress"])
+    assert set(ingress) == {50101, 9110}
+    assert ingress[50101] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+    assert spec["egress"][0]["ports"] == DNS
+    egress = rule_ports(spec["egress"][1:])
+    # NATS: accounts' node events, identity's revocations, its own events; identity: the JWKS.
+    assert set(egress) == {4222, 5432, 50051}
+    assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
+
+
 def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_the_services_it_routes_to(
     renders: Renders,
 ) -> None:
@@ -177,7 +190,7 @@ def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_the_service
 
 def test_the_migration_jobs_reach_only_dns_and_their_database(renders: Renders) -> None:
     specs = policies(renders.get(chart_tools.UMBRELLA))
-    for service in ("identity", "accounts", "inventory", "netsim", "billing"):
+    for service in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing"):
         spec = specs[f"{service}-migration"]
         assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "migration"
         assert spec["policyTypes"] == ["Ingress", "Egress"]

@@ -48,6 +48,11 @@ SECRET_ENV = {
         "BILLING_OPERATOR_KEY": "operator-key",
         "BILLING_PAGE_TOKEN_SECRET": "page-token-secret",
     },
+    "ticketing": {
+        "TICKETING_DATABASE_URL": "database-url",
+        "TICKETING_OPERATOR_KEY": "operator-key",
+        "TICKETING_PAGE_TOKEN_SECRET": "page-token-secret",
+    },
 }
 CANARY = "canary-Secret-Value-4f1d"
 
@@ -102,6 +107,10 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("billing", {"extraEnv": {"BILLING_OPERATOR_KEY": CANARY}}),
     ("billing", {"secretEnv": {"operatorKey": None}}),  # only the operator key posts entries: it must be referenced
     ("simfleet", {"billing": {"replicaCount": 0}}),
+    ("ticketing", {"settings": {"autoCloseAfter": "7 days"}}),
+    ("ticketing", {"settings": {"sweepIntervalSeconds": 0}}),
+    ("ticketing", {"extraEnv": {"TICKETING_OPERATOR_KEY": CANARY}}),
+    ("simfleet", {"ticketing": {"replicaCount": 0}}),
     ("gateway", {"migration": {"enabled": True}}),
     ("gateway", {"settings": {"corsOrigins": "https://a.example"}}),
     ("gateway", {"settings": {"accountsTarget": "accounts"}}),
@@ -184,7 +193,7 @@ def test_the_gateway_needs_no_secret(renders: Renders) -> None:
 # -- the migration hook --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("service", ["identity", "accounts", "inventory", "netsim", "billing"])
+@pytest.mark.parametrize("service", ["identity", "accounts", "inventory", "netsim", "billing", "ticketing"])
 def test_the_migration_job_is_a_pre_install_and_pre_upgrade_hook(renders: Renders, service: str) -> None:
     manifests = renders.get(chart_tools.UMBRELLA)
     job = find(manifests, "Job", f"{service}-migrate")[0]

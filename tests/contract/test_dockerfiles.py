@@ -159,6 +159,16 @@ IMAGES = [
         command=("serve",),
     ),
     Image(
+        package="services/ticketing",
+        module="ticketing",
+        settings="ticketing.settings:TicketingSettings",
+        env_prefix="TICKETING_",
+        listen_hosts=("grpc_host", "metrics_host"),
+        ports={"grpc_port": 50101, "metrics_port": 9110},
+        migrates=True,
+        command=("serve",),
+    ),
+    Image(
         package="gateway",
         module="gateway",
         settings="gateway.settings:GatewaySettings",
