@@ -1,0 +1,82 @@
+"""Tickets on the running platform (TK-1, TK-2): a manager files one over ticketing's gRPC API under a node
+ticketing learnt from accounts' events, with identity's token; support answers and resolves it with the operator
+key; the manager confirms; the commands reach the action history. (The gateway's /v1/tickets routes come later.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import httpx
+import pytest
+
+from simfleet.ticketing.v1 import support_pb2, support_pb2_grpc, tickets_pb2, tickets_pb2_grpc
+from simfleet_devstack.platform import Platform
+from simfleet_devstack.seed import DEMO_MANAGER
+from simfleet_runtime.context import OPERATOR_KEY
+from simfleet_runtime.testing import wait_until
+from tests.e2e.test_audit import history, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def channel(platform: Platform) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(platform.ticketing_target) as opened:
+        yield opened
+
+
+def test_a_manager_files_support_answers_and_the_manager_closes(
+    platform: Platform, api: httpx.Client, channel: grpc.Channel
+) -> None:
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    bearer = (("authorization", manager["Authorization"]),)
+    operator = ((OPERATOR_KEY, platform.config.operator_key),)
+    nodes = {n["name"]: n for n in api.get("/v1/nodes", params={"limit": 1000}, headers=manager).json()["items"]}
+    tickets = tickets_pb2_grpc.TicketServiceStub(channel)
+    desk = support_pb2_grpc.SupportServiceStub(channel)
+    request = tickets_pb2.CreateTicketRequest(
+        node_id=nodes["Regions"]["id"],
+        type="complaint",
+        topic="Slow answers from the hotline",
+        description="We waited 40 minutes on the line yesterday.",
+        contact_msisdn=DEMO_MANAGER.phone,
+        idempotency_key="e2e-complaint-1",
+    )
+
+    def filed() -> tickets_pb2.CreateTicketResponse | None:
+        try:  # ticketing knows the demo tree once its consumer of accounts' node events has caught up
+            answer: tickets_pb2.CreateTicketResponse = tickets.CreateTicket(request, metadata=bearer, timeout=5)
+            return answer
+        except grpc.RpcError as refused:
+            if refused.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise
+
+    ticket = wait_until(filed, 20, "the ticket filed", interval=0.2).ticket
+    assert ticket.number.startswith("T-") and ticket.state == "acknowledged"
+
+    answered = desk.Answer(
+        support_pb2.AnswerRequest(ticket_id=ticket.id, body="Sorry: more staff from Monday.", to_state="resolved"),
+        metadata=operator,
+        timeout=5,
+    )
+    assert answered.ticket.state == "resolved"
+    closed = tickets.ConfirmResolution(
+        tickets_pb2.ConfirmResolutionRequest(ticket_id=ticket.id), metadata=bearer, timeout=5
+    ).ticket
+    assert closed.state == "closed"
+    listed = tickets.ListTickets(tickets_pb2.ListTicketsRequest(types=["complaint"]), metadata=bearer, timeout=5)
+    assert ticket.id in [t.id for t in listed.tickets]
+
+    # The customer's own commands and support's answer are in the customer's action history.
+    recorded = wait_until(
+        lambda: (
+            {e["action"] for e in history(api, manager, object_id=ticket.id) if e["service"] == "ticketing"}
+            >= {"tickets.create", "tickets.support.answer", "tickets.confirm_resolution"}
+        ),
+        20,
+        "the ticket's commands in the action history",
+        interval=0.2,
+    )
+    assert recorded
