@@ -23,6 +23,7 @@ from simfleet.billing.v1 import admin_pb2 as billing_admin
 from simfleet.billing.v1 import admin_pb2_grpc as billing_admin_grpc
 from simfleet.billing.v1 import ledger_pb2, ledger_pb2_grpc
 from simfleet.netsim.v1 import smsc_pb2, smsc_pb2_grpc, usage_pb2, usage_pb2_grpc
+from simfleet.ticketing.v1 import support_pb2, support_pb2_grpc, tickets_pb2, tickets_pb2_grpc
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER
 from simfleet_runtime.context import OPERATOR_KEY
@@ -167,7 +168,8 @@ def sign_in_workload(platform: Platform) -> Workload:
     gRPC OK and UNAUTHENTICATED, netsim's gRPC OK and INVALID_ARGUMENT, the
     outboxes, both durable consumers and the SMTP path; accounts answers a
     back-office list (OK) and a call without a token (UNAUTHENTICATED); billing a back-office read of an
-    account that does not exist (NOT_FOUND) and a balance asked without a token (UNAUTHENTICATED).
+    account that does not exist (NOT_FOUND) and a balance asked without a token (UNAUTHENTICATED); ticketing
+    a ticket filed by the demo manager, support's queue and a ticket asked for without a token.
     """
     headers = {"User-Agent": "simfleet-observability"}
     with httpx.Client(base_url=platform.gateway_url, timeout=10, headers=headers) as api:
@@ -197,6 +199,8 @@ def sign_in_workload(platform: Platform) -> Workload:
         lines = api.get("/v1/lines", params={"state": "active", "limit": 1}, headers=manager)
         assert lines.status_code == 200, lines.text
         msisdn = lines.json()["items"][0]["msisdn"]
+        nodes = api.get("/v1/nodes", params={"limit": 1000}, headers=manager).json()["items"]
+        company_id = next(n["id"] for n in nodes if n["name"] == "Demo Logistics LLC")
         assert api.get(f"/v1/lines/{msisdn}/puk", headers=manager).status_code == 200
         assert api.get("/v1/lines/+79990000000", headers=manager).status_code == 404  # inventory's NOT_FOUND
         # An SMS to the line first: its delivery receipt comes back to inventory's own consumer.
@@ -253,5 +257,32 @@ def sign_in_workload(platform: Platform) -> Workload:
         ledger = ledger_pb2_grpc.LedgerServiceStub(channel)
         with pytest.raises(grpc.RpcError) as unauthenticated:
             ledger.GetBalance(ledger_pb2.GetBalanceRequest(personal_account_id="no-such-account"), timeout=5)
+        assert unauthenticated.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    with grpc.insecure_channel(platform.ticketing_target) as channel:
+        # The demo manager files a ticket (its event and its command for the action history go out), support
+        # reads the queue, and a ticket is asked for without a token.
+        tickets = tickets_pb2_grpc.TicketServiceStub(channel)
+        filed = tickets_pb2.CreateTicketRequest(
+            node_id=company_id, type="question", topic="Fleet check", description="Is the fleet all right?"
+        )
+        bearer = (("authorization", manager["Authorization"]),)
+
+        def file_ticket() -> bool:
+            try:  # once ticketing's consumer of accounts' node events knows the demo tree
+                tickets.CreateTicket(filed, metadata=bearer, timeout=5)
+            except grpc.RpcError as refused:
+                if refused.code() == grpc.StatusCode.NOT_FOUND:
+                    return False
+                raise
+            return True
+
+        wait_until(file_ticket, what="a ticket filed")
+        queue = support_pb2_grpc.SupportServiceStub(channel).ListQueue(
+            support_pb2.ListQueueRequest(), metadata=operator, timeout=5
+        )
+        assert queue.tickets
+        with pytest.raises(grpc.RpcError) as unauthenticated:
+            tickets.GetTicket(tickets_pb2.GetTicketRequest(ticket_id="no-such-ticket"), timeout=5)
         assert unauthenticated.value.code() == grpc.StatusCode.UNAUTHENTICATED
     return Workload()

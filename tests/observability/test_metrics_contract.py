@@ -112,8 +112,7 @@ EXPECTED: dict[str, Contract] = {
         simfleet_billing_package_receipts_total=(C, {"outcome"}),
         simfleet_billing_limit_emails_total=(C, {"outcome"}),
     ),
-    # ticketing publishes tickets' events, and the workload files no ticket: no published subject yet.
-    "ticketing": {name: family for name, family in SERVICE.items() if name != "simfleet_nats_published_total"}
+    "ticketing": SERVICE
     | contract(
         simfleet_ticketing_tickets_created_total=(C, {"type"}),
         simfleet_ticketing_transitions_total=(C, {"to_state", "actor"}),
@@ -141,7 +140,6 @@ MAY_HAVE_NO_SAMPLES = {
 }
 IDLE_CONSUMERS = {
     "inventory-financial-blocks": "no personal account runs out in the workload (the demo's have deposits)",
-    "accounts-audit-ticketing": "the workload files no ticket",
 }
 FOREIGN_PREFIXES = ("process_", "python_")
 """prometheus_client's own collectors (the process's CPU, memory, descriptors; the interpreter)."""
