@@ -90,6 +90,14 @@ ENDPOINTS = {
     ("post", "/v1/lines/availability"),
     ("get", "/v1/personal-accounts/{personal_account_id}/statement"),
     ("get", "/v1/nodes/{node_id}/finances"),
+    ("post", "/v1/tickets"),
+    ("get", "/v1/tickets"),
+    ("get", "/v1/tickets/{ticket_id}"),
+    ("get", "/v1/tickets/{ticket_id}/history"),
+    ("post", "/v1/tickets/{ticket_id}/notes"),
+    ("post", "/v1/tickets/{ticket_id}/cancel"),
+    ("post", "/v1/tickets/{ticket_id}/reopen"),
+    ("post", "/v1/tickets/{ticket_id}/confirm-resolution"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/v1/packages/offers"),
@@ -192,6 +200,7 @@ async def test_me_endpoints_declare_the_bearer_scheme(document):
                 "/v1/operations",
                 "/v1/sim-orders",
                 "/v1/packages",
+                "/v1/tickets",
             )
         ):
             assert operation["security"] == [{name: []}], f"{method} {path}"
@@ -274,6 +283,7 @@ async def test_response_headers_are_documented_where_they_are_sent(document):
         ("post", "/v1/lines/{msisdn}/promised-payment", "200"),
         ("post", "/v1/spending-limits", "200"),
         ("post", "/v1/packages/purchases", "200"),
+        ("post", "/v1/tickets", "200"),
     }
 
 

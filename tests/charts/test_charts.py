@@ -172,6 +172,7 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     assert gateway["GATEWAY_ACCOUNTS_TARGET"] == "accounts:50071"
     assert gateway["GATEWAY_INVENTORY_TARGET"] == "inventory:50081"
     assert gateway["GATEWAY_BILLING_TARGET"] == "billing:50091"
+    assert gateway["GATEWAY_TICKETING_TARGET"] == "ticketing:50101"
 
 
 def test_grpc_services_probe_grpc_and_the_gateway_http(renders: Renders) -> None:

@@ -185,6 +185,7 @@ def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_the_service
         50071: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "accounts"}}}],
         50081: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}}],
         50091: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "billing"}}}],
+        50101: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ticketing"}}}],
     }
 
 

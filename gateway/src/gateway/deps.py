@@ -23,6 +23,7 @@ from gateway.upstream.accounts import Accounts, AccountsStubs
 from gateway.upstream.billing import Billing, BillingStubs
 from gateway.upstream.identity import Identity, IdentityStubs, Metadata
 from gateway.upstream.inventory import Inventory, InventoryStubs
+from gateway.upstream.ticketing import Ticketing, TicketingStubs
 from simfleet_runtime.context import AUTHORIZATION, CLIENT_ADDRESS, CLIENT_AGENT, REQUEST_ID
 
 MAX_AGENT_LENGTH = 512
@@ -114,6 +115,14 @@ async def billing_of_signed_in_user(request: Request, _credentials: Credentials)
     return stubs.for_request(call_metadata(request))
 
 
+async def ticketing_of_signed_in_user(request: Request, _credentials: Credentials) -> Ticketing:
+    _require_bearer(request)
+    stubs = getattr(request.app.state, "ticketing", None)
+    if not isinstance(stubs, TicketingStubs):
+        raise ProblemError(503, "SERVICE_UNAVAILABLE", "the gateway is not ready yet", retry_after=1)
+    return stubs.for_request(call_metadata(request))
+
+
 async def limit_sign_in(request: Request) -> None:
     limiter: TokenBucketLimiter = request.app.state.auth_limiter
     if not limiter.enabled:
@@ -139,4 +148,5 @@ SignedInIdentity = Annotated[Identity, Depends(identity_of_signed_in_user)]
 SignedInAccounts = Annotated[Accounts, Depends(accounts_of_signed_in_user)]
 SignedInInventory = Annotated[Inventory, Depends(inventory_of_signed_in_user)]
 SignedInBilling = Annotated[Billing, Depends(billing_of_signed_in_user)]
+SignedInTicketing = Annotated[Ticketing, Depends(ticketing_of_signed_in_user)]
 SignInRateLimit = Depends(limit_sign_in)

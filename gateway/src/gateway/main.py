@@ -37,6 +37,7 @@ from gateway.upstream.billing import BillingStubs, open_billing_channel
 from gateway.upstream.errors import install_rpc_error_handler
 from gateway.upstream.identity import IdentityStubs, open_identity_channel
 from gateway.upstream.inventory import InventoryStubs, open_inventory_channel
+from gateway.upstream.ticketing import TicketingStubs, open_ticketing_channel
 from simfleet_runtime import telemetry
 from simfleet_runtime.gctune import tune_gc
 
@@ -52,6 +53,7 @@ def create_app(
     accounts_channel: grpc.aio.Channel | None = None,
     inventory_channel: grpc.aio.Channel | None = None,
     billing_channel: grpc.aio.Channel | None = None,
+    ticketing_channel: grpc.aio.Channel | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +70,9 @@ def create_app(
         if billing_channel is None:
             opened.append(channel := open_billing_channel(settings))
             app.state.billing = BillingStubs(channel, timeout=settings.grpc_timeout_seconds)
+        if ticketing_channel is None:
+            opened.append(channel := open_ticketing_channel(settings))
+            app.state.ticketing = TicketingStubs(channel, timeout=settings.grpc_timeout_seconds)
         log.info(
             "gateway started",
             extra={
@@ -75,6 +80,7 @@ def create_app(
                 "accounts_target": settings.accounts_target,
                 "inventory_target": settings.inventory_target,
                 "billing_target": settings.billing_target,
+                "ticketing_target": settings.ticketing_target,
             },
         )
         try:
@@ -90,6 +96,8 @@ def create_app(
                 app.state.inventory = None
             if billing_channel is None:
                 app.state.billing = None
+            if ticketing_channel is None:
+                app.state.ticketing = None
             log.info("gateway stopped")
 
     app = FastAPI(
@@ -117,6 +125,11 @@ def create_app(
     )
     app.state.billing = (
         BillingStubs(billing_channel, timeout=settings.grpc_timeout_seconds) if billing_channel is not None else None
+    )
+    app.state.ticketing = (
+        TicketingStubs(ticketing_channel, timeout=settings.grpc_timeout_seconds)
+        if ticketing_channel is not None
+        else None
     )
     app.state.auth_limiter = TokenBucketLimiter(
         per_minute=settings.auth_rate_limit_per_minute,

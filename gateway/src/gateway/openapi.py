@@ -78,6 +78,11 @@ TAGS = [
         "where its bills go. Amounts are integers of minor units with their currency, and written for people in "
         "the caller's language (Accept-Language).",
     },
+    {
+        "name": "tickets",
+        "description": "The customer's tickets: filed, listed, read with their conversation and history (TMF621 "
+        "states), written in, cancelled, reopened, their resolution confirmed.",
+    },
     {"name": "health", "description": "Liveness and readiness probes for the platform."},
 ]
 

@@ -337,6 +337,7 @@ class Platform:
                 "GATEWAY_ACCOUNTS_TARGET": self.accounts_target,
                 "GATEWAY_INVENTORY_TARGET": self.inventory_target,
                 "GATEWAY_BILLING_TARGET": self.billing_target,
+                "GATEWAY_TICKETING_TARGET": self.ticketing_target,
             }
         if service in SERVICES:
             ours["OTEL_SERVICE_NAME"] = service

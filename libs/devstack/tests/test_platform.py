@@ -109,6 +109,7 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
         gateway = _recorded_env(config, "gateway")
         assert gateway["GATEWAY_IDENTITY_TARGET"] == platform.identity_target
         assert gateway["GATEWAY_ACCOUNTS_TARGET"] == platform.accounts_target
+        assert gateway["GATEWAY_TICKETING_TARGET"] == platform.ticketing_target
         assert gateway["GATEWAY_HTTP_PORT"] == str(config.gateway_http)
         assert platform.gateway_url == f"http://127.0.0.1:{config.gateway_http}"
         assert platform.console_url == f"http://127.0.0.1:{config.netsim_http}"
