@@ -119,6 +119,8 @@ async def test_filing_sends_the_body_and_the_key_and_answers_201_with_its_place(
         ({"description": ""}, "description"),
         ({"description": "x" * 10_001}, "description"),
         ({"topic": ""}, "topic"),
+        ({"topic": "two\nlines"}, "topic"),
+        ({"description": "evil \u202e txt.exe"}, "description"),
         ({"severity": "blocker"}, "severity"),
         ({"contact_msisdn": "12345"}, "contact_msisdn"),
         ({"related": {"lines": ["+7916"]}}, "related.lines.0"),

@@ -23,8 +23,8 @@ otherwise. What the place changes is whether the caller reaches the object —
 for the line is not skipped ``NOT_FOUND`` — and they reach it exactly when it is
 inside, visible to them and with the row's permission there.
 
-Later services add their rows (tickets, bills...) to ``ROWS``; billing's rows name a personal account
-(``obj="account"``).
+Later services add their rows (bills...) to ``ROWS``; billing's rows name a personal account
+(``obj="account"``), ticketing's a ticket filed at the place's node by its owner (``obj="ticket"``).
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 Place = Literal["inside", "outside", "other customer"]
-Obj = Literal["none", "node", "user", "line", "operation", "account", "limit"]
+Obj = Literal["none", "node", "user", "line", "operation", "account", "limit", "ticket"]
 """``account``: a personal account itself (billing's rows): the matrix customer's inside and outside (it hangs in
 the billing tree beside the departments, so only a company grant reaches it), the rival's at the other customer.
-``limit``: a spending limit set on the place's node by its owner (billing's ``/v1/spending-limits/{limit}``)."""
+``limit``: a spending limit set on the place's node by its owner (billing's ``/v1/spending-limits/{limit}``).
+``ticket``: a ticket filed at the place's node by its owner (ticketing's ``/v1/tickets/{ticket}``)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class Row:
     """With ``{node}`` (the object's node), ``{user}`` (user rows), ``{line}`` (line rows: its number),
     ``{operation}`` (operation rows: its id), ``{home}`` (a node in every caller's scope), ``{account}``
     (a personal account of the caller's customer, see ``names_account``), ``{account2}`` (another one,
-    holding no money) and ``{limit}`` (limit rows: a spending limit's id) filled in."""
+    holding no money), ``{limit}`` (limit rows: a spending limit's id) and ``{ticket}`` (ticket rows: a ticket's
+    id) filled in."""
     success: int
     obj: Obj = "node"
     permission: str | None = None
@@ -507,6 +509,49 @@ ROWS: list[Row] = [
         obj="line",
         permission="packages:buy",
         body={"offer_code": "DATA-1G", "msisdns": ["{line}"]},
+    ),
+    # ---------------------------------------------------------------- tickets (ticketing, TK-1, TK-2)
+    Row(
+        "file a ticket under a node",
+        "POST",
+        "/v1/tickets",
+        201,
+        permission="tickets:write",
+        body={"node_id": "{node}", "type": "question", "topic": "Matrix question", "description": "A question."},
+    ),
+    Row("list the tickets under a node", "GET", "/v1/tickets?node_id={node}", 200, permission="tickets:read"),
+    Row(
+        "list tickets",
+        "GET",
+        "/v1/tickets",
+        200,
+        obj="ticket",
+        permission="tickets:read",
+        reach="customer",
+        shows="listed",
+    ),
+    Row("read a ticket", "GET", "/v1/tickets/{ticket}", 200, obj="ticket", permission="tickets:read"),
+    Row("read a ticket's history", "GET", "/v1/tickets/{ticket}/history", 200, obj="ticket", permission="tickets:read"),
+    Row(
+        "write in a ticket",
+        "POST",
+        "/v1/tickets/{ticket}/notes",
+        201,
+        obj="ticket",
+        permission="tickets:write",
+        body={"body": "Any news?"},
+    ),
+    Row("cancel a ticket", "POST", "/v1/tickets/{ticket}/cancel", 200, obj="ticket", permission="tickets:write"),
+    # The ticket is acknowledged, not resolved: where the caller may write, ticketing refuses the move itself
+    # (409 TRANSITION_NOT_ALLOWED) after the scope check, and nothing changes.
+    Row("reopen a ticket", "POST", "/v1/tickets/{ticket}/reopen", 409, obj="ticket", permission="tickets:write"),
+    Row(
+        "confirm a ticket's resolution",
+        "POST",
+        "/v1/tickets/{ticket}/confirm-resolution",
+        409,
+        obj="ticket",
+        permission="tickets:write",
     ),
     on_lines("terminate lines", "terminate", "lines:terminate"),
     on_lines("change lines' tariff", "change_tariff", "tariffs:change", params={"tariff_code": "BIZ-L"}),

@@ -48,6 +48,8 @@ RIVAL_MANAGER = "+79996660002"
 INVENTORY_PATHS = ("/v1/lines", "/v1/operations", "/v1/sim-orders")
 BILLING_NODE_PATHS = ("/v1/nodes/{node}/promised-payments", "/v1/spending-limits")
 """Rows whose node billing must know (from accounts' events) before they are called."""
+TICKETING_PATHS = ("/v1/tickets",)
+"""Rows whose node ticketing must know before they are called."""
 _names = itertools.count(1)
 
 
@@ -133,6 +135,7 @@ class Objects:
     line: str = ""
     operation: str = ""
     limit: str = ""
+    ticket: str = ""
 
 
 class Maker:
@@ -151,7 +154,7 @@ class Maker:
         shared = self._shared.get(area.parent_id)
         if shared is None:
             shared = self._shared[area.parent_id] = Objects(
-                self._node(area, identity=True, inventory=True, billing=True)
+                self._node(area, identity=True, inventory=True, billing=True, ticketing=True)
             )
         if row.shares:
             objects = shared
@@ -162,6 +165,7 @@ class Maker:
                     identity=row.path.startswith("/v1/users"),
                     inventory=row.path.startswith(INVENTORY_PATHS),
                     billing=row.path.startswith(BILLING_NODE_PATHS),
+                    ticketing=row.path.startswith(TICKETING_PATHS),
                 )
             )
         else:  # a user, line or operation of the call's own, in the place's node (the row changes no node)
@@ -189,6 +193,14 @@ class Maker:
             )
             assert made.status_code == 201, made.text
             objects.limit = made.json()["id"]
+        if row.obj == "ticket" and not objects.ticket:
+            made = self._api.post(
+                "/v1/tickets",
+                json={"node_id": objects.node, "type": "complaint", "topic": "Matrix", "description": "A complaint."},
+                headers=area.owner,
+            )
+            assert made.status_code == 201, made.text
+            objects.ticket = made.json()["id"]
         if row.obj == "operation" and not objects.operation:
             # A block of the node's lines by its owner, due long after the test: it stays scheduled (cancellable).
             made = self._api.post(
@@ -205,7 +217,9 @@ class Maker:
             objects.operation = made.json()["id"]
         return objects
 
-    def _node(self, area: Area, *, identity: bool, inventory: bool, billing: bool = False) -> str:
+    def _node(
+        self, area: Area, *, identity: bool, inventory: bool, billing: bool = False, ticketing: bool = False
+    ) -> str:
         created = self._api.post(
             "/v1/nodes",
             json={"parent_id": area.parent_id, "name": f"Matrix {next(_names)}", "kind": "city"},
@@ -219,6 +233,8 @@ class Maker:
             wait_until_known(self._api, "/v1/lines", node, area.owner, "inventory")
         if billing:
             wait_until_known(self._api, "/v1/spending-limits", node, area.owner, "billing")
+        if ticketing:
+            wait_until_known(self._api, "/v1/tickets", node, area.owner, "ticketing")
         return node
 
     def _line(self, area: Area, node: str) -> str:
@@ -325,6 +341,7 @@ def call(
         "line": objects.line,
         "operation": objects.operation,
         "limit": objects.limit,
+        "ticket": objects.ticket,
         **places,
     }
     with api.stream(
@@ -344,15 +361,12 @@ def call(
     reached = None
     if row.shows is not None and status == row.success:
         if row.shows == "listed":
-            key, value = (
-                ("msisdn", objects.line)
-                if row.obj == "line"
-                else ("id", objects.limit if row.obj == "limit" else objects.operation)
-            )
+            ids = {"limit": objects.limit, "ticket": objects.ticket}
+            key, value = ("msisdn", objects.line) if row.obj == "line" else ("id", ids.get(row.obj, objects.operation))
             reached = any(item[key] == value for item in body["items"])
         else:
             reached = item_reached(api, subject, body["id"])
-    if status == 201 and row.obj == "node" and row.method == "POST":
+    if status == 201 and row.obj == "node" and row.method == "POST" and row.path == "/v1/nodes":
         api.delete(f"/v1/nodes/{body['id']}", headers=area.owner)
     if row.obj == "node" and not row.shares and not row.path.startswith(INVENTORY_PATHS):
         api.delete(f"/v1/nodes/{objects.node}", headers=area.owner)  # nodes that may hold lines or operations stay

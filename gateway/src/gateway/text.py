@@ -20,4 +20,13 @@ def _human_text(value: str) -> str:
     return value
 
 
+def _human_text_block(value: str) -> str:
+    problem = text_problem(value, multiline=True)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 HumanText = AfterValidator(_human_text)
+HumanTextBlock = AfterValidator(_human_text_block)
+"""The same rule for text of several lines (a ticket's description, a note): line feeds are taken."""

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from gateway.lines.schemas import MSISDN_PATTERN, optional_timestamp
+from gateway.text import HumanText, HumanTextBlock
 from simfleet.ticketing.v1 import tickets_pb2 as pb
 
 TicketType = Literal["question", "fault", "billing_dispute", "complaint", "suggestion", "request_by_form"]
@@ -241,8 +242,8 @@ class NewTicketRequest(BaseModel):
 
     node_id: str = Field(min_length=1, max_length=64, description="the node it belongs to (tickets:write there)")
     type: TicketType
-    topic: str = Field(min_length=1, max_length=200, description="one line")
-    description: str = Field(min_length=1, max_length=10_000)
+    topic: Annotated[str, HumanText] = Field(min_length=1, max_length=200, description="one line")
+    description: Annotated[str, HumanTextBlock] = Field(min_length=1, max_length=10_000)
     severity: Severity = "medium"
     priority: Priority = "normal"
     related: RelatedEntities = Field(default_factory=RelatedEntities)
@@ -269,7 +270,7 @@ class NewTicketRequest(BaseModel):
 class NoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"body": "Both are iPhones."}]})
 
-    body: str = Field(min_length=1, max_length=10_000)
+    body: Annotated[str, HumanTextBlock] = Field(min_length=1, max_length=10_000)
 
 
 class NoteAdded(BaseModel):
@@ -282,4 +283,4 @@ class NoteAdded(BaseModel):
 class ReasonRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "Solved by a restart."}]})
 
-    reason: str | None = Field(None, max_length=1_000, description="why (optional)")
+    reason: Annotated[str, HumanTextBlock] | None = Field(None, max_length=1_000, description="why (optional)")
