@@ -225,6 +225,7 @@ def test_with_postgres_each_service_gets_its_own_database(fake_config: MakeConfi
         assert _recorded_env(config, "netsim")["NETSIM_DATABASE_URL"].endswith("/devstack_test_netsim")
         assert _recorded_env(config, "accounts")["ACCOUNTS_DATABASE_URL"].endswith("/devstack_test_accounts")
         assert _recorded_env(config, "billing")["BILLING_DATABASE_URL"].endswith("/devstack_test_billing")
+        assert _recorded_env(config, "ticketing")["TICKETING_DATABASE_URL"].endswith("/devstack_test_ticketing")
         assert platform.database_url("identity") == identity_url
 
     async def names_then_drop() -> set[str]:
@@ -243,6 +244,7 @@ def test_with_postgres_each_service_gets_its_own_database(fake_config: MakeConfi
         "devstack_test_accounts",
         "devstack_test_inventory",
         "devstack_test_billing",
+        "devstack_test_ticketing",
     }
     assert not os.path.exists(config.data_dir / "identity.db")
 
