@@ -23,6 +23,7 @@ A purchase, all or nothing, in one transaction:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import defaultdict
@@ -46,7 +47,7 @@ from billing.rating.pricing import Package
 from simfleet_runtime import paging
 from simfleet_runtime.authz import Access, is_node_id
 from simfleet_runtime.clock import Clock
-from simfleet_runtime.db import Database, insert_ignoring_conflicts
+from simfleet_runtime.db import Database, insert_ignoring_conflicts, one_of
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import new_id
@@ -428,23 +429,43 @@ class PackageService:
         )
 
     async def active_for_line(self, line: Any) -> list[ActivePackage]:
-        """The packages ``line`` may draw on now (its own, and its nodes' groups), the first to expire first."""
-        now = self._clock.now()
-        async with self._db.sessions() as session:
-            path = (await self._paths(session, line.customer_id, [line.node_id])).get(line.node_id, ())
-            query = (
-                sa.select(PACKAGES, P.scope)
-                .join(PURCHASES, P.id == K.purchase_id)
-                .where(
-                    K.customer_id == line.customer_id,
-                    sa.or_(K.line_id == line.line_id, K.node_id.in_(list(path) or [""])),
-                    K.starts_at <= now,
-                    K.expires_at > now,
-                )
-                .order_by(K.expires_at, K.id)
-            )
-            rows = (await session.execute(query)).all()
+        """The packages ``line`` may draw on now (its own, and its nodes' groups), the first to expire first.
+
+        Read on the driver (``direct``): on SQLite a line's usage page never waits for rating's write transaction.
+        """
+        found = await self._db.direct.first(_NODE_PATH, {"customer_id": line.customer_id, "node_id": line.node_id})
+        path = path_ids(found.path) if found is not None else ()
+        rows = await self._db.direct.all(
+            _active_for_line(self._db.engine.dialect.name),
+            {
+                "customer_id": line.customer_id,
+                "line_id": line.line_id,
+                "nodes": list(path),
+                "now": self._clock.now(),
+            },
+        )
         return [ActivePackage(r.id, r.offer_code, r.scope, r.bytes, r.used, r.expires_at) for r in rows]
+
+
+_NODE_PATH = sa.select(NODE_PATHS.c.path).where(
+    NODE_PATHS.c.customer_id == sa.bindparam("customer_id"), NODE_PATHS.c.node_id == sa.bindparam("node_id")
+)
+
+
+@functools.cache
+def _active_for_line(dialect: str) -> sa.Select[Any]:
+    now = sa.bindparam("now", type_=K.expires_at.type)
+    return (
+        sa.select(PACKAGES, P.scope)
+        .join(PURCHASES, P.id == K.purchase_id)
+        .where(
+            K.customer_id == sa.bindparam("customer_id"),
+            sa.or_(K.line_id == sa.bindparam("line_id"), one_of(K.node_id, "nodes", dialect)),
+            K.starts_at <= now,
+            K.expires_at > now,
+        )
+        .order_by(K.expires_at, K.id)
+    )
 
 
 def _package(
@@ -489,38 +510,30 @@ class RatingPackages:
         book = cls()
         if not line_ids:
             return book
-        c = LINES.c
-        lines = (
-            await session.execute(sa.select(c.line_id, c.customer_id, c.node_id).where(c.line_id.in_(sorted(line_ids))))
-        ).all()
-        n = NODE_PATHS.c
+        queries = _rating_queries(session.get_bind().dialect.name)
+        lines = (await session.execute(queries.lines, {"lines": list(line_ids)})).all()
         paths = {
-            row.node_id: path_ids(row.path)
-            for row in await session.execute(
-                sa.select(n.node_id, n.path).where(n.node_id.in_({line.node_id for line in lines}))
-            )
+            node_id: path_ids(path)
+            for node_id, path in await session.execute(queries.paths, {"nodes": list({line.node_id for line in lines})})
         }
         nodes = {node for line in lines for node in paths.get(line.node_id, (line.node_id,))}
-        query = (
-            sa.select(K.id, K.customer_id, K.line_id, K.node_id, K.bytes, K.used, K.starts_at, K.expires_at)
-            .where(
-                sa.or_(K.line_id.in_(sorted(line_ids)), K.node_id.in_(sorted(nodes) or [""])),
-                K.expires_at > since,
-                K.used < K.bytes,
-            )
-            .order_by(K.id)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            # Two replicas rating lines that share a package: the second waits and reads what the first took.
-            query = query.with_for_update()
-        rows = (await session.execute(query)).all()
+        query = queries.packages
+        rows = (await session.execute(query, {"lines": list(line_ids), "nodes": list(nodes), "since": since})).all()
+        of_line: dict[str, list[Any]] = defaultdict(list)
+        of_node: dict[str, list[Any]] = defaultdict(list)
+        for row in rows:
+            if row.line_id:
+                of_line[row.line_id].append(row)
+            if row.node_id:
+                of_node[row.node_id].append(row)
         for line in lines:
-            on_path = set(paths.get(line.node_id, (line.node_id,)))
+            mine = {row.id: row for row in of_line.get(line.line_id, ())}
+            for node in paths.get(line.node_id, (line.node_id,)):
+                mine.update((row.id, row) for row in of_node.get(node, ()))
             book.by_line[line.line_id] = [
                 Package(row.id, row.starts_at, row.expires_at)
-                for row in rows
+                for _, row in sorted(mine.items())
                 if row.customer_id == line.customer_id
-                and (row.line_id == line.line_id or (row.node_id and row.node_id in on_path))
             ]
         book.left = {row.id: row.bytes - row.used for row in rows}
         return book
@@ -584,3 +597,34 @@ __all__ = [
     "RatingPackages",
     "receipt_text",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class _RatingQueries:
+    """What rating reads of packages, per dialect, each list bound as one parameter (``one_of``)."""
+
+    lines: sa.Select[Any]
+    paths: sa.Select[Any]
+    packages: sa.Select[Any]
+
+
+@functools.cache
+def _rating_queries(dialect: str) -> _RatingQueries:
+    c, n = LINES.c, NODE_PATHS.c
+    packages = (
+        sa.select(K.id, K.customer_id, K.line_id, K.node_id, K.bytes, K.used, K.starts_at, K.expires_at)
+        .where(
+            sa.or_(one_of(K.line_id, "lines", dialect), one_of(K.node_id, "nodes", dialect)),
+            K.expires_at > sa.bindparam("since", type_=K.expires_at.type),
+            K.used < K.bytes,
+        )
+        .order_by(K.id)
+    )
+    if dialect == "postgresql":
+        # Two replicas rating lines that share a package: the second waits and reads what the first took.
+        packages = packages.with_for_update()
+    return _RatingQueries(
+        lines=sa.select(c.line_id, c.customer_id, c.node_id).where(one_of(c.line_id, "lines", dialect)),
+        paths=sa.select(n.node_id, n.path).where(one_of(n.node_id, "nodes", dialect)),
+        packages=packages,
+    )
