@@ -136,6 +136,15 @@ class ServiceRuntime:
         self._on_stop.append(callback)
 
     @property
+    def wiring(self) -> dict[str, list[str]]:
+        """What the process was given to run, by name: its ``servicers``, ``consumers`` and ``tasks``."""
+        return {
+            "servicers": [full_name for _, _, full_name in self._servicers],
+            "consumers": [consumer[0] for consumer in self._consumers],
+            "tasks": [name for name, _ in self._tasks],
+        }
+
+    @property
     def nats(self) -> Client | None:
         return self._nats
 
@@ -172,6 +181,9 @@ class ServiceRuntime:
     async def start(self) -> None:
         if self.settings.migrate_on_start:
             await self.migrate()
+        elif self.settings.await_migrations and self._migrations_dir is not None:
+            log.info("waiting for the schema to be migrated by another process")
+            await migrations.wait_for_head(self._migrations_dir, self.settings.database_url)
         await self._start_grpc()
         for name, task in self._tasks:
             self._spawn(name, task(self.stop_event))

@@ -19,6 +19,13 @@ class BillingSettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///./billing.db"
     grpc_port: int = 50091
     metrics_port: int = 9109
+    role: Literal["all", "api", "rater"] = Field(
+        "all",
+        description=(
+            "what this process runs: all of billing; `api`, everything but rating the network's usage; or `rater`, "
+            "only that (run apart, rating's batches never hold up the API's reads; its own Deployment in a cluster)"
+        ),
+    )
 
     operator_key: SecretStr = Field(
         SecretStr(""), description="the platform's automation presents it; empty refuses every call by key"
