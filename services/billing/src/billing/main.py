@@ -43,7 +43,7 @@ from billing.payments.service import Payments
 from billing.promised.grpc_api import SERVICE_NAME as PROMISED_SERVICE
 from billing.promised.grpc_api import PromisedPaymentApi
 from billing.promised.service import Limits, PromisedPayments
-from billing.rating.consumer import catalogue_loaded, usage_handler
+from billing.rating.consumer import catalogue_loaded, usage_group_handler, usage_handler
 from billing.rating.grpc_api import SERVICE_NAME as USAGE_SERVICE
 from billing.rating.grpc_api import UsageApi
 from billing.rating.service import Rater
@@ -247,6 +247,8 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         stream=NetsimSubjects.USAGE_STREAM,
         subject=NetsimSubjects.USAGE_RECORDED,
         handler=usage_handler(rater),
+        group_handler=usage_group_handler(rater),
+        group_size=settings.rating_batches_per_transaction,
         before=catalogue_loaded(catalogue),
     )
     sweeper = Sweeper(ledger=ledger, settlement=settlement, interval=settings.ledger_sweep_seconds)

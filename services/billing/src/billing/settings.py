@@ -101,6 +101,15 @@ class BillingSettings(ServiceSettings):
     receipts_interval_seconds: float = Field(
         5.0, gt=0, description="how often due receipts are emailed (and failed ones tried again, pausing longer)"
     )
+    rating_batches_per_transaction: int = Field(
+        4,
+        ge=1,
+        le=16,
+        description=(
+            "netsim's usage batches (up to 1,000 records each) rated together in one transaction: the lines, "
+            "allowances and packages they need are read, and the transaction committed, once for them all"
+        ),
+    )
     catalogue_refresh_seconds: float = Field(
         60.0, gt=0, description="how often the tariff catalogue is read again (a new version is seen within it)"
     )
