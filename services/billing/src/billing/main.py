@@ -326,6 +326,8 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
             paths=paths,
             clock=clock,
             operator_key=settings.operator_key.get_secret_value(),
+            ledger=ledger,
+            default_currency=settings.default_currency,
         ),
         CATALOGUE_SERVICE,
     )
