@@ -206,7 +206,7 @@ def render_rating(runs: list[RatingRun], command: str, date: str) -> list[str]:
         "",
         "| database | records | end to end | records/s (goal ≥ "
         f"{GOAL_RECORDS_PER_SECOND:,}) | duplicates | balance read p50 / p99 (goal ≤ {GOAL_BALANCE_P99 * 1000:.0f} ms) "
-        "| batch p50 / p99 |",
+        "| transaction p50 / p99 (up to 4 batches) |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in runs:
