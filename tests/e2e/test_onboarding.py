@@ -178,3 +178,10 @@ def test_a_customer_onboarded_in_rials_keeps_its_money_in_rials(platform: Platfo
         "currency"
     ] == "RUB"
     assert roaming["amount"] == rouble_roaming["monthly_fee"]["amount"] * 5 > 0
+    offers = api.get("/v1/packages/offers", headers=headers)
+    assert offers.status_code == 200, offers.text
+    rouble_offers = {o["code"]: o for o in api.get("/v1/packages/offers", headers=in_roubles).json()["items"]}
+    for item in offers.json()["items"]:
+        price, rouble_price = item["price"], rouble_offers[item["code"]]["price"]
+        assert (price["currency"], rouble_price["currency"]) == ("IRR", "RUB")
+        assert price["amount"] == rouble_price["amount"] * 5 > 0

@@ -294,7 +294,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     )
     api.add_servicer(
         packages_pb2_grpc.add_PackageServiceServicer_to_server,
-        PackageApi(packages=packages, authorizer=authorizer),
+        PackageApi(packages=packages, authorizer=authorizer, ledger=ledger, default_currency=settings.default_currency),
         PACKAGE_SERVICE,
     )
     api.add_servicer(

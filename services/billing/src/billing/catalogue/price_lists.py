@@ -12,7 +12,8 @@ list, changed by a release as prices are):
 
 The allowances, zones and roaming groups are the tariff's own; only the
 amounts change. Options' monthly fees (:mod:`billing.catalogue.options`, stored
-in roubles too) are converted the same way: :func:`option_fee_in`. A version
+in roubles too) are converted the same way: :func:`option_fee_in`, and so are
+the data packages' prices (:func:`offer_in`): listed and sold in the buyer's currency. A version
 of a tariff in another currency starts when the rouble version does, so a
 price change applies in every currency at once.
 
@@ -32,6 +33,7 @@ from typing import Final
 
 from billing import money
 from billing.catalogue.options import OPTIONS, Option, option_fee
+from billing.catalogue.packages import PackageOffer
 from billing.catalogue.plans import Tariff
 
 BASE_CURRENCY: Final = "RUB"
@@ -88,3 +90,9 @@ def option_in(option: Option, currency: str) -> Option:
     as stored when there is none."""
     fee = amount_in(option.monthly_fee, option.currency, currency)
     return option if fee is None else replace(option, currency=currency, monthly_fee=fee)
+
+
+def offer_in(offer: PackageOffer, currency: str) -> PackageOffer | None:
+    """``offer`` priced from ``currency``'s price list; None when it has none (the package cannot be sold in it)."""
+    price = amount_in(offer.price, offer.currency, currency)
+    return None if price is None else replace(offer, currency=currency, price=price)

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import metrics, money
 from billing.catalogue.packages import GROUP, LINE, PackageOffer, offer
+from billing.catalogue.price_lists import offer_in
 from billing.db import NODE_PATHS
 from billing.ledger.models import ACCOUNTS, REVENUE
 from billing.ledger.service import CREDIT, DEBIT, MAX_LEGS, LedgerService, Leg, NewEntry
@@ -203,9 +204,9 @@ class PackageService:
                     _package(pid, chosen, access.customer_id, now, expires, line_id=line.line_id, msisdn=line.msisdn)
                     for line in lines
                 ]
-                owed_by_pa: dict[str, int] = defaultdict(int)
+                bought_by_pa: dict[str, int] = defaultdict(int)  # packages each personal account pays for
                 for line in lines:
-                    owed_by_pa[line.personal_account_id] += chosen.price
+                    bought_by_pa[line.personal_account_id] += 1
             else:
                 paths = await self._paths(session, access.customer_id, [request.node_id, request.personal_account_id])
                 access.check(BUY, paths.get(request.node_id), what="node")
@@ -213,11 +214,17 @@ class PackageService:
                 payers = {request.personal_account_id}
                 scope_node = request.node_id
                 rows = [_package(pid, chosen, access.customer_id, now, expires, node_id=request.node_id)]
-                owed_by_pa = {request.personal_account_id: chosen.price}
-            accounts = await self._accounts(
-                session, access.customer_id, payers, chosen.currency, named=chosen.scope == GROUP
-            )
-            owed = {accounts[pa]: amount for pa, amount in owed_by_pa.items()}
+                bought_by_pa = {request.personal_account_id: 1}
+            accounts, currency = await self._accounts(session, access.customer_id, payers, named=chosen.scope == GROUP)
+            priced = offer_in(chosen, currency)
+            if priced is None:
+                raise FailedPrecondition(
+                    f"the package is not sold in {currency}",
+                    reason="CURRENCY_MISMATCH",
+                    metadata={"currency": currency},
+                )
+            chosen = priced
+            owed = {accounts[pa]: n * chosen.price for pa, n in bought_by_pa.items()}
             entries = [entry_id(pid, chunk) for chunk in range(-(-len(owed) // (MAX_LEGS - 1)))]
             amount = chosen.price * len(rows)
             money.amount(amount, field="msisdns")
@@ -349,9 +356,9 @@ class PackageService:
         return [found[number] for number in numbers]
 
     async def _accounts(
-        self, session: AsyncSession, customer_id: str, personal_account_ids: set[str], currency: str, *, named: bool
-    ) -> dict[str, str]:
-        """personal account id → its ledger account id; every one must exist and hold the offer's currency."""
+        self, session: AsyncSession, customer_id: str, personal_account_ids: set[str], *, named: bool
+    ) -> tuple[dict[str, str], str]:
+        """(personal account id → its ledger account id, their currency); every one must exist, all in one currency."""
         a = ACCOUNTS.c
         rows = await session.execute(
             sa.select(a.personal_account_id, a.id, a.currency).where(
@@ -360,6 +367,7 @@ class PackageService:
             )
         )
         found = {row.personal_account_id: row for row in rows}
+        currencies = set()
         for pa in sorted(personal_account_ids):
             row = found.get(pa)
             if row is None and named:
@@ -370,13 +378,14 @@ class PackageService:
                     reason="NO_LEDGER_ACCOUNT",
                     metadata={"personal_account_id": pa},
                 )
-            if row.currency != currency:
-                raise FailedPrecondition(
-                    f"the package is sold in {currency}; the account holds {row.currency}",
-                    reason="CURRENCY_MISMATCH",
-                    metadata={"personal_account_id": pa},
-                )
-        return {pa: found[pa].id for pa in personal_account_ids}
+            currencies.add(row.currency)
+        if len(currencies) != 1:
+            raise FailedPrecondition(
+                f"the lines' personal accounts hold different currencies ({', '.join(sorted(currencies))}): "
+                "buy for each currency's lines apart",
+                reason="CURRENCY_MISMATCH",
+            )
+        return {pa: found[pa].id for pa in personal_account_ids}, currencies.pop()
 
     # ------------------------------------------------------------ reading
     async def get(self, access: Access, pid: str) -> Bought:
