@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -556,13 +557,20 @@ async def _store(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     columns = tuple(rows[0])  # the same columns for every row
     if connection.dialect.name != "postgresql":
         sql, order, convert = _sqlite_insert(connection.dialect, columns)
-        await connection.exec_driver_sql(
-            sql,
-            [
-                tuple(row[name] if f is None else f(row[name]) for name, f in zip(order, convert, strict=True))
-                for row in rows
-            ],
-        )
+        values = itemgetter(*order)
+        converting = [(i, f) for i, f in enumerate(convert) if f is not None]
+        last: dict[int, tuple[Any, Any]] = {}  # a value the rows share (the time they were rated) is converted once
+        params = []
+        for row in rows:
+            one = list(values(row))
+            for i, f in converting:
+                value = one[i]
+                seen = last.get(i)
+                if seen is None or seen[0] is not value:
+                    seen = last[i] = (value, f(value))
+                one[i] = seen[1]
+            params.append(tuple(one))
+        await connection.exec_driver_sql(sql, params)
         return
     # COPY runs on the driver's connection, inside the transaction SQLAlchemy began on it (the batch's event id is
     # claimed there already), so it commits or rolls back with the rest; a record id stored meanwhile by another
@@ -572,7 +580,7 @@ async def _store(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     assert driver is not None
     await driver.copy_records_to_table(
         USAGE.name,
-        records=[tuple(row[name] for name in columns) for row in rows],
+        records=list(map(itemgetter(*columns), rows)),
         columns=columns,
         schema_name=USAGE.schema,
     )
