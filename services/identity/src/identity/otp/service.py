@@ -99,23 +99,25 @@ def _send_counts(known_client: bool) -> sa.Select[Any]:
     """For each send limit, the window's sends and the oldest of them: one statement, built once.
 
     The limits: the number from this address, this address, and (for an address the number has not
-    signed in from) the number from anywhere, in that order.
+    signed in from) the number from anywhere, in that order. Each part reads one index: the number's
+    sends from its index; the address's from its own, counted only up to the limit
+    (``client_limit``): an address many numbers sign in from (a company's gateway) has thousands
+    of sends in the window, and whether they reach the limit is all that matters.
     """
     c = _CHALLENGES.c
-    phone: sa.BindParameter[str] = sa.bindparam("phone")
     client: sa.BindParameter[str] = sa.bindparam("client")
-    conditions: list[sa.ColumnElement[bool]] = [sa.and_(c.phone == phone, c.client_address == client)]
-    conditions.append(c.client_address == client)
+    since = sa.bindparam("since", type_=c.created_at.type)
+    from_client = sa.and_(c.client_address == client, c.created_at >= since)
+    window = sa.select(sa.literal(1)).where(from_client).limit(sa.bindparam("client_limit", type_=sa.Integer))
+    columns: list[sa.ColumnElement[Any]] = [
+        sa.func.count(sa.case((c.client_address == client, 1))),
+        sa.func.min(sa.case((c.client_address == client, c.created_at))),
+        sa.select(sa.func.count()).select_from(window.subquery()).scalar_subquery(),
+        sa.select(sa.func.min(c.created_at)).where(from_client).scalar_subquery(),
+    ]
     if not known_client:
-        conditions.append(c.phone == phone)
-    columns: list[sa.ColumnElement[Any]] = []
-    for condition in conditions:
-        columns.append(sa.func.count(sa.case((condition, 1))))
-        columns.append(sa.func.min(sa.case((condition, c.created_at))))
-    return sa.select(*columns).where(
-        c.created_at >= sa.bindparam("since", type_=c.created_at.type),
-        sa.or_(c.phone == phone, c.client_address == client),
-    )
+        columns += [sa.func.count(), sa.func.min(c.created_at)]
+    return sa.select(*columns).where(c.phone == sa.bindparam("phone"), c.created_at >= since)
 
 
 _SEND_COUNTS = {known: _send_counts(known) for known in (True, False)}
@@ -240,7 +242,13 @@ class OtpService:
             limits.append(("phone", self._policy.send_limit_per_phone_all_clients))
         row = (
             await session.execute(
-                _SEND_COUNTS[known_client], {"phone": phone, "client": client, "since": now - self._policy.send_window}
+                _SEND_COUNTS[known_client],
+                {
+                    "phone": phone,
+                    "client": client,
+                    "since": now - self._policy.send_window,
+                    "client_limit": self._policy.send_limit_per_client,
+                },
             )
         ).one()
         for index, (scope, limit) in enumerate(limits):
