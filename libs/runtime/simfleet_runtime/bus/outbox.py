@@ -183,8 +183,10 @@ class OutboxRelay:
                 log.exception("outbox relay pass failed")
                 failures += 1
                 published, complete = 0, False
-            if published and complete:
-                continue
+            if published >= self._batch and complete:
+                continue  # a full batch: more rows may be waiting
+            # A smaller batch took every row committed before the pass began; one committed
+            # since has set ``committed`` again, so the wait below returns at once for it.
             wait = self._poll if failures == 0 else min(0.25 * 2**failures, 5.0)
             try:
                 waiters = [asyncio.ensure_future(stop.wait())]
