@@ -218,11 +218,11 @@ LABEL org.opencontainers.image.title="simfleet-ticketing" \
 ENV TICKETING_GRPC_HOST=0.0.0.0 \
     TICKETING_METRICS_HOST=0.0.0.0 \
     TICKETING_GRPC_PORT=50101 \
-    TICKETING_METRICS_PORT=9110 \
+    TICKETING_METRICS_PORT=9111 \
     TICKETING_MIGRATE_ON_START=false \
     TICKETING_LOG_JSON=true
 # gRPC (grpc.health.v1 for the probes), Prometheus /metrics.
-EXPOSE 50101 9110
+EXPOSE 50101 9111
 ENTRYPOINT ["/opt/venv/bin/python", "-m", "ticketing"]
 CMD ["serve"]
 

@@ -576,8 +576,8 @@ def billing() -> Dashboard:
                         unit="s",
                     ),
                     ts(
-                        "Rating batch time",
-                        "One batch (up to 1,000 records) rated in its transaction: the database's share of rating.",
+                        "Rating transaction time",
+                        "One transaction of rating (up to 4 batches of up to 1,000 records, rated together).",
                         Query(quantile(0.99, "simfleet_billing_rating_batch_seconds"), "p99"),
                         Query(quantile(0.5, "simfleet_billing_rating_batch_seconds"), "p50"),
                         unit="s",

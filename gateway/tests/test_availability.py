@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simfleet.billing.v1 import catalogue_pb2 as pb
+from simfleet.billing.v1 import ledger_pb2 as ledger_pb
 
 from .test_billing import BEARER, billing, billing_server, client, rub  # noqa: F401
 
@@ -71,6 +72,7 @@ async def test_the_options_and_their_fees(client, billing):  # noqa: F811
         pb.ListOptionsResponse(
             options=[pb.Option(code="roaming", name="Roaming", monthly_fee=rub(4900), requires_any=["voice", "data"])],
             tariffs=[pb.TariffOptions(tariff_code="IOT-S", allowed=["sms", "data", "roaming"], included=["sms"])],
+            currency="RUB",
         ),
     )
     answer = await client.get("/v1/options", headers=BEARER)
@@ -84,3 +86,32 @@ async def test_the_options_and_their_fees(client, billing):  # noqa: F811
     assert answer.json()["tariffs"] == [
         {"tariff_code": "IOT-S", "allowed": ["sms", "data", "roaming"], "included": ["sms"]}
     ]
+
+    assert answer.json()["currency"] == "RUB"
+
+
+async def test_the_options_in_a_customers_rials(client, billing):  # noqa: F811
+    """A rials customer's options: the fee in whole rials as billing priced it, written for the caller's language."""
+    billing.script(
+        "ListOptions",
+        pb.ListOptionsResponse(
+            options=[
+                pb.Option(
+                    code="roaming",
+                    name="Roaming",
+                    monthly_fee=ledger_pb.Money(amount=24_500, currency="IRR", exponent=0),
+                    requires_any=["voice", "sms", "data"],
+                )
+            ],
+            currency="IRR",
+        ),
+    )
+    answer = await client.get("/v1/options", headers={**BEARER, "Accept-Language": "en"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["currency"] == "IRR"
+    assert answer.json()["options"][0]["monthly_fee"] == {
+        "amount": 24_500,
+        "currency": "IRR",
+        "exponent": 0,
+        "formatted": "IRR24,500",
+    }

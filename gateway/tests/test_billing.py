@@ -387,8 +387,9 @@ async def test_a_lines_usage_is_asked_by_number_and_answered_in_the_callers_lang
 
 async def test_the_tariff_catalogue(client, billing):
     billing.script(
-        "ListTariffs",
-        usage_pb2.ListTariffsResponse(
+        "GetPriceList",
+        catalogue_pb2.GetPriceListResponse(
+            currency="RUB",
             tariffs=[
                 usage_pb2.Tariff(
                     code="BIZ-S",
@@ -411,6 +412,48 @@ async def test_the_tariff_catalogue(client, billing):
     assert tariff["included"] == [{"kind": "data", "unit": "byte", "included": 5 << 30}]
     assert tariff["roaming_prices"][0]["zone"] == "europe" and tariff["monthly_fee"]["amount"] == 45000
     assert answer.json()["roaming_groups"] == [{"name": "europe", "countries": ["FR"]}]
+    assert answer.json()["currency"] == "RUB"
+    # Asked of billing's catalogue with the caller's token: billing finds the customer and its currency.
+    assert billing.last("GetPriceList").metadata["authorization"] == BEARER["Authorization"]
+
+
+async def test_the_tariff_catalogue_in_a_customers_rials_is_written_in_the_callers_language(client, billing):
+    """billing answers a rials customer in IRR (no minor unit); the gateway keeps the integers and writes them
+    for the caller's language."""
+    rials = pb.Money(amount=225_000, currency="IRR", exponent=0)
+    billing.script(
+        "GetPriceList",
+        *[
+            catalogue_pb2.GetPriceListResponse(
+                currency="IRR",
+                tariffs=[
+                    usage_pb2.Tariff(
+                        code="BIZ-S",
+                        name="Business S",
+                        version=1,
+                        monthly_fee=rials,
+                        home_prices=[
+                            usage_pb2.UnitPrice(
+                                kind=usage_pb2.USAGE_KIND_SMS,
+                                zone="national",
+                                price=pb.Money(amount=1_250, currency="IRR", exponent=0),
+                            )
+                        ],
+                    )
+                ],
+            )
+        ]
+        * 2,
+    )
+    english = (await client.get("/v1/tariffs", headers={**BEARER, "Accept-Language": "en"})).json()
+    (tariff,) = english["tariffs"]
+    assert english["currency"] == "IRR"
+    assert tariff["monthly_fee"] == {"amount": 225_000, "currency": "IRR", "exponent": 0, "formatted": "IRR225,000"}
+    assert tariff["home_prices"][0]["price"]["formatted"] == "IRR1,250"
+    persian = (await client.get("/v1/tariffs", headers={**BEARER, "Accept-Language": "fa"})).json()
+    fee = persian["tariffs"][0]["monthly_fee"]
+    in_persian = "\u200e\u0631\u06cc\u0627\u0644\xa0225\u066c000"  # the rial's Persian name, then 225,000
+    assert (fee["amount"], fee["currency"], fee["formatted"]) == (225_000, "IRR", in_persian)
 
 
 def payment(**changes: object) -> payments_pb2.Payment:

@@ -55,8 +55,9 @@ def test_workloads_meet_the_rules(renders: Renders, chart: str, environment: str
 def test_the_umbrella_holds_all_seven_services(renders: Renders, environment: str | None) -> None:
     manifests = renders.get(chart_tools.UMBRELLA, environment)
     services = ["accounts", "billing", "gateway", "identity", "inventory", "netsim", "ticketing"]
-    assert sorted(m.name for m in find(manifests, "Deployment")) == services
-    assert sorted(m.name for m in find(manifests, "Service")) == services
+    # billing rates the network's usage in a Deployment of its own, whose Service carries only its metrics
+    assert sorted(m.name for m in find(manifests, "Deployment")) == sorted([*services, "billing-rater"])
+    assert sorted(m.name for m in find(manifests, "Service")) == sorted([*services, "billing-rater"])
     assert sorted(m.name for m in find(manifests, "Job")) == [
         "accounts-migrate",
         "billing-migrate",
@@ -86,6 +87,7 @@ def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> N
         "inventory": 1,
         "netsim": 1,
         "billing": 1,
+        "billing-rater": 1,
         "ticketing": 1,
         "gateway": 1,
     }
@@ -99,11 +101,16 @@ def test_prod_scales_monitors_and_traces(renders: Renders) -> None:
     assert set(hpas) == {"identity", "accounts", "inventory", "netsim", "billing", "ticketing", "gateway"}
     assert all(spec["minReplicas"] >= 2 for spec in hpas.values())
     for deployment in find(manifests, "Deployment"):
-        assert "replicas" not in deployment.obj["spec"]  # the HPA owns it
-    assert len(find(manifests, "PodDisruptionBudget")) == 7
+        if deployment.name in hpas:
+            assert "replicas" not in deployment.obj["spec"]  # the HPA owns it
+    # billing's rater has no HPA (its load is the usage backlog, not CPU): a count of its own
+    assert find(manifests, "Deployment", "billing-rater")[0].obj["spec"]["replicas"] == 2
+    assert sorted(m.name for m in find(manifests, "Deployment")) == sorted([*hpas, "billing-rater"])
+    assert sorted(m.name for m in find(manifests, "PodDisruptionBudget")) == sorted([*hpas, "billing-rater"])
     assert sorted(m.name for m in find(manifests, "ServiceMonitor")) == [
         "accounts",
         "billing",
+        "billing-rater",
         "gateway",
         "identity",
         "inventory",
@@ -158,7 +165,7 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     assert billing["BILLING_DEFAULT_SETTLEMENT_METHOD"] == "prepaid"
     assert ticketing["TICKETING_GRPC_HOST"] == ALL_INTERFACES
     assert ticketing["TICKETING_GRPC_PORT"] == "50101"
-    assert ticketing["TICKETING_METRICS_PORT"] == "9110"
+    assert ticketing["TICKETING_METRICS_PORT"] == "9111"
     assert ticketing["TICKETING_MIGRATE_ON_START"] == "false"
     assert ticketing["TICKETING_IDENTITY_TARGET"] == "identity:50051"
     assert ticketing["TICKETING_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"

@@ -162,7 +162,7 @@ def test_billing_accepts_the_gateway_inventory_and_monitoring_and_reaches_dns_na
 def test_ticketing_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and_identity(renders: Renders) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["ticketing"]
     ingress = rule_ports(spec["ingress"])
-    assert set(ingress) == {50101, 9110}
+    assert set(ingress) == {50101, 9111}
     assert ingress[50101] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
     assert spec["egress"][0]["ports"] == DNS
     egress = rule_ports(spec["egress"][1:])
@@ -229,3 +229,59 @@ def test_selectors_and_ports_come_from_values(renders: Renders) -> None:
     }
     assert chart_tools.validate(manifests) == []
     assert chart_tools.check_policies(manifests) == []
+
+
+def test_billing_rater_is_denied_by_default_and_reaches_only_dns_nats_and_the_database(renders: Renders) -> None:
+    manifests = renders.get(chart_tools.UMBRELLA)
+    specs = policies(manifests)
+    rater = find(manifests, "Deployment", "billing-rater")[0].obj["spec"]["template"]["metadata"]["labels"]
+    server = find(manifests, "Deployment", "billing")[0].obj["spec"]["template"]["metadata"]["labels"]
+
+    def selecting(labels: dict[str, str]) -> set[str]:
+        return {
+            name
+            for name, spec in specs.items()
+            if all(labels.get(key) == value for key, value in spec["podSelector"]["matchLabels"].items())
+        }
+
+    # the chart's default deny and the rater's own policy; never the server's (its callers, identity, netsim)
+    assert selecting(rater) == {"billing-default-deny", "billing-rater"}
+    assert selecting(server) == {"billing-default-deny", "billing"}
+    spec = specs["billing-rater"]
+    assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "rater"
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    # nobody calls it: only monitoring, on the metrics port (the kubelet's probes need no rule)
+    assert spec["ingress"] == [
+        {
+            "ports": [{"port": 9109, "protocol": "TCP"}],
+            "from": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                    "podSelector": {"matchLabels": {}},
+                }
+            ],
+        }
+    ]
+    assert spec["egress"][0]["ports"] == DNS
+    assert spec["egress"][0]["to"] == specs["billing"]["egress"][0]["to"]
+    egress = rule_ports(spec["egress"][1:])
+    assert set(egress) == {4222, 5432}
+    assert egress[4222] == rule_ports(specs["billing"]["egress"])[4222]
+    assert egress[5432] == [{"podSelector": {"matchLabels": {"cnpg.io/cluster": "simfleet-db"}}}]
+
+
+def test_billing_rater_reaches_the_collector_only_when_traces_are_configured(renders: Renders) -> None:
+    prod = policies(renders.get(chart_tools.UMBRELLA, "prod"))["billing-rater"]
+    egress = rule_ports(prod["egress"][1:])
+    assert set(egress) == {4222, 5432, 4318}
+    assert egress[4318] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}},
+            "podSelector": {"matchLabels": {}},
+        }
+    ]
+    # an external database's CIDR reaches the rater's policy as the server's
+    manifests = renders.render("billing", {"networkPolicy": {"database": {"cidr": "10.20.0.5/32", "port": 6432}}})
+    rater = policies(manifests)["simfleet-billing-rater"]
+    assert rule_ports(rater["egress"])[6432] == [{"ipBlock": {"cidr": "10.20.0.5/32"}}]
+    assert chart_tools.validate(manifests) == []

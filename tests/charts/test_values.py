@@ -106,6 +106,13 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("billing", {"settings": {"defaultSettlementMethod": "barter"}}),
     ("billing", {"extraEnv": {"BILLING_OPERATOR_KEY": CANARY}}),
     ("billing", {"secretEnv": {"operatorKey": None}}),  # only the operator key posts entries: it must be referenced
+    ("billing", {"rater": {"replicaCount": 0}}),
+    ("billing", {"rater": {"enabled": "yes"}}),
+    ("billing", {"rater": {"autoscaling": {"enabled": True}}}),  # no HPA for the rater (values.yaml says why)
+    ("billing", {"rater": {"resources": {"limits": None}}}),  # null deletes the default: limits are required
+    ("billing", {"rater": {"resources": {"requests": {"cpu": "lots", "memory": "256Mi"}}}}),
+    ("billing", {"rater": {"podDisruptionBudget": {"maxUnavailable": "one"}}}),
+    ("simfleet", {"billing": {"rater": {"replicaCount": -1}}}),
     ("simfleet", {"billing": {"replicaCount": 0}}),
     ("ticketing", {"settings": {"autoCloseAfter": "7 days"}}),
     ("ticketing", {"settings": {"sweepIntervalSeconds": 0}}),
@@ -153,7 +160,8 @@ def test_secrets_come_from_the_existing_secret_by_reference(renders: Renders, se
     manifests = renders.get(chart_tools.UMBRELLA, "prod")
     expected = {name: (f"{service}-secrets", key) for name, key in SECRET_ENV[service].items()}
     workloads = [m for m in manifests if m.kind in ("Deployment", "Job") and m.name.startswith(service)]
-    assert len(workloads) == 2  # the server and its migration Job
+    # the server and its migration Job; billing's rater too
+    assert len(workloads) == (3 if service == "billing" else 2)
     for workload in workloads:
         assert secret_refs(containers(workload)[0]) == expected
 

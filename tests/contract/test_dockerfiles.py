@@ -164,7 +164,7 @@ IMAGES = [
         settings="ticketing.settings:TicketingSettings",
         env_prefix="TICKETING_",
         listen_hosts=("grpc_host", "metrics_host"),
-        ports={"grpc_port": 50101, "metrics_port": 9110},
+        ports={"grpc_port": 50101, "metrics_port": 9111},
         migrates=True,
         command=("serve",),
     ),

@@ -97,7 +97,8 @@ RIALS_PASSWORD = "Rials-Passw0rd-2026"
 
 def test_a_customer_onboarded_in_rials_keeps_its_money_in_rials(platform: Platform, api: httpx.Client) -> None:
     """The operator onboards a customer in IRR: billing opens its personal account in rials, and the balance, the
-    month's statement and the company's finances answer whole rials; an unknown currency is refused."""
+    month's statement, the company's finances and the catalogue (tariffs and options, from the rials price list:
+    500 rials a rouble) answer whole rials; an unknown currency is refused."""
 
     def request(request_id: str, currency: str) -> admin_pb2.OnboardCustomerRequest:
         return admin_pb2.OnboardCustomerRequest(
@@ -150,3 +151,37 @@ def test_a_customer_onboarded_in_rials_keeps_its_money_in_rials(platform: Platfo
     assert finances.status_code == 200, finances.text
     assert [(t["currency"], t["personal_accounts"]) for t in finances.json()["totals"]] == [("IRR", 1)]
     assert api.get(f"{path}/statement", params={"period": "2026-13"}, headers=headers).status_code == 422
+
+    # The catalogue in the customer's rials, beside the demo customer's roubles: the same tariffs and options.
+    signed_in = api.post("/v1/auth/password", json={"phone": DEMO_MANAGER.phone, "password": DEMO_MANAGER.password})
+    assert signed_in.status_code == 200, signed_in.text
+    in_roubles = {"Authorization": f"Bearer {signed_in.json()['access_token']}", "Accept-Language": "en"}
+    tariffs = api.get("/v1/tariffs", headers=headers)
+    assert tariffs.status_code == 200, tariffs.text
+    assert tariffs.json()["currency"] == "IRR"
+    rouble_tariffs = {t["code"]: t for t in api.get("/v1/tariffs", headers=in_roubles).json()["tariffs"]}
+    for tariff in tariffs.json()["tariffs"]:
+        fee, rouble_fee = tariff["monthly_fee"], rouble_tariffs[tariff["code"]]["monthly_fee"]
+        assert (fee["currency"], fee["exponent"], rouble_fee["currency"]) == ("IRR", 0, "RUB")
+        assert fee["amount"] == rouble_fee["amount"] * 5  # kopecks to rials at 500 a rouble
+        assert fee["formatted"] == f"IRR{fee['amount']:,}"
+        prices = tariff["home_prices"] + tariff["roaming_prices"]
+        assert prices and {p["price"]["currency"] for p in prices} == {"IRR"}
+    options = api.get("/v1/options", headers=headers)
+    assert options.status_code == 200, options.text
+    assert options.json()["currency"] == "IRR"
+    roaming = next(o for o in options.json()["options"] if o["code"] == "roaming")["monthly_fee"]
+    rouble_roaming = next(
+        o for o in api.get("/v1/options", headers=in_roubles).json()["options"] if o["code"] == "roaming"
+    )
+    assert (roaming["currency"], roaming["exponent"]) == ("IRR", 0) and rouble_roaming["monthly_fee"][
+        "currency"
+    ] == "RUB"
+    assert roaming["amount"] == rouble_roaming["monthly_fee"]["amount"] * 5 > 0
+    offers = api.get("/v1/packages/offers", headers=headers)
+    assert offers.status_code == 200, offers.text
+    rouble_offers = {o["code"]: o for o in api.get("/v1/packages/offers", headers=in_roubles).json()["items"]}
+    for item in offers.json()["items"]:
+        price, rouble_price = item["price"], rouble_offers[item["code"]]["price"]
+        assert (price["currency"], rouble_price["currency"]) == ("IRR", "RUB")
+        assert price["amount"] == rouble_price["amount"] * 5 > 0

@@ -1,6 +1,6 @@
-"""billing is killed, then NATS is stopped, while 200,000 usage records are being rated: after they come back every
-record is charged exactly once, and the charges sum to what this test computes itself from the records and the
-catalogue's prices, to the kopeck."""
+"""billing's rater (the process that rates) is killed, then NATS is stopped, while 200,000 usage records are
+being rated: after they come back every record is charged exactly once, and the charges sum to what this test
+computes itself from the records and the catalogue's prices, to the kopeck."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from simfleet.inventory.v1 import admin_pb2 as inventory_admin
 from simfleet.inventory.v1 import admin_pb2_grpc as inventory_admin_grpc
 from simfleet.inventory.v1 import lines_pb2
 from simfleet.netsim.v1 import usage_pb2 as net
-from simfleet_devstack.platform import Platform
+from simfleet_devstack.platform import BILLING_RATER, Platform
 from simfleet_devstack.seed import DEMO_MANAGER, demo_sim
 from simfleet_runtime.bus import headers
 from simfleet_runtime.context import OPERATOR_KEY
@@ -145,7 +145,7 @@ async def publish(nats_url: str, records: list[net.UsageRecord]) -> None:
 
 
 def pending_for_rating(platform: Platform) -> float:
-    text = httpx.get(platform.metrics_urls()["billing"], timeout=5).text
+    text = httpx.get(platform.metrics_urls()[BILLING_RATER], timeout=5).text
     prefix = 'simfleet_nats_consumer_pending_messages{consumer="billing-rating"} '
     found = [float(line.removeprefix(prefix)) for line in text.splitlines() if line.startswith(prefix)]
     return found[0] if found else -1.0
@@ -177,7 +177,7 @@ def fees_since(api: httpx.Client, auth: dict[str, str], account: str, sequence: 
 
 
 def rated_so_far(platform: Platform) -> float:
-    text = httpx.get(platform.metrics_urls()["billing"], timeout=5).text
+    text = httpx.get(platform.metrics_urls()[BILLING_RATER], timeout=5).text
     prefix = 'simfleet_billing_usage_records_total{kind="'
     return sum(
         float(line.rsplit(" ", 1)[1])
@@ -186,7 +186,7 @@ def rated_so_far(platform: Platform) -> float:
     )
 
 
-def test_killing_billing_then_nats_while_rating_charges_every_record_once(platform: Platform) -> None:
+def test_killing_billings_rater_then_nats_while_rating_charges_every_record_once(platform: Platform) -> None:
     with httpx.Client(base_url=platform.gateway_url, timeout=15) as api:
         auth = sign_in(api)
         customer_id = api.get("/v1/me", headers=auth).json()["customer_id"]
@@ -205,10 +205,11 @@ def test_killing_billing_then_nats_while_rating_charges_every_record_once(platfo
         records, expected = make_records(numbers, prices(api, auth))
         asyncio.run(publish(platform.nats_url, records))
 
-        # billing dies mid-way (a batch's transaction is lost with it), comes back, then NATS goes away and back.
+        # billing's rater dies mid-way (a batch's transaction is lost with it), comes back, then NATS goes away
+        # and back.
         wait_until(lambda: rated_so_far(platform) >= 20_000, 120, "rating under way")
-        platform.kill_service("billing")
-        platform.start_service("billing")
+        platform.kill_service(BILLING_RATER)
+        platform.start_service(BILLING_RATER)
         wait_until(lambda: rated_so_far(platform) >= 20_000, 120, "rating under way again")
         platform.stop_nats()
         time.sleep(1.0)  # billing's consumers lose the server mid-batch

@@ -37,6 +37,8 @@ RULE_TESTS_DIR = ROOT / "deploy" / "prometheus" / "tests"
 RUNBOOKS = ROOT / "docs" / "runbooks.md"
 JOBS = ("identity", "netsim", "accounts", "inventory", "billing", "ticketing", "gateway")
 """SIMfleet's scrape jobs (the ServiceMonitors name them after the service)."""
+JOB_OF_PROCESS = {"billing-rater": "billing"}
+"""Processes scraped under another's job: billing's rater is billing (its ServiceMonitor's job is the service's)."""
 
 
 def required_binary(name: str) -> str:
@@ -152,8 +154,8 @@ def _verify(api: httpx.Client, challenge: str, code: str) -> httpx.Response:
 
 
 def _rated(platform: Platform) -> float:
-    """billing's count of usage records taken (rated or rejected)."""
-    text = httpx.get(platform.metrics_urls()["billing"], timeout=5).text
+    """billing's count of usage records taken (rated or rejected), by its rater."""
+    text = httpx.get(platform.metrics_urls()["billing-rater"], timeout=5).text
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()

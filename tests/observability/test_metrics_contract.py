@@ -94,16 +94,13 @@ EXPECTED: dict[str, Contract] = {
         simfleet_accounts_node_changes_total=(C, {"action"}),
     ),
     # billing publishes only its financial holds, which the workload never places: no published subject yet.
+    # Its API process (BILLING_ROLE=api) does all but rating the network's usage, which its rater does.
     "billing": {name: family for name, family in SERVICE.items() if name != "simfleet_nats_published_total"}
     | contract(
         simfleet_billing_entries_total=(C, {"outcome"}),
         simfleet_billing_money_moved_minor_units_total=(C, {"currency"}),
         simfleet_billing_settlement_changes_total=(C, {"method"}),
         simfleet_billing_lines_projected_total=(C, set()),
-        simfleet_billing_usage_records_total=(C, {"outcome", "kind"}),
-        simfleet_billing_usage_charged_minor_units_total=(C, {"currency"}),
-        simfleet_billing_rating_lag_seconds=(H, set()),
-        simfleet_billing_rating_batch_seconds=(H, set()),
         simfleet_billing_payments_total=(C, {"kind", "outcome"}),
         simfleet_billing_fee_line_days_total=(C, set()),
         simfleet_billing_financial_holds_total=(C, {"change"}),
@@ -111,6 +108,20 @@ EXPECTED: dict[str, Contract] = {
         simfleet_billing_packages_bought_total=(C, {"scope"}),
         simfleet_billing_package_receipts_total=(C, {"outcome"}),
         simfleet_billing_limit_emails_total=(C, {"outcome"}),
+    ),
+    # The rater serves no API (its gRPC port answers health checks only, which are not counted).
+    "billing-rater": {
+        name: family
+        for name, family in SERVICE.items()
+        if name != "simfleet_nats_published_total" and not name.startswith("simfleet_grpc_server_")
+    }
+    | contract(
+        simfleet_billing_entries_total=(C, {"outcome"}),
+        simfleet_billing_money_moved_minor_units_total=(C, {"currency"}),
+        simfleet_billing_usage_records_total=(C, {"outcome", "kind"}),
+        simfleet_billing_usage_charged_minor_units_total=(C, {"currency"}),
+        simfleet_billing_rating_lag_seconds=(H, set()),
+        simfleet_billing_rating_batch_seconds=(H, set()),
     ),
     "ticketing": SERVICE
     | contract(
@@ -292,7 +303,8 @@ def test_consumers_and_readiness(scraped: dict[str, dict[str, Family]]) -> None:
             "inventory-provisioning",
             "inventory-own-sms-receipts",
         ),
-        "billing": ("billing-lines", "billing-node-paths", "billing-rating"),
+        "billing": ("billing-lines", "billing-node-paths"),
+        "billing-rater": ("billing-rating",),
         "ticketing": ("ticketing-node-paths",),
     }
     for process, names in consumers.items():

@@ -25,6 +25,7 @@ import pytest
 from simfleet_devstack.platform import Platform
 from simfleet_runtime.testing import free_port
 from tests.observability.support import (
+    JOB_OF_PROCESS,
     JOBS,
     RULES_FILE,
     Query,
@@ -59,16 +60,18 @@ class PrometheusServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "prometheus.log"
-        scrape_configs = []
-        for job, url in targets.items():
-            address = url.removeprefix("http://").split("/", 1)[0]
-            scrape_configs.append(
-                {
-                    "job_name": job,
-                    "metrics_path": "/metrics",
-                    "static_configs": [{"targets": [address], "labels": {"namespace": NAMESPACE}}],
-                }
-            )
+        addresses: dict[str, list[str]] = {}
+        for process, url in targets.items():
+            job = JOB_OF_PROCESS.get(process, process)
+            addresses.setdefault(job, []).append(url.removeprefix("http://").split("/", 1)[0])
+        scrape_configs = [
+            {
+                "job_name": job,
+                "metrics_path": "/metrics",
+                "static_configs": [{"targets": found, "labels": {"namespace": NAMESPACE}}],
+            }
+            for job, found in addresses.items()
+        ]
         config = {
             "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(RULES_FILE)],
@@ -182,7 +185,12 @@ def prometheus(metrics_platform: Platform, tmp_path_factory: pytest.TempPathFact
 
 def all_targets_up(server: PrometheusServer) -> bool:
     targets = server.api("targets")["data"]["activeTargets"]
-    return sorted(t["labels"]["job"] for t in targets) == sorted(JOBS) and all(t["health"] == "up" for t in targets)
+    jobs = {t["labels"]["job"] for t in targets}
+    return (
+        jobs == set(JOBS)
+        and len(targets) == len(JOBS) + len(JOB_OF_PROCESS)
+        and all(t["health"] == "up" for t in targets)
+    )
 
 
 def rules_evaluated(server: PrometheusServer) -> bool:
@@ -197,8 +205,9 @@ def unrecorded(server: PrometheusServer) -> list[str]:
 def test_every_target_is_up_and_every_process_ready(prometheus: PrometheusServer) -> None:
     targets = prometheus.api("targets")["data"]["activeTargets"]
     assert {t["labels"]["job"]: t["health"] for t in targets} == dict.fromkeys(JOBS, "up")
-    ready = {r["metric"]["job"]: float(r["value"][1]) for r in prometheus.query("simfleet_service_ready")}
-    assert ready == dict.fromkeys(JOBS, 1.0)
+    assert sorted(t["labels"]["job"] for t in targets) == sorted([*JOBS, *JOB_OF_PROCESS.values()])  # billing twice
+    ready = [(r["metric"]["job"], float(r["value"][1])) for r in prometheus.query("simfleet_service_ready")]
+    assert sorted(ready) == sorted((job, 1.0) for job in [*JOBS, *JOB_OF_PROCESS.values()])
 
 
 def test_every_rule_evaluates_and_every_recording_rule_records(prometheus: PrometheusServer) -> None:

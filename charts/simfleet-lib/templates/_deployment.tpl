@@ -1,9 +1,12 @@
-{{/* The Deployment of a SIMfleet service: one container, restricted security, probes and resources from values. */}}
+{{/*
+The Deployment of a SIMfleet service's component (the server unless the context names another):
+one container, restricted security, probes and resources from values, the component's own environment.
+*/}}
 {{- define "simfleet-lib.deployment" -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: {{ include "simfleet-lib.fullname" . }}
+  name: {{ include "simfleet-lib.componentFullname" . }}
   namespace: {{ .Release.Namespace }}
   labels:
     {{- include "simfleet-lib.labels" . | nindent 4 }}
@@ -19,7 +22,7 @@ spec:
       maxUnavailable: 0
   selector:
     matchLabels:
-      {{- include "simfleet-lib.serverSelectorLabels" . | nindent 6 }}
+      {{- include "simfleet-lib.componentSelectorLabels" . | nindent 6 }}
   template:
     metadata:
       labels:
@@ -65,7 +68,7 @@ spec:
           whenUnsatisfiable: {{ .Values.topologySpread.whenUnsatisfiable }}
           labelSelector:
             matchLabels:
-              {{- include "simfleet-lib.serverSelectorLabels" . | nindent 14 }}
+              {{- include "simfleet-lib.componentSelectorLabels" . | nindent 14 }}
       {{- end }}
       containers:
         - name: {{ .Chart.Name }}
@@ -84,6 +87,10 @@ spec:
                 name: {{ include "simfleet-lib.configMapName" . }}
           env:
             {{- include "simfleet-lib.inlineEnv" . | nindent 12 }}
+            {{- range $name, $value := get (get . "component" | default (dict)) "env" | default (dict) }}
+            - name: {{ $name }}
+              value: {{ $value | quote }}
+            {{- end }}
           startupProbe:
             {{- toYaml .Values.probes.startup | nindent 12 }}
           readinessProbe:

@@ -33,10 +33,33 @@ app.kubernetes.io/name: {{ include "simfleet-lib.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{/* Selector labels of the serving pods (the Deployment's, the Service's). */}}
-{{- define "simfleet-lib.serverSelectorLabels" -}}
+{{/*
+The component whose objects a template renders: "server" (the serving pods) unless the
+context carries another as .component, a map:
+  name:         the component, e.g. "rater" (its objects are named <fullname>-<name>);
+  env:          NAME: value, inline environment of its containers (e.g. the process's role);
+  servicePorts: names of the entries of .Values.ports its Service exposes (empty: all).
+A chart renders a component with a copy of its root context plus .component (and .Values
+of its own where the component's differ); the chart's root context renders the server.
+*/}}
+{{- define "simfleet-lib.component" -}}
+{{- get (get . "component" | default (dict)) "name" | default "server" }}
+{{- end }}
+
+{{/* The name of the component's objects: the full name for the server, <fullname>-<component> otherwise. */}}
+{{- define "simfleet-lib.componentFullname" -}}
+{{- $component := include "simfleet-lib.component" . }}
+{{- if eq $component "server" }}
+{{- include "simfleet-lib.fullname" . }}
+{{- else }}
+{{- printf "%s-%s" (include "simfleet-lib.fullname" .) $component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/* Selector labels of one component's pods (its Deployment's, Service's, PDB's, NetworkPolicy's). */}}
+{{- define "simfleet-lib.componentSelectorLabels" -}}
 {{ include "simfleet-lib.selectorLabels" . }}
-app.kubernetes.io/component: server
+app.kubernetes.io/component: {{ include "simfleet-lib.component" . }}
 {{- end }}
 
 {{/* Selector labels of the migration Job's pods. */}}
@@ -45,10 +68,10 @@ app.kubernetes.io/component: server
 app.kubernetes.io/component: migration
 {{- end }}
 
-{{/* The standard labels every object carries; component "server" unless the caller sets one. */}}
+{{/* The standard labels every object carries; component "server" unless the context names another. */}}
 {{- define "simfleet-lib.labels" -}}
 {{ include "simfleet-lib.commonLabels" . }}
-app.kubernetes.io/component: server
+app.kubernetes.io/component: {{ include "simfleet-lib.component" . }}
 {{- end }}
 
 {{/* The standard labels without the component (for objects that pick the component themselves). */}}

@@ -1,10 +1,10 @@
-{{/* A HorizontalPodAutoscaler (autoscaling/v2) on CPU and, when set, memory utilisation. */}}
+{{/* A HorizontalPodAutoscaler (autoscaling/v2) of the component's Deployment on CPU and, when set, memory utilisation. */}}
 {{- define "simfleet-lib.hpa" -}}
 {{- if .Values.autoscaling.enabled -}}
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata:
-  name: {{ include "simfleet-lib.fullname" . }}
+  name: {{ include "simfleet-lib.componentFullname" . }}
   namespace: {{ .Release.Namespace }}
   labels:
     {{- include "simfleet-lib.labels" . | nindent 4 }}
@@ -12,7 +12,7 @@ spec:
   scaleTargetRef:
     apiVersion: apps/v1
     kind: Deployment
-    name: {{ include "simfleet-lib.fullname" . }}
+    name: {{ include "simfleet-lib.componentFullname" . }}
   minReplicas: {{ .Values.autoscaling.minReplicas }}
   maxReplicas: {{ .Values.autoscaling.maxReplicas }}
   metrics:

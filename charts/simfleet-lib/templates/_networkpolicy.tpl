@@ -1,13 +1,12 @@
 {{/*
 NetworkPolicies: a default deny of all ingress and egress for every pod of the
-release's chart, then what the serving pods need (DNS, NATS, the database, the
-OTLP collector, the metrics scrape, the callers in .Values.networkPolicy.ingress,
-the extra destinations in .Values.networkPolicy.egress) and what the migration
-Job needs (DNS and the database).
+release's chart, then what the serving pods need (simfleet-lib.componentNetworkPolicy:
+DNS, NATS, the database, the OTLP collector, the metrics scrape, the callers in
+.Values.networkPolicy.ingress, the extra destinations in .Values.networkPolicy.egress)
+and what the migration Job needs (DNS and the database).
 */}}
 {{- define "simfleet-lib.networkpolicy" -}}
 {{- if .Values.networkPolicy.enabled -}}
-{{ $np := .Values.networkPolicy -}}
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
@@ -23,17 +22,52 @@ spec:
     - Ingress
     - Egress
 ---
+{{ include "simfleet-lib.componentNetworkPolicy" . }}
+{{- $migration := .Values.migration | default dict }}
+{{- if $migration.enabled }}
+---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
-  name: {{ include "simfleet-lib.fullname" . }}
+  name: {{ printf "%s-migration" (include "simfleet-lib.fullname" .) | trunc 63 | trimSuffix "-" }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "simfleet-lib.commonLabels" . | nindent 4 }}
+    app.kubernetes.io/component: migration
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "simfleet-lib.migrationSelectorLabels" . | nindent 6 }}
+  policyTypes:
+    - Ingress
+    - Egress
+  egress:
+    {{- include "simfleet-lib.dnsEgress" . | nindent 4 }}
+    {{- with include "simfleet-lib.databaseEgress" . | trim }}
+    {{- . | nindent 4 }}
+    {{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+What one component's pods may do (the server's unless the context names another): callers in
+.Values.networkPolicy.ingress and the metrics scrape in; DNS, NATS, the database, the OTLP
+collector and .Values.networkPolicy.egress out. Its own policy types deny the rest both ways.
+*/}}
+{{- define "simfleet-lib.componentNetworkPolicy" -}}
+{{- $np := .Values.networkPolicy -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ include "simfleet-lib.componentFullname" . }}
   namespace: {{ .Release.Namespace }}
   labels:
     {{- include "simfleet-lib.labels" . | nindent 4 }}
 spec:
   podSelector:
     matchLabels:
-      {{- include "simfleet-lib.serverSelectorLabels" . | nindent 6 }}
+      {{- include "simfleet-lib.componentSelectorLabels" . | nindent 6 }}
   policyTypes:
     - Ingress
     - Egress
@@ -78,31 +112,6 @@ spec:
       to:
         {{- include "simfleet-lib.peers" .to | nindent 8 }}
     {{- end }}
-{{- $migration := .Values.migration | default dict }}
-{{- if $migration.enabled }}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: {{ printf "%s-migration" (include "simfleet-lib.fullname" .) | trunc 63 | trimSuffix "-" }}
-  namespace: {{ .Release.Namespace }}
-  labels:
-    {{- include "simfleet-lib.commonLabels" . | nindent 4 }}
-    app.kubernetes.io/component: migration
-spec:
-  podSelector:
-    matchLabels:
-      {{- include "simfleet-lib.migrationSelectorLabels" . | nindent 6 }}
-  policyTypes:
-    - Ingress
-    - Egress
-  egress:
-    {{- include "simfleet-lib.dnsEgress" . | nindent 4 }}
-    {{- with include "simfleet-lib.databaseEgress" . | trim }}
-    {{- . | nindent 4 }}
-    {{- end }}
-{{- end }}
-{{- end }}
 {{- end }}
 
 {{/* Egress to the cluster DNS on UDP and TCP 53. */}}

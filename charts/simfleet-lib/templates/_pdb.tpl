@@ -1,10 +1,10 @@
-{{/* A PodDisruptionBudget: minAvailable when set, maxUnavailable otherwise. */}}
+{{/* A PodDisruptionBudget of the component's pods: minAvailable when set, maxUnavailable otherwise. */}}
 {{- define "simfleet-lib.pdb" -}}
 {{- if .Values.podDisruptionBudget.enabled -}}
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:
-  name: {{ include "simfleet-lib.fullname" . }}
+  name: {{ include "simfleet-lib.componentFullname" . }}
   namespace: {{ .Release.Namespace }}
   labels:
     {{- include "simfleet-lib.labels" . | nindent 4 }}
@@ -17,6 +17,6 @@ spec:
   unhealthyPodEvictionPolicy: AlwaysAllow
   selector:
     matchLabels:
-      {{- include "simfleet-lib.serverSelectorLabels" . | nindent 6 }}
+      {{- include "simfleet-lib.componentSelectorLabels" . | nindent 6 }}
 {{- end }}
 {{- end }}

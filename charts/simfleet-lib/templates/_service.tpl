@@ -1,9 +1,12 @@
-{{/* The ClusterIP Service in front of the serving pods: one port per entry of .Values.ports. */}}
+{{/*
+The ClusterIP Service in front of the component's pods: one port per entry of .Values.ports
+(only those named in .component.servicePorts when it names any).
+*/}}
 {{- define "simfleet-lib.service" -}}
 apiVersion: v1
 kind: Service
 metadata:
-  name: {{ include "simfleet-lib.fullname" . }}
+  name: {{ include "simfleet-lib.componentFullname" . }}
   namespace: {{ .Release.Namespace }}
   labels:
     {{- include "simfleet-lib.labels" . | nindent 4 }}
@@ -14,9 +17,11 @@ metadata:
 spec:
   type: ClusterIP
   selector:
-    {{- include "simfleet-lib.serverSelectorLabels" . | nindent 4 }}
+    {{- include "simfleet-lib.componentSelectorLabels" . | nindent 4 }}
   ports:
+    {{- $only := get (get . "component" | default (dict)) "servicePorts" | default (list) }}
     {{- range .Values.ports }}
+    {{- if or (not $only) (has .name $only) }}
     - name: {{ .name }}
       port: {{ .port }}
       targetPort: {{ .name }}
@@ -24,5 +29,6 @@ spec:
       {{- with .appProtocol }}
       appProtocol: {{ . }}
       {{- end }}
+    {{- end }}
     {{- end }}
 {{- end }}

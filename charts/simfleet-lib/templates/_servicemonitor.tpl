@@ -1,10 +1,10 @@
-{{/* A Prometheus Operator ServiceMonitor (only when serviceMonitor.enabled: the CRD must exist). */}}
+{{/* A Prometheus Operator ServiceMonitor of the component's Service (only when serviceMonitor.enabled: the CRD must exist). */}}
 {{- define "simfleet-lib.servicemonitor" -}}
 {{- if .Values.serviceMonitor.enabled -}}
 apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata:
-  name: {{ include "simfleet-lib.fullname" . }}
+  name: {{ include "simfleet-lib.componentFullname" . }}
   namespace: {{ .Release.Namespace }}
   labels:
     {{- include "simfleet-lib.labels" . | nindent 4 }}
@@ -16,7 +16,7 @@ spec:
   jobLabel: app.kubernetes.io/name
   selector:
     matchLabels:
-      {{- include "simfleet-lib.serverSelectorLabels" . | nindent 6 }}
+      {{- include "simfleet-lib.componentSelectorLabels" . | nindent 6 }}
   namespaceSelector:
     matchNames:
       - {{ .Release.Namespace }}

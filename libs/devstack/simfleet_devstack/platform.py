@@ -1,4 +1,4 @@
-"""The whole SIMfleet platform on one machine, as processes: NATS and the seven services.
+"""The whole SIMfleet platform on one machine, as processes: NATS and the seven services (billing as two).
 
 Used by ``make up`` (``python -m simfleet_devstack``), by the end-to-end tests
 and by the benchmark::
@@ -10,6 +10,12 @@ and by the benchmark::
         platform.stop_nats(); platform.start_nats()   # fault tests
         platform.set_clock_offset(20 * 60)            # needs config.clock_file
     # stop(): gateway, ticketing, billing, inventory, accounts, identity, netsim, NATS, each SIGTERM then SIGKILL
+
+billing runs as two processes, as in a cluster (two Deployments): ``billing``
+(its API and everything else, ``BILLING_ROLE=api``) and ``billing-rater``
+(rating the network's usage, ``BILLING_ROLE=rater``), so that rating's
+batches never hold up the API's reads. The rater does not migrate; it waits
+until billing has (``BILLING_AWAIT_MIGRATIONS``).
 
 Each service runs as ``sys.executable -m <service>`` with its settings in the
 environment (``IDENTITY_*``, ``NETSIM_*``, ``GATEWAY_*``; see :meth:`Platform.env_for`),
@@ -47,10 +53,13 @@ IDENTITY = "identity"
 ACCOUNTS = "accounts"
 INVENTORY = "inventory"
 BILLING = "billing"
+BILLING_RATER = "billing-rater"
 TICKETING = "ticketing"
 GATEWAY = "gateway"
-SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING, TICKETING, GATEWAY)
-"""The Python services, in start order (stop order is the reverse, NATS last)."""
+SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING, BILLING_RATER, TICKETING, GATEWAY)
+"""The Python processes, in start order (stop order is the reverse, NATS last)."""
+MODULES = {BILLING_RATER: BILLING}
+"""The package a process runs when it is not its own name (``python -m <package>``)."""
 DATABASE_SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING, TICKETING)
 LOCALHOST = "127.0.0.1"
 LOCAL_FRONTEND_ORIGINS = (
@@ -97,8 +106,10 @@ class PlatformConfig:
     inventory_metrics: int = 9108
     billing_grpc: int = 50091
     billing_metrics: int = 9109
+    billing_rater_grpc: int = 50092
+    billing_rater_metrics: int = 9110
     ticketing_grpc: int = 50101
-    ticketing_metrics: int = 9110
+    ticketing_metrics: int = 9111
     smtp_port: int = 2525
     netsim_http: int = 8090
     gateway_http: int = 8080
@@ -133,6 +144,8 @@ class PlatformConfig:
             "inventory_metrics",
             "billing_grpc",
             "billing_metrics",
+            "billing_rater_grpc",
+            "billing_rater_metrics",
             "ticketing_grpc",
             "ticketing_metrics",
             "smtp_port",
@@ -158,6 +171,8 @@ class PlatformConfig:
             "inventory metrics": self.inventory_metrics,
             "billing gRPC": self.billing_grpc,
             "billing metrics": self.billing_metrics,
+            "billing-rater gRPC (health)": self.billing_rater_grpc,
+            "billing-rater metrics": self.billing_rater_metrics,
             "ticketing gRPC": self.ticketing_grpc,
             "ticketing metrics": self.ticketing_metrics,
             "gateway HTTP": self.gateway_http,
@@ -219,6 +234,11 @@ class Platform:
         return f"{LOCALHOST}:{self.config.billing_grpc}"
 
     @property
+    def billing_rater_target(self) -> str:
+        """The rater's gRPC port: health only (it serves no API)."""
+        return f"{LOCALHOST}:{self.config.billing_rater_grpc}"
+
+    @property
     def ticketing_target(self) -> str:
         return f"{LOCALHOST}:{self.config.ticketing_grpc}"
 
@@ -230,6 +250,7 @@ class Platform:
             ACCOUNTS: f"http://{LOCALHOST}:{self.config.accounts_metrics}/metrics",
             INVENTORY: f"http://{LOCALHOST}:{self.config.inventory_metrics}/metrics",
             BILLING: f"http://{LOCALHOST}:{self.config.billing_metrics}/metrics",
+            BILLING_RATER: f"http://{LOCALHOST}:{self.config.billing_rater_metrics}/metrics",
             TICKETING: f"http://{LOCALHOST}:{self.config.ticketing_metrics}/metrics",
             GATEWAY: f"{self.gateway_url}/metrics",
         }
@@ -303,7 +324,7 @@ class Platform:
                 "INVENTORY_NETSIM_TARGET": self.netsim_target,
                 "INVENTORY_BILLING_TARGET": self.billing_target,
             }
-        elif service == BILLING:
+        elif service in (BILLING, BILLING_RATER):
             ours = {
                 "BILLING_DATABASE_URL": self.database_url(BILLING),
                 "BILLING_NATS_URL": self.nats_url,
@@ -316,7 +337,18 @@ class Platform:
                 "BILLING_PAYMENT_PROVIDER_TARGET": self.netsim_target,
                 "BILLING_SMTP_HOST": LOCALHOST,
                 "BILLING_SMTP_PORT": str(cfg.smtp_port),
+                "BILLING_ROLE": "api",
             }
+            if service == BILLING_RATER:
+                # billing's own extra settings apply to its rater too; what makes it the rater stays.
+                ours.update(cfg.extra_env.get(BILLING, {}))
+                ours.update(
+                    BILLING_ROLE="rater",
+                    BILLING_GRPC_PORT=str(cfg.billing_rater_grpc),
+                    BILLING_METRICS_PORT=str(cfg.billing_rater_metrics),
+                    BILLING_MIGRATE_ON_START="false",
+                    BILLING_AWAIT_MIGRATIONS="true",
+                )
         elif service == TICKETING:
             ours = {
                 "TICKETING_DATABASE_URL": self.database_url(TICKETING),
@@ -342,13 +374,13 @@ class Platform:
         if service in SERVICES:
             ours["OTEL_SERVICE_NAME"] = service
             if cfg.clock_file is not None:
-                ours[f"{service.upper()}_CLOCK_FILE"] = str(cfg.clock_file)
+                ours[f"{MODULES.get(service, service).upper()}_CLOCK_FILE"] = str(cfg.clock_file)
         env.update(ours)
         env.update(cfg.extra_env.get(service, {}))
         return env
 
     def _command(self, service: str) -> list[str]:
-        return list(self.config.service_commands.get(service) or [sys.executable, "-m", service])
+        return list(self.config.service_commands.get(service) or [sys.executable, "-m", MODULES.get(service, service)])
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -398,6 +430,7 @@ class Platform:
             f"{ACCOUNTS} gRPC health": lambda: probes.grpc_serving(self.accounts_target),
             f"{INVENTORY} gRPC health": lambda: probes.grpc_serving(self.inventory_target),
             f"{BILLING} gRPC health": lambda: probes.grpc_serving(self.billing_target),
+            f"{BILLING_RATER} gRPC health": lambda: probes.grpc_serving(self.billing_rater_target),
             f"{TICKETING} gRPC health": lambda: probes.grpc_serving(self.ticketing_target),
             f"{GATEWAY} /readyz": lambda: probes.http_ok(f"{self.gateway_url}/readyz"),
         }
@@ -450,7 +483,7 @@ class Platform:
             gateway.stop(self.config.stop_timeout)  # no request comes in while the services stop
         services = [
             self.processes[name]
-            for name in (TICKETING, BILLING, INVENTORY, ACCOUNTS, IDENTITY, NETSIM)
+            for name in (TICKETING, BILLING_RATER, BILLING, INVENTORY, ACCOUNTS, IDENTITY, NETSIM)
             if name in self.processes
         ]
         for process in services:
@@ -529,6 +562,7 @@ class Platform:
             ACCOUNTS: self.accounts_target,
             INVENTORY: self.inventory_target,
             BILLING: self.billing_target,
+            BILLING_RATER: self.billing_rater_target,
             TICKETING: self.ticketing_target,
         }.get(name)
         deadline = time.monotonic() + timeout

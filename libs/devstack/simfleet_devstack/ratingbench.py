@@ -26,7 +26,7 @@ import grpc
 import httpx
 
 from simfleet.netsim.v1 import usage_pb2, usage_pb2_grpc
-from simfleet_devstack.platform import Platform, PlatformConfig
+from simfleet_devstack.platform import BILLING, BILLING_RATER, Platform, PlatformConfig
 from simfleet_devstack.procstats import Sampler
 from simfleet_devstack.promtext import parse_histograms
 from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER
@@ -69,8 +69,8 @@ def _say(message: str) -> None:
 
 
 def _counts(platform: Platform) -> tuple[float, float]:
-    """billing's records taken (rated or rejected) and duplicates, from its metrics."""
-    text = httpx.get(platform.metrics_urls()["billing"], timeout=10).text
+    """The records billing's rater took (rated or rejected) and duplicates, from its metrics."""
+    text = httpx.get(platform.metrics_urls()[BILLING_RATER], timeout=10).text
     taken = duplicates = 0.0
     for line in text.splitlines():
         if not line.startswith("simfleet_billing_usage_records_total{"):
@@ -85,7 +85,7 @@ def _counts(platform: Platform) -> tuple[float, float]:
 
 def _batch_times(platform: Platform) -> tuple[float, float]:
     name = "simfleet_billing_rating_batch_seconds"
-    text = httpx.get(platform.metrics_urls()["billing"], timeout=10).text
+    text = httpx.get(platform.metrics_urls()[BILLING_RATER], timeout=10).text
     found = parse_histograms(text, {name})
     histogram = next(iter(found.values()), None)
     if histogram is None:
@@ -200,12 +200,13 @@ def render_rating(runs: list[RatingRun], command: str, date: str) -> list[str]:
         "",
         f"Measured {date} with `{command}`: on a fresh platform per database (seeded with the demo customer), "
         "netsim's mediation publishes the records for the demo lines (`UsageService.GenerateUsage`, batches of "
-        "1,000); the time runs from that request until billing has taken every record (rated or rejected), while "
+        "1,000); the time runs from that request until billing's rater (a process of its own, `BILLING_ROLE=rater`) "
+        "has taken every record (rated or rejected), while "
         f"a client reads one line's usage and balance (`GET /v1/lines/{{msisdn}}/usage`) every {READ_INTERVAL:g} s.",
         "",
         "| database | records | end to end | records/s (goal ≥ "
         f"{GOAL_RECORDS_PER_SECOND:,}) | duplicates | balance read p50 / p99 (goal ≤ {GOAL_BALANCE_P99 * 1000:.0f} ms) "
-        "| batch p50 / p99 |",
+        "| transaction p50 / p99 (up to 4 batches) |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in runs:
@@ -235,4 +236,7 @@ def _per_record(run: RatingRun) -> str:
     def micros(name: str) -> float:
         return run.cores.get(name, 0.0) * run.seconds / max(run.taken, 1.0) * 1e6
 
-    return f"{run.database}: billing {micros('billing'):.0f} µs, netsim {micros('netsim'):.0f} µs"
+    return (
+        f"{run.database}: billing's rater {micros(BILLING_RATER):.0f} µs, billing's API {micros(BILLING):.0f} µs, "
+        f"netsim {micros('netsim'):.0f} µs"
+    )

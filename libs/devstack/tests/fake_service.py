@@ -161,7 +161,8 @@ class Ok(BaseHTTPRequestHandler):
 
 
 def main(service: str) -> None:
-    prefix = service.upper() + "_"
+    # billing's rater is billing's package with BILLING_* settings (another role, other ports).
+    prefix = ("billing" if service == "billing-rater" else service).upper() + "_"
     Path(f"{service}.env.json").write_text(json.dumps({"pid": os.getpid(), "env": dict(os.environ)}))
     if os.environ.get("FAKE_IGNORE_SIGTERM"):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -185,7 +186,7 @@ def main(service: str) -> None:
     if service != "gateway":
         server.add_insecure_port(f"127.0.0.1:{os.environ[prefix + 'GRPC_PORT']}")
         server.start()
-    if service not in ("identity", "accounts", "inventory", "billing", "ticketing"):
+    if service not in ("identity", "accounts", "inventory", "billing", "billing-rater", "ticketing"):
         http = ThreadingHTTPServer(("127.0.0.1", int(os.environ[prefix + "HTTP_PORT"])), Ok)
         threading.Thread(target=http.serve_forever, daemon=True).start()
     print(f"fake {service} serving", flush=True)

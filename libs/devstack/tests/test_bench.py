@@ -293,7 +293,7 @@ def test_the_rating_report_states_both_goals_and_where_the_time_goes() -> None:
         taken=1_000_000,
         duplicates=0,
         balance_reads=[0.010] * 99 + [0.040],
-        cores={"billing": 0.9, "netsim": 0.1},
+        cores={"billing": 0.05, "billing-rater": 0.9, "netsim": 0.1},
         machine_cores=1.6,
         batch_p50=0.080,
         batch_p99=0.200,
@@ -307,13 +307,14 @@ def test_the_rating_report_states_both_goals_and_where_the_time_goes() -> None:
         duplicates=3,
         balance_reads=[0.300] * 10,
         balance_failures=1,
-        cores={"billing": 1.0},
+        cores={"billing-rater": 1.0},
         machine_cores=1.9,
     )
     text = "\n".join(render_rating([fast, slow], "python -m simfleet_devstack.bench --parts rating", "2026-12-07"))
     assert text.startswith("\n# Rating usage\n")
     assert "| sqlite | 1,000,000 of 1,000,000 | 80.0 s | 12,500 (met) | 0 | 10.0 / 40.0 ms (met; 100 reads" in text
     assert "| postgresql | 1,000,000 of 1,000,000 | 200.0 s | 5,000 (NOT MET) | 3 | 300.0 / 300.0 ms (NOT MET" in text
-    assert "| sqlite | 0.90 | 0.10 | 1.60 |" in text
-    assert "sqlite: billing 72 µs, netsim 8 µs" in text
+    assert "| database | billing | billing-rater | netsim | whole machine |" in text
+    assert "| sqlite | 0.05 | 0.90 | 0.10 | 1.60 |" in text
+    assert "sqlite: billing's rater 72 µs, billing's API 4 µs, netsim 8 µs" in text
     assert parse_args(["--parts", "rating", "--databases", "sqlite", "--usage-records", "5000"]).usage_records == 5000

@@ -61,7 +61,17 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
     config = fake_config(clock_file=Path("/tmp/devstack-clock"), extra_env={"identity": {"IDENTITY_EXTRA": "1"}})
     with Platform(config) as platform:
         pids = platform.pids()
-        assert set(pids) == {"nats", "netsim", "identity", "accounts", "inventory", "billing", "ticketing", "gateway"}
+        assert set(pids) == {
+            "nats",
+            "netsim",
+            "identity",
+            "accounts",
+            "inventory",
+            "billing",
+            "billing-rater",
+            "ticketing",
+            "gateway",
+        }
         assert platform.seed() is True
         assert platform.seed() is False  # the customer found by its tax number counts as done
         identity = _recorded_env(config, "identity")
@@ -93,6 +103,14 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
         assert billing["BILLING_NATS_URL"] == f"nats://127.0.0.1:{config.nats_port}"
         assert billing["BILLING_IDENTITY_TARGET"] == platform.identity_target
         assert billing["BILLING_OPERATOR_KEY"] == config.operator_key
+        assert billing["BILLING_ROLE"] == "api"
+        rater = _recorded_env(config, "billing-rater")
+        assert (rater["BILLING_ROLE"], rater["BILLING_DATABASE_URL"]) == ("rater", billing["BILLING_DATABASE_URL"])
+        assert (rater["BILLING_MIGRATE_ON_START"], rater["BILLING_AWAIT_MIGRATIONS"]) == ("false", "true")
+        assert (rater["BILLING_GRPC_PORT"], rater["BILLING_METRICS_PORT"]) == (
+            str(config.billing_rater_grpc),
+            str(config.billing_rater_metrics),
+        )
         assert (billing["BILLING_GRPC_PORT"], billing["BILLING_METRICS_PORT"]) == (
             str(config.billing_grpc),
             str(config.billing_metrics),

@@ -18,7 +18,9 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import DateTime, Table, TypeDecorator, event, exc, text
+import sqlalchemy as sa
+from sqlalchemy import DateTime, String, Table, TypeDecorator, event, exc, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
@@ -61,6 +63,32 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
+
+
+class _JsonTextList(TypeDecorator[list[str]]):
+    """A list of strings bound as one JSON text (SQLite's ``json_each`` reads it back as rows)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str:
+        return orjson.dumps(list(value)).decode()
+
+
+def one_of(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.ColumnElement[bool]:
+    """``column IN (...)`` with every value bound as ONE parameter ``name``: execute with ``{name: [str, ...]}``.
+
+    An expanding ``in_()`` renders a placeholder per value and binds each of
+    them again on every execution: with a thousand values that costs more than
+    the query (a sixth of a rating batch on PostgreSQL). Here the statement is
+    compiled once and the list is one value: ``= ANY($1::VARCHAR[])`` on
+    PostgreSQL, ``IN (SELECT value FROM json_each(?))`` on SQLite; both probe
+    the column's index. For string columns; an empty list matches nothing.
+    """
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=ARRAY(String())))
+    values = sa.func.json_each(sa.bindparam(name, type_=_JsonTextList())).table_valued("value")
+    return column.in_(sa.select(values.c.value))
 
 
 def insert_ignoring_conflicts(session: AsyncSession, table: Table) -> Insert:

@@ -9,6 +9,7 @@ at start-up in local mode (``migrate_on_start``) and by the service's
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -16,6 +17,8 @@ from alembic.config import Config
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+
+log = logging.getLogger(__name__)
 
 
 def alembic_config(script_location: Path, database_url: str) -> Config:
@@ -32,6 +35,36 @@ def upgrade(script_location: Path, database_url: str, revision: str = "head") ->
 
 async def upgrade_async(script_location: Path, database_url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade, script_location, database_url, revision)
+
+
+def at_head(script_location: Path, database_url: str) -> bool:
+    """Whether the database's schema is at the head revision of ``script_location`` (blocking)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(script_location, database_url)).get_current_head()
+
+    async def current() -> tuple[str, ...]:
+        engine = create_async_engine(database_url, poolclass=pool.NullPool, hide_parameters=True)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads())
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(current()) == (head,)
+    except Exception:  # a database not created or not reachable yet is not there yet
+        log.debug("the database is not readable yet", exc_info=True)
+        return False
+
+
+async def wait_for_head(script_location: Path, database_url: str, *, poll_seconds: float = 0.5) -> None:
+    """Return once another process has migrated the database to ``script_location``'s head."""
+    while True:
+        if await asyncio.to_thread(at_head, script_location, database_url):
+            return
+        await asyncio.sleep(poll_seconds)
 
 
 def run_env(target_metadata: MetaData) -> None:

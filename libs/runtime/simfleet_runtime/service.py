@@ -36,6 +36,7 @@ from simfleet_runtime.bus import (
     BeforeHook,
     DurableConsumer,
     EventHandler,
+    GroupHandler,
     Outbox,
     OutboxRelay,
     StreamSpec,
@@ -90,7 +91,9 @@ class ServiceRuntime:
         self._migrations_dir = migrations_dir
         self._streams = streams or []
         self._servicers: list[tuple[ServicerAdder, Any, str]] = []
-        self._consumers: list[tuple[str, str, str, EventHandler, bool, BeforeHook | None]] = []
+        self._consumers: list[
+            tuple[str, str, str, EventHandler, bool, BeforeHook | None, GroupHandler | None, int]
+        ] = []
         self._tasks: list[tuple[str, Task]] = []
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         self._server: grpc.aio.Server | None = None
@@ -119,13 +122,16 @@ class ServiceRuntime:
         handler: EventHandler,
         in_transaction: bool = True,
         before: BeforeHook | None = None,
+        group_handler: GroupHandler | None = None,
+        group_size: int = 1,
     ) -> None:
         """A durable consumer; ``in_transaction=False`` for handlers whose effect is outside the database.
 
         ``before`` runs ahead of the handler's transaction, outside it (see
         :class:`~simfleet_runtime.bus.DurableConsumer`): waits and delays go there.
+        ``group_handler`` takes up to ``group_size`` new messages in one transaction (the same module).
         """
-        self._consumers.append((name, stream, subject, handler, in_transaction, before))
+        self._consumers.append((name, stream, subject, handler, in_transaction, before, group_handler, group_size))
         metrics.declare_consumer(name)
 
     def add_task(self, name: str, task: Task) -> None:
@@ -134,6 +140,15 @@ class ServiceRuntime:
 
     def on_stop(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._on_stop.append(callback)
+
+    @property
+    def wiring(self) -> dict[str, list[str]]:
+        """What the process was given to run, by name: its ``servicers``, ``consumers`` and ``tasks``."""
+        return {
+            "servicers": [full_name for _, _, full_name in self._servicers],
+            "consumers": [consumer[0] for consumer in self._consumers],
+            "tasks": [name for name, _ in self._tasks],
+        }
 
     @property
     def nats(self) -> Client | None:
@@ -172,6 +187,9 @@ class ServiceRuntime:
     async def start(self) -> None:
         if self.settings.migrate_on_start:
             await self.migrate()
+        elif self.settings.await_migrations and self._migrations_dir is not None:
+            log.info("waiting for the schema to be migrated by another process")
+            await migrations.wait_for_head(self._migrations_dir, self.settings.database_url)
         await self._start_grpc()
         for name, task in self._tasks:
             self._spawn(name, task(self.stop_event))
@@ -247,7 +265,7 @@ class ServiceRuntime:
             poll_seconds=self.settings.outbox_poll_seconds,
         )
         self._spawn("outbox-relay", relay.run(self.stop_event))
-        for name, stream, subject, handler, in_transaction, before in self._consumers:
+        for name, stream, subject, handler, in_transaction, before, group_handler, group_size in self._consumers:
             consumer = DurableConsumer(
                 name=name,
                 stream=stream,
@@ -262,6 +280,8 @@ class ServiceRuntime:
                 in_transaction=in_transaction,
                 before=before,
                 sealer=self.sealer,
+                group_handler=group_handler,
+                group_size=group_size,
             )
             self._spawn(f"consumer-{name}", consumer.run(self.stop_event))
 

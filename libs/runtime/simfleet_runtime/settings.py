@@ -26,6 +26,13 @@ class ServiceSettings(BaseSettings):
     )
     database_pool_size: int = 10
     migrate_on_start: bool = Field(True, description="apply Alembic migrations at start-up (local mode)")
+    await_migrations: bool = Field(
+        False,
+        description=(
+            "without migrate_on_start, wait at start-up until another process has brought the schema to this "
+            "code's head (a second process of a service started beside the one that migrates)"
+        ),
+    )
     nats_url: str = "nats://127.0.0.1:4222"
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051

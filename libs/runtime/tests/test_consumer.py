@@ -458,3 +458,128 @@ async def test_a_consumer_stopped_during_its_before_hook_hands_the_message_back(
 
 async def _true_when(value: bool) -> bool:
     return value
+
+
+class GroupRecorder:
+    """A group handler that writes a note per event, records each group, and fails on the events it is told to."""
+
+    def __init__(self, notes: sa.Table, *, poison: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        self.notes = notes
+        self.poison = poison
+        self.groups: list[list[str]] = []
+
+    async def __call__(self, session: AsyncSession, events: Any) -> None:
+        self.groups.append([event.id for event in events])
+        for event in events:
+            await session.execute(
+                sa.insert(self.notes).values(
+                    id=new_id(), text=StringValue.FromString(event.data).value, created_at=Clock().now()
+                )
+            )
+            if event.id in self.poison:
+                raise PermanentError(f"{event.id} cannot be handled")
+
+
+async def test_a_group_of_messages_is_handled_in_one_transaction_and_each_is_acked_once(
+    db: Database, make_bus: Callable[..., Awaitable[Bus]], tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    bus = await make_bus()
+    ids = [await publish(bus, f"note {i}") for i in range(7)]
+    single = Recorder(notes)
+    group = GroupRecorder(notes)
+    consumer = consumer_for(bus, db, tables, single, group_handler=group, group_size=3)
+    background(consumer.run)
+
+    async def done() -> bool:
+        return metric("simfleet_nats_consumed_total", consumer=consumer.name, result="applied") == 7
+
+    await eventually(done, what="seven applied")
+    # A fetch may bring fewer messages than there are (a group of one goes through the single handler).
+    grouped = [event_id for found in group.groups for event_id in found]
+    assert sorted(grouped + [call[0] for call in single.calls]) == sorted(ids)
+    assert max(len(found) for found in group.groups) in (2, 3)
+    assert all(len(found) <= 3 for found in group.groups)
+    assert await count(db, notes) == 7
+    async with db.sessions() as session:
+        claimed = (
+            await session.execute(
+                sa.select(tables.processed_events.c.event_id).where(tables.processed_events.c.consumer == consumer.name)
+            )
+        ).scalars()
+        assert sorted(claimed) == sorted(ids)
+
+    async def all_acked() -> bool:
+        info = await bus.js.consumer_info(bus.stream, consumer.name)
+        return info.num_ack_pending == 0 and info.num_pending == 0
+
+    await eventually(all_acked, what="every message acked")
+
+
+async def test_a_group_that_fails_changes_nothing_and_its_messages_go_one_by_one(
+    db: Database, make_bus: Callable[..., Awaitable[Bus]], tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    bus = await make_bus()
+    ids = [await publish(bus, f"note {i}") for i in range(4)]
+    poison = ids[1]
+    # Together the group fails on the poisoned event; alone, the others succeed and it is dead-lettered.
+    single = Recorder(notes, fail=lambda e: PermanentError("poisoned") if e.id == poison else None)
+    group = GroupRecorder(notes, poison={poison})
+    consumer = consumer_for(bus, db, tables, single, group_handler=group, group_size=4)
+    background(consumer.run)
+
+    async def done() -> bool:
+        applied = metric("simfleet_nats_consumed_total", consumer=consumer.name, result="applied")
+        dead = metric("simfleet_nats_consumed_total", consumer=consumer.name, result="dead_lettered")
+        return applied == 3 and dead == 1
+
+    await eventually(done, what="three applied one by one and the poisoned one dead-lettered")
+    assert group.groups and group.groups[0] == ids  # tried together first
+    assert sorted(c[0] for c in single.calls) == sorted(ids)
+    assert await count(db, notes) == 3  # the failed group's notes were rolled back; the poisoned one's too
+    async with db.sessions() as session:
+        dead = (await session.execute(sa.select(tables.dead_letters.c.event_id))).scalars().all()
+    assert list(dead) == [poison]
+
+
+async def test_an_event_already_processed_is_left_out_of_its_group(
+    db: Database, make_bus: Callable[..., Awaitable[Bus]], tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    bus = await make_bus()
+    ids = [await publish(bus, f"note {i}") for i in range(3)]
+    single = Recorder(notes)
+    group = GroupRecorder(notes)
+    consumer = consumer_for(bus, db, tables, single, group_handler=group, group_size=3)
+    async with db.transaction() as session:
+        await session.execute(
+            sa.insert(tables.processed_events).values(
+                consumer=consumer.name, event_id=ids[0], processed_at=Clock().now()
+            )
+        )
+    background(consumer.run)
+
+    async def done() -> bool:
+        return metric("simfleet_nats_consumed_total", consumer=consumer.name, result="duplicate") == 1 and (
+            metric("simfleet_nats_consumed_total", consumer=consumer.name, result="applied") == 2
+        )
+
+    await eventually(done, what="two applied, one duplicate")
+    handled = [event_id for found in group.groups for event_id in found] + [call[0] for call in single.calls]
+    assert sorted(handled) == sorted(ids[1:])
+    assert await count(db, notes) == 2
+
+
+def test_a_group_handler_needs_the_consumers_transaction(db: Database, tables: BusTables, notes: sa.Table) -> None:
+    with pytest.raises(ValueError, match="transaction"):
+        DurableConsumer(
+            name="rt-group",
+            stream="S",
+            subject="s.>",
+            handler=Recorder(notes),
+            db=db,
+            tables=tables,
+            js=None,  # type: ignore[arg-type]
+            clock=Clock(),
+            in_transaction=False,
+            group_handler=GroupRecorder(notes),
+            group_size=2,
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import sqlalchemy as sa
 from google.protobuf.wrappers_pb2 import StringValue
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -9,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from simfleet_runtime.bus import Outbox, OutboxRelay
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
-from simfleet_runtime.migrations import upgrade_async
+from simfleet_runtime.migrations import at_head, upgrade_async, wait_for_head
 
 from .conftest import BUS, MIGRATIONS_DIR, Bus
 
@@ -80,3 +82,16 @@ async def test_the_migrations_create_what_the_metadata_declares(empty_database_u
         assert row["headers"] == {}  # written outside any span: no trace context to carry
     finally:
         await db.dispose()
+
+
+async def test_a_process_that_does_not_migrate_waits_until_another_brings_the_schema_to_its_head(
+    empty_database_url: str,
+) -> None:
+    waiting = asyncio.create_task(wait_for_head(MIGRATIONS_DIR, empty_database_url, poll_seconds=0.05))
+    await upgrade_async(MIGRATIONS_DIR, empty_database_url, "0001")
+    assert not await asyncio.to_thread(at_head, MIGRATIONS_DIR, empty_database_url)
+    await asyncio.sleep(0.2)
+    assert not waiting.done()  # one revision short of the head
+    await upgrade_async(MIGRATIONS_DIR, empty_database_url)
+    await asyncio.wait_for(waiting, timeout=30)
+    assert await asyncio.to_thread(at_head, MIGRATIONS_DIR, empty_database_url)

@@ -8,7 +8,9 @@ from datetime import timedelta
 import grpc
 import sqlalchemy as sa
 
+from billing.catalogue.price_lists import option_fee_in
 from billing.holds.models import HOLDS, LINE_HOLDS
+from billing.ledger.service import NewAccount
 from billing.lines.consumer import lines_changed_handler
 from simfleet.billing.v1 import catalogue_pb2 as pb
 from simfleet.billing.v1 import catalogue_pb2_grpc, usage_pb2, usage_pb2_grpc
@@ -184,3 +186,65 @@ async def test_which_lines_may_take_a_tariff_or_an_option(running: Running) -> N
         )
         listed = {t.code: (list(t.allowed_options), list(t.included_options)) for t in tariffs.tariffs}
         assert listed["IOT-S"] == (["sms", "data", "roaming"], ["sms", "data"])
+
+
+async def test_the_catalogue_answers_in_the_callers_customers_currency(running: Running) -> None:  # noqa: F811
+    """A customer whose personal accounts hold rials reads the tariffs and options in IRR, priced exactly as rating
+    and the monthly fees price its lines (the IRR price list); a customer with no account yet reads billing's
+    default currency, RUB."""
+    await running.tree()
+    await running.billing.ledger.open_account(
+        NewAccount(
+            kind="personal",
+            currency="IRR",
+            customer_id=running.customer_id,
+            personal_account_id=running.personal,
+            settlement_method="prepaid",
+        )
+    )
+    await asyncio.wait_for(running.billing.catalogue.wait_loaded(), 10)
+    in_rials = running.bearer(Grant(running.branch, frozenset({"lines:read"}), "custom"))
+    newcomer = running.bearer(Grant(new_id(), frozenset({"lines:read"}), "custom"), customer_id=new_id())
+    now = running.billing.runtime.clock.now()
+    book = running.billing.catalogue.book()
+    async with make_channel(running.target) as channel:
+        catalogue = catalogue_pb2_grpc.CatalogueServiceStub(channel)
+
+        rials = await catalogue.GetPriceList(pb.GetPriceListRequest(), metadata=in_rials)
+        assert rials.currency == "IRR" and rials.tariffs
+        for listed in rials.tariffs:
+            rated = book.at(listed.code, now, "IRR")  # what rating charges an IRR line by
+            assert rated is not None and rated.currency == "IRR"
+            assert (listed.monthly_fee.amount, listed.monthly_fee.currency, listed.monthly_fee.exponent) == (
+                rated.monthly_fee,
+                "IRR",
+                0,
+            )
+            home = {(p.kind, p.zone): (p.price.amount, p.price.currency) for p in listed.home_prices}
+            assert home == {
+                (usage_pb2.UsageKind.Value(f"USAGE_KIND_{kind.upper()}"), zone): (price, "IRR")
+                for kind, zones in rated.home.items()
+                for zone, price in zones.items()
+            }
+            assert {p.price.currency for p in listed.roaming_prices} == {"IRR"}
+        biz_s = next(t for t in rials.tariffs if t.code == "BIZ-S")
+        roubles = await catalogue.GetPriceList(pb.GetPriceListRequest(), metadata=newcomer)
+        assert roubles.currency == "RUB"
+        biz_s_rub = next(t for t in roubles.tariffs if t.code == "BIZ-S")
+        assert (biz_s_rub.monthly_fee.currency, biz_s_rub.monthly_fee.exponent) == ("RUB", 2)
+        # 500 rials a rouble: a fee of N kopecks is 5 * N rials.
+        assert biz_s.monthly_fee.amount == biz_s_rub.monthly_fee.amount * 5
+        assert [g.name for g in rials.roaming_groups] == [g.name for g in roubles.roaming_groups]
+
+        options = await catalogue.ListOptions(pb.ListOptionsRequest(), metadata=in_rials)
+        assert options.currency == "IRR"
+        fees = {o.code: (o.monthly_fee.amount, o.monthly_fee.currency) for o in options.options}
+        # What a BIZ-S line (which does not include roaming) pays a month for it, as the fees charge it.
+        assert fees["roaming"] == (option_fee_in("BIZ-S", "roaming", "IRR"), "IRR") == (24_500, "IRR")
+        assert fees["international"] == (option_fee_in("BIZ-S", "international", "IRR"), "IRR")
+        in_roubles = await catalogue.ListOptions(pb.ListOptionsRequest(), metadata=newcomer)
+        assert in_roubles.currency == "RUB"
+        assert {o.code: (o.monthly_fee.amount, o.monthly_fee.currency) for o in in_roubles.options}["roaming"] == (
+            4_900,
+            "RUB",
+        )

@@ -333,3 +333,29 @@ async def test_forged_ids_name_nothing(harness: Harness) -> None:
         await harness.billing.packages.purchase(
             buyer, PurchaseRequest("GROUP-50G", node_id="bad\x00id", personal_account_id="has space"), key="f"
         )
+
+
+async def test_a_customer_in_rials_buys_at_the_rial_price_list_and_cannot_mix_currencies(harness: Harness) -> None:
+    await company(harness)
+    rials = await harness.personal(currency="IRR")
+    clearing = await harness.operator_account("payments_clearing", "IRR")
+    await harness.move(f"fund-{new_id()}", clearing.id, rials.id, 10_000_000, currency="IRR")
+    await lines(harness, rials, "+79990000001")
+    buyer = access(harness, harness.company_id)
+
+    bought = await harness.billing.packages.purchase(buyer, PurchaseRequest("DATA-1G", ["+79990000001"]), key="r-1")
+    # 150.00 RUB at 500 rials a rouble: 75,000 rials (the rial has no minor unit).
+    assert (bought.purchase.currency, bought.purchase.unit_price, bought.purchase.amount) == ("IRR", 75_000, 75_000)
+    assert (await harness.account(rials.id)).balance == 10_000_000 - 75_000
+    assert "Amount: 75000 IRR" in receipt_text(bought.purchase, bought.packages)
+
+    roubles = await harness.personal()
+    await fund(harness, roubles, 100_000)
+    await lines(harness, roubles, "+79990000002")
+    with pytest.raises(FailedPrecondition) as refused:
+        await harness.billing.packages.purchase(
+            buyer, PurchaseRequest("DATA-1G", ["+79990000001", "+79990000002"]), key="r-2"
+        )
+    assert refused.value.reason == "CURRENCY_MISMATCH"
+    assert (await harness.account(roubles.id)).balance == 100_000
+    assert await count(harness, PURCHASES) == 1

@@ -233,3 +233,28 @@ async def test_the_consumer_rates_a_batch_once_whatever_its_deliveries(harness: 
     assert (voice.records, voice.units, voice.charged) == (3, 6, 3 * 2 * 4900)
     assert len(usage.last_records) == 3
     assert usage.last_records[0].started_at >= usage.last_records[-1].started_at
+
+
+async def test_batches_rated_together_are_charged_as_each_alone_would_be_and_once(harness: Harness) -> None:
+    line, start = await setup(harness)
+    at = start + timedelta(minutes=5)
+    first = [record(line.msisdn, "voice", 60 * 200, at, rid="g-call-1"), record(line.msisdn, "sms", 1, at, rid="g-sms")]
+    second = [
+        record(line.msisdn, "voice", 60 * 200, at + timedelta(minutes=1), rid="g-call-2"),  # past the 300 minutes
+        record(line.msisdn, "voice", 60, at, rid="g-call-1"),  # the same id again, in another batch: once
+        net.UsageRecord(record_id="not an id!", msisdn=line.msisdn),
+    ]
+    before = (await harness.account(line.account.id)).balance
+    await harness.billing.catalogue.reload()
+    async with harness.db.transaction() as session:
+        summary = await harness.billing.rater.rate_batches(session, [("batch-a", first), ("batch-b", second)])
+    assert (summary.rated, summary.rejected, summary.duplicate) == (3, 1, 1)
+    assert summary.charged == {"RUB": 100 * 250}  # 400 minutes, 300 included, 100 at 2.50 (the SMS is included)
+    assert before - (await harness.account(line.account.id)).balance == 100 * 250
+    rows = await stored(harness)
+    invalid = [rid for rid in rows if rid.startswith("invalid:")]
+    assert len(invalid) == 1 and rows[invalid[0]]["reason"] == "INVALID_RECORD_ID"
+    # The bad record keeps the id it would have alone in its own batch: coming again alone, it is a duplicate.
+    again = await rate(harness, second, "batch-b")
+    assert (again.rated, again.rejected, again.duplicate) == (0, 0, 3)
+    assert before - (await harness.account(line.account.id)).balance == 100 * 250

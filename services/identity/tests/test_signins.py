@@ -33,10 +33,10 @@ async def record(
     h: Harness, user: User | None, *, result: str = SUCCEEDED, call: CallContext = HOME, phone: str = PHONE
 ) -> str:
     async with h.db.transaction() as session:
-        attempt = await h.identity.history.record(
+        attempt_id = await h.identity.history.record(
             session, phone=phone, user=user, method=PASSWORD, result=result, call=call
         )
-    return attempt.id
+    return attempt_id
 
 
 async def known(h: Harness, client: str, since: timedelta = timedelta(days=30), phone: str = PHONE) -> bool:

@@ -175,3 +175,21 @@ async def test_invalid_commands_are_dead_lettered_and_do_not_block_the_next(nets
 async def _dead_letters_when(netsim: RunningNetsim, count: int) -> list[object] | None:
     rows = await netsim.dead_letters()
     return rows if len(rows) >= count else None
+
+
+async def test_a_burst_is_delivered_in_groups_each_sms_once(netsim: RunningNetsim) -> None:
+    texts = [f"code {i:02d}" for i in range(20)]
+    for text in texts:
+        await netsim.submit(sms_command("+79990000006", text))
+    await netsim.submit(sms_command("+79990000006", texts[3], message_id="again"))  # a new message, same text
+    await netsim.wait_for_sms("+79990000006", "code 19")
+    inbox = await eventually(
+        lambda: _inbox_when(netsim, "+79990000006", len(texts) + 1), what="the whole burst", timeout=10
+    )
+    assert sorted(m["text"] for m in inbox) == sorted([*texts, texts[3]])
+    assert await netsim.dead_letters() == []
+
+
+async def _inbox_when(netsim: RunningNetsim, msisdn: str, count: int) -> list[dict[str, object]] | None:
+    found = await netsim.inbox(msisdn)
+    return found if len(found) >= count else None

@@ -43,7 +43,9 @@ async def check_availability(body: AvailabilityRequest, billing: SignedInBilling
     operation_id="listOptions",
     summary="The options and their fees, and which tariff allows or includes which",
     description="Voice, SMS, data, roaming and international with their monthly fees; per tariff the options it "
-    "allows and those its fee includes.",
+    "allows and those its fee includes. The fees are in your customer's currency (the one its personal accounts "
+    "hold, e.g. RUB or IRR), from that currency's price list, exactly as your lines are charged: integer minor "
+    "units with the currency and its exponent, and written for people in the language of `Accept-Language`.",
     responses=problem_responses(401, 422),
 )
 async def list_options(billing: SignedInBilling, accept_language: AcceptLanguage = None) -> OptionsResponse:

@@ -126,7 +126,8 @@ class TariffOptionsResponse(BaseModel):
 
 
 class OptionsResponse(BaseModel):
-    """The options with their fees, and per tariff those it allows and those its fee includes."""
+    """The options with their fees in the caller's customer's currency, and per tariff those it allows and those
+    its fee includes."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -143,6 +144,7 @@ class OptionsResponse(BaseModel):
                     "tariffs": [
                         {"tariff_code": "IOT-S", "allowed": ["sms", "data", "roaming"], "included": ["sms", "data"]}
                     ],
+                    "currency": "RUB",
                 }
             ]
         }
@@ -150,6 +152,10 @@ class OptionsResponse(BaseModel):
 
     options: list[OptionResponse]
     tariffs: list[TariffOptionsResponse]
+    currency: str = Field(
+        description="ISO 4217: the currency the fees are in, your customer's (that of its personal accounts)",
+        examples=["RUB"],
+    )
 
     @classmethod
     def from_proto(cls, value: pb.ListOptionsResponse, locale: str) -> OptionsResponse:
@@ -167,4 +173,5 @@ class OptionsResponse(BaseModel):
                 TariffOptionsResponse(tariff_code=t.tariff_code, allowed=list(t.allowed), included=list(t.included))
                 for t in value.tariffs
             ],
+            currency=value.currency,
         )

@@ -60,7 +60,10 @@ _RECEIPT_EXAMPLE = (
     "/offers",
     operation_id="listPackageOffers",
     summary="The data packages on sale",
-    description="Line packages (bytes for each line) and group packages (a pool for all the lines under a node).",
+    description=(
+        "Line packages (bytes for each line) and group packages (a pool for all the lines under a node), priced in "
+        "the caller's customer's currency (from its price list, as a purchase charges them)."
+    ),
     responses=problem_responses(401, 422),
 )
 async def list_offers(billing: SignedInBilling, accept_language: AcceptLanguage = None) -> OffersResponse:

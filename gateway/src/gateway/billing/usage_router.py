@@ -2,7 +2,8 @@
 
 Answered by billing, which verifies the access token: a line's usage needs
 ``billing:read`` over the line's node (a line outside the caller's scope, or
-that billing has not heard of, is a 404); the catalogue any signed-in user.
+that billing has not heard of, is a 404); the catalogue any signed-in user,
+in their customer's currency (billing's CatalogueService.GetPriceList).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from gateway.billing.usage_schemas import LineUsageResponse, TariffsResponse
 from gateway.deps import SignedInBilling
 from gateway.lines.schemas import MSISDN_PATTERN
 from gateway.problems import problem_responses
+from simfleet.billing.v1 import catalogue_pb2 as catalogue_pb
 from simfleet.billing.v1 import usage_pb2 as pb
 
 router = APIRouter(tags=["billing"])
@@ -58,9 +60,14 @@ async def get_line_usage(
     "/v1/tariffs",
     operation_id="listTariffs",
     summary="The tariff catalogue",
-    description="The tariffs in force: monthly fee, what each includes per period, prices at home and abroad.",
+    description=(
+        "The tariffs in force: monthly fee, what each includes per period, prices at home and abroad. Every amount "
+        "is in your customer's currency (the one its personal accounts hold, e.g. RUB or IRR), from that "
+        "currency's price list, exactly as your lines are charged: integer minor units with the currency and "
+        "its exponent, and written for people in the language of `Accept-Language`."
+    ),
     responses=problem_responses(401, 422),
 )
 async def list_tariffs(billing: SignedInBilling, accept_language: AcceptLanguage = None) -> TariffsResponse:
-    answer = await billing.call(billing.usage.ListTariffs, pb.ListTariffsRequest())
+    answer = await billing.call(billing.catalogue.GetPriceList, catalogue_pb.GetPriceListRequest())
     return TariffsResponse.from_proto(answer, locale_of(accept_language))

@@ -1,4 +1,7 @@
-"""Bodies of /v1/lines/{msisdn}/usage and /v1/tariffs: usage as billing rated it, and the catalogue (SIM-1, SIM-6)."""
+"""Bodies of /v1/lines/{msisdn}/usage and /v1/tariffs: usage as billing rated it, and the catalogue (SIM-1, SIM-6).
+
+The catalogue is billing's price list in the caller's customer's currency (CatalogueService.GetPriceList).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from gateway.billing.money import MoneyResponse
 from gateway.billing.schemas import BalanceResponse
 from gateway.lines.schemas import optional_timestamp
+from simfleet.billing.v1 import catalogue_pb2 as catalogue_pb
 from simfleet.billing.v1 import usage_pb2 as pb
 
 UsageKindName = Literal["voice", "sms", "data"]
@@ -224,7 +228,7 @@ class RoamingGroupResponse(BaseModel):
 
 
 class TariffsResponse(BaseModel):
-    """The tariffs in force and the roaming groups they price by (SIM-6)."""
+    """The tariffs in force and the roaming groups they price by (SIM-6), in the caller's customer's currency."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -248,6 +252,7 @@ class TariffsResponse(BaseModel):
                         }
                     ],
                     "roaming_groups": [{"name": "europe", "countries": ["DE", "FR"]}],
+                    "currency": "RUB",
                 }
             ]
         }
@@ -255,9 +260,13 @@ class TariffsResponse(BaseModel):
 
     tariffs: list[TariffResponse]
     roaming_groups: list[RoamingGroupResponse]
+    currency: str = Field(
+        description="ISO 4217: the currency every amount is in, your customer's (that of its personal accounts)",
+        examples=["RUB"],
+    )
 
     @classmethod
-    def from_proto(cls, value: pb.ListTariffsResponse, locale: str) -> TariffsResponse:
+    def from_proto(cls, value: catalogue_pb.GetPriceListResponse, locale: str) -> TariffsResponse:
         def prices(items: list[pb.UnitPrice]) -> list[UnitPriceResponse]:
             return [
                 UnitPriceResponse(kind=_kind(p.kind), zone=p.zone, price=MoneyResponse.from_proto(p.price, locale))
@@ -284,4 +293,5 @@ class TariffsResponse(BaseModel):
             roaming_groups=[
                 RoamingGroupResponse(name=g.name, countries=list(g.countries)) for g in value.roaming_groups
             ],
+            currency=value.currency,
         )

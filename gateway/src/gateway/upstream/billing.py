@@ -39,7 +39,6 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (LEDGER_SERVICE, "ListPostings"),
     (LEDGER_SERVICE, "SetBillDelivery"),
     (USAGE_SERVICE, "GetLineUsage"),
-    (USAGE_SERVICE, "ListTariffs"),
     (PAYMENT_SERVICE, "GetPayment"),
     (PAYMENT_SERVICE, "ListPayments"),
     (PAYMENT_SERVICE, "GetAutoPayment"),
@@ -57,6 +56,7 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (PACKAGE_SERVICE, "ListPurchases"),
     (PACKAGE_SERVICE, "GetReceipt"),
     (CATALOGUE_SERVICE, "ListOptions"),
+    (CATALOGUE_SERVICE, "GetPriceList"),
     (CATALOGUE_SERVICE, "CheckAvailability"),
 )
 

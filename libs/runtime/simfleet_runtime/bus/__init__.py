@@ -1,6 +1,13 @@
 """The NATS JetStream bus: streams, transactional outbox and relay, idempotent consumers."""
 
-from simfleet_runtime.bus.consumer import BeforeHook, DurableConsumer, Event, EventHandler, PermanentError
+from simfleet_runtime.bus.consumer import (
+    BeforeHook,
+    DurableConsumer,
+    Event,
+    EventHandler,
+    GroupHandler,
+    PermanentError,
+)
 from simfleet_runtime.bus.outbox import Outbox, OutboxRelay
 from simfleet_runtime.bus.streams import StreamSpec, connect_nats, ensure_streams
 from simfleet_runtime.bus.tables import BusTables, bus_tables, create_bus_tables
@@ -11,6 +18,7 @@ __all__ = [
     "DurableConsumer",
     "Event",
     "EventHandler",
+    "GroupHandler",
     "Outbox",
     "OutboxRelay",
     "PermanentError",

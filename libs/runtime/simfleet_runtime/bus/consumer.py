@@ -20,6 +20,15 @@ nor counted as a delivery; when the consumer is stopped meanwhile, the hook is
 abandoned and the message handed back (``nak``) for the next process. A hook
 must therefore change nothing that matters when the message comes again; an
 error it raises counts as a failed attempt, like the handler's.
+
+With a ``group_handler``, the messages of one fetch are taken ``group_size``
+at a time in ONE transaction: each event id claimed, the handler given the
+new ones together, one commit, then each acked. A consumer whose work per
+message has a fixed part (reading the same rows, a commit) pays it once per
+group. A group whose transaction fails changes nothing; its messages are then
+handled one by one (``handler``) as without groups, so one bad message is
+retried or dead-lettered on its own, never holding the others. A fetch holding
+a redelivered message, or a sealed one that does not open, goes one by one.
 """
 
 from __future__ import annotations
@@ -64,6 +73,8 @@ class Event:
 
 
 EventHandler = Callable[[AsyncSession, Event], Awaitable[None]]
+GroupHandler = Callable[[AsyncSession, Sequence[Event]], Awaitable[None]]
+"""Handles several new events in one transaction (see the module's notes)."""
 BeforeHook = Callable[[Event], Awaitable[None]]
 """Runs before the handler's transaction, outside it (see the module's notes)."""
 
@@ -91,8 +102,14 @@ class DurableConsumer:
         in_transaction: bool = True,
         before: BeforeHook | None = None,
         sealer: Sealer | None = None,
+        group_handler: GroupHandler | None = None,
+        group_size: int = 1,
     ) -> None:
+        if group_handler is not None and not in_transaction:
+            raise ValueError("a group handler runs in the consumer's transaction")
         self.name = name
+        self._group_handler = group_handler
+        self._group_size = max(group_size, 1) if group_handler is not None else 1
         self._stream = stream
         self._subject = subject
         self._handler = handler
@@ -135,8 +152,12 @@ class DurableConsumer:
                     messages = await subscription.fetch(self._batch, timeout=1.0)
                 except (TimeoutError, NatsTimeoutError):
                     messages = []
-                for msg in messages:
-                    await self.handle(msg)
+                if self._group_size > 1:
+                    for start in range(0, len(messages), self._group_size):
+                        await self.handle_group(messages[start : start + self._group_size])
+                else:
+                    for msg in messages:
+                        await self.handle(msg)
                 now = self._clock.timestamp()
                 if now - last_lag_check > 5:
                     last_lag_check = now
@@ -153,7 +174,78 @@ class DurableConsumer:
             except Exception:
                 log.debug("unsubscribe failed", exc_info=True)
 
-    async def handle(self, msg: Msg) -> None:
+    async def handle_group(self, msgs: Sequence[Msg]) -> None:
+        """Handle ``msgs`` in one transaction when they can be; else one by one (see the module's notes)."""
+        assert self._group_handler is not None
+        events = [self._event(msg) for msg in msgs]
+        if len(msgs) < 2 or any(unopened is not None or event.deliveries > 1 for event, unopened in events):
+            for msg in msgs:
+                await self.handle(msg)
+            return
+        links = [
+            trace.Link(trace.get_current_span(telemetry.extract_context(event.headers)).get_span_context())
+            for event, _ in events
+        ]
+        with tracer.start_as_current_span(
+            f"process {msgs[0].subject}",
+            kind=SpanKind.CONSUMER,
+            links=links,
+            attributes={
+                "messaging.operation.type": "process",
+                "messaging.system": "nats",
+                "messaging.destination.name": msgs[0].subject,
+                "messaging.batch.message_count": len(msgs),
+                "messaging.consumer.group.name": self.name,
+            },
+        ) as span:
+            try:
+                if self._before is not None and not await self._run_before(msgs[0], events[0][0]):
+                    # Stopped while the hook waited: nothing was applied; the next process takes them.
+                    span.set_attribute("messaging.nats.handed_back", True)
+                    for msg in msgs:
+                        try:
+                            await msg.nak()
+                        except Exception as exc:  # noqa: BLE001 - unacked, it comes again after the ack wait
+                            log.debug("nak not sent: %s", exc)
+                    return
+                applied = await self._apply_group([event for event, _ in events])
+            except Exception as exc:  # noqa: BLE001 - each message is then handled on its own
+                telemetry.record_exception(span, exc)
+                log.warning(
+                    "a group of %d messages failed; handling them one by one",
+                    len(msgs),
+                    extra={"consumer": self.name, "error": telemetry.error_text(exc)},
+                )
+                for msg in msgs:
+                    await self.handle(msg)
+                return
+        for msg, (event, _) in zip(msgs, events, strict=True):
+            try:
+                await msg.ack()
+            except Exception as exc:  # noqa: BLE001 - the change is committed; a redelivery is a no-op
+                log.warning(
+                    "ack not confirmed; the message may come again", extra={"event_id": event.id, "error": str(exc)}
+                )
+            metrics.NATS_CONSUMED.labels(self.name, "applied" if event.id in applied else "duplicate").inc()
+
+    async def _apply_group(self, events: Sequence[Event]) -> set[str]:
+        """Claim every event id and hand the new events to the group handler, in one transaction."""
+        assert self._group_handler is not None
+        async with self._db.transaction() as session:
+            fresh = []
+            claim = insert_ignoring_conflicts(session, self._tables.processed_events)
+            now = self._clock.now()
+            for event in events:
+                claimed = await session.execute(
+                    claim, {"consumer": self.name, "event_id": event.id, "processed_at": now}
+                )
+                if claimed.rowcount:  # type: ignore[attr-defined]
+                    fresh.append(event)
+            if fresh:
+                await self._group_handler(session, fresh)
+        return {event.id for event in fresh}
+
+    def _event(self, msg: Msg) -> tuple[Event, PermanentError | None]:
         headers = dict(msg.headers or {})
         meta = msg.metadata
         event_id = headers.get(h.MSG_ID) or f"{meta.stream}:{meta.sequence.stream}"
@@ -173,6 +265,12 @@ class DurableConsumer:
             tenant=headers.get(h.TENANT, ""),
             deliveries=meta.num_delivered,
         )
+        return event, unopened
+
+    async def handle(self, msg: Msg) -> None:
+        event, unopened = self._event(msg)
+        headers = event.headers
+        event_id = event.id
         if unopened is not None:
             await self._fail(msg, event, unopened, opened=False)
             return

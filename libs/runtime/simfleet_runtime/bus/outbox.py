@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import Any
@@ -182,8 +183,10 @@ class OutboxRelay:
                 log.exception("outbox relay pass failed")
                 failures += 1
                 published, complete = 0, False
-            if published and complete:
-                continue
+            if published >= self._batch and complete:
+                continue  # a full batch: more rows may be waiting
+            # A smaller batch took every row committed before the pass began; one committed
+            # since has set ``committed`` again, so the wait below returns at once for it.
             wait = self._poll if failures == 0 else min(0.25 * 2**failures, 5.0)
             try:
                 waiters = [asyncio.ensure_future(stop.wait())]
@@ -215,18 +218,14 @@ class OutboxRelay:
 
     async def _publish_locked(self, query: Any) -> tuple[int, bool]:
         """PostgreSQL: rows stay locked while they are published, so replicas share the work."""
-        published = 0
         async with self._db.transaction() as session:
             rows = (await session.execute(query)).mappings().all()
             self._report_backlog(len(rows), rows[0]["created_at"] if rows else None)
-            for row in rows:
-                error = await self._publish(row)
-                if error is not None:
-                    await self._mark_failed(session, row["id"], error)
-                    return published, False
-                await self._mark_published(session, [row["id"]])
-                published += 1
-        return published, True
+            done, failed = await self._publish_rows(rows)
+            await self._mark_published(session, done)
+            for event_id, error in failed:
+                await self._mark_failed(session, event_id, error)
+        return len(done), not failed
 
     async def _publish_unlocked(self, query: Any) -> tuple[int, bool]:
         """SQLite (one process per file): publish outside any transaction.
@@ -237,20 +236,40 @@ class OutboxRelay:
         async with self._db.sessions() as session:
             rows = (await session.execute(query)).mappings().all()
         self._report_backlog(len(rows), rows[0]["created_at"] if rows else None)
-        done: list[str] = []
-        failed: tuple[str, str] | None = None
-        for row in rows:
-            error = await self._publish(row)
-            if error is not None:
-                failed = (row["id"], error)
-                break
-            done.append(row["id"])
+        done, failed = await self._publish_rows(rows)
         if done or failed:
             async with self._db.transaction() as session:
                 await self._mark_published(session, done)
-                if failed is not None:
-                    await self._mark_failed(session, *failed)
-        return len(done), failed is None
+                for event_id, error in failed:
+                    await self._mark_failed(session, event_id, error)
+        return len(done), not failed
+
+    async def _publish_rows(self, rows: Sequence[Any]) -> tuple[list[str], list[tuple[str, str]]]:
+        """Publish a batch in order: the first row alone, then the others together (acks awaited side by side).
+
+        The first row goes alone so that a row JetStream keeps refusing, which is
+        the first of every later batch, holds back the rows behind it. The others
+        are written to the connection in order and their acks awaited together:
+        a batch costs two round trips to the server, not one per row. Should one
+        of them fail, the ones sent with it are on the stream already and are
+        marked so (sending them again would only be a duplicate the server drops).
+        """
+        if not rows:
+            return [], []
+        error = await self._publish(rows[0])
+        if error is not None:
+            return [], [(rows[0]["id"], error)]
+        done = [rows[0]["id"]]
+        failed: list[tuple[str, str]] = []
+        rest = rows[1:]
+        if rest:
+            errors = await asyncio.gather(*(self._publish(row) for row in rest))
+            for row, error in zip(rest, errors, strict=True):
+                if error is None:
+                    done.append(row["id"])
+                else:
+                    failed.append((row["id"], error))
+        return done, failed
 
     async def _mark_published(self, session: AsyncSession, ids: list[str]) -> None:
         if ids:

@@ -43,7 +43,7 @@ from billing.payments.service import Payments
 from billing.promised.grpc_api import SERVICE_NAME as PROMISED_SERVICE
 from billing.promised.grpc_api import PromisedPaymentApi
 from billing.promised.service import Limits, PromisedPayments
-from billing.rating.consumer import catalogue_loaded, usage_handler
+from billing.rating.consumer import catalogue_loaded, usage_group_handler, usage_handler
 from billing.rating.grpc_api import SERVICE_NAME as USAGE_SERVICE
 from billing.rating.grpc_api import UsageApi
 from billing.rating.service import Rater
@@ -105,6 +105,26 @@ class Sweeper:
                 continue
 
 
+class _Role:
+    """The runtime's wiring calls, taken only when the process's role runs that part."""
+
+    def __init__(self, runtime: ServiceRuntime, runs: bool) -> None:
+        self._runtime = runtime
+        self._runs = runs
+
+    def add_task(self, name: str, task: Any) -> None:
+        if self._runs:
+            self._runtime.add_task(name, task)
+
+    def add_consumer(self, **consumer: Any) -> None:
+        if self._runs:
+            self._runtime.add_consumer(**consumer)
+
+    def add_servicer(self, adder: Any, servicer: Any, full_name: str) -> None:
+        if self._runs:
+            self._runtime.add_servicer(adder, servicer, full_name)
+
+
 @dataclass(frozen=True)
 class Billing:
     """Everything the service is made of, wired; tests build it the same way."""
@@ -133,6 +153,10 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     """Wire the service; ``jwks`` replaces the call to identity for its keys (tests)."""
     runtime = ServiceRuntime(settings, tables=BUS, migrations_dir=MIGRATIONS, streams=streams())
     db, clock = runtime.db, runtime.clock
+    # A process runs everything (``all``), all but rating (``api``) or only rating (``rater``): every part is
+    # built the same way, and only what the role runs is given to the runtime.
+    api = _Role(runtime, settings.role in ("all", "api"))
+    rates = _Role(runtime, settings.role in ("all", "rater"))
     channels = Channels()
     runtime.on_stop(channels.close)
 
@@ -142,7 +166,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
 
     paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
     ledger = LedgerService(db=db, clock=clock)
-    runtime.add_consumer(
+    api.add_consumer(
         name="billing-node-paths",
         stream=nodepaths.STREAM,
         subject=nodepaths.SUBJECTS,
@@ -155,7 +179,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
     )
     settlement = SettlementService(db=db, clock=clock)
     catalogue = Catalogue(db=db, clock=clock, refresh_seconds=settings.catalogue_refresh_seconds)
-    runtime.add_task("catalogue", catalogue.run)
+    runtime.add_task("catalogue", catalogue.run)  # every role prices or shows prices
     rater = Rater(db=db, clock=clock, ledger=ledger, catalogue=catalogue)
     payments = Payments(
         db=db,
@@ -171,11 +195,11 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         give_up_after=timedelta(hours=settings.payment_give_up_hours),
         interval=settings.payments_interval_seconds,
     )
-    runtime.add_task("payments", payments.run)
+    api.add_task("payments", payments.run)
     fees = Fees(db=db, clock=clock, ledger=ledger, catalogue=catalogue, interval=settings.fees_interval_seconds)
-    runtime.add_task("fees", fees.run)
+    api.add_task("fees", fees.run)
     holds = Holds(db=db, clock=clock, outbox=runtime.outbox, interval=settings.holds_interval_seconds)
-    runtime.add_task("holds", holds.run)
+    api.add_task("holds", holds.run)
     promised = PromisedPayments(
         db=db,
         clock=clock,
@@ -187,7 +211,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         ),
         interval=settings.promised_interval_seconds,
     )
-    runtime.add_task("promised", promised.run)
+    api.add_task("promised", promised.run)
     limits = SpendingLimits(
         db=db,
         clock=clock,
@@ -196,7 +220,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         sms_sender=settings.limits_sms_sender,
         interval=settings.limits_interval_seconds,
     )
-    runtime.add_task("limits", limits.run)
+    api.add_task("limits", limits.run)
     packages = PackageService(db=db, clock=clock, ledger=ledger)
     smtp = SmtpSender(
         host=settings.smtp_host,
@@ -208,25 +232,27 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         timeout=settings.smtp_timeout_seconds,
     )
     receipts = ReceiptMailer(db=db, clock=clock, smtp=smtp, interval=settings.receipts_interval_seconds)
-    runtime.add_task("receipts", receipts.run)
+    api.add_task("receipts", receipts.run)
     # The limits' warnings go through the same relay, at the same pace.
     limit_emails = LimitEmailer(db=db, clock=clock, smtp=smtp, interval=settings.receipts_interval_seconds)
-    runtime.add_task("limit-emails", limit_emails.run)
-    runtime.add_consumer(
+    api.add_task("limit-emails", limit_emails.run)
+    api.add_consumer(
         name="billing-lines",
         stream=InventorySubjects.STREAM,
         subject=InventorySubjects.LINES_CHANGED,
         handler=lines_changed_handler(clock),
     )
-    runtime.add_consumer(
+    rates.add_consumer(
         name="billing-rating",
         stream=NetsimSubjects.USAGE_STREAM,
         subject=NetsimSubjects.USAGE_RECORDED,
         handler=usage_handler(rater),
+        group_handler=usage_group_handler(rater),
+        group_size=settings.rating_batches_per_transaction,
         before=catalogue_loaded(catalogue),
     )
     sweeper = Sweeper(ledger=ledger, settlement=settlement, interval=settings.ledger_sweep_seconds)
-    runtime.add_task("ledger-sweep", sweeper.run)
+    api.add_task("ledger-sweep", sweeper.run)
     verifier = TokenVerifier(
         keys=JwksCache(jwks or identity_jwks, refresh_interval=settings.jwks_refresh_seconds),
         clock=clock,
@@ -234,15 +260,15 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         audience=settings.jwt_audience,
     )
     revocations = Revocations(token_lifetime_seconds=settings.access_token_ttl_seconds)
-    runtime.add_task("revocations", lambda stop: revocations.follow(lambda: runtime.nats, stop))
+    api.add_task("revocations", lambda stop: revocations.follow(lambda: runtime.nats, stop))
     authorizer = Authorizer(verifier=verifier, nodes=paths, revocations=revocations)
     statements = Statements(db=db, clock=clock)
-    runtime.add_servicer(
+    api.add_servicer(
         ledger_pb2_grpc.add_LedgerServiceServicer_to_server,
         LedgerApi(ledger=ledger, settlement=settlement, statements=statements, authorizer=authorizer),
         LEDGER_SERVICE,
     )
-    runtime.add_servicer(
+    api.add_servicer(
         admin_pb2_grpc.add_BillingAdminServiceServicer_to_server,
         AdminApi(
             ledger=ledger,
@@ -253,7 +279,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         ),
         ADMIN_SERVICE,
     )
-    runtime.add_servicer(
+    api.add_servicer(
         usage_pb2_grpc.add_UsageServiceServicer_to_server,
         UsageApi(
             rater=rater,
@@ -266,32 +292,32 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         ),
         USAGE_SERVICE,
     )
-    runtime.add_servicer(
+    api.add_servicer(
         packages_pb2_grpc.add_PackageServiceServicer_to_server,
-        PackageApi(packages=packages, authorizer=authorizer),
+        PackageApi(packages=packages, authorizer=authorizer, ledger=ledger, default_currency=settings.default_currency),
         PACKAGE_SERVICE,
     )
-    runtime.add_servicer(
+    api.add_servicer(
         payments_pb2_grpc.add_PaymentServiceServicer_to_server,
         PaymentApi(payments=payments, ledger=ledger, authorizer=authorizer),
         PAYMENT_SERVICE,
     )
-    runtime.add_servicer(
+    api.add_servicer(
         promised_pb2_grpc.add_PromisedPaymentServiceServicer_to_server,
         PromisedPaymentApi(promised=promised, ledger=ledger, authorizer=authorizer),
         PROMISED_SERVICE,
     )
-    runtime.add_servicer(
+    api.add_servicer(
         settlement_pb2_grpc.add_SettlementMethodServiceServicer_to_server,
         SettlementMethodApi(ledger=ledger, settlement=settlement, authorizer=authorizer, clock=clock),
         SETTLEMENT_SERVICE,
     )
-    runtime.add_servicer(
+    api.add_servicer(
         limits_pb2_grpc.add_SpendingLimitServiceServicer_to_server,
         SpendingLimitApi(limits=limits, paths=paths, authorizer=authorizer),
         LIMITS_SERVICE,
     )
-    runtime.add_servicer(
+    api.add_servicer(
         catalogue_pb2_grpc.add_CatalogueServiceServicer_to_server,
         CatalogueApi(
             catalogue=catalogue,
@@ -300,6 +326,8 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
             paths=paths,
             clock=clock,
             operator_key=settings.operator_key.get_secret_value(),
+            ledger=ledger,
+            default_currency=settings.default_currency,
         ),
         CATALOGUE_SERVICE,
     )

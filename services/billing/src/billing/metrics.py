@@ -55,7 +55,8 @@ RATING_LAG = Histogram(
 )
 RATING_BATCH_SECONDS = Histogram(
     "simfleet_billing_rating_batch_seconds",
-    "Time to rate one batch of usage records (up to 1,000) in its transaction.",
+    "Time to rate the usage batches of one transaction (up to BILLING_RATING_BATCHES_PER_TRANSACTION batches of up to "
+    "1,000 records).",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 

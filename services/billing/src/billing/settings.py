@@ -19,6 +19,13 @@ class BillingSettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///./billing.db"
     grpc_port: int = 50091
     metrics_port: int = 9109
+    role: Literal["all", "api", "rater"] = Field(
+        "all",
+        description=(
+            "what this process runs: all of billing; `api`, everything but rating the network's usage; or `rater`, "
+            "only that (run apart, rating's batches never hold up the API's reads; its own Deployment in a cluster)"
+        ),
+    )
 
     operator_key: SecretStr = Field(
         SecretStr(""), description="the platform's automation presents it; empty refuses every call by key"
@@ -93,6 +100,15 @@ class BillingSettings(ServiceSettings):
     smtp_timeout_seconds: float = Field(10.0, gt=0, description="deadline of each conversation with the relay")
     receipts_interval_seconds: float = Field(
         5.0, gt=0, description="how often due receipts are emailed (and failed ones tried again, pausing longer)"
+    )
+    rating_batches_per_transaction: int = Field(
+        4,
+        ge=1,
+        le=16,
+        description=(
+            "netsim's usage batches (up to 1,000 records each) rated together in one transaction: the lines, "
+            "allowances and packages they need are read, and the transaction committed, once for them all"
+        ),
     )
     catalogue_refresh_seconds: float = Field(
         60.0, gt=0, description="how often the tariff catalogue is read again (a new version is seen within it)"

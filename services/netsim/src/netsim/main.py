@@ -29,7 +29,8 @@ from netsim.payments.fault_store import PaymentFaultStore
 from netsim.payments.faults import validate_payment_faults
 from netsim.payments.service import PaymentProvider
 from netsim.settings import NetsimSettings
-from netsim.smsc.consumer import CONSUMER_NAME, submit_sms_handler
+from netsim.smsc.consumer import CONSUMER_NAME, submit_sms_group_handler, submit_sms_handler
+from netsim.smsc.consumer import GROUP_SIZE as SMS_GROUP_SIZE
 from netsim.smtp.sink import SmtpSink
 from netsim.streams import streams
 from netsim.usage import grpc_api as usage_api
@@ -77,6 +78,8 @@ def build(settings: NetsimSettings) -> Netsim:
         stream=NetsimSubjects.COMMAND_STREAM,
         subject=NetsimSubjects.SUBMIT_SMS,
         handler=submit_sms_handler(outbox=runtime.outbox, clock=runtime.clock),
+        group_handler=submit_sms_group_handler(outbox=runtime.outbox, clock=runtime.clock),
+        group_size=SMS_GROUP_SIZE,
     )
     initial_faults = validate_faults(
         latency_ms=settings.hlr_latency_ms,

@@ -21,7 +21,7 @@ class TicketingSettings(ServiceSettings):
     service_name: str = "ticketing"
     database_url: str = "sqlite+aiosqlite:///./ticketing.db"
     grpc_port: int = 50101
-    metrics_port: int = 9110
+    metrics_port: int = 9111
 
     operator_key: SecretStr = Field(
         SecretStr(""), description="the platform's automation presents it; empty refuses every call by key"

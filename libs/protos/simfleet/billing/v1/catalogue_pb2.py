@@ -23,31 +23,36 @@ _sym_db = _symbol_database.Default()
 
 
 from simfleet.billing.v1 import ledger_pb2 as simfleet_dot_billing_dot_v1_dot_ledger__pb2
+from simfleet.billing.v1 import usage_pb2 as simfleet_dot_billing_dot_v1_dot_usage__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#simfleet/billing/v1/catalogue.proto\x12\x13simfleet.billing.v1\x1a simfleet/billing/v1/ledger.proto\"k\n\x06Option\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12/\n\x0bmonthly_fee\x18\x03 \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12\x14\n\x0crequires_any\x18\x04 \x03(\t\"G\n\rTariffOptions\x12\x13\n\x0btariff_code\x18\x01 \x01(\t\x12\x0f\n\x07\x61llowed\x18\x02 \x03(\t\x12\x10\n\x08included\x18\x03 \x03(\t\"\x14\n\x12ListOptionsRequest\"x\n\x13ListOptionsResponse\x12,\n\x07options\x18\x01 \x03(\x0b\x32\x1b.simfleet.billing.v1.Option\x12\x33\n\x07tariffs\x18\x02 \x03(\x0b\x32\".simfleet.billing.v1.TariffOptions\"\x7f\n\tLineFacts\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x0e\n\x06msisdn\x18\x02 \x01(\t\x12\x13\n\x0btariff_code\x18\x03 \x01(\t\x12\x10\n\x08services\x18\x04 \x03(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x1b\n\x13\x66inancially_blocked\x18\x06 \x01(\x08\"\xbb\x01\n\x18\x43heckAvailabilityRequest\x12\x10\n\x08line_ids\x18\x01 \x03(\t\x12\x0f\n\x07msisdns\x18\x02 \x03(\t\x12\x13\n\x0btariff_code\x18\x03 \x01(\t\x12\x0f\n\x07\x63onnect\x18\x04 \x03(\t\x12\x12\n\ndisconnect\x18\x05 \x03(\t\x12\x13\n\x0b\x63ustomer_id\x18\x06 \x01(\t\x12-\n\x05lines\x18\x07 \x03(\x0b\x32\x1e.simfleet.billing.v1.LineFacts\"\x9b\x01\n\x10LineAvailability\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x0e\n\x06msisdn\x18\x02 \x01(\t\x12\x0f\n\x07\x61llowed\x18\x03 \x01(\x08\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\x19\n\x11\x61vailable_tariffs\x18\x06 \x03(\t\x12\x19\n\x11\x61vailable_options\x18\x07 \x03(\t\"Q\n\x19\x43heckAvailabilityResponse\x12\x34\n\x05lines\x18\x01 \x03(\x0b\x32%.simfleet.billing.v1.LineAvailability2\xe8\x01\n\x10\x43\x61talogueService\x12`\n\x0bListOptions\x12\'.simfleet.billing.v1.ListOptionsRequest\x1a(.simfleet.billing.v1.ListOptionsResponse\x12r\n\x11\x43heckAvailability\x12-.simfleet.billing.v1.CheckAvailabilityRequest\x1a..simfleet.billing.v1.CheckAvailabilityResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#simfleet/billing/v1/catalogue.proto\x12\x13simfleet.billing.v1\x1a simfleet/billing/v1/ledger.proto\x1a\x1fsimfleet/billing/v1/usage.proto\"k\n\x06Option\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12/\n\x0bmonthly_fee\x18\x03 \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12\x14\n\x0crequires_any\x18\x04 \x03(\t\"G\n\rTariffOptions\x12\x13\n\x0btariff_code\x18\x01 \x01(\t\x12\x0f\n\x07\x61llowed\x18\x02 \x03(\t\x12\x10\n\x08included\x18\x03 \x03(\t\"\x14\n\x12ListOptionsRequest\"\x8a\x01\n\x13ListOptionsResponse\x12,\n\x07options\x18\x01 \x03(\x0b\x32\x1b.simfleet.billing.v1.Option\x12\x33\n\x07tariffs\x18\x02 \x03(\x0b\x32\".simfleet.billing.v1.TariffOptions\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\"\x15\n\x13GetPriceListRequest\"\x91\x01\n\x14GetPriceListResponse\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12,\n\x07tariffs\x18\x02 \x03(\x0b\x32\x1b.simfleet.billing.v1.Tariff\x12\x39\n\x0eroaming_groups\x18\x03 \x03(\x0b\x32!.simfleet.billing.v1.RoamingGroup\"\x7f\n\tLineFacts\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x0e\n\x06msisdn\x18\x02 \x01(\t\x12\x13\n\x0btariff_code\x18\x03 \x01(\t\x12\x10\n\x08services\x18\x04 \x03(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x1b\n\x13\x66inancially_blocked\x18\x06 \x01(\x08\"\xbb\x01\n\x18\x43heckAvailabilityRequest\x12\x10\n\x08line_ids\x18\x01 \x03(\t\x12\x0f\n\x07msisdns\x18\x02 \x03(\t\x12\x13\n\x0btariff_code\x18\x03 \x01(\t\x12\x0f\n\x07\x63onnect\x18\x04 \x03(\t\x12\x12\n\ndisconnect\x18\x05 \x03(\t\x12\x13\n\x0b\x63ustomer_id\x18\x06 \x01(\t\x12-\n\x05lines\x18\x07 \x03(\x0b\x32\x1e.simfleet.billing.v1.LineFacts\"\x9b\x01\n\x10LineAvailability\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x0e\n\x06msisdn\x18\x02 \x01(\t\x12\x0f\n\x07\x61llowed\x18\x03 \x01(\x08\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\x19\n\x11\x61vailable_tariffs\x18\x06 \x03(\t\x12\x19\n\x11\x61vailable_options\x18\x07 \x03(\t\"Q\n\x19\x43heckAvailabilityResponse\x12\x34\n\x05lines\x18\x01 \x03(\x0b\x32%.simfleet.billing.v1.LineAvailability2\xcd\x02\n\x10\x43\x61talogueService\x12`\n\x0bListOptions\x12\'.simfleet.billing.v1.ListOptionsRequest\x1a(.simfleet.billing.v1.ListOptionsResponse\x12\x63\n\x0cGetPriceList\x12(.simfleet.billing.v1.GetPriceListRequest\x1a).simfleet.billing.v1.GetPriceListResponse\x12r\n\x11\x43heckAvailability\x12-.simfleet.billing.v1.CheckAvailabilityRequest\x1a..simfleet.billing.v1.CheckAvailabilityResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'simfleet.billing.v1.catalogue_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OPTION']._serialized_start=94
-  _globals['_OPTION']._serialized_end=201
-  _globals['_TARIFFOPTIONS']._serialized_start=203
-  _globals['_TARIFFOPTIONS']._serialized_end=274
-  _globals['_LISTOPTIONSREQUEST']._serialized_start=276
-  _globals['_LISTOPTIONSREQUEST']._serialized_end=296
-  _globals['_LISTOPTIONSRESPONSE']._serialized_start=298
-  _globals['_LISTOPTIONSRESPONSE']._serialized_end=418
-  _globals['_LINEFACTS']._serialized_start=420
-  _globals['_LINEFACTS']._serialized_end=547
-  _globals['_CHECKAVAILABILITYREQUEST']._serialized_start=550
-  _globals['_CHECKAVAILABILITYREQUEST']._serialized_end=737
-  _globals['_LINEAVAILABILITY']._serialized_start=740
-  _globals['_LINEAVAILABILITY']._serialized_end=895
-  _globals['_CHECKAVAILABILITYRESPONSE']._serialized_start=897
-  _globals['_CHECKAVAILABILITYRESPONSE']._serialized_end=978
-  _globals['_CATALOGUESERVICE']._serialized_start=981
-  _globals['_CATALOGUESERVICE']._serialized_end=1213
+  _globals['_OPTION']._serialized_start=127
+  _globals['_OPTION']._serialized_end=234
+  _globals['_TARIFFOPTIONS']._serialized_start=236
+  _globals['_TARIFFOPTIONS']._serialized_end=307
+  _globals['_LISTOPTIONSREQUEST']._serialized_start=309
+  _globals['_LISTOPTIONSREQUEST']._serialized_end=329
+  _globals['_LISTOPTIONSRESPONSE']._serialized_start=332
+  _globals['_LISTOPTIONSRESPONSE']._serialized_end=470
+  _globals['_GETPRICELISTREQUEST']._serialized_start=472
+  _globals['_GETPRICELISTREQUEST']._serialized_end=493
+  _globals['_GETPRICELISTRESPONSE']._serialized_start=496
+  _globals['_GETPRICELISTRESPONSE']._serialized_end=641
+  _globals['_LINEFACTS']._serialized_start=643
+  _globals['_LINEFACTS']._serialized_end=770
+  _globals['_CHECKAVAILABILITYREQUEST']._serialized_start=773
+  _globals['_CHECKAVAILABILITYREQUEST']._serialized_end=960
+  _globals['_LINEAVAILABILITY']._serialized_start=963
+  _globals['_LINEAVAILABILITY']._serialized_end=1118
+  _globals['_CHECKAVAILABILITYRESPONSE']._serialized_start=1120
+  _globals['_CHECKAVAILABILITYRESPONSE']._serialized_end=1201
+  _globals['_CATALOGUESERVICE']._serialized_start=1204
+  _globals['_CATALOGUESERVICE']._serialized_end=1537
 # @@protoc_insertion_point(module_scope)

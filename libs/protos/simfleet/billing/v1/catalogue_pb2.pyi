@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from simfleet.billing.v1 import ledger_pb2 as _ledger_pb2
+from simfleet.billing.v1 import usage_pb2 as _usage_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -106,6 +107,9 @@ class ListOptionsResponse(_message.Message):
 
     OPTIONS_FIELD_NUMBER: _builtins.int
     TARIFFS_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    currency: _builtins.str
+    """ISO 4217: the currency the fees are in."""
     @_builtins.property
     def options(self) -> _containers.RepeatedCompositeFieldContainer[Global___Option]: ...
     @_builtins.property
@@ -115,14 +119,58 @@ class ListOptionsResponse(_message.Message):
         *,
         options: _abc.Iterable[Global___Option] | None = ...,
         tariffs: _abc.Iterable[Global___TariffOptions] | None = ...,
+        currency: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["options", b"options", "tariffs", b"tariffs"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency", b"currency", "options", b"options", "tariffs", b"tariffs"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListOptionsResponse: _TypeAlias = ListOptionsResponse  # noqa: Y015
+
+@_typing.final
+class GetPriceListRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPriceListRequest: _TypeAlias = GetPriceListRequest  # noqa: Y015
+
+@_typing.final
+class GetPriceListResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    TARIFFS_FIELD_NUMBER: _builtins.int
+    ROAMING_GROUPS_FIELD_NUMBER: _builtins.int
+    currency: _builtins.str
+    """ISO 4217: the currency the amounts are in."""
+    @_builtins.property
+    def tariffs(self) -> _containers.RepeatedCompositeFieldContainer[_usage_pb2.Tariff]: ...
+    @_builtins.property
+    def roaming_groups(self) -> _containers.RepeatedCompositeFieldContainer[_usage_pb2.RoamingGroup]: ...
+    def __init__(
+        self,
+        *,
+        currency: _builtins.str = ...,
+        tariffs: _abc.Iterable[_usage_pb2.Tariff] | None = ...,
+        roaming_groups: _abc.Iterable[_usage_pb2.RoamingGroup] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency", b"currency", "roaming_groups", b"roaming_groups", "tariffs", b"tariffs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPriceListResponse: _TypeAlias = GetPriceListResponse  # noqa: Y015
 
 @_typing.final
 class LineFacts(_message.Message):

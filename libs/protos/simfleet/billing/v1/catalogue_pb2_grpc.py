@@ -34,6 +34,12 @@ class CatalogueServiceStub:
     to billing, is answered NOT_FOUND on its own (the others are answered).
     inventory asks with the operator key before it changes a line's tariff or
     services, giving the lines as it holds them (billing's copy may lag).
+
+    The catalogue's amounts are in the caller's customer's currency (the
+    currency its personal accounts hold; billing's default currency while it
+    has none), from that currency's price list, exactly as rating and the
+    monthly fees price its lines; a currency without a price list is answered
+    in the stored roubles. Reading needs only a signed-in user.
     """
 
     def __init__(self, channel):
@@ -46,6 +52,11 @@ class CatalogueServiceStub:
                 '/simfleet.billing.v1.CatalogueService/ListOptions',
                 request_serializer=simfleet_dot_billing_dot_v1_dot_catalogue__pb2.ListOptionsRequest.SerializeToString,
                 response_deserializer=simfleet_dot_billing_dot_v1_dot_catalogue__pb2.ListOptionsResponse.FromString,
+                _registered_method=True)
+        self.GetPriceList = channel.unary_unary(
+                '/simfleet.billing.v1.CatalogueService/GetPriceList',
+                request_serializer=simfleet_dot_billing_dot_v1_dot_catalogue__pb2.GetPriceListRequest.SerializeToString,
+                response_deserializer=simfleet_dot_billing_dot_v1_dot_catalogue__pb2.GetPriceListResponse.FromString,
                 _registered_method=True)
         self.CheckAvailability = channel.unary_unary(
                 '/simfleet.billing.v1.CatalogueService/CheckAvailability',
@@ -63,10 +74,23 @@ class CatalogueServiceServicer:
     to billing, is answered NOT_FOUND on its own (the others are answered).
     inventory asks with the operator key before it changes a line's tariff or
     services, giving the lines as it holds them (billing's copy may lag).
+
+    The catalogue's amounts are in the caller's customer's currency (the
+    currency its personal accounts hold; billing's default currency while it
+    has none), from that currency's price list, exactly as rating and the
+    monthly fees price its lines; a currency without a price list is answered
+    in the stored roubles. Reading needs only a signed-in user.
     """
 
     def ListOptions(self, request, context):
         """The options with their monthly fees, and each tariff's allowed and included options.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPriceList(self, request, context):
+        """The tariffs in force, with their fees, allowances and prices, and the roaming groups they price by.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -87,6 +111,11 @@ def add_CatalogueServiceServicer_to_server(servicer, server):
                     servicer.ListOptions,
                     request_deserializer=simfleet_dot_billing_dot_v1_dot_catalogue__pb2.ListOptionsRequest.FromString,
                     response_serializer=simfleet_dot_billing_dot_v1_dot_catalogue__pb2.ListOptionsResponse.SerializeToString,
+            ),
+            'GetPriceList': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPriceList,
+                    request_deserializer=simfleet_dot_billing_dot_v1_dot_catalogue__pb2.GetPriceListRequest.FromString,
+                    response_serializer=simfleet_dot_billing_dot_v1_dot_catalogue__pb2.GetPriceListResponse.SerializeToString,
             ),
             'CheckAvailability': grpc.unary_unary_rpc_method_handler(
                     servicer.CheckAvailability,
@@ -110,6 +139,12 @@ class CatalogueService:
     to billing, is answered NOT_FOUND on its own (the others are answered).
     inventory asks with the operator key before it changes a line's tariff or
     services, giving the lines as it holds them (billing's copy may lag).
+
+    The catalogue's amounts are in the caller's customer's currency (the
+    currency its personal accounts hold; billing's default currency while it
+    has none), from that currency's price list, exactly as rating and the
+    monthly fees price its lines; a currency without a price list is answered
+    in the stored roubles. Reading needs only a signed-in user.
     """
 
     @staticmethod
@@ -129,6 +164,33 @@ class CatalogueService:
             '/simfleet.billing.v1.CatalogueService/ListOptions',
             simfleet_dot_billing_dot_v1_dot_catalogue__pb2.ListOptionsRequest.SerializeToString,
             simfleet_dot_billing_dot_v1_dot_catalogue__pb2.ListOptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPriceList(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simfleet.billing.v1.CatalogueService/GetPriceList',
+            simfleet_dot_billing_dot_v1_dot_catalogue__pb2.GetPriceListRequest.SerializeToString,
+            simfleet_dot_billing_dot_v1_dot_catalogue__pb2.GetPriceListResponse.FromString,
             options,
             channel_credentials,
             insecure,

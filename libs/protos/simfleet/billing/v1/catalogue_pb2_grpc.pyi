@@ -35,6 +35,12 @@ class CatalogueServiceStub:
     to billing, is answered NOT_FOUND on its own (the others are answered).
     inventory asks with the operator key before it changes a line's tariff or
     services, giving the lines as it holds them (billing's copy may lag).
+
+    The catalogue's amounts are in the caller's customer's currency (the
+    currency its personal accounts hold; billing's default currency while it
+    has none), from that currency's price list, exactly as rating and the
+    monthly fees price its lines; a currency without a price list is answered
+    in the stored roubles. Reading needs only a signed-in user.
     """
 
     @_typing.overload
@@ -43,6 +49,8 @@ class CatalogueServiceStub:
     def __new__(cls, channel: _aio.Channel) -> CatalogueServiceAsyncStub: ...
     ListOptions: _grpc.UnaryUnaryMultiCallable[_catalogue_pb2.ListOptionsRequest, _catalogue_pb2.ListOptionsResponse]
     """The options with their monthly fees, and each tariff's allowed and included options."""
+    GetPriceList: _grpc.UnaryUnaryMultiCallable[_catalogue_pb2.GetPriceListRequest, _catalogue_pb2.GetPriceListResponse]
+    """The tariffs in force, with their fees, allowances and prices, and the roaming groups they price by."""
     CheckAvailability: _grpc.UnaryUnaryMultiCallable[_catalogue_pb2.CheckAvailabilityRequest, _catalogue_pb2.CheckAvailabilityResponse]
     """Per line: may it take the target (a tariff and/or services to connect and
     disconnect), and if not, the reason code and a message. Up to 1,000 lines.
@@ -58,11 +66,19 @@ class CatalogueServiceAsyncStub(CatalogueServiceStub):
     to billing, is answered NOT_FOUND on its own (the others are answered).
     inventory asks with the operator key before it changes a line's tariff or
     services, giving the lines as it holds them (billing's copy may lag).
+
+    The catalogue's amounts are in the caller's customer's currency (the
+    currency its personal accounts hold; billing's default currency while it
+    has none), from that currency's price list, exactly as rating and the
+    monthly fees price its lines; a currency without a price list is answered
+    in the stored roubles. Reading needs only a signed-in user.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListOptions: _aio.UnaryUnaryMultiCallable[_catalogue_pb2.ListOptionsRequest, _catalogue_pb2.ListOptionsResponse]  # type: ignore[assignment]
     """The options with their monthly fees, and each tariff's allowed and included options."""
+    GetPriceList: _aio.UnaryUnaryMultiCallable[_catalogue_pb2.GetPriceListRequest, _catalogue_pb2.GetPriceListResponse]  # type: ignore[assignment]
+    """The tariffs in force, with their fees, allowances and prices, and the roaming groups they price by."""
     CheckAvailability: _aio.UnaryUnaryMultiCallable[_catalogue_pb2.CheckAvailabilityRequest, _catalogue_pb2.CheckAvailabilityResponse]  # type: ignore[assignment]
     """Per line: may it take the target (a tariff and/or services to connect and
     disconnect), and if not, the reason code and a message. Up to 1,000 lines.
@@ -77,6 +93,12 @@ class CatalogueServiceServicer(metaclass=_abc_1.ABCMeta):
     to billing, is answered NOT_FOUND on its own (the others are answered).
     inventory asks with the operator key before it changes a line's tariff or
     services, giving the lines as it holds them (billing's copy may lag).
+
+    The catalogue's amounts are in the caller's customer's currency (the
+    currency its personal accounts hold; billing's default currency while it
+    has none), from that currency's price list, exactly as rating and the
+    monthly fees price its lines; a currency without a price list is answered
+    in the stored roubles. Reading needs only a signed-in user.
     """
 
     @_abc_1.abstractmethod
@@ -86,6 +108,14 @@ class CatalogueServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_catalogue_pb2.ListOptionsResponse, _abc.Awaitable[_catalogue_pb2.ListOptionsResponse]]:
         """The options with their monthly fees, and each tariff's allowed and included options."""
+
+    @_abc_1.abstractmethod
+    def GetPriceList(
+        self,
+        request: _catalogue_pb2.GetPriceListRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalogue_pb2.GetPriceListResponse, _abc.Awaitable[_catalogue_pb2.GetPriceListResponse]]:
+        """The tariffs in force, with their fees, allowances and prices, and the roaming groups they price by."""
 
     @_abc_1.abstractmethod
     def CheckAvailability(

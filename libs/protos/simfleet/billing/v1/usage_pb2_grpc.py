@@ -69,7 +69,8 @@ class UsageServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListTariffs(self, request, context):
-        """The tariffs in force, with their fees, allowances and prices; any signed-in user.
+        """The tariffs in force, with their fees, allowances and prices, as stored (in roubles); any signed-in user.
+        CatalogueService.GetPriceList answers the same in the caller's customer's currency.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

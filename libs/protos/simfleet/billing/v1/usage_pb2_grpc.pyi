@@ -44,7 +44,9 @@ class UsageServiceStub:
     usage records (newest first).
     """
     ListTariffs: _grpc.UnaryUnaryMultiCallable[_usage_pb2.ListTariffsRequest, _usage_pb2.ListTariffsResponse]
-    """The tariffs in force, with their fees, allowances and prices; any signed-in user."""
+    """The tariffs in force, with their fees, allowances and prices, as stored (in roubles); any signed-in user.
+    CatalogueService.GetPriceList answers the same in the caller's customer's currency.
+    """
 
 @_typing.type_check_only
 class UsageServiceAsyncStub(UsageServiceStub):
@@ -62,7 +64,9 @@ class UsageServiceAsyncStub(UsageServiceStub):
     usage records (newest first).
     """
     ListTariffs: _aio.UnaryUnaryMultiCallable[_usage_pb2.ListTariffsRequest, _usage_pb2.ListTariffsResponse]  # type: ignore[assignment]
-    """The tariffs in force, with their fees, allowances and prices; any signed-in user."""
+    """The tariffs in force, with their fees, allowances and prices, as stored (in roubles); any signed-in user.
+    CatalogueService.GetPriceList answers the same in the caller's customer's currency.
+    """
 
 class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
     """The network's usage as billing rated it (SIM-1) and the catalogue of
@@ -89,6 +93,8 @@ class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _usage_pb2.ListTariffsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_usage_pb2.ListTariffsResponse, _abc.Awaitable[_usage_pb2.ListTariffsResponse]]:
-        """The tariffs in force, with their fees, allowances and prices; any signed-in user."""
+        """The tariffs in force, with their fees, allowances and prices, as stored (in roubles); any signed-in user.
+        CatalogueService.GetPriceList answers the same in the caller's customer's currency.
+        """
 
 def add_UsageServiceServicer_to_server(servicer: UsageServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,4 +1,10 @@
-"""simfleet.billing.v1.CatalogueService: the options, and which lines may take a tariff or an option."""
+"""simfleet.billing.v1.CatalogueService: the tariffs and options, and which lines may take a tariff or an option.
+
+The tariffs and options are answered in the caller's customer's currency, the
+one its personal accounts hold (billing's default before it has any), from
+that currency's price list exactly as rating and the monthly fees take it
+(:mod:`billing.catalogue.price_lists`).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,14 @@ from typing import Any
 from billing import convert
 from billing.catalogue.availability import MAX_LINES, KnownLine, LineFinder
 from billing.catalogue.options import OPTION_CODES, OPTIONS, TARIFF_OPTIONS
+from billing.catalogue.plans import ROAMING_GROUPS
+from billing.catalogue.price_lists import option_in
 from billing.catalogue.rules import LineFacts, Target, Verdict, available_options, available_tariffs, check
 from billing.catalogue.service import Catalogue
+from billing.ledger.service import LedgerService
 from simfleet.billing.v1 import catalogue_pb2 as pb
 from simfleet.billing.v1 import catalogue_pb2_grpc
+from simfleet.billing.v1 import usage_pb2 as usage
 from simfleet_runtime.auth import require_operator_key
 from simfleet_runtime.authz import CHANGE_TARIFFS, Authorizer, NodePaths, is_node_id
 from simfleet_runtime.clock import Clock
@@ -76,7 +86,11 @@ class CatalogueApi(catalogue_pb2_grpc.CatalogueServiceServicer):
         paths: NodePaths,
         clock: Clock,
         operator_key: str,
+        ledger: LedgerService,
+        default_currency: str,
     ) -> None:
+        self._ledger = ledger
+        self._default_currency = default_currency
         self._catalogue = catalogue
         self._finder = finder
         self._authz = authorizer
@@ -87,8 +101,14 @@ class CatalogueApi(catalogue_pb2_grpc.CatalogueServiceServicer):
     def _tariffs(self) -> list[str]:
         return [t.code for t in self._catalogue.book().current(self._clock.now())]
 
+    async def _currency(self) -> str:
+        """The caller's customer's currency: its personal accounts', billing's default while it has none."""
+        access = await self._authz.access()
+        return await self._ledger.customer_currency(access.customer_id) or self._default_currency
+
     async def ListOptions(self, request: pb.ListOptionsRequest, context: Any) -> pb.ListOptionsResponse:
-        await self._authz.access()
+        currency = await self._currency()
+        priced = [option_in(o, currency) for o in OPTIONS.values()]
         return pb.ListOptionsResponse(
             options=[
                 pb.Option(
@@ -97,7 +117,7 @@ class CatalogueApi(catalogue_pb2_grpc.CatalogueServiceServicer):
                     monthly_fee=convert.amount(o.monthly_fee, o.currency),
                     requires_any=list(o.requires_any),
                 )
-                for o in OPTIONS.values()
+                for o in priced
             ],
             tariffs=[
                 pb.TariffOptions(
@@ -107,6 +127,16 @@ class CatalogueApi(catalogue_pb2_grpc.CatalogueServiceServicer):
                 )
                 for code, rules in sorted(TARIFF_OPTIONS.items())
             ],
+            currency=priced[0].currency if priced else currency,
+        )
+
+    async def GetPriceList(self, request: pb.GetPriceListRequest, context: Any) -> pb.GetPriceListResponse:
+        currency = await self._currency()
+        tariffs = self._catalogue.book().current(self._clock.now(), currency)
+        return pb.GetPriceListResponse(
+            currency=tariffs[0].currency if tariffs else currency,
+            tariffs=[convert.tariff(t) for t in tariffs],
+            roaming_groups=[usage.RoamingGroup(name=name, countries=list(c)) for name, c in ROAMING_GROUPS.items()],
         )
 
     async def CheckAvailability(

@@ -12,9 +12,17 @@ list, changed by a release as prices are):
 
 The allowances, zones and roaming groups are the tariff's own; only the
 amounts change. Options' monthly fees (:mod:`billing.catalogue.options`, stored
-in roubles too) are converted the same way: :func:`option_fee_in`. A version
+in roubles too) are converted the same way: :func:`option_fee_in`, and so are
+the data packages' prices (:func:`offer_in`): listed and sold in the buyer's currency. A version
 of a tariff in another currency starts when the rouble version does, so a
 price change applies in every currency at once.
+
+Rating and monthly fees take a line's tariff from its account's currency's
+price list (``TariffBook.at(code, when, currency)``) and an option's fee from
+:func:`option_fee_in`; the catalogue's reads (``CatalogueService.GetPriceList``
+and ``ListOptions``) answer a customer from the very same two, in the currency
+of its personal accounts. A currency without a price list is answered with the
+stored amounts in roubles (their currency says so), as rating then refuses it.
 """
 
 from __future__ import annotations
@@ -24,7 +32,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 from billing import money
-from billing.catalogue.options import OPTIONS, option_fee
+from billing.catalogue.options import OPTIONS, Option, option_fee
+from billing.catalogue.packages import PackageOffer
 from billing.catalogue.plans import Tariff
 
 BASE_CURRENCY: Final = "RUB"
@@ -60,13 +69,30 @@ def price_lists(tariff: Tariff) -> list[Tariff]:
     return [priced_in(tariff, currency) for currency in sorted(RATES)]
 
 
-def option_fee_in(tariff_code: str, option_code: str, currency: str) -> int | None:
-    """What ``option_code`` costs a month on ``tariff_code`` in ``currency``; None without a price list in it."""
-    fee = option_fee(tariff_code, option_code)
-    option = OPTIONS.get(option_code)
-    stored = option.currency if option is not None else BASE_CURRENCY
+def amount_in(amount: int, stored: str, currency: str) -> int | None:
+    """``amount`` (minor units of ``stored``) in ``currency``'s price list; None when it has none for it."""
     if currency == stored:
-        return fee
+        return amount
     if stored != BASE_CURRENCY or currency not in RATES:
         return None
-    return convert(fee, currency)
+    return convert(amount, currency)
+
+
+def option_fee_in(tariff_code: str, option_code: str, currency: str) -> int | None:
+    """What ``option_code`` costs a month on ``tariff_code`` in ``currency``; None without a price list in it."""
+    option = OPTIONS.get(option_code)
+    stored = option.currency if option is not None else BASE_CURRENCY
+    return amount_in(option_fee(tariff_code, option_code), stored, currency)
+
+
+def option_in(option: Option, currency: str) -> Option:
+    """``option`` with its monthly fee (on a tariff that does not include it) from ``currency``'s price list;
+    as stored when there is none."""
+    fee = amount_in(option.monthly_fee, option.currency, currency)
+    return option if fee is None else replace(option, currency=currency, monthly_fee=fee)
+
+
+def offer_in(offer: PackageOffer, currency: str) -> PackageOffer | None:
+    """``offer`` priced from ``currency``'s price list; None when it has none (the package cannot be sold in it)."""
+    price = amount_in(offer.price, offer.currency, currency)
+    return None if price is None else replace(offer, currency=currency, price=price)

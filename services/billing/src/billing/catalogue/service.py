@@ -54,9 +54,9 @@ class TariffBook:
             return self._priced[(code, currency)][index] or stored
         return stored
 
-    def current(self, now: datetime) -> list[Tariff]:
-        """The version of every tariff in force now."""
-        found = (self.at(code, now) for code in sorted(self._by_code))
+    def current(self, now: datetime, currency: str = "") -> list[Tariff]:
+        """The version of every tariff in force now; with ``currency``, from its price list as :meth:`at` picks it."""
+        found = (self.at(code, now, currency) for code in sorted(self._by_code))
         return [tariff for tariff in found if tariff is not None]
 
 

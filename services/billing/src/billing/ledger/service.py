@@ -400,6 +400,21 @@ class LedgerService:
             raise NotFound("the personal account does not exist", reason="PERSONAL_ACCOUNT_NOT_FOUND")
         return found
 
+    async def customer_currency(self, customer_id: str) -> str | None:
+        """The currency the customer's personal accounts hold (onboarding chose it for all of them; should some
+        hold another, the one most hold); None while it has none."""
+        if not customer_id:
+            return None
+        async with self._db.sessions() as session:
+            found = await session.scalar(
+                sa.select(A.currency)
+                .where(A.customer_id == customer_id, A.kind == PERSONAL)
+                .group_by(A.currency)
+                .order_by(sa.func.count().desc(), A.currency)
+                .limit(1)
+            )
+        return str(found) if found is not None else None
+
     # -------------------------------------------------------------- entries
     async def post(self, entry: NewEntry) -> Recorded:
         """Record an entry: posted now, or pending (its debits reserved) until posted or voided."""

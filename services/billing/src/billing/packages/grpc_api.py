@@ -11,6 +11,8 @@ from typing import Any
 
 from billing import convert
 from billing.catalogue.packages import GROUP, OFFERS, PackageOffer
+from billing.catalogue.price_lists import BASE_CURRENCY, offer_in
+from billing.ledger.service import LedgerService
 from billing.packages.models import DataPackage, PackagePurchase
 from billing.packages.service import ActivePackage, PackageService, PurchaseFilter, PurchaseRequest, receipt_text
 from simfleet.billing.v1 import packages_pb2 as pb
@@ -83,13 +85,26 @@ def package_left_pb(value: ActivePackage) -> usage_pb2.PackageLeft:
 
 
 class PackageApi(packages_pb2_grpc.PackageServiceServicer):
-    def __init__(self, *, packages: PackageService, authorizer: Authorizer) -> None:
+    def __init__(
+        self,
+        *,
+        packages: PackageService,
+        authorizer: Authorizer,
+        ledger: LedgerService | None = None,
+        default_currency: str = BASE_CURRENCY,
+    ) -> None:
         self._packages = packages
         self._authz = authorizer
+        self._ledger = ledger
+        self._default_currency = default_currency
 
     async def ListOffers(self, request: pb.ListOffersRequest, context: Any) -> pb.ListOffersResponse:
-        await self._authz.access()
-        return pb.ListOffersResponse(offers=[offer_pb(o) for o in OFFERS])
+        """The offers priced in the caller's customer's currency (as a purchase charges them); as stored in roubles
+        for a currency without a price list, which cannot buy them."""
+        access = await self._authz.access()
+        found = await self._ledger.customer_currency(access.customer_id) if self._ledger is not None else None
+        currency = found or self._default_currency
+        return pb.ListOffersResponse(offers=[offer_pb(offer_in(o, currency) or o) for o in OFFERS])
 
     async def Purchase(self, request: pb.PurchaseRequest, context: Any) -> pb.PurchaseResponse:
         key = checked_key(request.idempotency_key, maximum=IDEMPOTENCY_KEY_MAX)

@@ -23,6 +23,7 @@ A purchase, all or nothing, in one transaction:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import defaultdict
@@ -36,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import metrics, money
 from billing.catalogue.packages import GROUP, LINE, PackageOffer, offer
+from billing.catalogue.price_lists import offer_in
 from billing.db import NODE_PATHS
 from billing.ledger.models import ACCOUNTS, REVENUE
 from billing.ledger.service import CREDIT, DEBIT, MAX_LEGS, LedgerService, Leg, NewEntry
@@ -46,7 +48,7 @@ from billing.rating.pricing import Package
 from simfleet_runtime import paging
 from simfleet_runtime.authz import Access, is_node_id
 from simfleet_runtime.clock import Clock
-from simfleet_runtime.db import Database, insert_ignoring_conflicts
+from simfleet_runtime.db import Database, insert_ignoring_conflicts, one_of
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import new_id
@@ -202,9 +204,9 @@ class PackageService:
                     _package(pid, chosen, access.customer_id, now, expires, line_id=line.line_id, msisdn=line.msisdn)
                     for line in lines
                 ]
-                owed_by_pa: dict[str, int] = defaultdict(int)
+                bought_by_pa: dict[str, int] = defaultdict(int)  # packages each personal account pays for
                 for line in lines:
-                    owed_by_pa[line.personal_account_id] += chosen.price
+                    bought_by_pa[line.personal_account_id] += 1
             else:
                 paths = await self._paths(session, access.customer_id, [request.node_id, request.personal_account_id])
                 access.check(BUY, paths.get(request.node_id), what="node")
@@ -212,11 +214,17 @@ class PackageService:
                 payers = {request.personal_account_id}
                 scope_node = request.node_id
                 rows = [_package(pid, chosen, access.customer_id, now, expires, node_id=request.node_id)]
-                owed_by_pa = {request.personal_account_id: chosen.price}
-            accounts = await self._accounts(
-                session, access.customer_id, payers, chosen.currency, named=chosen.scope == GROUP
-            )
-            owed = {accounts[pa]: amount for pa, amount in owed_by_pa.items()}
+                bought_by_pa = {request.personal_account_id: 1}
+            accounts, currency = await self._accounts(session, access.customer_id, payers, named=chosen.scope == GROUP)
+            priced = offer_in(chosen, currency)
+            if priced is None:
+                raise FailedPrecondition(
+                    f"the package is not sold in {currency}",
+                    reason="CURRENCY_MISMATCH",
+                    metadata={"currency": currency},
+                )
+            chosen = priced
+            owed = {accounts[pa]: n * chosen.price for pa, n in bought_by_pa.items()}
             entries = [entry_id(pid, chunk) for chunk in range(-(-len(owed) // (MAX_LEGS - 1)))]
             amount = chosen.price * len(rows)
             money.amount(amount, field="msisdns")
@@ -348,9 +356,9 @@ class PackageService:
         return [found[number] for number in numbers]
 
     async def _accounts(
-        self, session: AsyncSession, customer_id: str, personal_account_ids: set[str], currency: str, *, named: bool
-    ) -> dict[str, str]:
-        """personal account id → its ledger account id; every one must exist and hold the offer's currency."""
+        self, session: AsyncSession, customer_id: str, personal_account_ids: set[str], *, named: bool
+    ) -> tuple[dict[str, str], str]:
+        """(personal account id → its ledger account id, their currency); every one must exist, all in one currency."""
         a = ACCOUNTS.c
         rows = await session.execute(
             sa.select(a.personal_account_id, a.id, a.currency).where(
@@ -359,6 +367,7 @@ class PackageService:
             )
         )
         found = {row.personal_account_id: row for row in rows}
+        currencies = set()
         for pa in sorted(personal_account_ids):
             row = found.get(pa)
             if row is None and named:
@@ -369,13 +378,14 @@ class PackageService:
                     reason="NO_LEDGER_ACCOUNT",
                     metadata={"personal_account_id": pa},
                 )
-            if row.currency != currency:
-                raise FailedPrecondition(
-                    f"the package is sold in {currency}; the account holds {row.currency}",
-                    reason="CURRENCY_MISMATCH",
-                    metadata={"personal_account_id": pa},
-                )
-        return {pa: found[pa].id for pa in personal_account_ids}
+            currencies.add(row.currency)
+        if len(currencies) != 1:
+            raise FailedPrecondition(
+                f"the lines' personal accounts hold different currencies ({', '.join(sorted(currencies))}): "
+                "buy for each currency's lines apart",
+                reason="CURRENCY_MISMATCH",
+            )
+        return {pa: found[pa].id for pa in personal_account_ids}, currencies.pop()
 
     # ------------------------------------------------------------ reading
     async def get(self, access: Access, pid: str) -> Bought:
@@ -428,23 +438,43 @@ class PackageService:
         )
 
     async def active_for_line(self, line: Any) -> list[ActivePackage]:
-        """The packages ``line`` may draw on now (its own, and its nodes' groups), the first to expire first."""
-        now = self._clock.now()
-        async with self._db.sessions() as session:
-            path = (await self._paths(session, line.customer_id, [line.node_id])).get(line.node_id, ())
-            query = (
-                sa.select(PACKAGES, P.scope)
-                .join(PURCHASES, P.id == K.purchase_id)
-                .where(
-                    K.customer_id == line.customer_id,
-                    sa.or_(K.line_id == line.line_id, K.node_id.in_(list(path) or [""])),
-                    K.starts_at <= now,
-                    K.expires_at > now,
-                )
-                .order_by(K.expires_at, K.id)
-            )
-            rows = (await session.execute(query)).all()
+        """The packages ``line`` may draw on now (its own, and its nodes' groups), the first to expire first.
+
+        Read on the driver (``direct``): on SQLite a line's usage page never waits for rating's write transaction.
+        """
+        found = await self._db.direct.first(_NODE_PATH, {"customer_id": line.customer_id, "node_id": line.node_id})
+        path = path_ids(found.path) if found is not None else ()
+        rows = await self._db.direct.all(
+            _active_for_line(self._db.engine.dialect.name),
+            {
+                "customer_id": line.customer_id,
+                "line_id": line.line_id,
+                "nodes": list(path),
+                "now": self._clock.now(),
+            },
+        )
         return [ActivePackage(r.id, r.offer_code, r.scope, r.bytes, r.used, r.expires_at) for r in rows]
+
+
+_NODE_PATH = sa.select(NODE_PATHS.c.path).where(
+    NODE_PATHS.c.customer_id == sa.bindparam("customer_id"), NODE_PATHS.c.node_id == sa.bindparam("node_id")
+)
+
+
+@functools.cache
+def _active_for_line(dialect: str) -> sa.Select[Any]:
+    now = sa.bindparam("now", type_=K.expires_at.type)
+    return (
+        sa.select(PACKAGES, P.scope)
+        .join(PURCHASES, P.id == K.purchase_id)
+        .where(
+            K.customer_id == sa.bindparam("customer_id"),
+            sa.or_(K.line_id == sa.bindparam("line_id"), one_of(K.node_id, "nodes", dialect)),
+            K.starts_at <= now,
+            K.expires_at > now,
+        )
+        .order_by(K.expires_at, K.id)
+    )
 
 
 def _package(
@@ -489,38 +519,30 @@ class RatingPackages:
         book = cls()
         if not line_ids:
             return book
-        c = LINES.c
-        lines = (
-            await session.execute(sa.select(c.line_id, c.customer_id, c.node_id).where(c.line_id.in_(sorted(line_ids))))
-        ).all()
-        n = NODE_PATHS.c
+        queries = _rating_queries(session.get_bind().dialect.name)
+        lines = (await session.execute(queries.lines, {"lines": list(line_ids)})).all()
         paths = {
-            row.node_id: path_ids(row.path)
-            for row in await session.execute(
-                sa.select(n.node_id, n.path).where(n.node_id.in_({line.node_id for line in lines}))
-            )
+            node_id: path_ids(path)
+            for node_id, path in await session.execute(queries.paths, {"nodes": list({line.node_id for line in lines})})
         }
         nodes = {node for line in lines for node in paths.get(line.node_id, (line.node_id,))}
-        query = (
-            sa.select(K.id, K.customer_id, K.line_id, K.node_id, K.bytes, K.used, K.starts_at, K.expires_at)
-            .where(
-                sa.or_(K.line_id.in_(sorted(line_ids)), K.node_id.in_(sorted(nodes) or [""])),
-                K.expires_at > since,
-                K.used < K.bytes,
-            )
-            .order_by(K.id)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            # Two replicas rating lines that share a package: the second waits and reads what the first took.
-            query = query.with_for_update()
-        rows = (await session.execute(query)).all()
+        query = queries.packages
+        rows = (await session.execute(query, {"lines": list(line_ids), "nodes": list(nodes), "since": since})).all()
+        of_line: dict[str, list[Any]] = defaultdict(list)
+        of_node: dict[str, list[Any]] = defaultdict(list)
+        for row in rows:
+            if row.line_id:
+                of_line[row.line_id].append(row)
+            if row.node_id:
+                of_node[row.node_id].append(row)
         for line in lines:
-            on_path = set(paths.get(line.node_id, (line.node_id,)))
+            mine = {row.id: row for row in of_line.get(line.line_id, ())}
+            for node in paths.get(line.node_id, (line.node_id,)):
+                mine.update((row.id, row) for row in of_node.get(node, ()))
             book.by_line[line.line_id] = [
                 Package(row.id, row.starts_at, row.expires_at)
-                for row in rows
+                for _, row in sorted(mine.items())
                 if row.customer_id == line.customer_id
-                and (row.line_id == line.line_id or (row.node_id and row.node_id in on_path))
             ]
         book.left = {row.id: row.bytes - row.used for row in rows}
         return book
@@ -584,3 +606,34 @@ __all__ = [
     "RatingPackages",
     "receipt_text",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class _RatingQueries:
+    """What rating reads of packages, per dialect, each list bound as one parameter (``one_of``)."""
+
+    lines: sa.Select[Any]
+    paths: sa.Select[Any]
+    packages: sa.Select[Any]
+
+
+@functools.cache
+def _rating_queries(dialect: str) -> _RatingQueries:
+    c, n = LINES.c, NODE_PATHS.c
+    packages = (
+        sa.select(K.id, K.customer_id, K.line_id, K.node_id, K.bytes, K.used, K.starts_at, K.expires_at)
+        .where(
+            sa.or_(one_of(K.line_id, "lines", dialect), one_of(K.node_id, "nodes", dialect)),
+            K.expires_at > sa.bindparam("since", type_=K.expires_at.type),
+            K.used < K.bytes,
+        )
+        .order_by(K.id)
+    )
+    if dialect == "postgresql":
+        # Two replicas rating lines that share a package: the second waits and reads what the first took.
+        packages = packages.with_for_update()
+    return _RatingQueries(
+        lines=sa.select(c.line_id, c.customer_id, c.node_id).where(one_of(c.line_id, "lines", dialect)),
+        paths=sa.select(n.node_id, n.path).where(one_of(n.node_id, "nodes", dialect)),
+        packages=packages,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import BigInteger, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Index, Integer, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.db import Base
@@ -19,13 +19,15 @@ from simfleet_runtime.db import UtcDateTime
 RATED = "rated"
 REJECTED = "rejected"
 RECORD_ID_MAX = 64
+_REJECTED = text(f"outcome = '{REJECTED}'")
 
 
 class UsageRecord(Base):
     __tablename__ = "usage_records"
     __table_args__ = (
         Index(None, "line_id", "started_at"),
-        Index(None, "outcome", "rated_at"),
+        # The rejected list's order; only rejected records are in it (rating adds nothing to it otherwise).
+        Index(None, "rated_at", "record_id", sqlite_where=_REJECTED, postgresql_where=_REJECTED),
     )
 
     record_id: Mapped[str] = mapped_column(String(RECORD_ID_MAX), primary_key=True)

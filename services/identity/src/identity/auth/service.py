@@ -20,7 +20,7 @@ from identity.sessions.service import SessionService, Tokens
 from identity.signins import models as signin
 from identity.signins.service import SignInHistory
 from identity.signins.throttle import CODE, PASSWORD, SignInThrottles, client_key
-from identity.users.models import User
+from identity.users.models import SignInUser, User
 from identity.users.passwords import PasswordHashing
 from identity.users.service import UserService
 from simfleet_runtime.clock import Clock
@@ -33,7 +33,6 @@ from simfleet_runtime.errors import (
     ResourceExhausted,
     Unauthenticated,
 )
-from simfleet_runtime.ids import is_id
 from simfleet_runtime.validation import normalize_msisdn
 
 _RESULT_BY_REASON = {
@@ -128,52 +127,56 @@ class SignInService:
         tokens: Tokens | None = None
         client = client_key(call.client_address)
         async with self._db.transaction() as session:
-            pending = (
-                await session.get(otp_models.OtpChallenge, challenge_id, with_for_update=True)
-                if is_id(challenge_id)
-                else None
-            )
-            tried = pending.attempts if pending is not None else 0
-            try:
+            pending = await self._otp.pending(session, challenge_id)
+            counted = False
+            if pending is not None:
+                # A number's ceiling of wrong codes binds only the addresses it has not signed in from.
+                known = await self._known_client(session, phone=pending.phone, call=call)
+                if self._throttles.can_refuse(factor=CODE, account_wide=not known):
+                    try:
+                        await self._throttles.check(
+                            session, factor=CODE, phone=pending.phone, client=client, account_wide=True, lock=True
+                        )
+                    except ResourceExhausted as exc:
+                        failure = exc
+            if failure is None:
+                refusal = await self._otp.verify(session, challenge=pending, code=code, purpose=purpose)
+                if refusal is not None:
+                    failure, counted = refusal.error, refusal.counted
+            if failure is not None:
                 if pending is not None:
-                    # A number's ceiling of wrong codes binds only the addresses it has not signed in from.
-                    known = await self._known_client(session, phone=pending.phone, call=call)
-                    await self._throttles.check(
-                        session, factor=CODE, phone=pending.phone, client=client, account_wide=not known, lock=True
-                    )
-                challenge = await self._otp.verify(
-                    session, challenge_id=challenge_id, code=code, purpose=purpose, locked=True
-                )
-            except (Unauthenticated, PermissionDenied, ResourceExhausted) as exc:
-                failure = exc
-                if pending is not None:
-                    if pending.attempts > tried:
+                    if counted:
                         await self._throttles.failed(session, factor=CODE, phone=pending.phone, client=client)
-                    user = await session.get(User, pending.user_id) if pending.user_id else None
-                    result = signin.LOCKED if isinstance(exc, ResourceExhausted) else None
+                    user = await self._users.member_by_id(session, pending.user_id) if pending.user_id else None
+                    result = signin.LOCKED if isinstance(failure, ResourceExhausted) else None
                     await self._history.record(
                         session,
                         phone=pending.phone,
                         user=user,
                         method=self._method(pending.channel, purpose),
-                        result=result or _RESULT_BY_REASON.get(exc.reason, signin.BAD_CREDENTIALS),
+                        result=result or _RESULT_BY_REASON.get(failure.reason, signin.BAD_CREDENTIALS),
                         call=call,
                     )
             else:
-                user = await session.get(User, challenge.user_id or "", with_for_update=True)
-                assert user is not None
-                method = self._method(challenge.channel, purpose)
-                if not user.active:
+                assert pending is not None and pending.user_id is not None
+                method = self._method(pending.channel, purpose)
+                member: SignInUser | None
+                if new_password is None:
+                    member = await self._users.member_by_id(session, pending.user_id, lock=True)
+                else:
+                    member = await session.get(User, pending.user_id, with_for_update=True)
+                assert member is not None
+                if not member.active:
                     failure = PermissionDenied("the user is disabled", reason="USER_DISABLED")
                     await self._history.record(
-                        session, phone=user.phone, user=user, method=method, result=signin.USER_DISABLED, call=call
+                        session, phone=member.phone, user=member, method=method, result=signin.USER_DISABLED, call=call
                     )
                 else:
-                    if new_password is not None:
+                    if isinstance(member, User) and new_password is not None:
                         await self._users.set_password(
-                            session, user=user, new_password=new_password, reason="reset", keep_session=None
+                            session, user=member, new_password=new_password, reason="reset", keep_session=None
                         )
-                    tokens = await self._succeed(session, user=user, method=method, call=call)
+                    tokens = await self._succeed(session, user=member, method=method, call=call)
         if failure is not None:
             raise failure
         assert tokens is not None
@@ -185,7 +188,7 @@ class SignInService:
             return signin.PASSWORD_RESET
         return signin.OTP_EMAIL if channel == otp_models.EMAIL else signin.OTP_SMS
 
-    async def _succeed(self, session: AsyncSession, *, user: User, method: str, call: CallContext) -> Tokens:
+    async def _succeed(self, session: AsyncSession, *, user: SignInUser, method: str, call: CallContext) -> Tokens:
         await self._throttles.succeeded(session, phone=user.phone, client=client_key(call.client_address))
         await self._history.record(
             session, phone=user.phone, user=user, method=method, result=signin.SUCCEEDED, call=call

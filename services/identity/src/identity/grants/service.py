@@ -117,9 +117,35 @@ async def of_user(session: AsyncSession, user_id: str) -> list[tuple[GrantRecord
     return held
 
 
+_GRANTS: sa.Table = GrantRecord.__table__  # type: ignore[assignment]
+_TOKEN_GRANTS = (
+    sa.select(_GRANTS.c.role_id, _GRANTS.c.node_id)
+    .where(_GRANTS.c.user_id == sa.bindparam("user_id"))
+    .order_by(_GRANTS.c.created_at, _GRANTS.c.id)
+)
+"""What a token carries of each grant, in :func:`of_user`'s order: read on every sign-in and refresh, built once."""
+
+
 async def for_token(session: AsyncSession, user_id: str) -> list[Grant]:
-    """The user's grants with their roles' permissions, as the access token carries them."""
-    return [Grant(record.node_id, role.permissions, role.id) for record, role in await of_user(session, user_id)]
+    """The user's grants with their roles' permissions, as the access token carries them.
+
+    The same grants as :func:`of_user` (a grant whose custom role is gone grants
+    nothing), read as plain rows: custom roles are looked up only when held.
+    """
+    rows = (await session.execute(_TOKEN_GRANTS, {"user_id": user_id})).all()
+    custom_ids = {role_id for role_id, _ in rows if role_id not in PREDEFINED}
+    custom: dict[str, Role] = {}
+    if custom_ids:
+        custom = {
+            row.id: custom_role(row)
+            for row in await session.scalars(sa.select(CustomRole).where(CustomRole.id.in_(custom_ids)))
+        }
+    held = []
+    for role_id, node_id in rows:
+        role = PREDEFINED.get(role_id) or custom.get(role_id)
+        if role is not None:
+            held.append(Grant(node_id, role.permissions, role.id))
+    return held
 
 
 def clean_role(name: str, description: str, permissions: Sequence[str]) -> tuple[str, str, list[str]]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,10 +35,10 @@ from identity.notifications.service import Notifier
 from identity.otp import codes
 from identity.otp.models import EMAIL, PASSWORD_RESET, SMS, OtpChallenge
 from identity.signins.throttle import client_key
-from identity.users.models import User
+from identity.users.models import SignInUser
 from simfleet_runtime.clock import Clock, as_utc
 from simfleet_runtime.context import CallContext
-from simfleet_runtime.errors import PermissionDenied, ResourceExhausted, Unauthenticated
+from simfleet_runtime.errors import DomainError, PermissionDenied, ResourceExhausted, Unauthenticated
 from simfleet_runtime.ids import is_id, new_id
 
 
@@ -59,30 +59,114 @@ class Issued:
     expires_in: int
 
 
+_CHALLENGES: sa.Table = OtpChallenge.__table__  # type: ignore[assignment]
+
+
+class Pending(Protocol):
+    """A challenge as :meth:`OtpService.pending` reads it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def user_id(self) -> str | None: ...
+    @property
+    def code_hash(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def consumed_at(self) -> datetime | None: ...
+    @property
+    def superseded_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a code was refused; ``counted``: the try counted against its challenge (a wrong code)."""
+
+    error: DomainError
+    counted: bool = False
+
+
 def _send_counts(known_client: bool) -> sa.Select[Any]:
     """For each send limit, the window's sends and the oldest of them: one statement, built once.
 
     The limits: the number from this address, this address, and (for an address the number has not
-    signed in from) the number from anywhere, in that order.
+    signed in from) the number from anywhere, in that order. Each part reads one index: the number's
+    sends from its index; the address's from its own, counted only up to the limit
+    (``client_limit``): an address many numbers sign in from (a company's gateway) has thousands
+    of sends in the window, and whether they reach the limit is all that matters.
     """
-    c = OtpChallenge
-    phone: sa.BindParameter[str] = sa.bindparam("phone")
+    c = _CHALLENGES.c
     client: sa.BindParameter[str] = sa.bindparam("client")
-    conditions: list[sa.ColumnElement[bool]] = [sa.and_(c.phone == phone, c.client_address == client)]
-    conditions.append(c.client_address == client)
+    since = sa.bindparam("since", type_=c.created_at.type)
+    from_client = sa.and_(c.client_address == client, c.created_at >= since)
+    window = sa.select(sa.literal(1)).where(from_client).limit(sa.bindparam("client_limit", type_=sa.Integer))
+    columns: list[sa.ColumnElement[Any]] = [
+        sa.func.count(sa.case((c.client_address == client, 1))),
+        sa.func.min(sa.case((c.client_address == client, c.created_at))),
+        sa.select(sa.func.count()).select_from(window.subquery()).scalar_subquery(),
+        sa.select(sa.func.min(c.created_at)).where(from_client).scalar_subquery(),
+    ]
     if not known_client:
-        conditions.append(c.phone == phone)
-    columns: list[sa.ColumnElement[Any]] = []
-    for condition in conditions:
-        columns.append(sa.func.count(sa.case((condition, 1))))
-        columns.append(sa.func.min(sa.case((condition, c.created_at))))
-    return sa.select(*columns).where(
-        c.created_at >= sa.bindparam("since", type_=c.created_at.type),
-        sa.or_(c.phone == phone, c.client_address == client),
-    )
+        columns += [sa.func.count(), sa.func.min(c.created_at)]
+    return sa.select(*columns).where(c.phone == sa.bindparam("phone"), c.created_at >= since)
 
 
 _SEND_COUNTS = {known: _send_counts(known) for known in (True, False)}
+
+_SUPERSEDE = (
+    sa.update(_CHALLENGES)
+    .where(
+        _CHALLENGES.c.phone == sa.bindparam("b_phone"),
+        _CHALLENGES.c.purpose == sa.bindparam("b_purpose"),
+        _CHALLENGES.c.client_address == sa.bindparam("b_client"),
+        _CHALLENGES.c.consumed_at.is_(None),
+        _CHALLENGES.c.superseded_at.is_(None),
+        _CHALLENGES.c.created_at >= sa.bindparam("b_since", type_=_CHALLENGES.c.created_at.type),
+    )
+    .values(superseded_at=sa.bindparam("b_now", type_=_CHALLENGES.c.superseded_at.type))
+    .returning(_CHALLENGES.c.attempts)
+)
+"""The client's live challenge for the number and purpose stops working; its wrong tries carry over (one statement)."""
+_INSERT_CHALLENGE = sa.insert(_CHALLENGES)
+_PENDING = (
+    sa.select(
+        _CHALLENGES.c.id,
+        _CHALLENGES.c.purpose,
+        _CHALLENGES.c.channel,
+        _CHALLENGES.c.phone,
+        _CHALLENGES.c.user_id,
+        _CHALLENGES.c.code_hash,
+        _CHALLENGES.c.attempts,
+        _CHALLENGES.c.expires_at,
+        _CHALLENGES.c.consumed_at,
+        _CHALLENGES.c.superseded_at,
+    )
+    .where(_CHALLENGES.c.id == sa.bindparam("id"))
+    .with_for_update()
+)
+"""A challenge being verified, held (``FOR UPDATE``) until the attempt is recorded."""
+_COUNT_WRONG = (
+    sa.update(_CHALLENGES).where(_CHALLENGES.c.id == sa.bindparam("b_id")).values(attempts=_CHALLENGES.c.attempts + 1)
+)
+_CONSUME = (
+    sa.update(_CHALLENGES)
+    .where(
+        _CHALLENGES.c.id == sa.bindparam("b_id"),
+        _CHALLENGES.c.consumed_at.is_(None),
+        _CHALLENGES.c.superseded_at.is_(None),
+    )
+    .values(consumed_at=sa.bindparam("b_now", type_=_CHALLENGES.c.consumed_at.type))
+)
+"""Spends a code: only a live challenge is consumed, so a code is never accepted twice."""
 
 
 class OtpService:
@@ -97,7 +181,7 @@ class OtpService:
         session: AsyncSession,
         *,
         phone: str,
-        user: User | None,
+        user: SignInUser | None,
         channel: str,
         purpose: str,
         call: CallContext,
@@ -111,38 +195,40 @@ class OtpService:
         now = self._clock.now()
         client = client_key(call.client_address)
         await self._check_send_limits(session, phone=phone, client=client, now=now, known_client=known_client)
-        previous = await session.scalar(
-            sa.select(OtpChallenge)
-            .where(
-                OtpChallenge.phone == phone,
-                OtpChallenge.purpose == purpose,
-                OtpChallenge.client_address == client,
-                OtpChallenge.consumed_at.is_(None),
-                OtpChallenge.superseded_at.is_(None),
-                OtpChallenge.created_at >= now - self._policy.lockout,
-            )
-            .order_by(OtpChallenge.created_at.desc())
-            .limit(1)
+        carried = max(
+            (
+                await session.scalars(
+                    _SUPERSEDE,
+                    {
+                        "b_phone": phone,
+                        "b_purpose": purpose,
+                        "b_client": client,
+                        "b_since": now - self._policy.lockout,
+                        "b_now": now,
+                    },
+                )
+            ).all(),
+            default=0,
         )
-        carried = 0
-        if previous is not None:
-            carried = previous.attempts
-            previous.superseded_at = now
         challenge_id = new_id()
         code = codes.new_code()
-        challenge = OtpChallenge(
-            id=challenge_id,
-            purpose=purpose,
-            channel=channel,
-            phone=phone,
-            user_id=user.id if user is not None else None,
-            code_hash=codes.code_hash(self._pepper, challenge_id, code),
-            attempts=carried,
-            client_address=client,
-            created_at=now,
-            expires_at=now + self._policy.ttl,
+        await session.execute(
+            _INSERT_CHALLENGE,
+            {
+                "id": challenge_id,
+                "purpose": purpose,
+                "channel": channel,
+                "phone": phone,
+                "user_id": user.id if user is not None else None,
+                "code_hash": codes.code_hash(self._pepper, challenge_id, code),
+                "attempts": carried,
+                "client_address": client,
+                "created_at": now,
+                "expires_at": now + self._policy.ttl,
+                "consumed_at": None,
+                "superseded_at": None,
+            },
         )
-        session.add(challenge)
         if user is not None and user.active and carried < self._policy.max_attempts:
             await self._deliver(session, user=user, channel=channel, purpose=purpose, code=code)
         return Issued(challenge_id, int(self._policy.ttl.total_seconds()))
@@ -156,7 +242,13 @@ class OtpService:
             limits.append(("phone", self._policy.send_limit_per_phone_all_clients))
         row = (
             await session.execute(
-                _SEND_COUNTS[known_client], {"phone": phone, "client": client, "since": now - self._policy.send_window}
+                _SEND_COUNTS[known_client],
+                {
+                    "phone": phone,
+                    "client": client,
+                    "since": now - self._policy.send_window,
+                    "client_limit": self._policy.send_limit_per_client,
+                },
             )
         ).one()
         for index, (scope, limit) in enumerate(limits):
@@ -172,7 +264,7 @@ class OtpService:
                     retry_after_seconds=max(1, int(wait) + 1),
                 )
 
-    async def _deliver(self, session: AsyncSession, *, user: User, channel: str, purpose: str, code: str) -> None:
+    async def _deliver(self, session: AsyncSession, *, user: SignInUser, channel: str, purpose: str, code: str) -> None:
         minutes = int(self._policy.ttl.total_seconds() // 60)
         what = "password reset code" if purpose == PASSWORD_RESET else "sign-in code"
         text = f"SIMfleet {what}: {code}. Valid for {minutes} minutes. Never share it with anyone."
@@ -191,40 +283,52 @@ class OtpService:
             return
         metrics.OTP_SENT.labels(channel, purpose).inc()
 
-    async def verify(
-        self, session: AsyncSession, *, challenge_id: str, code: str, purpose: str, locked: bool = False
-    ) -> OtpChallenge:
-        """Check a code. On success the challenge is consumed and returned.
-
-        Failures raise; the caller commits the session anyway so that the
-        counted attempt is kept (see :meth:`attempt`). ``locked``: the caller
-        already loaded the challenge ``FOR UPDATE`` in ``session`` (it is taken
-        from the session, not read again).
-        """
-        invalid = Unauthenticated("the code is not valid", reason="OTP_INVALID")
+    @staticmethod
+    async def pending(session: AsyncSession, challenge_id: str) -> Pending | None:
+        """The challenge a code is checked against, held until the transaction ends (None: no such challenge)."""
         if not is_id(challenge_id):
-            raise invalid
-        challenge = await session.get(OtpChallenge, challenge_id, with_for_update=not locked)
+            return None
+        found: Pending | None = (await session.execute(_PENDING, {"id": challenge_id})).first()
+        return found
+
+    async def verify(
+        self, session: AsyncSession, *, challenge: Pending | None, code: str, purpose: str
+    ) -> Refusal | None:
+        """Check a code against ``challenge`` (from :meth:`pending`, in ``session``); None when it is accepted.
+
+        An accepted code consumes its challenge. A wrong one is counted on the
+        challenge, and the caller commits the session anyway so that the count is kept.
+        """
         if challenge is None or challenge.purpose != purpose:
             metrics.OTP_VERIFIED.labels("invalid").inc()
-            raise invalid
+            return Refusal(Unauthenticated("the code is not valid", reason="OTP_INVALID"))
         now = self._clock.now()
+        used = Refusal(Unauthenticated("the code was already used or replaced by a newer one", reason="OTP_INVALID"))
         if challenge.consumed_at is not None or challenge.superseded_at is not None:
             metrics.OTP_VERIFIED.labels("invalid").inc()
-            raise Unauthenticated("the code was already used or replaced by a newer one", reason="OTP_INVALID")
+            return used
         if challenge.attempts >= self._policy.max_attempts:
             metrics.OTP_VERIFIED.labels("locked").inc()
-            raise PermissionDenied("too many wrong codes; request a new code later", reason="OTP_LOCKED")
+            return Refusal(PermissionDenied("too many wrong codes; request a new code later", reason="OTP_LOCKED"))
         if now >= challenge.expires_at:
             metrics.OTP_VERIFIED.labels("expired").inc()
-            raise Unauthenticated("the code has expired; request a new one", reason="OTP_EXPIRED")
+            return Refusal(Unauthenticated("the code has expired; request a new one", reason="OTP_EXPIRED"))
         if challenge.user_id is None or not codes.code_matches(self._pepper, challenge.id, code, challenge.code_hash):
-            challenge.attempts += 1
-            left = self._policy.max_attempts - challenge.attempts
+            await session.execute(_COUNT_WRONG, {"b_id": challenge.id})
+            left = self._policy.max_attempts - (challenge.attempts + 1)
             metrics.OTP_VERIFIED.labels("invalid" if left > 0 else "locked").inc()
             if left <= 0:
-                raise PermissionDenied("too many wrong codes; request a new code later", reason="OTP_LOCKED")
-            raise Unauthenticated("the code is not valid", reason="OTP_INVALID", metadata={"attempts_left": str(left)})
-        challenge.consumed_at = now
+                error: DomainError = PermissionDenied(
+                    "too many wrong codes; request a new code later", reason="OTP_LOCKED"
+                )
+            else:
+                error = Unauthenticated(
+                    "the code is not valid", reason="OTP_INVALID", metadata={"attempts_left": str(left)}
+                )
+            return Refusal(error, counted=True)
+        consumed = await session.execute(_CONSUME, {"b_id": challenge.id, "b_now": now})
+        if consumed.rowcount != 1:  # type: ignore[attr-defined]
+            metrics.OTP_VERIFIED.labels("invalid").inc()
+            return used
         metrics.OTP_VERIFIED.labels("succeeded").inc()
-        return challenge
+        return None

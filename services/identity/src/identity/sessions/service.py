@@ -32,7 +32,7 @@ from identity.grants import service as grants
 from identity.grants.roles import OPERATOR_ROLES
 from identity.sessions.keys import SigningKeyStore
 from identity.sessions.models import RefreshToken, Session
-from identity.users.models import User
+from identity.users.models import SignInUser, User
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.audit import set_actor
 from simfleet_runtime.auth import Principal, TokenVerifier
@@ -74,6 +74,13 @@ _LIVE_SESSION = sa.select(
     Session.revoked_at,
 ).where(Session.id == sa.bindparam("id"))
 """The caller's session, read on every authenticated call (on the driver: see simfleet_runtime.direct_reads)."""
+
+
+_SESSIONS: sa.Table = Session.__table__  # type: ignore[assignment]
+_REFRESH_TOKENS: sa.Table = RefreshToken.__table__  # type: ignore[assignment]
+_INSERT_SESSION = sa.insert(_SESSIONS)
+_INSERT_REFRESH_TOKEN = sa.insert(_REFRESH_TOKENS)
+"""Built once: every sign-in writes a session and its first refresh token (values as parameters)."""
 
 
 @dataclass(frozen=True)
@@ -125,27 +132,27 @@ class SessionService:
         """
         await self._keys.active()
 
-    async def open(self, session: AsyncSession, *, user: User, method: str, call: CallContext) -> Tokens:
-        """Start a session for ``user`` inside the caller's transaction."""
+    async def open(self, session: AsyncSession, *, user: SignInUser, method: str, call: CallContext) -> Tokens:
+        """Start a session for ``user`` inside the caller's transaction: two inserts and one read of the grants."""
         now = self._clock.now()
-        record = Session(
-            id=new_id(),
-            user_id=user.id,
-            customer_id=user.customer_id,
-            method=method,
-            client_address=call.client_address,
-            user_agent=call.user_agent,
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + self._policy.absolute_timeout,
+        session_id = new_id()
+        await session.execute(
+            _INSERT_SESSION,
+            {
+                "id": session_id,
+                "user_id": user.id,
+                "customer_id": user.customer_id,
+                "method": method,
+                "client_address": call.client_address,
+                "user_agent": call.user_agent,
+                "created_at": now,
+                "last_seen_at": now,
+                "expires_at": now + self._policy.absolute_timeout,
+            },
         )
-        session.add(record)
-        await session.flush()
-        refresh = await self._new_refresh_token(session, record.id, now)
-        access = await self._access_token(
-            session, user_id=user.id, customer_id=user.customer_id, record=record, now=now
-        )
-        return Tokens(access, refresh, int(self._policy.access_ttl.total_seconds()), record.id)
+        refresh = await self._new_refresh_token(session, session_id, now)
+        access = await self._access_token(session, user=user, session_id=session_id, method=method, now=now)
+        return Tokens(access, refresh, int(self._policy.access_ttl.total_seconds()), session_id)
 
     def _successor(self, spent: str) -> str:
         digest = hmac.new(self._policy.successor_key, b"refresh-successor:" + spent.encode(), hashlib.sha256)
@@ -155,30 +162,32 @@ class SessionService:
         self, session: AsyncSession, session_id: str, now: datetime, *, spent: str = ""
     ) -> str:
         token = self._successor(spent) if spent else secrets.token_urlsafe(32)
-        session.add(RefreshToken(id=new_id(), session_id=session_id, token_hash=_hash(token), created_at=now))
-        await session.flush()
+        await session.execute(
+            _INSERT_REFRESH_TOKEN,
+            {"id": new_id(), "session_id": session_id, "token_hash": _hash(token), "created_at": now, "used_at": None},
+        )
         return token
 
     async def _access_token(
-        self, session: AsyncSession, *, user_id: str, customer_id: str, record: Session, now: datetime
+        self, session: AsyncSession, *, user: SignInUser, session_id: str, method: str, now: datetime
     ) -> str:
         """A signed token with the user's grants as they are now: a changed grant shows from the next refresh."""
         issued = int(now.timestamp())
-        user = await session.get(User, user_id)
-        extra: dict[str, object] = {GRANTS_CLAIM: grants_claim(await grants.for_token(session, user_id))}
-        if user is not None:
-            extra[GRANTS_VERSION_CLAIM] = user.grants_version
-        operator = OPERATOR_ROLES.get(user.operator_role or "") if user is not None else None
+        extra: dict[str, object] = {
+            GRANTS_CLAIM: grants_claim(await grants.for_token(session, user.id)),
+            GRANTS_VERSION_CLAIM: user.grants_version,
+        }
+        operator = OPERATOR_ROLES.get(user.operator_role or "")
         if operator is not None:
             extra = {OPERATOR_CLAIM: {"role": operator.id, "perms": sorted(operator.permissions)}}
         return await self._keys.sign(
             {
                 "iss": self._policy.issuer,
                 "aud": self._policy.audience,
-                "sub": user_id,
-                "cid": customer_id,
-                "sid": record.id,
-                "amr": [record.method],
+                "sub": user.id,
+                "cid": user.customer_id,
+                "sid": session_id,
+                "amr": [method],
                 **extra,
                 "jti": new_id(),
                 "iat": issued,
@@ -228,7 +237,7 @@ class SessionService:
                 else:
                     new_refresh = await self._new_refresh_token(session, record.id, now, spent=refresh_token)
                 access = await self._access_token(
-                    session, user_id=user.id, customer_id=user.customer_id, record=record, now=now
+                    session, user=user, session_id=record.id, method=record.method, now=now
                 )
                 tokens = Tokens(access, new_refresh, int(self._policy.access_ttl.total_seconds()), record.id)
         if failure is not None:

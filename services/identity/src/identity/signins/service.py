@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import metrics
 from identity.signins.models import SUCCEEDED, SignInAttempt
-from identity.users.models import User
+from identity.users.models import SignInUser
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime import paging
 from simfleet_runtime.bus import Outbox
@@ -24,13 +24,17 @@ NEWEST_FIRST = paging.Order("id", descending=True)
 LIST_NAME = "sign-ins"
 
 
+_ATTEMPTS: sa.Table = SignInAttempt.__table__  # type: ignore[assignment]
+_INSERT_ATTEMPT = sa.insert(_ATTEMPTS)
+"""Every sign-in attempt is one insert, built once (the values go as parameters)."""
+
 _SIGNED_IN_FROM = (
-    sa.select(SignInAttempt.id)
+    sa.select(_ATTEMPTS.c.id)
     .where(
-        SignInAttempt.phone == sa.bindparam("phone"),
-        SignInAttempt.occurred_at >= sa.bindparam("since", type_=SignInAttempt.occurred_at.type),
-        SignInAttempt.client_address == sa.bindparam("client"),
-        SignInAttempt.result == SUCCEEDED,
+        _ATTEMPTS.c.phone == sa.bindparam("phone"),
+        _ATTEMPTS.c.occurred_at >= sa.bindparam("since", type_=_ATTEMPTS.c.occurred_at.type),
+        _ATTEMPTS.c.client_address == sa.bindparam("client"),
+        _ATTEMPTS.c.result == SUCCEEDED,
     )
     .limit(1)
 )
@@ -48,42 +52,48 @@ class SignInHistory:
         session: AsyncSession,
         *,
         phone: str,
-        user: User | None,
+        user: SignInUser | None,
         method: str,
         result: str,
         call: CallContext,
-    ) -> SignInAttempt:
+    ) -> str:
+        """Write the attempt and its event (one insert each, in the caller's transaction); returns its id."""
         now = self._clock.now()
-        attempt = SignInAttempt(
-            id=new_id(),
-            user_id=user.id if user else None,
-            customer_id=user.customer_id if user else "",
-            phone=phone,
-            method=method,
-            result=result,
-            client_address=call.client_address,
-            user_agent=call.user_agent,
-            occurred_at=now,
+        attempt_id = new_id()
+        user_id = user.id if user else None
+        customer_id = user.customer_id if user else ""
+        await session.execute(
+            _INSERT_ATTEMPT,
+            {
+                "id": attempt_id,
+                "user_id": user_id,
+                "customer_id": customer_id,
+                "phone": phone,
+                "method": method,
+                "result": result,
+                "client_address": call.client_address,
+                "user_agent": call.user_agent,
+                "occurred_at": now,
+            },
         )
-        session.add(attempt)
         metrics.SIGN_INS.labels(method, result).inc()
         await self._outbox.add(
             session,
             IdentitySubjects.SIGN_IN_RECORDED,
             ev.SignInRecorded(
-                attempt_id=attempt.id,
-                user_id=attempt.user_id or "",
-                customer_id=attempt.customer_id,
+                attempt_id=attempt_id,
+                user_id=user_id or "",
+                customer_id=customer_id,
                 method=method,
                 result=result,
                 client_address=call.client_address,
                 user_agent=call.user_agent,
                 occurred_at=timestamp(now),
             ),
-            tenant=attempt.customer_id,
-            event_id=attempt.id,
+            tenant=customer_id,
+            event_id=attempt_id,
         )
-        return attempt
+        return attempt_id
 
     async def signed_in_from(self, session: AsyncSession, *, phone: str, client: str, since: timedelta) -> bool:
         """Whether ``phone`` signed in successfully from the client address ``client`` within ``since``."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,6 +68,38 @@ def _seconds(wait: timedelta) -> int:
     return max(1, math.ceil(wait.total_seconds()))
 
 
+_THROTTLES: sa.Table = SignInThrottle.__table__  # type: ignore[assignment]
+
+
+def _rows(addresses: int, *, lock: bool) -> sa.Select[Any]:
+    c = _THROTTLES.c
+    query = (
+        sa.select(c.client_address, c.failures, c.last_failure_at, c.blocked_until)
+        .where(
+            c.phone == sa.bindparam("phone"),
+            c.factor == sa.bindparam("factor"),
+            # A fixed number of addresses (one or two): a plain IN, compiled once, not an expanding one.
+            c.client_address.in_([sa.bindparam(f"address{i}") for i in range(addresses)]),
+        )
+        .order_by(c.client_address)
+    )
+    return query.with_for_update() if lock else query
+
+
+_ROWS = {n: _rows(n, lock=False) for n in (1, 2)}
+_ROWS_LOCKED = {n: _rows(n, lock=True) for n in (1, 2)}
+_FORGET = sa.delete(_THROTTLES).where(
+    _THROTTLES.c.phone == sa.bindparam("phone"),
+    _THROTTLES.c.client_address.in_([sa.bindparam("client"), EVERY_CLIENT]),
+)
+"""A sign-in forgets its client's failures and the number's ceilings (every successful sign-in): built once."""
+
+
+def _is_sqlite(session: AsyncSession) -> bool:
+    bind = session.bind
+    return bind is not None and bind.dialect.name == "sqlite"
+
+
 class SignInThrottles:
     def __init__(self, *, clock: Clock, policy: ThrottlePolicy) -> None:
         self._clock = clock
@@ -79,34 +112,37 @@ class SignInThrottles:
 
         ``lock`` (inside the write transaction) claims and holds the rows, so
         that attempts checked side by side are counted one after the other.
+        SQLite's write transaction holds the whole database from its start
+        (``BEGIN IMMEDIATE``): there the rows are only read.
         """
         now = self._clock.now()
         addresses = self._addresses(factor, client)
+        lock = lock and not _is_sqlite(session)
         if lock:
             await self._claim(session, factor=factor, phone=phone, addresses=addresses, now=now)
-        query = (
-            sa.select(SignInThrottle)
-            .where(
-                SignInThrottle.phone == phone,
-                SignInThrottle.factor == factor,
-                SignInThrottle.client_address.in_(addresses),
-            )
-            .order_by(SignInThrottle.client_address)
-            .execution_options(populate_existing=True)
+        rows = await session.execute(
+            _ROWS_LOCKED[len(addresses)] if lock else _ROWS[len(addresses)],
+            {"phone": phone, "factor": factor, **{f"address{i}": a for i, a in enumerate(addresses)}},
         )
-        if lock:
-            query = query.with_for_update()
-        for row in (await session.scalars(query)).all():
-            if row.client_address == EVERY_CLIENT:
-                if account_wide and row.failures >= self._policy.account_limit:
+        for address, failures, last_failure_at, blocked_until in rows:
+            if address == EVERY_CLIENT:
+                if account_wide and failures >= self._policy.account_limit:
                     raise self._refusal(factor, "account", self._policy.backoff_cap, _ACCOUNT_MESSAGES[factor])
-            elif row.blocked_until is not None and row.blocked_until > now and not self._forgotten(row, now):
+            elif (
+                blocked_until is not None
+                and blocked_until > now
+                and not last_failure_at < now - self._policy.client_memory
+            ):
                 raise self._refusal(
                     factor,
                     "client",
-                    row.blocked_until - now,
+                    blocked_until - now,
                     "too many failed sign-ins from this address; wait before trying again",
                 )
+
+    def can_refuse(self, *, factor: str, account_wide: bool) -> bool:
+        """Whether :meth:`check` can refuse at all: a wrong code binds only the number's ceiling, when it applies."""
+        return factor == PASSWORD or account_wide
 
     async def failed(self, session: AsyncSession, *, factor: str, phone: str, client: str) -> None:
         """Count a failure of ``factor`` for ``phone`` from every client, and (passwords) from ``client``.
@@ -139,11 +175,7 @@ class SignInThrottles:
 
     async def succeeded(self, session: AsyncSession, *, phone: str, client: str) -> None:
         """The number signed in from ``client``: forget that client's failures and the number's ceilings."""
-        await session.execute(
-            sa.delete(SignInThrottle).where(
-                SignInThrottle.phone == phone, SignInThrottle.client_address.in_((client, EVERY_CLIENT))
-            )
-        )
+        await session.execute(_FORGET, {"phone": phone, "client": client})
 
     @staticmethod
     def _addresses(factor: str, client: str) -> tuple[str, ...]:

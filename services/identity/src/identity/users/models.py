@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
+import sqlalchemy as sa
 from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,3 +50,50 @@ class User(Base):
     @property
     def active(self) -> bool:
         return self.status == ACTIVE
+
+
+class SignInUser(Protocol):
+    """What a sign-in needs of the user it enters: a stored :class:`User` or a :class:`Member` read directly."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def customer_id(self) -> str: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def password_hash(self) -> str | None: ...
+    @property
+    def operator_role(self) -> str | None: ...
+    @property
+    def grants_version(self) -> int: ...
+    @property
+    def active(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A user's columns as a sign-in reads them: one Core statement, no unit of work (the hot path)."""
+
+    id: str
+    customer_id: str
+    phone: str
+    email: str
+    display_name: str
+    status: str
+    password_hash: str | None
+    operator_role: str | None
+    grants_version: int
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE
+
+
+USERS: sa.Table = User.__table__  # type: ignore[assignment]
+MEMBER_COLUMNS = tuple(USERS.c[name] for name in Member.__slots__)
+"""The columns of a :class:`Member`, in its fields' order (``Member(*row)``)."""

@@ -16,7 +16,7 @@ from identity.grants.roles import OPERATOR_ROLES
 from identity.notifications.service import Notifier
 from identity.sessions.service import SessionService
 from identity.signins.models import OTP_EMAIL, OTP_SMS, SUCCEEDED, SignInAttempt
-from identity.users.models import ACTIVE, User
+from identity.users.models import ACTIVE, MEMBER_COLUMNS, USERS, Member, User
 from identity.users.passwords import PasswordHashing, PasswordPolicy
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.audit import Actor, AuditTrail, obj
@@ -46,6 +46,14 @@ _WITH_MEMBERSHIPS = (
 )
 """A user and every active user with the same number (its memberships), oldest first."""
 
+_MEMBERS = (
+    sa.select(*MEMBER_COLUMNS).where(USERS.c.phone == sa.bindparam("phone")).order_by(USERS.c.created_at, USERS.c.id)
+)
+"""A number's users, oldest first (pure Core: no ORM compile or identity map on the sign-in path)."""
+_MEMBER_OF_CUSTOMER = _MEMBERS.where(USERS.c.customer_id == sa.bindparam("customer_id"))
+_MEMBER_BY_ID = sa.select(*MEMBER_COLUMNS).where(USERS.c.id == sa.bindparam("id"))
+_MEMBER_BY_ID_LOCKED = _MEMBER_BY_ID.with_for_update()
+
 
 class UserService:
     def __init__(
@@ -71,18 +79,19 @@ class UserService:
         self._notifier = notifier
         self._invitation = invitation_text
 
-    async def member(self, session: AsyncSession, phone: str, *, customer_id: str = "") -> User | None:
+    async def member(self, session: AsyncSession, phone: str, *, customer_id: str = "") -> Member | None:
         """The user a sign-in with ``phone`` enters: the number's membership of ``customer_id``.
 
         Without a customer: the number's only user; for a number that is a user
         of several customers, the active one it last signed in to, else its
         oldest active one (else its oldest). ``None`` for a number that is no
-        user (of that customer).
+        user (of that customer). Read with statements built once (every sign-in asks).
         """
-        query = sa.select(User).where(User.phone == phone)
         if customer_id:
-            query = query.where(User.customer_id == customer_id)
-        users = list((await session.scalars(query.order_by(User.created_at, User.id))).all())
+            result = await session.execute(_MEMBER_OF_CUSTOMER, {"phone": phone, "customer_id": customer_id})
+        else:
+            result = await session.execute(_MEMBERS, {"phone": phone})
+        users = [Member(*row) for row in result]
         if len(users) <= 1:
             return users[0] if users else None
         active = [u for u in users if u.active] or users
@@ -97,6 +106,12 @@ class UserService:
             .limit(1)
         )
         return next((u for u in active if u.id == last), active[0])
+
+    @staticmethod
+    async def member_by_id(session: AsyncSession, user_id: str, *, lock: bool = False) -> Member | None:
+        """A user as a sign-in reads it; ``lock`` holds the row until the transaction ends."""
+        row = (await session.execute(_MEMBER_BY_ID_LOCKED if lock else _MEMBER_BY_ID, {"id": user_id})).first()
+        return Member(*row) if row is not None else None
 
     async def with_memberships(self, user_id: str) -> list[User]:
         """The user, then the other active users with their phone number, by age: one statement.

@@ -1,4 +1,8 @@
-"""What the console's routes are given: a database session per request, the HLR's stored faults."""
+"""What the console's routes are given: a database session per request, the HLR's stored faults.
+
+The getters are coroutines although they only read the app's state: FastAPI runs a plain function
+dependency in a worker thread, a thread hop on every request, and inboxes are read many times a second.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from netsim.usage.settings_store import UsageSettingsStore
 from simfleet_runtime.db import Database
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database = request.app.state.database
     assert isinstance(database, Database)
     return database
@@ -26,25 +30,25 @@ async def get_session(database: Annotated[Database, Depends(get_database)]) -> A
         yield session
 
 
-def get_faults(request: Request) -> FaultStore:
+async def get_faults(request: Request) -> FaultStore:
     faults = request.app.state.faults
     assert isinstance(faults, FaultStore)
     return faults
 
 
-def get_usage_settings(request: Request) -> UsageSettingsStore:
+async def get_usage_settings(request: Request) -> UsageSettingsStore:
     store = request.app.state.usage_settings
     assert isinstance(store, UsageSettingsStore)
     return store
 
 
-def get_usage_generator(request: Request) -> UsageGenerator:
+async def get_usage_generator(request: Request) -> UsageGenerator:
     generator = request.app.state.usage_generator
     assert isinstance(generator, UsageGenerator)
     return generator
 
 
-def get_payment_faults(request: Request) -> PaymentFaultStore:
+async def get_payment_faults(request: Request) -> PaymentFaultStore:
     store = request.app.state.payment_faults
     assert isinstance(store, PaymentFaultStore)
     return store

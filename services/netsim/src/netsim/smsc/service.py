@@ -22,6 +22,7 @@ from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import normalize_msisdn
 from simfleet_subjects import NetsimSubjects
 
+_SMS: sa.Table = Sms.__table__  # type: ignore[assignment]
 _ORIGIN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
@@ -86,41 +87,36 @@ async def deliver_sms(
     outbox: Outbox,
     clock: Clock,
     tenant: str = "",
-) -> Sms | None:
+) -> str | None:
     """Put the SMS in its handset's inbox and write its delivery receipt, in the caller's transaction.
 
-    Returns ``None`` when an SMS with the same ``message_id`` was delivered before
-    (nothing is stored or published again).
+    Returns the stored SMS's id, or ``None`` when an SMS with the same
+    ``message_id`` was delivered before (nothing is stored or published again).
+    Two statements, built once: every SMS of the platform comes this way.
     """
-    sms = Sms(
-        id=new_id(),
-        message_id=submission.message_id,
-        to_msisdn=submission.to_msisdn,
-        sender=submission.sender,
-        text=submission.text,
-        delivered_at=clock.now(),
-    )
+    sms_id = new_id()
+    delivered_at = clock.now()
     stored = await session.execute(
-        insert_ignoring_conflicts(session, Sms.__table__),  # type: ignore[arg-type]
+        insert_ignoring_conflicts(session, _SMS),
         {
-            "id": sms.id,
-            "message_id": sms.message_id,
-            "to_msisdn": sms.to_msisdn,
-            "sender": sms.sender,
-            "text": sms.text,
-            "delivered_at": sms.delivered_at,
+            "id": sms_id,
+            "message_id": submission.message_id,
+            "to_msisdn": submission.to_msisdn,
+            "sender": submission.sender,
+            "text": submission.text,
+            "delivered_at": delivered_at,
         },
     )
     if stored.rowcount == 0:  # type: ignore[attr-defined]
         return None  # delivered before under another event id
     receipt = events_pb2.SmsDelivered(
-        message_id=sms.message_id,
-        to_msisdn=sms.to_msisdn,
-        delivered_at=timestamp(sms.delivered_at),
+        message_id=submission.message_id,
+        to_msisdn=submission.to_msisdn,
+        delivered_at=timestamp(delivered_at),
     )
     await outbox.add(session, submission.receipt_subject, receipt, tenant=tenant)
     after_commit(session, metrics.SMS_DELIVERED.inc)
-    return sms
+    return sms_id
 
 
 _INBOX = (
