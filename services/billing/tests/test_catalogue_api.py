@@ -235,6 +235,13 @@ async def test_the_catalogue_answers_in_the_callers_customers_currency(running: 
         # 500 rials a rouble: a fee of N kopecks is 5 * N rials.
         assert biz_s.monthly_fee.amount == biz_s_rub.monthly_fee.amount * 5
         assert [g.name for g in rials.roaming_groups] == [g.name for g in roubles.roaming_groups]
+        # UsageService.ListTariffs answers from the same price list.
+        usage = usage_pb2_grpc.UsageServiceStub(channel)
+        listed_in_rials = await usage.ListTariffs(usage_pb2.ListTariffsRequest(), metadata=in_rials)
+        assert {t.code: t.monthly_fee.amount for t in listed_in_rials.tariffs} == {
+            t.code: t.monthly_fee.amount for t in rials.tariffs
+        }
+        assert {t.monthly_fee.currency for t in listed_in_rials.tariffs} == {"IRR"}
 
         options = await catalogue.ListOptions(pb.ListOptionsRequest(), metadata=in_rials)
         assert options.currency == "IRR"

@@ -69,8 +69,9 @@ class UsageServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListTariffs(self, request, context):
-        """The tariffs in force, with their fees, allowances and prices, as stored (in roubles); any signed-in user.
-        CatalogueService.GetPriceList answers the same in the caller's customer's currency.
+        """The tariffs in force, with their fees, allowances and prices, in the caller's customer's currency (the
+        currency its personal accounts hold, from that currency's price list); any signed-in user. The same as
+        CatalogueService.GetPriceList.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -44,8 +44,9 @@ class UsageServiceStub:
     usage records (newest first).
     """
     ListTariffs: _grpc.UnaryUnaryMultiCallable[_usage_pb2.ListTariffsRequest, _usage_pb2.ListTariffsResponse]
-    """The tariffs in force, with their fees, allowances and prices, as stored (in roubles); any signed-in user.
-    CatalogueService.GetPriceList answers the same in the caller's customer's currency.
+    """The tariffs in force, with their fees, allowances and prices, in the caller's customer's currency (the
+    currency its personal accounts hold, from that currency's price list); any signed-in user. The same as
+    CatalogueService.GetPriceList.
     """
 
 @_typing.type_check_only
@@ -64,8 +65,9 @@ class UsageServiceAsyncStub(UsageServiceStub):
     usage records (newest first).
     """
     ListTariffs: _aio.UnaryUnaryMultiCallable[_usage_pb2.ListTariffsRequest, _usage_pb2.ListTariffsResponse]  # type: ignore[assignment]
-    """The tariffs in force, with their fees, allowances and prices, as stored (in roubles); any signed-in user.
-    CatalogueService.GetPriceList answers the same in the caller's customer's currency.
+    """The tariffs in force, with their fees, allowances and prices, in the caller's customer's currency (the
+    currency its personal accounts hold, from that currency's price list); any signed-in user. The same as
+    CatalogueService.GetPriceList.
     """
 
 class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -93,8 +95,9 @@ class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _usage_pb2.ListTariffsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_usage_pb2.ListTariffsResponse, _abc.Awaitable[_usage_pb2.ListTariffsResponse]]:
-        """The tariffs in force, with their fees, allowances and prices, as stored (in roubles); any signed-in user.
-        CatalogueService.GetPriceList answers the same in the caller's customer's currency.
+        """The tariffs in force, with their fees, allowances and prices, in the caller's customer's currency (the
+        currency its personal accounts hold, from that currency's price list); any signed-in user. The same as
+        CatalogueService.GetPriceList.
         """
 
 def add_UsageServiceServicer_to_server(servicer: UsageServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -71,8 +71,10 @@ class UsageApi(usage_pb2_grpc.UsageServiceServicer):
         return answer
 
     async def ListTariffs(self, request: pb.ListTariffsRequest, context: Any) -> pb.ListTariffsResponse:
-        await self._authz.access()
-        tariffs = self._catalogue.book().current(self._clock.now())
+        """The tariffs in force, priced in the caller's customer's currency (as CatalogueService.GetPriceList)."""
+        access = await self._authz.access()
+        currency = await self._ledger.customer_currency(access.customer_id) or self._default_currency
+        tariffs = self._catalogue.book().current(self._clock.now(), currency)
         return pb.ListTariffsResponse(
             tariffs=[convert.tariff(t) for t in tariffs],
             roaming_groups=[pb.RoamingGroup(name=name, countries=list(c)) for name, c in ROAMING_GROUPS.items()],
