@@ -303,6 +303,13 @@ class ServiceRuntime:
         for _adder, _servicer, full_name in self._servicers:
             await self._health.set(full_name, status)
 
+    async def _close_nats(self) -> None:
+        assert self._nats is not None
+        try:
+            await self._nats.close()
+        except Exception as exc:  # noqa: BLE001 - a connection the server dropped may fail to flush: it is closed
+            log.debug("nats closed with an error: %s", exc)
+
     async def shutdown(self) -> None:
         self.stop_event.set()
         log.info("shutting down")
@@ -315,6 +322,10 @@ class ServiceRuntime:
                 await callback()
             except Exception:
                 log.exception("stop callback failed")
+        if self._nats is not None and not self._nats.is_closed and not self._nats.is_connected:
+            # Nothing can be flushed to a server that is gone: draining would wait out its timeout while the client
+            # tries to reconnect. Closed first, the background tasks waiting on it (a consumer's fetch) end now.
+            await self._close_nats()
         if self._running:
             _done, pending = await asyncio.wait(self._running, timeout=self.settings.shutdown_grace_seconds)
             for task in pending:
@@ -322,14 +333,12 @@ class ServiceRuntime:
             await asyncio.gather(*pending, return_exceptions=True)
         if self._nats is not None and not self._nats.is_closed:
             if not self._nats.is_connected:
-                # Nothing can be flushed to a server that is gone: draining would wait out its timeout while the
-                # client tries to reconnect.
-                await self._nats.close()
+                await self._close_nats()
             else:
                 try:
                     await asyncio.wait_for(self._nats.drain(), timeout=5)
                 except Exception:  # noqa: BLE001 - closing anyway
-                    await self._nats.close()
+                    await self._close_nats()
         await self.db.dispose()
         if self._tracer_provider is not None:
             # Only the provider this runtime installed (setup_telemetry): a process
