@@ -468,3 +468,45 @@ def render(run: BenchRun) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def render_postgres_signins(run: BenchRun) -> str:
+    """The same sign-in load on a platform whose services keep PostgreSQL databases (what a cluster runs)."""
+    load = run.load
+    out = [
+        "# Sign-ins on PostgreSQL",
+        "",
+        "The sign-in load of the first section, on a platform whose services each keep their own PostgreSQL",
+        "database on 127.0.0.1:5432 (what a cluster runs), started fresh for this part. Written by `make bench`:",
+        "",
+        "```",
+        run.command,
+        "```",
+        "",
+        f"- Date: {run.date}; background before the load: {run.idle.machine_cores_busy():.2f} of "
+        f"{run.machine.cpus} cores busy.",
+        f"- Load: open loop, {load.rate:g} sign-ins/s for {load.duration:g} s after a {run.warmup:g} s warm-up, "
+        f"{run.users} users, the code read from netsim's console as in the first section.",
+        "",
+        "## Goals",
+        "",
+        *goals_table(run),
+        "",
+        "## Latency and throughput",
+        "",
+        *latency_table(load),
+        "",
+        "Errors by step and status:",
+        "",
+        *errors_table(load, run.users),
+        "",
+        "## Memory and CPU",
+        "",
+        *memory_table(run),
+        "",
+        "## Where the time goes",
+        "",
+        *where_the_time_goes(run),
+        "",
+    ]
+    return "\n".join(out)
