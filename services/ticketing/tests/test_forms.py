@@ -113,6 +113,7 @@ async def test_a_form_filled_in_with_what_simfleet_knows_and_what_was_typed(
     running: Running, directory: Directory
 ) -> None:
     given_tree(running, directory)
+    manager = running.manager()
     answer = await running.forms.FillForm(
         forms_pb2.FillFormRequest(
             code="sim_replacement",
@@ -121,7 +122,7 @@ async def test_a_form_filled_in_with_what_simfleet_knows_and_what_was_typed(
             fields={"reason": "stolen", "delivery_address": "Tverskaya 1, Moscow"},
             language="ru",
         ),
-        metadata=running.manager(),
+        metadata=manager,
     )
     assert answer.content_type == "application/pdf" and answer.content.startswith(b"%PDF-")
     assert answer.filename.startswith("sim_replacement-") and answer.filename.endswith(".pdf")
@@ -139,7 +140,7 @@ async def test_a_form_filled_in_with_what_simfleet_knows_and_what_was_typed(
     ):
         assert expected in text, expected
     # accounts and identity were asked with the caller's own token, never another.
-    assert directory.tokens and set(directory.tokens) == {dict(running.manager())["authorization"]}
+    assert directory.tokens and set(directory.tokens) == {dict(manager)["authorization"]}
 
 
 async def test_only_a_writer_in_scope_fills_a_form_and_a_missing_account_fills_nothing(
