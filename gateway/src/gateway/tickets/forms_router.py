@@ -20,7 +20,16 @@ from simfleet.ticketing.v1 import forms_pb2 as pb
 
 router = APIRouter(prefix="/v1/forms", tags=["tickets"])
 
-FormCode = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$", description="a form's code")]
+FormCode = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="a form's code",
+        examples=["sim_replacement"],
+    ),
+]
 
 
 @router.get(

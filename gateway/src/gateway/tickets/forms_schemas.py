@@ -34,7 +34,9 @@ class FormResponse(BaseModel):
     code: str = Field(examples=["sim_replacement"])
     title: str
     description: str
-    needs_lines: bool = Field(description="whether the form is about numbers (`lines`, 1 to 100)")
+    needs_lines: bool = Field(
+        description="whether the form is about numbers (`lines`, up to 100; none: a blank to write them on)"
+    )
     fields: list[FormFieldResponse]
 
     @classmethod
@@ -105,7 +107,9 @@ class FillFormRequest(BaseModel):
     node_id: str = Field(
         min_length=1, max_length=64, description="the account (or node) the form is for (tickets:write there)"
     )
-    lines: list[Msisdn] = Field(default_factory=list, max_length=100, description="the numbers it is about")
+    lines: list[Msisdn] = Field(
+        default_factory=list, max_length=100, description="the numbers it is about (only for forms about numbers)"
+    )
     fields: dict[FieldKey, FieldValue] = Field(
         default_factory=dict, max_length=20, description="the form's input fields, by key (see GET /v1/forms)"
     )

@@ -74,7 +74,9 @@ class FormDescription(_message.Message):
     title: _builtins.str
     description: _builtins.str
     needs_lines: _builtins.bool
-    """Whether the form is about numbers (FillFormRequest.msisdns, 1 to 100)."""
+    """Whether the form is about numbers (FillFormRequest.msisdns, up to 100;
+    none: a blank to write them on).
+    """
     @_builtins.property
     def fields(self) -> _containers.RepeatedCompositeFieldContainer[Global___FormField]: ...
     def __init__(
@@ -171,7 +173,9 @@ class FillFormRequest(_message.Message):
     language: _builtins.str
     @_builtins.property
     def msisdns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """E.164 numbers the form is about (forms with needs_lines: 1 to 100)."""
+        """E.164 numbers the form is about (forms with needs_lines: up to 100; other
+        forms take none).
+        """
 
     @_builtins.property
     def fields(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:

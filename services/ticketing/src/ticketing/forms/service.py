@@ -70,9 +70,8 @@ def check(code: str, *, language: str, msisdns: Sequence[str], fields: Mapping[s
     problems = Problems(reason="INVALID_FORM")
     _language(language, problems)
     numbers = list(dict.fromkeys(m.strip() for m in msisdns))
-    if chosen.needs_lines and not numbers:
-        problems.add("msisdns", f"this form is about numbers: 1 to {MAX_LINES}")
-    elif not chosen.needs_lines and numbers:
+    # A form about numbers given none has a blank to write them on; one not about numbers takes none.
+    if not chosen.needs_lines and numbers:
         problems.add("msisdns", "this form is not about numbers: leave them out")
     elif len(numbers) > MAX_LINES:
         problems.add("msisdns", f"at most {MAX_LINES} numbers (got {len(numbers)})")
