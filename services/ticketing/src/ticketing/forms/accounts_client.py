@@ -15,7 +15,7 @@ import grpc
 
 from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
 from simfleet_runtime import errors
-from ticketing.forms._call import caller_metadata
+from simfleet_runtime.context import caller_metadata
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import grpc
 
 from simfleet.identity.v1 import profile_pb2, profile_pb2_grpc
 from simfleet_runtime import errors
-from ticketing.forms._call import caller_metadata
+from simfleet_runtime.context import caller_metadata
 
 log = logging.getLogger(__name__)
 
