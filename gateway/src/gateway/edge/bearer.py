@@ -17,7 +17,6 @@ _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 _TOKEN_KEY = "simfleet.bearer_token"
 """Where a request's scope keeps its bearer token once read (every dependency and the metadata ask for it)."""
-_MISSING = object()
 
 
 def _split(request: Request) -> tuple[str, str]:
@@ -34,10 +33,10 @@ def has_bearer(request: Request) -> bool:
 def bearer_token(request: Request) -> str | None:
     """The well-formed bearer token of the request, if any."""
     scope = request.scope
-    found = scope.get(_TOKEN_KEY, _MISSING)
-    if found is _MISSING:
-        found = scope[_TOKEN_KEY] = _well_formed(request)
-    return found  # type: ignore[return-value]
+    if _TOKEN_KEY not in scope:
+        scope[_TOKEN_KEY] = _well_formed(request)
+    token: str | None = scope[_TOKEN_KEY]
+    return token
 
 
 def _well_formed(request: Request) -> str | None:

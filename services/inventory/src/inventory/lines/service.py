@@ -139,7 +139,7 @@ def _page_statement(shape: _PageShape, order: Order, dialect: str) -> sa.Select[
         nodes = nodes.where(t.c.path.like(sa.bindparam("within"), escape=LIKE_ESCAPE))
     query = sa.select(*Line.__table__.c).where(Line.customer_id == customer, Line.node_id.in_(nodes))
     if shape.states:
-        query = query.where(one_of(Line.state, "states", dialect))
+        query = query.where(one_of(Line.__table__.c.state, "states", dialect))
     if shape.tariff:
         query = query.where(Line.tariff_code == sa.bindparam("tariff"))
     if shape.group:

@@ -12,6 +12,9 @@ in, and then, for each read:
   ``/dev/null``) with ``--requests`` requests, ``--concurrency`` at a time,
   and reports this process's CPU time per request: the gateway's whole work
   except uvicorn's HTTP parsing, which the floor pays too;
+* reports beside them the CPU milliseconds of a fixed piece of pure Python
+  (``calibration``, ~30 ms on a quiet machine): figures taken while it was
+  much higher were taken on a busy machine and are inflated alike;
 * reads identity's and inventory's CPU time from ``/proc`` around the same
   requests and reports it per request.
 
@@ -21,7 +24,7 @@ of every process (``DIR/<database>-<read>-<process>.txt``, its raw format:
 one stack a line with its count; py-spy is not among the project's
 requirements, install it in the venv). Keep both out of the repository::
 
-    python -m simfleet_devstack.readcpu --databases sqlite,postgresql --requests 3000
+    python tools/readcpu.py --databases sqlite,postgresql --requests 3000
 """
 
 from __future__ import annotations
@@ -129,7 +132,7 @@ async def _measure(
             await _drive(app, path, headers, args.warmup, args.concurrency)
             profile = cProfile.Profile() if args.profile else None
             spies = _spies(args.py_spy, database, target, {"gateway": os.getpid(), **pids})
-            before = {name: read_cpu_seconds(pid) for name, pid in pids.items()}
+            before = {name: _cpu(pid) for name, pid in pids.items()}
             own = time.process_time()
             if profile is not None:
                 profile.enable()
@@ -139,8 +142,8 @@ async def _measure(
             for spy in spies:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(30)
-            spent = {"gateway": time.process_time() - own}
-            spent |= {name: read_cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+            spent = {"gateway": time.process_time() - own, "calibration": _calibration() * args.requests}
+            spent |= {name: _cpu(pid) - before[name] for name, pid in pids.items()}
             out.append((target, {name: seconds * 1000 / args.requests for name, seconds in spent.items()}))
             if profile is not None:
                 name = target.split("?")[0].replace("GET /", "").replace("/", "-")
@@ -177,6 +180,21 @@ def _spies(directory: str, database: str, target: str, pids: dict[str, int]) -> 
     return spies
 
 
+def _calibration() -> float:
+    """CPU seconds of a fixed piece of pure Python here and now: it grows as the machine gets busier."""
+    started = time.process_time()
+    for _ in range(20):
+        sum(range(100_000))
+    return time.process_time() - started
+
+
+def _cpu(pid: int) -> float:
+    seconds = read_cpu_seconds(pid)
+    if seconds is None:
+        raise RuntimeError(f"process {pid} is gone")
+    return seconds
+
+
 def _gateway_env(platform: Platform) -> dict[str, str]:
     env = platform.env_for("gateway")
     return {k: v for k, v in env.items() if k.startswith("GATEWAY_") and k not in ("GATEWAY_HTTP_PORT",)}
@@ -201,7 +219,7 @@ def measure(database: str, args: argparse.Namespace) -> list[tuple[str, dict[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m simfleet_devstack.readcpu", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python tools/readcpu.py", description=__doc__)
     parser.add_argument("--databases", default="sqlite", help="sqlite, postgresql or both, comma-separated")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per read")
@@ -228,11 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - open for the life of the process
     telemetry.setup_tracing("gateway", "local")
     print(f"CPU ms per request ({args.requests} requests, {args.concurrency} at a time)")
-    print("| database | read | gateway | identity | inventory |")
-    print("| --- | --- | ---: | ---: | ---: |")
+    print("| database | read | gateway | identity | inventory | calibration |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for database in databases:
         for target, per_request in measure(database, args):
-            cells = " | ".join(f"{per_request.get(n, float('nan')):.2f}" for n in ("gateway", IDENTITY, INVENTORY))
+            names = ("gateway", IDENTITY, INVENTORY, "calibration")
+            cells = " | ".join(f"{per_request.get(n, float('nan')):.2f}" for n in names)
             print(f"| {database} | {target} | {cells} |", flush=True)
     return 0
 
