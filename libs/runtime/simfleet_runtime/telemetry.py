@@ -116,6 +116,10 @@ class PlainFormatter(_SafeExceptions):
     """Text lines (``log_json`` off), tracebacks told as :func:`format_error` tells them."""
 
 
+_LOG_ENCODER = json.JSONEncoder(default=str)
+"""``json.dumps(payload, default=str)``, without making an encoder for every line."""
+
+
 class JsonFormatter(_SafeExceptions):
     """One JSON object per record, with trace context and any ``extra`` fields."""
 
@@ -140,7 +144,7 @@ class JsonFormatter(_SafeExceptions):
                 payload[key] = value
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str)
+        return _LOG_ENCODER.encode(payload)
 
 
 def setup_logging(service: str, level: str = "INFO", json_logs: bool = True) -> None:
