@@ -17,6 +17,8 @@ import orjson
 from fastapi import Response
 
 JSON_MEDIA_TYPE = "application/json"
+NO_STORE = {"Cache-Control": "no-store"}
+"""The headers of an answer no cache may keep (a signed-in user's reads)."""
 
 
 class JsonAnswer(Response):

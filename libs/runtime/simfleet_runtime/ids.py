@@ -17,7 +17,11 @@ _COUNTER_BITS = 25
 
 
 def new_id() -> str:
-    return str(ULID())
+    """A ULID: the time in milliseconds, then 80 random bits (as ``str(ULID())``, a few times cheaper: the
+    gateway makes one for every request that brings no request id)."""
+    # 128 bits as 26 characters of 5 bits (130, the top 2 zero): that form, at the top of 17 bytes.
+    value = ((time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")) << 6
+    return base64.b32encode(value.to_bytes(17, "big"))[:26].translate(_TO_CROCKFORD).decode()
 
 
 @functools.cache

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Integer, Select, SmallInteger, literal, tuple_
+from sqlalchemy import BigInteger, Integer, Select, SmallInteger, bindparam, literal, tuple_
 
 from simfleet_runtime.errors import InvalidArgument
 
@@ -219,6 +219,25 @@ def _same_kind(value: Any, sample: Any) -> bool:
     return type(value) is type(sample)
 
 
+def check_after(after: Sequence[Any], columns: Sequence[Any]) -> None:
+    """Refuse a token's key that does not bind like ``columns`` (their number, their types)."""
+    if len(after) != len(columns) or not all(_fits(v, c) for v, c in zip(after, columns, strict=True)):
+        raise bad_token()
+
+
+def keyset_statement(
+    query: Select[Any], columns: Sequence[Any], *, order: Order, after: bool, limit: str = "limit"
+) -> Select[Any]:
+    """:func:`keyset` built once, for a direct read: the key bound as ``after_0``, ``after_1``... (typed like
+    its columns; check it with :func:`check_after`), and the row count (a page and one more) as ``limit``."""
+    if after:
+        row = tuple_(*columns)
+        key = tuple_(*(bindparam(f"after_{i}", type_=column.type) for i, column in enumerate(columns)))
+        query = query.where(row < key if order.descending else row > key)
+    ordering = [c.desc() if order.descending else c.asc() for c in columns]
+    return query.order_by(*ordering).limit(bindparam(limit, type_=Integer))
+
+
 def keyset(
     query: Select[Any],
     columns: Sequence[Any],
@@ -232,8 +251,7 @@ def keyset(
     Fetching ``limit + 1`` rows tells whether a next page exists without counting.
     """
     if after is not None:
-        if len(after) != len(columns) or not all(_fits(v, c) for v, c in zip(after, columns, strict=True)):
-            raise bad_token()
+        check_after(after, columns)
         row = tuple_(*columns)
         # Typed like the columns, so that a UTC datetime binds the way the column stores it.
         key = tuple_(*(literal(value, column.type) for value, column in zip(after, columns, strict=True)))
@@ -274,10 +292,12 @@ __all__ = [
     "Order",
     "PageTokens",
     "bad_token",
+    "check_after",
     "decode_token",
     "encode_token",
     "in_memory",
     "keyset",
+    "keyset_statement",
     "next_token",
     "page_size",
     "parse_order",

@@ -15,3 +15,16 @@ def test_a_batch_of_ids_is_distinct_sorted_ulids_of_now() -> None:
     assert abs(ULID.from_str(batch[0]).timestamp - one.timestamp) < 5
     assert new_ids(2)[0][:10] >= batch[-1][:10]  # later batches sort after (same millisecond or later)
     assert new_ids(0) == []
+
+
+def test_one_id_is_a_ulid_of_now_with_its_random_part_drawn_each_time() -> None:
+    before = ULID()
+    ids = [new_id() for _ in range(2_000)]
+    after = ULID()
+    assert len(set(ids)) == 2_000
+    for i in ids[::97]:
+        parsed = ULID.from_str(i)
+        assert str(parsed) == i and is_id(i) and len(i) == 26
+        assert before.milliseconds <= parsed.milliseconds <= after.milliseconds
+    # the 80 random bits vary, not only the low ones
+    assert len({ULID.from_str(i).bytes[6:9] for i in ids}) > 1_000

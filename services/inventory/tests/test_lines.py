@@ -56,6 +56,43 @@ async def test_pages_follow_each_other_in_a_stable_order(harness: Harness) -> No
         await lines.find(harness.manager(), LineFilter(), page_size_=3, page_token="garbage", order_by="msisdn")
 
 
+@pytest.mark.parametrize("order", ["created_at", "-created_at", "updated_at", "-msisdn"])
+async def test_pages_in_every_order_follow_each_other(harness: Harness, order: str) -> None:
+    """A next page continues after its token's key, the time and the id (or the number), whatever the order."""
+    await harness.add_lines(4)
+    await harness.add_lines(3, state="blocked", block_type="voluntary")
+    lines, manager = harness.inventory.lines, harness.manager()
+    everything, last = await lines.find(manager, LineFilter(), page_size_=100, page_token="", order_by=order)
+    seen, token = [], ""
+    while True:
+        page, token = await lines.find(manager, LineFilter(), page_size_=2, page_token=token, order_by=order)
+        seen.extend(line.id for line in page)
+        if not token:
+            break
+    assert last == ""
+    assert seen == [line.id for line in everything] and len(seen) == 7
+    field = order.lstrip("-")
+    keys = [getattr(line, field) for line in everything]
+    assert keys == sorted(keys, reverse=order.startswith("-"))
+    other = "msisdn" if field != "msisdn" else "created_at"
+    _, token = await lines.find(manager, LineFilter(), page_size_=2, page_token="", order_by=other)
+    with pytest.raises(InvalidArgument):  # a token of another order
+        await lines.find(manager, LineFilter(), page_size_=2, page_token=token, order_by=order)
+
+
+async def test_filters_by_tariff_and_group_and_take_like_characters_literally(harness: Harness) -> None:
+    numbers = await harness.add_lines(2)
+    lines, manager = harness.inventory.lines, harness.manager()
+
+    async def count(flt: LineFilter) -> int:
+        return len((await lines.find(manager, flt, page_size_=100, page_token="", order_by=""))[0])
+
+    assert await count(LineFilter(tariff_code="BIZ-M")) == 2
+    assert await count(LineFilter(tariff_code="BIZ-%")) == 0
+    assert await count(LineFilter(group="no-such-group")) == 0
+    assert await count(LineFilter(query=numbers[0][:-2])) == 2
+
+
 async def test_filters_by_node_state_label_and_search(harness: Harness) -> None:
     active = await harness.add_lines(3, labels=("drivers",))
     blocked = await harness.add_lines(2, state="blocked", block_type="voluntary")

@@ -27,14 +27,32 @@ def _parse(value: str) -> Address | None:
         return None
 
 
+MEMO_SIZE = 4096
+"""Answers kept (the same peer and header come again on every request of a connection); cleared when full."""
+MEMO_HEADER_CHARS = 256
+"""A longer ``X-Forwarded-For`` is resolved each time, never kept (the memo stays small whatever clients send)."""
+
+
 class ClientAddressResolver:
     def __init__(self, trusted_proxies: Sequence[Network]) -> None:
         self._trusted = list(trusted_proxies)
+        self._memo: dict[tuple[str | None, str | None], str] = {}
 
     def _is_trusted(self, address: Address) -> bool:
         return any(address.version == net.version and address in net for net in self._trusted)
 
     def resolve(self, peer: str | None, forwarded_for: str | None) -> str:
+        if forwarded_for is not None and len(forwarded_for) > MEMO_HEADER_CHARS:
+            return self._resolve(peer, forwarded_for)
+        key = (peer, forwarded_for)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[key] = self._resolve(peer, forwarded_for)
+        return found
+
+    def _resolve(self, peer: str | None, forwarded_for: str | None) -> str:
         peer_address = _parse(peer) if peer else None
         if peer_address is None:
             return peer or ""

@@ -32,7 +32,7 @@ from typing import Any
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -57,13 +57,48 @@ def is_private_answer(method: str, path: str, headers: Headers) -> bool:
     return "authorization" in headers or (path.startswith(AUTH_PATH_PREFIX) and method not in ("GET", "HEAD"))
 
 
-def add_security_headers(message: Message, *, private: bool) -> None:
-    headers = MutableHeaders(scope=message)
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Frame-Options", "DENY")
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+_CSP = (b"content-security-policy", API_CONTENT_SECURITY_POLICY.encode())
+_NO_FRAMES = (b"x-frame-options", b"DENY")
+_NO_STORE = (b"cache-control", b"no-store")
+_REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
+
+
+def edge_headers(
+    raw: list[tuple[bytes, bytes]],
+    *,
+    request_id: str,
+    private: bool,
+    rate_limit: Mapping[str, str] | None = None,
+) -> list[tuple[bytes, bytes]]:
+    """A response's raw headers with the edge's fields: the request id, nosniff, the API's CSP and no framing
+    (unless the route set its own), ``no-store`` on a private answer, and a rate limit's fields.
+
+    The edge's own fields replace any the route set; one pass over the headers (this runs on every answer).
+    """
+    added = [(_REQUEST_ID, request_id.encode("latin-1")), _NOSNIFF]
     if private:
-        headers["Cache-Control"] = "no-store"
+        added.append(_NO_STORE)
+    if rate_limit:
+        added += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in rate_limit.items()]
+    replaced = {name for name, _ in added}
+    kept = []
+    has_csp = has_frames = False
+    for header in raw:
+        name = header[0].lower()
+        if name in replaced:
+            continue
+        if name == b"content-security-policy":
+            has_csp = True
+        elif name == b"x-frame-options":
+            has_frames = True
+        kept.append(header)
+    if not has_csp:
+        kept.append(_CSP)
+    if not has_frames:
+        kept.append(_NO_FRAMES)
+    kept += added
+    return kept
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -97,6 +132,32 @@ def _unsampled() -> Span:
     )
 
 
+_CHILDREN_LIMIT = 10_000
+"""Metric children kept per family; more label sets than this (they are bounded anyway) fall back to ``labels``."""
+
+
+class _Children:
+    """A labelled metric's children by their labels (``labels()`` takes a lock and builds a tuple each call)."""
+
+    def __init__(self, family: Any) -> None:
+        self._family = family
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def get(self, *labels: str) -> Any:
+        child = self._children.get(labels)
+        if child is None:
+            child = self._family.labels(*labels)
+            if len(self._children) < _CHILDREN_LIMIT:
+                self._children[labels] = child
+        return child
+
+
+_REQUESTS = _Children(metrics.HTTP_REQUESTS)
+_SECONDS = _Children(metrics.HTTP_SECONDS)
+_ACCESS_MESSAGE = "%s %s %s"
+_ACCESS_LOG_SOURCE = __file__
+
+
 class EdgeMiddleware:
     def __init__(
         self,
@@ -125,10 +186,11 @@ class EdgeMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["client_address"] = client_address
-        method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
+        raw_method: str = scope["method"]
+        method = raw_method if raw_method in _KNOWN_METHODS else "OTHER"
         path: str = scope["path"]
         max_body = self._body_limits.get(path, self._max_body)
-        private = is_private_answer(scope["method"], path, headers)
+        private = is_private_answer(raw_method, path, headers)
         status = 500
         response_started = False
 
@@ -137,13 +199,12 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 response_started = True
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
-                add_security_headers(message, private=private)
-                rate_limit: dict[str, str] | None = state.get("rate_limit_headers")
-                if rate_limit:
-                    response_headers = MutableHeaders(scope=message)
-                    for name, value in rate_limit.items():
-                        response_headers[name] = value
+                message["headers"] = edge_headers(
+                    list(message.get("headers", ())),
+                    request_id=request_id,
+                    private=private,
+                    rate_limit=state.get("rate_limit_headers"),
+                )
             await send(message)
 
         received = 0
@@ -173,7 +234,7 @@ class EdgeMiddleware:
                 context=propagate.extract(headers),
                 kind=SpanKind.SERVER,
                 attributes={
-                    "http.request.method": scope["method"],
+                    "http.request.method": raw_method,
                     "url.path": path,
                     "client.address": client_address,
                     "simfleet.request_id": request_id,
@@ -194,32 +255,41 @@ class EdgeMiddleware:
                 if response_started:
                     raise
                 span.record_exception(exc)
-                log.exception("unhandled error answering %s %s", scope["method"], path)
+                log.exception("unhandled error answering %s %s", raw_method, path)
                 await answer(ProblemError(500, "INTERNAL_ERROR", "something went wrong on our side"))
             finally:
                 route = route_template(scope)
                 elapsed = time.perf_counter() - started
                 metrics.HTTP_IN_FLIGHT.dec()
-                metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
-                metrics.HTTP_SECONDS.labels(method, route).observe(elapsed)
-                span.update_name(method if route == UNMATCHED_ROUTE else f"{method} {route}")
-                span.set_attribute("http.response.status_code", status)
-                if route != UNMATCHED_ROUTE:
-                    span.set_attribute("http.route", route)
-                if status >= 500:
-                    span.set_status(Status(StatusCode.ERROR, str(status)))
-                if self._access_log:
-                    log.info(
-                        "%s %s %s",
-                        scope["method"],
-                        path,
-                        status,
-                        extra={
-                            "http_method": scope["method"],
-                            "http_route": route,
-                            "http_status": status,
-                            "duration_ms": round(elapsed * 1000, 2),
-                            "request_id": request_id,
-                            "client_address": client_address,
-                        },
+                _REQUESTS.get(method, route, str(status)).inc()
+                _SECONDS.get(method, route).observe(elapsed)
+                if span.is_recording():
+                    span.update_name(method if route == UNMATCHED_ROUTE else f"{method} {route}")
+                    attributes: dict[str, str | int] = {"http.response.status_code": status}
+                    if route != UNMATCHED_ROUTE:
+                        attributes["http.route"] = route
+                    span.set_attributes(attributes)
+                    if status >= 500:
+                        span.set_status(Status(StatusCode.ERROR, str(status)))
+                if self._access_log and log.isEnabledFor(logging.INFO):
+                    # The record made as ``log.info`` makes it, without looking up the caller's frame (its
+                    # file, line and function are in no log line: see the runtime's formatters).
+                    log.handle(
+                        log.makeRecord(
+                            log.name,
+                            logging.INFO,
+                            _ACCESS_LOG_SOURCE,
+                            0,
+                            _ACCESS_MESSAGE,
+                            (raw_method, path, status),
+                            None,
+                            extra={
+                                "http_method": raw_method,
+                                "http_route": route,
+                                "http_status": status,
+                                "duration_ms": round(elapsed * 1000, 2),
+                                "request_id": request_id,
+                                "client_address": client_address,
+                            },
+                        )
                     )

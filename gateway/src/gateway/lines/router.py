@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from gateway.answers import JsonAnswer
+from gateway.answers import NO_STORE, JsonAnswer
 from gateway.deps import SignedInInventory
 from gateway.lines.schemas import (
     LINE_STATES,
@@ -94,7 +94,7 @@ async def list_lines(
         ),
     )
     page = {"items": [line_json(line) for line in answer.lines], "next_cursor": answer.next_page_token or None}
-    return JsonAnswer(page, headers={"Cache-Control": "no-store"})
+    return JsonAnswer(page, headers=NO_STORE)
 
 
 @router.get(

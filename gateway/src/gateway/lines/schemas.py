@@ -179,15 +179,37 @@ class LineResponse(BaseModel):
         )
 
 
+TIMES_KEPT = 4096
+"""Converted times kept for pages of lines (a page repeats a few times: lines imported or changed together)."""
+_times: dict[tuple[int, int], datetime] = {}
+
+
+def _page_time(message: Message, field: str) -> datetime | None:
+    """``optional_timestamp(message, field)``, each distinct time converted once (datetimes are immutable)."""
+    if not message.HasField(field):
+        return None
+    stamp = getattr(message, field)
+    key = (stamp.seconds, stamp.nanos)
+    found = _times.get(key)
+    if found is None:
+        if len(_times) >= TIMES_KEPT:
+            _times.clear()
+        found = _times[key] = to_datetime(stamp)
+    return found
+
+
 def line_json(line: pb.Line) -> dict[str, Any]:
     """What ``LineResponse.from_proto(line)`` serializes to, built without the models (a page holds up to 1,000)."""
+    if line.HasField("sim"):
+        sim = line.sim
+        sim_json: dict[str, str] | None = {"iccid": sim.iccid, "imsi": sim.imsi, "state": sim.state}
+    else:
+        sim_json = None
     return {
         "id": line.id,
         "msisdn": line.msisdn,
         "state": LINE_STATES.name(line.state),
-        "sim": {"iccid": line.sim.iccid, "imsi": line.sim.imsi, "state": line.sim.state}
-        if line.HasField("sim")
-        else None,
+        "sim": sim_json,
         "node_id": line.node_id,
         "personal_account_id": line.personal_account_id,
         "tariff": line.tariff_code,
@@ -197,17 +219,17 @@ def line_json(line: pb.Line) -> dict[str, Any]:
                 "name": a.name,
                 "pdp_type": a.pdp_type,
                 "static_ip": a.static_ip or None,
-                "added_at": optional_timestamp(a, "added_at"),
+                "added_at": _page_time(a, "added_at"),
             }
             for a in line.apns
         ],
         "forwarding": [{"condition": f.condition, "target": f.target} for f in line.forwarding],
-        "blocks": [{"type": b.type, "since": optional_timestamp(b, "since")} for b in line.blocks],
+        "blocks": [{"type": b.type, "since": _page_time(b, "since")} for b in line.blocks],
         "labels": list(line.labels),
         "group": line.group or None,
         "pending_operation_id": line.pending_operation_id or None,
-        "created_at": optional_timestamp(line, "created_at"),
-        "updated_at": optional_timestamp(line, "updated_at"),
+        "created_at": _page_time(line, "created_at"),
+        "updated_at": _page_time(line, "updated_at"),
     }
 
 

@@ -10,19 +10,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from gateway.answers import NO_STORE, JsonAnswer
 from gateway.deps import SignedInIdentity
-from gateway.me.schemas import ChangePasswordRequest, MeResponse, SignInItem, SignInsPage
+from gateway.me.schemas import ChangePasswordRequest, MeResponse, SignInItem, SignInsPage, me_json
 from gateway.problems import problem_responses
 from simfleet.identity.v1 import profile_pb2
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
+_GET_ME = profile_pb2.GetMeRequest()
+"""The request is empty: one message serves every call (gRPC only reads it)."""
 
 
-@router.get("", operation_id="getMe", summary="The signed-in user", responses=problem_responses(401, 403, 404))
-async def get_me(identity: SignedInIdentity, response: Response) -> MeResponse:
-    answer = await identity.call(identity.profile.GetMe, profile_pb2.GetMeRequest())
-    response.headers["Cache-Control"] = "no-store"
-    return MeResponse.from_me(answer)
+@router.get(
+    "",
+    operation_id="getMe",
+    response_model=MeResponse,
+    summary="The signed-in user",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_me(identity: SignedInIdentity) -> JsonAnswer:
+    answer = await identity.call(identity.profile.GetMe, _GET_ME)
+    return JsonAnswer(me_json(answer), headers=NO_STORE)
 
 
 @router.put(

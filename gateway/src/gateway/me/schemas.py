@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, ConfigDict, Field
@@ -139,6 +139,26 @@ class MeResponse(UserResponse):
                 for m in answer.memberships
             ],
         )
+
+
+def me_json(answer: profile_pb2.GetMeResponse) -> dict[str, Any]:
+    """What ``MeResponse.from_me(answer)`` serializes to, built without the models (every ``GET /v1/me``)."""
+    user = answer.user
+    email = user.email
+    return {
+        "id": user.id,
+        "customer_id": user.customer_id,
+        "phone": user.phone,
+        "email": email or None,
+        "display_name": user.display_name,
+        "status": "active" if user.status == common_pb2.USER_STATUS_ACTIVE else "disabled",
+        "has_password": user.has_password,
+        "created_at": _utc(user.created_at),
+        "memberships": [
+            {"customer_id": m.customer_id, "user_id": m.user_id, "display_name": m.display_name}
+            for m in answer.memberships
+        ],
+    }
 
 
 class ChangePasswordRequest(BaseModel):

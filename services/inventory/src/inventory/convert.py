@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from inventory.lines.models import ACTIVE, BLOCKED, READY, TERMINATED, Line, LineView
 from inventory.operations.models import Item, Operation
@@ -15,7 +15,7 @@ from simfleet.events.v1 import inventory_pb2 as ev
 from simfleet.inventory.v1 import lines_pb2 as lpb
 from simfleet.inventory.v1 import operations_pb2 as opb
 from simfleet_runtime.operation_params import params_from_text
-from simfleet_runtime.timestamps import optional_timestamp, timestamp
+from simfleet_runtime.timestamps import EPOCH, optional_timestamp, timestamp
 
 LINE_STATES = {
     READY: lpb.LINE_STATE_READY,
@@ -50,44 +50,80 @@ ITEM_STATES: dict[str, int] = {
 ITEM_STATE_NAMES = {number: name for name, number in ITEM_STATES.items()}
 
 
-def _parse_time(value: Any) -> Timestamp | None:
+TIMES_KEPT = 4096
+"""Stored times (an APN's or a block's, as text) kept converted; cleared when full."""
+
+
+@functools.lru_cache(maxsize=TIMES_KEPT)
+def _stored_time(value: str) -> tuple[int, int]:
+    stamp = timestamp(datetime.fromisoformat(value))
+    return stamp.seconds, stamp.nanos
+
+
+def _parse_time(value: Any) -> dict[str, int] | None:
+    """A time stored in a line's JSON (ISO 8601 text) as a Timestamp's fields; None when absent.
+
+    A page of lines holds the same few times again and again (APNs added by one operation): each text is
+    parsed once.
+    """
     if not value:
         return None
-    return timestamp(datetime.fromisoformat(str(value)))
+    seconds, nanos = _stored_time(str(value))
+    return {"seconds": seconds, "nanos": nanos}
+
+
+def _time(value: datetime) -> dict[str, int]:
+    """A Timestamp's fields, as :func:`simfleet_runtime.timestamps.timestamp` makes them, without the message."""
+    since = value.astimezone(UTC) - EPOCH
+    return {"seconds": since.days * 86_400 + since.seconds, "nanos": since.microseconds * 1_000}
 
 
 def sim(value: Sim) -> lpb.Sim:
     return lpb.Sim(iccid=value.iccid, imsi=value.imsi, state=value.state)
 
 
-def line(value: LineView, sim_state: str = "installed") -> lpb.Line:
-    return lpb.Line(
-        id=value.id,
-        customer_id=value.customer_id,
-        msisdn=value.msisdn,
-        sim=lpb.Sim(iccid=value.iccid, imsi=value.imsi, state=sim_state),
-        node_id=value.node_id,
-        personal_account_id=value.personal_account_id,
-        tariff_code=value.tariff_code,
-        state=LINE_STATES[value.state],
-        blocks=[lpb.Block(type=b["type"], since=_parse_time(b.get("since"))) for b in value.blocks],
-        services=list(value.services),
-        apns=[
-            lpb.Apn(
-                name=a["name"],
-                pdp_type=a.get("pdp_type", ""),
-                static_ip=a.get("static_ip", ""),
-                added_at=_parse_time(a.get("added_at")),
-            )
+def _line_fields(value: LineView, sim_state: str) -> dict[str, Any]:
+    """A ``Line``'s fields, sub-messages as plain values: a message is built from them in one call, in place."""
+    return {
+        "id": value.id,
+        "customer_id": value.customer_id,
+        "msisdn": value.msisdn,
+        "sim": {"iccid": value.iccid, "imsi": value.imsi, "state": sim_state},
+        "node_id": value.node_id,
+        "personal_account_id": value.personal_account_id,
+        "tariff_code": value.tariff_code,
+        "state": LINE_STATES[value.state],
+        "blocks": [{"type": b["type"], "since": _parse_time(b.get("since"))} for b in value.blocks],
+        "services": value.services,
+        "apns": [
+            {
+                "name": a["name"],
+                "pdp_type": a.get("pdp_type", ""),
+                "static_ip": a.get("static_ip", ""),
+                "added_at": _parse_time(a.get("added_at")),
+            }
             for a in value.apns
         ],
-        forwarding=[lpb.Forwarding(condition=c, target=t) for c, t in sorted(value.forwarding.items())],
-        labels=list(value.labels),
-        group=value.group_name or "",
-        pending_operation_id=value.pending_operation_id or "",
-        created_at=timestamp(value.created_at),
-        updated_at=timestamp(value.updated_at),
-    )
+        "forwarding": [{"condition": c, "target": t} for c, t in sorted(value.forwarding.items())],
+        "labels": value.labels,
+        "group": value.group_name or "",
+        "pending_operation_id": value.pending_operation_id or "",
+        "created_at": _time(value.created_at),
+        "updated_at": _time(value.updated_at),
+    }
+
+
+def line(value: LineView, sim_state: str = "installed") -> lpb.Line:
+    return lpb.Line(**_line_fields(value, sim_state))
+
+
+def lines_page(values: Iterable[LineView], next_page_token: str) -> lpb.ListLinesResponse:
+    """A page of lines, each built in its place in the answer (a message given to a list is copied)."""
+    page = lpb.ListLinesResponse(next_page_token=next_page_token)
+    add = page.lines.add
+    for value in values:
+        add(**_line_fields(value, "installed"))
+    return page
 
 
 def operation(value: Operation) -> opb.Operation:

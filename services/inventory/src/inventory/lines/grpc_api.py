@@ -32,7 +32,7 @@ class LineApi(lines_pb2_grpc.LineServiceServicer):
         lines, token = await self._lines.find(
             access, flt, page_size_=request.page_size, page_token=request.page_token, order_by=request.order_by
         )
-        return pb.ListLinesResponse(lines=[convert.line(line) for line in lines], next_page_token=token)
+        return convert.lines_page(lines, token)
 
     async def GetLine(self, request: pb.GetLineRequest, context: Any) -> pb.GetLineResponse:
         access = await self._authz.access()

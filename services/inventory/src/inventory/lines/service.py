@@ -13,17 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inventory.audit_commands import LOCATION_READ, PUK_READ
 from inventory.db import NODE_PATHS
 from inventory.lines.models import LINE_STATES, Line, LineLabel, LineView
-from inventory.scope import nodes_under
 from inventory.stock import service as stock
 from inventory.stock.models import IN_STOCK, Sim
 from inventory.stock.puk import PukVault
 from simfleet_runtime.audit import Actor, AuditTrail, obj
 from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.clock import Clock
-from simfleet_runtime.db import Database
+from simfleet_runtime.db import Database, one_of
 from simfleet_runtime.errors import InvalidArgument, PermissionDenied
 from simfleet_runtime.nodepaths import ProjectedNodePaths, path_ids
-from simfleet_runtime.paging import decode_token, keyset, next_token, page_size, parse_order
+from simfleet_runtime.paging import (
+    Order,
+    check_after,
+    decode_token,
+    keyset,
+    keyset_statement,
+    next_token,
+    page_size,
+    parse_order,
+)
 from simfleet_runtime.validation import normalize_msisdn
 
 READ = "lines:read"
@@ -77,6 +85,77 @@ def _search_digits(value: str) -> str:
     return digits
 
 
+def _check_states(states: Sequence[str]) -> None:
+    for state in states:
+        if state not in LINE_STATES:
+            raise InvalidArgument(
+                f"unknown line state {state!r}", reason="INVALID_STATE", field_violations={"states": state}
+            )
+
+
+LIKE_ESCAPE = "/"
+
+
+def _like(text: str) -> str:
+    """``text`` matched literally by LIKE ... ESCAPE '/' (as SQLAlchemy's ``autoescape`` writes it)."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+_ORDER_COLUMNS: dict[str, tuple[Any, ...]] = {
+    "msisdn": (Line.msisdn,),
+    "created_at": (Line.created_at, Line.id),
+    "updated_at": (Line.updated_at, Line.id),
+}
+MAX_PAGE_SHAPES = 128
+"""Page statements kept per service (a shape per combination of filters, roots and order); cleared when full."""
+
+
+@dataclass(frozen=True)
+class _PageShape:
+    """What a page's statement depends on; every value it takes is bound."""
+
+    roots: int
+    within: bool
+    states: bool
+    tariff: bool
+    group: bool
+    label: bool
+    query: bool
+    order: str
+    after: bool
+
+
+def _page_statement(shape: _PageShape, order: Order, dialect: str) -> sa.Select[Any]:
+    """The page query of :meth:`LineService.filtered` for ``shape``, with bound parameters (see ``find``)."""
+    t = NODE_PATHS
+    customer = sa.bindparam("customer_id", type_=sa.String())
+    nodes = sa.select(t.c.node_id).where(t.c.customer_id == customer)
+    nodes = nodes.where(
+        sa.or_(*(t.c.path.like(sa.bindparam(f"root_{i}"), escape=LIKE_ESCAPE) for i in range(shape.roots)))
+        if shape.roots
+        else sa.false()
+    )
+    if shape.within:
+        nodes = nodes.where(t.c.path.like(sa.bindparam("within"), escape=LIKE_ESCAPE))
+    query = sa.select(*Line.__table__.c).where(Line.customer_id == customer, Line.node_id.in_(nodes))
+    if shape.states:
+        query = query.where(one_of(Line.__table__.c.state, "states", dialect))
+    if shape.tariff:
+        query = query.where(Line.tariff_code == sa.bindparam("tariff"))
+    if shape.group:
+        query = query.where(Line.group_name == sa.bindparam("group"))
+    if shape.label:
+        query = query.where(Line.id.in_(sa.select(LineLabel.line_id).where(LineLabel.label == sa.bindparam("label"))))
+    if shape.query:
+        query = query.where(
+            sa.or_(
+                Line.msisdn.like(sa.bindparam("msisdn_prefix"), escape=LIKE_ESCAPE),
+                Line.iccid.like(sa.bindparam("iccid_prefix"), escape=LIKE_ESCAPE),
+            )
+        )
+    return keyset_statement(query, _ORDER_COLUMNS[order.field], order=order, after=shape.after)
+
+
 class LineService:
     def __init__(
         self,
@@ -94,35 +173,7 @@ class LineService:
         self._vault = vault
         self._locator = locator
         self._audit = audit
-
-    def filtered(self, access: Access, flt: LineFilter, *, within: str | None) -> sa.Select[Any]:
-        """The caller's visible lines matching ``flt``, their columns (no order, no limit)."""
-        query = sa.select(*Line.__table__.c).where(
-            Line.customer_id == access.customer_id,
-            Line.node_id.in_(nodes_under(access.customer_id, access.roots(READ), within=within)),
-        )
-        for state in flt.states:
-            if state not in LINE_STATES:
-                raise InvalidArgument(
-                    f"unknown line state {state!r}", reason="INVALID_STATE", field_violations={"states": state}
-                )
-        if flt.states:
-            query = query.where(Line.state.in_(list(flt.states)))
-        if flt.tariff_code:
-            query = query.where(Line.tariff_code == flt.tariff_code)
-        if flt.group:
-            query = query.where(Line.group_name == flt.group)
-        if flt.label:
-            query = query.where(Line.id.in_(sa.select(LineLabel.line_id).where(LineLabel.label == flt.label)))
-        if flt.query:
-            digits = _search_digits(flt.query)
-            query = query.where(
-                sa.or_(
-                    Line.msisdn.startswith("+" + digits, autoescape=True),
-                    Line.iccid.startswith(digits, autoescape=True),
-                )
-            )
-        return query
+        self._pages: dict[_PageShape, sa.Select[Any]] = {}
 
     async def node_path(self, access: Access, node_id: str) -> str | None:
         """The path of a node the caller sees, as stored ("/id/id/"); None otherwise."""
@@ -139,6 +190,12 @@ class LineService:
     async def find(
         self, access: Access, flt: LineFilter, *, page_size_: int, page_token: str, order_by: str
     ) -> tuple[list[LineView], str]:
+        """A page of the caller's lines matching ``flt``, read on the driver (simfleet_runtime.direct_reads).
+
+        The statement is built and compiled once per shape of request (which filters, how many grant roots,
+        which order, a first page or a next one); what varies is bound. Through the engine, building the
+        statement, its cache key and a pooled connection cost more than the page's rows.
+        """
         size = page_size(page_size_)
         order = parse_order(order_by, allowed=ORDERS, default="msisdn")
         within = None
@@ -146,18 +203,55 @@ class LineService:
             within = await self.node_path(access, flt.node_id)
             if within is None:
                 raise not_found("node")
-        column = {"msisdn": Line.msisdn, "created_at": Line.created_at, "updated_at": Line.updated_at}[order.field]
-        columns = [column] if order.field == "msisdn" else [column, Line.id]
+        _check_states(flt.states)
+        columns = _ORDER_COLUMNS[order.field]
         after = decode_token(page_token, order, list_name=LINES_LIST, size=len(columns))
-        query = keyset(self.filtered(access, flt, within=within), columns, order=order, after=after, limit=size)
-        # Rows, not objects of a session: a page is read to be answered, never changed.
-        async with self._db.engine.connect() as connection:
-            rows: list[Any] = list((await connection.execute(query)).all())
+        if after is not None:
+            check_after(after, columns)
+        roots = access.roots(READ)
+        shape = _PageShape(
+            roots=len(roots),
+            within=within is not None,
+            states=bool(flt.states),
+            tariff=bool(flt.tariff_code),
+            group=bool(flt.group),
+            label=bool(flt.label),
+            query=bool(flt.query),
+            order=str(order),
+            after=after is not None,
+        )
+        values: dict[str, Any] = {"customer_id": access.customer_id, "limit": size + 1}
+        values.update({f"root_{i}": f"%{_like(f'/{root}/')}%" for i, root in enumerate(roots)})
+        if within is not None:
+            values["within"] = f"{_like(within)}%"
+        if flt.states:
+            values["states"] = list(flt.states)
+        if flt.tariff_code:
+            values["tariff"] = flt.tariff_code
+        if flt.group:
+            values["group"] = flt.group
+        if flt.label:
+            values["label"] = flt.label
+        if flt.query:
+            digits = _search_digits(flt.query)
+            values["msisdn_prefix"] = f"{_like('+' + digits)}%"
+            values["iccid_prefix"] = f"{_like(digits)}%"
+        if after is not None:
+            values.update({f"after_{i}": value for i, value in enumerate(after)})
+        rows: list[Any] = await self._db.direct.all(self._page_statement(shape, order), values)
 
         def key(line: LineView) -> list[object]:
             return [line.msisdn] if order.field == "msisdn" else [getattr(line, order.field), line.id]
 
         return next_token(rows, order=order, limit=size, key=key, list_name=LINES_LIST)
+
+    def _page_statement(self, shape: _PageShape, order: Order) -> sa.Select[Any]:
+        found = self._pages.get(shape)
+        if found is None:
+            if len(self._pages) >= MAX_PAGE_SHAPES:
+                self._pages.clear()
+            found = self._pages[shape] = _page_statement(shape, order, self._db.engine.dialect.name)
+        return found
 
     async def line(self, access: Access, msisdn: str, *, permission: str = READ) -> Line:
         async with self._db.sessions() as session:
