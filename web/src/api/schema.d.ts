@@ -7978,7 +7978,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `browser`: a web page signing in. The refresh token is set as the httpOnly, Secure, SameSite=Strict cookie `simfleet_refresh` (path /v1/auth) and is null in the body; refresh and sign-out then take it from the cookie (they need this header too) */
-                "X-SIMfleet-Client"?: "browser" | null;
+                "X-SIMfleet-Client"?: string | null;
             };
             path?: never;
             cookie?: {
@@ -8289,7 +8289,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `browser`: a web page signing in. The refresh token is set as the httpOnly, Secure, SameSite=Strict cookie `simfleet_refresh` (path /v1/auth) and is null in the body; refresh and sign-out then take it from the cookie (they need this header too) */
-                "X-SIMfleet-Client"?: "browser" | null;
+                "X-SIMfleet-Client"?: string | null;
             };
             path?: never;
             cookie?: never;
@@ -8474,7 +8474,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `browser`: a web page signing in. The refresh token is set as the httpOnly, Secure, SameSite=Strict cookie `simfleet_refresh` (path /v1/auth) and is null in the body; refresh and sign-out then take it from the cookie (they need this header too) */
-                "X-SIMfleet-Client"?: "browser" | null;
+                "X-SIMfleet-Client"?: string | null;
             };
             path?: never;
             cookie?: never;
@@ -8803,7 +8803,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `browser`: a web page signing in. The refresh token is set as the httpOnly, Secure, SameSite=Strict cookie `simfleet_refresh` (path /v1/auth) and is null in the body; refresh and sign-out then take it from the cookie (they need this header too) */
-                "X-SIMfleet-Client"?: "browser" | null;
+                "X-SIMfleet-Client"?: string | null;
             };
             path?: never;
             cookie?: never;
@@ -8988,7 +8988,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `browser`: a web page signing in. The refresh token is set as the httpOnly, Secure, SameSite=Strict cookie `simfleet_refresh` (path /v1/auth) and is null in the body; refresh and sign-out then take it from the cookie (they need this header too) */
-                "X-SIMfleet-Client"?: "browser" | null;
+                "X-SIMfleet-Client"?: string | null;
             };
             path?: never;
             cookie?: {

@@ -13,7 +13,7 @@ header ends the cookie's session and clears the cookie.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Cookie, Header, Response
 
@@ -25,9 +25,10 @@ COOKIE = "simfleet_refresh"
 COOKIE_PATH = "/v1/auth"
 
 BrowserClient = Annotated[
-    Literal["browser"] | None,
+    str | None,
     Header(
         alias=CLIENT_HEADER,
+        pattern=f"^{BROWSER}$",
         description="`browser`: a web page signing in. The refresh token is set as the httpOnly, Secure, "
         "SameSite=Strict cookie `simfleet_refresh` (path /v1/auth) and is null in the body; refresh and sign-out "
         "then take it from the cookie (they need this header too)",

@@ -50,10 +50,6 @@ REFRESH_EXAMPLES = {
         "summary": "Exchange a refresh token",
         "value": {"refresh_token": "rt_7Qm2v9sX0bLk4YwJ1nH8cE5pT3aZ6uRd"},
     },
-    "browser": {
-        "summary": "A browser: no body, the simfleet_refresh cookie and X-SIMfleet-Client: browser",
-        "value": {},
-    },
 }
 JWKS_CACHE = "public, max-age=300"
 
