@@ -157,6 +157,13 @@ def test_sign_in_by_sms_code_and_browse_the_lines(page: Page, platform: Platform
     assert axe_problems(page) == []
     screenshot(page, "lines-en")
 
+    # On a 360 px wide phone the page fits the screen (the list keeps the number and the state).
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    expect(rows.first.get_by_role("cell").nth(2)).to_be_hidden()
+    screenshot(page, "lines-phone-en")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     # A filter is in the address and asked of the API.
     page.get_by_label("State").select_option("blocked")
     page.get_by_role("button", name="Show").click()
@@ -184,6 +191,12 @@ def test_sign_in_by_sms_code_and_browse_the_lines(page: Page, platform: Platform
 
 def test_persian_is_right_to_left_with_no_english_left(page: Page) -> None:
     page.goto("/lines")
+    page.get_by_test_id("language").select_option("ru")
+    expect(page.get_by_role("heading", name="Номера")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    expect(page.get_by_role("cell", name="Активен").first).to_be_visible()
+    screenshot(page, "lines-ru")
+
     page.get_by_test_id("language").select_option("fa")
 
     html = page.locator("html")
