@@ -267,6 +267,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/forms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The forms library
+         * @description Application forms (SIM replacement, transfer of numbers, change of the contract's details) with their fields: which SIMfleet fills in and which the user types. Persian (`fa`) reads the English forms.
+         */
+        get: operations["listForms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/forms/{code}/fill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A form filled in, as a PDF
+         * @description The form filled in for a node of the caller's hierarchy (`tickets:write` there): the company's and the account's names and number, the applicant (the caller), the numbers and the typed fields; what SIMfleet does not know is a blank line to write on. Nothing is stored.
+         */
+        post: operations["fillForm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/lines": {
         parameters: {
             query?: never;
@@ -2600,6 +2640,131 @@ export interface components {
             unit: string;
             /** Updated At */
             updated_at: string | null;
+        };
+        /**
+         * FillFormRequest
+         * @example {
+         *       "fields": {
+         *         "delivery_address": "Tverskaya 1, Moscow",
+         *         "reason": "lost"
+         *       },
+         *       "language": "ru",
+         *       "lines": [
+         *         "+79160000001",
+         *         "+79160000002"
+         *       ],
+         *       "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B"
+         *     }
+         */
+        FillFormRequest: {
+            /**
+             * Fields
+             * @description the form's input fields, by key (see GET /v1/forms)
+             */
+            fields?: {
+                [key: string]: string;
+            };
+            /**
+             * Language
+             * @default en
+             * @enum {string}
+             */
+            language: "en" | "ru" | "fa";
+            /**
+             * Lines
+             * @description the numbers it is about (only for forms about numbers)
+             */
+            lines?: string[];
+            /**
+             * Node Id
+             * @description the account (or node) the form is for (tickets:write there)
+             */
+            node_id: string;
+        };
+        /** FormFieldResponse */
+        FormFieldResponse: {
+            /**
+             * Choices
+             * @description for an input: the only values it takes (empty: any text)
+             */
+            choices: string[];
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Max Length
+             * @description for an input: its longest value, in characters
+             */
+            max_length?: number | null;
+            /**
+             * Source
+             * @description `input`: typed by the user (optional; a blank line to write on when not given); otherwise filled in by SIMfleet: `company`, `account_name`, `account_number`, `applicant_name`, `applicant_phone`, `applicant_email`, `lines`, `today`
+             */
+            source: string;
+        };
+        /** FormResponse */
+        FormResponse: {
+            /**
+             * Code
+             * @example sim_replacement
+             */
+            code: string;
+            /** Description */
+            description: string;
+            /** Fields */
+            fields: components["schemas"]["FormFieldResponse"][];
+            /**
+             * Needs Lines
+             * @description whether the form is about numbers (`lines`, up to 100; none: a blank to write them on)
+             */
+            needs_lines: boolean;
+            /** Title */
+            title: string;
+        };
+        /**
+         * FormsResponse
+         * @example {
+         *       "items": [
+         *         {
+         *           "code": "sim_replacement",
+         *           "description": "Replace the SIM cards of the lines listed; the numbers stay.",
+         *           "fields": [
+         *             {
+         *               "choices": [],
+         *               "key": "company",
+         *               "label": "Company",
+         *               "source": "company"
+         *             },
+         *             {
+         *               "choices": [
+         *                 "lost",
+         *                 "stolen",
+         *                 "damaged",
+         *                 "format"
+         *               ],
+         *               "key": "reason",
+         *               "label": "Reason",
+         *               "max_length": 300,
+         *               "source": "input"
+         *             }
+         *           ],
+         *           "needs_lines": true,
+         *           "title": "Application for SIM card replacement"
+         *         }
+         *       ],
+         *       "language": "en"
+         *     }
+         */
+        FormsResponse: {
+            /** Items */
+            items: components["schemas"]["FormResponse"][];
+            /**
+             * Language
+             * @description the language the texts are in (Persian reads English)
+             * @enum {string}
+             */
+            language: "en" | "ru";
         };
         /** ForwardingResponse */
         ForwardingResponse: {
@@ -9129,6 +9294,203 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description Seconds to wait before trying again. */
                     "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listForms: {
+        parameters: {
+            query?: {
+                /** @description the texts' language */
+                language?: "en" | "ru" | "fa";
+            };
+            header?: {
+                /** @description the ETag of the answer you hold: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormsResponse"];
+                };
+            };
+            /** @description Not Modified: the `If-None-Match` tag is still the answer's */
+            304: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fillForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a form's code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FillFormRequest"];
+            };
+        };
+        responses: {
+            /** @description The PDF */
+            200: {
+                headers: {
+                    /** @description attachment; filename="<code>-<yyyymmdd>.pdf" */
+                    "Content-Disposition"?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json in UTF-8 (or starts with a byte order mark) */
+            415: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
                     /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
