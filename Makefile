@@ -12,7 +12,12 @@ SERVICES := identity accounts inventory netsim billing ticketing gateway
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 LINES ?= 1000000
 
-.PHONY: up seed-scale test lint typecheck protos protos-shipped protos-check bench charts dashboards images clean
+# The web console (web/): its npm packages from the lockfile, its build, its API types.
+WEB_DEPS := web/node_modules/.installed-stamp
+WEB_BUILD := web/dist/.built-stamp
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+
+.PHONY: up seed-scale test lint typecheck protos protos-shipped protos-check web web-api web-api-check web-test bench charts dashboards images clean
 
 $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +26,34 @@ $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 		$(foreach p,$(PACKAGES),-e $(p))
 	@touch $(STAMP)
 
-## up: run NATS, identity, netsim, accounts and the gateway on http://127.0.0.1:8080 (Ctrl-C stops all)
-up: $(STAMP)
+$(WEB_DEPS): web/package.json web/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		echo "The web console needs Node.js 20 (20.19 or newer) and npm 10 or newer; install Node.js 20.19 or newer with its npm and run make again." >&2; exit 1; }
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' || { \
+		echo "The web console needs Node.js 20.19 or newer; this is $$(node --version)." >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Built once, then again only when a file of web/ changes.
+$(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
+	cd web && npm run --silent build
+	@touch $@
+
+## web: build the web console (web/dist), served by the gateway at /
+web: $(WEB_BUILD)
+
+## web-api: regenerate the console's API types (web/src/api/schema.d.ts) from the gateway's OpenAPI document
+web-api: $(STAMP) $(WEB_DEPS)
+	$(BIN)/python tools/gen_web_api.py
+
+web-api-check: $(STAMP) $(WEB_DEPS)
+	$(BIN)/python tools/gen_web_api.py --check
+
+web-test: $(WEB_DEPS)
+	cd web && npm test --silent
+
+## up: run NATS, the services, and the gateway with the web console on http://127.0.0.1:8080 (Ctrl-C stops all)
+up: $(STAMP) $(WEB_BUILD)
 	$(BIN)/python -m simfleet_devstack up
 
 ## seed-scale: while `make up` runs, a customer (Scale Test LLC) with LINES lines (default 1000000) registered in netsim's HLR
@@ -30,7 +61,7 @@ seed-scale: $(STAMP)
 	$(BIN)/python -m simfleet_devstack seed-scale --lines $(LINES)
 
 ## test: lint, types, contracts, unit, end-to-end and fault tests
-test: $(STAMP) lint typecheck protos-check
+test: $(STAMP) lint typecheck protos-check web-api-check web-test $(WEB_BUILD)
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadscope --no-loadscope-reorder
 
@@ -74,4 +105,4 @@ images:
 	done
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist

@@ -21,6 +21,8 @@ from simfleet_devstack.seed import DEMO_CUSTOMER_ID, SeedUser, create_user
 from simfleet_runtime.context import OPERATOR_KEY
 from simfleet_runtime.testing import postgres_base_url, wait_until
 
+WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
+"""The built web console (`make test` builds it first): the tests' gateway serves it as `make up`'s does."""
 CODE = re.compile(r"\b(\d{6})\b")
 _numbers = count(1)
 
@@ -58,6 +60,7 @@ def running_platform(data_dir: Path, name: str, **overrides: Any) -> Iterator[Pl
         postgres_url=pg.replace("+asyncpg", "") if pg else None,
         postgres_prefix=f"simfleet_{name}",
         postgres_reset=True,
+        web_dir=overrides.pop("web_dir", WEB_DIST),
         **overrides,
     )
     with Platform(config) as platform:

@@ -22,6 +22,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from gateway.edge.client_address import ClientAddressResolver
 from gateway.edge.conditional import ConditionalGetMiddleware
+from gateway.edge.console import ConsoleMiddleware
 from gateway.edge.cors import CorsMiddleware
 from gateway.edge.docs import install_docs
 from gateway.edge.media_type import JsonBodyMiddleware
@@ -141,8 +142,10 @@ def create_app(
     register_routers(app)
     install_openapi(app)
     install_docs(app)
-    # Outermost last: edge → CORS → gzip → ETag → JSON bodies → routes. The ETag is of
-    # the JSON itself, and a 304 has no body to compress.
+    # Outermost last: edge → CORS → gzip → ETag → JSON bodies → console → routes. The ETag
+    # is of the JSON itself, and a 304 has no body to compress.
+    if settings.web_dir is not None:
+        app.add_middleware(ConsoleMiddleware, root=settings.web_dir, routes=app.router.routes)
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)

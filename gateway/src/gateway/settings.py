@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
@@ -51,6 +52,9 @@ class GatewaySettings(BaseSettings):
 
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="origins allowed to call the API from a browser"
+    )
+    web_dir: Path | None = Field(
+        None, description="the built web console (web/dist) to serve at /; unset: the gateway serves only the API"
     )
     trusted_proxies: Annotated[list[Network], NoDecode] = Field(
         default_factory=list,

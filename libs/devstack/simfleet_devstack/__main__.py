@@ -36,9 +36,11 @@ def repo_root() -> Path:
 
 def sign_in_help(platform: Platform) -> str:
     gateway, console = platform.gateway_url, platform.console_url
+    web = f"{gateway}/" if platform.config.web_dir else "not built (make up builds it from web/)"
     phone, email, password = DEMO_MANAGER.phone, DEMO_MANAGER.email, DEMO_MANAGER.password
     return f"""
 SIMfleet is running.
+  web console          {web}
   gateway (REST API)   {gateway}        API docs: {gateway}/docs
   netsim console       {console}        simulated handsets and mailboxes
   identity gRPC        {platform.identity_target}
@@ -132,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     data_dir = (args.data_dir or repo_root() / ".data").resolve()
-    config = PlatformConfig(data_dir=data_dir)
+    # `make up` builds the console (web/dist) first, and again whenever web/ changes.
+    web_dir = repo_root() / "web" / "dist"
+    config = PlatformConfig(data_dir=data_dir, web_dir=web_dir if (web_dir / "index.html").is_file() else None)
     if args.command == "seed-scale":
         return scale.main(Platform(config), lines=args.lines)
     return up(config, echo_logs=not args.quiet)

@@ -128,6 +128,8 @@ class PlatformConfig:
     """Replace a service's command line (by name); the default is ``sys.executable -m <service>``."""
     stop_timeout: float = 10.0
     """Seconds each process gets to exit after SIGTERM before SIGKILL."""
+    web_dir: Path | None = None
+    """The built web console (``web/dist``) the gateway serves at ``/``; None: the gateway serves the API only."""
 
     @classmethod
     def free_ports(cls, data_dir: Path, **overrides: Any) -> PlatformConfig:
@@ -372,6 +374,8 @@ class Platform:
                 "GATEWAY_BILLING_TARGET": self.billing_target,
                 "GATEWAY_TICKETING_TARGET": self.ticketing_target,
             }
+            if cfg.web_dir is not None:
+                ours["GATEWAY_WEB_DIR"] = str(cfg.web_dir)
         if service in SERVICES:
             ours["OTEL_SERVICE_NAME"] = service
             if cfg.clock_file is not None:

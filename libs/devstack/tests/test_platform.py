@@ -280,6 +280,12 @@ def test_a_local_frontend_may_call_the_gateway_from_a_browser(fake_config: MakeC
     assert "http://localhost:3000" in env["GATEWAY_CORS_ORIGINS"].split(",")
 
 
+def test_the_gateway_serves_the_built_console_when_there_is_one(fake_config: MakeConfig, tmp_path: Path) -> None:
+    assert "GATEWAY_WEB_DIR" not in Platform(fake_config()).env_for("gateway")
+    env = Platform(fake_config(web_dir=tmp_path / "dist")).env_for("gateway")
+    assert env["GATEWAY_WEB_DIR"] == str(tmp_path / "dist")
+
+
 def test_make_up_makes_gentle_usage_for_the_demo_lines_and_the_tests_platform_none(fake_config: MakeConfig) -> None:
     from simfleet_devstack.__main__ import with_local_usage
 

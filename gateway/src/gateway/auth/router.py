@@ -10,6 +10,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response, status
 
+from gateway.auth.browser import (
+    BrowserClient,
+    RefreshCookie,
+    clear_refresh_cookie,
+    cookie_refresh_token,
+    is_browser,
+    set_refresh_cookie,
+)
 from gateway.auth.schemas import (
     CHANNELS,
     ChallengeResponse,
@@ -37,11 +45,20 @@ LOGOUT_EXAMPLES = {
         "value": {"refresh_token": "rt_7Qm2v9sX0bLk4YwJ1nH8cE5pT3aZ6uRd"},
     },
 }
+REFRESH_EXAMPLES = {
+    "refresh_token": {
+        "summary": "Exchange a refresh token",
+        "value": {"refresh_token": "rt_7Qm2v9sX0bLk4YwJ1nH8cE5pT3aZ6uRd"},
+    },
+}
 JWKS_CACHE = "public, max-age=300"
 
 
-def _tokens(response: Response, tokens: TokensResponse) -> TokensResponse:
+def _tokens(response: Response, tokens: TokensResponse, client: str | None) -> TokensResponse:
     response.headers["Cache-Control"] = NO_STORE
+    if is_browser(client) and tokens.refresh_token:
+        set_refresh_cookie(response, tokens.refresh_token)
+        return tokens.model_copy(update={"refresh_token": None})
     return tokens
 
 
@@ -72,12 +89,14 @@ async def start_otp(body: StartOtpRequest, identity: AnonymousIdentity) -> Chall
     dependencies=[SignInRateLimit],
     responses=problem_responses(400, 401, 409, 422, 429),
 )
-async def verify_otp(body: VerifyOtpRequest, identity: AnonymousIdentity, response: Response) -> TokensResponse:
+async def verify_otp(
+    body: VerifyOtpRequest, identity: AnonymousIdentity, response: Response, client: BrowserClient = None
+) -> TokensResponse:
     answer = await identity.call(
         identity.auth.VerifyOtp,
         auth_pb2.VerifyOtpRequest(challenge_id=body.challenge_id, code=body.code),
     )
-    return _tokens(response, TokensResponse.from_proto(answer.tokens))
+    return _tokens(response, TokensResponse.from_proto(answer.tokens), client)
 
 
 @router.post(
@@ -88,7 +107,7 @@ async def verify_otp(body: VerifyOtpRequest, identity: AnonymousIdentity, respon
     responses=problem_responses(400, 401, 409, 422, 429),
 )
 async def sign_in_with_password(
-    body: PasswordSignInRequest, identity: AnonymousIdentity, response: Response
+    body: PasswordSignInRequest, identity: AnonymousIdentity, response: Response, client: BrowserClient = None
 ) -> TokensResponse:
     answer = await identity.call(
         identity.auth.SignInWithPassword,
@@ -96,23 +115,32 @@ async def sign_in_with_password(
             phone=body.phone, password=body.password, customer_id=body.customer_id or ""
         ),
     )
-    return _tokens(response, TokensResponse.from_proto(answer.tokens))
+    return _tokens(response, TokensResponse.from_proto(answer.tokens), client)
 
 
 @router.post(
     "/refresh",
     operation_id="refreshTokens",
     summary="Exchange a refresh token for a new pair",
-    description="Refresh tokens are single use; presenting a spent one ends the whole session.",
+    description="Refresh tokens are single use; presenting a spent one ends the whole session. A browser sends no "
+    "body and `X-SIMfleet-Client: browser`: the token is then its `simfleet_refresh` cookie, and the new one is set "
+    "in its place.",
     dependencies=[SignInRateLimit],
     responses=problem_responses(400, 401, 422, 429),
 )
-async def refresh(body: RefreshRequest, identity: AnonymousIdentity, response: Response) -> TokensResponse:
+async def refresh(
+    identity: AnonymousIdentity,
+    response: Response,
+    body: Annotated[RefreshRequest | None, Body(openapi_examples=REFRESH_EXAMPLES)] = None,
+    client: BrowserClient = None,
+    cookie: RefreshCookie = None,
+) -> TokensResponse:
+    token = body.refresh_token if body is not None else cookie_refresh_token(client, cookie)
     answer = await identity.call(
         identity.auth.RefreshSession,
-        auth_pb2.RefreshSessionRequest(refresh_token=body.refresh_token),
+        auth_pb2.RefreshSessionRequest(refresh_token=token),
     )
-    return _tokens(response, TokensResponse.from_proto(answer.tokens))
+    return _tokens(response, TokensResponse.from_proto(answer.tokens), client)
 
 
 @router.post(
@@ -121,7 +149,9 @@ async def refresh(body: RefreshRequest, identity: AnonymousIdentity, response: R
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Sign out",
-    description="Ends the session of the access token (Authorization: Bearer), or of the refresh token in the body.",
+    description="Ends the session of the access token (Authorization: Bearer), or of the refresh token in the body; "
+    "with `X-SIMfleet-Client: browser` and no refresh token in the body, the session of the `simfleet_refresh` "
+    "cookie, and the cookie is cleared.",
     dependencies=[SignInRateLimit],
     responses=problem_responses(400, 401, 422, 429),
     openapi_extra={"security": [{}]},  # the bearer token is optional here
@@ -129,12 +159,17 @@ async def refresh(body: RefreshRequest, identity: AnonymousIdentity, response: R
 async def logout(
     identity: OptionalBearerIdentity,
     body: Annotated[LogoutRequest | None, Body(openapi_examples=LOGOUT_EXAMPLES)] = None,
+    client: BrowserClient = None,
+    cookie: RefreshCookie = None,
 ) -> Response:
-    await identity.call(
-        identity.auth.SignOut,
-        auth_pb2.SignOutRequest(refresh_token=(body.refresh_token or "") if body else ""),
-    )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    token = (body.refresh_token or "") if body else ""
+    if not token and is_browser(client) and cookie:
+        token = cookie
+    await identity.call(identity.auth.SignOut, auth_pb2.SignOutRequest(refresh_token=token))
+    answer = Response(status_code=status.HTTP_204_NO_CONTENT)
+    if is_browser(client):
+        clear_refresh_cookie(answer)
+    return answer
 
 
 @router.post(
@@ -164,7 +199,7 @@ async def start_password_reset(body: PasswordResetRequest, identity: AnonymousId
     responses=problem_responses(400, 401, 409, 422, 429),
 )
 async def confirm_password_reset(
-    body: PasswordResetConfirmRequest, identity: AnonymousIdentity, response: Response
+    body: PasswordResetConfirmRequest, identity: AnonymousIdentity, response: Response, client: BrowserClient = None
 ) -> TokensResponse:
     answer = await identity.call(
         identity.auth.ConfirmPasswordReset,
@@ -172,7 +207,7 @@ async def confirm_password_reset(
             challenge_id=body.challenge_id, code=body.code, new_password=body.new_password
         ),
     )
-    return _tokens(response, TokensResponse.from_proto(answer.tokens))
+    return _tokens(response, TokensResponse.from_proto(answer.tokens), client)
 
 
 @router.get(

@@ -167,7 +167,11 @@ class TokensResponse(BaseModel):
     )
 
     access_token: str
-    refresh_token: str = Field(description="single use: exchange it at /v1/auth/refresh for a new pair")
+    refresh_token: str | None = Field(
+        description="single use: exchange it at /v1/auth/refresh for a new pair. Null for a browser's sign-in "
+        "(`X-SIMfleet-Client: browser`): its refresh token is then in the httpOnly `simfleet_refresh` cookie, "
+        "out of the page's reach"
+    )
     token_type: Literal["Bearer"] = "Bearer"
     expires_in: int = Field(description="seconds until the access token expires")
 

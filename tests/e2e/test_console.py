@@ -1,0 +1,226 @@
+"""The web console in a real browser (Debian's Chromium driven by Playwright) against the e2e platform.
+
+One browser for the module. The demo manager signs in by an SMS code read off netsim's handset, as a person
+would; the refresh token is then an httpOnly cookie the page cannot read, and a reload keeps the session. The
+lines page fills from the API and pages on by cursor as it scrolls; a line's page opens from its row. In
+Persian the page is right to left and shows no English: every text outside user data (marked translate="no")
+comes from the Persian catalogue. axe-core checks each page for serious or critical violations, and no page
+breaks its Content-Security-Policy.
+
+Under CI=true a missing Chromium or console build fails the test instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from simfleet_devstack.platform import Platform
+from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER
+from tests.helpers import WEB_DIST, codes_in, inbox, wait_for_sms_code
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path(os.environ.get("SIMFLEET_CHROMIUM", "/usr/bin/chromium"))
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = os.environ.get("SIMFLEET_CONSOLE_SCREENSHOTS")
+"""A folder (docs/console/ for the README's pictures) to write each page's screenshot to; unset: none."""
+LATIN = re.compile(r"[A-Za-z]")
+
+UNTRANSLATED_TEXT = """() => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest('[translate="no"], script, style')) continue;
+    const text = node.textContent.trim();
+    if (text) found.push(text);
+  }
+  for (const el of document.querySelectorAll('[aria-label], [placeholder], [title]')) {
+    if (el.closest('[translate="no"]')) continue;
+    for (const name of ['aria-label', 'placeholder', 'title']) {
+      const value = el.getAttribute(name);
+      if (value) found.push(value);
+    }
+  }
+  return found;
+}"""
+
+
+def _need(condition: bool, why: str) -> None:
+    if condition:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{why} (CI must run the browser tests)")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    _need(CHROMIUM.is_file(), f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+    _need((WEB_DIST / "index.html").is_file(), "the web console is not built: make web")
+    _need(AXE.is_file(), "web/node_modules is missing: make web (npm ci)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser, platform: Platform) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=platform.gateway_url, locale="en-GB", viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    violations: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", on_console)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert violations == [], violations
+
+
+def axe_problems(page: Page) -> list[dict[str, Any]]:
+    """The serious and critical accessibility violations axe-core finds on the page as it is."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    result: dict[str, Any] = page.evaluate("async () => await window.axe.run(document)")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def screenshot(page: Page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+def test_sign_in_by_sms_code_and_browse_the_lines(page: Page, platform: Platform) -> None:
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Sign in to SIMfleet")).to_be_visible()
+    assert axe_problems(page) == []
+    screenshot(page, "sign-in-en")
+
+    seen = len(codes_in(inbox(platform, DEMO_MANAGER.phone)))
+    page.get_by_label("Phone number").fill(DEMO_MANAGER.phone)
+    page.get_by_role("button", name="Send the code").click()
+    code = wait_for_sms_code(platform, DEMO_MANAGER.phone, seen)
+    page.get_by_label("Code from the SMS").fill(code)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name=f"Hello, {DEMO_MANAGER.display_name}")).to_be_visible()
+    assert axe_problems(page) == []
+    screenshot(page, "home-en")
+
+    # The refresh token is an httpOnly, Secure, SameSite=Strict cookie for /v1/auth; the page stores no token.
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "simfleet_refresh"]
+    flags = (cookie.get("httpOnly"), cookie.get("secure"), cookie.get("sameSite"), cookie.get("path"))
+    assert flags == (True, True, "Strict", "/v1/auth")
+    assert page.evaluate("() => document.cookie") == ""
+    stored = page.evaluate("() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+    assert cookie.get("value", "") not in stored
+    assert "eyJ" not in stored  # no JWT either
+
+    # A reload keeps the session: the page asks for new tokens with the cookie.
+    page.reload()
+    expect(page.get_by_role("heading", name=f"Hello, {DEMO_MANAGER.display_name}")).to_be_visible()
+
+    page.get_by_role("navigation").get_by_role("link", name="Lines").click()
+    expect(page).to_have_url(re.compile(r"/lines$"))
+    rows = page.locator('[role="rowgroup"] [role="row"].line-row:not(.header)')
+    expect(rows.first).to_be_visible()
+    count = page.get_by_test_id("lines-count")
+    expect(count).to_have_text("Lines shown: 200")
+    # Virtualised: a window of rows is in the page, not all that were loaded.
+    assert rows.count() < 100
+    # Scrolling to the end asks for the next page by its cursor.
+    page.locator(".scroller").evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    expect(count).to_have_text(re.compile(r"Lines shown: (4\d\d|[5-9]\d\d|\d,\d\d\d)"))
+    assert axe_problems(page) == []
+    screenshot(page, "lines-en")
+
+    # On a 360 px wide phone the page fits the screen (the list keeps the number and the state).
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    expect(rows.first.get_by_role("cell").nth(2)).to_be_hidden()
+    screenshot(page, "lines-phone-en")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # A filter is in the address and asked of the API.
+    page.get_by_label("State").select_option("blocked")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"/lines\?state=blocked$"))
+    page.get_by_label("State").select_option("active")
+    page.get_by_label("Number or ICCID").fill(DEMO_LINES_PREFIX)
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"/lines\?q=%2B\d+&state=active$"))
+    first = rows.first.get_by_role("link")
+    expect(first).to_be_visible()
+    number = first.inner_text()
+    assert number.startswith(DEMO_LINES_PREFIX)
+    expect(rows.first.get_by_role("cell", name="Active")).to_be_visible()
+
+    first.click()
+    expect(page.get_by_role("heading", name=f"Line {number}")).to_be_visible()
+    expect(page.locator("dd.state-active")).to_have_text("Active")
+    assert axe_problems(page) == []
+    screenshot(page, "line-en")
+
+    page.get_by_role("link", name="Sign-in history").click()
+    expect(page.get_by_role("cell", name="Code by SMS").first).to_be_visible()
+    assert axe_problems(page) == []
+
+
+def test_persian_is_right_to_left_with_no_english_left(page: Page) -> None:
+    page.goto("/lines")
+    page.get_by_test_id("language").select_option("ru")
+    expect(page.get_by_role("heading", name="Номера")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    expect(page.get_by_role("cell", name="Активен").first).to_be_visible()
+    screenshot(page, "lines-ru")
+
+    page.get_by_test_id("language").select_option("fa")
+
+    html = page.locator("html")
+    expect(html).to_have_attribute("dir", "rtl")
+    expect(html).to_have_attribute("lang", "fa")
+    expect(page.get_by_role("heading", name="خطوط")).to_be_visible()
+    expect(page.get_by_role("cell", name="فعال").first).to_be_visible()
+    for path in ("/lines", "/", "/me/sign-ins"):
+        if path != "/lines":
+            page.goto(path)
+            # Remembered across pages and loads.
+            expect(html).to_have_attribute("dir", "rtl")
+        page.wait_for_load_state("networkidle")
+        expect(page.get_by_text("در حال بارگذاری")).to_have_count(0)
+        english = [text for text in page.evaluate(UNTRANSLATED_TEXT) if LATIN.search(text)]
+        assert english == [], f"{path}: {english}"
+        assert axe_problems(page) == []
+        screenshot(page, f"{path.strip('/').replace('/', '-') or 'home'}-fa")
+    # Logical properties: the navigation starts at the right.
+    nav = page.get_by_role("navigation").bounding_box()
+    brand = page.locator(".brand").bounding_box()
+    assert nav is not None and brand is not None
+    assert brand["x"] > nav["x"]
+
+    page.get_by_role("button", name="خروج").click()
+    expect(page.get_by_role("heading", name="ورود به سیم‌فلیت")).to_be_visible()
+    assert [c for c in page.context.cookies() if c["name"] == "simfleet_refresh"] == []

@@ -1,0 +1,22 @@
+import { LANGUAGE_NAMES, LANGUAGES, isLanguage, useI18n } from "./i18n";
+
+export function LanguagePicker() {
+  const { language, setLanguage, t } = useI18n();
+  return (
+    <label className="language">
+      <span>{t("language.label")}</span>
+      <select
+        value={language}
+        onChange={(event) => isLanguage(event.target.value) && setLanguage(event.target.value)}
+        data-testid="language"
+      >
+        {LANGUAGES.map((code) => (
+          // Each language is named in itself: not translated.
+          <option key={code} value={code} lang={code} translate="no">
+            {LANGUAGE_NAMES[code]}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

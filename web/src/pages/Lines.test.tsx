@@ -1,0 +1,113 @@
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { resetSessionForTests } from "../api/client";
+import { I18nProvider } from "../i18n";
+import { Router } from "../router";
+import { Lines } from "./Lines";
+
+function line(n: number, state = "active") {
+  const msisdn = `+7999000${String(n).padStart(4, "0")}`;
+  return {
+    id: `l${n}`,
+    msisdn,
+    state,
+    tariff: "CORP-S",
+    sim: { iccid: `8970100000000${n}`, imsi: "250", state: "active" },
+    labels: [],
+    services: [],
+    apns: [],
+    blocks: [],
+    forwarding: [],
+    group: null,
+    node_id: "n1",
+    personal_account_id: "pa1",
+    pending_operation_id: null,
+    created_at: null,
+    updated_at: null,
+  };
+}
+
+function page(items: unknown[], next: string | null) {
+  return new Response(JSON.stringify({ items, next_cursor: next }), {
+    status: 200,
+    headers: { "Content-Type": "application/json" },
+  });
+}
+
+// jsdom lays nothing out: give every element a size, so that the virtualiser has a window to fill.
+const sizes = { clientHeight: 600, clientWidth: 800, offsetHeight: 600, offsetWidth: 800 };
+const saved = Object.fromEntries(
+  Object.keys(sizes).map((name) => [name, Object.getOwnPropertyDescriptor(HTMLElement.prototype, name)]),
+);
+
+beforeEach(() => {
+  for (const [name, value] of Object.entries(sizes)) {
+    Object.defineProperty(HTMLElement.prototype, name, { configurable: true, get: () => value });
+  }
+  vi.stubGlobal("scrollTo", () => undefined);
+  resetSessionForTests();
+  window.history.replaceState(null, "", "/lines?state=blocked");
+  vi.stubGlobal(
+    "ResizeObserver",
+    class {
+      observe() {}
+      unobserve() {}
+      disconnect() {}
+    },
+  );
+});
+afterEach(() => {
+  for (const [name, descriptor] of Object.entries(saved)) {
+    if (descriptor) Object.defineProperty(HTMLElement.prototype, name, descriptor);
+    else Reflect.deleteProperty(HTMLElement.prototype, name);
+  }
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+describe("the lines page", () => {
+  it("asks for the filters in the address, shows the rows, and pages on with the cursor", async () => {
+    const fetch = vi
+      .fn()
+      .mockResolvedValueOnce(page([line(1, "blocked"), line(2, "blocked")], "next-1"))
+      .mockResolvedValueOnce(page([line(3, "blocked")], null));
+    vi.stubGlobal("fetch", fetch);
+
+    render(
+      <I18nProvider language="ru">
+        <Router>
+          <Lines />
+        </Router>
+      </I18nProvider>,
+    );
+
+    expect(await screen.findByText("+79990000001")).toBeTruthy();
+    expect(fetch.mock.calls[0]![0]).toBe("/v1/lines?limit=200&state=blocked");
+    // Near the end of what is loaded: the next page comes by its cursor.
+    await waitFor(() => expect(screen.getByText("+79990000003")).toBeTruthy());
+    expect(fetch.mock.calls[1]![0]).toBe("/v1/lines?limit=200&cursor=next-1&state=blocked");
+    expect(screen.getAllByRole("cell", { name: "Заблокирован" })).toHaveLength(3);
+    expect(screen.getByTestId("lines-count").textContent).toBe("Показано номеров: 3");
+    expect(screen.getByText("Это все номера.")).toBeTruthy();
+  });
+
+  it("puts a search in the address and asks again", async () => {
+    const fetch = vi.fn().mockResolvedValueOnce(page([], null)).mockResolvedValueOnce(page([line(7)], null));
+    vi.stubGlobal("fetch", fetch);
+    render(
+      <I18nProvider language="en">
+        <Router>
+          <Lines />
+        </Router>
+      </I18nProvider>,
+    );
+    expect(await screen.findByText("No line matches.")).toBeTruthy();
+
+    fireEvent.change(screen.getByLabelText("Number or ICCID"), { target: { value: "+7999000" } });
+    fireEvent.click(screen.getByRole("button", { name: "Show" }));
+
+    expect(await screen.findByText("+79990000007")).toBeTruthy();
+    expect(window.location.search).toBe("?q=%2B7999000&state=blocked");
+    expect(fetch.mock.calls[1]![0]).toBe("/v1/lines?limit=200&q=%2B7999000&state=blocked");
+  });
+});
