@@ -83,6 +83,11 @@ TAGS = [
         "description": "The customer's tickets: filed, listed, read with their conversation and history (TMF621 "
         "states), written in, cancelled, reopened, their resolution confirmed.",
     },
+    {
+        "name": "support desk",
+        "description": "For the operator's support staff only: every customer's tickets in one queue, assigned, "
+        "moved through their states and answered, with their response and resolution times against the targets.",
+    },
     {"name": "health", "description": "Liveness and readiness probes for the platform."},
 ]
 

@@ -59,7 +59,7 @@ OptionalReason = Annotated[
 ]
 
 
-def _timestamp(value: datetime, field: str) -> Timestamp:
+def checked_timestamp(value: datetime, field: str) -> Timestamp:
     if value.tzinfo is None:
         raise ProblemError(422, "INVALID_TIME", f"{field} needs a time zone, e.g. 2026-01-15T09:30:00Z")
     return timestamp(value)
@@ -128,9 +128,9 @@ async def list_tickets(
         page_token=cursor or "",
     )
     if created_from is not None:
-        request.created_from.CopyFrom(_timestamp(created_from, "created_from"))
+        request.created_from.CopyFrom(checked_timestamp(created_from, "created_from"))
     if created_until is not None:
-        request.created_until.CopyFrom(_timestamp(created_until, "created_until"))
+        request.created_until.CopyFrom(checked_timestamp(created_until, "created_until"))
     with fields_named({"states": "state", "types": "type", "text": "q"}):
         answer = await ticketing.call(ticketing.tickets.ListTickets, request)
     response.headers["Cache-Control"] = "no-store"

@@ -284,3 +284,88 @@ class ReasonRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "Solved by a restart."}]})
 
     reason: Annotated[str, HumanTextBlock] | None = Field(None, max_length=1_000, description="why (optional)")
+
+
+# ---------------------------------------------------------------- the support desk (/v1/admin/tickets)
+STAFF_ID = "01JA0A1B2C3D4E5F6G7H8J9K0M"
+CUSTOMER_ID = "01M80FS1VH2MZKYX1PNS53P8M2"
+StaffId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+_SUPPORT_TICKET_EXAMPLE: dict[str, JsonValue] = {
+    **_TICKET_EXAMPLE,
+    "customer_id": CUSTOMER_ID,
+    "assignee_id": STAFF_ID,
+}
+
+
+class SupportTicketResponse(TicketResponse):
+    """A ticket as the support desk sees it: also whose it is and who works on it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_SUPPORT_TICKET_EXAMPLE]})
+
+    customer_id: str
+    assignee_id: str | None = Field(description="the support staff member working on it; null: nobody yet")
+
+    @classmethod
+    def from_proto(cls, t: pb.Ticket) -> SupportTicketResponse:
+        seen = TicketResponse.from_proto(t).model_dump()
+        return cls(**seen, customer_id=t.customer_id, assignee_id=t.assignee_id or None)
+
+
+class SupportTicketDetails(BaseModel):
+    """A ticket with its conversation and history, oldest first, and its due times and overdue flags."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"ticket": _SUPPORT_TICKET_EXAMPLE, "notes": [_NOTE_EXAMPLE], "history": [_HISTORY_EXAMPLE]}]
+        }
+    )
+
+    ticket: SupportTicketResponse
+    notes: list[NoteResponse]
+    history: list[HistoryEntryResponse]
+
+
+class SupportQueuePage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_SUPPORT_TICKET_EXAMPLE], "next_cursor": None}]}
+    )
+
+    items: list[SupportTicketResponse]
+    next_cursor: str | None
+
+
+class AssignRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"assignee_id": STAFF_ID}]})
+
+    assignee_id: StaffId | None = Field(description="the support staff member's user id; null: nobody")
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"to_state": "pending", "reason": "Waiting for the handsets' models."}]},
+    )
+
+    to_state: State
+    reason: Annotated[str, HumanTextBlock] | None = Field(
+        None, max_length=1_000, description="why; required for `pending`, `held` and `rejected`"
+    )
+
+
+class AnswerRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"body": "Restart the handsets, please.", "to_state": "pending"}]},
+    )
+
+    body: Annotated[str, HumanTextBlock] = Field(min_length=1, max_length=10_000)
+    to_state: State | None = Field(None, description="also move the ticket there in the same step (e.g. `resolved`)")
+
+
+class SupportNoteAdded(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": _NOTE_EXAMPLE, "ticket": _SUPPORT_TICKET_EXAMPLE}]}
+    )
+
+    note: NoteResponse
+    ticket: SupportTicketResponse

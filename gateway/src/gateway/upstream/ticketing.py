@@ -13,15 +13,18 @@ import grpc
 
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
-from simfleet.ticketing.v1 import tickets_pb2_grpc
+from simfleet.ticketing.v1 import support_pb2_grpc, tickets_pb2_grpc
 from simfleet_runtime.grpc_server import make_channel
 
 TICKET_SERVICE = "simfleet.ticketing.v1.TicketService"
+SUPPORT_SERVICE = "simfleet.ticketing.v1.SupportService"
 
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (TICKET_SERVICE, "GetTicket"),
     (TICKET_SERVICE, "ListTickets"),
     (TICKET_SERVICE, "TicketHistory"),
+    (SUPPORT_SERVICE, "ListQueue"),
+    (SUPPORT_SERVICE, "ShowTicket"),
 )
 """Reads only: a move or a note retried after a lost answer would be refused or written twice."""
 
@@ -42,6 +45,7 @@ class TicketingStubs:
         self.channel = channel
         self.timeout = timeout
         self.tickets = tickets_pb2_grpc.TicketServiceStub(channel)
+        self.support = support_pb2_grpc.SupportServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Ticketing:
         return Ticketing(self, metadata)
@@ -52,6 +56,7 @@ class Ticketing:
 
     def __init__(self, stubs: TicketingStubs, metadata: Metadata) -> None:
         self.tickets = stubs.tickets
+        self.support = stubs.support
         self.metadata = metadata
         self._timeout = stubs.timeout
 

@@ -28,8 +28,8 @@ if _version_not_supported:
 class SupportServiceStub:
     """The operator's support desk: the queue of every customer's tickets, assigning,
     moving them through their states and answering. For operator staff holding
-    customers:read (the "support" role), or the platform's automation presenting
-    the operator key. Refusals as TicketService's.
+    the operator permission tickets:support (the "support" role), or the
+    platform's automation presenting the operator key. Refusals as TicketService's.
     """
 
     def __init__(self, channel):
@@ -68,8 +68,8 @@ class SupportServiceStub:
 class SupportServiceServicer:
     """The operator's support desk: the queue of every customer's tickets, assigning,
     moving them through their states and answering. For operator staff holding
-    customers:read (the "support" role), or the platform's automation presenting
-    the operator key. Refusals as TicketService's.
+    the operator permission tickets:support (the "support" role), or the
+    platform's automation presenting the operator key. Refusals as TicketService's.
     """
 
     def ListQueue(self, request, context):
@@ -147,8 +147,8 @@ def add_SupportServiceServicer_to_server(servicer, server):
 class SupportService:
     """The operator's support desk: the queue of every customer's tickets, assigning,
     moving them through their states and answering. For operator staff holding
-    customers:read (the "support" role), or the platform's automation presenting
-    the operator key. Refusals as TicketService's.
+    the operator permission tickets:support (the "support" role), or the
+    platform's automation presenting the operator key. Refusals as TicketService's.
     """
 
     @staticmethod

@@ -29,8 +29,8 @@ GRPC_VERSION: str
 class SupportServiceStub:
     """The operator's support desk: the queue of every customer's tickets, assigning,
     moving them through their states and answering. For operator staff holding
-    customers:read (the "support" role), or the platform's automation presenting
-    the operator key. Refusals as TicketService's.
+    the operator permission tickets:support (the "support" role), or the
+    platform's automation presenting the operator key. Refusals as TicketService's.
     """
 
     @_typing.overload
@@ -54,8 +54,8 @@ class SupportServiceStub:
 class SupportServiceAsyncStub(SupportServiceStub):
     """The operator's support desk: the queue of every customer's tickets, assigning,
     moving them through their states and answering. For operator staff holding
-    customers:read (the "support" role), or the platform's automation presenting
-    the operator key. Refusals as TicketService's.
+    the operator permission tickets:support (the "support" role), or the
+    platform's automation presenting the operator key. Refusals as TicketService's.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -75,8 +75,8 @@ class SupportServiceAsyncStub(SupportServiceStub):
 class SupportServiceServicer(metaclass=_abc_1.ABCMeta):
     """The operator's support desk: the queue of every customer's tickets, assigning,
     moving them through their states and answering. For operator staff holding
-    customers:read (the "support" role), or the platform's automation presenting
-    the operator key. Refusals as TicketService's.
+    the operator permission tickets:support (the "support" role), or the
+    platform's automation presenting the operator key. Refusals as TicketService's.
     """
 
     @_abc_1.abstractmethod

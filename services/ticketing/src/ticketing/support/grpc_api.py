@@ -1,7 +1,8 @@
 """simfleet.ticketing.v1.SupportService: the operator's support desk over every customer's tickets.
 
-For operator staff holding ``customers:read`` (the ``support`` role has it), or
-the platform's automation presenting the operator key.
+For operator staff holding the operator permission ``tickets:support`` (the
+``support`` role has it; the back-office's onboarding role does not), or the
+platform's automation presenting the operator key.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from simfleet.ticketing.v1 import support_pb2 as pb
 from simfleet.ticketing.v1 import support_pb2_grpc
-from simfleet_runtime.authz import Authorizer
+from simfleet_runtime.authz import TICKETS_SUPPORT, Authorizer
 from simfleet_runtime.errors import InvalidArgument
 from ticketing import audit_commands as actions
 from ticketing import convert
@@ -22,7 +23,7 @@ from ticketing.tickets.models import Ticket
 from ticketing.tickets.service import Actor, Tickets
 
 SERVICE_NAME = "simfleet.ticketing.v1.SupportService"
-PERMISSION = "customers:read"
+PERMISSION = TICKETS_SUPPORT
 ID_MAX = 64
 
 
