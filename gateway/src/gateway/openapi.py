@@ -33,7 +33,8 @@ The REST/JSON API of SIMfleet for web and mobile apps.
   (e.g. `OTP_INVALID`, `RATE_LIMITED`); 422 answers list the fields in `errors`;
   429 and 503 answers carry `Retry-After`.
 * Request bodies are `application/json` in UTF-8 without a byte order mark;
-  anything else is refused with 415 (`UNSUPPORTED_MEDIA_TYPE`).
+  anything else is refused with 415 (`UNSUPPORTED_MEDIA_TYPE`). The one exception is a file
+  uploaded to a ticket (`POST .../tickets/{ticket_id}/attachments`): its body is the file's raw bytes.
 * Every response has an `X-Request-ID` (send your own to correlate).
 * Reads of JSON carry a weak `ETag`; send it back as `If-None-Match` to get
   `304 Not Modified` while it is current. Answers of 1 KB and more are

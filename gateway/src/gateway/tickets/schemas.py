@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from gateway.lines.schemas import MSISDN_PATTERN, optional_timestamp
 from gateway.text import HumanText, HumanTextBlock
+from gateway.tickets.attachments import ATTACHMENT_EXAMPLE, AttachmentResponse
 from simfleet.ticketing.v1 import tickets_pb2 as pb
 
 TicketType = Literal["question", "fault", "billing_dispute", "complaint", "suggestion", "request_by_form"]
@@ -54,6 +55,7 @@ _NOTE_EXAMPLE: dict[str, JsonValue] = {
     "author_id": "01JA0A1B2C3D4E5F6G7H8J9K0M",
     "body": "Which handsets are they?",
     "created_at": "2026-12-07T10:05:00Z",
+    "attachments": [],
 }
 _HISTORY_EXAMPLE: dict[str, JsonValue] = {
     "action": "state_changed",
@@ -159,6 +161,9 @@ class NoteResponse(BaseModel):
     author_id: str = Field(description="the customer's user, or the support staff member")
     body: str
     created_at: datetime
+    attachments: list[AttachmentResponse] = Field(
+        description="its files, to download from `.../tickets/{ticket_id}/attachments/{attachment_id}`"
+    )
 
     @classmethod
     def from_proto(cls, n: pb.Note) -> NoteResponse:
@@ -168,6 +173,7 @@ class NoteResponse(BaseModel):
             author_id=n.author_id,
             body=n.body,
             created_at=_time(n.created_at),
+            attachments=[AttachmentResponse.from_proto(a) for a in n.attachments],
         )
 
 
@@ -267,10 +273,29 @@ class NewTicketRequest(BaseModel):
         )
 
 
+AttachmentId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")]
+
+
+def attachment_ids() -> Any:
+    return Field(
+        default_factory=list,
+        max_length=5,
+        description="up to 5 of your uploads to this ticket that no note took yet (`POST .../attachments`)",
+    )
+
+
 class NoteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"body": "Both are iPhones."}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"body": "Both are iPhones; the error is in the photo.", "attachment_ids": [ATTACHMENT_EXAMPLE["id"]]}
+            ]
+        },
+    )
 
     body: Annotated[str, HumanTextBlock] = Field(min_length=1, max_length=10_000)
+    attachment_ids: list[AttachmentId] = attachment_ids()
 
 
 class NoteAdded(BaseModel):
@@ -360,6 +385,7 @@ class AnswerRequest(BaseModel):
 
     body: Annotated[str, HumanTextBlock] = Field(min_length=1, max_length=10_000)
     to_state: State | None = Field(None, description="also move the ticket there in the same step (e.g. `resolved`)")
+    attachment_ids: list[AttachmentId] = attachment_ids()
 
 
 class SupportNoteAdded(BaseModel):

@@ -12,12 +12,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from gateway.deps import SignedInTicketing
 from gateway.openapi import sends
 from gateway.problems import ProblemError, problem_responses
-from gateway.tickets.router import TicketIdPath, checked_timestamp
+from gateway.settings import GatewaySettings
+from gateway.tickets import attachments
+from gateway.tickets.attachments import AttachmentResponse
+from gateway.tickets.router import AttachmentIdPath, Filename, TicketIdPath, checked_timestamp
 from gateway.tickets.schemas import (
     AnswerRequest,
     AssignRequest,
@@ -163,7 +167,8 @@ async def transition_ticket(
     "/{ticket_id}/answers",
     operation_id="answerSupportTicket",
     summary="Answer a ticket",
-    description="A note from support; the first one is the ticket's response (its response time stops). With "
+    description="A note from support, with up to 5 of the caller's uploads to the ticket (`attachment_ids`); the "
+    "first one is the ticket's response (its response time stops). With "
     "`to_state` the ticket also moves there in the same step, when the matrix allows it (409 "
     "`TRANSITION_NOT_ALLOWED` otherwise, and nothing is written). A ticket that ended takes no note (409 "
     f"`TICKET_ENDED`). {NEEDS}",
@@ -173,9 +178,61 @@ async def transition_ticket(
 async def answer_ticket(
     ticket_id: TicketIdPath, body: AnswerRequest, ticketing: SignedInTicketing, response: Response
 ) -> SupportNoteAdded:
-    request = pb.AnswerRequest(ticket_id=ticket_id, body=body.body, to_state=body.to_state or "")
+    request = pb.AnswerRequest(
+        ticket_id=ticket_id, body=body.body, to_state=body.to_state or "", attachment_ids=body.attachment_ids
+    )
     answer = await ticketing.call(ticketing.support.Answer, request)
     response.headers["Location"] = f"/v1/admin/tickets/{ticket_id}"
     return SupportNoteAdded(
         note=NoteResponse.from_proto(answer.note), ticket=SupportTicketResponse.from_proto(answer.ticket)
+    )
+
+
+@router.post(
+    "/{ticket_id}/attachments",
+    operation_id="uploadSupportAttachment",
+    summary="Upload a file to any customer's ticket",
+    description="As a customer's upload (`POST /v1/tickets/{ticket_id}/attachments`: the raw file, at most 10 MiB, "
+    "its type decided by the content, its name in `filename`), for the caller's next answer (`attachment_ids`). "
+    f"{NEEDS}",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=attachments.UPLOAD_BODY,
+    responses={
+        201: sends("Location"),
+        **problem_responses(400, 401, 403, 404, 409, 422),
+        **attachments.UPLOAD_PROBLEMS,
+    },
+)
+async def upload_attachment(
+    ticket_id: TicketIdPath, filename: Filename, request: Request, ticketing: SignedInTicketing, response: Response
+) -> AttachmentResponse:
+    settings: GatewaySettings = request.app.state.settings
+    stored = await attachments.upload(
+        request,
+        ticketing,
+        ticketing.support.UploadSupportAttachment,
+        pb.UploadSupportAttachmentRequest,
+        ticket_id,
+        filename,
+        settings.max_attachment_bytes,
+    )
+    response.headers["Location"] = f"/v1/admin/tickets/{ticket_id}/attachments/{stored.id}"
+    return AttachmentResponse.from_proto(stored)
+
+
+@router.get(
+    "/{ticket_id}/attachments/{attachment_id}",
+    operation_id="downloadSupportAttachment",
+    summary="Download a file of any customer's ticket",
+    description=f"A file of one of the ticket's notes, or the caller's own upload that waits for a note. {NEEDS}",
+    response_class=StreamingResponse,
+    responses={**attachments.DOWNLOAD_ANSWER, **problem_responses(401, 403, 404, 422)},
+)
+async def download_attachment(
+    ticket_id: TicketIdPath, attachment_id: AttachmentIdPath, ticketing: SignedInTicketing
+) -> StreamingResponse:
+    return await attachments.download(
+        ticketing,
+        ticketing.support.DownloadSupportAttachment,
+        pb.DownloadSupportAttachmentRequest(ticket_id=ticket_id, attachment_id=attachment_id),
     )

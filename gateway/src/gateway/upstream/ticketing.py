@@ -41,9 +41,10 @@ def open_ticketing_channel(settings: GatewaySettings) -> grpc.aio.Channel:
 class TicketingStubs:
     """The stubs on one channel, shared by all requests."""
 
-    def __init__(self, channel: grpc.aio.Channel, *, timeout: float) -> None:
+    def __init__(self, channel: grpc.aio.Channel, *, timeout: float, transfer_timeout: float = 120.0) -> None:
         self.channel = channel
         self.timeout = timeout
+        self.transfer_timeout = transfer_timeout
         self.tickets = tickets_pb2_grpc.TicketServiceStub(channel)
         self.support = support_pb2_grpc.SupportServiceStub(channel)
 
@@ -59,6 +60,8 @@ class Ticketing:
         self.support = stubs.support
         self.metadata = metadata
         self._timeout = stubs.timeout
+        self.transfer_timeout = stubs.transfer_timeout
+        """The deadline of an attachment's upload or download (a file of megabytes over a client's link)."""
 
     async def call(self, method: grpc.aio.UnaryUnaryMultiCallable[Req, Resp], request: Req) -> Resp:
         return await method(request, timeout=self._timeout, metadata=self.metadata)

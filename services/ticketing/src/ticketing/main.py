@@ -22,6 +22,8 @@ from simfleet_runtime.grpc_server import Channels
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
 from ticketing import metrics
+from ticketing.attachments.service import Attachments, Limits
+from ticketing.attachments.storage import DatabaseStore
 from ticketing.audit_commands import COMMANDS
 from ticketing.models import BUS, NODE_PATHS
 from ticketing.settings import TicketingSettings
@@ -37,15 +39,18 @@ log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    """ticketing's clockwork: resolved tickets whose time ran out are closed, and the figures refreshed."""
+    """ticketing's clockwork: resolved tickets whose time ran out are closed, uploads no note took are deleted,
+    and the figures refreshed."""
 
-    def __init__(self, *, tickets: Tickets, interval: float) -> None:
+    def __init__(self, *, tickets: Tickets, attachments: Attachments, interval: float) -> None:
         self._tickets = tickets
+        self._attachments = attachments
         self._interval = interval
 
     async def once(self) -> int:
         """One pass: how many tickets closed themselves."""
         closed = await self._tickets.close_resolved()
+        await self._attachments.expire()
         by_state, overdue = await self._tickets.figures()
         for state, count in by_state.items():
             metrics.TICKETS_BY_STATE.labels(state).set(count)
@@ -75,6 +80,7 @@ class Ticketing:
 
     runtime: ServiceRuntime
     tickets: Tickets
+    attachments: Attachments
     paths: nodepaths.ProjectedNodePaths
     authorizer: Authorizer
     revocations: Revocations
@@ -109,7 +115,14 @@ def build(settings: TicketingSettings, *, jwks: JwksFetcher | None = None) -> Ti
         ),
         auto_close_after=settings.auto_close_after,
     )
-    sweeper = Sweeper(tickets=tickets, interval=settings.sweep_interval_seconds)
+    attachments = Attachments(
+        db=db,
+        clock=clock,
+        store=DatabaseStore(db),
+        audit=trail,
+        limits=Limits(max_bytes=settings.attachment_max_bytes, unreferenced_ttl=settings.attachment_waiting_for),
+    )
+    sweeper = Sweeper(tickets=tickets, attachments=attachments, interval=settings.sweep_interval_seconds)
     runtime.add_task("sweep", sweeper.run)
     verifier = TokenVerifier(
         keys=JwksCache(jwks or identity_jwks, refresh_interval=settings.jwks_refresh_seconds),
@@ -122,15 +135,20 @@ def build(settings: TicketingSettings, *, jwks: JwksFetcher | None = None) -> Ti
     authorizer = Authorizer(verifier=verifier, nodes=paths, revocations=revocations)
     runtime.add_servicer(
         tickets_pb2_grpc.add_TicketServiceServicer_to_server,
-        TicketApi(tickets=tickets, authorizer=authorizer),
+        TicketApi(tickets=tickets, attachments=attachments, authorizer=authorizer),
         TICKET_SERVICE,
     )
     runtime.add_servicer(
         support_pb2_grpc.add_SupportServiceServicer_to_server,
-        SupportApi(tickets=tickets, authorizer=authorizer, operator_key=settings.operator_key.get_secret_value()),
+        SupportApi(
+            tickets=tickets,
+            attachments=attachments,
+            authorizer=authorizer,
+            operator_key=settings.operator_key.get_secret_value(),
+        ),
         SUPPORT_SERVICE,
     )
-    return Ticketing(runtime, tickets, paths, authorizer, revocations, sweeper)
+    return Ticketing(runtime, tickets, attachments, paths, authorizer, revocations, sweeper)
 
 
 async def serve(settings: TicketingSettings) -> None:

@@ -49,6 +49,14 @@ class SupportServiceStub:
     """A note from support; the first one is the ticket's response. With to_state,
     the ticket also moves (e.g. to "pending" or "resolved") in the same step.
     """
+    UploadSupportAttachment: _grpc.StreamUnaryMultiCallable[_support_pb2.UploadSupportAttachmentRequest, _support_pb2.UploadSupportAttachmentResponse]
+    """Uploads a file to any customer's ticket, to be referenced by the caller's
+    next answer (AnswerRequest.attachment_ids); as TicketService.UploadAttachment.
+    """
+    DownloadSupportAttachment: _grpc.UnaryStreamMultiCallable[_support_pb2.DownloadSupportAttachmentRequest, _support_pb2.DownloadSupportAttachmentResponse]
+    """Downloads an attachment of any ticket: one of a note's, or the caller's own
+    upload not referenced yet; as TicketService.DownloadAttachment.
+    """
 
 @_typing.type_check_only
 class SupportServiceAsyncStub(SupportServiceStub):
@@ -70,6 +78,14 @@ class SupportServiceAsyncStub(SupportServiceStub):
     Answer: _aio.UnaryUnaryMultiCallable[_support_pb2.AnswerRequest, _support_pb2.AnswerResponse]  # type: ignore[assignment]
     """A note from support; the first one is the ticket's response. With to_state,
     the ticket also moves (e.g. to "pending" or "resolved") in the same step.
+    """
+    UploadSupportAttachment: _aio.StreamUnaryMultiCallable[_support_pb2.UploadSupportAttachmentRequest, _support_pb2.UploadSupportAttachmentResponse]  # type: ignore[assignment]
+    """Uploads a file to any customer's ticket, to be referenced by the caller's
+    next answer (AnswerRequest.attachment_ids); as TicketService.UploadAttachment.
+    """
+    DownloadSupportAttachment: _aio.UnaryStreamMultiCallable[_support_pb2.DownloadSupportAttachmentRequest, _support_pb2.DownloadSupportAttachmentResponse]  # type: ignore[assignment]
+    """Downloads an attachment of any ticket: one of a note's, or the caller's own
+    upload not referenced yet; as TicketService.DownloadAttachment.
     """
 
 class SupportServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -119,6 +135,26 @@ class SupportServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_support_pb2.AnswerResponse, _abc.Awaitable[_support_pb2.AnswerResponse]]:
         """A note from support; the first one is the ticket's response. With to_state,
         the ticket also moves (e.g. to "pending" or "resolved") in the same step.
+        """
+
+    @_abc_1.abstractmethod
+    def UploadSupportAttachment(
+        self,
+        request_iterator: _MaybeAsyncIterator[_support_pb2.UploadSupportAttachmentRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_support_pb2.UploadSupportAttachmentResponse, _abc.Awaitable[_support_pb2.UploadSupportAttachmentResponse]]:
+        """Uploads a file to any customer's ticket, to be referenced by the caller's
+        next answer (AnswerRequest.attachment_ids); as TicketService.UploadAttachment.
+        """
+
+    @_abc_1.abstractmethod
+    def DownloadSupportAttachment(
+        self,
+        request: _support_pb2.DownloadSupportAttachmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_support_pb2.DownloadSupportAttachmentResponse], _abc.AsyncIterator[_support_pb2.DownloadSupportAttachmentResponse]]:
+        """Downloads an attachment of any ticket: one of a note's, or the caller's own
+        upload not referenced yet; as TicketService.DownloadAttachment.
         """
 
 def add_SupportServiceServicer_to_server(servicer: SupportServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
