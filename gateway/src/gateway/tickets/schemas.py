@@ -180,7 +180,9 @@ class NoteResponse(BaseModel):
 class HistoryEntryResponse(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_HISTORY_EXAMPLE]})
 
-    action: Literal["created", "state_changed", "assigned"]
+    action: Literal["created", "state_changed", "assigned", "node_changed"] = Field(
+        description="`node_changed`: its node was deleted and it moved up to the parent (the reason says so)"
+    )
     from_state: State | None
     to_state: State
     actor_kind: Literal["customer", "support", "system"]

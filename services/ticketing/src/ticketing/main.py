@@ -32,6 +32,7 @@ from ticketing.support.grpc_api import SERVICE_NAME as SUPPORT_SERVICE
 from ticketing.support.grpc_api import SupportApi
 from ticketing.tickets.grpc_api import SERVICE_NAME as TICKET_SERVICE
 from ticketing.tickets.grpc_api import TicketApi
+from ticketing.tickets.nodes import node_events
 from ticketing.tickets.service import Targets, Tickets
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -100,7 +101,10 @@ def build(settings: TicketingSettings, *, jwks: JwksFetcher | None = None) -> Ti
 
     paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
     runtime.add_consumer(
-        name="ticketing-node-paths", stream=nodepaths.STREAM, subject=nodepaths.SUBJECTS, handler=paths.handler()
+        name="ticketing-node-paths",
+        stream=nodepaths.STREAM,
+        subject=nodepaths.SUBJECTS,
+        handler=node_events(paths, clock),
     )
     trail = AuditTrail(db=db, outbox=runtime.outbox, clock=clock, service="ticketing", commands=COMMANDS)
     runtime.audit = trail

@@ -427,7 +427,9 @@ class HistoryEntry(_message.Message):
     ASSIGNEE_ID_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     action: _builtins.str
-    """"created", "state_changed" or "assigned"."""
+    """"created", "state_changed", "assigned", or "node_changed" (its node was
+    deleted and it moved up to the parent; the reason says so).
+    """
     from_state: _builtins.str
     """For state changes (from_state is empty for "created")."""
     to_state: _builtins.str
