@@ -204,12 +204,17 @@ async def test_refused_uploads_store_nothing(running: Running) -> None:
         )
     )
     assert code == grpc.StatusCode.PERMISSION_DENIED
-    code, _, _, _ = await failure(
+    # Refused at its first message while the uploader still sends megabytes: it hears why, not a broken call.
+    code, reason, _, _ = await failure(
         running.tickets.UploadAttachment(
-            messages(ticket.id, "a.txt", b"text"), metadata=running.bearer(Grant(running.other_branch, WRITER))
+            messages(ticket.id, "a.txt", b"a" * 3_000_000), metadata=running.bearer(Grant(running.other_branch, WRITER))
         )
     )
-    assert code == grpc.StatusCode.NOT_FOUND
+    assert (code, reason) == (grpc.StatusCode.NOT_FOUND, "TICKET_NOT_FOUND")
+    code, reason, _, _ = await failure(
+        running.tickets.UploadAttachment(messages(ticket.id, "invoice.pdf", EXE * 30), metadata=running.manager())
+    )
+    assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "ATTACHMENT_TYPE_NOT_ALLOWED")
     assert await stored(running) == (0, 0)
 
 

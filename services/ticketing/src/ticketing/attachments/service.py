@@ -190,10 +190,6 @@ class Attachments:
         except BaseException as refused:
             await self._forget(attachment.id)
             metrics.ATTACHMENTS.labels(actor.kind, _outcome(refused)).inc()
-            if isinstance(refused, InvalidArgument) and refused.reason != "ATTACHMENT_TOO_LARGE":
-                # Refused before its end (its first bytes showed an executable): the rest is read and dropped, up
-                # to the limit, so that the uploader, still sending, hears the refusal rather than a broken call.
-                await _drop(data, limit - sniffer.size)
             raise
         async with self._db.transaction() as session:
             await session.execute(
@@ -278,14 +274,6 @@ class Attachments:
                 await self._store.delete(attachment_id)
                 deleted += 1
         return deleted
-
-
-async def _drop(data: AsyncIterable[bytes], allowance: int) -> None:
-    """Read what is left of ``data`` without keeping it, stopping once more than ``allowance`` bytes came."""
-    async for piece in data:
-        allowance -= len(piece)
-        if allowance < 0:
-            return
 
 
 def _outcome(error: BaseException) -> str:

@@ -104,12 +104,13 @@ class SupportApi(support_pb2_grpc.SupportServiceServicer):
         return pb.AnswerResponse(note=convert.note(note, attached), ticket=self._pb(ticket))
 
     async def UploadSupportAttachment(self, requests: Any, context: Any) -> pb.UploadSupportAttachmentResponse:
-        start, pieces = await streams.receive(requests)
-        actor = await self._actor()
-        ticket = await self._tickets.get(start.ticket_id)
-        attachment = await self._attachments.upload(
-            ticket, actor, start.filename, pieces, action=actions.SUPPORT_ATTACH
-        )
+        upload = await streams.receive(requests)
+        async with upload.refusals_heard(self._attachments.limits.max_bytes):
+            actor = await self._actor()
+            ticket = await self._tickets.get(upload.start.ticket_id)
+            attachment = await self._attachments.upload(
+                ticket, actor, upload.start.filename, upload.pieces(), action=actions.SUPPORT_ATTACH
+            )
         return pb.UploadSupportAttachmentResponse(attachment=convert.attachment(attachment))
 
     async def DownloadSupportAttachment(

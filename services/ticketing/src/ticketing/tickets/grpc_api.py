@@ -183,11 +183,16 @@ class TicketApi(tickets_pb2_grpc.TicketServiceServicer):
         return pb.TicketHistoryResponse(history=[convert.history(h) for h in await self._tickets.history(ticket.id)])
 
     async def UploadAttachment(self, requests: Any, context: Any) -> pb.UploadAttachmentResponse:
-        start, pieces = await streams.receive(requests)
-        access, ticket = await self._ticket(WRITE, start.ticket_id)
-        attachment = await self._attachments.upload(
-            ticket, Actor(access.user_id, lc.CUSTOMER), start.filename, pieces, action=actions.ATTACH
-        )
+        upload = await streams.receive(requests)
+        async with upload.refusals_heard(self._attachments.limits.max_bytes):
+            access, ticket = await self._ticket(WRITE, upload.start.ticket_id)
+            attachment = await self._attachments.upload(
+                ticket,
+                Actor(access.user_id, lc.CUSTOMER),
+                upload.start.filename,
+                upload.pieces(),
+                action=actions.ATTACH,
+            )
         return pb.UploadAttachmentResponse(attachment=convert.attachment(attachment))
 
     async def DownloadAttachment(
