@@ -124,19 +124,22 @@ def test_only_support_staff_work_the_desk(platform: Platform, api: httpx.Client)
         if path.startswith(DESK)
         for method in operations
     ]
-    assert len(routes) >= 5
+    assert len(routes) >= 7
     bodies = {
         "assign": {"assignee_id": "someone"},
         "transition": {"to_state": "inProgress"},
         "answers": {"body": "Not from you."},
     }
     for method, template in routes:
-        path = template.replace("{ticket_id}", str(ticket["id"]))
-        body = bodies.get(path.rsplit("/", 1)[-1])
+        path = template.replace("{ticket_id}", str(ticket["id"])).replace("{attachment_id}", SOME_TICKET)
+        last = path.rsplit("/", 1)[-1]
+        send: dict[str, object] = {"json": bodies.get(last)}
+        if method == "post" and last == "attachments":  # a file: its raw bytes, its name in the query
+            send = {"content": b"a file\n", "params": {"filename": "note.txt"}}
         for who, reason in ((manager, "OPERATOR_ONLY"), (back_office, "PERMISSION_MISSING")):
-            answer = api.request(method.upper(), path, json=body, headers=who)
+            answer = api.request(method.upper(), path, headers=who, **send)  # type: ignore[arg-type]
             assert problem(answer, 403)["reason"] == reason, (method, path)
-        assert problem(api.request(method.upper(), path, json=body), 401)
+        assert problem(api.request(method.upper(), path, **send), 401)  # type: ignore[arg-type]
     # None of those calls changed anything.
     untouched = api.get(f"/v1/tickets/{ticket['id']}", headers=manager).json()
     assert untouched["ticket"]["state"] == "acknowledged" and untouched["notes"] == []

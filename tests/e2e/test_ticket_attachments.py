@@ -89,6 +89,9 @@ def test_a_ticket_with_files_both_ways_and_bad_files_refused(platform: Platform,
     problem(upload(api, manager, ticket_id, "big.txt", b"a" * (LIMIT + 1)), 413)  # declared too large: never read
     named = problem(upload(api, manager, ticket_id, "../../etc/passwd", b"root:x:0:0\n"), 422)
     assert named["reason"] == "INVALID_FILENAME"
+    # Refused at once while megabytes are still on their way: the reason arrives, not a broken call.
+    unknown = problem(upload(api, manager, "01JA5F6G7H8J9K0M1N2P3Q4R5S", "a.txt", pieces(b"a" * 3_000_000)), 404)
+    assert unknown["reason"] == "TICKET_NOT_FOUND"
     assert stored(platform, ticket_id) == before
 
     pages = [upload(api, manager, ticket_id, f"page {i}.txt", f"page {i}\n".encode()).json()["id"] for i in range(5)]
