@@ -107,6 +107,8 @@ ENDPOINTS = {
     ("get", "/v1/tickets/{ticket_id}/attachments/{attachment_id}"),
     ("post", "/v1/admin/tickets/{ticket_id}/attachments"),
     ("get", "/v1/admin/tickets/{ticket_id}/attachments/{attachment_id}"),
+    ("get", "/v1/forms"),
+    ("post", "/v1/forms/{code}/fill"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/v1/packages/offers"),

@@ -574,6 +574,17 @@ ROWS: list[Row] = [
         obj="ticket",
         permission="tickets:read",
     ),
+    # The forms library (TK-3): any signed-in user reads the catalogue; a form is filled in for a node where the
+    # caller may file tickets, with names ticketing asks accounts for with the caller's own token.
+    Row("list the forms", "GET", "/v1/forms", 200, obj="none", reach="customer"),
+    Row(
+        "fill in a form for a node",
+        "POST",
+        "/v1/forms/contract_details_change/fill",
+        200,
+        permission="tickets:write",
+        body={"node_id": "{node}", "fields": {"detail": "signatory"}},
+    ),
     on_lines("terminate lines", "terminate", "lines:terminate"),
     on_lines("change lines' tariff", "change_tariff", "tariffs:change", params={"tariff_code": "BIZ-L"}),
     on_lines(

@@ -13,11 +13,12 @@ import grpc
 
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
-from simfleet.ticketing.v1 import support_pb2_grpc, tickets_pb2_grpc
+from simfleet.ticketing.v1 import forms_pb2_grpc, support_pb2_grpc, tickets_pb2_grpc
 from simfleet_runtime.grpc_server import make_channel
 
 TICKET_SERVICE = "simfleet.ticketing.v1.TicketService"
 SUPPORT_SERVICE = "simfleet.ticketing.v1.SupportService"
+FORM_SERVICE = "simfleet.ticketing.v1.FormService"
 
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (TICKET_SERVICE, "GetTicket"),
@@ -25,8 +26,11 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (TICKET_SERVICE, "TicketHistory"),
     (SUPPORT_SERVICE, "ListQueue"),
     (SUPPORT_SERVICE, "ShowTicket"),
+    (FORM_SERVICE, "ListForms"),
+    (FORM_SERVICE, "FillForm"),
 )
-"""Reads only: a move or a note retried after a lost answer would be refused or written twice."""
+"""Reads only (a filled form is written, not stored): a move or a note retried after a lost answer would be
+refused or written twice."""
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
@@ -47,6 +51,7 @@ class TicketingStubs:
         self.transfer_timeout = transfer_timeout
         self.tickets = tickets_pb2_grpc.TicketServiceStub(channel)
         self.support = support_pb2_grpc.SupportServiceStub(channel)
+        self.forms = forms_pb2_grpc.FormServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Ticketing:
         return Ticketing(self, metadata)
@@ -58,6 +63,7 @@ class Ticketing:
     def __init__(self, stubs: TicketingStubs, metadata: Metadata) -> None:
         self.tickets = stubs.tickets
         self.support = stubs.support
+        self.forms = stubs.forms
         self.metadata = metadata
         self._timeout = stubs.timeout
         self.transfer_timeout = stubs.transfer_timeout
