@@ -354,7 +354,8 @@ def call(
             assert opening[0].startswith("retry: ") and opening[1] == "event: progress", opening
             body: Any = None
         else:
-            body = answer.json() if answer.read() else None
+            # A form is a PDF, a file its bytes: only JSON is read as JSON.
+            body = answer.json() if answer.read() and "json" in answer.headers.get("content-type", "") else None
     status = answer.status_code
     if status >= 400:
         assert answer.headers["content-type"].startswith("application/problem+json"), body
