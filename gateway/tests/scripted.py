@@ -225,12 +225,49 @@ class ScriptedServices:
 
         return handle
 
+    def _upload_handler(self, method: str, empty: Any) -> Any:
+        """A client-streaming method: the call records the messages as they come (all of them once it ends)."""
+
+        async def handle(requests: Any, context: Any) -> Any:
+            metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+            received: list[Any] = []
+            self.calls.append(Call(method, received, metadata))
+            async for message in requests:
+                received.append(message)
+            pending = self._script.get(method)
+            outcome = pending.pop(0) if pending else None
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome if outcome is not None else empty()
+
+        return handle
+
+    def _download_handler(self, method: str, _empty: Any) -> Any:
+        """A server-streaming method: it streams the scripted list of messages (or raises the scripted error)."""
+
+        async def handle(request: Any, context: Any) -> Any:
+            metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+            self.calls.append(Call(method, request, metadata))
+            pending = self._script.get(method)
+            outcome = pending.pop(0) if pending else []
+            if isinstance(outcome, BaseException):
+                raise outcome
+            for message in outcome:
+                yield message
+
+        return handle
+
     def _add_more(self, server: grpc.aio.Server) -> None:
         """Anything else the double serves beside its scripted services (a subclass's health service)."""
 
     async def start(self) -> None:
         server = grpc.aio.server(interceptors=[ServerInterceptor()])
-        server.add_generic_rpc_handlers(tuple(generic_handler(s, self._handler) for s in self._services))
+        server.add_generic_rpc_handlers(
+            tuple(
+                generic_handler(s, self._handler, upload=self._upload_handler, download=self._download_handler)
+                for s in self._services
+            )
+        )
         self._add_more(server)
         server.add_insecure_port(self.target)
         await server.start()
@@ -253,13 +290,21 @@ class ScriptedInventory(ScriptedServices):
         )
 
 
-def generic_handler(service: Any, handler: Any) -> grpc.GenericRpcHandler:
-    """``service``'s methods served by ``handler(method name, response class)``."""
+def generic_handler(service: Any, handler: Any, *, upload: Any = None, download: Any = None) -> grpc.GenericRpcHandler:
+    """``service``'s methods served by ``handler(method name, response class)`` (client-streaming ones by
+    ``upload``, server-streaming ones by ``download``, made the same way)."""
     handlers = {}
     for method in service.methods:
         request_class = message_factory.GetMessageClass(method.input_type)
-        handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            handler(method.name, message_factory.GetMessageClass(method.output_type)),
+        response_class = message_factory.GetMessageClass(method.output_type)
+        make = grpc.unary_unary_rpc_method_handler
+        serve = handler
+        if method.client_streaming and upload is not None:
+            make, serve = grpc.stream_unary_rpc_method_handler, upload
+        elif method.server_streaming and download is not None:
+            make, serve = grpc.unary_stream_rpc_method_handler, download
+        handlers[method.name] = make(
+            serve(method.name, response_class),
             request_deserializer=request_class.FromString,
             response_serializer=lambda message: message.SerializeToString(),
         )

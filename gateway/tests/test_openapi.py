@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from simfleet_devstack.seed import DEMO_MANAGER, DEMO_OPERATOR
+from simfleet_devstack.seed import DEMO_MANAGER, DEMO_OPERATOR, DEMO_SUPPORT
 
 ENDPOINTS = {
     ("post", "/v1/auth/otp"),
@@ -98,6 +98,15 @@ ENDPOINTS = {
     ("post", "/v1/tickets/{ticket_id}/cancel"),
     ("post", "/v1/tickets/{ticket_id}/reopen"),
     ("post", "/v1/tickets/{ticket_id}/confirm-resolution"),
+    ("get", "/v1/admin/tickets"),
+    ("get", "/v1/admin/tickets/{ticket_id}"),
+    ("post", "/v1/admin/tickets/{ticket_id}/assign"),
+    ("post", "/v1/admin/tickets/{ticket_id}/transition"),
+    ("post", "/v1/admin/tickets/{ticket_id}/answers"),
+    ("post", "/v1/tickets/{ticket_id}/attachments"),
+    ("get", "/v1/tickets/{ticket_id}/attachments/{attachment_id}"),
+    ("post", "/v1/admin/tickets/{ticket_id}/attachments"),
+    ("get", "/v1/admin/tickets/{ticket_id}/attachments/{attachment_id}"),
     ("get", "/v1/forms"),
     ("post", "/v1/forms/{code}/fill"),
     ("get", "/healthz"),
@@ -292,7 +301,7 @@ async def test_response_headers_are_documented_where_they_are_sent(document):
 async def test_no_example_carries_a_seeded_credential(document):
     """Fuzzers and tutorials send the examples: none may sign in as the demo manager or operator."""
     text = json.dumps(document)
-    for user in (DEMO_MANAGER, DEMO_OPERATOR):
+    for user in (DEMO_MANAGER, DEMO_OPERATOR, DEMO_SUPPORT):
         assert user.phone not in text
         assert user.password not in text
 

@@ -523,7 +523,8 @@ ROWS: list[Row] = [
     Row(
         "list tickets",
         "GET",
-        "/v1/tickets",
+        # Every row on a ticket that writes files its own: the object must not fall off a short first page.
+        "/v1/tickets?limit=1000",
         200,
         obj="ticket",
         permission="tickets:read",
@@ -552,6 +553,26 @@ ROWS: list[Row] = [
         409,
         obj="ticket",
         permission="tickets:write",
+    ),
+    # A file's bytes are the body as sent: the matrix's JSON body is a small UTF-8 text file.
+    Row(
+        "upload a file to a ticket",
+        "POST",
+        "/v1/tickets/{ticket}/attachments?filename=matrix.txt",
+        201,
+        obj="ticket",
+        permission="tickets:write",
+        body={"matrix": "a file"},
+    ),
+    # No such file: where the caller may read the ticket, ticketing looks for it after the scope check and
+    # answers 404 ATTACHMENT_NOT_FOUND; elsewhere the ticket is not found (404) or not readable (403).
+    Row(
+        "download a ticket's file",
+        "GET",
+        "/v1/tickets/{ticket}/attachments/01JA5F6G7H8J9K0M1N2P3Q4R6A",
+        404,
+        obj="ticket",
+        permission="tickets:read",
     ),
     # The forms library (TK-3): any signed-in user reads the catalogue; a form is filled in for a node where the
     # caller may file tickets, with names ticketing asks accounts for with the caller's own token.

@@ -48,7 +48,7 @@ RIVAL_MANAGER = "+79996660002"
 INVENTORY_PATHS = ("/v1/lines", "/v1/operations", "/v1/sim-orders")
 BILLING_NODE_PATHS = ("/v1/nodes/{node}/promised-payments", "/v1/spending-limits")
 """Rows whose node billing must know (from accounts' events) before they are called."""
-TICKETING_PATHS = ("/v1/tickets",)
+TICKETING_PATHS = ("/v1/tickets", "/v1/forms")
 """Rows whose node ticketing must know before they are called."""
 _names = itertools.count(1)
 
@@ -354,7 +354,8 @@ def call(
             assert opening[0].startswith("retry: ") and opening[1] == "event: progress", opening
             body: Any = None
         else:
-            body = answer.json() if answer.read() else None
+            # A form is a PDF, a file its bytes: only JSON is read as JSON.
+            body = answer.json() if answer.read() and "json" in answer.headers.get("content-type", "") else None
     status = answer.status_code
     if status >= 400:
         assert answer.headers["content-type"].startswith("application/problem+json"), body

@@ -128,6 +128,7 @@ EXPECTED: dict[str, Contract] = {
         simfleet_ticketing_tickets_created_total=(C, {"type"}),
         simfleet_ticketing_transitions_total=(C, {"to_state", "actor"}),
         simfleet_ticketing_notes_total=(C, {"author"}),
+        simfleet_ticketing_attachments_total=(C, {"uploader", "outcome"}),
         simfleet_ticketing_tickets=(G, {"state"}),
         simfleet_ticketing_overdue_tickets=(G, {"target"}),
         simfleet_ticketing_sweeps_total=(C, {"outcome"}),

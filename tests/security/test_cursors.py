@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from simfleet_devstack.platform import Platform
-from simfleet_devstack.seed import DEMO_MANAGER, DEMO_OPERATOR
+from simfleet_devstack.seed import DEMO_MANAGER, DEMO_OPERATOR, DEMO_SUPPORT
 from simfleet_runtime import paging
 from simfleet_runtime.testing import wait_until
 from tests.e2e.conftest import onboard_other_customer
@@ -33,7 +33,7 @@ from tests.helpers import E2E_ENV, new_user, problem, running_platform
 
 pytestmark = pytest.mark.e2e
 
-SECRETS = {service: f"security-cursors-{service}-key" for service in ("identity", "accounts", "inventory")}
+SECRETS = {service: f"security-cursors-{service}-key" for service in ("identity", "accounts", "inventory", "ticketing")}
 PASSWORD = "Cursor-Passw0rd-2026"
 
 
@@ -78,6 +78,8 @@ LISTINGS = [
     Listing("lines-by-created", "/v1/lines", "inventory", "lines", "created_at", 2, {"sort": "created_at"}),
     Listing("reserve-sims", "/v1/sims/reserve", "inventory", "reserve-sims", "iccid", 1),
     Listing("customers", "/v1/admin/customers", "accounts", "customers", "-created_at", 2, who="operator"),
+    Listing("tickets", "/v1/tickets", "ticketing", "tickets", "-created_at", 2),
+    Listing("ticket-queue", "/v1/admin/tickets", "ticketing", "ticket-queue", "created_at", 2, who="support"),
 ]
 
 
@@ -157,6 +159,7 @@ def world(cursors_platform: Platform) -> Iterator[World]:
         manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
         manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)  # two sign-ins in the history
         operator = sign_in(api, DEMO_OPERATOR.phone, DEMO_OPERATOR.password)
+        support = sign_in(api, DEMO_SUPPORT.phone, DEMO_SUPPORT.password)
         onboard_other_customer(platform)
         me = api.get("/v1/me", headers=manager).json()
         nodes = api.get("/v1/nodes", params={"limit": 1000}, headers=manager).json()["items"]
@@ -176,9 +179,20 @@ def world(cursors_platform: Platform) -> Iterator[World]:
             started = api.post("/v1/operations", json={"type": "activate", "lines": lines}, headers=manager)
             assert started.status_code == 202, started.text
             operation = started.json()["id"]
+        for n in range(2):  # two tickets, once ticketing knows the tree
+
+            def filed(n: int = n) -> httpx.Response | None:
+                answer = api.post(
+                    "/v1/tickets",
+                    json={"node_id": root["id"], "type": "question", "topic": f"Cursor {n}", "description": "Q."},
+                    headers=manager,
+                )
+                return None if answer.status_code == 404 else answer
+
+            assert wait_until(filed, 30, "a ticket filed", interval=0.2).status_code == 201
         world = World(
             api,
-            {"manager": manager, "operator": operator},
+            {"manager": manager, "operator": operator, "support": support},
             {"root": root["id"], "grantee": users[0]["id"], "operation": operation},
         )
         items = next(x for x in LISTINGS if x.name == "operation-items")
@@ -245,7 +259,7 @@ def test_forging_left_no_unhandled_error_in_any_log(cursors_platform: Platform, 
     """Run last: none of the forgeries above reached a query (no unexpected error, no SQL in a log)."""
     for listing in LISTINGS:
         refused(world.get(listing, cursor=unsigned(listing.order, [10**30] * listing.size)), listing.name)
-    for service in ("identity", "accounts", "inventory", "gateway"):
+    for service in ("identity", "accounts", "inventory", "ticketing", "gateway"):
         for line in cursors_platform.log_path(service).read_text(errors="replace").splitlines():
             assert "unhandled error" not in line, f"{service}: {line[:2000]}"
             assert "unexpected answer from a service" not in line, f"{service}: {line[:2000]}"

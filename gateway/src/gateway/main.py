@@ -33,6 +33,7 @@ from gateway.operations.router import OPERATIONS_PATH
 from gateway.problems import install_problem_handlers
 from gateway.routes import register_routers
 from gateway.settings import GatewaySettings
+from gateway.tickets.attachments import UPLOAD_PATHS
 from gateway.upstream.accounts import AccountsStubs, open_accounts_channel
 from gateway.upstream.billing import BillingStubs, open_billing_channel
 from gateway.upstream.errors import install_rpc_error_handler
@@ -73,7 +74,9 @@ def create_app(
             app.state.billing = BillingStubs(channel, timeout=settings.grpc_timeout_seconds)
         if ticketing_channel is None:
             opened.append(channel := open_ticketing_channel(settings))
-            app.state.ticketing = TicketingStubs(channel, timeout=settings.grpc_timeout_seconds)
+            app.state.ticketing = TicketingStubs(
+                channel, timeout=settings.grpc_timeout_seconds, transfer_timeout=settings.attachment_timeout_seconds
+            )
         log.info(
             "gateway started",
             extra={
@@ -128,7 +131,11 @@ def create_app(
         BillingStubs(billing_channel, timeout=settings.grpc_timeout_seconds) if billing_channel is not None else None
     )
     app.state.ticketing = (
-        TicketingStubs(ticketing_channel, timeout=settings.grpc_timeout_seconds)
+        TicketingStubs(
+            ticketing_channel,
+            timeout=settings.grpc_timeout_seconds,
+            transfer_timeout=settings.attachment_timeout_seconds,
+        )
         if ticketing_channel is not None
         else None
     )
@@ -146,7 +153,7 @@ def create_app(
     # is of the JSON itself, and a 304 has no body to compress.
     if settings.web_dir is not None:
         app.add_middleware(ConsoleMiddleware, root=settings.web_dir, routes=app.router.routes)
-    app.add_middleware(JsonBodyMiddleware)
+    app.add_middleware(JsonBodyMiddleware, raw_paths=UPLOAD_PATHS)
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     app.add_middleware(CorsMiddleware, origins=settings.cors_origins)
@@ -156,6 +163,7 @@ def create_app(
         resolver=ClientAddressResolver(settings.trusted_proxies),
         max_body_bytes=settings.max_body_bytes,
         body_limits={OPERATIONS_PATH: settings.max_operation_body_bytes},
+        pattern_limits=[(UPLOAD_PATHS, settings.max_attachment_bytes)],
         access_log=settings.access_log,
     )
     return app

@@ -33,7 +33,8 @@ The REST/JSON API of SIMfleet for web and mobile apps.
   (e.g. `OTP_INVALID`, `RATE_LIMITED`); 422 answers list the fields in `errors`;
   429 and 503 answers carry `Retry-After`.
 * Request bodies are `application/json` in UTF-8 without a byte order mark;
-  anything else is refused with 415 (`UNSUPPORTED_MEDIA_TYPE`).
+  anything else is refused with 415 (`UNSUPPORTED_MEDIA_TYPE`). The one exception is a file
+  uploaded to a ticket (`POST .../tickets/{ticket_id}/attachments`): its body is the file's raw bytes.
 * Every response has an `X-Request-ID` (send your own to correlate).
 * Reads of JSON carry a weak `ETag`; send it back as `If-None-Match` to get
   `304 Not Modified` while it is current. Answers of 1 KB and more are
@@ -82,6 +83,11 @@ TAGS = [
         "name": "tickets",
         "description": "The customer's tickets: filed, listed, read with their conversation and history (TMF621 "
         "states), written in, cancelled, reopened, their resolution confirmed.",
+    },
+    {
+        "name": "support desk",
+        "description": "For the operator's support staff only: every customer's tickets in one queue, assigned, "
+        "moved through their states and answered, with their response and resolution times against the targets.",
     },
     {"name": "health", "description": "Liveness and readiness probes for the platform."},
 ]

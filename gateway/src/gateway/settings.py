@@ -76,6 +76,15 @@ class GatewaySettings(BaseSettings):
         description="largest body of POST /v1/operations (up to 200,000 lines, each with its own params)",
     )
 
+    max_attachment_bytes: int = Field(
+        10 * 1024 * 1024,
+        ge=1,
+        description="largest file uploaded to a ticket (ticketing refuses larger ones too: keep them equal)",
+    )
+    attachment_timeout_seconds: float = Field(
+        120.0, gt=0, description="deadline of an attachment's upload or download to or from ticketing"
+    )
+
     operation_events_poll_seconds: float = Field(
         0.5, gt=0, description="how often GET /v1/operations/{id}/events asks inventory for the operation"
     )

@@ -21,7 +21,7 @@ import grpc
 
 from simfleet_devstack import scale
 from simfleet_devstack.platform import Platform, PlatformConfig, PlatformError
-from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER, DEMO_OPERATOR
+from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER, DEMO_OPERATOR, DEMO_SUPPORT
 from simfleet_devstack.supervise import run_foreground
 
 
@@ -74,6 +74,7 @@ Sign in as its profile manager ({DEMO_MANAGER.display_name}, {phone}, {email}):
         curl -s '{gateway}/v1/nodes?view=tree' -H 'authorization: Bearer <access_token>'
 
 The back-office (operator staff, /v1/admin): {DEMO_OPERATOR.phone}, password {DEMO_OPERATOR.password}.
+The support desk (/v1/admin/tickets): {DEMO_SUPPORT.phone}, password {DEMO_SUPPORT.password}.
 
 Ctrl-C stops everything.
 """

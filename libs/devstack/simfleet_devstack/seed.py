@@ -69,19 +69,38 @@ DEMO_OPERATOR = SeedUser(
 """Operator staff with the back_office role: onboards customers through /v1/admin."""
 
 
+DEMO_SUPPORT = SeedUser(
+    customer_id="",
+    phone="+79990009001",
+    email="support.desk@operator.example",
+    display_name="Demo Support Desk",
+    password="Support-Passw0rd-2026",  # the published demo password of the local platform
+)
+"""Operator staff with the support role: works the support desk through /v1/admin/tickets."""
+
+
 def create_demo_operator(target: str, operator_key: str, timeout: float = 10.0) -> bool:
-    """Create the demo back-office user unless they exist; True when created now."""
-    request = admin_pb2.CreateOperatorRequest(
-        phone=DEMO_OPERATOR.phone,
-        email=DEMO_OPERATOR.email,
-        display_name=DEMO_OPERATOR.display_name,
-        password=DEMO_OPERATOR.password,
-        role="back_office",
-        request_id="demo-operator",
-    )
+    """Create the demo back-office and support desk users unless they exist; True when any was created now."""
+    created = False
     with grpc.insecure_channel(target) as channel:
         stub = admin_pb2_grpc.IdentityAdminServiceStub(channel)
-        return _new(lambda: stub.CreateOperator(request, **_operator_call(operator_key, timeout)))
+        for user, role in ((DEMO_OPERATOR, "back_office"), (DEMO_SUPPORT, "support")):
+            request = admin_pb2.CreateOperatorRequest(
+                phone=user.phone,
+                email=user.email,
+                display_name=user.display_name,
+                password=user.password,
+                role=role,
+                request_id=f"demo-operator-{role}" if role != "back_office" else "demo-operator",
+            )
+            created |= _create_operator(stub, request, operator_key, timeout)
+    return created
+
+
+def _create_operator(
+    stub: admin_pb2_grpc.IdentityAdminServiceStub, request: admin_pb2.CreateOperatorRequest, key: str, timeout: float
+) -> bool:
+    return _new(lambda: stub.CreateOperator(request, **_operator_call(key, timeout)))
 
 
 def _operator_call(operator_key: str, timeout: float) -> dict[str, Any]:

@@ -69,9 +69,13 @@ GRANTS_CLAIM = "grants"
 OPERATOR_CLAIM = "op"
 """Operator staff's tokens carry ``{"role": ..., "perms": [...]}`` here, and no customer."""
 
+TICKETS_SUPPORT = "tickets:support"
+"""The operator permission of the support desk: every customer's tickets, assigning, moving and answering them."""
+
 OPERATOR_PERMISSIONS: Mapping[str, str] = {
     "customers:read": "See corporate customers, their contracts and accounts",
     "customers:onboard": "Onboard corporate customers and add their accounts",
+    TICKETS_SUPPORT: "Work the support desk: every customer's tickets, assign, move and answer them",
 }
 """What operator staff may do in the back-office (their roles are identity's)."""
 
@@ -265,6 +269,7 @@ __all__ = [
     "OPERATOR_CLAIM",
     "OPERATOR_PERMISSIONS",
     "PERMISSIONS",
+    "TICKETS_SUPPORT",
     "Access",
     "Authorizer",
     "Grant",

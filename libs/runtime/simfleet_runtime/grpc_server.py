@@ -3,7 +3,10 @@
 Server: every unary call gets a :class:`CallContext` from its metadata, a
 server span continuing the caller's trace, metrics, and the translation of
 :class:`DomainError` into a status with details. Anything else becomes
-INTERNAL with a generic message (the cause is logged, never sent).
+INTERNAL with a generic message (the cause is logged, never sent). A
+client-streaming or server-streaming call (an upload, a download) gets the
+same, without the action history's recording: such a command writes its own
+audit event in its transaction.
 
 Client: :func:`make_channel` gives a channel whose calls carry the trace
 context, get a default deadline when the caller sets none, are measured, and
@@ -16,7 +19,8 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -51,11 +55,13 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         handler_call_details: grpc.HandlerCallDetails,
     ) -> Any:
         handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
+        if handler is None:
             return handler
         full_method = handler_call_details.method
         if full_method.startswith(_UNTRACED):
             return handler
+        if handler.unary_unary is None:
+            return _streaming(handler, full_method)
         service, method = _split(full_method)
         inner = handler.unary_unary
         audit = self._audit if self._audit is not None and self._audit.records(full_method) else None
@@ -112,6 +118,76 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+@asynccontextmanager
+async def _served(full_method: str, context: Any) -> AsyncIterator[None]:
+    """A streaming call's context, span and metrics; a DomainError raised within becomes the call's status."""
+    service, method = _split(full_method)
+    metadata = context.invocation_metadata() or ()
+    carrier = {k: v for k, v in metadata if isinstance(v, str)}
+    token = set_current_call(CallContext.from_metadata(metadata))
+    started = time.perf_counter()
+    code = grpc.StatusCode.OK
+    with tracer.start_as_current_span(
+        full_method.lstrip("/"),
+        context=propagate.extract(carrier),
+        kind=SpanKind.SERVER,
+        attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": method},
+    ) as span:
+        try:
+            yield
+        except DomainError as exc:
+            code = exc.code
+            span.set_attribute("simfleet.error.reason", exc.reason)
+            await context.abort_with_status(exc.to_status())
+        except grpc.aio.AbortError:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        except asyncio.CancelledError:
+            remaining = context.time_remaining()
+            expired = remaining is not None and remaining <= 0
+            code = grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
+            raise
+        except Exception as exc:
+            code = grpc.StatusCode.INTERNAL
+            telemetry.record_exception(span, exc)
+            log.exception("unhandled error in %s", full_method)
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        finally:
+            span.set_attribute("rpc.grpc.status_code", code.value[0])
+            if code != grpc.StatusCode.OK:
+                span.set_status(Status(StatusCode.ERROR, code.name))
+            metrics.GRPC_SERVER_HANDLED.labels(service, method, code.name).inc()
+            metrics.GRPC_SERVER_SECONDS.labels(service, method).observe(time.perf_counter() - started)
+            with suppress(ValueError):  # a stream closed from another context: that context's copy ends with it
+                reset_current_call(token)
+
+
+def _streaming(handler: Any, full_method: str) -> Any:
+    """``handler`` (client- or server-streaming) served like a unary call (see :func:`_served`)."""
+    if handler.stream_unary is not None:
+        inner_upload = handler.stream_unary
+
+        async def upload(requests: Any, context: Any) -> Any:
+            async with _served(full_method, context):
+                return await inner_upload(requests, context)
+
+        return grpc.stream_unary_rpc_method_handler(
+            upload, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+        )
+    if handler.unary_stream is not None:
+        inner_download = handler.unary_stream
+
+        async def download(request: Any, context: Any) -> AsyncIterator[Any]:
+            async with _served(full_method, context):
+                async for answer in inner_download(request, context):
+                    yield answer
+
+        return grpc.unary_stream_rpc_method_handler(
+            download, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+        )
+    return handler
 
 
 class ClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]

@@ -72,6 +72,25 @@ class Probe:
     async def echo(self, request: bytes, context: Any) -> bytes:
         return request
 
+    async def upload(self, requests: Any, context: Any) -> bytes:
+        """Counts the bytes sent; a piece "bad" is refused as a DomainError, a piece "crash" crashes."""
+        total = 0
+        async for piece in requests:
+            if piece == b"bad":
+                raise InvalidArgument("a bad piece", reason="BAD_PIECE", field_violations={"chunk": "bad"})
+            if piece == b"crash":
+                raise RuntimeError("database password is hunter2")
+            total += len(piece)
+        return f"{total} {current_call().request_id}".encode()
+
+    async def download(self, request: bytes, context: Any) -> AsyncIterator[bytes]:
+        """Streams the request back a byte at a time, then refuses when it asked for "fail"."""
+        for byte in request:
+            yield bytes([byte])
+        if request == b"fail":
+            raise NotFound("nothing more", reason="PROBE_NOT_FOUND")
+        yield current_call().request_id.encode()
+
     def handler(self) -> grpc.GenericRpcHandler:
         methods = {
             "Invalid": self.invalid,
@@ -83,9 +102,10 @@ class Probe:
             "TraceId": self.trace_id,
             "Echo": self.echo,
         }
-        return grpc.method_handlers_generic_handler(
-            SERVICE, {name: grpc.unary_unary_rpc_method_handler(fn) for name, fn in methods.items()}
-        )
+        handlers = {name: grpc.unary_unary_rpc_method_handler(fn) for name, fn in methods.items()}
+        handlers["Upload"] = grpc.stream_unary_rpc_method_handler(self.upload)
+        handlers["Download"] = grpc.unary_stream_rpc_method_handler(self.download)
+        return grpc.method_handlers_generic_handler(SERVICE, handlers)
 
 
 @pytest.fixture
@@ -262,3 +282,44 @@ async def test_channels_open_one_channel_per_target_on_first_use_and_close_them_
     await channels.close()
     assert channels.get("127.0.0.1:1") is not first  # closed ones are forgotten: a later call opens anew
     await channels.close()
+
+
+async def pieces(*values: bytes) -> AsyncIterator[bytes]:
+    for value in values:
+        yield value
+
+
+async def test_a_streaming_call_gets_its_context_and_its_errors_details(channel: grpc.aio.Channel) -> None:
+    upload = channel.stream_unary(f"/{SERVICE}/Upload")
+    metadata = (("x-request-id", "req-stream-1"),)
+    before = handled("server", "Upload", "OK")
+    assert await upload(pieces(b"abc", b"de"), metadata=metadata) == b"5 req-stream-1"
+    await server_counted("Upload", "OK", before + 1)
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await upload(pieces(b"abc", b"bad"))
+    error = read_error(caught.value)
+    assert (error.code, error.reason, error.field_violations) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "BAD_PIECE",
+        {"chunk": "bad"},
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as crashed:
+        await upload(pieces(b"crash"))
+    assert crashed.value.code() == grpc.StatusCode.INTERNAL and "hunter2" not in str(crashed.value)
+
+    download = channel.unary_stream(f"/{SERVICE}/Download")
+    received = [m async for m in download(b"ok", metadata=(("x-request-id", "req-stream-2"),))]
+    assert received == [b"o", b"k", b"req-stream-2"]
+    before = handled("server", "Download", "NOT_FOUND")
+    got: list[bytes] = []
+
+    async def read_all() -> None:
+        async for message in download(b"fail"):
+            got.append(message)
+
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await read_all()
+    assert got == [b"f", b"a", b"i", b"l"]  # what came before the refusal arrived
+    assert read_error(refused.value).reason == "PROBE_NOT_FOUND"
+    await server_counted("Download", "NOT_FOUND", before + 1)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from identity.grants.roles import PREDEFINED
-from simfleet_runtime.authz import PERMISSIONS, grants_from_claims
+from identity.grants.roles import OPERATOR_ROLES, PREDEFINED
+from simfleet_runtime.authz import OPERATOR_PERMISSIONS, PERMISSIONS, TICKETS_SUPPORT, grants_from_claims
 from simfleet_runtime.context import CallContext
 from simfleet_runtime.errors import AlreadyExists, InvalidArgument, NotFound
 from simfleet_runtime.ids import new_id
@@ -126,6 +126,22 @@ async def test_operator_staff_tokens_carry_their_role_and_no_customer(harness: H
         )
     with pytest.raises(InvalidArgument):
         await create(harness, customer_id="", phone="+79990009903", operator_role="janitor")
+
+
+async def test_the_support_desk_is_supports_permission_and_not_the_back_offices(harness: Harness) -> None:
+    agent = await harness.identity.users.create(
+        customer_id="",
+        phone="+79990009911",
+        email="desk@operator.example",
+        display_name="Support Desk",
+        password=PASSWORD,
+        operator_role="support",
+    )
+    tokens = await harness.identity.sign_in.password(phone=agent.phone, password=PASSWORD, call=CALL)
+    principal, _ = await harness.identity.sessions.authenticate(CallContext(bearer_token=tokens.access_token))
+    assert principal.claims["op"] == {"role": "support", "perms": ["customers:read", TICKETS_SUPPORT]}
+    assert TICKETS_SUPPORT in OPERATOR_PERMISSIONS
+    assert TICKETS_SUPPORT not in OPERATOR_ROLES["back_office"].permissions  # onboarding is not answering tickets
 
 
 async def test_a_users_access_now_is_what_other_services_ask_before_acting_later(harness: Harness) -> None:

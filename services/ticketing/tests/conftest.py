@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
 from simfleet.identity.v1 import common_pb2, profile_pb2, profile_pb2_grpc
 from simfleet.ticketing.v1 import forms_pb2_grpc, support_pb2_grpc, tickets_pb2, tickets_pb2_grpc
-from simfleet_runtime.authz import Grant, grants_claim
+from simfleet_runtime.authz import TICKETS_SUPPORT, Grant, grants_claim
 from simfleet_runtime.errors import read_error
 from simfleet_runtime.grpc_server import make_channel
 from simfleet_runtime.ids import new_id
@@ -142,7 +142,7 @@ class Running:
         return self.bearer(Grant(self.company, WRITER), user=user)
 
     def support(self, *perms: str, user: str = "agent-1") -> Metadata:
-        claim = {"role": "support", "perms": list(perms or ["customers:read"])}
+        claim = {"role": "support", "perms": list(perms or ["customers:read", TICKETS_SUPPORT])}
         token = self.ring.token("k1", sub=user, cid="", op=claim, **self._times())
         return (("authorization", f"Bearer {token}"),)
 

@@ -19,6 +19,8 @@ async def test_migrations_match_the_models_and_downgrade_cleanly(db_url: str) ->
         "ticket_counters",
         "ticket_notes",
         "ticket_history",
+        "attachments",
+        "attachment_chunks",
         "node_paths",
         "outbox",
         "processed_events",

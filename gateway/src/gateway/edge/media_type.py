@@ -8,10 +8,14 @@ with a byte order mark or is UTF-16/UTF-32 (a NUL among its first four bytes,
 RFC 4627's detection): Python's JSON parser would otherwise decode either
 silently, and what the gateway checked would not be what a proxy, a log or a
 WAF in front of it saw. The body streams on untouched once its first bytes
-have been looked at.
+have been looked at. The one exception is a file uploaded to a ticket
+(``raw_paths``): its body is the file's bytes, whatever it declares, and
+ticketing decides what it is from its content.
 """
 
 from __future__ import annotations
+
+import re
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,11 +56,15 @@ def encoding_problem(start: bytes) -> ProblemError | None:
 
 
 class JsonBodyMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, raw_paths: re.Pattern[str] | None = None) -> None:
         self.app = app
+        self._raw_paths = raw_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in _BODYLESS_METHODS:
+            await self.app(scope, receive, send)
+            return
+        if self._raw_paths is not None and scope["method"] == "POST" and self._raw_paths.fullmatch(scope["path"]):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

@@ -7,7 +7,8 @@ One pure-ASGI middleware, the outermost of the application:
 * the client's address (see :mod:`gateway.edge.client_address`);
 * a server span continuing an incoming ``traceparent``, so the gRPC client
   spans of the call are its children;
-* the body size limit (413 problem), larger on the few paths that take bulk bodies;
+* the body size limit (413 problem), larger on the few paths that take bulk bodies (by path, or by a pattern
+  of paths: a ticket's attachments);
 * RED metrics by route template and one access log line;
 * a problem answer (500) for anything that escaped the exception handlers;
 * the security headers of every answer: ``X-Content-Type-Options: nosniff``, a
@@ -25,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -166,13 +167,23 @@ class EdgeMiddleware:
         resolver: ClientAddressResolver,
         max_body_bytes: int,
         body_limits: Mapping[str, int] | None = None,
+        pattern_limits: Sequence[tuple[re.Pattern[str], int]] = (),
         access_log: bool = True,
     ) -> None:
         self.app = app
         self._resolver = resolver
         self._max_body = max_body_bytes
         self._body_limits = dict(body_limits or {})
+        self._pattern_limits = list(pattern_limits)
         self._access_log = access_log
+
+    def _body_limit(self, path: str) -> int:
+        if path in self._body_limits:
+            return self._body_limits[path]
+        for pattern, limit in self._pattern_limits:
+            if pattern.fullmatch(path):
+                return limit
+        return self._max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -189,7 +200,7 @@ class EdgeMiddleware:
         raw_method: str = scope["method"]
         method = raw_method if raw_method in _KNOWN_METHODS else "OTHER"
         path: str = scope["path"]
-        max_body = self._body_limits.get(path, self._max_body)
+        max_body = self._body_limit(path)
         private = is_private_answer(raw_method, path, headers)
         status = 500
         response_started = False

@@ -12,12 +12,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.deps import SignedInTicketing
 from gateway.openapi import sends
 from gateway.problems import ProblemError, problem_responses
+from gateway.settings import GatewaySettings
+from gateway.tickets import attachments
+from gateway.tickets.attachments import AttachmentResponse
 from gateway.tickets.schemas import (
     HistoryEntryResponse,
     NewTicketRequest,
@@ -40,6 +44,19 @@ router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 Route = TypeVar("Route", bound=Callable[..., Any])
 
 TicketIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$", description="a ticket's id")]
+AttachmentIdPath = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$", description="an attachment's id")
+]
+Filename = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=200,
+        description="the file's name (percent-encoded UTF-8; no path or control characters): kept cleaned, its "
+        "extension made to match the content",
+        examples=["invoice.pdf"],
+    ),
+]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -59,7 +76,7 @@ OptionalReason = Annotated[
 ]
 
 
-def _timestamp(value: datetime, field: str) -> Timestamp:
+def checked_timestamp(value: datetime, field: str) -> Timestamp:
     if value.tzinfo is None:
         raise ProblemError(422, "INVALID_TIME", f"{field} needs a time zone, e.g. 2026-01-15T09:30:00Z")
     return timestamp(value)
@@ -128,9 +145,9 @@ async def list_tickets(
         page_token=cursor or "",
     )
     if created_from is not None:
-        request.created_from.CopyFrom(_timestamp(created_from, "created_from"))
+        request.created_from.CopyFrom(checked_timestamp(created_from, "created_from"))
     if created_until is not None:
-        request.created_until.CopyFrom(_timestamp(created_until, "created_until"))
+        request.created_until.CopyFrom(checked_timestamp(created_until, "created_until"))
     with fields_named({"states": "state", "types": "type", "text": "q"}):
         answer = await ticketing.call(ticketing.tickets.ListTickets, request)
     response.headers["Cache-Control"] = "no-store"
@@ -176,16 +193,18 @@ async def ticket_history(
     "/{ticket_id}/notes",
     operation_id="addTicketNote",
     summary="Write in a ticket",
-    description="A note of the customer's. On a ticket waiting for the customer (`pending`) it also puts the "
-    "ticket back `inProgress`. A ticket that ended (closed, cancelled, rejected) takes none (409 `TICKET_ENDED`). "
-    "Needs `tickets:write`.",
+    description="A note of the customer's, with up to 5 of the caller's uploads to the ticket (`attachment_ids`; "
+    "another id is a 422 naming it, and nothing is written). On a ticket waiting for the customer (`pending`) it "
+    "also puts the ticket back `inProgress`. A ticket that ended (closed, cancelled, rejected) takes none (409 "
+    "`TICKET_ENDED`). Needs `tickets:write`.",
     status_code=status.HTTP_201_CREATED,
     responses={201: sends("Location"), **problem_responses(400, 401, 403, 404, 409, 422)},
 )
 async def add_note(
     ticket_id: TicketIdPath, body: NoteRequest, ticketing: SignedInTicketing, response: Response
 ) -> NoteAdded:
-    answer = await ticketing.call(ticketing.tickets.AddNote, pb.AddNoteRequest(ticket_id=ticket_id, body=body.body))
+    request = pb.AddNoteRequest(ticket_id=ticket_id, body=body.body, attachment_ids=body.attachment_ids)
+    answer = await ticketing.call(ticketing.tickets.AddNote, request)
     response.headers["Location"] = f"/v1/tickets/{ticket_id}"
     return NoteAdded(note=NoteResponse.from_proto(answer.note), ticket=TicketResponse.from_proto(answer.ticket))
 
@@ -235,3 +254,57 @@ async def confirm_resolution(
 ) -> TicketResponse:
     request = pb.ConfirmResolutionRequest(ticket_id=ticket_id, reason=(body.reason if body else None) or "")
     return TicketResponse.from_proto((await ticketing.call(ticketing.tickets.ConfirmResolution, request)).ticket)
+
+
+@router.post(
+    "/{ticket_id}/attachments",
+    operation_id="uploadTicketAttachment",
+    summary="Upload a file to a ticket",
+    description="The body is the file itself, raw (not JSON, not multipart; its Content-Type is not believed), "
+    "streamed to ticketing: at most 10 MiB (413, reading stops there), of a type decided by the content (PDF, "
+    "PNG, JPEG, plain UTF-8 text, DOCX, XLSX; anything else, an executable named `.pdf` too, is a 415), its name "
+    "in `filename` (path or control characters: 422). It waits for the caller's next note, which takes it by its "
+    "id (`attachment_ids`); one no note takes within a day is deleted. A refused upload stores nothing. Needs "
+    "`tickets:write`.",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=attachments.UPLOAD_BODY,
+    responses={
+        201: sends("Location"),
+        **problem_responses(400, 401, 403, 404, 409, 422),
+        **attachments.UPLOAD_PROBLEMS,
+    },
+)
+async def upload_attachment(
+    ticket_id: TicketIdPath, filename: Filename, request: Request, ticketing: SignedInTicketing, response: Response
+) -> AttachmentResponse:
+    settings: GatewaySettings = request.app.state.settings
+    stored = await attachments.upload(
+        request,
+        ticketing,
+        ticketing.tickets.UploadAttachment,
+        pb.UploadAttachmentRequest,
+        ticket_id,
+        filename,
+        settings.max_attachment_bytes,
+    )
+    response.headers["Location"] = f"/v1/tickets/{ticket_id}/attachments/{stored.id}"
+    return AttachmentResponse.from_proto(stored)
+
+
+@router.get(
+    "/{ticket_id}/attachments/{attachment_id}",
+    operation_id="downloadTicketAttachment",
+    summary="Download a ticket's file",
+    description="A file of one of the ticket's notes, or the caller's own upload that waits for a note, streamed "
+    "with its type and `Content-Disposition: attachment`. Needs `tickets:read` over the ticket's node.",
+    response_class=StreamingResponse,
+    responses={**attachments.DOWNLOAD_ANSWER, **problem_responses(401, 403, 404, 422)},
+)
+async def download_attachment(
+    ticket_id: TicketIdPath, attachment_id: AttachmentIdPath, ticketing: SignedInTicketing
+) -> StreamingResponse:
+    return await attachments.download(
+        ticketing,
+        ticketing.tickets.DownloadAttachment,
+        pb.DownloadAttachmentRequest(ticket_id=ticket_id, attachment_id=attachment_id),
+    )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from gateway.lines.schemas import MSISDN_PATTERN, optional_timestamp
 from gateway.text import HumanText, HumanTextBlock
+from gateway.tickets.attachments import ATTACHMENT_EXAMPLE, AttachmentResponse
 from simfleet.ticketing.v1 import tickets_pb2 as pb
 
 TicketType = Literal["question", "fault", "billing_dispute", "complaint", "suggestion", "request_by_form"]
@@ -54,6 +55,7 @@ _NOTE_EXAMPLE: dict[str, JsonValue] = {
     "author_id": "01JA0A1B2C3D4E5F6G7H8J9K0M",
     "body": "Which handsets are they?",
     "created_at": "2026-12-07T10:05:00Z",
+    "attachments": [],
 }
 _HISTORY_EXAMPLE: dict[str, JsonValue] = {
     "action": "state_changed",
@@ -159,6 +161,9 @@ class NoteResponse(BaseModel):
     author_id: str = Field(description="the customer's user, or the support staff member")
     body: str
     created_at: datetime
+    attachments: list[AttachmentResponse] = Field(
+        description="its files, to download from `.../tickets/{ticket_id}/attachments/{attachment_id}`"
+    )
 
     @classmethod
     def from_proto(cls, n: pb.Note) -> NoteResponse:
@@ -168,13 +173,16 @@ class NoteResponse(BaseModel):
             author_id=n.author_id,
             body=n.body,
             created_at=_time(n.created_at),
+            attachments=[AttachmentResponse.from_proto(a) for a in n.attachments],
         )
 
 
 class HistoryEntryResponse(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_HISTORY_EXAMPLE]})
 
-    action: Literal["created", "state_changed", "assigned"]
+    action: Literal["created", "state_changed", "assigned", "node_changed"] = Field(
+        description="`node_changed`: its node was deleted and it moved up to the parent (the reason says so)"
+    )
     from_state: State | None
     to_state: State
     actor_kind: Literal["customer", "support", "system"]
@@ -267,10 +275,29 @@ class NewTicketRequest(BaseModel):
         )
 
 
+AttachmentId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")]
+
+
+def attachment_ids() -> Any:
+    return Field(
+        default_factory=list,
+        max_length=5,
+        description="up to 5 of your uploads to this ticket that no note took yet (`POST .../attachments`)",
+    )
+
+
 class NoteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"body": "Both are iPhones."}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"body": "Both are iPhones; the error is in the photo.", "attachment_ids": [ATTACHMENT_EXAMPLE["id"]]}
+            ]
+        },
+    )
 
     body: Annotated[str, HumanTextBlock] = Field(min_length=1, max_length=10_000)
+    attachment_ids: list[AttachmentId] = attachment_ids()
 
 
 class NoteAdded(BaseModel):
@@ -284,3 +311,89 @@ class ReasonRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "Solved by a restart."}]})
 
     reason: Annotated[str, HumanTextBlock] | None = Field(None, max_length=1_000, description="why (optional)")
+
+
+# ---------------------------------------------------------------- the support desk (/v1/admin/tickets)
+STAFF_ID = "01JA0A1B2C3D4E5F6G7H8J9K0M"
+CUSTOMER_ID = "01M80FS1VH2MZKYX1PNS53P8M2"
+StaffId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+_SUPPORT_TICKET_EXAMPLE: dict[str, JsonValue] = {
+    **_TICKET_EXAMPLE,
+    "customer_id": CUSTOMER_ID,
+    "assignee_id": STAFF_ID,
+}
+
+
+class SupportTicketResponse(TicketResponse):
+    """A ticket as the support desk sees it: also whose it is and who works on it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_SUPPORT_TICKET_EXAMPLE]})
+
+    customer_id: str
+    assignee_id: str | None = Field(description="the support staff member working on it; null: nobody yet")
+
+    @classmethod
+    def from_proto(cls, t: pb.Ticket) -> SupportTicketResponse:
+        seen = TicketResponse.from_proto(t).model_dump()
+        return cls(**seen, customer_id=t.customer_id, assignee_id=t.assignee_id or None)
+
+
+class SupportTicketDetails(BaseModel):
+    """A ticket with its conversation and history, oldest first, and its due times and overdue flags."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"ticket": _SUPPORT_TICKET_EXAMPLE, "notes": [_NOTE_EXAMPLE], "history": [_HISTORY_EXAMPLE]}]
+        }
+    )
+
+    ticket: SupportTicketResponse
+    notes: list[NoteResponse]
+    history: list[HistoryEntryResponse]
+
+
+class SupportQueuePage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_SUPPORT_TICKET_EXAMPLE], "next_cursor": None}]}
+    )
+
+    items: list[SupportTicketResponse]
+    next_cursor: str | None
+
+
+class AssignRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"assignee_id": STAFF_ID}]})
+
+    assignee_id: StaffId | None = Field(description="the support staff member's user id; null: nobody")
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"to_state": "pending", "reason": "Waiting for the handsets' models."}]},
+    )
+
+    to_state: State
+    reason: Annotated[str, HumanTextBlock] | None = Field(
+        None, max_length=1_000, description="why; required for `pending`, `held` and `rejected`"
+    )
+
+
+class AnswerRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"body": "Restart the handsets, please.", "to_state": "pending"}]},
+    )
+
+    body: Annotated[str, HumanTextBlock] = Field(min_length=1, max_length=10_000)
+    to_state: State | None = Field(None, description="also move the ticket there in the same step (e.g. `resolved`)")
+    attachment_ids: list[AttachmentId] = attachment_ids()
+
+
+class SupportNoteAdded(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": _NOTE_EXAMPLE, "ticket": _SUPPORT_TICKET_EXAMPLE}]}
+    )
+
+    note: NoteResponse
+    ticket: SupportTicketResponse

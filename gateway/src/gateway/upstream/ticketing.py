@@ -13,16 +13,19 @@ import grpc
 
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
-from simfleet.ticketing.v1 import forms_pb2_grpc, tickets_pb2_grpc
+from simfleet.ticketing.v1 import forms_pb2_grpc, support_pb2_grpc, tickets_pb2_grpc
 from simfleet_runtime.grpc_server import make_channel
 
 TICKET_SERVICE = "simfleet.ticketing.v1.TicketService"
+SUPPORT_SERVICE = "simfleet.ticketing.v1.SupportService"
 FORM_SERVICE = "simfleet.ticketing.v1.FormService"
 
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (TICKET_SERVICE, "GetTicket"),
     (TICKET_SERVICE, "ListTickets"),
     (TICKET_SERVICE, "TicketHistory"),
+    (SUPPORT_SERVICE, "ListQueue"),
+    (SUPPORT_SERVICE, "ShowTicket"),
     (FORM_SERVICE, "ListForms"),
     (FORM_SERVICE, "FillForm"),
 )
@@ -42,10 +45,12 @@ def open_ticketing_channel(settings: GatewaySettings) -> grpc.aio.Channel:
 class TicketingStubs:
     """The stubs on one channel, shared by all requests."""
 
-    def __init__(self, channel: grpc.aio.Channel, *, timeout: float) -> None:
+    def __init__(self, channel: grpc.aio.Channel, *, timeout: float, transfer_timeout: float = 120.0) -> None:
         self.channel = channel
         self.timeout = timeout
+        self.transfer_timeout = transfer_timeout
         self.tickets = tickets_pb2_grpc.TicketServiceStub(channel)
+        self.support = support_pb2_grpc.SupportServiceStub(channel)
         self.forms = forms_pb2_grpc.FormServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Ticketing:
@@ -57,9 +62,12 @@ class Ticketing:
 
     def __init__(self, stubs: TicketingStubs, metadata: Metadata) -> None:
         self.tickets = stubs.tickets
+        self.support = stubs.support
         self.forms = stubs.forms
         self.metadata = metadata
         self._timeout = stubs.timeout
+        self.transfer_timeout = stubs.transfer_timeout
+        """The deadline of an attachment's upload or download (a file of megabytes over a client's link)."""
 
     async def call(self, method: grpc.aio.UnaryUnaryMultiCallable[Req, Resp], request: Req) -> Resp:
         return await method(request, timeout=self._timeout, metadata=self.metadata)

@@ -17,8 +17,12 @@ CONFIRM = "tickets.confirm_resolution"
 ASSIGN = "tickets.support.assign"
 TRANSITION = "tickets.support.transition"
 ANSWER = "tickets.support.answer"
+ATTACH = "tickets.attachment.upload"
+SUPPORT_ATTACH = "tickets.support.attachment.upload"
 """Written by each command in the transaction of its change (``in_transaction``): the change and its event
-commit together. The interceptor records refusals, and a replay (which changed nothing)."""
+commit together. The interceptor records refusals, and a replay (which changed nothing). The uploads
+(``ATTACH``, ``SUPPORT_ATTACH``) are client-streaming calls, which the interceptor does not record: their
+success is written in the transaction that stores them, a refused upload is not in the action history."""
 
 
 def _ticket(request: Any, answer: Any) -> list[Any]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from simfleet.ticketing.v1 import tickets_pb2 as pb
 from simfleet_runtime.timestamps import optional_timestamp, timestamp
+from ticketing.attachments.models import Attachment
 from ticketing.tickets.models import Ticket, TicketHistory, TicketNote
 from ticketing.tickets.service import resolution_overdue, response_overdue
 
@@ -43,7 +45,7 @@ def ticket(value: Ticket, now: datetime) -> pb.Ticket:
     )
 
 
-def note(value: TicketNote) -> pb.Note:
+def note(value: TicketNote, attachments: Sequence[Attachment] = ()) -> pb.Note:
     return pb.Note(
         id=value.id,
         ticket_id=value.ticket_id,
@@ -51,6 +53,27 @@ def note(value: TicketNote) -> pb.Note:
         author_kind=value.author_kind,
         body=value.body,
         created_at=timestamp(value.created_at),
+        attachments=[attachment(a) for a in attachments],
+    )
+
+
+def notes(values: Sequence[TicketNote], attachments: dict[str, list[Attachment]]) -> list[pb.Note]:
+    return [note(n, attachments.get(n.id, ())) for n in values]
+
+
+def attachment(value: Attachment) -> pb.Attachment:
+    return pb.Attachment(
+        id=value.id,
+        ticket_id=value.ticket_id,
+        note_id=value.note_id or "",
+        filename=value.filename,
+        content_type=value.content_type,
+        size=value.size,
+        sha256=value.sha256,
+        uploaded_by=value.uploaded_by,
+        uploader_kind=value.uploader_kind,
+        created_at=timestamp(value.created_at),
+        expires_at=optional_timestamp(value.expires_at),
     )
 
 

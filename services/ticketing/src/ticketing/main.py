@@ -22,6 +22,8 @@ from simfleet_runtime.grpc_server import Channels
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
 from ticketing import metrics
+from ticketing.attachments.service import Attachments, Limits
+from ticketing.attachments.storage import DatabaseStore
 from ticketing.audit_commands import COMMANDS
 from ticketing.forms.accounts_client import IDEMPOTENT as ACCOUNTS_READS
 from ticketing.forms.accounts_client import AccountsClient
@@ -37,6 +39,7 @@ from ticketing.support.grpc_api import SERVICE_NAME as SUPPORT_SERVICE
 from ticketing.support.grpc_api import SupportApi
 from ticketing.tickets.grpc_api import SERVICE_NAME as TICKET_SERVICE
 from ticketing.tickets.grpc_api import TicketApi
+from ticketing.tickets.nodes import node_events
 from ticketing.tickets.service import Targets, Tickets
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -44,15 +47,18 @@ log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    """ticketing's clockwork: resolved tickets whose time ran out are closed, and the figures refreshed."""
+    """ticketing's clockwork: resolved tickets whose time ran out are closed, uploads no note took are deleted,
+    and the figures refreshed."""
 
-    def __init__(self, *, tickets: Tickets, interval: float) -> None:
+    def __init__(self, *, tickets: Tickets, attachments: Attachments, interval: float) -> None:
         self._tickets = tickets
+        self._attachments = attachments
         self._interval = interval
 
     async def once(self) -> int:
         """One pass: how many tickets closed themselves."""
         closed = await self._tickets.close_resolved()
+        await self._attachments.expire()
         by_state, overdue = await self._tickets.figures()
         for state, count in by_state.items():
             metrics.TICKETS_BY_STATE.labels(state).set(count)
@@ -82,6 +88,7 @@ class Ticketing:
 
     runtime: ServiceRuntime
     tickets: Tickets
+    attachments: Attachments
     paths: nodepaths.ProjectedNodePaths
     authorizer: Authorizer
     revocations: Revocations
@@ -105,7 +112,10 @@ def build(settings: TicketingSettings, *, jwks: JwksFetcher | None = None) -> Ti
 
     paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
     runtime.add_consumer(
-        name="ticketing-node-paths", stream=nodepaths.STREAM, subject=nodepaths.SUBJECTS, handler=paths.handler()
+        name="ticketing-node-paths",
+        stream=nodepaths.STREAM,
+        subject=nodepaths.SUBJECTS,
+        handler=node_events(paths, clock),
     )
     trail = AuditTrail(db=db, outbox=runtime.outbox, clock=clock, service="ticketing", commands=COMMANDS)
     runtime.audit = trail
@@ -120,7 +130,14 @@ def build(settings: TicketingSettings, *, jwks: JwksFetcher | None = None) -> Ti
         ),
         auto_close_after=settings.auto_close_after,
     )
-    sweeper = Sweeper(tickets=tickets, interval=settings.sweep_interval_seconds)
+    attachments = Attachments(
+        db=db,
+        clock=clock,
+        store=DatabaseStore(db),
+        audit=trail,
+        limits=Limits(max_bytes=settings.attachment_max_bytes, unreferenced_ttl=settings.attachment_waiting_for),
+    )
+    sweeper = Sweeper(tickets=tickets, attachments=attachments, interval=settings.sweep_interval_seconds)
     runtime.add_task("sweep", sweeper.run)
     verifier = TokenVerifier(
         keys=JwksCache(jwks or identity_jwks, refresh_interval=settings.jwks_refresh_seconds),
@@ -133,12 +150,17 @@ def build(settings: TicketingSettings, *, jwks: JwksFetcher | None = None) -> Ti
     authorizer = Authorizer(verifier=verifier, nodes=paths, revocations=revocations)
     runtime.add_servicer(
         tickets_pb2_grpc.add_TicketServiceServicer_to_server,
-        TicketApi(tickets=tickets, authorizer=authorizer),
+        TicketApi(tickets=tickets, attachments=attachments, authorizer=authorizer),
         TICKET_SERVICE,
     )
     runtime.add_servicer(
         support_pb2_grpc.add_SupportServiceServicer_to_server,
-        SupportApi(tickets=tickets, authorizer=authorizer, operator_key=settings.operator_key.get_secret_value()),
+        SupportApi(
+            tickets=tickets,
+            attachments=attachments,
+            authorizer=authorizer,
+            operator_key=settings.operator_key.get_secret_value(),
+        ),
         SUPPORT_SERVICE,
     )
     forms = Forms(
@@ -154,7 +176,7 @@ def build(settings: TicketingSettings, *, jwks: JwksFetcher | None = None) -> Ti
     runtime.add_servicer(
         forms_pb2_grpc.add_FormServiceServicer_to_server, FormApi(forms=forms, authorizer=authorizer), FORM_SERVICE
     )
-    return Ticketing(runtime, tickets, paths, authorizer, revocations, sweeper)
+    return Ticketing(runtime, tickets, attachments, paths, authorizer, revocations, sweeper)
 
 
 async def serve(settings: TicketingSettings) -> None:

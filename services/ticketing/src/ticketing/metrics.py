@@ -26,6 +26,13 @@ OVERDUE = Gauge(
     "Tickets late on their target, by which (response: no first answer yet; resolution: not resolved yet).",
     ["target"],
 )
+ATTACHMENTS = Counter(
+    "simfleet_ticketing_attachments_total",
+    "Uploads to tickets, by uploader (customer, support) and outcome (stored, too_large, type_not_allowed, empty, "
+    "refused, failed).",
+    ["uploader", "outcome"],
+)
+ATTACHMENT_OUTCOMES = ("stored", "too_large", "type_not_allowed", "empty", "refused", "failed")
 SWEEPS = Counter(
     "simfleet_ticketing_sweeps_total", "Passes of the sweep (auto-close and figures), by outcome.", ["outcome"]
 )
@@ -41,6 +48,8 @@ for _state in STATES:
         TRANSITIONS.labels(_state, _actor)
 for _author in ("customer", "support"):
     NOTES.labels(_author)
+    for _result in ATTACHMENT_OUTCOMES:
+        ATTACHMENTS.labels(_author, _result)
 for _target in ("response", "resolution"):
     OVERDUE.labels(_target)
 for _outcome in ("ok", "failed"):

@@ -55,7 +55,16 @@ class TicketingSettings(ServiceSettings):
         description="by severity: how soon the resolution is due after a ticket is filed (JSON)",
     )
 
-    @field_validator("auto_close_after")
+    # Attachments.
+    attachment_max_bytes: int = Field(
+        10 * 1024 * 1024, gt=0, description="the largest file a note may carry (10 MiB); reading stops past it"
+    )
+    attachment_waiting_for: timedelta = Field(
+        timedelta(days=1),
+        description="an upload no note took this long after it was uploaded is deleted (ISO 8601, P1D, or seconds)",
+    )
+
+    @field_validator("auto_close_after", "attachment_waiting_for")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

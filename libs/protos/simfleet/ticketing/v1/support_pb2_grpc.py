@@ -28,8 +28,8 @@ if _version_not_supported:
 class SupportServiceStub:
     """The operator's support desk: the queue of every customer's tickets, assigning,
     moving them through their states and answering. For operator staff holding
-    customers:read (the "support" role), or the platform's automation presenting
-    the operator key. Refusals as TicketService's.
+    the operator permission tickets:support (the "support" role), or the
+    platform's automation presenting the operator key. Refusals as TicketService's.
     """
 
     def __init__(self, channel):
@@ -63,13 +63,23 @@ class SupportServiceStub:
                 request_serializer=simfleet_dot_ticketing_dot_v1_dot_support__pb2.AnswerRequest.SerializeToString,
                 response_deserializer=simfleet_dot_ticketing_dot_v1_dot_support__pb2.AnswerResponse.FromString,
                 _registered_method=True)
+        self.UploadSupportAttachment = channel.stream_unary(
+                '/simfleet.ticketing.v1.SupportService/UploadSupportAttachment',
+                request_serializer=simfleet_dot_ticketing_dot_v1_dot_support__pb2.UploadSupportAttachmentRequest.SerializeToString,
+                response_deserializer=simfleet_dot_ticketing_dot_v1_dot_support__pb2.UploadSupportAttachmentResponse.FromString,
+                _registered_method=True)
+        self.DownloadSupportAttachment = channel.unary_stream(
+                '/simfleet.ticketing.v1.SupportService/DownloadSupportAttachment',
+                request_serializer=simfleet_dot_ticketing_dot_v1_dot_support__pb2.DownloadSupportAttachmentRequest.SerializeToString,
+                response_deserializer=simfleet_dot_ticketing_dot_v1_dot_support__pb2.DownloadSupportAttachmentResponse.FromString,
+                _registered_method=True)
 
 
 class SupportServiceServicer:
     """The operator's support desk: the queue of every customer's tickets, assigning,
     moving them through their states and answering. For operator staff holding
-    customers:read (the "support" role), or the platform's automation presenting
-    the operator key. Refusals as TicketService's.
+    the operator permission tickets:support (the "support" role), or the
+    platform's automation presenting the operator key. Refusals as TicketService's.
     """
 
     def ListQueue(self, request, context):
@@ -108,6 +118,22 @@ class SupportServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadSupportAttachment(self, request_iterator, context):
+        """Uploads a file to any customer's ticket, to be referenced by the caller's
+        next answer (AnswerRequest.attachment_ids); as TicketService.UploadAttachment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadSupportAttachment(self, request, context):
+        """Downloads an attachment of any ticket: one of a note's, or the caller's own
+        upload not referenced yet; as TicketService.DownloadAttachment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SupportServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -136,6 +162,16 @@ def add_SupportServiceServicer_to_server(servicer, server):
                     request_deserializer=simfleet_dot_ticketing_dot_v1_dot_support__pb2.AnswerRequest.FromString,
                     response_serializer=simfleet_dot_ticketing_dot_v1_dot_support__pb2.AnswerResponse.SerializeToString,
             ),
+            'UploadSupportAttachment': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadSupportAttachment,
+                    request_deserializer=simfleet_dot_ticketing_dot_v1_dot_support__pb2.UploadSupportAttachmentRequest.FromString,
+                    response_serializer=simfleet_dot_ticketing_dot_v1_dot_support__pb2.UploadSupportAttachmentResponse.SerializeToString,
+            ),
+            'DownloadSupportAttachment': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadSupportAttachment,
+                    request_deserializer=simfleet_dot_ticketing_dot_v1_dot_support__pb2.DownloadSupportAttachmentRequest.FromString,
+                    response_serializer=simfleet_dot_ticketing_dot_v1_dot_support__pb2.DownloadSupportAttachmentResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'simfleet.ticketing.v1.SupportService', rpc_method_handlers)
@@ -147,8 +183,8 @@ def add_SupportServiceServicer_to_server(servicer, server):
 class SupportService:
     """The operator's support desk: the queue of every customer's tickets, assigning,
     moving them through their states and answering. For operator staff holding
-    customers:read (the "support" role), or the platform's automation presenting
-    the operator key. Refusals as TicketService's.
+    the operator permission tickets:support (the "support" role), or the
+    platform's automation presenting the operator key. Refusals as TicketService's.
     """
 
     @staticmethod
@@ -276,6 +312,60 @@ class SupportService:
             '/simfleet.ticketing.v1.SupportService/Answer',
             simfleet_dot_ticketing_dot_v1_dot_support__pb2.AnswerRequest.SerializeToString,
             simfleet_dot_ticketing_dot_v1_dot_support__pb2.AnswerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadSupportAttachment(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/simfleet.ticketing.v1.SupportService/UploadSupportAttachment',
+            simfleet_dot_ticketing_dot_v1_dot_support__pb2.UploadSupportAttachmentRequest.SerializeToString,
+            simfleet_dot_ticketing_dot_v1_dot_support__pb2.UploadSupportAttachmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadSupportAttachment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/simfleet.ticketing.v1.SupportService/DownloadSupportAttachment',
+            simfleet_dot_ticketing_dot_v1_dot_support__pb2.DownloadSupportAttachmentRequest.SerializeToString,
+            simfleet_dot_ticketing_dot_v1_dot_support__pb2.DownloadSupportAttachmentResponse.FromString,
             options,
             channel_credentials,
             insecure,

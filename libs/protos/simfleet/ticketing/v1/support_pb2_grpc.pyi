@@ -29,8 +29,8 @@ GRPC_VERSION: str
 class SupportServiceStub:
     """The operator's support desk: the queue of every customer's tickets, assigning,
     moving them through their states and answering. For operator staff holding
-    customers:read (the "support" role), or the platform's automation presenting
-    the operator key. Refusals as TicketService's.
+    the operator permission tickets:support (the "support" role), or the
+    platform's automation presenting the operator key. Refusals as TicketService's.
     """
 
     @_typing.overload
@@ -49,13 +49,21 @@ class SupportServiceStub:
     """A note from support; the first one is the ticket's response. With to_state,
     the ticket also moves (e.g. to "pending" or "resolved") in the same step.
     """
+    UploadSupportAttachment: _grpc.StreamUnaryMultiCallable[_support_pb2.UploadSupportAttachmentRequest, _support_pb2.UploadSupportAttachmentResponse]
+    """Uploads a file to any customer's ticket, to be referenced by the caller's
+    next answer (AnswerRequest.attachment_ids); as TicketService.UploadAttachment.
+    """
+    DownloadSupportAttachment: _grpc.UnaryStreamMultiCallable[_support_pb2.DownloadSupportAttachmentRequest, _support_pb2.DownloadSupportAttachmentResponse]
+    """Downloads an attachment of any ticket: one of a note's, or the caller's own
+    upload not referenced yet; as TicketService.DownloadAttachment.
+    """
 
 @_typing.type_check_only
 class SupportServiceAsyncStub(SupportServiceStub):
     """The operator's support desk: the queue of every customer's tickets, assigning,
     moving them through their states and answering. For operator staff holding
-    customers:read (the "support" role), or the platform's automation presenting
-    the operator key. Refusals as TicketService's.
+    the operator permission tickets:support (the "support" role), or the
+    platform's automation presenting the operator key. Refusals as TicketService's.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -71,12 +79,20 @@ class SupportServiceAsyncStub(SupportServiceStub):
     """A note from support; the first one is the ticket's response. With to_state,
     the ticket also moves (e.g. to "pending" or "resolved") in the same step.
     """
+    UploadSupportAttachment: _aio.StreamUnaryMultiCallable[_support_pb2.UploadSupportAttachmentRequest, _support_pb2.UploadSupportAttachmentResponse]  # type: ignore[assignment]
+    """Uploads a file to any customer's ticket, to be referenced by the caller's
+    next answer (AnswerRequest.attachment_ids); as TicketService.UploadAttachment.
+    """
+    DownloadSupportAttachment: _aio.UnaryStreamMultiCallable[_support_pb2.DownloadSupportAttachmentRequest, _support_pb2.DownloadSupportAttachmentResponse]  # type: ignore[assignment]
+    """Downloads an attachment of any ticket: one of a note's, or the caller's own
+    upload not referenced yet; as TicketService.DownloadAttachment.
+    """
 
 class SupportServiceServicer(metaclass=_abc_1.ABCMeta):
     """The operator's support desk: the queue of every customer's tickets, assigning,
     moving them through their states and answering. For operator staff holding
-    customers:read (the "support" role), or the platform's automation presenting
-    the operator key. Refusals as TicketService's.
+    the operator permission tickets:support (the "support" role), or the
+    platform's automation presenting the operator key. Refusals as TicketService's.
     """
 
     @_abc_1.abstractmethod
@@ -119,6 +135,26 @@ class SupportServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_support_pb2.AnswerResponse, _abc.Awaitable[_support_pb2.AnswerResponse]]:
         """A note from support; the first one is the ticket's response. With to_state,
         the ticket also moves (e.g. to "pending" or "resolved") in the same step.
+        """
+
+    @_abc_1.abstractmethod
+    def UploadSupportAttachment(
+        self,
+        request_iterator: _MaybeAsyncIterator[_support_pb2.UploadSupportAttachmentRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_support_pb2.UploadSupportAttachmentResponse, _abc.Awaitable[_support_pb2.UploadSupportAttachmentResponse]]:
+        """Uploads a file to any customer's ticket, to be referenced by the caller's
+        next answer (AnswerRequest.attachment_ids); as TicketService.UploadAttachment.
+        """
+
+    @_abc_1.abstractmethod
+    def DownloadSupportAttachment(
+        self,
+        request: _support_pb2.DownloadSupportAttachmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_support_pb2.DownloadSupportAttachmentResponse], _abc.AsyncIterator[_support_pb2.DownloadSupportAttachmentResponse]]:
+        """Downloads an attachment of any ticket: one of a note's, or the caller's own
+        upload not referenced yet; as TicketService.DownloadAttachment.
         """
 
 def add_SupportServiceServicer_to_server(servicer: SupportServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

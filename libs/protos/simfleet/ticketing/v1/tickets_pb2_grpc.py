@@ -86,6 +86,16 @@ class TicketServiceStub:
                 request_serializer=simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.TicketHistoryRequest.SerializeToString,
                 response_deserializer=simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.TicketHistoryResponse.FromString,
                 _registered_method=True)
+        self.UploadAttachment = channel.stream_unary(
+                '/simfleet.ticketing.v1.TicketService/UploadAttachment',
+                request_serializer=simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.UploadAttachmentRequest.SerializeToString,
+                response_deserializer=simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.UploadAttachmentResponse.FromString,
+                _registered_method=True)
+        self.DownloadAttachment = channel.unary_stream(
+                '/simfleet.ticketing.v1.TicketService/DownloadAttachment',
+                request_serializer=simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.DownloadAttachmentRequest.SerializeToString,
+                response_deserializer=simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.DownloadAttachmentResponse.FromString,
+                _registered_method=True)
 
 
 class TicketServiceServicer:
@@ -163,6 +173,30 @@ class TicketServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadAttachment(self, request_iterator, context):
+        """Uploads a file to the ticket (tickets:write), to be referenced by the
+        caller's next note (AddNote.attachment_ids); one not referenced within
+        a set time (a day) is deleted. The first message names the ticket and the
+        file, the others carry its bytes in order. At most 10 MiB
+        (INVALID_ARGUMENT ATTACHMENT_TOO_LARGE, reading stops at the limit); the
+        type is decided by the content, never the name: PDF, PNG, JPEG, plain
+        text (UTF-8, no NUL), DOCX or XLSX, anything else is INVALID_ARGUMENT
+        ATTACHMENT_TYPE_NOT_ALLOWED; a name with path or control characters is
+        INVALID_ARGUMENT INVALID_FILENAME. A refused upload stores nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadAttachment(self, request, context):
+        """Downloads an attachment of a ticket the caller may read (tickets:read): one
+        of a note's, or the caller's own upload not referenced yet. The first
+        message describes it, the others carry its bytes in order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TicketServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -205,6 +239,16 @@ def add_TicketServiceServicer_to_server(servicer, server):
                     servicer.TicketHistory,
                     request_deserializer=simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.TicketHistoryRequest.FromString,
                     response_serializer=simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.TicketHistoryResponse.SerializeToString,
+            ),
+            'UploadAttachment': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadAttachment,
+                    request_deserializer=simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.UploadAttachmentRequest.FromString,
+                    response_serializer=simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.UploadAttachmentResponse.SerializeToString,
+            ),
+            'DownloadAttachment': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadAttachment,
+                    request_deserializer=simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.DownloadAttachmentRequest.FromString,
+                    response_serializer=simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.DownloadAttachmentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -435,6 +479,60 @@ class TicketService:
             '/simfleet.ticketing.v1.TicketService/TicketHistory',
             simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.TicketHistoryRequest.SerializeToString,
             simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.TicketHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadAttachment(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/simfleet.ticketing.v1.TicketService/UploadAttachment',
+            simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.UploadAttachmentRequest.SerializeToString,
+            simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.UploadAttachmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadAttachment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/simfleet.ticketing.v1.TicketService/DownloadAttachment',
+            simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.DownloadAttachmentRequest.SerializeToString,
+            simfleet_dot_ticketing_dot_v1_dot_tickets__pb2.DownloadAttachmentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -67,6 +67,22 @@ class TicketServiceStub:
     """Accepts the resolution ("resolved" → "closed")."""
     TicketHistory: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.TicketHistoryRequest, _tickets_pb2.TicketHistoryResponse]
     """The ticket's history: every state change and assignment, oldest first."""
+    UploadAttachment: _grpc.StreamUnaryMultiCallable[_tickets_pb2.UploadAttachmentRequest, _tickets_pb2.UploadAttachmentResponse]
+    """Uploads a file to the ticket (tickets:write), to be referenced by the
+    caller's next note (AddNote.attachment_ids); one not referenced within
+    a set time (a day) is deleted. The first message names the ticket and the
+    file, the others carry its bytes in order. At most 10 MiB
+    (INVALID_ARGUMENT ATTACHMENT_TOO_LARGE, reading stops at the limit); the
+    type is decided by the content, never the name: PDF, PNG, JPEG, plain
+    text (UTF-8, no NUL), DOCX or XLSX, anything else is INVALID_ARGUMENT
+    ATTACHMENT_TYPE_NOT_ALLOWED; a name with path or control characters is
+    INVALID_ARGUMENT INVALID_FILENAME. A refused upload stores nothing.
+    """
+    DownloadAttachment: _grpc.UnaryStreamMultiCallable[_tickets_pb2.DownloadAttachmentRequest, _tickets_pb2.DownloadAttachmentResponse]
+    """Downloads an attachment of a ticket the caller may read (tickets:read): one
+    of a note's, or the caller's own upload not referenced yet. The first
+    message describes it, the others carry its bytes in order.
+    """
 
 @_typing.type_check_only
 class TicketServiceAsyncStub(TicketServiceStub):
@@ -107,6 +123,22 @@ class TicketServiceAsyncStub(TicketServiceStub):
     """Accepts the resolution ("resolved" → "closed")."""
     TicketHistory: _aio.UnaryUnaryMultiCallable[_tickets_pb2.TicketHistoryRequest, _tickets_pb2.TicketHistoryResponse]  # type: ignore[assignment]
     """The ticket's history: every state change and assignment, oldest first."""
+    UploadAttachment: _aio.StreamUnaryMultiCallable[_tickets_pb2.UploadAttachmentRequest, _tickets_pb2.UploadAttachmentResponse]  # type: ignore[assignment]
+    """Uploads a file to the ticket (tickets:write), to be referenced by the
+    caller's next note (AddNote.attachment_ids); one not referenced within
+    a set time (a day) is deleted. The first message names the ticket and the
+    file, the others carry its bytes in order. At most 10 MiB
+    (INVALID_ARGUMENT ATTACHMENT_TOO_LARGE, reading stops at the limit); the
+    type is decided by the content, never the name: PDF, PNG, JPEG, plain
+    text (UTF-8, no NUL), DOCX or XLSX, anything else is INVALID_ARGUMENT
+    ATTACHMENT_TYPE_NOT_ALLOWED; a name with path or control characters is
+    INVALID_ARGUMENT INVALID_FILENAME. A refused upload stores nothing.
+    """
+    DownloadAttachment: _aio.UnaryStreamMultiCallable[_tickets_pb2.DownloadAttachmentRequest, _tickets_pb2.DownloadAttachmentResponse]  # type: ignore[assignment]
+    """Downloads an attachment of a ticket the caller may read (tickets:read): one
+    of a note's, or the caller's own upload not referenced yet. The first
+    message describes it, the others carry its bytes in order.
+    """
 
 class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
     """Tickets (TK-1, TK-2, TK-4): what a customer's users file with the operator,
@@ -192,5 +224,33 @@ class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_tickets_pb2.TicketHistoryResponse, _abc.Awaitable[_tickets_pb2.TicketHistoryResponse]]:
         """The ticket's history: every state change and assignment, oldest first."""
+
+    @_abc_1.abstractmethod
+    def UploadAttachment(
+        self,
+        request_iterator: _MaybeAsyncIterator[_tickets_pb2.UploadAttachmentRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.UploadAttachmentResponse, _abc.Awaitable[_tickets_pb2.UploadAttachmentResponse]]:
+        """Uploads a file to the ticket (tickets:write), to be referenced by the
+        caller's next note (AddNote.attachment_ids); one not referenced within
+        a set time (a day) is deleted. The first message names the ticket and the
+        file, the others carry its bytes in order. At most 10 MiB
+        (INVALID_ARGUMENT ATTACHMENT_TOO_LARGE, reading stops at the limit); the
+        type is decided by the content, never the name: PDF, PNG, JPEG, plain
+        text (UTF-8, no NUL), DOCX or XLSX, anything else is INVALID_ARGUMENT
+        ATTACHMENT_TYPE_NOT_ALLOWED; a name with path or control characters is
+        INVALID_ARGUMENT INVALID_FILENAME. A refused upload stores nothing.
+        """
+
+    @_abc_1.abstractmethod
+    def DownloadAttachment(
+        self,
+        request: _tickets_pb2.DownloadAttachmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_tickets_pb2.DownloadAttachmentResponse], _abc.AsyncIterator[_tickets_pb2.DownloadAttachmentResponse]]:
+        """Downloads an attachment of a ticket the caller may read (tickets:read): one
+        of a note's, or the caller's own upload not referenced yet. The first
+        message describes it, the others carry its bytes in order.
+        """
 
 def add_TicketServiceServicer_to_server(servicer: TicketServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simfleet_runtime.authz import OPERATOR_PERMISSIONS, PERMISSIONS
+from simfleet_runtime.authz import PERMISSIONS, TICKETS_SUPPORT
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,14 @@ OPERATOR_ROLES: dict[str, Role] = {
             "back_office",
             "Back office",
             "Onboards corporate customers and adds their accounts.",
-            frozenset(OPERATOR_PERMISSIONS),
+            frozenset({"customers:onboard", "customers:read"}),
         ),
-        Role("support", "Support", "Reads corporate customers to answer their tickets.", frozenset({"customers:read"})),
+        Role(
+            "support",
+            "Support",
+            "Works the support desk: every customer's tickets, and reads corporate customers to answer them.",
+            frozenset({"customers:read", TICKETS_SUPPORT}),
+        ),
     )
 }
 """Roles of the operator's own staff (the back-office), not of customers' users."""

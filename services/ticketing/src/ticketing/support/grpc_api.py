@@ -1,19 +1,23 @@
 """simfleet.ticketing.v1.SupportService: the operator's support desk over every customer's tickets.
 
-For operator staff holding ``customers:read`` (the ``support`` role has it), or
-the platform's automation presenting the operator key.
+For operator staff holding the operator permission ``tickets:support`` (the
+``support`` role has it; the back-office's onboarding role does not), or the
+platform's automation presenting the operator key.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from simfleet.ticketing.v1 import support_pb2 as pb
 from simfleet.ticketing.v1 import support_pb2_grpc
-from simfleet_runtime.authz import Authorizer
+from simfleet_runtime.authz import TICKETS_SUPPORT, Authorizer
 from simfleet_runtime.errors import InvalidArgument
 from ticketing import audit_commands as actions
 from ticketing import convert
+from ticketing.attachments import streams
+from ticketing.attachments.service import Attachments, checked_ids
 from ticketing.tickets import catalogue as cat
 from ticketing.tickets import lifecycle as lc
 from ticketing.tickets import validation
@@ -22,7 +26,7 @@ from ticketing.tickets.models import Ticket
 from ticketing.tickets.service import Actor, Tickets
 
 SERVICE_NAME = "simfleet.ticketing.v1.SupportService"
-PERMISSION = "customers:read"
+PERMISSION = TICKETS_SUPPORT
 ID_MAX = 64
 
 
@@ -37,8 +41,11 @@ def _staff_id(value: str, field: str) -> str:
 
 
 class SupportApi(support_pb2_grpc.SupportServiceServicer):
-    def __init__(self, *, tickets: Tickets, authorizer: Authorizer, operator_key: str) -> None:
+    def __init__(
+        self, *, tickets: Tickets, attachments: Attachments, authorizer: Authorizer, operator_key: str
+    ) -> None:
         self._tickets = tickets
+        self._attachments = attachments
         self._authz = authorizer
         self._operator_key = operator_key
 
@@ -68,7 +75,7 @@ class SupportApi(support_pb2_grpc.SupportServiceServicer):
         ticket = await self._tickets.get(request.ticket_id)
         return pb.ShowTicketResponse(
             ticket=self._pb(ticket),
-            notes=[convert.note(n) for n in await self._tickets.notes(ticket.id)],
+            notes=convert.notes(await self._tickets.notes(ticket.id), await self._attachments.of_notes(ticket.id)),
             history=[convert.history(h) for h in await self._tickets.history(ticket.id)],
         )
 
@@ -89,7 +96,29 @@ class SupportApi(support_pb2_grpc.SupportServiceServicer):
         actor = await self._actor()
         body = validation.body(request.body)
         to_state = lc.check_state(request.to_state, field="to_state") if request.to_state else ""
+        ids = checked_ids(request.attachment_ids, self._attachments.limits)
         note, ticket = await self._tickets.add_note(
-            request.ticket_id, actor, body, to_state=to_state, action=actions.ANSWER
+            request.ticket_id, actor, body, to_state=to_state, action=actions.ANSWER, attachment_ids=ids
         )
-        return pb.AnswerResponse(note=convert.note(note), ticket=self._pb(ticket))
+        attached = (await self._attachments.of_notes(ticket.id)).get(note.id, []) if ids else []
+        return pb.AnswerResponse(note=convert.note(note, attached), ticket=self._pb(ticket))
+
+    async def UploadSupportAttachment(self, requests: Any, context: Any) -> pb.UploadSupportAttachmentResponse:
+        upload = await streams.receive(requests)
+        async with upload.refusals_heard(self._attachments.limits.max_bytes):
+            actor = await self._actor()
+            ticket = await self._tickets.get(upload.start.ticket_id)
+            attachment = await self._attachments.upload(
+                ticket, actor, upload.start.filename, upload.pieces(), action=actions.SUPPORT_ATTACH
+            )
+        return pb.UploadSupportAttachmentResponse(attachment=convert.attachment(attachment))
+
+    async def DownloadSupportAttachment(
+        self, request: pb.DownloadSupportAttachmentRequest, context: Any
+    ) -> AsyncIterator[pb.DownloadSupportAttachmentResponse]:
+        actor = await self._actor()
+        ticket = await self._tickets.get(request.ticket_id)
+        found, content = await self._attachments.open(ticket.id, request.attachment_id, actor.id)
+        yield pb.DownloadSupportAttachmentResponse(attachment=convert.attachment(found))
+        async for chunk in content:
+            yield pb.DownloadSupportAttachmentResponse(chunk=chunk)

@@ -7,6 +7,7 @@ is NOT_FOUND.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from simfleet.ticketing.v1 import tickets_pb2 as pb
@@ -17,6 +18,8 @@ from simfleet_runtime.idempotency import checked_key
 from simfleet_runtime.timestamps import to_datetime
 from ticketing import audit_commands as actions
 from ticketing import convert
+from ticketing.attachments import streams
+from ticketing.attachments.service import Attachments, checked_ids
 from ticketing.tickets import catalogue as cat
 from ticketing.tickets import lifecycle as lc
 from ticketing.tickets import validation
@@ -70,8 +73,9 @@ def filters(request: Any, **extra: Any) -> Filters:
 
 
 class TicketApi(tickets_pb2_grpc.TicketServiceServicer):
-    def __init__(self, *, tickets: Tickets, authorizer: Authorizer) -> None:
+    def __init__(self, *, tickets: Tickets, attachments: Attachments, authorizer: Authorizer) -> None:
         self._tickets = tickets
+        self._attachments = attachments
         self._authz = authorizer
 
     async def _ticket(self, permission: str, ticket_id: str) -> tuple[Access, Ticket]:
@@ -108,7 +112,7 @@ class TicketApi(tickets_pb2_grpc.TicketServiceServicer):
         _, ticket = await self._ticket(READ, request.ticket_id)
         return pb.GetTicketResponse(
             ticket=self._pb(ticket),
-            notes=[convert.note(n) for n in await self._tickets.notes(ticket.id)],
+            notes=convert.notes(await self._tickets.notes(ticket.id), await self._attachments.of_notes(ticket.id)),
             history=[convert.history(h) for h in await self._tickets.history(ticket.id)],
         )
 
@@ -136,10 +140,17 @@ class TicketApi(tickets_pb2_grpc.TicketServiceServicer):
     async def AddNote(self, request: pb.AddNoteRequest, context: Any) -> pb.AddNoteResponse:
         access, ticket = await self._ticket(WRITE, request.ticket_id)
         body = validation.body(request.body)
+        ids = checked_ids(request.attachment_ids, self._attachments.limits)
         note, ticket = await self._tickets.add_note(
-            ticket.id, Actor(access.user_id, lc.CUSTOMER), body, customer_id=access.customer_id, action=actions.NOTE
+            ticket.id,
+            Actor(access.user_id, lc.CUSTOMER),
+            body,
+            customer_id=access.customer_id,
+            action=actions.NOTE,
+            attachment_ids=ids,
         )
-        return pb.AddNoteResponse(note=convert.note(note), ticket=self._pb(ticket))
+        attached = (await self._attachments.of_notes(ticket.id)).get(note.id, []) if ids else []
+        return pb.AddNoteResponse(note=convert.note(note, attached), ticket=self._pb(ticket))
 
     async def _customer_move(self, ticket_id: str, to_state: str, reason: str, action: str) -> Ticket:
         access, ticket = await self._ticket(WRITE, ticket_id)
@@ -170,3 +181,25 @@ class TicketApi(tickets_pb2_grpc.TicketServiceServicer):
     async def TicketHistory(self, request: pb.TicketHistoryRequest, context: Any) -> pb.TicketHistoryResponse:
         _, ticket = await self._ticket(READ, request.ticket_id)
         return pb.TicketHistoryResponse(history=[convert.history(h) for h in await self._tickets.history(ticket.id)])
+
+    async def UploadAttachment(self, requests: Any, context: Any) -> pb.UploadAttachmentResponse:
+        upload = await streams.receive(requests)
+        async with upload.refusals_heard(self._attachments.limits.max_bytes):
+            access, ticket = await self._ticket(WRITE, upload.start.ticket_id)
+            attachment = await self._attachments.upload(
+                ticket,
+                Actor(access.user_id, lc.CUSTOMER),
+                upload.start.filename,
+                upload.pieces(),
+                action=actions.ATTACH,
+            )
+        return pb.UploadAttachmentResponse(attachment=convert.attachment(attachment))
+
+    async def DownloadAttachment(
+        self, request: pb.DownloadAttachmentRequest, context: Any
+    ) -> AsyncIterator[pb.DownloadAttachmentResponse]:
+        access, ticket = await self._ticket(READ, request.ticket_id)
+        found, content = await self._attachments.open(ticket.id, request.attachment_id, access.user_id)
+        yield pb.DownloadAttachmentResponse(attachment=convert.attachment(found))
+        async for chunk in content:
+            yield pb.DownloadAttachmentResponse(chunk=chunk)

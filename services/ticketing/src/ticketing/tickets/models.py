@@ -86,7 +86,7 @@ class TicketHistory(Base):
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
     ticket_id: Mapped[str] = mapped_column(String(26), ForeignKey("tickets.id"))
-    # "created", "state_changed", "assigned".
+    # "created", "state_changed", "assigned", "node_changed" (ticketing.tickets.nodes).
     action: Mapped[str] = mapped_column(String(16))
     from_state: Mapped[str] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))

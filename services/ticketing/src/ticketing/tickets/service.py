@@ -31,6 +31,7 @@ from simfleet_runtime.timestamps import timestamp
 from simfleet_subjects import TicketingSubjects
 from ticketing import audit_commands as actions
 from ticketing import metrics
+from ticketing.attachments.service import attach_to_note
 from ticketing.db import NODE_PATHS
 from ticketing.tickets import lifecycle as lc
 from ticketing.tickets.models import COUNTERS, TICKETS, Ticket, TicketHistory, TicketNote
@@ -406,9 +407,11 @@ class Tickets:
         customer_id: str = "",
         to_state: str = "",
         action: str = "",
+        attachment_ids: Sequence[str] = (),
     ) -> tuple[TicketNote, Ticket]:
         """A note of ``actor`` (customer or support); support's first is the response. A customer's note on a
-        pending ticket puts it back in progress; support's may move it to ``to_state`` in the same step."""
+        pending ticket puts it back in progress; support's may move it to ``to_state`` in the same step. The
+        note takes ``attachment_ids``, uploads of ``actor`` to the ticket waiting for a note (or is not written)."""
         async with self._db.transaction() as session:
             ticket = await self._locked(session, ticket_id, customer_id)
             if ticket.state in lc.FINAL:
@@ -424,6 +427,8 @@ class Tickets:
                 id=new_id(), ticket_id=ticket.id, author_id=actor.id, author_kind=actor.kind, body=body, created_at=now
             )
             session.add(note)
+            await session.flush()
+            await attach_to_note(session, ticket, note.id, actor, attachment_ids, now)
             values: dict[str, Any] = {"note_count": TICKETS.c.note_count + 1, "updated_at": now}
             if actor.kind == lc.SUPPORT and ticket.responded_at is None:
                 values["responded_at"] = now
