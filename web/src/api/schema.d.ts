@@ -99,6 +99,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The support desk's queue
+         * @description Every customer's tickets, oldest first unless sorted otherwise, with their due times and overdue flags. `overdue=true`: only tickets late on their first answer or their resolution; `q` looks in the number, the topic and the description. Needs the operator permission `tickets:support` (the `support` role).
+         */
+        get: operations["listSupportQueue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{ticket_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A ticket at the support desk
+         * @description Any customer's ticket with its conversation, history, due times and overdue flags. Needs the operator permission `tickets:support` (the `support` role).
+         */
+        get: operations["getSupportTicket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{ticket_id}/answers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a ticket
+         * @description A note from support, with up to 5 of the caller's uploads to the ticket (`attachment_ids`); the first one is the ticket's response (its response time stops). With `to_state` the ticket also moves there in the same step, when the matrix allows it (409 `TRANSITION_NOT_ALLOWED` otherwise, and nothing is written). A ticket that ended takes no note (409 `TICKET_ENDED`). Needs the operator permission `tickets:support` (the `support` role).
+         */
+        post: operations["answerSupportTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{ticket_id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a ticket to a support staff member
+         * @description Or to nobody (`assignee_id: null`); recorded in the ticket's history. A ticket that ended (closed, cancelled, rejected) is not assigned any more (409 `TICKET_ENDED`). Needs the operator permission `tickets:support` (the `support` role).
+         */
+        post: operations["assignSupportTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{ticket_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file to any customer's ticket
+         * @description As a customer's upload (`POST /v1/tickets/{ticket_id}/attachments`: the raw file, at most 10 MiB, its type decided by the content, its name in `filename`), for the caller's next answer (`attachment_ids`). Needs the operator permission `tickets:support` (the `support` role).
+         */
+        post: operations["uploadSupportAttachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{ticket_id}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file of any customer's ticket
+         * @description A file of one of the ticket's notes, or the caller's own upload that waits for a note. Needs the operator permission `tickets:support` (the `support` role).
+         */
+        get: operations["downloadSupportAttachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{ticket_id}/transition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a ticket to another state
+         * @description Only the moves the transition matrix allows support (e.g. `acknowledged` → `inProgress`, `inProgress` → `pending`, `held`, `resolved` or `rejected`); any other is refused (409 `TRANSITION_NOT_ALLOWED`) and changes nothing. A reason is required for `pending`, `held` and `rejected`. Needs the operator permission `tickets:support` (the `support` role).
+         */
+        post: operations["transitionSupportTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit-events": {
         parameters: {
             query?: never;
@@ -1384,6 +1524,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tickets/{ticket_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file to a ticket
+         * @description The body is the file itself, raw (not JSON, not multipart; its Content-Type is not believed), streamed to ticketing: at most 10 MiB (413, reading stops there), of a type decided by the content (PDF, PNG, JPEG, plain UTF-8 text, DOCX, XLSX; anything else, an executable named `.pdf` too, is a 415), its name in `filename` (path or control characters: 422). It waits for the caller's next note, which takes it by its id (`attachment_ids`); one no note takes within a day is deleted. A refused upload stores nothing. Needs `tickets:write`.
+         */
+        post: operations["uploadTicketAttachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a ticket's file
+         * @description A file of one of the ticket's notes, or the caller's own upload that waits for a note, streamed with its type and `Content-Disposition: attachment`. Needs `tickets:read` over the ticket's node.
+         */
+        get: operations["downloadTicketAttachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tickets/{ticket_id}/cancel": {
         parameters: {
             query?: never;
@@ -1455,7 +1635,7 @@ export interface paths {
         put?: never;
         /**
          * Write in a ticket
-         * @description A note of the customer's. On a ticket waiting for the customer (`pending`) it also puts the ticket back `inProgress`. A ticket that ended (closed, cancelled, rejected) takes none (409 `TICKET_ENDED`). Needs `tickets:write`.
+         * @description A note of the customer's, with up to 5 of the caller's uploads to the ticket (`attachment_ids`; another id is a 422 naming it, and nothing is written). On a ticket waiting for the customer (`pending`) it also puts the ticket back `inProgress`. A ticket that ended (closed, cancelled, rejected) takes none (409 `TICKET_ENDED`). Needs `tickets:write`.
          */
         post: operations["addTicketNote"];
         delete?: never;
@@ -1735,6 +1915,27 @@ export interface components {
             used: number;
         };
         /**
+         * AnswerRequest
+         * @example {
+         *       "body": "Restart the handsets, please.",
+         *       "to_state": "pending"
+         *     }
+         */
+        AnswerRequest: {
+            /**
+             * Attachment Ids
+             * @description up to 5 of your uploads to this ticket that no note took yet (`POST .../attachments`)
+             */
+            attachment_ids?: string[];
+            /** Body */
+            body: string;
+            /**
+             * To State
+             * @description also move the ticket there in the same step (e.g. `resolved`)
+             */
+            to_state?: ("acknowledged" | "inProgress" | "pending" | "held" | "resolved" | "closed" | "cancelled" | "rejected") | null;
+        };
+        /**
          * ApnResponse
          * @description An access point name the line may use (SIM-9).
          * @example {
@@ -1759,6 +1960,79 @@ export interface components {
              * @description the line's fixed address on this APN, when it has one
              */
             static_ip: string | null;
+        };
+        /**
+         * AssignRequest
+         * @example {
+         *       "assignee_id": "01JA0A1B2C3D4E5F6G7H8J9K0M"
+         *     }
+         */
+        AssignRequest: {
+            /**
+             * Assignee Id
+             * @description the support staff member's user id; null: nobody
+             */
+            assignee_id: string | null;
+        };
+        /**
+         * AttachmentResponse
+         * @example {
+         *       "content_type": "image/png",
+         *       "created_at": "2026-12-07T10:00:00Z",
+         *       "expires_at": "2026-12-08T10:00:00Z",
+         *       "filename": "photo of the error.png",
+         *       "id": "01JA5F6G7H8J9K0M1N2P3Q4R6A",
+         *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *       "size": 614408,
+         *       "uploaded_by": "01J9Z3K8Q4W7N2M5X6Y8B0C1D2",
+         *       "uploader_kind": "customer"
+         *     }
+         */
+        AttachmentResponse: {
+            /**
+             * Content Type
+             * @description decided by the content: PDF, PNG, JPEG, plain text, DOCX or XLSX
+             */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Expires At
+             * @description while it waits for a note: when it is deleted unless a note takes it
+             */
+            expires_at: string | null;
+            /**
+             * Filename
+             * @description the cleaned name; its extension matches its type
+             */
+            filename: string;
+            /** Id */
+            id: string;
+            /**
+             * Note Id
+             * @description the note it belongs to; null while it waits for one
+             */
+            note_id: string | null;
+            /**
+             * Sha256
+             * @description hex SHA-256 of the content
+             */
+            sha256: string;
+            /**
+             * Size
+             * @description bytes
+             */
+            size: number;
+            /** Uploaded By */
+            uploaded_by: string;
+            /**
+             * Uploader Kind
+             * @description customer or support
+             */
+            uploader_kind: string;
         };
         /**
          * AuditEventResponse
@@ -2968,9 +3242,10 @@ export interface components {
         HistoryEntryResponse: {
             /**
              * Action
+             * @description `node_changed`: its node was deleted and it moved up to the parent (the reason says so)
              * @enum {string}
              */
-            action: "created" | "state_changed" | "assigned";
+            action: "created" | "state_changed" | "assigned" | "node_changed";
             /** Actor Id */
             actor_id: string;
             /**
@@ -4118,6 +4393,7 @@ export interface components {
          * NoteAdded
          * @example {
          *       "note": {
+         *         "attachments": [],
          *         "author_id": "01JA0A1B2C3D4E5F6G7H8J9K0M",
          *         "author_kind": "support",
          *         "body": "Which handsets are they?",
@@ -4162,16 +4438,25 @@ export interface components {
         /**
          * NoteRequest
          * @example {
-         *       "body": "Both are iPhones."
+         *       "attachment_ids": [
+         *         "01JA5F6G7H8J9K0M1N2P3Q4R6A"
+         *       ],
+         *       "body": "Both are iPhones; the error is in the photo."
          *     }
          */
         NoteRequest: {
+            /**
+             * Attachment Ids
+             * @description up to 5 of your uploads to this ticket that no note took yet (`POST .../attachments`)
+             */
+            attachment_ids?: string[];
             /** Body */
             body: string;
         };
         /**
          * NoteResponse
          * @example {
+         *       "attachments": [],
          *       "author_id": "01JA0A1B2C3D4E5F6G7H8J9K0M",
          *       "author_kind": "support",
          *       "body": "Which handsets are they?",
@@ -4180,6 +4465,11 @@ export interface components {
          *     }
          */
         NoteResponse: {
+            /**
+             * Attachments
+             * @description its files, to download from `.../tickets/{ticket_id}/attachments/{attachment_id}`
+             */
+            attachments: components["schemas"]["AttachmentResponse"][];
             /**
              * Author Id
              * @description the customer's user, or the support staff member
@@ -6511,6 +6801,271 @@ export interface components {
             personal_account_id: string;
         };
         /**
+         * SupportNoteAdded
+         * @example {
+         *       "note": {
+         *         "attachments": [],
+         *         "author_id": "01JA0A1B2C3D4E5F6G7H8J9K0M",
+         *         "author_kind": "support",
+         *         "body": "Which handsets are they?",
+         *         "created_at": "2026-12-07T10:05:00Z",
+         *         "id": "01JA5F6G7H8J9K0M1N2P3Q4R5T"
+         *       },
+         *       "ticket": {
+         *         "assigned": true,
+         *         "assignee_id": "01JA0A1B2C3D4E5F6G7H8J9K0M",
+         *         "contact_msisdn": "+79161234567",
+         *         "created_at": "2026-12-07T09:30:00Z",
+         *         "created_by": "01J9Z3K8Q4W7N2M5X6Y8B0C1D2",
+         *         "customer_id": "01M80FS1VH2MZKYX1PNS53P8M2",
+         *         "description": "Since this morning two lines have no mobile data.",
+         *         "id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
+         *         "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
+         *         "note_count": 1,
+         *         "number": "T-2026-000123",
+         *         "priority": "normal",
+         *         "related": {
+         *           "lines": [
+         *             "+79160000001"
+         *           ]
+         *         },
+         *         "service_level": {
+         *           "resolution_due_at": "2026-12-10T09:30:00Z",
+         *           "resolution_overdue": false,
+         *           "responded_at": "2026-12-07T10:05:00Z",
+         *           "response_due_at": "2026-12-07T13:30:00Z",
+         *           "response_overdue": false
+         *         },
+         *         "severity": "high",
+         *         "state": "inProgress",
+         *         "topic": "No data on two lines",
+         *         "type": "fault",
+         *         "updated_at": "2026-12-07T10:05:00Z"
+         *       }
+         *     }
+         */
+        SupportNoteAdded: {
+            note: components["schemas"]["NoteResponse"];
+            ticket: components["schemas"]["SupportTicketResponse"];
+        };
+        /**
+         * SupportQueuePage
+         * @example {
+         *       "items": [
+         *         {
+         *           "assigned": true,
+         *           "assignee_id": "01JA0A1B2C3D4E5F6G7H8J9K0M",
+         *           "contact_msisdn": "+79161234567",
+         *           "created_at": "2026-12-07T09:30:00Z",
+         *           "created_by": "01J9Z3K8Q4W7N2M5X6Y8B0C1D2",
+         *           "customer_id": "01M80FS1VH2MZKYX1PNS53P8M2",
+         *           "description": "Since this morning two lines have no mobile data.",
+         *           "id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
+         *           "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
+         *           "note_count": 1,
+         *           "number": "T-2026-000123",
+         *           "priority": "normal",
+         *           "related": {
+         *             "lines": [
+         *               "+79160000001"
+         *             ]
+         *           },
+         *           "service_level": {
+         *             "resolution_due_at": "2026-12-10T09:30:00Z",
+         *             "resolution_overdue": false,
+         *             "responded_at": "2026-12-07T10:05:00Z",
+         *             "response_due_at": "2026-12-07T13:30:00Z",
+         *             "response_overdue": false
+         *           },
+         *           "severity": "high",
+         *           "state": "inProgress",
+         *           "topic": "No data on two lines",
+         *           "type": "fault",
+         *           "updated_at": "2026-12-07T10:05:00Z"
+         *         }
+         *       ]
+         *     }
+         */
+        SupportQueuePage: {
+            /** Items */
+            items: components["schemas"]["SupportTicketResponse"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * SupportTicketDetails
+         * @description A ticket with its conversation and history, oldest first, and its due times and overdue flags.
+         * @example {
+         *       "history": [
+         *         {
+         *           "action": "state_changed",
+         *           "actor_id": "01JA0A1B2C3D4E5F6G7H8J9K0M",
+         *           "actor_kind": "support",
+         *           "from_state": "acknowledged",
+         *           "occurred_at": "2026-12-07T10:00:00Z",
+         *           "to_state": "inProgress"
+         *         }
+         *       ],
+         *       "notes": [
+         *         {
+         *           "attachments": [],
+         *           "author_id": "01JA0A1B2C3D4E5F6G7H8J9K0M",
+         *           "author_kind": "support",
+         *           "body": "Which handsets are they?",
+         *           "created_at": "2026-12-07T10:05:00Z",
+         *           "id": "01JA5F6G7H8J9K0M1N2P3Q4R5T"
+         *         }
+         *       ],
+         *       "ticket": {
+         *         "assigned": true,
+         *         "assignee_id": "01JA0A1B2C3D4E5F6G7H8J9K0M",
+         *         "contact_msisdn": "+79161234567",
+         *         "created_at": "2026-12-07T09:30:00Z",
+         *         "created_by": "01J9Z3K8Q4W7N2M5X6Y8B0C1D2",
+         *         "customer_id": "01M80FS1VH2MZKYX1PNS53P8M2",
+         *         "description": "Since this morning two lines have no mobile data.",
+         *         "id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
+         *         "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
+         *         "note_count": 1,
+         *         "number": "T-2026-000123",
+         *         "priority": "normal",
+         *         "related": {
+         *           "lines": [
+         *             "+79160000001"
+         *           ]
+         *         },
+         *         "service_level": {
+         *           "resolution_due_at": "2026-12-10T09:30:00Z",
+         *           "resolution_overdue": false,
+         *           "responded_at": "2026-12-07T10:05:00Z",
+         *           "response_due_at": "2026-12-07T13:30:00Z",
+         *           "response_overdue": false
+         *         },
+         *         "severity": "high",
+         *         "state": "inProgress",
+         *         "topic": "No data on two lines",
+         *         "type": "fault",
+         *         "updated_at": "2026-12-07T10:05:00Z"
+         *       }
+         *     }
+         */
+        SupportTicketDetails: {
+            /** History */
+            history: components["schemas"]["HistoryEntryResponse"][];
+            /** Notes */
+            notes: components["schemas"]["NoteResponse"][];
+            ticket: components["schemas"]["SupportTicketResponse"];
+        };
+        /**
+         * SupportTicketResponse
+         * @description A ticket as the support desk sees it: also whose it is and who works on it.
+         * @example {
+         *       "assigned": true,
+         *       "assignee_id": "01JA0A1B2C3D4E5F6G7H8J9K0M",
+         *       "contact_msisdn": "+79161234567",
+         *       "created_at": "2026-12-07T09:30:00Z",
+         *       "created_by": "01J9Z3K8Q4W7N2M5X6Y8B0C1D2",
+         *       "customer_id": "01M80FS1VH2MZKYX1PNS53P8M2",
+         *       "description": "Since this morning two lines have no mobile data.",
+         *       "id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
+         *       "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
+         *       "note_count": 1,
+         *       "number": "T-2026-000123",
+         *       "priority": "normal",
+         *       "related": {
+         *         "lines": [
+         *           "+79160000001"
+         *         ]
+         *       },
+         *       "service_level": {
+         *         "resolution_due_at": "2026-12-10T09:30:00Z",
+         *         "resolution_overdue": false,
+         *         "responded_at": "2026-12-07T10:05:00Z",
+         *         "response_due_at": "2026-12-07T13:30:00Z",
+         *         "response_overdue": false
+         *       },
+         *       "severity": "high",
+         *       "state": "inProgress",
+         *       "topic": "No data on two lines",
+         *       "type": "fault",
+         *       "updated_at": "2026-12-07T10:05:00Z"
+         *     }
+         */
+        SupportTicketResponse: {
+            /**
+             * Assigned
+             * @description whether a support staff member has taken it
+             */
+            assigned: boolean;
+            /**
+             * Assignee Id
+             * @description the support staff member working on it; null: nobody yet
+             */
+            assignee_id: string | null;
+            /**
+             * Auto Close At
+             * @description while resolved: when it closes itself unless reopened
+             */
+            auto_close_at: string | null;
+            /**
+             * Contact Msisdn
+             * @description where SMS notices about it go
+             */
+            contact_msisdn: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Description */
+            description: string;
+            /** Id */
+            id: string;
+            /** Node Id */
+            node_id: string;
+            /** Note Count */
+            note_count: number;
+            /**
+             * Number
+             * @description the registration number to quote: T-<year>-<6 digits>
+             */
+            number: string;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "urgent" | "high" | "normal" | "low";
+            related: components["schemas"]["RelatedResponse"];
+            service_level: components["schemas"]["ServiceLevelResponse"];
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "critical" | "high" | "medium" | "low";
+            /**
+             * State
+             * @description as TM Forum TMF621 names it
+             * @enum {string}
+             */
+            state: "acknowledged" | "inProgress" | "pending" | "held" | "resolved" | "closed" | "cancelled" | "rejected";
+            /** Topic */
+            topic: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "question" | "fault" | "billing_dispute" | "complaint" | "suggestion" | "request_by_form";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
          * TakenPromisedPayment
          * @description The promised payment, and the account as it left it.
          * @example {
@@ -6746,6 +7301,7 @@ export interface components {
          *       ],
          *       "notes": [
          *         {
+         *           "attachments": [],
          *           "author_id": "01JA0A1B2C3D4E5F6G7H8J9K0M",
          *           "author_kind": "support",
          *           "body": "Which handsets are they?",
@@ -7117,6 +7673,25 @@ export interface components {
             /** Posted At */
             posted_at: string | null;
             to: components["schemas"]["BalanceResponse"];
+        };
+        /**
+         * TransitionRequest
+         * @example {
+         *       "reason": "Waiting for the handsets' models.",
+         *       "to_state": "pending"
+         *     }
+         */
+        TransitionRequest: {
+            /**
+             * Reason
+             * @description why; required for `pending`, `held` and `rejected`
+             */
+            reason?: string | null;
+            /**
+             * To State
+             * @enum {string}
+             */
+            to_state: "acknowledged" | "inProgress" | "pending" | "held" | "resolved" | "closed" | "cancelled" | "rejected";
         };
         /**
          * TreeNode
@@ -7860,6 +8435,837 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NodeResponse"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state of the resource does not allow it */
+            409: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json in UTF-8 (or starts with a byte order mark) */
+            415: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSupportQueue: {
+        parameters: {
+            query?: {
+                /** @description any of these states */
+                state?: ("acknowledged" | "inProgress" | "pending" | "held" | "resolved" | "closed" | "cancelled" | "rejected")[] | null;
+                /** @description any of these types */
+                type?: ("question" | "fault" | "billing_dispute" | "complaint" | "suggestion" | "request_by_form")[] | null;
+                /** @description any of these severities */
+                severity?: ("critical" | "high" | "medium" | "low")[] | null;
+                /** @description only this staff member's */
+                assignee_id?: string | null;
+                /** @description only tickets nobody has taken */
+                unassigned?: boolean;
+                /** @description only this customer's */
+                customer_id?: string | null;
+                /** @description only tickets late on their response or resolution */
+                overdue?: boolean;
+                /** @description filed at or after (with a time zone) */
+                created_from?: string | null;
+                /** @description filed before */
+                created_until?: string | null;
+                /** @description text to look for */
+                q?: string | null;
+                sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "number" | "-number";
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description the ETag of the answer you hold: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportQueuePage"];
+                };
+            };
+            /** @description Not Modified: the `If-None-Match` tag is still the answer's */
+            304: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSupportTicket: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag of the answer you hold: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description a ticket's id */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportTicketDetails"];
+                };
+            };
+            /** @description Not Modified: the `If-None-Match` tag is still the answer's */
+            304: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    answerSupportTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a ticket's id */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnswerRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The path of the resource the request created (or, replayed, created before). */
+                    Location: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportNoteAdded"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state of the resource does not allow it */
+            409: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json in UTF-8 (or starts with a byte order mark) */
+            415: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assignSupportTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a ticket's id */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportTicketResponse"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state of the resource does not allow it */
+            409: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json in UTF-8 (or starts with a byte order mark) */
+            415: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadSupportAttachment: {
+        parameters: {
+            query: {
+                /** @description the file's name (percent-encoded UTF-8; no path or control characters): kept cleaned, its extension made to match the content */
+                filename: string;
+            };
+            header?: never;
+            path: {
+                /** @description a ticket's id */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The file's bytes as they are (any Content-Type; the type is decided by the content). */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The path of the resource the request created (or, replayed, created before). */
+                    Location: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentResponse"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state of the resource does not allow it */
+            409: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is larger than 10 MiB (nothing is stored) */
+            413: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content is none of PDF, PNG, JPEG, plain UTF-8 text, DOCX, XLSX (nothing is stored) */
+            415: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadSupportAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a ticket's id */
+                ticket_id: string;
+                /** @description an attachment's id */
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, with `Content-Disposition: attachment` (`filename*` is the exact name). */
+            200: {
+                headers: {
+                    /** @description attachment; filename="<ASCII>"; filename*=UTF-8''<the exact name> */
+                    "Content-Disposition": string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    transitionSupportTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a ticket's id */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransitionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportTicketResponse"];
                 };
             };
             /** @description The request is not valid */
@@ -16533,6 +17939,228 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadTicketAttachment: {
+        parameters: {
+            query: {
+                /** @description the file's name (percent-encoded UTF-8; no path or control characters): kept cleaned, its extension made to match the content */
+                filename: string;
+            };
+            header?: never;
+            path: {
+                /** @description a ticket's id */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The file's bytes as they are (any Content-Type; the type is decided by the content). */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The path of the resource the request created (or, replayed, created before). */
+                    Location: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentResponse"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state of the resource does not allow it */
+            409: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is larger than 10 MiB (nothing is stored) */
+            413: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content is none of PDF, PNG, JPEG, plain UTF-8 text, DOCX, XLSX (nothing is stored) */
+            415: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadTicketAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a ticket's id */
+                ticket_id: string;
+                /** @description an attachment's id */
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, with `Content-Disposition: attachment` (`filename*` is the exact name). */
+            200: {
+                headers: {
+                    /** @description attachment; filename="<ASCII>"; filename*=UTF-8''<the exact name> */
+                    "Content-Disposition": string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
             };
             /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
             401: {
