@@ -15,10 +15,11 @@ import pytest
 
 from simfleet.ticketing.v1 import support_pb2, support_pb2_grpc, tickets_pb2, tickets_pb2_grpc
 from simfleet_devstack.platform import Platform
-from simfleet_devstack.seed import DEMO_MANAGER
+from simfleet_devstack.seed import DEMO_MANAGER, DEMO_SUPPORT
 from simfleet_runtime.context import OPERATOR_KEY
 from simfleet_runtime.testing import wait_until
 from tests.e2e.test_audit import history, sign_in
+from tests.e2e.test_support_desk import file_ticket
 from tests.helpers import problem
 
 pytestmark = pytest.mark.e2e
@@ -185,3 +186,32 @@ def test_a_manager_downloads_a_form_filled_in_with_the_company_the_account_and_t
         headers=manager,
     )
     problem(refused, 404)
+
+    # The request by form: the filled form (signed, as a manager would) goes with a ticket of that type, and the
+    # support desk reads the same file.
+    ticket = file_ticket(
+        api,
+        manager,
+        type="request_by_form",
+        topic="SIM replacement: damaged card",
+        description="The filled form is attached.",
+        severity="low",
+        related={"lines": [line]},
+    )
+    uploaded = api.post(
+        f"/v1/tickets/{ticket['id']}/attachments",
+        params={"filename": "sim_replacement.pdf"},
+        content=answer.content,
+        headers={**manager, "Content-Type": "application/pdf"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["content_type"] == "application/pdf"
+    noted = api.post(
+        f"/v1/tickets/{ticket['id']}/notes",
+        json={"body": "The form, signed.", "attachment_ids": [uploaded.json()["id"]]},
+        headers=manager,
+    )
+    assert noted.status_code == 201, noted.text
+    support = sign_in(api, DEMO_SUPPORT.phone, DEMO_SUPPORT.password)
+    read = api.get(f"/v1/admin/tickets/{ticket['id']}/attachments/{uploaded.json()['id']}", headers=support)
+    assert read.status_code == 200 and read.content == answer.content
