@@ -29,7 +29,7 @@ from simfleet.events.v1 import identity_pb2
 from simfleet.netsim.v1 import smsc_pb2
 from simfleet.notifications.v1 import notices_pb2_grpc
 from simfleet_runtime.authz import Grant, grants_claim
-from simfleet_runtime.bus import StreamSpec, ensure_streams
+from simfleet_runtime.bus import StreamSpec, connect_nats, ensure_streams
 from simfleet_runtime.bus import headers as h
 from simfleet_runtime.grpc_server import make_channel
 from simfleet_runtime.ids import new_id
@@ -106,16 +106,13 @@ class Running:
         self.other_branch = new_id()
         self.notifications: Notifications = make()
         self.channel: grpc.aio.Channel | None = None
+        self.nc: Any = None
+        self.js: Any = None
+        """The tests' own connection: they publish as the other services do and read netsim's commands."""
 
     @property
     def db(self) -> Any:
         return self.notifications.runtime.db
-
-    @property
-    def js(self) -> Any:
-        js = self.notifications.runtime.js
-        assert js is not None
-        return js
 
     async def start(self) -> None:
         await self.notifications.runtime.start()
@@ -164,7 +161,8 @@ class Running:
 
         async def known() -> bool:
             async with self.db.sessions() as session:
-                return await session.scalar(sa.text("SELECT count(*) FROM users WHERE user_id = :u"), {"u": user_id}) == 1
+                found = await session.scalar(sa.text("SELECT count(*) FROM users WHERE user_id = :u"), {"u": user_id})
+                return bool(found == 1)
 
         await eventually(known, what=f"user {user_id} known")
         return phone
@@ -189,7 +187,9 @@ class Running:
     async def sms(self) -> list[smsc_pb2.SubmitSmsCommand]:
         """Every SMS command on netsim's command stream, in order."""
         info = await self.js.stream_info(NetsimSubjects.COMMAND_STREAM)
-        found = []
+        found: list[smsc_pb2.SubmitSmsCommand] = []
+        if not info.state.messages:
+            return found
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
             message = await self.js.get_msg(NetsimSubjects.COMMAND_STREAM, seq)
             if message.subject == NetsimSubjects.SUBMIT_SMS and message.data is not None:
@@ -267,13 +267,16 @@ async def running(
                 return build(settings, jwks=ring.fetch, access=grants)
 
             running = Running(make, ring, grants, clock_file, server)
+            running.nc = await connect_nats(server.url, name="notifications-tests")
+            running.js = running.nc.jetstream()
+            await ensure_streams(running.js, OTHER_STREAMS)
             await running.start()
             try:
-                await ensure_streams(running.js, OTHER_STREAMS)
                 await running.tree()
                 yield running
             finally:
                 await running.stop()
+                await running.nc.close()
     finally:
         if request.param == "postgresql":
             await drop_postgres_database(name)

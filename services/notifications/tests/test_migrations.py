@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from simfleet_runtime import migrations
-from simfleet_runtime.testing import downgrade_to_base, run_migrate_command, schema_state
 from notifications.main import MIGRATIONS as MIGRATIONS_DIR
 from notifications.models import metadata
+from simfleet_runtime import migrations
+from simfleet_runtime.testing import downgrade_to_base, run_migrate_command, schema_state
 
 
 async def test_migrations_match_the_models_and_downgrade_cleanly(db_url: str) -> None:
