@@ -75,12 +75,12 @@ async def choose(running: Running, user: str, *choices: tuple[str, list[str]], l
 async def test_preferences_start_at_the_defaults_and_change_only_what_is_named(running: Running) -> None:
     first = (await running.api.GetPreferences(pb.GetPreferencesRequest(), metadata=running.bearer("u-1"))).preferences
     as_dict = {c.kind: list(c.channels) for c in first.choices}
-    assert as_dict["sign_in"] == ["sms"] and as_dict["ticket_reply"] == [] and not first.saved
+    assert set(map(tuple, as_dict.values())) == {()} and not first.saved  # nothing until chosen
     assert first.language == "en" and len(as_dict) == 8
 
-    saved = await choose(running, "u-1", ("ticket_reply", ["sms", "email"]), language="fa")
+    saved = await choose(running, "u-1", ("ticket_reply", ["sms", "email"]), ("sign_in", ["email"]), language="fa")
     as_dict = {c.kind: list(c.channels) for c in saved.choices}
-    assert as_dict["ticket_reply"] == ["sms", "email"] and as_dict["sign_in"] == ["sms"]
+    assert as_dict["ticket_reply"] == ["sms", "email"] and as_dict["sign_in"] == ["email"]
     assert saved.language == "fa" and saved.saved
 
     again = await choose(running, "u-1", ("sign_in", []))
@@ -96,6 +96,7 @@ async def test_preferences_start_at_the_defaults_and_change_only_what_is_named(r
         ([("ticket_reply", ["sms"]), ("ticket_reply", [])], "", "choices[1].kind"),
         ([("ticket_reply", ["sms", "sms"])], "", "choices[0].channels"),
         ([], "de", "language"),
+        ([("sign_in", ["sms"])], "", "choices[0].channels[0]"),  # identity sends that SMS itself
     ],
 )
 async def test_bad_preferences_are_refused_and_change_nothing(
@@ -149,24 +150,38 @@ async def test_unchoosing_a_kind_stops_it(running: Running) -> None:
     assert not any("T-2026-000011" in m.text for m in await running.sms())
 
 
-async def test_a_sign_in_is_told_by_sms_by_default_and_only_to_who_signed_in(running: Running) -> None:
-    phone = await running.user("manager", Grant(running.company, TICKETS))
-    other = await running.user("other", Grant(running.company, TICKETS))
-    for result in ("bad_credentials", "succeeded"):
-        await running.publish(
-            IdentitySubjects.SIGN_IN_RECORDED,
-            identity_pb2.SignInRecorded(
-                attempt_id=new_id(),
-                user_id="manager",
-                customer_id=running.customer_id,
-                method="otp_sms",
-                result=result,
-                client_address="198.51.100.7",
-            ),
-        )
-    [signed] = await running.sms_to(phone, 1)
-    assert "198.51.100.7" in signed.text
-    assert other not in [m.to_msisdn for m in await running.sms()]
+async def test_a_sign_in_is_told_to_who_signed_in_only_and_only_a_successful_one(
+    running: Running, smtp_port: int
+) -> None:
+    sink = Sink()
+    relay = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    relay.start()
+    try:
+        for user in ("manager", "other"):
+            await running.user(user, Grant(running.company, TICKETS), email=f"{user}@example.com")
+            await choose(running, user, ("sign_in", ["email"]))
+        for user, result in (("manager", "bad_credentials"), ("manager", "succeeded"), ("other", "succeeded")):
+            await running.publish(
+                IdentitySubjects.SIGN_IN_RECORDED,
+                identity_pb2.SignInRecorded(
+                    attempt_id=new_id(),
+                    user_id=user,
+                    customer_id=running.customer_id,
+                    method="otp_sms",
+                    result=result,
+                    client_address="198.51.100.7",
+                ),
+            )
+
+        async def both() -> list[tuple[list[str], str]] | None:
+            return sink.taken if len(sink.taken) >= 2 else None
+
+        taken = await eventually(both, what="two sign-in emails")
+        assert sorted(to for to, _ in taken) == [["manager@example.com"], ["other@example.com"]]
+        assert all("198.51.100.7" in content for _, content in taken)
+        assert [n.kind for n in await running.notices("manager")] == ["sign_in"]
+    finally:
+        relay.stop()
 
 
 async def test_one_event_makes_one_notice_per_user_and_channel_even_after_a_restart(running: Running) -> None:

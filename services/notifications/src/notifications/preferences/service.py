@@ -41,7 +41,7 @@ def _complete(stored: Mapping[str, object] | None) -> dict[str, tuple[str, ...]]
     choices = default_choices()
     for kind, channels in (stored or {}).items():
         if kind in choices and isinstance(channels, list):
-            choices[kind] = [c for c in CHANNELS if c in channels]
+            choices[kind] = [c for c in KINDS[kind].channels if c in channels]
     return {kind: tuple(channels) for kind, channels in choices.items()}
 
 
@@ -55,9 +55,10 @@ def check_update(choices: Sequence[tuple[str, Sequence[str]]], language: str) ->
         elif kind in seen:
             violations[f"choices[{index}].kind"] = "named more than once"
         seen.add(kind)
+        allowed = KINDS[kind].channels if kind in KINDS else CHANNELS
         for position, channel in enumerate(channels):
-            if channel not in CHANNELS:
-                violations[f"choices[{index}].channels[{position}]"] = f"one of {', '.join(CHANNELS)}"
+            if channel not in allowed:
+                violations[f"choices[{index}].channels[{position}]"] = f"one of {', '.join(allowed)}"
         if len(set(channels)) != len(channels):
             violations.setdefault(f"choices[{index}].channels", "a channel named more than once")
     if language and language not in LANGUAGES:
