@@ -80,7 +80,7 @@ def test_no_orphan_survives_a_sigkilled_launcher(fake_config: MakeConfig, tmp_pa
     with launcher(fake_config(), tmp_path) as process:
         read_until(process, "Ctrl-C stops everything")
         children = children_of(process.pid)
-        assert len(children) == 9 and all(alive(pid) for pid in children)
+        assert len(children) == 10 and all(alive(pid) for pid in children)
         process.kill()
         process.wait()
         wait_until(lambda: not any(alive(pid) for pid in children), timeout=10, what="the children to die")

@@ -27,7 +27,8 @@ SUMMARIES = Counter(
 )
 FAILURES = Counter(
     "simfleet_notifications_delivery_failures_total",
-    "Attempts to hand a notice on that failed, by channel and outcome (retried, or failed: given up).",
+    "Notices not handed on, by channel and outcome: retried (the relay did not take it, later again), failed "
+    "(given up: a 5xx or too many tries), no_address (the user has no number or address for the channel).",
     ["channel", "outcome"],
 )
 PENDING = Gauge(
@@ -46,5 +47,5 @@ for _kind in KINDS:
         NOTICES.labels(_channel, _kind)
 for _channel in CHANNELS:
     PENDING.labels(_channel)
-    for _outcome in ("retried", "failed"):
+    for _outcome in ("retried", "failed", "no_address"):
         FAILURES.labels(_channel, _outcome)

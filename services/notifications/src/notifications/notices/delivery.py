@@ -165,7 +165,7 @@ class Delivery:
         if count > 1:
             metrics.SUMMARIES.labels(kind).inc()
         if problem:
-            metrics.FAILURES.labels(channel, "failed").inc()
+            metrics.FAILURES.labels(channel, "no_address").inc()
         return 1
 
     # Sending.
