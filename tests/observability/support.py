@@ -172,7 +172,7 @@ def sign_in_workload(platform: Platform) -> Workload:
     back-office list (OK) and a call without a token (UNAUTHENTICATED); billing a back-office read of an
     account that does not exist (NOT_FOUND) and a balance asked without a token (UNAUTHENTICATED); ticketing
     a ticket filed by the demo manager, support's queue and a ticket asked for without a token; notifications the
-    manager's choice of notices of finished operations.
+    manager's choice of notices of finished operations and a choice it refuses.
     """
     headers = {"User-Agent": "simfleet-observability"}
     with httpx.Client(base_url=platform.gateway_url, timeout=10, headers=headers) as api:
@@ -204,6 +204,9 @@ def sign_in_workload(platform: Platform) -> Workload:
             "/v1/me/notification-preferences", json={"kinds": {"operation_finished": ["sms"]}}, headers=manager
         )
         assert chosen.status_code == 200, chosen.text
+        # A sign-in SMS is identity's: notifications refuses it (INVALID_ARGUMENT), the gateway answers 422.
+        refused = api.put("/v1/me/notification-preferences", json={"kinds": {"sign_in": ["sms"]}}, headers=manager)
+        assert refused.status_code == 422, refused.text
         lines = api.get("/v1/lines", params={"state": "active", "limit": 1}, headers=manager)
         assert lines.status_code == 200, lines.text
         msisdn = lines.json()["items"][0]["msisdn"]
