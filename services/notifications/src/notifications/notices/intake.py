@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import metrics
@@ -261,11 +260,3 @@ def _address(user: User, channel: str) -> str:
     if channel == EMAIL:
         return user.email
     return ""
-
-
-async def waiting(session: AsyncSession) -> int:
-    """Events accepted and not yet in a notice."""
-    return int(
-        await session.scalar(sa.select(sa.func.count()).select_from(NoticeEvent).where(NoticeEvent.notice_id.is_(None)))
-        or 0
-    )
