@@ -52,6 +52,14 @@ def test_values_reach_the_text_and_states_are_in_the_users_words() -> None:
     assert "2026-12-07 10:00 UTC" in signed and "198.51.100.7" in signed
     assert "from" not in render("sign_in", "en", {**SAMPLE, "address": ""}).text
     assert "118" in render("operation_finished", "ru", SAMPLE).text
+    assert "блокировка" in render("operation_finished", "ru", SAMPLE).text
+    assert "تغییر تعرفه" in render("tariff_changed", "fa", {**SAMPLE, "type": "change_tariff"}).text
+    assert "operation teleport" in render("operation_failed", "en", {**SAMPLE, "type": "teleport"}).text
+
+
+def test_every_operation_type_is_named_in_every_language() -> None:
+    names = [set(catalogue(language)["operation_types"]) for language in LANGUAGES]
+    assert names[0] == names[1] == names[2] and {"block", "change_tariff", "set_services", "send_sms"} <= names[0]
 
 
 def test_an_unknown_language_falls_back_to_english() -> None:

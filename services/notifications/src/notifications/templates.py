@@ -86,4 +86,7 @@ def _localised(kind: str, texts: Mapping[str, Any], values: Mapping[str, Any]) -
     if kind == TICKET_STATE_CHANGED:
         state = str(values.get("state", ""))
         words["state"] = texts.get("states", {}).get(state, state)
+    if "type" in words:  # an operation's type in the user's words (a type the catalogue lacks: as inventory names it)
+        op_type = str(values.get("type", ""))
+        words["type"] = texts.get("operation_types", {}).get(op_type, op_type)
     return words
