@@ -98,6 +98,8 @@ ENDPOINTS = {
     ("post", "/v1/tickets/{ticket_id}/cancel"),
     ("post", "/v1/tickets/{ticket_id}/reopen"),
     ("post", "/v1/tickets/{ticket_id}/confirm-resolution"),
+    ("get", "/v1/forms"),
+    ("post", "/v1/forms/{code}/fill"),
     ("get", "/v1/me/notification-preferences"),
     ("put", "/v1/me/notification-preferences"),
     ("get", "/v1/me/notices"),

@@ -69,13 +69,16 @@ def test_identity_accepts_the_services_that_verify_tokens_and_monitoring_and_rea
     assert egress[2525] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "netsim"}}}]
 
 
-def test_accounts_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_identity_and_inventory(
+def test_accounts_accepts_the_gateway_ticketing_and_monitoring_and_reaches_dns_nats_db_identity_and_inventory(
     renders: Renders,
 ) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["accounts"]
     ingress = rule_ports(spec["ingress"])
     assert set(ingress) == {50071, 9107}
-    assert ingress[50071] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+    assert ingress[50071] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ticketing"}}},
+    ]
     assert ingress[9107][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
     assert spec["egress"][0]["ports"] == DNS
     egress = rule_ports(spec["egress"][1:])
@@ -161,16 +164,20 @@ def test_billing_accepts_the_gateway_inventory_and_monitoring_and_reaches_dns_na
     assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
 
 
-def test_ticketing_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_and_identity(renders: Renders) -> None:
+def test_ticketing_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_identity_and_accounts(
+    renders: Renders,
+) -> None:
     spec = policies(renders.get(chart_tools.UMBRELLA))["ticketing"]
     ingress = rule_ports(spec["ingress"])
     assert set(ingress) == {50101, 9111}
     assert ingress[50101] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
     assert spec["egress"][0]["ports"] == DNS
     egress = rule_ports(spec["egress"][1:])
-    # NATS: accounts' node events, identity's revocations, its own events; identity: the JWKS.
-    assert set(egress) == {4222, 5432, 50051}
+    # NATS: accounts' node events, identity's revocations, its own events; identity: the JWKS and a form's
+    # applicant; accounts: the names a form is filled in with.
+    assert set(egress) == {4222, 5432, 50051, 50071}
     assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
+    assert egress[50071] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "accounts"}}}]
 
 
 def test_notifications_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_identity_and_smtp(

@@ -43,7 +43,9 @@ def generated(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> I
     """The client package, generated from what the running gateway serves."""
     root = tmp_path_factory.mktemp("generated-client")
     config = root / "config.yaml"
-    config.write_text("post_hooks: []\n")  # no formatter run over the generated code
+    # No formatter run over the generated code; PDFs (a filled form) read as the generator's File, as a frontend
+    # team's configuration would say.
+    config.write_text("post_hooks: []\ncontent_type_overrides:\n  application/pdf: application/octet-stream\n")
     result = subprocess.run(
         [
             str(GENERATOR),

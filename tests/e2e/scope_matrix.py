@@ -553,6 +553,17 @@ ROWS: list[Row] = [
         obj="ticket",
         permission="tickets:write",
     ),
+    # The forms library (TK-3): any signed-in user reads the catalogue; a form is filled in for a node where the
+    # caller may file tickets, with names ticketing asks accounts for with the caller's own token.
+    Row("list the forms", "GET", "/v1/forms", 200, obj="none", reach="customer"),
+    Row(
+        "fill in a form for a node",
+        "POST",
+        "/v1/forms/contract_details_change/fill",
+        200,
+        permission="tickets:write",
+        body={"node_id": "{node}", "fields": {"detail": "signatory"}},
+    ),
     # ---------------------------------------------------------------- notices (notifications, NO-1)
     # The caller's own preferences and notices: every user has them, whatever their grants; what a notice may
     # tell of is decided by notifications from the grants (services/notifications/tests/test_notices.py).

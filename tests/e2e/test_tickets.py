@@ -5,10 +5,12 @@ key; the manager confirms; the commands reach the action history. Then the custo
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import grpc
 import httpx
+import pdfplumber
 import pytest
 
 from simfleet.ticketing.v1 import support_pb2, support_pb2_grpc, tickets_pb2, tickets_pb2_grpc
@@ -134,3 +136,52 @@ def test_the_customer_side_through_the_gateway(platform: Platform, api: httpx.Cl
     ]
     assert [n["body"] for n in details["notes"]] == ["The line is +79990000001."]
     problem(api.get("/v1/tickets/01JA5F6G7H8J9K0M1N2P3Q4R5S", headers=manager), 404)
+
+
+def test_a_manager_downloads_a_form_filled_in_with_the_company_the_account_and_themselves(
+    api: httpx.Client,
+) -> None:
+    """TK-3 through the gateway: ticketing fills the form in from accounts (names) and identity (the applicant),
+    both asked with the manager's own token; a form for a node outside the caller's scope is a 404."""
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    catalogue = api.get("/v1/forms", params={"language": "ru"}, headers=manager)
+    assert catalogue.status_code == 200, catalogue.text
+    assert {"sim_replacement", "number_transfer", "contract_details_change"} <= {
+        f["code"] for f in catalogue.json()["items"]
+    }
+    account = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 1}, headers=manager).json()["items"][0]
+    line = api.get("/v1/lines", params={"limit": 1}, headers=manager).json()["items"][0]["msisdn"]
+
+    def filled() -> httpx.Response | None:
+        answer = api.post(
+            "/v1/forms/sim_replacement/fill",
+            json={"node_id": account["id"], "lines": [line], "fields": {"reason": "damaged"}, "language": "ru"},
+            headers=manager,
+        )
+        # ticketing knows the demo tree once its consumer of accounts' node events has caught up
+        return None if answer.status_code == 404 else answer
+
+    answer = wait_until(filled, 20, "the form filled in", interval=0.2)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"].startswith('attachment; filename="sim_replacement-')
+    with pdfplumber.open(io.BytesIO(answer.content)) as pdf:
+        text = "\n".join(page.extract_text() or "" for page in pdf.pages)
+    for expected in (
+        "Заявление на замену SIM-карты",
+        "Demo Logistics LLC",
+        account["name"],
+        account["account_number"],
+        line,
+        "повреждена",
+        DEMO_MANAGER.display_name,
+        DEMO_MANAGER.phone,
+    ):
+        assert expected in text, expected
+
+    refused = api.post(
+        "/v1/forms/sim_replacement/fill",
+        json={"node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B", "lines": [line]},
+        headers=manager,
+    )
+    problem(refused, 404)

@@ -24,6 +24,7 @@ from gateway.notices.router import router as notices_router
 from gateway.operations.router import router as operations_router
 from gateway.operations.router import sim_orders_router
 from gateway.roles.router import router as roles_router
+from gateway.tickets.forms_router import router as forms_router
 from gateway.tickets.router import router as tickets_router
 from gateway.users.router import router as users_router
 
@@ -50,4 +51,5 @@ def register_routers(app: FastAPI) -> None:
     app.include_router(packages_router)
     app.include_router(finances_router)
     app.include_router(tickets_router)
+    app.include_router(forms_router)
     app.include_router(notices_router)

@@ -39,7 +39,9 @@ from simfleet_devstack.ratingbench import rating_on, render_rating
 from simfleet_devstack.readbench import (
     DATABASES,
     DEFAULT_POSTGRES_URL,
+    POSTGRES_PREFIX,
     POSTGRESQL,
+    SQLITE,
     ReadsResult,
     WrkError,
     WrkSettings,
@@ -58,6 +60,7 @@ from simfleet_devstack.report import (
     goals_table,
     latency_table,
     render,
+    render_postgres_signins,
 )
 from simfleet_devstack.seed import DEMO_CUSTOMER_ID, SeedUser, create_users
 
@@ -135,6 +138,7 @@ def _load(platform: Platform, phones: list[str], args: argparse.Namespace, durat
 
 PARTS = ("signins", "lines", "reads", "rating")
 SIGN_IN_TITLE = "Benchmarks"
+SIGN_IN_POSTGRES_TITLE = "Sign-ins on PostgreSQL"
 LINES_TITLE = "Lines and operations"
 READS_TITLE = "Authenticated reads"
 RATING_TITLE = "Rating usage"
@@ -146,6 +150,14 @@ def command_line(args: argparse.Namespace) -> str:
         f"--users {args.users} --warmup {args.warmup:g} --poll-first {args.poll_first:g} "
         f"--poll-interval {args.poll_interval:g} --bulk-lines {args.bulk_lines} --scale-lines {args.scale_lines} "
         f"--pages {args.pages}" + ("" if list(args.parts) == list(PARTS) else f" --parts {','.join(args.parts)}")
+    )
+
+
+def postgres_signins_command_line(args: argparse.Namespace) -> str:
+    return (
+        f"python -m simfleet_devstack.bench --output {args.output} --parts signins --databases postgresql "
+        f"--rate {args.rate:g} --duration {args.duration:g} --users {args.users} --warmup {args.warmup:g} "
+        f"--poll-first {args.poll_first:g} --poll-interval {args.poll_interval:g}"
     )
 
 
@@ -164,9 +176,13 @@ def rating_command_line(args: argparse.Namespace) -> str:
     )
 
 
-def run(args: argparse.Namespace) -> tuple[BenchRun, LinesResult | None]:
-    data_dir = Path(tempfile.mkdtemp(prefix="simfleet-bench-"))
-    platform = Platform(PlatformConfig.free_ports(data_dir, extra_env=BENCH_SETTINGS))
+def run(args: argparse.Namespace, database: str = SQLITE) -> tuple[BenchRun, LinesResult | None]:
+    """Sign-ins (and on SQLite, the lines part) on a fresh platform whose services keep ``database``."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"simfleet-bench-{database}-"))
+    overrides: dict[str, object] = {"extra_env": BENCH_SETTINGS}
+    if database == POSTGRESQL:
+        overrides.update(postgres_url=args.postgres_url, postgres_prefix=POSTGRES_PREFIX, postgres_reset=True)
+    platform = Platform(PlatformConfig.free_ports(data_dir, **overrides))
     try:
         _say(f"starting the platform in {data_dir}")
         platform.start()
@@ -197,7 +213,7 @@ def run(args: argparse.Namespace) -> tuple[BenchRun, LinesResult | None]:
         after = _scrape(platform)
         platform.raise_if_dead()
         lines = None
-        if args.bulk_lines > 0:
+        if args.bulk_lines > 0 and database == SQLITE:
             lines = run_lines(
                 platform,
                 bulk_lines=args.bulk_lines,
@@ -207,7 +223,7 @@ def run(args: argparse.Namespace) -> tuple[BenchRun, LinesResult | None]:
             )
             platform.raise_if_dead()
         return BenchRun(
-            command=command_line(args),
+            command=command_line(args) if database == SQLITE else postgres_signins_command_line(args),
             date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             machine=machine(),
             users=args.users,
@@ -256,7 +272,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--databases",
         default=",".join(DATABASES),
-        help="comma-separated: where the reads part runs (sqlite, postgresql)",
+        help="comma-separated: where the sign-ins, reads and rating parts run (sqlite, postgresql); "
+        "the lines part runs with the sign-ins on sqlite",
     )
     parser.add_argument(
         "--postgres-url", default=DEFAULT_POSTGRES_URL, help="the PostgreSQL server for --databases postgresql"
@@ -277,8 +294,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.databases = [d for d in args.databases.split(",") if d]
     if not args.parts or set(args.parts) - set(PARTS) or ("lines" in args.parts and "signins" not in args.parts):
         parser.error(f"--parts takes some of {', '.join(PARTS)}, and lines only with signins")
-    if set(args.databases) - set(DATABASES) or ({"reads", "rating"} & set(args.parts) and not args.databases):
+    if set(args.databases) - set(DATABASES) or not args.databases:
         parser.error(f"--databases takes some of {', '.join(DATABASES)}")
+    if "lines" in args.parts and SQLITE not in args.databases:
+        parser.error("the lines part runs with the sign-ins on sqlite: --databases must name sqlite")
     if args.wrk_seconds <= 0 or args.wrk_connections <= 0 or args.wrk_warmup < 0:
         parser.error("--wrk-seconds and --wrk-connections must be positive")
     if "lines" not in args.parts:
@@ -316,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         except WrkError as exc:
             _say(str(exc))
             return 2
-    if ("reads" in args.parts or "rating" in args.parts) and POSTGRESQL in args.databases:
+    if POSTGRESQL in args.databases:
         problem = postgres_problem(args.postgres_url)
         if problem is not None:
             _say(problem)
@@ -324,12 +343,16 @@ def main(argv: list[str] | None = None) -> int:
     sections: dict[str, str] = {}
     summary: list[str] = []
     try:
-        if "signins" in args.parts:
+        if "signins" in args.parts and SQLITE in args.databases:
             result, lines = run(args)
             sections[SIGN_IN_TITLE] = render(result)
             summary += [*goals_table(result), "", *latency_table(result.load), ""]
             if lines is not None:
                 sections[LINES_TITLE] = "\n".join(render_lines(lines, command_line(args)))
+        if "signins" in args.parts and POSTGRESQL in args.databases:
+            on_postgres, _ = run(args, POSTGRESQL)
+            sections[SIGN_IN_POSTGRES_TITLE] = render_postgres_signins(on_postgres)
+            summary += [*goals_table(on_postgres), "", *latency_table(on_postgres.load), ""]
         if "rating" in args.parts:
             runs = [
                 rating_on(database, records=args.usage_records, postgres_url=args.postgres_url)

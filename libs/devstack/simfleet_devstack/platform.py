@@ -371,6 +371,7 @@ class Platform:
                 "TICKETING_METRICS_PORT": str(cfg.ticketing_metrics),
                 "TICKETING_OPERATOR_KEY": cfg.operator_key,
                 "TICKETING_IDENTITY_TARGET": self.identity_target,
+                "TICKETING_ACCOUNTS_TARGET": self.accounts_target,
             }
         elif service == NOTIFICATIONS:
             ours = {

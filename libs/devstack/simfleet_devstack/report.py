@@ -393,6 +393,32 @@ def other_histograms(run: BenchRun) -> list[str]:
     return rows if len(rows) > 2 else ["No histogram was exported."]
 
 
+def _figures(run: BenchRun) -> list[str]:
+    """The goals, latency, errors, memory and CPU of a sign-in run, and where its time went."""
+    return [
+        "## Goals",
+        "",
+        *goals_table(run),
+        "",
+        "## Latency and throughput",
+        "",
+        *latency_table(run.load),
+        "",
+        "Errors by step and status:",
+        "",
+        *errors_table(run.load, run.users),
+        "",
+        "## Memory and CPU",
+        "",
+        *memory_table(run),
+        "",
+        "## Where the time goes",
+        "",
+        *where_the_time_goes(run),
+        "",
+    ]
+
+
 def render(run: BenchRun) -> str:
     load = run.load
     m = run.machine
@@ -434,26 +460,7 @@ def render(run: BenchRun) -> str:
         "- Memory: VmRSS from `/proc/<pid>/status`; idle is the median of samples taken after start-up and "
         "seeding, before any load; under load, sampled every 0.5 s.",
         "",
-        "## Goals",
-        "",
-        *goals_table(run),
-        "",
-        "## Latency and throughput",
-        "",
-        *latency_table(load),
-        "",
-        "Errors by step and status:",
-        "",
-        *errors_table(load, run.users),
-        "",
-        "## Memory and CPU",
-        "",
-        *memory_table(run),
-        "",
-        "## Where the time goes",
-        "",
-        *where_the_time_goes(run),
-        "",
+        *_figures(run),
         "### Queues during the measured run (read every second)",
         "",
         *queues_table(run),
@@ -466,5 +473,28 @@ def render(run: BenchRun) -> str:
         "",
         *other_histograms(run),
         "",
+    ]
+    return "\n".join(out)
+
+
+def render_postgres_signins(run: BenchRun) -> str:
+    """The same sign-in load on a platform whose services keep PostgreSQL databases (what a cluster runs)."""
+    load = run.load
+    out = [
+        "# Sign-ins on PostgreSQL",
+        "",
+        "The sign-in load of the first section, on a platform whose services each keep their own PostgreSQL",
+        "database on 127.0.0.1:5432 (what a cluster runs), started fresh for this part. Written by `make bench`:",
+        "",
+        "```",
+        run.command,
+        "```",
+        "",
+        f"- Date: {run.date}; background before the load: {run.idle.machine_cores_busy():.2f} of "
+        f"{run.machine.cpus} cores busy.",
+        f"- Load: open loop, {load.rate:g} sign-ins/s for {load.duration:g} s after a {run.warmup:g} s warm-up, "
+        f"{run.users} users, the code read from netsim's console as in the first section.",
+        "",
+        *_figures(run),
     ]
     return "\n".join(out)

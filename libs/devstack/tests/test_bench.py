@@ -13,7 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simfleet_devstack.bench import BENCH_SETTINGS, bench_users, machine, parse_args
+from simfleet_devstack.bench import (
+    BENCH_SETTINGS,
+    bench_users,
+    machine,
+    parse_args,
+    postgres_signins_command_line,
+)
 from simfleet_devstack.loadgen import (
     STEP_DELIVERY,
     STEP_OTP,
@@ -26,7 +32,7 @@ from simfleet_devstack.loadgen import (
 )
 from simfleet_devstack.procstats import Sampler
 from simfleet_devstack.promtext import GaugeTrace, difference, parse_gauges, parse_histograms
-from simfleet_devstack.report import BenchRun, render
+from simfleet_devstack.report import BenchRun, render, render_postgres_signins
 
 METRICS_BEFORE = """
 # HELP simfleet_grpc_server_handling_seconds Time this server spent on a gRPC call.
@@ -185,6 +191,10 @@ def test_the_report_states_the_command_the_machine_and_the_goals(tmp_path: Path)
         logged={"identity": Counter({("error", "outbox relay pass failed (OperationalError: database is locked)"): 3})},
     )
     text = render(run)
+    on_postgres = render_postgres_signins(run)
+    assert on_postgres.startswith("# Sign-ins on PostgreSQL\n")
+    assert "| p99 of `POST /v1/auth/otp/verify` at 50 sign-ins/s | ≤ 100 ms | 150.0 ms | **not met** |" in on_postgres
+    assert "| identity |" in on_postgres and "Where the time goes" in on_postgres
     assert "python -m simfleet_devstack.bench --output B.md --rate 50 --duration 2" in text
     assert f"{len(os.sched_getaffinity(0))} CPUs" in text
     assert "`IDENTITY_OTP_SEND_LIMIT_PER_PHONE=1000`" in text
@@ -318,3 +328,16 @@ def test_the_rating_report_states_both_goals_and_where_the_time_goes() -> None:
     assert "| sqlite | 0.05 | 0.90 | 0.10 | 1.60 |" in text
     assert "sqlite: billing's rater 72 µs, billing's API 4 µs, netsim 8 µs" in text
     assert parse_args(["--parts", "rating", "--databases", "sqlite", "--usage-records", "5000"]).usage_records == 5000
+
+
+def test_sign_ins_run_on_each_database_named_and_the_lines_part_needs_sqlite(tmp_path: Path) -> None:
+    args = parse_args(["--output", str(tmp_path / "B.md"), "--parts", "signins", "--databases", "postgresql"])
+    assert args.databases == ["postgresql"] and args.bulk_lines == 0
+    assert postgres_signins_command_line(args).startswith(
+        f"python -m simfleet_devstack.bench --output {tmp_path / 'B.md'} --parts signins "
+        "--databases postgresql --rate 50"
+    )
+    with pytest.raises(SystemExit):
+        parse_args(["--parts", "signins,lines", "--databases", "postgresql"])
+    with pytest.raises(SystemExit):
+        parse_args(["--databases", ""])

@@ -16,7 +16,9 @@ import grpc
 import pytest
 import sqlalchemy as sa
 
-from simfleet.ticketing.v1 import support_pb2_grpc, tickets_pb2, tickets_pb2_grpc
+from simfleet.accounts.v1 import hierarchy_pb2, hierarchy_pb2_grpc
+from simfleet.identity.v1 import common_pb2, profile_pb2, profile_pb2_grpc
+from simfleet.ticketing.v1 import forms_pb2_grpc, support_pb2_grpc, tickets_pb2, tickets_pb2_grpc
 from simfleet_runtime.authz import Grant, grants_claim
 from simfleet_runtime.errors import read_error
 from simfleet_runtime.grpc_server import make_channel
@@ -45,6 +47,50 @@ def settings_for(url: str, **overrides: Any) -> TicketingSettings:
     values: dict[str, Any] = {"database_url": url, "operator_key": OPERATOR_KEY, "log_json": False}
     values.update(overrides)
     return TicketingSettings(**values)
+
+
+class Directory(hierarchy_pb2_grpc.HierarchyServiceServicer, profile_pb2_grpc.ProfileServiceServicer):
+    """Stands in for accounts' GetNode and identity's GetMe, which a form's details come from, over a real channel.
+
+    It shows the nodes it was given to any caller and records the tokens it was asked with.
+    """
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, hierarchy_pb2.Node] = {}
+        self.user = common_pb2.User(display_name="Anna Smirnova", phone="+79161234567", email="anna@example.com")
+        self.tokens: list[str] = []
+        self.unavailable = False
+        self.port = 0
+
+    def _asked(self, context: grpc.aio.ServicerContext) -> None:
+        self.tokens.append(dict(context.invocation_metadata() or ()).get("authorization", ""))
+
+    async def GetNode(self, request: Any, context: grpc.aio.ServicerContext) -> hierarchy_pb2.GetNodeResponse:
+        self._asked(context)
+        if self.unavailable:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "down")
+        node = self.nodes.get(request.node_id)
+        if node is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such node")
+        return hierarchy_pb2.GetNodeResponse(node=node)
+
+    async def GetMe(self, request: Any, context: grpc.aio.ServicerContext) -> profile_pb2.GetMeResponse:
+        self._asked(context)
+        return profile_pb2.GetMeResponse(user=self.user)
+
+
+@pytest.fixture
+async def directory() -> AsyncIterator[Directory]:
+    stand_in = Directory()
+    server = grpc.aio.server()
+    hierarchy_pb2_grpc.add_HierarchyServiceServicer_to_server(stand_in, server)
+    profile_pb2_grpc.add_ProfileServiceServicer_to_server(stand_in, server)
+    stand_in.port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        yield stand_in
+    finally:
+        await server.stop(grace=None)
 
 
 class Running:
@@ -104,6 +150,11 @@ class Running:
     def tickets(self) -> tickets_pb2_grpc.TicketServiceStub:
         assert self.channel is not None
         return tickets_pb2_grpc.TicketServiceStub(self.channel)
+
+    @property
+    def forms(self) -> forms_pb2_grpc.FormServiceStub:
+        assert self.channel is not None
+        return forms_pb2_grpc.FormServiceStub(self.channel)
 
     @property
     def desk(self) -> support_pb2_grpc.SupportServiceStub:
@@ -169,7 +220,9 @@ def ring() -> KeyRing:
 
 
 @pytest.fixture(params=database_backends())
-async def running(request: pytest.FixtureRequest, tmp_path: Path, ring: KeyRing) -> AsyncIterator[Running]:
+async def running(
+    request: pytest.FixtureRequest, tmp_path: Path, ring: KeyRing, directory: Directory
+) -> AsyncIterator[Running]:
     name = f"ticketing_test_{new_id().lower()}"
     url = await database_url(request.param, name, tmp_path)
     clock_file = tmp_path / "clock"
@@ -185,6 +238,8 @@ async def running(request: pytest.FixtureRequest, tmp_path: Path, ring: KeyRing)
                 shutdown_grace_seconds=2.0,
                 clock_file=str(clock_file),
                 sweep_interval_seconds=3600.0,  # the tests sweep when they mean to
+                accounts_target=f"127.0.0.1:{directory.port}",
+                identity_target=f"127.0.0.1:{directory.port}",
             )
             ticketing = build(settings, jwks=ring.fetch)
             await ticketing.runtime.start()

@@ -13,17 +13,21 @@ import grpc
 
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
-from simfleet.ticketing.v1 import tickets_pb2_grpc
+from simfleet.ticketing.v1 import forms_pb2_grpc, tickets_pb2_grpc
 from simfleet_runtime.grpc_server import make_channel
 
 TICKET_SERVICE = "simfleet.ticketing.v1.TicketService"
+FORM_SERVICE = "simfleet.ticketing.v1.FormService"
 
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (TICKET_SERVICE, "GetTicket"),
     (TICKET_SERVICE, "ListTickets"),
     (TICKET_SERVICE, "TicketHistory"),
+    (FORM_SERVICE, "ListForms"),
+    (FORM_SERVICE, "FillForm"),
 )
-"""Reads only: a move or a note retried after a lost answer would be refused or written twice."""
+"""Reads only (a filled form is written, not stored): a move or a note retried after a lost answer would be
+refused or written twice."""
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
@@ -42,6 +46,7 @@ class TicketingStubs:
         self.channel = channel
         self.timeout = timeout
         self.tickets = tickets_pb2_grpc.TicketServiceStub(channel)
+        self.forms = forms_pb2_grpc.FormServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Ticketing:
         return Ticketing(self, metadata)
@@ -52,6 +57,7 @@ class Ticketing:
 
     def __init__(self, stubs: TicketingStubs, metadata: Metadata) -> None:
         self.tickets = stubs.tickets
+        self.forms = stubs.forms
         self.metadata = metadata
         self._timeout = stubs.timeout
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from simfleet.ticketing.v1 import support_pb2_grpc, tickets_pb2_grpc
+from simfleet.ticketing.v1 import forms_pb2_grpc, support_pb2_grpc, tickets_pb2_grpc
 from simfleet_runtime import nodepaths
 from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
@@ -23,6 +23,13 @@ from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
 from ticketing import metrics
 from ticketing.audit_commands import COMMANDS
+from ticketing.forms.accounts_client import IDEMPOTENT as ACCOUNTS_READS
+from ticketing.forms.accounts_client import AccountsClient
+from ticketing.forms.grpc_api import SERVICE_NAME as FORM_SERVICE
+from ticketing.forms.grpc_api import FormApi
+from ticketing.forms.identity_client import IDEMPOTENT as IDENTITY_READS
+from ticketing.forms.identity_client import IdentityClient
+from ticketing.forms.service import Forms
 from ticketing.models import BUS, NODE_PATHS
 from ticketing.settings import TicketingSettings
 from ticketing.streams import streams
@@ -88,9 +95,13 @@ def build(settings: TicketingSettings, *, jwks: JwksFetcher | None = None) -> Ti
     channels = Channels()
     runtime.on_stop(channels.close)
 
+    def identity_channel() -> Any:
+        return channels.get(
+            settings.identity_target, default_timeout=settings.identity_timeout_seconds, idempotent=IDENTITY_READS
+        )
+
     async def identity_jwks() -> Any:
-        channel = channels.get(settings.identity_target, default_timeout=settings.identity_timeout_seconds)
-        return await grpc_jwks_fetcher(channel)()
+        return await grpc_jwks_fetcher(identity_channel())()
 
     paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
     runtime.add_consumer(
@@ -129,6 +140,19 @@ def build(settings: TicketingSettings, *, jwks: JwksFetcher | None = None) -> Ti
         support_pb2_grpc.add_SupportServiceServicer_to_server,
         SupportApi(tickets=tickets, authorizer=authorizer, operator_key=settings.operator_key.get_secret_value()),
         SUPPORT_SERVICE,
+    )
+    forms = Forms(
+        nodes=AccountsClient(
+            lambda: channels.get(
+                settings.accounts_target, default_timeout=settings.accounts_timeout_seconds, idempotent=ACCOUNTS_READS
+            ),
+            timeout=settings.accounts_timeout_seconds,
+        ),
+        applicants=IdentityClient(identity_channel, timeout=settings.identity_timeout_seconds),
+        clock=clock,
+    )
+    runtime.add_servicer(
+        forms_pb2_grpc.add_FormServiceServicer_to_server, FormApi(forms=forms, authorizer=authorizer), FORM_SERVICE
     )
     return Ticketing(runtime, tickets, paths, authorizer, revocations, sweeper)
 

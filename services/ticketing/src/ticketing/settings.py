@@ -28,6 +28,8 @@ class TicketingSettings(ServiceSettings):
     )
     identity_target: str = Field("127.0.0.1:50051", description="identity's gRPC address (JWKS)")
     identity_timeout_seconds: float = Field(5.0, description="deadline of each call to identity")
+    accounts_target: str = Field("127.0.0.1:50071", description="accounts' gRPC address (names filled in forms)")
+    accounts_timeout_seconds: float = Field(5.0, description="deadline of each call to accounts")
 
     # Verifying callers' access tokens (issued by identity).
     jwt_issuer: str = DEFAULT_ISSUER

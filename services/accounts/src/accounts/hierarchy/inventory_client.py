@@ -17,7 +17,7 @@ import grpc
 from accounts.hierarchy.service import Holdings
 from simfleet.inventory.v1 import nodes_pb2, nodes_pb2_grpc
 from simfleet_runtime import errors
-from simfleet_runtime.context import AUTHORIZATION, REQUEST_ID, current_call
+from simfleet_runtime.context import caller_metadata
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +32,9 @@ class InventoryClient:
         self._timeout = timeout
 
     async def holdings(self, node_id: str) -> Holdings:
-        call = current_call()
-        metadata: list[tuple[str, str]] = []
-        if call.bearer_token:
-            metadata.append((AUTHORIZATION, f"Bearer {call.bearer_token}"))
-        if call.request_id:
-            metadata.append((REQUEST_ID, call.request_id))
         try:
             answer = await self._holdings.GetNodeHoldings(
-                nodes_pb2.GetNodeHoldingsRequest(node_id=node_id), timeout=self._timeout, metadata=metadata
+                nodes_pb2.GetNodeHoldingsRequest(node_id=node_id), timeout=self._timeout, metadata=caller_metadata()
             )
         except grpc.aio.AioRpcError as exc:
             raise translate(exc) from exc

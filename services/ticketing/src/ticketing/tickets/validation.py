@@ -30,8 +30,9 @@ class NewTicket:
 class Problems:
     """Field violations gathered while checking; :meth:`raise_any` refuses them together."""
 
-    def __init__(self) -> None:
+    def __init__(self, reason: str = "INVALID_TICKET") -> None:
         self.fields: dict[str, str] = {}
+        self.reason = reason
 
     def add(self, field: str, text: str) -> None:
         self.fields.setdefault(field, text)
@@ -39,7 +40,7 @@ class Problems:
     def raise_any(self, message: str = "the request is not valid") -> None:
         if self.fields:
             names = ", ".join(self.fields)
-            raise InvalidArgument(f"{message}: {names}", reason="INVALID_TICKET", field_violations=self.fields)
+            raise InvalidArgument(f"{message}: {names}", reason=self.reason, field_violations=self.fields)
 
 
 def text(value: str, *, field: str, maximum: int, problems: Problems, multiline: bool, required: bool = True) -> str:
