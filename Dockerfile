@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The image of every SIMfleet Python service: identity, accounts, inventory,
-# netsim, billing, ticketing and the gateway. The build argument SERVICE names the one to build; the
+# netsim, billing, ticketing, notifications and the gateway. The build argument SERVICE names the one to build; the
 # repository root is the build context:
 #   docker build --build-arg SERVICE=identity -t simfleet/identity .
 # What all images share is written once (the builder, the runtime); each service
@@ -58,6 +58,9 @@ COPY services/billing/ service/
 
 FROM build-base AS ticketing-source
 COPY services/ticketing/ service/
+
+FROM build-base AS notifications-source
+COPY services/notifications/ service/
 
 FROM build-base AS gateway-source
 COPY gateway/ service/
@@ -224,6 +227,22 @@ ENV TICKETING_GRPC_HOST=0.0.0.0 \
 # gRPC (grpc.health.v1 for the probes), Prometheus /metrics.
 EXPOSE 50101 9111
 ENTRYPOINT ["/opt/venv/bin/python", "-m", "ticketing"]
+CMD ["serve"]
+
+# Secrets: NOTIFICATIONS_DATABASE_URL, NOTIFICATIONS_IDENTITY_OPERATOR_KEY (to read users' access),
+# NOTIFICATIONS_PAGE_TOKEN_SECRET, NOTIFICATIONS_SMTP_PASSWORD.
+FROM runtime AS notifications
+LABEL org.opencontainers.image.title="simfleet-notifications" \
+      org.opencontainers.image.description="SIMfleet notifications: the notices users choose, by SMS or email, from every service's events (gRPC)."
+ENV NOTIFICATIONS_GRPC_HOST=0.0.0.0 \
+    NOTIFICATIONS_METRICS_HOST=0.0.0.0 \
+    NOTIFICATIONS_GRPC_PORT=50111 \
+    NOTIFICATIONS_METRICS_PORT=9112 \
+    NOTIFICATIONS_MIGRATE_ON_START=false \
+    NOTIFICATIONS_LOG_JSON=true
+# gRPC (grpc.health.v1 for the probes), Prometheus /metrics.
+EXPOSE 50111 9112
+ENTRYPOINT ["/opt/venv/bin/python", "-m", "notifications"]
 CMD ["serve"]
 
 # The gateway keeps no state; in a cluster the chart points it at the services

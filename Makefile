@@ -6,9 +6,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-PACKAGES := libs/protos libs/runtime libs/devstack services/identity services/netsim services/accounts services/inventory services/billing services/ticketing gateway
+PACKAGES := libs/protos libs/runtime libs/devstack services/identity services/netsim services/accounts services/inventory services/billing services/ticketing services/notifications gateway
 # The services with an image, all built from the root Dockerfile (SERVICE=<name>, image simfleet/<name>).
-SERVICES := identity accounts inventory netsim billing ticketing gateway
+SERVICES := identity accounts inventory netsim billing ticketing notifications gateway
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 LINES ?= 1000000
 

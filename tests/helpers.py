@@ -31,6 +31,8 @@ _numbers = count(1)
 E2E_ENV = {
     "identity": {"IDENTITY_OTP_SEND_LIMIT_PER_CLIENT": "100000", "IDENTITY_LOG_LEVEL": "INFO"},
     "gateway": {"GATEWAY_AUTH_RATE_LIMIT_PER_MINUTE": "100000"},
+    # A burst of notices is gathered for half a second, not the local three.
+    "notifications": {"NOTIFICATIONS_GROUPING_WINDOW_SECONDS": "0.5", "NOTIFICATIONS_SENDER_INTERVAL_SECONDS": "0.2"},
     # A narrow window of items in the network, so that a bulk operation has lines still to send when cancelled.
     "inventory": {"INVENTORY_MAX_IN_FLIGHT_ITEMS": "200", "INVENTORY_COMMAND_BATCH_SIZE": "50"},
     # Unanswered payments are asked about again within a second; accounts below their floor are held within one.

@@ -49,7 +49,7 @@ ENVIRONMENTS = ROOT / "deploy" / "environments"
 CRD_SCHEMAS = Path(__file__).resolve().parent / "crd_schemas"
 
 LIBRARY = "simfleet-lib"
-SERVICES = ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "gateway")
+SERVICES = ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "notifications", "gateway")
 UMBRELLA = "simfleet"
 CHART_NAMES = (*SERVICES, UMBRELLA)
 KUBERNETES_VERSION = "1.33.0"

@@ -709,6 +709,80 @@ def ticketing() -> Dashboard:
     )
 
 
+def notifications() -> Dashboard:
+    return Dashboard(
+        uid="simfleet-notifications",
+        title="SIMfleet / Notifications",
+        description=(
+            "notifications: gRPC calls, notices sent by channel and kind, events accepted, bursts summed up, "
+            "delivery failures, notices waiting, the sender, its consumers and outbox, resources."
+        ),
+        job_regex="/notifications/",
+        rows=(
+            service_stats("notifications"),
+            grpc_server_row("simfleet.notifications.v1"),
+            Row(
+                "Notices",
+                (
+                    ts(
+                        "Notices sent by channel",
+                        "Notices handed to the network's SMSC (sms) or the mail relay (email).",
+                        Query(rate("simfleet_notifications_notices_total", by="channel"), "{{channel}}"),
+                        unit="ops",
+                        stack=True,
+                    ),
+                    ts(
+                        "Notices sent by kind",
+                        "The same notices by what they tell of (ticket replies, operations, limits, sign-ins...).",
+                        Query(rate("simfleet_notifications_notices_total", by="kind"), "{{kind}}"),
+                        unit="ops",
+                        stack=True,
+                    ),
+                    ts(
+                        "Delivery failures",
+                        "Notices not handed on: retried (the relay did not answer or refused for now) or failed "
+                        "(given up, a 5xx, or no number or address). SimfleetNoticeDeliveryFailing.",
+                        Query(
+                            rate("simfleet_notifications_delivery_failures_total", by="channel, outcome"),
+                            "{{channel}} {{outcome}}",
+                        ),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Events accepted",
+                        "Events accepted for a user and channel, by kind; duplicate: an event already accepted "
+                        "came again (a redelivery, a replay) and made nothing.",
+                        Query(rate("simfleet_notifications_events_total", by="kind, outcome"), "{{kind}} {{outcome}}"),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Bursts summed up",
+                        "Notices that told of more than one event (a burst gathered in the grouping window).",
+                        Query(rate("simfleet_notifications_summaries_total", by="kind"), "{{kind}}"),
+                        unit="ops",
+                    ),
+                    ts(
+                        "Notices waiting",
+                        "Notices made and not yet handed on (every replica reads the same table: max).",
+                        Query(f"max by (channel) (simfleet_notifications_pending_notices{sel()})", "{{channel}}"),
+                        width=12,
+                    ),
+                    stat(
+                        "Since the sender's last pass",
+                        "Time since the composer and sender last completed a pass.",
+                        Query(f"time() - max(simfleet_notifications_sender_last_success_timestamp_seconds{sel()})"),
+                        unit="s",
+                        width=12,
+                        thresholds=((60, "orange"),),
+                    ),
+                ),
+            ),
+            Row("Messaging", (*outbox_panels(), *consumer_panels())),
+            resources_row(database=True),
+        ),
+    )
+
+
 def inventory() -> Dashboard:
     def items(outcome: str) -> Query:
         return Query(increase("simfleet_inventory_operation_items_total", f'outcome="{outcome}"'))
@@ -1275,6 +1349,7 @@ DASHBOARDS = (
     netsim,
     billing,
     ticketing,
+    notifications,
     gateway,
     sign_in_and_messaging,
 )

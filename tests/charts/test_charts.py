@@ -52,9 +52,9 @@ def test_workloads_meet_the_rules(renders: Renders, chart: str, environment: str
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS, ids=[e or "default" for e in ENVIRONMENTS])
-def test_the_umbrella_holds_all_seven_services(renders: Renders, environment: str | None) -> None:
+def test_the_umbrella_holds_all_eight_services(renders: Renders, environment: str | None) -> None:
     manifests = renders.get(chart_tools.UMBRELLA, environment)
-    services = ["accounts", "billing", "gateway", "identity", "inventory", "netsim", "ticketing"]
+    services = ["accounts", "billing", "gateway", "identity", "inventory", "netsim", "notifications", "ticketing"]
     # billing rates the network's usage in a Deployment of its own, whose Service carries only its metrics
     assert sorted(m.name for m in find(manifests, "Deployment")) == sorted([*services, "billing-rater"])
     assert sorted(m.name for m in find(manifests, "Service")) == sorted([*services, "billing-rater"])
@@ -64,6 +64,7 @@ def test_the_umbrella_holds_all_seven_services(renders: Renders, environment: st
         "identity-migrate",
         "inventory-migrate",
         "netsim-migrate",
+        "notifications-migrate",
         "ticketing-migrate",
     ]
 
@@ -89,6 +90,7 @@ def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> N
         "billing": 1,
         "billing-rater": 1,
         "ticketing": 1,
+        "notifications": 1,
         "gateway": 1,
     }
     assert not find(manifests, "ServiceMonitor")
@@ -98,7 +100,16 @@ def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> N
 def test_prod_scales_monitors_and_traces(renders: Renders) -> None:
     manifests = renders.get(chart_tools.UMBRELLA, "prod")
     hpas = {m.name: m.obj["spec"] for m in find(manifests, "HorizontalPodAutoscaler")}
-    assert set(hpas) == {"identity", "accounts", "inventory", "netsim", "billing", "ticketing", "gateway"}
+    assert set(hpas) == {
+        "identity",
+        "accounts",
+        "inventory",
+        "netsim",
+        "billing",
+        "ticketing",
+        "notifications",
+        "gateway",
+    }
     assert all(spec["minReplicas"] >= 2 for spec in hpas.values())
     for deployment in find(manifests, "Deployment"):
         if deployment.name in hpas:
@@ -115,6 +126,7 @@ def test_prod_scales_monitors_and_traces(renders: Renders) -> None:
         "identity",
         "inventory",
         "netsim",
+        "notifications",
         "ticketing",
     ]
     assert len(find(manifests, "PrometheusRule")) == 1
@@ -135,6 +147,7 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     netsim = find(manifests, "ConfigMap", "netsim-config")[0].obj["data"]
     billing = find(manifests, "ConfigMap", "billing-config")[0].obj["data"]
     ticketing = find(manifests, "ConfigMap", "ticketing-config")[0].obj["data"]
+    notifications = find(manifests, "ConfigMap", "notifications-config")[0].obj["data"]
     gateway = find(manifests, "ConfigMap", "gateway-config")[0].obj["data"]
     assert identity["IDENTITY_GRPC_HOST"] == ALL_INTERFACES
     assert identity["IDENTITY_MIGRATE_ON_START"] == "false"
@@ -170,8 +183,14 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     assert ticketing["TICKETING_IDENTITY_TARGET"] == "identity:50051"
     assert ticketing["TICKETING_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"
     assert ticketing["TICKETING_AUTO_CLOSE_AFTER"] == "P7D"
+    assert notifications["NOTIFICATIONS_GRPC_PORT"] == "50111"
+    assert notifications["NOTIFICATIONS_METRICS_PORT"] == "9112"
+    assert notifications["NOTIFICATIONS_MIGRATE_ON_START"] == "false"
+    assert notifications["NOTIFICATIONS_IDENTITY_TARGET"] == "identity:50051"
+    assert notifications["NOTIFICATIONS_SMTP_HOST"] == "netsim"
+    assert notifications["NOTIFICATIONS_GROUPING_WINDOW_SECONDS"] == "30"
     services = (("IDENTITY", identity), ("ACCOUNTS", accounts), ("INVENTORY", inventory), ("NETSIM", netsim))
-    for prefix, data in (*services, ("BILLING", billing), ("TICKETING", ticketing)):
+    for prefix, data in (*services, ("BILLING", billing), ("TICKETING", ticketing), ("NOTIFICATIONS", notifications)):
         assert data[f"{prefix}_METRICS_HOST"] == ALL_INTERFACES  # scraped from the pod network; loopback by default
     assert netsim["NETSIM_MIGRATE_ON_START"] == "false"
     assert gateway["GATEWAY_HTTP_HOST"] == ALL_INTERFACES
@@ -180,12 +199,13 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     assert gateway["GATEWAY_INVENTORY_TARGET"] == "inventory:50081"
     assert gateway["GATEWAY_BILLING_TARGET"] == "billing:50091"
     assert gateway["GATEWAY_TICKETING_TARGET"] == "ticketing:50101"
+    assert gateway["GATEWAY_NOTIFICATIONS_TARGET"] == "notifications:50111"
 
 
 def test_grpc_services_probe_grpc_and_the_gateway_http(renders: Renders) -> None:
     manifests = renders.get(chart_tools.UMBRELLA)
     services = (("identity", 50051), ("accounts", 50071), ("inventory", 50081), ("netsim", 50061), ("billing", 50091))
-    services = (*services, ("ticketing", 50101))
+    services = (*services, ("ticketing", 50101), ("notifications", 50111))
     for name, port in services:
         container = find(manifests, "Deployment", name)[0].obj["spec"]["template"]["spec"]["containers"][0]
         # readiness (and start-up) follow the database and NATS; liveness only asks

@@ -26,7 +26,7 @@ def rule_ports(rules: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
 
 def test_each_service_has_a_default_deny_of_both_directions(renders: Renders) -> None:
     specs = policies(renders.get(chart_tools.UMBRELLA))
-    for service in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "gateway"):
+    for service in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "notifications", "gateway"):
         deny = specs[f"{service}-default-deny"]
         assert deny["policyTypes"] == ["Ingress", "Egress"]
         assert "ingress" not in deny
@@ -50,6 +50,7 @@ def test_identity_accepts_the_services_that_verify_tokens_and_monitoring_and_rea
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}},
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "billing"}}},
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ticketing"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "notifications"}}},
     ]
     assert ingress[9101] == [
         {
@@ -129,6 +130,7 @@ def test_netsim_accepts_inventory_and_billing_on_grpc_identity_on_smtp_and_the_n
     assert ingress[2525] == [
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}},
         {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "billing"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "notifications"}}},
     ]
     assert ingress[8090] == [{"podSelector": {"matchLabels": {}}}]  # every pod of the namespace
     assert set(rule_ports(spec["egress"][1:])) == {4222, 5432}
@@ -178,6 +180,21 @@ def test_ticketing_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_id
     assert egress[50071] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "accounts"}}}]
 
 
+def test_notifications_accepts_the_gateway_and_monitoring_and_reaches_dns_nats_db_identity_and_smtp(
+    renders: Renders,
+) -> None:
+    spec = policies(renders.get(chart_tools.UMBRELLA))["notifications"]
+    ingress = rule_ports(spec["ingress"])
+    assert set(ingress) == {50111, 9112}
+    assert ingress[50111] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+    assert spec["egress"][0]["ports"] == DNS
+    egress = rule_ports(spec["egress"][1:])
+    # NATS: every service's events and netsim's SMS commands; identity: the JWKS and users' access; the SMTP sink.
+    assert set(egress) == {4222, 5432, 50051, 2525}
+    assert egress[50051] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "identity"}}}]
+    assert egress[2525] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "netsim"}}}]
+
+
 def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_the_services_it_routes_to(
     renders: Renders,
 ) -> None:
@@ -193,12 +210,13 @@ def test_the_gateway_accepts_the_ingress_controller_and_reaches_only_the_service
         50081: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "inventory"}}}],
         50091: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "billing"}}}],
         50101: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ticketing"}}}],
+        50111: [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "notifications"}}}],
     }
 
 
 def test_the_migration_jobs_reach_only_dns_and_their_database(renders: Renders) -> None:
     specs = policies(renders.get(chart_tools.UMBRELLA))
-    for service in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing"):
+    for service in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "notifications"):
         spec = specs[f"{service}-migration"]
         assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "migration"
         assert spec["policyTypes"] == ["Ingress", "Egress"]

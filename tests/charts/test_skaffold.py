@@ -40,13 +40,22 @@ def test_configs_deploy_in_order_with_dev_and_prod_profiles(configs: dict[str, d
         assert [p["name"] for p in config["profiles"]] == ["dev", "prod"]
 
 
-def test_the_seven_images_build_from_the_repository_root(configs: dict[str, dict[str, Any]]) -> None:
+def test_the_eight_images_build_from_the_repository_root(configs: dict[str, dict[str, Any]]) -> None:
     """One Dockerfile at the root; the build argument SERVICE names the service, the image keeps its name."""
     artifacts = configs["simfleet"]["build"]["artifacts"]
     builds = {a["image"]: (a["docker"]["dockerfile"], a["docker"].get("buildArgs")) for a in artifacts}
     assert builds == {
         f"simfleet/{service}": ("Dockerfile", {"SERVICE": service})
-        for service in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "gateway")
+        for service in (
+            "identity",
+            "accounts",
+            "inventory",
+            "netsim",
+            "billing",
+            "ticketing",
+            "notifications",
+            "gateway",
+        )
     }
     assert {a["context"] for a in artifacts} == {"."}
     assert (ROOT / "Dockerfile").is_file()
@@ -93,7 +102,7 @@ def test_the_services_find_nats_where_the_chart_puts_it(configs: dict[str, dict[
     release = configs["nats"]["deploy"]["helm"]["releases"][0]
     url = f"nats://{release['name']}.{release['namespace']}.svc.cluster.local:4222"
     prod = load_all("deploy/environments/prod.yaml")[0]
-    for service in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing"):
+    for service in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "notifications"):
         assert prod[service]["nats"]["url"] == url
         defaults = load_all(f"charts/{service}/values.yaml")[0]
         assert defaults["nats"]["url"] == url
@@ -122,8 +131,8 @@ def test_postgres_is_a_cloudnativepg_cluster_after_its_operator(configs: dict[st
         assert cluster["spec"]["bootstrap"]["initdb"]["database"] == "identity"
         # every other service: a managed role (its password from <service>-db-credentials) owning a Database
         roles = {role["name"]: role for role in cluster["spec"]["managed"]["roles"]}
-        assert set(roles) == {"netsim", "accounts", "inventory", "billing", "ticketing"}
-        assert [database["kind"] for database in databases] == ["Database"] * 5
+        assert set(roles) == {"netsim", "accounts", "inventory", "billing", "ticketing", "notifications"}
+        assert [database["kind"] for database in databases] == ["Database"] * 6
         for database in databases:
             name = database["spec"]["name"]
             assert database["spec"] == {"name": name, "owner": name, "cluster": {"name": cluster["metadata"]["name"]}}
@@ -133,9 +142,10 @@ def test_postgres_is_a_cloudnativepg_cluster_after_its_operator(configs: dict[st
             "billing",
             "inventory",
             "netsim",
+            "notifications",
             "ticketing",
         ]
-        for service in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing"):
+        for service in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "notifications"):
             selector = load_all(f"charts/{service}/values.yaml")[0]["networkPolicy"]["database"]["podSelector"]
             assert selector == {"cnpg.io/cluster": cluster["metadata"]["name"]}
 

@@ -48,6 +48,12 @@ SECRET_ENV = {
         "BILLING_OPERATOR_KEY": "operator-key",
         "BILLING_PAGE_TOKEN_SECRET": "page-token-secret",
     },
+    "notifications": {
+        "NOTIFICATIONS_DATABASE_URL": "database-url",
+        "NOTIFICATIONS_IDENTITY_OPERATOR_KEY": "identity-operator-key",
+        "NOTIFICATIONS_PAGE_TOKEN_SECRET": "page-token-secret",
+        "NOTIFICATIONS_SMTP_PASSWORD": "smtp-password",
+    },
     "ticketing": {
         "TICKETING_DATABASE_URL": "database-url",
         "TICKETING_OPERATOR_KEY": "operator-key",
@@ -118,6 +124,10 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("ticketing", {"settings": {"sweepIntervalSeconds": 0}}),
     ("ticketing", {"extraEnv": {"TICKETING_OPERATOR_KEY": CANARY}}),
     ("simfleet", {"ticketing": {"replicaCount": 0}}),
+    ("notifications", {"settings": {"senderIntervalSeconds": 0}}),
+    ("notifications", {"settings": {"smtpPort": 0}}),
+    ("notifications", {"extraEnv": {"NOTIFICATIONS_IDENTITY_OPERATOR_KEY": CANARY}}),
+    ("notifications", {"secretEnv": {"identityOperatorKey": None}}),
     ("gateway", {"migration": {"enabled": True}}),
     ("gateway", {"settings": {"corsOrigins": "https://a.example"}}),
     ("gateway", {"settings": {"accountsTarget": "accounts"}}),
@@ -201,7 +211,9 @@ def test_the_gateway_needs_no_secret(renders: Renders) -> None:
 # -- the migration hook --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("service", ["identity", "accounts", "inventory", "netsim", "billing", "ticketing"])
+@pytest.mark.parametrize(
+    "service", ["identity", "accounts", "inventory", "netsim", "billing", "ticketing", "notifications"]
+)
 def test_the_migration_job_is_a_pre_install_and_pre_upgrade_hook(renders: Renders, service: str) -> None:
     manifests = renders.get(chart_tools.UMBRELLA)
     job = find(manifests, "Job", f"{service}-migrate")[0]

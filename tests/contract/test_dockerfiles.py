@@ -169,6 +169,16 @@ IMAGES = [
         command=("serve",),
     ),
     Image(
+        package="services/notifications",
+        module="notifications",
+        settings="notifications.settings:NotificationsSettings",
+        env_prefix="NOTIFICATIONS_",
+        listen_hosts=("grpc_host", "metrics_host"),
+        ports={"grpc_port": 50111, "metrics_port": 9112},
+        migrates=True,
+        command=("serve",),
+    ),
+    Image(
         package="gateway",
         module="gateway",
         settings="gateway.settings:GatewaySettings",

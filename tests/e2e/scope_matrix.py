@@ -585,6 +585,27 @@ ROWS: list[Row] = [
         permission="tickets:write",
         body={"node_id": "{node}", "fields": {"detail": "signatory"}},
     ),
+    # ---------------------------------------------------------------- notices (notifications, NO-1)
+    # The caller's own preferences and notices: every user has them, whatever their grants; what a notice may
+    # tell of is decided by notifications from the grants (services/notifications/tests/test_notices.py).
+    Row(
+        "read one's notification preferences",
+        "GET",
+        "/v1/me/notification-preferences",
+        200,
+        obj="none",
+        reach="customer",
+    ),
+    Row(
+        "choose one's notices",
+        "PUT",
+        "/v1/me/notification-preferences",
+        200,
+        obj="none",
+        reach="customer",
+        body={"kinds": {"ticket_reply": ["sms"]}, "language": "en"},
+    ),
+    Row("list one's notices", "GET", "/v1/me/notices", 200, obj="none", reach="customer"),
     on_lines("terminate lines", "terminate", "lines:terminate"),
     on_lines("change lines' tariff", "change_tariff", "tariffs:change", params={"tariff_code": "BIZ-L"}),
     on_lines(

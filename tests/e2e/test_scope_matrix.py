@@ -49,7 +49,7 @@ INVENTORY_PATHS = ("/v1/lines", "/v1/operations", "/v1/sim-orders")
 BILLING_NODE_PATHS = ("/v1/nodes/{node}/promised-payments", "/v1/spending-limits")
 """Rows whose node billing must know (from accounts' events) before they are called."""
 TICKETING_PATHS = ("/v1/tickets", "/v1/forms")
-"""Rows whose node ticketing must know before they are called."""
+"""Rows whose node ticketing must know before they are called (a form is filled in for a node ticketing knows)."""
 _names = itertools.count(1)
 
 
@@ -353,9 +353,11 @@ def call(
             opening = [next(lines), next(lines)]
             assert opening[0].startswith("retry: ") and opening[1] == "event: progress", opening
             body: Any = None
-        else:
-            # A form is a PDF, a file its bytes: only JSON is read as JSON.
-            body = answer.json() if answer.read() and "json" in answer.headers.get("content-type", "") else None
+        elif "json" in answer.headers.get("content-type", ""):
+            body = answer.json() if answer.read() else None
+        else:  # a document (a filled-in form's PDF): its status is the row's answer
+            answer.read()
+            body = None
     status = answer.status_code
     if status >= 400:
         assert answer.headers["content-type"].startswith("application/problem+json"), body

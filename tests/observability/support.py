@@ -35,7 +35,7 @@ DASHBOARDS_DIR = ROOT / "deploy" / "grafana" / "dashboards"
 RULES_FILE = ROOT / "deploy" / "prometheus" / "rules.yaml"
 RULE_TESTS_DIR = ROOT / "deploy" / "prometheus" / "tests"
 RUNBOOKS = ROOT / "docs" / "runbooks.md"
-JOBS = ("identity", "netsim", "accounts", "inventory", "billing", "ticketing", "gateway")
+JOBS = ("identity", "netsim", "accounts", "inventory", "billing", "ticketing", "notifications", "gateway")
 """SIMfleet's scrape jobs (the ServiceMonitors name them after the service)."""
 JOB_OF_PROCESS = {"billing-rater": "billing"}
 """Processes scraped under another's job: billing's rater is billing (its ServiceMonitor's job is the service's)."""
@@ -171,7 +171,8 @@ def sign_in_workload(platform: Platform) -> Workload:
     outboxes, both durable consumers and the SMTP path; accounts answers a
     back-office list (OK) and a call without a token (UNAUTHENTICATED); billing a back-office read of an
     account that does not exist (NOT_FOUND) and a balance asked without a token (UNAUTHENTICATED); ticketing
-    a ticket filed by the demo manager, support's queue and a ticket asked for without a token.
+    a ticket filed by the demo manager, support's queue and a ticket asked for without a token; notifications the
+    manager's choice of notices of finished operations and a choice it refuses.
     """
     headers = {"User-Agent": "simfleet-observability"}
     with httpx.Client(base_url=platform.gateway_url, timeout=10, headers=headers) as api:
@@ -198,6 +199,14 @@ def sign_in_workload(platform: Platform) -> Workload:
         signed = api.post("/v1/auth/password", json={"phone": DEMO_MANAGER.phone, "password": DEMO_MANAGER.password})
         assert signed.status_code == 200, signed.text
         manager = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+        # The manager hears of finished operations by SMS (notifications' API, its consumers and its sender).
+        chosen = api.put(
+            "/v1/me/notification-preferences", json={"kinds": {"operation_finished": ["sms"]}}, headers=manager
+        )
+        assert chosen.status_code == 200, chosen.text
+        # A sign-in SMS is identity's: notifications refuses it (INVALID_ARGUMENT), the gateway answers 422.
+        refused = api.put("/v1/me/notification-preferences", json={"kinds": {"sign_in": ["sms"]}}, headers=manager)
+        assert refused.status_code == 422, refused.text
         lines = api.get("/v1/lines", params={"state": "active", "limit": 1}, headers=manager)
         assert lines.status_code == 200, lines.text
         msisdn = lines.json()["items"][0]["msisdn"]

@@ -26,6 +26,7 @@ EXPECTED = {
     "netsim.json",
     "billing.json",
     "ticketing.json",
+    "notifications.json",
     "gateway.json",
     "sign-in-and-messaging.json",
 }
@@ -189,6 +190,18 @@ def test_the_dashboards_show_what_sres_asked_for() -> None:
         "process_cpu_seconds_total",
     ):
         assert fragment in ticketing, fragment
+    notifications = used("notifications.json")
+    for fragment in (
+        "simfleet_notifications_notices_total",  # notices sent by channel and by kind
+        "simfleet_notifications_delivery_failures_total",
+        "simfleet_notifications_events_total",
+        "simfleet_notifications_summaries_total",
+        "simfleet_notifications_pending_notices",
+        "simfleet_notifications_sender_last_success_timestamp_seconds",
+        "simfleet_nats_consumer_pending_messages",
+        "simfleet_db_pool_connections",
+    ):
+        assert fragment in notifications, fragment
 
 
 def test_every_query_parses(tmp_path: Path) -> None:

@@ -134,6 +134,15 @@ EXPECTED: dict[str, Contract] = {
         simfleet_ticketing_sweeps_total=(C, {"outcome"}),
         simfleet_ticketing_sweep_last_success_timestamp_seconds=(G, set()),
     ),
+    "notifications": SERVICE
+    | contract(
+        simfleet_notifications_events_total=(C, {"kind", "outcome"}),
+        simfleet_notifications_notices_total=(C, {"channel", "kind"}),
+        simfleet_notifications_summaries_total=(C, {"kind"}),
+        simfleet_notifications_delivery_failures_total=(C, {"channel", "outcome"}),
+        simfleet_notifications_pending_notices=(G, {"channel"}),
+        simfleet_notifications_sender_last_success_timestamp_seconds=(G, set()),
+    ),
     "gateway": PROCESS
     | contract(
         simfleet_service_ready=(G, set()),
@@ -152,6 +161,8 @@ MAY_HAVE_NO_SAMPLES = {
 }
 IDLE_CONSUMERS = {
     "inventory-financial-blocks": "no personal account runs out in the workload (the demo's have deposits)",
+    "notifications-funds": "no personal account runs out in the workload",
+    "notifications-limits": "no spending limit is reached in the workload",
 }
 FOREIGN_PREFIXES = ("process_", "python_")
 """prometheus_client's own collectors (the process's CPU, memory, descriptors; the interpreter)."""
@@ -307,6 +318,15 @@ def test_consumers_and_readiness(scraped: dict[str, dict[str, Family]]) -> None:
         "billing": ("billing-lines", "billing-node-paths"),
         "billing-rater": ("billing-rating",),
         "ticketing": ("ticketing-node-paths",),
+        "notifications": (
+            "notifications-funds",
+            "notifications-limits",
+            "notifications-node-paths",
+            "notifications-operations",
+            "notifications-sign-ins",
+            "notifications-tickets",
+            "notifications-users",
+        ),
     }
     for process, names in consumers.items():
         consumed = scraped[process]["simfleet_nats_consumed_total"]

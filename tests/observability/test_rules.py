@@ -109,7 +109,7 @@ def test_the_required_alerts_exist() -> None:
     assert "simfleet_nats_consumer_pending_messages" in exprs["SimfleetConsumerLagHigh"]
     assert "simfleet_nats_dead_lettered_total" in exprs["SimfleetMessagesDeadLettered"]
     assert "simfleet_identity_otp_verifications_total" in exprs["SimfleetOtpFailureSpike"]
-    for job in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "gateway"):
+    for job in ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "notifications", "gateway"):
         assert job in exprs["SimfleetServiceDown"], job
         assert f'absent(up{{job="{job}"}})' in exprs["SimfleetServiceMissing"], job
     stuck = exprs["SimfleetInventoryOperationsStuck"]
@@ -132,4 +132,8 @@ def test_the_required_alerts_exist() -> None:
     assert 'simfleet_ticketing_overdue_tickets{target="resolution"}' in exprs["SimfleetTicketsOverdue"]
     assert "simfleet_ticketing_sweep_last_success_timestamp_seconds" in exprs["SimfleetTicketingSweepStalled"]
     assert 'consumer="ticketing-node-paths"' in exprs["SimfleetTicketingNodeEventsStalled"]
+    # notifications: notices not delivered (never for users without an address), its sender
+    failing = exprs["SimfleetNoticeDeliveryFailing"]
+    assert "simfleet_notifications_delivery_failures_total" in failing and 'outcome!="no_address"' in failing
+    assert "simfleet_notifications_sender_last_success_timestamp_seconds" in exprs["SimfleetNotificationsSenderStalled"]
     assert "simfleet_nats_consumer_pending_messages" in stalled and "simfleet_nats_consumed_total" in stalled

@@ -23,6 +23,7 @@ from gateway.upstream.accounts import Accounts, AccountsStubs
 from gateway.upstream.billing import Billing, BillingStubs
 from gateway.upstream.identity import Identity, IdentityStubs, Metadata
 from gateway.upstream.inventory import Inventory, InventoryStubs
+from gateway.upstream.notifications import Notifications, NotificationsStubs
 from gateway.upstream.ticketing import Ticketing, TicketingStubs
 from simfleet_runtime.context import AUTHORIZATION, CLIENT_ADDRESS, CLIENT_AGENT, REQUEST_ID
 
@@ -123,6 +124,14 @@ async def ticketing_of_signed_in_user(request: Request, _credentials: Credential
     return stubs.for_request(call_metadata(request))
 
 
+async def notifications_of_signed_in_user(request: Request, _credentials: Credentials) -> Notifications:
+    _require_bearer(request)
+    stubs = getattr(request.app.state, "notifications", None)
+    if not isinstance(stubs, NotificationsStubs):
+        raise ProblemError(503, "SERVICE_UNAVAILABLE", "the gateway is not ready yet", retry_after=1)
+    return stubs.for_request(call_metadata(request))
+
+
 async def limit_sign_in(request: Request) -> None:
     limiter: TokenBucketLimiter = request.app.state.auth_limiter
     if not limiter.enabled:
@@ -149,4 +158,5 @@ SignedInAccounts = Annotated[Accounts, Depends(accounts_of_signed_in_user)]
 SignedInInventory = Annotated[Inventory, Depends(inventory_of_signed_in_user)]
 SignedInBilling = Annotated[Billing, Depends(billing_of_signed_in_user)]
 SignedInTicketing = Annotated[Ticketing, Depends(ticketing_of_signed_in_user)]
+SignedInNotifications = Annotated[Notifications, Depends(notifications_of_signed_in_user)]
 SignInRateLimit = Depends(limit_sign_in)

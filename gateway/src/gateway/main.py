@@ -39,6 +39,7 @@ from gateway.upstream.billing import BillingStubs, open_billing_channel
 from gateway.upstream.errors import install_rpc_error_handler
 from gateway.upstream.identity import IdentityStubs, open_identity_channel
 from gateway.upstream.inventory import InventoryStubs, open_inventory_channel
+from gateway.upstream.notifications import NotificationsStubs, open_notifications_channel
 from gateway.upstream.ticketing import TicketingStubs, open_ticketing_channel
 from simfleet_runtime import telemetry
 from simfleet_runtime.gctune import tune_gc
@@ -56,6 +57,7 @@ def create_app(
     inventory_channel: grpc.aio.Channel | None = None,
     billing_channel: grpc.aio.Channel | None = None,
     ticketing_channel: grpc.aio.Channel | None = None,
+    notifications_channel: grpc.aio.Channel | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,6 +79,9 @@ def create_app(
             app.state.ticketing = TicketingStubs(
                 channel, timeout=settings.grpc_timeout_seconds, transfer_timeout=settings.attachment_timeout_seconds
             )
+        if notifications_channel is None:
+            opened.append(channel := open_notifications_channel(settings))
+            app.state.notifications = NotificationsStubs(channel, timeout=settings.grpc_timeout_seconds)
         log.info(
             "gateway started",
             extra={
@@ -85,6 +90,7 @@ def create_app(
                 "inventory_target": settings.inventory_target,
                 "billing_target": settings.billing_target,
                 "ticketing_target": settings.ticketing_target,
+                "notifications_target": settings.notifications_target,
             },
         )
         try:
@@ -102,6 +108,8 @@ def create_app(
                 app.state.billing = None
             if ticketing_channel is None:
                 app.state.ticketing = None
+            if notifications_channel is None:
+                app.state.notifications = None
             log.info("gateway stopped")
 
     app = FastAPI(
@@ -137,6 +145,11 @@ def create_app(
             transfer_timeout=settings.attachment_timeout_seconds,
         )
         if ticketing_channel is not None
+        else None
+    )
+    app.state.notifications = (
+        NotificationsStubs(notifications_channel, timeout=settings.grpc_timeout_seconds)
+        if notifications_channel is not None
         else None
     )
     app.state.auth_limiter = TokenBucketLimiter(

@@ -20,6 +20,7 @@ from gateway.lines.router import router as lines_router
 from gateway.lines.router import stock_router
 from gateway.me.router import router as me_router
 from gateway.nodes.router import router as nodes_router
+from gateway.notices.router import router as notices_router
 from gateway.operations.router import router as operations_router
 from gateway.operations.router import sim_orders_router
 from gateway.roles.router import router as roles_router
@@ -53,3 +54,4 @@ def register_routers(app: FastAPI) -> None:
     app.include_router(tickets_router)
     app.include_router(support_desk_router)
     app.include_router(forms_router)
+    app.include_router(notices_router)

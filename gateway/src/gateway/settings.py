@@ -47,6 +47,7 @@ class GatewaySettings(BaseSettings):
     inventory_target: str = Field("127.0.0.1:50081", description="host:port of inventory's gRPC server")
     billing_target: str = Field("127.0.0.1:50091", description="host:port of billing's gRPC server")
     ticketing_target: str = Field("127.0.0.1:50101", description="host:port of ticketing's gRPC server")
+    notifications_target: str = Field("127.0.0.1:50111", description="host:port of notifications' gRPC server")
     grpc_timeout_seconds: float = Field(3.0, gt=0, description="deadline on every call to a service")
     readiness_timeout_seconds: float = Field(1.0, gt=0, description="deadline on the health check behind /readyz")
 

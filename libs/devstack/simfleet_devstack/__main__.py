@@ -48,6 +48,7 @@ SIMfleet is running.
   inventory gRPC       {platform.inventory_target}
   billing gRPC         {platform.billing_target}
   ticketing gRPC       {platform.ticketing_target}
+  notifications gRPC   {platform.notifications_target}
   NATS                 {platform.nats_url}
   data and logs        {platform.data_dir}
 

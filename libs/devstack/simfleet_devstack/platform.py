@@ -1,4 +1,4 @@
-"""The whole SIMfleet platform on one machine, as processes: NATS and the seven services (billing as two).
+"""The whole SIMfleet platform on one machine, as processes: NATS and the eight services (billing as two).
 
 Used by ``make up`` (``python -m simfleet_devstack``), by the end-to-end tests
 and by the benchmark::
@@ -9,7 +9,7 @@ and by the benchmark::
         httpx.post(f"{platform.gateway_url}/v1/auth/otp", json={...})
         platform.stop_nats(); platform.start_nats()   # fault tests
         platform.set_clock_offset(20 * 60)            # needs config.clock_file
-    # stop(): gateway, ticketing, billing, inventory, accounts, identity, netsim, NATS, each SIGTERM then SIGKILL
+    # stop(): the gateway, then the services side by side, then NATS; each SIGTERM then SIGKILL
 
 billing runs as two processes, as in a cluster (two Deployments): ``billing``
 (its API and everything else, ``BILLING_ROLE=api``) and ``billing-rater``
@@ -55,12 +55,13 @@ INVENTORY = "inventory"
 BILLING = "billing"
 BILLING_RATER = "billing-rater"
 TICKETING = "ticketing"
+NOTIFICATIONS = "notifications"
 GATEWAY = "gateway"
-SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING, BILLING_RATER, TICKETING, GATEWAY)
+SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING, BILLING_RATER, TICKETING, NOTIFICATIONS, GATEWAY)
 """The Python processes, in start order (stop order is the reverse, NATS last)."""
 MODULES = {BILLING_RATER: BILLING}
 """The package a process runs when it is not its own name (``python -m <package>``)."""
-DATABASE_SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING, TICKETING)
+DATABASE_SERVICES = (NETSIM, IDENTITY, ACCOUNTS, INVENTORY, BILLING, TICKETING, NOTIFICATIONS)
 LOCALHOST = "127.0.0.1"
 LOCAL_FRONTEND_ORIGINS = (
     "http://localhost:3000",
@@ -110,6 +111,8 @@ class PlatformConfig:
     billing_rater_metrics: int = 9110
     ticketing_grpc: int = 50101
     ticketing_metrics: int = 9111
+    notifications_grpc: int = 50111
+    notifications_metrics: int = 9112
     smtp_port: int = 2525
     netsim_http: int = 8090
     gateway_http: int = 8080
@@ -150,6 +153,8 @@ class PlatformConfig:
             "billing_rater_metrics",
             "ticketing_grpc",
             "ticketing_metrics",
+            "notifications_grpc",
+            "notifications_metrics",
             "smtp_port",
             "netsim_http",
             "gateway_http",
@@ -177,6 +182,8 @@ class PlatformConfig:
             "billing-rater metrics": self.billing_rater_metrics,
             "ticketing gRPC": self.ticketing_grpc,
             "ticketing metrics": self.ticketing_metrics,
+            "notifications gRPC": self.notifications_grpc,
+            "notifications metrics": self.notifications_metrics,
             "gateway HTTP": self.gateway_http,
         }
 
@@ -244,6 +251,10 @@ class Platform:
     def ticketing_target(self) -> str:
         return f"{LOCALHOST}:{self.config.ticketing_grpc}"
 
+    @property
+    def notifications_target(self) -> str:
+        return f"{LOCALHOST}:{self.config.notifications_grpc}"
+
     def metrics_urls(self) -> dict[str, str]:
         """Where each service serves Prometheus metrics."""
         return {
@@ -254,6 +265,7 @@ class Platform:
             BILLING: f"http://{LOCALHOST}:{self.config.billing_metrics}/metrics",
             BILLING_RATER: f"http://{LOCALHOST}:{self.config.billing_rater_metrics}/metrics",
             TICKETING: f"http://{LOCALHOST}:{self.config.ticketing_metrics}/metrics",
+            NOTIFICATIONS: f"http://{LOCALHOST}:{self.config.notifications_metrics}/metrics",
             GATEWAY: f"{self.gateway_url}/metrics",
         }
 
@@ -363,6 +375,21 @@ class Platform:
                 "TICKETING_IDENTITY_TARGET": self.identity_target,
                 "TICKETING_ACCOUNTS_TARGET": self.accounts_target,
             }
+        elif service == NOTIFICATIONS:
+            ours = {
+                "NOTIFICATIONS_DATABASE_URL": self.database_url(NOTIFICATIONS),
+                "NOTIFICATIONS_NATS_URL": self.nats_url,
+                "NOTIFICATIONS_GRPC_HOST": LOCALHOST,
+                "NOTIFICATIONS_GRPC_PORT": str(cfg.notifications_grpc),
+                "NOTIFICATIONS_METRICS_HOST": LOCALHOST,
+                "NOTIFICATIONS_METRICS_PORT": str(cfg.notifications_metrics),
+                "NOTIFICATIONS_IDENTITY_TARGET": self.identity_target,
+                "NOTIFICATIONS_IDENTITY_OPERATOR_KEY": cfg.operator_key,
+                "NOTIFICATIONS_SMTP_HOST": LOCALHOST,
+                "NOTIFICATIONS_SMTP_PORT": str(cfg.smtp_port),
+                # Locally a burst is gathered for a few seconds, not half a minute.
+                "NOTIFICATIONS_GROUPING_WINDOW_SECONDS": "3",
+            }
         elif service == GATEWAY:
             ours = {
                 "GATEWAY_HTTP_HOST": LOCALHOST,
@@ -373,6 +400,7 @@ class Platform:
                 "GATEWAY_INVENTORY_TARGET": self.inventory_target,
                 "GATEWAY_BILLING_TARGET": self.billing_target,
                 "GATEWAY_TICKETING_TARGET": self.ticketing_target,
+                "GATEWAY_NOTIFICATIONS_TARGET": self.notifications_target,
             }
             if cfg.web_dir is not None:
                 ours["GATEWAY_WEB_DIR"] = str(cfg.web_dir)
@@ -389,7 +417,7 @@ class Platform:
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Start NATS, then netsim, identity, accounts, inventory, billing, ticketing and the gateway (not waiting).
+        """Start NATS, then netsim, identity, accounts, inventory, billing, ticketing, notifications and the gateway.
 
         Raises :class:`PortsInUseError` before starting anything when a port is taken,
         :class:`PlatformError` when NATS does not come up; stops what it started on failure.
@@ -437,6 +465,7 @@ class Platform:
             f"{BILLING} gRPC health": lambda: probes.grpc_serving(self.billing_target),
             f"{BILLING_RATER} gRPC health": lambda: probes.grpc_serving(self.billing_rater_target),
             f"{TICKETING} gRPC health": lambda: probes.grpc_serving(self.ticketing_target),
+            f"{NOTIFICATIONS} gRPC health": lambda: probes.grpc_serving(self.notifications_target),
             f"{GATEWAY} /readyz": lambda: probes.http_ok(f"{self.gateway_url}/readyz"),
         }
         deadline = time.monotonic() + timeout
@@ -476,7 +505,7 @@ class Platform:
         return created
 
     def stop(self) -> None:
-        """Stop the gateway, then ticketing, billing, inventory, accounts, identity and netsim together, then NATS.
+        """Stop the gateway, then the services (notifications, ticketing, billing, ...) side by side, then NATS.
 
         Each gets SIGTERM, then SIGKILL after ``stop_timeout``.
 
@@ -488,7 +517,7 @@ class Platform:
             gateway.stop(self.config.stop_timeout)  # no request comes in while the services stop
         services = [
             self.processes[name]
-            for name in (TICKETING, BILLING_RATER, BILLING, INVENTORY, ACCOUNTS, IDENTITY, NETSIM)
+            for name in (NOTIFICATIONS, TICKETING, BILLING_RATER, BILLING, INVENTORY, ACCOUNTS, IDENTITY, NETSIM)
             if name in self.processes
         ]
         for process in services:
@@ -569,6 +598,7 @@ class Platform:
             BILLING: self.billing_target,
             BILLING_RATER: self.billing_rater_target,
             TICKETING: self.ticketing_target,
+            NOTIFICATIONS: self.notifications_target,
         }.get(name)
         deadline = time.monotonic() + timeout
         while not (probes.grpc_serving(target) if target else probes.http_ok(f"{self.gateway_url}/readyz")):

@@ -19,7 +19,7 @@ from simfleet_devstack.loadgen import (
 from simfleet_devstack.procstats import Sampler
 from simfleet_devstack.promtext import GaugeKey, GaugeTrace, Histogram, HistogramKey
 
-SERVICES = ("identity", "netsim", "accounts", "inventory", "billing", "ticketing", "gateway")
+SERVICES = ("identity", "netsim", "accounts", "inventory", "billing", "ticketing", "notifications", "gateway")
 BENCH_CLIENT = "bench client"
 P99_GOAL_MS = 100.0
 IDLE_RSS_GOAL_MIB = 150.0

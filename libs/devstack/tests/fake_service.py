@@ -186,7 +186,7 @@ def main(service: str) -> None:
     if service != "gateway":
         server.add_insecure_port(f"127.0.0.1:{os.environ[prefix + 'GRPC_PORT']}")
         server.start()
-    if service not in ("identity", "accounts", "inventory", "billing", "billing-rater", "ticketing"):
+    if service not in ("identity", "accounts", "inventory", "billing", "billing-rater", "ticketing", "notifications"):
         http = ThreadingHTTPServer(("127.0.0.1", int(os.environ[prefix + "HTTP_PORT"])), Ok)
         threading.Thread(target=http.serve_forever, daemon=True).start()
     print(f"fake {service} serving", flush=True)

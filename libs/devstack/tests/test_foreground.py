@@ -54,7 +54,8 @@ def test_ctrl_c_stops_every_child_and_exits_0(fake_config: MakeConfig, tmp_path:
         assert "demo customer onboarded" in printed
         assert "/v1/auth/otp" in printed and "/handsets/+79990000001/sms" in printed
         children = children_of(process.pid)
-        assert len(children) == 9  # nats, netsim, identity, accounts, inventory, billing, its rater, ticketing, gateway
+        assert len(children) == 10  # nats, netsim, identity, accounts, inventory, billing, its rater, ticketing,
+        # notifications, gateway
         process.send_signal(signal.SIGINT)
         assert process.wait(20) == 0
         rest = process.stdout.read() if process.stdout else ""
@@ -79,7 +80,7 @@ def test_no_orphan_survives_a_sigkilled_launcher(fake_config: MakeConfig, tmp_pa
     with launcher(fake_config(), tmp_path) as process:
         read_until(process, "Ctrl-C stops everything")
         children = children_of(process.pid)
-        assert len(children) == 9 and all(alive(pid) for pid in children)
+        assert len(children) == 10 and all(alive(pid) for pid in children)
         process.kill()
         process.wait()
         wait_until(lambda: not any(alive(pid) for pid in children), timeout=10, what="the children to die")

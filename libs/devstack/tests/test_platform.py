@@ -70,6 +70,7 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
             "billing",
             "billing-rater",
             "ticketing",
+            "notifications",
             "gateway",
         }
         assert platform.seed() is True
@@ -124,7 +125,17 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
             str(config.ticketing_grpc),
             str(config.ticketing_metrics),
         )
+        notifications = _recorded_env(config, "notifications")
+        assert notifications["NOTIFICATIONS_DATABASE_URL"].endswith("/notifications.db")
+        assert notifications["NOTIFICATIONS_IDENTITY_TARGET"] == platform.identity_target
+        assert notifications["NOTIFICATIONS_IDENTITY_OPERATOR_KEY"] == config.operator_key
+        assert notifications["NOTIFICATIONS_SMTP_PORT"] == str(config.smtp_port)
+        assert (notifications["NOTIFICATIONS_GRPC_PORT"], notifications["NOTIFICATIONS_METRICS_PORT"]) == (
+            str(config.notifications_grpc),
+            str(config.notifications_metrics),
+        )
         gateway = _recorded_env(config, "gateway")
+        assert gateway["GATEWAY_NOTIFICATIONS_TARGET"] == platform.notifications_target
         assert gateway["GATEWAY_IDENTITY_TARGET"] == platform.identity_target
         assert gateway["GATEWAY_ACCOUNTS_TARGET"] == platform.accounts_target
         assert gateway["GATEWAY_TICKETING_TARGET"] == platform.ticketing_target
@@ -244,6 +255,9 @@ def test_with_postgres_each_service_gets_its_own_database(fake_config: MakeConfi
         assert _recorded_env(config, "accounts")["ACCOUNTS_DATABASE_URL"].endswith("/devstack_test_accounts")
         assert _recorded_env(config, "billing")["BILLING_DATABASE_URL"].endswith("/devstack_test_billing")
         assert _recorded_env(config, "ticketing")["TICKETING_DATABASE_URL"].endswith("/devstack_test_ticketing")
+        assert _recorded_env(config, "notifications")["NOTIFICATIONS_DATABASE_URL"].endswith(
+            "/devstack_test_notifications"
+        )
         assert platform.database_url("identity") == identity_url
 
     async def names_then_drop() -> set[str]:
@@ -263,6 +277,7 @@ def test_with_postgres_each_service_gets_its_own_database(fake_config: MakeConfi
         "devstack_test_inventory",
         "devstack_test_billing",
         "devstack_test_ticketing",
+        "devstack_test_notifications",
     }
     assert not os.path.exists(config.data_dir / "identity.db")
 

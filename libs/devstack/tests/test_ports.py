@@ -11,7 +11,7 @@ from simfleet_devstack.ports import port_in_use
 def test_free_ports_gives_distinct_free_ports_for_every_listener(tmp_path: Path) -> None:
     config = PlatformConfig.free_ports(tmp_path)
     ports = list(config.ports().values())
-    assert len(ports) == 18
+    assert len(ports) == 20
     assert len(set(ports)) == len(ports)
     defaults = PlatformConfig(data_dir=tmp_path)
     assert set(ports).isdisjoint(defaults.ports().values())

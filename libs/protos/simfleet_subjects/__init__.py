@@ -83,6 +83,14 @@ class TicketingSubjects:
     """All three: what notices about tickets consume."""
 
 
+class NotificationsSubjects:
+    STREAM: Final = "NOTIFICATIONS"
+    STREAM_SUBJECTS: Final = ("simfleet.notifications.>",)
+
+    NOTICE_SENT: Final = "simfleet.notifications.notice.sent"
+    """A notice handed to the SMSC or the mail relay (NoticeSent)."""
+
+
 class NetsimSubjects:
     COMMAND_STREAM: Final = "NETSIM_CMD"
     """Commands to the simulated network, a work queue: each is taken once."""
@@ -113,6 +121,7 @@ __all__ = [
     "IdentitySubjects",
     "InventorySubjects",
     "NetsimSubjects",
+    "NotificationsSubjects",
     "TicketingSubjects",
     "audit_recorded",
 ]

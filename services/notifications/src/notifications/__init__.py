@@ -1,0 +1,1 @@
+"""SIMfleet notifications: the notices customers' users choose (NO-1)."""

@@ -1,0 +1,289 @@
+"""Notices end to end inside the service: events in, preferences and scope applied, SMS and email out, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from notifications.notices.models import SENT, NoticeEvent
+from simfleet.events.v1 import identity_pb2, inventory_pb2, ticketing_pb2
+from simfleet.notifications.v1 import notices_pb2 as pb
+from simfleet_runtime.authz import Grant
+from simfleet_runtime.bus import Event
+from simfleet_runtime.errors import read_error
+from simfleet_runtime.ids import new_id
+from simfleet_runtime.testing import eventually, free_port
+from simfleet_subjects import IdentitySubjects, InventorySubjects, TicketingSubjects
+
+from .conftest import Running
+
+TICKETS = frozenset({"tickets:read"})
+LINES = frozenset({"lines:read"})
+
+
+def note(running: Running, node_id: str, *, number: str = "T-2026-000001", author: str = "support") -> Any:
+    return ticketing_pb2.TicketNoteAdded(
+        ticket_id=new_id(),
+        number=number,
+        customer_id=running.customer_id,
+        node_id=node_id,
+        note_id=new_id(),
+        author_id="agent-1",
+        author_kind=author,
+    )
+
+
+def moved(running: Running, node_id: str, to_state: str = "resolved") -> Any:
+    return ticketing_pb2.TicketStateChanged(
+        ticket_id=new_id(),
+        number="T-2026-000002",
+        customer_id=running.customer_id,
+        node_id=node_id,
+        from_state="inProgress",
+        to_state=to_state,
+        actor_id="agent-1",
+        actor_kind="support",
+    )
+
+
+def finished(running: Running, *, failed: int = 0, type: str = "block") -> Any:
+    return inventory_pb2.OperationChanged(
+        operation_id=new_id(),
+        customer_id=running.customer_id,
+        type=type,
+        state="completed_with_errors" if failed else "completed",
+        node_id=running.branch,
+        total=10,
+        succeeded=10 - failed,
+        failed=failed,
+    )
+
+
+async def choose(running: Running, user: str, *choices: tuple[str, list[str]], language: str = "") -> pb.Preferences:
+    answer = await running.api.UpdatePreferences(
+        pb.UpdatePreferencesRequest(choices=[pb.KindChoice(kind=k, channels=c) for k, c in choices], language=language),
+        metadata=running.bearer(user),
+    )
+    return answer.preferences
+
+
+async def test_preferences_start_at_the_defaults_and_change_only_what_is_named(running: Running) -> None:
+    first = (await running.api.GetPreferences(pb.GetPreferencesRequest(), metadata=running.bearer("u-1"))).preferences
+    as_dict = {c.kind: list(c.channels) for c in first.choices}
+    assert set(map(tuple, as_dict.values())) == {()} and not first.saved  # nothing until chosen
+    assert first.language == "en" and len(as_dict) == 8
+
+    saved = await choose(running, "u-1", ("ticket_reply", ["sms", "email"]), ("sign_in", ["email"]), language="fa")
+    as_dict = {c.kind: list(c.channels) for c in saved.choices}
+    assert as_dict["ticket_reply"] == ["sms", "email"] and as_dict["sign_in"] == ["email"]
+    assert saved.language == "fa" and saved.saved
+
+    again = await choose(running, "u-1", ("sign_in", []))
+    as_dict = {c.kind: list(c.channels) for c in again.choices}
+    assert as_dict["sign_in"] == [] and as_dict["ticket_reply"] == ["sms", "email"] and again.language == "fa"
+
+
+@pytest.mark.parametrize(
+    ("choices", "language", "field"),
+    [
+        ([("lottery", ["sms"])], "", "choices[0].kind"),
+        ([("ticket_reply", ["pigeon"])], "", "choices[0].channels[0]"),
+        ([("ticket_reply", ["sms"]), ("ticket_reply", [])], "", "choices[1].kind"),
+        ([("ticket_reply", ["sms", "sms"])], "", "choices[0].channels"),
+        ([], "de", "language"),
+        ([("sign_in", ["sms"])], "", "choices[0].channels[0]"),  # identity sends that SMS itself
+    ],
+)
+async def test_bad_preferences_are_refused_and_change_nothing(
+    running: Running, choices: list[tuple[str, list[str]]], language: str, field: str
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await choose(running, "u-2", *choices, language=language)
+    details = read_error(refused.value)
+    assert details.code == grpc.StatusCode.INVALID_ARGUMENT and details.reason == "INVALID_PREFERENCES"
+    assert field in details.field_violations
+    after = (await running.api.GetPreferences(pb.GetPreferencesRequest(), metadata=running.bearer("u-2"))).preferences
+    assert not after.saved
+
+
+async def test_a_reply_reaches_only_the_users_who_chose_it_and_whose_scope_covers_the_ticket(running: Running) -> None:
+    manager = await running.user("manager", Grant(running.company, TICKETS))
+    elsewhere = await running.user("elsewhere", Grant(running.other_branch, TICKETS))
+    no_tickets = await running.user("lines-only", Grant(running.company, LINES))
+    silent = await running.user("silent", Grant(running.company, TICKETS))
+    for user in ("manager", "elsewhere", "lines-only"):
+        await choose(running, user, ("ticket_reply", ["sms"]), ("ticket_state_changed", ["sms"]))
+    await choose(running, "manager", language="ru")
+
+    await running.publish(TicketingSubjects.TICKET_NOTE_ADDED, note(running, running.branch, number="T-2026-000077"))
+    # The marker: an event the user elsewhere does see, published after.
+    await running.publish(TicketingSubjects.TICKET_STATE_CHANGED, moved(running, running.other_branch))
+
+    [reply, _change] = await running.sms_to(manager, 2)
+    assert "T-2026-000077" in reply.text and "поддержка" in reply.text.lower()
+    [only] = await running.sms_to(elsewhere, 1)
+    assert "T-2026-000002" in only.text
+    everyone = [m.to_msisdn for m in await running.sms()]
+    assert everyone.count(elsewhere) == 1 and no_tickets not in everyone and silent not in everyone
+    notices = await running.notices("manager")
+    assert [n.kind for n in notices] == ["ticket_reply", "ticket_state_changed"]
+    assert all(n.state == SENT and n.language == "ru" for n in notices)
+
+
+async def test_unchoosing_a_kind_stops_it(running: Running) -> None:
+    phone = await running.user("manager", Grant(running.company, TICKETS | LINES))
+    await choose(running, "manager", ("ticket_reply", ["sms"]))
+    await running.publish(TicketingSubjects.TICKET_NOTE_ADDED, note(running, running.branch, number="T-2026-000010"))
+    await running.sms_to(phone, 1)
+
+    await choose(running, "manager", ("ticket_reply", []), ("operation_failed", ["sms"]))
+    await running.publish(TicketingSubjects.TICKET_NOTE_ADDED, note(running, running.branch, number="T-2026-000011"))
+    await running.publish(InventorySubjects.OPERATION_FINISHED, finished(running, failed=3))
+
+    [first, second] = await running.sms_to(phone, 2)
+    assert "T-2026-000010" in first.text and "block" in second.text and "3" in second.text
+    assert not any("T-2026-000011" in m.text for m in await running.sms())
+
+
+async def test_a_sign_in_is_told_to_who_signed_in_only_and_only_a_successful_one(
+    running: Running, smtp_port: int
+) -> None:
+    sink = Sink()
+    relay = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    relay.start()
+    try:
+        for user in ("manager", "other"):
+            await running.user(user, Grant(running.company, TICKETS), email=f"{user}@example.com")
+            await choose(running, user, ("sign_in", ["email"]))
+        for user, result in (("manager", "bad_credentials"), ("manager", "succeeded"), ("other", "succeeded")):
+            await running.publish(
+                IdentitySubjects.SIGN_IN_RECORDED,
+                identity_pb2.SignInRecorded(
+                    attempt_id=new_id(),
+                    user_id=user,
+                    customer_id=running.customer_id,
+                    method="otp_sms",
+                    result=result,
+                    client_address="198.51.100.7",
+                ),
+            )
+
+        async def both() -> list[tuple[list[str], str]] | None:
+            return sink.taken if len(sink.taken) >= 2 else None
+
+        taken = await eventually(both, what="two sign-in emails")
+        assert sorted(to for to, _ in taken) == [["manager@example.com"], ["other@example.com"]]
+        assert all("198.51.100.7" in content for _, content in taken)
+        assert [n.kind for n in await running.notices("manager")] == ["sign_in"]
+    finally:
+        relay.stop()
+
+
+async def test_one_event_makes_one_notice_per_user_and_channel_even_after_a_restart(running: Running) -> None:
+    phone = await running.user("manager", Grant(running.company, TICKETS))
+    await choose(running, "manager", ("ticket_reply", ["sms"]))
+    event = note(running, running.branch, number="T-2026-000050")
+    event_id = await running.publish(TicketingSubjects.TICKET_NOTE_ADDED, event)
+    await running.sms_to(phone, 1)
+
+    await running.restart()
+    # The same event again, as a consumer that lost its place would see it: accepted once already.
+    again = Event(
+        id=event_id,
+        subject=TicketingSubjects.TICKET_NOTE_ADDED,
+        data=event.SerializeToString(),
+        headers={},
+        tenant=running.customer_id,
+        deliveries=1,
+    )
+    async with running.db.transaction() as session:
+        await running.notifications.intake.handle(session, again)
+    # And a new one after it, the marker that the sender ran since.
+    await running.publish(TicketingSubjects.TICKET_NOTE_ADDED, note(running, running.branch, number="T-2026-000051"))
+    sent = await running.sms_to(phone, 2)
+    assert ["T-2026-000050" in m.text for m in sent] == [True, False]
+    assert len(await running.notices("manager")) == 2 and await running.accepted("manager") == 2
+    ids = [m.message_id for m in await running.sms()]
+    assert len(ids) == len(set(ids)) == 2
+
+
+async def test_notices_list_newest_first_in_pages(running: Running) -> None:
+    phone = await running.user("manager", Grant(running.company, TICKETS))
+    await choose(running, "manager", ("ticket_reply", ["sms"]))
+    for n in range(3):
+        ticket = note(running, running.branch, number=f"T-2026-00010{n}")
+        await running.publish(TicketingSubjects.TICKET_NOTE_ADDED, ticket)
+        await running.sms_to(phone, n + 1)  # one at a time: three notices, not a summary
+    first = await running.api.ListNotices(pb.ListNoticesRequest(page_size=2), metadata=running.bearer("manager"))
+    assert ["T-2026-000102" in first.notices[0].text, len(first.notices)] == [True, 2]
+    assert first.notices[0].recipient == phone and first.notices[0].state == "sent"
+    rest = await running.api.ListNotices(
+        pb.ListNoticesRequest(page_size=2, page_token=first.next_page_token), metadata=running.bearer("manager")
+    )
+    assert len(rest.notices) == 1 and "T-2026-000100" in rest.notices[0].text and not rest.next_page_token
+    other = await running.api.ListNotices(pb.ListNoticesRequest(), metadata=running.bearer("someone-else"))
+    assert list(other.notices) == []
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await running.api.ListNotices(pb.ListNoticesRequest(page_token="forged"), metadata=running.bearer("manager"))
+    assert read_error(refused.value).reason == "INVALID_PAGE_TOKEN"
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.taken: list[tuple[list[str], str]] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.content if isinstance(envelope.content, bytes) else b""
+        self.taken.append((list(envelope.rcpt_tos), content.decode()))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def overrides(smtp_port: int) -> dict[str, Any]:
+    return {"smtp_port": smtp_port}
+
+
+async def test_an_email_notice_reaches_the_relay_once(running: Running, smtp_port: int) -> None:
+    sink = Sink()
+    relay = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    relay.start()
+    try:
+        await running.user("manager", Grant(running.company, LINES), email="manager@example.com")
+        await choose(running, "manager", ("operation_failed", ["email"]))
+        await running.publish(InventorySubjects.OPERATION_FINISHED, finished(running, failed=4))
+
+        async def delivered() -> list[tuple[list[str], str]] | None:
+            return sink.taken or None
+
+        [(to, content)] = await eventually(delivered, what="the email")
+        assert to == ["manager@example.com"] and "Subject: SIMfleet: operation block failed" in content
+
+        async def marked() -> bool:
+            return [n.state for n in await running.notices("manager")] == [SENT]
+
+        await eventually(marked, what="the notice marked sent")
+        assert len(sink.taken) == 1
+    finally:
+        relay.stop()
+
+
+async def test_events_waiting_when_the_service_stops_are_sent_after_it_starts(running: Running) -> None:
+    phone = await running.user("manager", Grant(running.company, TICKETS))
+    await choose(running, "manager", ("ticket_reply", ["sms"]))
+    async with running.db.transaction() as session:
+        await session.execute(sa.delete(NoticeEvent))
+    await running.publish(TicketingSubjects.TICKET_NOTE_ADDED, note(running, running.branch, number="T-2026-000300"))
+    await running.sms_to(phone, 1)
+    await running.restart()
+    [only] = await running.sms_to(phone, 1)
+    assert "T-2026-000300" in only.text

@@ -1,0 +1,122 @@
+"""Notices on the running platform (NO-1), through the gateway: a manager chooses ticket replies by SMS, support
+answers their ticket, the SMS reaches the manager's handset; unchosen, a reply no longer comes while a change of
+state the manager chose does. Bad preferences are 422 problems; the notices sent are listed in pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+
+from simfleet.ticketing.v1 import support_pb2, support_pb2_grpc
+from simfleet_devstack.platform import Platform
+from simfleet_devstack.seed import DEMO_MANAGER
+from simfleet_runtime.context import OPERATOR_KEY
+from simfleet_runtime.testing import wait_until
+from tests.e2e.test_audit import sign_in
+from tests.helpers import inbox, problem
+
+pytestmark = pytest.mark.e2e
+PREFERENCES = "/v1/me/notification-preferences"
+
+
+@pytest.fixture
+def desk(platform: Platform) -> Iterator[support_pb2_grpc.SupportServiceStub]:
+    with grpc.insecure_channel(platform.ticketing_target) as channel:
+        yield support_pb2_grpc.SupportServiceStub(channel)
+
+
+def file_ticket(api: httpx.Client, manager: dict[str, str], topic: str) -> dict[str, Any]:
+    nodes = {n["name"]: n for n in api.get("/v1/nodes", params={"limit": 1000}, headers=manager).json()["items"]}
+    body = {"node_id": nodes["Regions"]["id"], "type": "question", "topic": topic, "description": "When?"}
+
+    def filed() -> dict[str, Any] | None:  # once ticketing knows the demo tree
+        answer = api.post("/v1/tickets", json=body, headers=manager)
+        if answer.status_code == 404:
+            return None
+        assert answer.status_code == 201, answer.text
+        ticket: dict[str, Any] = answer.json()
+        return ticket
+
+    ticket: dict[str, Any] = wait_until(filed, 20, "the ticket filed", interval=0.2)
+    return ticket
+
+
+def texts(platform: Platform, phone: str, needle: str) -> list[str]:
+    return [str(m["text"]) for m in inbox(platform, phone) if needle in str(m["text"])]
+
+
+def test_a_chosen_reply_arrives_by_sms_and_an_unchosen_one_does_not(
+    platform: Platform, api: httpx.Client, desk: support_pb2_grpc.SupportServiceStub
+) -> None:
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    operator = ((OPERATOR_KEY, platform.config.operator_key),)
+    before = api.get(PREFERENCES, headers=manager)
+    assert before.status_code == 200, before.text
+    assert before.headers["Cache-Control"] == "no-store"
+    try:
+        chosen = api.put(PREFERENCES, json={"kinds": {"ticket_reply": ["sms"]}, "language": "en"}, headers=manager)
+        assert chosen.status_code == 200, chosen.text
+        assert chosen.json()["kinds"]["ticket_reply"] == ["sms"] and chosen.json()["saved"] is True
+
+        ticket = file_ticket(api, manager, "Roaming in Georgia")
+        number = ticket["number"]
+        desk.Answer(
+            support_pb2.AnswerRequest(ticket_id=ticket["id"], body="It is on from tomorrow."),
+            metadata=operator,
+            timeout=5,
+        )
+        replies = wait_until(
+            lambda: texts(platform, DEMO_MANAGER.phone, f"support answered your ticket {number}"),
+            30,
+            "the reply's SMS on the manager's handset",
+        )
+        assert replies == [f"SIMfleet: support answered your ticket {number}."]
+
+        switched = api.put(
+            PREFERENCES, json={"kinds": {"ticket_reply": [], "ticket_state_changed": ["sms"]}}, headers=manager
+        )
+        assert switched.status_code == 200, switched.text
+        # Support answers again and resolves: the reply is no longer chosen, the change of state is. The answer's
+        # note comes before its move on ticketing's stream, so once the move's SMS is here the note was weighed.
+        desk.Answer(
+            support_pb2.AnswerRequest(ticket_id=ticket["id"], body="Done: roaming is on.", to_state="resolved"),
+            metadata=operator,
+            timeout=5,
+        )
+        wait_until(
+            lambda: texts(platform, DEMO_MANAGER.phone, f"ticket {number} is now resolved"),
+            30,
+            "the resolution's SMS on the manager's handset",
+        )
+        assert len(texts(platform, DEMO_MANAGER.phone, f"support answered your ticket {number}")) == 1
+
+        listed = api.get("/v1/me/notices", params={"limit": 1}, headers=manager)
+        assert listed.status_code == 200, listed.text
+        [newest] = listed.json()["items"]
+        assert newest["kind"] == "ticket_state_changed" and number in newest["text"]
+        assert newest["channel"] == "sms" and newest["recipient"] == DEMO_MANAGER.phone and newest["state"] == "sent"
+        rest = api.get("/v1/me/notices", params={"limit": 200, "cursor": listed.json()["next_cursor"]}, headers=manager)
+        assert rest.status_code == 200, rest.text
+        assert any(n["kind"] == "ticket_reply" and number in n["text"] for n in rest.json()["items"])
+    finally:
+        api.put(PREFERENCES, json={"kinds": {"ticket_reply": [], "ticket_state_changed": []}}, headers=manager)
+
+
+def test_bad_preferences_are_problems_and_change_nothing(api: httpx.Client) -> None:
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    before = api.get(PREFERENCES, headers=manager).json()
+    for body in (
+        {"kinds": {"lottery_won": ["sms"]}},
+        {"kinds": {"ticket_reply": ["pigeon"]}},
+        {"language": "de"},
+        {"kinds": {"sign_in": ["sms"]}},  # identity sends that SMS itself
+        {"kinds": {"ticket_reply": ["sms"]}, "extra": 1},
+    ):
+        problem(api.put(PREFERENCES, json=body, headers=manager), 422)
+    problem(api.get("/v1/me/notices", params={"cursor": "forged"}, headers=manager), 422)
+    assert api.get(PREFERENCES, headers=manager).json() == before
+    assert api.get(PREFERENCES).status_code == 401
