@@ -624,6 +624,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The notices sent to the user, newest first */
+        get: operations["listMyNotices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notification-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Which notices reach the user, by which channel, in which language
+         * @description Every kind with the channels it goes by: the defaults (sign-ins by SMS) until the user saves their own.
+         */
+        get: operations["getMyNotificationPreferences"];
+        /**
+         * Choose which notices reach the user, by which channel, in which language
+         * @description The kinds named get exactly the channels given (an empty list turns the kind off); the others keep what they had. Notices about lines, operations, money and tickets still come only for what the user's grants cover.
+         */
+        put: operations["updateMyNotificationPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/password": {
         parameters: {
             query?: never;
@@ -4491,6 +4532,94 @@ export interface components {
             id: string;
         };
         /**
+         * NoticeResponse
+         * @example {
+         *       "channel": "sms",
+         *       "created_at": "2026-12-07T10:05:00Z",
+         *       "events": 1,
+         *       "id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
+         *       "kind": "ticket_reply",
+         *       "language": "en",
+         *       "recipient": "+79161234567",
+         *       "sent_at": "2026-12-07T10:05:01Z",
+         *       "state": "sent",
+         *       "text": "SIMfleet: support answered your ticket T-2026-000123."
+         *     }
+         */
+        NoticeResponse: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "sms" | "email";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Events
+             * @description how many events it tells of (more than 1: the summary of a burst)
+             */
+            events: number;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "operation_finished" | "operation_failed" | "tariff_changed" | "limit_reached" | "balance_low" | "ticket_reply" | "ticket_state_changed" | "sign_in";
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "en" | "ru" | "fa";
+            /**
+             * Recipient
+             * @description the number or address it went to
+             */
+            recipient: string;
+            /** Sent At */
+            sent_at: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "sent" | "failed";
+            /**
+             * Subject
+             * @description an email's subject; null for an SMS
+             */
+            subject: string | null;
+            /** Text */
+            text: string;
+        };
+        /**
+         * NoticesPage
+         * @example {
+         *       "items": [
+         *         {
+         *           "channel": "sms",
+         *           "created_at": "2026-12-07T10:05:00Z",
+         *           "events": 1,
+         *           "id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
+         *           "kind": "ticket_reply",
+         *           "language": "en",
+         *           "recipient": "+79161234567",
+         *           "sent_at": "2026-12-07T10:05:01Z",
+         *           "state": "sent",
+         *           "text": "SIMfleet: support answered your ticket T-2026-000123."
+         *         }
+         *       ]
+         *     }
+         */
+        NoticesPage: {
+            /** Items */
+            items: components["schemas"]["NoticeResponse"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
          * OfferResponse
          * @description A data package on sale: per line, or a pool for all the lines under a node (group).
          * @example {
@@ -5315,6 +5444,79 @@ export interface components {
              * @description pass as cursor for the next page; null on the last
              */
             next_cursor: string | null;
+        };
+        /**
+         * PreferencesRequest
+         * @example {
+         *       "kinds": {
+         *         "sign_in": [],
+         *         "ticket_reply": [
+         *           "sms"
+         *         ]
+         *       },
+         *       "language": "ru"
+         *     }
+         */
+        PreferencesRequest: {
+            /**
+             * Kinds
+             * @description the kinds to change, each with exactly the channels it is to go by (an empty list: off); kinds not named keep what they had
+             */
+            kinds?: {
+                [key: string]: ("sms" | "email")[];
+            };
+            /**
+             * Language
+             * @description the language of the notices; absent: unchanged
+             */
+            language?: ("en" | "ru" | "fa") | null;
+        };
+        /**
+         * PreferencesResponse
+         * @example {
+         *       "kinds": {
+         *         "balance_low": [
+         *           "sms"
+         *         ],
+         *         "limit_reached": [
+         *           "sms",
+         *           "email"
+         *         ],
+         *         "operation_failed": [
+         *           "email"
+         *         ],
+         *         "operation_finished": [],
+         *         "sign_in": [
+         *           "sms"
+         *         ],
+         *         "tariff_changed": [],
+         *         "ticket_reply": [
+         *           "sms"
+         *         ],
+         *         "ticket_state_changed": []
+         *       },
+         *       "language": "en",
+         *       "saved": true
+         *     }
+         */
+        PreferencesResponse: {
+            /**
+             * Kinds
+             * @description every kind of notice and the channels it goes by
+             */
+            kinds: {
+                [key: string]: ("sms" | "email")[];
+            };
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "en" | "ru" | "fa";
+            /**
+             * Saved
+             * @description false until the user first saved preferences: the defaults apply
+             */
+            saved: boolean;
         };
         /**
          * Problem
@@ -11817,6 +12019,284 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyNotices: {
+        parameters: {
+            query?: {
+                /** @description items per page */
+                limit?: number;
+                /** @description from next_cursor */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description the ETag of the answer you hold: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticesPage"];
+                };
+            };
+            /** @description Not Modified: the `If-None-Match` tag is still the answer's */
+            304: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag of the answer you hold: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesResponse"];
+                };
+            };
+            /** @description Not Modified: the `If-None-Match` tag is still the answer's */
+            304: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateMyNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesResponse"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json in UTF-8 (or starts with a byte order mark) */
+            415: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
                 headers: {
                     /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
                     "X-Request-ID": string;
