@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import threading
 import time
 
 from ulid import ULID
@@ -16,11 +17,27 @@ _COUNTER_BITS = 25
 """The last five characters of a batch's ids count up; the other 55 random bits are drawn once per batch."""
 
 
+_RANDOM_MAX = (1 << 80) - 1
+_last = [0, 0]
+"""The last id's milliseconds and random part: ids made in one millisecond count up from the first's random part."""
+_lock = threading.Lock()
+
+
 def new_id() -> str:
-    """A ULID: the time in milliseconds, then 80 random bits (as ``str(ULID())``, a few times cheaper: the
-    gateway makes one for every request that brings no request id)."""
+    """A ULID: the time in milliseconds, then 80 random bits, monotonic in a process as ``str(ULID())`` is (an
+    id made in the same millisecond as the last one is the last one plus one, so ids sort in the order they were
+    made: lists keyed and paged by id rely on it); a few times cheaper than the ``ULID`` object (the gateway makes
+    one for every request that brings no request id)."""
+    now = time.time_ns() // 1_000_000
+    with _lock:
+        if now > _last[0]:
+            _last[0], _last[1] = now, int.from_bytes(os.urandom(10), "big")
+        elif _last[1] < _RANDOM_MAX:
+            _last[1] += 1
+        else:  # 2**80 ids in one millisecond: the next millisecond's
+            _last[0], _last[1] = _last[0] + 1, int.from_bytes(os.urandom(10), "big")
+        value = (_last[0] << 80 | _last[1]) << 6
     # 128 bits as 26 characters of 5 bits (130, the top 2 zero): that form, at the top of 17 bytes.
-    value = ((time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")) << 6
     return base64.b32encode(value.to_bytes(17, "big"))[:26].translate(_TO_CROCKFORD).decode()
 
 

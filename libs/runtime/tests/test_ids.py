@@ -26,5 +26,13 @@ def test_one_id_is_a_ulid_of_now_with_its_random_part_drawn_each_time() -> None:
         parsed = ULID.from_str(i)
         assert str(parsed) == i and is_id(i) and len(i) == 26
         assert before.milliseconds <= parsed.milliseconds <= after.milliseconds
-    # the 80 random bits vary, not only the low ones
-    assert len({ULID.from_str(i).bytes[6:9] for i in ids}) > 1_000
+    # the 80 random bits vary from one millisecond to the next, not only the low ones
+    assert len({ULID.from_str(i).bytes[6:9] for i in ids}) > 1
+    assert len({ULID.from_str(i).milliseconds for i in ids}) == len({ULID.from_str(i).bytes[6:9] for i in ids})
+
+
+def test_ids_sort_in_the_order_they_were_made_even_within_a_millisecond() -> None:
+    ids = [new_id() for _ in range(20_000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    same_millisecond = [i for i in ids if i[:10] == ids[0][:10]]
+    assert len(same_millisecond) > 1  # 20,000 ids take a few milliseconds: many share one
