@@ -23,7 +23,6 @@ from inventory.lines.service import Location
 from inventory.main import Inventory, build
 from inventory.models import BUS
 from inventory.operations.availability import Ask, Facts, Verdict
-from inventory.operations.identity_client import RequesterAccess
 from inventory.operations.records import LineRow
 from inventory.settings import InventorySettings
 from inventory.stock.service import StockSim
@@ -37,6 +36,7 @@ from simfleet_runtime.bus import Event
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import KeyRing, database_backends, database_url, drop_postgres_database
 from simfleet_runtime.timestamps import timestamp
+from simfleet_runtime.user_access import UserAccess
 from simfleet_runtime.validation import luhn_check_digit
 from simfleet_subjects import InventorySubjects
 
@@ -68,15 +68,15 @@ class FakeAuthority:
     """identity's answer about requesters: whoever is not named holds what they held (the tree's root, everything)."""
 
     def __init__(self) -> None:
-        self.known: dict[str, RequesterAccess] = {}
+        self.known: dict[str, UserAccess] = {}
         self.down = False
         self.asked: list[str] = []
 
-    async def access(self, customer_id: str, user_id: str) -> RequesterAccess:
+    async def access(self, customer_id: str, user_id: str) -> UserAccess:
         self.asked.append(user_id)
         if self.down:
             raise ConnectionError("identity is not reachable")
-        return self.known.get(user_id, RequesterAccess(True, (Grant(self.root, EVERYTHING, "profile_manager"),)))
+        return self.known.get(user_id, UserAccess(True, (Grant(self.root, EVERYTHING, "profile_manager"),)))
 
     root = ""
 

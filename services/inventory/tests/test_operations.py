@@ -15,7 +15,6 @@ from inventory.lines.models import Line
 from inventory.lines.service import LineFilter
 from inventory.models import BUS
 from inventory.operations import service as operations_service
-from inventory.operations.identity_client import RequesterAccess
 from inventory.operations.models import Item, Operation, TargetChunk
 from inventory.operations.requests import NewOperation, Selection, Target
 from inventory.operations.service import OperationService
@@ -25,6 +24,7 @@ from simfleet.netsim.v1 import hlr_pb2
 from simfleet_runtime.audit import OPERATOR, set_actor
 from simfleet_runtime.authz import Grant
 from simfleet_runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
+from simfleet_runtime.user_access import UserAccess
 
 from .conftest import EVERYTHING, READER, Harness, iccid, sim  # type: ignore[import-not-found]
 
@@ -707,7 +707,7 @@ async def test_a_scheduled_operation_runs_with_the_authority_its_requester_has_w
         ),
     )
     # Meanwhile the requester kept lines:block over north only.
-    harness.authority.known[requester.user_id] = RequesterAccess(
+    harness.authority.known[requester.user_id] = UserAccess(
         True, (Grant(harness.tree.north, frozenset({"lines:read", "lines:block"}), "custom"),)
     )
     harness.authority.down = True  # identity unreachable: nothing starts on the old authority
@@ -725,7 +725,7 @@ async def test_a_scheduled_operation_runs_with_the_authority_its_requester_has_w
     # A disabled requester's operation is refused line by line.
     later = harness.inventory.runtime.clock.now() + timedelta(hours=1)
     refused, _ = await ops.create(requester, block(north, scheduled_at=later, params={"block_type": "financial"}))
-    harness.authority.known[requester.user_id] = RequesterAccess(False, ())
+    harness.authority.known[requester.user_id] = UserAccess(False, ())
     harness.set_clock_offset(2 * 3600 + 2)
     await harness.run()
     done = await ops.get(requester, refused.id)

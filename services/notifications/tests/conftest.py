@@ -22,7 +22,6 @@ from google.protobuf.message import Message
 
 from notifications.main import Notifications, build
 from notifications.models import NODE_PATHS
-from notifications.notices.access import NOBODY, UserAccess
 from notifications.notices.models import Notice, NoticeEvent
 from notifications.settings import NotificationsSettings
 from simfleet.events.v1 import identity_pb2
@@ -42,6 +41,7 @@ from simfleet_runtime.testing import (
     eventually,
     free_port,
 )
+from simfleet_runtime.user_access import NOBODY, UserAccess
 from simfleet_subjects import (
     AccountsSubjects,
     BillingSubjects,

@@ -31,7 +31,6 @@ from inventory.operations.engine import Engine
 from inventory.operations.financial import financial_blocks_handler
 from inventory.operations.grpc_api import SERVICE_NAME as OPERATION_SERVICE
 from inventory.operations.grpc_api import OperationApi
-from inventory.operations.identity_client import IdentityAuthority, RequesterAuthority
 from inventory.operations.service import OperationService
 from inventory.settings import InventorySettings
 from inventory.stock.puk import PukVault
@@ -44,6 +43,7 @@ from simfleet_runtime.authz import Authorizer
 from simfleet_runtime.grpc_server import Channels
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
+from simfleet_runtime.user_access import IdentityUserAccess, UserAccessSource
 from simfleet_subjects import BillingSubjects, NetsimSubjects
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -69,7 +69,7 @@ def build(
     *,
     jwks: JwksFetcher | None = None,
     locator: Locator | None = None,
-    authority: RequesterAuthority | None = None,
+    authority: UserAccessSource | None = None,
     availability: Availability | None = None,
 ) -> Inventory:
     """Wire the service; ``jwks``, ``locator``, ``authority`` and ``availability`` replace the calls to identity,
@@ -122,7 +122,7 @@ def build(
         poll_seconds=settings.dispatch_poll_seconds,
         quarantine_days=settings.number_quarantine_days,
         authority=authority
-        or IdentityAuthority(
+        or IdentityUserAccess(
             lambda: upstream(settings.identity_target),
             operator_key=settings.operator_key.get_secret_value(),
             timeout=settings.upstream_timeout_seconds,

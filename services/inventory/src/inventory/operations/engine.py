@@ -37,13 +37,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory.operations.answering import Answers
 from inventory.operations.availability import Availability
-from inventory.operations.identity_client import RequesterAuthority
 from inventory.operations.sending import Sender
 from inventory.operations.starting import RECHECK_AFTER, Starter
 from simfleet.events.v1 import netsim_pb2 as net_events
 from simfleet_runtime.bus import EventHandler, Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, is_sqlite
+from simfleet_runtime.user_access import UserAccessSource
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Engine:
         max_in_flight: int,
         poll_seconds: float,
         quarantine_days: int,
-        authority: RequesterAuthority | None = None,
+        authority: UserAccessSource | None = None,
         availability: Availability | None = None,
         recheck_after: timedelta = RECHECK_AFTER,
     ) -> None:

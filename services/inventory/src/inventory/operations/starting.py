@@ -20,7 +20,6 @@ from inventory.convert import operation_event
 from inventory.lines.models import Line, LineLabel
 from inventory.operations.actions import ACTIONS
 from inventory.operations.ending import finish, skip_pending
-from inventory.operations.identity_client import RequesterAuthority
 from inventory.operations.locks import claim
 from inventory.operations.models import FAILED, RUNNING, SCHEDULED, Item, Operation
 from inventory.operations.nodes import node_path_ids, node_paths
@@ -29,6 +28,7 @@ from inventory.scope import nodes_under
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
+from simfleet_runtime.user_access import UserAccessSource
 from simfleet_subjects import InventorySubjects
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Starter:
         outbox: Outbox,
         locking: bool,
         max_lines: int,
-        authority: RequesterAuthority | None,
+        authority: UserAccessSource | None,
         recheck_after: timedelta,
     ) -> None:
         self._db = db

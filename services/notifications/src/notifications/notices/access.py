@@ -10,65 +10,17 @@ revokes tokens).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
-
-import grpc
+from typing import Any
 
 from simfleet.events.v1 import identity_pb2 as ev
-from simfleet.identity.v1 import admin_pb2, admin_pb2_grpc
-from simfleet_runtime.authz import Grant
 from simfleet_runtime.bus import Event
 from simfleet_runtime.clock import Clock
-from simfleet_runtime.context import OPERATOR_KEY
+from simfleet_runtime.user_access import IdentityUserAccess, UserAccess, UserAccessSource
 from simfleet_subjects import IdentitySubjects
 
-
-@dataclass(frozen=True, slots=True)
-class UserAccess:
-    active: bool
-    grants: tuple[Grant, ...]
-
-    def may(self, permission: str, path: Sequence[str]) -> bool:
-        """Whether ``permission`` holds at the node at ``path`` (root → node)."""
-        if not self.active:
-            return False
-        on_path = set(path)
-        return any(g.node_id in on_path and permission in g.permissions for g in self.grants)
-
-
-NOBODY = UserAccess(active=False, grants=())
-
-
-class AccessSource(Protocol):
-    async def access(self, customer_id: str, user_id: str) -> UserAccess:
-        """The user's access now; raises when it cannot be known (the event is retried)."""
-        ...
-
-
-class IdentityAccess:
-    def __init__(self, channel: Callable[[], grpc.aio.Channel], *, operator_key: str, timeout: float) -> None:
-        self._channel = channel
-        self._operator_key = operator_key
-        self._timeout = timeout
-
-    async def access(self, customer_id: str, user_id: str) -> UserAccess:
-        stub = admin_pb2_grpc.IdentityAdminServiceStub(self._channel())
-        try:
-            answer = await stub.GetUserAccess(
-                admin_pb2.GetUserAccessRequest(user_id=user_id, customer_id=customer_id),
-                metadata=((OPERATOR_KEY, self._operator_key),),
-                timeout=self._timeout,
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                return NOBODY
-            raise
-        return UserAccess(
-            active=answer.active,
-            grants=tuple(Grant(g.node_id, frozenset(g.permissions), g.role) for g in answer.grants),
-        )
+AccessSource = UserAccessSource
+IdentityAccess = IdentityUserAccess
+"""identity's answer (:mod:`simfleet_runtime.user_access`), the source :class:`CachedAccess` keeps in front of."""
 
 
 class CachedAccess:
