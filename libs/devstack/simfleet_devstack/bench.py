@@ -149,7 +149,9 @@ def command_line(args: argparse.Namespace) -> str:
         f"python -m simfleet_devstack.bench --output {args.output} --rate {args.rate:g} --duration {args.duration:g} "
         f"--users {args.users} --warmup {args.warmup:g} --poll-first {args.poll_first:g} "
         f"--poll-interval {args.poll_interval:g} --bulk-lines {args.bulk_lines} --scale-lines {args.scale_lines} "
-        f"--pages {args.pages}" + ("" if list(args.parts) == list(PARTS) else f" --parts {','.join(args.parts)}")
+        f"--pages {args.pages}"
+        + ("" if list(args.parts) == list(PARTS) else f" --parts {','.join(args.parts)}")
+        + ("" if list(args.databases) == list(DATABASES) else f" --databases {','.join(args.databases)}")
     )
 
 

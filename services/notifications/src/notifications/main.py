@@ -45,6 +45,10 @@ CONSUMERS: tuple[tuple[str, str, str], ...] = (
     ("notifications-funds", BillingSubjects.STREAM, BillingSubjects.ACCOUNT_EXHAUSTED),
 )
 """The events notices are made of: (durable, stream, subject)."""
+GROUPED = {"notifications-sign-ins": 32}
+"""Consumers whose events come by the dozen and mostly tell nobody (every sign-in of every user, each its own
+transaction before): up to this many in one transaction. Their events name their one user, so the access asked
+ahead of the transaction (``Intake.before``, run for a group's first event only) is not needed for them."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,15 @@ def build(
         on_accepted=delivery.wake if settings.grouping_window_seconds == 0 else None,
     )
     for name, stream, subject in CONSUMERS:
-        runtime.add_consumer(name=name, stream=stream, subject=subject, handler=intake.handle, before=intake.before)
+        runtime.add_consumer(
+            name=name,
+            stream=stream,
+            subject=subject,
+            handler=intake.handle,
+            before=intake.before,
+            group_handler=intake.handle_group if name in GROUPED else None,
+            group_size=GROUPED.get(name, 1),
+        )
     runtime.add_task("sender", delivery.run)
 
     verifier = TokenVerifier(

@@ -18,7 +18,7 @@ consumer's ``before`` hook warms the cache), so no database lock waits on it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -252,6 +252,11 @@ class Intake:
             metrics.EVENTS.labels(occurrence.kind, "accepted" if fresh else "duplicate").inc()
         if accepted and self._on_accepted is not None:
             self._on_accepted()
+
+    async def handle_group(self, session: AsyncSession, events: Sequence[Event]) -> None:
+        """Several events in one transaction, each as :meth:`handle` takes it."""
+        for event in events:
+            await self.handle(session, event)
 
 
 def _address(user: User, channel: str) -> str:
