@@ -81,7 +81,13 @@ class TicketApi(tickets_pb2_grpc.TicketServiceServicer):
     async def _ticket(self, permission: str, ticket_id: str) -> tuple[Access, Ticket]:
         access = await self._authz.access()
         ticket = await self._tickets.get(ticket_id, customer_id=access.customer_id)
-        access.check(permission, await self._authz.path(access, ticket.node_id), what="ticket")
+        path = await self._authz.path(access, ticket.node_id)
+        if path is None:
+            # The paths are read apart from the ticket: its node may have been deleted in between, and the
+            # transaction that deleted it moved the ticket up. Read again, after the deletion, before refusing.
+            ticket = await self._tickets.get(ticket_id, customer_id=access.customer_id)
+            path = await self._authz.path(access, ticket.node_id)
+        access.check(permission, path, what="ticket")
         return access, ticket
 
     def _pb(self, ticket: Ticket) -> pb.Ticket:
