@@ -12,105 +12,30 @@ Under CI=true a missing Chromium or console build fails the test instead of skip
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER
-from tests.helpers import WEB_DIST, codes_in, inbox, wait_for_sms_code
+from tests.e2e.console import LATIN, UNTRANSLATED_TEXT, axe_problems, chromium, console_page, screenshot
+from tests.helpers import codes_in, inbox, wait_for_sms_code
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = Path(os.environ.get("SIMFLEET_CHROMIUM", "/usr/bin/chromium"))
-AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = os.environ.get("SIMFLEET_CONSOLE_SCREENSHOTS")
-"""A folder (docs/console/ for the README's pictures) to write each page's screenshot to; unset: none."""
-LATIN = re.compile(r"[A-Za-z]")
-
-UNTRANSLATED_TEXT = """() => {
-  const found = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const parent = node.parentElement;
-    if (!parent || parent.closest('[translate="no"], script, style')) continue;
-    const text = node.textContent.trim();
-    if (text) found.push(text);
-  }
-  for (const el of document.querySelectorAll('[aria-label], [placeholder], [title]')) {
-    if (el.closest('[translate="no"]')) continue;
-    for (const name of ['aria-label', 'placeholder', 'title']) {
-      const value = el.getAttribute(name);
-      if (value) found.push(value);
-    }
-  }
-  return found;
-}"""
-
-
-def _need(condition: bool, why: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{why} (CI must run the browser tests)")
-    pytest.skip(why)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    _need(CHROMIUM.is_file(), f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
-    _need((WEB_DIST / "index.html").is_file(), "the web console is not built: make web")
-    _need(AXE.is_file(), "web/node_modules is missing: make web (npm ci)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")
 def page(browser: Browser, platform: Platform) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=platform.gateway_url, locale="en-GB", viewport={"width": 1280, "height": 900}
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    violations: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
-            violations.append(message.text)
-
-    page.on("console", on_console)
-    try:
+    with console_page(browser, platform.gateway_url) as page:
         yield page
-    finally:
-        context.close()
-    assert violations == [], violations
-
-
-def axe_problems(page: Page) -> list[dict[str, Any]]:
-    """The serious and critical accessibility violations axe-core finds on the page as it is."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text())
-    result: dict[str, Any] = page.evaluate("async () => await window.axe.run(document)")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]][:3]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def screenshot(page: Page, name: str) -> None:
-    if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 
 def test_sign_in_by_sms_code_and_browse_the_lines(page: Page, platform: Platform) -> None:
