@@ -11,6 +11,8 @@ export type LinesPage = Schemas["LinesPage"];
 export type LinesQuery = NonNullable<paths["/v1/lines"]["get"]["parameters"]["query"]>;
 export type SignInsPage = Schemas["SignInsPage"];
 export type Challenge = Schemas["ChallengeResponse"];
+export type Channel = Schemas["StartOtpRequest"]["channel"];
+export type Operation = Schemas["OperationResponse"];
 
 export const CLIENT_HEADER = "X-SIMfleet-Client";
 
@@ -32,6 +34,8 @@ export class NetworkError extends Error {
 }
 
 let accessToken: string | null = null;
+/** When the server last saw this session (Date.now()): a call that carried the token, or a renewal. */
+let lastContact = 0;
 let refreshing: Promise<boolean> | null = null;
 const listeners = new Set<(signedIn: boolean) => void>();
 
@@ -106,13 +110,20 @@ export async function request<T>(method: string, path: string, options: Options 
     else setAccessToken(null);
   }
   if (!response.ok) throw await problem(response);
+  if (options.auth) lastContact = Date.now();
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
 }
 
 function signedIn(tokens: Tokens): Tokens {
   setAccessToken(tokens.access_token);
+  lastContact = Date.now();
   return tokens;
+}
+
+/** Milliseconds since the server last saw this session (identity counts its idle time from then). */
+export function sinceLastContact(): number {
+  return Date.now() - lastContact;
 }
 
 /** Renew the session from the cookie (one request at a time); false when there is none to renew. */
@@ -125,6 +136,7 @@ export function refreshSession(): Promise<boolean> {
         return false;
       }
       signedIn((await response.json()) as Tokens);
+      lastContact = Date.now();
       return true;
     } catch {
       return false;
@@ -136,12 +148,21 @@ export function refreshSession(): Promise<boolean> {
 }
 
 export const api = {
-  requestCode: (phone: string) =>
-    request<Challenge>("POST", "/v1/auth/otp", { body: { phone, channel: "sms" } }),
+  requestCode: (phone: string, channel: Channel = "sms") =>
+    request<Challenge>("POST", "/v1/auth/otp", { body: { phone, channel } }),
   verifyCode: async (challengeId: string, code: string) =>
     signedIn(await request<Tokens>("POST", "/v1/auth/otp/verify", { body: { challenge_id: challengeId, code } })),
   signInWithPassword: async (phone: string, password: string) =>
     signedIn(await request<Tokens>("POST", "/v1/auth/password", { body: { phone, password } })),
+  requestPasswordReset: (phone: string, channel: Channel) =>
+    request<Challenge>("POST", "/v1/auth/password-reset", { body: { phone, channel } }),
+  /** The forced change of ID-5: the code alone opens no session; it sets a new permanent password and signs in. */
+  confirmPasswordReset: async (challengeId: string, code: string, newPassword: string) =>
+    signedIn(
+      await request<Tokens>("POST", "/v1/auth/password-reset/confirm", {
+        body: { challenge_id: challengeId, code, new_password: newPassword },
+      }),
+    ),
   signOut: async () => {
     try {
       await request<void>("POST", "/v1/auth/logout", { auth: true });
@@ -152,6 +173,13 @@ export const api = {
   me: () => request<Me>("GET", "/v1/me", { auth: true }),
   lines: (query: LinesQuery) => request<LinesPage>("GET", "/v1/lines", { auth: true, query: query as Query }),
   line: (msisdn: string) => request<Line>("GET", `/v1/lines/${encodeURIComponent(msisdn)}`, { auth: true }),
+  /** Asks for a lines' block or unblock (voluntary) by number: the simplified view's actions. */
+  setBlocked: (msisdn: string, blocked: boolean) =>
+    request<Operation>("POST", "/v1/operations", {
+      auth: true,
+      body: { type: blocked ? "block" : "unblock", lines: [msisdn], params: { block_type: "voluntary" } },
+    }),
+  operation: (id: string) => request<Operation>("GET", `/v1/operations/${encodeURIComponent(id)}`, { auth: true }),
   mySignIns: () => request<SignInsPage>("GET", "/v1/me/sign-ins", { auth: true, query: { limit: 50 } }),
 };
 
@@ -159,5 +187,6 @@ export const api = {
 export function resetSessionForTests(): void {
   accessToken = null;
   refreshing = null;
+  lastContact = 0;
   listeners.clear();
 }

@@ -3,6 +3,7 @@ import { Message, useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { Link } from "../router";
 import { sectionsByUse } from "../usage";
+import { SimpleLines } from "./SimpleLines";
 
 const SECTIONS: Record<string, { title: MessageKey; text: MessageKey }> = {
   "/lines": { title: "home.lines", text: "home.linesText" },
@@ -10,7 +11,7 @@ const SECTIONS: Record<string, { title: MessageKey; text: MessageKey }> = {
 };
 
 /** UI-2: the sections this user opens most come first (counted in this browser). */
-export function Home({ me }: { me: Me }) {
+export function Home({ me, small = false }: { me: Me; small?: boolean }) {
   const { t } = useI18n();
   return (
     <main id="main">
@@ -18,8 +19,11 @@ export function Home({ me }: { me: Me }) {
         <Message id="home.title" values={{ name: <bdi translate="no">{me.display_name}</bdi> }} />
       </h1>
       <p>{t("home.intro")}</p>
+      {small && <SimpleLines heading="h2" />}
       <ul className="cards">
-        {sectionsByUse(Object.keys(SECTIONS)).map((path) => {
+        {sectionsByUse(Object.keys(SECTIONS))
+          .filter((path) => !(small && path === "/lines"))
+          .map((path) => {
           const section = SECTIONS[path]!;
           return (
             <li key={path}>

@@ -1,14 +1,17 @@
-import { useState, type FormEvent } from "react";
-import { api } from "../api/client";
+import { useState, type FormEvent, type ReactNode } from "react";
+import { api, type Channel } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { Message, useI18n } from "../i18n";
 import { LanguagePicker } from "../LanguagePicker";
 
-type Method = "code" | "password";
+type Method = "code" | "email" | "password";
+const METHODS: readonly Method[] = ["code", "email", "password"];
+const METHOD_NAMES = { code: "signIn.byCode", email: "signIn.byEmail", password: "signIn.byPassword" } as const;
 
-export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+export function SignIn({ onSignedIn, notice }: { onSignedIn: () => void; notice?: ReactNode }) {
   const { t } = useI18n();
   const [method, setMethod] = useState<Method>("code");
+  const [resetting, setResetting] = useState(false);
   const [phone, setPhone] = useState("");
   const [password, setPassword] = useState("");
   const [challenge, setChallenge] = useState<string | null>(null);
@@ -34,6 +37,25 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
     setChallenge(null);
     setError(null);
   };
+  const channel: Channel = method === "email" ? "email" : "sms";
+
+  if (resetting)
+    return (
+      <main className="sign-in" id="main">
+        <div className="sign-in-top">
+          <LanguagePicker />
+        </div>
+        <PasswordReset
+          phone={phone}
+          setPhone={setPhone}
+          onSignedIn={onSignedIn}
+          onCancel={() => {
+            setResetting(false);
+            setError(null);
+          }}
+        />
+      </main>
+    );
 
   return (
     <main className="sign-in" id="main">
@@ -41,8 +63,9 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
         <LanguagePicker />
       </div>
       <h1>{t("signIn.title")}</h1>
+      {notice}
       <div role="tablist" className="tabs">
-        {(["code", "password"] as const).map((m) => (
+        {METHODS.map((m) => (
           <button
             key={m}
             role="tab"
@@ -50,7 +73,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
             aria-selected={method === m}
             onClick={() => choose(m)}
           >
-            {t(m === "code" ? "signIn.byCode" : "signIn.byPassword")}
+            {t(METHOD_NAMES[m])}
           </button>
         ))}
       </div>
@@ -74,10 +97,15 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
           <button type="submit" disabled={busy}>
             {t("signIn.submit")}
           </button>
+          <button type="button" className="link" onClick={() => setResetting(true)}>
+            {t("signIn.forgot")}
+          </button>
         </form>
       )}
-      {method === "code" && challenge === null && (
-        <form onSubmit={(e) => run(e, async () => setChallenge((await api.requestCode(phone)).challenge_id))}>
+      {method !== "password" && challenge === null && (
+        <form
+          onSubmit={(e) => run(e, async () => setChallenge((await api.requestCode(phone, channel)).challenge_id))}
+        >
           <PhoneField phone={phone} setPhone={setPhone} />
           <ErrorMessage error={error} />
           <button type="submit" disabled={busy}>
@@ -85,29 +113,20 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
           </button>
         </form>
       )}
-      {method === "code" && challenge !== null && (
+      {method !== "password" && challenge !== null && (
         <form onSubmit={(e) => run(e, async () => (await api.verifyCode(challenge, code), onSignedIn()))}>
           <p>
-            <Message id="signIn.codeSent" values={{ phone: <bdi translate="no">{phone}</bdi> }} />
-          </p>
-          <label>
-            {t("signIn.code")}
-            <input
-              name="code"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              pattern="[0-9]{6}"
-              maxLength={6}
-              required
-              value={code}
-              onChange={(e) => setCode(e.target.value.trim())}
+            <Message
+              id={channel === "email" ? "signIn.emailSent" : "signIn.codeSent"}
+              values={{ phone: <bdi translate="no">{phone}</bdi> }}
             />
-          </label>
+          </p>
+          <CodeField code={code} setCode={setCode} channel={channel} />
           <ErrorMessage error={error} />
           <button type="submit" disabled={busy}>
             {t("signIn.submit")}
           </button>
-          <button type="button" className="link" onClick={() => choose("code")}>
+          <button type="button" className="link" onClick={() => choose(method)}>
             {t("signIn.otherNumber")}
           </button>
         </form>
@@ -133,5 +152,162 @@ function PhoneField({ phone, setPhone }: { phone: string; setPhone: (value: stri
       />
       <small id="phone-hint">{t("signIn.phoneHint")}</small>
     </label>
+  );
+}
+
+function CodeField({ code, setCode, channel }: { code: string; setCode: (value: string) => void; channel: Channel }) {
+  const { t } = useI18n();
+  return (
+    <label>
+      {t(channel === "email" ? "signIn.emailCode" : "signIn.code")}
+      <input
+        name="code"
+        inputMode="numeric"
+        autoComplete="one-time-code"
+        pattern="[0-9]{6}"
+        maxLength={6}
+        required
+        value={code}
+        onChange={(e) => setCode(e.target.value.trim())}
+      />
+    </label>
+  );
+}
+
+/**
+ * ID-5, a forgotten password: a code by SMS or email, then the forced change. The code alone opens no session;
+ * the API takes it only with a new permanent password (the password rules apply), and then signs in.
+ */
+export function PasswordReset({
+  phone,
+  setPhone,
+  onSignedIn,
+  onCancel,
+}: {
+  phone: string;
+  setPhone: (value: string) => void;
+  onSignedIn: () => void;
+  onCancel: () => void;
+}) {
+  const { t } = useI18n();
+  const [channel, setChannel] = useState<Channel>("sms");
+  const [challenge, setChallenge] = useState<string | null>(null);
+  const [code, setCode] = useState("");
+  const [password, setPassword] = useState("");
+  const [repeat, setRepeat] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [mismatch, setMismatch] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const run = async (event: FormEvent, action: () => Promise<unknown>) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (challenge === null)
+    return (
+      <>
+        <h1>{t("reset.title")}</h1>
+        <p>{t("reset.intro")}</p>
+        <form
+          onSubmit={(e) =>
+            run(e, async () => setChallenge((await api.requestPasswordReset(phone, channel)).challenge_id))
+          }
+        >
+          <PhoneField phone={phone} setPhone={setPhone} />
+          <fieldset className="choice">
+            <legend>{t("reset.channel")}</legend>
+            {(["sms", "email"] as const).map((c) => (
+              <label key={c}>
+                <input
+                  type="radio"
+                  name="channel"
+                  value={c}
+                  checked={channel === c}
+                  onChange={() => setChannel(c)}
+                />
+                {t(c === "sms" ? "reset.bySms" : "reset.byEmail")}
+              </label>
+            ))}
+          </fieldset>
+          <ErrorMessage error={error} />
+          <button type="submit" disabled={busy}>
+            {t("signIn.sendCode")}
+          </button>
+          <button type="button" className="link" onClick={onCancel}>
+            {t("reset.back")}
+          </button>
+        </form>
+      </>
+    );
+
+  const confirm = async () => {
+    if (password !== repeat) {
+      setMismatch(true);
+      return;
+    }
+    setMismatch(false);
+    await api.confirmPasswordReset(challenge, code, password);
+    onSignedIn();
+  };
+  return (
+    <>
+      <h1>{t("reset.newTitle")}</h1>
+      <form onSubmit={(e) => run(e, confirm)}>
+        <p>
+          <Message
+            id={channel === "email" ? "signIn.emailSent" : "signIn.codeSent"}
+            values={{ phone: <bdi translate="no">{phone}</bdi> }}
+          />
+        </p>
+        <CodeField code={code} setCode={setCode} channel={channel} />
+        <label>
+          {t("reset.newPassword")}
+          <input
+            type="password"
+            name="new-password"
+            autoComplete="new-password"
+            required
+            minLength={10}
+            maxLength={128}
+            aria-describedby="password-rules"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </label>
+        <small id="password-rules">{t("reset.rules")}</small>
+        <label>
+          {t("reset.repeat")}
+          <input
+            type="password"
+            name="repeat-password"
+            autoComplete="new-password"
+            required
+            value={repeat}
+            onChange={(e) => setRepeat(e.target.value)}
+          />
+        </label>
+        {mismatch && (
+          <p role="alert" className="error">
+            {t("reset.mismatch")}
+          </p>
+        )}
+        <ErrorMessage error={error} />
+        <button type="submit" disabled={busy}>
+          {t("reset.submit")}
+        </button>
+        <button type="button" className="link" onClick={onCancel}>
+          {t("reset.back")}
+        </button>
+      </form>
+    </>
   );
 }
