@@ -98,11 +98,13 @@ dashboards: $(STAMP)
 	$(BIN)/python tools/dashboards.py
 	$(BIN)/python tools/sync_chart_assets.py
 
-## images: build simfleet/<service> for every service from the one Dockerfile (needs Docker with BuildKit)
+## images: build simfleet/<service> for every service from the one Dockerfile, and simfleet/console from
+## web/Dockerfile (needs Docker with BuildKit)
 images:
 	for service in $(SERVICES); do \
 		docker build --build-arg SERVICE=$$service -t simfleet/$$service . || exit 1; \
 	done
+	docker build -f web/Dockerfile -t simfleet/console .
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist

@@ -1,7 +1,7 @@
 """Render, lint and check SIMfleet's Helm charts (what ``make charts`` runs).
 
-Every chart under ``charts/`` (the seven service charts and the ``simfleet``
-umbrella) is rendered with Helm's own engine (the ``helm-python-sdk`` package:
+Every chart under ``charts/`` (the service charts, the web console's and the
+``simfleet`` umbrella) is rendered with Helm's own engine (the ``helm-python-sdk`` package:
 no helm binary) under its default values and under each environment file of
 ``deploy/environments/``, linted strictly, and every rendered object is
 validated with ``kubernetes-validate --strict`` against Kubernetes 1.33. The
@@ -50,8 +50,10 @@ CRD_SCHEMAS = Path(__file__).resolve().parent / "crd_schemas"
 
 LIBRARY = "simfleet-lib"
 SERVICES = ("identity", "accounts", "inventory", "netsim", "billing", "ticketing", "notifications", "gateway")
+CONSOLE = "console"
+"""The web console's chart: static files behind nginx, its image built from web/Dockerfile."""
 UMBRELLA = "simfleet"
-CHART_NAMES = (*SERVICES, UMBRELLA)
+CHART_NAMES = (*SERVICES, CONSOLE, UMBRELLA)
 KUBERNETES_VERSION = "1.33.0"
 RELEASE = "simfleet"
 NAMESPACE = "simfleet"
@@ -152,7 +154,7 @@ def build_charts(destination: Path) -> Path:
     """
     target = destination / "charts"
     shutil.copytree(CHARTS, target, ignore=shutil.ignore_patterns("charts", "Chart.lock", "*.tgz"))
-    for name in (*SERVICES, UMBRELLA):
+    for name in (*SERVICES, CONSOLE, UMBRELLA):
         try:
             helm.dependency_update(target / name, skip_refresh=True)
         except helm.HelmError as exc:

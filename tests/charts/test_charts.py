@@ -52,9 +52,10 @@ def test_workloads_meet_the_rules(renders: Renders, chart: str, environment: str
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS, ids=[e or "default" for e in ENVIRONMENTS])
-def test_the_umbrella_holds_all_eight_services(renders: Renders, environment: str | None) -> None:
+def test_the_umbrella_holds_all_eight_services_and_the_console(renders: Renders, environment: str | None) -> None:
     manifests = renders.get(chart_tools.UMBRELLA, environment)
     services = ["accounts", "billing", "gateway", "identity", "inventory", "netsim", "notifications", "ticketing"]
+    services.append("console")
     # billing rates the network's usage in a Deployment of its own, whose Service carries only its metrics
     assert sorted(m.name for m in find(manifests, "Deployment")) == sorted([*services, "billing-rater"])
     assert sorted(m.name for m in find(manifests, "Service")) == sorted([*services, "billing-rater"])

@@ -41,9 +41,13 @@ def test_configs_deploy_in_order_with_dev_and_prod_profiles(configs: dict[str, d
 
 
 def test_the_eight_images_build_from_the_repository_root(configs: dict[str, dict[str, Any]]) -> None:
-    """One Dockerfile at the root; the build argument SERVICE names the service, the image keeps its name."""
+    """One Dockerfile at the root; the build argument SERVICE names the service, the image keeps its name.
+
+    The console's image is built from web/Dockerfile (Node.js, then nginx), from the same context."""
     artifacts = configs["simfleet"]["build"]["artifacts"]
     builds = {a["image"]: (a["docker"]["dockerfile"], a["docker"].get("buildArgs")) for a in artifacts}
+    assert builds.pop("simfleet/console") == ("web/Dockerfile", None)
+    assert (ROOT / "web" / "Dockerfile").is_file()
     assert builds == {
         f"simfleet/{service}": ("Dockerfile", {"SERVICE": service})
         for service in (
@@ -65,7 +69,7 @@ def test_the_umbrella_gets_the_built_images(configs: dict[str, dict[str, Any]]) 
     release = configs["simfleet"]["deploy"]["helm"]["releases"][0]
     assert (ROOT / release["chartPath"] / "Chart.yaml").is_file()
     templates = release["setValueTemplates"]
-    for service in chart_tools.SERVICES:
+    for service in (*chart_tools.SERVICES, chart_tools.CONSOLE):
         artifact = f"simfleet_{service}"
         assert templates[f"{service}.image.repository"] == f"{{{{.IMAGE_REPO_{artifact}}}}}"
         assert templates[f"{service}.image.tag"] == f"{{{{.IMAGE_TAG_{artifact}}}}}@{{{{.IMAGE_DIGEST_{artifact}}}}}"
@@ -80,7 +84,7 @@ def test_the_umbrella_gets_the_built_images(configs: dict[str, dict[str, Any]]) 
     assert "helm dependency build" in hook[-1]
     loop = hook[-1].split(";")[0].split()  # for chart in <every service chart>
     assert loop[:3] == ["for", "chart", "in"]
-    assert sorted(loop[3:]) == sorted(chart_tools.SERVICES)
+    assert sorted(loop[3:]) == sorted([*chart_tools.SERVICES, chart_tools.CONSOLE])
 
 
 def test_nats_runs_jetstream_on_files_and_fsyncs_before_acknowledging(configs: dict[str, dict[str, Any]]) -> None:
