@@ -93,6 +93,7 @@ def test_dev_runs_one_pod_per_service_without_autoscaling(renders: Renders) -> N
         "ticketing": 1,
         "notifications": 1,
         "gateway": 1,
+        "console": 1,
     }
     assert not find(manifests, "ServiceMonitor")
     assert not find(manifests, "PrometheusRule")
@@ -110,6 +111,7 @@ def test_prod_scales_monitors_and_traces(renders: Renders) -> None:
         "ticketing",
         "notifications",
         "gateway",
+        "console",
     }
     assert all(spec["minReplicas"] >= 2 for spec in hpas.values())
     for deployment in find(manifests, "Deployment"):
