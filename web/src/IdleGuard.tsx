@@ -61,7 +61,14 @@ export function IdleGuard({
 
   const warning = left !== null;
   useEffect(() => {
-    if (warning) stayButton.current?.focus();
+    if (!warning) return;
+    stayButton.current?.focus();
+    // Modal: the page behind takes no focus or clicks while the warning shows.
+    const behind = [...document.querySelectorAll<HTMLElement>("#root > :not(.overlay)")];
+    for (const element of behind) element.inert = true;
+    return () => {
+      for (const element of behind) element.inert = false;
+    };
   }, [warning]);
 
   if (!warning) return null;

@@ -102,15 +102,20 @@ describe("the idle warning", () => {
       .mockResolvedValue(answer(200, { access_token: "a2", refresh_token: null, token_type: "Bearer", expires_in: 600 }));
     vi.stubGlobal("fetch", fetch);
     const timeout = vi.fn();
+    const root = document.body.appendChild(Object.assign(document.createElement("div"), { id: "root" }));
     render(
       <I18nProvider language="en">
+        <main>The page</main>
         <IdleGuard clock={clock} limitMs={10_000} warningMs={3_000} onTimeout={timeout} onSignOut={() => undefined} />
       </I18nProvider>,
+      { container: root },
     );
+    const behind = screen.getByRole("main");
     expect(screen.queryByRole("alertdialog")).toBeNull();
 
     act(() => clock.advance(7_000));
     const dialog = screen.getByRole("alertdialog", { name: "Are you still there?" });
+    expect(behind.inert).toBe(true);
     expect(dialog.textContent).toContain("You will be signed out in 3 s.");
     const stay = screen.getByRole("button", { name: "Stay signed in" });
     expect(document.activeElement).toBe(stay);
@@ -119,6 +124,7 @@ describe("the idle warning", () => {
 
     await act(async () => fireEvent.click(stay));
     expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(behind.inert).toBe(false);
     const [url, init] = fetch.mock.calls[0]!;
     expect([url, init.method, init.headers["X-SIMfleet-Client"]]).toEqual(["/v1/auth/refresh", "POST", "browser"]);
 
