@@ -1,13 +1,18 @@
 import { useCallback, useEffect, useState } from "react";
-import { api, onSessionChange, refreshSession, type Me } from "./api/client";
+import { api, heldPermissions, onSessionChange, refreshSession, type Me } from "./api/client";
 import { ErrorMessage } from "./ErrorMessage";
 import { useI18n } from "./i18n";
+import type { MessageKey } from "./i18n/en";
 import { LanguagePicker } from "./LanguagePicker";
+import { History } from "./pages/History";
 import { Home } from "./pages/Home";
 import { Line } from "./pages/Line";
 import { Lines } from "./pages/Lines";
 import { SignIn } from "./pages/SignIn";
+import { Roles } from "./pages/Roles";
+import { Settings } from "./pages/Settings";
 import { SignIns } from "./pages/SignIns";
+import { UserPage, Users } from "./pages/Users";
 import { Link, useRouter } from "./router";
 import { recordVisit } from "./usage";
 
@@ -37,7 +42,7 @@ export function App() {
   }, [loadMe]);
 
   useEffect(() => {
-    if (path === "/lines" || path === "/me/sign-ins") recordVisit(path);
+    if (["/lines", "/me/sign-ins", "/users", "/roles", "/history", "/me/settings"].includes(path)) recordVisit(path);
   }, [path]);
 
   if (session.state === "starting") return <p className="starting">{t("common.loading")}</p>;
@@ -80,6 +85,11 @@ export function App() {
           <Link to="/me/sign-ins" aria-current={path === "/me/sign-ins" ? "page" : undefined}>
             {t("nav.signIns")}
           </Link>
+          {adminSections(heldPermissions()).map(([to, label]) => (
+            <Link key={to} to={to} aria-current={path === to || path.startsWith(`${to}/`) ? "page" : undefined}>
+              {t(label)}
+            </Link>
+          ))}
         </nav>
         <LanguagePicker />
         <button type="button" onClick={signOut}>
@@ -91,9 +101,26 @@ export function App() {
   );
 }
 
+/** The users, roles, history and settings sections the token's permissions open (the API decides anyway). */
+export function adminSections(held: ReadonlySet<string>): [string, MessageKey][] {
+  const sections: [string, MessageKey][] = [];
+  if (held.has("users:read") || held.has("users:manage")) sections.push(["/users", "nav.users"]);
+  if (held.has("roles:manage") || held.has("users:manage")) sections.push(["/roles", "nav.roles"]);
+  if (held.has("audit:read")) sections.push(["/history", "nav.history"]);
+  sections.push(["/me/settings", "nav.settings"]);
+  return sections;
+}
+
 function Page({ path, me }: { path: string; me: Me }) {
+  const held = heldPermissions();
+  if (path === "/users") return <Users canManage={held.has("users:manage")} />;
+  if (path.startsWith("/users/"))
+    return <UserPage id={decodeURIComponent(path.slice("/users/".length))} canManage={held.has("users:manage")} />;
+  if (path === "/roles") return <Roles canManage={held.has("roles:manage")} />;
+  if (path === "/history") return <History />;
+  if (path === "/me/settings") return <Settings me={me} />;
   if (path === "/lines") return <Lines />;
   if (path.startsWith("/lines/")) return <Line msisdn={decodeURIComponent(path.slice("/lines/".length))} />;
   if (path === "/me/sign-ins") return <SignIns />;
-  return <Home me={me} />;
+  return <Home me={me} sections={adminSections(held).map(([to]) => to)} />;
 }

@@ -11,6 +11,22 @@ export type LinesPage = Schemas["LinesPage"];
 export type LinesQuery = NonNullable<paths["/v1/lines"]["get"]["parameters"]["query"]>;
 export type SignInsPage = Schemas["SignInsPage"];
 export type Challenge = Schemas["ChallengeResponse"];
+export type User = Schemas["UserResponse"];
+export type UsersPage = Schemas["UsersPage"];
+export type UsersQuery = NonNullable<paths["/v1/users"]["get"]["parameters"]["query"]>;
+export type InviteUser = Schemas["InviteUserRequest"];
+export type Grant = Schemas["GrantResponse"];
+export type GrantBody = Schemas["GrantBody"];
+export type Node = Schemas["NodeResponse"];
+export type Role = Schemas["RoleResponse"];
+export type RoleBody = Schemas["RoleBody"];
+export type Permission = Schemas["PermissionItem"];
+export type AuditEvent = Schemas["AuditEventResponse"];
+export type AuditEventsPage = Schemas["AuditEventsPage"];
+export type AuditQuery = NonNullable<paths["/v1/audit-events"]["get"]["parameters"]["query"]>;
+export type Preferences = Schemas["PreferencesResponse"];
+export type PreferencesChange = Schemas["PreferencesRequest"];
+export type NoticesPage = Schemas["NoticesPage"];
 
 export const CLIENT_HEADER = "X-SIMfleet-Client";
 
@@ -115,6 +131,26 @@ function signedIn(tokens: Tokens): Tokens {
   return tokens;
 }
 
+/**
+ * The permissions the current access token carries, in any of its grants (the services decide by the same
+ * claim). The console only uses them to show the sections the user may open; the API still decides.
+ */
+export function heldPermissions(): ReadonlySet<string> {
+  const held = new Set<string>();
+  const payload = accessToken?.split(".")[1];
+  if (!payload) return held;
+  try {
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
+    const claims = JSON.parse(json) as { grants?: { perms?: unknown }[] };
+    for (const grant of Array.isArray(claims.grants) ? claims.grants : []) {
+      for (const name of Array.isArray(grant?.perms) ? grant.perms : []) if (typeof name === "string") held.add(name);
+    }
+  } catch {
+    // Not a token the console can read: it shows only what needs no permission.
+  }
+  return held;
+}
+
 /** Renew the session from the cookie (one request at a time); false when there is none to renew. */
 export function refreshSession(): Promise<boolean> {
   refreshing ??= (async () => {
@@ -153,6 +189,45 @@ export const api = {
   lines: (query: LinesQuery) => request<LinesPage>("GET", "/v1/lines", { auth: true, query: query as Query }),
   line: (msisdn: string) => request<Line>("GET", `/v1/lines/${encodeURIComponent(msisdn)}`, { auth: true }),
   mySignIns: () => request<SignInsPage>("GET", "/v1/me/sign-ins", { auth: true, query: { limit: 50 } }),
+  users: (query: UsersQuery) => request<UsersPage>("GET", "/v1/users", { auth: true, query: query as Query }),
+  user: (id: string) => request<User>("GET", `/v1/users/${encodeURIComponent(id)}`, { auth: true }),
+  inviteUser: (body: InviteUser) => request<Schemas["InvitedUser"]>("POST", "/v1/users", { auth: true, body }),
+  setUserEnabled: (id: string, enabled: boolean) =>
+    request<User>("POST", `/v1/users/${encodeURIComponent(id)}/${enabled ? "enable" : "disable"}`, { auth: true }),
+  grants: (userId: string) =>
+    request<Schemas["GrantsList"]>("GET", `/v1/users/${encodeURIComponent(userId)}/grants`, {
+      auth: true,
+      query: { limit: 200 },
+    }),
+  addGrant: (userId: string, body: GrantBody) =>
+    request<Grant>("POST", `/v1/users/${encodeURIComponent(userId)}/grants`, { auth: true, body }),
+  removeGrant: (userId: string, grantId: string) =>
+    request<void>("DELETE", `/v1/users/${encodeURIComponent(userId)}/grants/${encodeURIComponent(grantId)}`, {
+      auth: true,
+    }),
+  nodes: (cursor?: string) =>
+    request<{ items: Node[]; next_cursor: string | null }>("GET", "/v1/nodes", {
+      auth: true,
+      query: { view: "flat", sort: "path", limit: 1000, cursor },
+    }),
+  roles: () => request<Schemas["RolesList"]>("GET", "/v1/roles", { auth: true, query: { limit: 1000 } }),
+  permissions: () => request<Schemas["PermissionsList"]>("GET", "/v1/permissions", { auth: true }),
+  createRole: (body: RoleBody) => request<Role>("POST", "/v1/roles", { auth: true, body }),
+  updateRole: (id: string, body: RoleBody) =>
+    request<Role>("PUT", `/v1/roles/${encodeURIComponent(id)}`, { auth: true, body }),
+  deleteRole: (id: string) => request<void>("DELETE", `/v1/roles/${encodeURIComponent(id)}`, { auth: true }),
+  auditEvents: (query: AuditQuery) =>
+    request<AuditEventsPage>("GET", "/v1/audit-events", { auth: true, query: query as Query }),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    request<void>("PUT", "/v1/me/password", {
+      auth: true,
+      body: { current_password: currentPassword, new_password: newPassword },
+    }),
+  preferences: () => request<Preferences>("GET", "/v1/me/notification-preferences", { auth: true }),
+  savePreferences: (body: PreferencesChange) =>
+    request<Preferences>("PUT", "/v1/me/notification-preferences", { auth: true, body }),
+  notices: (cursor?: string) =>
+    request<NoticesPage>("GET", "/v1/me/notices", { auth: true, query: { limit: 20, cursor } }),
 };
 
 /** For tests: forget the session without asking the server. */

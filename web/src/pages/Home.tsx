@@ -7,10 +7,14 @@ import { sectionsByUse } from "../usage";
 const SECTIONS: Record<string, { title: MessageKey; text: MessageKey }> = {
   "/lines": { title: "home.lines", text: "home.linesText" },
   "/me/sign-ins": { title: "home.signIns", text: "home.signInsText" },
+  "/users": { title: "home.users", text: "home.usersText" },
+  "/roles": { title: "home.roles", text: "home.rolesText" },
+  "/history": { title: "home.history", text: "home.historyText" },
+  "/me/settings": { title: "home.settings", text: "home.settingsText" },
 };
 
 /** UI-2: the sections this user opens most come first (counted in this browser). */
-export function Home({ me }: { me: Me }) {
+export function Home({ me, sections }: { me: Me; sections: string[] }) {
   const { t } = useI18n();
   return (
     <main id="main">
@@ -19,7 +23,7 @@ export function Home({ me }: { me: Me }) {
       </h1>
       <p>{t("home.intro")}</p>
       <ul className="cards">
-        {sectionsByUse(Object.keys(SECTIONS)).map((path) => {
+        {sectionsByUse(["/lines", "/me/sign-ins", ...sections].filter((path) => path in SECTIONS)).map((path) => {
           const section = SECTIONS[path]!;
           return (
             <li key={path}>
