@@ -5,7 +5,7 @@ import { reasonKey, useI18n } from "../i18n";
 import { en, type MessageKey } from "../i18n/en";
 
 /** The areas an action's name starts with (`users.invite`, `hierarchy.node.move`, …): the filter's choices. */
-const AREAS = ["users", "roles", "profile", "hierarchy", "lines", "operations", "tickets", "accounts"] as const;
+const AREAS = ["auth", "users", "roles", "profile", "hierarchy", "lines", "operations", "tickets", "accounts"] as const;
 const PAGE = 50;
 
 interface Filters {
@@ -31,7 +31,8 @@ function nextDay(day: string): string | undefined {
 }
 
 export function actionKey(action: string): MessageKey | null {
-  const key = `history.action.${action}`;
+  // A sign-in's action names its method too (auth.sign_in.password): one text for them all.
+  const key = `history.action.${action.startsWith("auth.sign_in") ? "auth.sign_in" : action}`;
   return key in en ? (key as MessageKey) : null;
 }
 
@@ -122,7 +123,7 @@ export function History() {
           <select value={draft.area} onChange={(e) => setDraft({ ...draft, area: e.target.value })}>
             <option value="">{t("history.anyArea")}</option>
             {AREAS.map((area) => (
-              <option key={area} value={`${area}.`}>
+              <option key={area} value={area}>
                 {t(`history.area.${area}`)}
               </option>
             ))}

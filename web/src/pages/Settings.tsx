@@ -14,8 +14,9 @@ function kindKey(kind: string): MessageKey | null {
   return key in en ? (key as MessageKey) : null;
 }
 
-function PasswordForm({ hasPassword }: { hasPassword: boolean }) {
+function PasswordForm({ hasPassword: hadPassword }: { hasPassword: boolean }) {
   const { t } = useI18n();
+  const [hasPassword, setHasPassword] = useState(hadPassword);
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [repeat, setRepeat] = useState("");
@@ -27,10 +28,12 @@ function PasswordForm({ hasPassword }: { hasPassword: boolean }) {
     setState("saving");
     setError(null);
     try {
-      await api.changePassword(current, next);
+      // A first password is proven by the fresh code sign-in, not by a current one: the API ignores that field then.
+      await api.changePassword(hasPassword ? current : "-", next);
       setCurrent("");
       setNext("");
       setRepeat("");
+      setHasPassword(true);
       setState("done");
     } catch (caught) {
       setError(caught);
