@@ -65,7 +65,7 @@ export function Roles({ canManage }: { canManage: boolean }) {
     <main id="main">
       <h1>{t("roles.title")}</h1>
       <ErrorMessage error={error} />
-      {canManage && !editing && (
+      {canManage && roles && !editing && (
         <p>
           <button type="button" onClick={() => setEditing({})}>
             {t("roles.new")}
