@@ -53,14 +53,17 @@ def manager_api(api: httpx.Client) -> dict[str, str]:
 def node_named(api: httpx.Client, auth: dict[str, str], name: str) -> dict[str, Any]:
     found = api.get("/v1/nodes", params={"q": name, "limit": 100}, headers=auth).json()["items"]
     [node] = [n for n in found if n["name"] == name]
+    assert isinstance(node, dict)
     return node
 
 
 def lines_under(api: httpx.Client, auth: dict[str, str], node_id: str) -> list[str]:
     numbers: list[str] = []
-    cursor = None
+    cursor = ""
     while True:
-        params = {"node_id": node_id, "limit": 1000, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"node_id": node_id, "limit": 1000}
+        if cursor:
+            params["cursor"] = cursor
         page = api.get("/v1/lines", params=params, headers=auth).json()
         numbers += [line["msisdn"] for line in page["items"]]
         cursor = page["next_cursor"]
