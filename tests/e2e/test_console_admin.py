@@ -1,7 +1,8 @@
 """The console's users, roles, action history and settings pages in a real browser against the e2e platform.
 
 The demo manager signs in by password, builds a custom role from permission checkboxes and creates a user with
-it over one personal account (Drivers). That user signs in by an SMS code in another browser context, sets a
+it over one personal account (Drivers), disables and enables them, and is told the role cannot be deleted while
+granted. That user signs in by an SMS code in another browser context, sets a
 first password on My settings, signs in again by it and sees only the lines of their account; a line elsewhere
 is not found. Each new page has no serious or critical axe-core finding, and in Persian no Latin text outside
 user data (translate="no").
@@ -139,6 +140,16 @@ def test_a_custom_role_a_user_with_it_and_their_subtree(
         expect(page.get_by_test_id("user-status")).to_have_text("Active")
         assert axe_problems(page) == []
         user_page = page.url
+        page.get_by_role("button", name="Disable the user").click()
+        expect(page.get_by_test_id("user-status")).to_have_text("Disabled")
+        page.get_by_role("button", name="Enable the user").click()
+        expect(page.get_by_test_id("user-status")).to_have_text("Active")
+
+        # A role that is granted cannot go: the API's reason, in the user's language.
+        nav(page, "Roles")
+        page.get_by_test_id("role-row").filter(has_text=ROLE_NAME).get_by_role("button", name="Delete").click()
+        page.get_by_role("button", name="Delete for good").click()
+        expect(page.get_by_role("alert")).to_have_text("The role is granted to users: remove those grants first.")
 
         # The action history tells of it (once the audit trail has it), filtered to users' actions.
         wait_until(
