@@ -115,6 +115,7 @@ export const en = {
   "users.title": "Users",
   "users.search": "Name, phone or email",
   "users.status": "Status",
+  "users.under": "With a grant under",
   "users.anyStatus": "Any status",
   "users.status.active": "Active",
   "users.status.disabled": "Disabled",

@@ -117,6 +117,7 @@ export const fa: Catalogue = {
   "users.title": "کاربران",
   "users.search": "نام، تلفن یا رایانامه",
   "users.status": "وضعیت",
+  "users.under": "با دسترسی در",
   "users.anyStatus": "هر وضعیتی",
   "users.status.active": "فعال",
   "users.status.disabled": "غیرفعال",

@@ -115,6 +115,7 @@ export const ru: Catalogue = {
   "users.title": "Пользователи",
   "users.search": "Имя, телефон или эл. почта",
   "users.status": "Статус",
+  "users.under": "С правами в",
   "users.anyStatus": "Любой статус",
   "users.status.active": "Активен",
   "users.status.disabled": "Отключён",

@@ -3,6 +3,7 @@ import { api, type AuditEvent, type AuditQuery, type Node, type User } from "../
 import { ErrorMessage } from "../ErrorMessage";
 import { reasonKey, useI18n } from "../i18n";
 import { en, type MessageKey } from "../i18n/en";
+import { NodeOptions } from "./Users";
 
 /** The areas an action's name starts with (`users.invite`, `hierarchy.node.move`, …): the filter's choices. */
 const AREAS = ["auth", "users", "roles", "profile", "hierarchy", "lines", "operations", "tickets", "accounts"] as const;
@@ -91,7 +92,6 @@ export function History() {
     setFilters(draft);
   };
   const names = new Map(users.map((u) => [u.id, u.display_name]));
-  const top = Math.min(...nodes.map((n) => n.depth));
 
   return (
     <main id="main">
@@ -134,11 +134,7 @@ export function History() {
             {t("history.node")}
             <select value={draft.node} onChange={(e) => setDraft({ ...draft, node: e.target.value })}>
               <option value="">{t("history.anyNode")}</option>
-              {nodes.map((n) => (
-                <option key={n.id} value={n.id} translate="no">
-                  {"\u00a0\u00a0".repeat(n.depth - top) + n.name}
-                </option>
-              ))}
+              <NodeOptions nodes={nodes} />
             </select>
           </label>
         )}

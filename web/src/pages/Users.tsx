@@ -33,6 +33,20 @@ function useNodesAndRoles() {
   return { nodes, roles, error };
 }
 
+/** The nodes as a select's options, indented by depth (names are user data: not translated). */
+export function NodeOptions({ nodes }: { nodes: Node[] }) {
+  const top = Math.min(...nodes.map((n) => n.depth));
+  return (
+    <>
+      {nodes.map((n) => (
+        <option key={n.id} value={n.id} translate="no">
+          {"\u00a0\u00a0".repeat(n.depth - top) + n.name}
+        </option>
+      ))}
+    </>
+  );
+}
+
 function GrantFields({
   nodes,
   roles,
@@ -49,7 +63,6 @@ function GrantFields({
   onNode: (node: string) => void;
 }) {
   const { t } = useI18n();
-  const top = Math.min(...nodes.map((n) => n.depth));
   return (
     <>
       <label>
@@ -70,11 +83,7 @@ function GrantFields({
         {t("users.node")}
         <select name="node" required value={node} onChange={(e) => onNode(e.target.value)}>
           <option value="">{t("users.pickNode")}</option>
-          {nodes.map((n) => (
-            <option key={n.id} value={n.id} translate="no">
-              {"\u00a0\u00a0".repeat(n.depth - top) + n.name}
-            </option>
-          ))}
+          <NodeOptions nodes={nodes} />
         </select>
       </label>
     </>
@@ -163,7 +172,12 @@ const PAGE = 50;
 export function Users({ canManage }: { canManage: boolean }) {
   const { t } = useI18n();
   const { navigate } = useRouter();
-  const [draft, setDraft] = useState<{ q: string; status: "" | "active" | "disabled" }>({ q: "", status: "" });
+  const { nodes } = useNodesAndRoles();
+  const [draft, setDraft] = useState<{ q: string; status: "" | "active" | "disabled"; node: string }>({
+    q: "",
+    status: "",
+    node: "",
+  });
   const [filters, setFilters] = useState(draft);
   const [users, setUsers] = useState<User[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -177,6 +191,7 @@ export function Users({ canManage }: { canManage: boolean }) {
         const query: UsersQuery = { limit: PAGE, sort: "display_name", cursor: from };
         if (filters.q) query.q = filters.q;
         if (filters.status) query.status = filters.status;
+        if (filters.node) query.node_id = filters.node;
         const page = await api.users(query);
         setUsers((before) => (from ? [...(before ?? []), ...page.items] : page.items));
         setCursor(page.next_cursor);
@@ -218,6 +233,15 @@ export function Users({ canManage }: { canManage: boolean }) {
             <option value="disabled">{t("users.status.disabled")}</option>
           </select>
         </label>
+        {nodes.length > 0 && (
+          <label>
+            {t("users.under")}
+            <select name="node" value={draft.node} onChange={(e) => setDraft({ ...draft, node: e.target.value })}>
+              <option value="">{t("history.anyNode")}</option>
+              <NodeOptions nodes={nodes} />
+            </select>
+          </label>
+        )}
         <button type="submit">{t("lines.apply")}</button>
       </form>
       {canManage && !inviting && (
