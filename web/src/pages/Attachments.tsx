@@ -3,16 +3,15 @@ import { api, type Attachment } from "../api/client";
 import { Message, reasonKey, useI18n } from "../i18n";
 import { ACCEPT, FILE_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_PER_NOTE, refusals, saveFile, type Refused } from "./tickets";
 
-/** A size in the user's locale (KB, MB). */
+/** A size in the user's words and digits (bytes, KB, MB: the units from the catalogues). */
 export function useFileSize(): (bytes: number) => string {
-  const { language } = useI18n();
+  const { t, language } = useI18n();
+  const locale = language === "fa" ? "fa-IR" : language === "ru" ? "ru-RU" : "en-GB";
+  const number = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
   return (bytes) => {
-    const [value, unit] = bytes >= 1024 * 1024 ? [bytes / (1024 * 1024), "megabyte"] : [bytes / 1024, "kilobyte"];
-    return new Intl.NumberFormat(language === "fa" ? "fa-IR" : language === "ru" ? "ru-RU" : "en-GB", {
-      style: "unit",
-      unit,
-      maximumFractionDigits: 1,
-    }).format(value);
+    if (bytes < 1024) return t("ticket.sizeBytes", { n: number.format(bytes) });
+    if (bytes < 1024 * 1024) return t("ticket.sizeKB", { n: number.format(bytes / 1024) });
+    return t("ticket.sizeMB", { n: number.format(bytes / (1024 * 1024)) });
   };
 }
 

@@ -82,7 +82,7 @@ function FormFill({
   const [error, setError] = useState<unknown>(null);
   const [refused, setRefused] = useState<Refused[]>([]);
   const inputs = form.fields.filter((field) => field.source === "input");
-  const known = form.fields.filter((field) => field.source !== "input");
+  const known = form.fields.filter((field) => field.source !== "input" && field.source !== "lines");
 
   useEffect(() => {
     if (!nodeId && nodes.length) setNodeId(nodes[0]!.id);

@@ -115,7 +115,7 @@ export function Ticket({ id, me }: { id: string; me: Me }) {
             </dd>
           </dl>
           <h2>{t("ticket.description")}</h2>
-          <p className="note-body" translate="no">
+          <p className="note-body" dir="auto" translate="no">
             {ticket.description}
           </p>
           {(ticket.type === "complaint" || ticket.type === "suggestion") && (
@@ -165,7 +165,7 @@ export function Ticket({ id, me }: { id: string; me: Me }) {
                     </strong>{" "}
                     <time dateTime={note.created_at}>{formatDateTime(note.created_at)}</time>
                   </p>
-                  <p className="note-body" translate="no">
+                  <p className="note-body" dir="auto" translate="no">
                     {note.body}
                   </p>
                   <AttachmentList ticketId={id} attachments={note.attachments} onError={setActionError} />
@@ -259,7 +259,9 @@ function History({ entries, me }: { entries: HistoryEntry[]; me: Me }) {
                       })
                     : t(`ticket.history.${entry.action}`, { state: t(`ticket.state.${entry.to_state}`) })}
                 </td>
-                <td translate="no">{entry.reason ?? ""}</td>
+                <td dir="auto" translate="no">
+                  {entry.reason ?? ""}
+                </td>
               </tr>
             ))}
           </tbody>
