@@ -110,6 +110,7 @@ export function AttachmentList({
             type="button"
             className="link"
             onClick={async () => {
+              onError(null);
               try {
                 const file = await api.downloadAttachment(ticketId, attachment.id);
                 saveFile(file.blob, file.filename ?? attachment.filename);

@@ -20,6 +20,7 @@ export function Ticket({ id, me }: { id: string; me: Me }) {
   const [details, setDetails] = useState<TicketDetails | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [actionError, setActionError] = useState<unknown>(null);
+  const [fileError, setFileError] = useState<unknown>(null);
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
 
@@ -168,10 +169,11 @@ export function Ticket({ id, me }: { id: string; me: Me }) {
                   <p className="note-body" dir="auto" translate="no">
                     {note.body}
                   </p>
-                  <AttachmentList ticketId={id} attachments={note.attachments} onError={setActionError} />
+                  <AttachmentList ticketId={id} attachments={note.attachments} onError={setFileError} />
                 </li>
               ))}
             </ol>
+            <ErrorMessage error={fileError} />
             {takesNotes(ticket.state) && <NoteForm ticketId={id} onAdded={load} />}
           </section>
           <History entries={details.history} me={me} />
