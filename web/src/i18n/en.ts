@@ -235,7 +235,6 @@ export const en = {
   "limits.createSubmit": "Create the limit",
   "limits.line": "Line number",
   "limits.group": "Group",
-  "limits.amountIn": "Limit a month,",
   "limits.notify": "Tell (phone numbers and email addresses)",
   "limits.notifyHint": "Separated by commas. A limit that warns needs at least one.",
   "usage.usage": "Usage",

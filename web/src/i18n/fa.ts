@@ -237,7 +237,6 @@ export const fa: Catalogue = {
   "limits.createSubmit": "ایجاد سقف",
   "limits.line": "شماره‌ی خط",
   "limits.group": "گروه",
-  "limits.amountIn": "سقف ماهانه،",
   "limits.notify": "اطلاع به (شماره‌های تلفن و نشانی‌های ایمیل)",
   "limits.notifyHint": "جدا با ویرگول. سقفی که هشدار می‌دهد دست‌کم یکی لازم دارد.",
   "usage.usage": "مصرف",

@@ -235,7 +235,6 @@ export const ru: Catalogue = {
   "limits.createSubmit": "Создать лимит",
   "limits.line": "Номер",
   "limits.group": "Группа",
-  "limits.amountIn": "Лимит в месяц,",
   "limits.notify": "Уведомить (телефоны и адреса почты)",
   "limits.notifyHint": "Через запятую. Для предупреждения нужен хотя бы один.",
   "usage.usage": "Расходы",

@@ -85,10 +85,17 @@ function StatementSection({ id, round }: { id: string; round: number }) {
   return (
     <section aria-labelledby="statement-title">
       <h2 id="statement-title">{t("account.statement")}</h2>
-      <label>
-        {t("finances.period")}
-        <input type="month" value={period} max={thisMonth()} onChange={(e) => e.target.value && setPeriod(e.target.value)} />
-      </label>
+      <div className="filters">
+        <label>
+          {t("finances.period")}
+          <input
+            type="month"
+            value={period}
+            max={thisMonth()}
+            onChange={(e) => e.target.value && setPeriod(e.target.value)}
+          />
+        </label>
+      </div>
       <ErrorMessage error={statement.error} />
       {statement.data && (
         <FiguresTable
@@ -114,7 +121,7 @@ function PostingsSection({ id, round }: { id: string; round: number }) {
       <ErrorMessage error={first.error ?? more.error} />
       {first.data && items.length === 0 && <p>{t("account.noPostings")}</p>}
       {items.length > 0 && (
-        <table>
+        <table className="table">
           <thead>
             <tr>
               <th scope="col">{t("account.when")}</th>
@@ -141,7 +148,7 @@ function PostingsSection({ id, round }: { id: string; round: number }) {
       )}
       {next && (
         <button
-          type="button"
+          type="button" className="link"
           disabled={more.busy}
           onClick={() => void more.run(async () => setPages([...pages, await api.postings(id, next)]))}
         >
@@ -178,7 +185,9 @@ function PaymentsSection({ balance, round, onChange }: { balance: Balance; round
       <h2 id="payments-title">{t("account.payments")}</h2>
       <form className="stack" onSubmit={submit} aria-label={t("account.topUp")}>
         <label>
-          <Message id="money.amountIn" values={{ currency: <bdi translate="no">{balance.currency}</bdi> }} />
+          <span>
+            <Message id="money.amountIn" values={{ currency: <bdi translate="no">{balance.currency}</bdi> }} />
+          </span>
           <input required inputMode="decimal" dir="ltr" value={amount} aria-invalid={invalid || undefined} onChange={(e) => setAmount(e.target.value)} />
         </label>
         {invalid && <p className="error" role="alert">{t("money.invalidAmount")}</p>}
@@ -194,7 +203,7 @@ function PaymentsSection({ balance, round, onChange }: { balance: Balance; round
       <ErrorMessage error={payments.error} />
       {payments.data && payments.data.items.length === 0 && <p>{t("account.noPayments")}</p>}
       {payments.data && payments.data.items.length > 0 && (
-        <table>
+        <table className="table">
           <thead>
             <tr>
               <th scope="col">{t("account.when")}</th>
@@ -248,7 +257,7 @@ function PromisedSection({ balance, round, onChange }: { balance: Balance; round
       {open ? (
         <p>
           {t("account.promisedOpen", { amount: formatMoney(open.amount), due: open.due_at ? formatDate(open.due_at) : "" })}{" "}
-          <button type="button" disabled={action.busy} onClick={() => void action.run(async () => {
+          <button type="button" className="link" disabled={action.busy} onClick={() => void action.run(async () => {
             await api.repayPromisedPayment(id, open.id);
             onChange();
           })}>
@@ -258,7 +267,9 @@ function PromisedSection({ balance, round, onChange }: { balance: Balance; round
       ) : (
         <form className="stack" onSubmit={take} aria-label={t("account.promisedTake")}>
           <label>
+            <span>
             <Message id="money.amountIn" values={{ currency: <bdi translate="no">{balance.currency}</bdi> }} />
+          </span>
             <input required inputMode="decimal" dir="ltr" value={amount} aria-invalid={invalid || undefined} onChange={(e) => setAmount(e.target.value)} />
           </label>
           {invalid && <p className="error" role="alert">{t("money.invalidAmount")}</p>}
@@ -331,7 +342,7 @@ function SettlementSection({ balance, onChange }: { balance: Balance; onChange: 
         <ErrorMessage error={action.error ?? settlement.error} />
       </form>
       {settlement.data && settlement.data.history.length > 0 && (
-        <table>
+        <table className="table">
           <caption>{t("account.settlementHistory")}</caption>
           <thead>
             <tr>
@@ -427,7 +438,7 @@ function AutoPaymentSection({ balance }: { balance: Balance }) {
             threshold: formatMoney(current.threshold),
             daily: formatNumber(current.daily_limit),
           })}{" "}
-          <button type="button" disabled={action.busy} onClick={() => void action.run(async () => {
+          <button type="button" className="link" disabled={action.busy} onClick={() => void action.run(async () => {
             await api.deleteAutoPayment(id);
             state.reload();
           })}>

@@ -40,7 +40,7 @@ const FIGURES: [keyof PeriodFigures, MessageKey][] = [
 export function FiguresTable({ caption, figures }: { caption: string; figures: PeriodFigures[] }) {
   const { t, formatMoney } = useI18n();
   return (
-    <table>
+    <table className="table">
       <caption>{caption}</caption>
       <thead>
         <tr>
@@ -122,7 +122,7 @@ export function Finances() {
       {!accounts.data && !accounts.error && <p>{t("common.loading")}</p>}
       {accounts.data && accounts.data.length === 0 && <p>{t("finances.noAccounts")}</p>}
       {accounts.data && accounts.data.length > 0 && (
-        <table data-testid="personal-accounts">
+        <table className="table" data-testid="personal-accounts">
           <caption className="visually-hidden">{t("finances.accounts")}</caption>
           <thead>
             <tr>

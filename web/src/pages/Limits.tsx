@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { api, newIdempotencyKey, type Money, type SpendingLimit } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
-import { useI18n } from "../i18n";
+import { Message, useI18n } from "../i18n";
 import { decimalString, parseAmount } from "../money";
 import { useAction, useLoad } from "../useLoad";
 import { personalAccounts } from "./Finances";
@@ -37,7 +37,7 @@ export function Limits() {
       <ErrorMessage error={limits.error ?? nodes.error ?? currency.error ?? remove.error} />
       {limits.data && limits.data.items.length === 0 && <p>{t("limits.none")}</p>}
       {limits.data && limits.data.items.length > 0 && (
-        <table data-testid="limits">
+        <table className="table" data-testid="limits">
           <thead>
             <tr>
               <th scope="col">{t("limits.scope")}</th>
@@ -64,11 +64,11 @@ export function Limits() {
                 </td>
                 <td>{t(`limits.action.${limit.action}`)}</td>
                 <td>
-                  <button type="button" onClick={() => setEditing(editing === limit.id ? null : limit.id)}>
+                  <button type="button" className="link" onClick={() => setEditing(editing === limit.id ? null : limit.id)}>
                     {t("limits.edit")}
                   </button>{" "}
                   <button
-                    type="button"
+                    type="button" className="link"
                     disabled={remove.busy}
                     onClick={() => {
                       if (!window.confirm(t("limits.confirmDelete"))) return;
@@ -194,7 +194,9 @@ function LimitForm({
           </label>
         )}
         <label>
-          {t("limits.amountIn")} <bdi translate="no">{money?.currency ?? ""}</bdi>
+          <span>
+            <Message id="money.amountIn" values={{ currency: <bdi translate="no">{money?.currency ?? ""}</bdi> }} />
+          </span>
           <input
             required
             inputMode="decimal"

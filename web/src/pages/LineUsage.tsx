@@ -47,7 +47,7 @@ function Usage({ msisdn }: { msisdn: string }) {
             </dd>
           </dl>
           {u.allowances.length > 0 && (
-            <table>
+            <table className="table">
               <caption>{t("usage.allowances")}</caption>
               <thead>
                 <tr>
@@ -68,7 +68,7 @@ function Usage({ msisdn }: { msisdn: string }) {
             </table>
           )}
           {(u.packages ?? []).length > 0 && (
-            <table>
+            <table className="table">
               <caption>{t("usage.packages")}</caption>
               <thead>
                 <tr>

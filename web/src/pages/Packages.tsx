@@ -65,7 +65,7 @@ export function Packages() {
       <section aria-labelledby="offers-title">
         <h2 id="offers-title">{t("packages.offers")}</h2>
         {offers.data && (
-          <table>
+          <table className="table">
             <thead>
               <tr>
                 <th scope="col">{t("packages.offer")}</th>
@@ -171,7 +171,7 @@ export function Packages() {
         <ErrorMessage error={history.error ?? more.error} />
         {history.data && purchases.every((p) => p.items.length === 0) && <p>{t("packages.none")}</p>}
         {purchases.some((p) => p.items.length > 0) && (
-          <table data-testid="purchases">
+          <table className="table" data-testid="purchases">
             <thead>
               <tr>
                 <th scope="col">{t("packages.when")}</th>
@@ -193,7 +193,7 @@ export function Packages() {
                     </td>
                     <td>
                       <button
-                        type="button"
+                        type="button" className="link"
                         onClick={() => void more.run(async () => setReceipt({ id: p.id, text: await api.receipt(p.id) }))}
                       >
                         {t("packages.showReceipt")}
@@ -207,7 +207,7 @@ export function Packages() {
         )}
         {next && (
           <button
-            type="button"
+            type="button" className="link"
             disabled={more.busy}
             onClick={() => void more.run(async () => setOlder([...older, await api.purchases(next)]))}
           >

@@ -68,7 +68,9 @@ export function TransferForm({
         </select>
       </label>
       <label>
-        <Message id="money.amountIn" values={{ currency: <bdi translate="no">{from.currency}</bdi> }} />
+        <span>
+          <Message id="money.amountIn" values={{ currency: <bdi translate="no">{from.currency}</bdi> }} />
+        </span>
         <input
           required
           inputMode="decimal"
