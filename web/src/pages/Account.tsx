@@ -188,7 +188,14 @@ function PaymentsSection({ balance, round, onChange }: { balance: Balance; round
           <span>
             <Message id="money.amountIn" values={{ currency: <bdi translate="no">{balance.currency}</bdi> }} />
           </span>
-          <input required inputMode="decimal" dir="ltr" value={amount} aria-invalid={invalid || undefined} onChange={(e) => setAmount(e.target.value)} />
+          <input
+            required
+            inputMode="decimal"
+            dir="ltr"
+            value={amount}
+            aria-invalid={invalid || undefined}
+            onChange={(e) => setAmount(e.target.value)}
+          />
         </label>
         {invalid && <p className="error" role="alert">{t("money.invalidAmount")}</p>}
         <label>
@@ -256,7 +263,10 @@ function PromisedSection({ balance, round, onChange }: { balance: Balance; round
       <ErrorMessage error={promised.error ?? action.error} />
       {open ? (
         <p>
-          {t("account.promisedOpen", { amount: formatMoney(open.amount), due: open.due_at ? formatDate(open.due_at) : "" })}{" "}
+          {t("account.promisedOpen", {
+            amount: formatMoney(open.amount),
+            due: open.due_at ? formatDate(open.due_at) : "",
+          })}{" "}
           <button type="button" className="link" disabled={action.busy} onClick={() => void action.run(async () => {
             await api.repayPromisedPayment(id, open.id);
             onChange();
@@ -270,7 +280,14 @@ function PromisedSection({ balance, round, onChange }: { balance: Balance; round
             <span>
             <Message id="money.amountIn" values={{ currency: <bdi translate="no">{balance.currency}</bdi> }} />
           </span>
-            <input required inputMode="decimal" dir="ltr" value={amount} aria-invalid={invalid || undefined} onChange={(e) => setAmount(e.target.value)} />
+            <input
+            required
+            inputMode="decimal"
+            dir="ltr"
+            value={amount}
+            aria-invalid={invalid || undefined}
+            onChange={(e) => setAmount(e.target.value)}
+          />
           </label>
           {invalid && <p className="error" role="alert">{t("money.invalidAmount")}</p>}
           <button type="submit" disabled={action.busy}>
@@ -298,7 +315,8 @@ function PromisedSection({ balance, round, onChange }: { balance: Balance; round
 function SettlementSection({ balance, onChange }: { balance: Balance; onChange: () => void }) {
   const { t, formatDate, formatMoney } = useI18n();
   const id = balance.personal_account_id;
-  const settlement = useLoad(() => api.settlementMethod(id), `${id}|${balance.settlement_method}|${balance.scheduled_change?.effective_at ?? ""}`);
+  const version = `${id}|${balance.settlement_method}|${balance.scheduled_change?.effective_at ?? ""}`;
+  const settlement = useLoad(() => api.settlementMethod(id), version);
   const [method, setMethod] = useState<(typeof METHODS)[number]>(balance.settlement_method);
   const [from, setFrom] = useState("");
   const action = useAction();
@@ -423,7 +441,8 @@ function AutoPaymentSection({ balance }: { balance: Balance }) {
     setInvalid(a === null || th === null);
     if (a === null || th === null) return;
     void action.run(async () => {
-      await api.setAutoPayment(id, { amount: a, threshold: th, daily_limit: d, currency: balance.currency, card_token: card });
+      const body = { amount: a, threshold: th, daily_limit: d, currency: balance.currency, card_token: card };
+      await api.setAutoPayment(id, body);
       state.reload();
     });
   };
@@ -451,7 +470,13 @@ function AutoPaymentSection({ balance }: { balance: Balance }) {
       <form className="stack" onSubmit={submit} aria-label={t("account.autoSet")}>
         <label>
           {t("account.autoThreshold")}
-          <input required inputMode="decimal" dir="ltr" value={threshold} onChange={(e) => setThreshold(e.target.value)} />
+          <input
+            required
+            inputMode="decimal"
+            dir="ltr"
+            value={threshold}
+            onChange={(e) => setThreshold(e.target.value)}
+          />
         </label>
         <label>
           {t("account.autoAmount")}
@@ -460,7 +485,14 @@ function AutoPaymentSection({ balance }: { balance: Balance }) {
         {invalid && <p className="error" role="alert">{t("money.invalidAmount")}</p>}
         <label>
           {t("account.autoDaily")}
-          <input required type="number" min={1} max={10} dir="ltr" value={daily} onChange={(e) => setDaily(e.target.value)} />
+          <input
+            required
+            type="number"
+            min={1}
+            dir="ltr"
+            value={daily}
+            onChange={(e) => setDaily(e.target.value)}
+          />
         </label>
         <label>
           {t("account.card")}
