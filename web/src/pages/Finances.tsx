@@ -79,29 +79,32 @@ export function Finances() {
   const [period, setPeriod] = useState(thisMonth);
   const node = chosen || holders.data?.[0]?.id || "";
   const finances = useLoad(() => (node ? api.nodeFinances(node, period) : Promise.resolve(null)), `${node}|${period}`);
+  // A user granted only personal accounts has no node above them to choose: their accounts are listed alone.
   const accounts = useLoad(async () => {
-    if (!node) return [];
-    const nodes = await personalAccounts(node);
+    if (!holders.data) return null;
+    const nodes = await personalAccounts(node || undefined);
     const balances = await Promise.all(nodes.map((n) => api.balance(n.id).catch(() => null)));
     return nodes.map((n, i) => ({ node: n, balance: balances[i] ?? null }));
-  }, node);
+  }, `${node}|${holders.data ? "ready" : ""}`);
 
   return (
     <main id="main">
       <h1>{t("finances.title")}</h1>
       <ErrorMessage error={holders.error ?? finances.error ?? accounts.error} />
       <form className="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          {t("finances.node")}
-          <select value={node} onChange={(e) => setChosen(e.target.value)}>
-            {(holders.data ?? []).map((n) => (
-              <option key={n.id} value={n.id} translate="no">
-                {"\u00a0".repeat(n.depth * 2)}
-                {n.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        {node && (
+          <label>
+            {t("finances.node")}
+            <select value={node} onChange={(e) => setChosen(e.target.value)}>
+              {(holders.data ?? []).map((n) => (
+                <option key={n.id} value={n.id} translate="no">
+                  {"\u00a0".repeat(n.depth * 2)}
+                  {n.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <label>
           {t("finances.period")}
           <input
