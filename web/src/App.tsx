@@ -1,19 +1,25 @@
 import { useCallback, useEffect, useState } from "react";
-import { api, onSessionChange, refreshSession, type Me } from "./api/client";
+import { api, mayAny, onSessionChange, refreshSession, type Me } from "./api/client";
 import { ErrorMessage } from "./ErrorMessage";
 import { useI18n } from "./i18n";
 import { LanguagePicker } from "./LanguagePicker";
 import { Forms } from "./pages/Forms";
+import { Account } from "./pages/Account";
+import { Finances } from "./pages/Finances";
 import { Home } from "./pages/Home";
 import { Line } from "./pages/Line";
+import { Limits } from "./pages/Limits";
 import { Lines } from "./pages/Lines";
 import { NewTicket } from "./pages/NewTicket";
+import { Packages } from "./pages/Packages";
 import { SignIn } from "./pages/SignIn";
 import { SignIns } from "./pages/SignIns";
 import { Ticket } from "./pages/Ticket";
 import { Tickets } from "./pages/Tickets";
 import { Link, useRouter } from "./router";
 import { recordVisit } from "./usage";
+
+const BILLING_SECTIONS = ["/finances", "/packages", "/limits"];
 
 type Session = { state: "starting" } | { state: "signed-out" } | { state: "signed-in"; me: Me };
 
@@ -42,6 +48,7 @@ export function App() {
 
   useEffect(() => {
     if (path === "/lines" || path === "/me/sign-ins" || path === "/tickets" || path === "/forms") recordVisit(path);
+    if (["/lines", "/me/sign-ins", ...BILLING_SECTIONS].includes(path)) recordVisit(path);
   }, [path]);
 
   if (session.state === "starting") return <p className="starting">{t("common.loading")}</p>;
@@ -87,6 +94,21 @@ export function App() {
           <Link to="/forms" aria-current={path === "/forms" ? "page" : undefined}>
             {t("forms.nav")}
           </Link>
+          {mayAny("billing:read", "billing:pay") && (
+            <Link to="/finances" aria-current={path.startsWith("/finances") ? "page" : undefined}>
+              {t("nav.finances")}
+            </Link>
+          )}
+          {mayAny("packages:buy", "billing:read") && (
+            <Link to="/packages" aria-current={path === "/packages" ? "page" : undefined}>
+              {t("nav.packages")}
+            </Link>
+          )}
+          {mayAny("billing:read", "billing:pay") && (
+            <Link to="/limits" aria-current={path === "/limits" ? "page" : undefined}>
+              {t("nav.limits")}
+            </Link>
+          )}
           <Link to="/me/sign-ins" aria-current={path === "/me/sign-ins" ? "page" : undefined}>
             {t("nav.signIns")}
           </Link>
@@ -110,5 +132,10 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path.startsWith("/tickets/"))
     return <Ticket id={decodeURIComponent(path.slice("/tickets/".length))} me={me} />;
   if (path === "/forms") return <Forms />;
+  if (path === "/finances") return <Finances />;
+  if (path.startsWith("/finances/accounts/"))
+    return <Account id={decodeURIComponent(path.slice("/finances/accounts/".length))} />;
+  if (path === "/packages") return <Packages />;
+  if (path === "/limits") return <Limits />;
   return <Home me={me} />;
 }

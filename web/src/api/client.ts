@@ -27,6 +27,39 @@ export type Forms = Schemas["FormsResponse"];
 export type FillForm = Schemas["FillFormRequest"];
 export type Node = Schemas["NodeResponse"];
 export type NodesPage = Schemas["NodesPage"];
+export type Money = Schemas["MoneyResponse"];
+export type Balance = Schemas["BalanceResponse"];
+export type NodeFinances = Schemas["NodeFinancesResponse"];
+export type PeriodFigures = Schemas["PeriodFigures"];
+export type Statement = Schemas["StatementResponse"];
+export type PostingsPage = Schemas["PostingsPage"];
+export type TransferRequest = Schemas["TransferRequest"];
+export type Transfer = Schemas["TransferResponse"];
+export type Payment = Schemas["PaymentResponse"];
+export type PaymentsPage = Schemas["PaymentsPage"];
+export type PromisedPayment = Schemas["PromisedPaymentResponse"];
+export type PromisedPaymentsPage = Schemas["PromisedPaymentsPage"];
+export type SettlementMethod = Schemas["SettlementMethodResponse"];
+export type SettlementMethodRequest = Schemas["SettlementMethodRequest"];
+export type AutoPayment = Schemas["AutoPaymentState"];
+export type AutoPaymentRequest = Schemas["AutoPaymentRequest"];
+export type Offer = Schemas["OfferResponse"];
+export type PurchaseRequest = Schemas["PurchaseRequest"];
+export type Purchase = Schemas["PurchaseResponse"];
+export type PurchasesPage = Schemas["PurchasesPage"];
+export type SpendingLimit = Schemas["SpendingLimitResponse"];
+export type SpendingLimitRequest =
+  | Schemas["LineLimitRequest"]
+  | Schemas["NodeLimitRequest"]
+  | Schemas["CompanyLimitRequest"];
+export type SpendingLimitSettings = Schemas["SpendingLimitSettings"];
+export type LineUsage = Schemas["LineUsageResponse"];
+/** One grant of the signed-in user, as the access token carries it: a role's permissions at a node. */
+export interface Grant {
+  node: string;
+  role: string;
+  perms: string[];
+}
 
 export const CLIENT_HEADER = "X-SIMfleet-Client";
 
@@ -76,6 +109,8 @@ interface Options {
   headers?: Record<string, string>;
   /** Send the access token, and on a 401 renew the session once and try again. */
   auth?: boolean;
+  /** A key that makes a retry of the same request change nothing more (the API's Idempotency-Key). */
+  idempotencyKey?: string;
 }
 
 function url(path: string, query?: Query): string {
@@ -97,6 +132,7 @@ async function send(method: string, path: string, options: Options): Promise<Res
   if (options.raw !== undefined) headers["Content-Type"] = "application/octet-stream";
   else if (options.body !== undefined) headers["Content-Type"] = "application/json";
   if (options.auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
   try {
     return await fetch(url(path, options.query), {
       method,
@@ -164,6 +200,33 @@ export async function requestFile(method: string, path: string, options: Options
   return { blob: await response.blob(), filename: filenameOf(response.headers.get("Content-Disposition")) };
 }
 
+/** The signed-in user's grants, read from the access token in memory (empty when signed out). */
+export function myGrants(): Grant[] {
+  const payload = accessToken?.split(".")[1];
+  if (!payload) return [];
+  try {
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as {
+      grants?: unknown;
+    };
+    return Array.isArray(claims.grants) ? (claims.grants as Grant[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Whether any of the user's grants holds one of these permissions (what the navigation offers). */
+export function mayAny(...permissions: string[]): boolean {
+  return myGrants().some((grant) => grant.perms?.some((perm) => permissions.includes(perm)));
+}
+
+/** A new key for one intended change (a transfer, a purchase): the same key is sent again on a retry. */
+export function newIdempotencyKey(): string {
+  return crypto.randomUUID();
+}
+
+const pa = (id: string) => `/v1/personal-accounts/${encodeURIComponent(id)}`;
+
 function signedIn(tokens: Tokens): Tokens {
   setAccessToken(tokens.access_token);
   return tokens;
@@ -207,7 +270,6 @@ export const api = {
   lines: (query: LinesQuery) => request<LinesPage>("GET", "/v1/lines", { auth: true, query: query as Query }),
   line: (msisdn: string) => request<Line>("GET", `/v1/lines/${encodeURIComponent(msisdn)}`, { auth: true }),
   mySignIns: () => request<SignInsPage>("GET", "/v1/me/sign-ins", { auth: true, query: { limit: 50 } }),
-  nodes: () => request<NodesPage>("GET", "/v1/nodes", { auth: true, query: { limit: 1000 } }),
   tickets: (query: TicketsQuery) =>
     request<TicketsPage>("GET", "/v1/tickets", { auth: true, query: query as Query }),
   ticket: (id: string) => request<TicketDetails>("GET", ticketPath(id), { auth: true }),
@@ -232,6 +294,61 @@ export const api = {
   forms: (language: string) => request<Forms>("GET", "/v1/forms", { auth: true, query: { language } }),
   fillForm: (code: string, fill: FillForm) =>
     requestFile("POST", `/v1/forms/${encodeURIComponent(code)}/fill`, { auth: true, body: fill }),
+  nodes: (query: { kind?: string[]; root_id?: string; limit?: number; cursor?: string }) =>
+    request<NodesPage>("GET", "/v1/nodes", {
+      auth: true,
+      query: { view: "flat", sort: "path", ...query },
+    }),
+  nodeFinances: (nodeId: string, period?: string) =>
+    request<NodeFinances>("GET", `/v1/nodes/${encodeURIComponent(nodeId)}/finances`, {
+      auth: true,
+      query: { period },
+    }),
+  balance: (id: string) => request<Balance>("GET", `${pa(id)}/balance`, { auth: true }),
+  statement: (id: string, period?: string) =>
+    request<Statement>("GET", `${pa(id)}/statement`, { auth: true, query: { period } }),
+  postings: (id: string, cursor?: string) =>
+    request<PostingsPage>("GET", `${pa(id)}/postings`, { auth: true, query: { limit: 20, cursor } }),
+  payments: (id: string) => request<PaymentsPage>("GET", `${pa(id)}/payments`, { auth: true, query: { limit: 20 } }),
+  pay: (id: string, body: Schemas["PaymentRequest"], idempotencyKey: string) =>
+    request<Payment>("POST", `${pa(id)}/payments`, { auth: true, body, idempotencyKey }),
+  transfer: (id: string, body: TransferRequest, idempotencyKey: string) =>
+    request<Transfer>("POST", `${pa(id)}/transfers`, { auth: true, body, idempotencyKey }),
+  promisedPayments: (id: string) =>
+    request<PromisedPaymentsPage>("GET", `${pa(id)}/promised-payments`, { auth: true, query: { limit: 10 } }),
+  takePromisedPayment: (id: string, amount: number, idempotencyKey: string) =>
+    request<PromisedPayment>("POST", `${pa(id)}/promised-payments`, { auth: true, body: { amount }, idempotencyKey }),
+  repayPromisedPayment: (id: string, promisedId: string) =>
+    request<PromisedPayment>("POST", `${pa(id)}/promised-payments/${encodeURIComponent(promisedId)}/repay`, {
+      auth: true,
+    }),
+  settlementMethod: (id: string) => request<SettlementMethod>("GET", `${pa(id)}/settlement-method`, { auth: true }),
+  changeSettlementMethod: (id: string, body: SettlementMethodRequest) =>
+    request<unknown>("PUT", `${pa(id)}/settlement-method`, { auth: true, body }),
+  setBillDelivery: (id: string, email: string | null) =>
+    request<unknown>("PUT", `${pa(id)}/bill-delivery`, { auth: true, body: { email } }),
+  autoPayment: (id: string) => request<AutoPayment>("GET", `${pa(id)}/auto-payment`, { auth: true }),
+  setAutoPayment: (id: string, body: AutoPaymentRequest) =>
+    request<unknown>("PUT", `${pa(id)}/auto-payment`, { auth: true, body }),
+  deleteAutoPayment: (id: string) => request<void>("DELETE", `${pa(id)}/auto-payment`, { auth: true }),
+  offers: () => request<{ items: Offer[] }>("GET", "/v1/packages/offers", { auth: true }),
+  buyPackages: (body: PurchaseRequest, idempotencyKey: string) =>
+    request<Purchase>("POST", "/v1/packages/purchases", { auth: true, body, idempotencyKey }),
+  purchases: (cursor?: string) =>
+    request<PurchasesPage>("GET", "/v1/packages/purchases", { auth: true, query: { limit: 20, cursor } }),
+  receipt: async (purchaseId: string) => {
+    const path = `/v1/packages/purchases/${encodeURIComponent(purchaseId)}/receipt`;
+    return (await answer("GET", path, { auth: true })).text();
+  },
+  spendingLimits: () => request<{ items: SpendingLimit[] }>("GET", "/v1/spending-limits", { auth: true }),
+  createSpendingLimit: (body: SpendingLimitRequest, idempotencyKey: string) =>
+    request<SpendingLimit>("POST", "/v1/spending-limits", { auth: true, body, idempotencyKey }),
+  changeSpendingLimit: (id: string, body: SpendingLimitSettings) =>
+    request<SpendingLimit>("PUT", `/v1/spending-limits/${encodeURIComponent(id)}`, { auth: true, body }),
+  deleteSpendingLimit: (id: string) =>
+    request<void>("DELETE", `/v1/spending-limits/${encodeURIComponent(id)}`, { auth: true }),
+  lineUsage: (msisdn: string) =>
+    request<LineUsage>("GET", `/v1/lines/${encodeURIComponent(msisdn)}/usage`, { auth: true }),
 };
 
 function ticketPath(id: string): string {
