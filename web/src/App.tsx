@@ -1,20 +1,31 @@
 import { useCallback, useEffect, useState } from "react";
-import { api, heldPermissions, onSessionChange, refreshSession, type Me } from "./api/client";
+import { api, heldPermissions, mayAny, onSessionChange, refreshSession, type Me } from "./api/client";
 import { ErrorMessage } from "./ErrorMessage";
 import { useI18n } from "./i18n";
 import type { MessageKey } from "./i18n/en";
 import { LanguagePicker } from "./LanguagePicker";
+import { Forms } from "./pages/Forms";
+import { Account } from "./pages/Account";
+import { Finances } from "./pages/Finances";
 import { History } from "./pages/History";
 import { Home } from "./pages/Home";
 import { Line } from "./pages/Line";
+import { Limits } from "./pages/Limits";
 import { Lines } from "./pages/Lines";
+import { NewTicket } from "./pages/NewTicket";
+import { Packages } from "./pages/Packages";
 import { SignIn } from "./pages/SignIn";
 import { Roles } from "./pages/Roles";
 import { Settings } from "./pages/Settings";
 import { SignIns } from "./pages/SignIns";
+import { Ticket } from "./pages/Ticket";
+import { Tickets } from "./pages/Tickets";
 import { UserPage, Users } from "./pages/Users";
 import { Link, useRouter } from "./router";
 import { recordVisit } from "./usage";
+
+const BILLING_SECTIONS = ["/finances", "/packages", "/limits"];
+const ADMIN_SECTIONS = ["/users", "/roles", "/history", "/me/settings"];
 
 type Session = { state: "starting" } | { state: "signed-out" } | { state: "signed-in"; me: Me };
 
@@ -42,7 +53,8 @@ export function App() {
   }, [loadMe]);
 
   useEffect(() => {
-    if (["/lines", "/me/sign-ins", "/users", "/roles", "/history", "/me/settings"].includes(path)) recordVisit(path);
+    if (["/lines", "/me/sign-ins", "/tickets", "/forms", ...BILLING_SECTIONS, ...ADMIN_SECTIONS].includes(path))
+      recordVisit(path);
   }, [path]);
 
   if (session.state === "starting") return <p className="starting">{t("common.loading")}</p>;
@@ -82,6 +94,27 @@ export function App() {
           <Link to="/lines" aria-current={path.startsWith("/lines") ? "page" : undefined}>
             {t("nav.lines")}
           </Link>
+          <Link to="/tickets" aria-current={path.startsWith("/tickets") ? "page" : undefined}>
+            {t("tickets.nav")}
+          </Link>
+          <Link to="/forms" aria-current={path === "/forms" ? "page" : undefined}>
+            {t("forms.nav")}
+          </Link>
+          {mayAny("billing:read", "billing:pay") && (
+            <Link to="/finances" aria-current={path.startsWith("/finances") ? "page" : undefined}>
+              {t("nav.finances")}
+            </Link>
+          )}
+          {mayAny("packages:buy", "billing:read") && (
+            <Link to="/packages" aria-current={path === "/packages" ? "page" : undefined}>
+              {t("nav.packages")}
+            </Link>
+          )}
+          {mayAny("billing:read", "billing:pay") && (
+            <Link to="/limits" aria-current={path === "/limits" ? "page" : undefined}>
+              {t("nav.limits")}
+            </Link>
+          )}
           <Link to="/me/sign-ins" aria-current={path === "/me/sign-ins" ? "page" : undefined}>
             {t("nav.signIns")}
           </Link>
@@ -122,5 +155,15 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path === "/lines") return <Lines />;
   if (path.startsWith("/lines/")) return <Line msisdn={decodeURIComponent(path.slice("/lines/".length))} />;
   if (path === "/me/sign-ins") return <SignIns />;
-  return <Home me={me} sections={adminSections(held).map(([to]) => to)} />;
+  if (path === "/tickets") return <Tickets />;
+  if (path === "/tickets/new") return <NewTicket me={me} />;
+  if (path.startsWith("/tickets/"))
+    return <Ticket id={decodeURIComponent(path.slice("/tickets/".length))} me={me} />;
+  if (path === "/forms") return <Forms />;
+  if (path === "/finances") return <Finances />;
+  if (path.startsWith("/finances/accounts/"))
+    return <Account id={decodeURIComponent(path.slice("/finances/accounts/".length))} />;
+  if (path === "/packages") return <Packages />;
+  if (path === "/limits") return <Limits />;
+  return <Home me={me} />;
 }

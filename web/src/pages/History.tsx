@@ -54,8 +54,8 @@ export function History() {
       (page) => setUsers(page.items),
       () => setUsers([]),
     );
-    api.nodes().then(
-      (page) => setNodes(page.items),
+    api.nodes({ limit: 1000 }).then(
+      (page) => setNodes(page.items as Node[]),
       () => setNodes([]),
     );
   }, []);

@@ -3,6 +3,7 @@ import { api, type Line as LineData } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { Message, useI18n } from "../i18n";
 import { Link } from "../router";
+import { LineUsage } from "./LineUsage";
 
 /** One line, read only for now: state, SIM, tariff, where it hangs, labels, services and blocks. */
 export function Line({ msisdn }: { msisdn: string }) {
@@ -61,6 +62,7 @@ export function Line({ msisdn }: { msisdn: string }) {
           )}
         </dl>
       )}
+      {line && <LineUsage msisdn={msisdn} />}
     </main>
   );
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { api, type Grant, type Node, type Role, type User, type UsersQuery } from "../api/client";
+import { api, type Node, type UserGrant, type Role, type User, type UsersQuery } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { Message, useI18n } from "../i18n";
 import { Link, useRouter } from "../router";
@@ -16,8 +16,8 @@ function useNodesAndRoles() {
       const all: Node[] = [];
       let cursor: string | undefined;
       do {
-        const page = await api.nodes(cursor);
-        all.push(...page.items);
+        const page = await api.nodes({ limit: 1000, cursor });
+        all.push(...(page.items as Node[]));
         cursor = page.next_cursor ?? undefined;
       } while (cursor && all.length < 5000);
       const list = await api.roles();
@@ -306,7 +306,7 @@ export function UserPage({ id, canManage }: { id: string; canManage: boolean }) 
   const { t, formatDateTime } = useI18n();
   const { nodes, roles, error: loadError } = useNodesAndRoles();
   const [user, setUser] = useState<User | null>(null);
-  const [grants, setGrants] = useState<Grant[]>([]);
+  const [grants, setGrants] = useState<UserGrant[]>([]);
   const [draft, setDraft] = useState({ role: "", node: "" });
   const [error, setError] = useState<unknown>(null);
 
