@@ -6,6 +6,9 @@ import { LanguagePicker } from "./LanguagePicker";
 import { Home } from "./pages/Home";
 import { Line } from "./pages/Line";
 import { Lines } from "./pages/Lines";
+import { Nodes } from "./pages/Nodes";
+import { Operation } from "./pages/Operation";
+import { Operations } from "./pages/Operations";
 import { SignIn } from "./pages/SignIn";
 import { SignIns } from "./pages/SignIns";
 import { Link, useRouter } from "./router";
@@ -77,6 +80,12 @@ export function App() {
           <Link to="/lines" aria-current={path.startsWith("/lines") ? "page" : undefined}>
             {t("nav.lines")}
           </Link>
+          <Link to="/nodes" aria-current={path === "/nodes" ? "page" : undefined}>
+            {t("nodes.nav")}
+          </Link>
+          <Link to="/operations" aria-current={path.startsWith("/operations") ? "page" : undefined}>
+            {t("ops.nav")}
+          </Link>
           <Link to="/me/sign-ins" aria-current={path === "/me/sign-ins" ? "page" : undefined}>
             {t("nav.signIns")}
           </Link>
@@ -95,5 +104,8 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path === "/lines") return <Lines />;
   if (path.startsWith("/lines/")) return <Line msisdn={decodeURIComponent(path.slice("/lines/".length))} />;
   if (path === "/me/sign-ins") return <SignIns />;
+  if (path === "/nodes") return <Nodes />;
+  if (path === "/operations") return <Operations />;
+  if (path.startsWith("/operations/")) return <Operation id={decodeURIComponent(path.slice("/operations/".length))} />;
   return <Home me={me} />;
 }
