@@ -153,6 +153,10 @@ def test_the_tree_by_keyboard_then_block_a_thousand_lines_by_a_filter(page: Page
     expect(root).to_be_focused()
     assert axe_problems(page) == []
     screenshot(page, "nodes-en")
+    # The company's figures: every line below it, and the balance of its personal accounts.
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Demo Logistics LLC")).to_be_visible()
+    expect(page.get_by_test_id("balance-RUB")).to_have_text(re.compile(r"^-?₽[\d,]+\.\d\d$"))
 
     page.get_by_role("link", name="Show this node's lines").click()
     expect(page).to_have_url(re.compile(rf"/lines\?node_id={fleet['id']}$"))
@@ -260,6 +264,7 @@ def test_the_new_pages_in_persian_have_no_latin_text(page: Page, fleet: dict[str
             expect(item).to_have_attribute("aria-expanded", "true")
             page.keyboard.press("Enter")
             expect(page.get_by_test_id("figure-active")).to_be_visible()
+            expect(page.get_by_test_id("balance-RUB")).to_contain_text("₽")
         if path.startswith("/lines/"):
             page.get_by_role("button", name="نمایش کدهای پاک (ثبت می‌شود)").click()
             expect(page.get_by_test_id("puk1")).to_be_visible()

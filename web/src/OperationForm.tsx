@@ -23,7 +23,15 @@ const UNTRANSLATED_VALUES = new Set(["pdp_type"]);
  * An operation on a choice of lines: its type, its parameters, when to run it, then a confirmation; once the
  * API accepts it, the operation's page follows it.
  */
-export function OperationForm({ target, types }: { target: Target; types: readonly OperationType[] }) {
+export function OperationForm({
+  target,
+  types,
+  title = "ops.newTitle",
+}: {
+  target: Target;
+  types: readonly OperationType[];
+  title?: MessageKey;
+}) {
   const { t, formatNumber, formatDateTime } = useI18n();
   const { navigate } = useRouter();
   const id = useId();
@@ -159,7 +167,7 @@ export function OperationForm({ target, types }: { target: Target; types: readon
 
   return (
     <section className="operation-form" aria-labelledby={`${id}-title`}>
-      <h2 id={`${id}-title`}>{t("ops.newTitle")}</h2>
+      <h2 id={`${id}-title`}>{t(title)}</h2>
       {!reviewing ? (
         <form onSubmit={review}>
           <label>

@@ -135,7 +135,7 @@ export function Line({ msisdn }: { msisdn: string }) {
       {line && <PukCodes msisdn={msisdn} />}
       {line && <HandsetLocation msisdn={msisdn} />}
       {line && line.state !== "terminated" && (
-        <OperationForm target={{ kind: "lines", msisdns: [line.msisdn] }} types={actionsFor(line)} />
+        <OperationForm target={{ kind: "lines", msisdns: [line.msisdn] }} types={actionsFor(line)} title="line.actions" />
       )}
     </main>
   );

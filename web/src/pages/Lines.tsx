@@ -108,16 +108,11 @@ export function Lines() {
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
-    const params = new URLSearchParams();
-    if (draft.q) params.set("q", draft.q);
-    if (draft.state) params.set("state", draft.state);
-    if (draft.tariff) params.set("tariff", draft.tariff);
-    if (draft.node) params.set("node_id", draft.node);
-    const text = params.toString();
-    navigate(text ? `/lines?${text}` : "/lines");
+    go(draft);
   };
 
-  function setDraftAndGo(next: Filters) {
+  /** The filters into the address (shareable); the list follows the address. */
+  function go(next: Filters) {
     const params = new URLSearchParams();
     if (next.q) params.set("q", next.q);
     if (next.state) params.set("state", next.state);
@@ -191,7 +186,7 @@ export function Lines() {
             id="ops.select.node"
             values={{ name: <bdi translate="no">{node?.name ?? filters.node}</bdi> }}
           />{" "}
-          <button type="button" className="link" onClick={() => setDraftAndGo({ ...filters, node: "" })}>
+          <button type="button" className="link" onClick={() => go({ ...filters, node: "" })}>
             {t("ops.select.anyNode")}
           </button>
         </p>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { Fragment, useCallback, useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { api, type NodeData, type NodeFinances, type NodeSummary } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { useI18n } from "../i18n";
@@ -204,8 +204,19 @@ export function Nodes() {
   );
 }
 
+const LOCALES = { en: "en-GB", ru: "ru-RU", fa: "fa-IR" } as const;
+
 function NodeDetails({ node }: { node: NodeData | undefined }) {
-  const { t, formatNumber } = useI18n();
+  const { t, formatNumber, language } = useI18n();
+  /** An amount in minor units, written in the user's language with its currency. */
+  const formatMoney = (money: { amount: number; currency: string; exponent: number }) =>
+    new Intl.NumberFormat(LOCALES[language], {
+      style: "currency",
+      currencyDisplay: "narrowSymbol",
+      currency: money.currency,
+      minimumFractionDigits: money.exponent,
+      maximumFractionDigits: money.exponent,
+    }).format(money.amount / 10 ** money.exponent);
   const [summary, setSummary] = useState<NodeSummary | null>(null);
   const [finances, setFinances] = useState<NodeFinances | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -284,12 +295,12 @@ function NodeDetails({ node }: { node: NodeData | undefined }) {
       {finances && finances.totals.length > 0 && (
         <dl className="facts">
           {finances.totals.map((total) => (
-            <div key={total.currency} className="fact">
+            <Fragment key={total.currency}>
               <dt>{t("nodes.balance")}</dt>
-              <dd dir="ltr" translate="no">
-                {total.closing_balance.formatted}
-              </dd>
-            </div>
+              <dd data-testid={`balance-${total.currency}`}>{formatMoney(total.closing_balance)}</dd>
+              <dt>{t("nodes.accounts")}</dt>
+              <dd>{formatNumber(total.personal_accounts)}</dd>
+            </Fragment>
           ))}
         </dl>
       )}

@@ -102,7 +102,7 @@ describe("an operation's page", () => {
     const [url, init] = fetch.mock.calls[1]! as [string, RequestInit];
     expect(url).toBe("/v1/operations/op1/events");
     expect((init.headers as Record<string, string>).Accept).toBe("text/event-stream");
-    expect(fetch.mock.calls[2]![0]).toBe("/v1/operations/op1/items?limit=100");
+    expect(fetch.mock.calls[2]![0]).toBe("/v1/operations/op1/items?limit=25");
   });
 
   it("asks again with Last-Event-ID when the stream ends before the operation does, and can cancel", async () => {

@@ -8,7 +8,9 @@ import { ended } from "../operations";
 import { Link } from "../router";
 
 const OUTCOMES = ["succeeded", "failed", "skipped", "in_progress", "pending"] as const;
-const ITEMS_PAGE = 100;
+const ITEMS_PAGE = 25;
+const ITEM_STATES = ["succeeded", "failed", "skipped"] as const;
+type ItemFilter = (typeof ITEM_STATES)[number] | "";
 
 function live(operation: OperationData): boolean {
   return operation.state === "scheduled" || operation.state === "running";
@@ -56,6 +58,7 @@ export function Operation({ id }: { id: string }) {
   const [items, setItems] = useState<OperationItem[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
+  const [only, setOnly] = useState<ItemFilter>("");
 
   useEffect(() => {
     const stop = new AbortController();
@@ -76,14 +79,14 @@ export function Operation({ id }: { id: string }) {
   const loadItems = useCallback(
     async (from: string | null) => {
       try {
-        const page = await api.operationItems(id, { limit: ITEMS_PAGE, cursor: from });
+        const page = await api.operationItems(id, { limit: ITEMS_PAGE, cursor: from, state: only ? [only] : undefined });
         setItems((before) => (from ? [...before, ...page.items] : page.items));
         setCursor(page.next_cursor);
       } catch (caught) {
         setError(caught);
       }
     },
-    [id],
+    [id, only],
   );
   // The lines' results: read once the operation has ended (then they no longer change).
   useEffect(() => {
@@ -147,6 +150,17 @@ export function Operation({ id }: { id: string }) {
           {finished && (
             <section aria-labelledby="items-title">
               <h2 id="items-title">{t("ops.items")}</h2>
+              <label className="inline">
+                {t("ops.itemsOnly")}
+                <select name="only" value={only} onChange={(e) => setOnly(e.target.value as ItemFilter)}>
+                  <option value="">{t("ops.itemsAll")}</option>
+                  {ITEM_STATES.map((state) => (
+                    <option key={state} value={state}>
+                      {t(`ops.item.${state}` as MessageKey)}
+                    </option>
+                  ))}
+                </select>
+              </label>
               <table className="table">
                 <thead>
                   <tr>
