@@ -158,10 +158,6 @@ def test_the_tree_by_keyboard_then_block_a_thousand_lines_by_a_filter(page: Page
     expect(root).to_be_focused()
     assert axe_problems(page) == []
     screenshot(page, "nodes-en")
-    # The company's figures: every line below it, and the balance of its personal accounts.
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Demo Logistics LLC")).to_be_visible()
-    expect(page.get_by_test_id("balance-RUB")).to_have_text(re.compile(r"^-?₽[\d,]+\.\d\d$"))
 
     page.get_by_role("link", name="Show this node's lines").click()
     expect(page).to_have_url(re.compile(rf"/lines\?node_id={fleet['id']}$"))
@@ -236,7 +232,7 @@ def test_a_line_reveals_its_puk_on_record_locates_and_unblocks(
     screenshot(page, "line-en")
 
     # Its likeliest action first: a blocked line is offered its unblock, an operation of one line.
-    form = page.get_by_role("region", name="Change these lines")
+    form = page.get_by_role("region", name="Change this line")
     expect(form.get_by_label("Operation")).to_have_value("unblock")
     form.get_by_role("button", name="Review").click()
     expect(form.get_by_text("Unblock: 1 lines.")).to_be_visible()
@@ -269,7 +265,10 @@ def test_the_new_pages_in_persian_have_no_latin_text(page: Page, fleet: dict[str
             expect(item).to_have_attribute("aria-expanded", "true")
             page.keyboard.press("Enter")
             expect(page.get_by_test_id("figure-active")).to_be_visible()
-            expect(page.get_by_test_id("balance-RUB")).to_contain_text("₽")
+            # The company's balance: its personal accounts', in Persian digits.
+            expect(page.get_by_test_id("balance-RUB")).to_have_text(
+                re.compile("₽[\u06f0-\u06f9\u066c]+\u066b[\u06f0-\u06f9]{2}$")
+            )
         if path.startswith("/lines/"):
             page.get_by_role("button", name="نمایش کدهای پاک (ثبت می‌شود)").click()
             expect(page.get_by_test_id("puk1")).to_be_visible()
