@@ -52,7 +52,7 @@ def bearer(api: httpx.Client) -> dict[str, str]:
         return None if answer.status_code == 503 else answer
 
     answer = wait_until(sign_in, 30, "a sign-in identity answers", interval=1)
-    assert answer.status_code == 200, answer.text
+    assert answer is not None and answer.status_code == 200, answer and answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
