@@ -3,14 +3,18 @@ import { api, onSessionChange, refreshSession, type Me } from "./api/client";
 import { ErrorMessage } from "./ErrorMessage";
 import { useI18n } from "./i18n";
 import { LanguagePicker } from "./LanguagePicker";
+import { Forms } from "./pages/Forms";
 import { Home } from "./pages/Home";
 import { Line } from "./pages/Line";
 import { Lines } from "./pages/Lines";
 import { Nodes } from "./pages/Nodes";
 import { Operation } from "./pages/Operation";
 import { Operations } from "./pages/Operations";
+import { NewTicket } from "./pages/NewTicket";
 import { SignIn } from "./pages/SignIn";
 import { SignIns } from "./pages/SignIns";
+import { Ticket } from "./pages/Ticket";
+import { Tickets } from "./pages/Tickets";
 import { Link, useRouter } from "./router";
 import { recordVisit } from "./usage";
 
@@ -40,7 +44,7 @@ export function App() {
   }, [loadMe]);
 
   useEffect(() => {
-    if (path === "/lines" || path === "/me/sign-ins") recordVisit(path);
+    if (path === "/lines" || path === "/me/sign-ins" || path === "/tickets" || path === "/forms") recordVisit(path);
   }, [path]);
 
   if (session.state === "starting") return <p className="starting">{t("common.loading")}</p>;
@@ -86,6 +90,12 @@ export function App() {
           <Link to="/operations" aria-current={path.startsWith("/operations") ? "page" : undefined}>
             {t("ops.nav")}
           </Link>
+          <Link to="/tickets" aria-current={path.startsWith("/tickets") ? "page" : undefined}>
+            {t("tickets.nav")}
+          </Link>
+          <Link to="/forms" aria-current={path === "/forms" ? "page" : undefined}>
+            {t("forms.nav")}
+          </Link>
           <Link to="/me/sign-ins" aria-current={path === "/me/sign-ins" ? "page" : undefined}>
             {t("nav.signIns")}
           </Link>
@@ -107,5 +117,10 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path === "/nodes") return <Nodes />;
   if (path === "/operations") return <Operations />;
   if (path.startsWith("/operations/")) return <Operation id={decodeURIComponent(path.slice("/operations/".length))} />;
+  if (path === "/tickets") return <Tickets />;
+  if (path === "/tickets/new") return <NewTicket me={me} />;
+  if (path.startsWith("/tickets/"))
+    return <Ticket id={decodeURIComponent(path.slice("/tickets/".length))} me={me} />;
+  if (path === "/forms") return <Forms />;
   return <Home me={me} />;
 }
