@@ -12,6 +12,9 @@ import { Home } from "./pages/Home";
 import { Line } from "./pages/Line";
 import { Limits } from "./pages/Limits";
 import { Lines } from "./pages/Lines";
+import { Nodes } from "./pages/Nodes";
+import { Operation } from "./pages/Operation";
+import { Operations } from "./pages/Operations";
 import { NewTicket } from "./pages/NewTicket";
 import { Packages } from "./pages/Packages";
 import { SignIn } from "./pages/SignIn";
@@ -94,6 +97,12 @@ export function App() {
           <Link to="/lines" aria-current={path.startsWith("/lines") ? "page" : undefined}>
             {t("nav.lines")}
           </Link>
+          <Link to="/nodes" aria-current={path === "/nodes" ? "page" : undefined}>
+            {t("nodes.nav")}
+          </Link>
+          <Link to="/operations" aria-current={path.startsWith("/operations") ? "page" : undefined}>
+            {t("ops.nav")}
+          </Link>
           <Link to="/tickets" aria-current={path.startsWith("/tickets") ? "page" : undefined}>
             {t("tickets.nav")}
           </Link>
@@ -155,6 +164,9 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path === "/lines") return <Lines />;
   if (path.startsWith("/lines/")) return <Line msisdn={decodeURIComponent(path.slice("/lines/".length))} />;
   if (path === "/me/sign-ins") return <SignIns />;
+  if (path === "/nodes") return <Nodes />;
+  if (path === "/operations") return <Operations />;
+  if (path.startsWith("/operations/")) return <Operation id={decodeURIComponent(path.slice("/operations/".length))} />;
   if (path === "/tickets") return <Tickets />;
   if (path === "/tickets/new") return <NewTicket me={me} />;
   if (path.startsWith("/tickets/"))

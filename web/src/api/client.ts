@@ -2,6 +2,7 @@
 // token never reaches JavaScript at all: the gateway keeps it in an httpOnly cookie for requests that say
 // X-SIMfleet-Client: browser, and POST /v1/auth/refresh (no body, same header) renews the pair from it.
 import type { components, paths } from "./schema";
+import { SseParser } from "./sse";
 
 export type Schemas = components["schemas"];
 export type Tokens = Schemas["TokensResponse"];
@@ -27,6 +28,19 @@ export type AuditQuery = NonNullable<paths["/v1/audit-events"]["get"]["parameter
 export type Preferences = Schemas["PreferencesResponse"];
 export type PreferencesChange = Schemas["PreferencesRequest"];
 export type NoticesPage = Schemas["NoticesPage"];
+export type NodeData = Schemas["NodeResponse"];
+export type NodeSummary = Schemas["NodeSummary"];
+export type NodeFinances = Schemas["NodeFinancesResponse"];
+export type Operation = Schemas["OperationResponse"];
+export type OperationsPage = Schemas["OperationsPage"];
+export type OperationItem = Schemas["ItemResponse"];
+export type OperationItemsPage = Schemas["ItemsPage"];
+export type OperationRequest = paths["/v1/operations"]["post"]["requestBody"]["content"]["application/json"];
+export type OperationsQuery = NonNullable<paths["/v1/operations"]["get"]["parameters"]["query"]>;
+export type OperationItemsQuery = NonNullable<paths["/v1/operations/{operation_id}/items"]["get"]["parameters"]["query"]>;
+export type Puk = Schemas["PukResponse"];
+export type Location = Schemas["LocationResponse"];
+export type Tariff = Schemas["TariffResponse"];
 export type Ticket = Schemas["TicketResponse"];
 export type TicketState = Ticket["state"];
 export type TicketType = Ticket["type"];
@@ -45,7 +59,6 @@ export type Node = Schemas["NodeResponse"];
 export type NodesPage = Schemas["NodesPage"];
 export type Money = Schemas["MoneyResponse"];
 export type Balance = Schemas["BalanceResponse"];
-export type NodeFinances = Schemas["NodeFinancesResponse"];
 export type PeriodFigures = Schemas["PeriodFigures"];
 export type Statement = Schemas["StatementResponse"];
 export type PostingsPage = Schemas["PostingsPage"];
@@ -290,6 +303,29 @@ export const api = {
   me: () => request<Me>("GET", "/v1/me", { auth: true }),
   lines: (query: LinesQuery) => request<LinesPage>("GET", "/v1/lines", { auth: true, query: query as Query }),
   line: (msisdn: string) => request<Line>("GET", `/v1/lines/${encodeURIComponent(msisdn)}`, { auth: true }),
+  puk: (msisdn: string) => request<Puk>("GET", `/v1/lines/${encodeURIComponent(msisdn)}/puk`, { auth: true }),
+  location: (msisdn: string) =>
+    request<Location>("GET", `/v1/lines/${encodeURIComponent(msisdn)}/location`, { auth: true }),
+  tariffs: () => request<Schemas["TariffsResponse"]>("GET", "/v1/tariffs", { auth: true }),
+  node: (id: string) => request<NodeData>("GET", `/v1/nodes/${encodeURIComponent(id)}`, { auth: true }),
+  nodeChildren: (id: string, cursor?: string) =>
+    request<NodesPage>("GET", `/v1/nodes/${encodeURIComponent(id)}/children`, {
+      auth: true,
+      query: { sort: "name", limit: 200, cursor },
+    }),
+  nodeSummary: (id: string) =>
+    request<NodeSummary>("GET", `/v1/nodes/${encodeURIComponent(id)}/summary`, { auth: true }),
+  operations: (query: OperationsQuery) =>
+    request<OperationsPage>("GET", "/v1/operations", { auth: true, query: query as Query }),
+  operation: (id: string) => request<Operation>("GET", `/v1/operations/${encodeURIComponent(id)}`, { auth: true }),
+  operationItems: (id: string, query: OperationItemsQuery) =>
+    request<OperationItemsPage>("GET", `/v1/operations/${encodeURIComponent(id)}/items`, {
+      auth: true,
+      query: query as Query,
+    }),
+  createOperation: (body: OperationRequest) => request<Operation>("POST", "/v1/operations", { auth: true, body }),
+  cancelOperation: (id: string) =>
+    request<Operation>("POST", `/v1/operations/${encodeURIComponent(id)}/cancel`, { auth: true }),
   mySignIns: () => request<SignInsPage>("GET", "/v1/me/sign-ins", { auth: true, query: { limit: 50 } }),
   users: (query: UsersQuery) => request<UsersPage>("GET", "/v1/users", { auth: true, query: query as Query }),
   user: (id: string) => request<User>("GET", `/v1/users/${encodeURIComponent(id)}`, { auth: true }),
@@ -349,7 +385,8 @@ export const api = {
   forms: (language: string) => request<Forms>("GET", "/v1/forms", { auth: true, query: { language } }),
   fillForm: (code: string, fill: FillForm) =>
     requestFile("POST", `/v1/forms/${encodeURIComponent(code)}/fill`, { auth: true, body: fill }),
-  nodes: (query: { kind?: string[]; root_id?: string; limit?: number; cursor?: string }) =>
+  /** Nodes in the caller's scope, flat and parents first (the path order) unless the query says otherwise. */
+  nodes: (query: { kind?: string[]; root_id?: string; limit?: number; cursor?: string; view?: string; sort?: string }) =>
     request<NodesPage>("GET", "/v1/nodes", {
       auth: true,
       query: { view: "flat", sort: "path", ...query },
@@ -408,6 +445,63 @@ export const api = {
 
 function ticketPath(id: string): string {
   return `/v1/tickets/${encodeURIComponent(id)}`;
+}
+
+/**
+ * Follow an operation's event stream (server-sent events) until it is finished or ``signal`` aborts.
+ * Read with fetch, not EventSource, so that the access token goes in the Authorization header; a stream that
+ * ends early (the gateway closes one after an hour) is opened again with Last-Event-ID, as EventSource would.
+ */
+export async function followOperation(
+  id: string,
+  onOperation: (operation: Operation) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const parser = new SseParser();
+  let renewed = false;
+  while (!signal.aborted) {
+    const headers: Record<string, string> = { Accept: "text/event-stream", [CLIENT_HEADER]: "browser" };
+    if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+    if (parser.lastEventId) headers["Last-Event-ID"] = parser.lastEventId;
+    let response: Response;
+    try {
+      response = await fetch(`/v1/operations/${encodeURIComponent(id)}/events`, {
+        headers,
+        credentials: "same-origin",
+        cache: "no-store",
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) return;
+      throw new NetworkError(String(error));
+    }
+    if (response.status === 401 && !renewed) {
+      renewed = true;
+      if (await refreshSession()) continue;
+      setAccessToken(null);
+    }
+    if (!response.ok || !response.body) throw await problem(response);
+    renewed = false;
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        for (const event of parser.push(value)) {
+          if (event.event === "progress" || event.event === "finished") onOperation(JSON.parse(event.data) as Operation);
+          if (event.event === "finished") return;
+          if (event.event === "error") {
+            const body = JSON.parse(event.data) as { status?: number; reason?: string; detail?: string };
+            throw new ApiError(body.status ?? 503, body.reason ?? "UNKNOWN", body.detail ?? "");
+          }
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw error instanceof ApiError ? error : new NetworkError(String(error));
+    }
+    await new Promise((resolve) => setTimeout(resolve, parser.retry ?? 1000));
+  }
 }
 
 /** For tests: forget the session without asking the server. */
