@@ -94,7 +94,7 @@ export function IdleGuard({
         <p className="countdown" aria-live="off">
           {t("idle.left", { seconds: formatNumber(Math.ceil(left / 1000)) })}
         </p>
-        <div className="actions">
+        <div className="dialog-actions">
           <button type="button" ref={stayButton} onClick={() => void stay()}>
             {t("idle.stay")}
           </button>
