@@ -232,7 +232,8 @@ def test_ticketing_and_the_gateway_take_the_attachment_limit_from_one_value(
     values = {**chart_tools.values_for(chart_tools.UMBRELLA, environment), "global": {"attachmentMaxBytes": 5242880}}
     assert limits(renders.render(chart_tools.UMBRELLA, values)) == ("5242880", "5242880")
     # Each service chart alone: the same 10 MiB, and the value the umbrella would hand it.
-    for chart, variable in (("ticketing", "TICKETING_ATTACHMENT_MAX_BYTES"), ("gateway", "GATEWAY_MAX_ATTACHMENT_BYTES")):
+    variables = {"ticketing": "TICKETING_ATTACHMENT_MAX_BYTES", "gateway": "GATEWAY_MAX_ATTACHMENT_BYTES"}
+    for chart, variable in variables.items():
         alone = find(renders.get(chart, environment), "ConfigMap")[0].obj["data"]
         assert alone[variable] == "10485760"
         handed = renders.render(chart, {"global": {"attachmentMaxBytes": 2048}})
