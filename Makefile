@@ -84,7 +84,7 @@ protos-shipped: $(STAMP)
 protos-check: $(STAMP)
 	$(BIN)/python tools/gen_protos.py --check
 
-## bench: measure sign-ins, a 100,000-line bulk block, line pages, authenticated reads under wrk and rating 1,000,000 usage records (needs wrk: apt-get install -y wrk; and PostgreSQL on 127.0.0.1:5432); writes docs/BENCHMARKS.md
+## bench: measure sign-ins, a 100,000-line bulk block, line pages, authenticated reads under wrk, rating 1,000,000 usage records and the web console in Chromium (needs wrk and chromium: apt-get install -y wrk chromium; and PostgreSQL on 127.0.0.1:5432); writes docs/BENCHMARKS.md
 bench: $(STAMP)
 	$(BIN)/python -m simfleet_devstack.bench --output docs/BENCHMARKS.md
 

@@ -3,11 +3,15 @@ import { api, onSessionChange, refreshSession, type Me } from "./api/client";
 import { ErrorMessage } from "./ErrorMessage";
 import { useI18n } from "./i18n";
 import { LanguagePicker } from "./LanguagePicker";
+import { Forms } from "./pages/Forms";
 import { Home } from "./pages/Home";
 import { Line } from "./pages/Line";
 import { Lines } from "./pages/Lines";
+import { NewTicket } from "./pages/NewTicket";
 import { SignIn } from "./pages/SignIn";
 import { SignIns } from "./pages/SignIns";
+import { Ticket } from "./pages/Ticket";
+import { Tickets } from "./pages/Tickets";
 import { Link, useRouter } from "./router";
 import { recordVisit } from "./usage";
 
@@ -37,7 +41,7 @@ export function App() {
   }, [loadMe]);
 
   useEffect(() => {
-    if (path === "/lines" || path === "/me/sign-ins") recordVisit(path);
+    if (path === "/lines" || path === "/me/sign-ins" || path === "/tickets" || path === "/forms") recordVisit(path);
   }, [path]);
 
   if (session.state === "starting") return <p className="starting">{t("common.loading")}</p>;
@@ -77,6 +81,12 @@ export function App() {
           <Link to="/lines" aria-current={path.startsWith("/lines") ? "page" : undefined}>
             {t("nav.lines")}
           </Link>
+          <Link to="/tickets" aria-current={path.startsWith("/tickets") ? "page" : undefined}>
+            {t("tickets.nav")}
+          </Link>
+          <Link to="/forms" aria-current={path === "/forms" ? "page" : undefined}>
+            {t("forms.nav")}
+          </Link>
           <Link to="/me/sign-ins" aria-current={path === "/me/sign-ins" ? "page" : undefined}>
             {t("nav.signIns")}
           </Link>
@@ -95,5 +105,10 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path === "/lines") return <Lines />;
   if (path.startsWith("/lines/")) return <Line msisdn={decodeURIComponent(path.slice("/lines/".length))} />;
   if (path === "/me/sign-ins") return <SignIns />;
+  if (path === "/tickets") return <Tickets />;
+  if (path === "/tickets/new") return <NewTicket me={me} />;
+  if (path.startsWith("/tickets/"))
+    return <Ticket id={decodeURIComponent(path.slice("/tickets/".length))} me={me} />;
+  if (path === "/forms") return <Forms />;
   return <Home me={me} />;
 }

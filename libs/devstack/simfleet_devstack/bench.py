@@ -1,9 +1,12 @@
 """``python -m simfleet_devstack.bench --output docs/BENCHMARKS.md [--rate 50 --duration 20]`` (``make bench``).
 
-Three parts, all by default (``--parts``): ``signins`` and ``lines`` below, and
+Five parts, all by default (``--parts``): ``signins`` and ``lines`` below,
 ``reads`` (:mod:`simfleet_devstack.readbench`: ``GET /v1/me`` and
 ``GET /v1/lines`` under wrk next to a floor, on SQLite and on PostgreSQL, each
-on a platform of its own). A run of some parts rewrites only their sections of
+on a platform of its own), ``rating`` (:mod:`simfleet_devstack.ratingbench`)
+and ``console`` (:mod:`simfleet_devstack.consolebench`: the web console's
+first-load JavaScript and its lines page for a customer of ``--scale-lines``
+lines, in Chromium). A run of some parts rewrites only their sections of
 the report and keeps the others. The reads need ``wrk`` on the PATH; the bench
 says so and stops before starting anything when it is missing, and so it does
 when the PostgreSQL server (``--postgres-url``) does not answer.
@@ -31,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from simfleet_devstack import logscan, promtext
+from simfleet_devstack.consolebench import TITLE as CONSOLE_TITLE
+from simfleet_devstack.consolebench import ConsoleBenchError, console_problem, render_console, run_console
 from simfleet_devstack.linebench import LinesResult, render_lines, run_lines
 from simfleet_devstack.loadgen import LoadResult, LoadSettings, SignInLoad
 from simfleet_devstack.platform import Platform, PlatformConfig, PlatformError
@@ -136,7 +141,7 @@ def _load(platform: Platform, phones: list[str], args: argparse.Namespace, durat
     return asyncio.run(SignInLoad(settings).run())
 
 
-PARTS = ("signins", "lines", "reads", "rating")
+PARTS = ("signins", "lines", "reads", "rating", "console")
 SIGN_IN_TITLE = "Benchmarks"
 SIGN_IN_POSTGRES_TITLE = "Sign-ins on PostgreSQL"
 LINES_TITLE = "Lines and operations"
@@ -175,6 +180,13 @@ def rating_command_line(args: argparse.Namespace) -> str:
     return (
         f"python -m simfleet_devstack.bench --output {args.output} --parts rating "
         f"--databases {','.join(args.databases)} --usage-records {args.usage_records}"
+    )
+
+
+def console_command_line(args: argparse.Namespace) -> str:
+    return (
+        f"python -m simfleet_devstack.bench --output {args.output} --parts console "
+        f"--scale-lines {args.scale_lines} --console-loads {args.console_loads}"
     )
 
 
@@ -287,6 +299,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--usage-records", type=int, default=1_000_000, help="usage records the rating part makes and rates"
     )
     parser.add_argument(
+        "--console-loads", type=int, default=5, help="loads of the lines page the console part times after the first"
+    )
+    parser.add_argument(
         "--hold", type=float, default=0.0, help="seconds to wait before the reads (to attach a profiler)"
     )
     args = parser.parse_args(argv)
@@ -337,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         except WrkError as exc:
             _say(str(exc))
             return 2
+    if "console" in args.parts:
+        problem = console_problem()
+        if problem is not None:
+            _say(problem)
+            return 2
     if POSTGRESQL in args.databases:
         problem = postgres_problem(args.postgres_url)
         if problem is not None:
@@ -368,6 +388,14 @@ def main(argv: list[str] | None = None) -> int:
             rendered = render_reads(reads)
             sections[READS_TITLE] = "\n".join(rendered)
             summary += [line for line in rendered if line.startswith(("|", "## "))]
+        if "console" in args.parts:
+            console = run_console(lines=args.scale_lines, loads=args.console_loads, command=console_command_line(args))
+            rendered = render_console(console)
+            sections[CONSOLE_TITLE] = "\n".join(rendered)
+            summary += [line for line in rendered if line.startswith("|")]
+    except ConsoleBenchError as exc:
+        _say(str(exc))
+        return 2
     except PlatformError as exc:
         _say(f"the platform failed, no report written:\n{exc}")
         return 1

@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from simfleet_runtime.bus import BusTables, DurableConsumer, Event, Outbox, OutboxRelay, PermanentError
+from simfleet_runtime.bus import BusTables, DurableConsumer, Event, Outbox, OutboxRelay, PermanentError, each_in_turn
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.ids import new_id
@@ -536,6 +536,43 @@ async def test_a_group_that_fails_changes_nothing_and_its_messages_go_one_by_one
     assert group.groups and group.groups[0] == ids  # tried together first
     assert sorted(c[0] for c in single.calls) == sorted(ids)
     assert await count(db, notes) == 3  # the failed group's notes were rolled back; the poisoned one's too
+    async with db.sessions() as session:
+        dead = (await session.execute(sa.select(tables.dead_letters.c.event_id))).scalars().all()
+    assert list(dead) == [poison]
+
+
+async def test_each_in_turn_runs_the_single_handler_on_every_event_of_one_transaction(
+    db: Database, make_bus: Callable[..., Awaitable[Bus]], tables: BusTables, notes: sa.Table, background: Background
+) -> None:
+    bus = await make_bus()
+    ids = [await publish(bus, f"note {i}") for i in range(6)]
+    poison = ids[4]
+    handler = Recorder(notes, fail=lambda e: PermanentError("poisoned") if e.id == poison else None)
+    groups: list[list[str]] = []
+    grouped = each_in_turn(handler)
+
+    async def counting(session: AsyncSession, events: Any) -> None:
+        groups.append([event.id for event in events])
+        await grouped(session, events)
+
+    consumer = consumer_for(bus, db, tables, handler, group_handler=counting, group_size=6)
+    background(consumer.run)
+
+    async def done() -> bool:
+        applied = metric("simfleet_nats_consumed_total", consumer=consumer.name, result="applied")
+        dead = metric("simfleet_nats_consumed_total", consumer=consumer.name, result="dead_lettered")
+        return applied == 5 and dead == 1
+
+    await eventually(done, what="five applied and the poisoned one dead-lettered")
+    # Each group ran the one handler on its events in order; a group holding the poisoned event failed as a
+    # whole (its notes rolled back) and its events went one by one: five notes, and the poisoned one dead.
+    assert groups
+    calls = [c[0] for c in handler.calls]
+    for group in groups:
+        ran = group[: group.index(poison) + 1] if poison in group else group
+        start = calls.index(group[0])
+        assert calls[start : start + len(ran)] == ran
+    assert await count(db, notes) == 5
     async with db.sessions() as session:
         dead = (await session.execute(sa.select(tables.dead_letters.c.event_id))).scalars().all()
     assert list(dead) == [poison]

@@ -1,5 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ApiError, CLIENT_HEADER, NetworkError, api, isSignedIn, refreshSession, resetSessionForTests } from "./client";
+import {
+  ApiError,
+  CLIENT_HEADER,
+  NetworkError,
+  api,
+  filenameOf,
+  isSignedIn,
+  refreshSession,
+  resetSessionForTests,
+} from "./client";
 
 type Call = { url: string; init: RequestInit };
 
@@ -111,5 +120,64 @@ describe("the API client", () => {
   it("says when the server cannot be reached", async () => {
     vi.stubGlobal("fetch", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))));
     await expect(api.requestCode("+79990000001")).rejects.toBeInstanceOf(NetworkError);
+  });
+});
+
+describe("files through the API client", () => {
+  it("uploads a file's bytes as the body with the session, renewed once on a 401 and sent again", async () => {
+    answers.push(json(200, tokens(1)));
+    await api.signInWithPassword("+79990000001", "Example-Passw0rd-1");
+    const file = new File(["%PDF-1.4"], "акт сверки.pdf", { type: "application/pdf" });
+    answers.push(problem(401, "UNAUTHENTICATED"), json(200, tokens(2)), json(201, { id: "a1" }));
+
+    expect(await api.uploadAttachment("t1", file, file.name)).toEqual({ id: "a1" });
+
+    const [, first, refresh, again] = calls;
+    expect(refresh!.url).toBe("/v1/auth/refresh");
+    for (const [call, token] of [
+      [first!, "access-1"],
+      [again!, "access-2"],
+    ] as const) {
+      const address = new URL(call.url, "http://console");
+      expect(address.pathname).toBe("/v1/tickets/t1/attachments");
+      expect(address.searchParams.get("filename")).toBe("акт сверки.pdf");
+      expect(call.init.method).toBe("POST");
+      expect(call.init.body).toBe(file);
+      expect(header(call, "Content-Type")).toBe("application/octet-stream");
+      expect(header(call, "Authorization")).toBe(`Bearer ${token}`);
+    }
+  });
+
+  it("files a ticket with its Idempotency-Key", async () => {
+    answers.push(json(201, { id: "t1" }));
+    await api.fileTicket(
+      { node_id: "n1", type: "question", topic: "T", description: "D", severity: "low", priority: "normal" },
+      "key-1",
+    );
+    expect(header(calls[0]!, "Idempotency-Key")).toBe("key-1");
+    expect(header(calls[0]!, CLIENT_HEADER)).toBe("browser");
+  });
+
+  it("downloads a file with the name its Content-Disposition gives", async () => {
+    answers.push(
+      new Response("%PDF-1.4", {
+        status: 200,
+        headers: {
+          "Content-Type": "application/pdf",
+          "Content-Disposition": "attachment; filename=\"akt.pdf\"; filename*=UTF-8''%D0%B0%D0%BA%D1%82.pdf",
+        },
+      }),
+    );
+    const file = await api.downloadAttachment("t1", "a1");
+    expect(file.filename).toBe("акт.pdf");
+    expect(await file.blob.text()).toBe("%PDF-1.4");
+    expect(calls[0]!.url).toBe("/v1/tickets/t1/attachments/a1");
+    expect(header(calls[0]!, "Accept")).toBe("*/*");
+  });
+
+  it("reads a file's name from either form of Content-Disposition", () => {
+    expect(filenameOf('attachment; filename="form.pdf"')).toBe("form.pdf");
+    expect(filenameOf("attachment; filename*=UTF-8''%E2%9C%93.txt")).toBe("✓.txt");
+    expect(filenameOf(null)).toBeNull();
   });
 });

@@ -7,6 +7,8 @@ import { sectionsByUse } from "../usage";
 const SECTIONS: Record<string, { title: MessageKey; text: MessageKey }> = {
   "/lines": { title: "home.lines", text: "home.linesText" },
   "/me/sign-ins": { title: "home.signIns", text: "home.signInsText" },
+  "/tickets": { title: "tickets.home", text: "tickets.homeText" },
+  "/forms": { title: "forms.home", text: "forms.homeText" },
 };
 
 /** UI-2: the sections this user opens most come first (counted in this browser). */

@@ -7,6 +7,7 @@ from simfleet_runtime.bus.consumer import (
     EventHandler,
     GroupHandler,
     PermanentError,
+    each_in_turn,
 )
 from simfleet_runtime.bus.outbox import Outbox, OutboxRelay
 from simfleet_runtime.bus.streams import StreamSpec, connect_nats, ensure_streams
@@ -26,5 +27,6 @@ __all__ = [
     "bus_tables",
     "connect_nats",
     "create_bus_tables",
+    "each_in_turn",
     "ensure_streams",
 ]

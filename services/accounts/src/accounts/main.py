@@ -32,6 +32,7 @@ from simfleet.accounts.v1 import admin_pb2_grpc, audit_pb2_grpc, hierarchy_pb2_g
 from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
 from simfleet_runtime.authz import Authorizer
+from simfleet_runtime.bus import each_in_turn
 from simfleet_runtime.grpc_server import Channels
 from simfleet_runtime.revocations import Revocations
 from simfleet_runtime.service import ServiceRuntime
@@ -44,6 +45,8 @@ from simfleet_subjects import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+AUDIT_GROUP = 32
+"""Audit events and sign-ins kept in one transaction at most (``each_in_turn``: each on its own, one commit)."""
 
 
 class IdentityConnection:
@@ -144,7 +147,8 @@ def build(
         AuditApi(log=audit, authorizer=authorizer),
         AUDIT_SERVICE,
     )
-    # The action history gathers every service's audit events (each on its owner's stream) and sign-ins.
+    # The action history gathers every service's audit events (each on its owner's stream) and sign-ins:
+    # every sign-in of every user is one, so they are kept up to AUDIT_GROUP to a transaction.
     runtime.add_consumer(
         name="accounts-line-figures",
         stream=InventorySubjects.STREAM,
@@ -158,7 +162,14 @@ def build(
         ("accounts-audit-ticketing", TicketingSubjects.STREAM, audit_recorded("ticketing")),
         ("accounts-sign-ins", IdentitySubjects.STREAM, IdentitySubjects.SIGN_IN_RECORDED),
     ):
-        runtime.add_consumer(name=name, stream=stream, subject=subject, handler=audit.handler())
+        runtime.add_consumer(
+            name=name,
+            stream=stream,
+            subject=subject,
+            handler=audit.handler(),
+            group_handler=each_in_turn(audit.handler()),
+            group_size=AUDIT_GROUP,
+        )
     runtime.add_servicer(
         admin_pb2_grpc.add_AccountsAdminServiceServicer_to_server,
         AdminApi(customers=customers, operator_key=settings.operator_key.get_secret_value(), authorizer=authorizer),

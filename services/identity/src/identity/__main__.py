@@ -7,13 +7,14 @@ import sys
 
 from identity.main import migrate, serve
 from identity.settings import IdentitySettings
+from simfleet_runtime import loop
 
 
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "serve"
     settings = IdentitySettings()
     if command == "serve":
-        asyncio.run(serve(settings))
+        loop.run(serve(settings))
     elif command == "migrate":
         asyncio.run(migrate(settings))
     else:
