@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 class Sweeper:
     """ticketing's clockwork: resolved tickets whose time ran out are closed, uploads no note took (or a crash cut
-    off) are deleted, and bytes a crash left without their attachment, and the figures refreshed."""
+    off) are deleted, as are the bytes a crash left without their attachment row, and the figures refreshed."""
 
     def __init__(self, *, tickets: Tickets, attachments: Attachments, interval: float) -> None:
         self._tickets = tickets
