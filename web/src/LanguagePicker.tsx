@@ -1,6 +1,7 @@
 import { LANGUAGE_NAMES, LANGUAGES, isLanguage, useI18n } from "./i18n";
 
-export function LanguagePicker() {
+/** The console's language (the header's picker and my settings' are one choice). */
+export function LanguagePicker({ testId = "language" }: { testId?: string }) {
   const { language, setLanguage, t } = useI18n();
   return (
     <label className="language">
@@ -8,7 +9,7 @@ export function LanguagePicker() {
       <select
         value={language}
         onChange={(event) => isLanguage(event.target.value) && setLanguage(event.target.value)}
-        data-testid="language"
+        data-testid={testId}
       >
         {LANGUAGES.map((code) => (
           // Each language is named in itself: not translated.

@@ -2,6 +2,7 @@
 // token never reaches JavaScript at all: the gateway keeps it in an httpOnly cookie for requests that say
 // X-SIMfleet-Client: browser, and POST /v1/auth/refresh (no body, same header) renews the pair from it.
 import type { components, paths } from "./schema";
+import { SseParser } from "./sse";
 
 export type Schemas = components["schemas"];
 export type Tokens = Schemas["TokensResponse"];
@@ -11,6 +12,35 @@ export type LinesPage = Schemas["LinesPage"];
 export type LinesQuery = NonNullable<paths["/v1/lines"]["get"]["parameters"]["query"]>;
 export type SignInsPage = Schemas["SignInsPage"];
 export type Challenge = Schemas["ChallengeResponse"];
+export type User = Schemas["UserResponse"];
+export type UsersPage = Schemas["UsersPage"];
+export type UsersQuery = NonNullable<paths["/v1/users"]["get"]["parameters"]["query"]>;
+export type InviteUser = Schemas["InviteUserRequest"];
+/** A grant as the users API tells it (a role over a node); `Grant` below is the token's claim. */
+export type UserGrant = Schemas["GrantResponse"];
+export type GrantBody = Schemas["GrantBody"];
+export type Role = Schemas["RoleResponse"];
+export type RoleBody = Schemas["RoleBody"];
+export type Permission = Schemas["PermissionItem"];
+export type AuditEvent = Schemas["AuditEventResponse"];
+export type AuditEventsPage = Schemas["AuditEventsPage"];
+export type AuditQuery = NonNullable<paths["/v1/audit-events"]["get"]["parameters"]["query"]>;
+export type Preferences = Schemas["PreferencesResponse"];
+export type PreferencesChange = Schemas["PreferencesRequest"];
+export type NoticesPage = Schemas["NoticesPage"];
+export type NodeData = Schemas["NodeResponse"];
+export type NodeSummary = Schemas["NodeSummary"];
+export type NodeFinances = Schemas["NodeFinancesResponse"];
+export type Operation = Schemas["OperationResponse"];
+export type OperationsPage = Schemas["OperationsPage"];
+export type OperationItem = Schemas["ItemResponse"];
+export type OperationItemsPage = Schemas["ItemsPage"];
+export type OperationRequest = paths["/v1/operations"]["post"]["requestBody"]["content"]["application/json"];
+export type OperationsQuery = NonNullable<paths["/v1/operations"]["get"]["parameters"]["query"]>;
+export type OperationItemsQuery = NonNullable<paths["/v1/operations/{operation_id}/items"]["get"]["parameters"]["query"]>;
+export type Puk = Schemas["PukResponse"];
+export type Location = Schemas["LocationResponse"];
+export type Tariff = Schemas["TariffResponse"];
 export type Ticket = Schemas["TicketResponse"];
 export type TicketState = Ticket["state"];
 export type TicketType = Ticket["type"];
@@ -27,6 +57,38 @@ export type Forms = Schemas["FormsResponse"];
 export type FillForm = Schemas["FillFormRequest"];
 export type Node = Schemas["NodeResponse"];
 export type NodesPage = Schemas["NodesPage"];
+export type Money = Schemas["MoneyResponse"];
+export type Balance = Schemas["BalanceResponse"];
+export type PeriodFigures = Schemas["PeriodFigures"];
+export type Statement = Schemas["StatementResponse"];
+export type PostingsPage = Schemas["PostingsPage"];
+export type TransferRequest = Schemas["TransferRequest"];
+export type Transfer = Schemas["TransferResponse"];
+export type Payment = Schemas["PaymentResponse"];
+export type PaymentsPage = Schemas["PaymentsPage"];
+export type PromisedPayment = Schemas["PromisedPaymentResponse"];
+export type PromisedPaymentsPage = Schemas["PromisedPaymentsPage"];
+export type SettlementMethod = Schemas["SettlementMethodResponse"];
+export type SettlementMethodRequest = Schemas["SettlementMethodRequest"];
+export type AutoPayment = Schemas["AutoPaymentState"];
+export type AutoPaymentRequest = Schemas["AutoPaymentRequest"];
+export type Offer = Schemas["OfferResponse"];
+export type PurchaseRequest = Schemas["PurchaseRequest"];
+export type Purchase = Schemas["PurchaseResponse"];
+export type PurchasesPage = Schemas["PurchasesPage"];
+export type SpendingLimit = Schemas["SpendingLimitResponse"];
+export type SpendingLimitRequest =
+  | Schemas["LineLimitRequest"]
+  | Schemas["NodeLimitRequest"]
+  | Schemas["CompanyLimitRequest"];
+export type SpendingLimitSettings = Schemas["SpendingLimitSettings"];
+export type LineUsage = Schemas["LineUsageResponse"];
+/** One grant of the signed-in user, as the access token carries it: a role's permissions at a node. */
+export interface Grant {
+  node: string;
+  role: string;
+  perms: string[];
+}
 
 export const CLIENT_HEADER = "X-SIMfleet-Client";
 
@@ -76,6 +138,8 @@ interface Options {
   headers?: Record<string, string>;
   /** Send the access token, and on a 401 renew the session once and try again. */
   auth?: boolean;
+  /** A key that makes a retry of the same request change nothing more (the API's Idempotency-Key). */
+  idempotencyKey?: string;
 }
 
 function url(path: string, query?: Query): string {
@@ -97,6 +161,7 @@ async function send(method: string, path: string, options: Options): Promise<Res
   if (options.raw !== undefined) headers["Content-Type"] = "application/octet-stream";
   else if (options.body !== undefined) headers["Content-Type"] = "application/json";
   if (options.auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
   try {
     return await fetch(url(path, options.query), {
       method,
@@ -164,6 +229,38 @@ export async function requestFile(method: string, path: string, options: Options
   return { blob: await response.blob(), filename: filenameOf(response.headers.get("Content-Disposition")) };
 }
 
+/** The signed-in user's grants, read from the access token in memory (empty when signed out). */
+export function myGrants(): Grant[] {
+  const payload = accessToken?.split(".")[1];
+  if (!payload) return [];
+  try {
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as {
+      grants?: unknown;
+    };
+    return Array.isArray(claims.grants) ? (claims.grants as Grant[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Whether any of the user's grants holds one of these permissions (what the navigation offers). */
+export function mayAny(...permissions: string[]): boolean {
+  return myGrants().some((grant) => grant.perms?.some((perm) => permissions.includes(perm)));
+}
+
+/** Every permission the access token's grants carry, anywhere in the tree (which sections and buttons to show). */
+export function heldPermissions(): ReadonlySet<string> {
+  return new Set(myGrants().flatMap((grant) => (Array.isArray(grant.perms) ? grant.perms : [])));
+}
+
+/** A new key for one intended change (a transfer, a purchase): the same key is sent again on a retry. */
+export function newIdempotencyKey(): string {
+  return crypto.randomUUID();
+}
+
+const pa = (id: string) => `/v1/personal-accounts/${encodeURIComponent(id)}`;
+
 function signedIn(tokens: Tokens): Tokens {
   setAccessToken(tokens.access_token);
   return tokens;
@@ -206,8 +303,64 @@ export const api = {
   me: () => request<Me>("GET", "/v1/me", { auth: true }),
   lines: (query: LinesQuery) => request<LinesPage>("GET", "/v1/lines", { auth: true, query: query as Query }),
   line: (msisdn: string) => request<Line>("GET", `/v1/lines/${encodeURIComponent(msisdn)}`, { auth: true }),
+  puk: (msisdn: string) => request<Puk>("GET", `/v1/lines/${encodeURIComponent(msisdn)}/puk`, { auth: true }),
+  location: (msisdn: string) =>
+    request<Location>("GET", `/v1/lines/${encodeURIComponent(msisdn)}/location`, { auth: true }),
+  tariffs: () => request<Schemas["TariffsResponse"]>("GET", "/v1/tariffs", { auth: true }),
+  node: (id: string) => request<NodeData>("GET", `/v1/nodes/${encodeURIComponent(id)}`, { auth: true }),
+  nodeChildren: (id: string, cursor?: string) =>
+    request<NodesPage>("GET", `/v1/nodes/${encodeURIComponent(id)}/children`, {
+      auth: true,
+      query: { sort: "name", limit: 200, cursor },
+    }),
+  nodeSummary: (id: string) =>
+    request<NodeSummary>("GET", `/v1/nodes/${encodeURIComponent(id)}/summary`, { auth: true }),
+  operations: (query: OperationsQuery) =>
+    request<OperationsPage>("GET", "/v1/operations", { auth: true, query: query as Query }),
+  operation: (id: string) => request<Operation>("GET", `/v1/operations/${encodeURIComponent(id)}`, { auth: true }),
+  operationItems: (id: string, query: OperationItemsQuery) =>
+    request<OperationItemsPage>("GET", `/v1/operations/${encodeURIComponent(id)}/items`, {
+      auth: true,
+      query: query as Query,
+    }),
+  createOperation: (body: OperationRequest) => request<Operation>("POST", "/v1/operations", { auth: true, body }),
+  cancelOperation: (id: string) =>
+    request<Operation>("POST", `/v1/operations/${encodeURIComponent(id)}/cancel`, { auth: true }),
   mySignIns: () => request<SignInsPage>("GET", "/v1/me/sign-ins", { auth: true, query: { limit: 50 } }),
-  nodes: () => request<NodesPage>("GET", "/v1/nodes", { auth: true, query: { limit: 1000 } }),
+  users: (query: UsersQuery) => request<UsersPage>("GET", "/v1/users", { auth: true, query: query as Query }),
+  user: (id: string) => request<User>("GET", `/v1/users/${encodeURIComponent(id)}`, { auth: true }),
+  inviteUser: (body: InviteUser) => request<Schemas["InvitedUser"]>("POST", "/v1/users", { auth: true, body }),
+  setUserEnabled: (id: string, enabled: boolean) =>
+    request<User>("POST", `/v1/users/${encodeURIComponent(id)}/${enabled ? "enable" : "disable"}`, { auth: true }),
+  grants: (userId: string) =>
+    request<Schemas["GrantsList"]>("GET", `/v1/users/${encodeURIComponent(userId)}/grants`, {
+      auth: true,
+      query: { limit: 200 },
+    }),
+  addGrant: (userId: string, body: GrantBody) =>
+    request<UserGrant>("POST", `/v1/users/${encodeURIComponent(userId)}/grants`, { auth: true, body }),
+  removeGrant: (userId: string, grantId: string) =>
+    request<void>("DELETE", `/v1/users/${encodeURIComponent(userId)}/grants/${encodeURIComponent(grantId)}`, {
+      auth: true,
+    }),
+  roles: () => request<Schemas["RolesList"]>("GET", "/v1/roles", { auth: true, query: { limit: 1000 } }),
+  permissions: () => request<Schemas["PermissionsList"]>("GET", "/v1/permissions", { auth: true }),
+  createRole: (body: RoleBody) => request<Role>("POST", "/v1/roles", { auth: true, body }),
+  updateRole: (id: string, body: RoleBody) =>
+    request<Role>("PUT", `/v1/roles/${encodeURIComponent(id)}`, { auth: true, body }),
+  deleteRole: (id: string) => request<void>("DELETE", `/v1/roles/${encodeURIComponent(id)}`, { auth: true }),
+  auditEvents: (query: AuditQuery) =>
+    request<AuditEventsPage>("GET", "/v1/audit-events", { auth: true, query: query as Query }),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    request<void>("PUT", "/v1/me/password", {
+      auth: true,
+      body: { current_password: currentPassword, new_password: newPassword },
+    }),
+  preferences: () => request<Preferences>("GET", "/v1/me/notification-preferences", { auth: true }),
+  savePreferences: (body: PreferencesChange) =>
+    request<Preferences>("PUT", "/v1/me/notification-preferences", { auth: true, body }),
+  notices: (cursor?: string) =>
+    request<NoticesPage>("GET", "/v1/me/notices", { auth: true, query: { limit: 20, cursor } }),
   tickets: (query: TicketsQuery) =>
     request<TicketsPage>("GET", "/v1/tickets", { auth: true, query: query as Query }),
   ticket: (id: string) => request<TicketDetails>("GET", ticketPath(id), { auth: true }),
@@ -232,10 +385,123 @@ export const api = {
   forms: (language: string) => request<Forms>("GET", "/v1/forms", { auth: true, query: { language } }),
   fillForm: (code: string, fill: FillForm) =>
     requestFile("POST", `/v1/forms/${encodeURIComponent(code)}/fill`, { auth: true, body: fill }),
+  /** Nodes in the caller's scope, flat and parents first (the path order) unless the query says otherwise. */
+  nodes: (query: { kind?: string[]; root_id?: string; limit?: number; cursor?: string; view?: string; sort?: string }) =>
+    request<NodesPage>("GET", "/v1/nodes", {
+      auth: true,
+      query: { view: "flat", sort: "path", ...query },
+    }),
+  nodeFinances: (nodeId: string, period?: string) =>
+    request<NodeFinances>("GET", `/v1/nodes/${encodeURIComponent(nodeId)}/finances`, {
+      auth: true,
+      query: { period },
+    }),
+  balance: (id: string) => request<Balance>("GET", `${pa(id)}/balance`, { auth: true }),
+  statement: (id: string, period?: string) =>
+    request<Statement>("GET", `${pa(id)}/statement`, { auth: true, query: { period } }),
+  postings: (id: string, cursor?: string) =>
+    request<PostingsPage>("GET", `${pa(id)}/postings`, { auth: true, query: { limit: 20, cursor } }),
+  payments: (id: string) => request<PaymentsPage>("GET", `${pa(id)}/payments`, { auth: true, query: { limit: 20 } }),
+  pay: (id: string, body: Schemas["PaymentRequest"], idempotencyKey: string) =>
+    request<Payment>("POST", `${pa(id)}/payments`, { auth: true, body, idempotencyKey }),
+  transfer: (id: string, body: TransferRequest, idempotencyKey: string) =>
+    request<Transfer>("POST", `${pa(id)}/transfers`, { auth: true, body, idempotencyKey }),
+  promisedPayments: (id: string) =>
+    request<PromisedPaymentsPage>("GET", `${pa(id)}/promised-payments`, { auth: true, query: { limit: 10 } }),
+  takePromisedPayment: (id: string, amount: number, idempotencyKey: string) =>
+    request<PromisedPayment>("POST", `${pa(id)}/promised-payments`, { auth: true, body: { amount }, idempotencyKey }),
+  repayPromisedPayment: (id: string, promisedId: string) =>
+    request<PromisedPayment>("POST", `${pa(id)}/promised-payments/${encodeURIComponent(promisedId)}/repay`, {
+      auth: true,
+    }),
+  settlementMethod: (id: string) => request<SettlementMethod>("GET", `${pa(id)}/settlement-method`, { auth: true }),
+  changeSettlementMethod: (id: string, body: SettlementMethodRequest) =>
+    request<unknown>("PUT", `${pa(id)}/settlement-method`, { auth: true, body }),
+  setBillDelivery: (id: string, email: string | null) =>
+    request<unknown>("PUT", `${pa(id)}/bill-delivery`, { auth: true, body: { email } }),
+  autoPayment: (id: string) => request<AutoPayment>("GET", `${pa(id)}/auto-payment`, { auth: true }),
+  setAutoPayment: (id: string, body: AutoPaymentRequest) =>
+    request<unknown>("PUT", `${pa(id)}/auto-payment`, { auth: true, body }),
+  deleteAutoPayment: (id: string) => request<void>("DELETE", `${pa(id)}/auto-payment`, { auth: true }),
+  offers: () => request<{ items: Offer[] }>("GET", "/v1/packages/offers", { auth: true }),
+  buyPackages: (body: PurchaseRequest, idempotencyKey: string) =>
+    request<Purchase>("POST", "/v1/packages/purchases", { auth: true, body, idempotencyKey }),
+  purchases: (cursor?: string) =>
+    request<PurchasesPage>("GET", "/v1/packages/purchases", { auth: true, query: { limit: 20, cursor } }),
+  receipt: async (purchaseId: string) => {
+    const path = `/v1/packages/purchases/${encodeURIComponent(purchaseId)}/receipt`;
+    return (await answer("GET", path, { auth: true })).text();
+  },
+  spendingLimits: () => request<{ items: SpendingLimit[] }>("GET", "/v1/spending-limits", { auth: true }),
+  createSpendingLimit: (body: SpendingLimitRequest, idempotencyKey: string) =>
+    request<SpendingLimit>("POST", "/v1/spending-limits", { auth: true, body, idempotencyKey }),
+  changeSpendingLimit: (id: string, body: SpendingLimitSettings) =>
+    request<SpendingLimit>("PUT", `/v1/spending-limits/${encodeURIComponent(id)}`, { auth: true, body }),
+  deleteSpendingLimit: (id: string) =>
+    request<void>("DELETE", `/v1/spending-limits/${encodeURIComponent(id)}`, { auth: true }),
+  lineUsage: (msisdn: string) =>
+    request<LineUsage>("GET", `/v1/lines/${encodeURIComponent(msisdn)}/usage`, { auth: true }),
 };
 
 function ticketPath(id: string): string {
   return `/v1/tickets/${encodeURIComponent(id)}`;
+}
+
+/**
+ * Follow an operation's event stream (server-sent events) until it is finished or ``signal`` aborts.
+ * Read with fetch, not EventSource, so that the access token goes in the Authorization header; a stream that
+ * ends early (the gateway closes one after an hour) is opened again with Last-Event-ID, as EventSource would.
+ */
+export async function followOperation(
+  id: string,
+  onOperation: (operation: Operation) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const parser = new SseParser();
+  let renewed = false;
+  while (!signal.aborted) {
+    const headers: Record<string, string> = { Accept: "text/event-stream", [CLIENT_HEADER]: "browser" };
+    if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+    if (parser.lastEventId) headers["Last-Event-ID"] = parser.lastEventId;
+    let response: Response;
+    try {
+      response = await fetch(`/v1/operations/${encodeURIComponent(id)}/events`, {
+        headers,
+        credentials: "same-origin",
+        cache: "no-store",
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) return;
+      throw new NetworkError(String(error));
+    }
+    if (response.status === 401 && !renewed) {
+      renewed = true;
+      if (await refreshSession()) continue;
+      setAccessToken(null);
+    }
+    if (!response.ok || !response.body) throw await problem(response);
+    renewed = false;
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        for (const event of parser.push(value)) {
+          if (event.event === "progress" || event.event === "finished") onOperation(JSON.parse(event.data) as Operation);
+          if (event.event === "finished") return;
+          if (event.event === "error") {
+            const body = JSON.parse(event.data) as { status?: number; reason?: string; detail?: string };
+            throw new ApiError(body.status ?? 503, body.reason ?? "UNKNOWN", body.detail ?? "");
+          }
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw error instanceof ApiError ? error : new NetworkError(String(error));
+    }
+    await new Promise((resolve) => setTimeout(resolve, parser.retry ?? 1000));
+  }
 }
 
 /** For tests: forget the session without asking the server. */

@@ -1,4 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import type { Money } from "../api/client";
+import { formatMoney } from "../money";
 import { en, type Catalogue, type MessageKey } from "./en";
 import { fa } from "./fa";
 import { ru } from "./ru";
@@ -49,11 +51,16 @@ interface I18n {
   t: (key: MessageKey, vars?: Record<string, string | number>) => string;
   formatNumber: (value: number) => string;
   formatDateTime: (iso: string) => string;
+  /** An amount of the API (minor units, currency, exponent) in the language's locale. */
+  formatMoney: (money: Pick<Money, "amount" | "currency" | "exponent">) => string;
+  formatDate: (iso: string) => string;
+  /** A month "YYYY-MM" written in the language's calendar. */
+  formatMonth: (period: string) => string;
 }
 
 const I18nContext = createContext<I18n | null>(null);
 
-const LOCALES: Record<Language, string> = { en: "en-GB", ru: "ru-RU", fa: "fa-IR" };
+export const LOCALES: Record<Language, string> = { en: "en-GB", ru: "ru-RU", fa: "fa-IR" };
 
 export function I18nProvider({ children, language: fixed }: { children: ReactNode; language?: Language }) {
   const [language, setLanguageState] = useState<Language>(() => fixed ?? initialLanguage());
@@ -74,12 +81,17 @@ export function I18nProvider({ children, language: fixed }: { children: ReactNod
   const value = useMemo<I18n>(() => {
     const numbers = new Intl.NumberFormat(LOCALES[language]);
     const dates = new Intl.DateTimeFormat(LOCALES[language], { dateStyle: "medium", timeStyle: "short" });
+    const days = new Intl.DateTimeFormat(LOCALES[language], { dateStyle: "medium" });
+    const months = new Intl.DateTimeFormat(LOCALES[language], { year: "numeric", month: "long", timeZone: "UTC" });
     return {
       language,
       setLanguage,
       t: (key, vars) => translate(language, key, vars),
       formatNumber: (n) => numbers.format(n),
       formatDateTime: (iso) => dates.format(new Date(iso)),
+      formatMoney: (money) => formatMoney(money, LOCALES[language]),
+      formatDate: (iso) => days.format(new Date(iso)),
+      formatMonth: (period) => months.format(new Date(`${period}-15T00:00:00Z`)),
     };
   }, [language, setLanguage]);
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;

@@ -1,12 +1,31 @@
 import { useEffect, useState } from "react";
-import { api, type Line as LineData } from "../api/client";
+import { api, type Line as LineData, type Location, type Puk } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { Message, useI18n } from "../i18n";
+import type { MessageKey } from "../i18n/en";
+import { en } from "../i18n/en";
+import { OperationForm } from "../OperationForm";
+import { OFFERED_TYPES, type OperationType } from "../operations";
 import { Link } from "../router";
+import { LineUsage } from "./LineUsage";
 
-/** One line, read only for now: state, SIM, tariff, where it hangs, labels, services and blocks. */
+/** A name the catalogue knows in ``prefix`` (a service, a block type...) in the user's language, else as it is. */
+function Named({ prefix, name }: { prefix: string; name: string }) {
+  const { t } = useI18n();
+  const key = `${prefix}${name}`;
+  return key in en ? <>{t(key as MessageKey)}</> : <span translate="no">{name}</span>;
+}
+
+/** The line's actions, the likeliest first: unblock for a blocked line, activate for a ready one, else block. */
+function actionsFor(line: LineData): OperationType[] {
+  const first: OperationType = line.state === "blocked" ? "unblock" : line.state === "ready" ? "activate" : "block";
+  return [first, ...OFFERED_TYPES.filter((type) => type !== first)];
+}
+
+/** One line: state, SIM, tariff, where it hangs, labels, services, APNs, forwarding and blocks; its PUK codes
+ * behind a recorded reveal, where its handset is, and the operations it can be given. */
 export function Line({ msisdn }: { msisdn: string }) {
-  const { t, formatDateTime } = useI18n();
+  const { t, formatDateTime, language } = useI18n();
   const [line, setLine] = useState<LineData | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
@@ -21,6 +40,15 @@ export function Line({ msisdn }: { msisdn: string }) {
       live = false;
     };
   }, [msisdn]);
+  const names = (prefix: string, items: string[]) =>
+    items.length
+      ? items.map((item, i) => (
+          <span key={item}>
+            {i > 0 && (language === "fa" ? "، " : ", ")}
+            <Named prefix={prefix} name={item} />
+          </span>
+        ))
+      : t("line.none");
   const list = (items: string[]) =>
     items.length ? <span translate="no">{items.join(", ")}</span> : t("line.none");
   return (
@@ -50,9 +78,48 @@ export function Line({ msisdn }: { msisdn: string }) {
           <dt>{t("line.labels")}</dt>
           <dd>{list(line.labels)}</dd>
           <dt>{t("line.services")}</dt>
-          <dd>{list(line.services)}</dd>
+          <dd data-testid="line-services">{names("ops.service.", line.services)}</dd>
           <dt>{t("line.blocks")}</dt>
-          <dd>{list(line.blocks.map((block) => block.type))}</dd>
+          <dd data-testid="line-blocks">
+            {line.blocks.length
+              ? line.blocks.map((block) => (
+                  <div key={block.type}>
+                    <Named prefix="ops.value." name={block.type} />
+                    {block.since && ` (${t("line.since", { when: formatDateTime(block.since) })})`}
+                  </div>
+                ))
+              : t("line.none")}
+          </dd>
+          <dt>{t("line.apns")}</dt>
+          <dd>
+            {line.apns.length
+              ? line.apns.map((apn) => (
+                  <div key={apn.name} dir="ltr" translate="no">
+                    {[apn.name, apn.pdp_type, apn.static_ip].filter(Boolean).join(" · ")}
+                  </div>
+                ))
+              : t("line.none")}
+          </dd>
+          <dt>{t("line.forwarding")}</dt>
+          <dd>
+            {line.forwarding.length
+              ? line.forwarding.map((rule) => (
+                  <div key={rule.condition}>
+                    <Message
+                      id="line.forwardTo"
+                      values={{
+                        condition: <Named prefix="ops.value." name={rule.condition} />,
+                        target: (
+                          <bdi dir="ltr" translate="no">
+                            {rule.target}
+                          </bdi>
+                        ),
+                      }}
+                    />
+                  </div>
+                ))
+              : t("line.none")}
+          </dd>
           {line.created_at && (
             <>
               <dt>{t("line.created")}</dt>
@@ -61,6 +128,117 @@ export function Line({ msisdn }: { msisdn: string }) {
           )}
         </dl>
       )}
+      {line && <LineUsage msisdn={msisdn} />}
+      {line?.pending_operation_id && (
+        <p className="notice">
+          <Link to={`/operations/${encodeURIComponent(line.pending_operation_id)}`}>{t("line.pending")}</Link>
+        </p>
+      )}
+      {line && <PukCodes msisdn={msisdn} />}
+      {line && <HandsetLocation msisdn={msisdn} />}
+      {line && line.state !== "terminated" && (
+        <OperationForm target={{ kind: "lines", msisdns: [line.msisdn] }} types={actionsFor(line)} title="line.actions" />
+      )}
     </main>
+  );
+}
+
+/** The SIM's PUK codes, only on an explicit reveal, which the action history records (the button says so). */
+function PukCodes({ msisdn }: { msisdn: string }) {
+  const { t } = useI18n();
+  const [puk, setPuk] = useState<Puk | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    setPuk(null);
+    setError(null);
+  }, [msisdn]);
+  const reveal = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setPuk(await api.puk(msisdn));
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section aria-labelledby="puk-title" className="panel">
+      <h2 id="puk-title">{t("line.puk")}</h2>
+      {puk ? (
+        <dl className="facts">
+          <dt>{t("line.puk1")}</dt>
+          <dd dir="ltr" translate="no" data-testid="puk1">
+            {puk.puk1}
+          </dd>
+          <dt>{t("line.puk2")}</dt>
+          <dd dir="ltr" translate="no" data-testid="puk2">
+            {puk.puk2}
+          </dd>
+        </dl>
+      ) : (
+        <>
+          <p id="puk-recorded">{t("line.pukRecorded")}</p>
+          <button type="button" aria-describedby="puk-recorded" onClick={() => void reveal()} disabled={busy}>
+            {t("line.pukReveal")}
+          </button>
+        </>
+      )}
+      <ErrorMessage error={error} />
+    </section>
+  );
+}
+
+/** Where the handset is: the cell it is attached to, asked for on a click (each read is recorded too). */
+function HandsetLocation({ msisdn }: { msisdn: string }) {
+  const { t, formatNumber, formatDateTime } = useI18n();
+  const [where, setWhere] = useState<Location | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    setWhere(null);
+    setError(null);
+  }, [msisdn]);
+  const locate = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setWhere(await api.location(msisdn));
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const degrees = (value: number) => formatNumber(Math.round(value * 1e5) / 1e5);
+  return (
+    <section aria-labelledby="location-title" className="panel">
+      <h2 id="location-title">{t("line.location")}</h2>
+      {where && (
+        <dl className="facts" data-testid="location">
+          <dt>{t("line.coordinates")}</dt>
+          <dd>{t("line.coordinatesText", { lat: degrees(where.latitude), lon: degrees(where.longitude) })}</dd>
+          <dt>{t("line.accuracy")}</dt>
+          <dd>{t("line.metres", { count: formatNumber(where.accuracy_m) })}</dd>
+          <dt>{t("line.cell")}</dt>
+          <dd dir="ltr" translate="no">
+            {where.cell_id}
+          </dd>
+          {where.observed_at && (
+            <>
+              <dt>{t("line.observed")}</dt>
+              <dd>{formatDateTime(where.observed_at)}</dd>
+            </>
+          )}
+        </dl>
+      )}
+      <p id="location-recorded">{t("line.locationRecorded")}</p>
+      <button type="button" aria-describedby="location-recorded" onClick={() => void locate()} disabled={busy}>
+        {where ? t("line.locateAgain") : t("line.locate")}
+      </button>
+      <ErrorMessage error={error} />
+    </section>
   );
 }

@@ -110,4 +110,63 @@ describe("the lines page", () => {
     expect(window.location.search).toBe("?q=%2B7999000&state=blocked");
     expect(fetch.mock.calls[1]![0]).toBe("/v1/lines?limit=200&q=%2B7999000&state=blocked");
   });
+
+  it("blocks every line the filter matches: the filter goes as the operation's selection", async () => {
+    window.history.replaceState(null, "", "/lines?state=active&node_id=n7");
+    const created = { id: "op9" };
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.startsWith("/v1/lines")) return page([line(1), line(2)], null);
+      if (url === "/v1/nodes/n7") return new Response(JSON.stringify({ id: "n7", name: "Couriers" }), { status: 200 });
+      if (url === "/v1/operations" && init?.method === "POST") return new Response(JSON.stringify(created), { status: 202 });
+      return new Response("{}", { status: 404 });
+    });
+    vi.stubGlobal("fetch", fetch);
+    render(
+      <I18nProvider language="en">
+        <Router>
+          <Lines />
+        </Router>
+      </I18nProvider>,
+    );
+    expect(await screen.findByText("+79990000002")).toBeTruthy();
+    expect(fetch.mock.calls[0]![0]).toBe("/v1/lines?limit=200&state=active&node_id=n7");
+    expect(await screen.findByText("Couriers")).toBeTruthy();
+
+    // One row, then all shown: the count follows; then every line the filter matches.
+    fireEvent.click(screen.getByRole("checkbox", { name: "Choose +79990000001" }));
+    expect(screen.getByTestId("chosen-count").textContent).toBe("The lines chosen: 1");
+    fireEvent.click(screen.getByRole("checkbox", { name: "Choose every line shown" }));
+    expect(screen.getByTestId("chosen-count").textContent).toBe("The lines chosen: 2");
+    fireEvent.click(screen.getByRole("radio", { name: "Every line matching the filter" }));
+
+    fireEvent.change(screen.getByLabelText("Kind of block"), { target: { value: "financial" } });
+    fireEvent.click(screen.getByRole("button", { name: "Review" }));
+    expect(screen.getByText("Block: every line matching the filter, as it is when the operation starts.")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Start the operation" }));
+
+    await waitFor(() => expect(window.location.pathname).toBe("/operations/op9"));
+    const [, init] = fetch.mock.calls.find(([url]) => url === "/v1/operations")! as [string, RequestInit];
+    expect(JSON.parse(init.body as string)).toEqual({
+      type: "block",
+      params: { block_type: "financial" },
+      selection: { node_id: "n7", state: "active" },
+    });
+  });
+
+  it("cannot send a number search as a selection: only rows chosen one by one", async () => {
+    window.history.replaceState(null, "", "/lines?q=%2B7999");
+    vi.stubGlobal("fetch", vi.fn().mockResolvedValue(page([line(1)], null)));
+    render(
+      <I18nProvider language="en">
+        <Router>
+          <Lines />
+        </Router>
+      </I18nProvider>,
+    );
+    expect(await screen.findByText("+79990000001")).toBeTruthy();
+    expect((screen.getByRole("radio", { name: "Every line matching the filter" }) as HTMLInputElement).disabled).toBe(true);
+    expect(screen.queryByRole("button", { name: "Review" })).toBeNull();
+    fireEvent.click(screen.getByRole("checkbox", { name: "Choose +79990000001" }));
+    expect(screen.getByRole("button", { name: "Review" })).toBeTruthy();
+  });
 });

@@ -1,8 +1,10 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
-import { api, type Line, type LinesQuery } from "../api/client";
+import { api, type Line, type LinesQuery, type NodeData } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
-import { useI18n } from "../i18n";
+import { Message, useI18n } from "../i18n";
+import { OperationForm } from "../OperationForm";
+import { OFFERED_TYPES, selectable, type Target } from "../operations";
 import { Link, useRouter } from "../router";
 
 const PAGE = 200;
@@ -14,6 +16,8 @@ interface Filters {
   q: string;
   state: State | "";
   tariff: string;
+  /** A node's subtree (from the hierarchy's "its lines"); set by a link, kept by the form. */
+  node: string;
 }
 
 function filtersFrom(search: string): Filters {
@@ -23,6 +27,7 @@ function filtersFrom(search: string): Filters {
     q: params.get("q") ?? "",
     state: (STATES as readonly string[]).includes(state) ? (state as State) : "",
     tariff: params.get("tariff") ?? "",
+    node: params.get("node_id") ?? "",
   };
 }
 
@@ -38,6 +43,9 @@ export function Lines() {
   const [error, setError] = useState<unknown>(null);
   const generation = useRef(0);
   const scroller = useRef<HTMLDivElement>(null);
+  const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set());
+  const [everyMatch, setEveryMatch] = useState(false);
+  const [node, setNode] = useState<NodeData | null>(null);
 
   const load = useCallback(
     async (from: string | undefined, reset: boolean) => {
@@ -49,6 +57,7 @@ export function Lines() {
         if (filters.q) query.q = filters.q;
         if (filters.state) query.state = [filters.state];
         if (filters.tariff) query.tariff = filters.tariff;
+        if (filters.node) query.node_id = filters.node;
         const page = await api.lines(query);
         if (mine !== generation.current) return;
         setLines((before) => (reset ? page.items : [...before, ...page.items]));
@@ -66,8 +75,23 @@ export function Lines() {
     setDraft(filtersFrom(search));
     setLines([]);
     setCursor(undefined);
+    setChosen(new Set());
+    setEveryMatch(false);
     void load(undefined, true);
   }, [load, search]);
+
+  useEffect(() => {
+    let live = true;
+    setNode(null);
+    if (filters.node)
+      api.node(filters.node).then(
+        (answer) => live && setNode(answer),
+        () => undefined,
+      );
+    return () => {
+      live = false;
+    };
+  }, [filters.node]);
 
   const virtualizer = useVirtualizer({
     count: lines.length,
@@ -84,12 +108,35 @@ export function Lines() {
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
+    go(draft);
+  };
+
+  /** The filters into the address (shareable); the list follows the address. */
+  function go(next: Filters) {
     const params = new URLSearchParams();
-    if (draft.q) params.set("q", draft.q);
-    if (draft.state) params.set("state", draft.state);
-    if (draft.tariff) params.set("tariff", draft.tariff);
+    if (next.q) params.set("q", next.q);
+    if (next.state) params.set("state", next.state);
+    if (next.tariff) params.set("tariff", next.tariff);
+    if (next.node) params.set("node_id", next.node);
     const text = params.toString();
     navigate(text ? `/lines?${text}` : "/lines");
+  }
+
+  const filterTarget: Target = {
+    kind: "filter",
+    nodeId: filters.node || undefined,
+    state: filters.state || undefined,
+    tariff: filters.tariff || undefined,
+  };
+  // The number search is no selection the API can resolve: with it, only rows chosen one by one.
+  const filterSelectable = !filters.q && selectable(filterTarget);
+  const target: Target = everyMatch ? filterTarget : { kind: "lines", msisdns: [...chosen] };
+  const allLoaded = lines.length > 0 && lines.every((line) => chosen.has(line.msisdn));
+  const toggle = (msisdn: string, on: boolean) => {
+    const next = new Set(chosen);
+    if (on) next.add(msisdn);
+    else next.delete(msisdn);
+    setChosen(next);
   };
 
   return (
@@ -133,6 +180,17 @@ export function Lines() {
         </label>
         <button type="submit">{t("lines.apply")}</button>
       </form>
+      {filters.node && (
+        <p className="node-filter">
+          <Message
+            id="ops.select.node"
+            values={{ name: <bdi translate="no">{node?.name ?? filters.node}</bdi> }}
+          />{" "}
+          <button type="button" className="link" onClick={() => go({ ...filters, node: "" })}>
+            {t("ops.select.anyNode")}
+          </button>
+        </p>
+      )}
       <ErrorMessage error={error} />
       <p aria-live="polite" className="count" data-testid="lines-count">
         {t("lines.shown", { count: formatNumber(lines.length) })}
@@ -140,6 +198,15 @@ export function Lines() {
       <div role="table" aria-label={t("lines.title")} aria-rowcount={cursor ? -1 : lines.length + 1}>
         <div role="rowgroup">
           <div role="row" className="line-row header">
+            <span role="columnheader">
+              <input
+                type="checkbox"
+                aria-label={t("ops.select.allLoaded")}
+                checked={allLoaded}
+                disabled={everyMatch || lines.length === 0}
+                onChange={(e) => setChosen(e.target.checked ? new Set(lines.map((line) => line.msisdn)) : new Set())}
+              />
+            </span>
             <span role="columnheader">{t("lines.colNumber")}</span>
             <span role="columnheader">{t("lines.colState")}</span>
             <span role="columnheader">{t("lines.colTariff")}</span>
@@ -158,6 +225,15 @@ export function Lines() {
                   className="line-row"
                   style={{ transform: `translateY(${item.start}px)` }}
                 >
+                  <span role="cell">
+                    <input
+                      type="checkbox"
+                      aria-label={t("ops.select.one", { msisdn: line.msisdn })}
+                      checked={everyMatch || chosen.has(line.msisdn)}
+                      disabled={everyMatch}
+                      onChange={(e) => toggle(line.msisdn, e.target.checked)}
+                    />
+                  </span>
                   <span role="cell">
                     <Link to={`/lines/${encodeURIComponent(line.msisdn)}`} dir="ltr" translate="no">
                       {line.msisdn}
@@ -181,6 +257,37 @@ export function Lines() {
       <p className="count">
         {loading ? t("lines.more") : error ? null : lines.length === 0 ? t("lines.none") : cursor ? null : t("lines.end")}
       </p>
+      <fieldset className="act-on">
+        <legend>{t("ops.select.legend")}</legend>
+        <label className="check">
+          <input
+            type="radio"
+            name="act-on"
+            checked={!everyMatch}
+            onChange={() => setEveryMatch(false)}
+          />
+          <span data-testid="chosen-count">
+            {t("ops.select.chosen", { count: formatNumber(chosen.size) })}
+          </span>
+        </label>
+        <label className="check">
+          <input
+            type="radio"
+            name="act-on"
+            checked={everyMatch}
+            disabled={!filterSelectable}
+            onChange={() => setEveryMatch(true)}
+          />
+          {t("ops.select.everyMatch")}
+        </label>
+        {!filterSelectable && <small>{t("ops.select.filterNeeded")}</small>}
+        {chosen.size > 0 && !everyMatch && (
+          <button type="button" className="link" onClick={() => setChosen(new Set())}>
+            {t("ops.select.clear")}
+          </button>
+        )}
+      </fieldset>
+      {selectable(target) && <OperationForm key={everyMatch ? "filter" : "lines"} target={target} types={OFFERED_TYPES} />}
     </main>
   );
 }

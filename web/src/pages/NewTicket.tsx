@@ -24,7 +24,7 @@ export function useNodes(): { nodes: Node[]; error: unknown } {
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     let live = true;
-    api.nodes().then(
+    api.nodes({ limit: 1000 }).then(
       (page) => live && setNodes(page.items),
       (caught: unknown) => live && setError(caught),
     );

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { OFFERED_TYPES, OPERATION_FIELDS, ended, initialValues, operationRequest, selectable } from "./operations";
+
+describe("the operation request built from a choice of lines", () => {
+  it("names chosen lines by number, with the type's parameters", () => {
+    const body = operationRequest(
+      "block",
+      { block_type: "lost_or_stolen" },
+      { kind: "lines", msisdns: ["+79991000001", "+79991000002"] },
+    );
+    expect(body).toEqual({
+      type: "block",
+      params: { block_type: "lost_or_stolen" },
+      lines: ["+79991000001", "+79991000002"],
+    });
+  });
+
+  it("sends a filter as a selection, without the fields it leaves empty, and a schedule in UTC", () => {
+    const body = operationRequest(
+      "set_services",
+      { connect: ["roaming"], disconnect: [], notify_subscribers: true },
+      { kind: "filter", nodeId: "n1", state: "active", tariff: undefined },
+      new Date(Date.UTC(2026, 11, 24, 9, 30)),
+    );
+    expect(body).toEqual({
+      type: "set_services",
+      params: { connect: ["roaming"], notify_subscribers: true },
+      selection: { node_id: "n1", state: "active" },
+      scheduled_at: "2026-12-24T09:30:00.000Z",
+    });
+  });
+
+  it("leaves out optional parameters left empty and false flags, and trims text", () => {
+    const values = { ...initialValues("add_apn"), apn: "  corp.internet " };
+    expect(values).toEqual({ apn: "  corp.internet ", pdp_type: "", static_ip: "" });
+    expect(operationRequest("add_apn", values, { kind: "lines", msisdns: ["+79991000001"] }).params).toEqual({
+      apn: "corp.internet",
+    });
+    expect(operationRequest("change_tariff", { tariff_code: "BIZ-L", notify_subscribers: false }, {
+      kind: "lines",
+      msisdns: ["+79991000001"],
+    }).params).toEqual({ tariff_code: "BIZ-L" });
+  });
+
+  it("starts each required choice at its first value", () => {
+    expect(initialValues("block")).toEqual({ block_type: "voluntary" });
+    expect(initialValues("activate")).toEqual({});
+    for (const type of OFFERED_TYPES) expect(OPERATION_FIELDS[type]).toBeDefined();
+  });
+
+  it("needs lines, or a filter the API can resolve (not a number search alone)", () => {
+    expect(selectable({ kind: "lines", msisdns: [] })).toBe(false);
+    expect(selectable({ kind: "lines", msisdns: ["+79991000001"] })).toBe(true);
+    expect(selectable({ kind: "filter" })).toBe(false);
+    expect(selectable({ kind: "filter", tariff: "BIZ-S" })).toBe(true);
+  });
+
+  it("counts the lines that have ended", () => {
+    expect(ended({ total: 10, succeeded: 4, failed: 1, skipped: 2, pending: 2, in_progress: 1 })).toBe(7);
+  });
+});

@@ -1,0 +1,118 @@
+// The operations the console offers on lines, each with its parameters as the API's request schema names
+// them (POST /v1/operations is one schema per type), and the request built from a choice of lines.
+import type { OperationRequest, Schemas } from "./api/client";
+
+export type OperationType = OperationRequest["type"];
+type LineState = Schemas["LineResponse"]["state"];
+
+export type Field =
+  | { name: string; kind: "choice"; values: readonly string[]; optional?: boolean }
+  | { name: string; kind: "text"; optional?: boolean; ltr?: boolean }
+  | { name: string; kind: "tariff" }
+  | { name: string; kind: "flag" }
+  | { name: string; kind: "services" };
+
+const BLOCK_TYPES = ["voluntary", "lost_or_stolen", "financial", "scheduled"] as const;
+const CONDITIONS = ["unconditional", "busy", "no_answer", "unreachable"] as const;
+export const SERVICES = ["voice", "sms", "data", "roaming", "international"] as const;
+
+/** The types offered on a selection (those with one set of parameters for every line), in the menu's order. */
+export const OPERATION_FIELDS: Partial<Record<OperationType, readonly Field[]>> = {
+  block: [{ name: "block_type", kind: "choice", values: BLOCK_TYPES }],
+  unblock: [{ name: "block_type", kind: "choice", values: BLOCK_TYPES }],
+  activate: [],
+  change_tariff: [
+    { name: "tariff_code", kind: "tariff" },
+    { name: "notify_subscribers", kind: "flag" },
+  ],
+  set_services: [
+    { name: "connect", kind: "services" },
+    { name: "disconnect", kind: "services" },
+    { name: "notify_subscribers", kind: "flag" },
+  ],
+  add_apn: [
+    { name: "apn", kind: "text", ltr: true },
+    { name: "pdp_type", kind: "choice", values: ["ipv4", "ipv6", "ipv4v6"], optional: true },
+    { name: "static_ip", kind: "text", ltr: true, optional: true },
+  ],
+  remove_apn: [{ name: "apn", kind: "text", ltr: true }],
+  set_forwarding: [
+    { name: "condition", kind: "choice", values: CONDITIONS },
+    { name: "target", kind: "text", ltr: true },
+  ],
+  clear_forwarding: [{ name: "condition", kind: "choice", values: CONDITIONS }],
+  send_sms: [
+    { name: "text", kind: "text" },
+    { name: "sender", kind: "text", ltr: true, optional: true },
+  ],
+  terminate: [],
+};
+
+export const OFFERED_TYPES = Object.keys(OPERATION_FIELDS) as OperationType[];
+
+/** What a form holds for one parameter: text for text and choices, true/false for flags, names for services. */
+export type ParamValue = string | boolean | string[];
+export type ParamValues = Record<string, ParamValue>;
+
+/** Which lines: numbers chosen one by one, or every line the lines page's filter matches. */
+export type Target =
+  | { kind: "lines"; msisdns: readonly string[] }
+  | { kind: "filter"; nodeId?: string; state?: LineState; tariff?: string; label?: string; group?: string };
+
+/** Whether a filter can be sent as an operation's selection: the API needs at least one of its fields. */
+export function selectable(target: Target): boolean {
+  if (target.kind === "lines") return target.msisdns.length > 0;
+  return Boolean(target.nodeId || target.state || target.tariff || target.label || target.group);
+}
+
+/** The first value each field starts with in the form. */
+export function initialValues(type: OperationType): ParamValues {
+  const values: ParamValues = {};
+  for (const field of OPERATION_FIELDS[type] ?? []) {
+    if (field.kind === "choice") values[field.name] = field.optional ? "" : field.values[0]!;
+    else if (field.kind === "flag") values[field.name] = false;
+    else if (field.kind === "services") values[field.name] = [];
+    else values[field.name] = "";
+  }
+  return values;
+}
+
+/**
+ * The body of POST /v1/operations: the type, its parameters (empty optional ones left out, so the API's
+ * defaults apply), the lines by number or the filter as a selection, and the schedule as RFC 3339 in UTC.
+ */
+export function operationRequest(
+  type: OperationType,
+  values: ParamValues,
+  target: Target,
+  scheduledAt?: Date | null,
+): OperationRequest {
+  const params: Record<string, ParamValue> = {};
+  for (const field of OPERATION_FIELDS[type] ?? []) {
+    const value = values[field.name];
+    if (value === undefined) continue;
+    if (field.kind === "flag") {
+      if (value === true) params[field.name] = true;
+    } else if (field.kind === "services") {
+      if (Array.isArray(value) && value.length) params[field.name] = [...value];
+    } else if (typeof value === "string" && value.trim() !== "") params[field.name] = value.trim();
+  }
+  const body: Record<string, unknown> = { type, params };
+  if (target.kind === "lines") body.lines = [...target.msisdns];
+  else {
+    const selection: Record<string, unknown> = {};
+    if (target.nodeId) selection.node_id = target.nodeId;
+    if (target.state) selection.state = target.state;
+    if (target.tariff) selection.tariff = target.tariff;
+    if (target.label) selection.label = target.label;
+    if (target.group) selection.group = target.group;
+    body.selection = selection;
+  }
+  if (scheduledAt) body.scheduled_at = scheduledAt.toISOString();
+  return body as OperationRequest;
+}
+
+/** How many of an operation's lines have ended (succeeded, failed or skipped). */
+export function ended(counts: Schemas["ItemCounts"]): number {
+  return counts.succeeded + counts.failed + counts.skipped;
+}
