@@ -632,8 +632,8 @@ def ticketing() -> Dashboard:
         uid="simfleet-ticketing",
         title="SIMfleet / Ticketing",
         description=(
-            "ticketing: gRPC calls, tickets by state, overdue tickets, tickets filed, state changes and notes, "
-            "the sweep that closes resolved tickets, its outbox and node consumer, resources."
+            "ticketing: gRPC calls, tickets by state, overdue tickets, tickets filed, state changes, notes and "
+            "attachments, the sweep that closes resolved tickets, its outbox and node consumer, resources."
         ),
         job_regex="/ticketing/",
         rows=(
@@ -684,6 +684,15 @@ def ticketing() -> Dashboard:
                         Query(rate("simfleet_ticketing_notes_total", by="author"), "{{author}}"),
                         unit="ops",
                         stack=True,
+                    ),
+                    ts(
+                        "Attachments",
+                        "Files uploaded to tickets, by outcome: stored, or refused as too large, of a type not "
+                        "allowed (checked by content), empty or otherwise refused; failed: the upload broke off.",
+                        Query(rate("simfleet_ticketing_attachments_total", by="outcome"), "{{outcome}}"),
+                        unit="ops",
+                        stack=True,
+                        width=24,
                     ),
                     ts(
                         "Sweeps",

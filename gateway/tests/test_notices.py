@@ -28,6 +28,7 @@ KINDS = (
     "tariff_changed",
     "limit_reached",
     "balance_low",
+    "payment_received",
     "ticket_reply",
     "ticket_state_changed",
     "sign_in",

@@ -220,3 +220,24 @@ def test_grpc_services_probe_grpc_and_the_gateway_http(renders: Renders) -> None
     assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert gateway["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert gateway["startupProbe"]["httpGet"]["path"] == "/healthz"
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_ticketing_and_the_gateway_take_the_attachment_limit_from_one_value(
+    renders: Renders, environment: str | None
+) -> None:
+    def limits(manifests: list[chart_tools.Manifest]) -> tuple[str, str]:
+        ticketing = find(manifests, "ConfigMap", "ticketing-config")[0].obj["data"]
+        gateway = find(manifests, "ConfigMap", "gateway-config")[0].obj["data"]
+        return ticketing["TICKETING_ATTACHMENT_MAX_BYTES"], gateway["GATEWAY_MAX_ATTACHMENT_BYTES"]
+
+    assert limits(renders.get(chart_tools.UMBRELLA, environment)) == ("10485760", "10485760")
+    values = {**chart_tools.values_for(chart_tools.UMBRELLA, environment), "global": {"attachmentMaxBytes": 5242880}}
+    assert limits(renders.render(chart_tools.UMBRELLA, values)) == ("5242880", "5242880")
+    # Each service chart alone: the same 10 MiB, and the value the umbrella would hand it.
+    variables = {"ticketing": "TICKETING_ATTACHMENT_MAX_BYTES", "gateway": "GATEWAY_MAX_ATTACHMENT_BYTES"}
+    for chart, variable in variables.items():
+        alone = find(renders.get(chart, environment), "ConfigMap")[0].obj["data"]
+        assert alone[variable] == "10485760"
+        handed = renders.render(chart, {"global": {"attachmentMaxBytes": 2048}})
+        assert find(handed, "ConfigMap")[0].obj["data"][variable] == "2048"

@@ -183,6 +183,7 @@ def test_the_dashboards_show_what_sres_asked_for() -> None:
         "simfleet_ticketing_tickets_created_total",
         "simfleet_ticketing_transitions_total",
         "simfleet_ticketing_notes_total",
+        "sum by (outcome) (rate(simfleet_ticketing_attachments_total{",
         "simfleet_ticketing_sweep_last_success_timestamp_seconds",
         "simfleet_outbox_backlog_messages",
         "simfleet_nats_consumer_pending_messages",

@@ -163,6 +163,7 @@ IDLE_CONSUMERS = {
     "inventory-financial-blocks": "no personal account runs out in the workload (the demo's have deposits)",
     "notifications-funds": "no personal account runs out in the workload",
     "notifications-limits": "no spending limit is reached in the workload",
+    "notifications-payments": "no payment is credited in the workload",
 }
 FOREIGN_PREFIXES = ("process_", "python_")
 """prometheus_client's own collectors (the process's CPU, memory, descriptors; the interpreter)."""
@@ -323,6 +324,7 @@ def test_consumers_and_readiness(scraped: dict[str, dict[str, Family]]) -> None:
             "notifications-limits",
             "notifications-node-paths",
             "notifications-operations",
+            "notifications-payments",
             "notifications-sign-ins",
             "notifications-tickets",
             "notifications-users",

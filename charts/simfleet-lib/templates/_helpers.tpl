@@ -118,8 +118,18 @@ The plain settings as environment variables, a map NAME: "value". Keys of
 (grpcHost -> IDENTITY_GRPC_HOST); lists become JSON arrays. The NATS URL and the
 OTEL_* variables come from their own values.
 */}}
+{{/* The largest ticket attachment in bytes: global.attachmentMaxBytes, the umbrella's one value that ticketing's
+limit and the gateway's both come from (so they cannot drift); a service chart rendered alone: 10 MiB. */}}
+{{- define "simfleet-lib.attachmentMaxBytes" -}}
+{{- $global := .Values.global | default dict -}}
+{{- int64 (default 10485760 $global.attachmentMaxBytes) -}}
+{{- end }}
+
 {{- define "simfleet-lib.configEnv" -}}
 {{- $prefix := .Values.envPrefix }}
+{{- with .Values.attachmentMaxBytesVariable }}
+{{ printf "%s%s" $prefix . }}: {{ include "simfleet-lib.attachmentMaxBytes" $ | quote }}
+{{- end }}
 {{- range $key, $value := .Values.settings }}
 {{- $name := printf "%s%s" $prefix ($key | snakecase | upper) }}
 {{- if kindIs "slice" $value }}

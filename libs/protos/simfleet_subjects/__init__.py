@@ -70,6 +70,8 @@ class BillingSubjects:
     """All four: what inventory's financial blocks consume."""
     LIMIT_REACHED: Final = "simfleet.billing.limit.reached"
     """A spending limit reached in a period (SpendingLimitReached), once per limit and period."""
+    PAYMENT_RECEIVED: Final = "simfleet.billing.payment.received"
+    """A payment credited to a personal account (PaymentReceived), once per payment, with its credit."""
 
 
 class TicketingSubjects:

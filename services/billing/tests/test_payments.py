@@ -15,15 +15,19 @@ from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy as sa
 
 from billing.ledger.models import LedgerAccount
 from billing.main import build
+from billing.models import BUS
 from billing.payments.service import PaymentFilter, Payments
+from simfleet.events.v1 import billing_pb2 as ev
 from simfleet.netsim.v1 import payments_pb2 as pb
 from simfleet.netsim.v1 import payments_pb2_grpc
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import KeyRing, database_backends, database_url, drop_postgres_database, free_port
+from simfleet_subjects import BillingSubjects
 
 from .conftest import Harness, settings_for  # type: ignore[import-not-found]
 
@@ -147,6 +151,40 @@ async def test_a_top_up_is_credited_once_and_a_retry_answers_it(paying: tuple[Ha
     assert reused.value.reason == "IDEMPOTENCY_KEY_REUSED"
     lines, _ = await harness.billing.ledger.postings(account, page_size=10, page_token="", order_by="")
     assert [(line.kind, line.posting.amount) for line in lines] == [("payment", 150_000)]
+
+
+async def received(harness: Harness) -> list[Any]:
+    """The payment.received events in billing's outbox, oldest first."""
+    table = BUS.outbox
+    async with harness.billing.runtime.db.sessions() as session:
+        rows = await session.scalars(
+            sa.select(table.c.payload)
+            .where(table.c.subject == BillingSubjects.PAYMENT_RECEIVED)
+            .order_by(table.c.created_at, table.c.id)
+        )
+        return [ev.PaymentReceived.FromString(payload) for payload in rows]
+
+
+async def test_a_credited_payment_writes_its_event_with_the_credit_once(paying: tuple[Harness, Acquirer]) -> None:
+    harness, acquirer = paying
+    payments = harness.billing.payments
+    account = await harness.personal()
+    acquirer.declining.add("tok_broke")
+    await pay(payments, account, 700, "declined", card="tok_broke")
+    acquirer.down = {"Capture"}
+    waiting, _ = await pay(payments, account, 300, "waiting")
+    assert waiting.state == "pending" and await received(harness) == []  # nothing credited, nothing told
+
+    acquirer.down = set()
+    payment, _ = await pay(payments, account, 150_000, "paid")
+    await pay(payments, account, 150_000, "paid")  # a retry credits nothing more, and tells nothing more
+    harness.move_clock(60)
+    await asyncio.gather(payments.settle(waiting.id), payments.settle(waiting.id))
+    first, second = await received(harness)
+    assert (first.payment_id, first.amount, first.currency, first.kind) == (payment.id, 150_000, "RUB", "card")
+    assert (first.customer_id, first.personal_account_id) == (account.customer_id, account.personal_account_id)
+    assert first.balance == 150_000 and first.occurred_at.seconds > 0
+    assert (second.payment_id, second.amount, second.balance) == (waiting.id, 300, 150_300)
 
 
 async def test_a_declined_card_credits_nothing(paying: tuple[Harness, Acquirer]) -> None:

@@ -11,19 +11,20 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from notifications.notices.models import SENT, NoticeEvent
-from simfleet.events.v1 import identity_pb2, inventory_pb2, ticketing_pb2
+from simfleet.events.v1 import billing_pb2, identity_pb2, inventory_pb2, ticketing_pb2
 from simfleet.notifications.v1 import notices_pb2 as pb
 from simfleet_runtime.authz import Grant
 from simfleet_runtime.bus import Event
 from simfleet_runtime.errors import read_error
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import eventually, free_port
-from simfleet_subjects import IdentitySubjects, InventorySubjects, TicketingSubjects
+from simfleet_subjects import BillingSubjects, IdentitySubjects, InventorySubjects, TicketingSubjects
 
 from .conftest import Running
 
 TICKETS = frozenset({"tickets:read"})
 LINES = frozenset({"lines:read"})
+BILLING = frozenset({"billing:read"})
 
 
 def note(running: Running, node_id: str, *, number: str = "T-2026-000001", author: str = "support") -> Any:
@@ -76,7 +77,7 @@ async def test_preferences_start_at_the_defaults_and_change_only_what_is_named(r
     first = (await running.api.GetPreferences(pb.GetPreferencesRequest(), metadata=running.bearer("u-1"))).preferences
     as_dict = {c.kind: list(c.channels) for c in first.choices}
     assert set(map(tuple, as_dict.values())) == {()} and not first.saved  # nothing until chosen
-    assert first.language == "en" and len(as_dict) == 8
+    assert first.language == "en" and len(as_dict) == 9
 
     saved = await choose(running, "u-1", ("ticket_reply", ["sms", "email"]), ("sign_in", ["email"]), language="fa")
     as_dict = {c.kind: list(c.channels) for c in saved.choices}
@@ -133,6 +134,43 @@ async def test_a_reply_reaches_only_the_users_who_chose_it_and_whose_scope_cover
     notices = await running.notices("manager")
     assert [n.kind for n in notices] == ["ticket_reply", "ticket_state_changed"]
     assert all(n.state == SENT and n.language == "ru" for n in notices)
+
+
+def paid(running: Running, node_id: str, amount: int, balance: int) -> Any:
+    return billing_pb2.PaymentReceived(
+        customer_id=running.customer_id,
+        payment_id=f"pay:{new_id()}",
+        personal_account_id=node_id,
+        amount=amount,
+        currency="RUB",
+        kind="card",
+        balance=balance,
+    )
+
+
+async def test_a_payment_received_reaches_the_users_who_chose_it_and_not_the_others(running: Running) -> None:
+    chose = await running.user("accountant", Grant(running.branch, BILLING))
+    elsewhere = await running.user("elsewhere", Grant(running.other_branch, BILLING))
+    did_not = await running.user("did-not", Grant(running.company, BILLING))
+    lines_only = await running.user("lines-only", Grant(running.company, LINES))
+    await choose(running, "did-not", ("ticket_reply", ["sms"]))
+    for user in ("accountant", "elsewhere", "lines-only"):
+        await choose(running, user, ("payment_received", ["sms"]))
+
+    await running.publish(BillingSubjects.PAYMENT_RECEIVED, paid(running, running.branch, 150_000, 162_550))
+    # The marker: a payment the user elsewhere hears of, published after on the same consumer's subject.
+    await running.publish(BillingSubjects.PAYMENT_RECEIVED, paid(running, running.other_branch, 500, 500))
+
+    [marker] = await running.sms_to(elsewhere, 1)  # the branch's payment is not under the other branch
+    assert "5.00 RUB" in marker.text
+    [told] = await running.sms_to(chose, 1)
+    assert told.text == (
+        "SIMfleet: a payment of 1500.00 RUB was credited to a personal account; its balance is 1625.50 RUB."
+    )
+    everyone = [m.to_msisdn for m in await running.sms()]
+    assert everyone.count(chose) == 1 and everyone.count(elsewhere) == 1
+    assert did_not not in everyone and lines_only not in everyone
+    assert [n.kind for n in await running.notices("accountant")] == ["payment_received"]
 
 
 async def test_unchoosing_a_kind_stops_it(running: Running) -> None:

@@ -249,6 +249,58 @@ async def test_a_note_takes_at_most_five_and_a_refused_note_leaves_them_waiting(
     assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "ATTACHMENT_NOT_FOUND")
 
 
+async def test_the_sweep_deletes_what_crashes_left_an_upload_cut_off_and_bytes_whose_row_is_gone(
+    running: Running,
+) -> None:
+    ticket = await running.file()
+    kept = await upload(running, ticket.id, "kept.txt", b"kept\n")
+    await running.tickets.AddNote(
+        tickets_pb2.AddNoteRequest(ticket_id=ticket.id, body="Here.", attachment_ids=[kept.id]),
+        metadata=running.manager(),
+    )
+    # The expiry deleted this upload's row and the process died before its bytes went.
+    orphaned = await upload(running, ticket.id, "orphaned.png", PNG)
+    # And this upload was cut off half-way by a crash: its row still uploading, two chunks written.
+    cut_off = await upload(running, ticket.id, "cut off.png", PNG)
+    async with running.db.transaction() as session:
+        await session.execute(sa.delete(Attachment).where(Attachment.id == orphaned.id))
+        began = await session.scalar(sa.select(Attachment.created_at).where(Attachment.id == cut_off.id))
+        assert began is not None
+        await session.execute(
+            sa.update(Attachment)
+            .where(Attachment.id == cut_off.id)
+            .values(
+                state="uploading",
+                size=0,
+                sha256="",
+                expires_at=began + running.ticketing.attachments.limits.uploading_ttl,
+            )
+        )
+        await session.execute(
+            sa.delete(AttachmentChunk).where(AttachmentChunk.blob_key == cut_off.id, AttachmentChunk.seq == 2)
+        )
+    assert await stored(running) == (2, 1 + 3 + 2)
+
+    await running.ticketing.sweeper.once()  # within the hour: the cut-off upload may still be going on
+    assert await stored(running) == (2, 1 + 2)
+    running.move_clock(2 * 3600)
+    await running.ticketing.sweeper.once()
+    assert await stored(running) == (1, 1)
+    _, content = await download(running, ticket.id, kept.id, running.manager())
+    assert content == b"kept\n"
+
+
+async def test_the_walk_for_orphans_goes_through_every_key_in_batches(running: Running) -> None:
+    ticket = await running.file()
+    files = [await upload(running, ticket.id, f"file {i}.txt", f"file {i}\n".encode()) for i in range(5)]
+    async with running.db.transaction() as session:
+        await session.execute(sa.delete(Attachment).where(Attachment.id.in_([f.id for f in files[1::2]])))
+    attachments = running.ticketing.attachments
+    assert [await attachments.collect_orphans(batch=2) for _ in range(3)] == [1, 1, 0]
+    assert await stored(running) == (3, 3)
+    assert await attachments.collect_orphans(batch=2) == 0  # started over: nothing left
+
+
 async def test_an_upload_no_note_takes_expires_and_an_ended_ticket_takes_none(running: Running) -> None:
     ticket = await running.file()
     kept = await upload(running, ticket.id, "kept.txt", b"kept\n")

@@ -4568,7 +4568,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "operation_finished" | "operation_failed" | "tariff_changed" | "limit_reached" | "balance_low" | "ticket_reply" | "ticket_state_changed" | "sign_in";
+            kind: "operation_finished" | "operation_failed" | "tariff_changed" | "limit_reached" | "balance_low" | "payment_received" | "ticket_reply" | "ticket_state_changed" | "sign_in";
             /**
              * Language
              * @enum {string}
@@ -5486,6 +5486,9 @@ export interface components {
          *           "email"
          *         ],
          *         "operation_finished": [],
+         *         "payment_received": [
+         *           "email"
+         *         ],
          *         "sign_in": [
          *           "sms"
          *         ],

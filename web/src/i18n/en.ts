@@ -785,6 +785,7 @@ export const en = {
   "settings.kind.tariff_changed": "A tariff changed",
   "settings.kind.limit_reached": "A limit was reached",
   "settings.kind.balance_low": "The balance is low",
+  "settings.kind.payment_received": "A payment was received",
   "settings.kind.ticket_reply": "A reply in a ticket",
   "settings.kind.ticket_state_changed": "A ticket's state changed",
   "settings.kind.sign_in": "A sign-in to my account",

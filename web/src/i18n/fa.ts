@@ -787,6 +787,7 @@ export const fa: Catalogue = {
   "settings.kind.tariff_changed": "تعرفه‌ای تغییر کرد",
   "settings.kind.limit_reached": "به سقفی رسید",
   "settings.kind.balance_low": "موجودی کم است",
+  "settings.kind.payment_received": "پرداختی دریافت شد",
   "settings.kind.ticket_reply": "پاسخی در درخواست",
   "settings.kind.ticket_state_changed": "وضعیت درخواستی تغییر کرد",
   "settings.kind.sign_in": "ورود به حساب من",

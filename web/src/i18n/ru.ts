@@ -785,6 +785,7 @@ export const ru: Catalogue = {
   "settings.kind.tariff_changed": "Тариф изменён",
   "settings.kind.limit_reached": "Достигнут лимит",
   "settings.kind.balance_low": "Низкий баланс",
+  "settings.kind.payment_received": "Поступил платёж",
   "settings.kind.ticket_reply": "Ответ в обращении",
   "settings.kind.ticket_state_changed": "Изменилось состояние обращения",
   "settings.kind.sign_in": "Вход в мою учётную запись",

@@ -3,6 +3,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api, heldPermissions, resetSessionForTests } from "../api/client";
 import { adminSections } from "../App";
 import { I18nProvider } from "../i18n";
+import type { components } from "../api/schema";
+import { en } from "../i18n/en";
+import { fa } from "../i18n/fa";
+import { ru } from "../i18n/ru";
 import { PreferencesForm } from "./Settings";
 
 function answer(status: number, body: unknown) {
@@ -82,5 +86,29 @@ describe("the sections a user's token opens", () => {
       "/me/settings",
     ]);
     expect(adminSections(new Set(["lines:read"])).map(([path]) => path)).toEqual(["/me/settings"]);
+  });
+});
+
+/** Every kind of notice the API names (its OpenAPI schema); a kind added there fails the build until it is here. */
+const KINDS: Record<components["schemas"]["NoticeResponse"]["kind"], true> = {
+  operation_finished: true,
+  operation_failed: true,
+  tariff_changed: true,
+  limit_reached: true,
+  balance_low: true,
+  payment_received: true,
+
+  ticket_reply: true,
+  ticket_state_changed: true,
+  sign_in: true,
+};
+
+describe("notice kinds", () => {
+  it("has a label for every kind the API names, in every language", () => {
+    for (const catalogue of [en, ru, fa]) {
+      for (const kind of Object.keys(KINDS)) {
+        expect(catalogue, kind).toHaveProperty([`settings.kind.${kind}`]);
+      }
+    }
   });
 });

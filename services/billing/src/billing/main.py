@@ -185,6 +185,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         db=db,
         clock=clock,
         ledger=ledger,
+        outbox=runtime.outbox,
         provider=PaymentProvider(
             channels=channels,
             target=settings.payment_provider_target,

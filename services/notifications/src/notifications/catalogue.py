@@ -33,6 +33,7 @@ OPERATION_FAILED: Final = "operation_failed"
 TARIFF_CHANGED: Final = "tariff_changed"
 LIMIT_REACHED: Final = "limit_reached"
 BALANCE_LOW: Final = "balance_low"
+PAYMENT_RECEIVED: Final = "payment_received"
 TICKET_REPLY: Final = "ticket_reply"
 TICKET_STATE_CHANGED: Final = "ticket_state_changed"
 SIGN_IN: Final = "sign_in"
@@ -45,6 +46,7 @@ KINDS: Final[dict[str, Kind]] = {
         Kind(TARIFF_CHANGED, "lines:read"),
         Kind(LIMIT_REACHED, "billing:read"),
         Kind(BALANCE_LOW, "billing:read"),
+        Kind(PAYMENT_RECEIVED, "billing:read"),
         Kind(TICKET_REPLY, "tickets:read"),
         Kind(TICKET_STATE_CHANGED, "tickets:read"),
         # identity still sends ID-7's sign-in SMS itself, to every user on every sign-in; here a user may add

@@ -43,6 +43,7 @@ CONSUMERS: tuple[tuple[str, str, str], ...] = (
     ("notifications-operations", InventorySubjects.STREAM, InventorySubjects.OPERATION_FINISHED),
     ("notifications-limits", BillingSubjects.STREAM, BillingSubjects.LIMIT_REACHED),
     ("notifications-funds", BillingSubjects.STREAM, BillingSubjects.ACCOUNT_EXHAUSTED),
+    ("notifications-payments", BillingSubjects.STREAM, BillingSubjects.PAYMENT_RECEIVED),
 )
 """The events notices are made of: (durable, stream, subject)."""
 GROUPED = {"notifications-sign-ins": 32}

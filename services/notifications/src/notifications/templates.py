@@ -30,6 +30,7 @@ VALUES: Mapping[str, frozenset[str]] = {
     "tariff_changed": frozenset({"type", "total", "succeeded"}),
     "limit_reached": frozenset({"period", "spent", "amount", "currency"}),
     "balance_low": frozenset({"balance", "currency"}),
+    "payment_received": frozenset({"amount", "balance", "currency"}),
     "ticket_reply": frozenset({"number"}),
     "ticket_state_changed": frozenset({"number", "state"}),
 }

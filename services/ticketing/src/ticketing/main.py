@@ -47,8 +47,8 @@ log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    """ticketing's clockwork: resolved tickets whose time ran out are closed, uploads no note took are deleted,
-    and the figures refreshed."""
+    """ticketing's clockwork: resolved tickets whose time ran out are closed, uploads no note took (or a crash cut
+    off) are deleted, as are the bytes a crash left without their attachment row, and the figures refreshed."""
 
     def __init__(self, *, tickets: Tickets, attachments: Attachments, interval: float) -> None:
         self._tickets = tickets
@@ -59,6 +59,7 @@ class Sweeper:
         """One pass: how many tickets closed themselves."""
         closed = await self._tickets.close_resolved()
         await self._attachments.expire()
+        await self._attachments.collect_orphans()
         by_state, overdue = await self._tickets.figures()
         for state, count in by_state.items():
             metrics.TICKETS_BY_STATE.labels(state).set(count)

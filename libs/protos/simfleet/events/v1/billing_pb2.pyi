@@ -151,3 +151,53 @@ class SpendingLimitReached(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SpendingLimitReached: _TypeAlias = SpendingLimitReached  # noqa: Y015
+
+@_typing.final
+class PaymentReceived(_message.Message):
+    """simfleet.billing.payment.received — a payment was credited to a personal
+    account (BI-14: a top-up by card or an automatic payment), published once per
+    payment, in the transaction that credits it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    PERSONAL_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    BALANCE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    payment_id: _builtins.str
+    personal_account_id: _builtins.str
+    """The personal account's node."""
+    amount: _builtins.int
+    """Minor units of currency."""
+    currency: _builtins.str
+    kind: _builtins.str
+    """"card" or "automatic"."""
+    balance: _builtins.int
+    """The account's balance once credited, minor units."""
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        payment_id: _builtins.str = ...,
+        personal_account_id: _builtins.str = ...,
+        amount: _builtins.int = ...,
+        currency: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        balance: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "balance", b"balance", "currency", b"currency", "customer_id", b"customer_id", "kind", b"kind", "occurred_at", b"occurred_at", "payment_id", b"payment_id", "personal_account_id", b"personal_account_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentReceived: _TypeAlias = PaymentReceived  # noqa: Y015

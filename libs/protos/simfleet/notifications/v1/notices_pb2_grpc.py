@@ -31,8 +31,8 @@ class NoticeServiceStub:
     sees and changes only their own preferences and notices.
 
     Kinds: "operation_finished", "operation_failed", "tariff_changed",
-    "limit_reached", "balance_low", "ticket_reply", "ticket_state_changed",
-    "sign_in". Channels: "sms", "email". Languages: "en", "ru", "fa".
+    "limit_reached", "balance_low", "payment_received", "ticket_reply",
+    "ticket_state_changed", "sign_in". Channels: "sms", "email". Languages: "en", "ru", "fa".
     Unknown kinds, channels or languages are INVALID_ARGUMENT
     (INVALID_PREFERENCES) and change nothing.
     """
@@ -66,8 +66,8 @@ class NoticeServiceServicer:
     sees and changes only their own preferences and notices.
 
     Kinds: "operation_finished", "operation_failed", "tariff_changed",
-    "limit_reached", "balance_low", "ticket_reply", "ticket_state_changed",
-    "sign_in". Channels: "sms", "email". Languages: "en", "ru", "fa".
+    "limit_reached", "balance_low", "payment_received", "ticket_reply",
+    "ticket_state_changed", "sign_in". Channels: "sms", "email". Languages: "en", "ru", "fa".
     Unknown kinds, channels or languages are INVALID_ARGUMENT
     (INVALID_PREFERENCES) and change nothing.
     """
@@ -127,8 +127,8 @@ class NoticeService:
     sees and changes only their own preferences and notices.
 
     Kinds: "operation_finished", "operation_failed", "tariff_changed",
-    "limit_reached", "balance_low", "ticket_reply", "ticket_state_changed",
-    "sign_in". Channels: "sms", "email". Languages: "en", "ru", "fa".
+    "limit_reached", "balance_low", "payment_received", "ticket_reply",
+    "ticket_state_changed", "sign_in". Channels: "sms", "email". Languages: "en", "ru", "fa".
     Unknown kinds, channels or languages are INVALID_ARGUMENT
     (INVALID_PREFERENCES) and change nothing.
     """

@@ -32,8 +32,8 @@ class NoticeServiceStub:
     sees and changes only their own preferences and notices.
 
     Kinds: "operation_finished", "operation_failed", "tariff_changed",
-    "limit_reached", "balance_low", "ticket_reply", "ticket_state_changed",
-    "sign_in". Channels: "sms", "email". Languages: "en", "ru", "fa".
+    "limit_reached", "balance_low", "payment_received", "ticket_reply",
+    "ticket_state_changed", "sign_in". Channels: "sms", "email". Languages: "en", "ru", "fa".
     Unknown kinds, channels or languages are INVALID_ARGUMENT
     (INVALID_PREFERENCES) and change nothing.
     """
@@ -60,8 +60,8 @@ class NoticeServiceAsyncStub(NoticeServiceStub):
     sees and changes only their own preferences and notices.
 
     Kinds: "operation_finished", "operation_failed", "tariff_changed",
-    "limit_reached", "balance_low", "ticket_reply", "ticket_state_changed",
-    "sign_in". Channels: "sms", "email". Languages: "en", "ru", "fa".
+    "limit_reached", "balance_low", "payment_received", "ticket_reply",
+    "ticket_state_changed", "sign_in". Channels: "sms", "email". Languages: "en", "ru", "fa".
     Unknown kinds, channels or languages are INVALID_ARGUMENT
     (INVALID_PREFERENCES) and change nothing.
     """
@@ -84,8 +84,8 @@ class NoticeServiceServicer(metaclass=_abc_1.ABCMeta):
     sees and changes only their own preferences and notices.
 
     Kinds: "operation_finished", "operation_failed", "tariff_changed",
-    "limit_reached", "balance_low", "ticket_reply", "ticket_state_changed",
-    "sign_in". Channels: "sms", "email". Languages: "en", "ru", "fa".
+    "limit_reached", "balance_low", "payment_received", "ticket_reply",
+    "ticket_state_changed", "sign_in". Channels: "sms", "email". Languages: "en", "ru", "fa".
     Unknown kinds, channels or languages are INVALID_ARGUMENT
     (INVALID_PREFERENCES) and change nothing.
     """

@@ -8,7 +8,9 @@
    is simply asked again. The capture's answer is recorded in one
    transaction with the ledger entry ``payment:<id>`` (debit the operator's
    payments clearing, credit the personal account), by a conditional update
-   of the payment's state: two settlers racing credit once.
+   of the payment's state: two settlers racing credit once. The same
+   transaction writes ``payment.received`` to the outbox (notices of payments
+   received): the event commits with the credit, once per payment.
 3. A payment the provider did not answer stays ``pending``; the reconciler
    (:meth:`Payments.run`) asks again with growing pauses and gives up after
    ``give_up_after`` (releasing an authorisation), marking it ``failed``.
@@ -50,13 +52,17 @@ from billing.payments.models import (
     Payment,
 )
 from billing.payments.provider import PaymentProvider, ProviderAnswer
+from simfleet.events.v1 import billing_pb2 as ev
 from simfleet.netsim.v1 import payments_pb2 as provider_pb
 from simfleet_runtime import paging
+from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, insert_ignoring_conflicts
 from simfleet_runtime.errors import InvalidArgument, NotFound
 from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import new_id
+from simfleet_runtime.timestamps import timestamp
+from simfleet_subjects import BillingSubjects
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +109,7 @@ class Payments:
         db: Database,
         clock: Clock,
         ledger: LedgerService,
+        outbox: Outbox,
         provider: PaymentProvider,
         max_amount: int,
         retry_seconds: float,
@@ -112,6 +119,7 @@ class Payments:
         self._db = db
         self._clock = clock
         self._ledger = ledger
+        self._outbox = outbox
         self._provider = provider
         self._max_amount = max_amount
         self._retry = retry_seconds
@@ -313,6 +321,22 @@ class Payments:
                         description="top-up by card" if payment.kind == CARD else "automatic payment",
                     ),
                     customer_id=payment.customer_id,
+                )
+                balance = await session.scalar(sa.select(ACCOUNTS.c.balance).where(ACCOUNTS.c.id == payment.account_id))
+                await self._outbox.add(
+                    session,
+                    BillingSubjects.PAYMENT_RECEIVED,
+                    ev.PaymentReceived(
+                        customer_id=payment.customer_id,
+                        payment_id=payment.id,
+                        personal_account_id=payment.personal_account_id,
+                        amount=payment.amount,
+                        currency=payment.currency,
+                        kind=payment.kind,
+                        balance=int(balance or 0),
+                        occurred_at=timestamp(now),
+                    ),
+                    tenant=payment.customer_id,
                 )
         if moved.rowcount:  # type: ignore[attr-defined]
             metrics.PAYMENTS.labels(payment.kind, CREDITED).inc()

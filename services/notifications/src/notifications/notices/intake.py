@@ -33,6 +33,7 @@ from notifications.catalogue import (
     LIMIT_REACHED,
     OPERATION_FAILED,
     OPERATION_FINISHED,
+    PAYMENT_RECEIVED,
     SIGN_IN,
     SMS,
     TARIFF_CHANGED,
@@ -149,6 +150,18 @@ def read_event(event: Event) -> Occurrence | None:
             funds.customer_id,
             node_id=funds.personal_account_id,
             params={"balance": money(funds.balance, funds.currency), "currency": funds.currency},
+        )
+    if subject == BillingSubjects.PAYMENT_RECEIVED:
+        paid = _decode(billing_pb2.PaymentReceived, event)
+        return Occurrence(
+            PAYMENT_RECEIVED,
+            paid.customer_id,
+            node_id=paid.personal_account_id,
+            params={
+                "amount": money(paid.amount, paid.currency),
+                "balance": money(paid.balance, paid.currency),
+                "currency": paid.currency,
+            },
         )
     return None
 

@@ -3,7 +3,9 @@
 An upload goes to a ticket first and gets an id; the uploader's next note (a
 customer's, or support's answer) names up to :attr:`Limits.per_note` of their
 waiting uploads, which then belong to that note. An upload no note took within
-:attr:`Limits.unreferenced_ttl` is deleted by the sweep.
+:attr:`Limits.unreferenced_ttl` is deleted by the sweep, as is one a crash
+cut off (still ``uploading`` after :attr:`Limits.uploading_ttl`) and the bytes
+a crash left without their attachment row (:meth:`Attachments.collect_orphans`).
 
 An upload is refused, and nothing of it stays, when its name has path or
 control characters (before a byte is read), when it grows past
@@ -14,6 +16,7 @@ allowed type (as soon as the bytes show it), or when it is empty.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +41,7 @@ from ticketing.tickets.models import Ticket
 if TYPE_CHECKING:
     from ticketing.tickets.service import Actor
 
+log = logging.getLogger(__name__)
 MIB = 1024 * 1024
 
 
@@ -130,6 +134,8 @@ class Attachments:
         self._store = store
         self._audit = audit
         self.limits = limits
+        self._orphans_after = ""
+        """Where the walk over the store's keys for orphans (:meth:`collect_orphans`) goes on from."""
 
     async def upload(
         self, ticket: Ticket, actor: Actor, filename: str, data: AsyncIterable[bytes], *, action: str
@@ -274,6 +280,28 @@ class Attachments:
                 await self._store.delete(attachment_id)
                 deleted += 1
         return deleted
+
+    async def collect_orphans(self, *, batch: int = 500) -> int:
+        """Delete the bytes whose attachment row is gone; how many files.
+
+        A row is written before its bytes and deleted after them, except by
+        :meth:`expire`, which deletes the row first (so that a note taking the
+        upload meanwhile keeps it) and the bytes next: a crash between the two
+        leaves bytes nobody refers to. Each pass looks at the next ``batch``
+        keys of the store and starts over once it went through them all.
+        """
+        keys = await self._store.keys(after=self._orphans_after, limit=batch)
+        self._orphans_after = keys[-1] if len(keys) == batch else ""
+        if not keys:
+            return 0
+        async with self._db.sessions() as session:
+            known = set(await session.scalars(sa.select(ATTACHMENTS.c.id).where(ATTACHMENTS.c.id.in_(keys))))
+        orphans = [key for key in keys if key not in known]
+        for key in orphans:
+            await self._store.delete(key)
+        if orphans:
+            log.info("deleted the bytes of %d attachments whose rows were gone", len(orphans))
+        return len(orphans)
 
 
 def _outcome(error: BaseException) -> str:

@@ -6,7 +6,7 @@ key as a stream, delete a key. :class:`DatabaseStore` keeps a file as rows of
 transaction as the bytes arrive and read back one row at a time, so neither a
 write nor a read ever holds a whole file in memory or a transaction open for
 an upload's length. An object store (S3) replaces it by implementing the same
-three methods.
+four methods (``keys`` is a listing from a key on, as S3's ``StartAfter``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ class BlobStore(Protocol):
 
     async def delete(self, key: str) -> None:
         """Forget ``key`` (nothing happens for a key that holds nothing)."""
+        ...
+
+    async def keys(self, *, after: str, limit: int) -> list[str]:
+        """The keys holding bytes (a put begun, or done), in order, the first ``limit`` past ``after``."""
         ...
 
 
@@ -85,6 +89,17 @@ class DatabaseStore:
     async def delete(self, key: str) -> None:
         async with self._db.transaction() as session:
             await session.execute(sa.delete(CHUNKS).where(CHUNKS.c.blob_key == key))
+
+    async def keys(self, *, after: str, limit: int) -> list[str]:
+        # Every key holding bytes has its chunk 0 (written first, deleted with the rest in one transaction).
+        async with self._db.sessions() as session:
+            found = await session.scalars(
+                sa.select(CHUNKS.c.blob_key)
+                .where(CHUNKS.c.blob_key > after, CHUNKS.c.seq == 0)
+                .order_by(CHUNKS.c.blob_key)
+                .limit(limit)
+            )
+            return list(found)
 
     async def chunk_count(self, key: str) -> int:
         """How many rows hold ``key`` (for tests and the figures)."""
