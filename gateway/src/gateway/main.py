@@ -8,6 +8,7 @@ channel to the service's target when it starts and closes it when it stops. :fun
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -40,7 +41,7 @@ from gateway.upstream.identity import IdentityStubs, open_identity_channel
 from gateway.upstream.inventory import InventoryStubs, open_inventory_channel
 from gateway.upstream.notifications import NotificationsStubs, open_notifications_channel
 from gateway.upstream.ticketing import TicketingStubs, open_ticketing_channel
-from simfleet_runtime import loop, telemetry
+from simfleet_runtime import telemetry
 from simfleet_runtime.gctune import tune_gc
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,6 @@ def run() -> None:
     telemetry.setup_logging(SERVICE_NAME, settings.log_level, settings.log_json)
     telemetry.setup_tracing(SERVICE_NAME, settings.environment)
     try:
-        loop.run(serve(settings))
+        asyncio.run(serve(settings))
     finally:
         telemetry.shutdown_tracing()

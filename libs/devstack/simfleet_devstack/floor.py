@@ -6,24 +6,21 @@ Two processes, as the gateway and a service are::
     python -m simfleet_devstack.floor app --port 8999 --target 127.0.0.1:50999
 
 ``app`` is a bare FastAPI application under uvicorn (the gateway's uvicorn
-settings and event loop, no middleware, no database) whose ``GET /echo`` makes one unary
+settings, no middleware, no database) whose ``GET /echo`` makes one unary
 grpc.aio call to ``echo`` on one channel and answers a small JSON body. Whatever
 the platform's reads cost above this is ours: middleware, authentication,
-the services' handlers and their databases. Both run on the loop the platform's
-processes run on (:mod:`simfleet_runtime.loop`: uvloop unless ``SIMFLEET_EVENT_LOOP``
-says asyncio), so the comparison is of our code, not of two event loops.
+the services' handlers and their databases.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import grpc
-
-from simfleet_runtime import loop
 
 METHOD = "/simfleet.bench.v1.Echo/Echo"
 PATH = "/echo"
@@ -79,7 +76,9 @@ def serve_app(port: int, target: str) -> None:
         proxy_headers=False,
         server_header=False,
         lifespan="on",
-        loop="asyncio" if loop.loop_factory() is None else "uvloop",
+        # asyncio's own loop, as the platform's processes run on: uvicorn's "auto" would take uvloop
+        # wherever it happens to be installed, and the floor would then measure another loop.
+        loop="asyncio",
     )
 
 
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     app.add_argument("--target", required=True, help="host:port of the echo server")
     args = parser.parse_args(argv)
     if args.role == "echo":
-        loop.run(serve_echo(args.port))
+        asyncio.run(serve_echo(args.port))
     else:
         serve_app(args.port, args.target)
     return 0

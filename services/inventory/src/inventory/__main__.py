@@ -11,13 +11,12 @@ import sys
 
 from inventory.main import migrate, serve
 from inventory.settings import InventorySettings
-from simfleet_runtime import loop
 
 
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "serve"
     if command == "serve":
-        loop.run(serve(InventorySettings()))
+        asyncio.run(serve(InventorySettings()))
     elif command == "migrate":
         asyncio.run(migrate(InventorySettings()))
     else:

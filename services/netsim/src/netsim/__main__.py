@@ -6,11 +6,12 @@ Configuration comes from the environment (``NETSIM_*``, see :mod:`netsim.setting
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 
 from netsim.main import migrate, serve
 from netsim.settings import NetsimSettings
-from simfleet_runtime import loop, telemetry
+from simfleet_runtime import telemetry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         telemetry.setup_logging(settings.service_name, settings.log_level, settings.log_json)
         migrate(settings)
         return 0
-    return loop.run(serve(settings))
+    return asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

@@ -7,14 +7,13 @@ import sys
 
 from notifications.main import migrate, serve
 from notifications.settings import NotificationsSettings
-from simfleet_runtime import loop
 
 
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "serve"
     settings = NotificationsSettings()
     if command == "serve":
-        loop.run(serve(settings))
+        asyncio.run(serve(settings))
     elif command == "migrate":
         asyncio.run(migrate(settings))
     else:

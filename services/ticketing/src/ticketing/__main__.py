@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from simfleet_runtime import loop
 from ticketing.main import migrate, serve
 from ticketing.settings import TicketingSettings
 
@@ -14,7 +13,7 @@ def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "serve"
     settings = TicketingSettings()
     if command == "serve":
-        loop.run(serve(settings))
+        asyncio.run(serve(settings))
     elif command == "migrate":
         asyncio.run(migrate(settings))
     else:
