@@ -36,3 +36,53 @@ export function useAction() {
   }, []);
   return { busy, error, run, setError };
 }
+
+/** A page of a list the API reads by cursor. */
+export interface CursorPage<T> {
+  items: T[];
+  next_cursor?: string | null;
+}
+
+/**
+ * A list read page by page by its cursor: the first page whenever `key` changes (what is asked: the filters),
+ * the next one on `more()`. An answer for an older key never lands, nor its error. `items` is null until the
+ * first page is in; `cursor` is null once the last page is.
+ */
+export function usePages<T>(fetch: (cursor: string | null) => Promise<CursorPage<T>>, key: string, enabled = true) {
+  const [items, setItems] = useState<T[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const generation = useRef(0);
+  const latestFetch = useRef(fetch);
+  latestFetch.current = fetch;
+
+  const load = useCallback(async (from: string | null, reset: boolean) => {
+    const mine = reset ? ++generation.current : generation.current;
+    setLoading(true);
+    setError(null);
+    try {
+      const page = await latestFetch.current(from);
+      if (mine !== generation.current) return;
+      setItems((before) => (reset || before === null ? page.items : [...before, ...page.items]));
+      setCursor(page.next_cursor ?? null);
+    } catch (caught) {
+      if (mine === generation.current) setError(caught);
+    } finally {
+      if (mine === generation.current) setLoading(false);
+    }
+  }, []);
+
+  useEffect(() => {
+    if (!enabled) return;
+    setItems(null);
+    setCursor(null);
+    void load(null, true);
+  }, [key, enabled, load]);
+
+  const more = useCallback(() => {
+    if (cursor) void load(cursor, false);
+  }, [cursor, load]);
+  const reload = useCallback(() => void load(null, true), [load]);
+  return { items, cursor, loading, error, more, reload };
+}

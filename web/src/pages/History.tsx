@@ -1,8 +1,9 @@
-import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { api, type AuditEvent, type AuditQuery, type Node, type User } from "../api/client";
+import { useEffect, useState, type FormEvent } from "react";
+import { api, type AuditQuery, type Node, type User } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { reasonKey, useI18n } from "../i18n";
 import { en, type MessageKey } from "../i18n/en";
+import { usePages } from "../useLoad";
 import { NodeOptions } from "./Users";
 
 /** The areas an action's name starts with (`users.invite`, `hierarchy.node.move`, …): the filter's choices. */
@@ -42,11 +43,8 @@ export function History() {
   const { t, formatDateTime } = useI18n();
   const [draft, setDraft] = useState<Filters>(NONE);
   const [filters, setFilters] = useState<Filters>(NONE);
-  const [events, setEvents] = useState<AuditEvent[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [users, setUsers] = useState<User[]>([]);
   const [nodes, setNodes] = useState<Node[]>([]);
-  const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
     // The pickers' choices; a user without users:read filters by node and period only.
@@ -60,32 +58,23 @@ export function History() {
     );
   }, []);
 
-  const load = useCallback(
-    async (from: string | null) => {
-      setError(null);
-      try {
-        const query: AuditQuery = {
-          limit: PAGE,
-          cursor: from,
-          since: dayStart(filters.since),
-          until: nextDay(filters.until),
-          actor_id: filters.actor || undefined,
-          action: filters.area || undefined,
-          node_id: filters.node || undefined,
-        };
-        const page = await api.auditEvents(query);
-        setEvents((before) => (from ? [...(before ?? []), ...page.items] : page.items));
-        setCursor(page.next_cursor);
-      } catch (caught) {
-        setError(caught);
-      }
-    },
-    [filters],
-  );
-  useEffect(() => {
-    setEvents(null);
-    void load(null);
-  }, [load]);
+  const {
+    items: events,
+    cursor,
+    error,
+    more,
+  } = usePages((from) => {
+    const query: AuditQuery = {
+      limit: PAGE,
+      cursor: from,
+      since: dayStart(filters.since),
+      until: nextDay(filters.until),
+      actor_id: filters.actor || undefined,
+      action: filters.area || undefined,
+      node_id: filters.node || undefined,
+    };
+    return api.auditEvents(query);
+  }, JSON.stringify(filters));
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
@@ -188,7 +177,7 @@ export function History() {
       )}
       {cursor && (
         <p>
-          <button type="button" onClick={() => void load(cursor)}>
+          <button type="button" onClick={more}>
             {t("common.more")}
           </button>
         </p>

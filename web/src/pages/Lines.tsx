@@ -1,11 +1,12 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
-import { api, type Line, type LinesQuery, type NodeData } from "../api/client";
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { api, type LinesQuery, type NodeData } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { Message, useI18n } from "../i18n";
 import { OperationForm } from "../OperationForm";
 import { OFFERED_TYPES, selectable, type Target } from "../operations";
 import { Link, useRouter } from "../router";
+import { usePages } from "../useLoad";
 
 const PAGE = 200;
 const ROW_HEIGHT = 44;
@@ -37,48 +38,27 @@ export function Lines() {
   const { search, navigate } = useRouter();
   const filters = filtersFrom(search);
   const [draft, setDraft] = useState<Filters>(filters);
-  const [lines, setLines] = useState<Line[]>([]);
-  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const generation = useRef(0);
   const scroller = useRef<HTMLDivElement>(null);
   const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set());
   const [everyMatch, setEveryMatch] = useState(false);
   const [node, setNode] = useState<NodeData | null>(null);
 
-  const load = useCallback(
-    async (from: string | undefined, reset: boolean) => {
-      const mine = reset ? ++generation.current : generation.current;
-      setLoading(true);
-      setError(null);
-      try {
-        const query: LinesQuery = { limit: PAGE, cursor: from };
-        if (filters.q) query.q = filters.q;
-        if (filters.state) query.state = [filters.state];
-        if (filters.tariff) query.tariff = filters.tariff;
-        if (filters.node) query.node_id = filters.node;
-        const page = await api.lines(query);
-        if (mine !== generation.current) return;
-        setLines((before) => (reset ? page.items : [...before, ...page.items]));
-        setCursor(page.next_cursor);
-      } catch (caught) {
-        if (mine === generation.current) setError(caught);
-      } finally {
-        if (mine === generation.current) setLoading(false);
-      }
-    },
-    [search],
-  );
+  const pages = usePages((from) => {
+    const query: LinesQuery = { limit: PAGE, cursor: from ?? undefined };
+    if (filters.q) query.q = filters.q;
+    if (filters.state) query.state = [filters.state];
+    if (filters.tariff) query.tariff = filters.tariff;
+    if (filters.node) query.node_id = filters.node;
+    return api.lines(query);
+  }, search);
+  const { cursor, loading, error, more } = pages;
+  const lines = pages.items ?? [];
 
   useEffect(() => {
     setDraft(filtersFrom(search));
-    setLines([]);
-    setCursor(undefined);
     setChosen(new Set());
     setEveryMatch(false);
-    void load(undefined, true);
-  }, [load, search]);
+  }, [search]);
 
   useEffect(() => {
     let live = true;
@@ -103,8 +83,8 @@ export function Lines() {
   const items = virtualizer.getVirtualItems();
   const last = items[items.length - 1];
   useEffect(() => {
-    if (last && last.index >= lines.length - 20 && cursor && !loading && !error) void load(cursor, false);
-  }, [last, lines.length, cursor, loading, error, load]);
+    if (last && last.index >= lines.length - 20 && cursor && !loading && !error) more();
+  }, [last, lines.length, cursor, loading, error, more]);
 
   const apply = (event: FormEvent) => {
     event.preventDefault();

@@ -1,11 +1,12 @@
-import { useCallback, useEffect, useState } from "react";
-import { api, followOperation, type Operation as OperationData, type OperationItem } from "../api/client";
+import { useEffect, useState } from "react";
+import { api, followOperation, type Operation as OperationData } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { en } from "../i18n/en";
 import { ended } from "../operations";
 import { Link } from "../router";
+import { usePages } from "../useLoad";
 
 const OUTCOMES = ["succeeded", "failed", "skipped", "in_progress", "pending"] as const;
 const ITEMS_PAGE = 25;
@@ -55,8 +56,6 @@ export function Operation({ id }: { id: string }) {
   const { t, formatDateTime } = useI18n();
   const [operation, setOperation] = useState<OperationData | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [items, setItems] = useState<OperationItem[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
   const [only, setOnly] = useState<ItemFilter>("");
 
@@ -76,22 +75,14 @@ export function Operation({ id }: { id: string }) {
   }, [id]);
 
   const finished = operation !== null && !live(operation);
-  const loadItems = useCallback(
-    async (from: string | null) => {
-      try {
-        const page = await api.operationItems(id, { limit: ITEMS_PAGE, cursor: from, state: only ? [only] : undefined });
-        setItems((before) => (from ? [...before, ...page.items] : page.items));
-        setCursor(page.next_cursor);
-      } catch (caught) {
-        setError(caught);
-      }
-    },
-    [id, only],
-  );
   // The lines' results: read once the operation has ended (then they no longer change).
-  useEffect(() => {
-    if (finished) void loadItems(null);
-  }, [finished, loadItems]);
+  const results = usePages(
+    (from) => api.operationItems(id, { limit: ITEMS_PAGE, cursor: from, state: only ? [only] : undefined }),
+    `${id}|${only}`,
+    finished,
+  );
+  const items = results.items ?? [];
+  const cursor = results.cursor;
 
   const cancel = async () => {
     setCancelling(true);
@@ -110,7 +101,7 @@ export function Operation({ id }: { id: string }) {
         <Link to="/operations">{t("ops.back")}</Link>
       </p>
       <h1>{operation ? t("ops.opTitle", { type: t(`ops.type.${operation.type}` as MessageKey) }) : t("ops.title")}</h1>
-      <ErrorMessage error={error} />
+      <ErrorMessage error={error ?? results.error} />
       {!operation && !error && <p>{t("common.loading")}</p>}
       {operation && (
         <>
@@ -184,7 +175,7 @@ export function Operation({ id }: { id: string }) {
                 </tbody>
               </table>
               {cursor && (
-                <button type="button" className="link" onClick={() => void loadItems(cursor)}>
+                <button type="button" className="link" onClick={results.more}>
                   {t("ops.more")}
                 </button>
               )}

@@ -1,35 +1,21 @@
-import { useCallback, useEffect, useState } from "react";
-import { api, type Operation } from "../api/client";
+import { api } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { ended } from "../operations";
 import { Link } from "../router";
+import { usePages } from "../useLoad";
 
 /** The operations in the user's scope, newest first, a page at a time. */
 export function Operations() {
   const { t, formatNumber, formatDateTime } = useI18n();
-  const [operations, setOperations] = useState<Operation[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  const load = useCallback(async (from: string | null) => {
-    setLoading(true);
-    setError(null);
-    try {
-      const page = await api.operations({ limit: 50, cursor: from });
-      setOperations((before) => (from && before ? [...before, ...page.items] : page.items));
-      setCursor(page.next_cursor);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setLoading(false);
-    }
-  }, []);
-  useEffect(() => {
-    void load(null);
-  }, [load]);
+  const {
+    items: operations,
+    cursor,
+    loading,
+    error,
+    more,
+  } = usePages((from) => api.operations({ limit: 50, cursor: from }), "operations");
 
   return (
     <main id="main">
@@ -69,7 +55,7 @@ export function Operations() {
         </table>
       )}
       {cursor && (
-        <button type="button" className="link" disabled={loading} onClick={() => void load(cursor)}>
+        <button type="button" className="link" disabled={loading} onClick={more}>
           {loading ? t("common.loading") : t("ops.more")}
         </button>
       )}

@@ -1,8 +1,9 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
-import { api, type Ticket, type TicketsQuery, type TicketState, type TicketType } from "../api/client";
+import { useEffect, useState, type FormEvent } from "react";
+import { api, type TicketsQuery, type TicketState, type TicketType } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { useI18n } from "../i18n";
 import { Link, useRouter } from "../router";
+import { usePages } from "../useLoad";
 import { SORTS, TICKET_STATES, TICKET_TYPES, type Sort } from "./tickets";
 
 const PAGE = 50;
@@ -51,43 +52,20 @@ export function Tickets() {
   const { search, navigate } = useRouter();
   const filters = filtersFrom(search);
   const [draft, setDraft] = useState<Filters>(filters);
-  const [tickets, setTickets] = useState<Ticket[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const generation = useRef(0);
 
-  const load = useCallback(
-    async (from: string | undefined, reset: boolean) => {
-      const mine = reset ? ++generation.current : generation.current;
-      setLoading(true);
-      setError(null);
-      try {
-        const query: TicketsQuery = { limit: PAGE, cursor: from, sort: filters.sort };
-        if (filters.state) query.state = [filters.state];
-        if (filters.type) query.type = [filters.type];
-        if (filters.from) query.created_from = startOf(filters.from);
-        if (filters.until) query.created_until = startOf(filters.until, 1);
-        if (filters.q) query.q = filters.q;
-        const page = await api.tickets(query);
-        if (mine !== generation.current) return;
-        setTickets((before) => (reset ? page.items : [...before, ...page.items]));
-        setCursor(page.next_cursor);
-      } catch (caught) {
-        if (mine === generation.current) setError(caught);
-      } finally {
-        if (mine === generation.current) setLoading(false);
-      }
-    },
-    [search],
-  );
+  const pages = usePages((from) => {
+    const query: TicketsQuery = { limit: PAGE, cursor: from, sort: filters.sort };
+    if (filters.state) query.state = [filters.state];
+    if (filters.type) query.type = [filters.type];
+    if (filters.from) query.created_from = startOf(filters.from);
+    if (filters.until) query.created_until = startOf(filters.until, 1);
+    if (filters.q) query.q = filters.q;
+    return api.tickets(query);
+  }, search);
+  const { cursor, loading, error, more } = pages;
+  const tickets = pages.items ?? [];
 
-  useEffect(() => {
-    setDraft(filtersFrom(search));
-    setTickets([]);
-    setCursor(null);
-    void load(undefined, true);
-  }, [load, search]);
+  useEffect(() => setDraft(filtersFrom(search)), [search]);
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
@@ -232,7 +210,7 @@ export function Tickets() {
                 : t("tickets.end")}
       </p>
       {cursor && !loading && (
-        <button type="button" className="link" onClick={() => void load(cursor, false)}>
+        <button type="button" className="link" onClick={more}>
           {t("tickets.more")}
         </button>
       )}

@@ -3,6 +3,7 @@ import { api, type Node, type UserGrant, type Role, type User, type UsersQuery }
 import { ErrorMessage } from "../ErrorMessage";
 import { Message, useI18n } from "../i18n";
 import { Link, useRouter } from "../router";
+import { usePages } from "../useLoad";
 import { builtinRoleKey, RoleName } from "./Roles";
 
 /** The nodes the caller sees, in tree order (flat, by path), read once a page; a node picker lists them. */
@@ -179,32 +180,19 @@ export function Users({ canManage }: { canManage: boolean }) {
     node: "",
   });
   const [filters, setFilters] = useState(draft);
-  const [users, setUsers] = useState<User[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [inviting, setInviting] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  const load = useCallback(
-    async (from: string | null) => {
-      setError(null);
-      try {
-        const query: UsersQuery = { limit: PAGE, sort: "display_name", cursor: from };
-        if (filters.q) query.q = filters.q;
-        if (filters.status) query.status = filters.status;
-        if (filters.node) query.node_id = filters.node;
-        const page = await api.users(query);
-        setUsers((before) => (from ? [...(before ?? []), ...page.items] : page.items));
-        setCursor(page.next_cursor);
-      } catch (caught) {
-        setError(caught);
-      }
-    },
-    [filters],
-  );
-  useEffect(() => {
-    setUsers(null);
-    void load(null);
-  }, [load]);
+  const {
+    items: users,
+    cursor,
+    error,
+    more,
+  } = usePages((from) => {
+    const query: UsersQuery = { limit: PAGE, sort: "display_name", cursor: from };
+    if (filters.q) query.q = filters.q;
+    if (filters.status) query.status = filters.status;
+    if (filters.node) query.node_id = filters.node;
+    return api.users(query);
+  }, JSON.stringify(filters));
 
   return (
     <main id="main">
@@ -292,7 +280,7 @@ export function Users({ canManage }: { canManage: boolean }) {
       )}
       {cursor && (
         <p>
-          <button type="button" onClick={() => void load(cursor)}>
+          <button type="button" onClick={more}>
             {t("common.more")}
           </button>
         </p>
