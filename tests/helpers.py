@@ -16,7 +16,7 @@ import httpx
 from simfleet.billing.v1 import admin_pb2 as billing_admin
 from simfleet.billing.v1 import admin_pb2_grpc as billing_admin_grpc
 from simfleet.billing.v1 import ledger_pb2
-from simfleet_devstack.platform import Platform, PlatformConfig
+from simfleet_devstack.platform import BILLING_RATER, DATABASE_SERVICES, MODULES, Platform, PlatformConfig
 from simfleet_devstack.seed import DEMO_CUSTOMER_ID, SeedUser, create_user
 from simfleet_runtime.context import OPERATOR_KEY
 from simfleet_runtime.testing import postgres_base_url, wait_until
@@ -52,13 +52,27 @@ E2E_ENV = {
 }
 
 
+POSTGRES_POOL_SIZE = "4"
+"""Each process's pool on PostgreSQL in tests (twice that with its overflow): the test platforms of two
+workers side by side, each of nine processes, stay within the server's 100 connections under a burst."""
+
+
+def _with_small_pools(extra_env: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    env = {name: dict(values) for name, values in extra_env.items()}
+    for service in (*DATABASE_SERVICES, BILLING_RATER):
+        prefix = MODULES.get(service, service).upper()
+        env.setdefault(service, {}).setdefault(f"{prefix}_DATABASE_POOL_SIZE", POSTGRES_POOL_SIZE)
+    return env
+
+
 @contextmanager
 def running_platform(data_dir: Path, name: str, **overrides: Any) -> Iterator[Platform]:
     pg = postgres_base_url()
+    extra_env = overrides.pop("extra_env", E2E_ENV)
     config = PlatformConfig.free_ports(
         data_dir,
         clock_file=data_dir / "clock",
-        extra_env=overrides.pop("extra_env", E2E_ENV),
+        extra_env=_with_small_pools(extra_env) if pg else extra_env,
         postgres_url=pg.replace("+asyncpg", "") if pg else None,
         postgres_prefix=f"simfleet_{name}",
         postgres_reset=True,

@@ -41,8 +41,8 @@ pytestmark = pytest.mark.e2e
 
 FLEET = 1000
 FLEET_NAME = "Vehicle fleet"
-FLEET_PREFIX = "+799940"
-"""The department's lines: +79994000000 to +79994000999 (no other test's numbers)."""
+FLEET_PREFIX = "+799981"
+"""The department's lines: +79998100000 to +79998100999 (the scope matrix's are +79994..., test_lines' +79993...)."""
 
 
 def bearer(api: httpx.Client) -> dict[str, str]:
@@ -74,7 +74,7 @@ def fleet(platform: Platform) -> Iterator[dict[str, Any]]:
         lines = [
             admin_pb2.ImportedLine(
                 msisdn=number,
-                sim=demo_sim(900_000 + i),
+                sim=demo_sim(9_100_000 + i),  # serials no other test takes
                 node_id=department["id"],
                 personal_account_id=account["id"],
                 tariff_code="BIZ-M",

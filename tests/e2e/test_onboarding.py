@@ -76,7 +76,8 @@ def test_accounts_answers_the_managers_token_with_the_whole_tree(platform: Platf
             dept = stack.pop()
             expected.add(dept.name)
             stack.extend(dept.children)
-        assert drawn == expected
+        # Every seeded department is there; other modules on this platform may have added their own.
+        assert expected <= drawn, expected - drawn
         assert all(n.customer_id == customer.id and n.path.startswith(f"/{customer.root_node_id}/") for n in nodes)
 
         # Without a token, or with one that is not identity's, accounts refuses by itself.

@@ -196,7 +196,7 @@ def test_parts_and_databases_are_checked() -> None:
     for wrong in (["--parts", "lines"], ["--parts", "nothing"], ["--databases", "mysql"], ["--wrk-seconds", "0"]):
         with pytest.raises(SystemExit):
             bench.parse_args(wrong)
-    assert bench.parse_args([]).parts == ["signins", "lines", "reads", "rating"]
+    assert bench.parse_args([]).parts == ["signins", "lines", "reads", "rating", "console"]
     assert "--parts" not in bench.command_line(bench.parse_args([]))
     assert bench.command_line(bench.parse_args(["--parts", "signins"])).endswith(
         "--bulk-lines 0 --scale-lines 1000000 --pages 300 --parts signins"
