@@ -4,6 +4,7 @@ import { ErrorMessage } from "../ErrorMessage";
 import { Message, useI18n } from "../i18n";
 import { parseAmount } from "../money";
 import { Link } from "../router";
+import { AmountField } from "../AmountField";
 import { useAction, useLoad } from "../useLoad";
 import { FiguresTable, personalAccounts, thisMonth } from "./Finances";
 import { TransferForm } from "./TransferForm";
@@ -184,20 +185,7 @@ function PaymentsSection({ balance, round, onChange }: { balance: Balance; round
     <section aria-labelledby="payments-title">
       <h2 id="payments-title">{t("account.payments")}</h2>
       <form className="stack" onSubmit={submit} aria-label={t("account.topUp")}>
-        <label>
-          <span>
-            <Message id="money.amountIn" values={{ currency: <bdi translate="no">{balance.currency}</bdi> }} />
-          </span>
-          <input
-            required
-            inputMode="decimal"
-            dir="ltr"
-            value={amount}
-            aria-invalid={invalid || undefined}
-            onChange={(e) => setAmount(e.target.value)}
-          />
-        </label>
-        {invalid && <p className="error" role="alert">{t("money.invalidAmount")}</p>}
+        <AmountField currency={balance.currency} value={amount} invalid={invalid} onChange={setAmount} />
         <label>
           {t("account.card")}
           <input required dir="ltr" value={card} maxLength={128} onChange={(e) => setCard(e.target.value.trim())} />
@@ -276,20 +264,7 @@ function PromisedSection({ balance, round, onChange }: { balance: Balance; round
         </p>
       ) : (
         <form className="stack" onSubmit={take} aria-label={t("account.promisedTake")}>
-          <label>
-            <span>
-            <Message id="money.amountIn" values={{ currency: <bdi translate="no">{balance.currency}</bdi> }} />
-          </span>
-            <input
-            required
-            inputMode="decimal"
-            dir="ltr"
-            value={amount}
-            aria-invalid={invalid || undefined}
-            onChange={(e) => setAmount(e.target.value)}
-          />
-          </label>
-          {invalid && <p className="error" role="alert">{t("money.invalidAmount")}</p>}
+          <AmountField currency={balance.currency} value={amount} invalid={invalid} onChange={setAmount} />
           <button type="submit" disabled={action.busy}>
             {t("account.promisedTake")}
           </button>

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from "react";
 import { api, newIdempotencyKey, type Money, type SpendingLimit } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
-import { Message, useI18n } from "../i18n";
+import { useI18n } from "../i18n";
 import { decimalString, parseAmount } from "../money";
+import { AmountField } from "../AmountField";
 import { useAction, useLoad } from "../useLoad";
 import { personalAccounts } from "./Finances";
 
@@ -193,24 +194,7 @@ function LimitForm({
             </select>
           </label>
         )}
-        <label>
-          <span>
-            <Message id="money.amountIn" values={{ currency: <bdi translate="no">{money?.currency ?? ""}</bdi> }} />
-          </span>
-          <input
-            required
-            inputMode="decimal"
-            dir="ltr"
-            value={amount}
-            aria-invalid={invalid || undefined}
-            onChange={(e) => setAmount(e.target.value)}
-          />
-        </label>
-        {invalid && (
-          <p className="error" role="alert">
-            {t("money.invalidAmount")}
-          </p>
-        )}
+        <AmountField currency={money?.currency ?? ""} value={amount} invalid={invalid} onChange={setAmount} />
         <fieldset>
           <legend>{t("limits.action")}</legend>
           {(["warn", "block"] as const).map((a) => (

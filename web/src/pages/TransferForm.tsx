@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from "react";
 import { api, newIdempotencyKey, type Balance, type Transfer } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
-import { Message, useI18n } from "../i18n";
+import { useI18n } from "../i18n";
 import { parseAmount } from "../money";
+import { AmountField } from "../AmountField";
 import { useAction } from "../useLoad";
 
 export interface AccountChoice {
@@ -67,25 +68,7 @@ export function TransferForm({
           ))}
         </select>
       </label>
-      <label>
-        <span>
-          <Message id="money.amountIn" values={{ currency: <bdi translate="no">{from.currency}</bdi> }} />
-        </span>
-        <input
-          required
-          inputMode="decimal"
-          dir="ltr"
-          value={amount}
-          aria-invalid={invalid || undefined}
-          aria-describedby={invalid ? "transfer-amount-error" : undefined}
-          onChange={(e) => setAmount(e.target.value)}
-        />
-      </label>
-      {invalid && (
-        <p id="transfer-amount-error" className="error" role="alert">
-          {t("money.invalidAmount")}
-        </p>
-      )}
+      <AmountField currency={from.currency} value={amount} invalid={invalid} onChange={setAmount} />
       <label>
         {t("account.transferDescription")}
         <input value={description} maxLength={200} onChange={(e) => setDescription(e.target.value)} />
