@@ -5,6 +5,7 @@ and identity's for operator staff. Bad preferences are 422 problems; the notices
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,9 +17,10 @@ from simfleet.ticketing.v1 import support_pb2, support_pb2_grpc
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER, DEMO_SUPPORT
 from simfleet_runtime.context import OPERATOR_KEY
+from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import wait_until
 from tests.e2e.test_audit import sign_in
-from tests.helpers import inbox, new_user, problem, sign_ins_told
+from tests.helpers import inbox, new_user, pay_in, problem, sign_ins_told
 
 pytestmark = pytest.mark.e2e
 PREFERENCES = "/v1/me/notification-preferences"
@@ -156,3 +158,27 @@ def test_the_sign_in_sms_is_notifications_by_default_stops_once_unchosen_and_sta
     assert sign_ins_told(platform, user.phone) == 1
     assert [n["kind"] for n in api.get("/v1/me/notices", headers=auth).json()["items"]] == ["sign_in"]
     assert sign_ins_told(platform, DEMO_SUPPORT.phone) == staff_told + 1
+
+
+def test_a_payment_the_operator_posts_reaches_the_manager_who_chose_payments(
+    platform: Platform, api: httpx.Client
+) -> None:
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    [account] = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 1}, headers=manager).json()["items"]
+    balance = f"/v1/personal-accounts/{account['id']}/balance"
+    # billing opens its ledger account once accounts told it of the personal account
+    wait_until(lambda: api.get(balance, headers=manager).status_code == 200, 30, "the personal account in billing")
+    chosen = api.put(PREFERENCES, json={"kinds": {"payment_received": ["sms"]}, "language": "en"}, headers=manager)
+    assert chosen.status_code == 200, chosen.text
+    try:
+        amount = 10_000 + int(time.time()) % 10_000  # minor units no other payment of this run shares
+        # Booked by the operator through billing's admin PostEntry (an entry of kind payment), as a bank transfer is.
+        customer_id = api.get("/v1/me", headers=manager).json()["customer_id"]
+        pay_in(platform, customer_id, account["id"], amount, f"payment:e2e-notice-{new_id()}")
+        credited = f"a payment of {amount // 100}.{amount % 100:02d} RUB was credited"
+        [told] = wait_until(
+            lambda: texts(platform, DEMO_MANAGER.phone, credited), 30, "the payment's SMS on the manager's handset"
+        )
+        assert told.startswith(f"SIMfleet: {credited} to a personal account; its balance is ")
+    finally:
+        api.put(PREFERENCES, json={"kinds": {"payment_received": []}}, headers=manager)
