@@ -85,6 +85,7 @@ export const en = {
   "line.node": "Node",
   "line.account": "Personal account",
   "line.labels": "Labels",
+  "line.group": "Group",
   "line.services": "Services",
   "line.blocks": "Blocks",
   "line.none": "None",

@@ -87,6 +87,7 @@ export const fa: Catalogue = {
   "line.node": "واحد",
   "line.account": "حساب شخصی",
   "line.labels": "برچسب‌ها",
+  "line.group": "گروه",
   "line.services": "خدمات",
   "line.blocks": "مسدودی‌ها",
   "line.none": "هیچ",

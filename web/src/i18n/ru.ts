@@ -85,6 +85,7 @@ export const ru: Catalogue = {
   "line.node": "Подразделение",
   "line.account": "Лицевой счёт",
   "line.labels": "Метки",
+  "line.group": "Группа",
   "line.services": "Услуги",
   "line.blocks": "Блокировки",
   "line.none": "Нет",
