@@ -3,6 +3,8 @@
 export const en = {
   "app.title": "SIMfleet",
   "app.skip": "Skip to content",
+  "app.pageLoadFailed": "This page could not be loaded. Reload to try again.",
+  "app.reload": "Reload",
   "language.label": "Language",
   "nav.label": "Main",
   "nav.home": "Home",

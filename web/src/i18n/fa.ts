@@ -5,6 +5,8 @@ import type { Catalogue } from "./en";
 export const fa: Catalogue = {
   "app.title": "سیم‌فلیت",
   "app.skip": "رفتن به محتوا",
+  "app.pageLoadFailed": "این صفحه بارگیری نشد. برای تلاش دوباره، صفحه را بازخوانی کنید.",
+  "app.reload": "بازخوانی",
   "language.label": "زبان",
   "nav.label": "منوی اصلی",
   "nav.home": "خانه",

@@ -3,6 +3,8 @@ import type { Catalogue } from "./en";
 export const ru: Catalogue = {
   "app.title": "SIMfleet",
   "app.skip": "Перейти к содержимому",
+  "app.pageLoadFailed": "Не удалось загрузить страницу. Обновите её, чтобы попробовать снова.",
+  "app.reload": "Обновить",
   "language.label": "Язык",
   "nav.label": "Главное меню",
   "nav.home": "Главная",
