@@ -1,0 +1,172 @@
+"""Every main page of the console, in a real browser against the e2e platform: on a phone and by keyboard.
+
+- Phones (UI-1): each page, in English, Russian and Persian, in a 360 by 740 viewport: the document is no wider
+  than the screen and no element reaches past either edge (content inside its own scrolling box, such as a
+  wide table's, counts only as far as that box).
+- Keyboard: each page walked with Tab alone reaches every link, button, field and select, the lines' list
+  and the hierarchy's tree; every stop shows a focus ring (an outline or a box shadow, read from the computed
+  style), and the walk leaves the page's last stop again (nothing traps the focus).
+
+The demo manager's places the pages show (a line, an operation, a ticket, a personal account) are made
+through the API first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from simfleet_devstack.platform import Platform
+from simfleet_devstack.seed import DEMO_MANAGER
+from simfleet_runtime.testing import wait_until
+from tests.e2e.console import chromium, console_page, sign_in_with_password
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 360, "height": 740}
+LANGUAGES = ("en", "ru", "fa")
+LOADING = {"en": "Loading…", "ru": "Загрузка…", "fa": "در حال بارگذاری…"}
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    path: str
+    streams: bool = False
+    """The page follows an event stream: the network never goes quiet."""
+
+
+def _bearer(api: httpx.Client) -> dict[str, str]:
+    def sign_in() -> httpx.Response | None:
+        answer = api.post("/v1/auth/password", json={"phone": DEMO_MANAGER.phone, "password": DEMO_MANAGER.password})
+        return None if answer.status_code == 503 else answer  # a busy machine: identity asks to try again
+
+    answer = wait_until(sign_in, 30, "a sign-in identity answers", interval=1)
+    assert answer is not None and answer.status_code == 200, answer and answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def places(platform: Platform) -> list[Place]:
+    """The main pages, with a line, an operation (an SMS to that line), a ticket and a personal account."""
+    with httpx.Client(base_url=platform.gateway_url, timeout=30) as api:
+        headers = _bearer(api)
+        [line] = api.get("/v1/lines", params={"limit": 1}, headers=headers).json()["items"]
+        [company] = api.get("/v1/nodes", params={"kind": "company"}, headers=headers).json()["items"]
+        accounts = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 100}, headers=headers)
+        account = sorted(accounts.json()["items"], key=lambda n: n["name"])[0]
+        operation = api.post(
+            "/v1/operations",
+            json={"type": "send_sms", "lines": [line["msisdn"]], "params": {"text": "Every page"}},
+            headers=headers,
+        )
+        assert operation.status_code == 202, operation.text
+        ticket = api.post(
+            "/v1/tickets",
+            json={
+                "node_id": company["id"],
+                "type": "question",
+                "topic": "How are the lines billed in roaming?",
+                "description": "A question asked so that the ticket's page has one to show.",
+            },
+            headers=headers,
+        )
+        assert ticket.status_code == 201, ticket.text
+    return [
+        Place("home", "/"),
+        Place("lines", "/lines"),
+        Place("line", f"/lines/{line['msisdn']}"),
+        Place("hierarchy", "/nodes"),
+        Place("operations", "/operations"),
+        Place("operation", f"/operations/{operation.json()['id']}", streams=True),
+        Place("finances", "/finances"),
+        Place("account", f"/finances/accounts/{account['id']}"),
+        Place("packages", "/packages"),
+        Place("limits", "/limits"),
+        Place("tickets", "/tickets"),
+        Place("new-ticket", "/tickets/new"),
+        Place("ticket", f"/tickets/{ticket.json()['id']}"),
+        Place("forms", "/forms"),
+        Place("users", "/users"),
+        Place("roles", "/roles"),
+        Place("history", "/history"),
+        Place("settings", "/me/settings"),
+        Place("sign-ins", "/me/sign-ins"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as browser:
+        yield browser
+
+
+def open_place(page: Page, place: Place, language: str = "en") -> None:
+    """Opens the page and waits until it has drawn what it read (no loading text left, the network quiet)."""
+    page.goto(place.path)
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("main h1").first).to_be_visible()
+    expect(page.locator('main[aria-busy="true"]')).to_have_count(0)
+    if place.streams:
+        expect(page.get_by_role("progressbar")).to_be_visible()
+    else:
+        page.wait_for_load_state("networkidle")
+    expect(page.get_by_text(LOADING[language])).to_have_count(0)
+
+
+def choose_language(page: Page, language: str) -> None:
+    """The language the console remembers (the picker writes the same key), for the next page loaded."""
+    page.evaluate("language => localStorage.setItem('simfleet.language', language)", language)
+
+
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const found = [];
+  const scrolling = document.documentElement.scrollWidth;
+  if (scrolling > width) found.push(`the document is ${scrolling} px wide`);
+  const name = (el) => {
+    const text = (el.textContent || "").trim().slice(0, 40);
+    return `<${el.tagName.toLowerCase()} class="${el.className}">${text}`;
+  };
+  const insideScrollingBox = (el) => {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.closest(".visually-hidden") || (el.closest(".skip") && !el.matches(":focus"))) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    if (box.right <= width + 1 && box.left >= -1) continue;
+    if (insideScrollingBox(el)) continue;
+    found.push(`${name(el)} spans ${Math.round(box.left)}..${Math.round(box.right)} of ${width} px`);
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_main_page_fits_a_phone(browser: Browser, platform: Platform, places: list[Place], language: str) -> None:
+    with console_page(browser, platform.gateway_url, **PHONE) as page:
+        page.goto("/")
+        choose_language(page, language)
+        page.reload()
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.locator("main h1")).to_be_visible()
+        problems: dict[str, Any] = {}
+        if found := page.evaluate(OVERFLOW):
+            problems["sign-in"] = found
+        choose_language(page, "en")
+        sign_in_with_password(page, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+        choose_language(page, language)
+        for place in places:
+            open_place(page, place, language)
+            if found := page.evaluate(OVERFLOW):
+                problems[place.name] = found[:5]
+        assert not problems, "\n".join(f"{where}: {found}" for where, found in problems.items())
