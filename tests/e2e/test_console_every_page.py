@@ -13,9 +13,11 @@ through the API first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -170,3 +172,115 @@ def test_every_main_page_fits_a_phone(browser: Browser, platform: Platform, plac
             if found := page.evaluate(OVERFLOW):
                 problems[place.name] = found[:5]
         assert not problems, "\n".join(f"{where}: {found}" for where, found in problems.items())
+
+
+STOPS = """() => {
+  // What Tab must reach: every visible, enabled link, button, field and select, and every element the page
+  // put in the tab order itself (the lines' list); a group of radio buttons is one stop, and so is a tree
+  // (its items take turns being the one stop). Elements a page took out of Tab's order (tabindex=-1) are
+  // reached with the arrow keys inside their list or tree.
+  const found = new Set();
+  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  const candidates = document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, [tabindex], [role=tree]"
+  );
+  for (const el of candidates) {
+    if (el.closest("[role=tree]")) {
+      if (shown(el.closest("[role=tree]"))) found.add("tree");
+      continue;
+    }
+    if (el.matches(":disabled") || el.getAttribute("tabindex") === "-1" || !shown(el)) continue;
+    if (el.closest(".skip")) continue;  // shown only while focused: the first stop of every page
+    found.add(window.__stopKey(el));
+  }
+  return [...found];
+}"""
+
+STOP_KEY = """() => {
+  window.__stopKey = (el) => {
+    if (el.closest("[role=tree]")) return "tree";
+    if (el.matches("input[type=radio]")) return `radios ${el.name}`;
+    if (!el.dataset.stop) el.dataset.stop = String(document.querySelectorAll("[data-stop]").length + 1);
+    const text = (el.getAttribute("aria-label") || el.textContent || el.getAttribute("name") || "").trim();
+    return `${el.tagName.toLowerCase()} ${el.dataset.stop} ${text.slice(0, 30)}`;
+  };
+}"""
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body || el === document.documentElement) return null;
+  const ring = (of) => {
+    const style = getComputedStyle(of);
+    const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+    return outline || style.boxShadow !== "none";
+  };
+  // A tree item draws its ring on its own row (its label), not around its open subtree.
+  const drawn = ring(el) || (el.matches("[role=treeitem]") && [...el.children].some(ring));
+  return { key: window.__stopKey(el), ring: drawn };
+}"""
+
+
+@dataclass
+class Walk:
+    stops: list[str]
+    """What the page holds that Tab must reach."""
+    reached: list[str] = field(default_factory=list)
+    no_ring: list[str] = field(default_factory=list)
+    """Stops that showed no focus ring when reached."""
+    left: bool = False
+    """The focus left the page (or came back to its first stop); False: it went round inside without leaving."""
+
+    def problems(self) -> dict[str, Any]:
+        missing = [stop for stop in self.stops if stop not in self.reached]
+        found = {"not reached": missing, "no focus ring": self.no_ring, "trapped": not self.left}
+        return {what: value for what, value in found.items() if value}
+
+
+def tab_walk(page: Page) -> Walk:
+    """Presses Tab from the top of the page until the focus leaves the page or comes back to its first stop."""
+    page.evaluate(STOP_KEY)
+    walk = Walk(stops=page.evaluate(STOPS))
+    for _ in range(2 * len(walk.stops) + 10):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused is None or (walk.reached and focused["key"] == walk.reached[0]):
+            walk.left = True
+            break
+        if not focused["ring"]:
+            walk.no_ring.append(focused["key"])
+        if focused["key"] not in walk.reached:
+            walk.reached.append(focused["key"])
+    return walk
+
+
+def test_every_main_page_by_keyboard_alone(browser: Browser, platform: Platform, places: list[Place]) -> None:
+    with console_page(browser, platform.gateway_url) as page:
+        page.goto("/")
+        expect(page.get_by_role("heading", name="Sign in to SIMfleet")).to_be_visible()
+        problems: dict[str, Any] = {}
+        if found := tab_walk(page).problems():
+            problems["sign-in"] = found
+        sign_in_with_password(page, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+        for place in places:
+            open_place(page, place)
+            walk = tab_walk(page)
+            assert len(walk.stops) > 3, f"{place.name}: {walk.stops}"  # the header's links at least
+            if found := walk.problems():
+                problems[place.name] = found
+        assert not problems, "\n".join(f"{where}: {found}" for where, found in problems.items())
+
+        # The lines' list is one stop; the arrows move inside it, and Enter opens a line.
+        open_place(page, places[1])
+        rows = page.locator('[role="rowgroup"] [role="row"].line-row:not(.header)')
+        page.locator(".scroller").focus()
+        page.keyboard.press("ArrowDown")
+        expect(rows.nth(0).get_by_role("checkbox")).to_be_focused()
+        page.keyboard.press("ArrowRight")
+        expect(rows.nth(0).get_by_role("link")).to_be_focused()
+        page.keyboard.press("ArrowDown")
+        second = rows.nth(1).get_by_role("link")
+        expect(second).to_be_focused()
+        number = second.inner_text()
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(rf"/lines/{re.escape(quote(number, safe=''))}$"))
+        expect(page.get_by_role("heading", name=number)).to_be_visible()
