@@ -26,7 +26,15 @@ from playwright.sync_api import Browser, Page, expect
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER
 from simfleet_runtime.testing import wait_until
-from tests.e2e.console import chromium, console_page, sign_in_with_password
+from tests.e2e.console import (
+    LATIN,
+    UNTRANSLATED_TEXT,
+    axe_problems,
+    chromium,
+    console_page,
+    screenshot,
+    sign_in_with_password,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -284,3 +292,52 @@ def test_every_main_page_by_keyboard_alone(browser: Browser, platform: Platform,
         page.keyboard.press("Enter")
         expect(page).to_have_url(re.compile(rf"/lines/{re.escape(quote(number, safe=''))}$"))
         expect(page.get_by_role("heading", name=number)).to_be_visible()
+
+
+GALLERY = ("home", "lines", "line", "hierarchy", "operation", "finances", "tickets")
+"""The main pages of docs/console/README.md's gallery (with sign-in), in each language, on a desktop and a phone."""
+DEVICES = {"desktop": {"width": 1280, "height": 800}, "phone": PHONE}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_gallery_pages_in_each_language(
+    browser: Browser, platform: Platform, places: list[Place], device: str
+) -> None:
+    """Each gallery page in English, Russian and Persian on this device: no serious accessibility finding and,
+    in Persian, right to left with no Latin text outside user data. With SIMFLEET_CONSOLE_SCREENSHOTS set, each
+    is written there as <page>-<language>-<device>.png."""
+    by_name = {place.name: place for place in places}
+    with console_page(browser, platform.gateway_url, **DEVICES[device]) as page:
+        problems: dict[str, Any] = {}
+
+        def check(name: str, language: str) -> None:
+            if found := axe_problems(page):
+                problems[f"{name} in {language}"] = found
+            if language == "fa":
+                expect(page.locator("html")).to_have_attribute("dir", "rtl")
+                if latin := [text for text in page.evaluate(UNTRANSLATED_TEXT) if LATIN.search(text)]:
+                    problems[f"{name} in fa, Latin"] = latin
+            screenshot(page, f"{name}-{language}-{device}")
+
+        page.goto("/")
+        for language in LANGUAGES:
+            choose_language(page, language)
+            page.reload()
+            expect(page.locator("html")).to_have_attribute("lang", language)
+            expect(page.locator("main h1")).to_be_visible()
+            check("sign-in", language)
+        choose_language(page, "en")
+        sign_in_with_password(page, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+        for language in LANGUAGES:
+            choose_language(page, language)
+            for name in GALLERY:
+                open_place(page, by_name[name], language)
+                if name == "hierarchy":  # the company chosen: its figures beside the tree
+                    page.get_by_role("treeitem").first.focus()
+                    page.keyboard.press("Enter")
+                    expect(page.get_by_test_id("figure-active")).to_be_visible()
+                if name == "operation":
+                    expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "1")
+                check(name, language)
+        choose_language(page, "en")
+        assert not problems, "\n".join(f"{where}: {found}" for where, found in problems.items())
