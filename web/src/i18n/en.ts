@@ -69,6 +69,7 @@ export const en = {
   "lines.shown": "Lines shown: {count}",
   "lines.more": "Loading more…",
   "lines.end": "That is all.",
+  "lines.keys": "In the list, the arrow keys move between the lines; Space chooses a line, Enter opens it.",
   "lines.none": "No line matches.",
   "lines.colNumber": "Number",
   "lines.colState": "State",

@@ -71,6 +71,7 @@ export const fa: Catalogue = {
   "lines.shown": "خطوط نمایش‌داده‌شده: {count}",
   "lines.more": "در حال بارگذاری بیشتر…",
   "lines.end": "همین بود.",
+  "lines.keys": "در فهرست، کلیدهای جهت‌نما میان خطوط جابه‌جا می‌شوند؛ فاصله خطی را انتخاب می‌کند و کلید ورود آن را باز می‌کند.",
   "lines.none": "هیچ خطی پیدا نشد.",
   "lines.colNumber": "شماره",
   "lines.colState": "وضعیت",

@@ -69,6 +69,7 @@ export const ru: Catalogue = {
   "lines.shown": "Показано номеров: {count}",
   "lines.more": "Загружаем ещё…",
   "lines.end": "Это все номера.",
+  "lines.keys": "В списке стрелки переходят между номерами; пробел выбирает номер, ввод открывает его.",
   "lines.none": "Подходящих номеров нет.",
   "lines.colNumber": "Номер",
   "lines.colState": "Состояние",
