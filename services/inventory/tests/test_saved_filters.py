@@ -136,6 +136,12 @@ async def test_the_node_must_be_in_scope_with_lines_read_when_saved(harness: Har
     ):
         with pytest.raises(PermissionDenied):
             await call
+    # A node outside the scope is not found, whatever the caller holds; inside, without lines:read it is refused.
+    south_clerk = harness.access((tree.south, frozenset({"users:read"})))
+    with pytest.raises(NotFound):
+        await filters.create(south_clerk, NewFilter("North", node_id=tree.north))
+    with pytest.raises(PermissionDenied):
+        await filters.create(south_clerk, NewFilter("South", node_id=tree.south))
     assert [f.name for f in await filters.list(south_reader)] == ["South"]
 
 

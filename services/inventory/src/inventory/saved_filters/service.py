@@ -98,8 +98,11 @@ class SavedFilters:
             return list(found.all())
 
     async def create(self, access: Access, new: NewFilter) -> SavedFilter:
-        self._reader(access)
+        """Save ``new`` as the caller's; its node is looked at first, as a list by node would be (a node outside
+        the scope is NOT_FOUND, whatever the caller holds elsewhere; lines:read must hold there)."""
         new = _checked(new)
+        if not new.node_id:
+            self._reader(access)
         try:
             async with self._db.transaction() as session:
                 if new.node_id:
