@@ -69,6 +69,15 @@ async def test_a_filter_is_saved_with_every_field(api, inventory):
     assert call.metadata["authorization"] == "Bearer access.token.1"
 
 
+async def test_null_fields_are_fields_not_given(api, inventory):
+    inventory.script("CreateSavedFilter", saved_filters_pb2.CreateSavedFilterResponse(filter=saved(name="Nulls")))
+    body = {"name": "Nulls", "node_id": None, "tariff": None, "label": None, "group": None}
+    response = await api.post("/v1/lines/saved-filters", headers=BEARER, json=body)
+    assert response.status_code == 201, response.text
+    sent = inventory.last("CreateSavedFilter").request.filter
+    assert (sent.name, sent.node_id, sent.tariff_code, sent.label, sent.group) == ("Nulls", "", "", "", "")
+
+
 async def test_a_filter_of_nothing_but_a_name_sends_nothing_else(api, inventory):
     inventory.script("CreateSavedFilter", saved_filters_pb2.CreateSavedFilterResponse(filter=saved(node_id="")))
     response = await api.post("/v1/lines/saved-filters", headers=BEARER, json={"name": "Everything"})

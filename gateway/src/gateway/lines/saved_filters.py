@@ -44,8 +44,8 @@ class SavedFilterBody(BaseModel):
     node_id: str | None = Field(None, min_length=1, max_length=64, description="only this node's subtree")
     states: list[LineStateName] = Field(default_factory=list, max_length=4, description="only these states")
     tariff: str | None = Field(None, min_length=1, max_length=64, description="only this tariff's code")
-    label: Annotated[str | None, HumanText] = Field(None, min_length=1, max_length=LABEL_MAX)
-    group: Annotated[str | None, HumanText] = Field(None, min_length=1, max_length=GROUP_MAX)
+    label: Annotated[str, HumanText] | None = Field(None, min_length=1, max_length=LABEL_MAX)
+    group: Annotated[str, HumanText] | None = Field(None, min_length=1, max_length=GROUP_MAX)
 
 
 _SAVED_EXAMPLE: dict[str, JsonValue] = {
