@@ -6,22 +6,16 @@ import { Message, useI18n } from "../i18n";
 import { OperationForm } from "../OperationForm";
 import { OFFERED_TYPES, selectable, type Target } from "../operations";
 import { Link, useRouter } from "../router";
+import { LINE_STATES, type LineFilters, type LineState } from "../savedFilters";
 import { usePages } from "../useLoad";
+import { SavedFilters } from "./SavedFilters";
 
 const PAGE = 200;
 const ROW_HEIGHT = 44;
-const STATES = ["ready", "active", "blocked", "terminated"] as const;
-type State = (typeof STATES)[number];
-
-interface Filters {
-  q: string;
-  state: State | "";
-  tariff: string;
-  label: string;
-  group: string;
-  /** A node's subtree (from the hierarchy's "its lines"); set by a link, kept by the form. */
-  node: string;
-}
+const STATES = LINE_STATES;
+type State = LineState;
+/** `node`: a node's subtree (from the hierarchy's "its lines" or a saved filter); set by a link, kept by the form. */
+type Filters = LineFilters;
 
 function filtersFrom(search: string): Filters {
   const params = new URLSearchParams(search);
@@ -201,6 +195,7 @@ export function Lines() {
         </label>
         <button type="submit">{t("lines.apply")}</button>
       </form>
+      <SavedFilters filters={filters} onApply={go} />
       {filters.node && (
         <p className="node-filter">
           <Message
