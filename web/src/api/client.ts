@@ -333,6 +333,12 @@ export const api = {
   location: (msisdn: string) =>
     request<Location>("GET", `/v1/lines/${encodeURIComponent(msisdn)}/location`, { auth: true }),
   tariffs: () => request<Schemas["TariffsResponse"]>("GET", "/v1/tariffs", { auth: true }),
+  /** The customer's reserve SIMs: what a line's SIM may be replaced by. */
+  reserveSims: (limit: number, cursor?: string) =>
+    request<Schemas["ReserveSimsPage"]>("GET", "/v1/sims/reserve", { auth: true, query: { limit, cursor } }),
+  /** Free numbers for a change of number, those containing ``contains`` (digits) if given. */
+  freeNumbers: (contains: string, limit: number) =>
+    request<Schemas["FreeNumbers"]>("GET", "/v1/numbers/free", { auth: true, query: { contains, limit } }),
   node: (id: string) => request<NodeData>("GET", `/v1/nodes/${encodeURIComponent(id)}`, { auth: true }),
   nodeChildren: (id: string, cursor?: string) =>
     request<NodesPage>("GET", `/v1/nodes/${encodeURIComponent(id)}/children`, {
@@ -412,7 +418,15 @@ export const api = {
   fillForm: (code: string, fill: FillForm) =>
     requestFile("POST", `/v1/forms/${encodeURIComponent(code)}/fill`, { auth: true, body: fill }),
   /** Nodes in the caller's scope, flat and parents first (the path order) unless the query says otherwise. */
-  nodes: (query: { kind?: string[]; root_id?: string; limit?: number; cursor?: string; view?: string; sort?: string }) =>
+  nodes: (query: {
+    kind?: string[];
+    root_id?: string;
+    q?: string;
+    limit?: number;
+    cursor?: string;
+    view?: string;
+    sort?: string;
+  }) =>
     request<NodesPage>("GET", "/v1/nodes", {
       auth: true,
       query: { view: "flat", sort: "path", ...query },
