@@ -345,6 +345,15 @@ export const api = {
       auth: true,
       query: { sort: "name", limit: 200, cursor },
     }),
+  createNode: (body: Schemas["CreateNodeRequest"]) => request<NodeData>("POST", "/v1/nodes", { auth: true, body }),
+  renameNode: (id: string, name: string) =>
+    request<NodeData>("PATCH", `/v1/nodes/${encodeURIComponent(id)}`, { auth: true, body: { name } }),
+  moveNode: (id: string, parentId: string) =>
+    request<Schemas["MovedNode"]>("POST", `/v1/nodes/${encodeURIComponent(id)}/move`, {
+      auth: true,
+      body: { parent_id: parentId },
+    }),
+  deleteNode: (id: string) => request<void>("DELETE", `/v1/nodes/${encodeURIComponent(id)}`, { auth: true }),
   nodeSummary: (id: string) =>
     request<NodeSummary>("GET", `/v1/nodes/${encodeURIComponent(id)}/summary`, { auth: true }),
   operations: (query: OperationsQuery) =>
