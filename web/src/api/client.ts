@@ -67,6 +67,9 @@ export type TransferRequest = Schemas["TransferRequest"];
 export type Transfer = Schemas["TransferResponse"];
 export type Payment = Schemas["PaymentResponse"];
 export type PaymentsPage = Schemas["PaymentsPage"];
+export type PaymentsQuery = NonNullable<
+  paths["/v1/personal-accounts/{personal_account_id}/payments"]["get"]["parameters"]["query"]
+>;
 export type PromisedPayment = Schemas["PromisedPaymentResponse"];
 export type PromisedPaymentsPage = Schemas["PromisedPaymentsPage"];
 export type SettlementMethod = Schemas["SettlementMethodResponse"];
@@ -450,7 +453,9 @@ export const api = {
     request<Statement>("GET", `${pa(id)}/statement`, { auth: true, query: { period } }),
   postings: (id: string, cursor?: string) =>
     request<PostingsPage>("GET", `${pa(id)}/postings`, { auth: true, query: { limit: 20, cursor } }),
-  payments: (id: string) => request<PaymentsPage>("GET", `${pa(id)}/payments`, { auth: true, query: { limit: 20 } }),
+  /** A personal account's payments, newest first, narrowed by the filters given (BI-1). */
+  payments: (id: string, filters: PaymentsQuery = {}) =>
+    request<PaymentsPage>("GET", `${pa(id)}/payments`, { auth: true, query: { limit: 20, ...(filters as Query) } }),
   pay: (id: string, body: Schemas["PaymentRequest"], idempotencyKey: string) =>
     request<Payment>("POST", `${pa(id)}/payments`, { auth: true, body, idempotencyKey }),
   transfer: (id: string, body: TransferRequest, idempotencyKey: string) =>
@@ -459,6 +464,20 @@ export const api = {
     request<PromisedPaymentsPage>("GET", `${pa(id)}/promised-payments`, { auth: true, query: { limit: 10 } }),
   takePromisedPayment: (id: string, amount: number, idempotencyKey: string) =>
     request<PromisedPayment>("POST", `${pa(id)}/promised-payments`, { auth: true, body: { amount }, idempotencyKey }),
+  /** A promised payment on the personal account a line is billed to. */
+  takeLinePromisedPayment: (msisdn: string, amount: number, idempotencyKey: string) =>
+    request<Schemas["TakenPromisedPayment"]>("POST", `/v1/lines/${encodeURIComponent(msisdn)}/promised-payment`, {
+      auth: true,
+      body: { amount },
+      idempotencyKey,
+    }),
+  /** One promised payment of ``amount`` on each personal account at or under a node, each decided on its own. */
+  takeGroupPromisedPayments: (nodeId: string, amount: number, idempotencyKey: string) =>
+    request<Schemas["GroupPromisedPayments"]>("POST", `/v1/nodes/${encodeURIComponent(nodeId)}/promised-payments`, {
+      auth: true,
+      body: { amount },
+      idempotencyKey,
+    }),
   repayPromisedPayment: (id: string, promisedId: string) =>
     request<PromisedPayment>("POST", `${pa(id)}/promised-payments/${encodeURIComponent(promisedId)}/repay`, {
       auth: true,
