@@ -842,7 +842,8 @@ def inventory() -> Dashboard:
                     ts(
                         "Operations accepted by type",
                         "Operations accepted (block, unblock, activate, replace_sim, change_number, APNs, "
-                        "forwarding, move, order_sims, send_sms, terminate, change_tariff, set_services).",
+                        "forwarding, move, order_sims, send_sms, terminate, change_tariff, set_services, labels "
+                        "and groups).",
                         Query(rate("simfleet_inventory_operations_accepted_total", by="type"), "{{type}}"),
                         unit="ops",
                         stack=True,

@@ -290,6 +290,15 @@ def _many(n: int) -> list[str]:
             },
             "params.disconnect.0",
         ),
+        ({"type": "add_labels", "lines": ["+79990000101"], "params": {}}, "params.labels"),
+        ({"type": "add_labels", "lines": ["+79990000101"], "params": {"labels": []}}, "params.labels"),
+        ({"type": "add_labels", "lines": ["+79990000101"], "params": {"labels": ["north,south"]}}, "params.labels.0"),
+        ({"type": "add_labels", "lines": ["+79990000101"], "params": {"labels": ["ok", "x" * 65]}}, "params.labels.1"),
+        ({"type": "remove_labels", "lines": ["+79990000101"], "params": {"labels": ["v\u202eip"]}}, "params.labels.0"),
+        ({"type": "set_group", "lines": ["+79990000101"], "params": {}}, "params.group"),
+        ({"type": "set_group", "lines": ["+79990000101"], "params": {"group": " Couriers"}}, "params.group"),
+        ({"type": "set_group", "lines": ["+79990000101"], "params": {"group": "a\x1bb"}}, "params.group"),
+        ({"type": "clear_group", "lines": ["+79990000101"], "params": {"group": "Couriers"}}, "params.group"),
     ],
 )
 async def test_invalid_operations_never_reach_inventory(api, inventory, problem, body, field):
@@ -338,6 +347,30 @@ async def test_services_go_to_inventory_as_lists(api, inventory):
         ["data"],
         False,
     )
+
+
+async def test_labels_and_groups_go_to_inventory_typed_and_as_text(api, inventory):
+    body = {"type": "add_labels", "lines": ["+79990000101"], "params": {"labels": ["drivers", "Север 2"]}}
+
+    response = await api.post("/v1/operations", headers=BEARER, json=body)
+
+    assert response.status_code == 202, response.text
+    request = inventory.last("CreateOperation").request
+    assert request.type == operations_pb2.OPERATION_TYPE_ADD_LABELS
+    assert dict(request.params) == {"labels": "drivers,Север 2"}
+    assert list(request.typed_params.add_labels.labels) == ["drivers", "Север 2"]
+
+    body = {"type": "set_group", "selection": {"label": "drivers"}, "params": {"group": "Couriers"}}
+    response = await api.post("/v1/operations", headers=BEARER, json=body)
+    assert response.status_code == 202, response.text
+    request = inventory.last("CreateOperation").request
+    assert request.type == operations_pb2.OPERATION_TYPE_SET_GROUP
+    assert (dict(request.params), request.selection.label) == ({"group": "Couriers"}, "drivers")
+
+    response = await api.post("/v1/operations", headers=BEARER, json={"type": "clear_group", "lines": ["+79990000101"]})
+    assert response.status_code == 202, response.text
+    request = inventory.last("CreateOperation").request
+    assert (request.type, dict(request.params)) == (operations_pb2.OPERATION_TYPE_CLEAR_GROUP, {})
 
 
 async def test_an_unknown_tariff_is_inventorys_422_naming_the_param(api, inventory, problem):

@@ -614,6 +614,10 @@ ROWS: list[Row] = [
         "tariffs:change",
         params={"connect": ["roaming"], "disconnect": ["international"]},
     ),
+    on_lines("label lines", "add_labels", "lines:label", params={"labels": ["matrix"]}),
+    on_lines("take labels off lines", "remove_labels", "lines:label", params={"labels": ["matrix"]}),
+    on_lines("put lines in a group", "set_group", "lines:label", params={"group": "Matrix"}),
+    on_lines("take lines out of their group", "clear_group", "lines:label"),
     Row(
         "order SIM cards for a node",
         "POST",

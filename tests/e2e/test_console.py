@@ -14,13 +14,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from simfleet_devstack import consolebench
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_LINES_PREFIX, DEMO_MANAGER
-from tests.e2e.console import LATIN, UNTRANSLATED_TEXT, axe_problems, chromium, console_page, screenshot
+from tests.e2e.console import (
+    LATIN,
+    UNTRANSLATED_TEXT,
+    axe_problems,
+    chromium,
+    console_page,
+    screenshot,
+    sign_in_with_password,
+)
 from tests.helpers import codes_in, inbox, wait_for_sms_code
 
 pytestmark = pytest.mark.e2e
@@ -149,3 +159,30 @@ def test_persian_is_right_to_left_with_no_english_left(page: Page) -> None:
     page.get_by_role("button", name="خروج").click()
     expect(page.get_by_role("heading", name="ورود به سیم‌فلیت")).to_be_visible()
     assert [c for c in page.context.cookies() if c["name"] == "simfleet_refresh"] == []
+
+
+def test_the_first_load_is_the_shell_and_each_page_comes_when_opened(browser: Browser, platform: Platform) -> None:
+    """What the bench counts as the first load (index.html's scripts and styles) is what the browser fetches to
+    show the sign-in page; the other pages' scripts come only when the user opens them."""
+    counted = consolebench.first_load(platform.gateway_url)
+    with console_page(browser, platform.gateway_url) as fresh:
+        fetched: list[tuple[str, str]] = []
+        fresh.on(
+            "requestfinished",
+            lambda request: fetched.append((request.resource_type, urlsplit(request.url).path)),
+        )
+        fresh.goto("/")
+        expect(fresh.get_by_role("heading", name="Sign in to SIMfleet")).to_be_visible()
+        fresh.wait_for_load_state("load")
+        first = {(kind, path) for kind, path in fetched if kind in ("script", "stylesheet")}
+        assert first == {
+            ({"js": "script", "css": "stylesheet"}[a.kind], a.path) for a in counted.assets if a.kind != "html"
+        }
+
+        sign_in_with_password(fresh, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+        home = {path for kind, path in fetched if kind == "script"} - {path for _, path in first}
+        assert home, "the home page's script came with the first load"
+        fresh.get_by_role("navigation").get_by_role("link", name="Lines").click()
+        expect(fresh.locator('[role="rowgroup"] [role="row"].line-row:not(.header)').first).to_be_visible()
+        lines = {path for kind, path in fetched if kind == "script"} - {path for _, path in first} - home
+        assert lines, "the lines page's script came before it was opened"

@@ -5,29 +5,34 @@ import { IdleGuard } from "./IdleGuard";
 import { useI18n } from "./i18n";
 import type { MessageKey } from "./i18n/en";
 import { LanguagePicker } from "./LanguagePicker";
-import { Forms } from "./pages/Forms";
-import { Account } from "./pages/Account";
-import { Finances } from "./pages/Finances";
-import { History } from "./pages/History";
-import { Home } from "./pages/Home";
-import { Line } from "./pages/Line";
-import { Limits } from "./pages/Limits";
-import { Lines } from "./pages/Lines";
-import { Nodes } from "./pages/Nodes";
-import { Operation } from "./pages/Operation";
-import { Operations } from "./pages/Operations";
-import { NewTicket } from "./pages/NewTicket";
-import { Packages } from "./pages/Packages";
+import { PageFrame, lazyPage } from "./lazyPage";
 import { SignIn } from "./pages/SignIn";
-import { Roles } from "./pages/Roles";
-import { Settings } from "./pages/Settings";
-import { SignIns } from "./pages/SignIns";
-import { isSmallCustomer, SimpleLines } from "./pages/SimpleLines";
-import { Ticket } from "./pages/Ticket";
-import { Tickets } from "./pages/Tickets";
-import { UserPage, Users } from "./pages/Users";
+import { isSmallCustomer } from "./smallCustomer";
 import { Link, useRouter } from "./router";
 import { recordVisit } from "./usage";
+
+// Every page but sign-in (the shell's own) is its own script, fetched when first opened.
+const Account = lazyPage(() => import("./pages/Account"), "Account");
+const Finances = lazyPage(() => import("./pages/Finances"), "Finances");
+const Forms = lazyPage(() => import("./pages/Forms"), "Forms");
+const History = lazyPage(() => import("./pages/History"), "History");
+const Home = lazyPage(() => import("./pages/Home"), "Home");
+const Limits = lazyPage(() => import("./pages/Limits"), "Limits");
+const Line = lazyPage(() => import("./pages/Line"), "Line");
+const Lines = lazyPage(() => import("./pages/Lines"), "Lines");
+const NewTicket = lazyPage(() => import("./pages/NewTicket"), "NewTicket");
+const Nodes = lazyPage(() => import("./pages/Nodes"), "Nodes");
+const Operation = lazyPage(() => import("./pages/Operation"), "Operation");
+const Operations = lazyPage(() => import("./pages/Operations"), "Operations");
+const Packages = lazyPage(() => import("./pages/Packages"), "Packages");
+const Roles = lazyPage(() => import("./pages/Roles"), "Roles");
+const Settings = lazyPage(() => import("./pages/Settings"), "Settings");
+const SignIns = lazyPage(() => import("./pages/SignIns"), "SignIns");
+const SimpleLines = lazyPage(() => import("./pages/SimpleLines"), "SimpleLines");
+const Ticket = lazyPage(() => import("./pages/Ticket"), "Ticket");
+const Tickets = lazyPage(() => import("./pages/Tickets"), "Tickets");
+const UserPage = lazyPage(() => import("./pages/Users"), "UserPage");
+const Users = lazyPage(() => import("./pages/Users"), "Users");
 
 const BILLING_SECTIONS = ["/finances", "/packages", "/limits"];
 const ADMIN_SECTIONS = ["/users", "/roles", "/history", "/me/settings"];
@@ -154,7 +159,9 @@ export function App() {
           {t("nav.signOut")}
         </button>
       </header>
-      <Page path={path} me={session.me} small={session.small} />
+      <PageFrame path={path}>
+        <Page path={path} me={session.me} small={session.small} />
+      </PageFrame>
       <IdleGuard onTimeout={() => void signOut(true)} onSignOut={() => void signOut()} />
     </>
   );

@@ -172,6 +172,22 @@ export function OperationForm({
             onChange={(next) => set(next)}
           />
         );
+      case "labels":
+        return (
+          <div key={field.name} className="field">
+            <label>
+              {label}
+              <input
+                name={field.name}
+                required
+                aria-describedby={`${id}-labels-hint`}
+                value={String(value)}
+                onChange={(e) => set(e.target.value)}
+              />
+            </label>
+            <small id={`${id}-labels-hint`}>{t("ops.labelsHint")}</small>
+          </div>
+        );
       case "text":
         return (
           <label key={field.name}>

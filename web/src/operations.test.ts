@@ -7,6 +7,7 @@ import {
   initialValues,
   itemsComplete,
   operationRequest,
+  parseLabels,
   selectable,
   typesFor,
 } from "./operations";
@@ -50,6 +51,19 @@ describe("the operation request built from a choice of lines", () => {
       kind: "lines",
       msisdns: ["+79991000001"],
     }).params).toEqual({ tariff_code: "BIZ-L" });
+  });
+
+  it("sends labels typed in one field as a list, each trimmed and once, and a group by a filter of labels", () => {
+    expect(parseLabels(" drivers, north ,,drivers, Север ")).toEqual(["drivers", "north", "Север"]);
+    expect(parseLabels(" , ")).toEqual([]);
+    const labelled = operationRequest("add_labels", { labels: "vip, night shift" }, { kind: "lines", msisdns: ["+79991000001"] });
+    expect(labelled.params).toEqual({ labels: ["vip", "night shift"] });
+    expect(operationRequest("remove_labels", { labels: " , " }, { kind: "lines", msisdns: ["+79991000001"] }).params).toEqual({});
+    expect(
+      operationRequest("set_group", { group: " Couriers " }, { kind: "filter", label: "drivers", group: undefined }),
+    ).toEqual({ type: "set_group", params: { group: "Couriers" }, selection: { label: "drivers" } });
+    expect(initialValues("add_labels")).toEqual({ labels: "" });
+    expect(initialValues("clear_group")).toEqual({});
   });
 
   it("starts each required choice at its first value", () => {

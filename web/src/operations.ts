@@ -12,7 +12,8 @@ export type Field =
   | { name: string; kind: "flag" }
   | { name: string; kind: "services" }
   /** A node of the hierarchy, found by its name (NodePicker). */
-  | { name: string; kind: "node" };
+  | { name: string; kind: "node" }
+  | { name: string; kind: "labels" };
 
 const BLOCK_TYPES = ["voluntary", "lost_or_stolen", "financial", "scheduled"] as const;
 const CONDITIONS = ["unconditional", "busy", "no_answer", "unreachable"] as const;
@@ -48,8 +49,17 @@ export const OPERATION_FIELDS: Partial<Record<OperationType, readonly Field[]>> 
     { name: "text", kind: "text" },
     { name: "sender", kind: "text", ltr: true, optional: true },
   ],
+  add_labels: [{ name: "labels", kind: "labels" }],
+  remove_labels: [{ name: "labels", kind: "labels" }],
+  set_group: [{ name: "group", kind: "text" }],
+  clear_group: [],
   terminate: [],
 };
+
+/** Labels as typed in one field, separated by commas (a label holds none): each trimmed, each once. */
+export function parseLabels(text: string): string[] {
+  return [...new Set(text.split(",").map((label) => label.trim()).filter((label) => label !== ""))];
+}
 
 export const OFFERED_TYPES = Object.keys(OPERATION_FIELDS) as OperationType[];
 
@@ -131,6 +141,8 @@ export function operationRequest(
       if (value === true) params[field.name] = true;
     } else if (field.kind === "services") {
       if (Array.isArray(value) && value.length) params[field.name] = [...value];
+    } else if (field.kind === "labels") {
+      if (typeof value === "string" && parseLabels(value).length) params[field.name] = parseLabels(value);
     } else if (typeof value === "string" && value.trim() !== "") params[field.name] = value.trim();
   }
   const body: Record<string, unknown> = { type, params };

@@ -4,7 +4,10 @@ customer's lines page can be used.
 1. **First load.** The gateway serving ``web/dist`` (as ``make up`` does) is asked for ``/`` and for every
    script, module preload and style sheet its ``index.html`` names, with ``Accept-Encoding: gzip`` as a
    browser sends it; the bytes on the wire are counted (the goal is about JavaScript: at most 250 KB
-   gzipped).
+   gzipped). That is what a browser fetches to show the sign-in page: the shell (the sign-in page itself,
+   the header, the catalogues) is the entry script with the modules ``index.html`` preloads; every other
+   page is its own script, fetched when the page is first opened and not counted here
+   (``tests/e2e/test_console.py`` checks in Chromium that the two sets are the same).
 2. **The lines page of a 1,000,000-line customer.** On a fresh platform (SQLite, as ``make up``), Scale
    Test LLC is onboarded and its lines written straight into inventory's database
    (``python -m inventory.admin.scale --no-register``, as the lines part does: they are only read).
@@ -318,7 +321,8 @@ def render_console(result: ConsoleResult) -> list[str]:
         f"- Date: {result.date}; Chromium {result.chromium} (Debian's, headless, driven by Playwright) on this "
         "machine, beside the whole platform (SQLite, as `make up`).",
         "- First load: `/` and every script, module preload and style sheet its `index.html` names, asked of the "
-        "gateway with `Accept-Encoding: gzip`; bytes as sent.",
+        "gateway with `Accept-Encoding: gzip`; bytes as sent. That is the shell and the sign-in page, what a "
+        "browser fetches to show it; every other page's script is fetched when the page is first opened.",
         f"- Lines page: {result.lines:,} lines written straight into inventory's database in "
         f"{result.seed_seconds:.0f} s; the manager signs in with the password, then `/lines` is opened "
         f"{1 + len(result.warm)} times, each a full page load (session renewed by its cookie, `/v1/me`, the first "

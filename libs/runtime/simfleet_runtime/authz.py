@@ -46,6 +46,7 @@ PERMISSIONS: Mapping[str, str] = {
     "lines:locate": "Locate lines' handsets: cell and coordinates (every location read is recorded)",
     "lines:send-sms": "Send SMS to lines' handsets",
     "lines:terminate": "Terminate lines for good (their SIM is retired, their number goes to quarantine)",
+    "lines:label": "Label lines and put them in groups",
     "tariffs:change": "Change tariffs and services",
     "billing:read": "See balances, bills, payments and usage",
     "billing:pay": "Pay, transfer money between accounts, take promised payments",
@@ -63,6 +64,7 @@ PERMISSIONS: Mapping[str, str] = {
 
 LIFT_PROTECTED_BLOCKS = "lines:lift-protected-blocks"
 TERMINATE = "lines:terminate"
+LABEL_LINES = "lines:label"
 CHANGE_TARIFFS = "tariffs:change"
 
 GRANTS_CLAIM = "grants"

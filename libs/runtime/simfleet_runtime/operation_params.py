@@ -36,7 +36,14 @@ from google.protobuf.message import Message
 
 from simfleet.inventory.v1 import operation_params_pb2 as params_pb
 from simfleet_runtime.errors import InvalidArgument
-from simfleet_runtime.validation import normalize_iccid, normalize_msisdn
+from simfleet_runtime.validation import (
+    GROUP_MAX,
+    LABEL_MAX,
+    group_problem,
+    label_problem,
+    normalize_iccid,
+    normalize_msisdn,
+)
 
 DOMESTIC_PREFIX = "+7"
 """The operator's country code: forwarding targets and new numbers are its own."""
@@ -126,6 +133,18 @@ def _service(value: str) -> str:
     return value
 
 
+def _label(value: str) -> str:
+    if problem := label_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+def _group(value: str) -> str:
+    if problem := group_problem(value):
+        raise ValueError(problem)
+    return value
+
+
 FORMATS: dict[str, Callable[[str], str]] = {
     "msisdn": _msisdn,
     "domestic_msisdn": _domestic_msisdn,
@@ -137,6 +156,8 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "node_id": _node_id,
     "tariff_code": _tariff_code,
     "service": _service,
+    "label": _label,
+    "group": _group,
 }
 """A named check: the value as kept (normalized), or ValueError saying what it must be."""
 
@@ -151,6 +172,8 @@ MAX_LENGTHS: dict[str, int] = {
     "node_id": 64,
     "tariff_code": TARIFF_CODE_MAX,
     "service": max(map(len, SERVICES)),
+    "label": LABEL_MAX,
+    "group": GROUP_MAX,
 }
 """The longest value each check can pass: the schema's maxLength, so nothing longer is even read."""
 

@@ -46,6 +46,35 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
     return f"{TEXT_PROBLEM} (U+{ord(bad):04X} found)"
 
 
+LABEL_MAX = 64
+"""The longest label a line takes (inventory's ``line_labels.label``)."""
+GROUP_MAX = 100
+"""The longest name of a group of lines (inventory's ``lines.group_name``)."""
+
+
+def _name_problem(value: str, longest: int) -> str | None:
+    if not value or len(value) > longest:
+        return f"must be 1 to {longest} characters"
+    if value != value.strip():
+        return "must not start or end with a space"
+    return text_problem(value)
+
+
+def label_problem(value: str) -> str | None:
+    """What is wrong with a line's label, or None: 1 to 64 characters of text (:func:`text_problem`), no space at
+    either end, and no comma (a list of labels travels and is kept comma-joined). Import and the label operations
+    hold labels to this one rule."""
+    if "," in value:
+        return "must not contain a comma"
+    return _name_problem(value, LABEL_MAX)
+
+
+def group_problem(value: str) -> str | None:
+    """What is wrong with the name of a group of lines, or None: 1 to 100 characters of text, no space at either
+    end."""
+    return _name_problem(value, GROUP_MAX)
+
+
 def check_text(value: str, *, field: str, multiline: bool = False, reason: str = "INVALID_TEXT") -> str:
     """``value`` in NFC when it is acceptable text (see :func:`text_problem`), else InvalidArgument naming ``field``."""
     problem = text_problem(value or "", multiline=multiline)

@@ -126,6 +126,23 @@ def test_a_tariff_change_takes_a_tariffs_code() -> None:
         assert set(refused.value.field_violations) == {"params.tariff_code"}
 
 
+def test_labels_and_groups_are_text_held_to_one_rule() -> None:
+    assert op.checked_params("add_labels", {"labels": " drivers , Север 2,drivers"}) == {"labels": "drivers,Север 2"}
+    assert op.checked_params("set_group", {"group": "Night shift 🌙"}) == {"group": "Night shift 🌙"}
+    assert op.checked_params("clear_group", {}) == {}
+    for type_, bad, name in (
+        ("add_labels", {}, "params.labels"),
+        ("add_labels", {"labels": "ok," + "x" * 65}, "params.labels[1]"),
+        ("remove_labels", {"labels": "a\u202eb"}, "params.labels[0]"),
+        ("set_group", {"group": " padded"}, "params.group"),
+        ("set_group", {"group": "g" * 101}, "params.group"),
+        ("set_group", {"group": "tab\there"}, "params.group"),
+    ):
+        with pytest.raises(InvalidArgument) as refused:
+            op.checked_params(type_, bad)
+        assert set(refused.value.field_violations) == {name}
+
+
 def test_lists_and_bools_convert_both_ways_and_to_json() -> None:
     values = {"connect": "roaming,international", "disconnect": "data", "notify_subscribers": "true"}
     typed = op.params_from_text("set_services", values)

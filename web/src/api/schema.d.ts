@@ -896,6 +896,10 @@ export interface paths {
          *     - `terminate`: End the lines for good: the network forgets them, their SIM is retired, their number rests in quarantine. `params`: no params.
          *     - `change_tariff`: Move the lines to another tariff (SIM-6), at once or from scheduled_at; billing prices their usage from then on at the new tariff. `params`: `tariff_code`, `notify_subscribers` (optional) true or false.
          *     - `set_services`: Connect and disconnect services on the lines (SIM-7, SIM-14): voice, sms, data, roaming, international. `params`: `connect` (optional) a list of voice, sms, data, roaming, international, `disconnect` (optional) a list of voice, sms, data, roaming, international, `notify_subscribers` (optional) true or false (`connect` and/or `disconnect`).
+         *     - `add_labels`: Put labels on the lines (AC-5), for search and bulk selection; a line keeps the labels it had. `params`: `labels`.
+         *     - `remove_labels`: Take labels off the lines (AC-5). `params`: `labels`.
+         *     - `set_group`: Put the lines in a group of employees (AC-5); a line is in one group at most. `params`: `group`.
+         *     - `clear_group`: Take the lines out of their group (AC-5). `params`: no params.
          *
          *     `scheduled_at` runs it later. Answers 202 with the operation; follow it at its Location or its `/events`.
          */
@@ -1933,6 +1937,61 @@ export interface components {
              */
             static_ip?: string;
         };
+        /**
+         * AddLabelsOperation
+         * @description Put labels on the lines (AC-5), for search and bulk selection; a line keeps the labels it had.
+         * @example {
+         *       "lines": [
+         *         "+79990000101",
+         *         "+79990000102"
+         *       ],
+         *       "params": {
+         *         "labels": [
+         *           "drivers"
+         *         ]
+         *       },
+         *       "type": "add_labels"
+         *     }
+         */
+        AddLabelsOperation: {
+            /**
+             * Items
+             * @description the lines by number, each with its params
+             */
+            items?: components["schemas"]["TargetBody"][] | null;
+            /**
+             * Lines
+             * @description the lines by number
+             */
+            lines?: string[] | null;
+            params: components["schemas"]["AddLabelsParams"];
+            /**
+             * Scheduled At
+             * @description when to run it (RFC 3339 with a time zone); unset or past: now; at most 90 days ahead
+             */
+            scheduled_at?: string | null;
+            /** @description the lines by a filter */
+            selection?: components["schemas"]["SelectionBody"] | null;
+            /**
+             * @description the operation's type (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "add_labels";
+        };
+        /**
+         * AddLabelsParams
+         * @description Put labels on the lines (AC-5), for search and bulk selection; a line keeps the labels it had.
+         */
+        AddLabelsParams: {
+            /**
+             * Labels
+             * @description the labels to put on
+             * @example [
+             *       "drivers"
+             *     ]
+             */
+            labels: string[];
+        };
         /** AllowanceResponse */
         AllowanceResponse: {
             /**
@@ -2717,6 +2776,47 @@ export interface components {
              */
             condition: "unconditional" | "busy" | "no_answer" | "unreachable";
         };
+        /**
+         * ClearGroupOperation
+         * @description Take the lines out of their group (AC-5).
+         * @example {
+         *       "lines": [
+         *         "+79990000101",
+         *         "+79990000102"
+         *       ],
+         *       "type": "clear_group"
+         *     }
+         */
+        ClearGroupOperation: {
+            /**
+             * Items
+             * @description the lines by number, each with its params
+             */
+            items?: components["schemas"]["TargetBody"][] | null;
+            /**
+             * Lines
+             * @description the lines by number
+             */
+            lines?: string[] | null;
+            params?: components["schemas"]["ClearGroupParams"];
+            /**
+             * Scheduled At
+             * @description when to run it (RFC 3339 with a time zone); unset or past: now; at most 90 days ahead
+             */
+            scheduled_at?: string | null;
+            /** @description the lines by a filter */
+            selection?: components["schemas"]["SelectionBody"] | null;
+            /**
+             * @description the operation's type (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "clear_group";
+        };
+        /**
+         * ClearGroupParams
+         * @description Take the lines out of their group (AC-5).
+         */
+        ClearGroupParams: Record<string, never>;
         /**
          * CompanyLimitRequest
          * @description A limit for the whole company: every line of the customer.
@@ -4851,7 +4951,7 @@ export interface components {
              * Type
              * @enum {string}
              */
-            type: "block" | "unblock" | "activate" | "replace_sim" | "change_number" | "add_apn" | "remove_apn" | "set_forwarding" | "clear_forwarding" | "move" | "order_sims" | "send_sms" | "terminate" | "change_tariff" | "set_services";
+            type: "block" | "unblock" | "activate" | "replace_sim" | "change_number" | "add_apn" | "remove_apn" | "set_forwarding" | "clear_forwarding" | "move" | "order_sims" | "send_sms" | "terminate" | "change_tariff" | "set_services" | "add_labels" | "remove_labels" | "set_group" | "clear_group";
         };
         /**
          * OperationsPage
@@ -5994,6 +6094,61 @@ export interface components {
             apn: string;
         };
         /**
+         * RemoveLabelsOperation
+         * @description Take labels off the lines (AC-5).
+         * @example {
+         *       "lines": [
+         *         "+79990000101",
+         *         "+79990000102"
+         *       ],
+         *       "params": {
+         *         "labels": [
+         *           "drivers"
+         *         ]
+         *       },
+         *       "type": "remove_labels"
+         *     }
+         */
+        RemoveLabelsOperation: {
+            /**
+             * Items
+             * @description the lines by number, each with its params
+             */
+            items?: components["schemas"]["TargetBody"][] | null;
+            /**
+             * Lines
+             * @description the lines by number
+             */
+            lines?: string[] | null;
+            params: components["schemas"]["RemoveLabelsParams"];
+            /**
+             * Scheduled At
+             * @description when to run it (RFC 3339 with a time zone); unset or past: now; at most 90 days ahead
+             */
+            scheduled_at?: string | null;
+            /** @description the lines by a filter */
+            selection?: components["schemas"]["SelectionBody"] | null;
+            /**
+             * @description the operation's type (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "remove_labels";
+        };
+        /**
+         * RemoveLabelsParams
+         * @description Take labels off the lines (AC-5).
+         */
+        RemoveLabelsParams: {
+            /**
+             * Labels
+             * @description the labels to take off
+             * @example [
+             *       "drivers"
+             *     ]
+             */
+            labels: string[];
+        };
+        /**
          * RenameNodeRequest
          * @example {
          *       "name": "Sales and marketing"
@@ -6385,6 +6540,57 @@ export interface components {
              * @example +79990000555
              */
             target: string;
+        };
+        /**
+         * SetGroupOperation
+         * @description Put the lines in a group of employees (AC-5); a line is in one group at most.
+         * @example {
+         *       "lines": [
+         *         "+79990000101",
+         *         "+79990000102"
+         *       ],
+         *       "params": {
+         *         "group": "Couriers"
+         *       },
+         *       "type": "set_group"
+         *     }
+         */
+        SetGroupOperation: {
+            /**
+             * Items
+             * @description the lines by number, each with its params
+             */
+            items?: components["schemas"]["TargetBody"][] | null;
+            /**
+             * Lines
+             * @description the lines by number
+             */
+            lines?: string[] | null;
+            params: components["schemas"]["SetGroupParams"];
+            /**
+             * Scheduled At
+             * @description when to run it (RFC 3339 with a time zone); unset or past: now; at most 90 days ahead
+             */
+            scheduled_at?: string | null;
+            /** @description the lines by a filter */
+            selection?: components["schemas"]["SelectionBody"] | null;
+            /**
+             * @description the operation's type (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "set_group";
+        };
+        /**
+         * SetGroupParams
+         * @description Put the lines in a group of employees (AC-5); a line is in one group at most.
+         */
+        SetGroupParams: {
+            /**
+             * Group
+             * @description the group's name
+             * @example Couriers
+             */
+            group: string;
         };
         /**
          * SetServicesOperation
@@ -13728,7 +13934,7 @@ export interface operations {
                 /** @description only these states (repeat the parameter) */
                 state?: ("scheduled" | "running" | "completed" | "completed_with_errors" | "failed" | "cancelled")[] | null;
                 /** @description only this type */
-                type?: ("block" | "unblock" | "activate" | "replace_sim" | "change_number" | "add_apn" | "remove_apn" | "set_forwarding" | "clear_forwarding" | "move" | "order_sims" | "send_sms" | "terminate" | "change_tariff" | "set_services") | null;
+                type?: ("block" | "unblock" | "activate" | "replace_sim" | "change_number" | "add_apn" | "remove_apn" | "set_forwarding" | "clear_forwarding" | "move" | "order_sims" | "send_sms" | "terminate" | "change_tariff" | "set_services" | "add_labels" | "remove_labels" | "set_group" | "clear_group") | null;
                 /** @description items per page */
                 limit?: number;
                 /** @description from next_cursor */
@@ -13838,7 +14044,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["BlockOperation"] | components["schemas"]["UnblockOperation"] | components["schemas"]["ActivateOperation"] | components["schemas"]["ReplaceSimOperation"] | components["schemas"]["ChangeNumberOperation"] | components["schemas"]["AddApnOperation"] | components["schemas"]["RemoveApnOperation"] | components["schemas"]["SetForwardingOperation"] | components["schemas"]["ClearForwardingOperation"] | components["schemas"]["MoveOperation"] | components["schemas"]["SendSmsOperation"] | components["schemas"]["TerminateOperation"] | components["schemas"]["ChangeTariffOperation"] | components["schemas"]["SetServicesOperation"];
+                "application/json": components["schemas"]["BlockOperation"] | components["schemas"]["UnblockOperation"] | components["schemas"]["ActivateOperation"] | components["schemas"]["ReplaceSimOperation"] | components["schemas"]["ChangeNumberOperation"] | components["schemas"]["AddApnOperation"] | components["schemas"]["RemoveApnOperation"] | components["schemas"]["SetForwardingOperation"] | components["schemas"]["ClearForwardingOperation"] | components["schemas"]["MoveOperation"] | components["schemas"]["SendSmsOperation"] | components["schemas"]["TerminateOperation"] | components["schemas"]["ChangeTariffOperation"] | components["schemas"]["SetServicesOperation"] | components["schemas"]["AddLabelsOperation"] | components["schemas"]["RemoveLabelsOperation"] | components["schemas"]["SetGroupOperation"] | components["schemas"]["ClearGroupOperation"];
             };
         };
         responses: {

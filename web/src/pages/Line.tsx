@@ -50,8 +50,6 @@ export function Line({ msisdn }: { msisdn: string }) {
           </span>
         ))
       : t("line.none");
-  const list = (items: string[]) =>
-    items.length ? <span translate="no">{items.join(", ")}</span> : t("line.none");
   return (
     <main id="main">
       <p>
@@ -77,7 +75,25 @@ export function Line({ msisdn }: { msisdn: string }) {
           <dt>{t("line.account")}</dt>
           <dd translate="no">{line.personal_account_id}</dd>
           <dt>{t("line.labels")}</dt>
-          <dd>{list(line.labels)}</dd>
+          <dd data-testid="line-labels">
+            {line.labels.length
+              ? line.labels.map((label) => (
+                  <Link key={label} className="label-tag" to={`/lines?label=${encodeURIComponent(label)}`} translate="no">
+                    {label}
+                  </Link>
+                ))
+              : t("line.none")}
+          </dd>
+          <dt>{t("line.group")}</dt>
+          <dd data-testid="line-group">
+            {line.group ? (
+              <Link className="group-tag" to={`/lines?group=${encodeURIComponent(line.group)}`} translate="no">
+                {line.group}
+              </Link>
+            ) : (
+              t("line.none")
+            )}
+          </dd>
           <dt>{t("line.services")}</dt>
           <dd data-testid="line-services">{names("ops.service.", line.services)}</dd>
           <dt>{t("line.blocks")}</dt>

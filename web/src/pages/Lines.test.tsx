@@ -153,6 +153,45 @@ describe("the lines page", () => {
     });
   });
 
+  it("filters by label and group, shows each line's group and labels, and labels every line the filter matches", async () => {
+    window.history.replaceState(null, "", "/lines");
+    const labelled = { ...line(4), labels: ["drivers", "north"], group: "Couriers" };
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.startsWith("/v1/lines")) return page([labelled], null);
+      if (url === "/v1/operations" && init?.method === "POST") return new Response(JSON.stringify({ id: "op4" }), { status: 202 });
+      return new Response("{}", { status: 404 });
+    });
+    vi.stubGlobal("fetch", fetch);
+    render(
+      <I18nProvider language="en">
+        <Router>
+          <Lines />
+        </Router>
+      </I18nProvider>,
+    );
+    expect(await screen.findByText("+79990000004")).toBeTruthy();
+    fireEvent.change(screen.getByRole("textbox", { name: "Label" }), { target: { value: "drivers " } });
+    fireEvent.change(screen.getByRole("textbox", { name: "Group" }), { target: { value: "Couriers" } });
+    fireEvent.click(screen.getByRole("button", { name: "Show" }));
+    await waitFor(() => expect(window.location.search).toBe("?label=drivers&group=Couriers"));
+    await waitFor(() => expect(fetch.mock.calls.at(-1)![0]).toBe("/v1/lines?limit=200&label=drivers&group=Couriers"));
+    const cell = screen.getAllByRole("cell").find((c) => c.classList.contains("tags"))!;
+    expect([...cell.children].map((tag) => tag.textContent)).toEqual(["Couriers", "drivers", "north"]);
+
+    fireEvent.click(screen.getByRole("radio", { name: "Every line matching the filter" }));
+    fireEvent.change(screen.getByRole("combobox", { name: "Operation" }), { target: { value: "add_labels" } });
+    fireEvent.change(screen.getByRole("textbox", { name: "Labels" }), { target: { value: "vip, night shift" } });
+    fireEvent.click(screen.getByRole("button", { name: "Review" }));
+    fireEvent.click(screen.getByRole("button", { name: "Start the operation" }));
+    await waitFor(() => expect(window.location.pathname).toBe("/operations/op4"));
+    const [, init] = fetch.mock.calls.find(([url]) => url === "/v1/operations")! as [string, RequestInit];
+    expect(JSON.parse(init.body as string)).toEqual({
+      type: "add_labels",
+      params: { labels: ["vip", "night shift"] },
+      selection: { label: "drivers", group: "Couriers" },
+    });
+  });
+
   it("cannot send a number search as a selection: only rows chosen one by one", async () => {
     window.history.replaceState(null, "", "/lines?q=%2B7999");
     vi.stubGlobal("fetch", vi.fn().mockResolvedValue(page([line(1)], null)));

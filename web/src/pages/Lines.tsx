@@ -17,6 +17,8 @@ interface Filters {
   q: string;
   state: State | "";
   tariff: string;
+  label: string;
+  group: string;
   /** A node's subtree (from the hierarchy's "its lines"); set by a link, kept by the form. */
   node: string;
 }
@@ -28,6 +30,8 @@ function filtersFrom(search: string): Filters {
     q: params.get("q") ?? "",
     state: (STATES as readonly string[]).includes(state) ? (state as State) : "",
     tariff: params.get("tariff") ?? "",
+    label: params.get("label") ?? "",
+    group: params.get("group") ?? "",
     node: params.get("node_id") ?? "",
   };
 }
@@ -48,6 +52,8 @@ export function Lines() {
     if (filters.q) query.q = filters.q;
     if (filters.state) query.state = [filters.state];
     if (filters.tariff) query.tariff = filters.tariff;
+    if (filters.label) query.label = filters.label;
+    if (filters.group) query.group = filters.group;
     if (filters.node) query.node_id = filters.node;
     return api.lines(query);
   }, search);
@@ -97,6 +103,8 @@ export function Lines() {
     if (next.q) params.set("q", next.q);
     if (next.state) params.set("state", next.state);
     if (next.tariff) params.set("tariff", next.tariff);
+    if (next.label) params.set("label", next.label);
+    if (next.group) params.set("group", next.group);
     if (next.node) params.set("node_id", next.node);
     const text = params.toString();
     navigate(text ? `/lines?${text}` : "/lines");
@@ -107,6 +115,8 @@ export function Lines() {
     nodeId: filters.node || undefined,
     state: filters.state || undefined,
     tariff: filters.tariff || undefined,
+    label: filters.label || undefined,
+    group: filters.group || undefined,
   };
   // The number search is no selection the API can resolve: with it, only rows chosen one by one.
   const filterSelectable = !filters.q && selectable(filterTarget);
@@ -158,6 +168,14 @@ export function Lines() {
             onChange={(e) => setDraft({ ...draft, tariff: e.target.value.trim() })}
           />
         </label>
+        <label>
+          {t("lines.label")}
+          <input name="label" value={draft.label} onChange={(e) => setDraft({ ...draft, label: e.target.value.trim() })} />
+        </label>
+        <label>
+          {t("lines.group")}
+          <input name="group" value={draft.group} onChange={(e) => setDraft({ ...draft, group: e.target.value.trim() })} />
+        </label>
         <button type="submit">{t("lines.apply")}</button>
       </form>
       {filters.node && (
@@ -191,6 +209,7 @@ export function Lines() {
             <span role="columnheader">{t("lines.colState")}</span>
             <span role="columnheader">{t("lines.colTariff")}</span>
             <span role="columnheader">{t("lines.colIccid")}</span>
+            <span role="columnheader">{t("lines.colLabels")}</span>
           </div>
         </div>
         <div ref={scroller} className="scroller" role="rowgroup" tabIndex={0} aria-label={t("lines.title")}>
@@ -227,6 +246,18 @@ export function Lines() {
                   </span>
                   <span role="cell" dir="ltr" translate="no">
                     {line.sim?.iccid ?? ""}
+                  </span>
+                  <span role="cell" className="tags">
+                    {line.group && (
+                      <span className="group-tag" translate="no">
+                        {line.group}
+                      </span>
+                    )}
+                    {line.labels.map((label) => (
+                      <span key={label} className="label-tag" translate="no">
+                        {label}
+                      </span>
+                    ))}
                   </span>
                 </div>
               );

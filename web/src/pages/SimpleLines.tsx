@@ -3,15 +3,10 @@ import { api, type Line, type Operation } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { useI18n } from "../i18n";
 import { Link } from "../router";
+import { SMALL_CUSTOMER_LINES } from "../smallCustomer";
 
-/** UI-1: a user who sees at most this many lines gets the simplified view (a plain list, no table or filters). */
-export const SMALL_CUSTOMER_LINES = 50;
-
-/** True when the user's scope holds at most SMALL_CUSTOMER_LINES lines (one page of SMALL_CUSTOMER_LINES + 1 says). */
-export async function isSmallCustomer(): Promise<boolean> {
-  const page = await api.lines({ limit: SMALL_CUSTOMER_LINES + 1 });
-  return page.items.length <= SMALL_CUSTOMER_LINES && !page.next_cursor;
-}
+// Kept apart, in the shell that asks it on signing in, so that this page's own code loads only when shown.
+export { isSmallCustomer, SMALL_CUSTOMER_LINES } from "../smallCustomer";
 
 const FINISHED: ReadonlySet<Operation["state"]> = new Set(["completed", "completed_with_errors", "failed", "cancelled"]);
 

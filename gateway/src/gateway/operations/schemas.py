@@ -74,6 +74,10 @@ OperationTypeName = Literal[
     "terminate",
     "change_tariff",
     "set_services",
+    "add_labels",
+    "remove_labels",
+    "set_group",
+    "clear_group",
 ]
 OperationStateName = Literal["scheduled", "running", "completed", "completed_with_errors", "failed", "cancelled"]
 ItemStateName = Literal["pending", "in_progress", "succeeded", "failed", "skipped"]

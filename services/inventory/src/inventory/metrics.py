@@ -24,6 +24,10 @@ OPERATION_TYPES = (
     "terminate",
     "change_tariff",
     "set_services",
+    "add_labels",
+    "remove_labels",
+    "set_group",
+    "clear_group",
 )
 FINAL_STATES = ("completed", "completed_with_errors", "failed", "cancelled")
 ITEM_OUTCOMES = ("succeeded", "failed", "skipped")

@@ -116,7 +116,10 @@ class ParamRule(_message.Message):
     "ip" (IPv4 or IPv6), "sms_text" (1 to 670 printable characters),
     "sms_sender" (up to 11 letters, digits or spaces), "node_id",
     "tariff_code" (a tariff's code, e.g. BIZ-M), "service" (one of the
-    services the network knows: voice, sms, data, roaming, international).
+    services the network knows: voice, sms, data, roaming, international),
+    "label" (a line's label: 1 to 64 characters of text, no comma, no
+    space at either end), "group" (a group's name: 1 to 100 characters of
+    text, no space at either end).
     A repeated field's rule applies to each of its values; a bool takes
     "true" or "false" as text.
     """
@@ -498,6 +501,80 @@ class SetServicesParams(_message.Message):
 Global___SetServicesParams: _TypeAlias = SetServicesParams  # noqa: Y015
 
 @_typing.final
+class AddLabelsParams(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LABELS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def labels(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        labels: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["labels", b"labels"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddLabelsParams: _TypeAlias = AddLabelsParams  # noqa: Y015
+
+@_typing.final
+class RemoveLabelsParams(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LABELS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def labels(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        labels: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["labels", b"labels"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveLabelsParams: _TypeAlias = RemoveLabelsParams  # noqa: Y015
+
+@_typing.final
+class SetGroupParams(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_FIELD_NUMBER: _builtins.int
+    group: _builtins.str
+    def __init__(
+        self,
+        *,
+        group: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetGroupParams: _TypeAlias = SetGroupParams  # noqa: Y015
+
+@_typing.final
+class ClearGroupParams(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClearGroupParams: _TypeAlias = ClearGroupParams  # noqa: Y015
+
+@_typing.final
 class OperationParams(_message.Message):
     """The parameters of an operation: the field named after its type."""
 
@@ -517,6 +594,10 @@ class OperationParams(_message.Message):
     TERMINATE_FIELD_NUMBER: _builtins.int
     CHANGE_TARIFF_FIELD_NUMBER: _builtins.int
     SET_SERVICES_FIELD_NUMBER: _builtins.int
+    ADD_LABELS_FIELD_NUMBER: _builtins.int
+    REMOVE_LABELS_FIELD_NUMBER: _builtins.int
+    SET_GROUP_FIELD_NUMBER: _builtins.int
+    CLEAR_GROUP_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def block(self) -> Global___BlockParams: ...
     @_builtins.property
@@ -545,6 +626,14 @@ class OperationParams(_message.Message):
     def change_tariff(self) -> Global___ChangeTariffParams: ...
     @_builtins.property
     def set_services(self) -> Global___SetServicesParams: ...
+    @_builtins.property
+    def add_labels(self) -> Global___AddLabelsParams: ...
+    @_builtins.property
+    def remove_labels(self) -> Global___RemoveLabelsParams: ...
+    @_builtins.property
+    def set_group(self) -> Global___SetGroupParams: ...
+    @_builtins.property
+    def clear_group(self) -> Global___ClearGroupParams: ...
     def __init__(
         self,
         *,
@@ -562,12 +651,16 @@ class OperationParams(_message.Message):
         terminate: Global___TerminateParams | None = ...,
         change_tariff: Global___ChangeTariffParams | None = ...,
         set_services: Global___SetServicesParams | None = ...,
+        add_labels: Global___AddLabelsParams | None = ...,
+        remove_labels: Global___RemoveLabelsParams | None = ...,
+        set_group: Global___SetGroupParams | None = ...,
+        clear_group: Global___ClearGroupParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["activate", b"activate", "add_apn", b"add_apn", "block", b"block", "change_number", b"change_number", "change_tariff", b"change_tariff", "clear_forwarding", b"clear_forwarding", "move", b"move", "params", b"params", "remove_apn", b"remove_apn", "replace_sim", b"replace_sim", "send_sms", b"send_sms", "set_forwarding", b"set_forwarding", "set_services", b"set_services", "terminate", b"terminate", "unblock", b"unblock"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["activate", b"activate", "add_apn", b"add_apn", "add_labels", b"add_labels", "block", b"block", "change_number", b"change_number", "change_tariff", b"change_tariff", "clear_forwarding", b"clear_forwarding", "clear_group", b"clear_group", "move", b"move", "params", b"params", "remove_apn", b"remove_apn", "remove_labels", b"remove_labels", "replace_sim", b"replace_sim", "send_sms", b"send_sms", "set_forwarding", b"set_forwarding", "set_group", b"set_group", "set_services", b"set_services", "terminate", b"terminate", "unblock", b"unblock"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["activate", b"activate", "add_apn", b"add_apn", "block", b"block", "change_number", b"change_number", "change_tariff", b"change_tariff", "clear_forwarding", b"clear_forwarding", "move", b"move", "params", b"params", "remove_apn", b"remove_apn", "replace_sim", b"replace_sim", "send_sms", b"send_sms", "set_forwarding", b"set_forwarding", "set_services", b"set_services", "terminate", b"terminate", "unblock", b"unblock"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activate", b"activate", "add_apn", b"add_apn", "add_labels", b"add_labels", "block", b"block", "change_number", b"change_number", "change_tariff", b"change_tariff", "clear_forwarding", b"clear_forwarding", "clear_group", b"clear_group", "move", b"move", "params", b"params", "remove_apn", b"remove_apn", "remove_labels", b"remove_labels", "replace_sim", b"replace_sim", "send_sms", b"send_sms", "set_forwarding", b"set_forwarding", "set_group", b"set_group", "set_services", b"set_services", "terminate", b"terminate", "unblock", b"unblock"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_params: _TypeAlias = _typing.Literal["block", "unblock", "activate", "replace_sim", "change_number", "add_apn", "remove_apn", "set_forwarding", "clear_forwarding", "move", "send_sms", "terminate", "change_tariff", "set_services"]  # noqa: Y015
+    _WhichOneofReturnType_params: _TypeAlias = _typing.Literal["block", "unblock", "activate", "replace_sim", "change_number", "add_apn", "remove_apn", "set_forwarding", "clear_forwarding", "move", "send_sms", "terminate", "change_tariff", "set_services", "add_labels", "remove_labels", "set_group", "clear_group"]  # noqa: Y015
     _WhichOneofArgType_params: _TypeAlias = _typing.Literal["params", b"params"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_params) -> _WhichOneofReturnType_params | None: ...
 

@@ -54,6 +54,13 @@ class _OperationTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Operati
     """Connects and disconnects services (roaming, international...): the HLR's
     SET_SERVICES with each line's whole new list.
     """
+    OPERATION_TYPE_ADD_LABELS: _OperationType.ValueType  # 16
+    """Labels put on and taken off lines, and the group a line is in (AC-5):
+    inventory's records alone, the network holds none of them.
+    """
+    OPERATION_TYPE_REMOVE_LABELS: _OperationType.ValueType  # 17
+    OPERATION_TYPE_SET_GROUP: _OperationType.ValueType  # 18
+    OPERATION_TYPE_CLEAR_GROUP: _OperationType.ValueType  # 19
 
 class OperationType(_OperationType, metaclass=_OperationTypeEnumTypeWrapper):
     """What each type takes: its field of OperationParams (and of ItemParams for
@@ -86,6 +93,13 @@ OPERATION_TYPE_SET_SERVICES: OperationType.ValueType  # 15
 """Connects and disconnects services (roaming, international...): the HLR's
 SET_SERVICES with each line's whole new list.
 """
+OPERATION_TYPE_ADD_LABELS: OperationType.ValueType  # 16
+"""Labels put on and taken off lines, and the group a line is in (AC-5):
+inventory's records alone, the network holds none of them.
+"""
+OPERATION_TYPE_REMOVE_LABELS: OperationType.ValueType  # 17
+OPERATION_TYPE_SET_GROUP: OperationType.ValueType  # 18
+OPERATION_TYPE_CLEAR_GROUP: OperationType.ValueType  # 19
 Global___OperationType: _TypeAlias = OperationType  # noqa: Y015
 
 class _OperationState:

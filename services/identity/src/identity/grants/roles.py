@@ -43,7 +43,7 @@ PREDEFINED: dict[str, Role] = {
         Role(
             "number_manager",
             "Number manager",
-            "Manages lines: blocks, SIM cards, numbers, services, tariffs and packages; terminates lines.",
+            "Manages lines: blocks, SIM cards, numbers, services, tariffs, labels and packages; terminates lines.",
             frozenset(
                 {
                     "lines:read",
@@ -56,6 +56,7 @@ PREDEFINED: dict[str, Role] = {
                     "lines:move",
                     "lines:send-sms",
                     "lines:terminate",
+                    "lines:label",
                     "tariffs:change",
                     "packages:buy",
                     "tickets:read",

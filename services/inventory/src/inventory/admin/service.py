@@ -30,7 +30,7 @@ from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
-from simfleet_runtime.validation import normalize_msisdn, text_problem
+from simfleet_runtime.validation import group_problem, label_problem, normalize_msisdn
 from simfleet_subjects import InventorySubjects
 
 MAX_LINES = 10_000
@@ -109,9 +109,9 @@ class BackOffice:
         if not value.tariff_code.strip() or len(value.tariff_code) > 64:
             raise _bad(f"{where}.tariff_code", "required, up to 64 characters")
         for j, label in enumerate(value.labels):
-            if problem := text_problem(label):
+            if problem := label_problem(label):
                 raise _bad(f"{where}.labels[{j}]", problem)
-        if problem := text_problem(value.group):
+        if value.group and (problem := group_problem(value.group)):
             raise _bad(f"{where}.group", problem)
         return Checked(msisdn, sim, value)
 

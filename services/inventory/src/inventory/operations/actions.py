@@ -36,7 +36,7 @@ from inventory.operations.records import ItemRow, LineRow
 from inventory.stock import service as stock
 from inventory.streams import SMS_ORIGIN
 from simfleet.netsim.v1 import hlr_pb2, smsc_pb2
-from simfleet_runtime.authz import CHANGE_TARIFFS, LIFT_PROTECTED_BLOCKS, TERMINATE
+from simfleet_runtime.authz import CHANGE_TARIFFS, LABEL_LINES, LIFT_PROTECTED_BLOCKS, TERMINATE
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.operation_params import SERVICES, TRUE, checked_item_params, checked_params, split
 from simfleet_runtime.timestamps import timestamp
@@ -527,6 +527,81 @@ class SetServices(LineAction):
         return "Your services have changed: " + "; ".join(told) + "."
 
 
+class AddLabels(LineAction):
+    """Labels put on lines (AC-5): inventory's records alone, the network holds none. A line keeps its labels and
+    takes those it lacks, in the order given; one that has them all is skipped. The engine keeps the labels'
+    index (``line_labels``) with the line (:func:`inventory.operations.records.write_changes`)."""
+
+    type = "add_labels"
+    permission = LABEL_LINES
+
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
+        if all(label in line.labels for label in split(ctx.operation.params["labels"])):
+            return skip("ALREADY_LABELLED", "the line already has these labels")
+        return Prepared()
+
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
+        assert line is not None
+        wanted = split(ctx.operation.params["labels"])
+        line.labels = [*line.labels, *(label for label in wanted if label not in line.labels)]
+        return line
+
+
+class RemoveLabels(LineAction):
+    """Labels taken off lines (AC-5); a line that has none of them is skipped."""
+
+    type = "remove_labels"
+    permission = LABEL_LINES
+
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
+        if not any(label in line.labels for label in split(ctx.operation.params["labels"])):
+            return skip("NOT_LABELLED", "the line has none of these labels")
+        return Prepared()
+
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
+        assert line is not None
+        gone = set(split(ctx.operation.params["labels"]))
+        line.labels = [label for label in line.labels if label not in gone]
+        return line
+
+
+class SetGroup(LineAction):
+    """A line put in a group of employees (AC-5), out of the one it was in: inventory's record alone."""
+
+    type = "set_group"
+    permission = LABEL_LINES
+
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
+        group = ctx.operation.params["group"]
+        if line.group_name == group:
+            return skip("ALREADY_IN_GROUP", f"the line is already in the group {group}")
+        item.params = {**item.params, "old_group": line.group_name or ""}
+        return Prepared()
+
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
+        assert line is not None
+        line.group_name = ctx.operation.params["group"]
+        return line
+
+
+class ClearGroup(LineAction):
+    """A line taken out of its group (AC-5); one in no group is skipped."""
+
+    type = "clear_group"
+    permission = LABEL_LINES
+
+    async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
+        if not line.group_name:
+            return skip("NOT_IN_GROUP", "the line is in no group")
+        item.params = {**item.params, "old_group": line.group_name}
+        return Prepared()
+
+    async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
+        assert line is not None
+        line.group_name = None
+        return line
+
+
 class OrderSims(Action):
     """One new line per item: a SIM of the operator's stock and a free number, registered ready in the HLR."""
 
@@ -615,5 +690,9 @@ ACTIONS: dict[str, Action] = {
         Terminate(),
         ChangeTariff(),
         SetServices(),
+        AddLabels(),
+        RemoveLabels(),
+        SetGroup(),
+        ClearGroup(),
     )
 }

@@ -19,7 +19,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inventory.lines.models import Line
+from inventory.lines.models import Line, LineLabel
 from inventory.operations.models import PENDING, Item, TargetChunk
 from simfleet_runtime.ids import new_ids
 
@@ -184,9 +184,21 @@ async def write_changes(session: AsyncSession, records: Iterable[Tracked]) -> in
             statement,
             [{"row_id": r.id, **{f"new_{name}": getattr(r, name) for name in ordered}} for r in group],
         )
+        if kind is LineRow and "labels" in names:
+            await _index_labels(session, cast(list[LineRow], group))
         for record in group:
             record.changed.clear()
     return sum(len(g) for g in groups.values())
+
+
+async def _index_labels(session: AsyncSession, lines: Sequence[LineRow]) -> None:
+    """The labels' index (``line_labels``, what a filter by label looks up) made the lines' ``labels`` again."""
+    ids = [line.id for line in lines]
+    for start in range(0, len(ids), 1000):
+        await session.execute(sa.delete(LineLabel).where(LineLabel.line_id.in_(ids[start : start + 1000])))
+    rows = [{"line_id": line.id, "label": label} for line in lines for label in dict.fromkeys(line.labels)]
+    if rows:
+        await session.execute(sa.insert(LineLabel), rows)
 
 
 async def insert_rows(session: AsyncSession, records: Sequence[Tracked]) -> None:

@@ -1,0 +1,168 @@
+"""Labels and groups in the console (AC-5), in a real browser against the e2e platform.
+
+The demo manager gets a department of six lines of its own (imported the back-office way, three of them
+labelled "drivers"). In the browser they filter the lines page by that label, label every line the filter
+matches "night" and "vip" by one operation, then put the "vip" lines in the group "Couriers" by another;
+the lines page filtered by the group shows the three lines with their group and labels, a line's page
+links each of them to the lines that share it, and the API finds them by label and group too. axe-core
+checks each page; in Persian the filtered page shows no Latin text outside user data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from simfleet.inventory.v1 import admin_pb2, admin_pb2_grpc
+from simfleet.inventory.v1 import lines_pb2 as lpb
+from simfleet_devstack.platform import Platform
+from simfleet_devstack.seed import DEMO_MANAGER, demo_sim
+from simfleet_runtime.context import OPERATOR_KEY
+from tests.e2e.console import (
+    LATIN,
+    UNTRANSLATED_TEXT,
+    axe_problems,
+    chromium,
+    console_page,
+    screenshot,
+    sign_in_with_password,
+)
+from tests.e2e.test_console_operations import bearer
+
+pytestmark = pytest.mark.e2e
+
+DESK_NAME = "Courier desk"
+DESK_PREFIX = "+799982"
+"""The department's lines: +79998200000 to +79998200005 (the operations test's are +799981...)."""
+DRIVERS = 3
+
+
+@pytest.fixture(scope="module")
+def desk(platform: Platform) -> Iterator[dict[str, Any]]:
+    """A department under the demo company holding six active lines, the first three labelled "drivers"."""
+    with httpx.Client(base_url=platform.gateway_url, timeout=30) as api:
+        headers = bearer(api)
+        [company] = api.get("/v1/nodes", params={"kind": "company"}, headers=headers).json()["items"]
+        customer_id = api.get("/v1/me", headers=headers).json()["customer_id"]
+        accounts = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 100}, headers=headers)
+        account = sorted(accounts.json()["items"], key=lambda n: n["name"])[0]
+        created = api.post(
+            "/v1/nodes", json={"parent_id": company["id"], "kind": "department", "name": DESK_NAME}, headers=headers
+        )
+        assert created.status_code == 201, created.text
+        department = created.json()
+        numbers = [f"{DESK_PREFIX}{i:05d}" for i in range(6)]
+        lines = [
+            admin_pb2.ImportedLine(
+                msisdn=number,
+                sim=demo_sim(9_200_000 + i),  # serials no other test takes
+                node_id=department["id"],
+                personal_account_id=account["id"],
+                tariff_code="BIZ-M",
+                state=lpb.LINE_STATE_ACTIVE,
+                services=["voice", "sms", "data"],
+                labels=["drivers"] if i < DRIVERS else [],
+            )
+            for i, number in enumerate(numbers)
+        ]
+        with grpc.insecure_channel(platform.inventory_target) as channel:
+            admin_pb2_grpc.InventoryAdminServiceStub(channel).ImportLines(
+                admin_pb2.ImportLinesRequest(customer_id=customer_id, lines=lines),
+                metadata=((OPERATOR_KEY, platform.config.operator_key),),
+                timeout=60,
+            )
+        yield {**department, "numbers": numbers, "headers": headers}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser, platform: Platform) -> Iterator[Page]:
+    with console_page(browser, platform.gateway_url) as page:
+        sign_in_with_password(page, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+        yield page
+
+
+def run_on_every_match(page: Page, type_label: str, fill: dict[str, str]) -> None:
+    """Every line the lines page's filter matches, changed by one operation, followed to its end."""
+    page.get_by_role("radio", name="Every line matching the filter").check()
+    form = page.get_by_role("region", name="Change these lines")
+    form.get_by_label("Operation").select_option(label=type_label)
+    for name, value in fill.items():
+        form.get_by_role("textbox", name=name).fill(value)
+    assert axe_problems(page) == []
+    form.get_by_role("button", name="Review").click()
+    expect(form.get_by_text(f"{type_label}: every line matching the filter")).to_be_visible()
+    form.get_by_role("button", name="Start the operation").click()
+    expect(page).to_have_url(re.compile(r"/operations/[0-9A-Z]+$"))
+    expect(page.get_by_test_id("progress-text")).to_have_text(f"{DRIVERS} of {DRIVERS}", timeout=60_000)
+    expect(page.get_by_test_id("operation-state")).to_have_text("Completed")
+    expect(page.get_by_test_id("count-succeeded")).to_have_text(str(DRIVERS))
+
+
+def test_label_the_lines_a_filter_finds_then_put_them_in_a_group(
+    page: Page, platform: Platform, desk: dict[str, Any]
+) -> None:
+    page.goto(f"/lines?node_id={desk['id']}")
+    expect(page.get_by_test_id("lines-count")).to_have_text("Lines shown: 6")
+    filters = page.get_by_role("search")
+    filters.get_by_role("textbox", name="Label").fill("drivers")
+    filters.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"label=drivers"))
+    expect(page.get_by_test_id("lines-count")).to_have_text(f"Lines shown: {DRIVERS}")
+    assert axe_problems(page) == []
+    screenshot(page, "lines-labels-en")
+    run_on_every_match(page, "Add labels", {"Labels": "night, vip"})
+
+    page.goto(f"/lines?node_id={desk['id']}&label=vip")
+    expect(page.get_by_test_id("lines-count")).to_have_text(f"Lines shown: {DRIVERS}")
+    run_on_every_match(page, "Put in a group", {"Group": "Couriers"})
+
+    page.goto(f"/lines?node_id={desk['id']}&group=Couriers")
+    expect(page.get_by_test_id("lines-count")).to_have_text(f"Lines shown: {DRIVERS}")
+    first = page.get_by_role("row", name=re.compile(re.escape(desk["numbers"][0])))
+    expect(first.locator(".group-tag")).to_have_text("Couriers")
+    expect(first.locator(".label-tag")).to_have_text(["drivers", "night", "vip"])
+    assert axe_problems(page) == []
+    screenshot(page, "lines-group-en")
+
+    # A line's page shows its group and labels, each a link to the lines that share it.
+    page.get_by_role("link", name=desk["numbers"][0]).click()
+    expect(page.get_by_test_id("line-group")).to_have_text("Couriers")
+    expect(page.get_by_test_id("line-labels").get_by_role("link")).to_have_text(["drivers", "night", "vip"])
+    assert axe_problems(page) == []
+    page.get_by_test_id("line-labels").get_by_role("link", name="night").click()
+    expect(page).to_have_url(re.compile(r"/lines\?label=night$"))
+    expect(page.get_by_test_id("lines-count")).to_have_text(f"Lines shown: {DRIVERS}")
+
+    with httpx.Client(base_url=platform.gateway_url, timeout=10) as api:
+        found = api.get(
+            "/v1/lines", params={"node_id": desk["id"], "label": "night", "group": "Couriers"}, headers=desk["headers"]
+        )
+    assert found.status_code == 200, found.text
+    assert sorted(line["msisdn"] for line in found.json()["items"]) == desk["numbers"][:DRIVERS]
+
+
+def test_the_filtered_lines_in_persian_have_no_latin_text(page: Page, desk: dict[str, Any]) -> None:
+    page.goto(f"/lines?node_id={desk['id']}&label=drivers")
+    page.get_by_test_id("language").select_option("fa")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.get_by_role("radio").last.check()
+    page.locator(".operation-form select[name=type]").select_option("add_labels")
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_text("در حال بارگذاری")).to_have_count(0)
+    latin = [text for text in page.evaluate(UNTRANSLATED_TEXT) if LATIN.search(text)]
+    assert latin == [], latin
+    assert axe_problems(page) == []
+    screenshot(page, "lines-labels-fa")
+    page.get_by_test_id("language").select_option("en")
