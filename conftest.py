@@ -2,8 +2,11 @@
 
 A folder of cross-service tests shares one platform (``tests/e2e``, ``tests/security``, ``tests/contract``,
 ``tests/observability``), and each fault test module starts its own: each of those is one unit of work, so one
-worker starts the platform once and runs all of its tests. Other tests are shared out a module at a time
-(xdist's ``loadscope``), the platforms first: they are the longest units, so the workers finish together.
+worker starts the platform once and runs all of its tests. The console's browser tests
+(``tests/e2e/test_console*.py``) are a unit of their own with a platform of their own, so that the two workers
+share the end-to-end tests rather than one running them all while the other runs out of work.
+Other tests are shared out a module at a time (xdist's ``loadscope``), the platforms first: they are the longest
+units, so the workers finish together.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ def platform_group(nodeid: str) -> str | None:
     parts = nodeid.split("::", 1)[0].split("/")
     if len(parts) < 3 or parts[0] != "tests":
         return None
+    if parts[1] == "e2e" and parts[2].startswith("test_console"):
+        return "tests/e2e/console"
     if parts[1] in _PACKAGE_PLATFORMS:
         return f"tests/{parts[1]}"
     if parts[1] == "fault":
