@@ -172,6 +172,13 @@ def crew(platform: Platform) -> Iterator[dict[str, Any]]:
             admin.ImportStock(admin_pb2.ImportStockRequest(customer_id=customer_id, sims=CREW_RESERVE), **call)
         for number in CREW_LINES:
             hlr_has(platform, number)
+
+        def listed() -> bool:
+            # Inventory learns of the new department from accounts' event: until then its filter finds nothing.
+            found = api.get("/v1/lines", params={"node_id": made[CREW_NAME]["id"]}, headers=headers)
+            return found.status_code == 200 and len(found.json()["items"]) == len(CREW_LINES)
+
+        wait_until(listed, 60, "the department's lines in its filter")
         yield {"department": made[CREW_NAME], "workshop": made[WORKSHOP_NAME], "headers": headers}
 
 
