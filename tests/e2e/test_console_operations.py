@@ -42,13 +42,14 @@ pytestmark = pytest.mark.e2e
 FLEET = 1000
 FLEET_NAME = "Vehicle fleet"
 FLEET_PREFIX = "+799981"
-"""The department's lines: +79998100000 to +79998100999 (the scope matrix's are +79994..., test_lines' +79993...)."""
+"""The department's lines: +79998100000 to +79998100999 (the scope matrix's are +79994..., test_lines' +79993...,
+the labels test's +799982..., the hierarchy test's +799983...)."""
 CREW_NAME = "Field engineers"
-CREW_LINES = ["+79998200000", "+79998200001"]
+CREW_LINES = ["+79998400000", "+79998400001"]
 WORKSHOP_NAME = "Workshop"
-CREW_NUMBERS = ["+79998250000", "+79998250001", "+79998250002"]
-"""Free numbers in the operator's stock that only this module asks for (by the digits 99825)."""
-CREW_RESERVE = [demo_sim(9_200_000 + i) for i in range(3)]
+CREW_NUMBERS = ["+79998450000", "+79998450001", "+79998450002"]
+"""Free numbers in the operator's stock that only this module asks for (by the digits 9984500)."""
+CREW_RESERVE = [demo_sim(9_400_000 + i) for i in range(3)]
 """SIMs in the customer's reserve that only this module chooses (others take the reserve's first)."""
 
 
@@ -156,7 +157,7 @@ def crew(platform: Platform) -> Iterator[dict[str, Any]]:
                     lines=[
                         admin_pb2.ImportedLine(
                             msisdn=number,
-                            sim=demo_sim(9_210_000 + i),
+                            sim=demo_sim(9_410_000 + i),
                             node_id=made[CREW_NAME]["id"],
                             personal_account_id=account["id"],
                             tariff_code="BIZ-M",
@@ -390,7 +391,7 @@ def test_each_line_its_own_sim_then_a_new_number_then_another_department(
     page.goto(f"/lines/{first}")
     form = page.get_by_role("region", name="Change this line")
     form.get_by_label("Operation").select_option("change_number")
-    form.get_by_label("Numbers containing the digits").fill("9982500")
+    form.get_by_label("Numbers containing the digits").fill("9984500")
     form.get_by_role("button", name="Find free numbers").click()
     expect(form.get_by_text("Free numbers found: 3")).to_be_visible()
     form.get_by_label(f"New number for {first}").select_option(CREW_NUMBERS[1])
