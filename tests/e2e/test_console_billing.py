@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -25,6 +26,7 @@ from tests.e2e.console import (
     screenshot,
     sign_in_with_password,
 )
+from tests.e2e.test_billing_groups import PASSWORD, make_group
 
 pytestmark = pytest.mark.e2e
 
@@ -47,15 +49,20 @@ def page(browser: Browser, platform: Platform) -> Iterator[Page]:
         yield page
 
 
-def sign_in(page: Page) -> None:
-    """The shared sign-in, tried again (as a person would) while the busy machine answers 503 SERVICE_UNAVAILABLE."""
+PROMISE_PHONE = "+79997780001"
+PROMISE_LINES = ("+79997780011", "+79997780012")
+"""A customer of this module's own (its personal account's promised payments are counted per 30 days)."""
+
+
+def sign_in(page: Page, phone: str = DEMO_MANAGER.phone, password: str = DEMO_MANAGER.password) -> None:
+    """A sign-in, tried again (as a person would) while the busy machine answers 503 SERVICE_UNAVAILABLE."""
     for _ in range(2):
         try:
-            sign_in_with_password(page, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+            sign_in_with_password(page, phone, password)
             return
         except AssertionError:
             expect(page.get_by_role("alert")).to_have_text("The service is busy. Try again in a moment.")
-    sign_in_with_password(page, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    sign_in_with_password(page, phone, password)
 
 
 def minor_units(text: str) -> int:
@@ -184,3 +191,64 @@ def test_the_billing_pages_in_persian(page: Page) -> None:
                 screenshot(page, "account-fa")
     finally:
         page.get_by_test_id("language").select_option("en")
+
+
+def test_promised_payments_for_a_line_and_a_group_and_the_payments_filters(
+    browser: Browser, platform: Platform
+) -> None:
+    with httpx.Client(base_url=platform.gateway_url, timeout=30) as api:
+        group = make_group(platform, api, key="console-promised", n=77, phone=PROMISE_PHONE, msisdns=PROMISE_LINES)
+        path = f"/v1/personal-accounts/{group.personal_account_id}/payments"
+        for n, amount in enumerate((10_000, 25_000, 100_000)):
+            paid = api.post(
+                path,
+                json={"amount": amount, "currency": "RUB", "card_token": "tok_e2e_visa"},
+                headers={**group.manager, "Idempotency-Key": f"console-filters-{n}"},
+            )
+            assert paid.status_code in (200, 201), paid.text
+    with console_page(browser, platform.gateway_url) as page:
+        sign_in(page, PROMISE_PHONE, PASSWORD)
+        # BI-9 for a line: taken on the personal account it is billed to, then shown as the open one.
+        page.goto(f"/lines/{PROMISE_LINES[0]}")
+        expect(page.get_by_test_id("line-promised")).to_have_text("None")
+        form = page.get_by_role("form", name="Take a promised payment for this line")
+        form.get_by_label("Amount, RUB").fill("150.50")
+        assert axe_problems(page) == []
+        form.get_by_role("button", name="Take a promised payment for this line").click()
+        expect(page.get_by_test_id("line-promised")).to_have_text(re.compile(r"^₽150\.50 until "))
+        expect(form).to_have_count(0)
+
+        # BI-9 for a group: each personal account decided on its own; this one has an open promised payment.
+        page.get_by_role("navigation").get_by_role("link", name="Finances").click()
+        page.get_by_label("Account or company").select_option(group.node_id)
+        group_form = page.get_by_role("form", name="Take promised payments")
+        group_form.get_by_label("Amount, RUB").fill("50")
+        group_form.get_by_role("button", name="Take promised payments").click()
+        result = page.get_by_test_id("group-promised-result")
+        expect(result).to_contain_text("Taken on 0 personal accounts, refused on 1.")
+        expect(result.get_by_role("list", name="Refused")).to_have_text(
+            re.compile("The account already has a promised payment. Repay it first.$")
+        )
+        assert axe_problems(page) == []
+
+        # BI-1: the payments by amount (exact minor units) and by kind.
+        page.goto(f"/finances/accounts/{group.personal_account_id}")
+        filters = page.get_by_role("form", name="Filter the payments")
+        payments = page.get_by_role("region", name="Payments")
+        expect(payments.get_by_role("row")).to_have_count(4)
+        filters.get_by_label("At least, in RUB").fill("100.01")
+        filters.get_by_label("At most, in RUB").fill("250")
+        filters.get_by_role("button", name="Show the payments").click()
+        expect(payments.get_by_role("row")).to_have_count(2)
+        expect(payments.get_by_role("row").nth(1)).to_contain_text("₽250.00")
+        filters.get_by_label("At most, in RUB").fill("1")
+        filters.get_by_role("button", name="Show the payments").click()
+        expect(filters.get_by_role("alert")).to_have_text(
+            "Check the marked filters: an amount, or the last day before the first."
+        )
+        expect(filters.get_by_label("At most, in RUB")).to_have_attribute("aria-invalid", "true")
+        filters.get_by_label("At most, in RUB").fill("")
+        filters.get_by_label("Kind").select_option("automatic")
+        filters.get_by_role("button", name="Show the payments").click()
+        expect(payments.get_by_text("No payments yet.")).to_be_visible()
+        assert axe_problems(page) == []

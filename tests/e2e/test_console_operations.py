@@ -42,7 +42,15 @@ pytestmark = pytest.mark.e2e
 FLEET = 1000
 FLEET_NAME = "Vehicle fleet"
 FLEET_PREFIX = "+799981"
-"""The department's lines: +79998100000 to +79998100999 (the scope matrix's are +79994..., test_lines' +79993...)."""
+"""The department's lines: +79998100000 to +79998100999 (the scope matrix's are +79994..., test_lines' +79993...,
+the labels test's +799982..., the hierarchy test's +799983...)."""
+CREW_NAME = "Field engineers"
+CREW_LINES = ["+79998400000", "+79998400001"]
+WORKSHOP_NAME = "Workshop"
+CREW_NUMBERS = ["+79998450000", "+79998450001", "+79998450002"]
+"""Free numbers in the operator's stock that only this module asks for (by the digits 9984500)."""
+CREW_RESERVE = [demo_sim(9_400_000 + i) for i in range(3)]
+"""SIMs in the customer's reserve that only this module chooses (others take the reserve's first)."""
 
 
 def bearer(api: httpx.Client) -> dict[str, str]:
@@ -107,6 +115,72 @@ def fleet(platform: Platform) -> Iterator[dict[str, Any]]:
 
         wait_until(counted, 60, "the department's lines in its figures")
         yield {**department, "numbers": numbers}
+
+
+def hlr_has(platform: Platform, number: str) -> None:
+    with grpc.insecure_channel(platform.netsim_target) as channel:
+        hlr = hlr_pb2_grpc.HlrServiceStub(channel)
+
+        def registered() -> bool:
+            try:
+                hlr.GetSubscriber(hlr_pb2.GetSubscriberRequest(msisdn=number), timeout=5)
+            except grpc.RpcError:
+                return False
+            return True
+
+        wait_until(registered, 120, f"{number} in the HLR")
+
+
+@pytest.fixture(scope="module")
+def crew(platform: Platform) -> Iterator[dict[str, Any]]:
+    """Two lines of their own in a department, another department to move them to, reserve SIMs and free
+    numbers that no other test takes: for the operations that give each line its own new SIM or number."""
+    with httpx.Client(base_url=platform.gateway_url, timeout=30) as api:
+        headers = bearer(api)
+        [company] = api.get("/v1/nodes", params={"kind": "company"}, headers=headers).json()["items"]
+        customer_id = api.get("/v1/me", headers=headers).json()["customer_id"]
+        accounts = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 100}, headers=headers)
+        account = sorted(accounts.json()["items"], key=lambda n: n["name"])[0]
+        made = {}
+        for name in (CREW_NAME, WORKSHOP_NAME):
+            created = api.post(
+                "/v1/nodes", json={"parent_id": company["id"], "kind": "department", "name": name}, headers=headers
+            )
+            assert created.status_code == 201, created.text
+            made[name] = created.json()
+        call = {"metadata": ((OPERATOR_KEY, platform.config.operator_key),), "timeout": 60}
+        with grpc.insecure_channel(platform.inventory_target) as channel:
+            admin = admin_pb2_grpc.InventoryAdminServiceStub(channel)
+            admin.ImportLines(
+                admin_pb2.ImportLinesRequest(
+                    customer_id=customer_id,
+                    lines=[
+                        admin_pb2.ImportedLine(
+                            msisdn=number,
+                            sim=demo_sim(9_410_000 + i),
+                            node_id=made[CREW_NAME]["id"],
+                            personal_account_id=account["id"],
+                            tariff_code="BIZ-M",
+                            state=lpb.LINE_STATE_ACTIVE,
+                            services=["voice", "sms", "data"],
+                        )
+                        for i, number in enumerate(CREW_LINES)
+                    ],
+                ),
+                **call,
+            )
+            admin.ImportStock(admin_pb2.ImportStockRequest(msisdns=CREW_NUMBERS), **call)
+            admin.ImportStock(admin_pb2.ImportStockRequest(customer_id=customer_id, sims=CREW_RESERVE), **call)
+        for number in CREW_LINES:
+            hlr_has(platform, number)
+
+        def listed() -> bool:
+            # Inventory learns of the new department from accounts' event: until then its filter finds nothing.
+            found = api.get("/v1/lines", params={"node_id": made[CREW_NAME]["id"]}, headers=headers)
+            return found.status_code == 200 and len(found.json()["items"]) == len(CREW_LINES)
+
+        wait_until(listed, 60, "the department's lines in its filter")
+        yield {"department": made[CREW_NAME], "workshop": made[WORKSHOP_NAME], "headers": headers}
 
 
 @pytest.fixture(scope="module")
@@ -277,3 +351,73 @@ def test_the_new_pages_in_persian_have_no_latin_text(page: Page, fleet: dict[str
         assert axe_problems(page) == []
         screenshot(page, name)
     page.get_by_test_id("language").select_option("en")
+
+
+def finished_in_the_browser(page: Page, total: int) -> None:
+    expect(page).to_have_url(re.compile(r"/operations/[0-9A-Z]+$"))
+    expect(page.get_by_test_id("progress-text")).to_have_text(f"{total} of {total}", timeout=60_000)
+    expect(page.get_by_test_id("operation-state")).to_have_text("Completed")
+
+
+def test_each_line_its_own_sim_then_a_new_number_then_another_department(
+    page: Page, platform: Platform, crew: dict[str, Any]
+) -> None:
+    first, second = CREW_LINES
+    page.goto(f"/lines?node_id={crew['department']['id']}")
+    expect(page.get_by_test_id("lines-count")).to_have_text("Lines shown: 2")
+    page.get_by_role("checkbox", name="Choose every line shown").check()
+    form = page.get_by_role("region", name="Change these lines")
+    form.get_by_label("Operation").select_option("replace_sim")
+    expect(form.get_by_text(re.compile(r"^Reserve SIMs: \d+$"))).to_be_visible()
+    review = form.get_by_role("button", name="Review")
+    expect(review).to_be_disabled()  # a new SIM for every line first
+    form.get_by_label(f"New SIM for {first}").select_option(CREW_RESERVE[1].iccid)
+    # The SIM chosen for one line is not offered to the other.
+    other = form.get_by_label(f"New SIM for {second}")
+    expect(other.locator(f"option[value='{CREW_RESERVE[1].iccid}']")).to_have_count(0)
+    other.select_option(CREW_RESERVE[2].iccid)
+    assert axe_problems(page) == []
+    review.click()
+    expect(form.get_by_text("Replace the SIM: 2 lines.")).to_be_visible()
+    expect(form.get_by_text(CREW_RESERVE[1].iccid)).to_be_visible()
+    form.get_by_role("button", name="Start the operation").click()
+    finished_in_the_browser(page, 2)
+    headers = crew["headers"]
+    with httpx.Client(base_url=platform.gateway_url, timeout=10) as api:
+        assert api.get(f"/v1/lines/{first}", headers=headers).json()["sim"]["iccid"] == CREW_RESERVE[1].iccid
+        assert api.get(f"/v1/lines/{second}", headers=headers).json()["sim"]["iccid"] == CREW_RESERVE[2].iccid
+
+    # From a line's own page: a new number, found among the free ones by its digits.
+    page.goto(f"/lines/{first}")
+    form = page.get_by_role("region", name="Change this line")
+    form.get_by_label("Operation").select_option("change_number")
+    form.get_by_label("Numbers containing the digits").fill("9984500")
+    form.get_by_role("button", name="Find free numbers").click()
+    expect(form.get_by_text("Free numbers found: 3")).to_be_visible()
+    form.get_by_label(f"New number for {first}").select_option(CREW_NUMBERS[1])
+    assert axe_problems(page) == []
+    form.get_by_role("button", name="Review").click()
+    expect(form.get_by_text(f"{first}: {CREW_NUMBERS[1]}")).to_be_visible()
+    form.get_by_role("button", name="Start the operation").click()
+    finished_in_the_browser(page, 1)
+    with httpx.Client(base_url=platform.gateway_url, timeout=10) as api:
+        moved = api.get(f"/v1/lines/{CREW_NUMBERS[1]}", headers=headers)
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["sim"]["iccid"] == CREW_RESERVE[1].iccid
+        assert api.get(f"/v1/lines/{first}", headers=headers).status_code == 404
+
+    # The other line to another department, found by its name in the node picker.
+    page.goto(f"/lines?node_id={crew['department']['id']}")
+    page.get_by_role("checkbox", name=f"Choose {second}").check()
+    form = page.get_by_role("region", name="Change these lines")
+    form.get_by_label("Operation").select_option("move")
+    picker = form.get_by_role("group", name="Move the lines to")
+    picker.get_by_label("Find by name").fill(WORKSHOP_NAME)
+    expect(picker.get_by_text("Nodes found: 1")).to_be_visible()
+    picker.get_by_role("combobox", name=re.compile("^Node")).select_option(crew["workshop"]["id"])
+    assert axe_problems(page) == []
+    form.get_by_role("button", name="Review").click()
+    form.get_by_role("button", name="Start the operation").click()
+    finished_in_the_browser(page, 1)
+    with httpx.Client(base_url=platform.gateway_url, timeout=10) as api:
+        assert api.get(f"/v1/lines/{second}", headers=headers).json()["node_id"] == crew["workshop"]["id"]

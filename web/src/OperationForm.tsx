@@ -1,15 +1,19 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
-import { api, type Tariff } from "./api/client";
+import { api, type Schemas, type Tariff } from "./api/client";
 import { ErrorMessage } from "./ErrorMessage";
-import { useI18n } from "./i18n";
+import { Message, useI18n } from "./i18n";
 import type { MessageKey } from "./i18n/en";
+import { NodePicker } from "./NodePicker";
 import {
+  ITEM_FIELDS,
   OPERATION_FIELDS,
   SERVICES,
   initialValues,
+  itemsComplete,
   operationRequest,
   selectable,
   type Field,
+  type ItemValues,
   type OperationType,
   type ParamValues,
   type Target,
@@ -43,7 +47,10 @@ export function OperationForm({
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [tariffs, setTariffs] = useState<Tariff[] | null>(null);
+  const [items, setItems] = useState<ItemValues>({});
   const fields = OPERATION_FIELDS[type] ?? [];
+  const itemField = target.kind === "lines" ? ITEM_FIELDS[type] : undefined;
+  const msisdns = target.kind === "lines" ? target.msisdns : [];
 
   useEffect(() => {
     if (tariffs !== null || !fields.some((field) => field.kind === "tariff")) return;
@@ -56,8 +63,14 @@ export function OperationForm({
   const choose = (next: OperationType) => {
     setType(next);
     setValues(initialValues(next));
+    setItems({});
     setReviewing(false);
   };
+  // A per-line type leaves the menu when more lines are chosen than it is offered for.
+  const offered = types.includes(type);
+  useEffect(() => {
+    if (!offered) choose(types[0]!);
+  });
   const scheduledAt = later && when ? new Date(when) : null;
   const review = (event: FormEvent) => {
     event.preventDefault();
@@ -68,7 +81,7 @@ export function OperationForm({
     setSending(true);
     setError(null);
     try {
-      const operation = await api.createOperation(operationRequest(type, values, target, scheduledAt));
+      const operation = await api.createOperation(operationRequest(type, values, target, scheduledAt, items));
       navigate(`/operations/${encodeURIComponent(operation.id)}`);
     } catch (caught) {
       setError(caught);
@@ -149,6 +162,16 @@ export function OperationForm({
           </fieldset>
         );
       }
+      case "node":
+        return (
+          <NodePicker
+            key={field.name}
+            name={field.name}
+            label={label}
+            value={String(value)}
+            onChange={(next) => set(next)}
+          />
+        );
       case "labels":
         return (
           <div key={field.name} className="field">
@@ -197,6 +220,15 @@ export function OperationForm({
             </select>
           </label>
           {fields.map(input)}
+          {itemField && (
+            <LineValues
+              kind={itemField.kind}
+              msisdns={msisdns}
+              items={items}
+              onChange={setItems}
+              onError={setError}
+            />
+          )}
           <label className="check">
             <input type="checkbox" name="later" checked={later} onChange={(e) => setLater(e.target.checked)} />
             {t("ops.later")}
@@ -213,7 +245,7 @@ export function OperationForm({
               />
             </label>
           )}
-          <button type="submit" disabled={!selectable(target)}>
+          <button type="submit" disabled={!selectable(target) || !itemsComplete(type, items, msisdns)}>
             {t("ops.review")}
           </button>
         </form>
@@ -222,6 +254,21 @@ export function OperationForm({
           <p id={`${id}-confirm`}>
             <strong>{what}</strong>
           </p>
+          {itemField && (
+            <ul className="changes">
+              {msisdns.map((msisdn) => (
+                <li key={msisdn}>
+                  <Message
+                    id={items[msisdn] ? "ops.lineGets" : "ops.linePoolPicks"}
+                    values={{
+                      msisdn: <bdi dir="ltr" translate="no">{msisdn}</bdi>,
+                      value: <bdi dir="ltr" translate="no">{items[msisdn] ?? ""}</bdi>,
+                    }}
+                  />
+                </li>
+              ))}
+            </ul>
+          )}
           <p>{scheduledAt ? t("ops.confirmAt", { when: formatDateTime(scheduledAt.toISOString()) }) : t("ops.confirmNow")}</p>
           <div className="buttons">
             <button type="button" onClick={() => void confirm()} disabled={sending}>
@@ -235,5 +282,134 @@ export function OperationForm({
       )}
       <ErrorMessage error={error} />
     </section>
+  );
+}
+
+type Sim = Schemas["SimResponse"];
+/** The most reserve SIMs offered (the customer's reserve is a drawer of spare cards, not a warehouse). */
+const RESERVE_LIMIT = 1000;
+/** How many free numbers one search offers (the API's most). */
+const FREE_LIMIT = 100;
+
+/**
+ * Each chosen line's own value: a reserve SIM of the customer's (each SIM offered to one line only), or a free
+ * number found by the digits it contains (left at "the pool picks", the API chooses one).
+ */
+function LineValues({
+  kind,
+  msisdns,
+  items,
+  onChange,
+  onError,
+}: {
+  kind: "reserve_sim" | "free_number";
+  msisdns: readonly string[];
+  items: ItemValues;
+  onChange: (items: ItemValues) => void;
+  onError: (error: unknown) => void;
+}) {
+  const { t } = useI18n();
+  const id = useId();
+  const [sims, setSims] = useState<Sim[] | null>(null);
+  const [numbers, setNumbers] = useState<string[] | null>(null);
+  const [contains, setContains] = useState("");
+  const [asked, setAsked] = useState("");
+
+  useEffect(() => {
+    if (kind !== "reserve_sim") return;
+    let live = true;
+    api.reserveSims(RESERVE_LIMIT).then(
+      (page) => live && setSims(page.items),
+      (caught: unknown) => live && onError(caught),
+    );
+    return () => {
+      live = false;
+    };
+  }, [kind, onError]);
+
+  useEffect(() => {
+    if (kind !== "free_number") return;
+    let live = true;
+    setNumbers(null);
+    api.freeNumbers(asked, FREE_LIMIT).then(
+      (answer) => live && setNumbers(answer.items),
+      (caught: unknown) => live && onError(caught),
+    );
+    return () => {
+      live = false;
+    };
+  }, [kind, asked, onError]);
+
+  const values: readonly string[] =
+    kind === "reserve_sim" ? (sims ?? []).map((sim) => sim.iccid) : (numbers ?? []);
+  const loaded = kind === "reserve_sim" ? sims !== null : numbers !== null;
+  const takenElsewhere = (msisdn: string) =>
+    new Set(msisdns.flatMap((line) => (line !== msisdn && items[line] ? [items[line]] : [])));
+
+  return (
+    <fieldset className="line-values">
+      <legend>{t(kind === "reserve_sim" ? "ops.item.newSims" : "ops.item.newNumbers")}</legend>
+      {kind === "free_number" && (
+        <div className="inline">
+          <label>
+            {t("ops.item.contains")}
+            <input
+              name="contains"
+              dir="ltr"
+              inputMode="numeric"
+              pattern="[0-9]{1,15}"
+              value={contains}
+              onChange={(e) => setContains(e.target.value.replace(/[^0-9]/g, ""))}
+            />
+          </label>
+          <button type="button" onClick={() => setAsked(contains)}>
+            {t("ops.item.find")}
+          </button>
+        </div>
+      )}
+      <p id={`${id}-hint`} className="count">
+        {!loaded
+          ? t("common.loading")
+          : kind === "reserve_sim"
+            ? values.length
+              ? t("ops.item.simsFound", { count: values.length })
+              : t("ops.item.noSims")
+            : values.length
+              ? t("ops.item.numbersFound", { count: values.length })
+              : t("ops.item.noNumbers")}
+      </p>
+      <ul className="line-values-list">
+        {msisdns.map((msisdn) => {
+          const taken = takenElsewhere(msisdn);
+          const current = items[msisdn] ?? "";
+          const offered = values.filter((value) => !taken.has(value));
+          if (current && !offered.includes(current)) offered.unshift(current);
+          return (
+            <li key={msisdn}>
+              <label>
+                <Message
+                  id={kind === "reserve_sim" ? "ops.item.simFor" : "ops.item.numberFor"}
+                  values={{ msisdn: <bdi dir="ltr" translate="no">{msisdn}</bdi> }}
+                />
+                <select
+                  name={`item-${msisdn}`}
+                  required={kind === "reserve_sim"}
+                  value={current}
+                  aria-describedby={`${id}-hint`}
+                  onChange={(e) => onChange({ ...items, [msisdn]: e.target.value })}
+                >
+                  <option value="">{t(kind === "reserve_sim" ? "ops.item.chooseSim" : "ops.item.poolPicks")}</option>
+                  {offered.map((value) => (
+                    <option key={value} value={value} translate="no" dir="ltr">
+                      {value}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </li>
+          );
+        })}
+      </ul>
+    </fieldset>
   );
 }

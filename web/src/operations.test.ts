@@ -2,11 +2,14 @@ import { describe, expect, it } from "vitest";
 import {
   OFFERED_TYPES,
   OPERATION_FIELDS,
+  PER_LINE_MAX,
   ended,
   initialValues,
+  itemsComplete,
   operationRequest,
   parseLabels,
   selectable,
+  typesFor,
 } from "./operations";
 
 describe("the operation request built from a choice of lines", () => {
@@ -74,6 +77,57 @@ describe("the operation request built from a choice of lines", () => {
     expect(selectable({ kind: "lines", msisdns: ["+79991000001"] })).toBe(true);
     expect(selectable({ kind: "filter" })).toBe(false);
     expect(selectable({ kind: "filter", tariff: "BIZ-S" })).toBe(true);
+  });
+
+  it("gives each line its own new SIM or number as items, without params", () => {
+    const lines = { kind: "lines", msisdns: ["+79991000001", "+79991000002"] } as const;
+    expect(
+      operationRequest("replace_sim", {}, lines, null, {
+        "+79991000001": "89701010000000000011",
+        "+79991000002": " 89701010000000000029 ",
+        "+79991000003": "89701010000000000037",
+      }),
+    ).toEqual({
+      type: "replace_sim",
+      items: [
+        { msisdn: "+79991000001", params: { iccid: "89701010000000000011" } },
+        { msisdn: "+79991000002", params: { iccid: "89701010000000000029" } },
+      ],
+    });
+    // A line without a number chosen is sent bare: the pool picks its new number.
+    expect(operationRequest("change_number", {}, lines, null, { "+79991000001": "+79992000005" })).toEqual({
+      type: "change_number",
+      items: [{ msisdn: "+79991000001", params: { msisdn: "+79992000005" } }, { msisdn: "+79991000002" }],
+    });
+  });
+
+  it("needs a SIM for every line, and no value given twice", () => {
+    const lines = ["+79991000001", "+79991000002"];
+    expect(itemsComplete("replace_sim", { "+79991000001": "8970101" }, lines)).toBe(false);
+    expect(itemsComplete("replace_sim", { "+79991000001": "8970101", "+79991000002": "8970102" }, lines)).toBe(true);
+    expect(itemsComplete("replace_sim", { "+79991000001": "8970101", "+79991000002": "8970101" }, lines)).toBe(false);
+    expect(itemsComplete("change_number", {}, lines)).toBe(true);
+    expect(itemsComplete("change_number", { "+79991000001": "+7999", "+79991000002": "+7999" }, lines)).toBe(false);
+    expect(itemsComplete("block", {}, lines)).toBe(true);
+  });
+
+  it("offers the per-line types only on a few lines chosen by number, and a line's likeliest first", () => {
+    const few = { kind: "lines", msisdns: ["+79991000001"] } as const;
+    expect(typesFor(few)).toEqual([...OFFERED_TYPES, "replace_sim", "change_number"]);
+    expect(typesFor(few, "unblock")[0]).toBe("unblock");
+    expect(typesFor(few, "unblock")).toHaveLength(OFFERED_TYPES.length + 2);
+    const many = { kind: "lines", msisdns: Array.from({ length: PER_LINE_MAX + 1 }, (_, i) => `+7999100${i}`) } as const;
+    expect(typesFor(many)).toEqual(OFFERED_TYPES);
+    expect(typesFor({ kind: "filter", state: "active" })).toEqual(OFFERED_TYPES);
+  });
+
+  it("moves lines to the node chosen", () => {
+    expect(initialValues("move")).toEqual({ node_id: "" });
+    expect(operationRequest("move", { node_id: "01NODE" }, { kind: "filter", label: "vip" })).toEqual({
+      type: "move",
+      params: { node_id: "01NODE" },
+      selection: { label: "vip" },
+    });
   });
 
   it("counts the lines that have ended", () => {

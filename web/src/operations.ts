@@ -11,6 +11,8 @@ export type Field =
   | { name: string; kind: "tariff" }
   | { name: string; kind: "flag" }
   | { name: string; kind: "services" }
+  /** A node of the hierarchy, found by its name (NodePicker). */
+  | { name: string; kind: "node" }
   | { name: string; kind: "labels" };
 
 const BLOCK_TYPES = ["voluntary", "lost_or_stolen", "financial", "scheduled"] as const;
@@ -42,6 +44,7 @@ export const OPERATION_FIELDS: Partial<Record<OperationType, readonly Field[]>> 
     { name: "target", kind: "text", ltr: true },
   ],
   clear_forwarding: [{ name: "condition", kind: "choice", values: CONDITIONS }],
+  move: [{ name: "node_id", kind: "node" }],
   send_sms: [
     { name: "text", kind: "text" },
     { name: "sender", kind: "text", ltr: true, optional: true },
@@ -59,6 +62,38 @@ export function parseLabels(text: string): string[] {
 }
 
 export const OFFERED_TYPES = Object.keys(OPERATION_FIELDS) as OperationType[];
+
+/**
+ * The types whose parameter differs from line to line (the API's ``items[].params``): a new SIM from the
+ * customer's reserve, a new number from the free ones (left empty, the pool picks one).
+ */
+export type ItemField = { name: string; kind: "reserve_sim" } | { name: string; kind: "free_number"; optional: true };
+export const ITEM_FIELDS: Partial<Record<OperationType, ItemField>> = {
+  replace_sim: { name: "iccid", kind: "reserve_sim" },
+  change_number: { name: "msisdn", kind: "free_number", optional: true },
+};
+export const PER_LINE_TYPES = Object.keys(ITEM_FIELDS) as OperationType[];
+/** The most lines a per-line operation is offered for: each gets its own row in the form. */
+export const PER_LINE_MAX = 20;
+
+/** The types offered on a target: the per-line ones only on up to PER_LINE_MAX lines chosen by number. */
+export function typesFor(target: Target, first?: OperationType): OperationType[] {
+  const perLine = target.kind === "lines" && target.msisdns.length <= PER_LINE_MAX ? PER_LINE_TYPES : [];
+  const all = [...OFFERED_TYPES, ...perLine];
+  return first && all.includes(first) ? [first, ...all.filter((type) => type !== first)] : all;
+}
+
+/** Each line's own value of a per-line type's parameter, by line number (empty: none given). */
+export type ItemValues = Readonly<Record<string, string>>;
+
+/** Whether every line has what its type needs: a new SIM each for replace_sim, every value named once. */
+export function itemsComplete(type: OperationType, items: ItemValues, msisdns: readonly string[]): boolean {
+  const field = ITEM_FIELDS[type];
+  if (!field) return true;
+  const given = msisdns.map((msisdn) => (items[msisdn] ?? "").trim()).filter(Boolean);
+  if (field.kind === "reserve_sim" && given.length !== msisdns.length) return false;
+  return new Set(given).size === given.length;
+}
 
 /** What a form holds for one parameter: text for text and choices, true/false for flags, names for services. */
 export type ParamValue = string | boolean | string[];
@@ -96,6 +131,7 @@ export function operationRequest(
   values: ParamValues,
   target: Target,
   scheduledAt?: Date | null,
+  items: ItemValues = {},
 ): OperationRequest {
   const params: Record<string, ParamValue> = {};
   for (const field of OPERATION_FIELDS[type] ?? []) {
@@ -110,7 +146,14 @@ export function operationRequest(
     } else if (typeof value === "string" && value.trim() !== "") params[field.name] = value.trim();
   }
   const body: Record<string, unknown> = { type, params };
-  if (target.kind === "lines") body.lines = [...target.msisdns];
+  const item = ITEM_FIELDS[type];
+  if (item && target.kind === "lines") {
+    delete body.params;
+    body.items = target.msisdns.map((msisdn) => {
+      const value = (items[msisdn] ?? "").trim();
+      return value ? { msisdn, params: { [item.name]: value } } : { msisdn };
+    });
+  } else if (target.kind === "lines") body.lines = [...target.msisdns];
   else {
     const selection: Record<string, unknown> = {};
     if (target.nodeId) selection.node_id = target.nodeId;

@@ -70,6 +70,9 @@ export type TransferRequest = Schemas["TransferRequest"];
 export type Transfer = Schemas["TransferResponse"];
 export type Payment = Schemas["PaymentResponse"];
 export type PaymentsPage = Schemas["PaymentsPage"];
+export type PaymentsQuery = NonNullable<
+  paths["/v1/personal-accounts/{personal_account_id}/payments"]["get"]["parameters"]["query"]
+>;
 export type PromisedPayment = Schemas["PromisedPaymentResponse"];
 export type PromisedPaymentsPage = Schemas["PromisedPaymentsPage"];
 export type SettlementMethod = Schemas["SettlementMethodResponse"];
@@ -341,12 +344,27 @@ export const api = {
   location: (msisdn: string) =>
     request<Location>("GET", `/v1/lines/${encodeURIComponent(msisdn)}/location`, { auth: true }),
   tariffs: () => request<Schemas["TariffsResponse"]>("GET", "/v1/tariffs", { auth: true }),
+  /** The customer's reserve SIMs: what a line's SIM may be replaced by. */
+  reserveSims: (limit: number, cursor?: string) =>
+    request<Schemas["ReserveSimsPage"]>("GET", "/v1/sims/reserve", { auth: true, query: { limit, cursor } }),
+  /** Free numbers for a change of number, those containing ``contains`` (digits) if given. */
+  freeNumbers: (contains: string, limit: number) =>
+    request<Schemas["FreeNumbers"]>("GET", "/v1/numbers/free", { auth: true, query: { contains, limit } }),
   node: (id: string) => request<NodeData>("GET", `/v1/nodes/${encodeURIComponent(id)}`, { auth: true }),
   nodeChildren: (id: string, cursor?: string) =>
     request<NodesPage>("GET", `/v1/nodes/${encodeURIComponent(id)}/children`, {
       auth: true,
       query: { sort: "name", limit: 200, cursor },
     }),
+  createNode: (body: Schemas["CreateNodeRequest"]) => request<NodeData>("POST", "/v1/nodes", { auth: true, body }),
+  renameNode: (id: string, name: string) =>
+    request<NodeData>("PATCH", `/v1/nodes/${encodeURIComponent(id)}`, { auth: true, body: { name } }),
+  moveNode: (id: string, parentId: string) =>
+    request<Schemas["MovedNode"]>("POST", `/v1/nodes/${encodeURIComponent(id)}/move`, {
+      auth: true,
+      body: { parent_id: parentId },
+    }),
+  deleteNode: (id: string) => request<void>("DELETE", `/v1/nodes/${encodeURIComponent(id)}`, { auth: true }),
   nodeSummary: (id: string) =>
     request<NodeSummary>("GET", `/v1/nodes/${encodeURIComponent(id)}/summary`, { auth: true }),
   operations: (query: OperationsQuery) =>
@@ -420,7 +438,15 @@ export const api = {
   fillForm: (code: string, fill: FillForm) =>
     requestFile("POST", `/v1/forms/${encodeURIComponent(code)}/fill`, { auth: true, body: fill }),
   /** Nodes in the caller's scope, flat and parents first (the path order) unless the query says otherwise. */
-  nodes: (query: { kind?: string[]; root_id?: string; limit?: number; cursor?: string; view?: string; sort?: string }) =>
+  nodes: (query: {
+    kind?: string[];
+    root_id?: string;
+    q?: string;
+    limit?: number;
+    cursor?: string;
+    view?: string;
+    sort?: string;
+  }) =>
     request<NodesPage>("GET", "/v1/nodes", {
       auth: true,
       query: { view: "flat", sort: "path", ...query },
@@ -435,7 +461,9 @@ export const api = {
     request<Statement>("GET", `${pa(id)}/statement`, { auth: true, query: { period } }),
   postings: (id: string, cursor?: string) =>
     request<PostingsPage>("GET", `${pa(id)}/postings`, { auth: true, query: { limit: 20, cursor } }),
-  payments: (id: string) => request<PaymentsPage>("GET", `${pa(id)}/payments`, { auth: true, query: { limit: 20 } }),
+  /** A personal account's payments, newest first, narrowed by the filters given (BI-1). */
+  payments: (id: string, filters: PaymentsQuery = {}) =>
+    request<PaymentsPage>("GET", `${pa(id)}/payments`, { auth: true, query: { limit: 20, ...(filters as Query) } }),
   pay: (id: string, body: Schemas["PaymentRequest"], idempotencyKey: string) =>
     request<Payment>("POST", `${pa(id)}/payments`, { auth: true, body, idempotencyKey }),
   transfer: (id: string, body: TransferRequest, idempotencyKey: string) =>
@@ -444,6 +472,20 @@ export const api = {
     request<PromisedPaymentsPage>("GET", `${pa(id)}/promised-payments`, { auth: true, query: { limit: 10 } }),
   takePromisedPayment: (id: string, amount: number, idempotencyKey: string) =>
     request<PromisedPayment>("POST", `${pa(id)}/promised-payments`, { auth: true, body: { amount }, idempotencyKey }),
+  /** A promised payment on the personal account a line is billed to. */
+  takeLinePromisedPayment: (msisdn: string, amount: number, idempotencyKey: string) =>
+    request<Schemas["TakenPromisedPayment"]>("POST", `/v1/lines/${encodeURIComponent(msisdn)}/promised-payment`, {
+      auth: true,
+      body: { amount },
+      idempotencyKey,
+    }),
+  /** One promised payment of ``amount`` on each personal account at or under a node, each decided on its own. */
+  takeGroupPromisedPayments: (nodeId: string, amount: number, idempotencyKey: string) =>
+    request<Schemas["GroupPromisedPayments"]>("POST", `/v1/nodes/${encodeURIComponent(nodeId)}/promised-payments`, {
+      auth: true,
+      body: { amount },
+      idempotencyKey,
+    }),
   repayPromisedPayment: (id: string, promisedId: string) =>
     request<PromisedPayment>("POST", `${pa(id)}/promised-payments/${encodeURIComponent(promisedId)}/repay`, {
       auth: true,

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { api, newIdempotencyKey, type Balance, type PostingsPage } from "../api/client";
+import { api, newIdempotencyKey, type Balance, type PaymentsQuery, type PostingsPage } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { Message, useI18n } from "../i18n";
 import { parseAmount } from "../money";
@@ -7,6 +7,7 @@ import { Link } from "../router";
 import { AmountField } from "../AmountField";
 import { useAction, useLoad } from "../useLoad";
 import { FiguresTable, personalAccounts, thisMonth } from "./Finances";
+import { NO_FILTERS, PAYMENT_KINDS, PAYMENT_STATES, paymentsQuery, type PaymentFilters } from "./payments";
 import { TransferForm } from "./TransferForm";
 
 const METHODS = ["prepaid", "postpaid", "credit"] as const;
@@ -163,7 +164,22 @@ function PostingsSection({ id, round }: { id: string; round: number }) {
 function PaymentsSection({ balance, round, onChange }: { balance: Balance; round: number; onChange: () => void }) {
   const { t, formatMoney, formatDateTime } = useI18n();
   const id = balance.personal_account_id;
-  const payments = useLoad(() => api.payments(id), `${id}|${round}`);
+  const [draft, setDraft] = useState<PaymentFilters>(NO_FILTERS);
+  const [query, setQuery] = useState<PaymentsQuery>({});
+  const [badFilters, setBadFilters] = useState<readonly string[]>([]);
+  const payments = useLoad(() => api.payments(id, query), `${id}|${round}|${JSON.stringify(query)}`);
+  const filter = (event: FormEvent) => {
+    event.preventDefault();
+    const read = paymentsQuery(draft, balance.balance.exponent);
+    setBadFilters("invalid" in read ? read.invalid : []);
+    if ("query" in read) setQuery(read.query);
+  };
+  const field = (name: keyof PaymentFilters) => ({
+    value: draft[name],
+    onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [name]: e.target.value }),
+  });
+  const marked = (name: string) =>
+    badFilters.includes(name) ? { "aria-invalid": true as const, "aria-describedby": "payments-filter-error" } : {};
   const [amount, setAmount] = useState("");
   const [card, setCard] = useState("");
   const [key, setKey] = useState(newIdempotencyKey);
@@ -195,6 +211,52 @@ function PaymentsSection({ balance, round, onChange }: { balance: Balance; round
         </button>
         <ErrorMessage error={action.error} />
       </form>
+      <form className="filters" onSubmit={filter} aria-label={t("account.paymentFilters")}>
+        <label>
+          {t("account.paymentsFrom")}
+          <input type="date" name="from" {...field("from")} />
+        </label>
+        <label>
+          {t("account.paymentsTo")}
+          <input type="date" name="to" {...field("to")} {...marked("to")} />
+        </label>
+        <label>
+          {t("account.paymentKind")}
+          <select name="kind" {...field("kind")}>
+            <option value="">{t("account.paymentsAny")}</option>
+            {PAYMENT_KINDS.map((kind) => (
+              <option key={kind} value={kind}>
+                {t(`account.paymentKind.${kind}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t("account.paymentState")}
+          <select name="state" {...field("state")}>
+            <option value="">{t("account.paymentsAny")}</option>
+            {PAYMENT_STATES.map((state) => (
+              <option key={state} value={state}>
+                {t(`account.payment.${state}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <Message id="account.paymentsMin" values={{ currency: <bdi translate="no">{balance.currency}</bdi> }} />
+          <input name="min" inputMode="decimal" dir="ltr" {...field("min")} {...marked("min")} />
+        </label>
+        <label>
+          <Message id="account.paymentsMax" values={{ currency: <bdi translate="no">{balance.currency}</bdi> }} />
+          <input name="max" inputMode="decimal" dir="ltr" {...field("max")} {...marked("max")} />
+        </label>
+        <button type="submit">{t("account.paymentsFilter")}</button>
+        {badFilters.length > 0 && (
+          <p id="payments-filter-error" className="error" role="alert">
+            {t("account.paymentsBadFilter")}
+          </p>
+        )}
+      </form>
       <ErrorMessage error={payments.error} />
       {payments.data && payments.data.items.length === 0 && <p>{t("account.noPayments")}</p>}
       {payments.data && payments.data.items.length > 0 && (
@@ -203,6 +265,7 @@ function PaymentsSection({ balance, round, onChange }: { balance: Balance; round
             <tr>
               <th scope="col">{t("account.when")}</th>
               <th scope="col">{t("account.amount")}</th>
+              <th scope="col">{t("account.paymentKind")}</th>
               <th scope="col">{t("account.paymentState")}</th>
             </tr>
           </thead>
@@ -213,6 +276,7 @@ function PaymentsSection({ balance, round, onChange }: { balance: Balance; round
                 <td className="money" dir="ltr">
                   {formatMoney(p.amount)}
                 </td>
+                <td>{t(`account.paymentKind.${p.kind}`)}</td>
                 <td>{t(`account.payment.${p.state}`)}</td>
               </tr>
             ))}

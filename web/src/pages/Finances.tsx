@@ -1,10 +1,11 @@
 import { useState } from "react";
-import { api, type Balance, type Node, type PeriodFigures } from "../api/client";
+import { api, mayAny, type Balance, type Node, type PeriodFigures } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { Link } from "../router";
 import { useLoad } from "../useLoad";
+import { GroupPromisedForm } from "./PromisedForms";
 
 const HOLDERS = ["company", "general_account", "business_account"] as const;
 
@@ -119,6 +120,15 @@ export function Finances() {
         <FiguresTable
           caption={t("finances.totals", { period: formatMonth(finances.data.period) })}
           figures={finances.data.totals}
+        />
+      )}
+      {node && mayAny("billing:pay") && finances.data?.totals.length === 1 && accounts.data && (
+        <GroupPromisedForm
+          key={node}
+          nodeId={node}
+          currency={finances.data.totals[0]!.currency}
+          exponent={finances.data.totals[0]!.closing_balance.exponent}
+          names={new Map(accounts.data.map(({ node: n }) => [n.id, n.name]))}
         />
       )}
       <h2>{t("finances.accounts")}</h2>

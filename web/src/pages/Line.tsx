@@ -5,7 +5,7 @@ import { Message, useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { en } from "../i18n/en";
 import { OperationForm } from "../OperationForm";
-import { OFFERED_TYPES, type OperationType } from "../operations";
+import { typesFor, type OperationType } from "../operations";
 import { Link } from "../router";
 import { LineUsage } from "./LineUsage";
 
@@ -16,10 +16,11 @@ function Named({ prefix, name }: { prefix: string; name: string }) {
   return key in en ? <>{t(key as MessageKey)}</> : <span translate="no">{name}</span>;
 }
 
-/** The line's actions, the likeliest first: unblock for a blocked line, activate for a ready one, else block. */
+/** The line's actions, the likeliest first: unblock for a blocked line, activate for a ready one, else block;
+ * a new SIM and a new number among them (operations of this one line). */
 function actionsFor(line: LineData): OperationType[] {
   const first: OperationType = line.state === "blocked" ? "unblock" : line.state === "ready" ? "activate" : "block";
-  return [first, ...OFFERED_TYPES.filter((type) => type !== first)];
+  return typesFor({ kind: "lines", msisdns: [line.msisdn] }, first);
 }
 
 /** One line: state, SIM, tariff, where it hangs, labels, services, APNs, forwarding and blocks; its PUK codes

@@ -1,7 +1,9 @@
+import { useState } from "react";
 import { api, mayAny } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { useI18n } from "../i18n";
 import { useLoad } from "../useLoad";
+import { LinePromisedForm } from "./PromisedForms";
 
 /** A line's usage this period (SIM-1), its data packages and the promised payment on its account, if any. */
 export function LineUsage({ msisdn }: { msisdn: string }) {
@@ -12,9 +14,10 @@ function Usage({ msisdn }: { msisdn: string }) {
   const { t, formatMoney, formatNumber, formatDate, formatMonth } = useI18n();
   const usage = useLoad(() => api.lineUsage(msisdn), msisdn);
   const account = usage.data?.personal_account_id ?? "";
+  const [round, setRound] = useState(0);
   const promised = useLoad(
     () => (account ? api.promisedPayments(account) : Promise.resolve(null)),
-    account,
+    `${account}|${round}`,
   );
   const open = promised.data?.items.find((p) => p.status === "open");
   const u = usage.data;
@@ -40,12 +43,20 @@ function Usage({ msisdn }: { msisdn: string }) {
               </>
             )}
             <dt>{t("usage.promised")}</dt>
-            <dd>
+            <dd data-testid="line-promised">
               {open
                 ? t("usage.promisedOpen", { amount: formatMoney(open.amount), due: open.due_at ? formatDate(open.due_at) : "" })
                 : t("usage.noPromised")}
             </dd>
           </dl>
+          {u.account && promised.data && !open && mayAny("billing:pay") && (
+            <LinePromisedForm
+              msisdn={msisdn}
+              currency={u.account.balance.currency}
+              exponent={u.account.balance.exponent}
+              onTaken={() => setRound((n) => n + 1)}
+            />
+          )}
           {u.allowances.length > 0 && (
             <table className="table">
               <caption>{t("usage.allowances")}</caption>

@@ -4,7 +4,7 @@ import { api, type LinesQuery, type NodeData } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { Message, useI18n } from "../i18n";
 import { OperationForm } from "../OperationForm";
-import { OFFERED_TYPES, selectable, type Target } from "../operations";
+import { selectable, typesFor, type Target } from "../operations";
 import { Link, useRouter } from "../router";
 import { LINE_STATES, type LineFilters, type LineState } from "../savedFilters";
 import { usePages } from "../useLoad";
@@ -328,7 +328,7 @@ export function Lines() {
           </button>
         )}
       </fieldset>
-      {selectable(target) && <OperationForm key={everyMatch ? "filter" : "lines"} target={target} types={OFFERED_TYPES} />}
+      {selectable(target) && <OperationForm key={everyMatch ? "filter" : "lines"} target={target} types={typesFor(target)} />}
     </main>
   );
 }

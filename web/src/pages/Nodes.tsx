@@ -1,9 +1,10 @@
 import { Fragment, useCallback, useEffect, useRef, useState, type KeyboardEvent } from "react";
-import { api, type NodeData, type NodeFinances, type NodeSummary } from "../api/client";
+import { api, heldPermissions, type NodeData, type NodeFinances, type NodeSummary } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { Link } from "../router";
+import { NodeEditor, type NodeChange } from "./NodeEditor";
 
 const LEAF_KINDS: ReadonlySet<string> = new Set(["personal_account"]);
 const LINE_STATES = ["active", "blocked", "ready", "terminated"] as const;
@@ -52,9 +53,9 @@ export function Nodes() {
   };
 
   const open = useCallback(
-    async (id: string) => {
+    async (id: string, again = false) => {
       setExpanded((before) => new Set(before).add(id));
-      if (children[id] !== undefined) return;
+      if (children[id] !== undefined && !again) return;
       setChildren((before) => ({ ...before, [id]: "loading" }));
       try {
         const found: NodeData[] = [];
@@ -77,6 +78,29 @@ export function Nodes() {
     },
     [children],
   );
+  /** The tree after a change made on the page: the parents concerned read again, the node's new name kept. */
+  const changed = (change: NodeChange) => {
+    const { node } = change;
+    const drop = (parent: string | null | undefined) =>
+      parent &&
+      setChildren((before) => {
+        const list = before[parent];
+        return Array.isArray(list) ? { ...before, [parent]: list.filter((child) => child !== node.id) } : before;
+      });
+    if (change.kind === "deleted") {
+      drop(node.parent_id);
+      setSelected(node.parent_id);
+      setFocused(node.parent_id);
+      return;
+    }
+    remember([node]);
+    if (change.kind === "moved") drop(change.from);
+    if (node.parent_id && (change.kind !== "renamed" || Array.isArray(children[node.parent_id])))
+      void open(node.parent_id, true);
+    if (change.kind === "created") return;
+    setSelected(node.id);
+  };
+
   const close = (id: string) =>
     setExpanded((before) => {
       const next = new Set(before);
@@ -198,7 +222,7 @@ export function Nodes() {
             {render(roots, 1)}
           </ul>
         )}
-        <NodeDetails node={selected ? nodes[selected] : undefined} />
+        <NodeDetails node={selected ? nodes[selected] : undefined} onChange={changed} />
       </div>
     </main>
   );
@@ -206,7 +230,7 @@ export function Nodes() {
 
 const LOCALES = { en: "en-GB", ru: "ru-RU", fa: "fa-IR" } as const;
 
-function NodeDetails({ node }: { node: NodeData | undefined }) {
+function NodeDetails({ node, onChange }: { node: NodeData | undefined; onChange: (change: NodeChange) => void }) {
   const { t, formatNumber, language } = useI18n();
   /** An amount in minor units, written in the user's language with its currency. */
   const formatMoney = (money: { amount: number; currency: string; exponent: number }) =>
@@ -307,6 +331,7 @@ function NodeDetails({ node }: { node: NodeData | undefined }) {
       <p>
         <Link to={`/lines?node_id=${encodeURIComponent(node.id)}`}>{t("nodes.lines")}</Link>
       </p>
+      {heldPermissions().has("hierarchy:manage") && <NodeEditor node={node} onChange={onChange} />}
     </section>
   );
 }
