@@ -190,3 +190,23 @@ def pay_in(platform: Platform, customer_id: str, node: str, amount: int, entry_i
             entry_id=entry_id, kind="payment", description="top-up by card", currency="RUB", legs=legs
         )
         return admin.PostEntry(request, metadata=key, timeout=10)
+
+
+def password_sign_in(api: httpx.Client, phone: str, password: str) -> httpx.Response:
+    """``POST /v1/auth/password``, asked again while the answer is 503: on a loaded machine identity may miss the
+    gateway's deadline, and a 503 (with its Retry-After) asks the client to try again shortly, as a client would.
+    Any other answer is returned as it came."""
+
+    def attempt() -> httpx.Response | None:
+        answer = api.post("/v1/auth/password", json={"phone": phone, "password": password})
+        return None if answer.status_code == 503 else answer
+
+    answer: httpx.Response = wait_until(attempt, 30, f"a password sign-in of {phone} identity answers", interval=1)
+    return answer
+
+
+def password_bearer(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
+    """The Authorization header of a password sign-in (:func:`password_sign_in`), which must succeed."""
+    answer = password_sign_in(api, phone, password)
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}

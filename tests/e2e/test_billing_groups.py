@@ -27,7 +27,7 @@ from simfleet_devstack.seed import demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
 from simfleet_runtime.testing import wait_until
 from tests.e2e.conftest import onboard_customer
-from tests.helpers import inbox, mailbox, pay_in
+from tests.helpers import inbox, mailbox, password_bearer, pay_in
 
 pytestmark = pytest.mark.e2e
 
@@ -81,14 +81,7 @@ def make_group(
             made.append(parent)
     node_id, personal = made
 
-    def sign_in() -> httpx.Response | None:
-        answer = api.post("/v1/auth/password", json={"phone": phone, "password": PASSWORD})
-        # A busy machine may make identity miss the gateway's deadline: a 503 asks to try again shortly.
-        return None if answer.status_code == 503 else answer
-
-    signed_in = wait_until(sign_in, 30, "a sign-in identity answers", interval=1)
-    assert signed_in is not None and signed_in.status_code == 200, signed_in and signed_in.text
-    manager = {"Authorization": f"Bearer {signed_in.json()['access_token']}", "Accept-Language": "en"}
+    manager = {**password_bearer(api, phone, PASSWORD), "Accept-Language": "en"}
     balance = f"/v1/personal-accounts/{personal}/balance"
     wait_until(lambda: api.get(balance, headers=manager).status_code == 200, 30, "the ledger account")
     with grpc.insecure_channel(platform.inventory_target) as channel:

@@ -55,13 +55,6 @@ PROMISE_LINES = ("+79997780011", "+79997780012")
 
 
 def sign_in(page: Page, phone: str = DEMO_MANAGER.phone, password: str = DEMO_MANAGER.password) -> None:
-    """A sign-in, tried again (as a person would) while the busy machine answers 503 SERVICE_UNAVAILABLE."""
-    for _ in range(2):
-        try:
-            sign_in_with_password(page, phone, password)
-            return
-        except AssertionError:
-            expect(page.get_by_role("alert")).to_have_text("The service is busy. Try again in a moment.")
     sign_in_with_password(page, phone, password)
 
 

@@ -25,7 +25,6 @@ from playwright.sync_api import Browser, Page, expect
 
 from simfleet_devstack.platform import Platform
 from simfleet_devstack.seed import DEMO_MANAGER
-from simfleet_runtime.testing import wait_until
 from tests.e2e.console import (
     LATIN,
     UNTRANSLATED_TEXT,
@@ -35,6 +34,7 @@ from tests.e2e.console import (
     screenshot,
     sign_in_with_password,
 )
+from tests.helpers import password_bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -52,13 +52,7 @@ class Place:
 
 
 def _bearer(api: httpx.Client) -> dict[str, str]:
-    def sign_in() -> httpx.Response | None:
-        answer = api.post("/v1/auth/password", json={"phone": DEMO_MANAGER.phone, "password": DEMO_MANAGER.password})
-        return None if answer.status_code == 503 else answer  # a busy machine: identity asks to try again
-
-    answer = wait_until(sign_in, 30, "a sign-in identity answers", interval=1)
-    assert answer is not None and answer.status_code == 200, answer and answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    return password_bearer(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
 
 
 @pytest.fixture(scope="module")

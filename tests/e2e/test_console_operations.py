@@ -36,6 +36,7 @@ from tests.e2e.console import (
     screenshot,
     sign_in_with_password,
 )
+from tests.helpers import password_bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -54,14 +55,7 @@ CREW_RESERVE = [demo_sim(9_400_000 + i) for i in range(3)]
 
 
 def bearer(api: httpx.Client) -> dict[str, str]:
-    def sign_in() -> httpx.Response | None:
-        answer = api.post("/v1/auth/password", json={"phone": DEMO_MANAGER.phone, "password": DEMO_MANAGER.password})
-        # A busy machine may make identity miss the gateway's deadline: a 503 asks to try again shortly.
-        return None if answer.status_code == 503 else answer
-
-    answer = wait_until(sign_in, 30, "a sign-in identity answers", interval=1)
-    assert answer is not None and answer.status_code == 200, answer and answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    return password_bearer(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,7 @@ from tests.e2e.console import (
     screenshot,
     sign_in_with_password,
 )
+from tests.helpers import password_bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -51,16 +52,8 @@ def page(browser: Browser, platform: Platform) -> Iterator[Page]:
 
 
 def sign_in(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
-    """A session by password for the API calls beside the browser; a 503 (identity not reachable for a moment on
-    a loaded machine, with its Retry-After) is asked again, as a client would."""
-
-    def attempt() -> httpx.Response | None:
-        answer = api.post("/v1/auth/password", json={"phone": phone, "password": password})
-        return None if answer.status_code == 503 else answer
-
-    answer = wait_until(attempt, 30, "a sign-in", interval=1)
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    """A session by password for the API calls beside the browser."""
+    return password_bearer(api, phone, password)
 
 
 def regions(api: httpx.Client, manager: dict[str, str]) -> str:

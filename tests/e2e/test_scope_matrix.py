@@ -39,7 +39,7 @@ from simfleet_devstack.seed import demo_sim
 from simfleet_runtime.context import OPERATOR_KEY
 from tests.e2e.conftest import onboard_customer
 from tests.e2e.scope_matrix import ROWS, SCHEDULED_LATER, Place, Row
-from tests.helpers import new_user, pay_in
+from tests.helpers import new_user, password_sign_in, pay_in
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "Matrix-Passw0rd-2026"
@@ -90,7 +90,7 @@ class ReSigning(httpx.HTTPTransport):
 
 
 def sign_in(api: httpx.Client, phone: str, password: str) -> dict[str, str]:
-    response = api.post("/v1/auth/password", json={"phone": phone, "password": password})
+    response = password_sign_in(api, phone, password)
     assert response.status_code == 200, response.text
     token = response.json()["access_token"]
     transport = getattr(api, "_transport", None)
