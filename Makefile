@@ -107,4 +107,4 @@ images:
 	docker build -f web/Dockerfile -t simfleet/console .
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist tools/lighthouse/node_modules

@@ -139,6 +139,23 @@ def wait_for_sms_code(platform: Platform, phone: str, seen: int = 0, timeout: fl
     return str(codes[0])
 
 
+SIGN_IN_NOTICE = "SIMfleet: you signed in on "
+SIGN_IN_SUMMARY = re.compile(r"SIMfleet: (\d+) sign-ins to your account")
+
+
+def sign_ins_told(platform: Platform, phone: str) -> int:
+    """How many sign-ins the handset's English notices tell of (ID-7): notifications, which tells customers' users,
+    gathers those that arrive together into one summary; identity tells operator staff one by one."""
+    told = 0
+    for message in inbox(platform, phone):
+        text = str(message["text"])
+        if text.startswith(SIGN_IN_NOTICE):
+            told += 1
+        elif summary := SIGN_IN_SUMMARY.match(text):
+            told += int(summary.group(1))
+    return told
+
+
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")

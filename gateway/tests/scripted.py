@@ -18,7 +18,7 @@ import grpc
 from google.protobuf import message_factory
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from simfleet.inventory.v1 import lines_pb2, operations_pb2
+from simfleet.inventory.v1 import lines_pb2, operations_pb2, saved_filters_pb2
 from simfleet_runtime.grpc_server import ServerInterceptor
 from simfleet_runtime.testing import free_port
 
@@ -167,6 +167,10 @@ def default_answer(method: str) -> Any:
         )
     if method == "CancelOperation":
         return operations_pb2.CancelOperationResponse(operation=operation(cancel_requested=True))
+    if method == "ListSavedFilters":
+        return saved_filters_pb2.ListSavedFiltersResponse()
+    if method == "DeleteSavedFilter":
+        return saved_filters_pb2.DeleteSavedFilterResponse()
     raise AssertionError(f"no default answer for {method}")
 
 
@@ -279,13 +283,15 @@ class ScriptedServices:
 
 
 class ScriptedInventory(ScriptedServices):
-    """inventory's LineService and OperationService, answering plausible defaults (:func:`default_answer`)."""
+    """inventory's LineService, OperationService and SavedFilterService, answering plausible defaults
+    (:func:`default_answer`)."""
 
     def __init__(self) -> None:
         super().__init__(
             "inventory",
             lines_pb2.DESCRIPTOR.services_by_name["LineService"],
             operations_pb2.DESCRIPTOR.services_by_name["OperationService"],
+            saved_filters_pb2.DESCRIPTOR.services_by_name["SavedFilterService"],
             defaults=default_answer,
         )
 

@@ -108,11 +108,15 @@ async def test_a_refusal_of_notifications_is_a_422_problem(client, notifications
     notifications.script(
         "UpdatePreferences",
         InvalidArgument(
-            "bad", reason="INVALID_PREFERENCES", field_violations={"choices[0].channels[0]": "one of email"}
+            "bad",
+            reason="INVALID_PREFERENCES",
+            field_violations={"choices[0].channels": "a channel named more than once"},
         ),
     )
     refused = problem(
-        await client.put("/v1/me/notification-preferences", json={"kinds": {"sign_in": ["sms"]}}, headers=BEARER),
+        await client.put(
+            "/v1/me/notification-preferences", json={"kinds": {"ticket_reply": ["sms", "sms"]}}, headers=BEARER
+        ),
         422,
         "INVALID_PREFERENCES",
     )

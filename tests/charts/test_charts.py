@@ -192,6 +192,7 @@ def test_listeners_bind_all_interfaces_and_never_migrate_at_start(renders: Rende
     assert notifications["NOTIFICATIONS_IDENTITY_TARGET"] == "identity:50051"
     assert notifications["NOTIFICATIONS_SMTP_HOST"] == "netsim"
     assert notifications["NOTIFICATIONS_GROUPING_WINDOW_SECONDS"] == "30"
+    assert identity["IDENTITY_SIGN_IN_SMS_BY_NOTIFICATIONS"] == "true"  # notifications is installed beside it
     services = (("IDENTITY", identity), ("ACCOUNTS", accounts), ("INVENTORY", inventory), ("NETSIM", netsim))
     for prefix, data in (*services, ("BILLING", billing), ("TICKETING", ticketing), ("NOTIFICATIONS", notifications)):
         assert data[f"{prefix}_METRICS_HOST"] == ALL_INTERFACES  # scraped from the pod network; loopback by default
@@ -241,3 +242,21 @@ def test_ticketing_and_the_gateway_take_the_attachment_limit_from_one_value(
         assert alone[variable] == "10485760"
         handed = renders.render(chart, {"global": {"attachmentMaxBytes": 2048}})
         assert find(handed, "ConfigMap")[0].obj["data"][variable] == "2048"
+
+
+def test_identity_leaves_the_sign_in_sms_to_notifications_only_when_notifications_is_installed(
+    renders: Renders,
+) -> None:
+    without = renders.render(
+        chart_tools.UMBRELLA,
+        {"notifications": {"enabled": False}, "identity": {"settings": {"signInSmsByNotifications": False}}},
+    )
+    config = find(without, "ConfigMap", "identity-config")[0].obj["data"]
+    assert config["IDENTITY_SIGN_IN_SMS_BY_NOTIFICATIONS"] == "false"
+    assert not find(without, "Deployment", "notifications")
+    for values, heard in (
+        ({"notifications": {"enabled": False}}, "from nobody"),
+        ({"identity": {"settings": {"signInSmsByNotifications": False}}}, "twice"),
+    ):
+        with pytest.raises(chart_tools.ChartError, match=f"signInSmsByNotifications.*{heard}"):
+            renders.render(chart_tools.UMBRELLA, values)

@@ -1,9 +1,11 @@
 """Notices on the running platform (NO-1), through the gateway: a manager chooses ticket replies by SMS, support
 answers their ticket, the SMS reaches the manager's handset; unchosen, a reply no longer comes while a change of
-state the manager chose does. Bad preferences are 422 problems; the notices sent are listed in pages."""
+state the manager chose does. A sign-in's SMS (ID-7) is notifications' for customers' users, on until turned off,
+and identity's for operator staff. Bad preferences are 422 problems; the notices sent are listed in pages."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,11 +15,12 @@ import pytest
 
 from simfleet.ticketing.v1 import support_pb2, support_pb2_grpc
 from simfleet_devstack.platform import Platform
-from simfleet_devstack.seed import DEMO_MANAGER
+from simfleet_devstack.seed import DEMO_MANAGER, DEMO_SUPPORT
 from simfleet_runtime.context import OPERATOR_KEY
+from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import wait_until
 from tests.e2e.test_audit import sign_in
-from tests.helpers import inbox, problem
+from tests.helpers import inbox, new_user, pay_in, problem, sign_ins_told
 
 pytestmark = pytest.mark.e2e
 PREFERENCES = "/v1/me/notification-preferences"
@@ -113,10 +116,69 @@ def test_bad_preferences_are_problems_and_change_nothing(api: httpx.Client) -> N
         {"kinds": {"lottery_won": ["sms"]}},
         {"kinds": {"ticket_reply": ["pigeon"]}},
         {"language": "de"},
-        {"kinds": {"sign_in": ["sms"]}},  # identity sends that SMS itself
+        {"kinds": {"sign_in": ["fax"]}},
         {"kinds": {"ticket_reply": ["sms"]}, "extra": 1},
     ):
         problem(api.put(PREFERENCES, json=body, headers=manager), 422)
     problem(api.get("/v1/me/notices", params={"cursor": "forged"}, headers=manager), 422)
     assert api.get(PREFERENCES, headers=manager).json() == before
     assert api.get(PREFERENCES).status_code == 401
+
+
+PASSWORD = "Notice-passw0rd-2026"
+
+
+def test_the_sign_in_sms_is_notifications_by_default_stops_once_unchosen_and_staff_get_identitys(
+    platform: Platform, api: httpx.Client
+) -> None:
+    user = new_user(platform, password=PASSWORD)
+    marker = new_user(platform, password=PASSWORD)
+    auth = sign_in(api, user.phone, PASSWORD)  # never chose anything: the default, the sign-in SMS
+    wait_until(lambda: sign_ins_told(platform, user.phone) == 1, 30, "the sign-in SMS on the user's handset")
+    [notice] = api.get("/v1/me/notices", headers=auth).json()["items"]  # notifications', not identity's
+    assert (notice["kind"], notice["channel"], notice["recipient"], notice["state"]) == (
+        "sign_in",
+        "sms",
+        user.phone,
+        "sent",
+    )
+    assert notice["text"].startswith("SIMfleet: you signed in on ")
+
+    turned_off = api.put(PREFERENCES, json={"kinds": {"sign_in": []}}, headers=auth)
+    assert turned_off.status_code == 200, turned_off.text
+    assert turned_off.json()["kinds"]["sign_in"] == []
+    auth = sign_in(api, user.phone, PASSWORD)
+    # Operator staff sign in: identity tells them itself; notifications knows no staff.
+    staff_told = sign_ins_told(platform, DEMO_SUPPORT.phone)
+    sign_in(api, DEMO_SUPPORT.phone, DEMO_SUPPORT.password)
+    wait_until(lambda: sign_ins_told(platform, DEMO_SUPPORT.phone) == staff_told + 1, 30, "the staff's sign-in SMS")
+    # The marker: a later sign-in notifications tells of; identity published both sign-ins before it, in order.
+    sign_in(api, marker.phone, PASSWORD)
+    wait_until(lambda: sign_ins_told(platform, marker.phone) == 1, 30, "the later user's sign-in SMS")
+    assert sign_ins_told(platform, user.phone) == 1
+    assert [n["kind"] for n in api.get("/v1/me/notices", headers=auth).json()["items"]] == ["sign_in"]
+    assert sign_ins_told(platform, DEMO_SUPPORT.phone) == staff_told + 1
+
+
+def test_a_payment_the_operator_posts_reaches_the_manager_who_chose_payments(
+    platform: Platform, api: httpx.Client
+) -> None:
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    [account] = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 1}, headers=manager).json()["items"]
+    balance = f"/v1/personal-accounts/{account['id']}/balance"
+    # billing opens its ledger account once accounts told it of the personal account
+    wait_until(lambda: api.get(balance, headers=manager).status_code == 200, 30, "the personal account in billing")
+    chosen = api.put(PREFERENCES, json={"kinds": {"payment_received": ["sms"]}, "language": "en"}, headers=manager)
+    assert chosen.status_code == 200, chosen.text
+    try:
+        amount = 10_000 + int(time.time()) % 10_000  # minor units no other payment of this run shares
+        # Booked by the operator through billing's admin PostEntry (an entry of kind payment), as a bank transfer is.
+        customer_id = api.get("/v1/me", headers=manager).json()["customer_id"]
+        pay_in(platform, customer_id, account["id"], amount, f"payment:e2e-notice-{new_id()}")
+        credited = f"a payment of {amount // 100}.{amount % 100:02d} RUB was credited"
+        [told] = wait_until(
+            lambda: texts(platform, DEMO_MANAGER.phone, credited), 30, "the payment's SMS on the manager's handset"
+        )
+        assert told.startswith(f"SIMfleet: {credited} to a personal account; its balance is ")
+    finally:
+        api.put(PREFERENCES, json={"kinds": {"payment_received": []}}, headers=manager)

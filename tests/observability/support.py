@@ -204,8 +204,10 @@ def sign_in_workload(platform: Platform) -> Workload:
             "/v1/me/notification-preferences", json={"kinds": {"operation_finished": ["sms"]}}, headers=manager
         )
         assert chosen.status_code == 200, chosen.text
-        # A sign-in SMS is identity's: notifications refuses it (INVALID_ARGUMENT), the gateway answers 422.
-        refused = api.put("/v1/me/notification-preferences", json={"kinds": {"sign_in": ["sms"]}}, headers=manager)
+        # A channel named twice: notifications refuses it (INVALID_ARGUMENT), the gateway answers 422.
+        refused = api.put(
+            "/v1/me/notification-preferences", json={"kinds": {"ticket_reply": ["sms", "sms"]}}, headers=manager
+        )
         assert refused.status_code == 422, refused.text
         lines = api.get("/v1/lines", params={"state": "active", "limit": 1}, headers=manager)
         assert lines.status_code == 200, lines.text

@@ -163,7 +163,7 @@ IDLE_CONSUMERS = {
     "inventory-financial-blocks": "no personal account runs out in the workload (the demo's have deposits)",
     "notifications-funds": "no personal account runs out in the workload",
     "notifications-limits": "no spending limit is reached in the workload",
-    "notifications-payments": "no payment is credited in the workload",
+    "notifications-payments": "the workload credits no payment (the seed's deposits are told as it starts)",
 }
 FOREIGN_PREFIXES = ("process_", "python_")
 """prometheus_client's own collectors (the process's CPU, memory, descriptors; the interpreter)."""

@@ -18,6 +18,7 @@ from gateway.billing.usage_router import router as usage_router
 from gateway.health.router import router as health_router
 from gateway.lines.router import router as lines_router
 from gateway.lines.router import stock_router
+from gateway.lines.saved_filters import router as saved_filters_router
 from gateway.me.router import router as me_router
 from gateway.nodes.router import router as nodes_router
 from gateway.notices.router import router as notices_router
@@ -40,6 +41,7 @@ def register_routers(app: FastAPI) -> None:
     app.include_router(audit_router)
     app.include_router(admin_router)
     app.include_router(availability_router)  # before the lines': /v1/lines/availability is no line's number
+    app.include_router(saved_filters_router)  # before the lines': /v1/lines/saved-filters is no line's number
     app.include_router(lines_router)
     app.include_router(stock_router)
     app.include_router(operations_router)

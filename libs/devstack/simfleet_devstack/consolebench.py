@@ -21,12 +21,19 @@ customer's lines page can be used.
    cached: a new browser context holding only the session's cookie) is reported apart from the later ones
    (scripts from the HTTP cache, as a returning user).
 
+3. **Lighthouse.** Its npm package, pinned in ``tools/lighthouse`` (its own package.json and lockfile,
+   installed with ``npm ci`` by this part only, not by ``make test``), audits the sign-in page ``/`` in that
+   Chromium (``CHROME_PATH``): the performance and accessibility scores, with the paint and blocking times
+   the performance score is made of. Lighthouse 12 is the last for Node.js 20. When it cannot run (no npm,
+   the install fails), the report says why instead of a score.
+
 Chromium is ``/usr/bin/chromium`` (``apt-get install -y chromium``) or ``SIMFLEET_CHROMIUM``; the part says
 so and stops before starting anything when it is missing, or when the console is not built (``make web``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -47,7 +54,16 @@ from simfleet_devstack.platform import INVENTORY, Platform, PlatformConfig
 from simfleet_devstack.scale import SCALE_MANAGER, SCALE_PREFIX, SCALE_SERIAL_BASE, onboard_scale_customer
 
 TITLE = "Web console"
-WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
+ROOT = Path(__file__).resolve().parents[3]
+WEB_DIST = ROOT / "web" / "dist"
+LIGHTHOUSE_DIR = ROOT / "tools" / "lighthouse"
+LIGHTHOUSE_METRICS = {
+    "first-contentful-paint": "first contentful paint",
+    "largest-contentful-paint": "largest contentful paint",
+    "total-blocking-time": "total blocking time",
+    "cumulative-layout-shift": "cumulative layout shift",
+    "speed-index": "speed index",
+}
 CHROMIUM = Path(os.environ.get("SIMFLEET_CHROMIUM", "/usr/bin/chromium"))
 GOAL_JS_BYTES = 250 * 1000
 """First-load JavaScript, gzipped (KB as the goal states it: 1,000 bytes)."""
@@ -163,6 +179,85 @@ def first_load(gateway_url: str, transport: httpx.BaseTransport | None = None) -
 
 
 @dataclass(frozen=True)
+class Lighthouse:
+    """Lighthouse's scores (0 to 100) of a page and the metrics the performance score is made of."""
+
+    url: str
+    version: str
+    performance: int
+    accessibility: int
+    metrics: dict[str, str]
+    """A metric's name → the value as Lighthouse displays it (e.g. "0.4 s")."""
+
+
+def lighthouse_scores(report: dict[str, Any]) -> Lighthouse:
+    """The scores and metrics of a Lighthouse JSON report."""
+    categories = report["categories"]
+    audits = report["audits"]
+    return Lighthouse(
+        url=report.get("finalDisplayedUrl") or report.get("finalUrl") or report["requestedUrl"],
+        version=report["lighthouseVersion"],
+        performance=round(float(categories["performance"]["score"]) * 100),
+        accessibility=round(float(categories["accessibility"]["score"]) * 100),
+        metrics={
+            name: str(audits[key]["displayValue"]).replace("\xa0", " ")  # "1.7\xa0s" as Lighthouse writes it
+            for key, name in LIGHTHOUSE_METRICS.items()
+            if key in audits
+        },
+    )
+
+
+def install_lighthouse(folder: Path = LIGHTHOUSE_DIR) -> Path:
+    """Lighthouse's command line from ``tools/lighthouse``, installed by ``npm ci`` when its lockfile changed."""
+    cli = folder / "node_modules" / "lighthouse" / "cli" / "index.js"
+    stamp = folder / "node_modules" / ".installed-stamp"
+    lock = folder / "package-lock.json"
+    if not stamp.is_file() or stamp.stat().st_mtime < lock.stat().st_mtime:
+        npm = shutil.which("npm")
+        if npm is None:
+            raise ConsoleBenchError("Lighthouse is installed with npm, and there is no npm (Node.js 20.19 or newer)")
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise ConsoleBenchError(f"npm ci in {folder} failed: {done.stderr.strip()[-500:]}")
+        stamp.touch()
+    return cli
+
+
+def run_lighthouse(url: str, folder: Path = LIGHTHOUSE_DIR) -> Lighthouse:
+    """Lighthouse's performance and accessibility audit of ``url`` in Debian's Chromium (its default settings:
+    a phone's screen, a slow 4G network and a 4 times slower processor, simulated)."""
+    cli = install_lighthouse(folder)
+    with tempfile.TemporaryDirectory(prefix="simfleet-lighthouse-") as scratch:
+        out = Path(scratch) / "report.json"
+        done = subprocess.run(
+            [
+                shutil.which("node") or "node",
+                str(cli),
+                url,
+                "--only-categories=performance,accessibility",
+                "--output=json",
+                f"--output-path={out}",
+                "--quiet",
+                "--chrome-flags=--headless=new --no-sandbox",
+            ],
+            env={**os.environ, "CHROME_PATH": str(CHROMIUM)},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if done.returncode != 0 or not out.is_file():
+            raise ConsoleBenchError(f"Lighthouse failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+        return lighthouse_scores(json.loads(out.read_text()))
+
+
+@dataclass(frozen=True)
 class PageLoad:
     first_row: float
     interactive: float
@@ -179,6 +274,9 @@ class ConsoleResult:
     cold: PageLoad | None = None
     warm: list[PageLoad] = field(default_factory=list)
     chromium: str = ""
+    lighthouse: Lighthouse | None = None
+    lighthouse_problem: str = ""
+    """Why Lighthouse gave no scores (when it did not)."""
 
 
 def _say(message: str) -> None:
@@ -275,6 +373,11 @@ def run_console(*, lines: int, loads: int, command: str, web_dist: Path = WEB_DI
         platform.wait_ready(timeout=120)
         platform.seed()
         first = first_load(platform.gateway_url)
+        _say("console: Lighthouse on the sign-in page")
+        try:
+            lighthouse, lighthouse_problem = run_lighthouse(f"{platform.gateway_url}/"), ""
+        except (ConsoleBenchError, subprocess.TimeoutExpired) as problem:
+            lighthouse, lighthouse_problem = None, str(problem)
         _say(f"console: writing {lines:,} lines of {SCALE_MANAGER.display_name}'s customer")
         seeded = _seed(platform, lines)
         _say(f"console: opening the lines page {1 + loads} times in Chromium")
@@ -289,6 +392,8 @@ def run_console(*, lines: int, loads: int, command: str, web_dist: Path = WEB_DI
             cold=cold,
             warm=warm,
             chromium=version,
+            lighthouse=lighthouse,
+            lighthouse_problem=lighthouse_problem,
         )
     finally:
         platform.stop()
@@ -363,10 +468,23 @@ def render_console(result: ConsoleResult) -> list[str]:
             f"{_s(warm_interactive or 0)} | {max(p.long_tasks for p in result.warm)} (most) |"
         )
         out.append(f"| later, worst | {_s(max(rows))} | {_s(max(p.interactive for p in result.warm))} | |")
+    out += ["", "## Lighthouse", ""]
+    lh = result.lighthouse
+    if lh is None:
+        out.append(
+            f"Not measured: {result.lighthouse_problem or 'Lighthouse did not run'}. The pages' accessibility is "
+            "checked by axe-core in the end-to-end tests (`tests/e2e/test_console*.py`), on every page."
+        )
+        return out
     out += [
+        f"Lighthouse {lh.version} (`tools/lighthouse`, installed by this part) on the sign-in page `/`, in the same "
+        "Chromium with Lighthouse's default settings: a phone's screen, a slow 4G network and a 4 times slower "
+        "processor, simulated.",
         "",
-        "Lighthouse is not run: its package is not part of the console's lockfile, and the bench downloads "
-        "nothing while it measures. The page's accessibility is checked by axe-core in the end-to-end tests "
-        "(`tests/e2e/test_console*.py`), on every page.",
+        "| score or metric | value |",
+        "| --- | ---: |",
+        f"| performance | {lh.performance} |",
+        f"| accessibility | {lh.accessibility} |",
     ]
+    out += [f"| {name} | {value} |" for name, value in lh.metrics.items()]
     return out

@@ -312,6 +312,8 @@ class Platform:
                 "IDENTITY_SMTP_HOST": LOCALHOST,
                 "IDENTITY_SMTP_PORT": str(cfg.smtp_port),
                 "IDENTITY_OPERATOR_KEY": cfg.operator_key,
+                # notifications runs beside it and tells customers' users of their sign-ins (ID-7 through NO-1).
+                "IDENTITY_SIGN_IN_SMS_BY_NOTIFICATIONS": "true",
             }
         elif service == ACCOUNTS:
             ours = {

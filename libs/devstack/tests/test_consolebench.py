@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import httpx
@@ -99,3 +100,55 @@ def test_the_part_stops_before_starting_anything_without_a_build(
     with pytest.raises(consolebench.ConsoleBenchError, match="make web"):
         consolebench.run_console(lines=10, loads=1, command="", web_dist=tmp_path)
     assert "console" in bench.PARTS
+
+
+REPORT = {
+    "lighthouseVersion": "12.2.3",
+    "requestedUrl": "http://127.0.0.1:8080/",
+    "finalDisplayedUrl": "http://127.0.0.1:8080/",
+    "categories": {"performance": {"score": 0.97}, "accessibility": {"score": 1}},
+    "audits": {
+        "first-contentful-paint": {"displayValue": "1.2\xa0s"},
+        "total-blocking-time": {"displayValue": "40 ms"},
+        "cumulative-layout-shift": {"displayValue": "0"},
+    },
+}
+
+
+def test_lighthouse_scores_are_read_from_its_report_in_hundredths() -> None:
+    scores = consolebench.lighthouse_scores(REPORT)
+    assert (scores.version, scores.performance, scores.accessibility) == ("12.2.3", 97, 100)
+    assert scores.metrics == {
+        "first contentful paint": "1.2 s",
+        "total blocking time": "40 ms",
+        "cumulative layout shift": "0",
+    }
+
+
+def test_the_report_gives_lighthouse_scores_or_why_there_are_none() -> None:
+    result = _result(87_400, 1.2)
+    text = "\n".join(render_console(result))
+    assert "## Lighthouse\n\nNot measured: Lighthouse did not run." in text
+    result.lighthouse_problem = "Lighthouse is installed with npm, and there is no npm (Node.js 20.19 or newer)"
+    assert "Not measured: Lighthouse is installed with npm, and there is no npm" in "\n".join(render_console(result))
+    result.lighthouse = consolebench.lighthouse_scores(REPORT)
+    text = "\n".join(render_console(result))
+    assert "Lighthouse 12.2.3 (`tools/lighthouse`, installed by this part) on the sign-in page `/`" in text
+    assert "| performance | 97 |\n| accessibility | 100 |\n| first contentful paint | 1.2 s |" in text
+    assert "Not measured" not in text
+
+
+def test_lighthouse_without_npm_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "package-lock.json").write_text("{}")
+    monkeypatch.setattr(consolebench.shutil, "which", lambda name: None)
+    with pytest.raises(consolebench.ConsoleBenchError, match="there is no npm"):
+        consolebench.install_lighthouse(tmp_path)
+
+
+def test_the_pinned_lighthouse_runs_on_node_20() -> None:
+    """Lighthouse 13 wants Node.js 22; the project's Node.js is 20.19 or newer (README)."""
+    lock = json.loads((consolebench.LIGHTHOUSE_DIR / "package-lock.json").read_text())
+    version = lock["packages"]["node_modules/lighthouse"]["version"]
+    assert version.split(".")[0] == "12"
+    package = json.loads((consolebench.LIGHTHOUSE_DIR / "package.json").read_text())
+    assert package["dependencies"] == {"lighthouse": version}

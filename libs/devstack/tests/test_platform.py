@@ -82,6 +82,7 @@ def test_the_platform_starts_gets_ready_seeds_once_and_stops_everything(fake_con
         assert identity["IDENTITY_METRICS_PORT"] == str(config.identity_metrics)
         assert identity["IDENTITY_SMTP_PORT"] == str(config.smtp_port)
         assert identity["IDENTITY_OPERATOR_KEY"] == config.operator_key
+        assert identity["IDENTITY_SIGN_IN_SMS_BY_NOTIFICATIONS"] == "true"  # notifications runs beside it
         assert identity["IDENTITY_CLOCK_FILE"] == "/tmp/devstack-clock"
         assert identity["IDENTITY_EXTRA"] == "1"
         assert identity["OTEL_SERVICE_NAME"] == "identity"

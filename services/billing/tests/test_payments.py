@@ -17,7 +17,8 @@ import grpc
 import pytest
 import sqlalchemy as sa
 
-from billing.ledger.models import LedgerAccount
+from billing.ledger.models import PAYMENTS_CLEARING, LedgerAccount
+from billing.ledger.service import CREDIT, DEBIT, Leg, NewEntry
 from billing.main import build
 from billing.models import BUS
 from billing.payments.service import PaymentFilter, Payments
@@ -291,3 +292,59 @@ async def test_bad_payments_are_refused_by_field_and_change_nothing(paying: tupl
         account.personal_account_id, PaymentFilter(), page_size=10, page_token=""
     )
     assert listed == []
+
+
+async def test_a_payment_the_operator_posts_is_told_as_card_payments_are(harness: Harness) -> None:
+    ledger = harness.billing.ledger
+    clearing = await harness.operator_account(PAYMENTS_CLEARING)
+    first, second = await harness.personal(), await harness.personal()
+    # A bank transfer booked by the operator (admin PostEntry), paying two personal accounts in one entry.
+    booked = NewEntry(
+        id="payment:bank-2026-12-07-1",
+        kind="payment",
+        currency="RUB",
+        legs=(Leg(clearing.id, DEBIT, 7_500), Leg(first.id, CREDIT, 5_000), Leg(second.id, CREDIT, 2_500)),
+        description="bank transfer",
+    )
+    await ledger.post(booked)
+    told = {e.personal_account_id: e for e in await received(harness)}
+    assert {node: (e.amount, e.balance, e.currency, e.kind) for node, e in told.items()} == {
+        first.personal_account_id: (5_000, 5_000, "RUB", "booked"),
+        second.personal_account_id: (2_500, 2_500, "RUB", "booked"),
+    }
+    assert {(e.customer_id, e.payment_id) for e in told.values()} == {(harness.customer_id, booked.id)}
+    assert all(e.occurred_at.seconds for e in told.values())
+
+    assert (await ledger.post(booked)).replayed  # the same entry again: told once
+    await harness.move("transfer-1", clearing.id, first.id, 100)  # not a payment
+    refund = NewEntry(
+        id="payment:refund-1",
+        kind="payment",
+        currency="RUB",
+        legs=(Leg(first.id, DEBIT, 50), Leg(clearing.id, CREDIT, 50)),
+    )
+    await ledger.post(refund)  # money out of a personal account is no payment received
+    assert len(await received(harness)) == 2
+
+    # A pending payment is told when it is posted, never when it is reserved or voided.
+    for entry_id in ("payment:pending-posted", "payment:pending-voided"):
+        await ledger.post(
+            NewEntry(
+                id=entry_id,
+                kind="payment",
+                currency="RUB",
+                legs=(Leg(clearing.id, DEBIT, 1_000), Leg(second.id, CREDIT, 1_000)),
+                pending=True,
+            )
+        )
+    await ledger.void_pending("payment:pending-voided")
+    assert len(await received(harness)) == 2
+    await ledger.post_pending("payment:pending-posted")
+    *_, last = await received(harness)
+    assert (last.payment_id, last.personal_account_id, last.amount, last.balance) == (
+        "payment:pending-posted",
+        second.personal_account_id,
+        1_000,
+        3_500,
+    )
+    assert len(await received(harness)) == 3

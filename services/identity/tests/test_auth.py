@@ -3,7 +3,8 @@
 The code rules are test_otp.py's, throttling test_throttle.py's, passwords and their reset
 test_passwords.py's, the choice of membership test_memberships.py's. Here: disabled users, what every
 attempt leaves in the history, the input the service refuses before anything is written, the "you signed
-in" notice, and what the adapter hands to the service (a reset code is no sign-in code).
+in" notice (identity's to operator staff, notifications' to customers' users), and what the adapter hands to
+the service (a reset code is no sign-in code).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import sqlalchemy as sa
 from identity.auth.grpc_api import AuthApi
 from identity.signins.models import SignInAttempt
 from identity.users.models import DISABLED, User
+from simfleet.events.v1 import identity_pb2 as ev
 from simfleet.identity.v1 import auth_pb2 as pb
 from simfleet.identity.v1 import common_pb2
 from simfleet_runtime.context import CallContext, reset_current_call, set_current_call
 from simfleet_runtime.errors import InvalidArgument, PermissionDenied, Unauthenticated
+from simfleet_subjects import IdentitySubjects
 
-from .conftest import CALL, PASSWORD, PHONE, Harness
+from .conftest import CALL, CUSTOMER, PASSWORD, PHONE, Harness
 
 pytestmark = pytest.mark.usefixtures("manager")
 
@@ -123,15 +126,52 @@ async def test_an_empty_or_huge_password_is_refused_and_not_counted(harness: Har
     assert await attempts(harness) == []
 
 
-async def test_the_sign_in_notice_says_when_and_from_where(harness: Harness) -> None:
-    await harness.identity.sign_in.password(phone=PHONE, password=PASSWORD, call=CALL)
-    await harness.identity.sign_in.password(phone=PHONE, password=PASSWORD, call=CallContext(user_agent="pytest"))
-    with_address, without = [t for t in await harness.sms_to(PHONE) if "signed in" in t]
+STAFF_PHONE = "+79990009951"
+
+
+async def test_operator_staff_get_the_sign_in_notice_from_identity_saying_when_and_from_where(
+    harness: Harness,
+) -> None:
+    await harness.identity.users.create(
+        customer_id="",
+        phone=STAFF_PHONE,
+        email="desk@simfleet.example",
+        display_name="Desk",
+        password=PASSWORD,
+        operator_role="support",
+    )
+    await harness.identity.sign_in.password(phone=STAFF_PHONE, password=PASSWORD, call=CALL)
+    await harness.identity.sign_in.password(phone=STAFF_PHONE, password=PASSWORD, call=CallContext(user_agent="pytest"))
+    with_address, without = [t for t in await harness.sms_to(STAFF_PHONE) if "signed in" in t]
     when = r"\d{4}-\d\d-\d\d \d\d:\d\d UTC"
     assert re.fullmatch(
         rf"SIMfleet: you signed in on {when} from 198\.51\.100\.7\. Not you\? Change your password now\.", with_address
     ), with_address
     assert re.fullmatch(rf"SIMfleet: you signed in on {when}\. Not you\? Change your password now\.", without), without
+
+
+async def test_a_customers_user_hears_of_a_sign_in_from_notifications_not_from_identity(
+    harness: Harness, manager: User
+) -> None:
+    await harness.identity.sign_in.password(phone=PHONE, password=PASSWORD, call=CALL)
+    with pytest.raises(Unauthenticated):
+        await harness.identity.sign_in.password(phone=PHONE, password="Wrong-passw0rd", call=CALL)
+    assert not [t for t in await harness.sms_to(PHONE) if "signed in" in t]
+    # What notifications tells the user from: the event names the number that signed in, a failure names none.
+    recorded = [ev.SignInRecorded.FromString(p) for p in await harness.outbox(IdentitySubjects.SIGN_IN_RECORDED)]
+    assert [(r.user_id, r.customer_id, r.result, r.phone) for r in recorded] == [
+        (manager.id, CUSTOMER, "succeeded", PHONE),
+        (manager.id, CUSTOMER, "bad_credentials", ""),
+    ]
+
+
+async def test_without_notifications_identity_tells_a_customers_user_itself(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # IDENTITY_SIGN_IN_SMS_BY_NOTIFICATIONS=false (the composition root passes the setting to the service)
+    monkeypatch.setattr(harness.identity.sign_in, "_sign_in_sms_by_notifications", False)
+    await harness.identity.sign_in.password(phone=PHONE, password=PASSWORD, call=CALL)
+    assert len([t for t in await harness.sms_to(PHONE) if "signed in" in t]) == 1
 
 
 class _Context:

@@ -9,8 +9,10 @@ import pytest
 
 from identity.sessions.models import Session
 from identity.sessions.service import ACTIVITY_RESOLUTION, Tokens
+from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.context import CallContext
 from simfleet_runtime.errors import Unauthenticated
+from simfleet_subjects import IdentitySubjects
 
 from .conftest import CALL, CUSTOMER, PASSWORD, PHONE, Harness
 
@@ -180,7 +182,7 @@ async def test_key_rotation_keeps_old_tokens_valid_until_they_expire(harness: Ha
     assert old_kid not in {k["kid"] for k in await harness.identity.keys.jwks()}
 
 
-async def test_every_sign_in_is_recorded_and_announced_by_sms(harness: Harness) -> None:
+async def test_every_sign_in_is_recorded_for_the_notice(harness: Harness) -> None:
     await sign_in(harness)
     with pytest.raises(Unauthenticated):
         await harness.identity.sign_in.password(phone=PHONE, password="Wrong-passw0rd", call=CALL)
@@ -192,8 +194,14 @@ async def test_every_sign_in_is_recorded_and_announced_by_sms(harness: Harness) 
         ("password", "succeeded"),
     ]
     assert rows[0].client_address == "198.51.100.7" and rows[0].user_agent == "pytest"
-    notices = [t for t in await harness.sms_to(PHONE) if "signed in" in t]
-    assert len(notices) == 2
+    # A customer's user hears of each successful one from notifications (its sign_in kind, SMS by default).
+    recorded = [ev.SignInRecorded.FromString(p) for p in await harness.outbox(IdentitySubjects.SIGN_IN_RECORDED)]
+    assert [(r.result, r.phone) for r in recorded] == [
+        ("succeeded", PHONE),
+        ("bad_credentials", ""),
+        ("succeeded", PHONE),
+    ]
+    assert not [t for t in await harness.sms_to(PHONE) if "signed in" in t]
 
 
 async def test_sign_in_history_pages(harness: Harness) -> None:

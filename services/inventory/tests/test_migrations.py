@@ -22,6 +22,7 @@ async def test_migrations_match_the_models_and_downgrade_cleanly(db_url: str) ->
         "numbers",
         "lines",
         "line_labels",
+        "saved_filters",
         "operations",
         "operation_items",
         "node_paths",

@@ -1,4 +1,5 @@
-"""A burst of events of one kind for one user becomes one summary notice, also across a restart."""
+"""A burst of events of one kind for one user becomes one summary notice, also across a restart; a sign-in waits
+no window."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from typing import Any
 import pytest
 
 from notifications.notices.models import SENT
-from simfleet.events.v1 import inventory_pb2
+from simfleet.events.v1 import identity_pb2, inventory_pb2
 from simfleet_runtime.authz import Grant
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import eventually
-from simfleet_subjects import InventorySubjects
+from simfleet_subjects import IdentitySubjects, InventorySubjects
 
 from .conftest import Running
 from .test_notices import choose
@@ -66,3 +67,23 @@ async def test_a_burst_is_one_summary_after_the_window_and_a_restart_in_it_sends
     running.move_clock(602)
     sent = await running.sms_to(phone, 2)
     assert "6000" in sent[1].text and len(await running.notices("manager")) == 2
+
+
+async def test_a_sign_in_waits_no_window(running: Running) -> None:
+    phone = await running.user("manager", Grant(running.company, frozenset({"lines:read"})))
+    await choose(running, "manager", ("operation_finished", ["sms"]))
+    await running.publish(InventorySubjects.OPERATION_FINISHED, operation(running, 1))
+    await running.publish(
+        IdentitySubjects.SIGN_IN_RECORDED,
+        identity_pb2.SignInRecorded(
+            attempt_id=new_id(),
+            user_id="manager",
+            customer_id=running.customer_id,
+            method="otp_sms",
+            result="succeeded",
+            phone=phone,
+        ),
+    )
+    [told] = await running.sms_to(phone, 1)  # the clock never moved: well inside the 300 s window
+    assert "you signed in" in told.text
+    assert [n.kind for n in await running.notices("manager")] == ["sign_in"]  # the operation still waits

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import grpc
@@ -76,8 +77,10 @@ async def choose(running: Running, user: str, *choices: tuple[str, list[str]], l
 async def test_preferences_start_at_the_defaults_and_change_only_what_is_named(running: Running) -> None:
     first = (await running.api.GetPreferences(pb.GetPreferencesRequest(), metadata=running.bearer("u-1"))).preferences
     as_dict = {c.kind: list(c.channels) for c in first.choices}
-    assert set(map(tuple, as_dict.values())) == {()} and not first.saved  # nothing until chosen
-    assert first.language == "en" and len(as_dict) == 9
+    # Nothing until chosen but ID-7's sign-in SMS.
+    assert as_dict.pop("sign_in") == ["sms"] and not first.saved
+    assert set(map(tuple, as_dict.values())) == {()}
+    assert first.language == "en" and len(as_dict) == 8
 
     saved = await choose(running, "u-1", ("ticket_reply", ["sms", "email"]), ("sign_in", ["email"]), language="fa")
     as_dict = {c.kind: list(c.channels) for c in saved.choices}
@@ -97,7 +100,7 @@ async def test_preferences_start_at_the_defaults_and_change_only_what_is_named(r
         ([("ticket_reply", ["sms"]), ("ticket_reply", [])], "", "choices[1].kind"),
         ([("ticket_reply", ["sms", "sms"])], "", "choices[0].channels"),
         ([], "de", "language"),
-        ([("sign_in", ["sms"])], "", "choices[0].channels[0]"),  # identity sends that SMS itself
+        ([("sign_in", ["sms", "fax"])], "", "choices[0].channels[1]"),
     ],
 )
 async def test_bad_preferences_are_refused_and_change_nothing(
@@ -220,6 +223,75 @@ async def test_a_sign_in_is_told_to_who_signed_in_only_and_only_a_successful_one
         assert [n.kind for n in await running.notices("manager")] == ["sign_in"]
     finally:
         relay.stop()
+
+
+def signed_in(running: Running, user: str, phone: str, *, customer_id: str | None = None) -> Any:
+    return identity_pb2.SignInRecorded(
+        attempt_id=new_id(),
+        user_id=user,
+        customer_id=running.customer_id if customer_id is None else customer_id,
+        method="password",
+        result="succeeded",
+        client_address="198.51.100.7",
+        phone=phone,
+    )
+
+
+SIGN_IN_SMS = (
+    r"SIMfleet: you signed in on \d{4}-\d\d-\d\d \d\d:\d\d UTC from 198\.51\.100\.7\. "
+    r"Not you\? Change your password now\."
+)
+
+
+async def test_a_sign_in_is_told_by_sms_unless_the_user_turned_it_off(running: Running) -> None:
+    manager = await running.user("manager", Grant(running.company, TICKETS))
+    other = await running.user("other", Grant(running.company, TICKETS))
+    await running.publish(IdentitySubjects.SIGN_IN_RECORDED, signed_in(running, "manager", manager))
+    [told] = await running.sms_to(manager, 1)  # the default: ID-7's SMS, now notifications'
+    assert re.fullmatch(SIGN_IN_SMS, told.text), told.text
+
+    turned_off = await choose(running, "manager", ("sign_in", []))
+    assert {c.kind: list(c.channels) for c in turned_off.choices}["sign_in"] == []
+    await running.publish(IdentitySubjects.SIGN_IN_RECORDED, signed_in(running, "manager", manager))
+    # The marker: a sign-in after it on the same consumer, told by default.
+    await running.publish(IdentitySubjects.SIGN_IN_RECORDED, signed_in(running, "other", other))
+    await running.sms_to(other, 1)
+    assert [m.to_msisdn for m in await running.sms()].count(manager) == 1
+    assert len(await running.notices("manager")) == 1 and await running.accepted("manager") == 1
+
+    await choose(running, "manager", ("sign_in", ["sms"]), language="fa")  # back on, in Persian
+    await running.publish(IdentitySubjects.SIGN_IN_RECORDED, signed_in(running, "manager", manager))
+    [_, again] = await running.sms_to(manager, 2)
+    assert "ورود به حساب شما" in again.text and "198.51.100.7" in again.text
+
+
+async def test_operator_staff_are_not_told_and_a_user_not_yet_known_is_told_at_the_number_that_signed_in(
+    running: Running,
+) -> None:
+    staff_phone = "+79160000901"
+    # identity announces operator staff too (no customer); their sign-in SMS is identity's.
+    await running.publish(
+        IdentitySubjects.USER_CREATED,
+        identity_pb2.UserCreated(user_id="desk", customer_id="", phone=staff_phone, email="desk@example.com"),
+    )
+    await running.publish(IdentitySubjects.SIGN_IN_RECORDED, signed_in(running, "desk", staff_phone, customer_id=""))
+    # A user whose user.created notifications has not consumed: told at the event's number all the same.
+    newcomer = "+79160000902"
+    await running.publish(IdentitySubjects.SIGN_IN_RECORDED, signed_in(running, "newcomer", newcomer))
+    [told] = await running.sms_to(newcomer, 1)
+    assert re.fullmatch(SIGN_IN_SMS, told.text), told.text
+    assert staff_phone not in [m.to_msisdn for m in await running.sms()]
+    assert await running.notices("desk") == [] and await running.accepted("desk") == 0
+
+    # identity's user.created, when it comes, tells the rest (the email a sign-in email goes to).
+    await running.user("newcomer", phone=newcomer, email="newcomer@example.com")
+
+    async def emailed() -> bool:
+        async with running.db.sessions() as session:
+            email = await session.scalar(sa.text("SELECT email FROM users WHERE user_id = 'newcomer'"))
+        return bool(email == "newcomer@example.com")
+
+    await eventually(emailed, what="the newcomer's email learned from user.created")
 
 
 async def test_one_event_makes_one_notice_per_user_and_channel_even_after_a_restart(running: Running) -> None:

@@ -10,6 +10,9 @@ export type Me = Schemas["MeResponse"];
 export type Line = Schemas["LineResponse"];
 export type LinesPage = Schemas["LinesPage"];
 export type LinesQuery = NonNullable<paths["/v1/lines"]["get"]["parameters"]["query"]>;
+export type SavedFilter = Schemas["SavedFilterResponse"];
+export type SavedFilterBody = Schemas["SavedFilterBody"];
+export type SavedFiltersList = Schemas["SavedFiltersList"];
 export type SignInsPage = Schemas["SignInsPage"];
 export type Challenge = Schemas["ChallengeResponse"];
 export type Channel = Schemas["StartOtpRequest"]["channel"];
@@ -325,6 +328,11 @@ export const api = {
   },
   me: () => request<Me>("GET", "/v1/me", { auth: true }),
   lines: (query: LinesQuery) => request<LinesPage>("GET", "/v1/lines", { auth: true, query: query as Query }),
+  savedFilters: () => request<SavedFiltersList>("GET", "/v1/lines/saved-filters", { auth: true }),
+  saveFilter: (body: SavedFilterBody) =>
+    request<SavedFilter>("POST", "/v1/lines/saved-filters", { auth: true, body }),
+  deleteSavedFilter: (id: string) =>
+    request<void>("DELETE", `/v1/lines/saved-filters/${encodeURIComponent(id)}`, { auth: true }),
   line: (msisdn: string) => request<Line>("GET", `/v1/lines/${encodeURIComponent(msisdn)}`, { auth: true }),
   /** Asks for a lines' block or unblock (voluntary) by number: the simplified view's actions. */
   setBlocked: (msisdn: string, blocked: boolean) =>

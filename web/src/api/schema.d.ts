@@ -487,6 +487,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/lines/saved-filters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My saved filters of lines
+         * @description Only the caller's own, by name. Needs `lines:read`.
+         */
+        get: operations["listSavedFilters"];
+        put?: never;
+        /**
+         * Save a filter of lines under a name
+         * @description Needs `lines:read` (at `node_id` when given: a node outside the caller's scope is a 404). A name already used among the caller's filters is a 409 `SAVED_FILTER_EXISTS`; past 50 filters, a 409 `SAVED_FILTERS_LIMIT`.
+         */
+        post: operations["createSavedFilter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/lines/saved-filters/{filter_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete one of my saved filters
+         * @description Another user's filter is a 404, like one that does not exist.
+         */
+        delete: operations["deleteSavedFilter"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/lines/{msisdn}": {
         parameters: {
             query?: never;
@@ -6351,6 +6395,101 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * SavedFilterBody
+         * @description A filter of lines to keep under a name; the fields are those of `GET /v1/lines` and of an operation's
+         *     `selection`.
+         * @example {
+         *       "label": "drivers",
+         *       "name": "Blocked drivers, north",
+         *       "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
+         *       "states": [
+         *         "blocked"
+         *       ]
+         *     }
+         */
+        SavedFilterBody: {
+            /** Group */
+            group?: string | null;
+            /** Label */
+            label?: string | null;
+            /**
+             * Name
+             * @description unique among yours
+             */
+            name: string;
+            /**
+             * Node Id
+             * @description only this node's subtree
+             */
+            node_id?: string | null;
+            /**
+             * States
+             * @description only these states
+             */
+            states?: ("ready" | "active" | "blocked" | "terminated")[];
+            /**
+             * Tariff
+             * @description only this tariff's code
+             */
+            tariff?: string | null;
+        };
+        /**
+         * SavedFilterResponse
+         * @example {
+         *       "created_at": "2026-12-07T21:00:00Z",
+         *       "id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
+         *       "label": "drivers",
+         *       "name": "Blocked drivers, north",
+         *       "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
+         *       "states": [
+         *         "blocked"
+         *       ]
+         *     }
+         */
+        SavedFilterResponse: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Group */
+            group: string | null;
+            /** Id */
+            id: string;
+            /** Label */
+            label: string | null;
+            /** Name */
+            name: string;
+            /** Node Id */
+            node_id: string | null;
+            /** States */
+            states: ("ready" | "active" | "blocked" | "terminated")[];
+            /** Tariff */
+            tariff: string | null;
+        };
+        /**
+         * SavedFiltersList
+         * @description The caller's saved filters, by name (50 at most).
+         * @example {
+         *       "items": [
+         *         {
+         *           "created_at": "2026-12-07T21:00:00Z",
+         *           "id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
+         *           "label": "drivers",
+         *           "name": "Blocked drivers, north",
+         *           "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
+         *           "states": [
+         *             "blocked"
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        SavedFiltersList: {
+            /** Items */
+            items: components["schemas"]["SavedFilterResponse"][];
+        };
+        /**
          * ScheduledChange
          * @description A change of settlement method waiting for its date.
          */
@@ -11504,6 +11643,288 @@ export interface operations {
             };
             /** @description The body is not application/json in UTF-8 (or starts with a byte order mark) */
             415: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSavedFilters: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag of the answer you hold: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedFiltersList"];
+                };
+            };
+            /** @description Not Modified: the `If-None-Match` tag is still the answer's */
+            304: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSavedFilter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedFilterBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The path of the resource the request created (or, replayed, created before). */
+                    Location: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedFilterResponse"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state of the resource does not allow it */
+            409: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json in UTF-8 (or starts with a byte order mark) */
+            415: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteSavedFilter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the saved filter's id */
+                filter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
                     "X-Request-ID": string;

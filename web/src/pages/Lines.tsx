@@ -1,27 +1,21 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { api, type LinesQuery, type NodeData } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { Message, useI18n } from "../i18n";
 import { OperationForm } from "../OperationForm";
 import { selectable, typesFor, type Target } from "../operations";
 import { Link, useRouter } from "../router";
+import { LINE_STATES, type LineFilters, type LineState } from "../savedFilters";
 import { usePages } from "../useLoad";
+import { SavedFilters } from "./SavedFilters";
 
 const PAGE = 200;
 const ROW_HEIGHT = 44;
-const STATES = ["ready", "active", "blocked", "terminated"] as const;
-type State = (typeof STATES)[number];
-
-interface Filters {
-  q: string;
-  state: State | "";
-  tariff: string;
-  label: string;
-  group: string;
-  /** A node's subtree (from the hierarchy's "its lines"); set by a link, kept by the form. */
-  node: string;
-}
+const STATES = LINE_STATES;
+type State = LineState;
+/** `node`: a node's subtree (from the hierarchy's "its lines" or a saved filter); set by a link, kept by the form. */
+type Filters = LineFilters;
 
 function filtersFrom(search: string): Filters {
   const params = new URLSearchParams(search);
@@ -91,6 +85,29 @@ export function Lines() {
   useEffect(() => {
     if (last && last.index >= lines.length - 20 && cursor && !loading && !error) more();
   }, [last, lines.length, cursor, loading, error, more]);
+
+  /**
+   * The list is one stop of Tab (however many lines it holds, the fields after it stay a Tab away): inside it
+   * the up and down arrows move between the lines and the side arrows between a line's box and its number.
+   */
+  const onListKey = (event: KeyboardEvent<HTMLDivElement>) => {
+    const target = event.target as HTMLElement;
+    const row = target.closest<HTMLElement>('[role="row"]');
+    const controls = (of: Element | null) => (of ? Array.from(of.querySelectorAll<HTMLElement>("input, a")) : []);
+    const column = Math.max(0, controls(row).indexOf(target));
+    const forward = document.documentElement.dir === "rtl" ? "ArrowLeft" : "ArrowRight";
+    const backward = forward === "ArrowLeft" ? "ArrowRight" : "ArrowLeft";
+    let next: HTMLElement | undefined;
+    if (event.key === "ArrowDown")
+      next = controls(row ? row.nextElementSibling : scroller.current?.querySelector('[role="row"]') ?? null)[column];
+    else if (event.key === "ArrowUp" && row) next = controls(row.previousElementSibling)[column];
+    else if (event.key === forward && row) next = controls(row)[column + 1];
+    else if (event.key === backward && row) next = controls(row)[column - 1];
+    if (next) {
+      event.preventDefault();
+      next.focus();
+    }
+  };
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
@@ -178,6 +195,7 @@ export function Lines() {
         </label>
         <button type="submit">{t("lines.apply")}</button>
       </form>
+      <SavedFilters filters={filters} onApply={go} />
       {filters.node && (
         <p className="node-filter">
           <Message
@@ -192,6 +210,9 @@ export function Lines() {
       <ErrorMessage error={error} />
       <p aria-live="polite" className="count" data-testid="lines-count">
         {t("lines.shown", { count: formatNumber(lines.length) })}
+      </p>
+      <p id="lines-keys" className="hint">
+        {t("lines.keys")}
       </p>
       <div role="table" aria-label={t("lines.title")} aria-rowcount={cursor ? -1 : lines.length + 1}>
         <div role="rowgroup">
@@ -212,7 +233,15 @@ export function Lines() {
             <span role="columnheader">{t("lines.colLabels")}</span>
           </div>
         </div>
-        <div ref={scroller} className="scroller" role="rowgroup" tabIndex={0} aria-label={t("lines.title")}>
+        <div
+          ref={scroller}
+          className="scroller"
+          role="rowgroup"
+          tabIndex={0}
+          aria-label={t("lines.title")}
+          aria-describedby="lines-keys"
+          onKeyDown={onListKey}
+        >
           <div className="spacer" style={{ blockSize: virtualizer.getTotalSize() }}>
             {items.map((item) => {
               const line = lines[item.index]!;
@@ -227,6 +256,7 @@ export function Lines() {
                   <span role="cell">
                     <input
                       type="checkbox"
+                      tabIndex={-1}
                       aria-label={t("ops.select.one", { msisdn: line.msisdn })}
                       checked={everyMatch || chosen.has(line.msisdn)}
                       disabled={everyMatch}
@@ -234,7 +264,7 @@ export function Lines() {
                     />
                   </span>
                   <span role="cell">
-                    <Link to={`/lines/${encodeURIComponent(line.msisdn)}`} dir="ltr" translate="no">
+                    <Link to={`/lines/${encodeURIComponent(line.msisdn)}`} tabIndex={-1} dir="ltr" translate="no">
                       {line.msisdn}
                     </Link>
                   </span>

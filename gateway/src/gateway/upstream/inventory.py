@@ -14,11 +14,12 @@ import grpc
 
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
-from simfleet.inventory.v1 import lines_pb2_grpc, operations_pb2_grpc
+from simfleet.inventory.v1 import lines_pb2_grpc, operations_pb2_grpc, saved_filters_pb2_grpc
 from simfleet_runtime.grpc_server import make_channel
 
 LINE_SERVICE = "simfleet.inventory.v1.LineService"
 OPERATION_SERVICE = "simfleet.inventory.v1.OperationService"
+SAVED_FILTER_SERVICE = "simfleet.inventory.v1.SavedFilterService"
 
 # Reads that are safe to send again when inventory was momentarily unreachable.
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
@@ -31,6 +32,7 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (OPERATION_SERVICE, "GetOperation"),
     (OPERATION_SERVICE, "ListOperations"),
     (OPERATION_SERVICE, "ListOperationItems"),
+    (SAVED_FILTER_SERVICE, "ListSavedFilters"),
 )
 
 Req = TypeVar("Req")
@@ -51,6 +53,7 @@ class InventoryStubs:
         self.timeout = timeout
         self.lines = lines_pb2_grpc.LineServiceStub(channel)
         self.operations = operations_pb2_grpc.OperationServiceStub(channel)
+        self.saved_filters = saved_filters_pb2_grpc.SavedFilterServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Inventory:
         return Inventory(self, metadata)
@@ -62,6 +65,7 @@ class Inventory:
     def __init__(self, stubs: InventoryStubs, metadata: Metadata) -> None:
         self.lines = stubs.lines
         self.operations = stubs.operations
+        self.saved_filters = stubs.saved_filters
         self.metadata = metadata
         self._timeout = stubs.timeout
 

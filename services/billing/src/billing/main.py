@@ -165,7 +165,7 @@ def build(settings: BillingSettings, *, jwks: JwksFetcher | None = None) -> Bill
         return await grpc_jwks_fetcher(channel)()
 
     paths = nodepaths.ProjectedNodePaths(db=db, table=NODE_PATHS, clock=clock)
-    ledger = LedgerService(db=db, clock=clock)
+    ledger = LedgerService(db=db, clock=clock, outbox=runtime.outbox)
     api.add_consumer(
         name="billing-node-paths",
         stream=nodepaths.STREAM,

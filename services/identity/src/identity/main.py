@@ -130,6 +130,7 @@ def build(settings: IdentitySettings) -> Identity:
         history=history,
         notifier=notifier,
         hashing=hashing,
+        sign_in_sms_by_notifications=settings.sign_in_sms_by_notifications,
         throttles=SignInThrottles(
             clock=clock,
             policy=ThrottlePolicy(

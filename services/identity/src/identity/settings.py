@@ -79,6 +79,13 @@ class IdentitySettings(ServiceSettings):
 
     # Messages to the user.
     sms_sender: str = "SIMfleet"
+    sign_in_sms_by_notifications: bool = Field(
+        True,
+        description="customers' users hear of their sign-ins from notifications (its sign_in kind, SMS on by "
+        "default; a user may turn it off) and identity sends them no sign-in SMS; operator staff, whom "
+        "notifications does not know, always get identity's. false: identity sends every user the SMS itself "
+        "(only where notifications does not run: with both, a customer's user gets two)",
+    )
     invitation_text: str = Field(
         "SIMfleet: you can now sign in to your company's SIMfleet cabinet with this number. "
         "Sign in with a one-time code, then set a password.",

@@ -32,10 +32,19 @@ from inventory.operations.financial import financial_blocks_handler
 from inventory.operations.grpc_api import SERVICE_NAME as OPERATION_SERVICE
 from inventory.operations.grpc_api import OperationApi
 from inventory.operations.service import OperationService
+from inventory.saved_filters.grpc_api import SERVICE_NAME as SAVED_FILTER_SERVICE
+from inventory.saved_filters.grpc_api import SavedFilterApi
+from inventory.saved_filters.service import SavedFilters
 from inventory.settings import InventorySettings
 from inventory.stock.puk import PukVault
 from inventory.streams import SMS_DELIVERED, streams
-from simfleet.inventory.v1 import admin_pb2_grpc, lines_pb2_grpc, nodes_pb2_grpc, operations_pb2_grpc
+from simfleet.inventory.v1 import (
+    admin_pb2_grpc,
+    lines_pb2_grpc,
+    nodes_pb2_grpc,
+    operations_pb2_grpc,
+    saved_filters_pb2_grpc,
+)
 from simfleet_runtime import nodepaths
 from simfleet_runtime.audit import AuditTrail
 from simfleet_runtime.auth import JwksCache, JwksFetcher, TokenVerifier, grpc_jwks_fetcher
@@ -62,6 +71,7 @@ class Inventory:
     authorizer: Authorizer
     paths: nodepaths.ProjectedNodePaths
     holdings: NodeHoldings
+    saved_filters: SavedFilters
 
 
 def build(
@@ -155,6 +165,12 @@ def build(
         NodeHoldingsApi(holdings=holdings, authorizer=authorizer),
         HOLDINGS_SERVICE,
     )
+    saved_filters = SavedFilters(db=db, clock=clock)
+    runtime.add_servicer(
+        saved_filters_pb2_grpc.add_SavedFilterServiceServicer_to_server,
+        SavedFilterApi(filters=saved_filters, authorizer=authorizer),
+        SAVED_FILTER_SERVICE,
+    )
     runtime.add_consumer(
         name="inventory-node-paths", stream=nodepaths.STREAM, subject=nodepaths.SUBJECTS, handler=paths.handler()
     )
@@ -184,7 +200,7 @@ def build(
     runtime.add_task("gauges", Gauges(db=db, interval=settings.health_check_interval_seconds * 5).run)
     reporter = FigureReporter(db=db, clock=clock, outbox=outbox, interval=settings.figures_interval_seconds)
     runtime.add_task("line-figures", reporter.run)
-    return Inventory(runtime, lines, operations, engine, office, reporter, authorizer, paths, holdings)
+    return Inventory(runtime, lines, operations, engine, office, reporter, authorizer, paths, holdings, saved_filters)
 
 
 async def serve(settings: InventorySettings) -> None:

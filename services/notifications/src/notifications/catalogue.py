@@ -2,7 +2,9 @@
 
 Each kind names the permission a user needs over the node the event is about
 to hear of it (``None``: the event is about the user themselves, a sign-in),
-and the channels it goes by until the user chooses otherwise.
+the channels it goes by until the user chooses otherwise, and whether its
+events wait the grouping window (a sign-in does not: it warns of someone
+else in the account, and a summary of sign-ins is no use half a minute late).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ class Kind:
     default_channels: tuple[str, ...] = ()
     channels: tuple[str, ...] = CHANNELS
     """The channels it may go by."""
+    grouped: bool = True
+    """Its events wait ``NOTIFICATIONS_GROUPING_WINDOW_SECONDS`` to become one notice; False: told on the sender's
+    next pass (events that arrived meanwhile still make one summary)."""
 
 
 OPERATION_FINISHED: Final = "operation_finished"
@@ -49,15 +54,17 @@ KINDS: Final[dict[str, Kind]] = {
         Kind(PAYMENT_RECEIVED, "billing:read"),
         Kind(TICKET_REPLY, "tickets:read"),
         Kind(TICKET_STATE_CHANGED, "tickets:read"),
-        # identity still sends ID-7's sign-in SMS itself, to every user on every sign-in; here a user may add
-        # an email (docs/architecture.md § Notices says what moving the SMS here needs).
-        Kind(SIGN_IN, None, channels=(EMAIL,)),
+        # ID-7's SMS on every sign-in: on until the user turns it off (identity sends it to operator staff).
+        Kind(SIGN_IN, None, default_channels=(SMS,), grouped=False),
     )
 }
 """In the order users see them."""
 
 TARIFF_OPERATIONS: Final = frozenset({"change_tariff", "set_services"})
 """Operations whose success is told as a tariff or option change rather than as an operation finished."""
+
+
+UNGROUPED: Final = frozenset(name for name, kind in KINDS.items() if not kind.grouped)
 
 
 def default_choices() -> dict[str, list[str]]:

@@ -133,7 +133,7 @@ def build(
         preferences=preferences,
         paths=paths,
         access=cached,
-        on_accepted=delivery.wake if settings.grouping_window_seconds == 0 else None,
+        on_accepted=delivery.accepted,
     )
     for name, stream, subject in CONSUMERS:
         runtime.add_consumer(

@@ -155,8 +155,9 @@ Global___SpendingLimitReached: _TypeAlias = SpendingLimitReached  # noqa: Y015
 @_typing.final
 class PaymentReceived(_message.Message):
     """simfleet.billing.payment.received — a payment was credited to a personal
-    account (BI-14: a top-up by card or an automatic payment), published once per
-    payment, in the transaction that credits it.
+    account (BI-14: a top-up by card or an automatic payment; or an entry of kind
+    payment the operator posts), published once per payment and personal account
+    credited, in the transaction that credits it.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -177,7 +178,9 @@ class PaymentReceived(_message.Message):
     """Minor units of currency."""
     currency: _builtins.str
     kind: _builtins.str
-    """"card" or "automatic"."""
+    """"card" or "automatic" (billing's payments), or "booked" (an entry of kind payment the operator posted, such
+    as a bank transfer).
+    """
     balance: _builtins.int
     """The account's balance once credited, minor units."""
     @_builtins.property

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!simfleet/events/v1/identity.proto\x12\x12simfleet.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x01\n\x0bUserCreated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc7\x01\n\x0eSignInRecorded\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\x0e\n\x06result\x18\x05 \x01(\t\x12\x16\n\x0e\x63lient_address\x18\x06 \x01(\t\x12\x12\n\nuser_agent\x18\x07 \x01(\t\x12/\n\x0boccurred_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"x\n\x0fPasswordChanged\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"v\n\x0eSessionRevoked\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x89\x01\n\x0e\x45mailRequested\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x12\n\nto_address\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0c\n\x04\x62ody\x18\x04 \x01(\t\x12\x30\n\x0crequested_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"w\n\x0cUserDisabled\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"v\n\x0bUserEnabled\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa8\x01\n\x0cGrantChanged\x12\x10\n\x08grant_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x0f\n\x07node_id\x18\x05 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x06 \x01(\t\x12/\n\x0boccurred_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x01\n\rGrantsRevised\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x16\n\x0egrants_version\x18\x03 \x01(\x03\x12\r\n\x05\x63\x61use\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!simfleet/events/v1/identity.proto\x12\x12simfleet.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x01\n\x0bUserCreated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd6\x01\n\x0eSignInRecorded\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\x0e\n\x06result\x18\x05 \x01(\t\x12\x16\n\x0e\x63lient_address\x18\x06 \x01(\t\x12\x12\n\nuser_agent\x18\x07 \x01(\t\x12/\n\x0boccurred_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05phone\x18\t \x01(\t\"x\n\x0fPasswordChanged\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"v\n\x0eSessionRevoked\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x89\x01\n\x0e\x45mailRequested\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x12\n\nto_address\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0c\n\x04\x62ody\x18\x04 \x01(\t\x12\x30\n\x0crequested_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"w\n\x0cUserDisabled\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"v\n\x0bUserEnabled\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa8\x01\n\x0cGrantChanged\x12\x10\n\x08grant_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x0f\n\x07node_id\x18\x05 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x06 \x01(\t\x12/\n\x0boccurred_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x01\n\rGrantsRevised\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x16\n\x0egrants_version\x18\x03 \x01(\x03\x12\r\n\x05\x63\x61use\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,19 +35,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_USERCREATED']._serialized_start=91
   _globals['_USERCREATED']._serialized_end=221
   _globals['_SIGNINRECORDED']._serialized_start=224
-  _globals['_SIGNINRECORDED']._serialized_end=423
-  _globals['_PASSWORDCHANGED']._serialized_start=425
-  _globals['_PASSWORDCHANGED']._serialized_end=545
-  _globals['_SESSIONREVOKED']._serialized_start=547
-  _globals['_SESSIONREVOKED']._serialized_end=665
-  _globals['_EMAILREQUESTED']._serialized_start=668
-  _globals['_EMAILREQUESTED']._serialized_end=805
-  _globals['_USERDISABLED']._serialized_start=807
-  _globals['_USERDISABLED']._serialized_end=926
-  _globals['_USERENABLED']._serialized_start=928
-  _globals['_USERENABLED']._serialized_end=1046
-  _globals['_GRANTCHANGED']._serialized_start=1049
-  _globals['_GRANTCHANGED']._serialized_end=1217
-  _globals['_GRANTSREVISED']._serialized_start=1220
-  _globals['_GRANTSREVISED']._serialized_end=1361
+  _globals['_SIGNINRECORDED']._serialized_end=438
+  _globals['_PASSWORDCHANGED']._serialized_start=440
+  _globals['_PASSWORDCHANGED']._serialized_end=560
+  _globals['_SESSIONREVOKED']._serialized_start=562
+  _globals['_SESSIONREVOKED']._serialized_end=680
+  _globals['_EMAILREQUESTED']._serialized_start=683
+  _globals['_EMAILREQUESTED']._serialized_end=820
+  _globals['_USERDISABLED']._serialized_start=822
+  _globals['_USERDISABLED']._serialized_end=941
+  _globals['_USERENABLED']._serialized_start=943
+  _globals['_USERENABLED']._serialized_end=1061
+  _globals['_GRANTCHANGED']._serialized_start=1064
+  _globals['_GRANTCHANGED']._serialized_end=1232
+  _globals['_GRANTSREVISED']._serialized_start=1235
+  _globals['_GRANTSREVISED']._serialized_end=1376
 # @@protoc_insertion_point(module_scope)

@@ -65,6 +65,7 @@ class SignInRecorded(_message.Message):
     CLIENT_ADDRESS_FIELD_NUMBER: _builtins.int
     USER_AGENT_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
     attempt_id: _builtins.str
     user_id: _builtins.str
     """Empty when the number belongs to no user."""
@@ -75,6 +76,10 @@ class SignInRecorded(_message.Message):
     """e.g. "succeeded", "bad_credentials", "locked"."""
     client_address: _builtins.str
     user_agent: _builtins.str
+    phone: _builtins.str
+    """The number that signed in (E.164), for a sign-in that succeeded only: notifications tells the user at it
+    even before it has heard of the user (ID-7).
+    """
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -88,10 +93,11 @@ class SignInRecorded(_message.Message):
         client_address: _builtins.str = ...,
         user_agent: _builtins.str = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        phone: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt_id", b"attempt_id", "client_address", b"client_address", "customer_id", b"customer_id", "method", b"method", "occurred_at", b"occurred_at", "result", b"result", "user_agent", b"user_agent", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt_id", b"attempt_id", "client_address", b"client_address", "customer_id", b"customer_id", "method", b"method", "occurred_at", b"occurred_at", "phone", b"phone", "result", b"result", "user_agent", b"user_agent", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

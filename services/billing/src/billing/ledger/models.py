@@ -37,6 +37,10 @@ POSTED = "posted"
 PENDING = "pending"
 VOIDED = "voided"
 
+PAYMENT_ENTRY = "payment"
+"""The kind of entry that books money paid in: a card or automatic payment captured, or one the operator posts
+(a bank transfer booked through the admin API's PostEntry)."""
+
 SERIAL = BigInteger().with_variant(Integer(), "sqlite")
 """A 64-bit key on PostgreSQL; SQLite numbers rows itself only through an INTEGER PRIMARY KEY."""
 

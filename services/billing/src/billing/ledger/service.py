@@ -17,6 +17,13 @@ the stored entry answers if its fingerprint (a SHA-256 of the validated
 content) is the request's, and the request is refused with
 ``IDEMPOTENCY_KEY_REUSED`` otherwise. A refused entry (insufficient funds)
 leaves nothing behind, so its cause may try again.
+
+Payments told: an entry of kind ``payment`` posted through the admin API (at
+once, or a pending one when posted) publishes ``payment.received`` for each
+personal account it credits, through the outbox in the entry's transaction, as
+card and automatic payments do (:mod:`billing.payments`), so notifications tells
+the users who chose it. Those go through :meth:`LedgerService.post_charges`,
+which tells nothing: their service does.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from billing.ledger.models import (
     KINDS,
     METHODS,
     OPERATOR_KINDS,
+    PAYMENT_ENTRY,
     PENDING,
     PERSONAL,
     POSTED,
@@ -52,14 +60,18 @@ from billing.ledger.models import (
     floor_of,
 )
 from billing.settlement.models import SettlementChange
+from simfleet.events.v1 import billing_pb2 as ev
 from simfleet_runtime import paging
+from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, insert_ignoring_conflicts
 from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from simfleet_runtime.idempotency import check_same_request, fingerprint
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT
+from simfleet_runtime.timestamps import timestamp
 from simfleet_runtime.validation import check_text, normalize_email
+from simfleet_subjects import BillingSubjects
 
 DEBIT = "debit"
 CREDIT = "credit"
@@ -228,10 +240,15 @@ P = POSTINGS.c
 E = ENTRIES.c
 
 
+BOOKED_PAYMENT = "booked"
+"""``PaymentReceived.kind`` of a payment the operator posted (card and automatic payments are billing.payments')."""
+
+
 class LedgerService:
-    def __init__(self, *, db: Database, clock: Clock) -> None:
+    def __init__(self, *, db: Database, clock: Clock, outbox: Outbox) -> None:
         self._db = db
         self._clock = clock
+        self._outbox = outbox
 
     # ------------------------------------------------------------- accounts
     async def open_account(self, spec: NewAccount, *, session: AsyncSession | None = None) -> LedgerAccount:
@@ -457,6 +474,8 @@ class LedgerService:
                 if customer:
                     await session.execute(sa.update(ENTRIES).where(E.id == entry.id).values(customer_id=customer))
                 postings = await self._apply(session, entry, now)
+                if not entry.pending:
+                    await self._tell_payments(session, entry.id, entry.kind, entry.currency, now)
                 recorded = await session.get(JournalEntry, entry.id)
                 assert recorded is not None
         except FailedPrecondition:
@@ -689,6 +708,35 @@ class LedgerService:
         await session.execute(_MOVE_BY_DELTA.values(updated_at=now), changes)
         await session.execute(sa.insert(POSTINGS), postings)
 
+    async def _tell_payments(
+        self, session: AsyncSession, entry_id: str, kind: str, currency: str, now: datetime
+    ) -> None:
+        """A posted entry of kind payment: ``payment.received`` for each personal account it credits."""
+        if kind != PAYMENT_ENTRY:
+            return
+        credited = await session.execute(
+            sa.select(A.customer_id, A.personal_account_id, P.amount, P.balance_after)
+            .join(ACCOUNTS, A.id == P.account_id)
+            .where(P.entry_id == entry_id, P.amount > 0, A.kind == PERSONAL)
+            .order_by(A.id)
+        )
+        for row in credited:
+            await self._outbox.add(
+                session,
+                BillingSubjects.PAYMENT_RECEIVED,
+                ev.PaymentReceived(
+                    customer_id=row.customer_id,
+                    payment_id=entry_id,
+                    personal_account_id=row.personal_account_id,
+                    amount=row.amount,
+                    currency=currency,
+                    kind=BOOKED_PAYMENT,
+                    balance=int(row.balance_after or 0),
+                    occurred_at=timestamp(now),
+                ),
+                tenant=row.customer_id,
+            )
+
     async def _legs(self, session: AsyncSession, entry_id: str) -> list[Posting]:
         found = await session.scalars(
             sa.select(Posting).where(Posting.entry_id == entry_id).order_by(Posting.account_id)
@@ -733,6 +781,7 @@ class LedgerService:
                     if target == POSTED:
                         legs = await self._legs(session, found.id)
                         metrics.MONEY_MOVED.labels(found.currency).inc(sum(-p.amount for p in legs if p.amount < 0))
+                        await self._tell_payments(session, found.id, found.kind, found.currency, now)
             result = await session.get(JournalEntry, entry_id, populate_existing=True)
             assert result is not None
             recorded = Recorded(result, await self._legs(session, entry_id), replayed=state is None)

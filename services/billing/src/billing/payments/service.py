@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import metrics, money
-from billing.ledger.models import ACCOUNTS, PAYMENTS_CLEARING, LedgerAccount
+from billing.ledger.models import ACCOUNTS, PAYMENT_ENTRY, PAYMENTS_CLEARING, LedgerAccount
 from billing.ledger.service import CREDIT, DEBIT, LedgerService, Leg, NewEntry
 from billing.payments.models import (
     AUTHORIZED,
@@ -315,7 +315,7 @@ class Payments:
                     session,
                     NewEntry(
                         id=entry_id,
-                        kind="payment",
+                        kind=PAYMENT_ENTRY,
                         currency=payment.currency,
                         legs=(Leg(clearing, DEBIT, payment.amount), Leg(payment.account_id, CREDIT, payment.amount)),
                         description="top-up by card" if payment.kind == CARD else "automatic payment",

@@ -89,6 +89,7 @@ class SignInHistory:
                 client_address=call.client_address,
                 user_agent=call.user_agent,
                 occurred_at=timestamp(now),
+                phone=user.phone if user is not None and result == SUCCEEDED else "",
             ),
             tenant=customer_id,
             event_id=attempt_id,

@@ -6,7 +6,10 @@ and makes them one notice: the event's own text for one, the kind's summary
 (how many, and the last one's values) for more. Claiming the events is one
 ``UPDATE ... WHERE notice_id IS NULL``: two composers (two replicas) never put
 an event in two notices, and a burst of 100,000 events is one statement and
-one notice.
+one notice. A kind the catalogue does not group (a sign-in) waits no window:
+its events are composed on the next pass, which their arrival starts at once
+(:meth:`Delivery.accepted`), so a sign-in's SMS is queued within the
+consumer's and the sender's work of the sign-in, not half a minute later.
 
 **Sending.** An SMS is queued in the transaction that marks its notice sent:
 a ``SubmitSmsCommand`` written to the outbox, its message id the notice's id,
@@ -33,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import metrics
-from notifications.catalogue import CHANNELS, EMAIL, SMS
+from notifications.catalogue import CHANNELS, EMAIL, SMS, UNGROUPED
 from notifications.notices.models import FAILED, PENDING, SENT, Notice, NoticeEvent
 from notifications.preferences.models import User
 from notifications.preferences.service import Preferences
@@ -95,6 +98,11 @@ class Delivery:
     def wake(self) -> None:
         self._wake.set()
 
+    def accepted(self, kind: str) -> None:
+        """Events of ``kind`` were accepted: compose now if they wait no window."""
+        if not self._window or kind in UNGROUPED:
+            self._wake.set()
+
     # Composing.
 
     async def compose(self) -> int:
@@ -107,7 +115,7 @@ class Delivery:
                     sa.select(e.user_id, e.channel, e.kind)
                     .where(e.notice_id.is_(None))
                     .group_by(e.user_id, e.channel, e.kind)
-                    .having(sa.func.min(e.created_at) <= cutoff)
+                    .having(sa.or_(sa.func.min(e.created_at) <= cutoff, e.kind.in_(UNGROUPED)))
                     .limit(self._batch)
                 )
             ).all()

@@ -10,13 +10,17 @@ Who hears: a user of the event's customer who chose the kind (or never saved
 preferences and the kind is on by default), is active, has the number or
 address of the channel, and whose grants carry the kind's permission over the
 event's node (:mod:`notifications.notices.access`). A sign-in is told to the
-user who signed in only. The actor of a change (the customer who moved their
+user who signed in only, and only to a customer's user (operator staff hear of
+theirs from identity); a user notifications has not heard of yet (identity's
+``user.created`` still on its way, or older than the stream keeps) is learned
+from the sign-in's number, so ID-7's SMS reaches every user. The actor of a change (the customer who moved their
 own ticket) is not told of it. Identity is asked before the transaction (the
 consumer's ``before`` hook warms the cache), so no database lock waits on it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,7 +52,7 @@ from notifications.preferences.service import Directory, Preferences
 from simfleet.events.v1 import billing_pb2, identity_pb2, inventory_pb2, ticketing_pb2
 from simfleet_runtime.bus import Event, PermanentError
 from simfleet_runtime.clock import Clock
-from simfleet_runtime.db import Database, insert_ignoring_conflicts
+from simfleet_runtime.db import Database, after_commit, insert_ignoring_conflicts
 from simfleet_runtime.nodepaths import ProjectedNodePaths
 from simfleet_subjects import BillingSubjects, IdentitySubjects, InventorySubjects, TicketingSubjects
 
@@ -77,6 +81,8 @@ class Occurrence:
     """The node it is about ('' with ``user_id``: the user's own)."""
     user_id: str = ""
     """For a kind about the user themselves (a sign-in): the one user told."""
+    phone: str = ""
+    """With ``user_id``: the user's number as the event tells it (a user notifications does not know is learned)."""
     actor_id: str = ""
     """Who made the change: not told of it."""
     params: dict[str, Any] = field(default_factory=dict)
@@ -94,12 +100,13 @@ def read_event(event: Event) -> Occurrence | None:
     subject = event.subject
     if subject == IdentitySubjects.SIGN_IN_RECORDED:
         signed = _decode(identity_pb2.SignInRecorded, event)
-        if signed.result != SUCCEEDED_SIGN_IN or not signed.user_id:
-            return None
+        if signed.result != SUCCEEDED_SIGN_IN or not signed.user_id or not signed.customer_id:
+            return None  # a failure, or operator staff (identity tells them itself)
         return Occurrence(
             SIGN_IN,
             signed.customer_id,
             user_id=signed.user_id,
+            phone=signed.phone,
             params={"when": _when(signed.occurred_at.ToDatetime()), "address": signed.client_address},
         )
     if subject == TicketingSubjects.TICKET_NOTE_ADDED:
@@ -182,7 +189,7 @@ class Intake:
         preferences: Preferences,
         paths: ProjectedNodePaths,
         access: AccessSource,
-        on_accepted: Callable[[], None] | None = None,
+        on_accepted: Callable[[str], None] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -213,6 +220,14 @@ class Intake:
         candidates = await self._candidates(session, occurrence)
         if not candidates:
             return []
+        if occurrence.user_id and occurrence.phone:
+            await Directory.learn(
+                session,
+                user_id=occurrence.user_id,
+                customer_id=occurrence.customer_id,
+                phone=occurrence.phone,
+                now=self._clock.now(),
+            )
         users = await Directory.users(session, candidates)
         choices = await self._preferences.of_users(session, candidates)
         permission = KINDS[occurrence.kind].permission
@@ -264,7 +279,7 @@ class Intake:
             accepted += fresh
             metrics.EVENTS.labels(occurrence.kind, "accepted" if fresh else "duplicate").inc()
         if accepted and self._on_accepted is not None:
-            self._on_accepted()
+            after_commit(session, functools.partial(self._on_accepted, occurrence.kind))
 
     async def handle_group(self, session: AsyncSession, events: Sequence[Event]) -> None:
         """Several events in one transaction, each as :meth:`handle` takes it."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,7 @@ from notifications.preferences.models import Preference, User
 from simfleet.events.v1 import identity_pb2 as ev
 from simfleet_runtime.bus import Event, PermanentError
 from simfleet_runtime.clock import Clock
-from simfleet_runtime.db import Database
+from simfleet_runtime.db import Database, insert_ignoring_conflicts
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_subjects import IdentitySubjects
 
@@ -174,6 +175,21 @@ class Directory:
                 )
         except ValueError as exc:  # DecodeError is a ValueError
             raise PermanentError(f"not a {event.subject} message") from exc
+
+    @staticmethod
+    async def learn(session: AsyncSession, *, user_id: str, customer_id: str, phone: str, now: datetime) -> None:
+        """A user known from their own sign-in, until ``user.created`` tells the rest (their email)."""
+        await session.execute(
+            insert_ignoring_conflicts(session, User.__table__),  # type: ignore[arg-type]
+            {
+                "user_id": user_id,
+                "customer_id": customer_id,
+                "phone": phone,
+                "email": "",
+                "active": True,
+                "updated_at": now,
+            },
+        )
 
     @staticmethod
     async def users(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, User]:
