@@ -57,7 +57,7 @@ export function SavedFilters({ filters, onApply }: { filters: LineFilters; onApp
         load.error ? (
           <ErrorMessage error={load.error} />
         ) : (
-          <p className="count">{t("common.loading")}</p>
+          open && <p className="count">{t("common.loading")}</p>
         )
       ) : (
         <>
