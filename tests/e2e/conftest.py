@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,7 +62,10 @@ def onboard_other_customer(platform: Platform) -> admin_pb2.OnboardCustomerRespo
 @pytest.fixture(scope="package")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     data_dir: Path = tmp_path_factory.mktemp("platform")
-    with running_platform(data_dir, "e2e") as running:
+    # The console's browser tests are a unit of work of their own (the root conftest.py), so two xdist workers may
+    # each run this package's platform at once: on PostgreSQL each needs databases of its own.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    with running_platform(data_dir, f"e2e_{worker}" if worker else "e2e") as running:
         yield running
 
 
