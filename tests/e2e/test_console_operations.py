@@ -134,7 +134,7 @@ def crew(platform: Platform) -> Iterator[dict[str, Any]]:
         [company] = api.get("/v1/nodes", params={"kind": "company"}, headers=headers).json()["items"]
         customer_id = api.get("/v1/me", headers=headers).json()["customer_id"]
         accounts = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 100}, headers=headers)
-        account = sorted(accounts.json()["items"], key=lambda n: n["name"])[0]
+        account, other_account = sorted(accounts.json()["items"], key=lambda n: n["name"])[:2]
         made = {}
         for name in (CREW_NAME, WORKSHOP_NAME):
             created = api.post(
@@ -174,7 +174,12 @@ def crew(platform: Platform) -> Iterator[dict[str, Any]]:
             return found.status_code == 200 and len(found.json()["items"]) == len(CREW_LINES)
 
         wait_until(listed, 60, "the department's lines in its filter")
-        yield {"department": made[CREW_NAME], "workshop": made[WORKSHOP_NAME], "headers": headers}
+        yield {
+            "department": made[CREW_NAME],
+            "workshop": made[WORKSHOP_NAME],
+            "other_account": other_account,
+            "headers": headers,
+        }
 
 
 @pytest.fixture(scope="module")
@@ -400,7 +405,8 @@ def test_each_line_its_own_sim_then_a_new_number_then_another_department(
         assert moved.json()["sim"]["iccid"] == CREW_RESERVE[1].iccid
         assert api.get(f"/v1/lines/{first}", headers=headers).status_code == 404
 
-    # The other line to another department, found by its name in the node picker.
+    # The other line to another department, found by its name in the node picker, and billed to another
+    # personal account, found in the account picker (which offers personal accounts only).
     page.goto(f"/lines?node_id={crew['department']['id']}")
     page.get_by_role("checkbox", name=f"Choose {second}").check()
     form = page.get_by_role("region", name="Change these lines")
@@ -409,9 +415,13 @@ def test_each_line_its_own_sim_then_a_new_number_then_another_department(
     picker.get_by_label("Find by name").fill(WORKSHOP_NAME)
     expect(picker.get_by_text("Nodes found: 1")).to_be_visible()
     picker.get_by_role("combobox", name=re.compile("^Node")).select_option(crew["workshop"]["id"])
+    billed = form.get_by_role("group", name="Bill them to the personal account")
+    billed.get_by_label("Find by name").fill(crew["other_account"]["name"])
+    billed.get_by_role("combobox", name=re.compile("^Node")).select_option(crew["other_account"]["id"])
     assert axe_problems(page) == []
     form.get_by_role("button", name="Review").click()
     form.get_by_role("button", name="Start the operation").click()
     finished_in_the_browser(page, 1)
     with httpx.Client(base_url=platform.gateway_url, timeout=10) as api:
-        assert api.get(f"/v1/lines/{second}", headers=headers).json()["node_id"] == crew["workshop"]["id"]
+        line = api.get(f"/v1/lines/{second}", headers=headers).json()
+        assert (line["node_id"], line["personal_account_id"]) == (crew["workshop"]["id"], crew["other_account"]["id"])

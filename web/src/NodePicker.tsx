@@ -17,12 +17,17 @@ export function NodePicker({
   onChange,
   name,
   exclude,
+  required = true,
+  kind,
 }: {
   label: string;
   value: string;
   onChange: (id: string) => void;
   name: string;
   exclude?: (node: NodeData) => boolean;
+  required?: boolean;
+  /** Only nodes of this kind (e.g. personal accounts, to bill lines to). */
+  kind?: string;
 }) {
   const { t } = useI18n();
   const id = useId();
@@ -33,7 +38,7 @@ export function NodePicker({
   useEffect(() => {
     let live = true;
     const timer = setTimeout(() => {
-      api.nodes({ q: search.trim() || undefined, limit: PICKER_LIMIT, sort: "path" }).then(
+      api.nodes({ q: search.trim() || undefined, limit: PICKER_LIMIT, sort: "path", kind: kind ? [kind] : undefined }).then(
         (page) => {
           if (!live) return;
           setError(null);
@@ -46,7 +51,7 @@ export function NodePicker({
       live = false;
       clearTimeout(timer);
     };
-  }, [search]);
+  }, [search, kind]);
 
   const offered = (nodes ?? []).filter((node) => !exclude?.(node));
   return (
@@ -58,7 +63,7 @@ export function NodePicker({
       </label>
       <label>
         {t("picker.node")}
-        <select name={name} required value={value} onChange={(e) => onChange(e.target.value)} aria-describedby={`${id}-count`}>
+        <select name={name} required={required} value={value} onChange={(e) => onChange(e.target.value)} aria-describedby={`${id}-count`}>
           <option value="">{nodes ? t("picker.choose") : t("common.loading")}</option>
           {offered.map((node) => (
             <option key={node.id} value={node.id} translate="no">

@@ -114,9 +114,13 @@ describe("an operation with each line's own parameter", () => {
     form({ kind: "filter", state: "active" });
     expect(within(screen.getByLabelText("Operation")).queryByRole("option", { name: "Replace the SIM" })).toBeNull();
     fireEvent.change(screen.getByLabelText("Operation"), { target: { value: "move" } });
-    fireEvent.change(screen.getByLabelText("Find by name"), { target: { value: "Cour" } });
-    expect(await screen.findByText("Nodes found: 1")).toBeTruthy();
-    fireEvent.change(screen.getByLabelText("Node"), { target: { value: "n7" } });
+    // A node, an account to bill them to, or both: Review waits for one of them.
+    expect((screen.getByRole("button", { name: "Review" }) as HTMLButtonElement).disabled).toBe(true);
+    const to = within(screen.getByRole("group", { name: "Move the lines to (optional)" }));
+    fireEvent.change(to.getByLabelText("Find by name"), { target: { value: "Cour" } });
+    expect(await to.findByText("Nodes found: 1")).toBeTruthy();
+    fireEvent.change(to.getByLabelText("Node"), { target: { value: "n7" } });
+    expect(screen.getByRole("group", { name: "Bill them to the personal account (optional)" })).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Review" }));
     fireEvent.click(screen.getByRole("button", { name: "Start the operation" }));
     await waitFor(() => expect(window.location.pathname).toBe("/operations/op7"));

@@ -10,6 +10,7 @@ import {
   SERVICES,
   initialValues,
   itemsComplete,
+  paramsComplete,
   operationRequest,
   selectable,
   type Field,
@@ -167,9 +168,11 @@ export function OperationForm({
           <NodePicker
             key={field.name}
             name={field.name}
-            label={label}
+            label={label + optional}
             value={String(value)}
             onChange={(next) => set(next)}
+            required={!field.optional}
+            kind={field.only}
           />
         );
       case "labels":
@@ -245,7 +248,8 @@ export function OperationForm({
               />
             </label>
           )}
-          <button type="submit" disabled={!selectable(target) || !itemsComplete(type, items, msisdns)}>
+          <button type="submit" disabled={!selectable(target) || !itemsComplete(type, items, msisdns) || !paramsComplete(type, values)}
+          >
             {t("ops.review")}
           </button>
         </form>

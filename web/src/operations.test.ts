@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  paramsComplete,
   OFFERED_TYPES,
   OPERATION_FIELDS,
   PER_LINE_MAX,
@@ -121,13 +122,21 @@ describe("the operation request built from a choice of lines", () => {
     expect(typesFor({ kind: "filter", state: "active" })).toEqual(OFFERED_TYPES);
   });
 
-  it("moves lines to the node chosen", () => {
-    expect(initialValues("move")).toEqual({ node_id: "" });
-    expect(operationRequest("move", { node_id: "01NODE" }, { kind: "filter", label: "vip" })).toEqual({
+  it("moves lines to the node chosen, bills them to the account chosen, or both, but needs one", () => {
+    expect(initialValues("move")).toEqual({ node_id: "", personal_account_id: "" });
+    expect(operationRequest("move", { node_id: "01NODE", personal_account_id: "" }, { kind: "filter", label: "vip" })).toEqual({
       type: "move",
       params: { node_id: "01NODE" },
       selection: { label: "vip" },
     });
+    expect(
+      operationRequest("move", { node_id: "", personal_account_id: "01ACCOUNT" }, { kind: "lines", msisdns: ["+79991000001"] })
+        .params,
+    ).toEqual({ personal_account_id: "01ACCOUNT" });
+    expect(paramsComplete("move", { node_id: "", personal_account_id: " " })).toBe(false);
+    expect(paramsComplete("move", { node_id: "", personal_account_id: "01ACCOUNT" })).toBe(true);
+    expect(paramsComplete("move", { node_id: "01NODE", personal_account_id: "01ACCOUNT" })).toBe(true);
+    expect(paramsComplete("block", { block_type: "voluntary" })).toBe(true);
   });
 
   it("counts the lines that have ended", () => {

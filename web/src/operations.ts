@@ -11,8 +11,8 @@ export type Field =
   | { name: string; kind: "tariff" }
   | { name: string; kind: "flag" }
   | { name: string; kind: "services" }
-  /** A node of the hierarchy, found by its name (NodePicker). */
-  | { name: string; kind: "node" }
+  /** A node of the hierarchy, found by its name (NodePicker); ``only`` narrows it to nodes of one kind. */
+  | { name: string; kind: "node"; optional?: boolean; only?: "personal_account" }
   | { name: string; kind: "labels" };
 
 const BLOCK_TYPES = ["voluntary", "lost_or_stolen", "financial", "scheduled"] as const;
@@ -44,7 +44,10 @@ export const OPERATION_FIELDS: Partial<Record<OperationType, readonly Field[]>> 
     { name: "target", kind: "text", ltr: true },
   ],
   clear_forwarding: [{ name: "condition", kind: "choice", values: CONDITIONS }],
-  move: [{ name: "node_id", kind: "node" }],
+  move: [
+    { name: "node_id", kind: "node", optional: true },
+    { name: "personal_account_id", kind: "node", optional: true, only: "personal_account" },
+  ],
   send_sms: [
     { name: "text", kind: "text" },
     { name: "sender", kind: "text", ltr: true, optional: true },
@@ -75,6 +78,20 @@ export const ITEM_FIELDS: Partial<Record<OperationType, ItemField>> = {
 export const PER_LINE_TYPES = Object.keys(ITEM_FIELDS) as OperationType[];
 /** The most lines a per-line operation is offered for: each gets its own row in the form. */
 export const PER_LINE_MAX = 20;
+
+/** Parameters of which a type needs at least one (the API's ``any_of``): move takes a node, an account or both. */
+export const ANY_OF: Partial<Record<OperationType, readonly string[]>> = {
+  move: ["node_id", "personal_account_id"],
+};
+
+/** Whether the form's values give what the type needs of its optional parameters (one of ANY_OF's). */
+export function paramsComplete(type: OperationType, values: ParamValues): boolean {
+  const names = ANY_OF[type];
+  return !names || names.some((name) => {
+    const value = values[name];
+    return typeof value === "string" && value.trim() !== "";
+  });
+}
 
 /** The types offered on a target: the per-line ones only on up to PER_LINE_MAX lines chosen by number. */
 export function typesFor(target: Target, first?: OperationType): OperationType[] {

@@ -264,6 +264,7 @@ export const en = {
   "ops.field.text": "Message",
   "ops.field.sender": "Sender",
   "ops.field.node_id": "Move the lines to",
+  "ops.field.personal_account_id": "Bill them to the personal account",
   "ops.field.labels": "Labels",
   "ops.field.group": "Group",
   "ops.labelsHint": "Separate labels with commas; a label has no comma of its own.",

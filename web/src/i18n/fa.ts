@@ -266,6 +266,7 @@ export const fa: Catalogue = {
   "ops.field.text": "پیام",
   "ops.field.sender": "فرستنده",
   "ops.field.node_id": "انتقال خط‌ها به",
+  "ops.field.personal_account_id": "انتقال به حساب شخصی",
   "ops.field.labels": "برچسب‌ها",
   "ops.field.group": "گروه",
   "ops.labelsHint": "برچسب‌ها را با ویرگول جدا کنید؛ خود برچسب ویرگول ندارد.",

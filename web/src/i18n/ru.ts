@@ -264,6 +264,7 @@ export const ru: Catalogue = {
   "ops.field.text": "Сообщение",
   "ops.field.sender": "Отправитель",
   "ops.field.node_id": "Куда перенести линии",
+  "ops.field.personal_account_id": "Перенести на лицевой счёт",
   "ops.field.labels": "Метки",
   "ops.field.group": "Группа",
   "ops.labelsHint": "Разделяйте метки запятыми; в самой метке запятой быть не может.",
