@@ -10,15 +10,22 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import grpc
+import httpx
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
+from simfleet.inventory.v1 import admin_pb2, admin_pb2_grpc
+from simfleet.inventory.v1 import lines_pb2 as lpb
+from simfleet_devstack.platform import Platform
+from simfleet_devstack.seed import demo_sim
+from simfleet_runtime.context import OPERATOR_KEY
 from tests.helpers import WEB_DIST
 
 CHROMIUM = Path(os.environ.get("SIMFLEET_CHROMIUM", "/usr/bin/chromium"))
@@ -129,3 +136,47 @@ def sign_in_with_password(page: Page, phone: str, password: str) -> None:
         page.wait_for_timeout(1000)  # the 503's Retry-After: a second
     page.get_by_role("button", name="Sign in").click()
     expect(hello).to_be_visible()
+
+
+def department_with_lines(
+    platform: Platform,
+    api: httpx.Client,
+    headers: dict[str, str],
+    *,
+    name: str,
+    numbers: Sequence[str],
+    first_serial: int,
+    labels: Callable[[int], list[str]] = lambda _: [],
+) -> dict[str, Any]:
+    """A department ``name`` under the demo company holding active lines ``numbers`` (SIM serials from
+    ``first_serial``, which no other test may take), billed to the company's first personal account by name,
+    imported by the operator; ``labels(i)`` labels the i-th. Returns the department as the API gives it."""
+    [company] = api.get("/v1/nodes", params={"kind": "company"}, headers=headers).json()["items"]
+    customer_id = api.get("/v1/me", headers=headers).json()["customer_id"]
+    accounts = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 100}, headers=headers)
+    account = sorted(accounts.json()["items"], key=lambda n: n["name"])[0]
+    created = api.post(
+        "/v1/nodes", json={"parent_id": company["id"], "kind": "department", "name": name}, headers=headers
+    )
+    assert created.status_code == 201, created.text
+    department: dict[str, Any] = created.json()
+    lines = [
+        admin_pb2.ImportedLine(
+            msisdn=number,
+            sim=demo_sim(first_serial + i),
+            node_id=department["id"],
+            personal_account_id=account["id"],
+            tariff_code="BIZ-M",
+            state=lpb.LINE_STATE_ACTIVE,
+            services=["voice", "sms", "data"],
+            labels=labels(i),
+        )
+        for i, number in enumerate(numbers)
+    ]
+    with grpc.insecure_channel(platform.inventory_target) as channel:
+        admin_pb2_grpc.InventoryAdminServiceStub(channel).ImportLines(
+            admin_pb2.ImportLinesRequest(customer_id=customer_id, lines=lines),
+            metadata=((OPERATOR_KEY, platform.config.operator_key),),
+            timeout=60,
+        )
+    return department

@@ -14,22 +14,19 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import grpc
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from simfleet.inventory.v1 import admin_pb2, admin_pb2_grpc
-from simfleet.inventory.v1 import lines_pb2 as lpb
 from simfleet_devstack.platform import Platform
-from simfleet_devstack.seed import DEMO_MANAGER, demo_sim
-from simfleet_runtime.context import OPERATOR_KEY
+from simfleet_devstack.seed import DEMO_MANAGER
 from tests.e2e.console import (
     LATIN,
     UNTRANSLATED_TEXT,
     axe_problems,
     chromium,
     console_page,
+    department_with_lines,
     screenshot,
     sign_in_with_password,
 )
@@ -48,35 +45,16 @@ def desk(platform: Platform) -> Iterator[dict[str, Any]]:
     """A department under the demo company holding six active lines, the first three labelled "drivers"."""
     with httpx.Client(base_url=platform.gateway_url, timeout=30) as api:
         headers = bearer(api)
-        [company] = api.get("/v1/nodes", params={"kind": "company"}, headers=headers).json()["items"]
-        customer_id = api.get("/v1/me", headers=headers).json()["customer_id"]
-        accounts = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 100}, headers=headers)
-        account = sorted(accounts.json()["items"], key=lambda n: n["name"])[0]
-        created = api.post(
-            "/v1/nodes", json={"parent_id": company["id"], "kind": "department", "name": DESK_NAME}, headers=headers
-        )
-        assert created.status_code == 201, created.text
-        department = created.json()
         numbers = [f"{DESK_PREFIX}{i:05d}" for i in range(6)]
-        lines = [
-            admin_pb2.ImportedLine(
-                msisdn=number,
-                sim=demo_sim(9_200_000 + i),  # serials no other test takes
-                node_id=department["id"],
-                personal_account_id=account["id"],
-                tariff_code="BIZ-M",
-                state=lpb.LINE_STATE_ACTIVE,
-                services=["voice", "sms", "data"],
-                labels=["drivers"] if i < DRIVERS else [],
-            )
-            for i, number in enumerate(numbers)
-        ]
-        with grpc.insecure_channel(platform.inventory_target) as channel:
-            admin_pb2_grpc.InventoryAdminServiceStub(channel).ImportLines(
-                admin_pb2.ImportLinesRequest(customer_id=customer_id, lines=lines),
-                metadata=((OPERATOR_KEY, platform.config.operator_key),),
-                timeout=60,
-            )
+        department = department_with_lines(
+            platform,
+            api,
+            headers,
+            name=DESK_NAME,
+            numbers=numbers,
+            first_serial=9_200_000,  # serials no other test takes
+            labels=lambda i: ["drivers"] if i < DRIVERS else [],
+        )
         yield {**department, "numbers": numbers, "headers": headers}
 
 

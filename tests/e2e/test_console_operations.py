@@ -33,6 +33,7 @@ from tests.e2e.console import (
     axe_problems,
     chromium,
     console_page,
+    department_with_lines,
     screenshot,
     sign_in_with_password,
 )
@@ -63,34 +64,10 @@ def fleet(platform: Platform) -> Iterator[dict[str, Any]]:
     """A department under the demo company holding 1,000 active lines, counted in its figures."""
     with httpx.Client(base_url=platform.gateway_url, timeout=30) as api:
         headers = bearer(api)
-        [company] = api.get("/v1/nodes", params={"kind": "company"}, headers=headers).json()["items"]
-        customer_id = api.get("/v1/me", headers=headers).json()["customer_id"]
-        accounts = api.get("/v1/nodes", params={"kind": "personal_account", "limit": 100}, headers=headers)
-        account = sorted(accounts.json()["items"], key=lambda n: n["name"])[0]
-        created = api.post(
-            "/v1/nodes", json={"parent_id": company["id"], "kind": "department", "name": FLEET_NAME}, headers=headers
-        )
-        assert created.status_code == 201, created.text
-        department = created.json()
         numbers = [f"{FLEET_PREFIX}{i:05d}" for i in range(FLEET)]
-        lines = [
-            admin_pb2.ImportedLine(
-                msisdn=number,
-                sim=demo_sim(9_100_000 + i),  # serials no other test takes
-                node_id=department["id"],
-                personal_account_id=account["id"],
-                tariff_code="BIZ-M",
-                state=lpb.LINE_STATE_ACTIVE,
-                services=["voice", "sms", "data"],
-            )
-            for i, number in enumerate(numbers)
-        ]
-        with grpc.insecure_channel(platform.inventory_target) as channel:
-            admin_pb2_grpc.InventoryAdminServiceStub(channel).ImportLines(
-                admin_pb2.ImportLinesRequest(customer_id=customer_id, lines=lines),
-                metadata=((OPERATOR_KEY, platform.config.operator_key),),
-                timeout=60,
-            )
+        department = department_with_lines(
+            platform, api, headers, name=FLEET_NAME, numbers=numbers, first_serial=9_100_000
+        )  # serials no other test takes
         with grpc.insecure_channel(platform.netsim_target) as channel:
             hlr = hlr_pb2_grpc.HlrServiceStub(channel)
 
