@@ -18,7 +18,7 @@ import grpc
 from google.protobuf import message_factory
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from simfleet.inventory.v1 import lines_pb2, operations_pb2, saved_filters_pb2
+from simfleet.inventory.v1 import line_groups_pb2, lines_pb2, operations_pb2, saved_filters_pb2
 from simfleet_runtime.grpc_server import ServerInterceptor
 from simfleet_runtime.testing import free_port
 
@@ -73,6 +73,7 @@ def line(msisdn: str = "+79990000101", **changes: Any) -> lines_pb2.Line:
         "forwarding": [lines_pb2.Forwarding(condition="busy", target="+79990000199")],
         "labels": ["drivers"],
         "group": "fleet",
+        "group_id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
         "created_at": ts(JAN_15),
         "updated_at": ts(JAN_16),
     }
@@ -171,6 +172,10 @@ def default_answer(method: str) -> Any:
         return saved_filters_pb2.ListSavedFiltersResponse()
     if method == "DeleteSavedFilter":
         return saved_filters_pb2.DeleteSavedFilterResponse()
+    if method == "ListLineGroups":
+        return line_groups_pb2.ListLineGroupsResponse()
+    if method == "DeleteLineGroup":
+        return line_groups_pb2.DeleteLineGroupResponse(lines_cleared=2)
     raise AssertionError(f"no default answer for {method}")
 
 
@@ -283,7 +288,7 @@ class ScriptedServices:
 
 
 class ScriptedInventory(ScriptedServices):
-    """inventory's LineService, OperationService and SavedFilterService, answering plausible defaults
+    """inventory's LineService, OperationService, SavedFilterService and LineGroupService, answering plausible defaults
     (:func:`default_answer`)."""
 
     def __init__(self) -> None:
@@ -292,6 +297,7 @@ class ScriptedInventory(ScriptedServices):
             lines_pb2.DESCRIPTOR.services_by_name["LineService"],
             operations_pb2.DESCRIPTOR.services_by_name["OperationService"],
             saved_filters_pb2.DESCRIPTOR.services_by_name["SavedFilterService"],
+            line_groups_pb2.DESCRIPTOR.services_by_name["LineGroupService"],
             defaults=default_answer,
         )
 

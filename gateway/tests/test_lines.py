@@ -42,6 +42,7 @@ LINE_JSON = {
     "blocks": [],
     "labels": ["drivers"],
     "group": "fleet",
+    "group_id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
     "pending_operation_id": None,
     "created_at": "2026-01-15T09:30:00Z",
     "updated_at": "2026-01-16T12:00:00Z",
@@ -59,6 +60,7 @@ async def test_list_lines_sends_every_filter(api, inventory):
             ("tariff", "corp-unlimited"),
             ("label", "drivers"),
             ("group", "fleet"),
+            ("group_id", "01JA5F6G7H8J9K0M1N2P3Q4R5S"),
             ("q", "+7999000"),
             ("sort", "-updated_at"),
             ("limit", "50"),
@@ -79,6 +81,7 @@ async def test_list_lines_sends_every_filter(api, inventory):
         "fleet",
         "+7999000",
     )
+    assert request.group_id == "01JA5F6G7H8J9K0M1N2P3Q4R5S"
     assert (request.order_by, request.page_size, request.page_token) == ("-updated_at", 50, "page-2")
     assert call.metadata["authorization"] == "Bearer access.token.1"
     assert call.metadata["x-request-id"] == response.headers["x-request-id"]
@@ -108,6 +111,7 @@ async def test_a_blocked_line_without_sim_or_group(api, inventory):
         state=lines_pb2.LINE_STATE_BLOCKED,
         blocks=[lines_pb2.Block(type="lost_or_stolen", since={"seconds": 1_768_564_800})],
         group="",
+        group_id="",
         pending_operation_id="01JA3D4E5F6G7H8J9K0M1N2P3Q",
     )
     blocked.ClearField("sim")
@@ -119,6 +123,7 @@ async def test_a_blocked_line_without_sim_or_group(api, inventory):
     assert body["blocks"] == [{"type": "lost_or_stolen", "since": "2026-01-16T12:00:00Z"}]
     assert body["sim"] is None
     assert body["group"] is None
+    assert body["group_id"] is None
     assert body["pending_operation_id"] == "01JA3D4E5F6G7H8J9K0M1N2P3Q"
     assert inventory.last("GetLine").request.msisdn == "+79990000101"
 

@@ -34,11 +34,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 Place = Literal["inside", "outside", "other customer"]
-Obj = Literal["none", "node", "user", "line", "operation", "account", "limit", "ticket"]
+Obj = Literal["none", "node", "user", "line", "operation", "account", "limit", "ticket", "group"]
 """``account``: a personal account itself (billing's rows): the matrix customer's inside and outside (it hangs in
 the billing tree beside the departments, so only a company grant reaches it), the rival's at the other customer.
 ``limit``: a spending limit set on the place's node by its owner (billing's ``/v1/spending-limits/{limit}``).
-``ticket``: a ticket filed at the place's node by its owner (ticketing's ``/v1/tickets/{ticket}``)."""
+``ticket``: a ticket filed at the place's node by its owner (ticketing's ``/v1/tickets/{ticket}``).
+``group``: a group of lines made at the place's node by its owner (inventory's ``/v1/lines/groups/{group}``); a row
+whose body names ``{group}`` gets one too, beside its own object."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,8 @@ class Row:
     """With ``{node}`` (the object's node), ``{user}`` (user rows), ``{line}`` (line rows: its number),
     ``{operation}`` (operation rows: its id), ``{home}`` (a node in every caller's scope), ``{account}``
     (a personal account of the caller's customer, see ``names_account``), ``{account2}`` (another one,
-    holding no money), ``{limit}`` (limit rows: a spending limit's id) and ``{ticket}`` (ticket rows: a ticket's
-    id) filled in."""
+    holding no money), ``{limit}`` (limit rows: a spending limit's id), ``{ticket}`` (ticket rows: a ticket's
+    id) and ``{group}`` (a group of lines' id) filled in."""
     success: int
     obj: Obj = "node"
     permission: str | None = None
@@ -206,6 +208,28 @@ ROWS: list[Row] = [
         permission="lines:read",
         reach="customer",
     ),
+    # Groups of lines (AC-5): kept at a node, seen by whoever's scope holds it (and from below: the matrix's
+    # places are never above a caller's grant), changed with lines:label there. A group elsewhere is a 404.
+    Row("list the groups of lines", "GET", "/v1/lines/groups", 200, obj="group", reach="customer", shows="listed"),
+    Row("read a group of lines", "GET", "/v1/lines/groups/{group}", 200, obj="group"),
+    Row(
+        "make a group of a node's lines",
+        "POST",
+        "/v1/lines/groups",
+        201,
+        permission="lines:label",
+        body={"node_id": "{node}", "name": "Matrix group", "icon": "star", "colour": "teal"},
+    ),
+    Row(
+        "rename and restyle a group of lines",
+        "PATCH",
+        "/v1/lines/groups/{group}",
+        200,
+        obj="group",
+        permission="lines:label",
+        body={"name": "Renamed", "icon": "truck", "colour": "orange"},
+    ),
+    Row("delete a group of lines", "DELETE", "/v1/lines/groups/{group}", 204, obj="group", permission="lines:label"),
     Row("read the tariff catalogue", "GET", "/v1/tariffs", 200, obj="none", reach="customer"),
     Row("read the options catalogue", "GET", "/v1/options", 200, obj="none", reach="customer"),
     # A read sent as a POST (its lines in the body): lines outside the caller's scope are listed as not found,
@@ -646,7 +670,7 @@ ROWS: list[Row] = [
     ),
     on_lines("label lines", "add_labels", "lines:label", params={"labels": ["matrix"]}),
     on_lines("take labels off lines", "remove_labels", "lines:label", params={"labels": ["matrix"]}),
-    on_lines("put lines in a group", "set_group", "lines:label", params={"group": "Matrix"}),
+    on_lines("put lines in a group", "set_group", "lines:label", params={"group_id": "{group}"}),
     on_lines("take lines out of their group", "clear_group", "lines:label"),
     Row(
         "order SIM cards for a node",

@@ -136,6 +136,7 @@ class Objects:
     operation: str = ""
     limit: str = ""
     ticket: str = ""
+    group: str = ""
 
 
 class Maker:
@@ -201,6 +202,14 @@ class Maker:
             )
             assert made.status_code == 201, made.text
             objects.ticket = made.json()["id"]
+        if (row.obj == "group" or "{group}" in str(row.body)) and not objects.group:
+            made = self._api.post(
+                "/v1/lines/groups",
+                json={"node_id": objects.node, "name": f"Matrix group {next(_names)}", "icon": "star"},
+                headers=area.owner,
+            )
+            assert made.status_code == 201, made.text
+            objects.group = made.json()["id"]
         if row.obj == "operation" and not objects.operation:
             # A block of the node's lines by its owner, due long after the test: it stays scheduled (cancellable).
             made = self._api.post(
@@ -342,6 +351,7 @@ def call(
         "operation": objects.operation,
         "limit": objects.limit,
         "ticket": objects.ticket,
+        "group": objects.group,
         **places,
     }
     with api.stream(
@@ -364,7 +374,7 @@ def call(
     reached = None
     if row.shows is not None and status == row.success:
         if row.shows == "listed":
-            ids = {"limit": objects.limit, "ticket": objects.ticket}
+            ids = {"limit": objects.limit, "ticket": objects.ticket, "group": objects.group}
             key, value = ("msisdn", objects.line) if row.obj == "line" else ("id", ids.get(row.obj, objects.operation))
             reached = any(item[key] == value for item in body["items"])
         else:

@@ -16,6 +16,7 @@ from gateway.billing.promised_router import router as promised_router
 from gateway.billing.router import router as billing_router
 from gateway.billing.usage_router import router as usage_router
 from gateway.health.router import router as health_router
+from gateway.lines.groups import router as line_groups_router
 from gateway.lines.router import router as lines_router
 from gateway.lines.router import stock_router
 from gateway.lines.saved_filters import router as saved_filters_router
@@ -42,6 +43,7 @@ def register_routers(app: FastAPI) -> None:
     app.include_router(admin_router)
     app.include_router(availability_router)  # before the lines': /v1/lines/availability is no line's number
     app.include_router(saved_filters_router)  # before the lines': /v1/lines/saved-filters is no line's number
+    app.include_router(line_groups_router)  # and /v1/lines/groups neither
     app.include_router(lines_router)
     app.include_router(stock_router)
     app.include_router(operations_router)

@@ -36,6 +36,7 @@ from google.protobuf.message import Message
 
 from simfleet.inventory.v1 import operation_params_pb2 as params_pb
 from simfleet_runtime.errors import InvalidArgument
+from simfleet_runtime.ids import is_id
 from simfleet_runtime.validation import (
     GROUP_MAX,
     LABEL_MAX,
@@ -145,6 +146,12 @@ def _group(value: str) -> str:
     return value
 
 
+def _group_id(value: str) -> str:
+    if not is_id(value):
+        raise ValueError("must be a group's id")
+    return value
+
+
 FORMATS: dict[str, Callable[[str], str]] = {
     "msisdn": _msisdn,
     "domestic_msisdn": _domestic_msisdn,
@@ -158,6 +165,7 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "service": _service,
     "label": _label,
     "group": _group,
+    "group_id": _group_id,
 }
 """A named check: the value as kept (normalized), or ValueError saying what it must be."""
 
@@ -174,6 +182,7 @@ MAX_LENGTHS: dict[str, int] = {
     "service": max(map(len, SERVICES)),
     "label": LABEL_MAX,
     "group": GROUP_MAX,
+    "group_id": 26,
 }
 """The longest value each check can pass: the schema's maxLength, so nothing longer is even read."""
 

@@ -75,6 +75,14 @@ def group_problem(value: str) -> str | None:
     return _name_problem(value, GROUP_MAX)
 
 
+GROUP_ICONS = ("people", "truck", "briefcase", "headset", "wrench", "star", "building", "phone")
+"""The icons a group of lines is drawn with (inventory keeps one per group; the console draws each)."""
+GROUP_COLOURS = ("grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink")
+"""The palette a group of lines is coloured from: names, each drawn by the console in its light and dark themes."""
+GROUP_ICON_DEFAULT = "people"
+GROUP_COLOUR_DEFAULT = "blue"
+
+
 def check_text(value: str, *, field: str, multiline: bool = False, reason: str = "INVALID_TEXT") -> str:
     """``value`` in NFC when it is acceptable text (see :func:`text_problem`), else InvalidArgument naming ``field``."""
     problem = text_problem(value or "", multiline=multiline)

@@ -129,6 +129,8 @@ def test_a_tariff_change_takes_a_tariffs_code() -> None:
 def test_labels_and_groups_are_text_held_to_one_rule() -> None:
     assert op.checked_params("add_labels", {"labels": " drivers , Север 2,drivers"}) == {"labels": "drivers,Север 2"}
     assert op.checked_params("set_group", {"group": "Night shift 🌙"}) == {"group": "Night shift 🌙"}
+    group_id = "01JA5F6G7H8J9K0M1N2P3Q4R5S"
+    assert op.checked_params("set_group", {"group_id": group_id}) == {"group_id": group_id}
     assert op.checked_params("clear_group", {}) == {}
     for type_, bad, name in (
         ("add_labels", {}, "params.labels"),
@@ -137,6 +139,8 @@ def test_labels_and_groups_are_text_held_to_one_rule() -> None:
         ("set_group", {"group": " padded"}, "params.group"),
         ("set_group", {"group": "g" * 101}, "params.group"),
         ("set_group", {"group": "tab\there"}, "params.group"),
+        ("set_group", {}, "params"),
+        ("set_group", {"group_id": "Couriers"}, "params.group_id"),
     ):
         with pytest.raises(InvalidArgument) as refused:
             op.checked_params(type_, bad)

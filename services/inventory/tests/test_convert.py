@@ -31,6 +31,7 @@ def _row(msisdn: str, **changes: object) -> SimpleNamespace:
         "forwarding": {"unreachable": "+79990000198", "busy": "+79990000199"},
         "labels": ["drivers", "north"],
         "group_name": "fleet",
+        "group_id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
         "pending_operation_id": "01JA3D4E5F6G7H8J9K0M1N2P3Q",
         "created_at": datetime(2026, 1, 15, 9, 30, tzinfo=UTC),
         "updated_at": datetime(2026, 1, 16, 12, 0, 0, 654321, tzinfo=UTC),
@@ -66,6 +67,7 @@ def test_a_line_carries_every_stored_field():
         ],
         labels=["drivers", "north"],
         group="fleet",
+        group_id="01JA5F6G7H8J9K0M1N2P3Q4R5S",
         pending_operation_id="01JA3D4E5F6G7H8J9K0M1N2P3Q",
         created_at=Timestamp(seconds=1_768_469_400),
         updated_at=Timestamp(seconds=1_768_564_800, nanos=654_321_000),
@@ -77,11 +79,13 @@ def test_a_line_carries_every_stored_field():
 def test_a_page_holds_each_line_as_it_is_answered_alone():
     rows = [
         _row("+79990000101"),
-        _row("+79990000102", blocks=[], apns=[], forwarding={}, group_name=None, pending_operation_id=None),
+        _row(
+            "+79990000102", blocks=[], apns=[], forwarding={}, group_name=None, group_id=None, pending_operation_id=None
+        ),
     ]
 
     page = convert.lines_page(rows, "next")
 
     assert list(page.lines) == [convert.line(r) for r in rows]
     assert page.next_page_token == "next"
-    assert page.lines[1].group == "" and page.lines[1].pending_operation_id == ""
+    assert page.lines[1].group == "" and page.lines[1].group_id == "" and page.lines[1].pending_operation_id == ""

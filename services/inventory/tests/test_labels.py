@@ -77,6 +77,10 @@ async def test_labels_are_added_and_removed_without_the_network_and_found_by_fil
 async def test_a_group_is_set_and_cleared_and_lines_are_found_by_it(harness: Harness) -> None:
     couriers = await harness.add_lines(2)
     office = await harness.add_lines(1)
+    for name in ("Couriers", "Office"):
+        await harness.inventory.groups.create(
+            harness.manager(), node_id=harness.tree.root, name=name, icon="truck", colour="green"
+        )
     ops = harness.inventory.operations
     setting, _ = await ops.create(
         harness.manager(),
@@ -141,7 +145,8 @@ async def test_labelling_needs_its_permission_and_stays_in_the_requesters_scope(
         ("add_labels", {"labels": "a,b\u202ec"}, "params.labels[1]"),
         ("add_labels", {"labels": "x" * 65}, "params.labels[0]"),
         ("remove_labels", {"labels": "ok,\x00"}, "params.labels[1]"),
-        ("set_group", {}, "params.group"),
+        ("set_group", {}, "params"),
+        ("set_group", {"group_id": "not-an-id"}, "params.group_id"),
         ("set_group", {"group": "y" * 101}, "params.group"),
         ("set_group", {"group": "Night\tshift"}, "params.group"),
     ],

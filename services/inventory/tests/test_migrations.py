@@ -23,6 +23,7 @@ async def test_migrations_match_the_models_and_downgrade_cleanly(db_url: str) ->
         "lines",
         "line_labels",
         "saved_filters",
+        "line_groups",
         "operations",
         "operation_items",
         "node_paths",
@@ -66,3 +67,58 @@ async def test_nodes_projected_before_kinds_keep_an_unknown_kind_except_the_comp
     finally:
         await engine.dispose()
     assert kinds == {"C": "company", "D": None, "P": None}
+
+
+async def test_group_names_on_lines_become_groups_at_the_company_node(db_url: str) -> None:
+    """0007: each name a customer's lines carry becomes one group at the root of their paths, holding them."""
+    await migrations.upgrade_async(MIGRATIONS_DIR, db_url, revision="0006")
+    engine = create_async_engine(db_url)
+    line = (
+        "INSERT INTO lines (id, customer_id, msisdn, iccid, imsi, node_id, personal_account_id, tariff_code, state,"
+        " blocks, services, apns, forwarding, labels, group_name, created_at, updated_at) VALUES (:id, :customer,"
+        " :msisdn, :iccid, :imsi, :node, :node, 'BIZ-M', 'active', '[]', '[]', '[]', '{}', '[]', :group,"
+        " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO node_paths (node_id, customer_id, path, updated_at)"
+                    " VALUES ('D', 'customer', '/C/D/', CURRENT_TIMESTAMP)"
+                )
+            )
+            for n, customer, node, group in (
+                (1, "customer", "D", "Couriers"),
+                (2, "customer", "D", "Couriers"),
+                (3, "customer", "D", None),
+                (4, "other", "X", "Couriers"),
+            ):
+                await conn.execute(
+                    sa.text(line),
+                    {
+                        "id": f"line{n}",
+                        "customer": customer,
+                        "msisdn": f"+7999000000{n}",
+                        "iccid": f"8970100000000000{n}",
+                        "imsi": f"25001000000000{n}",
+                        "node": node,
+                        "group": group,
+                    },
+                )
+        await migrations.upgrade_async(MIGRATIONS_DIR, db_url)
+        async with engine.connect() as conn:
+            groups = {
+                (customer, node): (group_id, name, icon, colour)
+                for group_id, customer, node, name, icon, colour in await conn.execute(
+                    sa.text("SELECT id, customer_id, node_id, name, icon, colour FROM line_groups")
+                )
+            }
+            lines = dict((await conn.execute(sa.text("SELECT id, group_id FROM lines"))).all())
+    finally:
+        await engine.dispose()
+    assert {k: v[1:] for k, v in groups.items()} == {
+        ("customer", "C"): ("Couriers", "people", "blue"),
+        ("other", "X"): ("Couriers", "people", "blue"),
+    }
+    ours, theirs = groups[("customer", "C")][0], groups[("other", "X")][0]
+    assert lines == {"line1": ours, "line2": ours, "line3": None, "line4": theirs}

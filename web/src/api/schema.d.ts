@@ -456,7 +456,7 @@ export interface paths {
         };
         /**
          * The lines in the caller's scope
-         * @description A page at a time, in a stable order: by `msisdn` unless `sort` says `created_at` or `updated_at` (a leading `-` reverses). Filters combine: `node_id` (that node's subtree), `state` (repeat for several), `tariff`, `label`, `group`, and `q`, the beginning of a number or ICCID.
+         * @description A page at a time, in a stable order: by `msisdn` unless `sort` says `created_at` or `updated_at` (a leading `-` reverses). Filters combine: `node_id` (that node's subtree), `state` (repeat for several), `tariff`, `label`, `group` (a group's name) or `group_id` (one group, `/v1/lines/groups`), and `q`, the beginning of a number or ICCID.
          */
         get: operations["listLines"];
         put?: never;
@@ -485,6 +485,55 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/lines/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The groups of lines the caller sees
+         * @description By name, each with the count of its lines the caller may read. `for_node_id`: only the groups a line of that node may be put in (that node's and those above it).
+         */
+        get: operations["listLineGroups"];
+        put?: never;
+        /**
+         * Make a group of lines at a node
+         * @description Needs `lines:label` at `node_id` (a node outside the caller's scope is a 404). A name the node's groups already use is a 409 `GROUP_EXISTS`; past 1,000 groups of the customer, a 409 `LINE_GROUPS_LIMIT`.
+         */
+        post: operations["createLineGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/lines/groups/{group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One group of lines */
+        get: operations["getLineGroup"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a group of lines
+         * @description Needs `lines:label` at the group's node. Its lines are taken out of it in the same step: they stay where they are, in no group.
+         */
+        delete: operations["deleteLineGroup"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename or restyle a group of lines
+         * @description Needs `lines:label` at the group's node (a group above the caller's scope is a 403). Its lines stay in it and show the new name at once. A name another group of the node uses is a 409 `GROUP_EXISTS`.
+         */
+        patch: operations["updateLineGroup"];
         trace?: never;
     };
     "/v1/lines/saved-filters": {
@@ -942,7 +991,7 @@ export interface paths {
          *     - `set_services`: Connect and disconnect services on the lines (SIM-7, SIM-14): voice, sms, data, roaming, international. `params`: `connect` (optional) a list of voice, sms, data, roaming, international, `disconnect` (optional) a list of voice, sms, data, roaming, international, `notify_subscribers` (optional) true or false (`connect` and/or `disconnect`).
          *     - `add_labels`: Put labels on the lines (AC-5), for search and bulk selection; a line keeps the labels it had. `params`: `labels`.
          *     - `remove_labels`: Take labels off the lines (AC-5). `params`: `labels`.
-         *     - `set_group`: Put the lines in a group of employees (AC-5); a line is in one group at most. `params`: `group`.
+         *     - `set_group`: Put the lines in a group of employees (AC-5), one kept by LineGroupService whose node is on each line's path (the line's node or one above it); a line is in one group at most. `params`: `group` (optional), `group_id` (optional) (`group_id` and/or `group`).
          *     - `clear_group`: Take the lines out of their group (AC-5). `params`: no params.
          *
          *     `scheduled_at` runs it later. Answers 202 with the operation; follow it at its Location or its `/events`.
@@ -3738,6 +3787,94 @@ export interface components {
             reason: string | null;
         };
         /**
+         * LineGroupChange
+         * @description What to change; a field left out stays as it is.
+         * @example {
+         *       "colour": "teal",
+         *       "name": "Drivers"
+         *     }
+         */
+        LineGroupChange: {
+            /** Colour */
+            colour?: ("grey" | "red" | "orange" | "yellow" | "green" | "teal" | "blue" | "purple" | "pink") | null;
+            /** Icon */
+            icon?: ("people" | "truck" | "briefcase" | "headset" | "wrench" | "star" | "building" | "phone") | null;
+            /** Name */
+            name?: string | null;
+        };
+        /**
+         * LineGroupResponse
+         * @description A group of lines as the caller sees it.
+         * @example {
+         *       "colour": "orange",
+         *       "created_at": "2026-12-08T00:30:00Z",
+         *       "icon": "truck",
+         *       "id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
+         *       "line_count": 42,
+         *       "name": "Couriers",
+         *       "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
+         *       "updated_at": "2026-12-08T00:30:00Z"
+         *     }
+         */
+        LineGroupResponse: {
+            /**
+             * Colour
+             * @enum {string}
+             */
+            colour: "grey" | "red" | "orange" | "yellow" | "green" | "teal" | "blue" | "purple" | "pink";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Icon
+             * @enum {string}
+             */
+            icon: "people" | "truck" | "briefcase" | "headset" | "wrench" | "star" | "building" | "phone";
+            /** Id */
+            id: string;
+            /**
+             * Line Count
+             * @description its lines the caller may read
+             */
+            line_count: number;
+            /** Name */
+            name: string;
+            /**
+             * Node Id
+             * @description its node; null for a group above the caller's scope
+             */
+            node_id: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * LineGroupsList
+         * @description The groups the caller sees, by name.
+         * @example {
+         *       "items": [
+         *         {
+         *           "colour": "orange",
+         *           "created_at": "2026-12-08T00:30:00Z",
+         *           "icon": "truck",
+         *           "id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
+         *           "line_count": 42,
+         *           "name": "Couriers",
+         *           "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B",
+         *           "updated_at": "2026-12-08T00:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
+        LineGroupsList: {
+            /** Items */
+            items: components["schemas"]["LineGroupResponse"][];
+        };
+        /**
          * LineLimitRequest
          * @description A limit for one line, by its number.
          * @example {
@@ -3810,6 +3947,7 @@ export interface components {
          *         }
          *       ],
          *       "group": "fleet",
+         *       "group_id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
          *       "id": "01JA2C3D4E5F6G7H8J9K0M1N2P",
          *       "labels": [
          *         "drivers"
@@ -3843,8 +3981,16 @@ export interface components {
             created_at: string | null;
             /** Forwarding */
             forwarding: components["schemas"]["ForwardingResponse"][];
-            /** Group */
+            /**
+             * Group
+             * @description the name of its group, if any
+             */
             group: string | null;
+            /**
+             * Group Id
+             * @description its group's id (`/v1/lines/groups/{group_id}`), if any
+             */
+            group_id: string | null;
             /** Id */
             id: string;
             /** Labels */
@@ -3995,6 +4141,7 @@ export interface components {
          *             }
          *           ],
          *           "group": "fleet",
+         *           "group_id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
          *           "id": "01JA2C3D4E5F6G7H8J9K0M1N2P",
          *           "labels": [
          *             "drivers"
@@ -4265,6 +4412,39 @@ export interface components {
              */
             moved_nodes: number;
             node: components["schemas"]["NodeResponse"];
+        };
+        /**
+         * NewLineGroup
+         * @example {
+         *       "colour": "orange",
+         *       "icon": "truck",
+         *       "name": "Couriers",
+         *       "node_id": "01JA0Z6X3W8T9R2Q1P0N5M4K7B"
+         *     }
+         */
+        NewLineGroup: {
+            /**
+             * Colour
+             * @default blue
+             * @enum {string}
+             */
+            colour: "grey" | "red" | "orange" | "yellow" | "green" | "teal" | "blue" | "purple" | "pink";
+            /**
+             * Icon
+             * @default people
+             * @enum {string}
+             */
+            icon: "people" | "truck" | "briefcase" | "headset" | "wrench" | "star" | "building" | "phone";
+            /**
+             * Name
+             * @description unique at its node
+             */
+            name: string;
+            /**
+             * Node Id
+             * @description the node the group belongs to
+             */
+            node_id: string;
         };
         /**
          * NewTicketRequest
@@ -6682,14 +6862,14 @@ export interface components {
         };
         /**
          * SetGroupOperation
-         * @description Put the lines in a group of employees (AC-5); a line is in one group at most.
+         * @description Put the lines in a group of employees (AC-5), one kept by LineGroupService whose node is on each line's path (the line's node or one above it); a line is in one group at most.
          * @example {
          *       "lines": [
          *         "+79990000101",
          *         "+79990000102"
          *       ],
          *       "params": {
-         *         "group": "Couriers"
+         *         "group_id": "01JA5F6G7H8J9K0M1N2P3Q4R5S"
          *       },
          *       "type": "set_group"
          *     }
@@ -6705,6 +6885,7 @@ export interface components {
              * @description the lines by number
              */
             lines?: string[] | null;
+            /** @description Put the lines in a group of employees (AC-5), one kept by LineGroupService whose node is on each line's path (the line's node or one above it); a line is in one group at most. */
             params: components["schemas"]["SetGroupParams"];
             /**
              * Scheduled At
@@ -6721,15 +6902,21 @@ export interface components {
         };
         /**
          * SetGroupParams
-         * @description Put the lines in a group of employees (AC-5); a line is in one group at most.
+         * @description Put the lines in a group of employees (AC-5), one kept by LineGroupService whose node is on each line's path (the line's node or one above it); a line is in one group at most. Give group_id and/or group.
          */
         SetGroupParams: {
             /**
              * Group
-             * @description the group's name
+             * @description the group's name: the nearest group of this name above each line (when group_id is not given)
              * @example Couriers
              */
-            group: string;
+            group?: string;
+            /**
+             * Group Id
+             * @description the group's id
+             * @example 01JA5F6G7H8J9K0M1N2P3Q4R5S
+             */
+            group_id?: string;
         };
         /**
          * SetServicesOperation
@@ -11483,6 +11670,8 @@ export interface operations {
                 label?: string | null;
                 /** @description only this group's lines */
                 group?: string | null;
+                /** @description only the lines of the group of this id */
+                group_id?: string | null;
                 /** @description a number or ICCID, or its beginning (digits, an optional leading +) */
                 q?: string | null;
                 /** @description order */
@@ -11621,6 +11810,519 @@ export interface operations {
             };
             /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
             401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json in UTF-8 (or starts with a byte order mark) */
+            415: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listLineGroups: {
+        parameters: {
+            query?: {
+                /** @description only the groups a line of this node may join */
+                for_node_id?: string | null;
+            };
+            header?: {
+                /** @description the ETag of the answer you hold: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineGroupsList"];
+                };
+            };
+            /** @description Not Modified: the `If-None-Match` tag is still the answer's */
+            304: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createLineGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewLineGroup"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The path of the resource the request created (or, replayed, created before). */
+                    Location: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineGroupResponse"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state of the resource does not allow it */
+            409: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json in UTF-8 (or starts with a byte order mark) */
+            415: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLineGroup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag of the answer you hold: 304 with no body while it is current */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description the group's id */
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineGroupResponse"];
+                };
+            };
+            /** @description Not Modified: the `If-None-Match` tag is still the answer's */
+            304: {
+                headers: {
+                    /** @description A weak tag of this JSON (`W/"..."`); send it as `If-None-Match` to get 304 while it is current */
+                    ETag?: string;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteLineGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the group's id */
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is not valid (see errors) */
+            422: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is not reachable; try again (see Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateLineGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the group's id */
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LineGroupChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineGroupResponse"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token, or the credentials are wrong (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state of the resource does not allow it */
+            409: {
                 headers: {
                     /** @description The request's id (the one sent, or a new one); quote it when reporting a problem. */
                     "X-Request-ID": string;

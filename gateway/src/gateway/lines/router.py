@@ -56,7 +56,8 @@ LineSort = Literal["msisdn", "-msisdn", "created_at", "-created_at", "updated_at
     description=(
         "A page at a time, in a stable order: by `msisdn` unless `sort` says `created_at` or `updated_at` "
         "(a leading `-` reverses). Filters combine: `node_id` (that node's subtree), `state` (repeat for several), "
-        "`tariff`, `label`, `group`, and `q`, the beginning of a number or ICCID."
+        "`tariff`, `label`, `group` (a group's name) or `group_id` (one group, `/v1/lines/groups`), and `q`, "
+        "the beginning of a number or ICCID."
     ),
     responses=problem_responses(400, 401, 403, 404, 422),
 )
@@ -67,6 +68,9 @@ async def list_lines(
     tariff: Annotated[str | None, Query(min_length=1, max_length=64, description="only this tariff's code")] = None,
     label: Annotated[str | None, Query(min_length=1, max_length=100, description="only lines with this label")] = None,
     group: Annotated[str | None, Query(min_length=1, max_length=100, description="only this group's lines")] = None,
+    group_id: Annotated[
+        str | None, Query(min_length=26, max_length=26, description="only the lines of the group of this id")
+    ] = None,
     q: Annotated[
         str | None,
         Query(
@@ -87,6 +91,7 @@ async def list_lines(
             tariff_code=tariff or "",
             label=label or "",
             group=group or "",
+            group_id=group_id or "",
             query=q or "",
             page_size=limit,
             page_token=cursor or "",

@@ -85,6 +85,7 @@ _LINE_EXAMPLE: dict[str, JsonValue] = {
     "blocks": [],
     "labels": ["drivers"],
     "group": "fleet",
+    "group_id": "01JA5F6G7H8J9K0M1N2P3Q4R5S",
     "pending_operation_id": None,
     "created_at": "2026-01-15T09:30:00Z",
     "updated_at": "2026-01-16T12:00:00Z",
@@ -152,7 +153,8 @@ class LineResponse(BaseModel):
     forwarding: list[ForwardingResponse]
     blocks: list[BlockResponse] = Field(description="the blocks in force; a blocked line has at least one")
     labels: list[str]
-    group: str | None
+    group: str | None = Field(description="the name of its group, if any")
+    group_id: str | None = Field(description="its group's id (`/v1/lines/groups/{group_id}`), if any")
     pending_operation_id: str | None = Field(description="the operation changing the line now, if any")
     created_at: datetime | None
     updated_at: datetime | None
@@ -173,6 +175,7 @@ class LineResponse(BaseModel):
             blocks=[BlockResponse(type=b.type, since=optional_timestamp(b, "since")) for b in line.blocks],
             labels=list(line.labels),
             group=line.group or None,
+            group_id=line.group_id or None,
             pending_operation_id=line.pending_operation_id or None,
             created_at=optional_timestamp(line, "created_at"),
             updated_at=optional_timestamp(line, "updated_at"),
@@ -227,6 +230,7 @@ def line_json(line: pb.Line) -> dict[str, Any]:
         "blocks": [{"type": b.type, "since": _page_time(b, "since")} for b in line.blocks],
         "labels": list(line.labels),
         "group": line.group or None,
+        "group_id": line.group_id or None,
         "pending_operation_id": line.pending_operation_id or None,
         "created_at": _page_time(line, "created_at"),
         "updated_at": _page_time(line, "updated_at"),

@@ -14,12 +14,13 @@ import grpc
 
 from gateway.settings import GatewaySettings
 from gateway.upstream.identity import Metadata
-from simfleet.inventory.v1 import lines_pb2_grpc, operations_pb2_grpc, saved_filters_pb2_grpc
+from simfleet.inventory.v1 import line_groups_pb2_grpc, lines_pb2_grpc, operations_pb2_grpc, saved_filters_pb2_grpc
 from simfleet_runtime.grpc_server import make_channel
 
 LINE_SERVICE = "simfleet.inventory.v1.LineService"
 OPERATION_SERVICE = "simfleet.inventory.v1.OperationService"
 SAVED_FILTER_SERVICE = "simfleet.inventory.v1.SavedFilterService"
+LINE_GROUP_SERVICE = "simfleet.inventory.v1.LineGroupService"
 
 # Reads that are safe to send again when inventory was momentarily unreachable.
 IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
@@ -33,6 +34,8 @@ IDEMPOTENT_METHODS: Sequence[tuple[str, str]] = (
     (OPERATION_SERVICE, "ListOperations"),
     (OPERATION_SERVICE, "ListOperationItems"),
     (SAVED_FILTER_SERVICE, "ListSavedFilters"),
+    (LINE_GROUP_SERVICE, "ListLineGroups"),
+    (LINE_GROUP_SERVICE, "GetLineGroup"),
 )
 
 Req = TypeVar("Req")
@@ -54,6 +57,7 @@ class InventoryStubs:
         self.lines = lines_pb2_grpc.LineServiceStub(channel)
         self.operations = operations_pb2_grpc.OperationServiceStub(channel)
         self.saved_filters = saved_filters_pb2_grpc.SavedFilterServiceStub(channel)
+        self.line_groups = line_groups_pb2_grpc.LineGroupServiceStub(channel)
 
     def for_request(self, metadata: Metadata) -> Inventory:
         return Inventory(self, metadata)
@@ -66,6 +70,7 @@ class Inventory:
         self.lines = stubs.lines
         self.operations = stubs.operations
         self.saved_filters = stubs.saved_filters
+        self.line_groups = stubs.line_groups
         self.metadata = metadata
         self._timeout = stubs.timeout
 

@@ -107,6 +107,7 @@ def _line_fields(value: LineView, sim_state: str) -> dict[str, Any]:
         "forwarding": [{"condition": c, "target": t} for c, t in sorted(value.forwarding.items())],
         "labels": value.labels,
         "group": value.group_name or "",
+        "group_id": value.group_id or "",
         "pending_operation_id": value.pending_operation_id or "",
         "created_at": _time(value.created_at),
         "updated_at": _time(value.updated_at),

@@ -18,6 +18,9 @@ from inventory.admin.service import BackOffice
 from inventory.audit_commands import COMMANDS
 from inventory.figures import FigureReporter
 from inventory.gauges import Gauges
+from inventory.line_groups.grpc_api import SERVICE_NAME as LINE_GROUP_SERVICE
+from inventory.line_groups.grpc_api import LineGroupApi
+from inventory.line_groups.service import LineGroups
 from inventory.lines.grpc_api import SERVICE_NAME as LINE_SERVICE
 from inventory.lines.grpc_api import LineApi
 from inventory.lines.netsim_client import NetsimClient
@@ -40,6 +43,7 @@ from inventory.stock.puk import PukVault
 from inventory.streams import SMS_DELIVERED, streams
 from simfleet.inventory.v1 import (
     admin_pb2_grpc,
+    line_groups_pb2_grpc,
     lines_pb2_grpc,
     nodes_pb2_grpc,
     operations_pb2_grpc,
@@ -72,6 +76,7 @@ class Inventory:
     paths: nodepaths.ProjectedNodePaths
     holdings: NodeHoldings
     saved_filters: SavedFilters
+    groups: LineGroups
 
 
 def build(
@@ -171,6 +176,12 @@ def build(
         SavedFilterApi(filters=saved_filters, authorizer=authorizer),
         SAVED_FILTER_SERVICE,
     )
+    groups = LineGroups(db=db, clock=clock)
+    runtime.add_servicer(
+        line_groups_pb2_grpc.add_LineGroupServiceServicer_to_server,
+        LineGroupApi(groups=groups, authorizer=authorizer),
+        LINE_GROUP_SERVICE,
+    )
     runtime.add_consumer(
         name="inventory-node-paths", stream=nodepaths.STREAM, subject=nodepaths.SUBJECTS, handler=paths.handler()
     )
@@ -200,7 +211,9 @@ def build(
     runtime.add_task("gauges", Gauges(db=db, interval=settings.health_check_interval_seconds * 5).run)
     reporter = FigureReporter(db=db, clock=clock, outbox=outbox, interval=settings.figures_interval_seconds)
     runtime.add_task("line-figures", reporter.run)
-    return Inventory(runtime, lines, operations, engine, office, reporter, authorizer, paths, holdings, saved_filters)
+    return Inventory(
+        runtime, lines, operations, engine, office, reporter, authorizer, paths, holdings, saved_filters, groups
+    )
 
 
 async def serve(settings: InventorySettings) -> None:

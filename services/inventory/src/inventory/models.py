@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from inventory.db import BUS, NODE_PATHS, Base
 from inventory.figures import FigureNode
+from inventory.line_groups.models import LineGroup
 from inventory.lines.models import Line, LineLabel
 from inventory.operations.models import Item, Operation
 from inventory.saved_filters.models import SavedFilter
@@ -22,6 +23,7 @@ __all__ = [
     "FigureNode",
     "Item",
     "Line",
+    "LineGroup",
     "LineLabel",
     "Number",
     "Operation",

@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!simfleet/inventory/v1/lines.proto\x12\x15simfleet.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"@\n\x05\x42lock\x12\x0c\n\x04type\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"f\n\x03\x41pn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08pdp_type\x18\x02 \x01(\t\x12\x11\n\tstatic_ip\x18\x03 \x01(\t\x12,\n\x08\x61\x64\x64\x65\x64_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"/\n\nForwarding\x12\x11\n\tcondition\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\"1\n\x03Sim\x12\r\n\x05iccid\x18\x01 \x01(\t\x12\x0c\n\x04imsi\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\"\x92\x04\n\x04Line\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06msisdn\x18\x03 \x01(\t\x12\'\n\x03sim\x18\x04 \x01(\x0b\x32\x1a.simfleet.inventory.v1.Sim\x12\x0f\n\x07node_id\x18\x05 \x01(\t\x12\x1b\n\x13personal_account_id\x18\x06 \x01(\t\x12\x13\n\x0btariff_code\x18\x07 \x01(\t\x12/\n\x05state\x18\x08 \x01(\x0e\x32 .simfleet.inventory.v1.LineState\x12,\n\x06\x62locks\x18\t \x03(\x0b\x32\x1c.simfleet.inventory.v1.Block\x12\x10\n\x08services\x18\n \x03(\t\x12(\n\x04\x61pns\x18\x0b \x03(\x0b\x32\x1a.simfleet.inventory.v1.Apn\x12\x35\n\nforwarding\x18\x0c \x03(\x0b\x32!.simfleet.inventory.v1.Forwarding\x12\x0e\n\x06labels\x18\r \x03(\t\x12\r\n\x05group\x18\x0e \x01(\t\x12\x1c\n\x14pending_operation_id\x18\x0f \x01(\t\x12.\n\ncreated_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd0\x01\n\x10ListLinesRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x30\n\x06states\x18\x02 \x03(\x0e\x32 .simfleet.inventory.v1.LineState\x12\x13\n\x0btariff_code\x18\x03 \x01(\t\x12\r\n\x05label\x18\x04 \x01(\t\x12\r\n\x05group\x18\x05 \x01(\t\x12\r\n\x05query\x18\x06 \x01(\t\x12\x11\n\tpage_size\x18\x07 \x01(\x05\x12\x12\n\npage_token\x18\x08 \x01(\t\x12\x10\n\x08order_by\x18\t \x01(\t\"X\n\x11ListLinesResponse\x12*\n\x05lines\x18\x01 \x03(\x0b\x32\x1b.simfleet.inventory.v1.Line\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\" \n\x0eGetLineRequest\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\"<\n\x0fGetLineResponse\x12)\n\x04line\x18\x01 \x01(\x0b\x32\x1b.simfleet.inventory.v1.Line\"\x1f\n\rGetPukRequest\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\"K\n\x0eGetPukResponse\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\x12\r\n\x05iccid\x18\x02 \x01(\t\x12\x0c\n\x04puk1\x18\x03 \x01(\t\x12\x0c\n\x04puk2\x18\x04 \x01(\t\"$\n\x12GetLocationRequest\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\"\xa0\x01\n\x13GetLocationResponse\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x65ll_id\x18\x02 \x01(\t\x12\x10\n\x08latitude\x18\x03 \x01(\x01\x12\x11\n\tlongitude\x18\x04 \x01(\x01\x12\x12\n\naccuracy_m\x18\x05 \x01(\x05\x12/\n\x0bobserved_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x16ListFreeNumbersRequest\x12\x10\n\x08\x63ontains\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"*\n\x17ListFreeNumbersResponse\x12\x0f\n\x07msisdns\x18\x01 \x03(\t\"?\n\x16ListReserveSimsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\\\n\x17ListReserveSimsResponse\x12(\n\x04sims\x18\x01 \x03(\x0b\x32\x1a.simfleet.inventory.v1.Sim\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x87\x01\n\tLineState\x12\x1a\n\x16LINE_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10LINE_STATE_READY\x10\x01\x12\x15\n\x11LINE_STATE_ACTIVE\x10\x02\x12\x16\n\x12LINE_STATE_BLOCKED\x10\x03\x12\x19\n\x15LINE_STATE_TERMINATED\x10\x04\x32\xe8\x04\n\x0bLineService\x12^\n\tListLines\x12\'.simfleet.inventory.v1.ListLinesRequest\x1a(.simfleet.inventory.v1.ListLinesResponse\x12X\n\x07GetLine\x12%.simfleet.inventory.v1.GetLineRequest\x1a&.simfleet.inventory.v1.GetLineResponse\x12U\n\x06GetPuk\x12$.simfleet.inventory.v1.GetPukRequest\x1a%.simfleet.inventory.v1.GetPukResponse\x12\x64\n\x0bGetLocation\x12).simfleet.inventory.v1.GetLocationRequest\x1a*.simfleet.inventory.v1.GetLocationResponse\x12p\n\x0fListFreeNumbers\x12-.simfleet.inventory.v1.ListFreeNumbersRequest\x1a..simfleet.inventory.v1.ListFreeNumbersResponse\x12p\n\x0fListReserveSims\x12-.simfleet.inventory.v1.ListReserveSimsRequest\x1a..simfleet.inventory.v1.ListReserveSimsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!simfleet/inventory/v1/lines.proto\x12\x15simfleet.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"@\n\x05\x42lock\x12\x0c\n\x04type\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"f\n\x03\x41pn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08pdp_type\x18\x02 \x01(\t\x12\x11\n\tstatic_ip\x18\x03 \x01(\t\x12,\n\x08\x61\x64\x64\x65\x64_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"/\n\nForwarding\x12\x11\n\tcondition\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\"1\n\x03Sim\x12\r\n\x05iccid\x18\x01 \x01(\t\x12\x0c\n\x04imsi\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\"\xa4\x04\n\x04Line\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06msisdn\x18\x03 \x01(\t\x12\'\n\x03sim\x18\x04 \x01(\x0b\x32\x1a.simfleet.inventory.v1.Sim\x12\x0f\n\x07node_id\x18\x05 \x01(\t\x12\x1b\n\x13personal_account_id\x18\x06 \x01(\t\x12\x13\n\x0btariff_code\x18\x07 \x01(\t\x12/\n\x05state\x18\x08 \x01(\x0e\x32 .simfleet.inventory.v1.LineState\x12,\n\x06\x62locks\x18\t \x03(\x0b\x32\x1c.simfleet.inventory.v1.Block\x12\x10\n\x08services\x18\n \x03(\t\x12(\n\x04\x61pns\x18\x0b \x03(\x0b\x32\x1a.simfleet.inventory.v1.Apn\x12\x35\n\nforwarding\x18\x0c \x03(\x0b\x32!.simfleet.inventory.v1.Forwarding\x12\x0e\n\x06labels\x18\r \x03(\t\x12\r\n\x05group\x18\x0e \x01(\t\x12\x1c\n\x14pending_operation_id\x18\x0f \x01(\t\x12.\n\ncreated_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08group_id\x18\x12 \x01(\t\"\xe2\x01\n\x10ListLinesRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x30\n\x06states\x18\x02 \x03(\x0e\x32 .simfleet.inventory.v1.LineState\x12\x13\n\x0btariff_code\x18\x03 \x01(\t\x12\r\n\x05label\x18\x04 \x01(\t\x12\r\n\x05group\x18\x05 \x01(\t\x12\r\n\x05query\x18\x06 \x01(\t\x12\x11\n\tpage_size\x18\x07 \x01(\x05\x12\x12\n\npage_token\x18\x08 \x01(\t\x12\x10\n\x08order_by\x18\t \x01(\t\x12\x10\n\x08group_id\x18\n \x01(\t\"X\n\x11ListLinesResponse\x12*\n\x05lines\x18\x01 \x03(\x0b\x32\x1b.simfleet.inventory.v1.Line\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\" \n\x0eGetLineRequest\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\"<\n\x0fGetLineResponse\x12)\n\x04line\x18\x01 \x01(\x0b\x32\x1b.simfleet.inventory.v1.Line\"\x1f\n\rGetPukRequest\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\"K\n\x0eGetPukResponse\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\x12\r\n\x05iccid\x18\x02 \x01(\t\x12\x0c\n\x04puk1\x18\x03 \x01(\t\x12\x0c\n\x04puk2\x18\x04 \x01(\t\"$\n\x12GetLocationRequest\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\"\xa0\x01\n\x13GetLocationResponse\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x65ll_id\x18\x02 \x01(\t\x12\x10\n\x08latitude\x18\x03 \x01(\x01\x12\x11\n\tlongitude\x18\x04 \x01(\x01\x12\x12\n\naccuracy_m\x18\x05 \x01(\x05\x12/\n\x0bobserved_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x16ListFreeNumbersRequest\x12\x10\n\x08\x63ontains\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"*\n\x17ListFreeNumbersResponse\x12\x0f\n\x07msisdns\x18\x01 \x03(\t\"?\n\x16ListReserveSimsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\\\n\x17ListReserveSimsResponse\x12(\n\x04sims\x18\x01 \x03(\x0b\x32\x1a.simfleet.inventory.v1.Sim\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x87\x01\n\tLineState\x12\x1a\n\x16LINE_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10LINE_STATE_READY\x10\x01\x12\x15\n\x11LINE_STATE_ACTIVE\x10\x02\x12\x16\n\x12LINE_STATE_BLOCKED\x10\x03\x12\x19\n\x15LINE_STATE_TERMINATED\x10\x04\x32\xe8\x04\n\x0bLineService\x12^\n\tListLines\x12\'.simfleet.inventory.v1.ListLinesRequest\x1a(.simfleet.inventory.v1.ListLinesResponse\x12X\n\x07GetLine\x12%.simfleet.inventory.v1.GetLineRequest\x1a&.simfleet.inventory.v1.GetLineResponse\x12U\n\x06GetPuk\x12$.simfleet.inventory.v1.GetPukRequest\x1a%.simfleet.inventory.v1.GetPukResponse\x12\x64\n\x0bGetLocation\x12).simfleet.inventory.v1.GetLocationRequest\x1a*.simfleet.inventory.v1.GetLocationResponse\x12p\n\x0fListFreeNumbers\x12-.simfleet.inventory.v1.ListFreeNumbersRequest\x1a..simfleet.inventory.v1.ListFreeNumbersResponse\x12p\n\x0fListReserveSims\x12-.simfleet.inventory.v1.ListReserveSimsRequest\x1a..simfleet.inventory.v1.ListReserveSimsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'simfleet.inventory.v1.lines_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LINESTATE']._serialized_start=1871
-  _globals['_LINESTATE']._serialized_end=2006
+  _globals['_LINESTATE']._serialized_start=1907
+  _globals['_LINESTATE']._serialized_end=2042
   _globals['_BLOCK']._serialized_start=93
   _globals['_BLOCK']._serialized_end=157
   _globals['_APN']._serialized_start=159
@@ -43,31 +43,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SIM']._serialized_start=312
   _globals['_SIM']._serialized_end=361
   _globals['_LINE']._serialized_start=364
-  _globals['_LINE']._serialized_end=894
-  _globals['_LISTLINESREQUEST']._serialized_start=897
-  _globals['_LISTLINESREQUEST']._serialized_end=1105
-  _globals['_LISTLINESRESPONSE']._serialized_start=1107
-  _globals['_LISTLINESRESPONSE']._serialized_end=1195
-  _globals['_GETLINEREQUEST']._serialized_start=1197
-  _globals['_GETLINEREQUEST']._serialized_end=1229
-  _globals['_GETLINERESPONSE']._serialized_start=1231
-  _globals['_GETLINERESPONSE']._serialized_end=1291
-  _globals['_GETPUKREQUEST']._serialized_start=1293
-  _globals['_GETPUKREQUEST']._serialized_end=1324
-  _globals['_GETPUKRESPONSE']._serialized_start=1326
-  _globals['_GETPUKRESPONSE']._serialized_end=1401
-  _globals['_GETLOCATIONREQUEST']._serialized_start=1403
-  _globals['_GETLOCATIONREQUEST']._serialized_end=1439
-  _globals['_GETLOCATIONRESPONSE']._serialized_start=1442
-  _globals['_GETLOCATIONRESPONSE']._serialized_end=1602
-  _globals['_LISTFREENUMBERSREQUEST']._serialized_start=1604
-  _globals['_LISTFREENUMBERSREQUEST']._serialized_end=1665
-  _globals['_LISTFREENUMBERSRESPONSE']._serialized_start=1667
-  _globals['_LISTFREENUMBERSRESPONSE']._serialized_end=1709
-  _globals['_LISTRESERVESIMSREQUEST']._serialized_start=1711
-  _globals['_LISTRESERVESIMSREQUEST']._serialized_end=1774
-  _globals['_LISTRESERVESIMSRESPONSE']._serialized_start=1776
-  _globals['_LISTRESERVESIMSRESPONSE']._serialized_end=1868
-  _globals['_LINESERVICE']._serialized_start=2009
-  _globals['_LINESERVICE']._serialized_end=2625
+  _globals['_LINE']._serialized_end=912
+  _globals['_LISTLINESREQUEST']._serialized_start=915
+  _globals['_LISTLINESREQUEST']._serialized_end=1141
+  _globals['_LISTLINESRESPONSE']._serialized_start=1143
+  _globals['_LISTLINESRESPONSE']._serialized_end=1231
+  _globals['_GETLINEREQUEST']._serialized_start=1233
+  _globals['_GETLINEREQUEST']._serialized_end=1265
+  _globals['_GETLINERESPONSE']._serialized_start=1267
+  _globals['_GETLINERESPONSE']._serialized_end=1327
+  _globals['_GETPUKREQUEST']._serialized_start=1329
+  _globals['_GETPUKREQUEST']._serialized_end=1360
+  _globals['_GETPUKRESPONSE']._serialized_start=1362
+  _globals['_GETPUKRESPONSE']._serialized_end=1437
+  _globals['_GETLOCATIONREQUEST']._serialized_start=1439
+  _globals['_GETLOCATIONREQUEST']._serialized_end=1475
+  _globals['_GETLOCATIONRESPONSE']._serialized_start=1478
+  _globals['_GETLOCATIONRESPONSE']._serialized_end=1638
+  _globals['_LISTFREENUMBERSREQUEST']._serialized_start=1640
+  _globals['_LISTFREENUMBERSREQUEST']._serialized_end=1701
+  _globals['_LISTFREENUMBERSRESPONSE']._serialized_start=1703
+  _globals['_LISTFREENUMBERSRESPONSE']._serialized_end=1745
+  _globals['_LISTRESERVESIMSREQUEST']._serialized_start=1747
+  _globals['_LISTRESERVESIMSREQUEST']._serialized_end=1810
+  _globals['_LISTRESERVESIMSRESPONSE']._serialized_start=1812
+  _globals['_LISTRESERVESIMSRESPONSE']._serialized_end=1904
+  _globals['_LINESERVICE']._serialized_start=2045
+  _globals['_LINESERVICE']._serialized_end=2661
 # @@protoc_insertion_point(module_scope)

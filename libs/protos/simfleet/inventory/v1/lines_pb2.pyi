@@ -177,6 +177,7 @@ class Line(_message.Message):
     PENDING_OPERATION_ID_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     customer_id: _builtins.str
     msisdn: _builtins.str
@@ -191,6 +192,8 @@ class Line(_message.Message):
     """The group it belongs to, if any."""
     pending_operation_id: _builtins.str
     """The operation changing it now, if any."""
+    group_id: _builtins.str
+    """The id of its group (LineGroupService), if any; `group` is its name."""
     @_builtins.property
     def sim(self) -> Global___Sim: ...
     @_builtins.property
@@ -227,10 +230,11 @@ class Line(_message.Message):
         pending_operation_id: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        group_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "sim", b"sim", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["apns", b"apns", "blocks", b"blocks", "created_at", b"created_at", "customer_id", b"customer_id", "forwarding", b"forwarding", "group", b"group", "id", b"id", "labels", b"labels", "msisdn", b"msisdn", "node_id", b"node_id", "pending_operation_id", b"pending_operation_id", "personal_account_id", b"personal_account_id", "services", b"services", "sim", b"sim", "state", b"state", "tariff_code", b"tariff_code", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["apns", b"apns", "blocks", b"blocks", "created_at", b"created_at", "customer_id", b"customer_id", "forwarding", b"forwarding", "group", b"group", "group_id", b"group_id", "id", b"id", "labels", b"labels", "msisdn", b"msisdn", "node_id", b"node_id", "pending_operation_id", b"pending_operation_id", "personal_account_id", b"personal_account_id", "services", b"services", "sim", b"sim", "state", b"state", "tariff_code", b"tariff_code", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -249,6 +253,7 @@ class ListLinesRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     ORDER_BY_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
     node_id: _builtins.str
     """Only lines in this node's subtree."""
     tariff_code: _builtins.str
@@ -261,6 +266,8 @@ class ListLinesRequest(_message.Message):
     page_token: _builtins.str
     order_by: _builtins.str
     """"msisdn" (default), "created_at", "updated_at"; a leading "-" reverses."""
+    group_id: _builtins.str
+    """Only lines in this group (by its id; `group` filters by name)."""
     @_builtins.property
     def states(self) -> _containers.RepeatedScalarFieldContainer[Global___LineState.ValueType]:
         """Only lines in these states; empty: every state."""
@@ -277,10 +284,11 @@ class ListLinesRequest(_message.Message):
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
         order_by: _builtins.str = ...,
+        group_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group", "label", b"label", "node_id", b"node_id", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token", "query", b"query", "states", b"states", "tariff_code", b"tariff_code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group", "group_id", b"group_id", "label", b"label", "node_id", b"node_id", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token", "query", b"query", "states", b"states", "tariff_code", b"tariff_code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

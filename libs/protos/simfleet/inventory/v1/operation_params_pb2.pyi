@@ -119,7 +119,8 @@ class ParamRule(_message.Message):
     services the network knows: voice, sms, data, roaming, international),
     "label" (a line's label: 1 to 64 characters of text, no comma, no
     space at either end), "group" (a group's name: 1 to 100 characters of
-    text, no space at either end).
+    text, no space at either end), "group_id" (a group's id: 26 letters and
+    digits of a ULID).
     A repeated field's rule applies to each of its values; a bool takes
     "true" or "false" as text.
     """
@@ -545,15 +546,18 @@ class SetGroupParams(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     GROUP_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
     group: _builtins.str
+    group_id: _builtins.str
     def __init__(
         self,
         *,
         group: _builtins.str = ...,
+        group_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group", "group_id", b"group_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

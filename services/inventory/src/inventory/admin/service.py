@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +20,8 @@ from inventory import figures
 from inventory.admin.registration import add_to_outbox, register_commands
 from inventory.audit_commands import LINES_IMPORT, STOCK_IMPORT
 from inventory.convert import line_event
+from inventory.db import NODE_PATHS
+from inventory.line_groups.service import groups_for_import
 from inventory.lines.models import ACTIVE, BLOCK_TYPES, BLOCKED, READY, Line, LineLabel
 from inventory.stock import service as stock
 from inventory.stock.models import ASSIGNED, INSTALLED, Number, Sim
@@ -30,6 +33,7 @@ from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
+from simfleet_runtime.nodepaths import path_ids
 from simfleet_runtime.validation import group_problem, label_problem, normalize_msisdn
 from simfleet_subjects import InventorySubjects
 
@@ -57,6 +61,21 @@ class Checked:
     sim: stock.StockSim
     line: ImportedLine
     extra: dict[str, str] = field(default_factory=dict)
+
+
+async def _import_groups(
+    session: AsyncSession, customer_id: str, fresh: Sequence[Checked], now: datetime
+) -> dict[str, str]:
+    """The groups imported lines name, by name: the company's (its root node's), made when missing."""
+    named = [c for c in fresh if c.line.group]
+    if not named:
+        return {}
+    first = named[0].line.node_id
+    path = await session.scalar(
+        sa.select(NODE_PATHS.c.path).where(NODE_PATHS.c.customer_id == customer_id, NODE_PATHS.c.node_id == first)
+    )
+    root = path_ids(path)[0] if path else first
+    return await groups_for_import(session, customer_id, root, (c.line.group for c in named), now)
 
 
 def _bad(name: str, message: str) -> InvalidArgument:
@@ -177,6 +196,7 @@ class BackOffice:
                     for c in fresh
                 ],
             )
+            group_ids = await _import_groups(session, customer_id, fresh, now)
             rows: list[dict[str, Any]] = []
             labels: list[dict[str, str]] = []
             for c in fresh:
@@ -199,6 +219,7 @@ class BackOffice:
                         "forwarding": {},
                         "labels": list(dict.fromkeys(v.labels)),
                         "group_name": v.group or None,
+                        "group_id": group_ids.get(v.group),
                         "pending_operation_id": None,
                         "created_at": now,
                         "updated_at": now,

@@ -28,6 +28,7 @@ class LineApi(lines_pb2_grpc.LineServiceServicer):
             label=request.label,
             group=request.group,
             query=request.query,
+            group_id=request.group_id,
         )
         lines, token = await self._lines.find(
             access, flt, page_size_=request.page_size, page_token=request.page_token, order_by=request.order_by

@@ -52,6 +52,7 @@ class LineView(Protocol):
     pending_operation_id: str | None
     created_at: datetime
     updated_at: datetime
+    group_id: str | None
 
 
 class Line(Base):
@@ -61,6 +62,7 @@ class Line(Base):
         Index(None, "customer_id", "state", "msisdn"),
         Index(None, "node_id", "msisdn"),
         Index(None, "customer_id", "iccid"),
+        Index(None, "group_id"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
@@ -84,6 +86,8 @@ class Line(Base):
     pending_operation_id: Mapped[str | None] = mapped_column(String(26))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The group (line_groups.id) the line is in; group_name is a copy of the group's name.
+    group_id: Mapped[str | None] = mapped_column(String(26))
 
 
 class LineLabel(Base):

@@ -50,6 +50,7 @@ class LineFilter:
     label: str = ""
     group: str = ""
     query: str = ""
+    group_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class _PageShape:
     states: bool
     tariff: bool
     group: bool
+    group_id: bool
     label: bool
     query: bool
     order: str
@@ -144,6 +146,8 @@ def _page_statement(shape: _PageShape, order: Order, dialect: str) -> sa.Select[
         query = query.where(Line.tariff_code == sa.bindparam("tariff"))
     if shape.group:
         query = query.where(Line.group_name == sa.bindparam("group"))
+    if shape.group_id:
+        query = query.where(Line.group_id == sa.bindparam("group_id"))
     if shape.label:
         query = query.where(Line.id.in_(sa.select(LineLabel.line_id).where(LineLabel.label == sa.bindparam("label"))))
     if shape.query:
@@ -215,6 +219,7 @@ class LineService:
             states=bool(flt.states),
             tariff=bool(flt.tariff_code),
             group=bool(flt.group),
+            group_id=bool(flt.group_id),
             label=bool(flt.label),
             query=bool(flt.query),
             order=str(order),
@@ -230,6 +235,8 @@ class LineService:
             values["tariff"] = flt.tariff_code
         if flt.group:
             values["group"] = flt.group
+        if flt.group_id:
+            values["group_id"] = flt.group_id
         if flt.label:
             values["label"] = flt.label
         if flt.query:

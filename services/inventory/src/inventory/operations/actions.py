@@ -23,6 +23,7 @@ from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inventory.line_groups.service import group_above
 from inventory.lines.models import (
     ACTIVE,
     BASIC_SERVICES,
@@ -410,6 +411,14 @@ class Move(LineAction):
         p = ctx.operation.params
         line.node_id = p.get("node_id", line.node_id)
         line.personal_account_id = p.get("personal_account_id", line.personal_account_id)
+        if (
+            line.group_id
+            and await group_above(ctx.session, line.customer_id, line.node_id, group_id=line.group_id) is None
+        ):
+            # Its group's node is no longer above it: the line leaves the group (those who keep the group would
+            # otherwise rename a line they may not see).
+            line.group_id = None
+            line.group_name = None
         return line
 
 
@@ -566,21 +575,34 @@ class RemoveLabels(LineAction):
 
 
 class SetGroup(LineAction):
-    """A line put in a group of employees (AC-5), out of the one it was in: inventory's record alone."""
+    """A line put in a group of employees (AC-5), out of the one it was in: inventory's record alone. The group
+    (by ``group_id``, or the nearest of the name ``group``) must be one whose node is on the line's path; another
+    fails the item as a group that does not exist (a group elsewhere is not told from one that never was)."""
 
     type = "set_group"
     permission = LABEL_LINES
 
     async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        group = ctx.operation.params["group"]
-        if line.group_name == group:
-            return skip("ALREADY_IN_GROUP", f"the line is already in the group {group}")
-        item.params = {**item.params, "old_group": line.group_name or ""}
+        p = ctx.operation.params
+        group = await group_above(
+            ctx.session, line.customer_id, line.node_id, group_id=p.get("group_id", ""), name=p.get("group", "")
+        )
+        if group is None:
+            return fail("GROUP_NOT_FOUND", "no such group is kept at the line's node or above it")
+        if line.group_id == group.id:
+            return skip("ALREADY_IN_GROUP", f"the line is already in the group {group.name}")
+        item.params = {
+            **item.params,
+            "old_group": line.group_name or "",
+            "group_id": group.id,
+            "group_name": group.name,
+        }
         return Prepared()
 
     async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
-        line.group_name = ctx.operation.params["group"]
+        line.group_id = item.params["group_id"]
+        line.group_name = item.params["group_name"]
         return line
 
 
@@ -591,13 +613,14 @@ class ClearGroup(LineAction):
     permission = LABEL_LINES
 
     async def plan(self, ctx: Context, line: LineRow, item: ItemRow) -> Prepared | Refusal:
-        if not line.group_name:
+        if not line.group_id and not line.group_name:
             return skip("NOT_IN_GROUP", "the line is in no group")
-        item.params = {**item.params, "old_group": line.group_name}
+        item.params = {**item.params, "old_group": line.group_name or ""}
         return Prepared()
 
     async def succeeded(self, ctx: Context, line: LineRow | None, item: ItemRow) -> LineRow | None:
         assert line is not None
+        line.group_id = None
         line.group_name = None
         return line
 
@@ -657,6 +680,7 @@ class OrderSims(Action):
             apns=[],
             forwarding={},
             labels=[],
+            group_id=None,
             group_name=None,
             pending_operation_id=None,
             created_at=ctx.now,

@@ -90,6 +90,7 @@ class LineRow(Tracked):
         "created_at",
         "customer_id",
         "forwarding",
+        "group_id",
         "group_name",
         "iccid",
         "id",
@@ -122,6 +123,7 @@ class LineRow(Tracked):
     apns: list[dict[str, Any]]
     forwarding: dict[str, str]
     labels: list[str]
+    group_id: str | None
     group_name: str | None
     pending_operation_id: str | None
     created_at: datetime

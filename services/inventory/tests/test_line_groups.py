@@ -1,0 +1,216 @@
+"""Groups of lines kept as things a customer manages (AC-5): a name, an icon and a colour at a node; lines follow
+a renamed group, leave a deleted one, and go only into a group above them; nothing shows outside the scope."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from inventory.admin.service import ImportedLine
+from inventory.line_groups.models import LineGroup
+from inventory.line_groups.service import GroupChange
+from inventory.lines.service import LineFilter
+from inventory.operations.requests import NewOperation, Target
+from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+
+from .conftest import EVERYTHING, READER, Harness, sim  # type: ignore[import-not-found]
+from .test_labels import numbers_where, outcomes  # type: ignore[import-not-found]
+
+
+async def test_a_group_is_made_styled_renamed_with_its_lines_and_deleted_leaving_them(harness: Harness) -> None:
+    groups = harness.inventory.groups
+    manager = harness.manager()
+    made = await groups.create(manager, node_id=harness.tree.root, name="Couriers", icon="truck", colour="orange")
+    assert (made.group.name, made.group.icon, made.group.colour, made.node_id, made.line_count) == (
+        "Couriers",
+        "truck",
+        "orange",
+        harness.tree.root,
+        0,
+    )
+    couriers = await harness.add_lines(3)
+    setting, _ = await harness.inventory.operations.create(
+        manager,
+        NewOperation("set_group", targets=[Target(n) for n in couriers], params={"group_id": made.group.id}),
+    )
+    await harness.run()
+    assert await outcomes(harness, setting.id) == {n: ("succeeded", None) for n in couriers}
+    assert [(v.group.name, v.line_count) for v in await groups.list(manager)] == [("Couriers", 3)]
+
+    renamed = await groups.update(manager, made.group.id, GroupChange(name="Drivers", colour="teal"))
+    assert (renamed.group.name, renamed.group.icon, renamed.group.colour, renamed.line_count) == (
+        "Drivers",
+        "truck",
+        "teal",
+        3,
+    )
+    line = await harness.inventory.lines.line(manager, couriers[0])
+    assert (line.group_id, line.group_name) == (made.group.id, "Drivers")
+    assert await numbers_where(harness, LineFilter(group="Drivers")) == sorted(couriers)
+    assert await numbers_where(harness, LineFilter(group_id=made.group.id)) == sorted(couriers)
+    assert await numbers_where(harness, LineFilter(group="Couriers")) == []
+
+    assert await groups.delete(manager, made.group.id) == 3
+    line = await harness.inventory.lines.line(manager, couriers[0])
+    assert (line.group_id, line.group_name) == (None, None)
+    assert await groups.list(manager) == []
+    with pytest.raises(NotFound):
+        await groups.get(manager, made.group.id)
+
+
+async def test_names_are_unique_per_node_and_style_and_name_are_checked(harness: Harness) -> None:
+    groups = harness.inventory.groups
+    manager = harness.manager()
+    await groups.create(manager, node_id=harness.tree.north, name="Field", icon="", colour="")
+    with pytest.raises(AlreadyExists) as taken:
+        await groups.create(manager, node_id=harness.tree.north, name="Field", icon="star", colour="red")
+    assert taken.value.reason == "GROUP_EXISTS"
+    south = await groups.create(manager, node_id=harness.tree.south, name="Field", icon="star", colour="red")
+    other = await groups.create(manager, node_id=harness.tree.south, name="Other", icon="star", colour="red")
+    with pytest.raises(AlreadyExists):
+        await groups.update(manager, other.group.id, GroupChange(name="Field"))
+    assert (await groups.update(manager, south.group.id, GroupChange(name="Field"))).group.name == "Field"
+    for kwargs, reason in (
+        ({"name": " padded", "icon": "star", "colour": "red"}, "INVALID_GROUP_NAME"),
+        ({"name": "x" * 101, "icon": "star", "colour": "red"}, "INVALID_GROUP_NAME"),
+        ({"name": "ok", "icon": "rocket", "colour": "red"}, "INVALID_GROUP_ICON"),
+        ({"name": "ok", "icon": "star", "colour": "#ff0000"}, "INVALID_GROUP_COLOUR"),
+    ):
+        with pytest.raises(InvalidArgument) as bad:
+            await groups.create(manager, node_id=harness.tree.root, **kwargs)
+        assert bad.value.reason == reason
+    with pytest.raises(InvalidArgument):
+        await groups.update(manager, south.group.id, GroupChange(colour="beige"))
+    [north] = await groups.list(manager, for_node_id=harness.tree.north_account)
+    assert (north.group.icon, north.group.colour) == ("people", "blue")  # the defaults
+
+
+async def test_the_groups_limit_is_a_failed_precondition(harness: Harness) -> None:
+    groups = harness.inventory.groups
+    groups._max = 2
+    for name in ("a", "b"):
+        await groups.create(harness.manager(), node_id=harness.tree.root, name=name, icon="star", colour="red")
+    with pytest.raises(FailedPrecondition) as full:
+        await groups.create(harness.manager(), node_id=harness.tree.root, name="c", icon="star", colour="red")
+    assert full.value.reason == "LINE_GROUPS_LIMIT"
+
+
+async def test_scope_decides_what_a_department_sees_and_changes(harness: Harness) -> None:
+    groups = harness.inventory.groups
+    tree = harness.tree
+    manager = harness.manager()
+    company = await groups.create(manager, node_id=tree.root, name="Company", icon="building", colour="grey")
+    north = await groups.create(manager, node_id=tree.north, name="North", icon="star", colour="green")
+    south = await groups.create(manager, node_id=tree.south, name="South", icon="star", colour="red")
+    north_lines = await harness.add_lines(2)
+    south_lines = await harness.add_lines(1, node=tree.south_account)
+    op, _ = await harness.inventory.operations.create(
+        manager,
+        NewOperation(
+            "set_group",
+            targets=[Target(n) for n in [*north_lines, *south_lines]],
+            params={"group_id": company.group.id},
+        ),
+    )
+    await harness.run()
+    assert (await harness.inventory.operations.get(manager, op.id)).succeeded == 3
+
+    north_manager = harness.access((tree.north, EVERYTHING))
+    seen = {v.group.name: (v.node_id, v.line_count) for v in await groups.list(north_manager)}
+    # The company's group is seen from below, its node unnamed, its lines counted only where they may be read.
+    assert seen == {"Company": ("", 2), "North": (tree.north, 0)}
+    for hidden in (south.group.id, "01JA5F6G7H8J9K0M1N2P3Q4R5S", "not an id"):
+        with pytest.raises(NotFound):
+            await groups.get(north_manager, hidden)
+        with pytest.raises(NotFound):
+            await groups.update(north_manager, hidden, GroupChange(name="Mine"))
+        with pytest.raises(NotFound):
+            await groups.delete(north_manager, hidden)
+    with pytest.raises(PermissionDenied):
+        await groups.update(north_manager, company.group.id, GroupChange(name="Ours"))
+    with pytest.raises(PermissionDenied):
+        await groups.delete(north_manager, company.group.id)
+    with pytest.raises(NotFound):
+        await groups.create(north_manager, node_id=tree.south, name="Spy", icon="star", colour="red")
+    with pytest.raises(NotFound):
+        await groups.list(north_manager, for_node_id=tree.south_account)
+
+    reader = harness.access((tree.north, READER))
+    with pytest.raises(PermissionDenied):
+        await groups.create(reader, node_id=tree.north, name="Readers", icon="star", colour="red")
+    with pytest.raises(PermissionDenied):
+        await groups.update(reader, north.group.id, GroupChange(icon="phone"))
+
+    other = harness.access((tree.root, EVERYTHING), customer_id="othercustomer000000000001")
+    assert await groups.list(other) == []
+    with pytest.raises(NotFound):
+        await groups.get(other, company.group.id)
+
+
+async def test_a_line_goes_only_into_a_group_above_it_and_leaves_it_when_moved_away(harness: Harness) -> None:
+    groups = harness.inventory.groups
+    tree = harness.tree
+    manager = harness.manager()
+    south = await groups.create(manager, node_id=tree.south, name="Shift", icon="headset", colour="purple")
+    north = await groups.create(manager, node_id=tree.north, name="Shift", icon="headset", colour="pink")
+    company = await groups.create(manager, node_id=tree.root, name="Shift", icon="headset", colour="blue")
+    [north_line] = await harness.add_lines(1)
+    [south_line] = await harness.add_lines(1, node=tree.south_account)
+    ops = harness.inventory.operations
+    refused, _ = await ops.create(
+        manager, NewOperation("set_group", targets=[Target(north_line)], params={"group_id": south.group.id})
+    )
+    # By name: the nearest group of the name above each line.
+    by_name, _ = await ops.create(
+        manager, NewOperation("set_group", targets=[Target(north_line), Target(south_line)], params={"group": "Shift"})
+    )
+    unknown, _ = await ops.create(
+        manager, NewOperation("set_group", targets=[Target(north_line)], params={"group": "Nobody"})
+    )
+    await harness.run()
+    assert await outcomes(harness, refused.id) == {north_line: ("failed", "GROUP_NOT_FOUND")}
+    assert await outcomes(harness, by_name.id) == {north_line: ("succeeded", None), south_line: ("succeeded", None)}
+    assert await outcomes(harness, unknown.id) == {north_line: ("failed", "GROUP_NOT_FOUND")}
+    assert (await harness.inventory.lines.line(manager, north_line)).group_id == north.group.id
+    assert (await harness.inventory.lines.line(manager, south_line)).group_id == south.group.id
+
+    to_company, _ = await ops.create(
+        manager, NewOperation("set_group", targets=[Target(south_line)], params={"group_id": company.group.id})
+    )
+    moving = NewOperation(
+        "move",
+        targets=[Target(north_line), Target(south_line)],
+        params={"node_id": tree.south_account, "personal_account_id": tree.south_account},
+    )
+    await harness.run()
+    assert await outcomes(harness, to_company.id) == {south_line: ("succeeded", None)}
+    moved, _ = await ops.create(manager, moving)
+    await harness.run()
+    assert (await ops.get(manager, moved.id)).succeeded == 1
+    # The north group is not above the line's new node: the line left it; the company's group stays.
+    line = await harness.inventory.lines.line(manager, north_line)
+    assert (line.node_id, line.group_id, line.group_name) == (tree.south_account, None, None)
+    assert (await harness.inventory.lines.line(manager, south_line)).group_id == company.group.id
+
+
+async def test_lines_imported_with_a_group_name_join_the_companys_group_of_that_name(harness: Harness) -> None:
+    numbers = harness.numbers(2)
+    await harness.inventory.office.import_lines(
+        customer_id=harness.tree.customer,
+        lines=[
+            ImportedLine(
+                msisdn=n,
+                sim=sim(int(n[5:])),
+                node_id=harness.tree.north_account,
+                personal_account_id=harness.tree.north_account,
+                tariff_code="BIZ-M",
+                state="active",
+                group="Night shift",
+            )
+            for n in numbers
+        ],
+    )
+    async with harness.db.sessions() as session:
+        made = list((await session.scalars(sa.select(LineGroup))).all())
+    assert [(g.name, g.node_id) for g in made] == [("Night shift", harness.tree.root)]
+    assert await numbers_where(harness, LineFilter(group_id=made[0].id)) == numbers
