@@ -86,6 +86,7 @@ def places(platform: Platform) -> list[Place]:
         Place("home", "/"),
         Place("lines", "/lines"),
         Place("line", f"/lines/{line['msisdn']}"),
+        Place("groups", "/groups"),
         Place("hierarchy", "/nodes"),
         Place("operations", "/operations"),
         Place("operation", f"/operations/{operation.json()['id']}", streams=True),

@@ -2,10 +2,13 @@
 
 The demo manager gets a department of six lines of its own (imported the back-office way, three of them
 labelled "drivers"). In the browser they filter the lines page by that label, label every line the filter
-matches "night" and "vip" by one operation, then put the "vip" lines in the group "Couriers" by another;
-the lines page filtered by the group shows the three lines with their group and labels, a line's page
-links each of them to the lines that share it, and the API finds them by label and group too. axe-core
-checks each page; in Persian the filtered page shows no Latin text outside user data.
+matches "night" and "vip" by one operation, make the group "Couriers" (a truck, orange) at the department on
+the Groups page, then put the "vip" lines in it by another operation, picking the group from a list; the
+lines page filtered by the group shows the three lines with their group (its icon and colour) and labels, a
+line's page links each of them to the lines that share it, and the API finds them by label and group too.
+Renamed "Night couriers" and turned teal on the Groups page, the group keeps its lines: the lines page and a
+line's page show the new name. axe-core checks each page; in Persian the filtered page shows no Latin text
+outside user data.
 """
 
 from __future__ import annotations
@@ -71,13 +74,18 @@ def page(browser: Browser, platform: Platform) -> Iterator[Page]:
         yield page
 
 
-def run_on_every_match(page: Page, type_label: str, fill: dict[str, str]) -> None:
-    """Every line the lines page's filter matches, changed by one operation, followed to its end."""
+def run_on_every_match(page: Page, type_label: str, fill: dict[str, str], choose: dict[str, str] | None = None) -> None:
+    """Every line the lines page's filter matches, changed by one operation, followed to its end; ``fill`` types
+    into text fields, ``choose`` picks an option of a list by its text."""
     page.get_by_role("radio", name="Every line matching the filter").check()
     form = page.get_by_role("region", name="Change these lines")
     form.get_by_label("Operation").select_option(label=type_label)
     for name, value in fill.items():
         form.get_by_role("textbox", name=name).fill(value)
+    for name, value in (choose or {}).items():
+        field = form.get_by_role("combobox", name=name)
+        expect(field.get_by_role("option", name=value)).to_be_attached()
+        field.select_option(label=value)
     assert axe_problems(page) == []
     form.get_by_role("button", name="Review").click()
     expect(form.get_by_text(f"{type_label}: every line matching the filter")).to_be_visible()
@@ -102,14 +110,34 @@ def test_label_the_lines_a_filter_finds_then_put_them_in_a_group(
     screenshot(page, "lines-labels-en")
     run_on_every_match(page, "Add labels", {"Labels": "night, vip"})
 
+    # The group is made on the Groups page: a name, the node it belongs to, an icon and a colour.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Groups").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Groups of employees")
+    made = page.get_by_role("form", name="New group")
+    made.get_by_role("textbox", name="Name").fill("Couriers")
+    made.get_by_role("searchbox", name="Find by name").fill(DESK_NAME)
+    node = made.get_by_role("combobox", name="Node")
+    expect(node.locator(f"option[value='{desk['id']}']")).to_be_attached()
+    node.select_option(value=desk["id"])
+    made.get_by_role("radio", name="Truck").check()
+    made.get_by_role("radio", name="Orange").check()
+    assert axe_problems(page) == []
+    made.get_by_role("button", name="Make the group").click()
+    expect(page.get_by_test_id("groups-note")).to_have_text("Group “Couriers” made.")
+    couriers = page.get_by_test_id("group").filter(has_text="Couriers")
+    expect(couriers.locator(".group-tag")).to_have_attribute("data-icon", "truck")
+    expect(couriers.get_by_role("link", name="0 lines")).to_be_visible()
+
     page.goto(f"/lines?node_id={desk['id']}&label=vip")
     expect(page.get_by_test_id("lines-count")).to_have_text(f"Lines shown: {DRIVERS}")
-    run_on_every_match(page, "Put in a group", {"Group": "Couriers"})
+    run_on_every_match(page, "Put in a group", {}, {"Group": "Couriers"})
 
     page.goto(f"/lines?node_id={desk['id']}&group=Couriers")
     expect(page.get_by_test_id("lines-count")).to_have_text(f"Lines shown: {DRIVERS}")
     first = page.get_by_role("row", name=re.compile(re.escape(desk["numbers"][0])))
     expect(first.locator(".group-tag")).to_have_text("Couriers")
+    expect(first.locator(".group-tag")).to_have_attribute("data-colour", "orange")
+    expect(first.locator(".group-tag svg")).to_have_count(1)
     expect(first.locator(".label-tag")).to_have_text(["drivers", "night", "vip"])
     assert axe_problems(page) == []
     screenshot(page, "lines-group-en")
@@ -129,6 +157,28 @@ def test_label_the_lines_a_filter_finds_then_put_them_in_a_group(
         )
     assert found.status_code == 200, found.text
     assert sorted(line["msisdn"] for line in found.json()["items"]) == desk["numbers"][:DRIVERS]
+
+    # Renamed and restyled, the group keeps its lines: they show its new name and colour at once.
+    page.goto("/groups")
+    couriers = page.get_by_test_id("group").filter(has_text="Couriers")
+    expect(couriers.get_by_role("link", name=f"{DRIVERS} lines")).to_be_visible()
+    couriers.get_by_role("button", name="Edit Couriers").click()
+    editing = page.get_by_role("form", name="Edit the group Couriers")
+    editing.get_by_role("textbox", name="Name").fill("Night couriers")
+    editing.get_by_role("radio", name="Teal").check()
+    assert axe_problems(page) == []
+    editing.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("groups-note")).to_have_text("Group “Night couriers” saved.")
+    screenshot(page, "groups-en")
+    page.get_by_test_id("group").filter(has_text="Night couriers").get_by_role("link", name=f"{DRIVERS} lines").click()
+    expect(page).to_have_url(re.compile(r"/lines\?group=Night\+couriers&node_id="))
+    expect(page.get_by_test_id("lines-count")).to_have_text(f"Lines shown: {DRIVERS}")
+    first = page.get_by_role("row", name=re.compile(re.escape(desk["numbers"][0])))
+    expect(first.locator(".group-tag")).to_have_text("Night couriers")
+    expect(first.locator(".group-tag")).to_have_attribute("data-colour", "teal")
+    page.get_by_role("link", name=desk["numbers"][0]).click()
+    expect(page.get_by_test_id("line-group")).to_have_text("Night couriers")
+    assert axe_problems(page) == []
 
 
 def test_the_filtered_lines_in_persian_have_no_latin_text(page: Page, desk: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ const Account = lazyPage(() => import("./pages/Account"), "Account");
 const Finances = lazyPage(() => import("./pages/Finances"), "Finances");
 const Forms = lazyPage(() => import("./pages/Forms"), "Forms");
 const History = lazyPage(() => import("./pages/History"), "History");
+const Groups = lazyPage(() => import("./pages/Groups"), "Groups");
 const Home = lazyPage(() => import("./pages/Home"), "Home");
 const Limits = lazyPage(() => import("./pages/Limits"), "Limits");
 const Line = lazyPage(() => import("./pages/Line"), "Line");
@@ -118,6 +119,9 @@ export function App() {
           <Link to="/lines" aria-current={path.startsWith("/lines") ? "page" : undefined}>
             {t("nav.lines")}
           </Link>
+          <Link to="/groups" aria-current={path === "/groups" ? "page" : undefined}>
+            {t("nav.groups")}
+          </Link>
           <Link to="/nodes" aria-current={path === "/nodes" ? "page" : undefined}>
             {t("nodes.nav")}
           </Link>
@@ -195,6 +199,7 @@ function Page({ path, me, small }: { path: string; me: Me; small: boolean }) {
     );
   if (path.startsWith("/lines/")) return <Line msisdn={decodeURIComponent(path.slice("/lines/".length))} />;
   if (path === "/me/sign-ins") return <SignIns />;
+  if (path === "/groups") return <Groups />;
   if (path === "/nodes") return <Nodes />;
   if (path === "/operations") return <Operations />;
   if (path.startsWith("/operations/")) return <Operation id={decodeURIComponent(path.slice("/operations/".length))} />;

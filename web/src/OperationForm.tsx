@@ -1,5 +1,5 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
-import { api, type Schemas, type Tariff } from "./api/client";
+import { api, type LineGroup, type Schemas, type Tariff } from "./api/client";
 import { ErrorMessage } from "./ErrorMessage";
 import { Message, useI18n } from "./i18n";
 import type { MessageKey } from "./i18n/en";
@@ -48,10 +48,19 @@ export function OperationForm({
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [tariffs, setTariffs] = useState<Tariff[] | null>(null);
+  const [groups, setGroups] = useState<LineGroup[] | null>(null);
   const [items, setItems] = useState<ItemValues>({});
   const fields = OPERATION_FIELDS[type] ?? [];
   const itemField = target.kind === "lines" ? ITEM_FIELDS[type] : undefined;
   const msisdns = target.kind === "lines" ? target.msisdns : [];
+
+  useEffect(() => {
+    if (groups !== null || !fields.some((field) => field.kind === "group")) return;
+    api.lineGroups().then(
+      (answer) => setGroups(answer.items),
+      (caught: unknown) => setError(caught),
+    );
+  }, [fields, groups]);
 
   useEffect(() => {
     if (tariffs !== null || !fields.some((field) => field.kind === "tariff")) return;
@@ -190,6 +199,22 @@ export function OperationForm({
             </label>
             <small id={`${id}-labels-hint`}>{t("ops.labelsHint")}</small>
           </div>
+        );
+      case "group":
+        return (
+          <label key={field.name}>
+            {label}
+            <select name={field.name} required value={String(value)} onChange={(e) => set(e.target.value)}>
+              <option value="">
+                {groups === null ? t("common.loading") : groups.length ? t("ops.chooseGroup") : t("ops.noGroups")}
+              </option>
+              {(groups ?? []).map((group) => (
+                <option key={group.id} value={group.id} translate="no">
+                  {group.node_id === null ? t("ops.groupAbove", { name: group.name }) : group.name}
+                </option>
+              ))}
+            </select>
+          </label>
         );
       case "text":
         return (

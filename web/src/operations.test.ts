@@ -54,15 +54,20 @@ describe("the operation request built from a choice of lines", () => {
     }).params).toEqual({ tariff_code: "BIZ-L" });
   });
 
-  it("sends labels typed in one field as a list, each trimmed and once, and a group by a filter of labels", () => {
+  it("sends labels typed in one field as a list, each trimmed and once, and a group (by its id) by a filter of labels", () => {
     expect(parseLabels(" drivers, north ,,drivers, Север ")).toEqual(["drivers", "north", "Север"]);
     expect(parseLabels(" , ")).toEqual([]);
     const labelled = operationRequest("add_labels", { labels: "vip, night shift" }, { kind: "lines", msisdns: ["+79991000001"] });
     expect(labelled.params).toEqual({ labels: ["vip", "night shift"] });
     expect(operationRequest("remove_labels", { labels: " , " }, { kind: "lines", msisdns: ["+79991000001"] }).params).toEqual({});
     expect(
-      operationRequest("set_group", { group: " Couriers " }, { kind: "filter", label: "drivers", group: undefined }),
-    ).toEqual({ type: "set_group", params: { group: "Couriers" }, selection: { label: "drivers" } });
+      operationRequest(
+        "set_group",
+        { group_id: "01JA5F6G7H8J9K0M1N2P3Q4R5S" },
+        { kind: "filter", label: "drivers", group: undefined },
+      ),
+    ).toEqual({ type: "set_group", params: { group_id: "01JA5F6G7H8J9K0M1N2P3Q4R5S" }, selection: { label: "drivers" } });
+    expect(initialValues("set_group")).toEqual({ group_id: "" });
     expect(initialValues("add_labels")).toEqual({ labels: "" });
     expect(initialValues("clear_group")).toEqual({});
   });

@@ -13,7 +13,9 @@ export type Field =
   | { name: string; kind: "services" }
   /** A node of the hierarchy, found by its name (NodePicker); ``only`` narrows it to nodes of one kind. */
   | { name: string; kind: "node"; optional?: boolean; only?: "personal_account" }
-  | { name: string; kind: "labels" };
+  | { name: string; kind: "labels" }
+  /** One of the groups of lines the user sees (its id), chosen from a list of them (GroupPicker). */
+  | { name: string; kind: "group" };
 
 const BLOCK_TYPES = ["voluntary", "lost_or_stolen", "financial", "scheduled"] as const;
 const CONDITIONS = ["unconditional", "busy", "no_answer", "unreachable"] as const;
@@ -54,7 +56,7 @@ export const OPERATION_FIELDS: Partial<Record<OperationType, readonly Field[]>> 
   ],
   add_labels: [{ name: "labels", kind: "labels" }],
   remove_labels: [{ name: "labels", kind: "labels" }],
-  set_group: [{ name: "group", kind: "text" }],
+  set_group: [{ name: "group_id", kind: "group" }],
   clear_group: [],
   terminate: [],
 };

@@ -13,6 +13,11 @@ export type LinesQuery = NonNullable<paths["/v1/lines"]["get"]["parameters"]["qu
 export type SavedFilter = Schemas["SavedFilterResponse"];
 export type SavedFilterBody = Schemas["SavedFilterBody"];
 export type SavedFiltersList = Schemas["SavedFiltersList"];
+export type LineGroup = Schemas["LineGroupResponse"];
+export type NewLineGroup = Schemas["NewLineGroup"];
+export type LineGroupChange = Schemas["LineGroupChange"];
+export type GroupIcon = LineGroup["icon"];
+export type GroupColour = LineGroup["colour"];
 export type SignInsPage = Schemas["SignInsPage"];
 export type Challenge = Schemas["ChallengeResponse"];
 export type Channel = Schemas["StartOtpRequest"]["channel"];
@@ -333,6 +338,16 @@ export const api = {
     request<SavedFilter>("POST", "/v1/lines/saved-filters", { auth: true, body }),
   deleteSavedFilter: (id: string) =>
     request<void>("DELETE", `/v1/lines/saved-filters/${encodeURIComponent(id)}`, { auth: true }),
+  lineGroups: (forNodeId?: string) =>
+    request<Schemas["LineGroupsList"]>("GET", "/v1/lines/groups", {
+      auth: true,
+      query: forNodeId ? { for_node_id: forNodeId } : undefined,
+    }),
+  createLineGroup: (body: NewLineGroup) => request<LineGroup>("POST", "/v1/lines/groups", { auth: true, body }),
+  updateLineGroup: (id: string, body: LineGroupChange) =>
+    request<LineGroup>("PATCH", `/v1/lines/groups/${encodeURIComponent(id)}`, { auth: true, body }),
+  deleteLineGroup: (id: string) =>
+    request<void>("DELETE", `/v1/lines/groups/${encodeURIComponent(id)}`, { auth: true }),
   line: (msisdn: string) => request<Line>("GET", `/v1/lines/${encodeURIComponent(msisdn)}`, { auth: true }),
   /** Asks for a lines' block or unblock (voluntary) by number: the simplified view's actions. */
   setBlocked: (msisdn: string, blocked: boolean) =>

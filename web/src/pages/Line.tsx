@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { api, type Line as LineData, type Location, type Puk } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
+import { GroupBadge, useGroupsById } from "../groups";
 import { Message, useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { en } from "../i18n/en";
@@ -28,6 +29,7 @@ function actionsFor(line: LineData): OperationType[] {
 export function Line({ msisdn }: { msisdn: string }) {
   const { t, formatDateTime, language } = useI18n();
   const [line, setLine] = useState<LineData | null>(null);
+  const groups = useGroupsById(Boolean(line?.group_id));
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     let live = true;
@@ -87,8 +89,8 @@ export function Line({ msisdn }: { msisdn: string }) {
           <dt>{t("line.group")}</dt>
           <dd data-testid="line-group">
             {line.group ? (
-              <Link className="group-tag" to={`/lines?group=${encodeURIComponent(line.group)}`} translate="no">
-                {line.group}
+              <Link className="group-link" to={`/lines?group=${encodeURIComponent(line.group)}`}>
+                <GroupBadge name={line.group} group={line.group_id ? groups.get(line.group_id) : undefined} />
               </Link>
             ) : (
               t("line.none")

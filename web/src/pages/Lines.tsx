@@ -2,6 +2,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { api, type LinesQuery, type NodeData } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
+import { GroupBadge, useGroupsById } from "../groups";
 import { Message, useI18n } from "../i18n";
 import { OperationForm } from "../OperationForm";
 import { selectable, typesFor, type Target } from "../operations";
@@ -53,6 +54,7 @@ export function Lines() {
   }, search);
   const { cursor, loading, error, more } = pages;
   const lines = pages.items ?? [];
+  const groups = useGroupsById(lines.some((line) => line.group_id));
 
   useEffect(() => {
     setDraft(filtersFrom(search));
@@ -279,9 +281,7 @@ export function Lines() {
                   </span>
                   <span role="cell" className="tags">
                     {line.group && (
-                      <span className="group-tag" translate="no">
-                        {line.group}
-                      </span>
+                      <GroupBadge name={line.group} group={line.group_id ? groups.get(line.group_id) : undefined} />
                     )}
                     {line.labels.map((label) => (
                       <span key={label} className="label-tag" translate="no">
