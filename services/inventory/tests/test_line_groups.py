@@ -8,10 +8,13 @@ import sqlalchemy as sa
 
 from inventory.admin.service import ImportedLine
 from inventory.line_groups.models import LineGroup
-from inventory.line_groups.service import GroupChange
+from inventory.line_groups.service import GroupChange, following_the_tree
 from inventory.lines.service import LineFilter
 from inventory.operations.requests import NewOperation, Target
+from simfleet.events.v1 import accounts_pb2 as acc
+from simfleet_runtime.bus import Event
 from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from simfleet_runtime.ids import new_id
 
 from .conftest import EVERYTHING, READER, Harness, sim  # type: ignore[import-not-found]
 from .test_labels import numbers_where, outcomes  # type: ignore[import-not-found]
@@ -214,3 +217,66 @@ async def test_lines_imported_with_a_group_name_join_the_companys_group_of_that_
         made = list((await session.scalars(sa.select(LineGroup))).all())
     assert [(g.name, g.node_id) for g in made] == [("Night shift", harness.tree.root)]
     assert await numbers_where(harness, LineFilter(group_id=made[0].id)) == numbers
+
+
+def _node_event(subject: str, message: object, customer: str) -> Event:
+    return Event(
+        id=new_id(),
+        subject=subject,
+        data=message.SerializeToString(),  # type: ignore[attr-defined]
+        headers={},
+        tenant=customer,
+        deliveries=1,
+    )
+
+
+async def test_groups_follow_the_tree_a_moved_subtree_leaving_the_groups_no_longer_above_it(harness: Harness) -> None:
+    """accounts' events: a subtree moved elsewhere leaves the groups above its old place; a deleted node's go."""
+    groups = harness.inventory.groups
+    tree = harness.tree
+    manager = harness.manager()
+    north = await groups.create(manager, node_id=tree.north, name="North", icon="star", colour="green")
+    company = await groups.create(manager, node_id=tree.root, name="Company", icon="building", colour="grey")
+    account = await groups.create(manager, node_id=tree.north_account, name="Own", icon="phone", colour="red")
+    lines = await harness.add_lines(3)
+    ops = harness.inventory.operations
+    for number, group in zip(lines, (north, company, account), strict=True):
+        await ops.create(
+            manager, NewOperation("set_group", targets=[Target(number)], params={"group_id": group.group.id})
+        )
+    await harness.run()
+    assert [(await harness.inventory.lines.line(manager, n)).group_id for n in lines] == [
+        north.group.id,
+        company.group.id,
+        account.group.id,
+    ]
+
+    handle = following_the_tree(harness.inventory.paths.handler())
+    old_path = f"/{tree.root}/{tree.north}/{tree.north_account}/"
+    new_path = f"/{tree.root}/{tree.south}/{tree.north_account}/"
+    moved = acc.NodeMoved(
+        node_id=tree.north_account,
+        customer_id=tree.customer,
+        old_parent_id=tree.north,
+        new_parent_id=tree.south,
+        old_path=old_path,
+        new_path=new_path,
+        moved_nodes=1,
+    )
+    async with harness.db.transaction() as session:
+        await handle(session, _node_event("simfleet.accounts.node.moved", moved, tree.customer))
+    # North is no longer above the account's lines; the company and the account's own group still are.
+    assert [(await harness.inventory.lines.line(manager, n)).group_id for n in lines] == [
+        None,
+        company.group.id,
+        account.group.id,
+    ]
+    assert (await harness.inventory.lines.line(manager, lines[0])).group_name is None
+    assert {v.group.name: v.line_count for v in await groups.list(manager)} == {"Company": 1, "North": 0, "Own": 1}
+
+    gone = acc.NodeDeleted(node_id=tree.north, customer_id=tree.customer, path=f"/{tree.root}/{tree.north}/")
+    async with harness.db.transaction() as session:
+        await handle(session, _node_event("simfleet.accounts.node.deleted", gone, tree.customer))
+    async with harness.db.sessions() as session:
+        kept = set((await session.scalars(sa.select(LineGroup.name))).all())
+    assert kept == {"Company", "Own"}

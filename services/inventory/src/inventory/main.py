@@ -20,7 +20,7 @@ from inventory.figures import FigureReporter
 from inventory.gauges import Gauges
 from inventory.line_groups.grpc_api import SERVICE_NAME as LINE_GROUP_SERVICE
 from inventory.line_groups.grpc_api import LineGroupApi
-from inventory.line_groups.service import LineGroups
+from inventory.line_groups.service import LineGroups, following_the_tree
 from inventory.lines.grpc_api import SERVICE_NAME as LINE_SERVICE
 from inventory.lines.grpc_api import LineApi
 from inventory.lines.netsim_client import NetsimClient
@@ -183,7 +183,10 @@ def build(
         LINE_GROUP_SERVICE,
     )
     runtime.add_consumer(
-        name="inventory-node-paths", stream=nodepaths.STREAM, subject=nodepaths.SUBJECTS, handler=paths.handler()
+        name="inventory-node-paths",
+        stream=nodepaths.STREAM,
+        subject=nodepaths.SUBJECTS,
+        handler=following_the_tree(paths.handler()),
     )
     runtime.add_consumer(
         # Its effect is an operation made in transactions of its own: at least once, and the hold's id as

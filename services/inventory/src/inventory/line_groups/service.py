@@ -26,12 +26,14 @@ from inventory.db import NODE_PATHS
 from inventory.line_groups.models import LineGroup
 from inventory.lines.models import Line
 from inventory.lines.service import READ
+from simfleet.events.v1 import accounts_pb2 as ev
 from simfleet_runtime.authz import LABEL_LINES, Access, is_node_id, not_found
+from simfleet_runtime.bus import Event, EventHandler
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
 from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
 from simfleet_runtime.ids import is_id, new_id
-from simfleet_runtime.nodepaths import path_ids
+from simfleet_runtime.nodepaths import DELETED, MOVED, path_ids
 from simfleet_runtime.validation import (
     GROUP_COLOUR_DEFAULT,
     GROUP_COLOURS,
@@ -141,6 +143,53 @@ async def groups_for_import(
                 )
             )
     return ids
+
+
+def following_the_tree(paths: EventHandler) -> EventHandler:
+    """The projection's handler of accounts' node events, and the groups kept true to the tree in the same
+    transaction: a node deleted (it held no lines) takes its groups with it; a subtree moved takes its lines out
+    of the groups no longer above them, so that a line is only ever in a group whose node is on its path."""
+
+    async def handle(session: AsyncSession, event: Event) -> None:
+        await paths(session, event)
+        if event.subject == DELETED:
+            gone = ev.NodeDeleted.FromString(event.data)
+            await session.execute(sa.delete(LineGroup).where(LineGroup.node_id == gone.node_id))
+        elif event.subject == MOVED:
+            moved = ev.NodeMoved.FromString(event.data)
+            await _leave_groups_not_above(session, moved.customer_id, moved.new_path)
+
+    return handle
+
+
+async def _leave_groups_not_above(session: AsyncSession, customer_id: str, under: str) -> None:
+    """Lines under the path ``under`` whose group's node is not on their path leave their group."""
+    t = NODE_PATHS
+    moved_nodes = sa.select(t.c.node_id).where(
+        t.c.customer_id == customer_id, t.c.path.startswith(under, autoescape=True)
+    )
+    above = (
+        sa.select(LineGroup.id)
+        .where(
+            LineGroup.id == Line.group_id,
+            t.c.customer_id == customer_id,
+            t.c.node_id == Line.node_id,
+            t.c.path.like(sa.literal("%/") + LineGroup.node_id + sa.literal("/%")),
+        )
+        .correlate(Line)
+        .exists()
+    )
+    await session.execute(
+        sa.update(Line)
+        .where(
+            Line.customer_id == customer_id,
+            Line.group_id.is_not(None),
+            Line.node_id.in_(moved_nodes),
+            ~above,
+        )
+        .values(group_id=None, group_name=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 class LineGroups:
