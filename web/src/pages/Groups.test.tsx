@@ -46,6 +46,13 @@ function serve(groups: LineGroup[], other?: (url: string, init?: RequestInit) =>
   return fetch;
 }
 
+/** The one call of ``method`` the page made (the node picker asks for nodes on a timer, in any order). */
+function sent(fetch: ReturnType<typeof serve>, method: string): [string, RequestInit] {
+  const calls = fetch.mock.calls.filter(([, init]) => (init as RequestInit | undefined)?.method === method);
+  expect(calls).toHaveLength(1);
+  return calls[0] as [string, RequestInit];
+}
+
 function show(language: "en" | "fa" = "en") {
   render(
     <I18nProvider language={language}>
@@ -90,7 +97,7 @@ describe("the groups page", () => {
     fireEvent.click(within(form).getByRole("radio", { name: "Teal" }));
     fireEvent.click(within(form).getByRole("button", { name: "Save" }));
     expect(await screen.findByText("Group “Drivers” saved.")).toBeTruthy();
-    const [url, init] = fetch.mock.calls.at(-1)! as [string, RequestInit];
+    const [url, init] = sent(fetch, "PATCH");
     expect(url).toBe(`/v1/lines/groups/${COURIERS.id}`);
     expect(JSON.parse(init.body as string)).toEqual({ name: "Drivers", colour: "teal" });
     expect(screen.getByText("Drivers").closest(".group-tag")!.getAttribute("data-colour")).toBe("teal");
@@ -118,7 +125,7 @@ describe("the groups page", () => {
     fireEvent.click(within(form).getByRole("radio", { name: "Headset" }));
     fireEvent.click(within(form).getByRole("button", { name: "Make the group" }));
     expect((await screen.findByRole("alert")).textContent).toBe("This node already has a group of this name.");
-    const [url, init] = fetch.mock.calls.at(-1)! as [string, RequestInit];
+    const [url, init] = sent(fetch, "POST");
     expect(url).toBe("/v1/lines/groups");
     expect(JSON.parse(init.body as string)).toEqual({ node_id: "n1", name: "Couriers", icon: "headset", colour: "blue" });
   });
