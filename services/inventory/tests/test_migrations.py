@@ -23,6 +23,7 @@ async def test_migrations_match_the_models_and_downgrade_cleanly(db_url: str) ->
         "lines",
         "line_labels",
         "saved_filters",
+        "saved_filter_owners",
         "operations",
         "operation_items",
         "node_paths",

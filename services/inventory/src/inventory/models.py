@@ -10,7 +10,7 @@ from inventory.db import BUS, NODE_PATHS, Base
 from inventory.figures import FigureNode
 from inventory.lines.models import Line, LineLabel
 from inventory.operations.models import Item, Operation
-from inventory.saved_filters.models import SavedFilter
+from inventory.saved_filters.models import SavedFilter, SavedFilterOwner
 from inventory.stock.models import Number, Sim
 
 metadata = Base.metadata
@@ -26,6 +26,7 @@ __all__ = [
     "Number",
     "Operation",
     "SavedFilter",
+    "SavedFilterOwner",
     "Sim",
     "metadata",
 ]
