@@ -61,7 +61,6 @@ export const en = {
   "lines.title": "Lines",
   "lines.search": "Number or ICCID",
   "lines.state": "State",
-  "lines.anyState": "Any state",
   "lines.tariff": "Tariff code",
   "lines.label": "Label",
   "lines.group": "Group",

@@ -63,7 +63,6 @@ export const fa: Catalogue = {
   "lines.title": "خطوط",
   "lines.search": "شماره یا شناسهٔ سیم‌کارت",
   "lines.state": "وضعیت",
-  "lines.anyState": "هر وضعیتی",
   "lines.tariff": "کد تعرفه",
   "lines.label": "برچسب",
   "lines.group": "گروه",

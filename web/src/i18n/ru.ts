@@ -61,7 +61,6 @@ export const ru: Catalogue = {
   "lines.title": "Номера",
   "lines.search": "Номер или ICCID",
   "lines.state": "Состояние",
-  "lines.anyState": "Любое состояние",
   "lines.tariff": "Код тарифа",
   "lines.label": "Метка",
   "lines.group": "Группа",
