@@ -28,6 +28,7 @@ from tests.e2e.console import (
     axe_problems,
     chromium,
     console_page,
+    open_section,
     screenshot,
     sign_in_with_password,
 )
@@ -121,7 +122,7 @@ def test_sign_in_by_sms_code_and_browse_the_lines(page: Page, platform: Platform
     assert axe_problems(page) == []
     screenshot(page, "line-en")
 
-    page.get_by_role("link", name="Sign-in history").click()
+    open_section(page, "Sign-in history")
     expect(page.get_by_role("cell", name="Code by SMS").first).to_be_visible()
     assert axe_problems(page) == []
 

@@ -11,6 +11,7 @@ export const en = {
   "nav.lines": "Lines",
   "nav.signIns": "Sign-in history",
   "nav.signOut": "Sign out",
+  "nav.more": "More",
   "common.loading": "Loading…",
   "common.retry": "Try again",
   "common.back": "Back",

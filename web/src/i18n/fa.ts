@@ -13,6 +13,7 @@ export const fa: Catalogue = {
   "nav.lines": "خطوط",
   "nav.signIns": "تاریخچهٔ ورود",
   "nav.signOut": "خروج",
+  "nav.more": "بیشتر",
   "common.loading": "در حال بارگذاری…",
   "common.retry": "تلاش دوباره",
   "common.back": "بازگشت",

@@ -11,6 +11,7 @@ export const ru: Catalogue = {
   "nav.lines": "Номера",
   "nav.signIns": "История входов",
   "nav.signOut": "Выйти",
+  "nav.more": "Ещё",
   "common.loading": "Загрузка…",
   "common.retry": "Повторить",
   "common.back": "Назад",
