@@ -578,7 +578,7 @@ async def test_a_promised_payment_is_taken_once_per_key_and_refusals_are_problem
     assert len(billing.calls) == before
 
 
-async def test_promised_payments_for_a_line_and_a_group_are_asked_of_billing(client, billing):
+async def test_promised_payments_for_a_line_and_a_group_are_asked_of_billing(client, billing, problem):
     billing.script(
         "TakeLinePromisedPayment",
         promised_pb2.TakeLinePromisedPaymentResponse(promised_payment=promised_payment(), account=ledger_account()),
@@ -599,6 +599,46 @@ async def test_promised_payments_for_a_line_and_a_group_are_asked_of_billing(cli
     assert group.status_code == 200, group.text
     assert [p["id"] for p in group.json()["taken"]] == ["pp:abc"]
     assert group.json()["refused"][0]["reason"] == "PROMISED_PAYMENT_LIMIT"
+    sent = billing.last("TakeGroupPromisedPayments").request
+    assert (sent.node_id, sent.amount, dict(sent.amounts)) == ("node-1", 100, {})
+    # Accounts in several currencies: an amount for each, passed on as billing takes them.
+    each = await client.post(
+        "/v1/nodes/node-1/promised-payments", json={"amounts": {"RUB": 50_000, "IRR": 5_000_000}}, headers=BEARER
+    )
+    assert each.status_code == 200, each.text
+    sent = billing.last("TakeGroupPromisedPayments").request
+    assert (sent.amount, dict(sent.amounts)) == (0, {"RUB": 50_000, "IRR": 5_000_000})
+    billing.script(
+        "TakeGroupPromisedPayments",
+        InvalidArgument(
+            "the personal accounts under the node hold IRR, RUB: give an amount for each currency (amounts)",
+            reason="AMOUNT_PER_CURRENCY",
+            field_violations={"amounts": "an amount for each of IRR, RUB"},
+            metadata={"currencies": "IRR,RUB"},
+        ),
+    )
+    ambiguous = problem(
+        await client.post("/v1/nodes/node-1/promised-payments", json={"amount": 100}, headers=BEARER),
+        422,
+        "AMOUNT_PER_CURRENCY",
+    )
+    assert "IRR, RUB" in ambiguous["detail"]
+    assert [(e["field"], e["message"]) for e in ambiguous["errors"]] == [("amounts", "an amount for each of IRR, RUB")]
+    before = len(billing.calls)
+    for bad in (
+        {},
+        {"amount": 100, "amounts": {"RUB": 100}},
+        {"amounts": {}},
+        {"amounts": {"rub": 100}},
+        {"amounts": {"RUB": 0}},
+        {"amounts": {"RUB": "100"}},
+        {"amounts": {"RUB": 10**16}},
+        {"amounts": [100]},
+    ):
+        assert (await client.post("/v1/nodes/node-1/promised-payments", json=bad, headers=BEARER)).status_code == (
+            422
+        ), bad
+    assert len(billing.calls) == before
     billing.script(
         "ListPromisedPayments",
         promised_pb2.ListPromisedPaymentsResponse(

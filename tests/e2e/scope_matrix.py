@@ -439,6 +439,14 @@ ROWS: list[Row] = [
         body={"amount": 10**12},
     ),
     Row(
+        "take promised payments for a group, an amount per currency",
+        "POST",
+        "/v1/nodes/{node}/promised-payments",
+        422,
+        permission="billing:pay",
+        body={"amounts": {"RUB": 10**12, "IRR": 10**12}},
+    ),
+    Row(
         "list a personal account's promised payments",
         "GET",
         "/v1/personal-accounts/{account}/promised-payments",

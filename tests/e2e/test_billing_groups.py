@@ -1,5 +1,6 @@
 """Money for a group of lines, end to end through the gateway: a group data package (BI-8) that the lines under a
-node share, and a spending limit that warns the managers who chose it (BI-10).
+node share, a spending limit that warns the managers who chose it (BI-10), and a group's promised payments when its
+personal accounts hold roubles and rials (BI-9).
 
 Each test has a customer of its own, onboarded the back-office way, with a group (a business account), a personal
 account in it that pays, and two lines on IOT-S (SMS and data; 500 MiB of data included a month).
@@ -7,6 +8,8 @@ account in it that pays, and two lines on IOT-S (SMS and data; 500 MiB of data i
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +17,8 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from simfleet.accounts.v1 import admin_pb2 as accounts_admin
 from simfleet.accounts.v1 import admin_pb2_grpc as accounts_admin_grpc
@@ -108,6 +113,55 @@ def make_group(
         url = f"/v1/lines/{msisdn}/usage"
         wait_until(lambda url=url: api.get(url, headers=manager).status_code == 200, 60, f"billing's copy of {msisdn}")
     return Group(manager, f"boss@{key}.example", customer_id, node_id, personal, msisdns)
+
+
+def add_rial_account(platform: Platform, api: httpx.Client, group: Group, *, number: str) -> str:
+    """A second personal account under the group's business account, its money kept in rials; its node id.
+
+    The platform opens every personal account's ledger account in its customer's currency: one in another currency
+    is the operator's doing, not the customer's. So the test makes one as billing would keep it: the new account's
+    ledger account, still without a single posting, is switched to IRR in billing's own database.
+    """
+    operator = ((OPERATOR_KEY, platform.config.operator_key),)
+    with grpc.insecure_channel(platform.accounts_target) as channel:
+        node_id: str = (
+            accounts_admin_grpc.AccountsAdminServiceStub(channel)
+            .CreateAccount(
+                accounts_admin.CreateAccountRequest(
+                    customer_id=group.customer_id,
+                    parent_id=group.node_id,
+                    kind=hierarchy_pb2.NODE_KIND_PERSONAL_ACCOUNT,
+                    name=f"Rials {number}",
+                    account_number=number,
+                ),
+                metadata=operator,
+                timeout=10,
+            )
+            .node.id
+        )
+    balance = f"/v1/personal-accounts/{node_id}/balance"
+    wait_until(lambda: api.get(balance, headers=group.manager).status_code == 200, 30, "the ledger account")
+
+    async def to_rials() -> int:
+        engine = create_async_engine(platform.database_url("billing"))
+        try:
+            async with engine.begin() as connection:
+                changed = await connection.execute(
+                    sa.text(
+                        "UPDATE ledger_accounts SET currency = 'IRR' "
+                        "WHERE personal_account_id = :node AND currency = 'RUB' AND postings_count = 0"
+                    ),
+                    {"node": node_id},
+                )
+        finally:
+            await engine.dispose()
+        return int(changed.rowcount)
+
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        assert thread.submit(lambda: asyncio.run(to_rials())).result() == 1
+    assert api.get(balance, headers=group.manager).json()["balance"]["formatted"] == "IRR0"
+    return node_id
 
 
 def generate(platform: Platform, msisdn: str, kind: int, count: int) -> int:
@@ -300,3 +354,55 @@ def test_a_spending_limit_that_warns_tells_the_managers_who_chose_it(platform: P
     for msisdn in group.msisdns:  # a warning, not a block
         line = api.get(f"/v1/lines/{msisdn}", headers=manager).json()
         assert line["state"] == "active" and not line["blocks"]
+
+
+def test_a_group_promised_payment_takes_an_amount_per_currency(platform: Platform, api: httpx.Client) -> None:
+    """BI-9 for a group whose personal accounts hold roubles and rials: one amount is ambiguous and refused (422
+    naming both currencies, nothing taken), so is an amount for one currency only; an amount for each currency takes
+    each account's own, in its currency, a retry with the key takes nothing more, and each account is then refused on
+    its own for the promised payment it has open."""
+    group = make_group(
+        platform, api, key="promised-currencies", n=74, phone="+79997740001", msisdns=("+79997740011", "+79997740012")
+    )
+    roubles = group.personal_account_id
+    rials = add_rial_account(platform, api, group, number="4007400003")
+    path = f"/v1/nodes/{group.node_id}/promised-payments"
+
+    def take(body: dict[str, Any], key: str) -> httpx.Response:
+        return api.post(path, json=body, headers={**group.manager, "Idempotency-Key": key})
+
+    def balances() -> dict[str, str]:
+        return {
+            node: api.get(f"/v1/personal-accounts/{node}/balance", headers=group.manager).json()["balance"]["formatted"]
+            for node in (roubles, rials)
+        }
+
+    for ambiguous in ({"amount": 10_000}, {"amounts": {"RUB": 10_000}}):
+        refused = take(ambiguous, "e2e-promised-ambiguous")
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()
+        assert problem["reason"] == "AMOUNT_PER_CURRENCY" and "IRR, RUB" in problem["detail"]
+        assert [(e["field"], e["message"]) for e in problem["errors"]] == [
+            ("amounts", "an amount for each of IRR, RUB")
+        ]
+    assert balances() == {roubles: "RUB0.00", rials: "IRR0"}
+
+    each = {"amounts": {"RUB": 15_050, "IRR": 250_000}}
+    taken = take(each, "e2e-promised-each")
+    assert taken.status_code == 200, taken.text
+    answer = taken.json()
+    assert answer["refused"] == []
+    assert sorted((p["personal_account_id"], p["amount"]["formatted"]) for p in answer["taken"]) == sorted(
+        [(roubles, "RUB150.50"), (rials, "IRR250,000")]
+    )
+    again = take(each, "e2e-promised-each").json()
+    assert sorted(p["id"] for p in again["taken"]) == sorted(p["id"] for p in answer["taken"])
+    assert balances() == {roubles: "RUB150.50", rials: "IRR250,000"}
+
+    open_already = take({"amounts": {"RUB": 100, "IRR": 100}}, "e2e-promised-again")
+    assert open_already.status_code == 200, open_already.text
+    assert open_already.json()["taken"] == []
+    assert sorted((r["personal_account_id"], r["reason"]) for r in open_already.json()["refused"]) == sorted(
+        [(roubles, "PROMISED_PAYMENT_OPEN"), (rials, "PROMISED_PAYMENT_OPEN")]
+    )
+    assert balances() == {roubles: "RUB150.50", rials: "IRR250,000"}

@@ -27,7 +27,7 @@ from tests.e2e.console import (
     screenshot,
     sign_in_with_password,
 )
-from tests.e2e.test_billing_groups import PASSWORD, make_group
+from tests.e2e.test_billing_groups import PASSWORD, add_rial_account, make_group
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +53,11 @@ def page(browser: Browser, platform: Platform) -> Iterator[Page]:
 PROMISE_PHONE = "+79997780001"
 PROMISE_LINES = ("+79997780011", "+79997780012")
 """A customer of this module's own (its personal account's promised payments are counted per 30 days)."""
+
+
+CURRENCIES_PHONE = "+79997720001"
+CURRENCIES_LINES = ("+79997720011", "+79997720012")
+"""A customer whose group holds a personal account in roubles and one in rials."""
 
 
 def sign_in(page: Page, phone: str = DEMO_MANAGER.phone, password: str = DEMO_MANAGER.password) -> None:
@@ -245,4 +250,33 @@ def test_promised_payments_for_a_line_and_a_group_and_the_payments_filters(
         filters.get_by_label("Kind").select_option("automatic")
         filters.get_by_role("button", name="Show the payments").click()
         expect(payments.get_by_text("No payments yet.")).to_be_visible()
+        assert axe_problems(page) == []
+
+
+def test_a_group_promised_payment_in_two_currencies(browser: Browser, platform: Platform) -> None:
+    """BI-9 for a group whose personal accounts hold roubles and rials: Finances asks one amount per currency, and
+    each account takes the amount of its own currency."""
+    with httpx.Client(base_url=platform.gateway_url, timeout=30) as api:
+        group = make_group(
+            platform, api, key="console-currencies", n=72, phone=CURRENCIES_PHONE, msisdns=CURRENCIES_LINES
+        )
+        add_rial_account(platform, api, group, number="4007200003")
+    with console_page(browser, platform.gateway_url) as page:
+        sign_in(page, CURRENCIES_PHONE, PASSWORD)
+        page.get_by_role("navigation").get_by_role("link", name="Finances").click()
+        page.get_by_label("Account or company").select_option(group.node_id)
+        group_form = page.get_by_role("form", name="Take promised payments")
+        expect(group_form.get_by_role("textbox")).to_have_count(2)
+        expect(page.get_by_text("The accounts here hold several currencies")).to_be_visible()
+        group_form.get_by_label("Amount, RUB").fill("150.50")
+        group_form.get_by_label("Amount, IRR").fill("250000")
+        assert axe_problems(page) == []
+        group_form.get_by_role("button", name="Take promised payments").click()
+        result = page.get_by_test_id("group-promised-result")
+        expect(result).to_contain_text("Taken on 2 personal accounts, refused on 0.")
+        taken = result.get_by_role("list", name="Taken").get_by_role("listitem")
+        expect(taken).to_have_count(2)
+        expect(result.get_by_role("list", name="Taken")).to_contain_text("₽150.50 until ")
+        expect(result.get_by_role("list", name="Taken")).to_contain_text(re.compile(r"IRR\s250,000 until "))
+        expect(group_form.get_by_label("Amount, IRR")).to_have_value("")
         assert axe_problems(page) == []

@@ -38,6 +38,7 @@ from simfleet_devstack.consolebench import TITLE as CONSOLE_TITLE
 from simfleet_devstack.consolebench import ConsoleBenchError, console_problem, render_console, run_console
 from simfleet_devstack.linebench import LinesResult, render_lines, run_lines
 from simfleet_devstack.loadgen import LoadResult, LoadSettings, SignInLoad
+from simfleet_devstack.pgactivity import ActivitySampler
 from simfleet_devstack.platform import Platform, PlatformConfig, PlatformError
 from simfleet_devstack.procstats import Sampler
 from simfleet_devstack.ratingbench import rating_on, render_rating
@@ -221,7 +222,9 @@ def run(args: argparse.Namespace, database: str = SQLITE) -> tuple[BenchRun, Lin
         _say(f"measuring: {args.rate:g} sign-ins/s for {args.duration:g} s")
         under_load = Sampler(pids, interval=0.5).start()
         queues = promtext.GaugeWatcher(platform.metrics_urls(), QUEUE_GAUGES).start()
+        activity = ActivitySampler(args.postgres_url, POSTGRES_PREFIX).start() if database == POSTGRESQL else None
         result = _load(platform, phones, args, args.duration)
+        pg_activity = activity.stop() if activity is not None else None
         queues.stop()
         under_load.stop()
         after = _scrape(platform)
@@ -253,6 +256,7 @@ def run(args: argparse.Namespace, database: str = SQLITE) -> tuple[BenchRun, Lin
             logged={
                 name: logscan.serious_lines(platform.log_path(name), offset) for name, offset in log_offsets.items()
             },
+            pg_activity=pg_activity,
         ), lines
     finally:
         platform.stop()

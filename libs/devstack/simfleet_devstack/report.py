@@ -16,6 +16,7 @@ from simfleet_devstack.loadgen import (
     STEP_VERIFY,
     LoadResult,
 )
+from simfleet_devstack.pgactivity import STATES, Activity
 from simfleet_devstack.procstats import Sampler
 from simfleet_devstack.promtext import GaugeKey, GaugeTrace, Histogram, HistogramKey
 
@@ -71,6 +72,8 @@ class BenchRun:
     """Queue-like gauges read every second during the measured run: peak and last value."""
     logged: dict[str, Counter[tuple[str, str]]] = field(default_factory=dict)
     """Per process: warnings and errors logged during the measured run, by (level, message)."""
+    pg_activity: Activity | None = None
+    """On PostgreSQL: what the services' connections waited for during the measured run."""
 
 
 def ms(seconds: float) -> str:
@@ -496,5 +499,55 @@ def render_postgres_signins(run: BenchRun) -> str:
         f"{run.users} users, the code read from netsim's console as in the first section.",
         "",
         *_figures(run),
+        *pg_activity_section(run.pg_activity),
     ]
     return "\n".join(out)
+
+
+def pg_activity_section(activity: Activity | None) -> list[str]:
+    """What the services' PostgreSQL connections waited for (``simfleet_devstack.pgactivity``)."""
+    if activity is None or not activity.samples:
+        return []
+    rows = [
+        "| database | commits/s | busy connections, mean | transaction open, mean (ms) | " + " | ".join(STATES) + " |",
+        "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in STATES) + " |",
+    ]
+    busiest = sorted(activity.databases.items(), key=lambda item: item[1].mean_busy(activity.samples), reverse=True)
+    for service, found in busiest:
+        if not found.commits and not found.busy:
+            continue
+        shares = " | ".join("" if math.isnan(found.share(state)) else f"{found.share(state):.0%}" for state in STATES)
+        rows.append(
+            f"| {service} | {found.commits / activity.seconds:.0f} | {found.mean_busy(activity.samples):.2f} | "
+            f"{ms(found.transaction_seconds(activity.samples, activity.seconds))} | {shares} |"
+        )
+    lines = [
+        "### What the database connections waited for",
+        "",
+        f"`pg_stat_activity` read every 20 ms during the measured run ({activity.samples} samples in "
+        f"{activity.seconds:.1f} s); each busy connection is counted under what it waited for at that moment: "
+        "*waiting for the service* (the server has answered and waits for the service's next statement: the "
+        "service is computing, waiting for a CPU, or its event loop has not come back to the transaction yet), "
+        "*PostgreSQL working* (running a statement), *locks*, *WAL and disk*. The mean time a transaction was "
+        "open is Little's law: busy connections over commits per second.",
+        "",
+        *rows,
+        "",
+    ]
+    identity = activity.databases.get("identity")
+    if identity is not None and identity.busy:
+        waiting = identity.share(STATES[0])
+        if waiting >= 0.5:
+            lines.append(
+                f"- identity's connections spent {waiting:.0%} of their busy time waiting for identity, not for "
+                "PostgreSQL: a sign-in's statements go one at a time, and each round trip wakes two processes "
+                "on a machine whose CPUs are busy, so the time is in the number of round trips and in waiting "
+                "for a CPU rather than in the database's work."
+            )
+        else:
+            lines.append(
+                f"- identity's connections spent {waiting:.0%} of their busy time waiting for identity and the "
+                "rest in PostgreSQL (working, locks, WAL): the database's own work is a large part of a sign-in."
+            )
+        lines.append("")
+    return lines

@@ -151,6 +151,17 @@ class Access:
         """True when some grant carries ``permission`` (somewhere in the tree)."""
         return any(permission in g.permissions for g in self.grants)
 
+    def require(self, permission: str, *alternatives: str, at: Sequence[str] | None = None) -> None:
+        """Refuse (403) unless ``permission``, or one of ``alternatives``, holds: at the node of path ``at``
+        (root → node) when given, else anywhere in the tree (a call on no one node, whose answer is then
+        limited to the scope). Scope is not this method's business: ``at`` is a path the caller sees."""
+        if at is None:
+            held = any(self.holds(p) for p in (permission, *alternatives))
+        else:
+            held = not self.permissions_at(at).isdisjoint((permission, *alternatives))
+        if not held:
+            raise permission_missing(permission, *alternatives, here=at is not None)
+
     def roots(self, permission: str | None = None) -> tuple[str, ...]:
         """The nodes whose subtrees make up the scope (of ``permission`` when given)."""
         return tuple(dict.fromkeys(g.node_id for g in self.grants if permission is None or permission in g.permissions))
@@ -163,12 +174,23 @@ class Access:
         """
         if path is None or not self.sees(path):
             raise not_found(what)
-        if permission is not None and permission not in self.permissions_at(path):
-            raise PermissionDenied(
-                f"you may not do this here: it needs the {permission} permission",
-                reason="PERMISSION_MISSING",
-                metadata={"permission": permission},
-            )
+        if permission is not None:
+            self.require(permission, at=path)
+
+
+def permission_missing(permission: str, *alternatives: str, here: bool = False) -> PermissionDenied:
+    """The one refusal for a missing permission: 403 ``PERMISSION_MISSING`` naming ``permission``.
+
+    With ``alternatives`` any one of them would have done; the message names them all, the metadata
+    (what the console translates) the first. ``here``: the permission is missing at the node the call is
+    about (it may hold elsewhere), rather than anywhere in the caller's grants.
+    """
+    needed = " or ".join((permission, *alternatives))
+    return PermissionDenied(
+        f"you may not do this{' here' if here else ''}: it needs the {needed} permission",
+        reason="PERMISSION_MISSING",
+        metadata={"permission": permission},
+    )
 
 
 def not_found(what: str) -> NotFound:
@@ -227,11 +249,7 @@ class Authorizer:
             raise PermissionDenied("this is for operator staff only", reason="OPERATOR_ONLY")
         perms = claim.get("perms", [])
         if not isinstance(perms, list) or permission not in perms:
-            raise PermissionDenied(
-                f"this needs the operator permission {permission}",
-                reason="PERMISSION_MISSING",
-                metadata={"permission": permission},
-            )
+            raise permission_missing(permission)
         set_actor(principal.user_id, "", OPERATOR)
         return principal
 
@@ -280,5 +298,6 @@ __all__ = [
     "grants_from_claims",
     "is_node_id",
     "not_found",
+    "permission_missing",
     "unknown_permissions",
 ]

@@ -15,6 +15,7 @@ from simfleet_runtime.authz import (
     Grant,
     grants_claim,
     grants_from_claims,
+    permission_missing,
     unknown_permissions,
 )
 from simfleet_runtime.clock import Clock
@@ -133,6 +134,44 @@ def test_outside_the_scope_is_not_found_and_without_the_permission_is_denied() -
     with pytest.raises(PermissionDenied) as denied:
         a.check("lines:block", TREE["north"], what="line")
     assert denied.value.metadata == {"permission": "lines:block"}
+
+
+def test_a_missing_permission_is_one_refusal_naming_it() -> None:
+    refusal = permission_missing("billing:read")
+    assert isinstance(refusal, PermissionDenied)
+    assert (refusal.reason, refusal.metadata) == ("PERMISSION_MISSING", {"permission": "billing:read"})
+    assert refusal.message == "you may not do this: it needs the billing:read permission"
+    here = permission_missing("lines:replace-sim", "lines:order-sims", here=True)
+    # Any one would have done: the message names them all, the metadata (what the console translates) the first.
+    assert here.message == "you may not do this here: it needs the lines:replace-sim or lines:order-sims permission"
+    assert here.metadata == {"permission": "lines:replace-sim"}
+
+
+def test_require_anywhere_asks_for_the_permission_in_any_grant() -> None:
+    a = access(grant("north", "lines:read"), grant("finance", "billing:read"))
+    a.require("lines:read")
+    a.require("billing:read")
+    a.require("lines:order-sims", "lines:read")  # an alternative is enough
+    with pytest.raises(PermissionDenied) as denied:
+        a.require("billing:pay")
+    assert (denied.value.reason, denied.value.metadata) == ("PERMISSION_MISSING", {"permission": "billing:pay"})
+    assert "here" not in denied.value.message
+    with pytest.raises(PermissionDenied) as either:
+        a.require("lines:replace-sim", "lines:order-sims")
+    assert either.value.metadata == {"permission": "lines:replace-sim"}
+    with pytest.raises(PermissionDenied):
+        access().require("lines:read")  # no grants: nothing holds
+
+
+def test_require_at_a_path_asks_for_the_permission_there() -> None:
+    a = access(grant("company", "lines:read"), grant("sales", "billing:read"))
+    a.require("billing:read", at=TREE["north"])
+    a.require("users:read", "lines:read", at=TREE["finance"])
+    # Held in sales, not over finance: refused there although held somewhere.
+    with pytest.raises(PermissionDenied) as denied:
+        a.require("billing:read", at=TREE["finance"])
+    assert denied.value.metadata == {"permission": "billing:read"}
+    assert denied.value.message == "you may not do this here: it needs the billing:read permission"
 
 
 async def test_the_authorizer_decides_from_the_verified_token(authorizer: Authorizer, as_caller: Any) -> None:

@@ -19,7 +19,7 @@ from billing.promised.models import PROMISED, PromisedPayment
 from simfleet.billing.v1 import ledger_pb2, promised_pb2, promised_pb2_grpc, settlement_pb2, settlement_pb2_grpc
 from simfleet.events.v1 import inventory_pb2 as inv
 from simfleet_runtime.authz import Grant
-from simfleet_runtime.errors import DomainError
+from simfleet_runtime.errors import DomainError, read_error
 from simfleet_runtime.grpc_server import make_channel
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.testing import KeyRing, create_postgres_database, drop_postgres_database, postgres_base_url
@@ -273,6 +273,74 @@ async def test_the_api_takes_for_an_account_a_line_and_a_group_within_the_caller
             )
             opened = await session.scalar(sa.select(sa.func.count()).select_from(PROMISED))
         assert operator == -6_000 and opened == 3
+
+
+async def test_a_group_in_two_currencies_takes_an_amount_per_currency(running: Running) -> None:
+    await running.tree()
+    ledger = running.billing.ledger
+    rub = await ledger.open_account(
+        NewAccount(
+            kind="personal", currency="RUB", customer_id=running.customer_id, personal_account_id=running.personal
+        )
+    )
+    irr = await ledger.open_account(
+        NewAccount(
+            kind="personal", currency="IRR", customer_id=running.customer_id, personal_account_id=running.elsewhere
+        )
+    )
+    manager = running.bearer(Grant(running.company, MANAGER, "manager"))
+    reader = running.bearer(Grant(running.company, READER, "viewer"))
+    Req = promised_pb2.TakeGroupPromisedPaymentsRequest
+    async with make_channel(running.target, default_timeout=5) as channel:
+        stub = promised_pb2_grpc.PromisedPaymentServiceStub(channel)
+        # One amount is ambiguous: refused, naming the currencies, and nothing is taken.
+        with pytest.raises(grpc.aio.AioRpcError) as one:
+            await stub.TakeGroupPromisedPayments(Req(node_id=running.company, amount=1_000), metadata=manager)
+        details = read_error(one.value)
+        assert (details.code, details.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "AMOUNT_PER_CURRENCY")
+        assert details.metadata == {"currencies": "IRR,RUB"} and "IRR, RUB" in details.message
+        assert details.field_violations == {"amounts": "an amount for each of IRR, RUB"}
+        # So is an amount for one of them only.
+        rub_only = Req(node_id=running.company, amounts={"RUB": 1_000})
+        assert (await failure(stub.TakeGroupPromisedPayments(rub_only, metadata=manager)))[1] == "AMOUNT_PER_CURRENCY"
+        # Bad amounts are the request's fault, named by their currency.
+        for wrong, field, reason in [
+            ({"RUB": 1_000, "IRR": 0}, "amounts.IRR", "INVALID_AMOUNT"),
+            ({"RUB": 10**6, "IRR": 1}, "amounts.RUB", "AMOUNT_TOO_LARGE"),
+            ({"RUB": 1_000, "IRR": 1, "rub": 1}, "amounts.rub", "UNKNOWN_CURRENCY"),
+        ]:
+            code, got, fields = await failure(
+                stub.TakeGroupPromisedPayments(Req(node_id=running.company, amounts=wrong), metadata=manager)
+            )
+            assert (code, got, list(fields)) == (grpc.StatusCode.INVALID_ARGUMENT, reason, [field])
+        both = Req(node_id=running.company, amount=1_000, amounts={"RUB": 1_000, "IRR": 50_000})
+        assert (await failure(stub.TakeGroupPromisedPayments(both, metadata=manager)))[2] == {
+            "amount": "not with amounts"
+        }
+        # The permission is checked before the amounts.
+        each = Req(node_id=running.company, amounts={"RUB": 1_000, "IRR": 50_000, "EUR": 7}, idempotency_key="g2")
+        assert (await failure(stub.TakeGroupPromisedPayments(each, metadata=reader)))[1] == "PERMISSION_MISSING"
+        assert await ledger.balances([rub.id, irr.id]) == {rub.id: 0, irr.id: 0}
+
+        # An amount for each currency held: each account takes its own (EUR, held by none, takes nothing).
+        decided = await stub.TakeGroupPromisedPayments(each, metadata=manager)
+        assert sorted((p.personal_account_id, p.amount.amount, p.amount.currency) for p in decided.taken) == sorted(
+            [(running.personal, 1_000, "RUB"), (running.elsewhere, 50_000, "IRR")]
+        )
+        assert not decided.refused
+        replay = await stub.TakeGroupPromisedPayments(each, metadata=manager)
+        assert sorted(p.id for p in replay.taken) == sorted(p.id for p in decided.taken)
+        # Refusals are per account, as with one currency.
+        again = await stub.TakeGroupPromisedPayments(
+            Req(node_id=running.company, amounts={"RUB": 500, "IRR": 500}), metadata=manager
+        )
+        assert sorted((r.personal_account_id, r.reason) for r in again.refused) == sorted(
+            [(running.personal, "PROMISED_PAYMENT_OPEN"), (running.elsewhere, "PROMISED_PAYMENT_OPEN")]
+        )
+        # Under a node of one currency the single amount still does.
+        branch = await stub.TakeGroupPromisedPayments(Req(node_id=running.branch, amount=700), metadata=manager)
+        assert [r.reason for r in branch.refused] == ["PROMISED_PAYMENT_OPEN"] and not branch.taken
+    assert await ledger.balances([rub.id, irr.id]) == {rub.id: 1_000, irr.id: 50_000}
 
 
 async def test_customers_choose_their_settlement_method_and_keep_the_operators_limit(running: Running) -> None:

@@ -480,10 +480,11 @@ export const api = {
       idempotencyKey,
     }),
   /** One promised payment of ``amount`` on each personal account at or under a node, each decided on its own. */
-  takeGroupPromisedPayments: (nodeId: string, amount: number, idempotencyKey: string) =>
+  /** One ``amount`` when the node's accounts hold one currency, else ``amounts``: currency → minor units. */
+  takeGroupPromisedPayments: (nodeId: string, body: Schemas["GroupPromisedPaymentRequest"], idempotencyKey: string) =>
     request<Schemas["GroupPromisedPayments"]>("POST", `/v1/nodes/${encodeURIComponent(nodeId)}/promised-payments`, {
       auth: true,
-      body: { amount },
+      body,
       idempotencyKey,
     }),
   repayPromisedPayment: (id: string, promisedId: string) =>

@@ -860,7 +860,7 @@ export interface paths {
         put?: never;
         /**
          * Take a promised payment on every personal account of a group
-         * @description One promised payment of `amount` on each personal account at or under the node (a company, a business account...; `billing:pay` over the node). Each account is decided on its own: the answer lists those taken and those refused with their reason (`PROMISED_PAYMENT_OPEN`, `PROMISED_PAYMENT_LIMIT`). With an `Idempotency-Key`, a retry answers each account's first promised payment.
+         * @description One promised payment on each personal account at or under the node (a company, a business account...; `billing:pay` over the node): of `amount` when the accounts all hold one currency, else of `amounts`' amount for the account's currency; when they hold several and no amount is given for each, 422 `AMOUNT_PER_CURRENCY` names them and nothing is taken. Each account is decided on its own: the answer lists those taken and those refused with their reason (`PROMISED_PAYMENT_OPEN`, `PROMISED_PAYMENT_LIMIT`). With an `Idempotency-Key`, a retry answers each account's first promised payment.
          */
         post: operations["takeGroupPromisedPayments"];
         delete?: never;
@@ -3335,6 +3335,33 @@ export interface components {
             items: components["schemas"]["GrantResponse"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * GroupPromisedPaymentRequest
+         * @description A promised payment for each personal account under a node: one amount, or one per currency they hold.
+         * @example {
+         *       "amount": 50000
+         *     }
+         * @example {
+         *       "amounts": {
+         *         "IRR": 5000000,
+         *         "RUB": 50000
+         *       }
+         *     }
+         */
+        GroupPromisedPaymentRequest: {
+            /**
+             * Amount
+             * @description for every account, in minor units of their currency: only when they all hold one currency
+             */
+            amount?: number | null;
+            /**
+             * Amounts
+             * @description ISO 4217 code → the amount in its minor units for each account holding it; needed when the accounts hold more than one currency (one for each, else 422 `AMOUNT_PER_CURRENCY`); a currency no account holds takes nothing
+             */
+            amounts?: {
+                [key: string]: number;
+            } | null;
         };
         /**
          * GroupPromisedPayments
@@ -14055,7 +14082,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PromisedPaymentRequest"];
+                "application/json": components["schemas"]["GroupPromisedPaymentRequest"];
             };
         };
         responses: {

@@ -122,12 +122,15 @@ export function Finances() {
           figures={finances.data.totals}
         />
       )}
-      {node && mayAny("billing:pay") && finances.data?.totals.length === 1 && accounts.data && (
+      {node && mayAny("billing:pay") && finances.data && finances.data.totals.length > 0 && accounts.data && (
+        // One amount field per currency the node's personal accounts hold (the totals have one per currency).
         <GroupPromisedForm
-          key={node}
+          key={`${node}|${finances.data.totals.map((f) => f.currency).join(",")}`}
           nodeId={node}
-          currency={finances.data.totals[0]!.currency}
-          exponent={finances.data.totals[0]!.closing_balance.exponent}
+          currencies={finances.data.totals.map((f) => ({
+            currency: f.currency,
+            exponent: f.closing_balance.exponent,
+          }))}
           names={new Map(accounts.data.map(({ node: n }) => [n.id, n.name]))}
         />
       )}

@@ -56,34 +56,61 @@ export function LinePromisedForm({
   );
 }
 
+/** A currency held under a node, with its minor-unit digits (RUB 2, IRR 0). */
+export interface HeldCurrency {
+  currency: string;
+  exponent: number;
+}
+
+/** One amount typed per currency; ``read`` gives them in minor units, or null (and marks each unreadable one). */
+function useAmounts(currencies: readonly HeldCurrency[]) {
+  const [texts, setTexts] = useState<Readonly<Record<string, string>>>({});
+  const [invalid, setInvalid] = useState<ReadonlySet<string>>(new Set());
+  const read = () => {
+    const minor: Record<string, number> = {};
+    const unreadable = new Set<string>();
+    for (const { currency, exponent } of currencies) {
+      const value = parseAmount(texts[currency] ?? "", exponent);
+      if (value === null) unreadable.add(currency);
+      else minor[currency] = value;
+    }
+    setInvalid(unreadable);
+    return unreadable.size ? null : minor;
+  };
+  const set = (currency: string, text: string) => setTexts((now) => ({ ...now, [currency]: text }));
+  return { texts, set, invalid, read, clear: () => setTexts({}) };
+}
+
 /**
  * A promised payment on every personal account at or under a node (BI-9 for a group): each account is decided
- * on its own, so the answer is shown as the accounts it was taken on and those refused with the reason why.
+ * on its own, so the answer is shown as the accounts it was taken on and those refused with the reason why. The
+ * accounts may hold several currencies: one amount is typed for each, and each account takes its currency's.
  */
 export function GroupPromisedForm({
   nodeId,
-  currency,
-  exponent,
+  currencies,
   names,
 }: {
   nodeId: string;
-  currency: string;
-  exponent: number;
+  currencies: readonly HeldCurrency[];
   names: ReadonlyMap<string, string>;
 }) {
   const { t, formatMoney, formatDate, formatNumber } = useI18n();
-  const amount = useAmount(exponent);
+  const amounts = useAmounts(currencies);
   const [key, setKey] = useState(newIdempotencyKey);
   const [result, setResult] = useState<Schemas["GroupPromisedPayments"] | null>(null);
   const action = useAction();
   const take = (event: FormEvent) => {
     event.preventDefault();
-    const minor = amount.read();
+    const minor = amounts.read();
     if (minor === null) return;
+    // One currency keeps the single amount; several send one per currency, as the API asks.
+    const only = currencies.length === 1 ? currencies[0]!.currency : null;
+    const body = only ? { amount: minor[only]! } : { amounts: minor };
     void action.run(async () => {
-      setResult(await api.takeGroupPromisedPayments(nodeId, minor, key));
+      setResult(await api.takeGroupPromisedPayments(nodeId, body, key));
       setKey(newIdempotencyKey());
-      amount.setText("");
+      amounts.clear();
     });
   };
   const name = (id: string) => <bdi translate="no">{names.get(id) ?? id}</bdi>;
@@ -91,8 +118,17 @@ export function GroupPromisedForm({
     <section aria-labelledby="group-promised-title">
       <h2 id="group-promised-title">{t("finances.groupPromised")}</h2>
       <p>{t("finances.groupPromisedRules")}</p>
+      {currencies.length > 1 && <p>{t("finances.groupPromisedPerCurrency")}</p>}
       <form className="stack" onSubmit={take} aria-label={t("finances.groupPromisedTake")}>
-        <AmountField currency={currency} value={amount.text} invalid={amount.invalid} onChange={amount.setText} />
+        {currencies.map(({ currency }) => (
+          <AmountField
+            key={currency}
+            currency={currency}
+            value={amounts.texts[currency] ?? ""}
+            invalid={amounts.invalid.has(currency)}
+            onChange={(text) => amounts.set(currency, text)}
+          />
+        ))}
         <button type="submit" disabled={action.busy}>
           {t("finances.groupPromisedTake")}
         </button>

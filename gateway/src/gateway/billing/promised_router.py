@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 from gateway.billing.money import locale_of
 from gateway.billing.promised_schemas import (
     METHODS,
+    GroupPromisedPaymentRequest,
     GroupPromisedPayments,
     GroupRefusal,
     PromisedPaymentRequest,
@@ -151,22 +152,29 @@ async def take_line_promised_payment(
     "/v1/nodes/{node_id}/promised-payments",
     operation_id="takeGroupPromisedPayments",
     summary="Take a promised payment on every personal account of a group",
-    description="One promised payment of `amount` on each personal account at or under the node (a company, a "
-    "business account...; `billing:pay` over the node). Each account is decided on its own: the "
-    "answer lists those taken and those refused with their reason (`PROMISED_PAYMENT_OPEN`, "
-    "`PROMISED_PAYMENT_LIMIT`). With an `Idempotency-Key`, a retry answers each account's first promised payment.",
+    description="One promised payment on each personal account at or under the node (a company, a business "
+    "account...; `billing:pay` over the node): of `amount` when the accounts all hold one currency, else of "
+    "`amounts`' amount for the account's currency; when they hold several and no amount is given for each, 422 "
+    "`AMOUNT_PER_CURRENCY` names them and nothing is taken. Each account is decided on its own: the answer lists "
+    "those taken and those refused with their reason (`PROMISED_PAYMENT_OPEN`, `PROMISED_PAYMENT_LIMIT`). With an "
+    "`Idempotency-Key`, a retry answers each account's first promised payment.",
     responses=problem_responses(400, 401, 403, 404, 422),
 )
 async def take_group_promised_payments(
     node_id: Annotated[str, Path(min_length=1, max_length=64, description="a node of the hierarchy")],
-    body: PromisedPaymentRequest,
+    body: GroupPromisedPaymentRequest,
     billing: SignedInBilling,
     accept_language: AcceptLanguage = None,
     idempotency_key: IdempotencyKey = None,
 ) -> GroupPromisedPayments:
     answer = await billing.call(
         billing.promised.TakeGroupPromisedPayments,
-        pb.TakeGroupPromisedPaymentsRequest(node_id=node_id, amount=body.amount, idempotency_key=idempotency_key or ""),
+        pb.TakeGroupPromisedPaymentsRequest(
+            node_id=node_id,
+            amount=body.amount or 0,
+            amounts=body.amounts or {},
+            idempotency_key=idempotency_key or "",
+        ),
     )
     locale = locale_of(accept_language)
     return GroupPromisedPayments(

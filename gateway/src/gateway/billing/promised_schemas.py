@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictInt, StringConstraints, model_validator
 
 from gateway.billing.money import MoneyResponse
 from gateway.billing.schemas import _BALANCE_EXAMPLE, _METHODS, BalanceResponse, SettlementMethodName
@@ -45,6 +45,40 @@ class PromisedPaymentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": 50000}]})
 
     amount: StrictInt = Field(gt=0, le=10**15, description="in minor units of the account's currency")
+
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+MinorUnits = Annotated[StrictInt, Field(gt=0, le=10**15)]
+
+
+class GroupPromisedPaymentRequest(BaseModel):
+    """A promised payment for each personal account under a node: one amount, or one per currency they hold."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"amount": 50000}, {"amounts": {"RUB": 50000, "IRR": 5000000}}]},
+    )
+
+    amount: StrictInt | None = Field(
+        None,
+        gt=0,
+        le=10**15,
+        description="for every account, in minor units of their currency: only when they all hold one currency",
+    )
+    amounts: dict[Currency, MinorUnits] | None = Field(
+        None,
+        min_length=1,
+        max_length=32,
+        description="ISO 4217 code → the amount in its minor units for each account holding it; needed when the "
+        "accounts hold more than one currency (one for each, else 422 `AMOUNT_PER_CURRENCY`); a currency no "
+        "account holds takes nothing",
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> GroupPromisedPaymentRequest:
+        if (self.amount is None) == (self.amounts is None):
+            raise ValueError("give amount or amounts (one per currency), not both")
+        return self
 
 
 class PromisedPaymentResponse(BaseModel):

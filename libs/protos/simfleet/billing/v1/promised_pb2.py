@@ -26,15 +26,17 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from simfleet.billing.v1 import ledger_pb2 as simfleet_dot_billing_dot_v1_dot_ledger__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"simfleet/billing/v1/promised.proto\x12\x13simfleet.billing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a simfleet/billing/v1/ledger.proto\"\xfa\x02\n\x0fPromisedPayment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1b\n\x13personal_account_id\x18\x02 \x01(\t\x12*\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12:\n\x06status\x18\x04 \x01(\x0e\x32*.simfleet.billing.v1.PromisedPaymentStatus\x12\x10\n\x08taken_by\x18\x05 \x01(\t\x12,\n\x08taken_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x64ue_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\trepaid_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\trepaid_by\x18\t \x01(\t\x12\x10\n\x08\x65ntry_id\x18\n \x01(\t\x12\x16\n\x0erepay_entry_id\x18\x0b \x01(\t\"b\n\x1aTakePromisedPaymentRequest\x12\x1b\n\x13personal_account_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"\xa4\x01\n\x1bTakePromisedPaymentResponse\x12>\n\x10promised_payment\x18\x01 \x01(\x0b\x32$.simfleet.billing.v1.PromisedPayment\x12\x33\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\x12\x10\n\x08replayed\x18\x03 \x01(\x08\"Y\n\x1eTakeLinePromisedPaymentRequest\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"\xa8\x01\n\x1fTakeLinePromisedPaymentResponse\x12>\n\x10promised_payment\x18\x01 \x01(\x0b\x32$.simfleet.billing.v1.PromisedPayment\x12\x33\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\x12\x10\n\x08replayed\x18\x03 \x01(\x08\"\\\n TakeGroupPromisedPaymentsRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"L\n\x0cGroupRefusal\x12\x1b\n\x13personal_account_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x8c\x01\n!TakeGroupPromisedPaymentsResponse\x12\x33\n\x05taken\x18\x01 \x03(\x0b\x32$.simfleet.billing.v1.PromisedPayment\x12\x32\n\x07refused\x18\x02 \x03(\x0b\x32!.simfleet.billing.v1.GroupRefusal\"W\n\x1bRepayPromisedPaymentRequest\x12\x1b\n\x13personal_account_id\x18\x01 \x01(\t\x12\x1b\n\x13promised_payment_id\x18\x02 \x01(\t\"\x93\x01\n\x1cRepayPromisedPaymentResponse\x12>\n\x10promised_payment\x18\x01 \x01(\x0b\x32$.simfleet.billing.v1.PromisedPayment\x12\x33\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\"U\n\x19GetPromisedPaymentRequest\x12\x1b\n\x13personal_account_id\x18\x01 \x01(\t\x12\x1b\n\x13promised_payment_id\x18\x02 \x01(\t\"\\\n\x1aGetPromisedPaymentResponse\x12>\n\x10promised_payment\x18\x01 \x01(\x0b\x32$.simfleet.billing.v1.PromisedPayment\"a\n\x1bListPromisedPaymentsRequest\x12\x1b\n\x13personal_account_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"x\n\x1cListPromisedPaymentsResponse\x12?\n\x11promised_payments\x18\x01 \x03(\x0b\x32$.simfleet.billing.v1.PromisedPayment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x86\x01\n\x15PromisedPaymentStatus\x12\'\n#PROMISED_PAYMENT_STATUS_UNSPECIFIED\x10\x00\x12 \n\x1cPROMISED_PAYMENT_STATUS_OPEN\x10\x01\x12\"\n\x1ePROMISED_PAYMENT_STATUS_REPAID\x10\x02\x32\x97\x06\n\x16PromisedPaymentService\x12x\n\x13TakePromisedPayment\x12/.simfleet.billing.v1.TakePromisedPaymentRequest\x1a\x30.simfleet.billing.v1.TakePromisedPaymentResponse\x12\x84\x01\n\x17TakeLinePromisedPayment\x12\x33.simfleet.billing.v1.TakeLinePromisedPaymentRequest\x1a\x34.simfleet.billing.v1.TakeLinePromisedPaymentResponse\x12\x8a\x01\n\x19TakeGroupPromisedPayments\x12\x35.simfleet.billing.v1.TakeGroupPromisedPaymentsRequest\x1a\x36.simfleet.billing.v1.TakeGroupPromisedPaymentsResponse\x12{\n\x14RepayPromisedPayment\x12\x30.simfleet.billing.v1.RepayPromisedPaymentRequest\x1a\x31.simfleet.billing.v1.RepayPromisedPaymentResponse\x12u\n\x12GetPromisedPayment\x12..simfleet.billing.v1.GetPromisedPaymentRequest\x1a/.simfleet.billing.v1.GetPromisedPaymentResponse\x12{\n\x14ListPromisedPayments\x12\x30.simfleet.billing.v1.ListPromisedPaymentsRequest\x1a\x31.simfleet.billing.v1.ListPromisedPaymentsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"simfleet/billing/v1/promised.proto\x12\x13simfleet.billing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a simfleet/billing/v1/ledger.proto\"\xfa\x02\n\x0fPromisedPayment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1b\n\x13personal_account_id\x18\x02 \x01(\t\x12*\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x1a.simfleet.billing.v1.Money\x12:\n\x06status\x18\x04 \x01(\x0e\x32*.simfleet.billing.v1.PromisedPaymentStatus\x12\x10\n\x08taken_by\x18\x05 \x01(\t\x12,\n\x08taken_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x64ue_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\trepaid_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\trepaid_by\x18\t \x01(\t\x12\x10\n\x08\x65ntry_id\x18\n \x01(\t\x12\x16\n\x0erepay_entry_id\x18\x0b \x01(\t\"b\n\x1aTakePromisedPaymentRequest\x12\x1b\n\x13personal_account_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"\xa4\x01\n\x1bTakePromisedPaymentResponse\x12>\n\x10promised_payment\x18\x01 \x01(\x0b\x32$.simfleet.billing.v1.PromisedPayment\x12\x33\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\x12\x10\n\x08replayed\x18\x03 \x01(\x08\"Y\n\x1eTakeLinePromisedPaymentRequest\x12\x0e\n\x06msisdn\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"\xa8\x01\n\x1fTakeLinePromisedPaymentResponse\x12>\n\x10promised_payment\x18\x01 \x01(\x0b\x32$.simfleet.billing.v1.PromisedPayment\x12\x33\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\x12\x10\n\x08replayed\x18\x03 \x01(\x08\"\xe1\x01\n TakeGroupPromisedPaymentsRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12S\n\x07\x61mounts\x18\x04 \x03(\x0b\x32\x42.simfleet.billing.v1.TakeGroupPromisedPaymentsRequest.AmountsEntry\x1a.\n\x0c\x41mountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"L\n\x0cGroupRefusal\x12\x1b\n\x13personal_account_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x8c\x01\n!TakeGroupPromisedPaymentsResponse\x12\x33\n\x05taken\x18\x01 \x03(\x0b\x32$.simfleet.billing.v1.PromisedPayment\x12\x32\n\x07refused\x18\x02 \x03(\x0b\x32!.simfleet.billing.v1.GroupRefusal\"W\n\x1bRepayPromisedPaymentRequest\x12\x1b\n\x13personal_account_id\x18\x01 \x01(\t\x12\x1b\n\x13promised_payment_id\x18\x02 \x01(\t\"\x93\x01\n\x1cRepayPromisedPaymentResponse\x12>\n\x10promised_payment\x18\x01 \x01(\x0b\x32$.simfleet.billing.v1.PromisedPayment\x12\x33\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\".simfleet.billing.v1.LedgerAccount\"U\n\x19GetPromisedPaymentRequest\x12\x1b\n\x13personal_account_id\x18\x01 \x01(\t\x12\x1b\n\x13promised_payment_id\x18\x02 \x01(\t\"\\\n\x1aGetPromisedPaymentResponse\x12>\n\x10promised_payment\x18\x01 \x01(\x0b\x32$.simfleet.billing.v1.PromisedPayment\"a\n\x1bListPromisedPaymentsRequest\x12\x1b\n\x13personal_account_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"x\n\x1cListPromisedPaymentsResponse\x12?\n\x11promised_payments\x18\x01 \x03(\x0b\x32$.simfleet.billing.v1.PromisedPayment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x86\x01\n\x15PromisedPaymentStatus\x12\'\n#PROMISED_PAYMENT_STATUS_UNSPECIFIED\x10\x00\x12 \n\x1cPROMISED_PAYMENT_STATUS_OPEN\x10\x01\x12\"\n\x1ePROMISED_PAYMENT_STATUS_REPAID\x10\x02\x32\x97\x06\n\x16PromisedPaymentService\x12x\n\x13TakePromisedPayment\x12/.simfleet.billing.v1.TakePromisedPaymentRequest\x1a\x30.simfleet.billing.v1.TakePromisedPaymentResponse\x12\x84\x01\n\x17TakeLinePromisedPayment\x12\x33.simfleet.billing.v1.TakeLinePromisedPaymentRequest\x1a\x34.simfleet.billing.v1.TakeLinePromisedPaymentResponse\x12\x8a\x01\n\x19TakeGroupPromisedPayments\x12\x35.simfleet.billing.v1.TakeGroupPromisedPaymentsRequest\x1a\x36.simfleet.billing.v1.TakeGroupPromisedPaymentsResponse\x12{\n\x14RepayPromisedPayment\x12\x30.simfleet.billing.v1.RepayPromisedPaymentRequest\x1a\x31.simfleet.billing.v1.RepayPromisedPaymentResponse\x12u\n\x12GetPromisedPayment\x12..simfleet.billing.v1.GetPromisedPaymentRequest\x1a/.simfleet.billing.v1.GetPromisedPaymentResponse\x12{\n\x14ListPromisedPayments\x12\x30.simfleet.billing.v1.ListPromisedPaymentsRequest\x1a\x31.simfleet.billing.v1.ListPromisedPaymentsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'simfleet.billing.v1.promised_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PROMISEDPAYMENTSTATUS']._serialized_start=1993
-  _globals['_PROMISEDPAYMENTSTATUS']._serialized_end=2127
+  _globals['_TAKEGROUPPROMISEDPAYMENTSREQUEST_AMOUNTSENTRY']._loaded_options = None
+  _globals['_TAKEGROUPPROMISEDPAYMENTSREQUEST_AMOUNTSENTRY']._serialized_options = b'8\001'
+  _globals['_PROMISEDPAYMENTSTATUS']._serialized_start=2127
+  _globals['_PROMISEDPAYMENTSTATUS']._serialized_end=2261
   _globals['_PROMISEDPAYMENT']._serialized_start=127
   _globals['_PROMISEDPAYMENT']._serialized_end=505
   _globals['_TAKEPROMISEDPAYMENTREQUEST']._serialized_start=507
@@ -45,24 +47,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TAKELINEPROMISEDPAYMENTREQUEST']._serialized_end=863
   _globals['_TAKELINEPROMISEDPAYMENTRESPONSE']._serialized_start=866
   _globals['_TAKELINEPROMISEDPAYMENTRESPONSE']._serialized_end=1034
-  _globals['_TAKEGROUPPROMISEDPAYMENTSREQUEST']._serialized_start=1036
-  _globals['_TAKEGROUPPROMISEDPAYMENTSREQUEST']._serialized_end=1128
-  _globals['_GROUPREFUSAL']._serialized_start=1130
-  _globals['_GROUPREFUSAL']._serialized_end=1206
-  _globals['_TAKEGROUPPROMISEDPAYMENTSRESPONSE']._serialized_start=1209
-  _globals['_TAKEGROUPPROMISEDPAYMENTSRESPONSE']._serialized_end=1349
-  _globals['_REPAYPROMISEDPAYMENTREQUEST']._serialized_start=1351
-  _globals['_REPAYPROMISEDPAYMENTREQUEST']._serialized_end=1438
-  _globals['_REPAYPROMISEDPAYMENTRESPONSE']._serialized_start=1441
-  _globals['_REPAYPROMISEDPAYMENTRESPONSE']._serialized_end=1588
-  _globals['_GETPROMISEDPAYMENTREQUEST']._serialized_start=1590
-  _globals['_GETPROMISEDPAYMENTREQUEST']._serialized_end=1675
-  _globals['_GETPROMISEDPAYMENTRESPONSE']._serialized_start=1677
-  _globals['_GETPROMISEDPAYMENTRESPONSE']._serialized_end=1769
-  _globals['_LISTPROMISEDPAYMENTSREQUEST']._serialized_start=1771
-  _globals['_LISTPROMISEDPAYMENTSREQUEST']._serialized_end=1868
-  _globals['_LISTPROMISEDPAYMENTSRESPONSE']._serialized_start=1870
-  _globals['_LISTPROMISEDPAYMENTSRESPONSE']._serialized_end=1990
-  _globals['_PROMISEDPAYMENTSERVICE']._serialized_start=2130
-  _globals['_PROMISEDPAYMENTSERVICE']._serialized_end=2921
+  _globals['_TAKEGROUPPROMISEDPAYMENTSREQUEST']._serialized_start=1037
+  _globals['_TAKEGROUPPROMISEDPAYMENTSREQUEST']._serialized_end=1262
+  _globals['_TAKEGROUPPROMISEDPAYMENTSREQUEST_AMOUNTSENTRY']._serialized_start=1216
+  _globals['_TAKEGROUPPROMISEDPAYMENTSREQUEST_AMOUNTSENTRY']._serialized_end=1262
+  _globals['_GROUPREFUSAL']._serialized_start=1264
+  _globals['_GROUPREFUSAL']._serialized_end=1340
+  _globals['_TAKEGROUPPROMISEDPAYMENTSRESPONSE']._serialized_start=1343
+  _globals['_TAKEGROUPPROMISEDPAYMENTSRESPONSE']._serialized_end=1483
+  _globals['_REPAYPROMISEDPAYMENTREQUEST']._serialized_start=1485
+  _globals['_REPAYPROMISEDPAYMENTREQUEST']._serialized_end=1572
+  _globals['_REPAYPROMISEDPAYMENTRESPONSE']._serialized_start=1575
+  _globals['_REPAYPROMISEDPAYMENTRESPONSE']._serialized_end=1722
+  _globals['_GETPROMISEDPAYMENTREQUEST']._serialized_start=1724
+  _globals['_GETPROMISEDPAYMENTREQUEST']._serialized_end=1809
+  _globals['_GETPROMISEDPAYMENTRESPONSE']._serialized_start=1811
+  _globals['_GETPROMISEDPAYMENTRESPONSE']._serialized_end=1903
+  _globals['_LISTPROMISEDPAYMENTSREQUEST']._serialized_start=1905
+  _globals['_LISTPROMISEDPAYMENTSREQUEST']._serialized_end=2002
+  _globals['_LISTPROMISEDPAYMENTSRESPONSE']._serialized_start=2004
+  _globals['_LISTPROMISEDPAYMENTSRESPONSE']._serialized_end=2124
+  _globals['_PROMISEDPAYMENTSERVICE']._serialized_start=2264
+  _globals['_PROMISEDPAYMENTSERVICE']._serialized_end=3055
 # @@protoc_insertion_point(module_scope)

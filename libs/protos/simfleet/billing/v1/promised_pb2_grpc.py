@@ -114,6 +114,10 @@ class PromisedPaymentServiceServicer:
         (billing:pay over the node); each account is decided on its own: the
         taken ones and the refused ones (with their reasons) are answered.
         Idempotent by idempotency_key like TakePromisedPayment (per account).
+        One amount suits the accounts only when they hold one currency; when
+        they hold several, amounts gives one per currency, and a request without
+        an amount for each currency held is INVALID_ARGUMENT AMOUNT_PER_CURRENCY
+        (its message and metadata "currencies" name them) and takes nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -59,6 +59,10 @@ class PromisedPaymentServiceStub:
     (billing:pay over the node); each account is decided on its own: the
     taken ones and the refused ones (with their reasons) are answered.
     Idempotent by idempotency_key like TakePromisedPayment (per account).
+    One amount suits the accounts only when they hold one currency; when
+    they hold several, amounts gives one per currency, and a request without
+    an amount for each currency held is INVALID_ARGUMENT AMOUNT_PER_CURRENCY
+    (its message and metadata "currencies" name them) and takes nothing.
     """
     RepayPromisedPayment: _grpc.UnaryUnaryMultiCallable[_promised_pb2.RepayPromisedPaymentRequest, _promised_pb2.RepayPromisedPaymentResponse]
     """Repays an open promised payment now (billing:pay); a repaid one answers as it stands."""
@@ -97,6 +101,10 @@ class PromisedPaymentServiceAsyncStub(PromisedPaymentServiceStub):
     (billing:pay over the node); each account is decided on its own: the
     taken ones and the refused ones (with their reasons) are answered.
     Idempotent by idempotency_key like TakePromisedPayment (per account).
+    One amount suits the accounts only when they hold one currency; when
+    they hold several, amounts gives one per currency, and a request without
+    an amount for each currency held is INVALID_ARGUMENT AMOUNT_PER_CURRENCY
+    (its message and metadata "currencies" name them) and takes nothing.
     """
     RepayPromisedPayment: _aio.UnaryUnaryMultiCallable[_promised_pb2.RepayPromisedPaymentRequest, _promised_pb2.RepayPromisedPaymentResponse]  # type: ignore[assignment]
     """Repays an open promised payment now (billing:pay); a repaid one answers as it stands."""
@@ -150,6 +158,10 @@ class PromisedPaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         (billing:pay over the node); each account is decided on its own: the
         taken ones and the refused ones (with their reasons) are answered.
         Idempotent by idempotency_key like TakePromisedPayment (per account).
+        One amount suits the accounts only when they hold one currency; when
+        they hold several, amounts gives one per currency, and a request without
+        an amount for each currency held is INVALID_ARGUMENT AMOUNT_PER_CURRENCY
+        (its message and metadata "currencies" name them) and takes nothing.
         """
 
     @_abc_1.abstractmethod

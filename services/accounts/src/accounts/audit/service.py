@@ -24,7 +24,6 @@ from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.bus.consumer import Event, EventHandler, PermanentError
 from simfleet_runtime.clock import as_utc
 from simfleet_runtime.db import Database, insert_ignoring_conflicts
-from simfleet_runtime.errors import PermissionDenied
 from simfleet_runtime.ids import is_id
 from simfleet_subjects import IdentitySubjects
 
@@ -115,11 +114,10 @@ class AuditLog:
                 node = await session.get(Node, filters.node_id) if is_id(filters.node_id) else None
                 if node is None or node.customer_id != access.customer_id or not access.sees(node.ids):
                     raise not_found("node")
-                if READ not in access.permissions_at(node.ids):
-                    raise _missing()
+                access.require(READ, at=node.ids)
                 query = query.where(self._touches([node.path]))
-            elif not access.holds(READ):
-                raise _missing()
+            else:
+                access.require(READ)
             root = await session.scalar(sa.select(Customer.root_node_id).where(Customer.id == access.customer_id))
             if not (root and READ in access.permissions_at((root,))):
                 prefixes = await self._prefixes(session, access)
@@ -172,14 +170,6 @@ class AuditLog:
             Node.id == AuditObject.node_id,
             sa.or_(*(Node.path.startswith(p) for p in prefixes)),
         )
-
-
-def _missing() -> PermissionDenied:
-    return PermissionDenied(
-        f"reading the action history needs the {READ} permission",
-        reason="PERMISSION_MISSING",
-        metadata={"permission": READ},
-    )
 
 
 def _sign_in(event: identity_ev.SignInRecorded) -> audit_pb2.AuditRecorded | None:

@@ -17,7 +17,7 @@ from simfleet.billing.v1 import limits_pb2 as pb
 from simfleet.billing.v1 import limits_pb2_grpc
 from simfleet_runtime import nodepaths
 from simfleet_runtime.authz import Access, Authorizer
-from simfleet_runtime.errors import InvalidArgument, PermissionDenied
+from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.idempotency import checked_key
 from simfleet_runtime.timestamps import timestamp
 
@@ -126,12 +126,8 @@ class SpendingLimitApi(limits_pb2_grpc.SpendingLimitServiceServicer):
             path = await self._authz.path(access, request.node_id)
             access.check(READ, path, what="node")
             under = path or ()
-        elif not access.holds(READ):
-            raise PermissionDenied(
-                f"you may not do this here: it needs the {READ} permission",
-                reason="PERMISSION_MISSING",
-                metadata={"permission": READ},
-            )
+        else:
+            access.require(READ)
         found = await self._limits.all(access.customer_id)
         paths = await self._paths.paths(access.customer_id, {limit.node_id for limit in found})
         readable = [

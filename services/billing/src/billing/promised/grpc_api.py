@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from billing import convert
+from billing import convert, money
 from billing.ledger.models import LedgerAccount
 from billing.ledger.service import LedgerService
 from billing.promised.models import OPEN, REPAID, PromisedPayment
@@ -18,7 +18,7 @@ from billing.promised.service import PromisedPayments
 from simfleet.billing.v1 import promised_pb2 as pb
 from simfleet.billing.v1 import promised_pb2_grpc
 from simfleet_runtime.authz import Access, Authorizer, not_found
-from simfleet_runtime.errors import DomainError
+from simfleet_runtime.errors import DomainError, InvalidArgument
 from simfleet_runtime.idempotency import checked_key
 from simfleet_runtime.timestamps import optional_timestamp, timestamp
 from simfleet_runtime.validation import is_e164
@@ -29,6 +29,16 @@ PAY = "billing:pay"
 WHAT = "personal account"
 IDEMPOTENCY_KEY_MAX = 128
 STATUSES = {OPEN: pb.PROMISED_PAYMENT_STATUS_OPEN, REPAID: pb.PROMISED_PAYMENT_STATUS_REPAID}
+
+
+def _amount_per_currency(held: list[str]) -> InvalidArgument:
+    named = ", ".join(held)
+    return InvalidArgument(
+        f"the personal accounts under the node hold {named}: give an amount for each currency (amounts)",
+        reason="AMOUNT_PER_CURRENCY",
+        field_violations={"amounts": f"an amount for each of {named}"},
+        metadata={"currencies": ",".join(held)},
+    )
 
 
 def promised(value: PromisedPayment) -> pb.PromisedPayment:
@@ -98,15 +108,19 @@ class PromisedPaymentApi(promised_pb2_grpc.PromisedPaymentServiceServicer):
     ) -> pb.TakeGroupPromisedPaymentsResponse:
         key = checked_key(request.idempotency_key, maximum=IDEMPOTENCY_KEY_MAX)
         access = await self._authz.require(PAY, request.node_id, what="node")
-        self._promised.check_amount(request.amount)
+        amounts = self._group_amounts(request)
+        accounts = await self._promised.personal_accounts_under(access.customer_id, request.node_id)
+        held = sorted({account.currency for account in accounts})
+        if (amounts is None and len(held) > 1) or (amounts is not None and not set(held) <= amounts.keys()):
+            raise _amount_per_currency(held)
         answer = pb.TakeGroupPromisedPaymentsResponse()
         # billing:pay over the node holds over every node under it.
-        for account in await self._promised.personal_accounts_under(access.customer_id, request.node_id):
+        for account in accounts:
             try:
                 taken, _ = await self._promised.take(
                     account=account,
                     user_id=access.user_id,
-                    amount=request.amount,
+                    amount=request.amount if amounts is None else amounts[account.currency],
                     key=key,
                     group_key=account.personal_account_id if key else "",
                 )
@@ -121,6 +135,21 @@ class PromisedPaymentApi(promised_pb2_grpc.PromisedPaymentServiceServicer):
             else:
                 answer.taken.append(promised(taken))
         return answer
+
+    def _group_amounts(self, request: pb.TakeGroupPromisedPaymentsRequest) -> dict[str, int] | None:
+        """The amount of each currency asked for (None: the one ``amount`` for every account), checked."""
+        if not request.amounts:
+            self._promised.check_amount(request.amount)
+            return None
+        if request.amount:
+            raise InvalidArgument(
+                "give one amount or an amount per currency, not both",
+                field_violations={"amount": "not with amounts"},
+            )
+        for code, amount in request.amounts.items():
+            money.currency(code, field=f"amounts.{code}")
+            self._promised.check_amount(amount, field=f"amounts.{code}")
+        return dict(request.amounts)
 
     async def RepayPromisedPayment(
         self, request: pb.RepayPromisedPaymentRequest, context: Any

@@ -92,14 +92,14 @@ class PromisedPayments:
     def limits(self) -> Limits:
         return self._limits
 
-    def check_amount(self, amount: int) -> None:
-        """Refuse an amount that is not one, or more than a promised payment may be."""
-        money.amount(amount, field="amount")
+    def check_amount(self, amount: int, *, field: str = "amount") -> None:
+        """Refuse an amount that is not one, or more than a promised payment may be (naming ``field``)."""
+        money.amount(amount, field=field)
         if amount > self._limits.max_amount:
             raise InvalidArgument(
                 f"a promised payment is at most {self._limits.max_amount} minor units",
                 reason="AMOUNT_TOO_LARGE",
-                field_violations={"amount": f"at most {self._limits.max_amount}"},
+                field_violations={field: f"at most {self._limits.max_amount}"},
             )
 
     # ---------------------------------------------------------------- taking

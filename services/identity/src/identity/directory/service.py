@@ -132,10 +132,9 @@ class Directory:
                 path = (await self._paths.paths(access.customer_id, [node_id], session=session)).get(node_id)
                 if path is None or not access.sees(path):
                     raise not_found("node")
-                if not access.permissions_at(path) & set(READ):
-                    raise _missing(READ[0])
-            elif not any(access.holds(p) for p in READ):
-                raise _missing(READ[0])
+                access.require(*READ, at=path)
+            else:
+                access.require(*READ)
             nodes = await self._readable_nodes(session, access)
             if node_id:
                 nodes = sorted(set(nodes) & set(await self._paths.subtree(session, access.customer_id, node_id)))
@@ -191,9 +190,8 @@ class Directory:
     def _may_grant(self, access: Access, role: Role, path: tuple[str, ...] | None) -> None:
         if path is None or not access.sees(path):
             raise not_found("node")
+        access.require(MANAGE, at=path)
         held = access.permissions_at(path)
-        if MANAGE not in held:
-            raise _missing(MANAGE)
         beyond = role.permissions - held
         if beyond:
             raise PermissionDenied(
@@ -408,11 +406,3 @@ class Directory:
 
 def _actor(access: Access) -> Actor:
     return Actor(access.user_id, access.customer_id)
-
-
-def _missing(permission: str) -> PermissionDenied:
-    return PermissionDenied(
-        f"you may not do this here: it needs the {permission} permission",
-        reason="PERMISSION_MISSING",
-        metadata={"permission": permission},
-    )

@@ -81,10 +81,7 @@ class RoleCatalogue:
         return views
 
     def _may_manage(self, access: Access, permissions: Sequence[str]) -> None:
-        if not access.holds(MANAGE):
-            raise PermissionDenied(
-                f"this needs the {MANAGE} permission", reason="PERMISSION_MISSING", metadata={"permission": MANAGE}
-            )
+        access.require(MANAGE)
         held: set[str] = set()
         for grant in access.grants:
             held |= grant.permissions

@@ -20,7 +20,7 @@ from simfleet_runtime.audit import Actor, AuditTrail, obj
 from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, one_of
-from simfleet_runtime.errors import InvalidArgument, PermissionDenied
+from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.nodepaths import ProjectedNodePaths, path_ids
 from simfleet_runtime.paging import (
     Order,
@@ -303,13 +303,8 @@ class LineService:
         )
 
     async def free_numbers(self, access: Access, *, contains: str, page_size_: int) -> list[str]:
-        if not access.holds("lines:change-number") and not access.holds("lines:order-sims"):
-            # The operator's pool hides nothing; it is just not theirs to use: 403, like any missing permission.
-            raise PermissionDenied(
-                "you may not do this: it needs the lines:change-number or lines:order-sims permission",
-                reason="PERMISSION_MISSING",
-                metadata={"permission": "lines:change-number"},
-            )
+        # The operator's pool hides nothing; it is just not theirs to use: 403, like any missing permission.
+        access.require("lines:change-number", "lines:order-sims")
         size = page_size(page_size_, default=20, maximum=100)
         async with self._db.sessions() as session:
             return await stock.free_numbers(session, contains=contains, limit=size, now=self._clock.now())
@@ -322,12 +317,7 @@ class LineService:
         """
         size = page_size(page_size_)
         order = parse_order("iccid", allowed=("iccid",), default="iccid")
-        if not access.holds("lines:replace-sim") and not access.holds("lines:order-sims"):
-            raise PermissionDenied(
-                "you may not do this: it needs the lines:replace-sim or lines:order-sims permission",
-                reason="PERMISSION_MISSING",
-                metadata={"permission": "lines:replace-sim"},
-            )
+        access.require("lines:replace-sim", "lines:order-sims")
         after = decode_token(page_token, order, list_name=RESERVE_LIST, size=1)
         query = keyset(
             sa.select(Sim).where(Sim.customer_id == access.customer_id, Sim.state == IN_STOCK),

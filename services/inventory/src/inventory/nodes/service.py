@@ -30,7 +30,6 @@ from inventory.operations import models as ops
 from inventory.operations.actions import Move, OrderSims
 from simfleet_runtime.authz import Access, not_found
 from simfleet_runtime.db import Database
-from simfleet_runtime.errors import PermissionDenied
 from simfleet_runtime.ids import is_id
 from simfleet_runtime.nodepaths import path_ids
 
@@ -74,14 +73,9 @@ class NodeHoldings:
                     t.c.customer_id == customer_id, t.c.path.startswith(path, autoescape=True)
                 )
                 nodes = set(await session.scalars(subtree))  # the node itself and every node below it
-            elif access.holds(MANAGE):
-                nodes = {node_id}
             else:
-                raise PermissionDenied(
-                    f"you may not do this here: it needs the {MANAGE} permission",
-                    reason="PERMISSION_MISSING",
-                    metadata={"permission": MANAGE},
-                )
+                access.require(MANAGE)
+                nodes = {node_id}
             counts = await session.execute(
                 sa.select(Line.state, sa.func.count())
                 .where(Line.customer_id == customer_id, Line.node_id.in_(nodes))

@@ -39,11 +39,11 @@ from inventory.operations.records import insert_pending_items
 from inventory.operations.requests import NewOperation, Selection, fingerprint_of, invalid
 from inventory.scope import nodes_under
 from simfleet_runtime.audit import Actor, AuditTrail, obj
-from simfleet_runtime.authz import Access, not_found
+from simfleet_runtime.authz import Access, not_found, permission_missing
 from simfleet_runtime.bus import Outbox
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, after_commit
-from simfleet_runtime.errors import FailedPrecondition, PermissionDenied, ResourceExhausted
+from simfleet_runtime.errors import FailedPrecondition, ResourceExhausted
 from simfleet_runtime.idempotency import check_same_request, checked_key, fingerprint
 from simfleet_runtime.ids import new_id
 from simfleet_runtime.nodepaths import PERSONAL_ACCOUNT
@@ -109,12 +109,9 @@ class OperationService:
             # So is a destination outside it.
             async with self._db.sessions() as session:
                 await check_destination(session, access, action.params(dict(new.params)), kinds=False)
-        if access.user_id == "" or not access.roots(permission):
-            raise PermissionDenied(
-                f"you may not do this: it needs the {permission} permission",
-                reason="PERMISSION_MISSING",
-                metadata={"permission": permission},
-            )
+        if access.user_id == "":
+            raise permission_missing(permission)
+        access.require(permission)
         if new.scheduled_at is not None and new.scheduled_at > self._clock.now() + SCHEDULE_HORIZON:
             raise invalid("scheduled_at", f"at most {SCHEDULE_HORIZON.days} days ahead")
         key = self._key(new.idempotency_key)

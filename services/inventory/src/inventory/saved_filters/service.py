@@ -21,7 +21,7 @@ from inventory.saved_filters.models import SavedFilter, SavedFilterOwner
 from simfleet_runtime.authz import Access, is_node_id, not_found
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database, insert_ignoring_conflicts
-from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
+from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.nodepaths import path_ids
 from simfleet_runtime.validation import GROUP_MAX, LABEL_MAX, text_problem
@@ -79,12 +79,7 @@ class SavedFilters:
     @staticmethod
     def _reader(access: Access) -> None:
         """Filters are of lines: who may read none keeps none."""
-        if not access.holds(READ):
-            raise PermissionDenied(
-                f"you may not do this: it needs the {READ} permission",
-                reason="PERMISSION_MISSING",
-                metadata={"permission": READ},
-            )
+        access.require(READ)
 
     @staticmethod
     def _own(access: Access) -> sa.ColumnElement[bool]:

@@ -13,7 +13,7 @@ from typing import Any
 from simfleet.ticketing.v1 import tickets_pb2 as pb
 from simfleet.ticketing.v1 import tickets_pb2_grpc
 from simfleet_runtime.authz import Access, Authorizer
-from simfleet_runtime.errors import InvalidArgument, PermissionDenied
+from simfleet_runtime.errors import InvalidArgument
 from simfleet_runtime.idempotency import checked_key
 from simfleet_runtime.timestamps import to_datetime
 from ticketing import audit_commands as actions
@@ -131,12 +131,7 @@ class TicketApi(tickets_pb2_grpc.TicketServiceServicer):
             found = await self._tickets.node_path(access.customer_id, request.node_id)
             scope = Scope(access.customer_id, [found] if found else [])
         else:
-            if not access.holds(READ):
-                raise PermissionDenied(
-                    f"you may not do this here: it needs the {READ} permission",
-                    reason="PERMISSION_MISSING",
-                    metadata={"permission": READ},
-                )
+            access.require(READ)
             scope = await self._tickets.scope(access.customer_id, access.roots(READ))
         found_tickets, token = await self._tickets.list(
             scope, chosen, page_size=request.page_size, page_token=request.page_token, order_by=request.order_by
