@@ -117,6 +117,16 @@ def screenshot(page: Page, name: str) -> None:
         small.save(Path(SCREENSHOTS) / f"{name}.png", optimize=True)
 
 
+def open_section(page: Page, name: str) -> None:
+    """Opens a section by its link in the navigation, from behind its "More" when the link is there."""
+    nav = page.get_by_role("navigation")
+    expect(nav.get_by_role("link").first).to_be_visible()
+    link = nav.get_by_role("link", name=name, exact=True)
+    if not link.is_visible():
+        nav.get_by_role("button", name="More").click()
+    link.click()
+
+
 def sign_in_with_password(page: Page, phone: str, password: str) -> None:
     """Signs in on the console's sign-in page by phone and password and waits for the home page.
 

@@ -28,6 +28,7 @@ from tests.e2e.console import (
     axe_problems,
     chromium,
     console_page,
+    open_section,
     screenshot,
     sign_in_with_password,
 )
@@ -100,10 +101,12 @@ def test_sign_in_by_sms_code_and_browse_the_lines(page: Page, platform: Platform
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # A filter is in the address and asked of the API.
-    page.get_by_label("State").select_option("blocked")
+    states = page.get_by_role("search").get_by_role("group", name="State")
+    states.get_by_role("checkbox", name="Blocked").check()
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"/lines\?state=blocked$"))
-    page.get_by_label("State").select_option("active")
+    states.get_by_role("checkbox", name="Blocked").uncheck()
+    states.get_by_role("checkbox", name="Active").check()
     page.get_by_label("Number or ICCID").fill(DEMO_LINES_PREFIX)
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"/lines\?q=%2B\d+&state=active$"))
@@ -119,7 +122,7 @@ def test_sign_in_by_sms_code_and_browse_the_lines(page: Page, platform: Platform
     assert axe_problems(page) == []
     screenshot(page, "line-en")
 
-    page.get_by_role("link", name="Sign-in history").click()
+    open_section(page, "Sign-in history")
     expect(page.get_by_role("cell", name="Code by SMS").first).to_be_visible()
     assert axe_problems(page) == []
 

@@ -23,6 +23,7 @@ from tests.e2e.console import (
     axe_problems,
     chromium,
     console_page,
+    open_section,
     screenshot,
     sign_in_with_password,
 )
@@ -115,7 +116,7 @@ def test_finances_and_a_transfer_between_personal_accounts(page: Page) -> None:
 
 
 def test_buying_a_package_for_a_line(page: Page) -> None:
-    page.get_by_role("navigation").get_by_role("link", name="Packages").click()
+    open_section(page, "Packages")
     expect(page.get_by_role("heading", name="Packages", exact=True)).to_be_visible()
     # The offers' table only: the purchases below list the same name once this
     # customer has bought the package (other modules share the platform).
@@ -141,7 +142,7 @@ def test_buying_a_package_for_a_line(page: Page) -> None:
 
 
 def test_creating_a_spending_limit(page: Page) -> None:
-    page.get_by_role("navigation").get_by_role("link", name="Spending limits").click()
+    open_section(page, "Spending limits")
     expect(page.get_by_role("heading", name="Spending limits", exact=True)).to_be_visible()
     form = page.get_by_role("form", name="New spending limit")
     expect(form.get_by_role("button", name="Create the limit")).to_be_enabled()

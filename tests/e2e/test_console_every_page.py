@@ -290,6 +290,60 @@ def test_every_main_page_by_keyboard_alone(browser: Browser, platform: Platform,
         expect(page.get_by_role("heading", name=number)).to_be_visible()
 
 
+HEADER_ROWS = """() => {
+  // The header's items (the name, the navigation, the language, signing out) and the navigation's own items:
+  // how many rows each takes, an item starting below the bottom of an earlier one opening a new row.
+  const rows = (items) => {
+    let count = 0;
+    let bottom = -Infinity;
+    for (const box of items.map((el) => el.getBoundingClientRect()).filter((box) => box.height > 0)) {
+      if (box.top >= bottom - 1) count += 1;
+      bottom = Math.max(bottom, box.bottom);
+    }
+    return count;
+  };
+  const header = document.querySelector("header.top");
+  const nav = header.querySelector("nav");
+  return { header: rows([...header.children]), nav: rows([...nav.children]) };
+}"""
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_navigation_is_one_line_at_1280_px(browser: Browser, platform: Platform, language: str) -> None:
+    """At 1280 px, for the demo manager (who sees every section), the header is one row and so is its navigation
+    in each language; the sections that do not fit are behind "More", a disclosure a keyboard opens and closes."""
+    with console_page(browser, platform.gateway_url, width=1280, height=800) as page:
+        page.goto("/")
+        sign_in_with_password(page, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+        choose_language(page, language)
+        open_place(page, Place("home", "/"), language)
+        assert page.evaluate(HEADER_ROWS) == {"header": 1, "nav": 1}
+        nav = page.get_by_role("navigation")
+        more = nav.locator("button[aria-expanded]")
+        expect(more).to_have_attribute("aria-expanded", "false")
+        expect(nav.locator("#nav-more")).to_be_hidden()
+        more.focus()
+        page.keyboard.press("Enter")
+        expect(more).to_have_attribute("aria-expanded", "true")
+        links = nav.locator("#nav-more a")
+        expect(links.first).to_be_visible()
+        assert links.count() >= 5
+        screenshot(page, f"nav-{language}-desktop")
+        assert axe_problems(page) == []
+        # The open list is the next stops of Tab; Escape closes it and gives the focus back to "More".
+        page.keyboard.press("Tab")
+        expect(links.first).to_be_focused()
+        page.keyboard.press("Escape")
+        expect(more).to_have_attribute("aria-expanded", "false")
+        expect(more).to_be_focused()
+        # A section behind "More" opened from it: the list closes, "More" says the page is among its sections.
+        more.click()
+        links.last.click()
+        expect(nav.locator("#nav-more")).to_be_hidden()
+        expect(more).to_have_class(re.compile(r"\bcurrent\b"))
+        assert page.evaluate(HEADER_ROWS) == {"header": 1, "nav": 1}
+
+
 GALLERY = ("home", "lines", "line", "hierarchy", "operation", "finances", "tickets")
 """The main pages of docs/console/README.md's gallery (with sign-in), in each language, on a desktop and a phone."""
 DEVICES = {"desktop": {"width": 1280, "height": 800}, "phone": PHONE}

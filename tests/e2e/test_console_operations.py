@@ -256,6 +256,23 @@ def test_a_line_reveals_its_puk_on_record_locates_and_unblocks(
     expect(page.get_by_test_id("line-blocks")).to_contain_text("Voluntary")
     expect(page.get_by_test_id("line-services")).to_have_text("Calls, SMS, Mobile data")
 
+    # Its node and personal account by name, each a link: the node's lines, the account's page.
+    with httpx.Client(base_url=platform.gateway_url, timeout=10) as api:
+        headers = bearer(api)
+        account_id = api.get(f"/v1/lines/{number}", headers=headers).json()["personal_account_id"]
+        account = api.get(f"/v1/nodes/{account_id}", headers=headers).json()
+    node_link = page.get_by_test_id("line-node")
+    expect(node_link).to_have_text(FLEET_NAME)
+    expect(page.get_by_test_id("line-account")).to_have_text(account["name"])
+    node_link.click()
+    expect(page).to_have_url(re.compile(rf"/lines\?node_id={fleet['id']}$"))
+    page.go_back()
+    page.get_by_test_id("line-account").click()
+    expect(page).to_have_url(re.compile(rf"/finances/accounts/{account_id}$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(account["name"])
+    page.go_back()
+    expect(page.get_by_role("heading", name=f"Line {number}")).to_be_visible()
+
     # The PUK codes only on an explicit reveal, which says it is recorded; the action history has it.
     expect(page.get_by_test_id("puk1")).to_have_count(0)
     reveal = page.get_by_role("button", name="Reveal the PUK codes (recorded)")

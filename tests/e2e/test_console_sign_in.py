@@ -35,6 +35,7 @@ from tests.e2e.console import (
     axe_problems,
     chromium,
     console_page,
+    open_section,
     screenshot,
     sign_in_with_password,
 )
@@ -104,7 +105,7 @@ def test_sign_in_by_a_code_read_from_the_mailbox(page: Page, platform: Platform)
 
     expect(page.get_by_role("heading", name=f"Hello, {user.display_name}")).to_be_visible()
     assert [c["name"] for c in page.context.cookies()] == ["simfleet_refresh"]
-    page.get_by_role("link", name="Sign-in history").first.click()
+    open_section(page, "Sign-in history")
     expect(page.get_by_role("cell", name="Code by email").first).to_be_visible()
 
 
@@ -281,6 +282,6 @@ def test_a_small_customer_gets_the_simple_list_and_every_page_fits_a_phone(
     first.get_by_role("link", name=SMALL_LINES[0]).click()
     expect(page.get_by_role("heading", name=f"Line {SMALL_LINES[0]}")).to_be_visible()
     fits(page)
-    page.get_by_role("link", name="Sign-in history").first.click()
+    open_section(page, "Sign-in history")
     expect(page.get_by_role("cell", name="Password").first).to_be_visible()
     fits(page)

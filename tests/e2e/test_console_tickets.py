@@ -29,6 +29,7 @@ from tests.e2e.console import (
     axe_problems,
     chromium,
     console_page,
+    open_section,
     screenshot,
     sign_in_with_password,
 )
@@ -171,7 +172,7 @@ def test_a_form_is_filled_downloaded_and_filed_as_a_request(page: Page, platform
     node_id = regions(api, manager)
     sign_in_with_password(page, DEMO_MANAGER.phone, DEMO_MANAGER.password)
 
-    page.get_by_role("navigation").get_by_role("link", name="Forms").click()
+    open_section(page, "Forms")
     expect(page.get_by_role("heading", name="Forms library")).to_be_visible()
     form = page.locator(".form-list > li").filter(has=page.get_by_role("heading", name="SIM card replacement"))
     expect(form).to_have_count(1)

@@ -5,6 +5,7 @@ import { IdleGuard } from "./IdleGuard";
 import { useI18n } from "./i18n";
 import type { MessageKey } from "./i18n/en";
 import { LanguagePicker } from "./LanguagePicker";
+import { NavMore, type NavSection } from "./NavMore";
 import { PageFrame, lazyPage } from "./lazyPage";
 import { SignIn } from "./pages/SignIn";
 import { isSmallCustomer } from "./smallCustomer";
@@ -131,32 +132,12 @@ export function App() {
           <Link to="/tickets" aria-current={path.startsWith("/tickets") ? "page" : undefined}>
             {t("tickets.nav")}
           </Link>
-          <Link to="/forms" aria-current={path === "/forms" ? "page" : undefined}>
-            {t("forms.nav")}
-          </Link>
           {mayAny("billing:read", "billing:pay") && (
             <Link to="/finances" aria-current={path.startsWith("/finances") ? "page" : undefined}>
               {t("nav.finances")}
             </Link>
           )}
-          {mayAny("packages:buy", "billing:read") && (
-            <Link to="/packages" aria-current={path === "/packages" ? "page" : undefined}>
-              {t("nav.packages")}
-            </Link>
-          )}
-          {mayAny("billing:read", "billing:pay") && (
-            <Link to="/limits" aria-current={path === "/limits" ? "page" : undefined}>
-              {t("nav.limits")}
-            </Link>
-          )}
-          <Link to="/me/sign-ins" aria-current={path === "/me/sign-ins" ? "page" : undefined}>
-            {t("nav.signIns")}
-          </Link>
-          {adminSections(heldPermissions()).map(([to, label]) => (
-            <Link key={to} to={to} aria-current={path === to || path.startsWith(`${to}/`) ? "page" : undefined}>
-              {t(label)}
-            </Link>
-          ))}
+          <NavMore label={t("nav.more")} sections={moreSections(path, t)} path={path} />
         </nav>
         <LanguagePicker />
         <button type="button" onClick={() => void signOut()}>
@@ -169,6 +150,18 @@ export function App() {
       <IdleGuard onTimeout={() => void signOut(true)} onSignOut={() => void signOut()} />
     </>
   );
+}
+
+/**
+ * The sections behind the navigation's "More" (the header is one line at 1280 px in every language): forms,
+ * packages, limits, the sign-in history and the administration's sections, those the token opens.
+ */
+function moreSections(path: string, t: (key: MessageKey) => string): NavSection[] {
+  const sections: [string, MessageKey][] = [["/forms", "forms.nav"]];
+  if (mayAny("packages:buy", "billing:read")) sections.push(["/packages", "nav.packages"]);
+  if (mayAny("billing:read", "billing:pay")) sections.push(["/limits", "nav.limits"]);
+  sections.push(["/me/sign-ins", "nav.signIns"], ...adminSections(heldPermissions()));
+  return sections.map(([to, label]) => ({ to, label: t(label), current: path === to || path.startsWith(`${to}/`) }));
 }
 
 /** The users, roles, history and settings sections the token's permissions open (the API decides anyway). */

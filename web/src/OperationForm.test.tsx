@@ -111,7 +111,7 @@ describe("an operation with each line's own parameter", () => {
       return json({}, 404);
     });
     vi.stubGlobal("fetch", fetch);
-    form({ kind: "filter", state: "active" });
+    form({ kind: "filter", states: ["active"] });
     expect(within(screen.getByLabelText("Operation")).queryByRole("option", { name: "Replace the SIM" })).toBeNull();
     fireEvent.change(screen.getByLabelText("Operation"), { target: { value: "move" } });
     // A node, an account to bill them to, or both: Review waits for one of them.
@@ -128,7 +128,7 @@ describe("an operation with each line's own parameter", () => {
     expect(JSON.parse(init.body as string)).toEqual({
       type: "move",
       params: { node_id: "n7" },
-      selection: { state: "active" },
+      selection: { state: ["active"] },
     });
   });
 });

@@ -31,13 +31,13 @@ describe("the operation request built from a choice of lines", () => {
     const body = operationRequest(
       "set_services",
       { connect: ["roaming"], disconnect: [], notify_subscribers: true },
-      { kind: "filter", nodeId: "n1", state: "active", tariff: undefined },
+      { kind: "filter", nodeId: "n1", states: ["active", "blocked"], tariff: undefined },
       new Date(Date.UTC(2026, 11, 24, 9, 30)),
     );
     expect(body).toEqual({
       type: "set_services",
       params: { connect: ["roaming"], notify_subscribers: true },
-      selection: { node_id: "n1", state: "active" },
+      selection: { node_id: "n1", state: ["active", "blocked"] },
       scheduled_at: "2026-12-24T09:30:00.000Z",
     });
   });
@@ -83,6 +83,8 @@ describe("the operation request built from a choice of lines", () => {
     expect(selectable({ kind: "lines", msisdns: ["+79991000001"] })).toBe(true);
     expect(selectable({ kind: "filter" })).toBe(false);
     expect(selectable({ kind: "filter", tariff: "BIZ-S" })).toBe(true);
+    expect(selectable({ kind: "filter", states: [] })).toBe(false);
+    expect(selectable({ kind: "filter", states: ["ready"] })).toBe(true);
   });
 
   it("gives each line its own new SIM or number as items, without params", () => {
@@ -124,7 +126,7 @@ describe("the operation request built from a choice of lines", () => {
     expect(typesFor(few, "unblock")).toHaveLength(OFFERED_TYPES.length + 2);
     const many = { kind: "lines", msisdns: Array.from({ length: PER_LINE_MAX + 1 }, (_, i) => `+7999100${i}`) } as const;
     expect(typesFor(many)).toEqual(OFFERED_TYPES);
-    expect(typesFor({ kind: "filter", state: "active" })).toEqual(OFFERED_TYPES);
+    expect(typesFor({ kind: "filter", states: ["active"] })).toEqual(OFFERED_TYPES);
   });
 
   it("moves lines to the node chosen, bills them to the account chosen, or both, but needs one", () => {

@@ -121,12 +121,20 @@ export type ParamValues = Record<string, ParamValue>;
 /** Which lines: numbers chosen one by one, or every line the lines page's filter matches. */
 export type Target =
   | { kind: "lines"; msisdns: readonly string[] }
-  | { kind: "filter"; nodeId?: string; state?: LineState; tariff?: string; label?: string; group?: string };
+  | {
+      kind: "filter";
+      nodeId?: string;
+      /** Any of these states (the API's selection takes a list). */
+      states?: readonly LineState[];
+      tariff?: string;
+      label?: string;
+      group?: string;
+    };
 
 /** Whether a filter can be sent as an operation's selection: the API needs at least one of its fields. */
 export function selectable(target: Target): boolean {
   if (target.kind === "lines") return target.msisdns.length > 0;
-  return Boolean(target.nodeId || target.state || target.tariff || target.label || target.group);
+  return Boolean(target.nodeId || target.states?.length || target.tariff || target.label || target.group);
 }
 
 /** The first value each field starts with in the form. */
@@ -176,7 +184,7 @@ export function operationRequest(
   else {
     const selection: Record<string, unknown> = {};
     if (target.nodeId) selection.node_id = target.nodeId;
-    if (target.state) selection.state = target.state;
+    if (target.states?.length) selection.state = [...target.states];
     if (target.tariff) selection.tariff = target.tariff;
     if (target.label) selection.label = target.label;
     if (target.group) selection.group = target.group;

@@ -73,6 +73,21 @@ def read_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def read_cpu_wait_seconds(pid: int) -> float | None:
+    """Seconds ``pid``'s main thread has spent runnable but waiting for a CPU (the scheduler's run queue).
+
+    From ``/proc/<pid>/schedstat`` (its second field, in nanoseconds); None when the process is gone or the
+    kernel keeps no scheduler statistics. A service's main thread runs its event loop: this is how long the
+    loop had work to do and no CPU to do it on.
+    """
+    try:
+        with open(f"/proc/{pid}/schedstat", encoding="ascii") as stat:
+            fields = stat.read().split()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return int(fields[1]) / 1e9 if len(fields) >= 2 else None
+
+
 def read_machine_cpu_seconds() -> tuple[float, float] | None:
     """(busy, total) CPU seconds of the whole machine since boot, summed over its CPUs (/proc/stat)."""
     try:

@@ -7,7 +7,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from simfleet_devstack.process import read_cpu_seconds, read_machine_cpu_seconds, read_rss_bytes
+from simfleet_devstack.process import (
+    read_cpu_seconds,
+    read_cpu_wait_seconds,
+    read_machine_cpu_seconds,
+    read_rss_bytes,
+)
 
 MIB = 1024 * 1024
 
@@ -17,6 +22,8 @@ class ProcessSamples:
     rss: list[int] = field(default_factory=list)
     cpu_start: float | None = None
     cpu_end: float | None = None
+    wait_start: float | None = None
+    wait_end: float | None = None
 
     @property
     def rss_median_mib(self) -> float:
@@ -25,6 +32,13 @@ class ProcessSamples:
     @property
     def rss_max_mib(self) -> float:
         return max(self.rss) / MIB if self.rss else float("nan")
+
+    @property
+    def cpu_wait_seconds(self) -> float:
+        """Seconds the main thread waited for a CPU while sampled (NaN without scheduler statistics)."""
+        if self.wait_start is None or self.wait_end is None:
+            return float("nan")
+        return self.wait_end - self.wait_start
 
     @property
     def cpu_seconds(self) -> float:
@@ -52,6 +66,7 @@ class Sampler:
         self._machine_start = read_machine_cpu_seconds()
         for name, pid in self.pids.items():
             self.samples[name].cpu_start = read_cpu_seconds(pid)
+            self.samples[name].wait_start = read_cpu_wait_seconds(pid)
         self._sample()
         self._thread.start()
         return self
@@ -62,6 +77,7 @@ class Sampler:
         self._sample()
         for name, pid in self.pids.items():
             self.samples[name].cpu_end = read_cpu_seconds(pid)
+            self.samples[name].wait_end = read_cpu_wait_seconds(pid)
         self._machine_end = read_machine_cpu_seconds()
         self.wall_seconds = time.monotonic() - self._started
         return self
@@ -79,6 +95,10 @@ class Sampler:
     def cores_used(self, name: str) -> float:
         """Average CPU cores the process used while sampled."""
         return self.samples[name].cpu_seconds / self.wall_seconds if self.wall_seconds else float("nan")
+
+    def cpu_wait_share(self, name: str) -> float:
+        """The share of the sampled time the process's main thread was runnable but waiting for a CPU."""
+        return self.samples[name].cpu_wait_seconds / self.wall_seconds if self.wall_seconds else float("nan")
 
     def machine_cores_busy(self) -> float:
         """Average CPU cores the whole machine (every process on it) kept busy while sampled."""

@@ -155,18 +155,22 @@ def errors_table(load: LoadResult, users: int) -> list[str]:
 def memory_table(run: BenchRun) -> list[str]:
     rows = [
         "| process | RSS idle (MiB) | RSS under load, median (MiB) | RSS under load, max (MiB) "
-        "| CPU under load (cores) |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| CPU under load (cores) | main thread waiting for a CPU (share of the run) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in run.under_load.pids:
         idle = run.idle.samples[name]
         busy = run.under_load.samples[name]
         rows.append(
             f"| {name} | {mib(idle.rss_median_mib)} | {mib(busy.rss_median_mib)} | {mib(busy.rss_max_mib)} "
-            f"| {run.under_load.cores_used(name):.2f} |"
+            f"| {run.under_load.cores_used(name):.2f} | {_share(run.under_load.cpu_wait_share(name))} |"
         )
-    rows.append(f"| whole machine (every process on it) | | | | {run.under_load.machine_cores_busy():.2f} |")
+    rows.append(f"| whole machine (every process on it) | | | | {run.under_load.machine_cores_busy():.2f} | |")
     return rows
+
+
+def _share(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.0%}"
 
 
 def _find(run: BenchRun, process: str, name: str, **labels: str) -> Histogram | None:
@@ -296,7 +300,15 @@ def _cpu(run: BenchRun) -> list[str]:
             "identity's use cases and its outbox relay share (each code request writes a challenge and an "
             "outbox row), and pauses of a service's event loop."
         )
-    return [line]
+    lines = [line]
+    waited = sampler.cpu_wait_share("identity") if "identity" in sampler.pids else float("nan")
+    if not math.isnan(waited):
+        lines.append(
+            f"- identity's event loop (its main thread) had work and waited for a CPU {waited:.0%} of the run "
+            f"while it computed {used.get('identity', float('nan')):.0%} of it: every statement's answer, every "
+            "request, wakes it, and on a busy machine each wake-up waits its turn for a core."
+        )
+    return lines
 
 
 def where_the_time_goes(run: BenchRun) -> list[str]:

@@ -195,6 +195,8 @@ def test_the_report_states_the_command_the_machine_and_the_goals(tmp_path: Path)
     assert on_postgres.startswith("# Sign-ins on PostgreSQL\n")
     assert "| p99 of `POST /v1/auth/otp/verify` at 50 sign-ins/s | ≤ 100 ms | 150.0 ms | **not met** |" in on_postgres
     assert "| identity |" in on_postgres and "Where the time goes" in on_postgres
+    assert "| main thread waiting for a CPU (share of the run) |" in text
+    assert "identity's event loop (its main thread) had work and waited for a CPU" in text
     assert "python -m simfleet_devstack.bench --output B.md --rate 50 --duration 2" in text
     assert f"{len(os.sched_getaffinity(0))} CPUs" in text
     assert "`IDENTITY_OTP_SEND_LIMIT_PER_PHONE=1000`" in text
@@ -341,3 +343,17 @@ def test_sign_ins_run_on_each_database_named_and_the_lines_part_needs_sqlite(tmp
         parse_args(["--parts", "signins,lines", "--databases", "postgresql"])
     with pytest.raises(SystemExit):
         parse_args(["--databases", ""])
+
+
+def test_a_process_waiting_for_a_cpu_is_measured_from_the_schedulers_statistics() -> None:
+    from simfleet_devstack.process import read_cpu_wait_seconds
+
+    waited = read_cpu_wait_seconds(os.getpid())
+    if waited is None:
+        pytest.skip("this kernel keeps no scheduler statistics (/proc/<pid>/schedstat)")
+    assert waited >= 0
+    assert read_cpu_wait_seconds(2**22 + 12345) is None  # no such process
+    sampler = Sampler({"me": os.getpid()}).start()
+    sum(range(200_000))
+    sampler.stop()
+    assert 0 <= sampler.cpu_wait_share("me") <= 1

@@ -23,6 +23,7 @@ async def test_migrations_match_the_models_and_downgrade_cleanly(db_url: str) ->
         "lines",
         "line_labels",
         "saved_filters",
+        "saved_filter_owners",
         "line_groups",
         "operations",
         "operation_items",
@@ -70,8 +71,8 @@ async def test_nodes_projected_before_kinds_keep_an_unknown_kind_except_the_comp
 
 
 async def test_group_names_on_lines_become_groups_at_the_company_node(db_url: str) -> None:
-    """0007: each name a customer's lines carry becomes one group at the root of their paths, holding them."""
-    await migrations.upgrade_async(MIGRATIONS_DIR, db_url, revision="0006")
+    """0008: each name a customer's lines carry becomes one group at the root of their paths, holding them."""
+    await migrations.upgrade_async(MIGRATIONS_DIR, db_url, revision="0007")
     engine = create_async_engine(db_url)
     line = (
         "INSERT INTO lines (id, customer_id, msisdn, iccid, imsi, node_id, personal_account_id, tariff_code, state,"

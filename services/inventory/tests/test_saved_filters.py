@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -192,3 +193,28 @@ async def test_the_grpc_service_takes_the_users_own_token(harness: Harness, ring
         await call("CreateSavedFilter", saved_filters_pb2.CreateSavedFilterRequest(filter=bad), token)
     await call("DeleteSavedFilter", saved_filters_pb2.DeleteSavedFilterRequest(id=created.filter.id), token)
     assert not (await call("ListSavedFilters", saved_filters_pb2.ListSavedFiltersRequest(), token)).filters
+
+
+async def test_saves_at_the_same_moment_never_pass_the_cap(harness: Harness) -> None:
+    """On PostgreSQL these are real concurrent transactions on the pool's connections (on SQLite writers queue):
+    each save counts the owner's filters, and without a lock two of them would both see room for one."""
+    filters = harness.inventory.saved_filters
+    owner = harness.access((harness.tree.root, READER), user_id=OWNER)
+    for n in range(MAX_PER_USER - 3):
+        await filters.create(owner, NewFilter(f"Filter {n:02d}"))
+
+    async def save(n: int) -> str:
+        try:
+            await filters.create(owner, NewFilter(f"Racing {n:02d}"))
+        except FailedPrecondition as refused:
+            return refused.reason
+        return "saved"
+
+    outcomes = await asyncio.gather(*(save(n) for n in range(12)))
+    assert sorted(outcomes) == ["SAVED_FILTERS_LIMIT"] * 9 + ["saved"] * 3
+    assert len(await filters.list(owner)) == MAX_PER_USER
+    # Another user's saves count against their own cap, whatever the owner's do at the same moment.
+    other = harness.access((harness.tree.root, READER), user_id=OTHER)
+    *refused, theirs = await asyncio.gather(save(12), save(13), filters.create(other, NewFilter("Racing 00")))
+    assert refused == ["SAVED_FILTERS_LIMIT"] * 2
+    assert [f.id for f in await filters.list(other)] == [theirs.id]  # type: ignore[union-attr]

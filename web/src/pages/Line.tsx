@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { api, type Line as LineData, type Location, type Puk } from "../api/client";
+import { api, mayAny, type Line as LineData, type Location, type Puk } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { GroupBadge, useGroupsById } from "../groups";
 import { Message, useI18n } from "../i18n";
@@ -24,6 +24,42 @@ function actionsFor(line: LineData): OperationType[] {
   return typesFor({ kind: "lines", msisdns: [line.msisdn] }, first);
 }
 
+/**
+ * The names of the line's node and personal account (both nodes of the hierarchy): one request for each id,
+ * once per line, both at once and one when they are the same node. A name that cannot be read (the node is
+ * outside the user's scope, or gone) is left out: the page then shows the id.
+ */
+function useNodeNames(line: LineData | null): Record<string, string> {
+  const [names, setNames] = useState<Record<string, string>>({});
+  const ids = line ? [...new Set([line.node_id, line.personal_account_id].filter(Boolean))] : [];
+  const key = ids.join(" ");
+  useEffect(() => {
+    let live = true;
+    setNames({});
+    for (const id of key ? key.split(" ") : [])
+      api.node(id).then(
+        (node) => live && setNames((before) => ({ ...before, [id]: node.name })),
+        () => undefined,
+      );
+    return () => {
+      live = false;
+    };
+  }, [key]);
+  return names;
+}
+
+/** A node by its name when known (else its id), linking to ``to``; plain text without ``to``. */
+function NodeName({ id, name, to, testId }: { id: string; name?: string; to?: string; testId: string }) {
+  const text = <bdi translate="no">{name ?? id}</bdi>;
+  return to ? (
+    <Link to={to} data-testid={testId}>
+      {text}
+    </Link>
+  ) : (
+    <span data-testid={testId}>{text}</span>
+  );
+}
+
 /** One line: state, SIM, tariff, where it hangs, labels, services, APNs, forwarding and blocks; its PUK codes
  * behind a recorded reveal, where its handset is, and the operations it can be given. */
 export function Line({ msisdn }: { msisdn: string }) {
@@ -43,6 +79,7 @@ export function Line({ msisdn }: { msisdn: string }) {
       live = false;
     };
   }, [msisdn]);
+  const nodeNames = useNodeNames(line);
   const names = (prefix: string, items: string[]) =>
     items.length
       ? items.map((item, i) => (
@@ -73,9 +110,27 @@ export function Line({ msisdn }: { msisdn: string }) {
           <dt>{t("line.tariff")}</dt>
           <dd translate="no">{line.tariff}</dd>
           <dt>{t("line.node")}</dt>
-          <dd translate="no">{line.node_id}</dd>
+          <dd>
+            <NodeName
+              id={line.node_id}
+              name={nodeNames[line.node_id]}
+              to={`/lines?node_id=${encodeURIComponent(line.node_id)}`}
+              testId="line-node"
+            />
+          </dd>
           <dt>{t("line.account")}</dt>
-          <dd translate="no">{line.personal_account_id}</dd>
+          <dd>
+            <NodeName
+              id={line.personal_account_id}
+              name={nodeNames[line.personal_account_id]}
+              to={
+                mayAny("billing:read", "billing:pay")
+                  ? `/finances/accounts/${encodeURIComponent(line.personal_account_id)}`
+                  : undefined
+              }
+              testId="line-account"
+            />
+          </dd>
           <dt>{t("line.labels")}</dt>
           <dd data-testid="line-labels">
             {line.labels.length

@@ -111,6 +111,37 @@ describe("the lines page", () => {
     expect(fetch.mock.calls[1]![0]).toBe("/v1/lines?limit=200&q=%2B7999000&state=blocked");
   });
 
+  it("filters by several states: each checked one in the address and asked of the API", async () => {
+    const fetch = vi.fn(async (_url: string) => page([line(1), line(2, "blocked")], null));
+    vi.stubGlobal("fetch", fetch);
+    render(
+      <I18nProvider language="en">
+        <Router>
+          <Lines />
+        </Router>
+      </I18nProvider>,
+    );
+    expect(await screen.findByText("+79990000002")).toBeTruthy();
+    const blocked = screen.getByRole("checkbox", { name: "Blocked" }) as HTMLInputElement;
+    expect(blocked.checked).toBe(true);
+    expect((screen.getByRole("checkbox", { name: "Active" }) as HTMLInputElement).checked).toBe(false);
+
+    fireEvent.click(screen.getByRole("checkbox", { name: "Ready" }));
+    fireEvent.click(screen.getByRole("button", { name: "Show" }));
+    await waitFor(() => expect(window.location.search).toBe("?state=ready&state=blocked"));
+    await waitFor(() => expect(fetch).toHaveBeenCalledTimes(2));
+    expect(fetch.mock.calls[1]![0]).toBe("/v1/lines?limit=200&state=ready&state=blocked");
+    expect((screen.getByRole("checkbox", { name: "Ready" }) as HTMLInputElement).checked).toBe(true);
+
+    // None checked is any state: the address and the question name none.
+    fireEvent.click(screen.getByRole("checkbox", { name: "Ready" }));
+    fireEvent.click(screen.getByRole("checkbox", { name: "Blocked" }));
+    fireEvent.click(screen.getByRole("button", { name: "Show" }));
+    await waitFor(() => expect(window.location.search).toBe(""));
+    await waitFor(() => expect(fetch).toHaveBeenCalledTimes(3));
+    expect(fetch.mock.calls[2]![0]).toBe("/v1/lines?limit=200");
+  });
+
   it("blocks every line the filter matches: the filter goes as the operation's selection", async () => {
     window.history.replaceState(null, "", "/lines?state=active&node_id=n7");
     const created = { id: "op9" };
@@ -149,7 +180,7 @@ describe("the lines page", () => {
     expect(JSON.parse(init.body as string)).toEqual({
       type: "block",
       params: { block_type: "financial" },
-      selection: { node_id: "n7", state: "active" },
+      selection: { node_id: "n7", state: ["active"] },
     });
   });
 

@@ -7,29 +7,14 @@ import { Message, useI18n } from "../i18n";
 import { OperationForm } from "../OperationForm";
 import { selectable, typesFor, type Target } from "../operations";
 import { Link, useRouter } from "../router";
-import { LINE_STATES, type LineFilters, type LineState } from "../savedFilters";
+import { filtersFrom, LINE_STATES, searchOf, statesOf, type LineFilters } from "../savedFilters";
 import { usePages } from "../useLoad";
 import { SavedFilters } from "./SavedFilters";
 
 const PAGE = 200;
 const ROW_HEIGHT = 44;
-const STATES = LINE_STATES;
-type State = LineState;
 /** `node`: a node's subtree (from the hierarchy's "its lines" or a saved filter); set by a link, kept by the form. */
 type Filters = LineFilters;
-
-function filtersFrom(search: string): Filters {
-  const params = new URLSearchParams(search);
-  const state = params.get("state") ?? "";
-  return {
-    q: params.get("q") ?? "",
-    state: (STATES as readonly string[]).includes(state) ? (state as State) : "",
-    tariff: params.get("tariff") ?? "",
-    label: params.get("label") ?? "",
-    group: params.get("group") ?? "",
-    node: params.get("node_id") ?? "",
-  };
-}
 
 /** The customer's lines: filters in the address (shareable), pages fetched by cursor as the list scrolls. */
 export function Lines() {
@@ -45,7 +30,7 @@ export function Lines() {
   const pages = usePages((from) => {
     const query: LinesQuery = { limit: PAGE, cursor: from ?? undefined };
     if (filters.q) query.q = filters.q;
-    if (filters.state) query.state = [filters.state];
+    if (filters.states.length) query.state = [...filters.states];
     if (filters.tariff) query.tariff = filters.tariff;
     if (filters.label) query.label = filters.label;
     if (filters.group) query.group = filters.group;
@@ -118,21 +103,14 @@ export function Lines() {
 
   /** The filters into the address (shareable); the list follows the address. */
   function go(next: Filters) {
-    const params = new URLSearchParams();
-    if (next.q) params.set("q", next.q);
-    if (next.state) params.set("state", next.state);
-    if (next.tariff) params.set("tariff", next.tariff);
-    if (next.label) params.set("label", next.label);
-    if (next.group) params.set("group", next.group);
-    if (next.node) params.set("node_id", next.node);
-    const text = params.toString();
+    const text = searchOf(next);
     navigate(text ? `/lines?${text}` : "/lines");
   }
 
   const filterTarget: Target = {
     kind: "filter",
     nodeId: filters.node || undefined,
-    state: filters.state || undefined,
+    states: filters.states.length ? filters.states : undefined,
     tariff: filters.tariff || undefined,
     label: filters.label || undefined,
     group: filters.group || undefined,
@@ -163,21 +141,28 @@ export function Lines() {
             onChange={(e) => setDraft({ ...draft, q: e.target.value.trim() })}
           />
         </label>
-        <label>
-          {t("lines.state")}
-          <select
-            name="state"
-            value={draft.state}
-            onChange={(e) => setDraft({ ...draft, state: e.target.value as State | "" })}
-          >
-            <option value="">{t("lines.anyState")}</option>
-            {STATES.map((s) => (
-              <option key={s} value={s}>
-                {t(`state.${s}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <fieldset className="states">
+          <legend>{t("lines.state")}</legend>
+          {LINE_STATES.map((state) => (
+            <label key={state} className="check">
+              <input
+                type="checkbox"
+                name="state"
+                value={state}
+                checked={draft.states.includes(state)}
+                onChange={(e) =>
+                  setDraft({
+                    ...draft,
+                    states: statesOf(
+                      e.target.checked ? [...draft.states, state] : draft.states.filter((one) => one !== state),
+                    ),
+                  })
+                }
+              />
+              {t(`state.${state}`)}
+            </label>
+          ))}
+        </fieldset>
         <label>
           {t("lines.tariff")}
           <input

@@ -5,7 +5,7 @@ import { I18nProvider } from "../i18n";
 import type { LineFilters } from "../savedFilters";
 import { SavedFilters } from "./SavedFilters";
 
-const none: LineFilters = { q: "", state: "", tariff: "", label: "", group: "", node: "" };
+const none: LineFilters = { q: "", states: [], tariff: "", label: "", group: "", node: "" };
 const drivers = {
   id: "01JA5F6G7H8J9K0M1N2P3Q4R5S",
   name: "Drivers",
@@ -16,7 +16,7 @@ const drivers = {
   group: null,
   created_at: "2026-12-07T21:00:00Z",
 };
-const several = { ...drivers, id: "01JA5F6G7H8J9K0M1N2P3Q4R5T", name: "Two states", states: ["active", "blocked"] };
+const several = { ...drivers, id: "01JA5F6G7H8J9K0M1N2P3Q4R5T", name: "Two states", states: ["blocked", "active"] };
 
 function json(body: unknown, status = 200) {
   return new Response(status === 204 ? null : JSON.stringify(body), {
@@ -56,17 +56,20 @@ describe("the saved filters panel", () => {
     const onApply = open(none);
     const choose = (await screen.findByRole("combobox", { name: "Saved filter" })) as HTMLSelectElement;
     expect(fetch).toHaveBeenCalledTimes(1);
-    // The page's address holds one state: a filter of two is not offered.
-    expect([...choose.options].map((o) => o.textContent)).toEqual(["Choose one", "Drivers"]);
+    // Every filter the API holds is offered, one of several states too.
+    expect([...choose.options].map((o) => o.textContent)).toEqual(["Choose one", "Drivers", "Two states"]);
 
+    fireEvent.change(choose, { target: { value: several.id } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply" }));
+    expect(onApply).toHaveBeenLastCalledWith({ ...none, states: ["active", "blocked"], label: "drivers" });
     fireEvent.change(choose, { target: { value: drivers.id } });
     fireEvent.click(screen.getByRole("button", { name: "Apply" }));
-    expect(onApply).toHaveBeenCalledWith({ ...none, state: "active", label: "drivers" });
+    expect(onApply).toHaveBeenLastCalledWith({ ...none, states: ["active"], label: "drivers" });
 
     fireEvent.click(screen.getByRole("button", { name: "Delete" }));
     expect(await screen.findByText("“Drivers” deleted.")).toBeTruthy();
     expect(fetch.mock.calls.at(-1)![0]).toBe(`/v1/lines/saved-filters/${drivers.id}`);
-    expect([...choose.options].map((o) => o.textContent)).toEqual(["None saved yet"]);
+    expect([...choose.options].map((o) => o.textContent)).toEqual(["Choose one", "Two states"]);
   });
 
   it("saves the page's filters under a name, and shows the API's refusal in the user's words", async () => {
@@ -84,7 +87,7 @@ describe("the saved filters panel", () => {
       return json({}, 404);
     });
     vi.stubGlobal("fetch", fetch);
-    open({ ...none, state: "active", label: "drivers", node: "n1" });
+    open({ ...none, states: ["active", "blocked"], label: "drivers", node: "n1" });
     const name = await screen.findByRole("textbox", { name: "Save these filters as" });
 
     fireEvent.change(name, { target: { value: "Drivers" } });
@@ -97,7 +100,7 @@ describe("the saved filters panel", () => {
     const [, init] = fetch.mock.calls.at(-1)! as [string, RequestInit];
     expect(JSON.parse(init.body as string)).toEqual({
       name: "North drivers",
-      states: ["active"],
+      states: ["active", "blocked"],
       node_id: "n1",
       label: "drivers",
     });

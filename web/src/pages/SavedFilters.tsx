@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { api, type SavedFilter } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { useI18n } from "../i18n";
-import { applicable, filtersOf, matching, savedFilterBody, type LineFilters } from "../savedFilters";
+import { filtersOf, matching, savedFilterBody, type LineFilters } from "../savedFilters";
 import { useAction } from "../useLoad";
 
 function byName(a: SavedFilter, b: SavedFilter): number {
@@ -27,7 +27,7 @@ export function SavedFilters({ filters, onApply }: { filters: LineFilters; onApp
     if (open && list === null) void load.run(async () => setList((await api.savedFilters()).items));
   }, [open, list, load.run]);
 
-  const shown = (list ?? []).filter(applicable);
+  const shown = list ?? [];
   const current = matching(shown, filters);
   useEffect(() => setChoice(current?.id ?? ""), [current?.id]);
   const chosen = shown.find((one) => one.id === choice);

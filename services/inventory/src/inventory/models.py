@@ -11,7 +11,7 @@ from inventory.figures import FigureNode
 from inventory.line_groups.models import LineGroup
 from inventory.lines.models import Line, LineLabel
 from inventory.operations.models import Item, Operation
-from inventory.saved_filters.models import SavedFilter
+from inventory.saved_filters.models import SavedFilter, SavedFilterOwner
 from inventory.stock.models import Number, Sim
 
 metadata = Base.metadata
@@ -28,6 +28,7 @@ __all__ = [
     "Number",
     "Operation",
     "SavedFilter",
+    "SavedFilterOwner",
     "Sim",
     "metadata",
 ]

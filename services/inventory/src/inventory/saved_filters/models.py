@@ -28,3 +28,13 @@ class SavedFilter(Base):
     label: Mapped[str] = mapped_column(String(100))
     group_name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SavedFilterOwner(Base):
+    """One row per user who has saved a filter: a save locks it (``FOR UPDATE``) before counting the user's
+    filters, so two saves at the same moment are counted one after the other and the cap holds."""
+
+    __tablename__ = "saved_filter_owners"
+
+    customer_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(26), primary_key=True)

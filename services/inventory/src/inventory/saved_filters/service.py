@@ -12,14 +12,15 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from inventory.db import NODE_PATHS
 from inventory.lines.models import LINE_STATES
 from inventory.lines.service import READ
-from inventory.saved_filters.models import SavedFilter
+from inventory.saved_filters.models import SavedFilter, SavedFilterOwner
 from simfleet_runtime.authz import Access, is_node_id, not_found
 from simfleet_runtime.clock import Clock
-from simfleet_runtime.db import Database
+from simfleet_runtime.db import Database, insert_ignoring_conflicts
 from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.nodepaths import path_ids
@@ -107,6 +108,7 @@ class SavedFilters:
                         )
                     )
                     access.check(READ, None if path is None else path_ids(path), what="node")
+                await self._hold_owner(session, access)
                 kept = await session.scalar(
                     sa.select(sa.func.count()).select_from(SavedFilter).where(self._own(access))
                 )
@@ -137,6 +139,18 @@ class SavedFilters:
         except IntegrityError as exc:  # the same name saved at the same moment
             raise self._name_taken() from exc
         return saved
+
+    @staticmethod
+    async def _hold_owner(session: AsyncSession, access: Access) -> None:
+        """Lock the caller's owner row (made on their first save) until the transaction ends: saves of one user
+        count and insert one after another, whatever the backend (SQLite's writers queue anyway)."""
+        owner = {"customer_id": access.customer_id, "owner_id": access.user_id}
+        await session.execute(insert_ignoring_conflicts(session, SavedFilterOwner.__table__), owner)  # type: ignore[arg-type]
+        await session.execute(
+            sa.select(SavedFilterOwner.owner_id)
+            .where(SavedFilterOwner.customer_id == access.customer_id, SavedFilterOwner.owner_id == access.user_id)
+            .with_for_update()
+        )
 
     @staticmethod
     def _name_taken() -> AlreadyExists:

@@ -1,7 +1,7 @@
 """inventory: groups of lines kept as things a customer manages (AC-5).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-08 00:20:00
 
 Lines named their group by a bare name; each name a customer's lines carry becomes a group at the customer's
@@ -21,8 +21,8 @@ from simfleet_runtime.nodepaths import path_ids
 from simfleet_runtime.validation import GROUP_COLOUR_DEFAULT, GROUP_ICON_DEFAULT
 
 # revision identifiers, used by Alembic.
-revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0006"
+revision: str = "0008"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
