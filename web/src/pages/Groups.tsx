@@ -2,7 +2,7 @@ import { useEffect, useId, useState, type FormEvent } from "react";
 import { api, heldPermissions, type GroupColour, type GroupIcon, type LineGroup } from "../api/client";
 import { ErrorMessage } from "../ErrorMessage";
 import { GROUP_COLOUR_VALUES, GROUP_COLOURS, GROUP_ICONS, GroupBadge, GroupIconMark } from "../groups";
-import { useI18n } from "../i18n";
+import { Message, useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { NodePicker } from "../NodePicker";
 import { Link } from "../router";
@@ -186,17 +186,25 @@ export function Groups() {
                     mayChange && (
                       <span className="buttons">
                         <button type="button" onClick={() => setEditing(group.id)}>
-                          {t("groups.edit", { name: group.name })}
+                          <Message id="groups.edit" values={{ name: <bdi translate="no">{group.name}</bdi> }} />
                         </button>
                         <button type="button" className="danger" onClick={() => setDeleting(group.id)}>
-                          {t("groups.delete", { name: group.name })}
+                          <Message id="groups.delete" values={{ name: <bdi translate="no">{group.name}</bdi> }} />
                         </button>
                       </span>
                     )
                   )}
                   {deleting === group.id && (
-                    <div className="confirm" role="group" aria-label={t("groups.delete", { name: group.name })}>
-                      <p>{t("groups.deleteConfirm", { name: group.name, count: formatNumber(group.line_count) })}</p>
+                    <div className="confirm" role="group" aria-labelledby={`${id}-confirm-${group.id}`}>
+                      <p id={`${id}-confirm-${group.id}`}>
+                        <Message
+                          id="groups.deleteConfirm"
+                          values={{
+                            name: <bdi translate="no">{group.name}</bdi>,
+                            count: formatNumber(group.line_count),
+                          }}
+                        />
+                      </p>
                       <div className="buttons">
                         <button type="button" className="danger" disabled={change.busy} onClick={() => remove(group)}>
                           {t("groups.deleteYes")}
