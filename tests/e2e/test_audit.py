@@ -99,3 +99,51 @@ def test_the_history_holds_commands_and_sign_ins_within_scope(platform: Platform
     finally:  # the other tests of the package know the demo tree exactly
         for node in (in_regions, in_finance):
             api.delete(f"/v1/nodes/{node.json()['id']}", headers=manager)
+
+
+def test_the_history_holds_the_groups_of_lines_made_changed_deleted_and_refused(
+    platform: Platform, api: httpx.Client
+) -> None:
+    manager = sign_in(api, DEMO_MANAGER.phone, DEMO_MANAGER.password)
+    items = api.get("/v1/nodes", params={"limit": 1000}, headers=manager).json()["items"]
+    by_name = {n["name"]: n for n in items}
+    regions, company = by_name["Regions"], by_name["Demo Logistics LLC"]
+    me = api.get("/v1/me", headers=manager).json()
+
+    made = api.post(
+        "/v1/lines/groups",
+        json={"node_id": regions["id"], "name": "Audited couriers", "icon": "truck", "colour": "orange"},
+        headers=manager,
+    )
+    assert made.status_code == 201, made.text
+    group_id = made.json()["id"]
+    try:
+        renamed = api.patch(f"/v1/lines/groups/{group_id}", json={"name": "Audited drivers"}, headers=manager)
+        assert renamed.status_code == 200, renamed.text
+        # A viewer sees the group and may not delete it: refused, and recorded as refused.
+        viewer = new_user(
+            platform, password=PASSWORD, customer_id=me["customer_id"], grants=(("viewer", company["id"]),)
+        )
+        refused = problem(api.delete(f"/v1/lines/groups/{group_id}", headers=sign_in(api, viewer.phone, PASSWORD)), 403)
+        assert refused["reason"] == "PERMISSION_MISSING"
+    finally:  # the other tests of the package know the demo tree's groups exactly
+        deleted = api.delete(f"/v1/lines/groups/{group_id}", headers=manager)
+    assert deleted.status_code == 204, deleted.text
+
+    def the_four() -> list[dict[str, Any]]:
+        found = history(api, manager, action="lines.groups", object_id=group_id)
+        return found if len(found) == 4 else []
+
+    events = wait_until(the_four, 10, "the group's four records", interval=0.1)
+    assert {(e["action"], e["result"]) for e in events} == {
+        ("lines.groups.create", "succeeded"),
+        ("lines.groups.update", "succeeded"),
+        ("lines.groups.delete", "failed"),
+        ("lines.groups.delete", "succeeded"),
+    }
+    assert {e["service"] for e in events} == {"inventory"}
+    [failed] = [e for e in events if e["result"] == "failed"]
+    assert failed["reason"] == "PERMISSION_MISSING" and failed["actor_id"] != me["id"]
+    assert {e["actor_id"] for e in events if e["result"] == "succeeded"} == {me["id"]}
+    made_event = next(e for e in events if e["action"] == "lines.groups.create")
+    assert {(o["kind"], o["id"]) for o in made_event["objects"]} == {("line_group", group_id), ("node", regions["id"])}

@@ -3,15 +3,22 @@ a renamed group, leave a deleted one, and go only into a group above them; nothi
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 import sqlalchemy as sa
+from google.protobuf.message import Message
 
 from inventory.admin.service import ImportedLine
 from inventory.line_groups.models import LineGroup
 from inventory.line_groups.service import GroupChange, following_the_tree
 from inventory.lines.service import LineFilter
+from inventory.models import BUS
 from inventory.operations.requests import NewOperation, Target
 from simfleet.events.v1 import accounts_pb2 as acc
+from simfleet.events.v1 import audit_pb2
+from simfleet.inventory.v1 import line_groups_pb2 as pb
+from simfleet_runtime.audit import set_actor
 from simfleet_runtime.bus import Event
 from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from simfleet_runtime.ids import new_id
@@ -280,3 +287,113 @@ async def test_groups_follow_the_tree_a_moved_subtree_leaving_the_groups_no_long
     async with harness.db.sessions() as session:
         kept = set((await session.scalars(sa.select(LineGroup.name))).all())
     assert kept == {"Company", "Own"}
+
+
+GROUPS = "/simfleet.inventory.v1.LineGroupService/"
+
+
+async def history(harness: Harness) -> list[audit_pb2.AuditRecorded]:
+    async with harness.db.sessions() as session:
+        rows = await session.execute(
+            sa.select(BUS.outbox.c.payload)
+            .where(BUS.outbox.c.subject == "simfleet.inventory.audit.recorded")
+            .order_by(BUS.outbox.c.created_at, BUS.outbox.c.id)
+        )
+        return [audit_pb2.AuditRecorded.FromString(payload) for (payload,) in rows]
+
+
+def described(events: list[audit_pb2.AuditRecorded]) -> list[tuple[str, str, str, list[tuple[str, str, str]]]]:
+    return [(e.action, e.actor_id, e.result, [(o.kind, o.id, o.node_id) for o in e.objects]) for e in events]
+
+
+async def test_making_changing_and_deleting_a_group_is_recorded_with_the_change(harness: Harness) -> None:
+    groups, tree = harness.inventory.groups, harness.tree
+    audit = harness.inventory.runtime.audit
+    assert audit is not None
+    manager = harness.manager()
+    set_actor(manager.user_id, manager.customer_id)
+    where = [("node", tree.north, tree.north)]
+
+    # As the interceptor runs a call: the command writes its success, the interceptor then writes no second one.
+    audit.begin()
+    made = await groups.create(manager, node_id=tree.north, name="Couriers", icon="truck", colour="orange")
+    request = pb.CreateLineGroupRequest(node_id=tree.north, name="Couriers")
+    await audit.record(GROUPS + "CreateLineGroup", request, pb.CreateLineGroupResponse(), None)
+    group = ("line_group", made.group.id, tree.north)
+    assert described(await history(harness)) == [
+        ("lines.groups.create", manager.user_id, "succeeded", [group, *where]),
+    ]
+
+    audit.begin()
+    await groups.update(manager, made.group.id, GroupChange(name="Drivers"))
+    await audit.record(GROUPS + "UpdateLineGroup", pb.UpdateLineGroupRequest(id=made.group.id), None, None)
+    audit.begin()
+    await groups.delete(manager, made.group.id)
+    await audit.record(GROUPS + "DeleteLineGroup", pb.DeleteLineGroupRequest(id=made.group.id), None, None)
+    assert described(await history(harness))[1:] == [
+        ("lines.groups.update", manager.user_id, "succeeded", [group, *where]),
+        ("lines.groups.delete", manager.user_id, "succeeded", [group, *where]),
+    ]
+
+
+async def test_a_refused_group_command_is_recorded_as_refused_and_changes_nothing(harness: Harness) -> None:
+    groups, tree = harness.inventory.groups, harness.tree
+    audit = harness.inventory.runtime.audit
+    assert audit is not None
+    north = await groups.create(harness.manager(), node_id=tree.north, name="North", icon="star", colour="green")
+    before = len(await history(harness))
+    reader = harness.access((tree.north, READER), user_id="reader0000000000000000001")
+    set_actor(reader.user_id, reader.customer_id)
+
+    refusals: list[tuple[str, Message, Callable[[], Awaitable[object]]]] = [
+        (
+            "CreateLineGroup",
+            pb.CreateLineGroupRequest(node_id=tree.north, name="Readers"),
+            lambda: groups.create(reader, node_id=tree.north, name="Readers", icon="", colour=""),
+        ),
+        (
+            "UpdateLineGroup",
+            pb.UpdateLineGroupRequest(id=north.group.id, name="Ours"),
+            lambda: groups.update(reader, north.group.id, GroupChange(name="Ours")),
+        ),
+        (
+            "DeleteLineGroup",
+            pb.DeleteLineGroupRequest(id=north.group.id),
+            lambda: groups.delete(reader, north.group.id),
+        ),
+    ]
+    for method, request, command in refusals:
+        audit.begin()  # as the interceptor runs a call, then records its refusal
+        with pytest.raises(PermissionDenied) as refused:
+            await command()
+        await audit.record(GROUPS + method, request, None, refused.value)
+
+    events = (await history(harness))[before:]
+    assert described(events) == [
+        ("lines.groups.create", reader.user_id, "failed", [("node", tree.north, tree.north)]),
+        ("lines.groups.update", reader.user_id, "failed", [("line_group", north.group.id, "")]),
+        ("lines.groups.delete", reader.user_id, "failed", [("line_group", north.group.id, "")]),
+    ]
+    assert {e.reason for e in events} == {"PERMISSION_MISSING"}
+    assert [v.group.name for v in await groups.list(harness.manager())] == ["North"]
+
+
+async def test_a_group_change_whose_record_cannot_be_written_is_not_made(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    groups, manager = harness.inventory.groups, harness.manager()
+    made = await groups.create(manager, node_id=harness.tree.root, name="Couriers", icon="truck", colour="orange")
+    audit = harness.inventory.runtime.audit
+    assert audit is not None
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the outbox is not writable")
+
+    monkeypatch.setattr(audit, "add", broken)
+    with pytest.raises(RuntimeError):
+        await groups.create(manager, node_id=harness.tree.root, name="Drivers", icon="truck", colour="teal")
+    with pytest.raises(RuntimeError):
+        await groups.update(manager, made.group.id, GroupChange(name="Riders"))
+    with pytest.raises(RuntimeError):
+        await groups.delete(manager, made.group.id)
+    assert [v.group.name for v in await groups.list(manager)] == ["Couriers"]

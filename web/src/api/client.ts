@@ -343,6 +343,7 @@ export const api = {
       auth: true,
       query: forNodeId ? { for_node_id: forNodeId } : undefined,
     }),
+  lineGroup: (id: string) => request<LineGroup>("GET", `/v1/lines/groups/${encodeURIComponent(id)}`, { auth: true }),
   createLineGroup: (body: NewLineGroup) => request<LineGroup>("POST", "/v1/lines/groups", { auth: true, body }),
   updateLineGroup: (id: string, body: LineGroupChange) =>
     request<LineGroup>("PATCH", `/v1/lines/groups/${encodeURIComponent(id)}`, { auth: true, body }),

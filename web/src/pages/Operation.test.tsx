@@ -141,4 +141,41 @@ describe("an operation's page", () => {
     expect((again.headers as Record<string, string>)["Last-Event-ID"]).toBe("e1");
     expect(fetch.mock.calls.some(([url]) => url === "/v1/operations/op1/cancel")).toBe(true);
   });
+
+  it("names set_group's group, and shows its id when the group cannot be read", async () => {
+    const setGroup = { ...operation("completed", 3), type: "set_group", params: { group_id: "01JA5GROUP0000000000000001" } };
+    const answers: Record<string, () => Response> = {
+      "/v1/lines/groups/01JA5GROUP0000000000000001": () =>
+        json({ id: "01JA5GROUP0000000000000001", name: "Couriers", icon: "truck", colour: "orange", node_id: "n1", line_count: 3 }),
+    };
+    const fetch = vi.fn(async (url: string) => {
+      if (url === "/v1/operations/op1") return json(setGroup);
+      if (url.startsWith("/v1/operations/op1/items")) return json({ items: [], next_cursor: null });
+      return answers[url]?.() ?? problem404();
+    });
+    vi.stubGlobal("fetch", fetch);
+    const page = () => (
+      <I18nProvider language="en">
+        <Router>
+          <Operation id="op1" />
+        </Router>
+      </I18nProvider>
+    );
+    const shown = () => screen.getByText("Group").nextElementSibling?.textContent;
+    render(page());
+    await waitFor(() => expect(shown()).toBe("Couriers"));
+    expect(fetch.mock.calls.filter(([url]) => url.startsWith("/v1/lines/groups/"))).toHaveLength(1);
+    cleanup();
+
+    delete answers["/v1/lines/groups/01JA5GROUP0000000000000001"]; // the group deleted since
+    render(page());
+    await waitFor(() => expect(shown()).toBe("01JA5GROUP0000000000000001"));
+  });
 });
+
+function problem404() {
+  return new Response(JSON.stringify({ title: "Not found", status: 404, reason: "LINE_GROUP_NOT_FOUND" }), {
+    status: 404,
+    headers: { "Content-Type": "application/problem+json" },
+  });
+}

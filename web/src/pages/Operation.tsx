@@ -195,7 +195,33 @@ function ParamFact({ name, value }: { name: string; value: string }) {
   return (
     <>
       <dt>{known(key) ? t(key) : <span translate="no">{name}</span>}</dt>
-      <dd>{known(valueKey) ? t(valueKey) : <span translate="no">{value}</span>}</dd>
+      <dd>
+        {name === "group_id" ? (
+          <GroupName id={value} />
+        ) : known(valueKey) ? (
+          t(valueKey)
+        ) : (
+          <span translate="no">{value}</span>
+        )}
+      </dd>
     </>
   );
+}
+
+/** `set_group`'s group by its name, read once; its id when it cannot be read (deleted, or out of the reader's scope). */
+function GroupName({ id }: { id: string }) {
+  const { t } = useI18n();
+  const [shown, setShown] = useState<string | null>(null);
+  useEffect(() => {
+    let gone = false;
+    setShown(null);
+    api.lineGroup(id).then(
+      (group) => !gone && setShown(group.name),
+      () => !gone && setShown(id),
+    );
+    return () => {
+      gone = true;
+    };
+  }, [id]);
+  return shown === null ? <>{t("common.loading")}</> : <bdi translate="no">{shown}</bdi>;
 }

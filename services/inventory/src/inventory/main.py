@@ -176,7 +176,7 @@ def build(
         SavedFilterApi(filters=saved_filters, authorizer=authorizer),
         SAVED_FILTER_SERVICE,
     )
-    groups = LineGroups(db=db, clock=clock)
+    groups = LineGroups(db=db, clock=clock, audit=audit)
     runtime.add_servicer(
         line_groups_pb2_grpc.add_LineGroupServiceServicer_to_server,
         LineGroupApi(groups=groups, authorizer=authorizer),

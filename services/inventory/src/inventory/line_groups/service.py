@@ -10,6 +10,9 @@ may change a group sees all of its lines' nodes. The count of a group's lines is
 Lines refer to their group by id and keep a copy of its name: renaming a group renames it on its lines in the
 same transaction, and deleting one takes its lines out of it in the same transaction (the lines stay, in no
 group), as a manager expects of a folder of employees.
+
+Creating, changing and deleting a group are in the action history (AU-1, AU-2): each writes its event in the
+transaction of its change (a failed write fails the call); the interceptor records the refusals.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inventory.audit_commands import GROUP_CREATE, GROUP_DELETE, GROUP_UPDATE, group_objects
 from inventory.db import NODE_PATHS
 from inventory.line_groups.models import LineGroup
 from inventory.lines.models import Line
 from inventory.lines.service import READ
 from simfleet.events.v1 import accounts_pb2 as ev
+from simfleet_runtime.audit import Actor, AuditTrail
 from simfleet_runtime.authz import LABEL_LINES, Access, is_node_id, not_found
 from simfleet_runtime.bus import Event, EventHandler
 from simfleet_runtime.clock import Clock
@@ -193,10 +198,24 @@ async def _leave_groups_not_above(session: AsyncSession, customer_id: str, under
 
 
 class LineGroups:
-    def __init__(self, *, db: Database, clock: Clock, max_per_customer: int = MAX_PER_CUSTOMER) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        max_per_customer: int = MAX_PER_CUSTOMER,
+        audit: AuditTrail | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._max = max_per_customer
+        self._audit = audit
+
+    async def _recorded(self, session: AsyncSession, access: Access, action: str, group: LineGroup) -> None:
+        """The command's audit event, in the transaction of its change (fails it when it cannot be written)."""
+        if self._audit is not None:
+            actor = Actor(access.user_id, access.customer_id)
+            await self._audit.add(session, action, group_objects(group.id, group.node_id), actor=actor)
 
     @staticmethod
     async def _paths(session: AsyncSession, customer_id: str, node_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -327,6 +346,7 @@ class LineGroups:
                     updated_at=now,
                 )
                 session.add(group)
+                await self._recorded(session, access, GROUP_CREATE, group)
         except IntegrityError as exc:  # the same name made at the same moment
             raise _name_taken() from exc
         return GroupView(group, node_id, 0)
@@ -367,6 +387,7 @@ class LineGroups:
                 group.updated_at = self._clock.now()
                 await session.flush()
                 views = await self._views(session, access, [group])
+                await self._recorded(session, access, GROUP_UPDATE, group)
         except IntegrityError as exc:
             raise _name_taken() from exc
         return views[0]
@@ -381,4 +402,5 @@ class LineGroups:
                 .values(group_id=None, group_name=None)
             )
             await session.delete(group)
+            await self._recorded(session, access, GROUP_DELETE, group)
         return int(cleared.rowcount)  # type: ignore[attr-defined]
