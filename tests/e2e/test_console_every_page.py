@@ -344,7 +344,7 @@ def test_the_navigation_is_one_line_at_1280_px(browser: Browser, platform: Platf
         assert page.evaluate(HEADER_ROWS) == {"header": 1, "nav": 1}
 
 
-GALLERY = ("home", "lines", "line", "hierarchy", "operation", "finances", "tickets")
+GALLERY = ("home", "lines", "line", "groups", "hierarchy", "operation", "finances", "tickets")
 """The main pages of docs/console/README.md's gallery (with sign-in), in each language, on a desktop and a phone."""
 DEVICES = {"desktop": {"width": 1280, "height": 800}, "phone": PHONE}
 
