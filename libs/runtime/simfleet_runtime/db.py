@@ -238,7 +238,14 @@ class Database:
             # A server connection can die under us (failover, idle timeout): one
             # that sat idle is pinged before use (_ping_if_idle), one in steady
             # use is not (a ping is three round trips on every checkout).
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+            # No overflow: every connection opened stays in the pool. An overflow
+            # connection is closed when it comes back to a full pool, so a load
+            # that needs a few more than the pool keeps opening new ones, each a
+            # new server process whose statements are all prepared again: at 50
+            # sign-ins/s identity opened 141 connections in 40 s with a pool of
+            # 10 (+10 overflow), and its p99 was three times what a pool of 24
+            # gives (docs/BENCHMARKS.md). Past the pool, callers wait their turn.
+            kwargs.update(pool_size=pool_size, max_overflow=0)
         pool_class = _pool_class(url)
         if pool_class is not None:
             kwargs["poolclass"] = pool_class

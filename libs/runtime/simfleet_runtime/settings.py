@@ -24,7 +24,14 @@ class ServiceSettings(BaseSettings):
         "sqlite+aiosqlite:///./simfleet.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
     )
-    database_pool_size: int = 10
+    database_pool_size: int = Field(
+        20,
+        ge=1,
+        description=(
+            "PostgreSQL connections the process keeps at most (besides a few for its hottest reads); once opened "
+            "they stay open, and callers past them wait for one"
+        ),
+    )
     migrate_on_start: bool = Field(True, description="apply Alembic migrations at start-up (local mode)")
     await_migrations: bool = Field(
         False,
