@@ -205,6 +205,7 @@ def run(args: argparse.Namespace, database: str = SQLITE) -> tuple[BenchRun, Lin
         platform.seed()
         users = bench_users(args.users)
         created = create_users(platform.identity_target, platform.config.operator_key, users)
+        platform.analyze()  # on PostgreSQL: statistics, as a database in service has them
         _say(f"{created} bench users created; letting the platform settle for {args.settle:g} s")
         time.sleep(args.settle)
 

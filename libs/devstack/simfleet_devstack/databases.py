@@ -54,3 +54,34 @@ def ensure_postgres_databases(server_url: str, names: list[str], *, reset: bool 
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, _ensure_databases(server_url, names, reset)).result()
+
+
+async def _analyze(server_url: str, names: list[str]) -> None:
+    import asyncpg
+
+    url = make_url(server_url)
+    for name in names:
+        if not _SAFE_NAME.match(name):
+            raise ValueError(f"not a plain database name: {name!r}")
+        conn = await asyncpg.connect(
+            host=url.host or "127.0.0.1",
+            port=url.port or 5432,
+            user=url.username or "postgres",
+            password=url.password,
+            database=name,
+        )
+        try:
+            await conn.execute("ANALYZE")
+        finally:
+            await conn.close()
+
+
+def analyze_postgres_databases(server_url: str, names: list[str]) -> None:
+    """Gather the planner's statistics in each of ``names`` now (``ANALYZE``).
+
+    A freshly seeded database has none until autovacuum's next pass (up to a minute later), and without them
+    PostgreSQL plans for empty tables: a page of the demo customer's lines took 11 ms instead of 0.2 ms. A
+    bench that starts right after seeding analyses first, as any database in service has been.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _analyze(server_url, names)).result()

@@ -489,6 +489,12 @@ class Platform:
                 )
             time.sleep(0.2)
 
+    def analyze(self) -> None:
+        """On PostgreSQL, gather the planner's statistics of every service's database now (nothing on SQLite)."""
+        if self.config.postgres_url:
+            names = [f"{self.config.postgres_prefix}_{s}" for s in DATABASE_SERVICES]
+            databases.analyze_postgres_databases(self.config.postgres_url, names)
+
     def seed(self) -> bool:
         """Onboard the demo customer (with its lines) and create the demo back-office user unless they exist.
 

@@ -101,3 +101,23 @@ async def test_the_sampler_sees_a_transaction_waiting_for_its_client_and_the_com
     assert found.busy[SERVICE] >= 5
     assert found.commits >= 4
     assert activity.samples >= 5 and activity.seconds > 0
+
+
+@pytest.mark.skipif(postgres_base_url() is None, reason="needs SIMFLEET_TEST_POSTGRES_URL")
+async def test_a_seeded_database_is_analysed_so_its_statistics_are_there_at_once() -> None:
+    from simfleet_devstack.databases import analyze_postgres_databases
+
+    name = f"simfleet_an_{new_id().lower()[:10]}"
+    url = await create_postgres_database(name)
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute("CREATE TABLE seeded (id int)")
+        await conn.execute("INSERT INTO seeded SELECT generate_series(1, 1000)")
+        base = postgres_base_url()
+        assert base is not None
+        await asyncio.to_thread(analyze_postgres_databases, base, [name])
+        rows = await conn.fetchval("SELECT reltuples FROM pg_class WHERE relname = 'seeded'")
+    finally:
+        await conn.close()
+        await drop_postgres_database(name)
+    assert rows == 1000  # -1 (never analysed) until ANALYZE counts it: pg_class is written in ANALYZE's transaction
