@@ -6,6 +6,7 @@ import asyncio
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import URL, make_url
 
@@ -22,17 +23,22 @@ def postgres_url(server_url: str, database: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-async def _ensure_databases(server_url: str, names: list[str], reset: bool) -> None:
+async def _connect(server_url: str, database: str | None = None) -> Any:
+    """An asyncpg connection to ``database`` (else the one ``server_url`` names) on that server."""
     import asyncpg
 
     url = make_url(server_url)
-    conn = await asyncpg.connect(
+    return await asyncpg.connect(
         host=url.host or "127.0.0.1",
         port=url.port or 5432,
         user=url.username or "postgres",
         password=url.password,
-        database=url.database or "postgres",
+        database=database or url.database or "postgres",
     )
+
+
+async def _ensure_databases(server_url: str, names: list[str], reset: bool) -> None:
+    conn = await _connect(server_url)
     try:
         for name in names:
             if not _SAFE_NAME.match(name):
@@ -57,19 +63,10 @@ def ensure_postgres_databases(server_url: str, names: list[str], *, reset: bool 
 
 
 async def _analyze(server_url: str, names: list[str]) -> None:
-    import asyncpg
-
-    url = make_url(server_url)
     for name in names:
         if not _SAFE_NAME.match(name):
             raise ValueError(f"not a plain database name: {name!r}")
-        conn = await asyncpg.connect(
-            host=url.host or "127.0.0.1",
-            port=url.port or 5432,
-            user=url.username or "postgres",
-            password=url.password,
-            database=name,
-        )
+        conn = await _connect(server_url, name)
         try:
             await conn.execute("ANALYZE")
         finally:

@@ -32,11 +32,11 @@ from inventory.lines.models import Line
 from inventory.lines.service import READ
 from simfleet.events.v1 import accounts_pb2 as ev
 from simfleet_runtime.audit import Actor, AuditTrail
-from simfleet_runtime.authz import LABEL_LINES, Access, is_node_id, not_found
+from simfleet_runtime.authz import LABEL_LINES, Access, is_node_id, not_found, permission_missing
 from simfleet_runtime.bus import Event, EventHandler
 from simfleet_runtime.clock import Clock
 from simfleet_runtime.db import Database
-from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
+from simfleet_runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from simfleet_runtime.ids import is_id, new_id
 from simfleet_runtime.nodepaths import DELETED, MOVED, path_ids
 from simfleet_runtime.validation import (
@@ -305,11 +305,7 @@ class LineGroups:
         group = await self._group(session, access, group_id)
         path = (await self._paths(session, access.customer_id, [group.node_id])).get(group.node_id)
         if path is not None and not access.sees(path) and group.node_id in await self._above(session, access):
-            raise PermissionDenied(
-                f"you may not do this here: it needs the {LABEL_LINES} permission",
-                reason="PERMISSION_MISSING",
-                metadata={"permission": LABEL_LINES},
-            )
+            raise permission_missing(LABEL_LINES, here=True)
         access.check(LABEL_LINES, path, what=WHAT)
         return group
 
